@@ -1,0 +1,99 @@
+"""retrograd: a readable define-by-run autograd engine on NumPy, with PyTorch's semantics.
+
+Code written for PyTorch's autograd runs unchanged with `import retrograd as torch`.
+"""
+
+from . import _dtype, autograd, ops
+from ._creation import (
+    Generator,
+    arange,
+    as_tensor,
+    default_generator,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    get_rng_state,
+    initial_seed,
+    linspace,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    seed,
+    set_rng_state,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from ._dtype import (
+    bool,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    promote_types,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from ._printing import get_printoptions, set_printoptions
+from ._tensor import Size, Tensor, device
+from .autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+
+
+def result_type(tensor1, tensor2) -> dtype:
+    """The dtype of an arithmetic operation on the two operands (PyTorch's promotion)."""
+    return _dtype.result_type(tensor1, tensor2)
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> bool:  # noqa: A002
+    return input.dtype.is_floating_point
+
+
+def numel(input: Tensor) -> int:  # noqa: A002
+    return input.numel()
+
+
+def _export_op_table() -> None:
+    """Make every op of the table a function of this module (`retrograd.mul`, ...)."""
+    namespace = globals()
+    for info in ops.table.values():
+        namespace.setdefault(info.name, info.function)
+    for module in (ops.pointwise, ops.reduce, ops.shape):
+        for name in module.__all__:
+            namespace.setdefault(name, getattr(module, name))
+
+
+_export_op_table()
+
+__version__ = "0.1.0"

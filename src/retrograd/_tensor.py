@@ -1,0 +1,504 @@
+"""Tensor: a NumPy array plus the autograd state that PyTorch keeps beside it.
+
+The autograd state of a tensor:
+  requires_grad  whether gradients flow to it (always True for results of the graph)
+  grad_fn        the Node that made it; None for leaves (tensors the user created)
+  grad           for leaves, the accumulated gradient after backward
+  _version       bumped by every in-place change; shared with `detach()` and views
+
+Operators (`+`, `x.exp()`, ...) are attached to this class by the op table in `ops/`,
+so each operator is defined in exactly one place.
+"""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+
+import numpy as np
+
+from . import _dtype
+from ._dtype import dtype as _DType
+from .autograd import grad_mode
+from .autograd.graph import AccumulateGrad, _add_hook
+
+__all__ = ["Size", "Tensor", "device"]
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as `retrograd.Size([2, 3])`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"retrograd.Size([{', '.join(str(size) for size in self)}])"
+
+    def numel(self) -> int:
+        return int(np.prod(self, dtype=np.int64))
+
+
+class device:
+    """Where a tensor's data lives; retrograd computes on the CPU with NumPy."""
+
+    __slots__ = ("index", "type")
+
+    def __init__(self, type: str = "cpu", index: int | None = None):  # noqa: A002
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        name, _, number = str(type).partition(":")
+        if name not in ("cpu", "cuda"):
+            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {type}")
+        self.type = name
+        self.index = int(number) if number else index
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{index})"
+
+
+_CPU = device("cpu")
+
+
+class _VersionCounter:
+    """How many in-place changes a storage has seen; shared by all tensors on that storage."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+_NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+    "instead. See github.com/pytorch/pytorch/pull/30531 for more information."
+)
+
+
+class Tensor:
+    """A multi-dimensional array that records the operations applied to it."""
+
+    __slots__ = (
+        "__weakref__",
+        "_backward_hooks",
+        "_base",
+        "_data",
+        "_grad",
+        "_grad_accumulator",
+        "_is_inference",
+        "_output_nr",
+        "_post_accumulate_hooks",
+        "_requires_grad",
+        "_retains_grad",
+        "_version_counter",
+        "grad_fn",
+    )
+
+    __array_priority__ = 1000  # NumPy defers `ndarray * tensor` to Tensor.__rmul__
+
+    def __init__(self, data=None, *, requires_grad: bool = False):
+        from ._creation import _as_array
+
+        self._setup(_as_array([] if data is None else data, None), None, 0, _VersionCounter())
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def _setup(self, array: np.ndarray, grad_fn, output_nr: int, version_counter) -> None:
+        self._data = array
+        self.grad_fn = grad_fn
+        self._requires_grad = grad_fn is not None
+        self._output_nr = output_nr
+        self._version_counter = version_counter
+        self._grad = None
+        self._grad_accumulator = None
+        self._retains_grad = False
+        self._backward_hooks = None
+        self._post_accumulate_hooks = None
+        self._base = None
+        self._is_inference = grad_mode._state.inference
+
+    @classmethod
+    def _make(cls, array: np.ndarray) -> Tensor:
+        """A new leaf that owns `array` (no copy)."""
+        tensor = cls.__new__(cls)
+        tensor._setup(array, None, 0, _VersionCounter())
+        return tensor
+
+    @classmethod
+    def _from_node(cls, array: np.ndarray, node, output_nr: int, version_counter=None) -> Tensor:
+        """The output number `output_nr` of the recorded operation `node`."""
+        tensor = cls.__new__(cls)
+        tensor._setup(array, node, output_nr, version_counter or _VersionCounter())
+        return tensor
+
+    # ------------------------------------------------------------------
+    # Autograd state
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None:
+            if value:
+                return
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if value and not self.dtype.is_floating_point:
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+        if value and self._is_inference:
+            raise RuntimeError(
+                "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed."
+            )
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set `requires_grad` in place and return self (leaves only)."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def output_nr(self) -> int:
+        return self._output_nr
+
+    @property
+    def grad(self) -> Tensor | None:
+        if self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type "
+                    f"{type(value).__name__}"
+                )
+            if value.dtype is not self.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+            if value.shape != self.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf's gradient in `.grad` after backward (a no-op on leaves)."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        node = self.grad_fn
+        if node._retain_grad_hooks is None:
+            node._retain_grad_hooks = {}
+        node._retain_grad_hooks[self._output_nr] = weakref.ref(self)
+        self._retains_grad = True
+
+    def _get_grad_accumulator(self) -> AccumulateGrad:
+        """The AccumulateGrad node of this leaf, shared by every graph that uses it."""
+        accumulator = self._grad_accumulator() if self._grad_accumulator is not None else None
+        if accumulator is None:
+            accumulator = AccumulateGrad(self)
+            self._grad_accumulator = weakref.ref(accumulator)
+        return accumulator
+
+    def register_hook(self, hook) -> object:
+        """Call `hook(grad)` whenever a gradient for this tensor is computed.
+
+        The hook may return a new gradient to use instead. Returns a handle whose
+        `.remove()` unregisters the hook.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            if self._backward_hooks is None:
+                self._backward_hooks = {}
+            return _add_hook(self._backward_hooks, hook)
+        node = self.grad_fn
+        if node._tensor_pre_hooks is None:
+            node._tensor_pre_hooks = {}
+        hooks = node._tensor_pre_hooks.setdefault(self._output_nr, {})
+        return _add_hook(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook) -> object:
+        """Call `hook(tensor)` after this leaf's `.grad` has been updated by backward."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = {}
+        return _add_hook(self._post_accumulate_hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into the `.grad` of every leaf that requires grad."""
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self) -> Tensor:
+        """The same data (shared, with the same version counter), cut from the graph."""
+        return self._alias(requires_grad=False)
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place: it becomes a leaf."""
+        if self._base is not None:
+            raise RuntimeError(
+                "Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
+                "called on these gradients. To fix this error, please refer to the "
+                "Optimizer.zero_grad() function in torch/optim/optimizer.py as the solution."
+            )
+        self.grad_fn = None
+        self._requires_grad = False
+        self._output_nr = 0
+        return self
+
+    def _alias(self, requires_grad: bool) -> Tensor:
+        alias = Tensor.__new__(Tensor)
+        alias._setup(self._data, None, 0, self._version_counter)
+        alias._requires_grad = requires_grad
+        return alias
+
+    @property
+    def data(self) -> Tensor:
+        """The same storage as a tensor outside autograd (with its own version counter)."""
+        alias = Tensor._make(self._data)
+        return alias
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
+        self._data = value._data
+
+    @property
+    def _version(self) -> int:
+        return self._version_counter.value
+
+    def _bump_version(self) -> None:
+        self._version_counter.value += 1
+
+    def _is_view(self) -> bool:
+        return self._base is not None
+
+    # ------------------------------------------------------------------
+    # Array attributes
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[self._wrap_dim(dim)]
+
+    @property
+    def dtype(self) -> _DType:
+        return _dtype._BY_NUMPY[self._data.dtype]
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def ndimension(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    def nelement(self) -> int:
+        return self._data.size
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def device(self) -> device:
+        return _CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    @property
+    def is_floating_point_type(self) -> bool:
+        return self.dtype.is_floating_point
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    def is_complex(self) -> bool:
+        return False
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def stride(self, dim: int | None = None):
+        strides = tuple(step // self._data.itemsize for step in self._data.strides)
+        return strides if dim is None else strides[self._wrap_dim(dim)]
+
+    def _wrap_dim(self, dim: int) -> int:
+        """`dim` as a non-negative index, with PyTorch's IndexError when out of range."""
+        ndim = max(self._data.ndim, 1)
+        if not -ndim <= dim < ndim:
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], "
+                f"but got {dim})"
+            )
+        return dim % ndim
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    # ------------------------------------------------------------------
+    # Conversion
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The data as a NumPy array, sharing memory; refuses a tensor that requires grad."""
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        return self._data.copy() if force else self._data
+
+    def __array__(self, dtype=None, copy=None):
+        if self._requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def _one_element(self, kind: str):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"{kind} of a Tensor with {self._data.size} elements is ambiguous"
+                if kind == "Boolean value"
+                else f"only one element tensors can be converted to Python scalars"
+            )
+        return self._data.reshape(()).item()
+
+    def __bool__(self) -> bool:
+        return bool(self._one_element("Boolean value"))
+
+    def __float__(self) -> float:
+        return float(self._one_element("float"))
+
+    def __int__(self) -> int:
+        return int(self._one_element("int"))
+
+    def __index__(self) -> int:
+        if self.dtype.is_floating_point or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.reshape(()).item())
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 and spec:
+            return format(self._data.item(), spec)
+        return format(repr(self), spec)
+
+    # ------------------------------------------------------------------
+    # Printing
+
+    def __repr__(self) -> str:
+        from ._printing import format_tensor
+
+        suffixes = []
+        if self.dtype is not _dtype.get_default_dtype() and self.dtype not in (
+            _dtype.int64,
+            _dtype.bool,
+        ):
+            suffixes.append(f"dtype={self.dtype!r}")
+        if self.grad_fn is not None:
+            suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self._requires_grad:
+            suffixes.append("requires_grad=True")
+        return format_tensor(self._data, suffixes=suffixes)
+
+    __str__ = __repr__
+
+    # ------------------------------------------------------------------
+    # Pickling (copy.deepcopy and multiprocessing; files use retrograd.save)
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_tensor, (self._data.copy(), self._requires_grad and self.grad_fn is None))
+
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment.  If you were attempting to deepcopy a module, this may "
+                "be because of a torch.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001"
+            )
+        copied = type(self).__new__(type(self))
+        copied._setup(self._data.copy(), None, 0, _VersionCounter())
+        copied._requires_grad = self._requires_grad
+        if self._grad is not None:
+            copied._grad = self._grad.__deepcopy__(memo)
+        memo[id(self)] = copied
+        return copied
+
+
+def _rebuild_tensor(array: np.ndarray, requires_grad: bool) -> Tensor:
+    tensor = Tensor._make(array)
+    tensor._requires_grad = requires_grad
+    return tensor

@@ -1,0 +1,329 @@
+"""The backward pass: walk the recorded graph from the roots down to the leaves.
+
+Note [The backward pass]
+    1. Count, for every node reachable from the roots, how many edges lead into it.
+    2. Keep a ready list. A node is ready once every edge into it has delivered its
+       gradient (summed in the node's input buffer); it then runs exactly once, and
+       its input gradients are delivered along `next_functions`.
+    3. Leaves are reached through AccumulateGrad nodes, which add into `.grad`.
+    Everything is iterative: no recursion in traversal or execution, so graphs of any
+    depth work, and each node and edge is touched a constant number of times.
+
+When the caller asks for the gradients of chosen inputs (`autograd.grad`, or
+`backward(inputs=...)`), only the nodes from which an input can be reached run, and the
+gradient arriving at each input is captured instead of accumulated.
+
+Backward formulas are ordinary tensor operations: the pass runs with grad mode on exactly
+when `create_graph=True`, so the gradients it computes are themselves differentiable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor, _VersionCounter
+from . import grad_mode
+from .anomaly import anomaly_mode
+from .graph import AccumulateGrad, CopyBackwards, Node
+
+__all__ = ["execute"]
+
+
+def execute(
+    root_edges: list[tuple[Node, int]],
+    root_grads: list[Tensor],
+    *,
+    keep_graph: bool,
+    create_graph: bool,
+    targets: list[tuple[Node, int]] | None = None,
+    accumulate: bool = True,
+) -> list[Tensor | None] | None:
+    """Run one backward pass; see Note [The backward pass].
+
+    `targets` are edges (a leaf's AccumulateGrad, or a non-leaf's `(grad_fn, output_nr)`)
+    whose arriving gradients are captured and returned, in order. With `accumulate`,
+    AccumulateGrad nodes write `.grad` (only those among `targets`, when given).
+    """
+    state = grad_mode._state
+    previous_mode = state.grad_enabled
+    state.grad_enabled = create_graph
+    try:
+        return _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate)
+    finally:
+        state.grad_enabled = previous_mode
+
+
+def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate):
+    root_nodes = list(dict.fromkeys(node for node, _ in root_edges))
+    dependencies = _count_dependencies(root_nodes)
+    needed = None
+    captured = None
+    capture_slots: dict[Node, list[tuple[int, int]]] = {}
+    target_nodes: set[Node] = set()
+    if targets is not None:
+        captured = [None] * len(targets)
+        for slot, (node, output_nr) in enumerate(targets):
+            capture_slots.setdefault(node, []).append((output_nr, slot))
+            target_nodes.add(node)
+        needed = _nodes_leading_to(root_nodes, target_nodes)
+
+    buffers: dict[Node, list] = {}
+    for (node, output_nr), grad in zip(root_edges, root_grads):
+        _deliver(buffers, node, output_nr, grad)
+    ready = [node for node in reversed(root_nodes) if not dependencies.get(node)]
+
+    while ready:
+        node = ready.pop()
+        grad_outputs = buffers.pop(node)
+        if needed is not None and needed[node] == _SKIP:
+            continue
+        if node._tensor_pre_hooks is not None or node._retain_grad_hooks is not None:
+            grad_outputs = _run_tensor_hooks(node, grad_outputs, create_graph)
+        is_leaf_node = type(node) is AccumulateGrad
+        if is_leaf_node:
+            grad_outputs[0] = _run_leaf_hooks(node.variable, grad_outputs[0])
+        if node in capture_slots:
+            for output_nr, slot in capture_slots[node]:
+                captured[slot] = grad_outputs[output_nr]
+        if is_leaf_node:
+            if accumulate and (targets is None or node in target_nodes):
+                _accumulate_grad(node.variable, grad_outputs[0], create_graph)
+            continue
+        if needed is not None and needed[node] == _CAPTURE_ONLY:
+            continue
+        grad_inputs = _run_node(node, grad_outputs)
+        if not keep_graph:
+            node._release()
+        for (next_node, output_nr), grad in zip(node.next_functions, grad_inputs):
+            if next_node is None:
+                continue
+            if grad is not None:
+                _deliver(buffers, next_node, output_nr, grad)
+            remaining = dependencies[next_node] - 1
+            dependencies[next_node] = remaining
+            if remaining == 0:
+                buffers.setdefault(next_node, [None])
+                ready.append(next_node)
+    return captured
+
+
+def _count_dependencies(root_nodes: list[Node]) -> dict[Node, int]:
+    """How many edges lead into each node reachable from the roots (roots: 0 unless reached)."""
+    dependencies: dict[Node, int] = {}
+    stack = list(root_nodes)
+    while stack:
+        node = stack.pop()
+        for next_node, _ in node.next_functions:
+            if next_node is None:
+                continue
+            count = dependencies.get(next_node)
+            if count is None:
+                dependencies[next_node] = 1
+                stack.append(next_node)
+            else:
+                dependencies[next_node] = count + 1
+    return dependencies
+
+
+_SKIP, _CAPTURE_ONLY, _RUN = 0, 1, 2
+
+
+def _nodes_leading_to(root_nodes: list[Node], targets: set[Node]) -> dict[Node, int]:
+    """For each reachable node: _RUN if a target lies below it, _CAPTURE_ONLY if it is a
+    target with none below, else _SKIP (an iterative post-order DFS)."""
+    needed: dict[Node, int] = {}
+    for root in root_nodes:
+        if root in needed:
+            continue
+        needed[root] = _SKIP
+        stack = [(root, iter(root.next_functions))]
+        while stack:
+            node, children = stack[-1]
+            for child, _ in children:
+                if child is not None and child not in needed:
+                    needed[child] = _SKIP
+                    stack.append((child, iter(child.next_functions)))
+                    break
+            else:
+                stack.pop()
+                reaches_target = any(
+                    needed[child] for child, _ in node.next_functions if child is not None
+                )
+                if reaches_target:
+                    needed[node] = _RUN
+                elif node in targets:
+                    needed[node] = _CAPTURE_ONLY
+    return needed
+
+
+def _deliver(buffers: dict, node: Node, output_nr: int, grad: Tensor) -> None:
+    """Add `grad` into slot `output_nr` of `node`'s input buffer."""
+    buffer = buffers.get(node)
+    if buffer is None:
+        buffer = buffers[node] = [None] * max(output_nr + 1, 1)
+    elif len(buffer) <= output_nr:
+        buffer.extend([None] * (output_nr + 1 - len(buffer)))
+    existing = buffer[output_nr]
+    buffer[output_nr] = grad if existing is None else existing + grad
+
+
+def _run_node(node: Node, grad_outputs: list) -> tuple:
+    """Call the node's backward with its pre- and post-hooks, fitting grads to its inputs."""
+    if node._pre_hooks is not None:
+        for hook in list(node._pre_hooks.values()):
+            replaced = hook(tuple(grad_outputs))
+            if replaced is not None:
+                grad_outputs = list(replaced)
+    if all(grad is None for grad in grad_outputs):
+        grad_inputs = (None,) * len(node.next_functions)
+    else:
+        grad_inputs = node.backward(*grad_outputs)
+        if type(grad_inputs) is not tuple:
+            grad_inputs = (grad_inputs,)
+        grad_inputs = _fit_to_inputs(node, grad_inputs)
+    if node._hooks is not None:
+        for hook in list(node._hooks.values()):
+            replaced = hook(grad_inputs, tuple(grad_outputs))
+            if replaced is not None:
+                grad_inputs = tuple(replaced)
+    if anomaly_mode.enabled and anomaly_mode.check_nan:
+        _check_nan(node, grad_inputs)
+    return grad_inputs
+
+
+def _fit_to_inputs(node: Node, grad_inputs: tuple) -> tuple:
+    """Sum broadcast gradients back to their input's shape and cast them to its dtype.
+
+    This is the one place where broadcasting is undone, for every operator.
+    """
+    expected = len(node.next_functions)
+    if len(grad_inputs) != expected:
+        raise RuntimeError(
+            f"function {node.name()} returned an incorrect number of gradients (expected "
+            f"{expected}, got {len(grad_inputs)})"
+        )
+    fitted = None
+    for index, (grad, meta) in enumerate(zip(grad_inputs, node._input_meta)):
+        if grad is None or meta is None:
+            continue
+        shape, dtype = meta
+        data = grad._data
+        if data.shape == shape and data.dtype == dtype:
+            continue
+        if data.shape != shape:
+            if not _can_sum_to(data.shape, shape):
+                raise RuntimeError(
+                    f"Function {node.name()} returned an invalid gradient at index {index} - got "
+                    f"[{', '.join(map(str, data.shape))}] but expected shape compatible with "
+                    f"[{', '.join(map(str, shape))}]"
+                )
+            grad = grad.sum_to_size(shape)
+        if grad._data.dtype != dtype:
+            grad = grad.to(_dtype_of(dtype))
+        if fitted is None:
+            fitted = list(grad_inputs)
+        fitted[index] = grad
+    return grad_inputs if fitted is None else tuple(fitted)
+
+
+def _can_sum_to(grad_shape: tuple, shape: tuple) -> bool:
+    if len(shape) > len(grad_shape):
+        return False
+    trailing = grad_shape[len(grad_shape) - len(shape):]
+    return all(size == 1 or size == grad_size for size, grad_size in zip(shape, trailing))
+
+
+def _dtype_of(numpy_dtype):
+    from .._dtype import from_numpy_dtype
+
+    return from_numpy_dtype(numpy_dtype)
+
+
+def _run_tensor_hooks(node: Node, grad_outputs: list, create_graph: bool) -> list:
+    """Hooks registered on non-leaf outputs of `node`, then their retained `.grad`."""
+    if node._tensor_pre_hooks is not None:
+        for output_nr, hooks in node._tensor_pre_hooks.items():
+            if output_nr >= len(grad_outputs) or grad_outputs[output_nr] is None:
+                continue
+            for hook in list(hooks.values()):
+                replaced = hook(grad_outputs[output_nr])
+                if replaced is not None:
+                    grad_outputs[output_nr] = replaced
+    if node._retain_grad_hooks is not None:
+        for output_nr, tensor_ref in node._retain_grad_hooks.items():
+            tensor = tensor_ref()
+            if tensor is None or output_nr >= len(grad_outputs):
+                continue
+            grad = grad_outputs[output_nr]
+            if grad is not None:
+                _store_grad(tensor, grad, create_graph)
+    return grad_outputs
+
+
+def _run_leaf_hooks(variable: Tensor, grad: Tensor | None) -> Tensor | None:
+    if variable._backward_hooks is not None and grad is not None:
+        for hook in list(variable._backward_hooks.values()):
+            replaced = hook(grad)
+            if replaced is not None:
+                grad = replaced
+    return grad
+
+
+def _accumulate_grad(variable: Tensor, grad: Tensor | None, create_graph: bool) -> None:
+    """What AccumulateGrad does: add `grad` into `variable.grad`, then post-accumulate hooks."""
+    if grad is None:
+        return
+    _store_grad(variable, grad, create_graph)
+    if variable._post_accumulate_hooks is not None:
+        for hook in list(variable._post_accumulate_hooks.values()):
+            hook(variable)
+
+
+def _store_grad(tensor: Tensor, grad: Tensor, create_graph: bool) -> None:
+    """Accumulate into `tensor.grad`: in place normally, as a new graph with create_graph.
+
+    Note [Accumulating with create_graph]
+        With create_graph the sum `old + new` is recorded, and `.grad` becomes its copy
+        with a CopyBackwards grad_fn, exactly as PyTorch shows it (`grad_fn=<CopyBackwards>`).
+        Without it, the first gradient is copied (the engine's tensors may be shared) and
+        later ones are added in place, bumping the version of `.grad`.
+    """
+    existing = tensor._grad
+    if create_graph:
+        total = grad if existing is None else existing + grad
+        tensor._grad = _copy_with_history(total)
+    elif existing is None:
+        tensor._grad = Tensor._make(np.array(grad._data, copy=True))
+    else:
+        np.add(existing._data, grad._data, out=existing._data, casting="unsafe")
+        existing._version_counter.value += 1
+
+
+def _copy_with_history(value: Tensor) -> Tensor:
+    data = np.array(value._data, copy=True)
+    if not value._requires_grad:
+        return Tensor._make(data)
+    node = CopyBackwards()
+    if value.grad_fn is not None:
+        node.next_functions = ((value.grad_fn, value._output_nr),)
+    else:
+        node.next_functions = ((value._get_grad_accumulator(), 0),)
+    node._input_meta = ((data.shape, data.dtype),)
+    return Tensor._from_node(data, node, 0, _VersionCounter())
+
+
+# ---------------------------------------------------------------------------
+# Anomaly checks (enabled by autograd.detect_anomaly)
+
+
+def _check_nan(node: Node, grad_inputs: tuple) -> None:
+    for index, grad in enumerate(grad_inputs):
+        if grad is not None and np.isnan(grad._data).any():
+            error = RuntimeError(
+                f"Function '{node.name()}' returned nan values in its {index}th output."
+            )
+            if node._anomaly_trace:
+                error.add_note(
+                    "The forward call that created this node:\n" + "".join(node._anomaly_trace)
+                )
+            raise error

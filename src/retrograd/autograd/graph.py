@@ -1,0 +1,222 @@
+"""The recorded graph: nodes (what `grad_fn` is), their edges and their saved values.
+
+A `Node` is one recorded operation. It points down to the nodes of its inputs through
+`next_functions`, a tuple of `(node, output_nr)` pairs (None where an input needs no
+gradient). Leaves that require grad are reached through an `AccumulateGrad` node.
+
+Note [No reference cycles]
+    Outputs point to their node (`tensor.grad_fn`), a node points to its inputs' nodes,
+    and nothing points back up: a node never holds its own outputs. A node that must save
+    its output (exp, tanh, sigmoid: their derivative is cheapest from the result) keeps only
+    the output's array and version counter, and rebuilds a tensor on demand. A tensor holds
+    its AccumulateGrad node through a weak reference. So a dropped graph is freed by
+    reference counting alone, at once, and Python's cycle collector has nothing to chase.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
+
+__all__ = ["Node", "RemovableHandle"]
+
+
+class RemovableHandle:
+    """Returned by `register_*hook`: `handle.remove()` takes the hook away again."""
+
+    __slots__ = ("_hooks", "_key")
+    _next_key = 0
+
+    def __init__(self, hooks: dict):
+        self._hooks = weakref.ref(hooks) if hasattr(hooks, "__weakref__") else (lambda: hooks)
+        RemovableHandle._next_key += 1
+        self._key = RemovableHandle._next_key
+
+    def remove(self) -> None:
+        hooks = self._hooks()
+        if hooks is not None:
+            hooks.pop(self._key, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.remove()
+
+
+def _add_hook(hooks: dict, hook) -> RemovableHandle:
+    handle = RemovableHandle(hooks)
+    hooks[handle._key] = hook
+    return handle
+
+
+class SavedOutput:
+    """An output saved by its own node, kept as array + version (see Note [No reference cycles])."""
+
+    __slots__ = ("array", "output_nr", "version_counter")
+
+    def __init__(self, array, version_counter, output_nr: int):
+        self.array = array
+        self.version_counter = version_counter
+        self.output_nr = output_nr
+
+
+class Node:
+    """One recorded operation; `backward` maps output gradients to input gradients.
+
+    Subclasses are the `grad_fn` classes users see (`MulBackward0`, ...). They save what
+    their backward needs with `save_for_backward` and read it back with `saved_tensors`.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_anomaly_trace",
+        "_hooks",
+        "_input_meta",
+        "_pre_hooks",
+        "_released",
+        "_retain_grad_hooks",
+        "_saved",
+        "_saved_versions",
+        "_tensor_pre_hooks",
+        "next_functions",
+    )
+
+    # Subclasses set these class attributes.
+    is_view = False  # the forward returns a view of input 0 (shares memory and version)
+    non_differentiable_outputs: tuple[int, ...] = ()  # e.g. the indices of max(dim)
+
+    def __init__(self):
+        self.next_functions = ()
+        self._input_meta = ()
+        self._saved = None
+        self._saved_versions = None
+        self._released = False
+        self._hooks = None
+        self._pre_hooks = None
+        self._tensor_pre_hooks = None
+        self._retain_grad_hooks = None
+        self._anomaly_trace = None
+
+    # -- what users see -----------------------------------------------------
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+    @property
+    def metadata(self) -> dict:
+        return {}
+
+    def register_hook(self, hook) -> RemovableHandle:
+        """`hook(grad_inputs, grad_outputs)` runs after this node; may return new grad_inputs."""
+        if self._hooks is None:
+            self._hooks = {}
+        return _add_hook(self._hooks, hook)
+
+    def register_prehook(self, hook) -> RemovableHandle:
+        """`hook(grad_outputs)` runs before this node; may return new grad_outputs."""
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        return _add_hook(self._pre_hooks, hook)
+
+    # -- saving for backward -------------------------------------------------
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        return tuple(edge[0] is not None for edge in self.next_functions)
+
+    def save_for_backward(self, *values) -> None:
+        """Keep tensors (inputs, or OUTPUT for the result) or arrays for backward.
+
+        Tensors are stamped with their version so that backward can tell if they were
+        changed in place since; OUTPUT is resolved by the op runner once the result exists.
+        """
+        self._saved = values
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        """What `save_for_backward` kept, checked against later in-place changes."""
+        if self._released:
+            raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
+        saved = self._saved
+        if saved is None:
+            return ()
+        unpacked = []
+        for value, version in zip(saved, self._saved_versions):
+            if type(value) is SavedOutput:
+                _check_version(value.version_counter.value, version, value.array, self)
+                value = self._rebuild_output(value)
+            elif version is not None:
+                _check_version(value._version_counter.value, version, value._data, value.grad_fn)
+            unpacked.append(value)
+        return tuple(unpacked)
+
+    def _rebuild_output(self, saved: SavedOutput) -> Tensor:
+        from .._tensor import Tensor
+
+        return Tensor._from_node(saved.array, self, saved.output_nr, saved.version_counter)
+
+    def _release(self) -> None:
+        """Free the saved values after a backward that did not ask to retain the graph."""
+        if self._saved is not None:
+            self._saved = None
+            self._saved_versions = None
+            self._released = True
+
+    # -- running -------------------------------------------------------------
+
+    def backward(self, *grad_outputs):
+        raise NotImplementedError(f"{self.name()} has no backward")
+
+
+class AccumulateGrad(Node):
+    """The node of a leaf tensor: adds the incoming gradient into `variable.grad`."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Tensor):
+        super().__init__()
+        self.variable = variable
+        self._input_meta = ()
+
+
+class CopyBackwards(Node):
+    """Passes its gradient straight through; the grad_fn of a `.grad` built with create_graph."""
+
+    __slots__ = ()
+
+    def backward(self, grad):
+        return (grad,)
+
+
+def _check_version(current: int, saved: int, array, origin: Node | None) -> None:
+    """Raise PyTorch's error when a saved value was changed in place after it was saved."""
+    if current == saved:
+        return
+    from .._dtype import from_numpy_dtype, tensor_type_name
+
+    shape = ", ".join(str(size) for size in array.shape)
+    described = f"[{tensor_type_name(from_numpy_dtype(array.dtype))} [{shape}]]"
+    if origin is not None:
+        described += f", which is output 0 of {origin.name().removesuffix('Backward0')},"
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: {described} is at version {current}; expected version {saved} instead. "
+        "Hint: enable anomaly detection to find the operation that failed to compute its "
+        "gradient, with retrograd.autograd.set_detect_anomaly(True)."
+    )
+
+
+_SECOND_BACKWARD_MESSAGE = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you "
+    "call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward "
+    "through the graph a second time or if you need to access saved tensors after calling "
+    "backward."
+)

@@ -1,0 +1,62 @@
+"""Sample inputs for the op table's gradient tests (float64, several shapes per op).
+
+Each op's entry names a function `samples(rng) -> [(args, kwargs), ...]`; the tests run
+gradcheck and gradgradcheck on every sample, and compare with PyTorch where it is installed.
+Shapes cover the plain case, broadcasting, 0-d and empty tensors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+
+SHAPES = [(3,), (2, 3), (), (0,)]
+BROADCAST_PAIRS = [((2, 3), (2, 3)), ((2, 3), (3,)), ((3, 1), (1, 4)), ((), (2, 2)), ((0, 2), (2,))]
+
+
+def make(rng: np.random.Generator, shape, low: float = -2.0, high: float = 2.0) -> Tensor:
+    """A float64 tensor of `shape` with values drawn uniformly from [low, high)."""
+    return Tensor._make(rng.uniform(low, high, size=shape).astype(np.float64))
+
+
+def unary(low: float = -2.0, high: float = 2.0, **kwargs):
+    """Samples for a one-input op whose safe domain is [low, high)."""
+
+    def samples(rng):
+        return [((make(rng, shape, low, high),), dict(kwargs)) for shape in SHAPES]
+
+    return samples
+
+
+def binary(low: float = -2.0, high: float = 2.0, scalar: float | None = 1.5, other_low=None,
+           other_high=None):
+    """Samples for a two-input op: broadcasting pairs, plus a Python number on the right."""
+    other_low = low if other_low is None else other_low
+    other_high = high if other_high is None else other_high
+
+    def samples(rng):
+        cases = [
+            ((make(rng, left, low, high), make(rng, right, other_low, other_high)), {})
+            for left, right in BROADCAST_PAIRS
+        ]
+        if scalar is not None:
+            cases.append(((make(rng, (2, 3), low, high), scalar), {}))
+        return cases
+
+    return samples
+
+
+def reduction(**kwargs_options):
+    """Samples for a reduction: whole tensor, one dim, several dims, keepdim."""
+
+    def samples(rng):
+        x = make(rng, (2, 3, 4))
+        cases = [((x,), {}), ((make(rng, ()),), {})]
+        cases += [((x,), {"dim": 1}), ((x,), {"dim": (0, 2)}), ((x,), {"dim": -1, "keepdim": True})]
+        cases += [((make(rng, (0, 3)),), {"dim": 1})]
+        for case in cases:
+            case[1].update(kwargs_options)
+        return cases
+
+    return samples

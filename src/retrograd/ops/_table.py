@@ -1,0 +1,299 @@
+"""The op table and the op runner.
+
+Every operator is one `register`ed function. The table entry says which Tensor methods,
+Python operators and in-place variant it provides, whether it is differentiable, and how
+to make sample inputs for the gradient tests; `docs/operators.md` and the gradient test
+matrix are generated from it.
+
+The runner `apply(NodeClass, *inputs, **params)` runs an op's forward on arrays and, when
+grad mode is on and an input requires grad, records a `NodeClass` node whose `backward`
+maps output gradients to input gradients with ordinary (differentiable) tensor operations.
+Positional arguments are the op's inputs (one `next_functions` edge each, None for numbers
+and tensors that need no grad); keyword arguments are its parameters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+import traceback
+from collections.abc import Callable
+
+import numpy as np
+
+from .._dtype import scalar_type_name
+from .._tensor import Tensor, _VersionCounter
+from ..autograd import grad_mode
+from ..autograd.anomaly import anomaly_mode
+from ..autograd.graph import Node, SavedOutput
+
+__all__ = ["OUTPUT", "OpInfo", "apply", "register", "table"]
+
+
+class _Output:
+    """Marker passed to `save_for_backward` to save the op's own result."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "OUTPUT"
+
+
+OUTPUT = _Output()
+
+
+class _NoContext:
+    """Stands in for the node when nothing is recorded: saving and attributes are dropped."""
+
+    __slots__ = ()
+
+    def save_for_backward(self, *values) -> None:
+        pass
+
+    def __setattr__(self, name, value) -> None:
+        pass
+
+
+_NO_CONTEXT = _NoContext()
+_NO_EDGE = (None, 0)
+
+
+def _wrap(array, is_view_of: Tensor | None) -> Tensor:
+    if type(array) is not np.ndarray:
+        array = np.asarray(array)
+    result = Tensor._make(array)
+    if is_view_of is not None:
+        _mark_view(result, is_view_of)
+    return result
+
+
+def _mark_view(result: Tensor, base: Tensor) -> None:
+    result._version_counter = base._version_counter
+    result._base = base._base if base._base is not None else base
+
+
+def apply(node_class: type[Node], *inputs, **params):
+    """Run `node_class.forward` on `inputs`; record a node when a gradient may be needed."""
+    if grad_mode._state.grad_enabled:
+        for value in inputs:
+            if isinstance(value, Tensor) and value._requires_grad:
+                return _record(node_class, inputs, params)
+    result = node_class.forward(_NO_CONTEXT, *inputs, **params)
+    view_base = inputs[0] if node_class.is_view else None
+    if type(result) is tuple:
+        return tuple(_wrap(array, view_base) for array in result)
+    return _wrap(result, view_base)
+
+
+def _record(node_class: type[Node], inputs: tuple, params: dict):
+    node = node_class()
+    edges = []
+    meta = []
+    for value in inputs:
+        if isinstance(value, Tensor) and value._requires_grad:
+            if value._is_inference:
+                raise RuntimeError(
+                    "Inference tensors cannot be saved for backward. To work around you can make "
+                    "a clone to get a normal tensor and use it in autograd."
+                )
+            if value.grad_fn is not None:
+                edges.append((value.grad_fn, value._output_nr))
+            else:
+                edges.append((value._get_grad_accumulator(), 0))
+            meta.append((value._data.shape, value._data.dtype))
+        else:
+            edges.append(_NO_EDGE)
+            meta.append(None)
+    node.next_functions = tuple(edges)
+    node._input_meta = tuple(meta)
+    result = node_class.forward(node, *inputs, **params)
+    if type(result) is tuple:
+        outputs = tuple(_output(array, node, index) for index, array in enumerate(result))
+        for index in node_class.non_differentiable_outputs:
+            outputs[index].grad_fn = None
+            outputs[index]._requires_grad = False
+    else:
+        outputs = _output(result, node, 0)
+    if node_class.is_view:
+        for output in outputs if type(outputs) is tuple else (outputs,):
+            _mark_view(output, inputs[0])
+    if node._saved is not None:
+        _stamp_saved(node, outputs)
+    if anomaly_mode.enabled:
+        node._anomaly_trace = traceback.format_stack()[:-3]
+    return outputs
+
+
+def _output(array, node: Node, output_nr: int) -> Tensor:
+    if type(array) is not np.ndarray:
+        array = np.asarray(array)
+    return Tensor._from_node(array, node, output_nr, _VersionCounter())
+
+
+def _stamp_saved(node: Node, outputs) -> None:
+    """Resolve OUTPUT to the result and remember each saved tensor's version."""
+    saved = []
+    versions = []
+    for value in node._saved:
+        if value is OUTPUT:
+            output = outputs if isinstance(outputs, Tensor) else outputs[0]
+            value = SavedOutput(output._data, output._version_counter, output._output_nr)
+            versions.append(value.version_counter.value)
+        elif isinstance(value, Tensor):
+            versions.append(value._version_counter.value)
+        else:
+            versions.append(None)
+        saved.append(value)
+    node._saved = tuple(saved)
+    node._saved_versions = tuple(versions)
+
+
+# ---------------------------------------------------------------------------
+# The table
+
+
+@dataclasses.dataclass
+class OpInfo:
+    """One operator: its function, how Tensor exposes it, and how to test it."""
+
+    name: str
+    function: Callable
+    methods: tuple[str, ...] = ()
+    inplace: str | None = None
+    differentiable: bool = True
+    second_order: bool = True
+    samples: Callable | None = None
+    torch_name: str | None = None
+    doc: str = ""
+
+    @property
+    def signature(self) -> str:
+        import inspect
+
+        return f"{self.name}{inspect.signature(self.function)}"
+
+
+table: dict[str, OpInfo] = {}
+
+
+def register(
+    name: str | None = None,
+    *,
+    methods: tuple[str, ...] | str = (),
+    inplace: str | None = None,
+    differentiable: bool = True,
+    second_order: bool = True,
+    samples: Callable | None = None,
+    torch_name: str | None = None,
+):
+    """Add the decorated function to the op table and attach its methods to Tensor.
+
+    `methods` become Tensor methods called as `function(self, ...)`; binary Python
+    operators among them (`__add__`, `__radd__`) give NotImplemented for operands that are
+    neither tensors nor numbers. `inplace` names the `_` method that writes the result into
+    self. `samples(rng)` returns `[(args, kwargs), ...]` for the gradient tests, with tensors
+    in float64.
+    """
+    methods = (methods,) if isinstance(methods, str) else tuple(methods)
+
+    def decorate(function: Callable) -> Callable:
+        op_name = name or function.__name__
+        table[op_name] = OpInfo(
+            name=op_name,
+            function=function,
+            methods=methods,
+            inplace=inplace,
+            differentiable=differentiable,
+            second_order=second_order and differentiable,
+            samples=samples,
+            torch_name=torch_name or op_name,
+            doc=(function.__doc__ or "").strip().splitlines()[0] if function.__doc__ else "",
+        )
+        for method in methods:
+            is_operator = method.startswith("__") and method not in _UNARY_OPERATORS
+            setattr(Tensor, method, _operator(function, method) if is_operator else function)
+        if inplace is not None:
+            setattr(Tensor, inplace, _in_place(function, inplace))
+        return function
+
+    return decorate
+
+
+_UNARY_OPERATORS = {"__neg__", "__pos__", "__abs__", "__invert__"}
+_OPERAND_TYPES = (Tensor, numbers.Number)
+
+
+def _operator(function: Callable, method_name: str) -> Callable:
+    """A binary Python operator: NotImplemented (so Python tries the other side) for
+    operands that are neither tensors nor numbers."""
+
+    def operator(self, other):
+        if not isinstance(other, _OPERAND_TYPES):
+            return NotImplemented
+        return function(self, other)
+
+    operator.__name__ = method_name
+    operator.__doc__ = function.__doc__
+    return operator
+
+
+def _in_place(function: Callable, method_name: str) -> Callable:
+    def in_place(self, *args, **kwargs):
+        return run_in_place(self, function, *args, **kwargs)
+
+    in_place.__name__ = method_name
+    in_place.__doc__ = f"In-place `{function.__name__}`: writes the result into self."
+    return in_place
+
+
+def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, **kwargs) -> Tensor:
+    """Compute `function(target, *args)` and write it into `target`, which takes its history.
+
+    Checks come first, so a refused in-place op leaves `target` and its version unchanged.
+    When a graph is recorded, the op sees a snapshot of target's old value and history
+    (the new node must differentiate through the value before the write). With `cast`
+    the result may be of any dtype (copy_ converts); otherwise it may not be of a higher
+    category than target's (an int tensor cannot take a float result in place).
+    """
+    recording = grad_mode._state.grad_enabled and (
+        target._requires_grad
+        or any(isinstance(arg, Tensor) and arg._requires_grad for arg in args)
+    )
+    if recording and target.grad_fn is None and target._requires_grad:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
+    if target._is_inference and not grad_mode._state.inference:
+        raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed.")
+    if recording:
+        snapshot = Tensor._from_node(
+            target._data.copy(), target.grad_fn, target._output_nr, _VersionCounter()
+        )
+        snapshot._requires_grad = target._requires_grad
+        result = function(snapshot, *args, **kwargs)
+    else:
+        result = function(target, *args, **kwargs)
+    _check_writable(target, result, cast)
+    np.copyto(target._data, result._data, casting="unsafe")
+    target._version_counter.value += 1
+    if result.grad_fn is not None:
+        target.grad_fn = result.grad_fn
+        target._output_nr = result._output_nr
+        target._requires_grad = True
+    return target
+
+
+def _check_writable(target: Tensor, result: Tensor, cast: bool) -> None:
+    if result._data.shape != target._data.shape:
+        target_shape = ", ".join(map(str, target._data.shape))
+        result_shape = ", ".join(map(str, result._data.shape))
+        raise RuntimeError(
+            f"output with shape [{target_shape}] doesn't match the broadcast shape "
+            f"[{result_shape}]"
+        )
+    source, destination = result.dtype, target.dtype
+    if not cast and source._category > destination._category:
+        raise RuntimeError(
+            f"result type {scalar_type_name(source)} can't be cast to the desired output type "
+            f"{scalar_type_name(destination)}"
+        )

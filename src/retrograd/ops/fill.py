@@ -1,0 +1,121 @@
+"""Operators that overwrite a tensor's values: zero_, fill_, copy_ (in-place only)."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.graph import Node
+from ._table import apply, register, run_in_place
+
+__all__ = []
+
+
+class ZeroBackward0(Node):
+    """All values replaced by 0: no gradient reaches the old values."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.zeros_like(x._data)
+
+    def backward(self, grad):
+        return grad * 0
+
+
+class FillBackward0(Node):
+    """All values replaced by a number."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x, value):
+        return np.full_like(x._data, value)
+
+    def backward(self, grad):
+        return grad * 0
+
+
+class FillBackward1(Node):
+    """All values replaced by a 0-d tensor: its gradient is the sum of the incoming one."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x, value):
+        return np.full_like(x._data, value._data)
+
+    def backward(self, grad):
+        return grad * 0, grad.sum()
+
+
+class CopyBackwards(Node):
+    """Values copied from `src` (broadcast and cast): its gradient is the incoming one."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x, src):
+        return np.broadcast_to(src._data, x._data.shape).astype(x._data.dtype)
+
+    def backward(self, grad):
+        return grad * 0, grad
+
+
+def _zero(input):
+    return apply(ZeroBackward0, input)
+
+
+def _fill(input, value):
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(
+                "fill_ only supports 0-dimension value tensor but got tensor with "
+                f"{value.ndim} dimensions."
+            )
+        return apply(FillBackward1, input, value)
+    if not isinstance(value, numbers.Number):
+        raise TypeError(f"fill_(): argument 'value' must be Number, not {type(value).__name__}")
+    return apply(FillBackward0, input, value=value)
+
+
+def _copy(input, src):
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}")
+    try:
+        np.broadcast_shapes(src._data.shape, input._data.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"The size of tensor a ({input._data.shape[-1] if input.ndim else 1}) must match the "
+            f"size of tensor b ({src._data.shape[-1] if src.ndim else 1}) at non-singleton "
+            "dimension 0"
+        ) from None
+    if np.broadcast_shapes(src._data.shape, input._data.shape) != input._data.shape:
+        raise RuntimeError(
+            f"output with shape [{', '.join(map(str, input._data.shape))}] doesn't match the "
+            f"broadcast shape [{', '.join(map(str, np.broadcast_shapes(src._data.shape, input._data.shape)))}]"
+        )
+    return apply(CopyBackwards, input, src)
+
+
+def zero_(self) -> Tensor:
+    """Fill self with zeros, in place."""
+    return run_in_place(self, _zero)
+
+
+def fill_(self, value) -> Tensor:
+    """Fill self with `value` (a number or a 0-d tensor), in place."""
+    return run_in_place(self, _fill, value)
+
+
+def copy_(self, src, non_blocking: bool = False) -> Tensor:
+    """Copy the values of `src` (broadcast, cast to self's dtype) into self, in place."""
+    return run_in_place(self, _copy, src, cast=True)
+
+
+register("zero_", methods="zero_", samples=lambda rng: [])(zero_)
+register("fill_", methods="fill_", samples=lambda rng: [])(fill_)
+register("copy_", methods="copy_", samples=lambda rng: [])(copy_)
