@@ -3,7 +3,7 @@
 Code written for PyTorch's autograd runs unchanged with `import retrograd as torch`.
 """
 
-from . import _dtype, autograd, ops
+from . import _dtype, autograd, nn, ops
 from ._creation import (
     Generator,
     arange,
@@ -89,7 +89,7 @@ def _export_op_table() -> None:
     namespace = globals()
     for info in ops.table.values():
         namespace.setdefault(info.name, info.function)
-    for module in (ops.pointwise, ops.reduce, ops.shape):
+    for module in ops.MODULES:
         for name in module.__all__:
             namespace.setdefault(name, getattr(module, name))
 

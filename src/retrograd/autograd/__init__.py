@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from . import grad_mode
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .gradcheck import gradcheck, gradgradcheck
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -21,6 +22,8 @@ __all__ = [
     "detect_anomaly",
     "enable_grad",
     "grad",
+    "gradcheck",
+    "gradgradcheck",
     "inference_mode",
     "is_anomaly_enabled",
     "is_grad_enabled",

@@ -3,4 +3,7 @@
 from . import fill, pointwise, reduce, shape
 from ._table import OpInfo, table
 
-__all__ = ["OpInfo", "fill", "pointwise", "reduce", "shape", "table"]
+# The op modules whose public names become functions of the retrograd package.
+MODULES = (fill, pointwise, reduce, shape)
+
+__all__ = ["MODULES", "OpInfo", "table"]

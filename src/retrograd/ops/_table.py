@@ -43,7 +43,10 @@ OUTPUT = _Output()
 
 
 class _NoContext:
-    """Stands in for the node when nothing is recorded: saving and attributes are dropped."""
+    """Stands in for the node when nothing is recorded: saving and attributes are dropped.
+
+    So a forward must only write to its ctx, never read back what it stored there.
+    """
 
     __slots__ = ()
 
@@ -160,6 +163,7 @@ class OpInfo:
     function: Callable
     methods: tuple[str, ...] = ()
     inplace: str | None = None
+    mutates_input: bool = False
     differentiable: bool = True
     second_order: bool = True
     samples: Callable | None = None
@@ -181,6 +185,7 @@ def register(
     *,
     methods: tuple[str, ...] | str = (),
     inplace: str | None = None,
+    mutates_input: bool = False,
     differentiable: bool = True,
     second_order: bool = True,
     samples: Callable | None = None,
@@ -191,7 +196,8 @@ def register(
     `methods` become Tensor methods called as `function(self, ...)`; binary Python
     operators among them (`__add__`, `__radd__`) give NotImplemented for operands that are
     neither tensors nor numbers. `inplace` names the `_` method that writes the result into
-    self. `samples(rng)` returns `[(args, kwargs), ...]` for the gradient tests, with tensors
+    self; `mutates_input` marks ops that exist only in place (zero_, copy_), which the tests
+    call on a clone. `samples(rng)` returns `[(args, kwargs), ...]` for the gradient tests, with tensors
     in float64.
     """
     methods = (methods,) if isinstance(methods, str) else tuple(methods)
@@ -203,6 +209,7 @@ def register(
             function=function,
             methods=methods,
             inplace=inplace,
+            mutates_input=mutates_input,
             differentiable=differentiable,
             second_order=second_order and differentiable,
             samples=samples,

@@ -8,6 +8,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.graph import Node
+from . import _samples
 from ._table import apply, register, run_in_place
 
 __all__ = []
@@ -116,6 +117,19 @@ def copy_(self, src, non_blocking: bool = False) -> Tensor:
     return run_in_place(self, _copy, src, cast=True)
 
 
-register("zero_", methods="zero_", samples=lambda rng: [])(zero_)
-register("fill_", methods="fill_", samples=lambda rng: [])(fill_)
-register("copy_", methods="copy_", samples=lambda rng: [])(copy_)
+def _fill_samples(rng):
+    x = _samples.make(rng, (2, 3))
+    return [((x, 1.5), {}), ((x, _samples.make(rng, ())), {})]
+
+
+def _copy_samples(rng):
+    return [
+        ((_samples.make(rng, (2, 3)), _samples.make(rng, (2, 3))), {}),
+        ((_samples.make(rng, (2, 3)), _samples.make(rng, (3,))), {}),
+    ]
+
+
+register("zero_", methods="zero_", mutates_input=True, samples=_samples.unary(),
+         torch_name="zero_")(zero_)
+register("fill_", methods="fill_", mutates_input=True, samples=_fill_samples)(fill_)
+register("copy_", methods="copy_", mutates_input=True, samples=_copy_samples)(copy_)

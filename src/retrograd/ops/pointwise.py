@@ -150,7 +150,9 @@ subtract = sub
 Tensor.subtract = sub
 
 
-class RsubBackward1(Node):
+class RsubBackward0(Node):
+    """other - alpha * input for two tensors."""
+
     __slots__ = ("alpha",)
 
     @staticmethod
@@ -160,13 +162,31 @@ class RsubBackward1(Node):
         return b - a if alpha == 1 else b - alpha * a
 
     def backward(self, grad):
-        return (-grad if self.alpha == 1 else grad * -self.alpha), None
+        return (-grad if self.alpha == 1 else grad * -self.alpha), grad
+
+
+class RsubBackward1(Node):
+    """number - alpha * input: the number is a parameter, not an input."""
+
+    __slots__ = ("alpha", "other")
+
+    @staticmethod
+    def forward(ctx, a, other, alpha=1):
+        a, b = operand_arrays(a, other, "rsub")
+        ctx.alpha = alpha
+        return b - a if alpha == 1 else b - alpha * a
+
+    def backward(self, grad):
+        return -grad if self.alpha == 1 else grad * -self.alpha
 
 
 @register(methods="__rsub__", samples=_samples.binary())
 def rsub(input, other, *, alpha=1):
     """other - alpha * input (what `number - tensor` computes)."""
-    return apply(RsubBackward1, input, other, alpha=alpha)
+    if isinstance(other, Tensor):
+        return apply(RsubBackward0, input, other, alpha=alpha)
+    check_operand(other, "rsub", 2, "other")
+    return apply(RsubBackward1, input, other=other, alpha=alpha)
 
 
 class MulBackward0(Node):

@@ -100,9 +100,9 @@ class MeanBackward0(Node):
                 "mean(): could not infer output dtype. Input dtype must be either a floating "
                 f"point or complex dtype. Got: {_dtype.scalar_type_name(x.dtype)}"
             )
-        ctx.shape, ctx.dims, ctx.keepdim = data.shape, dims, keepdim
-        ctx.count = int(np.prod([data.shape[d] for d in dims], dtype=np.int64))
-        if data.size == 0 or ctx.count == 0:
+        count = int(np.prod([data.shape[d] for d in dims], dtype=np.int64))
+        ctx.shape, ctx.dims, ctx.keepdim, ctx.count = data.shape, dims, keepdim, count
+        if count == 0:
             return np.full(
                 kept_shape(data.shape, dims) if keepdim else
                 tuple(s for i, s in enumerate(data.shape) if i not in dims),

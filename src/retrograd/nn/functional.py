@@ -1,0 +1,3 @@
+"""Neural-network functions (activations, losses, convolution, pooling, normalisation)."""
+
+__all__: list[str] = []

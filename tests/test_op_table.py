@@ -1,0 +1,114 @@
+"""The gradient test matrix, generated from the op table.
+
+Every differentiable op with samples is checked, on every sample, against central finite
+differences in float64: first derivatives (gradcheck) and, where the table says the op is
+twice differentiable, second derivatives (gradgradcheck). Where PyTorch is installed, values
+and first derivatives are compared with it too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import retrograd
+from retrograd.autograd import gradcheck, gradgradcheck
+from retrograd.ops import table
+
+
+def _cases():
+    for name, info in sorted(table.items()):
+        if info.samples is None or not info.differentiable:
+            continue
+        for index, (args, kwargs) in enumerate(info.samples(np.random.default_rng(0))):
+            yield pytest.param(info, args, kwargs, id=f"{name}-{index}")
+
+
+CASES = list(_cases())
+
+
+def _with_grad(args):
+    """Copies of the sample's tensors that require grad (numbers stay numbers)."""
+    copies = []
+    for arg in args:
+        if isinstance(arg, retrograd.Tensor) and arg.dtype.is_floating_point:
+            copies.append(arg.detach().clone().requires_grad_(True))
+        else:
+            copies.append(arg)
+    return tuple(copies)
+
+
+def _call(info, kwargs):
+    def run(*args):
+        if info.mutates_input:
+            args = (args[0].clone(), *args[1:])
+        return info.function(*args, **kwargs)
+
+    return run
+
+
+def test_every_differentiable_op_has_samples():
+    missing = [
+        name
+        for name, info in table.items()
+        if info.differentiable and info.samples is None
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize(("info", "args", "kwargs"), CASES)
+def test_first_derivative_matches_finite_differences(info, args, kwargs):
+    assert gradcheck(_call(info, kwargs), _with_grad(args))
+
+
+@pytest.mark.parametrize(("info", "args", "kwargs"), CASES)
+def test_second_derivative_matches_finite_differences(info, args, kwargs):
+    if not info.second_order:
+        pytest.skip(f"{info.name} is differentiable once only")
+    assert gradgradcheck(_call(info, kwargs), _with_grad(args))
+
+
+def _to_torch(value, torch):
+    if isinstance(value, retrograd.Tensor):
+        result = torch.tensor(value.detach().numpy())
+        return result.requires_grad_(value.requires_grad)
+    if isinstance(value, tuple | list):
+        return type(value)(_to_torch(item, torch) for item in value)
+    if isinstance(value, retrograd.dtype):
+        return getattr(torch, value.name)
+    return value
+
+
+@pytest.mark.parametrize(("info", "args", "kwargs"), CASES)
+def test_values_and_gradients_match_pytorch(info, args, kwargs):
+    torch = pytest.importorskip("torch")
+    torch_function = getattr(torch, info.torch_name, None)
+    if torch_function is None:
+        torch_function = getattr(torch.Tensor, info.torch_name)
+    ours = _with_grad(args)
+    theirs = _to_torch(ours, torch)
+    out = _call(info, kwargs)(*ours)
+    if info.mutates_input:
+        theirs_args = (theirs[0].clone(), *theirs[1:])
+    else:
+        theirs_args = theirs
+    expected = torch_function(*theirs_args, **_to_torch(kwargs, torch))
+    outs = out if isinstance(out, tuple) else (out,)
+    expecteds = expected if isinstance(expected, tuple) else (expected,)
+    for mine, reference in zip(outs, expecteds):
+        assert mine.shape == tuple(reference.shape)
+        np.testing.assert_allclose(mine.detach().numpy(), reference.detach().numpy(), rtol=1e-10, atol=1e-12)
+    weights = [np.random.default_rng(1).standard_normal(o.shape) for o in outs]
+    total = sum((o * retrograd.tensor(w)).sum() for o, w in zip(outs, weights) if o.requires_grad)
+    total_ref = sum((o * torch.tensor(w)).sum() for o, w in zip(expecteds, weights) if o.requires_grad)
+    if not isinstance(total, retrograd.Tensor):
+        return
+    total.backward()
+    total_ref.backward()
+    for mine, reference in zip(ours, theirs):
+        if isinstance(mine, retrograd.Tensor) and mine.requires_grad:
+            expected_grad = reference.grad
+            if expected_grad is None:
+                assert mine.grad is None or not mine.grad.numpy().any()
+                continue
+            np.testing.assert_allclose(mine.grad.numpy(), expected_grad.numpy(), rtol=1e-9, atol=1e-12)
