@@ -210,21 +210,21 @@ def _like(template: Tensor, dtype) -> tuple[tuple[int, ...], _DType]:
     return template._data.shape, _resolve_dtype(dtype) or template.dtype
 
 
-def zeros_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def zeros_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     shape, dtype = _like(input, dtype)
     return _new(np.zeros(shape, dtype.numpy), requires_grad)
 
 
-def ones_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def ones_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     shape, dtype = _like(input, dtype)
     return _new(np.ones(shape, dtype.numpy), requires_grad)
 
 
-def empty_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def empty_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
 
 
-def full_like(input: Tensor, fill_value, dtype=None, device=None, requires_grad: bool = False):  # noqa: A002
+def full_like(input: Tensor, fill_value, dtype=None, device=None, requires_grad: bool = False):
     shape, dtype = _like(input, dtype)
     return _new(np.full(shape, fill_value, dtype.numpy), requires_grad)
 
@@ -366,16 +366,16 @@ def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: 
     return _new(_rng(generator).permutation(n).astype(dtype.numpy), requires_grad)
 
 
-def rand_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def rand_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     shape, dtype = _like(input, dtype)
     return rand(shape, dtype=dtype, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:  # noqa: A002
+def randn_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     shape, dtype = _like(input, dtype)
     return randn(shape, dtype=dtype, requires_grad=requires_grad)
 
 
-def randint_like(input: Tensor, low, high=None, dtype=None, device=None) -> Tensor:  # noqa: A002
+def randint_like(input: Tensor, low, high=None, dtype=None, device=None) -> Tensor:
     shape, dtype = _like(input, dtype)
     return randint(low, high, shape, dtype=dtype)

@@ -63,10 +63,10 @@ int8 = dtype("int8", np.int8, dtype.INTEGER, True)
 int16 = dtype("int16", np.int16, dtype.INTEGER, True)
 int32 = dtype("int32", np.int32, dtype.INTEGER, True)
 int64 = dtype("int64", np.int64, dtype.INTEGER, True)
-bool = dtype("bool", np.bool_, dtype.BOOL, False)  # noqa: A001 - PyTorch's public name
+bool = dtype("bool", np.bool_, dtype.BOOL, False)
 
-half, float, double = float16, float32, float64  # noqa: A001 - PyTorch's aliases
-short, int, long = int16, int32, int64  # noqa: A001
+half, float, double = float16, float32, float64
+short, int, long = int16, int32, int64
 
 _ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool)
 _BY_NUMPY = {d.numpy: d for d in _ALL}
@@ -186,9 +186,7 @@ def result_type(*operands) -> dtype:
     for weaker in (zero_dims, scalars):
         if weaker is None:
             continue
-        if result is None:
-            result = weaker
-        elif weaker._category > result._category:
+        if result is None or weaker._category > result._category:
             result = weaker
     if result is None:
         raise TypeError("result_type needs at least one tensor or number")

@@ -42,7 +42,7 @@ class device:
 
     __slots__ = ("index", "type")
 
-    def __init__(self, type: str = "cpu", index: int | None = None):  # noqa: A002
+    def __init__(self, type: str = "cpu", index: int | None = None):
         if isinstance(type, device):
             type, index = type.type, type.index
         name, _, number = str(type).partition(":")
@@ -432,7 +432,7 @@ class Tensor:
             raise RuntimeError(
                 f"{kind} of a Tensor with {self._data.size} elements is ambiguous"
                 if kind == "Boolean value"
-                else f"only one element tensors can be converted to Python scalars"
+                else "only one element tensors can be converted to Python scalars"
             )
         return self._data.reshape(()).item()
 

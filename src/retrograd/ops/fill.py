@@ -86,18 +86,15 @@ def _fill(input, value):
 def _copy(input, src):
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}")
+    target, source = input._data.shape, src._data.shape
     try:
-        np.broadcast_shapes(src._data.shape, input._data.shape)
+        broadcast = np.broadcast_shapes(source, target)
     except ValueError:
+        broadcast = None
+    if broadcast != target:
         raise RuntimeError(
-            f"The size of tensor a ({input._data.shape[-1] if input.ndim else 1}) must match the "
-            f"size of tensor b ({src._data.shape[-1] if src.ndim else 1}) at non-singleton "
-            "dimension 0"
-        ) from None
-    if np.broadcast_shapes(src._data.shape, input._data.shape) != input._data.shape:
-        raise RuntimeError(
-            f"output with shape [{', '.join(map(str, input._data.shape))}] doesn't match the "
-            f"broadcast shape [{', '.join(map(str, np.broadcast_shapes(src._data.shape, input._data.shape)))}]"
+            f"output with shape [{', '.join(map(str, target))}] doesn't match the broadcast shape "
+            f"of the source [{', '.join(map(str, source))}]"
         )
     return apply(CopyBackwards, input, src)
 

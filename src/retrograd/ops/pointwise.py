@@ -401,7 +401,7 @@ def _pow_samples(rng):
 
 
 @register(methods=("pow", "__pow__"), inplace="pow_", samples=_pow_samples)
-def pow(input, exponent):  # noqa: A001 - PyTorch's name
+def pow(input, exponent):
     """input ** exponent; either may be a number."""
     if not isinstance(input, Tensor):
         check_operand(input, "pow", 1, "self")

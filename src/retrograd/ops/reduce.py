@@ -76,7 +76,7 @@ class SumBackward1(SumBackward0):
 
 
 @register(methods="sum", samples=_samples.reduction())
-def sum(input, dim=None, keepdim: bool = False, *, dtype=None):  # noqa: A001 - PyTorch's name
+def sum(input, dim=None, keepdim: bool = False, *, dtype=None):
     """The sum of all elements, or over `dim` (an int or tuple)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"sum(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
