@@ -15,9 +15,11 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .function import Function
 from .gradcheck import gradcheck, gradgradcheck
 
 __all__ = [
+    "Function",
     "backward",
     "detect_anomaly",
     "enable_grad",
