@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from . import grad_mode
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .function import Function
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -15,7 +16,6 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from .function import Function
 from .gradcheck import gradcheck, gradgradcheck
 
 __all__ = [

@@ -390,3 +390,75 @@ def pack_saved(value, is_output: bool) -> PackedSaved:
     """Pass a tensor about to be saved through the innermost active pack hook."""
     pack_hook, unpack_hook = saved_hooks_state.stack[-1]
     return PackedSaved(pack_hook(value), unpack_hook, is_output)
+
+
+# ---------------------------------------------------------------------------
+# Hooks on several tensors at once
+
+
+class _MultiHandle:
+    """The handle of a multi-grad hook: `.remove()` takes away the hook of every tensor."""
+
+    __slots__ = ("handles",)
+
+    def __init__(self, handles: list):
+        self.handles = handles
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.remove()
+
+
+def register_multi_grad_hook(tensors, fn, *, mode: str = "all") -> _MultiHandle:
+    """Call `fn` once per backward pass when the gradients of `tensors` are computed.
+
+    mode="all": `fn(grads)` after every tensor of the group that this pass reaches has its
+    gradient (None for the ones it does not reach). mode="any": `fn(grad)` with the first
+    gradient of the group computed in the pass.
+    """
+    from .engine import current_graph_task
+
+    if mode not in ("all", "any"):
+        raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
+    tensors = tuple(tensors)
+    key = object()
+
+    def state_of_pass(task):
+        state = task.hook_state.get(key)
+        if state is None:
+            state = task.hook_state[key] = {"grads": [None] * len(tensors), "done": False}
+            state["expected"] = sum(task.will_execute(_node_of(tensor)) for tensor in tensors)
+        return state
+
+    def make_hook(index: int):
+        def hook(grad):
+            state = state_of_pass(current_graph_task())
+            if state["done"]:
+                return
+            if mode == "any":
+                state["done"] = True
+                fn(grad)
+                return
+            state["grads"][index] = grad
+            if sum(g is not None for g in state["grads"]) >= state["expected"]:
+                state["done"] = True
+                fn(list(state["grads"]))
+
+        return hook
+
+    return _MultiHandle(
+        [tensor.register_hook(make_hook(index)) for index, tensor in enumerate(tensors)]
+    )
+
+
+def _node_of(tensor: Tensor) -> Node:
+    if tensor.grad_fn is not None:
+        return tensor.grad_fn
+    accumulator = tensor._grad_accumulator
+    return accumulator() if accumulator is not None else None

@@ -24,7 +24,7 @@ import numpy as np
 from .._dtype import scalar_type_name
 from .._tensor import Tensor, _VersionCounter
 from ..autograd import grad_mode
-from ..autograd.anomaly import anomaly_mode
+from ..autograd.anomaly import anomaly_mode, check_forward_outputs
 from ..autograd.graph import Node, SavedOutput, pack_saved, saved_hooks_state
 
 __all__ = ["OUTPUT", "OpInfo", "apply", "register", "table"]
@@ -120,6 +120,8 @@ def _record(node_class: type[Node], inputs: tuple, params: dict):
         _stamp_saved(node, outputs)
     if anomaly_mode.enabled:
         node._anomaly_trace = traceback.format_stack()[:-3]
+        if anomaly_mode.check_forward:
+            check_forward_outputs(node, inputs, outputs)
     return outputs
 
 
