@@ -70,25 +70,29 @@ def execute(
     create_graph: bool,
     targets: list[tuple[Node, int]] | None = None,
     accumulate: bool = True,
+    batch_size: int | None = None,
 ) -> list[Tensor | None] | None:
     """Run one backward pass; see Note [The backward pass].
 
     `targets` are edges (a leaf's AccumulateGrad, or a non-leaf's `(grad_fn, output_nr)`)
     whose arriving gradients are captured and returned, in order. With `accumulate`,
     AccumulateGrad nodes write `.grad` (only those among `targets`, when given).
+    With `batch_size`, every gradient carries a leading batch dimension of that size
+    (see Note [Batched backward] in autograd/__init__.py).
     """
     state = grad_mode._state
     previous_mode = state.grad_enabled
     previous_task = _task_state.current
     state.grad_enabled = create_graph
     try:
-        return _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate)
+        batch = () if batch_size is None else (batch_size,)
+        return _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, batch)
     finally:
         state.grad_enabled = previous_mode
         _task_state.current = previous_task
 
 
-def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate):
+def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, batch):
     root_nodes = list(dict.fromkeys(node for node, _ in root_edges))
     dependencies = _count_dependencies(root_nodes)
     needed = None
@@ -129,9 +133,9 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate):
         if needed is not None and needed[node] == _CAPTURE_ONLY:
             continue
         if anomaly_mode.enabled:
-            grad_inputs = _run_node_reporting_origin(node, grad_outputs)
+            grad_inputs = _run_node_reporting_origin(node, grad_outputs, batch)
         else:
-            grad_inputs = _run_node(node, grad_outputs)
+            grad_inputs = _run_node(node, grad_outputs, batch)
         if not keep_graph:
             node._release()
         for (next_node, output_nr), grad in zip(node.next_functions, grad_inputs):
@@ -214,7 +218,7 @@ def _deliver(buffers: dict, node: Node, output_nr: int, grad: Tensor) -> None:
     buffer[output_nr] = grad if existing is None else existing + grad
 
 
-def _run_node(node: Node, grad_outputs: list) -> tuple:
+def _run_node(node: Node, grad_outputs: list, batch: tuple = ()) -> tuple:
     """Call the node's backward with its pre- and post-hooks, fitting grads to its inputs."""
     if node._pre_hooks is not None:
         for hook in list(node._pre_hooks.values()):
@@ -227,7 +231,7 @@ def _run_node(node: Node, grad_outputs: list) -> tuple:
         grad_inputs = node.backward(*grad_outputs)
         if type(grad_inputs) is not tuple:
             grad_inputs = (grad_inputs,)
-        grad_inputs = _fit_to_inputs(node, grad_inputs)
+        grad_inputs = _fit_to_inputs(node, grad_inputs, batch)
     if node._hooks is not None:
         for hook in list(node._hooks.values()):
             replaced = hook(grad_inputs, tuple(grad_outputs))
@@ -238,7 +242,7 @@ def _run_node(node: Node, grad_outputs: list) -> tuple:
     return grad_inputs
 
 
-def _fit_to_inputs(node: Node, grad_inputs: tuple) -> tuple:
+def _fit_to_inputs(node: Node, grad_inputs: tuple, batch: tuple = ()) -> tuple:
     """Sum broadcast gradients back to their input's shape and cast them to its dtype.
 
     This is the one place where broadcasting is undone, for every operator.
@@ -254,6 +258,8 @@ def _fit_to_inputs(node: Node, grad_inputs: tuple) -> tuple:
         if grad is None or meta is None:
             continue
         shape, dtype = meta
+        if batch:
+            shape = batch + shape
         data = grad._data
         if data.shape == shape and data.dtype == dtype:
             continue
@@ -369,10 +375,10 @@ def _check_nan(node: Node, grad_inputs: tuple) -> None:
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {index}th output.")
 
 
-def _run_node_reporting_origin(node: Node, grad_outputs: list) -> tuple:
+def _run_node_reporting_origin(node: Node, grad_outputs: list, batch: tuple) -> tuple:
     """Run a node; if it fails, attach (and warn with) the stack that created it."""
     try:
-        return _run_node(node, grad_outputs)
+        return _run_node(node, grad_outputs, batch)
     except Exception as error:
         if node._anomaly_trace:
             origin = (
