@@ -63,9 +63,8 @@ def _check_batched(outputs: tuple, grad_outputs: tuple) -> int:
 
 def _passes_linearity_check(edges, grad_outputs, targets, captured) -> bool:
     batch_size = grad_outputs[0].shape[0]
-    for gradient, (node, _) in zip(captured, targets):
-        if gradient is not None and gradient.shape[:1] != (batch_size,):
-            return False
+    if any(gradient is not None and gradient.shape[:1] != (batch_size,) for gradient in captured):
+        return False
     weights = np.random.default_rng(0).standard_normal(batch_size)
     mixed = [Tensor._make(np.tensordot(weights, g._data, axes=1).astype(g._data.dtype))
              for g in grad_outputs]
@@ -88,7 +87,6 @@ def _passes_linearity_check(edges, grad_outputs, targets, captured) -> bool:
 
 def _row_by_row(edges, grad_outputs, targets, batch_size, retain_graph, create_graph):
     from .._creation import zeros
-    from .._tensor import Tensor as _Tensor
 
     rows = []
     for row in range(batch_size):
@@ -103,7 +101,7 @@ def _row_by_row(edges, grad_outputs, targets, batch_size, retain_graph, create_g
             continue
         template = next(g for g in column if g is not None)
         column = [g if g is not None else zeros(template.shape, dtype=template.dtype) for g in column]
-        stacked.append(_stack(column) if create_graph else _Tensor._make(
+        stacked.append(_stack(column) if create_graph else Tensor._make(
             np.stack([g._data for g in column])))
     return stacked
 

@@ -170,7 +170,7 @@ def _cotangents(v, outputs: tuple, function: str) -> tuple:
 
 def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """(func(inputs), J v): the Jacobian-vector product at `inputs` (by the double-vjp trick)."""
-    inputs_are_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
+    _, inputs = _as_tuple(inputs, "inputs", "jvp")
     inputs = _prepare_inputs(inputs, create_graph)
     if v is None:
         if len(inputs) != 1 or inputs[0].numel() != 1:
@@ -288,9 +288,9 @@ def jacobian(
     """
     if strategy not in _STRATEGIES:
         raise ValueError(
-            f'Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your '
-            f"function has more outputs than inputs, \"forward-mode\" tends to be more performant. "
-            f"Otherwise, prefer to use \"reverse-mode\"."
+            'Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your '
+            "function has more outputs than inputs, \"forward-mode\" tends to be more performant. "
+            "Otherwise, prefer to use \"reverse-mode\"."
         )
     if strategy == "forward-mode":
         if create_graph:
@@ -415,7 +415,7 @@ def hessian(
     """The Hessian of a scalar function: block [i][j] has shape inputs[i].shape + inputs[j].shape."""
     inputs_are_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
     if outer_jacobian_strategy not in _STRATEGIES:
-        raise ValueError(f'Expected strategy to be either "forward-mode" or "reverse-mode".')
+        raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode".')
 
     def gradient_of(*values):
         _, outputs = _call(func, values, "hessian")
