@@ -248,4 +248,18 @@ def grad(
 
 from . import functional, graph  # noqa: E402  (functional builds on grad, defined above)
 
+
+def _is_inference(self) -> bool:
+    """Whether this tensor was made in inference mode (it can never join a graph)."""
+    return self._is_inference
+
+
+def _install_tensor_methods() -> None:
+    from .._tensor import Tensor
+
+    Tensor.is_inference = _is_inference
+
+
+_install_tensor_methods()
+
 __all__ += ["functional", "grad_mode", "graph"]
