@@ -21,6 +21,7 @@ Note [In-place on a view]
 
 from __future__ import annotations
 
+import numbers
 import weakref
 
 import numpy as np
@@ -218,3 +219,29 @@ def snapshot(target: Tensor) -> Tensor:
     copy = Tensor._from_node(target._data.copy(), target.grad_fn, target._output_nr, _VersionCounter())
     copy._requires_grad = target._requires_grad
     return copy
+
+
+# ---------------------------------------------------------------------------
+# Augmented assignment: `t += x` is `t.add_(x)`, as in PyTorch
+
+
+def _augmented_assignment(in_place_name: str, operator_name: str):
+    def operator(self, other):
+        if not isinstance(other, Tensor | numbers.Number):
+            return NotImplemented
+        return getattr(self, in_place_name)(other)
+
+    operator.__name__ = operator_name
+    operator.__doc__ = f"`self {operator_name[2:-2]}= other` in place: self.{in_place_name}(other)."
+    return operator
+
+
+for _operator_name, _in_place_name in {
+    "__iadd__": "add_",
+    "__isub__": "sub_",
+    "__imul__": "mul_",
+    "__itruediv__": "div_",
+    "__ipow__": "pow_",
+}.items():
+    if _operator_name not in Tensor.__dict__:
+        setattr(Tensor, _operator_name, _augmented_assignment(_in_place_name, _operator_name))
