@@ -224,7 +224,7 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = ()) -> tuple:
         for hook in list(node._pre_hooks.values()):
             replaced = hook(tuple(grad_outputs))
             if replaced is not None:
-                grad_outputs = list(replaced)
+                grad_outputs = list(_checked_hook_result(hook, replaced, len(grad_outputs)))
     if all(grad is None for grad in grad_outputs):
         grad_inputs = (None,) * len(node.next_functions)
     else:
@@ -236,10 +236,21 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = ()) -> tuple:
         for hook in list(node._hooks.values()):
             replaced = hook(grad_inputs, tuple(grad_outputs))
             if replaced is not None:
-                grad_inputs = tuple(replaced)
+                grad_inputs = tuple(_checked_hook_result(hook, replaced, len(grad_inputs)))
     if anomaly_mode.enabled and anomaly_mode.check_nan:
         _check_nan(node, grad_inputs)
     return grad_inputs
+
+
+def _checked_hook_result(hook, replaced, expected: int):
+    replaced = tuple(replaced)
+    if len(replaced) != expected:
+        name = getattr(hook, "__name__", repr(hook))
+        raise RuntimeError(
+            f"hook '{name}' has returned an incorrect number of values (got {len(replaced)}, but "
+            f"expected {expected})"
+        )
+    return replaced
 
 
 def _fit_to_inputs(node: Node, grad_inputs: tuple, batch: tuple = ()) -> tuple:
