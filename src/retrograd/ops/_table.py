@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
-import traceback
 from collections.abc import Callable
 
 import numpy as np
@@ -24,7 +23,7 @@ import numpy as np
 from .._dtype import scalar_type_name
 from .._tensor import Tensor, _VersionCounter
 from ..autograd import grad_mode
-from ..autograd.anomaly import anomaly_mode, check_forward_outputs
+from ..autograd.anomaly import anomaly_mode, check_forward_outputs, creation_stack
 from ..autograd.graph import Node, SavedOutput, pack_saved, saved_hooks_state
 
 __all__ = ["OUTPUT", "OpInfo", "apply", "register", "table"]
@@ -119,7 +118,7 @@ def _record(node_class: type[Node], inputs: tuple, params: dict):
     if node._saved is not None:
         _stamp_saved(node, outputs)
     if anomaly_mode.enabled:
-        node._anomaly_trace = traceback.format_stack()[:-3]
+        node._anomaly_trace = creation_stack()
         if anomaly_mode.check_forward:
             check_forward_outputs(node, inputs, outputs)
     return outputs
