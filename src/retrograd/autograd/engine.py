@@ -123,12 +123,17 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
         is_leaf_node = type(node) is AccumulateGrad
         if is_leaf_node:
             grad_outputs[0] = _run_leaf_hooks(node.variable, grad_outputs[0])
+            if node._pre_hooks is not None:
+                grad_outputs = _run_pre_hooks(node, grad_outputs)
         if node in capture_slots:
             for output_nr, slot in capture_slots[node]:
                 captured[slot] = grad_outputs[output_nr]
         if is_leaf_node:
             if accumulate and (targets is None or node in target_nodes):
                 _accumulate_grad(node.variable, grad_outputs[0], create_graph)
+                if node._hooks is not None:
+                    for hook in list(node._hooks.values()):
+                        hook((), tuple(grad_outputs))
             continue
         if needed is not None and needed[node] == _CAPTURE_ONLY:
             continue
@@ -221,10 +226,7 @@ def _deliver(buffers: dict, node: Node, output_nr: int, grad: Tensor) -> None:
 def _run_node(node: Node, grad_outputs: list, batch: tuple = ()) -> tuple:
     """Call the node's backward with its pre- and post-hooks, fitting grads to its inputs."""
     if node._pre_hooks is not None:
-        for hook in list(node._pre_hooks.values()):
-            replaced = hook(tuple(grad_outputs))
-            if replaced is not None:
-                grad_outputs = list(_checked_hook_result(hook, replaced, len(grad_outputs)))
+        grad_outputs = _run_pre_hooks(node, grad_outputs)
     if all(grad is None for grad in grad_outputs):
         grad_inputs = (None,) * len(node.next_functions)
     else:
@@ -237,9 +239,15 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = ()) -> tuple:
             replaced = hook(grad_inputs, tuple(grad_outputs))
             if replaced is not None:
                 grad_inputs = tuple(_checked_hook_result(hook, replaced, len(grad_inputs)))
-    if anomaly_mode.enabled and anomaly_mode.check_nan:
-        _check_nan(node, grad_inputs)
     return grad_inputs
+
+
+def _run_pre_hooks(node: Node, grad_outputs: list) -> list:
+    for hook in list(node._pre_hooks.values()):
+        replaced = hook(tuple(grad_outputs))
+        if replaced is not None:
+            grad_outputs = list(_checked_hook_result(hook, replaced, len(grad_outputs)))
+    return grad_outputs
 
 
 def _checked_hook_result(hook, replaced, expected: int):
@@ -389,7 +397,10 @@ def _check_nan(node: Node, grad_inputs: tuple) -> None:
 def _run_node_reporting_origin(node: Node, grad_outputs: list, batch: tuple) -> tuple:
     """Run a node; if it fails, attach (and warn with) the stack that created it."""
     try:
-        return _run_node(node, grad_outputs, batch)
+        grad_inputs = _run_node(node, grad_outputs, batch)
+        if anomaly_mode.check_nan:
+            _check_nan(node, grad_inputs)
+        return grad_inputs
     except Exception as error:
         if node._anomaly_trace:
             origin = (

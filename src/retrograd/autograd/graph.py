@@ -155,9 +155,13 @@ class Node:
         saved = self._saved
         if saved is None:
             return ()
-        return tuple(
-            self._unpack(value, version) for value, version in zip(saved, self._saved_versions)
-        )
+        unpacked = []
+        for value, version in zip(saved, self._saved_versions):
+            # Fast path: an input tensor unchanged since it was saved is used as it is.
+            if version is None or type(value) is SavedOutput or value._version_counter.value != version:
+                value = self._unpack(value, version)
+            unpacked.append(value)
+        return tuple(unpacked)
 
     def _unpack(self, value, version):
         """One saved value as backward sees it: version-checked, or through its unpack hook."""
@@ -339,7 +343,15 @@ class _SavedHooksState(threading.local):
         self.disabled_message: str | None = None
 
 
+class _SavedHooksInUse:
+    """How many saved_tensors_hooks blocks are open in any thread: the op runner reads
+    this plain counter (cheaper than thread-local state) before looking closer."""
+
+    count = 0
+
+
 saved_hooks_state = _SavedHooksState()
+saved_hooks_in_use = _SavedHooksInUse()
 
 
 class saved_tensors_hooks:
@@ -363,10 +375,12 @@ class saved_tensors_hooks:
         if saved_hooks_state.disabled_message is not None:
             raise RuntimeError(saved_hooks_state.disabled_message)
         saved_hooks_state.stack.append((self.pack_hook, self.unpack_hook))
+        saved_hooks_in_use.count += 1
         return self
 
     def __exit__(self, *exc_info):
         saved_hooks_state.stack.pop()
+        saved_hooks_in_use.count -= 1
 
 
 class disable_saved_tensors_hooks:

@@ -24,7 +24,7 @@ from .._dtype import scalar_type_name
 from .._tensor import Tensor, _VersionCounter
 from ..autograd import grad_mode
 from ..autograd.anomaly import anomaly_mode, check_forward_outputs, creation_stack
-from ..autograd.graph import Node, SavedOutput, pack_saved, saved_hooks_state
+from ..autograd.graph import Node, SavedOutput, pack_saved, saved_hooks_in_use, saved_hooks_state
 
 __all__ = ["OUTPUT", "OpInfo", "apply", "register", "table"]
 
@@ -136,7 +136,7 @@ def _stamp_saved(node: Node, outputs) -> None:
     Inference tensors cannot be saved. Under `saved_tensors_hooks`, tensors are packed
     instead (and not version-checked, as the hooks own what they keep).
     """
-    if saved_hooks_state.stack:
+    if saved_hooks_in_use.count and saved_hooks_state.stack:
         _pack_saved(node, outputs)
         return
     saved = []
