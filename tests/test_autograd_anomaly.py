@@ -19,7 +19,8 @@ def _nan_gradient_graph():
 
 
 def test_detect_anomaly_warns_when_enabled():
-    with pytest.warns(UserWarning, match="Anomaly Detection has been enabled"), torch.autograd.detect_anomaly():
+    enabled = pytest.warns(UserWarning, match="Anomaly Detection has been enabled")
+    with enabled, torch.autograd.detect_anomaly():
         assert torch.autograd.is_anomaly_enabled()
     assert not torch.autograd.is_anomaly_enabled()
 
@@ -29,7 +30,8 @@ def test_nan_gradient_names_the_node_and_attaches_where_it_was_created():
         warnings.simplefilter("ignore")
         with torch.autograd.detect_anomaly():
             loss = _nan_gradient_graph()
-            with pytest.raises(RuntimeError, match=r"Function 'SqrtBackward0' returned nan values in its 0th output\.") as error:
+            expected = r"Function 'SqrtBackward0' returned nan values in its 0th output\."
+            with pytest.raises(RuntimeError, match=expected) as error:
                 loss.backward()
     notes = "".join(error.value.__notes__)
     assert "Traceback of forward call that caused the error" in notes
@@ -83,7 +85,11 @@ def test_forward_check_names_the_first_op_that_made_a_nan():
         warnings.simplefilter("ignore")
         with torch.autograd.detect_anomaly(check_forward=True):
             doubled = x * 2
-            with pytest.raises(RuntimeError, match=r"Function 'LogBackward0' produced nan values in its 0th output during the forward pass \(its inputs were all finite") as error:
+            expected = (
+                r"Function 'LogBackward0' produced nan values in its 0th output during the forward "
+                r"pass \(its inputs were all finite"
+            )
+            with pytest.raises(RuntimeError, match=expected) as error:
                 doubled.log()
     assert "doubled.log()" in "".join(error.value.__notes__)
 

@@ -235,7 +235,8 @@ def test_wrong_number_of_gradients_raises():
             return grad
 
     a = torch.ones(3, requires_grad=True)
-    with pytest.raises(RuntimeError, match=r"function ShortBackward returned an incorrect number of gradients \(expected 2, got 1\)"):
+    expected = r"function ShortBackward returned an incorrect number of gradients \(expected 2, got 1\)"
+    with pytest.raises(RuntimeError, match=expected):
         Short.apply(a, a).sum().backward()
 
 
@@ -264,7 +265,11 @@ def test_wrong_gradient_shape_raises():
         def backward(ctx, grad):
             return grad.view(6, 1)
 
-    with pytest.raises(RuntimeError, match=r"Function BadBackward returned an invalid gradient at index 0 - got \[6, 1\] but expected shape compatible with \[2, 3\]"):
+    expected = (
+        r"Function BadBackward returned an invalid gradient at index 0 - got \[6, 1\] but "
+        r"expected shape compatible with \[2, 3\]"
+    )
+    with pytest.raises(RuntimeError, match=expected):
         Bad.apply(torch.ones(2, 3, requires_grad=True)).sum().backward()
 
 
@@ -286,7 +291,8 @@ def test_once_differentiable_refuses_a_second_derivative():
         Square.apply(x), x, grad_outputs=torch.tensor(1.0, requires_grad=True), create_graph=True
     )
     assert first.item() == 6.0
-    with pytest.raises(RuntimeError, match="trying to differentiate twice a function that was marked with @once_differentiable"):
+    expected = "trying to differentiate twice a function that was marked with @once_differentiable"
+    with pytest.raises(RuntimeError, match=expected):
         first.backward()
 
 

@@ -78,7 +78,9 @@ def test_wrong_jacobian_reports_both_matrices_and_the_pair():
     with pytest.raises(GradcheckError) as error:
         gradcheck(WrongFirstDerivative.apply, (_input(),))
     message = str(error.value)
-    assert message.startswith("Jacobian mismatch for output 0 with respect to input 0,\nnumerical:tensor([[ 3.")
+    assert message.startswith(
+        "Jacobian mismatch for output 0 with respect to input 0,\nnumerical:tensor([[ 3."
+    )
     assert "analytical:tensor([[1., 0.],\n        [0., 1.]], dtype=retrograd.float64)" in message
 
 

@@ -75,7 +75,8 @@ def test_hooks_apply_to_autograd_grad_results_too():
 
 
 def test_register_hook_on_a_tensor_without_grad_raises():
-    with pytest.raises(RuntimeError, match="cannot register a hook on a tensor that doesn't require gradient"):
+    expected = "cannot register a hook on a tensor that doesn't require gradient"
+    with pytest.raises(RuntimeError, match=expected):
         torch.ones(2).register_hook(lambda g: g)
 
 
@@ -107,7 +108,8 @@ def test_node_hook_may_replace_grad_inputs_and_must_return_the_right_count():
     y.sum().backward(retain_graph=True)
     assert a.grad.tolist() == [10.0, 10.0] and b.grad.tolist() == [1.0, 1.0]
     y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: (grad_inputs[0],))
-    with pytest.raises(RuntimeError, match=r"has returned an incorrect number of values \(got 1, but expected 2\)"):
+    expected = r"has returned an incorrect number of values \(got 1, but expected 2\)"
+    with pytest.raises(RuntimeError, match=expected):
         y.sum().backward()
 
 
@@ -173,7 +175,7 @@ def test_saved_tensor_hooks_pack_on_save_and_unpack_in_backward():
     assert [kind for kind, *_ in events] == ["pack", "pack", "pack"]
     (y.sum() + z.sum()).backward()
     assert [kind for kind, *_ in events].count("unpack") == 3
-    np.testing.assert_allclose(x.grad.numpy(), np.exp([1.0, 2.0]) + [2.0, 4.0], rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([1.0, 2.0]) + np.array([2.0, 4.0]), rtol=1e-6)
 
 
 def test_packed_tensors_are_not_version_checked():
@@ -187,9 +189,9 @@ def test_packed_tensors_are_not_version_checked():
 
 
 def test_disable_saved_tensors_hooks_refuses_new_hooks():
-    with disable_saved_tensors_hooks("no hooks here"):
-        with pytest.raises(RuntimeError, match="no hooks here"), saved_tensors_hooks(print, print):
-            pass
+    refused = pytest.raises(RuntimeError, match="no hooks here")
+    with disable_saved_tensors_hooks("no hooks here"), refused, saved_tensors_hooks(print, print):
+        pass
     with saved_tensors_hooks(lambda t: t, lambda t: t):
         pass
 
