@@ -5,6 +5,7 @@ Printed output is compared literally, as the article prints it.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import warnings
@@ -15,6 +16,8 @@ import pytest
 import retrograd as torch
 
 ROOT = Path(__file__).resolve().parents[1]
+# Subprocesses import this checkout's sources, whatever retrograd is installed.
+ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
 
 ARTICLE_OUTPUT = """\
 tensor(7.)
@@ -48,6 +51,7 @@ def test_article_script_prints_what_the_article_prints():
         capture_output=True,
         text=True,
         check=True,
+        env=ENV,
     )
     assert result.stdout == ARTICLE_OUTPUT
 
@@ -236,7 +240,7 @@ def test_15_the_tour_draws_the_graph_and_matches_the_article():
 
 def test_tour_command_line_exits_zero():
     result = subprocess.run(
-        [sys.executable, "-m", "retrograd", "tour"], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-m", "retrograd", "tour"], capture_output=True, text=True, cwd=ROOT, env=ENV
     )
     assert result.returncode == 0, result.stderr
     assert "all steps match the article" in result.stdout
