@@ -145,6 +145,7 @@ def _check_broadcast(left: tuple, right: tuple) -> None:
 
 def _floating(array: np.ndarray) -> np.ndarray:
     """Integer and bool arrays become the default float dtype (true division, roots, ...)."""
+    array = np.asarray(array)
     if array.dtype.kind in "fc":
         return array
     return array.astype(_dtype.get_default_dtype().numpy)
@@ -281,7 +282,7 @@ class DivBackward0(Node):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         a, b = operand_arrays(a, b, "div")
-        return np.true_divide(_floating(a), b)
+        return np.true_divide(_floating(a), _floating(b))
 
     def backward(self, grad):
         a, b = self.saved_tensors
@@ -1420,7 +1421,9 @@ class Atan2Backward0(Node):
 
     def backward(self, grad):
         a, b = self.saved_tensors
-        scale = grad / (a * a + b * b)
+        squared_radius = a * a + b * b
+        at_origin = _constant_like(grad, squared_radius._data == 0)
+        scale = grad / (squared_radius + at_origin) * (1 - at_origin)
         return scale * b, scale * -a
 
 
