@@ -82,8 +82,7 @@ not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
 def _same_dtype(input: Tensor, other: Tensor, name: str) -> None:
     if input.dtype is not other.dtype:
         raise RuntimeError(
-            f"{name}(): expected both inputs to have same dtype, but got "
-            f"{_dtype.scalar_type_name(input.dtype)} and {_dtype.scalar_type_name(other.dtype)}"
+            f"{_dtype.scalar_type_name(input.dtype)} did not match {_dtype.scalar_type_name(other.dtype)}"
         )
 
 

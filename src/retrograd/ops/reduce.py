@@ -624,11 +624,9 @@ class MinBackward0(_SelectsAlongDim):
         return np.argmin(data, axis=dim, keepdims=True)
 
 
-def _extreme(input, dim, keepdim, other, whole_node, along_node, result_type, pairwise, op_name):
+def _extreme(input, dim, keepdim, whole_node, along_node, result_type, pairwise, op_name):
     if isinstance(dim, Tensor):
-        dim, other = None, dim
-    if other is not None:
-        return pairwise(input, other)
+        return pairwise(input, dim)
     if dim is None:
         _check_reducible(input, (), op_name, False)
         return apply(whole_node, input, dims=tuple(range(input.ndim)), keepdim=False)
@@ -642,19 +640,19 @@ def _max_samples(rng):
 
 
 @register(methods="max", samples=_max_samples)
-def max(input, dim=None, keepdim: bool = False, *, other=None):
+def max(input, dim=None, keepdim: bool = False):
     """The largest element; along `dim`, (values, indices); with a tensor, elementwise maximum."""
     from .pointwise import maximum
 
-    return _extreme(input, dim, keepdim, other, MaxBackward1, MaxBackward0, return_types.max, maximum, "max")
+    return _extreme(input, dim, keepdim, MaxBackward1, MaxBackward0, return_types.max, maximum, "max")
 
 
 @register(methods="min", samples=_max_samples)
-def min(input, dim=None, keepdim: bool = False, *, other=None):
+def min(input, dim=None, keepdim: bool = False):
     """The smallest element; along `dim`, (values, indices); with a tensor, elementwise minimum."""
     from .pointwise import minimum
 
-    return _extreme(input, dim, keepdim, other, MinBackward1, MinBackward0, return_types.min, minimum, "min")
+    return _extreme(input, dim, keepdim, MinBackward1, MinBackward0, return_types.min, minimum, "min")
 
 
 def _arg_extreme(input, dim, keepdim, kernel, op_name: str) -> Tensor:
@@ -917,7 +915,10 @@ def cumprod(input, dim: int, *, dtype=None):
 
 def _correction(unbiased, correction) -> float:
     if correction is not None and unbiased is not None:
-        raise RuntimeError("Cannot specify both unbiased and correction")
+        raise TypeError(
+            "var() received an invalid combination of arguments - got both 'unbiased' and "
+            "'correction': pass only one"
+        )
     if correction is not None:
         return correction
     return 1 if unbiased is None or unbiased else 0
