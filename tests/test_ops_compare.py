@@ -23,8 +23,8 @@ def test_comparison_operators_give_bool_tensors():
 
 def test_reflected_comparisons_with_a_number_on_the_left():
     x = retrograd.tensor([1, 2, 3])
-    assert (2 < x).tolist() == [False, False, True]
-    assert (2 == x).tolist() == [False, True, False]
+    assert (2 < x).tolist() == [False, False, True]  # noqa: SIM300
+    assert (2 == x).tolist() == [False, True, False]  # noqa: SIM300
 
 
 def test_comparison_functions_methods_and_aliases():
@@ -141,7 +141,7 @@ def test_bitwise_ops_refuse_floats():
     x = retrograd.ones(1)
     with pytest.raises(NotImplementedError, match="\"bitwise_and_cpu\" not implemented for 'Float'"):
         x & x
-    with pytest.raises(TypeError, match=r"~ \(operator.invert\) is only implemented on integer and Boolean-type"):
+    with pytest.raises(TypeError, match=r"~ \(operator.invert\) is only implemented on integer"):
         ~x
     with pytest.raises(NotImplementedError, match="bitwise_not_cpu"):
         retrograd.bitwise_not(x)

@@ -75,7 +75,8 @@ def test_masked_fill_with_a_tensor_value_collects_the_masked_gradient():
     def run(library):
         x = library.tensor([1.0, 2.0, 3.0], dtype=library.float64, requires_grad=True)
         value = library.tensor(0.5, dtype=library.float64, requires_grad=True)
-        (x.masked_fill(x > 1, value) * library.tensor([1.0, 2.0, 3.0], dtype=library.float64)).sum().backward()
+        weights = library.tensor([1.0, 2.0, 3.0], dtype=library.float64)
+        (x.masked_fill(x > 1, value) * weights).sum().backward()
         return x.grad.numpy(), value.grad.item()
 
     mine, theirs = run(retrograd), run(torch)
@@ -119,9 +120,8 @@ def test_erf_family_matches_pytorch_on_float32():
         theirs = getattr(torch, name)(torch.tensor(values)).numpy()
         np.testing.assert_allclose(mine, theirs, rtol=2e-6, atol=1e-7)
     inner = values[np.abs(values) < 1] / 1.1
-    np.testing.assert_allclose(
-        retrograd.erfinv(retrograd.tensor(inner)).numpy(), torch.erfinv(torch.tensor(inner)).numpy(), rtol=2e-6
-    )
+    mine = retrograd.erfinv(retrograd.tensor(inner)).numpy()
+    np.testing.assert_allclose(mine, torch.erfinv(torch.tensor(inner)).numpy(), rtol=2e-6)
 
 
 def test_expm1_and_log1p_are_accurate_near_zero():
@@ -263,7 +263,8 @@ def test_aliases_are_the_same_operation():
     pairs = [("arcsin", "asin"), ("arctan", "atan"), ("absolute", "abs"), ("fix", "trunc"), ("clip", "clamp")]
     for alias, name in pairs:
         args = (-0.1, 0.1) if name == "clamp" else ()
-        np.testing.assert_array_equal(getattr(x, alias)(*args).numpy(), getattr(retrograd, name)(x, *args).numpy())
+        expected = getattr(retrograd, name)(x, *args).numpy()
+        np.testing.assert_array_equal(getattr(x, alias)(*args).numpy(), expected)
     assert abs(x).tolist() == retrograd.abs(x).tolist()
 
 
@@ -310,7 +311,7 @@ def test_floor_divide_records_nothing():
 
 
 def test_div_rejects_an_unknown_rounding_mode():
-    with pytest.raises(RuntimeError, match="rounding_mode to be one of None, 'trunc', or 'floor' but found 'bad'"):
+    with pytest.raises(RuntimeError, match="one of None, 'trunc', or 'floor' but found 'bad'"):
         retrograd.div(retrograd.ones(2), 2, rounding_mode="bad")
 
 
@@ -320,13 +321,13 @@ def test_clamp_needs_a_bound():
 
 
 def test_where_needs_a_bool_condition():
-    with pytest.raises(RuntimeError, match="where expected condition to be a boolean tensor, but got a tensor with dtype Float"):
+    with pytest.raises(RuntimeError, match="condition to be a boolean tensor, but got a tensor with dtype Float"):
         retrograd.where(retrograd.ones(2), retrograd.ones(2), retrograd.zeros(2))
 
 
 def test_masked_fill_errors():
     x = retrograd.ones(3)
-    with pytest.raises(RuntimeError, match="masked_fill_ only supports boolean masks, but got mask with dtype float"):
+    with pytest.raises(RuntimeError, match="only supports boolean masks, but got mask with dtype float"):
         x.masked_fill(retrograd.ones(3), 0.0)
     with pytest.raises(RuntimeError, match="only supports a 0-dimensional value tensor"):
         x.masked_fill(x > 0, retrograd.ones(2))
@@ -366,7 +367,7 @@ def test_frac_and_round_refuse_integers():
 
 
 def test_unary_ops_name_the_bad_argument():
-    with pytest.raises(TypeError, match=r"sigmoid\(\): argument 'input' \(position 1\) must be Tensor, not list"):
+    with pytest.raises(TypeError, match=r"sigmoid\(\): argument 'input' \(position 1\) must be Tensor"):
         retrograd.sigmoid([1.0])
 
 

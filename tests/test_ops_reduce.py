@@ -50,7 +50,8 @@ def _same_as_torch(function, *values):
         ("prod along a dim with zeros", lambda lib, x: lib.prod(x, 1),
          [[0.0, 2.0, 3.0], [0.0, 0.0, 1.0], [1.0, 2.0, 3.0]]),
         ("cumprod with zeros", lambda lib, x: lib.cumprod(x, 0), [2.0, 0.0, 3.0, 0.0, 4.0]),
-        ("cummax ties take the later index", lambda lib, x: lib.cummax(x, 0).values, [1.0, 3.0, 3.0, 2.0, 5.0]),
+        ("cummax ties take the later index", lambda lib, x: lib.cummax(x, 0).values,
+         [1.0, 3.0, 3.0, 2.0, 5.0]),
         ("cummin", lambda lib, x: lib.cummin(x, 0).values, [3.0, 1.0, 1.0, 2.0, 0.0]),
         ("norm at zero", lambda lib, x: lib.norm(x), [0.0, 0.0]),
         ("1-norm at zero", lambda lib, x: lib.norm(x, 1), [0.0, 1.0]),
@@ -231,7 +232,8 @@ def test_norm_is_stable_and_matches_closed_forms():
     assert x.norm(0).item() == 2.0
     assert x.norm(3).item() == pytest.approx((27 + 64) ** (1 / 3))
     assert retrograd.tensor([3e30, 4e30]).norm().item() == pytest.approx(5e30)
-    assert retrograd.norm(retrograd.tensor([[3.0, 4.0], [0.0, 0.0]]), dim=1, keepdim=True).tolist() == [[5.0], [0.0]]
+    rows = retrograd.tensor([[3.0, 4.0], [0.0, 0.0]])
+    assert retrograd.norm(rows, dim=1, keepdim=True).tolist() == [[5.0], [0.0]]
 
 
 def test_logsumexp_does_not_overflow():
@@ -282,7 +284,7 @@ def test_reductions_match_pytorch_on_float32():
 
 def test_reducing_an_empty_tensor_without_a_dim():
     empty = retrograd.tensor([])
-    with pytest.raises(RuntimeError, match="max\\(\\): Expected reduction dim to be specified for input.numel\\(\\) == 0"):
+    with pytest.raises(RuntimeError, match=r"max\(\): Expected reduction dim to be specified for input\.numel\(\) == 0"):
         empty.max()
     with pytest.raises(IndexError, match="argmax\\(\\): Expected reduction dim to be specified"):
         empty.argmax()
@@ -302,7 +304,7 @@ def test_k_out_of_range():
 
 def test_bad_dims():
     x = retrograd.ones(2, 3)
-    with pytest.raises(IndexError, match="Dimension out of range \\(expected to be in range of \\[-2, 1\\], but got 3\\)"):
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 3\)"):
         x.sort(3)
     with pytest.raises(IndexError, match="Dimension out of range"):
         x.max(-3)
@@ -313,7 +315,7 @@ def test_bad_dims():
 def test_var_and_norm_refuse_integers():
     with pytest.raises(RuntimeError, match="std and var only support floating point and complex dtypes"):
         retrograd.var(retrograd.tensor([1, 2]))
-    with pytest.raises(RuntimeError, match="linalg.vector_norm: Expected a floating point or complex tensor as input. Got Long"):
+    with pytest.raises(RuntimeError, match=r"vector_norm: Expected a floating point or complex tensor as input\. Got Long"):
         retrograd.norm(retrograd.tensor([1, 2]))
 
 
