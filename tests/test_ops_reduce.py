@@ -284,7 +284,7 @@ def test_reductions_match_pytorch_on_float32():
 
 def test_reducing_an_empty_tensor_without_a_dim():
     empty = retrograd.tensor([])
-    with pytest.raises(RuntimeError, match=r"max\(\): Expected reduction dim to be specified for input\.numel\(\)"):
+    with pytest.raises(RuntimeError, match=r"max\(\): Expected reduction dim to be specified for input"):
         empty.max()
     with pytest.raises(IndexError, match="argmax\\(\\): Expected reduction dim to be specified"):
         empty.argmax()
@@ -315,7 +315,7 @@ def test_bad_dims():
 def test_var_and_norm_refuse_integers():
     with pytest.raises(RuntimeError, match="std and var only support floating point and complex dtypes"):
         retrograd.var(retrograd.tensor([1, 2]))
-    with pytest.raises(RuntimeError, match=r"Expected a floating point or complex tensor as input\. Got Long"):
+    with pytest.raises(RuntimeError, match=r"floating point or complex tensor as input\. Got Long"):
         retrograd.norm(retrograd.tensor([1, 2]))
 
 
