@@ -115,7 +115,7 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
     return shape
 
 
-def _constant_zeros(shape: tuple, dtype) -> Tensor:
+def constant_zeros(shape: tuple, dtype) -> Tensor:
     """Zeros that stand in for a gradient that never arrived (a constant of the graph)."""
     return Tensor._make(np.zeros(shape, dtype=dtype))
 
@@ -770,7 +770,7 @@ class SplitBackward0(Node):
             grad = grads[index] if index < len(grads) else None
             if grad is None:
                 shape = (*self.shape[:self.dim], size, *self.shape[self.dim + 1:])
-                grad = _constant_zeros(shape, self.dtype)
+                grad = constant_zeros(shape, self.dtype)
             pieces.append(grad)
         return cat(pieces, self.dim)
 
@@ -849,7 +849,7 @@ class UnbindBackward0(Node):
         piece_shape = self.shape[:self.dim] + self.shape[self.dim + 1:]
         pieces = [
             grads[index] if index < len(grads) and grads[index] is not None
-            else _constant_zeros(piece_shape, self.dtype)
+            else constant_zeros(piece_shape, self.dtype)
             for index in range(self.shape[self.dim])
         ]
         return stack(pieces, self.dim)
@@ -937,7 +937,7 @@ class CatBackward0(Node):
         offset = 0
         for size in self.sizes:
             if size is None:
-                grads.append(_constant_zeros((0,), grad._data.dtype))
+                grads.append(constant_zeros((0,), grad._data.dtype))
                 continue
             grads.append(narrow(grad, self.dim, offset, size))
             offset += size
