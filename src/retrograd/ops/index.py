@@ -172,12 +172,12 @@ def _parse_key(key, shape: tuple) -> _Key:
             dim += ndim - used
         elif item is None or isinstance(item, bool | np.bool_):
             basic.append(None)
+            view_class = BasicUnsqueezeBackward0
             if item is False:
                 advanced.append(np.zeros(0, dtype=np.int64))
                 has_advanced = True
             else:
                 advanced.append(slice(None))
-                view_class = BasicUnsqueezeBackward0
         elif _is_integer(item):
             size = shape[dim]
             if not -size <= item < size:
@@ -413,6 +413,12 @@ def _index_put_samples(rng):
 @register(methods="index_put", inplace="index_put_", samples=_index_put_samples)
 def index_put(input, indices, values, accumulate: bool = False):
     """A copy of `input` with `values` written (or added, with `accumulate`) at `input[indices]`."""
+    if isinstance(values, Tensor) and values.dtype is not input.dtype:
+        raise RuntimeError(
+            "Index put requires the source and destination dtypes match, got "
+            f"{_dtype.scalar_type_name(input.dtype)} for the destination and "
+            f"{_dtype.scalar_type_name(values.dtype)} for the source."
+        )
     return _put(input, _index_put_key(indices, input._data.shape), values, accumulate)
 
 
@@ -775,6 +781,11 @@ def index_add(input, dim: int, index, source, *, alpha=1):
     """A copy of `input` with alpha * `source`'s slices added along `dim` at `index`."""
     dim = wrap_dim(dim, input.ndim)
     indices = _vector_index(index, "index_add", "index_add_(): Expected dtype int32/int64 for index")
+    if source.dtype is not input.dtype:
+        raise RuntimeError(
+            f"index_add_(): self ({_dtype.scalar_type_name(input.dtype)}) and source "
+            f"({_dtype.scalar_type_name(source.dtype)}) must have the same scalar type"
+        )
     _check_slices(input, dim, indices, source, "index_add_", RuntimeError)
     return apply(IndexAddBackward0, input, source, dim=dim, index=indices, alpha=alpha)
 
@@ -812,6 +823,11 @@ def index_copy(input, dim: int, index, source):
     """A copy of `input` with `source`'s slices written along `dim` at `index`."""
     dim = wrap_dim(dim, input.ndim)
     indices = _vector_index(index, "index_copy", "index_copy_(): Expected a long tensor for index")
+    if source.dtype is not input.dtype:
+        raise RuntimeError(
+            "index_copy_(): self and source expected to have the same dtype, but got (self) "
+            f"{_dtype.scalar_type_name(input.dtype)} and (source) {_dtype.scalar_type_name(source.dtype)}"
+        )
     _check_slices(input, dim, indices, source, "index_copy_", IndexError)
     return apply(IndexCopyBackward0, input, source, dim=dim, index=indices)
 
@@ -973,6 +989,11 @@ def masked_scatter(input, mask, source):
         mask, f"masked_scatter_ only supports boolean masks, but got mask with dtype "
         f"{_dtype.scalar_type_name(mask.dtype) if isinstance(mask, Tensor) else mask}"
     )
+    if source.dtype is not input.dtype:
+        raise RuntimeError(
+            "masked_scatter: expected self and source to have same dtypes but got"
+            f"{_dtype.scalar_type_name(input.dtype)} and {_dtype.scalar_type_name(source.dtype)}"
+        )
     _, full_mask = _broadcast_with_mask(input, mask)
     if np.count_nonzero(full_mask) > source.numel():
         raise RuntimeError("Number of elements of source < number of ones in mask")

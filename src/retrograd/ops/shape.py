@@ -1086,7 +1086,11 @@ def _hvd_samples(rng):
     ]
 
 
-@register(samples=lambda rng: [*_hvd_samples(rng), (([_samples.make(rng, (3,)), _samples.make(rng, (1,))],), {})])
+def _hstack_samples(rng):
+    return [*_hvd_samples(rng), (([_samples.make(rng, (3,)), _samples.make(rng, (1,))],), {})]
+
+
+@register(samples=_hstack_samples)
 def hstack(tensors):
     """Tensors joined column-wise (along dim 0 for vectors, dim 1 otherwise)."""
     tensors = [_atleast_1d(t) for t in _tensor_list(tensors, "hstack")]
