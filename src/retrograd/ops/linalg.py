@@ -228,6 +228,18 @@ def _contract(operands, input_labels, output_labels) -> Tensor:
     )
 
 
+def _as_permutation(input_labels, output_labels):
+    """The axes order when a one-operand contraction only reorders dims (the fast path)."""
+    if len(input_labels) != 1:
+        return None
+    labels = input_labels[0]
+    if len(labels) != len(output_labels) or len(set(labels)) != len(labels):
+        return None
+    if set(labels) != set(output_labels):
+        return None
+    return [labels.index(label) for label in output_labels]
+
+
 class EinsumBackward0(Node):
     """A contraction of several operands; each operand's gradient is the contraction of the
     incoming gradient with the other operands (identities restore repeated subscripts)."""
@@ -238,6 +250,9 @@ class EinsumBackward0(Node):
     def forward(ctx, *operands, input_labels, output_labels, sizes):
         ctx.save_for_backward(*operands)
         ctx.input_labels, ctx.output_labels, ctx.sizes = input_labels, output_labels, sizes
+        permutation = _as_permutation(input_labels, output_labels)
+        if permutation is not None:
+            return np.transpose(operands[0]._data, permutation).copy()
         compact = {}
         for labels in (*input_labels, output_labels):
             for label in labels:
@@ -530,16 +545,18 @@ def _matmul_input_grads(grad: Tensor, a: Tensor, b: Tensor, needs_a: bool, needs
     a_matrix = a.reshape(1, a.shape[0]) if a.ndim == 1 else a
     b_matrix = b.reshape(b.shape[0], 1) if b.ndim == 1 else b
     batch = grad.shape[: grad.ndim - (a.ndim > 1) - (b.ndim > 1)]
-    grad_matrix = grad.reshape((*tuple(batch), a_matrix.shape[-2], b_matrix.shape[-1]))
+    grad_matrix = grad
+    if a.ndim == 1 or b.ndim == 1:
+        grad_matrix = grad.reshape((*batch, a_matrix.shape[-2], b_matrix.shape[-1]))
     grad_a = grad_b = None
     if needs_a:
         grad_a = matmul(grad_matrix, matrix_transpose(b_matrix))
         if a.ndim == 1:
-            grad_a = grad_a.reshape((*tuple(batch), a.shape[0]))
+            grad_a = grad_a.reshape((*batch, a.shape[0]))
     if needs_b:
         grad_b = matmul(matrix_transpose(a_matrix), grad_matrix)
         if b.ndim == 1:
-            grad_b = grad_b.reshape((*tuple(batch), b.shape[0]))
+            grad_b = grad_b.reshape((*batch, b.shape[0]))
     return grad_a, grad_b
 
 
@@ -1196,13 +1213,14 @@ Tensor.det = det
 
 
 class LinalgSlogdetBackward0(Node):
-    """(sign, log|det A|): only log|det| has a gradient, grad * A^-T."""
+    """(sign, log|det A|): only log|det| has a gradient, grad * A^-T (nan for a singular A,
+    as in PyTorch)."""
 
     __slots__ = ()
 
     @staticmethod
     def forward(ctx, a):
-        ctx.save_for_backward(a)
+        ctx.save_for_backward(a, output(1))
         sign, logabsdet = np.linalg.slogdet(a._data)
         return np.asarray(sign), np.asarray(logabsdet)
 
@@ -1210,8 +1228,14 @@ class LinalgSlogdetBackward0(Node):
         grad = grads[1] if len(grads) > 1 else None
         if grad is None:
             return None
-        (a,) = self.saved_tensors
-        return _as_column(_as_column(grad)) * matrix_transpose(inv(a))
+        a, logabsdet = self.saved_tensors
+        singular = np.isneginf(logabsdet._data)[..., None, None]
+        if not singular.any():
+            return _as_column(_as_column(grad)) * matrix_transpose(inv(a))
+        keep = _constant((~singular).astype(a._data.dtype))
+        inverse_t = matrix_transpose(inv(a * keep + _identity(a.shape[-1], a) * (1 - keep)))
+        undefined = _constant(np.where(singular, np.nan, 0.0).astype(a._data.dtype))
+        return _as_column(_as_column(grad)) * (inverse_t + undefined)
 
 
 def _slogdet_samples(rng):
@@ -1235,7 +1259,12 @@ def _torch_slogdet(input: Tensor):
 def logdet(input: Tensor) -> Tensor:
     """log(det(input)): nan for a negative determinant, -inf for a singular matrix."""
     sign, logabsdet = slogdet(input)
-    return logabsdet + _constant(np.where(sign._data < 0, np.nan, 0.0).astype(logabsdet._data.dtype))
+    negative = sign._data < 0
+    if not negative.any():
+        return logabsdet
+    dtype = logabsdet._data.dtype
+    undefined = _constant(np.where(negative, np.nan, 0.0).astype(dtype))
+    return logabsdet * _constant((~negative).astype(dtype)) + undefined
 
 
 Tensor.slogdet = _torch_slogdet
@@ -1260,7 +1289,7 @@ class LinalgSolveExBackward0(Node):
             )
         except np.linalg.LinAlgError:
             raise LinAlgError(
-                "linalg.solve: The solver failed because the input matrix is singular."
+                "retrograd.linalg.solve: The solver failed because the input matrix is singular."
             ) from None
         return result[..., 0] if vector else result
 
@@ -1927,7 +1956,7 @@ def linalg_norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=N
                 "linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
                 f"{A.ndim}D."
             )
-        dim = tuple(range(A.ndim))
+        dim = (-2, -1) if isinstance(ord, str) else tuple(range(A.ndim))
     if len(dim) == 1:
         return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
     if len(dim) == 2:
