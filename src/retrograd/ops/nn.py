@@ -2129,19 +2129,18 @@ class NllLossBackward0(Node):
         total = losses.sum()
         if reduction == "sum":
             return total
-        return total / coefficients.sum()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return total / coefficients.sum()
 
     def backward(self, grad):
         coefficients = self.coefficients
-        if self.reduction == "mean":
-            coefficients = coefficients / coefficients.sum()
-        elif self.reduction == "sum" or coefficients.ndim:
-            grad = grad.expand(coefficients.shape) if self.reduction != "none" else grad
-        if self.reduction == "mean":
+        if self.reduction != "none":
             grad = grad.expand(coefficients.shape)
+        if self.reduction == "mean":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                coefficients = coefficients / coefficients.sum()
         scaled = grad * _constant(-coefficients, grad)
-        spread = scaled.reshape(*self.index.shape)
-        return scatter_add_along(spread, self.axis, self.index, self.size)
+        return scatter_add_along(scaled.reshape(*self.index.shape), self.axis, self.index, self.size)
 
 
 def _class_targets(input: Tensor, target: Tensor, weight, ignore_index: int):
