@@ -113,9 +113,19 @@ def _to_torch(value, torch):
         return result.requires_grad_(value.requires_grad)
     if isinstance(value, tuple | list):
         return type(value)(_to_torch(item, torch) for item in value)
+    if isinstance(value, dict):
+        return {key: _to_torch(item, torch) for key, item in value.items()}
     if isinstance(value, retrograd.dtype):
         return getattr(torch, value.name)
     return value
+
+
+def _torch_function(torch, name: str):
+    """torch.<name>, where name may be dotted (nn.functional.gelu), else torch.Tensor.<name>."""
+    found = torch
+    for part in name.split("."):
+        found = getattr(found, part, None)
+    return found if found is not None else getattr(torch.Tensor, name)
 
 
 @pytest.mark.parametrize(("info", "args", "kwargs"), CASES)
