@@ -1,0 +1,188 @@
+"""`explore(root, path)`: one self-contained HTML page that steps through the backward pass.
+
+The pass is recorded by replaying the engine's schedule (Note [The backward pass] in
+autograd/engine.py: dependency counts, then a ready stack) and calling each node's
+backward, with its hooks, on the gradients that arrived. Nothing is written to the graph:
+no `.grad` is filled, no saved value is freed; the page shows what a real
+`root.backward()` would do. User hooks do run once while recording.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from .._tensor import Tensor
+from ..autograd import engine, grad_mode
+from ..autograd.graph import AccumulateGrad, Node
+from . import _render
+from ._model import GraphModel, build_model, describe_value, walk_nodes
+from ._page import PAGE_TEMPLATE
+
+__all__ = ["explore", "record_backward"]
+
+
+def explore(root: Tensor, path: str | os.PathLike = "graph.html", params: dict | None = None,
+            gradient: Tensor | None = None, max_nodes: int = 300) -> str:
+    """Write the explorer page for `root.backward(gradient)` to `path` and return the path.
+
+    Open it in any browser (no network needed); step with the buttons or the arrow keys,
+    click a box for its details. `params` names tensors as in `draw`.
+    """
+    model = build_model([root], params, show_grads=False, collapse=0, max_nodes=max_nodes)
+    steps = record_backward(root, model, gradient)
+    scene = _render.to_scene(model)
+    page = _page(model, scene, steps)
+    path = os.fspath(path)
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(page)
+    return path
+
+
+def record_backward(root: Tensor, model: GraphModel, gradient: Tensor | None = None) -> list[dict]:
+    """The steps of `root.backward(gradient)`: which node runs, what arrives, what it sends."""
+    from ..autograd import _output_edges, _root_gradients
+
+    (root_edge,) = _output_edges((root,))
+    (root_grad,) = _root_gradients((root,), (gradient,) if gradient is not None else ())
+    root_node = root_edge[0]
+    _refuse_freed_graph(root_node)
+    keys = model.node_keys
+    names = {key: box.name or box.title for key, box in model.boxes.items()}
+    dependencies = engine._count_dependencies([root_node])
+    buffers: dict[Node, list] = {root_node: [root_grad]}
+    arrivals: dict[Node, list[dict]] = {root_node: [{"from": -1, "value": describe_value(root_grad)}]}
+    steps = [{
+        "kind": "start",
+        "key": keys.get(id(root_node)),
+        "edges": [{"id": f"e-1_{keys.get(id(root_node))}", "value": describe_value(root_grad)}],
+        "text": f"backward() starts: the gradient {describe_value(root_grad)} (d output / d output) "
+                f"arrives at {root_node.name()}.",
+    }]
+    ready = [root_node]
+    with grad_mode.no_grad():
+        while ready:
+            node = ready.pop()
+            grad_outputs = buffers.pop(node)
+            received = arrivals.pop(node, [])
+            grad_outputs = _run_tensor_hooks(node, grad_outputs)
+            if type(node) is AccumulateGrad:
+                steps.append(_leaf_step(node, grad_outputs, received, keys, names))
+                continue
+            grad_inputs = engine._run_node(node, list(grad_outputs))
+            steps.append(_node_step(node, grad_outputs, grad_inputs, received, keys, names))
+            for (child, output_nr), grad in zip(node.next_functions, grad_inputs):
+                if child is None:
+                    continue
+                if grad is not None:
+                    engine._deliver(buffers, child, output_nr, grad)
+                    arrivals.setdefault(child, []).append(
+                        {"from": keys.get(id(node)), "value": describe_value(grad)})
+                dependencies[child] -= 1
+                if dependencies[child] == 0:
+                    buffers.setdefault(child, [None])
+                    ready.append(child)
+    steps.append({"kind": "end", "key": None, "edges": [],
+                  "text": "backward() is done: every leaf on a path from the output has its .grad."})
+    return steps
+
+
+def _refuse_freed_graph(root_node: Node) -> None:
+    for node in walk_nodes([root_node]):
+        if node._released:
+            raise RuntimeError(
+                f"cannot explore this backward pass: the saved values of {node.name()} were freed by an "
+                "earlier backward. Run the forward again (or call backward with retain_graph=True) first."
+            )
+
+
+def _run_tensor_hooks(node: Node, grad_outputs: list) -> list:
+    """Hooks registered on the node's non-leaf outputs (retained grads are not written)."""
+    if node._tensor_pre_hooks is None:
+        return grad_outputs
+    grad_outputs = list(grad_outputs)
+    for output_nr, hooks in node._tensor_pre_hooks.items():
+        if output_nr < len(grad_outputs) and grad_outputs[output_nr] is not None:
+            for hook in list(hooks.values()):
+                replaced = hook(grad_outputs[output_nr])
+                if replaced is not None:
+                    grad_outputs[output_nr] = replaced
+    return grad_outputs
+
+
+def _sum_text(received: list[dict], total) -> str:
+    if len(received) <= 1:
+        return describe_value(total)
+    return " + ".join(item["value"] for item in received) + f" = {describe_value(total)}"
+
+
+def _leaf_step(node, grad_outputs, received, keys, names) -> dict:
+    key = keys.get(id(node))
+    name = names.get(key, "leaf")
+    grad = engine._run_leaf_hooks(node.variable, grad_outputs[0])
+    before = node.variable._grad
+    if grad is None:
+        after = before
+    elif before is None:
+        after = grad
+    else:
+        after = before + grad
+    before_text = "None" if before is None else describe_value(before)
+    after_text = "None" if after is None else describe_value(after)
+    total = "nothing" if grad is None else _sum_text(received, grad)
+    holder = "its .grad" if name.startswith("leaf") else f"{name}.grad"
+    text = f"AccumulateGrad of {name} runs: it receives {total}, so {holder} goes from {before_text} to {after_text}."
+    if before is not None:
+        text += " (The earlier .grad is added to: gradients accumulate until zeroed.)"
+    return {"kind": "leaf", "key": key, "received": received, "total": total, "edges": [],
+            "grad": after_text, "name": node.name(), "text": text}
+
+
+def _node_step(node, grad_outputs, grad_inputs, received, keys, names) -> dict:
+    key = keys.get(id(node))
+    total = [g for g in grad_outputs if g is not None]
+    arrived = _sum_text(received, total[0]) if len(total) == 1 else ", ".join(
+        describe_value(g) for g in total) or "nothing"
+    sent = []
+    parts = []
+    for (child, _), grad in zip(node.next_functions, grad_inputs):
+        if child is None or grad is None:
+            continue
+        child_key = keys.get(id(child))
+        value = describe_value(grad)
+        sent.append({"id": f"e{key}_{child_key}", "value": value})
+        parts.append(f"{value} to {names.get(child_key, child.name())}")
+    freed = node._saved is not None
+    text = f"{node.name()} runs: gradient {arrived} arrived"
+    text += "; it sends " + ", ".join(parts) + "." if parts else "; it sends nothing."
+    if freed:
+        text += " Its saved values are freed now (unless retain_graph=True)."
+    return {"kind": "node", "key": key, "received": received, "total": arrived, "edges": sent,
+            "freed": freed, "name": node.name(), "text": text}
+
+
+def _page(model: GraphModel, scene: dict, steps: list[dict]) -> str:
+    label_positions = {}
+    for shape in scene["shapes"]:
+        if shape["type"] == "line":
+            x, y = _halfway(shape["points"])
+            label_positions[shape["id"]] = [round(x + 6, 1), round(y + 4, 1)]
+    details = {
+        f"n{key}": {"title": box.title, "name": box.name or box.title, "lines": box.lines} for key, box in model.boxes.items()
+    }
+    data = {"steps": steps, "labels": label_positions, "details": details, "note": model.note}
+    payload = json.dumps(data).replace("</", "<\\/")
+    return (PAGE_TEMPLATE.replace("__SVG__", _render.scene_to_svg(scene))
+            .replace("__DATA__", payload))
+
+
+def _halfway(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """The point half-way along a polyline (where an edge's gradient is written)."""
+    lengths = [((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 for (x0, y0), (x1, y1) in zip(points, points[1:])]
+    remaining = sum(lengths) / 2
+    for (start, end), length in zip(zip(points, points[1:]), lengths):
+        if remaining <= length and length > 0:
+            t = remaining / length
+            return start[0] + t * (end[0] - start[0]), start[1] + t * (end[1] - start[1])
+        remaining -= length
+    return points[-1]
