@@ -283,7 +283,7 @@ def _output_box(key: int, tensor: Tensor, names: _Names, show_grads: bool) -> Bo
 def _node_box(key: int, members: list[Node], names: _Names, show_saved: bool, show_grads: bool) -> Box:
     node = members[0]
     if len(members) > 1:
-        box = Box(key, COLLAPSED, f"{node.name()} x {len(members)}", count=len(members), node=node)
+        box = Box(key, COLLAPSED, f"{node.name()} × {len(members)}", count=len(members), node=node)
         box.lines.append(f"a run of {len(members)} identical ops")
         if any(member._released for member in members):
             box.flags.add("freed")
