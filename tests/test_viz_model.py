@@ -1,7 +1,9 @@
 """The graph picture: its model (boxes, edges, states), layout, and DOT/SVG/PNG/text outputs."""
 
+import itertools
 import sys
 import xml.etree.ElementTree as ElementTree
+from pathlib import Path
 
 import pytest
 
@@ -29,7 +31,7 @@ def box_named(picture, words):
 
 
 def test_seed_graph_has_one_box_per_node_and_leaf_and_output():
-    x, a, b, y = seed_graph()
+    x, _a, _b, y = seed_graph()
     picture = viz.draw(y, params={"x": x})
     kinds = sorted(box.kind for box in picture.model.boxes.values())
     assert kinds == ["leaf", "op", "op", "op", "output"]
@@ -40,7 +42,7 @@ def test_seed_graph_has_one_box_per_node_and_leaf_and_output():
 
 
 def test_edges_go_from_each_node_to_its_next_functions():
-    x, a, b, y = seed_graph()
+    _x, a, b, y = seed_graph()
     model = viz.draw(y).model
     keys = model.node_keys
     expected = {(-1, keys[id(y.grad_fn)])}
@@ -63,7 +65,7 @@ def test_named_non_leaves_are_labelled_and_constants_noted():
 
 
 def test_saved_values_shown_before_backward_and_freed_after():
-    x, a, b, y = seed_graph()
+    _x, _a, _b, y = seed_graph()
     before = box_named(viz.draw(y), "MulBackward0")
     assert before.lines == ["saved[0]: () = 3", "saved[1]: () = 4"]
     assert "freed" not in before.flags
@@ -74,13 +76,13 @@ def test_saved_values_shown_before_backward_and_freed_after():
 
 
 def test_retain_graph_keeps_saved_values():
-    x, a, b, y = seed_graph()
+    _x, _a, _b, y = seed_graph()
     y.backward(retain_graph=True)
     assert "freed" not in box_named(viz.draw(y), "MulBackward0").flags
 
 
 def test_leaf_shows_its_grad_after_backward():
-    x, a, b, y = seed_graph()
+    x, _a, _b, y = seed_graph()
     assert "grad = None" in box_named(viz.draw(y, params={"x": x}), "x:").lines
     y.backward()
     leaf = box_named(viz.draw(y, params={"x": x}), "x:")
@@ -89,7 +91,7 @@ def test_leaf_shows_its_grad_after_backward():
 
 
 def test_retained_grad_of_a_non_leaf_is_shown():
-    x, a, b, y = seed_graph()
+    _x, a, _b, y = seed_graph()
     a.retain_grad()
     y.backward()
     model = viz.draw(y).model
@@ -103,13 +105,13 @@ def test_in_place_change_of_a_saved_tensor_is_flagged():
     e = x.exp()
     e.add_(1)
     model = viz.draw(e).model
-    exp_box = [box for box in model.boxes.values() if box.title == "ExpBackward0"][0]
+    exp_box = next(box for box in model.boxes.values() if box.title == "ExpBackward0")
     assert "bumped" in exp_box.flags
     assert any("v0, now v1: CHANGED IN PLACE" in line for line in exp_box.lines)
 
 
 def test_hooks_are_listed():
-    x, a, b, y = seed_graph()
+    x, a, _b, y = seed_graph()
     a.register_hook(lambda grad: grad)
     x.register_hook(lambda grad: grad)
     model = viz.draw(y, params={"x": x}).model
@@ -201,13 +203,13 @@ def test_barycenter_ordering_removes_avoidable_crossings():
 
 
 def test_layout_keeps_boxes_apart_and_edges_downwards():
-    x, a, b, y = seed_graph()
+    _x, _a, _b, y = seed_graph()
     scene_model = viz.draw(y).model
     sizes = {key: (100.0, 30.0) for key in scene_model.boxes}
     placed = _layout.layout(sizes, [(e.source, e.target) for e in scene_model.edges])
     for row in placed.layers:
-        real = sorted((placed.positions[key][0] for key in row if key in placed.positions))
-        assert all(right - left >= 100.0 for left, right in zip(real, real[1:]))
+        real = sorted(placed.positions[key][0] for key in row if key in placed.positions)
+        assert all(right - left >= 100.0 for left, right in itertools.pairwise(real))
     for source, target, points in placed.routes:
         assert placed.positions[source][1] < placed.positions[target][1]
         assert points[0][1] < points[-1][1]
@@ -217,7 +219,7 @@ def test_layout_keeps_boxes_apart_and_edges_downwards():
 
 
 def test_svg_is_well_formed_and_has_every_box_and_edge():
-    x, a, b, y = seed_graph()
+    x, _a, _b, y = seed_graph()
     picture = viz.draw(y, params={"x": x})
     root = ElementTree.fromstring(picture.svg(engine="python"))
     namespace = "{http://www.w3.org/2000/svg}"
@@ -232,7 +234,7 @@ def test_svg_is_well_formed_and_has_every_box_and_edge():
 
 
 def test_dot_source_lists_every_box_and_edge():
-    x, a, b, y = seed_graph()
+    x, _a, _b, y = seed_graph()
     picture = viz.draw(y, params={"x": x})
     dot = picture.dot()
     assert dot.startswith("digraph retrograd {") and dot.rstrip().endswith("}")
@@ -243,7 +245,7 @@ def test_dot_source_lists_every_box_and_edge():
 
 
 def test_text_drawing_is_a_tree_with_shared_nodes_referenced():
-    x, a, b, y = seed_graph()
+    x, _a, _b, y = seed_graph()
     y.backward()
     text = str(viz.draw(y, params={"x": x}))
     assert text.splitlines() == [
@@ -257,20 +259,20 @@ def test_text_drawing_is_a_tree_with_shared_nodes_referenced():
 
 
 def test_save_chooses_the_format_by_suffix(tmp_path):
-    x, a, b, y = seed_graph()
+    _x, _a, _b, y = seed_graph()
     picture = viz.draw(y)
-    assert open(picture.save(tmp_path / "g.svg", engine="python")).read().startswith("<svg")
-    assert open(picture.save(tmp_path / "g.dot")).read().startswith("digraph")
-    assert "<svg" in open(picture.save(tmp_path / "g.html")).read()
+    assert Path(picture.save(tmp_path / "g.svg", engine="python")).read_text().startswith("<svg")
+    assert Path(picture.save(tmp_path / "g.dot")).read_text().startswith("digraph")
+    assert "<svg" in Path(picture.save(tmp_path / "g.html")).read_text()
     with pytest.raises(ValueError, match=r"use \.svg, \.png, \.dot or \.html"):
         picture.save(tmp_path / "g.gif")
 
 
 def test_png_is_drawn_without_a_system_binary(tmp_path):
     pytest.importorskip("PIL")
-    x, a, b, y = seed_graph()
+    x, _a, _b, y = seed_graph()
     path = viz.draw(y, params={"x": x}).save(tmp_path / "g.png", engine="python")
-    data = open(path, "rb").read()
+    data = Path(path).read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     from PIL import Image
 

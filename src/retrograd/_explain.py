@@ -44,7 +44,7 @@ def explain(subject, output: Tensor | None = None) -> Explanation:
     >>> import retrograd
     >>> x = retrograd.tensor(2.0)
     >>> print(explain(x).summary)
-    x.grad is None because this tensor does not require grad.
+    Its .grad is None because this tensor of shape (), retrograd.float32 does not require grad.
     """
     if isinstance(subject, BaseException):
         return _explain_error(subject)
@@ -182,7 +182,8 @@ def _accumulation(grad: Tensor) -> list[str]:
     node = grad.grad_fn
     while type(node) is CopyBackwards:
         below = node.next_functions[0][0]
-        if below is None or below.name() != "AddBackward0" or type(below.next_functions[0][0]) is not CopyBackwards:
+        is_sum = below is not None and below.name() == "AddBackward0"
+        if not is_sum or type(below.next_functions[0][0]) is not CopyBackwards:
             break
         passes += 1
         node = below.next_functions[0][0]
@@ -193,8 +194,8 @@ def _accumulation(grad: Tensor) -> list[str]:
         reasons.append(
             f"This gradient was accumulated: .grad was written by one backward and then added to "
             f"{total - 1} more time{'s' if total > 2 else ''} (it was changed in place {in_place} "
-            f"time{'s' if in_place != 1 else ''}; zero_() counts too). Gradients add up across backward calls "
-            "unless you reset them: the previous gradient was not zeroed. Set x.grad = None (or "
+            f"time{'s' if in_place != 1 else ''}; zero_() counts too). Gradients add up across backward "
+            "calls unless you reset them: the previous gradient was not zeroed. Set x.grad = None (or "
             "x.grad.zero_(), optimizer.zero_grad()) before the next backward if you want only the new one."
         )
     if grad.grad_fn is not None:
@@ -226,8 +227,8 @@ def _add_tensor_hooks(tensor: Tensor, reasons: list[str]) -> None:
     hooks = (tensor.grad_fn._tensor_pre_hooks or {}).get(tensor._output_nr) or {}
     if hooks:
         reasons.append(
-            f"It has {len(hooks)} hook{'s' if len(hooks) > 1 else ''}: each sees its gradient during backward; "
-            "one that returns a tensor replaces the gradient flowing on, one that returns None leaves it."
+            f"It has {len(hooks)} hook{'s' if len(hooks) > 1 else ''}: each sees its gradient during "
+            "backward; one that returns a tensor replaces the gradient flowing on, one that returns None leaves it."
         )
 
 
@@ -302,7 +303,8 @@ def _explain_error(error: BaseException) -> Explanation:
             "autograd.grad was asked for the gradient of an input the output does not depend on.",
             ["Fix: pass allow_unused=True to get None for it (materialize_grads=True gives zeros)."],
         )
-    return Explanation("retrograd has no explanation for this error yet.", [f"{type(error).__name__}: {message}"])
+    return Explanation("retrograd has no explanation for this error yet.",
+                       [f"{type(error).__name__}: {message}"])
 
 
 def _explain_version_error(message: str) -> Explanation:

@@ -9,7 +9,9 @@ no `.grad` is filled, no saved value is freed; the page shows what a real
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import os
 
 from .._tensor import Tensor
@@ -131,7 +133,8 @@ def _leaf_step(node, grad_outputs, received, keys, names) -> dict:
     after_text = "None" if after is None else describe_value(after)
     total = "nothing" if grad is None else _sum_text(received, grad)
     holder = "its .grad" if name.startswith("leaf") else f"{name}.grad"
-    text = f"AccumulateGrad of {name} runs: it receives {total}, so {holder} goes from {before_text} to {after_text}."
+    text = (f"AccumulateGrad of {name} runs: it receives {total}, so {holder} goes from {before_text} "
+            f"to {after_text}.")
     if before is not None:
         text += " (The earlier .grad is added to: gradients accumulate until zeroed.)"
     return {"kind": "leaf", "key": key, "received": received, "total": total, "edges": [],
@@ -168,7 +171,8 @@ def _page(model: GraphModel, scene: dict, steps: list[dict]) -> str:
             x, y = _halfway(shape["points"])
             label_positions[shape["id"]] = [round(x + 6, 1), round(y + 4, 1)]
     details = {
-        f"n{key}": {"title": box.title, "name": box.name or box.title, "lines": box.lines} for key, box in model.boxes.items()
+        f"n{key}": {"title": box.title, "name": box.name or box.title, "lines": box.lines}
+        for key, box in model.boxes.items()
     }
     data = {"steps": steps, "labels": label_positions, "details": details, "note": model.note}
     payload = json.dumps(data).replace("</", "<\\/")
@@ -178,9 +182,10 @@ def _page(model: GraphModel, scene: dict, steps: list[dict]) -> str:
 
 def _halfway(points: list[tuple[float, float]]) -> tuple[float, float]:
     """The point half-way along a polyline (where an edge's gradient is written)."""
-    lengths = [((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 for (x0, y0), (x1, y1) in zip(points, points[1:])]
+    segments = list(itertools.pairwise(points))
+    lengths = [math.dist(start, end) for start, end in segments]
     remaining = sum(lengths) / 2
-    for (start, end), length in zip(zip(points, points[1:]), lengths):
+    for (start, end), length in zip(segments, lengths):
         if remaining <= length and length > 0:
             t = remaining / length
             return start[0] + t * (end[0] - start[0]), start[1] + t * (end[1] - start[1])

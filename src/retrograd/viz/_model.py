@@ -147,7 +147,7 @@ def build_model(
         boxes[-1 - index] = _output_box(-1 - index, tensor, names, show_grads)
 
     kept, hidden = _keep_nearest(root_nodes, group_of, max_nodes)
-    for representative, members in kept.items():
+    for members in kept.values():
         key = len(boxes)
         for member in members:
             node_keys[id(member)] = key
@@ -292,7 +292,8 @@ def _node_box(key: int, members: list[Node], names: _Names, show_saved: bool, sh
     if isinstance(node, AccumulateGrad):
         return _leaf_box(key, node, names, show_grads)
     name = names.of_node(node)
-    box = Box(key, OP, node.name(), node=node, name=node.name() if name is None else f"{node.name()} ({name})")
+    label = node.name() if name is None else f"{node.name()} ({name})"
+    box = Box(key, OP, node.name(), node=node, name=label)
     if name is not None:
         box.lines.append(f"grad_fn of {name}")
     if show_saved:
@@ -358,7 +359,8 @@ def _add_hook_line(box: Box, counts: dict[str, int]) -> None:
 def _leaf_box(key: int, node: AccumulateGrad, names: _Names, show_grads: bool) -> Box:
     variable = node.variable
     name = names.of_node(node)
-    title = f"{name + ': ' if name else ''}leaf, shape {_shape(variable.shape)}, {_dtype_name(variable._data)}"
+    named = f"{name}: " if name else ""
+    title = f"{named}leaf, shape {_shape(variable.shape)}, {_dtype_name(variable._data)}"
     box = Box(key, LEAF, title, node=node, name=name or f"leaf {_shape(variable.shape)}")
     box.lines.append("AccumulateGrad, requires_grad=True")
     if variable._version:

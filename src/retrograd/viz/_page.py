@@ -12,7 +12,8 @@ PAGE_TEMPLATE = r"""<!DOCTYPE html>
 <style>
   body { margin: 0; font-family: system-ui, sans-serif; color: #212529; display: flex; height: 100vh; }
   #graph { flex: 1 1 auto; overflow: auto; padding: 8px; }
-  #side { flex: 0 0 340px; border-left: 1px solid #dee2e6; padding: 12px; overflow: auto; background: #f8f9fa; }
+  #side { flex: 0 0 340px; border-left: 1px solid #dee2e6; padding: 12px; overflow: auto;
+          background: #f8f9fa; }
   #controls button { font-size: 14px; margin-right: 4px; }
   #counter { font-weight: bold; margin: 10px 0 6px; }
   #text { font-size: 15px; line-height: 1.4; min-height: 4em; }
@@ -29,7 +30,8 @@ PAGE_TEMPLATE = r"""<!DOCTYPE html>
   g.edge.carrying polygon { fill: #2b8a3e; }
   g.edge.hot polyline { stroke: #f08c00; stroke-width: 3px; }
   g.edge.hot polygon { fill: #f08c00; }
-  text.grad-label { fill: #2b8a3e; font-weight: bold; paint-order: stroke; stroke: #ffffff; stroke-width: 4px; }
+  text.grad-label { fill: #2b8a3e; font-weight: bold; paint-order: stroke; stroke: #ffffff;
+                    stroke-width: 4px; }
   text.grad-label.hot { fill: #e8590c; }
   text.leaf-grad { fill: #1864ab; font-weight: bold; }
 </style>

@@ -214,7 +214,8 @@ def _svg_shape(shape: dict) -> str:
         dash = f' stroke-dasharray="{shape["dash"]}"' if shape["dash"] else ""
         return (f'<rect{identity} class="box" x="{shape["x"]:.1f}" y="{shape["y"]:.1f}" '
                 f'width="{shape["w"]:.1f}" height="{shape["h"]:.1f}" rx="{shape["radius"]:g}" '
-                f'fill="{shape["fill"]}" stroke="{shape["stroke"]}" stroke-width="{shape["width"]:g}"{dash}/>')
+                f'fill="{shape["fill"]}" stroke="{shape["stroke"]}" '
+                f'stroke-width="{shape["width"]:g}"{dash}/>')
     if kind == "text":
         weight = ' font-weight="bold"' if shape["bold"] else ""
         size = f' font-size="{shape["size"]:g}"' if shape["size"] != FONT_SIZE else ""
