@@ -228,7 +228,8 @@ def _add_tensor_hooks(tensor: Tensor, reasons: list[str]) -> None:
     if hooks:
         reasons.append(
             f"It has {len(hooks)} hook{'s' if len(hooks) > 1 else ''}: each sees its gradient during "
-            "backward; one that returns a tensor replaces the gradient flowing on, one that returns None leaves it."
+            "backward; one that returns a tensor replaces the gradient flowing on, one that returns None "
+            "leaves it."
         )
 
 
