@@ -36,8 +36,8 @@ def test_seed_graph_has_one_box_per_node_and_leaf_and_output():
     kinds = sorted(box.kind for box in picture.model.boxes.values())
     assert kinds == ["leaf", "op", "op", "op", "output"]
     assert sorted(titles(picture)) == sorted([
-        "output, shape (), float32", "MulBackward0", "AddBackward0", "AddBackward0",
-        "x: leaf, shape (), float32",
+        "output, scalar, float32", "MulBackward0", "AddBackward0", "AddBackward0",
+        "x: leaf, scalar, float32",
     ])
 
 
@@ -67,7 +67,7 @@ def test_named_non_leaves_are_labelled_and_constants_noted():
 def test_saved_values_shown_before_backward_and_freed_after():
     _x, _a, _b, y = seed_graph()
     before = box_named(viz.draw(y), "MulBackward0")
-    assert before.lines == ["saved[0]: () = 3", "saved[1]: () = 4"]
+    assert before.lines == ["saved[0] = 3", "saved[1] = 4"]
     assert "freed" not in before.flags
     y.backward()
     after = box_named(viz.draw(y), "MulBackward0")
@@ -133,9 +133,17 @@ def test_run_of_identical_ops_collapses_into_one_box_with_count():
         y = y * 2.0
     picture = viz.draw(y, params={"x": x})
     assert sorted(titles(picture)) == sorted([
-        "output, shape (), float32", "MulBackward0 × 20", "x: leaf, shape (), float32"])
+        "output, scalar, float32", "MulBackward0 × 20", "x: leaf, scalar, float32"])
     assert len(picture.model.edges) == 2
     assert len(viz.draw(y, collapse=0).model.boxes) == 22
+
+
+def test_an_input_used_twice_is_one_edge_labelled_with_both_inputs():
+    x = retrograd.tensor(2.0, requires_grad=True)
+    model = viz.draw(x * x).model
+    (edge,) = [edge for edge in model.edges if edge.source >= 0]
+    assert edge.label == "inputs 0, 1"
+    assert model.boxes[edge.target].kind == "leaf"
 
 
 def test_short_runs_are_not_collapsed():
@@ -229,7 +237,7 @@ def test_svg_is_well_formed_and_has_every_box_and_edge():
     for edge in picture.model.edges:
         assert f"e{edge.source}_{edge.target}" in ids
     texts = [element.text for element in root.iter(f"{namespace}text")]
-    assert "MulBackward0" in texts and "x: leaf, shape (), float32" in texts
+    assert "MulBackward0" in texts and "x: leaf, scalar, float32" in texts
     assert picture._repr_svg_().startswith("<svg")
 
 
@@ -249,12 +257,12 @@ def test_text_drawing_is_a_tree_with_shared_nodes_referenced():
     y.backward()
     text = str(viz.draw(y, params={"x": x}))
     assert text.splitlines() == [
-        "output, shape (), float32  (value = 12)",
+        "output, scalar, float32  (value = 12)",
         "└─ MulBackward0  (saved values: FREED by backward)",
         "   ├─ AddBackward0  (input 1: constant, no grad)",
-        "   │  └─ x: leaf, shape (), float32  (AccumulateGrad, requires_grad=True; grad = 7)",
+        "   │  └─ x: leaf, scalar, float32  (AccumulateGrad, requires_grad=True; grad = 7)",
         "   └─ AddBackward0  (input 1: constant, no grad)",
-        "      └─ x: leaf, shape (), float32 (see above)",
+        "      └─ x: leaf, scalar, float32 (see above)",
     ]
 
 

@@ -9,9 +9,7 @@ no `.grad` is filled, no saved value is freed; the page shows what a real
 
 from __future__ import annotations
 
-import itertools
 import json
-import math
 import os
 
 from .._tensor import Tensor
@@ -153,7 +151,12 @@ def _node_step(node, grad_outputs, grad_inputs, received, keys, names) -> dict:
             continue
         child_key = keys.get(id(child))
         value = describe_value(grad)
-        sent.append({"id": f"e{key}_{child_key}", "value": value})
+        edge_id = f"e{key}_{child_key}"
+        same_edge = [edge for edge in sent if edge["id"] == edge_id]
+        if same_edge:
+            same_edge[0]["value"] += f" + {value}"
+        else:
+            sent.append({"id": edge_id, "value": value})
         parts.append(f"{value} to {names.get(child_key, child.name())}")
     freed = node._saved is not None
     text = f"{node.name()} runs: gradient {arrived} arrived"
@@ -168,7 +171,7 @@ def _page(model: GraphModel, scene: dict, steps: list[dict]) -> str:
     label_positions = {}
     for shape in scene["shapes"]:
         if shape["type"] == "line":
-            x, y = _halfway(shape["points"])
+            x, y = _render.halfway(shape["points"])
             label_positions[shape["id"]] = [round(x + 6, 1), round(y + 4, 1)]
     details = {
         f"n{key}": {"title": box.title, "name": box.name or box.title, "lines": box.lines}
@@ -179,15 +182,3 @@ def _page(model: GraphModel, scene: dict, steps: list[dict]) -> str:
     return (PAGE_TEMPLATE.replace("__SVG__", _render.scene_to_svg(scene))
             .replace("__DATA__", payload))
 
-
-def _halfway(points: list[tuple[float, float]]) -> tuple[float, float]:
-    """The point half-way along a polyline (where an edge's gradient is written)."""
-    segments = list(itertools.pairwise(points))
-    lengths = [math.dist(start, end) for start, end in segments]
-    remaining = sum(lengths) / 2
-    for (start, end), length in zip(segments, lengths):
-        if remaining <= length and length > 0:
-            t = remaining / length
-            return start[0] + t * (end[0] - start[0]), start[1] + t * (end[1] - start[1])
-        remaining -= length
-    return points[-1]

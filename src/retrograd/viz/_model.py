@@ -92,8 +92,13 @@ def _number(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def _shape_words(shape) -> str:
+    """'scalar' for 0-d, else 'shape (2, 3)'."""
+    return "scalar" if len(shape) == 0 else f"shape {_shape(shape)}"
+
+
 def _shape(shape) -> str:
-    return "(" + ", ".join(str(size) for size in shape) + ")"
+    return str(tuple(int(size) for size in shape))
 
 
 def _dtype_name(array: np.ndarray) -> str:
@@ -157,14 +162,14 @@ def build_model(
             edges.append(Edge(-1 - index, node_keys[id(node)]))
 
     more_key = None
-    seen_edges = set()
+    links: dict[tuple[int, int], list[tuple[int, int]]] = {}  # (source, target) -> [(input, output)]
     for representative, members in kept.items():
         source = node_keys[id(representative)]
         member_ids = {id(member) for member in members}
         for member in members:
-            for output_nr, (child, child_output) in enumerate(member.next_functions):
+            for input_nr, (child, child_output) in enumerate(member.next_functions):
                 if child is None:
-                    _note_constant_input(boxes[source], output_nr, len(members))
+                    _note_constant_input(boxes[source], input_nr, len(members))
                     continue
                 if id(child) in member_ids:
                     continue
@@ -174,10 +179,9 @@ def build_model(
                         more_key = len(boxes) + 1_000_000
                         boxes[more_key] = Box(more_key, MORE, "")
                     target = more_key
-                label = f"out {child_output}" if child_output else ""
-                if (source, target, label) not in seen_edges:
-                    seen_edges.add((source, target, label))
-                    edges.append(Edge(source, target, label))
+                links.setdefault((source, target), []).append((input_nr, child_output))
+    for (source, target), uses in links.items():
+        edges.append(Edge(source, target, _edge_label(uses, boxes[source].kind == COLLAPSED)))
 
     note = ""
     if hidden:
@@ -185,6 +189,19 @@ def build_model(
         boxes[more_key].title = f"... {hidden} more nodes"
         boxes[more_key].lines = [f"cut at max_nodes={max_nodes}"]
     return GraphModel(boxes, edges, note, node_keys)
+
+
+def _edge_label(uses: list[tuple[int, int]], collapsed: bool) -> str:
+    """Say which inputs an edge stands for when one node uses the same tensor twice (x * x),
+    and which output of the target it is when that is not output 0."""
+    parts = []
+    inputs = sorted({input_nr for input_nr, _ in uses})
+    if len(inputs) > 1 and not collapsed:
+        parts.append("inputs " + ", ".join(map(str, inputs)))
+    outputs = sorted({output_nr for _, output_nr in uses if output_nr})
+    if outputs:
+        parts.append("output " + ", ".join(map(str, outputs)))
+    return "; ".join(parts)
 
 
 def _node_of(tensor: Tensor) -> Node | None:
@@ -264,7 +281,7 @@ def _output_box(key: int, tensor: Tensor, names: _Names, show_grads: bool) -> Bo
         name = names.outputs.get((id(tensor.grad_fn), tensor._output_nr))
     else:
         name = names.leaves.get(id(tensor))
-    title = f"{name + ': ' if name else ''}output, shape {_shape(tensor.shape)}, {_dtype_name(tensor._data)}"
+    title = f"{name + ': ' if name else ''}output, {_shape_words(tensor.shape)}, {_dtype_name(tensor._data)}"
     box = Box(key, OUTPUT, title)
     if tensor._data.size <= 6:
         box.lines.append(f"value = {describe_value(tensor)}")
@@ -322,12 +339,13 @@ def _saved_lines(node: Node, box: Box) -> list[str]:
     for index, (value, version) in enumerate(zip(node._saved, node._saved_versions or ())):
         if type(value) is SavedOutput:
             current = value.version_counter.value
-            text = f"saved[{index}]: own output {_shape(value.array.shape)}"
+            text = f"saved[{index}]: its own output, {_shape_words(value.array.shape)}"
         elif isinstance(value, Tensor):
             current = value._version
-            text = f"saved[{index}]: {_shape(value.shape)}"
             if value._data.size <= 3:
-                text += f" = {describe_value(value)}"
+                text = f"saved[{index}] = {describe_value(value)}"
+            else:
+                text = f"saved[{index}]: {_shape_words(value.shape)}"
         else:
             lines.append(f"saved[{index}]: {value!r}")
             continue
@@ -360,7 +378,7 @@ def _leaf_box(key: int, node: AccumulateGrad, names: _Names, show_grads: bool) -
     variable = node.variable
     name = names.of_node(node)
     named = f"{name}: " if name else ""
-    title = f"{named}leaf, shape {_shape(variable.shape)}, {_dtype_name(variable._data)}"
+    title = f"{named}leaf, {_shape_words(variable.shape)}, {_dtype_name(variable._data)}"
     box = Box(key, LEAF, title, node=node, name=name or f"leaf {_shape(variable.shape)}")
     box.lines.append("AccumulateGrad, requires_grad=True")
     if variable._version:

@@ -90,8 +90,8 @@ def draw(
     >>> import retrograd
     >>> x = retrograd.tensor(2.0, requires_grad=True)
     >>> print(draw((x + 1) * (x + 2), params={"x": x}))  # doctest: +ELLIPSIS
-    output, shape (), float32  (value = 12)
-    └─ MulBackward0  (saved[0]: () = 3; saved[1]: () = 4)
+    output, scalar, float32  (value = 12)
+    └─ MulBackward0  (saved[0] = 3; saved[1] = 4)
     ...
     """
     if not roots:

@@ -7,6 +7,7 @@ SVG and PNG are drawn from one list of shapes (a scene: boxes, text, lines) laid
 
 from __future__ import annotations
 
+import itertools
 import math
 from xml.sax.saxutils import escape
 
@@ -92,12 +93,13 @@ def to_scene(model: GraphModel, legend: bool = True) -> dict:
     shapes: list[dict] = []
     labels = {(edge.source, edge.target): edge.label for edge in model.edges}
     for source, target, points in placed.routes:
-        shapes.append({"type": "line", "points": _smooth(points), "id": f"e{source}_{target}",
+        curve = _smooth(points)
+        shapes.append({"type": "line", "points": curve, "id": f"e{source}_{target}",
                        "source": source, "target": target})
         label = labels.get((source, target))
         if label:
-            middle = points[len(points) // 2]
-            shapes.append({"type": "text", "x": middle[0] + 4, "y": middle[1], "text": label,
+            middle = halfway(curve)
+            shapes.append({"type": "text", "x": middle[0] + 6, "y": middle[1] + 4, "text": label,
                            "colour": _EDGE, "bold": False, "size": FONT_SIZE - 2})
     for key, box in model.boxes.items():
         x, y = placed.positions[key]
@@ -169,6 +171,19 @@ def _smooth(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
                 for axis in (0, 1)
             ))
     return result
+
+
+def halfway(points: list[tuple[float, float]]) -> tuple[float, float]:
+    """The point half-way along a polyline (where an edge's gradient is written)."""
+    segments = list(itertools.pairwise(points))
+    lengths = [math.dist(start, end) for start, end in segments]
+    remaining = sum(lengths) / 2
+    for (start, end), length in zip(segments, lengths):
+        if remaining <= length and length > 0:
+            t = remaining / length
+            return start[0] + t * (end[0] - start[0]), start[1] + t * (end[1] - start[1])
+        remaining -= length
+    return points[-1]
 
 
 def _arrowhead(points: list[tuple[float, float]], size: float = 8.0) -> list[tuple[float, float]]:
