@@ -30,6 +30,7 @@ def explore(root: Tensor, path: str | os.PathLike = "graph.html", params: dict |
     click a box for its details. `params` names tensors as in `draw`.
     """
     model = build_model([root], params, show_grads=False, collapse=0, max_nodes=max_nodes)
+    _number_look_alikes(model)
     steps = record_backward(root, model, gradient)
     scene = _render.to_scene(model)
     page = _page(model, scene, steps)
@@ -37,6 +38,19 @@ def explore(root: Tensor, path: str | os.PathLike = "graph.html", params: dict |
     with open(path, "w", encoding="utf-8") as file:
         file.write(page)
     return path
+
+
+def _number_look_alikes(model: GraphModel) -> None:
+    """Boxes that would read alike in the step texts ("MulBackward0") get #1, #2, ..."""
+    by_name: dict[str, list] = {}
+    for box in model.boxes.values():
+        if box.name:
+            by_name.setdefault(box.name, []).append(box)
+    for boxes in by_name.values():
+        if len(boxes) > 1:
+            for number, box in enumerate(boxes, 1):
+                box.name = f"{box.name} #{number}"
+                box.title = f"{box.title} #{number}"
 
 
 def record_backward(root: Tensor, model: GraphModel, gradient: Tensor | None = None) -> list[dict]:
@@ -171,8 +185,8 @@ def _page(model: GraphModel, scene: dict, steps: list[dict]) -> str:
     label_positions = {}
     for shape in scene["shapes"]:
         if shape["type"] == "line":
-            x, y = _render.halfway(shape["points"])
-            label_positions[shape["id"]] = [round(x + 6, 1), round(y + 4, 1)]
+            x, y, anchor = _render.label_position(shape["points"])
+            label_positions[shape["id"]] = [round(x, 1), round(y, 1), anchor]
     details = {
         f"n{key}": {"title": box.title, "name": box.name or box.title, "lines": box.lines}
         for key, box in model.boxes.items()

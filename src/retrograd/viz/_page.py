@@ -49,8 +49,8 @@ __SVG__
     <button id="last" title="last step (End)">last &raquo;</button>
   </div>
   <div class="hint">Arrow keys step; click a box for its details.<br>
-    Orange: the node running now (and the gradients it sends). Green: nodes that already ran and
-    the gradients on their edges. Dashed: saved values freed after running.</div>
+    Orange: the node running now and the gradients it sends. Green: nodes that already ran, edges
+    that carried a gradient, and the values that fed the running node. Dashed: saved values freed.</div>
   <div id="counter"></div>
   <div id="text"></div>
   <div id="arrivals"></div>
@@ -71,13 +71,18 @@ function clamp(value) {
   return Math.max(0, Math.min(DATA.steps.length - 1, value));
 }
 
-function addLabel(x, y, text, cls) {
+function addLabel(x, y, text, cls, anchor) {
   const element = document.createElementNS(SVG_NS, "text");
   element.setAttribute("x", x);
   element.setAttribute("y", y);
+  if (anchor) element.setAttribute("text-anchor", anchor);
   element.setAttribute("class", cls);
   element.textContent = text;
   labels.appendChild(element);
+  if (element.getBBox().x < 2) {  // no room on the left: write it to the right of the edge
+    element.setAttribute("text-anchor", "start");
+    element.setAttribute("x", x + 12);
+  }
 }
 
 function render(index) {
@@ -101,7 +106,11 @@ function render(index) {
       const group = document.getElementById(edge.id);
       if (group) group.classList.add(i === step ? "hot" : "carrying");
       const at = DATA.labels[edge.id];
-      if (at) addLabel(at[0], at[1], edge.value, i === step ? "grad-label hot" : "grad-label");
+      // Values are written on the edges leaving the running node and on those that fed it.
+      const feedsCurrent = edge.id.endsWith("_" + DATA.steps[step].key);
+      if (at && (i === step || feedsCurrent)) {
+        addLabel(at[0], at[1], edge.value, i === step ? "grad-label hot" : "grad-label", at[2]);
+      }
     });
   });
   const current = DATA.steps[step];

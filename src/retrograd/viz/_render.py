@@ -98,8 +98,8 @@ def to_scene(model: GraphModel, legend: bool = True) -> dict:
                        "source": source, "target": target})
         label = labels.get((source, target))
         if label:
-            middle = halfway(curve)
-            shapes.append({"type": "text", "x": middle[0] + 6, "y": middle[1] + 4, "text": label,
+            x, y, anchor = label_position(curve)
+            shapes.append({"type": "text", "x": x, "y": y, "text": label, "anchor": anchor,
                            "colour": _EDGE, "bold": False, "size": FONT_SIZE - 2})
     for key, box in model.boxes.items():
         x, y = placed.positions[key]
@@ -186,6 +186,15 @@ def halfway(points: list[tuple[float, float]]) -> tuple[float, float]:
     return points[-1]
 
 
+def label_position(curve: list[tuple[float, float]]) -> tuple[float, float, str]:
+    """Where to write an edge's label: half-way along it, on the outer side of its slant,
+    so the labels of two edges leaving one box point away from each other."""
+    x, y = halfway(curve)
+    if curve[-1][0] < curve[0][0] - 1:
+        return x - 6, y + 4, "end"
+    return x + 6, y + 4, "start"
+
+
 def _arrowhead(points: list[tuple[float, float]], size: float = 8.0) -> list[tuple[float, float]]:
     (x0, y0), (x1, y1) = points[-2], points[-1]
     angle = math.atan2(y1 - y0, x1 - x0)
@@ -233,6 +242,8 @@ def _svg_shape(shape: dict) -> str:
                 f'stroke-width="{shape["width"]:g}"{dash}/>')
     if kind == "text":
         weight = ' font-weight="bold"' if shape["bold"] else ""
+        if shape.get("anchor") == "end":
+            weight += ' text-anchor="end"'
         size = f' font-size="{shape["size"]:g}"' if shape["size"] != FONT_SIZE else ""
         return (f'<text x="{shape["x"]:.1f}" y="{shape["y"]:.1f}" fill="{shape["colour"]}"'
                 f'{weight}{size} xml:space="preserve">{escape(shape["text"])}</text>')
@@ -308,8 +319,9 @@ def _draw_shape(draw, shape: dict, fonts: _Fonts, scale: float) -> None:
         return
     if kind == "text":
         font = fonts.get(shape["size"], shape["bold"])
+        anchor = "rs" if shape.get("anchor") == "end" else "ls"
         draw.text((shape["x"] * scale, shape["y"] * scale), shape["text"], fill=shape["colour"],
-                  font=font, anchor="ls")
+                  font=font, anchor=anchor)
         return
     points = [(x * scale, y * scale) for x, y in shape["points"]]
     draw.line(points, fill=_EDGE, width=max(1, round(1.3 * scale)), joint="curve")
