@@ -2,8 +2,10 @@
 
 1. Layers: each box goes one layer below the lowest box that points to it (longest path
    from the roots, by a topological walk), so every edge points downwards.
-2. Edges that skip layers get invisible waypoints, one per skipped layer (up to
-   `_MAX_WAYPOINT_SPAN`; longer edges are drawn straight, to keep big pictures small).
+2. Edges that skip layers get invisible waypoints, one per skipped layer, so they bend
+   around the boxes in between. Past a budget of waypoints (deep graphs whose every layer
+   feeds one leaf would need quadratically many) an edge goes down a lane of its own to
+   the right of the picture instead.
 3. Crossings: boxes in a layer are reordered by the mean position of their neighbours in
    the layer above, then below (barycenters), sweeping a few times; the order with the
    fewest crossings wins.
@@ -19,7 +21,9 @@ from collections import deque
 
 __all__ = ["Layout", "count_crossings", "layer_of", "layout"]
 
-_MAX_WAYPOINT_SPAN = 6
+_MAX_WAYPOINT_SPAN = 40
+_WAYPOINT_BUDGET = 4000
+_LANE_GAP = 8.0
 _SWEEPS = 8
 _GAP_X = 28.0
 _GAP_Y = 46.0
@@ -91,29 +95,39 @@ def layout(sizes: dict[int, tuple[float, float]], edges: list[tuple[int, int]]) 
     layers = _reduce_crossings(layers, segments)
     positions, width, height = _coordinates(layers, segments, all_sizes)
     routes = []
+    lane = width
     for (source, target), chain in zip(edges, chains):
-        points = [positions[key] for key in chain]
         start = positions[source]
         end = positions[target]
-        points = [
-            (start[0], start[1] + all_sizes[source][1] / 2),
-            *points,
-            (end[0], end[1] - all_sizes[target][1] / 2),
-        ]
+        top = (start[0], start[1] + all_sizes[source][1] / 2)
+        bottom = (end[0], end[1] - all_sizes[target][1] / 2)
+        if chain is None:
+            lane += _LANE_GAP
+            points = [top, (top[0], top[1] + _GAP_Y / 2), (lane, top[1] + _GAP_Y),
+                      (lane, bottom[1] - _GAP_Y), (bottom[0], bottom[1] - _GAP_Y / 2), bottom]
+        else:
+            points = [top, *(positions[key] for key in chain), bottom]
         routes.append((source, target, points))
+    width = lane + _MARGIN if lane > width else width
     real_positions = {key: positions[key] for key in keys}
     return Layout(real_positions, sizes, routes, width, height, [list(row) for row in layers])
 
 
 def _add_waypoints(layer, edges, all_sizes):
-    """Split each edge that skips layers into one-layer segments through waypoint keys."""
+    """Split each edge that skips layers into one-layer segments through waypoint keys;
+    an edge left without (budget spent) gets chain None and is routed down a side lane."""
     segments = []
     chains = []
     next_key = max(all_sizes, default=0) + 1
+    budget = _WAYPOINT_BUDGET
     for source, target in edges:
         span = layer[target] - layer[source]
         chain = []
-        if 1 < span <= _MAX_WAYPOINT_SPAN:
+        if span > 1 and (span > _MAX_WAYPOINT_SPAN or span - 1 > budget):
+            chains.append(None)
+            continue
+        if span > 1:
+            budget -= span - 1
             previous = source
             for step in range(1, span):
                 waypoint = next_key
