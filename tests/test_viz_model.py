@@ -293,3 +293,32 @@ def test_draw_rejects_non_tensors():
         viz.draw([1.0])
     with pytest.raises(ValueError, match="at least one tensor"):
         viz.draw()
+
+
+def test_graphviz_is_used_when_dot_is_on_path(tmp_path, monkeypatch):
+    fake_dot = tmp_path / "dot"
+    fake_dot.write_text('#!/bin/sh\necho "<svg>from graphviz $1</svg>"\n')
+    fake_dot.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    x, a, b, y = seed_graph()
+    picture = viz.draw(y)
+    assert picture.svg() == "<svg>from graphviz -Tsvg</svg>\n"
+    assert picture.svg(engine="python").startswith("<svg xmlns=")
+
+
+def test_asking_for_graphviz_without_it_says_what_to_do(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    x, a, b, y = seed_graph()
+    with pytest.raises(RuntimeError, match="needs Graphviz's dot on PATH; use engine='python'"):
+        viz.draw(y).svg(engine="dot")
+
+
+def test_seed_pictures_for_the_tour(tmp_path):
+    written = viz.write_seed_pictures(tmp_path)
+    names = {Path(path).name for path in written}
+    assert {"seed_explorer.html", "seed_y_before_backward.svg", "seed_y_after_backward.svg", "seed_z.svg",
+            "seed_dz_dx_create_graph.svg"} <= names
+    for path in written:
+        if path.endswith(".svg"):
+            ElementTree.fromstring(Path(path).read_text())
+    assert "FREED" in (tmp_path / "seed_y_after_backward.svg").read_text()

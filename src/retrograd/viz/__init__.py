@@ -7,5 +7,6 @@ the graph it reads.
 
 from ._explorer import explore, record_backward
 from ._picture import Picture, draw
+from ._seed_pictures import write_seed_pictures
 
-__all__ = ["Picture", "draw", "explore", "record_backward"]
+__all__ = ["Picture", "draw", "explore", "record_backward", "write_seed_pictures"]

@@ -12,7 +12,7 @@ PAGE_TEMPLATE = r"""<!DOCTYPE html>
 <style>
   body { margin: 0; font-family: system-ui, sans-serif; color: #212529; display: flex; height: 100vh; }
   #graph { flex: 1 1 auto; overflow: auto; padding: 8px; }
-  #graph svg { overflow: visible; margin-right: 240px; }
+  #graph svg { overflow: visible; }
   #side { flex: 0 0 340px; border-left: 1px solid #dee2e6; padding: 12px; overflow: auto;
           background: #f8f9fa; }
   #controls button { font-size: 14px; margin-right: 4px; }
