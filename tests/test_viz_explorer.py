@@ -143,3 +143,24 @@ def test_browser_steps_through_the_seed_backward_pass(tmp_path):
     shot = tmp_path / "explorer-step4.png"
     run_chromium(tmp_path, f"file://{path}?step=4", f"--screenshot={shot}")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_non_scalar_root_is_explored_with_a_given_gradient(tmp_path):
+    x = retrograd.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    weights = retrograd.tensor([1.0, 0.5])
+    steps = viz.record_backward(y, viz.draw(y).model, weights)
+    assert steps[0]["text"].startswith("backward() starts: the gradient [1, 0.5]")
+    assert [step["grad"] for step in steps if step["kind"] == "leaf"] == ["[2, 2]"]
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+        viz.explore(y, tmp_path / "page.html")
+
+
+def test_large_graphs_are_sent_to_draw(tmp_path):
+    x = retrograd.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(50):
+        y = y * 1.0
+    with pytest.raises(ValueError, match=r"51 nodes, more than max_nodes=20.*draw\(\)"):
+        viz.explore(y, tmp_path / "page.html", max_nodes=20)
+    assert not (tmp_path / "page.html").exists()

@@ -27,8 +27,19 @@ def explore(root: Tensor, path: str | os.PathLike = "graph.html", params: dict |
     """Write the explorer page for `root.backward(gradient)` to `path` and return the path.
 
     Open it in any browser (no network needed); step with the buttons or the arrow keys,
-    click a box for its details. `params` names tensors as in `draw`.
+    click a box for its details. `params` names tensors as in `draw`. The page steps
+    through every node, so graphs of more than `max_nodes` nodes are refused: draw() them.
     """
+    if not isinstance(root, Tensor):
+        raise TypeError(f"explore() needs a Tensor, got {type(root).__name__}")
+    if root.grad_fn is not None:
+        count = len(walk_nodes([root.grad_fn]))
+        if count > max_nodes:
+            raise ValueError(
+                f"this graph has {count} nodes, more than max_nodes={max_nodes}: stepping through it "
+                "one node at a time would not help. Use retrograd.viz.draw() for large graphs, or raise "
+                "max_nodes."
+            )
     model = build_model([root], params, show_grads=False, collapse=0, max_nodes=max_nodes)
     _number_look_alikes(model)
     steps = record_backward(root, model, gradient)
