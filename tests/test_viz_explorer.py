@@ -164,3 +164,16 @@ def test_large_graphs_are_sent_to_draw(tmp_path):
     with pytest.raises(ValueError, match=r"51 nodes, more than max_nodes=20.*draw\(\)"):
         viz.explore(y, tmp_path / "page.html", max_nodes=20)
     assert not (tmp_path / "page.html").exists()
+
+
+def test_recording_applies_hooks_as_the_engine_does():
+    x, a, b, y = seed_graph()
+    a.register_hook(lambda grad: grad * 10)
+    x.register_hook(lambda grad: grad + 1)
+    steps = record(y, {"x": x})[1]
+    leaf = next(step for step in steps if step["kind"] == "leaf")
+    y.backward()
+    assert leaf["grad"] == "44" == viz._model.describe_value(x.grad)
+    assert leaf["total"] == "3 + 40 = 43 (a hook changed it to 44)"
+    (a_step,) = [step for step in steps if "(a)" in step["text"].split(" runs")[0]]
+    assert a_step["total"] == "4 (a hook changed it to 40)"

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 
+import numpy as np
+
 from .._tensor import Tensor
 from ..autograd import engine, grad_mode
 from ..autograd.graph import AccumulateGrad, Node
@@ -90,12 +92,16 @@ def record_backward(root: Tensor, model: GraphModel, gradient: Tensor | None = N
             node = ready.pop()
             grad_outputs = buffers.pop(node)
             received = arrivals.pop(node, [])
-            grad_outputs = _run_tensor_hooks(node, grad_outputs)
+            arrived = _arrived_text(grad_outputs, received)
+            hooked = _run_tensor_hooks(node, grad_outputs)
             if type(node) is AccumulateGrad:
-                steps.append(_leaf_step(node, grad_outputs, received, keys, names))
+                hooked = [engine._run_leaf_hooks(node.variable, hooked[0])]
+                arrived += _hook_note(grad_outputs, hooked)
+                steps.append(_leaf_step(node, hooked[0], arrived, received, keys, names))
                 continue
-            grad_inputs = engine._run_node(node, list(grad_outputs))
-            steps.append(_node_step(node, grad_outputs, grad_inputs, received, keys, names))
+            arrived += _hook_note(grad_outputs, hooked)
+            grad_inputs = engine._run_node(node, list(hooked))
+            steps.append(_node_step(node, grad_inputs, arrived, received, keys, names))
             for (child, output_nr), grad in zip(node.next_functions, grad_inputs):
                 if child is None:
                     continue
@@ -135,16 +141,30 @@ def _run_tensor_hooks(node: Node, grad_outputs: list) -> list:
     return grad_outputs
 
 
-def _sum_text(received: list[dict], total) -> str:
+def _arrived_text(grad_outputs: list, received: list[dict]) -> str:
+    """What arrived at a node: the gradient, as a sum of its parts when several edges fed it."""
+    present = [grad for grad in grad_outputs if grad is not None]
+    if not present:
+        return "nothing"
+    if len(present) > 1:
+        return ", ".join(describe_value(grad) for grad in present)
     if len(received) <= 1:
-        return describe_value(total)
-    return " + ".join(item["value"] for item in received) + f" = {describe_value(total)}"
+        return describe_value(present[0])
+    return " + ".join(item["value"] for item in received) + f" = {describe_value(present[0])}"
 
 
-def _leaf_step(node, grad_outputs, received, keys, names) -> dict:
+def _hook_note(before: list, after: list) -> str:
+    changed = [
+        describe_value(new) if new is not None else "None"
+        for old, new in zip(before, after)
+        if old is not new and (old is None or new is None or not np.array_equal(old._data, new._data))
+    ]
+    return f" (a hook changed it to {', '.join(changed)})" if changed else ""
+
+
+def _leaf_step(node, grad, arrived, received, keys, names) -> dict:
     key = keys.get(id(node))
     name = names.get(key, "leaf")
-    grad = engine._run_leaf_hooks(node.variable, grad_outputs[0])
     before = node.variable._grad
     if grad is None:
         after = before
@@ -154,21 +174,17 @@ def _leaf_step(node, grad_outputs, received, keys, names) -> dict:
         after = before + grad
     before_text = "None" if before is None else describe_value(before)
     after_text = "None" if after is None else describe_value(after)
-    total = "nothing" if grad is None else _sum_text(received, grad)
     holder = "its .grad" if name.startswith("leaf") else f"{name}.grad"
-    text = (f"AccumulateGrad of {name} runs: it receives {total}, so {holder} goes from {before_text} "
+    text = (f"AccumulateGrad of {name} runs: it receives {arrived}, so {holder} goes from {before_text} "
             f"to {after_text}.")
     if before is not None:
         text += " (The earlier .grad is added to: gradients accumulate until zeroed.)"
-    return {"kind": "leaf", "key": key, "received": received, "total": total, "edges": [],
+    return {"kind": "leaf", "key": key, "received": received, "total": arrived, "edges": [],
             "grad": after_text, "name": node.name(), "text": text}
 
 
-def _node_step(node, grad_outputs, grad_inputs, received, keys, names) -> dict:
+def _node_step(node, grad_inputs, arrived, received, keys, names) -> dict:
     key = keys.get(id(node))
-    total = [g for g in grad_outputs if g is not None]
-    arrived = _sum_text(received, total[0]) if len(total) == 1 else ", ".join(
-        describe_value(g) for g in total) or "nothing"
     sent = []
     parts = []
     for (child, _), grad in zip(node.next_functions, grad_inputs):
