@@ -170,7 +170,7 @@ def test_recording_applies_hooks_as_the_engine_does():
     x, a, b, y = seed_graph()
     a.register_hook(lambda grad: grad * 10)
     x.register_hook(lambda grad: grad + 1)
-    steps = record(y, {"x": x})[1]
+    steps = record(y, {"x": x, "a": a})[1]
     leaf = next(step for step in steps if step["kind"] == "leaf")
     y.backward()
     assert leaf["grad"] == "44" == viz._model.describe_value(x.grad)
