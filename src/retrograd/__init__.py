@@ -55,6 +55,7 @@ from ._dtype import (
     short,
     uint8,
 )
+from ._explain import explain
 from ._printing import get_printoptions, set_printoptions
 from ._tensor import Size, Tensor, device
 from .autograd.grad_mode import (
@@ -95,5 +96,7 @@ def _export_op_table() -> None:
 
 
 _export_op_table()
+
+from . import viz  # noqa: E402  (reads the graph; imported after the op table is complete)
 
 __version__ = "0.1.0"
