@@ -3,7 +3,7 @@
 Code written for PyTorch's autograd runs unchanged with `import retrograd as torch`.
 """
 
-from . import _dtype, autograd, nn, ops
+from . import _dtype, autograd, nn, ops, optim, utils
 from ._creation import (
     Generator,
     arange,

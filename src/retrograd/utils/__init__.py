@@ -1,0 +1,1 @@
+"""Utilities beyond the core: data loading (`retrograd.utils.data`)."""
