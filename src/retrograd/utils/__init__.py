@@ -1,1 +1,3 @@
 """Utilities beyond the core: data loading (`retrograd.utils.data`)."""
+
+from . import data
