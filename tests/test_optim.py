@@ -58,7 +58,8 @@ def test_step_matches_pytorch(name, kwargs):
     for index, values in theirs["state"].items():
         assert ours["state"][index].keys() == values.keys()
         for key, value in values.items():
-            np.testing.assert_allclose(np.asarray(ours["state"][index][key]), value.numpy(), rtol=1e-5, atol=1e-6)
+            ours_value = np.asarray(ours["state"][index][key])
+            np.testing.assert_allclose(ours_value, value.numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_parameters_without_grad_are_left_alone():

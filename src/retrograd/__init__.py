@@ -57,6 +57,7 @@ from ._dtype import (
 )
 from ._printing import get_printoptions, set_printoptions
 from ._tensor import Size, Tensor, device
+from .serialization import load, save
 from .autograd.grad_mode import (
     enable_grad,
     inference_mode,

@@ -53,7 +53,7 @@ def check_hyperparameters(**checks) -> None:
             for index, beta in enumerate(value):
                 if not 0.0 <= beta < 1.0:
                     raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
-        elif isinstance(value, Tensor | float | int) and not 0.0 <= float(value):
+        elif isinstance(value, Tensor | float | int) and not float(value) >= 0.0:
             raise ValueError(messages[name].format(value))
 
 
@@ -94,7 +94,8 @@ class Optimizer:
         for parameter in params:
             if not isinstance(parameter, Tensor):
                 raise TypeError(
-                    f"optimizer can only optimize Tensors, but one of the params is {type(parameter).__name__}"
+                    "optimizer can only optimize Tensors, but one of the params is "
+                    + type(parameter).__name__
                 )
             if parameter.grad_fn is not None:
                 raise ValueError("can't optimize a non-leaf Tensor")

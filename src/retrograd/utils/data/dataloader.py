@@ -113,7 +113,10 @@ class DataLoader:
         self._iterable = isinstance(dataset, IterableDataset)
         if self._iterable:
             if shuffle not in (None, False):
-                raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle option, but got shuffle={shuffle}")
+                raise ValueError(
+                    "DataLoader with IterableDataset: expected unspecified shuffle option, but got "
+                    f"shuffle={shuffle}"
+                )
             if sampler is not None or batch_sampler is not None:
                 raise ValueError("DataLoader with IterableDataset: expected unspecified sampler option")
         if sampler is not None and shuffle:

@@ -112,7 +112,7 @@ def _lengths_from_fractions(lengths: Sequence[float], total: int) -> list[int]:
     for index, fraction in enumerate(lengths):
         if not 0 <= fraction <= 1:
             raise ValueError(f"Fraction at index {index} is not between 0 and 1")
-        sizes.append(int(math.floor(total * fraction)))
+        sizes.append(math.floor(total * fraction))
     for index in range(total - sum(sizes)):
         sizes[index % len(sizes)] += 1
     for index, size in enumerate(sizes):
@@ -125,7 +125,8 @@ def _lengths_from_fractions(lengths: Sequence[float], total: int) -> list[int]:
     return sizes
 
 
-def random_split(dataset: Dataset, lengths: Sequence[int | float], generator=default_generator) -> list[Subset]:
+def random_split(dataset: Dataset, lengths: Sequence[int | float],
+                 generator=default_generator) -> list[Subset]:
     """Split into non-overlapping random subsets of the given lengths (or fractions summing to 1)."""
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         lengths = _lengths_from_fractions(lengths, len(dataset))
