@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from ..._creation import empty
 from ..._tensor import Tensor
+from ...autograd import grad_mode
 from .. import functional as F
 from .. import init
-from ...autograd import grad_mode
 from ..parameter import Parameter
 from .module import Module
 
