@@ -26,19 +26,27 @@ from ..autograd import grad_mode
 from ..autograd.anomaly import anomaly_mode, check_forward_outputs, creation_stack
 from ..autograd.graph import Node, SavedOutput, pack_saved, saved_hooks_in_use, saved_hooks_state
 
-__all__ = ["OUTPUT", "OpInfo", "apply", "register", "table"]
+__all__ = ["OUTPUT", "OpInfo", "apply", "output", "register", "table"]
 
 
 class _Output:
-    """Marker passed to `save_for_backward` to save the op's own result."""
+    """Marker passed to `save_for_backward` to save one of the op's own results."""
 
-    __slots__ = ()
+    __slots__ = ("index",)
+
+    def __init__(self, index: int):
+        self.index = index
 
     def __repr__(self) -> str:
-        return "OUTPUT"
+        return "OUTPUT" if self.index == 0 else f"output({self.index})"
 
 
-OUTPUT = _Output()
+OUTPUT = _Output(0)
+
+
+def output(index: int) -> _Output:
+    """Marker for `save_for_backward`: result number `index` of a multi-output op."""
+    return OUTPUT if index == 0 else _Output(index)
 
 
 class _NoContext:
@@ -142,9 +150,9 @@ def _stamp_saved(node: Node, outputs) -> None:
     saved = []
     versions = []
     for value in node._saved:
-        if value is OUTPUT:
-            output = outputs if isinstance(outputs, Tensor) else outputs[0]
-            value = SavedOutput(output._data, output._version_counter, output._output_nr)
+        if type(value) is _Output:
+            result = outputs if isinstance(outputs, Tensor) else outputs[value.index]
+            value = SavedOutput(result._data, result._version_counter, result._output_nr)
             versions.append(value.version_counter.value)
         elif isinstance(value, Tensor):
             if value._is_inference:
@@ -196,6 +204,7 @@ class OpInfo:
     second_order: bool = True
     samples: Callable | None = None
     torch_name: str | None = None
+    gradcheck_wrapper: Callable | None = None
     doc: str = ""
 
     @property
@@ -218,6 +227,7 @@ def register(
     second_order: bool = True,
     samples: Callable | None = None,
     torch_name: str | None = None,
+    gradcheck_wrapper: Callable | None = None,
 ):
     """Add the decorated function to the op table and attach its methods to Tensor.
 
@@ -226,7 +236,9 @@ def register(
     neither tensors nor numbers. `inplace` names the `_` method that writes the result into
     self; `mutates_input` marks ops that exist only in place (zero_, copy_), which the tests
     call on a clone. `samples(rng)` returns `[(args, kwargs), ...]` for the gradient tests, with tensors
-    in float64.
+    in float64. `gradcheck_wrapper(op)` turns the op (ours or PyTorch's) into the function the
+    tests differentiate, for ops whose raw outputs are not comparable (eigenvector signs) or
+    whose gradient is defined on a subspace (symmetric inputs).
     """
     methods = (methods,) if isinstance(methods, str) else tuple(methods)
 
@@ -242,6 +254,7 @@ def register(
             second_order=second_order and differentiable,
             samples=samples,
             torch_name=torch_name or op_name,
+            gradcheck_wrapper=gradcheck_wrapper,
             doc=(function.__doc__ or "").strip().splitlines()[0] if function.__doc__ else "",
         )
         for method in methods:
