@@ -32,20 +32,45 @@ from ._table import apply
 
 __all__ = ["AsStridedBackward0", "CopySlices", "register_view", "write_through_view"]
 
-# base -> its live views that were recorded in a graph (see Note [In-place on a view]).
-_views_of_base: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+class _ViewRegistry:
+    """For each base, its live views that were recorded in a graph (see Note [In-place on
+    a view]). Keyed by identity, with weak references: tensors compare elementwise, so
+    WeakKeyDictionary and WeakSet (which compare keys with ==) cannot hold them."""
+
+    def __init__(self):
+        self._by_base: dict[int, tuple[weakref.ref, dict[int, weakref.ref]]] = {}
+
+    def add(self, view: Tensor, base: Tensor) -> None:
+        entry = self._by_base.get(id(base))
+        if entry is None or entry[0]() is not base:
+            key = id(base)
+            entry = (weakref.ref(base, lambda _, key=key: self._by_base.pop(key, None)), {})
+            self._by_base[key] = entry
+        views = entry[1]
+        key = id(view)
+        views[key] = weakref.ref(view, lambda _, key=key, views=views: views.pop(key, None))
+
+    def __contains__(self, base: Tensor) -> bool:
+        entry = self._by_base.get(id(base))
+        return entry is not None and entry[0]() is base
+
+    def views_of(self, base: Tensor) -> list[Tensor]:
+        if base not in self:
+            return []
+        live = (reference() for reference in list(self._by_base[id(base)][1].values()))
+        return [view for view in live if view is not None]
+
+
+_registry = _ViewRegistry()
 
 
 def register_view(view: Tensor, base: Tensor) -> None:
     """Remember `view` so that a later in-place write to `base`'s memory updates its history."""
-    views = _views_of_base.get(base)
-    if views is None:
-        views = _views_of_base[base] = weakref.WeakSet()
-    views.add(view)
+    _registry.add(view, base)
 
 
 def has_views(base: Tensor) -> bool:
-    return base in _views_of_base
+    return base in _registry
 
 
 def view_positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
@@ -190,10 +215,9 @@ def write_through_view(target: Tensor, result: Tensor) -> None:
 
 def refresh_views(base: Tensor, skip: Tensor | None = None) -> None:
     """Re-read every live view of `base` from its (new) history."""
-    views = _views_of_base.get(base)
-    if views is None or not base._requires_grad:
+    if not base._requires_grad:
         return
-    for view in list(views):
+    for view in _registry.views_of(base):
         if view is not skip:
             _reread_from_base(view, base, view_positions(base._data, view._data))
 
