@@ -276,6 +276,8 @@ def _getitem_samples(rng):
         ((x, mask), {}),
         ((x, Tensor._make(x._data > 0)), {}),
         ((_samples.make(rng, (2, 3, 4)), (slice(None), 0, [1, 2])), {}),
+        ((x, []), {}),
+        ((_samples.make(rng, ()), None), {}),
     ]
 
 
@@ -707,7 +709,9 @@ def _index_select_samples(rng):
     from .._creation import tensor
 
     x = _samples.make(rng, (3, 4))
-    return [((x, 0, tensor([2, 0, 2])), {}), ((x, 1, tensor([3])), {}), ((x, -1, tensor(1)), {})]
+    empty_index = Tensor._make(np.zeros(0, dtype=np.int64))
+    return [((x, 0, tensor([2, 0, 2])), {}), ((x, 1, tensor([3])), {}), ((x, -1, tensor(1)), {}),
+            ((x, 0, empty_index), {})]
 
 
 @register(methods="index_select", samples=_index_select_samples)
