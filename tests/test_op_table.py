@@ -65,13 +65,25 @@ def _flat_call(info, args, kwargs):
     return flat, tuple(_differentiable_leaves(args, retrograd.Tensor))
 
 
-def _call(info, kwargs):
+def _call(info, kwargs, function=None):
+    function = info.function if function is None else function
+    if info.gradcheck_wrapper is not None:
+        function = info.gradcheck_wrapper(function)
+
     def run(*args):
         if info.mutates_input:
             args = (args[0].clone(), *args[1:])
-        return info.function(*args, **kwargs)
+        return function(*args, **kwargs)
 
     return run
+
+
+def _torch_function(torch, name: str):
+    """PyTorch's function for a table name: `torch.<name>` (dotted: `linalg.inv`), else a method."""
+    found = torch
+    for part in name.split("."):
+        found = getattr(found, part, None)
+    return found if found is not None else getattr(torch.Tensor, name)
 
 
 def test_every_differentiable_op_has_samples():
@@ -101,25 +113,29 @@ def _to_torch(value, torch):
         return result.requires_grad_(value.requires_grad)
     if isinstance(value, tuple | list):
         return type(value)(_to_torch(item, torch) for item in value)
+    if isinstance(value, dict):
+        return {key: _to_torch(item, torch) for key, item in value.items()}
     if isinstance(value, retrograd.dtype):
         return getattr(torch, value.name)
     return value
 
 
+def _torch_function(torch, name: str):
+    """torch.<name>, where name may be dotted (nn.functional.gelu), else torch.Tensor.<name>."""
+    found = torch
+    for part in name.split("."):
+        found = getattr(found, part, None)
+    return found if found is not None else getattr(torch.Tensor, name)
+
+
 @pytest.mark.parametrize(("info", "args", "kwargs"), CASES)
 def test_values_and_gradients_match_pytorch(info, args, kwargs):
     torch = pytest.importorskip("torch")
-    torch_function = getattr(torch, info.torch_name, None)
-    if torch_function is None:
-        torch_function = getattr(torch.Tensor, info.torch_name)
+    torch_function = _torch_function(torch, info.torch_name)
     ours = _with_grad(args)
     theirs = _to_torch(ours, torch)
     out = _call(info, kwargs)(*ours)
-    if info.mutates_input:
-        theirs_args = (theirs[0].clone(), *theirs[1:])
-    else:
-        theirs_args = theirs
-    expected = torch_function(*theirs_args, **_to_torch(kwargs, torch))
+    expected = _call(info, _to_torch(kwargs, torch), torch_function)(*theirs)
     outs = out if isinstance(out, tuple) else (out,)
     expecteds = expected if isinstance(expected, tuple) else (expected,)
     assert len(outs) == len(expecteds)
