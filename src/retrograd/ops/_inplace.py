@@ -31,20 +31,48 @@ from ._table import apply
 
 __all__ = ["AsStridedBackward0", "CopySlices", "register_view", "write_through_view"]
 
-# base -> its live views that were recorded in a graph (see Note [In-place on a view]).
-_views_of_base: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# id(base) -> (weak reference to base, {id(view): weak reference to view}) for the live views
+# recorded in a graph (see Note [In-place on a view]). Keyed by id, not by tensor: weak
+# dictionaries and sets compare their keys with ==, which is elementwise on tensors.
+_views_of_base: dict[int, tuple[weakref.ref, dict[int, weakref.ref]]] = {}
+
+
+def _entry(base: Tensor):
+    entry = _views_of_base.get(id(base))
+    return entry if entry is not None and entry[0]() is base else None
+
+
+def _forget(table: dict, key: int):
+    """A weak-reference callback that drops `table[key]` if it still belongs to that reference."""
+
+    def callback(reference) -> None:
+        current = table.get(key)
+        if current is reference or (type(current) is tuple and current[0] is reference):
+            del table[key]
+
+    return callback
 
 
 def register_view(view: Tensor, base: Tensor) -> None:
     """Remember `view` so that a later in-place write to `base`'s memory updates its history."""
-    views = _views_of_base.get(base)
-    if views is None:
-        views = _views_of_base[base] = weakref.WeakSet()
-    views.add(view)
+    entry = _entry(base)
+    if entry is None:
+        entry = (weakref.ref(base, _forget(_views_of_base, id(base))), {})
+        _views_of_base[id(base)] = entry
+    views = entry[1]
+    views[id(view)] = weakref.ref(view, _forget(views, id(view)))
 
 
 def has_views(base: Tensor) -> bool:
-    return base in _views_of_base
+    return _entry(base) is not None
+
+
+def _live_views(base: Tensor) -> list[Tensor]:
+    entry = _entry(base)
+    if entry is None:
+        return []
+    views = (reference() for reference in list(entry[1].values()))
+    return [view for view in views if view is not None]
 
 
 def view_positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
@@ -189,10 +217,9 @@ def write_through_view(target: Tensor, result: Tensor) -> None:
 
 def refresh_views(base: Tensor, skip: Tensor | None = None) -> None:
     """Re-read every live view of `base` from its (new) history."""
-    views = _views_of_base.get(base)
-    if views is None or not base._requires_grad:
+    if not base._requires_grad:
         return
-    for view in list(views):
+    for view in _live_views(base):
         if view is not skip:
             _reread_from_base(view, base, view_positions(base._data, view._data))
 
