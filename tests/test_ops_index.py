@@ -248,6 +248,13 @@ def test_failed_setitem_changes_nothing(key, value, error, message):
     assert x._version == 0 and x.tolist() == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
 
 
+@pytest.mark.parametrize(("value", "name"), [([1.0, 2.0], "list"), (np.zeros(2), "numpy.ndarray"), (None, "NoneType")])
+def test_setitem_refuses_values_that_are_not_tensors_or_numbers(value, name):
+    x = retrograd.zeros(2)
+    with pytest.raises(TypeError, match=f"can't assign a {name} to a retrograd.FloatTensor"):
+        x[0] = value
+
+
 def test_index_put_accumulates_repeated_indices():
     x = retrograd.zeros(3)
     index = (retrograd.tensor([0, 0, 2]),)

@@ -373,9 +373,9 @@ def _check_basic_value(input: Tensor, key: _Key, value) -> None:
 
 def _put(input: Tensor, key: _Key, value, accumulate: bool = False) -> Tensor:
     if not isinstance(value, Tensor | numbers.Number):
-        raise TypeError(
-            f"can't assign a {type(value).__name__} to a {_dtype.tensor_type_name(input.dtype)}"
-        )
+        kind = type(value)
+        name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+        raise TypeError(f"can't assign a {name} to a {_dtype.tensor_type_name(input.dtype)}")
     _check_basic_value(input, key, value)
     node = CopySlices if key.advanced is None and not accumulate else IndexPutBackward0
     return apply(node, input, value, key=key, accumulate=accumulate)
