@@ -275,6 +275,8 @@ def test_gather_and_scatter_values():
     assert retrograd.zeros(2, 2).scatter_add(1, index, x).tolist() == [[3.0, 0.0], [4.0, 3.0]]
     assert retrograd.zeros(2, 2).scatter(0, index, 7.0).tolist() == [[7.0, 7.0], [7.0, 0.0]]
     assert retrograd.take_along_dim(x, retrograd.tensor([[1], [0]]), 1).tolist() == [[2.0], [3.0]]
+    assert retrograd.take_along_dim(x, retrograd.tensor([[-1]]), 1).tolist() == [[2.0], [4.0]]
+    assert retrograd.take_along_dim(x, retrograd.tensor([-1, 0])).tolist() == [4.0, 1.0]
 
 
 def test_scatter_source_larger_than_index_gets_zero_gradient_outside_it():
@@ -334,6 +336,8 @@ ERRORS = [
     (lambda: _arange(3, 2)[-4], IndexError, "index -4 is out of bounds for dimension 0 with size 3"),
     (lambda: _arange(3, 2)[0, 2], IndexError, "index 2 is out of bounds for dimension 1 with size 2"),
     (lambda: _arange(3, 2)[0, 0, 0], IndexError, "too many indices for tensor of dimension 2"),
+    (lambda: retrograd.tensor(1.0)[0], IndexError, "invalid index of a 0-dim tensor. Use `tensor.item\\(\\)`"),
+    (lambda: retrograd.tensor(1.0)[:], IndexError, "slice\\(\\) cannot be applied to a 0-dim tensor."),
     (lambda: _arange(3, 2)[[0, 5]], IndexError, "index 5 is out of bounds for dimension 0 with size 3"),
     (lambda: _arange(3, 2)[:, [2]], IndexError, "index 2 is out of bounds for dimension 0 with size 2"),
     (lambda: _arange(3, 2)[retrograd.tensor([True, False])], IndexError,

@@ -157,6 +157,13 @@ def _parse_key(key, shape: tuple) -> _Key:
     items = _normalised_items(key)
     ndim = len(shape)
     used = sum(_dims_used(item) for item in items)
+    if ndim == 0 and len(items) == 1 and _is_integer(items[0]):
+        raise IndexError(
+            "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
+            "in C++ to convert a 0-dim tensor to a number"
+        )
+    if ndim == 0 and len(items) == 1 and isinstance(items[0], slice):
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
     if used > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     if sum(item is Ellipsis for item in items) > 1:
@@ -656,8 +663,11 @@ def take_along_dim(input, indices, dim=None):
     """Values picked along `dim` by `indices`, broadcasting the other dims (the flattened
     input when dim is None)."""
     if dim is None:
-        return gather(input.reshape(-1), 0, indices.reshape(-1))
+        return take_along_dim(input.reshape(-1), indices.reshape(-1), 0)
     dim = wrap_dim(dim, input.ndim)
+    size = input._data.shape[dim]
+    if isinstance(indices, Tensor) and (indices._data < 0).any():
+        indices = Tensor._make(np.where(indices._data < 0, indices._data + size, indices._data))
     if input.ndim != indices.ndim:
         raise RuntimeError(
             "torch.take_along_dim(): input and indices should have the same number of dimensions, "
