@@ -634,6 +634,8 @@ Tensor.mT = property(_mT)
 
 
 class _BasicView(Node):
+    """The shared forward and backward of the basic-index views below."""
+
     __slots__ = ("key", "shape")
     is_view = True
 
