@@ -95,6 +95,12 @@ def test_tensor_indices_and_masks():
     assert x[retrograd.tensor(np.arange(12).reshape(3, 4) % 5 == 0)].tolist() == [0.0, 5.0, 10.0]
 
 
+def test_byte_tensor_index_is_a_mask_with_a_deprecation_warning():
+    x = _arange(3)
+    with pytest.warns(UserWarning, match="indexing with dtype torch.uint8 is now deprecated"):
+        assert x[retrograd.tensor([1, 0, 1], dtype=retrograd.uint8)].tolist() == [0.0, 2.0]
+
+
 @pytest.mark.parametrize(
     ("key", "name"),
     [(0, "SelectBackward0"), ((slice(None), 1), "SelectBackward0"), ((0, slice(1, None)), "SliceBackward0"),
