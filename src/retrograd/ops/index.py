@@ -160,8 +160,17 @@ def _check_indices(indices: np.ndarray, size: int, ordinal: int) -> np.ndarray:
     return np.where(indices < 0, indices + size, indices).astype(np.int64, copy=False)
 
 
+def _wrap_int(index, shape: tuple, dim: int) -> int:
+    size = shape[dim]
+    if not -size <= index < size:
+        raise IndexError(f"index {index} is out of bounds for dimension {dim} with size {size}")
+    return int(index) % size
+
+
 def _parse_key(key, shape: tuple) -> _Key:
     """Split a user's key into the basic and advanced NumPy keys of Note [Two-step indexing]."""
+    if type(key) is int and shape:
+        return _Key((_wrap_int(key, shape, 0), Ellipsis), None, SelectBackward0)
     items = _normalised_items(key)
     ndim = len(shape)
     used = sum(_dims_used(item) for item in items)
@@ -194,10 +203,7 @@ def _parse_key(key, shape: tuple) -> _Key:
             else:
                 advanced.append(slice(None))
         elif _is_integer(item):
-            size = shape[dim]
-            if not -size <= item < size:
-                raise IndexError(f"index {item} is out of bounds for dimension {dim} with size {size}")
-            basic.append(int(item) % size)
+            basic.append(_wrap_int(item, shape, dim))
             view_class = SelectBackward0
             dim += 1
         elif isinstance(item, slice):
