@@ -21,7 +21,6 @@ Note [In-place on a view]
 
 from __future__ import annotations
 
-import numbers
 import weakref
 
 import numpy as np
@@ -32,45 +31,26 @@ from ._table import apply
 
 __all__ = ["AsStridedBackward0", "CopySlices", "register_view", "write_through_view"]
 
-class _ViewRegistry:
-    """For each base, its live views that were recorded in a graph (see Note [In-place on
-    a view]). Keyed by identity, with weak references: tensors compare elementwise, so
-    WeakKeyDictionary and WeakSet (which compare keys with ==) cannot hold them."""
-
-    def __init__(self):
-        self._by_base: dict[int, tuple[weakref.ref, dict[int, weakref.ref]]] = {}
-
-    def add(self, view: Tensor, base: Tensor) -> None:
-        entry = self._by_base.get(id(base))
-        if entry is None or entry[0]() is not base:
-            key = id(base)
-            entry = (weakref.ref(base, lambda _, key=key: self._by_base.pop(key, None)), {})
-            self._by_base[key] = entry
-        views = entry[1]
-        key = id(view)
-        views[key] = weakref.ref(view, lambda _, key=key, views=views: views.pop(key, None))
-
-    def __contains__(self, base: Tensor) -> bool:
-        entry = self._by_base.get(id(base))
-        return entry is not None and entry[0]() is base
-
-    def views_of(self, base: Tensor) -> list[Tensor]:
-        if base not in self:
-            return []
-        live = (reference() for reference in list(self._by_base[id(base)][1].values()))
-        return [view for view in live if view is not None]
-
-
-_registry = _ViewRegistry()
-
-
 def register_view(view: Tensor, base: Tensor) -> None:
-    """Remember `view` so that a later in-place write to `base`'s memory updates its history."""
-    _registry.add(view, base)
+    """Remember `view` so that a later in-place write to `base`'s memory updates its history.
+
+    The base keeps weak references in a plain list (`Tensor._views`): tensors compare
+    elementwise, so they cannot be keys of weak dictionaries or members of weak sets.
+    """
+    if base._views is None:
+        base._views = []
+    base._views.append(weakref.ref(view))
 
 
 def has_views(base: Tensor) -> bool:
-    return base in _registry
+    return base._views is not None
+
+
+def _live_views(base: Tensor) -> list[Tensor]:
+    """The views of `base` still alive (dead references are dropped on the way)."""
+    alive = [view for view in (ref() for ref in base._views or ()) if view is not None]
+    base._views = [weakref.ref(view) for view in alive] or None
+    return alive
 
 
 def view_positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
@@ -215,9 +195,9 @@ def write_through_view(target: Tensor, result: Tensor) -> None:
 
 def refresh_views(base: Tensor, skip: Tensor | None = None) -> None:
     """Re-read every live view of `base` from its (new) history."""
-    if not base._requires_grad:
+    if base._views is None or not base._requires_grad:
         return
-    for view in _registry.views_of(base):
+    for view in _live_views(base):
         if view is not skip:
             _reread_from_base(view, base, view_positions(base._data, view._data))
 
@@ -243,29 +223,3 @@ def snapshot(target: Tensor) -> Tensor:
     copy = Tensor._from_node(target._data.copy(), target.grad_fn, target._output_nr, _VersionCounter())
     copy._requires_grad = target._requires_grad
     return copy
-
-
-# ---------------------------------------------------------------------------
-# Augmented assignment: `t += x` is `t.add_(x)`, as in PyTorch
-
-
-def _augmented_assignment(in_place_name: str, operator_name: str):
-    def operator(self, other):
-        if not isinstance(other, Tensor | numbers.Number):
-            return NotImplemented
-        return getattr(self, in_place_name)(other)
-
-    operator.__name__ = operator_name
-    operator.__doc__ = f"`self {operator_name[2:-2]}= other` in place: self.{in_place_name}(other)."
-    return operator
-
-
-for _operator_name, _in_place_name in {
-    "__iadd__": "add_",
-    "__isub__": "sub_",
-    "__imul__": "mul_",
-    "__itruediv__": "div_",
-    "__ipow__": "pow_",
-}.items():
-    if _operator_name not in Tensor.__dict__:
-        setattr(Tensor, _operator_name, _augmented_assignment(_in_place_name, _operator_name))
