@@ -231,3 +231,22 @@ def test_saved_attributes_are_freed_with_the_graph():
     y.sum().backward()
     with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
         y.grad_fn._saved_self
+
+
+def test_save_on_cpu_keeps_copies_that_in_place_changes_cannot_reach():
+    from retrograd.autograd.graph import save_on_cpu
+
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    c = torch.tensor([3.0, 4.0])
+    with save_on_cpu():
+        y = x * c
+    c.add_(10)
+    y.sum().backward()
+    assert x.grad.tolist() == [3.0, 4.0]
+
+
+def test_node_metadata_persists():
+    y = torch.ones(1, requires_grad=True) * 2
+    y.grad_fn.metadata["note"] = "kept"
+    assert y.grad_fn.metadata == {"note": "kept"}
+    assert isinstance(y.grad_fn, torch.autograd.graph.Node)

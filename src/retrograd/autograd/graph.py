@@ -28,6 +28,7 @@ __all__ = [
     "RemovableHandle",
     "disable_saved_tensors_hooks",
     "register_multi_grad_hook",
+    "save_on_cpu",
     "saved_tensors_hooks",
 ]
 
@@ -119,7 +120,11 @@ class Node:
 
     @property
     def metadata(self) -> dict:
-        return {}
+        """A dict that stays with this node, for users' own annotations."""
+        found = _node_metadata.get(self)
+        if found is None:
+            found = _node_metadata[self] = {}
+        return found
 
     def register_hook(self, hook) -> RemovableHandle:
         """`hook(grad_inputs, grad_outputs)` runs after this node; may return new grad_inputs."""
@@ -252,6 +257,7 @@ class Node:
 
 _MISSING = object()
 _POSITION_NAMES = ("self", "other")
+_node_metadata: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @functools.cache
@@ -381,6 +387,18 @@ class saved_tensors_hooks:
     def __exit__(self, *exc_info):
         saved_hooks_state.stack.pop()
         saved_hooks_in_use.count -= 1
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Keep a copy of each saved tensor "on the CPU" (where retrograd's tensors already live:
+    the hooks copy, so later in-place changes cannot reach what backward uses)."""
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda"):
+        super().__init__(lambda tensor: tensor.detach().clone(), _identity)
+
+
+def _identity(value):
+    return value
 
 
 class disable_saved_tensors_hooks:
