@@ -171,3 +171,24 @@ def test_everything_matches_pytorch():
 
     for ours, theirs in zip(run(torch), run(real), strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10)
+
+
+def test_create_graph_fallback_stacks_differentiably():
+    x = torch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=torch.float64, requires_grad=True)
+
+    def function(a):
+        return a.view(4).exp()
+
+    jacobian = F.jacobian(function, x, vectorize=True, create_graph=True)
+    assert jacobian.requires_grad and tuple(jacobian.shape) == (4, 2, 2)
+    (grad,) = torch.autograd.grad(jacobian.sum(), x)
+    np.testing.assert_allclose(grad.numpy(), np.exp(x.detach().numpy()))
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from retrograd.autograd import function, graph
+
+    for module in (F, function, graph):
+        assert doctest.testmod(module).failed == 0

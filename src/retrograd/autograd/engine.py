@@ -15,6 +15,19 @@ gradient arriving at each input is captured instead of accumulated.
 
 Backward formulas are ordinary tensor operations: the pass runs with grad mode on exactly
 when `create_graph=True`, so the gradients it computes are themselves differentiable.
+
+Note [Hook order]
+    As PyTorch documents it, for the gradient arriving at a node:
+      1. hooks registered on the tensors it produced (`tensor.register_hook`), in
+         registration order, each may replace the gradient;
+      2. `retain_grad()` stores the result in `.grad` (after all tensor hooks);
+      3. the node's pre-hooks (`grad_fn.register_prehook`), then its backward, then its
+         hooks (`grad_fn.register_hook(fn(grad_inputs, grad_outputs))`).
+    For a leaf: its tensor hooks, AccumulateGrad's pre-hooks, the accumulation into
+    `.grad`, then `register_post_accumulate_grad_hook` hooks. A pass captures (for
+    `autograd.grad`) the gradient after the tensor hooks. Leaves made ready by one node
+    accumulate next, in the order of its inputs. Hooks cost nothing when absent: each
+    kind is one `is not None` check.
 """
 
 from __future__ import annotations
