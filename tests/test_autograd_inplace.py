@@ -207,3 +207,17 @@ def test_double_backward_through_copy_slices_matches_pytorch():
         return g, gg
 
     _same_scenario(scenario)
+
+
+def test_retained_grad_follows_the_tensor_through_in_place_ops():
+    def scenario(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        seen = []
+        y.register_hook(lambda g: seen.append(g.tolist()))
+        y.retain_grad()
+        y.mul_(3)
+        (y * y).sum().backward()
+        return y.grad, x.grad, seen
+
+    _same_scenario(scenario)

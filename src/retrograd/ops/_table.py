@@ -356,9 +356,7 @@ def _take_history(target: Tensor, base: Tensor | None, result: Tensor) -> None:
     if base is not None:
         _inplace.write_through_view(target, result)
         return
-    target.grad_fn = result.grad_fn
-    target._output_nr = result._output_nr
-    target._requires_grad = True
+    _inplace.set_history(target, result.grad_fn, result._output_nr)
     if _inplace.has_views(target):
         _inplace.refresh_views(target)
 
