@@ -250,3 +250,22 @@ def test_node_metadata_persists():
     y.grad_fn.metadata["note"] = "kept"
     assert y.grad_fn.metadata == {"note": "kept"}
     assert isinstance(y.grad_fn, torch.autograd.graph.Node)
+
+
+def test_a_tensor_hook_may_not_change_shape_or_dtype():
+    def double_precision(grad):
+        return grad.double()
+
+    leaf = torch.ones(2, requires_grad=True)
+    leaf.register_hook(lambda g: g.sum())
+    with pytest.raises(RuntimeError, match="hook '<lambda>' has changed the size of value"):
+        (leaf * 2).sum().backward()
+    other = torch.ones(2, requires_grad=True)
+    middle = other * 2
+    middle.register_hook(double_precision)
+    expected = (
+        r"hook 'double_precision' has changed the type of value \(was retrograd.FloatTensor got "
+        r"retrograd.DoubleTensor\)"
+    )
+    with pytest.raises(RuntimeError, match=expected):
+        (middle * 2).sum().backward()

@@ -333,7 +333,7 @@ def _run_tensor_hooks(node: Node, grad_outputs: list, create_graph: bool) -> lis
             for hook in list(hooks.values()):
                 replaced = hook(grad_outputs[output_nr])
                 if replaced is not None:
-                    grad_outputs[output_nr] = replaced
+                    grad_outputs[output_nr] = _checked_replacement(hook, grad_outputs[output_nr], replaced)
     if node._retain_grad_hooks is not None:
         for output_nr, tensor_ref in node._retain_grad_hooks.items():
             tensor = tensor_ref()
@@ -350,8 +350,25 @@ def _run_leaf_hooks(variable: Tensor, grad: Tensor | None) -> Tensor | None:
         for hook in list(variable._backward_hooks.values()):
             replaced = hook(grad)
             if replaced is not None:
-                grad = replaced
+                grad = _checked_replacement(hook, grad, replaced)
     return grad
+
+
+def _checked_replacement(hook, grad: Tensor, replaced) -> Tensor:
+    """A tensor hook may change a gradient's values, never its shape or dtype."""
+    from .._dtype import tensor_type_name
+
+    name = getattr(hook, "__name__", repr(hook))
+    if not isinstance(replaced, Tensor):
+        raise TypeError(f"hook '{name}' returned {type(replaced).__name__}; expected a Tensor or None")
+    if replaced._data.shape != grad._data.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+    if replaced.dtype is not grad.dtype:
+        raise RuntimeError(
+            f"hook '{name}' has changed the type of value (was {tensor_type_name(grad.dtype)} got "
+            f"{tensor_type_name(replaced.dtype)})"
+        )
+    return replaced
 
 
 def _accumulate_grad(variable: Tensor, grad: Tensor | None, create_graph: bool) -> None:
