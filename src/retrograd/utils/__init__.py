@@ -1,3 +1,4 @@
-"""Utilities beyond the core: data loading (`retrograd.utils.data`)."""
+"""Utilities built on the engine: checkpointing (`retrograd.utils.checkpoint`) and data
+loading (`retrograd.utils.data`)."""
 
-from . import data
+from . import checkpoint, data
