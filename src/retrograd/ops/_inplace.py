@@ -31,20 +31,29 @@ from ._table import apply
 
 __all__ = ["AsStridedBackward0", "CopySlices", "register_view", "write_through_view"]
 
-# base -> its live views that were recorded in a graph (see Note [In-place on a view]).
-_views_of_base: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# id(base) -> (weak reference to base, its live views that were recorded in a graph); see
+# Note [In-place on a view]. Keyed by id, not by the tensor: a weak-keyed dict compares two
+# references to one tensor with `==`, which is elementwise for tensors.
+_views_of_base: dict[int, tuple[weakref.ref, weakref.WeakSet]] = {}
+
+
+def _views(base: Tensor) -> weakref.WeakSet | None:
+    entry = _views_of_base.get(id(base))
+    return entry[1] if entry is not None and entry[0]() is base else None
 
 
 def register_view(view: Tensor, base: Tensor) -> None:
     """Remember `view` so that a later in-place write to `base`'s memory updates its history."""
-    views = _views_of_base.get(base)
+    views = _views(base)
     if views is None:
-        views = _views_of_base[base] = weakref.WeakSet()
+        key = id(base)
+        views = weakref.WeakSet()
+        _views_of_base[key] = (weakref.ref(base, lambda _, key=key: _views_of_base.pop(key, None)), views)
     views.add(view)
 
 
 def has_views(base: Tensor) -> bool:
-    return base in _views_of_base
+    return _views(base) is not None
 
 
 def view_positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
@@ -189,7 +198,7 @@ def write_through_view(target: Tensor, result: Tensor) -> None:
 
 def refresh_views(base: Tensor, skip: Tensor | None = None) -> None:
     """Re-read every live view of `base` from its (new) history."""
-    views = _views_of_base.get(base)
+    views = _views(base)
     if views is None or not base._requires_grad:
         return
     for view in list(views):
