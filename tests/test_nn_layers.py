@@ -189,6 +189,22 @@ def test_recurrent_input_checks():
         nn.LSTM(2, 3)(retrograd.zeros(2, 3, 4))
 
 
+@pytest.mark.parametrize(
+    ("build", "state", "words"),
+    [
+        (lambda: nn.LSTM(2, 4), lambda: (retrograd.zeros(1, 3, 4), retrograd.zeros(2, 3, 4)),
+         "Expected hidden[1] size (1, 3, 4), got [2, 3, 4]"),
+        (lambda: nn.GRU(2, 4), lambda: retrograd.zeros(2, 3, 4), "Expected hidden size (1, 3, 4), got [2, 3, 4]"),
+    ],
+)
+def test_recurrent_initial_state_checks(build, state, words):
+    with pytest.raises(RuntimeError) as caught:
+        build()(retrograd.zeros(5, 3, 2), state())
+    assert str(caught.value) == words
+    with pytest.raises(RuntimeError, match="For unbatched 2-D input, hx should also be 2-D but got 3-D"):
+        nn.GRU(2, 4)(retrograd.zeros(5, 2), retrograd.zeros(1, 3, 4))
+
+
 @pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])
 def test_cells_match_pytorch(name):
     ours, theirs = getattr(nn, name)(3, 4), getattr(torch.nn, name)(3, 4)
