@@ -81,6 +81,9 @@ def _randn(*shape, seed=0):
         ("Softplus", (), {"beta": 2.0}, (3, 4)),
         ("Hardtanh", (-0.5, 0.5), {}, (3, 4)),
         ("Mish", (), {}, (3, 4)),
+        ("PReLU", (), {}, (3, 4)),
+        ("PReLU", (3,), {"init": 0.1}, (2, 3, 4)),
+        ("Threshold", (0.1, 20.0), {}, (3, 4)),
     ],
 )
 def test_layer_matches_pytorch(name, args, kwargs, input_shape):
