@@ -379,3 +379,20 @@ def test_multiline_extra_repr():
             return "a=1\nb=2"
 
     assert repr(Multi()) == "Multi(\n  a=1\n  b=2\n)"
+
+
+def test_buffer_attribute_registers_a_buffer():
+    module = nn.Module()
+    module.steps = nn.Buffer(retrograd.ones(2), persistent=False)
+    assert [name for name, _ in module.named_buffers()] == ["steps"]
+    assert type(module.steps) is retrograd.Tensor
+    assert module.state_dict() == {}
+    module.count = nn.Buffer(retrograd.zeros(1))
+    assert list(module.state_dict()) == ["count"]
+
+
+def test_incompatible_keys_repr():
+    result = Scale().load_state_dict({"x": retrograd.ones(1)}, strict=False)
+    assert repr(result) == (
+        "_IncompatibleKeys(missing_keys=['weight', 'bias', 'steps'], unexpected_keys=['x'])"
+    )
