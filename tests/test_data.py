@@ -197,3 +197,17 @@ def test_batches_of_tensors_that_require_grad_are_differentiable():
     features, = next(iter(DataLoader(TensorDataset(weights), batch_size=4)))
     features.sum().backward()
     assert weights.grad.tolist() == [[1.0, 1.0]] * 4
+
+
+def test_weighted_random_sampler_follows_the_weights():
+    from retrograd.utils.data import WeightedRandomSampler
+
+    sampler = WeightedRandomSampler([0.0, 1.0, 3.0], 4000, generator=retrograd.Generator().manual_seed(0))
+    counts = np.bincount(list(sampler), minlength=3)
+    assert counts[0] == 0 and 0.2 < counts[1] / 4000 < 0.3 and len(sampler) == 4000
+    without = WeightedRandomSampler(retrograd.tensor([1.0, 1.0, 1.0]), 3, replacement=False)
+    assert sorted(without) == [0, 1, 2]
+    with pytest.raises(RuntimeError, match="without replacement"):
+        WeightedRandomSampler([1.0, 0.0], 2, replacement=False)
+    with pytest.raises(ValueError, match="num_samples should be a positive integer"):
+        WeightedRandomSampler([1.0], 0)
