@@ -200,7 +200,7 @@ def _node_step(node, grad_inputs, arrived, received, keys, names) -> dict:
             sent.append({"id": edge_id, "value": value})
         parts.append(f"{value} to {names.get(child_key, child.name())}")
     freed = node._saved is not None
-    text = f"{node.name()} runs: gradient {arrived} arrived"
+    text = f"{names.get(key, node.name())} runs: gradient {arrived} arrived"
     text += "; it sends " + ", ".join(parts) + "." if parts else "; it sends nothing."
     if freed:
         text += " Its saved values are freed now (unless retain_graph=True)."
