@@ -1,15 +1,18 @@
 """The graph picture: its model (boxes, edges, states), layout, and DOT/SVG/PNG/text outputs."""
 
 import itertools
+import string
+import struct
 import sys
 import xml.etree.ElementTree as ElementTree
+import zlib
 from pathlib import Path
 
 import pytest
 
 import retrograd
 from retrograd import viz
-from retrograd.viz import _layout
+from retrograd.viz import _layout, _raster, _render
 
 
 def seed_graph():
@@ -322,3 +325,51 @@ def test_seed_pictures_for_the_tour(tmp_path):
         if path.endswith(".svg"):
             ElementTree.fromstring(Path(path).read_text())
     assert "FREED" in (tmp_path / "seed_y_after_backward.svg").read_text()
+
+
+def decode_png(data: bytes) -> tuple[int, int, bytes]:
+    """Width, height and RGB rows of an 8-bit RGB PNG with filter 0 (what _raster writes)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    position, idat, size = 8, b"", None
+    while position < len(data):
+        (length,) = struct.unpack(">I", data[position:position + 4])
+        kind = data[position + 4:position + 8]
+        body = data[position + 8:position + 8 + length]
+        assert struct.unpack(">I", data[position + 8 + length:position + 12 + length])[0] == zlib.crc32(kind + body)
+        if kind == b"IHDR":
+            size = struct.unpack(">II", body[:8])
+            assert body[8:10] == bytes([8, 2])
+        elif kind == b"IDAT":
+            idat += body
+        position += 12 + length
+    width, height = size
+    raw = zlib.decompress(idat)
+    rows = [raw[row * (width * 3 + 1):(row + 1) * (width * 3 + 1)] for row in range(height)]
+    assert all(row[0] == 0 for row in rows)
+    return width, height, b"".join(row[1:] for row in rows)
+
+
+def test_pure_python_png_draws_boxes_text_and_edges():
+    x, a, b, y = seed_graph()
+    y.backward()
+    scene = _render.to_scene(viz.draw(y, params={"x": x}).model)
+    width, height, pixels = decode_png(_raster.render_png(scene))
+    assert (width, height) == (scene["width"], scene["height"])
+    colours = {pixels[index:index + 3] for index in range(0, len(pixels), 3)}
+    for colour in ("#d0ebff", "#ffe8cc", "#e9ecef", "#212529", "#2b8a3e", "#495057"):
+        assert bytes.fromhex(colour[1:]) in colours  # leaf, output, freed, text, grad, edges
+
+
+def test_pure_python_png_is_used_without_pillow(monkeypatch):
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    x, a, b, y = seed_graph()
+    data = viz.draw(y).png(engine="python")
+    width, height, _ = decode_png(data)
+    assert width > 300 and height > 200
+
+
+def test_bitmap_font_covers_printable_ascii():
+    assert set(string.printable[:95]) <= set(_raster.FONT)
+    for character, pixels in _raster.FONT.items():
+        assert all(0 <= column < 5 and 0 <= row < 8 for column, row in pixels), character
+    assert _raster.FONT[" "] == [] and len(_raster.FONT["#"]) > 10

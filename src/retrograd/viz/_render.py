@@ -1,8 +1,8 @@
 """The picture's outputs: DOT source, SVG, PNG and a text drawing, from one GraphModel.
 
 SVG and PNG are drawn from one list of shapes (a scene: boxes, text, lines) laid out by
-`_layout`, so both look the same and neither needs a system binary. PNG uses Pillow
-(the `viz` extra).
+`_layout`, so both look the same and neither needs a system binary. PNG uses Pillow when
+it is installed (the `viz` extra, for smooth text) and the pure-Python `_raster` otherwise.
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ def label_position(curve: list[tuple[float, float]]) -> tuple[float, float, str]
     return x + 6, y + 4, "start"
 
 
-def _arrowhead(points: list[tuple[float, float]], size: float = 8.0) -> list[tuple[float, float]]:
+def arrowhead(points: list[tuple[float, float]], size: float = 8.0) -> list[tuple[float, float]]:
     (x0, y0), (x1, y1) = points[-2], points[-1]
     angle = math.atan2(y1 - y0, x1 - x0)
     return [
@@ -249,7 +249,7 @@ def _svg_shape(shape: dict) -> str:
                 f'{weight}{size} xml:space="preserve">{escape(shape["text"])}</text>')
     points = shape["points"]
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-    head = " ".join(f"{x:.1f},{y:.1f}" for x, y in _arrowhead(points))
+    head = " ".join(f"{x:.1f},{y:.1f}" for x, y in arrowhead(points))
     return (f'<g{identity} class="edge"><polyline points="{path}" fill="none" stroke="{_EDGE}" '
             f'stroke-width="1.3"/><polygon points="{head}" fill="{_EDGE}"/></g>')
 
@@ -259,17 +259,16 @@ def _svg_shape(shape: dict) -> str:
 
 
 def to_png(model: GraphModel, legend: bool = True, scale: float = 1.0) -> bytes:
-    """The picture as PNG bytes, drawn with Pillow (`pip install retrograd[viz]`)."""
+    """The picture as PNG bytes: with Pillow when installed, else in pure Python."""
+    scene = to_scene(model, legend)
     try:
         from PIL import Image, ImageDraw
-    except ImportError as error:
-        raise ImportError(
-            "saving a graph as PNG needs Pillow: pip install 'retrograd[viz]' (or save as .svg, "
-            ".dot or .html, which need nothing)"
-        ) from error
+    except ImportError:
+        from ._raster import render_png
+
+        return render_png(scene, scale)
     import io
 
-    scene = to_scene(model, legend)
     image = Image.new("RGB", (max(1, int(scene["width"] * scale)), max(1, int(scene["height"] * scale))),
                       "#ffffff")
     draw = ImageDraw.Draw(image)
@@ -325,7 +324,7 @@ def _draw_shape(draw, shape: dict, fonts: _Fonts, scale: float) -> None:
         return
     points = [(x * scale, y * scale) for x, y in shape["points"]]
     draw.line(points, fill=_EDGE, width=max(1, round(1.3 * scale)), joint="curve")
-    draw.polygon(_arrowhead(points, 8 * scale), fill=_EDGE)
+    draw.polygon(arrowhead(points, 8 * scale), fill=_EDGE)
 
 
 # ---------------------------------------------------------------------------
