@@ -20,7 +20,7 @@ from ..autograd.graph import AccumulateGrad, Node, SavedOutput
 __all__ = ["Box", "Edge", "GraphModel", "build_model", "describe_value", "walk_nodes"]
 
 # Box kinds, each with its own colour and shape in every output.
-OUTPUT, OP, LEAF, COLLAPSED, MORE, CONSTANT = "output", "op", "leaf", "collapsed", "more", "constant"
+OUTPUT, OP, LEAF, COLLAPSED, MORE = "output", "op", "leaf", "collapsed", "more"
 
 
 @dataclasses.dataclass
@@ -50,12 +50,6 @@ class GraphModel:
     edges: list[Edge]
     note: str = ""
     node_keys: dict[int, int] = dataclasses.field(default_factory=dict)  # id(Node) -> box key
-
-    def children(self) -> dict[int, list[int]]:
-        result: dict[int, list[int]] = {key: [] for key in self.boxes}
-        for edge in self.edges:
-            result[edge.source].append(edge.target)
-        return result
 
 
 def walk_nodes(root_nodes: list[Node]) -> list[Node]:
