@@ -122,6 +122,24 @@ def test_hooks_are_listed():
     assert "hooks: 1 hook" in box_named(viz.draw(y, params={"x": x}), "x:").lines
 
 
+def test_several_roots_share_one_graph():
+    x, a, b, y = seed_graph()
+    z = a * 2
+    model = viz.draw(y, z, params={"y": y, "z": z}).model
+    outputs = [box.title for box in model.boxes.values() if box.kind == "output"]
+    assert outputs == ["y: output, scalar, float32", "z: output, scalar, float32"]
+    assert [box.kind for box in model.boxes.values()].count("leaf") == 1
+    assert len(model.boxes) == 7
+
+
+def test_saved_values_and_grads_can_be_left_out():
+    x, a, b, y = seed_graph()
+    y.backward(retain_graph=True)
+    model = viz.draw(y, params={"x": x}, show_saved=False, show_grads=False).model
+    lines = [line for box in model.boxes.values() for line in box.lines]
+    assert not any(line.startswith(("saved", "grad =")) for line in lines)
+
+
 def test_a_tensor_without_grad_is_drawn_as_no_grad():
     picture = viz.draw(retrograd.tensor([1.0, 2.0]))
     (box,) = picture.model.boxes.values()

@@ -105,6 +105,7 @@ class _Names:
     def __init__(self, params: dict | None):
         self.leaves: dict[int, str] = {}
         self.outputs: dict[tuple[int, int], str] = {}
+        self.by_node: dict[int, list[str]] = {}
         for name, tensor in (params or {}).items():
             if not isinstance(tensor, Tensor):
                 continue
@@ -112,11 +113,12 @@ class _Names:
                 self.leaves[id(tensor)] = name
             else:
                 self.outputs[(id(tensor.grad_fn), tensor._output_nr)] = name
+                self.by_node.setdefault(id(tensor.grad_fn), []).append(name)
 
     def of_node(self, node: Node) -> str | None:
         if isinstance(node, AccumulateGrad):
             return self.leaves.get(id(node.variable))
-        names = [name for (node_id, _), name in self.outputs.items() if node_id == id(node)]
+        names = self.by_node.get(id(node))
         return ", ".join(names) if names else None
 
 
@@ -136,8 +138,9 @@ def build_model(
     """
     names = _Names(params)
     root_nodes = [_node_of(tensor) for tensor in roots]
-    nodes = walk_nodes([node for node in root_nodes if node is not None])
-    group_of = _collapse_runs(nodes, collapse) if collapse and collapse > 1 else {}
+    group_of = {}
+    if collapse and collapse > 1:
+        group_of = _collapse_runs(walk_nodes([node for node in root_nodes if node is not None]), collapse)
 
     boxes: dict[int, Box] = {}
     edges: list[Edge] = []
