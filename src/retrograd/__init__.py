@@ -3,7 +3,7 @@
 Code written for PyTorch's autograd runs unchanged with `import retrograd as torch`.
 """
 
-from . import _dtype, autograd, nn, ops
+from . import _dtype, autograd, linalg, nn, ops, optim, utils
 from ._creation import (
     Generator,
     arange,
@@ -58,6 +58,7 @@ from ._dtype import (
 from ._explain import explain
 from ._printing import get_printoptions, set_printoptions
 from ._tensor import Size, Tensor, device
+from .serialization import load, save
 from .autograd.grad_mode import (
     enable_grad,
     inference_mode,
