@@ -286,7 +286,6 @@ def _output_box(key: int, tensor: Tensor, names: _Names, show_grads: bool) -> Bo
         box.flags.add("nograd")
         box.lines.append("requires_grad=False: no graph")
     if tensor._version:
-        box.flags.add("bumped")
         box.lines.append(f"version {tensor._version} (changed in place)")
     if show_grads and tensor.grad_fn is not None and tensor._retains_grad and tensor._grad is not None:
         box.flags.add("retained")
@@ -349,8 +348,6 @@ def _saved_lines(node: Node, box: Box) -> list[str]:
         if version is not None and current != version:
             box.flags.add("bumped")
             text += f" v{version}, now v{current}: CHANGED IN PLACE"
-        elif current:
-            text += f" v{current}"
         lines.append(text)
     return lines
 
@@ -378,9 +375,6 @@ def _leaf_box(key: int, node: AccumulateGrad, names: _Names, show_grads: bool) -
     title = f"{named}leaf, {_shape_words(variable.shape)}, {_dtype_name(variable._data)}"
     box = Box(key, LEAF, title, node=node, name=name or f"leaf {_shape(variable.shape)}")
     box.lines.append("AccumulateGrad, requires_grad=True")
-    if variable._version:
-        box.flags.add("bumped")
-        box.lines.append(f"version {variable._version}")
     if show_grads:
         if variable._grad is None:
             box.lines.append("grad = None")

@@ -43,7 +43,7 @@ LEGEND = [
     (LEAF, set(), "leaf (AccumulateGrad)"),
     (OP, {"retained"}, "retains grad"),
     (OP, {"freed"}, "saved values freed"),
-    (OP, {"bumped"}, "changed in place"),
+    (OP, {"bumped"}, "saved value changed in place"),
     (OUTPUT, {"nograd"}, "no grad"),
     (COLLAPSED, set(), "run of identical ops"),
 ]
