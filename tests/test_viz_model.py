@@ -110,7 +110,7 @@ def test_in_place_change_of_a_saved_tensor_is_flagged():
     model = viz.draw(e).model
     exp_box = next(box for box in model.boxes.values() if box.title == "ExpBackward0")
     assert "bumped" in exp_box.flags
-    assert any("v0, now v1: CHANGED IN PLACE" in line for line in exp_box.lines)
+    assert any("saved at version 0, now 1: CHANGED IN PLACE" in line for line in exp_box.lines)
 
 
 def test_hooks_are_listed():

@@ -94,6 +94,7 @@ def layout(sizes: dict[int, tuple[float, float]], edges: list[tuple[int, int]]) 
     layers = _initial_order(keys, layer, segments)
     layers = _reduce_crossings(layers, segments)
     positions, width, height = _coordinates(layers, segments, all_sizes)
+    row_heights = [max((all_sizes[key][1] for key in row), default=0.0) for row in layers]
     routes = []
     lane = width
     for (source, target), chain in zip(edges, chains):
@@ -106,7 +107,12 @@ def layout(sizes: dict[int, tuple[float, float]], edges: list[tuple[int, int]]) 
             points = [top, (top[0], top[1] + _GAP_Y / 2), (lane, top[1] + _GAP_Y),
                       (lane, bottom[1] - _GAP_Y), (bottom[0], bottom[1] - _GAP_Y / 2), bottom]
         else:
-            points = [top, *(positions[key] for key in chain), bottom]
+            points = [top]
+            for waypoint in chain:  # straight down through the waypoint's layer, clear of its boxes
+                x, y = positions[waypoint]
+                half = row_heights[layer[waypoint]] / 2
+                points += [(x, y - half), (x, y + half)]
+            points.append(bottom)
         routes.append((source, target, points))
     width = lane + _MARGIN if lane > width else width
     real_positions = {key: positions[key] for key in keys}
@@ -133,7 +139,7 @@ def _add_waypoints(layer, edges, all_sizes):
                 waypoint = next_key
                 next_key += 1
                 layer[waypoint] = layer[source] + step
-                all_sizes[waypoint] = (2.0, 2.0)
+                all_sizes[waypoint] = (16.0, 2.0)  # as wide as a lane, to keep edges off the boxes
                 segments.append((previous, waypoint))
                 chain.append(waypoint)
                 previous = waypoint

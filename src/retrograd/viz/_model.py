@@ -338,7 +338,7 @@ def _saved_lines(node: Node, box: Box) -> list[str]:
             text = f"saved[{index}]: its own output, {_shape_words(value.array.shape)}"
         elif isinstance(value, Tensor):
             current = value._version
-            if value._data.size <= 3:
+            if value._data.size <= 3 and current == version:
                 text = f"saved[{index}] = {describe_value(value)}"
             else:
                 text = f"saved[{index}]: {_shape_words(value.shape)}"
@@ -347,7 +347,7 @@ def _saved_lines(node: Node, box: Box) -> list[str]:
             continue
         if version is not None and current != version:
             box.flags.add("bumped")
-            text += f" v{version}, now v{current}: CHANGED IN PLACE"
+            text += f", saved at version {version}, now {current}: CHANGED IN PLACE"
         lines.append(text)
     return lines
 

@@ -154,23 +154,33 @@ def _legend(top: float) -> tuple[list[dict], float, float]:
     return shapes, max(row_width, 76 * CHAR_WIDTH) + _layout._MARGIN, y + 20 - top
 
 
-def _smooth(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """A polyline through `points`, rounded with Catmull-Rom curves (sampled)."""
+def _smooth(points: list[tuple[float, float]], radius: float = 14.0) -> list[tuple[float, float]]:
+    """The polyline through `points` with each bend rounded off (a sampled quadratic curve
+    of at most `radius` on either side of the corner)."""
     if len(points) <= 2:
         return list(points)
-    padded = [points[0], *points, points[-1]]
     result = [points[0]]
-    for index in range(1, len(padded) - 2):
-        p0, p1, p2, p3 = padded[index - 1], padded[index], padded[index + 1], padded[index + 2]
-        for step in range(1, 9):
-            t = step / 8
+    for before, corner, after in zip(points, points[1:], points[2:]):
+        into = math.dist(before, corner)
+        out_of = math.dist(corner, after)
+        if into == 0 or out_of == 0:
+            continue
+        cut = min(radius, into / 2, out_of / 2)
+        start = _towards(corner, before, cut / into)
+        end = _towards(corner, after, cut / out_of)
+        for step in range(7):
+            t = step / 6
             result.append(tuple(
-                0.5 * (2 * p1[axis] + (-p0[axis] + p2[axis]) * t
-                       + (2 * p0[axis] - 5 * p1[axis] + 4 * p2[axis] - p3[axis]) * t * t
-                       + (-p0[axis] + 3 * p1[axis] - 3 * p2[axis] + p3[axis]) * t ** 3)
+                (1 - t) ** 2 * start[axis] + 2 * (1 - t) * t * corner[axis] + t**2 * end[axis]
                 for axis in (0, 1)
             ))
+    result.append(points[-1])
     return result
+
+
+def _towards(origin: tuple[float, float], target: tuple[float, float],
+             fraction: float) -> tuple[float, float]:
+    return (origin[0] + (target[0] - origin[0]) * fraction, origin[1] + (target[1] - origin[1]) * fraction)
 
 
 def halfway(points: list[tuple[float, float]]) -> tuple[float, float]:
