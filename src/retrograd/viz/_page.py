@@ -12,7 +12,8 @@ PAGE_TEMPLATE = r"""<!DOCTYPE html>
 <style>
   body { margin: 0; font-family: system-ui, sans-serif; color: #212529; display: flex; height: 100vh; }
   #graph { flex: 1 1 auto; overflow: auto; padding: 8px; }
-  #graph svg { overflow: visible; }
+  #graph svg { overflow: visible; max-width: 100%; height: auto; }
+  #graph.full-size svg { max-width: none; }
   #side { flex: 0 0 340px; border-left: 1px solid #dee2e6; padding: 12px; overflow: auto;
           background: #f8f9fa; }
   #controls button { font-size: 14px; margin-right: 4px; }
@@ -47,6 +48,7 @@ __SVG__
     <button id="prev" title="previous step (left arrow)">&lsaquo; back</button>
     <button id="next" title="next step (right arrow)">next &rsaquo;</button>
     <button id="last" title="last step (End)">last &raquo;</button>
+    <button id="zoom" title="fit the graph to the window, or show it at full size">full size</button>
   </div>
   <div class="hint">Arrow keys step; click a box for its details.<br>
     Orange: the node running now and the gradients it sends. Green: nodes that already ran, edges
@@ -158,6 +160,10 @@ document.getElementById("first").onclick = () => render(0);
 document.getElementById("prev").onclick = () => render(step - 1);
 document.getElementById("next").onclick = () => render(step + 1);
 document.getElementById("last").onclick = () => render(DATA.steps.length - 1);
+document.getElementById("zoom").onclick = event => {
+  const full = document.getElementById("graph").classList.toggle("full-size");
+  event.target.textContent = full ? "fit" : "full size";
+};
 document.addEventListener("keydown", event => {
   const moves = {ArrowRight: step + 1, ArrowDown: step + 1, ArrowLeft: step - 1, ArrowUp: step - 1,
                  Home: 0, End: DATA.steps.length - 1};
