@@ -1,7 +1,9 @@
 """The explorer page: inline CSS, SVG and JavaScript, so it opens with no network.
 
-`__SVG__` is replaced by the drawing and `__DATA__` by the recorded steps (JSON). The URL
-parameter `?step=N` opens the page at step N, which the browser test uses.
+`__SVG__` is replaced by the drawing and `__DATA__` by the recorded steps (JSON). URL
+parameters drive the page for the browser test: `?step=N` opens it at step N, then
+`press=ArrowRight,End` sends those keys and `click=next,n3` clicks those elements by id;
+`walk=1` first renders every step in turn and logs what the page showed at each in #log.
 """
 
 PAGE_TEMPLATE = r"""<!DOCTYPE html>
@@ -58,6 +60,7 @@ __SVG__
   <div id="arrivals"></div>
   <div id="details">Click a box to see its details.</div>
   <div id="status" hidden></div>
+  <div id="log" hidden></div>
 </div>
 <script>
 "use strict";
@@ -172,8 +175,25 @@ document.addEventListener("keydown", event => {
     render(moves[event.key]);
   }
 });
-const requested = new URLSearchParams(window.location.search).get("step");
-render(requested === null ? 0 : parseInt(requested, 10) || 0);
+const query = new URLSearchParams(window.location.search);
+if (query.get("walk")) {
+  const log = document.getElementById("log");
+  DATA.steps.forEach((_, i) => {
+    render(i);
+    const entry = document.getElementById("status").cloneNode(true);
+    entry.removeAttribute("id");
+    entry.dataset.counter = document.getElementById("counter").textContent;
+    entry.dataset.labels = Array.from(labels.children).map(label => label.textContent).join("|");
+    log.appendChild(entry);
+  });
+}
+render(parseInt(query.get("step") || "0", 10) || 0);
+(query.get("press") || "").split(",").filter(Boolean).forEach(key => {
+  document.dispatchEvent(new KeyboardEvent("keydown", {key: key}));
+});
+(query.get("click") || "").split(",").filter(Boolean).forEach(id => {
+  document.getElementById(id).dispatchEvent(new MouseEvent("click"));
+});
 </script>
 </body>
 </html>
