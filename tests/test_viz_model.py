@@ -1,6 +1,7 @@
 """The graph picture: its model (boxes, edges, states), layout, and DOT/SVG/PNG/text outputs."""
 
 import itertools
+import shutil
 import string
 import struct
 import sys
@@ -270,7 +271,20 @@ def test_dot_source_lists_every_box_and_edge():
     for key in picture.model.boxes:
         assert f"  n{key} [label=" in dot or f"  out{-key} [label=" in dot
     assert dot.count(" -> ") == 5
-    assert "MulBackward0" in dot and "legend0" in dot
+    assert "<b>MulBackward0</b>" in dot and "legend [shape=plaintext" in dot
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_graphviz_accepts_the_dot_source():
+    x = retrograd.tensor([1.0, 2.0], requires_grad=True)
+    e = x.exp()
+    product = e * 2
+    e.add_(1)
+    picture = viz.draw(product.sum(), e, params={"x": x, "e<&>": e})
+    svg = picture.svg(engine="dot")
+    root = ElementTree.fromstring(svg.split("?>", 1)[1] if svg.startswith("<?xml") else svg)
+    texts = " ".join(element.text or "" for element in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert "ExpBackward0" in texts and "e<&>: output" in texts and "CHANGED IN PLACE" in texts
 
 
 def test_text_drawing_is_a_tree_with_shared_nodes_referenced():

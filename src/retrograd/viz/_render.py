@@ -342,39 +342,50 @@ def _draw_shape(draw, shape: dict, fonts: _Fonts, scale: float) -> None:
 
 
 def to_dot(model: GraphModel, legend: bool = True) -> str:
-    """Graphviz DOT source of the picture (same boxes, colours and edges)."""
+    """Graphviz DOT source of the picture (same boxes, colours, text and edges)."""
     lines = [
         "digraph retrograd {",
         '  graph [rankdir=TB, fontname="monospace"];',
         '  node [shape=box, style="rounded,filled", fontname="monospace", fontsize=11];',
-        '  edge [color="#495057", arrowsize=0.7];',
+        '  edge [color="#495057", arrowsize=0.7, fontname="monospace", fontsize=9];',
     ]
     for key, box in model.boxes.items():
         style = box_style(box.kind, box.flags)
-        label = "\\l".join(_dot_escape(text) for text in [box.title, *box.lines]) + "\\l"
-        styles = "rounded,filled" + (",dashed" if style["dash"] else "")
-        lines.append(
-            f'  {_dot_id(key)} [label="{label}", fillcolor="{style["fill"]}", color="{style["stroke"]}", '
-            f'penwidth={style["width"]:g}, style="{styles}"];'
-        )
+        rows = [f"<b>{escape(box.title)}</b>"]
+        for line in box.lines:
+            colour = line_colour(line)
+            text = escape(line)
+            rows.append(text if colour == _TEXT else f'<font color="{colour}">{text}</font>')
+        label = '<br align="left"/>'.join(rows) + '<br align="left"/>'
+        lines.append(f"  {_dot_id(key)} [label=<{label}>, {_dot_style(style)}];")
     for edge in model.edges:
         label = f' [label="{_dot_escape(edge.label)}"]' if edge.label else ""
         lines.append(f"  {_dot_id(edge.source)} -> {_dot_id(edge.target)}{label};")
     if model.note:
-        lines.append(f'  label="{_dot_escape(model.note)}"; labelloc=b;')
+        lines.append(f'  label="{_dot_escape(model.note)}"; labelloc=b; fontcolor="{_WARNING_TEXT}";')
     if legend:
-        lines.append("  subgraph cluster_legend {")
-        lines.append('    label="Legend (arrows: the way gradients flow)"; fontsize=10; color="#adb5bd";')
-        for index, (kind, flags, text) in enumerate(LEGEND):
-            style = box_style(kind, flags)
-            styles = "rounded,filled" + (",dashed" if style["dash"] else "")
-            lines.append(
-                f'    legend{index} [label="{text}", fillcolor="{style["fill"]}", color="{style["stroke"]}", '
-                f'penwidth={style["width"]:g}, style="{styles}", fontsize=9];'
-            )
-        lines.append("  }")
+        lines.append(_dot_legend())
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _dot_style(style: dict) -> str:
+    styles = "rounded,filled" + (",dashed" if style["dash"] else "")
+    return (f'fillcolor="{style["fill"]}", color="{style["stroke"]}", penwidth={style["width"]:g}, '
+            f'style="{styles}"')
+
+
+def _dot_legend() -> str:
+    """The legend as one table at the bottom of the drawing."""
+    cells = "".join(
+        f'<td bgcolor="{box_style(kind, flags)["fill"]}" color="{box_style(kind, flags)["stroke"]}" '
+        f'border="1" style="rounded">{escape(text)}</td>'
+        for kind, flags, text in LEGEND
+    )
+    title = "<b>Legend</b> (arrows: the way gradients flow, from a node to its next_functions)"
+    table = (f'<table border="0" cellspacing="4" cellpadding="3"><tr><td colspan="{len(LEGEND)}" '
+             f'align="left">{title}</td></tr><tr>{cells}</tr></table>')
+    return f"  legend [shape=plaintext, style=\"\", fontsize=9, label=<{table}>];\n  {{rank=sink; legend}}"
 
 
 def _dot_id(key: int) -> str:
