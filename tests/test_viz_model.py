@@ -405,3 +405,10 @@ def test_bitmap_font_covers_printable_ascii():
     for character, pixels in _raster.FONT.items():
         assert all(0 <= column < 5 and 0 <= row < 8 for column, row in pixels), character
     assert _raster.FONT[" "] == [] and len(_raster.FONT["#"]) > 10
+
+
+def test_pure_python_png_refuses_huge_pictures(monkeypatch):
+    monkeypatch.setattr(_raster, "MAX_PIXELS", 1000)
+    x, a, b, y = seed_graph()
+    with pytest.raises(ValueError, match=r"too big for the built-in PNG writer: save it as \.svg"):
+        _raster.render_png(_render.to_scene(viz.draw(y).model))

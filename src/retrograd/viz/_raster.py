@@ -117,6 +117,7 @@ z ..... ..... ##### ...#. ..#.. .#... #####
 """
 
 GLYPH_WIDTH, GLYPH_HEIGHT, GLYPH_ADVANCE = 5, 7, 6
+MAX_PIXELS = 16_000_000  # past this the pure-Python writer would take minutes
 
 
 def _parse_font(sheet: str) -> dict[str, list[tuple[int, int]]]:
@@ -174,19 +175,23 @@ class _Canvas:
             self.span(y, x0 + inset, x1 - inset, colour)
 
     def line(self, points, width: float, colour: bytes, dash: tuple[float, float] | None = None) -> None:
-        """A polyline drawn with a square brush, optionally dashed (on, off lengths)."""
-        half = max(0.5, width / 2)
+        """A polyline drawn one brush square per pixel step, optionally dashed (on, off)."""
+        brush = max(1, round(width))
+        block = colour * brush
         travelled = 0.0
         for (xa, ya), (xb, yb) in itertools.pairwise(points):
             length = math.hypot(xb - xa, yb - ya)
-            steps = max(1, math.ceil(length * 2))
+            steps = max(1, math.ceil(max(abs(xb - xa), abs(yb - ya))))
             for step in range(steps + 1):
-                if dash is not None and (travelled + length * step / steps) % sum(dash) > dash[0]:
+                fraction = step / steps
+                if dash is not None and (travelled + length * fraction) % sum(dash) > dash[0]:
                     continue
-                x = xa + (xb - xa) * step / steps
-                y = ya + (yb - ya) * step / steps
-                for row in range(math.floor(y - half + 0.5), math.floor(y + half + 0.5)):
-                    self.span(row, x - half, x + half, colour)
+                x = round(xa + (xb - xa) * fraction) - brush // 2
+                y = round(ya + (yb - ya) * fraction) - brush // 2
+                if x >= 0 and x + brush <= self.width:
+                    for row in range(max(0, y), min(self.height, y + brush)):
+                        offset = (row * self.width + x) * 3
+                        self.pixels[offset:offset + 3 * brush] = block
             travelled += length
 
     def triangle(self, points, colour: bytes) -> None:
@@ -227,7 +232,13 @@ def render_png(scene: dict, scale: float = 1.0) -> bytes:
     """The scene of `_render.to_scene` as PNG bytes, drawn in pure Python."""
     from ._render import arrowhead
 
-    canvas = _Canvas(max(1, math.ceil(scene["width"] * scale)), max(1, math.ceil(scene["height"] * scale)))
+    width, height = max(1, math.ceil(scene["width"] * scale)), max(1, math.ceil(scene["height"] * scale))
+    if width * height > MAX_PIXELS:
+        raise ValueError(
+            f"this picture is {width} x {height} pixels, too big for the built-in PNG writer: save it as "
+            ".svg, install Pillow (pip install 'retrograd[viz]'), or draw fewer nodes (max_nodes=...)"
+        )
+    canvas = _Canvas(width, height)
     pixel = max(1, round(scale))
     for shape in scene["shapes"]:
         kind = shape["type"]
