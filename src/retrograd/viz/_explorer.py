@@ -164,7 +164,7 @@ def _hook_note(before: list, after: list) -> str:
 
 def _leaf_step(node, grad, arrived, received, keys, names) -> dict:
     key = keys.get(id(node))
-    name = names.get(key, "leaf")
+    name = names.get(key, "the leaf")
     before = node.variable._grad
     if grad is None:
         after = before
@@ -174,7 +174,7 @@ def _leaf_step(node, grad, arrived, received, keys, names) -> dict:
         after = before + grad
     before_text = "None" if before is None else describe_value(before)
     after_text = "None" if after is None else describe_value(after)
-    holder = "its .grad" if name.startswith("leaf") else f"{name}.grad"
+    holder = "its .grad" if name.startswith("the leaf") else f"{name}.grad"
     text = (f"AccumulateGrad of {name} runs: it receives {arrived}, so {holder} goes from {before_text} "
             f"to {after_text}.")
     if before is not None:

@@ -373,7 +373,7 @@ def _leaf_box(key: int, node: AccumulateGrad, names: _Names, show_grads: bool) -
     name = names.of_node(node)
     named = f"{name}: " if name else ""
     title = f"{named}leaf, {_shape_words(variable.shape)}, {_dtype_name(variable._data)}"
-    box = Box(key, LEAF, title, node=node, name=name or f"leaf {_shape(variable.shape)}")
+    box = Box(key, LEAF, title, node=node, name=name or f"the leaf ({_shape_words(variable.shape)})")
     box.lines.append("AccumulateGrad, requires_grad=True")
     if show_grads:
         if variable._grad is None:
