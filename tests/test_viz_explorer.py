@@ -61,6 +61,32 @@ def test_recording_matches_a_real_backward_on_a_bigger_graph():
     assert recorded["AccumulateGrad of w"] == viz._model.describe_value(w.grad)
 
 
+def test_recorded_order_is_the_engines_order():
+    def build():
+        x = retrograd.tensor([0.5, -1.0], requires_grad=True)
+        w = retrograd.tensor([2.0, 3.0], requires_grad=True)
+        b = retrograd.tensor(0.5, requires_grad=True)
+        hidden = (x * w + b).sin()
+        return x, w, b, (hidden * x + hidden.exp() * w).sum() + b
+
+    x, w, b, loss = build()
+    model = viz.draw(loss, params={"x": x, "w": w, "b": b}).model
+    recorded = [step["key"] for step in viz.record_backward(loss, model) if step["kind"] in ("node", "leaf")]
+
+    x, w, b, loss = build()
+    model = viz.draw(loss, params={"x": x, "w": w, "b": b}).model
+    keys = model.node_keys
+    ran = []
+    for box in model.boxes.values():
+        if box.kind == "op":
+            box.node.register_prehook(lambda grads, node=box.node: ran.append(keys[id(node)]))
+    for leaf in (x, w, b):
+        leaf.register_hook(lambda grad, leaf=leaf: ran.append(keys[id(leaf._grad_accumulator())]))
+    loss.backward()
+    assert recorded == ran
+    assert len(ran) == len(model.boxes) - 1
+
+
 def test_recording_leaves_the_users_graph_unchanged():
     x, a, _b, y = seed_graph()
     a.retain_grad()

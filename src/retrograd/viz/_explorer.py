@@ -87,6 +87,7 @@ def record_backward(root: Tensor, model: GraphModel, gradient: Tensor | None = N
                 f"arrives at {root_node.name()}.",
     }]
     ready = [root_node]
+    ready_leaves: list[Node] = []
     with grad_mode.no_grad():
         while ready:
             node = ready.pop()
@@ -112,7 +113,9 @@ def record_backward(root: Tensor, model: GraphModel, gradient: Tensor | None = N
                 dependencies[child] -= 1
                 if dependencies[child] == 0:
                     buffers.setdefault(child, [None])
-                    ready.append(child)
+                    (ready_leaves if type(child) is AccumulateGrad else ready).append(child)
+            ready.extend(reversed(ready_leaves))  # leaves a node readied run next, as the engine does
+            ready_leaves.clear()
     steps.append({"kind": "end", "key": None, "edges": [],
                   "text": "backward() is done: every leaf on a path from the output has its .grad."})
     return steps
