@@ -163,9 +163,10 @@ def run_chromium(tmp_path, url, *extra):
     command = [
         CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={profile}", "--window-size=1000,520", *extra, url,
+        "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1000,520", *extra, url,
     ]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, f"chromium failed: {completed.stderr[-2000:]}"
     return completed.stdout
 
 
