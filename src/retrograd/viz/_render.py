@@ -362,7 +362,8 @@ def to_dot(model: GraphModel, legend: bool = True) -> str:
         label = f' [label="{_dot_escape(edge.label)}"]' if edge.label else ""
         lines.append(f"  {_dot_id(edge.source)} -> {_dot_id(edge.target)}{label};")
     if model.note:
-        lines.append(f'  label="{_dot_escape(model.note)}"; labelloc=b; fontsize=11; fontcolor="{_WARNING_TEXT}";')
+        lines.append(f'  label="{_dot_escape(model.note)}"; labelloc=b; fontsize=11; '
+                     f'fontcolor="{_WARNING_TEXT}";')
     if legend:
         lines.append(_dot_legend())
     lines.append("}")
