@@ -93,6 +93,8 @@ def test_recording_leaves_the_users_graph_unchanged():
     x.grad = retrograd.tensor(1.0)
     steps = record(y, {"x": x})[1]
     assert steps[4]["text"].endswith("gradients accumulate until zeroed.)")
+    assert [step["text"].endswith("so that tensor's .grad becomes 4.") for step in steps] == [
+        False, False, False, True, False, False]
     assert steps[4]["grad"] == "8"
     assert x.grad.item() == 1.0 and a.grad is None
     assert y.grad_fn._released is False

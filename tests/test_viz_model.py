@@ -412,3 +412,16 @@ def test_pure_python_png_refuses_huge_pictures(monkeypatch):
     x, a, b, y = seed_graph()
     with pytest.raises(ValueError, match=r"too big for the built-in PNG writer: save it as \.svg"):
         _raster.render_png(_render.to_scene(viz.draw(y).model))
+
+
+def test_long_edges_bend_around_boxes_and_run_straight_where_there_is_room():
+    # 0 -> 1 -> 2 -> 3 -> 4 is a chain; 0 -> 4 skips three layers.
+    edges = [(0, 1), (1, 2), (2, 3), (3, 4), (0, 4)]
+    sizes = {key: (80.0, 20.0) for key in range(5)}
+    placed = _layout.layout(sizes, edges)
+    (route,) = [points for source, target, points in placed.routes if (source, target) == (0, 4)]
+    inner = route[1:-1]
+    assert len(inner) == 6  # in and out of each of the three skipped layers
+    assert len({round(x, 3) for x, _ in inner}) == 1
+    chain_x = placed.positions[2][0]
+    assert abs(inner[0][0] - chain_x) >= 40 + _layout._GAP_X

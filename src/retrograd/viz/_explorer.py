@@ -103,6 +103,7 @@ def record_backward(root: Tensor, model: GraphModel, gradient: Tensor | None = N
             arrived += _hook_note(grad_outputs, hooked)
             grad_inputs = engine._run_node(node, list(hooked))
             steps.append(_node_step(node, grad_inputs, arrived, received, keys, names))
+            steps[-1]["text"] += _retained_text(node, hooked)
             for (child, output_nr), grad in zip(node.next_functions, grad_inputs):
                 if child is None:
                     continue
@@ -209,6 +210,19 @@ def _node_step(node, grad_inputs, arrived, received, keys, names) -> dict:
         text += " Its saved values are freed now (unless retain_graph=True)."
     return {"kind": "node", "key": key, "received": received, "total": arrived, "edges": sent,
             "freed": freed, "name": node.name(), "text": text}
+
+
+def _retained_text(node: Node, grad_outputs: list) -> str:
+    """What `retain_grad()` on the node's output keeps: its `.grad` after this pass."""
+    text = ""
+    for output_nr, reference in sorted((node._retain_grad_hooks or {}).items()):
+        tensor = reference()
+        if tensor is None or output_nr >= len(grad_outputs) or grad_outputs[output_nr] is None:
+            continue
+        grad = grad_outputs[output_nr]
+        kept = grad if tensor._grad is None else tensor._grad + grad
+        text += f" Its output called retain_grad(), so that tensor's .grad becomes {describe_value(kept)}."
+    return text
 
 
 def _page(model: GraphModel, scene: dict, steps: list[dict]) -> str:
