@@ -305,14 +305,18 @@ class DivBackward2(Node):
         return grad * 0, grad * 0
 
 
-def _check_integer_divisor(divisor) -> None:
-    if np.asarray(divisor).dtype.kind in "iub" and not np.all(divisor):
+def _check_integer_divisor(divisor, kernel_name: str) -> None:
+    """PyTorch's refusals for integer division: by zero, and of bools."""
+    kind = np.asarray(divisor).dtype.kind
+    if kind == "b":
+        raise NotImplementedError(f'"{kernel_name}_cpu" not implemented for \'Bool\'')
+    if kind in "iu" and not np.all(divisor):
         raise RuntimeError("ZeroDivisionError")
 
 
 def _rounded_quotient(a, b, rounding_mode: str) -> np.ndarray:
     """a / b rounded toward zero ('trunc') or down ('floor'), in the promoted dtype."""
-    _check_integer_divisor(b)
+    _check_integer_divisor(b, "div_floor" if rounding_mode == "floor" else "div_trunc")
     if rounding_mode == "floor":
         return np.floor_divide(a, b)
     if np.result_type(a, b).kind in "fc":
@@ -1112,6 +1116,8 @@ class RoundBackward0(Node):
     @staticmethod
     def forward(ctx, x, decimals):
         data = _unary_input(x, "round")
+        if data.dtype.kind in "iu" and decimals == 0:
+            return data.copy()
         if data.dtype.kind in "iub":
             raise NotImplementedError(
                 f'"round_cpu" not implemented for \'{_dtype.scalar_type_name(x.dtype)}\''
@@ -1417,7 +1423,7 @@ class Atan2Backward0(Node):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         left, right = operand_arrays(a, b, "atan2")
-        return np.arctan2(_floating(left), right)
+        return np.arctan2(_floating(left), _floating(right))
 
     def backward(self, grad):
         a, b = self.saved_tensors
@@ -1439,6 +1445,9 @@ class HypotBackward0(Node):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b, OUTPUT)
         left, right = operand_arrays(a, b, "hypot")
+        if left.dtype.kind != "f":
+            found = _dtype.scalar_type_name(_dtype.from_numpy_dtype(left.dtype))
+            raise NotImplementedError(f'"hypot_cpu" not implemented for \'{found}\'')
         return np.hypot(left, right)
 
     def backward(self, grad):
@@ -1460,7 +1469,7 @@ class RemainderBackward0(Node):
     @classmethod
     def forward(cls, ctx, a, other):
         left, right = operand_arrays(a, other, cls.op_name)
-        _check_integer_divisor(right)
+        _check_integer_divisor(right, cls.op_name)
         return cls.kernel(left, right)
 
     def backward(self, grad):
@@ -1479,7 +1488,7 @@ class RemainderBackward1(Node):
     def forward(cls, ctx, a, b):
         ctx.save_for_backward(a, b)
         left, right = operand_arrays(a, b, cls.op_name)
-        _check_integer_divisor(right)
+        _check_integer_divisor(right, cls.op_name)
         return cls.kernel(left, right)
 
     def backward(self, grad):

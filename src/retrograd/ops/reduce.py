@@ -378,6 +378,7 @@ class TopkBackward0(_SelectsAlongDim):
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """The k largest (or smallest) elements along `dim`, in order, with their indices."""
     dim = _one_dim(input, dim, "topk")
+    _refuse_bool(input, RuntimeError("topk does not support bool dtypes on CPU"))
     size = input._data.shape[dim] if input.ndim else 1
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
@@ -397,6 +398,7 @@ class KthvalueBackward0(_SelectsAlongDim):
 def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     """The k-th smallest element along `dim` (k counts from 1), with its index."""
     dim = _one_dim(input, dim, "kthvalue")
+    _refuse_bool(input, NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'"))
     size = input._data.shape[dim] if input.ndim else 1
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
@@ -438,6 +440,7 @@ def _median_samples(rng):
 @register(methods="median", samples=_median_samples)
 def median(input, dim=None, keepdim: bool = False):
     """The lower median of all elements, or along `dim` as (values, indices)."""
+    _refuse_bool(input, NotImplementedError("\"median_cpu\" not implemented for 'Bool'"))
     if dim is None:
         if input._data.size == 0:
             return Tensor._make(np.array(np.nan, dtype=input._data.dtype))
@@ -655,7 +658,14 @@ def min(input, dim=None, keepdim: bool = False):
     return _extreme(input, dim, keepdim, MinBackward1, MinBackward0, return_types.min, minimum, "min")
 
 
+def _refuse_bool(input: Tensor, error: Exception) -> None:
+    """The ordering ops PyTorch does not run on bool tensors."""
+    if isinstance(input, Tensor) and input.dtype is _dtype.bool:
+        raise error
+
+
 def _arg_extreme(input, dim, keepdim, kernel, op_name: str) -> Tensor:
+    _refuse_bool(input, RuntimeError(f"{op_name}(): does not support bool input"))
     data = input._data
     if dim is None:
         if data.size == 0:
