@@ -359,11 +359,17 @@ def test_lerp_needs_matching_dtypes():
         retrograd.lerp(retrograd.ones(2), retrograd.ones(2, dtype=retrograd.float64), 0.5)
 
 
-def test_frac_and_round_refuse_integers():
+def test_integer_rounding_as_pytorch():
+    assert retrograd.round(retrograd.tensor([1, -2])).tolist() == [1, -2]
+    with pytest.raises(NotImplementedError, match='"round_cpu" not implemented for \'Long\''):
+        retrograd.round(retrograd.tensor([1]), decimals=1)
     with pytest.raises(NotImplementedError, match='"frac_cpu" not implemented for \'Long\''):
         retrograd.frac(retrograd.tensor([1]))
-    with pytest.raises(NotImplementedError, match='"round_cpu" not implemented for \'Long\''):
-        retrograd.round(retrograd.tensor([1]))
+    with pytest.raises(NotImplementedError, match='"remainder_cpu" not implemented for \'Bool\''):
+        retrograd.remainder(retrograd.tensor([True]), retrograd.tensor([True]))
+    with pytest.raises(NotImplementedError, match='"hypot_cpu" not implemented for \'Long\''):
+        retrograd.hypot(retrograd.tensor([1]), retrograd.tensor([1]))
+    assert retrograd.atan2(retrograd.tensor([1]), retrograd.tensor([1])).dtype is retrograd.float32
 
 
 def test_unary_ops_name_the_bad_argument():
