@@ -363,6 +363,12 @@ def _reflected_div(self, other):
 
 Tensor.__rtruediv__ = _reflected_div
 
+# `x += y` and friends write into x, as in PyTorch (they are the in-place methods).
+Tensor.__iadd__ = lambda self, other: self.add_(other)
+Tensor.__isub__ = lambda self, other: self.sub_(other)
+Tensor.__imul__ = lambda self, other: self.mul_(other)
+Tensor.__itruediv__ = lambda self, other: self.div_(other)
+
 
 class NegBackward0(Node):
     __slots__ = ()
