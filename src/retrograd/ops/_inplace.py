@@ -31,20 +31,24 @@ from ._table import apply
 
 __all__ = ["AsStridedBackward0", "CopySlices", "register_view", "write_through_view"]
 
-# base -> its live views that were recorded in a graph (see Note [In-place on a view]).
-_views_of_base: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# id(base) -> its live views that were recorded in a graph (see Note [In-place on a view]).
+# Keyed by identity, not by the tensor: `==` on tensors compares elementwise, so a
+# WeakKeyDictionary (which compares keys with ==) cannot hold them. An entry goes when its
+# base is freed.
+_views_of_base: dict[int, weakref.WeakSet] = {}
 
 
 def register_view(view: Tensor, base: Tensor) -> None:
     """Remember `view` so that a later in-place write to `base`'s memory updates its history."""
-    views = _views_of_base.get(base)
+    views = _views_of_base.get(id(base))
     if views is None:
-        views = _views_of_base[base] = weakref.WeakSet()
+        views = _views_of_base[id(base)] = weakref.WeakSet()
+        weakref.finalize(base, _views_of_base.pop, id(base), None)
     views.add(view)
 
 
 def has_views(base: Tensor) -> bool:
-    return base in _views_of_base
+    return id(base) in _views_of_base
 
 
 def view_positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
@@ -189,7 +193,7 @@ def write_through_view(target: Tensor, result: Tensor) -> None:
 
 def refresh_views(base: Tensor, skip: Tensor | None = None) -> None:
     """Re-read every live view of `base` from its (new) history."""
-    views = _views_of_base.get(base)
+    views = _views_of_base.get(id(base))
     if views is None or not base._requires_grad:
         return
     for view in list(views):
