@@ -15,6 +15,7 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from . import _samples
 from ._table import OUTPUT, apply, register
+from .pointwise import exp, maximum, minimum, sign
 
 __all__ = [
     "all",
@@ -645,16 +646,12 @@ def _max_samples(rng):
 @register(methods="max", samples=_max_samples)
 def max(input, dim=None, keepdim: bool = False):
     """The largest element; along `dim`, (values, indices); with a tensor, elementwise maximum."""
-    from .pointwise import maximum
-
     return _extreme(input, dim, keepdim, MaxBackward1, MaxBackward0, return_types.max, maximum, "max")
 
 
 @register(methods="min", samples=_max_samples)
 def min(input, dim=None, keepdim: bool = False):
     """The smallest element; along `dim`, (values, indices); with a tensor, elementwise minimum."""
-    from .pointwise import minimum
-
     return _extreme(input, dim, keepdim, MinBackward1, MinBackward0, return_types.min, minimum, "min")
 
 
@@ -1087,8 +1084,9 @@ class LinalgVectorNormBackward0(Node):
     def backward(self, grad):
         x, result = self.saved_tensors
         shape, p = x._data.shape, self.ord
-        expand = lambda value: expand_reduced(value, shape, self.dims, self.keepdim)  # noqa: E731
-        from .pointwise import sign
+
+        def expand(value: Tensor) -> Tensor:
+            return expand_reduced(value, shape, self.dims, self.keepdim)
 
         if p == 0:
             return x * 0
@@ -1170,8 +1168,6 @@ class LogsumexpBackward0(Node):
     def backward(self, grad):
         x, result = self.saved_tensors
         shape = x._data.shape
-        from .pointwise import exp
-
         kept = result if self.keepdim else result.reshape(kept_shape(shape, self.dims))
         return expand_reduced(grad, shape, self.dims, self.keepdim) * exp(x - kept)
 
