@@ -382,3 +382,19 @@ def test_second_derivative_of_clamp_with_tensor_bounds_matches_finite_difference
     low = retrograd.tensor([-0.5, -0.5, -0.5], dtype=retrograd.float64, requires_grad=True)
     high = retrograd.tensor([0.5, 0.5, 0.5], dtype=retrograd.float64, requires_grad=True)
     assert gradgradcheck(lambda x, lo, hi: retrograd.clamp(x, lo, hi) ** 2, (x, low, high))
+
+
+def test_augmented_assignment_writes_in_place():
+    x = retrograd.tensor([7.0, -7.0])
+    alias = x
+    x //= 2
+    x %= 3
+    x **= 2
+    assert alias is x and x.tolist() == [0.0, 4.0] and x._version == 3
+
+
+def test_unary_plus_is_the_tensor_itself():
+    x = retrograd.tensor([1.0])
+    assert +x is x and retrograd.positive(x) is x
+    with pytest.raises(RuntimeError, match="The `\\+` operator, on a bool tensor is not supported"):
+        +retrograd.tensor([True])

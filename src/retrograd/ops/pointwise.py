@@ -75,6 +75,7 @@ __all__ = [
     "nan_to_num",
     "neg",
     "negative",
+    "positive",
     "pow",
     "reciprocal",
     "remainder",
@@ -368,6 +369,9 @@ Tensor.__iadd__ = lambda self, other: self.add_(other)
 Tensor.__isub__ = lambda self, other: self.sub_(other)
 Tensor.__imul__ = lambda self, other: self.mul_(other)
 Tensor.__itruediv__ = lambda self, other: self.div_(other)
+Tensor.__ifloordiv__ = lambda self, other: self.floor_divide_(other)
+Tensor.__imod__ = lambda self, other: self.remainder_(other)
+Tensor.__ipow__ = lambda self, other: self.pow_(other)
 
 
 class NegBackward0(Node):
@@ -394,6 +398,16 @@ def neg(input):
 
 
 negative = neg
+
+
+def positive(input):
+    """+input: the tensor itself (PyTorch refuses it for bool tensors)."""
+    if input.dtype is _dtype.bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+Tensor.positive = Tensor.__pos__ = positive
 
 
 class ReciprocalBackward0(Node):
