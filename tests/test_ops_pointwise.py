@@ -398,3 +398,12 @@ def test_unary_plus_is_the_tensor_itself():
     assert +x is x and retrograd.positive(x) is x
     with pytest.raises(RuntimeError, match="The `\\+` operator, on a bool tensor is not supported"):
         +retrograd.tensor([True])
+
+
+def test_integer_powers_with_negative_tensor_exponents_as_pytorch():
+    base = retrograd.tensor([1, -1, -1, 2, -2, 3])
+    exponent = retrograd.tensor([-2, -3, -2, -1, -1, 0])
+    assert retrograd.pow(base, exponent).tolist() == [1, -1, 1, 0, 0, 1]
+    assert (2 ** retrograd.tensor([-1, 2])).tolist() == [0, 4]
+    with pytest.raises(NotImplementedError, match="\"pow\" not implemented for 'Bool'"):
+        retrograd.pow(retrograd.tensor([True]), retrograd.tensor([True]))

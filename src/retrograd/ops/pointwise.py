@@ -467,7 +467,7 @@ class PowBackward1(Node):
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y, OUTPUT)
         base, power = operand_arrays(x, y, "pow")
-        return np.power(base, power)
+        return _power(base, power)
 
     def backward(self, grad):
         x, y, result = self.saved_tensors
@@ -489,13 +489,27 @@ class PowBackward2(Node):
         ctx.save_for_backward(OUTPUT)
         ctx.base = base
         power, number = operand_arrays(y, base, "pow")
-        return np.power(number, power)
+        return _power(number, power)
 
     def backward(self, grad):
         (result,) = self.saved_tensors
         if self.base == 0:
             return grad * 0
         return grad * result * float(np.log(self.base))
+
+
+def _power(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    """base ** exponent; for integers a negative exponent gives 1 / base**|exponent| truncated
+    (1 for base 1, +-1 for base -1, else 0), as PyTorch, where NumPy would refuse."""
+    if base.dtype.kind == "b" and np.asarray(exponent).dtype.kind == "b":
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    if base.dtype.kind not in "iu" or not np.any(np.asarray(exponent) < 0):
+        return np.power(base, exponent)
+    negative = exponent < 0
+    result = np.power(base, np.where(negative, 0, exponent))
+    odd = np.remainder(exponent, 2) == 1
+    inverse = np.where(base == 1, 1, np.where(base == -1, np.where(odd, -1, 1), 0))
+    return np.where(negative, inverse, result).astype(result.dtype)
 
 
 def _log_where_defined(x: Tensor, y: Tensor) -> Tensor:
