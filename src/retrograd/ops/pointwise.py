@@ -1,4 +1,6 @@
-"""Elementwise operators: arithmetic, powers, exponentials and trigonometry.
+"""Elementwise operators: arithmetic, rounding division, powers, exponentials, logarithms,
+trigonometry, the error function, rounding, clamping, maxima, interpolation and selection
+by a mask (where, masked_fill).
 
 Each op is a node class (its forward on arrays, its backward as tensor operations, named
 as PyTorch names the grad_fn) and a registered function. Broadcast gradients are summed

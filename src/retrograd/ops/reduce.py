@@ -1,4 +1,10 @@
-"""Reductions: operators that combine the elements of a tensor along dimensions."""
+"""Reductions: operators that combine the elements of a tensor along dimensions.
+
+Sums, means, products, extremes, spread (var, std), norms and log-sum-exp; the running
+sums, products and extremes; and the ops that pick elements along a dim (sort, topk,
+kthvalue, median, mode, max/min with a dim), which return PyTorch's named
+(values, indices) tuples and send the gradient back to the picked positions.
+"""
 
 from __future__ import annotations
 
