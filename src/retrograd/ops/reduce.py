@@ -1005,19 +1005,12 @@ def _spread_dims(input: Tensor, dim, unbiased):
 
 
 def _spread_samples(rng):
-    """The reduction samples, with the 0-d one at correction 0 (at 1 it has no degrees of freedom)."""
-    cases = _samples.reduction()(rng)[:-1]
-    cases[1] = ((_samples.make(rng, ()),), {"correction": 0})
+    # A 0-d or empty input has no spread (the result is NaN, as in PyTorch): not a gradient case.
+    cases = [case for case in _samples.reduction()(rng) if case[0][0].numel() > 1]
     x = _samples.make(rng, (3, 4))
     cases += [((x,), {"correction": 0}), ((x, 1), {"unbiased": False}), ((x, 0, True, True), {})]
     return cases
 
-
-def _std_samples(rng):
-    """As for var, less the 0-d case: std is 0 there, where its gradient is undefined."""
-    cases = _spread_samples(rng)
-    del cases[1]
-    return cases
 
 
 @register(methods="var", samples=_spread_samples)
@@ -1029,7 +1022,7 @@ def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     return apply(VarBackward0, input, dims=dims, keepdim=keepdim, correction=correction)
 
 
-@register(methods="std", samples=_std_samples)
+@register(methods="std", samples=_spread_samples)
 def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """The standard deviation over `dim`: sqrt(var)."""
     _check_floating(input)
@@ -1046,7 +1039,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correctio
     return variance, mean(input, dims, keepdim)
 
 
-@register(samples=_std_samples)
+@register(samples=_spread_samples)
 def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """(std, mean) over the same dims."""
     deviation = std(input, dim, unbiased, keepdim, correction=correction)
