@@ -192,3 +192,29 @@ def test_docstring_examples_run():
 
     for module in (F, function, graph):
         assert doctest.testmod(module).failed == 0
+
+
+def test_linearity_check_catches_a_backward_that_mixes_up_the_batch_dimension(monkeypatch):
+    class Reverse(torch.autograd.Function):
+        """x reversed; its backward reverses dim 0, which is the batch dim in a batched pass."""
+
+        @staticmethod
+        def forward(ctx, x):
+            return x.flip(0)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad.flip(0)
+
+    fallbacks = []
+    original = _batched._row_by_row
+
+    def counting(*args, **kwargs):
+        fallbacks.append(True)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_batched, "_row_by_row", counting)
+    x = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+    jacobian = F.jacobian(lambda a: Reverse.apply(a) * a, x, vectorize=True)
+    np.testing.assert_allclose(jacobian.numpy(), F.jacobian(lambda a: Reverse.apply(a) * a, x).numpy())
+    assert fallbacks == [True]
