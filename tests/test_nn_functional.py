@@ -15,7 +15,6 @@ import pytest
 import retrograd
 import retrograd.nn.functional as F
 from retrograd.autograd import gradcheck, gradgradcheck
-from retrograd.ops.nn import _erf
 
 
 def _tensor(array, requires_grad=False):
@@ -158,12 +157,6 @@ def test_smooth_activations_are_finite_at_huge_inputs(name):
     out.sum().backward()
     assert np.isfinite(out.detach().numpy()).all()
     assert np.isfinite(x.grad.numpy()).all()
-
-
-def test_erf_matches_the_standard_library_to_1e_14():
-    points = np.linspace(-7, 7, 2001)
-    expected = np.array([math.erf(value) for value in points])
-    np.testing.assert_allclose(_erf(points), expected, rtol=0, atol=1e-14)
 
 
 # ---------------------------------------------------------------------------

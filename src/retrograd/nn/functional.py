@@ -44,15 +44,14 @@ from ..ops.nn import (
     relu,
     relu6,
     selu,
-    sigmoid,
     silu,
     smooth_l1_loss,
     softmax,
     softmin,
     softplus,
     softsign,
-    tanh,
 )
+from ..ops.pointwise import sigmoid, tanh
 
 __all__ = [
     "adaptive_avg_pool2d",

@@ -29,10 +29,22 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from . import _samples
 from ._table import OUTPUT, apply, register, run_in_place
-from .pointwise import exp, mul, where_constant
+from .linalg import einsum
+from .pointwise import (
+    _constant_like,
+    _erf_and_erfc,
+    _stable_sigmoid,
+    erf,
+    exp,
+    mul,
+    sigmoid,
+    tanh,
+    where_constant,
+)
+from .pointwise import abs as absolute
 from .reduce import normalize_dims
 
-__all__ = ["log_softmax", "relu", "sigmoid", "softmax", "tanh"]
+__all__ = ["log_softmax", "relu", "softmax"]
 
 
 def _torch_name(name: str) -> str:
@@ -41,16 +53,6 @@ def _torch_name(name: str) -> str:
 
 # ---------------------------------------------------------------------------
 # Helpers shared by the backward formulas
-
-
-def _constant(array, like: Tensor) -> Tensor:
-    """A tensor that needs no grad, in `like`'s dtype (see Note [Constant masks])."""
-    return Tensor._make(np.asarray(array, dtype=like._data.dtype))
-
-
-def _abs(x: Tensor) -> Tensor:
-    """|x| as x * sign(x): derivative sign(x), 0 at 0, as PyTorch's abs."""
-    return x * _constant(np.sign(x._data), x)
 
 
 def _clamp_min(x: Tensor, low: float) -> Tensor:
@@ -69,34 +71,6 @@ def _floating_data(x, op_name: str) -> np.ndarray:
     if data.dtype.kind in "fc":
         return data
     return data.astype(_dtype.get_default_dtype().numpy)
-
-
-def _stable_sigmoid(data: np.ndarray) -> np.ndarray:
-    decay = np.exp(-np.abs(data))
-    return np.where(data >= 0, 1 / (1 + decay), decay / (1 + decay))
-
-
-def _erf(data: np.ndarray) -> np.ndarray:
-    """The error function, vectorised, to about 1e-15: a Taylor series near 0, and
-    exp(-x^2) times a continued fraction for erfc further out."""
-    x = np.asarray(data, dtype=np.float64)
-    magnitude = np.abs(x)
-    near = magnitude < 2.5
-    z = np.where(near, x, 0.0)
-    term = z.copy()
-    total = z.copy()
-    squared = z * z
-    for n in range(1, 60):
-        term = term * -squared / n
-        total = total + term / (2 * n + 1)
-    series = total * (2 / math.sqrt(math.pi))
-    far = np.where(near, 2.5, magnitude)
-    fraction = far.copy()
-    for k in range(80, 0, -1):
-        fraction = far + (k / 2) / fraction
-    complement = np.exp(-far * far) / (math.sqrt(math.pi) * fraction)
-    tail = np.sign(x) * (1 - complement)
-    return np.where(near, series, tail).astype(data.dtype if data.dtype.kind == "f" else np.float64)
 
 
 # ---------------------------------------------------------------------------
@@ -136,7 +110,7 @@ class ReluBackward0(_Activation):
 
     @staticmethod
     def derivative(x):
-        return _constant(x._data > 0, x)
+        return _constant_like(x, x._data > 0)
 
 
 class LeakyReluBackward0(_Activation):
@@ -149,7 +123,7 @@ class LeakyReluBackward0(_Activation):
 
     @staticmethod
     def derivative(x, negative_slope):
-        return _constant(np.where(x._data > 0, 1.0, negative_slope), x)
+        return _constant_like(x, np.where(x._data > 0, 1.0, negative_slope))
 
 
 class HardtanhBackward0(_Activation):
@@ -163,7 +137,7 @@ class HardtanhBackward0(_Activation):
 
     @staticmethod
     def derivative(x, min_val, max_val):
-        return _constant((x._data > min_val) & (x._data < max_val), x)
+        return _constant_like(x, (x._data > min_val) & (x._data < max_val))
 
 
 class EluBackward0(_Activation):
@@ -180,30 +154,14 @@ class EluBackward0(_Activation):
     @staticmethod
     def derivative(x, alpha, scale, input_scale):
         negative = x._data <= 0
-        exponential = exp(x * _constant(negative * input_scale, x))
-        return exponential * _constant(negative * (scale * alpha * input_scale), x) + _constant(
-            ~negative * scale, x
-        )
+        exponential = exp(x * _constant_like(x, negative * input_scale))
+        negative_slope = _constant_like(x, negative * (scale * alpha * input_scale))
+        return exponential * negative_slope + _constant_like(x, ~negative * scale)
 
 
 class CeluBackward0(EluBackward0):
     __slots__ = ()
     op_name = "celu"
-
-
-class _NormalCdfBackward(Node):
-    """Phi(x), the standard normal CDF; its derivative is the normal density."""
-
-    __slots__ = ()
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return 0.5 * (1 + _erf(x._data * (1 / math.sqrt(2))))
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * _normal_density(x)
 
 
 def _normal_density(x: Tensor) -> Tensor:
@@ -225,7 +183,7 @@ class GeluBackward0(_Activation):
         if approximate == "tanh":
             inner = _GELU_TANH_SCALE * (data + _GELU_TANH_CUBIC * data * data * data)
             return 0.5 * data * (1 + np.tanh(inner))
-        return data * 0.5 * (1 + _erf(data * (1 / math.sqrt(2))))
+        return data * 0.5 * (1 + _erf_and_erfc(data * (1 / math.sqrt(2)))[0])
 
     @staticmethod
     def derivative(x, approximate):
@@ -234,7 +192,7 @@ class GeluBackward0(_Activation):
             t = tanh(inner)
             slope = (x * x * (3 * _GELU_TANH_CUBIC) + 1) * _GELU_TANH_SCALE
             return (t + 1) * 0.5 + x * 0.5 * (1 - t * t) * slope
-        return apply(_NormalCdfBackward, x) + x * _normal_density(x)
+        return (erf(x * (1 / math.sqrt(2))) + 1) * 0.5 + x * _normal_density(x)
 
 
 class SiluBackward0(_Activation):
@@ -265,7 +223,7 @@ class SoftplusBackward0(_Activation):
     @staticmethod
     def derivative(x, beta, threshold):
         linear = x._data * beta > threshold
-        return sigmoid(x * beta) * _constant(~linear, x) + _constant(linear, x)
+        return sigmoid(x * beta) * _constant_like(x, ~linear) + _constant_like(x, linear)
 
 
 class MishBackward0(_Activation):
@@ -296,7 +254,7 @@ class HardsigmoidBackward0(_Activation):
 
     @staticmethod
     def derivative(x):
-        return _constant(((x._data > -3) & (x._data < 3)) * _ONE_SIXTH_AS_PYTORCH, x)
+        return _constant_like(x, ((x._data > -3) & (x._data < 3)) * _ONE_SIXTH_AS_PYTORCH)
 
 
 class HardswishBackward0(_Activation):
@@ -310,7 +268,7 @@ class HardswishBackward0(_Activation):
     @staticmethod
     def derivative(x):
         middle = (x._data > -3) & (x._data < 3)
-        return x * _constant(middle / 3, x) + _constant(middle * 0.5 + (x._data >= 3), x)
+        return x * _constant_like(x, middle / 3) + _constant_like(x, middle * 0.5 + (x._data >= 3))
 
 
 class LogSigmoidBackward0(_Activation):
@@ -326,36 +284,6 @@ class LogSigmoidBackward0(_Activation):
         return sigmoid(-x)
 
 
-class SigmoidBackward0(Node):
-    """1 / (1 + exp(-x)); the derivative y (1 - y) is taken from the saved output."""
-
-    __slots__ = ()
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(OUTPUT)
-        return _stable_sigmoid(_floating_data(x, "sigmoid"))
-
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad * result * (1 - result)
-
-
-class TanhBackward0(Node):
-    """tanh(x); the derivative 1 - y^2 is taken from the saved output."""
-
-    __slots__ = ()
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(OUTPUT)
-        return np.tanh(_floating_data(x, "tanh"))
-
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad * (1 - result * result)
-
-
 def _activation_samples(low=-3.0, high=3.0, **kwargs):
     """Samples avoiding the kinks at 0 (and at the edges of the linear pieces)."""
 
@@ -368,12 +296,6 @@ def _activation_samples(low=-3.0, high=3.0, **kwargs):
         return cases
 
     return samples
-
-
-def _maybe_in_place(function, input, inplace: bool, **kwargs):
-    if inplace:
-        return run_in_place(input, function, **kwargs)
-    return function(input, **kwargs)
 
 
 @register(methods="relu", inplace="relu_", samples=_activation_samples())
@@ -481,7 +403,7 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):
 @register(samples=_activation_samples(), torch_name=_torch_name("softsign"))
 def softsign(input):
     """input / (1 + |input|)."""
-    return input / (_abs(input) + 1)
+    return input / (absolute(input) + 1)
 
 
 @register(samples=_activation_samples(-5.0, 5.0), torch_name=_torch_name("hardsigmoid"))
@@ -504,18 +426,6 @@ def hardswish(input, inplace: bool = False):
 def logsigmoid(input):
     """log(sigmoid(input)), computed as -softplus(-input)."""
     return apply(LogSigmoidBackward0, input)
-
-
-@register(methods="sigmoid", inplace="sigmoid_", samples=_samples.unary(-4.0, 4.0))
-def sigmoid(input):
-    """1 / (1 + exp(-input)), without overflow for large |input|."""
-    return apply(SigmoidBackward0, input)
-
-
-@register(methods="tanh", inplace="tanh_", samples=_samples.unary(-3.0, 3.0))
-def tanh(input):
-    """The hyperbolic tangent of each element."""
-    return apply(TanhBackward0, input)
 
 
 # ---------------------------------------------------------------------------
@@ -621,7 +531,7 @@ def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
 def _norm_along(input: Tensor, p: float, dim) -> Tensor:
     if p == 2:
         return (input * input).sum(dim, keepdim=True) ** 0.5
-    return (_abs(input) ** p).sum(dim, keepdim=True) ** (1 / p)
+    return (absolute(input) ** p).sum(dim, keepdim=True) ** (1 / p)
 
 
 def _normalize_samples(rng):
@@ -638,42 +548,6 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None)
 
 # ---------------------------------------------------------------------------
 # Linear maps
-
-
-class EinsumBackward0(Node):
-    """np.einsum over tensors; each operand's gradient is another einsum of this kind.
-
-    Subscripts have no ellipsis and no letter repeated within one operand; every letter of
-    an operand appears in another operand or in the output, so the gradient is well formed.
-    """
-
-    __slots__ = ("subscripts",)
-
-    @staticmethod
-    def forward(ctx, *operands, subscripts):
-        ctx.save_for_backward(*operands)
-        ctx.subscripts = subscripts
-        return np.einsum(subscripts, *(operand._data for operand in operands), optimize=True)
-
-    def backward(self, grad):
-        operands = self.saved_tensors
-        inputs, output = self.subscripts.split("->")
-        letters = inputs.split(",")
-        grads = []
-        for index, needed in enumerate(self.needs_input_grad):
-            if not needed:
-                grads.append(None)
-                continue
-            others = [letters[j] for j in range(len(letters)) if j != index]
-            spec = ",".join([output, *others]) + "->" + letters[index]
-            rest = [operands[j] for j in range(len(operands)) if j != index]
-            grads.append(contract(spec, grad, *rest))
-        return tuple(grads)
-
-
-def contract(subscripts: str, *operands: Tensor) -> Tensor:
-    """A differentiable einsum (explicit output, no ellipsis)."""
-    return apply(EinsumBackward0, *operands, subscripts=subscripts)
 
 
 def _check_floating_same(a: Tensor, b: Tensor, op_name: str) -> None:
@@ -704,9 +578,9 @@ class AddmmBackward0(Node):
         flat_grad = grad.reshape(-1, features_out)
         grad_x = grad_weight = None
         if needs_x:
-            grad_x = contract("mo,oi->mi", flat_grad, weight).reshape(x.shape)
+            grad_x = einsum("mo,oi->mi", flat_grad, weight).reshape(x.shape)
         if needs_weight:
-            grad_weight = contract("mo,mi->oi", flat_grad, x.reshape(-1, features_in))
+            grad_weight = einsum("mo,mi->oi", flat_grad, x.reshape(-1, features_in))
         return grad_x, grad_weight, grad if needs_bias else None
 
 
@@ -759,7 +633,7 @@ def bilinear(input1, input2, weight, bias=None):
     batch_shape = input1.shape[:-1]
     left = input1.reshape(-1, input1.shape[-1])
     right = input2.reshape(-1, input2.shape[-1])
-    result = contract("ni,oij,nj->no", left, weight, right).reshape(*batch_shape, weight.shape[0])
+    result = einsum("ni,oij,nj->no", left, weight, right).reshape(*batch_shape, weight.shape[0])
     return result if bias is None else result + bias
 
 
@@ -1084,7 +958,7 @@ class ConvolutionBackward0(Node):
         grad_x = grad_weight = None
         if needs_x:
             padded_size = tuple(s + b + a for s, (b, a) in zip(x.shape[2:], self.padding))
-            cols = contract("ngopq,gockl->ngcpqkl", grad_g, weight_g)
+            cols = einsum("ngopq,gockl->ngcpqkl", grad_g, weight_g)
             cols = cols.reshape(batch, channels, out_h, out_w, kernel_h, kernel_w)
             image = col2im(cols, padded_size, self.stride, self.dilation)
             grad_x = constant_pad(image, _spatial_pairs((-b, -a) for b, a in self.padding))
@@ -1092,7 +966,7 @@ class ConvolutionBackward0(Node):
             padded = constant_pad(x, _spatial_pairs(self.padding))
             cols = im2col(padded, (kernel_h, kernel_w), self.stride, self.dilation)
             cols = cols.reshape(batch, groups, group_channels, out_h, out_w, kernel_h, kernel_w)
-            grad_weight = contract("ngopq,ngcpqkl->gockl", grad_g, cols)
+            grad_weight = einsum("ngopq,ngcpqkl->gockl", grad_g, cols)
         return grad_x, grad_weight
 
     def _transposed_grads(self, x, weight, grad, needs_x, needs_weight):
@@ -1106,10 +980,10 @@ class ConvolutionBackward0(Node):
         weight_g = weight.reshape(groups, group_in, group_out, kernel_h, kernel_w)
         grad_x = grad_weight = None
         if needs_x:
-            grad_x = contract("ngopqkl,gcokl->ngcpq", cols, weight_g)
+            grad_x = einsum("ngopqkl,gcokl->ngcpq", cols, weight_g)
         if needs_weight:
             x_g = x.reshape(batch, groups, group_in, height, width)
-            grad_weight = contract("ngcpq,ngopqkl->gcokl", x_g, cols)
+            grad_weight = einsum("ngcpq,ngopqkl->gcokl", x_g, cols)
         return grad_x, grad_weight
 
 
@@ -1427,7 +1301,7 @@ class AvgPool2DBackward0(Node):
         return windows.sum(axis=(-2, -1)) / divisor
 
     def backward(self, grad):
-        scaled = grad / _constant(self.divisor, grad)
+        scaled = grad / _constant_like(grad, self.divisor)
         spread = scaled.reshape(*grad.shape, 1, 1).expand(*grad.shape, *self.kernel)
         padded_size = tuple(s + before + after for s, (before, after) in zip(self.size, self.pairs))
         image = col2im(spread, padded_size, self.stride, (1, 1))
@@ -1482,8 +1356,8 @@ class AdaptiveAvgPool2DBackward0(Node):
 
     def backward(self, grad):
         flat = grad.reshape(-1, *grad.shape[-2:])
-        rows, columns = _constant(self.rows, grad), _constant(self.columns, grad)
-        return contract("mpq,ph,qw->mhw", flat, rows, columns).reshape(self.shape)
+        rows, columns = _constant_like(grad, self.rows), _constant_like(grad, self.columns)
+        return einsum("mpq,ph,qw->mhw", flat, rows, columns).reshape(self.shape)
 
 
 def _adaptive_samples(rng):
@@ -1523,7 +1397,7 @@ class EmbeddingBackward0(Node):
         flat_index = self.indices.reshape(-1)
         flat_grad = grad.reshape(flat_index.size, grad.shape[-1])
         if self.padding_idx is not None:
-            flat_grad = flat_grad * _constant((flat_index != self.padding_idx)[:, None], grad)
+            flat_grad = flat_grad * _constant_like(grad, (flat_index != self.padding_idx)[:, None])
         return scatter_add_along(flat_grad, 0, flat_index[:, None], self.rows)
 
 
@@ -1761,8 +1635,8 @@ class NativeBatchNormBackward0(Node):
         if self.training:
             x_hat, rstd = _standardized(x, dims, self.eps)
         else:
-            rstd = _constant((1 / np.sqrt(self.variance + self.eps)).reshape(shape), x)
-            x_hat = (x - _constant(self.mean.reshape(shape), x)) * rstd
+            rstd = _constant_like(x, (1 / np.sqrt(self.variance + self.eps)).reshape(shape))
+            x_hat = (x - _constant_like(x, self.mean.reshape(shape))) * rstd
         grad_hat = grad * weight.reshape(shape) if weight is not None else grad
         grad_x = None
         if needs_x:
@@ -1921,9 +1795,8 @@ class SmoothL1LossBackward0(_ElementwiseLoss):
     def derivatives(x, target, needs_target, beta):
         difference = x - target
         quadratic = np.abs(difference._data) < beta
-        slope = difference * _constant(quadratic / beta if beta else quadratic, x) + _constant(
-            np.sign(difference._data) * ~quadratic, x
-        )
+        linear_slope = _constant_like(x, np.sign(difference._data) * ~quadratic)
+        slope = difference * _constant_like(x, quadratic / beta if beta else quadratic) + linear_slope
         return slope, -slope
 
 
@@ -1941,9 +1814,8 @@ class HuberLossBackward0(_ElementwiseLoss):
     def derivatives(x, target, needs_target, delta):
         difference = x - target
         quadratic = np.abs(difference._data) < delta
-        slope = difference * _constant(quadratic, x) + _constant(
-            delta * np.sign(difference._data) * ~quadratic, x
-        )
+        linear_slope = _constant_like(x, delta * np.sign(difference._data) * ~quadratic)
+        slope = difference * _constant_like(x, quadratic) + linear_slope
         return slope, -slope
 
 
@@ -1968,7 +1840,7 @@ class BinaryCrossEntropyBackward0(_ElementwiseLoss):
         by_input = (x - target) / _clamp_min(x * (1 - x), 1e-12)
         by_target = ((1 - x).log() - x.log()) if needs_target else None
         if weight is not None:
-            scale = _constant(weight, x)
+            scale = _constant_like(x, weight)
             by_input = by_input * scale
             by_target = by_target * scale if needs_target else None
         return by_input, by_target
@@ -1994,11 +1866,11 @@ class BinaryCrossEntropyWithLogitsBackward0(_ElementwiseLoss):
             by_input = sigmoid(x) - target
             by_target = -x if needs_target else None
         else:
-            extra = _constant(pos_weight - 1, x)
+            extra = _constant_like(x, pos_weight - 1)
             by_input = (1 - target) - (target * extra + 1) * sigmoid(-x)
             by_target = (softplus(-x) * extra - x) if needs_target else None
         if weight is not None:
-            scale = _constant(weight, x)
+            scale = _constant_like(x, weight)
             by_input = by_input * scale
             by_target = by_target * scale if needs_target else None
         return by_input, by_target
@@ -2042,7 +1914,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
     """The (mean) absolute difference."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _warn_if_broadcast(input, target)
-    return _reduce(_abs(input - target), reduction)
+    return _reduce(absolute(input - target), reduction)
 
 
 @register(samples=_pair_loss_samples(beta=0.8), torch_name=_torch_name("smooth_l1_loss"))
@@ -2139,7 +2011,7 @@ class NllLossBackward0(Node):
         if self.reduction == "mean":
             with np.errstate(invalid="ignore", divide="ignore"):
                 coefficients = coefficients / coefficients.sum()
-        scaled = grad * _constant(-coefficients, grad)
+        scaled = grad * _constant_like(grad, -coefficients)
         return scatter_add_along(scaled.reshape(*self.index.shape), self.axis, self.index, self.size)
 
 
@@ -2233,7 +2105,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     class_shape[axis] = classes
     weighted = log_probabilities
     if weight is not None:
-        weighted = log_probabilities * _constant(_weight_array(weight, input).reshape(class_shape), input)
+        class_weight = _weight_array(weight, input).reshape(class_shape)
+        weighted = log_probabilities * _constant_like(input, class_weight)
     if target.dtype.is_floating_point:
         if target.shape != input.shape:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
@@ -2247,7 +2120,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     if label_smoothing <= 0:
         return loss
     _, _, coefficients, kept = _class_targets(input, target, weight, ignore_index)
-    smooth = -weighted.sum(axis) * _constant(kept, input)
+    smooth = -weighted.sum(axis) * _constant_like(input, kept)
     if reduction == "mean":
         denominator = coefficients.sum() if weight is not None else kept.sum()
         smooth = smooth.sum() / float(denominator)
