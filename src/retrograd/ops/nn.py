@@ -760,14 +760,17 @@ class _IndexPadBackward(Node):
         return scatter_add_along(flat_grad, -1, self.flat_index, spatial_size).reshape(self.input_shape)
 
 
-def _index_pad_node(mode_name: str, dims: int) -> type[Node]:
-    return type(f"{mode_name}Pad{dims}DBackward0", (_IndexPadBackward,), {"__slots__": ()})
+def _index_pad_node(name: str) -> type[Node]:
+    return type(name, (_IndexPadBackward,), {"__slots__": ()})
 
 
+# Named as PyTorch names these grad_fns (its circular padding is a copy into slices).
+_CIRCULAR_PAD_NODE = _index_pad_node("CopySlices")
 _INDEX_PAD_NODES = {
-    (mode, dims): _index_pad_node(name, dims)
-    for mode, name in (("reflect", "Reflection"), ("replicate", "Replication"), ("circular", "Circular"))
-    for dims in (1, 2, 3)
+    **{(mode, dims): _index_pad_node(f"{name}Pad{dims}DBackward0")
+       for mode, name in (("reflect", "Reflection"), ("replicate", "Replication"))
+       for dims in (1, 2, 3)},
+    **{("circular", dims): _CIRCULAR_PAD_NODE for dims in (1, 2, 3)},
 }
 
 
@@ -1661,9 +1664,11 @@ def _batch_norm_samples(rng):
 @register(samples=_batch_norm_samples, torch_name=_torch_name("batch_norm"))
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5):
-    """Normalise each channel (dim 1) by batch statistics when training (updating the running
-    ones in place: new = (1 - momentum) * old + momentum * batch, variance unbiased), else by
-    the running statistics."""
+    """Normalise each channel (dim 1) by the batch's statistics, or by the running ones in eval.
+
+    Training also updates the running statistics in place:
+    new = (1 - momentum) * old + momentum * batch (the variance unbiased).
+    """
     data = input._data
     dims = (0, *range(2, data.ndim))
     if training:
@@ -1972,8 +1977,10 @@ def _bce_logits_samples(rng):
 @register(samples=_bce_logits_samples, torch_name=_torch_name("binary_cross_entropy_with_logits"))
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction: str = "mean", pos_weight=None):
-    """binary_cross_entropy(sigmoid(input), target), computed stably from the logits;
-    pos_weight scales the positive term (per class, broadcast over the last dim)."""
+    """binary_cross_entropy(sigmoid(input), target), computed stably from the logits.
+
+    pos_weight scales the positive term (per class, broadcast over the last dim).
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
@@ -2066,8 +2073,10 @@ def _nll_samples(rng):
 @register(samples=_nll_samples, torch_name=_torch_name("nll_loss"))
 def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
              reduction: str = "mean"):
-    """The negative log-likelihood of class-index targets, from log-probabilities `input`
-    (classes along dim 1, or dim 0 for one sample); `mean` divides by the total weight."""
+    """The negative log-likelihood of class-index targets, from log-probabilities `input`.
+
+    Classes lie along dim 1 (dim 0 for one sample); 'mean' divides by the targets' total weight.
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     axis, index, coefficients, _ = _class_targets(input, target, weight, ignore_index)
     return apply(NllLossBackward0, input, index=index, coefficients=coefficients, axis=axis,
@@ -2090,8 +2099,10 @@ def _cross_entropy_samples(rng):
 @register(samples=_cross_entropy_samples, torch_name=_torch_name("cross_entropy"))
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                   reduction: str = "mean", label_smoothing: float = 0.0):
-    """nll_loss(log_softmax(input, class dim), target), or, for probability targets (a float
-    target shaped like input), -sum(target * log_softmax(input)) over the class dim.
+    """nll_loss(log_softmax(input), target) along the class dim (1, or 0 for one sample).
+
+    A float target shaped like input holds class probabilities instead:
+    -sum(target * log_softmax(input)) over the class dim.
 
     label_smoothing eps mixes the target with the uniform distribution: (1 - eps) * target + eps / C.
     """
@@ -2147,8 +2158,10 @@ def _kl_samples(rng):
 
 @register(samples=_kl_samples, torch_name=_torch_name("kl_div"))
 def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
-    """target * (log(target) - input) pointwise (input holds log-probabilities);
-    'batchmean' divides the sum by the batch size, as the KL divergence's definition wants."""
+    """target * (log(target) - input) pointwise, input holding log-probabilities.
+
+    'batchmean' divides the sum by the batch size, as the KL divergence's definition wants.
+    """
     if reduction == "mean":
         warnings.warn(
             "reduction: 'mean' divides the total loss by both the batch size and the support size."
