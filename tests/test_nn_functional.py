@@ -616,3 +616,19 @@ def test_a_failed_in_place_activation_leaves_the_tensor_unchanged():
         x.sigmoid_()
     assert x.tolist() == [-1, 2]
     assert x._version == version
+
+
+def test_relu_saves_its_result_so_changing_the_input_afterwards_is_allowed():
+    x = _random((3,), requires_grad=True) * 1
+    y = F.relu(x)
+    x.add_(1)
+    np.testing.assert_array_equal(y.grad_fn._saved_result.numpy(), y.detach().numpy())
+    y.sum().backward()
+
+
+def test_convolution_node_exposes_its_saved_input_weight_and_settings():
+    x, weight = _random((1, 2, 4, 4), requires_grad=True), _random((3, 2, 2, 2))
+    node = F.conv2d(x, weight, stride=2).grad_fn
+    assert node._saved_input.shape == (1, 2, 4, 4)
+    assert node._saved_weight.shape == (3, 2, 2, 2)
+    assert node._saved_stride == (2, 2)

@@ -5,8 +5,9 @@ Each op is a node class named as PyTorch names its grad_fn, whose forward comput
 arrays (numerically stable at large magnitudes) and whose backward is written with
 differentiable tensor operations, so every op here is twice differentiable. Where a
 backward needs a linear map that no other op provides (scattering into windows, gathering
-by index, contracting by einsum), it uses a pair of nodes here that are each other's
-backward: Im2Col/Col2Im, Gather/ScatterAdd, ConstantPadNd with negated pads.
+by index, padding), it uses a pair of nodes here that are each other's backward:
+Im2Col/Col2Im, Gather/ScatterAdd, ConstantPadNd with negated pads; contractions use
+linalg's einsum.
 
 Note [Constant masks]
     Piecewise derivatives (relu, hardtanh, the two sides of a loss) are written as the
@@ -99,18 +100,21 @@ class _Activation(Node):
         return grad * self.derivative(x, **self.params)
 
 
-class ReluBackward0(_Activation):
+class ReluBackward0(Node):
+    """max(x, 0); the derivative mask comes from the saved result, as PyTorch saves it."""
+
     __slots__ = ()
-    op_name = "relu"
-    keeps_integers = True
 
     @staticmethod
-    def compute(data):
-        return np.maximum(data, 0)
+    def forward(ctx, x):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"relu(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+        ctx.save_for_backward(OUTPUT)
+        return np.maximum(x._data, 0)
 
-    @staticmethod
-    def derivative(x):
-        return _constant_like(x, x._data > 0)
+    def backward(self, grad):
+        (result,) = self.saved_tensors
+        return grad * _constant_like(grad, result._data > 0)
 
 
 class LeakyReluBackward0(_Activation):
@@ -920,6 +924,7 @@ class ConvolutionBackward0(Node):
     """
 
     __slots__ = ("dilation", "groups", "output_padding", "padding", "stride", "transposed")
+    saved_names = ("input", "weight")
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups, transposed, output_padding):
