@@ -622,7 +622,7 @@ def test_relu_saves_its_result_so_changing_the_input_afterwards_is_allowed():
     x = _random((3,), requires_grad=True) * 1
     y = F.relu(x)
     x.add_(1)
-    np.testing.assert_array_equal(y.grad_fn._saved_result.numpy(), y.detach().numpy())
+    np.testing.assert_array_equal(y.grad_fn._saved_result.detach().numpy(), y.detach().numpy())
     y.sum().backward()
 
 
