@@ -1348,24 +1348,41 @@ def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
     return (inside / (ends - starts)[:, None]).astype(dtype)
 
 
-class AdaptiveAvgPool2DBackward0(Node):
-    """Averages over windows chosen to give the requested output size: two averaging
-    matrices applied to the last two dims (so the backward is the transposed contraction)."""
+class _SeparableMapBackward(Node):
+    """A linear map applied to each of the last len(matrices) dims by a matrix (out, in):
+    adaptive average pooling and resampling. The backward contracts with the same matrices
+    the other way, through einsum, so it is differentiable again."""
 
-    __slots__ = ("columns", "rows", "shape")
+    __slots__ = ("matrices", "shape")
 
     @staticmethod
-    def forward(ctx, x, out):
+    def forward(ctx, x, matrices):
         data = x._data
-        rows = _adaptive_matrix(data.shape[-2], out[0], data.dtype)
-        columns = _adaptive_matrix(data.shape[-1], out[1], data.dtype)
-        ctx.rows, ctx.columns, ctx.shape = rows, columns, data.shape
-        return np.einsum("ph,...hw,qw->...pq", rows, data, columns, optimize=True)
+        ctx.matrices, ctx.shape = matrices, data.shape
+        if len(matrices) == 1:
+            return np.einsum("...w,qw->...q", data, matrices[0], optimize=True)
+        return np.einsum("ph,...hw,qw->...pq", matrices[0], data, matrices[1], optimize=True)
 
     def backward(self, grad):
-        flat = grad.reshape(-1, *grad.shape[-2:])
-        rows, columns = _constant_like(grad, self.rows), _constant_like(grad, self.columns)
-        return einsum("mpq,ph,qw->mhw", flat, rows, columns).reshape(self.shape)
+        mapped = len(self.matrices)
+        flat = grad.reshape(-1, *grad.shape[grad.ndim - mapped:])
+        matrices = [_constant_like(grad, matrix) for matrix in self.matrices]
+        if mapped == 1:
+            return einsum("mq,qw->mw", flat, matrices[0]).reshape(self.shape)
+        return einsum("mpq,ph,qw->mhw", flat, matrices[0], matrices[1]).reshape(self.shape)
+
+
+def _map_node(name: str) -> type[Node]:
+    return type(name, (_SeparableMapBackward,), {"__slots__": ()})
+
+
+AdaptiveAvgPool2DBackward0 = _map_node("AdaptiveAvgPool2DBackward0")
+_RESAMPLE_NODES = {
+    (mode, dims): _map_node(f"Upsample{name}{dims}DBackward0")
+    for mode, name in (("nearest", "Nearest"), ("nearest-exact", "NearestExact"), ("linear", "Linear"),
+                       ("bilinear", "Bilinear"))
+    for dims in (1, 2)
+}
 
 
 def _adaptive_samples(rng):
@@ -1383,7 +1400,8 @@ def adaptive_avg_pool2d(input, output_size):
         )
     sizes = (output_size, output_size) if isinstance(output_size, numbers.Integral) else tuple(output_size)
     out = tuple(int(s) if s is not None else size for s, size in zip(sizes, input.shape[-2:]))
-    return apply(AdaptiveAvgPool2DBackward0, input, out=out)
+    matrices = tuple(_adaptive_matrix(size, o, input._data.dtype) for size, o in zip(input.shape[-2:], out))
+    return apply(AdaptiveAvgPool2DBackward0, input, matrices=matrices)
 
 
 # ---------------------------------------------------------------------------
@@ -2203,3 +2221,411 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
     first = x1 / _clamp_min(_norm_along(x1, 2, dim), eps)
     second = x2 / _clamp_min(_norm_along(x2, 2, dim), eps)
     return (first * second).sum(dim)
+
+
+# ---------------------------------------------------------------------------
+# More activations and their in-place forms
+
+
+class ThresholdBackward0(_Activation):
+    __slots__ = ()
+    op_name = "threshold"
+    keeps_integers = True
+
+    @staticmethod
+    def compute(data, threshold, value):
+        return np.where(data > threshold, data, value).astype(data.dtype, copy=False)
+
+    @staticmethod
+    def derivative(x, threshold, value):
+        return _constant_like(x, x._data > threshold)
+
+
+class HardshrinkBackward0(_Activation):
+    __slots__ = ()
+    op_name = "hardshrink"
+
+    @staticmethod
+    def compute(data, lambd):
+        return np.where(np.abs(data) > lambd, data, 0).astype(data.dtype, copy=False)
+
+    @staticmethod
+    def derivative(x, lambd):
+        return _constant_like(x, np.abs(x._data) > lambd)
+
+
+class SoftshrinkBackward0(_Activation):
+    __slots__ = ()
+    op_name = "softshrink"
+
+    @staticmethod
+    def compute(data, lambd):
+        return np.where(data > lambd, data - lambd, np.where(data < -lambd, data + lambd, 0)).astype(
+            data.dtype, copy=False
+        )
+
+    @staticmethod
+    def derivative(x, lambd):
+        return _constant_like(x, np.abs(x._data) > lambd)
+
+
+@register(samples=_activation_samples(threshold=0.5, value=-2.0), torch_name=_torch_name("threshold"))
+def threshold(input, threshold: float, value: float, inplace: bool = False):
+    """input where input > threshold, else value."""
+    if inplace:
+        return run_in_place(input, _threshold, threshold, value)
+    return _threshold(input, threshold, value)
+
+
+def _threshold(input, threshold: float, value: float):
+    return apply(ThresholdBackward0, input, threshold=threshold, value=value)
+
+
+@register(samples=_activation_samples(lambd=0.7), torch_name=_torch_name("hardshrink"))
+def hardshrink(input, lambd: float = 0.5):
+    """input where |input| > lambd, else 0."""
+    return apply(HardshrinkBackward0, input, lambd=lambd)
+
+
+@register(samples=_activation_samples(lambd=0.7), torch_name=_torch_name("softshrink"))
+def softshrink(input, lambd: float = 0.5):
+    """input shrunk toward 0 by lambd (0 inside [-lambd, lambd])."""
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    return apply(SoftshrinkBackward0, input, lambd=lambd)
+
+
+@register(samples=_activation_samples(), torch_name=_torch_name("tanhshrink"))
+def tanhshrink(input):
+    """input - tanh(input)."""
+    return input - tanh(input)
+
+
+def _prelu_samples(rng):
+    make = _samples.make
+    data = rng.uniform(-2, 2, (2, 3, 2))
+    x = Tensor._make(np.where(np.abs(data) < 0.1, 0.5, data))
+    return [((x, make(rng, (3,), 0.1, 0.5)), {}), ((x, make(rng, (1,), 0.1, 0.5)), {})]
+
+
+@register(samples=_prelu_samples, torch_name=_torch_name("prelu"))
+def prelu(input, weight):
+    """input where positive, weight * input elsewhere; weight has one slope per channel (dim 1) or one."""
+    channels = weight.numel()
+    if channels != 1 and (input.ndim < 2 or input.shape[1] != channels):
+        raise RuntimeError(
+            f"Mismatch of parameter numbers and input channel size. Found parameter numbers = {channels} "
+            f"and channel size = {input.shape[1] if input.ndim >= 2 else 1}."
+        )
+    shape = (channels,) + (1,) * (input.ndim - 2) if channels != 1 else ()
+    positive = _constant_like(input, input._data > 0)
+    negative = _constant_like(input, input._data <= 0)
+    return input * positive + input * weight.reshape(shape) * negative
+
+
+def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False):
+    """Leaky relu whose negative slope is drawn uniformly from [lower, upper] per element when
+    training (from the default generator), and is (lower + upper) / 2 otherwise."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    slopes = _creation.default_generator.rng.uniform(lower, upper, size=input.shape)
+    scale = Tensor._make(np.where(input._data >= 0, 1.0, slopes).astype(input._data.dtype))
+    if inplace:
+        return run_in_place(input, mul, scale)
+    return mul(input, scale)
+
+
+def glu(input, dim: int = -1):
+    """a * sigmoid(b), where a and b are the two halves of input along dim."""
+    size = input.shape[dim]
+    if size % 2:
+        raise RuntimeError(
+            f"Halving dimension must be even, but dimension {input._wrap_dim(dim)} is size {size}"
+        )
+    half = size // 2
+    return input.narrow(dim, 0, half) * sigmoid(input.narrow(dim, half, half))
+
+
+def relu_(input):
+    """In-place relu."""
+    return relu(input, inplace=True)
+
+
+def elu_(input, alpha: float = 1.0):
+    """In-place elu."""
+    return elu(input, alpha, inplace=True)
+
+
+def selu_(input):
+    """In-place selu."""
+    return selu(input, inplace=True)
+
+
+def celu_(input, alpha: float = 1.0):
+    """In-place celu."""
+    return celu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input, negative_slope: float = 0.01):
+    """In-place leaky_relu."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input, min_val: float = -1.0, max_val: float = 1.0):
+    """In-place hardtanh."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold_(input, threshold: float, value: float):
+    """In-place threshold."""
+    return run_in_place(input, _threshold, threshold, value)
+
+
+def rrelu_(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False):
+    """In-place rrelu."""
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+# ---------------------------------------------------------------------------
+# 1-d pooling (as 2-d pooling over a height of 1), unfold/fold, pixel shuffle
+
+
+def _check_1d_pool_input(input, name: str) -> None:
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"{name}() Expected 2D or 3D input tensor, but got [{', '.join(map(str, input.shape))}]"
+        )
+
+
+def _one(value, name: str) -> int:
+    (single,) = _tuple(value, 1, name)
+    return single
+
+
+def _pool1d_samples(rng):
+    make = _samples.make
+    return [((make(rng, (1, 2, 6)), 2), {}), ((make(rng, (2, 7)), 3), {"stride": 2, "padding": 1})]
+
+
+@register(samples=_pool1d_samples, torch_name=_torch_name("max_pool1d"))
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
+    """The max over each window of the last dim."""
+    _check_1d_pool_input(input, "max_pool1d")
+    stride = None if stride is None or stride == [] or stride == () else (1, _one(stride, "stride"))
+    result = max_pool2d(input.unsqueeze(-2), (1, _one(kernel_size, "kernel_size")), stride,
+                        (0, _one(padding, "padding")), (1, _one(dilation, "dilation")), ceil_mode, True)
+    values, indices = result[0].squeeze(-2), result[1].squeeze(-2)
+    return (values, indices) if return_indices else values
+
+
+@register(samples=_pool1d_samples, torch_name=_torch_name("avg_pool1d"))
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True):
+    """The mean over each window of the last dim."""
+    _check_1d_pool_input(input, "avg_pool1d")
+    stride = None if stride is None or stride == [] or stride == () else (1, _one(stride, "stride"))
+    return avg_pool2d(input.unsqueeze(-2), (1, _one(kernel_size, "kernel_size")), stride,
+                      (0, _one(padding, "padding")), ceil_mode, count_include_pad).squeeze(-2)
+
+
+def _adaptive1d_samples(rng):
+    return [((_samples.make(rng, (1, 2, 7)), 3), {}), ((_samples.make(rng, (2, 4)), 4), {})]
+
+
+@register(samples=_adaptive1d_samples, torch_name=_torch_name("adaptive_avg_pool1d"))
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling of the last dim to a fixed output size."""
+    _check_1d_pool_input(input, "adaptive_avg_pool1d")
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _one(output_size, "output_size"))).squeeze(-2)
+
+
+def _fold_geometry(kernel_size, dilation, padding, stride):
+    return (_tuple(kernel_size, 2, "kernel_size"), _tuple(dilation, 2, "dilation"),
+            _tuple(padding, 2, "padding"), _tuple(stride, 2, "stride"))
+
+
+def _unfold_samples(rng):
+    make = _samples.make
+    return [((make(rng, (1, 2, 3, 4)), 2), {}), ((make(rng, (2, 1, 4, 4)), (2, 3)),
+                                                 {"stride": 2, "padding": 1, "dilation": (1, 2)})]
+
+
+@register(samples=_unfold_samples, torch_name=_torch_name("unfold"))
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """The sliding windows of (N, C, H, W) input as columns: (N, C * kH * kW, number of windows)."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(
+            f"Input Error: Only 3D or 4D input Tensors are supported (got {input.ndim}D)"
+        )
+    kernel, dilation, padding, stride = _fold_geometry(kernel_size, dilation, padding, stride)
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    padded = constant_pad(input, _spatial_pairs((p, p) for p in padding))
+    windows = im2col(padded, kernel, stride, dilation)
+    batch, channels, out_h, out_w = windows.shape[:4]
+    columns = windows.permute(0, 1, 4, 5, 2, 3)
+    columns = columns.reshape(batch, channels * kernel[0] * kernel[1], out_h * out_w)
+    return columns.squeeze(0) if unbatched else columns
+
+
+def _fold_samples(rng):
+    make = _samples.make
+    return [((make(rng, (1, 4, 6)), (3, 4), 2), {}), ((make(rng, (2, 6, 6)), (4, 5), (2, 3)),
+                                                      {"stride": 2, "padding": 1, "dilation": (1, 2)})]
+
+
+@register(samples=_fold_samples, torch_name=_torch_name("fold"))
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """The adjoint of unfold: columns summed back into an (N, C, H, W) image."""
+    kernel, dilation, padding, stride = _fold_geometry(kernel_size, dilation, padding, stride)
+    size = _tuple(output_size, 2, "output_size")
+    unbatched = input.ndim == 2
+    if unbatched:
+        input = input.unsqueeze(0)
+    padded_size = tuple(s + 2 * p for s, p in zip(size, padding))
+    counts = [(s - d * (k - 1) - 1) // st + 1
+              for s, d, k, st in zip(padded_size, dilation, kernel, stride)]
+    blocks = kernel[0] * kernel[1]
+    if input.ndim != 3 or input.shape[1] % blocks or input.shape[2] != counts[0] * counts[1]:
+        raise RuntimeError(
+            f"Given output_size={size}, kernel_size={kernel}, dilation={dilation}, padding={padding}, "
+            f"stride={stride}, expected size of input's dimension 2 to match the calculated number of "
+            f"sliding blocks {counts[0]} * {counts[1]} = {counts[0] * counts[1]}, but got "
+            f"input.size(2)={input.shape[2] if input.ndim == 3 else 0}."
+        )
+    batch, channels = input.shape[0], input.shape[1] // blocks
+    windows = input.reshape(batch, channels, *kernel, *counts).permute(0, 1, 4, 5, 2, 3)
+    image = col2im(windows, padded_size, stride, dilation)
+    result = constant_pad(image, _spatial_pairs((-p, -p) for p in padding))
+    return result.squeeze(0) if unbatched else result
+
+
+def _pixel_shuffle_samples(rng):
+    return [((_samples.make(rng, (1, 8, 2, 3)), 2), {})]
+
+
+@register(samples=_pixel_shuffle_samples, torch_name=_torch_name("pixel_shuffle"))
+def pixel_shuffle(input, upscale_factor: int):
+    """(..., C * r^2, H, W) to (..., C, H * r, W * r)."""
+    r = upscale_factor
+    *lead, channels, height, width = input.shape
+    if channels % (r * r):
+        raise RuntimeError(
+            f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+            f"upscale_factor, but input.size(-3)={channels} is not divisible by {r * r}"
+        )
+    grouped = input.reshape(-1, channels // (r * r), r, r, height, width)
+    shuffled = grouped.permute(0, 1, 4, 2, 5, 3)
+    return shuffled.reshape(*lead, channels // (r * r), height * r, width * r)
+
+
+@register(samples=lambda rng: [((_samples.make(rng, (1, 2, 4, 6)), 2), {})],
+          torch_name=_torch_name("pixel_unshuffle"))
+def pixel_unshuffle(input, downscale_factor: int):
+    """(..., C, H * r, W * r) to (..., C * r^2, H, W): the inverse of pixel_shuffle."""
+    r = downscale_factor
+    *lead, channels, height, width = input.shape
+    if height % r or width % r:
+        raise RuntimeError(
+            f"pixel_unshuffle expects height and width to be divisible by downscale_factor, but got "
+            f"height={height}, width={width}, downscale_factor={r}"
+        )
+    grouped = input.reshape(-1, channels, height // r, r, width // r, r)
+    shuffled = grouped.permute(0, 1, 3, 5, 2, 4)
+    return shuffled.reshape(*lead, channels * r * r, height // r, width // r)
+
+
+# ---------------------------------------------------------------------------
+# Resampling
+
+
+def _resample_matrix(in_size: int, out_size: int, mode: str, align_corners: bool, scale: float):
+    """The (out, in) matrix that resamples one dim: one-hot rows for nearest, two weights for linear."""
+    target = np.arange(out_size)
+    matrix = np.zeros((out_size, in_size))
+    if mode in ("nearest", "nearest-exact"):
+        offset = 0.5 if mode == "nearest-exact" else 0.0
+        source = np.minimum(np.floor((target + offset) * scale).astype(np.int64), in_size - 1)
+        matrix[target, source] = 1.0
+        return matrix
+    if align_corners:
+        position = target * ((in_size - 1) / (out_size - 1)) if out_size > 1 else np.zeros(out_size)
+    else:
+        position = np.maximum((target + 0.5) * scale - 0.5, 0.0)
+    low = np.minimum(np.floor(position).astype(np.int64), in_size - 1)
+    high = np.minimum(low + 1, in_size - 1)
+    weight = position - low
+    np.add.at(matrix, (target, low), 1 - weight)
+    np.add.at(matrix, (target, high), weight)
+    return matrix
+
+
+# The spatial dims each mode handles.
+_RESAMPLE_DIMS = {
+    "nearest": (1, 2), "nearest-exact": (1, 2), "linear": (1,), "bilinear": (2,), "area": (1, 2),
+}
+
+
+def _interpolate_samples(rng):
+    make = _samples.make
+    image = make(rng, (1, 2, 3, 4))
+    return [
+        ((make(rng, (1, 2, 3)),), {"scale_factor": 2}),
+        ((image,), {"size": (5, 3), "mode": "nearest-exact"}),
+        ((make(rng, (1, 1, 4)),), {"size": 7, "mode": "linear"}),
+        ((image,), {"scale_factor": 1.5, "mode": "bilinear"}),
+        ((image,), {"size": (4, 7), "mode": "bilinear", "align_corners": True}),
+        ((image,), {"size": (2, 3), "mode": "area"}),
+    ]
+
+
+@register(samples=_interpolate_samples, torch_name=_torch_name("interpolate"))
+def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
+                recompute_scale_factor=None, antialias: bool = False):
+    """Resample the spatial dims (after batch and channel) to `size` or by `scale_factor`.
+
+    Modes: 'nearest', 'nearest-exact', 'linear' (3-d input), 'bilinear' (4-d), 'area'.
+    """
+    if mode not in _RESAMPLE_DIMS:
+        raise NotImplementedError(f"interpolate: mode '{mode}' is not supported")
+    if align_corners is not None and mode not in ("linear", "bilinear"):
+        raise ValueError(
+            "align_corners option can only be set with the interpolating modes: linear | bilinear | "
+            "bicubic | trilinear"
+        )
+    if antialias:
+        raise NotImplementedError("interpolate(antialias=True) is not supported")
+    spatial = input.ndim - 2
+    if spatial not in _RESAMPLE_DIMS[mode]:
+        needed = " or ".join(f"{d + 2}D" for d in _RESAMPLE_DIMS[mode])
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {needed} input")
+    if (size is None) == (scale_factor is None):
+        raise ValueError(
+            "only one of size or scale_factor should be defined" if size is not None
+            else "either size or scale_factor should be defined"
+        )
+    in_sizes = input.shape[2:]
+    if size is not None:
+        out_sizes = _tuple(size, spatial, "size")
+        scales = [i / o for i, o in zip(in_sizes, out_sizes)]
+    else:
+        if isinstance(scale_factor, numbers.Number):
+            factors = (scale_factor,) * spatial
+        else:
+            factors = tuple(scale_factor)
+        out_sizes = tuple(math.floor(i * f) for i, f in zip(in_sizes, factors))
+        if recompute_scale_factor:
+            scales = [i / o for i, o in zip(in_sizes, out_sizes)]
+        else:
+            scales = [1.0 / f for f in factors]
+    if mode == "area":
+        pool = adaptive_avg_pool1d if spatial == 1 else adaptive_avg_pool2d
+        return pool(input, out_sizes if spatial == 2 else out_sizes[0])
+    matrices = tuple(
+        _resample_matrix(i, o, mode, bool(align_corners), s).astype(input._data.dtype)
+        for i, o, s in zip(in_sizes, out_sizes, scales)
+    )
+    return apply(_RESAMPLE_NODES[(mode, spatial)], input, matrices=matrices)
