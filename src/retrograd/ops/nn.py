@@ -30,11 +30,12 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from . import _samples
 from ._table import OUTPUT, apply, register, run_in_place
-from .linalg import einsum
+from .linalg import einsum, matmul
 from .pointwise import (
     _constant_like,
     _erf_and_erfc,
     _stable_sigmoid,
+    clamp_min,
     erf,
     exp,
     mul,
@@ -1150,12 +1151,35 @@ def _conv_transpose2d_samples(rng):
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1,
                      dilation=1):
     """The adjoint of conv2d: (N, C, H, W) input, (C, O / groups, kH, kW) weight."""
-    if input.ndim not in (3, 4):
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
+                           "conv_transpose2d")
+
+
+def _conv_transpose1d_samples(rng):
+    make = _samples.make
+    return [
+        ((make(rng, (2, 2, 4)), make(rng, (2, 3, 2)), make(rng, (3,))), {}),
+        ((make(rng, (1, 2, 3)), make(rng, (2, 1, 3))),
+         {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2, "dilation": 1}),
+    ]
+
+
+@register(samples=_conv_transpose1d_samples, torch_name="conv_transpose1d")
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1,
+                     dilation=1):
+    """The adjoint of conv1d: (N, C, L) input, (C, O / groups, k) weight."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1,
+                           "conv_transpose1d")
+
+
+def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, count, name):
+    """Checks and unbatched handling shared by conv_transpose1d and conv_transpose2d."""
+    if input.ndim not in (count + 1, count + 2):
         raise RuntimeError(
-            "Expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got input of size: "
-            f"[{', '.join(map(str, input.shape))}]"
+            f"Expected {count + 1}D (unbatched) or {count + 2}D (batched) input to {name}, but got input "
+            f"of size: [{', '.join(map(str, input.shape))}]"
         )
-    unbatched = input.ndim == 3
+    unbatched = input.ndim == count + 1
     if unbatched:
         input = input.reshape(1, *input.shape)
     if input.shape[1] != weight.shape[0]:
@@ -1164,11 +1188,14 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
             f"input[{', '.join(map(str, input.shape))}] to have {weight.shape[0]} channels, but got "
             f"{input.shape[1]} channels instead"
         )
-    stride, dilation = _tuple(stride, 2, "stride"), _tuple(dilation, 2, "dilation")
-    output_padding = _tuple(output_padding, 2, "output_padding")
+    stride, dilation = _tuple(stride, count, "stride"), _tuple(dilation, count, "dilation")
+    output_padding = _tuple(output_padding, count, "output_padding")
     if any(extra >= max(s, d) for extra, s, d in zip(output_padding, stride, dilation)):
         raise RuntimeError("output padding must be smaller than either stride or dilation")
-    pairs = tuple((p, p) for p in _tuple(padding, 2, "padding"))
+    pairs = tuple((p, p) for p in _tuple(padding, count, "padding"))
+    if count == 1:
+        stride, dilation = (1, *stride), (1, *dilation)
+        pairs, output_padding = ((0, 0), *pairs), (0, *output_padding)
     result = apply(ConvolutionBackward0, input, weight, bias, stride=stride, padding=pairs,
                    dilation=dilation, groups=groups, transposed=True, output_padding=output_padding)
     return result.reshape(result.shape[1:]) if unbatched else result
@@ -2629,3 +2656,349 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
         for i, o, s in zip(in_sizes, out_sizes, scales)
     )
     return apply(_RESAMPLE_NODES[(mode, spatial)], input, matrices=matrices)
+
+
+# ---------------------------------------------------------------------------
+# Distances and more losses (compositions of differentiable ops)
+
+
+def _lp_norm_last(difference: Tensor, p: float, keepdim: bool) -> Tensor:
+    if p == 2:
+        return (difference * difference).sum(-1, keepdim=keepdim) ** 0.5
+    return (absolute(difference) ** p).sum(-1, keepdim=keepdim) ** (1 / p)
+
+
+def _pairwise_samples(rng):
+    make = _samples.make
+    return [((make(rng, (3, 4)), make(rng, (3, 4))), {}), ((make(rng, (3, 4)), make(rng, (4,))),
+                                                           {"p": 1.5, "keepdim": True})]
+
+
+@register(samples=_pairwise_samples, torch_name=_torch_name("pairwise_distance"))
+def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
+    """||x1 - x2 + eps||_p over the last dim."""
+    return _lp_norm_last(x1 - x2 + eps, p, keepdim)
+
+
+def _triplet_samples(rng):
+    make = _samples.make
+    anchor, positive, negative = make(rng, (3, 4)), make(rng, (3, 4)), make(rng, (3, 4))
+    return [((anchor, positive, negative), {"margin": 5.0}),
+            ((anchor, positive, negative), {"margin": 5.0, "swap": True, "p": 1.0, "reduction": "sum"})]
+
+
+@register(samples=_triplet_samples, torch_name=_torch_name("triplet_margin_loss"))
+def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2, eps: float = 1e-6,
+                        swap: bool = False, size_average=None, reduce=None, reduction: str = "mean"):
+    """max(d(anchor, positive) - d(anchor, negative) + margin, 0), d the p-norm distance."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    to_positive = pairwise_distance(anchor, positive, p, eps)
+    to_negative = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        between = pairwise_distance(positive, negative, p, eps)
+        closer = _constant_like(to_negative, between._data < to_negative._data)
+        to_negative = between * closer + to_negative * (1 - closer)
+    return _reduce(clamp_min(to_positive - to_negative + margin, 0), reduction)
+
+
+def _sign_target(rng, shape):
+    return Tensor._make(rng.choice([-1.0, 1.0], size=shape))
+
+
+def _ranking_samples(rng):
+    make = _samples.make
+    return [((make(rng, (4,)), make(rng, (4,)), _sign_target(rng, (4,))), {"margin": 0.3})]
+
+
+@register(samples=_ranking_samples, torch_name=_torch_name("margin_ranking_loss"))
+def margin_ranking_loss(input1, input2, target, margin: float = 0, size_average=None, reduce=None,
+                        reduction: str = "mean"):
+    """max(0, -target * (input1 - input2) + margin), target in {1, -1}."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _reduce(clamp_min(-target * (input1 - input2) + margin, 0), reduction)
+
+
+def _hinge_samples(rng):
+    return [((_samples.make(rng, (2, 3)), _sign_target(rng, (2, 3))), {"margin": 1.5})]
+
+
+@register(samples=_hinge_samples, torch_name=_torch_name("hinge_embedding_loss"))
+def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, reduce=None,
+                         reduction: str = "mean"):
+    """input where target is 1, max(0, margin - input) where target is -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    labels = target._data
+    below_margin = clamp_min(margin - input, 0) * _constant_like(input, labels != 1)
+    return _reduce(below_margin + input * _constant_like(input, labels != -1), reduction)
+
+
+def _soft_margin_samples(rng):
+    return [((_samples.make(rng, (2, 3)),), {"target": _sign_target(rng, (2, 3))})]
+
+
+@register(samples=_soft_margin_samples, torch_name=_torch_name("soft_margin_loss"))
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
+    """log(1 + exp(-target * input)), target in {1, -1}."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.requires_grad:
+        raise RuntimeError(
+            "The function 'soft_margin_loss' is not differentiable with respect to argument 'target'. "
+            "This input cannot have requires_grad True."
+        )
+    return _reduce(softplus(-target * input), reduction)
+
+
+def _multilabel_samples(rng):
+    make = _samples.make
+    labels = Tensor._make(rng.integers(0, 2, size=(2, 3)).astype(np.float64))
+    return [((make(rng, (2, 3)), labels), {}), ((make(rng, (2, 3)), labels),
+                                                {"weight": make(rng, (3,), 0.5, 2.0), "reduction": "sum"})]
+
+
+@register(samples=_multilabel_samples, torch_name=_torch_name("multilabel_soft_margin_loss"))
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction: str = "mean"):
+    """Binary cross entropy of each class's logit, averaged over the classes (last dim)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss.sum(-1) / input.shape[-1], reduction)
+
+
+def _poisson_samples(rng):
+    make = _samples.make
+    counts = make(rng, (2, 3), 0.0, 4.0)
+    return [((make(rng, (2, 3)), counts), {}),
+            ((make(rng, (2, 3), 0.5, 2.0), counts), {"log_input": False, "full": True, "reduction": "sum"})]
+
+
+@register(samples=_poisson_samples, torch_name=_torch_name("poisson_nll_loss"))
+def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, size_average=None,
+                     eps: float = 1e-8, reduce=None, reduction: str = "mean"):
+    """The Poisson negative log-likelihood: exp(input) - target * input for log-rates, or
+    input - target * log(input + eps) for rates; `full` adds Stirling's term where target > 1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if log_input:
+        loss = exp(input) - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        above_one = target._data > 1
+        safe = where_constant(~above_one, 2.0, target)
+        stirling = safe * safe.log() - safe + (safe * (2 * math.pi)).log() * 0.5
+        loss = loss + stirling * _constant_like(input, above_one)
+    return _reduce(loss, reduction)
+
+
+def _gaussian_samples(rng):
+    make = _samples.make
+    return [((make(rng, (2, 3)), make(rng, (2, 3)), make(rng, (2, 3), 0.5, 2.0)), {}),
+            ((make(rng, (2, 3)), make(rng, (2, 3)), make(rng, (2,), 0.5, 2.0)), {"full": True})]
+
+
+@register(samples=_gaussian_samples, torch_name=_torch_name("gaussian_nll_loss"))
+def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
+    """0.5 * (log(var) + (input - target)^2 / var), var floored at eps (the floor passes no
+    gradient change: var's gradient is taken as if unclamped, as PyTorch does)."""
+    if isinstance(var, numbers.Number):
+        var = Tensor._make(np.full(input.shape, float(var), dtype=input._data.dtype))
+    if var.shape != input.shape:
+        if input.shape[:-1] == var.shape:
+            var = var.unsqueeze(-1)
+        elif not (input.shape[:-1] == var.shape[:-1] and var.shape[-1] == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(reduction + " is not valid")
+    if (var._data < 0).any():
+        raise ValueError("var has negative entry/entries")
+    floored = var + _constant_like(var, np.maximum(var._data, eps) - var._data)
+    difference = input - target
+    loss = (floored.log() + difference * difference / floored) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def _cosine_embedding_samples(rng):
+    make = _samples.make
+    return [((make(rng, (3, 4)), make(rng, (3, 4)), _sign_target(rng, (3,))), {"margin": -0.5})]
+
+
+@register(samples=_cosine_embedding_samples, torch_name=_torch_name("cosine_embedding_loss"))
+def cosine_embedding_loss(input1, input2, target, margin: float = 0, size_average=None, reduce=None,
+                          reduction: str = "mean"):
+    """1 - cos(input1, input2) where target is 1, max(0, cos - margin) where target is -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    tiny = 1e-12
+    dot = (input1 * input2).sum(-1)
+    cosine = dot / (((input1 * input1).sum(-1) + tiny) * ((input2 * input2).sum(-1) + tiny)) ** 0.5
+    labels = target._data
+    similar = (1 - cosine) * _constant_like(cosine, labels == 1)
+    dissimilar = clamp_min(cosine - margin, 0) * _constant_like(cosine, labels == -1)
+    loss = similar + dissimilar
+    return _reduce(loss, reduction)
+
+
+# ---------------------------------------------------------------------------
+# Attention and instance normalisation
+
+
+def _attention_samples(rng):
+    make = _samples.make
+    query, key, value = make(rng, (2, 3, 4)), make(rng, (2, 5, 4)), make(rng, (2, 5, 2))
+    mask = Tensor._make(np.array([[True, True, False, True, True]] * 3))
+    return [((query, key, value), {}),
+            ((query, key, value), {"attn_mask": mask, "scale": 0.3}),
+            ((query, make(rng, (2, 3, 4)), make(rng, (2, 3, 2))), {"is_causal": True}),
+            ((query, key, value), {"attn_mask": make(rng, (3, 5))})]
+
+
+@register(samples=_attention_samples, torch_name=_torch_name("scaled_dot_product_attention"))
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale=None, enable_gqa: bool = False):
+    """softmax(query @ key^T * scale + mask) @ value, scale 1 / sqrt(embedding size) by default.
+
+    A bool mask keeps the True positions; a float mask is added to the scores.
+    """
+    if is_causal and attn_mask is not None:
+        raise RuntimeError(
+            "_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True"
+        )
+    scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = matmul(query, key.transpose(-2, -1)) * scale
+    if is_causal:
+        rows, columns = query.shape[-2], key.shape[-2]
+        attn_mask = Tensor._make(np.tril(np.ones((rows, columns), dtype=bool)))
+    if attn_mask is not None:
+        if attn_mask.dtype is _dtype.bool:
+            scores = scores + _constant_like(scores, np.where(attn_mask._data, 0.0, -np.inf))
+        else:
+            scores = scores + attn_mask
+    weights = softmax(scores, -1)
+    if dropout_p > 0:
+        weights = dropout(weights, dropout_p)
+    return matmul(weights, value)
+
+
+def _instance_norm_samples(rng):
+    make = _samples.make
+    return [((make(rng, (2, 3, 4)),), {}),
+            ((make(rng, (2, 2, 2, 3)),), {"weight": make(rng, (2,)), "bias": make(rng, (2,)), "eps": 1e-3})]
+
+
+@register(samples=_instance_norm_samples, torch_name=_torch_name("instance_norm"))
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5):
+    """Normalise each channel of each sample over its spatial dims (group_norm with one
+    channel per group); running statistics, if given, track the batch average of the
+    per-instance ones."""
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    spatial = int(np.prod(input.shape[2:], dtype=np.int64))
+    if spatial <= 1:
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size {input.shape}"
+        )
+    data = input._data
+    dims = tuple(range(2, data.ndim))
+    if running_mean is not None:
+        instance_mean = data.mean(axis=dims).mean(0)
+        running_mean._data[...] = (1 - momentum) * running_mean._data + momentum * instance_mean
+        running_mean._bump_version()
+    if running_var is not None:
+        unbiased = data.var(axis=dims, ddof=1).mean(0)
+        running_var._data[...] = (1 - momentum) * running_var._data + momentum * unbiased
+        running_var._bump_version()
+    return group_norm(input, input.shape[1], weight, bias, eps)
+
+
+def _rms_norm_samples(rng):
+    make = _samples.make
+    return [((make(rng, (2, 3)), (3,), make(rng, (3,))), {}), ((make(rng, (2, 2, 3)), (2, 3)), {"eps": 1e-3})]
+
+
+@register(samples=_rms_norm_samples, torch_name=_torch_name("rms_norm"))
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """input / sqrt(mean(input^2) + eps) over the last len(normalized_shape) dims, times weight;
+    eps defaults to the machine epsilon of input's dtype."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape):]) != shape or len(shape) > input.ndim:
+        raise RuntimeError(
+            f"Given normalized_shape=[{', '.join(map(str, shape))}], expected input with shape "
+            f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}"
+        )
+    eps = float(np.finfo(input._data.dtype).eps) if eps is None else eps
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    result = input * ((input * input).mean(dims, keepdim=True) + eps) ** -0.5
+    return result * weight if weight is not None else result
+
+
+def _lp_pool_samples(rng):
+    make = _samples.make
+    return [((make(rng, (1, 2, 4, 4), 0.5, 2.0), 2.0, 2), {}),
+            ((make(rng, (1, 1, 5, 4), 0.5, 2.0), 3.0, (2, 3)), {"stride": 1})]
+
+
+@register(samples=_lp_pool_samples, torch_name=_torch_name("lp_pool2d"))
+def lp_pool2d(input, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
+    """The p-norm over each window of the last two dims: (sum of x^p)^(1/p)."""
+    kernel = _tuple(kernel_size, 2, "kernel_size")
+    average = avg_pool2d(input ** norm_type, kernel, stride, 0, ceil_mode)
+    return (average * (kernel[0] * kernel[1])) ** (1.0 / norm_type)
+
+
+@register(samples=lambda rng: [((_samples.make(rng, (1, 2, 6), 0.5, 2.0), 2.0, 3), {"stride": 2})],
+          torch_name=_torch_name("lp_pool1d"))
+def lp_pool1d(input, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
+    """The p-norm over each window of the last dim."""
+    kernel = _one(kernel_size, "kernel_size")
+    average = avg_pool1d(input ** norm_type, kernel, stride, 0, ceil_mode)
+    return (average * kernel) ** (1.0 / norm_type)
+
+
+@register(samples=lambda rng: [((_samples.make(rng, (1, 6, 2, 2)), 3), {})],
+          torch_name=_torch_name("channel_shuffle"))
+def channel_shuffle(input, groups: int):
+    """Interleave the channels of `groups` groups: (N, g * c, ...) as (N, g, c, ...) to (N, c, g, ...)."""
+    batch, channels, *spatial = input.shape
+    grouped = input.reshape(batch, groups, channels // groups, *spatial)
+    return grouped.transpose(1, 2).reshape(batch, channels, *spatial)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+                            return_indices: bool = True):
+    """max_pool1d returning (values, indices)."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+                            return_indices: bool = True):
+    """max_pool2d returning (values, indices)."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability p."""
+    return _channel_dropout(input, p, training, inplace, 3, "dropout3d")
+
+
+def upsample(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None):
+    """Deprecated spelling of interpolate."""
+    warnings.warn("nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated: interpolate(..., mode='nearest')."""
+    warnings.warn("nn.functional.upsample_nearest is deprecated. Use nn.functional.interpolate instead.",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated: interpolate(..., mode='bilinear', align_corners=True)."""
+    warnings.warn("nn.functional.upsample_bilinear is deprecated. Use nn.functional.interpolate instead.",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
