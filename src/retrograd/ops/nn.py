@@ -854,10 +854,19 @@ def _window_view(data: np.ndarray, kernel, stride, dilation) -> np.ndarray:
     return windows[..., :: stride[0], :: stride[1], :: dilation[0], :: dilation[1]]
 
 
+def _columns_array(data: np.ndarray, kernel, stride, dilation) -> np.ndarray:
+    """The windows as columns (..., kernel_h, kernel_w, out_h, out_w), contiguous: the layout
+    in which a convolution is one matrix product per sample (and F.unfold a reshape)."""
+    windows = _window_view(data, kernel, stride, dilation)
+    lead = windows.ndim - 4
+    order = (*range(lead), lead + 2, lead + 3, lead, lead + 1)
+    return np.ascontiguousarray(windows.transpose(order))
+
+
 def _col2im_array(cols: np.ndarray, size, stride, dilation) -> np.ndarray:
-    """Sum each window entry of `cols` (..., out_h, out_w, kh, kw) back to its place in an
+    """Sum each window entry of `cols` (..., kh, kw, out_h, out_w) back to its place in an
     array of spatial `size`: one strided add per kernel position."""
-    out_h, out_w, kernel_h, kernel_w = cols.shape[-4:]
+    kernel_h, kernel_w, out_h, out_w = cols.shape[-4:]
     result = np.zeros((*cols.shape[:-4], *size), dtype=cols.dtype)
     row_extent, col_extent = stride[0] * (out_h - 1) + 1, stride[1] * (out_w - 1) + 1
     for i in range(kernel_h):
@@ -865,33 +874,33 @@ def _col2im_array(cols: np.ndarray, size, stride, dilation) -> np.ndarray:
         for j in range(kernel_w):
             column = j * dilation[1]
             result[..., row: row + row_extent: stride[0], column: column + col_extent: stride[1]] += (
-                cols[..., i, j]
+                cols[..., i, j, :, :]
             )
     return result
 
 
 class Im2ColBackward0(Node):
-    """The windows of the last two dims as (..., out_h, out_w, kernel_h, kernel_w)."""
+    """The windows of the last two dims as columns (..., kernel_h, kernel_w, out_h, out_w)."""
 
     __slots__ = ("dilation", "size", "stride")
 
     @staticmethod
     def forward(ctx, x, kernel, stride, dilation):
         ctx.size, ctx.stride, ctx.dilation = x._data.shape[-2:], stride, dilation
-        return np.ascontiguousarray(_window_view(x._data, kernel, stride, dilation))
+        return _columns_array(x._data, kernel, stride, dilation)
 
     def backward(self, grad):
         return col2im(grad, self.size, self.stride, self.dilation)
 
 
 class Col2ImBackward0(Node):
-    """Windows summed back into an image of spatial `size` (the adjoint of im2col)."""
+    """Columns (..., kh, kw, out_h, out_w) summed back into an image of spatial `size`."""
 
     __slots__ = ("dilation", "kernel", "stride")
 
     @staticmethod
     def forward(ctx, cols, size, stride, dilation):
-        ctx.kernel, ctx.stride, ctx.dilation = cols._data.shape[-2:], stride, dilation
+        ctx.kernel, ctx.stride, ctx.dilation = cols._data.shape[-4:-2], stride, dilation
         return _col2im_array(cols._data, size, stride, dilation)
 
     def backward(self, grad):
@@ -916,7 +925,7 @@ def _spatial_pairs(pairs) -> tuple:
 
 
 class ConvolutionBackward0(Node):
-    """Convolution (or its transpose) over 1 or 2 spatial dims, by im2col and einsum.
+    """Convolution (or its transpose) over 1 or 2 spatial dims, by im2col and matmul.
 
     Internally 1-d is 2-d with height 1. `padding` holds (before, after) per spatial dim.
     Forward: windows of the padded input contracted with the weight (per group);
@@ -958,42 +967,54 @@ class ConvolutionBackward0(Node):
         )
 
     def _grads(self, x, weight, grad, needs_x, needs_weight):
+        """Forward was out[g] = weight[g] @ columns(x)[g] over all samples at once; its adjoints."""
         groups = self.groups
         batch, channels = x.shape[:2]
         out_channels, group_channels, kernel_h, kernel_w = weight.shape
         out_h, out_w = grad.shape[2:]
-        grad_g = grad.reshape(batch, groups, out_channels // groups, out_h, out_w)
-        weight_g = weight.reshape(groups, out_channels // groups, group_channels, kernel_h, kernel_w)
+        grad_g = _channels_first(grad).reshape(groups, out_channels // groups, -1)
+        weight_g = weight.reshape(groups, out_channels // groups, group_channels * kernel_h * kernel_w)
         grad_x = grad_weight = None
         if needs_x:
             padded_size = tuple(s + b + a for s, (b, a) in zip(x.shape[2:], self.padding))
-            cols = einsum("ngopq,gockl->ngcpqkl", grad_g, weight_g)
-            cols = cols.reshape(batch, channels, out_h, out_w, kernel_h, kernel_w)
+            cols = matmul(weight_g.transpose(-2, -1), grad_g)
+            cols = cols.reshape(channels, kernel_h, kernel_w, batch, out_h, out_w).permute(3, 0, 1, 2, 4, 5)
             image = col2im(cols, padded_size, self.stride, self.dilation)
             grad_x = constant_pad(image, _spatial_pairs((-b, -a) for b, a in self.padding))
         if needs_weight:
             padded = constant_pad(x, _spatial_pairs(self.padding))
             cols = im2col(padded, (kernel_h, kernel_w), self.stride, self.dilation)
-            cols = cols.reshape(batch, groups, group_channels, out_h, out_w, kernel_h, kernel_w)
-            grad_weight = einsum("ngopq,ngcpqkl->gockl", grad_g, cols)
+            cols = _kernel_rows_first(cols).reshape(groups, group_channels * kernel_h * kernel_w, -1)
+            grad_weight = matmul(cols, grad_g.transpose(-2, -1)).transpose(-2, -1)
         return grad_x, grad_weight
 
     def _transposed_grads(self, x, weight, grad, needs_x, needs_weight):
+        """Forward was columns[g] = weight[g]^T @ x[g], summed by col2im; its adjoints."""
         groups = self.groups
         batch, in_channels, height, width = x.shape
         _, group_out, kernel_h, kernel_w = weight.shape
         group_in = in_channels // groups
         padded = constant_pad(grad, _spatial_pairs(self.padding))
         cols = im2col(padded, (kernel_h, kernel_w), self.stride, self.dilation)
-        cols = cols.reshape(batch, groups, group_out, height, width, kernel_h, kernel_w)
-        weight_g = weight.reshape(groups, group_in, group_out, kernel_h, kernel_w)
+        cols = _kernel_rows_first(cols).reshape(groups, group_out * kernel_h * kernel_w, -1)
+        weight_g = weight.reshape(groups, group_in, group_out * kernel_h * kernel_w)
         grad_x = grad_weight = None
         if needs_x:
-            grad_x = einsum("ngopqkl,gcokl->ngcpq", cols, weight_g)
+            grad_x = matmul(weight_g, cols).reshape(in_channels, batch, height, width).permute(1, 0, 2, 3)
         if needs_weight:
-            x_g = x.reshape(batch, groups, group_in, height, width)
-            grad_weight = einsum("ngcpq,ngopqkl->gcokl", x_g, cols)
+            x_g = _channels_first(x).reshape(groups, group_in, -1)
+            grad_weight = matmul(cols, x_g.transpose(-2, -1)).transpose(-2, -1)
         return grad_x, grad_weight
+
+
+def _kernel_rows_first(cols: Tensor) -> Tensor:
+    """Columns (N, C, kh, kw, out_h, out_w) as (C, kh, kw, N, out_h, out_w)."""
+    return cols.permute(1, 2, 3, 0, 4, 5)
+
+
+def _channels_first(x: Tensor) -> Tensor:
+    """(N, C, ...) as (C, N, ...): channels lead, so that all samples share one matrix product."""
+    return x.transpose(0, 1)
 
 
 def _as_2d(data: np.ndarray) -> np.ndarray:
@@ -1006,27 +1027,29 @@ def _tensor_2d(x: Tensor) -> Tensor:
 
 
 def _convolution_array(data, kernel, stride, padding, dilation, groups):
+    """Per group, one product weight (out, c * kh * kw) @ columns (c * kh * kw, n * out_h * out_w)."""
     batch = data.shape[0]
     out_channels, group_channels, kernel_h, kernel_w = kernel.shape
     padded = np.pad(data, _spatial_pairs(padding))
-    cols = _window_view(padded, (kernel_h, kernel_w), stride, dilation)
-    out_h, out_w = cols.shape[2:4]
-    cols = cols.reshape(batch, groups, group_channels, out_h, out_w, kernel_h, kernel_w)
-    kernel = kernel.reshape(groups, out_channels // groups, group_channels, kernel_h, kernel_w)
-    result = np.einsum("ngcpqkl,gockl->ngopq", cols, kernel, optimize=True)
-    return result.reshape(batch, out_channels, out_h, out_w)
+    windows = _window_view(padded, (kernel_h, kernel_w), stride, dilation)
+    out_h, out_w = windows.shape[2:4]
+    cols = np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3))
+    cols = cols.reshape(groups, group_channels * kernel_h * kernel_w, -1)
+    kernel = kernel.reshape(groups, out_channels // groups, group_channels * kernel_h * kernel_w)
+    result = np.matmul(kernel, cols).reshape(out_channels, batch, out_h, out_w)
+    return np.ascontiguousarray(result.transpose(1, 0, 2, 3))
 
 
 def _transposed_convolution_array(data, kernel, stride, padding, dilation, groups, output_padding):
+    """Per group, weight^T @ input gives columns for all samples, which col2im sums into images."""
     batch, in_channels, height, width = data.shape
     _, group_out, kernel_h, kernel_w = kernel.shape
     group_in = in_channels // groups
-    cols = np.einsum(
-        "ngcpq,gcokl->ngopqkl",
-        data.reshape(batch, groups, group_in, height, width),
-        kernel.reshape(groups, group_in, group_out, kernel_h, kernel_w),
-        optimize=True,
-    ).reshape(batch, groups * group_out, height, width, kernel_h, kernel_w)
+    kernel = kernel.reshape(groups, group_in, group_out * kernel_h * kernel_w)
+    inputs = np.ascontiguousarray(data.transpose(1, 0, 2, 3)).reshape(groups, group_in, -1)
+    cols = np.matmul(kernel.transpose(0, 2, 1), inputs)
+    cols = cols.reshape(groups * group_out, kernel_h, kernel_w, batch, height, width)
+    cols = cols.transpose(3, 0, 1, 2, 4, 5)
     full = tuple(
         (size - 1) * s + d * (k - 1) + 1 + extra
         for size, s, d, k, extra in zip((height, width), stride, dilation, (kernel_h, kernel_w),
@@ -1337,7 +1360,8 @@ class AvgPool2DBackward0(Node):
 
     def backward(self, grad):
         scaled = grad / _constant_like(grad, self.divisor)
-        spread = scaled.reshape(*grad.shape, 1, 1).expand(*grad.shape, *self.kernel)
+        lead, out = grad.shape[:-2], grad.shape[-2:]
+        spread = scaled.reshape(*lead, 1, 1, *out).expand(*lead, *self.kernel, *out)
         padded_size = tuple(s + before + after for s, (before, after) in zip(self.size, self.pairs))
         image = col2im(spread, padded_size, self.stride, (1, 1))
         crop = [(0, 0)] * (grad.ndim - 2) + [(-before, -after) for before, after in self.pairs]
@@ -2492,9 +2516,8 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         input = input.unsqueeze(0)
     padded = constant_pad(input, _spatial_pairs((p, p) for p in padding))
     windows = im2col(padded, kernel, stride, dilation)
-    batch, channels, out_h, out_w = windows.shape[:4]
-    columns = windows.permute(0, 1, 4, 5, 2, 3)
-    columns = columns.reshape(batch, channels * kernel[0] * kernel[1], out_h * out_w)
+    batch, channels = windows.shape[:2]
+    columns = windows.reshape(batch, channels * kernel[0] * kernel[1], -1)
     return columns.squeeze(0) if unbatched else columns
 
 
@@ -2524,7 +2547,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
             f"input.size(2)={input.shape[2] if input.ndim == 3 else 0}."
         )
     batch, channels = input.shape[0], input.shape[1] // blocks
-    windows = input.reshape(batch, channels, *kernel, *counts).permute(0, 1, 4, 5, 2, 3)
+    windows = input.reshape(batch, channels, *kernel, *counts)
     image = col2im(windows, padded_size, stride, dilation)
     result = constant_pad(image, _spatial_pairs((-p, -p) for p in padding))
     return result.squeeze(0) if unbatched else result
