@@ -555,7 +555,7 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None)
 # Linear maps
 
 
-def _check_floating_same(a: Tensor, b: Tensor, op_name: str) -> None:
+def _check_same_dtype(a: Tensor, b: Tensor) -> None:
     if a.dtype is not b.dtype:
         raise RuntimeError(
             f"expected m1 and m2 to have the same dtype, but got: {_dtype.scalar_type_name(a.dtype)} "
@@ -614,7 +614,7 @@ def linear(input, weight, bias=None):
             f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1] if input.ndim else 1} "
             f"and {weight.shape[-1]}x{weight.shape[0]})"
         )
-    _check_floating_same(input, weight, "linear")
+    _check_same_dtype(input, weight)
     node = AddmmBackward0 if bias is not None else MmBackward0
     return apply(node, input, weight, bias)
 
@@ -1980,20 +1980,45 @@ def _elementwise_loss(node, input, target, size_average, reduce, reduction, **pa
     return apply(node, input, target, reduction=reduction, **params)
 
 
-@register(samples=_pair_loss_samples(), torch_name=_torch_name("mse_loss"))
+def _weighted(loss: Tensor, weight: Tensor, reduction: str, mean_over_weight: bool) -> Tensor:
+    """Each element's loss scaled by weight (same shape as input), then reduced; 'mean'
+    divides by the total weight (mse, l1) or by the element count (huber), as PyTorch does."""
+    if weight.shape != loss.shape:
+        raise ValueError("Weights and input must have the same size.")
+    scaled = loss * weight
+    if reduction == "mean" and mean_over_weight:
+        return scaled.sum() / weight.sum()
+    return _reduce(scaled, reduction)
+
+
+def _weighted_pair_loss_samples(**kwargs):
+    def samples(rng):
+        weighted = ((_samples.make(rng, (2, 3)), _samples.make(rng, (2, 3))),
+                    {"weight": _samples.make(rng, (2, 3), 0.5, 2.0), **kwargs})
+        return [*_pair_loss_samples(**kwargs)(rng), weighted]
+
+    return samples
+
+
+@register(samples=_weighted_pair_loss_samples(), torch_name=_torch_name("mse_loss"))
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
-    """The (mean) squared difference."""
-    if weight is not None:
-        raise NotImplementedError("mse_loss(weight=...) is not supported")
-    return _elementwise_loss(MseLossBackward0, input, target, size_average, reduce, reduction)
+    """The (mean) squared difference; with `weight`, the weighted mean."""
+    if weight is None:
+        return _elementwise_loss(MseLossBackward0, input, target, size_average, reduce, reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = _elementwise_loss(MseLossBackward0, input, target, None, None, "none")
+    return _weighted(loss, weight, reduction, mean_over_weight=True)
 
 
-@register(samples=_pair_loss_samples(), torch_name=_torch_name("l1_loss"))
+@register(samples=_weighted_pair_loss_samples(), torch_name=_torch_name("l1_loss"))
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
-    """The (mean) absolute difference."""
+    """The (mean) absolute difference; with `weight`, the weighted mean."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _warn_if_broadcast(input, target)
-    return _reduce(absolute(input - target), reduction)
+    loss = absolute(input - target)
+    if weight is None:
+        return _reduce(loss, reduction)
+    return _weighted(loss, weight, reduction, mean_over_weight=True)
 
 
 @register(samples=_pair_loss_samples(beta=0.8), torch_name=_torch_name("smooth_l1_loss"))
@@ -2006,12 +2031,15 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
                              beta=beta)
 
 
-@register(samples=_pair_loss_samples(delta=1.3), torch_name=_torch_name("huber_loss"))
+@register(samples=_weighted_pair_loss_samples(delta=1.3), torch_name=_torch_name("huber_loss"))
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
     """Quadratic for |d| < delta, delta * (|d| - delta / 2) beyond."""
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    return _elementwise_loss(HuberLossBackward0, input, target, None, None, reduction, delta=delta)
+    if weight is None:
+        return _elementwise_loss(HuberLossBackward0, input, target, None, None, reduction, delta=delta)
+    loss = _elementwise_loss(HuberLossBackward0, input, target, None, None, "none", delta=delta)
+    return _weighted(loss, weight, reduction, mean_over_weight=False)
 
 
 def _weight_array(weight, like: Tensor):
