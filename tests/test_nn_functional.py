@@ -770,3 +770,13 @@ def test_scaled_dot_product_attention_matches_pytorch_with_causal_mask():
 def test_bad_input_to_the_wider_api_raises_pytorchs_error(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize("output_size", [(2, 3), 1, (5, None)])
+def test_adaptive_max_pool2d_values_indices_and_grads_match_pytorch(output_size):
+    torch = pytest.importorskip("torch")
+    x, x_ref = _both((2, 3, 7, 5), 4, torch)
+    ours, our_indices = F.adaptive_max_pool2d(x, output_size, return_indices=True)
+    theirs, their_indices = torch.nn.functional.adaptive_max_pool2d(x_ref, output_size, return_indices=True)
+    np.testing.assert_array_equal(our_indices.numpy(), their_indices.numpy())
+    _assert_same_values_and_grads(ours, theirs, (x,), (x_ref,))

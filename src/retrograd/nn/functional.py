@@ -8,6 +8,8 @@ from ..ops.index import one_hot
 from ..ops.nn import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
     avg_pool1d,
     avg_pool2d,
     batch_norm,
@@ -102,6 +104,8 @@ from ..ops.pointwise import sigmoid, tanh
 __all__ = [
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
     "avg_pool1d",
     "avg_pool2d",
     "batch_norm",

@@ -1325,6 +1325,67 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (values, indices) if return_indices else values
 
 
+def _adaptive_windows(size: int, out: int):
+    """For each output position, the input positions of its window, padded to the longest
+    window by repeating the last position (a repeat never changes a max)."""
+    starts = (np.arange(out) * size) // out
+    ends = -((-(np.arange(1, out + 1)) * size) // out)
+    longest = int((ends - starts).max()) if out else 0
+    positions = starts[:, None] + np.arange(longest)[None, :]
+    return np.minimum(positions, ends[:, None] - 1)
+
+
+class AdaptiveMaxPool2DBackward0(MaxPool2DWithIndicesBackward0):
+    """The max over windows chosen to give the requested output size; backward as max_pool2d's."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x, out):
+        data = x._data
+        height, width = data.shape[-2:]
+        rows, columns = _adaptive_windows(height, out[0]), _adaptive_windows(width, out[1])
+        picked = data[..., rows[:, :, None, None], columns[None, None, :, :]]
+        picked = np.moveaxis(picked, -3, -2)
+        flat = picked.reshape(*picked.shape[:-2], -1)
+        choice = np.argmax(flat, axis=-1)
+        values = np.take_along_axis(flat, choice[..., None], axis=-1)[..., 0]
+        kernel_w = columns.shape[1]
+        chosen_rows = rows[np.arange(out[0])[:, None], choice // kernel_w]
+        chosen_columns = columns[np.arange(out[1])[None, :], choice % kernel_w]
+        indices = (chosen_rows * width + chosen_columns).astype(np.int64)
+        ctx.indices, ctx.shape = indices, data.shape
+        return values, indices
+
+
+def _adaptive_max_samples(rng):
+    make = _samples.make
+    return [((make(rng, (1, 2, 5, 4)), 2), {}), ((make(rng, (2, 7, 3)), (3, None)), {})]
+
+
+@register(samples=_adaptive_max_samples, torch_name=_torch_name("adaptive_max_pool2d"))
+def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
+    """Max pooling to a fixed output size (None keeps that dim's size)."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(
+            f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: [{', '.join(map(str, input.shape))}]"
+        )
+    sizes = (output_size, output_size) if isinstance(output_size, numbers.Integral) else tuple(output_size)
+    out = tuple(int(s) if s is not None else size for s, size in zip(sizes, input.shape[-2:]))
+    values, indices = apply(AdaptiveMaxPool2DBackward0, input, out=out)
+    return (values, indices) if return_indices else values
+
+
+@register(samples=lambda rng: [((_samples.make(rng, (1, 2, 7)), 3), {})],
+          torch_name=_torch_name("adaptive_max_pool1d"))
+def adaptive_max_pool1d(input, output_size, return_indices: bool = False):
+    """Max pooling of the last dim to a fixed output size."""
+    _check_1d_pool_input(input, "adaptive_max_pool1d")
+    values, indices = adaptive_max_pool2d(input.unsqueeze(-2), (1, _one(output_size, "output_size")), True)
+    values, indices = values.squeeze(-2), indices.squeeze(-2)
+    return (values, indices) if return_indices else values
+
+
 def _average_divisor(size, kernel, stride, padding, out, count_include_pad) -> np.ndarray:
     """How many elements each output averages over, per output row and column (outer product)."""
     counts = []
