@@ -780,3 +780,14 @@ def test_adaptive_max_pool2d_values_indices_and_grads_match_pytorch(output_size)
     theirs, their_indices = torch.nn.functional.adaptive_max_pool2d(x_ref, output_size, return_indices=True)
     np.testing.assert_array_equal(our_indices.numpy(), their_indices.numpy())
     _assert_same_values_and_grads(ours, theirs, (x,), (x_ref,))
+
+
+def test_embedding_max_norm_rescales_the_looked_up_rows_in_place_as_pytorch():
+    torch = pytest.importorskip("torch")
+    data = np.random.default_rng(2).normal(0, 3, (5, 3))
+    weight, weight_ref = _tensor(data), torch.tensor(data)
+    indices = [[1, 1], [3, 0]]
+    ours = F.embedding(retrograd.tensor(indices), weight, max_norm=1.5, norm_type=1.0)
+    theirs = torch.nn.functional.embedding(torch.tensor(indices), weight_ref, max_norm=1.5, norm_type=1.0)
+    np.testing.assert_allclose(weight.numpy(), weight_ref.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)

@@ -616,7 +616,10 @@ def linear(input, weight, bias=None):
         )
     _check_same_dtype(input, weight)
     node = AddmmBackward0 if bias is not None else MmBackward0
-    return apply(node, input, weight, bias)
+    if input.ndim <= 2:
+        return apply(node, input, weight, bias)
+    flat = apply(node, input.reshape(-1, input.shape[-1]), weight, bias)
+    return flat.reshape(*input.shape[:-1], weight.shape[0])
 
 
 def _bilinear_samples(rng):
@@ -1548,9 +1551,13 @@ def _embedding_samples(rng):
 @register(samples=_embedding_samples, torch_name=_torch_name("embedding"))
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False):
-    """weight[input]: a lookup of rows by integer index."""
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
+    """weight[input]: a lookup of rows by integer index.
+
+    With max_norm, the looked-up rows whose norm_type-norm exceeds it are first rescaled to
+    it, in place in weight (outside the graph), as PyTorch does.
+    """
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: scale_grad_by_freq and sparse are not supported")
     indices = input._data
     if indices.dtype.kind not in "iu":
         raise RuntimeError(
@@ -1565,7 +1572,19 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
         if not -rows <= padding_idx < rows:
             raise AssertionError("Padding_idx must be within num_embeddings")
         padding_idx %= rows
+    if max_norm is not None:
+        _renormalize_rows(weight, np.unique(indices), max_norm, norm_type)
     return apply(EmbeddingBackward0, weight, indices=indices, padding_idx=padding_idx)
+
+
+def _renormalize_rows(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: float) -> None:
+    data = weight._data
+    norms = np.linalg.norm(data[rows], ord=norm_type, axis=1)
+    too_long = norms > max_norm
+    if too_long.any():
+        chosen = rows[too_long]
+        data[chosen] *= (max_norm / (norms[too_long] + 1e-7))[:, None]
+        weight._bump_version()
 
 
 def _check_probability(p: float) -> None:
