@@ -49,6 +49,10 @@ from .reduce import normalize_dims
 __all__ = ["log_softmax", "relu", "softmax"]
 
 
+# The C type names PyTorch's kernels print in some dtype errors.
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half"}
+
+
 def _torch_name(name: str) -> str:
     return f"nn.functional.{name}"
 
@@ -555,11 +559,15 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None)
 # Linear maps
 
 
+def _c_type_name(dtype) -> str:
+    return _C_TYPE_NAMES.get(dtype.name, dtype.name)
+
+
 def _check_same_dtype(a: Tensor, b: Tensor) -> None:
     if a.dtype is not b.dtype:
         raise RuntimeError(
-            f"expected m1 and m2 to have the same dtype, but got: {_dtype.scalar_type_name(a.dtype)} "
-            f"!= {_dtype.scalar_type_name(b.dtype)}"
+            "expected m1 and m2 to have the same dtype, but got: "
+            f"{_c_type_name(a.dtype)} != {_c_type_name(b.dtype)}"
         )
 
 
@@ -1092,6 +1100,20 @@ def _dims_text(values) -> str:
     return " x ".join(map(str, values))
 
 
+def _check_conv_dtypes(input: Tensor, weight: Tensor, bias) -> None:
+    """PyTorch's errors for a weight or bias whose dtype differs from the input's."""
+    if weight.dtype is not input.dtype:
+        raise RuntimeError(
+            f"expected scalar type {_dtype.scalar_type_name(input.dtype)} but found "
+            f"{_dtype.scalar_type_name(weight.dtype)}"
+        )
+    if bias is not None and bias.dtype is not input.dtype:
+        raise RuntimeError(
+            f"Input type ({_c_type_name(input.dtype)}) and bias type ({_c_type_name(bias.dtype)}) "
+            "should be the same"
+        )
+
+
 def _conv(input, weight, bias, stride, padding, dilation, groups, count, name):
     """Checks and unbatched handling shared by conv1d and conv2d."""
     if input.ndim not in (count + 1, count + 2):
@@ -1099,6 +1121,7 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, count, name):
             f"Expected {count + 1}D (unbatched) or {count + 2}D (batched) input to {name}, but got "
             f"input of size: [{', '.join(map(str, input.shape))}]"
         )
+    _check_conv_dtypes(input, weight, bias)
     unbatched = input.ndim == count + 1
     if unbatched:
         input = input.reshape(1, *input.shape)
@@ -1205,6 +1228,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
             f"Expected {count + 1}D (unbatched) or {count + 2}D (batched) input to {name}, but got input "
             f"of size: [{', '.join(map(str, input.shape))}]"
         )
+    _check_conv_dtypes(input, weight, bias)
     unbatched = input.ndim == count + 1
     if unbatched:
         input = input.reshape(1, *input.shape)
