@@ -61,14 +61,6 @@ def _torch_name(name: str) -> str:
 # Helpers shared by the backward formulas
 
 
-def _clamp_min(x: Tensor, low: float) -> Tensor:
-    """max(x, low), differentiable in x where x > low."""
-    below = x._data < low
-    if not below.any():
-        return x
-    return where_constant(below, low, x)
-
-
 def _floating_data(x, op_name: str) -> np.ndarray:
     """The input's array; integer and bool inputs become the default float dtype."""
     if not isinstance(x, Tensor):
@@ -551,7 +543,7 @@ def _normalize_samples(rng):
 @register(samples=_normalize_samples, torch_name=_torch_name("normalize"))
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):
     """input / max(||input||_p along dim, eps)."""
-    norm = _clamp_min(_norm_along(input, p, dim), eps)
+    norm = clamp_min(_norm_along(input, p, dim), eps)
     return input / norm.expand_as(input)
 
 
@@ -2020,7 +2012,7 @@ class BinaryCrossEntropyBackward0(_ElementwiseLoss):
 
     @staticmethod
     def derivatives(x, target, needs_target, weight):
-        by_input = (x - target) / _clamp_min(x * (1 - x), 1e-12)
+        by_input = (x - target) / clamp_min(x * (1 - x), 1e-12)
         by_target = ((1 - x).log() - x.log()) if needs_target else None
         if weight is not None:
             scale = _constant_like(x, weight)
@@ -2401,8 +2393,8 @@ def _cosine_samples(rng):
 @register(samples=_cosine_samples, torch_name=_torch_name("cosine_similarity"))
 def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
     """x1 . x2 / (||x1|| ||x2||) along dim, each norm floored at eps."""
-    first = x1 / _clamp_min(_norm_along(x1, 2, dim), eps)
-    second = x2 / _clamp_min(_norm_along(x2, 2, dim), eps)
+    first = x1 / clamp_min(_norm_along(x1, 2, dim), eps)
+    second = x2 / clamp_min(_norm_along(x2, 2, dim), eps)
     return (first * second).sum(dim)
 
 
