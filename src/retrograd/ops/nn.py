@@ -463,6 +463,8 @@ class SoftmaxBackward0(Node):
         ctx.dim = dim
         if data.ndim == 0:
             return np.ones_like(data)
+        if data.size == 0:
+            return data.copy()
         shifted = np.exp(data - np.max(data, axis=dim, keepdims=True))
         return shifted / np.sum(shifted, axis=dim, keepdims=True)
 
@@ -486,6 +488,8 @@ class LogSoftmaxBackward0(Node):
         ctx.dim = dim
         if data.ndim == 0:
             return np.zeros_like(data)
+        if data.size == 0:
+            return data.copy()
         shifted = data - np.max(data, axis=dim, keepdims=True)
         return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
 
@@ -503,6 +507,7 @@ def _softmax_samples(rng):
         ((x,), {"dim": 0}),
         ((_samples.make(rng, (2, 2, 3)),), {"dim": -1}),
         ((_samples.make(rng, ()),), {"dim": 0}),
+        ((_samples.make(rng, (2, 0)),), {"dim": 1}),
     ]
 
 
