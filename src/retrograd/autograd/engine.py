@@ -160,7 +160,10 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
             if next_node is None:
                 continue
             if grad is not None:
-                _deliver(buffers, next_node, output_nr, grad)
+                if output_nr == 0 and next_node not in buffers:
+                    buffers[next_node] = [grad]  # the common case of _deliver, inlined
+                else:
+                    _deliver(buffers, next_node, output_nr, grad)
             remaining = dependencies[next_node] - 1
             dependencies[next_node] = remaining
             if remaining == 0:
@@ -240,13 +243,15 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = ()) -> tuple:
     """Call the node's backward with its pre- and post-hooks, fitting grads to its inputs."""
     if node._pre_hooks is not None:
         grad_outputs = _run_pre_hooks(node, grad_outputs)
-    if all(grad is None for grad in grad_outputs):
-        grad_inputs = (None,) * len(node.next_functions)
+    if len(grad_outputs) == 1 and grad_outputs[0] is not None:
+        grad_inputs = node.backward(grad_outputs[0])
+    elif all(grad is None for grad in grad_outputs):
+        return (None,) * len(node.next_functions)
     else:
         grad_inputs = node.backward(*grad_outputs)
-        if type(grad_inputs) is not tuple:
-            grad_inputs = (grad_inputs,)
-        grad_inputs = _fit_to_inputs(node, grad_inputs, batch)
+    if type(grad_inputs) is not tuple:
+        grad_inputs = (grad_inputs,)
+    grad_inputs = _fit_to_inputs(node, grad_inputs, batch)
     if node._hooks is not None:
         for hook in list(node._hooks.values()):
             replaced = hook(grad_inputs, tuple(grad_outputs))

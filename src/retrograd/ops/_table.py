@@ -89,6 +89,8 @@ def apply(node_class: type[Node], *inputs, **params):
             if isinstance(value, Tensor) and value._requires_grad:
                 return _record(node_class, inputs, params)
     result = node_class.forward(_NO_CONTEXT, *inputs, **params)
+    if type(result) is np.ndarray and not node_class.is_view:
+        return Tensor._make(result)
     view_base = inputs[0] if node_class.is_view else None
     if type(result) is tuple:
         return tuple(_wrap(array, view_base) for array in result)
@@ -269,6 +271,7 @@ def register(
 
 _UNARY_OPERATORS = {"__neg__", "__pos__", "__abs__", "__invert__"}
 _OPERAND_TYPES = (Tensor, numbers.Number)
+_COMMON_OPERAND_TYPES = frozenset({Tensor, float, int, bool})  # checked first: isinstance on an ABC is slow
 
 
 def _operator(function: Callable, method_name: str) -> Callable:
@@ -276,7 +279,7 @@ def _operator(function: Callable, method_name: str) -> Callable:
     operands that are neither tensors nor numbers."""
 
     def operator(self, other):
-        if not isinstance(other, _OPERAND_TYPES):
+        if type(other) not in _COMMON_OPERAND_TYPES and not isinstance(other, _OPERAND_TYPES):
             return NotImplemented
         return function(self, other)
 
