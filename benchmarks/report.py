@@ -161,6 +161,7 @@ def markdown(document: dict, results: list[Result]) -> str:
         f"- settings: {document['settings']}",
         "- libraries: "
         + ", ".join(f"{BY_NAME[name].label} {version}" for name, version in document["libraries"].items()),
+        *(f"- note: {note}" for note in document.get("notes", [])),
         "",
         "## Results",
         "",

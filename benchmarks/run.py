@@ -30,6 +30,7 @@ def parse(arguments: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--libraries", help="comma-separated subset, e.g. retrograd,numpy")
     parser.add_argument("--only", help="comma-separated workload keys, e.g. w1,w4 (default: all)")
     parser.add_argument("--no-depth-scan", action="store_true", help="skip the per-depth chain table")
+    parser.add_argument("--note", action="append", default=[], help="a line to print in the report")
     parser.add_argument("--json", type=Path, help="where to write the results")
     parser.add_argument("--markdown", type=Path, help="where to write the report")
     options = parser.parse_args(arguments)
@@ -106,6 +107,7 @@ def _run(options: argparse.Namespace, arguments: list[str]) -> int:
         "main_workloads": [w.key for w in workloads if w.table == "main"],
         "depth_workloads": [w.key for w in workloads if w.table == "depth"],
         "memory_minimum_bytes": memory_minimum,
+        "notes": options.note,
         "results": [report.result_record(result) for result in results],
     }
     report.write_json(options.json, document)
