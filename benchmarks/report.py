@@ -204,4 +204,9 @@ def markdown(document: dict, results: list[Result]) -> str:
             "",
         ]
     lines += ["## retrograd against the targets of issue 7", "", *target_lines(results), ""]
+    lines += [
+        "Where the time and memory go, and what to change: `benchmarks/PROFILE.md`",
+        "(`python -m benchmarks.profile_engine` reproduces its measurements).",
+        "",
+    ]
     return "\n".join(lines)
