@@ -20,6 +20,7 @@ import numpy as np
 from . import _dtype
 from ._dtype import dtype as _DType
 from .autograd import grad_mode
+from .autograd import graph as _graph
 from .autograd.graph import AccumulateGrad, _add_hook
 
 __all__ = ["Size", "Tensor", "device"]
@@ -504,3 +505,6 @@ def _rebuild_tensor(array: np.ndarray, requires_grad: bool) -> Tensor:
     tensor = Tensor._make(array)
     tensor._requires_grad = requires_grad
     return tensor
+
+
+_graph._tensor_class = Tensor

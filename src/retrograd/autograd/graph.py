@@ -20,6 +20,10 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Any
 
+# The Tensor class, bound by _tensor.py once it exists (it imports this module first);
+# a function-level import here would run on every unpacked output, on the hot path.
+_tensor_class: Any = None
+
 if TYPE_CHECKING:
     from .._tensor import Tensor
 
@@ -182,9 +186,7 @@ class Node:
         return value
 
     def _rebuild_output(self, saved: SavedOutput) -> Tensor:
-        from .._tensor import Tensor
-
-        return Tensor._from_node(saved.array, self, saved.output_nr, saved.version_counter)
+        return _tensor_class._from_node(saved.array, self, saved.output_nr, saved.version_counter)
 
     def _release(self) -> None:
         """Free the saved values after a backward that did not ask to retain the graph."""
