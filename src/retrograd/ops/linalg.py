@@ -159,6 +159,18 @@ def _lower_mask(size: int, diagonal_value: float, like: Tensor) -> Tensor:
     return _constant(mask)
 
 
+def _without_float_warnings(backward):
+    """Run a backward without NumPy's divide/invalid warnings: ill-conditioned inputs give
+    inf and nan gradients silently, as in PyTorch."""
+
+    def quiet(self, *grads):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return backward(self, *grads)
+
+    quiet.__doc__ = backward.__doc__
+    return quiet
+
+
 class _ReturnTuple(tuple):
     """Base of the named result tuples (PyTorch's torch.return_types), printed as PyTorch does."""
 
@@ -1224,6 +1236,7 @@ class LinalgSlogdetBackward0(Node):
         sign, logabsdet = np.linalg.slogdet(a._data)
         return np.asarray(sign), np.asarray(logabsdet)
 
+    @_without_float_warnings
     def backward(self, *grads):
         grad = grads[1] if len(grads) > 1 else None
         if grad is None:
@@ -1564,6 +1577,7 @@ class LinalgEighBackward0(Node):
         values, vectors = np.linalg.eigh(a._data, UPLO=uplo)
         return values, vectors
 
+    @_without_float_warnings
     def backward(self, *grads):
         values, vectors = self.saved_tensors
         grad_values = grads[0] if grads else None
@@ -1637,6 +1651,7 @@ class LinalgSvdBackward0(Node):
         u, s, vh = np.linalg.svd(a._data, full_matrices=full_matrices)
         return u, s, vh
 
+    @_without_float_warnings
     def backward(self, *grads):
         u, s, vh = self.saved_tensors
         grad_u, grad_s, grad_vh = (*grads, None, None, None)[:3]
