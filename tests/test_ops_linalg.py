@@ -99,6 +99,11 @@ def test_rmatmul_is_used_when_the_left_operand_is_not_a_tensor():
     assert (b.__rmatmul__(tensor([[2.0]]))).tolist() == [[2.0]]
 
 
+def test_matmul_operator_with_a_number_is_pythons_type_error():
+    with pytest.raises(TypeError, match="unsupported operand type"):
+        tensor([[1.0]]) @ 2
+
+
 def test_integer_matmul_stays_integer_and_bool_is_refused():
     out = retrograd.tensor([[1, 2], [3, 4]]) @ retrograd.tensor([1, 1])
     assert out.dtype is retrograd.int64

@@ -730,7 +730,7 @@ def _matmul_samples(rng):
     return [((make(rng, left), make(rng, right)), {}) for left, right in pairs]
 
 
-@register(methods=("matmul", "__matmul__"), samples=_matmul_samples)
+@register(methods="matmul", samples=_matmul_samples)
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """The matrix product with NumPy/PyTorch rules: 1-d operands are vectors, leading dims
     are batch dims and broadcast."""
@@ -739,13 +739,21 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     return apply(_matmul_node(input, other), input, other)
 
 
-def _rmatmul(self: Tensor, other) -> Tensor:
+def _matmul_operator(self: Tensor, other) -> Tensor:
+    """`self @ other`; NotImplemented for non-tensors (Python then raises its TypeError)."""
+    if not isinstance(other, Tensor):
+        return NotImplemented
+    return matmul(self, other)
+
+
+def _rmatmul_operator(self: Tensor, other) -> Tensor:
     if not isinstance(other, Tensor):
         return NotImplemented
     return matmul(other, self)
 
 
-Tensor.__rmatmul__ = _rmatmul
+Tensor.__matmul__ = _matmul_operator
+Tensor.__rmatmul__ = _rmatmul_operator
 
 
 def _pair_samples(*pairs):
