@@ -157,6 +157,23 @@ def test_product_argument_errors_read_as_pytorchs(call, message):
         call()
 
 
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: retrograd.einsum("i,i", random(3).float(), random(3)), "scalar type Float but found Double"),
+        (lambda: retrograd.tensordot(random(3).float(), random(3), 1), "both inputs should have same dtype"),
+        (lambda: linalg.cross(random(1, 3).float(), random(1, 3)), "scalar type Float but found Double"),
+        (
+            lambda: retrograd.addmm(random(1).float(), random(1, 3), random(3, 1)),
+            "self and mat2 must have the same dtype, but got Float and Double",
+        ),
+    ],
+)
+def test_products_refuse_mixed_dtypes_as_pytorch(call, message):
+    with pytest.raises(RuntimeError, match=message):
+        call()
+
+
 def test_products_refuse_non_tensors():
     with pytest.raises(TypeError, match=r"mm\(\): argument 'mat2' \(position 2\) must be Tensor, not list"):
         retrograd.mm(random(2, 2), [[1.0]])

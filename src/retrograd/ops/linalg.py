@@ -97,6 +97,16 @@ def _shape_text(shape) -> str:
     return "x".join(map(str, shape))
 
 
+def _check_same_scalar_type(tensors) -> None:
+    """PyTorch's "expected scalar type" error for operands of different dtypes."""
+    first = tensors[0]
+    for other in tensors[1:]:
+        if other.dtype is not first.dtype:
+            raise RuntimeError(
+                f"expected scalar type {_type_name(first)} but found {_type_name(other)}"
+            )
+
+
 def _check_floating(tensor: Tensor, op_name: str) -> None:
     if not tensor.dtype.is_floating_point:
         raise RuntimeError(
@@ -479,6 +489,7 @@ def einsum(*arguments) -> Tensor:
         operands, input_labels, output_labels = _parse_sublists(arguments)
     if not operands:
         raise RuntimeError("einsum(): must provide at least one operand")
+    _check_same_scalar_type(operands)
     return _contract(operands, input_labels, output_labels)
 
 
@@ -515,6 +526,8 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
     """Contract the last `dims` dims of `a` with the first of `b`, or the listed dim pairs."""
     _require_tensor(a, "tensordot", 1, "a")
     _require_tensor(b, "tensordot", 2, "b")
+    if a.dtype is not b.dtype:
+        raise RuntimeError("both inputs should have same dtype")
     first, second = _tensordot_dims(dims, a.ndim, b.ndim)
     a_labels = list(range(a.ndim))
     b_labels = list(range(a.ndim, a.ndim + b.ndim))
@@ -903,7 +916,13 @@ class AddmvBackward0(_ScaledProductPlus):
     __slots__ = ()
 
 
-def _check_expandable(input: Tensor, target: tuple) -> None:
+def _check_expandable(input: Tensor, target: tuple, product_operand: Tensor) -> None:
+    """The added term of addmm and friends: same dtype as the product, broadcastable to it."""
+    if input.dtype is not product_operand.dtype:
+        raise RuntimeError(
+            f"self and mat2 must have the same dtype, but got {_type_name(input)} and "
+            f"{_type_name(product_operand)}"
+        )
     shape = input._data.shape
     offset = len(target) - len(shape)
     compatible = offset >= 0 and all(
@@ -941,7 +960,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
         raise RuntimeError(f"mat2 must be a matrix, got {mat2.ndim}-D tensor")
     _check_product_dtypes(mat1, mat2)
     _check_mm(mat1._data.shape, mat2._data.shape)
-    _check_expandable(input, (mat1.shape[0], mat2.shape[1]))
+    _check_expandable(input, (mat1.shape[0], mat2.shape[1]), mat2)
     return apply(AddmmBackward0, input, mat1, mat2, beta=beta, alpha=alpha)
 
 
@@ -959,7 +978,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -
     for position, (name, value) in enumerate((("input", input), ("batch1", batch1), ("batch2", batch2)), 1):
         _require_tensor(value, "baddbmm", position, name)
     _check_batches(batch1, batch2)
-    _check_expandable(input, (batch1.shape[0], batch1.shape[1], batch2.shape[2]))
+    _check_expandable(input, (batch1.shape[0], batch1.shape[1], batch2.shape[2]), batch2)
     return apply(BaddbmmBackward0, input, batch1, batch2, beta=beta, alpha=alpha)
 
 
@@ -977,7 +996,7 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
     for position, (name, value) in enumerate((("input", input), ("mat", mat), ("vec", vec)), 1):
         _require_tensor(value, "addmv", position, name)
     _check_matrix_vector(mat, vec)
-    _check_expandable(input, (mat.shape[0],))
+    _check_expandable(input, (mat.shape[0],), mat)
     return apply(AddmvBackward0, input, mat, vec, beta=beta, alpha=alpha)
 
 
@@ -1100,6 +1119,7 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
     _require_tensor(other, "linalg_cross", 2, "other")
     if input.ndim != other.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    _check_same_scalar_type((input, other))
     rank = input.ndim
     shape_a, shape_b = input._data.shape, other._data.shape
     if not -rank <= dim < rank:
