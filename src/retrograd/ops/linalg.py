@@ -198,20 +198,21 @@ class _ReturnTuple(tuple):
         return tuple(self)
 
 
-def _return_type(name: str, fields: tuple[str, ...]) -> type:
-    namespace = {"__slots__": (), "_fields": fields, "__module__": __name__}
+def _return_type(name: str, fields: tuple[str, ...], qualname: str) -> type:
+    """A result tuple printed as PyTorch's `name`, found by pickle under `qualname`."""
+    namespace = {"__slots__": (), "_fields": fields, "__module__": __name__, "__qualname__": qualname}
     for index, field in enumerate(fields):
         namespace[field] = property(lambda self, index=index: self[index])
     return type(name, (_ReturnTuple,), namespace)
 
 
-_SlogdetResult = _return_type("linalg_slogdet", ("sign", "logabsdet"))
-_TorchSlogdetResult = _return_type("slogdet", ("sign", "logabsdet"))
-_QrResult = _return_type("linalg_qr", ("Q", "R"))
-_TorchQrResult = _return_type("qr", ("Q", "R"))
-_EighResult = _return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
-_SvdResult = _return_type("linalg_svd", ("U", "S", "Vh"))
-_TorchSvdResult = _return_type("svd", ("U", "S", "V"))
+_SlogdetResult = _return_type("linalg_slogdet", ("sign", "logabsdet"), "_SlogdetResult")
+_TorchSlogdetResult = _return_type("slogdet", ("sign", "logabsdet"), "_TorchSlogdetResult")
+_QrResult = _return_type("linalg_qr", ("Q", "R"), "_QrResult")
+_TorchQrResult = _return_type("qr", ("Q", "R"), "_TorchQrResult")
+_EighResult = _return_type("linalg_eigh", ("eigenvalues", "eigenvectors"), "_EighResult")
+_SvdResult = _return_type("linalg_svd", ("U", "S", "Vh"), "_SvdResult")
+_TorchSvdResult = _return_type("svd", ("U", "S", "V"), "_TorchSvdResult")
 
 
 # ---------------------------------------------------------------------------
@@ -330,15 +331,16 @@ class EinsumBackward0(Node):
 _ELLIPSIS_BASE = 1000
 
 
-def _parse_term(term: str, position: int, ndim: int | None, equation_offset: int):
-    """One operand's subscripts as labels, with None standing for its ellipsis (ndim None:
-    the output's subscripts, which have no operand to match)."""
+def _parse_term(term: str, position: int, equation_offset: int) -> list[int | None]:
+    """One term's subscripts as labels, with None standing for its ellipsis."""
     labels: list[int | None] = []
     index = 0
     while index < len(term):
         if term.startswith("...", index):
             if None in labels:
-                raise RuntimeError("einsum(): found '.' for operand 0 that is not part of any ellipsis")
+                raise RuntimeError(
+                    f"einsum(): found '.' for operand {position} that is not part of any ellipsis"
+                )
             labels.append(None)
             index += 3
             continue
@@ -350,9 +352,12 @@ def _parse_term(term: str, position: int, ndim: int | None, equation_offset: int
             )
         labels.append(string.ascii_letters.index(char))
         index += 1
+    return labels
+
+
+def _check_term_rank(labels, position: int, ndim: int) -> None:
+    """An operand needs one subscript per dim, or at most that many with an ellipsis."""
     explicit = len(labels) - (None in labels)
-    if ndim is None:
-        return labels
     if None not in labels and explicit != ndim:
         raise RuntimeError(
             f"einsum(): the number of subscripts in the equation ({explicit}) does not match the "
@@ -363,7 +368,6 @@ def _parse_term(term: str, position: int, ndim: int | None, equation_offset: int
             f"einsum(): the number of subscripts in the equation ({explicit}) is more than the "
             f"number of dimensions ({ndim}) for operand {position}"
         )
-    return labels
 
 
 def _expand_ellipses(terms, ndims):
@@ -392,20 +396,28 @@ def _parse_equation(equation: str, operands) -> tuple[list[list[int]], list[int]
     parsed = []
     offset = 0
     for position, (term, operand) in enumerate(zip(terms, operands)):
-        parsed.append(_parse_term(term, position, operand.ndim, offset))
+        labels = _parse_term(term, position, offset)
+        _check_term_rank(labels, position, operand.ndim)
+        parsed.append(labels)
         offset += len(term) + 1
-    uses_ellipsis = any(None in labels for labels in parsed)
     input_labels, ellipsis_labels = _expand_ellipses(parsed, [x.ndim for x in operands])
     if arrow:
-        output_terms = _parse_term(right, 0, None, len(left) + 2) if right else []
+        output_terms = _parse_term(right, 0, len(left) + 2)
         return input_labels, _output_labels(output_terms, input_labels, ellipsis_labels)
+    return input_labels, _implicit_output(parsed, ellipsis_labels)
+
+
+def _implicit_output(terms, ellipsis_labels) -> list[int]:
+    """The output of an equation without '->': broadcast dims, then the subscripts used
+    once, in alphabetical order (upper case first)."""
     counts: dict[int, int] = {}
-    for labels in parsed:
+    for labels in terms:
         for label in labels:
             if label is not None:
                 counts[label] = counts.get(label, 0) + 1
     single = sorted(label for label, count in counts.items() if count == 1)
-    return input_labels, (ellipsis_labels if uses_ellipsis else []) + single
+    uses_ellipsis = any(None in labels for labels in terms)
+    return (ellipsis_labels if uses_ellipsis else []) + single
 
 
 def _output_labels(terms, input_labels, ellipsis_labels) -> list[int]:
@@ -437,18 +449,12 @@ def _parse_sublists(arguments):
         output = arguments[-1]
         operands = operands[:-1]
     terms = [[None if item is Ellipsis else int(item) for item in sublist] for sublist in sublists]
-    for operand in operands:
+    for position, (operand, labels) in enumerate(zip(operands, terms)):
         _require_tensor(operand, "einsum", 2, "tensors")
+        _check_term_rank(labels, position, operand.ndim)
     input_labels, ellipsis_labels = _expand_ellipses(terms, [x.ndim for x in operands])
     if output is None:
-        counts: dict[int, int] = {}
-        for labels in terms:
-            for label in labels:
-                if label is not None:
-                    counts[label] = counts.get(label, 0) + 1
-        single = sorted(label for label, count in counts.items() if count == 1)
-        uses_ellipsis = any(None in labels for labels in terms)
-        return operands, input_labels, (ellipsis_labels if uses_ellipsis else []) + single
+        return operands, input_labels, _implicit_output(terms, ellipsis_labels)
     output_terms = [None if item is Ellipsis else int(item) for item in output]
     return operands, input_labels, _output_labels(output_terms, input_labels, ellipsis_labels)
 
