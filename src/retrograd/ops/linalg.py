@@ -506,9 +506,7 @@ def _tensordot_dims(dims, a_ndim: int, b_ndim: int):
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
         if dims > min(a_ndim, b_ndim):
-            raise RuntimeError(
-                f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}"
-            )
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
         return list(range(-dims, 0)), list(range(dims))
     first, second = dims
     first = [first] if isinstance(first, numbers.Integral) else list(first)
@@ -528,7 +526,7 @@ def _tensordot_samples(rng):
 
 
 @register(samples=_tensordot_samples)
-def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
+def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     """Contract the last `dims` dims of `a` with the first of `b`, or the listed dim pairs."""
     _require_tensor(a, "tensordot", 1, "a")
     _require_tensor(b, "tensordot", 2, "b")
@@ -538,13 +536,14 @@ def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
     a_labels = list(range(a.ndim))
     b_labels = list(range(a.ndim, a.ndim + b.ndim))
     for dim_a, dim_b in zip(first, second):
-        size_a, size_b = a.shape[dim_a], b.shape[dim_b]
+        index_a, index_b = a._wrap_dim(dim_a), b._wrap_dim(dim_b)
+        size_a, size_b = a.shape[index_a], b.shape[index_b]
         if size_a != size_b:
             raise RuntimeError(
                 f"contracted dimensions need to match, but first has size {size_a} in dim {dim_a} "
                 f"and second has size {size_b} in dim {dim_b}"
             )
-        b_labels[b._wrap_dim(dim_b)] = a_labels[a._wrap_dim(dim_a)]
+        b_labels[index_b] = a_labels[index_a]
     contracted = {a._wrap_dim(dim) for dim in first}
     output = [label for dim, label in enumerate(a_labels) if dim not in contracted]
     output += [label for label in b_labels if label >= a.ndim]
@@ -895,7 +894,7 @@ class _ScaledProductPlus(Node):
         if alpha != 1:
             product = product * alpha
         if beta == 0:
-            return np.broadcast_to(product, product.shape).copy()
+            return product
         added = input._data if beta == 1 else input._data * beta
         return product + added
 
@@ -1550,6 +1549,7 @@ def _place_columns(block: Tensor, start: int, total: int) -> Tensor:
 
 
 def _qr_square_or_tall_grad(q: Tensor, r: Tensor, grad_q: Tensor, grad_r: Tensor) -> Tensor:
+    """The gradient of A = Q R with at least as many rows as columns (R square, invertible)."""
     size = r.shape[-1]
     m = matmul(r, matrix_transpose(grad_r)) - matmul(matrix_transpose(grad_q), q)
     lower = m * _lower_mask(size, 1.0, m)
