@@ -27,15 +27,42 @@ def _cases():
 CASES = list(_cases())
 
 
-def _with_grad(args):
-    """Copies of the sample's tensors that require grad (numbers stay numbers)."""
-    copies = []
-    for arg in args:
-        if isinstance(arg, retrograd.Tensor) and arg.dtype.is_floating_point:
-            copies.append(arg.detach().clone().requires_grad_(True))
-        else:
-            copies.append(arg)
-    return tuple(copies)
+def _with_grad(value):
+    """Copies of the sample's floating tensors that require grad, looking inside lists and
+    tuples (numbers and integer tensors stay as they are)."""
+    if isinstance(value, retrograd.Tensor) and value.dtype.is_floating_point:
+        return value.detach().clone().requires_grad_(True)
+    if isinstance(value, tuple | list):
+        return type(value)(_with_grad(item) for item in value)
+    return value
+
+
+def _differentiable_leaves(value, kind) -> list:
+    """The tensors of type `kind` that require grad inside `value`, in order (lists searched)."""
+    if isinstance(value, kind):
+        return [value] if value.requires_grad else []
+    if isinstance(value, tuple | list):
+        return [leaf for item in value for leaf in _differentiable_leaves(item, kind)]
+    return []
+
+
+def _substitute(value, leaves):
+    """`value` with its differentiable tensors replaced, in order, by those of the iterator `leaves`."""
+    if isinstance(value, retrograd.Tensor):
+        return next(leaves) if value.requires_grad else value
+    if isinstance(value, tuple | list):
+        return type(value)(_substitute(item, leaves) for item in value)
+    return value
+
+
+def _flat_call(info, args, kwargs):
+    """The op as a function of its differentiable tensors only, as gradcheck wants them."""
+    run = _call(info, kwargs)
+
+    def flat(*leaves):
+        return run(*_substitute(args, iter(leaves)))
+
+    return flat, tuple(_differentiable_leaves(args, retrograd.Tensor))
 
 
 def _call(info, kwargs, function=None):
@@ -70,14 +97,14 @@ def test_every_differentiable_op_has_samples():
 
 @pytest.mark.parametrize(("info", "args", "kwargs"), CASES)
 def test_first_derivative_matches_finite_differences(info, args, kwargs):
-    assert gradcheck(_call(info, kwargs), _with_grad(args))
+    assert gradcheck(*_flat_call(info, _with_grad(args), kwargs))
 
 
 @pytest.mark.parametrize(("info", "args", "kwargs"), CASES)
 def test_second_derivative_matches_finite_differences(info, args, kwargs):
     if not info.second_order:
         pytest.skip(f"{info.name} is differentiable once only")
-    assert gradgradcheck(_call(info, kwargs), _with_grad(args))
+    assert gradgradcheck(*_flat_call(info, _with_grad(args), kwargs))
 
 
 def _to_torch(value, torch):
@@ -86,9 +113,19 @@ def _to_torch(value, torch):
         return result.requires_grad_(value.requires_grad)
     if isinstance(value, tuple | list):
         return type(value)(_to_torch(item, torch) for item in value)
+    if isinstance(value, dict):
+        return {key: _to_torch(item, torch) for key, item in value.items()}
     if isinstance(value, retrograd.dtype):
         return getattr(torch, value.name)
     return value
+
+
+def _torch_function(torch, name: str):
+    """torch.<name>, where name may be dotted (nn.functional.gelu), else torch.Tensor.<name>."""
+    found = torch
+    for part in name.split("."):
+        found = getattr(found, part, None)
+    return found if found is not None else getattr(torch.Tensor, name)
 
 
 @pytest.mark.parametrize(("info", "args", "kwargs"), CASES)
@@ -101,6 +138,7 @@ def test_values_and_gradients_match_pytorch(info, args, kwargs):
     expected = _call(info, _to_torch(kwargs, torch), torch_function)(*theirs)
     outs = out if isinstance(out, tuple) else (out,)
     expecteds = expected if isinstance(expected, tuple) else (expected,)
+    assert len(outs) == len(expecteds)
     for mine, reference in zip(outs, expecteds):
         assert mine.shape == tuple(reference.shape)
         np.testing.assert_allclose(mine.detach().numpy(), reference.detach().numpy(), rtol=1e-10, atol=1e-12)
@@ -111,8 +149,9 @@ def test_values_and_gradients_match_pytorch(info, args, kwargs):
         return
     total.backward()
     total_ref.backward()
-    for mine, reference in zip(ours, theirs):
-        if isinstance(mine, retrograd.Tensor) and mine.requires_grad:
+    torch_leaves = _differentiable_leaves(theirs, torch.Tensor)
+    for mine, reference in zip(_differentiable_leaves(ours, retrograd.Tensor), torch_leaves):
+        if mine.requires_grad:
             expected_grad = reference.grad
             if expected_grad is None:
                 assert mine.grad is None or not mine.grad.numpy().any()

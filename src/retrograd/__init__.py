@@ -3,7 +3,7 @@
 Code written for PyTorch's autograd runs unchanged with `import retrograd as torch`.
 """
 
-from . import _dtype, autograd, linalg, nn, ops
+from . import _dtype, autograd, linalg, nn, ops, optim, utils
 from ._creation import (
     Generator,
     arange,
@@ -55,8 +55,10 @@ from ._dtype import (
     short,
     uint8,
 )
+from ._explain import explain
 from ._printing import get_printoptions, set_printoptions
 from ._tensor import Size, Tensor, device
+from .serialization import load, save
 from .autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -95,5 +97,7 @@ def _export_op_table() -> None:
 
 
 _export_op_table()
+
+from . import viz  # noqa: E402  (reads the graph; imported after the op table is complete)
 
 __version__ = "0.1.0"

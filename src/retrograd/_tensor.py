@@ -184,7 +184,7 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        if self.grad_fn is not None and not self._retains_grad:
+        if self._grad is None and self.grad_fn is not None and not self._retains_grad:
             warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad
 
@@ -462,10 +462,10 @@ class Tensor:
         from ._printing import format_tensor
 
         suffixes = []
-        if self.dtype is not _dtype.get_default_dtype() and self.dtype not in (
-            _dtype.int64,
-            _dtype.bool,
-        ):
+        implied = (_dtype.get_default_dtype(),)
+        if self._data.size:
+            implied += (_dtype.int64, _dtype.bool)
+        if self.dtype not in implied:
             suffixes.append(f"dtype={self.dtype!r}")
         if self.grad_fn is not None:
             suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")

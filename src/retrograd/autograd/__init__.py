@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from . import grad_mode
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .function import Function
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -18,6 +19,7 @@ from .grad_mode import (
 from .gradcheck import gradcheck, gradgradcheck
 
 __all__ = [
+    "Function",
     "backward",
     "detect_anomaly",
     "enable_grad",
@@ -185,7 +187,12 @@ def grad(
     is_grads_batched: bool = False,
     materialize_grads: bool = False,
 ) -> tuple:
-    """Return the gradients of `outputs` with respect to `inputs` (a tuple); fill no `.grad`."""
+    """Return the gradients of `outputs` with respect to `inputs` (a tuple); fill no `.grad`.
+
+    With `is_grads_batched`, each grad_output has an extra leading batch dimension and
+    the gradients have it too: one vector-Jacobian product per batch entry, computed in
+    one backward pass where possible (see Note [Batched backward] in _batched.py).
+    """
     from .._creation import zeros_like
     from .engine import execute
 
@@ -202,19 +209,26 @@ def grad(
         )
     if allow_unused is None:
         allow_unused = materialize_grads
-    root_grads = _root_gradients(output_tuple, _as_tuple(grad_outputs, "grad_outputs"))
     edges = _output_edges(output_tuple)
     targets = _input_edges(input_tuple, "inputs")
     if retain_graph is None:
         retain_graph = create_graph
-    captured = execute(
-        edges,
-        root_grads,
-        keep_graph=retain_graph,
-        create_graph=create_graph,
-        targets=targets,
-        accumulate=False,
-    )
+    if is_grads_batched:
+        from ._batched import batched_backward
+
+        captured = batched_backward(
+            edges, output_tuple, _as_tuple(grad_outputs, "grad_outputs"), targets,
+            retain_graph=retain_graph, create_graph=create_graph,
+        )
+    else:
+        captured = execute(
+            edges,
+            _root_gradients(output_tuple, _as_tuple(grad_outputs, "grad_outputs")),
+            keep_graph=retain_graph,
+            create_graph=create_graph,
+            targets=targets,
+            accumulate=False,
+        )
     results = []
     for index, (value, gradient) in enumerate(zip(input_tuple, captured)):
         if gradient is None:
@@ -225,8 +239,27 @@ def grad(
                 )
             if materialize_grads:
                 gradient = zeros_like(value)
+                if is_grads_batched:
+                    batch = len(_as_tuple(grad_outputs, "grad_outputs")[0])
+                    gradient = gradient.expand(batch, *value.shape).clone()
         results.append(gradient)
     return tuple(results)
 
 
-__all__ += ["grad_mode"]
+from . import functional, graph  # noqa: E402  (functional builds on grad, defined above)
+
+
+def _is_inference(self) -> bool:
+    """Whether this tensor was made in inference mode (it can never join a graph)."""
+    return self._is_inference
+
+
+def _install_tensor_methods() -> None:
+    from .._tensor import Tensor
+
+    Tensor.is_inference = _is_inference
+
+
+_install_tensor_methods()
+
+__all__ += ["functional", "grad_mode", "graph"]

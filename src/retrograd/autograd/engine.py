@@ -19,6 +19,9 @@ when `create_graph=True`, so the gradients it computes are themselves differenti
 
 from __future__ import annotations
 
+import threading
+import warnings
+
 import numpy as np
 
 from .._tensor import Tensor, _VersionCounter
@@ -26,7 +29,37 @@ from . import grad_mode
 from .anomaly import anomaly_mode
 from .graph import AccumulateGrad, CopyBackwards, Node
 
-__all__ = ["execute"]
+__all__ = ["current_graph_task", "execute"]
+
+
+class GraphTask:
+    """One running backward pass, as hooks may ask about it (`current_graph_task()`)."""
+
+    __slots__ = ("dependencies", "hook_state", "needed", "roots")
+
+    def __init__(self, roots, dependencies, needed):
+        self.roots = set(roots)
+        self.dependencies = dependencies
+        self.needed = needed
+        self.hook_state: dict = {}
+
+    def will_execute(self, node) -> bool:
+        """Whether `node` runs (or has run) in this pass."""
+        if node is None or (node not in self.dependencies and node not in self.roots):
+            return False
+        return self.needed is None or self.needed.get(node, _SKIP) != _SKIP
+
+
+class _TaskState(threading.local):
+    current: GraphTask | None = None
+
+
+_task_state = _TaskState()
+
+
+def current_graph_task() -> GraphTask | None:
+    """The backward pass running in this thread, or None outside backward."""
+    return _task_state.current
 
 
 def execute(
@@ -37,23 +70,29 @@ def execute(
     create_graph: bool,
     targets: list[tuple[Node, int]] | None = None,
     accumulate: bool = True,
+    batch_size: int | None = None,
 ) -> list[Tensor | None] | None:
     """Run one backward pass; see Note [The backward pass].
 
     `targets` are edges (a leaf's AccumulateGrad, or a non-leaf's `(grad_fn, output_nr)`)
     whose arriving gradients are captured and returned, in order. With `accumulate`,
     AccumulateGrad nodes write `.grad` (only those among `targets`, when given).
+    With `batch_size`, every gradient carries a leading batch dimension of that size
+    (see Note [Batched backward] in autograd/__init__.py).
     """
     state = grad_mode._state
     previous_mode = state.grad_enabled
+    previous_task = _task_state.current
     state.grad_enabled = create_graph
     try:
-        return _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate)
+        batch = () if batch_size is None else (batch_size,)
+        return _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, batch)
     finally:
         state.grad_enabled = previous_mode
+        _task_state.current = previous_task
 
 
-def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate):
+def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, batch):
     root_nodes = list(dict.fromkeys(node for node, _ in root_edges))
     dependencies = _count_dependencies(root_nodes)
     needed = None
@@ -66,11 +105,13 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate):
             capture_slots.setdefault(node, []).append((output_nr, slot))
             target_nodes.add(node)
         needed = _nodes_leading_to(root_nodes, target_nodes)
+    _task_state.current = GraphTask(root_nodes, dependencies, needed)
 
     buffers: dict[Node, list] = {}
     for (node, output_nr), grad in zip(root_edges, root_grads):
         _deliver(buffers, node, output_nr, grad)
     ready = [node for node in reversed(root_nodes) if not dependencies.get(node)]
+    ready_leaves: list[Node] = []
 
     while ready:
         node = ready.pop()
@@ -91,7 +132,10 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate):
             continue
         if needed is not None and needed[node] == _CAPTURE_ONLY:
             continue
-        grad_inputs = _run_node(node, grad_outputs)
+        if anomaly_mode.enabled:
+            grad_inputs = _run_node_reporting_origin(node, grad_outputs, batch)
+        else:
+            grad_inputs = _run_node(node, grad_outputs, batch)
         if not keep_graph:
             node._release()
         for (next_node, output_nr), grad in zip(node.next_functions, grad_inputs):
@@ -103,7 +147,14 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate):
             dependencies[next_node] = remaining
             if remaining == 0:
                 buffers.setdefault(next_node, [None])
-                ready.append(next_node)
+                if type(next_node) is AccumulateGrad:
+                    ready_leaves.append(next_node)
+                else:
+                    ready.append(next_node)
+        if ready_leaves:
+            # Leaves made ready by this node accumulate next, in input order (as PyTorch).
+            ready.extend(reversed(ready_leaves))
+            ready_leaves.clear()
     return captured
 
 
@@ -167,7 +218,7 @@ def _deliver(buffers: dict, node: Node, output_nr: int, grad: Tensor) -> None:
     buffer[output_nr] = grad if existing is None else existing + grad
 
 
-def _run_node(node: Node, grad_outputs: list) -> tuple:
+def _run_node(node: Node, grad_outputs: list, batch: tuple = ()) -> tuple:
     """Call the node's backward with its pre- and post-hooks, fitting grads to its inputs."""
     if node._pre_hooks is not None:
         for hook in list(node._pre_hooks.values()):
@@ -180,7 +231,7 @@ def _run_node(node: Node, grad_outputs: list) -> tuple:
         grad_inputs = node.backward(*grad_outputs)
         if type(grad_inputs) is not tuple:
             grad_inputs = (grad_inputs,)
-        grad_inputs = _fit_to_inputs(node, grad_inputs)
+        grad_inputs = _fit_to_inputs(node, grad_inputs, batch)
     if node._hooks is not None:
         for hook in list(node._hooks.values()):
             replaced = hook(grad_inputs, tuple(grad_outputs))
@@ -191,7 +242,7 @@ def _run_node(node: Node, grad_outputs: list) -> tuple:
     return grad_inputs
 
 
-def _fit_to_inputs(node: Node, grad_inputs: tuple) -> tuple:
+def _fit_to_inputs(node: Node, grad_inputs: tuple, batch: tuple = ()) -> tuple:
     """Sum broadcast gradients back to their input's shape and cast them to its dtype.
 
     This is the one place where broadcasting is undone, for every operator.
@@ -207,6 +258,8 @@ def _fit_to_inputs(node: Node, grad_inputs: tuple) -> tuple:
         if grad is None or meta is None:
             continue
         shape, dtype = meta
+        if batch:
+            shape = batch + shape
         data = grad._data
         if data.shape == shape and data.dtype == dtype:
             continue
@@ -319,11 +372,19 @@ def _copy_with_history(value: Tensor) -> Tensor:
 def _check_nan(node: Node, grad_inputs: tuple) -> None:
     for index, grad in enumerate(grad_inputs):
         if grad is not None and np.isnan(grad._data).any():
-            error = RuntimeError(
-                f"Function '{node.name()}' returned nan values in its {index}th output."
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {index}th output.")
+
+
+def _run_node_reporting_origin(node: Node, grad_outputs: list, batch: tuple) -> tuple:
+    """Run a node; if it fails, attach (and warn with) the stack that created it."""
+    try:
+        return _run_node(node, grad_outputs, batch)
+    except Exception as error:
+        if node._anomaly_trace:
+            origin = (
+                f"Error detected in {node.name()}. Traceback of forward call that caused the "
+                "error:\n" + "".join(node._anomaly_trace)
             )
-            if node._anomaly_trace:
-                error.add_note(
-                    "The forward call that created this node:\n" + "".join(node._anomaly_trace)
-                )
-            raise error
+            warnings.warn(origin, UserWarning, stacklevel=2)
+            error.add_note(origin)
+        raise

@@ -38,7 +38,15 @@ def is_inference_mode_enabled() -> bool:
 
 
 class _DecoratorContextManager:
-    """A context manager that can also wrap a function or a generator function."""
+    """A context manager that can also wrap a function or a generator function.
+
+    Used bare as a decorator (`@no_grad`, without parentheses) it wraps the function too.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if len(args) == 1 and not kwargs and callable(args[0]) and not isinstance(args[0], bool):
+            return cls()(args[0])
+        return super().__new__(cls)
 
     def __call__(self, func):
         if inspect.isgeneratorfunction(func):
@@ -133,11 +141,8 @@ class inference_mode(_DecoratorContextManager):
 
     def __enter__(self):
         self._previous = (_state.grad_enabled, _state.inference)
-        if self.mode:
-            _state.grad_enabled = False
-            _state.inference = True
-        else:
-            _state.inference = False
+        _state.grad_enabled = not self.mode
+        _state.inference = self.mode
 
     def __exit__(self, *exc_info):
         _state.grad_enabled, _state.inference = self._previous

@@ -15,13 +15,21 @@ Note [No reference cycles]
 
 from __future__ import annotations
 
+import functools
+import threading
 import weakref
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .._tensor import Tensor
 
-__all__ = ["Node", "RemovableHandle"]
+__all__ = [
+    "Node",
+    "RemovableHandle",
+    "disable_saved_tensors_hooks",
+    "register_multi_grad_hook",
+    "saved_tensors_hooks",
+]
 
 
 class RemovableHandle:
@@ -147,15 +155,22 @@ class Node:
         saved = self._saved
         if saved is None:
             return ()
-        unpacked = []
-        for value, version in zip(saved, self._saved_versions):
+        return tuple(
+            self._unpack(value, version) for value, version in zip(saved, self._saved_versions)
+        )
+
+    def _unpack(self, value, version):
+        """One saved value as backward sees it: version-checked, or through its unpack hook."""
+        if version is not None:
             if type(value) is SavedOutput:
-                _check_version(value.version_counter.value, version, value.array, self)
-                value = self._rebuild_output(value)
-            elif version is not None:
-                _check_version(value._version_counter.value, version, value._data, value.grad_fn)
-            unpacked.append(value)
-        return tuple(unpacked)
+                _check_version(value.version_counter.value, version, value.array, self, value.output_nr)
+                return self._rebuild_output(value)
+            _check_version(value._version_counter.value, version, value._data, value.grad_fn,
+                           value._output_nr)
+            return value
+        if type(value) is PackedSaved:
+            return value.unpack()
+        return value
 
     def _rebuild_output(self, saved: SavedOutput) -> Tensor:
         from .._tensor import Tensor
@@ -169,10 +184,82 @@ class Node:
             self._saved_versions = None
             self._released = True
 
+    # -- introspection: grad_fn._saved_<name> ---------------------------------
+
+    def __getattr__(self, name: str):
+        """`_saved_<name>`: what this node saved, under PyTorch's names (see Note [Saved names])."""
+        if name.startswith("_saved_"):
+            found = self._find_saved(name[len("_saved_"):])
+            if found is not _MISSING:
+                return found
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | {f"_saved_{name}" for name in self._saved_names()})
+
+    def _saved_names(self) -> list[str]:
+        names = [name for name, _ in self._named_saved_values()]
+        return names + [slot for slot in _own_slots(type(self)) if hasattr(self, slot)]
+
+    def _named_saved_values(self) -> list[tuple[str, tuple]]:
+        """Pairs (name, (value, version)) for what save_for_backward kept.
+
+        Note [Saved names]
+            The op's own result is `result`; other saved values take the name of their
+            position among the saved inputs: `self`, `other`, then `input2`, `input3`...
+            A node class may name them itself with a `saved_names` tuple. Attributes the
+            forward stored on ctx (`alpha`, `dim`...) are `_saved_<attribute>`.
+        """
+        if self._saved is None:
+            return []
+        explicit = getattr(type(self), "saved_names", None)
+        named = []
+        position = 0
+        for index, entry in enumerate(zip(self._saved, self._saved_versions)):
+            value = entry[0]
+            is_result = type(value) is SavedOutput or (
+                type(value) is PackedSaved and value.is_output
+            )
+            if explicit is not None and index < len(explicit):
+                name = explicit[index]
+            elif is_result:
+                name = "result"
+            else:
+                name = _POSITION_NAMES[position] if position < 2 else f"input{position}"
+                position += 1
+            named.append((name, entry))
+        return named
+
+    def _find_saved(self, name: str):
+        if name in _own_slots(type(self)):
+            return getattr(self, name, _MISSING)
+        if self._released:
+            raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
+        for saved_name, (value, version) in self._named_saved_values():
+            if saved_name == name:
+                return self._unpack(value, version)
+        return _MISSING
+
     # -- running -------------------------------------------------------------
 
     def backward(self, *grad_outputs):
         raise NotImplementedError(f"{self.name()} has no backward")
+
+
+_MISSING = object()
+_POSITION_NAMES = ("self", "other")
+
+
+@functools.cache
+def _own_slots(node_class: type) -> frozenset[str]:
+    """The attributes an op's forward may store on its ctx (its slots, not Node's)."""
+    slots = set()
+    for klass in node_class.__mro__:
+        if klass is Node:
+            break
+        declared = klass.__dict__.get("__slots__", ())
+        slots.update((declared,) if isinstance(declared, str) else declared)
+    return frozenset(slot for slot in slots if not slot.startswith("_"))
 
 
 class AccumulateGrad(Node):
@@ -195,7 +282,7 @@ class CopyBackwards(Node):
         return (grad,)
 
 
-def _check_version(current: int, saved: int, array, origin: Node | None) -> None:
+def _check_version(current: int, saved: int, array, origin: Node | None, output_nr: int = 0) -> None:
     """Raise PyTorch's error when a saved value was changed in place after it was saved."""
     if current == saved:
         return
@@ -204,12 +291,12 @@ def _check_version(current: int, saved: int, array, origin: Node | None) -> None
     shape = ", ".join(str(size) for size in array.shape)
     described = f"[{tensor_type_name(from_numpy_dtype(array.dtype))} [{shape}]]"
     if origin is not None:
-        described += f", which is output 0 of {origin.name().removesuffix('Backward0')},"
+        described += f", which is output {output_nr} of {origin.name().removesuffix('Backward0')},"
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: {described} is at version {current}; expected version {saved} instead. "
         "Hint: enable anomaly detection to find the operation that failed to compute its "
-        "gradient, with retrograd.autograd.set_detect_anomaly(True)."
+        "gradient, with retrograd.autograd.set_detect_anomaly(True, check_nan=False)."
     )
 
 
@@ -220,3 +307,158 @@ _SECOND_BACKWARD_MESSAGE = (
     "through the graph a second time or if you need to access saved tensors after calling "
     "backward."
 )
+
+
+# ---------------------------------------------------------------------------
+# Saved-tensor hooks
+
+
+class PackedSaved:
+    """A saved value that went through a pack hook; `unpack()` gives it back to backward.
+
+    Packed values are not version-checked: the hooks own what they store (a copy, a
+    file, a recipe for recomputation), as in PyTorch.
+    """
+
+    __slots__ = ("is_output", "packed", "unpack_hook")
+
+    def __init__(self, packed, unpack_hook, is_output: bool):
+        self.packed = packed
+        self.unpack_hook = unpack_hook
+        self.is_output = is_output
+
+    def unpack(self):
+        return self.unpack_hook(self.packed)
+
+
+class _SavedHooksState(threading.local):
+    """The active (pack, unpack) pairs of this thread, innermost last; a refusal message."""
+
+    def __init__(self):
+        self.stack: list[tuple] = []
+        self.disabled_message: str | None = None
+
+
+saved_hooks_state = _SavedHooksState()
+
+
+class saved_tensors_hooks:
+    """Inside this block, every tensor an op saves for backward goes through `pack_hook`,
+    and backward gets it back through `unpack_hook` (the basis of offloading and
+    checkpointing).
+
+    >>> import retrograd as torch
+    >>> x = torch.tensor([1., 2.], requires_grad=True)
+    >>> with torch.autograd.graph.saved_tensors_hooks(lambda t: t.tolist(), torch.tensor):
+    ...     y = x * x
+    >>> y.grad_fn._saved_self
+    tensor([1., 2.])
+    """
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self):
+        if saved_hooks_state.disabled_message is not None:
+            raise RuntimeError(saved_hooks_state.disabled_message)
+        saved_hooks_state.stack.append((self.pack_hook, self.unpack_hook))
+        return self
+
+    def __exit__(self, *exc_info):
+        saved_hooks_state.stack.pop()
+
+
+class disable_saved_tensors_hooks:
+    """Inside this block, entering `saved_tensors_hooks` raises RuntimeError(error_message)."""
+
+    def __init__(self, error_message: str):
+        self.error_message = error_message
+
+    def __enter__(self):
+        if saved_hooks_state.stack:
+            raise RuntimeError(self.error_message)
+        self._previous = saved_hooks_state.disabled_message
+        saved_hooks_state.disabled_message = self.error_message
+        return self
+
+    def __exit__(self, *exc_info):
+        saved_hooks_state.disabled_message = self._previous
+
+
+def pack_saved(value, is_output: bool) -> PackedSaved:
+    """Pass a tensor about to be saved through the innermost active pack hook."""
+    pack_hook, unpack_hook = saved_hooks_state.stack[-1]
+    return PackedSaved(pack_hook(value), unpack_hook, is_output)
+
+
+# ---------------------------------------------------------------------------
+# Hooks on several tensors at once
+
+
+class _MultiHandle:
+    """The handle of a multi-grad hook: `.remove()` takes away the hook of every tensor."""
+
+    __slots__ = ("handles",)
+
+    def __init__(self, handles: list):
+        self.handles = handles
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.remove()
+
+
+def register_multi_grad_hook(tensors, fn, *, mode: str = "all") -> _MultiHandle:
+    """Call `fn` once per backward pass when the gradients of `tensors` are computed.
+
+    mode="all": `fn(grads)` after every tensor of the group that this pass reaches has its
+    gradient (None for the ones it does not reach). mode="any": `fn(grad)` with the first
+    gradient of the group computed in the pass.
+    """
+    from .engine import current_graph_task
+
+    if mode not in ("all", "any"):
+        raise ValueError(f"Expects mode to be one of ('all', 'any') but got {mode}")
+    tensors = tuple(tensors)
+    key = object()
+
+    def state_of_pass(task):
+        state = task.hook_state.get(key)
+        if state is None:
+            state = task.hook_state[key] = {"grads": [None] * len(tensors), "done": False}
+            state["expected"] = sum(task.will_execute(_node_of(tensor)) for tensor in tensors)
+        return state
+
+    def make_hook(index: int):
+        def hook(grad):
+            state = state_of_pass(current_graph_task())
+            if state["done"]:
+                return
+            if mode == "any":
+                state["done"] = True
+                fn(grad)
+                return
+            state["grads"][index] = grad
+            if sum(g is not None for g in state["grads"]) >= state["expected"]:
+                state["done"] = True
+                fn(list(state["grads"]))
+
+        return hook
+
+    return _MultiHandle(
+        [tensor.register_hook(make_hook(index)) for index, tensor in enumerate(tensors)]
+    )
+
+
+def _node_of(tensor: Tensor) -> Node:
+    if tensor.grad_fn is not None:
+        return tensor.grad_fn
+    accumulator = tensor._grad_accumulator
+    return accumulator() if accumulator is not None else None

@@ -1,5 +1,8 @@
 """Neural-network building blocks: modules, parameters, initialisation and functional ops."""
 
-from . import functional
+from . import functional, init, utils
+from .modules import *  # noqa: F403
+from .modules import __all__ as _modules_all
+from .parameter import Buffer, Parameter
 
-__all__ = ["functional"]
+__all__ = ["Buffer", "Parameter", "functional", "init", "utils", *_modules_all]

@@ -24,8 +24,8 @@ import numpy as np
 from .._dtype import scalar_type_name
 from .._tensor import Tensor, _VersionCounter
 from ..autograd import grad_mode
-from ..autograd.anomaly import anomaly_mode
-from ..autograd.graph import Node, SavedOutput
+from ..autograd.anomaly import anomaly_mode, check_forward_outputs
+from ..autograd.graph import Node, SavedOutput, pack_saved, saved_hooks_state
 
 __all__ = ["OUTPUT", "OpInfo", "apply", "output", "register", "table"]
 
@@ -102,11 +102,6 @@ def _record(node_class: type[Node], inputs: tuple, params: dict):
     meta = []
     for value in inputs:
         if isinstance(value, Tensor) and value._requires_grad:
-            if value._is_inference:
-                raise RuntimeError(
-                    "Inference tensors cannot be saved for backward. To work around you can make "
-                    "a clone to get a normal tensor and use it in autograd."
-                )
             if value.grad_fn is not None:
                 edges.append((value.grad_fn, value._output_nr))
             else:
@@ -128,10 +123,13 @@ def _record(node_class: type[Node], inputs: tuple, params: dict):
     if node_class.is_view:
         for output in outputs if type(outputs) is tuple else (outputs,):
             _mark_view(output, inputs[0])
+            _inplace.register_view(output, output._base)
     if node._saved is not None:
         _stamp_saved(node, outputs)
     if anomaly_mode.enabled:
         node._anomaly_trace = traceback.format_stack()[:-3]
+        if anomaly_mode.check_forward:
+            check_forward_outputs(node, inputs, outputs)
     return outputs
 
 
@@ -142,7 +140,14 @@ def _output(array, node: Node, output_nr: int) -> Tensor:
 
 
 def _stamp_saved(node: Node, outputs) -> None:
-    """Resolve OUTPUT to the result and remember each saved tensor's version."""
+    """Resolve OUTPUT to the result and remember each saved tensor's version.
+
+    Inference tensors cannot be saved. Under `saved_tensors_hooks`, tensors are packed
+    instead (and not version-checked, as the hooks own what they keep).
+    """
+    if saved_hooks_state.stack:
+        _pack_saved(node, outputs)
+        return
     saved = []
     versions = []
     for value in node._saved:
@@ -151,12 +156,36 @@ def _stamp_saved(node: Node, outputs) -> None:
             value = SavedOutput(result._data, result._version_counter, result._output_nr)
             versions.append(value.version_counter.value)
         elif isinstance(value, Tensor):
+            if value._is_inference:
+                raise RuntimeError(_INFERENCE_SAVED_MESSAGE)
             versions.append(value._version_counter.value)
         else:
             versions.append(None)
         saved.append(value)
     node._saved = tuple(saved)
     node._saved_versions = tuple(versions)
+
+
+def _pack_saved(node: Node, outputs) -> None:
+    saved = []
+    for value in node._saved:
+        if value is OUTPUT:
+            value = pack_saved(outputs if isinstance(outputs, Tensor) else outputs[0], True)
+        elif isinstance(value, Tensor):
+            if value._is_inference:
+                raise RuntimeError(_INFERENCE_SAVED_MESSAGE)
+            value = pack_saved(value, False)
+        saved.append(value)
+    node._saved = tuple(saved)
+    node._saved_versions = (None,) * len(saved)
+
+
+_INFERENCE_SAVED_MESSAGE = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `retrograd.no_grad()` instead "
+    "of `retrograd.inference_mode()`."
+)
 
 
 # ---------------------------------------------------------------------------
@@ -273,34 +302,66 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
     When a graph is recorded, the op sees a snapshot of target's old value and history
     (the new node must differentiate through the value before the write). With `cast`
     the result may be of any dtype (copy_ converts); otherwise it may not be of a higher
-    category than target's (an int tensor cannot take a float result in place).
+    category than target's (an int tensor cannot take a float result in place). Writing
+    through a view rewrites its base's history: see Note [In-place on a view] (_inplace.py).
     """
+    base = target._base
     recording = grad_mode._state.grad_enabled and (
         target._requires_grad
+        or (base is not None and base._requires_grad)
         or any(isinstance(arg, Tensor) and arg._requires_grad for arg in args)
     )
-    if recording and target.grad_fn is None and target._requires_grad:
-        raise RuntimeError(
-            "a leaf Variable that requires grad is being used in an in-place operation."
-        )
     if target._is_inference and not grad_mode._state.inference:
-        raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed.")
+        raise RuntimeError(_INFERENCE_INPLACE_MESSAGE)
     if recording:
-        snapshot = Tensor._from_node(
-            target._data.copy(), target.grad_fn, target._output_nr, _VersionCounter()
+        _check_not_leaf(target, base)
+    if 0 in target._data.strides and target._data.size > 1:
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation."
         )
-        snapshot._requires_grad = target._requires_grad
-        result = function(snapshot, *args, **kwargs)
+    if recording:
+        if base is not None and base._requires_grad and target.grad_fn is None:
+            _inplace.reread_view(target)
+        result = function(_inplace.snapshot(target), *args, **kwargs)
     else:
         result = function(target, *args, **kwargs)
     _check_writable(target, result, cast)
     np.copyto(target._data, result._data, casting="unsafe")
     target._version_counter.value += 1
     if result.grad_fn is not None:
-        target.grad_fn = result.grad_fn
-        target._output_nr = result._output_nr
-        target._requires_grad = True
+        _take_history(target, base, result)
     return target
+
+
+_INFERENCE_INPLACE_MESSAGE = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+    "clone to get a normal tensor before doing inplace update.See "
+    "https://github.com/pytorch/rfcs/pull/17 for more details."
+)
+
+
+def _check_not_leaf(target: Tensor, base: Tensor | None) -> None:
+    if target.grad_fn is None and target._requires_grad and base is None:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation."
+        )
+    if base is not None and base.grad_fn is None and base._requires_grad:
+        raise RuntimeError(
+            "a view of a leaf Variable that requires grad is being used in an in-place operation."
+        )
+
+
+def _take_history(target: Tensor, base: Tensor | None, result: Tensor) -> None:
+    """`target` now holds `result`: it (and its base and views, if any) take result's history."""
+    if base is not None:
+        _inplace.write_through_view(target, result)
+        return
+    target.grad_fn = result.grad_fn
+    target._output_nr = result._output_nr
+    target._requires_grad = True
+    if _inplace.has_views(target):
+        _inplace.refresh_views(target)
 
 
 def _check_writable(target: Tensor, result: Tensor, cast: bool) -> None:
@@ -317,3 +378,6 @@ def _check_writable(target: Tensor, result: Tensor, cast: bool) -> None:
             f"result type {scalar_type_name(source)} can't be cast to the desired output type "
             f"{scalar_type_name(destination)}"
         )
+
+
+from . import _inplace  # noqa: E402  (it builds on `apply`, defined above)

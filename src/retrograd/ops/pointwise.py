@@ -15,28 +15,85 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from . import _samples
-from ._table import OUTPUT, apply, register
+from ._table import OUTPUT, apply, register, run_in_place
 
 __all__ = [
+    "abs",
+    "absolute",
+    "acos",
+    "acosh",
     "add",
+    "addcdiv",
+    "addcmul",
+    "arccos",
+    "arccosh",
+    "arcsin",
+    "arcsinh",
+    "arctan",
+    "arctan2",
+    "arctanh",
+    "asin",
+    "asinh",
+    "atan",
+    "atan2",
+    "atanh",
+    "ceil",
+    "clamp",
+    "clamp_max",
+    "clamp_min",
+    "clip",
     "cos",
+    "cosh",
     "div",
     "divide",
+    "erf",
+    "erfc",
+    "erfinv",
     "exp",
+    "exp2",
+    "expm1",
+    "fix",
+    "float_power",
+    "floor",
+    "floor_divide",
+    "fmax",
+    "fmin",
+    "fmod",
+    "frac",
+    "hypot",
+    "lerp",
     "log",
+    "log1p",
+    "log2",
+    "log10",
+    "logit",
+    "masked_fill",
+    "maximum",
+    "minimum",
     "mul",
     "multiply",
+    "nan_to_num",
     "neg",
     "negative",
     "pow",
     "reciprocal",
+    "remainder",
+    "round",
+    "rsqrt",
     "rsub",
+    "sigmoid",
+    "sign",
     "sin",
+    "sinh",
     "sqrt",
+    "square",
     "sub",
     "subtract",
     "tan",
+    "tanh",
     "true_divide",
+    "trunc",
+    "where",
 ]
 
 
@@ -88,6 +145,7 @@ def _check_broadcast(left: tuple, right: tuple) -> None:
 
 def _floating(array: np.ndarray) -> np.ndarray:
     """Integer and bool arrays become the default float dtype (true division, roots, ...)."""
+    array = np.asarray(array)
     if array.dtype.kind in "fc":
         return array
     return array.astype(_dtype.get_default_dtype().numpy)
@@ -224,7 +282,7 @@ class DivBackward0(Node):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         a, b = operand_arrays(a, b, "div")
-        return np.true_divide(_floating(a), b)
+        return np.true_divide(_floating(a), _floating(b))
 
     def backward(self, grad):
         a, b = self.saved_tensors
@@ -233,16 +291,62 @@ class DivBackward0(Node):
         return grad_a, grad_b
 
 
+class DivBackward2(Node):
+    """Rounded division (`rounding_mode` 'trunc' or 'floor'): a step function, gradient 0."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, a, b, rounding_mode):
+        a, b = operand_arrays(a, b, "div")
+        return _rounded_quotient(a, b, rounding_mode)
+
+    def backward(self, grad):
+        return grad * 0, grad * 0
+
+
+def _check_integer_divisor(divisor) -> None:
+    if np.asarray(divisor).dtype.kind in "iub" and not np.all(divisor):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _rounded_quotient(a, b, rounding_mode: str) -> np.ndarray:
+    """a / b rounded toward zero ('trunc') or down ('floor'), in the promoted dtype."""
+    _check_integer_divisor(b)
+    if rounding_mode == "floor":
+        return np.floor_divide(a, b)
+    if np.result_type(a, b).kind in "fc":
+        return np.trunc(np.true_divide(a, b))
+    quotient = np.floor_divide(a, b)
+    inexact = (np.remainder(a, b) != 0) & ((a < 0) != (b < 0))
+    return quotient + inexact.astype(quotient.dtype)
+
+
+_ROUNDING_MODES = (None, "trunc", "floor")
+
+
+def _div_samples(rng):
+    cases = _samples.binary(low=0.5, high=2.0)(rng)
+    x, y = _samples.make(rng, (2, 3), 0.5, 2.0), _samples.make(rng, (2, 3), 0.5, 2.0)
+    cases += [((x, y), {"rounding_mode": "trunc"}), ((x, y), {"rounding_mode": "floor"})]
+    return cases
+
+
 @register(
     methods=("div", "divide", "true_divide", "__truediv__"),
     inplace="div_",
-    samples=_samples.binary(low=0.5, high=2.0),
+    samples=_div_samples,
 )
 def div(input, other, *, rounding_mode=None):
-    """input / other (true division; integer inputs give floats)."""
-    if rounding_mode is not None:
-        raise NotImplementedError("div(rounding_mode=...) arrives with the full operator library")
-    return apply(DivBackward0, input, other)
+    """input / other: true division (integers give floats), or rounded with `rounding_mode`."""
+    if rounding_mode not in _ROUNDING_MODES:
+        raise RuntimeError(
+            "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+            f"'{rounding_mode}'"
+        )
+    if rounding_mode is None:
+        return apply(DivBackward0, input, other)
+    return apply(DivBackward2, input, other, rounding_mode=rounding_mode)
 
 
 divide = true_divide = div
@@ -254,6 +358,12 @@ def _reflected_div(self, other):
 
 
 Tensor.__rtruediv__ = _reflected_div
+
+# `x += y` and friends write into x, as in PyTorch (they are the in-place methods).
+Tensor.__iadd__ = lambda self, other: self.add_(other)
+Tensor.__isub__ = lambda self, other: self.sub_(other)
+Tensor.__imul__ = lambda self, other: self.mul_(other)
+Tensor.__itruediv__ = lambda self, other: self.div_(other)
 
 
 class NegBackward0(Node):
@@ -541,3 +651,1218 @@ class TanBackward0(Node):
 def tan(input):
     """The tangent of each element (radians)."""
     return apply(TanBackward0, input)
+
+
+# ---------------------------------------------------------------------------
+# One-input ops, declared by a node class each
+#
+# A `_Elementwise` subclass names its NumPy kernel (`compute`), what its backward needs
+# (`saves`: the input, the output, or nothing) and whether integer inputs keep their dtype
+# (abs, floor) or become the default float dtype (exp, sin). Its `backward` is the
+# derivative, written with tensor operations so that it is differentiable again.
+
+
+class _Elementwise(Node):
+    __slots__ = ()
+    op_name = ""
+    saves: str | None = None
+    keeps_integers = False
+    accepts_bool = True
+
+    @staticmethod
+    def compute(data: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    @classmethod
+    def forward(cls, ctx, x):
+        data = _unary_input(x, cls.op_name)
+        if data.dtype.kind == "b" and not cls.accepts_bool:
+            raise NotImplementedError(f'"{cls.op_name}_cpu" not implemented for \'Bool\'')
+        if cls.saves == "input":
+            ctx.save_for_backward(x)
+        elif cls.saves == "output":
+            ctx.save_for_backward(OUTPUT)
+        if not cls.keeps_integers:
+            data = _floating(data)
+        with np.errstate(all="ignore"):
+            return np.asarray(cls.compute(data), dtype=data.dtype)
+
+
+def _elementwise_op(node_class: type[_Elementwise], doc: str, low: float = -2.0, high: float = 2.0,
+                    aliases: tuple[str, ...] = ()):
+    """Register `node_class` as the function `node_class.op_name`, its method and `_` variant."""
+    name = node_class.op_name
+
+    def function(input):
+        return apply(node_class, input)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    register(name, methods=(name, *aliases), inplace=f"{name}_", samples=_samples.unary(low, high))(
+        function
+    )
+    for alias in aliases:
+        setattr(Tensor, f"{alias}_", getattr(Tensor, f"{name}_"))
+    return function
+
+
+def _constant_like(reference: Tensor, array: np.ndarray) -> Tensor:
+    """A constant (no-grad) tensor of `reference`'s dtype: a mask or weight in a backward."""
+    return Tensor._make(np.asarray(array, dtype=reference._data.dtype))
+
+
+class AbsBackward0(_Elementwise):
+    __slots__ = ()
+    op_name, saves, keeps_integers, accepts_bool = "abs", "input", True, False
+    compute = staticmethod(np.abs)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        return grad * sign(x)
+
+
+class SignBackward0(_Elementwise):
+    __slots__ = ()
+    op_name, keeps_integers = "sign", True
+
+    @staticmethod
+    def compute(data):
+        return data.copy() if data.dtype.kind == "b" else np.sign(data)
+
+    def backward(self, grad):
+        return grad * 0
+
+
+class RsqrtBackward0(_Elementwise):
+    __slots__ = ()
+    op_name, saves = "rsqrt", "output"
+
+    @staticmethod
+    def compute(data):
+        return 1 / np.sqrt(data)
+
+    def backward(self, grad):
+        (result,) = self.saved_tensors
+        return grad * -0.5 * result * result * result
+
+
+class Exp2Backward0(_Elementwise):
+    __slots__ = ()
+    op_name, saves = "exp2", "output"
+    compute = staticmethod(np.exp2)
+
+    def backward(self, grad):
+        (result,) = self.saved_tensors
+        return grad * result * _LN2
+
+
+class Expm1Backward0(_Elementwise):
+    __slots__ = ()
+    op_name, saves = "expm1", "output"
+    compute = staticmethod(np.expm1)
+
+    def backward(self, grad):
+        (result,) = self.saved_tensors
+        return grad * (result + 1)
+
+
+class Log2Backward0(_Elementwise):
+    __slots__ = ()
+    op_name, saves = "log2", "input"
+    compute = staticmethod(np.log2)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        return grad / (x * _LN2)
+
+
+class Log10Backward0(_Elementwise):
+    __slots__ = ()
+    op_name, saves = "log10", "input"
+    compute = staticmethod(np.log10)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        return grad / (x * _LN10)
+
+
+class Log1PBackward0(_Elementwise):
+    __slots__ = ()
+    op_name, saves = "log1p", "input"
+    compute = staticmethod(np.log1p)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        return grad / (x + 1)
+
+
+class AsinBackward0(_Elementwise):
+    __slots__ = ()
+    op_name, saves = "asin", "input"
+    compute = staticmethod(np.arcsin)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        return grad * rsqrt(1 - x * x)
+
+
+class AcosBackward0(_Elementwise):
+    __slots__ = ()
+    op_name, saves = "acos", "input"
+    compute = staticmethod(np.arccos)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        return -grad * rsqrt(1 - x * x)
+
+
+class AtanBackward0(_Elementwise):
+    __slots__ = ()
+    op_name, saves = "atan", "input"
+    compute = staticmethod(np.arctan)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        return grad / (1 + x * x)
+
+
+class SinhBackward0(_Elementwise):
+    __slots__ = ()
+    op_name, saves = "sinh", "input"
+    compute = staticmethod(np.sinh)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        return grad * cosh(x)
+
+
+class CoshBackward0(_Elementwise):
+    __slots__ = ()
+    op_name, saves = "cosh", "input"
+    compute = staticmethod(np.cosh)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        return grad * sinh(x)
+
+
+class TanhBackward0(_Elementwise):
+    __slots__ = ()
+    op_name, saves = "tanh", "output"
+    compute = staticmethod(np.tanh)
+
+    def backward(self, grad):
+        (result,) = self.saved_tensors
+        return grad * (1 - result * result)
+
+
+class AsinhBackward0(_Elementwise):
+    __slots__ = ()
+    op_name, saves = "asinh", "input"
+    compute = staticmethod(np.arcsinh)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        return grad * rsqrt(x * x + 1)
+
+
+class AcoshBackward0(_Elementwise):
+    __slots__ = ()
+    op_name, saves = "acosh", "input"
+    compute = staticmethod(np.arccosh)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        return grad * rsqrt(x * x - 1)
+
+
+class AtanhBackward0(_Elementwise):
+    __slots__ = ()
+    op_name, saves = "atanh", "input"
+    compute = staticmethod(np.arctanh)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        return grad / (1 - x * x)
+
+
+def _stable_sigmoid(data: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
+    decay = np.exp(-np.abs(data))
+    return np.where(data >= 0, 1 / (1 + decay), decay / (1 + decay))
+
+
+class SigmoidBackward0(_Elementwise):
+    __slots__ = ()
+    op_name, saves = "sigmoid", "output"
+    compute = staticmethod(_stable_sigmoid)
+
+    def backward(self, grad):
+        (result,) = self.saved_tensors
+        return grad * result * (1 - result)
+
+
+class ErfBackward0(_Elementwise):
+    __slots__ = ()
+    op_name, saves = "erf", "input"
+
+    @staticmethod
+    def compute(data):
+        return _erf_and_erfc(data)[0]
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        return grad * _TWO_OVER_SQRT_PI * exp(-x * x)
+
+
+class ErfcBackward0(_Elementwise):
+    __slots__ = ()
+    op_name, saves = "erfc", "input"
+
+    @staticmethod
+    def compute(data):
+        return _erf_and_erfc(data)[1]
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        return grad * -_TWO_OVER_SQRT_PI * exp(-x * x)
+
+
+class ErfinvBackward0(_Elementwise):
+    __slots__ = ()
+    op_name, saves = "erfinv", "output"
+
+    @staticmethod
+    def compute(data):
+        return _erfinv(data)
+
+    def backward(self, grad):
+        (result,) = self.saved_tensors
+        return grad * (_SQRT_PI / 2) * exp(result * result)
+
+
+class FloorBackward0(_Elementwise):
+    __slots__ = ()
+    op_name, keeps_integers, accepts_bool = "floor", True, False
+
+    @staticmethod
+    def compute(data):
+        return data.copy() if data.dtype.kind in "iu" else np.floor(data)
+
+    def backward(self, grad):
+        return grad * 0
+
+
+class CeilBackward0(_Elementwise):
+    __slots__ = ()
+    op_name, keeps_integers, accepts_bool = "ceil", True, False
+
+    @staticmethod
+    def compute(data):
+        return data.copy() if data.dtype.kind in "iu" else np.ceil(data)
+
+    def backward(self, grad):
+        return grad * 0
+
+
+class TruncBackward0(_Elementwise):
+    __slots__ = ()
+    op_name, keeps_integers, accepts_bool = "trunc", True, False
+
+    @staticmethod
+    def compute(data):
+        return data.copy() if data.dtype.kind in "iu" else np.trunc(data)
+
+    def backward(self, grad):
+        return grad * 0
+
+
+class FracBackward0(_Elementwise):
+    __slots__ = ()
+    op_name, keeps_integers = "frac", True
+
+    @staticmethod
+    def compute(data):
+        if data.dtype.kind in "iub":
+            found = _dtype.scalar_type_name(_dtype.from_numpy_dtype(data.dtype))
+            raise NotImplementedError(f'"frac_cpu" not implemented for \'{found}\'')
+        return data - np.trunc(data)
+
+    def backward(self, grad):
+        return grad
+
+
+_LN2 = float(np.log(2.0))
+_LN10 = float(np.log(10.0))
+_SQRT_PI = float(np.sqrt(np.pi))
+_TWO_OVER_SQRT_PI = 2.0 / _SQRT_PI
+
+abs = _elementwise_op(AbsBackward0, "The absolute value of each element.", aliases=("absolute",))
+absolute = abs
+Tensor.__abs__ = abs
+sign = _elementwise_op(SignBackward0, "-1, 0 or 1 by the sign of each element (0 gradient).")
+rsqrt = _elementwise_op(RsqrtBackward0, "1 / sqrt(x) of each element.", 0.5, 2.0)
+exp2 = _elementwise_op(Exp2Backward0, "2 raised to each element.")
+expm1 = _elementwise_op(Expm1Backward0, "exp(x) - 1, accurate for small x.")
+log2 = _elementwise_op(Log2Backward0, "The base-2 logarithm of each element.", 0.5, 2.0)
+log10 = _elementwise_op(Log10Backward0, "The base-10 logarithm of each element.", 0.5, 2.0)
+log1p = _elementwise_op(Log1PBackward0, "log(1 + x), accurate for small x.", -0.5, 2.0)
+asin = _elementwise_op(AsinBackward0, "The arcsine of each element.", -0.9, 0.9, aliases=("arcsin",))
+acos = _elementwise_op(AcosBackward0, "The arccosine of each element.", -0.9, 0.9, aliases=("arccos",))
+atan = _elementwise_op(AtanBackward0, "The arctangent of each element.", aliases=("arctan",))
+sinh = _elementwise_op(SinhBackward0, "The hyperbolic sine of each element.")
+cosh = _elementwise_op(CoshBackward0, "The hyperbolic cosine of each element.")
+tanh = _elementwise_op(TanhBackward0, "The hyperbolic tangent of each element.")
+asinh = _elementwise_op(AsinhBackward0, "The inverse hyperbolic sine.", aliases=("arcsinh",))
+acosh = _elementwise_op(AcoshBackward0, "The inverse hyperbolic cosine (x >= 1).", 1.2, 3.0,
+                        aliases=("arccosh",))
+atanh = _elementwise_op(AtanhBackward0, "The inverse hyperbolic tangent (|x| < 1).", -0.8, 0.8,
+                        aliases=("arctanh",))
+sigmoid = _elementwise_op(SigmoidBackward0, "1 / (1 + exp(-x)), computed without overflow.", -4.0, 4.0)
+erf = _elementwise_op(ErfBackward0, "The error function of each element.")
+erfc = _elementwise_op(ErfcBackward0, "1 - erf(x), accurate where erf(x) is near 1.")
+erfinv = _elementwise_op(ErfinvBackward0, "The inverse of erf, on (-1, 1).", -0.9, 0.9)
+floor = _elementwise_op(FloorBackward0, "The largest integer <= each element (0 gradient).")
+ceil = _elementwise_op(CeilBackward0, "The smallest integer >= each element (0 gradient).")
+trunc = _elementwise_op(TruncBackward0, "Each element rounded toward zero (0 gradient).", aliases=("fix",))
+fix = trunc
+frac = _elementwise_op(FracBackward0, "The fractional part x - trunc(x) of each element.")
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+
+
+# ---------------------------------------------------------------------------
+# The error function and its inverse, vectorised in float64
+#
+# erf(x) for |x| < 2.5 comes from the series 2/sqrt(pi) exp(-x^2) sum (2x^2)^n x / (2n+1)!!
+# (every term positive, so no cancellation); beyond, erfc(x) from its continued fraction
+# x + (1/2)/(x + 1/(x + (3/2)/(x + ...))), evaluated from a fixed depth back to the front.
+# Both agree with the exact values to about 1e-15 relative (1e-12 for erfc near 2.5).
+
+_ERF_SERIES_TERMS = 60
+_ERFC_FRACTION_DEPTH = 60
+_ERF_SERIES_LIMIT = 2.5
+
+
+def _erf_series(x: np.ndarray) -> np.ndarray:
+    term = x.copy()
+    total = x.copy()
+    twice_square = 2.0 * x * x
+    for n in range(1, _ERF_SERIES_TERMS):
+        term *= twice_square / (2 * n + 1)
+        total += term
+    return _TWO_OVER_SQRT_PI * np.exp(-x * x) * total
+
+
+def _erfc_fraction(x: np.ndarray) -> np.ndarray:
+    tail = x.copy()
+    for k in range(_ERFC_FRACTION_DEPTH, 0, -1):
+        tail = x + (k / 2.0) / tail
+    return np.exp(-x * x) / (_SQRT_PI * tail)
+
+
+def _erf_and_erfc(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """erf and erfc of every element, in `data`'s float dtype."""
+    x = np.asarray(data, dtype=np.float64)
+    near = np.abs(x) < _ERF_SERIES_LIMIT
+    far = ~near & ~np.isnan(x)
+    erf_values = np.full(x.shape, np.nan)
+    erfc_values = np.full(x.shape, np.nan)
+    series = _erf_series(x[near])
+    erf_values[near] = series
+    erfc_values[near] = 1.0 - series
+    far_x = x[far]
+    with np.errstate(all="ignore"):
+        fraction = _erfc_fraction(np.minimum(np.abs(far_x), 30.0))
+    erf_values[far] = np.sign(far_x) * (1.0 - fraction)
+    erfc_values[far] = np.where(far_x > 0, fraction, 2.0 - fraction)
+    return erf_values.astype(data.dtype), erfc_values.astype(data.dtype)
+
+
+def _erfinv(data: np.ndarray) -> np.ndarray:
+    """Inverse erf: Winitzki's closed-form guess, then three Halley steps on erf(y) = |x|.
+
+    Near |x| = 1 the residual is taken as erfc(y) - (1 - |x|), where it has no cancellation.
+    """
+    x = np.asarray(data, dtype=np.float64)
+    target = np.abs(x)
+    a = 0.147
+    log_term = np.log1p(-target * target)
+    middle = 2 / (np.pi * a) + log_term / 2
+    y = np.sqrt(np.sqrt(middle * middle - log_term / a) - middle)
+    inside = target < 1
+    for _ in range(3):
+        safe_y = np.where(inside, y, 0.0)
+        erf_y, erfc_y = _erf_and_erfc(safe_y)
+        residual = np.where(target < 0.5, erf_y - target, (1 - target) - erfc_y)
+        step = residual / (_TWO_OVER_SQRT_PI * np.exp(-safe_y * safe_y))
+        y = np.where(inside, safe_y - step / (1 + safe_y * step), y)
+    y = np.where(target == 1, np.inf, np.where(target > 1, np.nan, y))
+    return (np.sign(x) * y).astype(data.dtype)
+
+
+# ---------------------------------------------------------------------------
+# One-input ops with parameters
+
+
+@register(methods="square", inplace="square_", samples=_samples.unary())
+def square(input):
+    """input * input (recorded as a power, as PyTorch does; bool gives int64)."""
+    if isinstance(input, Tensor) and input.dtype is _dtype.bool:
+        input = input.to(_dtype.int64)
+    return pow(input, 2)
+
+
+class RoundBackward0(Node):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x, decimals):
+        data = _unary_input(x, "round")
+        if data.dtype.kind in "iub":
+            raise NotImplementedError(
+                f'"round_cpu" not implemented for \'{_dtype.scalar_type_name(x.dtype)}\''
+            )
+        if decimals == 0:
+            return np.round(data)
+        scale = np.asarray(10.0**decimals, dtype=data.dtype)
+        return np.round(data * scale) / scale
+
+    def backward(self, grad):
+        return grad * 0
+
+
+class RoundBackward1(RoundBackward0):
+    """round with `decimals`."""
+
+    __slots__ = ()
+
+
+@register(methods="round", inplace="round_", samples=_samples.unary(decimals=1))
+def round(input, *, decimals: int = 0):
+    """Each element rounded to `decimals` places, halves to even (0 gradient)."""
+    node = RoundBackward0 if decimals == 0 else RoundBackward1
+    return apply(node, input, decimals=decimals)
+
+
+class LogitBackward0(Node):
+    """log(p / (1 - p)); with `eps`, p is first clamped to [eps, 1 - eps] (gradient 0 outside)."""
+
+    __slots__ = ("eps",)
+
+    @staticmethod
+    def forward(ctx, x, eps):
+        data = _floating(_unary_input(x, "logit"))
+        ctx.save_for_backward(x)
+        ctx.eps = eps
+        if eps is not None:
+            data = np.clip(data, eps, 1 - eps)
+        with np.errstate(all="ignore"):
+            return np.log(data / (1 - data))
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        derivative = grad / (x * (1 - x))
+        if self.eps is None:
+            return derivative
+        outside = (x._data < self.eps) | (x._data > 1 - self.eps)
+        return where(_constant_mask(outside), 0.0, derivative)
+
+
+@register(methods="logit", inplace="logit_", samples=_samples.unary(0.1, 0.9))
+def logit(input, eps: float | None = None):
+    """The log-odds log(p / (1 - p)) of each element."""
+    return apply(LogitBackward0, input, eps=eps)
+
+
+class NanToNumBackward0(Node):
+    """NaN and infinities replaced by numbers: no gradient reaches the replaced places."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x, nan, posinf, neginf):
+        data = _unary_input(x, "nan_to_num")
+        ctx.save_for_backward(x)
+        if data.dtype.kind not in "fc":
+            return data.copy()
+        return np.nan_to_num(data, nan=nan, posinf=posinf, neginf=neginf)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        return grad * _constant_like(grad, np.isfinite(x._data))
+
+
+@register(methods="nan_to_num", inplace="nan_to_num_", samples=_samples.unary())
+def nan_to_num(input, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None):
+    """NaN -> `nan`, +inf -> `posinf`, -inf -> `neginf` (default: the dtype's extremes)."""
+    return apply(NanToNumBackward0, input, nan=nan, posinf=posinf, neginf=neginf)
+
+
+# ---------------------------------------------------------------------------
+# Clamping
+
+
+class ClampBackward1(Node):
+    """Clamp to number bounds: the gradient passes where min <= x <= max."""
+
+    __slots__ = ("max", "min")
+
+    @staticmethod
+    def forward(ctx, x, min, max):
+        ctx.save_for_backward(x)
+        ctx.min, ctx.max = min, max
+        data = _unary_input(x, "clamp")
+        target = _dtype.result_type(x, *(bound for bound in (min, max) if bound is not None)).numpy
+        return _clamp_arrays(data.astype(target, copy=False), min, max)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        inside = np.ones(x._data.shape, dtype=bool)
+        if self.min is not None:
+            inside &= x._data >= self.min
+        if self.max is not None:
+            inside &= x._data <= self.max
+        return grad * _constant_like(grad, inside)
+
+
+class ClampBackward0(Node):
+    """Clamp to tensor bounds: x's gradient where it is kept, each bound's where it wins."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x, min, max):
+        ctx.save_for_backward(x, min, max)
+        data = _unary_input(x, "clamp")
+        bounds = [bound for bound in (min, max) if bound is not None]
+        target = _dtype.result_type(x, *bounds).numpy
+        low = None if min is None else min._data.astype(target, copy=False)
+        high = None if max is None else max._data.astype(target, copy=False)
+        return _clamp_arrays(data.astype(target, copy=False), low, high)
+
+    def backward(self, grad):
+        x, low, high = self.saved_tensors
+        raised = x._data if low is None else np.maximum(x._data, low._data)
+        keep_x = np.ones(x._data.shape, dtype=bool)
+        grad_low = grad_high = None
+        if low is not None:
+            keep_x = keep_x & (x._data >= low._data)
+            takes_low = x._data < low._data
+            if high is not None:
+                takes_low = takes_low & (low._data <= high._data)
+            grad_low = grad * _constant_like(grad, takes_low)
+        if high is not None:
+            keep_x = keep_x & (x._data <= high._data)
+            grad_high = grad * _constant_like(grad, raised > high._data)
+        return grad * _constant_like(grad, keep_x), grad_low, grad_high
+
+
+def _clamp_arrays(data: np.ndarray, low, high) -> np.ndarray:
+    """max(data, low) then min(., high): where low > high every element becomes high."""
+    if low is not None:
+        data = np.maximum(data, low)
+    if high is not None:
+        data = np.minimum(data, high)
+    return data
+
+
+def _clamp_samples(rng):
+    x = _samples.make(rng, (2, 3))
+    low, high = _samples.make(rng, (3,), -1.0, -0.2), _samples.make(rng, (2, 3), 0.2, 1.0)
+    x_data = x._data
+    x_data[np.abs(x_data - 0.5) < 0.05] += 0.2
+    x_data[np.abs(x_data + 0.5) < 0.05] -= 0.2
+    return [
+        ((x, -0.5, 0.5), {}),
+        ((x,), {"min": -0.5}),
+        ((x,), {"max": 0.5}),
+        ((x, low, high), {}),
+        ((x, None, high), {}),
+        ((_samples.make(rng, ()), -0.5, 0.5), {}),
+    ]
+
+
+@register(methods=("clamp", "clip"), inplace="clamp_", samples=_clamp_samples)
+def clamp(input, min=None, max=None):
+    """Each element limited to [min, max]; either bound may be None, a number or a tensor."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        low, high = (_as_bound_tensor(bound, input) for bound in (min, max))
+        return apply(ClampBackward0, input, low, high)
+    return apply(ClampBackward1, input, min=min, max=max)
+
+
+def _as_bound_tensor(bound, input: Tensor):
+    if bound is None or isinstance(bound, Tensor):
+        return bound
+    return Tensor._make(np.asarray(bound, dtype=_dtype.result_type(input, bound).numpy))
+
+
+clip = clamp
+Tensor.clip_ = Tensor.clamp_
+
+
+def clamp_min(input, min):
+    """clamp(input, min=min)."""
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    """clamp(input, max=max)."""
+    return clamp(input, max=max)
+
+
+Tensor.clamp_min, Tensor.clamp_max = clamp_min, clamp_max
+
+
+# ---------------------------------------------------------------------------
+# Two-input elementwise ops
+
+
+def _saved_arrays(a, b):
+    """The arrays of saved operands (a Python number stays a number)."""
+    return (a._data if isinstance(a, Tensor) else a), (b._data if isinstance(b, Tensor) else b)
+
+
+class MaximumBackward0(Node):
+    """max(a, b): the gradient goes to the larger; ties split it in halves (as PyTorch)."""
+
+    __slots__ = ()
+    pick = staticmethod(np.maximum)
+    op_name = "maximum"
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        ctx.save_for_backward(a, b)
+        left, right = operand_arrays(a, b, cls.op_name)
+        return cls.pick(left, right)
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        share_a = self.share_of_first(a._data, b._data)
+        weight_a = _constant_like(grad, share_a)
+        return grad * weight_a, grad * (1 - weight_a)
+
+    @staticmethod
+    def share_of_first(a, b):
+        return np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0))
+
+
+class MinimumBackward0(MaximumBackward0):
+    __slots__ = ()
+    pick = staticmethod(np.minimum)
+    op_name = "minimum"
+
+    @staticmethod
+    def share_of_first(a, b):
+        return np.where(a < b, 1.0, np.where(a == b, 0.5, 0.0))
+
+
+class FmaxBackward0(MaximumBackward0):
+    """Like maximum, but a NaN loses to a number; ties go wholly to the first input."""
+
+    __slots__ = ()
+    pick = staticmethod(np.fmax)
+    op_name = "fmax"
+
+    @staticmethod
+    def share_of_first(a, b):
+        return ((a >= b) | np.isnan(b)).astype(np.float64)
+
+
+class FminBackward0(MaximumBackward0):
+    __slots__ = ()
+    pick = staticmethod(np.fmin)
+    op_name = "fmin"
+
+    @staticmethod
+    def share_of_first(a, b):
+        return ((a <= b) | np.isnan(b)).astype(np.float64)
+
+
+def _tensor_pair_samples(low=-2.0, high=2.0):
+    """Broadcasting pairs of tensors (the ops that take no Python number)."""
+
+    def samples(rng):
+        return [
+            ((_samples.make(rng, left, low, high), _samples.make(rng, right, low, high)), {})
+            for left, right in _samples.BROADCAST_PAIRS
+        ]
+
+    return samples
+
+
+def _binary_tensor_op(node_class, name: str, doc: str, samples=None):
+    """Register a two-tensor op with its method and `_` variant."""
+
+    def function(input, other):
+        if not isinstance(other, Tensor):
+            raise TypeError(
+                f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}"
+            )
+        return apply(node_class, input, other)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    return register(name, methods=name, inplace=f"{name}_", samples=samples or _tensor_pair_samples())(
+        function
+    )
+
+
+maximum = _binary_tensor_op(MaximumBackward0, "maximum", "The larger of the two at each position.")
+minimum = _binary_tensor_op(MinimumBackward0, "minimum", "The smaller of the two at each position.")
+fmax = _binary_tensor_op(FmaxBackward0, "fmax", "maximum that ignores NaN (NaN only if both are).")
+fmin = _binary_tensor_op(FminBackward0, "fmin", "minimum that ignores NaN (NaN only if both are).")
+
+
+class Atan2Backward0(Node):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        left, right = operand_arrays(a, b, "atan2")
+        return np.arctan2(_floating(left), right)
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        squared_radius = a * a + b * b
+        at_origin = _constant_like(grad, squared_radius._data == 0)
+        scale = grad / (squared_radius + at_origin) * (1 - at_origin)
+        return scale * b, scale * -a
+
+
+atan2 = _binary_tensor_op(Atan2Backward0, "atan2", "The angle of the point (other, input), in (-pi, pi].")
+arctan2 = atan2
+Tensor.arctan2 = atan2
+
+
+class HypotBackward0(Node):
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b, OUTPUT)
+        left, right = operand_arrays(a, b, "hypot")
+        return np.hypot(left, right)
+
+    def backward(self, grad):
+        a, b, result = self.saved_tensors
+        scale = grad / result
+        return scale * a, scale * b
+
+
+hypot = _binary_tensor_op(HypotBackward0, "hypot", "sqrt(input**2 + other**2) without overflow.")
+
+
+class RemainderBackward0(Node):
+    """input mod a number (the sign of the divisor, as Python's %): gradient 1."""
+
+    __slots__ = ()
+    op_name = "remainder"
+    kernel = staticmethod(np.remainder)
+
+    @classmethod
+    def forward(cls, ctx, a, other):
+        left, right = operand_arrays(a, other, cls.op_name)
+        _check_integer_divisor(right)
+        return cls.kernel(left, right)
+
+    def backward(self, grad):
+        return grad
+
+
+class RemainderBackward1(Node):
+    """input mod other for tensors: d/d other = -floor(input / other)."""
+
+    __slots__ = ()
+    op_name = "remainder"
+    kernel = staticmethod(np.remainder)
+    rounding = "floor"
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        ctx.save_for_backward(a, b)
+        left, right = operand_arrays(a, b, cls.op_name)
+        _check_integer_divisor(right)
+        return cls.kernel(left, right)
+
+    def backward(self, grad):
+        a, b = self.saved_tensors
+        quotient = Tensor._make(_rounded_quotient(*operand_arrays(a, b, self.op_name), self.rounding))
+        return grad, -grad * quotient
+
+
+class FmodBackward0(RemainderBackward0):
+    """input mod a number with the sign of the dividend (C's fmod): gradient 1."""
+
+    __slots__ = ()
+    op_name = "fmod"
+    kernel = staticmethod(np.fmod)
+
+
+class FmodBackward1(RemainderBackward1):
+    """fmod for tensors: d/d other = -trunc(input / other)."""
+
+    __slots__ = ()
+    op_name = "fmod"
+    kernel = staticmethod(np.fmod)
+    rounding = "trunc"
+
+
+def _modulo_samples(rng):
+    """Dividends and divisors kept away from the jumps at exact multiples."""
+    x = Tensor._make(rng.uniform(0.1, 0.9, size=(2, 3)) + rng.integers(-3, 3, size=(2, 3)))
+    y = _samples.make(rng, (3,), 1.5, 2.5)
+    quotient = x._data / y._data
+    x._data[np.abs(quotient - np.round(quotient)) < 0.05] += 0.3
+    return [((x, y), {}), ((x, 1.0), {}), ((x, -1.0), {})]
+
+
+@register(methods=("remainder", "__mod__"), inplace="remainder_", samples=_modulo_samples)
+def remainder(input, other):
+    """input - floor(input / other) * other: the result has the divisor's sign (Python's %)."""
+    if not isinstance(input, Tensor):
+        check_operand(input, "remainder", 1, "self")
+        input = Tensor._make(np.asarray(input, dtype=_dtype.result_type(input, other).numpy))
+    if isinstance(other, Tensor):
+        return apply(RemainderBackward1, input, other)
+    check_operand(other, "remainder", 2, "other")
+    return apply(RemainderBackward0, input, other=other)
+
+
+@register(methods="fmod", inplace="fmod_", samples=_modulo_samples)
+def fmod(input, other):
+    """input - trunc(input / other) * other: the result has the dividend's sign (C's fmod)."""
+    if isinstance(other, Tensor):
+        return apply(FmodBackward1, input, other)
+    check_operand(other, "fmod", 2, "other")
+    return apply(FmodBackward0, input, other=other)
+
+
+def _reflected_mod(self, other):
+    if not isinstance(other, numbers.Number):
+        return NotImplemented
+    return remainder(other, self)
+
+
+Tensor.__rmod__ = _reflected_mod
+
+
+@register(methods=("floor_divide", "__floordiv__"), inplace="floor_divide_", differentiable=False)
+def floor_divide(input, other):
+    """floor(input / other), in the promoted dtype; not differentiable (as in PyTorch)."""
+    a, b = operand_arrays(input, other, "floor_divide")
+    return Tensor._make(np.asarray(_rounded_quotient(a, b, "floor")))
+
+
+def _reflected_floor_divide(self, other):
+    if not isinstance(other, numbers.Number):
+        return NotImplemented
+    a, b = operand_arrays(other, self, "floor_divide")
+    return Tensor._make(np.asarray(_rounded_quotient(a, b, "floor")))
+
+
+Tensor.__rfloordiv__ = _reflected_floor_divide
+
+
+def _float_power_samples(rng):
+    x = _samples.make(rng, (2, 3), 0.5, 2.0)
+    return [((x, 2), {}), ((x, -0.5), {}), ((x, _samples.make(rng, (3,), -1.0, 1.0)), {})]
+
+
+@register(methods="float_power", samples=_float_power_samples)
+def float_power(input, exponent):
+    """input ** exponent computed in float64 (the result is always float64)."""
+    if isinstance(input, Tensor):
+        input = input.to(_dtype.float64)
+    else:
+        input = float(input)
+    if isinstance(exponent, Tensor):
+        exponent = exponent.to(_dtype.float64)
+    elif isinstance(exponent, numbers.Number):
+        exponent = float(exponent)
+    return pow(input, exponent)
+
+
+def _float_power_in_place(self, exponent):
+    """In-place float_power: only a float64 tensor can hold the result."""
+    if self.dtype is not _dtype.float64:
+        raise RuntimeError(
+            f"the base given to float_power_ has dtype {_dtype.scalar_type_name(self.dtype)} but "
+            "the operation's result requires dtype Double"
+        )
+    return run_in_place(self, float_power, exponent)
+
+
+Tensor.float_power_ = _float_power_in_place
+
+
+# ---------------------------------------------------------------------------
+# Three-input ops
+
+
+class LerpBackward0(Node):
+    """start + weight * (end - start) for a number weight."""
+
+    __slots__ = ("weight",)
+
+    @staticmethod
+    def forward(ctx, start, end, weight):
+        ctx.weight = weight
+        return _lerp_arrays(start, end, weight)
+
+    def backward(self, grad):
+        return grad * (1 - self.weight), grad * self.weight
+
+
+class LerpBackward1(Node):
+    """start + weight * (end - start) for a tensor weight."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, start, end, weight):
+        ctx.save_for_backward(start, end, weight)
+        return _lerp_arrays(start, end, weight._data)
+
+    def backward(self, grad):
+        start, end, weight = self.saved_tensors
+        return grad * (1 - weight), grad * weight, grad * (end - start)
+
+
+def _lerp_arrays(start: Tensor, end: Tensor, weight) -> np.ndarray:
+    if not isinstance(end, Tensor):
+        raise TypeError(f"lerp(): argument 'end' (position 2) must be Tensor, not {type(end).__name__}")
+    if start.dtype is not end.dtype:
+        raise RuntimeError(
+            f"expected dtype {start.dtype.name} for `end` but got dtype {end.dtype.name}"
+        )
+    low, high = start._data, end._data
+    _check_broadcast(low.shape, high.shape)
+    weight = np.asarray(weight, dtype=low.dtype)
+    # From the nearer end, so that weight 0 gives start and weight 1 gives end exactly.
+    return np.where(np.abs(weight) < 0.5, low + weight * (high - low), high - (high - low) * (1 - weight))
+
+
+def _lerp_samples(rng):
+    start, end = _samples.make(rng, (2, 3)), _samples.make(rng, (3,))
+    return [
+        ((start, end, 0.3), {}),
+        ((start, end, 0.8), {}),
+        ((start, end, _samples.make(rng, (2, 3), 0.0, 1.0)), {}),
+    ]
+
+
+@register(methods="lerp", inplace="lerp_", samples=_lerp_samples)
+def lerp(input, end, weight):
+    """Linear interpolation input + weight * (end - input); weight a number or tensor."""
+    if isinstance(weight, Tensor):
+        return apply(LerpBackward1, input, end, weight)
+    return apply(LerpBackward0, input, end, weight=weight)
+
+
+class AddcmulBackward0(Node):
+    """input + value * tensor1 * tensor2."""
+
+    __slots__ = ("value",)
+
+    @staticmethod
+    def forward(ctx, input, tensor1, tensor2, value):
+        ctx.save_for_backward(tensor1, tensor2)
+        ctx.value = value
+        base, first, second = _three_operands(input, tensor1, tensor2, value, "addcmul")
+        return base + value * first * second
+
+    def backward(self, grad):
+        tensor1, tensor2 = self.saved_tensors
+        scaled = grad * self.value if self.value != 1 else grad
+        return grad, scaled * tensor2, scaled * tensor1
+
+
+class AddcdivBackward0(Node):
+    """input + value * tensor1 / tensor2."""
+
+    __slots__ = ("value",)
+
+    @staticmethod
+    def forward(ctx, input, tensor1, tensor2, value):
+        ctx.save_for_backward(tensor1, tensor2)
+        ctx.value = value
+        base, first, second = _three_operands(input, tensor1, tensor2, value, "addcdiv")
+        if first.dtype.kind in "iub" and second.dtype.kind in "iub":
+            raise RuntimeError(
+                "Integer division with addcdiv is no longer supported, and in a future  release "
+                "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "
+                "behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2))."
+                "to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for "
+                "float inputs. The future addcdiv behavior is just the latter implementation: "
+                "(input + value * tensor1 / tensor2), for all dtypes."
+            )
+        return base + value * first / second
+
+    def backward(self, grad):
+        tensor1, tensor2 = self.saved_tensors
+        scaled = grad * self.value if self.value != 1 else grad
+        return grad, scaled / tensor2, -scaled * tensor1 / (tensor2 * tensor2)
+
+
+def _three_operands(input, tensor1, tensor2, value, op_name: str):
+    for position, (argument, operand) in enumerate(
+        (("input", input), ("tensor1", tensor1), ("tensor2", tensor2)), start=1
+    ):
+        if not isinstance(operand, Tensor):
+            raise TypeError(
+                f"{op_name}(): argument '{argument}' (position {position}) must be Tensor, not "
+                f"{type(operand).__name__}"
+            )
+    _check_broadcast(tensor1._data.shape, tensor2._data.shape)
+    _check_broadcast(input._data.shape, np.broadcast_shapes(tensor1._data.shape, tensor2._data.shape))
+    target = _dtype.result_type(input, tensor1, tensor2).numpy
+    return (
+        input._data.astype(target, copy=False),
+        tensor1._data.astype(target, copy=False),
+        tensor2._data.astype(target, copy=False),
+    )
+
+
+def _addc_samples(low=-2.0, high=2.0):
+    def samples(rng):
+        base = _samples.make(rng, (2, 3))
+        first = _samples.make(rng, (3,))
+        second = _samples.make(rng, (2, 1), low, high)
+        return [((base, first, second), {}), ((base, first, second), {"value": 0.5})]
+
+    return samples
+
+
+@register(methods="addcmul", inplace="addcmul_", samples=_addc_samples())
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """input + value * tensor1 * tensor2, with broadcasting."""
+    return apply(AddcmulBackward0, input, tensor1, tensor2, value=value)
+
+
+@register(methods="addcdiv", inplace="addcdiv_", samples=_addc_samples(0.5, 2.0))
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """input + value * tensor1 / tensor2, with broadcasting."""
+    return apply(AddcdivBackward0, input, tensor1, tensor2, value=value)
+
+
+# ---------------------------------------------------------------------------
+# Selecting by a mask
+
+
+def _constant_mask(mask: np.ndarray) -> Tensor:
+    return Tensor._make(np.asarray(mask, dtype=bool))
+
+
+class WhereBackward0(Node):
+    """condition ? input : other; each side's gradient is the incoming one where it was taken."""
+
+    __slots__ = ("condition",)
+
+    @staticmethod
+    def forward(ctx, input, other, condition):
+        ctx.condition = condition
+        left, right = operand_arrays(input, other, "where")
+        _check_broadcast(condition._data.shape, np.broadcast_shapes(np.shape(left), np.shape(right)))
+        return np.where(condition._data, left, right)
+
+    def backward(self, grad):
+        zero = grad * 0
+        grad_input = where(self.condition, grad, zero) if self.next_functions[0][0] else None
+        grad_other = where(self.condition, zero, grad) if self.next_functions[1][0] else None
+        return grad_input, grad_other
+
+
+def _check_condition(condition) -> None:
+    if not isinstance(condition, Tensor):
+        raise TypeError(
+            f"where(): argument 'condition' (position 1) must be Tensor, not {type(condition).__name__}"
+        )
+    if condition.dtype is not _dtype.bool:
+        raise RuntimeError(
+            "where expected condition to be a boolean tensor, but got a tensor with dtype "
+            f"{_dtype.scalar_type_name(condition.dtype)}"
+        )
+
+
+def _where_samples(rng):
+    condition = Tensor._make(rng.uniform(size=(2, 3)) > 0.5)
+    return [
+        ((condition, _samples.make(rng, (2, 3)), _samples.make(rng, (3,))), {}),
+        ((condition, _samples.make(rng, (2, 1)), 0.5), {}),
+        ((Tensor._make(np.array([True, False, True])), _samples.make(rng, ()), _samples.make(rng, (2, 3))),
+         {}),
+    ]
+
+
+@register(samples=_where_samples)
+def where(condition, input=None, other=None):
+    """input where `condition` holds, else other (numbers allowed); where(condition) = nonzero."""
+    _check_condition(condition)
+    if input is None and other is None:
+        return tuple(Tensor._make(index.astype(np.int64)) for index in np.nonzero(condition._data))
+    return apply(WhereBackward0, input, other, condition=condition)
+
+
+Tensor.where = lambda self, condition, other: where(condition, self, other)
+
+
+class MaskedFillBackward0(Node):
+    """Masked places set to a number: they get no gradient."""
+
+    __slots__ = ("mask",)
+
+    @staticmethod
+    def forward(ctx, x, mask, value):
+        ctx.mask = mask
+        data = _unary_input(x, "masked_fill")
+        return np.where(mask._data, np.asarray(value).astype(data.dtype), data)
+
+    def backward(self, grad):
+        return where(self.mask, grad * 0, grad)
+
+
+class MaskedFillBackward1(Node):
+    """Masked places set to a 0-d tensor: it collects their gradients."""
+
+    __slots__ = ("mask",)
+
+    @staticmethod
+    def forward(ctx, x, value, mask):
+        ctx.mask = mask
+        data = _unary_input(x, "masked_fill")
+        return np.where(mask._data, value._data.astype(data.dtype), data)
+
+    def backward(self, grad):
+        zero = grad * 0
+        return where(self.mask, zero, grad), where(self.mask, grad, zero).sum()
+
+
+def _check_mask(mask, value) -> None:
+    if not isinstance(mask, Tensor) or mask.dtype is not _dtype.bool:
+        found = mask.dtype.name if isinstance(mask, Tensor) else type(mask).__name__
+        found = {"float32": "float", "float64": "double", "int64": "long"}.get(found, found)
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {found}")
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(
+            "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+            f"{value.ndim} dimension(s)."
+        )
+
+
+def _masked_fill_samples(rng):
+    x = _samples.make(rng, (2, 3))
+    mask = Tensor._make(rng.uniform(size=(2, 3)) > 0.5)
+    return [((x, mask, 0.5), {}), ((x, mask, _samples.make(rng, ())), {})]
+
+
+@register(methods="masked_fill", inplace="masked_fill_", samples=_masked_fill_samples)
+def masked_fill(input, mask, value):
+    """input with `value` (a number or 0-d tensor) wherever the bool `mask` is True."""
+    _check_mask(mask, value)
+    if isinstance(value, Tensor):
+        return apply(MaskedFillBackward1, input, value, mask=mask)
+    return apply(MaskedFillBackward0, input, mask=mask, value=value)

@@ -2,15 +2,52 @@
 
 from __future__ import annotations
 
+import builtins
+import collections
+import math
+import types
+import warnings
+
 import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.graph import Node
 from . import _samples
-from ._table import apply, register
+from ._table import OUTPUT, apply, register
 
-__all__ = ["mean", "normalize_dims", "sum"]
+__all__ = [
+    "all",
+    "amax",
+    "amin",
+    "any",
+    "argmax",
+    "argmin",
+    "argsort",
+    "count_nonzero",
+    "cummax",
+    "cummin",
+    "cumprod",
+    "cumsum",
+    "kthvalue",
+    "logsumexp",
+    "max",
+    "mean",
+    "median",
+    "min",
+    "mode",
+    "norm",
+    "normalize_dims",
+    "prod",
+    "return_types",
+    "sort",
+    "std",
+    "std_mean",
+    "sum",
+    "topk",
+    "var",
+    "var_mean",
+]
 
 
 def normalize_dims(dim, ndim: int) -> tuple[int, ...]:
@@ -23,7 +60,7 @@ def normalize_dims(dim, ndim: int) -> tuple[int, ...]:
     dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
     if not dims and dim is not None and not isinstance(dim, int):
         return tuple(range(ndim))
-    rank = max(ndim, 1)
+    rank = builtins.max(ndim, 1)
     wrapped = []
     for value in dims:
         if not isinstance(value, int | np.integer) or isinstance(value, bool):
@@ -112,7 +149,7 @@ class MeanBackward0(Node):
         return np.mean(data, axis=dims, keepdims=keepdim)
 
     def backward(self, grad):
-        return expand_reduced(grad, self.shape, self.dims, self.keepdim) / max(self.count, 1)
+        return expand_reduced(grad, self.shape, self.dims, self.keepdim) / builtins.max(self.count, 1)
 
 
 class MeanBackward1(MeanBackward0):
@@ -129,3 +166,1036 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
     dims = normalize_dims(dim, input.ndim)
     node = MeanBackward0 if dim is None else MeanBackward1
     return apply(node, input, dims=dims, keepdim=keepdim, dtype=dtype)
+
+
+# ---------------------------------------------------------------------------
+# Named results: `values, indices = x.max(dim)` or `x.max(dim).values`
+
+
+def _return_type(name: str):
+    """A named (values, indices) tuple that prints as PyTorch's torch.return_types.<name>."""
+    base = collections.namedtuple(name, ("values", "indices"))
+
+    def __repr__(self) -> str:
+        return f"retrograd.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__})
+
+
+return_types = types.SimpleNamespace(
+    **{
+        name: _return_type(name)
+        for name in ("max", "min", "median", "mode", "kthvalue", "topk", "sort", "cummax", "cummin")
+    }
+)
+
+
+# ---------------------------------------------------------------------------
+# Gathering and scattering along a dim (the backward of every value-selecting op)
+
+
+def _index_along(indices: np.ndarray, dim: int) -> tuple:
+    """The full index that addresses `indices` positions along `dim` and every other dim as is."""
+    index = []
+    for axis, size in enumerate(indices.shape):
+        if axis == dim:
+            index.append(indices)
+        else:
+            shape = [1] * indices.ndim
+            shape[axis] = size
+            index.append(np.arange(size).reshape(shape))
+    return tuple(index)
+
+
+class GatherBackward0(Node):
+    """Values of x at `indices` along `dim`: the gradient is scattered (added) back."""
+
+    __slots__ = ("dim", "indices", "shape")
+
+    @staticmethod
+    def forward(ctx, x, dim, indices):
+        ctx.dim, ctx.indices, ctx.shape = dim, indices, x._data.shape
+        return np.take_along_axis(x._data, indices, axis=dim)
+
+    def backward(self, grad):
+        return _scatter_add(grad, self.indices, self.dim, self.shape)
+
+
+class ScatterAddBackward0(Node):
+    """Zeros of `shape` with `source` added at `indices` along `dim`: the gradient is gathered."""
+
+    __slots__ = ("dim", "indices")
+
+    @staticmethod
+    def forward(ctx, source, dim, indices, shape):
+        ctx.dim, ctx.indices = dim, indices
+        result = np.zeros(shape, dtype=source._data.dtype)
+        np.add.at(result, _index_along(indices, dim), source._data)
+        return result
+
+    def backward(self, grad):
+        return apply(GatherBackward0, grad, dim=self.dim, indices=self.indices)
+
+
+def _scatter_add(source: Tensor, indices: np.ndarray, dim: int, shape: tuple) -> Tensor:
+    return apply(ScatterAddBackward0, source, dim=dim, indices=indices, shape=shape)
+
+
+class _SelectsAlongDim(Node):
+    """An op that picks elements along one dim: it returns (values, indices), and the
+    gradient of the values goes back to the picked positions (added where picked twice).
+
+    Subclasses say how to `choose` the indices (an int64 array with `data`'s ndim) and whether
+    the op `reduces` the dim (max, median: dropped unless keepdim) or keeps it (sort, topk).
+    """
+
+    __slots__ = ("dim", "indices", "input_shape")
+    non_differentiable_outputs = (1,)
+    reduces = True
+
+    @staticmethod
+    def choose(data: np.ndarray, dim: int, **options) -> np.ndarray:
+        raise NotImplementedError
+
+    @classmethod
+    def forward(cls, ctx, x, dim, keepdim=False, **options):
+        data = x._data
+        work = data.reshape(1) if data.ndim == 0 else data
+        indices = cls.choose(work, dim, **options).astype(np.int64, copy=False)
+        values = np.take_along_axis(work, indices, axis=dim)
+        ctx.dim, ctx.indices, ctx.input_shape = dim, indices, data.shape
+        if data.ndim == 0:
+            shape = ()
+        elif cls.reduces and not keepdim:
+            shape = values.shape[:dim] + values.shape[dim + 1:]
+        else:
+            shape = values.shape
+        return values.reshape(shape), indices.reshape(shape)
+
+    def backward(self, grad, grad_indices=None):
+        work_shape = self.input_shape or (1,)
+        grad = grad.reshape(self.indices.shape)
+        return _scatter_add(grad, self.indices, self.dim, work_shape).reshape(self.input_shape)
+
+
+def _one_dim(input, dim, op_name: str) -> int:
+    """`dim` wrapped to a non-negative index (0-d tensors accept 0 and -1)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"{op_name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}"
+        )
+    if isinstance(dim, bool) or not isinstance(dim, int | np.integer):
+        raise TypeError(f"{op_name}(): argument 'dim' must be int, not {type(dim).__name__}")
+    return input._wrap_dim(int(dim))
+
+
+def _check_nonempty_dim(input: Tensor, dim: int, op_name: str) -> None:
+    if input.ndim and input._data.shape[dim] == 0:
+        raise IndexError(f"{op_name}(): Expected reduction dim {dim} to have non-zero size.")
+
+
+def _select(node_class, result_type, input, dim, keepdim=False, **options):
+    values, indices = apply(node_class, input, dim=dim, keepdim=keepdim, **options)
+    return result_type(values, indices)
+
+
+def _values_of(node_class, input, dim, **options):
+    """Only the values of a selecting op (what `sort(...).values` would be)."""
+    return apply(node_class, input, dim=dim, **options)[0]
+
+
+# ---------------------------------------------------------------------------
+# Orderings
+
+
+def _descending_key(data: np.ndarray) -> np.ndarray:
+    """A key whose ascending order is `data`'s descending order (ties keep their order, NaN first)."""
+    if data.dtype.kind == "b":
+        return ~data.astype(np.int8)
+    if data.dtype.kind in "iu":
+        return ~data
+    return np.where(np.isnan(data), -np.inf, -data)
+
+
+def _order(data: np.ndarray, dim: int, descending: bool) -> np.ndarray:
+    key = _descending_key(data) if descending else data
+    return np.argsort(key, axis=dim, kind="stable")
+
+
+def _first_nan_wins(data: np.ndarray, dim: int, indices: np.ndarray) -> np.ndarray:
+    """Where a slice holds a NaN, the index of its first NaN (NaN propagates, as PyTorch)."""
+    if data.dtype.kind not in "fc":
+        return indices
+    nan = np.isnan(data)
+    has_nan = nan.any(axis=dim, keepdims=True)
+    if not has_nan.any():
+        return indices
+    return np.where(has_nan, np.argmax(nan, axis=dim, keepdims=True), indices)
+
+
+class SortBackward0(_SelectsAlongDim):
+    __slots__ = ()
+    reduces = False
+
+    @staticmethod
+    def choose(data, dim, descending=False):
+        return _order(data, dim, descending)
+
+
+@register(methods="sort", samples=lambda rng: _dim_samples(rng, [{}, {"descending": True}]))
+def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
+    """The elements sorted along `dim`, and where each came from: (values, indices).
+
+    The sort is always stable (equal elements keep their order); NaN counts as largest.
+    """
+    dim = _one_dim(input, dim, "sort")
+    return _select(SortBackward0, return_types.sort, input, dim, descending=descending)
+
+
+@register(methods="argsort", differentiable=False)
+def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):
+    """The indices that sort `input` along `dim` (stable)."""
+    dim = _one_dim(input, dim, "argsort")
+    data = input._data
+    work = data.reshape(1) if data.ndim == 0 else data
+    return Tensor._make(_order(work, dim, descending).reshape(data.shape))
+
+
+class TopkBackward0(_SelectsAlongDim):
+    __slots__ = ()
+    reduces = False
+
+    @staticmethod
+    def choose(data, dim, k, largest):
+        order = _order(data, dim, descending=largest)
+        return np.take(order, np.arange(k), axis=dim)
+
+
+@register(
+    methods="topk",
+    samples=lambda rng: _dim_samples(rng, [{"k": 2}, {"k": 1, "largest": False}], dims=(-1,)),
+)
+def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+    """The k largest (or smallest) elements along `dim`, in order, with their indices."""
+    dim = _one_dim(input, dim, "topk")
+    size = input._data.shape[dim] if input.ndim else 1
+    if not 0 <= k <= size:
+        raise RuntimeError("selected index k out of range")
+    return _select(TopkBackward0, return_types.topk, input, dim, k=k, largest=largest)
+
+
+class KthvalueBackward0(_SelectsAlongDim):
+    __slots__ = ()
+
+    @staticmethod
+    def choose(data, dim, k):
+        order = _order(data, dim, descending=False)
+        return np.take(order, [k - 1], axis=dim)
+
+
+@register(methods="kthvalue", samples=lambda rng: _dim_samples(rng, [{"k": 2}], dims=(-1,)))
+def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
+    """The k-th smallest element along `dim` (k counts from 1), with its index."""
+    dim = _one_dim(input, dim, "kthvalue")
+    size = input._data.shape[dim] if input.ndim else 1
+    if not 1 <= k <= size:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
+    return _select(KthvalueBackward0, return_types.kthvalue, input, dim, keepdim, k=k)
+
+
+class MedianBackward1(_SelectsAlongDim):
+    """The lower median along a dim (NaN if the slice holds one)."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def choose(data, dim):
+        order = _order(data, dim, descending=False)
+        middle = np.take(order, [(data.shape[dim] - 1) // 2], axis=dim)
+        return _first_nan_wins(data, dim, middle)
+
+
+class MedianBackward0(Node):
+    """The lower median of all elements: the gradient goes to that one element."""
+
+    __slots__ = ("index", "shape")
+
+    @staticmethod
+    def forward(ctx, x):
+        flat = x._data.reshape(-1)
+        index = MedianBackward1.choose(flat, 0).astype(np.int64)
+        ctx.index, ctx.shape = index, x._data.shape
+        return flat[index].reshape(())
+
+    def backward(self, grad):
+        return _scatter_add(grad.reshape(1), self.index, 0, (int(np.prod(self.shape)),)).reshape(self.shape)
+
+
+def _median_samples(rng):
+    return [((_samples.make(rng, (2, 5)),), {}), *_dim_samples(rng, [{}])]
+
+
+@register(methods="median", samples=_median_samples)
+def median(input, dim=None, keepdim: bool = False):
+    """The lower median of all elements, or along `dim` as (values, indices)."""
+    if dim is None:
+        if input._data.size == 0:
+            return Tensor._make(np.array(np.nan, dtype=input._data.dtype))
+        return apply(MedianBackward0, input)
+    dim = _one_dim(input, dim, "median")
+    _check_nonempty_dim(input, dim, "median")
+    return _select(MedianBackward1, return_types.median, input, dim, keepdim)
+
+
+class ModeBackward0(_SelectsAlongDim):
+    """The most frequent value along a dim (the smallest among equally frequent ones),
+    with the index of its last occurrence."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def choose(data, dim):
+        moved = np.moveaxis(data, dim, -1)
+        ordered = np.sort(moved, axis=-1)
+        positions = np.arange(ordered.shape[-1])
+        starts_run = np.ones(ordered.shape, dtype=bool)
+        starts_run[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
+        run_start = np.maximum.accumulate(np.where(starts_run, positions, 0), axis=-1)
+        count_so_far = positions - run_start
+        value = np.take_along_axis(ordered, np.argmax(count_so_far, axis=-1)[..., None], axis=-1)
+        occurrences = moved == value
+        last = ordered.shape[-1] - 1 - np.argmax(occurrences[..., ::-1], axis=-1)
+        return np.moveaxis(last[..., None], -1, dim)
+
+
+@register(methods="mode", samples=lambda rng: _dim_samples(rng, [{}]))
+def mode(input, dim: int = -1, keepdim: bool = False):
+    """The most frequent value along `dim` and the index of its last occurrence."""
+    dim = _one_dim(input, dim, "mode")
+    _check_nonempty_dim(input, dim, "mode")
+    return _select(ModeBackward0, return_types.mode, input, dim, keepdim)
+
+
+class CummaxBackward0(_SelectsAlongDim):
+    """The running maximum along a dim; each value's index is the latest position of the max."""
+
+    __slots__ = ()
+    reduces = False
+    running = staticmethod(np.maximum.accumulate)
+
+    @classmethod
+    def choose(cls, data, dim):
+        running = cls.running(data, axis=dim)
+        is_new = (data == running)
+        if data.dtype.kind in "fc":
+            is_new |= np.isnan(data)
+        shape = [1] * data.ndim
+        shape[dim] = data.shape[dim]
+        positions = np.arange(data.shape[dim]).reshape(shape)
+        return np.maximum.accumulate(np.where(is_new, positions, 0), axis=dim)
+
+
+class CumminBackward0(CummaxBackward0):
+    __slots__ = ()
+    running = staticmethod(np.minimum.accumulate)
+
+
+@register(methods="cummax", samples=lambda rng: _dim_samples(rng, [{}]))
+def cummax(input, dim: int):
+    """The running maximum along `dim`, with the index where each maximum was reached."""
+    dim = _one_dim(input, dim, "cummax")
+    return _select(CummaxBackward0, return_types.cummax, input, dim)
+
+
+@register(methods="cummin", samples=lambda rng: _dim_samples(rng, [{}]))
+def cummin(input, dim: int):
+    """The running minimum along `dim`, with the index where each minimum was reached."""
+    dim = _one_dim(input, dim, "cummin")
+    return _select(CumminBackward0, return_types.cummin, input, dim)
+
+
+def _dim_samples(rng, option_sets, dims=(1, -1, 0)):
+    """Samples for an op along one dim: a (2, 3, 4) tensor, a vector and (k = 1) a 0-d tensor.
+
+    Ops that take `k` get the dim as a keyword (their second positional argument is k).
+    """
+    cases = []
+    for options in option_sets:
+        shapes = [((2, 3, 4), dim) for dim in dims] + [((5,), 0)]
+        if options.get("k", 1) == 1:
+            shapes.append(((), 0))
+        for shape, dim in shapes:
+            x = _samples.make(rng, shape)
+            if "k" in options:
+                cases.append(((x,), {**options, "dim": dim}))
+            else:
+                cases.append(((x, dim), dict(options)))
+    return cases
+
+
+# ---------------------------------------------------------------------------
+# Maxima and minima
+
+
+def _check_reducible(input: Tensor, dims: tuple[int, ...], op_name: str, dim_given: bool) -> None:
+    """PyTorch refuses to reduce an empty tensor without a dim, or over an empty dim."""
+    if input._data.size:
+        return
+    if not dim_given:
+        raise RuntimeError(
+            f"{op_name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+            "the reduction dim with the 'dim' argument."
+        )
+    for dim in dims:
+        if input._data.shape[dim] == 0:
+            raise IndexError(f"{op_name}(): Expected reduction dim {dim} to have non-zero size.")
+
+
+class AmaxBackward0(Node):
+    """The largest element over dims: ties share the gradient evenly (as PyTorch)."""
+
+    __slots__ = ("dims", "keepdim")
+    kernel = staticmethod(np.max)
+
+    @classmethod
+    def forward(cls, ctx, x, dims, keepdim):
+        ctx.save_for_backward(x, OUTPUT)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        return cls.kernel(x._data, axis=dims, keepdims=keepdim)
+
+    def backward(self, grad):
+        x, result = self.saved_tensors
+        shape = x._data.shape
+        extreme = result._data if self.keepdim else result._data.reshape(kept_shape(shape, self.dims))
+        chosen = x._data == extreme
+        share = chosen / np.sum(chosen, axis=self.dims, keepdims=True)
+        weight = Tensor._make(share.astype(x._data.dtype))
+        return expand_reduced(grad, shape, self.dims, self.keepdim) * weight
+
+
+class AminBackward0(AmaxBackward0):
+    __slots__ = ()
+    kernel = staticmethod(np.min)
+
+
+class MaxBackward1(AmaxBackward0):
+    """max() of all elements."""
+
+    __slots__ = ()
+
+
+class MinBackward1(AminBackward0):
+    """min() of all elements."""
+
+    __slots__ = ()
+
+
+@register(methods="amax", samples=_samples.reduction())
+def amax(input, dim=(), keepdim: bool = False):
+    """The largest element over `dim` (all dims if empty); ties share the gradient."""
+    dims = normalize_dims(dim, input.ndim)
+    _check_reducible(input, dims, "amax", dim not in ((), None))
+    return apply(AmaxBackward0, input, dims=dims, keepdim=keepdim)
+
+
+@register(methods="amin", samples=_samples.reduction())
+def amin(input, dim=(), keepdim: bool = False):
+    """The smallest element over `dim` (all dims if empty); ties share the gradient."""
+    dims = normalize_dims(dim, input.ndim)
+    _check_reducible(input, dims, "amin", dim not in ((), None))
+    return apply(AminBackward0, input, dims=dims, keepdim=keepdim)
+
+
+class MaxBackward0(_SelectsAlongDim):
+    """max along a dim: the first largest element (or the first NaN) and its index."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def choose(data, dim):
+        return np.argmax(data, axis=dim, keepdims=True)
+
+
+class MinBackward0(_SelectsAlongDim):
+    __slots__ = ()
+
+    @staticmethod
+    def choose(data, dim):
+        return np.argmin(data, axis=dim, keepdims=True)
+
+
+def _extreme(input, dim, keepdim, whole_node, along_node, result_type, pairwise, op_name):
+    if isinstance(dim, Tensor):
+        return pairwise(input, dim)
+    if dim is None:
+        _check_reducible(input, (), op_name, False)
+        return apply(whole_node, input, dims=tuple(range(input.ndim)), keepdim=False)
+    dim = _one_dim(input, dim, op_name)
+    _check_nonempty_dim(input, dim, op_name)
+    return _select(along_node, result_type, input, dim, keepdim)
+
+
+def _max_samples(rng):
+    return [((_samples.make(rng, (2, 3)),), {}), ((_samples.make(rng, ()),), {}), *_dim_samples(rng, [{}])]
+
+
+@register(methods="max", samples=_max_samples)
+def max(input, dim=None, keepdim: bool = False):
+    """The largest element; along `dim`, (values, indices); with a tensor, elementwise maximum."""
+    from .pointwise import maximum
+
+    return _extreme(input, dim, keepdim, MaxBackward1, MaxBackward0, return_types.max, maximum, "max")
+
+
+@register(methods="min", samples=_max_samples)
+def min(input, dim=None, keepdim: bool = False):
+    """The smallest element; along `dim`, (values, indices); with a tensor, elementwise minimum."""
+    from .pointwise import minimum
+
+    return _extreme(input, dim, keepdim, MinBackward1, MinBackward0, return_types.min, minimum, "min")
+
+
+def _arg_extreme(input, dim, keepdim, kernel, op_name: str) -> Tensor:
+    data = input._data
+    if dim is None:
+        if data.size == 0:
+            raise IndexError(f"{op_name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        index = np.asarray(kernel(data.reshape(-1)), dtype=np.int64)
+        return Tensor._make(index.reshape((1,) * data.ndim) if keepdim else index)
+    dim = _one_dim(input, dim, op_name)
+    _check_nonempty_dim(input, dim, op_name)
+    work = data.reshape(1) if data.ndim == 0 else data
+    index = kernel(work, axis=dim, keepdims=keepdim).astype(np.int64)
+    return Tensor._make(index.reshape(()) if data.ndim == 0 else index)
+
+
+@register(methods="argmax", differentiable=False)
+def argmax(input, dim=None, keepdim: bool = False):
+    """The index of the first largest element (of the flattened tensor if `dim` is None)."""
+    return _arg_extreme(input, dim, keepdim, np.argmax, "argmax")
+
+
+@register(methods="argmin", differentiable=False)
+def argmin(input, dim=None, keepdim: bool = False):
+    """The index of the first smallest element (of the flattened tensor if `dim` is None)."""
+    return _arg_extreme(input, dim, keepdim, np.argmin, "argmin")
+
+
+# ---------------------------------------------------------------------------
+# Products
+
+
+def _integer_accumulator(data: np.ndarray, dtype):
+    """Sums and products of integers and bools accumulate in int64, as PyTorch."""
+    if dtype is not None:
+        return dtype.numpy
+    return np.int64 if data.dtype.kind in "biu" else None
+
+
+class ProdOfOthersBackward0(Node):
+    """For each element, the product of all the others along `dim` (exact with zeros).
+
+    Note [Gradient of a product with zeros]
+        d prod(x) / d x_k is the product of the other elements. Dividing the product by x_k
+        fails where x_k = 0, so it is computed as (product of those before) * (product of
+        those after), two exclusive running products. Its own derivative in x_k, for the
+        element i, is the product of all but i and k: the same op applied to an n x n
+        stack of copies of x with x_i replaced by 1, so the memory grows by a factor n
+        with each further order of differentiation.
+    """
+
+    __slots__ = ("dim",)
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.save_for_backward(x)
+        ctx.dim = dim
+        data = x._data
+        ones = np.ones_like(np.take(data, [0], axis=dim))
+        before = np.concatenate([ones, np.cumprod(np.take(data, np.arange(data.shape[dim] - 1), axis=dim),
+                                                  axis=dim)], axis=dim)
+        reversed_data = np.flip(data, axis=dim)
+        after = np.concatenate([ones, np.cumprod(np.take(reversed_data, np.arange(data.shape[dim] - 1),
+                                                         axis=dim), axis=dim)], axis=dim)
+        return before * np.flip(after, axis=dim)
+
+    def backward(self, grad):
+        (x,) = self.saved_tensors
+        dim, shape = self.dim, x._data.shape
+        size = shape[dim]
+        leading, trailing = shape[:dim], shape[dim + 1:]
+        stacked_shape = (*leading, size, size, *trailing)
+        mask_shape = (size, size) + (1,) * len(trailing)
+        off_diagonal = Tensor._make((1 - np.eye(size)).reshape(mask_shape).astype(x._data.dtype))
+        diagonal = Tensor._make(np.eye(size).reshape(mask_shape).astype(x._data.dtype))
+        copies = x.reshape(*leading, 1, size, *trailing).expand(stacked_shape) * off_diagonal + diagonal
+        pairs = prod_of_others(copies, dim + 1)
+        weighted = grad.reshape(*leading, size, 1, *trailing) * pairs * off_diagonal
+        return weighted.sum(dim)
+
+
+def prod_of_others(x: Tensor, dim: int) -> Tensor:
+    """For each element, the product of the other elements along `dim` (differentiable)."""
+    if x._data.shape[dim] == 0:
+        return x * 0
+    return apply(ProdOfOthersBackward0, x, dim=dim)
+
+
+class ProdBackward0(Node):
+    """Product of all elements; see Note [Gradient of a product with zeros]."""
+
+    __slots__ = ("dims", "keepdim")
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, dtype):
+        ctx.save_for_backward(x, OUTPUT)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        data = x._data
+        return np.prod(data, axis=dims, keepdims=keepdim, dtype=_integer_accumulator(data, dtype))
+
+    def backward(self, grad):
+        x, result = self.saved_tensors
+        shape = x._data.shape
+        if np.all(x._data != 0):
+            return expand_reduced(grad * result, shape, self.dims, self.keepdim) / x
+        others = self._others(x)
+        return expand_reduced(grad, shape, self.dims, self.keepdim) * others
+
+    def _others(self, x: Tensor) -> Tensor:
+        return prod_of_others(x.reshape(-1), 0).reshape(x._data.shape)
+
+
+class ProdBackward1(ProdBackward0):
+    """Product along one dim."""
+
+    __slots__ = ()
+
+    def _others(self, x: Tensor) -> Tensor:
+        return prod_of_others(x, self.dims[0]) if self.dims else x * 0 + 1
+
+
+def _prod_samples(rng):
+    x = _samples.make(rng, (2, 3, 4))
+    with_zeros = _samples.make(rng, (3, 4))
+    with_zeros._data[0, 1] = 0.0
+    with_zeros._data[1, :2] = 0.0
+    return [
+        ((x,), {}),
+        ((x, 1), {}),
+        ((x, -1, True), {}),
+        ((_samples.make(rng, ()),), {}),
+        ((with_zeros,), {}),
+        ((with_zeros, 1), {}),
+        ((with_zeros, 0), {}),
+        ((_samples.make(rng, (0, 3)), 1), {}),
+    ]
+
+
+@register(methods="prod", samples=_prod_samples)
+def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
+    """The product of all elements, or along one `dim`; exact gradients where elements are 0."""
+    if dim is None:
+        return apply(ProdBackward0, input, dims=tuple(range(input.ndim)), keepdim=False, dtype=dtype)
+    if isinstance(dim, bool) or not isinstance(dim, int | np.integer):
+        raise TypeError(
+            f"prod(): argument 'dim' (position 2) must be int, not {type(dim).__name__}"
+        )
+    dims = normalize_dims(dim, input.ndim)
+    return apply(ProdBackward1, input, dims=dims, keepdim=keepdim, dtype=dtype)
+
+
+# ---------------------------------------------------------------------------
+# Running sums and products
+
+
+def _reversed_cumsum(x: Tensor, dim: int) -> Tensor:
+    return apply(ReversedCumsumBackward0, x, dim=dim)
+
+
+class CumsumBackward0(Node):
+    """Running sum along a dim: each input feeds every later output."""
+
+    __slots__ = ("dim",)
+
+    @staticmethod
+    def forward(ctx, x, dim, dtype):
+        ctx.dim = dim
+        data = x._data
+        if data.ndim == 0:
+            return data.astype(_integer_accumulator(data, dtype) or data.dtype)
+        return np.cumsum(data, axis=dim, dtype=_integer_accumulator(data, dtype))
+
+    def backward(self, grad):
+        if grad.ndim == 0:
+            return grad
+        return _reversed_cumsum(grad, self.dim)
+
+
+class ReversedCumsumBackward0(Node):
+    """Running sum from the end of a dim (the backward of cumsum, and cumsum its backward)."""
+
+    __slots__ = ("dim",)
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        reversed_data = np.flip(x._data, axis=dim)
+        return np.flip(np.cumsum(reversed_data, axis=dim), axis=dim).copy()
+
+    def backward(self, grad):
+        return cumsum(grad, self.dim)
+
+
+@register(methods="cumsum", inplace="cumsum_", samples=lambda rng: _dim_samples(rng, [{}]))
+def cumsum(input, dim: int, *, dtype=None):
+    """The running sum along `dim` (integers accumulate in int64)."""
+    dim = _one_dim(input, dim, "cumsum")
+    return apply(CumsumBackward0, input, dim=dim, dtype=dtype)
+
+
+class CumprodBackward0(Node):
+    """Running product along a dim; exact gradients where elements are 0."""
+
+    __slots__ = ("dim",)
+
+    @staticmethod
+    def forward(ctx, x, dim, dtype):
+        ctx.save_for_backward(x, OUTPUT)
+        ctx.dim = dim
+        data = x._data
+        if data.ndim == 0:
+            return data.astype(_integer_accumulator(data, dtype) or data.dtype)
+        return np.cumprod(data, axis=dim, dtype=_integer_accumulator(data, dtype))
+
+    def backward(self, grad):
+        x, result = self.saved_tensors
+        if x.ndim == 0:
+            return grad
+        if np.all(x._data != 0):
+            return _reversed_cumsum(grad * result, self.dim) / x
+        return self._with_zeros(grad, x)
+
+    def _with_zeros(self, grad: Tensor, x: Tensor) -> Tensor:
+        """d out_i / d x_k = prod_{j <= i, j != k} x_j for i >= k: the running products of an
+        n x n stack of copies of x, copy k having x_k replaced by 1."""
+        dim, shape = self.dim, x._data.shape
+        size = shape[dim]
+        leading, trailing = shape[:dim], shape[dim + 1:]
+        stacked_shape = (*leading, size, size, *trailing)
+        mask_shape = (size, size) + (1,) * len(trailing)
+        dtype = x._data.dtype
+        diagonal = np.eye(size).reshape(mask_shape)
+        off_diagonal = Tensor._make((1 - diagonal).astype(dtype))
+        copies = x.reshape(*leading, 1, size, *trailing).expand(stacked_shape) * off_diagonal + Tensor._make(
+            diagonal.astype(dtype)
+        )
+        running = cumprod(copies, dim + 1)
+        from_k_on = Tensor._make(np.triu(np.ones((size, size))).reshape(mask_shape).astype(dtype))
+        weighted = grad.reshape(*leading, 1, size, *trailing) * running * from_k_on
+        return weighted.sum(dim + 1)
+
+
+def _cumprod_samples(rng):
+    with_zeros = _samples.make(rng, (2, 4))
+    with_zeros._data[0, 1] = 0.0
+    with_zeros._data[1, 0] = with_zeros._data[1, 2] = 0.0
+    return [*_dim_samples(rng, [{}]), ((with_zeros, 1), {}), ((with_zeros, 0), {})]
+
+
+@register(methods="cumprod", inplace="cumprod_", samples=_cumprod_samples)
+def cumprod(input, dim: int, *, dtype=None):
+    """The running product along `dim`; exact gradients where elements are 0."""
+    dim = _one_dim(input, dim, "cumprod")
+    return apply(CumprodBackward0, input, dim=dim, dtype=dtype)
+
+
+# ---------------------------------------------------------------------------
+# Spread: variance and standard deviation
+
+
+def _correction(unbiased, correction) -> float:
+    if correction is not None and unbiased is not None:
+        raise TypeError(
+            "var() received an invalid combination of arguments - got both 'unbiased' and "
+            "'correction': pass only one"
+        )
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def _check_floating(input: Tensor) -> None:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"var(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+
+
+class VarBackward0(Node):
+    """sum((x - mean)^2) / (N - correction): two passes, so no cancellation."""
+
+    __slots__ = ("dims", "divisor", "keepdim")
+    op_name = "var"
+
+    @classmethod
+    def forward(cls, ctx, x, dims, keepdim, correction):
+        data = x._data
+        count = int(np.prod([data.shape[d] for d in dims], dtype=np.int64))
+        divisor = count - correction
+        if divisor <= 0:
+            warnings.warn(
+                f"{cls.op_name}(): degrees of freedom is <= 0. Correction should be strictly less "
+                "than the reduction factor (input numel divided by output numel).",
+                UserWarning,
+                stacklevel=4,
+            )
+            divisor = 0
+        ctx.save_for_backward(x, OUTPUT)
+        ctx.dims, ctx.keepdim, ctx.divisor = dims, keepdim, divisor
+        with np.errstate(all="ignore"):
+            centered = data - np.mean(data, axis=dims, keepdims=True) if count else data
+            variance = np.sum(centered * centered, axis=dims, keepdims=keepdim) / data.dtype.type(divisor)
+        return cls.finish(variance)
+
+    @staticmethod
+    def finish(variance):
+        return variance
+
+    def backward(self, grad):
+        x, _ = self.saved_tensors
+        scale = 2.0 / self.divisor if self.divisor else math.inf
+        return self._centered(x) * expand_reduced(grad * scale, x._data.shape, self.dims, self.keepdim)
+
+    def _centered(self, x: Tensor) -> Tensor:
+        return x - mean(x, self.dims, keepdim=True)
+
+
+class StdBackward0(VarBackward0):
+    """The square root of the variance."""
+
+    __slots__ = ()
+    op_name = "std"
+    finish = staticmethod(np.sqrt)
+
+    def backward(self, grad):
+        x, result = self.saved_tensors
+        divisor = self.divisor if self.divisor else 0.0
+        per_result = grad / (result * divisor) if divisor else grad * math.inf
+        return self._centered(x) * expand_reduced(per_result, x._data.shape, self.dims, self.keepdim)
+
+
+def _spread_dims(input: Tensor, dim, unbiased):
+    """Accept PyTorch's overloads: var(x, True) and var(x, dim, True)."""
+    if isinstance(dim, bool):
+        return normalize_dims(None, input.ndim), dim
+    return normalize_dims(dim, input.ndim), unbiased
+
+
+def _spread_samples(rng):
+    cases = _samples.reduction()(rng)[:-1]
+    x = _samples.make(rng, (3, 4))
+    cases += [((x,), {"correction": 0}), ((x, 1), {"unbiased": False}), ((x, 0, True, True), {})]
+    return cases
+
+
+@register(methods="var", samples=_spread_samples)
+def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """The variance over `dim` (all dims by default), divided by N - correction (default 1)."""
+    _check_floating(input)
+    dims, unbiased = _spread_dims(input, dim, unbiased)
+    correction = _correction(unbiased, correction)
+    return apply(VarBackward0, input, dims=dims, keepdim=keepdim, correction=correction)
+
+
+@register(methods="std", samples=_spread_samples)
+def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """The standard deviation over `dim`: sqrt(var)."""
+    _check_floating(input)
+    dims, unbiased = _spread_dims(input, dim, unbiased)
+    correction = _correction(unbiased, correction)
+    return apply(StdBackward0, input, dims=dims, keepdim=keepdim, correction=correction)
+
+
+@register(samples=_spread_samples)
+def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """(var, mean) over the same dims."""
+    variance = var(input, dim, unbiased, keepdim, correction=correction)
+    dims, _ = _spread_dims(input, dim, unbiased)
+    return variance, mean(input, dims, keepdim)
+
+
+@register(samples=_spread_samples)
+def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+    """(std, mean) over the same dims."""
+    deviation = std(input, dim, unbiased, keepdim, correction=correction)
+    dims, _ = _spread_dims(input, dim, unbiased)
+    return deviation, mean(input, dims, keepdim)
+
+
+# ---------------------------------------------------------------------------
+# Norms and log-sum-exp
+
+
+class LinalgVectorNormBackward0(Node):
+    """(sum |x|^p)^(1/p) over dims, with p = inf (max |x|), -inf, 0 (count) and 1, 2 exactly.
+
+    The forward divides by the largest |x| first, so large values do not overflow.
+    At 0 the gradient is 0 (p >= 1), and ties for p = +-inf share it evenly, as PyTorch.
+    """
+
+    __slots__ = ("dims", "keepdim", "ord")
+
+    @staticmethod
+    def forward(ctx, x, ord, dims, keepdim):
+        ctx.save_for_backward(x, OUTPUT)
+        ctx.ord, ctx.dims, ctx.keepdim = ord, dims, keepdim
+        magnitude = np.abs(x._data)
+        if ord == math.inf:
+            return np.max(magnitude, axis=dims, keepdims=keepdim, initial=0.0)
+        if ord == -math.inf:
+            return np.min(magnitude, axis=dims, keepdims=keepdim)
+        if ord == 0:
+            return np.sum(magnitude != 0, axis=dims, keepdims=keepdim).astype(magnitude.dtype)
+        if ord == 1:
+            return np.sum(magnitude, axis=dims, keepdims=keepdim)
+        scale = np.max(magnitude, axis=dims, keepdims=True, initial=0.0)
+        safe_scale = np.where(scale > 0, scale, 1).astype(magnitude.dtype)
+        with np.errstate(all="ignore"):
+            scaled = np.sum((magnitude / safe_scale) ** ord, axis=dims, keepdims=True) ** (1 / ord)
+        result = scaled * safe_scale
+        return result if keepdim else result.reshape([s for i, s in enumerate(result.shape) if i not in dims])
+
+    def backward(self, grad):
+        x, result = self.saved_tensors
+        shape, p = x._data.shape, self.ord
+        expand = lambda value: expand_reduced(value, shape, self.dims, self.keepdim)  # noqa: E731
+        from .pointwise import sign
+
+        if p == 0:
+            return x * 0
+        if p == 1:
+            return expand(grad) * sign(x)
+        kept = result._data if self.keepdim else result._data.reshape(kept_shape(shape, self.dims))
+        if p in (math.inf, -math.inf):
+            chosen = np.abs(x._data) == kept
+            share = chosen / np.sum(chosen, axis=self.dims, keepdims=True)
+            return expand(grad) * sign(x) * Tensor._make(share.astype(x._data.dtype))
+        nonzero = Tensor._make((kept != 0).astype(x._data.dtype))
+        safe_result = result + Tensor._make((result._data == 0).astype(x._data.dtype))
+        if p == 2:
+            return x * expand(grad / safe_result) * nonzero
+        magnitude_power = x.abs() ** (p - 1) if p >= 1 else _power_where_nonzero(x, p - 1)
+        return sign(x) * magnitude_power * expand(grad / safe_result ** (p - 1)) * nonzero
+
+
+def _power_where_nonzero(x: Tensor, exponent: float) -> Tensor:
+    """|x| ** exponent with 0 where x = 0 (a negative power would give inf there)."""
+    zero = Tensor._make((x._data == 0).astype(x._data.dtype))
+    return (x.abs() + zero) ** exponent * (1 - zero)
+
+
+def _norm_samples(rng):
+    x = _samples.make(rng, (2, 3))
+    x._data[np.abs(x._data) < 0.1] = 0.3
+    return [
+        ((x,), {}),
+        ((x, 2, 1), {}),
+        ((x, 1), {}),
+        ((x, 3.0, 0, True), {}),
+        ((x, 0.5), {}),
+        ((x, math.inf, 1), {}),
+        ((x, -math.inf), {}),
+        ((x, "fro", (0, 1)), {}),
+        ((_samples.make(rng, ()),), {}),
+    ]
+
+
+@register(methods="norm", samples=_norm_samples)
+def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
+    """The p-norm of all elements, or over `dim` ('fro' is the 2-norm of the flattened dims)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"norm(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if dtype is not None:
+        input = input.to(dtype)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            "linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+            f"{_dtype.scalar_type_name(input.dtype)}"
+        )
+    if p == "fro" or p is None:
+        p = 2
+    elif isinstance(p, str):
+        raise NotImplementedError(f"norm(p='{p}') is a matrix norm: use retrograd.linalg.matrix_norm")
+    dims = normalize_dims(dim, input.ndim)
+    return apply(LinalgVectorNormBackward0, input, ord=float(p), dims=dims, keepdim=keepdim)
+
+
+class LogsumexpBackward0(Node):
+    """log(sum(exp(x))) over dims, shifted by the maximum so that exp cannot overflow."""
+
+    __slots__ = ("dims", "keepdim")
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.save_for_backward(x, OUTPUT)
+        ctx.dims, ctx.keepdim = dims, keepdim
+        data = x._data if x._data.dtype.kind == "f" else x._data.astype(_dtype.get_default_dtype().numpy)
+        if data.size == 0:
+            return np.log(np.sum(np.exp(data), axis=dims, keepdims=keepdim))
+        shift = np.max(data, axis=dims, keepdims=True)
+        shift = np.where(np.isfinite(shift), shift, 0).astype(data.dtype)
+        with np.errstate(divide="ignore"):
+            total = np.log(np.sum(np.exp(data - shift), axis=dims, keepdims=True)) + shift
+        return total if keepdim else total.reshape([s for i, s in enumerate(total.shape) if i not in dims])
+
+    def backward(self, grad):
+        x, result = self.saved_tensors
+        shape = x._data.shape
+        from .pointwise import exp
+
+        kept = result if self.keepdim else result.reshape(kept_shape(shape, self.dims))
+        return expand_reduced(grad, shape, self.dims, self.keepdim) * exp(x - kept)
+
+
+def _logsumexp_samples(rng):
+    cases = _samples.reduction()(rng)[2:]
+    big = _samples.make(rng, (2, 3), 1000.0, 1001.0)
+    return [*cases, ((big, 1), {})]
+
+
+@register(methods="logsumexp", samples=_logsumexp_samples)
+def logsumexp(input, dim, keepdim: bool = False):
+    """log(sum(exp(input))) over `dim`, stable for large values."""
+    dims = normalize_dims(dim, input.ndim)
+    return apply(LogsumexpBackward0, input, dims=dims, keepdim=keepdim)
+
+
+# ---------------------------------------------------------------------------
+# Truth and counting (not differentiable)
+
+
+def _truth_reduction(input, dim, keepdim, kernel) -> Tensor:
+    dims = normalize_dims(dim, input.ndim)
+    result = kernel(input._data.astype(bool, copy=False), axis=dims, keepdims=keepdim)
+    if input.dtype is _dtype.uint8:
+        result = result.astype(np.uint8)
+    return Tensor._make(np.asarray(result))
+
+
+@register(methods="all", differentiable=False)
+def all(input, dim=None, keepdim: bool = False):
+    """Whether every element (over `dim`) is nonzero; bool (uint8 for uint8 input)."""
+    return _truth_reduction(input, dim, keepdim, np.all)
+
+
+@register(methods="any", differentiable=False)
+def any(input, dim=None, keepdim: bool = False):
+    """Whether some element (over `dim`) is nonzero; bool (uint8 for uint8 input)."""
+    return _truth_reduction(input, dim, keepdim, np.any)
+
+
+@register(methods="count_nonzero", differentiable=False)
+def count_nonzero(input, dim=None):
+    """The number of nonzero elements (over `dim`), as int64."""
+    dims = normalize_dims(dim, input.ndim)
+    return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=dims), dtype=np.int64))

@@ -1,0 +1,30 @@
+"""Command line: `python -m retrograd tour` runs the seed article's examples;
+`python -m retrograd ops-doc` prints the operators page generated from the op table."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m retrograd", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    tour = commands.add_parser("tour", help="run every example of the seed article")
+    tour.add_argument("--step", type=int, default=None, help="run only this step")
+    commands.add_parser("ops-doc", help="print docs/operators.md, generated from the op table")
+    arguments = parser.parse_args(argv)
+    if arguments.command == "tour":
+        from ._tour import run_tour
+
+        return 0 if run_tour(only=arguments.step) else 1
+    if arguments.command == "ops-doc":
+        from .ops._docs import operators_markdown
+
+        sys.stdout.write(operators_markdown())
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,318 @@
+"""The tour: every example of the seed article, run live, with its output and its graph.
+
+`python -m retrograd tour` prints, for each step, a short explanation, the article's code
+(run with `import retrograd as torch`), the output it really produced next to the output
+the article shows, and a text drawing of the graph the step built.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import textwrap
+import traceback
+import warnings
+
+__all__ = ["STEPS", "Step", "draw_graph", "run_step", "run_tour"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One example of the article: what it shows, its code, and the output the article prints."""
+
+    title: str
+    explanation: str
+    code: str
+    expected: str
+    graph_of: tuple[str, ...] = ()
+
+
+STEPS = [
+    Step(
+        "Two ways to make a leaf that requires grad",
+        "A tensor you create is a leaf. It requires grad only if you ask, either with "
+        "requires_grad_() or with requires_grad=True.",
+        """
+        x = torch.tensor(1.).requires_grad_()
+        print(x, x.is_leaf)
+        x = torch.tensor(1., requires_grad=True)
+        print(x, x.is_leaf)
+        """,
+        "tensor(1., requires_grad=True) True\ntensor(1., requires_grad=True) True",
+    ),
+    Step(
+        "y = (x+1)(x+2) with backward()",
+        "The graph is built while the code runs. backward() walks it from y down to the leaf "
+        "x and fills x.grad with dy/dx = (x+2) + (x+1) = 7 at x = 2.",
+        """
+        x = torch.tensor(2., requires_grad=True)
+        a = torch.add(x, 1)
+        b = torch.add(x, 2)
+        y = torch.mul(a, b)
+        y.backward()
+        print(x.grad)
+        """,
+        "tensor(7.)",
+        ("y",),
+    ),
+    Step(
+        "The four autograd attributes",
+        "Results computed from a tensor that requires grad require grad too. Only x is a "
+        "leaf; after backward only leaves keep .grad (reading a non-leaf's .grad gives None "
+        "and a warning that points to retain_grad()).",
+        """
+        print("requires_grad: ", x.requires_grad, a.requires_grad, b.requires_grad, y.requires_grad)
+        print("is_leaf: ", x.is_leaf, a.is_leaf, b.is_leaf, y.is_leaf)
+        print("grad: ", x.grad, a.grad, b.grad, y.grad)
+        """,
+        "requires_grad:  True True True True\nis_leaf:  True False False False\n"
+        "grad:  tensor(7.) None None None",
+    ),
+    Step(
+        "The same gradient with autograd.grad()",
+        "autograd.grad returns the gradients as a tuple and fills no .grad.",
+        """
+        x = torch.tensor(2., requires_grad=True)
+        a = torch.add(x, 1)
+        b = torch.add(x, 2)
+        y = torch.mul(a, b)
+        grad = torch.autograd.grad(outputs=y, inputs=x)
+        print(grad[0])
+        """,
+        "tensor(7.)",
+    ),
+    Step(
+        "z = x*x*y with backward()",
+        "dz/dx = 2xy = 12 and dz/dy = x*x = 4 at x = 2, y = 3.",
+        """
+        x = torch.tensor(2., requires_grad=True)
+        y = torch.tensor(3., requires_grad=True)
+        z = x * x * y
+        z.backward()
+        print(x.grad, y.grad)
+        """,
+        "tensor(12.) tensor(4.)",
+        ("z",),
+    ),
+    Step(
+        "z = x*x*y with autograd.grad()",
+        "Asking for one input's gradient computes only what that input needs.",
+        """
+        x = torch.tensor(2.).requires_grad_()
+        y = torch.tensor(3.).requires_grad_()
+        z = x * x * y
+        grad_x = torch.autograd.grad(outputs=z, inputs=x)
+        print(grad_x[0])
+        """,
+        "tensor(12.)",
+    ),
+    Step(
+        "Keeping the graph for a second pass: retain_graph=True",
+        "A pass frees the values the graph saved for backward. retain_graph=True keeps them, "
+        "so a second pass over the same graph can run.",
+        """
+        x = torch.tensor(2.).requires_grad_()
+        y = torch.tensor(3.).requires_grad_()
+        z = x * x * y
+        grad_x = torch.autograd.grad(outputs=z, inputs=x, retain_graph=True)
+        grad_y = torch.autograd.grad(outputs=z, inputs=y)
+        print(grad_x[0], grad_y[0])
+        """,
+        "tensor(12.) tensor(4.)",
+    ),
+    Step(
+        "A derivative computed without create_graph cannot be differentiated",
+        "grad_x holds the number 12 but no record of how it was computed, so it has no "
+        "grad_fn and cannot be differentiated again.",
+        """
+        x = torch.tensor(2.).requires_grad_()
+        y = torch.tensor(3.).requires_grad_()
+        z = x * x * y
+        grad_x = torch.autograd.grad(outputs=z, inputs=x, retain_graph=True)
+        grad_xx = torch.autograd.grad(outputs=grad_x, inputs=x)
+        print(grad_xx[0])
+        """,
+        "RuntimeError: element 0 of tensors does not require grad and does not have a grad_fn",
+    ),
+    Step(
+        "Second derivative: autograd.grad() + autograd.grad()",
+        "With create_graph=True the backward pass is itself recorded: dz/dx = 2xy becomes a "
+        "graph, and differentiating it again gives d2z/dx2 = 2y = 6.",
+        """
+        x = torch.tensor(2.).requires_grad_()
+        y = torch.tensor(3.).requires_grad_()
+        z = x * x * y
+        grad_x = torch.autograd.grad(outputs=z, inputs=x, create_graph=True)
+        grad_xx = torch.autograd.grad(outputs=grad_x, inputs=x)
+        print(grad_xx[0])
+        """,
+        "tensor(6.)",
+        ("grad_x[0]",),
+    ),
+    Step(
+        "Second derivative: autograd.grad() + backward()",
+        "The recorded first derivative can also start a backward() pass.",
+        """
+        x = torch.tensor(2.).requires_grad_()
+        y = torch.tensor(3.).requires_grad_()
+        z = x * x * y
+        grad = torch.autograd.grad(outputs=z, inputs=x, create_graph=True)
+        grad[0].backward()
+        print(x.grad)
+        """,
+        "tensor(6.)",
+    ),
+    Step(
+        "Second derivative: backward(create_graph=True) + autograd.grad()",
+        "backward(create_graph=True) leaves a differentiable x.grad (retrograd warns, as "
+        "PyTorch does, that this makes a reference cycle between x and x.grad).",
+        """
+        x = torch.tensor(2.).requires_grad_()
+        y = torch.tensor(3.).requires_grad_()
+        z = x * x * y
+        z.backward(create_graph=True)
+        grad_xx = torch.autograd.grad(outputs=x.grad, inputs=x)
+        print(grad_xx[0])
+        """,
+        "tensor(6.)",
+    ),
+    Step(
+        "Two backward() calls accumulate",
+        "The second backward adds 6 to the 12 already in x.grad: gradients accumulate.",
+        """
+        x = torch.tensor(2.).requires_grad_()
+        y = torch.tensor(3.).requires_grad_()
+        z = x * x * y
+        z.backward(create_graph=True)  # x.grad = 12
+        x.grad.backward()
+        print(x.grad)
+        """,
+        "tensor(18., grad_fn=<CopyBackwards>)",
+        ("x.grad",),
+    ),
+    Step(
+        "Zero the gradient before the second backward()",
+        "x.grad.data.zero_() clears the first derivative in place (outside the graph), so the "
+        "second pass leaves just the second derivative, 6.",
+        """
+        x = torch.tensor(2.).requires_grad_()
+        y = torch.tensor(3.).requires_grad_()
+        z = x * x * y
+        z.backward(create_graph=True)
+        x.grad.data.zero_()
+        x.grad.backward()
+        print(x.grad)
+        """,
+        "tensor(6., grad_fn=<CopyBackwards>)",
+    ),
+    Step(
+        "A non-scalar output needs an explicit gradient",
+        "backward() can only invent the starting gradient (1) for a single number.",
+        """
+        x = torch.tensor([1., 2.]).requires_grad_()
+        y = x + 1
+        y.backward()
+        print(x.grad)
+        """,
+        "RuntimeError: grad can be implicitly created only for scalar outputs",
+    ),
+    Step(
+        "Reduce to a scalar first",
+        "Summing makes a scalar; d(sum x*x)/dx = 2x = [2, 4].",
+        """
+        x = torch.tensor([1., 2.]).requires_grad_()
+        y = x * x
+        y.sum().backward()
+        print(x.grad)
+        """,
+        "tensor([2., 4.])",
+        ("y",),
+    ),
+]
+
+
+def run_step(step: Step, namespace: dict) -> str:
+    """Run a step's code in `namespace`; its printed output, or its error as the article shows it."""
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            exec(textwrap.dedent(step.code), namespace)
+        except Exception as error:  # the article shows the error's last line
+            print("".join(traceback.format_exception_only(error)).strip())
+    return output.getvalue().rstrip("\n")
+
+
+def draw_graph(root, name: str) -> str:
+    """A text drawing of the graph below `root`, walked iteratively (shared nodes drawn once)."""
+    from ._tensor import Tensor
+
+    if not isinstance(root, Tensor):
+        return f"{name}: not a tensor"
+    start = root.grad_fn
+    if start is None:
+        return f"{name} (a leaf: requires_grad={root.requires_grad})"
+    lines = [f"{name} = {root!r}"]
+    numbers: dict = {}
+    stack = [(start, "", True)]
+    while stack:
+        node, prefix, last = stack.pop()
+        branch = "└── " if last else "├── "
+        label = _node_label(node)
+        if node in numbers:
+            lines.append(f"{prefix}{branch}{label} (#{numbers[node]}, drawn above)")
+            continue
+        numbers[node] = len(numbers) + 1
+        lines.append(f"{prefix}{branch}{label} #{numbers[node]}")
+        children = [child for child, _ in node.next_functions if child is not None]
+        child_prefix = prefix + ("    " if last else "│   ")
+        for index in range(len(children) - 1, -1, -1):
+            stack.append((children[index], child_prefix, index == len(children) - 1))
+    return "\n".join(lines)
+
+
+def _node_label(node) -> str:
+    variable = getattr(node, "variable", None)
+    if variable is not None:
+        shape = "x".join(map(str, variable.shape)) or "scalar"
+        return f"AccumulateGrad -> leaf {shape}, grad={variable._grad!r}"
+    freed = " [saved values freed]" if node._released else ""
+    return f"{node.name()}{freed}"
+
+
+def run_tour(out=None, only: int | None = None) -> bool:
+    """Print the tour; True if every step printed what the article shows."""
+    import retrograd
+
+    write = (out or _stdout()).write
+    namespace: dict = {"torch": retrograd}
+    all_match = True
+    write("retrograd tour: the examples of the seed article, run with `import retrograd as torch`\n")
+    for number, step in enumerate(STEPS, start=1):
+        if only is not None and number != only:
+            continue
+        actual = run_step(step, namespace)
+        matches = actual == step.expected
+        all_match &= matches
+        write(f"\n{'=' * 78}\n{number}. {step.title}\n{'=' * 78}\n")
+        write(textwrap.fill(step.explanation, 78) + "\n\n")
+        for line in textwrap.dedent(step.code).strip().splitlines():
+            write(f"    >>> {line}\n")
+        write("\noutput:\n")
+        for line in actual.splitlines():
+            write(f"    {line}\n")
+        verdict = "matches the article" if matches else f"DIFFERS from the article:\n    {step.expected}"
+        write(f"[{'ok' if matches else 'MISMATCH'}] {verdict}\n")
+        for expression in step.graph_of:
+            write("\ngraph:\n")
+            drawing = draw_graph(eval(expression, namespace), expression)
+            write(textwrap.indent(drawing, "    ") + "\n")
+    write(f"\n{'all steps match the article' if all_match else 'some steps differ'}.\n")
+    return all_match
+
+
+def _stdout():
+    import sys
+
+    return sys.stdout

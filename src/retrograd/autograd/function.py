@@ -1,0 +1,336 @@
+"""Custom differentiable operations: subclass `Function`, write `forward` and `backward`.
+
+    >>> import retrograd as torch
+    >>> class Cube(torch.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x ** 3
+    ...     @staticmethod
+    ...     def backward(ctx, grad):
+    ...         (x,) = ctx.saved_tensors
+    ...         return 3 * x ** 2 * grad
+    >>> x = torch.tensor(2., requires_grad=True)
+    >>> y = Cube.apply(x)
+    >>> y
+    tensor(8., grad_fn=<CubeBackward>)
+    >>> y.backward(); x.grad
+    tensor(12.)
+
+A Function is recorded as an ordinary graph node (`<Name>Backward`, a `Node` subclass
+made once per Function class), so the same engine runs it: hooks, retain_graph, anomaly
+mode and double backward (when `backward` is written with differentiable operations)
+work as for built-in operators. The ctx passed to forward and backward is that node.
+"""
+
+from __future__ import annotations
+
+import functools
+import traceback
+import warnings
+
+import numpy as np
+
+from .._tensor import Tensor, _VersionCounter
+from . import grad_mode
+from .anomaly import anomaly_mode
+from .graph import Node, SavedOutput, pack_saved, saved_hooks_state
+
+__all__ = [
+    "BackwardCFunction",
+    "DelayedError",
+    "Function",
+    "FunctionCtx",
+    "InplaceFunction",
+    "once_differentiable",
+]
+
+
+class FunctionCtx:
+    """What `forward` may call on its ctx (the node that backward will run as)."""
+
+    def save_for_backward(self, *tensors) -> None:
+        """Keep tensors for backward; they come back, version-checked, as `ctx.saved_tensors`."""
+        for value in tensors:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    "save_for_backward can only save variables, but argument "
+                    f"{tensors.index(value)} is of type {type(value).__name__}"
+                )
+        self._to_save = tensors
+
+    def mark_dirty(self, *tensors) -> None:
+        """Declare inputs that forward modified in place (and returns)."""
+        self._dirty = tensors
+
+    def mark_non_differentiable(self, *tensors) -> None:
+        """Declare outputs that have no gradient (indices, masks): they do not require grad."""
+        self._non_differentiable = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """With False, backward receives None (not zeros) for outputs that got no gradient."""
+        self._materialize_grads = bool(value)
+
+
+class BackwardCFunction(FunctionCtx, Node):
+    """The node of one call of a custom Function; also the ctx its forward and backward see.
+
+    It has a `__dict__`, so forward may store any attribute on ctx.
+    """
+
+    _forward_cls: type[Function]
+    needs_input_grad: tuple[bool, ...] = ()
+
+    def __init__(self):
+        Node.__init__(self)
+        self._to_save = ()
+        self._dirty = ()
+        self._non_differentiable = ()
+        self._materialize_grads = True
+        self._output_meta = ()
+
+    def backward(self, *grad_outputs):
+        missing = len(self._output_meta) - len(grad_outputs)
+        if missing > 0:
+            grad_outputs += (None,) * missing
+        if self._materialize_grads:
+            grad_outputs = tuple(
+                _zeros(meta) if grad is None and meta is not None else grad
+                for grad, meta in zip(grad_outputs, self._output_meta)
+            )
+        grads = self._forward_cls.backward(self, *grad_outputs)
+        if type(grads) is not tuple:
+            grads = (grads,)
+        expected = len(self.next_functions)
+        if len(grads) > expected and all(grad is None for grad in grads[expected:]):
+            grads = grads[:expected]
+        return grads
+
+    def apply(self, *grad_outputs):
+        """Run this node's backward directly (as PyTorch's `grad_fn.apply`)."""
+        return self.backward(*grad_outputs)
+
+
+def _zeros(meta) -> Tensor:
+    shape, dtype = meta
+    return Tensor._make(np.zeros(shape, dtype=dtype))
+
+
+class _FunctionMeta(type):
+    """Give each Function subclass its own node class, named `<ClassName>Backward`."""
+
+    def __init__(cls, name, bases, namespace):
+        super().__init__(name, bases, namespace)
+        cls._backward_cls = type(f"{name}Backward", (BackwardCFunction,), {"_forward_cls": cls})
+
+
+class Function(metaclass=_FunctionMeta):
+    """Base class of custom differentiable operations; use `YourFunction.apply(*args)`.
+
+    Write `forward(ctx, *args)` (or `forward(*args)` plus `setup_context(ctx, inputs,
+    output)`) and `backward(ctx, *grad_outputs)`, both static. backward returns one
+    gradient per forward argument (None for arguments that need none).
+    """
+
+    def __init__(self, *args, **kwargs):
+        warnings.warn(
+            f"{type(self)} should not be instantiated. Methods on autograd functions are all "
+            "static, so you should invoke them on the class itself.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(
+            "Legacy autograd function with non-static forward method is deprecated. Please use "
+            "new-style autograd function with static forward method. (Example: "
+            "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)"
+        )
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError(
+            "You must implement the forward function for custom autograd.Function."
+        )
+
+    @staticmethod
+    def setup_context(ctx, inputs: tuple, output) -> None:
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError(
+            "You must implement either the backward or vjp method for your custom "
+            "autograd.Function to use it with backward mode AD."
+        )
+
+    vjp = backward
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run forward (without recording its inside) and record one node for the whole call."""
+        node = cls._backward_cls()
+        recording = grad_mode._state.grad_enabled and any(
+            isinstance(arg, Tensor) and arg._requires_grad for arg in args
+        )
+        with grad_mode.no_grad():
+            if _uses_setup_context(cls):
+                outputs = cls.forward(*args, **kwargs)
+                cls.setup_context(node, args, outputs)
+            else:
+                outputs = cls.forward(node, *args, **kwargs)
+        if not recording:
+            return outputs
+        return _record(node, args, outputs)
+
+
+def _uses_setup_context(cls) -> bool:
+    """New style: forward(*args) without ctx, and a separate setup_context."""
+    return cls.setup_context is not Function.setup_context
+
+
+class InplaceFunction(Function):
+    """A Function that may work in place when constructed with `inplace=True` (legacy)."""
+
+    def __init__(self, inplace: bool = False):
+        self.inplace = inplace
+
+
+def _record(node: BackwardCFunction, args: tuple, outputs):
+    """Wire `node` into the graph: edges to the inputs, history to the outputs, saved tensors."""
+    edges = []
+    meta = []
+    needs = []
+    for value in args:
+        if isinstance(value, Tensor) and value._requires_grad:
+            edges.append(_edge(value))
+            meta.append((value._data.shape, value._data.dtype))
+            needs.append(True)
+        else:
+            edges.append((None, 0))
+            meta.append(None)
+            needs.append(False)
+    node.next_functions = tuple(edges)
+    node._input_meta = tuple(meta)
+    node.needs_input_grad = tuple(needs)
+    is_tuple = isinstance(outputs, tuple)
+    results = list(outputs) if is_tuple else [outputs]
+    dirty = {id(tensor) for tensor in node._dirty}
+    non_differentiable = {id(tensor) for tensor in node._non_differentiable}
+    inputs = {id(value) for value in args if isinstance(value, Tensor)}
+    output_meta = []
+    originals = list(results)
+    for index, value in enumerate(results):
+        if not isinstance(value, Tensor):
+            output_meta.append(None)
+            continue
+        output_meta.append((value._data.shape, value._data.dtype))
+        if id(value) in non_differentiable or not value.dtype.is_floating_point:
+            if id(value) in inputs and id(value) not in dirty:
+                results[index] = value.detach()
+            continue
+        if id(value) in dirty:
+            _take_dirty(value)
+        elif id(value) in inputs:
+            results[index] = value = Tensor._from_node(value._data, None, 0, value._version_counter)
+        value.grad_fn = node
+        value._output_nr = index
+        value._requires_grad = True
+    node._output_meta = tuple(output_meta)
+    _stamp(node, originals, results)
+    if anomaly_mode.enabled:
+        node._anomaly_trace = traceback.format_stack()[:-3]
+    return tuple(results) if is_tuple else results[0]
+
+
+def _edge(value: Tensor) -> tuple:
+    if value.grad_fn is not None:
+        return (value.grad_fn, value._output_nr)
+    return (value._get_grad_accumulator(), 0)
+
+
+def _take_dirty(value: Tensor) -> None:
+    if value.grad_fn is None and value._requires_grad:
+        raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
+    value._version_counter.value += 1
+
+
+def _stamp(node: BackwardCFunction, originals: list, results: list) -> None:
+    """Store what forward saved: outputs by array and version (see Note [No reference
+    cycles] in graph.py), inputs with their version, or everything through the active
+    saved-tensor hooks."""
+    to_save = node._to_save
+    if not to_save:
+        return
+    output_index = {id(value): index for index, value in enumerate(originals)}
+    packing = bool(saved_hooks_state.stack)
+    saved = []
+    versions = []
+    for value in to_save:
+        index = output_index.get(id(value)) if value is not None else None
+        if index is not None:
+            value = results[index]
+        if value is None:
+            saved.append(None)
+            versions.append(None)
+        elif packing:
+            saved.append(pack_saved(value, index is not None))
+            versions.append(None)
+        elif index is not None and value.grad_fn is node:
+            saved.append(SavedOutput(value._data, value._version_counter, index))
+            versions.append(value._version_counter.value)
+        else:
+            saved.append(value)
+            versions.append(value._version_counter.value)
+    node._saved = tuple(saved)
+    node._saved_versions = tuple(versions)
+    node._to_save = ()
+
+
+# ---------------------------------------------------------------------------
+# once_differentiable
+
+
+class DelayedError(Node):
+    """Stands for a backward that cannot be differentiated: raises if backward reaches it."""
+
+    __slots__ = ("message",)
+
+    def backward(self, *grad_outputs):
+        raise RuntimeError(self.message)
+
+
+def once_differentiable(backward):
+    """Decorate a Function's backward that is not itself differentiable.
+
+    It runs without recording; if a graph was asked for (create_graph), its results carry
+    a node that raises when differentiated, instead of silently giving wrong answers.
+    """
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grad_outputs):
+        with grad_mode.no_grad():
+            grads = backward(ctx, *grad_outputs)
+        if not grad_mode._state.grad_enabled:
+            return grads
+        sources = [grad for grad in grad_outputs if isinstance(grad, Tensor) and grad._requires_grad]
+        if not sources:
+            return grads
+        return _delay_error(grads, sources)
+
+    return wrapper
+
+
+def _delay_error(grads, sources: list[Tensor]):
+    node = DelayedError()
+    node.message = "trying to differentiate twice a function that was marked with @once_differentiable"
+    node.next_functions = tuple(_edge(source) for source in sources)
+    node._input_meta = (None,) * len(sources)
+    single = not isinstance(grads, tuple)
+    wrapped = tuple(
+        Tensor._from_node(grad._data, node, index, _VersionCounter())
+        if isinstance(grad, Tensor) else grad
+        for index, grad in enumerate((grads,) if single else grads)
+    )
+    return wrapped[0] if single else wrapped
+

@@ -1,0 +1,706 @@
+"""`Module`: the base class of every layer and model, with PyTorch's registration rules.
+
+Setting an attribute to a `Parameter` registers it as a parameter, to a `Module` as a
+child; `register_buffer` adds state that is saved but not trained (running statistics).
+Everything else (iteration, `state_dict`, dtype conversion, train/eval, hooks, `repr`)
+walks these three registries, so they are the single source of truth about a module.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+from collections.abc import Callable, Iterator, Mapping
+
+from ..._dtype import dtype as _DType
+from ..._dtype import tensor_type_name
+from ..._tensor import Tensor
+from ...autograd import grad_mode
+from ...autograd.graph import Node, RemovableHandle, _add_hook
+from ...ops._table import apply
+from ..parameter import Buffer, Parameter
+
+__all__ = ["Module"]
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What `load_state_dict` reports: keys the module wanted but did not get, and the reverse."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__().replace("IncompatibleKeys", "_IncompatibleKeys", 1)
+
+    __str__ = __repr__
+
+
+def _type_name(value) -> str:
+    """How PyTorch's registration errors name a wrong value ('retrograd.FloatTensor', 'int')."""
+    if isinstance(value, Tensor):
+        return tensor_type_name(value.dtype)
+    return type(value).__name__
+
+
+def _add_indent(text: str, spaces: int) -> str:
+    """Indent every line of `text` but the first (a nested module's repr)."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
+
+
+def _check_name(kind: str, name, module: Module, registry: dict) -> None:
+    """PyTorch's checks on a parameter, buffer or module name (error types included)."""
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+    if "." in name:
+        got = f", got: {name}" if kind == "module" else ""
+        raise KeyError(f'{kind} name can\'t contain "."{got}')
+    if name == "":
+        raise KeyError(f'{kind} name can\'t be empty string ""')
+    if hasattr(module, name) and name not in registry:
+        raise KeyError(f"attribute '{name}' already exists")
+
+
+# ---------------------------------------------------------------------------
+# Full backward hooks: identity nodes around a module call that see its gradients
+
+
+class _BackwardHookState:
+    """What the input and output identity nodes of one module call share."""
+
+    __slots__ = ("grad_outputs", "input_count", "module")
+
+    def __init__(self, module: Module, input_count: int):
+        self.module = module
+        self.input_count = input_count
+        self.grad_outputs = None
+
+
+class BackwardHookFunctionBackward(Node):
+    """Identity on a module's inputs or outputs whose backward runs the module's backward hooks.
+
+    On the outputs it records the gradients (and runs backward pre-hooks, which may replace
+    them); on the inputs it calls `hook(module, grad_input, grad_output)` for each full
+    backward hook, which may return replacement input gradients.
+    """
+
+    __slots__ = ("on_outputs", "state")
+
+    @staticmethod
+    def forward(ctx, *tensors, state, on_outputs):
+        ctx.state = state
+        ctx.on_outputs = on_outputs
+        return tuple(tensor._data for tensor in tensors)
+
+    def backward(self, *grads):
+        state = self.state
+        if self.on_outputs:
+            for hook in list(state.module._backward_pre_hooks.values()):
+                replaced = hook(state.module, grads)
+                if replaced is not None:
+                    grads = tuple(replaced)
+            state.grad_outputs = grads
+            if state.input_count == 0:
+                _run_backward_hooks(state, (None,))
+            return grads
+        return _run_backward_hooks(state, grads)
+
+
+def _run_backward_hooks(state: _BackwardHookState, grad_inputs: tuple) -> tuple:
+    for hook in list(state.module._backward_hooks.values()):
+        replaced = hook(state.module, grad_inputs, state.grad_outputs)
+        if replaced is not None:
+            grad_inputs = tuple(replaced)
+    return grad_inputs
+
+
+def _wrap_through_hook(values, state: _BackwardHookState, on_outputs: bool):
+    """Route the tensors that require grad among `values` through one hook node."""
+    positions = [
+        index for index, value in enumerate(values) if isinstance(value, Tensor) and value.requires_grad
+    ]
+    if not positions:
+        return values, 0
+    wrapped = apply(
+        BackwardHookFunctionBackward,
+        *(values[index] for index in positions),
+        state=state,
+        on_outputs=on_outputs,
+    )
+    values = list(values)
+    for index, tensor in zip(positions, wrapped):
+        values[index] = tensor
+    return tuple(values), len(positions)
+
+
+# ---------------------------------------------------------------------------
+
+
+class Module:
+    """Base class for layers and models: subclass it, set layers in `__init__`, write `forward`.
+
+    >>> import retrograd
+    >>> class Scale(retrograd.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.weight = retrograd.nn.Parameter(retrograd.ones(2))
+    ...     def forward(self, x):
+    ...         return x * self.weight
+    >>> [name for name, _ in Scale().named_parameters()]
+    ['weight']
+    """
+
+    training: bool
+    _version = 1
+
+    def __init__(self, *args, **kwargs):
+        if args or kwargs:
+            raise TypeError(
+                f"{type(self).__name__}.__init__() got an unexpected keyword argument "
+                f"'{next(iter(kwargs))}'" if kwargs else
+                f"{type(self).__name__}.__init__() takes 1 positional argument but "
+                f"{len(args) + 1} were given"
+            )
+        setattr_ = object.__setattr__
+        setattr_(self, "training", True)
+        setattr_(self, "_parameters", {})
+        setattr_(self, "_buffers", {})
+        setattr_(self, "_non_persistent_buffers_set", set())
+        setattr_(self, "_modules", {})
+        setattr_(self, "_forward_pre_hooks", {})
+        setattr_(self, "_forward_pre_hooks_with_kwargs", set())
+        setattr_(self, "_forward_hooks", {})
+        setattr_(self, "_forward_hooks_with_kwargs", set())
+        setattr_(self, "_forward_hooks_always_called", set())
+        setattr_(self, "_backward_hooks", {})
+        setattr_(self, "_backward_pre_hooks", {})
+
+    def forward(self, *input):
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the required "forward" function'
+        )
+
+    # -- registration ----------------------------------------------------------
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add `param` (or None, a declared but absent parameter) under `name`."""
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign parameter before Module.__init__() call")
+        _check_name("parameter", name, self, self._parameters)
+        if param is not None:
+            if not isinstance(param, Parameter):
+                raise TypeError(
+                    f"cannot assign '{_type_name(param)}' object to parameter '{name}' "
+                    "(retrograd.nn.Parameter or None required)"
+                )
+            if param.grad_fn is not None:
+                raise ValueError(
+                    f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters "
+                    f"must be created explicitly. To express '{name}' as a function of another "
+                    "Tensor, compute the value in the forward() method."
+                )
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Add state that is not trained; `persistent=False` keeps it out of `state_dict`."""
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
+        _check_name("buffer", name, self, self._buffers)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"cannot assign '{_type_name(tensor)}' object to buffer '{name}' "
+                "(retrograd Tensor or None required)"
+            )
+        if isinstance(tensor, Buffer):
+            persistent = tensor.persistent
+            tensor = tensor._alias(requires_grad=tensor.requires_grad)
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Add `module` as a child called `name` (as setting the attribute does)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{_type_name(module)} is not a Module subclass")
+        _check_name("module", name, self, self._modules)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def __setattr__(self, name: str, value) -> None:
+        registries = self.__dict__
+        parameters = registries.get("_parameters")
+        if isinstance(value, Parameter):
+            if parameters is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            self._forget(name, keep="_parameters")
+            self.register_parameter(name, value)
+        elif parameters is not None and name in parameters:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{_type_name(value)}' as parameter '{name}' "
+                    "(retrograd.nn.Parameter or None expected)"
+                )
+            self.register_parameter(name, value)
+        elif isinstance(value, Module):
+            if registries.get("_modules") is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            self._forget(name, keep="_modules")
+            self._modules[name] = value
+        elif name in registries.get("_modules", ()):
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{_type_name(value)}' as child module '{name}' "
+                    "(retrograd.nn.Module or None expected)"
+                )
+            self._modules[name] = value
+        elif isinstance(value, Buffer) or name in registries.get("_buffers", ()):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign '{_type_name(value)}' as buffer '{name}' "
+                    "(retrograd.nn.Buffer, retrograd.Tensor or None expected)"
+                )
+            if isinstance(value, Buffer):
+                self._forget(name, keep="_buffers")
+                self.register_buffer(name, value)
+            else:
+                self._buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name: str, keep: str) -> None:
+        """Remove `name` from the plain attributes and every registry but `keep`."""
+        self.__dict__.pop(name, None)
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry != keep:
+                self.__dict__[registry].pop(name, None)
+        if keep != "_buffers":
+            self._non_persistent_buffers_set.discard(name)
+
+    def __getattr__(self, name: str):
+        registries = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            entries = registries.get(registry)
+            if entries is not None and name in entries:
+                return entries[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        for registry in ("_parameters", "_buffers", "_modules"):
+            entries = self.__dict__[registry]
+            if name in entries:
+                del entries[name]
+                self._non_persistent_buffers_set.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self):
+        names = set(super().__dir__())
+        names.update(self._parameters, self._buffers, self._modules)
+        return sorted(name for name in names if not name[0].isdigit())
+
+    # -- iteration -------------------------------------------------------------
+
+    def _named_members(self, members: Callable, prefix: str, recurse: bool, remove_duplicate: bool):
+        seen = set()
+        modules = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse else [(prefix, self)]
+        )
+        for module_prefix, module in modules:
+            for name, value in members(module):
+                if value is None or (remove_duplicate and id(value) in seen):
+                    continue
+                if remove_duplicate:
+                    seen.add(id(value))
+                yield (module_prefix + "." if module_prefix else "") + name, value
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(name, parameter) pairs, `prefix`ed and dotted for submodules; shared ones once."""
+        return self._named_members(
+            lambda module: module._parameters.items(), prefix, recurse, remove_duplicate
+        )
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, parameter in self.named_parameters(recurse=recurse):
+            yield parameter
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        return self._named_members(
+            lambda module: module._buffers.items(), prefix, recurse, remove_duplicate
+        )
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        seen = set()
+        for name, module in self._modules.items():
+            if module is not None and id(module) not in seen:
+                seen.add(id(module))
+                yield name, module
+
+    def children(self) -> Iterator[Module]:
+        for _, module in self.named_children():
+            yield module
+
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+        """This module and every module below it, depth first, each with its dotted name."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, module in self._modules.items():
+            if module is None:
+                continue
+            child_prefix = prefix + ("." if prefix else "") + name
+            yield from module.named_modules(memo, child_prefix, remove_duplicate)
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def get_submodule(self, target: str) -> Module:
+        """The module at dotted path `target` ('' is self)."""
+        module = self
+        for item in target.split(".") if target else []:
+            if not hasattr(module, item):
+                raise AttributeError(f"{module._get_name()} has no attribute `{item}`")
+            module = getattr(module, item)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{item}` is not an nn.Module")
+        return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        parameter = getattr(module, name)
+        if not isinstance(parameter, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return parameter
+
+    # -- modes and gradients ---------------------------------------------------
+
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (dropout active, batch statistics) here and below; returns self."""
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for parameter in self.parameters():
+            parameter.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Drop (or zero) every parameter's gradient before the next backward."""
+        for parameter in self.parameters():
+            _clear_grad(parameter, set_to_none)
+
+    # -- conversion ------------------------------------------------------------
+
+    def _apply(self, convert: Callable[[Tensor], Tensor]) -> Module:
+        """Convert every parameter (in place, keeping its identity), gradient and buffer."""
+        for module in self.children():
+            module._apply(convert)
+        with grad_mode.no_grad():
+            for parameter in self._parameters.values():
+                if parameter is None:
+                    continue
+                parameter.data = convert(parameter)
+                if parameter._grad is not None:
+                    parameter._grad = convert(parameter._grad)
+            for name, buffer in self._buffers.items():
+                if buffer is not None:
+                    self._buffers[name] = convert(buffer)
+        return self
+
+    def apply(self, fn: Callable[[Module], None]) -> Module:
+        """Call `fn` on every submodule (children first) and then on self; returns self."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    def _cast_floating(self, target: _DType) -> Module:
+        return self._apply(lambda t: t.to(target) if t.is_floating_point() else t)
+
+    def to(self, *args, **kwargs) -> Module:
+        """Convert floating-point parameters and buffers to a dtype (the device must be the CPU)."""
+        from ..._creation import _check_device
+
+        target = kwargs.pop("dtype", None)
+        device = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        for arg in args:
+            if isinstance(arg, _DType):
+                target = arg
+            elif isinstance(arg, Tensor):
+                target = arg.dtype
+            else:
+                device = arg
+        if device is not None:
+            _check_device(device)
+        if target is None:
+            return self
+        if not target.is_floating_point:
+            raise TypeError(
+                "nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                f"dtype={target}"
+            )
+        return self._cast_floating(target)
+
+    def float(self) -> Module:
+        from ..._dtype import float32
+
+        return self._cast_floating(float32)
+
+    def double(self) -> Module:
+        from ..._dtype import float64
+
+        return self._cast_floating(float64)
+
+    def half(self) -> Module:
+        from ..._dtype import float16
+
+        return self._cast_floating(float16)
+
+    def type(self, dst_type: _DType) -> Module:
+        return self._apply(lambda t: t.to(dst_type))
+
+    def cpu(self) -> Module:
+        return self
+
+    # -- state dict ------------------------------------------------------------
+
+    def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
+        for name, parameter in self._parameters.items():
+            if parameter is not None:
+                destination[prefix + name] = parameter if keep_vars else parameter.detach()
+        for name, buffer in self._buffers.items():
+            if buffer is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = buffer if keep_vars else buffer.detach()
+
+    def state_dict(self, *, destination=None, prefix: str = "", keep_vars: bool = False) -> dict:
+        """An ordered dict of every parameter and persistent buffer, by dotted name.
+
+        Values are detached tensors sharing memory with the module's (`keep_vars=True`
+        returns the parameters themselves).
+        """
+        if destination is None:
+            destination = OrderedDict()
+        for module_prefix, module in self.named_modules(prefix=prefix.rstrip(".")):
+            dotted = module_prefix + "." if module_prefix else ""
+            module._save_to_state_dict(destination, dotted, keep_vars)
+        return destination
+
+    def _local_state(self) -> dict:
+        state = {name: value for name, value in self._parameters.items() if value is not None}
+        for name, buffer in self._buffers.items():
+            if buffer is not None and name not in self._non_persistent_buffers_set:
+                state[name] = buffer
+        return state
+
+    def _load_from_state_dict(self, state_dict: Mapping, prefix: str, assign: bool,
+                              missing_keys: list, unexpected_keys: list, error_msgs: list) -> None:
+        local_state = self._local_state()
+        for name, current in local_state.items():
+            key = prefix + name
+            if key not in state_dict:
+                missing_keys.append(key)
+                continue
+            incoming = state_dict[key]
+            if not isinstance(incoming, Tensor):
+                error_msgs.append(
+                    f'While copying the parameter named "{key}", expected retrograd.Tensor or '
+                    f"Tensor-like object from checkpoint but received {type(incoming)}"
+                )
+                continue
+            if incoming.shape != current.shape:
+                error_msgs.append(
+                    f"size mismatch for {key}: copying a param with shape {incoming.shape} from "
+                    f"checkpoint, the shape in current model is {current.shape}."
+                )
+                continue
+            self._copy_into(name, current, incoming, assign)
+        for key in state_dict:
+            if key.startswith(prefix):
+                first = key[len(prefix):].split(".", 1)[0]
+                if first not in self._modules and first not in local_state:
+                    unexpected_keys.append(key)
+
+    def _copy_into(self, name: str, current: Tensor, incoming: Tensor, assign: bool) -> None:
+        with grad_mode.no_grad():
+            if not assign:
+                current.copy_(incoming)
+            elif name in self._parameters:
+                self._parameters[name] = Parameter(incoming.detach(), current.requires_grad)
+            else:
+                self._buffers[name] = incoming
+
+    def load_state_dict(self, state_dict: Mapping, strict: bool = True, assign: bool = False):
+        """Copy values from `state_dict` into the parameters and buffers, by name.
+
+        Returns `(missing_keys, unexpected_keys)`; with `strict` either being non-empty is a
+        RuntimeError, as is any shape mismatch (strict or not).
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        missing_keys: list[str] = []
+        unexpected_keys: list[str] = []
+        error_msgs: list[str] = []
+        for module_prefix, module in self.named_modules():
+            dotted = module_prefix + "." if module_prefix else ""
+            module._load_from_state_dict(
+                state_dict, dotted, assign, missing_keys, unexpected_keys, error_msgs
+            )
+        if strict:
+            if unexpected_keys:
+                listed = ", ".join(f'"{key}"' for key in unexpected_keys)
+                error_msgs.insert(0, f"Unexpected key(s) in state_dict: {listed}. ")
+            if missing_keys:
+                listed = ", ".join(f'"{key}"' for key in missing_keys)
+                error_msgs.insert(0, f"Missing key(s) in state_dict: {listed}. ")
+        if error_msgs:
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(error_msgs)
+            )
+        return _IncompatibleKeys(missing_keys, unexpected_keys)
+
+    # -- hooks -----------------------------------------------------------------
+
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """`hook(module, args)` before forward; a non-None result replaces the args."""
+        handle = _add_hook_ordered(self._forward_pre_hooks, hook, prepend)
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs.add(handle._key)
+        return handle
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """`hook(module, args, output)` after forward; a non-None result replaces the output."""
+        handle = _add_hook_ordered(self._forward_hooks, hook, prepend)
+        if with_kwargs:
+            self._forward_hooks_with_kwargs.add(handle._key)
+        if always_call:
+            self._forward_hooks_always_called.add(handle._key)
+        return handle
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """`hook(module, grad_input, grad_output)` once the gradients of the inputs are known."""
+        return _add_hook_ordered(self._backward_hooks, hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """`hook(module, grad_output)` when the output gradients arrive; may replace them."""
+        return _add_hook_ordered(self._backward_pre_hooks, hook, prepend)
+
+    # -- calling ---------------------------------------------------------------
+
+    def __call__(self, *args, **kwargs):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
+                or self._backward_pre_hooks):
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(args, kwargs)
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict):
+        for key, hook in list(self._forward_pre_hooks.items()):
+            if key in self._forward_pre_hooks_with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        state = None
+        if (self._backward_hooks or self._backward_pre_hooks) and grad_mode.is_grad_enabled():
+            state = _BackwardHookState(self, 0)
+            args, state.input_count = _wrap_through_hook(args, state, on_outputs=False)
+        output = self.forward(*args, **kwargs)
+        for key, hook in list(self._forward_hooks.items()):
+            if key in self._forward_hooks_with_kwargs:
+                result = hook(self, args, kwargs, output)
+            else:
+                result = hook(self, args, output)
+            if result is not None:
+                output = result
+        if state is not None:
+            output = _wrap_outputs(output, state)
+        return output
+
+    # -- printing --------------------------------------------------------------
+
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    def extra_repr(self) -> str:
+        """The text inside this module's parentheses in `repr` (its settings)."""
+        return ""
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [
+            f"({name}): {_add_indent(repr(module), 2)}" for name, module in self._modules.items()
+        ]
+        lines = extra_lines + child_lines
+        body = ""
+        if len(extra_lines) == 1 and not child_lines:
+            body = extra_lines[0]
+        elif lines:
+            body = "\n  " + "\n  ".join(lines) + "\n"
+        return f"{self._get_name()}({body})"
+
+
+def _add_hook_ordered(hooks: dict, hook: Callable, prepend: bool) -> RemovableHandle:
+    handle = _add_hook(hooks, hook)
+    if prepend:
+        hooks[handle._key] = hooks.pop(handle._key)
+        for key in [key for key in hooks if key != handle._key]:
+            hooks[key] = hooks.pop(key)
+    return handle
+
+
+def _wrap_outputs(output, state: _BackwardHookState):
+    if isinstance(output, Tensor):
+        wrapped, _ = _wrap_through_hook((output,), state, on_outputs=True)
+        return wrapped[0]
+    if isinstance(output, tuple):
+        wrapped, _ = _wrap_through_hook(output, state, on_outputs=True)
+        return type(output)(*wrapped) if hasattr(output, "_fields") else tuple(wrapped)
+    return output
+
+
+def _clear_grad(parameter: Tensor, set_to_none: bool) -> None:
+    grad = parameter._grad
+    if grad is None:
+        return
+    if set_to_none:
+        parameter._grad = None
+        return
+    if grad.grad_fn is not None:
+        grad.detach_()
+    else:
+        grad.requires_grad_(False)
+    with grad_mode.no_grad():
+        grad.zero_()
+

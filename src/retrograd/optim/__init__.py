@@ -1,0 +1,21 @@
+"""Optimisers that update parameters from their `.grad`, and learning-rate schedules."""
+
+from . import lr_scheduler
+from .adam import Adam, Adamax, AdamW, NAdam
+from .lbfgs import LBFGS
+from .optimizer import Optimizer
+from .rmsprop import Adagrad, RMSprop
+from .sgd import SGD
+
+__all__ = [
+    "LBFGS",
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "NAdam",
+    "Optimizer",
+    "RMSprop",
+    "lr_scheduler",
+]

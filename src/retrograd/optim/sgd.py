@@ -1,0 +1,47 @@
+"""Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._tensor import Tensor
+from .optimizer import Optimizer, check_hyperparameters
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """p -= lr * g, where g is the gradient (plus weight decay), or a momentum average of it.
+
+    With momentum μ: buf = μ·buf + (1 − dampening)·g (buf = g on the first step), and the
+    step uses buf, or g + μ·buf with `nesterov=True`.
+    """
+
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach=None, differentiable: bool = False, fused=None):
+        check_hyperparameters(lr=lr, momentum=momentum, weight_decay=weight_decay)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        defaults = {
+            "lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weight_decay,
+            "nesterov": nesterov, "maximize": maximize, "foreach": foreach,
+            "differentiable": differentiable, "fused": fused,
+        }
+        super().__init__(params, defaults)
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
+        weight_decay, momentum = group["weight_decay"], group["momentum"]
+        if weight_decay != 0:
+            grad = grad + weight_decay * param
+        if momentum != 0:
+            buffer = state.get("momentum_buffer")
+            if buffer is None:
+                state["momentum_buffer"] = Tensor._make(grad.copy())
+                buffer = state["momentum_buffer"]._data
+            else:
+                buffer = buffer._data
+                buffer *= momentum
+                buffer += (1 - group["dampening"]) * grad
+            grad = grad + momentum * buffer if group["nesterov"] else buffer
+        param -= group["lr"] * grad

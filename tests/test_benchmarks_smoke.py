@@ -1,0 +1,105 @@
+"""The benchmark suite's quick mode runs end to end and checks gradients (never timings)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPOSITORY))
+
+from benchmarks.harness import check  # noqa: E402
+from benchmarks.workloads import all_workloads, chain  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("benchmarks")
+    command = [
+        sys.executable, "-m", "benchmarks", "--quick", "--libraries", "retrograd,numpy",
+        "--repeats", "1", "--sample-seconds", "0.001",
+        "--json", str(folder / "results.json"), "--markdown", str(folder / "benchmarks.md"),
+    ]
+    completed = subprocess.run(
+        command, cwd=REPOSITORY, capture_output=True, text=True, timeout=300, env={**os.environ}
+    )
+    assert completed.returncode == 0, completed.stderr
+    return folder, json.loads((folder / "results.json").read_text()), completed.stdout
+
+
+def test_quick_run_measures_every_workload_with_the_numpy_reference(quick_run):
+    _, document, _ = quick_run
+    measured = {r["workload"] for r in document["results"] if r["library"] == "numpy" and r["samples"]}
+    assert measured == {workload.key for workload in all_workloads(quick=True)}
+
+
+def test_retrograd_is_either_correct_or_skipped_with_a_reason(quick_run):
+    _, document, _ = quick_run
+    for result in document["results"]:
+        if result["library"] != "retrograd":
+            continue
+        if result["samples"]:
+            assert result["note"] == ""
+            assert result["max_error"] is not None
+        else:
+            assert result["note"].startswith("n/a: "), result
+
+
+def test_quick_run_writes_the_markdown_report_with_its_run_settings(quick_run):
+    folder, document, stdout = quick_run
+    text = (folder / "benchmarks.md").read_text()
+    assert text.startswith("# Benchmarks")
+    assert "threads: 1 (OMP_NUM_THREADS=1" in text
+    assert "| w1 | retrograd |" in text
+    assert "retrograd against the targets of issue 7" in text
+    assert document["machine"]["thread_variables"]["OPENBLAS_NUM_THREADS"] == "1"
+    assert "w1" in stdout
+
+
+def test_check_rejects_a_gradient_off_by_more_than_the_tolerance():
+    workload = chain.w1()
+    reference = [np.array([1.0, 2.0])]
+    assert check(lambda: [np.array([1.0, 2.0])], reference, workload) == 0.0
+    with pytest.raises(AssertionError, match="gradient 0 differs"):
+        check(lambda: [np.array([1.0, 2.01])], reference, workload)
+    with pytest.raises(AssertionError, match="shape"):
+        check(lambda: [np.array([1.0])], reference, workload)
+
+
+def _chain_value(x: np.ndarray, ops: tuple[str, ...]) -> float:
+    functions = {"sin": np.sin, "exp": np.exp, "tanh": np.tanh}
+    y = x
+    for op in ops:
+        if op == "add":
+            y = y + x
+        elif op == "mul":
+            y = y * chain.FACTOR
+        else:
+            y = functions[op](y)
+    return float(y.sum())
+
+
+def test_numpy_chain_gradient_matches_finite_differences():
+    problem = chain.chain_problem(25, 3, chain.MIXED_CYCLE)
+    x = problem["x"].astype(np.float64)
+    (gradient,) = chain.numpy_chain(np, {**problem, "x": x})()
+    step = 1e-6
+    for index in range(3):
+        shift = np.zeros(3)
+        shift[index] = step
+        upper, lower = _chain_value(x + shift, problem["ops"]), _chain_value(x - shift, problem["ops"])
+        numeric = (upper - lower) / (2 * step)
+        assert gradient[index] == pytest.approx(numeric, rel=1e-6)
+
+
+def test_saved_minimum_counts_each_needed_value_once():
+    # sin needs values 0, 3, ..., 198; exp outputs are 2, 5, ..., 200; tanh outputs
+    # coincide with the next sin's input; the input (value 0) is not counted: 133 values.
+    problem = chain.chain_problem(200, 4, chain.MEMORY_CYCLE)
+    assert chain.saved_minimum_bytes(problem) == 133 * 4 * 4

@@ -1,0 +1,121 @@
+"""Each learning-rate schedule gives PyTorch's lr at every step."""
+
+import pytest
+
+import retrograd
+from retrograd import nn, optim
+from retrograd.optim import lr_scheduler
+
+torch = pytest.importorskip("torch")
+
+
+def _pair(optimizer_name="SGD", groups=1, **optimizer_kwargs):
+    optimizer_kwargs.setdefault("lr", 0.1)
+    ours = getattr(optim, optimizer_name)(
+        [{"params": [nn.Parameter(retrograd.ones(1))]} for _ in range(groups)], **optimizer_kwargs
+    )
+    theirs = getattr(torch.optim, optimizer_name)(
+        [{"params": [torch.nn.Parameter(torch.ones(1))]} for _ in range(groups)], **optimizer_kwargs
+    )
+    return ours, theirs
+
+
+SCHEDULES = {
+    "StepLR": lambda module, o: module.StepLR(o, step_size=3, gamma=0.5),
+    "MultiStepLR": lambda module, o: module.MultiStepLR(o, milestones=[2, 5, 5, 9], gamma=0.3),
+    "ExponentialLR": lambda module, o: module.ExponentialLR(o, gamma=0.9),
+    "CosineAnnealingLR": lambda module, o: module.CosineAnnealingLR(o, T_max=7, eta_min=0.01),
+    "LambdaLR": lambda module, o: module.LambdaLR(o, lambda epoch: 1 / (1 + epoch)),
+    "LinearLR": lambda module, o: module.LinearLR(o, start_factor=0.25, total_iters=6),
+    "OneCycleLR": lambda module, o: module.OneCycleLR(o, max_lr=1.0, total_steps=25),
+    "OneCycleLR-linear-3phase": lambda module, o: module.OneCycleLR(
+        o, max_lr=[1.0, 0.5], epochs=5, steps_per_epoch=5, anneal_strategy="linear", three_phase=True
+    ),
+    "SequentialLR": lambda module, o: module.SequentialLR(
+        o,
+        [module.LinearLR(o, start_factor=0.1, total_iters=4), module.CosineAnnealingLR(o, T_max=10),
+         module.StepLR(o, step_size=2)],
+        milestones=[4, 12],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(SCHEDULES))
+@pytest.mark.parametrize("optimizer_name", ["SGD", "Adam"])
+def test_learning_rates_match_pytorch(name, optimizer_name):
+    kwargs = {"momentum": 0.9} if optimizer_name == "SGD" else {}
+    ours, theirs = _pair(optimizer_name, groups=2, **kwargs)
+    our_scheduler = SCHEDULES[name](lr_scheduler, ours)
+    their_scheduler = SCHEDULES[name](torch.optim.lr_scheduler, theirs)
+    for _ in range(24):
+        assert our_scheduler.get_last_lr() == pytest.approx(their_scheduler.get_last_lr(), rel=1e-12)
+        for our_group, their_group in zip(ours.param_groups, theirs.param_groups):
+            assert our_group["lr"] == pytest.approx(their_group["lr"], rel=1e-12)
+            momentum = "momentum" if optimizer_name == "SGD" else "betas"
+            assert our_group[momentum] == pytest.approx(their_group[momentum], rel=1e-12)
+        ours.step()
+        theirs.step()
+        our_scheduler.step()
+        their_scheduler.step()
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_step_with_epoch_uses_the_closed_form():
+    ours, theirs = _pair()
+    our_scheduler = lr_scheduler.StepLR(ours, step_size=2, gamma=0.5)
+    their_scheduler = torch.optim.lr_scheduler.StepLR(theirs, step_size=2, gamma=0.5)
+    our_scheduler.step(5)
+    their_scheduler.step(5)
+    assert our_scheduler.get_last_lr() == pytest.approx(their_scheduler.get_last_lr())
+
+
+@pytest.mark.parametrize("mode", ["min", "max"])
+@pytest.mark.parametrize("threshold_mode", ["rel", "abs"])
+def test_reduce_on_plateau_matches_pytorch(mode, threshold_mode):
+    ours, theirs = _pair()
+    kwargs = {"mode": mode, "threshold_mode": threshold_mode, "patience": 2, "cooldown": 1,
+              "factor": 0.5, "min_lr": 0.01}
+    our_scheduler = lr_scheduler.ReduceLROnPlateau(ours, **kwargs)
+    their_scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(theirs, **kwargs)
+    metrics = [5, 4, 4, 4, 4, 4, 3.9999, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6]
+    for metric in metrics:
+        our_scheduler.step(metric)
+        their_scheduler.step(metric)
+        assert our_scheduler.get_last_lr() == pytest.approx(their_scheduler.get_last_lr())
+
+
+def test_scheduler_state_dict_round_trip():
+    ours, _ = _pair()
+    scheduler = lr_scheduler.CosineAnnealingLR(ours, T_max=10)
+    for _ in range(3):
+        scheduler.step()
+    other = lr_scheduler.CosineAnnealingLR(_pair()[0], T_max=99)
+    other.load_state_dict(scheduler.state_dict())
+    assert other.T_max == 10 and other.last_epoch == 3
+    assert "optimizer" not in scheduler.state_dict()
+
+
+@pytest.mark.parametrize(
+    ("build", "error", "words"),
+    [
+        (lambda o: lr_scheduler.LinearLR(o, start_factor=0), ValueError, "Starting multiplicative factor"),
+        (lambda o: lr_scheduler.LinearLR(o, end_factor=2), ValueError, "Ending multiplicative factor"),
+        (lambda o: lr_scheduler.ReduceLROnPlateau(o, factor=1.0), ValueError, "Factor should be < 1.0"),
+        (lambda o: lr_scheduler.OneCycleLR(o, max_lr=1.0), ValueError, "total_steps OR"),
+        (lambda o: lr_scheduler.SequentialLR(o, [lr_scheduler.StepLR(o, 2)], milestones=[3]),
+         ValueError, "one more than the number of milestone"),
+        (lambda o: lr_scheduler.StepLR(object(), 2), TypeError, "is not an Optimizer"),
+    ],
+)
+def test_invalid_arguments(build, error, words):
+    with pytest.raises(error, match=words):
+        build(_pair()[0])
+
+
+def test_one_cycle_refuses_to_step_past_the_end():
+    ours, _ = _pair()
+    scheduler = lr_scheduler.OneCycleLR(ours, max_lr=1.0, total_steps=2)
+    scheduler.step()
+    scheduler.step()
+    with pytest.raises(ValueError, match="Tried to step 3 times"):
+        scheduler.step()
