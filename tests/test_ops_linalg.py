@@ -584,10 +584,10 @@ def test_infinity_norm_splits_its_gradient_among_ties():
     assert x.grad.tolist() == [0.0, -0.5, 0.5]
 
 
-def test_zero_norm_gives_no_gradient():
+def test_zero_norm_passes_no_gradient():
     x = tensor([1.0, 0.0, 3.0], True)
     linalg.vector_norm(x, 0).backward()
-    assert x.grad is None
+    assert x.grad is None or not x.grad.numpy().any()
 
 
 @pytest.mark.parametrize("ord", ["fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf])

@@ -33,7 +33,7 @@ from ..autograd.graph import Node
 from . import _samples
 from ._table import OUTPUT, apply, output, register
 from .pointwise import operand_arrays
-from .reduce import expand_reduced, normalize_dims
+from .reduce import LinalgVectorNormBackward0, normalize_dims
 
 __all__ = [
     "addmm",
@@ -1840,50 +1840,6 @@ Tensor.pinverse = pinverse
 
 # ---------------------------------------------------------------------------
 # Norms
-
-
-class LinalgVectorNormBackward0(Node):
-    """The p-norm over `dims`: d||x|| = sign(x) |x|^(p-1) / ||x||^(p-1) (x / ||x|| for p=2,
-    split evenly among the largest entries for p=inf; zero where the norm is zero)."""
-
-    __slots__ = ("dims", "keepdim", "ord", "shape")
-
-    @staticmethod
-    def forward(ctx, x, ord, dims, keepdim):
-        ctx.save_for_backward(x, OUTPUT)
-        data = x._data
-        ctx.ord, ctx.dims, ctx.keepdim, ctx.shape = ord, dims, keepdim, data.shape
-        magnitudes = np.abs(data)
-        if ord == math.inf:
-            return np.max(magnitudes, axis=dims, keepdims=keepdim)
-        if ord == -math.inf:
-            return np.min(magnitudes, axis=dims, keepdims=keepdim)
-        if ord == 0:
-            return np.sum(magnitudes != 0, axis=dims, keepdims=keepdim).astype(data.dtype)
-        if ord == 1:
-            return np.sum(magnitudes, axis=dims, keepdims=keepdim)
-        if ord == 2:
-            return np.sqrt(np.sum(data * data, axis=dims, keepdims=keepdim))
-        return np.sum(magnitudes**ord, axis=dims, keepdims=keepdim) ** (1 / ord)
-
-    def backward(self, grad):
-        if self.ord == 0:
-            return None
-        x, norm = self.saved_tensors
-        grad = expand_reduced(grad, self.shape, self.dims, self.keepdim)
-        norm = expand_reduced(norm, self.shape, self.dims, self.keepdim)
-        sign = _constant(np.sign(x._data))
-        if self.ord == 1:
-            return grad * sign
-        if math.isinf(self.ord):
-            ties = np.abs(x._data) == norm._data
-            counts = np.sum(ties, axis=self.dims, keepdims=True)
-            return grad * _constant(np.sign(x._data) * ties / np.maximum(counts, 1))
-        safe_norm = norm + _constant((norm._data == 0).astype(norm._data.dtype))
-        if self.ord == 2:
-            return grad * x / safe_norm
-        magnitude = x * sign
-        return grad * sign * magnitude ** (self.ord - 1) / safe_norm ** (self.ord - 1)
 
 
 def _vector_norm_samples(rng):
