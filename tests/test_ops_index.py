@@ -95,6 +95,12 @@ def test_tensor_indices_and_masks():
     assert x[retrograd.tensor(np.arange(12).reshape(3, 4) % 5 == 0)].tolist() == [0.0, 5.0, 10.0]
 
 
+def test_byte_tensor_index_is_a_mask_with_a_deprecation_warning():
+    x = _arange(3)
+    with pytest.warns(UserWarning, match="indexing with dtype torch.uint8 is now deprecated"):
+        assert x[retrograd.tensor([1, 0, 1], dtype=retrograd.uint8)].tolist() == [0.0, 2.0]
+
+
 @pytest.mark.parametrize(
     ("key", "name"),
     [(0, "SelectBackward0"), ((slice(None), 1), "SelectBackward0"), ((0, slice(1, None)), "SliceBackward0"),
@@ -248,6 +254,13 @@ def test_failed_setitem_changes_nothing(key, value, error, message):
     assert x._version == 0 and x.tolist() == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
 
 
+@pytest.mark.parametrize(("value", "name"), [([1.0, 2.0], "list"), (np.zeros(2), "numpy.ndarray"), (None, "NoneType")])
+def test_setitem_refuses_values_that_are_not_tensors_or_numbers(value, name):
+    x = retrograd.zeros(2)
+    with pytest.raises(TypeError, match=f"can't assign a {name} to a retrograd.FloatTensor"):
+        x[0] = value
+
+
 def test_index_put_accumulates_repeated_indices():
     x = retrograd.zeros(3)
     index = (retrograd.tensor([0, 0, 2]),)
@@ -268,6 +281,8 @@ def test_gather_and_scatter_values():
     assert retrograd.zeros(2, 2).scatter_add(1, index, x).tolist() == [[3.0, 0.0], [4.0, 3.0]]
     assert retrograd.zeros(2, 2).scatter(0, index, 7.0).tolist() == [[7.0, 7.0], [7.0, 0.0]]
     assert retrograd.take_along_dim(x, retrograd.tensor([[1], [0]]), 1).tolist() == [[2.0], [3.0]]
+    assert retrograd.take_along_dim(x, retrograd.tensor([[-1]]), 1).tolist() == [[2.0], [4.0]]
+    assert retrograd.take_along_dim(x, retrograd.tensor([-1, 0])).tolist() == [4.0, 1.0]
 
 
 def test_scatter_source_larger_than_index_gets_zero_gradient_outside_it():
@@ -327,6 +342,8 @@ ERRORS = [
     (lambda: _arange(3, 2)[-4], IndexError, "index -4 is out of bounds for dimension 0 with size 3"),
     (lambda: _arange(3, 2)[0, 2], IndexError, "index 2 is out of bounds for dimension 1 with size 2"),
     (lambda: _arange(3, 2)[0, 0, 0], IndexError, "too many indices for tensor of dimension 2"),
+    (lambda: retrograd.tensor(1.0)[0], IndexError, "invalid index of a 0-dim tensor. Use `tensor.item\\(\\)`"),
+    (lambda: retrograd.tensor(1.0)[:], IndexError, "slice\\(\\) cannot be applied to a 0-dim tensor."),
     (lambda: _arange(3, 2)[[0, 5]], IndexError, "index 5 is out of bounds for dimension 0 with size 3"),
     (lambda: _arange(3, 2)[:, [2]], IndexError, "index 2 is out of bounds for dimension 0 with size 2"),
     (lambda: _arange(3, 2)[retrograd.tensor([True, False])], IndexError,

@@ -426,3 +426,38 @@ def test_failed_in_place_op_leaves_tensor_unchanged():
     with pytest.raises(RuntimeError):
         x.tril_()
     assert x._version == 0 and x.tolist() == [1.0, 1.0, 1.0]
+
+
+NON_CONTIGUOUS_OPS = {
+    "reshape": lambda x, lib: x.reshape(-1),
+    "flatten": lambda x, lib: x.flatten(),
+    "diagonal": lambda x, lib: x.diagonal(1),
+    "split": lambda x, lib: x.split(2, 1)[1],
+    "unbind": lambda x, lib: x.unbind(1)[0],
+    "flip": lambda x, lib: x.flip(0),
+    "roll": lambda x, lib: x.roll(2),
+    "repeat": lambda x, lib: x.repeat(2, 1),
+    "tril": lambda x, lib: x.tril(-1),
+    "cat": lambda x, lib: lib.cat([x, x], 1),
+    "stack": lambda x, lib: lib.stack([x, x], 2),
+    "diag_embed": lambda x, lib: x.diag_embed(1),
+    "getitem": lambda x, lib: x[1:, ::2],
+    "squeeze": lambda x, lib: x.unsqueeze(1).squeeze(),
+}
+
+
+@pytest.mark.parametrize("op", NON_CONTIGUOUS_OPS.values(), ids=NON_CONTIGUOUS_OPS.keys())
+def test_non_contiguous_inputs_match_pytorch(op):
+    torch = pytest.importorskip("torch")
+    data = np.random.default_rng(3).standard_normal((4, 3))
+    weights = None
+    results = []
+    for library in (retrograd, torch):
+        leaf = library.tensor(data, requires_grad=True)
+        out = op(leaf.t(), library)
+        if weights is None:
+            weights = np.random.default_rng(4).standard_normal(tuple(out.shape))
+        (out * library.tensor(weights)).sum().backward()
+        results.append((out.detach().numpy(), leaf.grad.numpy()))
+    for mine, theirs in zip(*results):
+        np.testing.assert_allclose(mine, theirs)

@@ -58,7 +58,6 @@ from ._dtype import (
 from ._explain import explain
 from ._printing import get_printoptions, set_printoptions
 from ._tensor import Size, Tensor, device
-from .serialization import load, save
 from .autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -67,6 +66,7 @@ from .autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .serialization import load, save
 
 
 def result_type(tensor1, tensor2) -> dtype:

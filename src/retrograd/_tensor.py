@@ -104,6 +104,7 @@ class Tensor:
         "_requires_grad",
         "_retains_grad",
         "_version_counter",
+        "_views",
         "grad_fn",
     )
 
@@ -128,6 +129,7 @@ class Tensor:
         self._backward_hooks = None
         self._post_accumulate_hooks = None
         self._base = None
+        self._views = None
         self._is_inference = grad_mode._state.inference
 
     @classmethod

@@ -245,7 +245,7 @@ def _check_reentrant(outputs, chosen, nondet_tol: float):
     second = _analytical_jacobians(outputs, chosen)
     for row_a, row_b in zip(first, second):
         for a, b in zip(row_a, row_b):
-            if not np.allclose(a, b, rtol=0, atol=nondet_tol):
+            if not np.allclose(a, b, rtol=0, atol=nondet_tol, equal_nan=True):
                 return _NONDET_MESSAGE.format(tolerance=nondet_tol)
     return None
 

@@ -31,20 +31,26 @@ from ._table import apply
 
 __all__ = ["AsStridedBackward0", "CopySlices", "register_view", "write_through_view"]
 
-# base -> its live views that were recorded in a graph (see Note [In-place on a view]).
-_views_of_base: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def register_view(view: Tensor, base: Tensor) -> None:
-    """Remember `view` so that a later in-place write to `base`'s memory updates its history."""
-    views = _views_of_base.get(base)
-    if views is None:
-        views = _views_of_base[base] = weakref.WeakSet()
-    views.add(view)
+    """Remember `view` so that a later in-place write to `base`'s memory updates its history.
+
+    The base keeps weak references in a plain list (`Tensor._views`): tensors compare
+    elementwise, so they cannot be keys of weak dictionaries or members of weak sets.
+    """
+    if base._views is None:
+        base._views = []
+    base._views.append(weakref.ref(view))
 
 
 def has_views(base: Tensor) -> bool:
-    return base in _views_of_base
+    return base._views is not None
+
+
+def _live_views(base: Tensor) -> list[Tensor]:
+    """The views of `base` still alive (dead references are dropped on the way)."""
+    alive = [view for view in (ref() for ref in base._views or ()) if view is not None]
+    base._views = [weakref.ref(view) for view in alive] or None
+    return alive
 
 
 def view_positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
@@ -189,10 +195,9 @@ def write_through_view(target: Tensor, result: Tensor) -> None:
 
 def refresh_views(base: Tensor, skip: Tensor | None = None) -> None:
     """Re-read every live view of `base` from its (new) history."""
-    views = _views_of_base.get(base)
-    if views is None or not base._requires_grad:
+    if base._views is None or not base._requires_grad:
         return
-    for view in list(views):
+    for view in _live_views(base):
         if view is not skip:
             _reread_from_base(view, base, view_positions(base._data, view._data))
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+import warnings
 
 import numpy as np
 
@@ -91,6 +92,13 @@ def _as_index_array(item) -> np.ndarray | None:
         return None
     if array.dtype.kind not in "biu":
         raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    if isinstance(item, Tensor) and array.dtype == np.uint8:
+        warnings.warn(
+            "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return array.astype(bool)
     return array
 
 
@@ -152,11 +160,27 @@ def _check_indices(indices: np.ndarray, size: int, ordinal: int) -> np.ndarray:
     return np.where(indices < 0, indices + size, indices).astype(np.int64, copy=False)
 
 
+def _wrap_int(index, shape: tuple, dim: int) -> int:
+    size = shape[dim]
+    if not -size <= index < size:
+        raise IndexError(f"index {index} is out of bounds for dimension {dim} with size {size}")
+    return int(index) % size
+
+
 def _parse_key(key, shape: tuple) -> _Key:
     """Split a user's key into the basic and advanced NumPy keys of Note [Two-step indexing]."""
+    if type(key) is int and shape:
+        return _Key((_wrap_int(key, shape, 0), Ellipsis), None, SelectBackward0)
     items = _normalised_items(key)
     ndim = len(shape)
     used = sum(_dims_used(item) for item in items)
+    if ndim == 0 and len(items) == 1 and _is_integer(items[0]):
+        raise IndexError(
+            "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
+            "in C++ to convert a 0-dim tensor to a number"
+        )
+    if ndim == 0 and len(items) == 1 and isinstance(items[0], slice):
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
     if used > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     if sum(item is Ellipsis for item in items) > 1:
@@ -179,10 +203,7 @@ def _parse_key(key, shape: tuple) -> _Key:
             else:
                 advanced.append(slice(None))
         elif _is_integer(item):
-            size = shape[dim]
-            if not -size <= item < size:
-                raise IndexError(f"index {item} is out of bounds for dimension {dim} with size {size}")
-            basic.append(int(item) % size)
+            basic.append(_wrap_int(item, shape, dim))
             view_class = SelectBackward0
             dim += 1
         elif isinstance(item, slice):
@@ -276,6 +297,8 @@ def _getitem_samples(rng):
         ((x, mask), {}),
         ((x, Tensor._make(x._data > 0)), {}),
         ((_samples.make(rng, (2, 3, 4)), (slice(None), 0, [1, 2])), {}),
+        ((x, []), {}),
+        ((_samples.make(rng, ()), None), {}),
     ]
 
 
@@ -371,9 +394,9 @@ def _check_basic_value(input: Tensor, key: _Key, value) -> None:
 
 def _put(input: Tensor, key: _Key, value, accumulate: bool = False) -> Tensor:
     if not isinstance(value, Tensor | numbers.Number):
-        raise TypeError(
-            f"can't assign a {type(value).__name__} to a {_dtype.tensor_type_name(input.dtype)}"
-        )
+        kind = type(value)
+        name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+        raise TypeError(f"can't assign a {name} to a {_dtype.tensor_type_name(input.dtype)}")
     _check_basic_value(input, key, value)
     node = CopySlices if key.advanced is None and not accumulate else IndexPutBackward0
     return apply(node, input, value, key=key, accumulate=accumulate)
@@ -654,8 +677,11 @@ def take_along_dim(input, indices, dim=None):
     """Values picked along `dim` by `indices`, broadcasting the other dims (the flattened
     input when dim is None)."""
     if dim is None:
-        return gather(input.reshape(-1), 0, indices.reshape(-1))
+        return take_along_dim(input.reshape(-1), indices.reshape(-1), 0)
     dim = wrap_dim(dim, input.ndim)
+    size = input._data.shape[dim]
+    if isinstance(indices, Tensor) and (indices._data < 0).any():
+        indices = Tensor._make(np.where(indices._data < 0, indices._data + size, indices._data))
     if input.ndim != indices.ndim:
         raise RuntimeError(
             "torch.take_along_dim(): input and indices should have the same number of dimensions, "
@@ -707,7 +733,9 @@ def _index_select_samples(rng):
     from .._creation import tensor
 
     x = _samples.make(rng, (3, 4))
-    return [((x, 0, tensor([2, 0, 2])), {}), ((x, 1, tensor([3])), {}), ((x, -1, tensor(1)), {})]
+    empty_index = Tensor._make(np.zeros(0, dtype=np.int64))
+    return [((x, 0, tensor([2, 0, 2])), {}), ((x, 1, tensor([3])), {}), ((x, -1, tensor(1)), {}),
+            ((x, 0, empty_index), {})]
 
 
 @register(methods="index_select", samples=_index_select_samples)

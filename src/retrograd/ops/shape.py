@@ -172,7 +172,9 @@ def _can_view(data: np.ndarray, shape: tuple) -> bool:
 
 def _reshape_samples(rng):
     x = _samples.make(rng, (2, 3))
-    return [((x, (3, 2)), {}), ((x, (-1,)), {}), ((_samples.make(rng, ()), (1, 1)), {})]
+    empty = _samples.make(rng, (0, 3))
+    scalar = _samples.make(rng, ())
+    return [((x, (3, 2)), {}), ((x, (-1,)), {}), ((scalar, (1, 1)), {}), ((empty, (3, 0)), {})]
 
 
 @register(methods="view", samples=_reshape_samples)
@@ -484,7 +486,8 @@ class TransposeBackward0(Node):
 
 
 def _transpose_samples(rng):
-    return [((_samples.make(rng, (2, 3, 4)), 0, 2), {}), ((_samples.make(rng, (2, 3)), -1, 0), {})]
+    return [((_samples.make(rng, (2, 3, 4)), 0, 2), {}), ((_samples.make(rng, (2, 3)), -1, 0), {}),
+            ((_samples.make(rng, (0, 3)), 0, 1), {})]
 
 
 @register(methods=("transpose", "swapaxes", "swapdims"), samples=_transpose_samples)
@@ -631,6 +634,8 @@ Tensor.mT = property(_mT)
 
 
 class _BasicView(Node):
+    """The shared forward and backward of the basic-index views below."""
+
     __slots__ = ("key", "shape")
     is_view = True
 
@@ -1224,7 +1229,7 @@ class FlipBackward0(Node):
 
 def _flip_samples(rng):
     x = _samples.make(rng, (2, 3))
-    return [((x, (0,)), {}), ((x, (0, 1)), {}), ((x, [-1]), {})]
+    return [((x, (0,)), {}), ((x, (0, 1)), {}), ((x, [-1]), {}), ((_samples.make(rng, ()), ()), {})]
 
 
 @register(methods="flip", samples=_flip_samples)
