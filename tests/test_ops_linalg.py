@@ -632,3 +632,50 @@ def test_torch_cross_defaults_to_the_first_dim_of_size_three():
     np.testing.assert_allclose(out.numpy(), np.cross(a.numpy(), b.numpy(), axis=0))
     with pytest.raises(RuntimeError, match="no dimension of size 3 in input"):
         retrograd.cross(random(2, 4), random(2, 4))
+
+
+def _square(library):
+    return library.tensor([[4.0, 2.0], [2.0, 3.0]], dtype=library.float64, requires_grad=True)
+
+
+def _triple(library):
+    return library.tensor([1.0, 2.0, 4.0], dtype=library.float64, requires_grad=True)
+
+
+GRAD_FN_CASES = [
+    ("inv", lambda m: m.linalg.inv(_square(m)), "LinalgInvExBackward0"),
+    ("det", lambda m: m.linalg.det(_square(m)), "LinalgDetBackward0"),
+    ("slogdet", lambda m: m.linalg.slogdet(_square(m)).logabsdet, "LinalgSlogdetBackward0"),
+    ("logdet", lambda m: m.logdet(_square(m)), "WhereBackward0"),
+    ("solve", lambda m: m.linalg.solve(_square(m), _square(m)), "LinalgSolveExBackward0"),
+    ("cholesky", lambda m: m.linalg.cholesky(_square(m)), "LinalgCholeskyExBackward0"),
+    ("qr", lambda m: m.linalg.qr(_square(m)).R, "LinalgQrBackward0"),
+    ("eigh", lambda m: m.linalg.eigh(_square(m)).eigenvectors, "LinalgEighBackward0"),
+    ("svd", lambda m: m.linalg.svd(_square(m)).S, "LinalgSvdBackward0"),
+    ("pinv", lambda m: m.linalg.pinv(_square(m)), "LinalgPinvBackward0"),
+    ("vector_norm", lambda m: m.linalg.vector_norm(_square(m)), "LinalgVectorNormBackward0"),
+    ("fro", lambda m: m.linalg.matrix_norm(_square(m)), "LinalgVectorNormBackward0"),
+    ("nuc", lambda m: m.linalg.matrix_norm(_square(m), "nuc"), "SumBackward1"),
+    ("spectral", lambda m: m.linalg.matrix_norm(_square(m), 2), "AmaxBackward0"),
+    ("smallest", lambda m: m.linalg.matrix_norm(_square(m), -2), "AminBackward0"),
+    ("one", lambda m: m.linalg.matrix_norm(_square(m), 1), "AmaxBackward0"),
+    ("cross", lambda m: m.linalg.cross(_triple(m), _triple(m).flip(0)), "LinalgCrossBackward0"),
+    ("trace", lambda m: m.trace(_square(m)), "TraceBackward0"),
+    ("addmm", lambda m: m.addmm(_square(m), _square(m), _square(m)), "AddmmBackward0"),
+    ("addmv", lambda m: m.addmv(_square(m)[0], _square(m), _square(m)[1]), "AddmvBackward0"),
+    ("baddbmm", lambda m: m.baddbmm(_square(m), _square(m)[None], _square(m)[None]), "BaddbmmBackward0"),
+    ("vdot", lambda m: m.vdot(_square(m)[0], _square(m)[1]), "VdotBackward0"),
+    ("outer", lambda m: m.outer(_square(m)[0], _square(m)[1]), "MulBackward0"),
+    ("kron", lambda m: m.kron(_square(m), _square(m)), "UnsafeViewBackward0"),
+]
+
+
+@pytest.mark.parametrize(("build", "name"), [case[1:] for case in GRAD_FN_CASES], ids=[c[0] for c in GRAD_FN_CASES])
+def test_linalg_grad_fn_names(build, name):
+    assert build(retrograd).grad_fn.name() == name
+
+
+@pytest.mark.parametrize(("build", "name"), [case[1:] for case in GRAD_FN_CASES], ids=[c[0] for c in GRAD_FN_CASES])
+def test_linalg_grad_fn_names_match_pytorch(build, name):
+    torch = pytest.importorskip("torch")
+    assert build(torch).grad_fn.name() == name

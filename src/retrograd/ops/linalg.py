@@ -32,8 +32,9 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from . import _samples
 from ._table import OUTPUT, apply, output, register
-from .pointwise import operand_arrays
+from .pointwise import operand_arrays, where
 from .reduce import LinalgVectorNormBackward0, normalize_dims
+from .shape import cat, diag_embed, diagonal, movedim, tril
 
 __all__ = [
     "addmm",
@@ -131,42 +132,18 @@ def _batch_prefix(shape: tuple, flat_index: int) -> str:
     return f"(Batch element {flat_index}): " if len(shape) > 2 else ""
 
 
-def matrix_transpose(x: Tensor) -> Tensor:
-    """Swap the last two dims (a copy; used by the backwards of this module)."""
-    labels = list(range(x.ndim))
-    return _contract((x,), (labels,), [*labels[:-2], labels[-1], labels[-2]])
 
 
-def _diag_embed(values: Tensor) -> Tensor:
-    """Batches of diagonal matrices from batches of vectors (differentiable)."""
-    return _as_column(values) * _identity(values.shape[-1], values)
 
 
-def _as_column(values: Tensor) -> Tensor:
-    return values.reshape((*values.shape, 1))
 
 
-def _as_row(values: Tensor) -> Tensor:
-    return values.reshape((*values.shape[:-1], 1, values.shape[-1]))
 
 
-def _columns(x: Tensor, start: int, stop: int) -> Tensor:
-    """x[..., :, start:stop] as a differentiable product with a selection matrix."""
-    selector = np.eye(x.shape[-1], dtype=x._data.dtype)[:, start:stop]
-    return matmul(x, _constant(selector))
 
 
-def _rows(x: Tensor, start: int, stop: int) -> Tensor:
-    """x[..., start:stop, :] as a differentiable product with a selection matrix."""
-    selector = np.eye(x.shape[-2], dtype=x._data.dtype)[start:stop, :]
-    return matmul(_constant(selector), x)
 
 
-def _lower_mask(size: int, diagonal_value: float, like: Tensor) -> Tensor:
-    """1 below the diagonal, `diagonal_value` on it, 0 above (a constant)."""
-    mask = np.tril(np.ones((size, size), dtype=like._data.dtype), -1)
-    mask[np.diag_indices(size)] = diagonal_value
-    return _constant(mask)
 
 
 def _without_float_warnings(backward):
@@ -580,11 +557,11 @@ def _matmul_input_grads(grad: Tensor, a: Tensor, b: Tensor, needs_a: bool, needs
         grad_matrix = grad.reshape((*batch, a_matrix.shape[-2], b_matrix.shape[-1]))
     grad_a = grad_b = None
     if needs_a:
-        grad_a = matmul(grad_matrix, matrix_transpose(b_matrix))
+        grad_a = matmul(grad_matrix, b_matrix.mT)
         if a.ndim == 1:
             grad_a = grad_a.reshape((*batch, a.shape[0]))
     if needs_b:
-        grad_b = matmul(matrix_transpose(a_matrix), grad_matrix)
+        grad_b = matmul(a_matrix.mT, grad_matrix)
         if b.ndim == 1:
             grad_b = grad_b.reshape((*batch, b.shape[0]))
     return grad_a, grad_b
@@ -1192,7 +1169,7 @@ class LinalgInvExBackward0(Node):
 
     def backward(self, grad):
         (inverse_,) = self.saved_tensors
-        inverse_t = matrix_transpose(inverse_)
+        inverse_t = inverse_.mT
         return -matmul(matmul(inverse_t, grad), inverse_t)
 
 
@@ -1238,12 +1215,16 @@ class LinalgDetBackward0(Node):
 
     def backward(self, grad):
         a, determinant = self.saved_tensors
-        singular = determinant._data == 0
-        if singular.any():
-            keep = _constant((~singular)[..., None, None].astype(a._data.dtype))
-            a = a * keep + _identity(a.shape[-1], a) * (1 - keep)
-        scale = _as_column(_as_column(grad * determinant))
-        return scale * matrix_transpose(inv(a))
+        scale = (grad * determinant).unsqueeze(-1).unsqueeze(-1)
+        return scale * inv(_singular_replaced(a, determinant._data == 0)).mT
+
+
+def _singular_replaced(a: Tensor, singular: np.ndarray) -> Tensor:
+    """`a` with the singular matrices of the batch replaced by identities, so that it can be
+    inverted; the caller masks what those entries contribute."""
+    if not singular.any():
+        return a
+    return where(_constant(singular[..., None, None]), _identity(a.shape[-1], a), a)
 
 
 @register(name="linalg.det", torch_name="linalg.det", samples=_square_samples)
@@ -1275,13 +1256,11 @@ class LinalgSlogdetBackward0(Node):
         if grad is None:
             return None
         a, logabsdet = self.saved_tensors
-        singular = np.isneginf(logabsdet._data)[..., None, None]
-        if not singular.any():
-            return _as_column(_as_column(grad)) * matrix_transpose(inv(a))
-        keep = _constant((~singular).astype(a._data.dtype))
-        inverse_t = matrix_transpose(inv(a * keep + _identity(a.shape[-1], a) * (1 - keep)))
-        undefined = _constant(np.where(singular, np.nan, 0.0).astype(a._data.dtype))
-        return _as_column(_as_column(grad)) * (inverse_t + undefined)
+        singular = np.isneginf(logabsdet._data)
+        inverse_t = inv(_singular_replaced(a, singular)).mT
+        if singular.any():
+            inverse_t = where(_constant(singular[..., None, None]), math.nan, inverse_t)
+        return grad.unsqueeze(-1).unsqueeze(-1) * inverse_t
 
 
 def _slogdet_samples(rng):
@@ -1305,12 +1284,7 @@ def _torch_slogdet(input: Tensor):
 def logdet(input: Tensor) -> Tensor:
     """log(det(input)): nan for a negative determinant, -inf for a singular matrix."""
     sign, logabsdet = slogdet(input)
-    negative = sign._data < 0
-    if not negative.any():
-        return logabsdet
-    dtype = logabsdet._data.dtype
-    undefined = _constant(np.where(negative, np.nan, 0.0).astype(dtype))
-    return logabsdet * _constant((~negative).astype(dtype)) + undefined
+    return where(sign < 0, math.nan, logabsdet)
 
 
 Tensor.slogdet = _torch_slogdet
@@ -1342,13 +1316,13 @@ class LinalgSolveExBackward0(Node):
     def backward(self, grad):
         a, solution = self.saved_tensors
         needs_a, needs_b = self.needs_input_grad
-        grad_b = solve(matrix_transpose(a), grad)
+        grad_b = solve(a.mT, grad)
         grad_a = None
         if needs_a:
             if self.vector:
-                grad_a = -matmul(_as_column(grad_b), _as_row(solution))
+                grad_a = -matmul(grad_b.unsqueeze(-1), solution.unsqueeze(-2))
             else:
-                grad_a = -matmul(grad_b, matrix_transpose(solution))
+                grad_a = -matmul(grad_b, solution.mT)
         return grad_a, grad_b if needs_b else None
 
 
@@ -1375,7 +1349,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
             f"{_type_name(A)} and B of type {_type_name(B)} instead"
         )
     if not left:
-        return matrix_transpose(solve(matrix_transpose(A), matrix_transpose(B)))
+        return solve(A.mT, B.mT).mT
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
     rows = B.shape[-1] if vector else B.shape[-2] if B.ndim >= 2 else None
     if rows != A.shape[-1]:
@@ -1400,8 +1374,7 @@ def _symmetrized(op):
     """
 
     def call(A, *args, **kwargs):
-        transposed = matrix_transpose(A) if isinstance(A, Tensor) else A.mT
-        return op((A + transposed) / 2, *args, **kwargs)
+        return op((A + A.mT) / 2, *args, **kwargs)
 
     return call
 
@@ -1434,12 +1407,12 @@ class LinalgCholeskyExBackward0(Node):
     def backward(self, grad):
         (factor,) = self.saved_tensors
         if self.upper:
-            factor, grad = matrix_transpose(factor), matrix_transpose(grad)
-        size = factor.shape[-1]
-        phi = matmul(matrix_transpose(factor), grad) * _lower_mask(size, 0.5, grad)
+            factor, grad = factor.mT, grad.mT
+        product = matmul(factor.mT, grad)
+        phi = tril(product) - 0.5 * diag_embed(diagonal(product, 0, -2, -1))
         factor_inverse = inv(factor)
-        grad_a = matmul(matmul(matrix_transpose(factor_inverse), phi), factor_inverse)
-        return (grad_a + matrix_transpose(grad_a)) * 0.5
+        grad_a = matmul(matmul(factor_inverse.mT, phi), factor_inverse)
+        return (grad_a + grad_a.mT) * 0.5
 
 
 class CholeskyBackward0(LinalgCholeskyExBackward0):
@@ -1532,30 +1505,22 @@ class LinalgQrBackward0(Node):
         grad_r = grads[1] if len(grads) > 1 and grads[1] is not None else r * 0
         if rows >= columns:
             return _qr_square_or_tall_grad(q, r, grad_q, grad_r)
-        square, rest = _columns(r, 0, rows), _columns(r, rows, columns)
-        grad_square, grad_rest = _columns(grad_r, 0, rows), _columns(grad_r, rows, columns)
-        grad_q = grad_q + matmul(matmul(q, rest), matrix_transpose(grad_rest))
+        square, rest = r[..., :rows], r[..., rows:]
+        grad_square, grad_rest = grad_r[..., :rows], grad_r[..., rows:]
+        grad_q = grad_q + matmul(matmul(q, rest), grad_rest.mT)
         grad_left = _qr_square_or_tall_grad(q, square, grad_q, grad_square)
         grad_right = matmul(q, grad_rest)
-        return _place_columns(grad_left, 0, columns) + _place_columns(grad_right, rows, columns)
+        return cat([grad_left, grad_right], -1)
 
 
-def _place_columns(block: Tensor, start: int, total: int) -> Tensor:
-    """A matrix of `total` columns holding `block` from column `start` on, zeros elsewhere."""
-    width = block.shape[-1]
-    placer = np.zeros((width, total), dtype=block._data.dtype)
-    placer[:, start:start + width] = np.eye(width, dtype=block._data.dtype)
-    return matmul(block, _constant(placer))
 
 
 def _qr_square_or_tall_grad(q: Tensor, r: Tensor, grad_q: Tensor, grad_r: Tensor) -> Tensor:
     """The gradient of A = Q R with at least as many rows as columns (R square, invertible)."""
-    size = r.shape[-1]
-    m = matmul(r, matrix_transpose(grad_r)) - matmul(matrix_transpose(grad_q), q)
-    lower = m * _lower_mask(size, 1.0, m)
-    copied = lower + matrix_transpose(lower * _lower_mask(size, 0.0, m))
+    m = matmul(r, grad_r.mT) - matmul(grad_q.mT, q)
+    copied = tril(m) + tril(m, -1).mT
     b = grad_q + matmul(q, copied)
-    return matrix_transpose(solve(r, matrix_transpose(b)))
+    return solve(r, b.mT).mT
 
 
 _QR_MODES = ("reduced", "complete", "r")
@@ -1616,17 +1581,17 @@ class LinalgEighBackward0(Node):
         values, vectors = self.saved_tensors
         grad_values = grads[0] if grads else None
         grad_vectors = grads[1] if len(grads) > 1 else None
-        inner = _diag_embed(grad_values) if grad_values is not None else None
+        inner = diag_embed(grad_values) if grad_values is not None else None
         if grad_vectors is not None:
-            projected = matmul(matrix_transpose(vectors), grad_vectors)
-            skew = (projected - matrix_transpose(projected)) * 0.5
+            projected = matmul(vectors.mT, grad_vectors)
+            skew = (projected - projected.mT) * 0.5
             identity = _identity(values.shape[-1], values)
-            gaps = _as_row(values) - _as_column(values) + identity
+            gaps = values.unsqueeze(-2) - values.unsqueeze(-1) + identity
             rotation = skew / gaps
             inner = rotation if inner is None else inner + rotation
         if inner is None:
             return None
-        return matmul(matmul(vectors, inner), matrix_transpose(vectors))
+        return matmul(matmul(vectors, inner), vectors.mT)
 
 
 def _check_uplo(UPLO: str) -> None:
@@ -1692,31 +1657,31 @@ class LinalgSvdBackward0(Node):
         count = s.shape[-1]
         rows, columns = u.shape[-2], vh.shape[-1]
         if self.full_matrices:
-            u, vh = _columns(u, 0, count), _rows(vh, 0, count)
-            grad_u = None if grad_u is None else _columns(grad_u, 0, count)
-            grad_vh = None if grad_vh is None else _rows(grad_vh, 0, count)
-        result = None if grad_s is None else matmul(u * _as_row(grad_s), vh)
+            u, vh = u[..., :count], vh[..., :count, :]
+            grad_u = None if grad_u is None else grad_u[..., :count]
+            grad_vh = None if grad_vh is None else grad_vh[..., :count, :]
+        result = None if grad_s is None else matmul(u * grad_s.unsqueeze(-2), vh)
         if grad_u is None and grad_vh is None:
             return result
         identity = _identity(count, s)
         squares = s * s
-        coupling = 1 / (_as_row(squares) - _as_column(squares) + identity) - identity
+        coupling = 1 / (squares.unsqueeze(-2) - squares.unsqueeze(-1) + identity) - identity
         inner = None
         if grad_u is not None:
-            projected = matmul(matrix_transpose(u), grad_u)
-            inner = coupling * (projected - matrix_transpose(projected)) * _as_row(s)
+            projected = matmul(u.mT, grad_u)
+            inner = coupling * (projected - projected.mT) * s.unsqueeze(-2)
         if grad_vh is not None:
-            v, grad_v = matrix_transpose(vh), matrix_transpose(grad_vh)
+            v, grad_v = vh.mT, grad_vh.mT
             projected = matmul(vh, grad_v)
-            term = _as_column(s) * (coupling * (projected - matrix_transpose(projected)))
+            term = s.unsqueeze(-1) * (coupling * (projected - projected.mT))
             inner = term if inner is None else inner + term
         total = matmul(matmul(u, inner), vh)
         if grad_u is not None and rows > count:
-            outside = grad_u - matmul(u, matmul(matrix_transpose(u), grad_u))
-            total = total + matmul(outside / _as_row(s), vh)
+            outside = grad_u - matmul(u, matmul(u.mT, grad_u))
+            total = total + matmul(outside / s.unsqueeze(-2), vh)
         if grad_vh is not None and columns > count:
             outside = grad_vh - matmul(matmul(grad_vh, v), vh)
-            total = total + matmul(u, outside / _as_column(s))
+            total = total + matmul(u, outside / s.unsqueeze(-1))
         return total if result is None else result + total
 
 
@@ -1768,7 +1733,7 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
         return _TorchSvdResult(
             _constant(np.zeros(u.shape, u._data.dtype)), s, _constant(np.zeros(vh.shape, vh._data.dtype))
         )
-    return _TorchSvdResult(u, s, matrix_transpose(vh))
+    return _TorchSvdResult(u, s, vh.mT)
 
 
 Tensor.svd = svd
@@ -1792,7 +1757,7 @@ class LinalgPinvBackward0(Node):
 
     def backward(self, grad):
         a, pinv_ = self.saved_tensors
-        pinv_t, grad_t = matrix_transpose(pinv_), matrix_transpose(grad)
+        pinv_t, grad_t = pinv_.mT, grad.mT
         rows, columns = a.shape[-2], a.shape[-1]
         left = _identity(rows, a) - matmul(a, pinv_)
         right = _identity(columns, a) - matmul(pinv_, a)
@@ -1878,18 +1843,11 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
 _MATRIX_ORDERS = ("fro", "nuc", math.inf, -math.inf, 1, -1, 2, -2)
 
 
-def _move_dims_last(A: Tensor, dims: tuple[int, int]) -> Tensor:
-    labels = list(range(A.ndim))
-    rest = [label for label in labels if label not in dims]
-    if rest + list(dims) == labels:
-        return A
-    return _contract((A,), (labels,), rest + list(dims))
-
-
-def _restore_kept(result: Tensor, shape: tuple, dims: tuple[int, int], keepdim: bool) -> Tensor:
-    if not keepdim:
-        return result
-    return result.reshape(tuple(1 if index in dims else size for index, size in enumerate(shape)))
+def _with_kept_dims(result: Tensor, dims: tuple[int, int]) -> Tensor:
+    """Put back the two reduced dims as size 1 (keepdim=True)."""
+    for dim in sorted(dims):
+        result = result.unsqueeze(dim)
+    return result
 
 
 def _matrix_norm_samples(rng):
@@ -1921,19 +1879,17 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
     if ord == "fro":
         return vector_norm(A, 2, (rows, columns), keepdim)
     if ord in ("nuc", 2, -2):
-        values = svdvals(_move_dims_last(A, (rows, columns)))
+        values = svdvals(movedim(A, (rows, columns), (-2, -1)))
         if ord == "nuc":
             result = values.sum(-1)
         else:
-            result = values.select(-1, 0 if ord == 2 else -1)
-        return _restore_kept(result, A.shape, (rows, columns), keepdim)
-    summed, reduced = (rows, columns) if abs(ord) == 1 else (columns, rows)
-    sums = vector_norm(A, 1, summed, keepdim=True)
-    extreme = vector_norm(sums, math.inf if ord > 0 else -math.inf, reduced, keepdim=True)
-    if keepdim:
-        return extreme
-    kept = (rows, columns)
-    return extreme.reshape(tuple(size for index, size in enumerate(extreme.shape) if index not in kept))
+            result = values.amax(-1) if ord == 2 else values.amin(-1)
+        return _with_kept_dims(result, (rows, columns)) if keepdim else result
+    summed, extreme = (rows, columns) if abs(ord) == 1 else (columns, rows)
+    sums = A.abs().sum(summed, keepdim=keepdim)
+    if not keepdim and summed < extreme:
+        extreme -= 1
+    return sums.amax(extreme, keepdim) if ord > 0 else sums.amin(extreme, keepdim)
 
 
 def _norm_samples(rng):
