@@ -1,4 +1,6 @@
-"""Elementwise operators: arithmetic, powers, exponentials and trigonometry.
+"""Elementwise operators: arithmetic, rounding division, powers, exponentials, logarithms,
+trigonometry, the error function, rounding, clamping, maxima, interpolation and selection
+by a mask (where, masked_fill).
 
 Each op is a node class (its forward on arrays, its backward as tensor operations, named
 as PyTorch names the grad_fn) and a registered function. Broadcast gradients are summed
@@ -75,6 +77,7 @@ __all__ = [
     "nan_to_num",
     "neg",
     "negative",
+    "positive",
     "pow",
     "reciprocal",
     "remainder",
@@ -305,14 +308,18 @@ class DivBackward2(Node):
         return grad * 0, grad * 0
 
 
-def _check_integer_divisor(divisor) -> None:
-    if np.asarray(divisor).dtype.kind in "iub" and not np.all(divisor):
+def _check_integer_divisor(divisor, kernel_name: str) -> None:
+    """PyTorch's refusals for integer division: by zero, and of bools."""
+    kind = np.asarray(divisor).dtype.kind
+    if kind == "b":
+        raise NotImplementedError(f'"{kernel_name}_cpu" not implemented for \'Bool\'')
+    if kind in "iu" and not np.all(divisor):
         raise RuntimeError("ZeroDivisionError")
 
 
 def _rounded_quotient(a, b, rounding_mode: str) -> np.ndarray:
     """a / b rounded toward zero ('trunc') or down ('floor'), in the promoted dtype."""
-    _check_integer_divisor(b)
+    _check_integer_divisor(b, "div_floor" if rounding_mode == "floor" else "div_trunc")
     if rounding_mode == "floor":
         return np.floor_divide(a, b)
     if np.result_type(a, b).kind in "fc":
@@ -364,6 +371,9 @@ Tensor.__iadd__ = lambda self, other: self.add_(other)
 Tensor.__isub__ = lambda self, other: self.sub_(other)
 Tensor.__imul__ = lambda self, other: self.mul_(other)
 Tensor.__itruediv__ = lambda self, other: self.div_(other)
+Tensor.__ifloordiv__ = lambda self, other: self.floor_divide_(other)
+Tensor.__imod__ = lambda self, other: self.remainder_(other)
+Tensor.__ipow__ = lambda self, other: self.pow_(other)
 
 
 class NegBackward0(Node):
@@ -390,6 +400,16 @@ def neg(input):
 
 
 negative = neg
+
+
+def positive(input):
+    """+input: the tensor itself (PyTorch refuses it for bool tensors)."""
+    if input.dtype is _dtype.bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+Tensor.positive = Tensor.__pos__ = positive
 
 
 class ReciprocalBackward0(Node):
@@ -449,7 +469,7 @@ class PowBackward1(Node):
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y, OUTPUT)
         base, power = operand_arrays(x, y, "pow")
-        return np.power(base, power)
+        return _power(base, power)
 
     def backward(self, grad):
         x, y, result = self.saved_tensors
@@ -471,13 +491,27 @@ class PowBackward2(Node):
         ctx.save_for_backward(OUTPUT)
         ctx.base = base
         power, number = operand_arrays(y, base, "pow")
-        return np.power(number, power)
+        return _power(number, power)
 
     def backward(self, grad):
         (result,) = self.saved_tensors
         if self.base == 0:
             return grad * 0
         return grad * result * float(np.log(self.base))
+
+
+def _power(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    """base ** exponent; for integers a negative exponent gives 1 / base**|exponent| truncated
+    (1 for base 1, +-1 for base -1, else 0), as PyTorch, where NumPy would refuse."""
+    if base.dtype.kind == "b" and np.asarray(exponent).dtype.kind == "b":
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    if base.dtype.kind not in "iu" or not np.any(np.asarray(exponent) < 0):
+        return np.power(base, exponent)
+    negative = exponent < 0
+    result = np.power(base, np.where(negative, 0, exponent))
+    odd = np.remainder(exponent, 2) == 1
+    inverse = np.where(base == 1, 1, np.where(base == -1, np.where(odd, -1, 1), 0))
+    return np.where(negative, inverse, result).astype(result.dtype)
 
 
 def _log_where_defined(x: Tensor, y: Tensor) -> Tensor:
@@ -1118,6 +1152,8 @@ class RoundBackward0(Node):
     @staticmethod
     def forward(ctx, x, decimals):
         data = _unary_input(x, "round")
+        if data.dtype.kind in "iu" and decimals == 0:
+            return data.copy()
         if data.dtype.kind in "iub":
             raise NotImplementedError(
                 f'"round_cpu" not implemented for \'{_dtype.scalar_type_name(x.dtype)}\''
@@ -1423,7 +1459,7 @@ class Atan2Backward0(Node):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         left, right = operand_arrays(a, b, "atan2")
-        return np.arctan2(_floating(left), right)
+        return np.arctan2(_floating(left), _floating(right))
 
     def backward(self, grad):
         a, b = self.saved_tensors
@@ -1445,6 +1481,9 @@ class HypotBackward0(Node):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b, OUTPUT)
         left, right = operand_arrays(a, b, "hypot")
+        if left.dtype.kind != "f":
+            found = _dtype.scalar_type_name(_dtype.from_numpy_dtype(left.dtype))
+            raise NotImplementedError(f'"hypot_cpu" not implemented for \'{found}\'')
         return np.hypot(left, right)
 
     def backward(self, grad):
@@ -1466,7 +1505,7 @@ class RemainderBackward0(Node):
     @classmethod
     def forward(cls, ctx, a, other):
         left, right = operand_arrays(a, other, cls.op_name)
-        _check_integer_divisor(right)
+        _check_integer_divisor(right, cls.op_name)
         return cls.kernel(left, right)
 
     def backward(self, grad):
@@ -1485,7 +1524,7 @@ class RemainderBackward1(Node):
     def forward(cls, ctx, a, b):
         ctx.save_for_backward(a, b)
         left, right = operand_arrays(a, b, cls.op_name)
-        _check_integer_divisor(right)
+        _check_integer_divisor(right, cls.op_name)
         return cls.kernel(left, right)
 
     def backward(self, grad):
