@@ -725,7 +725,7 @@ def _matmul_samples(rng):
     return [((make(rng, left), make(rng, right)), {}) for left, right in pairs]
 
 
-@register(methods="matmul", samples=_matmul_samples)
+@register(methods=("matmul", "__matmul__"), samples=_matmul_samples)
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """The matrix product with NumPy/PyTorch rules: 1-d operands are vectors, leading dims
     are batch dims and broadcast."""
@@ -747,6 +747,7 @@ def _rmatmul_operator(self: Tensor, other) -> Tensor:
     return matmul(other, self)
 
 
+# The table lists `__matmul__`; these replace the generic operators, which accept numbers.
 Tensor.__matmul__ = _matmul_operator
 Tensor.__rmatmul__ = _rmatmul_operator
 
