@@ -11,7 +11,6 @@ from .ops.linalg import (
     matrix_power,
     multi_dot,
     pinv,
-    slogdet,
     solve,
     svdvals,
     vector_norm,
@@ -20,6 +19,7 @@ from .ops.linalg import linalg_cholesky as cholesky
 from .ops.linalg import linalg_cross as cross
 from .ops.linalg import linalg_norm as norm
 from .ops.linalg import linalg_qr as qr
+from .ops.linalg import linalg_slogdet as slogdet
 from .ops.linalg import linalg_svd as svd
 
 __all__ = [

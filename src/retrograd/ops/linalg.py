@@ -38,6 +38,7 @@ from .shape import cat, diag_embed, diagonal, movedim, tril
 
 __all__ = [
     "addmm",
+    "addmv",
     "baddbmm",
     "bmm",
     "chain_matmul",
@@ -52,6 +53,7 @@ __all__ = [
     "kron",
     "logdet",
     "matmul",
+    "matrix_power",
     "mm",
     "mv",
     "outer",
@@ -1271,24 +1273,25 @@ def _slogdet_samples(rng):
 
 
 @register(name="linalg.slogdet", torch_name="linalg.slogdet", samples=_slogdet_samples)
-def slogdet(A: Tensor):
+def linalg_slogdet(A: Tensor):
     """(sign, log|det|) of a square matrix: the determinant without overflow."""
     _require_tensor(A, "linalg_slogdet", 1, "A")
     _check_square_batches(A, "linalg.slogdet")
     return _SlogdetResult(*apply(LinalgSlogdetBackward0, A))
 
 
-def _torch_slogdet(input: Tensor):
-    return _TorchSlogdetResult(*slogdet(input))
+def slogdet(input: Tensor):
+    """torch.slogdet: linalg.slogdet with PyTorch's older result type."""
+    return _TorchSlogdetResult(*linalg_slogdet(input))
 
 
 def logdet(input: Tensor) -> Tensor:
     """log(det(input)): nan for a negative determinant, -inf for a singular matrix."""
-    sign, logabsdet = slogdet(input)
+    sign, logabsdet = linalg_slogdet(input)
     return where(sign < 0, math.nan, logabsdet)
 
 
-Tensor.slogdet = _torch_slogdet
+Tensor.slogdet = slogdet
 Tensor.logdet = logdet
 
 
