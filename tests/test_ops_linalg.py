@@ -667,6 +667,11 @@ GRAD_FN_CASES = [
     ("vdot", lambda m: m.vdot(_square(m)[0], _square(m)[1]), "VdotBackward0"),
     ("outer", lambda m: m.outer(_square(m)[0], _square(m)[1]), "MulBackward0"),
     ("kron", lambda m: m.kron(_square(m), _square(m)), "UnsafeViewBackward0"),
+    ("addr", lambda m: m.addr(_square(m), _square(m)[0], _square(m)[1]), "AddrBackward0"),
+    ("addbmm", lambda m: m.addbmm(_square(m), _square(m)[None], _square(m)[None]), "AddbmmBackward0"),
+    ("solve_triangular", lambda m: m.linalg.solve_triangular(_square(m), _square(m), upper=True),
+     "LinalgSolveTriangularBackward0"),
+    ("vecdot", lambda m: m.linalg.vecdot(_square(m), _square(m)), "SumBackward1"),
 ]
 
 
@@ -679,3 +684,38 @@ def test_linalg_grad_fn_names(build, name):
 def test_linalg_grad_fn_names_match_pytorch(build, name):
     torch = pytest.importorskip("torch")
     assert build(torch).grad_fn.name() == name
+
+
+def test_solve_triangular_reads_only_its_triangle():
+    A = tensor([[2.0, 1.0], [100.0, 4.0]])
+    B = tensor([[4.0], [8.0]])
+    X = linalg.solve_triangular(A, B, upper=True)
+    assert X.tolist() == [[1.0], [2.0]]
+    unit = linalg.solve_triangular(tensor([[5.0, 0.0], [3.0, 5.0]]), B, upper=False, unitriangular=True)
+    np.testing.assert_allclose(unit.numpy(), [[4.0], [-4.0]])
+    with pytest.raises(RuntimeError, match="The input tensor B must have at least 2 dimensions"):
+        linalg.solve_triangular(A, tensor([1.0, 2.0]), upper=True)
+
+
+def test_solve_triangular_gradient_stays_in_the_triangle():
+    A = tensor([[2.0, 1.0], [3.0, 4.0]], True)
+    linalg.solve_triangular(A, tensor([[1.0], [1.0]]), upper=True).sum().backward()
+    assert A.grad.numpy()[1, 0] == 0.0
+
+
+def test_matrix_rank_cond_vecdot_and_diagonal():
+    assert linalg.matrix_rank(tensor([[1.0, 2.0], [2.0, 4.0]])).item() == 1
+    assert linalg.matrix_rank(tensor(np.ones((2, 3, 3)))).tolist() == [1, 1]
+    assert linalg.cond(tensor([[2.0, 0.0], [0.0, 0.5]])).item() == pytest.approx(4.0)
+    assert linalg.cond(tensor([[2.0, 0.0], [0.0, 0.5]]), "fro").item() == pytest.approx(4.25)
+    x = random(2, 3)
+    np.testing.assert_allclose(linalg.vecdot(x, x).numpy(), (x.numpy() ** 2).sum(-1))
+    assert linalg.diagonal(tensor([[1.0, 2.0], [3.0, 4.0]])).tolist() == [1.0, 4.0]
+
+
+def test_addr_and_addbmm_match_their_definitions():
+    out = retrograd.addr(tensor(np.ones((2, 3))), tensor([1.0, 2.0]), tensor([1.0, 0.0, -1.0]), alpha=2)
+    assert out.tolist() == [[3.0, 1.0, -1.0], [5.0, 1.0, -3.0]]
+    batch1, batch2 = random(3, 2, 4), random(3, 4, 2, seed=1)
+    summed = retrograd.addbmm(tensor(np.zeros((2, 2))), batch1, batch2)
+    np.testing.assert_allclose(summed.numpy(), (batch1.numpy() @ batch2.numpy()).sum(0))

@@ -34,11 +34,13 @@ from . import _samples
 from ._table import OUTPUT, apply, output, register
 from .pointwise import operand_arrays, where
 from .reduce import LinalgVectorNormBackward0, normalize_dims
-from .shape import cat, diag_embed, diagonal, movedim, tril
+from .shape import cat, diag_embed, diagonal, movedim, tril, triu
 
 __all__ = [
+    "addbmm",
     "addmm",
     "addmv",
+    "addr",
     "baddbmm",
     "bmm",
     "chain_matmul",
@@ -868,15 +870,20 @@ class _ScaledProductPlus(Node):
 
     @staticmethod
     def forward(ctx, input, first, second, beta, alpha):
+        return _ScaledProductPlus.combine(ctx, input, first, second, beta, alpha, np.matmul)
+
+    @staticmethod
+    def combine(ctx, input, first, second, beta, alpha, product):
+        """beta * input + alpha * product(first, second); input is ignored when beta is 0."""
         ctx.save_for_backward(first, second)
         ctx.beta, ctx.alpha = beta, alpha
-        product = np.matmul(first._data, second._data)
+        result = product(first._data, second._data)
         if alpha != 1:
-            product = product * alpha
+            result = result * alpha
         if beta == 0:
-            return product
+            return result
         added = input._data if beta == 1 else input._data * beta
-        return product + added
+        return result + added
 
     def backward(self, grad):
         first, second = self.saved_tensors
@@ -885,8 +892,11 @@ class _ScaledProductPlus(Node):
         if needs_input:
             grad_input = grad if self.beta == 1 else grad * self.beta
         scaled = grad if self.alpha == 1 else grad * self.alpha
-        grad_first, grad_second = _matmul_input_grads(scaled, first, second, needs_first, needs_second)
+        grad_first, grad_second = self.factor_grads(scaled, first, second, needs_first, needs_second)
         return grad_input, grad_first, grad_second
+
+    def factor_grads(self, grad, first, second, needs_first: bool, needs_second: bool):
+        return _matmul_input_grads(grad, first, second, needs_first, needs_second)
 
 
 class AddmmBackward0(_ScaledProductPlus):
@@ -899,6 +909,33 @@ class BaddbmmBackward0(_ScaledProductPlus):
 
 class AddmvBackward0(_ScaledProductPlus):
     __slots__ = ()
+
+
+class AddbmmBackward0(_ScaledProductPlus):
+    """beta * input + alpha * (sum over the batch of batch1 @ batch2)."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, input, first, second, beta, alpha):
+        summed = lambda left, right: np.matmul(left, right).sum(axis=0)  # noqa: E731
+        return _ScaledProductPlus.combine(ctx, input, first, second, beta, alpha, summed)
+
+
+class AddrBackward0(_ScaledProductPlus):
+    """beta * input + alpha * outer(vec1, vec2)."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, input, first, second, beta, alpha):
+        return _ScaledProductPlus.combine(ctx, input, first, second, beta, alpha, np.multiply.outer)
+
+    def factor_grads(self, grad, first, second, needs_first: bool, needs_second: bool):
+        return (
+            matmul(grad, second) if needs_first else None,
+            matmul(grad.mT, first) if needs_second else None,
+        )
 
 
 def _check_expandable(input: Tensor, target: tuple, product_operand: Tensor) -> None:
@@ -983,6 +1020,45 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
     _check_matrix_vector(mat, vec)
     _check_expandable(input, (mat.shape[0],), mat)
     return apply(AddmvBackward0, input, mat, vec, beta=beta, alpha=alpha)
+
+
+def _addbmm_samples(rng):
+    make = _samples.make
+    return [
+        ((make(rng, (2, 4)), make(rng, (3, 2, 3)), make(rng, (3, 3, 4))), {}),
+        ((make(rng, (4,)), make(rng, (2, 2, 3)), make(rng, (2, 3, 4))), {"beta": 0.5, "alpha": 2.0}),
+    ]
+
+
+@register(methods="addbmm", inplace="addbmm_", samples=_addbmm_samples)
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * (the sum over the batch of batch1 @ batch2)."""
+    for position, (name, value) in enumerate((("input", input), ("batch1", batch1), ("batch2", batch2)), 1):
+        _require_tensor(value, "addbmm", position, name)
+    _check_batches(batch1, batch2)
+    _check_expandable(input, (batch1.shape[1], batch2.shape[2]), batch2)
+    return apply(AddbmmBackward0, input, batch1, batch2, beta=beta, alpha=alpha)
+
+
+def _addr_samples(rng):
+    make = _samples.make
+    return [
+        ((make(rng, (2, 3)), make(rng, (2,)), make(rng, (3,))), {}),
+        ((make(rng, (3,)), make(rng, (2,)), make(rng, (3,))), {"beta": 2.0, "alpha": 0.5}),
+    ]
+
+
+@register(methods="addr", inplace="addr_", samples=_addr_samples)
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * outer(vec1, vec2)."""
+    for position, (name, value) in enumerate((("input", input), ("vec1", vec1), ("vec2", vec2)), 1):
+        _require_tensor(value, "addr", position, name)
+    for name, vector in (("vec1", vec1), ("vec2", vec2)):
+        if vector.ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {vector.ndim}-D")
+    _check_same_scalar_type((vec1, vec2))
+    _check_expandable(input, (vec1.shape[0], vec2.shape[0]), vec2)
+    return apply(AddrBackward0, input, vec1, vec2, beta=beta, alpha=alpha)
 
 
 def chain_matmul(*matrices: Tensor) -> Tensor:
@@ -1365,6 +1441,118 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     if not vector:
         _broadcast_batch(A.shape[:-2], B.shape[:-2])
     return apply(LinalgSolveExBackward0, A, B, vector=vector)
+
+
+class LinalgSolveTriangularBackward0(Node):
+    """X = T^-1 B for the triangle T of A: dB = T^-T grad, dA = the same triangle of -dB X^T."""
+
+    __slots__ = ("unitriangular", "upper")
+
+    @staticmethod
+    def forward(ctx, a, b, upper, unitriangular):
+        ctx.save_for_backward(a, OUTPUT)
+        ctx.upper, ctx.unitriangular = upper, unitriangular
+        triangle = _triangle(a._data, upper, unitriangular)
+        batch = np.broadcast_shapes(triangle.shape[:-2], b._data.shape[:-2])
+        try:
+            return np.linalg.solve(
+                np.broadcast_to(triangle, batch + triangle.shape[-2:]),
+                np.broadcast_to(b._data, batch + b._data.shape[-2:]),
+            )
+        except np.linalg.LinAlgError:
+            raise LinAlgError(
+                "linalg.solve_triangular: The solver failed because the input matrix is singular."
+            ) from None
+
+    def backward(self, grad):
+        a, solution = self.saved_tensors
+        needs_a, needs_b = self.needs_input_grad
+        grad_b = solve_triangular(a.mT, grad, upper=not self.upper, unitriangular=self.unitriangular)
+        grad_a = None
+        if needs_a:
+            product = -matmul(grad_b, solution.mT)
+            offset = 1 if self.unitriangular else 0
+            grad_a = triu(product, offset) if self.upper else tril(product, -offset)
+        return grad_a, grad_b if needs_b else None
+
+
+def _triangle(data: np.ndarray, upper: bool, unitriangular: bool) -> np.ndarray:
+    """The upper or lower triangle of `data`, with ones on the diagonal if unitriangular."""
+    offset = 1 if unitriangular else 0
+    triangle = np.triu(data, offset) if upper else np.tril(data, -offset)
+    if unitriangular:
+        triangle = triangle + np.eye(data.shape[-1], dtype=data.dtype)
+    return triangle
+
+
+def _solve_triangular_samples(rng):
+    make = _samples.make
+    return [
+        ((_well_conditioned(rng, (3, 3)), make(rng, (3, 2))), {"upper": True}),
+        ((_well_conditioned(rng, (2, 3, 3)), make(rng, (3, 2))), {"upper": False}),
+        ((make(rng, (3, 3)), make(rng, (2, 3))), {"upper": False, "left": False, "unitriangular": True}),
+    ]
+
+
+@register(
+    name="linalg.solve_triangular", torch_name="linalg.solve_triangular", samples=_solve_triangular_samples
+)
+def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False):
+    """X with T X = B (or X T = B when left=False), T the upper or lower triangle of A."""
+    _require_tensor(A, "linalg_solve_triangular", 1, "A")
+    _require_tensor(B, "linalg_solve_triangular", 2, "B")
+    _check_square_batches(A, "linalg.solve_triangular")
+    if B.ndim < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 dimensions.")
+    _check_same_scalar_type((A, B))
+    if not left:
+        return solve_triangular(A.mT, B.mT, upper=not upper, unitriangular=unitriangular).mT
+    if B.shape[-2] != A.shape[-1]:
+        raise RuntimeError(
+            f"linalg.solve_triangular: Incompatible shapes of A and B for the equation AX = B "
+            f"({_shape_text(A.shape[-2:])} and {_shape_text(B.shape[-2:])})"
+        )
+    _broadcast_batch(A.shape[:-2], B.shape[:-2])
+    return apply(LinalgSolveTriangularBackward0, A, B, upper=upper, unitriangular=unitriangular)
+
+
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+    """The dot product of vectors along `dim`, broadcasting the other dims."""
+    _require_tensor(x, "linalg_vecdot", 1, "x")
+    _require_tensor(y, "linalg_vecdot", 2, "y")
+    if x.ndim == 1 and y.ndim == 1 and dim in (0, -1):
+        return vdot(x, y)
+    return (x * y).sum(dim)
+
+
+def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
+    """The number of singular values above max(atol, rtol * largest) (an int64 tensor)."""
+    _require_tensor(A, "linalg_matrix_rank", 1, "A")
+    _check_matrix_input(A, "linalg.matrix_rank")
+    values = np.linalg.svd(A._data, compute_uv=False)
+    if rtol is None:
+        rtol = np.finfo(A._data.dtype).eps * max(A.shape[-2:]) if atol is None or atol == 0 else 0.0
+    atol = 0.0 if atol is None else atol
+    largest = values[..., :1] if values.shape[-1] else np.zeros((*values.shape[:-1], 1), values.dtype)
+    cutoff = np.maximum(_scalar_tolerance(atol), _scalar_tolerance(rtol) * largest)
+    return _constant(np.sum(values > cutoff, axis=-1).astype(np.int64))
+
+
+def cond(A: Tensor, p=None) -> Tensor:
+    """The condition number of A in the norm `p` (the 2-norm by default: largest over
+    smallest singular value)."""
+    _require_tensor(A, "linalg_cond", 1, "A")
+    _check_matrix_input(A, "linalg.cond")
+    if p in (None, 2, -2):
+        values = svdvals(A)
+        largest, smallest = values[..., 0], values[..., -1]
+        return largest / smallest if p != -2 else smallest / largest
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+def linalg_diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """The diagonals of (a batch of) matrices: torch.diagonal with the last two dims by default."""
+    return diagonal(A, offset, dim1, dim2)
 
 
 # ---------------------------------------------------------------------------
