@@ -113,15 +113,28 @@ def check_operand(value, op_name: str, position: int, argument: str) -> None:
         )
 
 
+# Python numbers that keep a tensor's dtype when the tensor's kind is at least theirs
+# (NumPy treats Python numbers as "weak", as PyTorch treats wrapped numbers).
+_KEEPS_KIND = {float: "f", int: "fiu", bool: "fiub"}
+
+
 def operand_arrays(a, b, op_name: str):
-    """The two operands as arrays (or NumPy-weak Python numbers) of their promoted dtype."""
+    """The two operands as arrays (or NumPy scalars) of their promoted dtype."""
+    if isinstance(a, Tensor):
+        # Fast paths for the common cases, where no promotion is needed.
+        a_data = a._data
+        if isinstance(b, Tensor):
+            b_data = b._data
+            if a_data.dtype == b_data.dtype:
+                if a_data.shape != b_data.shape:
+                    _check_broadcast(a_data.shape, b_data.shape)
+                return a_data, b_data
+        elif a_data.dtype.kind in _KEEPS_KIND.get(type(b), ""):
+            return a_data, a_data.dtype.type(b)
     check_operand(a, op_name, 1, "input")
     check_operand(b, op_name, 2, "other")
     a_data = a._data if isinstance(a, Tensor) else a
     b_data = b._data if isinstance(b, Tensor) else b
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a_data.dtype == b_data.dtype:
-        _check_broadcast(a_data.shape, b_data.shape)
-        return a_data, b_data
     target = _dtype.result_type(a, b).numpy
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         _check_broadcast(a_data.shape, b_data.shape)
