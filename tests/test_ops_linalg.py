@@ -41,6 +41,7 @@ MATMUL_CASES = [
     ((5, 2, 3), (3,), "UnsafeViewBackward0"),
     ((3,), (5, 3, 4), "UnsafeViewBackward0"),
     ((2, 3), (5, 3, 4), "CloneBackward0"),
+    ((1, 2, 3), (5, 3, 4), "CloneBackward0"),
     ((2, 1, 2, 3), (1, 5, 3, 4), "UnsafeViewBackward0"),
 ]
 

@@ -709,7 +709,8 @@ def _matmul_node(a: Tensor, b: Tensor) -> type[Node]:
         return MmBackward0 if len(a_shape) == 2 else _BatchedMatmul
     batch = _broadcast_batch(a_shape[:-2], b_shape[:-2])
     _check_bmm(batch, a_shape, b_shape)
-    return _MatrixBatchMatmul if len(a_shape) == 2 else _BatchedMatmul
+    one_matrix = len(a_shape) == 2 or (len(a_shape) == len(b_shape) == 3 and a_shape[0] == 1 != b_shape[0])
+    return _MatrixBatchMatmul if one_matrix else _BatchedMatmul
 
 
 def _matmul_samples(rng):
