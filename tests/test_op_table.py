@@ -78,14 +78,6 @@ def _call(info, kwargs, function=None):
     return run
 
 
-def _torch_function(torch, name: str):
-    """PyTorch's function for a table name: `torch.<name>` (dotted: `linalg.inv`), else a method."""
-    found = torch
-    for part in name.split("."):
-        found = getattr(found, part, None)
-    return found if found is not None else getattr(torch.Tensor, name)
-
-
 def test_every_differentiable_op_has_samples():
     missing = [
         name

@@ -2,6 +2,7 @@
 
 from .ops.linalg import (
     LinAlgError,
+    cond,
     det,
     eigh,
     eigvalsh,
@@ -9,37 +10,46 @@ from .ops.linalg import (
     matmul,
     matrix_norm,
     matrix_power,
+    matrix_rank,
     multi_dot,
     pinv,
-    slogdet,
     solve,
+    solve_triangular,
     svdvals,
+    vecdot,
     vector_norm,
 )
 from .ops.linalg import linalg_cholesky as cholesky
 from .ops.linalg import linalg_cross as cross
+from .ops.linalg import linalg_diagonal as diagonal
 from .ops.linalg import linalg_norm as norm
 from .ops.linalg import linalg_qr as qr
+from .ops.linalg import linalg_slogdet as slogdet
 from .ops.linalg import linalg_svd as svd
 
 __all__ = [
     "LinAlgError",
     "cholesky",
+    "cond",
     "cross",
     "det",
+    "diagonal",
     "eigh",
     "eigvalsh",
     "inv",
     "matmul",
     "matrix_norm",
     "matrix_power",
+    "matrix_rank",
     "multi_dot",
     "norm",
     "pinv",
     "qr",
     "slogdet",
     "solve",
+    "solve_triangular",
     "svd",
     "svdvals",
+    "vecdot",
     "vector_norm",
 ]

@@ -32,11 +32,15 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from . import _samples
 from ._table import OUTPUT, apply, output, register
-from .pointwise import operand_arrays
-from .reduce import expand_reduced, normalize_dims
+from .pointwise import operand_arrays, where
+from .reduce import LinalgVectorNormBackward0, normalize_dims
+from .shape import cat, diag_embed, diagonal, movedim, tril, triu
 
 __all__ = [
+    "addbmm",
     "addmm",
+    "addmv",
+    "addr",
     "baddbmm",
     "bmm",
     "chain_matmul",
@@ -51,6 +55,7 @@ __all__ = [
     "kron",
     "logdet",
     "matmul",
+    "matrix_power",
     "mm",
     "mv",
     "outer",
@@ -97,6 +102,16 @@ def _shape_text(shape) -> str:
     return "x".join(map(str, shape))
 
 
+def _check_same_scalar_type(tensors) -> None:
+    """PyTorch's "expected scalar type" error for operands of different dtypes."""
+    first = tensors[0]
+    for other in tensors[1:]:
+        if other.dtype is not first.dtype:
+            raise RuntimeError(
+                f"expected scalar type {_type_name(first)} but found {_type_name(other)}"
+            )
+
+
 def _check_floating(tensor: Tensor, op_name: str) -> None:
     if not tensor.dtype.is_floating_point:
         raise RuntimeError(
@@ -121,42 +136,30 @@ def _batch_prefix(shape: tuple, flat_index: int) -> str:
     return f"(Batch element {flat_index}): " if len(shape) > 2 else ""
 
 
-def matrix_transpose(x: Tensor) -> Tensor:
-    """Swap the last two dims (a copy; used by the backwards of this module)."""
-    labels = list(range(x.ndim))
-    return _contract((x,), (labels,), [*labels[:-2], labels[-1], labels[-2]])
 
 
-def _diag_embed(values: Tensor) -> Tensor:
-    """Batches of diagonal matrices from batches of vectors (differentiable)."""
-    return _as_column(values) * _identity(values.shape[-1], values)
 
 
-def _as_column(values: Tensor) -> Tensor:
-    return values.reshape((*values.shape, 1))
 
 
-def _as_row(values: Tensor) -> Tensor:
-    return values.reshape((*values.shape[:-1], 1, values.shape[-1]))
 
 
-def _columns(x: Tensor, start: int, stop: int) -> Tensor:
-    """x[..., :, start:stop] as a differentiable product with a selection matrix."""
-    selector = np.eye(x.shape[-1], dtype=x._data.dtype)[:, start:stop]
-    return matmul(x, _constant(selector))
 
 
-def _rows(x: Tensor, start: int, stop: int) -> Tensor:
-    """x[..., start:stop, :] as a differentiable product with a selection matrix."""
-    selector = np.eye(x.shape[-2], dtype=x._data.dtype)[start:stop, :]
-    return matmul(_constant(selector), x)
 
 
-def _lower_mask(size: int, diagonal_value: float, like: Tensor) -> Tensor:
-    """1 below the diagonal, `diagonal_value` on it, 0 above (a constant)."""
-    mask = np.tril(np.ones((size, size), dtype=like._data.dtype), -1)
-    mask[np.diag_indices(size)] = diagonal_value
-    return _constant(mask)
+
+
+def _without_float_warnings(backward):
+    """Run a backward without NumPy's divide/invalid warnings: ill-conditioned inputs give
+    inf and nan gradients silently, as in PyTorch."""
+
+    def quiet(self, *grads):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return backward(self, *grads)
+
+    quiet.__doc__ = backward.__doc__
+    return quiet
 
 
 class _ReturnTuple(tuple):
@@ -176,20 +179,21 @@ class _ReturnTuple(tuple):
         return tuple(self)
 
 
-def _return_type(name: str, fields: tuple[str, ...]) -> type:
-    namespace = {"__slots__": (), "_fields": fields, "__module__": __name__}
+def _return_type(name: str, fields: tuple[str, ...], qualname: str) -> type:
+    """A result tuple printed as PyTorch's `name`, found by pickle under `qualname`."""
+    namespace = {"__slots__": (), "_fields": fields, "__module__": __name__, "__qualname__": qualname}
     for index, field in enumerate(fields):
         namespace[field] = property(lambda self, index=index: self[index])
     return type(name, (_ReturnTuple,), namespace)
 
 
-_SlogdetResult = _return_type("linalg_slogdet", ("sign", "logabsdet"))
-_TorchSlogdetResult = _return_type("slogdet", ("sign", "logabsdet"))
-_QrResult = _return_type("linalg_qr", ("Q", "R"))
-_TorchQrResult = _return_type("qr", ("Q", "R"))
-_EighResult = _return_type("linalg_eigh", ("eigenvalues", "eigenvectors"))
-_SvdResult = _return_type("linalg_svd", ("U", "S", "Vh"))
-_TorchSvdResult = _return_type("svd", ("U", "S", "V"))
+_SlogdetResult = _return_type("linalg_slogdet", ("sign", "logabsdet"), "_SlogdetResult")
+_TorchSlogdetResult = _return_type("slogdet", ("sign", "logabsdet"), "_TorchSlogdetResult")
+_QrResult = _return_type("linalg_qr", ("Q", "R"), "_QrResult")
+_TorchQrResult = _return_type("qr", ("Q", "R"), "_TorchQrResult")
+_EighResult = _return_type("linalg_eigh", ("eigenvalues", "eigenvectors"), "_EighResult")
+_SvdResult = _return_type("linalg_svd", ("U", "S", "Vh"), "_SvdResult")
+_TorchSvdResult = _return_type("svd", ("U", "S", "V"), "_TorchSvdResult")
 
 
 # ---------------------------------------------------------------------------
@@ -308,15 +312,16 @@ class EinsumBackward0(Node):
 _ELLIPSIS_BASE = 1000
 
 
-def _parse_term(term: str, position: int, ndim: int | None, equation_offset: int):
-    """One operand's subscripts as labels, with None standing for its ellipsis (ndim None:
-    the output's subscripts, which have no operand to match)."""
+def _parse_term(term: str, position: int, equation_offset: int) -> list[int | None]:
+    """One term's subscripts as labels, with None standing for its ellipsis."""
     labels: list[int | None] = []
     index = 0
     while index < len(term):
         if term.startswith("...", index):
             if None in labels:
-                raise RuntimeError("einsum(): found '.' for operand 0 that is not part of any ellipsis")
+                raise RuntimeError(
+                    f"einsum(): found '.' for operand {position} that is not part of any ellipsis"
+                )
             labels.append(None)
             index += 3
             continue
@@ -328,9 +333,12 @@ def _parse_term(term: str, position: int, ndim: int | None, equation_offset: int
             )
         labels.append(string.ascii_letters.index(char))
         index += 1
+    return labels
+
+
+def _check_term_rank(labels, position: int, ndim: int) -> None:
+    """An operand needs one subscript per dim, or at most that many with an ellipsis."""
     explicit = len(labels) - (None in labels)
-    if ndim is None:
-        return labels
     if None not in labels and explicit != ndim:
         raise RuntimeError(
             f"einsum(): the number of subscripts in the equation ({explicit}) does not match the "
@@ -341,7 +349,6 @@ def _parse_term(term: str, position: int, ndim: int | None, equation_offset: int
             f"einsum(): the number of subscripts in the equation ({explicit}) is more than the "
             f"number of dimensions ({ndim}) for operand {position}"
         )
-    return labels
 
 
 def _expand_ellipses(terms, ndims):
@@ -370,20 +377,28 @@ def _parse_equation(equation: str, operands) -> tuple[list[list[int]], list[int]
     parsed = []
     offset = 0
     for position, (term, operand) in enumerate(zip(terms, operands)):
-        parsed.append(_parse_term(term, position, operand.ndim, offset))
+        labels = _parse_term(term, position, offset)
+        _check_term_rank(labels, position, operand.ndim)
+        parsed.append(labels)
         offset += len(term) + 1
-    uses_ellipsis = any(None in labels for labels in parsed)
     input_labels, ellipsis_labels = _expand_ellipses(parsed, [x.ndim for x in operands])
     if arrow:
-        output_terms = _parse_term(right, 0, None, len(left) + 2) if right else []
+        output_terms = _parse_term(right, 0, len(left) + 2)
         return input_labels, _output_labels(output_terms, input_labels, ellipsis_labels)
+    return input_labels, _implicit_output(parsed, ellipsis_labels)
+
+
+def _implicit_output(terms, ellipsis_labels) -> list[int]:
+    """The output of an equation without '->': broadcast dims, then the subscripts used
+    once, in alphabetical order (upper case first)."""
     counts: dict[int, int] = {}
-    for labels in parsed:
+    for labels in terms:
         for label in labels:
             if label is not None:
                 counts[label] = counts.get(label, 0) + 1
     single = sorted(label for label, count in counts.items() if count == 1)
-    return input_labels, (ellipsis_labels if uses_ellipsis else []) + single
+    uses_ellipsis = any(None in labels for labels in terms)
+    return (ellipsis_labels if uses_ellipsis else []) + single
 
 
 def _output_labels(terms, input_labels, ellipsis_labels) -> list[int]:
@@ -415,18 +430,12 @@ def _parse_sublists(arguments):
         output = arguments[-1]
         operands = operands[:-1]
     terms = [[None if item is Ellipsis else int(item) for item in sublist] for sublist in sublists]
-    for operand in operands:
+    for position, (operand, labels) in enumerate(zip(operands, terms)):
         _require_tensor(operand, "einsum", 2, "tensors")
+        _check_term_rank(labels, position, operand.ndim)
     input_labels, ellipsis_labels = _expand_ellipses(terms, [x.ndim for x in operands])
     if output is None:
-        counts: dict[int, int] = {}
-        for labels in terms:
-            for label in labels:
-                if label is not None:
-                    counts[label] = counts.get(label, 0) + 1
-        single = sorted(label for label, count in counts.items() if count == 1)
-        uses_ellipsis = any(None in labels for labels in terms)
-        return operands, input_labels, (ellipsis_labels if uses_ellipsis else []) + single
+        return operands, input_labels, _implicit_output(terms, ellipsis_labels)
     output_terms = [None if item is Ellipsis else int(item) for item in output]
     return operands, input_labels, _output_labels(output_terms, input_labels, ellipsis_labels)
 
@@ -467,6 +476,7 @@ def einsum(*arguments) -> Tensor:
         operands, input_labels, output_labels = _parse_sublists(arguments)
     if not operands:
         raise RuntimeError("einsum(): must provide at least one operand")
+    _check_same_scalar_type(operands)
     return _contract(operands, input_labels, output_labels)
 
 
@@ -477,9 +487,7 @@ def _tensordot_dims(dims, a_ndim: int, b_ndim: int):
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
         if dims > min(a_ndim, b_ndim):
-            raise RuntimeError(
-                f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}"
-            )
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
         return list(range(-dims, 0)), list(range(dims))
     first, second = dims
     first = [first] if isinstance(first, numbers.Integral) else list(first)
@@ -499,21 +507,24 @@ def _tensordot_samples(rng):
 
 
 @register(samples=_tensordot_samples)
-def tensordot(a: Tensor, b: Tensor, dims=2, out=None) -> Tensor:
+def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     """Contract the last `dims` dims of `a` with the first of `b`, or the listed dim pairs."""
     _require_tensor(a, "tensordot", 1, "a")
     _require_tensor(b, "tensordot", 2, "b")
+    if a.dtype is not b.dtype:
+        raise RuntimeError("both inputs should have same dtype")
     first, second = _tensordot_dims(dims, a.ndim, b.ndim)
     a_labels = list(range(a.ndim))
     b_labels = list(range(a.ndim, a.ndim + b.ndim))
     for dim_a, dim_b in zip(first, second):
-        size_a, size_b = a.shape[dim_a], b.shape[dim_b]
+        index_a, index_b = a._wrap_dim(dim_a), b._wrap_dim(dim_b)
+        size_a, size_b = a.shape[index_a], b.shape[index_b]
         if size_a != size_b:
             raise RuntimeError(
                 f"contracted dimensions need to match, but first has size {size_a} in dim {dim_a} "
                 f"and second has size {size_b} in dim {dim_b}"
             )
-        b_labels[b._wrap_dim(dim_b)] = a_labels[a._wrap_dim(dim_a)]
+        b_labels[index_b] = a_labels[index_a]
     contracted = {a._wrap_dim(dim) for dim in first}
     output = [label for dim, label in enumerate(a_labels) if dim not in contracted]
     output += [label for label in b_labels if label >= a.ndim]
@@ -550,11 +561,11 @@ def _matmul_input_grads(grad: Tensor, a: Tensor, b: Tensor, needs_a: bool, needs
         grad_matrix = grad.reshape((*batch, a_matrix.shape[-2], b_matrix.shape[-1]))
     grad_a = grad_b = None
     if needs_a:
-        grad_a = matmul(grad_matrix, matrix_transpose(b_matrix))
+        grad_a = matmul(grad_matrix, b_matrix.mT)
         if a.ndim == 1:
             grad_a = grad_a.reshape((*batch, a.shape[0]))
     if needs_b:
-        grad_b = matmul(matrix_transpose(a_matrix), grad_matrix)
+        grad_b = matmul(a_matrix.mT, grad_matrix)
         if b.ndim == 1:
             grad_b = grad_b.reshape((*batch, b.shape[0]))
     return grad_a, grad_b
@@ -698,7 +709,8 @@ def _matmul_node(a: Tensor, b: Tensor) -> type[Node]:
         return MmBackward0 if len(a_shape) == 2 else _BatchedMatmul
     batch = _broadcast_batch(a_shape[:-2], b_shape[:-2])
     _check_bmm(batch, a_shape, b_shape)
-    return _MatrixBatchMatmul if len(a_shape) == 2 else _BatchedMatmul
+    one_matrix = len(a_shape) == 2 or (len(a_shape) == len(b_shape) == 3 and a_shape[0] == 1 != b_shape[0])
+    return _MatrixBatchMatmul if one_matrix else _BatchedMatmul
 
 
 def _matmul_samples(rng):
@@ -727,13 +739,22 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     return apply(_matmul_node(input, other), input, other)
 
 
-def _rmatmul(self: Tensor, other) -> Tensor:
+def _matmul_operator(self: Tensor, other) -> Tensor:
+    """`self @ other`; NotImplemented for non-tensors (Python then raises its TypeError)."""
+    if not isinstance(other, Tensor):
+        return NotImplemented
+    return matmul(self, other)
+
+
+def _rmatmul_operator(self: Tensor, other) -> Tensor:
     if not isinstance(other, Tensor):
         return NotImplemented
     return matmul(other, self)
 
 
-Tensor.__rmatmul__ = _rmatmul
+# The table lists `__matmul__`; these replace the generic operators, which accept numbers.
+Tensor.__matmul__ = _matmul_operator
+Tensor.__rmatmul__ = _rmatmul_operator
 
 
 def _pair_samples(*pairs):
@@ -850,15 +871,20 @@ class _ScaledProductPlus(Node):
 
     @staticmethod
     def forward(ctx, input, first, second, beta, alpha):
+        return _ScaledProductPlus.combine(ctx, input, first, second, beta, alpha, np.matmul)
+
+    @staticmethod
+    def combine(ctx, input, first, second, beta, alpha, product):
+        """beta * input + alpha * product(first, second); input is ignored when beta is 0."""
         ctx.save_for_backward(first, second)
         ctx.beta, ctx.alpha = beta, alpha
-        product = np.matmul(first._data, second._data)
+        result = product(first._data, second._data)
         if alpha != 1:
-            product = product * alpha
+            result = result * alpha
         if beta == 0:
-            return np.broadcast_to(product, product.shape).copy()
+            return result
         added = input._data if beta == 1 else input._data * beta
-        return product + added
+        return result + added
 
     def backward(self, grad):
         first, second = self.saved_tensors
@@ -867,8 +893,11 @@ class _ScaledProductPlus(Node):
         if needs_input:
             grad_input = grad if self.beta == 1 else grad * self.beta
         scaled = grad if self.alpha == 1 else grad * self.alpha
-        grad_first, grad_second = _matmul_input_grads(scaled, first, second, needs_first, needs_second)
+        grad_first, grad_second = self.factor_grads(scaled, first, second, needs_first, needs_second)
         return grad_input, grad_first, grad_second
+
+    def factor_grads(self, grad, first, second, needs_first: bool, needs_second: bool):
+        return _matmul_input_grads(grad, first, second, needs_first, needs_second)
 
 
 class AddmmBackward0(_ScaledProductPlus):
@@ -883,7 +912,40 @@ class AddmvBackward0(_ScaledProductPlus):
     __slots__ = ()
 
 
-def _check_expandable(input: Tensor, target: tuple) -> None:
+class AddbmmBackward0(_ScaledProductPlus):
+    """beta * input + alpha * (sum over the batch of batch1 @ batch2)."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, input, first, second, beta, alpha):
+        summed = lambda left, right: np.matmul(left, right).sum(axis=0)  # noqa: E731
+        return _ScaledProductPlus.combine(ctx, input, first, second, beta, alpha, summed)
+
+
+class AddrBackward0(_ScaledProductPlus):
+    """beta * input + alpha * outer(vec1, vec2)."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, input, first, second, beta, alpha):
+        return _ScaledProductPlus.combine(ctx, input, first, second, beta, alpha, np.multiply.outer)
+
+    def factor_grads(self, grad, first, second, needs_first: bool, needs_second: bool):
+        return (
+            matmul(grad, second) if needs_first else None,
+            matmul(grad.mT, first) if needs_second else None,
+        )
+
+
+def _check_expandable(input: Tensor, target: tuple, product_operand: Tensor) -> None:
+    """The added term of addmm and friends: same dtype as the product, broadcastable to it."""
+    if input.dtype is not product_operand.dtype:
+        raise RuntimeError(
+            f"self and mat2 must have the same dtype, but got {_type_name(input)} and "
+            f"{_type_name(product_operand)}"
+        )
     shape = input._data.shape
     offset = len(target) - len(shape)
     compatible = offset >= 0 and all(
@@ -921,7 +983,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
         raise RuntimeError(f"mat2 must be a matrix, got {mat2.ndim}-D tensor")
     _check_product_dtypes(mat1, mat2)
     _check_mm(mat1._data.shape, mat2._data.shape)
-    _check_expandable(input, (mat1.shape[0], mat2.shape[1]))
+    _check_expandable(input, (mat1.shape[0], mat2.shape[1]), mat2)
     return apply(AddmmBackward0, input, mat1, mat2, beta=beta, alpha=alpha)
 
 
@@ -939,7 +1001,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -
     for position, (name, value) in enumerate((("input", input), ("batch1", batch1), ("batch2", batch2)), 1):
         _require_tensor(value, "baddbmm", position, name)
     _check_batches(batch1, batch2)
-    _check_expandable(input, (batch1.shape[0], batch1.shape[1], batch2.shape[2]))
+    _check_expandable(input, (batch1.shape[0], batch1.shape[1], batch2.shape[2]), batch2)
     return apply(BaddbmmBackward0, input, batch1, batch2, beta=beta, alpha=alpha)
 
 
@@ -957,8 +1019,47 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
     for position, (name, value) in enumerate((("input", input), ("mat", mat), ("vec", vec)), 1):
         _require_tensor(value, "addmv", position, name)
     _check_matrix_vector(mat, vec)
-    _check_expandable(input, (mat.shape[0],))
+    _check_expandable(input, (mat.shape[0],), mat)
     return apply(AddmvBackward0, input, mat, vec, beta=beta, alpha=alpha)
+
+
+def _addbmm_samples(rng):
+    make = _samples.make
+    return [
+        ((make(rng, (2, 4)), make(rng, (3, 2, 3)), make(rng, (3, 3, 4))), {}),
+        ((make(rng, (4,)), make(rng, (2, 2, 3)), make(rng, (2, 3, 4))), {"beta": 0.5, "alpha": 2.0}),
+    ]
+
+
+@register(methods="addbmm", inplace="addbmm_", samples=_addbmm_samples)
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * (the sum over the batch of batch1 @ batch2)."""
+    for position, (name, value) in enumerate((("input", input), ("batch1", batch1), ("batch2", batch2)), 1):
+        _require_tensor(value, "addbmm", position, name)
+    _check_batches(batch1, batch2)
+    _check_expandable(input, (batch1.shape[1], batch2.shape[2]), batch2)
+    return apply(AddbmmBackward0, input, batch1, batch2, beta=beta, alpha=alpha)
+
+
+def _addr_samples(rng):
+    make = _samples.make
+    return [
+        ((make(rng, (2, 3)), make(rng, (2,)), make(rng, (3,))), {}),
+        ((make(rng, (3,)), make(rng, (2,)), make(rng, (3,))), {"beta": 2.0, "alpha": 0.5}),
+    ]
+
+
+@register(methods="addr", inplace="addr_", samples=_addr_samples)
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * outer(vec1, vec2)."""
+    for position, (name, value) in enumerate((("input", input), ("vec1", vec1), ("vec2", vec2)), 1):
+        _require_tensor(value, "addr", position, name)
+    for name, vector in (("vec1", vec1), ("vec2", vec2)):
+        if vector.ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {vector.ndim}-D")
+    _check_same_scalar_type((vec1, vec2))
+    _check_expandable(input, (vec1.shape[0], vec2.shape[0]), vec2)
+    return apply(AddrBackward0, input, vec1, vec2, beta=beta, alpha=alpha)
 
 
 def chain_matmul(*matrices: Tensor) -> Tensor:
@@ -1080,6 +1181,7 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
     _require_tensor(other, "linalg_cross", 2, "other")
     if input.ndim != other.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    _check_same_scalar_type((input, other))
     rank = input.ndim
     shape_a, shape_b = input._data.shape, other._data.shape
     if not -rank <= dim < rank:
@@ -1147,7 +1249,7 @@ class LinalgInvExBackward0(Node):
 
     def backward(self, grad):
         (inverse_,) = self.saved_tensors
-        inverse_t = matrix_transpose(inverse_)
+        inverse_t = inverse_.mT
         return -matmul(matmul(inverse_t, grad), inverse_t)
 
 
@@ -1193,12 +1295,16 @@ class LinalgDetBackward0(Node):
 
     def backward(self, grad):
         a, determinant = self.saved_tensors
-        singular = determinant._data == 0
-        if singular.any():
-            keep = _constant((~singular)[..., None, None].astype(a._data.dtype))
-            a = a * keep + _identity(a.shape[-1], a) * (1 - keep)
-        scale = _as_column(_as_column(grad * determinant))
-        return scale * matrix_transpose(inv(a))
+        scale = (grad * determinant).unsqueeze(-1).unsqueeze(-1)
+        return scale * inv(_singular_replaced(a, determinant._data == 0)).mT
+
+
+def _singular_replaced(a: Tensor, singular: np.ndarray) -> Tensor:
+    """`a` with the singular matrices of the batch replaced by identities, so that it can be
+    inverted; the caller masks what those entries contribute."""
+    if not singular.any():
+        return a
+    return where(_constant(singular[..., None, None]), _identity(a.shape[-1], a), a)
 
 
 @register(name="linalg.det", torch_name="linalg.det", samples=_square_samples)
@@ -1224,18 +1330,17 @@ class LinalgSlogdetBackward0(Node):
         sign, logabsdet = np.linalg.slogdet(a._data)
         return np.asarray(sign), np.asarray(logabsdet)
 
+    @_without_float_warnings
     def backward(self, *grads):
         grad = grads[1] if len(grads) > 1 else None
         if grad is None:
             return None
         a, logabsdet = self.saved_tensors
-        singular = np.isneginf(logabsdet._data)[..., None, None]
-        if not singular.any():
-            return _as_column(_as_column(grad)) * matrix_transpose(inv(a))
-        keep = _constant((~singular).astype(a._data.dtype))
-        inverse_t = matrix_transpose(inv(a * keep + _identity(a.shape[-1], a) * (1 - keep)))
-        undefined = _constant(np.where(singular, np.nan, 0.0).astype(a._data.dtype))
-        return _as_column(_as_column(grad)) * (inverse_t + undefined)
+        singular = np.isneginf(logabsdet._data)
+        inverse_t = inv(_singular_replaced(a, singular)).mT
+        if singular.any():
+            inverse_t = where(_constant(singular[..., None, None]), math.nan, inverse_t)
+        return grad.unsqueeze(-1).unsqueeze(-1) * inverse_t
 
 
 def _slogdet_samples(rng):
@@ -1245,29 +1350,25 @@ def _slogdet_samples(rng):
 
 
 @register(name="linalg.slogdet", torch_name="linalg.slogdet", samples=_slogdet_samples)
-def slogdet(A: Tensor):
+def linalg_slogdet(A: Tensor):
     """(sign, log|det|) of a square matrix: the determinant without overflow."""
     _require_tensor(A, "linalg_slogdet", 1, "A")
     _check_square_batches(A, "linalg.slogdet")
     return _SlogdetResult(*apply(LinalgSlogdetBackward0, A))
 
 
-def _torch_slogdet(input: Tensor):
-    return _TorchSlogdetResult(*slogdet(input))
+def slogdet(input: Tensor):
+    """torch.slogdet: linalg.slogdet with PyTorch's older result type."""
+    return _TorchSlogdetResult(*linalg_slogdet(input))
 
 
 def logdet(input: Tensor) -> Tensor:
     """log(det(input)): nan for a negative determinant, -inf for a singular matrix."""
-    sign, logabsdet = slogdet(input)
-    negative = sign._data < 0
-    if not negative.any():
-        return logabsdet
-    dtype = logabsdet._data.dtype
-    undefined = _constant(np.where(negative, np.nan, 0.0).astype(dtype))
-    return logabsdet * _constant((~negative).astype(dtype)) + undefined
+    sign, logabsdet = linalg_slogdet(input)
+    return where(sign < 0, math.nan, logabsdet)
 
 
-Tensor.slogdet = _torch_slogdet
+Tensor.slogdet = slogdet
 Tensor.logdet = logdet
 
 
@@ -1296,13 +1397,13 @@ class LinalgSolveExBackward0(Node):
     def backward(self, grad):
         a, solution = self.saved_tensors
         needs_a, needs_b = self.needs_input_grad
-        grad_b = solve(matrix_transpose(a), grad)
+        grad_b = solve(a.mT, grad)
         grad_a = None
         if needs_a:
             if self.vector:
-                grad_a = -matmul(_as_column(grad_b), _as_row(solution))
+                grad_a = -matmul(grad_b.unsqueeze(-1), solution.unsqueeze(-2))
             else:
-                grad_a = -matmul(grad_b, matrix_transpose(solution))
+                grad_a = -matmul(grad_b, solution.mT)
         return grad_a, grad_b if needs_b else None
 
 
@@ -1329,7 +1430,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
             f"{_type_name(A)} and B of type {_type_name(B)} instead"
         )
     if not left:
-        return matrix_transpose(solve(matrix_transpose(A), matrix_transpose(B)))
+        return solve(A.mT, B.mT).mT
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
     rows = B.shape[-1] if vector else B.shape[-2] if B.ndim >= 2 else None
     if rows != A.shape[-1]:
@@ -1343,6 +1444,118 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     return apply(LinalgSolveExBackward0, A, B, vector=vector)
 
 
+class LinalgSolveTriangularBackward0(Node):
+    """X = T^-1 B for the triangle T of A: dB = T^-T grad, dA = the same triangle of -dB X^T."""
+
+    __slots__ = ("unitriangular", "upper")
+
+    @staticmethod
+    def forward(ctx, a, b, upper, unitriangular):
+        ctx.save_for_backward(a, OUTPUT)
+        ctx.upper, ctx.unitriangular = upper, unitriangular
+        triangle = _triangle(a._data, upper, unitriangular)
+        batch = np.broadcast_shapes(triangle.shape[:-2], b._data.shape[:-2])
+        try:
+            return np.linalg.solve(
+                np.broadcast_to(triangle, batch + triangle.shape[-2:]),
+                np.broadcast_to(b._data, batch + b._data.shape[-2:]),
+            )
+        except np.linalg.LinAlgError:
+            raise LinAlgError(
+                "linalg.solve_triangular: The solver failed because the input matrix is singular."
+            ) from None
+
+    def backward(self, grad):
+        a, solution = self.saved_tensors
+        needs_a, needs_b = self.needs_input_grad
+        grad_b = solve_triangular(a.mT, grad, upper=not self.upper, unitriangular=self.unitriangular)
+        grad_a = None
+        if needs_a:
+            product = -matmul(grad_b, solution.mT)
+            offset = 1 if self.unitriangular else 0
+            grad_a = triu(product, offset) if self.upper else tril(product, -offset)
+        return grad_a, grad_b if needs_b else None
+
+
+def _triangle(data: np.ndarray, upper: bool, unitriangular: bool) -> np.ndarray:
+    """The upper or lower triangle of `data`, with ones on the diagonal if unitriangular."""
+    offset = 1 if unitriangular else 0
+    triangle = np.triu(data, offset) if upper else np.tril(data, -offset)
+    if unitriangular:
+        triangle = triangle + np.eye(data.shape[-1], dtype=data.dtype)
+    return triangle
+
+
+def _solve_triangular_samples(rng):
+    make = _samples.make
+    return [
+        ((_well_conditioned(rng, (3, 3)), make(rng, (3, 2))), {"upper": True}),
+        ((_well_conditioned(rng, (2, 3, 3)), make(rng, (3, 2))), {"upper": False}),
+        ((make(rng, (3, 3)), make(rng, (2, 3))), {"upper": False, "left": False, "unitriangular": True}),
+    ]
+
+
+@register(
+    name="linalg.solve_triangular", torch_name="linalg.solve_triangular", samples=_solve_triangular_samples
+)
+def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False):
+    """X with T X = B (or X T = B when left=False), T the upper or lower triangle of A."""
+    _require_tensor(A, "linalg_solve_triangular", 1, "A")
+    _require_tensor(B, "linalg_solve_triangular", 2, "B")
+    _check_square_batches(A, "linalg.solve_triangular")
+    if B.ndim < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 dimensions.")
+    _check_same_scalar_type((A, B))
+    if not left:
+        return solve_triangular(A.mT, B.mT, upper=not upper, unitriangular=unitriangular).mT
+    if B.shape[-2] != A.shape[-1]:
+        raise RuntimeError(
+            f"linalg.solve_triangular: Incompatible shapes of A and B for the equation AX = B "
+            f"({_shape_text(A.shape[-2:])} and {_shape_text(B.shape[-2:])})"
+        )
+    _broadcast_batch(A.shape[:-2], B.shape[:-2])
+    return apply(LinalgSolveTriangularBackward0, A, B, upper=upper, unitriangular=unitriangular)
+
+
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+    """The dot product of vectors along `dim`, broadcasting the other dims."""
+    _require_tensor(x, "linalg_vecdot", 1, "x")
+    _require_tensor(y, "linalg_vecdot", 2, "y")
+    if x.ndim == 1 and y.ndim == 1 and dim in (0, -1):
+        return vdot(x, y)
+    return (x * y).sum(dim)
+
+
+def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
+    """The number of singular values above max(atol, rtol * largest) (an int64 tensor)."""
+    _require_tensor(A, "linalg_matrix_rank", 1, "A")
+    _check_matrix_input(A, "linalg.matrix_rank")
+    values = np.linalg.svd(A._data, compute_uv=False)
+    if rtol is None:
+        rtol = np.finfo(A._data.dtype).eps * max(A.shape[-2:]) if atol is None or atol == 0 else 0.0
+    atol = 0.0 if atol is None else atol
+    largest = values[..., :1] if values.shape[-1] else np.zeros((*values.shape[:-1], 1), values.dtype)
+    cutoff = np.maximum(_scalar_tolerance(atol), _scalar_tolerance(rtol) * largest)
+    return _constant(np.sum(values > cutoff, axis=-1).astype(np.int64))
+
+
+def cond(A: Tensor, p=None) -> Tensor:
+    """The condition number of A in the norm `p` (the 2-norm by default: largest over
+    smallest singular value)."""
+    _require_tensor(A, "linalg_cond", 1, "A")
+    _check_matrix_input(A, "linalg.cond")
+    if p in (None, 2, -2):
+        values = svdvals(A)
+        largest, smallest = values[..., 0], values[..., -1]
+        return largest / smallest if p != -2 else smallest / largest
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+def linalg_diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """The diagonals of (a batch of) matrices: torch.diagonal with the last two dims by default."""
+    return diagonal(A, offset, dim1, dim2)
+
+
 # ---------------------------------------------------------------------------
 # Decompositions
 
@@ -1354,8 +1567,7 @@ def _symmetrized(op):
     """
 
     def call(A, *args, **kwargs):
-        transposed = matrix_transpose(A) if isinstance(A, Tensor) else A.mT
-        return op((A + transposed) / 2, *args, **kwargs)
+        return op((A + A.mT) / 2, *args, **kwargs)
 
     return call
 
@@ -1388,12 +1600,12 @@ class LinalgCholeskyExBackward0(Node):
     def backward(self, grad):
         (factor,) = self.saved_tensors
         if self.upper:
-            factor, grad = matrix_transpose(factor), matrix_transpose(grad)
-        size = factor.shape[-1]
-        phi = matmul(matrix_transpose(factor), grad) * _lower_mask(size, 0.5, grad)
+            factor, grad = factor.mT, grad.mT
+        product = matmul(factor.mT, grad)
+        phi = tril(product) - 0.5 * diag_embed(diagonal(product, 0, -2, -1))
         factor_inverse = inv(factor)
-        grad_a = matmul(matmul(matrix_transpose(factor_inverse), phi), factor_inverse)
-        return (grad_a + matrix_transpose(grad_a)) * 0.5
+        grad_a = matmul(matmul(factor_inverse.mT, phi), factor_inverse)
+        return (grad_a + grad_a.mT) * 0.5
 
 
 class CholeskyBackward0(LinalgCholeskyExBackward0):
@@ -1486,29 +1698,22 @@ class LinalgQrBackward0(Node):
         grad_r = grads[1] if len(grads) > 1 and grads[1] is not None else r * 0
         if rows >= columns:
             return _qr_square_or_tall_grad(q, r, grad_q, grad_r)
-        square, rest = _columns(r, 0, rows), _columns(r, rows, columns)
-        grad_square, grad_rest = _columns(grad_r, 0, rows), _columns(grad_r, rows, columns)
-        grad_q = grad_q + matmul(matmul(q, rest), matrix_transpose(grad_rest))
+        square, rest = r[..., :rows], r[..., rows:]
+        grad_square, grad_rest = grad_r[..., :rows], grad_r[..., rows:]
+        grad_q = grad_q + matmul(matmul(q, rest), grad_rest.mT)
         grad_left = _qr_square_or_tall_grad(q, square, grad_q, grad_square)
         grad_right = matmul(q, grad_rest)
-        return _place_columns(grad_left, 0, columns) + _place_columns(grad_right, rows, columns)
+        return cat([grad_left, grad_right], -1)
 
 
-def _place_columns(block: Tensor, start: int, total: int) -> Tensor:
-    """A matrix of `total` columns holding `block` from column `start` on, zeros elsewhere."""
-    width = block.shape[-1]
-    placer = np.zeros((width, total), dtype=block._data.dtype)
-    placer[:, start:start + width] = np.eye(width, dtype=block._data.dtype)
-    return matmul(block, _constant(placer))
 
 
 def _qr_square_or_tall_grad(q: Tensor, r: Tensor, grad_q: Tensor, grad_r: Tensor) -> Tensor:
-    size = r.shape[-1]
-    m = matmul(r, matrix_transpose(grad_r)) - matmul(matrix_transpose(grad_q), q)
-    lower = m * _lower_mask(size, 1.0, m)
-    copied = lower + matrix_transpose(lower * _lower_mask(size, 0.0, m))
+    """The gradient of A = Q R with at least as many rows as columns (R square, invertible)."""
+    m = matmul(r, grad_r.mT) - matmul(grad_q.mT, q)
+    copied = tril(m) + tril(m, -1).mT
     b = grad_q + matmul(q, copied)
-    return matrix_transpose(solve(r, matrix_transpose(b)))
+    return solve(r, b.mT).mT
 
 
 _QR_MODES = ("reduced", "complete", "r")
@@ -1564,21 +1769,22 @@ class LinalgEighBackward0(Node):
         values, vectors = np.linalg.eigh(a._data, UPLO=uplo)
         return values, vectors
 
+    @_without_float_warnings
     def backward(self, *grads):
         values, vectors = self.saved_tensors
         grad_values = grads[0] if grads else None
         grad_vectors = grads[1] if len(grads) > 1 else None
-        inner = _diag_embed(grad_values) if grad_values is not None else None
+        inner = diag_embed(grad_values) if grad_values is not None else None
         if grad_vectors is not None:
-            projected = matmul(matrix_transpose(vectors), grad_vectors)
-            skew = (projected - matrix_transpose(projected)) * 0.5
+            projected = matmul(vectors.mT, grad_vectors)
+            skew = (projected - projected.mT) * 0.5
             identity = _identity(values.shape[-1], values)
-            gaps = _as_row(values) - _as_column(values) + identity
+            gaps = values.unsqueeze(-2) - values.unsqueeze(-1) + identity
             rotation = skew / gaps
             inner = rotation if inner is None else inner + rotation
         if inner is None:
             return None
-        return matmul(matmul(vectors, inner), matrix_transpose(vectors))
+        return matmul(matmul(vectors, inner), vectors.mT)
 
 
 def _check_uplo(UPLO: str) -> None:
@@ -1637,37 +1843,38 @@ class LinalgSvdBackward0(Node):
         u, s, vh = np.linalg.svd(a._data, full_matrices=full_matrices)
         return u, s, vh
 
+    @_without_float_warnings
     def backward(self, *grads):
         u, s, vh = self.saved_tensors
         grad_u, grad_s, grad_vh = (*grads, None, None, None)[:3]
         count = s.shape[-1]
         rows, columns = u.shape[-2], vh.shape[-1]
         if self.full_matrices:
-            u, vh = _columns(u, 0, count), _rows(vh, 0, count)
-            grad_u = None if grad_u is None else _columns(grad_u, 0, count)
-            grad_vh = None if grad_vh is None else _rows(grad_vh, 0, count)
-        result = None if grad_s is None else matmul(u * _as_row(grad_s), vh)
+            u, vh = u[..., :count], vh[..., :count, :]
+            grad_u = None if grad_u is None else grad_u[..., :count]
+            grad_vh = None if grad_vh is None else grad_vh[..., :count, :]
+        result = None if grad_s is None else matmul(u * grad_s.unsqueeze(-2), vh)
         if grad_u is None and grad_vh is None:
             return result
         identity = _identity(count, s)
         squares = s * s
-        coupling = 1 / (_as_row(squares) - _as_column(squares) + identity) - identity
+        coupling = 1 / (squares.unsqueeze(-2) - squares.unsqueeze(-1) + identity) - identity
         inner = None
         if grad_u is not None:
-            projected = matmul(matrix_transpose(u), grad_u)
-            inner = coupling * (projected - matrix_transpose(projected)) * _as_row(s)
+            projected = matmul(u.mT, grad_u)
+            inner = coupling * (projected - projected.mT) * s.unsqueeze(-2)
         if grad_vh is not None:
-            v, grad_v = matrix_transpose(vh), matrix_transpose(grad_vh)
+            v, grad_v = vh.mT, grad_vh.mT
             projected = matmul(vh, grad_v)
-            term = _as_column(s) * (coupling * (projected - matrix_transpose(projected)))
+            term = s.unsqueeze(-1) * (coupling * (projected - projected.mT))
             inner = term if inner is None else inner + term
         total = matmul(matmul(u, inner), vh)
         if grad_u is not None and rows > count:
-            outside = grad_u - matmul(u, matmul(matrix_transpose(u), grad_u))
-            total = total + matmul(outside / _as_row(s), vh)
+            outside = grad_u - matmul(u, matmul(u.mT, grad_u))
+            total = total + matmul(outside / s.unsqueeze(-2), vh)
         if grad_vh is not None and columns > count:
             outside = grad_vh - matmul(matmul(grad_vh, v), vh)
-            total = total + matmul(u, outside / _as_column(s))
+            total = total + matmul(u, outside / s.unsqueeze(-1))
         return total if result is None else result + total
 
 
@@ -1719,7 +1926,7 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
         return _TorchSvdResult(
             _constant(np.zeros(u.shape, u._data.dtype)), s, _constant(np.zeros(vh.shape, vh._data.dtype))
         )
-    return _TorchSvdResult(u, s, matrix_transpose(vh))
+    return _TorchSvdResult(u, s, vh.mT)
 
 
 Tensor.svd = svd
@@ -1743,7 +1950,7 @@ class LinalgPinvBackward0(Node):
 
     def backward(self, grad):
         a, pinv_ = self.saved_tensors
-        pinv_t, grad_t = matrix_transpose(pinv_), matrix_transpose(grad)
+        pinv_t, grad_t = pinv_.mT, grad.mT
         rows, columns = a.shape[-2], a.shape[-1]
         left = _identity(rows, a) - matmul(a, pinv_)
         right = _identity(columns, a) - matmul(pinv_, a)
@@ -1793,50 +2000,6 @@ Tensor.pinverse = pinverse
 # Norms
 
 
-class LinalgVectorNormBackward0(Node):
-    """The p-norm over `dims`: d||x|| = sign(x) |x|^(p-1) / ||x||^(p-1) (x / ||x|| for p=2,
-    split evenly among the largest entries for p=inf; zero where the norm is zero)."""
-
-    __slots__ = ("dims", "keepdim", "ord", "shape")
-
-    @staticmethod
-    def forward(ctx, x, ord, dims, keepdim):
-        ctx.save_for_backward(x, OUTPUT)
-        data = x._data
-        ctx.ord, ctx.dims, ctx.keepdim, ctx.shape = ord, dims, keepdim, data.shape
-        magnitudes = np.abs(data)
-        if ord == math.inf:
-            return np.max(magnitudes, axis=dims, keepdims=keepdim)
-        if ord == -math.inf:
-            return np.min(magnitudes, axis=dims, keepdims=keepdim)
-        if ord == 0:
-            return np.sum(magnitudes != 0, axis=dims, keepdims=keepdim).astype(data.dtype)
-        if ord == 1:
-            return np.sum(magnitudes, axis=dims, keepdims=keepdim)
-        if ord == 2:
-            return np.sqrt(np.sum(data * data, axis=dims, keepdims=keepdim))
-        return np.sum(magnitudes**ord, axis=dims, keepdims=keepdim) ** (1 / ord)
-
-    def backward(self, grad):
-        if self.ord == 0:
-            return None
-        x, norm = self.saved_tensors
-        grad = expand_reduced(grad, self.shape, self.dims, self.keepdim)
-        norm = expand_reduced(norm, self.shape, self.dims, self.keepdim)
-        sign = _constant(np.sign(x._data))
-        if self.ord == 1:
-            return grad * sign
-        if math.isinf(self.ord):
-            ties = np.abs(x._data) == norm._data
-            counts = np.sum(ties, axis=self.dims, keepdims=True)
-            return grad * _constant(np.sign(x._data) * ties / np.maximum(counts, 1))
-        safe_norm = norm + _constant((norm._data == 0).astype(norm._data.dtype))
-        if self.ord == 2:
-            return grad * x / safe_norm
-        magnitude = x * sign
-        return grad * sign * magnitude ** (self.ord - 1) / safe_norm ** (self.ord - 1)
-
-
 def _vector_norm_samples(rng):
     make = _samples.make
     x = make(rng, (2, 3))
@@ -1873,18 +2036,11 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
 _MATRIX_ORDERS = ("fro", "nuc", math.inf, -math.inf, 1, -1, 2, -2)
 
 
-def _move_dims_last(A: Tensor, dims: tuple[int, int]) -> Tensor:
-    labels = list(range(A.ndim))
-    rest = [label for label in labels if label not in dims]
-    if rest + list(dims) == labels:
-        return A
-    return _contract((A,), (labels,), rest + list(dims))
-
-
-def _restore_kept(result: Tensor, shape: tuple, dims: tuple[int, int], keepdim: bool) -> Tensor:
-    if not keepdim:
-        return result
-    return result.reshape(tuple(1 if index in dims else size for index, size in enumerate(shape)))
+def _with_kept_dims(result: Tensor, dims: tuple[int, int]) -> Tensor:
+    """Put back the two reduced dims as size 1 (keepdim=True)."""
+    for dim in sorted(dims):
+        result = result.unsqueeze(dim)
+    return result
 
 
 def _matrix_norm_samples(rng):
@@ -1916,19 +2072,17 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
     if ord == "fro":
         return vector_norm(A, 2, (rows, columns), keepdim)
     if ord in ("nuc", 2, -2):
-        values = svdvals(_move_dims_last(A, (rows, columns)))
+        values = svdvals(movedim(A, (rows, columns), (-2, -1)))
         if ord == "nuc":
             result = values.sum(-1)
         else:
-            result = values.select(-1, 0 if ord == 2 else -1)
-        return _restore_kept(result, A.shape, (rows, columns), keepdim)
-    summed, reduced = (rows, columns) if abs(ord) == 1 else (columns, rows)
-    sums = vector_norm(A, 1, summed, keepdim=True)
-    extreme = vector_norm(sums, math.inf if ord > 0 else -math.inf, reduced, keepdim=True)
-    if keepdim:
-        return extreme
-    kept = (rows, columns)
-    return extreme.reshape(tuple(size for index, size in enumerate(extreme.shape) if index not in kept))
+            result = values.amax(-1) if ord == 2 else values.amin(-1)
+        return _with_kept_dims(result, (rows, columns)) if keepdim else result
+    summed, extreme = (rows, columns) if abs(ord) == 1 else (columns, rows)
+    sums = A.abs().sum(summed, keepdim=keepdim)
+    if not keepdim and summed < extreme:
+        extreme -= 1
+    return sums.amax(extreme, keepdim) if ord > 0 else sums.amin(extreme, keepdim)
 
 
 def _norm_samples(rng):
