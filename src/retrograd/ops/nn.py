@@ -30,7 +30,7 @@ from ..autograd.graph import Node
 from . import _samples
 from ._table import OUTPUT, apply, register, run_in_place
 from .pointwise import exp, mul, where_constant
-from .reduce import normalize_dims
+from .reduce import norm, normalize_dims
 
 __all__ = ["log_softmax", "relu", "sigmoid", "softmax", "tanh"]
 
@@ -619,9 +619,8 @@ def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
 
 
 def _norm_along(input: Tensor, p: float, dim) -> Tensor:
-    if p == 2:
-        return (input * input).sum(dim, keepdim=True) ** 0.5
-    return (_abs(input) ** p).sum(dim, keepdim=True) ** (1 / p)
+    """The p-norm along dim, kept; its gradient at a zero slice is 0 (as PyTorch), not NaN."""
+    return norm(input, p, dim, keepdim=True)
 
 
 def _normalize_samples(rng):
