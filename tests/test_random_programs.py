@@ -70,7 +70,12 @@ def _derivatives(lib, program: Program, constants: list):
     projection = sum((g * lib.tensor(rng.standard_normal(tuple(g.shape)))).sum() for g in firsts)
     seconds = [None] * len(leaves)
     if projection.requires_grad:
-        seconds = lib.autograd.grad(projection, leaves, allow_unused=True)
+        try:
+            seconds = lib.autograd.grad(projection, leaves, allow_unused=True)
+        except RuntimeError as error:
+            if "not implemented" not in str(error):
+                raise
+            return [_numpy(out)], [_numpy(g) for g in firsts], None
     seconds = [lib.zeros_like(leaf) if g is None else g for leaf, g in zip(leaves, seconds)]
     return [_numpy(out)], [_numpy(g) for g in firsts], [_numpy(g) for g in seconds]
 
@@ -98,6 +103,8 @@ def check_program(program: Program) -> None:
         ours = _derivatives(retrograd, program, constants)
         theirs = _derivatives(torch, program, constants)
         for what, mine, expected in zip(("value", "first derivative", "second derivative"), ours, theirs):
+            if expected is None:  # PyTorch has no double backward for this program (hardsigmoid)
+                continue
             for got, want in zip(mine, expected):
                 np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9, err_msg=what)
 
@@ -123,6 +130,12 @@ def test_checker_catches_a_wrong_second_derivative(monkeypatch):
 
 def test_the_unmodified_sin_program_passes():
     check_program(SIN_PROGRAM)
+
+
+def test_program_through_an_op_pytorch_differentiates_once_only():
+    """Found by the generator: PyTorch has no double backward for hardsigmoid; ours is still
+    checked against finite differences, and the PyTorch comparison stops at first order."""
+    check_program(Program(((),), (Step("op", (0,) * 6, op="hardsigmoid"),), 0))
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
