@@ -29,7 +29,7 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from . import _samples
 from ._table import OUTPUT, apply, register, run_in_place
-from .pointwise import exp, mul, where_constant
+from .pointwise import _check_broadcast, exp, mul, where_constant
 from .reduce import norm, normalize_dims
 
 __all__ = ["log_softmax", "relu", "sigmoid", "softmax", "tanh"]
@@ -550,7 +550,7 @@ class SoftmaxBackward0(Node):
         data = _softmax_input(x, dtype, "softmax")
         ctx.save_for_backward(OUTPUT)
         ctx.dim = dim
-        if data.ndim == 0:
+        if data.ndim == 0 or data.size == 0:
             return np.ones_like(data)
         shifted = np.exp(data - np.max(data, axis=dim, keepdims=True))
         return shifted / np.sum(shifted, axis=dim, keepdims=True)
@@ -573,7 +573,7 @@ class LogSoftmaxBackward0(Node):
         data = _softmax_input(x, dtype, "log_softmax")
         ctx.save_for_backward(OUTPUT)
         ctx.dim = dim
-        if data.ndim == 0:
+        if data.ndim == 0 or data.size == 0:
             return np.zeros_like(data)
         shifted = data - np.max(data, axis=dim, keepdims=True)
         return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
@@ -1874,6 +1874,7 @@ class _ElementwiseLoss(Node):
     @classmethod
     def forward(cls, ctx, x, target, reduction, **params):
         ctx.save_for_backward(x, target)
+        _check_broadcast(x._data.shape, target._data.shape)
         data, target_data = np.broadcast_arrays(x._data, target._data)
         loss = cls.compute(data, target_data, **params)
         ctx.reduction, ctx.params, ctx.shape, ctx.count = reduction, params, loss.shape, loss.size
