@@ -170,7 +170,7 @@ class Runner:
         source = pool[step.sources[0] % len(pool)]
         if not _is_floating(source) or source.numel() == 0:
             return []
-        base = source.clone()
+        base = source.contiguous().clone()  # PyTorch's clone keeps strides; a view must not depend on them
         view = _view(base, step.variant)
         write = VIEW_WRITES[step.sources[1] % len(VIEW_WRITES)]
         if write == "sin_":
