@@ -92,33 +92,48 @@ def prepare(workload, problem, libraries, modules, reference) -> tuple[dict, lis
             result.note = f"wrong gradient: {failure}"
             continue
         except Exception as error:  # a library's own failure is a result to report, not a crash
-            result.note = f"failed: {type(error).__name__}: {_first_line(error)}"
+            result.note = f"failed: {_describe(error)}"
             continue
         steps[library.name] = step
     return steps, results
 
 
-def _first_line(error: Exception) -> str:
+def _describe(error: Exception) -> str:
+    """The exception's type and the first line of its message, short enough for a table."""
     text = str(error).strip().splitlines()
-    return text[0][:120] if text else ""
+    return f"{type(error).__name__}: {text[0][:120] if text else ''}"
 
 
 def time_workload(workload: Workload, problem: dict, steps: dict, results: list[Result], settings: Settings):
     """Warm up each step, size its samples, then take the samples interleaved."""
     by_library = {result.library: result for result in results}
     calls = {}
-    for name, step in steps.items():
-        seconds = _timed(step, 1, workload.disable_gc)  # the check above was the first call
-        for _ in range(settings.warmup - 1):
-            seconds = _timed(step, 1, workload.disable_gc)
+    for name, step in list(steps.items()):
+        try:
+            seconds = _timed(step, 1, workload.disable_gc)  # the check above was the first call
+            for _ in range(settings.warmup - 1):
+                seconds = _timed(step, 1, workload.disable_gc)
+        except Exception as error:
+            _drop(by_library[name], steps, f"failed on a repeated call: {_describe(error)}")
+            continue
         calls[name] = max(1, math.ceil(settings.sample_seconds / max(seconds, 1e-9)))
         by_library[name].calls_per_sample = calls[name]
     repeats = settings.repeats if workload.repeats is None else min(settings.repeats, workload.repeats)
     scale = UNIT_SCALE[workload.unit] / workload.divisor(problem)
     for _ in range(repeats):
-        for name, step in steps.items():
-            seconds = _timed(step, calls[name], workload.disable_gc)
+        for name, step in list(steps.items()):
+            try:
+                seconds = _timed(step, calls[name], workload.disable_gc)
+            except Exception as error:  # a later call failing is reported like a failed check
+                _drop(by_library[name], steps, f"failed while timing: {_describe(error)}")
+                continue
             by_library[name].samples.append(seconds / calls[name] * scale)
+
+
+def _drop(result: Result, steps: dict, note: str) -> None:
+    result.note = note
+    result.samples.clear()
+    del steps[result.library]
 
 
 def _timed(step, calls: int, disable_gc: bool) -> float:

@@ -127,6 +127,24 @@ def result_record(result: Result) -> dict:
     return record
 
 
+def _load_warning(load: dict, cpus: int | None) -> list[str]:
+    """A warning line when other work shared the machine (absolute times are then inflated)."""
+    busiest = max((values[0] for values in (load["before"], load["after"]) if values), default=0.0)
+    if not cpus or busiest <= cpus:
+        return []
+    return [
+        f"- warning: the machine was shared (load average up to {busiest:.1f} on {cpus} CPUs): absolute "
+        "times are inflated and noisy; the ratios between libraries, sampled interleaved, are the result."
+    ]
+
+
+def results_from(document: dict) -> list[Result]:
+    """The Result objects of a JSON document written by `write_json`."""
+    fields = {field.name for field in dataclasses.fields(Result)}
+    records = document["results"]
+    return [Result(**{key: value for key, value in record.items() if key in fields}) for record in records]
+
+
 def markdown(document: dict, results: list[Result]) -> str:
     machine = document["machine"]
     main_rows = rows([r for r in results if r.workload in document["main_workloads"]])
@@ -161,6 +179,8 @@ def markdown(document: dict, results: list[Result]) -> str:
         f"- settings: {document['settings']}",
         "- libraries: "
         + ", ".join(f"{BY_NAME[name].label} {version}" for name, version in document["libraries"].items()),
+        *(f"- note: {note}" for note in document.get("notes", [])),
+        *_load_warning(load, machine["logical_cpus"]),
         "",
         "## Results",
         "",
@@ -184,4 +204,9 @@ def markdown(document: dict, results: list[Result]) -> str:
             "",
         ]
     lines += ["## retrograd against the targets of issue 7", "", *target_lines(results), ""]
+    lines += [
+        "Where the time and memory go, and what to change: `benchmarks/PROFILE.md`",
+        "(`python -m benchmarks.profile_engine` reproduces its measurements).",
+        "",
+    ]
     return "\n".join(lines)

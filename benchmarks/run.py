@@ -30,7 +30,11 @@ def parse(arguments: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--libraries", help="comma-separated subset, e.g. retrograd,numpy")
     parser.add_argument("--only", help="comma-separated workload keys, e.g. w1,w4 (default: all)")
     parser.add_argument("--no-depth-scan", action="store_true", help="skip the per-depth chain table")
+    parser.add_argument("--note", action="append", default=[], help="a line to print in the report")
     parser.add_argument("--json", type=Path, help="where to write the results")
+    parser.add_argument(
+        "--from-json", type=Path, help="measure nothing: rewrite the markdown report from this results file"
+    )
     parser.add_argument("--markdown", type=Path, help="where to write the report")
     options = parser.parse_args(arguments)
     default_folder = REPOSITORY / ("build/benchmarks-quick" if options.quick else "docs")
@@ -43,6 +47,8 @@ def parse(arguments: list[str] | None) -> argparse.Namespace:
 
 def main(arguments: list[str] | None = None) -> int:
     options = parse(arguments)
+    if options.from_json:
+        return _rewrite_report(options)
     pin_threads(options.threads)
     use_repository_sources()
     return _run(options, arguments if arguments is not None else sys.argv[1:])
@@ -106,12 +112,24 @@ def _run(options: argparse.Namespace, arguments: list[str]) -> int:
         "main_workloads": [w.key for w in workloads if w.table == "main"],
         "depth_workloads": [w.key for w in workloads if w.table == "depth"],
         "memory_minimum_bytes": memory_minimum,
+        "notes": options.note,
         "results": [report.result_record(result) for result in results],
     }
     report.write_json(options.json, document)
     options.markdown.parent.mkdir(parents=True, exist_ok=True)
     options.markdown.write_text(report.markdown(document, results))
     print(f"wrote {_shown(options.json)} and {_shown(options.markdown)}", file=sys.stderr)
+    return 0
+
+
+def _rewrite_report(options: argparse.Namespace) -> int:
+    import json
+
+    from . import report
+
+    document = json.loads(options.from_json.read_text())
+    options.markdown.write_text(report.markdown(document, report.results_from(document)))
+    print(f"wrote {_shown(options.markdown)}", file=sys.stderr)
     return 0
 
 

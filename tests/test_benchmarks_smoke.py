@@ -48,7 +48,7 @@ def test_retrograd_is_either_correct_or_skipped_with_a_reason(quick_run):
             assert result["note"] == ""
             assert result["max_error"] is not None
         else:
-            assert result["note"].startswith("n/a: "), result
+            assert result["note"].startswith("n/a: "), f"{result['workload']}: {result['note']}"
 
 
 def test_quick_run_writes_the_markdown_report_with_its_run_settings(quick_run):

@@ -178,3 +178,36 @@ def test_random_split_fraction_lengths_match_pytorch():
         ours = [len(part) for part in random_split(range(11), fractions)]
         theirs = [len(part) for part in torch.utils.data.random_split(range(11), fractions)]
         assert ours == theirs
+
+
+def test_fast_batches_equal_collated_samples():
+    dataset = Subset(_dataset(12), [5, 3, 11, 0, 7])
+    fast = list(DataLoader(dataset, batch_size=2))
+    slow = list(DataLoader(dataset, batch_size=2, collate_fn=lambda samples: default_collate(samples)))
+    assert len(fast) == len(slow) == 3
+    for fast_batch, slow_batch in zip(fast, slow):
+        assert isinstance(fast_batch, list)
+        for fast_tensor, slow_tensor in zip(fast_batch, slow_batch):
+            assert fast_tensor.dtype == slow_tensor.dtype
+            assert fast_tensor.tolist() == slow_tensor.tolist()
+
+
+def test_batches_of_tensors_that_require_grad_are_differentiable():
+    weights = retrograd.ones(4, 2, requires_grad=True)
+    features, = next(iter(DataLoader(TensorDataset(weights), batch_size=4)))
+    features.sum().backward()
+    assert weights.grad.tolist() == [[1.0, 1.0]] * 4
+
+
+def test_weighted_random_sampler_follows_the_weights():
+    from retrograd.utils.data import WeightedRandomSampler
+
+    sampler = WeightedRandomSampler([0.0, 1.0, 3.0], 4000, generator=retrograd.Generator().manual_seed(0))
+    counts = np.bincount(list(sampler), minlength=3)
+    assert counts[0] == 0 and 0.2 < counts[1] / 4000 < 0.3 and len(sampler) == 4000
+    without = WeightedRandomSampler(retrograd.tensor([1.0, 1.0, 1.0]), 3, replacement=False)
+    assert sorted(without) == [0, 1, 2]
+    with pytest.raises(RuntimeError, match="without replacement"):
+        WeightedRandomSampler([1.0, 0.0], 2, replacement=False)
+    with pytest.raises(ValueError, match="num_samples should be a positive integer"):
+        WeightedRandomSampler([1.0], 0)

@@ -136,6 +136,15 @@ def test_in_place_changed_tensor_mentions_its_version():
     assert "changed in place 1 time (version counter 1)" in retrograd.explain(e)
 
 
+def test_leaf_reached_only_through_boolean_ops():
+    x = retrograd.tensor([1.0, -2.0], requires_grad=True)
+    output = (x > 0).float().sum()
+    explanation = retrograd.explain(x, output=output)
+    assert "The output does not require grad" in explanation
+    assert "only through integer or boolean ops" in explanation
+    assert "retrograd.bool: only floating point tensors can require grad" in retrograd.explain(x > 0)
+
+
 def test_saved_tensor_version_error():
     x = retrograd.tensor([1.0, 2.0], requires_grad=True)
     e = x.exp()

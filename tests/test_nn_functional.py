@@ -15,7 +15,6 @@ import pytest
 import retrograd
 import retrograd.nn.functional as F
 from retrograd.autograd import gradcheck, gradgradcheck
-from retrograd.ops.nn import _erf
 
 
 def _tensor(array, requires_grad=False):
@@ -158,12 +157,6 @@ def test_smooth_activations_are_finite_at_huge_inputs(name):
     out.sum().backward()
     assert np.isfinite(out.detach().numpy()).all()
     assert np.isfinite(x.grad.numpy()).all()
-
-
-def test_erf_matches_the_standard_library_to_1e_14():
-    points = np.linspace(-7, 7, 2001)
-    expected = np.array([math.erf(value) for value in points])
-    np.testing.assert_allclose(_erf(points), expected, rtol=0, atol=1e-14)
 
 
 # ---------------------------------------------------------------------------
@@ -592,6 +585,12 @@ def test_float32_inputs_give_float32_results():
          r"Expected 3D \(unbatched\) or 4D \(batched\) input to conv2d"),
         (lambda: F.conv2d(_random((1, 3, 5, 5)), _random((2, 3, 3, 3)), padding="same", stride=2),
          RuntimeError, "padding='same' is not supported for strided convolutions"),
+        (lambda: F.conv2d(_random((1, 2, 4, 4)).float(), _random((3, 2, 2, 2))), RuntimeError,
+         "expected scalar type Float but found Double"),
+        (lambda: F.conv2d(_random((1, 2, 4, 4)), _random((3, 2, 2, 2)), _random((3,)).float()), RuntimeError,
+         r"Input type \(double\) and bias type \(float\) should be the same"),
+        (lambda: F.linear(_random((2, 3)).float(), _random((4, 3))), RuntimeError,
+         "expected m1 and m2 to have the same dtype, but got: float != double"),
         (lambda: F.linear(_random((2, 3)), _random((4, 5))), RuntimeError,
          r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 5x4\)"),
         (lambda: F.embedding(retrograd.tensor([7]), _random((4, 5))), IndexError,
@@ -623,3 +622,178 @@ def test_a_failed_in_place_activation_leaves_the_tensor_unchanged():
         x.sigmoid_()
     assert x.tolist() == [-1, 2]
     assert x._version == version
+
+
+def test_relu_saves_its_result_so_changing_the_input_afterwards_is_allowed():
+    x = _random((3,), requires_grad=True) * 1
+    y = F.relu(x)
+    x.add_(1)
+    np.testing.assert_array_equal(y.grad_fn._saved_result.detach().numpy(), y.detach().numpy())
+    y.sum().backward()
+
+
+def test_convolution_node_exposes_its_saved_input_weight_and_settings():
+    x, weight = _random((1, 2, 4, 4), requires_grad=True), _random((3, 2, 2, 2))
+    node = F.conv2d(x, weight, stride=2).grad_fn
+    assert node._saved_input.shape == (1, 2, 4, 4)
+    assert node._saved_weight.shape == (3, 2, 2, 2)
+    assert node._saved_stride == (2, 2)
+
+
+# ---------------------------------------------------------------------------
+# The wider functional API
+
+
+@pytest.mark.parametrize(
+    ("make_output", "name"),
+    [
+        (lambda x: F.threshold(x, 0.1, 2.0), "ThresholdBackward0"),
+        (lambda x: F.hardshrink(x), "HardshrinkBackward0"),
+        (lambda x: F.softshrink(x), "SoftshrinkBackward0"),
+        (lambda x: F.max_pool1d(x, 2), "SqueezeBackward1"),
+        (lambda x: F.avg_pool1d(x, 2), "SqueezeBackward1"),
+        (lambda x: F.interpolate(x, scale_factor=2), "UpsampleNearest1DBackward0"),
+        (lambda x: F.interpolate(x, size=7, mode="linear"), "UpsampleLinear1DBackward0"),
+        (lambda x: F.interpolate(x.reshape(1, 2, 3, 4), scale_factor=1.5, mode="bilinear"),
+         "UpsampleBilinear2DBackward0"),
+        (lambda x: F.conv_transpose1d(x, _random((3, 2, 2))), "ConvolutionBackward0"),
+        (lambda x: F.tanhshrink(x), "SubBackward0"),
+    ],
+)
+def test_grad_fn_names_of_more_functions_match_pytorch(make_output, name):
+    x = _random((2, 3, 4), requires_grad=True)
+    assert type(make_output(x).grad_fn).__name__ == name
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [("relu_", ()), ("elu_", (0.5,)), ("selu_", ()), ("celu_", (2.0,)), ("leaky_relu_", (0.3,)),
+     ("hardtanh_", (-0.5, 0.5)), ("threshold_", (0.2, -1.0))],
+)
+def test_functional_in_place_forms_write_into_their_input(name, args):
+    data = np.random.default_rng(0).uniform(-2, 2, 6)
+    x = _tensor(data)
+    out_of_place = getattr(F, name[:-1])(_tensor(data), *args)
+    result = getattr(F, name)(x, *args)
+    assert result is x
+    np.testing.assert_allclose(x.numpy(), out_of_place.numpy())
+
+
+def test_rrelu_in_eval_uses_the_mean_slope():
+    x = _tensor([-2.0, 3.0])
+    np.testing.assert_allclose(F.rrelu(x, 0.1, 0.3).numpy(), [-0.4, 3.0])
+
+
+def test_rrelu_in_training_draws_slopes_in_range_repeatably():
+    x = -retrograd.ones(1000, dtype=retrograd.float64)
+    retrograd.manual_seed(5)
+    first = F.rrelu(x, 0.1, 0.3, training=True).numpy()
+    retrograd.manual_seed(5)
+    second = F.rrelu(x, 0.1, 0.3, training=True).numpy()
+    np.testing.assert_array_equal(first, second)
+    assert ((-first >= 0.1) & (-first <= 0.3)).all()
+
+
+def test_dropout3d_drops_whole_channels():
+    retrograd.manual_seed(4)
+    result = F.dropout3d(retrograd.ones(2, 6, 2, 2, 2), 0.5).numpy().reshape(2, 6, 8)
+    assert (result == result[..., :1]).all()
+
+
+def test_max_pool_with_indices_aliases_return_both():
+    values, indices = F.max_pool2d_with_indices(_random((1, 1, 4, 4)), 2)
+    assert values.shape == indices.shape == (1, 1, 2, 2)
+
+
+def test_upsample_is_a_deprecated_interpolate():
+    x = _random((1, 1, 2, 2))
+    with pytest.warns(UserWarning, match="deprecated"):
+        result = F.upsample(x, scale_factor=2)
+    np.testing.assert_array_equal(result.numpy(), F.interpolate(x, scale_factor=2).numpy())
+
+
+def test_glu_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    x, x_ref = _both((2, 6), 3, torch)
+    _assert_same_values_and_grads(F.glu(x), torch.nn.functional.glu(x_ref), (x,), (x_ref,))
+
+
+def test_instance_norm_running_statistics_match_pytorch():
+    torch = pytest.importorskip("torch")
+    x, x_ref = _both((3, 2, 5), 4, torch)
+    mean, var = retrograd.zeros(2, dtype=retrograd.float64), retrograd.ones(2, dtype=retrograd.float64)
+    mean_ref, var_ref = torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64)
+    ours = F.instance_norm(x, mean, var)
+    theirs = torch.nn.functional.instance_norm(x_ref, mean_ref, var_ref)
+    np.testing.assert_allclose(mean.numpy(), mean_ref.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(var.numpy(), var_ref.numpy(), rtol=1e-12)
+    _assert_same_values_and_grads(ours, theirs, (x,), (x_ref,))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"size": (9, 2), "mode": "bilinear"}, {"scale_factor": (2.5, 0.5), "mode": "bilinear", "align_corners": True},
+     {"scale_factor": 3, "mode": "nearest"}, {"size": (4, 11), "mode": "nearest-exact"},
+     {"scale_factor": 0.7, "mode": "bilinear", "recompute_scale_factor": True}],
+)
+def test_interpolate_matches_pytorch(options):
+    torch = pytest.importorskip("torch")
+    x, x_ref = _both((2, 3, 5, 6), 4, torch)
+    _assert_same_values_and_grads(
+        F.interpolate(x, **options), torch.nn.functional.interpolate(x_ref, **options), (x,), (x_ref,)
+    )
+
+
+def test_scaled_dot_product_attention_matches_pytorch_with_causal_mask():
+    torch = pytest.importorskip("torch")
+    query, query_ref = _both((2, 2, 5, 4), 1, torch)
+    key, key_ref = _both((2, 2, 5, 4), 2, torch)
+    value, value_ref = _both((2, 2, 5, 3), 3, torch)
+    ours = F.scaled_dot_product_attention(query, key, value, is_causal=True)
+    theirs = torch.nn.functional.scaled_dot_product_attention(query_ref, key_ref, value_ref, is_causal=True)
+    _assert_same_values_and_grads(ours, theirs, (query, key, value), (query_ref, key_ref, value_ref))
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: F.interpolate(_random((1, 1, 2, 2))), ValueError, "either size or scale_factor should be defined"),
+        (lambda: F.interpolate(_random((1, 1, 2, 2)), size=3, scale_factor=2), ValueError,
+         "only one of size or scale_factor should be defined"),
+        (lambda: F.interpolate(_random((1, 1, 2, 2)), size=3, align_corners=True), ValueError,
+         "align_corners option can only be set with the interpolating modes"),
+        (lambda: F.interpolate(_random((1, 1, 2, 2)), size=3, mode="linear"), NotImplementedError,
+         "Got 4D input, but linear mode needs 3D input"),
+        (lambda: F.glu(_random((2, 3))), RuntimeError, "Halving dimension must be even"),
+        (lambda: F.prelu(_random((2, 3)), _random((2,))), RuntimeError,
+         "Mismatch of parameter numbers and input channel size"),
+        (lambda: F.soft_margin_loss(_random((2,)), _random((2,), requires_grad=True)), RuntimeError,
+         "not differentiable with respect to argument 'target'"),
+        (lambda: F.fold(_random((1, 4, 5)), (3, 4), 2), RuntimeError,
+         "expected size of input's dimension 2 to match the calculated number of sliding blocks"),
+    ],
+)
+def test_bad_input_to_the_wider_api_raises_pytorchs_error(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+@pytest.mark.parametrize("output_size", [(2, 3), 1, (5, None)])
+def test_adaptive_max_pool2d_values_indices_and_grads_match_pytorch(output_size):
+    torch = pytest.importorskip("torch")
+    x, x_ref = _both((2, 3, 7, 5), 4, torch)
+    ours, our_indices = F.adaptive_max_pool2d(x, output_size, return_indices=True)
+    theirs, their_indices = torch.nn.functional.adaptive_max_pool2d(x_ref, output_size, return_indices=True)
+    np.testing.assert_array_equal(our_indices.numpy(), their_indices.numpy())
+    _assert_same_values_and_grads(ours, theirs, (x,), (x_ref,))
+
+
+def test_embedding_max_norm_rescales_the_looked_up_rows_in_place_as_pytorch():
+    torch = pytest.importorskip("torch")
+    data = np.random.default_rng(2).normal(0, 3, (5, 3))
+    weight, weight_ref = _tensor(data), torch.tensor(data)
+    indices = [[1, 1], [3, 0]]
+    ours = F.embedding(retrograd.tensor(indices), weight, max_norm=1.5, norm_type=1.0)
+    theirs = torch.nn.functional.embedding(torch.tensor(indices), weight_ref, max_norm=1.5, norm_type=1.0)
+    np.testing.assert_allclose(weight.numpy(), weight_ref.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)

@@ -160,3 +160,14 @@ def test_results_match_pytorch():
             getattr(retrograd, name)(retrograd.tensor(values)).numpy(),
             getattr(torch, name)(torch.tensor(values)).numpy(),
         )
+
+
+def test_augmented_bitwise_assignment_writes_in_place():
+    x = retrograd.tensor([12, 10])
+    alias = x
+    x &= 6
+    x |= 1
+    x ^= 2
+    x <<= 1
+    x >>= 2
+    assert alias is x and x.tolist() == [3, 0] and x._version == 5

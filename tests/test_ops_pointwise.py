@@ -359,11 +359,17 @@ def test_lerp_needs_matching_dtypes():
         retrograd.lerp(retrograd.ones(2), retrograd.ones(2, dtype=retrograd.float64), 0.5)
 
 
-def test_frac_and_round_refuse_integers():
+def test_integer_rounding_as_pytorch():
+    assert retrograd.round(retrograd.tensor([1, -2])).tolist() == [1, -2]
+    with pytest.raises(NotImplementedError, match='"round_cpu" not implemented for \'Long\''):
+        retrograd.round(retrograd.tensor([1]), decimals=1)
     with pytest.raises(NotImplementedError, match='"frac_cpu" not implemented for \'Long\''):
         retrograd.frac(retrograd.tensor([1]))
-    with pytest.raises(NotImplementedError, match='"round_cpu" not implemented for \'Long\''):
-        retrograd.round(retrograd.tensor([1]))
+    with pytest.raises(NotImplementedError, match='"remainder_cpu" not implemented for \'Bool\''):
+        retrograd.remainder(retrograd.tensor([True]), retrograd.tensor([True]))
+    with pytest.raises(NotImplementedError, match='"hypot_cpu" not implemented for \'Long\''):
+        retrograd.hypot(retrograd.tensor([1]), retrograd.tensor([1]))
+    assert retrograd.atan2(retrograd.tensor([1]), retrograd.tensor([1])).dtype is retrograd.float32
 
 
 def test_unary_ops_name_the_bad_argument():
@@ -376,3 +382,28 @@ def test_second_derivative_of_clamp_with_tensor_bounds_matches_finite_difference
     low = retrograd.tensor([-0.5, -0.5, -0.5], dtype=retrograd.float64, requires_grad=True)
     high = retrograd.tensor([0.5, 0.5, 0.5], dtype=retrograd.float64, requires_grad=True)
     assert gradgradcheck(lambda x, lo, hi: retrograd.clamp(x, lo, hi) ** 2, (x, low, high))
+
+
+def test_augmented_assignment_writes_in_place():
+    x = retrograd.tensor([7.0, -7.0])
+    alias = x
+    x //= 2
+    x %= 3
+    x **= 2
+    assert alias is x and x.tolist() == [0.0, 4.0] and x._version == 3
+
+
+def test_unary_plus_is_the_tensor_itself():
+    x = retrograd.tensor([1.0])
+    assert +x is x and retrograd.positive(x) is x
+    with pytest.raises(RuntimeError, match="The `\\+` operator, on a bool tensor is not supported"):
+        +retrograd.tensor([True])
+
+
+def test_integer_powers_with_negative_tensor_exponents_as_pytorch():
+    base = retrograd.tensor([1, -1, -1, 2, -2, 3])
+    exponent = retrograd.tensor([-2, -3, -2, -1, -1, 0])
+    assert retrograd.pow(base, exponent).tolist() == [1, -1, 1, 0, 0, 1]
+    assert (2 ** retrograd.tensor([-1, 2])).tolist() == [0, 4]
+    with pytest.raises(NotImplementedError, match="\"pow\" not implemented for 'Bool'"):
+        retrograd.pow(retrograd.tensor([True]), retrograd.tensor([True]))

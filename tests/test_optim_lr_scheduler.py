@@ -31,6 +31,18 @@ SCHEDULES = {
     "OneCycleLR-linear-3phase": lambda module, o: module.OneCycleLR(
         o, max_lr=[1.0, 0.5], epochs=5, steps_per_epoch=5, anneal_strategy="linear", three_phase=True
     ),
+    "MultiplicativeLR": lambda module, o: module.MultiplicativeLR(o, lambda epoch: 0.9 + 0.01 * epoch),
+    "ConstantLR": lambda module, o: module.ConstantLR(o, factor=0.5, total_iters=4),
+    "PolynomialLR": lambda module, o: module.PolynomialLR(o, total_iters=10, power=2.0),
+    "CosineAnnealingWarmRestarts": lambda module, o: module.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2,
+                                                                                        eta_min=0.01),
+    "ChainedScheduler": lambda module, o: module.ChainedScheduler(
+        [module.ConstantLR(o, factor=0.1, total_iters=2), module.ExponentialLR(o, gamma=0.9)]
+    ),
+    "SequentialLR-constant-polynomial": lambda module, o: module.SequentialLR(
+        o, [module.ConstantLR(o, factor=0.5, total_iters=3), module.PolynomialLR(o, total_iters=6)],
+        milestones=[5],
+    ),
     "SequentialLR": lambda module, o: module.SequentialLR(
         o,
         [module.LinearLR(o, start_factor=0.1, total_iters=4), module.CosineAnnealingLR(o, T_max=10),
@@ -57,6 +69,17 @@ def test_learning_rates_match_pytorch(name, optimizer_name):
         theirs.step()
         our_scheduler.step()
         their_scheduler.step()
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_warm_restarts_with_fractional_epochs_match_pytorch():
+    ours, theirs = _pair()
+    our_scheduler = lr_scheduler.CosineAnnealingWarmRestarts(ours, T_0=2, T_mult=3)
+    their_scheduler = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(theirs, T_0=2, T_mult=3)
+    for epoch in (0.5, 1.25, 2.0, 3.7, 7.9, 8.0, 20.5):
+        our_scheduler.step(epoch)
+        their_scheduler.step(epoch)
+        assert our_scheduler.get_last_lr() == pytest.approx(their_scheduler.get_last_lr(), rel=1e-12)
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")

@@ -238,9 +238,13 @@ def test_15_the_tour_draws_the_graph_and_matches_the_article():
     assert text.count("[ok]") == 15 and "MISMATCH" not in text
 
 
-def test_tour_command_line_exits_zero():
+def test_tour_command_line_matches_the_article_and_writes_the_pictures(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "retrograd", "tour"], capture_output=True, text=True, cwd=ROOT, env=ENV
+        [sys.executable, "-m", "retrograd", "tour"], capture_output=True, text=True, cwd=tmp_path, env=ENV
     )
     assert result.returncode == 0, result.stderr
     assert "all steps match the article" in result.stdout
+    pictures = tmp_path / "retrograd-tour"
+    assert (pictures / "seed_explorer.html").is_file()
+    assert (pictures / "seed_y_after_backward.svg").is_file()
+    assert (pictures / "seed_dz_dx_create_graph.svg").is_file()

@@ -61,12 +61,40 @@ def test_recording_matches_a_real_backward_on_a_bigger_graph():
     assert recorded["AccumulateGrad of w"] == viz._model.describe_value(w.grad)
 
 
+def test_recorded_order_is_the_engines_order():
+    def build():
+        x = retrograd.tensor([0.5, -1.0], requires_grad=True)
+        w = retrograd.tensor([2.0, 3.0], requires_grad=True)
+        b = retrograd.tensor(0.5, requires_grad=True)
+        hidden = (x * w + b).sin()
+        return x, w, b, (hidden * x + hidden.exp() * w).sum() + b
+
+    x, w, b, loss = build()
+    model = viz.draw(loss, params={"x": x, "w": w, "b": b}).model
+    recorded = [step["key"] for step in viz.record_backward(loss, model) if step["kind"] in ("node", "leaf")]
+
+    x, w, b, loss = build()
+    model = viz.draw(loss, params={"x": x, "w": w, "b": b}).model
+    keys = model.node_keys
+    ran = []
+    for box in model.boxes.values():
+        if box.kind == "op":
+            box.node.register_prehook(lambda grads, node=box.node: ran.append(keys[id(node)]))
+    for leaf in (x, w, b):
+        leaf.register_hook(lambda grad, leaf=leaf: ran.append(keys[id(leaf._grad_accumulator())]))
+    loss.backward()
+    assert recorded == ran
+    assert len(ran) == len(model.boxes) - 1
+
+
 def test_recording_leaves_the_users_graph_unchanged():
     x, a, _b, y = seed_graph()
     a.retain_grad()
     x.grad = retrograd.tensor(1.0)
     steps = record(y, {"x": x})[1]
     assert steps[4]["text"].endswith("gradients accumulate until zeroed.)")
+    assert [step["text"].endswith("so that tensor's .grad becomes 4.") for step in steps] == [
+        False, False, False, True, False, False]
     assert steps[4]["grad"] == "8"
     assert x.grad.item() == 1.0 and a.grad is None
     assert y.grad_fn._released is False
@@ -89,60 +117,6 @@ def test_page_is_self_contained(tmp_path):
     assert "<svg" in page and "<script>" in page
     data = json.loads(re.search(r"const DATA = (.*);\n", page).group(1))
     assert len(data["steps"]) == 6
-
-
-# -- in a real browser -----------------------------------------------------------
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
-
-
-def run_chromium(tmp_path, url, *extra):
-    profile = tmp_path / "profile"
-    profile.mkdir(exist_ok=True)
-    command = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={profile}", "--window-size=1000,520", *extra, url,
-    ]
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    return completed.stdout
-
-
-def page_status(dom: str) -> dict:
-    match = re.search(r'<div id="status"([^>]*)>(.*?)</div>', dom, re.S)
-    assert match, "the page did not render its status"
-    attributes = dict(re.findall(r'data-(\w+)="([^"]*)"', match.group(1)))
-    attributes["text"] = match.group(2)
-    return attributes
-
-
-@needs_chromium
-def test_browser_steps_through_the_seed_backward_pass(tmp_path):
-    x, a, b, y = seed_graph()
-    path = viz.explore(y, tmp_path / "seed.html", params={"x": x, "a": a, "b": b, "y": y})
-    expected = [
-        ("start", "", "gradient 1 (d output / d output) arrives at MulBackward0"),
-        ("node", "MulBackward0", "it sends 4 to AddBackward0 (a), 3 to AddBackward0 (b)"),
-        ("node", "AddBackward0", "gradient 3 arrived; it sends 3 to x"),
-        ("node", "AddBackward0", "gradient 4 arrived; it sends 4 to x"),
-        ("leaf", "AccumulateGrad", "receives 3 + 4 = 7, so x.grad goes from None to 7"),
-        ("end", "", "backward() is done"),
-    ]
-    for step, (kind, running, words) in enumerate(expected):
-        dom = run_chromium(tmp_path, f"file://{path}?step={step}", "--dump-dom")
-        status = page_status(dom)
-        assert status["step"] == str(step)
-        assert status["kind"] == kind
-        assert status["running"] == running
-        assert words in status["text"]
-        assert f"Step {step} of 5" in dom
-    assert status["kind"] == "end"
-    last_leaf = page_status(run_chromium(tmp_path, f"file://{path}?step=4", "--dump-dom"))
-    assert last_leaf["grad"] == "7"
-    shot = tmp_path / "explorer-step4.png"
-    run_chromium(tmp_path, f"file://{path}?step=4", f"--screenshot={shot}")
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_non_scalar_root_is_explored_with_a_given_gradient(tmp_path):
@@ -177,3 +151,86 @@ def test_recording_applies_hooks_as_the_engine_does():
     assert leaf["total"] == "3 + 40 = 43 (a hook changed it to 44)"
     (a_step,) = [step for step in steps if "(a)" in step["text"].split(" runs")[0]]
     assert a_step["total"] == "4 (a hook changed it to 40)"
+
+
+# -- in a real browser -----------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+
+
+def run_chromium(tmp_path, url, *extra):
+    profile = tmp_path / "profile"
+    profile.mkdir(exist_ok=True)
+    command = [
+        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1000,520", *extra, url,
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, f"chromium failed: {completed.stderr[-2000:]}"
+    return completed.stdout
+
+
+def attributes_of(tag_attributes: str) -> dict:
+    return dict(re.findall(r'data-(\w+)="([^"]*)"', tag_attributes))
+
+
+def page_status(dom: str) -> dict:
+    match = re.search(r'<div id="status"([^>]*)>(.*?)</div>', dom, re.S)
+    assert match, "the page did not render its status"
+    return {**attributes_of(match.group(1)), "text": match.group(2)}
+
+
+def walked_steps(dom: str) -> list[dict]:
+    """What the page showed at each step, as logged by its `walk=1` harness."""
+    log = re.search(r'<div id="log"[^>]*>(.*?</div>)</div>', dom, re.S).group(1)
+    return [{**attributes_of(attributes), "text": text}
+            for attributes, text in re.findall(r"<div([^>]*)>(.*?)</div>", log, re.S)]
+
+
+@needs_chromium
+def test_browser_steps_through_the_seed_backward_pass(tmp_path):
+    x, a, b, y = seed_graph()
+    path = viz.explore(y, tmp_path / "seed.html", params={"x": x, "a": a, "b": b, "y": y})
+    expected = [
+        ("start", "", "gradient 1 (d output / d output) arrives at MulBackward0", "1"),
+        ("node", "MulBackward0", "it sends 4 to AddBackward0 (a), 3 to AddBackward0 (b)", "1|4|3"),
+        ("node", "AddBackward0", "gradient 3 arrived; it sends 3 to x", "3|3"),
+        ("node", "AddBackward0", "gradient 4 arrived; it sends 4 to x", "4|4"),
+        ("leaf", "AccumulateGrad", "receives 3 + 4 = 7, so x.grad goes from None to 7", ".grad = 7|4|3"),
+        ("end", "", "backward() is done", ".grad = 7"),
+    ]
+    dom = run_chromium(tmp_path, f"file://{path}?walk=1&step=4", "--dump-dom")
+    shown = walked_steps(dom)
+    assert len(shown) == len(expected)
+    for step, (status, (kind, running, words, labels)) in enumerate(zip(shown, expected)):
+        assert status["step"] == str(step)
+        assert status["counter"] == f"Step {step} of 5"
+        assert status["kind"] == kind
+        assert status["running"] == running
+        assert words in status["text"]
+        assert sorted(status["labels"].split("|")) == sorted(labels.split("|"))
+    final = page_status(dom)
+    assert final["step"] == "4" and final["grad"] == "7"
+    shot = tmp_path / "explorer-step4.png"
+    run_chromium(tmp_path, f"file://{path}?step=4", f"--screenshot={shot}")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@needs_chromium
+def test_browser_buttons_keys_and_details(tmp_path):
+    x, a, b, y = seed_graph()
+    path = viz.explore(y, tmp_path / "seed.html", params={"x": x})
+    clicked = page_status(run_chromium(tmp_path, f"file://{path}?click=next,next,next,next,prev,next",
+                                       "--dump-dom"))
+    assert clicked["step"] == "4" and clicked["running"] == "AccumulateGrad"
+    pressed = page_status(run_chromium(tmp_path, f"file://{path}?press=End,ArrowLeft,ArrowLeft,ArrowRight",
+                                       "--dump-dom"))
+    assert pressed["step"] == "4"
+    model = viz.draw(y, params={"x": x}).model
+    leaf_key = model.node_keys[id(x._grad_accumulator())]
+    dom = run_chromium(tmp_path, f"file://{path}?step=4&click=n{leaf_key}", "--dump-dom")
+    details = re.search(r'<div id="details">(.*?)</div>', dom, re.S).group(1)
+    assert details.startswith("x: leaf, scalar, float32")
+    assert "at step 4: received 3 + 4 = 7" in details and ".grad is now 7" in details

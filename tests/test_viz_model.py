@@ -1,15 +1,19 @@
 """The graph picture: its model (boxes, edges, states), layout, and DOT/SVG/PNG/text outputs."""
 
 import itertools
+import shutil
+import string
+import struct
 import sys
 import xml.etree.ElementTree as ElementTree
+import zlib
 from pathlib import Path
 
 import pytest
 
 import retrograd
 from retrograd import viz
-from retrograd.viz import _layout
+from retrograd.viz import _layout, _raster, _render
 
 
 def seed_graph():
@@ -107,7 +111,7 @@ def test_in_place_change_of_a_saved_tensor_is_flagged():
     model = viz.draw(e).model
     exp_box = next(box for box in model.boxes.values() if box.title == "ExpBackward0")
     assert "bumped" in exp_box.flags
-    assert any("v0, now v1: CHANGED IN PLACE" in line for line in exp_box.lines)
+    assert any("saved at version 0, now 1: CHANGED IN PLACE" in line for line in exp_box.lines)
 
 
 def test_hooks_are_listed():
@@ -117,6 +121,24 @@ def test_hooks_are_listed():
     model = viz.draw(y, params={"x": x}).model
     assert "hooks: 1 tensor hook" in model.boxes[model.node_keys[id(a.grad_fn)]].lines
     assert "hooks: 1 hook" in box_named(viz.draw(y, params={"x": x}), "x:").lines
+
+
+def test_several_roots_share_one_graph():
+    x, a, b, y = seed_graph()
+    z = a * 2
+    model = viz.draw(y, z, params={"y": y, "z": z}).model
+    outputs = [box.title for box in model.boxes.values() if box.kind == "output"]
+    assert outputs == ["y: output, scalar, float32", "z: output, scalar, float32"]
+    assert [box.kind for box in model.boxes.values()].count("leaf") == 1
+    assert len(model.boxes) == 7
+
+
+def test_saved_values_and_grads_can_be_left_out():
+    x, a, b, y = seed_graph()
+    y.backward(retain_graph=True)
+    model = viz.draw(y, params={"x": x}, show_saved=False, show_grads=False).model
+    lines = [line for box in model.boxes.values() for line in box.lines]
+    assert not any(line.startswith(("saved", "grad =")) for line in lines)
 
 
 def test_a_tensor_without_grad_is_drawn_as_no_grad():
@@ -249,7 +271,20 @@ def test_dot_source_lists_every_box_and_edge():
     for key in picture.model.boxes:
         assert f"  n{key} [label=" in dot or f"  out{-key} [label=" in dot
     assert dot.count(" -> ") == 5
-    assert "MulBackward0" in dot and "legend0" in dot
+    assert "<b>MulBackward0</b>" in dot and "legend [shape=plaintext" in dot
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_graphviz_accepts_the_dot_source():
+    x = retrograd.tensor([1.0, 2.0], requires_grad=True)
+    e = x.exp()
+    product = e * 2
+    e.add_(1)
+    picture = viz.draw(product.sum(), e, params={"x": x, "e<&>": e})
+    svg = picture.svg(engine="dot")
+    root = ElementTree.fromstring(svg.split("?>", 1)[1] if svg.startswith("<?xml") else svg)
+    texts = " ".join(element.text or "" for element in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert "ExpBackward0" in texts and "e<&>: output" in texts and "CHANGED IN PLACE" in texts
 
 
 def test_text_drawing_is_a_tree_with_shared_nodes_referenced():
@@ -322,3 +357,71 @@ def test_seed_pictures_for_the_tour(tmp_path):
         if path.endswith(".svg"):
             ElementTree.fromstring(Path(path).read_text())
     assert "FREED" in (tmp_path / "seed_y_after_backward.svg").read_text()
+
+
+def decode_png(data: bytes) -> tuple[int, int, bytes]:
+    """Width, height and RGB rows of an 8-bit RGB PNG with filter 0 (what _raster writes)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    position, idat, size = 8, b"", None
+    while position < len(data):
+        (length,) = struct.unpack(">I", data[position:position + 4])
+        kind = data[position + 4:position + 8]
+        body = data[position + 8:position + 8 + length]
+        assert struct.unpack(">I", data[position + 8 + length:position + 12 + length])[0] == zlib.crc32(kind + body)
+        if kind == b"IHDR":
+            size = struct.unpack(">II", body[:8])
+            assert body[8:10] == bytes([8, 2])
+        elif kind == b"IDAT":
+            idat += body
+        position += 12 + length
+    width, height = size
+    raw = zlib.decompress(idat)
+    rows = [raw[row * (width * 3 + 1):(row + 1) * (width * 3 + 1)] for row in range(height)]
+    assert all(row[0] == 0 for row in rows)
+    return width, height, b"".join(row[1:] for row in rows)
+
+
+def test_pure_python_png_draws_boxes_text_and_edges():
+    x, a, b, y = seed_graph()
+    y.backward()
+    scene = _render.to_scene(viz.draw(y, params={"x": x}).model)
+    width, height, pixels = decode_png(_raster.render_png(scene))
+    assert (width, height) == (scene["width"], scene["height"])
+    colours = {pixels[index:index + 3] for index in range(0, len(pixels), 3)}
+    for colour in ("#d0ebff", "#ffe8cc", "#e9ecef", "#212529", "#2b8a3e", "#495057"):
+        assert bytes.fromhex(colour[1:]) in colours  # leaf, output, freed, text, grad, edges
+
+
+def test_pure_python_png_is_used_without_pillow(monkeypatch):
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    x, a, b, y = seed_graph()
+    data = viz.draw(y).png(engine="python")
+    width, height, _ = decode_png(data)
+    assert width > 300 and height > 200
+
+
+def test_bitmap_font_covers_printable_ascii():
+    assert set(string.printable[:95]) <= set(_raster.FONT)
+    for character, pixels in _raster.FONT.items():
+        assert all(0 <= column < 5 and 0 <= row < 8 for column, row in pixels), character
+    assert _raster.FONT[" "] == [] and len(_raster.FONT["#"]) > 10
+
+
+def test_pure_python_png_refuses_huge_pictures(monkeypatch):
+    monkeypatch.setattr(_raster, "MAX_PIXELS", 1000)
+    x, a, b, y = seed_graph()
+    with pytest.raises(ValueError, match=r"too big for the built-in PNG writer: save it as \.svg"):
+        _raster.render_png(_render.to_scene(viz.draw(y).model))
+
+
+def test_long_edges_bend_around_boxes_and_run_straight_where_there_is_room():
+    # 0 -> 1 -> 2 -> 3 -> 4 is a chain; 0 -> 4 skips three layers.
+    edges = [(0, 1), (1, 2), (2, 3), (3, 4), (0, 4)]
+    sizes = {key: (80.0, 20.0) for key in range(5)}
+    placed = _layout.layout(sizes, edges)
+    (route,) = [points for source, target, points in placed.routes if (source, target) == (0, 4)]
+    inner = route[1:-1]
+    assert len(inner) == 6  # in and out of each of the three skipped layers
+    assert len({round(x, 3) for x, _ in inner}) == 1
+    chain_x = placed.positions[2][0]
+    assert abs(inner[0][0] - chain_x) >= 40 + _layout._GAP_X

@@ -12,12 +12,19 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     tour = commands.add_parser("tour", help="run every example of the seed article")
     tour.add_argument("--step", type=int, default=None, help="run only this step")
+    tour.add_argument(
+        "--pictures",
+        default="retrograd-tour",
+        help="folder for the pictures of the seed's graphs and the explorer page (default: %(default)s)",
+    )
+    tour.add_argument("--no-pictures", action="store_true", help="do not write pictures")
     commands.add_parser("ops-doc", help="print docs/operators.md, generated from the op table")
     arguments = parser.parse_args(argv)
     if arguments.command == "tour":
         from ._tour import run_tour
 
-        return 0 if run_tour(only=arguments.step) else 1
+        pictures = None if arguments.no_pictures else arguments.pictures
+        return 0 if run_tour(only=arguments.step, pictures=pictures) else 1
     if arguments.command == "ops-doc":
         from .ops._docs import operators_markdown
 

@@ -137,7 +137,6 @@ def _explain_leaf(tensor: Tensor, output: Tensor | None) -> Explanation:
             f"It has {count} hook{'s' if count > 1 else ''} (register_hook): a hook that returns a tensor "
             "replaces the gradient before it is accumulated; one that returns None leaves it unchanged."
         )
-    _add_version(tensor, reasons)
     return Explanation(summary, reasons)
 
 

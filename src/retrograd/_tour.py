@@ -2,7 +2,8 @@
 
 `python -m retrograd tour` prints, for each step, a short explanation, the article's code
 (run with `import retrograd as torch`), the output it really produced next to the output
-the article shows, and a text drawing of the graph the step built.
+the article shows, and a drawing of the graph the step built (retrograd.viz); at the end it
+writes pictures of the seed's graphs and a backward-pass explorer page.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import textwrap
 import traceback
 import warnings
 
-__all__ = ["STEPS", "Step", "draw_graph", "run_step", "run_tour"]
+__all__ = ["STEPS", "Step", "run_step", "run_tour"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -244,46 +245,20 @@ def run_step(step: Step, namespace: dict) -> str:
     return output.getvalue().rstrip("\n")
 
 
-def draw_graph(root, name: str) -> str:
-    """A text drawing of the graph below `root`, walked iteratively (shared nodes drawn once)."""
+def _named_tensors(namespace: dict) -> dict:
+    """The step's variables that hold tensors, so the drawing can label its boxes by name."""
     from ._tensor import Tensor
 
-    if not isinstance(root, Tensor):
-        return f"{name}: not a tensor"
-    start = root.grad_fn
-    if start is None:
-        return f"{name} (a leaf: requires_grad={root.requires_grad})"
-    lines = [f"{name} = {root!r}"]
-    numbers: dict = {}
-    stack = [(start, "", True)]
-    while stack:
-        node, prefix, last = stack.pop()
-        branch = "└── " if last else "├── "
-        label = _node_label(node)
-        if node in numbers:
-            lines.append(f"{prefix}{branch}{label} (#{numbers[node]}, drawn above)")
-            continue
-        numbers[node] = len(numbers) + 1
-        lines.append(f"{prefix}{branch}{label} #{numbers[node]}")
-        children = [child for child, _ in node.next_functions if child is not None]
-        child_prefix = prefix + ("    " if last else "│   ")
-        for index in range(len(children) - 1, -1, -1):
-            stack.append((children[index], child_prefix, index == len(children) - 1))
-    return "\n".join(lines)
+    return {name: value for name, value in namespace.items() if isinstance(value, Tensor)}
 
 
-def _node_label(node) -> str:
-    variable = getattr(node, "variable", None)
-    if variable is not None:
-        shape = "x".join(map(str, variable.shape)) or "scalar"
-        return f"AccumulateGrad -> leaf {shape}, grad={variable._grad!r}"
-    freed = " [saved values freed]" if node._released else ""
-    return f"{node.name()}{freed}"
+def run_tour(out=None, only: int | None = None, pictures: str | None = None) -> bool:
+    """Print the tour; True if every step printed what the article shows.
 
-
-def run_tour(out=None, only: int | None = None) -> bool:
-    """Print the tour; True if every step printed what the article shows."""
+    With `pictures`, also write the seed's graph pictures and an explorer page there.
+    """
     import retrograd
+    from retrograd import viz
 
     write = (out or _stdout()).write
     namespace: dict = {"torch": retrograd}
@@ -305,10 +280,15 @@ def run_tour(out=None, only: int | None = None) -> bool:
         verdict = "matches the article" if matches else f"DIFFERS from the article:\n    {step.expected}"
         write(f"[{'ok' if matches else 'MISMATCH'}] {verdict}\n")
         for expression in step.graph_of:
-            write("\ngraph:\n")
-            drawing = draw_graph(eval(expression, namespace), expression)
-            write(textwrap.indent(drawing, "    ") + "\n")
+            write(f"\nthe graph of {expression}:\n")
+            drawing = viz.draw(eval(expression, namespace), params=_named_tensors(namespace))
+            write(textwrap.indent(str(drawing), "    ") + "\n")
     write(f"\n{'all steps match the article' if all_match else 'some steps differ'}.\n")
+    if pictures is not None and only is None:
+        written = viz.write_seed_pictures(pictures)
+        write(f"\nPictures of the seed's graphs and a backward-pass explorer page are in {pictures}/:\n")
+        for path in written:
+            write(f"    {path}\n")
     return all_match
 
 

@@ -10,6 +10,8 @@ forward runs, and names the first op that produced a NaN or an infinity.
 
 from __future__ import annotations
 
+import os
+import traceback
 import warnings
 
 __all__ = ["detect_anomaly", "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "set_detect_anomaly"]
@@ -29,6 +31,17 @@ class _AnomalyMode:
 
 
 anomaly_mode = _AnomalyMode()
+
+
+_PACKAGE_DIRECTORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def creation_stack() -> list[str]:
+    """The caller's stack, formatted, without the frames inside retrograd itself."""
+    frames = traceback.extract_stack()
+    while frames and frames[-1].filename.startswith(_PACKAGE_DIRECTORY):
+        frames.pop()
+    return traceback.format_list(frames)
 
 
 def is_anomaly_enabled() -> bool:

@@ -15,6 +15,19 @@ gradient arriving at each input is captured instead of accumulated.
 
 Backward formulas are ordinary tensor operations: the pass runs with grad mode on exactly
 when `create_graph=True`, so the gradients it computes are themselves differentiable.
+
+Note [Hook order]
+    As PyTorch documents it, for the gradient arriving at a node:
+      1. hooks registered on the tensors it produced (`tensor.register_hook`), in
+         registration order, each may replace the gradient;
+      2. `retain_grad()` stores the result in `.grad` (after all tensor hooks);
+      3. the node's pre-hooks (`grad_fn.register_prehook`), then its backward, then its
+         hooks (`grad_fn.register_hook(fn(grad_inputs, grad_outputs))`).
+    For a leaf: its tensor hooks, AccumulateGrad's pre-hooks, the accumulation into
+    `.grad`, then `register_post_accumulate_grad_hook` hooks. A pass captures (for
+    `autograd.grad`) the gradient after the tensor hooks. Leaves made ready by one node
+    accumulate next, in the order of its inputs. Hooks cost nothing when absent: each
+    kind is one `is not None` check.
 """
 
 from __future__ import annotations
@@ -123,12 +136,17 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
         is_leaf_node = type(node) is AccumulateGrad
         if is_leaf_node:
             grad_outputs[0] = _run_leaf_hooks(node.variable, grad_outputs[0])
+            if node._pre_hooks is not None:
+                grad_outputs = _run_pre_hooks(node, grad_outputs)
         if node in capture_slots:
             for output_nr, slot in capture_slots[node]:
                 captured[slot] = grad_outputs[output_nr]
         if is_leaf_node:
             if accumulate and (targets is None or node in target_nodes):
                 _accumulate_grad(node.variable, grad_outputs[0], create_graph)
+                if node._hooks is not None:
+                    for hook in list(node._hooks.values()):
+                        hook((), tuple(grad_outputs))
             continue
         if needed is not None and needed[node] == _CAPTURE_ONLY:
             continue
@@ -142,7 +160,10 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
             if next_node is None:
                 continue
             if grad is not None:
-                _deliver(buffers, next_node, output_nr, grad)
+                if output_nr == 0 and next_node not in buffers:
+                    buffers[next_node] = [grad]  # the common case of _deliver, inlined
+                else:
+                    _deliver(buffers, next_node, output_nr, grad)
             remaining = dependencies[next_node] - 1
             dependencies[next_node] = remaining
             if remaining == 0:
@@ -221,25 +242,41 @@ def _deliver(buffers: dict, node: Node, output_nr: int, grad: Tensor) -> None:
 def _run_node(node: Node, grad_outputs: list, batch: tuple = ()) -> tuple:
     """Call the node's backward with its pre- and post-hooks, fitting grads to its inputs."""
     if node._pre_hooks is not None:
-        for hook in list(node._pre_hooks.values()):
-            replaced = hook(tuple(grad_outputs))
-            if replaced is not None:
-                grad_outputs = list(replaced)
-    if all(grad is None for grad in grad_outputs):
-        grad_inputs = (None,) * len(node.next_functions)
+        grad_outputs = _run_pre_hooks(node, grad_outputs)
+    if len(grad_outputs) == 1 and grad_outputs[0] is not None:
+        grad_inputs = node.backward(grad_outputs[0])
+    elif all(grad is None for grad in grad_outputs):
+        return (None,) * len(node.next_functions)
     else:
         grad_inputs = node.backward(*grad_outputs)
-        if type(grad_inputs) is not tuple:
-            grad_inputs = (grad_inputs,)
-        grad_inputs = _fit_to_inputs(node, grad_inputs, batch)
+    if type(grad_inputs) is not tuple:
+        grad_inputs = (grad_inputs,)
+    grad_inputs = _fit_to_inputs(node, grad_inputs, batch)
     if node._hooks is not None:
         for hook in list(node._hooks.values()):
             replaced = hook(grad_inputs, tuple(grad_outputs))
             if replaced is not None:
-                grad_inputs = tuple(replaced)
-    if anomaly_mode.enabled and anomaly_mode.check_nan:
-        _check_nan(node, grad_inputs)
+                grad_inputs = tuple(_checked_hook_result(hook, replaced, len(grad_inputs)))
     return grad_inputs
+
+
+def _run_pre_hooks(node: Node, grad_outputs: list) -> list:
+    for hook in list(node._pre_hooks.values()):
+        replaced = hook(tuple(grad_outputs))
+        if replaced is not None:
+            grad_outputs = list(_checked_hook_result(hook, replaced, len(grad_outputs)))
+    return grad_outputs
+
+
+def _checked_hook_result(hook, replaced, expected: int):
+    replaced = tuple(replaced)
+    if len(replaced) != expected:
+        name = getattr(hook, "__name__", repr(hook))
+        raise RuntimeError(
+            f"hook '{name}' has returned an incorrect number of values (got {len(replaced)}, but "
+            f"expected {expected})"
+        )
+    return replaced
 
 
 def _fit_to_inputs(node: Node, grad_inputs: tuple, batch: tuple = ()) -> tuple:
@@ -301,7 +338,7 @@ def _run_tensor_hooks(node: Node, grad_outputs: list, create_graph: bool) -> lis
             for hook in list(hooks.values()):
                 replaced = hook(grad_outputs[output_nr])
                 if replaced is not None:
-                    grad_outputs[output_nr] = replaced
+                    grad_outputs[output_nr] = _checked_replacement(hook, grad_outputs[output_nr], replaced)
     if node._retain_grad_hooks is not None:
         for output_nr, tensor_ref in node._retain_grad_hooks.items():
             tensor = tensor_ref()
@@ -318,8 +355,25 @@ def _run_leaf_hooks(variable: Tensor, grad: Tensor | None) -> Tensor | None:
         for hook in list(variable._backward_hooks.values()):
             replaced = hook(grad)
             if replaced is not None:
-                grad = replaced
+                grad = _checked_replacement(hook, grad, replaced)
     return grad
+
+
+def _checked_replacement(hook, grad: Tensor, replaced) -> Tensor:
+    """A tensor hook may change a gradient's values, never its shape or dtype."""
+    from .._dtype import tensor_type_name
+
+    name = getattr(hook, "__name__", repr(hook))
+    if not isinstance(replaced, Tensor):
+        raise TypeError(f"hook '{name}' returned {type(replaced).__name__}; expected a Tensor or None")
+    if replaced._data.shape != grad._data.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+    if replaced.dtype is not grad.dtype:
+        raise RuntimeError(
+            f"hook '{name}' has changed the type of value (was {tensor_type_name(grad.dtype)} got "
+            f"{tensor_type_name(replaced.dtype)})"
+        )
+    return replaced
 
 
 def _accumulate_grad(variable: Tensor, grad: Tensor | None, create_graph: bool) -> None:
@@ -378,7 +432,10 @@ def _check_nan(node: Node, grad_inputs: tuple) -> None:
 def _run_node_reporting_origin(node: Node, grad_outputs: list, batch: tuple) -> tuple:
     """Run a node; if it fails, attach (and warn with) the stack that created it."""
     try:
-        return _run_node(node, grad_outputs, batch)
+        grad_inputs = _run_node(node, grad_outputs, batch)
+        if anomaly_mode.check_nan:
+            _check_nan(node, grad_inputs)
+        return grad_inputs
     except Exception as error:
         if node._anomaly_trace:
             origin = (

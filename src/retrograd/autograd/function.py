@@ -26,14 +26,13 @@ work as for built-in operators. The ctx passed to forward and backward is that n
 from __future__ import annotations
 
 import functools
-import traceback
 import warnings
 
 import numpy as np
 
 from .._tensor import Tensor, _VersionCounter
 from . import grad_mode
-from .anomaly import anomaly_mode
+from .anomaly import anomaly_mode, creation_stack
 from .graph import Node, SavedOutput, pack_saved, saved_hooks_state
 
 __all__ = [
@@ -239,7 +238,7 @@ def _record(node: BackwardCFunction, args: tuple, outputs):
     node._output_meta = tuple(output_meta)
     _stamp(node, originals, results)
     if anomaly_mode.enabled:
-        node._anomaly_trace = traceback.format_stack()[:-3]
+        node._anomaly_trace = creation_stack()
     return tuple(results) if is_tuple else results[0]
 
 

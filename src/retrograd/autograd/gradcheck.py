@@ -173,11 +173,12 @@ def gradcheck(
         outputs = _differentiable_outputs(_as_tuple(func(*inputs)))
     chosen = [inputs[index] for index in targets]
     checks = (
+        # Undefined output grads first: the Jacobian check itself leaves them undefined.
+        lambda: _check_undefined_grad(outputs, chosen) if check_undefined_grad else None,
         lambda: _check_jacobians(func, inputs, targets, outputs, chosen, eps, atol, rtol, fast_mode),
         lambda: _check_reentrant(outputs, chosen, nondet_tol),
         lambda: _check_grad_dtypes(outputs, chosen) if check_grad_dtypes else None,
         lambda: _check_zero_grad_output(outputs, chosen),
-        lambda: _check_undefined_grad(outputs, chosen) if check_undefined_grad else None,
         lambda: _check_batched(outputs, chosen) if check_batched_grad else None,
     )
     for check in checks:

@@ -28,6 +28,7 @@ __all__ = [
     "RemovableHandle",
     "disable_saved_tensors_hooks",
     "register_multi_grad_hook",
+    "save_on_cpu",
     "saved_tensors_hooks",
 ]
 
@@ -119,7 +120,11 @@ class Node:
 
     @property
     def metadata(self) -> dict:
-        return {}
+        """A dict that stays with this node, for users' own annotations."""
+        found = _node_metadata.get(self)
+        if found is None:
+            found = _node_metadata[self] = {}
+        return found
 
     def register_hook(self, hook) -> RemovableHandle:
         """`hook(grad_inputs, grad_outputs)` runs after this node; may return new grad_inputs."""
@@ -155,9 +160,13 @@ class Node:
         saved = self._saved
         if saved is None:
             return ()
-        return tuple(
-            self._unpack(value, version) for value, version in zip(saved, self._saved_versions)
-        )
+        unpacked = []
+        for value, version in zip(saved, self._saved_versions):
+            # Fast path: an input tensor unchanged since it was saved is used as it is.
+            if version is None or type(value) is SavedOutput or value._version_counter.value != version:
+                value = self._unpack(value, version)
+            unpacked.append(value)
+        return tuple(unpacked)
 
     def _unpack(self, value, version):
         """One saved value as backward sees it: version-checked, or through its unpack hook."""
@@ -248,6 +257,7 @@ class Node:
 
 _MISSING = object()
 _POSITION_NAMES = ("self", "other")
+_node_metadata: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @functools.cache
@@ -339,7 +349,15 @@ class _SavedHooksState(threading.local):
         self.disabled_message: str | None = None
 
 
+class _SavedHooksInUse:
+    """How many saved_tensors_hooks blocks are open in any thread: the op runner reads
+    this plain counter (cheaper than thread-local state) before looking closer."""
+
+    count = 0
+
+
 saved_hooks_state = _SavedHooksState()
+saved_hooks_in_use = _SavedHooksInUse()
 
 
 class saved_tensors_hooks:
@@ -363,10 +381,24 @@ class saved_tensors_hooks:
         if saved_hooks_state.disabled_message is not None:
             raise RuntimeError(saved_hooks_state.disabled_message)
         saved_hooks_state.stack.append((self.pack_hook, self.unpack_hook))
+        saved_hooks_in_use.count += 1
         return self
 
     def __exit__(self, *exc_info):
         saved_hooks_state.stack.pop()
+        saved_hooks_in_use.count -= 1
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Keep a copy of each saved tensor "on the CPU" (where retrograd's tensors already live:
+    the hooks copy, so later in-place changes cannot reach what backward uses)."""
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda"):
+        super().__init__(lambda tensor: tensor.detach().clone(), _identity)
+
+
+def _identity(value):
+    return value
 
 
 class disable_saved_tensors_hooks:

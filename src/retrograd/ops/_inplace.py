@@ -186,9 +186,7 @@ def write_through_view(target: Tensor, result: Tensor) -> None:
     copy_slices.positions = positions
     copy_slices.next_functions = (_edge_of(base), *op_node.next_functions[1:])
     copy_slices._input_meta = ((base._data.shape, base._data.dtype), *op_node._input_meta[1:])
-    base.grad_fn = copy_slices
-    base._output_nr = 0
-    base._requires_grad = True
+    set_history(base, copy_slices, 0)
     _reread_from_base(target, base, positions)
     refresh_views(base, skip=target)
 
@@ -213,9 +211,22 @@ def _reread_from_base(view: Tensor, base: Tensor, positions: np.ndarray) -> None
     node.base_shape = base._data.shape
     node.next_functions = (_edge_of(base),)
     node._input_meta = ((base._data.shape, base._data.dtype),)
-    view.grad_fn = node
-    view._output_nr = 0
-    view._requires_grad = True
+    set_history(view, node, 0)
+
+
+def set_history(tensor: Tensor, node: Node, output_nr: int) -> None:
+    """Make `tensor` output `output_nr` of `node`; a retained grad follows it to the new node."""
+    if tensor._retains_grad and tensor.grad_fn is not None:
+        retained = tensor.grad_fn._retain_grad_hooks
+        if retained is not None:
+            retained.pop(tensor._output_nr, None)
+    tensor.grad_fn = node
+    tensor._output_nr = output_nr
+    tensor._requires_grad = True
+    if tensor._retains_grad:
+        if node._retain_grad_hooks is None:
+            node._retain_grad_hooks = {}
+        node._retain_grad_hooks[output_nr] = weakref.ref(tensor)
 
 
 def snapshot(target: Tensor) -> Tensor:

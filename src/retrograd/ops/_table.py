@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
-import traceback
 from collections.abc import Callable
 
 import numpy as np
@@ -24,8 +23,8 @@ import numpy as np
 from .._dtype import scalar_type_name
 from .._tensor import Tensor, _VersionCounter
 from ..autograd import grad_mode
-from ..autograd.anomaly import anomaly_mode, check_forward_outputs
-from ..autograd.graph import Node, SavedOutput, pack_saved, saved_hooks_state
+from ..autograd.anomaly import anomaly_mode, check_forward_outputs, creation_stack
+from ..autograd.graph import Node, SavedOutput, pack_saved, saved_hooks_in_use, saved_hooks_state
 
 __all__ = ["OUTPUT", "OpInfo", "apply", "output", "register", "table"]
 
@@ -90,6 +89,8 @@ def apply(node_class: type[Node], *inputs, **params):
             if isinstance(value, Tensor) and value._requires_grad:
                 return _record(node_class, inputs, params)
     result = node_class.forward(_NO_CONTEXT, *inputs, **params)
+    if type(result) is np.ndarray and not node_class.is_view:
+        return Tensor._make(result)
     view_base = inputs[0] if node_class.is_view else None
     if type(result) is tuple:
         return tuple(_wrap(array, view_base) for array in result)
@@ -127,7 +128,7 @@ def _record(node_class: type[Node], inputs: tuple, params: dict):
     if node._saved is not None:
         _stamp_saved(node, outputs)
     if anomaly_mode.enabled:
-        node._anomaly_trace = traceback.format_stack()[:-3]
+        node._anomaly_trace = creation_stack()
         if anomaly_mode.check_forward:
             check_forward_outputs(node, inputs, outputs)
     return outputs
@@ -145,7 +146,7 @@ def _stamp_saved(node: Node, outputs) -> None:
     Inference tensors cannot be saved. Under `saved_tensors_hooks`, tensors are packed
     instead (and not version-checked, as the hooks own what they keep).
     """
-    if saved_hooks_state.stack:
+    if saved_hooks_in_use.count and saved_hooks_state.stack:
         _pack_saved(node, outputs)
         return
     saved = []
@@ -270,6 +271,7 @@ def register(
 
 _UNARY_OPERATORS = {"__neg__", "__pos__", "__abs__", "__invert__"}
 _OPERAND_TYPES = (Tensor, numbers.Number)
+_COMMON_OPERAND_TYPES = frozenset({Tensor, float, int, bool})  # checked first: isinstance on an ABC is slow
 
 
 def _operator(function: Callable, method_name: str) -> Callable:
@@ -277,7 +279,7 @@ def _operator(function: Callable, method_name: str) -> Callable:
     operands that are neither tensors nor numbers."""
 
     def operator(self, other):
-        if not isinstance(other, _OPERAND_TYPES):
+        if type(other) not in _COMMON_OPERAND_TYPES and not isinstance(other, _OPERAND_TYPES):
             return NotImplemented
         return function(self, other)
 
@@ -357,9 +359,7 @@ def _take_history(target: Tensor, base: Tensor | None, result: Tensor) -> None:
     if base is not None:
         _inplace.write_through_view(target, result)
         return
-    target.grad_fn = result.grad_fn
-    target._output_nr = result._output_nr
-    target._requires_grad = True
+    _inplace.set_history(target, result.grad_fn, result._output_nr)
     if _inplace.has_views(target):
         _inplace.refresh_views(target)
 

@@ -213,6 +213,13 @@ def _shift(name: str, kernel, operator: str):
 bitwise_left_shift = _shift("bitwise_left_shift", np.left_shift, "__lshift__")
 bitwise_right_shift = _shift("bitwise_right_shift", np.right_shift, "__rshift__")
 
+# `x &= y` and friends write into x, as in PyTorch.
+Tensor.__iand__ = lambda self, other: self.bitwise_and_(other)
+Tensor.__ior__ = lambda self, other: self.bitwise_or_(other)
+Tensor.__ixor__ = lambda self, other: self.bitwise_xor_(other)
+Tensor.__ilshift__ = lambda self, other: self.bitwise_left_shift_(other)
+Tensor.__irshift__ = lambda self, other: self.bitwise_right_shift_(other)
+
 
 @register(methods="bitwise_not", inplace="bitwise_not_", differentiable=False)
 def bitwise_not(input):

@@ -5,8 +5,9 @@ Each op is a node class named as PyTorch names its grad_fn, whose forward comput
 arrays (numerically stable at large magnitudes) and whose backward is written with
 differentiable tensor operations, so every op here is twice differentiable. Where a
 backward needs a linear map that no other op provides (scattering into windows, gathering
-by index, contracting by einsum), it uses a pair of nodes here that are each other's
-backward: Im2Col/Col2Im, Gather/ScatterAdd, ConstantPadNd with negated pads.
+by index, padding), it uses a pair of nodes here that are each other's backward:
+Im2Col/Col2Im, Gather/ScatterAdd, ConstantPadNd with negated pads; contractions use
+linalg's einsum.
 
 Note [Constant masks]
     Piecewise derivatives (relu, hardtanh, the two sides of a loss) are written as the
@@ -29,10 +30,28 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from . import _samples
 from ._table import OUTPUT, apply, register, run_in_place
-from .pointwise import _check_broadcast, exp, mul, where_constant
+from .linalg import einsum, matmul
+from .pointwise import (
+    _check_broadcast,
+    _constant_like,
+    _erf_and_erfc,
+    _stable_sigmoid,
+    clamp_min,
+    erf,
+    exp,
+    mul,
+    sigmoid,
+    tanh,
+    where_constant,
+)
+from .pointwise import abs as absolute
 from .reduce import norm, normalize_dims
 
-__all__ = ["log_softmax", "relu", "sigmoid", "softmax", "tanh"]
+__all__ = ["log_softmax", "relu", "softmax"]
+
+
+# The C type names PyTorch's kernels print in some dtype errors.
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half"}
 
 
 def _torch_name(name: str) -> str:
@@ -43,24 +62,6 @@ def _torch_name(name: str) -> str:
 # Helpers shared by the backward formulas
 
 
-def _constant(array, like: Tensor) -> Tensor:
-    """A tensor that needs no grad, in `like`'s dtype (see Note [Constant masks])."""
-    return Tensor._make(np.asarray(array, dtype=like._data.dtype))
-
-
-def _abs(x: Tensor) -> Tensor:
-    """|x| as x * sign(x): derivative sign(x), 0 at 0, as PyTorch's abs."""
-    return x * _constant(np.sign(x._data), x)
-
-
-def _clamp_min(x: Tensor, low: float) -> Tensor:
-    """max(x, low), differentiable in x where x > low."""
-    below = x._data < low
-    if not below.any():
-        return x
-    return where_constant(below, low, x)
-
-
 def _floating_data(x, op_name: str) -> np.ndarray:
     """The input's array; integer and bool inputs become the default float dtype."""
     if not isinstance(x, Tensor):
@@ -69,34 +70,6 @@ def _floating_data(x, op_name: str) -> np.ndarray:
     if data.dtype.kind in "fc":
         return data
     return data.astype(_dtype.get_default_dtype().numpy)
-
-
-def _stable_sigmoid(data: np.ndarray) -> np.ndarray:
-    decay = np.exp(-np.abs(data))
-    return np.where(data >= 0, 1 / (1 + decay), decay / (1 + decay))
-
-
-def _erf(data: np.ndarray) -> np.ndarray:
-    """The error function, vectorised, to about 1e-15: a Taylor series near 0, and
-    exp(-x^2) times a continued fraction for erfc further out."""
-    x = np.asarray(data, dtype=np.float64)
-    magnitude = np.abs(x)
-    near = magnitude < 2.5
-    z = np.where(near, x, 0.0)
-    term = z.copy()
-    total = z.copy()
-    squared = z * z
-    for n in range(1, 60):
-        term = term * -squared / n
-        total = total + term / (2 * n + 1)
-    series = total * (2 / math.sqrt(math.pi))
-    far = np.where(near, 2.5, magnitude)
-    fraction = far.copy()
-    for k in range(80, 0, -1):
-        fraction = far + (k / 2) / fraction
-    complement = np.exp(-far * far) / (math.sqrt(math.pi) * fraction)
-    tail = np.sign(x) * (1 - complement)
-    return np.where(near, series, tail).astype(data.dtype if data.dtype.kind == "f" else np.float64)
 
 
 # ---------------------------------------------------------------------------
@@ -125,18 +98,21 @@ class _Activation(Node):
         return grad * self.derivative(x, **self.params)
 
 
-class ReluBackward0(_Activation):
+class ReluBackward0(Node):
+    """max(x, 0); the derivative mask comes from the saved result, as PyTorch saves it."""
+
     __slots__ = ()
-    op_name = "relu"
-    keeps_integers = True
 
     @staticmethod
-    def compute(data):
-        return np.maximum(data, 0)
+    def forward(ctx, x):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"relu(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+        ctx.save_for_backward(OUTPUT)
+        return np.maximum(x._data, 0)
 
-    @staticmethod
-    def derivative(x):
-        return _constant(x._data > 0, x)
+    def backward(self, grad):
+        (result,) = self.saved_tensors
+        return grad * _constant_like(grad, result._data > 0)
 
 
 class LeakyReluBackward0(_Activation):
@@ -149,7 +125,7 @@ class LeakyReluBackward0(_Activation):
 
     @staticmethod
     def derivative(x, negative_slope):
-        return _constant(np.where(x._data > 0, 1.0, negative_slope), x)
+        return _constant_like(x, np.where(x._data > 0, 1.0, negative_slope))
 
 
 class HardtanhBackward0(_Activation):
@@ -163,7 +139,7 @@ class HardtanhBackward0(_Activation):
 
     @staticmethod
     def derivative(x, min_val, max_val):
-        return _constant((x._data > min_val) & (x._data < max_val), x)
+        return _constant_like(x, (x._data > min_val) & (x._data < max_val))
 
 
 class EluBackward0(_Activation):
@@ -180,30 +156,14 @@ class EluBackward0(_Activation):
     @staticmethod
     def derivative(x, alpha, scale, input_scale):
         negative = x._data <= 0
-        exponential = exp(x * _constant(negative * input_scale, x))
-        return exponential * _constant(negative * (scale * alpha * input_scale), x) + _constant(
-            ~negative * scale, x
-        )
+        exponential = exp(x * _constant_like(x, negative * input_scale))
+        negative_slope = _constant_like(x, negative * (scale * alpha * input_scale))
+        return exponential * negative_slope + _constant_like(x, ~negative * scale)
 
 
 class CeluBackward0(EluBackward0):
     __slots__ = ()
     op_name = "celu"
-
-
-class _NormalCdfBackward(Node):
-    """Phi(x), the standard normal CDF; its derivative is the normal density."""
-
-    __slots__ = ()
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return 0.5 * (1 + _erf(x._data * (1 / math.sqrt(2))))
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * _normal_density(x)
 
 
 def _normal_density(x: Tensor) -> Tensor:
@@ -225,7 +185,7 @@ class GeluBackward0(_Activation):
         if approximate == "tanh":
             inner = _GELU_TANH_SCALE * (data + _GELU_TANH_CUBIC * data * data * data)
             return 0.5 * data * (1 + np.tanh(inner))
-        return data * 0.5 * (1 + _erf(data * (1 / math.sqrt(2))))
+        return data * 0.5 * (1 + _erf_and_erfc(data * (1 / math.sqrt(2)))[0])
 
     @staticmethod
     def derivative(x, approximate):
@@ -234,7 +194,7 @@ class GeluBackward0(_Activation):
             t = tanh(inner)
             slope = (x * x * (3 * _GELU_TANH_CUBIC) + 1) * _GELU_TANH_SCALE
             return (t + 1) * 0.5 + x * 0.5 * (1 - t * t) * slope
-        return apply(_NormalCdfBackward, x) + x * _normal_density(x)
+        return (erf(x * (1 / math.sqrt(2))) + 1) * 0.5 + x * _normal_density(x)
 
 
 class SiluBackward0(_Activation):
@@ -265,7 +225,7 @@ class SoftplusBackward0(_Activation):
     @staticmethod
     def derivative(x, beta, threshold):
         linear = x._data * beta > threshold
-        return sigmoid(x * beta) * _constant(~linear, x) + _constant(linear, x)
+        return sigmoid(x * beta) * _constant_like(x, ~linear) + _constant_like(x, linear)
 
 
 class MishBackward0(_Activation):
@@ -296,7 +256,7 @@ class HardsigmoidBackward0(_Activation):
 
     @staticmethod
     def derivative(x):
-        return _constant(((x._data > -3) & (x._data < 3)) * _ONE_SIXTH_AS_PYTORCH, x)
+        return _constant_like(x, ((x._data > -3) & (x._data < 3)) * _ONE_SIXTH_AS_PYTORCH)
 
 
 class HardswishBackward0(_Activation):
@@ -310,7 +270,7 @@ class HardswishBackward0(_Activation):
     @staticmethod
     def derivative(x):
         middle = (x._data > -3) & (x._data < 3)
-        return x * _constant(middle / 3, x) + _constant(middle * 0.5 + (x._data >= 3), x)
+        return x * _constant_like(x, middle / 3) + _constant_like(x, middle * 0.5 + (x._data >= 3))
 
 
 class LogSigmoidBackward0(_Activation):
@@ -326,36 +286,6 @@ class LogSigmoidBackward0(_Activation):
         return sigmoid(-x)
 
 
-class SigmoidBackward0(Node):
-    """1 / (1 + exp(-x)); the derivative y (1 - y) is taken from the saved output."""
-
-    __slots__ = ()
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(OUTPUT)
-        return _stable_sigmoid(_floating_data(x, "sigmoid"))
-
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad * result * (1 - result)
-
-
-class TanhBackward0(Node):
-    """tanh(x); the derivative 1 - y^2 is taken from the saved output."""
-
-    __slots__ = ()
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(OUTPUT)
-        return np.tanh(_floating_data(x, "tanh"))
-
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad * (1 - result * result)
-
-
 def _activation_samples(low=-3.0, high=3.0, **kwargs):
     """Samples avoiding the kinks at 0 (and at the edges of the linear pieces)."""
 
@@ -368,12 +298,6 @@ def _activation_samples(low=-3.0, high=3.0, **kwargs):
         return cases
 
     return samples
-
-
-def _maybe_in_place(function, input, inplace: bool, **kwargs):
-    if inplace:
-        return run_in_place(input, function, **kwargs)
-    return function(input, **kwargs)
 
 
 @register(methods="relu", inplace="relu_", samples=_activation_samples())
@@ -481,7 +405,7 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):
 @register(samples=_activation_samples(), torch_name=_torch_name("softsign"))
 def softsign(input):
     """input / (1 + |input|)."""
-    return input / (_abs(input) + 1)
+    return input / (absolute(input) + 1)
 
 
 @register(samples=_activation_samples(-5.0, 5.0), torch_name=_torch_name("hardsigmoid"))
@@ -504,18 +428,6 @@ def hardswish(input, inplace: bool = False):
 def logsigmoid(input):
     """log(sigmoid(input)), computed as -softplus(-input)."""
     return apply(LogSigmoidBackward0, input)
-
-
-@register(methods="sigmoid", inplace="sigmoid_", samples=_samples.unary(-4.0, 4.0))
-def sigmoid(input):
-    """1 / (1 + exp(-input)), without overflow for large |input|."""
-    return apply(SigmoidBackward0, input)
-
-
-@register(methods="tanh", inplace="tanh_", samples=_samples.unary(-3.0, 3.0))
-def tanh(input):
-    """The hyperbolic tangent of each element."""
-    return apply(TanhBackward0, input)
 
 
 # ---------------------------------------------------------------------------
@@ -550,8 +462,10 @@ class SoftmaxBackward0(Node):
         data = _softmax_input(x, dtype, "softmax")
         ctx.save_for_backward(OUTPUT)
         ctx.dim = dim
-        if data.ndim == 0 or data.size == 0:
+        if data.ndim == 0:
             return np.ones_like(data)
+        if data.size == 0:
+            return data.copy()
         shifted = np.exp(data - np.max(data, axis=dim, keepdims=True))
         return shifted / np.sum(shifted, axis=dim, keepdims=True)
 
@@ -573,8 +487,10 @@ class LogSoftmaxBackward0(Node):
         data = _softmax_input(x, dtype, "log_softmax")
         ctx.save_for_backward(OUTPUT)
         ctx.dim = dim
-        if data.ndim == 0 or data.size == 0:
+        if data.ndim == 0:
             return np.zeros_like(data)
+        if data.size == 0:
+            return data.copy()
         shifted = data - np.max(data, axis=dim, keepdims=True)
         return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
 
@@ -592,6 +508,7 @@ def _softmax_samples(rng):
         ((x,), {"dim": 0}),
         ((_samples.make(rng, (2, 2, 3)),), {"dim": -1}),
         ((_samples.make(rng, ()),), {"dim": 0}),
+        ((_samples.make(rng, (2, 0)),), {"dim": 1}),
     ]
 
 
@@ -631,7 +548,7 @@ def _normalize_samples(rng):
 @register(samples=_normalize_samples, torch_name=_torch_name("normalize"))
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):
     """input / max(||input||_p along dim, eps)."""
-    norm = _clamp_min(_norm_along(input, p, dim), eps)
+    norm = clamp_min(_norm_along(input, p, dim), eps)
     return input / norm.expand_as(input)
 
 
@@ -639,47 +556,15 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None)
 # Linear maps
 
 
-class EinsumBackward0(Node):
-    """np.einsum over tensors; each operand's gradient is another einsum of this kind.
-
-    Subscripts have no ellipsis and no letter repeated within one operand; every letter of
-    an operand appears in another operand or in the output, so the gradient is well formed.
-    """
-
-    __slots__ = ("subscripts",)
-
-    @staticmethod
-    def forward(ctx, *operands, subscripts):
-        ctx.save_for_backward(*operands)
-        ctx.subscripts = subscripts
-        return np.einsum(subscripts, *(operand._data for operand in operands), optimize=True)
-
-    def backward(self, grad):
-        operands = self.saved_tensors
-        inputs, output = self.subscripts.split("->")
-        letters = inputs.split(",")
-        grads = []
-        for index, needed in enumerate(self.needs_input_grad):
-            if not needed:
-                grads.append(None)
-                continue
-            others = [letters[j] for j in range(len(letters)) if j != index]
-            spec = ",".join([output, *others]) + "->" + letters[index]
-            rest = [operands[j] for j in range(len(operands)) if j != index]
-            grads.append(contract(spec, grad, *rest))
-        return tuple(grads)
+def _c_type_name(dtype) -> str:
+    return _C_TYPE_NAMES.get(dtype.name, dtype.name)
 
 
-def contract(subscripts: str, *operands: Tensor) -> Tensor:
-    """A differentiable einsum (explicit output, no ellipsis)."""
-    return apply(EinsumBackward0, *operands, subscripts=subscripts)
-
-
-def _check_floating_same(a: Tensor, b: Tensor, op_name: str) -> None:
+def _check_same_dtype(a: Tensor, b: Tensor) -> None:
     if a.dtype is not b.dtype:
         raise RuntimeError(
-            f"expected m1 and m2 to have the same dtype, but got: {_dtype.scalar_type_name(a.dtype)} "
-            f"!= {_dtype.scalar_type_name(b.dtype)}"
+            "expected m1 and m2 to have the same dtype, but got: "
+            f"{_c_type_name(a.dtype)} != {_c_type_name(b.dtype)}"
         )
 
 
@@ -703,9 +588,9 @@ class AddmmBackward0(Node):
         flat_grad = grad.reshape(-1, features_out)
         grad_x = grad_weight = None
         if needs_x:
-            grad_x = contract("mo,oi->mi", flat_grad, weight).reshape(x.shape)
+            grad_x = einsum("mo,oi->mi", flat_grad, weight).reshape(x.shape)
         if needs_weight:
-            grad_weight = contract("mo,mi->oi", flat_grad, x.reshape(-1, features_in))
+            grad_weight = einsum("mo,mi->oi", flat_grad, x.reshape(-1, features_in))
         return grad_x, grad_weight, grad if needs_bias else None
 
 
@@ -734,9 +619,12 @@ def linear(input, weight, bias=None):
             f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1] if input.ndim else 1} "
             f"and {weight.shape[-1]}x{weight.shape[0]})"
         )
-    _check_floating_same(input, weight, "linear")
+    _check_same_dtype(input, weight)
     node = AddmmBackward0 if bias is not None else MmBackward0
-    return apply(node, input, weight, bias)
+    if input.ndim <= 2:
+        return apply(node, input, weight, bias)
+    flat = apply(node, input.reshape(-1, input.shape[-1]), weight, bias)
+    return flat.reshape(*input.shape[:-1], weight.shape[0])
 
 
 def _bilinear_samples(rng):
@@ -758,7 +646,7 @@ def bilinear(input1, input2, weight, bias=None):
     batch_shape = input1.shape[:-1]
     left = input1.reshape(-1, input1.shape[-1])
     right = input2.reshape(-1, input2.shape[-1])
-    result = contract("ni,oij,nj->no", left, weight, right).reshape(*batch_shape, weight.shape[0])
+    result = einsum("ni,oij,nj->no", left, weight, right).reshape(*batch_shape, weight.shape[0])
     return result if bias is None else result + bias
 
 
@@ -885,14 +773,17 @@ class _IndexPadBackward(Node):
         return scatter_add_along(flat_grad, -1, self.flat_index, spatial_size).reshape(self.input_shape)
 
 
-def _index_pad_node(mode_name: str, dims: int) -> type[Node]:
-    return type(f"{mode_name}Pad{dims}DBackward0", (_IndexPadBackward,), {"__slots__": ()})
+def _index_pad_node(name: str) -> type[Node]:
+    return type(name, (_IndexPadBackward,), {"__slots__": ()})
 
 
+# Named as PyTorch names these grad_fns (its circular padding is a copy into slices).
+_CIRCULAR_PAD_NODE = _index_pad_node("CopySlices")
 _INDEX_PAD_NODES = {
-    (mode, dims): _index_pad_node(name, dims)
-    for mode, name in (("reflect", "Reflection"), ("replicate", "Replication"), ("circular", "Circular"))
-    for dims in (1, 2, 3)
+    **{(mode, dims): _index_pad_node(f"{name}Pad{dims}DBackward0")
+       for mode, name in (("reflect", "Reflection"), ("replicate", "Replication"))
+       for dims in (1, 2, 3)},
+    **{("circular", dims): _CIRCULAR_PAD_NODE for dims in (1, 2, 3)},
 }
 
 
@@ -971,10 +862,19 @@ def _window_view(data: np.ndarray, kernel, stride, dilation) -> np.ndarray:
     return windows[..., :: stride[0], :: stride[1], :: dilation[0], :: dilation[1]]
 
 
+def _columns_array(data: np.ndarray, kernel, stride, dilation) -> np.ndarray:
+    """The windows as columns (..., kernel_h, kernel_w, out_h, out_w), contiguous: the layout
+    in which a convolution is one matrix product per sample (and F.unfold a reshape)."""
+    windows = _window_view(data, kernel, stride, dilation)
+    lead = windows.ndim - 4
+    order = (*range(lead), lead + 2, lead + 3, lead, lead + 1)
+    return np.ascontiguousarray(windows.transpose(order))
+
+
 def _col2im_array(cols: np.ndarray, size, stride, dilation) -> np.ndarray:
-    """Sum each window entry of `cols` (..., out_h, out_w, kh, kw) back to its place in an
+    """Sum each window entry of `cols` (..., kh, kw, out_h, out_w) back to its place in an
     array of spatial `size`: one strided add per kernel position."""
-    out_h, out_w, kernel_h, kernel_w = cols.shape[-4:]
+    kernel_h, kernel_w, out_h, out_w = cols.shape[-4:]
     result = np.zeros((*cols.shape[:-4], *size), dtype=cols.dtype)
     row_extent, col_extent = stride[0] * (out_h - 1) + 1, stride[1] * (out_w - 1) + 1
     for i in range(kernel_h):
@@ -982,33 +882,33 @@ def _col2im_array(cols: np.ndarray, size, stride, dilation) -> np.ndarray:
         for j in range(kernel_w):
             column = j * dilation[1]
             result[..., row: row + row_extent: stride[0], column: column + col_extent: stride[1]] += (
-                cols[..., i, j]
+                cols[..., i, j, :, :]
             )
     return result
 
 
 class Im2ColBackward0(Node):
-    """The windows of the last two dims as (..., out_h, out_w, kernel_h, kernel_w)."""
+    """The windows of the last two dims as columns (..., kernel_h, kernel_w, out_h, out_w)."""
 
     __slots__ = ("dilation", "size", "stride")
 
     @staticmethod
     def forward(ctx, x, kernel, stride, dilation):
         ctx.size, ctx.stride, ctx.dilation = x._data.shape[-2:], stride, dilation
-        return np.ascontiguousarray(_window_view(x._data, kernel, stride, dilation))
+        return _columns_array(x._data, kernel, stride, dilation)
 
     def backward(self, grad):
         return col2im(grad, self.size, self.stride, self.dilation)
 
 
 class Col2ImBackward0(Node):
-    """Windows summed back into an image of spatial `size` (the adjoint of im2col)."""
+    """Columns (..., kh, kw, out_h, out_w) summed back into an image of spatial `size`."""
 
     __slots__ = ("dilation", "kernel", "stride")
 
     @staticmethod
     def forward(ctx, cols, size, stride, dilation):
-        ctx.kernel, ctx.stride, ctx.dilation = cols._data.shape[-2:], stride, dilation
+        ctx.kernel, ctx.stride, ctx.dilation = cols._data.shape[-4:-2], stride, dilation
         return _col2im_array(cols._data, size, stride, dilation)
 
     def backward(self, grad):
@@ -1033,7 +933,7 @@ def _spatial_pairs(pairs) -> tuple:
 
 
 class ConvolutionBackward0(Node):
-    """Convolution (or its transpose) over 1 or 2 spatial dims, by im2col and einsum.
+    """Convolution (or its transpose) over 1 or 2 spatial dims, by im2col and matmul.
 
     Internally 1-d is 2-d with height 1. `padding` holds (before, after) per spatial dim.
     Forward: windows of the padded input contracted with the weight (per group);
@@ -1042,6 +942,7 @@ class ConvolutionBackward0(Node):
     """
 
     __slots__ = ("dilation", "groups", "output_padding", "padding", "stride", "transposed")
+    saved_names = ("input", "weight")
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups, transposed, output_padding):
@@ -1074,42 +975,54 @@ class ConvolutionBackward0(Node):
         )
 
     def _grads(self, x, weight, grad, needs_x, needs_weight):
+        """Forward was out[g] = weight[g] @ columns(x)[g] over all samples at once; its adjoints."""
         groups = self.groups
         batch, channels = x.shape[:2]
         out_channels, group_channels, kernel_h, kernel_w = weight.shape
         out_h, out_w = grad.shape[2:]
-        grad_g = grad.reshape(batch, groups, out_channels // groups, out_h, out_w)
-        weight_g = weight.reshape(groups, out_channels // groups, group_channels, kernel_h, kernel_w)
+        grad_g = _channels_first(grad).reshape(groups, out_channels // groups, -1)
+        weight_g = weight.reshape(groups, out_channels // groups, group_channels * kernel_h * kernel_w)
         grad_x = grad_weight = None
         if needs_x:
             padded_size = tuple(s + b + a for s, (b, a) in zip(x.shape[2:], self.padding))
-            cols = contract("ngopq,gockl->ngcpqkl", grad_g, weight_g)
-            cols = cols.reshape(batch, channels, out_h, out_w, kernel_h, kernel_w)
+            cols = matmul(weight_g.transpose(-2, -1), grad_g)
+            cols = cols.reshape(channels, kernel_h, kernel_w, batch, out_h, out_w).permute(3, 0, 1, 2, 4, 5)
             image = col2im(cols, padded_size, self.stride, self.dilation)
             grad_x = constant_pad(image, _spatial_pairs((-b, -a) for b, a in self.padding))
         if needs_weight:
             padded = constant_pad(x, _spatial_pairs(self.padding))
             cols = im2col(padded, (kernel_h, kernel_w), self.stride, self.dilation)
-            cols = cols.reshape(batch, groups, group_channels, out_h, out_w, kernel_h, kernel_w)
-            grad_weight = contract("ngopq,ngcpqkl->gockl", grad_g, cols)
+            cols = _kernel_rows_first(cols).reshape(groups, group_channels * kernel_h * kernel_w, -1)
+            grad_weight = matmul(cols, grad_g.transpose(-2, -1)).transpose(-2, -1)
         return grad_x, grad_weight
 
     def _transposed_grads(self, x, weight, grad, needs_x, needs_weight):
+        """Forward was columns[g] = weight[g]^T @ x[g], summed by col2im; its adjoints."""
         groups = self.groups
         batch, in_channels, height, width = x.shape
         _, group_out, kernel_h, kernel_w = weight.shape
         group_in = in_channels // groups
         padded = constant_pad(grad, _spatial_pairs(self.padding))
         cols = im2col(padded, (kernel_h, kernel_w), self.stride, self.dilation)
-        cols = cols.reshape(batch, groups, group_out, height, width, kernel_h, kernel_w)
-        weight_g = weight.reshape(groups, group_in, group_out, kernel_h, kernel_w)
+        cols = _kernel_rows_first(cols).reshape(groups, group_out * kernel_h * kernel_w, -1)
+        weight_g = weight.reshape(groups, group_in, group_out * kernel_h * kernel_w)
         grad_x = grad_weight = None
         if needs_x:
-            grad_x = contract("ngopqkl,gcokl->ngcpq", cols, weight_g)
+            grad_x = matmul(weight_g, cols).reshape(in_channels, batch, height, width).permute(1, 0, 2, 3)
         if needs_weight:
-            x_g = x.reshape(batch, groups, group_in, height, width)
-            grad_weight = contract("ngcpq,ngopqkl->gcokl", x_g, cols)
+            x_g = _channels_first(x).reshape(groups, group_in, -1)
+            grad_weight = matmul(cols, x_g.transpose(-2, -1)).transpose(-2, -1)
         return grad_x, grad_weight
+
+
+def _kernel_rows_first(cols: Tensor) -> Tensor:
+    """Columns (N, C, kh, kw, out_h, out_w) as (C, kh, kw, N, out_h, out_w)."""
+    return cols.permute(1, 2, 3, 0, 4, 5)
+
+
+def _channels_first(x: Tensor) -> Tensor:
+    """(N, C, ...) as (C, N, ...): channels lead, so that all samples share one matrix product."""
+    return x.transpose(0, 1)
 
 
 def _as_2d(data: np.ndarray) -> np.ndarray:
@@ -1122,27 +1035,29 @@ def _tensor_2d(x: Tensor) -> Tensor:
 
 
 def _convolution_array(data, kernel, stride, padding, dilation, groups):
+    """Per group, one product weight (out, c * kh * kw) @ columns (c * kh * kw, n * out_h * out_w)."""
     batch = data.shape[0]
     out_channels, group_channels, kernel_h, kernel_w = kernel.shape
     padded = np.pad(data, _spatial_pairs(padding))
-    cols = _window_view(padded, (kernel_h, kernel_w), stride, dilation)
-    out_h, out_w = cols.shape[2:4]
-    cols = cols.reshape(batch, groups, group_channels, out_h, out_w, kernel_h, kernel_w)
-    kernel = kernel.reshape(groups, out_channels // groups, group_channels, kernel_h, kernel_w)
-    result = np.einsum("ngcpqkl,gockl->ngopq", cols, kernel, optimize=True)
-    return result.reshape(batch, out_channels, out_h, out_w)
+    windows = _window_view(padded, (kernel_h, kernel_w), stride, dilation)
+    out_h, out_w = windows.shape[2:4]
+    cols = np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3))
+    cols = cols.reshape(groups, group_channels * kernel_h * kernel_w, -1)
+    kernel = kernel.reshape(groups, out_channels // groups, group_channels * kernel_h * kernel_w)
+    result = np.matmul(kernel, cols).reshape(out_channels, batch, out_h, out_w)
+    return np.ascontiguousarray(result.transpose(1, 0, 2, 3))
 
 
 def _transposed_convolution_array(data, kernel, stride, padding, dilation, groups, output_padding):
+    """Per group, weight^T @ input gives columns for all samples, which col2im sums into images."""
     batch, in_channels, height, width = data.shape
     _, group_out, kernel_h, kernel_w = kernel.shape
     group_in = in_channels // groups
-    cols = np.einsum(
-        "ngcpq,gcokl->ngopqkl",
-        data.reshape(batch, groups, group_in, height, width),
-        kernel.reshape(groups, group_in, group_out, kernel_h, kernel_w),
-        optimize=True,
-    ).reshape(batch, groups * group_out, height, width, kernel_h, kernel_w)
+    kernel = kernel.reshape(groups, group_in, group_out * kernel_h * kernel_w)
+    inputs = np.ascontiguousarray(data.transpose(1, 0, 2, 3)).reshape(groups, group_in, -1)
+    cols = np.matmul(kernel.transpose(0, 2, 1), inputs)
+    cols = cols.reshape(groups * group_out, kernel_h, kernel_w, batch, height, width)
+    cols = cols.transpose(3, 0, 1, 2, 4, 5)
     full = tuple(
         (size - 1) * s + d * (k - 1) + 1 + extra
         for size, s, d, k, extra in zip((height, width), stride, dilation, (kernel_h, kernel_w),
@@ -1182,6 +1097,20 @@ def _dims_text(values) -> str:
     return " x ".join(map(str, values))
 
 
+def _check_conv_dtypes(input: Tensor, weight: Tensor, bias) -> None:
+    """PyTorch's errors for a weight or bias whose dtype differs from the input's."""
+    if weight.dtype is not input.dtype:
+        raise RuntimeError(
+            f"expected scalar type {_dtype.scalar_type_name(input.dtype)} but found "
+            f"{_dtype.scalar_type_name(weight.dtype)}"
+        )
+    if bias is not None and bias.dtype is not input.dtype:
+        raise RuntimeError(
+            f"Input type ({_c_type_name(input.dtype)}) and bias type ({_c_type_name(bias.dtype)}) "
+            "should be the same"
+        )
+
+
 def _conv(input, weight, bias, stride, padding, dilation, groups, count, name):
     """Checks and unbatched handling shared by conv1d and conv2d."""
     if input.ndim not in (count + 1, count + 2):
@@ -1189,6 +1118,7 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, count, name):
             f"Expected {count + 1}D (unbatched) or {count + 2}D (batched) input to {name}, but got "
             f"input of size: [{', '.join(map(str, input.shape))}]"
         )
+    _check_conv_dtypes(input, weight, bias)
     unbatched = input.ndim == count + 1
     if unbatched:
         input = input.reshape(1, *input.shape)
@@ -1267,12 +1197,36 @@ def _conv_transpose2d_samples(rng):
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1,
                      dilation=1):
     """The adjoint of conv2d: (N, C, H, W) input, (C, O / groups, kH, kW) weight."""
-    if input.ndim not in (3, 4):
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
+                           "conv_transpose2d")
+
+
+def _conv_transpose1d_samples(rng):
+    make = _samples.make
+    return [
+        ((make(rng, (2, 2, 4)), make(rng, (2, 3, 2)), make(rng, (3,))), {}),
+        ((make(rng, (1, 2, 3)), make(rng, (2, 1, 3))),
+         {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2, "dilation": 1}),
+    ]
+
+
+@register(samples=_conv_transpose1d_samples, torch_name="conv_transpose1d")
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1,
+                     dilation=1):
+    """The adjoint of conv1d: (N, C, L) input, (C, O / groups, k) weight."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1,
+                           "conv_transpose1d")
+
+
+def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, count, name):
+    """Checks and unbatched handling shared by conv_transpose1d and conv_transpose2d."""
+    if input.ndim not in (count + 1, count + 2):
         raise RuntimeError(
-            "Expected 3D (unbatched) or 4D (batched) input to conv_transpose2d, but got input of size: "
-            f"[{', '.join(map(str, input.shape))}]"
+            f"Expected {count + 1}D (unbatched) or {count + 2}D (batched) input to {name}, but got input "
+            f"of size: [{', '.join(map(str, input.shape))}]"
         )
-    unbatched = input.ndim == 3
+    _check_conv_dtypes(input, weight, bias)
+    unbatched = input.ndim == count + 1
     if unbatched:
         input = input.reshape(1, *input.shape)
     if input.shape[1] != weight.shape[0]:
@@ -1281,11 +1235,14 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
             f"input[{', '.join(map(str, input.shape))}] to have {weight.shape[0]} channels, but got "
             f"{input.shape[1]} channels instead"
         )
-    stride, dilation = _tuple(stride, 2, "stride"), _tuple(dilation, 2, "dilation")
-    output_padding = _tuple(output_padding, 2, "output_padding")
+    stride, dilation = _tuple(stride, count, "stride"), _tuple(dilation, count, "dilation")
+    output_padding = _tuple(output_padding, count, "output_padding")
     if any(extra >= max(s, d) for extra, s, d in zip(output_padding, stride, dilation)):
         raise RuntimeError("output padding must be smaller than either stride or dilation")
-    pairs = tuple((p, p) for p in _tuple(padding, 2, "padding"))
+    pairs = tuple((p, p) for p in _tuple(padding, count, "padding"))
+    if count == 1:
+        stride, dilation = (1, *stride), (1, *dilation)
+        pairs, output_padding = ((0, 0), *pairs), (0, *output_padding)
     result = apply(ConvolutionBackward0, input, weight, bias, stride=stride, padding=pairs,
                    dilation=dilation, groups=groups, transposed=True, output_padding=output_padding)
     return result.reshape(result.shape[1:]) if unbatched else result
@@ -1392,6 +1349,67 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (values, indices) if return_indices else values
 
 
+def _adaptive_windows(size: int, out: int):
+    """For each output position, the input positions of its window, padded to the longest
+    window by repeating the last position (a repeat never changes a max)."""
+    starts = (np.arange(out) * size) // out
+    ends = -((-(np.arange(1, out + 1)) * size) // out)
+    longest = int((ends - starts).max()) if out else 0
+    positions = starts[:, None] + np.arange(longest)[None, :]
+    return np.minimum(positions, ends[:, None] - 1)
+
+
+class AdaptiveMaxPool2DBackward0(MaxPool2DWithIndicesBackward0):
+    """The max over windows chosen to give the requested output size; backward as max_pool2d's."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x, out):
+        data = x._data
+        height, width = data.shape[-2:]
+        rows, columns = _adaptive_windows(height, out[0]), _adaptive_windows(width, out[1])
+        picked = data[..., rows[:, :, None, None], columns[None, None, :, :]]
+        picked = np.moveaxis(picked, -3, -2)
+        flat = picked.reshape(*picked.shape[:-2], -1)
+        choice = np.argmax(flat, axis=-1)
+        values = np.take_along_axis(flat, choice[..., None], axis=-1)[..., 0]
+        kernel_w = columns.shape[1]
+        chosen_rows = rows[np.arange(out[0])[:, None], choice // kernel_w]
+        chosen_columns = columns[np.arange(out[1])[None, :], choice % kernel_w]
+        indices = (chosen_rows * width + chosen_columns).astype(np.int64)
+        ctx.indices, ctx.shape = indices, data.shape
+        return values, indices
+
+
+def _adaptive_max_samples(rng):
+    make = _samples.make
+    return [((make(rng, (1, 2, 5, 4)), 2), {}), ((make(rng, (2, 7, 3)), (3, None)), {})]
+
+
+@register(samples=_adaptive_max_samples, torch_name=_torch_name("adaptive_max_pool2d"))
+def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
+    """Max pooling to a fixed output size (None keeps that dim's size)."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(
+            f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: [{', '.join(map(str, input.shape))}]"
+        )
+    sizes = (output_size, output_size) if isinstance(output_size, numbers.Integral) else tuple(output_size)
+    out = tuple(int(s) if s is not None else size for s, size in zip(sizes, input.shape[-2:]))
+    values, indices = apply(AdaptiveMaxPool2DBackward0, input, out=out)
+    return (values, indices) if return_indices else values
+
+
+@register(samples=lambda rng: [((_samples.make(rng, (1, 2, 7)), 3), {})],
+          torch_name=_torch_name("adaptive_max_pool1d"))
+def adaptive_max_pool1d(input, output_size, return_indices: bool = False):
+    """Max pooling of the last dim to a fixed output size."""
+    _check_1d_pool_input(input, "adaptive_max_pool1d")
+    values, indices = adaptive_max_pool2d(input.unsqueeze(-2), (1, _one(output_size, "output_size")), True)
+    values, indices = values.squeeze(-2), indices.squeeze(-2)
+    return (values, indices) if return_indices else values
+
+
 def _average_divisor(size, kernel, stride, padding, out, count_include_pad) -> np.ndarray:
     """How many elements each output averages over, per output row and column (outer product)."""
     counts = []
@@ -1426,8 +1444,9 @@ class AvgPool2DBackward0(Node):
         return windows.sum(axis=(-2, -1)) / divisor
 
     def backward(self, grad):
-        scaled = grad / _constant(self.divisor, grad)
-        spread = scaled.reshape(*grad.shape, 1, 1).expand(*grad.shape, *self.kernel)
+        scaled = grad / _constant_like(grad, self.divisor)
+        lead, out = grad.shape[:-2], grad.shape[-2:]
+        spread = scaled.reshape(*lead, 1, 1, *out).expand(*lead, *self.kernel, *out)
         padded_size = tuple(s + before + after for s, (before, after) in zip(self.size, self.pairs))
         image = col2im(spread, padded_size, self.stride, (1, 1))
         crop = [(0, 0)] * (grad.ndim - 2) + [(-before, -after) for before, after in self.pairs]
@@ -1465,24 +1484,41 @@ def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
     return (inside / (ends - starts)[:, None]).astype(dtype)
 
 
-class AdaptiveAvgPool2DBackward0(Node):
-    """Averages over windows chosen to give the requested output size: two averaging
-    matrices applied to the last two dims (so the backward is the transposed contraction)."""
+class _SeparableMapBackward(Node):
+    """A linear map applied to each of the last len(matrices) dims by a matrix (out, in):
+    adaptive average pooling and resampling. The backward contracts with the same matrices
+    the other way, through einsum, so it is differentiable again."""
 
-    __slots__ = ("columns", "rows", "shape")
+    __slots__ = ("matrices", "shape")
 
     @staticmethod
-    def forward(ctx, x, out):
+    def forward(ctx, x, matrices):
         data = x._data
-        rows = _adaptive_matrix(data.shape[-2], out[0], data.dtype)
-        columns = _adaptive_matrix(data.shape[-1], out[1], data.dtype)
-        ctx.rows, ctx.columns, ctx.shape = rows, columns, data.shape
-        return np.einsum("ph,...hw,qw->...pq", rows, data, columns, optimize=True)
+        ctx.matrices, ctx.shape = matrices, data.shape
+        if len(matrices) == 1:
+            return np.einsum("...w,qw->...q", data, matrices[0], optimize=True)
+        return np.einsum("ph,...hw,qw->...pq", matrices[0], data, matrices[1], optimize=True)
 
     def backward(self, grad):
-        flat = grad.reshape(-1, *grad.shape[-2:])
-        rows, columns = _constant(self.rows, grad), _constant(self.columns, grad)
-        return contract("mpq,ph,qw->mhw", flat, rows, columns).reshape(self.shape)
+        mapped = len(self.matrices)
+        flat = grad.reshape(-1, *grad.shape[grad.ndim - mapped:])
+        matrices = [_constant_like(grad, matrix) for matrix in self.matrices]
+        if mapped == 1:
+            return einsum("mq,qw->mw", flat, matrices[0]).reshape(self.shape)
+        return einsum("mpq,ph,qw->mhw", flat, matrices[0], matrices[1]).reshape(self.shape)
+
+
+def _map_node(name: str) -> type[Node]:
+    return type(name, (_SeparableMapBackward,), {"__slots__": ()})
+
+
+AdaptiveAvgPool2DBackward0 = _map_node("AdaptiveAvgPool2DBackward0")
+_RESAMPLE_NODES = {
+    (mode, dims): _map_node(f"Upsample{name}{dims}DBackward0")
+    for mode, name in (("nearest", "Nearest"), ("nearest-exact", "NearestExact"), ("linear", "Linear"),
+                       ("bilinear", "Bilinear"))
+    for dims in (1, 2)
+}
 
 
 def _adaptive_samples(rng):
@@ -1500,7 +1536,8 @@ def adaptive_avg_pool2d(input, output_size):
         )
     sizes = (output_size, output_size) if isinstance(output_size, numbers.Integral) else tuple(output_size)
     out = tuple(int(s) if s is not None else size for s, size in zip(sizes, input.shape[-2:]))
-    return apply(AdaptiveAvgPool2DBackward0, input, out=out)
+    matrices = tuple(_adaptive_matrix(size, o, input._data.dtype) for size, o in zip(input.shape[-2:], out))
+    return apply(AdaptiveAvgPool2DBackward0, input, matrices=matrices)
 
 
 # ---------------------------------------------------------------------------
@@ -1522,7 +1559,7 @@ class EmbeddingBackward0(Node):
         flat_index = self.indices.reshape(-1)
         flat_grad = grad.reshape(flat_index.size, grad.shape[-1])
         if self.padding_idx is not None:
-            flat_grad = flat_grad * _constant((flat_index != self.padding_idx)[:, None], grad)
+            flat_grad = flat_grad * _constant_like(grad, (flat_index != self.padding_idx)[:, None])
         return scatter_add_along(flat_grad, 0, flat_index[:, None], self.rows)
 
 
@@ -1535,9 +1572,13 @@ def _embedding_samples(rng):
 @register(samples=_embedding_samples, torch_name=_torch_name("embedding"))
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False):
-    """weight[input]: a lookup of rows by integer index."""
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported")
+    """weight[input]: a lookup of rows by integer index.
+
+    With max_norm, the looked-up rows whose norm_type-norm exceeds it are first rescaled to
+    it, in place in weight (outside the graph), as PyTorch does.
+    """
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: scale_grad_by_freq and sparse are not supported")
     indices = input._data
     if indices.dtype.kind not in "iu":
         raise RuntimeError(
@@ -1552,7 +1593,19 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
         if not -rows <= padding_idx < rows:
             raise AssertionError("Padding_idx must be within num_embeddings")
         padding_idx %= rows
+    if max_norm is not None:
+        _renormalize_rows(weight, np.unique(indices), max_norm, norm_type)
     return apply(EmbeddingBackward0, weight, indices=indices, padding_idx=padding_idx)
+
+
+def _renormalize_rows(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: float) -> None:
+    data = weight._data
+    norms = np.linalg.norm(data[rows], ord=norm_type, axis=1)
+    too_long = norms > max_norm
+    if too_long.any():
+        chosen = rows[too_long]
+        data[chosen] *= (max_norm / (norms[too_long] + 1e-7))[:, None]
+        weight._bump_version()
 
 
 def _check_probability(p: float) -> None:
@@ -1760,8 +1813,8 @@ class NativeBatchNormBackward0(Node):
         if self.training:
             x_hat, rstd = _standardized(x, dims, self.eps)
         else:
-            rstd = _constant((1 / np.sqrt(self.variance + self.eps)).reshape(shape), x)
-            x_hat = (x - _constant(self.mean.reshape(shape), x)) * rstd
+            rstd = _constant_like(x, (1 / np.sqrt(self.variance + self.eps)).reshape(shape))
+            x_hat = (x - _constant_like(x, self.mean.reshape(shape))) * rstd
         grad_hat = grad * weight.reshape(shape) if weight is not None else grad
         grad_x = None
         if needs_x:
@@ -1786,9 +1839,11 @@ def _batch_norm_samples(rng):
 @register(samples=_batch_norm_samples, torch_name=_torch_name("batch_norm"))
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5):
-    """Normalise each channel (dim 1) by batch statistics when training (updating the running
-    ones in place: new = (1 - momentum) * old + momentum * batch, variance unbiased), else by
-    the running statistics."""
+    """Normalise each channel (dim 1) by the batch's statistics, or by the running ones in eval.
+
+    Training also updates the running statistics in place:
+    new = (1 - momentum) * old + momentum * batch (the variance unbiased).
+    """
     data = input._data
     dims = (0, *range(2, data.ndim))
     if training:
@@ -1921,9 +1976,8 @@ class SmoothL1LossBackward0(_ElementwiseLoss):
     def derivatives(x, target, needs_target, beta):
         difference = x - target
         quadratic = np.abs(difference._data) < beta
-        slope = difference * _constant(quadratic / beta if beta else quadratic, x) + _constant(
-            np.sign(difference._data) * ~quadratic, x
-        )
+        linear_slope = _constant_like(x, np.sign(difference._data) * ~quadratic)
+        slope = difference * _constant_like(x, quadratic / beta if beta else quadratic) + linear_slope
         return slope, -slope
 
 
@@ -1941,9 +1995,8 @@ class HuberLossBackward0(_ElementwiseLoss):
     def derivatives(x, target, needs_target, delta):
         difference = x - target
         quadratic = np.abs(difference._data) < delta
-        slope = difference * _constant(quadratic, x) + _constant(
-            delta * np.sign(difference._data) * ~quadratic, x
-        )
+        linear_slope = _constant_like(x, delta * np.sign(difference._data) * ~quadratic)
+        slope = difference * _constant_like(x, quadratic) + linear_slope
         return slope, -slope
 
 
@@ -1965,10 +2018,10 @@ class BinaryCrossEntropyBackward0(_ElementwiseLoss):
 
     @staticmethod
     def derivatives(x, target, needs_target, weight):
-        by_input = (x - target) / _clamp_min(x * (1 - x), 1e-12)
+        by_input = (x - target) / clamp_min(x * (1 - x), 1e-12)
         by_target = ((1 - x).log() - x.log()) if needs_target else None
         if weight is not None:
-            scale = _constant(weight, x)
+            scale = _constant_like(x, weight)
             by_input = by_input * scale
             by_target = by_target * scale if needs_target else None
         return by_input, by_target
@@ -1994,11 +2047,11 @@ class BinaryCrossEntropyWithLogitsBackward0(_ElementwiseLoss):
             by_input = sigmoid(x) - target
             by_target = -x if needs_target else None
         else:
-            extra = _constant(pos_weight - 1, x)
+            extra = _constant_like(x, pos_weight - 1)
             by_input = (1 - target) - (target * extra + 1) * sigmoid(-x)
             by_target = (softplus(-x) * extra - x) if needs_target else None
         if weight is not None:
-            scale = _constant(weight, x)
+            scale = _constant_like(x, weight)
             by_input = by_input * scale
             by_target = by_target * scale if needs_target else None
         return by_input, by_target
@@ -2029,20 +2082,45 @@ def _elementwise_loss(node, input, target, size_average, reduce, reduction, **pa
     return apply(node, input, target, reduction=reduction, **params)
 
 
-@register(samples=_pair_loss_samples(), torch_name=_torch_name("mse_loss"))
+def _weighted(loss: Tensor, weight: Tensor, reduction: str, mean_over_weight: bool) -> Tensor:
+    """Each element's loss scaled by weight (same shape as input), then reduced; 'mean'
+    divides by the total weight (mse, l1) or by the element count (huber), as PyTorch does."""
+    if weight.shape != loss.shape:
+        raise ValueError("Weights and input must have the same size.")
+    scaled = loss * weight
+    if reduction == "mean" and mean_over_weight:
+        return scaled.sum() / weight.sum()
+    return _reduce(scaled, reduction)
+
+
+def _weighted_pair_loss_samples(**kwargs):
+    def samples(rng):
+        weighted = ((_samples.make(rng, (2, 3)), _samples.make(rng, (2, 3))),
+                    {"weight": _samples.make(rng, (2, 3), 0.5, 2.0), **kwargs})
+        return [*_pair_loss_samples(**kwargs)(rng), weighted]
+
+    return samples
+
+
+@register(samples=_weighted_pair_loss_samples(), torch_name=_torch_name("mse_loss"))
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
-    """The (mean) squared difference."""
-    if weight is not None:
-        raise NotImplementedError("mse_loss(weight=...) is not supported")
-    return _elementwise_loss(MseLossBackward0, input, target, size_average, reduce, reduction)
+    """The (mean) squared difference; with `weight`, the weighted mean."""
+    if weight is None:
+        return _elementwise_loss(MseLossBackward0, input, target, size_average, reduce, reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = _elementwise_loss(MseLossBackward0, input, target, None, None, "none")
+    return _weighted(loss, weight, reduction, mean_over_weight=True)
 
 
-@register(samples=_pair_loss_samples(), torch_name=_torch_name("l1_loss"))
+@register(samples=_weighted_pair_loss_samples(), torch_name=_torch_name("l1_loss"))
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
-    """The (mean) absolute difference."""
+    """The (mean) absolute difference; with `weight`, the weighted mean."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _warn_if_broadcast(input, target)
-    return _reduce(_abs(input - target), reduction)
+    loss = absolute(input - target)
+    if weight is None:
+        return _reduce(loss, reduction)
+    return _weighted(loss, weight, reduction, mean_over_weight=True)
 
 
 @register(samples=_pair_loss_samples(beta=0.8), torch_name=_torch_name("smooth_l1_loss"))
@@ -2055,12 +2133,15 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
                              beta=beta)
 
 
-@register(samples=_pair_loss_samples(delta=1.3), torch_name=_torch_name("huber_loss"))
+@register(samples=_weighted_pair_loss_samples(delta=1.3), torch_name=_torch_name("huber_loss"))
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
     """Quadratic for |d| < delta, delta * (|d| - delta / 2) beyond."""
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
-    return _elementwise_loss(HuberLossBackward0, input, target, None, None, reduction, delta=delta)
+    if weight is None:
+        return _elementwise_loss(HuberLossBackward0, input, target, None, None, reduction, delta=delta)
+    loss = _elementwise_loss(HuberLossBackward0, input, target, None, None, "none", delta=delta)
+    return _weighted(loss, weight, reduction, mean_over_weight=False)
 
 
 def _weight_array(weight, like: Tensor):
@@ -2100,8 +2181,10 @@ def _bce_logits_samples(rng):
 @register(samples=_bce_logits_samples, torch_name=_torch_name("binary_cross_entropy_with_logits"))
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction: str = "mean", pos_weight=None):
-    """binary_cross_entropy(sigmoid(input), target), computed stably from the logits;
-    pos_weight scales the positive term (per class, broadcast over the last dim)."""
+    """binary_cross_entropy(sigmoid(input), target), computed stably from the logits.
+
+    pos_weight scales the positive term (per class, broadcast over the last dim).
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
@@ -2139,7 +2222,7 @@ class NllLossBackward0(Node):
         if self.reduction == "mean":
             with np.errstate(invalid="ignore", divide="ignore"):
                 coefficients = coefficients / coefficients.sum()
-        scaled = grad * _constant(-coefficients, grad)
+        scaled = grad * _constant_like(grad, -coefficients)
         return scatter_add_along(scaled.reshape(*self.index.shape), self.axis, self.index, self.size)
 
 
@@ -2194,8 +2277,10 @@ def _nll_samples(rng):
 @register(samples=_nll_samples, torch_name=_torch_name("nll_loss"))
 def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
              reduction: str = "mean"):
-    """The negative log-likelihood of class-index targets, from log-probabilities `input`
-    (classes along dim 1, or dim 0 for one sample); `mean` divides by the total weight."""
+    """The negative log-likelihood of class-index targets, from log-probabilities `input`.
+
+    Classes lie along dim 1 (dim 0 for one sample); 'mean' divides by the targets' total weight.
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     axis, index, coefficients, _ = _class_targets(input, target, weight, ignore_index)
     return apply(NllLossBackward0, input, index=index, coefficients=coefficients, axis=axis,
@@ -2218,8 +2303,10 @@ def _cross_entropy_samples(rng):
 @register(samples=_cross_entropy_samples, torch_name=_torch_name("cross_entropy"))
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                   reduction: str = "mean", label_smoothing: float = 0.0):
-    """nll_loss(log_softmax(input, class dim), target), or, for probability targets (a float
-    target shaped like input), -sum(target * log_softmax(input)) over the class dim.
+    """nll_loss(log_softmax(input), target) along the class dim (1, or 0 for one sample).
+
+    A float target shaped like input holds class probabilities instead:
+    -sum(target * log_softmax(input)) over the class dim.
 
     label_smoothing eps mixes the target with the uniform distribution: (1 - eps) * target + eps / C.
     """
@@ -2233,7 +2320,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     class_shape[axis] = classes
     weighted = log_probabilities
     if weight is not None:
-        weighted = log_probabilities * _constant(_weight_array(weight, input).reshape(class_shape), input)
+        class_weight = _weight_array(weight, input).reshape(class_shape)
+        weighted = log_probabilities * _constant_like(input, class_weight)
     if target.dtype.is_floating_point:
         if target.shape != input.shape:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
@@ -2247,7 +2335,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     if label_smoothing <= 0:
         return loss
     _, _, coefficients, kept = _class_targets(input, target, weight, ignore_index)
-    smooth = -weighted.sum(axis) * _constant(kept, input)
+    smooth = -weighted.sum(axis) * _constant_like(input, kept)
     if reduction == "mean":
         denominator = coefficients.sum() if weight is not None else kept.sum()
         smooth = smooth.sum() / float(denominator)
@@ -2274,8 +2362,10 @@ def _kl_samples(rng):
 
 @register(samples=_kl_samples, torch_name=_torch_name("kl_div"))
 def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
-    """target * (log(target) - input) pointwise (input holds log-probabilities);
-    'batchmean' divides the sum by the batch size, as the KL divergence's definition wants."""
+    """target * (log(target) - input) pointwise, input holding log-probabilities.
+
+    'batchmean' divides the sum by the batch size, as the KL divergence's definition wants.
+    """
     if reduction == "mean":
         warnings.warn(
             "reduction: 'mean' divides the total loss by both the batch size and the support size."
@@ -2309,6 +2399,759 @@ def _cosine_samples(rng):
 @register(samples=_cosine_samples, torch_name=_torch_name("cosine_similarity"))
 def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
     """x1 . x2 / (||x1|| ||x2||) along dim, each norm floored at eps."""
-    first = x1 / _clamp_min(_norm_along(x1, 2, dim), eps)
-    second = x2 / _clamp_min(_norm_along(x2, 2, dim), eps)
+    first = x1 / clamp_min(_norm_along(x1, 2, dim), eps)
+    second = x2 / clamp_min(_norm_along(x2, 2, dim), eps)
     return (first * second).sum(dim)
+
+
+# ---------------------------------------------------------------------------
+# More activations and their in-place forms
+
+
+class ThresholdBackward0(_Activation):
+    __slots__ = ()
+    op_name = "threshold"
+    keeps_integers = True
+
+    @staticmethod
+    def compute(data, threshold, value):
+        return np.where(data > threshold, data, value).astype(data.dtype, copy=False)
+
+    @staticmethod
+    def derivative(x, threshold, value):
+        return _constant_like(x, x._data > threshold)
+
+
+class HardshrinkBackward0(_Activation):
+    __slots__ = ()
+    op_name = "hardshrink"
+
+    @staticmethod
+    def compute(data, lambd):
+        return np.where(np.abs(data) > lambd, data, 0).astype(data.dtype, copy=False)
+
+    @staticmethod
+    def derivative(x, lambd):
+        return _constant_like(x, np.abs(x._data) > lambd)
+
+
+class SoftshrinkBackward0(_Activation):
+    __slots__ = ()
+    op_name = "softshrink"
+
+    @staticmethod
+    def compute(data, lambd):
+        return np.where(data > lambd, data - lambd, np.where(data < -lambd, data + lambd, 0)).astype(
+            data.dtype, copy=False
+        )
+
+    @staticmethod
+    def derivative(x, lambd):
+        return _constant_like(x, np.abs(x._data) > lambd)
+
+
+@register(samples=_activation_samples(threshold=0.5, value=-2.0), torch_name=_torch_name("threshold"))
+def threshold(input, threshold: float, value: float, inplace: bool = False):
+    """input where input > threshold, else value."""
+    if inplace:
+        return run_in_place(input, _threshold, threshold, value)
+    return _threshold(input, threshold, value)
+
+
+def _threshold(input, threshold: float, value: float):
+    return apply(ThresholdBackward0, input, threshold=threshold, value=value)
+
+
+@register(samples=_activation_samples(lambd=0.7), torch_name=_torch_name("hardshrink"))
+def hardshrink(input, lambd: float = 0.5):
+    """input where |input| > lambd, else 0."""
+    return apply(HardshrinkBackward0, input, lambd=lambd)
+
+
+@register(samples=_activation_samples(lambd=0.7), torch_name=_torch_name("softshrink"))
+def softshrink(input, lambd: float = 0.5):
+    """input shrunk toward 0 by lambd (0 inside [-lambd, lambd])."""
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    return apply(SoftshrinkBackward0, input, lambd=lambd)
+
+
+@register(samples=_activation_samples(), torch_name=_torch_name("tanhshrink"))
+def tanhshrink(input):
+    """input - tanh(input)."""
+    return input - tanh(input)
+
+
+def _prelu_samples(rng):
+    make = _samples.make
+    data = rng.uniform(-2, 2, (2, 3, 2))
+    x = Tensor._make(np.where(np.abs(data) < 0.1, 0.5, data))
+    return [((x, make(rng, (3,), 0.1, 0.5)), {}), ((x, make(rng, (1,), 0.1, 0.5)), {})]
+
+
+@register(samples=_prelu_samples, torch_name=_torch_name("prelu"))
+def prelu(input, weight):
+    """input where positive, weight * input elsewhere; weight has one slope per channel (dim 1) or one."""
+    channels = weight.numel()
+    if channels != 1 and (input.ndim < 2 or input.shape[1] != channels):
+        raise RuntimeError(
+            f"Mismatch of parameter numbers and input channel size. Found parameter numbers = {channels} "
+            f"and channel size = {input.shape[1] if input.ndim >= 2 else 1}."
+        )
+    shape = (channels,) + (1,) * (input.ndim - 2) if channels != 1 else ()
+    positive = _constant_like(input, input._data > 0)
+    negative = _constant_like(input, input._data <= 0)
+    return input * positive + input * weight.reshape(shape) * negative
+
+
+def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False):
+    """Leaky relu whose negative slope is drawn uniformly from [lower, upper] per element when
+    training (from the default generator), and is (lower + upper) / 2 otherwise."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    slopes = _creation.default_generator.rng.uniform(lower, upper, size=input.shape)
+    scale = Tensor._make(np.where(input._data >= 0, 1.0, slopes).astype(input._data.dtype))
+    if inplace:
+        return run_in_place(input, mul, scale)
+    return mul(input, scale)
+
+
+def glu(input, dim: int = -1):
+    """a * sigmoid(b), where a and b are the two halves of input along dim."""
+    size = input.shape[dim]
+    if size % 2:
+        raise RuntimeError(
+            f"Halving dimension must be even, but dimension {input._wrap_dim(dim)} is size {size}"
+        )
+    half = size // 2
+    return input.narrow(dim, 0, half) * sigmoid(input.narrow(dim, half, half))
+
+
+def relu_(input):
+    """In-place relu."""
+    return relu(input, inplace=True)
+
+
+def elu_(input, alpha: float = 1.0):
+    """In-place elu."""
+    return elu(input, alpha, inplace=True)
+
+
+def selu_(input):
+    """In-place selu."""
+    return selu(input, inplace=True)
+
+
+def celu_(input, alpha: float = 1.0):
+    """In-place celu."""
+    return celu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input, negative_slope: float = 0.01):
+    """In-place leaky_relu."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input, min_val: float = -1.0, max_val: float = 1.0):
+    """In-place hardtanh."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold_(input, threshold: float, value: float):
+    """In-place threshold."""
+    return run_in_place(input, _threshold, threshold, value)
+
+
+def rrelu_(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False):
+    """In-place rrelu."""
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+# ---------------------------------------------------------------------------
+# 1-d pooling (as 2-d pooling over a height of 1), unfold/fold, pixel shuffle
+
+
+def _check_1d_pool_input(input, name: str) -> None:
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"{name}() Expected 2D or 3D input tensor, but got [{', '.join(map(str, input.shape))}]"
+        )
+
+
+def _one(value, name: str) -> int:
+    (single,) = _tuple(value, 1, name)
+    return single
+
+
+def _pool1d_samples(rng):
+    make = _samples.make
+    return [((make(rng, (1, 2, 6)), 2), {}), ((make(rng, (2, 7)), 3), {"stride": 2, "padding": 1})]
+
+
+@register(samples=_pool1d_samples, torch_name=_torch_name("max_pool1d"))
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
+    """The max over each window of the last dim."""
+    _check_1d_pool_input(input, "max_pool1d")
+    stride = None if stride is None or stride == [] or stride == () else (1, _one(stride, "stride"))
+    result = max_pool2d(input.unsqueeze(-2), (1, _one(kernel_size, "kernel_size")), stride,
+                        (0, _one(padding, "padding")), (1, _one(dilation, "dilation")), ceil_mode, True)
+    values, indices = result[0].squeeze(-2), result[1].squeeze(-2)
+    return (values, indices) if return_indices else values
+
+
+@register(samples=_pool1d_samples, torch_name=_torch_name("avg_pool1d"))
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True):
+    """The mean over each window of the last dim."""
+    _check_1d_pool_input(input, "avg_pool1d")
+    stride = None if stride is None or stride == [] or stride == () else (1, _one(stride, "stride"))
+    return avg_pool2d(input.unsqueeze(-2), (1, _one(kernel_size, "kernel_size")), stride,
+                      (0, _one(padding, "padding")), ceil_mode, count_include_pad).squeeze(-2)
+
+
+def _adaptive1d_samples(rng):
+    return [((_samples.make(rng, (1, 2, 7)), 3), {}), ((_samples.make(rng, (2, 4)), 4), {})]
+
+
+@register(samples=_adaptive1d_samples, torch_name=_torch_name("adaptive_avg_pool1d"))
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling of the last dim to a fixed output size."""
+    _check_1d_pool_input(input, "adaptive_avg_pool1d")
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _one(output_size, "output_size"))).squeeze(-2)
+
+
+def _fold_geometry(kernel_size, dilation, padding, stride):
+    return (_tuple(kernel_size, 2, "kernel_size"), _tuple(dilation, 2, "dilation"),
+            _tuple(padding, 2, "padding"), _tuple(stride, 2, "stride"))
+
+
+def _unfold_samples(rng):
+    make = _samples.make
+    return [((make(rng, (1, 2, 3, 4)), 2), {}), ((make(rng, (2, 1, 4, 4)), (2, 3)),
+                                                 {"stride": 2, "padding": 1, "dilation": (1, 2)})]
+
+
+@register(samples=_unfold_samples, torch_name=_torch_name("unfold"))
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """The sliding windows of (N, C, H, W) input as columns: (N, C * kH * kW, number of windows)."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(
+            f"Input Error: Only 3D or 4D input Tensors are supported (got {input.ndim}D)"
+        )
+    kernel, dilation, padding, stride = _fold_geometry(kernel_size, dilation, padding, stride)
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    padded = constant_pad(input, _spatial_pairs((p, p) for p in padding))
+    windows = im2col(padded, kernel, stride, dilation)
+    batch, channels = windows.shape[:2]
+    columns = windows.reshape(batch, channels * kernel[0] * kernel[1], -1)
+    return columns.squeeze(0) if unbatched else columns
+
+
+def _fold_samples(rng):
+    make = _samples.make
+    return [((make(rng, (1, 4, 6)), (3, 4), 2), {}), ((make(rng, (2, 6, 6)), (4, 5), (2, 3)),
+                                                      {"stride": 2, "padding": 1, "dilation": (1, 2)})]
+
+
+@register(samples=_fold_samples, torch_name=_torch_name("fold"))
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """The adjoint of unfold: columns summed back into an (N, C, H, W) image."""
+    kernel, dilation, padding, stride = _fold_geometry(kernel_size, dilation, padding, stride)
+    size = _tuple(output_size, 2, "output_size")
+    unbatched = input.ndim == 2
+    if unbatched:
+        input = input.unsqueeze(0)
+    padded_size = tuple(s + 2 * p for s, p in zip(size, padding))
+    counts = [(s - d * (k - 1) - 1) // st + 1
+              for s, d, k, st in zip(padded_size, dilation, kernel, stride)]
+    blocks = kernel[0] * kernel[1]
+    if input.ndim != 3 or input.shape[1] % blocks or input.shape[2] != counts[0] * counts[1]:
+        raise RuntimeError(
+            f"Given output_size={size}, kernel_size={kernel}, dilation={dilation}, padding={padding}, "
+            f"stride={stride}, expected size of input's dimension 2 to match the calculated number of "
+            f"sliding blocks {counts[0]} * {counts[1]} = {counts[0] * counts[1]}, but got "
+            f"input.size(2)={input.shape[2] if input.ndim == 3 else 0}."
+        )
+    batch, channels = input.shape[0], input.shape[1] // blocks
+    windows = input.reshape(batch, channels, *kernel, *counts)
+    image = col2im(windows, padded_size, stride, dilation)
+    result = constant_pad(image, _spatial_pairs((-p, -p) for p in padding))
+    return result.squeeze(0) if unbatched else result
+
+
+def _pixel_shuffle_samples(rng):
+    return [((_samples.make(rng, (1, 8, 2, 3)), 2), {})]
+
+
+@register(samples=_pixel_shuffle_samples, torch_name=_torch_name("pixel_shuffle"))
+def pixel_shuffle(input, upscale_factor: int):
+    """(..., C * r^2, H, W) to (..., C, H * r, W * r)."""
+    r = upscale_factor
+    *lead, channels, height, width = input.shape
+    if channels % (r * r):
+        raise RuntimeError(
+            f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+            f"upscale_factor, but input.size(-3)={channels} is not divisible by {r * r}"
+        )
+    grouped = input.reshape(-1, channels // (r * r), r, r, height, width)
+    shuffled = grouped.permute(0, 1, 4, 2, 5, 3)
+    return shuffled.reshape(*lead, channels // (r * r), height * r, width * r)
+
+
+@register(samples=lambda rng: [((_samples.make(rng, (1, 2, 4, 6)), 2), {})],
+          torch_name=_torch_name("pixel_unshuffle"))
+def pixel_unshuffle(input, downscale_factor: int):
+    """(..., C, H * r, W * r) to (..., C * r^2, H, W): the inverse of pixel_shuffle."""
+    r = downscale_factor
+    *lead, channels, height, width = input.shape
+    if height % r or width % r:
+        raise RuntimeError(
+            f"pixel_unshuffle expects height and width to be divisible by downscale_factor, but got "
+            f"height={height}, width={width}, downscale_factor={r}"
+        )
+    grouped = input.reshape(-1, channels, height // r, r, width // r, r)
+    shuffled = grouped.permute(0, 1, 3, 5, 2, 4)
+    return shuffled.reshape(*lead, channels * r * r, height // r, width // r)
+
+
+# ---------------------------------------------------------------------------
+# Resampling
+
+
+def _resample_matrix(in_size: int, out_size: int, mode: str, align_corners: bool, scale: float):
+    """The (out, in) matrix that resamples one dim: one-hot rows for nearest, two weights for linear."""
+    target = np.arange(out_size)
+    matrix = np.zeros((out_size, in_size))
+    if mode in ("nearest", "nearest-exact"):
+        offset = 0.5 if mode == "nearest-exact" else 0.0
+        source = np.minimum(np.floor((target + offset) * scale).astype(np.int64), in_size - 1)
+        matrix[target, source] = 1.0
+        return matrix
+    if align_corners:
+        position = target * ((in_size - 1) / (out_size - 1)) if out_size > 1 else np.zeros(out_size)
+    else:
+        position = np.maximum((target + 0.5) * scale - 0.5, 0.0)
+    low = np.minimum(np.floor(position).astype(np.int64), in_size - 1)
+    high = np.minimum(low + 1, in_size - 1)
+    weight = position - low
+    np.add.at(matrix, (target, low), 1 - weight)
+    np.add.at(matrix, (target, high), weight)
+    return matrix
+
+
+# The spatial dims each mode handles.
+_RESAMPLE_DIMS = {
+    "nearest": (1, 2), "nearest-exact": (1, 2), "linear": (1,), "bilinear": (2,), "area": (1, 2),
+}
+
+
+def _interpolate_samples(rng):
+    make = _samples.make
+    image = make(rng, (1, 2, 3, 4))
+    return [
+        ((make(rng, (1, 2, 3)),), {"scale_factor": 2}),
+        ((image,), {"size": (5, 3), "mode": "nearest-exact"}),
+        ((make(rng, (1, 1, 4)),), {"size": 7, "mode": "linear"}),
+        ((image,), {"scale_factor": 1.5, "mode": "bilinear"}),
+        ((image,), {"size": (4, 7), "mode": "bilinear", "align_corners": True}),
+        ((image,), {"size": (2, 3), "mode": "area"}),
+    ]
+
+
+@register(samples=_interpolate_samples, torch_name=_torch_name("interpolate"))
+def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
+                recompute_scale_factor=None, antialias: bool = False):
+    """Resample the spatial dims (after batch and channel) to `size` or by `scale_factor`.
+
+    Modes: 'nearest', 'nearest-exact', 'linear' (3-d input), 'bilinear' (4-d), 'area'.
+    """
+    if mode not in _RESAMPLE_DIMS:
+        raise NotImplementedError(f"interpolate: mode '{mode}' is not supported")
+    if align_corners is not None and mode not in ("linear", "bilinear"):
+        raise ValueError(
+            "align_corners option can only be set with the interpolating modes: linear | bilinear | "
+            "bicubic | trilinear"
+        )
+    if antialias:
+        raise NotImplementedError("interpolate(antialias=True) is not supported")
+    spatial = input.ndim - 2
+    if spatial not in _RESAMPLE_DIMS[mode]:
+        needed = " or ".join(f"{d + 2}D" for d in _RESAMPLE_DIMS[mode])
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {needed} input")
+    if (size is None) == (scale_factor is None):
+        raise ValueError(
+            "only one of size or scale_factor should be defined" if size is not None
+            else "either size or scale_factor should be defined"
+        )
+    in_sizes = input.shape[2:]
+    if size is not None:
+        out_sizes = _tuple(size, spatial, "size")
+        scales = [i / o for i, o in zip(in_sizes, out_sizes)]
+    else:
+        if isinstance(scale_factor, numbers.Number):
+            factors = (scale_factor,) * spatial
+        else:
+            factors = tuple(scale_factor)
+        out_sizes = tuple(math.floor(i * f) for i, f in zip(in_sizes, factors))
+        if recompute_scale_factor:
+            scales = [i / o for i, o in zip(in_sizes, out_sizes)]
+        else:
+            scales = [1.0 / f for f in factors]
+    if mode == "area":
+        pool = adaptive_avg_pool1d if spatial == 1 else adaptive_avg_pool2d
+        return pool(input, out_sizes if spatial == 2 else out_sizes[0])
+    matrices = tuple(
+        _resample_matrix(i, o, mode, bool(align_corners), s).astype(input._data.dtype)
+        for i, o, s in zip(in_sizes, out_sizes, scales)
+    )
+    return apply(_RESAMPLE_NODES[(mode, spatial)], input, matrices=matrices)
+
+
+# ---------------------------------------------------------------------------
+# Distances and more losses (compositions of differentiable ops)
+
+
+def _lp_norm_last(difference: Tensor, p: float, keepdim: bool) -> Tensor:
+    if p == 2:
+        return (difference * difference).sum(-1, keepdim=keepdim) ** 0.5
+    return (absolute(difference) ** p).sum(-1, keepdim=keepdim) ** (1 / p)
+
+
+def _pairwise_samples(rng):
+    make = _samples.make
+    return [((make(rng, (3, 4)), make(rng, (3, 4))), {}), ((make(rng, (3, 4)), make(rng, (4,))),
+                                                           {"p": 1.5, "keepdim": True})]
+
+
+@register(samples=_pairwise_samples, torch_name=_torch_name("pairwise_distance"))
+def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
+    """||x1 - x2 + eps||_p over the last dim."""
+    return _lp_norm_last(x1 - x2 + eps, p, keepdim)
+
+
+def _triplet_samples(rng):
+    make = _samples.make
+    anchor, positive, negative = make(rng, (3, 4)), make(rng, (3, 4)), make(rng, (3, 4))
+    return [((anchor, positive, negative), {"margin": 5.0}),
+            ((anchor, positive, negative), {"margin": 5.0, "swap": True, "p": 1.0, "reduction": "sum"})]
+
+
+@register(samples=_triplet_samples, torch_name=_torch_name("triplet_margin_loss"))
+def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2, eps: float = 1e-6,
+                        swap: bool = False, size_average=None, reduce=None, reduction: str = "mean"):
+    """max(d(anchor, positive) - d(anchor, negative) + margin, 0), d the p-norm distance."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    to_positive = pairwise_distance(anchor, positive, p, eps)
+    to_negative = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        between = pairwise_distance(positive, negative, p, eps)
+        closer = _constant_like(to_negative, between._data < to_negative._data)
+        to_negative = between * closer + to_negative * (1 - closer)
+    return _reduce(clamp_min(to_positive - to_negative + margin, 0), reduction)
+
+
+def _sign_target(rng, shape):
+    return Tensor._make(rng.choice([-1.0, 1.0], size=shape))
+
+
+def _ranking_samples(rng):
+    make = _samples.make
+    return [((make(rng, (4,)), make(rng, (4,)), _sign_target(rng, (4,))), {"margin": 0.3})]
+
+
+@register(samples=_ranking_samples, torch_name=_torch_name("margin_ranking_loss"))
+def margin_ranking_loss(input1, input2, target, margin: float = 0, size_average=None, reduce=None,
+                        reduction: str = "mean"):
+    """max(0, -target * (input1 - input2) + margin), target in {1, -1}."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _reduce(clamp_min(-target * (input1 - input2) + margin, 0), reduction)
+
+
+def _hinge_samples(rng):
+    return [((_samples.make(rng, (2, 3)), _sign_target(rng, (2, 3))), {"margin": 1.5})]
+
+
+@register(samples=_hinge_samples, torch_name=_torch_name("hinge_embedding_loss"))
+def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, reduce=None,
+                         reduction: str = "mean"):
+    """input where target is 1, max(0, margin - input) where target is -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    labels = target._data
+    below_margin = clamp_min(margin - input, 0) * _constant_like(input, labels != 1)
+    return _reduce(below_margin + input * _constant_like(input, labels != -1), reduction)
+
+
+def _soft_margin_samples(rng):
+    return [((_samples.make(rng, (2, 3)),), {"target": _sign_target(rng, (2, 3))})]
+
+
+@register(samples=_soft_margin_samples, torch_name=_torch_name("soft_margin_loss"))
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
+    """log(1 + exp(-target * input)), target in {1, -1}."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.requires_grad:
+        raise RuntimeError(
+            "The function 'soft_margin_loss' is not differentiable with respect to argument 'target'. "
+            "This input cannot have requires_grad True."
+        )
+    return _reduce(softplus(-target * input), reduction)
+
+
+def _multilabel_samples(rng):
+    make = _samples.make
+    labels = Tensor._make(rng.integers(0, 2, size=(2, 3)).astype(np.float64))
+    return [((make(rng, (2, 3)), labels), {}), ((make(rng, (2, 3)), labels),
+                                                {"weight": make(rng, (3,), 0.5, 2.0), "reduction": "sum"})]
+
+
+@register(samples=_multilabel_samples, torch_name=_torch_name("multilabel_soft_margin_loss"))
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction: str = "mean"):
+    """Binary cross entropy of each class's logit, averaged over the classes (last dim)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss.sum(-1) / input.shape[-1], reduction)
+
+
+def _poisson_samples(rng):
+    make = _samples.make
+    counts = make(rng, (2, 3), 0.0, 4.0)
+    return [((make(rng, (2, 3)), counts), {}),
+            ((make(rng, (2, 3), 0.5, 2.0), counts), {"log_input": False, "full": True, "reduction": "sum"})]
+
+
+@register(samples=_poisson_samples, torch_name=_torch_name("poisson_nll_loss"))
+def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, size_average=None,
+                     eps: float = 1e-8, reduce=None, reduction: str = "mean"):
+    """The Poisson negative log-likelihood: exp(input) - target * input for log-rates, or
+    input - target * log(input + eps) for rates; `full` adds Stirling's term where target > 1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if log_input:
+        loss = exp(input) - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        above_one = target._data > 1
+        safe = where_constant(~above_one, 2.0, target)
+        stirling = safe * safe.log() - safe + (safe * (2 * math.pi)).log() * 0.5
+        loss = loss + stirling * _constant_like(input, above_one)
+    return _reduce(loss, reduction)
+
+
+def _gaussian_samples(rng):
+    make = _samples.make
+    return [((make(rng, (2, 3)), make(rng, (2, 3)), make(rng, (2, 3), 0.5, 2.0)), {}),
+            ((make(rng, (2, 3)), make(rng, (2, 3)), make(rng, (2,), 0.5, 2.0)), {"full": True})]
+
+
+@register(samples=_gaussian_samples, torch_name=_torch_name("gaussian_nll_loss"))
+def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
+    """0.5 * (log(var) + (input - target)^2 / var), var floored at eps (the floor passes no
+    gradient change: var's gradient is taken as if unclamped, as PyTorch does)."""
+    if isinstance(var, numbers.Number):
+        var = Tensor._make(np.full(input.shape, float(var), dtype=input._data.dtype))
+    if var.shape != input.shape:
+        if input.shape[:-1] == var.shape:
+            var = var.unsqueeze(-1)
+        elif not (input.shape[:-1] == var.shape[:-1] and var.shape[-1] == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(reduction + " is not valid")
+    if (var._data < 0).any():
+        raise ValueError("var has negative entry/entries")
+    floored = var + _constant_like(var, np.maximum(var._data, eps) - var._data)
+    difference = input - target
+    loss = (floored.log() + difference * difference / floored) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def _cosine_embedding_samples(rng):
+    make = _samples.make
+    return [((make(rng, (3, 4)), make(rng, (3, 4)), _sign_target(rng, (3,))), {"margin": -0.5})]
+
+
+@register(samples=_cosine_embedding_samples, torch_name=_torch_name("cosine_embedding_loss"))
+def cosine_embedding_loss(input1, input2, target, margin: float = 0, size_average=None, reduce=None,
+                          reduction: str = "mean"):
+    """1 - cos(input1, input2) where target is 1, max(0, cos - margin) where target is -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    tiny = 1e-12
+    dot = (input1 * input2).sum(-1)
+    cosine = dot / (((input1 * input1).sum(-1) + tiny) * ((input2 * input2).sum(-1) + tiny)) ** 0.5
+    labels = target._data
+    similar = (1 - cosine) * _constant_like(cosine, labels == 1)
+    dissimilar = clamp_min(cosine - margin, 0) * _constant_like(cosine, labels == -1)
+    loss = similar + dissimilar
+    return _reduce(loss, reduction)
+
+
+# ---------------------------------------------------------------------------
+# Attention and instance normalisation
+
+
+def _attention_samples(rng):
+    make = _samples.make
+    query, key, value = make(rng, (2, 3, 4)), make(rng, (2, 5, 4)), make(rng, (2, 5, 2))
+    mask = Tensor._make(np.array([[True, True, False, True, True]] * 3))
+    return [((query, key, value), {}),
+            ((query, key, value), {"attn_mask": mask, "scale": 0.3}),
+            ((query, make(rng, (2, 3, 4)), make(rng, (2, 3, 2))), {"is_causal": True}),
+            ((query, key, value), {"attn_mask": make(rng, (3, 5))})]
+
+
+@register(samples=_attention_samples, torch_name=_torch_name("scaled_dot_product_attention"))
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale=None, enable_gqa: bool = False):
+    """softmax(query @ key^T * scale + mask) @ value, scale 1 / sqrt(embedding size) by default.
+
+    A bool mask keeps the True positions; a float mask is added to the scores.
+    """
+    if is_causal and attn_mask is not None:
+        raise RuntimeError(
+            "_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True"
+        )
+    scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = matmul(query, key.transpose(-2, -1)) * scale
+    if is_causal:
+        rows, columns = query.shape[-2], key.shape[-2]
+        attn_mask = Tensor._make(np.tril(np.ones((rows, columns), dtype=bool)))
+    if attn_mask is not None:
+        if attn_mask.dtype is _dtype.bool:
+            scores = scores + _constant_like(scores, np.where(attn_mask._data, 0.0, -np.inf))
+        else:
+            scores = scores + attn_mask
+    weights = softmax(scores, -1)
+    if dropout_p > 0:
+        weights = dropout(weights, dropout_p)
+    return matmul(weights, value)
+
+
+def _instance_norm_samples(rng):
+    make = _samples.make
+    return [((make(rng, (2, 3, 4)),), {}),
+            ((make(rng, (2, 2, 2, 3)),), {"weight": make(rng, (2,)), "bias": make(rng, (2,)), "eps": 1e-3})]
+
+
+@register(samples=_instance_norm_samples, torch_name=_torch_name("instance_norm"))
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5):
+    """Normalise each channel of each sample over its spatial dims (group_norm with one
+    channel per group); running statistics, if given, track the batch average of the
+    per-instance ones."""
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    spatial = int(np.prod(input.shape[2:], dtype=np.int64))
+    if spatial <= 1:
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size {input.shape}"
+        )
+    data = input._data
+    dims = tuple(range(2, data.ndim))
+    if running_mean is not None:
+        instance_mean = data.mean(axis=dims).mean(0)
+        running_mean._data[...] = (1 - momentum) * running_mean._data + momentum * instance_mean
+        running_mean._bump_version()
+    if running_var is not None:
+        unbiased = data.var(axis=dims, ddof=1).mean(0)
+        running_var._data[...] = (1 - momentum) * running_var._data + momentum * unbiased
+        running_var._bump_version()
+    return group_norm(input, input.shape[1], weight, bias, eps)
+
+
+def _rms_norm_samples(rng):
+    make = _samples.make
+    return [((make(rng, (2, 3)), (3,), make(rng, (3,))), {}), ((make(rng, (2, 2, 3)), (2, 3)), {"eps": 1e-3})]
+
+
+@register(samples=_rms_norm_samples, torch_name=_torch_name("rms_norm"))
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """input / sqrt(mean(input^2) + eps) over the last len(normalized_shape) dims, times weight;
+    eps defaults to the machine epsilon of input's dtype."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape):]) != shape or len(shape) > input.ndim:
+        raise RuntimeError(
+            f"Given normalized_shape=[{', '.join(map(str, shape))}], expected input with shape "
+            f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}"
+        )
+    eps = float(np.finfo(input._data.dtype).eps) if eps is None else eps
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    result = input * ((input * input).mean(dims, keepdim=True) + eps) ** -0.5
+    return result * weight if weight is not None else result
+
+
+def _lp_pool_samples(rng):
+    make = _samples.make
+    return [((make(rng, (1, 2, 4, 4), 0.5, 2.0), 2.0, 2), {}),
+            ((make(rng, (1, 1, 5, 4), 0.5, 2.0), 3.0, (2, 3)), {"stride": 1})]
+
+
+@register(samples=_lp_pool_samples, torch_name=_torch_name("lp_pool2d"))
+def lp_pool2d(input, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
+    """The p-norm over each window of the last two dims: (sum of x^p)^(1/p)."""
+    kernel = _tuple(kernel_size, 2, "kernel_size")
+    average = avg_pool2d(input ** norm_type, kernel, stride, 0, ceil_mode)
+    return (average * (kernel[0] * kernel[1])) ** (1.0 / norm_type)
+
+
+@register(samples=lambda rng: [((_samples.make(rng, (1, 2, 6), 0.5, 2.0), 2.0, 3), {"stride": 2})],
+          torch_name=_torch_name("lp_pool1d"))
+def lp_pool1d(input, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
+    """The p-norm over each window of the last dim."""
+    kernel = _one(kernel_size, "kernel_size")
+    average = avg_pool1d(input ** norm_type, kernel, stride, 0, ceil_mode)
+    return (average * kernel) ** (1.0 / norm_type)
+
+
+@register(samples=lambda rng: [((_samples.make(rng, (1, 6, 2, 2)), 3), {})],
+          torch_name=_torch_name("channel_shuffle"))
+def channel_shuffle(input, groups: int):
+    """Interleave the channels of `groups` groups: (N, g * c, ...) as (N, g, c, ...) to (N, c, g, ...)."""
+    batch, channels, *spatial = input.shape
+    grouped = input.reshape(batch, groups, channels // groups, *spatial)
+    return grouped.transpose(1, 2).reshape(batch, channels, *spatial)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+                            return_indices: bool = True):
+    """max_pool1d returning (values, indices)."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+                            return_indices: bool = True):
+    """max_pool2d returning (values, indices)."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability p."""
+    return _channel_dropout(input, p, training, inplace, 3, "dropout3d")
+
+
+def upsample(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None):
+    """Deprecated spelling of interpolate."""
+    warnings.warn("nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated: interpolate(..., mode='nearest')."""
+    warnings.warn("nn.functional.upsample_nearest is deprecated. Use nn.functional.interpolate instead.",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated: interpolate(..., mode='bilinear', align_corners=True)."""
+    warnings.warn("nn.functional.upsample_bilinear is deprecated. Use nn.functional.interpolate instead.",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

@@ -1,4 +1,6 @@
-"""Elementwise operators: arithmetic, powers, exponentials and trigonometry.
+"""Elementwise operators: arithmetic, rounding division, powers, exponentials, logarithms,
+trigonometry, the error function, rounding, clamping, maxima, interpolation and selection
+by a mask (where, masked_fill).
 
 Each op is a node class (its forward on arrays, its backward as tensor operations, named
 as PyTorch names the grad_fn) and a registered function. Broadcast gradients are summed
@@ -75,6 +77,7 @@ __all__ = [
     "nan_to_num",
     "neg",
     "negative",
+    "positive",
     "pow",
     "reciprocal",
     "remainder",
@@ -110,15 +113,28 @@ def check_operand(value, op_name: str, position: int, argument: str) -> None:
         )
 
 
+# Python numbers that keep a tensor's dtype when the tensor's kind is at least theirs
+# (NumPy treats Python numbers as "weak", as PyTorch treats wrapped numbers).
+_KEEPS_KIND = {float: "f", int: "fiu", bool: "fiub"}
+
+
 def operand_arrays(a, b, op_name: str):
-    """The two operands as arrays (or NumPy-weak Python numbers) of their promoted dtype."""
+    """The two operands as arrays (or NumPy scalars) of their promoted dtype."""
+    if isinstance(a, Tensor):
+        # Fast paths for the common cases, where no promotion is needed.
+        a_data = a._data
+        if isinstance(b, Tensor):
+            b_data = b._data
+            if a_data.dtype == b_data.dtype:
+                if a_data.shape != b_data.shape:
+                    _check_broadcast(a_data.shape, b_data.shape)
+                return a_data, b_data
+        elif a_data.dtype.kind in _KEEPS_KIND.get(type(b), ""):
+            return a_data, a_data.dtype.type(b)
     check_operand(a, op_name, 1, "input")
     check_operand(b, op_name, 2, "other")
     a_data = a._data if isinstance(a, Tensor) else a
     b_data = b._data if isinstance(b, Tensor) else b
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a_data.dtype == b_data.dtype:
-        _check_broadcast(a_data.shape, b_data.shape)
-        return a_data, b_data
     target = _dtype.result_type(a, b).numpy
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         _check_broadcast(a_data.shape, b_data.shape)
@@ -305,14 +321,18 @@ class DivBackward2(Node):
         return grad * 0, grad * 0
 
 
-def _check_integer_divisor(divisor) -> None:
-    if np.asarray(divisor).dtype.kind in "iub" and not np.all(divisor):
+def _check_integer_divisor(divisor, kernel_name: str) -> None:
+    """PyTorch's refusals for integer division: by zero, and of bools."""
+    kind = np.asarray(divisor).dtype.kind
+    if kind == "b":
+        raise NotImplementedError(f'"{kernel_name}_cpu" not implemented for \'Bool\'')
+    if kind in "iu" and not np.all(divisor):
         raise RuntimeError("ZeroDivisionError")
 
 
 def _rounded_quotient(a, b, rounding_mode: str) -> np.ndarray:
     """a / b rounded toward zero ('trunc') or down ('floor'), in the promoted dtype."""
-    _check_integer_divisor(b)
+    _check_integer_divisor(b, "div_floor" if rounding_mode == "floor" else "div_trunc")
     if rounding_mode == "floor":
         return np.floor_divide(a, b)
     if np.result_type(a, b).kind in "fc":
@@ -364,6 +384,9 @@ Tensor.__iadd__ = lambda self, other: self.add_(other)
 Tensor.__isub__ = lambda self, other: self.sub_(other)
 Tensor.__imul__ = lambda self, other: self.mul_(other)
 Tensor.__itruediv__ = lambda self, other: self.div_(other)
+Tensor.__ifloordiv__ = lambda self, other: self.floor_divide_(other)
+Tensor.__imod__ = lambda self, other: self.remainder_(other)
+Tensor.__ipow__ = lambda self, other: self.pow_(other)
 
 
 class NegBackward0(Node):
@@ -390,6 +413,16 @@ def neg(input):
 
 
 negative = neg
+
+
+def positive(input):
+    """+input: the tensor itself (PyTorch refuses it for bool tensors)."""
+    if input.dtype is _dtype.bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+Tensor.positive = Tensor.__pos__ = positive
 
 
 class ReciprocalBackward0(Node):
@@ -449,7 +482,7 @@ class PowBackward1(Node):
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y, OUTPUT)
         base, power = operand_arrays(x, y, "pow")
-        return np.power(base, power)
+        return _power(base, power)
 
     def backward(self, grad):
         x, y, result = self.saved_tensors
@@ -471,13 +504,27 @@ class PowBackward2(Node):
         ctx.save_for_backward(OUTPUT)
         ctx.base = base
         power, number = operand_arrays(y, base, "pow")
-        return np.power(number, power)
+        return _power(number, power)
 
     def backward(self, grad):
         (result,) = self.saved_tensors
         if self.base == 0:
             return grad * 0
         return grad * result * float(np.log(self.base))
+
+
+def _power(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    """base ** exponent; for integers a negative exponent gives 1 / base**|exponent| truncated
+    (1 for base 1, +-1 for base -1, else 0), as PyTorch, where NumPy would refuse."""
+    if base.dtype.kind == "b" and np.asarray(exponent).dtype.kind == "b":
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    if base.dtype.kind not in "iu" or not np.any(np.asarray(exponent) < 0):
+        return np.power(base, exponent)
+    negative = exponent < 0
+    result = np.power(base, np.where(negative, 0, exponent))
+    odd = np.remainder(exponent, 2) == 1
+    inverse = np.where(base == 1, 1, np.where(base == -1, np.where(odd, -1, 1), 0))
+    return np.where(negative, inverse, result).astype(result.dtype)
 
 
 def _log_where_defined(x: Tensor, y: Tensor) -> Tensor:
@@ -1121,6 +1168,8 @@ class RoundBackward0(Node):
     @staticmethod
     def forward(ctx, x, decimals):
         data = _unary_input(x, "round")
+        if data.dtype.kind in "iu" and decimals == 0:
+            return data.copy()
         if data.dtype.kind in "iub":
             raise NotImplementedError(
                 f'"round_cpu" not implemented for \'{_dtype.scalar_type_name(x.dtype)}\''
@@ -1426,7 +1475,7 @@ class Atan2Backward0(Node):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         left, right = operand_arrays(a, b, "atan2")
-        return np.arctan2(_floating(left), right)
+        return np.arctan2(_floating(left), _floating(right))
 
     def backward(self, grad):
         a, b = self.saved_tensors
@@ -1448,6 +1497,9 @@ class HypotBackward0(Node):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b, OUTPUT)
         left, right = operand_arrays(a, b, "hypot")
+        if left.dtype.kind != "f":
+            found = _dtype.scalar_type_name(_dtype.from_numpy_dtype(left.dtype))
+            raise NotImplementedError(f'"hypot_cpu" not implemented for \'{found}\'')
         return np.hypot(left, right)
 
     def backward(self, grad):
@@ -1469,7 +1521,7 @@ class RemainderBackward0(Node):
     @classmethod
     def forward(cls, ctx, a, other):
         left, right = operand_arrays(a, other, cls.op_name)
-        _check_integer_divisor(right)
+        _check_integer_divisor(right, cls.op_name)
         return cls.kernel(left, right)
 
     def backward(self, grad):
@@ -1488,7 +1540,7 @@ class RemainderBackward1(Node):
     def forward(cls, ctx, a, b):
         ctx.save_for_backward(a, b)
         left, right = operand_arrays(a, b, cls.op_name)
-        _check_integer_divisor(right)
+        _check_integer_divisor(right, cls.op_name)
         return cls.kernel(left, right)
 
     def backward(self, grad):

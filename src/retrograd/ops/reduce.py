@@ -1,4 +1,10 @@
-"""Reductions: operators that combine the elements of a tensor along dimensions."""
+"""Reductions: operators that combine the elements of a tensor along dimensions.
+
+Sums, means, products, extremes, spread (var, std), norms and log-sum-exp; the running
+sums, products and extremes; and the ops that pick elements along a dim (sort, topk,
+kthvalue, median, mode, max/min with a dim), which return PyTorch's named
+(values, indices) tuples and send the gradient back to the picked positions.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from . import _samples
 from ._table import OUTPUT, apply, register
+from .pointwise import exp, maximum, minimum, sign
 
 __all__ = [
     "all",
@@ -378,6 +385,7 @@ class TopkBackward0(_SelectsAlongDim):
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """The k largest (or smallest) elements along `dim`, in order, with their indices."""
     dim = _one_dim(input, dim, "topk")
+    _refuse_bool(input, RuntimeError("topk does not support bool dtypes on CPU"))
     size = input._data.shape[dim] if input.ndim else 1
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
@@ -397,6 +405,7 @@ class KthvalueBackward0(_SelectsAlongDim):
 def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     """The k-th smallest element along `dim` (k counts from 1), with its index."""
     dim = _one_dim(input, dim, "kthvalue")
+    _refuse_bool(input, NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'"))
     size = input._data.shape[dim] if input.ndim else 1
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
@@ -448,6 +457,7 @@ def _median_samples(rng):
 @register(methods="median", samples=_median_samples)
 def median(input, dim=None, keepdim: bool = False):
     """The lower median of all elements, or along `dim` as (values, indices)."""
+    _refuse_bool(input, NotImplementedError("\"median_cpu\" not implemented for 'Bool'"))
     if dim is None:
         if input._data.size == 0:
             return Tensor._make(np.array(np.nan, dtype=input._data.dtype))
@@ -652,20 +662,23 @@ def _max_samples(rng):
 @register(methods="max", samples=_max_samples)
 def max(input, dim=None, keepdim: bool = False):
     """The largest element; along `dim`, (values, indices); with a tensor, elementwise maximum."""
-    from .pointwise import maximum
-
     return _extreme(input, dim, keepdim, MaxBackward1, MaxBackward0, return_types.max, maximum, "max")
 
 
 @register(methods="min", samples=_max_samples)
 def min(input, dim=None, keepdim: bool = False):
     """The smallest element; along `dim`, (values, indices); with a tensor, elementwise minimum."""
-    from .pointwise import minimum
-
     return _extreme(input, dim, keepdim, MinBackward1, MinBackward0, return_types.min, minimum, "min")
 
 
+def _refuse_bool(input: Tensor, error: Exception) -> None:
+    """The ordering ops PyTorch does not run on bool tensors."""
+    if isinstance(input, Tensor) and input.dtype is _dtype.bool:
+        raise error
+
+
 def _arg_extreme(input, dim, keepdim, kernel, op_name: str) -> Tensor:
+    _refuse_bool(input, RuntimeError(f"{op_name}(): does not support bool input"))
     data = input._data
     if dim is None:
         if data.size == 0:
@@ -1009,6 +1022,7 @@ def _spread_samples(rng):
     return cases
 
 
+
 @register(methods="var", samples=_spread_samples)
 def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """The variance over `dim` (all dims by default), divided by N - correction (default 1)."""
@@ -1079,8 +1093,9 @@ class LinalgVectorNormBackward0(Node):
     def backward(self, grad):
         x, result = self.saved_tensors
         shape, p = x._data.shape, self.ord
-        expand = lambda value: expand_reduced(value, shape, self.dims, self.keepdim)  # noqa: E731
-        from .pointwise import sign
+
+        def expand(value: Tensor) -> Tensor:
+            return expand_reduced(value, shape, self.dims, self.keepdim)
 
         if p == 0:
             return x * 0
@@ -1162,8 +1177,6 @@ class LogsumexpBackward0(Node):
     def backward(self, grad):
         x, result = self.saved_tensors
         shape = x._data.shape
-        from .pointwise import exp
-
         kept = result if self.keepdim else result.reshape(kept_shape(shape, self.dims))
         return expand_reduced(grad, shape, self.dims, self.keepdim) * exp(x - kept)
 

@@ -112,6 +112,11 @@ class _Recomputation:
         return value
 
     def _rerun(self) -> None:
+        # Backward runs with grad mode on exactly when it creates a graph (create_graph):
+        # only then must the recomputed values keep their own history. Otherwise they are
+        # kept detached and the recomputation's graph holds nothing, so it is freed at once
+        # (a saved output held by its own node would be a reference cycle).
+        differentiable = grad_mode.is_grad_enabled()
         collected: list[Tensor] = []
 
         def collect(tensor):
@@ -120,8 +125,11 @@ class _Recomputation:
                     "torch.utils.checkpoint: trying to save more tensors during recomputation "
                     "than during the original forward pass."
                 )
-            collected.append(tensor)
-            return tensor
+            if differentiable:
+                collected.append(tensor)
+                return tensor
+            collected.append(tensor.detach())
+            return None
 
         with _same_random_numbers(self.rng_state), grad_mode.enable_grad(), saved_tensors_hooks(
             collect, _identity

@@ -87,6 +87,7 @@ def record_backward(root: Tensor, model: GraphModel, gradient: Tensor | None = N
                 f"arrives at {root_node.name()}.",
     }]
     ready = [root_node]
+    ready_leaves: list[Node] = []
     with grad_mode.no_grad():
         while ready:
             node = ready.pop()
@@ -102,6 +103,7 @@ def record_backward(root: Tensor, model: GraphModel, gradient: Tensor | None = N
             arrived += _hook_note(grad_outputs, hooked)
             grad_inputs = engine._run_node(node, list(hooked))
             steps.append(_node_step(node, grad_inputs, arrived, received, keys, names))
+            steps[-1]["text"] += _retained_text(node, hooked)
             for (child, output_nr), grad in zip(node.next_functions, grad_inputs):
                 if child is None:
                     continue
@@ -112,7 +114,9 @@ def record_backward(root: Tensor, model: GraphModel, gradient: Tensor | None = N
                 dependencies[child] -= 1
                 if dependencies[child] == 0:
                     buffers.setdefault(child, [None])
-                    ready.append(child)
+                    (ready_leaves if type(child) is AccumulateGrad else ready).append(child)
+            ready.extend(reversed(ready_leaves))  # leaves a node readied run next, as the engine does
+            ready_leaves.clear()
     steps.append({"kind": "end", "key": None, "edges": [],
                   "text": "backward() is done: every leaf on a path from the output has its .grad."})
     return steps
@@ -164,7 +168,7 @@ def _hook_note(before: list, after: list) -> str:
 
 def _leaf_step(node, grad, arrived, received, keys, names) -> dict:
     key = keys.get(id(node))
-    name = names.get(key, "leaf")
+    name = names.get(key, "the leaf")
     before = node.variable._grad
     if grad is None:
         after = before
@@ -174,7 +178,7 @@ def _leaf_step(node, grad, arrived, received, keys, names) -> dict:
         after = before + grad
     before_text = "None" if before is None else describe_value(before)
     after_text = "None" if after is None else describe_value(after)
-    holder = "its .grad" if name.startswith("leaf") else f"{name}.grad"
+    holder = "its .grad" if name.startswith("the leaf") else f"{name}.grad"
     text = (f"AccumulateGrad of {name} runs: it receives {arrived}, so {holder} goes from {before_text} "
             f"to {after_text}.")
     if before is not None:
@@ -200,12 +204,25 @@ def _node_step(node, grad_inputs, arrived, received, keys, names) -> dict:
             sent.append({"id": edge_id, "value": value})
         parts.append(f"{value} to {names.get(child_key, child.name())}")
     freed = node._saved is not None
-    text = f"{node.name()} runs: gradient {arrived} arrived"
+    text = f"{names.get(key, node.name())} runs: gradient {arrived} arrived"
     text += "; it sends " + ", ".join(parts) + "." if parts else "; it sends nothing."
     if freed:
         text += " Its saved values are freed now (unless retain_graph=True)."
     return {"kind": "node", "key": key, "received": received, "total": arrived, "edges": sent,
             "freed": freed, "name": node.name(), "text": text}
+
+
+def _retained_text(node: Node, grad_outputs: list) -> str:
+    """What `retain_grad()` on the node's output keeps: its `.grad` after this pass."""
+    text = ""
+    for output_nr, reference in sorted((node._retain_grad_hooks or {}).items()):
+        tensor = reference()
+        if tensor is None or output_nr >= len(grad_outputs) or grad_outputs[output_nr] is None:
+            continue
+        grad = grad_outputs[output_nr]
+        kept = grad if tensor._grad is None else tensor._grad + grad
+        text += f" Its output called retain_grad(), so that tensor's .grad becomes {describe_value(kept)}."
+    return text
 
 
 def _page(model: GraphModel, scene: dict, steps: list[dict]) -> str:

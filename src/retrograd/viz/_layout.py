@@ -93,7 +93,8 @@ def layout(sizes: dict[int, tuple[float, float]], edges: list[tuple[int, int]]) 
     segments, chains = _add_waypoints(layer, edges, all_sizes)
     layers = _initial_order(keys, layer, segments)
     layers = _reduce_crossings(layers, segments)
-    positions, width, height = _coordinates(layers, segments, all_sizes)
+    positions, width, height = _coordinates(layers, segments, all_sizes, [c for c in chains if c])
+    row_heights = [max((all_sizes[key][1] for key in row), default=0.0) for row in layers]
     routes = []
     lane = width
     for (source, target), chain in zip(edges, chains):
@@ -106,7 +107,12 @@ def layout(sizes: dict[int, tuple[float, float]], edges: list[tuple[int, int]]) 
             points = [top, (top[0], top[1] + _GAP_Y / 2), (lane, top[1] + _GAP_Y),
                       (lane, bottom[1] - _GAP_Y), (bottom[0], bottom[1] - _GAP_Y / 2), bottom]
         else:
-            points = [top, *(positions[key] for key in chain), bottom]
+            points = [top]
+            for waypoint in chain:  # straight down through the waypoint's layer, clear of its boxes
+                x, y = positions[waypoint]
+                half = row_heights[layer[waypoint]] / 2
+                points += [(x, y - half), (x, y + half)]
+            points.append(bottom)
         routes.append((source, target, points))
     width = lane + _MARGIN if lane > width else width
     real_positions = {key: positions[key] for key in keys}
@@ -133,7 +139,7 @@ def _add_waypoints(layer, edges, all_sizes):
                 waypoint = next_key
                 next_key += 1
                 layer[waypoint] = layer[source] + step
-                all_sizes[waypoint] = (2.0, 2.0)
+                all_sizes[waypoint] = (16.0, 2.0)  # as wide as a lane, to keep edges off the boxes
                 segments.append((previous, waypoint))
                 chain.append(waypoint)
                 previous = waypoint
@@ -205,8 +211,9 @@ def _by_barycenter(row, fixed_row, neighbours):
     return [key for _, key in sorted(enumerate(row), key=lambda item: (barycenter(item), item[0]))]
 
 
-def _coordinates(layers, segments, sizes):
-    """x by a few rounds of pulling towards neighbours in order; y from layer heights."""
+def _coordinates(layers, segments, sizes, chains):
+    """x by a few rounds of pulling towards neighbours in order, then long edges made
+    straight where there is room; y from layer heights."""
     neighbours: dict[int, list[int]] = {}
     for source, target in segments:
         neighbours.setdefault(source, []).append(target)
@@ -227,6 +234,7 @@ def _coordinates(layers, segments, sizes):
                 for key in row
             ]
             _place_in_order(row, desired, sizes, x)
+    _straighten(chains, layers, sizes, x)
     y: dict[int, float] = {}
     top = _MARGIN
     for row in layers:
@@ -239,6 +247,37 @@ def _coordinates(layers, segments, sizes):
     shift = _MARGIN - left
     positions = {key: (x[key] + shift, y[key]) for key in x}
     return positions, right - left + 2 * _MARGIN, top - _GAP_Y + _MARGIN
+
+
+def _straighten(chains, layers, sizes, x):
+    """Line up each long edge's waypoints on one x (their median, first or last) where every
+    layer has room for it between the waypoint's neighbours, so the edge runs straight down."""
+    row_of = {}
+    for row in layers:
+        for slot, key in enumerate(row):
+            row_of[key] = (row, slot)
+    for _ in range(2):
+        for chain in chains:
+            candidates = (sorted(x[key] for key in chain)[len(chain) // 2], x[chain[0]], x[chain[-1]])
+            for target in candidates:
+                if all(_fits(row_of[key], target, sizes, x) for key in chain):
+                    for key in chain:
+                        x[key] = target
+                    break
+
+
+def _fits(place, target, sizes, x) -> bool:
+    row, slot = place
+    half = sizes[row[slot]][0] / 2
+    if slot > 0:
+        left = row[slot - 1]
+        if x[left] + sizes[left][0] / 2 + _GAP_X > target - half:
+            return False
+    if slot + 1 < len(row):
+        right = row[slot + 1]
+        if x[right] - sizes[right][0] / 2 - _GAP_X < target + half:
+            return False
+    return True
 
 
 def _place_in_order(row, desired, sizes, x):

@@ -20,7 +20,7 @@ from ..autograd.graph import AccumulateGrad, Node, SavedOutput
 __all__ = ["Box", "Edge", "GraphModel", "build_model", "describe_value", "walk_nodes"]
 
 # Box kinds, each with its own colour and shape in every output.
-OUTPUT, OP, LEAF, COLLAPSED, MORE, CONSTANT = "output", "op", "leaf", "collapsed", "more", "constant"
+OUTPUT, OP, LEAF, COLLAPSED, MORE = "output", "op", "leaf", "collapsed", "more"
 
 
 @dataclasses.dataclass
@@ -50,12 +50,6 @@ class GraphModel:
     edges: list[Edge]
     note: str = ""
     node_keys: dict[int, int] = dataclasses.field(default_factory=dict)  # id(Node) -> box key
-
-    def children(self) -> dict[int, list[int]]:
-        result: dict[int, list[int]] = {key: [] for key in self.boxes}
-        for edge in self.edges:
-            result[edge.source].append(edge.target)
-        return result
 
 
 def walk_nodes(root_nodes: list[Node]) -> list[Node]:
@@ -111,6 +105,7 @@ class _Names:
     def __init__(self, params: dict | None):
         self.leaves: dict[int, str] = {}
         self.outputs: dict[tuple[int, int], str] = {}
+        self.by_node: dict[int, list[str]] = {}
         for name, tensor in (params or {}).items():
             if not isinstance(tensor, Tensor):
                 continue
@@ -118,11 +113,12 @@ class _Names:
                 self.leaves[id(tensor)] = name
             else:
                 self.outputs[(id(tensor.grad_fn), tensor._output_nr)] = name
+                self.by_node.setdefault(id(tensor.grad_fn), []).append(name)
 
     def of_node(self, node: Node) -> str | None:
         if isinstance(node, AccumulateGrad):
             return self.leaves.get(id(node.variable))
-        names = [name for (node_id, _), name in self.outputs.items() if node_id == id(node)]
+        names = self.by_node.get(id(node))
         return ", ".join(names) if names else None
 
 
@@ -142,8 +138,9 @@ def build_model(
     """
     names = _Names(params)
     root_nodes = [_node_of(tensor) for tensor in roots]
-    nodes = walk_nodes([node for node in root_nodes if node is not None])
-    group_of = _collapse_runs(nodes, collapse) if collapse and collapse > 1 else {}
+    group_of = {}
+    if collapse and collapse > 1:
+        group_of = _collapse_runs(walk_nodes([node for node in root_nodes if node is not None]), collapse)
 
     boxes: dict[int, Box] = {}
     edges: list[Edge] = []
@@ -289,7 +286,6 @@ def _output_box(key: int, tensor: Tensor, names: _Names, show_grads: bool) -> Bo
         box.flags.add("nograd")
         box.lines.append("requires_grad=False: no graph")
     if tensor._version:
-        box.flags.add("bumped")
         box.lines.append(f"version {tensor._version} (changed in place)")
     if show_grads and tensor.grad_fn is not None and tensor._retains_grad and tensor._grad is not None:
         box.flags.add("retained")
@@ -342,7 +338,7 @@ def _saved_lines(node: Node, box: Box) -> list[str]:
             text = f"saved[{index}]: its own output, {_shape_words(value.array.shape)}"
         elif isinstance(value, Tensor):
             current = value._version
-            if value._data.size <= 3:
+            if value._data.size <= 3 and current == version:
                 text = f"saved[{index}] = {describe_value(value)}"
             else:
                 text = f"saved[{index}]: {_shape_words(value.shape)}"
@@ -351,9 +347,7 @@ def _saved_lines(node: Node, box: Box) -> list[str]:
             continue
         if version is not None and current != version:
             box.flags.add("bumped")
-            text += f" v{version}, now v{current}: CHANGED IN PLACE"
-        elif current:
-            text += f" v{current}"
+            text += f", saved at version {version}, now {current}: CHANGED IN PLACE"
         lines.append(text)
     return lines
 
@@ -379,11 +373,8 @@ def _leaf_box(key: int, node: AccumulateGrad, names: _Names, show_grads: bool) -
     name = names.of_node(node)
     named = f"{name}: " if name else ""
     title = f"{named}leaf, {_shape_words(variable.shape)}, {_dtype_name(variable._data)}"
-    box = Box(key, LEAF, title, node=node, name=name or f"leaf {_shape(variable.shape)}")
+    box = Box(key, LEAF, title, node=node, name=name or f"the leaf ({_shape_words(variable.shape)})")
     box.lines.append("AccumulateGrad, requires_grad=True")
-    if variable._version:
-        box.flags.add("bumped")
-        box.lines.append(f"version {variable._version}")
     if show_grads:
         if variable._grad is None:
             box.lines.append("grad = None")

@@ -1,7 +1,9 @@
 """The explorer page: inline CSS, SVG and JavaScript, so it opens with no network.
 
-`__SVG__` is replaced by the drawing and `__DATA__` by the recorded steps (JSON). The URL
-parameter `?step=N` opens the page at step N, which the browser test uses.
+`__SVG__` is replaced by the drawing and `__DATA__` by the recorded steps (JSON). URL
+parameters drive the page for the browser test: `?step=N` opens it at step N, then
+`press=ArrowRight,End` sends those keys and `click=next,n3` clicks those elements by id;
+`walk=1` first renders every step in turn and logs what the page showed at each in #log.
 """
 
 PAGE_TEMPLATE = r"""<!DOCTYPE html>
@@ -12,7 +14,8 @@ PAGE_TEMPLATE = r"""<!DOCTYPE html>
 <style>
   body { margin: 0; font-family: system-ui, sans-serif; color: #212529; display: flex; height: 100vh; }
   #graph { flex: 1 1 auto; overflow: auto; padding: 8px; }
-  #graph svg { overflow: visible; }
+  #graph svg { overflow: visible; max-width: 100%; height: auto; }
+  #graph.full-size svg { max-width: none; }
   #side { flex: 0 0 340px; border-left: 1px solid #dee2e6; padding: 12px; overflow: auto;
           background: #f8f9fa; }
   #controls button { font-size: 14px; margin-right: 4px; }
@@ -47,6 +50,7 @@ __SVG__
     <button id="prev" title="previous step (left arrow)">&lsaquo; back</button>
     <button id="next" title="next step (right arrow)">next &rsaquo;</button>
     <button id="last" title="last step (End)">last &raquo;</button>
+    <button id="zoom" title="fit the graph to the window, or show it at full size">full size</button>
   </div>
   <div class="hint">Arrow keys step; click a box for its details.<br>
     Orange: the node running now and the gradients it sends. Green: nodes that already ran, edges
@@ -56,6 +60,7 @@ __SVG__
   <div id="arrivals"></div>
   <div id="details">Click a box to see its details.</div>
   <div id="status" hidden></div>
+  <div id="log" hidden></div>
 </div>
 <script>
 "use strict";
@@ -158,6 +163,10 @@ document.getElementById("first").onclick = () => render(0);
 document.getElementById("prev").onclick = () => render(step - 1);
 document.getElementById("next").onclick = () => render(step + 1);
 document.getElementById("last").onclick = () => render(DATA.steps.length - 1);
+document.getElementById("zoom").onclick = event => {
+  const full = document.getElementById("graph").classList.toggle("full-size");
+  event.target.textContent = full ? "fit" : "full size";
+};
 document.addEventListener("keydown", event => {
   const moves = {ArrowRight: step + 1, ArrowDown: step + 1, ArrowLeft: step - 1, ArrowUp: step - 1,
                  Home: 0, End: DATA.steps.length - 1};
@@ -166,8 +175,25 @@ document.addEventListener("keydown", event => {
     render(moves[event.key]);
   }
 });
-const requested = new URLSearchParams(window.location.search).get("step");
-render(requested === null ? 0 : parseInt(requested, 10) || 0);
+const query = new URLSearchParams(window.location.search);
+if (query.get("walk")) {
+  const log = document.getElementById("log");
+  DATA.steps.forEach((_, i) => {
+    render(i);
+    const entry = document.getElementById("status").cloneNode(true);
+    entry.removeAttribute("id");
+    entry.dataset.counter = document.getElementById("counter").textContent;
+    entry.dataset.labels = Array.from(labels.children).map(label => label.textContent).join("|");
+    log.appendChild(entry);
+  });
+}
+render(parseInt(query.get("step") || "0", 10) || 0);
+(query.get("press") || "").split(",").filter(Boolean).forEach(key => {
+  document.dispatchEvent(new KeyboardEvent("keydown", {key: key}));
+});
+(query.get("click") || "").split(",").filter(Boolean).forEach(id => {
+  document.getElementById(id).dispatchEvent(new MouseEvent("click"));
+});
 </script>
 </body>
 </html>

@@ -1,8 +1,8 @@
 """The picture's outputs: DOT source, SVG, PNG and a text drawing, from one GraphModel.
 
 SVG and PNG are drawn from one list of shapes (a scene: boxes, text, lines) laid out by
-`_layout`, so both look the same and neither needs a system binary. PNG uses Pillow
-(the `viz` extra).
+`_layout`, so both look the same and neither needs a system binary. PNG uses Pillow when
+it is installed (the `viz` extra, for smooth text) and the pure-Python `_raster` otherwise.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ LEGEND = [
     (LEAF, set(), "leaf (AccumulateGrad)"),
     (OP, {"retained"}, "retains grad"),
     (OP, {"freed"}, "saved values freed"),
-    (OP, {"bumped"}, "changed in place"),
+    (OP, {"bumped"}, "saved value changed in place"),
     (OUTPUT, {"nograd"}, "no grad"),
     (COLLAPSED, set(), "run of identical ops"),
 ]
@@ -154,23 +154,33 @@ def _legend(top: float) -> tuple[list[dict], float, float]:
     return shapes, max(row_width, 76 * CHAR_WIDTH) + _layout._MARGIN, y + 20 - top
 
 
-def _smooth(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """A polyline through `points`, rounded with Catmull-Rom curves (sampled)."""
+def _smooth(points: list[tuple[float, float]], radius: float = 14.0) -> list[tuple[float, float]]:
+    """The polyline through `points` with each bend rounded off (a sampled quadratic curve
+    of at most `radius` on either side of the corner)."""
     if len(points) <= 2:
         return list(points)
-    padded = [points[0], *points, points[-1]]
     result = [points[0]]
-    for index in range(1, len(padded) - 2):
-        p0, p1, p2, p3 = padded[index - 1], padded[index], padded[index + 1], padded[index + 2]
-        for step in range(1, 9):
-            t = step / 8
+    for before, corner, after in zip(points, points[1:], points[2:]):
+        into = math.dist(before, corner)
+        out_of = math.dist(corner, after)
+        if into == 0 or out_of == 0:
+            continue
+        cut = min(radius, into / 2, out_of / 2)
+        start = _towards(corner, before, cut / into)
+        end = _towards(corner, after, cut / out_of)
+        for step in range(7):
+            t = step / 6
             result.append(tuple(
-                0.5 * (2 * p1[axis] + (-p0[axis] + p2[axis]) * t
-                       + (2 * p0[axis] - 5 * p1[axis] + 4 * p2[axis] - p3[axis]) * t * t
-                       + (-p0[axis] + 3 * p1[axis] - 3 * p2[axis] + p3[axis]) * t ** 3)
+                (1 - t) ** 2 * start[axis] + 2 * (1 - t) * t * corner[axis] + t**2 * end[axis]
                 for axis in (0, 1)
             ))
+    result.append(points[-1])
     return result
+
+
+def _towards(origin: tuple[float, float], target: tuple[float, float],
+             fraction: float) -> tuple[float, float]:
+    return (origin[0] + (target[0] - origin[0]) * fraction, origin[1] + (target[1] - origin[1]) * fraction)
 
 
 def halfway(points: list[tuple[float, float]]) -> tuple[float, float]:
@@ -195,7 +205,7 @@ def label_position(curve: list[tuple[float, float]]) -> tuple[float, float, str]
     return x + 6, y + 4, "start"
 
 
-def _arrowhead(points: list[tuple[float, float]], size: float = 8.0) -> list[tuple[float, float]]:
+def arrowhead(points: list[tuple[float, float]], size: float = 8.0) -> list[tuple[float, float]]:
     (x0, y0), (x1, y1) = points[-2], points[-1]
     angle = math.atan2(y1 - y0, x1 - x0)
     return [
@@ -249,7 +259,7 @@ def _svg_shape(shape: dict) -> str:
                 f'{weight}{size} xml:space="preserve">{escape(shape["text"])}</text>')
     points = shape["points"]
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-    head = " ".join(f"{x:.1f},{y:.1f}" for x, y in _arrowhead(points))
+    head = " ".join(f"{x:.1f},{y:.1f}" for x, y in arrowhead(points))
     return (f'<g{identity} class="edge"><polyline points="{path}" fill="none" stroke="{_EDGE}" '
             f'stroke-width="1.3"/><polygon points="{head}" fill="{_EDGE}"/></g>')
 
@@ -259,17 +269,16 @@ def _svg_shape(shape: dict) -> str:
 
 
 def to_png(model: GraphModel, legend: bool = True, scale: float = 1.0) -> bytes:
-    """The picture as PNG bytes, drawn with Pillow (`pip install retrograd[viz]`)."""
+    """The picture as PNG bytes: with Pillow when installed, else in pure Python."""
+    scene = to_scene(model, legend)
     try:
         from PIL import Image, ImageDraw
-    except ImportError as error:
-        raise ImportError(
-            "saving a graph as PNG needs Pillow: pip install 'retrograd[viz]' (or save as .svg, "
-            ".dot or .html, which need nothing)"
-        ) from error
+    except ImportError:
+        from ._raster import render_png
+
+        return render_png(scene, scale)
     import io
 
-    scene = to_scene(model, legend)
     image = Image.new("RGB", (max(1, int(scene["width"] * scale)), max(1, int(scene["height"] * scale))),
                       "#ffffff")
     draw = ImageDraw.Draw(image)
@@ -325,7 +334,7 @@ def _draw_shape(draw, shape: dict, fonts: _Fonts, scale: float) -> None:
         return
     points = [(x * scale, y * scale) for x, y in shape["points"]]
     draw.line(points, fill=_EDGE, width=max(1, round(1.3 * scale)), joint="curve")
-    draw.polygon(_arrowhead(points, 8 * scale), fill=_EDGE)
+    draw.polygon(arrowhead(points, 8 * scale), fill=_EDGE)
 
 
 # ---------------------------------------------------------------------------
@@ -333,39 +342,51 @@ def _draw_shape(draw, shape: dict, fonts: _Fonts, scale: float) -> None:
 
 
 def to_dot(model: GraphModel, legend: bool = True) -> str:
-    """Graphviz DOT source of the picture (same boxes, colours and edges)."""
+    """Graphviz DOT source of the picture (same boxes, colours, text and edges)."""
     lines = [
         "digraph retrograd {",
         '  graph [rankdir=TB, fontname="monospace"];',
         '  node [shape=box, style="rounded,filled", fontname="monospace", fontsize=11];',
-        '  edge [color="#495057", arrowsize=0.7];',
+        '  edge [color="#495057", arrowsize=0.7, fontname="monospace", fontsize=9];',
     ]
     for key, box in model.boxes.items():
         style = box_style(box.kind, box.flags)
-        label = "\\l".join(_dot_escape(text) for text in [box.title, *box.lines]) + "\\l"
-        styles = "rounded,filled" + (",dashed" if style["dash"] else "")
-        lines.append(
-            f'  {_dot_id(key)} [label="{label}", fillcolor="{style["fill"]}", color="{style["stroke"]}", '
-            f'penwidth={style["width"]:g}, style="{styles}"];'
-        )
+        rows = [f"<b>{escape(box.title)}</b>"]
+        for line in box.lines:
+            colour = line_colour(line)
+            text = escape(line)
+            rows.append(text if colour == _TEXT else f'<font color="{colour}">{text}</font>')
+        label = '<br align="left"/>'.join(rows) + '<br align="left"/>'
+        lines.append(f"  {_dot_id(key)} [label=<{label}>, {_dot_style(style)}];")
     for edge in model.edges:
         label = f' [label="{_dot_escape(edge.label)}"]' if edge.label else ""
         lines.append(f"  {_dot_id(edge.source)} -> {_dot_id(edge.target)}{label};")
     if model.note:
-        lines.append(f'  label="{_dot_escape(model.note)}"; labelloc=b;')
+        lines.append(f'  label="{_dot_escape(model.note)}"; labelloc=b; fontsize=11; '
+                     f'fontcolor="{_WARNING_TEXT}";')
     if legend:
-        lines.append("  subgraph cluster_legend {")
-        lines.append('    label="Legend (arrows: the way gradients flow)"; fontsize=10; color="#adb5bd";')
-        for index, (kind, flags, text) in enumerate(LEGEND):
-            style = box_style(kind, flags)
-            styles = "rounded,filled" + (",dashed" if style["dash"] else "")
-            lines.append(
-                f'    legend{index} [label="{text}", fillcolor="{style["fill"]}", color="{style["stroke"]}", '
-                f'penwidth={style["width"]:g}, style="{styles}", fontsize=9];'
-            )
-        lines.append("  }")
+        lines.append(_dot_legend())
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _dot_style(style: dict) -> str:
+    styles = "rounded,filled" + (",dashed" if style["dash"] else "")
+    return (f'fillcolor="{style["fill"]}", color="{style["stroke"]}", penwidth={style["width"]:g}, '
+            f'style="{styles}"')
+
+
+def _dot_legend() -> str:
+    """The legend as one table at the bottom of the drawing."""
+    cells = "".join(
+        f'<td bgcolor="{box_style(kind, flags)["fill"]}" color="{box_style(kind, flags)["stroke"]}" '
+        f'border="1" style="rounded">{escape(text)}</td>'
+        for kind, flags, text in LEGEND
+    )
+    title = "<b>Legend</b> (arrows: the way gradients flow, from a node to its next_functions)"
+    table = (f'<table border="0" cellspacing="4" cellpadding="3"><tr><td colspan="{len(LEGEND)}" '
+             f'align="left">{title}</td></tr><tr>{cells}</tr></table>')
+    return f"  legend [shape=plaintext, style=\"\", fontsize=9, label=<{table}>];\n  {{rank=sink; legend}}"
 
 
 def _dot_id(key: int) -> str:

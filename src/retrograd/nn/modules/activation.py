@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from ..._creation import empty
 from ..._tensor import Tensor
 from .. import functional as F
+from .. import init
+from ..parameter import Parameter
 from .module import Module
 
 __all__ = [
@@ -19,6 +22,7 @@ __all__ = [
     "LogSigmoid",
     "LogSoftmax",
     "Mish",
+    "PReLU",
     "ReLU",
     "ReLU6",
     "SiLU",
@@ -28,6 +32,7 @@ __all__ = [
     "Softplus",
     "Softsign",
     "Tanh",
+    "Threshold",
 ]
 
 
@@ -242,3 +247,49 @@ class Softmin(_SoftmaxFamily):
     """softmax(−x) along `dim`."""
 
     _function = "softmin"
+
+
+class PReLU(Module):
+    """x for x > 0, a·x otherwise, with a learned slope `a` (one, or one per channel of dim 1)."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
+        super().__init__()
+        self.num_parameters = num_parameters
+        self.init = init
+        self.weight = Parameter(empty(num_parameters, dtype=dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.constant_(self.weight, self.init)
+
+    def forward(self, input: Tensor) -> Tensor:
+        from ... import where
+
+        slope = self.weight
+        if self.num_parameters > 1 and input.dim() > 1:
+            slope = slope.reshape(-1, *([1] * (input.dim() - 2)))
+        elif input.dim() == 0 or self.num_parameters == 1:
+            slope = slope.reshape(())
+        return where(input > 0, input, slope * input)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
+class Threshold(Module):
+    """x where x > threshold, `value` elsewhere."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False):
+        super().__init__()
+        self.threshold = threshold
+        self.value = value
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        from ... import full_like, where
+
+        result = where(input > self.threshold, input, full_like(input, self.value))
+        return input.copy_(result) if self.inplace else result
+
+    def extra_repr(self) -> str:
+        return f"threshold={self.threshold}, value={self.value}" + (", inplace=True" if self.inplace else "")

@@ -128,7 +128,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        self._has_bias = bias
+        self._has_bias = elementwise_affine and bias
         _affine_parameters(self, self.normalized_shape, elementwise_affine, bias, dtype)
         _reset_affine(self)
 

@@ -139,6 +139,15 @@ class RNNBase(Module):
         return zeros(self.num_layers * directions, batch, self.hidden_size, dtype=input.dtype)
 
     def _check_hidden(self, hidden: Tensor, batch: int, batched: bool, what: str = "hidden") -> None:
+        """PyTorch's checks of an initial state (`what` is 'hidden', or 'hidden[1]' for LSTM's c)."""
+        if batched and hidden.dim() != 3:
+            raise RuntimeError(
+                f"For batched 3-D input, hx should also be 3-D but got {hidden.dim()}-D tensor"
+            )
+        if not batched and hidden.dim() != 2:
+            raise RuntimeError(
+                f"For unbatched 2-D input, hx should also be 2-D but got {hidden.dim()}-D tensor"
+            )
         directions = 2 if self.bidirectional else 1
         expected = (self.num_layers * directions, batch, self.hidden_size)
         if not batched:
@@ -274,8 +283,8 @@ class LSTM(RNNBase):
             hidden = cell = self._initial_state(input, batch)
         else:
             hidden, cell = hx
-            self._check_hidden(hidden, batch, batched)
-            self._check_hidden(cell, batch, batched, what="cell")
+            self._check_hidden(hidden, batch, batched, what="hidden[0]")
+            self._check_hidden(cell, batch, batched, what="hidden[1]")
             if not batched:
                 hidden, cell = hidden.unsqueeze(1), cell.unsqueeze(1)
         states = list(zip(hidden.unbind(0), cell.unbind(0)))

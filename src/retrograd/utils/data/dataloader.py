@@ -9,7 +9,7 @@ import numpy as np
 
 from ..._creation import Generator
 from ..._tensor import Tensor
-from .dataset import IterableDataset
+from .dataset import IterableDataset, gather_rows
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 __all__ = ["DataLoader", "default_collate", "default_convert"]
@@ -156,6 +156,11 @@ class DataLoader:
             return
         fetch_many = getattr(self.dataset, "__getitems__", None)
         for indices in self.batch_sampler:
+            if self.collate_fn is default_collate:
+                batch = gather_rows(self.dataset, indices)
+                if batch is not None:
+                    yield batch
+                    continue
             samples = fetch_many(indices) if fetch_many else [self.dataset[index] for index in indices]
             yield self.collate_fn(samples)
 

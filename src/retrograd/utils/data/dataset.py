@@ -55,6 +55,19 @@ class TensorDataset(Dataset):
         return self.tensors[0].size(0)
 
 
+def gather_rows(dataset, indices: list[int]) -> list[Tensor] | None:
+    """The batch `default_collate` would make of these samples, indexed in one go.
+
+    Only for a TensorDataset (or Subsets of one) whose tensors need no gradient; None otherwise.
+    """
+    while isinstance(dataset, Subset):
+        indices = [dataset.indices[position] for position in indices]
+        dataset = dataset.dataset
+    if type(dataset) is not TensorDataset or any(tensor.requires_grad for tensor in dataset.tensors):
+        return None
+    return [Tensor._make(tensor._data[indices]) for tensor in dataset.tensors]
+
+
 class ConcatDataset(Dataset):
     """Several datasets one after the other."""
 

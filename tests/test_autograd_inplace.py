@@ -1,0 +1,223 @@
+"""In-place operations: version counters, saved-tensor checks, views and CopySlices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import retrograd as torch
+from retrograd.autograd import gradcheck, gradgradcheck
+
+
+def _same_scenario(scenario):
+    """Run `scenario(module)` with retrograd and with PyTorch; compare what it returns."""
+    real = pytest.importorskip("torch")
+    ours, theirs = scenario(torch), scenario(real)
+    for mine, reference in zip(ours, theirs, strict=True):
+        if isinstance(reference, real.Tensor):
+            np.testing.assert_allclose(mine.detach().numpy(), reference.detach().numpy(), rtol=1e-6)
+        else:
+            assert mine == reference
+
+
+# -- version counters -------------------------------------------------------
+
+
+def test_every_in_place_op_bumps_the_version():
+    t = torch.zeros(3)
+    t.add_(1)
+    t.mul_(2)
+    t.zero_()
+    alias = t
+    t += 1
+    assert t is alias
+    assert t._version == 4
+
+
+def test_detach_shares_the_version_counter_and_data_has_its_own():
+    x = torch.ones(2, requires_grad=True)
+    detached = x.detach()
+    plain = x.data
+    detached.add_(1)
+    assert x._version == 1 and detached._version == 1
+    assert plain._version == 0
+    assert x.tolist() == [2.0, 2.0]
+
+
+def test_changed_saved_output_raises_with_pytorch_wording():
+    x = torch.ones(3, requires_grad=True)
+    y = x.exp()
+    y.add_(1)
+    with pytest.raises(RuntimeError) as error:
+        y.sum().backward()
+    message = str(error.value)
+    assert (
+        "modified by an inplace operation: [retrograd.FloatTensor [3]], which is output 0 of Exp, "
+        "is at version 1; expected version 0 instead."
+    ) in message
+    assert "set_detect_anomaly(True, check_nan=False)" in message
+
+
+def test_changed_saved_input_raises():
+    x = torch.ones(2, requires_grad=True)
+    c = torch.ones(2)
+    y = x * c
+    c.add_(1)
+    with pytest.raises(RuntimeError, match=r"\[retrograd.FloatTensor \[2\]\] is at version 1; expected"):
+        y.sum().backward()
+
+
+def test_version_messages_match_pytorch():
+    real = pytest.importorskip("torch")
+
+    def failing(m):
+        x = m.ones(3, requires_grad=True)
+        y = x.exp()
+        y.mul_(2)
+        with pytest.raises(RuntimeError) as error:
+            y.sum().backward()
+        return str(error.value)
+
+    assert failing(torch).replace("retrograd", "torch") == failing(real)
+
+
+def test_in_place_on_a_tensor_not_saved_is_fine():
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.add_(1)
+    y.mul_(3)
+    y.sum().backward()
+    assert x.grad.tolist() == [6.0, 6.0]
+
+
+def test_leaf_requiring_grad_refuses_in_place_and_keeps_its_value():
+    x = torch.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
+        x.add_(1)
+    assert x.tolist() == [1.0, 1.0] and x._version == 0
+
+
+def test_leaf_in_place_is_allowed_under_no_grad():
+    x = torch.ones(2, requires_grad=True)
+    with torch.no_grad():
+        x.mul_(3)
+    assert x.tolist() == [3.0, 3.0] and x.is_leaf and x.requires_grad
+
+
+# -- views ------------------------------------------------------------------
+
+
+def test_views_share_memory_version_and_base():
+    b = torch.zeros(2, 3)
+    v = b.view(6)
+    row = b.select(0, 1)
+    assert v._is_view() and row._is_view() and not b._is_view()
+    assert v._base is b and row._base is b
+    assert v.view(2, 3)._base is b
+    row.add_(5)
+    assert b._version == v._version == 1
+    assert b.tolist() == [[0.0, 0.0, 0.0], [5.0, 5.0, 5.0]]
+
+
+def test_in_place_on_view_rewrites_the_base_history():
+    x = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    b = x * x
+    row = b.select(0, 1)
+    row.mul_(2)
+    assert type(b.grad_fn).__name__ == "CopySlices"
+    assert type(row.grad_fn).__name__ == "AsStridedBackward0"
+    b.sum().backward()
+    assert x.grad.tolist() == [[2.0, 4.0, 6.0], [16.0, 20.0, 24.0]]
+
+
+def test_in_place_on_view_matches_pytorch_for_every_tensor_involved():
+    def scenario(m):
+        x = m.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+        c = m.tensor([7.0, 8.0, 9.0], requires_grad=True)
+        b = x * x
+        row = b.select(0, 1)
+        flat = b.view(6)
+        row.mul_(c)
+        loss = b.sum() + (flat * m.arange(6.0)).sum() + (row * 100).sum()
+        loss.backward()
+        return b, flat, row, x.grad, c.grad, b._version, row._is_view()
+
+    _same_scenario(scenario)
+
+
+def test_views_made_before_an_in_place_on_the_base_see_the_new_history():
+    def scenario(m):
+        x = m.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        b = x * 2
+        column = b.select(1, 0)
+        b.mul_(3)
+        column.sum().backward()
+        return column, x.grad, column.grad_fn.name()
+
+    _same_scenario(scenario)
+
+
+def test_writing_a_tensor_that_requires_grad_into_a_plain_buffer():
+    def scenario(m):
+        c = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        buffer = m.zeros(2, 3)
+        buffer.select(0, 0).copy_(c)
+        (buffer * m.arange(6.0).view(2, 3)).sum().backward()
+        return buffer, c.grad, buffer.requires_grad
+
+    _same_scenario(scenario)
+
+
+def test_view_of_a_leaf_refuses_in_place_but_allows_it_under_no_grad():
+    x = torch.ones(2, 2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        x.select(0, 0).mul_(2)
+    assert x._version == 0
+    with torch.no_grad():
+        x.select(0, 0).mul_(2)
+    assert x.tolist() == [[2.0, 2.0], [1.0, 1.0]]
+
+
+def test_in_place_on_an_expanded_view_is_refused():
+    expanded = torch.ones(3).expand(2, 3)
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        expanded.mul_(2)
+
+
+def test_gradient_through_copy_slices_matches_finite_differences():
+    def function(x, c):
+        b = x * 1
+        b.select(0, 1).mul_(c)
+        b.select(1, 0).add_(c.select(0, 0))
+        return b.exp()
+
+    x = torch.tensor([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]], dtype=torch.float64, requires_grad=True)
+    c = torch.tensor([1.5, -0.5, 0.25], dtype=torch.float64, requires_grad=True)
+    assert gradcheck(function, (x, c))
+    assert gradgradcheck(function, (x, c))
+
+
+def test_double_backward_through_copy_slices_matches_pytorch():
+    def scenario(m):
+        x = m.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=m.float64, requires_grad=True)
+        b = x * 1
+        b.select(0, 0).mul_(x.select(0, 1))
+        (g,) = m.autograd.grad(b.pow(2).sum(), x, create_graph=True)
+        (gg,) = m.autograd.grad(g.sum(), x)
+        return g, gg
+
+    _same_scenario(scenario)
+
+
+def test_retained_grad_follows_the_tensor_through_in_place_ops():
+    def scenario(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        seen = []
+        y.register_hook(lambda g: seen.append(g.tolist()))
+        y.retain_grad()
+        y.mul_(3)
+        (y * y).sum().backward()
+        return y.grad, x.grad, seen
+
+    _same_scenario(scenario)

@@ -1,0 +1,352 @@
+"""Layers: forward values and gradients equal PyTorch's from the same weights, default
+initialisation has PyTorch's shapes and bounds, and reprs read as PyTorch's."""
+
+import math
+
+import numpy as np
+import pytest
+
+import retrograd
+from retrograd import nn
+
+torch = pytest.importorskip("torch")
+
+
+def _copy_weights(ours, theirs):
+    """Give the PyTorch module our parameters and buffers (by state_dict name)."""
+    state = {key: torch.tensor(value.detach().numpy().copy()) for key, value in ours.state_dict().items()}
+    theirs.load_state_dict(state)
+
+
+def _check(ours, theirs, *inputs, rtol=1e-5, atol=1e-5, grad_inputs=True, pick=lambda out: out):
+    """Same forward value and same gradients (inputs and parameters) in retrograd and PyTorch."""
+    _copy_weights(ours, theirs)
+    our_inputs = [
+        retrograd.tensor(x, requires_grad=grad_inputs and x.dtype.kind == "f") for x in inputs
+    ]
+    their_inputs = [torch.tensor(x, requires_grad=grad_inputs and x.dtype.kind == "f") for x in inputs]
+    our_out = pick(ours(*our_inputs))
+    their_out = pick(theirs(*their_inputs))
+    np.testing.assert_allclose(our_out.detach().numpy(), their_out.detach().numpy(), rtol=rtol, atol=atol)
+    weights = np.random.default_rng(7).standard_normal(tuple(their_out.shape)).astype(np.float32)
+    (our_out * retrograd.tensor(weights)).sum().backward()
+    (their_out * torch.tensor(weights)).sum().backward()
+    for ours_x, theirs_x in zip(our_inputs, their_inputs):
+        if theirs_x.grad is not None:
+            np.testing.assert_allclose(ours_x.grad.numpy(), theirs_x.grad.numpy(), rtol=rtol, atol=atol)
+    their_parameters = dict(theirs.named_parameters())
+    for name, parameter in ours.named_parameters():
+        other = their_parameters[name]
+        if other.grad is None:
+            assert parameter.grad is None or not parameter.grad.numpy().any()
+            continue
+        np.testing.assert_allclose(parameter.grad.numpy(), other.grad.numpy(), rtol=rtol, atol=atol,
+                                   err_msg=name)
+
+
+def _randn(*shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "kwargs", "input_shape"),
+    [
+        ("Linear", (4, 3), {}, (5, 4)),
+        ("Linear", (4, 3), {"bias": False}, (2, 5, 4)),
+        ("Conv1d", (2, 3, 3), {"stride": 2, "padding": 1}, (2, 2, 9)),
+        ("Conv2d", (2, 4, 3), {"padding": 1}, (2, 2, 6, 6)),
+        ("Conv2d", (4, 4, (3, 2)), {"stride": (2, 1), "dilation": 2, "groups": 2, "bias": False}, (1, 4, 8, 7)),
+        ("Conv2d", (2, 3, 3), {"padding": 1, "padding_mode": "reflect"}, (1, 2, 5, 5)),
+        ("ConvTranspose2d", (3, 2, 3), {"stride": 2, "padding": 1, "output_padding": 1}, (2, 3, 4, 4)),
+        ("MaxPool2d", (2,), {}, (2, 3, 6, 6)),
+        ("MaxPool2d", (3,), {"stride": 2, "padding": 1}, (1, 2, 7, 7)),
+        ("AvgPool2d", (2,), {}, (2, 3, 6, 6)),
+        ("AdaptiveAvgPool2d", ((2, 3),), {}, (2, 3, 7, 8)),
+        ("LayerNorm", (5,), {}, (3, 4, 5)),
+        ("LayerNorm", ((4, 5),), {"elementwise_affine": False}, (3, 4, 5)),
+        ("GroupNorm", (2, 4), {}, (3, 4, 5)),
+        ("BatchNorm1d", (4,), {}, (6, 4)),
+        ("BatchNorm1d", (4,), {"affine": False}, (6, 4, 3)),
+        ("BatchNorm2d", (3,), {}, (4, 3, 5, 5)),
+        ("Flatten", (), {}, (2, 3, 4)),
+        ("Softmax", (), {"dim": 1}, (3, 4)),
+        ("LogSoftmax", (), {"dim": -1}, (3, 4)),
+        ("ReLU", (), {}, (3, 4)),
+        ("GELU", (), {"approximate": "tanh"}, (3, 4)),
+        ("SiLU", (), {}, (3, 4)),
+        ("Tanh", (), {}, (3, 4)),
+        ("Sigmoid", (), {}, (3, 4)),
+        ("LeakyReLU", (0.2,), {}, (3, 4)),
+        ("ELU", (), {"alpha": 0.5}, (3, 4)),
+        ("Softplus", (), {"beta": 2.0}, (3, 4)),
+        ("Hardtanh", (-0.5, 0.5), {}, (3, 4)),
+        ("Mish", (), {}, (3, 4)),
+        ("PReLU", (), {}, (3, 4)),
+        ("PReLU", (3,), {"init": 0.1}, (2, 3, 4)),
+        ("Threshold", (0.1, 20.0), {}, (3, 4)),
+    ],
+)
+def test_layer_matches_pytorch(name, args, kwargs, input_shape):
+    ours = getattr(nn, name)(*args, **kwargs)
+    theirs = getattr(torch.nn, name)(*args, **kwargs)
+    _check(ours, theirs, _randn(*input_shape))
+    assert repr(ours) == repr(theirs)
+
+
+def test_batch_norm_running_statistics_and_eval_mode():
+    ours, theirs = nn.BatchNorm2d(3, momentum=0.3), torch.nn.BatchNorm2d(3, momentum=0.3)
+    for seed in range(3):
+        _check(ours, theirs, _randn(4, 3, 2, 2, seed=seed))
+    for key in ("running_mean", "running_var"):
+        np.testing.assert_allclose(getattr(ours, key).numpy(), getattr(theirs, key).numpy(), rtol=1e-5)
+    assert ours.num_batches_tracked.item() == 3
+    ours.eval()
+    theirs.eval()
+    _check(ours, theirs, _randn(2, 3, 2, 2, seed=9))
+
+
+def test_batch_norm_cumulative_average_when_momentum_is_none():
+    ours = nn.BatchNorm1d(2, momentum=None)
+    theirs = torch.nn.BatchNorm1d(2, momentum=None)
+    for seed in range(3):
+        _check(ours, theirs, _randn(5, 2, seed=seed))
+    np.testing.assert_allclose(ours.running_var.numpy(), theirs.running_var.numpy(), rtol=1e-5)
+
+
+def test_batch_norm_input_checks():
+    with pytest.raises(ValueError, match=r"expected 2D or 3D input \(got 4D input\)"):
+        nn.BatchNorm1d(3)(retrograd.zeros(2, 3, 4, 5))
+    with pytest.raises(ValueError, match=r"expected 4D input \(got 3D input\)"):
+        nn.BatchNorm2d(3)(retrograd.zeros(2, 3, 4))
+
+
+def test_bilinear_matches_pytorch():
+    ours, theirs = nn.Bilinear(3, 4, 2), torch.nn.Bilinear(3, 4, 2)
+    _check(ours, theirs, _randn(5, 3), _randn(5, 4, seed=1))
+    assert repr(ours) == repr(theirs)
+
+
+def test_embedding_with_padding_idx():
+    ours, theirs = nn.Embedding(6, 3, padding_idx=-1), torch.nn.Embedding(6, 3, padding_idx=-1)
+    assert ours.padding_idx == 5 and ours.weight[5].tolist() == [0.0, 0.0, 0.0]
+    indices = np.array([[0, 5, 2], [2, 2, 1]])
+    _check(ours, theirs, indices)
+    assert ours.weight.grad[5].tolist() == [0.0, 0.0, 0.0]
+    assert repr(ours) == repr(theirs)
+    frozen = nn.Embedding.from_pretrained(retrograd.ones(2, 3))
+    assert not frozen.weight.requires_grad
+
+
+def test_dropout_trains_and_evaluates():
+    layer = nn.Dropout(0.5)
+    retrograd.manual_seed(0)
+    out = layer(retrograd.ones(1000))
+    kept = out.numpy()[out.numpy() != 0]
+    assert set(np.unique(kept)) == {2.0} and 400 < kept.size < 600
+    layer.eval()
+    assert layer(retrograd.ones(3)).tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1, but got 1.5"):
+        nn.Dropout(1.5)
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"batch_first": True}, {"num_layers": 2}, {"bidirectional": True},
+     {"num_layers": 2, "bidirectional": True, "batch_first": True}, {"bias": False}],
+)
+def test_recurrent_layer_matches_pytorch(name, options):
+    ours = getattr(nn, name)(3, 4, **options)
+    theirs = getattr(torch.nn, name)(3, 4, **options)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    _check(ours, theirs, _randn(5, 2, 3), pick=lambda result: result[0])
+    hidden = (lambda result: result[1][0]) if name == "LSTM" else (lambda result: result[1])
+    _check(ours, theirs, _randn(5, 2, 3, seed=3), pick=hidden)
+    assert repr(ours) == repr(theirs)
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+def test_recurrent_layer_with_initial_state_and_unbatched_input(name):
+    ours, theirs = getattr(nn, name)(3, 4, num_layers=2), getattr(torch.nn, name)(3, 4, num_layers=2)
+    h0 = _randn(2, 4, seed=5)
+    state = (h0, _randn(2, 4, seed=6)) if name == "LSTM" else h0
+
+    def run(module, framework):
+        def call(x):
+            initial = tuple(framework.tensor(s) for s in state) if name == "LSTM" else framework.tensor(state)
+            return module(x, initial)[0]
+        return call
+
+    _copy_weights(ours, theirs)
+    x = _randn(5, 3)
+    np.testing.assert_allclose(
+        run(ours, retrograd)(retrograd.tensor(x)).detach().numpy(),
+        run(theirs, torch)(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6,
+    )
+
+
+def test_recurrent_input_checks():
+    with pytest.raises(ValueError, match="LSTM: Expected input to be 2D or 3D, got 4D instead"):
+        nn.LSTM(2, 3)(retrograd.zeros(2, 3, 4, 5))
+    with pytest.raises(RuntimeError, match="input.size\\(-1\\) must be equal to input_size. Expected 2, got 4"):
+        nn.LSTM(2, 3)(retrograd.zeros(2, 3, 4))
+
+
+@pytest.mark.parametrize(
+    ("build", "state", "words"),
+    [
+        (lambda: nn.LSTM(2, 4), lambda: (retrograd.zeros(1, 3, 4), retrograd.zeros(2, 3, 4)),
+         "Expected hidden[1] size (1, 3, 4), got [2, 3, 4]"),
+        (lambda: nn.GRU(2, 4), lambda: retrograd.zeros(2, 3, 4), "Expected hidden size (1, 3, 4), got [2, 3, 4]"),
+    ],
+)
+def test_recurrent_initial_state_checks(build, state, words):
+    with pytest.raises(RuntimeError) as caught:
+        build()(retrograd.zeros(5, 3, 2), state())
+    assert str(caught.value) == words
+    with pytest.raises(RuntimeError, match="For unbatched 2-D input, hx should also be 2-D but got 3-D"):
+        nn.GRU(2, 4)(retrograd.zeros(5, 2), retrograd.zeros(1, 3, 4))
+
+
+@pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_cells_match_pytorch(name):
+    ours, theirs = getattr(nn, name)(3, 4), getattr(torch.nn, name)(3, 4)
+    pick = (lambda result: result[0]) if name == "LSTMCell" else (lambda result: result)
+    _check(ours, theirs, _randn(2, 3), pick=pick)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"batch_first": True}, {"bias": False}, {"kdim": 3, "vdim": 5}, {"add_bias_kv": True},
+     {"add_zero_attn": True}],
+)
+def test_multihead_attention_matches_pytorch(options):
+    ours = nn.MultiheadAttention(4, 2, **options)
+    theirs = torch.nn.MultiheadAttention(4, 2, **options)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    kdim, vdim = options.get("kdim", 4), options.get("vdim", 4)
+    q, k, v = _randn(3, 2, 4), _randn(5, 2, kdim, seed=1), _randn(5, 2, vdim, seed=2)
+    if options.get("batch_first"):
+        q, k, v = (np.ascontiguousarray(x.transpose(1, 0, 2)) for x in (q, k, v))
+    _check(ours, theirs, q, k, v, pick=lambda result: result[0])
+    _check(ours, theirs, q, k, v, pick=lambda result: result[1])
+    assert repr(ours) == repr(theirs)
+
+
+def test_multihead_attention_masks_and_per_head_weights():
+    ours, theirs = nn.MultiheadAttention(4, 2), torch.nn.MultiheadAttention(4, 2)
+    _copy_weights(ours, theirs)
+    q = _randn(3, 2, 4)
+    attn_mask = np.triu(np.ones((3, 3), bool), 1)
+    padding = np.array([[False, False, True], [False, False, False]])
+    our_out, our_weights = ours(*(retrograd.tensor(q),) * 3, key_padding_mask=retrograd.tensor(padding),
+                                attn_mask=retrograd.tensor(attn_mask), average_attn_weights=False)
+    their_out, their_weights = theirs(*(torch.tensor(q),) * 3, key_padding_mask=torch.tensor(padding),
+                                      attn_mask=torch.tensor(attn_mask), average_attn_weights=False)
+    np.testing.assert_allclose(our_out.detach().numpy(), their_out.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(our_weights.detach().numpy(), their_weights.detach().numpy(), rtol=1e-5,
+                               atol=1e-6)
+    our_causal, _ = ours(*(retrograd.tensor(q),) * 3, is_causal=True, attn_mask=None, need_weights=False)
+    their_causal, _ = theirs(*(torch.tensor(q),) * 3, need_weights=False,
+                             attn_mask=torch.nn.Transformer.generate_square_subsequent_mask(3))
+    np.testing.assert_allclose(our_causal.detach().numpy(), their_causal.detach().numpy(), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_multihead_attention_unbatched():
+    ours, theirs = nn.MultiheadAttention(4, 1), torch.nn.MultiheadAttention(4, 1)
+    _check(ours, theirs, _randn(3, 4), _randn(3, 4, seed=1), _randn(3, 4, seed=2), pick=lambda r: r[0])
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "target"),
+    [
+        ("MSELoss", {}, "float"),
+        ("MSELoss", {"reduction": "sum"}, "float"),
+        ("L1Loss", {"reduction": "none"}, "float"),
+        ("SmoothL1Loss", {"beta": 0.5}, "float"),
+        ("HuberLoss", {"delta": 0.5}, "float"),
+        ("CrossEntropyLoss", {}, "class"),
+        ("CrossEntropyLoss", {"label_smoothing": 0.1, "reduction": "sum"}, "class"),
+        ("NLLLoss", {"ignore_index": 1}, "class"),
+        ("BCELoss", {}, "probability"),
+        ("BCEWithLogitsLoss", {}, "probability"),
+        ("KLDivLoss", {"reduction": "batchmean"}, "probability"),
+    ],
+)
+def test_loss_modules_match_pytorch(name, kwargs, target):
+    x = _randn(4, 3)
+    if name == "BCELoss":
+        x = 1 / (1 + np.exp(-x))
+    if name in ("NLLLoss", "KLDivLoss"):
+        x = x - np.log(np.exp(x).sum(axis=1, keepdims=True))
+    targets = {
+        "float": _randn(4, 3, seed=1),
+        "class": np.array([0, 2, 1, 1]),
+        "probability": np.random.default_rng(2).uniform(size=(4, 3)).astype(np.float32),
+    }[target]
+    ours, theirs = getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs)
+    our_input = retrograd.tensor(x, requires_grad=True)
+    their_input = torch.tensor(x, requires_grad=True)
+    our_loss = ours(our_input, retrograd.tensor(targets))
+    their_loss = theirs(their_input, torch.tensor(targets))
+    np.testing.assert_allclose(our_loss.detach().numpy(), their_loss.detach().numpy(), rtol=1e-5, atol=1e-6)
+    our_loss.sum().backward()
+    their_loss.sum().backward()
+    np.testing.assert_allclose(our_input.grad.numpy(), their_input.grad.numpy(), rtol=1e-5, atol=1e-6)
+    assert repr(ours) == repr(theirs)
+
+
+def test_weighted_cross_entropy_keeps_its_weight_as_a_buffer():
+    loss = nn.CrossEntropyLoss(weight=retrograd.tensor([1.0, 2.0, 3.0]))
+    assert list(loss.state_dict()) == ["weight"]
+    theirs = torch.nn.CrossEntropyLoss(weight=torch.tensor([1.0, 2.0, 3.0]))
+    x, target = _randn(4, 3), np.array([0, 2, 1, 1])
+    ours_value = loss(retrograd.tensor(x), retrograd.tensor(target)).item()
+    assert ours_value == pytest.approx(theirs(torch.tensor(x), torch.tensor(target)).item(), rel=1e-6)
+
+
+def test_legacy_reduction_arguments_warn_and_map():
+    with pytest.warns(UserWarning, match="size_average and reduce args will be deprecated"):
+        loss = nn.MSELoss(size_average=False)
+    assert loss.reduction == "sum"
+
+
+@pytest.mark.parametrize(
+    ("make", "weight_bound", "bias_bound"),
+    [
+        (lambda: nn.Linear(50, 20), 1 / math.sqrt(50), 1 / math.sqrt(50)),
+        (lambda: nn.Conv2d(6, 8, 3, groups=2), 1 / math.sqrt(27), 1 / math.sqrt(27)),
+        (lambda: nn.ConvTranspose2d(6, 8, 3), 1 / math.sqrt(72), 1 / math.sqrt(72)),
+        (lambda: nn.Bilinear(10, 5, 3), 1 / math.sqrt(10), 1 / math.sqrt(10)),
+        (lambda: nn.LSTM(5, 16), 1 / 4, 1 / 4),
+    ],
+)
+def test_default_initialisation_bounds(make, weight_bound, bias_bound):
+    retrograd.manual_seed(0)
+    module = make()
+    for name, parameter in module.named_parameters():
+        bound = bias_bound if "bias" in name else weight_bound
+        values = np.abs(parameter.detach().numpy())
+        assert values.max() <= bound, name
+        if values.size > 50:
+            assert values.max() > 0.9 * bound, name
+
+
+def test_default_initialisation_of_norms_embeddings_and_attention():
+    norm = nn.BatchNorm1d(3)
+    assert norm.weight.tolist() == [1.0] * 3 and norm.bias.tolist() == [0.0] * 3
+    assert norm.running_var.tolist() == [1.0] * 3 and norm.num_batches_tracked.dtype == retrograd.int64
+    assert list(norm.state_dict()) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+    embedding = nn.Embedding(1000, 20)
+    assert abs(embedding.weight.detach().numpy().std() - 1.0) < 0.05
+    attention = nn.MultiheadAttention(8, 2)
+    assert not attention.in_proj_bias.detach().numpy().any()
+    assert np.abs(attention.in_proj_weight.detach().numpy()).max() <= math.sqrt(6 / (24 + 8))
+
+
+def test_layers_in_double_precision_pass_gradcheck():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.Tanh(), nn.AvgPool2d(2), nn.Flatten(),
+                          nn.Linear(8, 3), nn.LayerNorm(3)).double()
+    x = retrograd.randn(2, 1, 4, 4, dtype=retrograd.float64, requires_grad=True)
+    assert retrograd.autograd.gradcheck(lambda x: model(x), (x,))

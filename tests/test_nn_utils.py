@@ -1,0 +1,84 @@
+"""nn.utils: gradient clipping and parameter <-> vector conversion, against closed forms and PyTorch."""
+
+import numpy as np
+import pytest
+
+import retrograd
+from retrograd import nn
+from retrograd.nn.utils import clip_grad_norm_, clip_grad_value_, parameters_to_vector, vector_to_parameters
+
+
+def _parameters_with_grads(grads):
+    parameters = []
+    for grad in grads:
+        parameter = nn.Parameter(retrograd.zeros(len(grad)))
+        parameter.grad = retrograd.tensor(grad)
+        parameters.append(parameter)
+    return parameters
+
+
+def test_clip_grad_norm_scales_all_gradients_together():
+    parameters = _parameters_with_grads([[3.0, 0.0], [0.0, 4.0]])
+    total = clip_grad_norm_(parameters, max_norm=1.0)
+    assert total.item() == pytest.approx(5.0)
+    assert parameters[0].grad.tolist() == pytest.approx([0.6, 0.0], rel=1e-5)
+    assert parameters[1].grad.tolist() == pytest.approx([0.0, 0.8], rel=1e-5)
+
+
+def test_clip_grad_norm_leaves_small_gradients():
+    parameters = _parameters_with_grads([[0.3, 0.4]])
+    assert clip_grad_norm_(parameters, 1.0).item() == pytest.approx(0.5)
+    assert parameters[0].grad.tolist() == pytest.approx([0.3, 0.4])
+
+
+@pytest.mark.parametrize("norm_type", [1.0, 2.0, 3.0, float("inf")])
+def test_clip_grad_norm_matches_pytorch(norm_type):
+    torch = pytest.importorskip("torch")
+    grads = [[1.0, -2.0, 0.5], [3.0, -0.25]]
+    ours = _parameters_with_grads(grads)
+    theirs = [torch.nn.Parameter(torch.zeros(len(g))) for g in grads]
+    for parameter, grad in zip(theirs, grads):
+        parameter.grad = torch.tensor(grad)
+    our_total = clip_grad_norm_(ours, 0.7, norm_type=norm_type)
+    their_total = torch.nn.utils.clip_grad_norm_(theirs, 0.7, norm_type=norm_type)
+    assert our_total.item() == pytest.approx(their_total.item(), rel=1e-6)
+    assert our_total.dtype == retrograd.float32
+    for mine, other in zip(ours, theirs):
+        np.testing.assert_allclose(mine.grad.numpy(), other.grad.numpy(), rtol=1e-6)
+
+
+def test_clip_grad_norm_error_if_nonfinite():
+    parameters = _parameters_with_grads([[float("inf"), 1.0]])
+    with pytest.raises(RuntimeError, match="non-finite"):
+        clip_grad_norm_(parameters, 1.0, error_if_nonfinite=True)
+
+
+def test_clip_grad_norm_without_grads_returns_zero():
+    assert clip_grad_norm_([nn.Parameter(retrograd.ones(2))], 1.0).item() == 0.0
+
+
+def test_clip_grad_value_clamps_each_element():
+    parameters = _parameters_with_grads([[-3.0, 0.5, 2.0]])
+    clip_grad_value_(parameters, 1.0)
+    assert parameters[0].grad.tolist() == [-1.0, 0.5, 1.0]
+    single = _parameters_with_grads([[5.0]])[0]
+    clip_grad_value_(single, 2.0)
+    assert single.grad.tolist() == [2.0]
+
+
+def test_vector_to_parameters_fills_in_order():
+    first, second = nn.Parameter(retrograd.zeros(2, 2)), nn.Parameter(retrograd.zeros(3))
+    vector_to_parameters(retrograd.arange(7, dtype=retrograd.float32), [first, second])
+    assert first.tolist() == [[0.0, 1.0], [2.0, 3.0]] and second.tolist() == [4.0, 5.0, 6.0]
+    with pytest.raises(TypeError, match="expected retrograd.Tensor"):
+        vector_to_parameters([1.0], [first])
+
+
+def test_parameters_to_vector_is_differentiable():
+    if not hasattr(retrograd, "cat"):
+        pytest.skip("needs retrograd.cat (the shape operators)")
+    first, second = nn.Parameter(retrograd.ones(2, 2)), nn.Parameter(retrograd.full((3,), 2.0))
+    vector = parameters_to_vector([first, second])
+    assert vector.tolist() == [1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0]
+    (vector * retrograd.arange(7, dtype=retrograd.float32)).sum().backward()
+    assert second.grad.tolist() == [4.0, 5.0, 6.0]
