@@ -146,7 +146,7 @@ class Runner:
     def _couple(self, sample: np.ndarray, source):
         """`sample` as a function of `source`: equal at the reference point, identity derivative."""
         constant = self.lib.tensor(sample)
-        if not _is_floating(source) or (source.numel() == 0 and sample.size > 0):
+        if not _is_floating(source) or (source.numel() == 0 and sample.size > 0) or _is_labels(sample):
             return constant
         flat = source.reshape(-1)
         positions = self.lib.arange(sample.size) % max(flat.numel(), 1)
@@ -209,6 +209,12 @@ def _view(base, variant: str):
     if variant == "flat":
         return base.view(-1)
     return base.view(tuple(base.shape))
+
+
+def _is_labels(sample: np.ndarray) -> bool:
+    """Floating class labels (-1, 0, 1): losses compare them for equality, so they are not
+    differentiable and finite differences across them are meaningless; they stay constant."""
+    return sample.size > 0 and bool(np.isin(sample, (-1.0, 0.0, 1.0)).all())
 
 
 def _is_floating(value) -> bool:

@@ -159,6 +159,12 @@ def test_program_writing_through_a_view_of_eigenvectors():
     check_program(Program(((),), (Step("op", (0,) * 6, op="linalg.eigh"), Step("view_inplace", (32, 0, 0, 0, 0, 0), variant="flat")), 0))
 
 
+def test_program_through_a_loss_with_plus_minus_one_labels():
+    """Found by the generator: hinge_embedding_loss compares its float labels with 1 and -1, so
+    labels must stay constants (a perturbed label is neither): the program does not couple them."""
+    check_program(Program(((2, 1), (2, 1)), (Step("op", (1, 33, 21, 18, 22, 12), op="hinge_embedding_loss"),), 27773))
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 @given(program=programs())
 def test_random_programs(program):
