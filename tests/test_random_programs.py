@@ -165,7 +165,7 @@ def test_program_through_a_loss_with_plus_minus_one_labels():
     check_program(Program(((2, 1), (2, 1)), (Step("op", (1, 33, 21, 18, 22, 12), op="hinge_embedding_loss"),), 27773))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(program=programs())
 def test_random_programs(program):
     try:
