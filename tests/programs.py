@@ -80,7 +80,6 @@ class Runner:
         self.recording = constants is None
         self.constants = [] if constants is None else constants
         self.next_constant = 0
-        self.samples = {}
 
     def __call__(self, *leaves):
         self.next_constant = 0
@@ -98,8 +97,9 @@ class Runner:
         self.next_constant += 1
         return self.lib.tensor(value)
 
-    def _array(self, value) -> np.ndarray:
-        return value.detach().cpu().numpy() if self.lib is not retrograd else value.detach().numpy()
+    @staticmethod
+    def _array(value) -> np.ndarray:
+        return value.detach().numpy()
 
     # -- steps
 
