@@ -176,7 +176,7 @@ def test_random_programs(program):
 
 @pytest.mark.slow
 @settings(max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck))
-@given(program=programs(max_steps=6))
+@given(program=programs(max_steps=8))
 def test_random_programs_slow(program):
     try:
         check_program(program)
