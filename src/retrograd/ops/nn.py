@@ -32,6 +32,7 @@ from . import _samples
 from ._table import OUTPUT, apply, register, run_in_place
 from .linalg import einsum, matmul
 from .pointwise import (
+    _check_broadcast,
     _constant_like,
     _erf_and_erfc,
     _stable_sigmoid,
@@ -44,7 +45,7 @@ from .pointwise import (
     where_constant,
 )
 from .pointwise import abs as absolute
-from .reduce import normalize_dims
+from .reduce import norm, normalize_dims
 
 __all__ = ["log_softmax", "relu", "softmax"]
 
@@ -535,9 +536,8 @@ def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
 
 
 def _norm_along(input: Tensor, p: float, dim) -> Tensor:
-    if p == 2:
-        return (input * input).sum(dim, keepdim=True) ** 0.5
-    return (absolute(input) ** p).sum(dim, keepdim=True) ** (1 / p)
+    """The p-norm along dim, kept; its gradient at a zero slice is 0 (as PyTorch), not NaN."""
+    return norm(input, p, dim, keepdim=True)
 
 
 def _normalize_samples(rng):
@@ -1929,6 +1929,7 @@ class _ElementwiseLoss(Node):
     @classmethod
     def forward(cls, ctx, x, target, reduction, **params):
         ctx.save_for_backward(x, target)
+        _check_broadcast(x._data.shape, target._data.shape)
         data, target_data = np.broadcast_arrays(x._data, target._data)
         loss = cls.compute(data, target_data, **params)
         ctx.reduction, ctx.params, ctx.shape, ctx.count = reduction, params, loss.shape, loss.size

@@ -774,7 +774,10 @@ class SignBackward0(_Elementwise):
 
     @staticmethod
     def compute(data):
-        return data.copy() if data.dtype.kind == "b" else np.sign(data)
+        """-1, 0 or 1; the sign of NaN is 0, as PyTorch."""
+        if data.dtype.kind == "b":
+            return data.copy()
+        return np.nan_to_num(np.sign(data), nan=0.0) if data.dtype.kind == "f" else np.sign(data)
 
     def backward(self, grad):
         return grad * 0

@@ -425,7 +425,8 @@ class MedianBackward1(_SelectsAlongDim):
 
 
 class MedianBackward0(Node):
-    """The lower median of all elements: the gradient goes to that one element."""
+    """The lower median of all elements: elements tied with it share the gradient evenly
+    (as PyTorch); a NaN median sends it all to the first NaN."""
 
     __slots__ = ("index", "shape")
 
@@ -433,11 +434,20 @@ class MedianBackward0(Node):
     def forward(ctx, x):
         flat = x._data.reshape(-1)
         index = MedianBackward1.choose(flat, 0).astype(np.int64)
+        ctx.save_for_backward(x)
         ctx.index, ctx.shape = index, x._data.shape
         return flat[index].reshape(())
 
     def backward(self, grad):
-        return _scatter_add(grad.reshape(1), self.index, 0, (int(np.prod(self.shape)),)).reshape(self.shape)
+        (x,) = self.saved_tensors
+        flat = x._data.reshape(-1)
+        median = flat[self.index]
+        if np.isnan(median).any():
+            size = int(np.prod(self.shape))
+            return _scatter_add(grad.reshape(1), self.index, 0, (size,)).reshape(self.shape)
+        tied = x._data == median
+        share = Tensor._make((tied / np.count_nonzero(tied)).astype(x._data.dtype))
+        return grad * share
 
 
 def _median_samples(rng):
