@@ -72,11 +72,15 @@ class Runner:
     """Runs a program on one library (the `retrograd` or `torch` module).
 
     `constants` is filled by the first (reference) run and replayed by every later one.
+    With `own_reference` the run takes its references from its own values instead (the
+    PyTorch run: a reference rounded differently would leave near-zero inputs where the
+    sample has exact zeros, and derivatives such as prod's are ill-conditioned there).
     """
 
-    def __init__(self, program: Program, lib, constants: list | None = None):
+    def __init__(self, program: Program, lib, constants: list | None = None, own_reference: bool = False):
         self.program = program
         self.lib = lib
+        self.own_reference = own_reference
         self.recording = constants is None
         self.constants = [] if constants is None else constants
         self.next_constant = 0
@@ -151,7 +155,7 @@ class Runner:
         flat = source.reshape(-1)
         positions = self.lib.arange(sample.size) % max(flat.numel(), 1)
         picked = self.lib.index_select(flat, 0, positions).reshape(sample.shape)
-        reference = self._constant(lambda: self._array(picked))
+        reference = picked.detach() if self.own_reference else self._constant(lambda: self._array(picked))
         return constant + (picked - reference)
 
     def _combine(self, step: Step, pool: list) -> list:
@@ -187,6 +191,8 @@ class Runner:
         source = pool[step.sources[0] % len(pool)]
         if not _is_floating(source):
             return []
+        if self.own_reference:
+            return [source.detach() * 1.0]
         return [self._constant(lambda: self._array(source)) * 1.0]
 
     def _loss(self, pool: list):
