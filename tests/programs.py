@@ -150,7 +150,7 @@ class Runner:
     def _couple(self, sample: np.ndarray, source):
         """`sample` as a function of `source`: equal at the reference point, identity derivative."""
         constant = self.lib.tensor(sample)
-        if not _is_floating(source) or (source.numel() == 0 and sample.size > 0) or _is_labels(sample):
+        if not _is_floating(source) or (source.numel() == 0 and sample.size > 0) or _is_fixed(sample):
             return constant
         flat = source.reshape(-1)
         positions = self.lib.arange(sample.size) % max(flat.numel(), 1)
@@ -217,10 +217,20 @@ def _view(base, variant: str):
     return base.view(tuple(base.shape))
 
 
-def _is_labels(sample: np.ndarray) -> bool:
-    """Floating class labels (-1, 0, 1): losses compare them for equality, so they are not
-    differentiable and finite differences across them are meaningless; they stay constant."""
-    return sample.size > 0 and bool(np.isin(sample, (-1.0, 0.0, 1.0)).all())
+def _is_fixed(sample: np.ndarray) -> bool:
+    """Samples that stay constant in a program.
+
+    Floating class labels (-1, 0, 1): losses compare them for equality, so finite differences
+    across them are meaningless. Samples with deliberately tied non-zero values (max, min,
+    norm(p=inf) ties): the gradient there is a convention and jumps on either side, so once
+    the tied elements move differently the second derivative is not defined.
+    """
+    if sample.size == 0:
+        return False
+    if np.isin(sample, (-1.0, 0.0, 1.0)).all():
+        return True
+    nonzero = sample[sample != 0]
+    return np.unique(nonzero).size < nonzero.size
 
 
 def _is_floating(value) -> bool:

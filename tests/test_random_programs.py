@@ -173,6 +173,20 @@ def test_program_with_prod_over_exact_zeros():
     check_program(Program(((),), (Step("op", (0,) * 6, op="linalg.det"), Step("op", (1,) + (0,) * 5, op="prod", sample=5)), 0))
 
 
+def test_program_through_a_deliberate_tie():
+    """Found by the generator: norm(p=-inf)'s sample ties two values; moved unequally by the
+    program, the gradient jumps across the tie and gradgradcheck saw a 1e5 slope. Tied samples
+    stay constant in programs (the op table's own tests cover the tie convention)."""
+    steps = (
+        Step("op", (0,) * 6, op="__getitem__"),
+        Step("detach", (0,) * 6),
+        Step("view_inplace", (2, 0, 0, 0, 0, 0), variant="flat"),
+        Step("op", (0,) * 6, op="__getitem__"),
+        Step("op", (32, 0, 0, 0, 0, 0), op="norm", sample=6),
+    )
+    check_program(Program(((), ()), steps, 264))
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(program=programs())
 def test_random_programs(program):
