@@ -72,11 +72,15 @@ class Runner:
     """Runs a program on one library (the `retrograd` or `torch` module).
 
     `constants` is filled by the first (reference) run and replayed by every later one.
+    With `own_reference` the run takes its references from its own values instead (the
+    PyTorch run: a reference rounded differently would leave near-zero inputs where the
+    sample has exact zeros, and derivatives such as prod's are ill-conditioned there).
     """
 
-    def __init__(self, program: Program, lib, constants: list | None = None):
+    def __init__(self, program: Program, lib, constants: list | None = None, own_reference: bool = False):
         self.program = program
         self.lib = lib
+        self.own_reference = own_reference
         self.recording = constants is None
         self.constants = [] if constants is None else constants
         self.next_constant = 0
@@ -146,12 +150,12 @@ class Runner:
     def _couple(self, sample: np.ndarray, source):
         """`sample` as a function of `source`: equal at the reference point, identity derivative."""
         constant = self.lib.tensor(sample)
-        if not _is_floating(source) or (source.numel() == 0 and sample.size > 0) or _is_labels(sample):
+        if not _is_floating(source) or (source.numel() == 0 and sample.size > 0) or _is_fixed(sample):
             return constant
         flat = source.reshape(-1)
         positions = self.lib.arange(sample.size) % max(flat.numel(), 1)
         picked = self.lib.index_select(flat, 0, positions).reshape(sample.shape)
-        reference = self._constant(lambda: self._array(picked))
+        reference = picked.detach() if self.own_reference else self._constant(lambda: self._array(picked))
         return constant + (picked - reference)
 
     def _combine(self, step: Step, pool: list) -> list:
@@ -187,6 +191,8 @@ class Runner:
         source = pool[step.sources[0] % len(pool)]
         if not _is_floating(source):
             return []
+        if self.own_reference:
+            return [source.detach() * 1.0]
         return [self._constant(lambda: self._array(source)) * 1.0]
 
     def _loss(self, pool: list):
@@ -211,10 +217,20 @@ def _view(base, variant: str):
     return base.view(tuple(base.shape))
 
 
-def _is_labels(sample: np.ndarray) -> bool:
-    """Floating class labels (-1, 0, 1): losses compare them for equality, so they are not
-    differentiable and finite differences across them are meaningless; they stay constant."""
-    return sample.size > 0 and bool(np.isin(sample, (-1.0, 0.0, 1.0)).all())
+def _is_fixed(sample: np.ndarray) -> bool:
+    """Samples that stay constant in a program.
+
+    Floating class labels (-1, 0, 1): losses compare them for equality, so finite differences
+    across them are meaningless. Samples with deliberately tied non-zero values (max, min,
+    norm(p=inf) ties): the gradient there is a convention and jumps on either side, so once
+    the tied elements move differently the second derivative is not defined.
+    """
+    if sample.size == 0:
+        return False
+    if np.isin(sample, (-1.0, 0.0, 1.0)).all():
+        return True
+    nonzero = sample[sample != 0]
+    return np.unique(nonzero).size < nonzero.size
 
 
 def _is_floating(value) -> bool:
