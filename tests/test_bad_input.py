@@ -140,6 +140,7 @@ GAPS: dict[str, dict[str, str]] = {
         "tensordot": "raises TypeError where PyTorch raises AttributeError",
     },
     "integer_inputs": {
+        "linalg.solve_triangular": "raises RuntimeError where PyTorch raises NotImplementedError",
         "adaptive_avg_pool1d": _INTEGERS_ACCEPTED,
         "adaptive_max_pool1d": _INTEGERS_ACCEPTED,
         "adaptive_max_pool2d": _INTEGERS_ACCEPTED,
@@ -179,6 +180,8 @@ GAPS: dict[str, dict[str, str]] = {
         "topk": "ties among integer values: another index is chosen",
     },
     "float32_mixed_with_float64": {
+        "addr": "raises where PyTorch promotes float32 and float64 operands",
+        "linalg.solve_triangular": "raises where PyTorch promotes float32 and float64 operands",
         "instance_norm": _PRECISIONS_MIXED,
         "prelu": _PRECISIONS_MIXED,
         "rms_norm": "result values differ from PyTorch's",
