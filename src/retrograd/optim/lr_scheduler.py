@@ -347,7 +347,24 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self._last_lr = self._current_lrs()
 
 
-class ChainedScheduler(LRScheduler):
+class _SchedulerOfSchedulers(LRScheduler):
+    """A scheduler made of others (`self._schedulers`): its state holds theirs."""
+
+    def state_dict(self) -> dict:
+        skipped = ("optimizer", "_schedulers")
+        state = {key: value for key, value in self.__dict__.items() if key not in skipped}
+        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        state_dict = dict(state_dict)
+        schedulers = state_dict.pop("_schedulers")
+        self.__dict__.update(state_dict)
+        for scheduler, saved in zip(self._schedulers, schedulers):
+            scheduler.load_state_dict(saved)
+
+
+class ChainedScheduler(_SchedulerOfSchedulers):
     """Step several schedulers together each epoch (their effects multiply)."""
 
     def __init__(self, schedulers: Sequence[LRScheduler], optimizer: Optimizer | None = None):
@@ -372,21 +389,9 @@ class ChainedScheduler(LRScheduler):
             scheduler.step()
         self._last_lr = self._current_lrs()
 
-    def state_dict(self) -> dict:
-        skipped = ("optimizer", "_schedulers")
-        state = {key: value for key, value in self.__dict__.items() if key not in skipped}
-        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
-        return state
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        state_dict = dict(state_dict)
-        schedulers = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        for scheduler, saved in zip(self._schedulers, schedulers):
-            scheduler.load_state_dict(saved)
 
 
-class SequentialLR(LRScheduler):
+class SequentialLR(_SchedulerOfSchedulers):
     """Hand over from one scheduler to the next at each milestone epoch."""
 
     def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
@@ -429,18 +434,6 @@ class SequentialLR(LRScheduler):
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
 
-    def state_dict(self) -> dict:
-        skipped = ("optimizer", "_schedulers")
-        state = {key: value for key, value in self.__dict__.items() if key not in skipped}
-        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
-        return state
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        state_dict = dict(state_dict)
-        schedulers = state_dict.pop("_schedulers")
-        self.__dict__.update(state_dict)
-        for scheduler, saved in zip(self._schedulers, schedulers):
-            scheduler.load_state_dict(saved)
 
 
 class OneCycleLR(LRScheduler):
