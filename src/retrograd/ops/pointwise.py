@@ -113,8 +113,9 @@ def check_operand(value, op_name: str, position: int, argument: str) -> None:
         )
 
 
-# Python numbers that keep a tensor's dtype when the tensor's kind is at least theirs
-# (NumPy treats Python numbers as "weak", as PyTorch treats wrapped numbers).
+# The tensor kinds a Python number leaves unchanged: a fast path for the cases where
+# _dtype.result_type(tensor, number) is the tensor's own dtype (the number's category is not
+# higher); every other mix goes through result_type itself.
 _KEEPS_KIND = {float: "f", int: "fiu", bool: "fiub"}
 
 
@@ -991,40 +992,34 @@ class ErfinvBackward0(_Elementwise):
         return grad * (_SQRT_PI / 2) * exp(result * result)
 
 
-class FloorBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, keeps_integers, accepts_bool = "floor", True, False
+class _RoundingToInteger(_Elementwise):
+    """Rounding to an integer value: integers stay as they are, the gradient is 0 everywhere."""
 
-    @staticmethod
-    def compute(data):
-        return data.copy() if data.dtype.kind in "iu" else np.floor(data)
+    __slots__ = ()
+    keeps_integers, accepts_bool = True, False
+    rounding = staticmethod(np.floor)
+
+    @classmethod
+    def compute(cls, data):
+        return data.copy() if data.dtype.kind in "iu" else cls.rounding(data)
 
     def backward(self, grad):
         return grad * 0
 
 
-class CeilBackward0(_Elementwise):
+class FloorBackward0(_RoundingToInteger):
     __slots__ = ()
-    op_name, keeps_integers, accepts_bool = "ceil", True, False
-
-    @staticmethod
-    def compute(data):
-        return data.copy() if data.dtype.kind in "iu" else np.ceil(data)
-
-    def backward(self, grad):
-        return grad * 0
+    op_name, rounding = "floor", staticmethod(np.floor)
 
 
-class TruncBackward0(_Elementwise):
+class CeilBackward0(_RoundingToInteger):
     __slots__ = ()
-    op_name, keeps_integers, accepts_bool = "trunc", True, False
+    op_name, rounding = "ceil", staticmethod(np.ceil)
 
-    @staticmethod
-    def compute(data):
-        return data.copy() if data.dtype.kind in "iu" else np.trunc(data)
 
-    def backward(self, grad):
-        return grad * 0
+class TruncBackward0(_RoundingToInteger):
+    __slots__ = ()
+    op_name, rounding = "trunc", staticmethod(np.trunc)
 
 
 class FracBackward0(_Elementwise):
