@@ -16,7 +16,8 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from . import _samples
+from . import _math, _samples
+from ._formula import Formula
 from ._table import OUTPUT, apply, register, run_in_place
 
 __all__ = [
@@ -178,17 +179,18 @@ def _unary_input(x, op_name: str) -> np.ndarray:
 # Arithmetic
 
 
-class AddBackward0(Node):
-    __slots__ = ("alpha",)
+class AddBackward0(Formula):
+    inputs = ("self", "other")
 
     @staticmethod
-    def forward(ctx, a, b, alpha=1):
-        a, b = operand_arrays(a, b, "add")
-        ctx.alpha = alpha
+    def forward(self, other, alpha=1):
+        a, b = operand_arrays(self, other, "add")
         return a + b if alpha == 1 else a + alpha * b
 
-    def backward(self, grad):
-        return grad, grad if self.alpha == 1 else grad * self.alpha
+    derivatives = {
+        "self": lambda grad: grad,
+        "other": lambda grad, alpha: grad if alpha == 1 else grad * alpha,
+    }
 
 
 @register(methods=("add", "__add__", "__radd__"), inplace="add_", samples=_samples.binary())
@@ -197,22 +199,23 @@ def add(input, other, *, alpha=1):
     return apply(AddBackward0, input, other, alpha=alpha)
 
 
-class SubBackward0(Node):
-    __slots__ = ("alpha",)
+class SubBackward0(Formula):
+    inputs = ("self", "other")
 
     @staticmethod
-    def forward(ctx, a, b, alpha=1):
-        a, b = operand_arrays(a, b, "sub")
+    def forward(self, other, alpha=1):
+        a, b = operand_arrays(self, other, "sub")
         if a.dtype.kind == "b":
             raise RuntimeError(
                 "Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
                 "`^` or `logical_xor()` operator instead."
             )
-        ctx.alpha = alpha
         return a - b if alpha == 1 else a - alpha * b
 
-    def backward(self, grad):
-        return grad, -grad if self.alpha == 1 else grad * -self.alpha
+    derivatives = {
+        "self": lambda grad: grad,
+        "other": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha,
+    }
 
 
 @register(methods=("sub", "__sub__"), inplace="sub_", samples=_samples.binary())
@@ -225,34 +228,28 @@ subtract = sub
 Tensor.subtract = sub
 
 
-class RsubBackward0(Node):
+def _reflected_difference(self, other, alpha=1):
+    a, b = operand_arrays(self, other, "rsub")
+    return b - a if alpha == 1 else b - alpha * a
+
+
+class RsubBackward0(Formula):
     """other - alpha * input for two tensors."""
 
-    __slots__ = ("alpha",)
-
-    @staticmethod
-    def forward(ctx, a, other, alpha=1):
-        a, b = operand_arrays(a, other, "rsub")
-        ctx.alpha = alpha
-        return b - a if alpha == 1 else b - alpha * a
-
-    def backward(self, grad):
-        return (-grad if self.alpha == 1 else grad * -self.alpha), grad
+    inputs = ("self", "other")
+    forward = staticmethod(_reflected_difference)
+    derivatives = {
+        "self": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha,
+        "other": lambda grad: grad,
+    }
 
 
-class RsubBackward1(Node):
+class RsubBackward1(Formula):
     """number - alpha * input: the number is a parameter, not an input."""
 
-    __slots__ = ("alpha", "other")
-
-    @staticmethod
-    def forward(ctx, a, other, alpha=1):
-        a, b = operand_arrays(a, other, "rsub")
-        ctx.alpha = alpha
-        return b - a if alpha == 1 else b - alpha * a
-
-    def backward(self, grad):
-        return -grad if self.alpha == 1 else grad * -self.alpha
+    inputs = ("self",)
+    forward = staticmethod(_reflected_difference)
+    derivatives = {"self": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha}
 
 
 @register(methods="__rsub__", samples=_samples.binary())
@@ -264,22 +261,18 @@ def rsub(input, other, *, alpha=1):
     return apply(RsubBackward1, input, other=other, alpha=alpha)
 
 
-class MulBackward0(Node):
-    __slots__ = ()
+class MulBackward0(Formula):
+    inputs = ("self", "other")
 
     @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        a, b = operand_arrays(a, b, "mul")
+    def forward(self, other):
+        a, b = operand_arrays(self, other, "mul")
         return a * b
 
-    def backward(self, grad):
-        a, b = self.saved_tensors
-        needs_a, needs_b = self.next_functions[0][0], self.next_functions[1][0]
-        return (
-            grad * b if needs_a is not None else None,
-            grad * a if needs_b is not None else None,
-        )
+    derivatives = {
+        "self": lambda grad, other: grad * other,
+        "other": lambda grad, self: grad * self,
+    }
 
 
 @register(methods=("mul", "__mul__", "__rmul__"), inplace="mul_", samples=_samples.binary())
@@ -292,34 +285,31 @@ multiply = mul
 Tensor.multiply = mul
 
 
-class DivBackward0(Node):
-    __slots__ = ()
+class DivBackward0(Formula):
+    inputs = ("self", "other")
 
     @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        a, b = operand_arrays(a, b, "div")
+    def forward(self, other):
+        a, b = operand_arrays(self, other, "div")
         return np.true_divide(_floating(a), _floating(b))
 
-    def backward(self, grad):
-        a, b = self.saved_tensors
-        grad_a = grad / b if self.next_functions[0][0] is not None else None
-        grad_b = -grad * a / b / b if self.next_functions[1][0] is not None else None
-        return grad_a, grad_b
+    derivatives = {
+        "self": lambda grad, other: grad / other,
+        "other": lambda grad, self, other: -grad * self / other / other,
+    }
 
 
-class DivBackward2(Node):
+class DivBackward2(Formula):
     """Rounded division (`rounding_mode` 'trunc' or 'floor'): a step function, gradient 0."""
 
-    __slots__ = ()
+    inputs = ("self", "other")
 
     @staticmethod
-    def forward(ctx, a, b, rounding_mode):
-        a, b = operand_arrays(a, b, "div")
+    def forward(self, other, rounding_mode):
+        a, b = operand_arrays(self, other, "div")
         return _rounded_quotient(a, b, rounding_mode)
 
-    def backward(self, grad):
-        return grad * 0, grad * 0
+    derivatives = {"self": lambda grad: grad * 0, "other": lambda grad: grad * 0}
 
 
 def _check_integer_divisor(divisor, kernel_name: str) -> None:
@@ -390,12 +380,10 @@ Tensor.__imod__ = lambda self, other: self.remainder_(other)
 Tensor.__ipow__ = lambda self, other: self.pow_(other)
 
 
-class NegBackward0(Node):
-    __slots__ = ()
-
+class NegBackward0(Formula):
     @staticmethod
-    def forward(ctx, x):
-        data = _unary_input(x, "neg")
+    def forward(self):
+        data = _unary_input(self, "neg")
         if data.dtype.kind == "b":
             raise RuntimeError(
                 "Negation, the `-` operator, on a bool tensor is not supported. If you are "
@@ -403,8 +391,7 @@ class NegBackward0(Node):
             )
         return -data
 
-    def backward(self, grad):
-        return -grad
+    derivatives = {"self": lambda grad: -grad}
 
 
 @register(methods=("neg", "negative", "__neg__"), inplace="neg_", samples=_samples.unary())
@@ -426,17 +413,12 @@ def positive(input):
 Tensor.positive = Tensor.__pos__ = positive
 
 
-class ReciprocalBackward0(Node):
-    __slots__ = ()
-
+class ReciprocalBackward0(Formula):
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(OUTPUT)
-        return np.reciprocal(_floating(_unary_input(x, "reciprocal")))
+    def forward(self):
+        return np.reciprocal(_floating(_unary_input(self, "reciprocal")))
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return -grad * result * result
+    derivatives = {"self": lambda grad, result: -grad * result * result}
 
 
 @register(methods="reciprocal", inplace="reciprocal_", samples=_samples.unary(0.5, 2.0))
@@ -454,64 +436,53 @@ def _power_dtype_check(base: np.ndarray, exponent) -> None:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
 
 
-class PowBackward0(Node):
-    """x ** c for a number c: d/dx = c * x ** (c - 1)."""
-
-    __slots__ = ("exponent",)
+class PowBackward0(Formula):
+    """x ** c for a number c: d/dx = c * x ** (c - 1), and 0 where c = 0 (even at x = 0)."""
 
     @staticmethod
-    def forward(ctx, x, exponent):
-        ctx.save_for_backward(x)
-        ctx.exponent = exponent
-        base, power = operand_arrays(x, exponent, "pow")
+    def forward(self, exponent):
+        base, power = operand_arrays(self, exponent, "pow")
         _power_dtype_check(base, exponent)
         return np.power(base, power)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        if self.exponent == 0:
-            return grad * 0
-        return grad * self.exponent * x ** (self.exponent - 1)
+    derivatives = {
+        "self": lambda grad, self, exponent: grad * 0 if exponent == 0
+        else grad * exponent * self ** (exponent - 1),
+    }
 
 
-class PowBackward1(Node):
+class PowBackward1(Formula):
     """x ** y for tensors: d/dx = y * x ** (y - 1), d/dy = x ** y * log(x) (0 where x = 0, y >= 0)."""
 
-    __slots__ = ()
+    inputs = ("self", "exponent")
 
     @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y, OUTPUT)
-        base, power = operand_arrays(x, y, "pow")
+    def forward(self, exponent):
+        base, power = operand_arrays(self, exponent, "pow")
         return _power(base, power)
 
-    def backward(self, grad):
-        x, y, result = self.saved_tensors
-        grad_x = grad_y = None
-        if self.next_functions[0][0] is not None:
-            grad_x = grad * y * x ** (y - 1)
-        if self.next_functions[1][0] is not None:
-            grad_y = grad * result * _log_where_defined(x, y)
-        return grad_x, grad_y
+    derivatives = {
+        "self": lambda grad, self, exponent: _math.where(
+            exponent == 0, 0.0, grad * exponent * self ** (exponent - 1)),
+        "exponent": lambda grad, self, exponent, result: _math.where(
+            (self == 0) & (exponent >= 0), 0.0, grad * result * _math.log(self)),
+    }
 
 
-class PowBackward2(Node):
+class PowBackward2(Formula):
     """c ** y for a number c: d/dy = c ** y * log(c)."""
 
-    __slots__ = ("base",)
+    inputs = ("exponent",)
 
     @staticmethod
-    def forward(ctx, y, base):
-        ctx.save_for_backward(OUTPUT)
-        ctx.base = base
-        power, number = operand_arrays(y, base, "pow")
+    def forward(exponent, self):
+        power, number = operand_arrays(exponent, self, "pow")
         return _power(number, power)
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        if self.base == 0:
-            return grad * 0
-        return grad * result * float(np.log(self.base))
+    derivatives = {
+        "exponent": lambda grad, self, result: grad * 0 if self == 0
+        else grad * result * float(np.log(self)),
+    }
 
 
 def _power(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
@@ -526,16 +497,6 @@ def _power(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
     odd = np.remainder(exponent, 2) == 1
     inverse = np.where(base == 1, 1, np.where(base == -1, np.where(odd, -1, 1), 0))
     return np.where(negative, inverse, result).astype(result.dtype)
-
-
-def _log_where_defined(x: Tensor, y: Tensor) -> Tensor:
-    """log(x), with 0 where x == 0 and y >= 0 (the limit PyTorch uses for d(x**y)/dy)."""
-    x_data, y_data = np.broadcast_arrays(x._data, y._data)
-    undefined = (x_data == 0) & (y_data >= 0)
-    if not undefined.any():
-        return log(x)
-    safe_x = where_constant(undefined, 1.0, x)
-    return log(safe_x)
 
 
 def where_constant(mask: np.ndarray, value: float, x: Tensor) -> Tensor:
@@ -563,7 +524,7 @@ def pow(input, exponent):
     """input ** exponent; either may be a number."""
     if not isinstance(input, Tensor):
         check_operand(input, "pow", 1, "self")
-        return apply(PowBackward2, exponent, base=input)
+        return apply(PowBackward2, exponent, self=input)
     if isinstance(exponent, Tensor):
         return apply(PowBackward1, input, exponent)
     check_operand(exponent, "pow", 2, "exponent")
@@ -573,23 +534,18 @@ def pow(input, exponent):
 def _reflected_pow(self, other):
     if not isinstance(other, numbers.Number):
         return NotImplemented
-    return apply(PowBackward2, self, base=other)
+    return apply(PowBackward2, self, self=other)
 
 
 Tensor.__rpow__ = _reflected_pow
 
 
-class SqrtBackward0(Node):
-    __slots__ = ()
-
+class SqrtBackward0(Formula):
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(OUTPUT)
-        return np.sqrt(_floating(_unary_input(x, "sqrt")))
+    def forward(self):
+        return np.sqrt(_floating(_unary_input(self, "sqrt")))
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad / (2 * result)
+    derivatives = {"self": lambda grad, result: grad / (2 * result)}
 
 
 @register(methods="sqrt", inplace="sqrt_", samples=_samples.unary(0.5, 2.0))
@@ -602,17 +558,12 @@ def sqrt(input):
 # Exponentials and logarithms
 
 
-class ExpBackward0(Node):
-    __slots__ = ()
-
+class ExpBackward0(Formula):
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(OUTPUT)
-        return np.exp(_floating(_unary_input(x, "exp")))
+    def forward(self):
+        return np.exp(_floating(_unary_input(self, "exp")))
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad * result
+    derivatives = {"self": lambda grad, result: grad * result}
 
 
 @register(methods="exp", inplace="exp_", samples=_samples.unary())
@@ -621,17 +572,12 @@ def exp(input):
     return apply(ExpBackward0, input)
 
 
-class LogBackward0(Node):
-    __slots__ = ()
-
+class LogBackward0(Formula):
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.log(_floating(_unary_input(x, "log")))
+    def forward(self):
+        return np.log(_floating(_unary_input(self, "log")))
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad / x
+    derivatives = {"self": lambda grad, self: grad / self}
 
 
 @register(methods="log", inplace="log_", samples=_samples.unary(0.5, 2.0))
@@ -644,17 +590,12 @@ def log(input):
 # Trigonometry
 
 
-class SinBackward0(Node):
-    __slots__ = ()
-
+class SinBackward0(Formula):
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(_floating(_unary_input(x, "sin")))
+    def forward(self):
+        return np.sin(_floating(_unary_input(self, "sin")))
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * cos(x)
+    derivatives = {"self": lambda grad, self: grad * _math.cos(self)}
 
 
 @register(methods="sin", inplace="sin_", samples=_samples.unary())
@@ -663,17 +604,12 @@ def sin(input):
     return apply(SinBackward0, input)
 
 
-class CosBackward0(Node):
-    __slots__ = ()
-
+class CosBackward0(Formula):
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.cos(_floating(_unary_input(x, "cos")))
+    def forward(self):
+        return np.cos(_floating(_unary_input(self, "cos")))
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * -sin(x)
+    derivatives = {"self": lambda grad, self: grad * -_math.sin(self)}
 
 
 @register(methods="cos", inplace="cos_", samples=_samples.unary())
@@ -682,17 +618,12 @@ def cos(input):
     return apply(CosBackward0, input)
 
 
-class TanBackward0(Node):
-    __slots__ = ()
-
+class TanBackward0(Formula):
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(OUTPUT)
-        return np.tan(_floating(_unary_input(x, "tan")))
+    def forward(self):
+        return np.tan(_floating(_unary_input(self, "tan")))
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad * (1 + result * result)
+    derivatives = {"self": lambda grad, result: grad * (1 + result * result)}
 
 
 @register(methods="tan", inplace="tan_", samples=_samples.unary(-1.2, 1.2))
@@ -704,16 +635,13 @@ def tan(input):
 # ---------------------------------------------------------------------------
 # One-input ops, declared by a node class each
 #
-# A `_Elementwise` subclass names its NumPy kernel (`compute`), what its backward needs
-# (`saves`: the input, the output, or nothing) and whether integer inputs keep their dtype
-# (abs, floor) or become the default float dtype (exp, sin). Its `backward` is the
-# derivative, written with tensor operations so that it is differentiable again.
+# A `_Elementwise` subclass names its NumPy kernel (`compute`), whether integer inputs keep
+# their dtype (abs, floor) or become the default float dtype (exp, sin), and declares its
+# derivative (see Note [Declared derivatives] in _formula.py).
 
 
-class _Elementwise(Node):
-    __slots__ = ()
+class _Elementwise(Formula):
     op_name = ""
-    saves: str | None = None
     keeps_integers = False
     accepts_bool = True
 
@@ -722,14 +650,10 @@ class _Elementwise(Node):
         raise NotImplementedError
 
     @classmethod
-    def forward(cls, ctx, x):
-        data = _unary_input(x, cls.op_name)
+    def forward(cls, self):
+        data = _unary_input(self, cls.op_name)
         if data.dtype.kind == "b" and not cls.accepts_bool:
             raise NotImplementedError(f'"{cls.op_name}_cpu" not implemented for \'Bool\'')
-        if cls.saves == "input":
-            ctx.save_for_backward(x)
-        elif cls.saves == "output":
-            ctx.save_for_backward(OUTPUT)
         if not cls.keeps_integers:
             data = _floating(data)
         with np.errstate(all="ignore"):
@@ -760,17 +684,13 @@ def _constant_like(reference: Tensor, array: np.ndarray) -> Tensor:
 
 
 class AbsBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves, keeps_integers, accepts_bool = "abs", "input", True, False
+    op_name, keeps_integers, accepts_bool = "abs", True, False
     compute = staticmethod(np.abs)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * sign(x)
+    derivatives = {"self": lambda grad, self: grad * _math.sign(self)}
 
 
 class SignBackward0(_Elementwise):
-    __slots__ = ()
     op_name, keeps_integers = "sign", True
 
     @staticmethod
@@ -780,161 +700,115 @@ class SignBackward0(_Elementwise):
             return data.copy()
         return np.nan_to_num(np.sign(data), nan=0.0) if data.dtype.kind == "f" else np.sign(data)
 
-    def backward(self, grad):
-        return grad * 0
+    derivatives = {"self": lambda grad: grad * 0}
 
 
 class RsqrtBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "rsqrt", "output"
+    op_name = "rsqrt"
 
     @staticmethod
     def compute(data):
         return 1 / np.sqrt(data)
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad * -0.5 * result * result * result
+    derivatives = {"self": lambda grad, result: grad * -0.5 * result * result * result}
 
 
 class Exp2Backward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "exp2", "output"
+    op_name = "exp2"
     compute = staticmethod(np.exp2)
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad * result * _LN2
+    derivatives = {"self": lambda grad, result: grad * result * _LN2}
 
 
 class Expm1Backward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "expm1", "output"
+    op_name = "expm1"
     compute = staticmethod(np.expm1)
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad * (result + 1)
+    derivatives = {"self": lambda grad, result: grad * (result + 1)}
 
 
 class Log2Backward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "log2", "input"
+    op_name = "log2"
     compute = staticmethod(np.log2)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad / (x * _LN2)
+    derivatives = {"self": lambda grad, self: grad / (self * _LN2)}
 
 
 class Log10Backward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "log10", "input"
+    op_name = "log10"
     compute = staticmethod(np.log10)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad / (x * _LN10)
+    derivatives = {"self": lambda grad, self: grad / (self * _LN10)}
 
 
 class Log1PBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "log1p", "input"
+    op_name = "log1p"
     compute = staticmethod(np.log1p)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad / (x + 1)
+    derivatives = {"self": lambda grad, self: grad / (self + 1)}
 
 
 class AsinBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "asin", "input"
+    op_name = "asin"
     compute = staticmethod(np.arcsin)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * rsqrt(1 - x * x)
+    derivatives = {"self": lambda grad, self: grad * _math.rsqrt(1 - self * self)}
 
 
 class AcosBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "acos", "input"
+    op_name = "acos"
     compute = staticmethod(np.arccos)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return -grad * rsqrt(1 - x * x)
+    derivatives = {"self": lambda grad, self: -grad * _math.rsqrt(1 - self * self)}
 
 
 class AtanBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "atan", "input"
+    op_name = "atan"
     compute = staticmethod(np.arctan)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad / (1 + x * x)
+    derivatives = {"self": lambda grad, self: grad / (1 + self * self)}
 
 
 class SinhBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "sinh", "input"
+    op_name = "sinh"
     compute = staticmethod(np.sinh)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * cosh(x)
+    derivatives = {"self": lambda grad, self: grad * _math.cosh(self)}
 
 
 class CoshBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "cosh", "input"
+    op_name = "cosh"
     compute = staticmethod(np.cosh)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * sinh(x)
+    derivatives = {"self": lambda grad, self: grad * _math.sinh(self)}
 
 
 class TanhBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "tanh", "output"
+    op_name = "tanh"
     compute = staticmethod(np.tanh)
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad * (1 - result * result)
+    derivatives = {"self": lambda grad, result: grad * (1 - result * result)}
 
 
 class AsinhBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "asinh", "input"
+    op_name = "asinh"
     compute = staticmethod(np.arcsinh)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * rsqrt(x * x + 1)
+    derivatives = {"self": lambda grad, self: grad * _math.rsqrt(self * self + 1)}
 
 
 class AcoshBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "acosh", "input"
+    op_name = "acosh"
     compute = staticmethod(np.arccosh)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * rsqrt(x * x - 1)
+    derivatives = {"self": lambda grad, self: grad * _math.rsqrt(self * self - 1)}
 
 
 class AtanhBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "atanh", "input"
+    op_name = "atanh"
     compute = staticmethod(np.arctanh)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad / (1 - x * x)
+    derivatives = {"self": lambda grad, self: grad / (1 - self * self)}
 
 
 def _stable_sigmoid(data: np.ndarray) -> np.ndarray:
@@ -944,58 +818,45 @@ def _stable_sigmoid(data: np.ndarray) -> np.ndarray:
 
 
 class SigmoidBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "sigmoid", "output"
+    op_name = "sigmoid"
     compute = staticmethod(_stable_sigmoid)
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad * result * (1 - result)
+    derivatives = {"self": lambda grad, result: grad * result * (1 - result)}
 
 
 class ErfBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "erf", "input"
+    op_name = "erf"
 
     @staticmethod
     def compute(data):
         return _erf_and_erfc(data)[0]
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * _TWO_OVER_SQRT_PI * exp(-x * x)
+    derivatives = {"self": lambda grad, self: grad * _TWO_OVER_SQRT_PI * _math.exp(-self * self)}
 
 
 class ErfcBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "erfc", "input"
+    op_name = "erfc"
 
     @staticmethod
     def compute(data):
         return _erf_and_erfc(data)[1]
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * -_TWO_OVER_SQRT_PI * exp(-x * x)
+    derivatives = {"self": lambda grad, self: grad * -_TWO_OVER_SQRT_PI * _math.exp(-self * self)}
 
 
 class ErfinvBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "erfinv", "output"
+    op_name = "erfinv"
 
     @staticmethod
     def compute(data):
         return _erfinv(data)
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad * (_SQRT_PI / 2) * exp(result * result)
+    derivatives = {"self": lambda grad, result: grad * (_SQRT_PI / 2) * _math.exp(result * result)}
 
 
 class _RoundingToInteger(_Elementwise):
     """Rounding to an integer value: integers stay as they are, the gradient is 0 everywhere."""
 
-    __slots__ = ()
     keeps_integers, accepts_bool = True, False
     rounding = staticmethod(np.floor)
 
@@ -1003,27 +864,22 @@ class _RoundingToInteger(_Elementwise):
     def compute(cls, data):
         return data.copy() if data.dtype.kind in "iu" else cls.rounding(data)
 
-    def backward(self, grad):
-        return grad * 0
+    derivatives = {"self": lambda grad: grad * 0}
 
 
 class FloorBackward0(_RoundingToInteger):
-    __slots__ = ()
     op_name, rounding = "floor", staticmethod(np.floor)
 
 
 class CeilBackward0(_RoundingToInteger):
-    __slots__ = ()
     op_name, rounding = "ceil", staticmethod(np.ceil)
 
 
 class TruncBackward0(_RoundingToInteger):
-    __slots__ = ()
     op_name, rounding = "trunc", staticmethod(np.trunc)
 
 
 class FracBackward0(_Elementwise):
-    __slots__ = ()
     op_name, keeps_integers = "frac", True
 
     @staticmethod
@@ -1033,8 +889,7 @@ class FracBackward0(_Elementwise):
             raise NotImplementedError(f'"frac_cpu" not implemented for \'{found}\'')
         return data - np.trunc(data)
 
-    def backward(self, grad):
-        return grad
+    derivatives = {"self": lambda grad: grad}
 
 
 _LN2 = float(np.log(2.0))
