@@ -37,18 +37,30 @@ from typing import ClassVar
 import numpy as np
 
 from .._tensor import Tensor
-from ..autograd.graph import Node, PackedSaved, SavedOutput, _check_version
+from ..autograd.graph import (
+    _SECOND_BACKWARD_MESSAGE,
+    Node,
+    PackedSaved,
+    SavedOutput,
+    _check_version,
+    pack_saved,
+    saved_hooks_in_use,
+    saved_hooks_state,
+)
 
 __all__ = ["Formula"]
 
-# Where a saved value comes from (see _Plan).
+_FREED = object()  # what a released node keeps in place of a saved tensor
+_TENSOR_LIKE = (Tensor, SavedOutput, PackedSaved)
+
+# Where a saved value comes from (see Formula._plan).
 _FROM_INPUT, _FROM_OUTPUT, _FROM_PARAM, _FROM_SHAPE = range(4)
 
 
 class Formula(Node):
     """The base of declared grad_fn classes; see Note [Declared derivatives]."""
 
-    __slots__ = ("_saved_names",)
+    __slots__ = ("_saved_keys",)
 
     # What a declaration sets.
     inputs: tuple[str, ...] = ("self",)
@@ -57,9 +69,11 @@ class Formula(Node):
 
     # Filled in by __init_subclass__ from the declaration.
     _derivative_table: tuple = ()
+    _all_reads: tuple = ()
     _parameter_names: tuple = ()
     _parameter_defaults: ClassVar[dict] = {}
     _plans: ClassVar[dict] = {}
+    _plan_names: ClassVar[dict] = {}
     _declared = True
     _runs_on_arrays = True
 
@@ -84,13 +98,17 @@ class Formula(Node):
         if unknown:
             raise TypeError(f"{cls.__name__}: derivatives for unknown inputs {sorted(unknown)}")
         cls._derivative_table = tuple(table)
+        cls._all_reads = tuple(dict.fromkeys(
+            read for entry in table if entry is not None for read in entry[1]
+            if read not in ("grad", "grads")))
         cls._parameter_names = parameters
         cls._parameter_defaults = _forward_defaults(cls)
         cls._plans = {}
+        cls._plan_names = {}
 
     def __init__(self):
         super().__init__()
-        self._saved_names = ()
+        self._saved_keys = ()
 
     @classmethod
     def formulas_text(cls) -> dict[str, str]:
@@ -105,58 +123,62 @@ class Formula(Node):
 
     @classmethod
     def _plan(cls, needs: int) -> tuple:
-        """The (name, source, key) triples saved when the inputs in bit mask `needs` need grad."""
+        """The (name, source, key) triples saved when the inputs in bit mask `needs` need grad.
+
+        Tensors (inputs, outputs) are saved only for the formulas that will run; parameters
+        and shapes always, as PyTorch does (they cost nothing and `_saved_<name>` shows them).
+        """
         plan = cls._plans.get(needs)
         if plan is None:
-            names: dict[str, None] = {}
+            wanted: dict[str, None] = {}
             for position, entry in enumerate(cls._derivative_table):
                 if entry is not None and needs >> position & 1:
-                    names.update((read, None) for read in entry[1] if read not in ("grad", "grads"))
-            plan = cls._plans[needs] = tuple(
-                (name, *_source_of(cls, name, cls._parameter_names)) for name in names
-            )
+                    wanted.update((read, None) for read in entry[1])
+            triples = []
+            for name in cls._all_reads:
+                source, key = _source_of(cls, name, cls._parameter_names)
+                if name in wanted or source in (_FROM_PARAM, _FROM_SHAPE):
+                    triples.append((name, source, key))
+            plan = cls._plans[needs] = tuple(triples)
+            cls._plan_names[plan] = tuple(name for name, _, _ in triples)
         return plan
 
     def _save(self, plan: tuple, inputs: tuple, params: dict, outputs) -> None:
         """Keep what `plan` names, each tensor stamped with its version (or packed by hooks)."""
-        from ..autograd.graph import saved_hooks_in_use, saved_hooks_state
-
+        packing = saved_hooks_in_use.count and saved_hooks_state.stack
         values = []
         versions = []
         for _name, source, key in plan:
             if source == _FROM_INPUT:
                 value = inputs[key]
             elif source == _FROM_OUTPUT:
-                value = outputs if key == 0 and isinstance(outputs, Tensor) else outputs[key]
+                value = outputs if type(outputs) is not tuple else outputs[key]
             elif source == _FROM_PARAM:
-                value = params[key] if key in params else type(self)._parameter_defaults[key]
+                value = params[key] if key in params else self._parameter_defaults[key]
             else:
                 value = inputs[key]
-                value = value._data.shape if isinstance(value, Tensor) else ()
+                values.append(value._data.shape if isinstance(value, Tensor) else ())
+                versions.append(None)
+                continue
+            if not isinstance(value, Tensor):
                 values.append(value)
                 versions.append(None)
                 continue
-            if isinstance(value, Tensor):
-                if value._is_inference:
-                    from ._table import _INFERENCE_SAVED_MESSAGE
+            if value._is_inference:
+                from ._table import _INFERENCE_SAVED_MESSAGE
 
-                    raise RuntimeError(_INFERENCE_SAVED_MESSAGE)
-                is_output = source == _FROM_OUTPUT
-                if saved_hooks_in_use.count and saved_hooks_state.stack:
-                    from ..autograd.graph import pack_saved
-
-                    values.append(pack_saved(value, is_output))
-                    versions.append(None)
-                    continue
-                if is_output:
-                    value = SavedOutput(value._data, value._version_counter, value._output_nr)
-                    versions.append(value.version_counter.value)
-                else:
-                    versions.append(value._version_counter.value)
-            else:
+                raise RuntimeError(_INFERENCE_SAVED_MESSAGE)
+            if packing:
+                values.append(pack_saved(value, source == _FROM_OUTPUT))
                 versions.append(None)
-            values.append(value)
-        self._saved_names = tuple(entry[0] for entry in plan)
+            elif source == _FROM_OUTPUT:
+                counter = value._version_counter
+                values.append(SavedOutput(value._data, counter, value._output_nr))
+                versions.append(counter.value)
+            else:
+                values.append(value)
+                versions.append(value._version_counter.value)
+        self._saved_keys = self._plan_names[plan]
         self._saved = tuple(values)
         self._saved_versions = tuple(versions)
 
@@ -182,15 +204,13 @@ class Formula(Node):
         return tuple(results)
 
     def _unpacked(self, on_arrays: bool) -> dict:
-        if self._released:
-            from ..autograd.graph import _SECOND_BACKWARD_MESSAGE
-
-            raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
         values = {}
         if self._saved is None:
             return values
-        for name, value, version in zip(self._saved_names, self._saved, self._saved_versions):
+        for name, value, version in zip(self._saved_keys, self._saved, self._saved_versions):
             kind = type(value)
+            if value is _FREED:
+                raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
             if kind is SavedOutput:
                 _check_version(value.version_counter.value, version, value.array, self,
                                value.output_nr)
@@ -208,17 +228,34 @@ class Formula(Node):
             values[name] = value
         return values
 
+    def _release(self) -> None:
+        """Free the saved tensors; numbers and shapes stay (they hold no memory), as PyTorch."""
+        saved = self._saved
+        if saved is None or self._released:
+            return
+        if any(isinstance(value, _TENSOR_LIKE) for value in saved):
+            self._saved = tuple(_FREED if isinstance(value, _TENSOR_LIKE) else value for value in saved)
+            self._released = True
+
     def _named_saved_values(self) -> list[tuple[str, tuple]]:
         if self._saved is None:
             return []
-        return list(zip(self._saved_names, zip(self._saved, self._saved_versions)))
+        return list(zip(self._saved_keys, zip(self._saved, self._saved_versions)))
 
     def _find_saved(self, name: str):
-        if self._released and name in self._saved_names:
-            from ..autograd.graph import _SECOND_BACKWARD_MESSAGE
+        """A value the formulas read; None for a tensor that no needed formula read (PyTorch)."""
+        if name not in self._all_reads:
+            return super()._find_saved(name)
+        if self._saved is not None:
+            for saved_name, value, version in zip(self._saved_keys, self._saved, self._saved_versions):
+                if saved_name == name:
+                    if value is _FREED:
+                        raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
+                    return self._unpack(value, version)
+        return None
 
-            raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
-        return super()._find_saved(name)
+    def _saved_names(self) -> list[str]:
+        return list(self._all_reads)
 
 
 def _forward_parameters(cls) -> tuple[str, ...]:
