@@ -35,6 +35,7 @@ from ._creation import (
     zeros,
     zeros_like,
 )
+from ._device import device, get_default_device, set_default_device
 from ._dtype import (
     bool,
     double,
@@ -58,7 +59,6 @@ from ._dtype import (
 )
 from ._explain import explain
 from ._printing import get_printoptions, set_printoptions
-from ._device import device, get_default_device, set_default_device
 from ._tensor import Size, Tensor
 from .autograd.grad_mode import (
     enable_grad,

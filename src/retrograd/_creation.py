@@ -170,12 +170,12 @@ def _type_name(value) -> str:
 
 def _check_shareable(array: np.ndarray) -> None:
     """The checks PyTorch makes before it shares an array's memory."""
-    _dtype.from_numpy_dtype(array.dtype)
     if not array.dtype.isnative:
         raise ValueError(
             "given numpy array has byte order different from the native byte order. Conversion "
             "between byte orders is currently not supported."
         )
+    _dtype.from_numpy_dtype(array.dtype)
     if any(step < 0 for step in array.strides):
         raise ValueError(
             "At least one stride in the given numpy array is negative, and tensors with negative "
@@ -195,7 +195,11 @@ def _check_shareable(array: np.ndarray) -> None:
 
 
 class _LegacyCapsule:
-    """Lets NumPy read a bare DLPack capsule (what `to_dlpack` returns) through the protocol."""
+    """Lets NumPy read a bare DLPack capsule (what `to_dlpack` returns) through the protocol.
+
+    An unversioned capsule cannot say whether its memory may be written, so NumPy marks the
+    array read-only; PyTorch treats such memory as writable, and so does `writable`.
+    """
 
     def __init__(self, capsule):
         self._capsule = capsule
@@ -205,6 +209,19 @@ class _LegacyCapsule:
 
     def __dlpack_device__(self) -> tuple[int, int]:
         return (1, 0)
+
+    @staticmethod
+    def writable(array: np.ndarray) -> np.ndarray:
+        """A writable array on the memory of the read-only `array` (which it keeps alive)."""
+
+        class _Memory:
+            def __init__(self):
+                interface = dict(array.__array_interface__)
+                interface["data"] = (interface["data"][0], False)
+                self.__array_interface__ = interface
+                self.owner = array
+
+        return np.asarray(_Memory())
 
 
 def from_dlpack(ext_tensor, *, device=None, copy: bool | None = None) -> Tensor:
@@ -218,7 +235,8 @@ def from_dlpack(ext_tensor, *, device=None, copy: bool | None = None) -> Tensor:
     tensor([0, 1, 2])
     """
     _device.check_device(device)
-    if type(ext_tensor).__name__ == "PyCapsule":
+    legacy = type(ext_tensor).__name__ == "PyCapsule"
+    if legacy:
         ext_tensor = _LegacyCapsule(ext_tensor)
     elif not hasattr(ext_tensor, "__dlpack__"):
         raise TypeError(
@@ -240,6 +258,8 @@ def from_dlpack(ext_tensor, *, device=None, copy: bool | None = None) -> Tensor:
             "float64, int8 to int64, uint8 and bool; convert first, e.g. with tensor.float())"
         ) from None
     _dtype.from_numpy_dtype(array.dtype)
+    if legacy and not array.flags.writeable and array.size:
+        array = _LegacyCapsule.writable(array)
     return Tensor._make(array)
 
 

@@ -67,9 +67,8 @@ class device:
             # PyTorch reads a bare number as an index of the current accelerator.
             raise RuntimeError("Cannot access accelerator device when none is available.")
         elif not isinstance(type, str):
-            raise TypeError(
-                f"device() received an invalid combination of arguments - got ({builtins.type(type).__name__})"
-            )
+            kind = builtins.type(type).__name__
+            raise TypeError(f"device() received an invalid combination of arguments - got ({kind})")
         name, colon, number = type.partition(":")
         if name not in _DEVICE_TYPES:
             raise RuntimeError(

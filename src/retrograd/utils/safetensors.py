@@ -66,7 +66,9 @@ def _arrays_to_save(tensors: Mapping[str, Tensor]) -> dict[str, np.ndarray]:
         if not isinstance(name, str):
             raise TypeError(f"tensor names must be str, got {type(name).__name__} ({name!r})")
         if not isinstance(tensor, Tensor):
-            raise ValueError(f"Key `{name}` is invalid, expected retrograd.Tensor but received {type(tensor)}")
+            raise ValueError(
+                f"Key `{name}` is invalid, expected retrograd.Tensor but received {type(tensor)}"
+            )
         if not tensor._data.flags.c_contiguous:
             raise ValueError(
                 f"You are trying to save a non contiguous tensor: `{name}` which is not allowed. It either "
@@ -99,7 +101,7 @@ def _memory(array: np.ndarray) -> tuple[int, int]:
 
 def _shared_groups(arrays: Mapping[str, np.ndarray]) -> list[set[str]]:
     """Groups of names whose arrays overlap in memory (tied weights), each with two names or more."""
-    spans = sorted(((*_memory(array), name) for name, array in arrays.items() if array.nbytes), key=lambda s: s[:2])
+    spans = sorted((*_memory(array), name) for name, array in arrays.items() if array.nbytes)
     groups: list[set[str]] = []
     group: set[str] = set()
     group_end = -1
@@ -127,7 +129,9 @@ def save(tensors: Mapping[str, Tensor], metadata: dict[str, str] | None = None) 
     return _numpy_backend().save(_arrays_to_save(tensors), metadata=metadata)
 
 
-def save_file(tensors: Mapping[str, Tensor], filename: str | os.PathLike, metadata: dict[str, str] | None = None) -> None:
+def save_file(
+    tensors: Mapping[str, Tensor], filename: str | os.PathLike, metadata: dict[str, str] | None = None
+) -> None:
     """Write a dict of tensors (typically `model.state_dict()`) to a safetensors file.
 
     `metadata` is a dict of strings stored in the header. As `safetensors.torch.save_file`,
@@ -232,7 +236,9 @@ def load_file(filename: str | os.PathLike, device="cpu") -> dict[str, Tensor]:
     return _to_tensors(backend.load_file(filename))
 
 
-def load_model(model, filename: str | os.PathLike, strict: bool = True, device="cpu") -> tuple[list[str], list[str]]:
+def load_model(
+    model, filename: str | os.PathLike, strict: bool = True, device="cpu"
+) -> tuple[list[str], list[str]]:
     """Load a safetensors file into `model`, tying shared weights as `save_model` left them.
 
     Returns `(missing, unexpected)` names; with `strict` either being non-empty is a
@@ -250,11 +256,11 @@ def load_model(model, filename: str | os.PathLike, strict: bool = True, device="
                 unexpected.append(name)
     if strict and (missing or unexpected):
         messages = []
-        if missing:
-            messages.append("Missing key(s) in state_dict: " + ", ".join(f'"{name}"' for name in missing) + ". ")
-        if unexpected:
-            messages.append(
-                "Unexpected key(s) in state_dict: " + ", ".join(f'"{name}"' for name in unexpected) + ". "
-            )
-        raise RuntimeError(f"Error(s) in loading state_dict for {type(model).__name__}:\n\t" + "\n\t".join(messages))
+        for label, names in (("Missing", missing), ("Unexpected", unexpected)):
+            if names:
+                listed = ", ".join(f'"{name}"' for name in names)
+                messages.append(f"{label} key(s) in state_dict: {listed}. ")
+        raise RuntimeError(
+            f"Error(s) in loading state_dict for {type(model).__name__}:\n\t" + "\n\t".join(messages)
+        )
     return missing, unexpected

@@ -490,7 +490,7 @@ class Module:
         """Refused: this build computes on the CPU (see `retrograd.cuda.is_available()`)."""
         from ..._creation import _check_device
 
-        _check_device("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}")
+        _check_device("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
         return self
 
     # -- state dict ------------------------------------------------------------
