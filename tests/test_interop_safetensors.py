@@ -354,3 +354,18 @@ def test_save_refusals_match_pytorchs_types(tmp_path):
     with pytest.raises(RuntimeError) as my_error:
         rst.save_file(rg.nn.Sequential(mine_layer, mine_layer).state_dict(), tmp_path / "y.safetensors")
     assert "share memory" in str(their_error.value) and "share memory" in str(my_error.value)
+
+
+def test_readme_interop_example_runs(tmp_path, monkeypatch):
+    import re
+    from pathlib import Path
+
+    _torch_backend()
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Working with PyTorch and NumPy"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert namespace["device"] == "cpu"
+    assert namespace["theirs"].weight.tolist() == namespace["model"].weight.tolist()
