@@ -489,3 +489,44 @@ def test_set_default_dtype_refuses_a_python_type():
     with pytest.raises(TypeError, match="invalid dtype object"):
         rg.set_default_dtype(float)
     assert rg.get_default_dtype() is rg.float32
+
+
+# ---------------------------------------------------------------------------
+# NumPy functions on tensors give tensors (__array_wrap__)
+
+
+UFUNC_CALLS = {
+    "exp": lambda lib, np_: np_.exp(lib.tensor([0.5, 1.0])),
+    "add_number": lambda lib, np_: np_.add(lib.tensor([1.0, 2.0]), 1),
+    "sqrt_of_int": lambda lib, np_: np_.sqrt(lib.tensor([1, 4])),
+    "maximum": lambda lib, np_: np_.maximum(lib.tensor([-1.0, 2.0]), 0),
+    "tensor_plus_array": lambda lib, np_: lib.tensor([1.0, 2.0]) + np_.ones(2),
+    "zero_dim": lambda lib, np_: np_.exp(lib.tensor(1.0)),
+    "comparison": lambda lib, np_: np_.greater(lib.tensor([1.0, -1.0]), 0),
+    "float64": lambda lib, np_: np_.exp(lib.tensor([1.0], dtype=lib.float64)),
+    "divmod": lambda lib, np_: np_.divmod(lib.tensor([3.0, 5.0]), 2)[1],
+}
+
+
+@pytest.mark.parametrize("name", sorted(UFUNC_CALLS))
+def test_numpy_ufuncs_on_tensors_give_tensors(name):
+    result = UFUNC_CALLS[name](rg, np)
+    assert isinstance(result, rg.Tensor)
+
+
+@pytest.mark.parametrize("name", sorted(UFUNC_CALLS))
+def test_numpy_ufuncs_on_tensors_match_pytorch(name):
+    torch = _torch()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # PyTorch's __array_wrap__ is old-style
+        theirs = UFUNC_CALLS[name](torch, np)
+    mine = UFUNC_CALLS[name](rg, np)
+    assert str(mine.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+    assert repr(mine).replace("retrograd.", "torch.") == repr(theirs)
+
+
+def test_numpy_ufunc_refuses_a_tensor_that_requires_grad():
+    with pytest.raises(RuntimeError, match="requires grad"):
+        np.exp(rg.ones(2, requires_grad=True))

@@ -413,6 +413,19 @@ class Tensor:
             return self._data.astype(dtype)
         return self._data.copy() if copy else self._data
 
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        """NumPy functions applied to tensors give tensors, as in PyTorch: `np.exp(t)` is a tensor.
+
+        The result owns NumPy's new array (no copy). As PyTorch does, a boolean result becomes
+        uint8 (`np.greater(t, 0)` is a uint8 tensor); a dtype retrograd lacks stays an array.
+        """
+        array = np.asarray(array)
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
+        if array.dtype not in _dtype._BY_NUMPY:
+            return array
+        return Tensor._make(array)
+
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
         """Export this tensor's memory as a DLPack capsule (no copy), for `from_dlpack` elsewhere.
 
