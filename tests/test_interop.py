@@ -530,3 +530,51 @@ def test_numpy_ufuncs_on_tensors_match_pytorch(name):
 def test_numpy_ufunc_refuses_a_tensor_that_requires_grad():
     with pytest.raises(RuntimeError, match="requires grad"):
         np.exp(rg.ones(2, requires_grad=True))
+
+
+# ---------------------------------------------------------------------------
+# The reproducibility preamble of PyTorch scripts runs unchanged
+
+
+def _seed_everything(torch, seed: int) -> None:
+    """The set_seed function found at the top of many training scripts."""
+    import random
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.cuda.manual_seed(seed)
+    torch.cuda.manual_seed_all(seed)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+
+
+def test_the_usual_seeding_preamble_runs():
+    _seed_everything(rg, 0)
+    first = rg.randn(3).tolist()
+    _seed_everything(rg, 0)
+    assert rg.randn(3).tolist() == first
+    assert rg.backends.cudnn.deterministic is True
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        lambda lib: lib.cuda.is_available(),
+        lambda lib: lib.cuda.device_count(),
+        lambda lib: lib.cuda.is_initialized(),
+        lambda lib: lib.backends.mps.is_available(),
+        lambda lib: lib.backends.mps.is_built(),
+        lambda lib: lib.backends.cudnn.is_available(),
+        lambda lib: lib.backends.cudnn.version(),
+        lambda lib: lib.backends.cuda.is_built(),
+        lambda lib: lib.accelerator.is_available(),
+        lambda lib: lib.accelerator.device_count(),
+        lambda lib: lib.accelerator.current_accelerator(),
+    ],
+)
+def test_gpu_queries_answer_as_pytorch_built_without_gpus(query):
+    torch = _torch()
+    if torch.cuda.is_available() or torch.backends.mps.is_available():
+        pytest.skip("this PyTorch has a GPU")
+    assert query(rg) == query(torch)

@@ -3,7 +3,7 @@
 Code written for PyTorch's autograd runs unchanged with `import retrograd as torch`.
 """
 
-from . import _dtype, autograd, cuda, linalg, nn, ops, optim, utils
+from . import _dtype, accelerator, autograd, backends, cuda, linalg, nn, ops, optim, utils
 from ._creation import (
     Generator,
     arange,
