@@ -578,3 +578,15 @@ def test_gpu_queries_answer_as_pytorch_built_without_gpus(query):
     if torch.cuda.is_available() or torch.backends.mps.is_available():
         pytest.skip("this PyTorch has a GPU")
     assert query(rg) == query(torch)
+
+
+def test_from_dlpack_refuses_device_memory():
+    class OnTheGpu:
+        def __dlpack__(self, **kwargs):
+            raise AssertionError("must not be read")
+
+        def __dlpack_device__(self):
+            return (2, 0)  # kDLCUDA
+
+    with pytest.raises(RuntimeError, match="computes on the CPU"):
+        rg.from_dlpack(OnTheGpu())

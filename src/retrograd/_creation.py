@@ -224,6 +224,10 @@ class _LegacyCapsule:
         return np.asarray(_Memory())
 
 
+# DLPack device types whose memory the CPU reads: CPU, CUDA pinned host memory, ROCm host memory.
+_DLPACK_HOST_MEMORY = (1, 3, 11)
+
+
 def from_dlpack(ext_tensor, *, device=None, copy: bool | None = None) -> Tensor:
     """A tensor sharing memory with any array that speaks DLPack (PyTorch, NumPy, JAX, ...).
 
@@ -243,10 +247,13 @@ def from_dlpack(ext_tensor, *, device=None, copy: bool | None = None) -> Tensor:
             f"from_dlpack expects an object with __dlpack__ or a DLPack capsule, got {_type_name(ext_tensor)}"
         )
     if hasattr(ext_tensor, "__dlpack_device__"):
-        kind, index = ext_tensor.__dlpack_device__()
-        if int(kind) != 1:  # kDLCPU
-            names = {2: "cuda", 3: "cuda (pinned host memory)", 10: "rocm", 13: "cuda (managed)"}
-            _device.check_device(f"{names.get(int(kind), 'cuda')}:{index}".replace(" ", ""))
+        kind = int(ext_tensor.__dlpack_device__()[0])
+        if kind not in _DLPACK_HOST_MEMORY:
+            raise _device.NoDeviceError(
+                f"from_dlpack received a tensor in device memory (DLPack device type {kind}, not the "
+                "CPU); retrograd computes on the CPU with NumPy: move the tensor to the CPU first "
+                "(e.g. tensor.cpu())"
+            )
     try:
         array = np.from_dlpack(ext_tensor, copy=copy)
     except BufferError as error:

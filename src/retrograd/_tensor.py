@@ -41,8 +41,6 @@ class Size(tuple):
         return int(np.prod(self, dtype=np.int64))
 
 
-
-
 class _VersionCounter:
     """How many in-place changes a storage has seen; shared by all tensors on that storage."""
 
