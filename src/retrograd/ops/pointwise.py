@@ -308,7 +308,7 @@ class DivBackward2(Formula):
         a, b = operand_arrays(self, other, "div")
         return _rounded_quotient(a, b, rounding_mode)
 
-    derivatives = {"self": lambda grad: grad * 0, "other": lambda grad: grad * 0}
+    derivatives = {"self": lambda grad: _math.zeros_like(grad), "other": lambda grad: _math.zeros_like(grad)}
 
 
 def _check_integer_divisor(divisor, kernel_name: str) -> None:
@@ -445,7 +445,7 @@ class PowBackward0(Formula):
         return np.power(base, power)
 
     derivatives = {
-        "self": lambda grad, self, exponent: grad * 0 if exponent == 0
+        "self": lambda grad, self, exponent: _math.zeros_like(grad) if exponent == 0
         else grad * exponent * self ** (exponent - 1),
     }
 
@@ -479,7 +479,7 @@ class PowBackward2(Formula):
         return _power(number, power)
 
     derivatives = {
-        "exponent": lambda grad, self, result: grad * 0 if self == 0
+        "exponent": lambda grad, self, result: _math.zeros_like(grad) if self == 0
         else grad * result * float(np.log(self)),
     }
 
@@ -699,7 +699,7 @@ class SignBackward0(_Elementwise):
             return data.copy()
         return np.nan_to_num(np.sign(data), nan=0.0) if data.dtype.kind == "f" else np.sign(data)
 
-    derivatives = {"self": lambda grad: grad * 0}
+    derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
 class RsqrtBackward0(_Elementwise):
@@ -863,7 +863,7 @@ class _RoundingToInteger(_Elementwise):
     def compute(cls, data):
         return data.copy() if data.dtype.kind in "iu" else cls.rounding(data)
 
-    derivatives = {"self": lambda grad: grad * 0}
+    derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
 class FloorBackward0(_RoundingToInteger):
@@ -1026,7 +1026,7 @@ class RoundBackward0(Formula):
         scale = np.asarray(10.0**decimals, dtype=data.dtype)
         return np.round(data * scale) / scale
 
-    derivatives = {"self": lambda grad: grad * 0}
+    derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
 class RoundBackward1(RoundBackward0):
