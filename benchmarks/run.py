@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from .environment import REPOSITORY, load_average, pin_threads, use_repository_sources
+from .sections import keep_sections  # the per-op section of `python -m benchmarks.ops` survives
 
 
 def parse(arguments: list[str] | None) -> argparse.Namespace:
@@ -117,7 +118,7 @@ def _run(options: argparse.Namespace, arguments: list[str]) -> int:
     }
     report.write_json(options.json, document)
     options.markdown.parent.mkdir(parents=True, exist_ok=True)
-    options.markdown.write_text(report.markdown(document, results))
+    options.markdown.write_text(keep_sections(options.markdown, report.markdown(document, results)))
     print(f"wrote {_shown(options.json)} and {_shown(options.markdown)}", file=sys.stderr)
     return 0
 
@@ -128,7 +129,8 @@ def _rewrite_report(options: argparse.Namespace) -> int:
     from . import report
 
     document = json.loads(options.from_json.read_text())
-    options.markdown.write_text(report.markdown(document, report.results_from(document)))
+    text = report.markdown(document, report.results_from(document))
+    options.markdown.write_text(keep_sections(options.markdown, text))
     print(f"wrote {_shown(options.markdown)}", file=sys.stderr)
     return 0
 
