@@ -14,7 +14,9 @@ import pytest
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
 
+from benchmarks import sections  # noqa: E402
 from benchmarks.harness import check  # noqa: E402
+from benchmarks.ops import _check  # noqa: E402
 from benchmarks.workloads import all_workloads, chain  # noqa: E402
 
 
@@ -103,3 +105,81 @@ def test_saved_minimum_counts_each_needed_value_once():
     # coincide with the next sin's input; the input (value 0) is not counted: 133 values.
     problem = chain.chain_problem(200, 4, chain.MEMORY_CYCLE)
     assert chain.saved_minimum_bytes(problem) == 133 * 4 * 4
+
+
+# -- python -m benchmarks.ops (per-op micro-benchmarks) ----------------------------------------
+
+OLD_SECTION = f"{sections.PER_OP_BEGIN}\n## Per-op costs\n\nold numbers\n{sections.PER_OP_END}"
+
+
+def _torch_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
+@pytest.fixture(scope="module")
+def quick_ops_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ops")
+    markdown = folder / "benchmarks.md"
+    markdown.write_text(f"# Benchmarks\n\nThe other sections.\n\n{OLD_SECTION}\n\n## Later section\n")
+    libraries = "retrograd,torch" if _torch_installed() else "retrograd"
+    command = [
+        sys.executable, "-m", "benchmarks.ops", "--quick", "--only", "add,matmul", "--libraries", libraries,
+        "--sample-seconds", "0.0005", "--json", str(folder / "ops.json"), "--markdown", str(markdown),
+    ]
+    completed = subprocess.run(command, cwd=REPOSITORY, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    return json.loads((folder / "ops.json").read_text()), markdown.read_text()
+
+
+def test_quick_ops_run_times_every_mode_of_the_chosen_ops(quick_ops_run):
+    document, _ = quick_ops_run
+    assert [(case["op"], case["size"]) for case in document["cases"]] == [("add", 16), ("matmul", 16)]
+    for case in document["cases"]:
+        assert case["notes"] == {}, case["notes"]  # checked against PyTorch's gradients where installed
+        expected = {"numpy.kernel"} | {f"{library}.{mode}" for library in document["libraries"]
+                                       for mode in ("nograd", "forward", "backward")}
+        assert set(case["series"]) == expected
+        assert all(series["median_us"] > 0 for series in case["series"].values())
+
+
+def test_quick_ops_run_replaces_only_its_own_section(quick_ops_run):
+    _, text = quick_ops_run
+    assert text.startswith("# Benchmarks\n\nThe other sections.\n")
+    assert text.rstrip().endswith("## Later section")
+    assert "old numbers" not in text
+    assert text.count(sections.PER_OP_BEGIN) == 1 and text.count(sections.PER_OP_END) == 1
+    assert "| add | 16 |" in text and "| matmul | 16 |" in text
+
+
+def test_the_suite_report_keeps_the_per_op_section(tmp_path):
+    from benchmarks.run import main
+
+    markdown = tmp_path / "benchmarks.md"
+    markdown.write_text(f"# Benchmarks\n\nstale\n\n{OLD_SECTION}\n")
+    assert main(["--from-json", str(REPOSITORY / "benchmarks" / "results.json"), "--markdown", str(markdown)]) == 0
+    text = markdown.read_text()
+    assert "stale" not in text and "## Results" in text
+    assert text.rstrip().endswith(OLD_SECTION)
+
+
+class _FixedResults:
+    def __init__(self, out, grads):
+        self.out, self.grads = np.asarray(out), [np.asarray(grad) for grad in grads]
+
+    def results(self):
+        return self.out, self.grads
+
+
+def test_a_library_whose_gradient_differs_from_pytorch_is_not_timed():
+    runners = {
+        "numpy": _FixedResults([1.0, 2.0], []),
+        "torch": _FixedResults([1.0, 2.0], [[3.0, 4.0]]),
+        "retrograd": _FixedResults([1.0, 2.0], [[3.0, 4.0]]),
+        "mygrad": _FixedResults([1.0, 2.0], [[3.0, 4.1]]),
+    }
+    record = {"notes": {}}
+    _check(runners, record, np)
+    assert set(runners) == {"numpy", "torch", "retrograd"}
+    assert record["notes"] == {"mygrad": "differs from PyTorch: gradient 0 off by up to 0.1"}
