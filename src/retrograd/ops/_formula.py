@@ -31,6 +31,7 @@ Note [One formula, two modes]
 
 from __future__ import annotations
 
+import ast
 import inspect
 from typing import ClassVar
 
@@ -311,27 +312,13 @@ def _source_of(cls, name: str, parameters: tuple):
 
 
 def _lambda_text(function) -> str:
-    """The expression of a one-line lambda, or the name of a named function."""
+    """The body of a lambda as written in its module, or the call of a named function."""
+    parameters = list(inspect.signature(function).parameters)
     if function.__name__ != "<lambda>":
-        return f"{function.__name__}({', '.join(inspect.signature(function).parameters)})"
-    try:
-        source = inspect.getsource(function)
-    except OSError:
-        return "<lambda>"
-    body = source.split("lambda", 1)[1].split(":", 1)[1].strip()
-    depth = 0
-    for index, character in enumerate(body):
-        if character in "([{":
-            depth += 1
-        elif character in ")]}":
-            if depth == 0:
-                return body[:index].strip().rstrip(",")
-            depth -= 1
-        elif character == "," and depth == 0:
-            return body[:index].strip()
-    return body.rstrip(",").strip()
-
-
-def as_array(value) -> np.ndarray:
-    """A gradient as an ndarray (array formulas may return NumPy scalars for 0-d values)."""
-    return value if type(value) is np.ndarray else np.asarray(value)
+        return f"{function.__name__}({', '.join(parameters)})"
+    source = inspect.getsource(inspect.getmodule(function))
+    for node in ast.walk(ast.parse(source)):
+        if (isinstance(node, ast.Lambda) and node.lineno == function.__code__.co_firstlineno
+                and [argument.arg for argument in node.args.args] == parameters):
+            return " ".join(ast.get_source_segment(source, node.body).split())
+    return "<lambda>"
