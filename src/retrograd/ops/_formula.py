@@ -35,8 +35,6 @@ import ast
 import inspect
 from typing import ClassVar
 
-import numpy as np
-
 from .._tensor import Tensor
 from ..autograd.graph import (
     _SECOND_BACKWARD_MESSAGE,
