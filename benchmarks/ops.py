@@ -361,6 +361,18 @@ def _summary_lines(document: dict) -> list[str]:
     return lines
 
 
+def _load_warning(load: dict, cpus: int | None) -> list[str]:
+    busiest = max((values[0] for values in (load["before"], load["after"]) if values), default=0.0)
+    if not cpus or busiest <= cpus:
+        return []
+    return [
+        f"- warning: the machine was shared (load average up to {busiest:.1f} on {cpus} CPUs): absolute "
+        "times are inflated several times and noisy, backward (a longer code path) the most; the ratios "
+        "between libraries, sampled interleaved, are the result; a single row is noisy (check it against "
+        "the other size)."
+    ]
+
+
 def section(document: dict) -> str:
     machine = document["machine"]
     load = document["load_average"]
@@ -412,6 +424,7 @@ def section(document: dict) -> str:
         f"{load['before']} / {load['after']}; Python {machine['python']}, NumPy {machine['numpy']}",
         f"- settings: {document['settings']}; libraries: {libraries}",
         *(f"- note: {note}" for note in document.get("notes", [])),
+        *_load_warning(load, machine["logical_cpus"]),
         "",
         "### retrograd and PyTorch",
         "",
