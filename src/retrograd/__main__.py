@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         pictures = None if arguments.no_pictures else arguments.pictures
         return 0 if run_tour(only=arguments.step, pictures=pictures) else 1
     if arguments.command == "ops-doc":
-        from .ops._docs import operators_markdown
+        from ._operators_page import operators_markdown
 
         sys.stdout.write(operators_markdown())
         return 0

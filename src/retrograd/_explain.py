@@ -26,6 +26,7 @@ class Explanation:
 
     @property
     def text(self) -> str:
+        """The whole explanation as text: the summary, then one "- " line per reason."""
         return "\n".join([self.summary, *(f"- {reason}" for reason in self.reasons)])
 
     def __str__(self) -> str:
@@ -43,7 +44,7 @@ def explain(subject, output: Tensor | None = None) -> Explanation:
 
     >>> import retrograd
     >>> x = retrograd.tensor(2.0)
-    >>> print(explain(x).summary)
+    >>> print(retrograd.explain(x).summary)
     Its .grad is None because this tensor of shape (), retrograd.float32 does not require grad.
     """
     if isinstance(subject, BaseException):

@@ -35,6 +35,7 @@ class Size(tuple):
         return f"retrograd.Size([{', '.join(str(size) for size in self)}])"
 
     def numel(self) -> int:
+        """The number of elements a tensor of this shape holds."""
         return int(np.prod(self, dtype=np.int64))
 
 
@@ -152,6 +153,7 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded so gradients can flow back to it."""
         return self._requires_grad
 
     @requires_grad.setter
@@ -179,14 +181,17 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
+        """True for a tensor no recorded operation produced (user-created, or not requiring grad)."""
         return self.grad_fn is None
 
     @property
     def output_nr(self) -> int:
+        """Which output of its `grad_fn` this tensor is (0 for single-output operations)."""
         return self._output_nr
 
     @property
     def grad(self) -> Tensor | None:
+        """The gradient accumulated by backward: kept for leaves, and for non-leaves only after `retain_grad()`."""
         if self._grad is None and self.grad_fn is not None and not self._retains_grad:
             warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad
@@ -211,6 +216,7 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
+        """True if `retain_grad()` was called on this non-leaf, so backward keeps its `.grad`."""
         return self._retains_grad
 
     def retain_grad(self) -> None:
@@ -321,58 +327,74 @@ class Tensor:
 
     @property
     def shape(self) -> Size:
+        """The size of each dimension, as a `retrograd.Size`."""
         return Size(self._data.shape)
 
     def size(self, dim: int | None = None):
+        """The shape (a `retrograd.Size`), or the size of dimension `dim`."""
         if dim is None:
             return Size(self._data.shape)
         return self._data.shape[self._wrap_dim(dim)]
 
     @property
     def dtype(self) -> _DType:
+        """The element type (`retrograd.float32`, ...)."""
         return _dtype._BY_NUMPY[self._data.dtype]
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions."""
         return self._data.ndim
 
     def dim(self) -> int:
+        """The number of dimensions."""
         return self._data.ndim
 
     def ndimension(self) -> int:
+        """The number of dimensions (an alias of `dim()`)."""
         return self._data.ndim
 
     def numel(self) -> int:
+        """The number of elements."""
         return self._data.size
 
     def nelement(self) -> int:
+        """The number of elements (an alias of `numel()`)."""
         return self._data.size
 
     def element_size(self) -> int:
+        """The size of one element in bytes."""
         return self._data.itemsize
 
     @property
     def device(self) -> device:
+        """Where the data lives: always the CPU in this build."""
         return _CPU
 
     @property
     def is_cuda(self) -> bool:
+        """False: this build computes on the CPU."""
         return False
 
     @property
     def is_floating_point_type(self) -> bool:
+        """True if the dtype is a floating point type."""
         return self.dtype.is_floating_point
 
     def is_floating_point(self) -> bool:
+        """True if the dtype is a floating point type."""
         return self.dtype.is_floating_point
 
     def is_complex(self) -> bool:
+        """False: retrograd has no complex dtypes."""
         return False
 
     def is_contiguous(self) -> bool:
+        """True if the elements lie in memory in row-major order without gaps."""
         return bool(self._data.flags.c_contiguous)
 
     def stride(self, dim: int | None = None):
+        """The step in elements between neighbours along each dimension (or along `dim`)."""
         strides = tuple(step // self._data.itemsize for step in self._data.strides)
         return strides if dim is None else strides[self._wrap_dim(dim)]
 
@@ -428,6 +450,7 @@ class Tensor:
         return self._data.reshape(()).item()
 
     def tolist(self):
+        """The elements as (nested) Python numbers."""
         return self._data.tolist()
 
     def _one_element(self, kind: str):
