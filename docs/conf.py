@@ -16,9 +16,19 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE / "_ext"))
 
+def _write_pictures() -> None:
+    """The guide's graph pictures, drawn by retrograd.viz from the seed article's examples at
+    every build (so they always show what the code draws today)."""
+    from retrograd.viz import write_seed_pictures
+
+    write_seed_pictures(HERE / "_generated")
+
+
+_write_pictures()
+
 project = "retrograd"
 author = "the retrograd authors"
-copyright = "the retrograd authors"  # noqa: A001 (Sphinx's name for it)
+copyright = "the retrograd authors"
 
 extensions = [
     "sphinx.ext.autodoc",
@@ -50,5 +60,6 @@ doctest_test_doctest_blocks = "default"
 
 html_theme = "alabaster"
 html_static_path = []
+html_extra_path = ["_generated"]  # the explorer page of the seed example
 html_theme_options = {"page_width": "1180px", "sidebar_width": "240px"}
 html_title = "retrograd"

@@ -11,14 +11,14 @@ per operator family, as on the operators page).
 
 from __future__ import annotations
 
+import importlib
 import inspect
 
+import api_inventory
 from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
-
-import api_inventory
 
 
 def _entry(dotted: str, value) -> list[str]:
@@ -42,6 +42,8 @@ def _top_level_sections(module) -> dict[str, list[str]]:
         info = by_function.get(id(value))
         if name == "Tensor":
             continue  # it has its own page
+        if any(getattr(home, name, None) is value for home in _homes()):
+            continue  # documented once, where PyTorch documents it (F.relu, linalg.inv)
         if info is not None:
             if info.name != name:
                 continue  # listed under its table name
@@ -56,6 +58,14 @@ def _top_level_sections(module) -> dict[str, list[str]]:
     order = [title for title in [*fixed, *families] if title in sections]
     order += sorted(title for title in sections if title not in order)
     return {title: sections[title] for title in order}
+
+
+_HOME_NAMES = ("retrograd", "retrograd.nn.functional", "retrograd.linalg")
+
+
+def _homes():
+    """Modules whose functions are documented there, not again among the top-level ones."""
+    return [importlib.import_module(name) for name in _HOME_NAMES[1:]]
 
 
 class RetrogradApi(SphinxDirective):
@@ -86,7 +96,7 @@ class RetrogradApi(SphinxDirective):
             elsewhere = []
             for name in api_inventory.public_names(target):
                 value = getattr(target, name)
-                if dotted != "retrograd" and getattr(retrograd, name, None) is value:
+                if dotted not in _HOME_NAMES and getattr(retrograd, name, None) is value:
                     elsewhere.append(name)
                     continue
                 lines += _entry(f"{dotted}.{name}", value)
@@ -100,7 +110,13 @@ class RetrogradApi(SphinxDirective):
 
 
 def _escape_bars(app, what, name, obj, options, lines) -> None:
-    """Docstrings are plain text: `|x|` there is an absolute value, not a reST substitution."""
+    """Docstrings are plain text: `|x|` there is an absolute value, not a reST substitution.
+
+    A module's docstring (with its indented Notes) is shown as it is written, preformatted.
+    """
+    if what == "module":
+        lines[:] = ["::", ""] + [f"    {line}" for line in lines] + [""]
+        return
     in_example = False
     for index, line in enumerate(lines):
         stripped = line.strip()
@@ -115,7 +131,54 @@ def _escape_bars(app, what, name, obj, options, lines) -> None:
                                 for number, piece in enumerate(pieces))
 
 
+def _source_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    """`{source}` role: a link to the highlighted source of a symbol, with its file and lines.
+
+    ``{source}`retrograd.autograd.engine._count_dependencies``` renders as
+    "engine.py: _count_dependencies (lines 182-199)" and links to the viewcode page at that
+    definition. Lines are read from the code at build time, so they never go stale; a symbol
+    that no longer exists is a build error.
+    """
+    target = text.strip()
+    module_name, qualname = _split_symbol(target)
+    module = importlib.import_module(module_name)
+    value = module
+    for part in qualname.split(".") if qualname else ():
+        value = getattr(value, part)
+    value = inspect.unwrap(getattr(value, "fget", value))
+    env = inliner.document.settings.env
+    page = "../" * env.docname.count("/") + "_modules/" + module_name.replace(".", "/") + ".html"
+    filename = module_name.rsplit(".", 1)[-1] + ".py"
+    if not qualname:
+        reference = nodes.reference(rawtext, "", refuri=page)
+        reference += nodes.literal(filename, filename)
+        return [reference], []
+    source_lines, first = inspect.getsourcelines(value)
+    last = first + len(source_lines) - 1
+    # viewcode marks each documented top-level object of the module by its name
+    uri = f"{page}#{qualname.split('.')[0]}"
+    label = f"{filename}: {qualname} (lines {first}\u2013{last})"
+    reference = nodes.reference(rawtext, "", refuri=uri)
+    reference += nodes.literal(label, label)
+    return [reference], []
+
+
+def _split_symbol(target: str) -> tuple[str, str]:
+    parts = target.split(".")
+    found = 0
+    for cut in range(1, len(parts) + 1):
+        try:
+            importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            break
+        found = cut
+    if not found:
+        raise ValueError(f"no module in {target!r}")
+    return ".".join(parts[:found]), ".".join(parts[found:])
+
+
 def setup(app):
     app.add_directive("retrograd-api", RetrogradApi)
+    app.add_role("source", _source_role)
     app.connect("autodoc-process-docstring", _escape_bars)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import _dtype
 from ._dtype import dtype as _DType
-from ._tensor import Size, Tensor
+from ._tensor import ORIGIN_NUMPY, Size, Tensor
 
 __all__ = [
     "Generator",
@@ -110,6 +110,7 @@ def _as_array(data, dtype: _DType | None) -> np.ndarray:
 
 def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
     result = Tensor._make(array)
+    result._origin = None  # made by the user, whatever the grad mode (Note [Tensor origins])
     if requires_grad:
         result.requires_grad_(True)
     return result
@@ -128,7 +129,10 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False, pin_memor
             UserWarning,
             stacklevel=2,
         )
-    return _new(_as_array(data, _resolve_dtype(dtype)), requires_grad)
+    result = _new(_as_array(data, _resolve_dtype(dtype)), requires_grad)
+    if isinstance(data, np.ndarray):
+        result._origin = ORIGIN_NUMPY
+    return result
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -139,8 +143,13 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         return data if dtype is None or data.dtype is dtype else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == dtype.numpy):
         _dtype.from_numpy_dtype(data.dtype)
-        return Tensor._make(data)
-    return _new(_as_array(data, dtype), False)
+        result = Tensor._make(data)
+        result._origin = ORIGIN_NUMPY
+        return result
+    result = _new(_as_array(data, dtype), False)
+    if isinstance(data, np.ndarray):
+        result._origin = ORIGIN_NUMPY
+    return result
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -148,7 +157,9 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     _dtype.from_numpy_dtype(array.dtype)
-    return Tensor._make(array)
+    result = Tensor._make(array)
+    result._origin = ORIGIN_NUMPY
+    return result
 
 
 def _check_device(device) -> None:
@@ -246,7 +257,7 @@ def empty_like(input: Tensor, dtype=None, device=None, requires_grad: bool = Fal
 
 
 def full_like(input: Tensor, fill_value, dtype=None, device=None, requires_grad: bool = False):
-    """A tensor with the shape (and, unless `dtype` is given, the dtype) of `input`, filled with `fill_value`."""
+    """A tensor shaped as `input` (and of its dtype unless `dtype` is given), filled with `fill_value`."""
     shape, dtype = _like(input, dtype)
     return _new(np.full(shape, fill_value, dtype.numpy), requires_grad)
 

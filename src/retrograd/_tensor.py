@@ -90,6 +90,27 @@ _NON_LEAF_GRAD_WARNING = (
 )
 
 
+# Note [Tensor origins]
+#     `retrograd.explain` says why a tensor has no graph, so a tensor made without one remembers
+#     how, in the `_origin` slot: cut by .detach()/.detach_() or .data, made while grad mode was
+#     off (under no_grad(), or by a backward pass without create_graph=True: a derivative), or
+#     made from a NumPy array. The slot is set only on
+#     those paths and left unset otherwise (read with getattr(..., "_origin", None)): the
+#     recorded path of an operation (`_from_node`) never touches it.
+ORIGIN_DETACH = "detach"
+ORIGIN_DATA = "data"
+ORIGIN_NO_GRAD = "no_grad"
+ORIGIN_NUMPY = "numpy"
+ORIGIN_BACKWARD = "backward"  # computed by a backward pass without create_graph=True
+
+
+def _origin_without_grad() -> str:
+    """Why a tensor made while grad mode is off has no graph: no_grad(), or a backward pass."""
+    from .autograd.engine import current_graph_task
+
+    return ORIGIN_BACKWARD if current_graph_task() is not None else ORIGIN_NO_GRAD
+
+
 class Tensor:
     """A multi-dimensional array that records the operations applied to it."""
 
@@ -101,6 +122,7 @@ class Tensor:
         "_grad",
         "_grad_accumulator",
         "_is_inference",
+        "_origin",
         "_output_nr",
         "_post_accumulate_hooks",
         "_requires_grad",
@@ -139,6 +161,8 @@ class Tensor:
         """A new leaf that owns `array` (no copy)."""
         tensor = cls.__new__(cls)
         tensor._setup(array, None, 0, _VersionCounter())
+        if not grad_mode._state.grad_enabled:
+            tensor._origin = _origin_without_grad()  # see Note [Tensor origins]
         return tensor
 
     @classmethod
@@ -191,7 +215,7 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        """The gradient accumulated by backward: kept for leaves, and for non-leaves only after `retain_grad()`."""
+        """The gradient backward accumulated: kept for leaves, for non-leaves only after `retain_grad()`."""
         if self._grad is None and self.grad_fn is not None and not self._retains_grad:
             warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad
@@ -277,7 +301,9 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data (shared, with the same version counter), cut from the graph."""
-        return self._alias(requires_grad=False)
+        alias = self._alias(requires_grad=False)
+        alias._origin = ORIGIN_DETACH
+        return alias
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph in place: it becomes a leaf."""
@@ -292,6 +318,7 @@ class Tensor:
         self.grad_fn = None
         self._requires_grad = False
         self._output_nr = 0
+        self._origin = ORIGIN_DETACH
         return self
 
     def _alias(self, requires_grad: bool) -> Tensor:
@@ -304,6 +331,7 @@ class Tensor:
     def data(self) -> Tensor:
         """The same storage as a tensor outside autograd (with its own version counter)."""
         alias = Tensor._make(self._data)
+        alias._origin = ORIGIN_DATA
         return alias
 
     @data.setter

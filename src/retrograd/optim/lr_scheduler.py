@@ -603,7 +603,7 @@ class ReduceLROnPlateau:
         return self.cooldown_counter > 0
 
     def step(self, metrics, epoch: int | None = None) -> None:
-        """Record the metric of an epoch; reduce the learning rates after `patience` epochs without improvement."""
+        """Record an epoch's metric; reduce the learning rates after `patience` epochs without progress."""
         current = float(metrics)
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self.is_better(current, self.best):
