@@ -70,6 +70,10 @@ class Picture:
     def _repr_svg_(self) -> str:
         return self.svg(engine="python")
 
+    def text(self, width: int | None = None) -> str:
+        """The graph as an indented tree of text; with `width`, long boxes wrap onto more lines."""
+        return _render.to_text(self.model, width)
+
     def __str__(self) -> str:
         return _render.to_text(self.model)
 
@@ -94,7 +98,7 @@ def draw(
     >>> x = retrograd.tensor(2.0, requires_grad=True)
     >>> print(retrograd.viz.draw((x + 1) * (x + 2), params={"x": x}))  # doctest: +ELLIPSIS
     output, scalar, float32  (value = 12)
-    └─ MulBackward0  (saved[0] = 3; saved[1] = 4)
+    └─ MulBackward0  (_saved_self = 3; _saved_other = 4)
     ...
     """
     if not roots:
