@@ -158,3 +158,33 @@ def test_tour_pictures_include_png_without_pillow(tmp_path, monkeypatch):
     for path in pngs:
         with open(path, "rb") as file:
             assert file.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_create_graph_picture_has_no_crossing_edges():
+    from retrograd.viz import _layout
+
+    x = retrograd.tensor(2.0, requires_grad=True)
+    w = retrograd.tensor(3.0, requires_grad=True)
+    (dz_dx,) = retrograd.autograd.grad(x * x * w, x, create_graph=True)
+    model = viz.draw(dz_dx).model
+    sizes = {key: _render.box_size(box) for key, box in model.boxes.items()}
+    edges = [(edge.source, edge.target) for edge in model.edges]
+    placed = _layout.layout(sizes, edges)
+    segments = []
+    for _source, _target, points in placed.routes:
+        segments += list(zip(points, points[1:]))
+    assert _count_proper_crossings(segments) == 0
+
+
+def _count_proper_crossings(segments) -> int:
+    def side(a, b, c):
+        return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+
+    count = 0
+    for i, (a, b) in enumerate(segments):
+        for c, d in segments[i + 1:]:
+            if len({a, b, c, d}) < 4:
+                continue  # segments that share an end point meet, they do not cross
+            if side(a, b, c) * side(a, b, d) < 0 and side(c, d, a) * side(c, d, b) < 0:
+                count += 1
+    return count
