@@ -1,6 +1,7 @@
 """What the pictures show, and that they show it the same with or without Pillow."""
 
 import importlib.util
+import itertools
 import math
 import re
 import sys
@@ -172,7 +173,7 @@ def test_create_graph_picture_has_no_crossing_edges():
     placed = _layout.layout(sizes, edges)
     segments = []
     for _source, _target, points in placed.routes:
-        segments += list(zip(points, points[1:]))
+        segments += list(itertools.pairwise(points))
     assert _count_proper_crossings(segments) == 0
 
 
