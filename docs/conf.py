@@ -59,7 +59,8 @@ doctest_global_setup = "import retrograd\nimport retrograd as torch\n"
 doctest_test_doctest_blocks = "default"
 
 html_theme = "alabaster"
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["retrograd.css"]
 html_extra_path = ["_generated"]  # the explorer page of the seed example
 html_theme_options = {"page_width": "1180px", "sidebar_width": "240px"}
 html_title = "retrograd"

@@ -177,8 +177,14 @@ def _split_symbol(target: str) -> tuple[str, str]:
     return ".".join(parts[:found]), ".".join(parts[found:])
 
 
+def _drop_object_base(app, name, obj, options, bases) -> None:
+    """`Bases: object` says nothing: show a class's bases only when it has real ones."""
+    bases[:] = [base for base in bases if base is not object]
+
+
 def setup(app):
     app.add_directive("retrograd-api", RetrogradApi)
+    app.connect("autodoc-process-bases", _drop_object_base)
     app.add_role("source", _source_role)
     app.connect("autodoc-process-docstring", _escape_bars)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
