@@ -81,22 +81,13 @@ class _VersionCounter:
         self.value = 0
 
 
-_NON_LEAF_GRAD_WARNING = (
-    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
-    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
-    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
-    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
-    "instead. See github.com/pytorch/pytorch/pull/30531 for more information."
-)
-
-
 # Note [Tensor origins]
 #     `retrograd.explain` says why a tensor has no graph, so a tensor made without one remembers
 #     how, in the `_origin` slot: cut by .detach()/.detach_() or .data, made while grad mode was
 #     off (under no_grad(), or by a backward pass without create_graph=True: a derivative), or
-#     made from a NumPy array. The slot is set only on
-#     those paths and left unset otherwise (read with getattr(..., "_origin", None)): the
-#     recorded path of an operation (`_from_node`) never touches it.
+#     made from a NumPy array. The slot is set only on those paths and left unset otherwise
+#     (read it with getattr(tensor, "_origin", None)): the recorded path of an operation
+#     (`_from_node`) never touches it.
 ORIGIN_DETACH = "detach"
 ORIGIN_DATA = "data"
 ORIGIN_NO_GRAD = "no_grad"
@@ -109,6 +100,15 @@ def _origin_without_grad() -> str:
     from .autograd.engine import current_graph_task
 
     return ORIGIN_BACKWARD if current_graph_task() is not None else ORIGIN_NO_GRAD
+
+
+_NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+    "instead. See github.com/pytorch/pytorch/pull/30531 for more information."
+)
 
 
 class Tensor:
