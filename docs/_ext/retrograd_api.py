@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 
 import api_inventory
 from docutils import nodes
@@ -110,7 +111,8 @@ class RetrogradApi(SphinxDirective):
 
 
 def _escape_bars(app, what, name, obj, options, lines) -> None:
-    """Docstrings are plain text: `|x|` there is an absolute value, not a reST substitution.
+    """Docstrings are plain text: `|x|` there is an absolute value, not a reST substitution,
+    and `add_` an in-place method, not a link.
 
     A module's docstring (with its indented Notes) is shown as it is written, preformatted.
     """
@@ -124,10 +126,10 @@ def _escape_bars(app, what, name, obj, options, lines) -> None:
             in_example = True
         elif not stripped:
             in_example = False
-        if in_example or "|" not in line:
+        if in_example or ("|" not in line and "_" not in line):
             continue
         pieces = line.split("`")
-        lines[index] = "`".join(piece if number % 2 else piece.replace("|", "\\|")
+        lines[index] = "`".join(piece if number % 2 else _escape_plain(piece)
                                 for number, piece in enumerate(pieces))
 
 
@@ -180,6 +182,15 @@ def _split_symbol(target: str) -> tuple[str, str]:
 def _drop_object_base(app, name, obj, options, bases) -> None:
     """`Bases: object` says nothing: show a class's bases only when it has real ones."""
     bases[:] = [base for base in bases if base is not object]
+
+
+_TRAILING_UNDERSCORE = re.compile(r"\b(\w+)_(?=\W|$)")
+
+
+def _escape_plain(text: str) -> str:
+    """`|` and a word ending in `_` (`add_`, `from_`) mean themselves in a plain-text docstring,
+    not a reST substitution or link."""
+    return _TRAILING_UNDERSCORE.sub(r"\1\\_", text.replace("|", "\\|"))
 
 
 def setup(app):
