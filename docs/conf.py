@@ -62,5 +62,5 @@ html_theme = "alabaster"
 html_static_path = ["_static"]
 html_css_files = ["retrograd.css"]
 html_extra_path = ["_generated"]  # the explorer page of the seed example
-html_theme_options = {"page_width": "1180px", "sidebar_width": "240px"}
+html_theme_options = {"page_width": "1240px", "sidebar_width": "230px"}
 html_title = "retrograd"
