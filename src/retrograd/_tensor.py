@@ -95,11 +95,17 @@ ORIGIN_NUMPY = "numpy"
 ORIGIN_BACKWARD = "backward"  # computed by a backward pass without create_graph=True
 
 
+_engine = None  # autograd.engine, bound on first use (it imports this module)
+
+
 def _origin_without_grad() -> str:
     """Why a tensor made while grad mode is off has no graph: no_grad(), or a backward pass."""
-    from .autograd.engine import current_graph_task
+    global _engine
+    if _engine is None:
+        from .autograd import engine
 
-    return ORIGIN_BACKWARD if current_graph_task() is not None else ORIGIN_NO_GRAD
+        _engine = engine
+    return ORIGIN_BACKWARD if _engine.current_graph_task() is not None else ORIGIN_NO_GRAD
 
 
 _NON_LEAF_GRAD_WARNING = (
