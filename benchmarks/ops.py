@@ -419,7 +419,7 @@ def section(document: dict) -> str:
         "against PyTorch's first. The ops and why: `benchmarks/op_cases.py`; the modes:",
         "`benchmarks/op_runners.py`.",
         "",
-        f"- date: {document['date']}; command: `{document['command']}`",
+        f"- date: {document['date']}; command: `{document['command'].strip()}`",
         f"- CPU: {machine['cpu']} ({machine['logical_cpus']} logical CPUs); load average before/after: "
         f"{load['before']} / {load['after']}; Python {machine['python']}, NumPy {machine['numpy']}",
         f"- settings: {document['settings']}; libraries: {libraries}",
