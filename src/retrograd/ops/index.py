@@ -27,9 +27,9 @@ from . import _samples
 from ._table import apply, register, run_in_place
 from .shape import (
     AliasBackward0,
-    BasicUnsqueezeBackward0,
     SelectBackward0,
     SliceBackward0,
+    UnsqueezeBackward0,
     basic_view,
     check_expandable,
     constant_zeros,
@@ -196,7 +196,7 @@ def _parse_key(key, shape: tuple) -> _Key:
             dim += ndim - used
         elif item is None or isinstance(item, bool | np.bool_):
             basic.append(None)
-            view_class = BasicUnsqueezeBackward0
+            view_class = UnsqueezeBackward0
             if item is False:
                 advanced.append(np.zeros(0, dtype=np.int64))
                 has_advanced = True
