@@ -381,23 +381,27 @@ def scatter_fill(x, dim: int, index, value):
 
 
 def masked_select(x, mask):
-    """x's elements where the bool array `mask` (of x's shape) is True, as a vector."""
+    """x's elements where the bool array `mask` (broadcast with x) is True, as a vector."""
     if isinstance(x, Tensor):
         from ._table import apply
         from .index import MaskedSelectBackward0
 
         return apply(MaskedSelectBackward0, x, mask=mask)
-    return x[mask]
+    shape = np.broadcast_shapes(x.shape, mask.shape)
+    return np.broadcast_to(x, shape)[np.broadcast_to(mask, shape)]
 
 
-def masked_select_backward(grad, mask):
-    """Zeros of mask's shape with `grad`'s elements written, in order, where `mask` is True."""
+def masked_select_backward(grad, mask, shape: tuple):
+    """Zeros of the shape of `mask` broadcast with `shape`, with `grad`'s elements written, in
+    order, where `mask` is True."""
+    shape = np.broadcast_shapes(tuple(shape), mask.shape)
+    mask = np.broadcast_to(mask, shape)
     if isinstance(grad, Tensor):
         from ._table import apply
         from .index import MaskedScatterBackward0
 
-        return apply(MaskedScatterBackward0, zeros_of_shape(mask.shape, grad), grad, mask=mask)
-    result = np.zeros(mask.shape, dtype=grad.dtype)
+        return apply(MaskedScatterBackward0, zeros_of_shape(shape, grad), grad, mask=mask)
+    result = np.zeros(shape, dtype=grad.dtype)
     result[mask] = grad
     return result
 

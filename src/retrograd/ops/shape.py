@@ -1317,7 +1317,7 @@ def rot90(input, k: int = 1, dims=(0, 1)):
         raise RuntimeError(
             f"expected rotation dims to be different, but got dim0 = {first} and dim1 = {second}"
         )
-    return apply(Rot90Backward0, input, k=int(k) % 4, dims=(first, second))
+    return apply(Rot90Backward0, input, k=int(k), dims=(first, second))
 
 
 # ---------------------------------------------------------------------------
