@@ -511,8 +511,9 @@ class GatherBackward0(Formula):
     def forward(self, dim, index):
         return self._data[_element_key(index, dim)]
 
-    derivatives = {"self": lambda grad, self_shape, dim, index: _math.gather_backward(
-        grad, self_shape, dim, index)}
+    derivatives = {
+        "self": lambda grad, self_shape, dim, index: _math.gather_backward(grad, self_shape, dim, index),
+    }
 
 
 def _gather(input: Tensor, dim: int, index: np.ndarray) -> Tensor:
@@ -699,8 +700,9 @@ class IndexSelectBackward0(Formula):
     def forward(self, dim, index):
         return np.take(self._data, index, axis=dim)
 
-    derivatives = {"self": lambda grad, self_shape, dim, index: _math.index_select_backward(
-        grad, self_shape, dim, index)}
+    derivatives = {
+        "self": lambda grad, self_shape, dim, index: _math.index_select_backward(grad, self_shape, dim, index),  # noqa: E501
+    }
 
 
 def _index_select(input: Tensor, dim: int, indices: np.ndarray) -> Tensor:
@@ -922,8 +924,9 @@ class MaskedSelectBackward0(Formula):
         shape = np.broadcast_shapes(self._data.shape, mask.shape)
         return np.broadcast_to(self._data, shape)[np.broadcast_to(mask, shape)]
 
-    derivatives = {"self": lambda grad, mask, self_shape: _math.masked_select_backward(
-        grad, mask, self_shape)}
+    derivatives = {
+        "self": lambda grad, mask, self_shape: _math.masked_select_backward(grad, mask, self_shape),
+    }
 
 
 def _masked_select_samples(rng):

@@ -2,8 +2,11 @@
 
 A view (`is_view = True` on its node) shares memory and the version counter with its
 input; its gradient is the incoming one put back in the input's layout. Copies (flip,
-repeat, cat, ...) own their memory. Every backward is written with shape operators
-themselves, so each is differentiable again.
+repeat, cat, ...) own their memory. Each grad_fn is a declaration (see Note [Declared
+derivatives] in _formula.py) whose formulas call the shape functions of `_math`: NumPy on
+arrays, these very ops on Tensors, so every derivative is differentiable again. cat and
+stack take any number of inputs, which a declaration cannot list, so their nodes are
+written out, in the same two-mode style.
 """
 
 from __future__ import annotations
@@ -114,11 +117,6 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
     elif known != numel:
         raise RuntimeError(f"shape '{format_shape(shape)}' is invalid for input of size {numel}")
     return shape
-
-
-def constant_zeros(shape: tuple, dtype) -> Tensor:
-    """Zeros that stand in for a gradient that never arrived (a constant of the graph)."""
-    return Tensor._make(np.zeros(shape, dtype=dtype))
 
 
 # ---------------------------------------------------------------------------
@@ -426,7 +424,7 @@ def squeeze(input, dim=None):
         return apply(SqueezeBackward0, input)
     if isinstance(dim, list | tuple):
         return apply(SqueezeBackward2, input, dim=normalize_dims(dim, ndim))
-    return apply(SqueezeBackward1, input, dim=wrap_dim(dim, ndim) if ndim else 0)
+    return apply(SqueezeBackward1, input, dim=wrap_dim(dim, ndim))
 
 
 def _unsqueeze_grad(grad, self_shape, dim, key):
@@ -756,9 +754,7 @@ def _split_backward(grads, self_shape, dim, sizes):
 
 class SplitBackward0(Formula):
     """Consecutive pieces of `split_size` along a dim (views; the last may be smaller): the
-    gradient is the pieces' gradients joined.
-
-    A multi-output view: writing into a piece in place is refused (as PyTorch does).
+    gradient is the pieces' gradients joined (zeros for pieces that got none).
     """
 
     is_view = True
@@ -781,8 +777,9 @@ class SplitWithSizesBackward0(Formula):
     def forward(self, split_sizes, dim):
         return _pieces(self._data, dim, split_sizes)
 
-    derivatives = {"self": lambda grads, self_shape, split_sizes, dim: _split_backward(
-        grads, self_shape, dim, split_sizes)}
+    derivatives = {
+        "self": lambda grads, self_shape, split_sizes, dim: _split_backward(grads, self_shape, dim, split_sizes),  # noqa: E501
+    }
 
 
 def _split_samples(rng):
@@ -1346,8 +1343,9 @@ class DiagonalBackward0(Formula):
     def forward(self, offset, dim1, dim2):
         return _diagonal_view(self._data, offset, dim1, dim2)
 
-    derivatives = {"self": lambda grad, self_shape, offset, dim1, dim2: _math.diagonal_backward(
-        grad, self_shape, offset, dim1, dim2)}
+    derivatives = {
+        "self": lambda grad, self_shape, offset, dim1, dim2: _math.diagonal_backward(grad, self_shape, offset, dim1, dim2),  # noqa: E501
+    }
 
 
 class DiagonalBackward0_copy(Formula):
