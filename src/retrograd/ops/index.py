@@ -794,6 +794,11 @@ def index_add(input, dim: int, index, source, *, alpha=1):
             f"index_add_(): self ({_dtype.scalar_type_name(input.dtype)}) and source "
             f"({_dtype.scalar_type_name(source.dtype)}) must have the same scalar type"
         )
+    if source.ndim == 0 and input.ndim > 0:  # index_copy takes a 0-d source here, index_add does not
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified dimension. "
+            f"Got self.shape = {format_shape(input._data.shape)} source.shape = []"
+        )
     _check_slices(input, dim, indices, source, "index_add_", RuntimeError)
     return apply(IndexAddBackward0, input, source, dim=dim, index=indices, alpha=alpha)
 
