@@ -13,7 +13,7 @@ import numpy as np
 from .._tensor import Tensor
 
 __all__ = [
-    "cos", "cosh", "exp", "isfinite", "isnan", "log", "matmul", "rounded_quotient", "rsqrt", "sign", "sin",
+    "cos", "cosh", "exp", "eye_mask", "isfinite", "isnan", "log", "matmul", "rounded_quotient", "rsqrt", "sign", "sin",
     "sinh", "sqrt", "where", "zeros_like",
 ]
 
@@ -88,6 +88,11 @@ def where(condition, input, other):
             other = Tensor._make(other)
         return table["where"].function(condition, input, other)
     return np.where(condition, input, other)
+
+
+def eye_mask(shape: tuple) -> np.ndarray:
+    """True on the main diagonal of a matrix of `shape` (a constant, never recorded)."""
+    return np.eye(shape[0], shape[1], dtype=bool)
 
 
 def zeros_like(x):
