@@ -13,8 +13,8 @@ import numpy as np
 from .._tensor import Tensor
 
 __all__ = [
-    "cos", "cosh", "exp", "eye_mask", "isfinite", "isnan", "log", "matmul", "rounded_quotient", "rsqrt", "sign", "sin",
-    "sinh", "sqrt", "where", "zeros_like",
+    "cos", "cosh", "exp", "eye_mask", "isfinite", "isnan", "log", "matmul", "rounded_quotient",
+    "rsqrt", "sign", "sin", "sinh", "sqrt", "where", "zeros_like",
 ]
 
 
