@@ -157,6 +157,7 @@ class DistributedDataParallel(Module):
         self._ddp_used = None
         self._ddp_used_request = None
         self._ddp_timeline = None
+        self._ddp_last_grad_at = None
         self._ddp_hook_handles = [
             parameter.register_post_accumulate_grad_hook(self._ddp_make_hook(index))
             for index, parameter in enumerate(self._ddp_params)
@@ -280,6 +281,7 @@ class DistributedDataParallel(Module):
         def ddp_grad_ready(parameter):
             if self._ddp_active:
                 self._ddp_started = True
+                self._ddp_last_grad_at = time.perf_counter()
                 self._ddp_mark_ready(index)
                 self._ddp_poll()
 
@@ -356,6 +358,7 @@ class DistributedDataParallel(Module):
         self._ddp_timeline = {
             "buckets": [(bucket.launched_at, bucket.done_at, bucket.buffer.nbytes)
                         for bucket in self._ddp_buckets],
+            "last_gradient": self._ddp_last_grad_at,
             "backward_done": backward_done,
             "finished": time.perf_counter(),
         }
