@@ -36,6 +36,9 @@ import time
 
 import numpy as np
 
+# Importing retrograd.distributed (which starts no MPI) makes it an attribute of `retrograd`
+# after `import retrograd`, as `torch.distributed` is after `import torch`.
+from ... import distributed as _distributed  # noqa: F401
 from ..._tensor import Tensor
 from ...autograd import grad_mode
 from ..modules.module import Module
@@ -251,6 +254,7 @@ class DistributedDataParallel(Module):
                 "function outputs participate in calculating loss.\nParameters which did not "
                 f"receive grad for rank {self.process_group.rank()}: {', '.join(missing)}"
             )
+        self._ddp_drain()
         if not self._ddp_rebuilt and self._ddp_reductions:
             self._ddp_rebuild_buckets()
         self._ddp_active = True
@@ -263,6 +267,18 @@ class DistributedDataParallel(Module):
         self._ddp_used_request = None
         for bucket in self._ddp_buckets:
             bucket.request = bucket.launched_at = bucket.done_at = None
+
+    def _ddp_drain(self) -> None:
+        """Wait for requests of an iteration that never finished (a forward without backward):
+        their buffers are about to be reused. Every rank launched them, so they complete."""
+        from ...distributed.distributed_c10d import _wait_requests
+
+        pending = [bucket.request for bucket in self._ddp_buckets
+                   if bucket.request is not None and bucket.done_at is None]
+        if self._ddp_used_request is not None:
+            pending.append(self._ddp_used_request)
+        if pending:
+            _wait_requests(pending, self.process_group, "DistributedDataParallel")
 
     def _ddp_mark_unused(self, output) -> None:
         """See Note [Unused parameters]."""
@@ -339,6 +355,7 @@ class DistributedDataParallel(Module):
         self._ddp_started = False
         if self._ddp_used_request is not None:
             _wait_requests([self._ddp_used_request], self.process_group, "DistributedDataParallel")
+            self._ddp_used_request = None
         for bucket in self._ddp_buckets:
             if bucket.done_at is None:
                 _wait_requests([bucket.request], self.process_group, "DistributedDataParallel all_reduce")
