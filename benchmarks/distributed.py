@@ -11,6 +11,8 @@ global batch of 256. Configurations, run interleaved (round after round):
   2 processes strong  DDP, the same global batch split in two (128 each)
   2 processes weak    DDP, 256 each (twice the work per step)
   2 processes, small buckets: strong scaling with 0.25 MB buckets instead of 25 MB
+  2 processes, no progress thread: strong scaling, MPI polled at the gradient hooks only
+    (see Note [MPI progress during backward] in retrograd/nn/parallel/distributed.py)
 
 Scaling efficiency: strong = T(1) / (2 T(2)) for the same global batch; weak = T(1) / T(2)
 with the batch per process kept. The fraction of all-reduce time hidden behind backward
@@ -45,10 +47,13 @@ SECTION = "## Data-parallel training (DDP over MPI)"
 
 CONFIGURATIONS = [
     {"name": "1 process", "nproc": 1, "batch_per_process": 256, "ddp": False, "bucket_cap_mb": 25},
-    {"name": "2 processes, strong", "nproc": 2, "batch_per_process": 128, "ddp": True, "bucket_cap_mb": 25},
+    {"name": "2 processes, strong", "nproc": 2, "batch_per_process": 128, "ddp": True, "bucket_cap_mb": 25,
+     "probe": True},
     {"name": "2 processes, weak", "nproc": 2, "batch_per_process": 256, "ddp": True, "bucket_cap_mb": 25},
     {"name": "2 processes, strong, 0.25 MB buckets", "nproc": 2, "batch_per_process": 128, "ddp": True,
      "bucket_cap_mb": 0.25},
+    {"name": "2 processes, strong, no progress thread", "nproc": 2, "batch_per_process": 128, "ddp": True,
+     "bucket_cap_mb": 25, "progress_thread": False},
 ]
 
 
@@ -83,6 +88,7 @@ def worker(configuration: dict, steps: int, warmup: int, quick: bool, output: st
                           nn.Linear(sizes[2], sizes[3]))
     if configuration["ddp"]:
         model = DistributedDataParallel(model, bucket_cap_mb=configuration["bucket_cap_mb"])
+        model._ddp_progress_thread = configuration.get("progress_thread", True)
     optimizer = retrograd.optim.SGD(model.parameters(), lr=0.01)
     loss_function = nn.CrossEntropyLoss()
     rng = np.random.default_rng(rank)
@@ -108,14 +114,16 @@ def worker(configuration: dict, steps: int, warmup: int, quick: bool, output: st
                           done=[done for _, done, _ in timeline["buckets"]],
                           last_gradient=timeline["last_gradient"], finished=timeline["finished"])
         records.append(record)
-    standalone = None
+    standalone = probe = None
     if configuration["ddp"]:
         standalone = _standalone_all_reduce(model, repeats=steps)
+        if configuration.get("probe"):
+            probe = _progress_probe(model, repeats=steps)
         everyone = [None] * dist.get_world_size()
         dist.all_gather_object(everyone, records)
         records = [_overlap(step_records) for step_records in zip(*everyone)]
     if rank == 0:
-        Path(output).write_text(json.dumps({"records": records, "standalone": standalone}))
+        Path(output).write_text(json.dumps({"records": records, "standalone": standalone, "probe": probe}))
     dist.destroy_process_group()
 
 
@@ -139,6 +147,49 @@ def _overlap(step_records: tuple) -> dict:
         "exposed": max(0.0, mine["finished"] - all_backward_done),
         "slower_rank": max(0.0, all_backward_done - mine["last_gradient"]),
     }
+
+
+def _progress_probe(model, repeats: int) -> dict:
+    """Launch the largest bucket's all-reduce, compute for 20 ms, then wait: how long is
+    left to wait, with DDP's polling thread and without (median ms)?"""
+    import threading
+
+    import numpy as np
+
+    import retrograd.distributed as dist
+    from retrograd.distributed._mpi import mpi
+
+    comm = model._ddp_comm
+    buffer = max((bucket.buffer for bucket in model._ddp_buckets), key=len).copy()
+    matrix = np.random.default_rng(0).random((300, 300))
+    waits: dict[str, list] = {"polling thread": [], "no thread": []}
+    for _ in range(repeats):
+        for mode, samples in waits.items():
+            dist.barrier()
+            request = comm.Iallreduce(mpi().IN_PLACE, buffer, op=mpi().SUM)
+            stop = threading.Event()
+            lock = threading.Lock()
+
+            def poll(request=request, stop=stop, lock=lock):
+                while not stop.wait(0.0002):
+                    with lock:
+                        if request.Test():
+                            return
+
+            thread = threading.Thread(target=poll) if mode == "polling thread" else None
+            if thread is not None:
+                thread.start()
+            started = time.perf_counter()
+            while time.perf_counter() - started < 0.02:
+                matrix @ matrix  # NumPy work that releases the GIL, as backward's
+            stop.set()
+            if thread is not None:
+                thread.join()
+            waited = time.perf_counter()
+            request.Wait()
+            samples.append(time.perf_counter() - waited)
+    return {"bytes": int(buffer.nbytes), **{mode: 1e3 * float(np.median(samples))
+                                             for mode, samples in waits.items()}}
 
 
 def _standalone_all_reduce(model, repeats: int) -> float:
@@ -188,6 +239,7 @@ def measure(options: argparse.Namespace) -> dict:
     load_before = load_average()
     collected: dict[str, list] = {c["name"]: [] for c in CONFIGURATIONS}
     standalone: dict[str, list] = {c["name"]: [] for c in CONFIGURATIONS}
+    probes = []
     for round_number in range(options.rounds):
         for configuration in CONFIGURATIONS:
             print(f"round {round_number + 1}/{options.rounds}: {configuration['name']}", file=sys.stderr)
@@ -195,6 +247,8 @@ def measure(options: argparse.Namespace) -> dict:
             collected[configuration["name"]].extend(result["records"])
             if result["standalone"] is not None:
                 standalone[configuration["name"]].append(result["standalone"])
+            if result.get("probe"):
+                probes.append(result["probe"])
     summary = []
     for configuration in CONFIGURATIONS:
         records = collected[configuration["name"]]
@@ -233,6 +287,9 @@ def measure(options: argparse.Namespace) -> dict:
         "settings": {"steps": options.steps, "warmup": options.warmup, "rounds": options.rounds,
                      "quick": options.quick, "threads": 1},
         "configurations": summary,
+        "progress_probe": {"bytes": probes[0]["bytes"],
+                           **{mode: _median([probe[mode] for probe in probes])
+                              for mode in ("polling thread", "no thread")}} if probes else None,
     }
 
 
@@ -288,6 +345,16 @@ def markdown_section(document: dict | None = None) -> list[str]:
         "limits it there: docs/distributed.md.",
         "",
     ]
+    probe = document.get("progress_probe")
+    if probe:
+        lines += [
+            f"MPI progress: an all-reduce of {probe['bytes'] / 2**20:.2f} MiB (the largest bucket) launched "
+            "before 20 ms of NumPy work still needed",
+            f"{probe['no thread']:.2f} ms of waiting afterwards when nothing polled MPI meanwhile, and "
+            f"{probe['polling thread']:.2f} ms with DDP's",
+            "polling thread (medians; Note [MPI progress during backward]).",
+            "",
+        ]
     return lines
 
 

@@ -16,9 +16,17 @@ Note [Buckets and overlap]
     one flat array, divided by the world size and all-reduced with a non-blocking MPI
     call, while backward goes on computing earlier layers. Buckets are launched in
     bucket order on every rank (MPI requires the same order of collectives everywhere),
-    so a bucket that fills early waits for the ones before it. Every hook also polls
-    the requests in flight, which drives MPI's progress. When the last bucket has been
-    launched, the hook waits for all of them and writes the averages back into `.grad`.
+    so a bucket that fills early waits for the ones before it. When the last bucket has
+    been launched, the hook waits for all of them and writes the averages back into `.grad`.
+
+Note [MPI progress during backward]
+    An MPI implementation without a progress thread of its own moves a non-blocking
+    all-reduce forward only while the process is inside an MPI call. Backward spends its
+    time in NumPy (which releases the GIL), not in MPI, so a bucket launched early would sit
+    half-sent until the final wait. DDP therefore polls the buckets in flight at every
+    gradient hook and, between hooks, from a small thread that tests them every 0.2 ms
+    while any is in flight (MPI_THREAD_MULTIPLE, which mpi4py asks for; without it only
+    the hooks poll). One lock serialises every launch and every test of a request.
 
 Note [Unused parameters]
     A parameter that gets no gradient in an iteration would leave its bucket waiting
@@ -32,6 +40,7 @@ Note [Unused parameters]
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 
 import numpy as np
@@ -161,6 +170,11 @@ class DistributedDataParallel(Module):
         self._ddp_used_request = None
         self._ddp_timeline = None
         self._ddp_last_grad_at = None
+        self._ddp_lock = threading.Lock()
+        self._ddp_progress = None  # (thread, stop event) while buckets are in flight
+        from ...distributed._mpi import mpi
+
+        self._ddp_progress_thread = mpi().Query_thread() == mpi().THREAD_MULTIPLE
         self._ddp_hook_handles = [
             parameter.register_post_accumulate_grad_hook(self._ddp_make_hook(index))
             for index, parameter in enumerate(self._ddp_params)
@@ -273,6 +287,7 @@ class DistributedDataParallel(Module):
         their buffers are about to be reused. Every rank launched them, so they complete."""
         from ...distributed.distributed_c10d import _wait_requests
 
+        self._ddp_stop_progress()
         pending = [bucket.request for bucket in self._ddp_buckets
                    if bucket.request is not None and bucket.done_at is None]
         if self._ddp_used_request is not None:
@@ -336,20 +351,56 @@ class DistributedDataParallel(Module):
             else:
                 bucket.buffer[offset:offset + size] = grad._data.reshape(-1)
         bucket.buffer /= self._ddp_world
-        bucket.launched_at = time.perf_counter()
-        bucket.request = self._ddp_comm.Iallreduce(mpi().IN_PLACE, bucket.buffer, op=mpi().SUM)
+        with self._ddp_lock:
+            bucket.launched_at = time.perf_counter()
+            bucket.request = self._ddp_comm.Iallreduce(mpi().IN_PLACE, bucket.buffer, op=mpi().SUM)
+            if self._ddp_progress is None and self._ddp_progress_thread:
+                stop = threading.Event()
+                thread = threading.Thread(target=self._ddp_progress_loop, args=(stop,), daemon=True,
+                                          name="retrograd-ddp-progress")
+                self._ddp_progress = (thread, stop)
+                thread.start()
+
+    def _ddp_test_in_flight(self) -> bool:
+        """Test the requests in flight (holding the lock); whether any is still in flight."""
+        in_flight = False
+        for bucket in self._ddp_buckets:
+            if bucket.done_at is None and bucket.request is not None:
+                if bucket.request.Test():
+                    bucket.done_at = time.perf_counter()
+                else:
+                    in_flight = True
+        return in_flight
 
     def _ddp_poll(self) -> None:
         """Test the requests in flight: drives MPI's progress, and records completion times."""
-        for bucket in self._ddp_buckets[:self._ddp_next_bucket]:
-            if bucket.done_at is None and bucket.request is not None and bucket.request.Test():
-                bucket.done_at = time.perf_counter()
+        with self._ddp_lock:
+            self._ddp_test_in_flight()
+
+    def _ddp_progress_loop(self, stop: threading.Event) -> None:
+        """See Note [MPI progress during backward]. Ends when nothing is in flight (the next
+        launch starts a new one) or when told to."""
+        while not stop.wait(0.0002):
+            with self._ddp_lock:
+                if not self._ddp_test_in_flight():
+                    if self._ddp_progress is not None and self._ddp_progress[1] is stop:
+                        self._ddp_progress = None
+                    return
+
+    def _ddp_stop_progress(self) -> None:
+        with self._ddp_lock:
+            progress, self._ddp_progress = self._ddp_progress, None
+        if progress is not None:
+            thread, stop = progress
+            stop.set()
+            thread.join()
 
     def _ddp_finalize(self) -> None:
         """Wait for every bucket, then write the averaged gradients into `.grad`."""
         from ...distributed.distributed_c10d import _wait_requests
 
         backward_done = time.perf_counter()
+        self._ddp_stop_progress()
         self._ddp_reductions += 1
         self._ddp_active = False
         self._ddp_started = False
