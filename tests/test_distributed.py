@@ -754,8 +754,8 @@ def test_a_rank_that_leaves_makes_the_others_time_out(tmp_path):
 @needs_mpi
 def test_launcher_dry_run_shows_the_mpiexec_command():
     code, output, _ = run_job(
-        [sys.executable, "-m", "retrograd.distributed.run", "--nproc-per-node", "3", "--dry-run",
-         "train.py", "--epochs", "2"], 30)
+        [sys.executable, "-m", "retrograd.distributed.run", "--nproc_per_node=3", "--master_port", "29501",
+         "--dry-run", "train.py", "--epochs", "2"], 30)
     assert code == 0
     assert "-n 3" in output
     assert output.strip().endswith("-m retrograd.distributed._bootstrap train.py --epochs 2")

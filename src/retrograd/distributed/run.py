@@ -75,6 +75,11 @@ def parser() -> argparse.ArgumentParser:
     result.add_argument("--nnodes", type=int, default=1, help="machines (with --hostfile)")
     result.add_argument("--hostfile", help="MPI hostfile naming the machines (see docs/distributed.md)")
     result.add_argument("--standalone", action="store_true", help="accepted for torchrun compatibility")
+    for option in ("--master-addr", "--master-port", "--node-rank", "--rdzv-backend", "--rdzv-endpoint",
+                   "--rdzv-id", "--max-restarts"):
+        result.add_argument(option, option.replace("-", "_").replace("__", "--"),
+                            help="accepted for torchrun compatibility and ignored: MPI's launcher "
+                                 "connects the processes")
     result.add_argument("--mpiexec", help="the mpiexec to run (default: beside this Python, then PATH)")
     result.add_argument("--mpiexec-args", help="more options for mpiexec, as one quoted string")
     result.add_argument("-m", "--module", action="store_true",

@@ -348,9 +348,8 @@ class DistributedDataParallel(Module):
             grad = parameter._grad
             if grad is None:
                 bucket.buffer[offset:offset + size] = 0
-            else:
-                bucket.buffer[offset:offset + size] = grad._data.reshape(-1)
-        bucket.buffer /= self._ddp_world
+            else:  # copy and pre-divide in one pass, so the sum is the average
+                np.divide(grad._data.reshape(-1), self._ddp_world, out=bucket.buffer[offset:offset + size])
         with self._ddp_lock:
             bucket.launched_at = time.perf_counter()
             bucket.request = self._ddp_comm.Iallreduce(mpi().IN_PLACE, bucket.buffer, op=mpi().SUM)
