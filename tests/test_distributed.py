@@ -725,10 +725,10 @@ def test_a_failing_rank_stops_the_job_under_the_launcher(tmp_path):
     script.write_text(FAILING_RANK)
     code, output, seconds = run_job(
         [sys.executable, "-m", "retrograd.distributed.run", "--nproc-per-node", "2", str(script)], 60)
-    assert code != 0
-    assert "ValueError: rank 1 cannot go on" in output
-    assert "[rank1]:" in output and "unreachable" not in output
-    assert seconds < 30  # not the 120 s collective timeout
+    assert code != 0, output
+    assert "ValueError: rank 1 cannot go on" in output, output
+    assert "[rank1]:" in output and "unreachable" not in output, output
+    assert seconds < 30, output  # not the 120 s collective timeout
 
 
 @needs_mpi
@@ -736,9 +736,9 @@ def test_a_failing_rank_stops_the_job_under_plain_mpiexec(tmp_path):
     script = tmp_path / "fails.py"
     script.write_text(FAILING_RANK)
     code, output, seconds = run_job([_mpiexec(), "-n", "2", sys.executable, str(script)], 60)
-    assert code != 0
-    assert "ValueError: rank 1 cannot go on" in output and "MPI_Abort" in output
-    assert seconds < 30
+    assert code != 0, output
+    assert "ValueError: rank 1 cannot go on" in output and "MPI_Abort" in output, output
+    assert seconds < 30, output
 
 
 @needs_mpi
@@ -746,9 +746,9 @@ def test_a_rank_that_leaves_makes_the_others_time_out(tmp_path):
     script = tmp_path / "leaves.py"
     script.write_text(SILENT_EXIT)
     code, output, seconds = run_job([_mpiexec(), "-n", "2", sys.executable, str(script)], 60)
-    assert code != 0
-    assert "all_reduce timed out after 3 s" in output
-    assert seconds < 30
+    assert code != 0, output
+    assert "all_reduce timed out after 3 s" in output, output
+    assert seconds < 30, output
 
 
 @needs_mpi

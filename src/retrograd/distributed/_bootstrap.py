@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import runpy
 import sys
+import time
 import traceback
 
 
@@ -34,6 +35,7 @@ def _fail(MPI, code: int, text: str) -> None:
     )
     sys.stderr.flush()
     sys.stdout.flush()
+    time.sleep(0.2)  # let the launcher forward the traceback before it stops every process
     MPI.COMM_WORLD.Abort(code)
 
 

@@ -262,6 +262,7 @@ def _abort_on_uncaught_exception(kind, value, trace) -> None:
     )
     sys.stderr.flush()
     sys.stdout.flush()
+    time.sleep(0.2)  # let the launcher forward the traceback before it stops every process
     MPI.COMM_WORLD.Abort(1)
 
 
