@@ -290,6 +290,33 @@ def send_recv_ring():
 
 
 @scenario
+def wait_past_its_timeout_raises_and_can_be_retried():
+    import datetime
+
+    torch, dist = _torch(), _dist()
+    rank, size = dist.get_rank(), dist.get_world_size()
+    if rank == 0:
+        incoming = torch.zeros(2)
+        work = dist.irecv(incoming, src=size - 1, tag=99)  # rank size-1 sends only after the barrier
+        assert not work.is_completed()
+        try:
+            work.wait(timeout=datetime.timedelta(seconds=0.3))
+        except RuntimeError as error:
+            assert "recv timed out after 0.3 s" in str(error)
+            assert work.exception() is error and not work.is_success()
+        else:
+            raise AssertionError("the wait did not time out")
+        dist.barrier()
+        work.wait()
+        assert work.is_success()
+        _close(incoming, [7.0, 7.0])
+    else:
+        dist.barrier()
+        if rank == size - 1:
+            dist.send(torch.full((2,), 7.0), dst=0, tag=99)
+
+
+@scenario
 def barrier_and_objects():
     dist = _dist()
     rank, size = dist.get_rank(), dist.get_world_size()
@@ -676,6 +703,7 @@ COLLECTIVES = [
     "all_reduce_ops", "all_reduce_integers_bools_halves_and_views", "all_reduce_async_work_handle",
     "collectives_record_no_history", "broadcast_from_each_rank", "all_gather_both_forms",
     "reduce_scatter_both_forms", "reduce_to_one_rank", "gather_and_scatter", "send_recv_ring",
+    "wait_past_its_timeout_raises_and_can_be_retried",
     "barrier_and_objects", "differentiable_all_reduce_and_all_gather", "launcher_sets_torchrun_variables",
 ]
 DDP = [

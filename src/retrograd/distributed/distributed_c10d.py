@@ -457,6 +457,7 @@ class Work:
             except RuntimeError as error:
                 self._exception = error
                 raise
+            self._exception = None
             self._complete(statuses)
         return True
 
