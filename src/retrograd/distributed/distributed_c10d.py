@@ -28,6 +28,7 @@ Note [A failing rank stops the job]
 from __future__ import annotations
 
 import datetime
+import pickle
 import sys
 import time
 import traceback
@@ -860,22 +861,44 @@ def recv(tensor: Tensor, src: int | None = None, group=None, tag: int = 0, group
 
 
 # ---------------------------------------------------------------------------
-# Python objects (pickled by mpi4py)
+# Python objects (pickled), and the byte transfers under them, with deadlines
+
+
+def _allgather_bytes(comm, pg: ProcessGroup, payload: bytes, operation: str) -> list[bytes]:
+    """Every rank's `payload`, on every rank: sizes first, then the bytes (both with deadlines)."""
+    sizes = np.zeros(pg.size(), dtype=np.int64)
+    _wait_requests([comm.Iallgather(np.array([len(payload)], dtype=np.int64), sizes)], pg, operation)
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    received = np.empty(int(sizes.sum()), dtype=np.uint8)
+    sent = np.frombuffer(payload, dtype=np.uint8)
+    request = comm.Iallgatherv(sent, [received, (sizes.tolist(), offsets.tolist())])
+    _wait_requests([request], pg, operation)
+    return [received[offset:offset + size].tobytes() for offset, size in zip(offsets, sizes)]
+
+
+def _broadcast_bytes(comm, pg: ProcessGroup, payload: bytes | None, root: int, operation: str) -> bytes:
+    """Rank `root`'s `payload` (a group rank), on every rank."""
+    size = np.array([len(payload) if payload is not None else 0], dtype=np.int64)
+    _wait_requests([comm.Ibcast(size, root=root)], pg, operation)
+    data = (np.frombuffer(payload, dtype=np.uint8).copy() if payload is not None
+            else np.empty(int(size[0]), dtype=np.uint8))
+    _wait_requests([comm.Ibcast(data, root=root)], pg, operation)
+    return data.tobytes()
 
 
 def broadcast_object_list(object_list: list, src: int | None = None, group=None, device=None,
                           group_src=None) -> None:
-    """Replace `object_list`'s items, on every rank, by those of rank `src`."""
+    """Replace `object_list`'s items, on every rank, by those of rank `src` (pickled)."""
     pg = _resolve(group, "broadcast_object_list")
     if pg is None:
         return
     root = group_src if group_src is not None else _group_rank(pg, 0 if src is None else src, "source")
-    values = pg._comm.bcast(list(object_list) if pg.rank() == root else None, root=root)
-    object_list[:] = values
+    payload = pickle.dumps(list(object_list)) if pg.rank() == root else None
+    object_list[:] = pickle.loads(_broadcast_bytes(pg._comm, pg, payload, root, "broadcast_object_list"))
 
 
 def all_gather_object(object_list: list, obj, group=None) -> None:
-    """Fill `object_list[r]` with rank r's `obj`, on every rank."""
+    """Fill `object_list[r]` with rank r's `obj` (pickled), on every rank."""
     pg = _resolve(group, "all_gather_object")
     if pg is None:
         return
@@ -884,19 +907,21 @@ def all_gather_object(object_list: list, obj, group=None) -> None:
             f"all_gather_object: object_list must have one slot per rank ({pg.size()}), "
             f"got {len(object_list)}"
         )
-    object_list[:] = pg._comm.allgather(obj)
+    payloads = _allgather_bytes(pg._comm, pg, pickle.dumps(obj), "all_gather_object")
+    object_list[:] = [pickle.loads(payload) for payload in payloads]
 
 
 def gather_object(obj, object_gather_list: list | None = None, dst: int | None = None, group=None,
                   group_dst=None) -> None:
-    """Collect every rank's `obj` into `object_gather_list` on rank `dst`."""
+    """Collect every rank's `obj` (pickled) into `object_gather_list` on rank `dst`."""
     pg = _resolve(group, "gather_object")
     if pg is None:
         return
     root = group_dst if group_dst is not None else _group_rank(pg, 0 if dst is None else dst, "destination")
-    values = pg._comm.gather(obj, root=root)
-    if pg.rank() == root:
-        if object_gather_list is None or len(object_gather_list) != pg.size():
-            raise ValueError("Argument ``object_gather_list`` must be specified on destination rank, "
-                             "with one slot per rank.")
-        object_gather_list[:] = values
+    is_root = pg.rank() == root
+    if is_root and (object_gather_list is None or len(object_gather_list) != pg.size()):
+        raise ValueError("Argument ``object_gather_list`` must be specified on destination rank, "
+                         "with one slot per rank.")
+    payloads = _allgather_bytes(pg._comm, pg, pickle.dumps(obj), "gather_object")
+    if is_root:
+        object_gather_list[:] = [pickle.loads(payload) for payload in payloads]

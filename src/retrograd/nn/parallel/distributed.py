@@ -187,9 +187,15 @@ class DistributedDataParallel(Module):
 
     def _ddp_verify_same_model(self) -> None:
         """Every rank must wrap the same parameters (names, shapes, dtypes): say which differs."""
+        import pickle
+
+        from ...distributed.distributed_c10d import _allgather_bytes
+
         mine = [(name, tuple(parameter.shape), str(parameter.dtype))
                 for name, parameter in zip(self._ddp_names, self._ddp_params)]
-        everyone = self._ddp_comm.allgather(mine)
+        payloads = _allgather_bytes(self._ddp_comm, self.process_group, pickle.dumps(mine),
+                                    "DistributedDataParallel")
+        everyone = [pickle.loads(payload) for payload in payloads]
         reference = everyone[0]
         for rank, theirs in enumerate(everyone):
             if len(theirs) != len(reference):
@@ -232,8 +238,14 @@ class DistributedDataParallel(Module):
 
     def _ddp_rebuild_buckets(self) -> None:
         """Once, after the first iteration: buckets in rank 0's order of gradient arrival."""
+        from ...distributed.distributed_c10d import _wait_requests
+
         self._ddp_rebuilt = True
-        arrival = self._ddp_comm.bcast(self._ddp_arrival, root=0)
+        arrival = np.full(len(self._ddp_params), -1, dtype=np.int64)
+        arrival[:len(self._ddp_arrival)] = self._ddp_arrival
+        _wait_requests([self._ddp_comm.Ibcast(arrival, root=0)], self.process_group,
+                       "DistributedDataParallel")
+        arrival = [int(index) for index in arrival if index >= 0]
         seen = set(arrival)
         order = list(arrival) + [index for index in reversed(range(len(self._ddp_params)))
                                  if index not in seen]
