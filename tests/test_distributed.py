@@ -476,6 +476,35 @@ def ddp_uneven_buckets_match_single_process():
 
 
 @scenario
+def ddp_mixed_dtypes_use_one_bucket_per_dtype():
+    torch, dist = _torch(), _dist()
+    from retrograd.nn.parallel import DistributedDataParallel
+
+    rank, size = dist.get_rank(), dist.get_world_size()
+
+    class Mixed(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(4)
+            self.wide = torch.nn.Linear(6, 5).double()
+            self.narrow = torch.nn.Linear(5, 3)
+
+        def forward(self, x):
+            return self.narrow(self.wide(x.double()).tanh().float())
+
+    model = DistributedDataParallel(Mixed(), bucket_cap_mb=60 / 2**20)
+    reference = Mixed()
+    inputs, targets = _global_batch(0, size, torch.float32)
+    torch.nn.functional.mse_loss(model(_share(inputs, rank)), _share(targets, rank)).backward()
+    torch.nn.functional.mse_loss(reference(inputs), targets).backward()
+    for (name, mine), theirs in zip(model.module.named_parameters(), reference.parameters()):
+        assert mine.grad.dtype is mine.dtype, name
+        _close(mine.grad, theirs.grad._data, 1e-5)
+    for bucket in model._ddp_buckets:
+        assert len({model._ddp_params[index].dtype for index in bucket.indices}) == 1
+
+
+@scenario
 def ddp_bucket_all_reduce_starts_during_backward():
     torch = _torch()
     model, _ = _train_both(lambda p: torch.optim.SGD(p, lr=0.1), steps=2, bucket_cap_mb=100 / 2**20)
@@ -708,7 +737,8 @@ COLLECTIVES = [
 ]
 DDP = [
     "ddp_sgd_momentum_matches_single_process", "ddp_adam_matches_single_process",
-    "ddp_uneven_buckets_match_single_process", "ddp_bucket_all_reduce_starts_during_backward",
+    "ddp_uneven_buckets_match_single_process", "ddp_mixed_dtypes_use_one_bucket_per_dtype",
+    "ddp_bucket_all_reduce_starts_during_backward",
     "ddp_no_sync_accumulates_like_a_large_batch", "ddp_find_unused_parameters",
     "ddp_unused_parameter_without_detection_is_reported",
     "ddp_broadcasts_parameters_and_buffers_from_rank_0",
