@@ -56,7 +56,8 @@ def _environment() -> dict:
 def run_job(command: list[str], timeout: float) -> tuple[int, str, float]:
     """Run an MPI job in its own session; kill the whole session past `timeout`."""
     start = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True,
                                env=_environment(), cwd=ROOT, start_new_session=True)
     try:
         output, _ = process.communicate(timeout=timeout)
