@@ -10,6 +10,7 @@ pip install -e '.[distributed]').
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -53,17 +54,49 @@ def _environment() -> dict:
     return env
 
 
-def run_job(command: list[str], timeout: float) -> tuple[int, str, float]:
-    """Run an MPI job in its own session; kill the whole session past `timeout`."""
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid` (Linux /proc). MPI's launcher puts each rank in a session
+    of its own, so killing the job's process group would miss them."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, stack = [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def stop_job(process: subprocess.Popen) -> None:
+    """SIGTERM the launcher (mpiexec then stops its ranks), then SIGKILL whatever is left."""
+    tree = _descendants(process.pid)
+    process.terminate()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
+    for pid in [process.pid, *tree, *_descendants(process.pid)]:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def run_job(command: list[str], timeout: float, cwd: Path = ROOT) -> tuple[int, str, float]:
+    """Run an MPI job; past `timeout`, stop every process of it and fail."""
     start = time.monotonic()
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True,
-                               env=_environment(), cwd=ROOT, start_new_session=True)
+                               stderr=subprocess.STDOUT, text=True, env=_environment(), cwd=cwd)
     try:
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        output, _ = process.communicate()
+        stop_job(process)
+        try:
+            output, _ = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            output = "(no output: a process still holds the pipe)"
         pytest.fail(f"the job did not finish within {timeout} s:\n{output}")
     return process.returncode, output, time.monotonic() - start
 

@@ -17,6 +17,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import distributed as benchmark  # noqa: E402
 
+from test_distributed import run_job  # noqa: E402  (stops every process of a job that overruns)
+
 needs_mpi = pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None,
                                reason="needs mpi4py: pip install -e '.[distributed]'")
 
@@ -41,22 +43,22 @@ def test_digits_ddp_on_two_processes_reaches_the_single_process_accuracy(tmp_pat
     single = subprocess.run(
         [sys.executable, str(examples / "digits_mlp.py"), "--no-progress", "--plot", str(tmp_path / "a.png")],
         capture_output=True, text=True, timeout=300, check=True, env=_environment())
-    parallel = subprocess.run(
+    code, output, _ = run_job(
         [sys.executable, "-m", "retrograd.distributed.run", "--nproc-per-node", "2",
-         str(examples / "digits_ddp.py"), "--plot", str(tmp_path / "b.png")],
-        capture_output=True, text=True, timeout=300, check=True, env=_environment(), cwd=examples)
-    assert "DDP on 2 processes" in parallel.stdout
-    assert _final_accuracy(parallel.stdout) >= min(_final_accuracy(single.stdout), 0.97) - 0.005
+         str(examples / "digits_ddp.py"), "--plot", str(tmp_path / "b.png")], 300, cwd=examples)
+    assert code == 0, output
+    assert "DDP on 2 processes" in output
+    assert _final_accuracy(output) >= min(_final_accuracy(single.stdout), 0.97) - 0.005
     assert (tmp_path / "b.png").stat().st_size > 0
 
 
 @pytest.mark.slow
 @needs_mpi
 def test_quick_benchmark_run_reports_scaling_and_overlap(tmp_path):
-    subprocess.run(
+    code, output, _ = run_job(
         [sys.executable, "-m", "benchmarks.distributed", "--quick", "--json", str(tmp_path / "r.json"),
-         "--markdown", str(tmp_path / "b.md")],
-        capture_output=True, text=True, timeout=300, check=True, env=_environment(), cwd=ROOT)
+         "--markdown", str(tmp_path / "b.md")], 300)
+    assert code == 0, output
     document = json.loads((tmp_path / "r.json").read_text())
     names = [entry["name"] for entry in document["configurations"]]
     assert names == [configuration["name"] for configuration in benchmark.CONFIGURATIONS]

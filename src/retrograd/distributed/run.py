@@ -14,6 +14,7 @@ import argparse
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -102,13 +103,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         print(shlex.join(command))
         return 0
-    completed = subprocess.run(command)
-    if completed.returncode != 0:
+    process = subprocess.Popen(command)
+
+    def forward(signum, frame):  # stopping the launcher stops the job: mpiexec ends its ranks
+        process.send_signal(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, forward)
+    returncode = process.wait()
+    if returncode != 0:
         sys.stderr.write(
-            f"retrograd.distributed.run: the job failed (mpiexec exit code {completed.returncode}); "
+            f"retrograd.distributed.run: the job failed (mpiexec exit code {returncode}); "
             "the first failing rank's traceback is above, prefixed [rankN]\n"
         )
-    return completed.returncode
+    return returncode
 
 
 if __name__ == "__main__":
