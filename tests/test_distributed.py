@@ -853,6 +853,17 @@ def test_launcher_dry_run_shows_the_mpiexec_command():
     assert output.strip().endswith("-m retrograd.distributed._bootstrap train.py --epochs 2")
 
 
+@needs_mpi
+def test_launcher_passes_a_hostfile_to_mpiexec(tmp_path):
+    hosts = tmp_path / "hosts"
+    hosts.write_text("node1:4\nnode2:4\n")
+    code, output, _ = run_job(
+        [sys.executable, "-m", "retrograd.distributed.run", "--nnodes", "2", "--nproc-per-node", "4",
+         "--hostfile", str(hosts), "--dry-run", "train.py"], 30)
+    assert code == 0, output
+    assert f"-n 8 -f {hosts} -ppn 4 " in output  # MPICH's Hydra: 4 processes on each machine
+
+
 def test_importing_retrograd_distributed_does_not_start_mpi():
     code = subprocess.run(
         [sys.executable, "-c", "import sys, retrograd; "  # retrograd.distributed comes along, as in torch
