@@ -3,7 +3,7 @@
 Code written for PyTorch's autograd runs unchanged with `import retrograd as torch`.
 """
 
-from . import _dtype, autograd, linalg, nn, ops, optim, utils
+from . import _dtype, autograd, linalg, nn, ops, optim, random, utils
 from ._creation import (
     Generator,
     arange,
@@ -66,6 +66,9 @@ from .autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .random import bernoulli
+from .random import multinomial_function as multinomial
+from .random import normal_function as normal
 from .serialization import load, save
 
 
