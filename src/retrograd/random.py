@@ -270,15 +270,20 @@ def _fma32(a, b, c) -> np.ndarray:
     """float32 a * b + c with one rounding. The product of two floats is exact in double;
     the double sum is rounded to odd before the final rounding to float."""
     product = np.multiply(a, b, dtype=np.float64)
-    c = np.asarray(c, np.float64)
+    c = np.float64(c) if np.ndim(c) == 0 else np.asarray(c, np.float64)
     total = product + c
     # A double rounding can only go wrong where the double lands exactly halfway between
     # two floats: 29 low bits equal to 1 followed by 28 zeros.
-    halfway = (total.view(np.int64) & 0x1FFF_FFFF) == 0x1000_0000
-    if halfway.any():
-        back = total - product
-        error = (product - (total - back)) + (c - back)
-        total = _odd_nudge(total, np.where(halfway, error, 0.0))
+    low_bits = np.bitwise_and(total.view(np.int64), 0x1FFF_FFFF)
+    if np.count_nonzero(low_bits == 0x1000_0000):
+        halfway = np.flatnonzero(low_bits == 0x1000_0000)
+        product, c = np.broadcast_arrays(product, c)
+        total = total.copy()
+        exact, addend = product.reshape(-1)[halfway], c.reshape(-1)[halfway]
+        rounded = total.reshape(-1)[halfway]
+        back = rounded - exact
+        error = (exact - (rounded - back)) + (addend - back)
+        total.reshape(-1)[halfway] = _odd_nudge(rounded, error)
     return total.astype(np.float32)
 
 
@@ -591,15 +596,27 @@ def _shuffle_result(steps: np.ndarray, targets: np.ndarray, n: int) -> np.ndarra
         if np.array_equal(jumped, root):
             break
         root = jumped
-    by_target = np.lexsort((steps, targets))
-    sorted_targets = targets[by_target]
+    sorted_steps = _stable_order(targets)  # steps grouped by target, in step order
+    sorted_targets = targets[sorted_steps]
     same = sorted_targets[1:] == sorted_targets[:-1]
     previous = np.full(n - 1, -1, np.int64)
-    previous[by_target[1:][same]] = by_target[:-1][same]
+    previous[sorted_steps[1:][same]] = sorted_steps[:-1][same]
     result = np.empty(n, np.int64)
     result[: n - 1] = np.where(previous >= 0, root[np.maximum(previous, 0)], targets)
     result[n - 1] = root[n - 1]
     return result
+
+
+def _stable_order(keys: np.ndarray) -> np.ndarray:
+    """A stable argsort of non-negative int64 keys below 2^48, as radix passes over 16-bit
+    digits (NumPy sorts 16-bit keys by radix, many times faster than wide ones)."""
+    order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    shift = 16
+    while shift < 48 and (keys >> shift).any():
+        digit = ((keys[order] >> shift) & 0xFFFF).astype(np.uint16)
+        order = order[np.argsort(digit, kind="stable")]
+        shift += 16
+    return order
 
 
 def bernoulli_scalar(generator: Generator | None, count: int, p: float) -> np.ndarray:
