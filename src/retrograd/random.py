@@ -332,7 +332,7 @@ def _opmath(numpy_dtype: np.dtype) -> np.dtype:
 def _check_floating(numpy_dtype: np.dtype, kernel: str) -> None:
     if numpy_dtype.kind != "f":
         name = _dtype.scalar_type_name(_dtype.from_numpy_dtype(numpy_dtype))
-        raise RuntimeError(f'"{kernel}" not implemented for \'{name}\'')
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
 
 
 def uniform(generator: Generator | None, count: int, numpy_dtype, low: float = 0.0,
@@ -778,7 +778,11 @@ def random_(self: Tensor, from_=None, to=None, *, generator=None, **kwargs) -> T
 
 def exponential_(self: Tensor, lambd: float = 1, *, generator=None) -> Tensor:
     """Fill with exponential values of rate `lambd`."""
-    _check_floating(self._data.dtype, "exponential_cpu")
+    if self._data.dtype.kind != "f":
+        raise RuntimeError(
+            "Exponential distribution is a continuous probability distribution. dtype must be a "
+            f"floating point but you specified {_dtype.scalar_type_name(self.dtype)}"
+        )
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     return _fill(self, exponential(generator, self._data.size, lambd).astype(self._data.dtype))
@@ -831,7 +835,7 @@ def multinomial_function(input: Tensor, num_samples: int, replacement: bool = Fa
     rows = weights.reshape(-1, categories)
     if rows.shape[0] == 0:
         return Tensor._make(np.zeros((*weights.shape[:-1], num_samples), np.int64))
-    if not replacement:
+    if not replacement or num_samples == 1:  # PyTorch samples these through Exp(1) keys
         if not (np.all(rows < np.inf) and np.all(rows >= 0)):
             raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
     else:
