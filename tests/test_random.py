@@ -244,11 +244,11 @@ def test_vectorised_fisher_yates_equals_the_loop(n):
 def test_rand_randn_normal_uniform_exponential_match_pytorch(seed, dtype):
     for size in SIZES:
         for draw in (
-            lambda lib: lib.rand(size, dtype=getattr(lib, dtype)),
-            lambda lib: lib.randn(size, dtype=getattr(lib, dtype)),
-            lambda lib: lib.empty(size, dtype=getattr(lib, dtype)).normal_(0.7, 3.1),
-            lambda lib: lib.empty(size, dtype=getattr(lib, dtype)).uniform_(-2.3, 5.9),
-            lambda lib: lib.empty(size, dtype=getattr(lib, dtype)).exponential_(2.5),
+            lambda lib, size=size: lib.rand(size, dtype=getattr(lib, dtype)),
+            lambda lib, size=size: lib.randn(size, dtype=getattr(lib, dtype)),
+            lambda lib, size=size: lib.empty(size, dtype=getattr(lib, dtype)).normal_(0.7, 3.1),
+            lambda lib, size=size: lib.empty(size, dtype=getattr(lib, dtype)).uniform_(-2.3, 5.9),
+            lambda lib, size=size: lib.empty(size, dtype=getattr(lib, dtype)).exponential_(2.5),
         ):
             _same(*_both(seed, draw))
 
@@ -257,10 +257,10 @@ def test_rand_randn_normal_uniform_exponential_match_pytorch(seed, dtype):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_integer_draws_match_pytorch(seed):
     for size in SIZES:
-        _same(*_both(seed, lambda lib: lib.randint(-5, 1000, (size,))))
-        _same(*_both(seed, lambda lib: lib.randint(0, 2**40, (size,))))  # 64-bit draws
-        _same(*_both(seed, lambda lib: lib.randperm(size)))
-        _same(*_both(seed, lambda lib: lib.empty(size).bernoulli_(0.37)))
+        _same(*_both(seed, lambda lib, size=size: lib.randint(-5, 1000, (size,))))
+        _same(*_both(seed, lambda lib, size=size: lib.randint(0, 2**40, (size,))))  # 64-bit draws
+        _same(*_both(seed, lambda lib, size=size: lib.randperm(size)))
+        _same(*_both(seed, lambda lib, size=size: lib.empty(size).bernoulli_(0.37)))
     _same(*_both(seed, lambda lib: lib.empty(6, dtype=lib.int64).random_()))
     _same(*_both(seed, lambda lib: lib.empty(6, dtype=lib.int32).random_()))
     _same(*_both(seed, lambda lib: lib.empty(6).random_(10)))
@@ -287,7 +287,7 @@ def test_state_is_interchangeable_with_pytorchs(seed):
     _same(retrograd.randn(33), torch.randn(33))
     _same(retrograd.get_rng_state(), torch.get_rng_state())
     for count in (624, 625):
-        _same(*_both(seed, lambda lib: (lib.rand(count), lib.get_rng_state())[1]))
+        _same(*_both(seed, lambda lib, count=count: (lib.rand(count), lib.get_rng_state())[1]))
     generator = torch.Generator().manual_seed(seed)
     ours = retrograd.Generator().manual_seed(seed)
     _same(ours.get_state(), generator.get_state())
@@ -300,8 +300,8 @@ def test_bernoulli_multinomial_and_normal_functions_match_pytorch(seed):
     weights = np.random.default_rng(seed).random((4, 50)).astype(np.float32)
     for replacement, counts in ((True, (1, 5, 500)), (False, (1, 5, 50))):
         for count in counts:
-            _same(*_both(seed, lambda lib: lib.multinomial(lib.tensor(weights), count, replacement)))
-            _same(*_both(seed, lambda lib: lib.multinomial(
+            _same(*_both(seed, lambda lib, count=count, replacement=replacement: lib.multinomial(lib.tensor(weights), count, replacement)))
+            _same(*_both(seed, lambda lib, count=count, replacement=replacement: lib.multinomial(
                 lib.tensor(weights[0].astype(np.float64)), count, replacement=replacement)))
     _same(*_both(seed, lambda lib: lib.bernoulli(lib.tensor(weights))))
     _same(*_both(seed, lambda lib: lib.bernoulli(lib.tensor(weights.astype(np.float64)))))
