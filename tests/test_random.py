@@ -216,9 +216,11 @@ def _round_to_float32(value: Fraction) -> np.float32:
 
 
 def test_fma32_rounds_a_double_halfway_case_correctly():
-    # 1 + 2^-24 is exactly halfway between two floats; a tiny extra term decides it.
-    a, b, c = np.float32(1 + 2**-23), np.float32(2.0**-30), np.float32(1.0)
-    assert rng._fma32(a, b, c) == _round_to_float32(Fraction(float(a)) * Fraction(float(b)) + 1)
+    # a * b = 1 + 2^-24 exactly (2^24 + 1 = 24929 * 673): halfway between two floats, so
+    # the tiny c decides the rounding, and a double sum would have lost it.
+    a, b, c = np.float32(24929 * 2.0**-12), np.float32(673 * 2.0**-12), np.float32(2.0**-80)
+    assert rng._fma32(a, b, c) == np.float32(1 + 2**-23)
+    assert rng._fma32(a, b, -c) == np.float32(1)
 
 
 @pytest.mark.parametrize("n", [2, 3, 10, 255, 256, 257, 1000, 5000])
@@ -259,6 +261,7 @@ def test_integer_draws_match_pytorch(seed):
     for size in SIZES:
         _same(*_both(seed, lambda lib, size=size: lib.randint(-5, 1000, (size,))))
         _same(*_both(seed, lambda lib, size=size: lib.randint(0, 2**40, (size,))))  # 64-bit draws
+        _same(*_both(seed, lambda lib, size=size: lib.randint(7, 2**30, (size,))))  # ranges >= 2^28 too
         _same(*_both(seed, lambda lib, size=size: lib.randperm(size)))
         _same(*_both(seed, lambda lib, size=size: lib.empty(size).bernoulli_(0.37)))
     _same(*_both(seed, lambda lib: lib.empty(6, dtype=lib.int64).random_()))
@@ -300,9 +303,14 @@ def test_bernoulli_multinomial_and_normal_functions_match_pytorch(seed):
     weights = np.random.default_rng(seed).random((4, 50)).astype(np.float32)
     for replacement, counts in ((True, (1, 5, 500)), (False, (1, 5, 50))):
         for count in counts:
-            _same(*_both(seed, lambda lib, count=count, replacement=replacement: lib.multinomial(lib.tensor(weights), count, replacement)))
-            _same(*_both(seed, lambda lib, count=count, replacement=replacement: lib.multinomial(
-                lib.tensor(weights[0].astype(np.float64)), count, replacement=replacement)))
+            def sample(lib, count=count, replacement=replacement):
+                return lib.multinomial(lib.tensor(weights), count, replacement)
+
+            def sample_double(lib, count=count, replacement=replacement):
+                return lib.multinomial(lib.tensor(weights[0].astype(np.float64)), count, replacement)
+
+            _same(*_both(seed, sample))
+            _same(*_both(seed, sample_double))
     _same(*_both(seed, lambda lib: lib.bernoulli(lib.tensor(weights))))
     _same(*_both(seed, lambda lib: lib.bernoulli(lib.tensor(weights.astype(np.float64)))))
     _same(*_both(seed, lambda lib: lib.normal(lib.tensor(weights), 2.0)))

@@ -278,12 +278,12 @@ def _fma32(a, b, c) -> np.ndarray:
     if np.count_nonzero(low_bits == 0x1000_0000):
         halfway = np.flatnonzero(low_bits == 0x1000_0000)
         product, c = np.broadcast_arrays(product, c)
-        total = total.copy()
-        exact, addend = product.reshape(-1)[halfway], c.reshape(-1)[halfway]
-        rounded = total.reshape(-1)[halfway]
+        total = np.array(total, np.float64)  # a fresh contiguous array: reshape is a view
+        flat = total.reshape(-1)
+        exact, addend, rounded = product.reshape(-1)[halfway], c.reshape(-1)[halfway], flat[halfway]
         back = rounded - exact
         error = (exact - (rounded - back)) + (addend - back)
-        total.reshape(-1)[halfway] = _odd_nudge(rounded, error)
+        flat[halfway] = _odd_nudge(rounded, error)
     return total.astype(np.float32)
 
 
