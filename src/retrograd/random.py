@@ -268,22 +268,20 @@ def _odd_nudge(value: np.ndarray, error: np.ndarray) -> np.ndarray:
 
 def _fma32(a, b, c) -> np.ndarray:
     """float32 a * b + c with one rounding. The product of two floats is exact in double;
-    the double sum is rounded to odd before the final rounding to float."""
+    the double sum can only round wrongly to float where it lands exactly halfway between
+    two floats (29 low bits equal to 1 then 28 zeros) while the exact sum was not there:
+    such values are moved one unit towards the exact sum (rounding to odd)."""
     product = np.multiply(a, b, dtype=np.float64)
     c = np.float64(c) if np.ndim(c) == 0 else np.asarray(c, np.float64)
     total = product + c
-    # A double rounding can only go wrong where the double lands exactly halfway between
-    # two floats: 29 low bits equal to 1 followed by 28 zeros.
-    low_bits = np.bitwise_and(total.view(np.int64), 0x1FFF_FFFF)
-    if np.count_nonzero(low_bits == 0x1000_0000):
-        halfway = np.flatnonzero(low_bits == 0x1000_0000)
-        product, c = np.broadcast_arrays(product, c)
-        total = np.array(total, np.float64)  # a fresh contiguous array: reshape is a view
-        flat = total.reshape(-1)
-        exact, addend, rounded = product.reshape(-1)[halfway], c.reshape(-1)[halfway], flat[halfway]
-        back = rounded - exact
-        error = (exact - (rounded - back)) + (addend - back)
-        flat[halfway] = _odd_nudge(rounded, error)
+    halfway = np.bitwise_and(total.view(np.int64), 0x1FFF_FFFF) == 0x1000_0000
+    if halfway.any():
+        back = total - product
+        error = (product - (total - back)) + (c - back)
+        wrong = halfway & (error != 0)
+        if wrong.any():
+            total = np.array(total, np.float64)
+            total[wrong] = np.nextafter(total[wrong], np.where(error[wrong] > 0, np.inf, -np.inf))
     return total.astype(np.float32)
 
 
@@ -656,8 +654,12 @@ def multinomial(generator: Generator | None, weights: np.ndarray, num_samples: i
             scores = rows / keys
         if num_samples == 1:
             chosen = np.argmax(scores, axis=1)[:, None]
-        else:
-            chosen = np.argsort(-scores, axis=1, kind="stable")[:, :num_samples]
+        elif num_samples == scores.shape[1]:
+            chosen = np.argsort(-scores, axis=1, kind="stable")
+        else:  # top-k: the k largest scores, largest first
+            chosen = np.argpartition(-scores, num_samples - 1, axis=1)[:, :num_samples]
+            top = np.take_along_axis(-scores, chosen, axis=1)
+            chosen = np.take_along_axis(chosen, np.argsort(top, axis=1, kind="stable"), axis=1)
         return chosen.reshape(*weights.shape[:-1], num_samples)
     result = np.empty((rows.shape[0], num_samples), np.int64)
     for index, row in enumerate(rows):
