@@ -282,6 +282,24 @@ def test_mixed_sequences_and_the_cached_normal_match_pytorch(seed):
 
 
 @needs_torch
+@pytest.mark.parametrize("seed", (0, 3))
+def test_strided_and_half_precision_targets_match_pytorch(seed):
+    for fill in (
+        lambda lib: lib.empty(10, 20).t().normal_(),  # non-contiguous: scalar path, memory order
+        lambda lib: lib.empty(10, 20)[:, ::2].normal_(1, 2),
+        lambda lib: lib.empty(4, 5, 6).permute(2, 0, 1).uniform_(),
+        lambda lib: lib.empty(10, 20, dtype=lib.float64).t().bernoulli_(0.3),
+        lambda lib: lib.empty(3, 40).t().exponential_(),
+        lambda lib: lib.zeros(5, 8).t().bernoulli_(lib.rand(8, 5)),
+        lambda lib: lib.empty(5, 5).random_(3, 9),
+        lambda lib: lib.empty(200, dtype=lib.float16).normal_(),  # whole blocks, then the tail
+        lambda lib: lib.empty(7, dtype=lib.float16).normal_(),
+        lambda lib: lib.rand(100, dtype=lib.float16),
+    ):
+        _same(*_both(seed, fill))
+
+
+@needs_torch
 @pytest.mark.parametrize("seed", SEEDS)
 def test_state_is_interchangeable_with_pytorchs(seed):
     torch.manual_seed(seed)

@@ -471,14 +471,19 @@ def _box_muller_16(uniforms: np.ndarray, mean: float, std: float) -> np.ndarray:
 
 
 def _normal_vectorised(generator: Generator, count: int, opmath: np.dtype, mean: float,
-                       std: float) -> np.ndarray:
+                       std: float, reduced: bool = False) -> np.ndarray:
+    """PyTorch's `normal_fill`. float32/float64 draw a uniform for every element before the
+    16 fresh ones of a ragged tail; float16 (`reduced`) draws only the whole blocks' ones."""
+
     def draw(n: int) -> np.ndarray:
         if opmath == np.float64:
             return _unit_float64(generator._words64(n))
         return _unit_float32(generator._words(n))
 
-    values = draw(count)
     whole = count - count % 16
+    values = draw(whole if reduced else count)
+    if values.size < count:
+        values = np.concatenate([values, np.zeros(count - values.size, values.dtype)])
     values[:whole] = _box_muller_16(values[:whole].reshape(-1, 16), mean, std).reshape(-1)
     if whole != count:
         values[count - 16:] = _box_muller_16(draw(16).reshape(1, 16), mean, std).reshape(-1)
@@ -519,7 +524,8 @@ def normal(generator: Generator | None, count: int, numpy_dtype, mean: float = 0
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     generator = _generator(generator)
     if count >= 16 and contiguous:
-        values = _normal_vectorised(generator, count, _opmath(numpy_dtype), mean, std)
+        opmath = _opmath(numpy_dtype)
+        values = _normal_vectorised(generator, count, opmath, mean, std, opmath != numpy_dtype)
     else:
         values = _normal_scalar(generator, count, mean, std)
     return values.astype(numpy_dtype, copy=False)
