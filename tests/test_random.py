@@ -38,7 +38,8 @@ def _same(ours, theirs) -> None:
     ours = ours.detach().numpy() if hasattr(ours, "detach") else np.asarray(ours)
     theirs = theirs.detach().numpy() if hasattr(theirs, "detach") else np.asarray(theirs)
     assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
-    differing = np.flatnonzero(ours.reshape(-1).view(np.uint8) != theirs.reshape(-1).view(np.uint8))
+    ours, theirs = (np.ascontiguousarray(values).reshape(-1).view(np.uint8) for values in (ours, theirs))
+    differing = np.flatnonzero(ours != theirs)
     assert differing.size == 0, f"{differing.size} bytes differ, first at byte {differing[0]}"
 
 
