@@ -338,6 +338,37 @@ def test_bernoulli_multinomial_and_normal_functions_match_pytorch(seed):
     _same(*_both(seed, lambda lib: lib.normal(2.0, 3.0, (3, 7))))
 
 
+def test_equal_values_come_out_in_pytorchs_topk_order():
+    from retrograd._stl_order import topk_order
+
+    assert topk_order([0.0] * 6, 4) == [3, 5, 4, 0]
+    assert topk_order([1.0, 2, 2, 1, 0, 2, 1], 3) == [2, 5, 1]
+    assert topk_order([0.0] * 40, 30) == [26, 10, 2, 1, 3, 6, 7, 8, 9, 5, 21, 22, 23, 24, 25, 20,
+                                          27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 4]
+    assert topk_order([0.0] * 200, 2) == [0, 1]  # k * 64 <= n: the heap-select branch
+
+
+@needs_torch
+def test_topk_order_of_ties_matches_pytorch():
+    from retrograd._stl_order import topk_order
+
+    generator = np.random.default_rng(0)
+    for _ in range(300):
+        size = int(generator.integers(1, 300))
+        count = int(generator.integers(1, size + 1))
+        values = generator.integers(0, int(generator.integers(1, 6)), size).astype(np.float32)
+        assert topk_order(values.tolist(), count) == torch.topk(torch.tensor(values), count).indices.tolist()
+
+
+@needs_torch
+@pytest.mark.parametrize("seed", (0, 1, 2, 3))
+def test_multinomial_over_zero_weights_matches_pytorch(seed):
+    for weights in ([0.5, 0.0, 0.5, 0.0, 0.0], [[0.0, 1.0, 0.0], [0, 0, 3.0]], [0.5] + [0.0] * 40):
+        count = 4 if len(weights) == 5 else 3 if len(weights) == 2 else 30
+        _same(*_both(seed, lambda lib, weights=weights, count=count: lib.multinomial(
+            lib.tensor(weights), count)))
+
+
 @needs_torch
 @pytest.mark.parametrize("seed", (0, 7))
 def test_dropout_and_rrelu_noise_match_pytorch(seed):

@@ -59,6 +59,7 @@ import os
 import numpy as np
 
 from . import _dtype
+from ._stl_order import topk_order
 from ._tensor import Tensor
 from .autograd import grad_mode
 
@@ -660,12 +661,8 @@ def multinomial(generator: Generator | None, weights: np.ndarray, num_samples: i
             scores = rows / keys
         if num_samples == 1:
             chosen = np.argmax(scores, axis=1)[:, None]
-        elif num_samples == scores.shape[1]:
-            chosen = np.argsort(-scores, axis=1, kind="stable")
-        else:  # top-k: the k largest scores, largest first
-            chosen = np.argpartition(-scores, num_samples - 1, axis=1)[:, :num_samples]
-            top = np.take_along_axis(-scores, chosen, axis=1)
-            chosen = np.take_along_axis(chosen, np.argsort(top, axis=1, kind="stable"), axis=1)
+        else:
+            chosen = np.stack([_top_k(row, num_samples) for row in scores])
         return chosen.reshape(*weights.shape[:-1], num_samples)
     result = np.empty((rows.shape[0], num_samples), np.int64)
     for index, row in enumerate(rows):
@@ -675,6 +672,22 @@ def multinomial(generator: Generator | None, weights: np.ndarray, num_samples: i
         uniforms = _double_uniform(generator, num_samples)
         result[index] = np.searchsorted(cumulative.astype(np.float64), uniforms, side="left")
     return result.reshape(*weights.shape[:-1], num_samples)
+
+
+def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k largest scores, largest first, as PyTorch's CPU topk orders them:
+    by partial sort when the values that matter are distinct; where equal values decide
+    the order, by replaying PyTorch's standard-library sort (see `_stl_order`)."""
+    if k < scores.size:
+        chosen = np.argpartition(-scores, k - 1)[:k]
+    else:
+        chosen = np.arange(scores.size)
+    chosen = chosen[np.argsort(-scores[chosen], kind="stable")]
+    kth = scores[chosen[-1]]
+    contenders = scores[scores >= kth] if not np.isnan(kth) else scores
+    if np.unique(contenders).size < contenders.size or np.isnan(scores).any():
+        return np.array(topk_order(scores.tolist(), k), np.int64)
+    return chosen
 
 
 # ---------------------------------------------------------------------------
