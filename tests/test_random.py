@@ -474,3 +474,12 @@ def test_errors_match_pytorch():
             bad(retrograd)
         first_words = str(theirs.value).split(",")[0][:40]
         assert first_words in str(ours.value), (str(ours.value), str(theirs.value))
+
+
+def test_speed_script_prints_a_row_per_call_and_size(capsys):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks import random_numbers
+
+    assert random_numbers.main(["--sizes", "16", "--repeats", "1"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert len(rows) == 1 + len(random_numbers.CASES)
