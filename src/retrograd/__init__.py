@@ -99,6 +99,7 @@ def _export_op_table() -> None:
             namespace.setdefault(name, getattr(module, name))
 
 
+random._register_ops()
 _export_op_table()
 
 from . import viz  # noqa: E402  (reads the graph; imported after the op table is complete)

@@ -873,8 +873,9 @@ def multinomial_function(input: Tensor, num_samples: int, replacement: bool = Fa
 
 def normal_function(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None,
                     device=None, requires_grad: bool = False) -> Tensor:
-    """Normal draws: `normal(mean, std, size)` with numbers, or elementwise means and
-    standard deviations from tensors (broadcast together)."""
+    """Normal draws with numbers (`normal(mean, std, size)`) or tensors of means and stds.
+
+    Tensors are broadcast together; as PyTorch, a tensor std scales standard draws."""
     mean_is_tensor, std_is_tensor = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not mean_is_tensor and not std_is_tensor:
         if size is None:
@@ -907,16 +908,26 @@ def normal_function(mean=0.0, std=1.0, size=None, *, generator=None, out=None, d
 
 
 def _install_tensor_methods() -> None:
+    """The in-place fillers are Tensor methods only (as in PyTorch)."""
     for name, function in (
         ("uniform_", uniform_),
         ("normal_", normal_),
         ("random_", random_),
         ("exponential_", exponential_),
         ("bernoulli_", bernoulli_),
-        ("bernoulli", bernoulli),
-        ("multinomial", multinomial_function),
     ):
         setattr(Tensor, name, function)
 
 
 _install_tensor_methods()
+
+
+def _register_ops() -> None:
+    """Enter the public sampling functions in the op table (not differentiable), which makes
+    `Tensor.bernoulli` and `Tensor.multinomial` and lists them on the operators page. Called by
+    the package once the op table exists (the table's modules import this one)."""
+    from .ops._table import register
+
+    register("bernoulli", methods="bernoulli", differentiable=False)(bernoulli)
+    register("multinomial", methods="multinomial", differentiable=False)(multinomial_function)
+    register("normal", differentiable=False)(normal_function)
