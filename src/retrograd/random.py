@@ -45,6 +45,13 @@ order of the elements in memory):
   bucket whose cumulative value is >= it. Without replacement: the indices of the
   largest weights / Exp(1) draws (argmax for one sample, top-k otherwise).
 
+- float16 values are computed in float32 and rounded; its vectorised normal draws only
+  the uniforms of whole 16-blocks before the tail's 16.
+- Ties among top-k scores come out in the order of PyTorch's C++ sort (`_stl_order`).
+
+The reference is PyTorch on x86-64 with its AVX2 or AVX-512 kernels (any x86 CPU of the
+last decade; machines without AVX2 run kernels that fuse nothing and use the C library's
+float log/sin/cos, so their float32 normals and scaled uniforms differ in the last bit).
 The C library's double log and log1p are called through `math` (NumPy's own SIMD log
 differs from it in the last bit for about 0.3% of inputs); NumPy's cos and sin are used
 when they agree with `math`'s on a fixed sample (checked once).
