@@ -284,6 +284,21 @@ def test_mixed_sequences_and_the_cached_normal_match_pytorch(seed):
 
 @needs_torch
 @pytest.mark.parametrize("seed", (0, 3))
+def test_log_normal_cauchy_and_geometric_match_pytorch(seed):
+    for fill in (
+        lambda lib: lib.empty(9).log_normal_(),
+        lambda lib: lib.empty(40, dtype=lib.float64).log_normal_(0.3, 0.5),
+        lambda lib: (lib.randn(1), lib.empty(5).log_normal_())[1],  # takes the cached normal
+        lambda lib: lib.empty(33).cauchy_(),
+        lambda lib: lib.empty(9, dtype=lib.float64).cauchy_(1, 2),
+        lambda lib: lib.empty(50).geometric_(0.3),
+        lambda lib: lib.empty(50, dtype=lib.int64).geometric_(0.7),
+    ):
+        _same(*_both(seed, fill))
+
+
+@needs_torch
+@pytest.mark.parametrize("seed", (0, 3))
 def test_strided_and_half_precision_targets_match_pytorch(seed):
     for fill in (
         lambda lib: lib.empty(10, 20).t().normal_(),  # non-contiguous: scalar path, memory order

@@ -829,6 +829,32 @@ def exponential_(self: Tensor, lambd: float = 1, *, generator=None) -> Tensor:
     return _fill(self, exponential(generator, self._data.size, lambd).astype(self._data.dtype))
 
 
+def log_normal_(self: Tensor, mean: float = 1, std: float = 2, *, generator=None) -> Tensor:
+    """Fill with exp of normal values (PyTorch draws these one scalar Box-Muller value at a time)."""
+    _check_floating(self._data.dtype, "log_normal_cpu")
+    if not std > 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    standard = _normal_scalar(_generator(generator), self._data.size, mean, std)
+    return _fill(self, _libm(math.exp, standard).astype(self._data.dtype))
+
+
+def cauchy_(self: Tensor, median: float = 0, sigma: float = 1, *, generator=None) -> Tensor:
+    """Fill with Cauchy values: median + sigma * tan(pi * (u - 1/2)) for double uniforms u."""
+    _check_floating(self._data.dtype, "cauchy_cpu")
+    uniforms = _double_uniform(_generator(generator), self._data.size)
+    values = median + sigma * _libm(math.tan, math.pi * (uniforms - 0.5))
+    return _fill(self, values.astype(self._data.dtype))
+
+
+def geometric_(self: Tensor, p: float, *, generator=None) -> Tensor:
+    """Fill with the number of Bernoulli(p) trials up to the first success."""
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    uniforms = _double_uniform(_generator(generator), self._data.size)
+    values = np.ceil(_libm(math.log, uniforms) / math.log1p(-p))
+    return _fill(self, values.astype(self._data.dtype))
+
+
 def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
     """Fill with 0/1 draws: 1 with probability p (a number, or a tensor broadcast to self)."""
     if isinstance(p, Tensor):
@@ -935,6 +961,9 @@ def _install_tensor_methods() -> None:
         ("random_", random_),
         ("exponential_", exponential_),
         ("bernoulli_", bernoulli_),
+        ("log_normal_", log_normal_),
+        ("cauchy_", cauchy_),
+        ("geometric_", geometric_),
     ):
         setattr(Tensor, name, function)
 
