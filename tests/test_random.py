@@ -447,6 +447,15 @@ def test_data_loading_order_matches_pytorch(seed):
         return [batch[0].tolist() for _ in range(2) for batch in loader], lib.rand(3).tolist()
 
     assert _both(seed, epochs)[0] == _both(seed, epochs)[1]
+
+    def unshuffled(lib):  # a loader draws its workers' base seed at every iter(), as PyTorch's
+        loader = lib.utils.data.DataLoader(dataset(lib), batch_size=3)
+        next(iter(loader))
+        first = lib.rand(2).tolist()
+        list(loader)
+        return first, lib.rand(2).tolist()
+
+    assert _both(seed, unshuffled)[0] == _both(seed, unshuffled)[1]
     for sampler in (
         lambda lib: list(lib.utils.data.DataLoader(
             dataset(lib), batch_size=4, shuffle=True, generator=lib.Generator().manual_seed(3))),
