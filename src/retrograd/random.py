@@ -786,9 +786,17 @@ def _number(value) -> float:
     return value.item() if isinstance(value, Tensor) else value
 
 
+def _pop_from(kwargs: dict, default, method: str):
+    """PyTorch's keyword `from` (a Python keyword, so it arrives in **kwargs)."""
+    value = kwargs.pop("from", default)
+    if kwargs:
+        raise TypeError(f"{method}() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    return value
+
+
 def uniform_(self: Tensor, from_: float = 0, to: float = 1, *, generator=None, **kwargs) -> Tensor:
     """Fill with uniform values in [from, to)."""
-    from_ = kwargs.pop("from", from_)
+    from_ = _pop_from(kwargs, from_, "uniform_")
     values = uniform(generator, self._data.size, self._data.dtype, _number(from_), _number(to))
     return _fill(self, values)
 
@@ -803,7 +811,7 @@ def normal_(self: Tensor, mean: float = 0, std: float = 1, *, generator=None) ->
 def random_(self: Tensor, from_=None, to=None, *, generator=None, **kwargs) -> Tensor:
     """Fill with integers: `random_()` over the dtype's range, `random_(to)` in [0, to),
     `random_(from, to)` in [from, to)."""
-    from_ = kwargs.pop("from", from_)
+    from_ = _pop_from(kwargs, from_, "random_")
     count = self._data.size
     if from_ is None and to is None:
         values = full_range(generator, count, self._data.dtype)
