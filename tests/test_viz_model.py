@@ -71,7 +71,7 @@ def test_named_non_leaves_are_labelled_and_constants_noted():
 def test_saved_values_shown_before_backward_and_freed_after():
     _x, _a, _b, y = seed_graph()
     before = box_named(viz.draw(y), "MulBackward0")
-    assert before.lines == ["saved[0] = 3", "saved[1] = 4"]
+    assert before.lines == ["saved[0] = 4", "saved[1] = 3"]  # other, then self: PyTorch's order
     assert "freed" not in before.flags
     y.backward()
     after = box_named(viz.draw(y), "MulBackward0")

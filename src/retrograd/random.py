@@ -65,7 +65,7 @@ import os
 
 import numpy as np
 
-from . import _dtype
+from . import _device, _dtype
 from ._stl_order import topk_order
 from ._tensor import Tensor
 from .autograd import grad_mode
@@ -113,8 +113,7 @@ class Generator:
     __slots__ = ("_bits", "_float_cache", "_initial_seed", "_next_when_full", "_normal_cache")
 
     def __init__(self, device="cpu"):
-        if str(device) not in ("cpu", "cpu:0"):
-            raise RuntimeError(f"retrograd generators live on the CPU; device {device!r} is not available")
+        _device.check_device(device)
         self._bits = np.random.MT19937()
         self._reseed(DEFAULT_SEED)
 
@@ -127,9 +126,7 @@ class Generator:
 
     @property
     def device(self):
-        from ._tensor import device
-
-        return device("cpu")
+        return _device.CPU
 
     def manual_seed(self, seed) -> Generator:
         """Restart the stream from `seed`; returns the generator."""

@@ -99,6 +99,8 @@ class Node:
     )
 
     # Subclasses set these class attributes.
+    _declared = False  # a Formula: forward on arrays without ctx (ops/_formula.py)
+    _runs_on_arrays = False  # backward takes and returns arrays when no graph is built
     is_view = False  # the forward returns a view of input 0 (shares memory and version)
     non_differentiable_outputs: tuple[int, ...] = ()  # e.g. the indices of max(dim)
 
@@ -422,8 +424,12 @@ class disable_saved_tensors_hooks:
 
 def pack_saved(value, is_output: bool) -> PackedSaved:
     """Pass a tensor about to be saved through the innermost active pack hook."""
+    from . import grad_mode
+
     pack_hook, unpack_hook = saved_hooks_state.stack[-1]
-    return PackedSaved(pack_hook(value), unpack_hook, is_output)
+    with grad_mode.no_grad():  # as PyTorch: what a pack hook computes is never recorded
+        packed = pack_hook(value)
+    return PackedSaved(packed, unpack_hook, is_output)
 
 
 # ---------------------------------------------------------------------------

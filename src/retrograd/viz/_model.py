@@ -332,7 +332,9 @@ def _saved_lines(node: Node, box: Box) -> list[str]:
     if not node._saved:
         return []
     lines = []
-    for index, (value, version) in enumerate(zip(node._saved, node._saved_versions or ())):
+    shown = [(value, version) for value, version in zip(node._saved, node._saved_versions or ())
+             if isinstance(value, SavedOutput | Tensor | np.ndarray)]  # numbers are parameters
+    for index, (value, version) in enumerate(shown):
         if type(value) is SavedOutput:
             current = value.version_counter.value
             text = f"saved[{index}]: its own output, {_shape_words(value.array.shape)}"
