@@ -234,7 +234,7 @@ def test_vectorised_fisher_yates_equals_the_loop(n):
         target = step + int(words[step]) % (n - step)
         order[step], order[target] = order[target], order[step]
     generator.set_state(state)
-    assert rng.permutation(generator, n).tolist() == order
+    assert rng._permutation(generator, n).tolist() == order
 
 
 # ---------------------------------------------------------------------------

@@ -426,7 +426,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     _check_device(device)
     shape = _size(size)
     dtype = _float_dtype(dtype)
-    values = _random.uniform(generator, math.prod(shape), dtype.numpy)
+    values = _random._uniform(generator, math.prod(shape), dtype.numpy)
     return _new(values.reshape(shape), requires_grad)
 
 
@@ -436,7 +436,7 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     _check_device(device)
     shape = _size(size)
     dtype = _float_dtype(dtype)
-    values = _random.normal(generator, math.prod(shape), dtype.numpy)
+    values = _random._normal(generator, math.prod(shape), dtype.numpy)
     return _new(values.reshape(shape), requires_grad)
 
 
@@ -455,7 +455,7 @@ def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, 
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dtype = _resolve_dtype(dtype) or _dtype.int64
     shape = _size((size,))
-    values = _random.integers(generator, math.prod(shape), low, high)
+    values = _random._integers(generator, math.prod(shape), low, high)
     return _new(values.reshape(shape).astype(dtype.numpy), requires_grad)
 
 
@@ -467,7 +467,7 @@ def randperm(n: int, *, generator=None, out=None, dtype=None, layout=None, devic
     if n < 0:
         raise RuntimeError(f"n must be non-negative, got{n}")
     dtype = _resolve_dtype(dtype) or _dtype.int64
-    return _new(_random.permutation(generator, n).astype(dtype.numpy), requires_grad)
+    return _new(_random._permutation(generator, n).astype(dtype.numpy), requires_grad)
 
 
 def _scalar(value):

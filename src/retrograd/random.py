@@ -341,7 +341,7 @@ def _check_floating(numpy_dtype: np.dtype, kernel: str) -> None:
         raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
 
 
-def uniform(generator: Generator | None, count: int, numpy_dtype, low: float = 0.0,
+def _uniform(generator: Generator | None, count: int, numpy_dtype, low: float = 0.0,
             high: float = 1.0) -> np.ndarray:
     """`count` values of `tensor.uniform_(low, high)`, in draw order."""
     numpy_dtype = np.dtype(numpy_dtype)
@@ -533,7 +533,7 @@ def _normal_scalar(generator: Generator, count: int, mean: float, std: float) ->
     return _fma64(standard, std, mean)
 
 
-def normal(generator: Generator | None, count: int, numpy_dtype, mean: float = 0.0,
+def _normal(generator: Generator | None, count: int, numpy_dtype, mean: float = 0.0,
            std: float = 1.0, contiguous: bool = True) -> np.ndarray:
     """`count` values of `tensor.normal_(mean, std)`, in draw order."""
     numpy_dtype = np.dtype(numpy_dtype)
@@ -553,7 +553,7 @@ def normal(generator: Generator | None, count: int, numpy_dtype, mean: float = 0
 # Integers, permutations, Bernoulli, exponential, multinomial
 
 
-def integers(generator: Generator | None, count: int, low: int, high: int) -> np.ndarray:
+def _integers(generator: Generator | None, count: int, low: int, high: int) -> np.ndarray:
     """`count` values of `tensor.random_(low, high)` (int64), in draw order."""
     generator = _generator(generator)
     span = high - low
@@ -564,7 +564,7 @@ def integers(generator: Generator | None, count: int, low: int, high: int) -> np
     return ((words % np.uint64(span)).astype(np.int64) + low) if count else np.zeros(0, np.int64)
 
 
-def full_range(generator: Generator | None, count: int, numpy_dtype) -> np.ndarray:
+def _full_range(generator: Generator | None, count: int, numpy_dtype) -> np.ndarray:
     """`count` values of `tensor.random_()`: [0, 2^mantissa] for floats, [0, max] for ints."""
     generator = _generator(generator)
     numpy_dtype = np.dtype(numpy_dtype)
@@ -579,7 +579,7 @@ def full_range(generator: Generator | None, count: int, numpy_dtype) -> np.ndarr
     return (words % np.uint64(modulus)).astype(numpy_dtype)
 
 
-def permutation(generator: Generator | None, n: int) -> np.ndarray:
+def _permutation(generator: Generator | None, n: int) -> np.ndarray:
     """`randperm(n)`: PyTorch's Fisher-Yates, where step i swaps positions i and
     j_i = i + word_i % (n - i). See Note [Fisher-Yates without a loop]."""
     generator = _generator(generator)
@@ -641,14 +641,14 @@ def _stable_order(keys: np.ndarray) -> np.ndarray:
     return order
 
 
-def bernoulli_scalar(generator: Generator | None, count: int, p: float) -> np.ndarray:
+def _bernoulli_scalar(generator: Generator | None, count: int, p: float) -> np.ndarray:
     """`count` draws of `tensor.bernoulli_(p)` (booleans), in draw order."""
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
     return _double_uniform(_generator(generator), count) < p
 
 
-def bernoulli_tensor(generator: Generator | None, probabilities: np.ndarray) -> np.ndarray:
+def _bernoulli_tensor(generator: Generator | None, probabilities: np.ndarray) -> np.ndarray:
     """One draw per probability (booleans, same shape), in C order: a uniform in the
     probabilities' precision below p."""
     generator = _generator(generator)
@@ -661,19 +661,19 @@ def bernoulli_tensor(generator: Generator | None, probabilities: np.ndarray) -> 
     return (unit < probabilities.reshape(-1)).reshape(probabilities.shape)
 
 
-def exponential(generator: Generator | None, count: int, lambd: float = 1.0) -> np.ndarray:
+def _exponential(generator: Generator | None, count: int, lambd: float = 1.0) -> np.ndarray:
     """`count` values of `tensor.exponential_(lambd)` (double), in draw order."""
     uniforms = _double_uniform(_generator(generator), count)
     return (-1.0 / lambd) * _libm(math.log1p, -uniforms)
 
 
-def multinomial(generator: Generator | None, weights: np.ndarray, num_samples: int,
+def _multinomial(generator: Generator | None, weights: np.ndarray, num_samples: int,
                 replacement: bool) -> np.ndarray:
     """Sample indices of `weights` (1-D or 2-D, rows are distributions) as PyTorch does."""
     generator = _generator(generator)
     rows = weights.reshape(-1, weights.shape[-1])
     if not replacement or num_samples == 1:
-        keys = exponential(generator, rows.size).astype(rows.dtype).reshape(rows.shape)
+        keys = _exponential(generator, rows.size).astype(rows.dtype).reshape(rows.shape)
         with np.errstate(divide="ignore", invalid="ignore"):
             scores = rows / keys
         if num_samples == 1:
@@ -711,18 +711,18 @@ def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
 # Masks and noise for nn.functional
 
 
-def dropout_mask(shape, p: float, numpy_dtype, generator: Generator | None = None) -> np.ndarray:
+def _dropout_mask(shape, p: float, numpy_dtype, generator: Generator | None = None) -> np.ndarray:
     """PyTorch's dropout noise: bernoulli(1 - p) values divided by (1 - p) in the input's
     dtype (all zeros, with no draw, when p == 1)."""
     numpy_dtype = np.dtype(numpy_dtype)
     if p == 1:
         return np.zeros(shape, numpy_dtype)
     count = math.prod(shape)
-    keep = bernoulli_scalar(generator, count, 1 - p).reshape(shape)
+    keep = _bernoulli_scalar(generator, count, 1 - p).reshape(shape)
     return keep.astype(numpy_dtype) / numpy_dtype.type(1 - p)
 
 
-def rrelu_noise(input_array: np.ndarray, lower: float, upper: float,
+def _rrelu_noise(input_array: np.ndarray, lower: float, upper: float,
                 generator: Generator | None = None) -> np.ndarray:
     """Training rrelu's slopes: a double uniform in [lower, upper) for each element <= 0
     (in C order), 1 elsewhere. (PyTorch's rrelu kernel is compiled without fused
@@ -794,13 +794,13 @@ def _pop_from(kwargs: dict, default, method: str):
 def uniform_(self: Tensor, from_: float = 0, to: float = 1, *, generator=None, **kwargs) -> Tensor:
     """Fill with uniform values in [from, to)."""
     from_ = _pop_from(kwargs, from_, "uniform_")
-    values = uniform(generator, self._data.size, self._data.dtype, _number(from_), _number(to))
+    values = _uniform(generator, self._data.size, self._data.dtype, _number(from_), _number(to))
     return _fill(self, values)
 
 
 def normal_(self: Tensor, mean: float = 0, std: float = 1, *, generator=None) -> Tensor:
     """Fill with normal values of the given mean and standard deviation."""
-    values = normal(generator, self._data.size, self._data.dtype, _number(mean), _number(std),
+    values = _normal(generator, self._data.size, self._data.dtype, _number(mean), _number(std),
                     contiguous=self._data.flags.c_contiguous)
     return _fill(self, values)
 
@@ -811,14 +811,14 @@ def random_(self: Tensor, from_=None, to=None, *, generator=None, **kwargs) -> T
     from_ = _pop_from(kwargs, from_, "random_")
     count = self._data.size
     if from_ is None and to is None:
-        values = full_range(generator, count, self._data.dtype)
+        values = _full_range(generator, count, self._data.dtype)
     else:
         low, high = (0, from_) if to is None else (from_, to)
         if low >= high:
             raise RuntimeError(
                 f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
             )
-        values = integers(generator, count, int(low), int(high))
+        values = _integers(generator, count, int(low), int(high))
     return _fill(self, values.astype(self._data.dtype))
 
 
@@ -831,7 +831,7 @@ def exponential_(self: Tensor, lambd: float = 1, *, generator=None) -> Tensor:
         )
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-    return _fill(self, exponential(generator, self._data.size, lambd).astype(self._data.dtype))
+    return _fill(self, _exponential(generator, self._data.size, lambd).astype(self._data.dtype))
 
 
 def log_normal_(self: Tensor, mean: float = 1, std: float = 2, *, generator=None) -> Tensor:
@@ -866,9 +866,9 @@ def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
         probabilities = np.broadcast_to(p._data, self._data.shape)
         order = _memory_order(self._data)
         flat = probabilities.reshape(-1) if order is None else probabilities.reshape(-1)[order]
-        values = bernoulli_tensor(generator, np.ascontiguousarray(flat))
+        values = _bernoulli_tensor(generator, np.ascontiguousarray(flat))
     else:
-        values = bernoulli_scalar(generator, self._data.size, p)
+        values = _bernoulli_scalar(generator, self._data.size, p)
     return _fill(self, values.astype(self._data.dtype))
 
 
@@ -919,7 +919,7 @@ def multinomial_function(input: Tensor, num_samples: int, replacement: bool = Fa
             )
     if np.any(rows.sum(axis=1) <= 0):
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    return Tensor._make(multinomial(generator, weights, num_samples, replacement))
+    return Tensor._make(_multinomial(generator, weights, num_samples, replacement))
 
 
 def normal_function(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None,

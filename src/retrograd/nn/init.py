@@ -126,7 +126,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
                 outside = (result < low) | (result > high)
                 if not outside.any():
                     break
-                fresh = _random.normal(generator, count, dtype, mean, std).reshape(result.shape)
+                fresh = _random._normal(generator, count, dtype, mean, std).reshape(result.shape)
                 result = np.where(outside, fresh, result)
             return _write(tensor, result)
         mode = max(a, min(mean, b))
@@ -137,12 +137,12 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
             return ((values - scalar(mean)) / scalar(std)) ** 2 * scalar(-0.5) - scalar(log_peak)
 
         def rejected(ratio):
-            return np.log(_random.uniform(generator, count, dtype).reshape(ratio.shape)) > ratio
+            return np.log(_random._uniform(generator, count, dtype).reshape(ratio.shape)) > ratio
 
         result = _random.uniform_(tensor, a, b, generator=generator)._data.copy()
         pending = rejected(log_ratio(result))
         while pending.any():
-            candidates = _random.uniform(generator, count, dtype, a, b).reshape(result.shape)
+            candidates = _random._uniform(generator, count, dtype, a, b).reshape(result.shape)
             result = np.where(pending, candidates, result)
             pending = np.where(pending, rejected(log_ratio(candidates)), pending)
         return _write(tensor, result)
@@ -215,7 +215,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
     rows = tensor.shape[0]
     columns = tensor.numel() // rows
     dtype = tensor._data.dtype
-    sample = _random.normal(generator, rows * columns, dtype).reshape(rows, columns)
+    sample = _random._normal(generator, rows * columns, dtype).reshape(rows, columns)
     if rows < columns:
         sample = sample.T
     q, r = np.linalg.qr(sample)
@@ -236,6 +236,6 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
     normal_(tensor, 0, std, generator)
     values = tensor._data
     for column in range(columns):
-        values[_random.permutation(None, rows)[:zeros_per_column], column] = 0
+        values[_random._permutation(None, rows)[:zeros_per_column], column] = 0
     tensor._bump_version()
     return tensor

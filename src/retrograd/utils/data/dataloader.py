@@ -150,7 +150,7 @@ class DataLoader:
     def __iter__(self):
         # As PyTorch's loader iterator, draw the workers' base seed first (one 64-bit draw),
         # so the samplers' draws that follow are PyTorch's.
-        self._base_seed = int(_random.full_range(self.generator, 1, np.int64)[0])
+        self._base_seed = int(_random._full_range(self.generator, 1, np.int64)[0])
         return self._batches()
 
     def _batches(self):

@@ -65,13 +65,13 @@ class RandomSampler(Sampler):
         generator = self.generator
         if generator is None:
             # PyTorch draws a seed from the default generator for a private one per epoch.
-            generator = Generator().manual_seed(int(_random.full_range(None, 1, np.int64)[0]))
+            generator = Generator().manual_seed(int(_random._full_range(None, 1, np.int64)[0]))
         if self.replacement:
-            yield from _random.integers(generator, self.num_samples, 0, size).tolist()
+            yield from _random._integers(generator, self.num_samples, 0, size).tolist()
             return
         for _ in range(self.num_samples // size):
-            yield from _random.permutation(generator, size).tolist()
-        yield from _random.permutation(generator, size)[: self.num_samples % size].tolist()
+            yield from _random._permutation(generator, size).tolist()
+        yield from _random._permutation(generator, size)[: self.num_samples % size].tolist()
 
     def __len__(self) -> int:
         return self.num_samples
@@ -85,7 +85,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        for position in _random.permutation(self.generator, len(self.indices)).tolist():
+        for position in _random._permutation(self.generator, len(self.indices)).tolist():
             yield self.indices[position]
 
     def __len__(self) -> int:
@@ -118,7 +118,7 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        yield from _random.multinomial(self.generator, self.weights._data, self.num_samples,
+        yield from _random._multinomial(self.generator, self.weights._data, self.num_samples,
                                        self.replacement).tolist()
 
     def __len__(self) -> int:
