@@ -10,7 +10,7 @@ import numpy as np
 from . import _device, _dtype
 from . import random as _random
 from ._dtype import dtype as _DType
-from ._tensor import Size, Tensor
+from ._tensor import ORIGIN_NUMPY, Size, Tensor
 from .random import (  # noqa: F401  (re-exported: the generator API lives in random.py)
     Generator,
     default_generator,
@@ -122,6 +122,7 @@ def _as_array(data, dtype: _DType | None) -> np.ndarray:
 
 def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
     result = Tensor._make(array)
+    result._origin = None  # made by the user, whatever the grad mode (Note [Tensor origins])
     if requires_grad:
         result.requires_grad_(True)
     return result
@@ -140,7 +141,10 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False, pin_memor
             UserWarning,
             stacklevel=2,
         )
-    return _new(_as_array(data, _resolve_dtype(dtype)), requires_grad)
+    result = _new(_as_array(data, _resolve_dtype(dtype)), requires_grad)
+    if isinstance(data, np.ndarray):
+        result._origin = ORIGIN_NUMPY
+    return result
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -151,8 +155,13 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         return data if dtype is None or data.dtype is dtype else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == dtype.numpy):
         _dtype.from_numpy_dtype(data.dtype)
-        return Tensor._make(data)
-    return _new(_as_array(data, dtype), False)
+        result = Tensor._make(data)
+        result._origin = ORIGIN_NUMPY
+        return result
+    result = _new(_as_array(data, dtype), False)
+    if isinstance(data, np.ndarray):
+        result._origin = ORIGIN_NUMPY
+    return result
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -171,7 +180,9 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {_type_name(array)})")
     _check_shareable(array)
-    return Tensor._make(array)
+    result = Tensor._make(array)
+    result._origin = ORIGIN_NUMPY
+    return result
 
 
 def _type_name(value) -> str:
@@ -307,11 +318,23 @@ def _float_dtype(dtype) -> _DType:
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+    """A tensor of the given size filled with 0 (the default dtype unless `dtype` says otherwise).
+
+    >>> import retrograd
+    >>> retrograd.zeros(2, 3).shape
+    retrograd.Size([2, 3])
+    """
     _check_device(device)
     return _new(np.zeros(_size(size), _float_dtype(dtype).numpy), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+    """A tensor of the given size filled with 1 (the default dtype unless `dtype` says otherwise).
+
+    >>> import retrograd
+    >>> retrograd.ones(2)
+    tensor([1., 1.])
+    """
     _check_device(device)
     return _new(np.ones(_size(size), _float_dtype(dtype).numpy), requires_grad)
 
@@ -322,6 +345,12 @@ def empty(*size, dtype=None, device=None, requires_grad: bool = False, out=None)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of shape `size` filled with `fill_value`; its dtype follows the value (float, int or bool).
+
+    >>> import retrograd
+    >>> retrograd.full((2,), 7)
+    tensor([7, 7])
+    """
     _check_device(device)
     dtype = _resolve_dtype(dtype) or _dtype._scalar_dtype(
         fill_value.item() if isinstance(fill_value, Tensor) else fill_value
@@ -337,16 +366,20 @@ def _like(template: Tensor, dtype, device=None) -> tuple[tuple[int, ...], _DType
 
 
 def zeros_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros with the shape (and, unless `dtype` is given, the dtype) of `input`."""
     shape, dtype = _like(input, dtype, device)
     return _new(np.zeros(shape, dtype.numpy), requires_grad)
 
 
 def ones_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones with the shape (and, unless `dtype` is given, the dtype) of `input`."""
     shape, dtype = _like(input, dtype, device)
     return _new(np.ones(shape, dtype.numpy), requires_grad)
 
 
 def empty_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Like PyTorch's empty_like; retrograd fills it with zeros so results are reproducible."""
+    """A tensor shaped as `input` (and of its dtype unless `dtype` is given), filled with `fill_value`."""
     return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
@@ -376,9 +409,15 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
 
 def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, device=None,
              requires_grad: bool = False) -> Tensor:
-    """`steps` evenly spaced values from `start` to `end`, computed as PyTorch does (so
-    float32 results are bit-identical): the first half forward from start, the second half
-    backward from end, each value one fused multiply-add."""
+    """`steps` evenly spaced values from `start` to `end`, both included.
+
+    Computed as PyTorch does, so float32 results are bit-identical: the first half forward
+    from start, the second half backward from end, each value one fused multiply-add.
+
+    >>> import retrograd
+    >>> retrograd.linspace(0, 1, 5)
+    tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
     _check_device(device)
     steps = _scalar(steps)
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
@@ -410,6 +449,13 @@ def _linspace_values(start, end, steps: int, numpy_dtype: np.dtype) -> np.ndarra
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False):
+    """A 2-d tensor with ones on the diagonal and zeros elsewhere (`n` rows, `m` columns, default `n`).
+
+    >>> import retrograd
+    >>> retrograd.eye(2)
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
     _check_device(device)
     if n < 0 or (m is not None and m < 0):
         raise RuntimeError(f"n must be greater or equal to 0, got {min(n, m if m is not None else n)}")
@@ -476,17 +522,20 @@ def _scalar(value):
 
 def rand_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None,
               requires_grad: bool = False, memory_format=None) -> Tensor:
+    """Uniform random numbers in [0, 1) with the shape (and dtype) of `input`."""
     shape, dtype = _like(input, dtype, device)
     return rand(shape, generator=generator, dtype=dtype, requires_grad=requires_grad)
 
 
 def randn_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None,
                requires_grad: bool = False, memory_format=None) -> Tensor:
+    """Standard normal random numbers with the shape (and dtype) of `input`."""
     shape, dtype = _like(input, dtype, device)
     return randn(shape, generator=generator, dtype=dtype, requires_grad=requires_grad)
 
 
 def randint_like(input: Tensor, low, high=None, *, generator=None, dtype=None, layout=None,
                  device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
+    """Random integers in [low, high) with the shape (and dtype) of `input`."""
     shape, dtype = _like(input, dtype, device)
     return randint(low, high, shape, generator=generator, dtype=dtype)

@@ -95,7 +95,7 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> 
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-    """Normal values of the given mean and standard deviation."""
+    """Fill `tensor` in place with values drawn from N(mean, std²); returns `tensor`."""
     with no_grad():
         return _random.normal_(tensor, mean, std, generator=generator)
 
@@ -149,14 +149,17 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill `tensor` with `val` in place (without recording it); returns `tensor`."""
     return _write(tensor, val)
 
 
 def ones_(tensor: Tensor) -> Tensor:
+    """Fill `tensor` with ones in place; returns `tensor`."""
     return _write(tensor, 1)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
+    """Fill `tensor` with zeros in place; returns `tensor`."""
     return _write(tensor, 0)
 
 

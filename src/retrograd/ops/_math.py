@@ -13,7 +13,7 @@ import numpy as np
 from .._tensor import Tensor
 
 __all__ = [
-    "cos", "cosh", "exp", "isfinite", "isnan", "log", "rounded_quotient", "rsqrt", "sign", "sin",
+    "cos", "cosh", "exp", "isfinite", "isnan", "log", "matmul", "rounded_quotient", "rsqrt", "sign", "sin",
     "sinh", "sqrt", "where", "zeros_like",
 ]
 
@@ -39,6 +39,7 @@ sin = _either(np.sin, "sin")
 sinh = _either(np.sinh, "sinh")
 sqrt = _either(np.sqrt, "sqrt")
 isfinite = _either(np.isfinite, "isfinite")
+matmul = _either(np.matmul, "matmul")
 isnan = _either(np.isnan, "isnan")
 
 
