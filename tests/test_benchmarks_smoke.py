@@ -109,7 +109,7 @@ def test_saved_minimum_counts_each_needed_value_once():
 
 # -- python -m benchmarks.ops (per-op micro-benchmarks) ----------------------------------------
 
-OLD_SECTION = f"{sections.PER_OP_BEGIN}\n## Per-op costs\n\nold numbers\n{sections.PER_OP_END}"
+OLD_SECTION = f"{sections.PER_OP_BEGIN}\n\nold numbers\n{sections.PER_OP_END}"
 
 
 def _torch_installed() -> bool:
@@ -183,3 +183,14 @@ def test_a_library_whose_gradient_differs_from_pytorch_is_not_timed():
     _check(runners, record, np)
     assert set(runners) == {"numpy", "torch", "retrograd"}
     assert record["notes"] == {"mygrad": "differs from PyTorch: gradient 0 off by up to 0.1"}
+
+
+def test_rewriting_the_data_parallel_section_keeps_the_per_op_section_after_it(tmp_path):
+    from benchmarks import distributed
+
+    markdown = tmp_path / "benchmarks.md"
+    markdown.write_text(f"# Benchmarks\n\n{distributed.SECTION}\n\nold ddp\n\n{OLD_SECTION}\n")
+    distributed.write_section(markdown, [distributed.SECTION, "", "new ddp"])
+    text = markdown.read_text()
+    assert "old ddp" not in text and "new ddp" in text
+    assert sections.find_section(text) == OLD_SECTION

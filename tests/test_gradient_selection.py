@@ -26,7 +26,7 @@ NOT_YET_SELECTING: set[str] = {
     "fill_", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "interpolate", "leaky_relu",
     "linalg.cholesky", "linalg.det", "linalg.eigh", "linalg.solve_triangular", "linalg.svd",
     "log_softmax", "max", "max_pool1d", "max_pool2d", "median", "min", "nll_loss", "pad", "prelu",
-    "prod", "relu", "relu6", "softmax", "softmin", "softshrink", "threshold", "trace", "zero_",
+    "prod", "relu", "relu6", "softmax", "softmin", "softshrink", "threshold", "zero_",
 }
 
 

@@ -81,3 +81,30 @@ def test_a_released_saved_tensor_cannot_be_read():
         y.grad_fn._saved_result
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         y.sum().backward()
+
+
+def test_einsum_with_a_frozen_operand_saves_only_what_the_gradient_reads():
+    a_leaf = _leaf(1.0, 2.0, 3.0)
+    frozen = torch.tensor([4.0, 5.0, 6.0])
+    a = a_leaf * 1
+    m = torch.einsum("i,i->", a, frozen)
+    a.add_(1)
+    m.backward()
+    assert a_leaf.grad.tolist() == [4.0, 5.0, 6.0]
+
+
+@pytest.mark.parametrize(("equation", "shapes", "name"), [
+    ("ij,jk->ik", ((2, 3), (3, 4)), "ViewBackward0"),
+    ("ij->ji", ((2, 3),), "PermuteBackward0"),
+    ("ij->", ((2, 3),), "SumBackward1"),
+    ("i,j->ij", ((3,), (2,)), "MulBackward0"),
+    ("ij,ij->i", ((2, 3), (2, 3)), "ViewBackward0"),
+])
+def test_einsum_records_the_grad_fn_pytorch_shows(equation, shapes, name):
+    operands = [torch.ones(*shape, requires_grad=True) for shape in shapes]
+    assert torch.einsum(equation, *operands).grad_fn.name() == name
+
+
+def test_where_with_one_argument_accepts_any_dtype():
+    (indices,) = torch.where(torch.tensor([1, 0, 2]))
+    assert indices.tolist() == [0, 2]

@@ -3,7 +3,7 @@
 Code written for PyTorch's autograd runs unchanged with `import retrograd as torch`.
 """
 
-from . import _dtype, accelerator, autograd, backends, cuda, linalg, nn, ops, optim, utils
+from . import _dtype, accelerator, autograd, backends, cuda, linalg, nn, ops, optim, random, utils
 from ._creation import (
     Generator,
     arange,
@@ -68,6 +68,9 @@ from .autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .random import bernoulli
+from .random import multinomial_function as multinomial
+from .random import normal_function as normal
 from .serialization import load, save
 
 
@@ -101,6 +104,7 @@ def _export_op_table() -> None:
             namespace.setdefault(name, getattr(module, name))
 
 
+random._register_ops()
 _export_op_table()
 
 from . import viz  # noqa: E402  (reads the graph; imported after the op table is complete)

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 from . import _device, _dtype
+from . import random as _random
 from ._dtype import dtype as _DType
 from ._tensor import ORIGIN_NUMPY, Size, Tensor
+from .random import (  # noqa: F401  (re-exported: the generator API lives in random.py)
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 
 __all__ = [
     "Generator",
@@ -368,11 +379,11 @@ def ones_like(input: Tensor, dtype=None, device=None, requires_grad: bool = Fals
 
 def empty_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Like PyTorch's empty_like; retrograd fills it with zeros so results are reproducible."""
-    """A tensor shaped as `input` (and of its dtype unless `dtype` is given), filled with `fill_value`."""
     return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full_like(input: Tensor, fill_value, dtype=None, device=None, requires_grad: bool = False):
+    """A tensor shaped as `input` (and of its dtype unless `dtype` is given), filled with `fill_value`."""
     shape, dtype = _like(input, dtype, device)
     return _new(np.full(shape, fill_value, dtype.numpy), requires_grad)
 
@@ -396,17 +407,45 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
     return _new(np.arange(*values).astype(dtype.numpy), requires_grad)
 
 
-def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False):
+def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad: bool = False) -> Tensor:
     """`steps` evenly spaced values from `start` to `end`, both included.
+
+    Computed as PyTorch does, so float32 results are bit-identical: the first half forward
+    from start, the second half backward from end, each value one fused multiply-add.
 
     >>> import retrograd
     >>> retrograd.linspace(0, 1, 5)
     tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
     """
     _check_device(device)
+    steps = _scalar(steps)
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
+        raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    return _new(np.linspace(start, end, steps).astype(_float_dtype(dtype).numpy), requires_grad)
+    dtype = _float_dtype(dtype)
+    values = _linspace_values(_scalar(start), _scalar(end), int(steps), dtype.numpy)
+    return _new(values, requires_grad)
+
+
+def _linspace_values(start, end, steps: int, numpy_dtype: np.dtype) -> np.ndarray:
+    numpy_dtype = np.dtype(numpy_dtype)
+    if steps <= 1:
+        return np.full(steps, start).astype(numpy_dtype)
+    if numpy_dtype.kind == "f":
+        compute = np.float64 if numpy_dtype == np.float64 else np.float32
+        first, last = compute(start), compute(end)
+        step = (last - first) / compute(steps - 1)
+    else:  # integers step in double from the endpoints converted to the dtype
+        compute = np.float64
+        first, last = compute(int(start)), compute(int(end))
+        step = (last - first) / (steps - 1)
+    fused = _random._fma64 if compute is np.float64 else _random._fma32
+    halfway = steps // 2
+    forward = fused(step, np.arange(halfway).astype(compute), first)
+    backward = fused(-step, np.arange(steps - halfway - 1, -1, -1).astype(compute), last)
+    return np.concatenate([forward, backward]).astype(compute).astype(numpy_dtype)
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False):
@@ -424,99 +463,31 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
 
 
 # ---------------------------------------------------------------------------
-# Random numbers
+# Random numbers: PyTorch's CPU streams, drawn by `random` (see Note [PyTorch's transforms])
 
 
-class Generator:
-    """A seeded source of random numbers (NumPy's PCG64), as `retrograd.Generator`."""
-
-    def __init__(self, device="cpu"):
-        self._seed = 67280421310721
-        self._rng = np.random.default_rng(self._seed)
-
-    def manual_seed(self, seed: int) -> Generator:
-        """Seed this generator; returns it."""
-        seed = int(seed)
-        self._seed = seed
-        self._rng = np.random.default_rng(seed & 0xFFFF_FFFF_FFFF_FFFF)
-        return self
-
-    def initial_seed(self) -> int:
-        """The seed this generator was last seeded with."""
-        return self._seed
-
-    def seed(self) -> int:
-        """Seed this generator from the operating system's entropy; returns the new seed."""
-        new_seed = int(np.random.SeedSequence().entropy) & 0xFFFF_FFFF_FFFF_FFFF
-        self.manual_seed(new_seed)
-        return new_seed
-
-    def get_state(self) -> Tensor:
-        """The generator's state as a uint8 tensor (for `set_state`)."""
-        state = np.frombuffer(repr(self._rng.bit_generator.state).encode(), dtype=np.uint8)
-        return Tensor._make(state.copy())
-
-    def set_state(self, state: Tensor) -> None:
-        """Restore a state returned by `get_state`."""
-        import ast
-
-        text = bytes(state._data.astype(np.uint8)).decode()
-        self._rng.bit_generator.state = ast.literal_eval(text)
-
-    @property
-    def rng(self) -> np.random.Generator:
-        """The NumPy generator that draws the numbers."""
-        return self._rng
-
-
-default_generator = Generator()
-
-
-def manual_seed(seed: int) -> Generator:
-    """Seed the default generator, so random tensors repeat from run to run."""
-    return default_generator.manual_seed(seed)
-
-
-def initial_seed() -> int:
-    """The seed the default generator was last seeded with."""
-    return default_generator.initial_seed()
-
-
-def seed() -> int:
-    """Seed the default generator from the operating system's entropy; returns the new seed."""
-    return default_generator.seed()
-
-
-def get_rng_state() -> Tensor:
-    """The default generator's state as a uint8 tensor (for `set_rng_state`)."""
-    return default_generator.get_state()
-
-
-def set_rng_state(state: Tensor) -> None:
-    """Restore the default generator's state from `get_rng_state()`: the same random numbers follow."""
-    default_generator.set_state(state)
-
-
-def _rng(generator: Generator | None) -> np.random.Generator:
-    return (generator or default_generator).rng
-
-
-def rand(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+         requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Uniform random numbers in [0, 1)."""
     _check_device(device)
+    shape = _size(size)
     dtype = _float_dtype(dtype)
-    return _new(_rng(generator).random(_size(size)).astype(dtype.numpy), requires_grad)
+    values = _random._uniform(generator, math.prod(shape), dtype.numpy)
+    return _new(values.reshape(shape), requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
+          requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Standard normal random numbers."""
     _check_device(device)
+    shape = _size(size)
     dtype = _float_dtype(dtype)
-    return _new(_rng(generator).standard_normal(_size(size)).astype(dtype.numpy), requires_grad)
+    values = _random._normal(generator, math.prod(shape), dtype.numpy)
+    return _new(values.reshape(shape), requires_grad)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
-            requires_grad: bool = False) -> Tensor:
+def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
+            device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Random integers in [low, high)."""
     _check_device(device)
     if size is None:
@@ -525,33 +496,46 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
+    low, high = int(_scalar(low)), int(_scalar(high))
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dtype = _resolve_dtype(dtype) or _dtype.int64
-    values = _rng(generator).integers(low, high, size=_size((size,)))
-    return _new(values.astype(dtype.numpy), requires_grad)
+    shape = _size((size,))
+    values = _random._integers(generator, math.prod(shape), low, high)
+    return _new(values.reshape(shape).astype(dtype.numpy), requires_grad)
 
 
-def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False):
-    """A random permutation of the integers 0 .. n-1 (int64 unless `dtype` says otherwise)."""
+def randperm(n: int, *, generator=None, out=None, dtype=None, layout=None, device=None,
+             requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """A random permutation of 0, ..., n - 1."""
     _check_device(device)
+    n = int(_scalar(n))
+    if n < 0:
+        raise RuntimeError(f"n must be non-negative, got{n}")
     dtype = _resolve_dtype(dtype) or _dtype.int64
-    return _new(_rng(generator).permutation(n).astype(dtype.numpy), requires_grad)
+    return _new(_random._permutation(generator, n).astype(dtype.numpy), requires_grad)
 
 
-def rand_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def _scalar(value):
+    return value.item() if isinstance(value, Tensor) else value
+
+
+def rand_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None,
+              requires_grad: bool = False, memory_format=None) -> Tensor:
     """Uniform random numbers in [0, 1) with the shape (and dtype) of `input`."""
     shape, dtype = _like(input, dtype, device)
-    return rand(shape, dtype=dtype, requires_grad=requires_grad)
+    return rand(shape, generator=generator, dtype=dtype, requires_grad=requires_grad)
 
 
-def randn_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None,
+               requires_grad: bool = False, memory_format=None) -> Tensor:
     """Standard normal random numbers with the shape (and dtype) of `input`."""
     shape, dtype = _like(input, dtype, device)
-    return randn(shape, dtype=dtype, requires_grad=requires_grad)
+    return randn(shape, generator=generator, dtype=dtype, requires_grad=requires_grad)
 
 
-def randint_like(input: Tensor, low, high=None, dtype=None, device=None) -> Tensor:
+def randint_like(input: Tensor, low, high=None, *, generator=None, dtype=None, layout=None,
+                 device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
     """Random integers in [low, high) with the shape (and dtype) of `input`."""
     shape, dtype = _like(input, dtype, device)
-    return randint(low, high, shape, dtype=dtype)
+    return randint(low, high, shape, generator=generator, dtype=dtype)

@@ -2,7 +2,8 @@
 
 Each function writes into the tensor's array, bumps its version (so a graph that saved it
 notices) and returns the tensor, as PyTorch's `nn.init` does. Random draws come from
-`generator` or the default generator (`retrograd.manual_seed`).
+`generator` or the default generator (`retrograd.manual_seed`), through the same tensor
+methods PyTorch's `nn.init` calls, so a seeded model starts from PyTorch's weights bit for bit.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import warnings
 
 import numpy as np
 
-from .._creation import _rng
+from .. import random as _random
 from .._tensor import Tensor
+from ..autograd.grad_mode import no_grad
 
 __all__ = [
     "calculate_gain",
@@ -25,6 +27,7 @@ __all__ = [
     "normal_",
     "ones_",
     "orthogonal_",
+    "sparse_",
     "trunc_normal_",
     "uniform_",
     "xavier_normal_",
@@ -87,26 +90,62 @@ def _fan(tensor: Tensor, mode: str) -> int:
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     """Uniform values in [a, b)."""
-    return _write(tensor, _rng(generator).uniform(a, b, tensor.shape))
+    with no_grad():
+        return _random.uniform_(tensor, a, b, generator=generator)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Fill `tensor` in place with values drawn from N(mean, std²); returns `tensor`."""
-    return _write(tensor, _rng(generator).normal(mean, std, tensor.shape))
+    with no_grad():
+        return _random.normal_(tensor, mean, std, generator=generator)
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator=None) -> Tensor:
-    """Normal values redrawn until they lie in [a, b] (a truncated normal distribution)."""
-    rng = _rng(generator)
-    values = rng.normal(mean, std, tensor.shape)
-    outside = (values < a) | (values > b)
-    for _ in range(1000):
-        if not outside.any():
-            break
-        values[outside] = rng.normal(mean, std, int(outside.sum()))
-        outside = (values < a) | (values > b)
-    return _write(tensor, np.clip(values, a, b))
+    """Normal values restricted to [a, b] (a truncated normal distribution), by rejection as
+    PyTorch does: redraw normals where the band is wide (mass > 0.3), otherwise uniform
+    proposals on [a, b] accepted with the normal density's ratio to its peak."""
+
+    def norm_cdf(x: float) -> float:
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    if (mean < a - 2 * std) or (mean > b + 2 * std):
+        warnings.warn(
+            "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+            "The distribution of values may be incorrect.",
+            stacklevel=2,
+        )
+    dtype = tensor._data.dtype
+    count = tensor._data.size
+    with no_grad():
+        mass = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
+        if mass > 0.3:
+            low, high = float(dtype.type(a)), float(dtype.type(b))
+            result = _random.normal_(tensor, mean, std, generator=generator)._data.copy()
+            while True:
+                outside = (result < low) | (result > high)
+                if not outside.any():
+                    break
+                fresh = _random._normal(generator, count, dtype, mean, std).reshape(result.shape)
+                result = np.where(outside, fresh, result)
+            return _write(tensor, result)
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+        scalar = dtype.type
+
+        def log_ratio(values):
+            return ((values - scalar(mean)) / scalar(std)) ** 2 * scalar(-0.5) - scalar(log_peak)
+
+        def rejected(ratio):
+            return np.log(_random._uniform(generator, count, dtype).reshape(ratio.shape)) > ratio
+
+        result = _random.uniform_(tensor, a, b, generator=generator)._data.copy()
+        pending = rejected(log_ratio(result))
+        while pending.any():
+            candidates = _random._uniform(generator, count, dtype, a, b).reshape(result.shape)
+            result = np.where(pending, candidates, result)
+            pending = np.where(pending, rejected(log_ratio(candidates)), pending)
+        return _write(tensor, result)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -178,11 +217,28 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
         return tensor
     rows = tensor.shape[0]
     columns = tensor.numel() // rows
-    sample = _rng(generator).standard_normal((rows, columns))
+    dtype = tensor._data.dtype
+    sample = _random._normal(generator, rows * columns, dtype).reshape(rows, columns)
     if rows < columns:
         sample = sample.T
     q, r = np.linalg.qr(sample)
     q = q * np.sign(np.diag(r))
     if rows < columns:
         q = q.T
-    return _write(tensor, gain * q.reshape(tensor.shape))
+    _write(tensor, q.reshape(tensor.shape).astype(dtype))
+    return _write(tensor, tensor._data * dtype.type(gain))
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
+    """A 2-D normal(0, std) matrix with a fraction `sparsity` of each column set to zero
+    (the rows to zero drawn per column by the default generator, as PyTorch does)."""
+    if tensor.dim() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, columns = tensor.shape
+    zeros_per_column = math.ceil(sparsity * rows)
+    normal_(tensor, 0, std, generator)
+    values = tensor._data
+    for column in range(columns):
+        values[_random._permutation(None, rows)[:zeros_per_column], column] = 0
+    tensor._bump_version()
+    return tensor

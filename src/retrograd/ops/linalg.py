@@ -223,13 +223,14 @@ def _label_sizes(arrays, input_labels) -> dict[int, int]:
     return sizes
 
 
-def _contract(operands, input_labels, output_labels) -> Tensor:
+def _contract(operands, input_labels, output_labels, node_class=None) -> Tensor:
     """einsum over integer labels: the entry point shared by einsum, tensordot and backwards."""
     input_labels = tuple(tuple(labels) for labels in input_labels)
     output_labels = tuple(output_labels)
     sizes = _label_sizes([x._data for x in operands], input_labels)
     return apply(
-        EinsumBackward0, *operands, input_labels=input_labels, output_labels=output_labels, sizes=sizes
+        node_class or EinsumBackward0, *operands, input_labels=input_labels,
+        output_labels=output_labels, sizes=sizes,
     )
 
 
@@ -253,7 +254,13 @@ class EinsumBackward0(Node):
 
     @staticmethod
     def forward(ctx, *operands, input_labels, output_labels, sizes):
-        ctx.save_for_backward(*operands)
+        # Operand j is read only by the gradients of the other operands.
+        edges = getattr(ctx, "next_functions", ())
+        needed = [position for position, (node, _) in enumerate(edges) if node is not None]
+        ctx.save_for_backward(*(
+            operand if any(position != index for position in needed) else None
+            for index, operand in enumerate(operands)
+        ))
         ctx.input_labels, ctx.output_labels, ctx.sizes = input_labels, output_labels, sizes
         permutation = _as_permutation(input_labels, output_labels)
         if permutation is not None:
@@ -309,6 +316,23 @@ class EinsumBackward0(Node):
                 labels_in.append((label,))
         return _contract(inputs, labels_in, target)
 
+
+def _einsum_node(input_labels, output_labels) -> type[Node]:
+    """The node PyTorch shows for this einsum: the last op of its contraction (a view of a
+    batched product when the last step sums a subscript, else a product or a permute/sum)."""
+    output = set(output_labels)
+    if len(input_labels) == 1:
+        return _EINSUM_NODES["SumBackward1" if set(input_labels[0]) - output else "PermuteBackward0"]
+    last = set(input_labels[-1])
+    carried = {label for labels in input_labels[:-1] for label in labels if label in output or label in last}
+    return _EINSUM_NODES["ViewBackward0" if (carried | last) - output else "MulBackward0"]
+
+
+_EINSUM_NODES = {
+    name: type(name, (EinsumBackward0,), {"__slots__": (), "__module__": __name__,
+                                          "__doc__": f"einsum, named as PyTorch's last op ({name})."})
+    for name in ("ViewBackward0", "MulBackward0", "PermuteBackward0", "SumBackward1")
+}
 
 _ELLIPSIS_BASE = 1000
 
@@ -478,7 +502,7 @@ def einsum(*arguments) -> Tensor:
     if not operands:
         raise RuntimeError("einsum(): must provide at least one operand")
     _check_same_scalar_type(operands)
-    return _contract(operands, input_labels, output_labels)
+    return _contract(operands, input_labels, output_labels, _einsum_node(input_labels, output_labels))
 
 
 def _tensordot_dims(dims, a_ndim: int, b_ndim: int):
@@ -1100,21 +1124,20 @@ def chain_matmul(*matrices: Tensor) -> Tensor:
     return multi_dot(matrices)
 
 
-class TraceBackward0(Node):
-    """Sum of the diagonal: the gradient is the incoming one on the diagonal."""
+def _trace(self):
+    data = self._data
+    dtype = np.int64 if data.dtype.kind in "biu" else data.dtype
+    return np.asarray(np.trace(data, dtype=dtype))
 
-    __slots__ = ("shape",)
 
-    @staticmethod
-    def forward(ctx, x):
-        data = x._data
-        ctx.shape = data.shape
-        dtype = np.int64 if data.dtype.kind in "biu" else data.dtype
-        return np.asarray(np.trace(data, dtype=dtype))
+class TraceBackward0(Formula):
+    """Sum of the diagonal: the incoming gradient goes to the diagonal, zeros elsewhere."""
 
-    def backward(self, grad):
-        rows, columns = self.shape
-        return grad * _constant(np.eye(rows, columns, dtype=grad._data.dtype))
+    forward = staticmethod(_trace)
+    derivatives = {
+        "self": lambda grad, self_shape: _math.where(
+            _math.eye_mask(self_shape), grad, 0.0),
+    }
 
 
 def _trace_samples(rng):

@@ -1615,9 +1615,7 @@ def _check_probability(p: float) -> None:
 
 def _dropout_with_mask(input: Tensor, p: float, mask_shape, inplace: bool) -> Tensor:
     """input times a Bernoulli(1 - p) mask scaled by 1 / (1 - p), drawn from the default generator."""
-    keep = _creation.default_generator.rng.random(mask_shape) >= p
-    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-    mask = Tensor._make((keep * scale).astype(input._data.dtype))
+    mask = Tensor._make(_creation._random._dropout_mask(mask_shape, p, input._data.dtype))
     if inplace:
         return run_in_place(input, mul, mask)
     return mul(input, mask)
@@ -2510,8 +2508,7 @@ def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool 
     training (from the default generator), and is (lower + upper) / 2 otherwise."""
     if not training:
         return leaky_relu(input, (lower + upper) / 2, inplace)
-    slopes = _creation.default_generator.rng.uniform(lower, upper, size=input.shape)
-    scale = Tensor._make(np.where(input._data >= 0, 1.0, slopes).astype(input._data.dtype))
+    scale = Tensor._make(_creation._random._rrelu_noise(input._data, lower, upper))
     if inplace:
         return run_in_place(input, mul, scale)
     return mul(input, scale)

@@ -1672,9 +1672,11 @@ def _where_samples(rng):
 @register(samples=_where_samples)
 def where(condition, input=None, other=None):
     """input where `condition` holds, else other (numbers allowed); where(condition) = nonzero."""
-    _check_condition(condition)
     if input is None and other is None:
+        if not isinstance(condition, Tensor):
+            _check_condition(condition)
         return tuple(Tensor._make(index.astype(np.int64)) for index in np.nonzero(condition._data))
+    _check_condition(condition)
     return apply(WhereBackward0, input, other, condition=condition)
 
 

@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from ... import random as _random
 from ..._creation import Generator
 from ..._tensor import Tensor
 from .dataset import IterableDataset, gather_rows
@@ -147,6 +148,12 @@ class DataLoader:
         self.collate_fn = collate_fn
 
     def __iter__(self):
+        # As PyTorch's loader iterator, draw the workers' base seed first (one 64-bit draw),
+        # so the samplers' draws that follow are PyTorch's.
+        self._base_seed = int(_random._full_range(self.generator, 1, np.int64)[0])
+        return self._batches()
+
+    def _batches(self):
         if self._iterable:
             yield from self._iterate_stream()
             return

@@ -6,7 +6,8 @@ from collections.abc import Iterable, Iterator, Sized
 
 import numpy as np
 
-from ..._creation import Generator, default_generator
+from ... import random as _random
+from ..._creation import Generator
 from ..._tensor import Tensor
 
 __all__ = [
@@ -61,14 +62,17 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self) -> Iterator[int]:
-        rng = (self.generator or default_generator).rng
         size = len(self.data_source)
+        generator = self.generator
+        if generator is None:
+            # PyTorch draws a seed from the default generator for a private one per epoch.
+            generator = Generator().manual_seed(int(_random._full_range(None, 1, np.int64)[0]))
         if self.replacement:
-            yield from rng.integers(0, size, self.num_samples).tolist()
+            yield from _random._integers(generator, self.num_samples, 0, size).tolist()
             return
         for _ in range(self.num_samples // size):
-            yield from rng.permutation(size).tolist()
-        yield from rng.permutation(size)[: self.num_samples % size].tolist()
+            yield from _random._permutation(generator, size).tolist()
+        yield from _random._permutation(generator, size)[: self.num_samples % size].tolist()
 
     def __len__(self) -> int:
         return self.num_samples
@@ -82,8 +86,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        rng = (self.generator or default_generator).rng
-        for position in rng.permutation(len(self.indices)).tolist():
+        for position in _random._permutation(self.generator, len(self.indices)).tolist():
             yield self.indices[position]
 
     def __len__(self) -> int:
@@ -116,10 +119,8 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        rng = (self.generator or default_generator).rng
-        probabilities = self.weights._data / self.weights._data.sum()
-        yield from rng.choice(len(probabilities), self.num_samples, replace=self.replacement,
-                              p=probabilities).tolist()
+        yield from _random._multinomial(self.generator, self.weights._data, self.num_samples,
+                                       self.replacement).tolist()
 
     def __len__(self) -> int:
         return self.num_samples
