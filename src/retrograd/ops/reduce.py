@@ -19,7 +19,8 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from . import _samples
+from . import _math, _samples
+from ._formula import Formula
 from ._table import OUTPUT, apply, register
 from .pointwise import exp, maximum, minimum, sign
 
@@ -96,27 +97,30 @@ def expand_reduced(grad: Tensor, shape: tuple, dims: tuple[int, ...], keepdim: b
     return grad.expand(shape)
 
 
-class SumBackward0(Node):
+def _count(shape: tuple, dim: tuple) -> int:
+    """How many elements a reduction over `dim` of a tensor of `shape` combines."""
+    return math.prod(shape[d] for d in dim)
+
+
+class SumBackward0(Formula):
     """Sum of all elements: the gradient is the incoming one, everywhere."""
 
-    __slots__ = ("dims", "keepdim", "shape")
-
     @staticmethod
-    def forward(ctx, x, dims, keepdim, dtype):
-        data = x._data
-        ctx.shape, ctx.dims, ctx.keepdim = data.shape, dims, keepdim
+    def forward(self, dim, keepdim, dtype):
+        data = self._data
         if dtype is None and data.dtype.kind in "biu":
             dtype = _dtype.int64
-        return np.sum(data, axis=dims, keepdims=keepdim, dtype=None if dtype is None else dtype.numpy)
+        return np.sum(data, axis=dim, keepdims=keepdim, dtype=None if dtype is None else dtype.numpy)
 
-    def backward(self, grad):
-        return expand_reduced(grad, self.shape, self.dims, self.keepdim)
+    derivatives = {"self": lambda grad, self_shape: _math.expand_to(grad, self_shape)}
 
 
 class SumBackward1(SumBackward0):
     """Sum over chosen dims."""
 
-    __slots__ = ()
+    derivatives = {
+        "self": lambda grad, self_shape, dim, keepdim: _math.expand_reduced(grad, self_shape, dim, keepdim),
+    }
 
 
 @register(methods="sum", samples=_samples.reduction())
@@ -126,43 +130,44 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None):
         raise TypeError(f"sum(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     dims = normalize_dims(dim, input.ndim)
     node = SumBackward0 if dim is None else SumBackward1
-    return apply(node, input, dims=dims, keepdim=keepdim, dtype=dtype)
+    return apply(node, input, dim=dims, keepdim=keepdim, dtype=dtype)
 
 
-class MeanBackward0(Node):
+class MeanBackward0(Formula):
     """Mean of all elements: the incoming gradient divided by the count."""
 
-    __slots__ = ("count", "dims", "keepdim", "shape")
-
     @staticmethod
-    def forward(ctx, x, dims, keepdim, dtype):
-        data = x._data
+    def forward(self, dim, keepdim, dtype):
+        data = self._data
         if dtype is not None:
             data = data.astype(dtype.numpy)
         if data.dtype.kind not in "fc":
             raise RuntimeError(
                 "mean(): could not infer output dtype. Input dtype must be either a floating "
-                f"point or complex dtype. Got: {_dtype.scalar_type_name(x.dtype)}"
+                f"point or complex dtype. Got: {_dtype.scalar_type_name(self.dtype)}"
             )
-        count = int(np.prod([data.shape[d] for d in dims], dtype=np.int64))
-        ctx.shape, ctx.dims, ctx.keepdim, ctx.count = data.shape, dims, keepdim, count
-        if count == 0:
+        if _count(data.shape, dim) == 0:
             return np.full(
-                kept_shape(data.shape, dims) if keepdim else
-                tuple(s for i, s in enumerate(data.shape) if i not in dims),
+                kept_shape(data.shape, dim) if keepdim else
+                tuple(s for i, s in enumerate(data.shape) if i not in dim),
                 np.nan,
                 dtype=data.dtype,
             )
-        return np.mean(data, axis=dims, keepdims=keepdim)
+        return np.mean(data, axis=dim, keepdims=keepdim)
 
-    def backward(self, grad):
-        return expand_reduced(grad, self.shape, self.dims, self.keepdim) / builtins.max(self.count, 1)
+    derivatives = {
+        "self": lambda grad, self_shape: (
+            _math.expand_to(grad, self_shape) / builtins.max(math.prod(self_shape), 1)),
+    }
 
 
 class MeanBackward1(MeanBackward0):
     """Mean over chosen dims."""
 
-    __slots__ = ()
+    derivatives = {
+        "self": lambda grad, self_shape, dim, keepdim: (
+            _math.expand_reduced(grad, self_shape, dim, keepdim) / builtins.max(_count(self_shape, dim), 1)),
+    }
 
 
 @register(methods="mean", samples=_samples.reduction())
@@ -172,7 +177,7 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
         raise TypeError(f"mean(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     dims = normalize_dims(dim, input.ndim)
     node = MeanBackward0 if dim is None else MeanBackward1
-    return apply(node, input, dims=dims, keepdim=keepdim, dtype=dtype)
+    return apply(node, input, dim=dims, keepdim=keepdim, dtype=dtype)
 
 
 # ---------------------------------------------------------------------------
@@ -214,49 +219,57 @@ def _index_along(indices: np.ndarray, dim: int) -> tuple:
     return tuple(index)
 
 
-class GatherBackward0(Node):
-    """Values of x at `indices` along `dim`: the gradient is scattered (added) back."""
-
-    __slots__ = ("dim", "indices", "shape")
+class GatherBackward0(Formula):
+    """Values of x at `indices` (an array) along `dim`: the gradient is scattered back."""
 
     @staticmethod
-    def forward(ctx, x, dim, indices):
-        ctx.dim, ctx.indices, ctx.shape = dim, indices, x._data.shape
-        return np.take_along_axis(x._data, indices, axis=dim)
+    def forward(self, dim, indices):
+        return np.take_along_axis(self._data, indices, axis=dim)
 
-    def backward(self, grad):
-        return _scatter_add(grad, self.indices, self.dim, self.shape)
+    derivatives = {
+        "self": lambda grad, self_shape, dim, indices: _math.scatter_along(grad, indices, dim, self_shape),
+    }
 
 
-class ScatterAddBackward0(Node):
+class ScatterAddBackward0(Formula):
     """Zeros of `shape` with `source` added at `indices` along `dim`: the gradient is gathered."""
 
-    __slots__ = ("dim", "indices")
+    inputs = ("src",)
 
     @staticmethod
-    def forward(ctx, source, dim, indices, shape):
-        ctx.dim, ctx.indices = dim, indices
-        result = np.zeros(shape, dtype=source._data.dtype)
-        np.add.at(result, _index_along(indices, dim), source._data)
+    def forward(src, dim, indices, shape):
+        result = np.zeros(shape, dtype=src._data.dtype)
+        np.add.at(result, _index_along(indices, dim), src._data)
         return result
 
-    def backward(self, grad):
-        return apply(GatherBackward0, grad, dim=self.dim, indices=self.indices)
+    derivatives = {"src": lambda grad, dim, indices: _math.take_along(grad, indices, dim)}
 
 
-def _scatter_add(source: Tensor, indices: np.ndarray, dim: int, shape: tuple) -> Tensor:
-    return apply(ScatterAddBackward0, source, dim=dim, indices=indices, shape=shape)
+def _scatter_picked(grad, indices, dim: int, self_shape: tuple, unsqueeze: bool, unique: bool = True):
+    """The gradient of the values an op picked at `indices` along `dim`, sent back to them.
+
+    Only the picked positions get a gradient (a NaN in `grad` reaches no other element).
+    `unsqueeze`: the op dropped the dim (max(dim), median(dim) without keepdim).
+    """
+    indices = _math.index_array(indices)
+    if not self_shape:
+        picked = _math.scatter_along(_math.reshape(grad, (1,)), indices.reshape(1), 0, (1,), unique)
+        return _math.reshape(picked, ())
+    if unsqueeze:
+        kept = (*grad.shape[:dim], 1, *grad.shape[dim:])
+        grad, indices = _math.reshape(grad, kept), indices.reshape(kept)
+    return _math.scatter_along(grad, indices, dim, self_shape, unique)
 
 
-class _SelectsAlongDim(Node):
+class _SelectsAlongDim(Formula):
     """An op that picks elements along one dim: it returns (values, indices), and the
-    gradient of the values goes back to the picked positions (added where picked twice).
+    gradient of the values goes back to the picked positions.
 
     Subclasses say how to `choose` the indices (an int64 array with `data`'s ndim) and whether
     the op `reduces` the dim (max, median: dropped unless keepdim) or keeps it (sort, topk).
     """
 
-    __slots__ = ("dim", "indices", "input_shape")
+    outputs = ("result", "indices")
     non_differentiable_outputs = (1,)
     reduces = True
 
@@ -265,12 +278,11 @@ class _SelectsAlongDim(Node):
         raise NotImplementedError
 
     @classmethod
-    def forward(cls, ctx, x, dim, keepdim=False, **options):
-        data = x._data
+    def forward(cls, self, dim, keepdim=False, **options):
+        data = self._data
         work = data.reshape(1) if data.ndim == 0 else data
         indices = cls.choose(work, dim, **options).astype(np.int64, copy=False)
         values = np.take_along_axis(work, indices, axis=dim)
-        ctx.dim, ctx.indices, ctx.input_shape = dim, indices, data.shape
         if data.ndim == 0:
             shape = ()
         elif cls.reduces and not keepdim:
@@ -279,10 +291,24 @@ class _SelectsAlongDim(Node):
             shape = values.shape
         return values.reshape(shape), indices.reshape(shape)
 
-    def backward(self, grad, grad_indices=None):
-        work_shape = self.input_shape or (1,)
-        grad = grad.reshape(self.indices.shape)
-        return _scatter_add(grad, self.indices, self.dim, work_shape).reshape(self.input_shape)
+    derivatives = {
+        "self": lambda grad, indices, dim, keepdim, self_shape: _scatter_picked(
+            grad, indices, dim, self_shape, not keepdim),
+    }
+
+
+class _KeepsDim(_SelectsAlongDim):
+    """A selecting op whose values keep the dim (sort, topk, cummax): no keepdim."""
+
+    reduces = False
+
+    @classmethod
+    def forward(cls, self, dim, **options):
+        return super().forward(self, dim, **options)
+
+    derivatives = {
+        "self": lambda grad, indices, dim, self_shape: _scatter_picked(grad, indices, dim, self_shape, False),
+    }
 
 
 def _one_dim(input, dim, op_name: str) -> int:
@@ -302,7 +328,9 @@ def _check_nonempty_dim(input: Tensor, dim: int, op_name: str) -> None:
 
 
 def _select(node_class, result_type, input, dim, keepdim=False, **options):
-    values, indices = apply(node_class, input, dim=dim, keepdim=keepdim, **options)
+    if node_class.reduces:
+        options["keepdim"] = keepdim
+    values, indices = apply(node_class, input, dim=dim, **options)
     return result_type(values, indices)
 
 
@@ -340,9 +368,7 @@ def _first_nan_wins(data: np.ndarray, dim: int, indices: np.ndarray) -> np.ndarr
     return np.where(has_nan, np.argmax(nan, axis=dim, keepdims=True), indices)
 
 
-class SortBackward0(_SelectsAlongDim):
-    __slots__ = ()
-    reduces = False
+class SortBackward0(_KeepsDim):
 
     @staticmethod
     def choose(data, dim, descending=False):
@@ -368,9 +394,7 @@ def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False
     return Tensor._make(_order(work, dim, descending).reshape(data.shape))
 
 
-class TopkBackward0(_SelectsAlongDim):
-    __slots__ = ()
-    reduces = False
+class TopkBackward0(_KeepsDim):
 
     @staticmethod
     def choose(data, dim, k, largest):
@@ -393,7 +417,6 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
 
 
 class KthvalueBackward0(_SelectsAlongDim):
-    __slots__ = ()
 
     @staticmethod
     def choose(data, dim, k):
@@ -415,8 +438,6 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
 class MedianBackward1(_SelectsAlongDim):
     """The lower median along a dim (NaN if the slice holds one)."""
 
-    __slots__ = ()
-
     @staticmethod
     def choose(data, dim):
         order = _order(data, dim, descending=False)
@@ -424,30 +445,23 @@ class MedianBackward1(_SelectsAlongDim):
         return _first_nan_wins(data, dim, middle)
 
 
-class MedianBackward0(Node):
-    """The lower median of all elements: elements tied with it share the gradient evenly
-    (as PyTorch); a NaN median sends it all to the first NaN."""
+def _evenly_distribute(grad, self, result):
+    """The gradient of a whole-tensor max, min or median: shared evenly by the elements equal to
+    the result (or, for a NaN result, by the NaNs), and only by them (as PyTorch)."""
+    chosen = (self == result) | ((self != self) & (result != result))
+    return _math.where(chosen, grad / _math.count_along(chosen, None, grad), 0.0)
 
-    __slots__ = ("index", "shape")
+
+class MedianBackward0(Formula):
+    """The lower median of all elements (NaN if there is one)."""
 
     @staticmethod
-    def forward(ctx, x):
-        flat = x._data.reshape(-1)
-        index = MedianBackward1.choose(flat, 0).astype(np.int64)
-        ctx.save_for_backward(x)
-        ctx.index, ctx.shape = index, x._data.shape
+    def forward(self):
+        flat = self._data.reshape(-1)
+        index = MedianBackward1.choose(flat, 0)
         return flat[index].reshape(())
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        flat = x._data.reshape(-1)
-        median = flat[self.index]
-        if np.isnan(median).any():
-            size = int(np.prod(self.shape))
-            return _scatter_add(grad.reshape(1), self.index, 0, (size,)).reshape(self.shape)
-        tied = x._data == median
-        share = Tensor._make((tied / np.count_nonzero(tied)).astype(x._data.dtype))
-        return grad * share
+    derivatives = {"self": lambda grad, self, result: _evenly_distribute(grad, self, result)}
 
 
 def _median_samples(rng):
@@ -470,8 +484,6 @@ def median(input, dim=None, keepdim: bool = False):
 class ModeBackward0(_SelectsAlongDim):
     """The most frequent value along a dim (the smallest among equally frequent ones),
     with the index of its last occurrence."""
-
-    __slots__ = ()
 
     @staticmethod
     def choose(data, dim):
@@ -496,12 +508,17 @@ def mode(input, dim: int = -1, keepdim: bool = False):
     return _select(ModeBackward0, return_types.mode, input, dim, keepdim)
 
 
-class CummaxBackward0(_SelectsAlongDim):
-    """The running maximum along a dim; each value's index is the latest position of the max."""
+class CummaxBackward0(_KeepsDim):
+    """The running maximum along a dim; each value's index is the latest position of the max.
 
-    __slots__ = ()
-    reduces = False
+    An index repeats along the dim, so the gradient is added where it does (not put).
+    """
+
     running = staticmethod(np.maximum.accumulate)
+    derivatives = {
+        "self": lambda grad, indices, dim, self_shape: _scatter_picked(
+            grad, indices, dim, self_shape, False, unique=False),
+    }
 
     @classmethod
     def choose(cls, data, dim):
@@ -516,7 +533,6 @@ class CummaxBackward0(_SelectsAlongDim):
 
 
 class CumminBackward0(CummaxBackward0):
-    __slots__ = ()
     running = staticmethod(np.minimum.accumulate)
 
 
@@ -571,43 +587,48 @@ def _check_reducible(input: Tensor, dims: tuple[int, ...], op_name: str, dim_giv
             raise IndexError(f"{op_name}(): Expected reduction dim {dim} to have non-zero size.")
 
 
-class AmaxBackward0(Node):
+def _amax_backward(grad, self, result, dim: tuple, keepdim: bool):
+    """Ties share the gradient evenly. PyTorch multiplies by the 0/1 mask of the extremes here
+    (it does not select), so a NaN or Inf incoming gradient reaches every element, as there."""
+    shape = self.shape
+    chosen = self == _math.unsqueeze_reduced(result, shape, dim, keepdim)
+    return _math.unsqueeze_reduced(grad, shape, dim, keepdim) / _math.count_along(chosen, dim, grad) * chosen
+
+
+class AmaxBackward0(Formula):
     """The largest element over dims: ties share the gradient evenly (as PyTorch)."""
 
-    __slots__ = ("dims", "keepdim")
     kernel = staticmethod(np.max)
 
     @classmethod
-    def forward(cls, ctx, x, dims, keepdim):
-        ctx.save_for_backward(x, OUTPUT)
-        ctx.dims, ctx.keepdim = dims, keepdim
-        return cls.kernel(x._data, axis=dims, keepdims=keepdim)
+    def forward(cls, self, dim, keepdim):
+        return cls.kernel(self._data, axis=dim, keepdims=keepdim)
 
-    def backward(self, grad):
-        x, result = self.saved_tensors
-        shape = x._data.shape
-        extreme = result._data if self.keepdim else result._data.reshape(kept_shape(shape, self.dims))
-        chosen = x._data == extreme
-        share = chosen / np.sum(chosen, axis=self.dims, keepdims=True)
-        weight = Tensor._make(share.astype(x._data.dtype))
-        return expand_reduced(grad, shape, self.dims, self.keepdim) * weight
+    derivatives = {
+        "self": lambda grad, self, result, dim, keepdim: _amax_backward(grad, self, result, dim, keepdim),
+    }
 
 
 class AminBackward0(AmaxBackward0):
-    __slots__ = ()
     kernel = staticmethod(np.min)
 
 
-class MaxBackward1(AmaxBackward0):
-    """max() of all elements."""
+class MaxBackward1(Formula):
+    """max() of all elements: ties share the gradient, which reaches only them."""
 
-    __slots__ = ()
+    kernel = staticmethod(np.max)
+
+    @classmethod
+    def forward(cls, self):
+        return cls.kernel(self._data)
+
+    derivatives = {"self": lambda grad, self, result: _evenly_distribute(grad, self, result)}
 
 
-class MinBackward1(AminBackward0):
+class MinBackward1(MaxBackward1):
     """min() of all elements."""
 
-    __slots__ = ()
+    kernel = staticmethod(np.min)
 
 
 @register(methods="amax", samples=_samples.reduction())
@@ -615,7 +636,7 @@ def amax(input, dim=(), keepdim: bool = False):
     """The largest element over `dim` (all dims if empty); ties share the gradient."""
     dims = normalize_dims(dim, input.ndim)
     _check_reducible(input, dims, "amax", dim not in ((), None))
-    return apply(AmaxBackward0, input, dims=dims, keepdim=keepdim)
+    return apply(AmaxBackward0, input, dim=dims, keepdim=keepdim)
 
 
 @register(methods="amin", samples=_samples.reduction())
@@ -623,13 +644,11 @@ def amin(input, dim=(), keepdim: bool = False):
     """The smallest element over `dim` (all dims if empty); ties share the gradient."""
     dims = normalize_dims(dim, input.ndim)
     _check_reducible(input, dims, "amin", dim not in ((), None))
-    return apply(AminBackward0, input, dims=dims, keepdim=keepdim)
+    return apply(AminBackward0, input, dim=dims, keepdim=keepdim)
 
 
 class MaxBackward0(_SelectsAlongDim):
     """max along a dim: the first largest element (or the first NaN) and its index."""
-
-    __slots__ = ()
 
     @staticmethod
     def choose(data, dim):
@@ -637,7 +656,6 @@ class MaxBackward0(_SelectsAlongDim):
 
 
 class MinBackward0(_SelectsAlongDim):
-    __slots__ = ()
 
     @staticmethod
     def choose(data, dim):
@@ -649,7 +667,7 @@ def _extreme(input, dim, keepdim, whole_node, along_node, result_type, pairwise,
         return pairwise(input, dim)
     if dim is None:
         _check_reducible(input, (), op_name, False)
-        return apply(whole_node, input, dims=tuple(range(input.ndim)), keepdim=False)
+        return apply(whole_node, input)
     dim = _one_dim(input, dim, op_name)
     _check_nonempty_dim(input, dim, op_name)
     return _select(along_node, result_type, input, dim, keepdim)
