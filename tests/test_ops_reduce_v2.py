@@ -48,6 +48,17 @@ OPS = {
     "mode": lambda x: x.mode(1)[0],
     "cummax": lambda x: x.cummax(1)[0],
     "cummin": lambda x: x.cummin(0)[0],
+    "var": lambda x: x.var(1),
+    "var_all_correction0": lambda x: x.var(correction=0),
+    "std": lambda x: x.std(0),
+    "std_all": lambda x: x.std(),
+    "logsumexp": lambda x: x.logsumexp(1),
+    "norm": lambda x: x.norm(),
+    "norm_1_dim": lambda x: x.norm(1, 1),
+    "norm_inf": lambda x: x.norm(math.inf, 1),
+    "norm_-inf": lambda x: x.norm(-math.inf),
+    "norm_3": lambda x: x.norm(3, 0),
+    "norm_half": lambda x: x.norm(0.5, 1),
 }
 
 
@@ -122,6 +133,13 @@ SAVED = {
     "topk": (lambda x: x.topk(2), ["_saved_dim", "_saved_indices"]),
     "kthvalue": (lambda x: x.kthvalue(2, 1), ["_saved_dim", "_saved_indices", "_saved_keepdim"]),
     "cummax": (lambda x: x.cummax(1), ["_saved_dim", "_saved_indices"]),
+    "var": (lambda x: x.var(1), ["_saved_correction", "_saved_dim", "_saved_keepdim", "_saved_self"]),
+    "std": (lambda x: x.std(1), ["_saved_correction", "_saved_dim", "_saved_keepdim", "_saved_result",
+                                 "_saved_self"]),
+    "norm": (lambda x: x.norm(), ["_saved_dim", "_saved_keepdim", "_saved_ord", "_saved_result",
+                                  "_saved_self"]),
+    "logsumexp": (lambda x: x.logsumexp(1), ["_saved_dim", "_saved_keepdim", "_saved_result",
+                                              "_saved_self"]),
 }
 
 
@@ -162,3 +180,43 @@ def test_changing_an_input_that_is_needed_still_raises(op):
     base.add_(1.0)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+@needs_torch
+@pytest.mark.parametrize("create_graph", [False, True], ids=["arrays", "tensors"])
+@pytest.mark.parametrize("fill", [1.0, math.nan, math.inf], ids=["one", "nan", "inf"])
+@pytest.mark.parametrize("op", ["std", "norm"])
+def test_no_spread_gives_zero_gradient_as_pytorch(op, fill, create_graph):
+    values = [[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]] if op == "std" else [[0.0, 0.0, 0.0], [1.0, 2.0, 4.0]]
+
+    def gradient(library, create_graph):
+        x = library.tensor(values, dtype=library.float64, requires_grad=True)
+        y = x.std(1) if op == "std" else x.norm(2, 1)
+        grad = library.tensor([fill, 0.5], dtype=library.float64)
+        return library.autograd.grad(y, x, grad, create_graph=create_graph)[0].detach().numpy()
+
+    ours, theirs = gradient(retrograd, create_graph), gradient(torch, False)
+    if op == "std" or fill == 1.0:  # PyTorch selects for std; the 2-norm multiplies by a mask
+        assert (ours[0] == 0).all()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_std_at_no_spread_is_twice_differentiable_without_nan():
+    x = retrograd.tensor([2.0, 2.0, 2.0], dtype=retrograd.float64, requires_grad=True)
+    (grad,) = retrograd.autograd.grad(x.std(), x, create_graph=True)
+    (second,) = retrograd.autograd.grad(grad.sum(), x)
+    assert not np.isnan(grad.detach().numpy()).any()
+    assert not np.isnan(second.numpy()).any()
+
+
+@needs_torch
+@pytest.mark.parametrize("create_graph", [False, True], ids=["arrays", "tensors"])
+@pytest.mark.parametrize("fill", [1.0, math.nan, math.inf], ids=["one", "nan", "inf"])
+@pytest.mark.parametrize("p", [2, 3, 1.5, 1, 0.5, math.inf, -math.inf])
+def test_norm_of_a_zero_slice_matches_pytorch(p, fill, create_graph):
+    def gradient(library, create_graph):
+        x = library.tensor([[0.0, 0.0, 0.0], [1.0, -2.0, 0.0]], dtype=library.float64, requires_grad=True)
+        grad = library.tensor([fill, fill], dtype=library.float64)
+        return library.autograd.grad(x.norm(p, 1), x, grad, create_graph=create_graph)[0].detach().numpy()
+
+    np.testing.assert_allclose(gradient(retrograd, create_graph), gradient(torch, False), rtol=1e-12)

@@ -22,7 +22,7 @@ from ..autograd.graph import Node
 from . import _math, _samples
 from ._formula import Formula
 from ._table import OUTPUT, apply, register
-from .pointwise import exp, maximum, minimum, sign
+from .pointwise import maximum, minimum
 
 __all__ = [
     "all",
@@ -972,16 +972,32 @@ def _check_floating(input: Tensor) -> None:
         raise RuntimeError("std and var only support floating point and complex dtypes")
 
 
-class VarBackward0(Node):
+def _var_backward(grad, self, dim: tuple, keepdim: bool, correction):
+    """2 (x - mean) / (N - correction) times the incoming gradient (inf when N <= correction)."""
+    shape = self.shape
+    count = _count(shape, dim)
+    divisor = count - correction
+    scale = 2.0 / divisor if divisor else math.inf
+    centered = self - _math.sum_dims(self, dim, True) / builtins.max(count, 1)
+    return _math.unsqueeze_reduced(grad * scale, shape, dim, keepdim) * centered
+
+
+def _std_backward(grad, self, result, dim: tuple, keepdim: bool, correction):
+    """The variance's gradient of grad / (2 std); 0 where std is 0 (selected, as PyTorch)."""
+    zero = result == 0
+    per_variance = _math.where(zero, 0.0, grad / (2 * _math.where(zero, 1.0, result)))
+    return _var_backward(per_variance, self, dim, keepdim, correction)
+
+
+class VarBackward0(Formula):
     """sum((x - mean)^2) / (N - correction): two passes, so no cancellation."""
 
-    __slots__ = ("dims", "divisor", "keepdim")
     op_name = "var"
 
     @classmethod
-    def forward(cls, ctx, x, dims, keepdim, correction):
-        data = x._data
-        count = int(np.prod([data.shape[d] for d in dims], dtype=np.int64))
+    def forward(cls, self, dim, keepdim, correction):
+        data = self._data
+        count = _count(data.shape, dim)
         divisor = count - correction
         if divisor <= 0:
             warnings.warn(
@@ -991,38 +1007,31 @@ class VarBackward0(Node):
                 stacklevel=4,
             )
             divisor = 0
-        ctx.save_for_backward(x, OUTPUT)
-        ctx.dims, ctx.keepdim, ctx.divisor = dims, keepdim, divisor
         with np.errstate(all="ignore"):
-            centered = data - np.mean(data, axis=dims, keepdims=True) if count else data
-            variance = np.sum(centered * centered, axis=dims, keepdims=keepdim) / data.dtype.type(divisor)
+            centered = data - np.mean(data, axis=dim, keepdims=True) if count else data
+            variance = np.sum(centered * centered, axis=dim, keepdims=keepdim) / data.dtype.type(divisor)
         return cls.finish(variance)
 
     @staticmethod
     def finish(variance):
         return variance
 
-    def backward(self, grad):
-        x, _ = self.saved_tensors
-        scale = 2.0 / self.divisor if self.divisor else math.inf
-        return self._centered(x) * expand_reduced(grad * scale, x._data.shape, self.dims, self.keepdim)
-
-    def _centered(self, x: Tensor) -> Tensor:
-        return x - mean(x, self.dims, keepdim=True)
+    derivatives = {
+        "self": lambda grad, self, dim, keepdim, correction: _var_backward(
+            grad, self, dim, keepdim, correction),
+    }
 
 
 class StdBackward0(VarBackward0):
     """The square root of the variance."""
 
-    __slots__ = ()
     op_name = "std"
     finish = staticmethod(np.sqrt)
 
-    def backward(self, grad):
-        x, result = self.saved_tensors
-        divisor = self.divisor if self.divisor else 0.0
-        per_result = grad / (result * divisor) if divisor else grad * math.inf
-        return self._centered(x) * expand_reduced(per_result, x._data.shape, self.dims, self.keepdim)
+    derivatives = {
+        "self": lambda grad, self, result, dim, keepdim, correction: _std_backward(
+            grad, self, result, dim, keepdim, correction),
+    }
 
 
 def _spread_dims(input: Tensor, dim, unbiased):
@@ -1047,7 +1056,7 @@ def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     _check_floating(input)
     dims, unbiased = _spread_dims(input, dim, unbiased)
     correction = _correction(unbiased, correction)
-    return apply(VarBackward0, input, dims=dims, keepdim=keepdim, correction=correction)
+    return apply(VarBackward0, input, dim=dims, keepdim=keepdim, correction=correction)
 
 
 @register(methods="std", samples=_spread_samples)
@@ -1056,7 +1065,7 @@ def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     _check_floating(input)
     dims, unbiased = _spread_dims(input, dim, unbiased)
     correction = _correction(unbiased, correction)
-    return apply(StdBackward0, input, dims=dims, keepdim=keepdim, correction=correction)
+    return apply(StdBackward0, input, dim=dims, keepdim=keepdim, correction=correction)
 
 
 @register(samples=_spread_samples)
@@ -1079,63 +1088,64 @@ def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correctio
 # Norms and log-sum-exp
 
 
-class LinalgVectorNormBackward0(Node):
+def _norm_backward(grad, self, result, ord: float, dim: tuple, keepdim: bool):
+    """The gradient of a vector p-norm, as PyTorch computes it at 0 and at ties."""
+    shape = self.shape
+    if ord == 0:
+        return _math.zeros_like(self)
+    grad = _math.unsqueeze_reduced(grad, shape, dim, keepdim)
+    if ord == 1:
+        return grad * _math.sign(self)
+    result = _math.unsqueeze_reduced(result, shape, dim, keepdim)
+    if ord in (math.inf, -math.inf):
+        chosen = _math.abs(self) == result
+        return _math.sign(self) * (grad / _math.count_along(chosen, dim, grad) * chosen)
+    zero = result == 0
+    safe_result = _math.where(zero, 1.0, result)
+    if ord == 2:  # PyTorch multiplies by the mask here: a NaN or Inf grad at a zero norm leaks
+        return self * (grad / safe_result) * (result != 0)
+    if ord >= 1:
+        per_result = _math.where(zero, 0.0, grad / safe_result ** (ord - 1))
+        return _math.sign(self) * _math.abs(self) ** (ord - 1) * per_result
+    # ord < 1: |x|^(ord - 1) is taken as 0 at x = 0, and grad / result^(ord - 1) is not masked
+    # (at a zero norm it is grad * 0, NaN for a NaN or Inf grad, as PyTorch).
+    nonzero = self != 0
+    power = _math.abs(_math.where(nonzero, self, 1.0)) ** (ord - 1)
+    return _math.sign(self) * _math.where(nonzero, power, 0.0) * (grad * result ** (1 - ord))
+
+
+class LinalgVectorNormBackward0(Formula):
     """(sum |x|^p)^(1/p) over dims, with p = inf (max |x|), -inf, 0 (count) and 1, 2 exactly.
 
     The forward divides by the largest |x| first, so large values do not overflow.
     At 0 the gradient is 0 (p >= 1), and ties for p = +-inf share it evenly, as PyTorch.
     """
 
-    __slots__ = ("dims", "keepdim", "ord")
-
     @staticmethod
-    def forward(ctx, x, ord, dims, keepdim):
-        ctx.save_for_backward(x, OUTPUT)
-        ctx.ord, ctx.dims, ctx.keepdim = ord, dims, keepdim
-        magnitude = np.abs(x._data)
+    def forward(self, ord, dim=None, keepdim=False, dims=None):
+        # `dims`: the name linalg.vector_norm (ops/linalg.py) still passes; to go once it says `dim`.
+        if dims is not None:
+            dim = dims
+        magnitude = np.abs(self._data)
         if ord == math.inf:
-            return np.max(magnitude, axis=dims, keepdims=keepdim, initial=0.0)
+            return np.max(magnitude, axis=dim, keepdims=keepdim, initial=0.0)
         if ord == -math.inf:
-            return np.min(magnitude, axis=dims, keepdims=keepdim)
+            return np.min(magnitude, axis=dim, keepdims=keepdim)
         if ord == 0:
-            return np.sum(magnitude != 0, axis=dims, keepdims=keepdim).astype(magnitude.dtype)
+            return np.sum(magnitude != 0, axis=dim, keepdims=keepdim).astype(magnitude.dtype)
         if ord == 1:
-            return np.sum(magnitude, axis=dims, keepdims=keepdim)
-        scale = np.max(magnitude, axis=dims, keepdims=True, initial=0.0)
+            return np.sum(magnitude, axis=dim, keepdims=keepdim)
+        scale = np.max(magnitude, axis=dim, keepdims=True, initial=0.0)
         safe_scale = np.where(scale > 0, scale, 1).astype(magnitude.dtype)
         with np.errstate(all="ignore"):
-            scaled = np.sum((magnitude / safe_scale) ** ord, axis=dims, keepdims=True) ** (1 / ord)
+            scaled = np.sum((magnitude / safe_scale) ** ord, axis=dim, keepdims=True) ** (1 / ord)
         result = scaled * safe_scale
-        return result if keepdim else result.reshape([s for i, s in enumerate(result.shape) if i not in dims])
+        return result if keepdim else result.reshape([s for i, s in enumerate(result.shape) if i not in dim])
 
-    def backward(self, grad):
-        x, result = self.saved_tensors
-        shape, p = x._data.shape, self.ord
-
-        def expand(value: Tensor) -> Tensor:
-            return expand_reduced(value, shape, self.dims, self.keepdim)
-
-        if p == 0:
-            return x * 0
-        if p == 1:
-            return expand(grad) * sign(x)
-        kept = result._data if self.keepdim else result._data.reshape(kept_shape(shape, self.dims))
-        if p in (math.inf, -math.inf):
-            chosen = np.abs(x._data) == kept
-            share = chosen / np.sum(chosen, axis=self.dims, keepdims=True)
-            return expand(grad) * sign(x) * Tensor._make(share.astype(x._data.dtype))
-        nonzero = Tensor._make((kept != 0).astype(x._data.dtype))
-        safe_result = result + Tensor._make((result._data == 0).astype(x._data.dtype))
-        if p == 2:
-            return x * expand(grad / safe_result) * nonzero
-        magnitude_power = x.abs() ** (p - 1) if p >= 1 else _power_where_nonzero(x, p - 1)
-        return sign(x) * magnitude_power * expand(grad / safe_result ** (p - 1)) * nonzero
-
-
-def _power_where_nonzero(x: Tensor, exponent: float) -> Tensor:
-    """|x| ** exponent with 0 where x = 0 (a negative power would give inf there)."""
-    zero = Tensor._make((x._data == 0).astype(x._data.dtype))
-    return (x.abs() + zero) ** exponent * (1 - zero)
+    derivatives = {
+        "self": lambda grad, self, result, ord, dim, keepdim, dims: _norm_backward(
+            grad, self, result, ord, dim if dims is None else dims, keepdim),
+    }
 
 
 def _norm_samples(rng):
@@ -1171,32 +1181,30 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
     elif isinstance(p, str):
         raise NotImplementedError(f"norm(p='{p}') is a matrix norm: use retrograd.linalg.matrix_norm")
     dims = normalize_dims(dim, input.ndim)
-    return apply(LinalgVectorNormBackward0, input, ord=float(p), dims=dims, keepdim=keepdim)
+    return apply(LinalgVectorNormBackward0, input, ord=float(p), dim=dims, keepdim=keepdim)
 
 
-class LogsumexpBackward0(Node):
+class LogsumexpBackward0(Formula):
     """log(sum(exp(x))) over dims, shifted by the maximum so that exp cannot overflow."""
 
-    __slots__ = ("dims", "keepdim")
-
     @staticmethod
-    def forward(ctx, x, dims, keepdim):
-        ctx.save_for_backward(x, OUTPUT)
-        ctx.dims, ctx.keepdim = dims, keepdim
-        data = x._data if x._data.dtype.kind == "f" else x._data.astype(_dtype.get_default_dtype().numpy)
+    def forward(self, dim, keepdim):
+        data = self._data
+        if data.dtype.kind != "f":
+            data = data.astype(_dtype.get_default_dtype().numpy)
         if data.size == 0:
-            return np.log(np.sum(np.exp(data), axis=dims, keepdims=keepdim))
-        shift = np.max(data, axis=dims, keepdims=True)
+            return np.log(np.sum(np.exp(data), axis=dim, keepdims=keepdim))
+        shift = np.max(data, axis=dim, keepdims=True)
         shift = np.where(np.isfinite(shift), shift, 0).astype(data.dtype)
         with np.errstate(divide="ignore"):
-            total = np.log(np.sum(np.exp(data - shift), axis=dims, keepdims=True)) + shift
-        return total if keepdim else total.reshape([s for i, s in enumerate(total.shape) if i not in dims])
+            total = np.log(np.sum(np.exp(data - shift), axis=dim, keepdims=True)) + shift
+        return total if keepdim else total.reshape([s for i, s in enumerate(total.shape) if i not in dim])
 
-    def backward(self, grad):
-        x, result = self.saved_tensors
-        shape = x._data.shape
-        kept = result if self.keepdim else result.reshape(kept_shape(shape, self.dims))
-        return expand_reduced(grad, shape, self.dims, self.keepdim) * exp(x - kept)
+    derivatives = {
+        "self": lambda grad, self, result, dim, keepdim: (
+            _math.unsqueeze_reduced(grad, self.shape, dim, keepdim)
+            * _math.exp(self - _math.unsqueeze_reduced(result, self.shape, dim, keepdim))),
+    }
 
 
 def _logsumexp_samples(rng):
@@ -1209,7 +1217,7 @@ def _logsumexp_samples(rng):
 def logsumexp(input, dim, keepdim: bool = False):
     """log(sum(exp(input))) over `dim`, stable for large values."""
     dims = normalize_dims(dim, input.ndim)
-    return apply(LogsumexpBackward0, input, dims=dims, keepdim=keepdim)
+    return apply(LogsumexpBackward0, input, dim=dims, keepdim=keepdim)
 
 
 # ---------------------------------------------------------------------------
