@@ -59,6 +59,13 @@ OPS = {
     "norm_-inf": lambda x: x.norm(-math.inf),
     "norm_3": lambda x: x.norm(3, 0),
     "norm_half": lambda x: x.norm(0.5, 1),
+    "prod": lambda x: x.prod(),
+    "prod_one_zero": lambda x: x[0].prod(),
+    "prod_dim": lambda x: x.prod(1),
+    "prod_dim0_keepdim": lambda x: x.prod(0, keepdim=True),
+    "cumsum": lambda x: x.cumsum(1),
+    "cumprod": lambda x: x.cumprod(1),
+    "cumprod_dim0": lambda x: x.cumprod(0),
 }
 
 
@@ -88,7 +95,7 @@ def _gradient(library, name, fill, create_graph, whole=False):
 @pytest.mark.parametrize("name", sorted(OPS))
 def test_bad_incoming_gradient_reaches_what_pytorch_reaches(name, fill, whole, create_graph):
     ours = _gradient(retrograd, name, fill, create_graph, whole)
-    theirs = _gradient(torch, name, fill, False, whole)
+    theirs = _gradient(torch, name, fill, create_graph, whole)
     np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
 
@@ -140,6 +147,10 @@ SAVED = {
                                   "_saved_self"]),
     "logsumexp": (lambda x: x.logsumexp(1), ["_saved_dim", "_saved_keepdim", "_saved_result",
                                               "_saved_self"]),
+    "prod": (lambda x: x.prod(), ["_saved_result", "_saved_self"]),
+    "prod_dim": (lambda x: x.prod(1), ["_saved_dim", "_saved_keepdim", "_saved_result", "_saved_self"]),
+    "cumsum": (lambda x: x.cumsum(1), ["_saved_dim"]),
+    "cumprod": (lambda x: x.cumprod(1), ["_saved_dim", "_saved_result", "_saved_self"]),
 }
 
 
@@ -220,3 +231,23 @@ def test_norm_of_a_zero_slice_matches_pytorch(p, fill, create_graph):
         return library.autograd.grad(x.norm(p, 1), x, grad, create_graph=create_graph)[0].detach().numpy()
 
     np.testing.assert_allclose(gradient(retrograd, create_graph), gradient(torch, False), rtol=1e-12)
+
+
+@needs_torch
+@pytest.mark.parametrize("create_graph", [False, True], ids=["arrays", "tensors"])
+@pytest.mark.parametrize("op", ["cumprod", "prod_dim", "prod"])
+def test_products_with_zeros_match_pytorch_for_any_incoming_gradient(op, create_graph):
+    rng = np.random.default_rng(7)
+    for trial in range(40):
+        values = rng.integers(-2, 3, size=(3, 5)).astype(float)  # zeros, often several per slice
+        dim = trial % 2
+        bad = [np.nan, np.inf, -np.inf, 1.0][trial % 4]
+        results = []
+        for library in (retrograd, torch):
+            x = library.tensor(values, dtype=library.float64, requires_grad=True)
+            y = {"cumprod": lambda: x.cumprod(dim), "prod_dim": lambda: x.prod(dim), "prod": x.prod}[op]()
+            grad = np.random.default_rng(trial).standard_normal(tuple(y.shape))
+            grad.reshape(-1)[trial % grad.size] = bad
+            (result,) = library.autograd.grad(y, x, library.tensor(grad), create_graph=create_graph)
+            results.append(result.detach().numpy())
+        np.testing.assert_allclose(results[0], results[1], rtol=1e-10, atol=1e-12, err_msg=str(values))

@@ -200,3 +200,21 @@ def expand_to(x, shape: tuple):
 def index_array(indices) -> np.ndarray:
     """Saved indices (an array, or the indices output of a selecting op) as an int64 array."""
     return indices._data if isinstance(indices, Tensor) else indices
+
+
+def records(x) -> bool:
+    """Whether x is a Tensor (a formula running with create_graph), not an array."""
+    return isinstance(x, Tensor)
+
+
+def count_zeros(x) -> int:
+    """How many elements of x are 0 (a number, read from the values)."""
+    data = x._data if isinstance(x, Tensor) else x
+    return data.size - int(np.count_nonzero(data))
+
+
+def prod_of_others(x, dim: int):
+    """For each element, the product of the other elements along `dim` (exact with zeros)."""
+    if isinstance(x, Tensor):
+        return _reduce_ops().prod_of_others(x, dim)
+    return _reduce_ops()._prod_of_others_array(x, dim)

@@ -21,7 +21,7 @@ from .._tensor import Tensor
 from ..autograd.graph import Node
 from . import _math, _samples
 from ._formula import Formula
-from ._table import OUTPUT, apply, register
+from ._table import apply, register
 from .pointwise import maximum, minimum
 
 __all__ = [
@@ -88,13 +88,6 @@ def normalize_dims(dim, ndim: int) -> tuple[int, ...]:
 def kept_shape(shape: tuple, dims: tuple[int, ...]) -> tuple[int, ...]:
     """`shape` with the reduced `dims` kept as size 1 (the shape of a keepdim result)."""
     return tuple(1 if index in dims else size for index, size in enumerate(shape))
-
-
-def expand_reduced(grad: Tensor, shape: tuple, dims: tuple[int, ...], keepdim: bool) -> Tensor:
-    """The gradient of a reduction, broadcast back over the reduced dims."""
-    if not keepdim and dims:
-        grad = grad.reshape(kept_shape(shape, dims))
-    return grad.expand(shape)
 
 
 def _count(shape: tuple, dim: tuple) -> int:
@@ -751,14 +744,7 @@ class ProdOfOthersBackward0(Node):
     def forward(ctx, x, dim):
         ctx.save_for_backward(x)
         ctx.dim = dim
-        data = x._data
-        ones = np.ones_like(np.take(data, [0], axis=dim))
-        before = np.concatenate([ones, np.cumprod(np.take(data, np.arange(data.shape[dim] - 1), axis=dim),
-                                                  axis=dim)], axis=dim)
-        reversed_data = np.flip(data, axis=dim)
-        after = np.concatenate([ones, np.cumprod(np.take(reversed_data, np.arange(data.shape[dim] - 1),
-                                                         axis=dim), axis=dim)], axis=dim)
-        return before * np.flip(after, axis=dim)
+        return _prod_of_others_array(x._data, dim)
 
     def backward(self, grad):
         (x,) = self.saved_tensors
@@ -775,6 +761,19 @@ class ProdOfOthersBackward0(Node):
         return weighted.sum(dim)
 
 
+def _prod_of_others_array(data: np.ndarray, dim: int) -> np.ndarray:
+    """The forward of ProdOfOthersBackward0: exclusive running products from both ends."""
+    if data.shape[dim] == 0:
+        return data * 0
+    ones = np.ones_like(np.take(data, [0], axis=dim))
+    before = np.concatenate([ones, np.cumprod(np.take(data, np.arange(data.shape[dim] - 1), axis=dim),
+                                              axis=dim)], axis=dim)
+    reversed_data = np.flip(data, axis=dim)
+    after = np.concatenate([ones, np.cumprod(np.take(reversed_data, np.arange(data.shape[dim] - 1),
+                                                     axis=dim), axis=dim)], axis=dim)
+    return before * np.flip(after, axis=dim)
+
+
 def prod_of_others(x: Tensor, dim: int) -> Tensor:
     """For each element, the product of the other elements along `dim` (differentiable)."""
     if x._data.shape[dim] == 0:
@@ -782,37 +781,52 @@ def prod_of_others(x: Tensor, dim: int) -> Tensor:
     return apply(ProdOfOthersBackward0, x, dim=dim)
 
 
-class ProdBackward0(Node):
+def _prod_backward(grad, self, result):
+    """Product of all elements; see Note [Gradient of a product with zeros]. As PyTorch: with
+    no zero, grad * result / x; with two zeros or more and no graph to build, exactly 0."""
+    if not self.shape:
+        return grad
+    zeros = _math.count_zeros(self)
+    if zeros == 0:
+        return grad * (result / self)
+    if zeros > 1 and not _math.records(self):
+        return _math.zeros_like(self)
+    return grad * _math.reshape(_math.prod_of_others(_math.reshape(self, (-1,)), 0), self.shape)
+
+
+def _prod_dim_backward(grad, self, result, dim: tuple, keepdim: bool):
+    """Product along one dim: grad * result / x, or the products of the others where x has a 0."""
+    if not dim:
+        return grad
+    shape = self.shape
+    grad = _math.unsqueeze_reduced(grad, shape, dim, keepdim)
+    if _math.count_zeros(self) == 0:
+        return grad * (_math.unsqueeze_reduced(result, shape, dim, keepdim) / self)
+    return grad * _math.prod_of_others(self, dim[0])
+
+
+class ProdBackward0(Formula):
     """Product of all elements; see Note [Gradient of a product with zeros]."""
 
-    __slots__ = ("dims", "keepdim")
-
     @staticmethod
-    def forward(ctx, x, dims, keepdim, dtype):
-        ctx.save_for_backward(x, OUTPUT)
-        ctx.dims, ctx.keepdim = dims, keepdim
-        data = x._data
-        return np.prod(data, axis=dims, keepdims=keepdim, dtype=_integer_accumulator(data, dtype))
+    def forward(self, dtype):
+        data = self._data
+        return np.prod(data, dtype=_integer_accumulator(data, dtype))
 
-    def backward(self, grad):
-        x, result = self.saved_tensors
-        shape = x._data.shape
-        if np.all(x._data != 0):
-            return expand_reduced(grad * result, shape, self.dims, self.keepdim) / x
-        others = self._others(x)
-        return expand_reduced(grad, shape, self.dims, self.keepdim) * others
-
-    def _others(self, x: Tensor) -> Tensor:
-        return prod_of_others(x.reshape(-1), 0).reshape(x._data.shape)
+    derivatives = {"self": lambda grad, self, result: _prod_backward(grad, self, result)}
 
 
-class ProdBackward1(ProdBackward0):
+class ProdBackward1(Formula):
     """Product along one dim."""
 
-    __slots__ = ()
+    @staticmethod
+    def forward(self, dim, keepdim, dtype):
+        data = self._data
+        return np.prod(data, axis=dim, keepdims=keepdim, dtype=_integer_accumulator(data, dtype))
 
-    def _others(self, x: Tensor) -> Tensor:
-        return prod_of_others(x, self.dims[0]) if self.dims else x * 0 + 1
+    derivatives = {
+        "self": lambda grad, self, result, dim, keepdim: _prod_dim_backward(grad, self, result, dim, keepdim),
+    }
 
 
 def _prod_samples(rng):
@@ -836,55 +850,40 @@ def _prod_samples(rng):
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
     """The product of all elements, or along one `dim`; exact gradients where elements are 0."""
     if dim is None:
-        return apply(ProdBackward0, input, dims=tuple(range(input.ndim)), keepdim=False, dtype=dtype)
+        return apply(ProdBackward0, input, dtype=dtype)
     if isinstance(dim, bool) or not isinstance(dim, int | np.integer):
         raise TypeError(
             f"prod(): argument 'dim' (position 2) must be int, not {type(dim).__name__}"
         )
     dims = normalize_dims(dim, input.ndim)
-    return apply(ProdBackward1, input, dims=dims, keepdim=keepdim, dtype=dtype)
+    return apply(ProdBackward1, input, dim=dims, keepdim=keepdim, dtype=dtype)
 
 
 # ---------------------------------------------------------------------------
 # Running sums and products
 
 
-def _reversed_cumsum(x: Tensor, dim: int) -> Tensor:
-    return apply(ReversedCumsumBackward0, x, dim=dim)
-
-
-class CumsumBackward0(Node):
+class CumsumBackward0(Formula):
     """Running sum along a dim: each input feeds every later output."""
 
-    __slots__ = ("dim",)
-
     @staticmethod
-    def forward(ctx, x, dim, dtype):
-        ctx.dim = dim
-        data = x._data
+    def forward(self, dim, dtype):
+        data = self._data
         if data.ndim == 0:
             return data.astype(_integer_accumulator(data, dtype) or data.dtype)
         return np.cumsum(data, axis=dim, dtype=_integer_accumulator(data, dtype))
 
-    def backward(self, grad):
-        if grad.ndim == 0:
-            return grad
-        return _reversed_cumsum(grad, self.dim)
+    derivatives = {"self": lambda grad, dim: grad if grad.ndim == 0 else _math.reversed_cumsum(grad, dim)}
 
 
-class ReversedCumsumBackward0(Node):
+class ReversedCumsumBackward0(Formula):
     """Running sum from the end of a dim (the backward of cumsum, and cumsum its backward)."""
 
-    __slots__ = ("dim",)
-
     @staticmethod
-    def forward(ctx, x, dim):
-        ctx.dim = dim
-        reversed_data = np.flip(x._data, axis=dim)
-        return np.flip(np.cumsum(reversed_data, axis=dim), axis=dim).copy()
+    def forward(self, dim):
+        return np.flip(np.cumsum(np.flip(self._data, axis=dim), axis=dim), axis=dim).copy()
 
-    def backward(self, grad):
-        return cumsum(grad, self.dim)
+    derivatives = {"self": lambda grad, dim: _math.cumsum(grad, dim)}
 
 
 @register(methods="cumsum", inplace="cumsum_", samples=lambda rng: _dim_samples(rng, [{}]))
@@ -894,46 +893,70 @@ def cumsum(input, dim: int, *, dtype=None):
     return apply(CumsumBackward0, input, dim=dim, dtype=dtype)
 
 
-class CumprodBackward0(Node):
+def _cumprod_backward(grad, self, result, dim: int):
+    """d out_i / d x_k = prod_{j <= i, j != k} x_j for i >= k. Without zeros that is
+    reversed_cumsum(grad * result) / x; with zeros, see the two helpers below."""
+    if not self.shape:
+        return grad
+    if _math.count_zeros(self) == 0:
+        return _math.reversed_cumsum(grad * result, dim) / self
+    if _math.records(self):
+        return _cumprod_backward_recorded(grad, self, dim)
+    return _cumprod_backward_with_zeros(grad, self, result, dim)
+
+
+def _cumprod_backward_with_zeros(grad: np.ndarray, x: np.ndarray, result: np.ndarray, dim: int) -> np.ndarray:
+    """On arrays, in O(n). With z the first zero of a slice: an element before it gets
+    sum_{i < z} grad_i result_i / x_k; the zero itself gets (product of those before it) times
+    sum_{z <= i < z2} grad_i prod_{z < j <= i} x_j, z2 the second zero; elements after it get 0.
+    Terms whose derivative is exactly 0 are left out (selected), so a NaN or Inf incoming
+    gradient there does not reach the others (as PyTorch)."""
+    zeros_so_far = np.cumsum(x == 0, axis=dim)
+    before = zeros_so_far == 0  # k < z
+    at_zero = (zeros_so_far == 1) & (x == 0)  # k == z
+    with np.errstate(invalid="ignore"):
+        early = _reversed_cumsum_array(np.where(before, grad * result, 0), dim) / np.where(before, x, 1)
+        after_zero = np.cumprod(np.where(zeros_so_far == 0, 1, np.where(at_zero, 1, x)), axis=dim)
+        to_second = np.where(zeros_so_far == 1, grad * after_zero, 0)
+        at = np.cumprod(np.where(before, x, 1), axis=dim) * _reversed_cumsum_array(to_second, dim)
+    return np.where(before, early, np.where(at_zero, at, 0))
+
+
+def _reversed_cumsum_array(data: np.ndarray, dim: int) -> np.ndarray:
+    return np.flip(np.cumsum(np.flip(data, axis=dim), axis=dim), axis=dim)
+
+
+def _cumprod_backward_recorded(grad: Tensor, x: Tensor, dim: int) -> Tensor:
+    """With create_graph, a form whose derivative is right at zeros too (O(n^2) memory):
+    the running products of an n x n stack of copies of x, copy k having x_k replaced by 1."""
+    shape = x._data.shape
+    size = shape[dim]
+    leading, trailing = shape[:dim], shape[dim + 1:]
+    stacked_shape = (*leading, size, size, *trailing)
+    mask_shape = (size, size) + (1,) * len(trailing)
+    dtype = x._data.dtype
+    diagonal = np.eye(size).reshape(mask_shape)
+    off_diagonal = Tensor._make((1 - diagonal).astype(dtype))
+    copies = x.reshape(*leading, 1, size, *trailing).expand(stacked_shape) * off_diagonal + Tensor._make(
+        diagonal.astype(dtype)
+    )
+    running = cumprod(copies, dim + 1)
+    from_k_on = np.triu(np.ones((size, size), dtype=bool)).reshape(mask_shape)
+    weighted = _math.where(from_k_on, grad.reshape(*leading, 1, size, *trailing) * running, 0.0)
+    return weighted.sum(dim + 1)
+
+
+class CumprodBackward0(Formula):
     """Running product along a dim; exact gradients where elements are 0."""
 
-    __slots__ = ("dim",)
-
     @staticmethod
-    def forward(ctx, x, dim, dtype):
-        ctx.save_for_backward(x, OUTPUT)
-        ctx.dim = dim
-        data = x._data
+    def forward(self, dim, dtype):
+        data = self._data
         if data.ndim == 0:
             return data.astype(_integer_accumulator(data, dtype) or data.dtype)
         return np.cumprod(data, axis=dim, dtype=_integer_accumulator(data, dtype))
 
-    def backward(self, grad):
-        x, result = self.saved_tensors
-        if x.ndim == 0:
-            return grad
-        if np.all(x._data != 0):
-            return _reversed_cumsum(grad * result, self.dim) / x
-        return self._with_zeros(grad, x)
-
-    def _with_zeros(self, grad: Tensor, x: Tensor) -> Tensor:
-        """d out_i / d x_k = prod_{j <= i, j != k} x_j for i >= k: the running products of an
-        n x n stack of copies of x, copy k having x_k replaced by 1."""
-        dim, shape = self.dim, x._data.shape
-        size = shape[dim]
-        leading, trailing = shape[:dim], shape[dim + 1:]
-        stacked_shape = (*leading, size, size, *trailing)
-        mask_shape = (size, size) + (1,) * len(trailing)
-        dtype = x._data.dtype
-        diagonal = np.eye(size).reshape(mask_shape)
-        off_diagonal = Tensor._make((1 - diagonal).astype(dtype))
-        copies = x.reshape(*leading, 1, size, *trailing).expand(stacked_shape) * off_diagonal + Tensor._make(
-            diagonal.astype(dtype)
-        )
-        running = cumprod(copies, dim + 1)
-        from_k_on = Tensor._make(np.triu(np.ones((size, size))).reshape(mask_shape).astype(dtype))
-        weighted = grad.reshape(*leading, 1, size, *trailing) * running * from_k_on
-        return weighted.sum(dim + 1)
+    derivatives = {"self": lambda grad, self, result, dim: _cumprod_backward(grad, self, result, dim)}
 
 
 def _cumprod_samples(rng):
