@@ -251,3 +251,35 @@ def test_products_with_zeros_match_pytorch_for_any_incoming_gradient(op, create_
             (result,) = library.autograd.grad(y, x, library.tensor(grad), create_graph=create_graph)
             results.append(result.detach().numpy())
         np.testing.assert_allclose(results[0], results[1], rtol=1e-10, atol=1e-12, err_msg=str(values))
+
+
+FILLS = {
+    "zero_": lambda base, other: base.zero_(),
+    "fill_number": lambda base, other: base.fill_(2.5),
+    "fill_tensor": lambda base, other: base.fill_(other.sum()),
+    "copy_": lambda base, other: base.copy_(other[0]),
+}
+
+
+@pytest.mark.parametrize("create_graph", [False, True], ids=["arrays", "tensors"])
+@pytest.mark.parametrize("name", sorted(FILLS))
+def test_overwritten_values_get_zeros_even_for_a_nan_gradient(name, create_graph):
+    def gradients(library):
+        x = library.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=library.float64, requires_grad=True)
+        other = library.tensor([[5.0, 6.0], [7.0, 8.0]], dtype=library.float64, requires_grad=True)
+        result = FILLS[name](x * 1.0, other)
+        grad = library.tensor([[math.nan, 1.0], [2.0, math.inf]], dtype=library.float64)
+        found = library.autograd.grad(result, (x, other), grad, allow_unused=True, create_graph=create_graph)
+        return [None if g is None else g.detach().numpy() for g in found]
+
+    ours = gradients(retrograd)
+    assert (ours[0] == 0).all()
+    assert type(FILLS[name](_input(retrograd) * 1.0, _input(retrograd)).grad_fn).__name__ == {
+        "zero_": "ZeroBackward0", "fill_number": "FillBackward2", "fill_tensor": "FillBackward3",
+        "copy_": "CopyBackwards"}[name]
+    if torch is not None:
+        theirs = gradients(torch)
+        for mine, reference in zip(ours, theirs):
+            assert (mine is None) == (reference is None)
+            if mine is not None:
+                np.testing.assert_allclose(mine, reference)
