@@ -283,3 +283,20 @@ def test_overwritten_values_get_zeros_even_for_a_nan_gradient(name, create_graph
             assert (mine is None) == (reference is None)
             if mine is not None:
                 np.testing.assert_allclose(mine, reference)
+
+
+@needs_torch
+@pytest.mark.parametrize("create_graph", [False, True], ids=["arrays", "tensors"])
+@pytest.mark.parametrize("used", ["spread", "mean", "both"])
+@pytest.mark.parametrize("name", ["var_mean", "std_mean"])
+def test_spread_and_mean_in_one_node_as_pytorch(name, used, create_graph):
+    def gradient(library):
+        x = library.tensor([[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]], dtype=library.float64, requires_grad=True)
+        spread, mean = getattr(library, name)(x, 1)
+        outputs = {"spread": [spread], "mean": [mean], "both": [spread, mean]}[used]
+        grads = [library.tensor([math.nan, 0.5], dtype=library.float64)] * len(outputs)
+        assert type(spread.grad_fn).__name__ == {"var_mean": "VarMeanBackward0",
+                                                 "std_mean": "StdMeanBackward0"}[name]
+        return library.autograd.grad(outputs, x, grads, create_graph=create_graph)[0].detach().numpy()
+
+    np.testing.assert_allclose(gradient(retrograd), gradient(torch), rtol=1e-12)

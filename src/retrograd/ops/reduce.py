@@ -1091,20 +1091,66 @@ def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     return apply(StdBackward0, input, dim=dims, keepdim=keepdim, correction=correction)
 
 
+def _spread_mean_backward(grads, self, dim: tuple, keepdim: bool, correction, deviation=None):
+    """(var or std, mean) together: the sum of the gradients of the outputs that got one."""
+    spread_grad = grads[0]
+    mean_grad = grads[1] if len(grads) > 1 else None  # the engine passes as many as were used
+    total = None
+    if spread_grad is not None:
+        if deviation is None:
+            total = _var_backward(spread_grad, self, dim, keepdim, correction)
+        else:
+            total = _std_backward(spread_grad, self, deviation, dim, keepdim, correction)
+    if mean_grad is not None:
+        shape = self.shape
+        part = _math.expand_reduced(mean_grad, shape, dim, keepdim) / builtins.max(_count(shape, dim), 1)
+        total = part if total is None else total + part
+    return total
+
+
+class VarMeanBackward0(Formula):
+    """(var, mean) over the same dims, in one node (as PyTorch)."""
+
+    outputs = ("result0", "result1")
+    spread = VarBackward0
+
+    @classmethod
+    def forward(cls, self, dim, keepdim, correction):
+        spread = cls.spread.forward(self, dim, keepdim, correction)
+        return spread, MeanBackward0.forward(self, dim, keepdim, None)
+
+    derivatives = {
+        "self": lambda grads, self, dim, keepdim, correction: _spread_mean_backward(
+            grads, self, dim, keepdim, correction),
+    }
+
+
+class StdMeanBackward0(VarMeanBackward0):
+    """(std, mean) over the same dims, in one node (as PyTorch)."""
+
+    spread = StdBackward0
+    derivatives = {
+        "self": lambda grads, self, result0, dim, keepdim, correction: _spread_mean_backward(
+            grads, self, dim, keepdim, correction, result0),
+    }
+
+
 @register(samples=_spread_samples)
 def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """(var, mean) over the same dims."""
-    variance = var(input, dim, unbiased, keepdim, correction=correction)
-    dims, _ = _spread_dims(input, dim, unbiased)
-    return variance, mean(input, dims, keepdim)
+    _check_floating(input)
+    dims, unbiased = _spread_dims(input, dim, unbiased)
+    correction = _correction(unbiased, correction)
+    return apply(VarMeanBackward0, input, dim=dims, keepdim=keepdim, correction=correction)
 
 
 @register(samples=_spread_samples)
 def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """(std, mean) over the same dims."""
-    deviation = std(input, dim, unbiased, keepdim, correction=correction)
-    dims, _ = _spread_dims(input, dim, unbiased)
-    return deviation, mean(input, dims, keepdim)
+    _check_floating(input)
+    dims, unbiased = _spread_dims(input, dim, unbiased)
+    correction = _correction(unbiased, correction)
+    return apply(StdMeanBackward0, input, dim=dims, keepdim=keepdim, correction=correction)
 
 
 # ---------------------------------------------------------------------------
