@@ -18,7 +18,6 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor
-from ..autograd.graph import Node
 from . import _math, _samples
 from ._formula import Formula
 from ._table import apply, register
@@ -726,43 +725,17 @@ def _integer_accumulator(data: np.ndarray, dtype):
     return np.int64 if data.dtype.kind in "biu" else None
 
 
-class ProdOfOthersBackward0(Node):
-    """For each element, the product of all the others along `dim` (exact with zeros).
-
-    Note [Gradient of a product with zeros]
-        d prod(x) / d x_k is the product of the other elements. Dividing the product by x_k
-        fails where x_k = 0, so it is computed as (product of those before) * (product of
-        those after), two exclusive running products. Its own derivative in x_k, for the
-        element i, is the product of all but i and k: the same op applied to an n x n
-        stack of copies of x with x_i replaced by 1, so the memory grows by a factor n
-        with each further order of differentiation.
-    """
-
-    __slots__ = ("dim",)
-
-    @staticmethod
-    def forward(ctx, x, dim):
-        ctx.save_for_backward(x)
-        ctx.dim = dim
-        return _prod_of_others_array(x._data, dim)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        dim, shape = self.dim, x._data.shape
-        size = shape[dim]
-        leading, trailing = shape[:dim], shape[dim + 1:]
-        stacked_shape = (*leading, size, size, *trailing)
-        mask_shape = (size, size) + (1,) * len(trailing)
-        off_diagonal = Tensor._make((1 - np.eye(size)).reshape(mask_shape).astype(x._data.dtype))
-        diagonal = Tensor._make(np.eye(size).reshape(mask_shape).astype(x._data.dtype))
-        copies = x.reshape(*leading, 1, size, *trailing).expand(stacked_shape) * off_diagonal + diagonal
-        pairs = prod_of_others(copies, dim + 1)
-        weighted = grad.reshape(*leading, size, 1, *trailing) * pairs * off_diagonal
-        return weighted.sum(dim)
+# Note [Gradient of a product with zeros]
+#     d prod(x) / d x_k is the product of the other elements. Dividing the product by x_k
+#     fails where x_k = 0, so it is computed as (product of those before) * (product of
+#     those after), two exclusive running products. With create_graph these are recorded
+#     as cumprods (of x shifted by one, from each end), so higher derivatives go through
+#     cumprod's own backward, which is exact with zeros, as PyTorch does.
 
 
 def _prod_of_others_array(data: np.ndarray, dim: int) -> np.ndarray:
-    """The forward of ProdOfOthersBackward0: exclusive running products from both ends."""
+    """For each element, the product of the others along `dim`: exclusive running products
+    from both ends; see Note [Gradient of a product with zeros]."""
     if data.shape[dim] == 0:
         return data * 0
     ones = np.ones_like(np.take(data, [0], axis=dim))
@@ -775,10 +748,16 @@ def _prod_of_others_array(data: np.ndarray, dim: int) -> np.ndarray:
 
 
 def prod_of_others(x: Tensor, dim: int) -> Tensor:
-    """For each element, the product of the other elements along `dim` (differentiable)."""
-    if x._data.shape[dim] == 0:
+    """For each element, the product of the other elements along `dim` (recorded)."""
+    from .shape import cat, flip, narrow
+
+    size = x._data.shape[dim]
+    if size == 0:
         return x * 0
-    return apply(ProdOfOthersBackward0, x, dim=dim)
+    ones = Tensor._make(np.ones_like(np.take(x._data, [0], axis=dim)))
+    before = cumprod(cat([ones, narrow(x, dim, 0, size - 1)], dim), dim)
+    after = flip(cumprod(cat([ones, flip(narrow(x, dim, 1, size - 1), dim)], dim), dim), dim)
+    return before * after
 
 
 def _prod_backward(grad, self, result):
@@ -934,12 +913,8 @@ def _cumprod_backward_recorded(grad: Tensor, x: Tensor, dim: int) -> Tensor:
     leading, trailing = shape[:dim], shape[dim + 1:]
     stacked_shape = (*leading, size, size, *trailing)
     mask_shape = (size, size) + (1,) * len(trailing)
-    dtype = x._data.dtype
-    diagonal = np.eye(size).reshape(mask_shape)
-    off_diagonal = Tensor._make((1 - diagonal).astype(dtype))
-    copies = x.reshape(*leading, 1, size, *trailing).expand(stacked_shape) * off_diagonal + Tensor._make(
-        diagonal.astype(dtype)
-    )
+    diagonal = np.eye(size, dtype=bool).reshape(mask_shape)
+    copies = _math.where(diagonal, 1.0, x.reshape(*leading, 1, size, *trailing).expand(stacked_shape))
     running = cumprod(copies, dim + 1)
     from_k_on = np.triu(np.ones((size, size), dtype=bool)).reshape(mask_shape)
     weighted = _math.where(from_k_on, grad.reshape(*leading, 1, size, *trailing) * running, 0.0)
