@@ -139,7 +139,7 @@ SAVED = {
     "sort": (lambda x: x.sort(1), ["_saved_dim", "_saved_indices"]),
     "topk": (lambda x: x.topk(2), ["_saved_dim", "_saved_indices"]),
     "kthvalue": (lambda x: x.kthvalue(2, 1), ["_saved_dim", "_saved_indices", "_saved_keepdim"]),
-    "cummax": (lambda x: x.cummax(1), ["_saved_dim", "_saved_indices"]),
+    "cummax": (lambda x: x.cummax(1), ["_saved_dim", "_saved_indices", "_saved_self"]),
     "var": (lambda x: x.var(1), ["_saved_correction", "_saved_dim", "_saved_keepdim", "_saved_self"]),
     "std": (lambda x: x.std(1), ["_saved_correction", "_saved_dim", "_saved_keepdim", "_saved_result",
                                  "_saved_self"]),
@@ -183,8 +183,10 @@ def test_changing_the_input_in_place_is_fine_when_its_value_is_not_needed(op):
     assert x.grad is not None
 
 
-@pytest.mark.parametrize("op", [lambda x: x.max(), lambda x: x.amax(0), lambda x: x.median()],
-                         ids=["max", "amax", "median"])
+@pytest.mark.parametrize("op", [lambda x: x.max(), lambda x: x.amax(0), lambda x: x.median(),
+                                lambda x: x.cummax(1)[0], lambda x: x.prod(1), lambda x: x.std(),
+                                lambda x: x.logsumexp(0)],
+                         ids=["max", "amax", "median", "cummax", "prod", "std", "logsumexp"])
 def test_changing_an_input_that_is_needed_still_raises(op):
     base = _input(retrograd) * 1.0
     y = op(base)

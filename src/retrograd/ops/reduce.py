@@ -507,9 +507,10 @@ class CummaxBackward0(_KeepsDim):
     """
 
     running = staticmethod(np.maximum.accumulate)
+    # Reads `self` (for its shape) as PyTorch saves it: changing it in place raises, as there.
     derivatives = {
-        "self": lambda grad, indices, dim, self_shape: _scatter_picked(
-            grad, indices, dim, self_shape, False, unique=False),
+        "self": lambda grad, indices, dim, self: _scatter_picked(
+            grad, indices, dim, self.shape, False, unique=False),
     }
 
     @classmethod
