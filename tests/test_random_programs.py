@@ -125,6 +125,7 @@ def _plant_sin_derivative(monkeypatch, formula) -> None:
     from retrograd.ops.pointwise import SinBackward0
 
     monkeypatch.setattr(SinBackward0, "_derivative_table", ((formula, ("grad", "self")),))
+    monkeypatch.setattr(SinBackward0, "_plans", {})  # plans cache the formulas they call
 
 
 def test_checker_catches_a_wrong_first_derivative(monkeypatch):

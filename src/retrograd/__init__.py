@@ -77,14 +77,17 @@ def result_type(tensor1, tensor2) -> dtype:
 
 
 def is_tensor(obj) -> bool:
+    """True if `obj` is a retrograd Tensor."""
     return isinstance(obj, Tensor)
 
 
 def is_floating_point(input: Tensor) -> bool:
+    """True if `input` has a floating point dtype (float16, float32 or float64)."""
     return input.dtype.is_floating_point
 
 
 def numel(input: Tensor) -> int:
+    """The number of elements of `input`."""
     return input.numel()
 
 

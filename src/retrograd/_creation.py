@@ -8,7 +8,7 @@ import numpy as np
 
 from . import _device, _dtype
 from ._dtype import dtype as _DType
-from ._tensor import Size, Tensor
+from ._tensor import ORIGIN_NUMPY, Size, Tensor
 
 __all__ = [
     "Generator",
@@ -111,6 +111,7 @@ def _as_array(data, dtype: _DType | None) -> np.ndarray:
 
 def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
     result = Tensor._make(array)
+    result._origin = None  # made by the user, whatever the grad mode (Note [Tensor origins])
     if requires_grad:
         result.requires_grad_(True)
     return result
@@ -129,7 +130,10 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False, pin_memor
             UserWarning,
             stacklevel=2,
         )
-    return _new(_as_array(data, _resolve_dtype(dtype)), requires_grad)
+    result = _new(_as_array(data, _resolve_dtype(dtype)), requires_grad)
+    if isinstance(data, np.ndarray):
+        result._origin = ORIGIN_NUMPY
+    return result
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -140,8 +144,13 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         return data if dtype is None or data.dtype is dtype else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == dtype.numpy):
         _dtype.from_numpy_dtype(data.dtype)
-        return Tensor._make(data)
-    return _new(_as_array(data, dtype), False)
+        result = Tensor._make(data)
+        result._origin = ORIGIN_NUMPY
+        return result
+    result = _new(_as_array(data, dtype), False)
+    if isinstance(data, np.ndarray):
+        result._origin = ORIGIN_NUMPY
+    return result
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -160,7 +169,9 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {_type_name(array)})")
     _check_shareable(array)
-    return Tensor._make(array)
+    result = Tensor._make(array)
+    result._origin = ORIGIN_NUMPY
+    return result
 
 
 def _type_name(value) -> str:
@@ -296,11 +307,23 @@ def _float_dtype(dtype) -> _DType:
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+    """A tensor of the given size filled with 0 (the default dtype unless `dtype` says otherwise).
+
+    >>> import retrograd
+    >>> retrograd.zeros(2, 3).shape
+    retrograd.Size([2, 3])
+    """
     _check_device(device)
     return _new(np.zeros(_size(size), _float_dtype(dtype).numpy), requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+    """A tensor of the given size filled with 1 (the default dtype unless `dtype` says otherwise).
+
+    >>> import retrograd
+    >>> retrograd.ones(2)
+    tensor([1., 1.])
+    """
     _check_device(device)
     return _new(np.ones(_size(size), _float_dtype(dtype).numpy), requires_grad)
 
@@ -311,6 +334,12 @@ def empty(*size, dtype=None, device=None, requires_grad: bool = False, out=None)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of shape `size` filled with `fill_value`; its dtype follows the value (float, int or bool).
+
+    >>> import retrograd
+    >>> retrograd.full((2,), 7)
+    tensor([7, 7])
+    """
     _check_device(device)
     dtype = _resolve_dtype(dtype) or _dtype._scalar_dtype(
         fill_value.item() if isinstance(fill_value, Tensor) else fill_value
@@ -326,16 +355,20 @@ def _like(template: Tensor, dtype, device=None) -> tuple[tuple[int, ...], _DType
 
 
 def zeros_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros with the shape (and, unless `dtype` is given, the dtype) of `input`."""
     shape, dtype = _like(input, dtype, device)
     return _new(np.zeros(shape, dtype.numpy), requires_grad)
 
 
 def ones_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones with the shape (and, unless `dtype` is given, the dtype) of `input`."""
     shape, dtype = _like(input, dtype, device)
     return _new(np.ones(shape, dtype.numpy), requires_grad)
 
 
 def empty_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Like PyTorch's empty_like; retrograd fills it with zeros so results are reproducible."""
+    """A tensor shaped as `input` (and of its dtype unless `dtype` is given), filled with `fill_value`."""
     return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
@@ -364,6 +397,12 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
 
 
 def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False):
+    """`steps` evenly spaced values from `start` to `end`, both included.
+
+    >>> import retrograd
+    >>> retrograd.linspace(0, 1, 5)
+    tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
     _check_device(device)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
@@ -371,6 +410,13 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False):
+    """A 2-d tensor with ones on the diagonal and zeros elsewhere (`n` rows, `m` columns, default `n`).
+
+    >>> import retrograd
+    >>> retrograd.eye(2)
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
     _check_device(device)
     if n < 0 or (m is not None and m < 0):
         raise RuntimeError(f"n must be greater or equal to 0, got {min(n, m if m is not None else n)}")
@@ -389,24 +435,29 @@ class Generator:
         self._rng = np.random.default_rng(self._seed)
 
     def manual_seed(self, seed: int) -> Generator:
+        """Seed this generator; returns it."""
         seed = int(seed)
         self._seed = seed
         self._rng = np.random.default_rng(seed & 0xFFFF_FFFF_FFFF_FFFF)
         return self
 
     def initial_seed(self) -> int:
+        """The seed this generator was last seeded with."""
         return self._seed
 
     def seed(self) -> int:
+        """Seed this generator from the operating system's entropy; returns the new seed."""
         new_seed = int(np.random.SeedSequence().entropy) & 0xFFFF_FFFF_FFFF_FFFF
         self.manual_seed(new_seed)
         return new_seed
 
     def get_state(self) -> Tensor:
+        """The generator's state as a uint8 tensor (for `set_state`)."""
         state = np.frombuffer(repr(self._rng.bit_generator.state).encode(), dtype=np.uint8)
         return Tensor._make(state.copy())
 
     def set_state(self, state: Tensor) -> None:
+        """Restore a state returned by `get_state`."""
         import ast
 
         text = bytes(state._data.astype(np.uint8)).decode()
@@ -414,6 +465,7 @@ class Generator:
 
     @property
     def rng(self) -> np.random.Generator:
+        """The NumPy generator that draws the numbers."""
         return self._rng
 
 
@@ -426,18 +478,22 @@ def manual_seed(seed: int) -> Generator:
 
 
 def initial_seed() -> int:
+    """The seed the default generator was last seeded with."""
     return default_generator.initial_seed()
 
 
 def seed() -> int:
+    """Seed the default generator from the operating system's entropy; returns the new seed."""
     return default_generator.seed()
 
 
 def get_rng_state() -> Tensor:
+    """The default generator's state as a uint8 tensor (for `set_rng_state`)."""
     return default_generator.get_state()
 
 
 def set_rng_state(state: Tensor) -> None:
+    """Restore the default generator's state from `get_rng_state()`: the same random numbers follow."""
     default_generator.set_state(state)
 
 
@@ -477,21 +533,25 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
 
 
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False):
+    """A random permutation of the integers 0 .. n-1 (int64 unless `dtype` says otherwise)."""
     _check_device(device)
     dtype = _resolve_dtype(dtype) or _dtype.int64
     return _new(_rng(generator).permutation(n).astype(dtype.numpy), requires_grad)
 
 
 def rand_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Uniform random numbers in [0, 1) with the shape (and dtype) of `input`."""
     shape, dtype = _like(input, dtype, device)
     return rand(shape, dtype=dtype, requires_grad=requires_grad)
 
 
 def randn_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """Standard normal random numbers with the shape (and dtype) of `input`."""
     shape, dtype = _like(input, dtype, device)
     return randn(shape, dtype=dtype, requires_grad=requires_grad)
 
 
 def randint_like(input: Tensor, low, high=None, dtype=None, device=None) -> Tensor:
+    """Random integers in [low, high) with the shape (and dtype) of `input`."""
     shape, dtype = _like(input, dtype, device)
     return randint(low, high, shape, dtype=dtype)

@@ -38,6 +38,7 @@ class Size(tuple):
         return f"retrograd.Size([{', '.join(str(size) for size in self)}])"
 
     def numel(self) -> int:
+        """The number of elements a tensor of this shape holds."""
         return int(np.prod(self, dtype=np.int64))
 
 
@@ -48,6 +49,33 @@ class _VersionCounter:
 
     def __init__(self):
         self.value = 0
+
+
+# Note [Tensor origins]
+#     `retrograd.explain` says why a tensor has no graph, so a tensor made without one remembers
+#     how, in the `_origin` slot: cut by .detach()/.detach_() or .data, made while grad mode was
+#     off (under no_grad(), or by a backward pass without create_graph=True: a derivative), or
+#     made from a NumPy array. The slot is set only on those paths and left unset otherwise
+#     (read it with getattr(tensor, "_origin", None)): the recorded path of an operation
+#     (`_from_node`) never touches it.
+ORIGIN_DETACH = "detach"
+ORIGIN_DATA = "data"
+ORIGIN_NO_GRAD = "no_grad"
+ORIGIN_NUMPY = "numpy"
+ORIGIN_BACKWARD = "backward"  # computed by a backward pass without create_graph=True
+
+
+_engine = None  # autograd.engine, bound on first use (it imports this module)
+
+
+def _origin_without_grad() -> str:
+    """Why a tensor made while grad mode is off has no graph: no_grad(), or a backward pass."""
+    global _engine
+    if _engine is None:
+        from .autograd import engine
+
+        _engine = engine
+    return ORIGIN_BACKWARD if _engine.current_graph_task() is not None else ORIGIN_NO_GRAD
 
 
 _NON_LEAF_GRAD_WARNING = (
@@ -82,6 +110,7 @@ class Tensor:
         "_grad",
         "_grad_accumulator",
         "_is_inference",
+        "_origin",
         "_output_nr",
         "_post_accumulate_hooks",
         "_requires_grad",
@@ -120,6 +149,8 @@ class Tensor:
         """A new leaf that owns `array` (no copy)."""
         tensor = cls.__new__(cls)
         tensor._setup(array, None, 0, _VersionCounter())
+        if not grad_mode._state.grad_enabled:
+            tensor._origin = _origin_without_grad()  # see Note [Tensor origins]
         return tensor
 
     @classmethod
@@ -134,6 +165,7 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded so gradients can flow back to it."""
         return self._requires_grad
 
     @requires_grad.setter
@@ -161,14 +193,17 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
+        """True for a tensor no recorded operation produced (user-created, or not requiring grad)."""
         return self.grad_fn is None
 
     @property
     def output_nr(self) -> int:
+        """Which output of its `grad_fn` this tensor is (0 for single-output operations)."""
         return self._output_nr
 
     @property
     def grad(self) -> Tensor | None:
+        """The gradient backward accumulated: kept for leaves, for non-leaves only after `retain_grad()`."""
         if self._grad is None and self.grad_fn is not None and not self._retains_grad:
             warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad
@@ -193,6 +228,7 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
+        """True if `retain_grad()` was called on this non-leaf, so backward keeps its `.grad`."""
         return self._retains_grad
 
     def retain_grad(self) -> None:
@@ -253,7 +289,9 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data (shared, with the same version counter), cut from the graph."""
-        return self._alias(requires_grad=False)
+        alias = self._alias(requires_grad=False)
+        alias._origin = ORIGIN_DETACH
+        return alias
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph in place: it becomes a leaf."""
@@ -268,6 +306,7 @@ class Tensor:
         self.grad_fn = None
         self._requires_grad = False
         self._output_nr = 0
+        self._origin = ORIGIN_DETACH
         return self
 
     def _alias(self, requires_grad: bool) -> Tensor:
@@ -280,6 +319,7 @@ class Tensor:
     def data(self) -> Tensor:
         """The same storage as a tensor outside autograd (with its own version counter)."""
         alias = Tensor._make(self._data)
+        alias._origin = ORIGIN_DATA
         return alias
 
     @data.setter
@@ -303,58 +343,74 @@ class Tensor:
 
     @property
     def shape(self) -> Size:
+        """The size of each dimension, as a `retrograd.Size`."""
         return Size(self._data.shape)
 
     def size(self, dim: int | None = None):
+        """The shape (a `retrograd.Size`), or the size of dimension `dim`."""
         if dim is None:
             return Size(self._data.shape)
         return self._data.shape[self._wrap_dim(dim)]
 
     @property
     def dtype(self) -> _DType:
+        """The element type (`retrograd.float32`, ...)."""
         return _dtype._BY_NUMPY[self._data.dtype]
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions."""
         return self._data.ndim
 
     def dim(self) -> int:
+        """The number of dimensions."""
         return self._data.ndim
 
     def ndimension(self) -> int:
+        """The number of dimensions (an alias of `dim()`)."""
         return self._data.ndim
 
     def numel(self) -> int:
+        """The number of elements."""
         return self._data.size
 
     def nelement(self) -> int:
+        """The number of elements (an alias of `numel()`)."""
         return self._data.size
 
     def element_size(self) -> int:
+        """The size of one element in bytes."""
         return self._data.itemsize
 
     @property
     def device(self) -> device:
+        """Where the data lives: always the CPU in this build."""
         return _CPU
 
     @property
     def is_cuda(self) -> bool:
+        """False: this build computes on the CPU."""
         return False
 
     @property
     def is_floating_point_type(self) -> bool:
+        """True if the dtype is a floating point type."""
         return self.dtype.is_floating_point
 
     def is_floating_point(self) -> bool:
+        """True if the dtype is a floating point type."""
         return self.dtype.is_floating_point
 
     def is_complex(self) -> bool:
+        """False: retrograd has no complex dtypes."""
         return False
 
     def is_contiguous(self) -> bool:
+        """True if the elements lie in memory in row-major order without gaps."""
         return bool(self._data.flags.c_contiguous)
 
     def stride(self, dim: int | None = None):
+        """The step in elements between neighbours along each dimension (or along `dim`)."""
         strides = tuple(step // self._data.itemsize for step in self._data.strides)
         return strides if dim is None else strides[self._wrap_dim(dim)]
 
@@ -464,6 +520,7 @@ class Tensor:
         return self._data.reshape(()).item()
 
     def tolist(self):
+        """The elements as (nested) Python numbers."""
         return self._data.tolist()
 
     def _one_element(self, kind: str):

@@ -206,20 +206,23 @@ def _as_data(grad):
 
 
 def _count_dependencies(root_nodes: list[Node]) -> dict[Node, int]:
-    """How many edges lead into each node reachable from the roots (roots: 0 unless reached)."""
+    """How many edges lead into each node reachable from the roots (roots: 0 unless reached).
+
+    Each node is expanded once, roots included, so a root that another root reaches (the
+    gradients of both `a` and `b = f(a)`) waits for that root's contribution.
+    """
     dependencies: dict[Node, int] = {}
+    expanded = set(root_nodes)
     stack = list(root_nodes)
     while stack:
         node = stack.pop()
         for next_node, _ in node.next_functions:
             if next_node is None:
                 continue
-            count = dependencies.get(next_node)
-            if count is None:
-                dependencies[next_node] = 1
+            dependencies[next_node] = dependencies.get(next_node, 0) + 1
+            if next_node not in expanded:
+                expanded.add(next_node)
                 stack.append(next_node)
-            else:
-                dependencies[next_node] = count + 1
     return dependencies
 
 

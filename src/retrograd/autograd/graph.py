@@ -49,6 +49,7 @@ class RemovableHandle:
         self._key = RemovableHandle._next_key
 
     def remove(self) -> None:
+        """Take the hook away (a second call does nothing)."""
         hooks = self._hooks()
         if hooks is not None:
             hooks.pop(self._key, None)
@@ -119,6 +120,7 @@ class Node:
     # -- what users see -----------------------------------------------------
 
     def name(self) -> str:
+        """The name of this node's class, as PyTorch shows it (`MulBackward0`)."""
         return type(self).__name__
 
     def __repr__(self) -> str:
@@ -148,6 +150,7 @@ class Node:
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
+        """For each input of the operation, whether its gradient is wanted (it requires grad)."""
         return tuple(edge[0] is not None for edge in self.next_functions)
 
     def save_for_backward(self, *values) -> None:
@@ -256,6 +259,7 @@ class Node:
     # -- running -------------------------------------------------------------
 
     def backward(self, *grad_outputs):
+        """Map the gradients of this node's outputs to the gradients of its inputs."""
         raise NotImplementedError(f"{self.name()} has no backward")
 
 

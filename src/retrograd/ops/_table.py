@@ -342,8 +342,26 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
     np.copyto(target._data, result._data, casting="unsafe")
     target._version_counter.value += 1
     if result.grad_fn is not None:
+        _save_as_target(result.grad_fn, result, target)
         _take_history(target, base, result)
     return target
+
+
+def _save_as_target(node: Node, result: Tensor, target: Tensor) -> None:
+    """An op that saved its own result (exp_, tanh_...) now saves `target`, which holds it:
+    later in-place changes of target (or of its aliases) must be caught, as in PyTorch."""
+    saved = node._saved
+    if not saved:
+        return
+    counter = result._version_counter
+    if not any(type(value) is SavedOutput and value.version_counter is counter for value in saved):
+        return
+    values, versions = list(saved), list(node._saved_versions)
+    for index, value in enumerate(saved):
+        if type(value) is SavedOutput and value.version_counter is counter:
+            values[index] = SavedOutput(target._data, target._version_counter, value.output_nr)
+            versions[index] = target._version_counter.value
+    node._saved, node._saved_versions = tuple(values), tuple(versions)
 
 
 _INFERENCE_INPLACE_MESSAGE = (

@@ -175,6 +175,7 @@ class Module:
         setattr_(self, "_backward_pre_hooks", {})
 
     def forward(self, *input):
+        """The computation of the module; call the module (`module(x)`), not `forward`, so hooks run."""
         raise NotImplementedError(
             f'Module [{type(self).__name__}] is missing the required "forward" function'
         )
@@ -318,26 +319,30 @@ class Module:
 
     def named_parameters(self, prefix: str = "", recurse: bool = True,
                          remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
-        """(name, parameter) pairs, `prefix`ed and dotted for submodules; shared ones once."""
+        """(name, parameter) pairs, names dotted for submodules and led by `prefix`; shared ones once."""
         return self._named_members(
             lambda module: module._parameters.items(), prefix, recurse, remove_duplicate
         )
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """The parameters of this module (and of its submodules, with `recurse`), each once."""
         for _, parameter in self.named_parameters(recurse=recurse):
             yield parameter
 
     def named_buffers(self, prefix: str = "", recurse: bool = True,
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(name, buffer) pairs, names dotted for submodules."""
         return self._named_members(
             lambda module: module._buffers.items(), prefix, recurse, remove_duplicate
         )
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """The buffers of this module (and of its submodules, with `recurse`)."""
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) pairs of the direct submodules."""
         seen = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in seen:
@@ -345,6 +350,7 @@ class Module:
                 yield name, module
 
     def children(self) -> Iterator[Module]:
+        """The direct submodules."""
         for _, module in self.named_children():
             yield module
 
@@ -365,6 +371,7 @@ class Module:
             yield from module.named_modules(memo, child_prefix, remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
+        """This module and all its submodules, depth first, each once."""
         for _, module in self.named_modules():
             yield module
 
@@ -380,6 +387,7 @@ class Module:
         return module
 
     def get_parameter(self, target: str) -> Parameter:
+        """The parameter named by the dotted path `target` (`"0.weight"`)."""
         module_path, _, name = target.rpartition(".")
         module = self.get_submodule(module_path)
         if not hasattr(module, name):
@@ -400,9 +408,11 @@ class Module:
         return self
 
     def eval(self) -> Module:
+        """Switch to evaluation mode (dropout off, batch norm uses running statistics); returns self."""
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set `requires_grad` of every parameter (to freeze or unfreeze them); returns self."""
         for parameter in self.parameters():
             parameter.requires_grad_(requires_grad)
         return self
@@ -466,24 +476,29 @@ class Module:
         return self._cast_floating(target)
 
     def float(self) -> Module:
+        """Cast floating point parameters and buffers to float32; returns self."""
         from ..._dtype import float32
 
         return self._cast_floating(float32)
 
     def double(self) -> Module:
+        """Cast floating point parameters and buffers to float64; returns self."""
         from ..._dtype import float64
 
         return self._cast_floating(float64)
 
     def half(self) -> Module:
+        """Cast floating point parameters and buffers to float16; returns self."""
         from ..._dtype import float16
 
         return self._cast_floating(float16)
 
     def type(self, dst_type: _DType) -> Module:
+        """Cast all parameters and buffers to `dst_type`; returns self."""
         return self._apply(lambda t: t.to(dst_type))
 
     def cpu(self) -> Module:
+        """Returns self: everything already lives on the CPU."""
         return self
 
     def cuda(self, device=None) -> Module:
