@@ -209,4 +209,7 @@ def markdown(document: dict, results: list[Result]) -> str:
         "(`python -m benchmarks.profile_engine` reproduces its measurements).",
         "",
     ]
+    from .distributed import markdown_section  # measured apart: python -m benchmarks.distributed
+
+    lines += markdown_section()
     return "\n".join(lines)

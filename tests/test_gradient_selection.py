@@ -26,7 +26,7 @@ NOT_YET_SELECTING: set[str] = {
     "hardsigmoid", "hardswish", "hardtanh", "interpolate", "leaky_relu", "linalg.cholesky",
     "linalg.det", "linalg.eigh", "linalg.solve_triangular", "linalg.svd", "log_softmax",
     "max_pool1d", "max_pool2d", "nll_loss", "pad", "prelu", "relu", "relu6", "softmax", "softmin",
-    "softshrink", "threshold", "trace",
+    "softshrink", "threshold",
 }
 
 

@@ -402,3 +402,10 @@ def test_pytorch_raises_the_same_error(call, error, message, monkeypatch):
         warnings.simplefilter("ignore")
         with pytest.raises(error, match=message):
             call()
+
+
+def test_index_add_refuses_a_0d_source_for_a_vector_as_pytorch():
+    x = retrograd.zeros(3)
+    with pytest.raises(RuntimeError, match="source tensor shape must match self tensor shape"):
+        x.index_add(0, retrograd.tensor([1]), retrograd.tensor(5.0))
+    assert x.index_copy(0, retrograd.tensor([1]), retrograd.tensor(5.0)).tolist() == [0.0, 5.0, 0.0]

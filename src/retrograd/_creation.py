@@ -368,11 +368,11 @@ def ones_like(input: Tensor, dtype=None, device=None, requires_grad: bool = Fals
 
 def empty_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """Like PyTorch's empty_like; retrograd fills it with zeros so results are reproducible."""
-    """A tensor shaped as `input` (and of its dtype unless `dtype` is given), filled with `fill_value`."""
     return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full_like(input: Tensor, fill_value, dtype=None, device=None, requires_grad: bool = False):
+    """A tensor shaped as `input` (and of its dtype unless `dtype` is given), filled with `fill_value`."""
     shape, dtype = _like(input, dtype, device)
     return _new(np.full(shape, fill_value, dtype.numpy), requires_grad)
 

@@ -505,6 +505,7 @@ class Tensor:
 
     @property
     def is_cpu(self) -> bool:
+        """True: retrograd's tensors live in CPU memory."""
         return True
 
     def get_device(self) -> int:

@@ -208,8 +208,14 @@ class Formula(Node):
         values = [grad, grads]
         if self._saved is not None:
             self._unpack_into(values, on_arrays)
+        calls = self._plan_used.calls
+        if len(calls) == 1:  # the common case, without the loop
+            call = calls[0]
+            if call is None or self.next_functions[0][0] is None:
+                return (None,)
+            return (call[0](*[values[position] for position in call[1]]),)
         results = []
-        for (next_node, _), call in zip(self.next_functions, self._plan_used.calls):
+        for (next_node, _), call in zip(self.next_functions, calls):
             if next_node is None or call is None:
                 results.append(None)
             else:
@@ -244,12 +250,16 @@ class Formula(Node):
         saved = self._saved
         if saved is None or self._released:
             return
-        kept = tuple(
-            _FREED if version is not None or type(value) is PackedSaved else value
-            for value, version in zip(saved, self._saved_versions)
-        )
-        if kept != saved:
-            self._saved = kept
+        kept = []
+        freed = False
+        for value, version in zip(saved, self._saved_versions):
+            if version is not None or type(value) is PackedSaved:
+                kept.append(_FREED)
+                freed = True
+            else:
+                kept.append(value)
+        if freed:
+            self._saved = tuple(kept)
             self._released = True
 
     def _named_saved_values(self) -> list[tuple[str, tuple]]:

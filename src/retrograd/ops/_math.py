@@ -13,8 +13,8 @@ import numpy as np
 from .._tensor import Tensor
 
 __all__ = [
-    "cos", "cosh", "exp", "isfinite", "isnan", "log", "matmul", "rounded_quotient", "rsqrt", "sign", "sin",
-    "sinh", "sqrt", "where", "zeros_like",
+    "cos", "cosh", "exp", "eye_mask", "isfinite", "isnan", "log", "matmul", "rounded_quotient",
+    "rsqrt", "sign", "sin", "sinh", "sqrt", "where", "zeros_like",
 ]
 
 
@@ -90,11 +90,354 @@ def where(condition, input, other):
     return np.where(condition, input, other)
 
 
+def eye_mask(shape: tuple) -> np.ndarray:
+    """True on the main diagonal of a matrix of `shape` (a constant, never recorded)."""
+    return np.eye(shape[0], shape[1], dtype=bool)
+
+
 def zeros_like(x):
     """Zeros of x's shape and dtype, never recorded."""
     if isinstance(x, Tensor):
         return Tensor._make(np.zeros_like(x._data))
     return np.zeros_like(x)
+
+
+# shapes and indexing
+#
+# Rearranging and picking elements, for the formulas of ops/shape.py and ops/index.py. On
+# arrays each is the NumPy kernel (a view where NumPy gives one: the engine never writes
+# into a gradient it was handed); on Tensors it is the recorded op. The "_backward" ones put
+# a gradient back where the forward took it from, into zeros of the input's shape: they
+# write or add only at the positions the forward read, so nothing else is touched.
+
+
+def _op(name: str):
+    from ._table import table
+
+    return table[name].function
+
+
+def reshape(x, shape):
+    """x with a new shape (a view of an array when NumPy can make one)."""
+    if isinstance(x, Tensor):
+        return _op("reshape")(x, shape)
+    return np.reshape(x, shape)
+
+
+def expand(x, shape):
+    """x broadcast to `shape` (a read-only view of an array)."""
+    if isinstance(x, Tensor):
+        return _op("expand")(x, shape)
+    return np.broadcast_to(x, shape)
+
+
+def sum_to_size(x, shape):
+    """x summed over the dims it was broadcast along, down to `shape`."""
+    if isinstance(x, Tensor):
+        return _op("sum_to_size")(x, shape)
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    leading = x.ndim - len(shape)
+    dims = tuple(range(leading)) + tuple(
+        leading + index for index, size in enumerate(shape) if size == 1 and x.shape[leading + index] != 1
+    )
+    summed = np.sum(x, axis=dims, keepdims=True) if dims else x
+    return summed.reshape(shape)
+
+
+def squeeze(x, dim):
+    """x with the size-1 dim `dim` removed."""
+    if isinstance(x, Tensor):
+        return _op("squeeze")(x, dim)
+    return np.squeeze(x, axis=dim)
+
+
+def transpose(x, dim0: int, dim1: int):
+    """x with dims `dim0` and `dim1` swapped."""
+    if isinstance(x, Tensor):
+        return _op("transpose")(x, dim0, dim1)
+    return np.swapaxes(x, dim0, dim1) if np.ndim(x) else x
+
+
+def t(x):
+    """The transpose of a tensor of at most 2 dims."""
+    if isinstance(x, Tensor):
+        return _op("t")(x)
+    return np.transpose(x)
+
+
+def permute(x, dims):
+    """x with output dim i taken from dim dims[i]."""
+    if isinstance(x, Tensor):
+        return _op("permute")(x, dims)
+    return np.transpose(x, dims)
+
+
+def flip(x, dims):
+    """x with the order of elements reversed along `dims`."""
+    if isinstance(x, Tensor):
+        return _op("flip")(x, dims)
+    return np.flip(x, dims)
+
+
+def roll(x, shifts, dims):
+    """x shifted cyclically (dims None: over the flattened x)."""
+    if isinstance(x, Tensor):
+        return _op("roll")(x, shifts, dims)
+    return np.roll(x, shifts, axis=dims)
+
+
+def rot90(x, k: int, dims):
+    """x turned a quarter `k` times in the plane of `dims`."""
+    if isinstance(x, Tensor):
+        return _op("rot90")(x, k, dims)
+    return np.rot90(x, k, axes=dims)
+
+
+def tril(x, diagonal: int):
+    """The lower triangle of x's last two dims (selected: zeros elsewhere)."""
+    if isinstance(x, Tensor):
+        return _op("tril")(x, diagonal)
+    return np.tril(x, diagonal)
+
+
+def triu(x, diagonal: int):
+    """The upper triangle of x's last two dims (selected: zeros elsewhere)."""
+    if isinstance(x, Tensor):
+        return _op("triu")(x, diagonal)
+    return np.triu(x, diagonal)
+
+
+def repeat_backward(grad, repeats: tuple, shape: tuple):
+    """The gradient of `x.repeat(repeats)` for x of `shape`: the tiled copies summed."""
+    padded = (1,) * (len(repeats) - len(shape)) + tuple(shape)
+    interleaved = tuple(value for pair in zip(repeats, padded) for value in pair)
+    copies = tuple(range(0, 2 * len(repeats), 2))
+    if isinstance(grad, Tensor):
+        return grad.reshape(interleaved).sum(copies).reshape(shape)
+    return grad.reshape(interleaved).sum(axis=copies).reshape(shape)
+
+
+def diagonal(x, offset: int, dim1: int, dim2: int):
+    """The diagonal `offset` of x in the (dim1, dim2) planes, as the last dim."""
+    if isinstance(x, Tensor):
+        return _op("diagonal")(x, offset, dim1, dim2)
+    from .shape import _diagonal_view
+
+    return _diagonal_view(x, offset, dim1, dim2)
+
+
+def diagonal_backward(grad, shape: tuple, offset: int, dim1: int, dim2: int):
+    """Zeros of `shape` with `grad` written on the diagonal `offset` of the (dim1, dim2) planes."""
+    from .shape import DiagonalBackwardBackward0, _diagonal_view
+
+    if isinstance(grad, Tensor):
+        from ._table import apply
+
+        return apply(DiagonalBackwardBackward0, grad, shape=shape, offset=offset, dim1=dim1, dim2=dim2)
+    result = np.zeros(shape, dtype=grad.dtype)
+    _diagonal_view(result, offset, dim1, dim2)[...] = grad
+    return result
+
+
+def basic_index(x, key: tuple):
+    """x[key] for a key of ints, slices and None ending in Ellipsis (a view)."""
+    if isinstance(x, Tensor):
+        from .shape import basic_view
+
+        return basic_view(x, key)
+    return x[key]
+
+
+def place_at_key(grad, shape: tuple, key: tuple):
+    """Zeros of `shape` with `grad` written at the basic `key`."""
+    if isinstance(grad, Tensor):
+        from .shape import place_at_key as place
+
+        return place(grad, shape, key)
+    result = np.zeros(shape, dtype=grad.dtype)
+    result[key] = grad
+    return result
+
+
+def narrow(x, dim: int, start: int, length: int):
+    """`length` elements of x along `dim` from `start` (a view)."""
+    return basic_index(x, (slice(None),) * dim + (slice(start, start + length), Ellipsis))
+
+
+def select(x, dim: int, index: int):
+    """The slice of x at `index` along `dim`, that dim removed (a view)."""
+    if isinstance(x, Tensor):
+        return _op("select")(x, dim, index)
+    return x[(slice(None),) * dim + (index, Ellipsis)]
+
+
+def cat(tensors, dim: int):
+    """The arrays (or Tensors) joined along `dim`."""
+    if any(isinstance(x, Tensor) for x in tensors):
+        return _op("cat")([_as_tensor(x) for x in tensors], dim)
+    return np.concatenate(tensors, axis=dim)
+
+
+def zeros_of_shape(shape: tuple, like):
+    """Zeros of `shape` with the dtype of `like` (a constant: never recorded)."""
+    if isinstance(like, Tensor):
+        return Tensor._make(np.zeros(shape, dtype=like._data.dtype))
+    return np.zeros(shape, dtype=like.dtype)
+
+
+def _as_tensor(x):
+    return x if isinstance(x, Tensor) else Tensor._make(np.asarray(x))
+
+
+def index_at(x, key: tuple):
+    """x[key] for an advanced key of slices and integer arrays (a copy)."""
+    if isinstance(x, Tensor):
+        from ._table import apply
+        from .index import IndexBackward0
+
+        return apply(IndexBackward0, x, key=key)
+    return x[key]
+
+
+def accumulate_at(values, shape: tuple, key: tuple):
+    """Zeros of `shape` with `values` added at the advanced `key` (repeated indices add up)."""
+    if isinstance(values, Tensor):
+        from .index import accumulate_at as accumulate
+
+        return accumulate(values, shape, key)
+    result = np.zeros(shape, dtype=values.dtype)
+    np.add.at(result, key, values)
+    return result
+
+
+def zero_at_key(x, basic: tuple, advanced: tuple | None):
+    """A copy of x with zeros written at x[basic][advanced] (selected: the rest untouched)."""
+    if isinstance(x, Tensor):
+        from ._table import apply
+        from .index import ZeroAtKeyBackward
+
+        return apply(ZeroAtKeyBackward, x, basic=basic, advanced=advanced)
+    result = x.copy()
+    target = result[basic]
+    if advanced is None:
+        target[...] = 0
+    else:
+        target[advanced] = 0
+    return result
+
+
+def index_select(x, dim: int, index):
+    """The slices of x along `dim` at the positions in the vector `index`."""
+    if isinstance(x, Tensor):
+        from .index import _index_select
+
+        return _index_select(x, dim, index)
+    return np.take(x, index, axis=dim)
+
+
+def index_select_backward(grad, shape: tuple, dim: int, index):
+    """Zeros of `shape` with the slices of `grad` added along `dim` at `index`."""
+    if isinstance(grad, Tensor):
+        from ._table import apply
+        from .index import IndexAddBackward0
+
+        return apply(IndexAddBackward0, zeros_of_shape(shape, grad), grad, dim=dim, index=index, alpha=1)
+    result = np.zeros(shape, dtype=grad.dtype)
+    np.add.at(result, (slice(None),) * dim + (index,), grad)
+    return result
+
+
+def index_fill(x, dim: int, index, value):
+    """A copy of x with the slices along `dim` at `index` set to `value`."""
+    if isinstance(x, Tensor):
+        from ._table import apply
+        from .index import IndexFillBackward0
+
+        return apply(IndexFillBackward0, x, dim=dim, index=index, value=value)
+    result = x.copy()
+    result[(slice(None),) * dim + (index,)] = value
+    return result
+
+
+def _element_key(index: np.ndarray, dim: int) -> tuple:
+    grids = list(np.indices(index.shape, sparse=True))
+    grids[dim] = index
+    return tuple(grids)
+
+
+def gather(x, dim: int, index):
+    """x's elements picked along `dim` by `index`."""
+    if isinstance(x, Tensor):
+        from .index import _gather
+
+        return _gather(x, dim, index)
+    return x[_element_key(index, dim)]
+
+
+def gather_backward(grad, shape: tuple, dim: int, index):
+    """Zeros of `shape` with `grad` added at the places `gather` read (repeats add up)."""
+    if isinstance(grad, Tensor):
+        from ._table import apply
+        from .index import ScatterAddBackward0
+
+        return apply(ScatterAddBackward0, zeros_of_shape(shape, grad), grad, dim=dim, index=index)
+    result = np.zeros(shape, dtype=grad.dtype)
+    np.add.at(result, _element_key(index, dim), grad)
+    return result
+
+
+def scatter_fill(x, dim: int, index, value):
+    """A copy of x with `value` written at the places `gather(x, dim, index)` reads."""
+    if isinstance(x, Tensor):
+        from ._table import apply
+        from .index import ScatterBackward1
+
+        return apply(ScatterBackward1, x, dim=dim, index=index, value=value)
+    result = x.copy()
+    result[_element_key(index, dim)] = value
+    return result
+
+
+def masked_select(x, mask):
+    """x's elements where the bool array `mask` (broadcast with x) is True, as a vector."""
+    if isinstance(x, Tensor):
+        from ._table import apply
+        from .index import MaskedSelectBackward0
+
+        return apply(MaskedSelectBackward0, x, mask=mask)
+    shape = np.broadcast_shapes(x.shape, mask.shape)
+    return np.broadcast_to(x, shape)[np.broadcast_to(mask, shape)]
+
+
+def masked_select_backward(grad, mask, shape: tuple):
+    """Zeros of the shape of `mask` broadcast with `shape`, with `grad`'s elements written, in
+    order, where `mask` is True."""
+    shape = np.broadcast_shapes(tuple(shape), mask.shape)
+    mask = np.broadcast_to(mask, shape)
+    if isinstance(grad, Tensor):
+        from ._table import apply
+        from .index import MaskedScatterBackward0
+
+        return apply(MaskedScatterBackward0, zeros_of_shape(shape, grad), grad, mask=mask)
+    result = np.zeros(shape, dtype=grad.dtype)
+    result[mask] = grad
+    return result
+
+
+def unsqueeze(x, dim: int):
+    """x with a size-1 dim inserted at `dim`."""
+    if isinstance(x, Tensor):
+        return _op("unsqueeze")(x, dim)
+    return np.expand_dims(x, dim)
+
+
+def stack(tensors, dim: int):
+    """The arrays (or Tensors) of one shape joined along a new dim `dim`."""
+    if any(isinstance(x, Tensor) for x in tensors):
+        return _op("stack")([_as_tensor(x) for x in tensors], dim)
+    return np.stack(tensors, axis=dim)
 
 
 # reductions
@@ -121,13 +464,6 @@ def abs(x):
     if isinstance(x, Tensor):
         return _table_function("abs")(x)
     return np.abs(x)
-
-
-def reshape(x, shape: tuple):
-    """x with a new shape (a view where possible)."""
-    if isinstance(x, Tensor):
-        return _table_function("reshape")(x, shape)
-    return np.reshape(x, shape)
 
 
 def sum_dims(x, dim: tuple, keepdim: bool = False):

@@ -23,18 +23,17 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from . import _samples
+from . import _math, _samples
+from ._formula import Formula
 from ._table import apply, register, run_in_place
 from .shape import (
     AliasBackward0,
-    BasicUnsqueezeBackward0,
     SelectBackward0,
     SliceBackward0,
+    UnsqueezeBackward0,
     basic_view,
     check_expandable,
-    constant_zeros,
     format_shape,
-    place_at_key,
     wrap_dim,
 )
 
@@ -196,7 +195,7 @@ def _parse_key(key, shape: tuple) -> _Key:
             dim += ndim - used
         elif item is None or isinstance(item, bool | np.bool_):
             basic.append(None)
-            view_class = BasicUnsqueezeBackward0
+            view_class = UnsqueezeBackward0
             if item is False:
                 advanced.append(np.zeros(0, dtype=np.int64))
                 has_advanced = True
@@ -244,35 +243,27 @@ def _apply_key(tensor: Tensor, key: _Key) -> Tensor:
 # Reading: x[key]
 
 
-class IndexBackward0(Node):
+class IndexBackward0(Formula):
     """Advanced indexing (a copy): the gradient is added back at the indices, so repeated
-    indices accumulate."""
-
-    __slots__ = ("key", "shape")
+    indices accumulate (and positions not read get exactly zero)."""
 
     @staticmethod
-    def forward(ctx, x, key):
-        ctx.key, ctx.shape = key, x._data.shape
-        return x._data[key]
+    def forward(self, key):
+        return self._data[key]
 
-    def backward(self, grad):
-        return accumulate_at(grad, self.shape, self.key)
+    derivatives = {"self": lambda grad, self_shape, key: _math.accumulate_at(grad, self_shape, key)}
 
 
-class IndexBackwardBackward0(Node):
+class IndexBackwardBackward0(Formula):
     """Values added into zeros at an advanced key (repeated indices accumulate)."""
 
-    __slots__ = ("key",)
+    inputs = ("grad_output",)
 
     @staticmethod
-    def forward(ctx, values, shape, key):
-        ctx.key = key
-        result = np.zeros(shape, dtype=values._data.dtype)
-        np.add.at(result, key, values._data)
-        return result
+    def forward(grad_output, shape, key):
+        return _math.accumulate_at(grad_output._data, shape, key)
 
-    def backward(self, grad):
-        return apply(IndexBackward0, grad, key=self.key)
+    derivatives = {"grad_output": lambda grad, key: _math.index_at(grad, key)}
 
 
 def accumulate_at(values: Tensor, shape: tuple, key: tuple) -> Tensor:
@@ -315,17 +306,40 @@ Tensor.__getitem__ = getitem
 # Writing: x[key] = value, index_put
 
 
-class IndexPutBackward0(Node):
+def _read_at_key(grad, key: _Key):
+    """grad[key] in the two steps of Note [Two-step indexing], on an array or a Tensor."""
+    if key.advanced is None:
+        return _math.basic_index(grad, key.basic)
+    if not key.basic_is_trivial:
+        grad = _math.basic_index(grad, key.basic)
+    return _math.index_at(grad, key.advanced)
+
+
+def _values_grad(grad, key: _Key, values_shape: tuple):
+    """The gradient of the values written at `key`: what was written there (the engine sums
+    it over the dims the values were broadcast along)."""
+    picked = _read_at_key(grad, key)
+    extra = len(values_shape) - picked.ndim
+    if extra > 0:
+        picked = _math.reshape(picked, (1,) * extra + tuple(picked.shape))
+    return picked
+
+
+def _overwritten_grad(grad, key: _Key, accumulate: bool):
+    """The input's gradient after values were written (zero where they replaced it) or added."""
+    return grad if accumulate else _math.zero_at_key(grad, key.basic, key.advanced)
+
+
+class IndexPutBackward0(Formula):
     """Values written at a key of a copy: the gradient of the overwritten places goes to the
     values (summed where they were broadcast), the rest to the input."""
 
-    __slots__ = ("accumulate", "key", "value_ndim")
+    inputs = ("self", "values")
 
     @staticmethod
-    def forward(ctx, x, value, key, accumulate):
-        source = value._data if isinstance(value, Tensor) else value
-        ctx.key, ctx.accumulate, ctx.value_ndim = key, accumulate, np.ndim(source)
-        result = x._data.copy()
+    def forward(self, values, key, accumulate):
+        source = values._data if isinstance(values, Tensor) else values
+        result = self._data.copy()
         target = result[key.basic]
         if key.advanced is None:
             target[...] = source
@@ -342,17 +356,10 @@ class IndexPutBackward0(Node):
             ) from None
         return result
 
-    def backward(self, grad):
-        needs_input, needs_value = self.needs_input_grad
-        grad_input = grad_value = None
-        if needs_input:
-            grad_input = grad if self.accumulate else apply(ZeroAtKeyBackward, grad, key=self.key)
-        if needs_value:
-            grad_value = _apply_key(grad, self.key)
-            extra = self.value_ndim - grad_value.ndim
-            if extra > 0:
-                grad_value = grad_value.reshape((1,) * extra + tuple(grad_value.shape))
-        return grad_input, grad_value
+    derivatives = {
+        "self": lambda grad, key, accumulate: _overwritten_grad(grad, key, accumulate),
+        "values": lambda grad, key, values_shape: _values_grad(grad, key, values_shape),
+    }
 
 
 class CopySlices(IndexPutBackward0):
@@ -361,24 +368,14 @@ class CopySlices(IndexPutBackward0):
     __slots__ = ()
 
 
-class ZeroAtKeyBackward(Node):
-    """A copy with zeros written at a key: the gradient is zeroed at the same places."""
-
-    __slots__ = ("key",)
+class ZeroAtKeyBackward(Formula):
+    """A copy with zeros written at x[basic][advanced]: the gradient is zeroed at the same places."""
 
     @staticmethod
-    def forward(ctx, x, key):
-        ctx.key = key
-        result = x._data.copy()
-        target = result[key.basic]
-        if key.advanced is None:
-            target[...] = 0
-        else:
-            target[key.advanced] = 0
-        return result
+    def forward(self, basic, advanced):
+        return _math.zero_at_key(self._data, basic, advanced)
 
-    def backward(self, grad):
-        return apply(ZeroAtKeyBackward, grad, key=self.key)
+    derivatives = {"self": lambda grad, basic, advanced: _math.zero_at_key(grad, basic, advanced)}
 
 
 def _check_basic_value(input: Tensor, key: _Key, value) -> None:
@@ -499,27 +496,24 @@ def _leading_part(index: np.ndarray) -> tuple:
     return (*(slice(0, size) for size in index.shape), Ellipsis)
 
 
-def _source_grad(grad: Tensor, dim: int, index: np.ndarray, source_shape: tuple) -> Tensor:
+def _source_grad(grad, dim: int, index: np.ndarray, src_shape: tuple):
     """The gradient of a scatter's source: gathered at the index, zero where the index did not reach."""
-    gathered = _gather(grad, dim, index)
-    if tuple(index.shape) == tuple(source_shape):
+    gathered = _math.gather(grad, dim, index)
+    if tuple(index.shape) == tuple(src_shape):
         return gathered
-    return place_at_key(gathered, source_shape, _leading_part(index))
+    return _math.place_at_key(gathered, src_shape, _leading_part(index))
 
 
-class GatherBackward0(Node):
+class GatherBackward0(Formula):
     """out[i][j] = input[index[i][j]][j] (dim 0): the gradient is added back at those places."""
 
-    __slots__ = ("dim", "index", "shape")
-
     @staticmethod
-    def forward(ctx, x, dim, index):
-        ctx.dim, ctx.index, ctx.shape = dim, index, x._data.shape
-        return x._data[_element_key(index, dim)]
+    def forward(self, dim, index):
+        return self._data[_element_key(index, dim)]
 
-    def backward(self, grad):
-        zeros = constant_zeros(self.shape, grad._data.dtype)
-        return apply(ScatterAddBackward0, zeros, grad, dim=self.dim, index=self.index)
+    derivatives = {
+        "self": lambda grad, self_shape, dim, index: _math.gather_backward(grad, self_shape, dim, index),
+    }
 
 
 def _gather(input: Tensor, dim: int, index: np.ndarray) -> Tensor:
@@ -547,59 +541,48 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False):
     return _gather(input, dim, indices)
 
 
-class ScatterAddBackward0(Node):
+class ScatterAddBackward0(Formula):
     """Source values added into a copy of the input at positions chosen along a dim."""
 
-    __slots__ = ("dim", "index", "source_shape")
+    inputs = ("self", "src")
 
     @staticmethod
-    def forward(ctx, x, source, dim, index):
-        ctx.dim, ctx.index, ctx.source_shape = dim, index, source._data.shape
-        result = x._data.copy()
-        np.add.at(result, _element_key(index, dim), source._data[_leading_part(index)])
+    def forward(self, src, dim, index):
+        result = self._data.copy()
+        np.add.at(result, _element_key(index, dim), src._data[_leading_part(index)])
         return result
 
-    def backward(self, grad):
-        needs_input, needs_source = self.needs_input_grad
-        grad_source = _source_grad(grad, self.dim, self.index, self.source_shape) if needs_source else None
-        return grad if needs_input else None, grad_source
+    derivatives = {
+        "self": lambda grad: grad,
+        "src": lambda grad, dim, index, src_shape: _source_grad(grad, dim, index, src_shape),
+    }
 
 
-class ScatterBackward0(Node):
+class ScatterBackward0(Formula):
     """Source values written into a copy of the input at positions chosen along a dim."""
 
-    __slots__ = ("dim", "index", "source_shape")
+    inputs = ("self", "src")
 
     @staticmethod
-    def forward(ctx, x, source, dim, index):
-        ctx.dim, ctx.index, ctx.source_shape = dim, index, source._data.shape
-        result = x._data.copy()
-        result[_element_key(index, dim)] = source._data[_leading_part(index)]
+    def forward(self, src, dim, index):
+        result = self._data.copy()
+        result[_element_key(index, dim)] = src._data[_leading_part(index)]
         return result
 
-    def backward(self, grad):
-        needs_input, needs_source = self.needs_input_grad
-        grad_input = None
-        if needs_input:
-            grad_input = apply(ScatterBackward1, grad, dim=self.dim, index=self.index, value=0)
-        grad_source = _source_grad(grad, self.dim, self.index, self.source_shape) if needs_source else None
-        return grad_input, grad_source
+    derivatives = {
+        "self": lambda grad, dim, index: _math.scatter_fill(grad, dim, index, 0),
+        "src": lambda grad, dim, index, src_shape: _source_grad(grad, dim, index, src_shape),
+    }
 
 
-class ScatterBackward1(Node):
+class ScatterBackward1(Formula):
     """A number written into a copy of the input at positions chosen along a dim."""
 
-    __slots__ = ("dim", "index")
-
     @staticmethod
-    def forward(ctx, x, dim, index, value):
-        ctx.dim, ctx.index = dim, index
-        result = x._data.copy()
-        result[_element_key(index, dim)] = value
-        return result
+    def forward(self, dim, index, value):
+        return _math.scatter_fill(self._data, dim, index, value)
 
-    def backward(self, grad):
-        return apply(ScatterBackward1, grad, dim=self.dim, index=self.index, value=0)
+    derivatives = {"self": lambda grad, dim, index: _math.scatter_fill(grad, dim, index, 0)}
 
 
 def _scatter_arguments(input, dim, index, source, op_name: str):
@@ -710,19 +693,16 @@ def _slices_key(dim: int, indices: np.ndarray) -> tuple:
     return (slice(None),) * dim + (indices,)
 
 
-class IndexSelectBackward0(Node):
+class IndexSelectBackward0(Formula):
     """Whole slices picked along a dim: the gradient is added back into those slices."""
 
-    __slots__ = ("dim", "index", "shape")
-
     @staticmethod
-    def forward(ctx, x, dim, index):
-        ctx.dim, ctx.index, ctx.shape = dim, index, x._data.shape
-        return np.take(x._data, index, axis=dim)
+    def forward(self, dim, index):
+        return np.take(self._data, index, axis=dim)
 
-    def backward(self, grad):
-        zeros = constant_zeros(self.shape, grad._data.dtype)
-        return apply(IndexAddBackward0, zeros, grad, dim=self.dim, index=self.index, alpha=1)
+    derivatives = {
+        "self": lambda grad, self_shape, dim, index: _math.index_select_backward(grad, self_shape, dim, index),  # noqa: E501
+    }
 
 
 def _index_select(input: Tensor, dim: int, indices: np.ndarray) -> Tensor:
@@ -770,28 +750,28 @@ def _check_slices(input, dim: int, indices: np.ndarray, source: Tensor, op_name:
         raise IndexError(f"index {indices[bad][0]} is out of bounds for dimension {dim} with size {size}")
 
 
-class IndexAddBackward0(Node):
+def _index_add_source_grad(grad, dim: int, index: np.ndarray, alpha):
+    selected = _math.index_select(grad, dim, index)
+    return selected if alpha == 1 else selected * alpha
+
+
+class IndexAddBackward0(Formula):
     """alpha * source slices added into a copy of the input along a dim (repeats accumulate)."""
 
-    __slots__ = ("alpha", "dim", "index")
+    inputs = ("self", "source")
 
     @staticmethod
-    def forward(ctx, x, source, dim, index, alpha):
-        ctx.dim, ctx.index, ctx.alpha = dim, index, alpha
-        result = x._data.copy()
+    def forward(self, source, dim, index, alpha):
+        result = self._data.copy()
         values = source._data if alpha == 1 else source._data * alpha
         target_shape = (*result.shape[:dim], len(index), *result.shape[dim + 1:])
         np.add.at(result, _slices_key(dim, index), values.reshape(target_shape))
         return result
 
-    def backward(self, grad):
-        needs_input, needs_source = self.needs_input_grad
-        grad_source = None
-        if needs_source:
-            grad_source = _index_select(grad, self.dim, self.index)
-            if self.alpha != 1:
-                grad_source = grad_source * self.alpha
-        return grad if needs_input else None, grad_source
+    derivatives = {
+        "self": lambda grad: grad,
+        "source": lambda grad, dim, index, alpha: _index_add_source_grad(grad, dim, index, alpha),
+    }
 
 
 def _index_add_samples(rng):
@@ -814,28 +794,31 @@ def index_add(input, dim: int, index, source, *, alpha=1):
             f"index_add_(): self ({_dtype.scalar_type_name(input.dtype)}) and source "
             f"({_dtype.scalar_type_name(source.dtype)}) must have the same scalar type"
         )
+    if source.ndim == 0 and input.ndim > 0:  # index_copy takes a 0-d source here, index_add does not
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified dimension. "
+            f"Got self.shape = {format_shape(input._data.shape)} source.shape = []"
+        )
     _check_slices(input, dim, indices, source, "index_add_", RuntimeError)
     return apply(IndexAddBackward0, input, source, dim=dim, index=indices, alpha=alpha)
 
 
-class IndexCopyBackward0(Node):
+class IndexCopyBackward0(Formula):
     """Source slices written into a copy of the input along a dim."""
 
-    __slots__ = ("dim", "index")
+    inputs = ("self", "source")
 
     @staticmethod
-    def forward(ctx, x, source, dim, index):
-        ctx.dim, ctx.index = dim, index
-        result = x._data.copy()
+    def forward(self, source, dim, index):
+        result = self._data.copy()
         key = _slices_key(dim, index)
         result[key] = source._data.reshape(result[key].shape)
         return result
 
-    def backward(self, grad):
-        needs_input, needs_source = self.needs_input_grad
-        grad_input = _zero_slices(grad, self.dim, self.index) if needs_input else None
-        grad_source = _index_select(grad, self.dim, self.index) if needs_source else None
-        return grad_input, grad_source
+    derivatives = {
+        "self": lambda grad, dim, index: _math.index_fill(grad, dim, index, 0),
+        "source": lambda grad, dim, index: _math.index_select(grad, dim, index),
+    }
 
 
 def _index_copy_samples(rng):
@@ -860,43 +843,34 @@ def index_copy(input, dim: int, index, source):
     return apply(IndexCopyBackward0, input, source, dim=dim, index=indices)
 
 
-class IndexFillBackward0(Node):
+class IndexFillBackward0(Formula):
     """A number written into whole slices of a copy along a dim."""
 
-    __slots__ = ("dim", "index")
-
     @staticmethod
-    def forward(ctx, x, dim, index, value):
-        ctx.dim, ctx.index = dim, index
-        result = x._data.copy()
-        result[_slices_key(dim, index)] = value
-        return result
+    def forward(self, dim, index, value):
+        return _math.index_fill(self._data, dim, index, value)
 
-    def backward(self, grad):
-        return apply(IndexFillBackward0, grad, dim=self.dim, index=self.index, value=0)
+    derivatives = {"self": lambda grad, dim, index: _math.index_fill(grad, dim, index, 0)}
 
 
-def _zero_slices(grad: Tensor, dim: int, indices: np.ndarray) -> Tensor:
-    return apply(IndexFillBackward0, grad, dim=dim, index=indices, value=0)
+def _filled_slices_sum(grad, dim: int, index: np.ndarray):
+    """The gradient of the value index_fill wrote: the sum of the slices it filled (each once)."""
+    return _math.index_select(grad, dim, np.unique(index)).sum()
 
 
-class IndexFillBackward1(Node):
+class IndexFillBackward1(Formula):
     """A 0-d tensor's value written into whole slices of a copy: its gradient sums those slices."""
 
-    __slots__ = ("dim", "index")
+    inputs = ("self", "value")
 
     @staticmethod
-    def forward(ctx, x, value, dim, index):
-        ctx.dim, ctx.index = dim, index
-        result = x._data.copy()
-        result[_slices_key(dim, index)] = value._data
-        return result
+    def forward(self, value, dim, index):
+        return _math.index_fill(self._data, dim, index, value._data)
 
-    def backward(self, grad):
-        needs_input, needs_value = self.needs_input_grad
-        grad_input = _zero_slices(grad, self.dim, self.index) if needs_input else None
-        grad_value = _index_select(grad, self.dim, np.unique(self.index)).sum() if needs_value else None
-        return grad_input, grad_value
+    derivatives = {
+        "self": lambda grad, dim, index: _math.index_fill(grad, dim, index, 0),
+        "value": lambda grad, dim, index: _filled_slices_sum(grad, dim, index),
+    }
 
 
 def _index_fill_samples(rng):
@@ -946,19 +920,18 @@ def _broadcast_with_mask(input: Tensor, mask: np.ndarray) -> tuple:
     return shape, np.broadcast_to(mask, shape)
 
 
-class MaskedSelectBackward0(Node):
-    """The elements where the mask is True, as a vector: the gradient goes back to them."""
-
-    __slots__ = ("mask", "shape")
+class MaskedSelectBackward0(Formula):
+    """The elements where the mask is True, as a vector: the gradient goes back to them
+    (the engine sums it over the dims the input was broadcast along)."""
 
     @staticmethod
-    def forward(ctx, x, mask, shape):
-        ctx.mask, ctx.shape = mask, shape
-        return np.broadcast_to(x._data, shape)[mask]
+    def forward(self, mask):
+        shape = np.broadcast_shapes(self._data.shape, mask.shape)
+        return np.broadcast_to(self._data, shape)[np.broadcast_to(mask, shape)]
 
-    def backward(self, grad):
-        zeros = constant_zeros(self.shape, grad._data.dtype)
-        return apply(MaskedScatterBackward0, zeros, grad, mask=self.mask)
+    derivatives = {
+        "self": lambda grad, mask, self_shape: _math.masked_select_backward(grad, mask, self_shape),
+    }
 
 
 def _masked_select_samples(rng):
@@ -971,35 +944,38 @@ def _masked_select_samples(rng):
 def masked_select(input, mask):
     """The elements of `input` where `mask` (broadcast together) is True, as a 1-d tensor."""
     mask = _mask_data(mask, "masked_select: expected BoolTensor for mask")
-    shape, full_mask = _broadcast_with_mask(input, mask)
-    return apply(MaskedSelectBackward0, input, mask=full_mask, shape=shape)
+    _broadcast_with_mask(input, mask)
+    return apply(MaskedSelectBackward0, input, mask=mask)
 
 
-class MaskedScatterBackward0(Node):
+def _masked_scatter_source_grad(grad, mask: np.ndarray, source_shape: tuple):
+    """The source's gradient: the mask's places in order, zeros for the elements not used."""
+    selected = _math.masked_select(grad, mask)
+    size = int(np.prod(source_shape, dtype=np.int64))
+    count = selected.shape[0]
+    if size != count:
+        selected = _math.place_at_key(selected, (size,), (slice(0, count), Ellipsis))
+    return _math.reshape(selected, source_shape)
+
+
+class MaskedScatterBackward0(Formula):
     """Source elements, in order, written where the mask is True in a copy of the input."""
 
-    __slots__ = ("count", "mask", "source_shape")
+    inputs = ("self", "source")
 
     @staticmethod
-    def forward(ctx, x, source, mask):
+    def forward(self, source, mask):
+        shape = np.broadcast_shapes(self._data.shape, mask.shape)
+        mask = np.broadcast_to(mask, shape)
         count = int(np.count_nonzero(mask))
-        ctx.mask, ctx.count, ctx.source_shape = mask, count, source._data.shape
-        result = np.broadcast_to(x._data, mask.shape).copy()
+        result = np.broadcast_to(self._data, shape).copy()
         result[mask] = source._data.reshape(-1)[:count]
         return result
 
-    def backward(self, grad):
-        needs_input, needs_source = self.needs_input_grad
-        grad_input = grad_source = None
-        if needs_input:
-            grad_input = apply(ZeroAtKeyBackward, grad, key=_Key((Ellipsis,), (self.mask,), AliasBackward0))
-        if needs_source:
-            selected = apply(MaskedSelectBackward0, grad, mask=self.mask, shape=self.mask.shape)
-            size = int(np.prod(self.source_shape, dtype=np.int64))
-            if size != self.count:
-                selected = place_at_key(selected, (size,), (slice(0, self.count), Ellipsis))
-            grad_source = selected.reshape(self.source_shape)
-        return grad_input, grad_source
+    derivatives = {
+        "self": lambda grad, mask: _math.where(mask, 0.0, grad),
+        "source": lambda grad, mask, source_shape: _masked_scatter_source_grad(grad, mask, source_shape),
+    }
 
 
 def _masked_scatter_samples(rng):
@@ -1025,26 +1001,27 @@ def masked_scatter(input, mask, source):
     _, full_mask = _broadcast_with_mask(input, mask)
     if np.count_nonzero(full_mask) > source.numel():
         raise RuntimeError("Number of elements of source < number of ones in mask")
-    return apply(MaskedScatterBackward0, input, source, mask=full_mask)
+    return apply(MaskedScatterBackward0, input, source, mask=mask)
 
 
 # ---------------------------------------------------------------------------
 # Flat positions: take, nonzero; one_hot
 
 
-class TakeBackward0(Node):
+def _take_backward(grad, self_shape: tuple, index: np.ndarray):
+    """Zeros of the input's shape with `grad` added at the flat positions `index`."""
+    size = int(np.prod(self_shape, dtype=np.int64))
+    return _math.reshape(_math.accumulate_at(grad, (size,), (index,)), self_shape)
+
+
+class TakeBackward0(Formula):
     """Elements picked by flat position: the gradient is added back at those positions."""
 
-    __slots__ = ("index", "shape")
-
     @staticmethod
-    def forward(ctx, x, index):
-        ctx.index, ctx.shape = index, x._data.shape
-        return x._data.reshape(-1)[index]
+    def forward(self, index):
+        return self._data.reshape(-1)[index]
 
-    def backward(self, grad):
-        size = int(np.prod(self.shape, dtype=np.int64))
-        return accumulate_at(grad, (size,), (self.index,)).reshape(self.shape)
+    derivatives = {"self": lambda grad, self_shape, index: _take_backward(grad, self_shape, index)}
 
 
 def _take_samples(rng):

@@ -1100,21 +1100,20 @@ def chain_matmul(*matrices: Tensor) -> Tensor:
     return multi_dot(matrices)
 
 
-class TraceBackward0(Node):
-    """Sum of the diagonal: the gradient is the incoming one on the diagonal."""
+def _trace(self):
+    data = self._data
+    dtype = np.int64 if data.dtype.kind in "biu" else data.dtype
+    return np.asarray(np.trace(data, dtype=dtype))
 
-    __slots__ = ("shape",)
 
-    @staticmethod
-    def forward(ctx, x):
-        data = x._data
-        ctx.shape = data.shape
-        dtype = np.int64 if data.dtype.kind in "biu" else data.dtype
-        return np.asarray(np.trace(data, dtype=dtype))
+class TraceBackward0(Formula):
+    """Sum of the diagonal: the incoming gradient goes to the diagonal, zeros elsewhere."""
 
-    def backward(self, grad):
-        rows, columns = self.shape
-        return grad * _constant(np.eye(rows, columns, dtype=grad._data.dtype))
+    forward = staticmethod(_trace)
+    derivatives = {
+        "self": lambda grad, self_shape: _math.where(
+            _math.eye_mask(self_shape), grad, 0.0),
+    }
 
 
 def _trace_samples(rng):

@@ -2,8 +2,11 @@
 
 A view (`is_view = True` on its node) shares memory and the version counter with its
 input; its gradient is the incoming one put back in the input's layout. Copies (flip,
-repeat, cat, ...) own their memory. Every backward is written with shape operators
-themselves, so each is differentiable again.
+repeat, cat, ...) own their memory. Each grad_fn is a declaration (see Note [Declared
+derivatives] in _formula.py) whose formulas call the shape functions of `_math`: NumPy on
+arrays, these very ops on Tensors, so every derivative is differentiable again. cat and
+stack take any number of inputs, which a declaration cannot list, so their nodes are
+written out, in the same two-mode style.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Size, Tensor
 from ..autograd.graph import Node
-from . import _samples
+from . import _math, _samples
+from ._formula import Formula
 from ._table import apply, register
 from .reduce import normalize_dims
 
@@ -115,49 +119,36 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
     return shape
 
 
-def constant_zeros(shape: tuple, dtype) -> Tensor:
-    """Zeros that stand in for a gradient that never arrived (a constant of the graph)."""
-    return Tensor._make(np.zeros(shape, dtype=dtype))
-
-
 # ---------------------------------------------------------------------------
 # New shapes for the same elements: view, reshape, flatten, unflatten
 
 
-class ViewBackward0(Node):
+class ViewBackward0(Formula):
     """A view with a new shape: the gradient takes the input's shape back."""
 
-    __slots__ = ("shape",)
     is_view = True
 
     @staticmethod
-    def forward(ctx, x, shape):
-        data = x._data
-        ctx.shape = data.shape
+    def forward(self, shape):
         try:
-            return np.reshape(data, shape, copy=False)
+            return np.reshape(self._data, shape, copy=False)
         except ValueError:
             raise RuntimeError(
                 "view size is not compatible with input tensor's size and stride (at least one "
                 "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
             ) from None
 
-    def backward(self, grad):
-        return grad.reshape(self.shape)
+    derivatives = {"self": lambda grad, self_shape: _math.reshape(grad, self_shape)}
 
 
-class UnsafeViewBackward0(Node):
+class UnsafeViewBackward0(Formula):
     """reshape that had to copy (the input's strides allow no view): same gradient as a view."""
 
-    __slots__ = ("shape",)
-
     @staticmethod
-    def forward(ctx, x, shape):
-        ctx.shape = x._data.shape
-        return np.reshape(x._data, shape).copy()
+    def forward(self, shape):
+        return np.reshape(self._data, shape).copy()
 
-    def backward(self, grad):
-        return grad.reshape(self.shape)
+    derivatives = {"self": lambda grad, self_shape: _math.reshape(grad, self_shape)}
 
 
 def _can_view(data: np.ndarray, shape: tuple) -> bool:
@@ -261,19 +252,16 @@ def unflatten(input, dim: int, sizes):
 # Broadcasting: expand and its inverse
 
 
-class ExpandBackward0(Node):
+class ExpandBackward0(Formula):
     """A broadcast view: the gradient is summed back over the expanded dims."""
 
-    __slots__ = ("shape",)
     is_view = True
 
     @staticmethod
-    def forward(ctx, x, shape):
-        ctx.shape = x._data.shape
-        return np.broadcast_to(x._data, shape)
+    def forward(self, shape):
+        return np.broadcast_to(self._data, shape)
 
-    def backward(self, grad):
-        return grad.sum_to_size(self.shape)
+    derivatives = {"self": lambda grad, self_shape: _math.sum_to_size(grad, self_shape)}
 
 
 def _expanded_shape(current: tuple, requested: tuple) -> tuple:
@@ -349,26 +337,14 @@ def broadcast_tensors(*tensors):
     return tuple(tensor if tensor._data.shape == shape else expand(tensor, shape) for tensor in tensors)
 
 
-class SumToSizeBackward0(Node):
+class SumToSizeBackward0(Formula):
     """Sum over broadcast dims (the inverse of expand): the gradient is expanded back."""
 
-    __slots__ = ("shape",)
-
     @staticmethod
-    def forward(ctx, x, shape):
-        data = x._data
-        ctx.shape = data.shape
-        leading = data.ndim - len(shape)
-        dims = tuple(range(leading)) + tuple(
-            leading + index
-            for index, size in enumerate(shape)
-            if size == 1 and data.shape[leading + index] != 1
-        )
-        summed = np.sum(data, axis=dims, keepdims=True) if dims else data
-        return summed.reshape(shape)
+    def forward(self, shape):
+        return _math.sum_to_size(self._data, shape)
 
-    def backward(self, grad):
-        return grad.expand(self.shape)
+    derivatives = {"self": lambda grad, self_shape: _math.expand(grad, self_shape)}
 
 
 def _sum_to_size_samples(rng):
@@ -395,30 +371,42 @@ def sum_to_size(input, *size):
 # Size-1 dims: squeeze and unsqueeze
 
 
-class SqueezeBackward0(Node):
+def _squeezed(data: np.ndarray, dim) -> np.ndarray:
+    dims = (dim,) if isinstance(dim, int) else dim
+    return np.squeeze(data, axis=tuple(d for d in dims if d < data.ndim and data.shape[d] == 1))
+
+
+def _unsqueeze_to(grad, dim, self_shape):
+    """The gradient of squeeze(dim): the squeezed dims put back (a reshape to the input's shape)."""
+    return _math.reshape(grad, self_shape)
+
+
+class SqueezeBackward0(Formula):
     """Every size-1 dim removed (a view): the gradient takes the input's shape back."""
 
-    __slots__ = ("shape",)
     is_view = True
 
     @staticmethod
-    def forward(ctx, x, dims):
-        data = x._data
-        ctx.shape = data.shape
-        return np.squeeze(data, axis=tuple(d for d in dims if data.shape[d] == 1))
+    def forward(self):
+        return np.squeeze(self._data)
 
-    def backward(self, grad):
-        return grad.reshape(self.shape)
+    derivatives = {"self": lambda grad, self_shape: _math.reshape(grad, self_shape)}
 
 
-class SqueezeBackward1(SqueezeBackward0):
-    """One size-1 dim removed."""
+class SqueezeBackward1(Formula):
+    """One size-1 dim removed (if it has size 1; a view)."""
 
-    __slots__ = ()
+    is_view = True
+
+    @staticmethod
+    def forward(self, dim):
+        return _squeezed(self._data, dim)
+
+    derivatives = {"self": lambda grad, dim, self_shape: _unsqueeze_to(grad, dim, self_shape)}
 
 
-class SqueezeBackward2(SqueezeBackward0):
-    """Several size-1 dims removed."""
+class SqueezeBackward2(SqueezeBackward1):
+    """Those of several dims that have size 1 removed (a view)."""
 
     __slots__ = ()
 
@@ -433,25 +421,33 @@ def squeeze(input, dim=None):
     """The size-1 dims (all, or those among `dim`) removed; a view."""
     ndim = input.ndim
     if dim is None:
-        return apply(SqueezeBackward0, input, dims=tuple(range(ndim)))
+        return apply(SqueezeBackward0, input)
     if isinstance(dim, list | tuple):
-        return apply(SqueezeBackward2, input, dims=normalize_dims(dim, ndim))
-    return apply(SqueezeBackward1, input, dims=normalize_dims(wrap_dim(dim, ndim), ndim))
+        return apply(SqueezeBackward2, input, dim=normalize_dims(dim, ndim))
+    return apply(SqueezeBackward1, input, dim=wrap_dim(dim, ndim))
 
 
-class UnsqueezeBackward0(Node):
-    """A size-1 dim inserted (a view): the gradient has it squeezed out."""
+def _unsqueeze_grad(grad, self_shape, dim, key):
+    """The gradient of `unsqueeze(dim)`, or of a basic index `key` that inserts a dim."""
+    if key is None:
+        return _math.squeeze(grad, dim)
+    return _math.place_at_key(grad, self_shape, key)
 
-    __slots__ = ("dim",)
+
+class UnsqueezeBackward0(Formula):
+    """A size-1 dim inserted (a view): the gradient has it squeezed out.
+
+    A basic index whose last step inserts a dim (`x[0, None]`) is this node too (as PyTorch
+    names it), with the whole `key` instead of `dim`: see Note [Basic index keys].
+    """
+
     is_view = True
 
     @staticmethod
-    def forward(ctx, x, dim):
-        ctx.dim = dim
-        return np.expand_dims(x._data, dim)
+    def forward(self, dim=None, key=None):
+        return np.expand_dims(self._data, dim) if key is None else self._data[key]
 
-    def backward(self, grad):
-        return grad.squeeze(self.dim)
+    derivatives = {"self": lambda grad, self_shape, dim, key: _unsqueeze_grad(grad, self_shape, dim, key)}
 
 
 def _unsqueeze_samples(rng):
@@ -469,20 +465,17 @@ def unsqueeze(input, dim: int):
 # Reordering dims: transpose, t, permute, movedim
 
 
-class TransposeBackward0(Node):
+class TransposeBackward0(Formula):
     """Two dims swapped (a view): the gradient has them swapped back."""
 
-    __slots__ = ("dim0", "dim1")
     is_view = True
 
     @staticmethod
-    def forward(ctx, x, dim0, dim1):
-        ctx.dim0, ctx.dim1 = dim0, dim1
-        data = x._data
+    def forward(self, dim0, dim1):
+        data = self._data
         return np.swapaxes(data, dim0, dim1) if data.ndim else data.view()
 
-    def backward(self, grad):
-        return grad.transpose(self.dim0, self.dim1)
+    derivatives = {"self": lambda grad, dim0, dim1: _math.transpose(grad, dim0, dim1)}
 
 
 def _transpose_samples(rng):
@@ -499,18 +492,16 @@ def transpose(input, dim0: int, dim1: int):
 swapaxes = swapdims = transpose
 
 
-class TBackward0(Node):
+class TBackward0(Formula):
     """The transpose of a matrix (vectors and scalars are returned as they are); a view."""
 
-    __slots__ = ()
     is_view = True
 
     @staticmethod
-    def forward(ctx, x):
-        return x._data.T
+    def forward(self):
+        return self._data.T
 
-    def backward(self, grad):
-        return grad.t()
+    derivatives = {"self": lambda grad: _math.t(grad)}
 
 
 @register(methods="t", samples=lambda rng: [((_samples.make(rng, shape),), {}) for shape in [(2, 3), (3,)]])
@@ -521,19 +512,21 @@ def t(input):
     return apply(TBackward0, input)
 
 
-class PermuteBackward0(Node):
+def _inverse_order(dims: tuple) -> tuple:
+    """The permutation that undoes `dims`."""
+    return tuple(sorted(range(len(dims)), key=dims.__getitem__))
+
+
+class PermuteBackward0(Formula):
     """Dims reordered (a view): the gradient goes through the inverse order."""
 
-    __slots__ = ("dims",)
     is_view = True
 
     @staticmethod
-    def forward(ctx, x, dims):
-        ctx.dims = dims
-        return np.transpose(x._data, dims)
+    def forward(self, dims):
+        return np.transpose(self._data, dims)
 
-    def backward(self, grad):
-        return grad.permute(tuple(np.argsort(self.dims).tolist()))
+    derivatives = {"self": lambda grad, dims: _math.permute(grad, _inverse_order(dims))}
 
 
 def _permute_samples(rng):
@@ -633,66 +626,45 @@ Tensor.mT = property(_mT)
 #     incoming one written at the same key into zeros of the input's shape.
 
 
-class _BasicView(Node):
-    """The shared forward and backward of the basic-index views below."""
-
-    __slots__ = ("key", "shape")
-    is_view = True
-
-    @staticmethod
-    def forward(ctx, x, key):
-        ctx.key, ctx.shape = key, x._data.shape
-        return x._data[key]
-
-    def backward(self, grad):
-        return place_at_key(grad, self.shape, self.key)
+def _basic_view_forward(self, key):
+    return self._data[key]
 
 
-class SelectBackward0(_BasicView):
+class SelectBackward0(Formula):
     """One index along one dim (that dim removed): see Note [Basic index keys]."""
 
-    __slots__ = ()
+    is_view = True
+    forward = staticmethod(_basic_view_forward)
+    derivatives = {"self": lambda grad, self_shape, key: _math.place_at_key(grad, self_shape, key)}
 
 
-class SliceBackward0(_BasicView):
+class SliceBackward0(SelectBackward0):
     """A range (with a step) along a dim: see Note [Basic index keys]."""
 
     __slots__ = ()
 
 
-class AliasBackward0(_BasicView):
+class AliasBackward0(SelectBackward0):
     """The whole tensor, as a new view (`x[...]`, `x[:]`)."""
 
     __slots__ = ()
 
 
-class BasicUnsqueezeBackward0(_BasicView):
-    """A basic index whose last step inserts a dim (`x[0, None]`): see Note [Basic index keys]."""
-
-    __slots__ = ()
-
-
-BasicUnsqueezeBackward0.__name__ = "UnsqueezeBackward0"  # as PyTorch names it
-
-
-class SliceBackwardBackward0(Node):
+class SliceBackwardBackward0(Formula):
     """A view's gradient written at its key into zeros of the base's shape."""
 
-    __slots__ = ("key",)
+    inputs = ("grad_output",)
 
     @staticmethod
-    def forward(ctx, grad, shape, key):
-        ctx.key = key
-        result = np.zeros(shape, dtype=grad._data.dtype)
-        result[key] = grad._data
-        return result
+    def forward(grad_output, shape, key):
+        return _math.place_at_key(grad_output._data, shape, key)
 
-    def backward(self, grad):
-        return apply(SliceBackward0, grad, key=self.key)
+    derivatives = {"grad_output": lambda grad, key: _math.basic_index(grad, key)}
 
 
-def basic_view(input: Tensor, key: tuple, node_class: type[_BasicView] = SliceBackward0) -> Tensor:
-    """`input[key]` as a view, for a key of ints, slices and None ending in Ellipsis."""
+def basic_view(input: Tensor, key: tuple, node_class: type[Formula] = SliceBackward0) -> Tensor:
+    """`input[key]` as a view, for a key of ints, slices and None ending in Ellipsis
+    (`UnsqueezeBackward0` takes it as `key=`)."""
     return apply(node_class, input, key=key)
 
 
@@ -756,34 +728,58 @@ def narrow(input, dim: int, start, length: int):
 # Cutting into pieces: split, chunk, unbind, tensor_split
 
 
-class SplitBackward0(Node):
-    """Consecutive pieces along a dim (views): the gradient is the pieces' gradients joined."""
+def _split_sizes(size: int, split_size: int) -> tuple:
+    """The sizes of `split`'s pieces of `split_size` along a dim of `size` (the last may be smaller)."""
+    if size == 0:
+        return (0,)
+    return (split_size,) * (size // split_size) + ((size % split_size,) if size % split_size else ())
 
-    __slots__ = ("dim", "dtype", "shape", "sizes")
+
+def _pieces(data: np.ndarray, dim: int, sizes: tuple) -> tuple:
+    bounds = np.cumsum((0, *sizes)).tolist()
+    return tuple(data[_along(dim, slice(start, stop))] for start, stop in itertools.pairwise(bounds))
+
+
+def _split_backward(grads, self_shape, dim, sizes):
+    """The pieces' gradients joined along `dim`, zeros for the pieces that got none."""
+    present = next(grad for grad in grads if grad is not None)
+    pieces = []
+    for index, size in enumerate(sizes):
+        grad = grads[index] if index < len(grads) else None
+        if grad is None:
+            grad = _math.zeros_of_shape((*self_shape[:dim], size, *self_shape[dim + 1:]), present)
+        pieces.append(grad)
+    return _math.cat(pieces, dim)
+
+
+class SplitBackward0(Formula):
+    """Consecutive pieces of `split_size` along a dim (views; the last may be smaller): the
+    gradient is the pieces' gradients joined (zeros for pieces that got none).
+    """
+
     is_view = True
 
     @staticmethod
-    def forward(ctx, x, dim, sizes):
-        data = x._data
-        ctx.dim, ctx.sizes, ctx.shape, ctx.dtype = dim, sizes, data.shape, data.dtype
-        bounds = np.cumsum((0, *sizes)).tolist()
-        return tuple(data[_along(dim, slice(start, stop))] for start, stop in itertools.pairwise(bounds))
+    def forward(self, split_size, dim):
+        data = self._data
+        return _pieces(data, dim, _split_sizes(data.shape[dim], split_size))
 
-    def backward(self, *grads):
-        pieces = []
-        for index, size in enumerate(self.sizes):
-            grad = grads[index] if index < len(grads) else None
-            if grad is None:
-                shape = (*self.shape[:self.dim], size, *self.shape[self.dim + 1:])
-                grad = constant_zeros(shape, self.dtype)
-            pieces.append(grad)
-        return cat(pieces, self.dim)
+    derivatives = {"self": lambda grads, self_shape, split_size, dim: _split_backward(
+        grads, self_shape, dim, _split_sizes(self_shape[dim], split_size))}
 
 
-class SplitWithSizesBackward0(SplitBackward0):
-    """Pieces of the given sizes along a dim."""
+class SplitWithSizesBackward0(Formula):
+    """Pieces of the given sizes along a dim (views)."""
 
-    __slots__ = ()
+    is_view = True
+
+    @staticmethod
+    def forward(self, split_sizes, dim):
+        return _pieces(self._data, dim, split_sizes)
+
+    derivatives = {
+        "self": lambda grads, self_shape, split_sizes, dim: _split_backward(grads, self_shape, dim, split_sizes),  # noqa: E501
+    }
 
 
 def _split_samples(rng):
@@ -807,18 +803,14 @@ def split(tensor, split_size_or_sections, dim: int = 0):
             raise RuntimeError(
                 f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}"
             )
-        if size == 0:
-            sizes = (0,)
-        else:
-            sizes = (piece,) * (size // piece) + ((size % piece,) if size % piece else ())
-        return apply(SplitBackward0, tensor, dim=dim, sizes=sizes)
+        return apply(SplitBackward0, tensor, split_size=piece, dim=dim)
     sizes = tuple(int(s) for s in split_size_or_sections)
     if sum(sizes) != size or any(s < 0 for s in sizes):
         raise RuntimeError(
             f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size at "
             f"dimension {dim}), but got split_sizes={format_shape(sizes)}"
         )
-    return apply(SplitWithSizesBackward0, tensor, dim=dim, sizes=sizes)
+    return apply(SplitWithSizesBackward0, tensor, split_sizes=sizes, dim=dim)
 
 
 def _chunk_samples(rng):
@@ -834,30 +826,33 @@ def chunk(input, chunks: int, dim: int = 0):
     dim = wrap_dim(dim, input.ndim)
     size = input._data.shape[dim]
     if size == 0:
-        return apply(SplitWithSizesBackward0, input, dim=dim, sizes=(0,) * chunks)
+        return apply(SplitWithSizesBackward0, input, split_sizes=(0,) * chunks, dim=dim)
     return split(input, -(-size // chunks), dim)
 
 
-class UnbindBackward0(Node):
+def _unbind_backward(grads, self_shape, dim):
+    """The slices' gradients stacked along `dim`, zeros for the slices that got none."""
+    present = next(grad for grad in grads if grad is not None)
+    pieces = []
+    for index in range(self_shape[dim]):
+        grad = grads[index] if index < len(grads) else None
+        if grad is None:
+            grad = _math.zeros_of_shape((*self_shape[:dim], *self_shape[dim + 1:]), present)
+        pieces.append(grad)
+    return _math.stack(pieces, dim)
+
+
+class UnbindBackward0(Formula):
     """Every index along a dim, one view each: the gradient is their gradients stacked."""
 
-    __slots__ = ("dim", "dtype", "shape")
     is_view = True
 
     @staticmethod
-    def forward(ctx, x, dim):
-        data = x._data
-        ctx.dim, ctx.shape, ctx.dtype = dim, data.shape, data.dtype
+    def forward(self, dim):
+        data = self._data
         return tuple(data[_along(dim, index)] for index in range(data.shape[dim]))
 
-    def backward(self, *grads):
-        piece_shape = self.shape[:self.dim] + self.shape[self.dim + 1:]
-        pieces = [
-            grads[index] if index < len(grads) and grads[index] is not None
-            else constant_zeros(piece_shape, self.dtype)
-            for index in range(self.shape[self.dim])
-        ]
-        return stack(pieces, self.dim)
+    derivatives = {"self": lambda grads, self_shape, dim: _unbind_backward(grads, self_shape, dim)}
 
 
 def _unbind_samples(rng):
@@ -924,9 +919,15 @@ def _tensor_list(tensors, op_name: str) -> tuple:
 
 
 class CatBackward0(Node):
-    """Tensors joined along a dim: each gets its own range of the gradient back."""
+    """Tensors joined along a dim: each gets its own range of the gradient back.
+
+    Hand-written (a Formula declares a fixed list of inputs; cat takes any number), but
+    its backward is written with `_math` like a formula, so it runs on arrays when no
+    graph is built (see Note [One formula, two modes]).
+    """
 
     __slots__ = ("dim", "sizes")
+    _runs_on_arrays = True
 
     @staticmethod
     def forward(ctx, *tensors, dim, sizes):
@@ -940,12 +941,14 @@ class CatBackward0(Node):
     def backward(self, grad):
         grads = []
         offset = 0
-        for size in self.sizes:
-            if size is None:
-                grads.append(constant_zeros((0,), grad._data.dtype))
-                continue
-            grads.append(narrow(grad, self.dim, offset, size))
-            offset += size
+        for size, needed in zip(self.sizes, self.next_functions):
+            if needed[0] is None:
+                grads.append(None)
+            elif size is None:
+                grads.append(_math.zeros_of_shape((0,), grad))
+            else:
+                grads.append(_math.narrow(grad, self.dim, offset, size))
+            offset += size or 0
         return tuple(grads)
 
 
@@ -1004,9 +1007,13 @@ def concatenate(tensors, axis: int = 0):
 
 
 class StackBackward0(Node):
-    """Equal-shaped tensors stacked along a new dim: each gets its slice of the gradient."""
+    """Equal-shaped tensors stacked along a new dim: each gets its slice of the gradient.
+
+    Hand-written for the reason CatBackward0 is, and like it runs on arrays.
+    """
 
     __slots__ = ("dim",)
+    _runs_on_arrays = True
 
     @staticmethod
     def forward(ctx, *tensors, dim):
@@ -1014,7 +1021,8 @@ class StackBackward0(Node):
         return np.stack([t._data for t in tensors], axis=dim, dtype=_common_dtype(tensors), casting="unsafe")
 
     def backward(self, grad):
-        return grad.unbind(self.dim)
+        return tuple(None if node is None else _math.select(grad, self.dim, index)
+                     for index, (node, _) in enumerate(self.next_functions))
 
 
 def _stack_samples(rng):
@@ -1121,21 +1129,14 @@ def dstack(tensors):
 # Repeating: repeat, tile, repeat_interleave
 
 
-class RepeatBackward0(Node):
+class RepeatBackward0(Formula):
     """Copies of the tensor tiled along each dim: the gradient sums the copies."""
 
-    __slots__ = ("repeats", "shape")
-
     @staticmethod
-    def forward(ctx, x, repeats):
-        ctx.repeats, ctx.shape = repeats, x._data.shape
-        return np.tile(x._data, repeats)
+    def forward(self, repeats):
+        return np.tile(self._data, repeats)
 
-    def backward(self, grad):
-        padded = (1,) * (len(self.repeats) - len(self.shape)) + self.shape
-        interleaved = tuple(value for pair in zip(self.repeats, padded) for value in pair)
-        copies = tuple(range(0, 2 * len(self.repeats), 2))
-        return grad.reshape(interleaved).sum(copies).reshape(self.shape)
+    derivatives = {"self": lambda grad, repeats, self_shape: _math.repeat_backward(grad, repeats, self_shape)}
 
 
 def _repeat_samples(rng):
@@ -1213,18 +1214,14 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 # Moving elements: flip, roll, rot90
 
 
-class FlipBackward0(Node):
+class FlipBackward0(Formula):
     """The order reversed along dims: the gradient is flipped back."""
 
-    __slots__ = ("dims",)
-
     @staticmethod
-    def forward(ctx, x, dims):
-        ctx.dims = dims
-        return np.flip(x._data, dims).copy()
+    def forward(self, dims):
+        return np.flip(self._data, dims).copy()
 
-    def backward(self, grad):
-        return grad.flip(self.dims)
+    derivatives = {"self": lambda grad, dims: _math.flip(grad, dims)}
 
 
 def _flip_samples(rng):
@@ -1256,18 +1253,18 @@ def flipud(input):
     return flip(input, 0)
 
 
-class RollBackward0(Node):
+def _negated(shifts: tuple) -> tuple:
+    return tuple(-shift for shift in shifts)
+
+
+class RollBackward0(Formula):
     """Elements shifted cyclically: the gradient is shifted back."""
 
-    __slots__ = ("dims", "shifts")
-
     @staticmethod
-    def forward(ctx, x, shifts, dims):
-        ctx.shifts, ctx.dims = shifts, dims
-        return np.roll(x._data, shifts, axis=dims)
+    def forward(self, shifts, dims):
+        return np.roll(self._data, shifts, axis=dims)
 
-    def backward(self, grad):
-        return grad.roll(tuple(-shift for shift in self.shifts), self.dims)
+    derivatives = {"self": lambda grad, shifts, dims: _math.roll(grad, _negated(shifts), dims)}
 
 
 def _roll_samples(rng):
@@ -1289,18 +1286,14 @@ def roll(input, shifts, dims=None):
     return apply(RollBackward0, input, shifts=shifts, dims=tuple(wrap_dim(d, input.ndim) for d in dims))
 
 
-class Rot90Backward0(Node):
+class Rot90Backward0(Formula):
     """A quarter turn `k` times in the plane of two dims: the gradient turns back."""
 
-    __slots__ = ("dims", "k")
-
     @staticmethod
-    def forward(ctx, x, k, dims):
-        ctx.k, ctx.dims = k, dims
-        return np.rot90(x._data, k, axes=dims).copy()
+    def forward(self, k, dims):
+        return np.rot90(self._data, k, axes=dims).copy()
 
-    def backward(self, grad):
-        return grad.rot90(-self.k, self.dims)
+    derivatives = {"self": lambda grad, k, dims: _math.rot90(grad, -k, dims)}
 
 
 def _rot90_samples(rng):
@@ -1321,7 +1314,7 @@ def rot90(input, k: int = 1, dims=(0, 1)):
         raise RuntimeError(
             f"expected rotation dims to be different, but got dim0 = {first} and dim1 = {second}"
         )
-    return apply(Rot90Backward0, input, k=int(k) % 4, dims=(first, second))
+    return apply(Rot90Backward0, input, k=int(k), dims=(first, second))
 
 
 # ---------------------------------------------------------------------------
@@ -1341,50 +1334,40 @@ def _diagonal_view(array: np.ndarray, offset: int, dim1: int, dim2: int) -> np.n
     )
 
 
-class DiagonalBackward0(Node):
+class DiagonalBackward0(Formula):
     """A diagonal (a view, as the last dim): the gradient is written back on that diagonal."""
 
-    __slots__ = ("dim1", "dim2", "offset", "shape")
     is_view = True
 
     @staticmethod
-    def forward(ctx, x, offset, dim1, dim2):
-        ctx.offset, ctx.dim1, ctx.dim2, ctx.shape = offset, dim1, dim2, x._data.shape
-        return _diagonal_view(x._data, offset, dim1, dim2)
+    def forward(self, offset, dim1, dim2):
+        return _diagonal_view(self._data, offset, dim1, dim2)
 
-    def backward(self, grad):
-        return apply(DiagonalBackwardBackward0, grad, shape=self.shape, offset=self.offset,
-                     dim1=self.dim1, dim2=self.dim2)
+    derivatives = {
+        "self": lambda grad, self_shape, offset, dim1, dim2: _math.diagonal_backward(grad, self_shape, offset, dim1, dim2),  # noqa: E501
+    }
 
 
-class DiagonalCopyBackward0(DiagonalBackward0):
-    """A copy of a matrix's diagonal (what diag() of a matrix gives)."""
-
-    __slots__ = ()
-    is_view = False
+class DiagonalBackward0_copy(Formula):
+    """A copy of a matrix's diagonal (what diag() of a matrix gives; PyTorch's name)."""
 
     @staticmethod
-    def forward(ctx, x, offset, dim1, dim2):
-        return DiagonalBackward0.forward(ctx, x, offset, dim1, dim2).copy()
+    def forward(self, offset, dim1, dim2):
+        return _diagonal_view(self._data, offset, dim1, dim2).copy()
+
+    derivatives = DiagonalBackward0.derivatives
 
 
-DiagonalCopyBackward0.__name__ = "DiagonalBackward0_copy"  # PyTorch's name for this node
-
-
-class DiagonalBackwardBackward0(Node):
+class DiagonalBackwardBackward0(Formula):
     """A diagonal's gradient written on the diagonal of zeros of the input's shape."""
 
-    __slots__ = ("dim1", "dim2", "offset")
+    inputs = ("grad_output",)
 
     @staticmethod
-    def forward(ctx, grad, shape, offset, dim1, dim2):
-        ctx.offset, ctx.dim1, ctx.dim2 = offset, dim1, dim2
-        result = np.zeros(shape, dtype=grad._data.dtype)
-        _diagonal_view(result, offset, dim1, dim2)[...] = grad._data
-        return result
+    def forward(grad_output, shape, offset, dim1, dim2):
+        return _math.diagonal_backward(grad_output._data, shape, offset, dim1, dim2)
 
-    def backward(self, grad):
-        return grad.diagonal(self.offset, self.dim1, self.dim2)
+    derivatives = {"grad_output": lambda grad, offset, dim1, dim2: _math.diagonal(grad, offset, dim1, dim2)}
 
 
 def _diagonal_dims(dim1: int, dim2: int, ndim: int) -> tuple[int, int]:
@@ -1407,16 +1390,13 @@ def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):
     return apply(DiagonalBackward0, input, offset=int(offset), dim1=first, dim2=second)
 
 
-class DiagEmbedBackward0(Node):
+class DiagEmbedBackward0(Formula):
     """The last dim laid on a diagonal of new (dim1, dim2) planes of zeros: the gradient is
     that diagonal."""
 
-    __slots__ = ("dim1", "dim2", "offset")
-
     @staticmethod
-    def forward(ctx, x, offset, dim1, dim2):
-        ctx.offset, ctx.dim1, ctx.dim2 = offset, dim1, dim2
-        data = x._data
+    def forward(self, offset, dim1, dim2):
+        data = self._data
         side = data.shape[-1] + abs(offset)
         batch = iter(data.shape[:-1])
         shape = tuple(side if d in (dim1, dim2) else next(batch) for d in range(data.ndim + 1))
@@ -1424,8 +1404,7 @@ class DiagEmbedBackward0(Node):
         _diagonal_view(result, offset, dim1, dim2)[...] = data
         return result
 
-    def backward(self, grad):
-        return grad.diagonal(self.offset, self.dim1, self.dim2)
+    derivatives = {"self": lambda grad, offset, dim1, dim2: _math.diagonal(grad, offset, dim1, dim2)}
 
 
 def _diag_embed_samples(rng):
@@ -1451,36 +1430,28 @@ def diag(input, diagonal: int = 0):
     if input.ndim == 1:
         return diag_embed(input, diagonal, 0, 1)
     if input.ndim == 2:
-        return apply(DiagonalCopyBackward0, input, offset=int(diagonal), dim1=0, dim2=1)
+        return apply(DiagonalBackward0_copy, input, offset=int(diagonal), dim1=0, dim2=1)
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
 
-class TrilBackward0(Node):
-    """The lower triangle kept (on and below diagonal `k`): so is the gradient's."""
-
-    __slots__ = ("k",)
+class TrilBackward0(Formula):
+    """The lower triangle kept (on and below `diagonal`): so is the gradient's (selected)."""
 
     @staticmethod
-    def forward(ctx, x, k):
-        ctx.k = k
-        return np.tril(x._data, k)
+    def forward(self, diagonal):
+        return np.tril(self._data, diagonal)
 
-    def backward(self, grad):
-        return grad.tril(self.k)
+    derivatives = {"self": lambda grad, diagonal: _math.tril(grad, diagonal)}
 
 
-class TriuBackward0(Node):
-    """The upper triangle kept (on and above diagonal `k`): so is the gradient's."""
-
-    __slots__ = ("k",)
+class TriuBackward0(Formula):
+    """The upper triangle kept (on and above `diagonal`): so is the gradient's (selected)."""
 
     @staticmethod
-    def forward(ctx, x, k):
-        ctx.k = k
-        return np.triu(x._data, k)
+    def forward(self, diagonal):
+        return np.triu(self._data, diagonal)
 
-    def backward(self, grad):
-        return grad.triu(self.k)
+    derivatives = {"self": lambda grad, diagonal: _math.triu(grad, diagonal)}
 
 
 def _triangle_samples(rng):
@@ -1492,7 +1463,7 @@ def _triangle(name: str, node_class: type[Node], doc: str):
     def triangle(input, diagonal: int = 0):
         if input.ndim < 2:
             raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
-        return apply(node_class, input, k=int(diagonal))
+        return apply(node_class, input, diagonal=int(diagonal))
 
     triangle.__name__ = triangle.__qualname__ = name
     triangle.__doc__ = doc
@@ -1558,15 +1529,12 @@ def meshgrid(*tensors, indexing: str | None = None):
 # Copies and conversions
 
 
-class CloneBackward0(Node):
-    __slots__ = ()
-
+class CloneBackward0(Formula):
     @staticmethod
-    def forward(ctx, x):
-        return x._data.copy()
+    def forward(self):
+        return self._data.copy()
 
-    def backward(self, grad):
-        return grad
+    derivatives = {"self": lambda grad: grad}
 
 
 @register(methods="clone", samples=_samples.unary())
@@ -1575,18 +1543,15 @@ def clone(input, *, memory_format=None):
     return apply(CloneBackward0, input)
 
 
-class ToCopyBackward0(Node):
-    """A dtype conversion: the gradient is converted back to the input's dtype."""
-
-    __slots__ = ("dtype",)
+class ToCopyBackward0(Formula):
+    """A dtype conversion: the gradient is converted back to the input's dtype (the engine
+    casts every gradient to its input's dtype)."""
 
     @staticmethod
-    def forward(ctx, x, dtype):
-        ctx.dtype = x.dtype
-        return x._data.astype(dtype.numpy)
+    def forward(self, dtype):
+        return self._data.astype(dtype.numpy)
 
-    def backward(self, grad):
-        return grad.to(self.dtype)
+    derivatives = {"self": lambda grad: grad}
 
 
 def _to(self, *args, **kwargs):

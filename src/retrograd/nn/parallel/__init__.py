@@ -1,0 +1,5 @@
+"""Parallel training wrappers: `DistributedDataParallel` (processes on MPI)."""
+
+from .distributed import DistributedDataParallel
+
+__all__ = ["DistributedDataParallel"]
