@@ -1,0 +1,46 @@
+"""Helpers shared by the nn operator modules: dtype names, argument tuples, input arrays."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ... import _dtype
+from ..._tensor import Tensor
+
+# The C type names PyTorch's kernels print in some dtype errors.
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half"}
+
+
+def _torch_name(name: str) -> str:
+    return f"nn.functional.{name}"
+
+
+# ---------------------------------------------------------------------------
+# Helpers shared by the backward formulas
+
+
+def _floating_data(x, op_name: str) -> np.ndarray:
+    """The input's array; integer and bool inputs become the default float dtype."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op_name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+    data = x._data
+    if data.dtype.kind in "fc":
+        return data
+    return data.astype(_dtype.get_default_dtype().numpy)
+
+
+def _c_type_name(dtype) -> str:
+    return _C_TYPE_NAMES.get(dtype.name, dtype.name)
+
+
+def _tuple(value, count: int, name: str) -> tuple:
+    if isinstance(value, numbers.Integral):
+        return (int(value),) * count
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * count
+    if len(value) != count:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {count} values")
+    return value
