@@ -80,3 +80,137 @@ def zeros_like(x):
     if isinstance(x, Tensor):
         return Tensor._make(np.zeros_like(x._data))
     return np.zeros_like(x)
+
+
+# nn
+# ---------------------------------------------------------------------------
+# What the formulas of ops/nn/ call (see Note [One formula, two modes]). The `*_backward`
+# functions are the backward ops of the piecewise-linear activations, as PyTorch names them
+# (threshold_backward, hardtanh_backward, ...): a NumPy select on arrays; on Tensors a
+# recorded op (ops/nn/activation.py) whose own derivative by `self` is zero, so double
+# backward through relu & co. gives zeros, as PyTorch's does.
+
+
+def _nn_tensors(first, second) -> bool:
+    return isinstance(first, Tensor) or isinstance(second, Tensor)
+
+
+def _nn_op(name: str):
+    from .nn import _backward_ops
+
+    return getattr(_backward_ops, name)
+
+
+def threshold_backward(grad, self, threshold):
+    """grad where self > threshold, else 0 (relu's derivative with threshold 0)."""
+    if _nn_tensors(grad, self):
+        return _nn_op("threshold_backward")(grad, self, threshold)
+    return np.where(self > threshold, grad, 0)
+
+
+def hardtanh_backward(grad, self, min_val, max_val):
+    """grad where min_val < self < max_val, else 0."""
+    if _nn_tensors(grad, self):
+        return _nn_op("hardtanh_backward")(grad, self, min_val, max_val)
+    return np.where((self > min_val) & (self < max_val), grad, 0)
+
+
+def leaky_relu_backward(grad, self, negative_slope):
+    """grad where self > 0, else grad * negative_slope."""
+    if _nn_tensors(grad, self):
+        return _nn_op("leaky_relu_backward")(grad, self, negative_slope)
+    return np.where(self > 0, grad, grad * negative_slope)
+
+
+def softshrink_backward(grad, self, lambd):
+    """grad where |self| > lambd, else 0."""
+    if _nn_tensors(grad, self):
+        return _nn_op("softshrink_backward")(grad, self, lambd)
+    return np.where(np.abs(self) > lambd, grad, 0)
+
+
+def hardshrink_backward(grad, self, lambd):
+    """grad where |self| > lambd, else 0."""
+    if _nn_tensors(grad, self):
+        return _nn_op("hardshrink_backward")(grad, self, lambd)
+    return np.where(np.abs(self) > lambd, grad, 0)
+
+
+absolute = _either(np.abs, "abs")
+tanh = _either(np.tanh, "tanh")
+log1p = _either(np.log1p, "log1p")
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)), without overflow on arrays."""
+    if isinstance(x, Tensor):
+        from ._table import table
+
+        return table["sigmoid"].function(x)
+    decay = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + decay), decay / (1 + decay))
+
+
+def softplus(x):
+    """log(1 + exp(x)), without overflow."""
+    if isinstance(x, Tensor):
+        from ._table import table
+
+        return table["softplus"].function(x)
+    return np.logaddexp(0, x)
+
+
+def erf(x):
+    """The error function."""
+    if isinstance(x, Tensor):
+        from ._table import table
+
+        return table["erf"].function(x)
+    from .pointwise import _erf_and_erfc
+
+    return _erf_and_erfc(x)[0].astype(x.dtype, copy=False)
+
+
+def clamp_min(x, min):
+    """max(x, min) elementwise (the gradient passes where x >= min)."""
+    if isinstance(x, Tensor):
+        from .pointwise import clamp_min as clamp_min_op
+
+        return clamp_min_op(x, min)
+    return np.maximum(x, min)
+
+
+def sum_dims(x, dim, keepdim: bool = False):
+    """The sum over `dim` (an int or a tuple of ints)."""
+    if isinstance(x, Tensor):
+        return x.sum(dim, keepdim=keepdim)
+    return np.sum(x, axis=dim, keepdims=keepdim)
+
+
+def numel(x) -> int:
+    """The number of elements."""
+    return x.numel() if isinstance(x, Tensor) else x.size
+
+
+def constant(array, like):
+    """A constant array in `like`'s dtype: an ndarray next to arrays, an untracked Tensor next
+    to a Tensor (a mask or weight in a formula)."""
+    if isinstance(like, Tensor):
+        return Tensor._make(np.asarray(array, dtype=like._data.dtype))
+    return np.asarray(array, dtype=like.dtype)
+
+
+def matmul(a, b):
+    """a @ b."""
+    if _nn_tensors(a, b):
+        from ._table import table
+
+        return table["matmul"].function(a, b)
+    return np.matmul(a, b)
+
+
+def t(x):
+    """The transpose of a matrix."""
+    if isinstance(x, Tensor):
+        return x.t()
+    return x.T

@@ -44,3 +44,10 @@ def _tuple(value, count: int, name: str) -> tuple:
     if len(value) != count:
         raise RuntimeError(f"expected {name} to be a single integer value or a list of {count} values")
     return value
+
+
+def _tensor_data(x, op_name: str) -> np.ndarray:
+    """The input's array, any dtype (ops that keep integers: relu, hardtanh, threshold)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op_name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+    return x._data

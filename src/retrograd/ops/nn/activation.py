@@ -9,235 +9,199 @@ import numpy as np
 
 from ... import _creation
 from ..._tensor import Tensor
-from ...autograd.graph import Node
-from .. import _samples
-from .._table import OUTPUT, apply, register, run_in_place
+from .. import _math, _samples
+from .._formula import Formula
+from .._table import apply, register, run_in_place
 from ..pointwise import (
     _constant_like,
     _erf_and_erfc,
     _stable_sigmoid,
-    erf,
-    exp,
     mul,
     sigmoid,
     tanh,
 )
 from ..pointwise import abs as absolute
 from ..reduce import normalize_dims
-from ._common import _floating_data, _torch_name
+from ._common import _floating_data, _tensor_data, _torch_name
 
 # ---------------------------------------------------------------------------
 # Activations
+#
+# Each is declared (Note [Declared derivatives]): the forward on arrays, and the derivative
+# by `self` as a formula that runs on arrays without create_graph and records with it.
+# Piecewise derivatives select (`_math.where`, or the `*_backward` ops of _math that are
+# PyTorch's threshold_backward & co.), so a NaN or Inf in the incoming gradient stays where
+# the forward put it, and the second derivative of a piecewise-linear activation is zero.
 
 
-class _Activation(Node):
-    """y = f(x) elementwise; backward is grad * f'(x), with f' written as tensor ops.
-
-    Subclasses give `compute(data, **params)` on arrays and `derivative(x, **params)`.
-    """
-
-    __slots__ = ("params",)
-    op_name = ""
-    keeps_integers = False
-
-    @classmethod
-    def forward(cls, ctx, x, **params):
-        data = x._data if cls.keeps_integers else _floating_data(x, cls.op_name)
-        ctx.save_for_backward(x)
-        ctx.params = params
-        return cls.compute(data, **params)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * self.derivative(x, **self.params)
-
-
-class ReluBackward0(Node):
-    """max(x, 0); the derivative mask comes from the saved result, as PyTorch saves it."""
-
-    __slots__ = ()
+class ReluBackward0(Formula):
+    """max(x, 0); the derivative selects by the saved result, as PyTorch saves it."""
 
     @staticmethod
-    def forward(ctx, x):
-        if not isinstance(x, Tensor):
-            raise TypeError(f"relu(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
-        ctx.save_for_backward(OUTPUT)
-        return np.maximum(x._data, 0)
+    def forward(self):
+        return np.maximum(_tensor_data(self, "relu"), 0)
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad * _constant_like(grad, result._data > 0)
+    derivatives = {"self": lambda grad, result: _math.threshold_backward(grad, result, 0)}
 
 
-class LeakyReluBackward0(_Activation):
-    __slots__ = ()
-    op_name = "leaky_relu"
-
+class LeakyReluBackward0(Formula):
     @staticmethod
-    def compute(data, negative_slope):
+    def forward(self, negative_slope):
+        data = _floating_data(self, "leaky_relu")
         return np.where(data > 0, data, data * negative_slope)
 
+    derivatives = {
+        "self": lambda grad, self, negative_slope: _math.leaky_relu_backward(grad, self, negative_slope),
+    }
+
+
+class HardtanhBackward0(Formula):
     @staticmethod
-    def derivative(x, negative_slope):
-        return _constant_like(x, np.where(x._data > 0, 1.0, negative_slope))
+    def forward(self, min_val, max_val):
+        return np.clip(_tensor_data(self, "hardtanh"), min_val, max_val)
+
+    derivatives = {
+        "self": lambda grad, self, min_val, max_val: _math.hardtanh_backward(grad, self, min_val, max_val),
+    }
 
 
-class HardtanhBackward0(_Activation):
-    __slots__ = ()
-    op_name = "hardtanh"
-    keeps_integers = True
-
-    @staticmethod
-    def compute(data, min_val, max_val):
-        return np.clip(data, min_val, max_val)
-
-    @staticmethod
-    def derivative(x, min_val, max_val):
-        return _constant_like(x, (x._data > min_val) & (x._data < max_val))
+def _elu_forward(data, alpha, scale, input_scale):
+    negative = alpha * np.expm1(np.minimum(data, 0) * input_scale)
+    return scale * np.where(data > 0, data, negative)
 
 
-class EluBackward0(_Activation):
+def _elu_derivative(grad, self, alpha, scale, input_scale):
+    """scale where x > 0, else scale * alpha * input_scale * exp(x * input_scale); the
+    exponential is taken of the non-positive part only, so it never overflows."""
+    negative_part = _math.where(self > 0, 0.0, self)
+    slope = _math.exp(negative_part * input_scale) * (scale * alpha * input_scale)
+    return _math.where(self > 0, grad * scale, grad * slope)
+
+
+class EluBackward0(Formula):
     """scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1)); also selu."""
 
-    __slots__ = ()
-    op_name = "elu"
+    @staticmethod
+    def forward(self, alpha, scale, input_scale):
+        return _elu_forward(_floating_data(self, "elu"), alpha, scale, input_scale)
+
+    derivatives = {"self": _elu_derivative}
+
+
+class CeluBackward0(Formula):
+    """x if x > 0 else alpha * (exp(x / alpha) - 1)."""
 
     @staticmethod
-    def compute(data, alpha, scale, input_scale):
-        negative = alpha * np.expm1(np.minimum(data, 0) * input_scale)
-        return scale * np.where(data > 0, data, negative)
+    def forward(self, alpha):
+        return _elu_forward(_floating_data(self, "celu"), alpha, 1.0, 1.0 / alpha)
 
-    @staticmethod
-    def derivative(x, alpha, scale, input_scale):
-        negative = x._data <= 0
-        exponential = exp(x * _constant_like(x, negative * input_scale))
-        negative_slope = _constant_like(x, negative * (scale * alpha * input_scale))
-        return exponential * negative_slope + _constant_like(x, ~negative * scale)
-
-
-class CeluBackward0(EluBackward0):
-    __slots__ = ()
-    op_name = "celu"
-
-
-def _normal_density(x: Tensor) -> Tensor:
-    return exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))
+    derivatives = {"self": lambda grad, self, alpha: _elu_derivative(grad, self, alpha, 1.0, 1.0 / alpha)}
 
 
 _GELU_TANH_SCALE = math.sqrt(2 / math.pi)
 _GELU_TANH_CUBIC = 0.044715
+_INVERSE_SQRT_2 = 1 / math.sqrt(2)
+_INVERSE_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 
 
-class GeluBackward0(_Activation):
+def _gelu_derivative(grad, self, approximate):
+    if approximate == "tanh":
+        t = _math.tanh((self + self * self * self * _GELU_TANH_CUBIC) * _GELU_TANH_SCALE)
+        slope = (self * self * (3 * _GELU_TANH_CUBIC) + 1) * _GELU_TANH_SCALE
+        return grad * ((t + 1) * 0.5 + self * 0.5 * (1 - t * t) * slope)
+    density = _math.exp(self * self * -0.5) * _INVERSE_SQRT_2PI
+    return grad * ((_math.erf(self * _INVERSE_SQRT_2) + 1) * 0.5 + self * density)
+
+
+class GeluBackward0(Formula):
     """x * Phi(x), or with approximate='tanh' 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
 
-    __slots__ = ()
-    op_name = "gelu"
-
     @staticmethod
-    def compute(data, approximate):
+    def forward(self, approximate):
+        data = _floating_data(self, "gelu")
         if approximate == "tanh":
             inner = _GELU_TANH_SCALE * (data + _GELU_TANH_CUBIC * data * data * data)
             return 0.5 * data * (1 + np.tanh(inner))
-        return data * 0.5 * (1 + _erf_and_erfc(data * (1 / math.sqrt(2)))[0])
+        return data * 0.5 * (1 + _erf_and_erfc(data * _INVERSE_SQRT_2)[0])
 
+    derivatives = {"self": _gelu_derivative}
+
+
+def _silu_derivative(grad, self):
+    s = _math.sigmoid(self)
+    return grad * s * (self * (1 - s) + 1)
+
+
+class SiluBackward0(Formula):
     @staticmethod
-    def derivative(x, approximate):
-        if approximate == "tanh":
-            inner = (x + x * x * x * _GELU_TANH_CUBIC) * _GELU_TANH_SCALE
-            t = tanh(inner)
-            slope = (x * x * (3 * _GELU_TANH_CUBIC) + 1) * _GELU_TANH_SCALE
-            return (t + 1) * 0.5 + x * 0.5 * (1 - t * t) * slope
-        return (erf(x * (1 / math.sqrt(2))) + 1) * 0.5 + x * _normal_density(x)
-
-
-class SiluBackward0(_Activation):
-    __slots__ = ()
-    op_name = "silu"
-
-    @staticmethod
-    def compute(data):
+    def forward(self):
+        data = _floating_data(self, "silu")
         return data * _stable_sigmoid(data)
 
-    @staticmethod
-    def derivative(x):
-        s = sigmoid(x)
-        return s * (x * (1 - s) + 1)
+    derivatives = {"self": _silu_derivative}
 
 
-class SoftplusBackward0(_Activation):
+class SoftplusBackward0(Formula):
     """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
 
-    __slots__ = ()
-    op_name = "softplus"
-
     @staticmethod
-    def compute(data, beta, threshold):
+    def forward(self, beta, threshold):
+        data = _floating_data(self, "softplus")
         scaled = data * beta
         return np.where(scaled > threshold, data, np.logaddexp(0, scaled) / beta)
 
+    derivatives = {
+        "self": lambda grad, self, beta, threshold: _math.where(
+            self * beta > threshold, grad, grad * _math.sigmoid(self * beta)),
+    }
+
+
+def _mish_derivative(grad, self):
+    t = _math.tanh(_math.softplus(self))
+    return grad * (t + self * (1 - t * t) * _math.sigmoid(self))
+
+
+class MishBackward0(Formula):
     @staticmethod
-    def derivative(x, beta, threshold):
-        linear = x._data * beta > threshold
-        return sigmoid(x * beta) * _constant_like(x, ~linear) + _constant_like(x, linear)
-
-
-class MishBackward0(_Activation):
-    __slots__ = ()
-    op_name = "mish"
-
-    @staticmethod
-    def compute(data):
+    def forward(self):
+        data = _floating_data(self, "mish")
         return data * np.tanh(np.logaddexp(0, data))
 
-    @staticmethod
-    def derivative(x):
-        t = tanh(softplus(x))
-        return t + x * (1 - t * t) * sigmoid(x)
+    derivatives = {"self": _mish_derivative}
 
 
 # PyTorch's hardsigmoid backward multiplies by 1/6 rounded to float32, in every dtype.
 _ONE_SIXTH_AS_PYTORCH = float(np.float32(1 / 6))
 
 
-class HardsigmoidBackward0(_Activation):
-    __slots__ = ()
-    op_name = "hardsigmoid"
-
+class HardsigmoidBackward0(Formula):
     @staticmethod
-    def compute(data):
-        return np.clip(data / 6 + 0.5, 0, 1)
+    def forward(self):
+        return np.clip(_floating_data(self, "hardsigmoid") / 6 + 0.5, 0, 1)
 
+    derivatives = {
+        "self": lambda grad, self: _math.where((self > -3) & (self < 3), grad * _ONE_SIXTH_AS_PYTORCH, 0.0),
+    }
+
+
+class HardswishBackward0(Formula):
     @staticmethod
-    def derivative(x):
-        return _constant_like(x, ((x._data > -3) & (x._data < 3)) * _ONE_SIXTH_AS_PYTORCH)
-
-
-class HardswishBackward0(_Activation):
-    __slots__ = ()
-    op_name = "hardswish"
-
-    @staticmethod
-    def compute(data):
+    def forward(self):
+        data = _floating_data(self, "hardswish")
         return data * np.clip(data + 3, 0, 6) / 6
 
+    derivatives = {
+        "self": lambda grad, self: _math.where(
+            self <= -3, 0.0, _math.where(self < 3, grad * (self / 3 + 0.5), grad)),
+    }
+
+
+class LogSigmoidBackward0(Formula):
     @staticmethod
-    def derivative(x):
-        middle = (x._data > -3) & (x._data < 3)
-        return x * _constant_like(x, middle / 3) + _constant_like(x, middle * 0.5 + (x._data >= 3))
+    def forward(self):
+        return -np.logaddexp(0, -_floating_data(self, "logsigmoid"))
 
-
-class LogSigmoidBackward0(_Activation):
-    __slots__ = ()
-    op_name = "logsigmoid"
-
-    @staticmethod
-    def compute(data):
-        return -np.logaddexp(0, -data)
-
-    @staticmethod
-    def derivative(x):
-        return sigmoid(-x)
+    derivatives = {"self": lambda grad, self: grad * _math.sigmoid(-self)}
 
 
 def _activation_samples(low=-3.0, high=3.0, **kwargs):
@@ -313,7 +277,7 @@ def celu(input, alpha: float = 1.0, inplace: bool = False):
         raise RuntimeError("ZeroDivisionError")
     if inplace:
         return run_in_place(input, celu, alpha)
-    return apply(CeluBackward0, input, alpha=alpha, scale=1.0, input_scale=1.0 / alpha)
+    return apply(CeluBackward0, input, alpha=alpha)
 
 
 def _gelu_samples(rng):
@@ -406,53 +370,53 @@ def _softmax_input(input, dtype, op_name: str) -> np.ndarray:
     return data if dtype is None else data.astype(dtype.numpy)
 
 
-class SoftmaxBackward0(Node):
+def _softmax_derivative(grad, result, dim):
+    """y * (g - sum(g * y)) along dim."""
+    if result.ndim == 0:
+        return grad - grad
+    weighted = grad * result
+    return weighted - result * _math.sum_dims(weighted, dim, keepdim=True)
+
+
+class SoftmaxBackward0(Formula):
     """exp(x - max) / sum(exp(x - max)); backward y * (g - sum(g * y))."""
 
-    __slots__ = ("dim",)
-
     @staticmethod
-    def forward(ctx, x, dim, dtype):
-        data = _softmax_input(x, dtype, "softmax")
-        ctx.save_for_backward(OUTPUT)
-        ctx.dim = dim
+    def forward(self, dim, dtype=None):
+        data = _softmax_input(self, dtype, "softmax")
         if data.ndim == 0:
             return np.ones_like(data)
         if data.size == 0:
             return data.copy()
         shifted = np.exp(data - np.max(data, axis=dim, keepdims=True))
-        return shifted / np.sum(shifted, axis=dim, keepdims=True)
+        shifted /= np.sum(shifted, axis=dim, keepdims=True)
+        return shifted
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        if result.ndim == 0:
-            return grad * 0
-        weighted = grad * result
-        return weighted - result * weighted.sum(self.dim, keepdim=True)
+    derivatives = {"self": _softmax_derivative}
 
 
-class LogSoftmaxBackward0(Node):
+def _log_softmax_derivative(grad, result, dim):
+    """g - exp(y) * sum(g) along dim."""
+    if result.ndim == 0:
+        return grad - grad
+    return grad - _math.exp(result) * _math.sum_dims(grad, dim, keepdim=True)
+
+
+class LogSoftmaxBackward0(Formula):
     """x - max - log(sum(exp(x - max))); backward g - exp(y) * sum(g)."""
 
-    __slots__ = ("dim",)
-
     @staticmethod
-    def forward(ctx, x, dim, dtype):
-        data = _softmax_input(x, dtype, "log_softmax")
-        ctx.save_for_backward(OUTPUT)
-        ctx.dim = dim
+    def forward(self, dim, dtype=None):
+        data = _softmax_input(self, dtype, "log_softmax")
         if data.ndim == 0:
             return np.zeros_like(data)
         if data.size == 0:
             return data.copy()
         shifted = data - np.max(data, axis=dim, keepdims=True)
-        return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        shifted -= np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        return shifted
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        if result.ndim == 0:
-            return grad * 0
-        return grad - exp(result) * grad.sum(self.dim, keepdim=True)
+    derivatives = {"self": _log_softmax_derivative}
 
 
 def _softmax_samples(rng):
@@ -493,46 +457,33 @@ def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
 # More activations and their in-place forms
 
 
-class ThresholdBackward0(_Activation):
-    __slots__ = ()
-    op_name = "threshold"
-    keeps_integers = True
-
+class ThresholdBackward0(Formula):
     @staticmethod
-    def compute(data, threshold, value):
+    def forward(self, threshold, value):
+        data = _tensor_data(self, "threshold")
         return np.where(data > threshold, data, value).astype(data.dtype, copy=False)
 
+    derivatives = {"self": lambda grad, self, threshold: _math.threshold_backward(grad, self, threshold)}
+
+
+class HardshrinkBackward0(Formula):
     @staticmethod
-    def derivative(x, threshold, value):
-        return _constant_like(x, x._data > threshold)
-
-
-class HardshrinkBackward0(_Activation):
-    __slots__ = ()
-    op_name = "hardshrink"
-
-    @staticmethod
-    def compute(data, lambd):
+    def forward(self, lambd):
+        data = _floating_data(self, "hardshrink")
         return np.where(np.abs(data) > lambd, data, 0).astype(data.dtype, copy=False)
 
+    derivatives = {"self": lambda grad, self, lambd: _math.hardshrink_backward(grad, self, lambd)}
+
+
+class SoftshrinkBackward0(Formula):
     @staticmethod
-    def derivative(x, lambd):
-        return _constant_like(x, np.abs(x._data) > lambd)
-
-
-class SoftshrinkBackward0(_Activation):
-    __slots__ = ()
-    op_name = "softshrink"
-
-    @staticmethod
-    def compute(data, lambd):
+    def forward(self, lambd):
+        data = _floating_data(self, "softshrink")
         return np.where(data > lambd, data - lambd, np.where(data < -lambd, data + lambd, 0)).astype(
             data.dtype, copy=False
         )
 
-    @staticmethod
-    def derivative(x, lambd):
-        return _constant_like(x, np.abs(x._data) > lambd)
+    derivatives = {"self": lambda grad, self, lambd: _math.softshrink_backward(grad, self, lambd)}
 
 
 @register(samples=_activation_samples(threshold=0.5, value=-2.0), torch_name=_torch_name("threshold"))

@@ -1,0 +1,116 @@
+"""The declared nn ops (issue 11): selecting derivatives select, second derivatives of the
+piecewise-linear activations are zeros, nothing is saved that no needed formula reads, and
+the heavy ops' backward (linear, conv, pooling, losses, normalisation) gives the same
+gradients on arrays as with create_graph, and as PyTorch where it is installed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import retrograd
+import retrograd.nn.functional as F
+
+NAN, INF = float("nan"), float("inf")
+
+# Activations whose derivative selects: (name, function of F and torch.nn.functional).
+SELECTING = [
+    ("relu", lambda f, x: f.relu(x)),
+    ("relu6", lambda f, x: f.relu6(x)),
+    ("leaky_relu", lambda f, x: f.leaky_relu(x, 0.2)),
+    ("hardtanh", lambda f, x: f.hardtanh(x, -1.0, 1.0)),
+    ("threshold", lambda f, x: f.threshold(x, 0.5, -2.0)),
+    ("softshrink", lambda f, x: f.softshrink(x, 0.5)),
+    ("hardshrink", lambda f, x: f.hardshrink(x, 0.5)),
+    ("hardsigmoid", lambda f, x: f.hardsigmoid(x)),
+    ("hardswish", lambda f, x: f.hardswish(x)),
+    ("elu", lambda f, x: f.elu(x)),
+    ("selu", lambda f, x: f.selu(x)),
+    ("celu", lambda f, x: f.celu(x, 1.5)),
+    ("softplus", lambda f, x: f.softplus(x, 2.0, 3.0)),
+    ("gelu", lambda f, x: f.gelu(x)),
+    ("gelu_tanh", lambda f, x: f.gelu(x, approximate="tanh")),
+    ("silu", lambda f, x: f.silu(x)),
+    ("mish", lambda f, x: f.mish(x)),
+    ("logsigmoid", lambda f, x: f.logsigmoid(x)),
+    ("softmax", lambda f, x: f.softmax(x, 0)),
+    ("log_softmax", lambda f, x: f.log_softmax(x, 0)),
+]
+PIECEWISE_LINEAR = ["relu", "relu6", "leaky_relu", "hardtanh", "threshold", "softshrink", "hardshrink"]
+
+_POINTS = [-4.0, -3.0, -1.0, -0.3, 0.0, 0.3, 1.0, 3.0, 4.0, 7.0]
+_UPSTREAM = [1.0, NAN, INF, -INF, NAN, 2.0, NAN, INF, NAN, -1.0]
+
+
+def _gradient(function, points, upstream, create_graph=False):
+    x = retrograd.tensor(points, dtype=retrograd.float64, requires_grad=True)
+    y = function(F, x)
+    (grad,) = retrograd.autograd.grad(y, x, retrograd.tensor(upstream, dtype=retrograd.float64),
+                                      create_graph=create_graph)
+    return grad
+
+
+@pytest.mark.parametrize(("name", "function"), SELECTING, ids=[name for name, _ in SELECTING])
+def test_nan_and_inf_upstream_stay_where_the_forward_selected(name, function):
+    grad = _gradient(function, _POINTS, _UPSTREAM).numpy()
+    ones = _gradient(function, _POINTS, [1.0] * len(_POINTS)).numpy()
+    if name not in ("softmax", "log_softmax"):
+        # where the derivative is 0, no NaN or Inf arrives (elementwise ops)
+        zero = ones == 0
+        assert np.all(grad[zero] == 0), (name, grad)
+    assert np.allclose(grad, _gradient(function, _POINTS, _UPSTREAM, create_graph=True).detach().numpy(),
+                       equal_nan=True)
+
+
+@pytest.mark.parametrize(("name", "function"), SELECTING, ids=[name for name, _ in SELECTING])
+def test_selecting_derivatives_match_pytorch(name, function):
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as torch_functional
+
+    x = torch.tensor(_POINTS, dtype=torch.float64, requires_grad=True)
+    (expected,) = torch.autograd.grad(function(torch_functional, x), x,
+                                      torch.tensor(_UPSTREAM, dtype=torch.float64))
+    for create_graph in (False, True):
+        got = _gradient(function, _POINTS, _UPSTREAM, create_graph).detach().numpy()
+        np.testing.assert_allclose(got, expected.numpy(), rtol=1e-12, atol=1e-15, equal_nan=True)
+
+
+def test_sqrt_of_relu_has_zero_gradient_where_relu_is_zero():
+    x = retrograd.tensor([-1.0, 0.0, 4.0], requires_grad=True)
+    retrograd.sqrt(F.relu(x)).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 0.25]
+
+
+@pytest.mark.parametrize("name", PIECEWISE_LINEAR)
+def test_second_derivative_of_piecewise_linear_activation_is_zero(name):
+    function = dict(SELECTING)[name]
+    x = retrograd.tensor(_POINTS, dtype=retrograd.float64, requires_grad=True)
+    (grad,) = retrograd.autograd.grad(function(F, x).sum(), x, create_graph=True)
+    assert grad.requires_grad
+    (second,) = retrograd.autograd.grad(grad.sum(), x)
+    assert second.tolist() == [0.0] * len(_POINTS)
+
+
+def test_second_derivative_grad_fn_names_are_pytorchs():
+    x = retrograd.tensor([1.0, -1.0], requires_grad=True)
+    names = {}
+    for name in PIECEWISE_LINEAR:
+        (grad,) = retrograd.autograd.grad(dict(SELECTING)[name](F, x).sum(), x, create_graph=True)
+        names[name] = type(grad.grad_fn).__name__
+    assert names == {
+        "relu": "ThresholdBackwardBackward0", "relu6": "HardtanhBackwardBackward0",
+        "leaky_relu": "LeakyReluBackwardBackward0", "hardtanh": "HardtanhBackwardBackward0",
+        "threshold": "ThresholdBackwardBackward0", "softshrink": "SoftshrinkBackwardBackward0",
+        "hardshrink": "HardshrinkBackwardBackward0",
+    }
+
+
+def test_saved_names_are_pytorchs():
+    x = retrograd.randn(3, requires_grad=True)
+    assert F.relu(x).grad_fn._saved_result is not None
+    node = F.leaky_relu(x, 0.2).grad_fn
+    assert node._saved_negative_slope == 0.2 and node._saved_self is x
+    node = F.softmax(x, 0).grad_fn
+    assert node._saved_dim == 0 and node._saved_result is not None
+    node = F.elu(x).grad_fn
+    assert (node._saved_alpha, node._saved_scale, node._saved_input_scale) == (1.0, 1.0, 1.0)
