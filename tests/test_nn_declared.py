@@ -114,3 +114,77 @@ def test_saved_names_are_pytorchs():
     assert node._saved_dim == 0 and node._saved_result is not None
     node = F.elu(x).grad_fn
     assert (node._saved_alpha, node._saved_scale, node._saved_input_scale) == (1.0, 1.0, 1.0)
+
+
+LOSSES = [
+    ("mse", lambda f, x, t: f.mse_loss(x, t, reduction="none")),
+    ("mse_mean", lambda f, x, t: f.mse_loss(x, t)),
+    ("smooth_l1", lambda f, x, t: f.smooth_l1_loss(x, t, reduction="none", beta=0.5)),
+    ("smooth_l1_zero_beta", lambda f, x, t: f.smooth_l1_loss(x, t, reduction="sum", beta=0.0)),
+    ("huber", lambda f, x, t: f.huber_loss(x, t, reduction="none", delta=0.5)),
+    ("bce", lambda f, x, t: f.binary_cross_entropy(x.sigmoid(), t.sigmoid(), reduction="none")),
+    ("bce_logits", lambda f, x, t: f.binary_cross_entropy_with_logits(x, t.sigmoid(), reduction="none")),
+    ("bce_logits_pos_weight", lambda f, x, t: f.binary_cross_entropy_with_logits(
+        x, t.sigmoid(), reduction="mean", pos_weight=(t.detach() * 0 + 2.0))),
+]
+
+
+@pytest.mark.parametrize(("name", "function"), LOSSES, ids=[name for name, _ in LOSSES])
+def test_elementwise_loss_gradients_match_pytorch_in_both_modes(name, function):
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as torch_functional
+
+    rng = np.random.default_rng(0)
+    x_data, t_data = rng.normal(size=(2, 5)), rng.normal(size=(2, 5))
+    x = torch.tensor(x_data, requires_grad=True)
+    t = torch.tensor(t_data, requires_grad=True)
+    expected = function(torch_functional, x, t)
+    upstream = np.where(rng.random(expected.shape) < 0.3, np.nan, rng.normal(size=expected.shape))
+    expected_grads = torch.autograd.grad(expected, (x, t), torch.tensor(upstream))
+    for create_graph in (False, True):
+        ours_x = retrograd.tensor(x_data, requires_grad=True)
+        ours_t = retrograd.tensor(t_data, requires_grad=True)
+        got = function(F, ours_x, ours_t)
+        np.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy(), rtol=1e-10)
+        grads = retrograd.autograd.grad(got, (ours_x, ours_t), retrograd.tensor(upstream),
+                                        create_graph=create_graph)
+        for mine, theirs in zip(grads, expected_grads):
+            np.testing.assert_allclose(mine.detach().numpy(), theirs.numpy(), rtol=1e-10, atol=1e-14,
+                                       equal_nan=True)
+
+
+def _nll_case(module, reduction, target, upstream=None, create_graph=False):
+    logits = module.tensor([[0.1, 0.5, -1.0], [1.0, 0.2, 0.3], [0.0, 0.0, 0.4]], dtype=module.float64,
+                           requires_grad=True)
+    target = module.tensor(target, dtype=module.int64)
+    loss = module.nn.functional.cross_entropy(logits, target, ignore_index=1, reduction=reduction)
+    upstream = module.ones_like(loss) if upstream is None else module.tensor(upstream, dtype=module.float64)
+    (grad,) = module.autograd.grad(loss, logits, upstream, create_graph=create_graph)
+    return loss.detach().numpy(), grad.detach().numpy()
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_cross_entropy_with_every_target_ignored_has_zero_gradient(create_graph):
+    loss, grad = _nll_case(retrograd, "mean", [1, 1, 1], create_graph=create_graph)
+    assert np.isnan(loss)
+    assert grad.tolist() == [[0.0] * 3] * 3
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_nan_upstream_does_not_reach_ignored_targets(create_graph):
+    _, grad = _nll_case(retrograd, "none", [0, 1, 2], [1.0, NAN, 2.0], create_graph)
+    assert grad[1].tolist() == [0.0, 0.0, 0.0]
+    assert np.isfinite(grad[[0, 2]]).all()
+
+
+@pytest.mark.parametrize(("reduction", "target", "upstream"), [
+    ("mean", [1, 1, 1], None), ("none", [0, 1, 2], [1.0, NAN, 2.0]), ("sum", [2, 0, 1], None),
+    ("mean", [2, 0, 1], None),
+])
+def test_cross_entropy_ignore_index_matches_pytorch(reduction, target, upstream):
+    torch = pytest.importorskip("torch")
+    expected_loss, expected_grad = _nll_case(torch, reduction, target, upstream)
+    for create_graph in (False, True):
+        loss, grad = _nll_case(retrograd, reduction, target, upstream, create_graph)
+        np.testing.assert_allclose(loss, expected_loss, equal_nan=True)
+        np.testing.assert_allclose(grad, expected_grad, atol=1e-15, equal_nan=True)

@@ -214,3 +214,23 @@ def t(x):
     if isinstance(x, Tensor):
         return x.t()
     return x.T
+
+
+def nll_loss_backward(grad, self_shape, target, target_weight, ignore, axis, reduction):
+    """The gradient of nll_loss: -grad * weight of each target (/ total weight for 'mean') put
+    at the target's position along `axis`, zeros elsewhere; ignored targets get 0 (selected,
+    so NaN upstream does not reach them), and 0 when all are ignored (as PyTorch)."""
+    if reduction == "mean":
+        total = target_weight.sum()
+        target_weight = target_weight / total if total != 0 else np.zeros_like(target_weight)
+    if isinstance(grad, Tensor):
+        from .nn._maps import scatter_add_along
+
+        values = where(ignore, 0.0, grad * constant(-target_weight, grad))
+        if values.shape != target_weight.shape:
+            values = values.expand(target_weight.shape)
+        return scatter_add_along(values.reshape(target.shape), axis, target, self_shape[axis])
+    values = np.where(ignore, 0, grad * -target_weight)
+    result = np.zeros(self_shape, dtype=values.dtype)
+    np.put_along_axis(result, target, np.expand_dims(values, axis), axis)
+    return result

@@ -10,20 +10,18 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
-from ...autograd.graph import Node
-from .. import _samples
+from .. import _math, _samples
+from .._formula import Formula
 from .._table import apply, register
 from ..pointwise import (
     _check_broadcast,
     _constant_like,
     clamp_min,
     exp,
-    sigmoid,
     where_constant,
 )
 from ..pointwise import abs as absolute
 from ._common import _torch_name
-from ._maps import scatter_add_along
 from .activation import log_softmax, logsigmoid, softplus
 from .distance import pairwise_distance
 
@@ -78,141 +76,176 @@ def _warn_if_broadcast(input: Tensor, target: Tensor) -> None:
         )
 
 
-class _ElementwiseLoss(Node):
-    """loss(input, target) elementwise, then reduced. Subclasses give `compute` on arrays and
-    `derivatives(x, target)`: the elementwise d/dinput and d/dtarget as tensor expressions."""
-
-    __slots__ = ("count", "params", "reduction", "shape")
-
-    @classmethod
-    def forward(cls, ctx, x, target, reduction, **params):
-        ctx.save_for_backward(x, target)
-        _check_broadcast(x._data.shape, target._data.shape)
-        data, target_data = np.broadcast_arrays(x._data, target._data)
-        loss = cls.compute(data, target_data, **params)
-        ctx.reduction, ctx.params, ctx.shape, ctx.count = reduction, params, loss.shape, loss.size
-        return _reduce_array(loss, reduction)
-
-    def backward(self, grad):
-        x, target = self.saved_tensors
-        if self.reduction != "none":
-            grad = grad.expand(self.shape)
-            if self.reduction == "mean":
-                grad = grad / max(self.count, 1)
-        needs_x, needs_target = self.needs_input_grad
-        by_input, by_target = self.derivatives(x, target, needs_target, **self.params)
-        return grad * by_input if needs_x else None, grad * by_target if needs_target else None
+def _loss_forward(compute, self, target, reduction, **params):
+    """The elementwise loss of the broadcast pair, reduced."""
+    _check_broadcast(self._data.shape, target._data.shape)
+    data, target_data = np.broadcast_arrays(self._data, target._data)
+    return _reduce_array(compute(data, target_data, **params), reduction)
 
 
-class MseLossBackward0(_ElementwiseLoss):
-    __slots__ = ()
+def _reduced(grad, reduction, difference):
+    """The incoming gradient of each element: grad, or grad / count for 'mean' (grad is 0-d
+    after a reduction and broadcasts against the elementwise derivative)."""
+    if reduction == "mean":
+        return grad / max(_math.numel(difference), 1)
+    return grad
 
-    @staticmethod
-    def compute(data, target):
-        difference = data - target
-        return difference * difference
+
+def _weighted_by(value, weight):
+    """value * weight, weight an array parameter (None: no weight)."""
+    return value if weight is None else value * _math.constant(weight, value)
+
+
+def _mse_derivative(grad, self, target, reduction):
+    difference = self - target
+    return _reduced(grad, reduction, difference) * (difference * 2)
+
+
+class MseLossBackward0(Formula):
+    inputs = ("self", "target")
 
     @staticmethod
-    def derivatives(x, target, needs_target):
-        twice = (x - target) * 2
-        return twice, -twice
+    def forward(self, target, reduction):
+        return _loss_forward(_squared_difference, self, target, reduction)
+
+    derivatives = {
+        "self": _mse_derivative,
+        "target": lambda grad, self, target, reduction: -_mse_derivative(grad, self, target, reduction),
+    }
 
 
-class SmoothL1LossBackward0(_ElementwiseLoss):
+def _squared_difference(data, target):
+    difference = data - target
+    return difference * difference
+
+
+def _smooth_l1(data, target, beta):
+    distance = np.abs(data - target)
+    if beta == 0:
+        return distance
+    return np.where(distance < beta, 0.5 * distance * distance / beta, distance - 0.5 * beta)
+
+
+def _smooth_l1_derivative(grad, self, target, reduction, beta):
+    """d / beta inside |d| < beta, sign(d) outside (selected, d = input - target)."""
+    difference = self - target
+    grad = _reduced(grad, reduction, difference)
+    linear = grad * _math.sign(difference)
+    if beta == 0:
+        return linear
+    return _math.where(_math.absolute(difference) < beta, grad * difference / beta, linear)
+
+
+class SmoothL1LossBackward0(Formula):
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target)."""
 
-    __slots__ = ()
+    inputs = ("self", "target")
 
     @staticmethod
-    def compute(data, target, beta):
-        distance = np.abs(data - target)
-        if beta == 0:
-            return distance
-        return np.where(distance < beta, 0.5 * distance * distance / beta, distance - 0.5 * beta)
+    def forward(self, target, reduction, beta):
+        return _loss_forward(_smooth_l1, self, target, reduction, beta=beta)
 
-    @staticmethod
-    def derivatives(x, target, needs_target, beta):
-        difference = x - target
-        quadratic = np.abs(difference._data) < beta
-        linear_slope = _constant_like(x, np.sign(difference._data) * ~quadratic)
-        slope = difference * _constant_like(x, quadratic / beta if beta else quadratic) + linear_slope
-        return slope, -slope
+    derivatives = {
+        "self": _smooth_l1_derivative,
+        "target": lambda grad, self, target, reduction, beta: -_smooth_l1_derivative(
+            grad, self, target, reduction, beta),
+    }
 
 
-class HuberLossBackward0(_ElementwiseLoss):
+def _huber(data, target, delta):
+    distance = np.abs(data - target)
+    return np.where(distance < delta, 0.5 * distance * distance, delta * (distance - 0.5 * delta))
+
+
+def _huber_derivative(grad, self, target, reduction, delta):
+    """d inside |d| < delta, delta * sign(d) outside (selected)."""
+    difference = self - target
+    grad = _reduced(grad, reduction, difference)
+    return _math.where(_math.absolute(difference) < delta, grad * difference,
+                       grad * _math.sign(difference) * delta)
+
+
+class HuberLossBackward0(Formula):
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
 
-    __slots__ = ()
+    inputs = ("self", "target")
 
     @staticmethod
-    def compute(data, target, delta):
-        distance = np.abs(data - target)
-        return np.where(distance < delta, 0.5 * distance * distance, delta * (distance - 0.5 * delta))
+    def forward(self, target, reduction, delta):
+        return _loss_forward(_huber, self, target, reduction, delta=delta)
 
-    @staticmethod
-    def derivatives(x, target, needs_target, delta):
-        difference = x - target
-        quadratic = np.abs(difference._data) < delta
-        linear_slope = _constant_like(x, delta * np.sign(difference._data) * ~quadratic)
-        slope = difference * _constant_like(x, quadratic) + linear_slope
-        return slope, -slope
+    derivatives = {
+        "self": _huber_derivative,
+        "target": lambda grad, self, target, reduction, delta: -_huber_derivative(
+            grad, self, target, reduction, delta),
+    }
 
 
 _LOG_FLOOR = -100.0
+_BCE_EPSILON = 1e-12
 
 
-class BinaryCrossEntropyBackward0(_ElementwiseLoss):
+def _bce(data, target, weight):
+    with np.errstate(divide="ignore"):
+        log_x = np.maximum(np.log(data), _LOG_FLOOR)
+        log_rest = np.maximum(np.log1p(-data), _LOG_FLOOR)
+    loss = -(target * log_x + (1 - target) * log_rest)
+    return loss if weight is None else loss * weight
+
+
+class BinaryCrossEntropyBackward0(Formula):
     """-w (t log x + (1 - t) log(1 - x)), each log floored at -100 as PyTorch does."""
 
-    __slots__ = ()
+    inputs = ("self", "target")
 
     @staticmethod
-    def compute(data, target, weight):
-        with np.errstate(divide="ignore"):
-            log_x = np.maximum(np.log(data), _LOG_FLOOR)
-            log_rest = np.maximum(np.log1p(-data), _LOG_FLOOR)
-        loss = -(target * log_x + (1 - target) * log_rest)
-        return loss if weight is None else loss * weight
+    def forward(self, target, reduction, weight=None):
+        return _loss_forward(_bce, self, target, reduction, weight=weight)
 
-    @staticmethod
-    def derivatives(x, target, needs_target, weight):
-        by_input = (x - target) / clamp_min(x * (1 - x), 1e-12)
-        by_target = ((1 - x).log() - x.log()) if needs_target else None
-        if weight is not None:
-            scale = _constant_like(x, weight)
-            by_input = by_input * scale
-            by_target = by_target * scale if needs_target else None
-        return by_input, by_target
+    derivatives = {
+        "self": lambda grad, self, target, reduction, weight: _weighted_by(
+            _reduced(grad, reduction, self) * (self - target)
+            / _math.clamp_min((1 - self) * self, _BCE_EPSILON), weight),
+        "target": lambda grad, self, reduction, weight: _weighted_by(
+            _reduced(grad, reduction, self) * (_math.log(1 - self) - _math.log(self)), weight),
+    }
 
 
-class BinaryCrossEntropyWithLogitsBackward0(_ElementwiseLoss):
+def _bce_logits(data, target, weight, pos_weight):
+    softplus_negative = np.logaddexp(0, -data)
+    if pos_weight is None:
+        loss = (1 - target) * data + softplus_negative
+    else:
+        loss = (1 - target) * data + (1 + (pos_weight - 1) * target) * softplus_negative
+    return loss if weight is None else loss * weight
+
+
+def _bce_logits_input_derivative(grad, self, target, reduction, weight, pos_weight):
+    grad = _reduced(grad, reduction, self)
+    if pos_weight is None:
+        return _weighted_by(grad * (_math.sigmoid(self) - target), weight)
+    extra = _math.constant(pos_weight, self) - 1
+    return _weighted_by(grad * ((1 - target) - (target * extra + 1) * _math.sigmoid(-self)), weight)
+
+
+def _bce_logits_target_derivative(grad, self, reduction, weight, pos_weight):
+    grad = _reduced(grad, reduction, self)
+    if pos_weight is None:
+        return _weighted_by(grad * -self, weight)
+    extra = _math.constant(pos_weight, self) - 1
+    return _weighted_by(grad * (_math.softplus(-self) * extra - self), weight)
+
+
+class BinaryCrossEntropyWithLogitsBackward0(Formula):
     """w ((1 - t) x + (1 + (pw - 1) t) softplus(-x)): the stable form, no log of a sigmoid."""
 
-    __slots__ = ()
+    inputs = ("self", "target")
 
     @staticmethod
-    def compute(data, target, weight, pos_weight):
-        softplus_negative = np.logaddexp(0, -data)
-        if pos_weight is None:
-            loss = (1 - target) * data + softplus_negative
-        else:
-            loss = (1 - target) * data + (1 + (pos_weight - 1) * target) * softplus_negative
-        return loss if weight is None else loss * weight
+    def forward(self, target, reduction, weight=None, pos_weight=None):
+        return _loss_forward(_bce_logits, self, target, reduction, weight=weight, pos_weight=pos_weight)
 
-    @staticmethod
-    def derivatives(x, target, needs_target, weight, pos_weight):
-        if pos_weight is None:
-            by_input = sigmoid(x) - target
-            by_target = -x if needs_target else None
-        else:
-            extra = _constant_like(x, pos_weight - 1)
-            by_input = (1 - target) - (target * extra + 1) * sigmoid(-x)
-            by_target = (softplus(-x) * extra - x) if needs_target else None
-        if weight is not None:
-            scale = _constant_like(x, weight)
-            by_input = by_input * scale
-            by_target = by_target * scale if needs_target else None
-        return by_input, by_target
+    derivatives = {"self": _bce_logits_input_derivative, "target": _bce_logits_target_derivative}
 
 
 def _pair_loss_samples(low=-2.0, high=2.0, target_low=None, target_high=None, **kwargs):
@@ -353,35 +386,24 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 # Class-index losses
 
 
-class NllLossBackward0(Node):
+class NllLossBackward0(Formula):
     """-weight[t] * input[t] along the class dim (ignored targets contribute 0), reduced;
-    backward scatters the scaled gradient into the target positions."""
-
-    __slots__ = ("axis", "coefficients", "index", "reduction", "size")
+    backward puts the scaled gradient at the target positions (`_math.nll_loss_backward`),
+    selecting the kept targets: an ignored one gets 0, also when all are ignored."""
 
     @staticmethod
-    def forward(ctx, x, index, coefficients, axis, reduction):
-        picked = np.take_along_axis(x._data, index, axis)
-        losses = -np.squeeze(picked, axis) * coefficients
-        ctx.index, ctx.coefficients, ctx.axis = index, coefficients, axis
-        ctx.reduction, ctx.size = reduction, x._data.shape[axis]
+    def forward(self, target, target_weight, ignore, axis, reduction):
+        picked = np.take_along_axis(self._data, target, axis)
+        losses = -np.squeeze(picked, axis) * target_weight
         if reduction == "none":
             return losses
         total = losses.sum()
         if reduction == "sum":
             return total
         with np.errstate(invalid="ignore", divide="ignore"):
-            return total / coefficients.sum()
+            return total / target_weight.sum()
 
-    def backward(self, grad):
-        coefficients = self.coefficients
-        if self.reduction != "none":
-            grad = grad.expand(coefficients.shape)
-        if self.reduction == "mean":
-            with np.errstate(invalid="ignore", divide="ignore"):
-                coefficients = coefficients / coefficients.sum()
-        scaled = grad * _constant_like(grad, -coefficients)
-        return scatter_add_along(scaled.reshape(*self.index.shape), self.axis, self.index, self.size)
+    derivatives = {"self": _math.nll_loss_backward}
 
 
 def _class_targets(input: Tensor, target: Tensor, weight, ignore_index: int):
@@ -440,8 +462,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     Classes lie along dim 1 (dim 0 for one sample); 'mean' divides by the targets' total weight.
     """
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    axis, index, coefficients, _ = _class_targets(input, target, weight, ignore_index)
-    return apply(NllLossBackward0, input, index=index, coefficients=coefficients, axis=axis,
+    axis, index, coefficients, kept = _class_targets(input, target, weight, ignore_index)
+    return apply(NllLossBackward0, input, target=index, target_weight=coefficients, ignore=~kept, axis=axis,
                  reduction=reduction)
 
 
