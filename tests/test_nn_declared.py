@@ -188,3 +188,89 @@ def test_cross_entropy_ignore_index_matches_pytorch(reduction, target, upstream)
         loss, grad = _nll_case(retrograd, reduction, target, upstream, create_graph)
         np.testing.assert_allclose(loss, expected_loss, equal_nan=True)
         np.testing.assert_allclose(grad, expected_grad, atol=1e-15, equal_nan=True)
+
+
+# Heavy ops: (name, input shapes, function of (functional module, *tensors)).
+HEAVY = [
+    ("conv2d", [(2, 4, 6, 5), (6, 2, 3, 2), (6,)],
+     lambda f, x, w, b: f.conv2d(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2), groups=2)),
+    ("conv1d", [(2, 3, 7), (4, 3, 3), (4,)], lambda f, x, w, b: f.conv1d(x, w, b, padding=2, stride=2)),
+    ("conv_transpose2d", [(1, 2, 3, 3), (2, 3, 2, 2), (3,)],
+     lambda f, x, w, b: f.conv_transpose2d(x, w, b, stride=2)),
+    ("max_pool2d", [(2, 3, 6, 7)], lambda f, x: f.max_pool2d(x, 3, stride=2, padding=1)),
+    ("max_pool2d_overlap", [(1, 2, 5, 5)], lambda f, x: f.max_pool2d(x, 3, stride=1)),
+    ("max_pool1d", [(2, 3, 9)], lambda f, x: f.max_pool1d(x, 2)),
+    ("avg_pool2d", [(2, 3, 6, 7)], lambda f, x: f.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True)),
+    ("avg_pool1d", [(2, 3, 9)], lambda f, x: f.avg_pool1d(x, 3, stride=2)),
+    ("adaptive_avg_pool2d", [(2, 3, 7, 5)], lambda f, x: f.adaptive_avg_pool2d(x, (3, 2))),
+    ("adaptive_max_pool2d", [(2, 3, 7, 5)], lambda f, x: f.adaptive_max_pool2d(x, (3, 2))),
+    ("interpolate", [(1, 2, 3, 4)], lambda f, x: f.interpolate(x, scale_factor=2, mode="bilinear")),
+    ("linear_2d", [(5, 3), (4, 3), (4,)], lambda f, x, w, b: f.linear(x, w, b)),
+    ("linear_1d", [(3,), (4, 3), (4,)], lambda f, x, w, b: f.linear(x, w, b)),
+    ("linear_3d_no_bias", [(2, 5, 3), (4, 3)], lambda f, x, w: f.linear(x, w)),
+    ("layer_norm", [(2, 3, 4), (3, 4), (3, 4)], lambda f, x, w, b: f.layer_norm(x, (3, 4), w, b)),
+    ("batch_norm_train", [(4, 3, 5), (3,), (3,)],
+     lambda f, x, w, b: f.batch_norm(x, None, None, w, b, training=True)),
+    ("cross_entropy", [(6, 5)], lambda f, x: f.cross_entropy(x, _TARGETS(f))),
+]
+
+
+def _TARGETS(functional):
+    module = retrograd if functional is F else __import__("torch")
+    return module.tensor([0, 4, 1, 1, 3, 2])
+
+
+def _heavy_grads(module, functional, function, arrays, upstream, create_graph):
+    tensors = [module.tensor(array, requires_grad=True) for array in arrays]
+    out = function(functional, *tensors)
+    grads = module.autograd.grad(out, tensors, module.tensor(upstream(out.shape)), create_graph=create_graph)
+    return out.detach().numpy(), [g.detach().numpy() for g in grads]
+
+
+@pytest.mark.parametrize(("name", "shapes", "function"), HEAVY, ids=[case[0] for case in HEAVY])
+def test_heavy_op_gradients_agree_on_arrays_and_with_create_graph(name, shapes, function):
+    rng = np.random.default_rng(1)
+    arrays = [rng.normal(size=shape) for shape in shapes]
+
+    def upstream(shape):
+        return np.random.default_rng(2).normal(size=shape)
+
+    value, on_arrays = _heavy_grads(retrograd, F, function, arrays, upstream, False)
+    _, recorded = _heavy_grads(retrograd, F, function, arrays, upstream, True)
+    for a, b in zip(on_arrays, recorded):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as torch_functional
+
+    expected_value, expected = _heavy_grads(torch, torch_functional, function, arrays, upstream, False)
+    np.testing.assert_allclose(value, expected_value, rtol=1e-10, atol=1e-12)
+    for a, b in zip(on_arrays, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_max_pool_nan_upstream_reaches_only_the_maxima():
+    x = retrograd.tensor([[[[1.0, 2.0], [3.0, 4.0]]]], requires_grad=True)
+    F.max_pool2d(x, 2).backward(retrograd.tensor([[[[NAN]]]]))
+    assert np.isnan(x.grad.numpy()[0, 0, 1, 1])
+    assert x.grad.numpy().ravel()[:3].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_linear_with_frozen_weight_does_not_save_the_input():
+    x = retrograd.randn(2, 3, requires_grad=True)
+    w = retrograd.randn(4, 3)
+    h = x * 1.0
+    y = F.linear(h, w)
+    h.add_(1.0)  # PyTorch runs this: the input is not needed for the input's gradient
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.tile(w.numpy().sum(0), (2, 1)), rtol=1e-6)
+
+
+def test_linear_records_pytorchs_graph():
+    x, w, b = retrograd.randn(2, 3, requires_grad=True), retrograd.randn(4, 3, requires_grad=True), \
+        retrograd.randn(4, requires_grad=True)
+    node = F.linear(x, w, b).grad_fn
+    assert type(node).__name__ == "AddmmBackward0"
+    assert [type(n).__name__ for n, _ in node.next_functions] == ["AccumulateGrad", "AccumulateGrad", "TBackward0"]
+    assert type(F.linear(x, w).grad_fn).__name__ == "MmBackward0"
+    assert type(F.linear(retrograd.randn(2, 2, 3), w).grad_fn).__name__ == "UnsafeViewBackward0"
+    assert type(F.linear(retrograd.randn(2, 2, 3), w, b).grad_fn).__name__ == "ViewBackward0"

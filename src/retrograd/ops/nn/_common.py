@@ -1,4 +1,13 @@
-"""Helpers shared by the nn operator modules: dtype names, argument tuples, input arrays."""
+"""Helpers shared by the nn operator modules: dtype names, argument tuples, input arrays.
+
+Note [Array kernels of the heavy nn ops]
+    Convolution, pooling, linear and normalisation keep hand-written node classes (their
+    backward is several linear maps, not one formula per input), with `_runs_on_arrays`:
+    when backward builds no graph the engine hands them NumPy arrays and they answer with
+    a few NumPy calls (the adjoint products, a bincount, a col2im); with create_graph they
+    get Tensors and run the same maps as recorded ops, so higher derivatives still work.
+    Both paths must agree; tests/test_nn_declared.py checks them against each other.
+"""
 
 from __future__ import annotations
 

@@ -147,10 +147,16 @@ class _SeparableMapBackward(Node):
         data = x._data
         ctx.matrices, ctx.shape = matrices, data.shape
         if len(matrices) == 1:
-            return np.einsum("...w,qw->...q", data, matrices[0], optimize=True)
-        return np.einsum("ph,...hw,qw->...pq", matrices[0], data, matrices[1], optimize=True)
+            return np.matmul(data, matrices[0].T)
+        return np.matmul(np.matmul(matrices[0], data), matrices[1].T)
+
+    _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
     def backward(self, grad):
+        if not isinstance(grad, Tensor):
+            if len(self.matrices) == 1:
+                return np.matmul(grad, self.matrices[0])
+            return np.matmul(np.matmul(self.matrices[0].T, grad), self.matrices[1])
         mapped = len(self.matrices)
         flat = grad.reshape(-1, *grad.shape[grad.ndim - mapped:])
         matrices = [_constant_like(grad, matrix) for matrix in self.matrices]

@@ -50,9 +50,16 @@ class ConvolutionBackward0(Node):
             result = result + bias._data.reshape(-1, 1, 1)
         return result.reshape(*result.shape[:2], *result.shape[4 - x._data.ndim + 2:])
 
+    _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
+
     def backward(self, grad):
         x, weight = self.saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
+        if not isinstance(grad, Tensor):
+            if not self.transposed:
+                return self._array_grads(x._data, weight._data, grad, needs_x, needs_weight, needs_bias)
+            grads = self.backward(Tensor._make(grad))
+            return tuple(None if g is None else g._data for g in grads)
         x4, weight4, grad4 = _tensor_2d(x), _tensor_2d(weight), _tensor_2d(grad)
         if self.transposed:
             grad_x, grad_weight = self._transposed_grads(x4, weight4, grad4, needs_x, needs_weight)
@@ -64,6 +71,33 @@ class ConvolutionBackward0(Node):
             grad_weight.reshape(weight.shape) if grad_weight is not None else None,
             grad_bias,
         )
+
+    def _array_grads(self, x, weight, grad, needs_x, needs_weight, needs_bias):
+        """The adjoints of forward's one product per group, in NumPy (no graph is built)."""
+        x4, weight4, grad4 = _as_2d(x), _as_2d(weight), _as_2d(grad)
+        groups = self.groups
+        batch, channels = x4.shape[:2]
+        out_channels, group_channels, kernel_h, kernel_w = weight4.shape
+        out_h, out_w = grad4.shape[2:]
+        rows = group_channels * kernel_h * kernel_w
+        grad_g = np.ascontiguousarray(grad4.transpose(1, 0, 2, 3)).reshape(groups, out_channels // groups, -1)
+        grad_x = grad_weight = grad_bias = None
+        if needs_x:
+            weight_g = weight4.reshape(groups, out_channels // groups, rows)
+            cols = np.matmul(weight_g.transpose(0, 2, 1), grad_g)
+            cols = cols.reshape(channels, kernel_h, kernel_w, batch, out_h, out_w).transpose(3, 0, 1, 2, 4, 5)
+            padded_size = tuple(s + b + a for s, (b, a) in zip(x4.shape[2:], self.padding))
+            image = _col2im_array(cols, padded_size, self.stride, self.dilation)
+            (top, bottom), (left, right) = self.padding
+            grad_x = image[..., top: padded_size[0] - bottom, left: padded_size[1] - right].reshape(x.shape)
+        if needs_weight:
+            padded = np.pad(x4, _spatial_pairs(self.padding))
+            windows = _window_view(padded, (kernel_h, kernel_w), self.stride, self.dilation)
+            cols = np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3)).reshape(groups, rows, -1)
+            grad_weight = np.matmul(grad_g, cols.transpose(0, 2, 1)).reshape(weight.shape)
+        if needs_bias:
+            grad_bias = grad.sum(axis=(0, *range(2, grad.ndim)))
+        return grad_x, grad_weight, grad_bias
 
     def _grads(self, x, weight, grad, needs_x, needs_weight):
         """Forward was out[g] = weight[g] @ columns(x)[g] over all samples at once; its adjoints."""

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..._tensor import Tensor
-from ...autograd.graph import Node
-from .. import _samples
+from .. import _math, _samples
+from .._formula import Formula
 from .._table import apply, register
 from ..linalg import einsum
+from ..shape import UnsafeViewBackward0
 from ._common import _c_type_name, _torch_name
 
 # ---------------------------------------------------------------------------
@@ -23,36 +24,37 @@ def _check_same_dtype(a: Tensor, b: Tensor) -> None:
         )
 
 
-class AddmmBackward0(Node):
-    """input @ weight.T + bias over the last dim of input (any leading dims)."""
+class AddmmBackward0(Formula):
+    """self + mat1 @ mat2: F.linear's node for 2-d input with a bias (mat2 is weight.t())."""
 
-    __slots__ = ()
+    inputs = ("self", "mat1", "mat2")
 
     @staticmethod
-    def forward(ctx, x, weight, bias):
-        ctx.save_for_backward(x, weight)
-        result = np.matmul(x._data, weight._data.T)
-        if bias is not None:
-            result = result + bias._data
+    def forward(self, mat1, mat2, beta=1, alpha=1):
+        result = np.matmul(mat1._data, mat2._data)
+        result += self._data
         return result
 
-    def backward(self, grad):
-        x, weight = self.saved_tensors
-        needs_x, needs_weight, needs_bias = self.needs_input_grad
-        features_in, features_out = weight.shape[1], weight.shape[0]
-        flat_grad = grad.reshape(-1, features_out)
-        grad_x = grad_weight = None
-        if needs_x:
-            grad_x = einsum("mo,oi->mi", flat_grad, weight).reshape(x.shape)
-        if needs_weight:
-            grad_weight = einsum("mo,mi->oi", flat_grad, x.reshape(-1, features_in))
-        return grad_x, grad_weight, grad if needs_bias else None
+    derivatives = {
+        "self": lambda grad: grad,
+        "mat1": lambda grad, mat2: _math.matmul(grad, _math.t(mat2)),
+        "mat2": lambda grad, mat1: _math.matmul(_math.t(mat1), grad),
+    }
 
 
-class MmBackward0(AddmmBackward0):
-    """input @ weight.T (linear without bias)."""
+class MmBackward0(Formula):
+    """self @ mat2: F.linear's node without a bias (mat2 is weight.t())."""
 
-    __slots__ = ()
+    inputs = ("self", "mat2")
+
+    @staticmethod
+    def forward(self, mat2):
+        return np.matmul(self._data, mat2._data)
+
+    derivatives = {
+        "self": lambda grad, mat2: _math.matmul(grad, _math.t(mat2)),
+        "mat2": lambda grad, self: _math.matmul(_math.t(self), grad),
+    }
 
 
 def _linear_samples(rng):
@@ -75,11 +77,22 @@ def linear(input, weight, bias=None):
             f"and {weight.shape[-1]}x{weight.shape[0]})"
         )
     _check_same_dtype(input, weight)
-    node = AddmmBackward0 if bias is not None else MmBackward0
-    if input.ndim <= 2:
-        return apply(node, input, weight, bias)
-    flat = apply(node, input.reshape(-1, input.shape[-1]), weight, bias)
-    return flat.reshape(*input.shape[:-1], weight.shape[0])
+    # PyTorch's graph: addmm(bias, input, weight.t()) or mm(input, weight.t()) on a matrix;
+    # other inputs are viewed as one (and back), as PyTorch's linear does.
+    transposed = weight.t()
+    if input.ndim == 2:
+        if bias is None:
+            return apply(MmBackward0, input, transposed)
+        return apply(AddmmBackward0, bias, input, transposed)
+    if input.ndim == 1:
+        if bias is None:
+            return apply(MmBackward0, input.unsqueeze(0), transposed).squeeze(0)
+        return apply(AddmmBackward0, bias, input.reshape(1, -1), transposed).reshape(weight.shape[0])
+    out_shape = (*input.shape[:-1], weight.shape[0])
+    flat = input.reshape(-1, input.shape[-1])
+    if bias is None:
+        return apply(UnsafeViewBackward0, apply(MmBackward0, flat, transposed), shape=out_shape)
+    return apply(AddmmBackward0, bias, flat, transposed).reshape(out_shape)
 
 
 def _bilinear_samples(rng):

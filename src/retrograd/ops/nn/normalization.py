@@ -38,6 +38,23 @@ def _standardized_input_grad(grad_hat: Tensor, x_hat: Tensor, rstd: Tensor, dims
     )
 
 
+def _standardized_array(data: np.ndarray, dims: tuple, eps: float):
+    """x_hat and rstd on arrays (the array path of `_standardized`)."""
+    mean = data.mean(axis=dims, keepdims=True)
+    centered = data - mean
+    rstd = 1 / np.sqrt((centered * centered).mean(axis=dims, keepdims=True) + eps)
+    centered *= rstd
+    return centered, rstd
+
+
+def _standardized_input_grad_array(grad_hat, x_hat, rstd, dims: tuple) -> np.ndarray:
+    """rstd * (g - mean(g) - x_hat * mean(g * x_hat)) on arrays."""
+    result = grad_hat - grad_hat.mean(axis=dims, keepdims=True)
+    result -= x_hat * (grad_hat * x_hat).mean(axis=dims, keepdims=True)
+    result *= rstd
+    return result
+
+
 def _standardize_array(data: np.ndarray, dims: tuple, eps: float) -> np.ndarray:
     mean = data.mean(axis=dims, keepdims=True)
     variance = data.var(axis=dims, keepdims=True)
@@ -58,9 +75,18 @@ class NativeLayerNormBackward0(Node):
             result = result + bias._data
         return result
 
+    _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
+
     def backward(self, grad):
         x, weight = self.saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
+        if not isinstance(grad, Tensor):
+            x_hat, rstd = _standardized_array(x._data, self.dims, self.eps)
+            grad_hat = grad * weight._data if weight is not None else grad
+            grad_x = _standardized_input_grad_array(grad_hat, x_hat, rstd, self.dims) if needs_x else None
+            lead = tuple(range(x.ndim - len(self.dims)))
+            grad_weight = (grad * x_hat).sum(axis=lead) if needs_weight else None
+            return grad_x, grad_weight, grad.sum(axis=lead) if needs_bias else None
         x_hat, rstd = _standardized(x, self.dims, self.eps)
         grad_hat = grad * weight if weight is not None else grad
         grad_x = _standardized_input_grad(grad_hat, x_hat, rstd, self.dims) if needs_x else None
@@ -165,10 +191,28 @@ class NativeBatchNormBackward0(Node):
             result = result + bias._data.reshape(shape)
         return result.astype(data.dtype, copy=False)
 
+    _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
+
     def backward(self, grad):
         x, weight = self.saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
         dims, shape = _non_channel_dims(x), _channel_shape(x)
+        if not isinstance(grad, Tensor):
+            data = x._data
+            if self.training:
+                x_hat, rstd = _standardized_array(data, dims, self.eps)
+            else:
+                rstd = (1 / np.sqrt(self.variance + self.eps)).reshape(shape).astype(data.dtype)
+                x_hat = (data - self.mean.reshape(shape)) * rstd
+            grad_hat = grad * weight._data.reshape(shape) if weight is not None else grad
+            grad_x = None
+            if needs_x:
+                if self.training:
+                    grad_x = _standardized_input_grad_array(grad_hat, x_hat, rstd, dims)
+                else:
+                    grad_x = grad_hat * rstd
+            grad_weight = (grad * x_hat).sum(axis=dims) if needs_weight else None
+            return grad_x, grad_weight, grad.sum(axis=dims) if needs_bias else None
         if self.training:
             x_hat, rstd = _standardized(x, dims, self.eps)
         else:

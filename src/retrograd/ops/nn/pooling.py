@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _samples
 from .._table import apply, register
@@ -13,7 +14,7 @@ from ..pointwise import (
     _constant_like,
 )
 from ._common import _torch_name, _tuple
-from ._maps import _map_node, _window_view, col2im, scatter_add_along
+from ._maps import _col2im_array, _map_node, _window_view, col2im, scatter_add_along
 from .padding import constant_pad
 
 # ---------------------------------------------------------------------------
@@ -88,8 +89,16 @@ class MaxPool2DWithIndicesBackward0(Node):
         ctx.indices, ctx.shape = indices, data.shape
         return values, indices
 
+    _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
+
     def backward(self, grad, grad_indices=None):
         lead = self.shape[:-2]
+        if not isinstance(grad, Tensor):
+            plane = self.shape[-2] * self.shape[-1]
+            rows = int(np.prod(lead, dtype=np.int64))
+            positions = self.indices.reshape(rows, -1) + (np.arange(rows) * plane)[:, None]
+            summed = np.bincount(positions.ravel(), weights=grad.reshape(-1), minlength=rows * plane)
+            return summed.astype(grad.dtype, copy=False).reshape(self.shape)
         flat_grad = grad.reshape(*lead, -1)
         flat_index = self.indices.reshape(*lead, -1)
         plane = self.shape[-2] * self.shape[-1]
@@ -211,7 +220,17 @@ class AvgPool2DBackward0(Node):
         ctx.divisor, ctx.kernel, ctx.stride, ctx.pairs, ctx.size = divisor, kernel, stride, pairs, size
         return windows.sum(axis=(-2, -1)) / divisor
 
+    _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
+
     def backward(self, grad):
+        if not isinstance(grad, Tensor):
+            scaled = grad / self.divisor
+            lead, out = grad.shape[:-2], grad.shape[-2:]
+            spread = np.broadcast_to(scaled.reshape(*lead, 1, 1, *out), (*lead, *self.kernel, *out))
+            padded_size = tuple(s + before + after for s, (before, after) in zip(self.size, self.pairs))
+            image = _col2im_array(spread, padded_size, self.stride, (1, 1))
+            (top, bottom), (left, right) = self.pairs
+            return image[..., top: padded_size[0] - bottom, left: padded_size[1] - right]
         scaled = grad / _constant_like(grad, self.divisor)
         lead, out = grad.shape[:-2], grad.shape[-2:]
         spread = scaled.reshape(*lead, 1, 1, *out).expand(*lead, *self.kernel, *out)
