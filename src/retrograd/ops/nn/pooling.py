@@ -64,6 +64,28 @@ def _pool_pairs(size, kernel, stride, padding, dilation, out) -> tuple:
     return tuple(pairs)
 
 
+def _window_max(padded: np.ndarray, kernel, stride, dilation, out):
+    """The max of each window and which kernel position holds it (the first, as argmax; a NaN
+    wins), by one strided slice per kernel position: no copy of the windows."""
+    row_extent, column_extent = stride[0] * (out[0] - 1) + 1, stride[1] * (out[1] - 1) + 1
+    values = choice = None
+    for i in range(kernel[0]):
+        row = i * dilation[0]
+        for j in range(kernel[1]):
+            column = j * dilation[1]
+            window = padded[..., row: row + row_extent: stride[0], column: column + column_extent: stride[1]]
+            if values is None:
+                values = window.copy()
+                choice = np.zeros(values.shape, dtype=np.int64)
+                continue
+            better = window > values
+            if values.dtype.kind == "f":
+                better |= np.isnan(window) & ~np.isnan(values)
+            np.copyto(values, window, where=better)
+            choice[better] = i * kernel[1] + j
+    return values, choice
+
+
 class MaxPool2DWithIndicesBackward0(Node):
     """The max of each window (values, and flat indices into the input's H*W plane);
     backward scatter-adds the gradient to the arg-max positions."""
@@ -78,11 +100,8 @@ class MaxPool2DWithIndicesBackward0(Node):
         pairs = _pool_pairs((height, width), kernel, stride, padding, dilation, out)
         lead = [(0, 0)] * (data.ndim - 2)
         fill = -np.inf if data.dtype.kind == "f" else np.iinfo(data.dtype).min
-        padded = np.pad(data, [*lead, *pairs], constant_values=fill)
-        windows = _window_view(padded, kernel, stride, dilation)[..., : out[0], : out[1], :, :]
-        flat = windows.reshape(*windows.shape[:-2], -1)
-        choice = np.argmax(flat, axis=-1)
-        values = np.take_along_axis(flat, choice[..., None], axis=-1)[..., 0]
+        padded = np.pad(data, [*lead, *pairs], constant_values=fill) if any(map(any, pairs)) else data
+        values, choice = _window_max(padded, kernel, stride, dilation, out)
         rows = (np.arange(out[0]) * stride[0] - padding[0])[:, None] + (choice // kernel[1]) * dilation[0]
         cols = (np.arange(out[1]) * stride[1] - padding[1])[None, :] + (choice % kernel[1]) * dilation[1]
         indices = (rows * width + cols).astype(np.int64)
