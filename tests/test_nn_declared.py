@@ -274,3 +274,36 @@ def test_linear_records_pytorchs_graph():
     assert type(F.linear(x, w).grad_fn).__name__ == "MmBackward0"
     assert type(F.linear(retrograd.randn(2, 2, 3), w).grad_fn).__name__ == "UnsafeViewBackward0"
     assert type(F.linear(retrograd.randn(2, 2, 3), w, b).grad_fn).__name__ == "ViewBackward0"
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_embedding_padding_row_gets_no_gradient_even_nan(create_graph):
+    weight = retrograd.randn(4, 3, requires_grad=True)
+    indices = retrograd.tensor([[0, 1], [1, 3]])
+    upstream = np.ones((2, 2, 3))
+    upstream[0, 1, 0] = NAN  # reaches the padding lookup only
+    (grad,) = retrograd.autograd.grad(F.embedding(indices, weight, padding_idx=1), weight,
+                                      retrograd.tensor(upstream, dtype=retrograd.float32),
+                                      create_graph=create_graph)
+    assert grad.detach().numpy().tolist() == [[1.0] * 3, [0.0] * 3, [0.0] * 3, [1.0] * 3]
+
+
+@pytest.mark.parametrize(("name", "function", "out_shape"), [
+    ("adaptive_avg_pool2d", lambda f, x: f.adaptive_avg_pool2d(x, (3, 2)), (1, 1, 3, 2)),
+    ("nearest", lambda f, x: f.interpolate(x, scale_factor=2), (1, 1, 10, 14)),
+    ("adaptive_avg_pool1d", lambda f, x: f.adaptive_avg_pool1d(x[0], 3), (1, 5, 3)),
+])
+def test_nan_upstream_stays_inside_its_window(name, function, out_shape):
+    data = np.random.default_rng(0).normal(size=(1, 1, 5, 7))
+    upstream = np.ones(out_shape)
+    upstream.flat[0] = NAN
+    x = retrograd.tensor(data, requires_grad=True)
+    (grad,) = retrograd.autograd.grad(function(F, x), x, retrograd.tensor(upstream))
+    reached = np.isnan(grad.numpy())
+    assert 0 < reached.sum() < reached.size / 2
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as torch_functional
+
+    x = torch.tensor(data, requires_grad=True)
+    (expected,) = torch.autograd.grad(function(torch_functional, x), x, torch.tensor(upstream))
+    np.testing.assert_allclose(grad.numpy(), expected.numpy(), rtol=1e-12, equal_nan=True)

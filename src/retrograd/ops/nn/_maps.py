@@ -135,6 +135,18 @@ def col2im(cols: Tensor, size, stride, dilation) -> Tensor:
     return apply(Col2ImBackward0, cols, size=tuple(size), stride=tuple(stride), dilation=tuple(dilation))
 
 
+def _adjoint_last(grad: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """grad (..., out) @ matrix (out, in), summing over the nonzero entries of matrix only."""
+    rows, columns = np.nonzero(matrix)
+    lead = grad.shape[:-1]
+    count = int(np.prod(lead, dtype=np.int64))
+    size = matrix.shape[1]
+    values = grad.reshape(count, -1)[:, rows] * matrix[rows, columns]
+    positions = columns + (np.arange(count) * size)[:, None]
+    summed = np.bincount(positions.ravel(), weights=values.ravel(), minlength=count * size)
+    return summed.astype(grad.dtype, copy=False).reshape(*lead, size)
+
+
 class _SeparableMapBackward(Node):
     """A linear map applied to each of the last len(matrices) dims by a matrix (out, in):
     adaptive average pooling and resampling. The backward contracts with the same matrices
@@ -154,9 +166,12 @@ class _SeparableMapBackward(Node):
 
     def backward(self, grad):
         if not isinstance(grad, Tensor):
-            if len(self.matrices) == 1:
-                return np.matmul(grad, self.matrices[0])
-            return np.matmul(np.matmul(self.matrices[0].T, grad), self.matrices[1])
+            # Each output position adds only into the inputs its row weighs (selected, not a
+            # product with the zeros of the matrix: a NaN stays inside its window).
+            result = _adjoint_last(grad, self.matrices[-1])
+            if len(self.matrices) == 2:
+                result = _adjoint_last(result.swapaxes(-1, -2), self.matrices[0]).swapaxes(-1, -2)
+            return np.ascontiguousarray(result)
         mapped = len(self.matrices)
         flat = grad.reshape(-1, *grad.shape[grad.ndim - mapped:])
         matrices = [_constant_like(grad, matrix) for matrix in self.matrices]

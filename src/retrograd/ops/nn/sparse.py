@@ -9,9 +9,6 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _samples
 from .._table import apply, register
-from ..pointwise import (
-    _constant_like,
-)
 from ._common import _torch_name
 from ._maps import scatter_add_along
 
@@ -30,11 +27,20 @@ class EmbeddingBackward0(Node):
         ctx.indices, ctx.padding_idx, ctx.rows = indices, padding_idx, weight._data.shape[0]
         return np.take(weight._data, indices, axis=0)
 
+    _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
+
     def backward(self, grad):
         flat_index = self.indices.reshape(-1)
         flat_grad = grad.reshape(flat_index.size, grad.shape[-1])
         if self.padding_idx is not None:
-            flat_grad = flat_grad * _constant_like(grad, (flat_index != self.padding_idx)[:, None])
+            # select, so a NaN reaching a padding lookup stays out of every row
+            kept = flat_index != self.padding_idx
+            flat_index = flat_index[kept]
+            flat_grad = flat_grad[kept] if not isinstance(grad, Tensor) else flat_grad[Tensor._make(kept)]
+        if not isinstance(grad, Tensor):
+            result = np.zeros((self.rows, grad.shape[-1]), dtype=grad.dtype)
+            np.add.at(result, flat_index, flat_grad)
+            return result
         return scatter_add_along(flat_grad, 0, flat_index[:, None], self.rows)
 
 
