@@ -307,3 +307,18 @@ def test_nan_upstream_stays_inside_its_window(name, function, out_shape):
     x = torch.tensor(data, requires_grad=True)
     (expected,) = torch.autograd.grad(function(torch_functional, x), x, torch.tensor(upstream))
     np.testing.assert_allclose(grad.numpy(), expected.numpy(), rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_math_select_keeps_selected_bits_and_zeros_the_rest(dtype):
+    from retrograd.ops import _math
+
+    values = np.array([[1.5, NAN, -0.0, INF], [-INF, 2.0, NAN, -3.0]], dtype=dtype).T  # not contiguous
+    mask = np.array([[True, False], [True, True], [True, False], [False, True]])
+    got = _math.select(mask, values)
+    expected = np.where(mask, values, 0)
+    assert got.dtype == dtype
+    assert np.array_equal(got, expected, equal_nan=True)
+    assert np.array_equal(np.signbit(got), np.signbit(expected))
+    both = _math.choose(mask, values, values * 2)
+    assert np.array_equal(both, np.where(mask, values, values * 2), equal_nan=True)

@@ -95,6 +95,35 @@ def _nn_tensors(first, second) -> bool:
     return isinstance(first, Tensor) or isinstance(second, Tensor)
 
 
+_SAME_SIZE_INTEGERS = {2: np.int16, 4: np.int32, 8: np.int64}
+
+
+def select(mask, values):
+    """`values` where `mask` holds, else 0: a selection, so NaN or Inf elsewhere never leaks.
+
+    On float arrays of the mask's shape it ANDs the bits with the mask (all ones or all
+    zeros), which vectorises; np.where with a mixed mask is some 40 times slower.
+    """
+    if isinstance(values, Tensor) or isinstance(mask, Tensor):
+        return where(mask, values, 0.0)
+    if (type(values) is np.ndarray and type(mask) is np.ndarray and values.dtype.kind == "f"
+            and values.shape == mask.shape):
+        integer = _SAME_SIZE_INTEGERS[values.dtype.itemsize]
+        kept = mask.view(np.int8).astype(integer)
+        np.negative(kept, out=kept)
+        kept &= values.view(integer)
+        return kept.view(values.dtype)
+    return np.where(mask, values, 0)
+
+
+def choose(mask, input, other):
+    """`input` where `mask` holds, else `other` (both selected: NaN in the other branch
+    stays out); on arrays the sum of two bit selections, see `select`."""
+    if isinstance(input, Tensor) or isinstance(other, Tensor) or isinstance(mask, Tensor):
+        return where(mask, input, other)
+    return select(mask, input) + select(~mask, other)
+
+
 def _nn_op(name: str):
     from .nn import _backward_ops
 
@@ -105,35 +134,35 @@ def threshold_backward(grad, self, threshold):
     """grad where self > threshold, else 0 (relu's derivative with threshold 0)."""
     if _nn_tensors(grad, self):
         return _nn_op("threshold_backward")(grad, self, threshold)
-    return np.where(self > threshold, grad, 0)
+    return select(self > threshold, grad)
 
 
 def hardtanh_backward(grad, self, min_val, max_val):
     """grad where min_val < self < max_val, else 0."""
     if _nn_tensors(grad, self):
         return _nn_op("hardtanh_backward")(grad, self, min_val, max_val)
-    return np.where((self > min_val) & (self < max_val), grad, 0)
+    return select((self > min_val) & (self < max_val), grad)
 
 
 def leaky_relu_backward(grad, self, negative_slope):
     """grad where self > 0, else grad * negative_slope."""
     if _nn_tensors(grad, self):
         return _nn_op("leaky_relu_backward")(grad, self, negative_slope)
-    return np.where(self > 0, grad, grad * negative_slope)
+    return choose(self > 0, grad, grad * negative_slope)
 
 
 def softshrink_backward(grad, self, lambd):
     """grad where |self| > lambd, else 0."""
     if _nn_tensors(grad, self):
         return _nn_op("softshrink_backward")(grad, self, lambd)
-    return np.where(np.abs(self) > lambd, grad, 0)
+    return select(np.abs(self) > lambd, grad)
 
 
 def hardshrink_backward(grad, self, lambd):
     """grad where |self| > lambd, else 0."""
     if _nn_tensors(grad, self):
         return _nn_op("hardshrink_backward")(grad, self, lambd)
-    return np.where(np.abs(self) > lambd, grad, 0)
+    return select(np.abs(self) > lambd, grad)
 
 
 absolute = _either(np.abs, "abs")

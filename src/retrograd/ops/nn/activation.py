@@ -29,7 +29,7 @@ from ._common import _floating_data, _tensor_data, _torch_name
 #
 # Each is declared (Note [Declared derivatives]): the forward on arrays, and the derivative
 # by `self` as a formula that runs on arrays without create_graph and records with it.
-# Piecewise derivatives select (`_math.where`, or the `*_backward` ops of _math that are
+# Piecewise derivatives select (`_math.select`/`choose`, or the `*_backward` ops of _math that are
 # PyTorch's threshold_backward & co.), so a NaN or Inf in the incoming gradient stays where
 # the forward put it, and the second derivative of a piecewise-linear activation is zero.
 
@@ -73,9 +73,9 @@ def _elu_forward(data, alpha, scale, input_scale):
 def _elu_derivative(grad, self, alpha, scale, input_scale):
     """scale where x > 0, else scale * alpha * input_scale * exp(x * input_scale); the
     exponential is taken of the non-positive part only, so it never overflows."""
-    negative_part = _math.where(self > 0, 0.0, self)
+    negative_part = _math.select(self <= 0, self)
     slope = _math.exp(negative_part * input_scale) * (scale * alpha * input_scale)
-    return _math.where(self > 0, grad * scale, grad * slope)
+    return _math.choose(self > 0, grad * scale, grad * slope)
 
 
 class EluBackward0(Formula):
@@ -151,7 +151,7 @@ class SoftplusBackward0(Formula):
         return np.where(scaled > threshold, data, np.logaddexp(0, scaled) / beta)
 
     derivatives = {
-        "self": lambda grad, self, beta, threshold: _math.where(
+        "self": lambda grad, self, beta, threshold: _math.choose(
             self * beta > threshold, grad, grad * _math.sigmoid(self * beta)),
     }
 
@@ -180,7 +180,7 @@ class HardsigmoidBackward0(Formula):
         return np.clip(_floating_data(self, "hardsigmoid") / 6 + 0.5, 0, 1)
 
     derivatives = {
-        "self": lambda grad, self: _math.where((self > -3) & (self < 3), grad * _ONE_SIXTH_AS_PYTORCH, 0.0),
+        "self": lambda grad, self: _math.select((self > -3) & (self < 3), grad * _ONE_SIXTH_AS_PYTORCH),
     }
 
 
@@ -191,8 +191,8 @@ class HardswishBackward0(Formula):
         return data * np.clip(data + 3, 0, 6) / 6
 
     derivatives = {
-        "self": lambda grad, self: _math.where(
-            self <= -3, 0.0, _math.where(self < 3, grad * (self / 3 + 0.5), grad)),
+        "self": lambda grad, self: _math.select(
+            self > -3, _math.choose(self < 3, grad * (self / 3 + 0.5), grad)),
     }
 
 

@@ -133,7 +133,7 @@ def _smooth_l1_derivative(grad, self, target, reduction, beta):
     linear = grad * _math.sign(difference)
     if beta == 0:
         return linear
-    return _math.where(_math.absolute(difference) < beta, grad * difference / beta, linear)
+    return _math.choose(_math.absolute(difference) < beta, grad * difference / beta, linear)
 
 
 class SmoothL1LossBackward0(Formula):
@@ -161,7 +161,7 @@ def _huber_derivative(grad, self, target, reduction, delta):
     """d inside |d| < delta, delta * sign(d) outside (selected)."""
     difference = self - target
     grad = _reduced(grad, reduction, difference)
-    return _math.where(_math.absolute(difference) < delta, grad * difference,
+    return _math.choose(_math.absolute(difference) < delta, grad * difference,
                        grad * _math.sign(difference) * delta)
 
 
