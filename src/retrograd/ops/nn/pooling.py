@@ -8,7 +8,7 @@ import numpy as np
 
 from ..._tensor import Tensor
 from ...autograd.graph import Node
-from .. import _samples
+from .. import _math, _samples
 from .._table import apply, register
 from ..pointwise import (
     _constant_like,
@@ -90,7 +90,7 @@ class MaxPool2DWithIndicesBackward0(Node):
     """The max of each window (values, and flat indices into the input's H*W plane);
     backward scatter-adds the gradient to the arg-max positions."""
 
-    __slots__ = ("indices", "shape")
+    __slots__ = ("choice", "geometry", "indices", "shape")
     non_differentiable_outputs = (1,)
 
     @staticmethod
@@ -106,6 +106,13 @@ class MaxPool2DWithIndicesBackward0(Node):
         cols = (np.arange(out[1]) * stride[1] - padding[1])[None, :] + (choice % kernel[1]) * dilation[1]
         indices = (rows * width + cols).astype(np.int64)
         ctx.indices, ctx.shape = indices, data.shape
+        spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+        if padded is data and all(s >= span for s, span in zip(stride, spans)):
+            # windows that neither overlap nor reach into padding: backward writes each kernel
+            # position's selected gradient in place (see `_backward_into_windows`)
+            ctx.choice, ctx.geometry = choice, (kernel, stride, dilation, out)
+        else:
+            ctx.choice = ctx.geometry = None
         return values, indices
 
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
@@ -113,6 +120,8 @@ class MaxPool2DWithIndicesBackward0(Node):
     def backward(self, grad, grad_indices=None):
         lead = self.shape[:-2]
         if not isinstance(grad, Tensor):
+            if getattr(self, "geometry", None) is not None:
+                return self._backward_into_windows(grad)
             plane = self.shape[-2] * self.shape[-1]
             rows = int(np.prod(lead, dtype=np.int64))
             positions = self.indices.reshape(rows, -1) + (np.arange(rows) * plane)[:, None]
@@ -122,6 +131,21 @@ class MaxPool2DWithIndicesBackward0(Node):
         flat_index = self.indices.reshape(*lead, -1)
         plane = self.shape[-2] * self.shape[-1]
         return scatter_add_along(flat_grad, -1, flat_index, plane).reshape(self.shape)
+
+    def _backward_into_windows(self, grad: np.ndarray) -> np.ndarray:
+        """Disjoint windows: per kernel position, one strided write of the gradient selected
+        where that position held the max (no scatter, and NaN stays at the maxima)."""
+        kernel, stride, dilation, out = self.geometry
+        result = np.zeros(self.shape, dtype=grad.dtype)
+        row_extent, column_extent = stride[0] * (out[0] - 1) + 1, stride[1] * (out[1] - 1) + 1
+        for i in range(kernel[0]):
+            row = i * dilation[0]
+            for j in range(kernel[1]):
+                column = j * dilation[1]
+                rows = slice(row, row + row_extent, stride[0])
+                result[..., rows, column: column + column_extent: stride[1]] = _math.select(
+                    self.choice == i * kernel[1] + j, grad)
+        return result
 
 
 def _max_pool_samples(rng):
