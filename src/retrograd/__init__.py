@@ -3,7 +3,7 @@
 Code written for PyTorch's autograd runs unchanged with `import retrograd as torch`.
 """
 
-from . import _dtype, autograd, linalg, nn, ops, optim, utils
+from . import _dtype, accelerator, autograd, backends, cuda, linalg, nn, ops, optim, utils
 from ._creation import (
     Generator,
     arange,
@@ -12,6 +12,7 @@ from ._creation import (
     empty,
     empty_like,
     eye,
+    from_dlpack,
     from_numpy,
     full,
     full_like,
@@ -34,6 +35,7 @@ from ._creation import (
     zeros,
     zeros_like,
 )
+from ._device import device, get_default_device, set_default_device
 from ._dtype import (
     bool,
     double,
@@ -57,7 +59,7 @@ from ._dtype import (
 )
 from ._explain import explain
 from ._printing import get_printoptions, set_printoptions
-from ._tensor import Size, Tensor, device
+from ._tensor import Size, Tensor
 from .autograd.grad_mode import (
     enable_grad,
     inference_mode,

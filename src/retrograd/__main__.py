@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     tour.add_argument("--no-pictures", action="store_true", help="do not write pictures")
     commands.add_parser("ops-doc", help="print docs/operators.md, generated from the op table")
+    commands.add_parser("derivatives-doc", help="print docs/derivatives.md, from the op declarations")
     arguments = parser.parse_args(argv)
     if arguments.command == "tour":
         from ._tour import run_tour
@@ -29,6 +30,11 @@ def main(argv: list[str] | None = None) -> int:
         from .ops._docs import operators_markdown
 
         sys.stdout.write(operators_markdown())
+        return 0
+    if arguments.command == "derivatives-doc":
+        from .ops._derivatives_doc import derivatives_markdown
+
+        sys.stdout.write(derivatives_markdown())
         return 0
     return 2
 

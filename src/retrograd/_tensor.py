@@ -18,6 +18,9 @@ import weakref
 import numpy as np
 
 from . import _dtype
+from ._device import CPU as _CPU
+from ._device import check_device as _check_device
+from ._device import device
 from ._dtype import dtype as _DType
 from .autograd import grad_mode
 from .autograd import graph as _graph
@@ -38,39 +41,6 @@ class Size(tuple):
         return int(np.prod(self, dtype=np.int64))
 
 
-class device:
-    """Where a tensor's data lives; retrograd computes on the CPU with NumPy."""
-
-    __slots__ = ("index", "type")
-
-    def __init__(self, type: str = "cpu", index: int | None = None):
-        if isinstance(type, device):
-            type, index = type.type, type.index
-        name, _, number = str(type).partition(":")
-        if name not in ("cpu", "cuda"):
-            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {type}")
-        self.type = name
-        self.index = int(number) if number else index
-
-    def __eq__(self, other) -> bool:
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
-
-    def __hash__(self) -> int:
-        return hash((self.type, self.index))
-
-    def __str__(self) -> str:
-        return self.type if self.index is None else f"{self.type}:{self.index}"
-
-    def __repr__(self) -> str:
-        index = "" if self.index is None else f", index={self.index}"
-        return f"device(type='{self.type}'{index})"
-
-
-_CPU = device("cpu")
-
-
 class _VersionCounter:
     """How many in-place changes a storage has seen; shared by all tensors on that storage."""
 
@@ -87,6 +57,18 @@ _NON_LEAF_GRAD_WARNING = (
     "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
     "instead. See github.com/pytorch/pytorch/pull/30531 for more information."
 )
+
+
+_NUMPY_OF_GRAD_TENSOR = (
+    "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+)
+
+
+def _cuda_device(device) -> str:
+    """`x.cuda(1)` means device 'cuda:1'."""
+    if isinstance(device, int):
+        return f"cuda:{device}"
+    return device
 
 
 class Tensor:
@@ -403,21 +385,75 @@ class Tensor:
     # Conversion
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
-        """The data as a NumPy array, sharing memory; refuses a tensor that requires grad."""
-        if self._requires_grad and not force:
-            raise RuntimeError(
-                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
-                "instead."
-            )
-        return self._data.copy() if force else self._data
+        """The data as a NumPy array that shares this tensor's memory (a write shows in both).
 
-    def __array__(self, dtype=None, copy=None):
+        As PyTorch, a tensor that requires grad is refused (NumPy cannot record the
+        operations done on the array); `force=True` detaches first, and still shares memory.
+        """
+        if self._requires_grad and not force:
+            raise RuntimeError(_NUMPY_OF_GRAD_TENSOR)
+        return self._data
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """NumPy's conversion protocol: `np.asarray(tensor)` shares memory, as `tensor.numpy()`.
+
+        A tensor that requires grad is refused as in `numpy()`. `copy=True` always copies and
+        `copy=False` refuses (ValueError) a conversion that would have to copy.
+        """
         if self._requires_grad:
-            raise RuntimeError(
-                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
-                "instead."
-            )
-        return self._data if dtype is None else self._data.astype(dtype)
+            raise RuntimeError(_NUMPY_OF_GRAD_TENSOR)
+        if dtype is not None and np.dtype(dtype) != self._data.dtype:
+            if copy is False:
+                raise ValueError(
+                    f"Unable to avoid a copy: converting a {self.dtype} tensor to NumPy dtype "
+                    f"{np.dtype(dtype)} makes new data"
+                )
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        """NumPy functions applied to tensors give tensors, as in PyTorch: `np.exp(t)` is a tensor.
+
+        The result owns NumPy's new array (no copy). As PyTorch does, a boolean result becomes
+        uint8 (`np.greater(t, 0)` is a uint8 tensor); a dtype retrograd lacks stays an array.
+        """
+        array = np.asarray(array)
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
+        if array.dtype not in _dtype._BY_NUMPY:
+            return array
+        return Tensor._make(array)
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """Export this tensor's memory as a DLPack capsule (no copy), for `from_dlpack` elsewhere.
+
+        `numpy.from_dlpack`, `torch.from_dlpack`, JAX and CuPy read it. A tensor that requires
+        grad is refused with BufferError, as in PyTorch.
+        """
+        if self._requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        return self._data.__dlpack__(stream=stream, max_version=max_version, dl_device=dl_device, copy=copy)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        """The DLPack device of this tensor's memory: (1, 0), the CPU."""
+        return self._data.__dlpack_device__()
+
+    def cpu(self, memory_format=None) -> Tensor:
+        """This tensor on the CPU: the tensor itself (retrograd's tensors all live there)."""
+        return self
+
+    def cuda(self, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
+        """Refused: this build computes on the CPU (see `retrograd.cuda.is_available()`)."""
+        _check_device("cuda" if device is None else _cuda_device(device))
+        return self
+
+    @property
+    def is_cpu(self) -> bool:
+        return True
+
+    def get_device(self) -> int:
+        """The index of the GPU holding this tensor, or -1 for the CPU (always -1 here)."""
+        return -1
 
     def item(self):
         """The value of a one-element tensor as a Python number."""

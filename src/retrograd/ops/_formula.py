@@ -31,10 +31,9 @@ Note [One formula, two modes]
 
 from __future__ import annotations
 
+import ast
 import inspect
 from typing import ClassVar
-
-import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.graph import (
@@ -51,16 +50,27 @@ from ..autograd.graph import (
 __all__ = ["Formula"]
 
 _FREED = object()  # what a released node keeps in place of a saved tensor
-_TENSOR_LIKE = (Tensor, SavedOutput, PackedSaved)
 
 # Where a saved value comes from (see Formula._plan).
 _FROM_INPUT, _FROM_OUTPUT, _FROM_PARAM, _FROM_SHAPE = range(4)
 
 
+class _Plan:
+    """What a node of one op saves for one set of inputs needing grad, and how it calls the
+    formulas: shared by every node recorded with that set (nothing per node)."""
+
+    __slots__ = ("calls", "names", "triples")
+
+    def __init__(self, triples: tuple, calls: tuple):
+        self.triples = triples  # (name, source, key) for each saved value
+        self.names = tuple(name for name, _, _ in triples)
+        self.calls = calls  # per input: (formula, positions in [grad, grads, *saved]) or None
+
+
 class Formula(Node):
     """The base of declared grad_fn classes; see Note [Declared derivatives]."""
 
-    __slots__ = ("_saved_keys",)
+    __slots__ = ("_plan_used",)
 
     # What a declaration sets.
     inputs: tuple[str, ...] = ("self",)
@@ -73,7 +83,6 @@ class Formula(Node):
     _parameter_names: tuple = ()
     _parameter_defaults: ClassVar[dict] = {}
     _plans: ClassVar[dict] = {}
-    _plan_names: ClassVar[dict] = {}
     _declared = True
     _runs_on_arrays = True
 
@@ -104,11 +113,6 @@ class Formula(Node):
         cls._parameter_names = parameters
         cls._parameter_defaults = _forward_defaults(cls)
         cls._plans = {}
-        cls._plan_names = {}
-
-    def __init__(self):
-        super().__init__()
-        self._saved_keys = ()
 
     @classmethod
     def formulas_text(cls) -> dict[str, str]:
@@ -122,8 +126,8 @@ class Formula(Node):
     # -- recording ------------------------------------------------------------
 
     @classmethod
-    def _plan(cls, needs: int) -> tuple:
-        """The (name, source, key) triples saved when the inputs in bit mask `needs` need grad.
+    def _plan(cls, needs: int) -> _Plan:
+        """What is saved when the inputs in bit mask `needs` need grad.
 
         Tensors (inputs, outputs) are saved only for the formulas that will run; parameters
         and shapes always, as PyTorch does (they cost nothing and `_saved_<name>` shows them).
@@ -139,16 +143,24 @@ class Formula(Node):
                 source, key = _source_of(cls, name, cls._parameter_names)
                 if name in wanted or source in (_FROM_PARAM, _FROM_SHAPE):
                     triples.append((name, source, key))
-            plan = cls._plans[needs] = tuple(triples)
-            cls._plan_names[plan] = tuple(name for name, _, _ in triples)
+            names = ["grad", "grads"] + [name for name, _, _ in triples]
+            calls = tuple(
+                None if entry is None or not needs >> position & 1
+                else (entry[0], tuple(names.index(read) for read in entry[1]))
+                for position, entry in enumerate(cls._derivative_table)
+            )
+            plan = cls._plans[needs] = _Plan(tuple(triples), calls)
         return plan
 
-    def _save(self, plan: tuple, inputs: tuple, params: dict, outputs) -> None:
+    def _save(self, plan: _Plan, inputs: tuple, params: dict, outputs) -> None:
         """Keep what `plan` names, each tensor stamped with its version (or packed by hooks)."""
+        self._plan_used = plan
+        if not plan.triples:
+            return
         packing = saved_hooks_in_use.count and saved_hooks_state.stack
         values = []
         versions = []
-        for _name, source, key in plan:
+        for _name, source, key in plan.triples:
             if source == _FROM_INPUT:
                 value = inputs[key]
             elif source == _FROM_OUTPUT:
@@ -178,7 +190,6 @@ class Formula(Node):
             else:
                 values.append(value)
                 versions.append(value._version_counter.value)
-        self._saved_keys = self._plan_names[plan]
         self._saved = tuple(values)
         self._saved_versions = tuple(versions)
 
@@ -189,65 +200,70 @@ class Formula(Node):
 
         Arrays in, arrays out; Tensors in, Tensors out (see Note [One formula, two modes]).
         """
-        on_arrays = not isinstance(grads[0], Tensor) if grads[0] is not None else not any(
-            isinstance(grad, Tensor) for grad in grads)
-        values = self._unpacked(on_arrays)
-        values["grad"] = grads[0]
-        values["grads"] = grads
+        grad = grads[0]
+        if grad is not None:
+            on_arrays = not isinstance(grad, Tensor)
+        else:
+            on_arrays = not any(isinstance(each, Tensor) for each in grads)
+        values = [grad, grads]
+        if self._saved is not None:
+            self._unpack_into(values, on_arrays)
         results = []
-        for (next_node, _), entry in zip(self.next_functions, self._derivative_table):
-            if next_node is None or entry is None:
+        for (next_node, _), call in zip(self.next_functions, self._plan_used.calls):
+            if next_node is None or call is None:
                 results.append(None)
-                continue
-            formula, reads = entry
-            results.append(formula(*[values[name] for name in reads]))
+            else:
+                results.append(call[0](*[values[position] for position in call[1]]))
         return tuple(results)
 
-    def _unpacked(self, on_arrays: bool) -> dict:
-        values = {}
-        if self._saved is None:
-            return values
-        for name, value, version in zip(self._saved_keys, self._saved, self._saved_versions):
-            kind = type(value)
+    def _unpack_into(self, values: list, on_arrays: bool) -> None:
+        """Append each saved value, version-checked: its array, or its Tensor for create_graph."""
+        for value, version in zip(self._saved, self._saved_versions):
             if value is _FREED:
                 raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
-            if kind is SavedOutput:
-                _check_version(value.version_counter.value, version, value.array, self,
-                               value.output_nr)
+            if version is None:
+                if type(value) is PackedSaved:
+                    value = value.unpack()
+                    if on_arrays and isinstance(value, Tensor):
+                        value = value._data
+            elif type(value) is SavedOutput:
+                if value.version_counter.value != version:
+                    _check_version(value.version_counter.value, version, value.array, self,
+                                   value.output_nr)
                 value = value.array if on_arrays else self._rebuild_output(value)
-            elif kind is PackedSaved:
-                value = value.unpack()
-                if on_arrays and isinstance(value, Tensor):
-                    value = value._data
-            elif isinstance(value, Tensor):
+            else:
                 if value._version_counter.value != version:
                     _check_version(value._version_counter.value, version, value._data,
                                    value.grad_fn, value._output_nr)
                 if on_arrays:
                     value = value._data
-            values[name] = value
-        return values
+            values.append(value)
 
     def _release(self) -> None:
         """Free the saved tensors; numbers and shapes stay (they hold no memory), as PyTorch."""
         saved = self._saved
         if saved is None or self._released:
             return
-        if any(isinstance(value, _TENSOR_LIKE) for value in saved):
-            self._saved = tuple(_FREED if isinstance(value, _TENSOR_LIKE) else value for value in saved)
+        kept = tuple(
+            _FREED if version is not None or type(value) is PackedSaved else value
+            for value, version in zip(saved, self._saved_versions)
+        )
+        if kept != saved:
+            self._saved = kept
             self._released = True
 
     def _named_saved_values(self) -> list[tuple[str, tuple]]:
         if self._saved is None:
             return []
-        return list(zip(self._saved_keys, zip(self._saved, self._saved_versions)))
+        return list(zip(self._plan_used.names, zip(self._saved, self._saved_versions)))
 
     def _find_saved(self, name: str):
         """A value the formulas read; None for a tensor that no needed formula read (PyTorch)."""
         if name not in self._all_reads:
             return super()._find_saved(name)
         if self._saved is not None:
-            for saved_name, value, version in zip(self._saved_keys, self._saved, self._saved_versions):
+            for saved_name, value, version in zip(self._plan_used.names, self._saved,
+                                                  self._saved_versions):
                 if saved_name == name:
                     if value is _FREED:
                         raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
@@ -294,27 +310,13 @@ def _source_of(cls, name: str, parameters: tuple):
 
 
 def _lambda_text(function) -> str:
-    """The expression of a one-line lambda, or the name of a named function."""
+    """The body of a lambda as written in its module, or the call of a named function."""
+    parameters = list(inspect.signature(function).parameters)
     if function.__name__ != "<lambda>":
-        return f"{function.__name__}({', '.join(inspect.signature(function).parameters)})"
-    try:
-        source = inspect.getsource(function)
-    except OSError:
-        return "<lambda>"
-    body = source.split("lambda", 1)[1].split(":", 1)[1].strip()
-    depth = 0
-    for index, character in enumerate(body):
-        if character in "([{":
-            depth += 1
-        elif character in ")]}":
-            if depth == 0:
-                return body[:index].strip().rstrip(",")
-            depth -= 1
-        elif character == "," and depth == 0:
-            return body[:index].strip()
-    return body.rstrip(",").strip()
-
-
-def as_array(value) -> np.ndarray:
-    """A gradient as an ndarray (array formulas may return NumPy scalars for 0-d values)."""
-    return value if type(value) is np.ndarray else np.asarray(value)
+        return f"{function.__name__}({', '.join(parameters)})"
+    source = inspect.getsource(inspect.getmodule(function))
+    for node in ast.walk(ast.parse(source)):
+        if (isinstance(node, ast.Lambda) and node.lineno == function.__code__.co_firstlineno
+                and [argument.arg for argument in node.args.args] == parameters):
+            return " ".join(ast.get_source_segment(source, node.body).split())
+    return "<lambda>"

@@ -13,7 +13,8 @@ import numpy as np
 from .._tensor import Tensor
 
 __all__ = [
-    "cos", "cosh", "exp", "log", "rsqrt", "sign", "sin", "sinh", "sqrt", "where", "zeros_like",
+    "cos", "cosh", "exp", "isfinite", "isnan", "log", "matmul", "rounded_quotient", "rsqrt", "sign", "sin",
+    "sinh", "sqrt", "where", "zeros_like",
 ]
 
 
@@ -37,6 +38,20 @@ log = _either(np.log, "log")
 sin = _either(np.sin, "sin")
 sinh = _either(np.sinh, "sinh")
 sqrt = _either(np.sqrt, "sqrt")
+isfinite = _either(np.isfinite, "isfinite")
+matmul = _either(np.matmul, "matmul")
+isnan = _either(np.isnan, "isnan")
+
+
+def rounded_quotient(a, b, rounding_mode: str):
+    """a / b rounded toward zero ('trunc') or down ('floor'): its derivative is zero."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        from ._table import table
+
+        return table["div"].function(a, b, rounding_mode=rounding_mode)
+    from .pointwise import _rounded_quotient
+
+    return _rounded_quotient(a, b, rounding_mode)
 
 
 def rsqrt(x):

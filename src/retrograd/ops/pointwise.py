@@ -15,10 +15,9 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor
-from ..autograd.graph import Node
 from . import _math, _samples
 from ._formula import Formula
-from ._table import OUTPUT, apply, register, run_in_place
+from ._table import apply, register, run_in_place
 
 __all__ = [
     "abs",
@@ -309,7 +308,7 @@ class DivBackward2(Formula):
         a, b = operand_arrays(self, other, "div")
         return _rounded_quotient(a, b, rounding_mode)
 
-    derivatives = {"self": lambda grad: grad * 0, "other": lambda grad: grad * 0}
+    derivatives = {"self": lambda grad: _math.zeros_like(grad), "other": lambda grad: _math.zeros_like(grad)}
 
 
 def _check_integer_divisor(divisor, kernel_name: str) -> None:
@@ -446,7 +445,7 @@ class PowBackward0(Formula):
         return np.power(base, power)
 
     derivatives = {
-        "self": lambda grad, self, exponent: grad * 0 if exponent == 0
+        "self": lambda grad, self, exponent: _math.zeros_like(grad) if exponent == 0
         else grad * exponent * self ** (exponent - 1),
     }
 
@@ -480,7 +479,7 @@ class PowBackward2(Formula):
         return _power(number, power)
 
     derivatives = {
-        "exponent": lambda grad, self, result: grad * 0 if self == 0
+        "exponent": lambda grad, self, result: _math.zeros_like(grad) if self == 0
         else grad * result * float(np.log(self)),
     }
 
@@ -700,7 +699,7 @@ class SignBackward0(_Elementwise):
             return data.copy()
         return np.nan_to_num(np.sign(data), nan=0.0) if data.dtype.kind == "f" else np.sign(data)
 
-    derivatives = {"self": lambda grad: grad * 0}
+    derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
 class RsqrtBackward0(_Elementwise):
@@ -864,7 +863,7 @@ class _RoundingToInteger(_Elementwise):
     def compute(cls, data):
         return data.copy() if data.dtype.kind in "iu" else cls.rounding(data)
 
-    derivatives = {"self": lambda grad: grad * 0}
+    derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
 class FloorBackward0(_RoundingToInteger):
@@ -1012,31 +1011,26 @@ def square(input):
     return pow(input, 2)
 
 
-class RoundBackward0(Node):
-    __slots__ = ()
-
+class RoundBackward0(Formula):
     @staticmethod
-    def forward(ctx, x, decimals):
-        data = _unary_input(x, "round")
+    def forward(self, decimals):
+        data = _unary_input(self, "round")
         if data.dtype.kind in "iu" and decimals == 0:
             return data.copy()
         if data.dtype.kind in "iub":
             raise NotImplementedError(
-                f'"round_cpu" not implemented for \'{_dtype.scalar_type_name(x.dtype)}\''
+                f'"round_cpu" not implemented for \'{_dtype.scalar_type_name(self.dtype)}\''
             )
         if decimals == 0:
             return np.round(data)
         scale = np.asarray(10.0**decimals, dtype=data.dtype)
         return np.round(data * scale) / scale
 
-    def backward(self, grad):
-        return grad * 0
+    derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
 class RoundBackward1(RoundBackward0):
     """round with `decimals`."""
-
-    __slots__ = ()
 
 
 @register(methods="round", inplace="round_", samples=_samples.unary(decimals=1))
@@ -1046,28 +1040,24 @@ def round(input, *, decimals: int = 0):
     return apply(node, input, decimals=decimals)
 
 
-class LogitBackward0(Node):
-    """log(p / (1 - p)); with `eps`, p is first clamped to [eps, 1 - eps] (gradient 0 outside)."""
-
-    __slots__ = ("eps",)
+class LogitBackward0(Formula):
+    """log(p / (1 - p)); with `eps`, p is first clamped to [eps, 1 - eps] (gradient 0 outside,
+    and NaN outside [0, 1] without eps, as PyTorch)."""
 
     @staticmethod
-    def forward(ctx, x, eps):
-        data = _floating(_unary_input(x, "logit"))
-        ctx.save_for_backward(x)
-        ctx.eps = eps
+    def forward(self, eps):
+        data = _floating(_unary_input(self, "logit"))
         if eps is not None:
             data = np.clip(data, eps, 1 - eps)
         with np.errstate(all="ignore"):
             return np.log(data / (1 - data))
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        derivative = grad / (x * (1 - x))
-        if self.eps is None:
-            return derivative
-        outside = (x._data < self.eps) | (x._data > 1 - self.eps)
-        return where(_constant_mask(outside), 0.0, derivative)
+    derivatives = {
+        "self": lambda grad, self, eps: _math.where(
+            (self < 0) | (self > 1) if eps is None else (self < eps) | (self > 1 - eps),
+            float("nan") if eps is None else 0.0,
+            grad / (self * (1 - self))),
+    }
 
 
 @register(methods="logit", inplace="logit_", samples=_samples.unary(0.1, 0.9))
@@ -1076,22 +1066,17 @@ def logit(input, eps: float | None = None):
     return apply(LogitBackward0, input, eps=eps)
 
 
-class NanToNumBackward0(Node):
+class NanToNumBackward0(Formula):
     """NaN and infinities replaced by numbers: no gradient reaches the replaced places."""
 
-    __slots__ = ()
-
     @staticmethod
-    def forward(ctx, x, nan, posinf, neginf):
-        data = _unary_input(x, "nan_to_num")
-        ctx.save_for_backward(x)
+    def forward(self, nan, posinf, neginf):
+        data = _unary_input(self, "nan_to_num")
         if data.dtype.kind not in "fc":
             return data.copy()
         return np.nan_to_num(data, nan=nan, posinf=posinf, neginf=neginf)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * _constant_like(grad, np.isfinite(x._data))
+    derivatives = {"self": lambda grad, self: grad * _math.isfinite(self)}  # PyTorch multiplies
 
 
 @register(methods="nan_to_num", inplace="nan_to_num_", samples=_samples.unary())
@@ -1104,59 +1089,48 @@ def nan_to_num(input, nan: float = 0.0, posinf: float | None = None, neginf: flo
 # Clamping
 
 
-class ClampBackward1(Node):
+def _inside(x, low, high):
+    """Where low <= x <= high (a bound may be None): a bool array or tensor."""
+    if low is None:
+        return x <= high
+    if high is None:
+        return x >= low
+    return (x >= low) & (x <= high)
+
+
+class ClampBackward1(Formula):
     """Clamp to number bounds: the gradient passes where min <= x <= max."""
 
-    __slots__ = ("max", "min")
-
     @staticmethod
-    def forward(ctx, x, min, max):
-        ctx.save_for_backward(x)
-        ctx.min, ctx.max = min, max
-        data = _unary_input(x, "clamp")
-        target = _dtype.result_type(x, *(bound for bound in (min, max) if bound is not None)).numpy
+    def forward(self, min, max):
+        data = _unary_input(self, "clamp")
+        target = _dtype.result_type(self, *(bound for bound in (min, max) if bound is not None)).numpy
         return _clamp_arrays(data.astype(target, copy=False), min, max)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        inside = np.ones(x._data.shape, dtype=bool)
-        if self.min is not None:
-            inside &= x._data >= self.min
-        if self.max is not None:
-            inside &= x._data <= self.max
-        return grad * _constant_like(grad, inside)
+    derivatives = {"self": lambda grad, self, min, max: _math.where(_inside(self, min, max), grad, 0.0)}
 
 
-class ClampBackward0(Node):
+class ClampBackward0(Formula):
     """Clamp to tensor bounds: x's gradient where it is kept, each bound's where it wins."""
 
-    __slots__ = ()
+    inputs = ("self", "min", "max")
 
     @staticmethod
-    def forward(ctx, x, min, max):
-        ctx.save_for_backward(x, min, max)
-        data = _unary_input(x, "clamp")
+    def forward(self, min, max):
+        data = _unary_input(self, "clamp")
         bounds = [bound for bound in (min, max) if bound is not None]
-        target = _dtype.result_type(x, *bounds).numpy
+        target = _dtype.result_type(self, *bounds).numpy
         low = None if min is None else min._data.astype(target, copy=False)
         high = None if max is None else max._data.astype(target, copy=False)
         return _clamp_arrays(data.astype(target, copy=False), low, high)
 
-    def backward(self, grad):
-        x, low, high = self.saved_tensors
-        raised = x._data if low is None else np.maximum(x._data, low._data)
-        keep_x = np.ones(x._data.shape, dtype=bool)
-        grad_low = grad_high = None
-        if low is not None:
-            keep_x = keep_x & (x._data >= low._data)
-            takes_low = x._data < low._data
-            if high is not None:
-                takes_low = takes_low & (low._data <= high._data)
-            grad_low = grad * _constant_like(grad, takes_low)
-        if high is not None:
-            keep_x = keep_x & (x._data <= high._data)
-            grad_high = grad * _constant_like(grad, raised > high._data)
-        return grad * _constant_like(grad, keep_x), grad_low, grad_high
+    derivatives = {
+        "self": lambda grad, self, min, max: _math.where(_inside(self, min, max), grad, 0.0),
+        "min": lambda grad, self, min, max: _math.where(
+            (self < min) if max is None else (self < min) & (min <= max), grad, 0.0),
+        "max": lambda grad, self, min, max: _math.where(
+            (self if min is None else _math.where(self < min, min, self)) > max, grad, 0.0),
+    }
 
 
 def _clamp_arrays(data: np.ndarray, low, high) -> np.ndarray:
@@ -1227,60 +1201,55 @@ def _saved_arrays(a, b):
     return (a._data if isinstance(a, Tensor) else a), (b._data if isinstance(b, Tensor) else b)
 
 
-class MaximumBackward0(Node):
+class MaximumBackward0(Formula):
     """max(a, b): the gradient goes to the larger; ties split it in halves (as PyTorch)."""
 
-    __slots__ = ()
+    inputs = ("self", "other")
     pick = staticmethod(np.maximum)
     op_name = "maximum"
 
     @classmethod
-    def forward(cls, ctx, a, b):
-        ctx.save_for_backward(a, b)
-        left, right = operand_arrays(a, b, cls.op_name)
+    def forward(cls, self, other):
+        left, right = operand_arrays(self, other, cls.op_name)
         return cls.pick(left, right)
 
-    def backward(self, grad):
-        a, b = self.saved_tensors
-        share_a = self.share_of_first(a._data, b._data)
-        weight_a = _constant_like(grad, share_a)
-        return grad * weight_a, grad * (1 - weight_a)
-
-    @staticmethod
-    def share_of_first(a, b):
-        return np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0))
+    derivatives = {
+        "self": lambda grad, self, other: _math.where(
+            self < other, 0.0, _math.where(self == other, grad / 2, grad)),
+        "other": lambda grad, self, other: _math.where(
+            self > other, 0.0, _math.where(self == other, grad / 2, grad)),
+    }
 
 
 class MinimumBackward0(MaximumBackward0):
-    __slots__ = ()
     pick = staticmethod(np.minimum)
     op_name = "minimum"
-
-    @staticmethod
-    def share_of_first(a, b):
-        return np.where(a < b, 1.0, np.where(a == b, 0.5, 0.0))
+    derivatives = {
+        "self": lambda grad, self, other: _math.where(
+            self > other, 0.0, _math.where(self == other, grad / 2, grad)),
+        "other": lambda grad, self, other: _math.where(
+            self < other, 0.0, _math.where(self == other, grad / 2, grad)),
+    }
 
 
 class FmaxBackward0(MaximumBackward0):
     """Like maximum, but a NaN loses to a number; ties go wholly to the first input."""
 
-    __slots__ = ()
     pick = staticmethod(np.fmax)
     op_name = "fmax"
-
-    @staticmethod
-    def share_of_first(a, b):
-        return ((a >= b) | np.isnan(b)).astype(np.float64)
+    derivatives = {
+        "self": lambda grad, self, other: _math.where((self >= other) | _math.isnan(other), grad, 0.0),
+        "other": lambda grad, self, other: _math.where((self >= other) | _math.isnan(other), 0.0, grad),
+    }
 
 
 class FminBackward0(MaximumBackward0):
-    __slots__ = ()
     pick = staticmethod(np.fmin)
     op_name = "fmin"
-
-    @staticmethod
-    def share_of_first(a, b):
-        return ((a <= b) | np.isnan(b)).astype(np.float64)
+    derivatives = {
+        "self": lambda grad, self, other: _math.where((self <= other) | _math.isnan(other), grad, 0.0),
+        "other": lambda grad, self, other: _math.where((self <= other) | _math.isnan(other), 0.0, grad),
+    }
 
 
 def _tensor_pair_samples(low=-2.0, high=2.0):
@@ -1318,21 +1287,24 @@ fmax = _binary_tensor_op(FmaxBackward0, "fmax", "maximum that ignores NaN (NaN o
 fmin = _binary_tensor_op(FminBackward0, "fmin", "minimum that ignores NaN (NaN only if both are).")
 
 
-class Atan2Backward0(Node):
-    __slots__ = ()
+def _atan2_scale(grad, self, other):
+    """grad / (self² + other²), and 0 at the origin (as PyTorch)."""
+    squared_radius = self * self + other * other
+    return _math.where(squared_radius == 0, 0.0, grad / squared_radius)
+
+
+class Atan2Backward0(Formula):
+    inputs = ("self", "other")
 
     @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        left, right = operand_arrays(a, b, "atan2")
+    def forward(self, other):
+        left, right = operand_arrays(self, other, "atan2")
         return np.arctan2(_floating(left), _floating(right))
 
-    def backward(self, grad):
-        a, b = self.saved_tensors
-        squared_radius = a * a + b * b
-        at_origin = _constant_like(grad, squared_radius._data == 0)
-        scale = grad / (squared_radius + at_origin) * (1 - at_origin)
-        return scale * b, scale * -a
+    derivatives = {
+        "self": lambda grad, self, other: _atan2_scale(grad, self, other) * other,
+        "other": lambda grad, self, other: _atan2_scale(grad, self, other) * -self,
+    }
 
 
 atan2 = _binary_tensor_op(Atan2Backward0, "atan2", "The angle of the point (other, input), in (-pi, pi].")
@@ -1340,69 +1312,63 @@ arctan2 = atan2
 Tensor.arctan2 = atan2
 
 
-class HypotBackward0(Node):
-    __slots__ = ()
+class HypotBackward0(Formula):
+    inputs = ("self", "other")
 
     @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b, OUTPUT)
-        left, right = operand_arrays(a, b, "hypot")
+    def forward(self, other):
+        left, right = operand_arrays(self, other, "hypot")
         if left.dtype.kind != "f":
             found = _dtype.scalar_type_name(_dtype.from_numpy_dtype(left.dtype))
             raise NotImplementedError(f'"hypot_cpu" not implemented for \'{found}\'')
         return np.hypot(left, right)
 
-    def backward(self, grad):
-        a, b, result = self.saved_tensors
-        scale = grad / result
-        return scale * a, scale * b
+    derivatives = {
+        "self": lambda grad, self, result: grad * self / result,
+        "other": lambda grad, other, result: grad * other / result,
+    }
 
 
 hypot = _binary_tensor_op(HypotBackward0, "hypot", "sqrt(input**2 + other**2) without overflow.")
 
 
-class RemainderBackward0(Node):
+class RemainderBackward0(Formula):
     """input mod a number (the sign of the divisor, as Python's %): gradient 1."""
 
-    __slots__ = ()
     op_name = "remainder"
     kernel = staticmethod(np.remainder)
 
     @classmethod
-    def forward(cls, ctx, a, other):
-        left, right = operand_arrays(a, other, cls.op_name)
+    def forward(cls, self, other):
+        left, right = operand_arrays(self, other, cls.op_name)
         _check_integer_divisor(right, cls.op_name)
         return cls.kernel(left, right)
 
-    def backward(self, grad):
-        return grad
+    derivatives = {"self": lambda grad: grad}
 
 
-class RemainderBackward1(Node):
+class RemainderBackward1(Formula):
     """input mod other for tensors: d/d other = -floor(input / other)."""
 
-    __slots__ = ()
+    inputs = ("self", "other")
     op_name = "remainder"
     kernel = staticmethod(np.remainder)
-    rounding = "floor"
 
     @classmethod
-    def forward(cls, ctx, a, b):
-        ctx.save_for_backward(a, b)
-        left, right = operand_arrays(a, b, cls.op_name)
+    def forward(cls, self, other):
+        left, right = operand_arrays(self, other, cls.op_name)
         _check_integer_divisor(right, cls.op_name)
         return cls.kernel(left, right)
 
-    def backward(self, grad):
-        a, b = self.saved_tensors
-        quotient = Tensor._make(_rounded_quotient(*operand_arrays(a, b, self.op_name), self.rounding))
-        return grad, -grad * quotient
+    derivatives = {
+        "self": lambda grad: grad,
+        "other": lambda grad, self, other: -grad * _math.rounded_quotient(self, other, "floor"),
+    }
 
 
 class FmodBackward0(RemainderBackward0):
     """input mod a number with the sign of the dividend (C's fmod): gradient 1."""
 
-    __slots__ = ()
     op_name = "fmod"
     kernel = staticmethod(np.fmod)
 
@@ -1410,10 +1376,12 @@ class FmodBackward0(RemainderBackward0):
 class FmodBackward1(RemainderBackward1):
     """fmod for tensors: d/d other = -trunc(input / other)."""
 
-    __slots__ = ()
     op_name = "fmod"
     kernel = staticmethod(np.fmod)
-    rounding = "trunc"
+    derivatives = {
+        "self": lambda grad: grad,
+        "other": lambda grad, self, other: -grad * _math.rounded_quotient(self, other, "trunc"),
+    }
 
 
 def _modulo_samples(rng):
@@ -1508,33 +1476,35 @@ Tensor.float_power_ = _float_power_in_place
 # Three-input ops
 
 
-class LerpBackward0(Node):
+class LerpBackward0(Formula):
     """start + weight * (end - start) for a number weight."""
 
-    __slots__ = ("weight",)
+    inputs = ("self", "end")
 
     @staticmethod
-    def forward(ctx, start, end, weight):
-        ctx.weight = weight
-        return _lerp_arrays(start, end, weight)
+    def forward(self, end, weight):
+        return _lerp_arrays(self, end, weight)
 
-    def backward(self, grad):
-        return grad * (1 - self.weight), grad * self.weight
+    derivatives = {
+        "self": lambda grad, weight: grad * (1 - weight),
+        "end": lambda grad, weight: grad * weight,
+    }
 
 
-class LerpBackward1(Node):
+class LerpBackward1(Formula):
     """start + weight * (end - start) for a tensor weight."""
 
-    __slots__ = ()
+    inputs = ("self", "end", "weight")
 
     @staticmethod
-    def forward(ctx, start, end, weight):
-        ctx.save_for_backward(start, end, weight)
-        return _lerp_arrays(start, end, weight._data)
+    def forward(self, end, weight):
+        return _lerp_arrays(self, end, weight._data)
 
-    def backward(self, grad):
-        start, end, weight = self.saved_tensors
-        return grad * (1 - weight), grad * weight, grad * (end - start)
+    derivatives = {
+        "self": lambda grad, weight: grad * (1 - weight),
+        "end": lambda grad, weight: grad * weight,
+        "weight": lambda grad, self, end: grad * (end - self),
+    }
 
 
 def _lerp_arrays(start: Tensor, end: Tensor, weight) -> np.ndarray:
@@ -1568,34 +1538,31 @@ def lerp(input, end, weight):
     return apply(LerpBackward0, input, end, weight=weight)
 
 
-class AddcmulBackward0(Node):
+class AddcmulBackward0(Formula):
     """input + value * tensor1 * tensor2."""
 
-    __slots__ = ("value",)
+    inputs = ("self", "tensor1", "tensor2")
 
     @staticmethod
-    def forward(ctx, input, tensor1, tensor2, value):
-        ctx.save_for_backward(tensor1, tensor2)
-        ctx.value = value
-        base, first, second = _three_operands(input, tensor1, tensor2, value, "addcmul")
+    def forward(self, tensor1, tensor2, value):
+        base, first, second = _three_operands(self, tensor1, tensor2, value, "addcmul")
         return base + value * first * second
 
-    def backward(self, grad):
-        tensor1, tensor2 = self.saved_tensors
-        scaled = grad * self.value if self.value != 1 else grad
-        return grad, scaled * tensor2, scaled * tensor1
+    derivatives = {
+        "self": lambda grad: grad,
+        "tensor1": lambda grad, tensor2, value: grad * value * tensor2,
+        "tensor2": lambda grad, tensor1, value: grad * value * tensor1,
+    }
 
 
-class AddcdivBackward0(Node):
+class AddcdivBackward0(Formula):
     """input + value * tensor1 / tensor2."""
 
-    __slots__ = ("value",)
+    inputs = ("self", "tensor1", "tensor2")
 
     @staticmethod
-    def forward(ctx, input, tensor1, tensor2, value):
-        ctx.save_for_backward(tensor1, tensor2)
-        ctx.value = value
-        base, first, second = _three_operands(input, tensor1, tensor2, value, "addcdiv")
+    def forward(self, tensor1, tensor2, value):
+        base, first, second = _three_operands(self, tensor1, tensor2, value, "addcdiv")
         if first.dtype.kind in "iub" and second.dtype.kind in "iub":
             raise RuntimeError(
                 "Integer division with addcdiv is no longer supported, and in a future  release "
@@ -1607,10 +1574,11 @@ class AddcdivBackward0(Node):
             )
         return base + value * first / second
 
-    def backward(self, grad):
-        tensor1, tensor2 = self.saved_tensors
-        scaled = grad * self.value if self.value != 1 else grad
-        return grad, scaled / tensor2, -scaled * tensor1 / (tensor2 * tensor2)
+    derivatives = {
+        "self": lambda grad: grad,
+        "tensor1": lambda grad, tensor2, value: grad * value / tensor2,
+        "tensor2": lambda grad, tensor1, tensor2, value: -grad * value * tensor1 / (tensor2 * tensor2),
+    }
 
 
 def _three_operands(input, tensor1, tensor2, value, op_name: str):
@@ -1662,23 +1630,21 @@ def _constant_mask(mask: np.ndarray) -> Tensor:
     return Tensor._make(np.asarray(mask, dtype=bool))
 
 
-class WhereBackward0(Node):
+class WhereBackward0(Formula):
     """condition ? input : other; each side's gradient is the incoming one where it was taken."""
 
-    __slots__ = ("condition",)
+    inputs = ("self", "other")
 
     @staticmethod
-    def forward(ctx, input, other, condition):
-        ctx.condition = condition
-        left, right = operand_arrays(input, other, "where")
+    def forward(self, other, condition):
+        left, right = operand_arrays(self, other, "where")
         _check_broadcast(condition._data.shape, np.broadcast_shapes(np.shape(left), np.shape(right)))
         return np.where(condition._data, left, right)
 
-    def backward(self, grad):
-        zero = grad * 0
-        grad_input = where(self.condition, grad, zero) if self.next_functions[0][0] else None
-        grad_other = where(self.condition, zero, grad) if self.next_functions[1][0] else None
-        return grad_input, grad_other
+    derivatives = {
+        "self": lambda grad, condition: _math.where(condition, grad, 0.0),
+        "other": lambda grad, condition: _math.where(condition, 0.0, grad),
+    }
 
 
 def _check_condition(condition) -> None:
@@ -1715,35 +1681,31 @@ def where(condition, input=None, other=None):
 Tensor.where = lambda self, condition, other: where(condition, self, other)
 
 
-class MaskedFillBackward0(Node):
+class MaskedFillBackward0(Formula):
     """Masked places set to a number: they get no gradient."""
 
-    __slots__ = ("mask",)
-
     @staticmethod
-    def forward(ctx, x, mask, value):
-        ctx.mask = mask
-        data = _unary_input(x, "masked_fill")
+    def forward(self, mask, value):
+        data = _unary_input(self, "masked_fill")
         return np.where(mask._data, np.asarray(value).astype(data.dtype), data)
 
-    def backward(self, grad):
-        return where(self.mask, grad * 0, grad)
+    derivatives = {"self": lambda grad, mask: _math.where(mask, 0.0, grad)}
 
 
-class MaskedFillBackward1(Node):
+class MaskedFillBackward1(Formula):
     """Masked places set to a 0-d tensor: it collects their gradients."""
 
-    __slots__ = ("mask",)
+    inputs = ("self", "value")
 
     @staticmethod
-    def forward(ctx, x, value, mask):
-        ctx.mask = mask
-        data = _unary_input(x, "masked_fill")
+    def forward(self, value, mask):
+        data = _unary_input(self, "masked_fill")
         return np.where(mask._data, value._data.astype(data.dtype), data)
 
-    def backward(self, grad):
-        zero = grad * 0
-        return where(self.mask, zero, grad), where(self.mask, grad, zero).sum()
+    derivatives = {
+        "self": lambda grad, mask: _math.where(mask, 0.0, grad),
+        "value": lambda grad, mask: _math.where(mask, grad, 0.0).sum(),
+    }
 
 
 def _check_mask(mask, value) -> None:

@@ -486,6 +486,13 @@ class Module:
     def cpu(self) -> Module:
         return self
 
+    def cuda(self, device=None) -> Module:
+        """Refused: this build computes on the CPU (see `retrograd.cuda.is_available()`)."""
+        from ..._creation import _check_device
+
+        _check_device("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
+        return self
+
     # -- state dict ------------------------------------------------------------
 
     def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
@@ -504,7 +511,8 @@ class Module:
         """
         if destination is None:
             destination = OrderedDict()
-        for module_prefix, module in self.named_modules(prefix=prefix.rstrip(".")):
+        # A module used twice (tied layers) appears under each of its names, as in PyTorch.
+        for module_prefix, module in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
             dotted = module_prefix + "." if module_prefix else ""
             module._save_to_state_dict(destination, dotted, keep_vars)
         return destination
@@ -564,7 +572,7 @@ class Module:
         missing_keys: list[str] = []
         unexpected_keys: list[str] = []
         error_msgs: list[str] = []
-        for module_prefix, module in self.named_modules():
+        for module_prefix, module in self.named_modules(remove_duplicate=False):
             dotted = module_prefix + "." if module_prefix else ""
             module._load_from_state_dict(
                 state_dict, dotted, assign, missing_keys, unexpected_keys, error_msgs
