@@ -131,6 +131,16 @@ def select(mask, values):
     return np.where(mask, values, 0)
 
 
+def mask_like(mask, like):
+    """A bool mask as a constant of `like`'s kind and dtype, to multiply a finite local
+    derivative by (never the incoming gradient: that is what `select` is for). Where PyTorch
+    writes a second derivative as a product with a mask, this reproduces it (inf * 0 = NaN)."""
+    if isinstance(like, Tensor):
+        mask = mask._data if isinstance(mask, Tensor) else mask
+        return Tensor._make(np.asarray(mask, dtype=like._data.dtype))
+    return mask
+
+
 def choose(mask, input, other):
     """`input` where `mask` holds, else `other` (both selected: NaN in the other branch
     stays out); on arrays the sum of two bit selections, see `select`."""
@@ -242,22 +252,6 @@ def constant(array, like):
     if isinstance(like, Tensor):
         return Tensor._make(np.asarray(array, dtype=like._data.dtype))
     return np.asarray(array, dtype=like.dtype)
-
-
-def matmul(a, b):
-    """a @ b."""
-    if _nn_tensors(a, b):
-        from ._table import table
-
-        return table["matmul"].function(a, b)
-    return np.matmul(a, b)
-
-
-def t(x):
-    """The transpose of a matrix."""
-    if isinstance(x, Tensor):
-        return x.t()
-    return x.T
 
 
 def nll_loss_backward(grad, self_shape, target, target_weight, ignore, axis, reduction):

@@ -6,6 +6,7 @@ Each op is declared in its family's module; this package re-exports the public f
 (what `retrograd.nn.functional` imports), so `retrograd.ops.nn.relu` keeps working.
 """
 
+from . import _backward_ops  # the grad_fns of double backward (see _math), declared at import
 from .activation import (
     celu,
     celu_,

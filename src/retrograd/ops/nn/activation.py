@@ -71,11 +71,14 @@ def _elu_forward(data, alpha, scale, input_scale):
 
 
 def _elu_derivative(grad, self, alpha, scale, input_scale):
-    """scale where x > 0, else scale * alpha * input_scale * exp(x * input_scale); the
-    exponential is taken of the non-positive part only, so it never overflows."""
-    negative_part = _math.select(self <= 0, self)
-    slope = _math.exp(negative_part * input_scale) * (scale * alpha * input_scale)
-    return _math.choose(self > 0, grad * scale, grad * slope)
+    """grad times (scale where x > 0, else scale * alpha * input_scale * exp(x * input_scale)).
+
+    The local derivative is finite everywhere (the exponential is taken of x times the
+    non-positive mask, so it never overflows) and multiplies grad; its own derivative has the
+    mask as a factor, so a second derivative fed Inf gives NaN where x > 0, as PyTorch's."""
+    negative = _math.mask_like(self <= 0, self)
+    slope = _math.exp(self * negative * input_scale) * (scale * alpha * input_scale)
+    return grad * (_math.mask_like(self > 0, self) * scale + negative * slope)
 
 
 class EluBackward0(Formula):

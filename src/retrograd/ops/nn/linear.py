@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..._tensor import Tensor
-from .. import _math, _samples
-from .._formula import Formula
+from .. import _samples
 from .._table import apply, register
-from ..linalg import einsum
+from ..linalg import AddmmBackward0, MmBackward0, einsum
 from ..shape import UnsafeViewBackward0
 from ._common import _c_type_name, _torch_name
 
@@ -22,39 +21,6 @@ def _check_same_dtype(a: Tensor, b: Tensor) -> None:
             "expected m1 and m2 to have the same dtype, but got: "
             f"{_c_type_name(a.dtype)} != {_c_type_name(b.dtype)}"
         )
-
-
-class AddmmBackward0(Formula):
-    """self + mat1 @ mat2: F.linear's node for 2-d input with a bias (mat2 is weight.t())."""
-
-    inputs = ("self", "mat1", "mat2")
-
-    @staticmethod
-    def forward(self, mat1, mat2, beta=1, alpha=1):
-        result = np.matmul(mat1._data, mat2._data)
-        result += self._data
-        return result
-
-    derivatives = {
-        "self": lambda grad: grad,
-        "mat1": lambda grad, mat2: _math.matmul(grad, _math.t(mat2)),
-        "mat2": lambda grad, mat1: _math.matmul(_math.t(mat1), grad),
-    }
-
-
-class MmBackward0(Formula):
-    """self @ mat2: F.linear's node without a bias (mat2 is weight.t())."""
-
-    inputs = ("self", "mat2")
-
-    @staticmethod
-    def forward(self, mat2):
-        return np.matmul(self._data, mat2._data)
-
-    derivatives = {
-        "self": lambda grad, mat2: _math.matmul(grad, _math.t(mat2)),
-        "mat2": lambda grad, self: _math.matmul(_math.t(self), grad),
-    }
 
 
 def _linear_samples(rng):
@@ -77,22 +43,24 @@ def linear(input, weight, bias=None):
             f"and {weight.shape[-1]}x{weight.shape[0]})"
         )
     _check_same_dtype(input, weight)
-    # PyTorch's graph: addmm(bias, input, weight.t()) or mm(input, weight.t()) on a matrix;
+    # PyTorch's graph: addmm(bias, input, weight.t()) or mm(input, weight.t()) on a matrix
+    # (linalg's declared nodes, checks done here);
     # other inputs are viewed as one (and back), as PyTorch's linear does.
     transposed = weight.t()
     if input.ndim == 2:
         if bias is None:
             return apply(MmBackward0, input, transposed)
-        return apply(AddmmBackward0, bias, input, transposed)
+        return apply(AddmmBackward0, bias, input, transposed, beta=1, alpha=1)
     if input.ndim == 1:
         if bias is None:
             return apply(MmBackward0, input.unsqueeze(0), transposed).squeeze(0)
-        return apply(AddmmBackward0, bias, input.reshape(1, -1), transposed).reshape(weight.shape[0])
+        return apply(AddmmBackward0, bias, input.reshape(1, -1), transposed, beta=1, alpha=1).reshape(
+            weight.shape[0])
     out_shape = (*input.shape[:-1], weight.shape[0])
     flat = input.reshape(-1, input.shape[-1])
     if bias is None:
         return apply(UnsafeViewBackward0, apply(MmBackward0, flat, transposed), shape=out_shape)
-    return apply(AddmmBackward0, bias, flat, transposed).reshape(out_shape)
+    return apply(AddmmBackward0, bias, flat, transposed, beta=1, alpha=1).reshape(out_shape)
 
 
 def _bilinear_samples(rng):

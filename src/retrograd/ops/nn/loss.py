@@ -127,13 +127,15 @@ def _smooth_l1(data, target, beta):
 
 
 def _smooth_l1_derivative(grad, self, target, reduction, beta):
-    """d / beta inside |d| < beta, sign(d) outside (selected, d = input - target)."""
+    """d / beta inside |d| < beta, sign(d) outside (d = input - target), as _huber_derivative."""
     difference = self - target
     grad = _reduced(grad, reduction, difference)
-    linear = grad * _math.sign(difference)
     if beta == 0:
-        return linear
-    return _math.choose(_math.absolute(difference) < beta, grad * difference / beta, linear)
+        return grad * _math.sign(difference)
+    quadratic = _math.absolute(difference) < beta
+    local = (_math.mask_like(quadratic, difference) * difference / beta
+             + _math.mask_like(~quadratic, difference) * _math.sign(difference))
+    return grad * local
 
 
 class SmoothL1LossBackward0(Formula):
@@ -158,11 +160,14 @@ def _huber(data, target, delta):
 
 
 def _huber_derivative(grad, self, target, reduction, delta):
-    """d inside |d| < delta, delta * sign(d) outside (selected)."""
+    """d inside |d| < delta, delta * sign(d) outside; the local derivative (finite) multiplies
+    grad, so the second derivative has the mask as a factor, as PyTorch's."""
     difference = self - target
     grad = _reduced(grad, reduction, difference)
-    return _math.choose(_math.absolute(difference) < delta, grad * difference,
-                       grad * _math.sign(difference) * delta)
+    quadratic = _math.absolute(difference) < delta
+    local = (_math.mask_like(quadratic, difference) * difference
+             + _math.mask_like(~quadratic, difference) * (_math.sign(difference) * delta))
+    return grad * local
 
 
 class HuberLossBackward0(Formula):
@@ -515,7 +520,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     if label_smoothing <= 0:
         return loss
     _, _, coefficients, kept = _class_targets(input, target, weight, ignore_index)
-    smooth = -weighted.sum(axis) * _constant_like(input, kept)
+    smooth = _math.where(kept, -weighted.sum(axis), 0.0)  # selected: NaN stays off ignored targets
     if reduction == "mean":
         denominator = coefficients.sum() if weight is not None else kept.sum()
         smooth = smooth.sum() / float(denominator)
