@@ -125,6 +125,8 @@ def _plant_sin_derivative(monkeypatch, formula) -> None:
     from retrograd.ops.pointwise import SinBackward0
 
     monkeypatch.setattr(SinBackward0, "_derivative_table", ((formula, ("grad", "self")),))
+    # plans cache the formulas they call: plant into a fresh cache, restored with the table
+    monkeypatch.setattr(SinBackward0, "_plans", {})
 
 
 def test_checker_catches_a_wrong_first_derivative(monkeypatch):
