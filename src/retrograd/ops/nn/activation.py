@@ -549,8 +549,7 @@ def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool 
     training (from the default generator), and is (lower + upper) / 2 otherwise."""
     if not training:
         return leaky_relu(input, (lower + upper) / 2, inplace)
-    slopes = _creation.default_generator.rng.uniform(lower, upper, size=input.shape)
-    scale = Tensor._make(np.where(input._data >= 0, 1.0, slopes).astype(input._data.dtype))
+    scale = Tensor._make(_creation._random._rrelu_noise(input._data, lower, upper))
     if inplace:
         return run_in_place(input, mul, scale)
     return mul(input, scale)

@@ -17,9 +17,7 @@ def _check_probability(p: float) -> None:
 
 def _dropout_with_mask(input: Tensor, p: float, mask_shape, inplace: bool) -> Tensor:
     """input times a Bernoulli(1 - p) mask scaled by 1 / (1 - p), drawn from the default generator."""
-    keep = _creation.default_generator.rng.random(mask_shape) >= p
-    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-    mask = Tensor._make((keep * scale).astype(input._data.dtype))
+    mask = Tensor._make(_creation._random._dropout_mask(mask_shape, p, input._data.dtype))
     if inplace:
         return run_in_place(input, mul, mask)
     return mul(input, mask)
