@@ -310,12 +310,12 @@ def test_nan_upstream_stays_inside_its_window(name, function, out_shape):
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
-def test_math_select_keeps_selected_bits_and_zeros_the_rest(dtype):
+def test_math_keep_where_keeps_selected_bits_and_zeros_the_rest(dtype):
     from retrograd.ops import _math
 
     values = np.array([[1.5, NAN, -0.0, INF], [-INF, 2.0, NAN, -3.0]], dtype=dtype).T  # not contiguous
     mask = np.array([[True, False], [True, True], [True, False], [False, True]])
-    got = _math.select(mask, values)
+    got = _math.keep_where(mask, values)
     expected = np.where(mask, values, 0)
     assert got.dtype == dtype
     assert np.array_equal(got, expected, equal_nan=True)
