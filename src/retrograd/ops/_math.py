@@ -438,3 +438,302 @@ def stack(tensors, dim: int):
     if any(isinstance(x, Tensor) for x in tensors):
         return _op("stack")([_as_tensor(x) for x in tensors], dim)
     return np.stack(tensors, axis=dim)
+
+
+# reductions
+#
+# Summing over dims, spreading a reduced gradient back over them, and sending a gradient
+# to the positions an op picked along a dim. `dim` is always a tuple of non-negative dims
+# here (or an int for the along-one-dim helpers), as the reduction ops normalise it.
+
+
+def _table_function(name: str):
+    from ._table import table
+
+    return table[name].function
+
+
+def _reduce_ops():
+    from . import reduce
+
+    return reduce
+
+
+def abs(x):
+    """|x|."""
+    if isinstance(x, Tensor):
+        return _table_function("abs")(x)
+    return np.abs(x)
+
+
+def sum_dims(x, dim, keepdim: bool = False):
+    """The sum of x over `dim` (an int or a tuple; x itself when the tuple is empty)."""
+    if dim == ():
+        return x
+    if isinstance(x, Tensor):
+        return _table_function("sum")(x, dim, keepdim)
+    return np.sum(x, axis=dim, keepdims=keepdim)
+
+
+def expand_reduced(grad, shape: tuple, dim: tuple, keepdim: bool):
+    """The gradient of a reduction over `dim` of a tensor of `shape`, spread back over it."""
+    if not keepdim and dim:
+        grad = reshape(grad, tuple(1 if index in dim else size for index, size in enumerate(shape)))
+    if isinstance(grad, Tensor):
+        return grad.expand(shape) if grad.shape != shape else grad
+    return np.broadcast_to(grad, shape)
+
+
+def unsqueeze_reduced(value, shape: tuple, dim: tuple, keepdim: bool):
+    """A reduction's result with the reduced dims of `shape` back as size 1 (for broadcasting)."""
+    if keepdim or not dim:
+        return value
+    return reshape(value, tuple(1 if index in dim else size for index, size in enumerate(shape)))
+
+
+def count_along(mask, dim: tuple, like):
+    """How many elements of the bool `mask` are true over `dim` (kept), in `like`'s dtype."""
+    if isinstance(mask, Tensor):
+        return _table_function("sum")(mask, dim, True).to(like.dtype)
+    return np.sum(mask, axis=dim, keepdims=True, dtype=like.dtype)
+
+
+def take_along(x, indices, dim: int):
+    """The elements of x at `indices` (an int64 array) along `dim`."""
+    if isinstance(x, Tensor):
+        from ._table import apply
+
+        return apply(_reduce_ops().GatherBackward0, x, dim=dim, indices=indices)
+    return np.take_along_axis(x, indices, axis=dim)
+
+
+def scatter_along(source, indices, dim: int, shape: tuple, unique: bool = False):
+    """Zeros of `shape` with `source` added at `indices` (an int64 array) along `dim`.
+
+    Only the picked positions receive anything, so a NaN in `source` stays there. With
+    `unique` (no index repeats along the dim) the values are put rather than added.
+    """
+    if isinstance(source, Tensor):
+        from ._table import apply
+
+        return apply(_reduce_ops().ScatterAddBackward0, source, dim=dim, indices=indices, shape=shape)
+    result = np.zeros(shape, dtype=source.dtype)
+    if unique:
+        np.put_along_axis(result, indices, source, axis=dim)
+    else:
+        np.add.at(result, _reduce_ops()._index_along(indices, dim), source)
+    return result
+
+
+def cumsum(x, dim: int):
+    """The running sum along `dim`."""
+    if isinstance(x, Tensor):
+        return _table_function("cumsum")(x, dim)
+    return np.cumsum(x, axis=dim)
+
+
+def reversed_cumsum(x, dim: int):
+    """The running sum from the end of `dim` (the backward of cumsum)."""
+    if isinstance(x, Tensor):
+        from ._table import apply
+
+        return apply(_reduce_ops().ReversedCumsumBackward0, x, dim=dim)
+    return np.flip(np.cumsum(np.flip(x, axis=dim), axis=dim), axis=dim)
+
+
+def expand_to(x, shape: tuple):
+    """x broadcast to `shape` (a view)."""
+    if isinstance(x, Tensor):
+        return x.expand(shape) if x.shape != shape else x
+    return np.broadcast_to(x, shape)
+
+
+def index_array(indices) -> np.ndarray:
+    """Saved indices (an array, or the indices output of a selecting op) as an int64 array."""
+    return indices._data if isinstance(indices, Tensor) else indices
+
+
+def records(x) -> bool:
+    """Whether x is a Tensor (a formula running with create_graph), not an array."""
+    return isinstance(x, Tensor)
+
+
+def count_zeros(x) -> int:
+    """How many elements of x are 0 (a number, read from the values)."""
+    data = x._data if isinstance(x, Tensor) else x
+    return data.size - int(np.count_nonzero(data))
+
+
+def prod_of_others(x, dim: int):
+    """For each element, the product of the other elements along `dim` (exact with zeros)."""
+    if isinstance(x, Tensor):
+        return _reduce_ops().prod_of_others(x, dim)
+    return _reduce_ops()._prod_of_others_array(x, dim)
+# nn
+# ---------------------------------------------------------------------------
+# What the formulas of ops/nn/ call (see Note [One formula, two modes]). The `*_backward`
+# functions are the backward ops of the piecewise-linear activations, as PyTorch names them
+# (threshold_backward, hardtanh_backward, ...): a NumPy select on arrays; on Tensors a
+# recorded op (ops/nn/activation.py) whose own derivative by `self` is zero, so double
+# backward through relu & co. gives zeros, as PyTorch's does.
+
+
+def _nn_tensors(first, second) -> bool:
+    return isinstance(first, Tensor) or isinstance(second, Tensor)
+
+
+_SAME_SIZE_INTEGERS = {2: np.int16, 4: np.int32, 8: np.int64}
+
+
+def keep_where(mask, values):
+    """`values` where `mask` holds, else 0: a selection, so NaN or Inf elsewhere never leaks.
+
+    On float arrays of the mask's shape it ANDs the bits with the mask (all ones or all
+    zeros), which vectorises; np.where with a mixed mask is some 40 times slower.
+    """
+    if isinstance(values, Tensor) or isinstance(mask, Tensor):
+        return where(mask, values, 0.0)
+    if (type(values) is np.ndarray and type(mask) is np.ndarray and values.dtype.kind == "f"
+            and values.shape == mask.shape):
+        integer = _SAME_SIZE_INTEGERS[values.dtype.itemsize]
+        kept = mask.view(np.int8).astype(integer)
+        np.negative(kept, out=kept)
+        kept &= values.view(integer)
+        return kept.view(values.dtype)
+    return np.where(mask, values, 0)
+
+
+def mask_like(mask, like):
+    """A bool mask as a constant of `like`'s kind and dtype, to multiply a finite local
+    derivative by (never the incoming gradient: that is what `keep_where` is for). Where PyTorch
+    writes a second derivative as a product with a mask, this reproduces it (inf * 0 = NaN)."""
+    if isinstance(like, Tensor):
+        mask = mask._data if isinstance(mask, Tensor) else mask
+        return Tensor._make(np.asarray(mask, dtype=like._data.dtype))
+    return mask
+
+
+def choose(mask, input, other):
+    """`input` where `mask` holds, else `other` (both selected: NaN in the other branch
+    stays out); on arrays the sum of two bit selections, see `keep_where`."""
+    if isinstance(input, Tensor) or isinstance(other, Tensor) or isinstance(mask, Tensor):
+        return where(mask, input, other)
+    return keep_where(mask, input) + keep_where(~mask, other)
+
+
+def _nn_op(name: str):
+    from .nn import _backward_ops
+
+    return getattr(_backward_ops, name)
+
+
+def threshold_backward(grad, self, threshold):
+    """grad where self > threshold, else 0 (relu's derivative with threshold 0)."""
+    if _nn_tensors(grad, self):
+        return _nn_op("threshold_backward")(grad, self, threshold)
+    return keep_where(self > threshold, grad)
+
+
+def hardtanh_backward(grad, self, min_val, max_val):
+    """grad where min_val < self < max_val, else 0."""
+    if _nn_tensors(grad, self):
+        return _nn_op("hardtanh_backward")(grad, self, min_val, max_val)
+    return keep_where((self > min_val) & (self < max_val), grad)
+
+
+def leaky_relu_backward(grad, self, negative_slope):
+    """grad where self > 0, else grad * negative_slope."""
+    if _nn_tensors(grad, self):
+        return _nn_op("leaky_relu_backward")(grad, self, negative_slope)
+    return choose(self > 0, grad, grad * negative_slope)
+
+
+def softshrink_backward(grad, self, lambd):
+    """grad where |self| > lambd, else 0."""
+    if _nn_tensors(grad, self):
+        return _nn_op("softshrink_backward")(grad, self, lambd)
+    return keep_where(np.abs(self) > lambd, grad)
+
+
+def hardshrink_backward(grad, self, lambd):
+    """grad where |self| > lambd, else 0."""
+    if _nn_tensors(grad, self):
+        return _nn_op("hardshrink_backward")(grad, self, lambd)
+    return keep_where(np.abs(self) > lambd, grad)
+
+
+absolute = _either(np.abs, "abs")
+tanh = _either(np.tanh, "tanh")
+log1p = _either(np.log1p, "log1p")
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)), without overflow on arrays."""
+    if isinstance(x, Tensor):
+        from ._table import table
+
+        return table["sigmoid"].function(x)
+    decay = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + decay), decay / (1 + decay))
+
+
+def softplus(x):
+    """log(1 + exp(x)), without overflow."""
+    if isinstance(x, Tensor):
+        from ._table import table
+
+        return table["softplus"].function(x)
+    return np.logaddexp(0, x)
+
+
+def erf(x):
+    """The error function."""
+    if isinstance(x, Tensor):
+        from ._table import table
+
+        return table["erf"].function(x)
+    from .pointwise import _erf_and_erfc
+
+    return _erf_and_erfc(x)[0].astype(x.dtype, copy=False)
+
+
+def clamp_min(x, min):
+    """max(x, min) elementwise (the gradient passes where x >= min)."""
+    if isinstance(x, Tensor):
+        from .pointwise import clamp_min as clamp_min_op
+
+        return clamp_min_op(x, min)
+    return np.maximum(x, min)
+
+
+def numel(x) -> int:
+    """The number of elements."""
+    return x.numel() if isinstance(x, Tensor) else x.size
+
+
+def constant(array, like):
+    """A constant array in `like`'s dtype: an ndarray next to arrays, an untracked Tensor next
+    to a Tensor (a mask or weight in a formula)."""
+    if isinstance(like, Tensor):
+        return Tensor._make(np.asarray(array, dtype=like._data.dtype))
+    return np.asarray(array, dtype=like.dtype)
+
+
+def nll_loss_backward(grad, self_shape, target, target_weight, ignore, axis, reduction):
+    """The gradient of nll_loss: -grad * weight of each target (/ total weight for 'mean') put
+    at the target's position along `axis`, zeros elsewhere; ignored targets get 0 (selected,
+    so NaN upstream does not reach them), and 0 when all are ignored (as PyTorch)."""
+    if reduction == "mean":
+        total = target_weight.sum()
+        target_weight = target_weight / total if total != 0 else np.zeros_like(target_weight)
+    if isinstance(grad, Tensor):
+        from .nn._maps import scatter_add_along
+
+        values = where(ignore, 0.0, grad * constant(-target_weight, grad))
+        if values.shape != target_weight.shape:
+            values = values.expand(target_weight.shape)
+        return scatter_add_along(values.reshape(target.shape), axis, target, self_shape[axis])
+    values = np.where(ignore, 0, grad * -target_weight)
+    result = np.zeros(self_shape, dtype=values.dtype)
+    np.put_along_axis(result, target, np.expand_dims(values, axis), axis)
+    return result

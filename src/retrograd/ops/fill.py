@@ -7,63 +7,66 @@ import numbers
 import numpy as np
 
 from .._tensor import Tensor
-from ..autograd.graph import Node
-from . import _samples
+from . import _math, _samples
+from ._formula import Formula
 from ._table import apply, register, run_in_place
 
 __all__ = []
 
 
-class ZeroBackward0(Node):
-    """All values replaced by 0: no gradient reaches the old values."""
+def _sum_all(grad):
+    return _math.sum_dims(grad, tuple(range(grad.ndim)))
 
-    __slots__ = ()
+
+class ZeroBackward0(Formula):
+    """All values replaced by 0: no gradient reaches the old values (zeros, not grad * 0)."""
 
     @staticmethod
-    def forward(ctx, x):
-        return np.zeros_like(x._data)
+    def forward(self):
+        return np.zeros_like(self._data)
 
-    def backward(self, grad):
-        return grad * 0
+    derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
-class FillBackward0(Node):
+class FillBackward2(Formula):
     """All values replaced by a number."""
 
-    __slots__ = ()
-
     @staticmethod
-    def forward(ctx, x, value):
-        return np.full_like(x._data, value)
+    def forward(self, value):
+        return np.full_like(self._data, value)
 
-    def backward(self, grad):
-        return grad * 0
+    derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
-class FillBackward1(Node):
+class FillBackward3(Formula):
     """All values replaced by a 0-d tensor: its gradient is the sum of the incoming one."""
 
-    __slots__ = ()
+    inputs = ("self", "value")
 
     @staticmethod
-    def forward(ctx, x, value):
-        return np.full_like(x._data, value._data)
+    def forward(self, value):
+        return np.full_like(self._data, value._data)
 
-    def backward(self, grad):
-        return grad * 0, grad.sum()
+    derivatives = {
+        "self": lambda grad: _math.zeros_like(grad),
+        "value": lambda grad: _sum_all(grad),
+    }
 
 
-class CopyBackwards(Node):
-    """Values copied from `src` (broadcast and cast): its gradient is the incoming one."""
+class CopyBackwards(Formula):
+    """Values copied from `src` (broadcast and cast): its gradient is the incoming one
+    (summed back to src's shape and cast to its dtype by the engine)."""
 
-    __slots__ = ()
+    inputs = ("self", "src")
 
     @staticmethod
-    def forward(ctx, x, src):
-        return np.broadcast_to(src._data, x._data.shape).astype(x._data.dtype)
+    def forward(self, src):
+        return np.broadcast_to(src._data, self._data.shape).astype(self._data.dtype)
 
-    def backward(self, grad):
-        return grad * 0, grad
+    derivatives = {
+        "self": lambda grad: _math.zeros_like(grad),
+        "src": lambda grad: grad,
+    }
 
 
 def _zero(input):
@@ -77,10 +80,10 @@ def _fill(input, value):
                 "fill_ only supports 0-dimension value tensor but got tensor with "
                 f"{value.ndim} dimensions."
             )
-        return apply(FillBackward1, input, value)
+        return apply(FillBackward3, input, value)
     if not isinstance(value, numbers.Number):
         raise TypeError(f"fill_(): argument 'value' must be Number, not {type(value).__name__}")
-    return apply(FillBackward0, input, value=value)
+    return apply(FillBackward2, input, value=value)
 
 
 def _copy(input, src):

@@ -18,10 +18,10 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor
-from ..autograd.graph import Node
-from . import _samples
-from ._table import OUTPUT, apply, register
-from .pointwise import exp, maximum, minimum, sign
+from . import _math, _samples
+from ._formula import Formula
+from ._table import apply, register
+from .pointwise import maximum, minimum
 
 __all__ = [
     "all",
@@ -89,34 +89,30 @@ def kept_shape(shape: tuple, dims: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(1 if index in dims else size for index, size in enumerate(shape))
 
 
-def expand_reduced(grad: Tensor, shape: tuple, dims: tuple[int, ...], keepdim: bool) -> Tensor:
-    """The gradient of a reduction, broadcast back over the reduced dims."""
-    if not keepdim and dims:
-        grad = grad.reshape(kept_shape(shape, dims))
-    return grad.expand(shape)
+def _count(shape: tuple, dim: tuple) -> int:
+    """How many elements a reduction over `dim` of a tensor of `shape` combines."""
+    return math.prod(shape[d] for d in dim)
 
 
-class SumBackward0(Node):
+class SumBackward0(Formula):
     """Sum of all elements: the gradient is the incoming one, everywhere."""
 
-    __slots__ = ("dims", "keepdim", "shape")
-
     @staticmethod
-    def forward(ctx, x, dims, keepdim, dtype):
-        data = x._data
-        ctx.shape, ctx.dims, ctx.keepdim = data.shape, dims, keepdim
+    def forward(self, dim, keepdim, dtype):
+        data = self._data
         if dtype is None and data.dtype.kind in "biu":
             dtype = _dtype.int64
-        return np.sum(data, axis=dims, keepdims=keepdim, dtype=None if dtype is None else dtype.numpy)
+        return np.sum(data, axis=dim, keepdims=keepdim, dtype=None if dtype is None else dtype.numpy)
 
-    def backward(self, grad):
-        return expand_reduced(grad, self.shape, self.dims, self.keepdim)
+    derivatives = {"self": lambda grad, self_shape: _math.expand_to(grad, self_shape)}
 
 
 class SumBackward1(SumBackward0):
     """Sum over chosen dims."""
 
-    __slots__ = ()
+    derivatives = {
+        "self": lambda grad, self_shape, dim, keepdim: _math.expand_reduced(grad, self_shape, dim, keepdim),
+    }
 
 
 @register(methods="sum", samples=_samples.reduction())
@@ -126,43 +122,44 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None):
         raise TypeError(f"sum(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     dims = normalize_dims(dim, input.ndim)
     node = SumBackward0 if dim is None else SumBackward1
-    return apply(node, input, dims=dims, keepdim=keepdim, dtype=dtype)
+    return apply(node, input, dim=dims, keepdim=keepdim, dtype=dtype)
 
 
-class MeanBackward0(Node):
+class MeanBackward0(Formula):
     """Mean of all elements: the incoming gradient divided by the count."""
 
-    __slots__ = ("count", "dims", "keepdim", "shape")
-
     @staticmethod
-    def forward(ctx, x, dims, keepdim, dtype):
-        data = x._data
+    def forward(self, dim, keepdim, dtype):
+        data = self._data
         if dtype is not None:
             data = data.astype(dtype.numpy)
         if data.dtype.kind not in "fc":
             raise RuntimeError(
                 "mean(): could not infer output dtype. Input dtype must be either a floating "
-                f"point or complex dtype. Got: {_dtype.scalar_type_name(x.dtype)}"
+                f"point or complex dtype. Got: {_dtype.scalar_type_name(self.dtype)}"
             )
-        count = int(np.prod([data.shape[d] for d in dims], dtype=np.int64))
-        ctx.shape, ctx.dims, ctx.keepdim, ctx.count = data.shape, dims, keepdim, count
-        if count == 0:
+        if _count(data.shape, dim) == 0:
             return np.full(
-                kept_shape(data.shape, dims) if keepdim else
-                tuple(s for i, s in enumerate(data.shape) if i not in dims),
+                kept_shape(data.shape, dim) if keepdim else
+                tuple(s for i, s in enumerate(data.shape) if i not in dim),
                 np.nan,
                 dtype=data.dtype,
             )
-        return np.mean(data, axis=dims, keepdims=keepdim)
+        return np.mean(data, axis=dim, keepdims=keepdim)
 
-    def backward(self, grad):
-        return expand_reduced(grad, self.shape, self.dims, self.keepdim) / builtins.max(self.count, 1)
+    derivatives = {
+        "self": lambda grad, self_shape: (
+            _math.expand_to(grad, self_shape) / builtins.max(math.prod(self_shape), 1)),
+    }
 
 
 class MeanBackward1(MeanBackward0):
     """Mean over chosen dims."""
 
-    __slots__ = ()
+    derivatives = {
+        "self": lambda grad, self_shape, dim, keepdim: (
+            _math.expand_reduced(grad, self_shape, dim, keepdim) / builtins.max(_count(self_shape, dim), 1)),
+    }
 
 
 @register(methods="mean", samples=_samples.reduction())
@@ -172,7 +169,7 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
         raise TypeError(f"mean(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     dims = normalize_dims(dim, input.ndim)
     node = MeanBackward0 if dim is None else MeanBackward1
-    return apply(node, input, dims=dims, keepdim=keepdim, dtype=dtype)
+    return apply(node, input, dim=dims, keepdim=keepdim, dtype=dtype)
 
 
 # ---------------------------------------------------------------------------
@@ -214,49 +211,57 @@ def _index_along(indices: np.ndarray, dim: int) -> tuple:
     return tuple(index)
 
 
-class GatherBackward0(Node):
-    """Values of x at `indices` along `dim`: the gradient is scattered (added) back."""
-
-    __slots__ = ("dim", "indices", "shape")
+class GatherBackward0(Formula):
+    """Values of x at `indices` (an array) along `dim`: the gradient is scattered back."""
 
     @staticmethod
-    def forward(ctx, x, dim, indices):
-        ctx.dim, ctx.indices, ctx.shape = dim, indices, x._data.shape
-        return np.take_along_axis(x._data, indices, axis=dim)
+    def forward(self, dim, indices):
+        return np.take_along_axis(self._data, indices, axis=dim)
 
-    def backward(self, grad):
-        return _scatter_add(grad, self.indices, self.dim, self.shape)
+    derivatives = {
+        "self": lambda grad, self_shape, dim, indices: _math.scatter_along(grad, indices, dim, self_shape),
+    }
 
 
-class ScatterAddBackward0(Node):
+class ScatterAddBackward0(Formula):
     """Zeros of `shape` with `source` added at `indices` along `dim`: the gradient is gathered."""
 
-    __slots__ = ("dim", "indices")
+    inputs = ("src",)
 
     @staticmethod
-    def forward(ctx, source, dim, indices, shape):
-        ctx.dim, ctx.indices = dim, indices
-        result = np.zeros(shape, dtype=source._data.dtype)
-        np.add.at(result, _index_along(indices, dim), source._data)
+    def forward(src, dim, indices, shape):
+        result = np.zeros(shape, dtype=src._data.dtype)
+        np.add.at(result, _index_along(indices, dim), src._data)
         return result
 
-    def backward(self, grad):
-        return apply(GatherBackward0, grad, dim=self.dim, indices=self.indices)
+    derivatives = {"src": lambda grad, dim, indices: _math.take_along(grad, indices, dim)}
 
 
-def _scatter_add(source: Tensor, indices: np.ndarray, dim: int, shape: tuple) -> Tensor:
-    return apply(ScatterAddBackward0, source, dim=dim, indices=indices, shape=shape)
+def _scatter_picked(grad, indices, dim: int, self_shape: tuple, unsqueeze: bool, unique: bool = True):
+    """The gradient of the values an op picked at `indices` along `dim`, sent back to them.
+
+    Only the picked positions get a gradient (a NaN in `grad` reaches no other element).
+    `unsqueeze`: the op dropped the dim (max(dim), median(dim) without keepdim).
+    """
+    indices = _math.index_array(indices)
+    if not self_shape:
+        picked = _math.scatter_along(_math.reshape(grad, (1,)), indices.reshape(1), 0, (1,), unique)
+        return _math.reshape(picked, ())
+    if unsqueeze:
+        kept = (*grad.shape[:dim], 1, *grad.shape[dim:])
+        grad, indices = _math.reshape(grad, kept), indices.reshape(kept)
+    return _math.scatter_along(grad, indices, dim, self_shape, unique)
 
 
-class _SelectsAlongDim(Node):
+class _SelectsAlongDim(Formula):
     """An op that picks elements along one dim: it returns (values, indices), and the
-    gradient of the values goes back to the picked positions (added where picked twice).
+    gradient of the values goes back to the picked positions.
 
     Subclasses say how to `choose` the indices (an int64 array with `data`'s ndim) and whether
     the op `reduces` the dim (max, median: dropped unless keepdim) or keeps it (sort, topk).
     """
 
-    __slots__ = ("dim", "indices", "input_shape")
+    outputs = ("result", "indices")
     non_differentiable_outputs = (1,)
     reduces = True
 
@@ -265,12 +270,11 @@ class _SelectsAlongDim(Node):
         raise NotImplementedError
 
     @classmethod
-    def forward(cls, ctx, x, dim, keepdim=False, **options):
-        data = x._data
+    def forward(cls, self, dim, keepdim=False, **options):
+        data = self._data
         work = data.reshape(1) if data.ndim == 0 else data
         indices = cls.choose(work, dim, **options).astype(np.int64, copy=False)
         values = np.take_along_axis(work, indices, axis=dim)
-        ctx.dim, ctx.indices, ctx.input_shape = dim, indices, data.shape
         if data.ndim == 0:
             shape = ()
         elif cls.reduces and not keepdim:
@@ -279,10 +283,24 @@ class _SelectsAlongDim(Node):
             shape = values.shape
         return values.reshape(shape), indices.reshape(shape)
 
-    def backward(self, grad, grad_indices=None):
-        work_shape = self.input_shape or (1,)
-        grad = grad.reshape(self.indices.shape)
-        return _scatter_add(grad, self.indices, self.dim, work_shape).reshape(self.input_shape)
+    derivatives = {
+        "self": lambda grad, indices, dim, keepdim, self_shape: _scatter_picked(
+            grad, indices, dim, self_shape, not keepdim),
+    }
+
+
+class _KeepsDim(_SelectsAlongDim):
+    """A selecting op whose values keep the dim (sort, topk, cummax): no keepdim."""
+
+    reduces = False
+
+    @classmethod
+    def forward(cls, self, dim, **options):
+        return super().forward(self, dim, **options)
+
+    derivatives = {
+        "self": lambda grad, indices, dim, self_shape: _scatter_picked(grad, indices, dim, self_shape, False),
+    }
 
 
 def _one_dim(input, dim, op_name: str) -> int:
@@ -302,7 +320,9 @@ def _check_nonempty_dim(input: Tensor, dim: int, op_name: str) -> None:
 
 
 def _select(node_class, result_type, input, dim, keepdim=False, **options):
-    values, indices = apply(node_class, input, dim=dim, keepdim=keepdim, **options)
+    if node_class.reduces:
+        options["keepdim"] = keepdim
+    values, indices = apply(node_class, input, dim=dim, **options)
     return result_type(values, indices)
 
 
@@ -340,9 +360,7 @@ def _first_nan_wins(data: np.ndarray, dim: int, indices: np.ndarray) -> np.ndarr
     return np.where(has_nan, np.argmax(nan, axis=dim, keepdims=True), indices)
 
 
-class SortBackward0(_SelectsAlongDim):
-    __slots__ = ()
-    reduces = False
+class SortBackward0(_KeepsDim):
 
     @staticmethod
     def choose(data, dim, descending=False):
@@ -368,9 +386,7 @@ def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False
     return Tensor._make(_order(work, dim, descending).reshape(data.shape))
 
 
-class TopkBackward0(_SelectsAlongDim):
-    __slots__ = ()
-    reduces = False
+class TopkBackward0(_KeepsDim):
 
     @staticmethod
     def choose(data, dim, k, largest):
@@ -393,7 +409,6 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
 
 
 class KthvalueBackward0(_SelectsAlongDim):
-    __slots__ = ()
 
     @staticmethod
     def choose(data, dim, k):
@@ -415,8 +430,6 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
 class MedianBackward1(_SelectsAlongDim):
     """The lower median along a dim (NaN if the slice holds one)."""
 
-    __slots__ = ()
-
     @staticmethod
     def choose(data, dim):
         order = _order(data, dim, descending=False)
@@ -424,30 +437,23 @@ class MedianBackward1(_SelectsAlongDim):
         return _first_nan_wins(data, dim, middle)
 
 
-class MedianBackward0(Node):
-    """The lower median of all elements: elements tied with it share the gradient evenly
-    (as PyTorch); a NaN median sends it all to the first NaN."""
+def _evenly_distribute(grad, self, result):
+    """The gradient of a whole-tensor max, min or median: shared evenly by the elements equal to
+    the result (or, for a NaN result, by the NaNs), and only by them (as PyTorch)."""
+    chosen = (self == result) | ((self != self) & (result != result))
+    return _math.where(chosen, grad / _math.count_along(chosen, None, grad), 0.0)
 
-    __slots__ = ("index", "shape")
+
+class MedianBackward0(Formula):
+    """The lower median of all elements (NaN if there is one)."""
 
     @staticmethod
-    def forward(ctx, x):
-        flat = x._data.reshape(-1)
-        index = MedianBackward1.choose(flat, 0).astype(np.int64)
-        ctx.save_for_backward(x)
-        ctx.index, ctx.shape = index, x._data.shape
+    def forward(self):
+        flat = self._data.reshape(-1)
+        index = MedianBackward1.choose(flat, 0)
         return flat[index].reshape(())
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        flat = x._data.reshape(-1)
-        median = flat[self.index]
-        if np.isnan(median).any():
-            size = int(np.prod(self.shape))
-            return _scatter_add(grad.reshape(1), self.index, 0, (size,)).reshape(self.shape)
-        tied = x._data == median
-        share = Tensor._make((tied / np.count_nonzero(tied)).astype(x._data.dtype))
-        return grad * share
+    derivatives = {"self": lambda grad, self, result: _evenly_distribute(grad, self, result)}
 
 
 def _median_samples(rng):
@@ -470,8 +476,6 @@ def median(input, dim=None, keepdim: bool = False):
 class ModeBackward0(_SelectsAlongDim):
     """The most frequent value along a dim (the smallest among equally frequent ones),
     with the index of its last occurrence."""
-
-    __slots__ = ()
 
     @staticmethod
     def choose(data, dim):
@@ -496,12 +500,18 @@ def mode(input, dim: int = -1, keepdim: bool = False):
     return _select(ModeBackward0, return_types.mode, input, dim, keepdim)
 
 
-class CummaxBackward0(_SelectsAlongDim):
-    """The running maximum along a dim; each value's index is the latest position of the max."""
+class CummaxBackward0(_KeepsDim):
+    """The running maximum along a dim; each value's index is the latest position of the max.
 
-    __slots__ = ()
-    reduces = False
+    An index repeats along the dim, so the gradient is added where it does (not put).
+    """
+
     running = staticmethod(np.maximum.accumulate)
+    # Reads `self` (for its shape) as PyTorch saves it: changing it in place raises, as there.
+    derivatives = {
+        "self": lambda grad, indices, dim, self: _scatter_picked(
+            grad, indices, dim, self.shape, False, unique=False),
+    }
 
     @classmethod
     def choose(cls, data, dim):
@@ -516,7 +526,6 @@ class CummaxBackward0(_SelectsAlongDim):
 
 
 class CumminBackward0(CummaxBackward0):
-    __slots__ = ()
     running = staticmethod(np.minimum.accumulate)
 
 
@@ -571,43 +580,48 @@ def _check_reducible(input: Tensor, dims: tuple[int, ...], op_name: str, dim_giv
             raise IndexError(f"{op_name}(): Expected reduction dim {dim} to have non-zero size.")
 
 
-class AmaxBackward0(Node):
+def _amax_backward(grad, self, result, dim: tuple, keepdim: bool):
+    """Ties share the gradient evenly. PyTorch multiplies by the 0/1 mask of the extremes here
+    (it does not select), so a NaN or Inf incoming gradient reaches every element, as there."""
+    shape = self.shape
+    chosen = self == _math.unsqueeze_reduced(result, shape, dim, keepdim)
+    return _math.unsqueeze_reduced(grad, shape, dim, keepdim) / _math.count_along(chosen, dim, grad) * chosen
+
+
+class AmaxBackward0(Formula):
     """The largest element over dims: ties share the gradient evenly (as PyTorch)."""
 
-    __slots__ = ("dims", "keepdim")
     kernel = staticmethod(np.max)
 
     @classmethod
-    def forward(cls, ctx, x, dims, keepdim):
-        ctx.save_for_backward(x, OUTPUT)
-        ctx.dims, ctx.keepdim = dims, keepdim
-        return cls.kernel(x._data, axis=dims, keepdims=keepdim)
+    def forward(cls, self, dim, keepdim):
+        return cls.kernel(self._data, axis=dim, keepdims=keepdim)
 
-    def backward(self, grad):
-        x, result = self.saved_tensors
-        shape = x._data.shape
-        extreme = result._data if self.keepdim else result._data.reshape(kept_shape(shape, self.dims))
-        chosen = x._data == extreme
-        share = chosen / np.sum(chosen, axis=self.dims, keepdims=True)
-        weight = Tensor._make(share.astype(x._data.dtype))
-        return expand_reduced(grad, shape, self.dims, self.keepdim) * weight
+    derivatives = {
+        "self": lambda grad, self, result, dim, keepdim: _amax_backward(grad, self, result, dim, keepdim),
+    }
 
 
 class AminBackward0(AmaxBackward0):
-    __slots__ = ()
     kernel = staticmethod(np.min)
 
 
-class MaxBackward1(AmaxBackward0):
-    """max() of all elements."""
+class MaxBackward1(Formula):
+    """max() of all elements: ties share the gradient, which reaches only them."""
 
-    __slots__ = ()
+    kernel = staticmethod(np.max)
+
+    @classmethod
+    def forward(cls, self):
+        return cls.kernel(self._data)
+
+    derivatives = {"self": lambda grad, self, result: _evenly_distribute(grad, self, result)}
 
 
-class MinBackward1(AminBackward0):
+class MinBackward1(MaxBackward1):
     """min() of all elements."""
 
-    __slots__ = ()
+    kernel = staticmethod(np.min)
 
 
 @register(methods="amax", samples=_samples.reduction())
@@ -615,7 +629,7 @@ def amax(input, dim=(), keepdim: bool = False):
     """The largest element over `dim` (all dims if empty); ties share the gradient."""
     dims = normalize_dims(dim, input.ndim)
     _check_reducible(input, dims, "amax", dim not in ((), None))
-    return apply(AmaxBackward0, input, dims=dims, keepdim=keepdim)
+    return apply(AmaxBackward0, input, dim=dims, keepdim=keepdim)
 
 
 @register(methods="amin", samples=_samples.reduction())
@@ -623,13 +637,11 @@ def amin(input, dim=(), keepdim: bool = False):
     """The smallest element over `dim` (all dims if empty); ties share the gradient."""
     dims = normalize_dims(dim, input.ndim)
     _check_reducible(input, dims, "amin", dim not in ((), None))
-    return apply(AminBackward0, input, dims=dims, keepdim=keepdim)
+    return apply(AminBackward0, input, dim=dims, keepdim=keepdim)
 
 
 class MaxBackward0(_SelectsAlongDim):
     """max along a dim: the first largest element (or the first NaN) and its index."""
-
-    __slots__ = ()
 
     @staticmethod
     def choose(data, dim):
@@ -637,7 +649,6 @@ class MaxBackward0(_SelectsAlongDim):
 
 
 class MinBackward0(_SelectsAlongDim):
-    __slots__ = ()
 
     @staticmethod
     def choose(data, dim):
@@ -649,7 +660,7 @@ def _extreme(input, dim, keepdim, whole_node, along_node, result_type, pairwise,
         return pairwise(input, dim)
     if dim is None:
         _check_reducible(input, (), op_name, False)
-        return apply(whole_node, input, dims=tuple(range(input.ndim)), keepdim=False)
+        return apply(whole_node, input)
     dim = _one_dim(input, dim, op_name)
     _check_nonempty_dim(input, dim, op_name)
     return _select(along_node, result_type, input, dim, keepdim)
@@ -715,86 +726,87 @@ def _integer_accumulator(data: np.ndarray, dtype):
     return np.int64 if data.dtype.kind in "biu" else None
 
 
-class ProdOfOthersBackward0(Node):
-    """For each element, the product of all the others along `dim` (exact with zeros).
+# Note [Gradient of a product with zeros]
+#     d prod(x) / d x_k is the product of the other elements. Dividing the product by x_k
+#     fails where x_k = 0, so it is computed as (product of those before) * (product of
+#     those after), two exclusive running products. With create_graph these are recorded
+#     as cumprods (of x shifted by one, from each end), so higher derivatives go through
+#     cumprod's own backward, which is exact with zeros, as PyTorch does.
 
-    Note [Gradient of a product with zeros]
-        d prod(x) / d x_k is the product of the other elements. Dividing the product by x_k
-        fails where x_k = 0, so it is computed as (product of those before) * (product of
-        those after), two exclusive running products. Its own derivative in x_k, for the
-        element i, is the product of all but i and k: the same op applied to an n x n
-        stack of copies of x with x_i replaced by 1, so the memory grows by a factor n
-        with each further order of differentiation.
-    """
 
-    __slots__ = ("dim",)
-
-    @staticmethod
-    def forward(ctx, x, dim):
-        ctx.save_for_backward(x)
-        ctx.dim = dim
-        data = x._data
-        ones = np.ones_like(np.take(data, [0], axis=dim))
-        before = np.concatenate([ones, np.cumprod(np.take(data, np.arange(data.shape[dim] - 1), axis=dim),
-                                                  axis=dim)], axis=dim)
-        reversed_data = np.flip(data, axis=dim)
-        after = np.concatenate([ones, np.cumprod(np.take(reversed_data, np.arange(data.shape[dim] - 1),
-                                                         axis=dim), axis=dim)], axis=dim)
-        return before * np.flip(after, axis=dim)
-
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        dim, shape = self.dim, x._data.shape
-        size = shape[dim]
-        leading, trailing = shape[:dim], shape[dim + 1:]
-        stacked_shape = (*leading, size, size, *trailing)
-        mask_shape = (size, size) + (1,) * len(trailing)
-        off_diagonal = Tensor._make((1 - np.eye(size)).reshape(mask_shape).astype(x._data.dtype))
-        diagonal = Tensor._make(np.eye(size).reshape(mask_shape).astype(x._data.dtype))
-        copies = x.reshape(*leading, 1, size, *trailing).expand(stacked_shape) * off_diagonal + diagonal
-        pairs = prod_of_others(copies, dim + 1)
-        weighted = grad.reshape(*leading, size, 1, *trailing) * pairs * off_diagonal
-        return weighted.sum(dim)
+def _prod_of_others_array(data: np.ndarray, dim: int) -> np.ndarray:
+    """For each element, the product of the others along `dim`: exclusive running products
+    from both ends; see Note [Gradient of a product with zeros]."""
+    if data.shape[dim] == 0:
+        return data * 0
+    ones = np.ones_like(np.take(data, [0], axis=dim))
+    before = np.concatenate([ones, np.cumprod(np.take(data, np.arange(data.shape[dim] - 1), axis=dim),
+                                              axis=dim)], axis=dim)
+    reversed_data = np.flip(data, axis=dim)
+    after = np.concatenate([ones, np.cumprod(np.take(reversed_data, np.arange(data.shape[dim] - 1),
+                                                     axis=dim), axis=dim)], axis=dim)
+    return before * np.flip(after, axis=dim)
 
 
 def prod_of_others(x: Tensor, dim: int) -> Tensor:
-    """For each element, the product of the other elements along `dim` (differentiable)."""
-    if x._data.shape[dim] == 0:
+    """For each element, the product of the other elements along `dim` (recorded)."""
+    from .shape import cat, flip, narrow
+
+    size = x._data.shape[dim]
+    if size == 0:
         return x * 0
-    return apply(ProdOfOthersBackward0, x, dim=dim)
+    ones = Tensor._make(np.ones_like(np.take(x._data, [0], axis=dim)))
+    before = cumprod(cat([ones, narrow(x, dim, 0, size - 1)], dim), dim)
+    after = flip(cumprod(cat([ones, flip(narrow(x, dim, 1, size - 1), dim)], dim), dim), dim)
+    return before * after
 
 
-class ProdBackward0(Node):
+def _prod_backward(grad, self, result):
+    """Product of all elements; see Note [Gradient of a product with zeros]. As PyTorch: with
+    no zero, grad * result / x; with two zeros or more and no graph to build, exactly 0."""
+    if not self.shape:
+        return grad
+    zeros = _math.count_zeros(self)
+    if zeros == 0:
+        return grad * (result / self)
+    if zeros > 1 and not _math.records(self):
+        return _math.zeros_like(self)
+    return grad * _math.reshape(_math.prod_of_others(_math.reshape(self, (-1,)), 0), self.shape)
+
+
+def _prod_dim_backward(grad, self, result, dim: tuple, keepdim: bool):
+    """Product along one dim: grad * result / x, or the products of the others where x has a 0."""
+    if not dim:
+        return grad
+    shape = self.shape
+    grad = _math.unsqueeze_reduced(grad, shape, dim, keepdim)
+    if _math.count_zeros(self) == 0:
+        return grad * (_math.unsqueeze_reduced(result, shape, dim, keepdim) / self)
+    return grad * _math.prod_of_others(self, dim[0])
+
+
+class ProdBackward0(Formula):
     """Product of all elements; see Note [Gradient of a product with zeros]."""
 
-    __slots__ = ("dims", "keepdim")
-
     @staticmethod
-    def forward(ctx, x, dims, keepdim, dtype):
-        ctx.save_for_backward(x, OUTPUT)
-        ctx.dims, ctx.keepdim = dims, keepdim
-        data = x._data
-        return np.prod(data, axis=dims, keepdims=keepdim, dtype=_integer_accumulator(data, dtype))
+    def forward(self, dtype):
+        data = self._data
+        return np.prod(data, dtype=_integer_accumulator(data, dtype))
 
-    def backward(self, grad):
-        x, result = self.saved_tensors
-        shape = x._data.shape
-        if np.all(x._data != 0):
-            return expand_reduced(grad * result, shape, self.dims, self.keepdim) / x
-        others = self._others(x)
-        return expand_reduced(grad, shape, self.dims, self.keepdim) * others
-
-    def _others(self, x: Tensor) -> Tensor:
-        return prod_of_others(x.reshape(-1), 0).reshape(x._data.shape)
+    derivatives = {"self": lambda grad, self, result: _prod_backward(grad, self, result)}
 
 
-class ProdBackward1(ProdBackward0):
+class ProdBackward1(Formula):
     """Product along one dim."""
 
-    __slots__ = ()
+    @staticmethod
+    def forward(self, dim, keepdim, dtype):
+        data = self._data
+        return np.prod(data, axis=dim, keepdims=keepdim, dtype=_integer_accumulator(data, dtype))
 
-    def _others(self, x: Tensor) -> Tensor:
-        return prod_of_others(x, self.dims[0]) if self.dims else x * 0 + 1
+    derivatives = {
+        "self": lambda grad, self, result, dim, keepdim: _prod_dim_backward(grad, self, result, dim, keepdim),
+    }
 
 
 def _prod_samples(rng):
@@ -818,55 +830,40 @@ def _prod_samples(rng):
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
     """The product of all elements, or along one `dim`; exact gradients where elements are 0."""
     if dim is None:
-        return apply(ProdBackward0, input, dims=tuple(range(input.ndim)), keepdim=False, dtype=dtype)
+        return apply(ProdBackward0, input, dtype=dtype)
     if isinstance(dim, bool) or not isinstance(dim, int | np.integer):
         raise TypeError(
             f"prod(): argument 'dim' (position 2) must be int, not {type(dim).__name__}"
         )
     dims = normalize_dims(dim, input.ndim)
-    return apply(ProdBackward1, input, dims=dims, keepdim=keepdim, dtype=dtype)
+    return apply(ProdBackward1, input, dim=dims, keepdim=keepdim, dtype=dtype)
 
 
 # ---------------------------------------------------------------------------
 # Running sums and products
 
 
-def _reversed_cumsum(x: Tensor, dim: int) -> Tensor:
-    return apply(ReversedCumsumBackward0, x, dim=dim)
-
-
-class CumsumBackward0(Node):
+class CumsumBackward0(Formula):
     """Running sum along a dim: each input feeds every later output."""
 
-    __slots__ = ("dim",)
-
     @staticmethod
-    def forward(ctx, x, dim, dtype):
-        ctx.dim = dim
-        data = x._data
+    def forward(self, dim, dtype):
+        data = self._data
         if data.ndim == 0:
             return data.astype(_integer_accumulator(data, dtype) or data.dtype)
         return np.cumsum(data, axis=dim, dtype=_integer_accumulator(data, dtype))
 
-    def backward(self, grad):
-        if grad.ndim == 0:
-            return grad
-        return _reversed_cumsum(grad, self.dim)
+    derivatives = {"self": lambda grad, dim: grad if grad.ndim == 0 else _math.reversed_cumsum(grad, dim)}
 
 
-class ReversedCumsumBackward0(Node):
+class ReversedCumsumBackward0(Formula):
     """Running sum from the end of a dim (the backward of cumsum, and cumsum its backward)."""
 
-    __slots__ = ("dim",)
-
     @staticmethod
-    def forward(ctx, x, dim):
-        ctx.dim = dim
-        reversed_data = np.flip(x._data, axis=dim)
-        return np.flip(np.cumsum(reversed_data, axis=dim), axis=dim).copy()
+    def forward(self, dim):
+        return np.flip(np.cumsum(np.flip(self._data, axis=dim), axis=dim), axis=dim).copy()
 
-    def backward(self, grad):
-        return cumsum(grad, self.dim)
+    derivatives = {"self": lambda grad, dim: _math.cumsum(grad, dim)}
 
 
 @register(methods="cumsum", inplace="cumsum_", samples=lambda rng: _dim_samples(rng, [{}]))
@@ -876,46 +873,66 @@ def cumsum(input, dim: int, *, dtype=None):
     return apply(CumsumBackward0, input, dim=dim, dtype=dtype)
 
 
-class CumprodBackward0(Node):
+def _cumprod_backward(grad, self, result, dim: int):
+    """d out_i / d x_k = prod_{j <= i, j != k} x_j for i >= k. Without zeros that is
+    reversed_cumsum(grad * result) / x; with zeros, see the two helpers below."""
+    if not self.shape:
+        return grad
+    if _math.count_zeros(self) == 0:
+        return _math.reversed_cumsum(grad * result, dim) / self
+    if _math.records(self):
+        return _cumprod_backward_recorded(grad, self, dim)
+    return _cumprod_backward_with_zeros(grad, self, result, dim)
+
+
+def _cumprod_backward_with_zeros(grad: np.ndarray, x: np.ndarray, result: np.ndarray, dim: int) -> np.ndarray:
+    """On arrays, in O(n). With z the first zero of a slice: an element before it gets
+    sum_{i < z} grad_i result_i / x_k; the zero itself gets (product of those before it) times
+    sum_{z <= i < z2} grad_i prod_{z < j <= i} x_j, z2 the second zero; elements after it get 0.
+    Terms whose derivative is exactly 0 are left out (selected), so a NaN or Inf incoming
+    gradient there does not reach the others (as PyTorch)."""
+    zeros_so_far = np.cumsum(x == 0, axis=dim)
+    before = zeros_so_far == 0  # k < z
+    at_zero = (zeros_so_far == 1) & (x == 0)  # k == z
+    with np.errstate(invalid="ignore"):
+        early = _reversed_cumsum_array(np.where(before, grad * result, 0), dim) / np.where(before, x, 1)
+        after_zero = np.cumprod(np.where(zeros_so_far == 0, 1, np.where(at_zero, 1, x)), axis=dim)
+        to_second = np.where(zeros_so_far == 1, grad * after_zero, 0)
+        at = np.cumprod(np.where(before, x, 1), axis=dim) * _reversed_cumsum_array(to_second, dim)
+    return np.where(before, early, np.where(at_zero, at, 0))
+
+
+def _reversed_cumsum_array(data: np.ndarray, dim: int) -> np.ndarray:
+    return np.flip(np.cumsum(np.flip(data, axis=dim), axis=dim), axis=dim)
+
+
+def _cumprod_backward_recorded(grad: Tensor, x: Tensor, dim: int) -> Tensor:
+    """With create_graph, a form whose derivative is right at zeros too (O(n^2) memory):
+    the running products of an n x n stack of copies of x, copy k having x_k replaced by 1."""
+    shape = x._data.shape
+    size = shape[dim]
+    leading, trailing = shape[:dim], shape[dim + 1:]
+    stacked_shape = (*leading, size, size, *trailing)
+    mask_shape = (size, size) + (1,) * len(trailing)
+    diagonal = np.eye(size, dtype=bool).reshape(mask_shape)
+    copies = _math.where(diagonal, 1.0, x.reshape(*leading, 1, size, *trailing).expand(stacked_shape))
+    running = cumprod(copies, dim + 1)
+    from_k_on = np.triu(np.ones((size, size), dtype=bool)).reshape(mask_shape)
+    weighted = _math.where(from_k_on, grad.reshape(*leading, 1, size, *trailing) * running, 0.0)
+    return weighted.sum(dim + 1)
+
+
+class CumprodBackward0(Formula):
     """Running product along a dim; exact gradients where elements are 0."""
 
-    __slots__ = ("dim",)
-
     @staticmethod
-    def forward(ctx, x, dim, dtype):
-        ctx.save_for_backward(x, OUTPUT)
-        ctx.dim = dim
-        data = x._data
+    def forward(self, dim, dtype):
+        data = self._data
         if data.ndim == 0:
             return data.astype(_integer_accumulator(data, dtype) or data.dtype)
         return np.cumprod(data, axis=dim, dtype=_integer_accumulator(data, dtype))
 
-    def backward(self, grad):
-        x, result = self.saved_tensors
-        if x.ndim == 0:
-            return grad
-        if np.all(x._data != 0):
-            return _reversed_cumsum(grad * result, self.dim) / x
-        return self._with_zeros(grad, x)
-
-    def _with_zeros(self, grad: Tensor, x: Tensor) -> Tensor:
-        """d out_i / d x_k = prod_{j <= i, j != k} x_j for i >= k: the running products of an
-        n x n stack of copies of x, copy k having x_k replaced by 1."""
-        dim, shape = self.dim, x._data.shape
-        size = shape[dim]
-        leading, trailing = shape[:dim], shape[dim + 1:]
-        stacked_shape = (*leading, size, size, *trailing)
-        mask_shape = (size, size) + (1,) * len(trailing)
-        dtype = x._data.dtype
-        diagonal = np.eye(size).reshape(mask_shape)
-        off_diagonal = Tensor._make((1 - diagonal).astype(dtype))
-        copies = x.reshape(*leading, 1, size, *trailing).expand(stacked_shape) * off_diagonal + Tensor._make(
-            diagonal.astype(dtype)
-        )
-        running = cumprod(copies, dim + 1)
-        from_k_on = Tensor._make(np.triu(np.ones((size, size))).reshape(mask_shape).astype(dtype))
-        weighted = grad.reshape(*leading, 1, size, *trailing) * running * from_k_on
-        return weighted.sum(dim + 1)
+    derivatives = {"self": lambda grad, self, result, dim: _cumprod_backward(grad, self, result, dim)}
 
 
 def _cumprod_samples(rng):
@@ -954,16 +971,32 @@ def _check_floating(input: Tensor) -> None:
         raise RuntimeError("std and var only support floating point and complex dtypes")
 
 
-class VarBackward0(Node):
+def _var_backward(grad, self, dim: tuple, keepdim: bool, correction):
+    """2 (x - mean) / (N - correction) times the incoming gradient (inf when N <= correction)."""
+    shape = self.shape
+    count = _count(shape, dim)
+    divisor = count - correction
+    scale = 2.0 / divisor if divisor else math.inf
+    centered = self - _math.sum_dims(self, dim, True) / builtins.max(count, 1)
+    return _math.unsqueeze_reduced(grad * scale, shape, dim, keepdim) * centered
+
+
+def _std_backward(grad, self, result, dim: tuple, keepdim: bool, correction):
+    """The variance's gradient of grad / (2 std); 0 where std is 0 (selected, as PyTorch)."""
+    zero = result == 0
+    per_variance = _math.where(zero, 0.0, grad / (2 * _math.where(zero, 1.0, result)))
+    return _var_backward(per_variance, self, dim, keepdim, correction)
+
+
+class VarBackward0(Formula):
     """sum((x - mean)^2) / (N - correction): two passes, so no cancellation."""
 
-    __slots__ = ("dims", "divisor", "keepdim")
     op_name = "var"
 
     @classmethod
-    def forward(cls, ctx, x, dims, keepdim, correction):
-        data = x._data
-        count = int(np.prod([data.shape[d] for d in dims], dtype=np.int64))
+    def forward(cls, self, dim, keepdim, correction):
+        data = self._data
+        count = _count(data.shape, dim)
         divisor = count - correction
         if divisor <= 0:
             warnings.warn(
@@ -973,38 +1006,31 @@ class VarBackward0(Node):
                 stacklevel=4,
             )
             divisor = 0
-        ctx.save_for_backward(x, OUTPUT)
-        ctx.dims, ctx.keepdim, ctx.divisor = dims, keepdim, divisor
         with np.errstate(all="ignore"):
-            centered = data - np.mean(data, axis=dims, keepdims=True) if count else data
-            variance = np.sum(centered * centered, axis=dims, keepdims=keepdim) / data.dtype.type(divisor)
+            centered = data - np.mean(data, axis=dim, keepdims=True) if count else data
+            variance = np.sum(centered * centered, axis=dim, keepdims=keepdim) / data.dtype.type(divisor)
         return cls.finish(variance)
 
     @staticmethod
     def finish(variance):
         return variance
 
-    def backward(self, grad):
-        x, _ = self.saved_tensors
-        scale = 2.0 / self.divisor if self.divisor else math.inf
-        return self._centered(x) * expand_reduced(grad * scale, x._data.shape, self.dims, self.keepdim)
-
-    def _centered(self, x: Tensor) -> Tensor:
-        return x - mean(x, self.dims, keepdim=True)
+    derivatives = {
+        "self": lambda grad, self, dim, keepdim, correction: _var_backward(
+            grad, self, dim, keepdim, correction),
+    }
 
 
 class StdBackward0(VarBackward0):
     """The square root of the variance."""
 
-    __slots__ = ()
     op_name = "std"
     finish = staticmethod(np.sqrt)
 
-    def backward(self, grad):
-        x, result = self.saved_tensors
-        divisor = self.divisor if self.divisor else 0.0
-        per_result = grad / (result * divisor) if divisor else grad * math.inf
-        return self._centered(x) * expand_reduced(per_result, x._data.shape, self.dims, self.keepdim)
+    derivatives = {
+        "self": lambda grad, self, result, dim, keepdim, correction: _std_backward(
+            grad, self, result, dim, keepdim, correction),
+    }
 
 
 def _spread_dims(input: Tensor, dim, unbiased):
@@ -1029,7 +1055,7 @@ def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     _check_floating(input)
     dims, unbiased = _spread_dims(input, dim, unbiased)
     correction = _correction(unbiased, correction)
-    return apply(VarBackward0, input, dims=dims, keepdim=keepdim, correction=correction)
+    return apply(VarBackward0, input, dim=dims, keepdim=keepdim, correction=correction)
 
 
 @register(methods="std", samples=_spread_samples)
@@ -1038,86 +1064,133 @@ def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=Non
     _check_floating(input)
     dims, unbiased = _spread_dims(input, dim, unbiased)
     correction = _correction(unbiased, correction)
-    return apply(StdBackward0, input, dims=dims, keepdim=keepdim, correction=correction)
+    return apply(StdBackward0, input, dim=dims, keepdim=keepdim, correction=correction)
+
+
+def _spread_mean_backward(grads, self, dim: tuple, keepdim: bool, correction, deviation=None):
+    """(var or std, mean) together: the sum of the gradients of the outputs that got one."""
+    spread_grad = grads[0]
+    mean_grad = grads[1] if len(grads) > 1 else None  # the engine passes as many as were used
+    total = None
+    if spread_grad is not None:
+        if deviation is None:
+            total = _var_backward(spread_grad, self, dim, keepdim, correction)
+        else:
+            total = _std_backward(spread_grad, self, deviation, dim, keepdim, correction)
+    if mean_grad is not None:
+        shape = self.shape
+        part = _math.expand_reduced(mean_grad, shape, dim, keepdim) / builtins.max(_count(shape, dim), 1)
+        total = part if total is None else total + part
+    return total
+
+
+class VarMeanBackward0(Formula):
+    """(var, mean) over the same dims, in one node (as PyTorch)."""
+
+    outputs = ("result0", "result1")
+    spread = VarBackward0
+
+    @classmethod
+    def forward(cls, self, dim, keepdim, correction):
+        spread = cls.spread.forward(self, dim, keepdim, correction)
+        return spread, MeanBackward0.forward(self, dim, keepdim, None)
+
+    derivatives = {
+        "self": lambda grads, self, dim, keepdim, correction: _spread_mean_backward(
+            grads, self, dim, keepdim, correction),
+    }
+
+
+class StdMeanBackward0(VarMeanBackward0):
+    """(std, mean) over the same dims, in one node (as PyTorch)."""
+
+    spread = StdBackward0
+    derivatives = {
+        "self": lambda grads, self, result0, dim, keepdim, correction: _spread_mean_backward(
+            grads, self, dim, keepdim, correction, result0),
+    }
 
 
 @register(samples=_spread_samples)
 def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """(var, mean) over the same dims."""
-    variance = var(input, dim, unbiased, keepdim, correction=correction)
-    dims, _ = _spread_dims(input, dim, unbiased)
-    return variance, mean(input, dims, keepdim)
+    _check_floating(input)
+    dims, unbiased = _spread_dims(input, dim, unbiased)
+    correction = _correction(unbiased, correction)
+    return apply(VarMeanBackward0, input, dim=dims, keepdim=keepdim, correction=correction)
 
 
 @register(samples=_spread_samples)
 def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """(std, mean) over the same dims."""
-    deviation = std(input, dim, unbiased, keepdim, correction=correction)
-    dims, _ = _spread_dims(input, dim, unbiased)
-    return deviation, mean(input, dims, keepdim)
+    _check_floating(input)
+    dims, unbiased = _spread_dims(input, dim, unbiased)
+    correction = _correction(unbiased, correction)
+    return apply(StdMeanBackward0, input, dim=dims, keepdim=keepdim, correction=correction)
 
 
 # ---------------------------------------------------------------------------
 # Norms and log-sum-exp
 
 
-class LinalgVectorNormBackward0(Node):
+def _norm_backward(grad, self, result, ord: float, dim: tuple, keepdim: bool):
+    """The gradient of a vector p-norm, as PyTorch computes it at 0 and at ties."""
+    shape = self.shape
+    if ord == 0:
+        return _math.zeros_like(self)
+    grad = _math.unsqueeze_reduced(grad, shape, dim, keepdim)
+    if ord == 1:
+        return grad * _math.sign(self)
+    result = _math.unsqueeze_reduced(result, shape, dim, keepdim)
+    if ord in (math.inf, -math.inf):
+        chosen = _math.abs(self) == result
+        return _math.sign(self) * (grad / _math.count_along(chosen, dim, grad) * chosen)
+    zero = result == 0
+    safe_result = _math.where(zero, 1.0, result)
+    if ord == 2:  # PyTorch multiplies by the mask here: a NaN or Inf grad at a zero norm leaks
+        return self * (grad / safe_result) * (result != 0)
+    if ord >= 1:
+        per_result = _math.where(zero, 0.0, grad / safe_result ** (ord - 1))
+        return _math.sign(self) * _math.abs(self) ** (ord - 1) * per_result
+    # ord < 1: |x|^(ord - 1) is taken as 0 at x = 0, and grad / result^(ord - 1) is not masked
+    # (at a zero norm it is grad * 0, NaN for a NaN or Inf grad, as PyTorch).
+    nonzero = self != 0
+    power = _math.abs(_math.where(nonzero, self, 1.0)) ** (ord - 1)
+    return _math.sign(self) * _math.where(nonzero, power, 0.0) * (grad * result ** (1 - ord))
+
+
+class LinalgVectorNormBackward0(Formula):
     """(sum |x|^p)^(1/p) over dims, with p = inf (max |x|), -inf, 0 (count) and 1, 2 exactly.
 
     The forward divides by the largest |x| first, so large values do not overflow.
     At 0 the gradient is 0 (p >= 1), and ties for p = +-inf share it evenly, as PyTorch.
     """
 
-    __slots__ = ("dims", "keepdim", "ord")
-
     @staticmethod
-    def forward(ctx, x, ord, dims, keepdim):
-        ctx.save_for_backward(x, OUTPUT)
-        ctx.ord, ctx.dims, ctx.keepdim = ord, dims, keepdim
-        magnitude = np.abs(x._data)
+    def forward(self, ord, dim=None, keepdim=False, dims=None):
+        # `dims`: the name linalg.vector_norm (ops/linalg.py) still passes; to go once it says `dim`.
+        if dims is not None:
+            dim = dims
+        magnitude = np.abs(self._data)
         if ord == math.inf:
-            return np.max(magnitude, axis=dims, keepdims=keepdim, initial=0.0)
+            return np.max(magnitude, axis=dim, keepdims=keepdim, initial=0.0)
         if ord == -math.inf:
-            return np.min(magnitude, axis=dims, keepdims=keepdim)
+            return np.min(magnitude, axis=dim, keepdims=keepdim)
         if ord == 0:
-            return np.sum(magnitude != 0, axis=dims, keepdims=keepdim).astype(magnitude.dtype)
+            return np.sum(magnitude != 0, axis=dim, keepdims=keepdim).astype(magnitude.dtype)
         if ord == 1:
-            return np.sum(magnitude, axis=dims, keepdims=keepdim)
-        scale = np.max(magnitude, axis=dims, keepdims=True, initial=0.0)
+            return np.sum(magnitude, axis=dim, keepdims=keepdim)
+        scale = np.max(magnitude, axis=dim, keepdims=True, initial=0.0)
         safe_scale = np.where(scale > 0, scale, 1).astype(magnitude.dtype)
         with np.errstate(all="ignore"):
-            scaled = np.sum((magnitude / safe_scale) ** ord, axis=dims, keepdims=True) ** (1 / ord)
+            scaled = np.sum((magnitude / safe_scale) ** ord, axis=dim, keepdims=True) ** (1 / ord)
         result = scaled * safe_scale
-        return result if keepdim else result.reshape([s for i, s in enumerate(result.shape) if i not in dims])
+        return result if keepdim else result.reshape([s for i, s in enumerate(result.shape) if i not in dim])
 
-    def backward(self, grad):
-        x, result = self.saved_tensors
-        shape, p = x._data.shape, self.ord
-
-        def expand(value: Tensor) -> Tensor:
-            return expand_reduced(value, shape, self.dims, self.keepdim)
-
-        if p == 0:
-            return x * 0
-        if p == 1:
-            return expand(grad) * sign(x)
-        kept = result._data if self.keepdim else result._data.reshape(kept_shape(shape, self.dims))
-        if p in (math.inf, -math.inf):
-            chosen = np.abs(x._data) == kept
-            share = chosen / np.sum(chosen, axis=self.dims, keepdims=True)
-            return expand(grad) * sign(x) * Tensor._make(share.astype(x._data.dtype))
-        nonzero = Tensor._make((kept != 0).astype(x._data.dtype))
-        safe_result = result + Tensor._make((result._data == 0).astype(x._data.dtype))
-        if p == 2:
-            return x * expand(grad / safe_result) * nonzero
-        magnitude_power = x.abs() ** (p - 1) if p >= 1 else _power_where_nonzero(x, p - 1)
-        return sign(x) * magnitude_power * expand(grad / safe_result ** (p - 1)) * nonzero
-
-
-def _power_where_nonzero(x: Tensor, exponent: float) -> Tensor:
-    """|x| ** exponent with 0 where x = 0 (a negative power would give inf there)."""
-    zero = Tensor._make((x._data == 0).astype(x._data.dtype))
-    return (x.abs() + zero) ** exponent * (1 - zero)
+    derivatives = {
+        "self": lambda grad, self, result, ord, dim, keepdim, dims: _norm_backward(
+            grad, self, result, ord, dim if dims is None else dims, keepdim),
+    }
 
 
 def _norm_samples(rng):
@@ -1153,32 +1226,30 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
     elif isinstance(p, str):
         raise NotImplementedError(f"norm(p='{p}') is a matrix norm: use retrograd.linalg.matrix_norm")
     dims = normalize_dims(dim, input.ndim)
-    return apply(LinalgVectorNormBackward0, input, ord=float(p), dims=dims, keepdim=keepdim)
+    return apply(LinalgVectorNormBackward0, input, ord=float(p), dim=dims, keepdim=keepdim)
 
 
-class LogsumexpBackward0(Node):
+class LogsumexpBackward0(Formula):
     """log(sum(exp(x))) over dims, shifted by the maximum so that exp cannot overflow."""
 
-    __slots__ = ("dims", "keepdim")
-
     @staticmethod
-    def forward(ctx, x, dims, keepdim):
-        ctx.save_for_backward(x, OUTPUT)
-        ctx.dims, ctx.keepdim = dims, keepdim
-        data = x._data if x._data.dtype.kind == "f" else x._data.astype(_dtype.get_default_dtype().numpy)
+    def forward(self, dim, keepdim):
+        data = self._data
+        if data.dtype.kind != "f":
+            data = data.astype(_dtype.get_default_dtype().numpy)
         if data.size == 0:
-            return np.log(np.sum(np.exp(data), axis=dims, keepdims=keepdim))
-        shift = np.max(data, axis=dims, keepdims=True)
+            return np.log(np.sum(np.exp(data), axis=dim, keepdims=keepdim))
+        shift = np.max(data, axis=dim, keepdims=True)
         shift = np.where(np.isfinite(shift), shift, 0).astype(data.dtype)
         with np.errstate(divide="ignore"):
-            total = np.log(np.sum(np.exp(data - shift), axis=dims, keepdims=True)) + shift
-        return total if keepdim else total.reshape([s for i, s in enumerate(total.shape) if i not in dims])
+            total = np.log(np.sum(np.exp(data - shift), axis=dim, keepdims=True)) + shift
+        return total if keepdim else total.reshape([s for i, s in enumerate(total.shape) if i not in dim])
 
-    def backward(self, grad):
-        x, result = self.saved_tensors
-        shape = x._data.shape
-        kept = result if self.keepdim else result.reshape(kept_shape(shape, self.dims))
-        return expand_reduced(grad, shape, self.dims, self.keepdim) * exp(x - kept)
+    derivatives = {
+        "self": lambda grad, self, result, dim, keepdim: (
+            _math.unsqueeze_reduced(grad, self.shape, dim, keepdim)
+            * _math.exp(self - _math.unsqueeze_reduced(result, self.shape, dim, keepdim))),
+    }
 
 
 def _logsumexp_samples(rng):
@@ -1191,7 +1262,7 @@ def _logsumexp_samples(rng):
 def logsumexp(input, dim, keepdim: bool = False):
     """log(sum(exp(input))) over `dim`, stable for large values."""
     dims = normalize_dims(dim, input.ndim)
-    return apply(LogsumexpBackward0, input, dims=dims, keepdim=keepdim)
+    return apply(LogsumexpBackward0, input, dim=dims, keepdim=keepdim)
 
 
 # ---------------------------------------------------------------------------

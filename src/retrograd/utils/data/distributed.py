@@ -19,6 +19,7 @@ class DistributedSampler(Sampler):
     at its rank. So that ranks get equally many, the list is padded by repeating its
     first indices, or, with `drop_last`, cut to a multiple of `num_replicas`.
 
+        >>> from retrograd.utils.data import DistributedSampler
         >>> sampler = DistributedSampler(range(10), num_replicas=3, rank=0, shuffle=False)
         >>> list(sampler)
         [0, 3, 6, 9]

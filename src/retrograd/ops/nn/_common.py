@@ -1,0 +1,62 @@
+"""Helpers shared by the nn operator modules: dtype names, argument tuples, input arrays.
+
+Note [Array kernels of the heavy nn ops]
+    Convolution, pooling, linear and normalisation keep hand-written node classes (their
+    backward is several linear maps, not one formula per input), with `_runs_on_arrays`:
+    when backward builds no graph the engine hands them NumPy arrays and they answer with
+    a few NumPy calls (the adjoint products, a bincount, a col2im); with create_graph they
+    get Tensors and run the same maps as recorded ops, so higher derivatives still work.
+    Both paths must agree; tests/test_nn_declared.py checks them against each other.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ... import _dtype
+from ..._tensor import Tensor
+
+# The C type names PyTorch's kernels print in some dtype errors.
+_C_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half"}
+
+
+def _torch_name(name: str) -> str:
+    return f"nn.functional.{name}"
+
+
+# ---------------------------------------------------------------------------
+# Helpers shared by the backward formulas
+
+
+def _floating_data(x, op_name: str) -> np.ndarray:
+    """The input's array; integer and bool inputs become the default float dtype."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op_name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+    data = x._data
+    if data.dtype.kind in "fc":
+        return data
+    return data.astype(_dtype.get_default_dtype().numpy)
+
+
+def _c_type_name(dtype) -> str:
+    return _C_TYPE_NAMES.get(dtype.name, dtype.name)
+
+
+def _tuple(value, count: int, name: str) -> tuple:
+    if isinstance(value, numbers.Integral):
+        return (int(value),) * count
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * count
+    if len(value) != count:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {count} values")
+    return value
+
+
+def _tensor_data(x, op_name: str) -> np.ndarray:
+    """The input's array, any dtype (ops that keep integers: relu, hardtanh, threshold)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op_name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+    return x._data

@@ -1,0 +1,184 @@
+"""Linear index maps whose backward is each other: gather/scatter-add along an axis,
+im2col/col2im over the last two dims, and separable per-dim matrices (adaptive pooling, resampling)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..._tensor import Tensor
+from ...autograd.graph import Node
+from .._table import apply
+from ..linalg import einsum
+from ..pointwise import (
+    _constant_like,
+)
+
+# ---------------------------------------------------------------------------
+# Index maps: gather and scatter-add along one axis (each the other's backward)
+
+
+class GatherBackward0(Node):
+    """x picked along `axis` at `index` (an array broadcastable to the result)."""
+
+    __slots__ = ("axis", "index", "size")
+
+    @staticmethod
+    def forward(ctx, x, axis, index):
+        ctx.axis, ctx.index, ctx.size = axis, index, x._data.shape[axis]
+        return np.take_along_axis(x._data, index, axis)
+
+    def backward(self, grad):
+        return scatter_add_along(grad, self.axis, self.index, self.size)
+
+
+class ScatterAddBackward0(Node):
+    """Zeros with `size` along `axis`, with `src` added at `index` (repeats accumulate)."""
+
+    __slots__ = ("axis", "index")
+
+    @staticmethod
+    def forward(ctx, src, axis, index, size):
+        ctx.axis, ctx.index = axis, index
+        data = src._data
+        shape = list(data.shape)
+        shape[axis] = size
+        grids = [np.arange(extent).reshape([-1 if d == dim else 1 for d in range(data.ndim)])
+                 for dim, extent in enumerate(data.shape)]
+        grids[axis] = index
+        positions = np.ravel_multi_index(tuple(np.broadcast_arrays(*grids)), shape)
+        total = int(np.prod(shape, dtype=np.int64))
+        summed = np.bincount(positions.ravel(), weights=data.ravel(), minlength=total)
+        return summed.astype(data.dtype, copy=False).reshape(shape)
+
+    def backward(self, grad):
+        return gather_along(grad, self.axis, self.index)
+
+
+def gather_along(x: Tensor, axis: int, index: np.ndarray) -> Tensor:
+    return apply(GatherBackward0, x, axis=axis % x.ndim, index=index)
+
+
+def scatter_add_along(src: Tensor, axis: int, index: np.ndarray, size: int) -> Tensor:
+    index = np.broadcast_to(index, src.shape)
+    return apply(ScatterAddBackward0, src, axis=axis % src.ndim, index=index, size=size)
+
+
+# ---------------------------------------------------------------------------
+# Windows over the last two dims: im2col and its adjoint col2im
+
+
+def _window_view(data: np.ndarray, kernel, stride, dilation) -> np.ndarray:
+    """A read-only view (..., out_h, out_w, kernel_h, kernel_w) of the windows of `data`."""
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    windows = np.lib.stride_tricks.sliding_window_view(data, span, axis=(-2, -1))
+    return windows[..., :: stride[0], :: stride[1], :: dilation[0], :: dilation[1]]
+
+
+def _columns_array(data: np.ndarray, kernel, stride, dilation) -> np.ndarray:
+    """The windows as columns (..., kernel_h, kernel_w, out_h, out_w), contiguous: the layout
+    in which a convolution is one matrix product per sample (and F.unfold a reshape)."""
+    windows = _window_view(data, kernel, stride, dilation)
+    lead = windows.ndim - 4
+    order = (*range(lead), lead + 2, lead + 3, lead, lead + 1)
+    return np.ascontiguousarray(windows.transpose(order))
+
+
+def _col2im_array(cols: np.ndarray, size, stride, dilation) -> np.ndarray:
+    """Sum each window entry of `cols` (..., kh, kw, out_h, out_w) back to its place in an
+    array of spatial `size`: one strided add per kernel position."""
+    kernel_h, kernel_w, out_h, out_w = cols.shape[-4:]
+    result = np.zeros((*cols.shape[:-4], *size), dtype=cols.dtype)
+    row_extent, col_extent = stride[0] * (out_h - 1) + 1, stride[1] * (out_w - 1) + 1
+    for i in range(kernel_h):
+        row = i * dilation[0]
+        for j in range(kernel_w):
+            column = j * dilation[1]
+            result[..., row: row + row_extent: stride[0], column: column + col_extent: stride[1]] += (
+                cols[..., i, j, :, :]
+            )
+    return result
+
+
+class Im2ColBackward0(Node):
+    """The windows of the last two dims as columns (..., kernel_h, kernel_w, out_h, out_w)."""
+
+    __slots__ = ("dilation", "size", "stride")
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, dilation):
+        ctx.size, ctx.stride, ctx.dilation = x._data.shape[-2:], stride, dilation
+        return _columns_array(x._data, kernel, stride, dilation)
+
+    def backward(self, grad):
+        return col2im(grad, self.size, self.stride, self.dilation)
+
+
+class Col2ImBackward0(Node):
+    """Columns (..., kh, kw, out_h, out_w) summed back into an image of spatial `size`."""
+
+    __slots__ = ("dilation", "kernel", "stride")
+
+    @staticmethod
+    def forward(ctx, cols, size, stride, dilation):
+        ctx.kernel, ctx.stride, ctx.dilation = cols._data.shape[-4:-2], stride, dilation
+        return _col2im_array(cols._data, size, stride, dilation)
+
+    def backward(self, grad):
+        return im2col(grad, self.kernel, self.stride, self.dilation)
+
+
+def im2col(x: Tensor, kernel, stride, dilation) -> Tensor:
+    return apply(Im2ColBackward0, x, kernel=tuple(kernel), stride=tuple(stride), dilation=tuple(dilation))
+
+
+def col2im(cols: Tensor, size, stride, dilation) -> Tensor:
+    return apply(Col2ImBackward0, cols, size=tuple(size), stride=tuple(stride), dilation=tuple(dilation))
+
+
+def _adjoint_last(grad: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """grad (..., out) @ matrix (out, in), summing over the nonzero entries of matrix only."""
+    rows, columns = np.nonzero(matrix)
+    lead = grad.shape[:-1]
+    count = int(np.prod(lead, dtype=np.int64))
+    size = matrix.shape[1]
+    values = grad.reshape(count, -1)[:, rows] * matrix[rows, columns]
+    positions = columns + (np.arange(count) * size)[:, None]
+    summed = np.bincount(positions.ravel(), weights=values.ravel(), minlength=count * size)
+    return summed.astype(grad.dtype, copy=False).reshape(*lead, size)
+
+
+class _SeparableMapBackward(Node):
+    """A linear map applied to each of the last len(matrices) dims by a matrix (out, in):
+    adaptive average pooling and resampling. The backward contracts with the same matrices
+    the other way, through einsum, so it is differentiable again."""
+
+    __slots__ = ("matrices", "shape")
+
+    @staticmethod
+    def forward(ctx, x, matrices):
+        data = x._data
+        ctx.matrices, ctx.shape = matrices, data.shape
+        if len(matrices) == 1:
+            return np.matmul(data, matrices[0].T)
+        return np.matmul(np.matmul(matrices[0], data), matrices[1].T)
+
+    _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
+
+    def backward(self, grad):
+        if not isinstance(grad, Tensor):
+            # Each output position adds only into the inputs its row weighs (selected, not a
+            # product with the zeros of the matrix: a NaN stays inside its window).
+            result = _adjoint_last(grad, self.matrices[-1])
+            if len(self.matrices) == 2:
+                result = _adjoint_last(result.swapaxes(-1, -2), self.matrices[0]).swapaxes(-1, -2)
+            return np.ascontiguousarray(result)
+        mapped = len(self.matrices)
+        flat = grad.reshape(-1, *grad.shape[grad.ndim - mapped:])
+        matrices = [_constant_like(grad, matrix) for matrix in self.matrices]
+        if mapped == 1:
+            return einsum("mq,qw->mw", flat, matrices[0]).reshape(self.shape)
+        return einsum("mpq,ph,qw->mhw", flat, matrices[0], matrices[1]).reshape(self.shape)
+
+
+def _map_node(name: str) -> type[Node]:
+    return type(name, (_SeparableMapBackward,), {"__slots__": ()})

@@ -1,0 +1,606 @@
+"""Activations, softmax and their in-place forms."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from ... import _creation
+from ..._tensor import Tensor
+from .. import _math, _samples
+from .._formula import Formula
+from .._table import apply, register, run_in_place
+from ..pointwise import (
+    _constant_like,
+    _erf_and_erfc,
+    _stable_sigmoid,
+    mul,
+    sigmoid,
+    tanh,
+)
+from ..pointwise import abs as absolute
+from ..reduce import normalize_dims
+from ._common import _floating_data, _tensor_data, _torch_name
+
+# ---------------------------------------------------------------------------
+# Activations
+#
+# Each is declared (Note [Declared derivatives]): the forward on arrays, and the derivative
+# by `self` as a formula that runs on arrays without create_graph and records with it.
+# Piecewise derivatives select (`_math.select`/`choose`, or the `*_backward` ops of _math that are
+# PyTorch's threshold_backward & co.), so a NaN or Inf in the incoming gradient stays where
+# the forward put it, and the second derivative of a piecewise-linear activation is zero.
+
+
+class ReluBackward0(Formula):
+    """max(x, 0); the derivative selects by the saved result, as PyTorch saves it."""
+
+    @staticmethod
+    def forward(self):
+        return np.maximum(_tensor_data(self, "relu"), 0)
+
+    derivatives = {"self": lambda grad, result: _math.threshold_backward(grad, result, 0)}
+
+
+class LeakyReluBackward0(Formula):
+    @staticmethod
+    def forward(self, negative_slope):
+        data = _floating_data(self, "leaky_relu")
+        return np.where(data > 0, data, data * negative_slope)
+
+    derivatives = {
+        "self": lambda grad, self, negative_slope: _math.leaky_relu_backward(grad, self, negative_slope),
+    }
+
+
+class HardtanhBackward0(Formula):
+    @staticmethod
+    def forward(self, min_val, max_val):
+        return np.clip(_tensor_data(self, "hardtanh"), min_val, max_val)
+
+    derivatives = {
+        "self": lambda grad, self, min_val, max_val: _math.hardtanh_backward(grad, self, min_val, max_val),
+    }
+
+
+def _elu_forward(data, alpha, scale, input_scale):
+    negative = alpha * np.expm1(np.minimum(data, 0) * input_scale)
+    return scale * np.where(data > 0, data, negative)
+
+
+def _elu_derivative(grad, self, alpha, scale, input_scale):
+    """grad times (scale where x > 0, else scale * alpha * input_scale * exp(x * input_scale)).
+
+    The local derivative is finite everywhere (the exponential is taken of x times the
+    non-positive mask, so it never overflows) and multiplies grad; its own derivative has the
+    mask as a factor, so a second derivative fed Inf gives NaN where x > 0, as PyTorch's."""
+    negative = _math.mask_like(self <= 0, self)
+    slope = _math.exp(self * negative * input_scale) * (scale * alpha * input_scale)
+    return grad * (_math.mask_like(self > 0, self) * scale + negative * slope)
+
+
+class EluBackward0(Formula):
+    """scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1)); also selu."""
+
+    @staticmethod
+    def forward(self, alpha, scale, input_scale):
+        return _elu_forward(_floating_data(self, "elu"), alpha, scale, input_scale)
+
+    derivatives = {"self": _elu_derivative}
+
+
+class CeluBackward0(Formula):
+    """x if x > 0 else alpha * (exp(x / alpha) - 1)."""
+
+    @staticmethod
+    def forward(self, alpha):
+        return _elu_forward(_floating_data(self, "celu"), alpha, 1.0, 1.0 / alpha)
+
+    derivatives = {"self": lambda grad, self, alpha: _elu_derivative(grad, self, alpha, 1.0, 1.0 / alpha)}
+
+
+_GELU_TANH_SCALE = math.sqrt(2 / math.pi)
+_GELU_TANH_CUBIC = 0.044715
+_INVERSE_SQRT_2 = 1 / math.sqrt(2)
+_INVERSE_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+
+
+def _gelu_derivative(grad, self, approximate):
+    if approximate == "tanh":
+        t = _math.tanh((self + self * self * self * _GELU_TANH_CUBIC) * _GELU_TANH_SCALE)
+        slope = (self * self * (3 * _GELU_TANH_CUBIC) + 1) * _GELU_TANH_SCALE
+        return grad * ((t + 1) * 0.5 + self * 0.5 * (1 - t * t) * slope)
+    density = _math.exp(self * self * -0.5) * _INVERSE_SQRT_2PI
+    return grad * ((_math.erf(self * _INVERSE_SQRT_2) + 1) * 0.5 + self * density)
+
+
+class GeluBackward0(Formula):
+    """x * Phi(x), or with approximate='tanh' 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+
+    @staticmethod
+    def forward(self, approximate):
+        data = _floating_data(self, "gelu")
+        if approximate == "tanh":
+            inner = _GELU_TANH_SCALE * (data + _GELU_TANH_CUBIC * data * data * data)
+            return 0.5 * data * (1 + np.tanh(inner))
+        return data * 0.5 * (1 + _erf_and_erfc(data * _INVERSE_SQRT_2)[0])
+
+    derivatives = {"self": _gelu_derivative}
+
+
+def _silu_derivative(grad, self):
+    s = _math.sigmoid(self)
+    return grad * s * (self * (1 - s) + 1)
+
+
+class SiluBackward0(Formula):
+    @staticmethod
+    def forward(self):
+        data = _floating_data(self, "silu")
+        return data * _stable_sigmoid(data)
+
+    derivatives = {"self": _silu_derivative}
+
+
+class SoftplusBackward0(Formula):
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold."""
+
+    @staticmethod
+    def forward(self, beta, threshold):
+        data = _floating_data(self, "softplus")
+        scaled = data * beta
+        return np.where(scaled > threshold, data, np.logaddexp(0, scaled) / beta)
+
+    derivatives = {
+        "self": lambda grad, self, beta, threshold: _math.choose(
+            self * beta > threshold, grad, grad * _math.sigmoid(self * beta)),
+    }
+
+
+def _mish_derivative(grad, self):
+    t = _math.tanh(_math.softplus(self))
+    return grad * (t + self * (1 - t * t) * _math.sigmoid(self))
+
+
+class MishBackward0(Formula):
+    @staticmethod
+    def forward(self):
+        data = _floating_data(self, "mish")
+        return data * np.tanh(np.logaddexp(0, data))
+
+    derivatives = {"self": _mish_derivative}
+
+
+# PyTorch's hardsigmoid backward multiplies by 1/6 rounded to float32, in every dtype.
+_ONE_SIXTH_AS_PYTORCH = float(np.float32(1 / 6))
+
+
+class HardsigmoidBackward0(Formula):
+    @staticmethod
+    def forward(self):
+        return np.clip(_floating_data(self, "hardsigmoid") / 6 + 0.5, 0, 1)
+
+    derivatives = {
+        "self": lambda grad, self: _math.keep_where((self > -3) & (self < 3), grad * _ONE_SIXTH_AS_PYTORCH),
+    }
+
+
+class HardswishBackward0(Formula):
+    @staticmethod
+    def forward(self):
+        data = _floating_data(self, "hardswish")
+        return data * np.clip(data + 3, 0, 6) / 6
+
+    derivatives = {
+        "self": lambda grad, self: _math.keep_where(
+            self > -3, _math.choose(self < 3, grad * (self / 3 + 0.5), grad)),
+    }
+
+
+class LogSigmoidBackward0(Formula):
+    @staticmethod
+    def forward(self):
+        return -np.logaddexp(0, -_floating_data(self, "logsigmoid"))
+
+    derivatives = {"self": lambda grad, self: grad * _math.sigmoid(-self)}
+
+
+def _activation_samples(low=-3.0, high=3.0, **kwargs):
+    """Samples avoiding the kinks at 0 (and at the edges of the linear pieces)."""
+
+    def samples(rng):
+        cases = []
+        for shape in [(3,), (2, 3), (), (0,)]:
+            data = rng.uniform(low, high, size=shape)
+            data = np.where(np.abs(data) < 0.1, 0.37, data)
+            cases.append(((Tensor._make(data.astype(np.float64)),), dict(kwargs)))
+        return cases
+
+    return samples
+
+
+@register(methods="relu", inplace="relu_", samples=_activation_samples())
+def relu(input, inplace: bool = False):
+    """max(input, 0)."""
+    if inplace:
+        return run_in_place(input, relu)
+    return apply(ReluBackward0, input)
+
+
+@register(samples=_activation_samples(-8.0, 8.0), torch_name=_torch_name("relu6"))
+def relu6(input, inplace: bool = False):
+    """min(max(input, 0), 6)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+@register(samples=_activation_samples(min_val=-1.5, max_val=2.0), torch_name=_torch_name("hardtanh"))
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+    """input clipped to [min_val, max_val]."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    if inplace:
+        return run_in_place(input, hardtanh, min_val, max_val)
+    return apply(HardtanhBackward0, input, min_val=min_val, max_val=max_val)
+
+
+@register(samples=_activation_samples(negative_slope=0.2), torch_name=_torch_name("leaky_relu"))
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
+    """input where positive, negative_slope * input elsewhere."""
+    if inplace:
+        return run_in_place(input, leaky_relu, negative_slope)
+    return apply(LeakyReluBackward0, input, negative_slope=negative_slope)
+
+
+@register(samples=_activation_samples(alpha=0.7), torch_name=_torch_name("elu"))
+def elu(input, alpha: float = 1.0, inplace: bool = False):
+    """input where positive, alpha * (exp(input) - 1) elsewhere."""
+    if inplace:
+        return run_in_place(input, elu, alpha)
+    return apply(EluBackward0, input, alpha=alpha, scale=1.0, input_scale=1.0)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+@register(samples=_activation_samples(), torch_name=_torch_name("selu"))
+def selu(input, inplace: bool = False):
+    """scale * elu(input, alpha) with the self-normalising constants."""
+    if inplace:
+        return run_in_place(input, selu)
+    return apply(EluBackward0, input, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0)
+
+
+@register(samples=_activation_samples(alpha=1.5), torch_name=_torch_name("celu"))
+def celu(input, alpha: float = 1.0, inplace: bool = False):
+    """input where positive, alpha * (exp(input / alpha) - 1) elsewhere."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    if inplace:
+        return run_in_place(input, celu, alpha)
+    return apply(CeluBackward0, input, alpha=alpha)
+
+
+def _gelu_samples(rng):
+    x = _samples.make(rng, (2, 3), -3.0, 3.0)
+    return [((x,), {}), ((x,), {"approximate": "tanh"}), ((_samples.make(rng, ()),), {})]
+
+
+@register(samples=_gelu_samples, torch_name=_torch_name("gelu"))
+def gelu(input, approximate: str = "none"):
+    """input * Phi(input), Phi the standard normal CDF (or its tanh approximation)."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return apply(GeluBackward0, input, approximate=approximate)
+
+
+@register(samples=_activation_samples(), torch_name=_torch_name("silu"))
+def silu(input, inplace: bool = False):
+    """input * sigmoid(input)."""
+    if inplace:
+        return run_in_place(input, silu)
+    return apply(SiluBackward0, input)
+
+
+@register(samples=_activation_samples(), torch_name=_torch_name("mish"))
+def mish(input, inplace: bool = False):
+    """input * tanh(softplus(input))."""
+    if inplace:
+        return run_in_place(input, mish)
+    return apply(MishBackward0, input)
+
+
+def _softplus_samples(rng):
+    x = _samples.make(rng, (2, 3), -3.0, 3.0)
+    return [((x,), {}), ((x,), {"beta": 2.0, "threshold": 3.0}), ((_samples.make(rng, (0,)),), {})]
+
+
+@register(samples=_softplus_samples, torch_name=_torch_name("softplus"))
+def softplus(input, beta: float = 1.0, threshold: float = 20.0):
+    """log(1 + exp(beta * input)) / beta, linear above `threshold` (stable for large inputs)."""
+    return apply(SoftplusBackward0, input, beta=beta, threshold=threshold)
+
+
+@register(samples=_activation_samples(), torch_name=_torch_name("softsign"))
+def softsign(input):
+    """input / (1 + |input|)."""
+    return input / (absolute(input) + 1)
+
+
+@register(samples=_activation_samples(-5.0, 5.0), torch_name=_torch_name("hardsigmoid"))
+def hardsigmoid(input, inplace: bool = False):
+    """input / 6 + 1/2, clipped to [0, 1]."""
+    if inplace:
+        return run_in_place(input, hardsigmoid)
+    return apply(HardsigmoidBackward0, input)
+
+
+@register(samples=_activation_samples(-5.0, 5.0), torch_name=_torch_name("hardswish"))
+def hardswish(input, inplace: bool = False):
+    """input * hardsigmoid(input)."""
+    if inplace:
+        return run_in_place(input, hardswish)
+    return apply(HardswishBackward0, input)
+
+
+@register(samples=_activation_samples(), torch_name=_torch_name("logsigmoid"))
+def logsigmoid(input):
+    """log(sigmoid(input)), computed as -softplus(-input)."""
+    return apply(LogSigmoidBackward0, input)
+
+
+# ---------------------------------------------------------------------------
+# Softmax and friends
+
+
+def _softmax_dim(dim, ndim: int, op_name: str) -> int:
+    if dim is None:
+        warnings.warn(
+            f"Implicit dimension choice for {op_name} has been deprecated. Change the call to "
+            "include dim=X as an argument.",
+            UserWarning,
+            stacklevel=3,
+        )
+        dim = 0 if ndim in (0, 1, 3) else 1
+    (wrapped,) = normalize_dims(dim, ndim) or (0,)
+    return wrapped
+
+
+def _softmax_input(input, dtype, op_name: str) -> np.ndarray:
+    data = _floating_data(input, op_name)
+    return data if dtype is None else data.astype(dtype.numpy)
+
+
+def _softmax_derivative(grad, result, dim):
+    """y * (g - sum(g * y)) along dim."""
+    if result.ndim == 0:
+        return grad - grad
+    weighted = grad * result
+    return weighted - result * _math.sum_dims(weighted, dim, keepdim=True)
+
+
+class SoftmaxBackward0(Formula):
+    """exp(x - max) / sum(exp(x - max)); backward y * (g - sum(g * y))."""
+
+    @staticmethod
+    def forward(self, dim, dtype=None):
+        data = _softmax_input(self, dtype, "softmax")
+        if data.ndim == 0:
+            return np.ones_like(data)
+        if data.size == 0:
+            return data.copy()
+        shifted = np.exp(data - np.max(data, axis=dim, keepdims=True))
+        shifted /= np.sum(shifted, axis=dim, keepdims=True)
+        return shifted
+
+    derivatives = {"self": _softmax_derivative}
+
+
+def _log_softmax_derivative(grad, result, dim):
+    """g - exp(y) * sum(g) along dim."""
+    if result.ndim == 0:
+        return grad - grad
+    return grad - _math.exp(result) * _math.sum_dims(grad, dim, keepdim=True)
+
+
+class LogSoftmaxBackward0(Formula):
+    """x - max - log(sum(exp(x - max))); backward g - exp(y) * sum(g)."""
+
+    @staticmethod
+    def forward(self, dim, dtype=None):
+        data = _softmax_input(self, dtype, "log_softmax")
+        if data.ndim == 0:
+            return np.zeros_like(data)
+        if data.size == 0:
+            return data.copy()
+        shifted = data - np.max(data, axis=dim, keepdims=True)
+        shifted -= np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        return shifted
+
+    derivatives = {"self": _log_softmax_derivative}
+
+
+def _softmax_samples(rng):
+    x = _samples.make(rng, (2, 3))
+    return [
+        ((x,), {"dim": 1}),
+        ((x,), {"dim": 0}),
+        ((_samples.make(rng, (2, 2, 3)),), {"dim": -1}),
+        ((_samples.make(rng, ()),), {"dim": 0}),
+        ((_samples.make(rng, (2, 0)),), {"dim": 1}),
+    ]
+
+
+@register(methods="softmax", samples=_softmax_samples)
+def softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """exp(input) normalised to sum to 1 along `dim` (shifted by the max: no overflow)."""
+    dim = _softmax_dim(dim, _floating_data(input, "softmax").ndim, "softmax")
+    return apply(SoftmaxBackward0, input, dim=dim, dtype=dtype)
+
+
+@register(methods="log_softmax", samples=_softmax_samples)
+def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """log(softmax(input, dim)), computed stably as input - logsumexp(input, dim)."""
+    dim = _softmax_dim(dim, _floating_data(input, "log_softmax").ndim, "log_softmax")
+    return apply(LogSoftmaxBackward0, input, dim=dim, dtype=dtype)
+
+
+@register(samples=_softmax_samples, torch_name=_torch_name("softmin"))
+def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """softmax(-input, dim)."""
+    dim = _softmax_dim(dim, _floating_data(input, "softmin").ndim, "softmin")
+    if dtype is not None:
+        input = input.to(dtype)
+    return apply(SoftmaxBackward0, -input, dim=dim, dtype=None)
+
+
+# ---------------------------------------------------------------------------
+# More activations and their in-place forms
+
+
+class ThresholdBackward0(Formula):
+    @staticmethod
+    def forward(self, threshold, value):
+        data = _tensor_data(self, "threshold")
+        return np.where(data > threshold, data, value).astype(data.dtype, copy=False)
+
+    derivatives = {"self": lambda grad, self, threshold: _math.threshold_backward(grad, self, threshold)}
+
+
+class HardshrinkBackward0(Formula):
+    @staticmethod
+    def forward(self, lambd):
+        data = _floating_data(self, "hardshrink")
+        return np.where(np.abs(data) > lambd, data, 0).astype(data.dtype, copy=False)
+
+    derivatives = {"self": lambda grad, self, lambd: _math.hardshrink_backward(grad, self, lambd)}
+
+
+class SoftshrinkBackward0(Formula):
+    @staticmethod
+    def forward(self, lambd):
+        data = _floating_data(self, "softshrink")
+        return np.where(data > lambd, data - lambd, np.where(data < -lambd, data + lambd, 0)).astype(
+            data.dtype, copy=False
+        )
+
+    derivatives = {"self": lambda grad, self, lambd: _math.softshrink_backward(grad, self, lambd)}
+
+
+@register(samples=_activation_samples(threshold=0.5, value=-2.0), torch_name=_torch_name("threshold"))
+def threshold(input, threshold: float, value: float, inplace: bool = False):
+    """input where input > threshold, else value."""
+    if inplace:
+        return run_in_place(input, _threshold, threshold, value)
+    return _threshold(input, threshold, value)
+
+
+def _threshold(input, threshold: float, value: float):
+    return apply(ThresholdBackward0, input, threshold=threshold, value=value)
+
+
+@register(samples=_activation_samples(lambd=0.7), torch_name=_torch_name("hardshrink"))
+def hardshrink(input, lambd: float = 0.5):
+    """input where |input| > lambd, else 0."""
+    return apply(HardshrinkBackward0, input, lambd=lambd)
+
+
+@register(samples=_activation_samples(lambd=0.7), torch_name=_torch_name("softshrink"))
+def softshrink(input, lambd: float = 0.5):
+    """input shrunk toward 0 by lambd (0 inside [-lambd, lambd])."""
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    return apply(SoftshrinkBackward0, input, lambd=lambd)
+
+
+@register(samples=_activation_samples(), torch_name=_torch_name("tanhshrink"))
+def tanhshrink(input):
+    """input - tanh(input)."""
+    return input - tanh(input)
+
+
+def _prelu_samples(rng):
+    make = _samples.make
+    data = rng.uniform(-2, 2, (2, 3, 2))
+    x = Tensor._make(np.where(np.abs(data) < 0.1, 0.5, data))
+    return [((x, make(rng, (3,), 0.1, 0.5)), {}), ((x, make(rng, (1,), 0.1, 0.5)), {})]
+
+
+@register(samples=_prelu_samples, torch_name=_torch_name("prelu"))
+def prelu(input, weight):
+    """input where positive, weight * input elsewhere; weight has one slope per channel (dim 1) or one."""
+    channels = weight.numel()
+    if channels != 1 and (input.ndim < 2 or input.shape[1] != channels):
+        raise RuntimeError(
+            f"Mismatch of parameter numbers and input channel size. Found parameter numbers = {channels} "
+            f"and channel size = {input.shape[1] if input.ndim >= 2 else 1}."
+        )
+    shape = (channels,) + (1,) * (input.ndim - 2) if channels != 1 else ()
+    positive = _constant_like(input, input._data > 0)
+    negative = _constant_like(input, input._data <= 0)
+    return input * positive + input * weight.reshape(shape) * negative
+
+
+def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False):
+    """Leaky relu whose negative slope is drawn uniformly from [lower, upper] per element when
+    training (from the default generator), and is (lower + upper) / 2 otherwise."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    scale = Tensor._make(_creation._random._rrelu_noise(input._data, lower, upper))
+    if inplace:
+        return run_in_place(input, mul, scale)
+    return mul(input, scale)
+
+
+def glu(input, dim: int = -1):
+    """a * sigmoid(b), where a and b are the two halves of input along dim."""
+    size = input.shape[dim]
+    if size % 2:
+        raise RuntimeError(
+            f"Halving dimension must be even, but dimension {input._wrap_dim(dim)} is size {size}"
+        )
+    half = size // 2
+    return input.narrow(dim, 0, half) * sigmoid(input.narrow(dim, half, half))
+
+
+def relu_(input):
+    """In-place relu."""
+    return relu(input, inplace=True)
+
+
+def elu_(input, alpha: float = 1.0):
+    """In-place elu."""
+    return elu(input, alpha, inplace=True)
+
+
+def selu_(input):
+    """In-place selu."""
+    return selu(input, inplace=True)
+
+
+def celu_(input, alpha: float = 1.0):
+    """In-place celu."""
+    return celu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input, negative_slope: float = 0.01):
+    """In-place leaky_relu."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input, min_val: float = -1.0, max_val: float = 1.0):
+    """In-place hardtanh."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold_(input, threshold: float, value: float):
+    """In-place threshold."""
+    return run_in_place(input, _threshold, threshold, value)
+
+
+def rrelu_(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False):
+    """In-place rrelu."""
+    return rrelu(input, lower, upper, training, inplace=True)

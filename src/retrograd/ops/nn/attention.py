@@ -1,0 +1,59 @@
+"""Scaled dot-product attention."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ... import _dtype
+from ..._tensor import Tensor
+from .. import _samples
+from .._table import register
+from ..linalg import matmul
+from ..pointwise import (
+    _constant_like,
+)
+from ._common import _torch_name
+from .activation import softmax
+from .dropout import dropout
+
+# ---------------------------------------------------------------------------
+# Attention and instance normalisation
+
+
+def _attention_samples(rng):
+    make = _samples.make
+    query, key, value = make(rng, (2, 3, 4)), make(rng, (2, 5, 4)), make(rng, (2, 5, 2))
+    mask = Tensor._make(np.array([[True, True, False, True, True]] * 3))
+    return [((query, key, value), {}),
+            ((query, key, value), {"attn_mask": mask, "scale": 0.3}),
+            ((query, make(rng, (2, 3, 4)), make(rng, (2, 3, 2))), {"is_causal": True}),
+            ((query, key, value), {"attn_mask": make(rng, (3, 5))})]
+
+
+@register(samples=_attention_samples, torch_name=_torch_name("scaled_dot_product_attention"))
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale=None, enable_gqa: bool = False):
+    """softmax(query @ key^T * scale + mask) @ value, scale 1 / sqrt(embedding size) by default.
+
+    A bool mask keeps the True positions; a float mask is added to the scores.
+    """
+    if is_causal and attn_mask is not None:
+        raise RuntimeError(
+            "_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True"
+        )
+    scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = matmul(query, key.transpose(-2, -1)) * scale
+    if is_causal:
+        rows, columns = query.shape[-2], key.shape[-2]
+        attn_mask = Tensor._make(np.tril(np.ones((rows, columns), dtype=bool)))
+    if attn_mask is not None:
+        if attn_mask.dtype is _dtype.bool:
+            scores = scores + _constant_like(scores, np.where(attn_mask._data, 0.0, -np.inf))
+        else:
+            scores = scores + attn_mask
+    weights = softmax(scores, -1)
+    if dropout_p > 0:
+        weights = dropout(weights, dropout_p)
+    return matmul(weights, value)

@@ -1,0 +1,423 @@
+"""Convolution (and its transpose) over 1 or 2 spatial dims, and unfold/fold."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import _dtype
+from ..._tensor import Tensor
+from ...autograd.graph import Node
+from .. import _samples
+from .._table import apply, register
+from ..linalg import matmul
+from ._common import _c_type_name, _torch_name, _tuple
+from ._maps import _col2im_array, _window_view, col2im, im2col
+from .padding import constant_pad
+
+# ---------------------------------------------------------------------------
+# Convolution
+
+
+def _spatial_pairs(pairs) -> tuple:
+    """(before, after) pairs for the leading (batch, channel) dims and the spatial ones."""
+    return ((0, 0), (0, 0), *pairs)
+
+
+class ConvolutionBackward0(Node):
+    """Convolution (or its transpose) over 1 or 2 spatial dims, by im2col and matmul.
+
+    Internally 1-d is 2-d with height 1. `padding` holds (before, after) per spatial dim.
+    Forward: windows of the padded input contracted with the weight (per group);
+    transposed: the input contracted with the weight into windows, summed by col2im, then
+    cropped. The backward is the same few differentiable maps run the other way.
+    """
+
+    __slots__ = ("dilation", "groups", "output_padding", "padding", "stride", "transposed")
+    saved_names = ("input", "weight")
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding, dilation, groups, transposed, output_padding):
+        ctx.stride, ctx.padding, ctx.dilation, ctx.groups = stride, padding, dilation, groups
+        ctx.transposed, ctx.output_padding = transposed, output_padding
+        ctx.save_for_backward(x, weight)
+        data, kernel = _as_2d(x._data), _as_2d(weight._data)
+        if transposed:
+            result = _transposed_convolution_array(data, kernel, stride, padding, dilation, groups,
+                                                   output_padding)
+        else:
+            result = _convolution_array(data, kernel, stride, padding, dilation, groups)
+        if bias is not None:
+            result = result + bias._data.reshape(-1, 1, 1)
+        return result.reshape(*result.shape[:2], *result.shape[4 - x._data.ndim + 2:])
+
+    _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
+
+    def backward(self, grad):
+        x, weight = self.saved_tensors
+        needs_x, needs_weight, needs_bias = self.needs_input_grad
+        if not isinstance(grad, Tensor):
+            if not self.transposed:
+                return self._array_grads(x._data, weight._data, grad, needs_x, needs_weight, needs_bias)
+            grads = self.backward(Tensor._make(grad))
+            return tuple(None if g is None else g._data for g in grads)
+        x4, weight4, grad4 = _tensor_2d(x), _tensor_2d(weight), _tensor_2d(grad)
+        if self.transposed:
+            grad_x, grad_weight = self._transposed_grads(x4, weight4, grad4, needs_x, needs_weight)
+        else:
+            grad_x, grad_weight = self._grads(x4, weight4, grad4, needs_x, needs_weight)
+        grad_bias = grad.sum((0, *range(2, grad.ndim))) if needs_bias else None
+        return (
+            grad_x.reshape(x.shape) if grad_x is not None else None,
+            grad_weight.reshape(weight.shape) if grad_weight is not None else None,
+            grad_bias,
+        )
+
+    def _array_grads(self, x, weight, grad, needs_x, needs_weight, needs_bias):
+        """The adjoints of forward's one product per group, in NumPy (no graph is built)."""
+        x4, weight4, grad4 = _as_2d(x), _as_2d(weight), _as_2d(grad)
+        groups = self.groups
+        batch, channels = x4.shape[:2]
+        out_channels, group_channels, kernel_h, kernel_w = weight4.shape
+        out_h, out_w = grad4.shape[2:]
+        rows = group_channels * kernel_h * kernel_w
+        grad_g = np.ascontiguousarray(grad4.transpose(1, 0, 2, 3)).reshape(groups, out_channels // groups, -1)
+        grad_x = grad_weight = grad_bias = None
+        if needs_x:
+            weight_g = weight4.reshape(groups, out_channels // groups, rows)
+            cols = np.matmul(weight_g.transpose(0, 2, 1), grad_g)
+            cols = cols.reshape(channels, kernel_h, kernel_w, batch, out_h, out_w).transpose(3, 0, 1, 2, 4, 5)
+            padded_size = tuple(s + b + a for s, (b, a) in zip(x4.shape[2:], self.padding))
+            image = _col2im_array(cols, padded_size, self.stride, self.dilation)
+            (top, bottom), (left, right) = self.padding
+            grad_x = image[..., top: padded_size[0] - bottom, left: padded_size[1] - right].reshape(x.shape)
+        if needs_weight:
+            padded = np.pad(x4, _spatial_pairs(self.padding))
+            windows = _window_view(padded, (kernel_h, kernel_w), self.stride, self.dilation)
+            cols = np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3)).reshape(groups, rows, -1)
+            grad_weight = np.matmul(grad_g, cols.transpose(0, 2, 1)).reshape(weight.shape)
+        if needs_bias:
+            grad_bias = grad.sum(axis=(0, *range(2, grad.ndim)))
+        return grad_x, grad_weight, grad_bias
+
+    def _grads(self, x, weight, grad, needs_x, needs_weight):
+        """Forward was out[g] = weight[g] @ columns(x)[g] over all samples at once; its adjoints."""
+        groups = self.groups
+        batch, channels = x.shape[:2]
+        out_channels, group_channels, kernel_h, kernel_w = weight.shape
+        out_h, out_w = grad.shape[2:]
+        grad_g = _channels_first(grad).reshape(groups, out_channels // groups, -1)
+        weight_g = weight.reshape(groups, out_channels // groups, group_channels * kernel_h * kernel_w)
+        grad_x = grad_weight = None
+        if needs_x:
+            padded_size = tuple(s + b + a for s, (b, a) in zip(x.shape[2:], self.padding))
+            cols = matmul(weight_g.transpose(-2, -1), grad_g)
+            cols = cols.reshape(channels, kernel_h, kernel_w, batch, out_h, out_w).permute(3, 0, 1, 2, 4, 5)
+            image = col2im(cols, padded_size, self.stride, self.dilation)
+            grad_x = constant_pad(image, _spatial_pairs((-b, -a) for b, a in self.padding))
+        if needs_weight:
+            padded = constant_pad(x, _spatial_pairs(self.padding))
+            cols = im2col(padded, (kernel_h, kernel_w), self.stride, self.dilation)
+            cols = _kernel_rows_first(cols).reshape(groups, group_channels * kernel_h * kernel_w, -1)
+            grad_weight = matmul(cols, grad_g.transpose(-2, -1)).transpose(-2, -1)
+        return grad_x, grad_weight
+
+    def _transposed_grads(self, x, weight, grad, needs_x, needs_weight):
+        """Forward was columns[g] = weight[g]^T @ x[g], summed by col2im; its adjoints."""
+        groups = self.groups
+        batch, in_channels, height, width = x.shape
+        _, group_out, kernel_h, kernel_w = weight.shape
+        group_in = in_channels // groups
+        padded = constant_pad(grad, _spatial_pairs(self.padding))
+        cols = im2col(padded, (kernel_h, kernel_w), self.stride, self.dilation)
+        cols = _kernel_rows_first(cols).reshape(groups, group_out * kernel_h * kernel_w, -1)
+        weight_g = weight.reshape(groups, group_in, group_out * kernel_h * kernel_w)
+        grad_x = grad_weight = None
+        if needs_x:
+            grad_x = matmul(weight_g, cols).reshape(in_channels, batch, height, width).permute(1, 0, 2, 3)
+        if needs_weight:
+            x_g = _channels_first(x).reshape(groups, group_in, -1)
+            grad_weight = matmul(cols, x_g.transpose(-2, -1)).transpose(-2, -1)
+        return grad_x, grad_weight
+
+
+def _kernel_rows_first(cols: Tensor) -> Tensor:
+    """Columns (N, C, kh, kw, out_h, out_w) as (C, kh, kw, N, out_h, out_w)."""
+    return cols.permute(1, 2, 3, 0, 4, 5)
+
+
+def _channels_first(x: Tensor) -> Tensor:
+    """(N, C, ...) as (C, N, ...): channels lead, so that all samples share one matrix product."""
+    return x.transpose(0, 1)
+
+
+def _as_2d(data: np.ndarray) -> np.ndarray:
+    """(N, C, L) as (N, C, 1, L); (N, C, H, W) unchanged."""
+    return data[:, :, None, :] if data.ndim == 3 else data
+
+
+def _tensor_2d(x: Tensor) -> Tensor:
+    return x.reshape(x.shape[0], x.shape[1], 1, x.shape[2]) if x.ndim == 3 else x
+
+
+def _convolution_array(data, kernel, stride, padding, dilation, groups):
+    """Per group, one product weight (out, c * kh * kw) @ columns (c * kh * kw, n * out_h * out_w)."""
+    batch = data.shape[0]
+    out_channels, group_channels, kernel_h, kernel_w = kernel.shape
+    padded = np.pad(data, _spatial_pairs(padding))
+    windows = _window_view(padded, (kernel_h, kernel_w), stride, dilation)
+    out_h, out_w = windows.shape[2:4]
+    cols = np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3))
+    cols = cols.reshape(groups, group_channels * kernel_h * kernel_w, -1)
+    kernel = kernel.reshape(groups, out_channels // groups, group_channels * kernel_h * kernel_w)
+    result = np.matmul(kernel, cols).reshape(out_channels, batch, out_h, out_w)
+    return np.ascontiguousarray(result.transpose(1, 0, 2, 3))
+
+
+def _transposed_convolution_array(data, kernel, stride, padding, dilation, groups, output_padding):
+    """Per group, weight^T @ input gives columns for all samples, which col2im sums into images."""
+    batch, in_channels, height, width = data.shape
+    _, group_out, kernel_h, kernel_w = kernel.shape
+    group_in = in_channels // groups
+    kernel = kernel.reshape(groups, group_in, group_out * kernel_h * kernel_w)
+    inputs = np.ascontiguousarray(data.transpose(1, 0, 2, 3)).reshape(groups, group_in, -1)
+    cols = np.matmul(kernel.transpose(0, 2, 1), inputs)
+    cols = cols.reshape(groups * group_out, kernel_h, kernel_w, batch, height, width)
+    cols = cols.transpose(3, 0, 1, 2, 4, 5)
+    full = tuple(
+        (size - 1) * s + d * (k - 1) + 1 + extra
+        for size, s, d, k, extra in zip((height, width), stride, dilation, (kernel_h, kernel_w),
+                                        output_padding)
+    )
+    image = _col2im_array(cols, full, stride, dilation)
+    (top, bottom), (left, right) = padding
+    return image[..., top: full[0] - bottom, left: full[1] - right]
+
+
+def _conv_padding(padding, kernel, dilation, stride, count):
+    """(before, after) per spatial dim; 'same' puts the odd extra on the after side."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * count
+        if padding != "same":
+            raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+        if any(s != 1 for s in stride):
+            raise RuntimeError("padding='same' is not supported for strided convolutions")
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return tuple((total // 2, total - total // 2) for total in totals)
+    return tuple((p, p) for p in _tuple(padding, count, "padding"))
+
+
+def _dims_text(values) -> str:
+    return " x ".join(map(str, values))
+
+
+def _check_conv_dtypes(input: Tensor, weight: Tensor, bias) -> None:
+    """PyTorch's errors for a weight or bias whose dtype differs from the input's."""
+    if weight.dtype is not input.dtype:
+        raise RuntimeError(
+            f"expected scalar type {_dtype.scalar_type_name(input.dtype)} but found "
+            f"{_dtype.scalar_type_name(weight.dtype)}"
+        )
+    if bias is not None and bias.dtype is not input.dtype:
+        raise RuntimeError(
+            f"Input type ({_c_type_name(input.dtype)}) and bias type ({_c_type_name(bias.dtype)}) "
+            "should be the same"
+        )
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, count, name):
+    """Checks and unbatched handling shared by conv1d and conv2d."""
+    if input.ndim not in (count + 1, count + 2):
+        raise RuntimeError(
+            f"Expected {count + 1}D (unbatched) or {count + 2}D (batched) input to {name}, but got "
+            f"input of size: [{', '.join(map(str, input.shape))}]"
+        )
+    _check_conv_dtypes(input, weight, bias)
+    unbatched = input.ndim == count + 1
+    if unbatched:
+        input = input.reshape(1, *input.shape)
+    kernel = weight.shape[2:]
+    stride = _tuple(stride, count, "stride")
+    dilation = _tuple(dilation, count, "dilation")
+    pairs = _conv_padding(padding, kernel, dilation, stride, count)
+    if input.shape[1] != weight.shape[1] * groups:
+        raise RuntimeError(
+            f"Given groups={groups}, weight of size [{', '.join(map(str, weight.shape))}], expected "
+            f"input[{', '.join(map(str, input.shape))}] to have {weight.shape[1] * groups} channels, "
+            f"but got {input.shape[1]} channels instead"
+        )
+    if weight.shape[0] % groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+            f"got weight of size [{', '.join(map(str, weight.shape))}] instead"
+        )
+    padded = [s + b + a for s, (b, a) in zip(input.shape[2:], pairs)]
+    spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+    if any(p < s for p, s in zip(padded, spans)):
+        raise RuntimeError(
+            f"Calculated padded input size per channel: ({_dims_text(padded)}). Kernel size: "
+            f"({_dims_text(spans)}). Kernel size can't be greater than actual input size"
+        )
+    if count == 1:
+        stride, dilation, pairs = (1, *stride), (1, *dilation), ((0, 0), *pairs)
+    result = apply(ConvolutionBackward0, input, weight, bias, stride=stride, padding=pairs,
+                   dilation=dilation, groups=groups, transposed=False, output_padding=(0, 0))
+    return result.reshape(result.shape[1:]) if unbatched else result
+
+
+def _conv2d_samples(rng):
+    make = _samples.make
+    return [
+        ((make(rng, (1, 2, 4, 4)), make(rng, (2, 2, 2, 2)), make(rng, (2,))), {}),
+        ((make(rng, (2, 2, 5, 4)), make(rng, (2, 1, 2, 3))), {"stride": 2, "padding": 1, "groups": 2}),
+        ((make(rng, (1, 1, 5, 5)), make(rng, (1, 1, 2, 2))), {"dilation": 2, "padding": "same"}),
+        ((make(rng, (1, 3, 3)), make(rng, (2, 1, 2, 2)), make(rng, (2,))), {"padding": (1, 0)}),
+    ]
+
+
+@register(samples=_conv2d_samples, torch_name="conv2d")
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1):
+    """2-d cross-correlation of (N, C, H, W) input with (O, C / groups, kH, kW) weight."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def _conv1d_samples(rng):
+    make = _samples.make
+    return [
+        ((make(rng, (2, 2, 5)), make(rng, (3, 2, 2)), make(rng, (3,))), {}),
+        ((make(rng, (1, 2, 6)), make(rng, (2, 1, 3))),
+         {"stride": 2, "padding": 2, "groups": 2, "dilation": 2}),
+        ((make(rng, (2, 5)), make(rng, (1, 2, 2))), {"padding": "same"}),
+    ]
+
+
+@register(samples=_conv1d_samples, torch_name="conv1d")
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1):
+    """1-d cross-correlation of (N, C, L) input with (O, C / groups, k) weight."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def _conv_transpose2d_samples(rng):
+    make = _samples.make
+    return [
+        ((make(rng, (1, 2, 3, 3)), make(rng, (2, 1, 2, 2)), make(rng, (1,))), {}),
+        ((make(rng, (1, 2, 2, 3)), make(rng, (2, 2, 3, 2))),
+         {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2}),
+        ((make(rng, (1, 1, 2, 2)), make(rng, (1, 1, 2, 2))), {"dilation": 2, "stride": (1, 2)}),
+    ]
+
+
+@register(samples=_conv_transpose2d_samples, torch_name="conv_transpose2d")
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1,
+                     dilation=1):
+    """The adjoint of conv2d: (N, C, H, W) input, (C, O / groups, kH, kW) weight."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 2,
+                           "conv_transpose2d")
+
+
+def _conv_transpose1d_samples(rng):
+    make = _samples.make
+    return [
+        ((make(rng, (2, 2, 4)), make(rng, (2, 3, 2)), make(rng, (3,))), {}),
+        ((make(rng, (1, 2, 3)), make(rng, (2, 1, 3))),
+         {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2, "dilation": 1}),
+    ]
+
+
+@register(samples=_conv_transpose1d_samples, torch_name="conv_transpose1d")
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1,
+                     dilation=1):
+    """The adjoint of conv1d: (N, C, L) input, (C, O / groups, k) weight."""
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, 1,
+                           "conv_transpose1d")
+
+
+def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, count, name):
+    """Checks and unbatched handling shared by conv_transpose1d and conv_transpose2d."""
+    if input.ndim not in (count + 1, count + 2):
+        raise RuntimeError(
+            f"Expected {count + 1}D (unbatched) or {count + 2}D (batched) input to {name}, but got input "
+            f"of size: [{', '.join(map(str, input.shape))}]"
+        )
+    _check_conv_dtypes(input, weight, bias)
+    unbatched = input.ndim == count + 1
+    if unbatched:
+        input = input.reshape(1, *input.shape)
+    if input.shape[1] != weight.shape[0]:
+        raise RuntimeError(
+            f"Given transposed=1, weight of size [{', '.join(map(str, weight.shape))}], expected "
+            f"input[{', '.join(map(str, input.shape))}] to have {weight.shape[0]} channels, but got "
+            f"{input.shape[1]} channels instead"
+        )
+    stride, dilation = _tuple(stride, count, "stride"), _tuple(dilation, count, "dilation")
+    output_padding = _tuple(output_padding, count, "output_padding")
+    if any(extra >= max(s, d) for extra, s, d in zip(output_padding, stride, dilation)):
+        raise RuntimeError("output padding must be smaller than either stride or dilation")
+    pairs = tuple((p, p) for p in _tuple(padding, count, "padding"))
+    if count == 1:
+        stride, dilation = (1, *stride), (1, *dilation)
+        pairs, output_padding = ((0, 0), *pairs), (0, *output_padding)
+    result = apply(ConvolutionBackward0, input, weight, bias, stride=stride, padding=pairs,
+                   dilation=dilation, groups=groups, transposed=True, output_padding=output_padding)
+    return result.reshape(result.shape[1:]) if unbatched else result
+
+
+def _fold_geometry(kernel_size, dilation, padding, stride):
+    return (_tuple(kernel_size, 2, "kernel_size"), _tuple(dilation, 2, "dilation"),
+            _tuple(padding, 2, "padding"), _tuple(stride, 2, "stride"))
+
+
+def _unfold_samples(rng):
+    make = _samples.make
+    return [((make(rng, (1, 2, 3, 4)), 2), {}), ((make(rng, (2, 1, 4, 4)), (2, 3)),
+                                                 {"stride": 2, "padding": 1, "dilation": (1, 2)})]
+
+
+@register(samples=_unfold_samples, torch_name=_torch_name("unfold"))
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """The sliding windows of (N, C, H, W) input as columns: (N, C * kH * kW, number of windows)."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(
+            f"Input Error: Only 3D or 4D input Tensors are supported (got {input.ndim}D)"
+        )
+    kernel, dilation, padding, stride = _fold_geometry(kernel_size, dilation, padding, stride)
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    padded = constant_pad(input, _spatial_pairs((p, p) for p in padding))
+    windows = im2col(padded, kernel, stride, dilation)
+    batch, channels = windows.shape[:2]
+    columns = windows.reshape(batch, channels * kernel[0] * kernel[1], -1)
+    return columns.squeeze(0) if unbatched else columns
+
+
+def _fold_samples(rng):
+    make = _samples.make
+    return [((make(rng, (1, 4, 6)), (3, 4), 2), {}), ((make(rng, (2, 6, 6)), (4, 5), (2, 3)),
+                                                      {"stride": 2, "padding": 1, "dilation": (1, 2)})]
+
+
+@register(samples=_fold_samples, torch_name=_torch_name("fold"))
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """The adjoint of unfold: columns summed back into an (N, C, H, W) image."""
+    kernel, dilation, padding, stride = _fold_geometry(kernel_size, dilation, padding, stride)
+    size = _tuple(output_size, 2, "output_size")
+    unbatched = input.ndim == 2
+    if unbatched:
+        input = input.unsqueeze(0)
+    padded_size = tuple(s + 2 * p for s, p in zip(size, padding))
+    counts = [(s - d * (k - 1) - 1) // st + 1
+              for s, d, k, st in zip(padded_size, dilation, kernel, stride)]
+    blocks = kernel[0] * kernel[1]
+    if input.ndim != 3 or input.shape[1] % blocks or input.shape[2] != counts[0] * counts[1]:
+        raise RuntimeError(
+            f"Given output_size={size}, kernel_size={kernel}, dilation={dilation}, padding={padding}, "
+            f"stride={stride}, expected size of input's dimension 2 to match the calculated number of "
+            f"sliding blocks {counts[0]} * {counts[1]} = {counts[0] * counts[1]}, but got "
+            f"input.size(2)={input.shape[2] if input.ndim == 3 else 0}."
+        )
+    batch, channels = input.shape[0], input.shape[1] // blocks
+    windows = input.reshape(batch, channels, *kernel, *counts)
+    image = col2im(windows, padded_size, stride, dilation)
+    result = constant_pad(image, _spatial_pairs((-p, -p) for p in padding))
+    return result.squeeze(0) if unbatched else result

@@ -1,0 +1,68 @@
+"""Normalisation by a norm, cosine similarity and pairwise distance."""
+
+from __future__ import annotations
+
+from ..._tensor import Tensor
+from .. import _samples
+from .._table import register
+from ..pointwise import abs as absolute
+from ..pointwise import (
+    clamp_min,
+)
+from ..reduce import norm
+from ._common import _torch_name
+
+
+def _norm_along(input: Tensor, p: float, dim) -> Tensor:
+    """The p-norm along dim, kept; its gradient at a zero slice is 0 (as PyTorch), not NaN."""
+    return norm(input, p, dim, keepdim=True)
+
+
+def _normalize_samples(rng):
+    x = _samples.make(rng, (2, 3), 0.5, 2.0)
+    return [((x,), {}), ((x,), {"p": 1.0, "dim": 0}), ((x,), {"dim": -1, "eps": 10.0})]
+
+
+@register(samples=_normalize_samples, torch_name=_torch_name("normalize"))
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):
+    """input / max(||input||_p along dim, eps)."""
+    norm = clamp_min(_norm_along(input, p, dim), eps)
+    return input / norm.expand_as(input)
+
+
+def _cosine_samples(rng):
+    make = _samples.make
+    return [
+        ((make(rng, (2, 3)), make(rng, (2, 3))), {}),
+        ((make(rng, (2, 3)), make(rng, (3,))), {"dim": -1}),
+    ]
+
+
+@register(samples=_cosine_samples, torch_name=_torch_name("cosine_similarity"))
+def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
+    """x1 . x2 / (||x1|| ||x2||) along dim, each norm floored at eps."""
+    first = x1 / clamp_min(_norm_along(x1, 2, dim), eps)
+    second = x2 / clamp_min(_norm_along(x2, 2, dim), eps)
+    return (first * second).sum(dim)
+
+
+# ---------------------------------------------------------------------------
+# Distances and more losses (compositions of differentiable ops)
+
+
+def _lp_norm_last(difference: Tensor, p: float, keepdim: bool) -> Tensor:
+    if p == 2:
+        return (difference * difference).sum(-1, keepdim=keepdim) ** 0.5
+    return (absolute(difference) ** p).sum(-1, keepdim=keepdim) ** (1 / p)
+
+
+def _pairwise_samples(rng):
+    make = _samples.make
+    return [((make(rng, (3, 4)), make(rng, (3, 4))), {}), ((make(rng, (3, 4)), make(rng, (4,))),
+                                                           {"p": 1.5, "keepdim": True})]
+
+
+@register(samples=_pairwise_samples, torch_name=_torch_name("pairwise_distance"))
+def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
+    """||x1 - x2 + eps||_p over the last dim."""
+    return _lp_norm_last(x1 - x2 + eps, p, keepdim)

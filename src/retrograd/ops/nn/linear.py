@@ -1,0 +1,86 @@
+"""Linear maps: linear (PyTorch's addmm/mm graph) and bilinear."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..._tensor import Tensor
+from .. import _samples
+from .._table import apply, register
+from ..linalg import AddmmBackward0, MmBackward0, einsum
+from ..shape import UnsafeViewBackward0
+from ._common import _c_type_name, _torch_name
+
+# ---------------------------------------------------------------------------
+# Linear maps
+
+
+def _check_same_dtype(a: Tensor, b: Tensor) -> None:
+    if a.dtype is not b.dtype:
+        raise RuntimeError(
+            "expected m1 and m2 to have the same dtype, but got: "
+            f"{_c_type_name(a.dtype)} != {_c_type_name(b.dtype)}"
+        )
+
+
+def _linear_samples(rng):
+    make = _samples.make
+    return [
+        ((make(rng, (2, 3)), make(rng, (4, 3)), make(rng, (4,))), {}),
+        ((make(rng, (2, 3)), make(rng, (4, 3))), {}),
+        ((make(rng, (2, 2, 3)), make(rng, (2, 3)), make(rng, (2,))), {}),
+        ((make(rng, (3,)), make(rng, (2, 3)), make(rng, (2,))), {}),
+    ]
+
+
+@register(samples=_linear_samples, torch_name=_torch_name("linear"))
+def linear(input, weight, bias=None):
+    """input @ weight.T + bias: weight is (out_features, in_features)."""
+    if input.shape[-1:] != weight.shape[-1:] or weight.ndim != 2:
+        rows = int(np.prod(input.shape[:-1])) if input.ndim > 1 else 1
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1] if input.ndim else 1} "
+            f"and {weight.shape[-1]}x{weight.shape[0]})"
+        )
+    _check_same_dtype(input, weight)
+    # PyTorch's graph: addmm(bias, input, weight.t()) or mm(input, weight.t()) on a matrix
+    # (linalg's declared nodes, checks done here);
+    # other inputs are viewed as one (and back), as PyTorch's linear does.
+    transposed = weight.t()
+    if input.ndim == 2:
+        if bias is None:
+            return apply(MmBackward0, input, transposed)
+        return apply(AddmmBackward0, bias, input, transposed, beta=1, alpha=1)
+    if input.ndim == 1:
+        if bias is None:
+            return apply(MmBackward0, input.unsqueeze(0), transposed).squeeze(0)
+        return apply(AddmmBackward0, bias, input.reshape(1, -1), transposed, beta=1, alpha=1).reshape(
+            weight.shape[0])
+    out_shape = (*input.shape[:-1], weight.shape[0])
+    flat = input.reshape(-1, input.shape[-1])
+    if bias is None:
+        return apply(UnsafeViewBackward0, apply(MmBackward0, flat, transposed), shape=out_shape)
+    return apply(AddmmBackward0, bias, flat, transposed, beta=1, alpha=1).reshape(out_shape)
+
+
+def _bilinear_samples(rng):
+    make = _samples.make
+    return [
+        ((make(rng, (2, 3)), make(rng, (2, 2)), make(rng, (4, 3, 2)), make(rng, (4,))), {}),
+        ((make(rng, (2, 3)), make(rng, (2, 2)), make(rng, (4, 3, 2))), {}),
+    ]
+
+
+@register(samples=_bilinear_samples, torch_name=_torch_name("bilinear"))
+def bilinear(input1, input2, weight, bias=None):
+    """out[..., o] = input1[..., i] weight[o, i, j] input2[..., j] + bias[o]."""
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(
+            f"bilinear(): input batch dimensions do not match: got {list(input1.shape[:-1])} and "
+            f"{list(input2.shape[:-1])}"
+        )
+    batch_shape = input1.shape[:-1]
+    left = input1.reshape(-1, input1.shape[-1])
+    right = input2.reshape(-1, input2.shape[-1])
+    result = einsum("ni,oij,nj->no", left, weight, right).reshape(*batch_shape, weight.shape[0])
+    return result if bias is None else result + bias

@@ -1,0 +1,733 @@
+"""Losses: elementwise, class-index (nll, cross entropy), divergence and margin losses."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+from ... import _dtype
+from ..._tensor import Tensor
+from .. import _math, _samples
+from .._formula import Formula
+from .._table import apply, register
+from ..pointwise import (
+    _check_broadcast,
+    _constant_like,
+    clamp_min,
+    exp,
+    where_constant,
+)
+from ..pointwise import abs as absolute
+from ._common import _torch_name
+from .activation import log_softmax, logsigmoid, softplus
+from .distance import pairwise_distance
+
+# ---------------------------------------------------------------------------
+# Losses
+
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """The old size_average/reduce flags, translated to `reduction` (with PyTorch's warning)."""
+    if size_average is None and reduce is None:
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"{reduction} is not a valid value for reduction")
+        return reduction
+    warnings.warn(
+        "size_average and reduce args will be deprecated, please use reduction='"
+        f"{'none' if reduce is False else 'sum' if size_average is False else 'mean'}' instead.",
+        UserWarning,
+        stacklevel=3,
+    )
+    if reduce is False:
+        return "none"
+    return "sum" if size_average is False else "mean"
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _reduce_array(loss: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "mean":
+        return np.mean(loss) if loss.size else np.array(np.nan, dtype=loss.dtype)
+    if reduction == "sum":
+        return np.sum(loss)
+    return loss
+
+
+def _warn_if_broadcast(input: Tensor, target: Tensor) -> None:
+    if input.shape != target.shape:
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+            "This will likely lead to incorrect results due to broadcasting. Please ensure they have "
+            "the same size.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _loss_forward(compute, self, target, reduction, **params):
+    """The elementwise loss of the broadcast pair, reduced."""
+    _check_broadcast(self._data.shape, target._data.shape)
+    data, target_data = np.broadcast_arrays(self._data, target._data)
+    return _reduce_array(compute(data, target_data, **params), reduction)
+
+
+def _reduced(grad, reduction, difference):
+    """The incoming gradient of each element: grad, or grad / count for 'mean' (grad is 0-d
+    after a reduction and broadcasts against the elementwise derivative)."""
+    if reduction == "mean":
+        return grad / max(_math.numel(difference), 1)
+    return grad
+
+
+def _weighted_by(value, weight):
+    """value * weight, weight an array parameter (None: no weight)."""
+    return value if weight is None else value * _math.constant(weight, value)
+
+
+def _mse_derivative(grad, self, target, reduction):
+    difference = self - target
+    return _reduced(grad, reduction, difference) * (difference * 2)
+
+
+class MseLossBackward0(Formula):
+    inputs = ("self", "target")
+
+    @staticmethod
+    def forward(self, target, reduction):
+        return _loss_forward(_squared_difference, self, target, reduction)
+
+    derivatives = {
+        "self": _mse_derivative,
+        "target": lambda grad, self, target, reduction: -_mse_derivative(grad, self, target, reduction),
+    }
+
+
+def _squared_difference(data, target):
+    difference = data - target
+    return difference * difference
+
+
+def _smooth_l1(data, target, beta):
+    distance = np.abs(data - target)
+    if beta == 0:
+        return distance
+    return np.where(distance < beta, 0.5 * distance * distance / beta, distance - 0.5 * beta)
+
+
+def _smooth_l1_derivative(grad, self, target, reduction, beta):
+    """d / beta inside |d| < beta, sign(d) outside (d = input - target), as _huber_derivative."""
+    difference = self - target
+    grad = _reduced(grad, reduction, difference)
+    if beta == 0:
+        return grad * _math.sign(difference)
+    quadratic = _math.absolute(difference) < beta
+    local = (_math.mask_like(quadratic, difference) * difference / beta
+             + _math.mask_like(~quadratic, difference) * _math.sign(difference))
+    return grad * local
+
+
+class SmoothL1LossBackward0(Formula):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target)."""
+
+    inputs = ("self", "target")
+
+    @staticmethod
+    def forward(self, target, reduction, beta):
+        return _loss_forward(_smooth_l1, self, target, reduction, beta=beta)
+
+    derivatives = {
+        "self": _smooth_l1_derivative,
+        "target": lambda grad, self, target, reduction, beta: -_smooth_l1_derivative(
+            grad, self, target, reduction, beta),
+    }
+
+
+def _huber(data, target, delta):
+    distance = np.abs(data - target)
+    return np.where(distance < delta, 0.5 * distance * distance, delta * (distance - 0.5 * delta))
+
+
+def _huber_derivative(grad, self, target, reduction, delta):
+    """d inside |d| < delta, delta * sign(d) outside; the local derivative (finite) multiplies
+    grad, so the second derivative has the mask as a factor, as PyTorch's."""
+    difference = self - target
+    grad = _reduced(grad, reduction, difference)
+    quadratic = _math.absolute(difference) < delta
+    local = (_math.mask_like(quadratic, difference) * difference
+             + _math.mask_like(~quadratic, difference) * (_math.sign(difference) * delta))
+    return grad * local
+
+
+class HuberLossBackward0(Formula):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
+
+    inputs = ("self", "target")
+
+    @staticmethod
+    def forward(self, target, reduction, delta):
+        return _loss_forward(_huber, self, target, reduction, delta=delta)
+
+    derivatives = {
+        "self": _huber_derivative,
+        "target": lambda grad, self, target, reduction, delta: -_huber_derivative(
+            grad, self, target, reduction, delta),
+    }
+
+
+_LOG_FLOOR = -100.0
+_BCE_EPSILON = 1e-12
+
+
+def _bce(data, target, weight):
+    with np.errstate(divide="ignore"):
+        log_x = np.maximum(np.log(data), _LOG_FLOOR)
+        log_rest = np.maximum(np.log1p(-data), _LOG_FLOOR)
+    loss = -(target * log_x + (1 - target) * log_rest)
+    return loss if weight is None else loss * weight
+
+
+class BinaryCrossEntropyBackward0(Formula):
+    """-w (t log x + (1 - t) log(1 - x)), each log floored at -100 as PyTorch does."""
+
+    inputs = ("self", "target")
+
+    @staticmethod
+    def forward(self, target, reduction, weight=None):
+        return _loss_forward(_bce, self, target, reduction, weight=weight)
+
+    derivatives = {
+        "self": lambda grad, self, target, reduction, weight: _weighted_by(
+            _reduced(grad, reduction, self) * (self - target)
+            / _math.clamp_min((1 - self) * self, _BCE_EPSILON), weight),
+        "target": lambda grad, self, reduction, weight: _weighted_by(
+            _reduced(grad, reduction, self) * (_math.log(1 - self) - _math.log(self)), weight),
+    }
+
+
+def _bce_logits(data, target, weight, pos_weight):
+    softplus_negative = np.logaddexp(0, -data)
+    if pos_weight is None:
+        loss = (1 - target) * data + softplus_negative
+    else:
+        loss = (1 - target) * data + (1 + (pos_weight - 1) * target) * softplus_negative
+    return loss if weight is None else loss * weight
+
+
+def _bce_logits_input_derivative(grad, self, target, reduction, weight, pos_weight):
+    grad = _reduced(grad, reduction, self)
+    if pos_weight is None:
+        return _weighted_by(grad * (_math.sigmoid(self) - target), weight)
+    extra = _math.constant(pos_weight, self) - 1
+    return _weighted_by(grad * ((1 - target) - (target * extra + 1) * _math.sigmoid(-self)), weight)
+
+
+def _bce_logits_target_derivative(grad, self, reduction, weight, pos_weight):
+    grad = _reduced(grad, reduction, self)
+    if pos_weight is None:
+        return _weighted_by(grad * -self, weight)
+    extra = _math.constant(pos_weight, self) - 1
+    return _weighted_by(grad * (_math.softplus(-self) * extra - self), weight)
+
+
+class BinaryCrossEntropyWithLogitsBackward0(Formula):
+    """w ((1 - t) x + (1 + (pw - 1) t) softplus(-x)): the stable form, no log of a sigmoid."""
+
+    inputs = ("self", "target")
+
+    @staticmethod
+    def forward(self, target, reduction, weight=None, pos_weight=None):
+        return _loss_forward(_bce_logits, self, target, reduction, weight=weight, pos_weight=pos_weight)
+
+    derivatives = {"self": _bce_logits_input_derivative, "target": _bce_logits_target_derivative}
+
+
+def _pair_loss_samples(low=-2.0, high=2.0, target_low=None, target_high=None, **kwargs):
+    target_low = low if target_low is None else target_low
+    target_high = high if target_high is None else target_high
+
+    def samples(rng):
+        make = _samples.make
+        cases = [
+            ((make(rng, (2, 3), low, high), make(rng, (2, 3), target_low, target_high)), {}),
+            ((make(rng, (2, 3), low, high), make(rng, (2, 3), target_low, target_high)),
+             {"reduction": "sum"}),
+            ((make(rng, (3,), low, high), make(rng, (3,), target_low, target_high)), {"reduction": "none"}),
+        ]
+        for case in cases:
+            case[1].update(kwargs)
+        return cases
+
+    return samples
+
+
+def _elementwise_loss(node, input, target, size_average, reduce, reduction, **params):
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _warn_if_broadcast(input, target)
+    return apply(node, input, target, reduction=reduction, **params)
+
+
+def _weighted(loss: Tensor, weight: Tensor, reduction: str, mean_over_weight: bool) -> Tensor:
+    """Each element's loss scaled by weight (same shape as input), then reduced; 'mean'
+    divides by the total weight (mse, l1) or by the element count (huber), as PyTorch does."""
+    if weight.shape != loss.shape:
+        raise ValueError("Weights and input must have the same size.")
+    scaled = loss * weight
+    if reduction == "mean" and mean_over_weight:
+        return scaled.sum() / weight.sum()
+    return _reduce(scaled, reduction)
+
+
+def _weighted_pair_loss_samples(**kwargs):
+    def samples(rng):
+        weighted = ((_samples.make(rng, (2, 3)), _samples.make(rng, (2, 3))),
+                    {"weight": _samples.make(rng, (2, 3), 0.5, 2.0), **kwargs})
+        return [*_pair_loss_samples(**kwargs)(rng), weighted]
+
+    return samples
+
+
+@register(samples=_weighted_pair_loss_samples(), torch_name=_torch_name("mse_loss"))
+def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
+    """The (mean) squared difference; with `weight`, the weighted mean."""
+    if weight is None:
+        return _elementwise_loss(MseLossBackward0, input, target, size_average, reduce, reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = _elementwise_loss(MseLossBackward0, input, target, None, None, "none")
+    return _weighted(loss, weight, reduction, mean_over_weight=True)
+
+
+@register(samples=_weighted_pair_loss_samples(), torch_name=_torch_name("l1_loss"))
+def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
+    """The (mean) absolute difference; with `weight`, the weighted mean."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _warn_if_broadcast(input, target)
+    loss = absolute(input - target)
+    if weight is None:
+        return _reduce(loss, reduction)
+    return _weighted(loss, weight, reduction, mean_over_weight=True)
+
+
+@register(samples=_pair_loss_samples(beta=0.8), torch_name=_torch_name("smooth_l1_loss"))
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
+                   beta: float = 1.0):
+    """Quadratic for |d| < beta, linear beyond (continuous slope)."""
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    return _elementwise_loss(SmoothL1LossBackward0, input, target, size_average, reduce, reduction,
+                             beta=beta)
+
+
+@register(samples=_weighted_pair_loss_samples(delta=1.3), torch_name=_torch_name("huber_loss"))
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
+    """Quadratic for |d| < delta, delta * (|d| - delta / 2) beyond."""
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    if weight is None:
+        return _elementwise_loss(HuberLossBackward0, input, target, None, None, reduction, delta=delta)
+    loss = _elementwise_loss(HuberLossBackward0, input, target, None, None, "none", delta=delta)
+    return _weighted(loss, weight, reduction, mean_over_weight=False)
+
+
+def _weight_array(weight, like: Tensor):
+    return None if weight is None else np.asarray(weight._data, dtype=like._data.dtype)
+
+
+def _bce_samples(rng):
+    weighted = ((_samples.make(rng, (2, 3), 0.1, 0.9), _samples.make(rng, (2, 3), 0.0, 1.0)),
+                {"weight": _samples.make(rng, (3,), 0.5, 2.0)})
+    return [*_pair_loss_samples(0.1, 0.9, 0.0, 1.0)(rng), weighted]
+
+
+@register(samples=_bce_samples, torch_name=_torch_name("binary_cross_entropy"))
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction: str = "mean"):
+    """-(target log(input) + (1 - target) log(1 - input)), input a probability."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) "
+            "is deprecated. Please ensure they have the same size."
+        )
+    data = input._data
+    if data.size and ((data < 0).any() or (data > 1).any() or np.isnan(data).any()):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    return apply(BinaryCrossEntropyBackward0, input, target, reduction=reduction,
+                 weight=_weight_array(weight, input))
+
+
+def _bce_logits_samples(rng):
+    make = _samples.make
+    weighted = ((make(rng, (2, 3)), make(rng, (2, 3), 0.0, 1.0)),
+                {"weight": make(rng, (3,), 0.5, 2.0), "pos_weight": make(rng, (3,), 0.5, 3.0)})
+    return [*_pair_loss_samples(-3.0, 3.0, 0.0, 1.0)(rng), weighted]
+
+
+@register(samples=_bce_logits_samples, torch_name=_torch_name("binary_cross_entropy_with_logits"))
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction: str = "mean", pos_weight=None):
+    """binary_cross_entropy(sigmoid(input), target), computed stably from the logits.
+
+    pos_weight scales the positive term (per class, broadcast over the last dim).
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    return apply(BinaryCrossEntropyWithLogitsBackward0, input, target, reduction=reduction,
+                 weight=_weight_array(weight, input), pos_weight=_weight_array(pos_weight, input))
+
+
+# Class-index losses
+
+
+class NllLossBackward0(Formula):
+    """-weight[t] * input[t] along the class dim (ignored targets contribute 0), reduced;
+    backward puts the scaled gradient at the target positions (`_math.nll_loss_backward`),
+    selecting the kept targets: an ignored one gets 0, also when all are ignored."""
+
+    @staticmethod
+    def forward(self, target, target_weight, ignore, axis, reduction):
+        picked = np.take_along_axis(self._data, target, axis)
+        losses = -np.squeeze(picked, axis) * target_weight
+        if reduction == "none":
+            return losses
+        total = losses.sum()
+        if reduction == "sum":
+            return total
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return total / target_weight.sum()
+
+    derivatives = {"self": _math.nll_loss_backward}
+
+
+def _class_targets(input: Tensor, target: Tensor, weight, ignore_index: int):
+    """The class axis, the target as an index array along it, and each target's weight
+    (0 where ignored); PyTorch's checks on shapes and ranges."""
+    if target._data.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"expected scalar type Long but found {_dtype.scalar_type_name(target.dtype)}"
+        )
+    axis = 1 if input.ndim >= 2 else 0
+    if input.ndim >= 2 and target.ndim >= 1 and input.shape[0] != target.shape[0]:
+        raise ValueError(
+            f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({target.shape[0]})."
+        )
+    expected = input.shape[:axis] + input.shape[axis + 1:]
+    if input.ndim > 2 and tuple(target.shape) != tuple(expected):
+        raise RuntimeError(
+            f"Expected target size [{', '.join(map(str, expected))}], got "
+            f"[{', '.join(map(str, target.shape))}]"
+        )
+    if input.ndim <= 2 and target.ndim != input.ndim - 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    classes = input.shape[axis]
+    targets = target._data
+    kept = targets != ignore_index
+    out_of_bounds = kept & ((targets < 0) | (targets >= classes))
+    if out_of_bounds.any():
+        raise IndexError(f"Target {targets[out_of_bounds].flat[0]} is out of bounds.")
+    safe = np.where(kept, targets, 0).astype(np.int64)
+    if weight is None:
+        class_weight = np.ones(classes, dtype=input._data.dtype)
+    else:
+        class_weight = _weight_array(weight, input)
+    coefficients = class_weight[safe] * kept
+    return axis, np.expand_dims(safe, axis), coefficients, kept
+
+
+def _nll_samples(rng):
+    make = _samples.make
+    target = Tensor._make(np.array([0, 2, 1], dtype=np.int64))
+    spatial_target = Tensor._make(np.array([[1, 0], [2, -100]], dtype=np.int64))
+    return [
+        ((make(rng, (3, 3)), target), {}),
+        ((make(rng, (3, 3)), target), {"reduction": "sum", "weight": make(rng, (3,), 0.5, 2.0)}),
+        ((make(rng, (3, 3)), target), {"reduction": "none", "ignore_index": 2}),
+        ((make(rng, (2, 3, 2)), spatial_target), {"weight": make(rng, (3,), 0.5, 2.0)}),
+        ((make(rng, (3,)), Tensor._make(np.array(1, dtype=np.int64))), {}),
+    ]
+
+
+@register(samples=_nll_samples, torch_name=_torch_name("nll_loss"))
+def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+             reduction: str = "mean"):
+    """The negative log-likelihood of class-index targets, from log-probabilities `input`.
+
+    Classes lie along dim 1 (dim 0 for one sample); 'mean' divides by the targets' total weight.
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    axis, index, coefficients, kept = _class_targets(input, target, weight, ignore_index)
+    return apply(NllLossBackward0, input, target=index, target_weight=coefficients, ignore=~kept, axis=axis,
+                 reduction=reduction)
+
+
+def _cross_entropy_samples(rng):
+    make = _samples.make
+    target = Tensor._make(np.array([0, 2, 1], dtype=np.int64))
+    return [
+        ((make(rng, (3, 3)), target), {}),
+        ((make(rng, (3, 3)), target), {"label_smoothing": 0.2, "weight": make(rng, (3,), 0.5, 2.0)}),
+        ((make(rng, (3, 3)), target), {"label_smoothing": 0.1, "ignore_index": 1, "reduction": "sum"}),
+        ((make(rng, (3, 3)), target), {"label_smoothing": 0.1, "reduction": "none"}),
+        ((make(rng, (2, 3, 2)), make(rng, (2, 3, 2), 0.0, 1.0)), {"label_smoothing": 0.3}),
+        ((make(rng, (2, 3)), make(rng, (2, 3), 0.0, 1.0)), {"reduction": "sum", "weight": make(rng, (3,))}),
+    ]
+
+
+@register(samples=_cross_entropy_samples, torch_name=_torch_name("cross_entropy"))
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0):
+    """nll_loss(log_softmax(input), target) along the class dim (1, or 0 for one sample).
+
+    A float target shaped like input holds class probabilities instead:
+    -sum(target * log_softmax(input)) over the class dim.
+
+    label_smoothing eps mixes the target with the uniform distribution: (1 - eps) * target + eps / C.
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    axis = 1 if input.ndim >= 2 else 0
+    log_probabilities = log_softmax(input, axis)
+    classes = input.shape[axis]
+    class_shape = [1] * input.ndim
+    class_shape[axis] = classes
+    weighted = log_probabilities
+    if weight is not None:
+        class_weight = _weight_array(weight, input).reshape(class_shape)
+        weighted = log_probabilities * _constant_like(input, class_weight)
+    if target.dtype.is_floating_point:
+        if target.shape != input.shape:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / classes
+        losses = -(weighted * target).sum(axis)
+        if reduction == "mean":
+            return losses.sum() / (input.numel() // max(classes, 1))
+        return _reduce(losses, reduction)
+    loss = nll_loss(log_probabilities, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing <= 0:
+        return loss
+    _, _, coefficients, kept = _class_targets(input, target, weight, ignore_index)
+    smooth = _math.where(kept, -weighted.sum(axis), 0.0)  # selected: NaN stays off ignored targets
+    if reduction == "mean":
+        denominator = coefficients.sum() if weight is not None else kept.sum()
+        smooth = smooth.sum() / float(denominator)
+    else:
+        smooth = _reduce(smooth, reduction)
+    return loss * (1 - label_smoothing) + smooth * (label_smoothing / classes)
+
+
+def _xlogy(x: Tensor) -> Tensor:
+    """x log x, with 0 where x == 0."""
+    zero = x._data == 0
+    return x * (where_constant(zero, 1.0, x).log() if zero.any() else x.log())
+
+
+def _kl_samples(rng):
+    make = _samples.make
+    log_input = make(rng, (2, 3), -2.0, -0.1)
+    return [
+        ((log_input, make(rng, (2, 3), 0.1, 1.0)), {"reduction": "batchmean"}),
+        ((log_input, make(rng, (2, 3), 0.1, 1.0)), {"reduction": "sum"}),
+        ((log_input, make(rng, (2, 3), -2.0, 0.0)), {"reduction": "none", "log_target": True}),
+    ]
+
+
+@register(samples=_kl_samples, torch_name=_torch_name("kl_div"))
+def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
+    """target * (log(target) - input) pointwise, input holding log-probabilities.
+
+    'batchmean' divides the sum by the batch size, as the KL divergence's definition wants.
+    """
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support size."
+            "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+            "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+            UserWarning,
+            stacklevel=2,
+        )
+    if reduction == "batchmean":
+        batch = input.shape[0] if input.ndim else 1
+        reduction = "sum"
+    else:
+        batch = None
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    if log_target:
+        pointwise = exp(target) * (target - input)
+    else:
+        pointwise = _xlogy(target) - target * input
+    loss = _reduce(pointwise, reduction)
+    return loss / batch if batch is not None else loss
+
+
+def _triplet_samples(rng):
+    make = _samples.make
+    anchor, positive, negative = make(rng, (3, 4)), make(rng, (3, 4)), make(rng, (3, 4))
+    return [((anchor, positive, negative), {"margin": 5.0}),
+            ((anchor, positive, negative), {"margin": 5.0, "swap": True, "p": 1.0, "reduction": "sum"})]
+
+
+@register(samples=_triplet_samples, torch_name=_torch_name("triplet_margin_loss"))
+def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2, eps: float = 1e-6,
+                        swap: bool = False, size_average=None, reduce=None, reduction: str = "mean"):
+    """max(d(anchor, positive) - d(anchor, negative) + margin, 0), d the p-norm distance."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    to_positive = pairwise_distance(anchor, positive, p, eps)
+    to_negative = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        between = pairwise_distance(positive, negative, p, eps)
+        closer = _constant_like(to_negative, between._data < to_negative._data)
+        to_negative = between * closer + to_negative * (1 - closer)
+    return _reduce(clamp_min(to_positive - to_negative + margin, 0), reduction)
+
+
+def _sign_target(rng, shape):
+    return Tensor._make(rng.choice([-1.0, 1.0], size=shape))
+
+
+def _ranking_samples(rng):
+    make = _samples.make
+    return [((make(rng, (4,)), make(rng, (4,)), _sign_target(rng, (4,))), {"margin": 0.3})]
+
+
+@register(samples=_ranking_samples, torch_name=_torch_name("margin_ranking_loss"))
+def margin_ranking_loss(input1, input2, target, margin: float = 0, size_average=None, reduce=None,
+                        reduction: str = "mean"):
+    """max(0, -target * (input1 - input2) + margin), target in {1, -1}."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _reduce(clamp_min(-target * (input1 - input2) + margin, 0), reduction)
+
+
+def _hinge_samples(rng):
+    return [((_samples.make(rng, (2, 3)), _sign_target(rng, (2, 3))), {"margin": 1.5})]
+
+
+@register(samples=_hinge_samples, torch_name=_torch_name("hinge_embedding_loss"))
+def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, reduce=None,
+                         reduction: str = "mean"):
+    """input where target is 1, max(0, margin - input) where target is -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    labels = target._data
+    below_margin = clamp_min(margin - input, 0) * _constant_like(input, labels != 1)
+    return _reduce(below_margin + input * _constant_like(input, labels != -1), reduction)
+
+
+def _soft_margin_samples(rng):
+    return [((_samples.make(rng, (2, 3)),), {"target": _sign_target(rng, (2, 3))})]
+
+
+@register(samples=_soft_margin_samples, torch_name=_torch_name("soft_margin_loss"))
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
+    """log(1 + exp(-target * input)), target in {1, -1}."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.requires_grad:
+        raise RuntimeError(
+            "The function 'soft_margin_loss' is not differentiable with respect to argument 'target'. "
+            "This input cannot have requires_grad True."
+        )
+    return _reduce(softplus(-target * input), reduction)
+
+
+def _multilabel_samples(rng):
+    make = _samples.make
+    labels = Tensor._make(rng.integers(0, 2, size=(2, 3)).astype(np.float64))
+    return [((make(rng, (2, 3)), labels), {}), ((make(rng, (2, 3)), labels),
+                                                {"weight": make(rng, (3,), 0.5, 2.0), "reduction": "sum"})]
+
+
+@register(samples=_multilabel_samples, torch_name=_torch_name("multilabel_soft_margin_loss"))
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction: str = "mean"):
+    """Binary cross entropy of each class's logit, averaged over the classes (last dim)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss.sum(-1) / input.shape[-1], reduction)
+
+
+def _poisson_samples(rng):
+    make = _samples.make
+    counts = make(rng, (2, 3), 0.0, 4.0)
+    return [((make(rng, (2, 3)), counts), {}),
+            ((make(rng, (2, 3), 0.5, 2.0), counts), {"log_input": False, "full": True, "reduction": "sum"})]
+
+
+@register(samples=_poisson_samples, torch_name=_torch_name("poisson_nll_loss"))
+def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, size_average=None,
+                     eps: float = 1e-8, reduce=None, reduction: str = "mean"):
+    """The Poisson negative log-likelihood: exp(input) - target * input for log-rates, or
+    input - target * log(input + eps) for rates; `full` adds Stirling's term where target > 1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if log_input:
+        loss = exp(input) - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        above_one = target._data > 1
+        safe = where_constant(~above_one, 2.0, target)
+        stirling = safe * safe.log() - safe + (safe * (2 * math.pi)).log() * 0.5
+        loss = loss + stirling * _constant_like(input, above_one)
+    return _reduce(loss, reduction)
+
+
+def _gaussian_samples(rng):
+    make = _samples.make
+    return [((make(rng, (2, 3)), make(rng, (2, 3)), make(rng, (2, 3), 0.5, 2.0)), {}),
+            ((make(rng, (2, 3)), make(rng, (2, 3)), make(rng, (2,), 0.5, 2.0)), {"full": True})]
+
+
+@register(samples=_gaussian_samples, torch_name=_torch_name("gaussian_nll_loss"))
+def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
+    """0.5 * (log(var) + (input - target)^2 / var), var floored at eps (the floor passes no
+    gradient change: var's gradient is taken as if unclamped, as PyTorch does)."""
+    if isinstance(var, numbers.Number):
+        var = Tensor._make(np.full(input.shape, float(var), dtype=input._data.dtype))
+    if var.shape != input.shape:
+        if input.shape[:-1] == var.shape:
+            var = var.unsqueeze(-1)
+        elif not (input.shape[:-1] == var.shape[:-1] and var.shape[-1] == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(reduction + " is not valid")
+    if (var._data < 0).any():
+        raise ValueError("var has negative entry/entries")
+    floored = var + _constant_like(var, np.maximum(var._data, eps) - var._data)
+    difference = input - target
+    loss = (floored.log() + difference * difference / floored) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def _cosine_embedding_samples(rng):
+    make = _samples.make
+    return [((make(rng, (3, 4)), make(rng, (3, 4)), _sign_target(rng, (3,))), {"margin": -0.5})]
+
+
+@register(samples=_cosine_embedding_samples, torch_name=_torch_name("cosine_embedding_loss"))
+def cosine_embedding_loss(input1, input2, target, margin: float = 0, size_average=None, reduce=None,
+                          reduction: str = "mean"):
+    """1 - cos(input1, input2) where target is 1, max(0, cos - margin) where target is -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    tiny = 1e-12
+    dot = (input1 * input2).sum(-1)
+    cosine = dot / (((input1 * input1).sum(-1) + tiny) * ((input2 * input2).sum(-1) + tiny)) ** 0.5
+    labels = target._data
+    similar = (1 - cosine) * _constant_like(cosine, labels == 1)
+    dissimilar = clamp_min(cosine - margin, 0) * _constant_like(cosine, labels == -1)
+    loss = similar + dissimilar
+    return _reduce(loss, reduction)

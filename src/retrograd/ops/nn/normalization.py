@@ -1,0 +1,325 @@
+"""Normalisation: layer, group, batch, instance and RMS normalisation."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..._tensor import Tensor
+from ...autograd.graph import Node
+from .. import _samples
+from .._table import apply, register
+from ..pointwise import (
+    _constant_like,
+)
+from ._common import _torch_name
+
+# ---------------------------------------------------------------------------
+# Normalisation
+#
+# The backward of every normalisation is one rule: with x_hat = (x - mean) * rstd over
+# the normalised dims, dL/dx = rstd * (g - mean(g) - x_hat * mean(g * x_hat)) where g is
+# the gradient reaching x_hat. Mean and rstd are recomputed from the saved input with
+# tensor operations, so the rule is itself differentiable.
+
+
+def _standardized(x: Tensor, dims: tuple, eps: float):
+    mean = x.mean(dims, keepdim=True)
+    centered = x - mean
+    variance = (centered * centered).mean(dims, keepdim=True)
+    rstd = (variance + eps) ** -0.5
+    return centered * rstd, rstd
+
+
+def _standardized_input_grad(grad_hat: Tensor, x_hat: Tensor, rstd: Tensor, dims: tuple) -> Tensor:
+    return rstd * (
+        grad_hat - grad_hat.mean(dims, keepdim=True) - x_hat * (grad_hat * x_hat).mean(dims, keepdim=True)
+    )
+
+
+def _standardized_array(data: np.ndarray, dims: tuple, eps: float):
+    """x_hat and rstd on arrays (the array path of `_standardized`)."""
+    mean = data.mean(axis=dims, keepdims=True)
+    centered = data - mean
+    rstd = 1 / np.sqrt((centered * centered).mean(axis=dims, keepdims=True) + eps)
+    centered *= rstd
+    return centered, rstd
+
+
+def _standardized_input_grad_array(grad_hat, x_hat, rstd, dims: tuple) -> np.ndarray:
+    """rstd * (g - mean(g) - x_hat * mean(g * x_hat)) on arrays."""
+    result = grad_hat - grad_hat.mean(axis=dims, keepdims=True)
+    result -= x_hat * (grad_hat * x_hat).mean(axis=dims, keepdims=True)
+    result *= rstd
+    return result
+
+
+def _standardize_array(data: np.ndarray, dims: tuple, eps: float) -> np.ndarray:
+    mean = data.mean(axis=dims, keepdims=True)
+    variance = data.var(axis=dims, keepdims=True)
+    return (data - mean) / np.sqrt(variance + eps)
+
+
+class NativeLayerNormBackward0(Node):
+    __slots__ = ("dims", "eps")
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, dims, eps):
+        ctx.save_for_backward(x, weight)
+        ctx.dims, ctx.eps = dims, eps
+        result = _standardize_array(x._data, dims, eps)
+        if weight is not None:
+            result = result * weight._data
+        if bias is not None:
+            result = result + bias._data
+        return result
+
+    _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
+
+    def backward(self, grad):
+        x, weight = self.saved_tensors
+        needs_x, needs_weight, needs_bias = self.needs_input_grad
+        if not isinstance(grad, Tensor):
+            x_hat, rstd = _standardized_array(x._data, self.dims, self.eps)
+            grad_hat = grad * weight._data if weight is not None else grad
+            grad_x = _standardized_input_grad_array(grad_hat, x_hat, rstd, self.dims) if needs_x else None
+            lead = tuple(range(x.ndim - len(self.dims)))
+            grad_weight = (grad * x_hat).sum(axis=lead) if needs_weight else None
+            return grad_x, grad_weight, grad.sum(axis=lead) if needs_bias else None
+        x_hat, rstd = _standardized(x, self.dims, self.eps)
+        grad_hat = grad * weight if weight is not None else grad
+        grad_x = _standardized_input_grad(grad_hat, x_hat, rstd, self.dims) if needs_x else None
+        return grad_x, grad * x_hat if needs_weight else None, grad if needs_bias else None
+
+
+def _layer_norm_samples(rng):
+    make = _samples.make
+    return [
+        ((make(rng, (2, 3)), (3,), make(rng, (3,)), make(rng, (3,))), {}),
+        ((make(rng, (2, 2, 3)), (2, 3)), {"eps": 1e-3}),
+    ]
+
+
+@register(samples=_layer_norm_samples, torch_name="layer_norm")
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
+    """(input - mean) / sqrt(var + eps) over the last len(normalized_shape) dims, then affine."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape):]) != shape or len(shape) > input.ndim:
+        raise RuntimeError(
+            f"Given normalized_shape=[{', '.join(map(str, shape))}], expected input with shape "
+            f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}"
+        )
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    return apply(NativeLayerNormBackward0, input, weight, bias, dims=dims, eps=eps)
+
+
+def _channel_shape(x: Tensor) -> tuple:
+    return (x.shape[1],) + (1,) * (x.ndim - 2)
+
+
+def _non_channel_dims(x: Tensor) -> tuple:
+    return (0, *range(2, x.ndim))
+
+
+class NativeGroupNormBackward0(Node):
+    __slots__ = ("eps", "groups")
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, groups, eps):
+        ctx.save_for_backward(x, weight)
+        ctx.groups, ctx.eps = groups, eps
+        data = x._data
+        grouped = data.reshape(data.shape[0], groups, -1)
+        result = _standardize_array(grouped, (2,), eps).reshape(data.shape)
+        channel_shape = (data.shape[1],) + (1,) * (data.ndim - 2)
+        if weight is not None:
+            result = result * weight._data.reshape(channel_shape)
+        if bias is not None:
+            result = result + bias._data.reshape(channel_shape)
+        return result
+
+    def backward(self, grad):
+        x, weight = self.saved_tensors
+        needs_x, needs_weight, needs_bias = self.needs_input_grad
+        grouped = x.reshape(x.shape[0], self.groups, -1)
+        x_hat, rstd = _standardized(grouped, (2,), self.eps)
+        grad_hat = grad * weight.reshape(_channel_shape(x)) if weight is not None else grad
+        grad_x = None
+        if needs_x:
+            grouped_grad = grad_hat.reshape(grouped.shape)
+            grad_x = _standardized_input_grad(grouped_grad, x_hat, rstd, (2,)).reshape(x.shape)
+        dims = _non_channel_dims(x)
+        grad_weight = (grad * x_hat.reshape(x.shape)).sum(dims) if needs_weight else None
+        return grad_x, grad_weight, grad.sum(dims) if needs_bias else None
+
+
+def _group_norm_samples(rng):
+    make = _samples.make
+    return [
+        ((make(rng, (2, 4, 3)), 2, make(rng, (4,)), make(rng, (4,))), {}),
+        ((make(rng, (1, 2, 2, 2)), 1), {}),
+    ]
+
+
+@register(samples=_group_norm_samples, torch_name="group_norm")
+def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):
+    """Normalise each group of channels of each sample, then a per-channel affine map."""
+    if input.ndim < 2 or input.shape[1] % num_groups:
+        raise RuntimeError(
+            "Expected number of channels in input to be divisible by num_groups, but got input of "
+            f"shape [{', '.join(map(str, input.shape))}] and num_groups={num_groups}"
+        )
+    return apply(NativeGroupNormBackward0, input, weight, bias, groups=num_groups, eps=eps)
+
+
+class NativeBatchNormBackward0(Node):
+    """Per-channel normalisation by the batch statistics (training) or given running ones."""
+
+    __slots__ = ("eps", "mean", "training", "variance")
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, mean, variance, training, eps):
+        ctx.save_for_backward(x, weight)
+        ctx.mean, ctx.variance, ctx.training, ctx.eps = mean, variance, training, eps
+        data = x._data
+        shape = (data.shape[1],) + (1,) * (data.ndim - 2)
+        result = (data - mean.reshape(shape)) / np.sqrt(variance.reshape(shape) + eps)
+        if weight is not None:
+            result = result * weight._data.reshape(shape)
+        if bias is not None:
+            result = result + bias._data.reshape(shape)
+        return result.astype(data.dtype, copy=False)
+
+    _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
+
+    def backward(self, grad):
+        x, weight = self.saved_tensors
+        needs_x, needs_weight, needs_bias = self.needs_input_grad
+        dims, shape = _non_channel_dims(x), _channel_shape(x)
+        if not isinstance(grad, Tensor):
+            data = x._data
+            if self.training:
+                x_hat, rstd = _standardized_array(data, dims, self.eps)
+            else:
+                rstd = (1 / np.sqrt(self.variance + self.eps)).reshape(shape).astype(data.dtype)
+                x_hat = (data - self.mean.reshape(shape)) * rstd
+            grad_hat = grad * weight._data.reshape(shape) if weight is not None else grad
+            grad_x = None
+            if needs_x:
+                if self.training:
+                    grad_x = _standardized_input_grad_array(grad_hat, x_hat, rstd, dims)
+                else:
+                    grad_x = grad_hat * rstd
+            grad_weight = (grad * x_hat).sum(axis=dims) if needs_weight else None
+            return grad_x, grad_weight, grad.sum(axis=dims) if needs_bias else None
+        if self.training:
+            x_hat, rstd = _standardized(x, dims, self.eps)
+        else:
+            rstd = _constant_like(x, (1 / np.sqrt(self.variance + self.eps)).reshape(shape))
+            x_hat = (x - _constant_like(x, self.mean.reshape(shape))) * rstd
+        grad_hat = grad * weight.reshape(shape) if weight is not None else grad
+        grad_x = None
+        if needs_x:
+            if self.training:
+                grad_x = _standardized_input_grad(grad_hat, x_hat, rstd, dims)
+            else:
+                grad_x = grad_hat * rstd
+        grad_weight = (grad * x_hat).sum(dims) if needs_weight else None
+        return grad_x, grad_weight, grad.sum(dims) if needs_bias else None
+
+
+def _batch_norm_samples(rng):
+    make = _samples.make
+    return [
+        ((make(rng, (3, 2)), None, None, make(rng, (2,)), make(rng, (2,))), {"training": True}),
+        ((make(rng, (2, 2, 3)), None, None), {"training": True, "eps": 1e-3}),
+        ((make(rng, (2, 2, 2)),), {"running_mean": make(rng, (2,)), "running_var": make(rng, (2,), 0.5, 2.0),
+                                   "weight": make(rng, (2,))}),
+    ]
+
+
+@register(samples=_batch_norm_samples, torch_name=_torch_name("batch_norm"))
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5):
+    """Normalise each channel (dim 1) by the batch's statistics, or by the running ones in eval.
+
+    Training also updates the running statistics in place:
+    new = (1 - momentum) * old + momentum * batch (the variance unbiased).
+    """
+    data = input._data
+    dims = (0, *range(2, data.ndim))
+    if training:
+        count = data.size // max(data.shape[1], 1)
+        if count <= 1:
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got input size {input.shape}"
+            )
+        mean, variance = data.mean(axis=dims), data.var(axis=dims)
+        factor = 0.1 if momentum is None else momentum
+        if running_mean is not None:
+            running_mean._data[...] = (1 - factor) * running_mean._data + factor * mean
+            running_mean._bump_version()
+        if running_var is not None:
+            unbiased = variance * count / (count - 1)
+            running_var._data[...] = (1 - factor) * running_var._data + factor * unbiased
+            running_var._bump_version()
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+        mean, variance = running_mean._data, running_var._data
+    return apply(NativeBatchNormBackward0, input, weight, bias, mean=mean, variance=variance,
+                 training=training, eps=eps)
+
+
+def _instance_norm_samples(rng):
+    make = _samples.make
+    return [((make(rng, (2, 3, 4)),), {}),
+            ((make(rng, (2, 2, 2, 3)),), {"weight": make(rng, (2,)), "bias": make(rng, (2,)), "eps": 1e-3})]
+
+
+@register(samples=_instance_norm_samples, torch_name=_torch_name("instance_norm"))
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5):
+    """Normalise each channel of each sample over its spatial dims (group_norm with one
+    channel per group); running statistics, if given, track the batch average of the
+    per-instance ones."""
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    spatial = int(np.prod(input.shape[2:], dtype=np.int64))
+    if spatial <= 1:
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size {input.shape}"
+        )
+    data = input._data
+    dims = tuple(range(2, data.ndim))
+    if running_mean is not None:
+        instance_mean = data.mean(axis=dims).mean(0)
+        running_mean._data[...] = (1 - momentum) * running_mean._data + momentum * instance_mean
+        running_mean._bump_version()
+    if running_var is not None:
+        unbiased = data.var(axis=dims, ddof=1).mean(0)
+        running_var._data[...] = (1 - momentum) * running_var._data + momentum * unbiased
+        running_var._bump_version()
+    return group_norm(input, input.shape[1], weight, bias, eps)
+
+
+def _rms_norm_samples(rng):
+    make = _samples.make
+    return [((make(rng, (2, 3)), (3,), make(rng, (3,))), {}), ((make(rng, (2, 2, 3)), (2, 3)), {"eps": 1e-3})]
+
+
+@register(samples=_rms_norm_samples, torch_name=_torch_name("rms_norm"))
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """input / sqrt(mean(input^2) + eps) over the last len(normalized_shape) dims, times weight;
+    eps defaults to the machine epsilon of input's dtype."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
+    if tuple(input.shape[input.ndim - len(shape):]) != shape or len(shape) > input.ndim:
+        raise RuntimeError(
+            f"Given normalized_shape=[{', '.join(map(str, shape))}], expected input with shape "
+            f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}"
+        )
+    eps = float(np.finfo(input._data.dtype).eps) if eps is None else eps
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    result = input * ((input * input).mean(dims, keepdim=True) + eps) ** -0.5
+    return result * weight if weight is not None else result

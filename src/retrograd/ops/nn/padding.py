@@ -1,0 +1,162 @@
+"""F.pad: constant padding (negative amounts crop) and reflect/replicate/circular padding."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..._tensor import Tensor
+from ...autograd.graph import Node
+from .. import _samples
+from .._table import apply, register
+from ._common import _torch_name
+from ._maps import scatter_add_along
+
+# ---------------------------------------------------------------------------
+# Padding
+
+
+def _pad_pairs(pad, ndim: int) -> tuple[tuple[int, int], ...]:
+    """F.pad's flat (last-dim-first) list as one (before, after) pair per dim."""
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > ndim:
+        raise RuntimeError("Padding length should be less than or equal to two times the input dimension "
+                           f"but got padding length {len(pad)} and input of dimension {ndim}")
+    pairs = [(0, 0)] * ndim
+    for index in range(len(pad) // 2):
+        pairs[ndim - 1 - index] = (int(pad[2 * index]), int(pad[2 * index + 1]))
+    return tuple(pairs)
+
+
+class ConstantPadNdBackward0(Node):
+    """Pad with a constant (negative amounts crop); backward pads with the negated amounts."""
+
+    __slots__ = ("pairs",)
+
+    @staticmethod
+    def forward(ctx, x, pairs, value):
+        ctx.pairs = pairs
+        data = x._data
+        crop = tuple(slice(max(-before, 0), data.shape[d] - max(-after, 0))
+                     for d, (before, after) in enumerate(pairs))
+        grow = [(max(before, 0), max(after, 0)) for before, after in pairs]
+        cropped = data[crop]
+        for d, (before, after) in enumerate(pairs):
+            if data.shape[d] + before + after < 0:
+                raise RuntimeError(
+                    f"The input size {data.shape[d]}, plus negative padding {before} and {after} "
+                    f"resulted in a negative output size, which is invalid. Check dimension {d} of "
+                    "your input."
+                )
+        if not any(before or after for before, after in grow):
+            return cropped.copy()
+        return np.pad(cropped, grow, mode="constant", constant_values=value)
+
+    def backward(self, grad):
+        negated = tuple((-before, -after) for before, after in self.pairs)
+        return constant_pad(grad, negated, 0)
+
+
+def constant_pad(x: Tensor, pairs, value=0) -> Tensor:
+    return apply(ConstantPadNdBackward0, x, pairs=tuple(pairs), value=value)
+
+
+class _IndexPadBackward(Node):
+    """Reflect/replicate/circular padding: a gather over the padded dims, flattened;
+    backward scatter-adds the gradient back (repeated positions accumulate)."""
+
+    __slots__ = ("flat_index", "input_shape", "padded_dims")
+
+    @staticmethod
+    def forward(ctx, x, positions):
+        data = x._data
+        padded_dims = len(positions)
+        spatial = data.shape[data.ndim - padded_dims:]
+        flat_index = np.ravel_multi_index(np.ix_(*positions), spatial)
+        ctx.flat_index, ctx.input_shape, ctx.padded_dims = flat_index.ravel(), data.shape, padded_dims
+        flat = data.reshape(*data.shape[: data.ndim - padded_dims], -1)
+        return np.take(flat, flat_index, axis=-1)
+
+    def backward(self, grad):
+        lead_shape = self.input_shape[: len(self.input_shape) - self.padded_dims]
+        spatial_size = int(np.prod(self.input_shape[len(lead_shape):], dtype=np.int64))
+        flat_grad = grad.reshape(*lead_shape, -1)
+        return scatter_add_along(flat_grad, -1, self.flat_index, spatial_size).reshape(self.input_shape)
+
+
+def _index_pad_node(name: str) -> type[Node]:
+    return type(name, (_IndexPadBackward,), {"__slots__": ()})
+
+
+# Named as PyTorch names these grad_fns (its circular padding is a copy into slices).
+_CIRCULAR_PAD_NODE = _index_pad_node("CopySlices")
+_INDEX_PAD_NODES = {
+    **{(mode, dims): _index_pad_node(f"{name}Pad{dims}DBackward0")
+       for mode, name in (("reflect", "Reflection"), ("replicate", "Replication"))
+       for dims in (1, 2, 3)},
+    **{("circular", dims): _CIRCULAR_PAD_NODE for dims in (1, 2, 3)},
+}
+
+
+def _pad_positions(size: int, before: int, after: int, mode: str) -> np.ndarray:
+    """For each padded position, the input position it copies."""
+    positions = np.arange(-before, size + after)
+    if mode == "replicate":
+        return np.clip(positions, 0, size - 1)
+    if mode == "circular":
+        return positions % size
+    period = 2 * (size - 1)
+    folded = np.abs(positions) % period if period else np.zeros_like(positions)
+    return np.where(folded >= size, period - folded, folded)
+_INDEX_PAD_MODES = ("reflect", "replicate", "circular")
+
+
+def _check_index_pad(input: Tensor, pad, mode: str) -> None:
+    padded_dims = len(pad) // 2
+    if len(pad) % 2 or padded_dims not in (1, 2, 3) or input.ndim not in (padded_dims + 1, padded_dims + 2):
+        raise NotImplementedError(
+            f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor."
+        )
+    for index in range(padded_dims):
+        dim = input.ndim - 1 - index
+        before, after = pad[2 * index], pad[2 * index + 1]
+        size = input.shape[dim]
+        too_large = max(before, after) >= size if mode == "reflect" else max(before, after) > size
+        if too_large or (mode == "replicate" and size == 0):
+            raise RuntimeError(
+                f"Argument #4: Padding size should be less than the corresponding input dimension, "
+                f"but got: padding ({before}, {after}) at dimension {dim} of input "
+                f"[{', '.join(map(str, input.shape))}]"
+            )
+
+
+def _pad_samples(rng):
+    x = _samples.make(rng, (1, 2, 3, 4))
+    return [
+        ((x, (1, 2)), {}),
+        ((x, (1, -1, 0, 2)), {"value": 0.5}),
+        ((x, (2, 1, 1, 2)), {"mode": "reflect"}),
+        ((x, (2, 3, 1, 0)), {"mode": "replicate"}),
+        ((_samples.make(rng, (2, 3, 4)), (1, 2)), {"mode": "circular"}),
+        ((_samples.make(rng, (2, 4)), (3, 1)), {"mode": "reflect"}),
+    ]
+
+
+@register(samples=_pad_samples, torch_name=_torch_name("pad"))
+def pad(input, pad, mode: str = "constant", value=None):
+    """Pad the last len(pad) // 2 dims: pad = (last_before, last_after, previous_before, ...).
+
+    mode 'constant' fills with `value` (negative amounts crop); 'reflect' mirrors without
+    repeating the edge; 'replicate' repeats the edge; 'circular' wraps around.
+    """
+    if mode == "constant":
+        return constant_pad(input, _pad_pairs(pad, input.ndim), 0 if value is None else value)
+    if mode not in _INDEX_PAD_MODES:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    _check_index_pad(input, pad, mode)
+    padded_dims = len(pad) // 2
+    positions = []
+    for dim in range(input.ndim - padded_dims, input.ndim):
+        index = input.ndim - 1 - dim
+        positions.append(_pad_positions(input.shape[dim], pad[2 * index], pad[2 * index + 1], mode))
+    return apply(_INDEX_PAD_NODES[(mode, padded_dims)], input, positions=tuple(positions))

@@ -1,0 +1,425 @@
+"""Pooling: max, average, adaptive and Lp pooling over 1 or 2 spatial dims."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..._tensor import Tensor
+from ...autograd.graph import Node
+from .. import _math, _samples
+from .._table import apply, register
+from ..pointwise import (
+    _constant_like,
+)
+from ._common import _torch_name, _tuple
+from ._maps import _col2im_array, _map_node, _window_view, col2im, scatter_add_along
+from .padding import constant_pad
+
+# ---------------------------------------------------------------------------
+# Pooling
+
+
+def _pool_output_size(size, kernel, stride, padding, dilation, ceil_mode) -> int:
+    effective = size + 2 * padding - dilation * (kernel - 1) - 1
+    count = (effective + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (count - 1) * stride >= size + padding:
+        count -= 1
+    return count
+
+
+def _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode, name):
+    """Kernel, stride, padding, dilation pairs and the output size; PyTorch's checks."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(
+            f"{name}: Expected 3D or 4D (batch mode) tensor for input, but got: "
+            f"[{', '.join(map(str, input.shape))}]"
+        )
+    kernel = _tuple(kernel_size, 2, "kernel_size")
+    stride = kernel if stride is None or stride == [] or stride == () else _tuple(stride, 2, "stride")
+    padding, dilation = _tuple(padding, 2, "padding"), _tuple(dilation, 2, "dilation")
+    for p, k, d in zip(padding, kernel, dilation):
+        if p > (d * (k - 1) + 1) // 2:
+            raise RuntimeError(
+                f"pad should be at most half of effective kernel size, but got pad={p}, "
+                f"kernel_size={k} and dilation={d}"
+            )
+    out = tuple(_pool_output_size(s, k, st, p, d, ceil_mode)
+                for s, k, st, p, d in zip(input.shape[-2:], kernel, stride, padding, dilation))
+    if min(out) < 1:
+        raise RuntimeError(
+            f"Given input size: ({'x'.join(map(str, input.shape[-3:]))}). Calculated output size: "
+            f"({input.shape[-3]}x{out[0]}x{out[1]}). Output size is too small"
+        )
+    return kernel, stride, padding, dilation, out
+
+
+def _pool_pairs(size, kernel, stride, padding, dilation, out) -> tuple:
+    """(before, after) padding per spatial dim so that `out` windows fit (ceil_mode may need more)."""
+    pairs = []
+    for s, k, st, p, d, o in zip(size, kernel, stride, padding, dilation, out):
+        needed = (o - 1) * st + d * (k - 1) + 1
+        pairs.append((p, max(p, needed - s - p)))
+    return tuple(pairs)
+
+
+def _window_max(padded: np.ndarray, kernel, stride, dilation, out):
+    """The max of each window and which kernel position holds it (the first, as argmax; a NaN
+    wins), by one strided slice per kernel position: no copy of the windows."""
+    row_extent, column_extent = stride[0] * (out[0] - 1) + 1, stride[1] * (out[1] - 1) + 1
+    values = choice = None
+    for i in range(kernel[0]):
+        row = i * dilation[0]
+        for j in range(kernel[1]):
+            column = j * dilation[1]
+            window = padded[..., row: row + row_extent: stride[0], column: column + column_extent: stride[1]]
+            if values is None:
+                values = window.copy()
+                choice = np.zeros(values.shape, dtype=np.int64)
+                continue
+            better = window > values
+            if values.dtype.kind == "f":
+                better |= np.isnan(window) & ~np.isnan(values)
+            np.copyto(values, window, where=better)
+            choice[better] = i * kernel[1] + j
+    return values, choice
+
+
+class MaxPool2DWithIndicesBackward0(Node):
+    """The max of each window (values, and flat indices into the input's H*W plane);
+    backward scatter-adds the gradient to the arg-max positions."""
+
+    __slots__ = ("choice", "geometry", "indices", "shape")
+    non_differentiable_outputs = (1,)
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, dilation, out):
+        data = x._data
+        height, width = data.shape[-2:]
+        pairs = _pool_pairs((height, width), kernel, stride, padding, dilation, out)
+        lead = [(0, 0)] * (data.ndim - 2)
+        fill = -np.inf if data.dtype.kind == "f" else np.iinfo(data.dtype).min
+        padded = np.pad(data, [*lead, *pairs], constant_values=fill) if any(map(any, pairs)) else data
+        values, choice = _window_max(padded, kernel, stride, dilation, out)
+        rows = (np.arange(out[0]) * stride[0] - padding[0])[:, None] + (choice // kernel[1]) * dilation[0]
+        cols = (np.arange(out[1]) * stride[1] - padding[1])[None, :] + (choice % kernel[1]) * dilation[1]
+        indices = (rows * width + cols).astype(np.int64)
+        ctx.indices, ctx.shape = indices, data.shape
+        spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
+        if padded is data and all(s >= span for s, span in zip(stride, spans)):
+            # windows that neither overlap nor reach into padding: backward writes each kernel
+            # position's selected gradient in place (see `_backward_into_windows`)
+            ctx.choice, ctx.geometry = choice, (kernel, stride, dilation, out)
+        else:
+            ctx.choice = ctx.geometry = None
+        return values, indices
+
+    _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
+
+    def backward(self, grad, grad_indices=None):
+        lead = self.shape[:-2]
+        if not isinstance(grad, Tensor):
+            if getattr(self, "geometry", None) is not None:
+                return self._backward_into_windows(grad)
+            plane = self.shape[-2] * self.shape[-1]
+            rows = int(np.prod(lead, dtype=np.int64))
+            positions = self.indices.reshape(rows, -1) + (np.arange(rows) * plane)[:, None]
+            summed = np.bincount(positions.ravel(), weights=grad.reshape(-1), minlength=rows * plane)
+            return summed.astype(grad.dtype, copy=False).reshape(self.shape)
+        flat_grad = grad.reshape(*lead, -1)
+        flat_index = self.indices.reshape(*lead, -1)
+        plane = self.shape[-2] * self.shape[-1]
+        return scatter_add_along(flat_grad, -1, flat_index, plane).reshape(self.shape)
+
+    def _backward_into_windows(self, grad: np.ndarray) -> np.ndarray:
+        """Disjoint windows: per kernel position, one strided write of the gradient selected
+        where that position held the max (no scatter, and NaN stays at the maxima)."""
+        kernel, stride, dilation, out = self.geometry
+        result = np.zeros(self.shape, dtype=grad.dtype)
+        row_extent, column_extent = stride[0] * (out[0] - 1) + 1, stride[1] * (out[1] - 1) + 1
+        for i in range(kernel[0]):
+            row = i * dilation[0]
+            for j in range(kernel[1]):
+                column = j * dilation[1]
+                rows = slice(row, row + row_extent, stride[0])
+                result[..., rows, column: column + column_extent: stride[1]] = _math.keep_where(
+                    self.choice == i * kernel[1] + j, grad)
+        return result
+
+
+def _max_pool_samples(rng):
+    make = _samples.make
+    return [
+        ((make(rng, (1, 2, 4, 4)), 2), {}),
+        ((make(rng, (2, 5, 5)), 3), {"stride": 2, "padding": 1}),
+        ((make(rng, (1, 1, 5, 4)), 2), {"dilation": 2, "ceil_mode": True, "stride": 2}),
+    ]
+
+
+@register(samples=_max_pool_samples, torch_name="max_pool2d")
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
+    """The max over each window of the last two dims (padding counts as -inf)."""
+    kernel, stride, padding, dilation, out = _pool_geometry(
+        input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d"
+    )
+    values, indices = apply(MaxPool2DWithIndicesBackward0, input, kernel=kernel, stride=stride,
+                            padding=padding, dilation=dilation, out=out)
+    return (values, indices) if return_indices else values
+
+
+def _adaptive_windows(size: int, out: int):
+    """For each output position, the input positions of its window, padded to the longest
+    window by repeating the last position (a repeat never changes a max)."""
+    starts = (np.arange(out) * size) // out
+    ends = -((-(np.arange(1, out + 1)) * size) // out)
+    longest = int((ends - starts).max()) if out else 0
+    positions = starts[:, None] + np.arange(longest)[None, :]
+    return np.minimum(positions, ends[:, None] - 1)
+
+
+class AdaptiveMaxPool2DBackward0(MaxPool2DWithIndicesBackward0):
+    """The max over windows chosen to give the requested output size; backward as max_pool2d's."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, x, out):
+        data = x._data
+        height, width = data.shape[-2:]
+        rows, columns = _adaptive_windows(height, out[0]), _adaptive_windows(width, out[1])
+        picked = data[..., rows[:, :, None, None], columns[None, None, :, :]]
+        picked = np.moveaxis(picked, -3, -2)
+        flat = picked.reshape(*picked.shape[:-2], -1)
+        choice = np.argmax(flat, axis=-1)
+        values = np.take_along_axis(flat, choice[..., None], axis=-1)[..., 0]
+        kernel_w = columns.shape[1]
+        chosen_rows = rows[np.arange(out[0])[:, None], choice // kernel_w]
+        chosen_columns = columns[np.arange(out[1])[None, :], choice % kernel_w]
+        indices = (chosen_rows * width + chosen_columns).astype(np.int64)
+        ctx.indices, ctx.shape = indices, data.shape
+        return values, indices
+
+
+def _adaptive_max_samples(rng):
+    make = _samples.make
+    return [((make(rng, (1, 2, 5, 4)), 2), {}), ((make(rng, (2, 7, 3)), (3, None)), {})]
+
+
+@register(samples=_adaptive_max_samples, torch_name=_torch_name("adaptive_max_pool2d"))
+def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
+    """Max pooling to a fixed output size (None keeps that dim's size)."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(
+            f"adaptive_max_pool2d(): Expected 3D or 4D tensor, but got: [{', '.join(map(str, input.shape))}]"
+        )
+    sizes = (output_size, output_size) if isinstance(output_size, numbers.Integral) else tuple(output_size)
+    out = tuple(int(s) if s is not None else size for s, size in zip(sizes, input.shape[-2:]))
+    values, indices = apply(AdaptiveMaxPool2DBackward0, input, out=out)
+    return (values, indices) if return_indices else values
+
+
+@register(samples=lambda rng: [((_samples.make(rng, (1, 2, 7)), 3), {})],
+          torch_name=_torch_name("adaptive_max_pool1d"))
+def adaptive_max_pool1d(input, output_size, return_indices: bool = False):
+    """Max pooling of the last dim to a fixed output size."""
+    _check_1d_pool_input(input, "adaptive_max_pool1d")
+    values, indices = adaptive_max_pool2d(input.unsqueeze(-2), (1, _one(output_size, "output_size")), True)
+    values, indices = values.squeeze(-2), indices.squeeze(-2)
+    return (values, indices) if return_indices else values
+
+
+def _average_divisor(size, kernel, stride, padding, out, count_include_pad) -> np.ndarray:
+    """How many elements each output averages over, per output row and column (outer product)."""
+    counts = []
+    for s, k, st, p, o in zip(size, kernel, stride, padding, out):
+        starts = np.arange(o) * st - p
+        ends = np.minimum(starts + k, s + p)
+        if count_include_pad:
+            counts.append(ends - starts)
+        else:
+            counts.append(np.minimum(ends, s) - np.maximum(starts, 0))
+    return np.multiply.outer(counts[0], counts[1])
+
+
+class AvgPool2DBackward0(Node):
+    """The mean of each window; backward spreads grad / divisor over each window (col2im)."""
+
+    __slots__ = ("divisor", "kernel", "pairs", "size", "stride")
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, out, count_include_pad, divisor_override):
+        data = x._data
+        size = data.shape[-2:]
+        pairs = _pool_pairs(size, kernel, stride, padding, (1, 1), out)
+        padded = np.pad(data, [*[(0, 0)] * (data.ndim - 2), *pairs])
+        windows = _window_view(padded, kernel, stride, (1, 1))[..., : out[0], : out[1], :, :]
+        if divisor_override:
+            divisor = np.full(out, float(divisor_override))
+        else:
+            divisor = _average_divisor(size, kernel, stride, padding, out, count_include_pad)
+        divisor = divisor.astype(data.dtype)
+        ctx.divisor, ctx.kernel, ctx.stride, ctx.pairs, ctx.size = divisor, kernel, stride, pairs, size
+        return windows.sum(axis=(-2, -1)) / divisor
+
+    _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
+
+    def backward(self, grad):
+        if not isinstance(grad, Tensor):
+            scaled = grad / self.divisor
+            lead, out = grad.shape[:-2], grad.shape[-2:]
+            spread = np.broadcast_to(scaled.reshape(*lead, 1, 1, *out), (*lead, *self.kernel, *out))
+            padded_size = tuple(s + before + after for s, (before, after) in zip(self.size, self.pairs))
+            image = _col2im_array(spread, padded_size, self.stride, (1, 1))
+            (top, bottom), (left, right) = self.pairs
+            return image[..., top: padded_size[0] - bottom, left: padded_size[1] - right]
+        scaled = grad / _constant_like(grad, self.divisor)
+        lead, out = grad.shape[:-2], grad.shape[-2:]
+        spread = scaled.reshape(*lead, 1, 1, *out).expand(*lead, *self.kernel, *out)
+        padded_size = tuple(s + before + after for s, (before, after) in zip(self.size, self.pairs))
+        image = col2im(spread, padded_size, self.stride, (1, 1))
+        crop = [(0, 0)] * (grad.ndim - 2) + [(-before, -after) for before, after in self.pairs]
+        return constant_pad(image, crop)
+
+
+def _avg_pool_samples(rng):
+    make = _samples.make
+    return [
+        ((make(rng, (1, 2, 4, 4)), 2), {}),
+        ((make(rng, (2, 5, 5)), 3), {"stride": 2, "padding": 1}),
+        ((make(rng, (1, 1, 5, 4)), 2), {"stride": 2, "padding": 1, "ceil_mode": True,
+                                         "count_include_pad": False}),
+        ((make(rng, (1, 1, 4, 4)), (2, 3)), {"stride": 1, "divisor_override": 3}),
+    ]
+
+
+@register(samples=_avg_pool_samples, torch_name="nn.functional.avg_pool2d")
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override=None):
+    """The mean over each window of the last two dims."""
+    kernel, stride, padding, _, out = _pool_geometry(
+        input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d"
+    )
+    return apply(AvgPool2DBackward0, input, kernel=kernel, stride=stride, padding=padding, out=out,
+                 count_include_pad=count_include_pad, divisor_override=divisor_override)
+
+
+def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
+    """Row i averages input positions floor(i*size/out) .. ceil((i+1)*size/out) - 1."""
+    starts = (np.arange(out) * size) // out
+    ends = -((-(np.arange(1, out + 1)) * size) // out)
+    positions = np.arange(size)
+    inside = (positions >= starts[:, None]) & (positions < ends[:, None])
+    return (inside / (ends - starts)[:, None]).astype(dtype)
+
+
+AdaptiveAvgPool2DBackward0 = _map_node("AdaptiveAvgPool2DBackward0")
+
+
+def _adaptive_samples(rng):
+    make = _samples.make
+    return [((make(rng, (1, 2, 4, 4)), 2), {}), ((make(rng, (2, 5, 3)), (3, None)), {})]
+
+
+@register(samples=_adaptive_samples, torch_name="nn.functional.adaptive_avg_pool2d")
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed output size (None keeps that dim's size)."""
+    if input.ndim not in (3, 4):
+        raise RuntimeError(
+            "adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got "
+            f"[{', '.join(map(str, input.shape))}]"
+        )
+    sizes = (output_size, output_size) if isinstance(output_size, numbers.Integral) else tuple(output_size)
+    out = tuple(int(s) if s is not None else size for s, size in zip(sizes, input.shape[-2:]))
+    matrices = tuple(_adaptive_matrix(size, o, input._data.dtype) for size, o in zip(input.shape[-2:], out))
+    return apply(AdaptiveAvgPool2DBackward0, input, matrices=matrices)
+
+
+# ---------------------------------------------------------------------------
+# 1-d pooling (as 2-d pooling over a height of 1), unfold/fold, pixel shuffle
+
+
+def _check_1d_pool_input(input, name: str) -> None:
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"{name}() Expected 2D or 3D input tensor, but got [{', '.join(map(str, input.shape))}]"
+        )
+
+
+def _one(value, name: str) -> int:
+    (single,) = _tuple(value, 1, name)
+    return single
+
+
+def _pool1d_samples(rng):
+    make = _samples.make
+    return [((make(rng, (1, 2, 6)), 2), {}), ((make(rng, (2, 7)), 3), {"stride": 2, "padding": 1})]
+
+
+@register(samples=_pool1d_samples, torch_name=_torch_name("max_pool1d"))
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
+    """The max over each window of the last dim."""
+    _check_1d_pool_input(input, "max_pool1d")
+    stride = None if stride is None or stride == [] or stride == () else (1, _one(stride, "stride"))
+    result = max_pool2d(input.unsqueeze(-2), (1, _one(kernel_size, "kernel_size")), stride,
+                        (0, _one(padding, "padding")), (1, _one(dilation, "dilation")), ceil_mode, True)
+    values, indices = result[0].squeeze(-2), result[1].squeeze(-2)
+    return (values, indices) if return_indices else values
+
+
+@register(samples=_pool1d_samples, torch_name=_torch_name("avg_pool1d"))
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True):
+    """The mean over each window of the last dim."""
+    _check_1d_pool_input(input, "avg_pool1d")
+    stride = None if stride is None or stride == [] or stride == () else (1, _one(stride, "stride"))
+    return avg_pool2d(input.unsqueeze(-2), (1, _one(kernel_size, "kernel_size")), stride,
+                      (0, _one(padding, "padding")), ceil_mode, count_include_pad).squeeze(-2)
+
+
+def _adaptive1d_samples(rng):
+    return [((_samples.make(rng, (1, 2, 7)), 3), {}), ((_samples.make(rng, (2, 4)), 4), {})]
+
+
+@register(samples=_adaptive1d_samples, torch_name=_torch_name("adaptive_avg_pool1d"))
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling of the last dim to a fixed output size."""
+    _check_1d_pool_input(input, "adaptive_avg_pool1d")
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _one(output_size, "output_size"))).squeeze(-2)
+
+
+def _lp_pool_samples(rng):
+    make = _samples.make
+    return [((make(rng, (1, 2, 4, 4), 0.5, 2.0), 2.0, 2), {}),
+            ((make(rng, (1, 1, 5, 4), 0.5, 2.0), 3.0, (2, 3)), {"stride": 1})]
+
+
+@register(samples=_lp_pool_samples, torch_name=_torch_name("lp_pool2d"))
+def lp_pool2d(input, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
+    """The p-norm over each window of the last two dims: (sum of x^p)^(1/p)."""
+    kernel = _tuple(kernel_size, 2, "kernel_size")
+    average = avg_pool2d(input ** norm_type, kernel, stride, 0, ceil_mode)
+    return (average * (kernel[0] * kernel[1])) ** (1.0 / norm_type)
+
+
+@register(samples=lambda rng: [((_samples.make(rng, (1, 2, 6), 0.5, 2.0), 2.0, 3), {"stride": 2})],
+          torch_name=_torch_name("lp_pool1d"))
+def lp_pool1d(input, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
+    """The p-norm over each window of the last dim."""
+    kernel = _one(kernel_size, "kernel_size")
+    average = avg_pool1d(input ** norm_type, kernel, stride, 0, ceil_mode)
+    return (average * kernel) ** (1.0 / norm_type)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+                            return_indices: bool = True):
+    """max_pool1d returning (values, indices)."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+                            return_indices: bool = True):
+    """max_pool2d returning (values, indices)."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)

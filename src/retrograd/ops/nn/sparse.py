@@ -1,0 +1,89 @@
+"""Embedding: rows of a weight looked up by integer index."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import _dtype
+from ..._tensor import Tensor
+from ...autograd.graph import Node
+from .. import _samples
+from .._table import apply, register
+from ._common import _torch_name
+from ._maps import scatter_add_along
+
+# ---------------------------------------------------------------------------
+# Embedding and dropout
+
+
+class EmbeddingBackward0(Node):
+    """Rows of `weight` picked by integer `indices`; backward adds the gradient rows back
+    (repeated indices accumulate; the padding row gets none)."""
+
+    __slots__ = ("indices", "padding_idx", "rows")
+
+    @staticmethod
+    def forward(ctx, weight, indices, padding_idx):
+        ctx.indices, ctx.padding_idx, ctx.rows = indices, padding_idx, weight._data.shape[0]
+        return np.take(weight._data, indices, axis=0)
+
+    _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
+
+    def backward(self, grad):
+        flat_index = self.indices.reshape(-1)
+        flat_grad = grad.reshape(flat_index.size, grad.shape[-1])
+        if self.padding_idx is not None:
+            # select, so a NaN reaching a padding lookup stays out of every row
+            kept = flat_index != self.padding_idx
+            flat_index = flat_index[kept]
+            flat_grad = flat_grad[kept] if not isinstance(grad, Tensor) else flat_grad[Tensor._make(kept)]
+        if not isinstance(grad, Tensor):
+            result = np.zeros((self.rows, grad.shape[-1]), dtype=grad.dtype)
+            np.add.at(result, flat_index, flat_grad)
+            return result
+        return scatter_add_along(flat_grad, 0, flat_index[:, None], self.rows)
+
+
+def _embedding_samples(rng):
+    indices = Tensor._make(np.array([[0, 2], [2, 3]], dtype=np.int64))
+    weight = _samples.make(rng, (4, 3))
+    return [((indices, weight), {}), ((indices, weight), {"padding_idx": 1})]
+
+
+@register(samples=_embedding_samples, torch_name=_torch_name("embedding"))
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False):
+    """weight[input]: a lookup of rows by integer index.
+
+    With max_norm, the looked-up rows whose norm_type-norm exceeds it are first rescaled to
+    it, in place in weight (outside the graph), as PyTorch does.
+    """
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: scale_grad_by_freq and sparse are not supported")
+    indices = input._data
+    if indices.dtype.kind not in "iu":
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, "
+            f"Int; but got {_dtype.tensor_type_name(input.dtype)} instead (while checking arguments for "
+            "embedding)"
+        )
+    rows = weight.shape[0]
+    if indices.size and (indices.min() < 0 or indices.max() >= rows):
+        raise IndexError("index out of range in self")
+    if padding_idx is not None:
+        if not -rows <= padding_idx < rows:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx %= rows
+    if max_norm is not None:
+        _renormalize_rows(weight, np.unique(indices), max_norm, norm_type)
+    return apply(EmbeddingBackward0, weight, indices=indices, padding_idx=padding_idx)
+
+
+def _renormalize_rows(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: float) -> None:
+    data = weight._data
+    norms = np.linalg.norm(data[rows], ord=norm_type, axis=1)
+    too_long = norms > max_norm
+    if too_long.any():
+        chosen = rows[too_long]
+        data[chosen] *= (max_norm / (norms[too_long] + 1e-7))[:, None]
+        weight._bump_version()

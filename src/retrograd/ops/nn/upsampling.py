@@ -1,0 +1,136 @@
+"""Resampling: interpolate and the deprecated upsample functions."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+from .. import _samples
+from .._table import apply, register
+from ._common import _torch_name, _tuple
+from ._maps import _map_node
+from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
+
+_RESAMPLE_NODES = {
+    (mode, dims): _map_node(f"Upsample{name}{dims}DBackward0")
+    for mode, name in (("nearest", "Nearest"), ("nearest-exact", "NearestExact"), ("linear", "Linear"),
+                       ("bilinear", "Bilinear"))
+    for dims in (1, 2)
+}
+
+
+# ---------------------------------------------------------------------------
+# Resampling
+
+
+def _resample_matrix(in_size: int, out_size: int, mode: str, align_corners: bool, scale: float):
+    """The (out, in) matrix that resamples one dim: one-hot rows for nearest, two weights for linear."""
+    target = np.arange(out_size)
+    matrix = np.zeros((out_size, in_size))
+    if mode in ("nearest", "nearest-exact"):
+        offset = 0.5 if mode == "nearest-exact" else 0.0
+        source = np.minimum(np.floor((target + offset) * scale).astype(np.int64), in_size - 1)
+        matrix[target, source] = 1.0
+        return matrix
+    if align_corners:
+        position = target * ((in_size - 1) / (out_size - 1)) if out_size > 1 else np.zeros(out_size)
+    else:
+        position = np.maximum((target + 0.5) * scale - 0.5, 0.0)
+    low = np.minimum(np.floor(position).astype(np.int64), in_size - 1)
+    high = np.minimum(low + 1, in_size - 1)
+    weight = position - low
+    np.add.at(matrix, (target, low), 1 - weight)
+    np.add.at(matrix, (target, high), weight)
+    return matrix
+
+
+# The spatial dims each mode handles.
+_RESAMPLE_DIMS = {
+    "nearest": (1, 2), "nearest-exact": (1, 2), "linear": (1,), "bilinear": (2,), "area": (1, 2),
+}
+
+
+def _interpolate_samples(rng):
+    make = _samples.make
+    image = make(rng, (1, 2, 3, 4))
+    return [
+        ((make(rng, (1, 2, 3)),), {"scale_factor": 2}),
+        ((image,), {"size": (5, 3), "mode": "nearest-exact"}),
+        ((make(rng, (1, 1, 4)),), {"size": 7, "mode": "linear"}),
+        ((image,), {"scale_factor": 1.5, "mode": "bilinear"}),
+        ((image,), {"size": (4, 7), "mode": "bilinear", "align_corners": True}),
+        ((image,), {"size": (2, 3), "mode": "area"}),
+    ]
+
+
+@register(samples=_interpolate_samples, torch_name=_torch_name("interpolate"))
+def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
+                recompute_scale_factor=None, antialias: bool = False):
+    """Resample the spatial dims (after batch and channel) to `size` or by `scale_factor`.
+
+    Modes: 'nearest', 'nearest-exact', 'linear' (3-d input), 'bilinear' (4-d), 'area'.
+    """
+    if mode not in _RESAMPLE_DIMS:
+        raise NotImplementedError(f"interpolate: mode '{mode}' is not supported")
+    if align_corners is not None and mode not in ("linear", "bilinear"):
+        raise ValueError(
+            "align_corners option can only be set with the interpolating modes: linear | bilinear | "
+            "bicubic | trilinear"
+        )
+    if antialias:
+        raise NotImplementedError("interpolate(antialias=True) is not supported")
+    spatial = input.ndim - 2
+    if spatial not in _RESAMPLE_DIMS[mode]:
+        needed = " or ".join(f"{d + 2}D" for d in _RESAMPLE_DIMS[mode])
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {needed} input")
+    if (size is None) == (scale_factor is None):
+        raise ValueError(
+            "only one of size or scale_factor should be defined" if size is not None
+            else "either size or scale_factor should be defined"
+        )
+    in_sizes = input.shape[2:]
+    if size is not None:
+        out_sizes = _tuple(size, spatial, "size")
+        scales = [i / o for i, o in zip(in_sizes, out_sizes)]
+    else:
+        if isinstance(scale_factor, numbers.Number):
+            factors = (scale_factor,) * spatial
+        else:
+            factors = tuple(scale_factor)
+        out_sizes = tuple(math.floor(i * f) for i, f in zip(in_sizes, factors))
+        if recompute_scale_factor:
+            scales = [i / o for i, o in zip(in_sizes, out_sizes)]
+        else:
+            scales = [1.0 / f for f in factors]
+    if mode == "area":
+        pool = adaptive_avg_pool1d if spatial == 1 else adaptive_avg_pool2d
+        return pool(input, out_sizes if spatial == 2 else out_sizes[0])
+    matrices = tuple(
+        _resample_matrix(i, o, mode, bool(align_corners), s).astype(input._data.dtype)
+        for i, o, s in zip(in_sizes, out_sizes, scales)
+    )
+    return apply(_RESAMPLE_NODES[(mode, spatial)], input, matrices=matrices)
+
+
+def upsample(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None):
+    """Deprecated spelling of interpolate."""
+    warnings.warn("nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated: interpolate(..., mode='nearest')."""
+    warnings.warn("nn.functional.upsample_nearest is deprecated. Use nn.functional.interpolate instead.",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated: interpolate(..., mode='bilinear', align_corners=True)."""
+    warnings.warn("nn.functional.upsample_bilinear is deprecated. Use nn.functional.interpolate instead.",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
