@@ -56,6 +56,17 @@ from ._dtype import (
     uint8,
 )
 from ._explain import explain
+from ._legacy import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 from ._printing import get_printoptions, set_printoptions
 from ._tensor import Size, Tensor, device
 from .autograd.grad_mode import (
