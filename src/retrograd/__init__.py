@@ -77,6 +77,7 @@ from .autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .ops import unique as _unique_ops  # registers unique and unique_consecutive
 from .serialization import load, save
 
 
@@ -108,6 +109,13 @@ def _export_op_table() -> None:
 
 
 _export_op_table()
+
+from . import _shape_inplace  # noqa: E402  (composes ops of the table)
+
+_shape_inplace.install()
+_shape_inplace.install_aliases()
+globals().update({name: form for name, form in _shape_inplace.function_forms().items()
+                  if name not in globals()})
 
 from . import viz  # noqa: E402  (reads the graph; imported after the op table is complete)
 

@@ -1,8 +1,9 @@
 """Neural-network building blocks: modules, parameters, initialisation and functional ops."""
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .modules import *  # noqa: F403
 from .modules import __all__ as _modules_all
+from .parallel import DataParallel
 from .parameter import Buffer, Parameter
 
-__all__ = ["Buffer", "Parameter", "functional", "init", "utils", *_modules_all]
+__all__ = ["Buffer", "DataParallel", "Parameter", "functional", "init", "parallel", "utils", *_modules_all]

@@ -173,6 +173,7 @@ class Module:
         setattr_(self, "_forward_hooks_always_called", set())
         setattr_(self, "_backward_hooks", {})
         setattr_(self, "_backward_pre_hooks", {})
+        setattr_(self, "_non_full_backward_hooks", {})
 
     def forward(self, *input):
         raise NotImplementedError(
@@ -604,17 +605,35 @@ class Module:
 
     def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         """`hook(module, grad_input, grad_output)` once the gradients of the inputs are known."""
+        self._refuse_mixed_backward_hooks(full=True)
         return _add_hook_ordered(self._backward_hooks, hook, prepend)
 
     def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         """`hook(module, grad_output)` when the output gradients arrive; may replace them."""
         return _add_hook_ordered(self._backward_pre_hooks, hook, prepend)
 
+    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
+        """Deprecated: `hook(module, grad_input, grad_output)` on the grad_fn of the output.
+
+        It sees the gradients of the last operation the forward recorded (its inputs and
+        outputs), which are the module's only when the forward is a single operation; use
+        `register_full_backward_hook` for the module's own.
+        """
+        self._refuse_mixed_backward_hooks(full=False)
+        return _add_hook(self._non_full_backward_hooks, hook)
+
+    def _refuse_mixed_backward_hooks(self, full: bool) -> None:
+        if self._non_full_backward_hooks if full else self._backward_hooks:
+            raise RuntimeError(
+                "Cannot use both regular backward hooks and full backward hooks on a single "
+                "Module. Please use only one of them."
+            )
+
     # -- calling ---------------------------------------------------------------
 
     def __call__(self, *args, **kwargs):
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
-                or self._backward_pre_hooks):
+                or self._backward_pre_hooks or self._non_full_backward_hooks):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
@@ -642,6 +661,8 @@ class Module:
                 output = result
         if state is not None:
             output = _wrap_outputs(output, state)
+        if self._non_full_backward_hooks and grad_mode.is_grad_enabled():
+            _attach_non_full_backward_hooks(self, args, output)
         return output
 
     # -- printing --------------------------------------------------------------
@@ -666,6 +687,77 @@ class Module:
         elif lines:
             body = "\n  " + "\n  ".join(lines) + "\n"
         return f"{self._get_name()}({body})"
+
+
+def _first_tensor(output):
+    while not isinstance(output, Tensor):
+        if isinstance(output, dict):
+            output = next(value for value in output.values() if isinstance(value, Tensor))
+        else:
+            output = output[0]
+    return output
+
+
+def _attach_non_full_backward_hooks(module: Module, args: tuple, output) -> None:
+    """`register_backward_hook`: hook the grad_fn of the output's first tensor."""
+    grad_fn = _first_tensor(output).grad_fn
+    if grad_fn is None:
+        return
+    for hook in list(module._non_full_backward_hooks.values()):
+        grad_fn.register_hook(_ModuleNodeHook(module, hook))
+    _warn_non_full_backward_hook(args, output, grad_fn)
+
+
+class _ModuleNodeHook:
+    """A node hook `(grad_inputs, grad_outputs)` that calls `hook(module, grad_inputs, grad_outputs)`."""
+
+    __slots__ = ("hook", "module")
+
+    def __init__(self, module: Module, hook: Callable):
+        self.module = module
+        self.hook = hook
+
+    def __call__(self, grad_inputs, grad_outputs):
+        return self.hook(self.module, grad_inputs, grad_outputs)
+
+
+_NON_FULL_HOOK_ADVICE = "Please use register_full_backward_hook to get the documented behavior."
+
+
+def _warn_non_full_backward_hook(args: tuple, output, grad_fn) -> None:
+    """Say (as PyTorch does) when the hooked grad_fn cannot show the module's own gradients."""
+    import warnings
+
+    def warn(message: str) -> None:
+        warnings.warn(message, FutureWarning, stacklevel=4)
+
+    outputs = (output,) if isinstance(output, Tensor) else output
+    if not (isinstance(outputs, tuple) and all(isinstance(value, Tensor) for value in outputs)):
+        warn("Using non-full backward hooks on a Module that does not return a single Tensor or a "
+             "tuple of Tensors is deprecated and will be removed in future versions. This hook "
+             f"will be missing some of the grad_output. {_NON_FULL_HOOK_ADVICE}")
+        return
+    if not all(isinstance(value, Tensor) for value in args):
+        warn("Using non-full backward hooks on a Module that does not take as input a single "
+             "Tensor or a tuple of Tensors is deprecated and will be removed in future versions. "
+             f"This hook will be missing some of the grad_input. {_NON_FULL_HOOK_ADVICE}")
+        return
+    output_nodes = {value.grad_fn for value in outputs if value.grad_fn is not None}
+    if not output_nodes or (len(output_nodes) == 1 and grad_fn not in output_nodes):
+        warn("Using a non-full backward hook when outputs are nested in python data structure is "
+             "deprecated and will be removed in future versions. This hook will be missing some "
+             "grad_output.")
+    elif len(output_nodes) > 1:
+        warn("Using a non-full backward hook when outputs are generated by different autograd "
+             "Nodes is deprecated and will be removed in future versions. This hook will be "
+             f"missing some grad_output. {_NON_FULL_HOOK_ADVICE}")
+    else:
+        input_nodes = {value.grad_fn for value in args if value.grad_fn is not None}
+        next_nodes = {node for node, _ in grad_fn.next_functions}
+        if input_nodes != next_nodes:
+            warn("Using a non-full backward hook when the forward contains multiple autograd Nodes "
+                 "is deprecated and will be removed in future versions. This hook will be missing "
+                 f"some grad_input. {_NON_FULL_HOOK_ADVICE}")
 
 
 def _add_hook_ordered(hooks: dict, hook: Callable, prepend: bool) -> RemovableHandle:
