@@ -117,6 +117,6 @@ _shape_inplace.install_aliases()
 globals().update({name: form for name, form in _shape_inplace.function_forms().items()
                   if name not in globals()})
 
-from . import viz  # noqa: E402  (reads the graph; imported after the op table is complete)
+from . import profiler, viz  # noqa: E402  (reads the graph; imported after the op table is complete)
 
 __version__ = "0.1.0"

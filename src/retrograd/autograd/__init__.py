@@ -248,7 +248,7 @@ def grad(
     return tuple(results)
 
 
-from . import functional, graph  # noqa: E402  (functional builds on grad, defined above)
+from . import functional, graph, profiler  # noqa: E402  (functional builds on grad, defined above)
 
 
 def _is_inference(self) -> bool:
@@ -264,4 +264,4 @@ def _install_tensor_methods() -> None:
 
 _install_tensor_methods()
 
-__all__ += ["functional", "grad_mode", "graph"]
+__all__ += ["functional", "grad_mode", "graph", "profiler"]
