@@ -3,6 +3,8 @@
 Code written for PyTorch's autograd runs unchanged with `import retrograd as torch`.
 """
 
+import math
+
 from . import _dtype, autograd, linalg, nn, ops, optim, utils
 from ._creation import (
     Generator,
@@ -66,6 +68,9 @@ from ._legacy import (
     IntTensor,
     LongTensor,
     ShortTensor,
+    range,
+    set_default_tensor_type,
+    typename,
 )
 from ._printing import get_printoptions, set_printoptions
 from ._tensor import Size, Tensor, device
@@ -77,8 +82,25 @@ from .autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .ops import composite as _composite_ops
 from .ops import unique as _unique_ops  # registers unique and unique_consecutive
 from .serialization import load, save
+
+e = math.e
+pi = math.pi
+inf = math.inf
+nan = math.nan
+newaxis = None
+
+
+def detach(input: Tensor) -> Tensor:
+    """`input.detach()`: the same data, cut from the graph."""
+    return input.detach()
+
+
+def is_inference(input: Tensor) -> bool:
+    """Whether `input` was made in inference mode."""
+    return input.is_inference()
 
 
 def result_type(tensor1, tensor2) -> dtype:
@@ -110,12 +132,15 @@ def _export_op_table() -> None:
 
 _export_op_table()
 
-from . import _shape_inplace  # noqa: E402  (composes ops of the table)
+from . import _shape_inplace, _tensor_extras  # noqa: E402  (compose ops of the table)
 
 _shape_inplace.install()
 _shape_inplace.install_aliases()
+_tensor_extras.install()
 globals().update({name: form for name, form in _shape_inplace.function_forms().items()
                   if name not in globals()})
+for _name in _composite_ops.__all__:
+    globals().setdefault(_name, getattr(_composite_ops, _name))
 
 from . import profiler, viz  # noqa: E402  (reads the graph; imported after the op table is complete)
 

@@ -32,6 +32,9 @@ __all__ = [
     "IntTensor",
     "LongTensor",
     "ShortTensor",
+    "range",
+    "set_default_tensor_type",
+    "typename",
 ]
 
 
@@ -157,3 +160,50 @@ def tensor_type(self: Tensor, dtype=None, non_blocking: bool = False, **kwargs):
 
 
 Tensor.type = tensor_type
+
+
+def typename(obj) -> str:
+    """The type of `obj` as a string: `'retrograd.FloatTensor'` for a tensor, else the
+    qualified class name (`'retrograd.nn.modules.linear.Linear'`, `'int'`)."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or type(obj).__module__
+    name = getattr(obj, "__qualname__", None) or type(obj).__qualname__
+    return name if module in ("builtins", "__builtin__", None) else f"{module}.{name}"
+
+
+def set_default_tensor_type(t) -> None:
+    """Deprecated: set the default dtype from a tensor type (`retrograd.DoubleTensor`) or its name."""
+    import warnings
+
+    warnings.warn(
+        "retrograd.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+        "retrograd.set_default_dtype() and retrograd.set_default_device() as alternatives.",
+        UserWarning,
+        stacklevel=2,
+    )
+    dtype = _resolve_type(t)
+    _dtype.set_default_dtype(dtype)
+
+
+
+def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False):
+    """Deprecated: values from start to end *inclusive*, spaced by step (use arange)."""
+    import warnings
+
+    from ._creation import _float_dtype, _new
+
+    warnings.warn(
+        "retrograd.range is deprecated and will be removed in a future release because its behavior "
+        "is inconsistent with Python's range builtin. Instead, use retrograd.arange, which produces "
+        "values in [start, end).",
+        UserWarning,
+        stacklevel=2,
+    )
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    count = int(np.floor((float(end) - float(start)) / float(step))) + 1
+    values = float(start) + np.arange(max(count, 0)) * float(step)
+    return _new(values.astype(_float_dtype(dtype).numpy), requires_grad)
