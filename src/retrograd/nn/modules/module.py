@@ -174,6 +174,10 @@ class Module:
         setattr_(self, "_backward_hooks", {})
         setattr_(self, "_backward_pre_hooks", {})
         setattr_(self, "_non_full_backward_hooks", {})
+        setattr_(self, "_state_dict_pre_hooks", {})
+        setattr_(self, "_state_dict_hooks", {})
+        setattr_(self, "_load_state_dict_pre_hooks", {})
+        setattr_(self, "_load_state_dict_post_hooks", {})
 
     def forward(self, *input):
         raise NotImplementedError(
@@ -380,6 +384,53 @@ class Module:
                 raise AttributeError(f"`{item}` is not an nn.Module")
         return module
 
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at dotted path `target` (`'block.bn.running_mean'`)."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return module._buffers[name]
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put `module` at dotted path `target`; with `strict`, only where one already is."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
+
+    def get_extra_state(self):
+        """Extra state to save in the state dict; a module that has some overrides this."""
+        raise RuntimeError(
+            "Reached a code path in Module.get_extra_state() that should never be called. Please "
+            "file an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml "
+            "to report this bug."
+        )
+
+    def set_extra_state(self, state) -> None:
+        """Restore what get_extra_state returned; a module that has extra state overrides this."""
+        raise RuntimeError(
+            "Reached a code path in Module.set_extra_state() that should never be called. Please "
+            "file an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml "
+            "to report this bug."
+        )
+
+    def to_empty(self, *, device=None, recurse: bool = True) -> Module:
+        """Give every parameter and buffer new memory of its shape (zeros here)."""
+        from ..._creation import _check_device, zeros_like
+
+        _check_device(device)
+        return self._apply(lambda tensor: zeros_like(tensor))
+
     def get_parameter(self, target: str) -> Parameter:
         module_path, _, name = target.rpartition(".")
         module = self.get_submodule(module_path)
@@ -505,9 +556,18 @@ class Module:
         """
         if destination is None:
             destination = OrderedDict()
+        visited = []
         for module_prefix, module in self.named_modules(prefix=prefix.rstrip(".")):
             dotted = module_prefix + "." if module_prefix else ""
+            for hook in list(module.__dict__.get("_state_dict_pre_hooks", {}).values()):
+                hook(module, dotted, keep_vars)
             module._save_to_state_dict(destination, dotted, keep_vars)
+            visited.append((module, dotted))
+        for module, dotted in reversed(visited):  # children before their parents
+            for hook in list(module.__dict__.get("_state_dict_hooks", {}).values()):
+                result = hook(module, destination, dotted, {})
+                if result is not None:
+                    raise RuntimeError("state_dict post-hook must return None")
         return destination
 
     def _local_state(self) -> dict:
@@ -565,11 +625,25 @@ class Module:
         missing_keys: list[str] = []
         unexpected_keys: list[str] = []
         error_msgs: list[str] = []
+        visited = []
         for module_prefix, module in self.named_modules():
             dotted = module_prefix + "." if module_prefix else ""
+            for hook in list(module.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
+                # PyTorch passes strict=True here whatever load_state_dict was given
+                hook(module, state_dict, dotted, {}, True, missing_keys, unexpected_keys, error_msgs)
             module._load_from_state_dict(
                 state_dict, dotted, assign, missing_keys, unexpected_keys, error_msgs
             )
+            visited.append(module)
+        incompatible = _IncompatibleKeys(missing_keys, unexpected_keys)
+        for module in reversed(visited):
+            for hook in list(module.__dict__.get("_load_state_dict_post_hooks", {}).values()):
+                if hook(module, incompatible) is not None:
+                    raise RuntimeError(
+                        "Hooks registered with ``register_load_state_dict_post_hook`` are not"
+                        "expected to return new values, if incompatible_keys need to be modified,"
+                        "it should be done inplace."
+                    )
         if strict:
             if unexpected_keys:
                 listed = ", ".join(f'"{key}"' for key in unexpected_keys)
@@ -611,6 +685,25 @@ class Module:
     def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         """`hook(module, grad_output)` when the output gradients arrive; may replace them."""
         return _add_hook_ordered(self._backward_pre_hooks, hook, prepend)
+
+    def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """`hook(module, prefix, keep_vars)` before this module's entries are saved."""
+        return _add_hook(self._state_dict_pre_hooks, hook)
+
+    def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """`hook(module, state_dict, prefix, local_metadata)` after the state dict is made;
+        it may change `state_dict` in place."""
+        return _add_hook(self._state_dict_hooks, hook)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """`hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)` before this module's entries are loaded."""
+        return _add_hook(self._load_state_dict_pre_hooks, hook)
+
+    def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """`hook(module, incompatible_keys)` after loading, before strict checks; it may
+        change `incompatible_keys.missing_keys` / `unexpected_keys` in place."""
+        return _add_hook(self._load_state_dict_post_hooks, hook)
 
     def register_backward_hook(self, hook: Callable) -> RemovableHandle:
         """Deprecated: `hook(module, grad_input, grad_output)` on the grad_fn of the output.
