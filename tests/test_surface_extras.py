@@ -83,6 +83,15 @@ EXPRESSIONS = [
     "lib.zeros(2, dtype=lib.int32).new([1.5])",
     "lib.zeros(2).new(2, 3).shape",
     "[lib.ones(2, 3).nbytes, lib.ones(2, dtype=lib.float64).itemsize, lib.ones(1).is_cpu]",
+    "lib.frexp(lib.tensor([8.0, -0.3, 0.0]))",
+    "lib.gcd(lib.tensor([4, 6, 0]), lib.tensor([6, 9, 5]))",
+    "lib.lcm(lib.tensor([4, 6]), lib.tensor([6, 9]))",
+    "lib.nextafter(lib.tensor([1.0, 2.0]), lib.tensor([2.0, 1.0])) - lib.tensor([1.0, 2.0])",
+    "lib.tensor([1.0, 2.0]).isreal()",
+    "lib.arange(4.0).resize(2, 2)",
+    "[lib.ones(1).is_mps, lib.ones(1).is_distributed()]",
+    "lib.diagflat(lib.tensor([1.0, 2.0]), 1)",
+    "lib.zeros(2, 2).new_empty_strided((2, 3), (3, 1)).shape",
 ]
 
 
@@ -148,3 +157,20 @@ def test_in_place_function_forms_of_the_new_ops():
 def test_range_warns_that_it_is_deprecated():
     with pytest.warns(UserWarning, match="range is deprecated"):
         assert retrograd.range(1, 3).tolist() == [1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize("name", ["eig", "symeig", "lstsq", "solve", "matrix_rank"])
+def test_functions_pytorch_removed_raise_as_in_pytorch(name):
+    with pytest.raises(RuntimeError, match="deprecated since version 1.9 and is now removed"):
+        getattr(retrograd, name)(retrograd.eye(2))
+
+
+def test_as_subclass_shares_the_data():
+    class Tagged(retrograd.Tensor):
+        pass
+
+    x = retrograd.tensor([1.0, 2.0])
+    tagged = x.as_subclass(Tagged)
+    assert type(tagged) is Tagged
+    tagged[0] = 5.0
+    assert x.tolist() == [5.0, 2.0]

@@ -92,7 +92,42 @@ def _new(self, *args, device=None) -> Tensor:
     return result
 
 
+def _as_subclass(self, cls) -> Tensor:
+    """This tensor's data and version counter, as an instance of the Tensor subclass `cls`."""
+    result = cls.__new__(cls)
+    Tensor._setup(result, self._data, None, 0, self._version_counter)
+    return result
+
+
+def _resize(self, *sizes) -> Tensor:
+    """Deprecated: `reshape` with a warning (same number of elements)."""
+    import warnings
+
+    warnings.warn("non-inplace resize is deprecated", UserWarning, stacklevel=2)
+    return self.reshape(*sizes)
+
+
+def _resize_as(self, tensor: Tensor) -> Tensor:
+    """Deprecated: `reshape` to the shape of `tensor`, with a warning."""
+    import warnings
+
+    warnings.warn("non-inplace resize_as is deprecated", UserWarning, stacklevel=2)
+    return self.reshape(tensor.shape)
+
+
+def _new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad: bool = False,
+                       layout=None, pin_memory: bool = False) -> Tensor:
+    """`new_empty(size)`: retrograd tensors are laid out row-major, so `stride` is not kept."""
+    return self.new_empty(size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
 def install() -> None:
+    Tensor.as_subclass = _as_subclass
+    Tensor.resize = _resize
+    Tensor.resize_as = _resize_as
+    Tensor.new_empty_strided = _new_empty_strided
+    Tensor.is_distributed = lambda self: False
+    Tensor.is_mps = property(lambda self: False, doc="Always False: retrograd computes on the CPU.")
     Tensor.unfold = _unfold
     Tensor.put_ = _put_
     Tensor.put = _put
