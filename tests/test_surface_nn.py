@@ -46,15 +46,29 @@ CASES = [
     ("nn.TripletMarginLoss()", [X3 + "[0]", X3 + "[1]", X3 + "[0] * 0.5"]),
     ("nn.PoissonNLLLoss()", [X3, X3 + ".abs() * 2"]), ("nn.GaussianNLLLoss()", [X3, X3 + " * 2", "lib.ones(2, 3, 4)"]),
     ("nn.MultiLabelSoftMarginLoss()", [X3 + "[0]", "(" + X3 + "[0] > 0).float()"]),
+    ("nn.Conv3d(2, 3, 2)", [X5]), ("nn.Conv3d(2, 4, (1, 2, 3), stride=2, padding=1, groups=2)", [X5]),
+    ("nn.ConvTranspose1d(3, 2, 3, stride=2, output_padding=1)", [X3]),
+    ("nn.BatchNorm3d(2)", [X5]), ("nn.MaxPool3d(2)", [X5]), ("nn.AvgPool3d(2, stride=1)", [X5]),
+    ("nn.AdaptiveAvgPool3d((1, 2, 2))", [X5]), ("nn.AdaptiveMaxPool3d(2)", [X5]),
+    ("nn.LPPool3d(2, 2)", [X5 + ".abs() + 0.1"]), ("nn.LocalResponseNorm(2)", [X4]),
+("nn.AlphaDropout()", [X3]), ("nn.FeatureAlphaDropout(0.2)", [X3]),
+    ("nn.MultiMarginLoss()", [X3 + "[0]", "lib.tensor([0, 3, 1])"]),
+    ("nn.MultiLabelMarginLoss()", [X3 + "[0]", "lib.tensor([[3, 0, -1, 1], [1, -1, 2, 0], [0, 1, 2, 3]])"]),
+    ("nn.TripletMarginWithDistanceLoss(swap=True)", [X3 + "[0]", X3 + "[1]", X3 + "[0] * 0.5"]),
 ]
 
 
 def _run(lib, module_text, input_texts):
     module = eval(module_text, {"nn": lib.nn})
     module.eval()
-    inputs = [eval(text, {"lib": lib}).double() for text in input_texts]
-    inputs[0].requires_grad_(True)
     module.double()
+    with lib.no_grad():  # the same weights in both libraries
+        for parameter in module.parameters():
+            values = lib.linspace(-0.5, 0.5, parameter.numel(), dtype=lib.float64)
+            parameter.copy_(values.reshape(parameter.shape))
+    inputs = [eval(text, {"lib": lib}) for text in input_texts]
+    inputs = [x.double() if x.dtype.is_floating_point else x for x in inputs]
+    inputs[0].requires_grad_(True)
     output = module(*inputs)
     output = output[0] if isinstance(output, tuple) else output
     (output * output).sum().backward()
@@ -69,6 +83,15 @@ def test_module_prints_computes_and_differentiates_as_pytorch(module_text, input
     assert ours[0] == theirs[0]
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(ours[2], theirs[2], rtol=1e-8, atol=1e-10)
+
+
+def test_embedding_bag_module_reduces_each_bag():
+    bag = nn.EmbeddingBag(5, 2, mode="sum", padding_idx=0)
+    with retrograd.no_grad():
+        bag.weight.copy_(retrograd.arange(10.0).reshape(5, 2))
+    result = bag(retrograd.tensor([1, 0, 2, 4]), retrograd.tensor([0, 2]))
+    assert result.tolist() == [[2.0, 3.0], [12.0, 14.0]]
+    assert repr(bag) == "EmbeddingBag(5, 2, mode='sum', padding_idx=0)"
 
 
 def test_instance_norm_with_affine_checks_the_channel_count():
@@ -109,3 +132,38 @@ def test_get_buffer_and_set_submodule():
     assert isinstance(model[0], nn.Identity)
     with pytest.raises(RuntimeError, match="Module.get_extra_state"):
         model.get_extra_state()
+
+
+def test_deprecated_init_names_warn_and_initialise():
+    weight = retrograd.empty(2, 3)
+    with pytest.warns(FutureWarning, match=r"`nn.init.constant` is now deprecated in favor of `nn.init.constant_`"):
+        nn.init.constant(weight, 0.5)
+    assert weight.tolist() == [[0.5] * 3] * 2
+
+
+def test_dirac_passes_the_input_through_a_convolution():
+    conv = nn.Conv2d(2, 2, 3, padding=1, bias=False)
+    nn.init.dirac_(conv.weight)
+    x = retrograd.arange(18.0).reshape(1, 2, 3, 3)
+    assert conv(x).tolist() == x.tolist()
+
+
+def test_stack_and_chain_datasets():
+    from retrograd.utils.data import ChainDataset, IterableDataset, StackDataset, get_worker_info
+
+    stacked = StackDataset(image=retrograd.arange(3), label=retrograd.arange(3) * 2)
+    assert len(stacked) == 3 and stacked[1]["label"].item() == 2
+
+    class Count(IterableDataset):
+        def __init__(self, n):
+            self.n = n
+
+        def __iter__(self):
+            return iter(range(self.n))
+
+        def __len__(self):
+            return self.n
+
+    chained = ChainDataset([Count(2), Count(3)])
+    assert list(chained) == [0, 1, 0, 1, 2] and len(chained) == 5
+    assert get_worker_info() is None
