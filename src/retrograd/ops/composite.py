@@ -22,7 +22,61 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Size, Tensor
 from . import _samples
-from ._table import register
+from ._table import register as _register_in_table
+
+# Parameters that must hold tensors, checked (with PyTorch's TypeError) before a composite runs.
+_TENSOR_PARAMETERS = {"input", "other", "x1", "x2", "y", "src", "input2", "b", "A", "weight", "values",
+                      "tensors"}
+
+
+def _check_tensor_arguments(function):
+    """Wrap a composite op so that a non-tensor where a tensor belongs is PyTorch's TypeError,
+    not an AttributeError from deep inside the ops it is made of."""
+    import functools
+    import inspect
+
+    parameters = list(inspect.signature(function).parameters.values())
+    checked = [(index, parameter) for index, parameter in enumerate(parameters)
+               if parameter.name in _TENSOR_PARAMETERS]
+
+    def refuse(parameter, position: int, value):
+        kind = "tuple of Tensors" if parameter.kind is inspect.Parameter.VAR_POSITIONAL else "Tensor"
+        raise TypeError(
+            f"{function.__name__}(): argument '{parameter.name}' (position {position + 1}) must be "
+            f"{kind}, not {type(value).__name__}"
+        )
+
+    @functools.wraps(function)
+    def checked_function(*args, **kwargs):
+        for index, parameter in checked:
+            if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+                for value in args[index:]:
+                    if not isinstance(value, Tensor):
+                        refuse(parameter, index, value)
+                continue
+            value = args[index] if index < len(args) else kwargs.get(parameter.name)
+            if parameter.name == "other" and isinstance(value, numbers.Number):
+                continue
+            if parameter.name == "tensors" and isinstance(value, list | tuple) and all(
+                isinstance(item, Tensor) for item in value
+            ):
+                continue
+            if value is not None and not isinstance(value, Tensor):
+                refuse(parameter, index, value)
+        return function(*args, **kwargs)
+
+    return checked_function
+
+
+def register(**options):
+    """The op table's `register`, with PyTorch's type check of tensor arguments first."""
+
+    def decorate(function):
+        wrapped = _check_tensor_arguments(function)
+        _register_in_table(**options)(wrapped)
+        return wrapped
+
+    return decorate
 
 __all__ = [
     "aminmax",
@@ -94,6 +148,27 @@ def _float_dtype_of(tensor: Tensor):
     return tensor.dtype if tensor.dtype.is_floating_point else _dtype.get_default_dtype()
 
 
+def _refuse_integers(tensor: Tensor, kernel: str) -> None:
+    """PyTorch's NotImplementedError for a floating-only kernel given an integer tensor."""
+    if not tensor.dtype.is_floating_point:
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{_dtype.scalar_type_name(tensor.dtype)}'"
+        )
+
+
+def _same_dtype(tensors, message: str) -> None:
+    if len({t.dtype for t in tensors}) > 1:
+        raise RuntimeError(message)
+
+
+def _check_square(matrix: Tensor, prefix: str) -> None:
+    if matrix.ndim < 2 or matrix.shape[-1] != matrix.shape[-2]:
+        rows, columns = (matrix.shape[-2], matrix.shape[-1]) if matrix.ndim >= 2 else (0, 0)
+        raise RuntimeError(
+            f"{prefix}A must be batches of square matrices, but they are {rows} by {columns} matrices"
+        )
+
+
 def _floating(tensor: Tensor) -> Tensor:
     return tensor if tensor.dtype.is_floating_point else tensor.to(_dtype.get_default_dtype())
 
@@ -141,6 +216,9 @@ def xlogy(input, other):
 def logaddexp(input, other):
     """log(exp(input) + exp(other)), computed without overflow."""
     rg = _retrograd()
+    for value in (input, other):
+        if isinstance(value, Tensor):
+            _refuse_integers(value, "logaddexp_cpu")
     larger = rg.maximum(input, other)
     return larger + (-(input - other).abs()).exp().log1p()
 
@@ -148,6 +226,9 @@ def logaddexp(input, other):
 @register(methods="logaddexp2", samples=_samples.binary(scalar=None))
 def logaddexp2(input, other):
     """log2(2**input + 2**other), computed without overflow."""
+    for value in (input, other):
+        if isinstance(value, Tensor):
+            _refuse_integers(value, "logaddexp2_cpu")
     return logaddexp(input * math.log(2.0), other * math.log(2.0)) / math.log(2.0)
 
 
@@ -249,6 +330,7 @@ def logcumsumexp(input, dim: int):
     element of that dim); otherwise NumPy's logaddexp.accumulate does it in one call.
     """
     rg = _retrograd()
+    _refuse_integers(input, "logcumsumexp_out_cpu")
     x = _floating(input)
     if x.ndim == 0 or x.numel() == 0:
         return x.clone()
@@ -316,6 +398,8 @@ def trapz(y, x=None, *, dx=None, dim: int = -1):
 @register(samples=lambda rng: [((_samples.make(rng, (5,)),), {})])
 def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1):
     """The running integral of `y` by the trapezoid rule, along `dim`."""
+    if y.shape[dim] == 0:
+        return y.narrow(dim, 0, 0)
     return _trapezoid_parts(y, x, dx, dim).cumsum(dim)
 
 
@@ -352,6 +436,8 @@ def corrcoef(input):
                                ((_samples.make(rng, (2, 3, 2)), _samples.make(rng, (2, 2, 2))), {"p": 1.0})])
 def cdist(x1, x2, p: float = 2.0, compute_mode=None):
     """The p-norm distance between each row of x1 and each row of x2 (batched)."""
+    _same_dtype((x1, x2), f"expected scalar type {_dtype.scalar_type_name(x1.dtype)} but found "
+                          f"{_dtype.scalar_type_name(x2.dtype)}")
     if x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(
             f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}"
@@ -415,6 +501,19 @@ def column_stack(tensors):
     return _retrograd().cat(columns, 1)
 
 
+def _block_dtype(tensors) -> _dtype.dtype:
+    """PyTorch's promotion: 0-d tensors count only when of a higher category (int < float)."""
+    import functools
+
+    dimensioned = [t.dtype for t in tensors if t.ndim > 0]
+    zero_dim = [t.dtype for t in tensors if t.ndim == 0]
+    result = functools.reduce(_dtype.promote_types, dimensioned) if dimensioned else None
+    zero_result = functools.reduce(_dtype.promote_types, zero_dim) if zero_dim else None
+    if result is None or (zero_result is not None and zero_result._category > result._category):
+        return zero_result
+    return result
+
+
 @register(samples=lambda rng: [
     ((_samples.make(rng, (1, 2)), _samples.make(rng, ()), _samples.make(rng, (2,))), {}),
 ])
@@ -431,9 +530,7 @@ def block_diag(*tensors):
         blocks.append(t.reshape(1, -1) if t.ndim < 2 else t)
     if not blocks:
         return rg.zeros(1, 0)
-    dtype = blocks[0].dtype
-    for block in blocks[1:]:
-        dtype = _dtype.promote_types(dtype, block.dtype)
+    dtype = _block_dtype(tensors)
     width = sum(block.shape[1] for block in blocks)
     rows, left = [], 0
     for block in blocks:
@@ -449,6 +546,7 @@ def block_diag(*tensors):
 def cartesian_prod(*tensors):
     """Every combination of one element from each 1-d tensor, one per row."""
     rg = _retrograd()
+    _same_dtype(tensors, "meshgrid expects all tensors to have the same dtype")
     if len(tensors) == 1:
         return tensors[0]
     grids = rg.meshgrid(*tensors, indexing="ij")
@@ -842,6 +940,8 @@ def slice_scatter(input, src, dim: int = 0, start=None, end=None, step: int = 1)
 ])
 def diagonal_scatter(input, src, offset: int = 0, dim1: int = 0, dim2: int = 1):
     """A copy of input with its diagonal (offset, dim1, dim2) replaced by src."""
+    if input.numel() == 0:
+        return input.clone() + src.sum() * 0
     result = input.clone()
     result.diagonal(offset, dim1, dim2).copy_(src)
     return result
@@ -851,6 +951,7 @@ def diagonal_scatter(input, src, offset: int = 0, dim1: int = 0, dim2: int = 1):
           samples=lambda rng: [((_samples.make(rng, (2, 3)), [1, 2]), {"dim": 1})])
 def split_with_sizes(input, split_sizes, dim: int = 0):
     """Pieces of the given sizes along `dim`."""
+    dim = input._wrap_dim(dim)
     if sum(split_sizes) != input.shape[dim]:
         raise RuntimeError(
             f"split_with_sizes expects split_sizes to sum exactly to {input.shape[dim]} (input tensor's "
@@ -875,6 +976,8 @@ def _product_of_factor(factor, upper: bool):
 ])
 def cholesky_solve(input, input2, upper: bool = False):
     """Solve A X = input given the Cholesky factor input2 of A (lower unless `upper`)."""
+    _refuse_integers(input2, "cholesky_solve_cpu")
+    _check_square(input2, "")
     return _retrograd().linalg.solve(_product_of_factor(input2, upper), input)
 
 
@@ -883,6 +986,8 @@ def cholesky_solve(input, input2, upper: bool = False):
 ])
 def cholesky_inverse(input, upper: bool = False):
     """The inverse of A from its Cholesky factor `input`."""
+    _refuse_integers(input, "cholesky_inverse_out_cpu")
+    _check_square(input, "cholesky_inverse: ")
     return _retrograd().linalg.inv(_product_of_factor(input, upper))
 
 
@@ -911,6 +1016,7 @@ def triangular_solve(b, A, upper: bool = True, transpose: bool = False, unitrian
         stacklevel=2,
     )
     rg = _retrograd()
+    _refuse_integers(A, "triangular_solve_cpu")
     matrix = A.transpose(-2, -1) if transpose else A
     solution = rg.linalg.solve_triangular(matrix, b, upper=upper != transpose, unitriangular=unitriangular)
     return _TriangularSolveResult(solution, A.clone())
