@@ -1,6 +1,7 @@
 """Which of PyTorch 2.13's public names retrograd has: the coverage page `docs/coverage.md`.
 
     python tools/coverage.py names   # with PyTorch installed: refresh tools/pytorch_names.json
+                                     # (in a fresh interpreter: imports add names to torch)
     python tools/coverage.py page    # print the page (tests/test_coverage.py keeps it in step)
 
 PyTorch's names are read once from an installed PyTorch and kept in `pytorch_names.json`,
@@ -262,8 +263,12 @@ def render_page(names: dict) -> str:
 
 def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else "page"
-    if command == "names":
-        NAMES_FILE.write_text(json.dumps(read_pytorch_names(), indent=1, sort_keys=True) + "\n")
+    if command in ("names", "names-print"):
+        text = json.dumps(read_pytorch_names(), indent=1, sort_keys=True) + "\n"
+        if command == "names":
+            NAMES_FILE.write_text(text)
+        else:
+            sys.stdout.write(text)
         return 0
     if command == "page":
         sys.stdout.write(render_page(load_names()))
