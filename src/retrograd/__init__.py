@@ -142,6 +142,11 @@ globals().update({name: form for name, form in _shape_inplace.function_forms().i
 for _name in _composite_ops.__all__:
     globals().setdefault(_name, getattr(_composite_ops, _name))
 
+from . import _runtime  # noqa: E402  (settings and helpers of the torch namespace)
+
+for _name in _runtime.__all__:
+    globals().setdefault(_name, getattr(_runtime, _name))
+
 from . import profiler, viz  # noqa: E402  (reads the graph; imported after the op table is complete)
 
 __version__ = "0.1.0"
