@@ -167,3 +167,42 @@ def test_stack_and_chain_datasets():
     chained = ChainDataset([Count(2), Count(3)])
     assert list(chained) == [0, 1, 0, 1, 2] and len(chained) == 5
     assert get_worker_info() is None
+
+
+@needs_torch
+def test_transformer_matches_pytorch_with_the_same_weights():
+    import warnings
+
+    def build(lib):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            layer = lib.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0)
+            return [
+                lib.nn.Transformer(d_model=8, nhead=2, num_encoder_layers=2, num_decoder_layers=1,
+                                   dim_feedforward=16, dropout=0.0),
+                lib.nn.TransformerEncoder(layer, 2, norm=lib.nn.LayerNorm(8)),
+                lib.nn.TransformerDecoderLayer(8, 2, 16, 0.0, norm_first=True, batch_first=True,
+                                               activation="gelu"),
+            ]
+
+    theirs, ours = build(torch), build(retrograd)
+    for reference, mine in zip(theirs, ours):
+        assert repr(mine).replace("retrograd", "torch") == repr(reference)
+        mine.load_state_dict({key: retrograd.tensor(value.detach().numpy())
+                              for key, value in reference.state_dict().items()})
+    rng = np.random.default_rng(0)
+    src = rng.standard_normal((5, 3, 8)).astype(np.float32)
+    tgt = rng.standard_normal((4, 3, 8)).astype(np.float32)
+    padding = [[False] * 5, [False] * 4 + [True], [False] * 5]
+    results = []
+    for lib, models in ((torch, theirs), (retrograd, ours)):
+        mask = lib.nn.Transformer.generate_square_subsequent_mask(4)
+        results.append([
+            models[0](lib.tensor(src), lib.tensor(tgt), tgt_mask=mask),
+            models[1](lib.tensor(src), src_key_padding_mask=lib.tensor(padding)),
+            models[2](lib.tensor(tgt).transpose(0, 1), lib.tensor(src).transpose(0, 1)),
+        ])
+    for reference, mine in zip(*results):
+        np.testing.assert_allclose(mine.detach().numpy(), reference.detach().numpy(), atol=2e-6)
+    assert retrograd.nn.Transformer.generate_square_subsequent_mask(2).tolist() == [[0.0, float("-inf")],
+                                                                                   [0.0, 0.0]]
