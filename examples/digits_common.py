@@ -14,6 +14,9 @@ import retrograd
 from retrograd import nn
 from retrograd.utils.data import DataLoader, TensorDataset, random_split
 
+# Where the examples write their pictures by default (ignored by git).
+OUTPUT = Path(__file__).resolve().parent / "output"
+
 
 def parse_arguments(description: str, default_epochs: int) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
@@ -21,7 +24,8 @@ def parse_arguments(description: str, default_epochs: int) -> argparse.Namespace
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--plot", type=Path, default=None,
-                        help="where to write the PNG of the curves (default: <script name>.png here)")
+                        help="where to write the PNG of the curves "
+                             "(default: examples/output/<script name>.png)")
     parser.add_argument("--no-progress", action="store_true", help="hide the per-epoch progress bars")
     parser.add_argument("--threads", type=int, default=1,
                         help="BLAS threads (default 1: these matrices are small, and extra threads "
@@ -78,7 +82,10 @@ def train(model, train_loader, test_loader, optimizer, scheduler, epochs: int, p
         started = time.perf_counter()
         model.train()
         running, seen = 0.0, 0
-        batches = tqdm(train_loader, desc=f"epoch {epoch:2d}/{epochs}", leave=False, disable=not progress)
+        # mininterval=0 redraws after every batch: an epoch takes a fraction of a second, and
+        # with tqdm's default 0.1 s throttle the bar was cleared before it ever moved.
+        batches = tqdm(train_loader, desc=f"epoch {epoch:2d}/{epochs}", leave=False,
+                       disable=not progress, mininterval=0)
         for images, labels in batches:
             optimizer.zero_grad()
             loss = loss_function(model(images), labels)
@@ -88,7 +95,8 @@ def train(model, train_loader, test_loader, optimizer, scheduler, epochs: int, p
                 scheduler.step()
             running += loss.item() * len(labels)
             seen += len(labels)
-            batches.set_postfix(loss=f"{running / seen:.4f}")
+            # refresh=False: the postfix is drawn with the count on the bar's own redraw.
+            batches.set_postfix(loss=f"{running / seen:.4f}", refresh=False)
         if not step_scheduler_per_batch:
             scheduler.step()
         test_loss, accuracy = evaluate(model, test_loader, loss_function)
@@ -112,7 +120,9 @@ def report(name: str, history: dict, plot_path: Path | None, script: str) -> Non
     epochs = len(history["seconds"])
     print(f"{name}: final test accuracy {history['test_accuracy'][-1]:.2%} after {epochs} epochs in "
           f"{total:.1f} s ({total / epochs:.2f} s per epoch)")
-    plot_path = plot_path or Path(Path(script).stem + ".png")
+    if plot_path is None:
+        plot_path = OUTPUT / (Path(script).stem + ".png")
+    plot_path.parent.mkdir(parents=True, exist_ok=True)
     epochs = range(1, epochs + 1)
     figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
     loss_axes.plot(epochs, history["train_loss"], label="train")

@@ -4,8 +4,8 @@ import retrograd as torch
 # Lines the article shows as raising an error are wrapped so the script runs to the end
 # and prints the error as the article shows it.
 
-x = torch.tensor(1.).requires_grad_()  # 第一种
-x = torch.tensor(1., requires_grad=True)  # 第二种
+x = torch.tensor(1.).requires_grad_()  # the first way
+x = torch.tensor(1., requires_grad=True)  # the second way
 
 x = torch.tensor(2., requires_grad=True)
 a = torch.add(x, 1)

@@ -307,3 +307,58 @@ def test_no_recursion_limit_is_touched():
         assert x.grad.item() == 1.0
     finally:
         sys.setrecursionlimit(limit)
+
+
+# ---------------------------------------------------------------------------
+# Regressions found by adversarial testing against PyTorch (issue "Exact gradients")
+
+
+def test_a_root_reached_from_another_root_receives_both_gradients():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    a = x * 2
+    b = a * 3
+    (gradient,) = rg.autograd.grad([a, b], x, [rg.ones(2), rg.ones(2)])
+    assert gradient.tolist() == [8.0, 8.0]
+
+
+def test_backward_of_a_loss_and_a_function_of_it():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    loss = (x * x).sum()
+    rg.autograd.backward([loss, loss + 1.0])
+    assert x.grad.tolist() == [4.0, 8.0]
+
+
+def test_vjp_of_a_function_returning_a_value_and_its_multiple():
+    x = rg.tensor([1.0, 2.0])
+    _, (vjp,) = rg.autograd.functional.vjp(lambda t: (t * t, t * t * 3), (x,),
+                                              (rg.ones(2), rg.ones(2)))
+    assert vjp.tolist() == [8.0, 16.0]
+
+
+@pytest.mark.parametrize(("first", "then"), [
+    ("exp_", lambda b: b.detach().zero_()),
+    ("tanh_", lambda b: b.add_(1)),
+    ("sigmoid_", lambda b: b.pow_(2)),
+    ("exp_", lambda b: b.mul_(2)),
+])
+def test_changing_a_saved_in_place_result_is_caught(first, then):
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    b = x * 1
+    getattr(b, first)()
+    then(b)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        b.sum().backward()
+
+
+def test_integer_grad_outputs_for_a_float_output_are_accepted():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    (gradient,) = rg.autograd.grad(x * 2, x, rg.tensor([1, 1]))
+    assert gradient.dtype == rg.float32 and gradient.tolist() == [2.0, 2.0]
+
+
+def test_a_pack_hook_that_computes_is_not_recorded():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    with rg.autograd.graph.saved_tensors_hooks(lambda t: t * 10, lambda t: t / 10):
+        y = x * x
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0, 4.0]

@@ -43,10 +43,18 @@ def test_a_range_holds_the_operations_run_inside_it():
     )
 
 
-def test_backward_node_events_hold_the_operations_of_their_formula():
+def test_backward_node_events_sit_inside_evaluate_function_events():
     prof = _profile_mlp()
     node = next(event for event in prof.function_events if event.name == "SinBackward0")
     assert node.cpu_parent.name == "autograd::engine::evaluate_function: SinBackward0"
+
+
+def test_backward_node_events_hold_the_operations_their_formula_records():
+    x = retrograd.ones(3, requires_grad=True)
+    with profiler.profile() as prof:
+        y = x.sin().sum()
+        (gradient,) = retrograd.autograd.grad(y, x, create_graph=True)  # formulas run as tensor ops
+    node = next(event for event in prof.function_events if event.name == "SinBackward0")
     assert any(child.name.startswith("aten::") for child in node.cpu_children)
 
 

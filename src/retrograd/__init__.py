@@ -5,7 +5,7 @@ Code written for PyTorch's autograd runs unchanged with `import retrograd as tor
 
 import math
 
-from . import _dtype, autograd, linalg, nn, ops, optim, utils
+from . import _dtype, accelerator, autograd, backends, cuda, linalg, nn, ops, optim, utils
 from ._creation import (
     Generator,
     arange,
@@ -14,6 +14,7 @@ from ._creation import (
     empty,
     empty_like,
     eye,
+    from_dlpack,
     from_numpy,
     full,
     full_like,
@@ -36,6 +37,7 @@ from ._creation import (
     zeros,
     zeros_like,
 )
+from ._device import device, get_default_device, set_default_device
 from ._dtype import (
     bool,
     double,
@@ -73,7 +75,7 @@ from ._legacy import (
     typename,
 )
 from ._printing import get_printoptions, set_printoptions
-from ._tensor import Size, Tensor, device
+from ._tensor import Size, Tensor
 from .autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -109,14 +111,17 @@ def result_type(tensor1, tensor2) -> dtype:
 
 
 def is_tensor(obj) -> bool:
+    """True if `obj` is a retrograd Tensor."""
     return isinstance(obj, Tensor)
 
 
 def is_floating_point(input: Tensor) -> bool:
+    """True if `input` has a floating point dtype (float16, float32 or float64)."""
     return input.dtype.is_floating_point
 
 
 def numel(input: Tensor) -> int:
+    """The number of elements of `input`."""
     return input.numel()
 
 

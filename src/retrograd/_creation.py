@@ -6,9 +6,9 @@ import numbers
 
 import numpy as np
 
-from . import _dtype
+from . import _device, _dtype
 from ._dtype import dtype as _DType
-from ._tensor import Size, Tensor
+from ._tensor import ORIGIN_NUMPY, Size, Tensor
 
 __all__ = [
     "Generator",
@@ -18,6 +18,7 @@ __all__ = [
     "empty",
     "empty_like",
     "eye",
+    "from_dlpack",
     "from_numpy",
     "full",
     "full_like",
@@ -110,6 +111,7 @@ def _as_array(data, dtype: _DType | None) -> np.ndarray:
 
 def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
     result = Tensor._make(array)
+    result._origin = None  # made by the user, whatever the grad mode (Note [Tensor origins])
     if requires_grad:
         result.requires_grad_(True)
     return result
@@ -128,7 +130,10 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False, pin_memor
             UserWarning,
             stacklevel=2,
         )
-    return _new(_as_array(data, _resolve_dtype(dtype)), requires_grad)
+    result = _new(_as_array(data, _resolve_dtype(dtype)), requires_grad)
+    if isinstance(data, np.ndarray):
+        result._origin = ORIGIN_NUMPY
+    return result
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -139,26 +144,146 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         return data if dtype is None or data.dtype is dtype else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == dtype.numpy):
         _dtype.from_numpy_dtype(data.dtype)
-        return Tensor._make(data)
-    return _new(_as_array(data, dtype), False)
+        result = Tensor._make(data)
+        result._origin = ORIGIN_NUMPY
+        return result
+    result = _new(_as_array(data, dtype), False)
+    if isinstance(data, np.ndarray):
+        result._origin = ORIGIN_NUMPY
+    return result
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
-    """A tensor sharing memory with `array`."""
+    """A tensor that shares memory with the NumPy array `array` (a write to one shows in the other).
+
+    As PyTorch: arrays with negative strides or non-native byte order are refused
+    (ValueError; copy them first), and a read-only array gives a warning.
+
+    >>> import numpy as np, retrograd
+    >>> array = np.zeros(2)
+    >>> x = retrograd.from_numpy(array)
+    >>> array[0] = 5.0
+    >>> x
+    tensor([5., 0.], dtype=retrograd.float64)
+    """
     if not isinstance(array, np.ndarray):
-        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+        raise TypeError(f"expected np.ndarray (got {_type_name(array)})")
+    _check_shareable(array)
+    result = Tensor._make(array)
+    result._origin = ORIGIN_NUMPY
+    return result
+
+
+def _type_name(value) -> str:
+    kind = type(value)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+
+
+def _check_shareable(array: np.ndarray) -> None:
+    """The checks PyTorch makes before it shares an array's memory."""
+    if not array.dtype.isnative:
+        raise ValueError(
+            "given numpy array has byte order different from the native byte order. Conversion "
+            "between byte orders is currently not supported."
+        )
     _dtype.from_numpy_dtype(array.dtype)
+    if any(step < 0 for step in array.strides):
+        raise ValueError(
+            "At least one stride in the given numpy array is negative, and tensors with negative "
+            "strides are not currently supported. (You can probably work around this by making a "
+            "copy of your array with array.copy().)"
+        )
+    if not array.flags.writeable:
+        import warnings
+
+        warnings.warn(
+            "The given NumPy array is not writable; the tensor shares its memory, so in-place "
+            "operations on the tensor will fail. Copy the array (array.copy()) or make it "
+            "writable before converting it to a tensor.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+class _LegacyCapsule:
+    """Lets NumPy read a bare DLPack capsule (what `to_dlpack` returns) through the protocol.
+
+    An unversioned capsule cannot say whether its memory may be written, so NumPy marks the
+    array read-only; PyTorch treats such memory as writable, and so does `writable`.
+    """
+
+    def __init__(self, capsule):
+        self._capsule = capsule
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        return self._capsule
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return (1, 0)
+
+    @staticmethod
+    def writable(array: np.ndarray) -> np.ndarray:
+        """A writable array on the memory of the read-only `array` (which it keeps alive)."""
+
+        class _Memory:
+            def __init__(self):
+                interface = dict(array.__array_interface__)
+                interface["data"] = (interface["data"][0], False)
+                self.__array_interface__ = interface
+                self.owner = array
+
+        return np.asarray(_Memory())
+
+
+# DLPack device types whose memory the CPU reads: CPU, CUDA pinned host memory, ROCm host memory.
+_DLPACK_HOST_MEMORY = (1, 3, 11)
+
+
+def from_dlpack(ext_tensor, *, device=None, copy: bool | None = None) -> Tensor:
+    """A tensor sharing memory with any array that speaks DLPack (PyTorch, NumPy, JAX, ...).
+
+    `ext_tensor` is an object with `__dlpack__`, or a DLPack capsule. The data stays where it
+    is (no copy) unless `copy=True`. Only CPU memory can be read.
+
+    >>> import numpy as np, retrograd
+    >>> retrograd.from_dlpack(np.arange(3))
+    tensor([0, 1, 2])
+    """
+    _device.check_device(device)
+    legacy = type(ext_tensor).__name__ == "PyCapsule"
+    if legacy:
+        ext_tensor = _LegacyCapsule(ext_tensor)
+    elif not hasattr(ext_tensor, "__dlpack__"):
+        raise TypeError(
+            f"from_dlpack expects an object with __dlpack__ or a DLPack capsule, got {_type_name(ext_tensor)}"
+        )
+    if hasattr(ext_tensor, "__dlpack_device__"):
+        kind = int(ext_tensor.__dlpack_device__()[0])
+        if kind not in _DLPACK_HOST_MEMORY:
+            raise _device.NoDeviceError(
+                f"from_dlpack received a tensor in device memory (DLPack device type {kind}, not the "
+                "CPU); retrograd computes on the CPU with NumPy: move the tensor to the CPU first "
+                "(e.g. tensor.cpu())"
+            )
+    try:
+        array = np.from_dlpack(ext_tensor, copy=copy)
+    except BufferError as error:
+        raise BufferError(f"from_dlpack could not read the tensor: {error}") from None
+    except (TypeError, RuntimeError) as error:
+        # NumPy cannot hold some DLPack dtypes (bfloat16, complex32, ...).
+        raise TypeError(
+            f"from_dlpack could not read the tensor: {error} (retrograd holds float16, float32, "
+            "float64, int8 to int64, uint8 and bool; convert first, e.g. with tensor.float())"
+        ) from None
+    _dtype.from_numpy_dtype(array.dtype)
+    if legacy and not array.flags.writeable and array.size:
+        array = _LegacyCapsule.writable(array)
     return Tensor._make(array)
 
 
 def _check_device(device) -> None:
-    if device is not None and str(device) not in ("cpu", "cpu:0"):
-        from ._tensor import device as Device
-
-        Device(device)
-        raise RuntimeError(
-            f"retrograd computes on the CPU with NumPy; device {device!r} is not available"
-        )
+    """Refuse any device but the CPU, with the message that says this build computes on the CPU."""
+    _device.check_device(device)
 
 
 def _size(size) -> tuple[int, ...]:
@@ -204,12 +329,24 @@ def _size_keyword_method(function):
 
 @_size_keyword
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+    """A tensor of the given size filled with 0 (the default dtype unless `dtype` says otherwise).
+
+    >>> import retrograd
+    >>> retrograd.zeros(2, 3).shape
+    retrograd.Size([2, 3])
+    """
     _check_device(device)
     return _new(np.zeros(_size(size), _float_dtype(dtype).numpy), requires_grad)
 
 
 @_size_keyword
 def ones(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+    """A tensor of the given size filled with 1 (the default dtype unless `dtype` says otherwise).
+
+    >>> import retrograd
+    >>> retrograd.ones(2)
+    tensor([1., 1.])
+    """
     _check_device(device)
     return _new(np.ones(_size(size), _float_dtype(dtype).numpy), requires_grad)
 
@@ -221,6 +358,12 @@ def empty(*size, dtype=None, device=None, requires_grad: bool = False, out=None)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of shape `size` filled with `fill_value`; its dtype follows the value (float, int or bool).
+
+    >>> import retrograd
+    >>> retrograd.full((2,), 7)
+    tensor([7, 7])
+    """
     _check_device(device)
     dtype = _resolve_dtype(dtype) or _dtype._scalar_dtype(
         fill_value.item() if isinstance(fill_value, Tensor) else fill_value
@@ -228,28 +371,33 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
     return _new(np.full(_size((size,)), fill_value, dtype.numpy), requires_grad)
 
 
-def _like(template: Tensor, dtype) -> tuple[tuple[int, ...], _DType]:
+def _like(template: Tensor, dtype, device=None) -> tuple[tuple[int, ...], _DType]:
+    _check_device(device)
     if not isinstance(template, Tensor):
         raise TypeError(f"expected a Tensor as input, got {type(template).__name__}")
     return template._data.shape, _resolve_dtype(dtype) or template.dtype
 
 
 def zeros_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    shape, dtype = _like(input, dtype)
+    """A tensor of zeros with the shape (and, unless `dtype` is given, the dtype) of `input`."""
+    shape, dtype = _like(input, dtype, device)
     return _new(np.zeros(shape, dtype.numpy), requires_grad)
 
 
 def ones_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    shape, dtype = _like(input, dtype)
+    """A tensor of ones with the shape (and, unless `dtype` is given, the dtype) of `input`."""
+    shape, dtype = _like(input, dtype, device)
     return _new(np.ones(shape, dtype.numpy), requires_grad)
 
 
 def empty_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    return zeros_like(input, dtype=dtype, requires_grad=requires_grad)
+    """Like PyTorch's empty_like; retrograd fills it with zeros so results are reproducible."""
+    """A tensor shaped as `input` (and of its dtype unless `dtype` is given), filled with `fill_value`."""
+    return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full_like(input: Tensor, fill_value, dtype=None, device=None, requires_grad: bool = False):
-    shape, dtype = _like(input, dtype)
+    shape, dtype = _like(input, dtype, device)
     return _new(np.full(shape, fill_value, dtype.numpy), requires_grad)
 
 
@@ -273,6 +421,12 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
 
 
 def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: bool = False):
+    """`steps` evenly spaced values from `start` to `end`, both included.
+
+    >>> import retrograd
+    >>> retrograd.linspace(0, 1, 5)
+    tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
     _check_device(device)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
@@ -280,6 +434,13 @@ def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad: 
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False):
+    """A 2-d tensor with ones on the diagonal and zeros elsewhere (`n` rows, `m` columns, default `n`).
+
+    >>> import retrograd
+    >>> retrograd.eye(2)
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
     _check_device(device)
     if n < 0 or (m is not None and m < 0):
         raise RuntimeError(f"n must be greater or equal to 0, got {min(n, m if m is not None else n)}")
@@ -298,24 +459,29 @@ class Generator:
         self._rng = np.random.default_rng(self._seed)
 
     def manual_seed(self, seed: int) -> Generator:
+        """Seed this generator; returns it."""
         seed = int(seed)
         self._seed = seed
         self._rng = np.random.default_rng(seed & 0xFFFF_FFFF_FFFF_FFFF)
         return self
 
     def initial_seed(self) -> int:
+        """The seed this generator was last seeded with."""
         return self._seed
 
     def seed(self) -> int:
+        """Seed this generator from the operating system's entropy; returns the new seed."""
         new_seed = int(np.random.SeedSequence().entropy) & 0xFFFF_FFFF_FFFF_FFFF
         self.manual_seed(new_seed)
         return new_seed
 
     def get_state(self) -> Tensor:
+        """The generator's state as a uint8 tensor (for `set_state`)."""
         state = np.frombuffer(repr(self._rng.bit_generator.state).encode(), dtype=np.uint8)
         return Tensor._make(state.copy())
 
     def set_state(self, state: Tensor) -> None:
+        """Restore a state returned by `get_state`."""
         import ast
 
         text = bytes(state._data.astype(np.uint8)).decode()
@@ -323,6 +489,7 @@ class Generator:
 
     @property
     def rng(self) -> np.random.Generator:
+        """The NumPy generator that draws the numbers."""
         return self._rng
 
 
@@ -335,18 +502,22 @@ def manual_seed(seed: int) -> Generator:
 
 
 def initial_seed() -> int:
+    """The seed the default generator was last seeded with."""
     return default_generator.initial_seed()
 
 
 def seed() -> int:
+    """Seed the default generator from the operating system's entropy; returns the new seed."""
     return default_generator.seed()
 
 
 def get_rng_state() -> Tensor:
+    """The default generator's state as a uint8 tensor (for `set_rng_state`)."""
     return default_generator.get_state()
 
 
 def set_rng_state(state: Tensor) -> None:
+    """Restore the default generator's state from `get_rng_state()`: the same random numbers follow."""
     default_generator.set_state(state)
 
 
@@ -388,22 +559,27 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
 
 
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad: bool = False):
+    """A random permutation of the integers 0 .. n-1 (int64 unless `dtype` says otherwise)."""
+    _check_device(device)
     dtype = _resolve_dtype(dtype) or _dtype.int64
     return _new(_rng(generator).permutation(n).astype(dtype.numpy), requires_grad)
 
 
 def rand_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    shape, dtype = _like(input, dtype)
+    """Uniform random numbers in [0, 1) with the shape (and dtype) of `input`."""
+    shape, dtype = _like(input, dtype, device)
     return rand(shape, dtype=dtype, requires_grad=requires_grad)
 
 
 def randn_like(input: Tensor, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    shape, dtype = _like(input, dtype)
+    """Standard normal random numbers with the shape (and dtype) of `input`."""
+    shape, dtype = _like(input, dtype, device)
     return randn(shape, dtype=dtype, requires_grad=requires_grad)
 
 
 def randint_like(input: Tensor, low, high=None, dtype=None, device=None) -> Tensor:
-    shape, dtype = _like(input, dtype)
+    """Random integers in [low, high) with the shape (and dtype) of `input`."""
+    shape, dtype = _like(input, dtype, device)
     return randint(low, high, shape, dtype=dtype)
 
 

@@ -7,7 +7,6 @@ A retrograd dtype wraps a NumPy dtype and adds what PyTorch exposes:
 from __future__ import annotations
 
 import builtins
-import threading
 
 import numpy as np
 
@@ -114,19 +113,33 @@ def from_numpy_dtype(numpy_dtype) -> dtype:
 # ---------------------------------------------------------------------------
 # The default dtype (PyTorch's is process-wide, so ours is too)
 
-_default = threading.local()
+_default_dtype: dtype | None = None  # None means float32; process-wide, as PyTorch's
 
 
 def get_default_dtype() -> dtype:
-    """The dtype that Python floats become (float32 unless changed)."""
-    return getattr(_default, "dtype", float32)
+    """The dtype that Python floats become (float32 unless changed).
+
+    >>> import retrograd
+    >>> retrograd.get_default_dtype()
+    retrograd.float32
+    """
+    return _default_dtype or float32
 
 
 def set_default_dtype(d: dtype) -> None:
-    """Make `d` (float16, float32 or float64) the dtype of new floating tensors."""
-    if not isinstance(d, dtype) or not d.is_floating_point:
-        raise TypeError(f"only floating-point types are supported as the default type, got {d!r}")
-    _default.dtype = d
+    """Make `d` (float16, float32 or float64) the dtype of new floating tensors.
+
+    As in PyTorch the setting is process-wide (every thread sees it), and only floating
+    dtypes are accepted (TypeError otherwise).
+    """
+    global _default_dtype
+    if not isinstance(d, dtype):
+        raise TypeError(
+            "invalid dtype object: only floating-point types are supported as the default type"
+        )
+    if not d.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    _default_dtype = d
 
 
 # ---------------------------------------------------------------------------

@@ -74,10 +74,11 @@ def set_printoptions(
     returns scientific notation to automatic. An unknown profile name is
     ignored, as in PyTorch.
 
-    >>> set_printoptions(precision=2)
-    >>> print(format_tensor(np.array([1.12345]), suffixes=[]))
+    >>> import retrograd
+    >>> retrograd.set_printoptions(precision=2)
+    >>> print(retrograd.tensor([1.12345]))
     tensor([1.12])
-    >>> set_printoptions(profile="default")
+    >>> retrograd.set_printoptions(profile="default")
     """
     if profile in _PROFILES:
         for name, value in _PROFILES[profile].items():
@@ -96,7 +97,8 @@ def set_printoptions(
 def get_printoptions() -> dict[str, Any]:
     """Return the current print options as a new dict.
 
-    >>> get_printoptions()
+    >>> import retrograd
+    >>> retrograd.get_printoptions()
     {'precision': 4, 'threshold': 1000, 'edgeitems': 3, 'linewidth': 80, 'sci_mode': None}
     """
     return dataclasses.asdict(_options)

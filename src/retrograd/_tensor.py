@@ -18,6 +18,9 @@ import weakref
 import numpy as np
 
 from . import _dtype
+from ._device import CPU as _CPU
+from ._device import check_device as _check_device
+from ._device import device
 from ._dtype import dtype as _DType
 from .autograd import grad_mode
 from .autograd import graph as _graph
@@ -35,40 +38,8 @@ class Size(tuple):
         return f"retrograd.Size([{', '.join(str(size) for size in self)}])"
 
     def numel(self) -> int:
+        """The number of elements a tensor of this shape holds."""
         return int(np.prod(self, dtype=np.int64))
-
-
-class device:
-    """Where a tensor's data lives; retrograd computes on the CPU with NumPy."""
-
-    __slots__ = ("index", "type")
-
-    def __init__(self, type: str = "cpu", index: int | None = None):
-        if isinstance(type, device):
-            type, index = type.type, type.index
-        name, _, number = str(type).partition(":")
-        if name not in ("cpu", "cuda"):
-            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {type}")
-        self.type = name
-        self.index = int(number) if number else index
-
-    def __eq__(self, other) -> bool:
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
-
-    def __hash__(self) -> int:
-        return hash((self.type, self.index))
-
-    def __str__(self) -> str:
-        return self.type if self.index is None else f"{self.type}:{self.index}"
-
-    def __repr__(self) -> str:
-        index = "" if self.index is None else f", index={self.index}"
-        return f"device(type='{self.type}'{index})"
-
-
-_CPU = device("cpu")
 
 
 class _VersionCounter:
@@ -80,6 +51,33 @@ class _VersionCounter:
         self.value = 0
 
 
+# Note [Tensor origins]
+#     `retrograd.explain` says why a tensor has no graph, so a tensor made without one remembers
+#     how, in the `_origin` slot: cut by .detach()/.detach_() or .data, made while grad mode was
+#     off (under no_grad(), or by a backward pass without create_graph=True: a derivative), or
+#     made from a NumPy array. The slot is set only on those paths and left unset otherwise
+#     (read it with getattr(tensor, "_origin", None)): the recorded path of an operation
+#     (`_from_node`) never touches it.
+ORIGIN_DETACH = "detach"
+ORIGIN_DATA = "data"
+ORIGIN_NO_GRAD = "no_grad"
+ORIGIN_NUMPY = "numpy"
+ORIGIN_BACKWARD = "backward"  # computed by a backward pass without create_graph=True
+
+
+_engine = None  # autograd.engine, bound on first use (it imports this module)
+
+
+def _origin_without_grad() -> str:
+    """Why a tensor made while grad mode is off has no graph: no_grad(), or a backward pass."""
+    global _engine
+    if _engine is None:
+        from .autograd import engine
+
+        _engine = engine
+    return ORIGIN_BACKWARD if _engine.current_graph_task() is not None else ORIGIN_NO_GRAD
+
+
 _NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
     "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
@@ -87,6 +85,18 @@ _NON_LEAF_GRAD_WARNING = (
     "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
     "instead. See github.com/pytorch/pytorch/pull/30531 for more information."
 )
+
+
+_NUMPY_OF_GRAD_TENSOR = (
+    "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+)
+
+
+def _cuda_device(device) -> str:
+    """`x.cuda(1)` means device 'cuda:1'."""
+    if isinstance(device, int):
+        return f"cuda:{device}"
+    return device
 
 
 class Tensor:
@@ -100,6 +110,7 @@ class Tensor:
         "_grad",
         "_grad_accumulator",
         "_is_inference",
+        "_origin",
         "_output_nr",
         "_post_accumulate_hooks",
         "_requires_grad",
@@ -140,6 +151,8 @@ class Tensor:
         """A new leaf that owns `array` (no copy)."""
         tensor = cls.__new__(cls)
         tensor._setup(array, None, 0, _VersionCounter())
+        if not grad_mode._state.grad_enabled:
+            tensor._origin = _origin_without_grad()  # see Note [Tensor origins]
         return tensor
 
     @classmethod
@@ -154,6 +167,7 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
+        """Whether operations on this tensor are recorded so gradients can flow back to it."""
         return self._requires_grad
 
     @requires_grad.setter
@@ -181,14 +195,17 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
+        """True for a tensor no recorded operation produced (user-created, or not requiring grad)."""
         return self.grad_fn is None
 
     @property
     def output_nr(self) -> int:
+        """Which output of its `grad_fn` this tensor is (0 for single-output operations)."""
         return self._output_nr
 
     @property
     def grad(self) -> Tensor | None:
+        """The gradient backward accumulated: kept for leaves, for non-leaves only after `retain_grad()`."""
         if self._grad is None and self.grad_fn is not None and not self._retains_grad:
             warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad
@@ -213,6 +230,7 @@ class Tensor:
 
     @property
     def retains_grad(self) -> bool:
+        """True if `retain_grad()` was called on this non-leaf, so backward keeps its `.grad`."""
         return self._retains_grad
 
     def retain_grad(self) -> None:
@@ -273,7 +291,9 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data (shared, with the same version counter), cut from the graph."""
-        return self._alias(requires_grad=False)
+        alias = self._alias(requires_grad=False)
+        alias._origin = ORIGIN_DETACH
+        return alias
 
     def detach_(self) -> Tensor:
         """Cut this tensor from the graph in place: it becomes a leaf."""
@@ -288,6 +308,7 @@ class Tensor:
         self.grad_fn = None
         self._requires_grad = False
         self._output_nr = 0
+        self._origin = ORIGIN_DETACH
         return self
 
     def _alias(self, requires_grad: bool) -> Tensor:
@@ -300,6 +321,7 @@ class Tensor:
     def data(self) -> Tensor:
         """The same storage as a tensor outside autograd (with its own version counter)."""
         alias = Tensor._make(self._data)
+        alias._origin = ORIGIN_DATA
         return alias
 
     @data.setter
@@ -323,58 +345,74 @@ class Tensor:
 
     @property
     def shape(self) -> Size:
+        """The size of each dimension, as a `retrograd.Size`."""
         return Size(self._data.shape)
 
     def size(self, dim: int | None = None):
+        """The shape (a `retrograd.Size`), or the size of dimension `dim`."""
         if dim is None:
             return Size(self._data.shape)
         return self._data.shape[self._wrap_dim(dim)]
 
     @property
     def dtype(self) -> _DType:
+        """The element type (`retrograd.float32`, ...)."""
         return _dtype._BY_NUMPY[self._data.dtype]
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions."""
         return self._data.ndim
 
     def dim(self) -> int:
+        """The number of dimensions."""
         return self._data.ndim
 
     def ndimension(self) -> int:
+        """The number of dimensions (an alias of `dim()`)."""
         return self._data.ndim
 
     def numel(self) -> int:
+        """The number of elements."""
         return self._data.size
 
     def nelement(self) -> int:
+        """The number of elements (an alias of `numel()`)."""
         return self._data.size
 
     def element_size(self) -> int:
+        """The size of one element in bytes."""
         return self._data.itemsize
 
     @property
     def device(self) -> device:
+        """Where the data lives: always the CPU in this build."""
         return _CPU
 
     @property
     def is_cuda(self) -> bool:
+        """False: this build computes on the CPU."""
         return False
 
     @property
     def is_floating_point_type(self) -> bool:
+        """True if the dtype is a floating point type."""
         return self.dtype.is_floating_point
 
     def is_floating_point(self) -> bool:
+        """True if the dtype is a floating point type."""
         return self.dtype.is_floating_point
 
     def is_complex(self) -> bool:
+        """False: retrograd has no complex dtypes."""
         return False
 
     def is_contiguous(self) -> bool:
+        """True if the elements lie in memory in row-major order without gaps."""
         return bool(self._data.flags.c_contiguous)
 
     def stride(self, dim: int | None = None):
+        """The step in elements between neighbours along each dimension (or along `dim`)."""
         strides = tuple(step // self._data.itemsize for step in self._data.strides)
         return strides if dim is None else strides[self._wrap_dim(dim)]
 
@@ -405,21 +443,75 @@ class Tensor:
     # Conversion
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
-        """The data as a NumPy array, sharing memory; refuses a tensor that requires grad."""
-        if self._requires_grad and not force:
-            raise RuntimeError(
-                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
-                "instead."
-            )
-        return self._data.copy() if force else self._data
+        """The data as a NumPy array that shares this tensor's memory (a write shows in both).
 
-    def __array__(self, dtype=None, copy=None):
+        As PyTorch, a tensor that requires grad is refused (NumPy cannot record the
+        operations done on the array); `force=True` detaches first, and still shares memory.
+        """
+        if self._requires_grad and not force:
+            raise RuntimeError(_NUMPY_OF_GRAD_TENSOR)
+        return self._data
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """NumPy's conversion protocol: `np.asarray(tensor)` shares memory, as `tensor.numpy()`.
+
+        A tensor that requires grad is refused as in `numpy()`. `copy=True` always copies and
+        `copy=False` refuses (ValueError) a conversion that would have to copy.
+        """
         if self._requires_grad:
-            raise RuntimeError(
-                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
-                "instead."
-            )
-        return self._data if dtype is None else self._data.astype(dtype)
+            raise RuntimeError(_NUMPY_OF_GRAD_TENSOR)
+        if dtype is not None and np.dtype(dtype) != self._data.dtype:
+            if copy is False:
+                raise ValueError(
+                    f"Unable to avoid a copy: converting a {self.dtype} tensor to NumPy dtype "
+                    f"{np.dtype(dtype)} makes new data"
+                )
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        """NumPy functions applied to tensors give tensors, as in PyTorch: `np.exp(t)` is a tensor.
+
+        The result owns NumPy's new array (no copy). As PyTorch does, a boolean result becomes
+        uint8 (`np.greater(t, 0)` is a uint8 tensor); a dtype retrograd lacks stays an array.
+        """
+        array = np.asarray(array)
+        if array.dtype == np.bool_:
+            array = array.astype(np.uint8)
+        if array.dtype not in _dtype._BY_NUMPY:
+            return array
+        return Tensor._make(array)
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """Export this tensor's memory as a DLPack capsule (no copy), for `from_dlpack` elsewhere.
+
+        `numpy.from_dlpack`, `torch.from_dlpack`, JAX and CuPy read it. A tensor that requires
+        grad is refused with BufferError, as in PyTorch.
+        """
+        if self._requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        return self._data.__dlpack__(stream=stream, max_version=max_version, dl_device=dl_device, copy=copy)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        """The DLPack device of this tensor's memory: (1, 0), the CPU."""
+        return self._data.__dlpack_device__()
+
+    def cpu(self, memory_format=None) -> Tensor:
+        """This tensor on the CPU: the tensor itself (retrograd's tensors all live there)."""
+        return self
+
+    def cuda(self, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
+        """Refused: this build computes on the CPU (see `retrograd.cuda.is_available()`)."""
+        _check_device("cuda" if device is None else _cuda_device(device))
+        return self
+
+    @property
+    def is_cpu(self) -> bool:
+        return True
+
+    def get_device(self) -> int:
+        """The index of the GPU holding this tensor, or -1 for the CPU (always -1 here)."""
+        return -1
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
@@ -430,6 +522,7 @@ class Tensor:
         return self._data.reshape(()).item()
 
     def tolist(self):
+        """The elements as (nested) Python numbers."""
         return self._data.tolist()
 
     def _one_element(self, kind: str):

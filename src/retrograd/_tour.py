@@ -17,6 +17,8 @@ import warnings
 
 __all__ = ["STEPS", "Step", "run_step", "run_tour"]
 
+WIDTH = 80  # the tour fits a terminal of 80 columns
+
 
 @dataclasses.dataclass(frozen=True)
 class Step:
@@ -27,6 +29,7 @@ class Step:
     code: str
     expected: str
     graph_of: tuple[str, ...] = ()
+    from_article: bool = True  # False for the tour's own examples, checked against PyTorch
 
 
 STEPS = [
@@ -59,9 +62,12 @@ STEPS = [
     ),
     Step(
         "The four autograd attributes",
-        "Results computed from a tensor that requires grad require grad too. Only x is a "
-        "leaf; after backward only leaves keep .grad (reading a non-leaf's .grad gives None "
-        "and a warning that points to retain_grad()).",
+        "Every tensor has four autograd attributes. requires_grad: whether operations on it "
+        "are recorded (results computed from a tensor that requires grad require grad too). "
+        "grad_fn: the recorded operation that produced it (None for a leaf), the node backward "
+        "runs; a is AddBackward0, y is MulBackward0. is_leaf: True for tensors nothing "
+        "recorded produced; only x here. grad: after backward only leaves keep their gradient "
+        "(reading a non-leaf's .grad gives None and a warning that points to retain_grad()).",
         """
         print("requires_grad: ", x.requires_grad, a.requires_grad, b.requires_grad, y.requires_grad)
         print("is_leaf: ", x.is_leaf, a.is_leaf, b.is_leaf, y.is_leaf)
@@ -69,6 +75,47 @@ STEPS = [
         """,
         "requires_grad:  True True True True\nis_leaf:  True False False False\n"
         "grad:  tensor(7.) None None None",
+    ),
+    Step(
+        "grad_fn, and keeping a non-leaf's gradient with retain_grad()",
+        "grad_fn names the operation that made each tensor, as PyTorch names its backward "
+        "node. A non-leaf's gradient is computed on the way to the leaves and then dropped to "
+        "save memory; retain_grad() before backward keeps it: dy/da = b = 4, while b, which "
+        "did not ask, still has none.",
+        """
+        print("grad_fn: ", x.grad_fn, a.grad_fn.name(), b.grad_fn.name(), y.grad_fn.name())
+        x = torch.tensor(2., requires_grad=True)
+        a = torch.add(x, 1)
+        b = torch.add(x, 2)
+        a.retain_grad()
+        y = torch.mul(a, b)
+        y.backward()
+        print(a.grad, a.retains_grad, b.grad, b.retains_grad)
+        """,
+        "grad_fn:  None AddBackward0 AddBackward0 MulBackward0\ntensor(4.) True None False",
+        from_article=False,
+    ),
+    Step(
+        "Define-by-run: the graph follows your if and for",
+        "The graph is recorded while Python runs, so it is whatever the code did: here the "
+        "loop multiplied three times and then, once y reached 10, took the other branch and "
+        "added 1. The graph holds exactly those four operations, and backward "
+        "differentiates the path taken: y = x^4 + 1, dy/dx = 4x^3 = 32.",
+        """
+        x = torch.tensor(2., requires_grad=True)
+        y = x
+        for step in range(4):
+            if y < 10:
+                y = y * x
+            else:
+                y = y + 1
+        print(y)
+        y.backward()
+        print(x.grad)
+        """,
+        "tensor(17., grad_fn=<AddBackward0>)\ntensor(32.)",
+        ("y",),
+        from_article=False,
     ),
     Step(
         "The same gradient with autograd.grad()",
@@ -180,7 +227,10 @@ STEPS = [
     ),
     Step(
         "Two backward() calls accumulate",
-        "The second backward adds 6 to the 12 already in x.grad: gradients accumulate.",
+        "The second backward adds 6 to the 12 already in x.grad: gradients accumulate. "
+        "x.grad shows grad_fn=<CopyBackwards>: with create_graph=True backward recorded the "
+        "sum 12 + 6 and stored a copy of it in x.grad, so that it stays differentiable; "
+        "CopyBackwards is the node of that copy, which passes gradients straight through.",
         """
         x = torch.tensor(2.).requires_grad_()
         y = torch.tensor(3.).requires_grad_()
@@ -263,33 +313,59 @@ def run_tour(out=None, only: int | None = None, pictures: str | None = None) -> 
     write = (out or _stdout()).write
     namespace: dict = {"torch": retrograd}
     all_match = True
-    write("retrograd tour: the examples of the seed article, run with `import retrograd as torch`\n")
+    write(textwrap.fill("retrograd tour: the examples of the seed article, run with "
+                        "`import retrograd as torch`", WIDTH) + "\n")
     for number, step in enumerate(STEPS, start=1):
         if only is not None and number != only:
+            if number < only:
+                run_step(step, namespace)  # a step may use the variables of the steps before it
             continue
         actual = run_step(step, namespace)
         matches = actual == step.expected
         all_match &= matches
-        write(f"\n{'=' * 78}\n{number}. {step.title}\n{'=' * 78}\n")
-        write(textwrap.fill(step.explanation, 78) + "\n\n")
+        write(f"\n{'=' * WIDTH}\n{number}. {step.title}\n{'=' * WIDTH}\n")
+        write(textwrap.fill(step.explanation, WIDTH) + "\n\n")
         for line in textwrap.dedent(step.code).strip().splitlines():
-            write(f"    >>> {line}\n")
+            write(_prompt_lines(line))
         write("\noutput:\n")
         for line in actual.splitlines():
-            write(f"    {line}\n")
-        verdict = "matches the article" if matches else f"DIFFERS from the article:\n    {step.expected}"
+            write(textwrap.fill(line, WIDTH, initial_indent="    ", subsequent_indent="      ") + "\n")
+        reference = "the article" if step.from_article else "PyTorch"
+        verdict = f"matches {reference}" if matches else f"DIFFERS from {reference}:\n    {step.expected}"
         write(f"[{'ok' if matches else 'MISMATCH'}] {verdict}\n")
         for expression in step.graph_of:
             write(f"\nthe graph of {expression}:\n")
             drawing = viz.draw(eval(expression, namespace), params=_named_tensors(namespace))
-            write(textwrap.indent(str(drawing), "    ") + "\n")
-    write(f"\n{'all steps match the article' if all_match else 'some steps differ'}.\n")
+            write(textwrap.indent(drawing.text(width=WIDTH - 4), "    ") + "\n")
+    verdict = "all steps match" if only is None else f"step {only} matches"
+    if not all_match:
+        verdict = "some steps differ"
+    write(f"\n{verdict}.\n")
     if pictures is not None and only is None:
         written = viz.write_seed_pictures(pictures)
         write(f"\nPictures of the seed's graphs and a backward-pass explorer page are in {pictures}/:\n")
         for path in written:
             write(f"    {path}\n")
     return all_match
+
+
+def _prompt_lines(line: str) -> str:
+    """A line of code after `>>> `; a long one is broken after commas and continued after
+    `... `, aligned under its opening parenthesis, to fit WIDTH columns."""
+    prefix = "    ... " if line[:1].isspace() else "    >>> "
+    indent, rest, pieces = "", line, []
+    while len(prefix) + len(indent) + len(rest) > WIDTH:
+        cut = rest.rfind(", ", 0, WIDTH - len(prefix) - len(indent))
+        if cut <= 0:
+            break
+        pieces.append(prefix + indent + rest[: cut + 1])
+        if not indent:
+            opening = line.find("(")
+            indent = " " * (opening + 1) if 0 <= opening < 30 else "    "
+        rest = rest[cut + 2 :]
+        prefix = "    ... "
+    pieces.append(prefix + indent + rest)
+    return "\n".join(pieces) + "\n"
 
 
 def _stdout():

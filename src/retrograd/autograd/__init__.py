@@ -87,12 +87,6 @@ def _root_gradients(outputs: tuple, grad_outputs: tuple) -> list:
                 f"Mismatch in shape: grad_output[{index}] has a shape of {given.shape} and "
                 f"output[{index}] has a shape of {output.shape}."
             )
-        if given.dtype.is_floating_point != output.dtype.is_floating_point:
-            raise TypeError(
-                f"For complex Tensors, both grad_output and output are required to have the same "
-                f"dtype. Mismatch in dtype: grad_output[{index}] has a dtype of {given.dtype!r} "
-                f"and output[{index}] has a dtype of {output.dtype!r}."
-            )
         gradients.append(given)
     return gradients
 

@@ -45,6 +45,7 @@ def creation_stack() -> list[str]:
 
 
 def is_anomaly_enabled() -> bool:
+    """True inside `detect_anomaly()` or after `set_detect_anomaly(True)`."""
     return anomaly_mode.enabled
 
 

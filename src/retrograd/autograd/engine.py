@@ -13,8 +13,13 @@ When the caller asks for the gradients of chosen inputs (`autograd.grad`, or
 `backward(inputs=...)`), only the nodes from which an input can be reached run, and the
 gradient arriving at each input is captured instead of accumulated.
 
-Backward formulas are ordinary tensor operations: the pass runs with grad mode on exactly
-when `create_graph=True`, so the gradients it computes are themselves differentiable.
+Note [Arrays or Tensors in the pass]
+    Without create_graph nothing the pass computes is recorded, so gradients travel as
+    plain NumPy arrays: declared nodes (ops/_formula.py) take and return arrays, and only
+    the few places that hand a gradient to the user (hooks, `.grad`, captured results) or to
+    a node written with tensor operations (custom Functions, the escape-hatch nodes) wrap
+    it in a Tensor. With create_graph gradients are Tensors throughout, and the pass runs
+    with grad mode on, so the gradients it computes are themselves differentiable.
 
 Note [Hook order]
     As PyTorch documents it, for the gradient arriving at a node:
@@ -99,13 +104,16 @@ def execute(
     state.grad_enabled = create_graph
     try:
         batch = () if batch_size is None else (batch_size,)
-        return _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, batch)
+        with np.errstate(all="ignore"):  # as PyTorch: inf and NaN arise silently
+            return _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate,
+                        batch)
     finally:
         state.grad_enabled = previous_mode
         _task_state.current = previous_task
 
 
 def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, batch):
+    on_arrays = not create_graph
     root_nodes = list(dict.fromkeys(node for node, _ in root_edges))
     dependencies = _count_dependencies(root_nodes)
     needed = None
@@ -122,7 +130,7 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
 
     buffers: dict[Node, list] = {}
     for (node, output_nr), grad in zip(root_edges, root_grads):
-        _deliver(buffers, node, output_nr, grad)
+        _deliver(buffers, node, output_nr, grad._data if on_arrays else grad)
     ready = [node for node in reversed(root_nodes) if not dependencies.get(node)]
     ready_leaves: list[Node] = []
 
@@ -146,14 +154,14 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
                 _accumulate_grad(node.variable, grad_outputs[0], create_graph)
                 if node._hooks is not None:
                     for hook in list(node._hooks.values()):
-                        hook((), tuple(grad_outputs))
+                        hook((), tuple(_as_tensors(grad_outputs)))
             continue
         if needed is not None and needed[node] == _CAPTURE_ONLY:
             continue
         if anomaly_mode.enabled:
-            grad_inputs = _run_node_reporting_origin(node, grad_outputs, batch)
+            grad_inputs = _run_node_reporting_origin(node, grad_outputs, batch, on_arrays)
         else:
-            grad_inputs = _run_node(node, grad_outputs, batch)
+            grad_inputs = _run_node(node, grad_outputs, batch, on_arrays)
         if not keep_graph:
             node._release()
         for (next_node, output_nr), grad in zip(node.next_functions, grad_inputs):
@@ -176,24 +184,45 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
             # Leaves made ready by this node accumulate next, in input order (as PyTorch).
             ready.extend(reversed(ready_leaves))
             ready_leaves.clear()
+    if captured is not None and on_arrays:
+        captured = _as_tensors(captured)
     return captured
 
 
+def _as_tensor(grad):
+    """A gradient of the pass as a Tensor (see Note [Arrays or Tensors in the pass])."""
+    if grad is None or isinstance(grad, Tensor):
+        return grad
+    return Tensor._make(grad if type(grad) is np.ndarray else np.asarray(grad))
+
+
+def _as_tensors(grads) -> list:
+    return [_as_tensor(grad) for grad in grads]
+
+
+def _as_data(grad):
+    """A gradient as the pass carries it without create_graph: an array (or None)."""
+    return grad._data if isinstance(grad, Tensor) else grad
+
+
 def _count_dependencies(root_nodes: list[Node]) -> dict[Node, int]:
-    """How many edges lead into each node reachable from the roots (roots: 0 unless reached)."""
+    """How many edges lead into each node reachable from the roots (roots: 0 unless reached).
+
+    Each node is expanded once, roots included, so a root that another root reaches (the
+    gradients of both `a` and `b = f(a)`) waits for that root's contribution.
+    """
     dependencies: dict[Node, int] = {}
+    expanded = set(root_nodes)
     stack = list(root_nodes)
     while stack:
         node = stack.pop()
         for next_node, _ in node.next_functions:
             if next_node is None:
                 continue
-            count = dependencies.get(next_node)
-            if count is None:
-                dependencies[next_node] = 1
+            dependencies[next_node] = dependencies.get(next_node, 0) + 1
+            if next_node not in expanded:
+                expanded.add(next_node)
                 stack.append(next_node)
-            else:
-                dependencies[next_node] = count + 1
     return dependencies
 
 
@@ -239,32 +268,43 @@ def _deliver(buffers: dict, node: Node, output_nr: int, grad: Tensor) -> None:
     buffer[output_nr] = grad if existing is None else existing + grad
 
 
-def _run_node(node: Node, grad_outputs: list, batch: tuple = ()) -> tuple:
+def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool = False) -> tuple:
     """Call the node's backward with its pre- and post-hooks, fitting grads to its inputs."""
     if node._pre_hooks is not None:
-        grad_outputs = _run_pre_hooks(node, grad_outputs)
-    if len(grad_outputs) == 1 and grad_outputs[0] is not None:
-        grad_inputs = node.backward(grad_outputs[0])
+        grad_outputs = _run_pre_hooks(node, grad_outputs, on_arrays)
+    if len(grad_outputs) == 1:
+        if grad_outputs[0] is None:
+            return (None,) * len(node.next_functions)
     elif all(grad is None for grad in grad_outputs):
         return (None,) * len(node.next_functions)
+    if on_arrays and not node._runs_on_arrays:
+        grad_inputs = node.backward(*_as_tensors(grad_outputs))
+        if type(grad_inputs) is not tuple:
+            grad_inputs = (grad_inputs,)
+        grad_inputs = tuple(_as_data(grad) for grad in grad_inputs)
     else:
         grad_inputs = node.backward(*grad_outputs)
-    if type(grad_inputs) is not tuple:
-        grad_inputs = (grad_inputs,)
-    grad_inputs = _fit_to_inputs(node, grad_inputs, batch)
+        if type(grad_inputs) is not tuple:
+            grad_inputs = (grad_inputs,)
+    grad_inputs = _fit_to_inputs(node, grad_inputs, batch, on_arrays)
     if node._hooks is not None:
         for hook in list(node._hooks.values()):
-            replaced = hook(grad_inputs, tuple(grad_outputs))
+            replaced = hook(tuple(_as_tensors(grad_inputs)), tuple(_as_tensors(grad_outputs)))
             if replaced is not None:
-                grad_inputs = tuple(_checked_hook_result(hook, replaced, len(grad_inputs)))
+                replaced = _checked_hook_result(hook, replaced, len(grad_inputs))
+                grad_inputs = tuple(_as_data(grad) for grad in replaced) if on_arrays else replaced
     return grad_inputs
 
 
-def _run_pre_hooks(node: Node, grad_outputs: list) -> list:
+def _run_pre_hooks(node: Node, grad_outputs: list, on_arrays: bool | None = None) -> list:
+    if on_arrays is None:
+        on_arrays = any(grad is not None and not isinstance(grad, Tensor) for grad in grad_outputs)
     for hook in list(node._pre_hooks.values()):
-        replaced = hook(tuple(grad_outputs))
+        replaced = hook(tuple(_as_tensors(grad_outputs)))
         if replaced is not None:
             grad_outputs = list(_checked_hook_result(hook, replaced, len(grad_outputs)))
+            if on_arrays:
+                grad_outputs = [_as_data(grad) for grad in grad_outputs]
     return grad_outputs
 
 
@@ -279,7 +319,7 @@ def _checked_hook_result(hook, replaced, expected: int):
     return replaced
 
 
-def _fit_to_inputs(node: Node, grad_inputs: tuple, batch: tuple = ()) -> tuple:
+def _fit_to_inputs(node: Node, grad_inputs: tuple, batch: tuple = (), on_arrays: bool = False) -> tuple:
     """Sum broadcast gradients back to their input's shape and cast them to its dtype.
 
     This is the one place where broadcasting is undone, for every operator.
@@ -297,8 +337,15 @@ def _fit_to_inputs(node: Node, grad_inputs: tuple, batch: tuple = ()) -> tuple:
         shape, dtype = meta
         if batch:
             shape = batch + shape
-        data = grad._data
+        if on_arrays:
+            data = grad if type(grad) is np.ndarray else np.asarray(grad)
+        else:
+            data = grad._data
         if data.shape == shape and data.dtype == dtype:
+            if on_arrays and data is not grad:
+                if fitted is None:
+                    fitted = list(grad_inputs)
+                fitted[index] = data
             continue
         if data.shape != shape:
             if not _can_sum_to(data.shape, shape):
@@ -307,13 +354,26 @@ def _fit_to_inputs(node: Node, grad_inputs: tuple, batch: tuple = ()) -> tuple:
                     f"[{', '.join(map(str, data.shape))}] but expected shape compatible with "
                     f"[{', '.join(map(str, shape))}]"
                 )
-            grad = grad.sum_to_size(shape)
-        if grad._data.dtype != dtype:
+            grad = _sum_to_array(data, shape) if on_arrays else grad.sum_to_size(shape)
+        if on_arrays:
+            if grad.dtype != dtype:
+                grad = grad.astype(dtype)
+        elif grad._data.dtype != dtype:
             grad = grad.to(_dtype_of(dtype))
         if fitted is None:
             fitted = list(grad_inputs)
         fitted[index] = grad
     return grad_inputs if fitted is None else tuple(fitted)
+
+
+def _sum_to_array(data: np.ndarray, shape: tuple) -> np.ndarray:
+    """`data` summed over the dimensions that broadcasting added or stretched to reach it."""
+    leading = data.ndim - len(shape)
+    axes = tuple(range(leading)) + tuple(
+        leading + index for index, size in enumerate(shape) if size == 1 and data.shape[leading + index] != 1
+    )
+    summed = data.sum(axis=axes, keepdims=True) if axes else data
+    return summed.reshape(shape)
 
 
 def _can_sum_to(grad_shape: tuple, shape: tuple) -> bool:
@@ -335,10 +395,12 @@ def _run_tensor_hooks(node: Node, grad_outputs: list, create_graph: bool) -> lis
         for output_nr, hooks in node._tensor_pre_hooks.items():
             if output_nr >= len(grad_outputs) or grad_outputs[output_nr] is None:
                 continue
+            grad = _as_tensor(grad_outputs[output_nr])
             for hook in list(hooks.values()):
-                replaced = hook(grad_outputs[output_nr])
+                replaced = hook(grad)
                 if replaced is not None:
-                    grad_outputs[output_nr] = _checked_replacement(hook, grad_outputs[output_nr], replaced)
+                    grad = _checked_replacement(hook, grad, replaced)
+            grad_outputs[output_nr] = grad if create_graph else grad._data
     if node._retain_grad_hooks is not None:
         for output_nr, tensor_ref in node._retain_grad_hooks.items():
             tensor = tensor_ref()
@@ -350,12 +412,16 @@ def _run_tensor_hooks(node: Node, grad_outputs: list, create_graph: bool) -> lis
     return grad_outputs
 
 
-def _run_leaf_hooks(variable: Tensor, grad: Tensor | None) -> Tensor | None:
+def _run_leaf_hooks(variable: Tensor, grad):
     if variable._backward_hooks is not None and grad is not None:
+        on_arrays = not isinstance(grad, Tensor)
+        grad = _as_tensor(grad)
         for hook in list(variable._backward_hooks.values()):
             replaced = hook(grad)
             if replaced is not None:
                 grad = _checked_replacement(hook, grad, replaced)
+        if on_arrays:
+            grad = grad._data
     return grad
 
 
@@ -399,10 +465,12 @@ def _store_grad(tensor: Tensor, grad: Tensor, create_graph: bool) -> None:
     if create_graph:
         total = grad if existing is None else existing + grad
         tensor._grad = _copy_with_history(total)
-    elif existing is None:
-        tensor._grad = Tensor._make(np.array(grad._data, copy=True))
+        return
+    data = grad._data if isinstance(grad, Tensor) else grad
+    if existing is None:
+        tensor._grad = Tensor._make(np.array(data, copy=True))
     else:
-        np.add(existing._data, grad._data, out=existing._data, casting="unsafe")
+        np.add(existing._data, data, out=existing._data, casting="unsafe")
         existing._version_counter.value += 1
 
 
@@ -425,14 +493,14 @@ def _copy_with_history(value: Tensor) -> Tensor:
 
 def _check_nan(node: Node, grad_inputs: tuple) -> None:
     for index, grad in enumerate(grad_inputs):
-        if grad is not None and np.isnan(grad._data).any():
+        if grad is not None and np.isnan(_as_data(grad)).any():
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {index}th output.")
 
 
-def _run_node_reporting_origin(node: Node, grad_outputs: list, batch: tuple) -> tuple:
+def _run_node_reporting_origin(node: Node, grad_outputs: list, batch: tuple, on_arrays: bool) -> tuple:
     """Run a node; if it fails, attach (and warn with) the stack that created it."""
     try:
-        grad_inputs = _run_node(node, grad_outputs, batch)
+        grad_inputs = _run_node(node, grad_outputs, batch, on_arrays)
         if anomaly_mode.check_nan:
             _check_nan(node, grad_inputs)
         return grad_inputs

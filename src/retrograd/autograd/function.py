@@ -148,16 +148,24 @@ class Function(metaclass=_FunctionMeta):
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
+        """Override: compute the outputs from the inputs (runs without recording a graph).
+
+        Save what backward needs with `ctx.save_for_backward(...)`, or do that in
+        `setup_context` and leave `ctx` out of forward's arguments.
+        """
         raise NotImplementedError(
             "You must implement the forward function for custom autograd.Function."
         )
 
     @staticmethod
     def setup_context(ctx, inputs: tuple, output) -> None:
+        """Optional override: save on `ctx` what backward needs, given forward's inputs and output."""
         raise NotImplementedError("setup_context is not implemented.")
 
     @staticmethod
     def backward(ctx, *grad_outputs):
+        """Override: one gradient per input of forward (None for inputs that need none), given
+        one gradient per output."""
         raise NotImplementedError(
             "You must implement either the backward or vjp method for your custom "
             "autograd.Function to use it with backward mode AD."

@@ -34,6 +34,7 @@ def is_grad_enabled() -> bool:
 
 
 def is_inference_mode_enabled() -> bool:
+    """True inside `inference_mode()`."""
     return _state.inference
 
 
@@ -85,6 +86,7 @@ class _DecoratorContextManager:
         return wrapper
 
     def clone(self):
+        """A new context manager of the same kind and mode (used when it decorates a function)."""
         return self.__class__()
 
 
@@ -130,6 +132,7 @@ class set_grad_enabled(_DecoratorContextManager):
         _state.grad_enabled = self._previous
 
     def clone(self):
+        """A new context manager of the same kind and mode (used when it decorates a function)."""
         return self.__class__(self.mode)
 
 
@@ -148,4 +151,5 @@ class inference_mode(_DecoratorContextManager):
         _state.grad_enabled, _state.inference = self._previous
 
     def clone(self):
+        """A new context manager of the same kind and mode (used when it decorates a function)."""
         return self.__class__(self.mode)

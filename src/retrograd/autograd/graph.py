@@ -49,6 +49,7 @@ class RemovableHandle:
         self._key = RemovableHandle._next_key
 
     def remove(self) -> None:
+        """Take the hook away (a second call does nothing)."""
         hooks = self._hooks()
         if hooks is not None:
             hooks.pop(self._key, None)
@@ -99,6 +100,8 @@ class Node:
     )
 
     # Subclasses set these class attributes.
+    _declared = False  # a Formula: forward on arrays without ctx (ops/_formula.py)
+    _runs_on_arrays = False  # backward takes and returns arrays when no graph is built
     is_view = False  # the forward returns a view of input 0 (shares memory and version)
     non_differentiable_outputs: tuple[int, ...] = ()  # e.g. the indices of max(dim)
 
@@ -117,6 +120,7 @@ class Node:
     # -- what users see -----------------------------------------------------
 
     def name(self) -> str:
+        """The name of this node's class, as PyTorch shows it (`MulBackward0`)."""
         return type(self).__name__
 
     def __repr__(self) -> str:
@@ -146,6 +150,7 @@ class Node:
 
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
+        """For each input of the operation, whether its gradient is wanted (it requires grad)."""
         return tuple(edge[0] is not None for edge in self.next_functions)
 
     def save_for_backward(self, *values) -> None:
@@ -254,6 +259,7 @@ class Node:
     # -- running -------------------------------------------------------------
 
     def backward(self, *grad_outputs):
+        """Map the gradients of this node's outputs to the gradients of its inputs."""
         raise NotImplementedError(f"{self.name()} has no backward")
 
 
@@ -422,8 +428,12 @@ class disable_saved_tensors_hooks:
 
 def pack_saved(value, is_output: bool) -> PackedSaved:
     """Pass a tensor about to be saved through the innermost active pack hook."""
+    from . import grad_mode
+
     pack_hook, unpack_hook = saved_hooks_state.stack[-1]
-    return PackedSaved(pack_hook(value), unpack_hook, is_output)
+    with grad_mode.no_grad():  # as PyTorch: what a pack hook computes is never recorded
+        packed = pack_hook(value)
+    return PackedSaved(packed, unpack_hook, is_output)
 
 
 # ---------------------------------------------------------------------------

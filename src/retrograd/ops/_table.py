@@ -88,7 +88,10 @@ def apply(node_class: type[Node], *inputs, **params):
         for value in inputs:
             if isinstance(value, Tensor) and value._requires_grad:
                 return _record(node_class, inputs, params)
-    result = node_class.forward(_NO_CONTEXT, *inputs, **params)
+    if node_class._declared:
+        result = node_class.forward(*inputs, **params)
+    else:
+        result = node_class.forward(_NO_CONTEXT, *inputs, **params)
     if type(result) is np.ndarray and not node_class.is_view:
         return Tensor._make(result)
     view_base = inputs[0] if node_class.is_view else None
@@ -101,19 +104,24 @@ def _record(node_class: type[Node], inputs: tuple, params: dict):
     node = node_class()
     edges = []
     meta = []
-    for value in inputs:
+    needs = 0
+    for position, value in enumerate(inputs):
         if isinstance(value, Tensor) and value._requires_grad:
             if value.grad_fn is not None:
                 edges.append((value.grad_fn, value._output_nr))
             else:
                 edges.append((value._get_grad_accumulator(), 0))
             meta.append((value._data.shape, value._data.dtype))
+            needs |= 1 << position
         else:
             edges.append(_NO_EDGE)
             meta.append(None)
     node.next_functions = tuple(edges)
     node._input_meta = tuple(meta)
-    result = node_class.forward(node, *inputs, **params)
+    if node_class._declared:
+        result = node_class.forward(*inputs, **params)
+    else:
+        result = node_class.forward(node, *inputs, **params)
     if type(result) is tuple:
         outputs = tuple(_output(array, node, index) for index, array in enumerate(result))
         for index in node_class.non_differentiable_outputs:
@@ -125,7 +133,9 @@ def _record(node_class: type[Node], inputs: tuple, params: dict):
         for output in outputs if type(outputs) is tuple else (outputs,):
             _mark_view(output, inputs[0])
             _inplace.register_view(output, output._base)
-    if node._saved is not None:
+    if node_class._declared:
+        node._save(node_class._plan(needs), inputs, params, outputs)
+    elif node._saved is not None:
         _stamp_saved(node, outputs)
     if anomaly_mode.enabled:
         node._anomaly_trace = creation_stack()
@@ -332,8 +342,26 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
     np.copyto(target._data, result._data, casting="unsafe")
     target._version_counter.value += 1
     if result.grad_fn is not None:
+        _save_as_target(result.grad_fn, result, target)
         _take_history(target, base, result)
     return target
+
+
+def _save_as_target(node: Node, result: Tensor, target: Tensor) -> None:
+    """An op that saved its own result (exp_, tanh_...) now saves `target`, which holds it:
+    later in-place changes of target (or of its aliases) must be caught, as in PyTorch."""
+    saved = node._saved
+    if not saved:
+        return
+    counter = result._version_counter
+    if not any(type(value) is SavedOutput and value.version_counter is counter for value in saved):
+        return
+    values, versions = list(saved), list(node._saved_versions)
+    for index, value in enumerate(saved):
+        if type(value) is SavedOutput and value.version_counter is counter:
+            values[index] = SavedOutput(target._data, target._version_counter, value.output_nr)
+            versions[index] = target._version_counter.value
+    node._saved, node._saved_versions = tuple(values), tuple(versions)
 
 
 _INFERENCE_INPLACE_MESSAGE = (

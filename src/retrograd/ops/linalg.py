@@ -30,7 +30,8 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.graph import Node
-from . import _samples
+from . import _math, _samples
+from ._formula import Formula
 from ._table import OUTPUT, apply, output, register
 from .pointwise import operand_arrays, where
 from .reduce import LinalgVectorNormBackward0, normalize_dims
@@ -535,75 +536,100 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
 # Matrix products
 
 
-class _MatrixProduct(Node):
+def grad_of_first_factor(grad, first_shape: tuple, second):
+    """d(a @ b)/da applied to `grad`: grad @ b^T, with 1-d operands promoted as matmul does.
+
+    Arrays or Tensors alike (see Note [One formula, two modes]); the engine sums broadcast
+    batch dimensions back to a's shape.
+    """
+    second_matrix = second.reshape((second.shape[0], 1)) if second.ndim == 1 else second
+    if len(first_shape) == 1 or second.ndim == 1:
+        batch = grad.shape[: grad.ndim - (len(first_shape) > 1) - (second.ndim > 1)]
+        rows = 1 if len(first_shape) == 1 else first_shape[-2]
+        grad = grad.reshape((*batch, rows, second_matrix.shape[-1]))
+    result = _math.matmul(grad, second_matrix.mT)
+    if len(first_shape) == 1:
+        result = result.reshape((*result.shape[:-2], first_shape[0]))
+    return result
+
+
+def grad_of_second_factor(grad, first, second_shape: tuple):
+    """d(a @ b)/db applied to `grad`: a^T @ grad, with 1-d operands promoted as matmul does."""
+    first_matrix = first.reshape((1, first.shape[0])) if first.ndim == 1 else first
+    if first.ndim == 1 or len(second_shape) == 1:
+        batch = grad.shape[: grad.ndim - (first.ndim > 1) - (len(second_shape) > 1)]
+        columns = 1 if len(second_shape) == 1 else second_shape[-1]
+        grad = grad.reshape((*batch, first_matrix.shape[-2], columns))
+    result = _math.matmul(first_matrix.mT, grad)
+    if len(second_shape) == 1:
+        result = result.reshape((*result.shape[:-2], second_shape[0]))
+    return result
+
+
+def _matrix_product(self, other):
+    return np.matmul(self._data, other._data)
+
+
+class _MatrixProduct(Formula):
     """The product of two operands, as np.matmul computes it (1-d operands promoted)."""
 
-    __slots__ = ()
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return np.matmul(a._data, b._data)
-
-    def backward(self, grad):
-        a, b = self.saved_tensors
-        needs_a, needs_b = self.needs_input_grad
-        return _matmul_input_grads(grad, a, b, needs_a, needs_b)
+    inputs = ("self", "other")
+    forward = staticmethod(_matrix_product)
+    derivatives = {
+        "self": lambda grad, self_shape, other: grad_of_first_factor(grad, self_shape, other),
+        "other": lambda grad, self, other_shape: grad_of_second_factor(grad, self, other_shape),
+    }
 
 
-def _matmul_input_grads(grad: Tensor, a: Tensor, b: Tensor, needs_a: bool, needs_b: bool):
-    """Gradients of a @ b: grad @ b^T and a^T @ grad (the engine sums broadcast batch dims)."""
-    a_matrix = a.reshape(1, a.shape[0]) if a.ndim == 1 else a
-    b_matrix = b.reshape(b.shape[0], 1) if b.ndim == 1 else b
-    batch = grad.shape[: grad.ndim - (a.ndim > 1) - (b.ndim > 1)]
-    grad_matrix = grad
-    if a.ndim == 1 or b.ndim == 1:
-        grad_matrix = grad.reshape((*batch, a_matrix.shape[-2], b_matrix.shape[-1]))
-    grad_a = grad_b = None
-    if needs_a:
-        grad_a = matmul(grad_matrix, b_matrix.mT)
-        if a.ndim == 1:
-            grad_a = grad_a.reshape((*batch, a.shape[0]))
-    if needs_b:
-        grad_b = matmul(a_matrix.mT, grad_matrix)
-        if b.ndim == 1:
-            grad_b = grad_b.reshape((*batch, b.shape[0]))
-    return grad_a, grad_b
-
-
-class MmBackward0(_MatrixProduct):
+class MmBackward0(Formula):
     """matrix @ matrix."""
 
-    __slots__ = ()
+    inputs = ("self", "mat2")
+    forward = staticmethod(_matrix_product)
+    derivatives = {
+        "self": lambda grad, self_shape, mat2: grad_of_first_factor(grad, self_shape, mat2),
+        "mat2": lambda grad, self, mat2_shape: grad_of_second_factor(grad, self, mat2_shape),
+    }
 
 
-class MvBackward0(_MatrixProduct):
+class MvBackward0(Formula):
     """matrix @ vector."""
 
-    __slots__ = ()
+    inputs = ("self", "vec")
+    forward = staticmethod(_matrix_product)
+    derivatives = {
+        "self": lambda grad, self_shape, vec: grad_of_first_factor(grad, self_shape, vec),
+        "vec": lambda grad, self, vec_shape: grad_of_second_factor(grad, self, vec_shape),
+    }
 
 
-class DotBackward0(_MatrixProduct):
+class DotBackward0(Formula):
     """vector . vector."""
 
-    __slots__ = ()
+    inputs = ("self", "tensor")
+    forward = staticmethod(_matrix_product)
+    derivatives = {
+        "self": lambda grad, tensor: grad * tensor,
+        "tensor": lambda grad, self: grad * self,
+    }
 
 
 class VdotBackward0(_MatrixProduct):
     """vector . vector, the first conjugated (the same for real tensors)."""
 
-    __slots__ = ()
+    derivatives = {
+        "self": lambda grad, other: grad * other,
+        "other": lambda grad, self: grad * self,
+    }
 
 
-class BmmBackward0(_MatrixProduct):
+class BmmBackward0(MmBackward0):
     """batch of matrices @ batch of matrices."""
-
-    __slots__ = ()
 
 
 def _matmul_named(name: str, doc: str) -> type[Node]:
     """A matmul node carrying the name of the node PyTorch records on top for that case."""
-    return type(name, (_MatrixProduct,), {"__slots__": (), "__doc__": doc, "__module__": __name__})
+    return type(name, (_MatrixProduct,), {"__doc__": doc, "__module__": __name__})
 
 
 _BatchedMatmul = _matmul_named(
@@ -864,79 +890,86 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
 ger = outer
 
 
-class _ScaledProductPlus(Node):
-    """beta * input + alpha * (first @ second), the fused form of BLAS's gemm."""
+def _scaled_product_plus(product):
+    """The forward beta * self + alpha * product(first, second); self is ignored when beta is 0."""
 
-    __slots__ = ("alpha", "beta")
-
-    @staticmethod
-    def forward(ctx, input, first, second, beta, alpha):
-        return _ScaledProductPlus.combine(ctx, input, first, second, beta, alpha, np.matmul)
-
-    @staticmethod
-    def combine(ctx, input, first, second, beta, alpha, product):
-        """beta * input + alpha * product(first, second); input is ignored when beta is 0."""
-        ctx.save_for_backward(first, second)
-        ctx.beta, ctx.alpha = beta, alpha
+    def forward(self, first, second, beta, alpha):
         result = product(first._data, second._data)
         if alpha != 1:
             result = result * alpha
         if beta == 0:
             return result
-        added = input._data if beta == 1 else input._data * beta
-        return result + added
+        return result + (self._data if beta == 1 else self._data * beta)
 
-    def backward(self, grad):
-        first, second = self.saved_tensors
-        needs_input, needs_first, needs_second = self.needs_input_grad
-        grad_input = None
-        if needs_input:
-            grad_input = grad if self.beta == 1 else grad * self.beta
-        scaled = grad if self.alpha == 1 else grad * self.alpha
-        grad_first, grad_second = self.factor_grads(scaled, first, second, needs_first, needs_second)
-        return grad_input, grad_first, grad_second
-
-    def factor_grads(self, grad, first, second, needs_first: bool, needs_second: bool):
-        return _matmul_input_grads(grad, first, second, needs_first, needs_second)
+    return staticmethod(forward)
 
 
-class AddmmBackward0(_ScaledProductPlus):
-    __slots__ = ()
+def _scaled(grad, factor):
+    return grad if factor == 1 else grad * factor
 
 
-class BaddbmmBackward0(_ScaledProductPlus):
-    __slots__ = ()
+def _summed_matmul(left, right):
+    return np.matmul(left, right).sum(axis=0)
 
 
-class AddmvBackward0(_ScaledProductPlus):
-    __slots__ = ()
+class AddmmBackward0(Formula):
+    """beta * self + alpha * (mat1 @ mat2), the fused form of BLAS's gemm."""
+
+    inputs = ("self", "mat1", "mat2")
+    forward = _scaled_product_plus(np.matmul)
+    derivatives = {
+        "self": lambda grad, beta: _scaled(grad, beta),
+        "mat1": lambda grad, mat1_shape, mat2, alpha: grad_of_first_factor(
+            _scaled(grad, alpha), mat1_shape, mat2),
+        "mat2": lambda grad, mat1, mat2_shape, alpha: grad_of_second_factor(
+            _scaled(grad, alpha), mat1, mat2_shape),
+    }
 
 
-class AddbmmBackward0(_ScaledProductPlus):
-    """beta * input + alpha * (sum over the batch of batch1 @ batch2)."""
+class BaddbmmBackward0(Formula):
+    """beta * self + alpha * (batch1 @ batch2), batch by batch."""
 
-    __slots__ = ()
+    inputs = ("self", "batch1", "batch2")
+    forward = _scaled_product_plus(np.matmul)
+    derivatives = {
+        "self": lambda grad, beta: _scaled(grad, beta),
+        "batch1": lambda grad, batch1_shape, batch2, alpha: grad_of_first_factor(
+            _scaled(grad, alpha), batch1_shape, batch2),
+        "batch2": lambda grad, batch1, batch2_shape, alpha: grad_of_second_factor(
+            _scaled(grad, alpha), batch1, batch2_shape),
+    }
 
-    @staticmethod
-    def forward(ctx, input, first, second, beta, alpha):
-        summed = lambda left, right: np.matmul(left, right).sum(axis=0)  # noqa: E731
-        return _ScaledProductPlus.combine(ctx, input, first, second, beta, alpha, summed)
+
+class AddbmmBackward0(BaddbmmBackward0):
+    """beta * self + alpha * (sum over the batch of batch1 @ batch2)."""
+
+    forward = _scaled_product_plus(_summed_matmul)
 
 
-class AddrBackward0(_ScaledProductPlus):
-    """beta * input + alpha * outer(vec1, vec2)."""
+class AddmvBackward0(Formula):
+    """beta * self + alpha * (mat @ vec)."""
 
-    __slots__ = ()
+    inputs = ("self", "mat", "vec")
+    forward = _scaled_product_plus(np.matmul)
+    derivatives = {
+        "self": lambda grad, beta: _scaled(grad, beta),
+        "mat": lambda grad, mat_shape, vec, alpha: grad_of_first_factor(
+            _scaled(grad, alpha), mat_shape, vec),
+        "vec": lambda grad, mat, vec_shape, alpha: grad_of_second_factor(
+            _scaled(grad, alpha), mat, vec_shape),
+    }
 
-    @staticmethod
-    def forward(ctx, input, first, second, beta, alpha):
-        return _ScaledProductPlus.combine(ctx, input, first, second, beta, alpha, np.multiply.outer)
 
-    def factor_grads(self, grad, first, second, needs_first: bool, needs_second: bool):
-        return (
-            matmul(grad, second) if needs_first else None,
-            matmul(grad.mT, first) if needs_second else None,
-        )
+class AddrBackward0(Formula):
+    """beta * self + alpha * outer(vec1, vec2)."""
+
+    inputs = ("self", "vec1", "vec2")
+    forward = _scaled_product_plus(np.multiply.outer)
+    derivatives = {
+        "self": lambda grad, beta: _scaled(grad, beta),
+        "vec1": lambda grad, vec2, alpha: _math.matmul(_scaled(grad, alpha), vec2),
+        "vec2": lambda grad, vec1, alpha: _math.matmul(_scaled(grad, alpha).mT, vec1),
+    }
 
 
 def _check_expandable(input: Tensor, target: tuple, product_operand: Tensor) -> None:

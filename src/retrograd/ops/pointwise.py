@@ -15,9 +15,9 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor
-from ..autograd.graph import Node
-from . import _samples
-from ._table import OUTPUT, apply, register, run_in_place
+from . import _math, _samples
+from ._formula import Formula
+from ._table import apply, register, run_in_place
 
 __all__ = [
     "abs",
@@ -178,17 +178,18 @@ def _unary_input(x, op_name: str) -> np.ndarray:
 # Arithmetic
 
 
-class AddBackward0(Node):
-    __slots__ = ("alpha",)
+class AddBackward0(Formula):
+    inputs = ("self", "other")
 
     @staticmethod
-    def forward(ctx, a, b, alpha=1):
-        a, b = operand_arrays(a, b, "add")
-        ctx.alpha = alpha
+    def forward(self, other, alpha=1):
+        a, b = operand_arrays(self, other, "add")
         return a + b if alpha == 1 else a + alpha * b
 
-    def backward(self, grad):
-        return grad, grad if self.alpha == 1 else grad * self.alpha
+    derivatives = {
+        "self": lambda grad: grad,
+        "other": lambda grad, alpha: grad if alpha == 1 else grad * alpha,
+    }
 
 
 @register(methods=("add", "__add__", "__radd__"), inplace="add_", samples=_samples.binary())
@@ -197,22 +198,23 @@ def add(input, other, *, alpha=1):
     return apply(AddBackward0, input, other, alpha=alpha)
 
 
-class SubBackward0(Node):
-    __slots__ = ("alpha",)
+class SubBackward0(Formula):
+    inputs = ("self", "other")
 
     @staticmethod
-    def forward(ctx, a, b, alpha=1):
-        a, b = operand_arrays(a, b, "sub")
+    def forward(self, other, alpha=1):
+        a, b = operand_arrays(self, other, "sub")
         if a.dtype.kind == "b":
             raise RuntimeError(
                 "Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
                 "`^` or `logical_xor()` operator instead."
             )
-        ctx.alpha = alpha
         return a - b if alpha == 1 else a - alpha * b
 
-    def backward(self, grad):
-        return grad, -grad if self.alpha == 1 else grad * -self.alpha
+    derivatives = {
+        "self": lambda grad: grad,
+        "other": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha,
+    }
 
 
 @register(methods=("sub", "__sub__"), inplace="sub_", samples=_samples.binary())
@@ -225,34 +227,28 @@ subtract = sub
 Tensor.subtract = sub
 
 
-class RsubBackward0(Node):
+def _reflected_difference(self, other, alpha=1):
+    a, b = operand_arrays(self, other, "rsub")
+    return b - a if alpha == 1 else b - alpha * a
+
+
+class RsubBackward0(Formula):
     """other - alpha * input for two tensors."""
 
-    __slots__ = ("alpha",)
-
-    @staticmethod
-    def forward(ctx, a, other, alpha=1):
-        a, b = operand_arrays(a, other, "rsub")
-        ctx.alpha = alpha
-        return b - a if alpha == 1 else b - alpha * a
-
-    def backward(self, grad):
-        return (-grad if self.alpha == 1 else grad * -self.alpha), grad
+    inputs = ("self", "other")
+    forward = staticmethod(_reflected_difference)
+    derivatives = {
+        "self": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha,
+        "other": lambda grad: grad,
+    }
 
 
-class RsubBackward1(Node):
+class RsubBackward1(Formula):
     """number - alpha * input: the number is a parameter, not an input."""
 
-    __slots__ = ("alpha", "other")
-
-    @staticmethod
-    def forward(ctx, a, other, alpha=1):
-        a, b = operand_arrays(a, other, "rsub")
-        ctx.alpha = alpha
-        return b - a if alpha == 1 else b - alpha * a
-
-    def backward(self, grad):
-        return -grad if self.alpha == 1 else grad * -self.alpha
+    inputs = ("self",)
+    forward = staticmethod(_reflected_difference)
+    derivatives = {"self": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha}
 
 
 @register(methods="__rsub__", samples=_samples.binary())
@@ -264,22 +260,18 @@ def rsub(input, other, *, alpha=1):
     return apply(RsubBackward1, input, other=other, alpha=alpha)
 
 
-class MulBackward0(Node):
-    __slots__ = ()
+class MulBackward0(Formula):
+    inputs = ("self", "other")
 
     @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        a, b = operand_arrays(a, b, "mul")
+    def forward(self, other):
+        a, b = operand_arrays(self, other, "mul")
         return a * b
 
-    def backward(self, grad):
-        a, b = self.saved_tensors
-        needs_a, needs_b = self.next_functions[0][0], self.next_functions[1][0]
-        return (
-            grad * b if needs_a is not None else None,
-            grad * a if needs_b is not None else None,
-        )
+    derivatives = {
+        "self": lambda grad, other: grad * other,
+        "other": lambda grad, self: grad * self,
+    }
 
 
 @register(methods=("mul", "__mul__", "__rmul__"), inplace="mul_", samples=_samples.binary())
@@ -292,34 +284,31 @@ multiply = mul
 Tensor.multiply = mul
 
 
-class DivBackward0(Node):
-    __slots__ = ()
+class DivBackward0(Formula):
+    inputs = ("self", "other")
 
     @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        a, b = operand_arrays(a, b, "div")
+    def forward(self, other):
+        a, b = operand_arrays(self, other, "div")
         return np.true_divide(_floating(a), _floating(b))
 
-    def backward(self, grad):
-        a, b = self.saved_tensors
-        grad_a = grad / b if self.next_functions[0][0] is not None else None
-        grad_b = -grad * a / b / b if self.next_functions[1][0] is not None else None
-        return grad_a, grad_b
+    derivatives = {
+        "self": lambda grad, other: grad / other,
+        "other": lambda grad, self, other: -grad * self / other / other,
+    }
 
 
-class DivBackward2(Node):
+class DivBackward2(Formula):
     """Rounded division (`rounding_mode` 'trunc' or 'floor'): a step function, gradient 0."""
 
-    __slots__ = ()
+    inputs = ("self", "other")
 
     @staticmethod
-    def forward(ctx, a, b, rounding_mode):
-        a, b = operand_arrays(a, b, "div")
+    def forward(self, other, rounding_mode):
+        a, b = operand_arrays(self, other, "div")
         return _rounded_quotient(a, b, rounding_mode)
 
-    def backward(self, grad):
-        return grad * 0, grad * 0
+    derivatives = {"self": lambda grad: _math.zeros_like(grad), "other": lambda grad: _math.zeros_like(grad)}
 
 
 def _check_integer_divisor(divisor, kernel_name: str) -> None:
@@ -390,12 +379,10 @@ Tensor.__imod__ = lambda self, other: self.remainder_(other)
 Tensor.__ipow__ = lambda self, other: self.pow_(other)
 
 
-class NegBackward0(Node):
-    __slots__ = ()
-
+class NegBackward0(Formula):
     @staticmethod
-    def forward(ctx, x):
-        data = _unary_input(x, "neg")
+    def forward(self):
+        data = _unary_input(self, "neg")
         if data.dtype.kind == "b":
             raise RuntimeError(
                 "Negation, the `-` operator, on a bool tensor is not supported. If you are "
@@ -403,8 +390,7 @@ class NegBackward0(Node):
             )
         return -data
 
-    def backward(self, grad):
-        return -grad
+    derivatives = {"self": lambda grad: -grad}
 
 
 @register(methods=("neg", "negative", "__neg__"), inplace="neg_", samples=_samples.unary())
@@ -426,17 +412,12 @@ def positive(input):
 Tensor.positive = Tensor.__pos__ = positive
 
 
-class ReciprocalBackward0(Node):
-    __slots__ = ()
-
+class ReciprocalBackward0(Formula):
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(OUTPUT)
-        return np.reciprocal(_floating(_unary_input(x, "reciprocal")))
+    def forward(self):
+        return np.reciprocal(_floating(_unary_input(self, "reciprocal")))
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return -grad * result * result
+    derivatives = {"self": lambda grad, result: -grad * result * result}
 
 
 @register(methods="reciprocal", inplace="reciprocal_", samples=_samples.unary(0.5, 2.0))
@@ -454,64 +435,53 @@ def _power_dtype_check(base: np.ndarray, exponent) -> None:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
 
 
-class PowBackward0(Node):
-    """x ** c for a number c: d/dx = c * x ** (c - 1)."""
-
-    __slots__ = ("exponent",)
+class PowBackward0(Formula):
+    """x ** c for a number c: d/dx = c * x ** (c - 1), and 0 where c = 0 (even at x = 0)."""
 
     @staticmethod
-    def forward(ctx, x, exponent):
-        ctx.save_for_backward(x)
-        ctx.exponent = exponent
-        base, power = operand_arrays(x, exponent, "pow")
+    def forward(self, exponent):
+        base, power = operand_arrays(self, exponent, "pow")
         _power_dtype_check(base, exponent)
         return np.power(base, power)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        if self.exponent == 0:
-            return grad * 0
-        return grad * self.exponent * x ** (self.exponent - 1)
+    derivatives = {
+        "self": lambda grad, self, exponent: _math.zeros_like(grad) if exponent == 0
+        else grad * exponent * self ** (exponent - 1),
+    }
 
 
-class PowBackward1(Node):
+class PowBackward1(Formula):
     """x ** y for tensors: d/dx = y * x ** (y - 1), d/dy = x ** y * log(x) (0 where x = 0, y >= 0)."""
 
-    __slots__ = ()
+    inputs = ("self", "exponent")
 
     @staticmethod
-    def forward(ctx, x, y):
-        ctx.save_for_backward(x, y, OUTPUT)
-        base, power = operand_arrays(x, y, "pow")
+    def forward(self, exponent):
+        base, power = operand_arrays(self, exponent, "pow")
         return _power(base, power)
 
-    def backward(self, grad):
-        x, y, result = self.saved_tensors
-        grad_x = grad_y = None
-        if self.next_functions[0][0] is not None:
-            grad_x = grad * y * x ** (y - 1)
-        if self.next_functions[1][0] is not None:
-            grad_y = grad * result * _log_where_defined(x, y)
-        return grad_x, grad_y
+    derivatives = {
+        "self": lambda grad, self, exponent: _math.where(
+            exponent == 0, 0.0, grad * exponent * self ** (exponent - 1)),
+        "exponent": lambda grad, self, exponent, result: _math.where(
+            (self == 0) & (exponent >= 0), 0.0, grad * result * _math.log(self)),
+    }
 
 
-class PowBackward2(Node):
+class PowBackward2(Formula):
     """c ** y for a number c: d/dy = c ** y * log(c)."""
 
-    __slots__ = ("base",)
+    inputs = ("exponent",)
 
     @staticmethod
-    def forward(ctx, y, base):
-        ctx.save_for_backward(OUTPUT)
-        ctx.base = base
-        power, number = operand_arrays(y, base, "pow")
+    def forward(exponent, self):
+        power, number = operand_arrays(exponent, self, "pow")
         return _power(number, power)
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        if self.base == 0:
-            return grad * 0
-        return grad * result * float(np.log(self.base))
+    derivatives = {
+        "exponent": lambda grad, self, result: _math.zeros_like(grad) if self == 0
+        else grad * result * float(np.log(self)),
+    }
 
 
 def _power(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
@@ -526,16 +496,6 @@ def _power(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
     odd = np.remainder(exponent, 2) == 1
     inverse = np.where(base == 1, 1, np.where(base == -1, np.where(odd, -1, 1), 0))
     return np.where(negative, inverse, result).astype(result.dtype)
-
-
-def _log_where_defined(x: Tensor, y: Tensor) -> Tensor:
-    """log(x), with 0 where x == 0 and y >= 0 (the limit PyTorch uses for d(x**y)/dy)."""
-    x_data, y_data = np.broadcast_arrays(x._data, y._data)
-    undefined = (x_data == 0) & (y_data >= 0)
-    if not undefined.any():
-        return log(x)
-    safe_x = where_constant(undefined, 1.0, x)
-    return log(safe_x)
 
 
 def where_constant(mask: np.ndarray, value: float, x: Tensor) -> Tensor:
@@ -563,7 +523,7 @@ def pow(input, exponent):
     """input ** exponent; either may be a number."""
     if not isinstance(input, Tensor):
         check_operand(input, "pow", 1, "self")
-        return apply(PowBackward2, exponent, base=input)
+        return apply(PowBackward2, exponent, self=input)
     if isinstance(exponent, Tensor):
         return apply(PowBackward1, input, exponent)
     check_operand(exponent, "pow", 2, "exponent")
@@ -573,23 +533,18 @@ def pow(input, exponent):
 def _reflected_pow(self, other):
     if not isinstance(other, numbers.Number):
         return NotImplemented
-    return apply(PowBackward2, self, base=other)
+    return apply(PowBackward2, self, self=other)
 
 
 Tensor.__rpow__ = _reflected_pow
 
 
-class SqrtBackward0(Node):
-    __slots__ = ()
-
+class SqrtBackward0(Formula):
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(OUTPUT)
-        return np.sqrt(_floating(_unary_input(x, "sqrt")))
+    def forward(self):
+        return np.sqrt(_floating(_unary_input(self, "sqrt")))
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad / (2 * result)
+    derivatives = {"self": lambda grad, result: grad / (2 * result)}
 
 
 @register(methods="sqrt", inplace="sqrt_", samples=_samples.unary(0.5, 2.0))
@@ -602,17 +557,12 @@ def sqrt(input):
 # Exponentials and logarithms
 
 
-class ExpBackward0(Node):
-    __slots__ = ()
-
+class ExpBackward0(Formula):
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(OUTPUT)
-        return np.exp(_floating(_unary_input(x, "exp")))
+    def forward(self):
+        return np.exp(_floating(_unary_input(self, "exp")))
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad * result
+    derivatives = {"self": lambda grad, result: grad * result}
 
 
 @register(methods="exp", inplace="exp_", samples=_samples.unary())
@@ -621,17 +571,12 @@ def exp(input):
     return apply(ExpBackward0, input)
 
 
-class LogBackward0(Node):
-    __slots__ = ()
-
+class LogBackward0(Formula):
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.log(_floating(_unary_input(x, "log")))
+    def forward(self):
+        return np.log(_floating(_unary_input(self, "log")))
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad / x
+    derivatives = {"self": lambda grad, self: grad / self}
 
 
 @register(methods="log", inplace="log_", samples=_samples.unary(0.5, 2.0))
@@ -644,17 +589,12 @@ def log(input):
 # Trigonometry
 
 
-class SinBackward0(Node):
-    __slots__ = ()
-
+class SinBackward0(Formula):
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(_floating(_unary_input(x, "sin")))
+    def forward(self):
+        return np.sin(_floating(_unary_input(self, "sin")))
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * cos(x)
+    derivatives = {"self": lambda grad, self: grad * _math.cos(self)}
 
 
 @register(methods="sin", inplace="sin_", samples=_samples.unary())
@@ -663,17 +603,12 @@ def sin(input):
     return apply(SinBackward0, input)
 
 
-class CosBackward0(Node):
-    __slots__ = ()
-
+class CosBackward0(Formula):
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.cos(_floating(_unary_input(x, "cos")))
+    def forward(self):
+        return np.cos(_floating(_unary_input(self, "cos")))
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * -sin(x)
+    derivatives = {"self": lambda grad, self: grad * -_math.sin(self)}
 
 
 @register(methods="cos", inplace="cos_", samples=_samples.unary())
@@ -682,17 +617,12 @@ def cos(input):
     return apply(CosBackward0, input)
 
 
-class TanBackward0(Node):
-    __slots__ = ()
-
+class TanBackward0(Formula):
     @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(OUTPUT)
-        return np.tan(_floating(_unary_input(x, "tan")))
+    def forward(self):
+        return np.tan(_floating(_unary_input(self, "tan")))
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad * (1 + result * result)
+    derivatives = {"self": lambda grad, result: grad * (1 + result * result)}
 
 
 @register(methods="tan", inplace="tan_", samples=_samples.unary(-1.2, 1.2))
@@ -704,16 +634,13 @@ def tan(input):
 # ---------------------------------------------------------------------------
 # One-input ops, declared by a node class each
 #
-# A `_Elementwise` subclass names its NumPy kernel (`compute`), what its backward needs
-# (`saves`: the input, the output, or nothing) and whether integer inputs keep their dtype
-# (abs, floor) or become the default float dtype (exp, sin). Its `backward` is the
-# derivative, written with tensor operations so that it is differentiable again.
+# A `_Elementwise` subclass names its NumPy kernel (`compute`), whether integer inputs keep
+# their dtype (abs, floor) or become the default float dtype (exp, sin), and declares its
+# derivative (see Note [Declared derivatives] in _formula.py).
 
 
-class _Elementwise(Node):
-    __slots__ = ()
+class _Elementwise(Formula):
     op_name = ""
-    saves: str | None = None
     keeps_integers = False
     accepts_bool = True
 
@@ -722,14 +649,10 @@ class _Elementwise(Node):
         raise NotImplementedError
 
     @classmethod
-    def forward(cls, ctx, x):
-        data = _unary_input(x, cls.op_name)
+    def forward(cls, self):
+        data = _unary_input(self, cls.op_name)
         if data.dtype.kind == "b" and not cls.accepts_bool:
             raise NotImplementedError(f'"{cls.op_name}_cpu" not implemented for \'Bool\'')
-        if cls.saves == "input":
-            ctx.save_for_backward(x)
-        elif cls.saves == "output":
-            ctx.save_for_backward(OUTPUT)
         if not cls.keeps_integers:
             data = _floating(data)
         with np.errstate(all="ignore"):
@@ -760,17 +683,13 @@ def _constant_like(reference: Tensor, array: np.ndarray) -> Tensor:
 
 
 class AbsBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves, keeps_integers, accepts_bool = "abs", "input", True, False
+    op_name, keeps_integers, accepts_bool = "abs", True, False
     compute = staticmethod(np.abs)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * sign(x)
+    derivatives = {"self": lambda grad, self: grad * _math.sign(self)}
 
 
 class SignBackward0(_Elementwise):
-    __slots__ = ()
     op_name, keeps_integers = "sign", True
 
     @staticmethod
@@ -780,161 +699,115 @@ class SignBackward0(_Elementwise):
             return data.copy()
         return np.nan_to_num(np.sign(data), nan=0.0) if data.dtype.kind == "f" else np.sign(data)
 
-    def backward(self, grad):
-        return grad * 0
+    derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
 class RsqrtBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "rsqrt", "output"
+    op_name = "rsqrt"
 
     @staticmethod
     def compute(data):
         return 1 / np.sqrt(data)
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad * -0.5 * result * result * result
+    derivatives = {"self": lambda grad, result: grad * -0.5 * result * result * result}
 
 
 class Exp2Backward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "exp2", "output"
+    op_name = "exp2"
     compute = staticmethod(np.exp2)
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad * result * _LN2
+    derivatives = {"self": lambda grad, result: grad * result * _LN2}
 
 
 class Expm1Backward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "expm1", "output"
+    op_name = "expm1"
     compute = staticmethod(np.expm1)
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad * (result + 1)
+    derivatives = {"self": lambda grad, result: grad * (result + 1)}
 
 
 class Log2Backward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "log2", "input"
+    op_name = "log2"
     compute = staticmethod(np.log2)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad / (x * _LN2)
+    derivatives = {"self": lambda grad, self: grad / (self * _LN2)}
 
 
 class Log10Backward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "log10", "input"
+    op_name = "log10"
     compute = staticmethod(np.log10)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad / (x * _LN10)
+    derivatives = {"self": lambda grad, self: grad / (self * _LN10)}
 
 
 class Log1PBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "log1p", "input"
+    op_name = "log1p"
     compute = staticmethod(np.log1p)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad / (x + 1)
+    derivatives = {"self": lambda grad, self: grad / (self + 1)}
 
 
 class AsinBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "asin", "input"
+    op_name = "asin"
     compute = staticmethod(np.arcsin)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * rsqrt(1 - x * x)
+    derivatives = {"self": lambda grad, self: grad * _math.rsqrt(1 - self * self)}
 
 
 class AcosBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "acos", "input"
+    op_name = "acos"
     compute = staticmethod(np.arccos)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return -grad * rsqrt(1 - x * x)
+    derivatives = {"self": lambda grad, self: -grad * _math.rsqrt(1 - self * self)}
 
 
 class AtanBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "atan", "input"
+    op_name = "atan"
     compute = staticmethod(np.arctan)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad / (1 + x * x)
+    derivatives = {"self": lambda grad, self: grad / (1 + self * self)}
 
 
 class SinhBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "sinh", "input"
+    op_name = "sinh"
     compute = staticmethod(np.sinh)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * cosh(x)
+    derivatives = {"self": lambda grad, self: grad * _math.cosh(self)}
 
 
 class CoshBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "cosh", "input"
+    op_name = "cosh"
     compute = staticmethod(np.cosh)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * sinh(x)
+    derivatives = {"self": lambda grad, self: grad * _math.sinh(self)}
 
 
 class TanhBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "tanh", "output"
+    op_name = "tanh"
     compute = staticmethod(np.tanh)
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad * (1 - result * result)
+    derivatives = {"self": lambda grad, result: grad * (1 - result * result)}
 
 
 class AsinhBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "asinh", "input"
+    op_name = "asinh"
     compute = staticmethod(np.arcsinh)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * rsqrt(x * x + 1)
+    derivatives = {"self": lambda grad, self: grad * _math.rsqrt(self * self + 1)}
 
 
 class AcoshBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "acosh", "input"
+    op_name = "acosh"
     compute = staticmethod(np.arccosh)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * rsqrt(x * x - 1)
+    derivatives = {"self": lambda grad, self: grad * _math.rsqrt(self * self - 1)}
 
 
 class AtanhBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "atanh", "input"
+    op_name = "atanh"
     compute = staticmethod(np.arctanh)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad / (1 - x * x)
+    derivatives = {"self": lambda grad, self: grad / (1 - self * self)}
 
 
 def _stable_sigmoid(data: np.ndarray) -> np.ndarray:
@@ -944,58 +817,45 @@ def _stable_sigmoid(data: np.ndarray) -> np.ndarray:
 
 
 class SigmoidBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "sigmoid", "output"
+    op_name = "sigmoid"
     compute = staticmethod(_stable_sigmoid)
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad * result * (1 - result)
+    derivatives = {"self": lambda grad, result: grad * result * (1 - result)}
 
 
 class ErfBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "erf", "input"
+    op_name = "erf"
 
     @staticmethod
     def compute(data):
         return _erf_and_erfc(data)[0]
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * _TWO_OVER_SQRT_PI * exp(-x * x)
+    derivatives = {"self": lambda grad, self: grad * _TWO_OVER_SQRT_PI * _math.exp(-self * self)}
 
 
 class ErfcBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "erfc", "input"
+    op_name = "erfc"
 
     @staticmethod
     def compute(data):
         return _erf_and_erfc(data)[1]
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * -_TWO_OVER_SQRT_PI * exp(-x * x)
+    derivatives = {"self": lambda grad, self: grad * -_TWO_OVER_SQRT_PI * _math.exp(-self * self)}
 
 
 class ErfinvBackward0(_Elementwise):
-    __slots__ = ()
-    op_name, saves = "erfinv", "output"
+    op_name = "erfinv"
 
     @staticmethod
     def compute(data):
         return _erfinv(data)
 
-    def backward(self, grad):
-        (result,) = self.saved_tensors
-        return grad * (_SQRT_PI / 2) * exp(result * result)
+    derivatives = {"self": lambda grad, result: grad * (_SQRT_PI / 2) * _math.exp(result * result)}
 
 
 class _RoundingToInteger(_Elementwise):
     """Rounding to an integer value: integers stay as they are, the gradient is 0 everywhere."""
 
-    __slots__ = ()
     keeps_integers, accepts_bool = True, False
     rounding = staticmethod(np.floor)
 
@@ -1003,27 +863,22 @@ class _RoundingToInteger(_Elementwise):
     def compute(cls, data):
         return data.copy() if data.dtype.kind in "iu" else cls.rounding(data)
 
-    def backward(self, grad):
-        return grad * 0
+    derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
 class FloorBackward0(_RoundingToInteger):
-    __slots__ = ()
     op_name, rounding = "floor", staticmethod(np.floor)
 
 
 class CeilBackward0(_RoundingToInteger):
-    __slots__ = ()
     op_name, rounding = "ceil", staticmethod(np.ceil)
 
 
 class TruncBackward0(_RoundingToInteger):
-    __slots__ = ()
     op_name, rounding = "trunc", staticmethod(np.trunc)
 
 
 class FracBackward0(_Elementwise):
-    __slots__ = ()
     op_name, keeps_integers = "frac", True
 
     @staticmethod
@@ -1033,8 +888,7 @@ class FracBackward0(_Elementwise):
             raise NotImplementedError(f'"frac_cpu" not implemented for \'{found}\'')
         return data - np.trunc(data)
 
-    def backward(self, grad):
-        return grad
+    derivatives = {"self": lambda grad: grad}
 
 
 _LN2 = float(np.log(2.0))
@@ -1157,31 +1011,26 @@ def square(input):
     return pow(input, 2)
 
 
-class RoundBackward0(Node):
-    __slots__ = ()
-
+class RoundBackward0(Formula):
     @staticmethod
-    def forward(ctx, x, decimals):
-        data = _unary_input(x, "round")
+    def forward(self, decimals):
+        data = _unary_input(self, "round")
         if data.dtype.kind in "iu" and decimals == 0:
             return data.copy()
         if data.dtype.kind in "iub":
             raise NotImplementedError(
-                f'"round_cpu" not implemented for \'{_dtype.scalar_type_name(x.dtype)}\''
+                f'"round_cpu" not implemented for \'{_dtype.scalar_type_name(self.dtype)}\''
             )
         if decimals == 0:
             return np.round(data)
         scale = np.asarray(10.0**decimals, dtype=data.dtype)
         return np.round(data * scale) / scale
 
-    def backward(self, grad):
-        return grad * 0
+    derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
 class RoundBackward1(RoundBackward0):
     """round with `decimals`."""
-
-    __slots__ = ()
 
 
 @register(methods="round", inplace="round_", samples=_samples.unary(decimals=1))
@@ -1191,28 +1040,24 @@ def round(input, *, decimals: int = 0):
     return apply(node, input, decimals=decimals)
 
 
-class LogitBackward0(Node):
-    """log(p / (1 - p)); with `eps`, p is first clamped to [eps, 1 - eps] (gradient 0 outside)."""
-
-    __slots__ = ("eps",)
+class LogitBackward0(Formula):
+    """log(p / (1 - p)); with `eps`, p is first clamped to [eps, 1 - eps] (gradient 0 outside,
+    and NaN outside [0, 1] without eps, as PyTorch)."""
 
     @staticmethod
-    def forward(ctx, x, eps):
-        data = _floating(_unary_input(x, "logit"))
-        ctx.save_for_backward(x)
-        ctx.eps = eps
+    def forward(self, eps):
+        data = _floating(_unary_input(self, "logit"))
         if eps is not None:
             data = np.clip(data, eps, 1 - eps)
         with np.errstate(all="ignore"):
             return np.log(data / (1 - data))
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        derivative = grad / (x * (1 - x))
-        if self.eps is None:
-            return derivative
-        outside = (x._data < self.eps) | (x._data > 1 - self.eps)
-        return where(_constant_mask(outside), 0.0, derivative)
+    derivatives = {
+        "self": lambda grad, self, eps: _math.where(
+            (self < 0) | (self > 1) if eps is None else (self < eps) | (self > 1 - eps),
+            float("nan") if eps is None else 0.0,
+            grad / (self * (1 - self))),
+    }
 
 
 @register(methods="logit", inplace="logit_", samples=_samples.unary(0.1, 0.9))
@@ -1221,22 +1066,17 @@ def logit(input, eps: float | None = None):
     return apply(LogitBackward0, input, eps=eps)
 
 
-class NanToNumBackward0(Node):
+class NanToNumBackward0(Formula):
     """NaN and infinities replaced by numbers: no gradient reaches the replaced places."""
 
-    __slots__ = ()
-
     @staticmethod
-    def forward(ctx, x, nan, posinf, neginf):
-        data = _unary_input(x, "nan_to_num")
-        ctx.save_for_backward(x)
+    def forward(self, nan, posinf, neginf):
+        data = _unary_input(self, "nan_to_num")
         if data.dtype.kind not in "fc":
             return data.copy()
         return np.nan_to_num(data, nan=nan, posinf=posinf, neginf=neginf)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        return grad * _constant_like(grad, np.isfinite(x._data))
+    derivatives = {"self": lambda grad, self: grad * _math.isfinite(self)}  # PyTorch multiplies
 
 
 @register(methods="nan_to_num", inplace="nan_to_num_", samples=_samples.unary())
@@ -1249,59 +1089,48 @@ def nan_to_num(input, nan: float = 0.0, posinf: float | None = None, neginf: flo
 # Clamping
 
 
-class ClampBackward1(Node):
+def _inside(x, low, high):
+    """Where low <= x <= high (a bound may be None): a bool array or tensor."""
+    if low is None:
+        return x <= high
+    if high is None:
+        return x >= low
+    return (x >= low) & (x <= high)
+
+
+class ClampBackward1(Formula):
     """Clamp to number bounds: the gradient passes where min <= x <= max."""
 
-    __slots__ = ("max", "min")
-
     @staticmethod
-    def forward(ctx, x, min, max):
-        ctx.save_for_backward(x)
-        ctx.min, ctx.max = min, max
-        data = _unary_input(x, "clamp")
-        target = _dtype.result_type(x, *(bound for bound in (min, max) if bound is not None)).numpy
+    def forward(self, min, max):
+        data = _unary_input(self, "clamp")
+        target = _dtype.result_type(self, *(bound for bound in (min, max) if bound is not None)).numpy
         return _clamp_arrays(data.astype(target, copy=False), min, max)
 
-    def backward(self, grad):
-        (x,) = self.saved_tensors
-        inside = np.ones(x._data.shape, dtype=bool)
-        if self.min is not None:
-            inside &= x._data >= self.min
-        if self.max is not None:
-            inside &= x._data <= self.max
-        return grad * _constant_like(grad, inside)
+    derivatives = {"self": lambda grad, self, min, max: _math.where(_inside(self, min, max), grad, 0.0)}
 
 
-class ClampBackward0(Node):
+class ClampBackward0(Formula):
     """Clamp to tensor bounds: x's gradient where it is kept, each bound's where it wins."""
 
-    __slots__ = ()
+    inputs = ("self", "min", "max")
 
     @staticmethod
-    def forward(ctx, x, min, max):
-        ctx.save_for_backward(x, min, max)
-        data = _unary_input(x, "clamp")
+    def forward(self, min, max):
+        data = _unary_input(self, "clamp")
         bounds = [bound for bound in (min, max) if bound is not None]
-        target = _dtype.result_type(x, *bounds).numpy
+        target = _dtype.result_type(self, *bounds).numpy
         low = None if min is None else min._data.astype(target, copy=False)
         high = None if max is None else max._data.astype(target, copy=False)
         return _clamp_arrays(data.astype(target, copy=False), low, high)
 
-    def backward(self, grad):
-        x, low, high = self.saved_tensors
-        raised = x._data if low is None else np.maximum(x._data, low._data)
-        keep_x = np.ones(x._data.shape, dtype=bool)
-        grad_low = grad_high = None
-        if low is not None:
-            keep_x = keep_x & (x._data >= low._data)
-            takes_low = x._data < low._data
-            if high is not None:
-                takes_low = takes_low & (low._data <= high._data)
-            grad_low = grad * _constant_like(grad, takes_low)
-        if high is not None:
-            keep_x = keep_x & (x._data <= high._data)
-            grad_high = grad * _constant_like(grad, raised > high._data)
-        return grad * _constant_like(grad, keep_x), grad_low, grad_high
+    derivatives = {
+        "self": lambda grad, self, min, max: _math.where(_inside(self, min, max), grad, 0.0),
+        "min": lambda grad, self, min, max: _math.where(
+            (self < min) if max is None else (self < min) & (min <= max), grad, 0.0),
+        "max": lambda grad, self, min, max: _math.where(
+            (self if min is None else _math.where(self < min, min, self)) > max, grad, 0.0),
+    }
 
 
 def _clamp_arrays(data: np.ndarray, low, high) -> np.ndarray:
@@ -1372,60 +1201,55 @@ def _saved_arrays(a, b):
     return (a._data if isinstance(a, Tensor) else a), (b._data if isinstance(b, Tensor) else b)
 
 
-class MaximumBackward0(Node):
+class MaximumBackward0(Formula):
     """max(a, b): the gradient goes to the larger; ties split it in halves (as PyTorch)."""
 
-    __slots__ = ()
+    inputs = ("self", "other")
     pick = staticmethod(np.maximum)
     op_name = "maximum"
 
     @classmethod
-    def forward(cls, ctx, a, b):
-        ctx.save_for_backward(a, b)
-        left, right = operand_arrays(a, b, cls.op_name)
+    def forward(cls, self, other):
+        left, right = operand_arrays(self, other, cls.op_name)
         return cls.pick(left, right)
 
-    def backward(self, grad):
-        a, b = self.saved_tensors
-        share_a = self.share_of_first(a._data, b._data)
-        weight_a = _constant_like(grad, share_a)
-        return grad * weight_a, grad * (1 - weight_a)
-
-    @staticmethod
-    def share_of_first(a, b):
-        return np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0))
+    derivatives = {
+        "self": lambda grad, self, other: _math.where(
+            self < other, 0.0, _math.where(self == other, grad / 2, grad)),
+        "other": lambda grad, self, other: _math.where(
+            self > other, 0.0, _math.where(self == other, grad / 2, grad)),
+    }
 
 
 class MinimumBackward0(MaximumBackward0):
-    __slots__ = ()
     pick = staticmethod(np.minimum)
     op_name = "minimum"
-
-    @staticmethod
-    def share_of_first(a, b):
-        return np.where(a < b, 1.0, np.where(a == b, 0.5, 0.0))
+    derivatives = {
+        "self": lambda grad, self, other: _math.where(
+            self > other, 0.0, _math.where(self == other, grad / 2, grad)),
+        "other": lambda grad, self, other: _math.where(
+            self < other, 0.0, _math.where(self == other, grad / 2, grad)),
+    }
 
 
 class FmaxBackward0(MaximumBackward0):
     """Like maximum, but a NaN loses to a number; ties go wholly to the first input."""
 
-    __slots__ = ()
     pick = staticmethod(np.fmax)
     op_name = "fmax"
-
-    @staticmethod
-    def share_of_first(a, b):
-        return ((a >= b) | np.isnan(b)).astype(np.float64)
+    derivatives = {
+        "self": lambda grad, self, other: _math.where((self >= other) | _math.isnan(other), grad, 0.0),
+        "other": lambda grad, self, other: _math.where((self >= other) | _math.isnan(other), 0.0, grad),
+    }
 
 
 class FminBackward0(MaximumBackward0):
-    __slots__ = ()
     pick = staticmethod(np.fmin)
     op_name = "fmin"
-
-    @staticmethod
-    def share_of_first(a, b):
-        return ((a <= b) | np.isnan(b)).astype(np.float64)
+    derivatives = {
+        "self": lambda grad, self, other: _math.where((self <= other) | _math.isnan(other), grad, 0.0),
+        "other": lambda grad, self, other: _math.where((self <= other) | _math.isnan(other), 0.0, grad),
+    }
 
 
 def _tensor_pair_samples(low=-2.0, high=2.0):
@@ -1463,21 +1287,24 @@ fmax = _binary_tensor_op(FmaxBackward0, "fmax", "maximum that ignores NaN (NaN o
 fmin = _binary_tensor_op(FminBackward0, "fmin", "minimum that ignores NaN (NaN only if both are).")
 
 
-class Atan2Backward0(Node):
-    __slots__ = ()
+def _atan2_scale(grad, self, other):
+    """grad / (self² + other²), and 0 at the origin (as PyTorch)."""
+    squared_radius = self * self + other * other
+    return _math.where(squared_radius == 0, 0.0, grad / squared_radius)
+
+
+class Atan2Backward0(Formula):
+    inputs = ("self", "other")
 
     @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        left, right = operand_arrays(a, b, "atan2")
+    def forward(self, other):
+        left, right = operand_arrays(self, other, "atan2")
         return np.arctan2(_floating(left), _floating(right))
 
-    def backward(self, grad):
-        a, b = self.saved_tensors
-        squared_radius = a * a + b * b
-        at_origin = _constant_like(grad, squared_radius._data == 0)
-        scale = grad / (squared_radius + at_origin) * (1 - at_origin)
-        return scale * b, scale * -a
+    derivatives = {
+        "self": lambda grad, self, other: _atan2_scale(grad, self, other) * other,
+        "other": lambda grad, self, other: _atan2_scale(grad, self, other) * -self,
+    }
 
 
 atan2 = _binary_tensor_op(Atan2Backward0, "atan2", "The angle of the point (other, input), in (-pi, pi].")
@@ -1485,69 +1312,63 @@ arctan2 = atan2
 Tensor.arctan2 = atan2
 
 
-class HypotBackward0(Node):
-    __slots__ = ()
+class HypotBackward0(Formula):
+    inputs = ("self", "other")
 
     @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b, OUTPUT)
-        left, right = operand_arrays(a, b, "hypot")
+    def forward(self, other):
+        left, right = operand_arrays(self, other, "hypot")
         if left.dtype.kind != "f":
             found = _dtype.scalar_type_name(_dtype.from_numpy_dtype(left.dtype))
             raise NotImplementedError(f'"hypot_cpu" not implemented for \'{found}\'')
         return np.hypot(left, right)
 
-    def backward(self, grad):
-        a, b, result = self.saved_tensors
-        scale = grad / result
-        return scale * a, scale * b
+    derivatives = {
+        "self": lambda grad, self, result: grad * self / result,
+        "other": lambda grad, other, result: grad * other / result,
+    }
 
 
 hypot = _binary_tensor_op(HypotBackward0, "hypot", "sqrt(input**2 + other**2) without overflow.")
 
 
-class RemainderBackward0(Node):
+class RemainderBackward0(Formula):
     """input mod a number (the sign of the divisor, as Python's %): gradient 1."""
 
-    __slots__ = ()
     op_name = "remainder"
     kernel = staticmethod(np.remainder)
 
     @classmethod
-    def forward(cls, ctx, a, other):
-        left, right = operand_arrays(a, other, cls.op_name)
+    def forward(cls, self, other):
+        left, right = operand_arrays(self, other, cls.op_name)
         _check_integer_divisor(right, cls.op_name)
         return cls.kernel(left, right)
 
-    def backward(self, grad):
-        return grad
+    derivatives = {"self": lambda grad: grad}
 
 
-class RemainderBackward1(Node):
+class RemainderBackward1(Formula):
     """input mod other for tensors: d/d other = -floor(input / other)."""
 
-    __slots__ = ()
+    inputs = ("self", "other")
     op_name = "remainder"
     kernel = staticmethod(np.remainder)
-    rounding = "floor"
 
     @classmethod
-    def forward(cls, ctx, a, b):
-        ctx.save_for_backward(a, b)
-        left, right = operand_arrays(a, b, cls.op_name)
+    def forward(cls, self, other):
+        left, right = operand_arrays(self, other, cls.op_name)
         _check_integer_divisor(right, cls.op_name)
         return cls.kernel(left, right)
 
-    def backward(self, grad):
-        a, b = self.saved_tensors
-        quotient = Tensor._make(_rounded_quotient(*operand_arrays(a, b, self.op_name), self.rounding))
-        return grad, -grad * quotient
+    derivatives = {
+        "self": lambda grad: grad,
+        "other": lambda grad, self, other: -grad * _math.rounded_quotient(self, other, "floor"),
+    }
 
 
 class FmodBackward0(RemainderBackward0):
     """input mod a number with the sign of the dividend (C's fmod): gradient 1."""
 
-    __slots__ = ()
     op_name = "fmod"
     kernel = staticmethod(np.fmod)
 
@@ -1555,10 +1376,12 @@ class FmodBackward0(RemainderBackward0):
 class FmodBackward1(RemainderBackward1):
     """fmod for tensors: d/d other = -trunc(input / other)."""
 
-    __slots__ = ()
     op_name = "fmod"
     kernel = staticmethod(np.fmod)
-    rounding = "trunc"
+    derivatives = {
+        "self": lambda grad: grad,
+        "other": lambda grad, self, other: -grad * _math.rounded_quotient(self, other, "trunc"),
+    }
 
 
 def _modulo_samples(rng):
@@ -1653,33 +1476,35 @@ Tensor.float_power_ = _float_power_in_place
 # Three-input ops
 
 
-class LerpBackward0(Node):
+class LerpBackward0(Formula):
     """start + weight * (end - start) for a number weight."""
 
-    __slots__ = ("weight",)
+    inputs = ("self", "end")
 
     @staticmethod
-    def forward(ctx, start, end, weight):
-        ctx.weight = weight
-        return _lerp_arrays(start, end, weight)
+    def forward(self, end, weight):
+        return _lerp_arrays(self, end, weight)
 
-    def backward(self, grad):
-        return grad * (1 - self.weight), grad * self.weight
+    derivatives = {
+        "self": lambda grad, weight: grad * (1 - weight),
+        "end": lambda grad, weight: grad * weight,
+    }
 
 
-class LerpBackward1(Node):
+class LerpBackward1(Formula):
     """start + weight * (end - start) for a tensor weight."""
 
-    __slots__ = ()
+    inputs = ("self", "end", "weight")
 
     @staticmethod
-    def forward(ctx, start, end, weight):
-        ctx.save_for_backward(start, end, weight)
-        return _lerp_arrays(start, end, weight._data)
+    def forward(self, end, weight):
+        return _lerp_arrays(self, end, weight._data)
 
-    def backward(self, grad):
-        start, end, weight = self.saved_tensors
-        return grad * (1 - weight), grad * weight, grad * (end - start)
+    derivatives = {
+        "self": lambda grad, weight: grad * (1 - weight),
+        "end": lambda grad, weight: grad * weight,
+        "weight": lambda grad, self, end: grad * (end - self),
+    }
 
 
 def _lerp_arrays(start: Tensor, end: Tensor, weight) -> np.ndarray:
@@ -1713,34 +1538,31 @@ def lerp(input, end, weight):
     return apply(LerpBackward0, input, end, weight=weight)
 
 
-class AddcmulBackward0(Node):
+class AddcmulBackward0(Formula):
     """input + value * tensor1 * tensor2."""
 
-    __slots__ = ("value",)
+    inputs = ("self", "tensor1", "tensor2")
 
     @staticmethod
-    def forward(ctx, input, tensor1, tensor2, value):
-        ctx.save_for_backward(tensor1, tensor2)
-        ctx.value = value
-        base, first, second = _three_operands(input, tensor1, tensor2, value, "addcmul")
+    def forward(self, tensor1, tensor2, value):
+        base, first, second = _three_operands(self, tensor1, tensor2, value, "addcmul")
         return base + value * first * second
 
-    def backward(self, grad):
-        tensor1, tensor2 = self.saved_tensors
-        scaled = grad * self.value if self.value != 1 else grad
-        return grad, scaled * tensor2, scaled * tensor1
+    derivatives = {
+        "self": lambda grad: grad,
+        "tensor1": lambda grad, tensor2, value: grad * value * tensor2,
+        "tensor2": lambda grad, tensor1, value: grad * value * tensor1,
+    }
 
 
-class AddcdivBackward0(Node):
+class AddcdivBackward0(Formula):
     """input + value * tensor1 / tensor2."""
 
-    __slots__ = ("value",)
+    inputs = ("self", "tensor1", "tensor2")
 
     @staticmethod
-    def forward(ctx, input, tensor1, tensor2, value):
-        ctx.save_for_backward(tensor1, tensor2)
-        ctx.value = value
-        base, first, second = _three_operands(input, tensor1, tensor2, value, "addcdiv")
+    def forward(self, tensor1, tensor2, value):
+        base, first, second = _three_operands(self, tensor1, tensor2, value, "addcdiv")
         if first.dtype.kind in "iub" and second.dtype.kind in "iub":
             raise RuntimeError(
                 "Integer division with addcdiv is no longer supported, and in a future  release "
@@ -1752,10 +1574,11 @@ class AddcdivBackward0(Node):
             )
         return base + value * first / second
 
-    def backward(self, grad):
-        tensor1, tensor2 = self.saved_tensors
-        scaled = grad * self.value if self.value != 1 else grad
-        return grad, scaled / tensor2, -scaled * tensor1 / (tensor2 * tensor2)
+    derivatives = {
+        "self": lambda grad: grad,
+        "tensor1": lambda grad, tensor2, value: grad * value / tensor2,
+        "tensor2": lambda grad, tensor1, tensor2, value: -grad * value * tensor1 / (tensor2 * tensor2),
+    }
 
 
 def _three_operands(input, tensor1, tensor2, value, op_name: str):
@@ -1807,23 +1630,21 @@ def _constant_mask(mask: np.ndarray) -> Tensor:
     return Tensor._make(np.asarray(mask, dtype=bool))
 
 
-class WhereBackward0(Node):
+class WhereBackward0(Formula):
     """condition ? input : other; each side's gradient is the incoming one where it was taken."""
 
-    __slots__ = ("condition",)
+    inputs = ("self", "other")
 
     @staticmethod
-    def forward(ctx, input, other, condition):
-        ctx.condition = condition
-        left, right = operand_arrays(input, other, "where")
+    def forward(self, other, condition):
+        left, right = operand_arrays(self, other, "where")
         _check_broadcast(condition._data.shape, np.broadcast_shapes(np.shape(left), np.shape(right)))
         return np.where(condition._data, left, right)
 
-    def backward(self, grad):
-        zero = grad * 0
-        grad_input = where(self.condition, grad, zero) if self.next_functions[0][0] else None
-        grad_other = where(self.condition, zero, grad) if self.next_functions[1][0] else None
-        return grad_input, grad_other
+    derivatives = {
+        "self": lambda grad, condition: _math.where(condition, grad, 0.0),
+        "other": lambda grad, condition: _math.where(condition, 0.0, grad),
+    }
 
 
 def _check_condition(condition) -> None:
@@ -1860,35 +1681,31 @@ def where(condition, input=None, other=None):
 Tensor.where = lambda self, condition, other: where(condition, self, other)
 
 
-class MaskedFillBackward0(Node):
+class MaskedFillBackward0(Formula):
     """Masked places set to a number: they get no gradient."""
 
-    __slots__ = ("mask",)
-
     @staticmethod
-    def forward(ctx, x, mask, value):
-        ctx.mask = mask
-        data = _unary_input(x, "masked_fill")
+    def forward(self, mask, value):
+        data = _unary_input(self, "masked_fill")
         return np.where(mask._data, np.asarray(value).astype(data.dtype), data)
 
-    def backward(self, grad):
-        return where(self.mask, grad * 0, grad)
+    derivatives = {"self": lambda grad, mask: _math.where(mask, 0.0, grad)}
 
 
-class MaskedFillBackward1(Node):
+class MaskedFillBackward1(Formula):
     """Masked places set to a 0-d tensor: it collects their gradients."""
 
-    __slots__ = ("mask",)
+    inputs = ("self", "value")
 
     @staticmethod
-    def forward(ctx, x, value, mask):
-        ctx.mask = mask
-        data = _unary_input(x, "masked_fill")
+    def forward(self, value, mask):
+        data = _unary_input(self, "masked_fill")
         return np.where(mask._data, value._data.astype(data.dtype), data)
 
-    def backward(self, grad):
-        zero = grad * 0
-        return where(self.mask, zero, grad), where(self.mask, grad, zero).sum()
+    derivatives = {
+        "self": lambda grad, mask: _math.where(mask, 0.0, grad),
+        "value": lambda grad, mask: _math.where(mask, grad, 0.0).sum(),
+    }
 
 
 def _check_mask(mask, value) -> None:

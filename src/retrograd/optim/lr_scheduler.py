@@ -58,6 +58,7 @@ class LRScheduler:
         self.step()
 
     def get_lr(self) -> list[float]:
+        """The learning rate of each parameter group for the current epoch."""
         raise NotImplementedError
 
     def get_last_lr(self) -> list[float]:
@@ -79,9 +80,11 @@ class LRScheduler:
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def state_dict(self) -> dict:
+        """The scheduler's state (everything but the optimizer), for `load_state_dict`."""
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Restore a state returned by `state_dict`."""
         self.__dict__.update(state_dict)
 
     def _current_lrs(self) -> list[float]:
@@ -587,6 +590,7 @@ class ReduceLROnPlateau:
         self.cooldown_counter = 0
 
     def is_better(self, value: float, best: float) -> bool:
+        """Whether `a` improves on `best` by more than the threshold."""
         if self.mode == "min":
             bound = best * (1 - self.threshold) if self.threshold_mode == "rel" else best - self.threshold
             return value < bound
@@ -595,9 +599,11 @@ class ReduceLROnPlateau:
 
     @property
     def in_cooldown(self) -> bool:
+        """True while the cooldown after a reduction lasts."""
         return self.cooldown_counter > 0
 
     def step(self, metrics, epoch: int | None = None) -> None:
+        """Record an epoch's metric; reduce the learning rates after `patience` epochs without progress."""
         current = float(metrics)
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self.is_better(current, self.best):
@@ -622,10 +628,13 @@ class ReduceLROnPlateau:
                 group["lr"] = new
 
     def get_last_lr(self) -> list[float]:
+        """The learning rates set by the last `step`."""
         return self._last_lr
 
     def state_dict(self) -> dict:
+        """The scheduler's state (everything but the optimizer), for `load_state_dict`."""
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Restore a state returned by `state_dict`."""
         self.__dict__.update(state_dict)

@@ -1,4 +1,5 @@
-"""Utilities built on the engine: checkpointing (`retrograd.utils.checkpoint`) and data
-loading (`retrograd.utils.data`)."""
+"""Utilities built on the engine: checkpointing (`retrograd.utils.checkpoint`), data loading
+(`retrograd.utils.data`), DLPack capsules (`retrograd.utils.dlpack`) and the safetensors
+format (`retrograd.utils.safetensors`, needs the `safetensors` package)."""
 
-from . import checkpoint, data
+from . import checkpoint, data, dlpack, safetensors

@@ -25,8 +25,9 @@ __all__ = ["explore", "record_backward"]
 
 
 def explore(root: Tensor, path: str | os.PathLike = "graph.html", params: dict | None = None,
-            gradient: Tensor | None = None, max_nodes: int = 300) -> str:
-    """Write the explorer page for `root.backward(gradient)` to `path` and return the path.
+            gradient: Tensor | None = None, max_nodes: int = 300) -> ExplorerPage:
+    """Write the explorer page for `root.backward(gradient)` to `path` and return the path
+    (a str that Jupyter displays as the page itself, inline).
 
     Open it in any browser (no network needed); step with the buttons or the arrow keys,
     click a box for its details. `params` names tensors as in `draw`. The page steps
@@ -50,7 +51,28 @@ def explore(root: Tensor, path: str | os.PathLike = "graph.html", params: dict |
     path = os.fspath(path)
     with open(path, "w", encoding="utf-8") as file:
         file.write(page)
-    return path
+    return ExplorerPage(path, page)
+
+
+class ExplorerPage(str):
+    """The path `explore()` wrote (a str, as before), which Jupyter shows as the page itself.
+
+    As the last expression of a notebook cell, `retrograd.viz.explore(y, "y.html")` displays
+    the explorer inline (in an iframe holding the whole page, so it needs no file server).
+    """
+
+    page: str
+
+    def __new__(cls, path: str, page: str):
+        made = super().__new__(cls, path)
+        made.page = page
+        return made
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return (f'<iframe srcdoc="{html.escape(self.page, quote=True)}" title="retrograd explorer" '
+                'style="width: 100%; height: 560px; border: 1px solid #dee2e6;"></iframe>')
 
 
 def _number_look_alikes(model: GraphModel) -> None:

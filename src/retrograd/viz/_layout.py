@@ -1,7 +1,8 @@
 """A layered drawing of a DAG (Sugiyama's method), in pure Python, for SVG and PNG.
 
 1. Layers: each box goes one layer below the lowest box that points to it (longest path
-   from the roots, by a topological walk), so every edge points downwards.
+   from the roots, by a topological walk), so every edge points downwards. In small
+   graphs a leaf moves lower where that removes crossings this layering forces.
 2. Edges that skip layers get invisible waypoints, one per skipped layer, so they bend
    around the boxes in between. Past a budget of waypoints (deep graphs whose every layer
    feeds one leaf would need quadratically many) an edge goes down a lane of its own to
@@ -28,6 +29,8 @@ _SWEEPS = 8
 _GAP_X = 28.0
 _GAP_Y = 46.0
 _MARGIN = 16.0
+_SINK_SEARCH_LIMIT = 30  # boxes; above it the longest-path layering is kept as it is
+_SINK_TRIALS = 40  # layerings tried at most (each costs one crossing-reduction run)
 
 
 @dataclasses.dataclass
@@ -89,6 +92,8 @@ def layout(sizes: dict[int, tuple[float, float]], edges: list[tuple[int, int]]) 
     """Positions for boxes of the given (width, height) and a polyline route per edge."""
     keys = list(sizes)
     layer = layer_of(keys, edges)
+    if len(keys) <= _SINK_SEARCH_LIMIT:
+        layer = _sink_leaves_to_uncross(keys, edges, layer, sizes)
     all_sizes = dict(sizes)
     segments, chains = _add_waypoints(layer, edges, all_sizes)
     layers = _initial_order(keys, layer, segments)
@@ -117,6 +122,37 @@ def layout(sizes: dict[int, tuple[float, float]], edges: list[tuple[int, int]]) 
     width = lane + _MARGIN if lane > width else width
     real_positions = {key: positions[key] for key in keys}
     return Layout(real_positions, sizes, routes, width, height, [list(row) for row in layers])
+
+
+def _crossings_of(keys, layer, edges, sizes) -> int:
+    """The fewest crossings the sweeps find for this layering (waypoints included)."""
+    trial_layer, trial_sizes = dict(layer), dict(sizes)
+    segments, _chains = _add_waypoints(trial_layer, edges, trial_sizes)
+    layers = _reduce_crossings(_initial_order(keys, trial_layer, segments), segments)
+    return count_crossings(layers, segments)
+
+
+def _sink_leaves_to_uncross(keys, edges, layer, sizes):
+    """Move boxes nothing leaves from (the leaves) lower down, one at a time, where that
+    removes crossings the longest-path layering forces: in the graph of dz/dx of the seed's
+    z = x*x*y, x one layer below y lets both edges into x pass around y's branch."""
+    has_children = {source for source, _ in edges}
+    sinks = [key for key in keys if key not in has_children]
+    best = _crossings_of(keys, layer, edges, sizes)
+    trials = _SINK_TRIALS
+    for sink in sinks:
+        deepest = max(layer.values()) + 1
+        for depth in range(layer[sink] + 1, min(deepest, layer[sink] + 3) + 1):
+            if best == 0 or trials == 0:
+                return layer
+            trials -= 1
+            trial = dict(layer)
+            trial[sink] = depth
+            crossings = _crossings_of(keys, trial, edges, sizes)
+            if crossings < best:
+                best, layer = crossings, trial
+                break
+    return layer
 
 
 def _add_waypoints(layer, edges, all_sizes):

@@ -332,24 +332,37 @@ def _saved_lines(node: Node, box: Box) -> list[str]:
     if not node._saved:
         return []
     lines = []
-    for index, (value, version) in enumerate(zip(node._saved, node._saved_versions or ())):
+    for name, (value, version) in _named_saved(node):
+        if not isinstance(value, SavedOutput | Tensor | np.ndarray):
+            continue  # a number or shape: a parameter of the op, not a saved tensor
+        label = f"_saved_{name}"
         if type(value) is SavedOutput:
             current = value.version_counter.value
-            text = f"saved[{index}]: its own output, {_shape_words(value.array.shape)}"
+            text = f"{label}: its own output, {_shape_words(value.array.shape)}"
         elif isinstance(value, Tensor):
             current = value._version
             if value._data.size <= 3 and current == version:
-                text = f"saved[{index}] = {describe_value(value)}"
+                text = f"{label} = {describe_value(value)}"
             else:
-                text = f"saved[{index}]: {_shape_words(value.shape)}"
+                text = f"{label}: {_shape_words(value.shape)}"
         else:
-            lines.append(f"saved[{index}]: {value!r}")
+            lines.append(f"{label}: {value!r}")
             continue
         if version is not None and current != version:
             box.flags.add("bumped")
             text += f", saved at version {version}, now {current}: CHANGED IN PLACE"
         lines.append(text)
     return lines
+
+
+def _named_saved(node: Node) -> list[tuple[str, tuple]]:
+    """(name, (value, version)) per saved value, named as PyTorch names them (`self`, `other`,
+    `result`: see Note [Saved names] in autograd/graph.py), so `_saved_<name>` reads it."""
+    named = getattr(node, "_named_saved_values", None)
+    if named is not None:
+        return named()
+    pairs = zip(node._saved, node._saved_versions or (None,) * len(node._saved))
+    return [(str(index), pair) for index, pair in enumerate(pairs)]
 
 
 def _hook_lines(box: Box, node: Node) -> None:

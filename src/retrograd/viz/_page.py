@@ -13,10 +13,11 @@ PAGE_TEMPLATE = r"""<!DOCTYPE html>
 <title>retrograd: backward-pass explorer</title>
 <style>
   body { margin: 0; font-family: system-ui, sans-serif; color: #212529; display: flex; height: 100vh; }
-  #graph { flex: 1 1 auto; overflow: auto; padding: 8px; }
-  #graph svg { overflow: visible; max-width: 100%; height: auto; }
-  #graph.full-size svg { max-width: none; }
-  #side { flex: 0 0 340px; border-left: 1px solid #dee2e6; padding: 12px; overflow: auto;
+  #graph { flex: 1 1 auto; overflow: auto; padding: 8px; min-width: 0; }
+  /* The drawing fills the width it is given (and no more than the window's height). */
+  #graph svg { overflow: visible; width: 100%; height: auto; max-height: calc(100vh - 16px); }
+  #graph.full-size svg { width: auto; max-height: none; }
+  #side { flex: 0 0 360px; border-left: 1px solid #dee2e6; padding: 12px; overflow: auto;
           background: #f8f9fa; }
   #controls button { font-size: 14px; margin-right: 4px; }
   #counter { font-weight: bold; margin: 10px 0 6px; }
@@ -24,19 +25,23 @@ PAGE_TEMPLATE = r"""<!DOCTYPE html>
   #arrivals { font-family: monospace; font-size: 13px; }
   #details { margin-top: 16px; font-family: monospace; font-size: 12px; white-space: pre-wrap;
              border-top: 1px solid #dee2e6; padding-top: 8px; }
-  .hint { color: #868e96; font-size: 12px; margin-top: 6px; }
+  .hint { color: #495057; font-size: 12px; margin-top: 6px; }
+  #states { font-size: 12px; color: #212529; margin-top: 8px; line-height: 1.7; }
+  #states svg { vertical-align: middle; margin-right: 6px; }
+  /* Step states are outlines and edge colours, never fills: fills keep the meaning the
+     drawing's own legend gives them (output, operation, leaf, retains grad, freed). */
   rect.box { cursor: pointer; }
-  rect.box.done { fill: #e6fcf5; }
-  rect.box.running { fill: #fff3bf; stroke: #f08c00; stroke-width: 4px; }
-  rect.box.freed { stroke-dasharray: 5 3; }
+  rect.box.done, rect.state-done { stroke: #087f5b; stroke-width: 3px; }
+  rect.box.running, rect.state-running { stroke: #d9480f; stroke-width: 4px; }
+  rect.box.freed, rect.state-freed { stroke-dasharray: 5 3; }
   rect.box.selected { stroke: #1c7ed6; stroke-width: 3px; }
-  g.edge.carrying polyline { stroke: #2b8a3e; stroke-width: 2px; }
-  g.edge.carrying polygon { fill: #2b8a3e; }
-  g.edge.hot polyline { stroke: #f08c00; stroke-width: 3px; }
-  g.edge.hot polygon { fill: #f08c00; }
-  text.grad-label { fill: #2b8a3e; font-weight: bold; paint-order: stroke; stroke: #ffffff;
+  g.edge.carrying polyline, line.state-carrying { stroke: #087f5b; stroke-width: 2px; }
+  g.edge.carrying polygon { fill: #087f5b; }
+  g.edge.hot polyline, line.state-hot { stroke: #d9480f; stroke-width: 3px; }
+  g.edge.hot polygon { fill: #d9480f; }
+  text.grad-label { fill: #087f5b; font-weight: bold; paint-order: stroke; stroke: #ffffff;
                     stroke-width: 4px; }
-  text.grad-label.hot { fill: #e8590c; }
+  text.grad-label.hot { fill: #a63c06; }
   text.leaf-grad { fill: #1864ab; font-weight: bold; }
 </style>
 </head>
@@ -52,9 +57,17 @@ __SVG__
     <button id="last" title="last step (End)">last &raquo;</button>
     <button id="zoom" title="fit the graph to the window, or show it at full size">full size</button>
   </div>
-  <div class="hint">Arrow keys step; click a box for its details.<br>
-    Orange: the node running now and the gradients it sends. Green: nodes that already ran, edges
-    that carried a gradient, and the values that fed the running node. Dashed: saved values freed.</div>
+  <div class="hint">Arrow keys step; click a box for its details.</div>
+  <div id="states">
+    <div><svg width="34" height="16"><rect class="state-running" x="3" y="3" width="28" height="10"
+      fill="#f1f3f5" stroke="#868e96"/></svg>the node running now; orange edges and numbers: the
+      gradients it sends</div>
+    <div><svg width="34" height="16"><rect class="state-done" x="3" y="3" width="28" height="10"
+      fill="#f1f3f5" stroke="#868e96"/></svg>a node that already ran; green edges and numbers:
+      gradients delivered (those that fed the running node)</div>
+    <div><svg width="34" height="16"><rect class="state-done state-freed" x="3" y="3" width="28"
+      height="10" fill="#f1f3f5" stroke="#868e96"/></svg>dashed: its saved values were freed</div>
+  </div>
   <div id="counter"></div>
   <div id="text"></div>
   <div id="arrivals"></div>

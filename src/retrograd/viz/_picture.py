@@ -25,6 +25,7 @@ class Picture:
         self.model = model
 
     def dot(self) -> str:
+        """The graph in Graphviz's DOT language (render it with `dot -Tsvg`)."""
         return _render.to_dot(self.model)
 
     def svg(self, engine: str = "auto") -> str:
@@ -35,11 +36,13 @@ class Picture:
         return _render.to_svg(self.model)
 
     def png(self, engine: str = "auto", scale: float = 1.0) -> bytes:
+        """The picture as PNG bytes (with Pillow if installed, else the built-in rasteriser)."""
         if _use_graphviz(engine):
             return _run_graphviz(self.dot(), "png")
         return _render.to_png(self.model, scale=scale)
 
     def html(self) -> str:
+        """A self-contained HTML page showing the picture (what Jupyter displays)."""
         return (
             "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>retrograd graph</title></head>"
             f"<body>\n{self.svg(engine='python')}\n<pre>{html.escape(str(self))}</pre>\n</body></html>\n"
@@ -67,6 +70,10 @@ class Picture:
     def _repr_svg_(self) -> str:
         return self.svg(engine="python")
 
+    def text(self, width: int | None = None) -> str:
+        """The graph as an indented tree of text; with `width`, long boxes wrap onto more lines."""
+        return _render.to_text(self.model, width)
+
     def __str__(self) -> str:
         return _render.to_text(self.model)
 
@@ -89,9 +96,9 @@ def draw(
 
     >>> import retrograd
     >>> x = retrograd.tensor(2.0, requires_grad=True)
-    >>> print(draw((x + 1) * (x + 2), params={"x": x}))  # doctest: +ELLIPSIS
+    >>> print(retrograd.viz.draw((x + 1) * (x + 2), params={"x": x}))  # doctest: +ELLIPSIS
     output, scalar, float32  (value = 12)
-    └─ MulBackward0  (saved[0] = 3; saved[1] = 4)
+    └─ MulBackward0  (_saved_self = 3; _saved_other = 4)
     ...
     """
     if not roots:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import textwrap
 from xml.sax.saxutils import escape
 
 from . import _layout
@@ -34,7 +35,7 @@ _NO_GRAD = ("#ffffff", "#adb5bd")
 _BUMPED_STROKE = "#e03131"
 _TEXT = "#212529"
 _WARNING_TEXT = "#c92a2a"
-_GRAD_TEXT = "#2b8a3e"
+_GRAD_TEXT = "#237032"
 _EDGE = "#495057"
 
 LEGEND = [
@@ -197,12 +198,21 @@ def halfway(points: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def label_position(curve: list[tuple[float, float]]) -> tuple[float, float, str]:
-    """Where to write an edge's label: half-way along it, on the outer side of its slant,
-    so the labels of two edges leaving one box point away from each other."""
+    """Where to write an edge's label: half-way along it, set off from the line at a right
+    angle on the outer side of its slant (so the labels of two edges leaving one box point
+    away from each other), with the text growing away from the line, never across it."""
     x, y = halfway(curve)
-    if curve[-1][0] < curve[0][0] - 1:
-        return x - 6, y + 4, "end"
-    return x + 6, y + 4, "start"
+    (x0, y0), (x1, y1) = curve[0], curve[-1]
+    dx, dy = x1 - x0, y1 - y0
+    length = math.hypot(dx, dy) or 1.0
+    going_left = dx < -1
+    # The normal (dy, -dx) or (-dy, dx) whose horizontal part points where the edge leans:
+    # above the line, to its outer side.
+    nx, ny = (-dy / length, dx / length) if going_left else (dy / length, -dx / length)
+    if ny > 0:
+        nx, ny = -nx, -ny
+    offset = 7.0
+    return x + nx * offset, y + ny * offset - 1, "end" if going_left else "start"
 
 
 def arrowhead(points: list[tuple[float, float]], size: float = 8.0) -> list[tuple[float, float]]:
@@ -270,7 +280,11 @@ def _svg_shape(shape: dict) -> str:
 
 def to_png(model: GraphModel, legend: bool = True, scale: float = 1.0) -> bytes:
     """The picture as PNG bytes: with Pillow when installed, else in pure Python."""
-    scene = to_scene(model, legend)
+    return to_png_from_scene(to_scene(model, legend), scale)
+
+
+def to_png_from_scene(scene: dict, scale: float = 1.0) -> bytes:
+    """A laid-out scene as PNG bytes: with Pillow when installed, else in pure Python."""
     try:
         from PIL import Image, ImageDraw
     except ImportError:
@@ -323,8 +337,17 @@ def _draw_shape(draw, shape: dict, fonts: _Fonts, scale: float) -> None:
     if kind == "rect":
         box = [shape["x"] * scale, shape["y"] * scale, (shape["x"] + shape["w"]) * scale,
                (shape["y"] + shape["h"]) * scale]
-        draw.rounded_rectangle(box, radius=shape["radius"] * scale, fill=shape["fill"],
-                               outline=shape["stroke"], width=max(1, round(shape["width"] * scale)))
+        width = max(1, round(shape["width"] * scale))
+        if not shape["dash"]:
+            draw.rounded_rectangle(box, radius=shape["radius"] * scale, fill=shape["fill"],
+                                   outline=shape["stroke"], width=width)
+            return
+        # Pillow draws no dashed outlines: fill, then dash the outline ourselves, as the
+        # pure-Python rasteriser does (the same cue with or without Pillow).
+        draw.rounded_rectangle(box, radius=shape["radius"] * scale, fill=shape["fill"])
+        on, off = (float(part) * scale for part in shape["dash"].split(","))
+        for start, end in _dashes(_outline(box, shape["radius"] * scale), on, off):
+            draw.line([start, end], fill=shape["stroke"], width=width)
         return
     if kind == "text":
         font = fonts.get(shape["size"], shape["bold"])
@@ -335,6 +358,32 @@ def _draw_shape(draw, shape: dict, fonts: _Fonts, scale: float) -> None:
     points = [(x * scale, y * scale) for x, y in shape["points"]]
     draw.line(points, fill=_EDGE, width=max(1, round(1.3 * scale)), joint="curve")
     draw.polygon(arrowhead(points, 8 * scale), fill=_EDGE)
+
+
+def _outline(box: list[float], radius: float) -> list[tuple[float, float]]:
+    """The outline of a rounded rectangle as a closed polyline (corners cut diagonally)."""
+    x0, y0, x1, y1 = box
+    return [(x0 + radius, y0), (x1 - radius, y0), (x1, y0 + radius), (x1, y1 - radius),
+            (x1 - radius, y1), (x0 + radius, y1), (x0, y1 - radius), (x0, y0 + radius), (x0 + radius, y0)]
+
+
+def _dashes(points: list[tuple[float, float]], on: float, off: float) -> list[tuple[tuple, tuple]]:
+    """The (start, end) segments of a dashed polyline: `on` drawn, `off` skipped, repeating."""
+    segments = []
+    phase = 0.0  # distance into the current on+off period
+    for (xa, ya), (xb, yb) in itertools.pairwise(points):
+        length = math.hypot(xb - xa, yb - ya)
+        done = 0.0
+        while done < length:
+            drawing = phase < on
+            step = min((on - phase) if drawing else (on + off - phase), length - done)
+            if drawing and step > 0:
+                start = (xa + (xb - xa) * done / length, ya + (yb - ya) * done / length)
+                end = (xa + (xb - xa) * (done + step) / length, ya + (yb - ya) * (done + step) / length)
+                segments.append((start, end))
+            done += step
+            phase = (phase + step) % (on + off)
+    return segments
 
 
 # ---------------------------------------------------------------------------
@@ -401,8 +450,11 @@ def _dot_escape(text: str) -> str:
 # Text
 
 
-def to_text(model: GraphModel) -> str:
-    """An indented tree for terminals; a box reached again is shown as `(see above)`."""
+def to_text(model: GraphModel, width: int | None = None) -> str:
+    """An indented tree for terminals; a box reached again is shown as `(see above)`.
+
+    With `width`, a box whose line would be longer puts its details on the lines below it.
+    """
     children: dict[int, list[tuple[int, str]]] = {key: [] for key in model.boxes}
     has_parent = set()
     for edge in model.edges:
@@ -421,8 +473,15 @@ def to_text(model: GraphModel) -> str:
             lines.append(f"{lead}{edge_label}{box.title} (see above)")
             continue
         printed.add(key)
-        lines.append(f"{lead}{edge_label}{box.title}" + (f"  ({details})" if details else ""))
+        head = f"{lead}{edge_label}{box.title}"
         below = children[key]
+        if details and width is not None and len(head) + len(details) + 4 > width:
+            lines.append(head)
+            bar = continuation + ("│  " if below else "   ") + "  "
+            lines.extend(bar + part for part in
+                         textwrap.wrap(f"({details})", max(width - len(bar), 20), break_on_hyphens=False))
+        else:
+            lines.append(head + (f"  ({details})" if details else ""))
         for index in range(len(below) - 1, -1, -1):
             child, child_label = below[index]
             last = index == len(below) - 1

@@ -13,13 +13,13 @@ __all__ = ["write_seed_pictures"]
 
 
 def write_seed_pictures(directory: str | os.PathLike) -> list[str]:
-    """Write the seed's graph pictures (SVG, and PNG when Pillow is installed) and one
-    explorer page into `directory`; return the paths written."""
+    """Write the seed's graph pictures (SVG and PNG; PNG in pure Python when Pillow is not
+    installed) and one explorer page into `directory`; return the paths written."""
     import retrograd as torch
 
     directory = os.fspath(directory)
     os.makedirs(directory, exist_ok=True)
-    suffixes = [".svg"] + ([".png"] if _has_pillow() else [])
+    suffixes = [".svg", ".png"]
     written = []
 
     x = torch.tensor(2.0, requires_grad=True)
@@ -48,11 +48,3 @@ def write_seed_pictures(directory: str | os.PathLike) -> list[str]:
 
 def _save(picture, directory: str, stem: str, suffixes: list[str]) -> list[str]:
     return [picture.save(os.path.join(directory, stem + suffix), engine="python") for suffix in suffixes]
-
-
-def _has_pillow() -> bool:
-    try:
-        import PIL  # noqa: F401
-    except ImportError:
-        return False
-    return True

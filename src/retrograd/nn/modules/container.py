@@ -75,10 +75,12 @@ class Sequential(Module):
         return Sequential(*self, *other)
 
     def append(self, module: Module) -> Sequential:
+        """Add a module at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
     def insert(self, index: int, module: Module) -> Sequential:
+        """Insert a module before position `index`; returns self."""
         if not isinstance(module, Module):
             raise AssertionError(f"module should be of type: {Module}")
         modules = list(self._modules.values())
@@ -91,6 +93,7 @@ class Sequential(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> Sequential:
+        """Add the modules of an iterable at the end; returns self."""
         for module in modules:
             self.append(module)
         return self
@@ -140,10 +143,12 @@ class ModuleList(Module):
         return ModuleList([*self, *other])
 
     def append(self, module: Module) -> ModuleList:
+        """Add a module at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
     def insert(self, index: int, module: Module) -> None:
+        """Insert a module before position `index`."""
         modules = list(self._modules.values())
         modules.insert(index, module)
         self._modules.clear()
@@ -151,6 +156,7 @@ class ModuleList(Module):
             self.add_module(str(position), item)
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Add the modules of an iterable at the end; returns self."""
         if not isinstance(modules, Iterable):
             raise TypeError(
                 "ModuleList.extend should be called with an iterable, but got "
@@ -206,23 +212,29 @@ class ModuleDict(Module):
         return key in self._modules
 
     def clear(self) -> None:
+        """Remove every module."""
         self._modules.clear()
 
     def pop(self, key: str) -> Module:
+        """Remove the module under `key` and return it."""
         module = self[key]
         del self[key]
         return module
 
     def keys(self):
+        """The names, in insertion order."""
         return self._modules.keys()
 
     def items(self):
+        """(name, module) pairs, in insertion order."""
         return self._modules.items()
 
     def values(self):
+        """The modules, in insertion order."""
         return self._modules.values()
 
     def update(self, modules) -> None:
+        """Add the modules of a mapping or of (name, module) pairs."""
         pairs = modules.items() if isinstance(modules, Mapping) else modules
         for pair in pairs:
             key, module = pair
@@ -271,12 +283,14 @@ class ParameterList(Module):
         return self.extend(values)
 
     def append(self, value) -> ParameterList:
+        """Add a parameter at the end; returns self."""
         name = str(len(self))
         object.__setattr__(self, "_size", self._size + 1)
         setattr(self, name, _as_parameter(value))
         return self
 
     def extend(self, values: Iterable) -> ParameterList:
+        """Add the parameters of an iterable at the end; returns self."""
         for value in values:
             self.append(value)
         return self
@@ -320,27 +334,34 @@ class ParameterDict(Module):
         return key in self._keys
 
     def keys(self):
+        """The names, in insertion order."""
         return self._keys.keys()
 
     def items(self):
+        """(name, parameter) pairs, in insertion order."""
         return ((key, self[key]) for key in self._keys)
 
     def values(self):
+        """The parameters, in insertion order."""
         return (self[key] for key in self._keys)
 
     def get(self, key: str, default=None):
+        """The parameter under `key`, or `default`."""
         return getattr(self, key) if key in self._keys else default
 
     def pop(self, key: str):
+        """Remove the parameter under `key` and return it."""
         value = self[key]
         del self[key]
         return value
 
     def clear(self) -> None:
+        """Remove every parameter."""
         for key in list(self._keys):
             del self[key]
 
     def update(self, parameters) -> None:
+        """Add the parameters of a mapping or of (name, parameter) pairs."""
         pairs = parameters.items() if isinstance(parameters, Mapping) else parameters
         for key, value in pairs:
             self[key] = value

@@ -70,6 +70,7 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Draw the weight and bias again, as PyTorch initialises them (Kaiming uniform)."""
         reset_kaiming(self.weight, self.bias)
 
     def _padded(self, input: Tensor) -> tuple[Tensor, object]:

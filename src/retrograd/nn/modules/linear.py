@@ -41,6 +41,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Draw the weight and bias again, as PyTorch initialises them (Kaiming uniform)."""
         reset_kaiming(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
@@ -74,6 +75,7 @@ class Bilinear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Draw the weight and bias again, uniformly in ±1/√in1_features as PyTorch does."""
         bound = 1 / math.sqrt(self.weight.size(1))
         init.uniform_(self.weight, -bound, bound)
         if self.bias is not None:

@@ -180,6 +180,7 @@ class Module:
         setattr_(self, "_load_state_dict_post_hooks", {})
 
     def forward(self, *input):
+        """The computation of the module; call the module (`module(x)`), not `forward`, so hooks run."""
         raise NotImplementedError(
             f'Module [{type(self).__name__}] is missing the required "forward" function'
         )
@@ -323,26 +324,30 @@ class Module:
 
     def named_parameters(self, prefix: str = "", recurse: bool = True,
                          remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
-        """(name, parameter) pairs, `prefix`ed and dotted for submodules; shared ones once."""
+        """(name, parameter) pairs, names dotted for submodules and led by `prefix`; shared ones once."""
         return self._named_members(
             lambda module: module._parameters.items(), prefix, recurse, remove_duplicate
         )
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """The parameters of this module (and of its submodules, with `recurse`), each once."""
         for _, parameter in self.named_parameters(recurse=recurse):
             yield parameter
 
     def named_buffers(self, prefix: str = "", recurse: bool = True,
                       remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(name, buffer) pairs, names dotted for submodules."""
         return self._named_members(
             lambda module: module._buffers.items(), prefix, recurse, remove_duplicate
         )
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """The buffers of this module (and of its submodules, with `recurse`)."""
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) pairs of the direct submodules."""
         seen = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in seen:
@@ -350,6 +355,7 @@ class Module:
                 yield name, module
 
     def children(self) -> Iterator[Module]:
+        """The direct submodules."""
         for _, module in self.named_children():
             yield module
 
@@ -370,6 +376,7 @@ class Module:
             yield from module.named_modules(memo, child_prefix, remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
+        """This module and all its submodules, depth first, each once."""
         for _, module in self.named_modules():
             yield module
 
@@ -432,6 +439,7 @@ class Module:
         return self._apply(lambda tensor: zeros_like(tensor))
 
     def get_parameter(self, target: str) -> Parameter:
+        """The parameter named by the dotted path `target` (`"0.weight"`)."""
         module_path, _, name = target.rpartition(".")
         module = self.get_submodule(module_path)
         if not hasattr(module, name):
@@ -452,9 +460,11 @@ class Module:
         return self
 
     def eval(self) -> Module:
+        """Switch to evaluation mode (dropout off, batch norm uses running statistics); returns self."""
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set `requires_grad` of every parameter (to freeze or unfreeze them); returns self."""
         for parameter in self.parameters():
             parameter.requires_grad_(requires_grad)
         return self
@@ -518,24 +528,36 @@ class Module:
         return self._cast_floating(target)
 
     def float(self) -> Module:
+        """Cast floating point parameters and buffers to float32; returns self."""
         from ..._dtype import float32
 
         return self._cast_floating(float32)
 
     def double(self) -> Module:
+        """Cast floating point parameters and buffers to float64; returns self."""
         from ..._dtype import float64
 
         return self._cast_floating(float64)
 
     def half(self) -> Module:
+        """Cast floating point parameters and buffers to float16; returns self."""
         from ..._dtype import float16
 
         return self._cast_floating(float16)
 
     def type(self, dst_type: _DType) -> Module:
+        """Cast all parameters and buffers to `dst_type`; returns self."""
         return self._apply(lambda t: t.to(dst_type))
 
     def cpu(self) -> Module:
+        """Returns self: everything already lives on the CPU."""
+        return self
+
+    def cuda(self, device=None) -> Module:
+        """Refused: this build computes on the CPU (see `retrograd.cuda.is_available()`)."""
+        from ..._creation import _check_device
+
+        _check_device("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
         return self
 
     # -- state dict ------------------------------------------------------------
@@ -557,7 +579,8 @@ class Module:
         if destination is None:
             destination = OrderedDict()
         visited = []
-        for module_prefix, module in self.named_modules(prefix=prefix.rstrip(".")):
+        # A module used twice (tied layers) appears under each of its names, as in PyTorch.
+        for module_prefix, module in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
             dotted = module_prefix + "." if module_prefix else ""
             for hook in list(module.__dict__.get("_state_dict_pre_hooks", {}).values()):
                 hook(module, dotted, keep_vars)
@@ -626,7 +649,7 @@ class Module:
         unexpected_keys: list[str] = []
         error_msgs: list[str] = []
         visited = []
-        for module_prefix, module in self.named_modules():
+        for module_prefix, module in self.named_modules(remove_duplicate=False):
             dotted = module_prefix + "." if module_prefix else ""
             for hook in list(module.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
                 # PyTorch passes strict=True here whatever load_state_dict was given

@@ -63,12 +63,14 @@ class _BatchNorm(Module):
         self.reset_parameters()
 
     def reset_running_stats(self) -> None:
+        """Running mean to zeros, running variance to ones, batches seen to 0."""
         if self.track_running_stats:
             init.zeros_(self.running_mean)
             init.ones_(self.running_var)
             init.zeros_(self.num_batches_tracked)
 
     def reset_parameters(self) -> None:
+        """Reset the running statistics, the weight to ones and the bias to zeros."""
         self.reset_running_stats()
         _reset_affine(self)
 
@@ -133,6 +135,7 @@ class LayerNorm(Module):
         _reset_affine(self)
 
     def reset_parameters(self) -> None:
+        """Set the weight to ones and the bias to zeros."""
         _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
@@ -162,6 +165,7 @@ class GroupNorm(Module):
         _reset_affine(self)
 
     def reset_parameters(self) -> None:
+        """Set the weight to ones and the bias to zeros."""
         _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:

@@ -108,6 +108,7 @@ class RNNBase(Module):
 
     @property
     def all_weights(self) -> list[list[Parameter]]:
+        """The parameters of each layer (and direction), as lists."""
         per_direction = 4 if self.bias else 2
         names = self._flat_weights_names
         return [

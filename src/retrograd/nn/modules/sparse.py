@@ -45,6 +45,7 @@ class Embedding(Module):
             self.weight = Parameter(_weight, requires_grad=not _freeze)
 
     def reset_parameters(self) -> None:
+        """Draw the weight again from N(0, 1), zeroing the `padding_idx` row."""
         init.normal_(self.weight)
         self._zero_padding_row()
 

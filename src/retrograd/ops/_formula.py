@@ -1,0 +1,322 @@
+"""Declared derivatives: an op's grad_fn written as one formula per differentiable input.
+
+Note [Declared derivatives]
+    A `Formula` node class is an op's declaration, in the spirit of PyTorch's
+    derivatives.yaml with the NumPy forward beside it:
+
+        class MulBackward0(Formula):
+            inputs = ("self", "other")
+            forward = staticmethod(_multiply)            # on arrays (after promotion)
+            derivatives = {
+                "self": lambda grad, other: grad * other,
+                "other": lambda grad, self: grad * self,
+            }
+
+    The parameter names of a formula say what it reads: `grad` (the incoming gradient;
+    `grads` for all of a multi-output op's), an input by its name, `result` (the output;
+    other names with `outputs`), a keyword parameter of the forward, or `<input>_shape`.
+    A node saves exactly what the formulas of the inputs that need a gradient read, and
+    nothing else: `x * w` with a frozen `w` saves `w` only, so changing `x` in place
+    afterwards is no error (PyTorch's rule, and half the memory).
+
+Note [One formula, two modes]
+    Without create_graph, the engine hands a formula NumPy arrays: the incoming gradient,
+    and the saved values unpacked to their arrays. No Tensor is made and nothing is
+    recorded. With create_graph it hands it Tensors, and the same formula records a graph,
+    so every derivative is differentiable again. Formulas therefore use only operators
+    (`*`, `-`, `<`...) and the functions of `ops/_math.py`, which accept either kind.
+    Selecting derivatives select (`_math.where(mask, grad, 0.0)`), never multiply by a
+    mask, so a NaN or Inf in the incoming gradient stays where the forward put it.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from typing import ClassVar
+
+from .._tensor import Tensor
+from ..autograd.graph import (
+    _SECOND_BACKWARD_MESSAGE,
+    Node,
+    PackedSaved,
+    SavedOutput,
+    _check_version,
+    pack_saved,
+    saved_hooks_in_use,
+    saved_hooks_state,
+)
+
+__all__ = ["Formula"]
+
+_FREED = object()  # what a released node keeps in place of a saved tensor
+
+# Where a saved value comes from (see Formula._plan).
+_FROM_INPUT, _FROM_OUTPUT, _FROM_PARAM, _FROM_SHAPE = range(4)
+
+
+class _Plan:
+    """What a node of one op saves for one set of inputs needing grad, and how it calls the
+    formulas: shared by every node recorded with that set (nothing per node)."""
+
+    __slots__ = ("calls", "names", "triples")
+
+    def __init__(self, triples: tuple, calls: tuple):
+        self.triples = triples  # (name, source, key) for each saved value
+        self.names = tuple(name for name, _, _ in triples)
+        self.calls = calls  # per input: (formula, positions in [grad, grads, *saved]) or None
+
+
+class Formula(Node):
+    """The base of declared grad_fn classes; see Note [Declared derivatives]."""
+
+    __slots__ = ("_plan_used",)
+
+    # What a declaration sets.
+    inputs: tuple[str, ...] = ("self",)
+    outputs: tuple[str, ...] = ("result",)
+    derivatives: ClassVar[dict] = {}
+
+    # Filled in by __init_subclass__ from the declaration.
+    _derivative_table: tuple = ()
+    _all_reads: tuple = ()
+    _parameter_names: tuple = ()
+    _parameter_defaults: ClassVar[dict] = {}
+    _plans: ClassVar[dict] = {}
+    _declared = True
+    _runs_on_arrays = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "derivatives" not in cls.__dict__ and "inputs" not in cls.__dict__:
+            return
+        parameters = _forward_parameters(cls)
+        table = []
+        for name in cls.inputs:
+            formula = cls.derivatives.get(name)
+            if formula is None:
+                table.append(None)
+                continue
+            reads = tuple(inspect.signature(formula).parameters)
+            for read in reads:
+                if read not in ("grad", "grads") and _source_of(cls, read, parameters) is None:
+                    raise TypeError(f"{cls.__name__}: the derivative of '{name}' reads '{read}', "
+                                    "which is no input, output, parameter or shape of the op")
+            table.append((formula, reads))
+        unknown = set(cls.derivatives) - set(cls.inputs)
+        if unknown:
+            raise TypeError(f"{cls.__name__}: derivatives for unknown inputs {sorted(unknown)}")
+        cls._derivative_table = tuple(table)
+        cls._all_reads = tuple(dict.fromkeys(
+            read for entry in table if entry is not None for read in entry[1]
+            if read not in ("grad", "grads")))
+        cls._parameter_names = parameters
+        cls._parameter_defaults = _forward_defaults(cls)
+        cls._plans = {}
+
+    @classmethod
+    def formulas_text(cls) -> dict[str, str]:
+        """Each input's derivative as source text (for docs/derivatives.md)."""
+        texts = {}
+        for name, entry in zip(cls.inputs, cls._derivative_table):
+            if entry is not None:
+                texts[name] = _lambda_text(entry[0])
+        return texts
+
+    # -- recording ------------------------------------------------------------
+
+    @classmethod
+    def _plan(cls, needs: int) -> _Plan:
+        """What is saved when the inputs in bit mask `needs` need grad.
+
+        Tensors (inputs, outputs) are saved only for the formulas that will run; parameters
+        and shapes always, as PyTorch does (they cost nothing and `_saved_<name>` shows them).
+        """
+        plan = cls._plans.get(needs)
+        if plan is None:
+            wanted: dict[str, None] = {}
+            for position, entry in enumerate(cls._derivative_table):
+                if entry is not None and needs >> position & 1:
+                    wanted.update((read, None) for read in entry[1])
+            triples = []
+            for name in cls._all_reads:
+                source, key = _source_of(cls, name, cls._parameter_names)
+                if name in wanted or source in (_FROM_PARAM, _FROM_SHAPE):
+                    triples.append((name, source, key))
+            names = ["grad", "grads"] + [name for name, _, _ in triples]
+            calls = tuple(
+                None if entry is None or not needs >> position & 1
+                else (entry[0], tuple(names.index(read) for read in entry[1]))
+                for position, entry in enumerate(cls._derivative_table)
+            )
+            plan = cls._plans[needs] = _Plan(tuple(triples), calls)
+        return plan
+
+    def _save(self, plan: _Plan, inputs: tuple, params: dict, outputs) -> None:
+        """Keep what `plan` names, each tensor stamped with its version (or packed by hooks)."""
+        self._plan_used = plan
+        if not plan.triples:
+            return
+        packing = saved_hooks_in_use.count and saved_hooks_state.stack
+        values = []
+        versions = []
+        for _name, source, key in plan.triples:
+            if source == _FROM_INPUT:
+                value = inputs[key]
+            elif source == _FROM_OUTPUT:
+                value = outputs if type(outputs) is not tuple else outputs[key]
+            elif source == _FROM_PARAM:
+                value = params[key] if key in params else self._parameter_defaults[key]
+            else:
+                value = inputs[key]
+                values.append(value._data.shape if isinstance(value, Tensor) else ())
+                versions.append(None)
+                continue
+            if not isinstance(value, Tensor):
+                values.append(value)
+                versions.append(None)
+                continue
+            if value._is_inference:
+                from ._table import _INFERENCE_SAVED_MESSAGE
+
+                raise RuntimeError(_INFERENCE_SAVED_MESSAGE)
+            if packing:
+                values.append(pack_saved(value, source == _FROM_OUTPUT))
+                versions.append(None)
+            elif source == _FROM_OUTPUT:
+                counter = value._version_counter
+                values.append(SavedOutput(value._data, counter, value._output_nr))
+                versions.append(counter.value)
+            else:
+                values.append(value)
+                versions.append(value._version_counter.value)
+        self._saved = tuple(values)
+        self._saved_versions = tuple(versions)
+
+    # -- running --------------------------------------------------------------
+
+    def backward(self, *grads):
+        """Each input's gradient from its formula (None where no gradient is needed).
+
+        Arrays in, arrays out; Tensors in, Tensors out (see Note [One formula, two modes]).
+        """
+        grad = grads[0]
+        if grad is not None:
+            on_arrays = not isinstance(grad, Tensor)
+        else:
+            on_arrays = not any(isinstance(each, Tensor) for each in grads)
+        values = [grad, grads]
+        if self._saved is not None:
+            self._unpack_into(values, on_arrays)
+        results = []
+        for (next_node, _), call in zip(self.next_functions, self._plan_used.calls):
+            if next_node is None or call is None:
+                results.append(None)
+            else:
+                results.append(call[0](*[values[position] for position in call[1]]))
+        return tuple(results)
+
+    def _unpack_into(self, values: list, on_arrays: bool) -> None:
+        """Append each saved value, version-checked: its array, or its Tensor for create_graph."""
+        for value, version in zip(self._saved, self._saved_versions):
+            if value is _FREED:
+                raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
+            if version is None:
+                if type(value) is PackedSaved:
+                    value = value.unpack()
+                    if on_arrays and isinstance(value, Tensor):
+                        value = value._data
+            elif type(value) is SavedOutput:
+                if value.version_counter.value != version:
+                    _check_version(value.version_counter.value, version, value.array, self,
+                                   value.output_nr)
+                value = value.array if on_arrays else self._rebuild_output(value)
+            else:
+                if value._version_counter.value != version:
+                    _check_version(value._version_counter.value, version, value._data,
+                                   value.grad_fn, value._output_nr)
+                if on_arrays:
+                    value = value._data
+            values.append(value)
+
+    def _release(self) -> None:
+        """Free the saved tensors; numbers and shapes stay (they hold no memory), as PyTorch."""
+        saved = self._saved
+        if saved is None or self._released:
+            return
+        kept = tuple(
+            _FREED if version is not None or type(value) is PackedSaved else value
+            for value, version in zip(saved, self._saved_versions)
+        )
+        if kept != saved:
+            self._saved = kept
+            self._released = True
+
+    def _named_saved_values(self) -> list[tuple[str, tuple]]:
+        if self._saved is None:
+            return []
+        return list(zip(self._plan_used.names, zip(self._saved, self._saved_versions)))
+
+    def _find_saved(self, name: str):
+        """A value the formulas read; None for a tensor that no needed formula read (PyTorch)."""
+        if name not in self._all_reads:
+            return super()._find_saved(name)
+        if self._saved is not None:
+            for saved_name, value, version in zip(self._plan_used.names, self._saved,
+                                                  self._saved_versions):
+                if saved_name == name:
+                    if value is _FREED:
+                        raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
+                    return self._unpack(value, version)
+        return None
+
+    def _saved_names(self) -> list[str]:
+        return list(self._all_reads)
+
+
+def _forward_parameters(cls) -> tuple[str, ...]:
+    """The keyword parameters of the op's forward (what is not an input)."""
+    forward = getattr(cls, "forward", None)
+    if forward is None:
+        return ()
+    names = []
+    for parameter in inspect.signature(forward).parameters.values():
+        if parameter.name not in cls.inputs and parameter.kind is not parameter.VAR_POSITIONAL:
+            names.append(parameter.name)
+    return tuple(names)
+
+
+def _forward_defaults(cls) -> dict:
+    """The default of each keyword parameter of the op's forward (None where it has none)."""
+    signature = inspect.signature(cls.forward)
+    return {
+        name: None if signature.parameters[name].default is inspect.Parameter.empty
+        else signature.parameters[name].default
+        for name in cls._parameter_names
+    }
+
+
+def _source_of(cls, name: str, parameters: tuple):
+    """(source, key) of a name a formula reads, or None if the op has no such value."""
+    if name in cls.inputs:
+        return (_FROM_INPUT, cls.inputs.index(name))
+    if name in cls.outputs:
+        return (_FROM_OUTPUT, cls.outputs.index(name))
+    if name in parameters:
+        return (_FROM_PARAM, name)
+    if name.endswith("_shape") and name[: -len("_shape")] in cls.inputs:
+        return (_FROM_SHAPE, cls.inputs.index(name[: -len("_shape")]))
+    return None
+
+
+def _lambda_text(function) -> str:
+    """The body of a lambda as written in its module, or the call of a named function."""
+    parameters = list(inspect.signature(function).parameters)
+    if function.__name__ != "<lambda>":
+        return f"{function.__name__}({', '.join(parameters)})"
+    source = inspect.getsource(inspect.getmodule(function))
+    for node in ast.walk(ast.parse(source)):
+        if (isinstance(node, ast.Lambda) and node.lineno == function.__code__.co_firstlineno
+                and [argument.arg for argument in node.args.args] == parameters):
+            return " ".join(ast.get_source_segment(source, node.body).split())
+    return "<lambda>"

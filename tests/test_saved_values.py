@@ -1,0 +1,83 @@
+"""A node saves only what the derivatives that will run read (PyTorch's rule).
+
+So changing an input in place after the forward is an error only when a needed derivative
+reads that input; and the saved names (`grad_fn._saved_<name>`) say what was kept.
+"""
+
+import numpy as np
+import pytest
+
+import retrograd as torch
+
+
+def _leaf(*values):
+    return torch.tensor(list(values), requires_grad=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "op"),
+    [
+        ("mul by a number", lambda a, frozen: a * 2.0),
+        ("div by a number", lambda a, frozen: a / 2.0),
+        ("mul by a frozen tensor", lambda a, frozen: a * frozen),
+        ("matmul with a frozen matrix", lambda a, frozen: a.reshape(1, 3) @ frozen.reshape(3, 1)),
+        ("dot with a frozen vector", lambda a, frozen: torch.dot(a, frozen)),
+        ("addcmul", lambda a, frozen: torch.addcmul(frozen, a, frozen)),
+        ("addmm with frozen factor", lambda a, frozen: torch.addmm(
+            frozen.reshape(1, 3), a.reshape(1, 3)[:, :1], frozen.reshape(1, 3))),
+    ],
+)
+def test_changing_an_input_whose_value_no_derivative_reads_is_no_error(name, op):
+    a_leaf = _leaf(1.0, 2.0, 3.0)
+    frozen = torch.tensor([4.0, 5.0, 6.0])
+    a = a_leaf * 1  # a non-leaf, so it may be changed in place
+    m = op(a, frozen)
+    a.add_(1)
+    m.sum().backward()
+    assert a_leaf.grad is not None
+
+
+def test_changing_an_input_a_derivative_reads_still_raises():
+    a_leaf, b = _leaf(1.0, 2.0), _leaf(3.0, 4.0)
+    a = a_leaf * 1
+    m = a * b  # b's derivative reads a
+    a.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        m.sum().backward()
+
+
+def test_changing_a_frozen_factor_that_the_derivative_reads_raises():
+    a = _leaf(1.0, 2.0)
+    frozen = torch.tensor([3.0, 4.0])
+    m = a * frozen
+    frozen.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        m.sum().backward()
+
+
+def test_a_tensor_no_needed_derivative_reads_is_saved_as_none():
+    a, frozen = _leaf(1.0, 2.0), torch.tensor([3.0, 4.0])
+    node = (a * frozen).grad_fn
+    assert node._saved_self is None
+    assert node._saved_other is frozen
+    node = (a * a).grad_fn
+    assert node._saved_self is a and node._saved_other is a
+
+
+def test_numbers_are_kept_and_released_graph_keeps_them():
+    a = _leaf(1.0, 2.0)
+    y = torch.add(a, a, alpha=3)
+    y.sum().backward()
+    assert y.grad_fn._saved_alpha == 3
+    y.sum().backward()  # nothing but a number was saved: a second pass is allowed
+    np.testing.assert_array_equal(a.grad.numpy(), [8.0, 8.0])
+
+
+def test_a_released_saved_tensor_cannot_be_read():
+    a = _leaf(1.0, 2.0)
+    y = a.exp()
+    y.sum().backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.grad_fn._saved_result
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.sum().backward()
