@@ -27,6 +27,10 @@ NOT_YET_SELECTING: set[str] = {
     "linalg.cholesky", "linalg.det", "linalg.eigh", "linalg.solve_triangular", "linalg.svd",
     "log_softmax", "max", "max_pool1d", "max_pool2d", "median", "min", "nll_loss", "pad", "prelu",
     "prod", "relu", "relu6", "softmax", "softmin", "softshrink", "threshold", "trace", "zero_",
+    # Composite ops (ops/composite.py): their derivatives are those of the ops they are made of,
+    # so a NaN/Inf arriving in the gradient spreads as through those ops, not as through
+    # PyTorch's fused kernel.
+    "copysign", "diagonal_scatter", "logaddexp", "logaddexp2", "logcumsumexp", "trapezoid",
 }
 
 

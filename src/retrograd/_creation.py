@@ -397,6 +397,7 @@ def empty_like(input: Tensor, dtype=None, device=None, requires_grad: bool = Fal
 
 
 def full_like(input: Tensor, fill_value, dtype=None, device=None, requires_grad: bool = False):
+    """A tensor of input's shape (and dtype, unless `dtype`) filled with `fill_value`."""
     shape, dtype = _like(input, dtype, device)
     return _new(np.full(shape, fill_value, dtype.numpy), requires_grad)
 

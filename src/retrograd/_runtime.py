@@ -81,6 +81,7 @@ def set_num_threads(num: int) -> None:
 
 
 def get_num_threads() -> int:
+    """The intra-op thread count last set (the number of CPUs at start)."""
     return _Settings.num_threads
 
 
@@ -92,6 +93,7 @@ def set_num_interop_threads(num: int) -> None:
 
 
 def get_num_interop_threads() -> int:
+    """The inter-op thread count last set (the number of CPUs at start)."""
     return _Settings.num_interop_threads
 
 
@@ -102,14 +104,17 @@ def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None
 
 
 def are_deterministic_algorithms_enabled() -> bool:
+    """Whether use_deterministic_algorithms(True) was called."""
     return _Settings.deterministic
 
 
 def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    """Whether use_deterministic_algorithms was called with warn_only=True."""
     return _Settings.deterministic_warn_only
 
 
 def set_deterministic_debug_mode(debug_mode) -> None:
+    """0/"default", 1/"warn" or 2/"error": use_deterministic_algorithms in one number."""
     modes = {"default": 0, "warn": 1, "error": 2}
     mode = modes.get(debug_mode, debug_mode) if isinstance(debug_mode, str) else int(debug_mode)
     if mode not in (0, 1, 2):
@@ -118,6 +123,7 @@ def set_deterministic_debug_mode(debug_mode) -> None:
 
 
 def get_deterministic_debug_mode() -> int:
+    """0 (off), 1 (warn only) or 2 (on), as set."""
     if not _Settings.deterministic:
         return 0
     return 1 if _Settings.deterministic_warn_only else 2
@@ -131,14 +137,17 @@ def set_float32_matmul_precision(precision: str) -> None:
 
 
 def get_float32_matmul_precision() -> str:
+    """The precision last set: 'highest' unless changed."""
     return _Settings.matmul_precision
 
 
 def set_warn_always(b: bool) -> None:
+    """Remember whether warnings that PyTorch gives once should be given every time."""
     _Settings.warn_always = bool(b)
 
 
 def is_warn_always_enabled() -> bool:
+    """Whether set_warn_always(True) was called."""
     return _Settings.warn_always
 
 
@@ -148,18 +157,21 @@ def set_flush_denormal(mode: bool) -> bool:
 
 
 def is_anomaly_enabled() -> bool:
+    """Whether anomaly detection is on (see autograd.detect_anomaly)."""
     from .autograd import anomaly
 
     return anomaly.is_anomaly_enabled()
 
 
 def is_anomaly_check_nan_enabled() -> bool:
+    """Whether anomaly detection also checks backward results for NaN."""
     from .autograd import anomaly
 
     return anomaly.is_anomaly_check_nan_enabled()
 
 
 def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
+    """Switch anomaly detection on or off (see autograd.set_detect_anomaly)."""
     from .autograd import anomaly
 
     anomaly.set_detect_anomaly(enabled, check_nan)
@@ -314,42 +326,50 @@ def histogram(input, bins=100, *, range=None, weight=None, density: bool = False
 
 
 def dropout(input, p: float, train: bool) -> Tensor:
+    """nn.functional.dropout(input, p, train)."""
     from .nn import functional
 
     return functional.dropout(input, p, train)
 
 
 def dropout_(input, p: float, train: bool) -> Tensor:
+    """Dropout in place."""
     from .nn import functional
 
     return functional.dropout(input, p, train, inplace=True)
 
 
 def feature_dropout(input, p: float, train: bool) -> Tensor:
+    """Dropout of whole channels (dropout2d for inputs of more than 2 dims)."""
     from .nn import functional
 
     return functional.dropout2d(input, p, train) if input.ndim > 2 else functional.dropout(input, p, train)
 
 
 def feature_dropout_(input, p: float, train: bool) -> Tensor:
+    """feature_dropout in place."""
     return input.copy_(feature_dropout(input, p, train))
 
 
 def alpha_dropout(input, p: float, train: bool) -> Tensor:
+    """nn.functional.alpha_dropout(input, p, train)."""
     from .nn import functional
 
     return functional.alpha_dropout(input, p, train)
 
 
 def alpha_dropout_(input, p: float, train: bool) -> Tensor:
+    """alpha_dropout in place."""
     return input.copy_(alpha_dropout(input, p, train))
 
 
 def feature_alpha_dropout(input, p: float, train: bool) -> Tensor:
+    """nn.functional.feature_alpha_dropout(input, p, train)."""
     from .nn import functional
 
     return functional.feature_alpha_dropout(input, p, train)
 
 
 def feature_alpha_dropout_(input, p: float, train: bool) -> Tensor:
+    """feature_alpha_dropout in place."""
     return input.copy_(feature_alpha_dropout(input, p, train))

@@ -147,14 +147,17 @@ def function_forms() -> dict:
 
 
 def _clamp_min_(self, min) -> Tensor:
+    """`clamp_(min=min)`: raise every element to at least `min`, in place."""
     return self.clamp_(min=min)
 
 
 def _clamp_max_(self, max) -> Tensor:
+    """`clamp_(max=max)`: lower every element to at most `max`, in place."""
     return self.clamp_(max=max)
 
 
 def _negative_(self) -> Tensor:
+    """`neg_()`: negate in place."""
     return self.neg_()
 
 

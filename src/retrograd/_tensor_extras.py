@@ -121,12 +121,17 @@ def _new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_
     return self.new_empty(size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+def _is_distributed(self) -> bool:
+    """Always False: a retrograd tensor lives in one process."""
+    return False
+
+
 def install() -> None:
     Tensor.as_subclass = _as_subclass
     Tensor.resize = _resize
     Tensor.resize_as = _resize_as
     Tensor.new_empty_strided = _new_empty_strided
-    Tensor.is_distributed = lambda self: False
+    Tensor.is_distributed = _is_distributed
     Tensor.is_mps = property(lambda self: False, doc="Always False: retrograd computes on the CPU.")
     Tensor.unfold = _unfold
     Tensor.put_ = _put_

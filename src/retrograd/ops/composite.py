@@ -242,7 +242,10 @@ def copysign(input, other):
     negative = Tensor._make(np.asarray(np.signbit(sign_source)))
     result = rg.where(negative, -magnitude, magnitude)
     if isinstance(other, Tensor) and other.requires_grad:
-        result = result + other.sign() * 0  # other gets a zero gradient, as in PyTorch
+        # `other` gets a zero gradient, as in PyTorch: selected away, never multiplied by 0
+        # (so a NaN arriving in the gradient stays out of it).
+        nowhere = Tensor._make(np.zeros(other._data.shape, dtype=bool))
+        result = result + rg.where(nowhere, other, rg.zeros_like(other)).to(result.dtype)
     return result
 
 
