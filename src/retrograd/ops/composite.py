@@ -245,7 +245,7 @@ def copysign(input, other):
         # `other` gets a zero gradient, as in PyTorch: selected away, never multiplied by 0
         # (so a NaN arriving in the gradient stays out of it).
         nowhere = Tensor._make(np.zeros(other._data.shape, dtype=bool))
-        result = result + rg.where(nowhere, other, rg.zeros_like(other)).to(result.dtype)
+        result = result + rg.where(nowhere, other, rg.zeros_like(other))
     return result
 
 
