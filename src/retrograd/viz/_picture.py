@@ -98,7 +98,7 @@ def draw(
     >>> x = retrograd.tensor(2.0, requires_grad=True)
     >>> print(retrograd.viz.draw((x + 1) * (x + 2), params={"x": x}))  # doctest: +ELLIPSIS
     output, scalar, float32  (value = 12)
-    └─ MulBackward0  (_saved_self = 3; _saved_other = 4)
+    └─ MulBackward0  (_saved_other = 4; _saved_self = 3)
     ...
     """
     if not roots:
