@@ -25,6 +25,10 @@ NOT_YET_SELECTING: set[str] = {
     "avg_pool1d", "avg_pool2d", "batch_norm", "einsum", "interpolate", "linalg.cholesky",
     "linalg.det", "linalg.eigh", "linalg.solve_triangular", "linalg.svd", "log_softmax",
     "max_pool1d", "max_pool2d", "nll_loss", "pad", "prelu", "softmax", "softmin",
+    # Composite ops (ops/composite.py): their derivatives are those of the ops they are made of,
+    # so a NaN/Inf arriving in the gradient spreads as through those ops, not as through
+    # PyTorch's fused kernel.
+    "copysign", "diagonal_scatter", "logaddexp", "logaddexp2", "logcumsumexp", "trapezoid",
 }
 
 

@@ -3,6 +3,8 @@
 Code written for PyTorch's autograd runs unchanged with `import retrograd as torch`.
 """
 
+import math
+
 from . import _dtype, accelerator, autograd, backends, cuda, linalg, nn, ops, optim, random, utils
 from ._creation import (
     Generator,
@@ -58,6 +60,20 @@ from ._dtype import (
     uint8,
 )
 from ._explain import explain
+from ._legacy import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    range,
+    set_default_tensor_type,
+    typename,
+)
 from ._printing import get_printoptions, set_printoptions
 from ._tensor import Size, Tensor
 from .autograd.grad_mode import (
@@ -68,10 +84,28 @@ from .autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .ops import composite as _composite_ops
+from .ops import unique as _unique_ops  # registers unique and unique_consecutive
 from .random import bernoulli
 from .random import multinomial_function as multinomial
 from .random import normal_function as normal
 from .serialization import load, save
+
+e = math.e
+pi = math.pi
+inf = math.inf
+nan = math.nan
+newaxis = None
+
+
+def detach(input: Tensor) -> Tensor:
+    """`input.detach()`: the same data, cut from the graph."""
+    return input.detach()
+
+
+def is_inference(input: Tensor) -> bool:
+    """Whether `input` was made in inference mode."""
+    return input.is_inference()
 
 
 def result_type(tensor1, tensor2) -> dtype:
@@ -107,6 +141,21 @@ def _export_op_table() -> None:
 random._register_ops()
 _export_op_table()
 
-from . import viz  # noqa: E402  (reads the graph; imported after the op table is complete)
+from . import _shape_inplace, _tensor_extras  # noqa: E402  (compose ops of the table)
+
+_shape_inplace.install()
+_shape_inplace.install_aliases()
+_tensor_extras.install()
+globals().update({name: form for name, form in _shape_inplace.function_forms().items()
+                  if name not in globals()})
+for _name in _composite_ops.__all__:
+    globals().setdefault(_name, getattr(_composite_ops, _name))
+
+from . import _runtime  # noqa: E402  (settings and helpers of the torch namespace)
+
+for _name in _runtime.__all__:
+    globals().setdefault(_name, getattr(_runtime, _name))
+
+from . import profiler, viz  # noqa: E402  (reads the graph; imported after the op table is complete)
 
 __version__ = "0.1.0"

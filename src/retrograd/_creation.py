@@ -317,6 +317,28 @@ def _float_dtype(dtype) -> _DType:
     return _resolve_dtype(dtype) or _dtype.get_default_dtype()
 
 
+def _size_keyword(function, leading: int = 0):
+    """Let `function(*size, ...)` also take its shape as `size=` (`randn(size=(2, 3))`);
+    `leading` counts the positional arguments before the sizes (1 for `self`)."""
+    import functools
+
+    @functools.wraps(function)
+    def with_size_keyword(*args, **kwargs):
+        if "size" in kwargs:
+            if len(args) > leading:
+                name = function.__name__.lstrip("_")
+                raise TypeError(f"{name}() got multiple values for argument 'size'")
+            args = (*args, kwargs.pop("size"))
+        return function(*args, **kwargs)
+
+    return with_size_keyword
+
+
+def _size_keyword_method(function):
+    return _size_keyword(function, leading=1)
+
+
+@_size_keyword
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
     """A tensor of the given size filled with 0 (the default dtype unless `dtype` says otherwise).
 
@@ -328,6 +350,7 @@ def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None)
     return _new(np.zeros(_size(size), _float_dtype(dtype).numpy), requires_grad)
 
 
+@_size_keyword
 def ones(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
     """A tensor of the given size filled with 1 (the default dtype unless `dtype` says otherwise).
 
@@ -339,6 +362,7 @@ def ones(*size, dtype=None, device=None, requires_grad: bool = False, out=None) 
     return _new(np.ones(_size(size), _float_dtype(dtype).numpy), requires_grad)
 
 
+@_size_keyword
 def empty(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
     """Like PyTorch's empty; retrograd fills it with zeros so results are reproducible."""
     return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
@@ -466,6 +490,7 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
 # Random numbers: PyTorch's CPU streams, drawn by `random` (see Note [PyTorch's transforms])
 
 
+@_size_keyword
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Uniform random numbers in [0, 1)."""
@@ -476,6 +501,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     return _new(values.reshape(shape), requires_grad)
 
 
+@_size_keyword
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Standard normal random numbers."""
@@ -539,3 +565,75 @@ def randint_like(input: Tensor, low, high=None, *, generator=None, dtype=None, l
     """Random integers in [low, high) with the shape (and dtype) of `input`."""
     shape, dtype = _like(input, dtype, device)
     return randint(low, high, shape, generator=generator, dtype=dtype)
+
+
+# ---------------------------------------------------------------------------
+# Tensor.new_*: new tensors with the dtype of an existing one
+
+
+def _new_options(self: Tensor, dtype, device, requires_grad: bool) -> _DType:
+    _check_device(device)
+    return _resolve_dtype(dtype) or self.dtype
+
+
+def _new_shape(size: tuple, method: str) -> tuple[int, ...]:
+    if not size:
+        raise TypeError(f"{method}() missing 1 required positional arguments: \"size\"")
+    return _size(size)
+
+
+@_size_keyword_method
+def _new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False, layout=None,
+               pin_memory: bool = False) -> Tensor:
+    """Zeros of shape `size`, with this tensor's dtype unless `dtype` is given."""
+    dtype = _new_options(self, dtype, device, requires_grad)
+    return _new(np.zeros(_new_shape(size, "new_zeros"), dtype.numpy), requires_grad)
+
+
+@_size_keyword_method
+def _new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False, layout=None,
+              pin_memory: bool = False) -> Tensor:
+    """Ones of shape `size`, with this tensor's dtype unless `dtype` is given."""
+    dtype = _new_options(self, dtype, device, requires_grad)
+    return _new(np.ones(_new_shape(size, "new_ones"), dtype.numpy), requires_grad)
+
+
+@_size_keyword_method
+def _new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False, layout=None,
+               pin_memory: bool = False) -> Tensor:
+    """A tensor of shape `size` (zeros here), with this tensor's dtype unless `dtype` is given."""
+    dtype = _new_options(self, dtype, device, requires_grad)
+    return _new(np.zeros(_new_shape(size, "new_empty"), dtype.numpy), requires_grad)
+
+
+def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False,
+              layout=None, pin_memory: bool = False) -> Tensor:
+    """`fill_value` in every element of shape `size`, with this tensor's dtype by default."""
+    dtype = _new_options(self, dtype, device, requires_grad)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _new(np.full(_size((size,)), fill_value).astype(dtype.numpy), requires_grad)
+
+
+def _new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False, layout=None,
+                pin_memory: bool = False) -> Tensor:
+    """A new leaf holding a copy of `data`, with this tensor's dtype unless `dtype` is given."""
+    import warnings
+
+    dtype = _new_options(self, dtype, device, requires_grad)
+    if isinstance(data, Tensor):
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
+            "clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
+            "tensor.new_tensor(sourceTensor).",
+            UserWarning,
+            stacklevel=2,
+        )
+    return _new(_as_array(data, dtype), requires_grad)
+
+
+Tensor.new_zeros = _new_zeros
+Tensor.new_ones = _new_ones
+Tensor.new_empty = _new_empty
+Tensor.new_full = _new_full
+Tensor.new_tensor = _new_tensor

@@ -122,12 +122,14 @@ class Tensor:
 
     __array_priority__ = 1000  # NumPy defers `ndarray * tensor` to Tensor.__rmul__
 
-    def __init__(self, data=None, *, requires_grad: bool = False):
-        from ._creation import _as_array
+    def __init__(self, *args, device=None):
+        """The legacy constructor: `Tensor([1, 2])` (data, in the default dtype),
+        `Tensor(2, 3)` (a shape), `Tensor(other)` (the same data); see `_legacy.py`."""
+        from ._creation import _check_device
+        from ._legacy import fill_legacy
 
-        self._setup(_as_array([] if data is None else data, None), None, 0, _VersionCounter())
-        if requires_grad:
-            self.requires_grad_(True)
+        _check_device(device)
+        fill_legacy(self, args, _dtype.get_default_dtype(), fixed=False)
 
     def _setup(self, array: np.ndarray, grad_fn, output_nr: int, version_counter) -> None:
         self._data = array

@@ -17,9 +17,11 @@ from .grad_mode import (
     set_grad_enabled,
 )
 from .gradcheck import gradcheck, gradgradcheck
+from .variable import Variable
 
 __all__ = [
     "Function",
+    "Variable",
     "backward",
     "detect_anomaly",
     "enable_grad",
@@ -240,7 +242,7 @@ def grad(
     return tuple(results)
 
 
-from . import functional, graph  # noqa: E402  (functional builds on grad, defined above)
+from . import functional, graph, profiler  # noqa: E402  (functional builds on grad, defined above)
 
 
 def _is_inference(self) -> bool:
@@ -256,4 +258,4 @@ def _install_tensor_methods() -> None:
 
 _install_tensor_methods()
 
-__all__ += ["functional", "grad_mode", "graph"]
+__all__ += ["functional", "grad_mode", "graph", "profiler"]

@@ -100,6 +100,8 @@ from ..ops.nn import (
     upsample_nearest,
 )
 from ..ops.pointwise import sigmoid, tanh
+from ._functional_more import *  # noqa: F403  (3-d pooling, unpooling, grid_sample, ...)
+from ._functional_more import __all__ as _more_all
 
 __all__ = [
     "adaptive_avg_pool1d",
@@ -198,3 +200,4 @@ __all__ = [
     "upsample_bilinear",
     "upsample_nearest",
 ]
+__all__ += _more_all

@@ -3,19 +3,24 @@
 from . import lr_scheduler
 from .adam import Adam, Adamax, AdamW, NAdam
 from .lbfgs import LBFGS
+from .more import ASGD, Adadelta, RAdam, Rprop
 from .optimizer import Optimizer
 from .rmsprop import Adagrad, RMSprop
 from .sgd import SGD
 
 __all__ = [
+    "ASGD",
     "LBFGS",
     "SGD",
+    "Adadelta",
     "Adagrad",
     "Adam",
     "AdamW",
     "Adamax",
     "NAdam",
     "Optimizer",
+    "RAdam",
     "RMSprop",
+    "Rprop",
     "lr_scheduler",
 ]

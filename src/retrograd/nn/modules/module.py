@@ -173,6 +173,11 @@ class Module:
         setattr_(self, "_forward_hooks_always_called", set())
         setattr_(self, "_backward_hooks", {})
         setattr_(self, "_backward_pre_hooks", {})
+        setattr_(self, "_non_full_backward_hooks", {})
+        setattr_(self, "_state_dict_pre_hooks", {})
+        setattr_(self, "_state_dict_hooks", {})
+        setattr_(self, "_load_state_dict_pre_hooks", {})
+        setattr_(self, "_load_state_dict_post_hooks", {})
 
     def forward(self, *input):
         """The computation of the module; call the module (`module(x)`), not `forward`, so hooks run."""
@@ -386,6 +391,53 @@ class Module:
                 raise AttributeError(f"`{item}` is not an nn.Module")
         return module
 
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at dotted path `target` (`'block.bn.running_mean'`)."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return module._buffers[name]
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put `module` at dotted path `target`; with `strict`, only where one already is."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
+
+    def get_extra_state(self):
+        """Extra state to save in the state dict; a module that has some overrides this."""
+        raise RuntimeError(
+            "Reached a code path in Module.get_extra_state() that should never be called. Please "
+            "file an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml "
+            "to report this bug."
+        )
+
+    def set_extra_state(self, state) -> None:
+        """Restore what get_extra_state returned; a module that has extra state overrides this."""
+        raise RuntimeError(
+            "Reached a code path in Module.set_extra_state() that should never be called. Please "
+            "file an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml "
+            "to report this bug."
+        )
+
+    def to_empty(self, *, device=None, recurse: bool = True) -> Module:
+        """Give every parameter and buffer new memory of its shape (zeros here)."""
+        from ..._creation import _check_device, zeros_like
+
+        _check_device(device)
+        return self._apply(lambda tensor: zeros_like(tensor))
+
     def get_parameter(self, target: str) -> Parameter:
         """The parameter named by the dotted path `target` (`"0.weight"`)."""
         module_path, _, name = target.rpartition(".")
@@ -526,10 +578,19 @@ class Module:
         """
         if destination is None:
             destination = OrderedDict()
+        visited = []
         # A module used twice (tied layers) appears under each of its names, as in PyTorch.
         for module_prefix, module in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
             dotted = module_prefix + "." if module_prefix else ""
+            for hook in list(module.__dict__.get("_state_dict_pre_hooks", {}).values()):
+                hook(module, dotted, keep_vars)
             module._save_to_state_dict(destination, dotted, keep_vars)
+            visited.append((module, dotted))
+        for module, dotted in reversed(visited):  # children before their parents
+            for hook in list(module.__dict__.get("_state_dict_hooks", {}).values()):
+                result = hook(module, destination, dotted, {})
+                if result is not None:
+                    raise RuntimeError("state_dict post-hook must return None")
         return destination
 
     def _local_state(self) -> dict:
@@ -587,11 +648,25 @@ class Module:
         missing_keys: list[str] = []
         unexpected_keys: list[str] = []
         error_msgs: list[str] = []
+        visited = []
         for module_prefix, module in self.named_modules(remove_duplicate=False):
             dotted = module_prefix + "." if module_prefix else ""
+            for hook in list(module.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
+                # PyTorch passes strict=True here whatever load_state_dict was given
+                hook(module, state_dict, dotted, {}, True, missing_keys, unexpected_keys, error_msgs)
             module._load_from_state_dict(
                 state_dict, dotted, assign, missing_keys, unexpected_keys, error_msgs
             )
+            visited.append(module)
+        incompatible = _IncompatibleKeys(missing_keys, unexpected_keys)
+        for module in reversed(visited):
+            for hook in list(module.__dict__.get("_load_state_dict_post_hooks", {}).values()):
+                if hook(module, incompatible) is not None:
+                    raise RuntimeError(
+                        "Hooks registered with ``register_load_state_dict_post_hook`` are not"
+                        "expected to return new values, if incompatible_keys need to be modified,"
+                        "it should be done inplace."
+                    )
         if strict:
             if unexpected_keys:
                 listed = ", ".join(f'"{key}"' for key in unexpected_keys)
@@ -627,17 +702,54 @@ class Module:
 
     def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         """`hook(module, grad_input, grad_output)` once the gradients of the inputs are known."""
+        self._refuse_mixed_backward_hooks(full=True)
         return _add_hook_ordered(self._backward_hooks, hook, prepend)
 
     def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
         """`hook(module, grad_output)` when the output gradients arrive; may replace them."""
         return _add_hook_ordered(self._backward_pre_hooks, hook, prepend)
 
+    def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """`hook(module, prefix, keep_vars)` before this module's entries are saved."""
+        return _add_hook(self._state_dict_pre_hooks, hook)
+
+    def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """`hook(module, state_dict, prefix, local_metadata)` after the state dict is made;
+        it may change `state_dict` in place."""
+        return _add_hook(self._state_dict_hooks, hook)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """`hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)` before this module's entries are loaded."""
+        return _add_hook(self._load_state_dict_pre_hooks, hook)
+
+    def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """`hook(module, incompatible_keys)` after loading, before strict checks; it may
+        change `incompatible_keys.missing_keys` / `unexpected_keys` in place."""
+        return _add_hook(self._load_state_dict_post_hooks, hook)
+
+    def register_backward_hook(self, hook: Callable) -> RemovableHandle:
+        """Deprecated: `hook(module, grad_input, grad_output)` on the grad_fn of the output.
+
+        It sees the gradients of the last operation the forward recorded (its inputs and
+        outputs), which are the module's only when the forward is a single operation; use
+        `register_full_backward_hook` for the module's own.
+        """
+        self._refuse_mixed_backward_hooks(full=False)
+        return _add_hook(self._non_full_backward_hooks, hook)
+
+    def _refuse_mixed_backward_hooks(self, full: bool) -> None:
+        if self._non_full_backward_hooks if full else self._backward_hooks:
+            raise RuntimeError(
+                "Cannot use both regular backward hooks and full backward hooks on a single "
+                "Module. Please use only one of them."
+            )
+
     # -- calling ---------------------------------------------------------------
 
     def __call__(self, *args, **kwargs):
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
-                or self._backward_pre_hooks):
+                or self._backward_pre_hooks or self._non_full_backward_hooks):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
@@ -665,6 +777,8 @@ class Module:
                 output = result
         if state is not None:
             output = _wrap_outputs(output, state)
+        if self._non_full_backward_hooks and grad_mode.is_grad_enabled():
+            _attach_non_full_backward_hooks(self, args, output)
         return output
 
     # -- printing --------------------------------------------------------------
@@ -689,6 +803,77 @@ class Module:
         elif lines:
             body = "\n  " + "\n  ".join(lines) + "\n"
         return f"{self._get_name()}({body})"
+
+
+def _first_tensor(output):
+    while not isinstance(output, Tensor):
+        if isinstance(output, dict):
+            output = next(value for value in output.values() if isinstance(value, Tensor))
+        else:
+            output = output[0]
+    return output
+
+
+def _attach_non_full_backward_hooks(module: Module, args: tuple, output) -> None:
+    """`register_backward_hook`: hook the grad_fn of the output's first tensor."""
+    grad_fn = _first_tensor(output).grad_fn
+    if grad_fn is None:
+        return
+    for hook in list(module._non_full_backward_hooks.values()):
+        grad_fn.register_hook(_ModuleNodeHook(module, hook))
+    _warn_non_full_backward_hook(args, output, grad_fn)
+
+
+class _ModuleNodeHook:
+    """A node hook `(grad_inputs, grad_outputs)` that calls `hook(module, grad_inputs, grad_outputs)`."""
+
+    __slots__ = ("hook", "module")
+
+    def __init__(self, module: Module, hook: Callable):
+        self.module = module
+        self.hook = hook
+
+    def __call__(self, grad_inputs, grad_outputs):
+        return self.hook(self.module, grad_inputs, grad_outputs)
+
+
+_NON_FULL_HOOK_ADVICE = "Please use register_full_backward_hook to get the documented behavior."
+
+
+def _warn_non_full_backward_hook(args: tuple, output, grad_fn) -> None:
+    """Say (as PyTorch does) when the hooked grad_fn cannot show the module's own gradients."""
+    import warnings
+
+    def warn(message: str) -> None:
+        warnings.warn(message, FutureWarning, stacklevel=4)
+
+    outputs = (output,) if isinstance(output, Tensor) else output
+    if not (isinstance(outputs, tuple) and all(isinstance(value, Tensor) for value in outputs)):
+        warn("Using non-full backward hooks on a Module that does not return a single Tensor or a "
+             "tuple of Tensors is deprecated and will be removed in future versions. This hook "
+             f"will be missing some of the grad_output. {_NON_FULL_HOOK_ADVICE}")
+        return
+    if not all(isinstance(value, Tensor) for value in args):
+        warn("Using non-full backward hooks on a Module that does not take as input a single "
+             "Tensor or a tuple of Tensors is deprecated and will be removed in future versions. "
+             f"This hook will be missing some of the grad_input. {_NON_FULL_HOOK_ADVICE}")
+        return
+    output_nodes = {value.grad_fn for value in outputs if value.grad_fn is not None}
+    if not output_nodes or (len(output_nodes) == 1 and grad_fn not in output_nodes):
+        warn("Using a non-full backward hook when outputs are nested in python data structure is "
+             "deprecated and will be removed in future versions. This hook will be missing some "
+             "grad_output.")
+    elif len(output_nodes) > 1:
+        warn("Using a non-full backward hook when outputs are generated by different autograd "
+             "Nodes is deprecated and will be removed in future versions. This hook will be "
+             f"missing some grad_output. {_NON_FULL_HOOK_ADVICE}")
+    else:
+        input_nodes = {value.grad_fn for value in args if value.grad_fn is not None}
+        next_nodes = {node for node, _ in grad_fn.next_functions}
+        if input_nodes != next_nodes:
+            warn("Using a non-full backward hook when the forward contains multiple autograd Nodes "
+                 "is deprecated and will be removed in future versions. This hook will be missing "
+                 f"some grad_input. {_NON_FULL_HOOK_ADVICE}")
 
 
 def _add_hook_ordered(hooks: dict, hook: Callable, prepend: bool) -> RemovableHandle:

@@ -1,0 +1,178 @@
+"""In-place shape methods (`unsqueeze_`, `squeeze_`, `t_`, `transpose_`, `resize_`, ...) and
+the function forms of in-place ops (`retrograd.sin_(x)`, `retrograd.relu_(x)`, ...).
+
+A shape method changes only how a tensor looks at its memory, never the values: `x.t_()`
+makes `x` the transposed view of itself. It is composed from the out-of-place view op: the
+view is computed, then `x` takes its array and its history (the view's grad_fn, renamed as
+PyTorch names the in-place variant: `x.unsqueeze_(0).grad_fn` is `UnsqueezeBackward1`), and
+its version counter moves on, so a graph that saved `x` before the change refuses to use it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._tensor import Tensor
+from .autograd import grad_mode
+from .ops._table import _check_not_leaf
+
+__all__ = ["install"]
+
+# The out-of-place node name -> the name PyTorch gives the in-place variant's node.
+_IN_PLACE_NODE_NAMES = {
+    "UnsqueezeBackward0": "UnsqueezeBackward1",
+    "SqueezeBackward0": "SqueezeBackward3",
+    "SqueezeBackward1": "SqueezeBackward4",
+    "SqueezeBackward2": "SqueezeBackward5",
+    "TBackward0": "TBackward1",
+    "TransposeBackward0": "TransposeBackward1",
+}
+_renamed_classes: dict[type, type] = {}
+
+
+def _renamed(node) -> None:
+    """Give `node` the class name of the in-place variant (a subclass with no new state)."""
+    cls = type(node)
+    name = _IN_PLACE_NODE_NAMES.get(cls.__name__)
+    if name is None:
+        return
+    if cls not in _renamed_classes:
+        _renamed_classes[cls] = type(name, (cls,), {"__slots__": (), "__module__": cls.__module__})
+    node.__class__ = _renamed_classes[cls]
+
+
+def _reshape_in_place(target: Tensor, make_view) -> Tensor:
+    """`target` becomes `make_view(target)`: same memory, new shape/strides, the view's history."""
+    if grad_mode._state.grad_enabled and (
+        target._requires_grad or (target._base is not None and target._base._requires_grad)
+    ):
+        _check_not_leaf(target, target._base)
+    view = make_view(target)
+    target._data = view._data
+    if view.grad_fn is not None and view.grad_fn is not target.grad_fn:
+        _renamed(view.grad_fn)
+        target.grad_fn = view.grad_fn
+        target._output_nr = view._output_nr
+    target._version_counter.value += 1
+    return target
+
+
+def _unsqueeze_(self, dim: int) -> Tensor:
+    """Insert a dimension of size 1 at `dim`, in place."""
+    return _reshape_in_place(self, lambda tensor: tensor.unsqueeze(dim))
+
+
+def _squeeze_(self, dim=None) -> Tensor:
+    """Remove dimensions of size 1 (all of them, or those in `dim`), in place."""
+    return _reshape_in_place(self, lambda tensor: tensor.squeeze() if dim is None else tensor.squeeze(dim))
+
+
+def _t_(self) -> Tensor:
+    """Transpose a tensor of at most 2 dimensions, in place."""
+    if self._data.ndim > 2:
+        raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {self._data.ndim}D")
+    return _reshape_in_place(self, lambda tensor: tensor.t())
+
+
+def _transpose_(self, dim0: int, dim1: int) -> Tensor:
+    """Swap dimensions `dim0` and `dim1`, in place."""
+    return _reshape_in_place(self, lambda tensor: tensor.transpose(dim0, dim1))
+
+
+def _resize_(self, *sizes, memory_format=None) -> Tensor:
+    """Give the tensor shape `sizes`, keeping its first elements (in memory order); new
+    elements are zeros (PyTorch leaves them uninitialised)."""
+    from ._creation import _size
+
+    if self._requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    shape = _size(sizes)
+    count = int(np.prod(shape, dtype=np.int64))
+    flat = self._data.reshape(-1)
+    if count <= flat.size and self._data.flags.c_contiguous:
+        self._data = flat[:count].reshape(shape)
+    else:
+        grown = np.zeros(count, self._data.dtype)
+        kept = min(count, flat.size)
+        grown[:kept] = flat[:kept]
+        self._data = grown.reshape(shape)
+    self._version_counter.value += 1
+    return self
+
+
+def _resize_as_(self, the_template: Tensor, memory_format=None) -> Tensor:
+    """`resize_` to the shape of `the_template`."""
+    return _resize_(self, the_template.shape)
+
+
+def install() -> None:
+    Tensor.unsqueeze_ = _unsqueeze_
+    Tensor.squeeze_ = _squeeze_
+    Tensor.t_ = _t_
+    Tensor.transpose_ = _transpose_
+    Tensor.swapaxes_ = _transpose_
+    Tensor.swapdims_ = _transpose_
+    Tensor.resize_ = _resize_
+    Tensor.resize_as_ = _resize_as_
+
+
+# ---------------------------------------------------------------------------
+# Function forms of in-place ops: `retrograd.sin_(x)` is `x.sin_()`
+
+# Every in-place op PyTorch also exposes as a function of the `torch` module.
+FUNCTION_FORMS = (
+    "abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_", "arcsin_", "arcsinh_",
+    "arctan_", "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_",
+    "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_", "deg2rad_", "detach_", "erf_", "erfc_",
+    "exp2_", "exp_", "expm1_", "fix_", "floor_", "frac_", "index_put_", "log10_", "log1p_",
+    "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_", "reciprocal_",
+    "relu_", "resize_as_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_",
+    "square_", "tan_", "tanh_", "trunc_", "xlogy_",
+)
+
+
+def _function_form(method_name: str):
+    def in_place(input: Tensor, *args, **kwargs) -> Tensor:
+        return getattr(input, method_name)(*args, **kwargs)
+
+    in_place.__name__ = method_name
+    in_place.__qualname__ = method_name
+    in_place.__doc__ = f"`input.{method_name}(...)`: the in-place op as a function."
+    return in_place
+
+
+def function_forms() -> dict:
+    """The function form of every in-place op Tensor has, by name."""
+    return {name: _function_form(name) for name in FUNCTION_FORMS if hasattr(Tensor, name)}
+
+
+def _clamp_min_(self, min) -> Tensor:
+    """`clamp_(min=min)`: raise every element to at least `min`, in place."""
+    return self.clamp_(min=min)
+
+
+def _clamp_max_(self, max) -> Tensor:
+    """`clamp_(max=max)`: lower every element to at most `max`, in place."""
+    return self.clamp_(max=max)
+
+
+def _negative_(self) -> Tensor:
+    """`neg_()`: negate in place."""
+    return self.neg_()
+
+
+def install_aliases() -> None:
+    """In-place methods PyTorch has under a second name."""
+    Tensor.clamp_min_ = _clamp_min_
+    Tensor.clamp_max_ = _clamp_max_
+    Tensor.negative_ = _negative_
+    if not hasattr(Tensor, "multiply_"):
+        Tensor.multiply_ = Tensor.mul_
+    if not hasattr(Tensor, "divide_"):
+        Tensor.divide_ = Tensor.div_
+    if not hasattr(Tensor, "subtract_"):
+        Tensor.subtract_ = Tensor.sub_
+    if not hasattr(Tensor, "true_divide_"):
+        Tensor.true_divide_ = Tensor.div_
+    if not hasattr(Tensor, "arctan2_") and hasattr(Tensor, "atan2_"):
+        Tensor.arctan2_ = Tensor.atan2_

@@ -1,0 +1,143 @@
+"""Tensor methods made of other operations: `unfold` (sliding windows), `put`/`put_`,
+`fill_diagonal_`, the legacy `new`, and the size attributes `itemsize`, `nbytes`, `is_cpu`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._tensor import Tensor
+
+__all__ = ["install"]
+
+
+def _unfold(self, dimension: int, size: int, step: int) -> Tensor:
+    """Every window of `size` elements along `dimension`, `step` apart, as a new last dim.
+
+    PyTorch returns a view; this is a copy (gradients flow the same way, writes do not).
+    """
+    dim = self._wrap_dim(dimension) if self.ndim else 0
+    length = self.shape[dim] if self.ndim else 1
+    if size > length:
+        raise RuntimeError(
+            f"maximum size for tensor at dimension {dim} is {length} but size is {size}"
+        )
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    source = self.reshape(1) if self.ndim == 0 else self
+    starts = np.arange(0, length - size + 1, step)
+    positions = (starts[:, None] + np.arange(size)[None, :]).reshape(-1)
+    picked = source.index_select(dim, Tensor._make(positions.astype(np.int64)))
+    shape = list(source.shape)
+    shape[dim: dim + 1] = [len(starts), size]
+    windows = picked.reshape(shape).movedim(dim + 1, -1)
+    return windows.reshape(size) if self.ndim == 0 else windows
+
+
+def _put_positions(self: Tensor, index: Tensor) -> tuple:
+    flat = index._data.reshape(-1).astype(np.int64)
+    count = self.numel()
+    if flat.size and (flat.max() >= count or flat.min() < -count):
+        bad = int(flat.max() if flat.max() >= count else flat.min())
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {count} elements.")
+    unravelled = np.unravel_index(flat % max(count, 1), self.shape)
+    return tuple(Tensor._make(np.asarray(part, dtype=np.int64)) for part in unravelled)
+
+
+def _put_(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """Write `source` at the flat (row-major) positions `index` of self, in place."""
+    if self.ndim == 0:
+        self.view(1).put_(index, source, accumulate)
+        return self
+    return self.index_put_(_put_positions(self, index), source.reshape(-1), accumulate=accumulate)
+
+
+def _put(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """A copy of self with `source` written at the flat positions `index`."""
+    return _put_(self.clone(), index, source, accumulate)
+
+
+def _fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
+    """Set the main diagonal to `fill_value`, in place (for a tall matrix, `wrap` starts it
+    again every `columns + 1` rows, as NumPy's fill_diagonal)."""
+    if self.ndim < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if self.ndim > 2 and len(set(self.shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    if self.ndim == 2:
+        rows, columns = self.shape
+        limit = rows * columns if wrap and rows > columns + 1 else min(rows, columns) * columns
+        flat = np.arange(0, limit, columns + 1)
+        flat = flat[flat // columns < rows]
+        positions = (flat // columns, flat % columns)
+    else:
+        diagonal = np.arange(self.shape[0])
+        positions = (diagonal,) * self.ndim
+    index = tuple(Tensor._make(np.asarray(part, dtype=np.int64)) for part in positions)
+    values = fill_value if isinstance(fill_value, Tensor) else Tensor._make(
+        np.asarray(fill_value, dtype=self._data.dtype)
+    )
+    return self.index_put_(index, values)
+
+
+def _new(self, *args, device=None) -> Tensor:
+    """The legacy constructor with this tensor's dtype: `x.new(2, 3)`, `x.new([1, 2])`."""
+    from ._creation import _check_device
+    from ._legacy import fill_legacy
+
+    _check_device(device)
+    result = Tensor.__new__(Tensor)
+    fill_legacy(result, args, self.dtype, fixed=False)
+    if not (len(args) == 1 and isinstance(args[0], Tensor)) and result.dtype is not self.dtype:
+        result._data = result._data.astype(self._data.dtype)
+    return result
+
+
+def _as_subclass(self, cls) -> Tensor:
+    """This tensor's data and version counter, as an instance of the Tensor subclass `cls`."""
+    result = cls.__new__(cls)
+    Tensor._setup(result, self._data, None, 0, self._version_counter)
+    return result
+
+
+def _resize(self, *sizes) -> Tensor:
+    """Deprecated: `reshape` with a warning (same number of elements)."""
+    import warnings
+
+    warnings.warn("non-inplace resize is deprecated", UserWarning, stacklevel=2)
+    return self.reshape(*sizes)
+
+
+def _resize_as(self, tensor: Tensor) -> Tensor:
+    """Deprecated: `reshape` to the shape of `tensor`, with a warning."""
+    import warnings
+
+    warnings.warn("non-inplace resize_as is deprecated", UserWarning, stacklevel=2)
+    return self.reshape(tensor.shape)
+
+
+def _new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad: bool = False,
+                       layout=None, pin_memory: bool = False) -> Tensor:
+    """`new_empty(size)`: retrograd tensors are laid out row-major, so `stride` is not kept."""
+    return self.new_empty(size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _is_distributed(self) -> bool:
+    """Always False: a retrograd tensor lives in one process."""
+    return False
+
+
+def install() -> None:
+    Tensor.as_subclass = _as_subclass
+    Tensor.resize = _resize
+    Tensor.resize_as = _resize_as
+    Tensor.new_empty_strided = _new_empty_strided
+    Tensor.is_distributed = _is_distributed
+    Tensor.is_mps = property(lambda self: False, doc="Always False: retrograd computes on the CPU.")
+    Tensor.unfold = _unfold
+    Tensor.put_ = _put_
+    Tensor.put = _put
+    Tensor.fill_diagonal_ = _fill_diagonal_
+    Tensor.new = _new
+    Tensor.itemsize = property(lambda self: self._data.itemsize, doc="Bytes per element.")
+    Tensor.nbytes = property(lambda self: self._data.nbytes, doc="Bytes of all elements.")
+    Tensor.is_cpu = property(lambda self: True, doc="Always True: retrograd computes on the CPU.")

@@ -1,0 +1,168 @@
+"""Adadelta, RAdam, Rprop and ASGD, following PyTorch's documented update rules step by step."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._tensor import Tensor
+from .optimizer import Optimizer, check_hyperparameters, scalar_state
+
+__all__ = ["ASGD", "Adadelta", "RAdam", "Rprop"]
+
+
+def _zeros(parameter: Tensor) -> Tensor:
+    return Tensor._make(np.zeros_like(parameter._data))
+
+
+class Adadelta(Optimizer):
+    """v ← ρv + (1−ρ)g², Δ = √(u+ε)/√(v+ε)·g, u ← ρu + (1−ρ)Δ², p −= lr·Δ."""
+
+    def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6, weight_decay: float = 0,
+                 foreach=None, *, capturable: bool = False, maximize: bool = False,
+                 differentiable: bool = False):
+        check_hyperparameters(lr=lr, eps=eps, weight_decay=weight_decay)
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay, "foreach": foreach,
+                    "capturable": capturable, "maximize": maximize, "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def _init_state(self, parameter: Tensor, state: dict, group: dict) -> None:
+        state["step"] = scalar_state(0.0)
+        state["square_avg"] = _zeros(parameter)
+        state["acc_delta"] = _zeros(parameter)
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
+        rho, eps = group["rho"], group["eps"]
+        state["step"]._data += 1
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * param
+        square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data
+        square_avg *= rho
+        square_avg += (1 - rho) * grad * grad
+        std = np.sqrt(square_avg + eps)
+        delta = np.sqrt(acc_delta + eps) / std * grad
+        acc_delta *= rho
+        acc_delta += (1 - rho) * delta * delta
+        param += -group["lr"] * delta
+
+
+class RAdam(Optimizer):
+    """Adam whose adaptive step is switched on (and rectified) once the variance estimate is
+    reliable; plain momentum SGD before that."""
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, decoupled_weight_decay: bool = False, *, foreach=None,
+                 maximize: bool = False, capturable: bool = False, differentiable: bool = False):
+        check_hyperparameters(lr=lr, eps=eps, weight_decay=weight_decay)
+        for index, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
+        defaults = {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay,
+                    "decoupled_weight_decay": decoupled_weight_decay, "foreach": foreach,
+                    "maximize": maximize, "capturable": capturable, "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def _init_state(self, parameter: Tensor, state: dict, group: dict) -> None:
+        state["step"] = scalar_state(0.0)
+        state["exp_avg"] = _zeros(parameter)
+        state["exp_avg_sq"] = _zeros(parameter)
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
+        beta1, beta2 = group["betas"]
+        lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+        state["step"]._data += 1
+        step = float(state["step"]._data)
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                param *= 1 - lr * weight_decay
+            else:
+                grad = grad + weight_decay * param
+        exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        exp_avg += (grad - exp_avg) * (1 - beta1)
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * grad * grad
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2 = 1 - beta2 ** step
+        corrected = exp_avg / bias_correction1
+        rho_infinity = 2 / (1 - beta2) - 1
+        rho = rho_infinity - 2 * step * (beta2 ** step) / bias_correction2
+        if rho > 5.0:
+            rect = math.sqrt((rho - 4) * (rho - 2) * rho_infinity
+                             / ((rho_infinity - 4) * (rho_infinity - 2) * rho))
+            adaptive = (bias_correction2 ** 0.5) / (np.sqrt(exp_avg_sq) + eps)
+            param += -(corrected * lr * adaptive * rect)
+        else:
+            param += -(corrected * lr)
+
+
+class Rprop(Optimizer):
+    """Per-element step sizes that grow (×eta+) while the gradient keeps its sign and shrink
+    (×eta−) when it flips; the parameter moves by the step size against the gradient's sign."""
+
+    def __init__(self, params, lr: float = 1e-2, etas: tuple = (0.5, 1.2), step_sizes: tuple = (1e-6, 50), *,
+                 capturable: bool = False, foreach=None, maximize: bool = False,
+                 differentiable: bool = False):
+        check_hyperparameters(lr=lr)
+        if not 0.0 < etas[0] < 1.0 < etas[1]:
+            raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
+        defaults = {"lr": lr, "etas": etas, "step_sizes": step_sizes, "foreach": foreach,
+                    "maximize": maximize, "differentiable": differentiable, "capturable": capturable}
+        super().__init__(params, defaults)
+
+    def _init_state(self, parameter: Tensor, state: dict, group: dict) -> None:
+        state["step"] = scalar_state(0.0)
+        state["prev"] = _zeros(parameter)
+        state["step_size"] = Tensor._make(np.full_like(parameter._data, group["lr"]))
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
+        eta_minus, eta_plus = group["etas"]
+        smallest, largest = group["step_sizes"]
+        state["step"]._data += 1
+        prev, step_size = state["prev"]._data, state["step_size"]._data
+        sign = np.sign(grad * prev)
+        factor = np.where(sign > 0, eta_plus, np.where(sign < 0, eta_minus, 1.0)).astype(param.dtype)
+        step_size *= factor
+        np.clip(step_size, smallest, largest, out=step_size)
+        grad = np.where(factor == eta_minus, 0, grad).astype(param.dtype)
+        param -= np.sign(grad) * step_size
+        prev[...] = grad
+
+
+class ASGD(Optimizer):
+    """SGD with decaying step size and a running average of the iterates (`state['ax']`)."""
+
+    def __init__(self, params, lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75, t0: float = 1e6,
+                 weight_decay: float = 0, foreach=None, maximize: bool = False,
+                 differentiable: bool = False, capturable: bool = False):
+        check_hyperparameters(lr=lr, weight_decay=weight_decay)
+        defaults = {"lr": lr, "lambd": lambd, "alpha": alpha, "t0": t0, "weight_decay": weight_decay,
+                    "foreach": foreach, "maximize": maximize, "differentiable": differentiable,
+                    "capturable": capturable}
+        super().__init__(params, defaults)
+
+    def _init_state(self, parameter: Tensor, state: dict, group: dict) -> None:
+        state["step"] = scalar_state(0.0)
+        state["eta"] = scalar_state(group["lr"])  # float32, as PyTorch keeps them
+        state["mu"] = scalar_state(1.0)
+        state["ax"] = _zeros(parameter)
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
+        lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
+        state["step"]._data += 1
+        step = float(state["step"]._data)
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * param
+        eta = float(state["eta"]._data)
+        mu = float(state["mu"]._data)
+        param *= 1 - lambd * eta
+        param += -eta * grad
+        ax = state["ax"]._data
+        if mu != 1:
+            ax += (param - ax) * mu
+        else:
+            ax[...] = param
+        state["eta"]._data[...] = lr / ((1 + lambd * lr * step) ** alpha)
+        state["mu"]._data[...] = 1 / max(1, step - t0)
