@@ -43,12 +43,6 @@ NAMESPACES = {
 PARTIAL = {
     "torch": {
         "empty": "filled with zeros (PyTorch leaves memory uninitialised)",
-        "Generator": "NumPy's PCG64 stream, not PyTorch's Mersenne Twister (different numbers for a seed)",
-        "manual_seed": "seeds NumPy's PCG64, so seeded random numbers differ from PyTorch's",
-        "rand": "NumPy's random stream: same distribution, different numbers than PyTorch for a seed",
-        "randn": "NumPy's random stream: same distribution, different numbers than PyTorch for a seed",
-        "randint": "NumPy's random stream: different numbers than PyTorch for a seed",
-        "randperm": "NumPy's random stream: different numbers than PyTorch for a seed",
         "profiler": "CPU only; memory, FLOPs, stacks and schedules are accepted and ignored",
         "unique": "`sorted=False` returns sorted values (as PyTorch's CPU kernel does)",
     },
