@@ -108,3 +108,9 @@ def test_einsum_records_the_grad_fn_pytorch_shows(equation, shapes, name):
 def test_where_with_one_argument_accepts_any_dtype():
     (indices,) = torch.where(torch.tensor([1, 0, 2]))
     assert indices.tolist() == [0, 2]
+
+
+@pytest.mark.parametrize(("bias", "name"), [(False, "SqueezeBackward4"), (True, "ViewBackward0")])
+def test_linear_on_a_vector_records_pytorchs_grad_fn(bias, name):
+    layer = torch.nn.Linear(3, 2, bias=bias)
+    assert layer(torch.ones(3)).grad_fn.name() == name

@@ -8,7 +8,7 @@ from ..._tensor import Tensor
 from .. import _samples
 from .._table import apply, register
 from ..linalg import AddmmBackward0, MmBackward0, einsum
-from ..shape import UnsafeViewBackward0
+from ..shape import SqueezeBackward1, UnsafeViewBackward0
 from ._common import _c_type_name, _torch_name
 
 # ---------------------------------------------------------------------------
@@ -33,6 +33,10 @@ def _linear_samples(rng):
     ]
 
 
+class SqueezeBackward4(SqueezeBackward1):
+    """The row dim removed again after a 1-d input's product (PyTorch's squeeze of a dim list)."""
+
+
 @register(samples=_linear_samples, torch_name=_torch_name("linear"))
 def linear(input, weight, bias=None):
     """input @ weight.T + bias: weight is (out_features, in_features)."""
@@ -53,7 +57,7 @@ def linear(input, weight, bias=None):
         return apply(AddmmBackward0, bias, input, transposed, beta=1, alpha=1)
     if input.ndim == 1:
         if bias is None:
-            return apply(MmBackward0, input.unsqueeze(0), transposed).squeeze(0)
+            return apply(SqueezeBackward4, apply(MmBackward0, input.unsqueeze(0), transposed), dim=0)
         return apply(AddmmBackward0, bias, input.reshape(1, -1), transposed, beta=1, alpha=1).reshape(
             weight.shape[0])
     out_shape = (*input.shape[:-1], weight.shape[0])
