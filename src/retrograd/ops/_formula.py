@@ -53,24 +53,26 @@ _FREED = object()  # what a released node keeps in place of a saved tensor
 
 # Where a saved value comes from (see Formula._plan).
 _FROM_INPUT, _FROM_OUTPUT, _FROM_PARAM, _FROM_SHAPE = range(4)
+_TENSOR_PARAMETERS = 1 << 30  # a plan key bit: see Formula._plan
 
 
 class _Plan:
     """What a node of one op saves for one set of inputs needing grad, and how it calls the
     formulas: shared by every node recorded with that set (nothing per node)."""
 
-    __slots__ = ("calls", "names", "triples")
+    __slots__ = ("calls", "names", "parameters", "triples")
 
-    def __init__(self, triples: tuple, calls: tuple):
-        self.triples = triples  # (name, source, key) for each saved value
+    def __init__(self, triples: tuple, parameters: tuple, calls: tuple):
+        self.triples = triples  # (name, source, key) for each saved tensor, number or shape
         self.names = tuple(name for name, _, _ in triples)
-        self.calls = calls  # per input: (formula, positions in [grad, grads, *saved]) or None
+        self.parameters = parameters  # keyword parameters the formulas read (kept as passed)
+        self.calls = calls  # per input: (formula, positions in [grad, grads, *saved, *params])
 
 
 class Formula(Node):
     """The base of declared grad_fn classes; see Note [Declared derivatives]."""
 
-    __slots__ = ("_plan_used",)
+    __slots__ = ("_params", "_plan_used")
 
     # What a declaration sets.
     inputs: tuple[str, ...] = ("self",)
@@ -131,6 +133,9 @@ class Formula(Node):
 
         Tensors (inputs, outputs) are saved only for the formulas that will run; parameters
         and shapes always, as PyTorch does (they cost nothing and `_saved_<name>` shows them).
+        Parameters are kept as the call passed them, unless `needs` has _TENSOR_PARAMETERS
+        (a parameter is a tensor: a mask, a condition), when they are saved and version-checked
+        like inputs.
         """
         plan = cls._plans.get(needs)
         if plan is None:
@@ -139,22 +144,36 @@ class Formula(Node):
                 if entry is not None and needs >> position & 1:
                     wanted.update((read, None) for read in entry[1])
             triples = []
+            parameters = []
             for name in cls._all_reads:
                 source, key = _source_of(cls, name, cls._parameter_names)
-                if name in wanted or source in (_FROM_PARAM, _FROM_SHAPE):
+                if source == _FROM_PARAM and not needs & _TENSOR_PARAMETERS:
+                    parameters.append(name)
+                elif source in (_FROM_PARAM, _FROM_SHAPE) or name in wanted:
                     triples.append((name, source, key))
-            names = ["grad", "grads"] + [name for name, _, _ in triples]
+            names = ["grad", "grads"] + [name for name, _, _ in triples] + parameters
             calls = tuple(
                 None if entry is None or not needs >> position & 1
                 else (entry[0], tuple(names.index(read) for read in entry[1]))
                 for position, entry in enumerate(cls._derivative_table)
             )
-            plan = cls._plans[needs] = _Plan(tuple(triples), calls)
+            plan = cls._plans[needs] = _Plan(tuple(triples), tuple(parameters), calls)
         return plan
 
-    def _save(self, plan: _Plan, inputs: tuple, params: dict, outputs) -> None:
-        """Keep what `plan` names, each tensor stamped with its version (or packed by hooks)."""
+    def _save(self, needs: int, inputs: tuple, params: dict, outputs) -> None:
+        """Keep what `plan` names, each tensor stamped with its version (or packed by hooks).
+
+        The keyword parameters are kept as the call passed them (a dict of numbers, which
+        the cyclic collector does not track); see _parameter for their defaults.
+        """
+        cls = type(self)
+        plan = cls._plans.get(needs) or cls._plan(needs)
+        for name in plan.parameters:
+            if isinstance(params.get(name), Tensor):
+                plan = cls._plan(needs | _TENSOR_PARAMETERS)
+                break
         self._plan_used = plan
+        self._params = params
         if not plan.triples:
             return
         packing = saved_hooks_in_use.count and saved_hooks_state.stack
@@ -205,10 +224,13 @@ class Formula(Node):
             on_arrays = not isinstance(grad, Tensor)
         else:
             on_arrays = not any(isinstance(each, Tensor) for each in grads)
+        plan = self._plan_used
         values = [grad, grads]
         if self._saved is not None:
             self._unpack_into(values, on_arrays)
-        calls = self._plan_used.calls
+        for name in plan.parameters:
+            values.append(self._parameter(name))
+        calls = plan.calls
         if len(calls) == 1:  # the common case, without the loop
             call = calls[0]
             if call is None or self.next_functions[0][0] is None:
@@ -262,6 +284,10 @@ class Formula(Node):
             self._saved = tuple(kept)
             self._released = True
 
+    def _parameter(self, name: str):
+        params = self._params
+        return params[name] if name in params else self._parameter_defaults[name]
+
     def _named_saved_values(self) -> list[tuple[str, tuple]]:
         if self._saved is None:
             return []
@@ -271,6 +297,9 @@ class Formula(Node):
         """A value the formulas read; None for a tensor that no needed formula read (PyTorch)."""
         if name not in self._all_reads:
             return super()._find_saved(name)
+        if name in self._plan_used.parameters:
+            value = self._parameter(name)
+            return self._unpack(value, None) if type(value) is PackedSaved else value
         if self._saved is not None:
             for saved_name, value, version in zip(self._plan_used.names, self._saved,
                                                   self._saved_versions):

@@ -134,7 +134,7 @@ def _record(node_class: type[Node], inputs: tuple, params: dict):
             _mark_view(output, inputs[0])
             _inplace.register_view(output, output._base)
     if node_class._declared:
-        node._save(node_class._plan(needs), inputs, params, outputs)
+        node._save(needs, inputs, params, outputs)
     elif node._saved is not None:
         _stamp_saved(node, outputs)
     if anomaly_mode.enabled:
