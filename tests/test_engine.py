@@ -362,3 +362,18 @@ def test_a_pack_hook_that_computes_is_not_recorded():
         y = x * x
     y.sum().backward()
     assert x.grad.tolist() == [2.0, 4.0]
+
+
+@pytest.mark.parametrize(("make_views", "name"), [
+    (lambda t: t.split(2), "Split"),
+    (lambda t: t.split([1, 3]), "SplitWithSizes"),
+    (lambda t: t.unbind(0), "Unbind"),
+    (lambda t: t.chunk(2), "Split"),
+])
+def test_views_returned_together_may_not_be_written_in_place(make_views, name):
+    x = rg.randn(4, requires_grad=True)
+    first = make_views(x * 1)[0]
+    with pytest.raises(RuntimeError, match=f"Output 0 of {name} is a view and is being modified inplace"):
+        first.add_(1)
+    with rg.no_grad():
+        make_views(x * 1)[0].add_(1)  # allowed where nothing is recorded, as in PyTorch

@@ -103,6 +103,7 @@ class Node:
     _declared = False  # a Formula: forward on arrays without ctx (ops/_formula.py)
     _runs_on_arrays = False  # backward takes and returns arrays when no graph is built
     is_view = False  # the forward returns a view of input 0 (shares memory and version)
+    several_views = False  # returns several views (split, unbind): none may be written in place
     non_differentiable_outputs: tuple[int, ...] = ()  # e.g. the indices of max(dim)
 
     def __init__(self):

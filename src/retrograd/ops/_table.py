@@ -327,6 +327,13 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
         raise RuntimeError(_INFERENCE_INPLACE_MESSAGE)
     if recording:
         _check_not_leaf(target, base)
+    if grad_mode._state.grad_enabled and target.grad_fn is not None and target.grad_fn.several_views:
+        raise RuntimeError(
+            f"Output {target._output_nr} of {target.grad_fn.name().removesuffix('Backward0')} is a "
+            "view and is being modified inplace. This view is the output of a function that "
+            "returns multiple views. Such functions do not allow the output views to be modified "
+            "inplace. You should replace the inplace operation by an out-of-place one."
+        )
     if 0 in target._data.strides and target._data.size > 1:
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a "

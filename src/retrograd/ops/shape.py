@@ -758,6 +758,7 @@ class SplitBackward0(Formula):
     """
 
     is_view = True
+    several_views = True
 
     @staticmethod
     def forward(self, split_size, dim):
@@ -772,6 +773,7 @@ class SplitWithSizesBackward0(Formula):
     """Pieces of the given sizes along a dim (views)."""
 
     is_view = True
+    several_views = True
 
     @staticmethod
     def forward(self, split_sizes, dim):
@@ -846,6 +848,7 @@ class UnbindBackward0(Formula):
     """Every index along a dim, one view each: the gradient is their gradients stacked."""
 
     is_view = True
+    several_views = True
 
     @staticmethod
     def forward(self, dim):
