@@ -12,6 +12,7 @@ from .dropout import _DropoutNd
 from .loss import _Loss, _WeightedLoss
 from .module import Module
 from .normalization import _BatchNorm
+from .pooling import _AvgPoolNd, _MaxPoolNd
 
 __all__ = [
     "GLU",
@@ -205,26 +206,12 @@ class PairwiseDistance(Module):
 # Pooling
 
 
-class MaxPool1d(Module):
+class MaxPool1d(_MaxPoolNd):
     """The maximum of each `kernel_size` window of a (N, C, L) input."""
-
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
-                 ceil_mode: bool = False):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.dilation = dilation
-        self.return_indices = return_indices
-        self.ceil_mode = ceil_mode
 
     def forward(self, input: Tensor):
         return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
-
-    def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 def _single(value) -> tuple:
@@ -806,7 +793,7 @@ class BatchNorm3d(_BatchNorm):
     _expected_dims = (5,)
 
 
-class MaxPool3d(MaxPool1d):
+class MaxPool3d(_MaxPoolNd):
     """The maximum of each (kD, kH, kW) box of a (N, C, D, H, W) input."""
 
     def forward(self, input: Tensor):
@@ -814,25 +801,12 @@ class MaxPool3d(MaxPool1d):
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
 
-class AvgPool3d(Module):
+class AvgPool3d(_AvgPoolNd):
     """The mean of each (kD, kH, kW) box of a (N, C, D, H, W) input."""
-
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
-                 count_include_pad: bool = True, divisor_override=None):
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
-        self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
         return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AdaptiveAvgPool3d(_AdaptivePool):
