@@ -87,6 +87,12 @@ def where(condition, input, other):
         if isinstance(other, np.ndarray):
             other = Tensor._make(other)
         return table["where"].function(condition, input, other)
+    if type(condition) is np.ndarray and condition.dtype == bool:
+        # Selecting against zero, the common case, goes through the bit selection of keep_where.
+        if type(other) in (float, int) and other == 0:
+            return keep_where(condition, input)
+        if type(input) in (float, int) and input == 0:
+            return keep_where(~condition, other)
     return np.where(condition, input, other)
 
 
