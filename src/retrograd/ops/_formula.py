@@ -298,8 +298,7 @@ class Formula(Node):
         if name not in self._all_reads:
             return super()._find_saved(name)
         if name in self._plan_used.parameters:
-            value = self._parameter(name)
-            return self._unpack(value, None) if type(value) is PackedSaved else value
+            return self._parameter(name)
         if self._saved is not None:
             for saved_name, value, version in zip(self._plan_used.names, self._saved,
                                                   self._saved_versions):

@@ -1196,11 +1196,6 @@ Tensor.clamp_min, Tensor.clamp_max = clamp_min, clamp_max
 # Two-input elementwise ops
 
 
-def _saved_arrays(a, b):
-    """The arrays of saved operands (a Python number stays a number)."""
-    return (a._data if isinstance(a, Tensor) else a), (b._data if isinstance(b, Tensor) else b)
-
-
 class MaximumBackward0(Formula):
     """max(a, b): the gradient goes to the larger; ties split it in halves (as PyTorch)."""
 
@@ -1624,10 +1619,6 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 
 # ---------------------------------------------------------------------------
 # Selecting by a mask
-
-
-def _constant_mask(mask: np.ndarray) -> Tensor:
-    return Tensor._make(np.asarray(mask, dtype=bool))
 
 
 class WhereBackward0(Formula):
