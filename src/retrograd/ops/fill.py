@@ -129,7 +129,7 @@ def _copy_samples(rng):
     ]
 
 
-register("zero_", methods="zero_", mutates_input=True, samples=_samples.unary(),
-         torch_name="zero_")(zero_)
-register("fill_", methods="fill_", mutates_input=True, samples=_fill_samples)(fill_)
-register("copy_", methods="copy_", mutates_input=True, samples=_copy_samples)(copy_)
+zero_ = register("zero_", methods="zero_", mutates_input=True, samples=_samples.unary(),
+                 torch_name="zero_")(zero_)
+fill_ = register("fill_", methods="fill_", mutates_input=True, samples=_fill_samples)(fill_)
+copy_ = register("copy_", methods="copy_", mutates_input=True, samples=_copy_samples)(copy_)

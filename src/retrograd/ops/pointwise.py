@@ -113,6 +113,20 @@ def check_operand(value, op_name: str, position: int, argument: str) -> None:
         )
 
 
+def integral_coefficient(value, tensors, name: str, *, refuse: bool = False):
+    """A scalar coefficient (alpha, beta, value) as PyTorch reads it for integer operands: a
+    float one is refused (add, sub, addr) or truncated to an integer (addmm, addcmul, ...)."""
+    if type(value) is not float or not all(
+        isinstance(t, Tensor) and t._data.dtype.kind in "iu" for t in tensors
+    ):
+        return value
+    if refuse:
+        raise RuntimeError(
+            f"For integral input tensors, argument {name} must not be a floating point number."
+        )
+    return int(value)
+
+
 # The tensor kinds a Python number leaves unchanged: a fast path for the cases where
 # _dtype.result_type(tensor, number) is the tensor's own dtype (the number's category is not
 # higher); every other mix goes through result_type itself.
@@ -195,6 +209,8 @@ class AddBackward0(Formula):
 @register(methods=("add", "__add__", "__radd__"), inplace="add_", samples=_samples.binary())
 def add(input, other, *, alpha=1):
     """input + alpha * other, with broadcasting."""
+    if alpha != 1:
+        alpha = integral_coefficient(alpha, (input, other), "alpha", refuse=True)
     return apply(AddBackward0, input, other, alpha=alpha)
 
 
@@ -220,6 +236,8 @@ class SubBackward0(Formula):
 @register(methods=("sub", "__sub__"), inplace="sub_", samples=_samples.binary())
 def sub(input, other, *, alpha=1):
     """input - alpha * other, with broadcasting."""
+    if alpha != 1:
+        alpha = integral_coefficient(alpha, (input, other), "alpha", refuse=True)
     return apply(SubBackward0, input, other, alpha=alpha)
 
 
@@ -669,9 +687,8 @@ def _elementwise_op(node_class: type[_Elementwise], doc: str, low: float = -2.0,
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
-    register(name, methods=(name, *aliases), inplace=f"{name}_", samples=_samples.unary(low, high))(
-        function
-    )
+    function = register(name, methods=(name, *aliases), inplace=f"{name}_",
+                        samples=_samples.unary(low, high))(function)
     for alias in aliases:
         setattr(Tensor, f"{alias}_", getattr(Tensor, f"{name}_"))
     return function
@@ -1525,7 +1542,7 @@ def _lerp_samples(rng):
     ]
 
 
-@register(methods="lerp", inplace="lerp_", samples=_lerp_samples)
+@register(methods="lerp", inplace="lerp_", samples=_lerp_samples, floating=("input", "end"))
 def lerp(input, end, weight):
     """Linear interpolation input + weight * (end - input); weight a number or tensor."""
     if isinstance(weight, Tensor):
@@ -1608,6 +1625,7 @@ def _addc_samples(low=-2.0, high=2.0):
 @register(methods="addcmul", inplace="addcmul_", samples=_addc_samples())
 def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 * tensor2, with broadcasting."""
+    value = integral_coefficient(value, (input, tensor1, tensor2), "value")
     return apply(AddcmulBackward0, input, tensor1, tensor2, value=value)
 
 

@@ -58,7 +58,8 @@ class LeakyReluBackward0(Formula):
 class HardtanhBackward0(Formula):
     @staticmethod
     def forward(self, min_val, max_val):
-        return np.clip(_tensor_data(self, "hardtanh"), min_val, max_val)
+        data = _tensor_data(self, "hardtanh")
+        return np.clip(data, min_val, max_val).astype(data.dtype, copy=False)  # integers stay
 
     derivatives = {
         "self": lambda grad, self, min_val, max_val: _math.hardtanh_backward(grad, self, min_val, max_val),
@@ -245,7 +246,8 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
     return apply(HardtanhBackward0, input, min_val=min_val, max_val=max_val)
 
 
-@register(samples=_activation_samples(negative_slope=0.2), torch_name=_torch_name("leaky_relu"))
+@register(samples=_activation_samples(negative_slope=0.2), torch_name=_torch_name("leaky_relu"),
+          floating=True)
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """input where positive, negative_slope * input elsewhere."""
     if inplace:
@@ -253,7 +255,7 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     return apply(LeakyReluBackward0, input, negative_slope=negative_slope)
 
 
-@register(samples=_activation_samples(alpha=0.7), torch_name=_torch_name("elu"))
+@register(samples=_activation_samples(alpha=0.7), torch_name=_torch_name("elu"), floating=True)
 def elu(input, alpha: float = 1.0, inplace: bool = False):
     """input where positive, alpha * (exp(input) - 1) elsewhere."""
     if inplace:
@@ -265,7 +267,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-@register(samples=_activation_samples(), torch_name=_torch_name("selu"))
+@register(samples=_activation_samples(), torch_name=_torch_name("selu"), floating=True)
 def selu(input, inplace: bool = False):
     """scale * elu(input, alpha) with the self-normalising constants."""
     if inplace:
@@ -273,7 +275,7 @@ def selu(input, inplace: bool = False):
     return apply(EluBackward0, input, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0)
 
 
-@register(samples=_activation_samples(alpha=1.5), torch_name=_torch_name("celu"))
+@register(samples=_activation_samples(alpha=1.5), torch_name=_torch_name("celu"), floating=True)
 def celu(input, alpha: float = 1.0, inplace: bool = False):
     """input where positive, alpha * (exp(input / alpha) - 1) elsewhere."""
     if alpha == 0:
@@ -288,7 +290,7 @@ def _gelu_samples(rng):
     return [((x,), {}), ((x,), {"approximate": "tanh"}), ((_samples.make(rng, ()),), {})]
 
 
-@register(samples=_gelu_samples, torch_name=_torch_name("gelu"))
+@register(samples=_gelu_samples, torch_name=_torch_name("gelu"), floating=True)
 def gelu(input, approximate: str = "none"):
     """input * Phi(input), Phi the standard normal CDF (or its tanh approximation)."""
     if approximate not in ("none", "tanh"):
@@ -296,7 +298,7 @@ def gelu(input, approximate: str = "none"):
     return apply(GeluBackward0, input, approximate=approximate)
 
 
-@register(samples=_activation_samples(), torch_name=_torch_name("silu"))
+@register(samples=_activation_samples(), torch_name=_torch_name("silu"), floating=True)
 def silu(input, inplace: bool = False):
     """input * sigmoid(input)."""
     if inplace:
@@ -304,7 +306,7 @@ def silu(input, inplace: bool = False):
     return apply(SiluBackward0, input)
 
 
-@register(samples=_activation_samples(), torch_name=_torch_name("mish"))
+@register(samples=_activation_samples(), torch_name=_torch_name("mish"), floating=True)
 def mish(input, inplace: bool = False):
     """input * tanh(softplus(input))."""
     if inplace:
@@ -317,7 +319,7 @@ def _softplus_samples(rng):
     return [((x,), {}), ((x,), {"beta": 2.0, "threshold": 3.0}), ((_samples.make(rng, (0,)),), {})]
 
 
-@register(samples=_softplus_samples, torch_name=_torch_name("softplus"))
+@register(samples=_softplus_samples, torch_name=_torch_name("softplus"), floating=True)
 def softplus(input, beta: float = 1.0, threshold: float = 20.0):
     """log(1 + exp(beta * input)) / beta, linear above `threshold` (stable for large inputs)."""
     return apply(SoftplusBackward0, input, beta=beta, threshold=threshold)
@@ -329,7 +331,7 @@ def softsign(input):
     return input / (absolute(input) + 1)
 
 
-@register(samples=_activation_samples(-5.0, 5.0), torch_name=_torch_name("hardsigmoid"))
+@register(samples=_activation_samples(-5.0, 5.0), torch_name=_torch_name("hardsigmoid"), floating=True)
 def hardsigmoid(input, inplace: bool = False):
     """input / 6 + 1/2, clipped to [0, 1]."""
     if inplace:
@@ -337,7 +339,7 @@ def hardsigmoid(input, inplace: bool = False):
     return apply(HardsigmoidBackward0, input)
 
 
-@register(samples=_activation_samples(-5.0, 5.0), torch_name=_torch_name("hardswish"))
+@register(samples=_activation_samples(-5.0, 5.0), torch_name=_torch_name("hardswish"), floating=True)
 def hardswish(input, inplace: bool = False):
     """input * hardsigmoid(input)."""
     if inplace:
@@ -345,7 +347,7 @@ def hardswish(input, inplace: bool = False):
     return apply(HardswishBackward0, input)
 
 
-@register(samples=_activation_samples(), torch_name=_torch_name("logsigmoid"))
+@register(samples=_activation_samples(), torch_name=_torch_name("logsigmoid"), floating=True)
 def logsigmoid(input):
     """log(sigmoid(input)), computed as -softplus(-input)."""
     return apply(LogSigmoidBackward0, input)
@@ -433,21 +435,21 @@ def _softmax_samples(rng):
     ]
 
 
-@register(methods="softmax", samples=_softmax_samples)
+@register(methods="softmax", samples=_softmax_samples, floating=True)
 def softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
     """exp(input) normalised to sum to 1 along `dim` (shifted by the max: no overflow)."""
     dim = _softmax_dim(dim, _floating_data(input, "softmax").ndim, "softmax")
     return apply(SoftmaxBackward0, input, dim=dim, dtype=dtype)
 
 
-@register(methods="log_softmax", samples=_softmax_samples)
+@register(methods="log_softmax", samples=_softmax_samples, floating=True)
 def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
     """log(softmax(input, dim)), computed stably as input - logsumexp(input, dim)."""
     dim = _softmax_dim(dim, _floating_data(input, "log_softmax").ndim, "log_softmax")
     return apply(LogSoftmaxBackward0, input, dim=dim, dtype=dtype)
 
 
-@register(samples=_softmax_samples, torch_name=_torch_name("softmin"))
+@register(samples=_softmax_samples, torch_name=_torch_name("softmin"), floating=True)
 def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
     """softmax(-input, dim)."""
     dim = _softmax_dim(dim, _floating_data(input, "softmin").ndim, "softmin")
@@ -501,13 +503,13 @@ def _threshold(input, threshold: float, value: float):
     return apply(ThresholdBackward0, input, threshold=threshold, value=value)
 
 
-@register(samples=_activation_samples(lambd=0.7), torch_name=_torch_name("hardshrink"))
+@register(samples=_activation_samples(lambd=0.7), torch_name=_torch_name("hardshrink"), floating=True)
 def hardshrink(input, lambd: float = 0.5):
     """input where |input| > lambd, else 0."""
     return apply(HardshrinkBackward0, input, lambd=lambd)
 
 
-@register(samples=_activation_samples(lambd=0.7), torch_name=_torch_name("softshrink"))
+@register(samples=_activation_samples(lambd=0.7), torch_name=_torch_name("softshrink"), floating=True)
 def softshrink(input, lambd: float = 0.5):
     """input shrunk toward 0 by lambd (0 inside [-lambd, lambd])."""
     if lambd < 0:
@@ -528,7 +530,7 @@ def _prelu_samples(rng):
     return [((x, make(rng, (3,), 0.1, 0.5)), {}), ((x, make(rng, (1,), 0.1, 0.5)), {})]
 
 
-@register(samples=_prelu_samples, torch_name=_torch_name("prelu"))
+@register(samples=_prelu_samples, torch_name=_torch_name("prelu"), floating=True)
 def prelu(input, weight):
     """input where positive, weight * input elsewhere; weight has one slope per channel (dim 1) or one."""
     channels = weight.numel()
