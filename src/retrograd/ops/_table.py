@@ -325,7 +325,7 @@ def _checked(function: Callable, op_name: str, floating) -> Callable:
     if floating is True:
         floating = (first,)
     floating_positions = tuple(parameter_names.index(name) for name in floating or ())
-    takes_dtype = "dtype" in signature.parameters
+    dtype_position = parameter_names.index("dtype") if "dtype" in parameter_names else None
 
     def explain_failure(args, kwargs, error) -> None:
         try:
@@ -353,7 +353,9 @@ def _checked(function: Callable, op_name: str, floating) -> Callable:
     if floating_positions:
 
         def checked(*args, **kwargs):
-            if not (takes_dtype and kwargs.get("dtype") is not None):
+            if dtype_position is None or (
+                args[dtype_position] if len(args) > dtype_position else kwargs.get("dtype")
+            ) is None:
                 _check_floating(op_name, args, kwargs, floating_positions, floating)
             try:
                 return function(*args, **kwargs)

@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from .._creation import check_convertible
 from .._tensor import Tensor
 from . import _math, _samples
 from ._formula import Formula
@@ -83,6 +84,8 @@ def _fill(input, value):
         return apply(FillBackward3, input, value)
     if not isinstance(value, numbers.Number):
         raise TypeError(f"fill_(): argument 'value' must be Number, not {type(value).__name__}")
+    if input._data.dtype.kind in "iu" and type(value) in (int, float):
+        check_convertible(value, input.dtype)
     return apply(FillBackward2, input, value=value)
 
 

@@ -145,7 +145,10 @@ def operand_arrays(a, b, op_name: str):
                     _check_broadcast(a_data.shape, b_data.shape)
                 return a_data, b_data
         elif a_data.dtype.kind in _KEEPS_KIND.get(type(b), ""):
-            return a_data, a_data.dtype.type(b)
+            try:
+                return a_data, a_data.dtype.type(b)
+            except OverflowError:
+                return a_data, wrapped_integer(b, a_data.dtype)
     check_operand(a, op_name, 1, "input")
     check_operand(b, op_name, 2, "other")
     a_data = a._data if isinstance(a, Tensor) else a
@@ -159,7 +162,20 @@ def operand_arrays(a, b, op_name: str):
 def _as_dtype(value, target: np.dtype):
     if isinstance(value, np.ndarray):
         return value if value.dtype == target else value.astype(target)
-    return np.asarray(value, dtype=target)
+    try:
+        return np.asarray(value, dtype=target)
+    except OverflowError:
+        return np.asarray(wrapped_integer(value, target), dtype=target)
+
+
+def wrapped_integer(value: int, target: np.dtype):
+    """A Python integer in an integer dtype it does not fit, wrapped as PyTorch's C++ cast wraps
+    it (two's complement): int8 + 200 adds -56, as `tensor([1], dtype=int8) + 200` is [-55]."""
+    bits = 8 * target.itemsize
+    value = int(value) % (1 << bits)
+    if target.kind == "i" and value >= 1 << (bits - 1):
+        value -= 1 << bits
+    return target.type(value)
 
 
 def _check_broadcast(left: tuple, right: tuple) -> None:
@@ -1686,6 +1702,11 @@ def where(condition, input=None, other=None):
             _check_condition(condition)
         return tuple(Tensor._make(index.astype(np.int64)) for index in np.nonzero(condition._data))
     _check_condition(condition)
+    for tensor, number in ((input, other), (other, input)):  # a number must fit, never wraps
+        if type(number) is int and isinstance(tensor, Tensor) and tensor._data.dtype.kind in "iu":
+            from .._creation import check_convertible
+
+            check_convertible(number, tensor.dtype)
     return apply(WhereBackward0, input, other, condition=condition)
 
 
@@ -1743,4 +1764,8 @@ def masked_fill(input, mask, value):
     _check_mask(mask, value)
     if isinstance(value, Tensor):
         return apply(MaskedFillBackward1, input, value, mask=mask)
+    if type(value) in (int, float) and isinstance(input, Tensor) and input._data.dtype.kind in "iu":
+        from .._creation import check_convertible
+
+        check_convertible(value, input.dtype)  # a fill value must fit, never wraps
     return apply(MaskedFillBackward0, input, mask=mask, value=value)

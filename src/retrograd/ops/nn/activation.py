@@ -74,11 +74,13 @@ def _elu_forward(data, alpha, scale, input_scale):
 def _elu_derivative(grad, self, alpha, scale, input_scale):
     """grad times (scale where x > 0, else scale * alpha * input_scale * exp(x * input_scale)).
 
-    The local derivative is finite everywhere (the exponential is taken of x times the
-    non-positive mask, so it never overflows) and multiplies grad; its own derivative has the
-    mask as a factor, so a second derivative fed Inf gives NaN where x > 0, as PyTorch's."""
-    negative = _math.mask_like(self <= 0, self)
-    slope = _math.exp(self * negative * input_scale) * (scale * alpha * input_scale)
+    The local derivative is finite everywhere, +-inf included (the exponential is taken of x
+    where x <= 0 and of 0 elsewhere, selected: never of inf * 0) and multiplies grad; its own
+    derivative has the mask as a factor, so a second derivative fed Inf gives NaN where x > 0,
+    as PyTorch's."""
+    non_positive = self <= 0
+    negative = _math.mask_like(non_positive, self)
+    slope = _math.exp(_math.where(non_positive, self, 0.0) * input_scale) * (scale * alpha * input_scale)
     return grad * (_math.mask_like(self > 0, self) * scale + negative * slope)
 
 
@@ -436,15 +438,19 @@ def _softmax_samples(rng):
 
 
 @register(methods="softmax", samples=_softmax_samples, floating=True)
-def softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
-    """exp(input) normalised to sum to 1 along `dim` (shifted by the max: no overflow)."""
+def softmax(input, dim, dtype=None):
+    """exp(input) normalised to sum to 1 along `dim` (shifted by the max: no overflow).
+
+    `dim` is required, as in `torch.softmax`; `nn.functional.softmax` still chooses one
+    (deprecated, with PyTorch's warning) when it is left out."""
     dim = _softmax_dim(dim, _floating_data(input, "softmax").ndim, "softmax")
     return apply(SoftmaxBackward0, input, dim=dim, dtype=dtype)
 
 
 @register(methods="log_softmax", samples=_softmax_samples, floating=True)
-def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
-    """log(softmax(input, dim)), computed stably as input - logsumexp(input, dim)."""
+def log_softmax(input, dim, dtype=None):
+    """log(softmax(input, dim)), computed stably as input - logsumexp(input, dim); `dim` is
+    required, as in `torch.log_softmax` (see `softmax`)."""
     dim = _softmax_dim(dim, _floating_data(input, "log_softmax").ndim, "log_softmax")
     return apply(LogSoftmaxBackward0, input, dim=dim, dtype=dtype)
 
