@@ -93,32 +93,13 @@ SPOILERS = {
 MESSAGE_WORDS = {"dim_out_of_range": ["Dimension out of range"]}
 
 # Where we knowingly differ from PyTorch (spoiler -> op -> why). See the module docstring.
-_PRECISIONS_MIXED = "mixed float32/float64 operands are promoted where PyTorch requires one dtype"
 GAPS: dict[str, dict[str, str]] = {
     "first_argument_a_string": {},
     "integer_inputs": {
         "avg_pool1d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
         "avg_pool2d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
     },
-    "float32_mixed_with_float64": {
-        "addr": "raises where PyTorch promotes float32 and float64 operands",
-        "linalg.solve_triangular": "raises where PyTorch promotes float32 and float64 operands",
-        "instance_norm": _PRECISIONS_MIXED,
-        "prelu": _PRECISIONS_MIXED,
-        "rms_norm": "result values differ from PyTorch's",
-        "soft_margin_loss": "raises where PyTorch gives a result",
-        **dict.fromkeys(
-            [
-                "batch_norm", "binary_cross_entropy", "cross_entropy", "group_norm", "layer_norm",
-                "meshgrid", "nll_loss"
-            ],
-            _PRECISIONS_MIXED,
-        ),
-        "huber_loss": "mixed float32/float64 give float64 where PyTorch gives float32",
-        "index_put": "refuses float64 values for a float32 destination, which PyTorch accepts here",
-        "linalg.eigh": "eigenvector signs are not comparable (harness compares raw outputs)",
-        "linalg.svd": "singular vector signs are not comparable (harness compares raw outputs)",
-    },
+    "float32_mixed_with_float64": {},
     "nan_inputs": {
         "linalg.solve_triangular": "result values differ from PyTorch's on NaN input",
         "cholesky_inverse": "NaN spreads to every entry (inverse of L L^T), PyTorch keeps some finite",
@@ -206,13 +187,13 @@ def _convert(value, lib, array_map):
     return value
 
 
-def _tensors(value) -> list:
-    if isinstance(value, retrograd.Tensor):
+def _tensors(value, kind=retrograd.Tensor) -> list:
+    if isinstance(value, kind):
         return [value]
     if isinstance(value, tuple | list):
-        return [t for item in value for t in _tensors(item)]
+        return [t for item in value for t in _tensors(item, kind)]
     if isinstance(value, dict):
-        return [t for item in value.values() for t in _tensors(item)]
+        return [t for item in value.values() for t in _tensors(item, kind)]
     return []
 
 
@@ -292,7 +273,14 @@ def test_spoiled_table_sample_fails_as_pytorch_and_changes_nothing(info, spoiler
     args, kwargs, make_array_map = spoiled
     array_map = None if make_array_map is None else make_array_map()
     torch_args, torch_kwargs = _convert(args, torch, array_map), _convert(kwargs, torch, None)
-    theirs, theirs_error = _outcome(lambda: torch_function(torch, info.torch_name)(*torch_args, **torch_kwargs))
+    if not info.mutates_input:  # the same inputs require grad on both sides (see _with_grads)
+        for tensor in _tensors(torch_args, torch.Tensor) + _tensors(torch_kwargs, torch.Tensor):
+            if tensor.dtype.is_floating_point:
+                tensor.requires_grad_(True)
+    # Ops whose raw outputs are not comparable (eigenvector signs) are compared through the
+    # wrapper the gradient tests use, on both sides.
+    wrap = info.gradcheck_wrapper or (lambda op: op)
+    theirs, theirs_error = _outcome(lambda: wrap(torch_function(torch, info.torch_name))(*torch_args, **torch_kwargs))
     array_map = None if make_array_map is None else make_array_map()
     our_args, our_kwargs = _convert(args, retrograd, array_map), _convert(kwargs, retrograd, None)
     inputs = _tensors(our_args) + _tensors(our_kwargs)
@@ -300,7 +288,7 @@ def test_spoiled_table_sample_fails_as_pytorch_and_changes_nothing(info, spoiler
     if not info.mutates_input:
         _with_grads(watched)
     before = state_of(watched)
-    ours, ours_error = _outcome(lambda: info.function(*our_args, **our_kwargs))
+    ours, ours_error = _outcome(lambda: wrap(info.function)(*our_args, **our_kwargs))
     assert_unchanged(before, watched)
     if theirs_error is not None:
         assert_same_failure(ours_error, theirs_error, MESSAGE_WORDS.get(spoiler, ()))

@@ -101,7 +101,8 @@ def _layer_norm_samples(rng):
     ]
 
 
-@register(samples=_layer_norm_samples, torch_name="layer_norm", floating=True)
+@register(samples=_layer_norm_samples, torch_name="layer_norm", floating=True,
+          same_dtype=("input", "weight", "bias"))
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
     """(input - mean) / sqrt(var + eps) over the last len(normalized_shape) dims, then affine."""
     shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
@@ -162,7 +163,8 @@ def _group_norm_samples(rng):
     ]
 
 
-@register(samples=_group_norm_samples, torch_name="group_norm", floating=True)
+@register(samples=_group_norm_samples, torch_name="group_norm", floating=True,
+          same_dtype=("input", "weight", "bias"))
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):
     """Normalise each group of channels of each sample, then a per-channel affine map."""
     if input.ndim < 2 or input.shape[1] % num_groups:
@@ -239,7 +241,9 @@ def _batch_norm_samples(rng):
     ]
 
 
-@register(samples=_batch_norm_samples, torch_name=_torch_name("batch_norm"), floating=True)
+@register(samples=_batch_norm_samples, torch_name=_torch_name("batch_norm"), floating=True,
+          same_dtype=("input", "running_mean", "running_var", "weight", "bias"),
+          not_differentiable=("running_mean", "running_var"))
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5):
     """Normalise each channel (dim 1) by the batch's statistics, or by the running ones in eval.
@@ -278,7 +282,9 @@ def _instance_norm_samples(rng):
             ((make(rng, (2, 2, 2, 3)),), {"weight": make(rng, (2,)), "bias": make(rng, (2,)), "eps": 1e-3})]
 
 
-@register(samples=_instance_norm_samples, torch_name=_torch_name("instance_norm"), floating=True)
+@register(samples=_instance_norm_samples, torch_name=_torch_name("instance_norm"), floating=True,
+          same_dtype=("input", "running_mean", "running_var", "weight", "bias"),
+          not_differentiable=("running_mean", "running_var"))
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5):
     """Normalise each channel of each sample over its spatial dims (group_norm with one
@@ -322,4 +328,6 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     eps = float(np.finfo(input._data.dtype).eps) if eps is None else eps
     dims = tuple(range(input.ndim - len(shape), input.ndim))
     result = input * ((input * input).mean(dims, keepdim=True) + eps) ** -0.5
-    return result * weight if weight is not None else result
+    if weight is None:
+        return result
+    return (result * weight).to(input.dtype)  # a float64 weight leaves float32 input float32, as PyTorch
