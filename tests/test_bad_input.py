@@ -108,52 +108,409 @@ GAPS: dict[str, dict[str, str]] = {
         "hardshrink": "result values differ from PyTorch's",
         "interpolate": "result values differ from PyTorch's",
         "prelu": "result values differ from PyTorch's",
-        "soft_margin_loss": "raises where PyTorch gives a result",
         "softshrink": "result values differ from PyTorch's",
         "threshold": "result values differ from PyTorch's",
-        "linalg.cholesky": "NaN input gives NaN where PyTorch raises a LinAlgError",
-        "linalg.eigh": "NaN input raises numpy's LinAlgError (a ValueError), PyTorch's LinAlgError is a RuntimeError",
-        "linalg.eigvalsh": "NaN input raises numpy's LinAlgError (a ValueError), PyTorch's LinAlgError is a RuntimeError",
-        "linalg.matrix_norm": "NaN input raises numpy's LinAlgError (a ValueError), PyTorch's LinAlgError is a RuntimeError",
-        "linalg.norm": "NaN input raises numpy's LinAlgError (a ValueError), PyTorch's LinAlgError is a RuntimeError",
-        "linalg.pinv": "NaN input raises numpy's LinAlgError (a ValueError), PyTorch's LinAlgError is a RuntimeError",
         "linalg.qr": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
         "linalg.slogdet": "NaN input: sign differs from PyTorch's",
-        "linalg.svd": "NaN input raises numpy's LinAlgError (a ValueError), PyTorch's LinAlgError is a RuntimeError",
-        "linalg.svdvals": "NaN input raises numpy's LinAlgError (a ValueError), PyTorch's LinAlgError is a RuntimeError",
+    },
+    "second_tensor_wrong_shape": _second_tensor_wrong_shape,
+}
+MESSAGE_WORDS = {"dim_out_of_range": ["Dimension out of range"]}
+
+# Where we knowingly differ from PyTorch (spoiler -> op -> why). See the module docstring.
+GAPS: dict[str, dict[str, str]] = {
+    "first_argument_a_string": {},
+    "integer_inputs": {
+        "avg_pool1d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+        "avg_pool2d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+    },
+    "float32_mixed_with_float64": {},
+    "nan_inputs": {
+        "linalg.solve_triangular": "result values differ from PyTorch's on NaN input",
+        "cholesky_inverse": "NaN spreads to every entry (inverse of L L^T), PyTorch keeps some finite",
+        "triangular_solve": "built on linalg.solve_triangular: NaN spreads differently from PyTorch's",
+        "adaptive_avg_pool1d": "result values differ from PyTorch's",
+        "hardshrink": "result values differ from PyTorch's",
+        "interpolate": "result values differ from PyTorch's",
+        "prelu": "result values differ from PyTorch's",
+        "softshrink": "result values differ from PyTorch's",
+        "threshold": "result values differ from PyTorch's",
+        "linalg.qr": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
+        "linalg.slogdet": "NaN input: sign differs from PyTorch's",
+    },
+    "second_tensor_wrong_shape": _second_tensor_wrong_shape,
+}
+MESSAGE_WORDS = {"dim_out_of_range": ["Dimension out of range"]}
+
+# Where we knowingly differ from PyTorch (spoiler -> op -> why). See the module docstring.
+GAPS: dict[str, dict[str, str]] = {
+    "first_argument_a_string": {},
+    "integer_inputs": {
+        "avg_pool1d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+        "avg_pool2d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+    },
+    "float32_mixed_with_float64": {},
+    "nan_inputs": {
+        "linalg.solve_triangular": "result values differ from PyTorch's on NaN input",
+        "cholesky_inverse": "NaN spreads to every entry (inverse of L L^T), PyTorch keeps some finite",
+        "triangular_solve": "built on linalg.solve_triangular: NaN spreads differently from PyTorch's",
+        "adaptive_avg_pool1d": "result values differ from PyTorch's",
+        "hardshrink": "result values differ from PyTorch's",
+        "interpolate": "result values differ from PyTorch's",
+        "prelu": "result values differ from PyTorch's",
+        "softshrink": "result values differ from PyTorch's",
+        "threshold": "result values differ from PyTorch's",
+        "linalg.qr": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
+        "linalg.slogdet": "NaN input: sign differs from PyTorch's",
+    },
+    "second_tensor_wrong_shape": _second_tensor_wrong_shape,
+}
+MESSAGE_WORDS = {"dim_out_of_range": ["Dimension out of range"]}
+
+# Where we knowingly differ from PyTorch (spoiler -> op -> why). See the module docstring.
+GAPS: dict[str, dict[str, str]] = {
+    "first_argument_a_string": {},
+    "integer_inputs": {
+        "avg_pool1d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+        "avg_pool2d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+    },
+    "float32_mixed_with_float64": {},
+    "nan_inputs": {
+        "linalg.solve_triangular": "result values differ from PyTorch's on NaN input",
+        "cholesky_inverse": "NaN spreads to every entry (inverse of L L^T), PyTorch keeps some finite",
+        "triangular_solve": "built on linalg.solve_triangular: NaN spreads differently from PyTorch's",
+        "adaptive_avg_pool1d": "result values differ from PyTorch's",
+        "hardshrink": "result values differ from PyTorch's",
+        "interpolate": "result values differ from PyTorch's",
+        "prelu": "result values differ from PyTorch's",
+        "softshrink": "result values differ from PyTorch's",
+        "threshold": "result values differ from PyTorch's",
+        "linalg.qr": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
+        "linalg.slogdet": "NaN input: sign differs from PyTorch's",
+    },
+    "second_tensor_wrong_shape": _second_tensor_wrong_shape,
+}
+MESSAGE_WORDS = {"dim_out_of_range": ["Dimension out of range"]}
+
+# Where we knowingly differ from PyTorch (spoiler -> op -> why). See the module docstring.
+GAPS: dict[str, dict[str, str]] = {
+    "first_argument_a_string": {},
+    "integer_inputs": {
+        "avg_pool1d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+        "avg_pool2d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+    },
+    "float32_mixed_with_float64": {},
+    "nan_inputs": {
+        "linalg.solve_triangular": "result values differ from PyTorch's on NaN input",
+        "cholesky_inverse": "NaN spreads to every entry (inverse of L L^T), PyTorch keeps some finite",
+        "triangular_solve": "built on linalg.solve_triangular: NaN spreads differently from PyTorch's",
+        "adaptive_avg_pool1d": "result values differ from PyTorch's",
+        "hardshrink": "result values differ from PyTorch's",
+        "interpolate": "result values differ from PyTorch's",
+        "prelu": "result values differ from PyTorch's",
+        "softshrink": "result values differ from PyTorch's",
+        "threshold": "result values differ from PyTorch's",
+        "linalg.qr": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
+        "linalg.slogdet": "NaN input: sign differs from PyTorch's",
+    },
+    "second_tensor_wrong_shape": _second_tensor_wrong_shape,
+}
+MESSAGE_WORDS = {"dim_out_of_range": ["Dimension out of range"]}
+
+# Where we knowingly differ from PyTorch (spoiler -> op -> why). See the module docstring.
+GAPS: dict[str, dict[str, str]] = {
+    "first_argument_a_string": {},
+    "integer_inputs": {
+        "avg_pool1d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+        "avg_pool2d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+    },
+    "float32_mixed_with_float64": {},
+    "nan_inputs": {
+        "linalg.solve_triangular": "result values differ from PyTorch's on NaN input",
+        "cholesky_inverse": "NaN spreads to every entry (inverse of L L^T), PyTorch keeps some finite",
+        "triangular_solve": "built on linalg.solve_triangular: NaN spreads differently from PyTorch's",
+        "adaptive_avg_pool1d": "result values differ from PyTorch's",
+        "hardshrink": "result values differ from PyTorch's",
+        "interpolate": "result values differ from PyTorch's",
+        "prelu": "result values differ from PyTorch's",
+        "softshrink": "result values differ from PyTorch's",
+        "threshold": "result values differ from PyTorch's",
+        "linalg.qr": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
+        "linalg.slogdet": "NaN input: sign differs from PyTorch's",
+    },
+    "second_tensor_wrong_shape": _second_tensor_wrong_shape,
+}
+MESSAGE_WORDS = {"dim_out_of_range": ["Dimension out of range"]}
+
+# Where we knowingly differ from PyTorch (spoiler -> op -> why). See the module docstring.
+GAPS: dict[str, dict[str, str]] = {
+    "first_argument_a_string": {},
+    "integer_inputs": {
+        "avg_pool1d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+        "avg_pool2d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+    },
+    "float32_mixed_with_float64": {},
+    "nan_inputs": {
+        "linalg.solve_triangular": "result values differ from PyTorch's on NaN input",
+        "cholesky_inverse": "NaN spreads to every entry (inverse of L L^T), PyTorch keeps some finite",
+        "triangular_solve": "built on linalg.solve_triangular: NaN spreads differently from PyTorch's",
+        "adaptive_avg_pool1d": "result values differ from PyTorch's",
+        "hardshrink": "result values differ from PyTorch's",
+        "interpolate": "result values differ from PyTorch's",
+        "prelu": "result values differ from PyTorch's",
+        "softshrink": "result values differ from PyTorch's",
+        "threshold": "result values differ from PyTorch's",
+        "linalg.qr": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
+        "linalg.slogdet": "NaN input: sign differs from PyTorch's",
+    },
+    "second_tensor_wrong_shape": _second_tensor_wrong_shape,
+}
+MESSAGE_WORDS = {"dim_out_of_range": ["Dimension out of range"]}
+
+# Where we knowingly differ from PyTorch (spoiler -> op -> why). See the module docstring.
+GAPS: dict[str, dict[str, str]] = {
+    "first_argument_a_string": {},
+    "integer_inputs": {
+        "avg_pool1d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+        "avg_pool2d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+    },
+    "float32_mixed_with_float64": {},
+    "nan_inputs": {
+        "linalg.solve_triangular": "result values differ from PyTorch's on NaN input",
+        "cholesky_inverse": "NaN spreads to every entry (inverse of L L^T), PyTorch keeps some finite",
+        "triangular_solve": "built on linalg.solve_triangular: NaN spreads differently from PyTorch's",
+        "adaptive_avg_pool1d": "result values differ from PyTorch's",
+        "hardshrink": "result values differ from PyTorch's",
+        "interpolate": "result values differ from PyTorch's",
+        "prelu": "result values differ from PyTorch's",
+        "softshrink": "result values differ from PyTorch's",
+        "threshold": "result values differ from PyTorch's",
+        "linalg.qr": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
+        "linalg.slogdet": "NaN input: sign differs from PyTorch's",
+    },
+    "second_tensor_wrong_shape": _second_tensor_wrong_shape,
+}
+MESSAGE_WORDS = {"dim_out_of_range": ["Dimension out of range"]}
+
+# Where we knowingly differ from PyTorch (spoiler -> op -> why). See the module docstring.
+GAPS: dict[str, dict[str, str]] = {
+    "first_argument_a_string": {},
+    "integer_inputs": {
+        "avg_pool1d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+        "avg_pool2d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+    },
+    "float32_mixed_with_float64": {},
+    "nan_inputs": {
+        "linalg.solve_triangular": "result values differ from PyTorch's on NaN input",
+        "cholesky_inverse": "NaN spreads to every entry (inverse of L L^T), PyTorch keeps some finite",
+        "triangular_solve": "built on linalg.solve_triangular: NaN spreads differently from PyTorch's",
+        "adaptive_avg_pool1d": "result values differ from PyTorch's",
+        "hardshrink": "result values differ from PyTorch's",
+        "interpolate": "result values differ from PyTorch's",
+        "prelu": "result values differ from PyTorch's",
+        "softshrink": "result values differ from PyTorch's",
+        "threshold": "result values differ from PyTorch's",
+        "linalg.qr": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
+        "linalg.slogdet": "NaN input: sign differs from PyTorch's",
+    },
+    "second_tensor_wrong_shape": _second_tensor_wrong_shape,
+}
+MESSAGE_WORDS = {"dim_out_of_range": ["Dimension out of range"]}
+
+# Where we knowingly differ from PyTorch (spoiler -> op -> why). See the module docstring.
+GAPS: dict[str, dict[str, str]] = {
+    "first_argument_a_string": {},
+    "integer_inputs": {
+        "avg_pool1d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+        "avg_pool2d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+    },
+    "float32_mixed_with_float64": {},
+    "nan_inputs": {
+        "linalg.solve_triangular": "result values differ from PyTorch's on NaN input",
+        "cholesky_inverse": "NaN spreads to every entry (inverse of L L^T), PyTorch keeps some finite",
+        "triangular_solve": "built on linalg.solve_triangular: NaN spreads differently from PyTorch's",
+        "adaptive_avg_pool1d": "result values differ from PyTorch's",
+        "hardshrink": "result values differ from PyTorch's",
+        "interpolate": "result values differ from PyTorch's",
+        "prelu": "result values differ from PyTorch's",
+        "softshrink": "result values differ from PyTorch's",
+        "threshold": "result values differ from PyTorch's",
+        "linalg.qr": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
+        "linalg.slogdet": "NaN input: sign differs from PyTorch's",
+    },
+    "second_tensor_wrong_shape": _second_tensor_wrong_shape,
+}
+MESSAGE_WORDS = {"dim_out_of_range": ["Dimension out of range"]}
+
+# Where we knowingly differ from PyTorch (spoiler -> op -> why). See the module docstring.
+GAPS: dict[str, dict[str, str]] = {
+    "first_argument_a_string": {},
+    "integer_inputs": {
+        "avg_pool1d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+        "avg_pool2d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+    },
+    "float32_mixed_with_float64": {},
+    "nan_inputs": {
+        "linalg.solve_triangular": "result values differ from PyTorch's on NaN input",
+        "cholesky_inverse": "NaN spreads to every entry (inverse of L L^T), PyTorch keeps some finite",
+        "triangular_solve": "built on linalg.solve_triangular: NaN spreads differently from PyTorch's",
+        "adaptive_avg_pool1d": "result values differ from PyTorch's",
+        "hardshrink": "result values differ from PyTorch's",
+        "interpolate": "result values differ from PyTorch's",
+        "prelu": "result values differ from PyTorch's",
+        "softshrink": "result values differ from PyTorch's",
+        "threshold": "result values differ from PyTorch's",
+        "linalg.qr": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
+        "linalg.slogdet": "NaN input: sign differs from PyTorch's",
+    },
+    "second_tensor_wrong_shape": _second_tensor_wrong_shape,
+}
+MESSAGE_WORDS = {"dim_out_of_range": ["Dimension out of range"]}
+
+# Where we knowingly differ from PyTorch (spoiler -> op -> why). See the module docstring.
+GAPS: dict[str, dict[str, str]] = {
+    "first_argument_a_string": {},
+    "integer_inputs": {
+        "avg_pool1d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+        "avg_pool2d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+    },
+    "float32_mixed_with_float64": {},
+    "nan_inputs": {
+        "linalg.solve_triangular": "result values differ from PyTorch's on NaN input",
+        "cholesky_inverse": "NaN spreads to every entry (inverse of L L^T), PyTorch keeps some finite",
+        "triangular_solve": "built on linalg.solve_triangular: NaN spreads differently from PyTorch's",
+        "adaptive_avg_pool1d": "result values differ from PyTorch's",
+        "hardshrink": "result values differ from PyTorch's",
+        "interpolate": "result values differ from PyTorch's",
+        "prelu": "result values differ from PyTorch's",
+        "softshrink": "result values differ from PyTorch's",
+        "threshold": "result values differ from PyTorch's",
+        "linalg.qr": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
+        "linalg.slogdet": "NaN input: sign differs from PyTorch's",
+    },
+    "second_tensor_wrong_shape": _second_tensor_wrong_shape,
+}
+MESSAGE_WORDS = {"dim_out_of_range": ["Dimension out of range"]}
+
+# Where we knowingly differ from PyTorch (spoiler -> op -> why). See the module docstring.
+GAPS: dict[str, dict[str, str]] = {
+    "first_argument_a_string": {},
+    "integer_inputs": {
+        "avg_pool1d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+        "avg_pool2d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+    },
+    "float32_mixed_with_float64": {},
+    "nan_inputs": {
+        "linalg.solve_triangular": "result values differ from PyTorch's on NaN input",
+        "cholesky_inverse": "NaN spreads to every entry (inverse of L L^T), PyTorch keeps some finite",
+        "triangular_solve": "built on linalg.solve_triangular: NaN spreads differently from PyTorch's",
+        "adaptive_avg_pool1d": "result values differ from PyTorch's",
+        "hardshrink": "result values differ from PyTorch's",
+        "interpolate": "result values differ from PyTorch's",
+        "prelu": "result values differ from PyTorch's",
+        "softshrink": "result values differ from PyTorch's",
+        "threshold": "result values differ from PyTorch's",
+        "linalg.qr": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
+        "linalg.slogdet": "NaN input: sign differs from PyTorch's",
+    },
+    "second_tensor_wrong_shape": _second_tensor_wrong_shape,
+}
+MESSAGE_WORDS = {"dim_out_of_range": ["Dimension out of range"]}
+
+# Where we knowingly differ from PyTorch (spoiler -> op -> why). See the module docstring.
+GAPS: dict[str, dict[str, str]] = {
+    "first_argument_a_string": {},
+    "integer_inputs": {
+        "avg_pool1d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+        "avg_pool2d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+    },
+    "float32_mixed_with_float64": {},
+    "nan_inputs": {
+        "linalg.solve_triangular": "result values differ from PyTorch's on NaN input",
+        "cholesky_inverse": "NaN spreads to every entry (inverse of L L^T), PyTorch keeps some finite",
+        "triangular_solve": "built on linalg.solve_triangular: NaN spreads differently from PyTorch's",
+        "adaptive_avg_pool1d": "result values differ from PyTorch's",
+        "hardshrink": "result values differ from PyTorch's",
+        "interpolate": "result values differ from PyTorch's",
+        "prelu": "result values differ from PyTorch's",
+        "softshrink": "result values differ from PyTorch's",
+        "threshold": "result values differ from PyTorch's",
+        "linalg.qr": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
+        "linalg.slogdet": "NaN input: sign differs from PyTorch's",
+    },
+    "second_tensor_wrong_shape": _second_tensor_wrong_shape,
+}
+MESSAGE_WORDS = {"dim_out_of_range": ["Dimension out of range"]}
+
+# Where we knowingly differ from PyTorch (spoiler -> op -> why). See the module docstring.
+GAPS: dict[str, dict[str, str]] = {
+    "first_argument_a_string": {},
+    "integer_inputs": {
+        "avg_pool1d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+        "avg_pool2d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+    },
+    "float32_mixed_with_float64": {},
+    "nan_inputs": {
+        "linalg.solve_triangular": "result values differ from PyTorch's on NaN input",
+        "cholesky_inverse": "NaN spreads to every entry (inverse of L L^T), PyTorch keeps some finite",
+        "triangular_solve": "built on linalg.solve_triangular: NaN spreads differently from PyTorch's",
+        "adaptive_avg_pool1d": "result values differ from PyTorch's",
+        "hardshrink": "result values differ from PyTorch's",
+        "interpolate": "result values differ from PyTorch's",
+        "prelu": "result values differ from PyTorch's",
+        "softshrink": "result values differ from PyTorch's",
+        "threshold": "result values differ from PyTorch's",
+        "linalg.qr": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
+        "linalg.slogdet": "NaN input: sign differs from PyTorch's",
+    },
+    "second_tensor_wrong_shape": _second_tensor_wrong_shape,
+}
+MESSAGE_WORDS = {"dim_out_of_range": ["Dimension out of range"]}
+
+# Where we knowingly differ from PyTorch (spoiler -> op -> why). See the module docstring.
+GAPS: dict[str, dict[str, str]] = {
+    "first_argument_a_string": {},
+    "integer_inputs": {
+        "avg_pool1d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+        "avg_pool2d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+    },
+    "float32_mixed_with_float64": {},
+    "nan_inputs": {
+        "linalg.solve_triangular": "result values differ from PyTorch's on NaN input",
+        "cholesky_inverse": "NaN spreads to every entry (inverse of L L^T), PyTorch keeps some finite",
+        "triangular_solve": "built on linalg.solve_triangular: NaN spreads differently from PyTorch's",
+        "adaptive_avg_pool1d": "result values differ from PyTorch's",
+        "hardshrink": "result values differ from PyTorch's",
+        "interpolate": "result values differ from PyTorch's",
+        "prelu": "result values differ from PyTorch's",
+        "softshrink": "result values differ from PyTorch's",
+        "threshold": "result values differ from PyTorch's",
+        "linalg.qr": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
+        "linalg.slogdet": "NaN input: sign differs from PyTorch's",
     },
     "empty_inputs": {
-        "adaptive_max_pool1d": "raises where PyTorch gives a result",
-        "adaptive_max_pool2d": "raises where PyTorch gives a result",
-        "avg_pool1d": "gives a result where PyTorch raises",
-        "instance_norm": "raises where PyTorch gives a result",
-        "max_pool1d": "raises where PyTorch gives a result",
-        "pixel_unshuffle": "result values differ from PyTorch's",
-        "unfold": "raises where PyTorch gives a result",
-        "addmv": "raises RuntimeError where PyTorch raises IndexError",
-        "avg_pool2d": "gives a result where PyTorch raises",
+        "adaptive_max_pool1d": "raises where PyTorch gives a result (an empty batch)",
+        "adaptive_max_pool2d": "raises where PyTorch gives a result (an empty batch)",
+        "avg_pool1d": "gives a result where PyTorch refuses an unbatched input with an empty dim",
+        "avg_pool2d": "gives a result where PyTorch refuses an unbatched input with an empty dim",
+        "max_pool1d": "gives a result where PyTorch refuses an unbatched input with an empty dim",
+        "max_pool2d": "gives a result where PyTorch refuses an unbatched input with an empty dim",
+        "instance_norm": "raises where PyTorch gives a result (an empty batch)",
         "batch_norm": "raises ValueError where PyTorch raises IndexError; raises where PyTorch gives a result",
-        "conv1d": "gives a result where PyTorch raises",
-        "conv2d": "gives a result where PyTorch raises",
-        "embedding": "raises IndexError where PyTorch raises AssertionError; raises IndexError where PyTorch raises RuntimeError",
-        "group_norm": "raises ValueError where PyTorch raises RuntimeError; raises where PyTorch gives a result",
+        "group_norm": "raises where PyTorch gives a result (an empty batch)",
+        "pixel_unshuffle": "result shape differs from PyTorch's for an empty batch",
+        "unfold": "raises where PyTorch gives a result (an empty batch)",
+        "pad": "raises where PyTorch gives a result (an empty batch)",
+        "linalg.matrix_norm": "raises where PyTorch gives a result",
+        "addmv": "raises RuntimeError where PyTorch raises IndexError",
+        "conv1d": "gives a result where PyTorch refuses an empty weight",
+        "conv2d": "gives a result where PyTorch refuses an empty weight",
+        "embedding": "raises IndexError where PyTorch raises AssertionError or RuntimeError",
         "index_fill": "raises IndexError where PyTorch raises RuntimeError",
         "index_select": "raises IndexError where PyTorch raises RuntimeError",
         "kthvalue": "raises RuntimeError where PyTorch raises IndexError",
-        "layer_norm": "raises ValueError where PyTorch raises RuntimeError",
-        "linalg.matrix_norm": "raises where PyTorch gives a result",
-        "masked_fill": "raises ValueError where PyTorch raises RuntimeError",
-        "max_pool2d": "raises ValueError where PyTorch raises RuntimeError; raises where PyTorch gives a result",
-        "pad": "raises where PyTorch gives a result",
-        "take_along_dim": "raises ValueError where PyTorch raises RuntimeError",
     },
-    "second_tensor_wrong_shape": {
-        "batch_norm": "raises ValueError where PyTorch raises RuntimeError",
-        "group_norm": "raises ValueError where PyTorch raises RuntimeError",
-        "layer_norm": "raises ValueError where PyTorch raises RuntimeError",
-        "scatter": "raises ValueError where PyTorch raises RuntimeError",
-        "scatter_add": "raises ValueError where PyTorch raises RuntimeError",
-    },
+    "second_tensor_wrong_shape": {},
 }
 
 

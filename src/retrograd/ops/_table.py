@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -341,6 +342,11 @@ def _checked(function: Callable, op_name: str, floating, same_dtype: tuple = (),
     dtype_position = parameter_names.index("dtype") if "dtype" in parameter_names else None
 
     def explain_failure(args, kwargs, error) -> None:
+        if isinstance(error, np.linalg.LinAlgError):
+            _raise_linalg_error(op_name, error)
+        if type(error) is ValueError and _NUMPY_SHAPE_ERRORS.search(str(error)):
+            # NumPy's shape complaint (a ValueError) is PyTorch's RuntimeError about sizes
+            raise RuntimeError(f"{op_name}(): the sizes of the tensors do not fit: {error}") from error
         try:
             bound = signature.bind(*args, **kwargs)
         except TypeError:
@@ -391,6 +397,23 @@ def _checked(function: Callable, op_name: str, floating, same_dtype: tuple = (),
                 raise
 
     return functools.wraps(function)(checked)
+
+
+_NUMPY_SHAPE_ERRORS = re.compile(
+    r"could not be broadcast|cannot reshape array|not broadcastable|shape mismatch|"
+    r"operands could not|size \d+ is different from"
+)
+
+
+def _raise_linalg_error(op_name: str, error: Exception) -> None:
+    """NumPy's LinAlgError (a ValueError) as PyTorch's `linalg.LinAlgError` (a RuntimeError):
+    one conversion for every op, where NumPy's LAPACK call fails (on NaN or inf input)."""
+    from .linalg import LinAlgError
+
+    raise LinAlgError(
+        f"linalg.{op_name}: The algorithm failed to converge ({error}); the input matrix may "
+        "contain non-finite values."
+    ) from error
 
 
 def _not_a_tensor(op_name: str, parameter: str, position: int, value) -> str:

@@ -735,6 +735,8 @@ def index_select(input, dim: int, index):
     dim = wrap_dim(dim, input.ndim)
     indices = _vector_index(index, "index_select", "index_select(): Expected dtype int32 or int64 for index")
     size = input._data.shape[dim]
+    if size == 0 and indices.size:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if ((indices < 0) | (indices >= size)).any():
         raise IndexError("index out of range in self")
     return _index_select(input, dim, indices)

@@ -1671,6 +1671,7 @@ class LinalgCholeskyExBackward0(Node):
             lower = np.linalg.cholesky(a._data)
         except np.linalg.LinAlgError:
             _raise_not_positive_definite("linalg.cholesky", a._data)
+        _refuse_nan_pivot("linalg.cholesky", lower)
         return np.swapaxes(lower, -1, -2).copy() if upper else lower
 
     def backward(self, grad):
@@ -1688,6 +1689,21 @@ class CholeskyBackward0(LinalgCholeskyExBackward0):
     """The deprecated torch.cholesky."""
 
     __slots__ = ()
+
+
+def _refuse_nan_pivot(op_name: str, lower: np.ndarray) -> None:
+    """NumPy's Cholesky lets a NaN through; LAPACK's (PyTorch's) stops at the first NaN pivot."""
+    diagonal = np.diagonal(lower, axis1=-2, axis2=-1)
+    if not np.isnan(diagonal).any():
+        return
+    flat = diagonal.reshape((-1, diagonal.shape[-1]))
+    index = int(np.argmax(np.isnan(flat).any(axis=-1)))
+    order = int(np.argmax(np.isnan(flat[index]))) + 1
+    raise LinAlgError(
+        f"{op_name}: {_batch_prefix(lower.shape, index)}The factorization could not be completed "
+        f"because the input is not positive-definite (the leading minor of order {order} is not "
+        "positive-definite)."
+    )
 
 
 def _raise_not_positive_definite(op_name: str, data: np.ndarray) -> None:

@@ -430,6 +430,8 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     dim = _one_dim(input, dim, "kthvalue")
     _refuse_bool(input, NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'"))
     size = input._data.shape[dim] if input.ndim else 1
+    if size == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {dim} to have non-zero size.")
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
     return _select(KthvalueBackward0, return_types.kthvalue, input, dim, keepdim, k=k)

@@ -111,6 +111,12 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
             f"Given normalized_shape=[{', '.join(map(str, shape))}], expected input with shape "
             f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}"
         )
+    for name, parameter in (("weight", weight), ("bias", bias)):
+        if isinstance(parameter, Tensor) and tuple(parameter.shape) != shape:
+            raise RuntimeError(
+                f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                f"{list(parameter.shape)} and normalized_shape = {list(shape)}"
+            )
     dims = tuple(range(input.ndim - len(shape), input.ndim))
     return apply(NativeLayerNormBackward0, input, weight, bias, dims=dims, eps=eps)
 
