@@ -11,6 +11,14 @@ Note [No reference cycles]
     the output's array and version counter, and rebuilds a tensor on demand. A tensor holds
     its AccumulateGrad node through a weak reference. So a dropped graph is freed by
     reference counting alone, at once, and Python's cycle collector has nothing to chase.
+
+Note [A light graph]
+    The collector still visits every object it tracks, and a deep graph holds many: at 10^5
+    recorded ops its full collections cost as much as the ops themselves. So a node keeps
+    its edges as two flat tuples, the nodes (`_next_nodes`) and their output numbers
+    (`_next_nrs`, ints: the collector stops tracking such a tuple, and the common all-zero
+    ones are shared), instead of one `(node, output_nr)` pair per edge; `next_functions`
+    builds the pairs only when someone asks for them.
 """
 
 from __future__ import annotations
@@ -67,6 +75,20 @@ def _add_hook(hooks: dict, hook) -> RemovableHandle:
     return handle
 
 
+_ALL_ZERO: dict[int, tuple] = {}  # the shared (0, 0, ...) of each length
+
+
+def output_numbers(output_nrs: list) -> tuple:
+    """A node's `_next_nrs`: the shared all-zero tuple in the common case (see Note [A light graph])."""
+    if any(output_nrs):
+        return tuple(output_nrs)
+    count = len(output_nrs)
+    shared = _ALL_ZERO.get(count)
+    if shared is None:
+        shared = _ALL_ZERO[count] = (0,) * count
+    return shared
+
+
 class SavedOutput:
     """An output saved by its own node, kept as array + version (see Note [No reference cycles])."""
 
@@ -90,13 +112,14 @@ class Node:
         "_anomaly_trace",
         "_hooks",
         "_input_meta",
+        "_next_nodes",
+        "_next_nrs",
         "_pre_hooks",
         "_released",
         "_retain_grad_hooks",
         "_saved",
         "_saved_versions",
         "_tensor_pre_hooks",
-        "next_functions",
     )
 
     # Subclasses set these class attributes.
@@ -107,7 +130,8 @@ class Node:
     non_differentiable_outputs: tuple[int, ...] = ()  # e.g. the indices of max(dim)
 
     def __init__(self):
-        self.next_functions = ()
+        self._next_nodes = ()
+        self._next_nrs = ()
         self._input_meta = ()
         self._saved = None
         self._saved_versions = None
@@ -119,6 +143,19 @@ class Node:
         self._anomaly_trace = None
 
     # -- what users see -----------------------------------------------------
+
+    @property
+    def next_functions(self) -> tuple:
+        """`(node, output_nr)` for each input of the operation; node None where none is needed."""
+        return tuple(zip(self._next_nodes, self._next_nrs))
+
+    @next_functions.setter
+    def next_functions(self, edges) -> None:
+        self._set_edges([edge[0] for edge in edges], [edge[1] for edge in edges])
+
+    def _set_edges(self, nodes: list, output_nrs: list) -> None:
+        self._next_nodes = tuple(nodes)
+        self._next_nrs = output_numbers(output_nrs)
 
     def name(self) -> str:
         """The name of this node's class, as PyTorch shows it (`MulBackward0`)."""
@@ -152,7 +189,7 @@ class Node:
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
         """For each input of the operation, whether its gradient is wanted (it requires grad)."""
-        return tuple(edge[0] is not None for edge in self.next_functions)
+        return tuple(node is not None for node in self._next_nodes)
 
     def save_for_backward(self, *values) -> None:
         """Keep tensors (inputs, or OUTPUT for the result) or arrays for backward.

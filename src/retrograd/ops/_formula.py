@@ -233,11 +233,11 @@ class Formula(Node):
         calls = plan.calls
         if len(calls) == 1:  # the common case, without the loop
             call = calls[0]
-            if call is None or self.next_functions[0][0] is None:
+            if call is None or self._next_nodes[0] is None:
                 return (None,)
             return (call[0](*[values[position] for position in call[1]]),)
         results = []
-        for (next_node, _), call in zip(self.next_functions, calls):
+        for next_node, call in zip(self._next_nodes, calls):
             if next_node is None or call is None:
                 results.append(None)
             else:

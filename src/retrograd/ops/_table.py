@@ -24,7 +24,14 @@ from .._dtype import scalar_type_name
 from .._tensor import Tensor, _VersionCounter
 from ..autograd import grad_mode
 from ..autograd.anomaly import anomaly_mode, check_forward_outputs, creation_stack
-from ..autograd.graph import Node, SavedOutput, pack_saved, saved_hooks_in_use, saved_hooks_state
+from ..autograd.graph import (
+    Node,
+    SavedOutput,
+    output_numbers,
+    pack_saved,
+    saved_hooks_in_use,
+    saved_hooks_state,
+)
 
 __all__ = ["OUTPUT", "OpInfo", "apply", "output", "register", "table"]
 
@@ -65,7 +72,6 @@ class _NoContext:
 
 
 _NO_CONTEXT = _NoContext()
-_NO_EDGE = (None, 0)
 
 
 def _wrap(array, is_view_of: Tensor | None) -> Tensor:
@@ -102,21 +108,26 @@ def apply(node_class: type[Node], *inputs, **params):
 
 def _record(node_class: type[Node], inputs: tuple, params: dict):
     node = node_class()
-    edges = []
+    next_nodes = []
+    output_nrs = []
     meta = []
     needs = 0
     for position, value in enumerate(inputs):
         if isinstance(value, Tensor) and value._requires_grad:
             if value.grad_fn is not None:
-                edges.append((value.grad_fn, value._output_nr))
+                next_nodes.append(value.grad_fn)
+                output_nrs.append(value._output_nr)
             else:
-                edges.append((value._get_grad_accumulator(), 0))
+                next_nodes.append(value._get_grad_accumulator())
+                output_nrs.append(0)
             meta.append((value._data.shape, value._data.dtype))
             needs |= 1 << position
         else:
-            edges.append(_NO_EDGE)
+            next_nodes.append(None)
+            output_nrs.append(0)
             meta.append(None)
-    node.next_functions = tuple(edges)
+    node._next_nodes = tuple(next_nodes)
+    node._next_nrs = output_numbers(output_nrs)
     node._input_meta = tuple(meta)
     if node_class._declared:
         result = node_class.forward(*inputs, **params)
