@@ -221,3 +221,52 @@ def test_retained_grad_follows_the_tensor_through_in_place_ops():
         return y.grad, x.grad, seen
 
     _same_scenario(scenario)
+
+
+# -- views of a base that did not require grad (issue 12) ---------------------
+
+
+def test_writing_through_a_view_of_a_plain_base_reaches_every_view():
+    w = torch.ones(3, requires_grad=True)
+    base = torch.zeros(2, 3)
+    row = base[0]
+    flat = row.view(-1)
+    flat.add_(w)
+    assert row.requires_grad and base.requires_grad and flat.requires_grad
+    (row.sum() + base.sum()).backward()
+    assert w.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_writing_into_a_plain_base_gives_its_earlier_views_a_history():
+    w = torch.ones(3, requires_grad=True)
+    buffer = torch.zeros(2, 3)
+    row = buffer[1]
+    buffer.add_(w)
+    assert row.requires_grad and type(row.grad_fn).__name__ == "AsStridedBackward0"
+    row.sum().backward()
+    assert w.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_plain_base_views_match_pytorch():
+    def scenario(m):
+        w = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        base = m.zeros(2, 3)
+        second = base[:, 1]
+        second.mul_(w[:2])
+        first = base[0]  # (PyTorch refuses a write into a view made before, and never read, as a leaf)
+        first.add_(w * w)
+        early = base[1]
+        base.mul_(2)  # rewrites the history of `early` and `first`
+        first = first + early
+        (g,) = m.autograd.grad((first * second[0] + base.sum()).sum(), w, create_graph=True)
+        (gg,) = m.autograd.grad(g.sum(), w)
+        return g, gg, first.requires_grad, second.requires_grad
+
+    _same_scenario(scenario)
+
+
+def test_a_base_viewed_many_times_keeps_a_short_list_of_views():
+    base = torch.zeros(10, 3)
+    for _ in range(5_000):
+        base[3]
+    assert len(base._views) < 128

@@ -74,6 +74,8 @@ def _wrap(array, is_view_of: Tensor | None) -> Tensor:
     result = Tensor._make(array)
     if is_view_of is not None:
         _mark_view(result, is_view_of)
+        if grad_mode._state.grad_enabled:  # a later in-place write may give the base a history
+            _inplace.register_view(result, result._base)
     return result
 
 
