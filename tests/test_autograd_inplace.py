@@ -270,3 +270,57 @@ def test_a_base_viewed_many_times_keeps_a_short_list_of_views():
     for _ in range(5_000):
         base[3]
     assert len(base._views) < 128
+
+
+# -- found by the random autograd programs (issue 12) ----------------------------
+
+
+@pytest.mark.parametrize("write", [
+    lambda t: t[0:3].copy_(t[1:4]),
+    lambda t: t[0:3].add_(t[1:4]),
+    lambda t: t.view(2, 2).mul_(t.view(2, 2).t()),
+])
+def test_an_input_partly_overlapping_the_written_tensor_is_refused(write):
+    t = torch.arange(4.0)
+    with pytest.raises(RuntimeError, match="some elements of the input tensor and the written-to tensor"):
+        write(t)
+    assert t.tolist() == [0.0, 1.0, 2.0, 3.0] and t._version == 0
+
+
+def test_the_same_elements_may_be_read_while_written():
+    t = torch.arange(4.0)
+    t.add_(t.detach())
+    t[0:2].mul_(t[0:2])
+    assert t.tolist() == [0.0, 4.0, 4.0, 6.0]
+
+
+def test_an_expanded_tensor_may_be_filled_but_not_computed_into():
+    base = torch.zeros(3)
+    expanded = base.expand(2, 3)
+    expanded.fill_(2.0)
+    assert base.tolist() == [2.0, 2.0, 2.0] and base._version == 1
+    expanded.zero_()
+    assert base.tolist() == [0.0, 0.0, 0.0]
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        expanded.add_(1)
+
+
+def test_copying_a_float_that_requires_grad_into_an_int_tensor_records_nothing():
+    def scenario(m):
+        x = m.tensor([1.5, -2.5, 3.0], dtype=m.float64, requires_grad=True)
+        counts = m.tensor([[0, 2, 2]])
+        counts.copy_(x)
+        counts.add_(3)
+        return counts, counts.requires_grad, counts.is_leaf
+
+    _same_scenario(scenario)
+
+
+def test_writing_into_a_view_given_requires_grad_of_a_plain_leaf_is_refused():
+    base = torch.zeros(3, 3)
+    view = base.squeeze()
+    view.requires_grad_()
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        view[0].relu_()
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        view.mul_(2)

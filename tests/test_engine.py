@@ -403,3 +403,26 @@ def test_second_derivative_through_a_piecewise_linear_op_is_zero(function):
     (first,) = rg.autograd.grad(function(rg.nn.functional, x).sum(), x, create_graph=True)
     (second,) = rg.autograd.grad(first.sum(), x)
     assert second.tolist() == [0.0] * 4
+
+
+def test_an_integer_gradient_for_a_root_that_is_also_an_input_is_cast():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    first, second = rg.autograd.grad([x, y], [x, y], [rg.tensor([1, 2]), rg.tensor([3, 4])])
+    assert first.dtype == rg.float32 and second.dtype == rg.float32
+    assert first.tolist() == [7.0, 10.0] and second.tolist() == [3.0, 4.0]
+    rg.autograd.backward([x], [rg.tensor([1, 1])])
+    assert x.grad.dtype == rg.float32
+
+
+def test_retained_grads_are_a_clone_then_out_of_place_sums_as_pytorch():
+    x = rg.tensor([1.0, 1.0], requires_grad=True)
+    y = x * 2
+    y.retain_grad()
+    z = y * y
+    rg.autograd.grad(z.sum(), x, create_graph=True)
+    assert type(y.grad.grad_fn).__name__ == "CloneBackward0" and y.grad.tolist() == [4.0, 4.0]
+    first = y.grad
+    z.sum().backward(retain_graph=True)
+    assert y.grad is not first and y.grad.grad_fn is None and y.grad.tolist() == [8.0, 8.0]
+    assert first.tolist() == [4.0, 4.0]

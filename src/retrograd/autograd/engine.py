@@ -432,7 +432,7 @@ def _run_tensor_hooks(node: Node, grad_outputs: list, create_graph: bool) -> lis
                 continue
             grad = grad_outputs[output_nr]
             if grad is not None:
-                _store_grad(tensor, grad, create_graph)
+                _store_retained_grad(tensor, grad, create_graph)
     return grad_outputs
 
 
@@ -496,6 +496,20 @@ def _store_grad(tensor: Tensor, grad: Tensor, create_graph: bool) -> None:
     else:
         np.add(existing._data, data, out=existing._data, casting="unsafe")
         existing._version_counter.value += 1
+
+
+def _store_retained_grad(tensor: Tensor, grad, create_graph: bool) -> None:
+    """What `retain_grad()` keeps, as PyTorch: a clone of the first gradient, then out-of-place
+    sums (recorded with create_graph, so `.grad` shows CloneBackward0 or AddBackward0)."""
+    existing = tensor._grad
+    if create_graph:
+        tensor._grad = grad.clone() if existing is None else existing + grad
+        return
+    data = grad._data if isinstance(grad, Tensor) else grad
+    if existing is None:
+        tensor._grad = Tensor._make(np.array(data, copy=True))
+    else:
+        tensor._grad = Tensor._make(np.asarray(existing._data + data, dtype=existing._data.dtype))
 
 
 def _copy_with_history(value: Tensor) -> Tensor:
