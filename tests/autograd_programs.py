@@ -226,7 +226,7 @@ def run_step(L, pool: list, step: Step) -> None:
         pool[index] = None
     for value in pool:
         if value is not None:
-            value.grad_fn  # noqa: B018  (see the module docstring: PyTorch rebuilds views lazily)
+            value.grad_fn  # (see the module docstring: PyTorch rebuilds views lazily)
 
 
 def _other(L, pool: list, step: Step):
@@ -288,7 +288,7 @@ def run(L, program: Program) -> dict:
         for number, step in enumerate(program.steps):
             try:
                 run_step(L, pool, step)
-            except Exception as error:  # noqa: BLE001  (compared by class with the other library)
+            except Exception as error:  # (compared by class with the other library)
                 observed["failed_at"] = (number, _error_class(error))
                 observed["message"] = str(error)[:300]
                 return observed
@@ -327,7 +327,7 @@ def _run_backward(L, pool: list, backward: Backward, observed: dict) -> None:
             for value in pool
             if value is not None and value.requires_grad and (value.is_leaf or value.retains_grad)
         ]
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         observed["backward_failed"] = (phase, _error_class(error))
         observed["message"] = str(error)[:300]
 
@@ -445,7 +445,7 @@ def make_program(seed: int, retrograd, max_steps: int = 8) -> Program:
             program.steps.append(step)
             try:
                 run_step(retrograd, pool, step)
-            except Exception:  # noqa: BLE001  (the program ends with a step that raises)
+            except Exception:  # (the program ends with a step that raises)
                 return program
             if step.kind == "view" and step.name != "detach" and (
                     step.name in MULTI_VIEWS or step.sources[0] in multi_views):
