@@ -32,6 +32,14 @@ split, unbind or chunk returned (and views of them) on the memory it wrote: PyTo
 inplace" when such a view's grad_fn is next read, lazily, which retrograd does not (see the
 report of issue 12).
 
+Two more corners are left out, each a difference the report of issue 12 lists as left: a
+`requires_grad_()` on a tensor that shares its memory with another pool value (PyTorch's
+views then require grad without a history until their base changes), and second derivatives
+with respect to non-leaf inputs, or retained grads read after them (PyTorch's saved output of
+an in-place op on a view is read through the view's rebuilt history, so a second-order pass
+reaches the base's node and its retain_grad hook). Nor does an in-place op read an input that overlaps
+its target without being dense (PyTorch reads it while writing, element by element).
+
 Op-level differences already reported to the owners of the ops are kept out of the programs
 (KNOWN_OP_DIFFERENCES, each with its reproducer in test_random_programs.py, xfail).
 """
@@ -128,6 +136,7 @@ VIEWS = {
     "detach": lambda a, k: a.detach(),
 }
 MULTI_VIEWS = ("split", "unbind", "chunk")
+SINGLE_VIEWS = ("first", "flat", "t", "narrow", "column", "tail", "select", "diagonal", "unsqueeze", "expand")
 FLOAT_ONLY = ("leaky_relu", "softmax", "mean")
 
 # What the programs stay away from, each an op-level difference with PyTorch reported to the
@@ -136,6 +145,8 @@ KNOWN_OP_DIFFERENCES = {
     "split/chunk of a 0-d tensor": "IndexError here, RuntimeError in PyTorch",
     "leaky_relu/softmax/mean of an integer tensor": "computed here, refused by PyTorch",
     "arithmetic on bool tensors (a - b, relu)": "computed here, refused by PyTorch",
+    "softmax of a 0-d tensor": "1 here for NaN and inf, NaN in PyTorch; its derivative is a constant",
+    "copy_ of a Python number": "TypeError here, accepted by PyTorch",
 }
 
 
@@ -164,6 +175,7 @@ class Backward:
     gradients: tuple  # per root: (kind, values) with kind float, int or None (implicit)
     inputs: tuple[int, ...]
     weights: tuple  # per input, for the second derivative
+    leaves: tuple[int, ...] = ()  # the positions in `inputs` of leaves: second derivatives are taken there
 
 
 @dataclasses.dataclass
@@ -304,29 +316,35 @@ def _run_backward(L, pool: list, backward: Backward, observed: dict) -> None:
     inputs = [pool[index] for index in backward.inputs]
     phase = "grad"
     try:
+        firsts = ()
         if inputs:
             firsts = L.autograd.grad(roots, inputs, gradients, retain_graph=True, create_graph=True,
                                      allow_unused=True)
             observed["first"] = _grads(firsts)
-            phase = "second"
-            terms = [
-                (first * L.tensor(np.array(weights).reshape(tuple(first.shape)), dtype=first.dtype)).sum()
-                for first, weights in zip(firsts, backward.weights)
-                if first is not None and first.requires_grad
-            ]
-            observed["second_exists"] = bool(terms)
-            if terms:
-                total = terms[0]
-                for term in terms[1:]:
-                    total = total + term
-                observed["second"] = _grads(L.autograd.grad(total, inputs, retain_graph=True, allow_unused=True))
-        phase = "backward"
-        L.autograd.backward(roots, gradients)
+        # .grad is read before the second derivative runs: that pass goes through the saved
+        # values of the first graph, where PyTorch's retained grads may be reached again
+        # (see the module docstring)
+        phase = "backward"  # twice: with create_graph, then without (how .grad accumulates)
+        L.autograd.backward(roots, gradients, retain_graph=True, create_graph=True)
+        L.autograd.backward(roots, gradients, retain_graph=True)
         observed["grad"] = [
             None if value.grad is None else _state(value.grad)
             for value in pool
             if value is not None and value.requires_grad and (value.is_leaf or value.retains_grad)
         ]
+        phase = "second"
+        terms = [
+            (first * L.tensor(np.array(weights).reshape(tuple(first.shape)), dtype=first.dtype)).sum()
+            for first, weights in zip(firsts, backward.weights)
+            if first is not None and first.requires_grad
+        ]
+        observed["second_exists"] = bool(terms)
+        leaves = [inputs[position] for position in backward.leaves]
+        if terms and leaves:
+            total = terms[0]
+            for term in terms[1:]:
+                total = total + term
+            observed["second"] = _grads(L.autograd.grad(total, leaves, allow_unused=True))
     except Exception as error:
         observed["backward_failed"] = (phase, _error_class(error))
         observed["message"] = str(error)[:300]
@@ -341,6 +359,7 @@ class _Maker:
         self.rng = random.Random(seed)
         self.seed = seed
         self.L = retrograd
+        self.multi_views: set[int] = set()  # pool values split/unbind/chunk made, and views of them
 
     def leaf(self) -> Leaf:
         rng = self.rng
@@ -367,10 +386,37 @@ class _Maker:
             index -= 1
         return index
 
+    def grad_into_plain(self, pool: list) -> Step | None:
+        """A value that requires grad written into plain floating memory, viewed elsewhere if
+        possible: the base and every view of it must take the history (issue 12)."""
+        rng = self.rng
+        plain = [index for index, value in enumerate(pool)
+                 if value is not None and not value.requires_grad and value.dtype.is_floating_point
+                 and index not in self.multi_views]
+        if not plain:
+            return None
+        viewed = [index for index in plain if _shares_memory(pool, index)]
+        if not viewed and rng.random() < 0.8:  # a view first, for a later write to reach
+            return Step("view", rng.choice(SINGLE_VIEWS), (rng.choice(plain),), index=rng.randrange(3))
+        target = rng.choice(viewed if viewed and rng.random() < 0.8 else plain)
+        shape = tuple(pool[target].shape)
+        sources = [index for index, value in enumerate(pool)
+                   if value is not None and value.requires_grad and _broadcasts_to(tuple(value.shape), shape)]
+        if not sources:
+            return None
+        return Step("inplace", rng.choice(("add_", "mul_", "copy_", "sub_")), (target, rng.choice(sources)))
+
+    def pick_where(self, pool: list, wanted, otherwise: int) -> int:
+        chosen = [index for index, value in enumerate(pool) if value is not None and wanted(index)]
+        return self.rng.choice(chosen) if chosen else otherwise
+
     def partner(self, pool: list, first: int) -> int:
-        """Another pool value, broadcastable with `first` most of the time."""
+        """Another pool value, broadcastable with `first` most of the time (and requiring grad
+        half of the time, where one does)."""
         shape = tuple(pool[first].shape)
         present = [index for index, value in enumerate(pool) if value is not None]
+        if self.rng.random() < 0.5:
+            present = [index for index in present if pool[index].requires_grad] or present
         fitting = [index for index in present if _broadcastable(shape, tuple(pool[index].shape))]
         if fitting and self.rng.random() < 0.85:
             return self.rng.choice(fitting)
@@ -378,25 +424,51 @@ class _Maker:
 
     def step(self, pool: list) -> Step:
         rng = self.rng
-        kind = rng.choices(["op", "inplace", "view", "requires_grad_", "retain_grad"], [40, 30, 25, 2, 3])[0]
-        source = self.pick(pool, prefer_grad=True)
+        kind = rng.choices(["op", "inplace", "view", "requires_grad_", "retain_grad", "grad_into_plain"],
+                           [32, 24, 24, 2, 6, 12])[0]
+        if kind == "grad_into_plain":
+            step = self.grad_into_plain(pool)
+            if step is not None:
+                return step
+            kind = "inplace"
+        # ops on values that require grad more often, retained grads on non-leaves, writes
+        # often into memory that other pool values view
+        source = self.pick(pool, prefer_grad=kind == "op")
+        if kind == "retain_grad" and rng.random() < 0.9:
+            source = self.pick_where(pool, lambda index: pool[index].grad_fn is not None, source)
+        elif kind == "inplace":
+            if rng.random() < 0.4:
+                source = self.pick_where(pool, lambda index: _shares_memory(pool, index), source)
+            if _writes_a_leaf(pool[source]) and rng.random() < 0.85:  # (an error: keep some)
+                source = self.pick_where(pool, lambda index: not _writes_a_leaf(pool[index]), source)
         no_grad = kind in ("op", "inplace") and rng.random() < 0.1
         floating = pool[source].dtype.is_floating_point
         if kind == "op":
             if rng.random() < 0.5:
-                names = sorted(name for name in UNARY if floating or name not in FLOAT_ONLY)
+                names = sorted(name for name in UNARY if (floating or name not in FLOAT_ONLY)
+                               and (pool[source].dim() or name != "softmax"))
                 return Step("op", rng.choice(names), (source,), no_grad=no_grad)
             name = rng.choice(sorted(BINARY))
             if rng.random() < 0.15 and name != "matmul":
                 return Step("op", name, (source,), scalar=rng.choice((2.0, -0.5, 3)), no_grad=no_grad)
             return Step("op", name, (source, self.partner(pool, source)), no_grad=no_grad)
+        if kind == "requires_grad_" and _shares_memory(pool, source):
+            kind = "retain_grad"
         if kind == "inplace":
             if rng.random() < 0.5:
                 return Step("inplace", rng.choice(sorted(IN_PLACE_UNARY)), (source,), no_grad=no_grad)
             name = rng.choice(sorted(IN_PLACE_BINARY))
             if rng.random() < 0.15 and name != "copy_":
                 return Step("inplace", name, (source,), scalar=rng.choice((2.0, -0.5, 3)), no_grad=no_grad)
-            return Step("inplace", name, (source, self.partner(pool, source)), no_grad=no_grad)
+            other = self.partner(pool, source)
+            if not floating and pool[other].dtype.is_floating_point and rng.random() < 0.8:
+                return Step("inplace", "mul_", (source,), scalar=3, no_grad=no_grad)  # (int stays int)
+            if source in self.multi_views and pool[source].grad_fn is None and pool[other].requires_grad:
+                # PyTorch refuses a grad-requiring write into such a view of a plain base (left)
+                return Step("inplace", "mul_", (source,), scalar=2.0, no_grad=no_grad)
+            if _overlaps_not_dense(pool[source], pool[other]):
+                return Step("inplace", "mul_", (source,), scalar=2.0, no_grad=no_grad)
+            return Step("inplace", name, (source, other), no_grad=no_grad)
         if kind == "view":
             names = sorted(name for name in VIEWS if pool[source].dim() or name not in ("split", "chunk"))
             return Step("view", rng.choice(names), (source,), index=rng.randrange(3))
@@ -429,18 +501,18 @@ class _Maker:
         weights = tuple(
             tuple(round(rng.uniform(0.5, 1.5), 3) for _ in range(pool[index].numel())) for index in inputs
         )
-        return Backward(roots, tuple(gradients), inputs, weights)
+        return Backward(roots, tuple(gradients), inputs, weights, tuple(range(len(leaves))))
 
 
-def make_program(seed: int, retrograd, max_steps: int = 8) -> Program:
+def make_program(seed: int, retrograd, max_steps: int = 10) -> Program:
     maker = _Maker(seed, retrograd)
     rng = maker.rng
     program = Program(seed, [maker.leaf() for _ in range(rng.randint(1, 3))], [])
-    multi_views: set[int] = set()  # pool values split/unbind/chunk made, and views of them
+    multi_views = maker.multi_views
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pool = [make_leaf(retrograd, leaf) for leaf in program.leaves]
-        for _ in range(rng.randint(1, max_steps)):
+        for _ in range(rng.randint(2, max_steps)):
             step = maker.step(pool)
             program.steps.append(step)
             try:
@@ -463,6 +535,39 @@ def make_program(seed: int, retrograd, max_steps: int = 8) -> Program:
     return program
 
 
+def _writes_a_leaf(value) -> bool:
+    """Whether writing into `value` in place is refused as a write into a leaf that requires grad."""
+    base = value._base
+    return value.grad_fn is None and (value.requires_grad or (base is not None and base.requires_grad))
+
+
+def _shares_memory(pool: list, index: int) -> bool:
+    counter = pool[index]._version_counter
+    return any(value is not None and position != index and value._version_counter is counter
+               for position, value in enumerate(pool))
+
+
+def _overlaps_not_dense(target, other) -> bool:
+    written, read = target._data, other._data
+    if written is read or not np.may_share_memory(written, read):
+        return False
+    return not (_dense(written) and _dense(read))
+
+
+def _dense(array: np.ndarray) -> bool:
+    expected = array.itemsize
+    for stride, size in sorted((abs(stride), size) for size, stride in zip(array.shape, array.strides) if size != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def _broadcasts_to(shape: tuple, target: tuple) -> bool:
+    return len(shape) <= len(target) and all(
+        size in (1, wanted) for size, wanted in zip(reversed(shape), reversed(target)))
+
+
 def _broadcastable(left: tuple, right: tuple) -> bool:
     return all(a == b or a == 1 or b == 1 for a, b in zip(reversed(left), reversed(right)))
 
@@ -483,7 +588,9 @@ def _same_state(mine, theirs, what: str, loose: bool) -> str | None:
         return (f"{what}: retrograd requires_grad={requires_grad} is_leaf={is_leaf}, PyTorch "
                 f"requires_grad={requires_grad_t} is_leaf={is_leaf_t}")
     if data.dtype.kind in "fc":
-        rtol, atol = (1e-4, 1e-5) if loose else (1e-9, 1e-11)
+        rtol, atol = (1e-4, 1e-4) if loose else (1e-9, 1e-11)
+        if loose and what.startswith("second"):
+            atol = 2e-3  # float32 second derivatives cancel large terms (x / x): rounding noise
         finite = np.abs(data_t[np.isfinite(data_t)])
         scale = 1.0 + (float(finite.max()) if finite.size else 0.0)
         if not np.allclose(data, data_t, rtol=rtol, atol=atol * scale, equal_nan=True):
@@ -520,7 +627,7 @@ def compare(mine: dict, theirs: dict, loose: bool = True) -> str | None:
     return None
 
 
-def check(seed: int, retrograd, torch, max_steps: int = 8) -> str | None:
+def check(seed: int, retrograd, torch, max_steps: int = 10) -> str | None:
     """Make program `seed`, run it on both libraries; the disagreement (with the program), or None."""
     program = make_program(seed, retrograd, max_steps)
     loose = any(leaf.dtype != "float64" for leaf in program.leaves)
