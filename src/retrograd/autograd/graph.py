@@ -75,6 +75,11 @@ def _add_hook(hooks: dict, hook) -> RemovableHandle:
     return handle
 
 
+# Nodes PyTorch implements in its engine rather than from derivatives.yaml: their name()
+# carries the C++ namespace (their class name, in reprs, does not).
+_ENGINE_NODES = frozenset({"AccumulateGrad", "CopyBackwards", "CopySlices"})
+_ENGINE_NODE_PREFIX = "torch::autograd::"
+
 _ALL_ZERO: dict[int, tuple] = {}  # the shared (0, 0, ...) of each length
 
 
@@ -89,15 +94,42 @@ def output_numbers(output_nrs: list) -> tuple:
     return shared
 
 
-class SavedOutput:
-    """An output saved by its own node, kept as array + version (see Note [No reference cycles])."""
+class _VersionCounter:
+    """How many in-place changes a storage has seen; shared by all tensors on that storage."""
 
-    __slots__ = ("array", "output_nr", "version_counter")
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+class SavedOutput(_VersionCounter):
+    """An output saved by its own node, kept as array + version (see Note [No reference cycles]).
+
+    A node that saves the fresh output of a non-view op makes this record the output's
+    version counter as well (`counts_itself`): one object where there would be two, for the
+    collector to visit (Note [A light graph]). Otherwise it reads the counter it was given.
+    """
+
+    __slots__ = ("_counter", "array", "output_nr")
 
     def __init__(self, array, version_counter, output_nr: int):
+        self.value = 0
+        self._counter = version_counter
         self.array = array
-        self.version_counter = version_counter
         self.output_nr = output_nr
+
+    @classmethod
+    def counts_itself(cls, tensor: Tensor) -> SavedOutput:
+        """Save `tensor`, a fresh output, with this record as its version counter."""
+        saved = cls(tensor._data, None, tensor._output_nr)
+        saved.value = tensor._version_counter.value
+        tensor._version_counter = saved
+        return saved
+
+    @property
+    def version_counter(self) -> _VersionCounter:
+        return self if self._counter is None else self._counter
 
 
 class Node:
@@ -158,11 +190,13 @@ class Node:
         self._next_nrs = output_numbers(output_nrs)
 
     def name(self) -> str:
-        """The name of this node's class, as PyTorch shows it (`MulBackward0`)."""
-        return type(self).__name__
+        """The node's name as PyTorch gives it: its class name (`MulBackward0`), qualified for
+        the engine's own nodes (`torch::autograd::AccumulateGrad`)."""
+        name = type(self).__name__
+        return _ENGINE_NODE_PREFIX + name if name in _ENGINE_NODES else name
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {id(self):#x}>"
+        return f"<{type(self).__name__} object at {id(self):#x}>"
 
     @property
     def metadata(self) -> dict:
