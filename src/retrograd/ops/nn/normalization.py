@@ -10,6 +10,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _samples
 from .._table import apply, register
+from .._tangents import TRANSPOSED
 from ..pointwise import (
     _constant_like,
 )
@@ -62,6 +63,7 @@ def _standardize_array(data: np.ndarray, dims: tuple, eps: float) -> np.ndarray:
 
 
 class NativeLayerNormBackward0(Node):
+    tangent = TRANSPOSED
     __slots__ = ("dims", "eps")
 
     @staticmethod
@@ -123,6 +125,7 @@ def _non_channel_dims(x: Tensor) -> tuple:
 
 
 class NativeGroupNormBackward0(Node):
+    tangent = TRANSPOSED
     __slots__ = ("eps", "groups")
 
     @staticmethod
@@ -176,6 +179,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
 class NativeBatchNormBackward0(Node):
     """Per-channel normalisation by the batch statistics (training) or given running ones."""
 
+    tangent = TRANSPOSED
     __slots__ = ("eps", "mean", "training", "variance")
 
     @staticmethod

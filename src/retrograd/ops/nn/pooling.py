@@ -10,6 +10,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math, _samples
 from .._table import apply, register
+from .._tangents import LINEAR, TRANSPOSED
 from ..pointwise import (
     _constant_like,
 )
@@ -90,6 +91,7 @@ class MaxPool2DWithIndicesBackward0(Node):
     """The max of each window (values, and flat indices into the input's H*W plane);
     backward scatter-adds the gradient to the arg-max positions."""
 
+    tangent = TRANSPOSED
     __slots__ = ("choice", "geometry", "indices", "shape")
     non_differentiable_outputs = (1,)
 
@@ -246,6 +248,7 @@ def _average_divisor(size, kernel, stride, padding, out, count_include_pad) -> n
 class AvgPool2DBackward0(Node):
     """The mean of each window; backward spreads grad / divisor over each window (col2im)."""
 
+    tangent = LINEAR
     __slots__ = ("divisor", "kernel", "pairs", "size", "stride")
 
     @staticmethod
