@@ -22,8 +22,9 @@ Note [Tangent formulas]
     TRANSPOSED     J·v as the transpose of the op's backward (a backward of the backward at a
                    zero cotangent): correct for any op whose backward can be differentiated,
                    at the cost of one extra forward and two backward steps. The rule of a
-                   few heavy escape-hatch nodes (decompositions, pooling with padding modes);
-                   their tangents are not differentiable again (reverse-over-forward).
+                   few ops whose tangent formula is long (cumprod, det, eigh, svd, qr, pinv,
+                   solve_triangular); their tangents are not differentiable again
+                   (reverse-over-forward stops there).
 
     Anything else is a function, read like a derivative formula: its parameter names are the
     op's inputs (primal values), `<input>_t` (the tangent of an input, zeros where it has
@@ -132,7 +133,8 @@ def _compute(apply, node_class, inputs, tangents, params, outputs):
             term = apply(node_class, *replaced, **params)
             total = term if total is None else total + term
         return total
-    on_arrays = not _recording(inputs, tangents)
+    # Hand-written nodes (not Formula declarations) write their formulas with Tensor operations.
+    on_arrays = node_class._declared and not _recording(inputs, tangents)
     context = _Context(node_class, inputs, tangents, params, outputs, on_arrays)
     if rule == ELEMENT_WISE:
         return _element_wise(context)
@@ -204,6 +206,8 @@ class _Context:
         tangent = self.tangents[position]
         if tangent is None:
             value = self.inputs[position]
+            if value is None:  # an optional input left out (a layer's bias)
+                return None
             data = value._data if isinstance(value, Tensor) else np.asarray(value)
             zeros = np.zeros(data.shape, data.dtype if data.dtype.kind in "fc" else np.float64)
             return zeros if self.on_arrays else Tensor._make(zeros)

@@ -1302,7 +1302,8 @@ def _raise_singular(op_name: str, data: np.ndarray, detail) -> None:
 class LinalgInvExBackward0(Node):
     """Y = A^-1: dA = -Y^T grad Y^T."""
 
-    tangent = TRANSPOSED
+    inputs = ("a",)
+    tangent = staticmethod(lambda a_t, result: -matmul(matmul(result, a_t), result))
     __slots__ = ()
 
     @staticmethod
@@ -1394,7 +1395,9 @@ class LinalgSlogdetBackward0(Node):
     """(sign, log|det A|): only log|det| has a gradient, grad * A^-T (nan for a singular A,
     as in PyTorch)."""
 
-    tangent = TRANSPOSED
+    inputs, outputs = ("a",), ("sign", "logabsdet")
+    tangent = staticmethod(lambda a, a_t, sign, logabsdet: (
+        _math.zeros_like(sign), _slogdet_tangent(a, a_t, logabsdet)))
     __slots__ = ()
 
     @staticmethod
@@ -1414,6 +1417,15 @@ class LinalgSlogdetBackward0(Node):
         if singular.any():
             inverse_t = where(_constant(singular[..., None, None]), math.nan, inverse_t)
         return grad.unsqueeze(-1).unsqueeze(-1) * inverse_t
+
+
+def _slogdet_tangent(a, a_t, logabsdet):
+    """d log|det A| = trace(A^-1 dA) (nan for a singular A, as the gradient)."""
+    singular = np.isneginf(logabsdet._data)
+    inverse_t = inv(_singular_replaced(a, singular)).mT
+    if singular.any():
+        inverse_t = where(_constant(singular[..., None, None]), math.nan, inverse_t)
+    return (inverse_t * a_t).sum((-2, -1))
 
 
 def _slogdet_samples(rng):
@@ -1448,7 +1460,8 @@ Tensor.logdet = logdet
 class LinalgSolveExBackward0(Node):
     """X = A^-1 B: dB = A^-T grad, dA = -dB X^T."""
 
-    tangent = TRANSPOSED
+    inputs = ("a", "b")
+    tangent = staticmethod(lambda a, a_t, b_t, result, vector: _solve_tangent(a, a_t, b_t, result, vector))
     __slots__ = ("vector",)
 
     @staticmethod
@@ -1657,10 +1670,28 @@ def _sign_free(op, vector_outputs: tuple[int, ...]):
     return call
 
 
+def _solve_tangent(a, a_t, b_t, result, vector):
+    """X = A^-1 B: dX = A^-1 (dB - dA X)."""
+    solution = result.unsqueeze(-1) if vector else result
+    right = (b_t.unsqueeze(-1) if vector else b_t) - matmul(a_t, solution)
+    tangent = solve(a, right)
+    return tangent.squeeze(-1) if vector else tangent
+
+
+def _cholesky_tangent(a_t, result, upper):
+    """A = L L^T: dL = L Phi(L^-1 dA L^-T), Phi = lower triangle with half diagonal."""
+    lower = result.mT if upper else result
+    lower_inverse = inv(lower)
+    middle = matmul(matmul(lower_inverse, a_t), lower_inverse.mT)
+    lower_t = matmul(lower, tril(middle) - 0.5 * diag_embed(diagonal(middle, 0, -2, -1)))
+    return lower_t.mT if upper else lower_t
+
+
 class LinalgCholeskyExBackward0(Node):
     """A = L L^T: dA = sym(L^-T Phi(L^T grad) L^-1), Phi = lower triangle with half diagonal."""
 
-    tangent = TRANSPOSED
+    inputs = ("a",)
+    tangent = staticmethod(lambda a_t, result, upper: _cholesky_tangent(a_t, result, upper))
     __slots__ = ("upper",)
 
     @staticmethod
