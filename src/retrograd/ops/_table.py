@@ -24,6 +24,7 @@ from .._dtype import scalar_type_name
 from .._tensor import Tensor, _VersionCounter
 from ..autograd import grad_mode
 from ..autograd.anomaly import anomaly_mode, check_forward_outputs, creation_stack
+from ..autograd.forward_ad import _state as _dual
 from ..autograd.graph import (
     Node,
     SavedOutput,
@@ -92,6 +93,8 @@ def _mark_view(result: Tensor, base: Tensor) -> None:
 
 def apply(node_class: type[Node], *inputs, **params):
     """Run `node_class.forward` on `inputs`; record a node when a gradient may be needed."""
+    if _dual.hooked:  # a dual level is open: see Note [Dual tensors] (autograd/forward_ad.py)
+        return _tangents.apply_dual(apply, node_class, inputs, params)
     if grad_mode._state.grad_enabled:
         for value in inputs:
             if isinstance(value, Tensor) and value._requires_grad:
@@ -380,6 +383,8 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
     else:
         np.copyto(target._data, result._data, casting="unsafe")
     target._version_counter.value += 1
+    if _dual.hooked:
+        _tangents.take_tangent(target, result)
     if result.grad_fn is not None and target._data.dtype.kind == "f":
         _save_as_target(result.grad_fn, result, target)
         _take_history(target, base, result)
@@ -500,4 +505,4 @@ def _check_writable(target: Tensor, result: Tensor, cast: bool) -> None:
         )
 
 
-from . import _inplace  # noqa: E402  (it builds on `apply`, defined above)
+from . import _inplace, _tangents  # noqa: E402  (they build on `apply`, defined above)

@@ -10,6 +10,7 @@ from .._tensor import Tensor
 from . import _math, _samples
 from ._formula import Formula
 from ._table import apply, register, run_in_place
+from ._tangents import LINEAR, LinearWith
 
 __all__ = []
 
@@ -25,6 +26,7 @@ class ZeroBackward0(Formula):
     def forward(self):
         return np.zeros_like(self._data)
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
@@ -35,6 +37,7 @@ class FillBackward2(Formula):
     def forward(self, value):
         return np.full_like(self._data, value)
 
+    tangent = LinearWith(value=0)
     derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
@@ -47,6 +50,7 @@ class FillBackward3(Formula):
     def forward(self, value):
         return np.full_like(self._data, value._data)
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad: _math.zeros_like(grad),
         "value": lambda grad: _sum_all(grad),
@@ -63,6 +67,7 @@ class CopyBackwards(Formula):
     def forward(self, src):
         return np.broadcast_to(src._data, self._data.shape).astype(self._data.dtype)
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad: _math.zeros_like(grad),
         "src": lambda grad: grad,

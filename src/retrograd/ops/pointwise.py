@@ -18,6 +18,7 @@ from .._tensor import Tensor
 from . import _math, _samples
 from ._formula import Formula
 from ._table import apply, register, run_in_place
+from ._tangents import ELEMENT_WISE, LINEAR, LinearWith
 
 __all__ = [
     "abs",
@@ -186,6 +187,7 @@ class AddBackward0(Formula):
         a, b = operand_arrays(self, other, "add")
         return a + b if alpha == 1 else a + alpha * b
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "other": lambda grad, alpha: grad if alpha == 1 else grad * alpha,
@@ -211,6 +213,7 @@ class SubBackward0(Formula):
             )
         return a - b if alpha == 1 else a - alpha * b
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "other": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha,
@@ -237,6 +240,7 @@ class RsubBackward0(Formula):
 
     inputs = ("self", "other")
     forward = staticmethod(_reflected_difference)
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha,
         "other": lambda grad: grad,
@@ -248,6 +252,7 @@ class RsubBackward1(Formula):
 
     inputs = ("self",)
     forward = staticmethod(_reflected_difference)
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha}
 
 
@@ -268,6 +273,7 @@ class MulBackward0(Formula):
         a, b = operand_arrays(self, other, "mul")
         return a * b
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, other: grad * other,
         "other": lambda grad, self: grad * self,
@@ -292,6 +298,7 @@ class DivBackward0(Formula):
         a, b = operand_arrays(self, other, "div")
         return np.true_divide(_floating(a), _floating(b))
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, other: grad / other,
         "other": lambda grad, self, other: -grad * self / other / other,
@@ -308,6 +315,7 @@ class DivBackward2(Formula):
         a, b = operand_arrays(self, other, "div")
         return _rounded_quotient(a, b, rounding_mode)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: _math.zeros_like(grad), "other": lambda grad: _math.zeros_like(grad)}
 
 
@@ -390,6 +398,7 @@ class NegBackward0(Formula):
             )
         return -data
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: -grad}
 
 
@@ -417,6 +426,7 @@ class ReciprocalBackward0(Formula):
     def forward(self):
         return np.reciprocal(_floating(_unary_input(self, "reciprocal")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: -grad * result * result}
 
 
@@ -444,6 +454,7 @@ class PowBackward0(Formula):
         _power_dtype_check(base, exponent)
         return np.power(base, power)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, exponent: _math.zeros_like(grad) if exponent == 0
         else grad * exponent * self ** (exponent - 1),
@@ -460,6 +471,7 @@ class PowBackward1(Formula):
         base, power = operand_arrays(self, exponent, "pow")
         return _power(base, power)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, exponent: _math.where(
             exponent == 0, 0.0, grad * exponent * self ** (exponent - 1)),
@@ -478,6 +490,7 @@ class PowBackward2(Formula):
         power, number = operand_arrays(exponent, self, "pow")
         return _power(number, power)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "exponent": lambda grad, self, result: _math.zeros_like(grad) if self == 0
         else grad * result * float(np.log(self)),
@@ -544,6 +557,7 @@ class SqrtBackward0(Formula):
     def forward(self):
         return np.sqrt(_floating(_unary_input(self, "sqrt")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad / (2 * result)}
 
 
@@ -562,6 +576,7 @@ class ExpBackward0(Formula):
     def forward(self):
         return np.exp(_floating(_unary_input(self, "exp")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * result}
 
 
@@ -576,6 +591,7 @@ class LogBackward0(Formula):
     def forward(self):
         return np.log(_floating(_unary_input(self, "log")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / self}
 
 
@@ -594,6 +610,7 @@ class SinBackward0(Formula):
     def forward(self):
         return np.sin(_floating(_unary_input(self, "sin")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.cos(self)}
 
 
@@ -608,6 +625,7 @@ class CosBackward0(Formula):
     def forward(self):
         return np.cos(_floating(_unary_input(self, "cos")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * -_math.sin(self)}
 
 
@@ -622,6 +640,7 @@ class TanBackward0(Formula):
     def forward(self):
         return np.tan(_floating(_unary_input(self, "tan")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * (1 + result * result)}
 
 
@@ -640,6 +659,7 @@ def tan(input):
 
 
 class _Elementwise(Formula):
+    tangent = ELEMENT_WISE
     op_name = ""
     keeps_integers = False
     accepts_bool = True
@@ -686,6 +706,7 @@ class AbsBackward0(_Elementwise):
     op_name, keeps_integers, accepts_bool = "abs", True, False
     compute = staticmethod(np.abs)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.sign(self)}
 
 
@@ -699,6 +720,7 @@ class SignBackward0(_Elementwise):
             return data.copy()
         return np.nan_to_num(np.sign(data), nan=0.0) if data.dtype.kind == "f" else np.sign(data)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
@@ -709,6 +731,7 @@ class RsqrtBackward0(_Elementwise):
     def compute(data):
         return 1 / np.sqrt(data)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * -0.5 * result * result * result}
 
 
@@ -716,6 +739,7 @@ class Exp2Backward0(_Elementwise):
     op_name = "exp2"
     compute = staticmethod(np.exp2)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * result * _LN2}
 
 
@@ -723,6 +747,7 @@ class Expm1Backward0(_Elementwise):
     op_name = "expm1"
     compute = staticmethod(np.expm1)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * (result + 1)}
 
 
@@ -730,6 +755,7 @@ class Log2Backward0(_Elementwise):
     op_name = "log2"
     compute = staticmethod(np.log2)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / (self * _LN2)}
 
 
@@ -737,6 +763,7 @@ class Log10Backward0(_Elementwise):
     op_name = "log10"
     compute = staticmethod(np.log10)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / (self * _LN10)}
 
 
@@ -744,6 +771,7 @@ class Log1PBackward0(_Elementwise):
     op_name = "log1p"
     compute = staticmethod(np.log1p)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / (self + 1)}
 
 
@@ -751,6 +779,7 @@ class AsinBackward0(_Elementwise):
     op_name = "asin"
     compute = staticmethod(np.arcsin)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.rsqrt(1 - self * self)}
 
 
@@ -758,6 +787,7 @@ class AcosBackward0(_Elementwise):
     op_name = "acos"
     compute = staticmethod(np.arccos)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: -grad * _math.rsqrt(1 - self * self)}
 
 
@@ -765,6 +795,7 @@ class AtanBackward0(_Elementwise):
     op_name = "atan"
     compute = staticmethod(np.arctan)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / (1 + self * self)}
 
 
@@ -772,6 +803,7 @@ class SinhBackward0(_Elementwise):
     op_name = "sinh"
     compute = staticmethod(np.sinh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.cosh(self)}
 
 
@@ -779,6 +811,7 @@ class CoshBackward0(_Elementwise):
     op_name = "cosh"
     compute = staticmethod(np.cosh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.sinh(self)}
 
 
@@ -786,6 +819,7 @@ class TanhBackward0(_Elementwise):
     op_name = "tanh"
     compute = staticmethod(np.tanh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * (1 - result * result)}
 
 
@@ -793,6 +827,7 @@ class AsinhBackward0(_Elementwise):
     op_name = "asinh"
     compute = staticmethod(np.arcsinh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.rsqrt(self * self + 1)}
 
 
@@ -800,6 +835,7 @@ class AcoshBackward0(_Elementwise):
     op_name = "acosh"
     compute = staticmethod(np.arccosh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.rsqrt(self * self - 1)}
 
 
@@ -807,6 +843,7 @@ class AtanhBackward0(_Elementwise):
     op_name = "atanh"
     compute = staticmethod(np.arctanh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / (1 - self * self)}
 
 
@@ -820,6 +857,7 @@ class SigmoidBackward0(_Elementwise):
     op_name = "sigmoid"
     compute = staticmethod(_stable_sigmoid)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * result * (1 - result)}
 
 
@@ -830,6 +868,7 @@ class ErfBackward0(_Elementwise):
     def compute(data):
         return _erf_and_erfc(data)[0]
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _TWO_OVER_SQRT_PI * _math.exp(-self * self)}
 
 
@@ -840,6 +879,7 @@ class ErfcBackward0(_Elementwise):
     def compute(data):
         return _erf_and_erfc(data)[1]
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * -_TWO_OVER_SQRT_PI * _math.exp(-self * self)}
 
 
@@ -850,6 +890,7 @@ class ErfinvBackward0(_Elementwise):
     def compute(data):
         return _erfinv(data)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * (_SQRT_PI / 2) * _math.exp(result * result)}
 
 
@@ -863,18 +904,22 @@ class _RoundingToInteger(_Elementwise):
     def compute(cls, data):
         return data.copy() if data.dtype.kind in "iu" else cls.rounding(data)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
 class FloorBackward0(_RoundingToInteger):
+    tangent = ELEMENT_WISE
     op_name, rounding = "floor", staticmethod(np.floor)
 
 
 class CeilBackward0(_RoundingToInteger):
+    tangent = ELEMENT_WISE
     op_name, rounding = "ceil", staticmethod(np.ceil)
 
 
 class TruncBackward0(_RoundingToInteger):
+    tangent = ELEMENT_WISE
     op_name, rounding = "trunc", staticmethod(np.trunc)
 
 
@@ -888,6 +933,7 @@ class FracBackward0(_Elementwise):
             raise NotImplementedError(f'"frac_cpu" not implemented for \'{found}\'')
         return data - np.trunc(data)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: grad}
 
 
@@ -1026,12 +1072,14 @@ class RoundBackward0(Formula):
         scale = np.asarray(10.0**decimals, dtype=data.dtype)
         return np.round(data * scale) / scale
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
 class RoundBackward1(RoundBackward0):
     """round with `decimals`."""
 
+    tangent = ELEMENT_WISE
 
 @register(methods="round", inplace="round_", samples=_samples.unary(decimals=1))
 def round(input, *, decimals: int = 0):
@@ -1052,6 +1100,7 @@ class LogitBackward0(Formula):
         with np.errstate(all="ignore"):
             return np.log(data / (1 - data))
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, eps: _math.where(
             (self < 0) | (self > 1) if eps is None else (self < eps) | (self > 1 - eps),
@@ -1076,6 +1125,7 @@ class NanToNumBackward0(Formula):
             return data.copy()
         return np.nan_to_num(data, nan=nan, posinf=posinf, neginf=neginf)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.isfinite(self)}  # PyTorch multiplies
 
 
@@ -1107,6 +1157,7 @@ class ClampBackward1(Formula):
         target = _dtype.result_type(self, *(bound for bound in (min, max) if bound is not None)).numpy
         return _clamp_arrays(data.astype(target, copy=False), min, max)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self, min, max: _math.where(_inside(self, min, max), grad, 0.0)}
 
 
@@ -1124,6 +1175,7 @@ class ClampBackward0(Formula):
         high = None if max is None else max._data.astype(target, copy=False)
         return _clamp_arrays(data.astype(target, copy=False), low, high)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, min, max: _math.where(_inside(self, min, max), grad, 0.0),
         "min": lambda grad, self, min, max: _math.where(
@@ -1208,6 +1260,7 @@ class MaximumBackward0(Formula):
         left, right = operand_arrays(self, other, cls.op_name)
         return cls.pick(left, right)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, other: _math.where(
             self < other, 0.0, _math.where(self == other, grad / 2, grad)),
@@ -1219,6 +1272,7 @@ class MaximumBackward0(Formula):
 class MinimumBackward0(MaximumBackward0):
     pick = staticmethod(np.minimum)
     op_name = "minimum"
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, other: _math.where(
             self > other, 0.0, _math.where(self == other, grad / 2, grad)),
@@ -1232,6 +1286,7 @@ class FmaxBackward0(MaximumBackward0):
 
     pick = staticmethod(np.fmax)
     op_name = "fmax"
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, other: _math.where((self >= other) | _math.isnan(other), grad, 0.0),
         "other": lambda grad, self, other: _math.where((self >= other) | _math.isnan(other), 0.0, grad),
@@ -1241,6 +1296,7 @@ class FmaxBackward0(MaximumBackward0):
 class FminBackward0(MaximumBackward0):
     pick = staticmethod(np.fmin)
     op_name = "fmin"
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, other: _math.where((self <= other) | _math.isnan(other), grad, 0.0),
         "other": lambda grad, self, other: _math.where((self <= other) | _math.isnan(other), 0.0, grad),
@@ -1296,6 +1352,7 @@ class Atan2Backward0(Formula):
         left, right = operand_arrays(self, other, "atan2")
         return np.arctan2(_floating(left), _floating(right))
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, other: _atan2_scale(grad, self, other) * other,
         "other": lambda grad, self, other: _atan2_scale(grad, self, other) * -self,
@@ -1318,6 +1375,7 @@ class HypotBackward0(Formula):
             raise NotImplementedError(f'"hypot_cpu" not implemented for \'{found}\'')
         return np.hypot(left, right)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, result: grad * self / result,
         "other": lambda grad, other, result: grad * other / result,
@@ -1339,6 +1397,7 @@ class RemainderBackward0(Formula):
         _check_integer_divisor(right, cls.op_name)
         return cls.kernel(left, right)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: grad}
 
 
@@ -1355,6 +1414,7 @@ class RemainderBackward1(Formula):
         _check_integer_divisor(right, cls.op_name)
         return cls.kernel(left, right)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "other": lambda grad, self, other: -grad * _math.rounded_quotient(self, other, "floor"),
@@ -1364,6 +1424,7 @@ class RemainderBackward1(Formula):
 class FmodBackward0(RemainderBackward0):
     """input mod a number with the sign of the dividend (C's fmod): gradient 1."""
 
+    tangent = ELEMENT_WISE
     op_name = "fmod"
     kernel = staticmethod(np.fmod)
 
@@ -1373,6 +1434,7 @@ class FmodBackward1(RemainderBackward1):
 
     op_name = "fmod"
     kernel = staticmethod(np.fmod)
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "other": lambda grad, self, other: -grad * _math.rounded_quotient(self, other, "trunc"),
@@ -1480,6 +1542,7 @@ class LerpBackward0(Formula):
     def forward(self, end, weight):
         return _lerp_arrays(self, end, weight)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, weight: grad * (1 - weight),
         "end": lambda grad, weight: grad * weight,
@@ -1495,6 +1558,7 @@ class LerpBackward1(Formula):
     def forward(self, end, weight):
         return _lerp_arrays(self, end, weight._data)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, weight: grad * (1 - weight),
         "end": lambda grad, weight: grad * weight,
@@ -1543,6 +1607,7 @@ class AddcmulBackward0(Formula):
         base, first, second = _three_operands(self, tensor1, tensor2, value, "addcmul")
         return base + value * first * second
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "tensor1": lambda grad, tensor2, value: grad * value * tensor2,
@@ -1569,6 +1634,7 @@ class AddcdivBackward0(Formula):
             )
         return base + value * first / second
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "tensor1": lambda grad, tensor2, value: grad * value / tensor2,
@@ -1632,6 +1698,7 @@ class WhereBackward0(Formula):
         _check_broadcast(condition._data.shape, np.broadcast_shapes(np.shape(left), np.shape(right)))
         return np.where(condition._data, left, right)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, condition: _math.where(condition, grad, 0.0),
         "other": lambda grad, condition: _math.where(condition, 0.0, grad),
@@ -1682,6 +1749,7 @@ class MaskedFillBackward0(Formula):
         data = _unary_input(self, "masked_fill")
         return np.where(mask._data, np.asarray(value).astype(data.dtype), data)
 
+    tangent = LinearWith(value=0)
     derivatives = {"self": lambda grad, mask: _math.where(mask, 0.0, grad)}
 
 
@@ -1695,6 +1763,7 @@ class MaskedFillBackward1(Formula):
         data = _unary_input(self, "masked_fill")
         return np.where(mask._data, value._data.astype(data.dtype), data)
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad, mask: _math.where(mask, 0.0, grad),
         "value": lambda grad, mask: _math.where(mask, grad, 0.0).sum(),
