@@ -810,7 +810,7 @@ class iinfo:
 # More pointwise and integer ops
 
 
-@register(methods="hardshrink", samples=_samples.unary())
+@register(methods="hardshrink", samples=_samples.unary(), floating=True)
 def hardshrink(input, lambd: float = 0.5):
     """x where |x| > lambd, else 0 (Tensor.hardshrink; see nn.functional.hardshrink)."""
     from ..nn import functional

@@ -34,7 +34,7 @@ from . import _math, _samples
 from ._formula import Formula
 from ._table import OUTPUT, apply, output, register
 from ._tangents import LINEAR, MULTILINEAR, TRANSPOSED, MultilinearPlus
-from .pointwise import operand_arrays, where
+from .pointwise import integral_coefficient, operand_arrays, where
 from .reduce import LinalgVectorNormBackward0, normalize_dims
 from .shape import cat, diag_embed, diagonal, movedim, tril, triu
 
@@ -1052,6 +1052,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
     _check_product_dtypes(mat1, mat2)
     _check_mm(mat1._data.shape, mat2._data.shape)
     _check_expandable(input, (mat1.shape[0], mat2.shape[1]), mat2)
+    beta = integral_coefficient(beta, (input, mat1, mat2), "beta")
+    alpha = integral_coefficient(alpha, (input, mat1, mat2), "alpha")
     return apply(AddmmBackward0, input, mat1, mat2, beta=beta, alpha=alpha)
 
 
@@ -1070,6 +1072,8 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -
         _require_tensor(value, "baddbmm", position, name)
     _check_batches(batch1, batch2)
     _check_expandable(input, (batch1.shape[0], batch1.shape[1], batch2.shape[2]), batch2)
+    beta = integral_coefficient(beta, (input, batch1, batch2), "beta")
+    alpha = integral_coefficient(alpha, (input, batch1, batch2), "alpha")
     return apply(BaddbmmBackward0, input, batch1, batch2, beta=beta, alpha=alpha)
 
 
@@ -1088,6 +1092,8 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
         _require_tensor(value, "addmv", position, name)
     _check_matrix_vector(mat, vec)
     _check_expandable(input, (mat.shape[0],), mat)
+    beta = integral_coefficient(beta, (input, mat, vec), "beta")
+    alpha = integral_coefficient(alpha, (input, mat, vec), "alpha")
     return apply(AddmvBackward0, input, mat, vec, beta=beta, alpha=alpha)
 
 
@@ -1106,6 +1112,8 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) ->
         _require_tensor(value, "addbmm", position, name)
     _check_batches(batch1, batch2)
     _check_expandable(input, (batch1.shape[1], batch2.shape[2]), batch2)
+    beta = integral_coefficient(beta, (input, batch1, batch2), "beta")
+    alpha = integral_coefficient(alpha, (input, batch1, batch2), "alpha")
     return apply(AddbmmBackward0, input, batch1, batch2, beta=beta, alpha=alpha)
 
 
@@ -1127,6 +1135,8 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tenso
             raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {vector.ndim}-D")
     _check_same_scalar_type((vec1, vec2))
     _check_expandable(input, (vec1.shape[0], vec2.shape[0]), vec2)
+    beta = integral_coefficient(beta, (input, vec1, vec2), "beta", refuse=True)
+    alpha = integral_coefficient(alpha, (input, vec1, vec2), "alpha", refuse=True)
     return apply(AddrBackward0, input, vec1, vec2, beta=beta, alpha=alpha)
 
 
@@ -1584,7 +1594,8 @@ def _solve_triangular_samples(rng):
 
 
 @register(
-    name="linalg.solve_triangular", torch_name="linalg.solve_triangular", samples=_solve_triangular_samples
+    name="linalg.solve_triangular", torch_name="linalg.solve_triangular", samples=_solve_triangular_samples,
+    floating=True,
 )
 def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False):
     """X with T X = B (or X T = B when left=False), T the upper or lower triangle of A."""
@@ -1913,6 +1924,7 @@ def _symmetric_samples(rng):
     torch_name="linalg.eigh",
     samples=_symmetric_samples,
     gradcheck_wrapper=lambda op: _sign_free(_symmetrized(op), (1,)),
+    floating=True,
 )
 def eigh(A: Tensor, UPLO: str = "L"):
     """(eigenvalues ascending, eigenvectors as columns) of a symmetric matrix, read from the
@@ -1928,6 +1940,7 @@ def eigh(A: Tensor, UPLO: str = "L"):
     torch_name="linalg.eigvalsh",
     samples=_symmetric_samples,
     gradcheck_wrapper=_symmetrized,
+    floating=True,
 )
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     """The eigenvalues (ascending) of a symmetric matrix."""
