@@ -68,6 +68,8 @@ import numpy as np
 from . import _device, _dtype
 from ._stl_order import topk_order
 from ._tensor import Tensor
+from ._vmap_state import check_random_operation
+from ._vmap_state import vmap_state as _vmap_state
 from .autograd import grad_mode
 
 __all__ = [
@@ -211,6 +213,8 @@ default_generator.seed()
 
 
 def _generator(generator: Generator | None) -> Generator:
+    if _vmap_state.depth:  # inside vmap: randomness='error' refuses to draw
+        check_random_operation()
     if generator is None:
         return default_generator
     if not isinstance(generator, Generator):

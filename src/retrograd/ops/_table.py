@@ -84,6 +84,10 @@ def _mark_view(result: Tensor, base: Tensor) -> None:
 
 def apply(node_class: type[Node], *inputs, **params):
     """Run `node_class.forward` on `inputs`; record a node when a gradient may be needed."""
+    if _vmap_state.depth:  # inside vmap: see Note [Batching rules] (_batching.py)
+        batched = _batching.apply_batched(node_class, inputs, params)
+        if batched is not NotImplemented:
+            return batched
     if grad_mode._state.grad_enabled:
         for value in inputs:
             if isinstance(value, Tensor) and value._requires_grad:
@@ -256,6 +260,9 @@ def register(
 
     def decorate(function: Callable) -> Callable:
         op_name = name or function.__name__
+        plain = function
+        if op_name in _batching.FUNCTION_RULES:  # an op that computes on arrays before `apply`
+            function = _batching.batched_function(op_name, function)
         table[op_name] = OpInfo(
             name=op_name,
             function=function,
@@ -271,7 +278,10 @@ def register(
         )
         for method in methods:
             is_operator = method.startswith("__") and method not in _UNARY_OPERATORS
-            setattr(Tensor, method, _operator(function, method) if is_operator else function)
+            setattr(Tensor, method, _operator(plain, method) if is_operator else plain)
+            if function is not plain:  # batched tensors take the batching rule
+                setattr(_batching.BatchedTensor, method,
+                        _operator(function, method) if is_operator else function)
         if inplace is not None:
             setattr(Tensor, inplace, _in_place(function, inplace))
         return function
@@ -317,6 +327,8 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
     category than target's (an int tensor cannot take a float result in place). Writing
     through a view rewrites its base's history: see Note [In-place on a view] (_inplace.py).
     """
+    if _vmap_state.depth and _batching.any_batched(target, args):
+        return _batching.in_place(run_in_place, target, function, args, kwargs, cast)
     base = target._base
     recording = grad_mode._state.grad_enabled and (
         target._requires_grad
@@ -415,4 +427,5 @@ def _check_writable(target: Tensor, result: Tensor, cast: bool) -> None:
         )
 
 
-from . import _inplace  # noqa: E402  (it builds on `apply`, defined above)
+from . import _batching, _inplace  # noqa: E402  (they build on `apply`, defined above)
+from ._batching import vmap_state as _vmap_state  # noqa: E402
