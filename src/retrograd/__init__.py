@@ -156,8 +156,11 @@ from . import _runtime  # noqa: E402  (settings and helpers of the torch namespa
 for _name in _runtime.__all__:
     globals().setdefault(_name, getattr(_runtime, _name))
 
-from . import profiler, viz  # noqa: E402  (reads the graph; imported after the op table is complete)
-from . import func  # noqa: E402  (function transforms, over the complete op table)
+from . import (  # noqa: E402  (reads the graph; imported after the op table is complete)
+    func,
+    profiler,
+    viz,
+)
 from .func import vmap  # noqa: E402  (torch.vmap is torch.func.vmap)
 
 __version__ = "0.1.0"

@@ -295,8 +295,9 @@ def physical_at(value, levels: tuple, rank: int | None = None, expand: bool = Fa
 
 
 def _result(value, levels: tuple):
-    if type(value) is tuple:
-        return tuple(_result(item, levels) for item in value)
+    if isinstance(value, tuple):
+        items = [_result(item, levels) for item in value]
+        return type(value)(*items) if hasattr(type(value), "_fields") else tuple(items)
     if type(value) is list:
         return [_result(item, levels) for item in value]
     if isinstance(value, Tensor):
@@ -563,16 +564,31 @@ def _register_families() -> None:
                        loss.BinaryCrossEntropyBackward0,
                        loss.BinaryCrossEntropyWithLogitsBackward0):
         _RULES[node_class] = _pointwise_loss
-    _RULES[loss.NllLossBackward0] = _nll_rule
     _register_linalg()
 
 
 def _dim_rule(node_class, inputs, params, levels):
     count = len(levels)
-    changes = {}
-    if "dim" in params:
-        changes["dim"] = _shift(params["dim"], count)
+    if _logical_rank(inputs[0]) == 0:
+        # a 0-d example: the op runs on a size-1 dim of its own, removed again after
+        physical = physical_at(inputs[0], levels, expand=True)
+        batch = tuple(physical._data.shape)
+        changes = {key: count for key in ("dim", "dims") if key in params}
+        if "dims" in params:
+            changes["dims"] = (count,)
+        result = _apply(node_class, _view(physical, (*batch, 1)), *inputs[1:],
+                        **dict(params, **changes))
+        return _result(_map_tensors(result, lambda value: _view(value, batch)
+                                    if value._data.ndim > count else value), levels)
+    changes = {key: _shift(params[key], count) for key in ("dim", "dims") if key in params}
     return _shifted(node_class, inputs, params, levels, **changes)
+
+
+def _map_tensors(value, function):
+    if isinstance(value, tuple):
+        items = [_map_tensors(item, function) for item in value]
+        return type(value)(*items) if hasattr(type(value), "_fields") else tuple(items)
+    return function(value) if isinstance(value, Tensor) else value
 
 
 def _all_dims(dim_class):
@@ -776,32 +792,6 @@ def _pointwise_loss(node_class, inputs, params, levels):
     return _reduce_logical(unreduced, reduction, levels)
 
 
-def _nll_rule(node_class, inputs, params, levels):
-    # (self, target, target_weight, ignore, axis, reduction): the class axis shifts; the
-    # reduction is done per example.
-    reduction = params["reduction"]
-    rank = _logical_rank(inputs[0])
-    target = params["target"]
-    if reduction == "mean" and params.get("target_weight") is not None:
-        return _fallback(node_class, inputs, params, levels)
-    self_physical = physical_at(inputs[0], levels, expand=True)
-    target_physical = physical_at(target, levels, expand=True)
-    count = len(levels)
-    new_params = dict(params, target=target_physical, axis=params["axis"] + count, reduction="none")
-    unreduced = wrap(_apply(node_class, self_physical, **new_params), levels)
-    if reduction == "none":
-        return unreduced
-    if reduction == "sum" or rank == 1:
-        return _reduce_logical(unreduced, "sum", levels)
-    # mean over the non-ignored targets of each example
-    ignore = params["ignore"]
-    kept = (target_physical != ignore).to(unreduced._physical.dtype)
-    dims = tuple(range(count, kept._data.ndim))
-    reduce = _lazy_ops().reduce
-    total = reduce.sum(unreduced._physical, dims)
-    return wrap(total / reduce.sum(kept, dims), levels)
-
-
 # ---------------------------------------------------------------------------
 # Rules: matrix products
 
@@ -818,6 +808,10 @@ def _register_linalg() -> None:
         node_class = getattr(linalg, name, None)
         if node_class is not None:
             _RULES[node_class] = _addmm_rule
+    for name in ("AddbmmBackward0", "AddrBackward0"):  # no rule: the fallback
+        node_class = getattr(linalg, name, None)
+        if node_class is not None:
+            _RULES[node_class] = None
 
 
 def batched_matmul(a, b, levels):
@@ -860,7 +854,10 @@ def _matmul_rule(node_class, inputs, params, levels):
 def _addmm_rule(node_class, inputs, params, levels):
     bias, first, second = inputs
     beta, alpha = params.get("beta", 1), params.get("alpha", 1)
-    product = batched_matmul(first, second, levels)
+    if type(first) is BatchedTensor or type(second) is BatchedTensor:
+        product = batched_matmul(first, second, levels)
+    else:
+        product = _lazy_ops().linalg.matmul(first, second)
     if alpha != 1:
         product = product * alpha
     if bias is None or (beta == 0):
@@ -1039,6 +1036,55 @@ def _one_hot_rule(function, args, kwargs, levels):
     return _result(function(physical_at(args[0], levels), num_classes), levels)
 
 
+def _class_loss_rule(function, args, kwargs, levels):
+    """nll_loss and cross_entropy with class-index targets: the examples' rows are flattened
+    into the loss's own batch dim, the loss taken unreduced, and reduced per example."""
+    import inspect
+
+    bound = inspect.signature(function).bind(*args, **kwargs)
+    bound.apply_defaults()
+    arguments = bound.arguments
+    input, target = arguments["input"], arguments["target"]
+    weight, reduction = arguments.get("weight"), arguments.get("reduction", "mean")
+    if (arguments.get("size_average") is not None or arguments.get("reduce") is not None
+            or arguments.get("label_smoothing", 0.0) or type(weight) is BatchedTensor
+            or not isinstance(target, Tensor) or target.dtype.is_floating_point
+            or _logical_rank(input) == 0):
+        return _function_fallback(function, args, kwargs, levels)
+    count = len(levels)
+    physical_input = physical_at(input, levels, expand=True)
+    physical_target = physical_at(target, levels, expand=True)
+    batch = tuple(physical_input._data.shape[:count])
+    rank = _logical_rank(input)
+    if rank == 1:
+        flat_input = _view(physical_input, (-1, *tuple(physical_input._data.shape[count:])))
+        flat_target = _view(physical_target, (-1,))
+    else:
+        flat_input = _view(physical_input, (-1, *tuple(physical_input._data.shape[count + 1:])))
+        flat_target = _view(physical_target, (-1, *tuple(physical_target._data.shape[count + 1:])))
+    ignore_index = arguments.get("ignore_index", -100)
+    losses = function(flat_input, flat_target, weight=weight, ignore_index=ignore_index,
+                      reduction="none")
+    losses = _view(losses, batch + tuple(physical_target._data.shape[count:]))
+    if reduction == "none":
+        return wrap(losses, levels)
+    dims = tuple(range(count, losses._data.ndim))
+    reduce = _lazy_ops().reduce
+    total = reduce.sum(losses, dims) if dims else losses
+    if reduction == "sum":
+        return wrap(total, levels)
+    kept = physical_target != ignore_index
+    if weight is not None:
+        from .pointwise import where
+
+        picked = weight[where(kept, physical_target, 0)]
+        counts = where(kept, picked, 0.0)
+    else:
+        counts = kept.to(losses.dtype)
+    counted = reduce.sum(counts, dims) if dims else counts
+    return wrap(total / counted, levels)
+
+
 def _getitem(self, key):
     """`x[key]` on a batched tensor: basic keys and plain index tensors (one group of advanced
     indices) are one physical indexing; anything else goes example by example."""
@@ -1082,12 +1128,12 @@ FUNCTION_RULES.update({
     "any": _function_dim(1, None, True),
     "count_nonzero": _function_dim(1, None, True),
     "argsort": _function_dim(1, -1, False),
-    "topk": _function_dim(2, -1, False),
-    "kthvalue": _function_dim(2, -1, False),
     "logcumsumexp": _function_dim(1, None, False),
     "gather": _gather_rule,
     "index_select": _index_select_rule,
     "one_hot": _one_hot_rule,
+    "nll_loss": _class_loss_rule,
+    "cross_entropy": _class_loss_rule,
     "nonzero": _dynamic_shape,
     "argwhere": _dynamic_shape,
     "bincount": _dynamic_shape,
@@ -1098,4 +1144,15 @@ FUNCTION_RULES.update({
     "cholesky_inverse": _function_fallback,
     "triangular_solve": _function_fallback,
     "index_put": _function_fallback,
+    # these read values on arrays before `apply` (checks, warnings): example by example
+    "cosine_embedding_loss": _function_fallback,
+    "gaussian_nll_loss": _function_fallback,
+    "hinge_embedding_loss": _function_fallback,
+    "kl_div": _function_fallback,
+    "poisson_nll_loss": _function_fallback,
+    "triplet_margin_loss": _function_fallback,
+    "prelu": _function_fallback,
+    "slice_scatter": _function_fallback,
+    "batch_norm": _function_fallback,
+    "binary_cross_entropy": _function_fallback,
 })
