@@ -504,7 +504,7 @@ def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *, randomness: str 
 
 
 def linearize(func: Callable, *primals) -> tuple[Any, Callable]:
-    """`(func(*primals), jvp_fn)`: jvp_fn(*tangents) gives J·tangents at `primals`."""
+    """`(func(*primals), jvp_fn)`, where `jvp_fn(*tangents)` is J·tangents at `primals`."""
     from ._forward import linearize as forward_linearize
 
     return forward_linearize(func, *primals)
