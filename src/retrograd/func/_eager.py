@@ -119,12 +119,18 @@ def _has_tangent(value: Tensor) -> bool:
     return _tangent_of(forward_ad, physical) is not None
 
 
+_FORWARD_AD: list = []
+
+
 def _forward_ad():
-    try:
-        from ..autograd import forward_ad
-    except ImportError:
-        return None
-    return forward_ad
+    """autograd.forward_ad, or None where it does not exist (looked up once)."""
+    if not _FORWARD_AD:
+        try:
+            from ..autograd import forward_ad
+        except ImportError:
+            forward_ad = None
+        _FORWARD_AD.append(forward_ad)
+    return _FORWARD_AD[0]
 
 
 def _tangent_of(forward_ad, tensor: Tensor):

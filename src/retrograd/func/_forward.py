@@ -62,11 +62,10 @@ def _check_jvp_arguments(primals, tangents):
 
 
 def _forward_ad():
-    try:
-        from ..autograd import forward_ad
-    except ImportError:
-        return None
-    if not hasattr(forward_ad, "make_dual") or _dual_level_open(forward_ad):
+    from ._eager import _forward_ad as find
+
+    forward_ad = find()
+    if forward_ad is None or not hasattr(forward_ad, "make_dual") or _dual_level_open(forward_ad):
         return None
     return forward_ad
 

@@ -59,7 +59,8 @@ def vmap(
 
 
 def _name(func) -> str:
-    return getattr(func, "__name__", repr(func))
+    name = getattr(func, "__name__", None)
+    return repr(func) if name is None else name
 
 
 def _vmap_call(func, in_dims, out_dims, randomness, chunk_size, args, kwargs):
