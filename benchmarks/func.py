@@ -13,6 +13,7 @@ are sampled interleaved, one thread, median of the samples.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import time
@@ -27,7 +28,7 @@ def _problem(batch: int):
 
     rng = np.random.default_rng(0)
     weights = {}
-    for index, (fan_in, fan_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
+    for index, (fan_in, fan_out) in enumerate(itertools.pairwise(SIZES)):
         bound = 1 / np.sqrt(fan_in)
         weights[f"{2 * index}.weight"] = rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32)
         weights[f"{2 * index}.bias"] = rng.uniform(-bound, bound, fan_out).astype(np.float32)
@@ -38,7 +39,7 @@ def _problem(batch: int):
 
 def _model(nn):
     layers = []
-    for index, (fan_in, fan_out) in enumerate(zip(SIZES[:-1], SIZES[1:])):
+    for index, (fan_in, fan_out) in enumerate(itertools.pairwise(SIZES)):
         layers.append(nn.Linear(fan_in, fan_out))
         if index < len(SIZES) - 2:
             layers.append(nn.Tanh())
