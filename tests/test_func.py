@@ -313,9 +313,20 @@ def test_vmap_errors_are_pytorchs(call, error, message):
         call()
 
 
-def test_vmap_randomness_same_and_different_draw():
-    out = vmap(lambda a: a + retrograd.randn(4, dtype=retrograd.float64), randomness="same")(X)
-    assert tuple(out.shape) == (3, 4)
+@pytest.mark.parametrize("draw", [
+    lambda a: a * retrograd.randn(50, dtype=retrograd.float64),
+    lambda a: retrograd.rand_like(a),
+    lambda a: F.dropout(a + 10, 0.5),
+    lambda a: retrograd.bernoulli(a * 0 + 0.5),
+], ids=["randn", "rand_like", "dropout", "bernoulli"])
+@pytest.mark.parametrize("randomness", ["same", "different"])
+def test_vmap_randomness_same_shares_draws_and_different_does_not(draw, randomness):
+    x = retrograd.ones(3, 50, dtype=retrograd.float64)
+    out = vmap(draw, randomness=randomness)(x)
+    assert tuple(out.shape) == (3, 50)
+    rows_equal = bool((out[0] == out[1]).all())
+    reads_batched_input = "bernoulli" in draw.__code__.co_names
+    assert rows_equal == (randomness == "same" and not reads_batched_input)
 
 
 def test_inplace_on_a_batched_value_writes_its_examples():

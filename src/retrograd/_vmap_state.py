@@ -58,3 +58,41 @@ def check_random_operation() -> None:
             "'same' or 'different' randomness flags on vmap or perform the randomness operation "
             "out of vmap"
         )
+
+
+def draws_per_example(function, reads_inputs: bool = False):
+    """Mark a random function: inside vmap with randomness='different', each example draws
+    its own values (the function runs once per example, the results stacked); otherwise it
+    runs as it is (with 'same', one draw serves every example). A function that `reads_inputs`
+    (bernoulli's probabilities) also runs once per example when an input is batched."""
+    import functools
+
+    @functools.wraps(function)
+    def draw(*args, **kwargs):
+        if vmap_state.depth and not _drawing:
+            check_random_operation()
+            if vmap_state.levels[-1].randomness == "different" or (
+                    reads_inputs and _any_batched(args, kwargs)):
+                from .ops._batching import loop_over_examples
+
+                levels = tuple(level.id for level in vmap_state.levels)
+                _drawing.append(True)  # the function's own random calls draw once each
+                try:
+                    return loop_over_examples(function, args, kwargs, levels)
+                finally:
+                    _drawing.pop()
+        return function(*args, **kwargs)
+
+    return draw
+
+
+_drawing: list = []
+
+
+def draws_per_example_reading_inputs(function):
+    """`draws_per_example` for a function whose draws depend on its inputs' values."""
+    return draws_per_example(function, reads_inputs=True)
+
+
+def _any_batched(args, kwargs) -> bool:
+    return any(type(value).__name__ == "BatchedTensor" for value in (*args, *kwargs.values()))
