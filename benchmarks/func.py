@@ -6,8 +6,9 @@ of 256 examples; the result is every parameter's gradient for every example. Eac
 variant's gradients are checked against retrograd's loop before it is timed; variants
 are sampled interleaved, one thread, median of the samples.
 
-    python -m benchmarks.func                  # the full run
-    python -m benchmarks.func --quick          # a smoke run (batch 8)
+    python -m benchmarks.func                  # the full run: writes its section of
+                                               # docs/benchmarks.md and benchmarks/func_results.json
+    python -m benchmarks.func --quick          # a smoke run (batch 8, under build/)
 """
 
 from __future__ import annotations
@@ -17,8 +18,17 @@ import itertools
 import json
 import statistics
 import time
+from pathlib import Path
 
-from .environment import limit_loaded_pools, pin_threads, use_repository_sources
+from .environment import (
+    REPOSITORY,
+    cpu_name,
+    limit_loaded_pools,
+    load_average,
+    pin_threads,
+    use_repository_sources,
+)
+from .sections import FUNC_BEGIN, FUNC_END, replace_section
 
 SIZES = (32, 64, 64, 10)
 
@@ -146,19 +156,36 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--sample-seconds", type=float, default=0.5)
     parser.add_argument("--libraries", default="retrograd,torch")
-    parser.add_argument("--json", help="also write the results to this file")
+    parser.add_argument("--json", type=Path, help="where to write the results")
+    parser.add_argument("--markdown", type=Path, help="the file whose section is (re)written")
     options = parser.parse_args(argv)
     pin_threads(1)
     use_repository_sources()
     limit_loaded_pools(1)
     batch, repeats, seconds = options.batch, options.repeats, options.sample_seconds
+    folder = REPOSITORY / "build" / "benchmarks-quick"
     if options.quick:
         batch, repeats, seconds = 8, 1, 0.01
+    json_path = options.json or (folder / "func_results.json" if options.quick
+                                 else REPOSITORY / "benchmarks" / "func_results.json")
+    markdown = options.markdown or (folder / "benchmarks.md" if options.quick
+                                    else REPOSITORY / "docs" / "benchmarks.md")
     result = run(batch, repeats, seconds, options.libraries.split(","))
+    result["machine"] = {"cpu": cpu_name(), "load_average": load_average()}
     print(table(result))
-    if options.json:
-        with open(options.json, "w") as handle:
-            json.dump(result, handle, indent=2)
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(result, indent=1) + "\n")
+    markdown.parent.mkdir(parents=True, exist_ok=True)
+    text = markdown.read_text() if markdown.exists() else "# Benchmarks\n"
+    section = "\n".join([FUNC_BEGIN, "", table(result), "",
+                          f"Measured with `python -m benchmarks.func` on {result['machine']['cpu']} "
+                          f"(load average {_load(result)}).", FUNC_END])
+    markdown.write_text(replace_section(text, section, FUNC_BEGIN, FUNC_END))
+
+
+def _load(result: dict) -> str:
+    load = result["machine"]["load_average"]
+    return "unknown" if load is None else ", ".join(f"{value:.1f}" for value in load)
 
 
 if __name__ == "__main__":

@@ -467,3 +467,15 @@ def test_stack_module_state_runs_an_ensemble_under_vmap():
         _close(out[index], model(x), tol=1e-6)
     with pytest.raises(RuntimeError, match="Expected at least one model, got 0."):
         stack_module_state([])
+
+
+def test_per_example_gradient_benchmark_runs_and_checks_its_results():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks import func as benchmark
+
+    result = benchmark.run(batch=4, repeats=1, seconds=0.001, libraries=["retrograd"])
+    assert set(result["milliseconds"]) == {"retrograd vmap(grad)", "retrograd loop of grad"}
+    assert "| retrograd vmap(grad) |" in benchmark.table(result)
