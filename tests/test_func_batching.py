@@ -46,7 +46,8 @@ RULED = {
     "permute", "squeeze", "unsqueeze", "flatten", "movedim", "t", "cat", "stack", "flip", "roll",
     "tril", "triu", "select", "narrow", "split", "chunk", "unbind", "matmul", "mm", "bmm", "mv",
     "dot", "linear", "addmm", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
-    "nll_loss", "binary_cross_entropy_with_logits", "eq", "gt", "argmax", "gather",
+    "nll_loss", "binary_cross_entropy_with_logits", "eq", "gt", "argmax", "gather", "einsum",
+    "layer_norm",
 }
 
 
@@ -122,3 +123,41 @@ def test_op_without_rule_falls_back_with_pytorchs_warning():
         out = vmap(lambda a: retrograd.nn.functional.conv1d(a, weight))(x)
     expected = retrograd.stack([retrograd.nn.functional.conv1d(x[i], weight) for i in range(3)])
     np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-6)
+
+
+def test_writing_into_a_slice_of_a_batched_value_is_batched_and_differentiable():
+    x = retrograd.randn(3, 4, 5, dtype=retrograd.float64, requires_grad=True)
+
+    def f(a):
+        b = a.clone()
+        b[:, 1] = a[:, 0] * 2
+        return b
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback
+        out = vmap(f)(x)
+    looped = retrograd.stack([f(x[i]) for i in range(3)])
+    np.testing.assert_allclose(out.detach().numpy(), looped.detach().numpy())
+    weights = retrograd.randn(3, 4, 5, dtype=retrograd.float64)
+    (mine,) = retrograd.autograd.grad((out * weights).sum(), x)
+    (expected,) = retrograd.autograd.grad((looped * weights).sum(), x)
+    np.testing.assert_allclose(mine.numpy(), expected.numpy())
+
+
+def test_layer_norm_with_per_example_weights_equals_a_loop():
+    from retrograd.func import grad
+
+    x = retrograd.randn(3, 2, 5, dtype=retrograd.float64)
+    weight = retrograd.randn(5, dtype=retrograd.float64)
+    bias = retrograd.randn(5, dtype=retrograd.float64)
+
+    def loss(w, b, xi):
+        return (retrograd.nn.functional.layer_norm(xi, (5,), w, b) ** 3).sum()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        per_example = vmap(grad(loss, argnums=(0, 1)), in_dims=(None, None, 0))(weight, bias, x)
+    for index in range(3):
+        expected = grad(loss, argnums=(0, 1))(weight, bias, x[index])
+        for mine, theirs in zip(per_example, expected):
+            np.testing.assert_allclose(mine[index].numpy(), theirs.numpy(), rtol=1e-10)

@@ -75,8 +75,9 @@ class _Stand_in(np.ndarray):
             return super().__array_function__(function, types, args, kwargs)
         raise RuntimeError(_NO_VALUES)
 
-    def __getitem__(self, key):
-        raise RuntimeError(_NO_VALUES)
+    def __getitem__(self, key):  # metadata only: a stand-in of the indexed shape
+        indexed = np.broadcast_to(np.zeros((), dtype=self.dtype), self.shape)[key]
+        return _stand_in(np.shape(indexed), self.dtype)
 
 
 _METADATA_FUNCTIONS = {np.shape, np.ndim, np.size, np.result_type, np.broadcast_shapes,
@@ -505,7 +506,7 @@ def _register_families() -> None:
     if _families_registered:
         return
     _families_registered = True
-    from . import _formula, fill, pointwise, reduce, shape
+    from . import _formula, fill, index, pointwise, reduce, shape
     from .nn import _backward_ops, activation, loss
 
     elementwise = []
@@ -565,6 +566,10 @@ def _register_families() -> None:
                        loss.BinaryCrossEntropyWithLogitsBackward0):
         _RULES[node_class] = _pointwise_loss
     _register_linalg()
+    from .nn import normalization
+
+    _RULES[normalization.NativeLayerNormBackward0] = _layer_norm_rule
+    _RULES[index.CopySlices] = _copy_slices_rule
 
 
 def _dim_rule(node_class, inputs, params, levels):
@@ -765,6 +770,39 @@ def _cat_rule(node_class, inputs, params, levels):
 
 def _matrix_wise(node_class, inputs, params, levels):
     return _shifted(node_class, inputs, params, levels)
+
+
+def _layer_norm_rule(node_class, inputs, params, levels):
+    x, weight, bias = inputs
+    count = len(levels)
+    physical = physical_at(x, levels, expand=True)
+    dims = tuple(dim + count for dim in params["dims"])
+    if type(weight) is not BatchedTensor and type(bias) is not BatchedTensor:
+        return wrap(_apply(node_class, physical, weight, bias, dims=dims, eps=params["eps"]), levels)
+    # per-example weights (vmap of grad): standardize, then the affine part by elementwise rules
+    result = wrap(_apply(node_class, physical, None, None, dims=dims, eps=params["eps"]), levels)
+    if weight is not None:
+        result = result * weight
+    if bias is not None:
+        result = result + bias
+    return result
+
+
+def _copy_slices_rule(node_class, inputs, params, levels):
+    """`x[key] = values` with a basic key: the same write on the physical tensors."""
+    import dataclasses
+
+    key = params["key"]
+    if key.advanced is not None:
+        return _fallback(node_class, inputs, params, levels)
+    count = len(levels)
+    target, values = inputs
+    physical = physical_at(target, levels, expand=True)
+    region = physical._data[(slice(None),) * count + tuple(key.basic)].shape[count:]
+    if isinstance(values, Tensor):
+        values = physical_at(values, levels, len(region)) if type(values) is BatchedTensor else values
+    new_key = dataclasses.replace(key, basic=(slice(None),) * count + tuple(key.basic))
+    return wrap(_apply(node_class, physical, values, **dict(params, key=new_key)), levels)
 
 
 # ---------------------------------------------------------------------------
@@ -1156,3 +1194,33 @@ FUNCTION_RULES.update({
     "batch_norm": _function_fallback,
     "binary_cross_entropy": _function_fallback,
 })
+
+
+def _einsum_rule(function, args, kwargs, levels):
+    """einsum: each batch level becomes one more subscript, on the batched operands and the
+    output (one contraction, as the logical one)."""
+    from . import linalg
+
+    if kwargs or not args or not isinstance(args[0], str):
+        return _function_fallback(function, args, kwargs, levels)
+    equation, operands = args[0], args[1:]
+    if len(operands) == 1 and isinstance(operands[0], list | tuple):
+        operands = tuple(operands[0])
+    input_labels, output_labels = linalg._parse_equation(equation, operands)
+    first_new = 1 + max([label for labels in input_labels for label in labels] + list(output_labels) + [0])
+    batch_labels = list(range(first_new, first_new + len(levels)))
+    physical = []
+    labels = []
+    for operand, operand_labels in zip(operands, input_labels):
+        if type(operand) is BatchedTensor:
+            physical.append(physical_at(operand, levels, expand=True))
+            labels.append(batch_labels + list(operand_labels))
+        else:
+            physical.append(operand)
+            labels.append(list(operand_labels))
+    output = batch_labels + list(output_labels)
+    result = linalg._contract(physical, labels, output, linalg._einsum_node(labels, output))
+    return wrap(result, levels)
+
+
+FUNCTION_RULES["einsum"] = _einsum_rule
