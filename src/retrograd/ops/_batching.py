@@ -108,6 +108,10 @@ class BatchedTensor(Tensor):
             stand_in = self._stand_in = _stand_in(physical.shape[len(self._levels):], physical.dtype)
         return stand_in
 
+    @_data.setter
+    def _data(self, value) -> None:  # Tensor._setup's write: the values live in the physical tensor
+        self._stand_in = None
+
     @property
     def shape(self) -> Size:
         return Size(self._physical._data.shape[len(self._levels):])
@@ -208,18 +212,8 @@ def wrap(physical: Tensor, levels: tuple) -> Tensor:
     batched = BatchedTensor.__new__(BatchedTensor)
     batched._physical = physical
     batched._levels = levels
-    batched._stand_in = None
-    batched.grad_fn = physical.grad_fn
+    batched._setup(None, physical.grad_fn, physical._output_nr, physical._version_counter)
     batched._requires_grad = physical._requires_grad
-    batched._output_nr = physical._output_nr
-    batched._version_counter = physical._version_counter
-    batched._grad = None
-    batched._grad_accumulator = None
-    batched._retains_grad = False
-    batched._backward_hooks = None
-    batched._post_accumulate_hooks = None
-    batched._base = None
-    batched._views = None
     batched._is_inference = physical._is_inference
     return batched
 
