@@ -47,7 +47,7 @@ RULED = {
     "tril", "triu", "select", "narrow", "split", "chunk", "unbind", "matmul", "mm", "bmm", "mv",
     "dot", "linear", "addmm", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
     "nll_loss", "binary_cross_entropy_with_logits", "eq", "gt", "argmax", "gather", "einsum",
-    "layer_norm",
+    "layer_norm", "conv1d", "conv2d",
 }
 
 
@@ -116,13 +116,34 @@ def test_gradient_through_vmap_of_op_equals_loop(name):
 
 
 def test_op_without_rule_falls_back_with_pytorchs_warning():
-    x = retrograd.randn(3, 1, 1, 5)
-    weight = retrograd.ones(2, 1, 3)
+    x = retrograd.randn(3, 4, 4)
     with pytest.warns(UserWarning, match="There is a performance drop because we have not yet "
-                                         "implemented the batching rule for retrograd::Convolution"):
-        out = vmap(lambda a: retrograd.nn.functional.conv1d(a, weight))(x)
-    expected = retrograd.stack([retrograd.nn.functional.conv1d(x[i], weight) for i in range(3)])
+                                         "implemented the batching rule for retrograd::Trace"):
+        out = vmap(retrograd.trace)(x)
+    expected = retrograd.stack([retrograd.trace(x[i]) for i in range(3)])
     np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-6)
+
+
+def test_per_example_gradients_of_a_convolution_use_grouped_weights():
+    from retrograd.func import functional_call, grad
+
+    retrograd.manual_seed(0)
+    model = retrograd.nn.Sequential(retrograd.nn.Conv2d(2, 4, 3, padding=1), retrograd.nn.ReLU(),
+                                    retrograd.nn.Conv2d(4, 4, 3, groups=2, stride=2)).double()
+    params = {name: value.detach() for name, value in model.named_parameters()}
+    x = retrograd.randn(3, 2, 6, 6, dtype=retrograd.float64)
+
+    def loss(p, xi):
+        return (functional_call(model, p, (xi,)) ** 2).sum()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback
+        per_example = vmap(grad(loss), in_dims=(None, 0))(params, x)
+    for index in range(3):
+        expected = grad(loss)(params, x[index])
+        for name in params:
+            np.testing.assert_allclose(per_example[name][index].numpy(), expected[name].numpy(),
+                                       rtol=1e-10, atol=1e-12)
 
 
 def test_writing_into_a_slice_of_a_batched_value_is_batched_and_differentiable():

@@ -563,6 +563,9 @@ def _register_families() -> None:
     from .nn import normalization
 
     _RULES[normalization.NativeLayerNormBackward0] = _layer_norm_rule
+    from .nn import conv
+
+    _RULES[conv.ConvolutionBackward0] = _convolution_rule
     _RULES[index.CopySlices] = _copy_slices_rule
 
 
@@ -780,6 +783,35 @@ def _layer_norm_rule(node_class, inputs, params, levels):
     if bias is not None:
         result = result + bias
     return result
+
+
+def _convolution_rule(node_class, inputs, params, levels):
+    """Convolution: batched inputs join the convolution's own batch; batched weights (vmap
+    of grad, ensembles) become groups, one per example, as functorch does."""
+    x, weight, bias = inputs
+    if params["transposed"]:
+        return _fallback(node_class, inputs, params, levels)
+    count = len(levels)
+    physical = physical_at(x, levels, expand=True)
+    batch = tuple(physical._data.shape[:count])
+    logical = tuple(physical._data.shape[count:])
+    examples = math.prod(batch)
+    if type(weight) is not BatchedTensor and type(bias) is not BatchedTensor:
+        flat = _view(physical, (-1, *logical[1:]))
+        out = _apply(node_class, flat, weight, bias, **params)
+        return wrap(_view(out, batch + (logical[0],) + tuple(out._data.shape[1:])), levels)
+    shape_ops = _lazy_ops().shape
+    rows, channels = logical[0], logical[1]
+    grouped = shape_ops.movedim(_view(physical, (examples, *logical)), 0, 1)
+    grouped = _view(grouped, (rows, examples * channels, *logical[2:]))
+    kernel = physical_at(weight, levels, expand=True)
+    kernel = _view(kernel, (-1, *kernel._data.shape[count + 1:]))
+    if bias is not None:
+        bias = _view(physical_at(bias, levels, expand=True), (-1,))
+    out = _apply(node_class, grouped, kernel, bias, **dict(params, groups=examples * params["groups"]))
+    spatial = tuple(out._data.shape[2:])
+    out = shape_ops.movedim(_view(out, (rows, examples, -1, *spatial)), 1, 0)
+    return wrap(_view(out, batch + (rows,) + tuple(out._data.shape[2:])), levels)
 
 
 def _copy_slices_rule(node_class, inputs, params, levels):
