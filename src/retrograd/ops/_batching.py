@@ -799,7 +799,7 @@ def _convolution_rule(node_class, inputs, params, levels):
     if type(weight) is not BatchedTensor and type(bias) is not BatchedTensor:
         flat = _view(physical, (-1, *logical[1:]))
         out = _apply(node_class, flat, weight, bias, **params)
-        return wrap(_view(out, batch + (logical[0],) + tuple(out._data.shape[1:])), levels)
+        return wrap(_view(out, (*batch, logical[0], *tuple(out._data.shape[1:]))), levels)
     shape_ops = _lazy_ops().shape
     rows, channels = logical[0], logical[1]
     grouped = shape_ops.movedim(_view(physical, (examples, *logical)), 0, 1)
@@ -811,7 +811,7 @@ def _convolution_rule(node_class, inputs, params, levels):
     out = _apply(node_class, grouped, kernel, bias, **dict(params, groups=examples * params["groups"]))
     spatial = tuple(out._data.shape[2:])
     out = shape_ops.movedim(_view(out, (rows, examples, -1, *spatial)), 1, 0)
-    return wrap(_view(out, batch + (rows,) + tuple(out._data.shape[2:])), levels)
+    return wrap(_view(out, (*batch, rows, *tuple(out._data.shape[2:]))), levels)
 
 
 def _copy_slices_rule(node_class, inputs, params, levels):
