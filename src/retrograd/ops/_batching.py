@@ -38,6 +38,13 @@ Note [Batching rules]
     An op with no rule falls back to a loop over the examples (each example's call is
     recorded, the results stacked), which is correct for every op but slow: it warns with
     the op's name, as PyTorch does.
+
+    Most ops decide everything from metadata before `apply` and are batched there. The few
+    that compute on arrays before `apply` (comparisons, argmax, gather, the class-index
+    losses...) are listed in FUNCTION_RULES: `register` wraps those (and only those) so
+    that, inside vmap, their rule sees the logical call; batched tensors take the wrapped
+    methods, plain tensors keep the unwrapped ones. Random ops consult the level's
+    `randomness` (see _vmap_state.py).
 """
 
 from __future__ import annotations
