@@ -85,9 +85,12 @@ class _Input:
         levels = levels_of(value)
         physical = value._physical if levels else value
         if physical.requires_grad:
-            alias = physical.view_as(physical)
+            alias = physical.view_as(physical)  # a view: keeps the graph and any tangent
         else:
+            tangent = _tangent_of(physical)
             alias = physical.detach().requires_grad_()
+            if tangent is not None:  # forward over reverse: the tangent rides along
+                alias = _forward_ad().make_dual(alias, tangent)
         active = tuple(level.id for level in vmap_state.levels)
         if active and levels != active:
             # see Note [Transforms on the physical graph]: one gradient per example
@@ -112,11 +115,8 @@ def _needs_graph(flat_inputs) -> bool:
 
 
 def _has_tangent(value: Tensor) -> bool:
-    forward_ad = _forward_ad()
-    if forward_ad is None:
-        return False
     physical = value._physical if type(value) is BatchedTensor else value
-    return _tangent_of(forward_ad, physical) is not None
+    return _tangent_of(physical) is not None
 
 
 _FORWARD_AD: list = []
@@ -133,10 +133,17 @@ def _forward_ad():
     return _FORWARD_AD[0]
 
 
-def _tangent_of(forward_ad, tensor: Tensor):
+def _tangent_of(tensor: Tensor):
+    """The forward-mode tangent `tensor` carries in the open dual level, or None."""
+    forward_ad = _forward_ad()
+    if forward_ad is None:
+        return None
+    tangent_of = getattr(forward_ad, "tangent_of", None)
+    if tangent_of is not None:
+        return tangent_of(tensor)
     try:
         return forward_ad.unpack_dual(tensor).tangent
-    except Exception:  # no dual level active
+    except Exception:  # no dual level is open
         return None
 
 
