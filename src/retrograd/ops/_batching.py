@@ -946,7 +946,7 @@ def any_batched(target, args) -> bool:
     return any(type(value) is BatchedTensor for value in args)
 
 
-def in_place(run_in_place, target, function, args, kwargs, cast):
+def in_place(run_in_place, target, function, args, kwargs, cast, fills=False):
     """An in-place op where the target or an argument is batched: the op runs batched and
     its physical result is written into the target's physical tensor (a target that is not
     batched cannot take a batched result: PyTorch's shape error)."""
@@ -962,7 +962,7 @@ def in_place(run_in_place, target, function, args, kwargs, cast):
             return physical_at(logical, target_levels, expand=True)
         return physical_at(logical, levels, expand=True)
 
-    run_in_place(physical_target, physical_function, cast=cast)
+    run_in_place(physical_target, physical_function, cast=cast, fills=fills)
     if type(target) is BatchedTensor:
         target.grad_fn = physical_target.grad_fn
         target._requires_grad = physical_target._requires_grad

@@ -346,7 +346,7 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
     takes no history.
     """
     if _vmap_state.depth and _batching.any_batched(target, args):
-        return _batching.in_place(run_in_place, target, function, args, kwargs, cast)
+        return _batching.in_place(run_in_place, target, function, args, kwargs, cast, fills)
     base = target._base
     recording = grad_mode._state.grad_enabled and (
         target._requires_grad
