@@ -39,6 +39,8 @@ sin = _either(np.sin, "sin")
 sinh = _either(np.sinh, "sinh")
 sqrt = _either(np.sqrt, "sqrt")
 isfinite = _either(np.isfinite, "isfinite")
+
+
 def _matmul_arrays(a, b):
     """np.matmul; a stack of outer products (inner size 1: per-example weight gradients) as
     the broadcast product it equals, which NumPy computes several times faster."""
