@@ -47,7 +47,7 @@ RULED = {
     "tril", "triu", "select", "narrow", "split", "chunk", "unbind", "matmul", "mm", "bmm", "mv",
     "dot", "linear", "addmm", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
     "nll_loss", "binary_cross_entropy_with_logits", "eq", "gt", "argmax", "gather", "einsum",
-    "layer_norm", "conv1d", "conv2d",
+    "layer_norm", "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
 }
 
 
@@ -97,7 +97,8 @@ def test_every_ruled_op_is_in_the_table():
     assert set(table) >= RULED
 
 
-@pytest.mark.parametrize("name", ["add", "sum", "matmul", "linear", "softmax"])
+@pytest.mark.parametrize("name", ["add", "sum", "matmul", "linear", "softmax", "max_pool2d",
+                                  "avg_pool2d", "adaptive_avg_pool2d", "pad", "conv2d"])
 def test_gradient_through_vmap_of_op_equals_loop(name):
     """The graph a rule records (on physical tensors) differentiates like the loop's."""
     info = table[name]
@@ -105,10 +106,13 @@ def test_gradient_through_vmap_of_op_equals_loop(name):
     rng = np.random.default_rng(2)
     batched = [_perturbed_batch(value, rng).requires_grad_() if isinstance(value, retrograd.Tensor)
                else value for value in args]
-    out = vmap(_call(info, kwargs))(*batched)
+    in_dims = tuple(0 if isinstance(value, retrograd.Tensor) else None for value in batched)
+    out = vmap(_call(info, kwargs), in_dims=in_dims)(*batched)
     weights = retrograd.tensor(rng.standard_normal(tuple(out.shape)))
     mine = retrograd.autograd.grad((out * weights).sum(), [b for b in batched if isinstance(b, retrograd.Tensor)])
-    looped = retrograd.stack([_call(info, kwargs)(*[b[i] for b in batched]) for i in range(BATCH)])
+    looped = retrograd.stack([
+        _call(info, kwargs)(*[b[i] if isinstance(b, retrograd.Tensor) else b for b in batched])
+        for i in range(BATCH)])
     expected = retrograd.autograd.grad((looped * weights).sum(),
                                        [b for b in batched if isinstance(b, retrograd.Tensor)])
     for a, b in zip(mine, expected):

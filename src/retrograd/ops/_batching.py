@@ -573,6 +573,13 @@ def _register_families() -> None:
     from .nn import conv
 
     _RULES[conv.ConvolutionBackward0] = _convolution_rule
+    from .nn import _maps, padding, pooling
+
+    # windows and resampling over the last dims: any leading dims are batch dims already
+    for node_class in (pooling.MaxPool2DWithIndicesBackward0, pooling.AvgPool2DBackward0,
+                       pooling.AdaptiveMaxPool2DBackward0, _maps._SeparableMapBackward):
+        _RULES[node_class] = _leading_dims_rule
+    _RULES[padding.ConstantPadNdBackward0] = _pad_rule
     _RULES[index.CopySlices] = _copy_slices_rule
 
 
@@ -819,6 +826,17 @@ def _convolution_rule(node_class, inputs, params, levels):
     spatial = tuple(out._data.shape[2:])
     out = shape_ops.movedim(_view(out, (rows, examples, -1, *spatial)), 1, 0)
     return wrap(_view(out, (*batch, rows, *tuple(out._data.shape[2:]))), levels)
+
+
+def _leading_dims_rule(node_class, inputs, params, levels):
+    """An op that maps the last dims and treats every leading dim alike (pooling windows,
+    separable resampling): the batch dims are just more leading dims."""
+    return _shifted(node_class, inputs, params, levels)
+
+
+def _pad_rule(node_class, inputs, params, levels):
+    pairs = tuple(params["pairs"])
+    return _shifted(node_class, inputs, params, levels, pairs=((0, 0),) * len(levels) + pairs)
 
 
 def _copy_slices_rule(node_class, inputs, params, levels):
