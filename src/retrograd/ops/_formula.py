@@ -301,9 +301,9 @@ class Formula(Node):
 
         A shape read as `<input>_shape` shows under PyTorch's name, `<input>_sym_sizes`.
         """
-        if name.removesuffix("_sym_sizes") in self.inputs:
+        if name.endswith("_sym_sizes") and name.removesuffix("_sym_sizes") in self.inputs:
             name = name.removesuffix("_sym_sizes") + "_shape"
-        elif name.removesuffix("_shape") in self.inputs:
+        elif name.endswith("_shape") and name.removesuffix("_shape") in self.inputs:
             return super()._find_saved(name)
         if name not in self._all_reads:
             return super()._find_saved(name)
