@@ -186,3 +186,21 @@ def test_layer_norm_with_per_example_weights_equals_a_loop():
         expected = grad(loss, argnums=(0, 1))(weight, bias, x[index])
         for mine, theirs in zip(per_example, expected):
             np.testing.assert_allclose(mine[index].numpy(), theirs.numpy(), rtol=1e-10)
+
+
+def test_per_example_gradients_of_an_embedding_equal_a_loop():
+    from retrograd.func import grad
+
+    weight = retrograd.randn(6, 3, dtype=retrograd.float64)
+    indices = retrograd.tensor([[0, 2, 2], [5, 1, 0]])
+
+    def loss(w, idx):
+        return (retrograd.nn.functional.embedding(idx, w) ** 2).sum()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback
+        per_example = vmap(grad(loss), in_dims=(None, 0))(weight, indices)
+        looked_up = vmap(lambda idx: retrograd.nn.functional.embedding(idx, weight))(indices)
+    np.testing.assert_allclose(looked_up.numpy(), weight.numpy()[indices.numpy()])
+    for index in range(2):
+        np.testing.assert_allclose(per_example[index].numpy(), grad(loss)(weight, indices[index]).numpy())

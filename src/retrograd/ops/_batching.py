@@ -1275,3 +1275,32 @@ def _einsum_rule(function, args, kwargs, levels):
 
 
 FUNCTION_RULES["einsum"] = _einsum_rule
+
+
+def _embedding_rule(function, args, kwargs, levels):
+    """embedding: batched indices look up the same table; batched tables (vmap of grad, model
+    ensembles) are stacked into one, each example's indices offset to its own rows."""
+    import inspect
+
+    bound = inspect.signature(function).bind(*args, **kwargs)
+    bound.apply_defaults()
+    arguments = dict(bound.arguments)
+    indices, weight = arguments.pop("input"), arguments.pop("weight")
+    if type(weight) is not BatchedTensor:
+        return wrap(function(physical_at(indices, levels, expand=True), weight, **arguments), levels)
+    if arguments["padding_idx"] is not None or arguments["max_norm"] is not None:
+        return _function_fallback(function, args, kwargs, levels)
+    count = len(levels)
+    table = physical_at(weight, levels, expand=True)
+    batch = tuple(table._data.shape[:count])
+    rows = table._data.shape[count]
+    physical_indices = physical_at(indices, levels, expand=True)
+    from .._creation import arange
+
+    offsets = _view(arange(math.prod(batch)) * rows,
+                    batch + (1,) * (physical_indices._data.ndim - count))
+    flat_table = _view(table, (-1, *table._data.shape[count + 1:]))
+    return wrap(function(physical_indices + offsets, flat_table, **arguments), levels)
+
+
+FUNCTION_RULES["embedding"] = _embedding_rule
