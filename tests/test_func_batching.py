@@ -48,6 +48,8 @@ RULED = {
     "dot", "linear", "addmm", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
     "nll_loss", "binary_cross_entropy_with_logits", "eq", "gt", "argmax", "gather", "einsum",
     "layer_norm", "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+    "linalg.inv", "linalg.det", "linalg.slogdet", "linalg.solve", "linalg.cholesky", "linalg.eigh",
+    "linalg.svd", "linalg.qr", "linalg.solve_triangular",
 }
 
 
@@ -98,7 +100,8 @@ def test_every_ruled_op_is_in_the_table():
 
 
 @pytest.mark.parametrize("name", ["add", "sum", "matmul", "linear", "softmax", "max_pool2d",
-                                  "avg_pool2d", "adaptive_avg_pool2d", "pad", "conv2d"])
+                                  "avg_pool2d", "adaptive_avg_pool2d", "pad", "conv2d",
+                                  "linalg.inv", "linalg.det", "linalg.solve", "linalg.eigvalsh"])
 def test_gradient_through_vmap_of_op_equals_loop(name):
     """The graph a rule records (on physical tensors) differentiates like the loop's."""
     info = table[name]

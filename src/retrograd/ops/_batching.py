@@ -507,7 +507,7 @@ def _register_families() -> None:
     if _families_registered:
         return
     _families_registered = True
-    from . import _formula, fill, index, pointwise, reduce, shape
+    from . import _formula, fill, index, linalg, pointwise, reduce, shape
     from .nn import _backward_ops, activation, loss
 
     elementwise = []
@@ -580,6 +580,14 @@ def _register_families() -> None:
                        pooling.AdaptiveMaxPool2DBackward0, _maps._SeparableMapBackward):
         _RULES[node_class] = _leading_dims_rule
     _RULES[padding.ConstantPadNdBackward0] = _pad_rule
+    # linear algebra on (*, n, n) stacks, as NumPy's and PyTorch's: batch dims lead
+    for name in ("LinalgInvExBackward0", "LinalgDetBackward0", "LinalgSlogdetBackward0",
+                 "LinalgCholeskyExBackward0", "LinalgEighBackward0", "LinalgSvdBackward0",
+                 "LinalgQrBackward0", "LinalgPinvBackward0", "LinalgSolveExBackward0",
+                 "LinalgSolveTriangularBackward0"):
+        _RULES[getattr(linalg, name)] = _leading_dims_rule
+    _RULES[linalg.LinalgSolveExBackward0] = _RULES[linalg.LinalgSolveTriangularBackward0] = \
+        _linalg_pair_rule
     _RULES[index.CopySlices] = _copy_slices_rule
 
 
@@ -832,6 +840,18 @@ def _leading_dims_rule(node_class, inputs, params, levels):
     """An op that maps the last dims and treats every leading dim alike (pooling windows,
     separable resampling): the batch dims are just more leading dims."""
     return _shifted(node_class, inputs, params, levels)
+
+
+def _linalg_pair_rule(node_class, inputs, params, levels):
+    """solve and solve_triangular: the two operands' batch dims are lined up (each padded to
+    the same number of batch dims) before the physical call, as the logical call lines them up
+    from the right."""
+    a, b = inputs[:2]
+    cores = (2, 1 if params.get("vector") else 2)
+    batch_rank = max(_logical_rank(value) - core for value, core in zip((a, b), cores))
+    physical = [physical_at(value, levels, batch_rank + core, expand=True)
+                for value, core in zip((a, b), cores)]
+    return _result(_apply(node_class, *physical, *inputs[2:], **params), levels)
 
 
 def _pad_rule(node_class, inputs, params, levels):
