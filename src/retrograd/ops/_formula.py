@@ -78,6 +78,7 @@ class Formula(Node):
     inputs: tuple[str, ...] = ("self",)
     outputs: tuple[str, ...] = ("result",)
     derivatives: ClassVar[dict] = {}
+    tangent: ClassVar = None  # forward mode: see Note [Tangent formulas] (ops/_tangents.py)
 
     # Filled in by __init_subclass__ from the declaration.
     _derivative_table: tuple = ()
