@@ -479,3 +479,19 @@ def test_per_example_gradient_benchmark_runs_and_checks_its_results():
     result = benchmark.run(batch=4, repeats=1, seconds=0.001, libraries=["retrograd"])
     assert set(result["milliseconds"]) == {"retrograd vmap(grad)", "retrograd loop of grad"}
     assert "| retrograd vmap(grad) |" in benchmark.table(result)
+
+
+def test_jvp_jacfwd_and_hessian_run_forward_mode(monkeypatch):
+    """With autograd.forward_ad, jvp carries dual numbers (no reverse-mode substitute), and
+    hessian is forward over reverse."""
+    from retrograd.func import _forward
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("reverse-mode substitute used")
+
+    monkeypatch.setattr(_forward, "_jvp_by_reverse", refuse)
+    x = X[0]
+    _close(jvp(retrograd.exp, (x,), (Y[0],))[1], retrograd.exp(x) * Y[0])
+    _close(jacfwd(retrograd.sin)(x), retrograd.diag(retrograd.cos(x)))
+    _close(hessian(lambda a: (a ** 3).sum())(x), retrograd.diag(6 * x))
+    _close(vmap(jacfwd(retrograd.tanh))(X)[1], retrograd.diag(1 - retrograd.tanh(X[1]) ** 2))
