@@ -6,9 +6,9 @@ Inside vmap the primal and tangent are aligned on the same physical batch dims f
 Note [Batched tensors]), so `jacfwd`, a vmap of jvp over the columns of the identity, is
 one forward pass of batched tangents.
 
-Where forward mode is not available (no `forward_ad` module, or a dual level already open:
-a jvp of a jvp), J·v is computed by reverse mode twice instead: u ↦ vjp_fn(u) = Jᵀu is
-linear, and its vjp with cotangent v is J·v.
+Dual levels do not nest (as in PyTorch's forward_ad), so a jvp inside another jvp
+(`jacfwd(jacfwd(f))`) computes its J·v by reverse mode twice instead: u ↦ vjp_fn(u) = Jᵀu
+is linear, and its vjp with cotangent v is J·v. The outer one is still forward mode.
 """
 
 from __future__ import annotations
