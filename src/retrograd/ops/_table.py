@@ -250,15 +250,18 @@ def register(
     call on a clone. `samples(rng)` returns `[(args, kwargs), ...]` for the gradient tests, with tensors
     in float64. `gradcheck_wrapper(op)` turns the op (ours or PyTorch's) into the function the
     tests differentiate, for ops whose raw outputs are not comparable (eigenvector signs) or
-    whose gradient is defined on a subspace (symmetric inputs).
+    whose gradient is defined on a subspace (symmetric inputs). An op whose PyTorch function
+    takes `out=` (ops/_out.py's ACCEPTS_OUT) gets that keyword here: the decorator returns the
+    function with it (see Note [out= arguments]); Tensor methods never take it.
     """
     methods = (methods,) if isinstance(methods, str) else tuple(methods)
 
     def decorate(function: Callable) -> Callable:
         op_name = name or function.__name__
+        public = _out.accepting_out(function, op_name) if op_name in _out.ACCEPTS_OUT else function
         table[op_name] = OpInfo(
             name=op_name,
-            function=function,
+            function=public,
             methods=methods,
             inplace=inplace,
             mutates_input=mutates_input,
@@ -274,7 +277,7 @@ def register(
             setattr(Tensor, method, _operator(function, method) if is_operator else function)
         if inplace is not None:
             setattr(Tensor, inplace, _in_place(function, inplace))
-        return function
+        return public
 
     return decorate
 
@@ -415,4 +418,4 @@ def _check_writable(target: Tensor, result: Tensor, cast: bool) -> None:
         )
 
 
-from . import _inplace  # noqa: E402  (it builds on `apply`, defined above)
+from . import _inplace, _out  # noqa: E402  (_inplace builds on `apply`, defined above)

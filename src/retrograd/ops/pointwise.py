@@ -669,9 +669,8 @@ def _elementwise_op(node_class: type[_Elementwise], doc: str, low: float = -2.0,
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
-    register(name, methods=(name, *aliases), inplace=f"{name}_", samples=_samples.unary(low, high))(
-        function
-    )
+    function = register(name, methods=(name, *aliases), inplace=f"{name}_",
+                        samples=_samples.unary(low, high))(function)
     for alias in aliases:
         setattr(Tensor, f"{alias}_", getattr(Tensor, f"{name}_"))
     return function
