@@ -18,6 +18,7 @@ from .._tensor import Tensor
 from . import _math, _samples
 from ._formula import Formula
 from ._table import apply, register, run_in_place
+from ._tangents import ELEMENT_WISE, LINEAR, LinearWith
 
 __all__ = [
     "abs",
@@ -113,6 +114,20 @@ def check_operand(value, op_name: str, position: int, argument: str) -> None:
         )
 
 
+def integral_coefficient(value, tensors, name: str, *, refuse: bool = False):
+    """A scalar coefficient (alpha, beta, value) as PyTorch reads it for integer operands: a
+    float one is refused (add, sub, addr) or truncated to an integer (addmm, addcmul, ...)."""
+    if type(value) is not float or not all(
+        isinstance(t, Tensor) and t._data.dtype.kind in "iu" for t in tensors
+    ):
+        return value
+    if refuse:
+        raise RuntimeError(
+            f"For integral input tensors, argument {name} must not be a floating point number."
+        )
+    return int(value)
+
+
 # The tensor kinds a Python number leaves unchanged: a fast path for the cases where
 # _dtype.result_type(tensor, number) is the tensor's own dtype (the number's category is not
 # higher); every other mix goes through result_type itself.
@@ -131,7 +146,10 @@ def operand_arrays(a, b, op_name: str):
                     _check_broadcast(a_data.shape, b_data.shape)
                 return a_data, b_data
         elif a_data.dtype.kind in _KEEPS_KIND.get(type(b), ""):
-            return a_data, a_data.dtype.type(b)
+            try:
+                return a_data, a_data.dtype.type(b)
+            except OverflowError:
+                return a_data, wrapped_integer(b, a_data.dtype)
     check_operand(a, op_name, 1, "input")
     check_operand(b, op_name, 2, "other")
     a_data = a._data if isinstance(a, Tensor) else a
@@ -145,7 +163,20 @@ def operand_arrays(a, b, op_name: str):
 def _as_dtype(value, target: np.dtype):
     if isinstance(value, np.ndarray):
         return value if value.dtype == target else value.astype(target)
-    return np.asarray(value, dtype=target)
+    try:
+        return np.asarray(value, dtype=target)
+    except OverflowError:
+        return np.asarray(wrapped_integer(value, target), dtype=target)
+
+
+def wrapped_integer(value: int, target: np.dtype):
+    """A Python integer in an integer dtype it does not fit, wrapped as PyTorch's C++ cast wraps
+    it (two's complement): int8 + 200 adds -56, as `tensor([1], dtype=int8) + 200` is [-55]."""
+    bits = 8 * target.itemsize
+    value = int(value) % (1 << bits)
+    if target.kind == "i" and value >= 1 << (bits - 1):
+        value -= 1 << bits
+    return target.type(value)
 
 
 def _check_broadcast(left: tuple, right: tuple) -> None:
@@ -186,6 +217,7 @@ class AddBackward0(Formula):
         a, b = operand_arrays(self, other, "add")
         return a + b if alpha == 1 else a + alpha * b
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "other": lambda grad, alpha: grad if alpha == 1 else grad * alpha,
@@ -195,6 +227,8 @@ class AddBackward0(Formula):
 @register(methods=("add", "__add__", "__radd__"), inplace="add_", samples=_samples.binary())
 def add(input, other, *, alpha=1):
     """input + alpha * other, with broadcasting."""
+    if alpha != 1:
+        alpha = integral_coefficient(alpha, (input, other), "alpha", refuse=True)
     return apply(AddBackward0, input, other, alpha=alpha)
 
 
@@ -211,6 +245,7 @@ class SubBackward0(Formula):
             )
         return a - b if alpha == 1 else a - alpha * b
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "other": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha,
@@ -220,6 +255,8 @@ class SubBackward0(Formula):
 @register(methods=("sub", "__sub__"), inplace="sub_", samples=_samples.binary())
 def sub(input, other, *, alpha=1):
     """input - alpha * other, with broadcasting."""
+    if alpha != 1:
+        alpha = integral_coefficient(alpha, (input, other), "alpha", refuse=True)
     return apply(SubBackward0, input, other, alpha=alpha)
 
 
@@ -237,6 +274,7 @@ class RsubBackward0(Formula):
 
     inputs = ("self", "other")
     forward = staticmethod(_reflected_difference)
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha,
         "other": lambda grad: grad,
@@ -248,6 +286,7 @@ class RsubBackward1(Formula):
 
     inputs = ("self",)
     forward = staticmethod(_reflected_difference)
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha}
 
 
@@ -268,6 +307,7 @@ class MulBackward0(Formula):
         a, b = operand_arrays(self, other, "mul")
         return a * b
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, other: grad * other,
         "other": lambda grad, self: grad * self,
@@ -292,6 +332,7 @@ class DivBackward0(Formula):
         a, b = operand_arrays(self, other, "div")
         return np.true_divide(_floating(a), _floating(b))
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, other: grad / other,
         "other": lambda grad, self, other: -grad * self / other / other,
@@ -308,6 +349,7 @@ class DivBackward2(Formula):
         a, b = operand_arrays(self, other, "div")
         return _rounded_quotient(a, b, rounding_mode)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: _math.zeros_like(grad), "other": lambda grad: _math.zeros_like(grad)}
 
 
@@ -390,6 +432,7 @@ class NegBackward0(Formula):
             )
         return -data
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: -grad}
 
 
@@ -417,6 +460,7 @@ class ReciprocalBackward0(Formula):
     def forward(self):
         return np.reciprocal(_floating(_unary_input(self, "reciprocal")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: -grad * result * result}
 
 
@@ -444,6 +488,7 @@ class PowBackward0(Formula):
         _power_dtype_check(base, exponent)
         return _scalar_power(base, power, exponent)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, exponent: _math.zeros_like(grad) if exponent == 0
         else grad * exponent * self ** (exponent - 1),
@@ -460,6 +505,7 @@ class PowBackward1(Formula):
         base, power = operand_arrays(self, exponent, "pow")
         return _power(base, power)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, exponent: _math.where(
             exponent == 0, 0.0, grad * exponent * self ** (exponent - 1)),
@@ -478,6 +524,7 @@ class PowBackward2(Formula):
         power, number = operand_arrays(exponent, self, "pow")
         return _power(number, power)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "exponent": lambda grad, self, result: _math.zeros_like(grad) if self == 0
         else grad * result * float(np.log(self)),
@@ -577,6 +624,7 @@ class SqrtBackward0(Formula):
     def forward(self):
         return np.sqrt(_floating(_unary_input(self, "sqrt")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad / (2 * result)}
 
 
@@ -595,6 +643,7 @@ class ExpBackward0(Formula):
     def forward(self):
         return np.exp(_floating(_unary_input(self, "exp")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * result}
 
 
@@ -609,6 +658,7 @@ class LogBackward0(Formula):
     def forward(self):
         return np.log(_floating(_unary_input(self, "log")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / self}
 
 
@@ -627,6 +677,7 @@ class SinBackward0(Formula):
     def forward(self):
         return np.sin(_floating(_unary_input(self, "sin")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.cos(self)}
 
 
@@ -641,6 +692,7 @@ class CosBackward0(Formula):
     def forward(self):
         return np.cos(_floating(_unary_input(self, "cos")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * -_math.sin(self)}
 
 
@@ -655,6 +707,7 @@ class TanBackward0(Formula):
     def forward(self):
         return np.tan(_floating(_unary_input(self, "tan")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * (1 + result * result)}
 
 
@@ -673,6 +726,7 @@ def tan(input):
 
 
 class _Elementwise(Formula):
+    tangent = ELEMENT_WISE
     op_name = ""
     keeps_integers = False
     accepts_bool = True
@@ -718,6 +772,7 @@ class AbsBackward0(_Elementwise):
     op_name, keeps_integers, accepts_bool = "abs", True, False
     compute = staticmethod(np.abs)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.sign(self)}
 
 
@@ -731,6 +786,7 @@ class SignBackward0(_Elementwise):
             return data.copy()
         return np.nan_to_num(np.sign(data), nan=0.0) if data.dtype.kind == "f" else np.sign(data)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
@@ -741,6 +797,7 @@ class RsqrtBackward0(_Elementwise):
     def compute(data):
         return 1 / np.sqrt(data)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * -0.5 * result * result * result}
 
 
@@ -748,6 +805,7 @@ class Exp2Backward0(_Elementwise):
     op_name = "exp2"
     compute = staticmethod(np.exp2)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * result * _LN2}
 
 
@@ -755,6 +813,7 @@ class Expm1Backward0(_Elementwise):
     op_name = "expm1"
     compute = staticmethod(np.expm1)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * (result + 1)}
 
 
@@ -762,6 +821,7 @@ class Log2Backward0(_Elementwise):
     op_name = "log2"
     compute = staticmethod(np.log2)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / (self * _LN2)}
 
 
@@ -769,6 +829,7 @@ class Log10Backward0(_Elementwise):
     op_name = "log10"
     compute = staticmethod(np.log10)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / (self * _LN10)}
 
 
@@ -776,6 +837,7 @@ class Log1PBackward0(_Elementwise):
     op_name = "log1p"
     compute = staticmethod(np.log1p)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / (self + 1)}
 
 
@@ -783,6 +845,7 @@ class AsinBackward0(_Elementwise):
     op_name = "asin"
     compute = staticmethod(np.arcsin)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.rsqrt(1 - self * self)}
 
 
@@ -790,6 +853,7 @@ class AcosBackward0(_Elementwise):
     op_name = "acos"
     compute = staticmethod(np.arccos)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: -grad * _math.rsqrt(1 - self * self)}
 
 
@@ -797,6 +861,7 @@ class AtanBackward0(_Elementwise):
     op_name = "atan"
     compute = staticmethod(np.arctan)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / (1 + self * self)}
 
 
@@ -804,6 +869,7 @@ class SinhBackward0(_Elementwise):
     op_name = "sinh"
     compute = staticmethod(np.sinh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.cosh(self)}
 
 
@@ -811,6 +877,7 @@ class CoshBackward0(_Elementwise):
     op_name = "cosh"
     compute = staticmethod(np.cosh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.sinh(self)}
 
 
@@ -818,6 +885,7 @@ class TanhBackward0(_Elementwise):
     op_name = "tanh"
     compute = staticmethod(np.tanh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * (1 - result * result)}
 
 
@@ -825,6 +893,7 @@ class AsinhBackward0(_Elementwise):
     op_name = "asinh"
     compute = staticmethod(np.arcsinh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.rsqrt(self * self + 1)}
 
 
@@ -832,6 +901,7 @@ class AcoshBackward0(_Elementwise):
     op_name = "acosh"
     compute = staticmethod(np.arccosh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.rsqrt(self * self - 1)}
 
 
@@ -839,6 +909,7 @@ class AtanhBackward0(_Elementwise):
     op_name = "atanh"
     compute = staticmethod(np.arctanh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / (1 - self * self)}
 
 
@@ -852,6 +923,7 @@ class SigmoidBackward0(_Elementwise):
     op_name = "sigmoid"
     compute = staticmethod(_stable_sigmoid)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * result * (1 - result)}
 
 
@@ -862,6 +934,7 @@ class ErfBackward0(_Elementwise):
     def compute(data):
         return _erf_and_erfc(data)[0]
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _TWO_OVER_SQRT_PI * _math.exp(-self * self)}
 
 
@@ -872,6 +945,7 @@ class ErfcBackward0(_Elementwise):
     def compute(data):
         return _erf_and_erfc(data)[1]
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * -_TWO_OVER_SQRT_PI * _math.exp(-self * self)}
 
 
@@ -882,6 +956,7 @@ class ErfinvBackward0(_Elementwise):
     def compute(data):
         return _erfinv(data)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * (_SQRT_PI / 2) * _math.exp(result * result)}
 
 
@@ -895,18 +970,22 @@ class _RoundingToInteger(_Elementwise):
     def compute(cls, data):
         return data.copy() if data.dtype.kind in "iu" else cls.rounding(data)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
 class FloorBackward0(_RoundingToInteger):
+    tangent = ELEMENT_WISE
     op_name, rounding = "floor", staticmethod(np.floor)
 
 
 class CeilBackward0(_RoundingToInteger):
+    tangent = ELEMENT_WISE
     op_name, rounding = "ceil", staticmethod(np.ceil)
 
 
 class TruncBackward0(_RoundingToInteger):
+    tangent = ELEMENT_WISE
     op_name, rounding = "trunc", staticmethod(np.trunc)
 
 
@@ -920,6 +999,7 @@ class FracBackward0(_Elementwise):
             raise NotImplementedError(f'"frac_cpu" not implemented for \'{found}\'')
         return data - np.trunc(data)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: grad}
 
 
@@ -1058,12 +1138,14 @@ class RoundBackward0(Formula):
         scale = np.asarray(10.0**decimals, dtype=data.dtype)
         return np.round(data * scale) / scale
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
 class RoundBackward1(RoundBackward0):
     """round with `decimals`."""
 
+    tangent = ELEMENT_WISE
 
 @register(methods="round", inplace="round_", samples=_samples.unary(decimals=1))
 def round(input, *, decimals: int = 0):
@@ -1084,6 +1166,7 @@ class LogitBackward0(Formula):
         with np.errstate(all="ignore"):
             return np.log(data / (1 - data))
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, eps: _math.where(
             (self < 0) | (self > 1) if eps is None else (self < eps) | (self > 1 - eps),
@@ -1108,6 +1191,7 @@ class NanToNumBackward0(Formula):
             return data.copy()
         return np.nan_to_num(data, nan=nan, posinf=posinf, neginf=neginf)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.isfinite(self)}  # PyTorch multiplies
 
 
@@ -1139,6 +1223,7 @@ class ClampBackward1(Formula):
         target = _dtype.result_type(self, *(bound for bound in (min, max) if bound is not None)).numpy
         return _clamp_arrays(data.astype(target, copy=False), min, max)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self, min, max: _math.where(_inside(self, min, max), grad, 0.0)}
 
 
@@ -1156,6 +1241,7 @@ class ClampBackward0(Formula):
         high = None if max is None else max._data.astype(target, copy=False)
         return _clamp_arrays(data.astype(target, copy=False), low, high)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, min, max: _math.where(_inside(self, min, max), grad, 0.0),
         "min": lambda grad, self, min, max: _math.where(
@@ -1240,6 +1326,7 @@ class MaximumBackward0(Formula):
         left, right = operand_arrays(self, other, cls.op_name)
         return cls.pick(left, right)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, other: _math.where(
             self < other, 0.0, _math.where(self == other, grad / 2, grad)),
@@ -1251,6 +1338,7 @@ class MaximumBackward0(Formula):
 class MinimumBackward0(MaximumBackward0):
     pick = staticmethod(np.minimum)
     op_name = "minimum"
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, other: _math.where(
             self > other, 0.0, _math.where(self == other, grad / 2, grad)),
@@ -1264,6 +1352,7 @@ class FmaxBackward0(MaximumBackward0):
 
     pick = staticmethod(np.fmax)
     op_name = "fmax"
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, other: _math.where((self >= other) | _math.isnan(other), grad, 0.0),
         "other": lambda grad, self, other: _math.where((self >= other) | _math.isnan(other), 0.0, grad),
@@ -1273,6 +1362,7 @@ class FmaxBackward0(MaximumBackward0):
 class FminBackward0(MaximumBackward0):
     pick = staticmethod(np.fmin)
     op_name = "fmin"
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, other: _math.where((self <= other) | _math.isnan(other), grad, 0.0),
         "other": lambda grad, self, other: _math.where((self <= other) | _math.isnan(other), 0.0, grad),
@@ -1328,6 +1418,7 @@ class Atan2Backward0(Formula):
         left, right = operand_arrays(self, other, "atan2")
         return np.arctan2(_floating(left), _floating(right))
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, other: _atan2_scale(grad, self, other) * other,
         "other": lambda grad, self, other: _atan2_scale(grad, self, other) * -self,
@@ -1350,6 +1441,7 @@ class HypotBackward0(Formula):
             raise NotImplementedError(f'"hypot_cpu" not implemented for \'{found}\'')
         return np.hypot(left, right)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, result: grad * self / result,
         "other": lambda grad, other, result: grad * other / result,
@@ -1371,6 +1463,7 @@ class RemainderBackward0(Formula):
         _check_integer_divisor(right, cls.op_name)
         return cls.kernel(left, right)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: grad}
 
 
@@ -1387,6 +1480,7 @@ class RemainderBackward1(Formula):
         _check_integer_divisor(right, cls.op_name)
         return cls.kernel(left, right)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "other": lambda grad, self, other: -grad * _math.rounded_quotient(self, other, "floor"),
@@ -1396,6 +1490,7 @@ class RemainderBackward1(Formula):
 class FmodBackward0(RemainderBackward0):
     """input mod a number with the sign of the dividend (C's fmod): gradient 1."""
 
+    tangent = ELEMENT_WISE
     op_name = "fmod"
     kernel = staticmethod(np.fmod)
 
@@ -1405,6 +1500,7 @@ class FmodBackward1(RemainderBackward1):
 
     op_name = "fmod"
     kernel = staticmethod(np.fmod)
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "other": lambda grad, self, other: -grad * _math.rounded_quotient(self, other, "trunc"),
@@ -1512,6 +1608,7 @@ class LerpBackward0(Formula):
     def forward(self, end, weight):
         return _lerp_arrays(self, end, weight)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, weight: grad * (1 - weight),
         "end": lambda grad, weight: grad * weight,
@@ -1527,6 +1624,7 @@ class LerpBackward1(Formula):
     def forward(self, end, weight):
         return _lerp_arrays(self, end, weight._data)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, weight: grad * (1 - weight),
         "end": lambda grad, weight: grad * weight,
@@ -1557,7 +1655,7 @@ def _lerp_samples(rng):
     ]
 
 
-@register(methods="lerp", inplace="lerp_", samples=_lerp_samples)
+@register(methods="lerp", inplace="lerp_", samples=_lerp_samples, floating=("input", "end"))
 def lerp(input, end, weight):
     """Linear interpolation input + weight * (end - input); weight a number or tensor."""
     if isinstance(weight, Tensor):
@@ -1575,6 +1673,7 @@ class AddcmulBackward0(Formula):
         base, first, second = _three_operands(self, tensor1, tensor2, value, "addcmul")
         return base + value * first * second
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "tensor1": lambda grad, tensor2, value: grad * value * tensor2,
@@ -1601,6 +1700,7 @@ class AddcdivBackward0(Formula):
             )
         return base + value * first / second
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "tensor1": lambda grad, tensor2, value: grad * value / tensor2,
@@ -1640,6 +1740,7 @@ def _addc_samples(low=-2.0, high=2.0):
 @register(methods="addcmul", inplace="addcmul_", samples=_addc_samples())
 def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 * tensor2, with broadcasting."""
+    value = integral_coefficient(value, (input, tensor1, tensor2), "value")
     return apply(AddcmulBackward0, input, tensor1, tensor2, value=value)
 
 
@@ -1664,6 +1765,7 @@ class WhereBackward0(Formula):
         _check_broadcast(condition._data.shape, np.broadcast_shapes(np.shape(left), np.shape(right)))
         return np.where(condition._data, left, right)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, condition: _math.where(condition, grad, 0.0),
         "other": lambda grad, condition: _math.where(condition, 0.0, grad),
@@ -1700,6 +1802,11 @@ def where(condition, input=None, other=None):
             _check_condition(condition)
         return tuple(Tensor._make(index.astype(np.int64)) for index in np.nonzero(condition._data))
     _check_condition(condition)
+    for tensor, number in ((input, other), (other, input)):  # a number must fit, never wraps
+        if type(number) is int and isinstance(tensor, Tensor) and tensor._data.dtype.kind in "iu":
+            from .._creation import check_convertible
+
+            check_convertible(number, tensor.dtype)
     return apply(WhereBackward0, input, other, condition=condition)
 
 
@@ -1714,6 +1821,7 @@ class MaskedFillBackward0(Formula):
         data = _unary_input(self, "masked_fill")
         return np.where(mask._data, np.asarray(value).astype(data.dtype), data)
 
+    tangent = LinearWith(value=0)
     derivatives = {"self": lambda grad, mask: _math.where(mask, 0.0, grad)}
 
 
@@ -1727,6 +1835,7 @@ class MaskedFillBackward1(Formula):
         data = _unary_input(self, "masked_fill")
         return np.where(mask._data, value._data.astype(data.dtype), data)
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad, mask: _math.where(mask, 0.0, grad),
         "value": lambda grad, mask: _math.where(mask, grad, 0.0).sum(),
@@ -1757,4 +1866,8 @@ def masked_fill(input, mask, value):
     _check_mask(mask, value)
     if isinstance(value, Tensor):
         return apply(MaskedFillBackward1, input, value, mask=mask)
+    if type(value) in (int, float) and isinstance(input, Tensor) and input._data.dtype.kind in "iu":
+        from .._creation import check_convertible
+
+        check_convertible(value, input.dtype)  # a fill value must fit, never wraps
     return apply(MaskedFillBackward0, input, mask=mask, value=value)
