@@ -33,7 +33,7 @@ import numpy as np
 from .._tensor import Tensor, _VersionCounter
 from . import forward_ad, grad_mode
 from .anomaly import anomaly_mode, creation_stack
-from .graph import Node, SavedOutput, pack_saved, saved_hooks_state
+from .graph import _MISSING, Node, SavedOutput, pack_saved, saved_hooks_state
 
 __all__ = [
     "BackwardCFunction",
@@ -112,6 +112,21 @@ class BackwardCFunction(FunctionCtx, Node):
     def apply(self, *grad_outputs):
         """Run this node's backward directly (as PyTorch's `grad_fn.apply`)."""
         return self.backward(*grad_outputs)
+
+    saved_tensors = property(
+        Node._saved_tensors.fget,
+        doc="What forward saved with `save_for_backward`, checked against later in-place changes.",
+    )
+
+    def __repr__(self) -> str:
+        """As PyTorch prints a custom Function's node: with its module path."""
+        return f"<{type(self).__module__}.{type(self).__qualname__} object at {id(self):#x}>"
+
+    def _find_saved(self, name: str):
+        return _MISSING  # a custom node shows what it saved as `saved_tensors` only, as PyTorch's
+
+    def _saved_names(self) -> list[str]:
+        return []
 
 
 def _check_gradients(node: BackwardCFunction, grads: tuple) -> None:

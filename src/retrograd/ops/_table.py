@@ -273,7 +273,10 @@ def register(
     tests differentiate, for ops whose raw outputs are not comparable (eigenvector signs) or
     whose gradient is defined on a subspace (symmetric inputs). `floating` marks ops that
     compute on floating-point tensors only (True: the first argument; or the names of the
-    arguments whose promoted dtype must be floating): see Note [Checked arguments].
+    arguments whose promoted dtype must be floating): see Note [Checked arguments]. An op whose
+    PyTorch function takes `out=` (ops/_out.py's ACCEPTS_OUT) gets that keyword here: the
+    decorator returns the function with it (see Note [out= arguments]); Tensor methods never
+    take it.
     """
     methods = (methods,) if isinstance(methods, str) else tuple(methods)
 
@@ -283,9 +286,10 @@ def register(
         plain = function
         if op_name in _batching.FUNCTION_RULES:  # an op that computes on arrays before `apply`
             function = _batching.batched_function(op_name, function)
+        public = _out.accepting_out(function, op_name) if op_name in _out.ACCEPTS_OUT else function
         table[op_name] = OpInfo(
             name=op_name,
-            function=function,
+            function=public,
             methods=methods,
             inplace=inplace,
             mutates_input=mutates_input,
@@ -304,7 +308,7 @@ def register(
                         _operator(function, method) if is_operator else function)
         if inplace is not None:
             setattr(Tensor, inplace, _in_place(function, inplace))
-        return function
+        return public
 
     return decorate
 
@@ -635,5 +639,5 @@ def _check_writable(target: Tensor, result: Tensor, cast: bool) -> None:
         )
 
 
-from . import _batching, _inplace, _tangents  # noqa: E402  (they build on `apply`, defined above)
+from . import _batching, _inplace, _out, _tangents  # noqa: E402  (they build on `apply`, defined above)
 from ._batching import vmap_state as _vmap_state  # noqa: E402

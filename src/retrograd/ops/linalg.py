@@ -287,7 +287,7 @@ class EinsumBackward0(Node):
         return result
 
     def backward(self, grad):
-        operands = self.saved_tensors
+        operands = self._saved_tensors
         needs = self.needs_input_grad
         return tuple(
             self._operand_grad(position, grad, operands) if needs[position] else None
@@ -1190,7 +1190,7 @@ class _KronProduct(Node):
         return np.kron(a._data, b._data)
 
     def backward(self, grad):
-        a, b = self.saved_tensors
+        a, b = self._saved_tensors
         rank = len(self.a_shape)
         interleaved = tuple(size for pair in zip(self.a_shape, self.b_shape) for size in pair)
         blocks = grad.reshape(interleaved)
@@ -1238,7 +1238,7 @@ class LinalgCrossBackward0(Node):
         return np.cross(left, right, axis=dim)
 
     def backward(self, grad):
-        a, b = self.saved_tensors
+        a, b = self._saved_tensors
         needs_a, needs_b = self.needs_input_grad
         grad_a = linalg_cross(b, grad, dim=self.dim) if needs_a else None
         grad_b = linalg_cross(grad, a, dim=self.dim) if needs_b else None
@@ -1330,7 +1330,7 @@ class LinalgInvExBackward0(Node):
             )
 
     def backward(self, grad):
-        (inverse_,) = self.saved_tensors
+        (inverse_,) = self._saved_tensors
         inverse_t = inverse_.mT
         return -matmul(matmul(inverse_t, grad), inverse_t)
 
@@ -1377,7 +1377,7 @@ class LinalgDetBackward0(Node):
         return np.linalg.det(a._data)
 
     def backward(self, grad):
-        a, determinant = self.saved_tensors
+        a, determinant = self._saved_tensors
         scale = (grad * determinant).unsqueeze(-1).unsqueeze(-1)
         return scale * inv(_singular_replaced(a, determinant._data == 0)).mT
 
@@ -1421,7 +1421,7 @@ class LinalgSlogdetBackward0(Node):
         grad = grads[1] if len(grads) > 1 else None
         if grad is None:
             return None
-        a, logabsdet = self.saved_tensors
+        a, logabsdet = self._saved_tensors
         singular = np.isneginf(logabsdet._data)
         inverse_t = inv(_singular_replaced(a, singular)).mT
         if singular.any():
@@ -1492,7 +1492,7 @@ class LinalgSolveExBackward0(Node):
         return result[..., 0] if vector else result
 
     def backward(self, grad):
-        a, solution = self.saved_tensors
+        a, solution = self._saved_tensors
         needs_a, needs_b = self.needs_input_grad
         grad_b = solve(a.mT, grad)
         grad_a = None
@@ -1564,7 +1564,7 @@ class LinalgSolveTriangularBackward0(Node):
             ) from None
 
     def backward(self, grad):
-        a, solution = self.saved_tensors
+        a, solution = self._saved_tensors
         needs_a, needs_b = self.needs_input_grad
         grad_b = solve_triangular(a.mT, grad, upper=not self.upper, unitriangular=self.unitriangular)
         grad_a = None
@@ -1716,7 +1716,7 @@ class LinalgCholeskyExBackward0(Node):
         return np.swapaxes(lower, -1, -2).copy() if upper else lower
 
     def backward(self, grad):
-        (factor,) = self.saved_tensors
+        (factor,) = self._saved_tensors
         if self.upper:
             factor, grad = factor.mT, grad.mT
         product = matmul(factor.mT, grad)
@@ -1807,7 +1807,7 @@ class LinalgQrBackward0(Node):
                 "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please "
                 "use linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr."
             )
-        q, r = self.saved_tensors
+        q, r = self._saved_tensors
         rows, columns = q.shape[-2], r.shape[-1]
         if self.mode == "complete" and rows > columns:
             raise RuntimeError(
@@ -1891,7 +1891,7 @@ class LinalgEighBackward0(Node):
 
     @_without_float_warnings
     def backward(self, *grads):
-        values, vectors = self.saved_tensors
+        values, vectors = self._saved_tensors
         grad_values = grads[0] if grads else None
         grad_vectors = grads[1] if len(grads) > 1 else None
         inner = diag_embed(grad_values) if grad_values is not None else None
@@ -1968,7 +1968,7 @@ class LinalgSvdBackward0(Node):
 
     @_without_float_warnings
     def backward(self, *grads):
-        u, s, vh = self.saved_tensors
+        u, s, vh = self._saved_tensors
         grad_u, grad_s, grad_vh = (*grads, None, None, None)[:3]
         count = s.shape[-1]
         rows, columns = u.shape[-2], vh.shape[-1]
@@ -2073,7 +2073,7 @@ class LinalgPinvBackward0(Node):
         return np.matmul(np.swapaxes(vh, -1, -2) * inverted[..., None, :], np.swapaxes(u, -1, -2))
 
     def backward(self, grad):
-        a, pinv_ = self.saved_tensors
+        a, pinv_ = self._saved_tensors
         pinv_t, grad_t = pinv_.mT, grad.mT
         rows, columns = a.shape[-2], a.shape[-1]
         left = _identity(rows, a) - matmul(a, pinv_)

@@ -193,7 +193,8 @@ _ONE_SIXTH_AS_PYTORCH = float(np.float32(1 / 6))
 class HardsigmoidBackward0(Formula):
     @staticmethod
     def forward(self):
-        return np.clip(_floating_data(self, "hardsigmoid") / 6 + 0.5, 0, 1)
+        data = _floating_data(self, "hardsigmoid")  # min(max(x + 3, 0), 6) / 6: PyTorch's bits
+        return np.minimum(np.maximum(data + data.dtype.type(3), 0), data.dtype.type(6)) / data.dtype.type(6)
 
     tangent = ELEMENT_WISE
     derivatives = {

@@ -55,7 +55,7 @@ class ConvolutionBackward0(Node):
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
     def backward(self, grad):
-        x, weight = self.saved_tensors
+        x, weight = self._saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
         if not isinstance(grad, Tensor):
             if not self.transposed:

@@ -81,7 +81,7 @@ class NativeLayerNormBackward0(Node):
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
     def backward(self, grad):
-        x, weight = self.saved_tensors
+        x, weight = self._saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
         if not isinstance(grad, Tensor):
             x_hat, rstd = _standardized_array(x._data, self.dims, self.eps)
@@ -182,7 +182,7 @@ class NativeGroupNormBackward0(Node):
         return result
 
     def backward(self, grad):
-        x, weight = self.saved_tensors
+        x, weight = self._saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
         grouped = x.reshape(x.shape[0], self.groups, -1)
         x_hat, rstd = _standardized(grouped, (2,), self.eps)
@@ -241,7 +241,7 @@ class NativeBatchNormBackward0(Node):
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
     def backward(self, grad):
-        x, weight = self.saved_tensors
+        x, weight = self._saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
         dims, shape = _non_channel_dims(x), _channel_shape(x)
         if not isinstance(grad, Tensor):
