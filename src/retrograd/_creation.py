@@ -11,6 +11,7 @@ from . import _device, _dtype
 from . import random as _random
 from ._dtype import dtype as _DType
 from ._tensor import ORIGIN_NUMPY, Size, Tensor
+from ._vmap_state import draws_per_example
 from .random import (  # noqa: F401  (re-exported: the generator API lives in random.py)
     Generator,
     default_generator,
@@ -368,7 +369,26 @@ def _size_keyword_method(function):
     return _size_keyword(function, leading=1)
 
 
+def _factory_out(function):
+    """PyTorch's `out=` for a creation function: the values are made in `out`'s dtype (unless
+    `dtype` says otherwise) and written into it, resized silently (see Note [out= arguments])."""
+    import functools
+
+    @functools.wraps(function)
+    def with_out(*args, out=None, **kwargs):
+        if out is None:
+            return function(*args, **kwargs)
+        from .ops import _out
+
+        if isinstance(out, Tensor) and kwargs.get("dtype") is None:
+            kwargs["dtype"] = out.dtype
+        return _out.write(out, function(*args, **kwargs), function.__name__, warn=False)
+
+    return with_out
+
+
 @_size_keyword
+@_factory_out
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
     """A tensor of the given size filled with 0 (the default dtype unless `dtype` says otherwise).
 
@@ -381,6 +401,7 @@ def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None)
 
 
 @_size_keyword
+@_factory_out
 def ones(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
     """A tensor of the given size filled with 1 (the default dtype unless `dtype` says otherwise).
 
@@ -393,11 +414,13 @@ def ones(*size, dtype=None, device=None, requires_grad: bool = False, out=None) 
 
 
 @_size_keyword
+@_factory_out
 def empty(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
     """Like PyTorch's empty; retrograd fills it with zeros so results are reproducible."""
     return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+@_factory_out
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of shape `size` filled with `fill_value`; its dtype follows the value (float, int or bool).
 
@@ -444,6 +467,7 @@ def full_like(input: Tensor, fill_value, dtype=None, device=None, requires_grad:
     return _new(np.full(shape, fill_value, dtype.numpy), requires_grad)
 
 
+@_factory_out
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False):
     """Values from `start` (default 0) up to, not including, `end`, spaced by `step`."""
     _check_device(device)
@@ -463,6 +487,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
     return _new(np.arange(*values).astype(dtype.numpy), requires_grad)
 
 
+@_factory_out
 def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, device=None,
              requires_grad: bool = False) -> Tensor:
     """`steps` evenly spaced values from `start` to `end`, both included.
@@ -504,6 +529,7 @@ def _linspace_values(start, end, steps: int, numpy_dtype: np.dtype) -> np.ndarra
     return np.concatenate([forward, backward]).astype(compute).astype(numpy_dtype)
 
 
+@_factory_out
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False):
     """A 2-d tensor with ones on the diagonal and zeros elsewhere (`n` rows, `m` columns, default `n`).
 
@@ -522,7 +548,9 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
 # Random numbers: PyTorch's CPU streams, drawn by `random` (see Note [PyTorch's transforms])
 
 
+@draws_per_example
 @_size_keyword
+@_factory_out
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Uniform random numbers in [0, 1)."""
@@ -533,7 +561,9 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     return _new(values.reshape(shape), requires_grad)
 
 
+@draws_per_example
 @_size_keyword
+@_factory_out
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Standard normal random numbers."""
@@ -544,6 +574,8 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     return _new(values.reshape(shape), requires_grad)
 
 
+@draws_per_example
+@_factory_out
 def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
             device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Random integers in [low, high)."""
@@ -563,6 +595,7 @@ def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, 
     return _new(values.reshape(shape).astype(dtype.numpy), requires_grad)
 
 
+@_factory_out
 def randperm(n: int, *, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A random permutation of 0, ..., n - 1."""
@@ -578,6 +611,7 @@ def _scalar(value):
     return value.item() if isinstance(value, Tensor) else value
 
 
+@draws_per_example
 def rand_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None,
               requires_grad: bool = False, memory_format=None) -> Tensor:
     """Uniform random numbers in [0, 1) with the shape (and dtype) of `input`."""
@@ -585,6 +619,7 @@ def rand_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=
     return rand(shape, generator=generator, dtype=dtype, requires_grad=requires_grad)
 
 
+@draws_per_example
 def randn_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None,
                requires_grad: bool = False, memory_format=None) -> Tensor:
     """Standard normal random numbers with the shape (and dtype) of `input`."""
@@ -592,6 +627,7 @@ def randn_like(input: Tensor, *, generator=None, dtype=None, layout=None, device
     return randn(shape, generator=generator, dtype=dtype, requires_grad=requires_grad)
 
 
+@draws_per_example
 def randint_like(input: Tensor, low, high=None, *, generator=None, dtype=None, layout=None,
                  device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
     """Random integers in [low, high) with the shape (and dtype) of `input`."""

@@ -11,6 +11,7 @@ from .._tensor import Tensor
 from . import _math, _samples
 from ._formula import Formula
 from ._table import apply, register, run_in_place
+from ._tangents import LINEAR, LinearWith
 
 __all__ = []
 
@@ -26,6 +27,7 @@ class ZeroBackward0(Formula):
     def forward(self):
         return np.zeros_like(self._data)
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
@@ -36,6 +38,7 @@ class FillBackward2(Formula):
     def forward(self, value):
         return np.full_like(self._data, value)
 
+    tangent = LinearWith(value=0)
     derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
@@ -48,6 +51,7 @@ class FillBackward3(Formula):
     def forward(self, value):
         return np.full_like(self._data, value._data)
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad: _math.zeros_like(grad),
         "value": lambda grad: _sum_all(grad),
@@ -64,6 +68,7 @@ class CopyBackwards(Formula):
     def forward(self, src):
         return np.broadcast_to(src._data, self._data.shape).astype(self._data.dtype)
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad: _math.zeros_like(grad),
         "src": lambda grad: grad,
@@ -107,12 +112,12 @@ def _copy(input, src):
 
 def zero_(self) -> Tensor:
     """Fill self with zeros, in place."""
-    return run_in_place(self, _zero)
+    return run_in_place(self, _zero, fills=True)
 
 
 def fill_(self, value) -> Tensor:
     """Fill self with `value` (a number or a 0-d tensor), in place."""
-    return run_in_place(self, _fill, value)
+    return run_in_place(self, _fill, value, fills=True)
 
 
 def copy_(self, src, non_blocking: bool = False) -> Tensor:

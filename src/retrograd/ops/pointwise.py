@@ -18,6 +18,7 @@ from .._tensor import Tensor
 from . import _math, _samples
 from ._formula import Formula
 from ._table import apply, register, run_in_place
+from ._tangents import ELEMENT_WISE, LINEAR, LinearWith
 
 __all__ = [
     "abs",
@@ -216,6 +217,7 @@ class AddBackward0(Formula):
         a, b = operand_arrays(self, other, "add")
         return a + b if alpha == 1 else a + alpha * b
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "other": lambda grad, alpha: grad if alpha == 1 else grad * alpha,
@@ -243,6 +245,7 @@ class SubBackward0(Formula):
             )
         return a - b if alpha == 1 else a - alpha * b
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "other": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha,
@@ -271,6 +274,7 @@ class RsubBackward0(Formula):
 
     inputs = ("self", "other")
     forward = staticmethod(_reflected_difference)
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha,
         "other": lambda grad: grad,
@@ -282,6 +286,7 @@ class RsubBackward1(Formula):
 
     inputs = ("self",)
     forward = staticmethod(_reflected_difference)
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha}
 
 
@@ -302,6 +307,7 @@ class MulBackward0(Formula):
         a, b = operand_arrays(self, other, "mul")
         return a * b
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, other: grad * other,
         "other": lambda grad, self: grad * self,
@@ -326,6 +332,7 @@ class DivBackward0(Formula):
         a, b = operand_arrays(self, other, "div")
         return np.true_divide(_floating(a), _floating(b))
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, other: grad / other,
         "other": lambda grad, self, other: -grad * self / other / other,
@@ -342,6 +349,7 @@ class DivBackward2(Formula):
         a, b = operand_arrays(self, other, "div")
         return _rounded_quotient(a, b, rounding_mode)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: _math.zeros_like(grad), "other": lambda grad: _math.zeros_like(grad)}
 
 
@@ -424,6 +432,7 @@ class NegBackward0(Formula):
             )
         return -data
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: -grad}
 
 
@@ -451,6 +460,7 @@ class ReciprocalBackward0(Formula):
     def forward(self):
         return np.reciprocal(_floating(_unary_input(self, "reciprocal")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: -grad * result * result}
 
 
@@ -476,8 +486,9 @@ class PowBackward0(Formula):
     def forward(self, exponent):
         base, power = operand_arrays(self, exponent, "pow")
         _power_dtype_check(base, exponent)
-        return np.power(base, power)
+        return _scalar_power(base, power, exponent)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, exponent: _math.zeros_like(grad) if exponent == 0
         else grad * exponent * self ** (exponent - 1),
@@ -494,6 +505,7 @@ class PowBackward1(Formula):
         base, power = operand_arrays(self, exponent, "pow")
         return _power(base, power)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, exponent: _math.where(
             exponent == 0, 0.0, grad * exponent * self ** (exponent - 1)),
@@ -512,10 +524,42 @@ class PowBackward2(Formula):
         power, number = operand_arrays(exponent, self, "pow")
         return _power(number, power)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "exponent": lambda grad, self, result: _math.zeros_like(grad) if self == 0
         else grad * result * float(np.log(self)),
     }
+
+
+def _scalar_power(base: np.ndarray, power, exponent) -> np.ndarray:
+    """base ** exponent for a number, computed as PyTorch's CPU kernel computes it where that
+    is a known formula, so float32 results are the same bits: multiplication for 2, 3 and -2,
+    a division for -1, sqrt and 1 / sqrt for 0.5 and -0.5 (also much faster than np.power).
+    Other exponents: in float64, rounded to float32, which agrees with PyTorch's own pow kernel
+    far more often than NumPy's float32 pow (see docs/float32_bits.md)."""
+    if base.dtype.kind != "f":
+        return np.power(base, power)
+    if exponent == 2:
+        return base * base
+    if exponent == 3:
+        return base * base * base
+    if exponent == -1:
+        return 1 / base
+    if exponent == -2:
+        return 1 / (base * base)
+    if exponent == 0.5:
+        return np.sqrt(base)
+    if exponent == -0.5:
+        return 1 / np.sqrt(base)
+    return _float32_in_float64(np.power, base, power)
+
+
+def _float32_in_float64(kernel, base: np.ndarray, exponent) -> np.ndarray:
+    """kernel(base, exponent), for float32 (and float16) computed in float64 and rounded."""
+    if base.dtype.itemsize >= 8:
+        return kernel(base, exponent)
+    wide = kernel(base.astype(np.float64), np.asarray(exponent, np.float64))
+    return wide.astype(base.dtype)
 
 
 def _power(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
@@ -523,6 +567,8 @@ def _power(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
     (1 for base 1, +-1 for base -1, else 0), as PyTorch, where NumPy would refuse."""
     if base.dtype.kind == "b" and np.asarray(exponent).dtype.kind == "b":
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    if base.dtype.kind == "f":
+        return _float32_in_float64(np.power, base, exponent)
     if base.dtype.kind not in "iu" or not np.any(np.asarray(exponent) < 0):
         return np.power(base, exponent)
     negative = exponent < 0
@@ -578,6 +624,7 @@ class SqrtBackward0(Formula):
     def forward(self):
         return np.sqrt(_floating(_unary_input(self, "sqrt")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad / (2 * result)}
 
 
@@ -596,6 +643,7 @@ class ExpBackward0(Formula):
     def forward(self):
         return np.exp(_floating(_unary_input(self, "exp")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * result}
 
 
@@ -610,6 +658,7 @@ class LogBackward0(Formula):
     def forward(self):
         return np.log(_floating(_unary_input(self, "log")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / self}
 
 
@@ -628,6 +677,7 @@ class SinBackward0(Formula):
     def forward(self):
         return np.sin(_floating(_unary_input(self, "sin")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.cos(self)}
 
 
@@ -642,6 +692,7 @@ class CosBackward0(Formula):
     def forward(self):
         return np.cos(_floating(_unary_input(self, "cos")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * -_math.sin(self)}
 
 
@@ -656,6 +707,7 @@ class TanBackward0(Formula):
     def forward(self):
         return np.tan(_floating(_unary_input(self, "tan")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * (1 + result * result)}
 
 
@@ -674,6 +726,7 @@ def tan(input):
 
 
 class _Elementwise(Formula):
+    tangent = ELEMENT_WISE
     op_name = ""
     keeps_integers = False
     accepts_bool = True
@@ -719,6 +772,7 @@ class AbsBackward0(_Elementwise):
     op_name, keeps_integers, accepts_bool = "abs", True, False
     compute = staticmethod(np.abs)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.sign(self)}
 
 
@@ -732,6 +786,7 @@ class SignBackward0(_Elementwise):
             return data.copy()
         return np.nan_to_num(np.sign(data), nan=0.0) if data.dtype.kind == "f" else np.sign(data)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
@@ -742,6 +797,7 @@ class RsqrtBackward0(_Elementwise):
     def compute(data):
         return 1 / np.sqrt(data)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * -0.5 * result * result * result}
 
 
@@ -749,6 +805,7 @@ class Exp2Backward0(_Elementwise):
     op_name = "exp2"
     compute = staticmethod(np.exp2)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * result * _LN2}
 
 
@@ -756,6 +813,7 @@ class Expm1Backward0(_Elementwise):
     op_name = "expm1"
     compute = staticmethod(np.expm1)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * (result + 1)}
 
 
@@ -763,6 +821,7 @@ class Log2Backward0(_Elementwise):
     op_name = "log2"
     compute = staticmethod(np.log2)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / (self * _LN2)}
 
 
@@ -770,6 +829,7 @@ class Log10Backward0(_Elementwise):
     op_name = "log10"
     compute = staticmethod(np.log10)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / (self * _LN10)}
 
 
@@ -777,6 +837,7 @@ class Log1PBackward0(_Elementwise):
     op_name = "log1p"
     compute = staticmethod(np.log1p)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / (self + 1)}
 
 
@@ -784,6 +845,7 @@ class AsinBackward0(_Elementwise):
     op_name = "asin"
     compute = staticmethod(np.arcsin)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.rsqrt(1 - self * self)}
 
 
@@ -791,6 +853,7 @@ class AcosBackward0(_Elementwise):
     op_name = "acos"
     compute = staticmethod(np.arccos)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: -grad * _math.rsqrt(1 - self * self)}
 
 
@@ -798,6 +861,7 @@ class AtanBackward0(_Elementwise):
     op_name = "atan"
     compute = staticmethod(np.arctan)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / (1 + self * self)}
 
 
@@ -805,6 +869,7 @@ class SinhBackward0(_Elementwise):
     op_name = "sinh"
     compute = staticmethod(np.sinh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.cosh(self)}
 
 
@@ -812,6 +877,7 @@ class CoshBackward0(_Elementwise):
     op_name = "cosh"
     compute = staticmethod(np.cosh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.sinh(self)}
 
 
@@ -819,6 +885,7 @@ class TanhBackward0(_Elementwise):
     op_name = "tanh"
     compute = staticmethod(np.tanh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * (1 - result * result)}
 
 
@@ -826,6 +893,7 @@ class AsinhBackward0(_Elementwise):
     op_name = "asinh"
     compute = staticmethod(np.arcsinh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.rsqrt(self * self + 1)}
 
 
@@ -833,6 +901,7 @@ class AcoshBackward0(_Elementwise):
     op_name = "acosh"
     compute = staticmethod(np.arccosh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.rsqrt(self * self - 1)}
 
 
@@ -840,19 +909,21 @@ class AtanhBackward0(_Elementwise):
     op_name = "atanh"
     compute = staticmethod(np.arctanh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / (1 - self * self)}
 
 
 def _stable_sigmoid(data: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
-    decay = np.exp(-np.abs(data))
-    return np.where(data >= 0, 1 / (1 + decay), decay / (1 + decay))
+    """1 / (1 + exp(-x)), PyTorch's formula (the same bits more often than a branch on the sign,
+    and 2.5x faster): where exp(-x) overflows to inf the result is 0, as it should be."""
+    return 1 / (1 + np.exp(-data))
 
 
 class SigmoidBackward0(_Elementwise):
     op_name = "sigmoid"
     compute = staticmethod(_stable_sigmoid)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * result * (1 - result)}
 
 
@@ -863,6 +934,7 @@ class ErfBackward0(_Elementwise):
     def compute(data):
         return _erf_and_erfc(data)[0]
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _TWO_OVER_SQRT_PI * _math.exp(-self * self)}
 
 
@@ -873,6 +945,7 @@ class ErfcBackward0(_Elementwise):
     def compute(data):
         return _erf_and_erfc(data)[1]
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * -_TWO_OVER_SQRT_PI * _math.exp(-self * self)}
 
 
@@ -883,6 +956,7 @@ class ErfinvBackward0(_Elementwise):
     def compute(data):
         return _erfinv(data)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * (_SQRT_PI / 2) * _math.exp(result * result)}
 
 
@@ -896,18 +970,22 @@ class _RoundingToInteger(_Elementwise):
     def compute(cls, data):
         return data.copy() if data.dtype.kind in "iu" else cls.rounding(data)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
 class FloorBackward0(_RoundingToInteger):
+    tangent = ELEMENT_WISE
     op_name, rounding = "floor", staticmethod(np.floor)
 
 
 class CeilBackward0(_RoundingToInteger):
+    tangent = ELEMENT_WISE
     op_name, rounding = "ceil", staticmethod(np.ceil)
 
 
 class TruncBackward0(_RoundingToInteger):
+    tangent = ELEMENT_WISE
     op_name, rounding = "trunc", staticmethod(np.trunc)
 
 
@@ -921,6 +999,7 @@ class FracBackward0(_Elementwise):
             raise NotImplementedError(f'"frac_cpu" not implemented for \'{found}\'')
         return data - np.trunc(data)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: grad}
 
 
@@ -1059,12 +1138,14 @@ class RoundBackward0(Formula):
         scale = np.asarray(10.0**decimals, dtype=data.dtype)
         return np.round(data * scale) / scale
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
 class RoundBackward1(RoundBackward0):
     """round with `decimals`."""
 
+    tangent = ELEMENT_WISE
 
 @register(methods="round", inplace="round_", samples=_samples.unary(decimals=1))
 def round(input, *, decimals: int = 0):
@@ -1085,6 +1166,7 @@ class LogitBackward0(Formula):
         with np.errstate(all="ignore"):
             return np.log(data / (1 - data))
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, eps: _math.where(
             (self < 0) | (self > 1) if eps is None else (self < eps) | (self > 1 - eps),
@@ -1109,6 +1191,7 @@ class NanToNumBackward0(Formula):
             return data.copy()
         return np.nan_to_num(data, nan=nan, posinf=posinf, neginf=neginf)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.isfinite(self)}  # PyTorch multiplies
 
 
@@ -1140,6 +1223,7 @@ class ClampBackward1(Formula):
         target = _dtype.result_type(self, *(bound for bound in (min, max) if bound is not None)).numpy
         return _clamp_arrays(data.astype(target, copy=False), min, max)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self, min, max: _math.where(_inside(self, min, max), grad, 0.0)}
 
 
@@ -1157,6 +1241,7 @@ class ClampBackward0(Formula):
         high = None if max is None else max._data.astype(target, copy=False)
         return _clamp_arrays(data.astype(target, copy=False), low, high)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, min, max: _math.where(_inside(self, min, max), grad, 0.0),
         "min": lambda grad, self, min, max: _math.where(
@@ -1241,6 +1326,7 @@ class MaximumBackward0(Formula):
         left, right = operand_arrays(self, other, cls.op_name)
         return cls.pick(left, right)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, other: _math.where(
             self < other, 0.0, _math.where(self == other, grad / 2, grad)),
@@ -1252,6 +1338,7 @@ class MaximumBackward0(Formula):
 class MinimumBackward0(MaximumBackward0):
     pick = staticmethod(np.minimum)
     op_name = "minimum"
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, other: _math.where(
             self > other, 0.0, _math.where(self == other, grad / 2, grad)),
@@ -1265,6 +1352,7 @@ class FmaxBackward0(MaximumBackward0):
 
     pick = staticmethod(np.fmax)
     op_name = "fmax"
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, other: _math.where((self >= other) | _math.isnan(other), grad, 0.0),
         "other": lambda grad, self, other: _math.where((self >= other) | _math.isnan(other), 0.0, grad),
@@ -1274,6 +1362,7 @@ class FmaxBackward0(MaximumBackward0):
 class FminBackward0(MaximumBackward0):
     pick = staticmethod(np.fmin)
     op_name = "fmin"
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, other: _math.where((self <= other) | _math.isnan(other), grad, 0.0),
         "other": lambda grad, self, other: _math.where((self <= other) | _math.isnan(other), 0.0, grad),
@@ -1329,6 +1418,7 @@ class Atan2Backward0(Formula):
         left, right = operand_arrays(self, other, "atan2")
         return np.arctan2(_floating(left), _floating(right))
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, other: _atan2_scale(grad, self, other) * other,
         "other": lambda grad, self, other: _atan2_scale(grad, self, other) * -self,
@@ -1351,6 +1441,7 @@ class HypotBackward0(Formula):
             raise NotImplementedError(f'"hypot_cpu" not implemented for \'{found}\'')
         return np.hypot(left, right)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, result: grad * self / result,
         "other": lambda grad, other, result: grad * other / result,
@@ -1372,6 +1463,7 @@ class RemainderBackward0(Formula):
         _check_integer_divisor(right, cls.op_name)
         return cls.kernel(left, right)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: grad}
 
 
@@ -1388,6 +1480,7 @@ class RemainderBackward1(Formula):
         _check_integer_divisor(right, cls.op_name)
         return cls.kernel(left, right)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "other": lambda grad, self, other: -grad * _math.rounded_quotient(self, other, "floor"),
@@ -1397,6 +1490,7 @@ class RemainderBackward1(Formula):
 class FmodBackward0(RemainderBackward0):
     """input mod a number with the sign of the dividend (C's fmod): gradient 1."""
 
+    tangent = ELEMENT_WISE
     op_name = "fmod"
     kernel = staticmethod(np.fmod)
 
@@ -1406,6 +1500,7 @@ class FmodBackward1(RemainderBackward1):
 
     op_name = "fmod"
     kernel = staticmethod(np.fmod)
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "other": lambda grad, self, other: -grad * _math.rounded_quotient(self, other, "trunc"),
@@ -1513,6 +1608,7 @@ class LerpBackward0(Formula):
     def forward(self, end, weight):
         return _lerp_arrays(self, end, weight)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, weight: grad * (1 - weight),
         "end": lambda grad, weight: grad * weight,
@@ -1528,6 +1624,7 @@ class LerpBackward1(Formula):
     def forward(self, end, weight):
         return _lerp_arrays(self, end, weight._data)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, weight: grad * (1 - weight),
         "end": lambda grad, weight: grad * weight,
@@ -1576,6 +1673,7 @@ class AddcmulBackward0(Formula):
         base, first, second = _three_operands(self, tensor1, tensor2, value, "addcmul")
         return base + value * first * second
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "tensor1": lambda grad, tensor2, value: grad * value * tensor2,
@@ -1602,6 +1700,7 @@ class AddcdivBackward0(Formula):
             )
         return base + value * first / second
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "tensor1": lambda grad, tensor2, value: grad * value / tensor2,
@@ -1666,6 +1765,7 @@ class WhereBackward0(Formula):
         _check_broadcast(condition._data.shape, np.broadcast_shapes(np.shape(left), np.shape(right)))
         return np.where(condition._data, left, right)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, condition: _math.where(condition, grad, 0.0),
         "other": lambda grad, condition: _math.where(condition, 0.0, grad),
@@ -1721,6 +1821,7 @@ class MaskedFillBackward0(Formula):
         data = _unary_input(self, "masked_fill")
         return np.where(mask._data, np.asarray(value).astype(data.dtype), data)
 
+    tangent = LinearWith(value=0)
     derivatives = {"self": lambda grad, mask: _math.where(mask, 0.0, grad)}
 
 
@@ -1734,6 +1835,7 @@ class MaskedFillBackward1(Formula):
         data = _unary_input(self, "masked_fill")
         return np.where(mask._data, value._data.astype(data.dtype), data)
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad, mask: _math.where(mask, 0.0, grad),
         "value": lambda grad, mask: _math.where(mask, grad, 0.0).sum(),

@@ -12,6 +12,7 @@ from ..._tensor import Tensor
 from .. import _math, _samples
 from .._formula import Formula
 from .._table import apply, register, run_in_place
+from .._tangents import ELEMENT_WISE
 from ..pointwise import (
     _constant_like,
     _erf_and_erfc,
@@ -41,6 +42,7 @@ class ReluBackward0(Formula):
     def forward(self):
         return np.maximum(_tensor_data(self, "relu"), 0)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: _math.threshold_backward(grad, result, 0)}
 
 
@@ -50,6 +52,7 @@ class LeakyReluBackward0(Formula):
         data = _floating_data(self, "leaky_relu")
         return np.where(data > 0, data, data * negative_slope)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, negative_slope: _math.leaky_relu_backward(grad, self, negative_slope),
     }
@@ -61,6 +64,7 @@ class HardtanhBackward0(Formula):
         data = _tensor_data(self, "hardtanh")
         return np.clip(data, min_val, max_val).astype(data.dtype, copy=False)  # integers stay
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, min_val, max_val: _math.hardtanh_backward(grad, self, min_val, max_val),
     }
@@ -91,6 +95,7 @@ class EluBackward0(Formula):
     def forward(self, alpha, scale, input_scale):
         return _elu_forward(_floating_data(self, "elu"), alpha, scale, input_scale)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": _elu_derivative}
 
 
@@ -101,6 +106,7 @@ class CeluBackward0(Formula):
     def forward(self, alpha):
         return _elu_forward(_floating_data(self, "celu"), alpha, 1.0, 1.0 / alpha)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self, alpha: _elu_derivative(grad, self, alpha, 1.0, 1.0 / alpha)}
 
 
@@ -130,6 +136,7 @@ class GeluBackward0(Formula):
             return 0.5 * data * (1 + np.tanh(inner))
         return data * 0.5 * (1 + _erf_and_erfc(data * _INVERSE_SQRT_2)[0])
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": _gelu_derivative}
 
 
@@ -144,6 +151,7 @@ class SiluBackward0(Formula):
         data = _floating_data(self, "silu")
         return data * _stable_sigmoid(data)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": _silu_derivative}
 
 
@@ -156,6 +164,7 @@ class SoftplusBackward0(Formula):
         scaled = data * beta
         return np.where(scaled > threshold, data, np.logaddexp(0, scaled) / beta)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, beta, threshold: _math.choose(
             self * beta > threshold, grad, grad * _math.sigmoid(self * beta)),
@@ -173,6 +182,7 @@ class MishBackward0(Formula):
         data = _floating_data(self, "mish")
         return data * np.tanh(np.logaddexp(0, data))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": _mish_derivative}
 
 
@@ -183,8 +193,10 @@ _ONE_SIXTH_AS_PYTORCH = float(np.float32(1 / 6))
 class HardsigmoidBackward0(Formula):
     @staticmethod
     def forward(self):
-        return np.clip(_floating_data(self, "hardsigmoid") / 6 + 0.5, 0, 1)
+        data = _floating_data(self, "hardsigmoid")  # min(max(x + 3, 0), 6) / 6: PyTorch's bits
+        return np.minimum(np.maximum(data + data.dtype.type(3), 0), data.dtype.type(6)) / data.dtype.type(6)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self: _math.keep_where((self > -3) & (self < 3), grad * _ONE_SIXTH_AS_PYTORCH),
     }
@@ -196,6 +208,7 @@ class HardswishBackward0(Formula):
         data = _floating_data(self, "hardswish")
         return data * np.clip(data + 3, 0, 6) / 6
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self: _math.keep_where(
             self > -3, _math.choose(self < 3, grad * (self / 3 + 0.5), grad)),
@@ -207,6 +220,7 @@ class LogSigmoidBackward0(Formula):
     def forward(self):
         return -np.logaddexp(0, -_floating_data(self, "logsigmoid"))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.sigmoid(-self)}
 
 
@@ -399,7 +413,16 @@ class SoftmaxBackward0(Formula):
         shifted /= np.sum(shifted, axis=dim, keepdims=True)
         return shifted
 
+    # Softmax's Jacobian diag(y) - y yᵀ is symmetric: J·v is the derivative formula at grad = v.
+    tangent = staticmethod(lambda self_t, result, dim: _softmax_derivative(self_t, result, dim))
     derivatives = {"self": _softmax_derivative}
+
+
+def _log_softmax_tangent(self_t, result, dim):
+    """v - sum(softmax · v) along dim (the Jacobian is I - 1 softmaxᵀ)."""
+    if result.ndim == 0:
+        return self_t - self_t
+    return self_t - _math.sum_dims(_math.exp(result) * self_t, dim, keepdim=True)
 
 
 def _log_softmax_derivative(grad, result, dim):
@@ -423,6 +446,8 @@ class LogSoftmaxBackward0(Formula):
         shifted -= np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
         return shifted
 
+    # J = I - 1 softmaxᵀ along dim: J·v = v - sum(softmax · v).
+    tangent = staticmethod(_log_softmax_tangent)
     derivatives = {"self": _log_softmax_derivative}
 
 
@@ -474,6 +499,7 @@ class ThresholdBackward0(Formula):
         data = _tensor_data(self, "threshold")
         return np.where(data > threshold, data, value).astype(data.dtype, copy=False)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self, threshold: _math.threshold_backward(grad, self, threshold)}
 
 
@@ -483,6 +509,7 @@ class HardshrinkBackward0(Formula):
         data = _floating_data(self, "hardshrink")
         return np.where(np.abs(data) > lambd, data, 0).astype(data.dtype, copy=False)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self, lambd: _math.hardshrink_backward(grad, self, lambd)}
 
 
@@ -494,6 +521,7 @@ class SoftshrinkBackward0(Formula):
             data.dtype, copy=False
         )
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self, lambd: _math.softshrink_backward(grad, self, lambd)}
 
 

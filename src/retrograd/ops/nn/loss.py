@@ -13,6 +13,7 @@ from ..._tensor import Tensor
 from .. import _math, _samples
 from .._formula import Formula
 from .._table import apply, register
+from .._tangents import LINEAR, REDUCTION
 from ..pointwise import (
     _check_broadcast,
     _constant_like,
@@ -110,6 +111,7 @@ class MseLossBackward0(Formula):
     def forward(self, target, reduction):
         return _loss_forward(_squared_difference, self, target, reduction)
 
+    tangent = REDUCTION
     derivatives = {
         "self": _mse_derivative,
         "target": lambda grad, self, target, reduction: -_mse_derivative(grad, self, target, reduction),
@@ -149,6 +151,7 @@ class SmoothL1LossBackward0(Formula):
     def forward(self, target, reduction, beta):
         return _loss_forward(_smooth_l1, self, target, reduction, beta=beta)
 
+    tangent = REDUCTION
     derivatives = {
         "self": _smooth_l1_derivative,
         "target": lambda grad, self, target, reduction, beta: -_smooth_l1_derivative(
@@ -181,6 +184,7 @@ class HuberLossBackward0(Formula):
     def forward(self, target, reduction, delta):
         return _loss_forward(_huber, self, target, reduction, delta=delta)
 
+    tangent = REDUCTION
     derivatives = {
         "self": _huber_derivative,
         "target": lambda grad, self, target, reduction, delta: -_huber_derivative(
@@ -209,6 +213,7 @@ class BinaryCrossEntropyBackward0(Formula):
     def forward(self, target, reduction, weight=None):
         return _loss_forward(_bce, self, target, reduction, weight=weight)
 
+    tangent = REDUCTION
     derivatives = {
         "self": lambda grad, self, target, reduction, weight: _weighted_by(
             _reduced(grad, reduction, self) * (self - target)
@@ -252,6 +257,7 @@ class BinaryCrossEntropyWithLogitsBackward0(Formula):
     def forward(self, target, reduction, weight=None, pos_weight=None):
         return _loss_forward(_bce_logits, self, target, reduction, weight=weight, pos_weight=pos_weight)
 
+    tangent = REDUCTION
     derivatives = {"self": _bce_logits_input_derivative, "target": _bce_logits_target_derivative}
 
 
@@ -416,6 +422,7 @@ class NllLossBackward0(Formula):
         with np.errstate(invalid="ignore", divide="ignore"):
             return total / target_weight.sum()
 
+    tangent = LINEAR
     derivatives = {"self": _math.nll_loss_backward}
 
 

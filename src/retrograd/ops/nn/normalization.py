@@ -62,6 +62,9 @@ def _standardize_array(data: np.ndarray, dims: tuple, eps: float) -> np.ndarray:
 
 
 class NativeLayerNormBackward0(Node):
+    inputs = ("x", "weight", "bias")
+    tangent = staticmethod(lambda x, x_t, weight, weight_t, bias_t, dims, eps: _affine_tangent(
+        *_standardized_tangent(x, x_t, dims, eps), weight, weight_t, bias_t, None))
     __slots__ = ("dims", "eps")
 
     @staticmethod
@@ -78,7 +81,7 @@ class NativeLayerNormBackward0(Node):
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
     def backward(self, grad):
-        x, weight = self.saved_tensors
+        x, weight = self._saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
         if not isinstance(grad, Tensor):
             x_hat, rstd = _standardized_array(x._data, self.dims, self.eps)
@@ -121,6 +124,42 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     return apply(NativeLayerNormBackward0, input, weight, bias, dims=dims, eps=eps)
 
 
+# Tangents (forward mode). The Jacobian of x -> x_hat, rstd (I - 1 1^T / n - x_hat x_hat^T / n),
+# is symmetric, so the tangent of x_hat is the backward rule applied to the tangent of x.
+
+
+def _standardized_tangent(x, x_t, dims: tuple, eps: float):
+    x_hat, rstd = _standardized(x, dims, eps)
+    return x_hat, _standardized_input_grad(x_t, x_hat, rstd, dims)
+
+
+def _grouped_tangent(x, x_t, groups: int, eps: float):
+    grouped = x.reshape(x.shape[0], groups, -1)
+    x_hat, x_hat_t = _standardized_tangent(grouped, x_t.reshape(grouped.shape), (2,), eps)
+    return x_hat.reshape(x.shape), x_hat_t.reshape(x.shape)
+
+
+def _batch_tangent(x, x_t, mean, variance, training: bool, eps: float):
+    if training:
+        return _standardized_tangent(x, x_t, _non_channel_dims(x), eps)
+    shape = _channel_shape(x)
+    rstd = Tensor._make((1 / np.sqrt(variance + eps)).reshape(shape).astype(x._data.dtype))
+    return (x - Tensor._make(mean.reshape(shape).astype(x._data.dtype))) * rstd, x_t * rstd
+
+
+def _affine_tangent(x_hat, x_hat_t, weight, weight_t, bias_t, shape):
+    """The tangent of x_hat * weight + bias (weight and bias reshaped to `shape` if given)."""
+    def fit(value):
+        return value if shape is None or value is None else value.reshape(shape)
+
+    result = x_hat_t
+    if weight is not None:
+        result = result * fit(weight) + x_hat * fit(weight_t)
+    if bias_t is not None:
+        result = result + fit(bias_t)
+    return result
+
+
 def _channel_shape(x: Tensor) -> tuple:
     return (x.shape[1],) + (1,) * (x.ndim - 2)
 
@@ -130,6 +169,9 @@ def _non_channel_dims(x: Tensor) -> tuple:
 
 
 class NativeGroupNormBackward0(Node):
+    inputs = ("x", "weight", "bias")
+    tangent = staticmethod(lambda x, x_t, weight, weight_t, bias_t, groups, eps: _affine_tangent(
+        *_grouped_tangent(x, x_t, groups, eps), weight, weight_t, bias_t, _channel_shape(x)))
     __slots__ = ("eps", "groups")
 
     @staticmethod
@@ -147,7 +189,7 @@ class NativeGroupNormBackward0(Node):
         return result
 
     def backward(self, grad):
-        x, weight = self.saved_tensors
+        x, weight = self._saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
         grouped = x.reshape(x.shape[0], self.groups, -1)
         x_hat, rstd = _standardized(grouped, (2,), self.eps)
@@ -184,6 +226,11 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
 class NativeBatchNormBackward0(Node):
     """Per-channel normalisation by the batch statistics (training) or given running ones."""
 
+    inputs = ("x", "weight", "bias")
+    tangent = staticmethod(
+        lambda x, x_t, weight, weight_t, bias_t, mean, variance, training, eps: _affine_tangent(
+            *_batch_tangent(x, x_t, mean, variance, training, eps), weight, weight_t, bias_t,
+            _channel_shape(x)))
     __slots__ = ("eps", "mean", "training", "variance")
 
     @staticmethod
@@ -202,7 +249,7 @@ class NativeBatchNormBackward0(Node):
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
     def backward(self, grad):
-        x, weight = self.saved_tensors
+        x, weight = self._saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
         dims, shape = _non_channel_dims(x), _channel_shape(x)
         if not isinstance(grad, Tensor):

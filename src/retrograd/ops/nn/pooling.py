@@ -10,6 +10,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math, _samples
 from .._table import apply, register
+from .._tangents import LINEAR
 from ..pointwise import (
     _constant_like,
 )
@@ -86,10 +87,21 @@ def _window_max(padded: np.ndarray, kernel, stride, dilation, out):
     return values, choice
 
 
+def _picked_in_plane(x, indices):
+    """The elements of x at flat `indices` into its last two dims (H*W)."""
+    index = indices._data if isinstance(indices, Tensor) else indices
+    flat = x.reshape((*x.shape[:-2], -1))
+    picked = _math.take_along(flat, index.reshape((*index.shape[:-2], -1)), -1)
+    return picked.reshape(index.shape)
+
+
 class MaxPool2DWithIndicesBackward0(Node):
     """The max of each window (values, and flat indices into the input's H*W plane);
     backward scatter-adds the gradient to the arg-max positions."""
 
+    inputs, outputs = ("x",), ("result", "indices")
+    # Each value is the input at its arg-max: so is its tangent.
+    tangent = staticmethod(lambda x_t, indices: (_picked_in_plane(x_t, indices), None))
     __slots__ = ("choice", "geometry", "indices", "shape")
     non_differentiable_outputs = (1,)
 
@@ -246,6 +258,7 @@ def _average_divisor(size, kernel, stride, padding, out, count_include_pad) -> n
 class AvgPool2DBackward0(Node):
     """The mean of each window; backward spreads grad / divisor over each window (col2im)."""
 
+    tangent = LINEAR
     __slots__ = ("divisor", "kernel", "pairs", "size", "stride")
 
     @staticmethod
