@@ -116,10 +116,6 @@ GAPS: dict[str, dict[str, str]] = {
     "empty_inputs": {
         "adaptive_max_pool1d": "raises where PyTorch gives a result (an empty batch)",
         "adaptive_max_pool2d": "raises where PyTorch gives a result (an empty batch)",
-        "avg_pool1d": "gives a result where PyTorch refuses an unbatched input with an empty dim",
-        "avg_pool2d": "gives a result where PyTorch refuses an unbatched input with an empty dim",
-        "max_pool1d": "gives a result where PyTorch refuses an unbatched input with an empty dim",
-        "max_pool2d": "gives a result where PyTorch refuses an unbatched input with an empty dim",
         "instance_norm": "raises where PyTorch gives a result (an empty batch)",
         "batch_norm": "raises ValueError where PyTorch raises IndexError; raises where PyTorch gives a result",
         "group_norm": "raises where PyTorch gives a result (an empty batch)",
@@ -447,9 +443,6 @@ CASES = {
 # PyTorch's load_state_dict copies the matching entries before it reports the others; so do we.
 CHANGES_STATE_AS_PYTORCH = {"load_state_dict_missing_key", "load_state_dict_unexpected_key", "load_state_dict_wrong_shape"}
 CASE_GAPS = {
-    "tensor_dtype_a_string": "a dtype given as a string ('float32') is accepted where PyTorch raises TypeError",
-    "full_fill_value_a_string": "raises ValueError (NumPy's conversion) where PyTorch raises TypeError",
-    "zeros_size_overflowing": "raises ValueError (NumPy: array is too big) where PyTorch raises RuntimeError",
     "zeros_absurd_size": "raises MemoryError (NumPy) where PyTorch raises RuntimeError",
 }
 
