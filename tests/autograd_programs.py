@@ -360,6 +360,7 @@ class _Maker:
         self.seed = seed
         self.L = retrograd
         self.multi_views: set[int] = set()  # pool values split/unbind/chunk made, and views of them
+        self.pending: list[Step] = []  # steps decided ahead
 
     def leaf(self) -> Leaf:
         rng = self.rng
@@ -424,6 +425,8 @@ class _Maker:
 
     def step(self, pool: list) -> Step:
         rng = self.rng
+        if self.pending:
+            return self.pending.pop(0)
         kind = rng.choices(["op", "inplace", "view", "requires_grad_", "retain_grad", "grad_into_plain"],
                            [32, 24, 24, 2, 6, 12])[0]
         if kind == "grad_into_plain":
@@ -436,6 +439,8 @@ class _Maker:
         source = self.pick(pool, prefer_grad=kind == "op")
         if kind == "retain_grad" and rng.random() < 0.9:
             source = self.pick_where(pool, lambda index: pool[index].grad_fn is not None, source)
+            if rng.random() < 0.7:  # a curved use next, so the retained gradient depends on the leaves
+                self.pending.append(Step("op", rng.choice(("square", "exp", "sin", "tanh")), (source,)))
         elif kind == "inplace":
             if rng.random() < 0.4:
                 source = self.pick_where(pool, lambda index: _shares_memory(pool, index), source)

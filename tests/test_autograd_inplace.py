@@ -324,3 +324,12 @@ def test_writing_into_a_view_given_requires_grad_of_a_plain_leaf_is_refused():
         view[0].relu_()
     with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
         view.mul_(2)
+
+
+def test_an_empty_view_is_rebuilt_after_a_write_under_no_grad():
+    x = torch.tensor(1.5, requires_grad=True)
+    empty = x.exp().view(-1)[1:].exp()
+    flat = empty.view(-1)
+    with torch.no_grad():
+        empty.pow_(2)
+    assert flat.shape == (0,) and type(flat.grad_fn).__name__ == "AsStridedBackward0"

@@ -28,6 +28,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import autograd_differences
 import autograd_programs
 import retrograd
 from programs import COMBINE, LEAF_SHAPES, OPS, VIEWS, Program, Runner, Step, in_place_allowed
@@ -309,3 +310,26 @@ def test_the_autograd_programs_find_the_engine_defects_of_issue_12(monkeypatch, 
 
         monkeypatch.setattr(retrograd.autograd, "_root_gradients", uncast_roots)
     assert _disagreements(range(300))
+
+
+_OP_REASON = "an op's formula or forward differs from PyTorch's (reported to the owner of the op)"
+_ENGINE_REASON = ("PyTorch rebuilds views lazily (when grad_fn is read); retrograd rebuilds them eagerly "
+                  "and does not copy this corner (left, see the report of issue 12)")
+_DIFFERENCES = [
+    *[pytest.param(case, id=case.__name__, marks=pytest.mark.xfail(strict=True, reason=_OP_REASON))
+      for case in autograd_differences.OP_CASES],
+    *[pytest.param(case, id=case.__name__, marks=pytest.mark.xfail(strict=True, reason=_ENGINE_REASON))
+      for case in autograd_differences.ENGINE_CASES],
+]
+
+
+@pytest.mark.parametrize("case", _DIFFERENCES)
+def test_a_difference_the_programs_found_is_still_there(case):
+    case(retrograd)
+
+
+@needs_torch
+@pytest.mark.parametrize("case", autograd_differences.OP_CASES + autograd_differences.ENGINE_CASES,
+                         ids=lambda case: case.__name__)
+def test_the_reproducer_of_a_difference_holds_in_pytorch(case):
+    case(torch)

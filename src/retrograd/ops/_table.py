@@ -411,7 +411,7 @@ def _check_no_partial_overlap(target: Tensor, args: tuple) -> None:
 def _overlaps_itself(array: np.ndarray) -> bool:
     """Whether two elements of `array` are one memory location (a dimension of size > 1 with
     stride 0, as after expand)."""
-    return 0 in array.strides and any(
+    return 0 in array.strides and array.size > 1 and any(
         stride == 0 and size > 1 for size, stride in zip(array.shape, array.strides))
 
 
