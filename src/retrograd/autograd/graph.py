@@ -68,14 +68,20 @@ def _add_hook(hooks: dict, hook) -> RemovableHandle:
 
 
 class SavedOutput:
-    """An output saved by its own node, kept as array + version (see Note [No reference cycles])."""
+    """An output saved by its own node, kept as array + version (see Note [No reference cycles]).
 
-    __slots__ = ("array", "output_nr", "version_counter")
+    `history`: for an in-place op that wrote through a view, a weak reference to the view's
+    new grad_fn; while it lives, the output is rebuilt as the view (as PyTorch does), so a
+    graph of the backward reaches the base's history, not the op's node directly.
+    """
 
-    def __init__(self, array, version_counter, output_nr: int):
+    __slots__ = ("array", "history", "output_nr", "version_counter")
+
+    def __init__(self, array, version_counter, output_nr: int, history=None):
         self.array = array
         self.version_counter = version_counter
         self.output_nr = output_nr
+        self.history = history
 
 
 class Node:
@@ -192,6 +198,10 @@ class Node:
         return value
 
     def _rebuild_output(self, saved: SavedOutput) -> Tensor:
+        if saved.history is not None:
+            view_node = saved.history()
+            if view_node is not None:
+                return _tensor_class._from_node(saved.array, view_node, 0, saved.version_counter)
         return _tensor_class._from_node(saved.array, self, saved.output_nr, saved.version_counter)
 
     def _release(self) -> None:
