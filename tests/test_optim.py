@@ -132,6 +132,14 @@ def test_zero_grad(set_to_none):
     assert (parameter.grad is None) if set_to_none else parameter.grad.tolist() == [0.0, 0.0]
 
 
+def test_zero_grad_drops_gradients_by_default():
+    # PyTorch's default is set_to_none=True: the gradient is dropped, not zeroed.
+    parameter = nn.Parameter(retrograd.ones(2))
+    parameter.grad = retrograd.ones(2)
+    optim.SGD([parameter], lr=0.1).zero_grad()
+    assert parameter.grad is None
+
+
 def test_state_dict_round_trip_continues_identically():
     rng = np.random.default_rng(1)
     start = rng.standard_normal(5).astype(np.float32)
