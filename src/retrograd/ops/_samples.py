@@ -30,8 +30,12 @@ def unary(low: float = -2.0, high: float = 2.0, **kwargs):
 
 
 def binary(low: float = -2.0, high: float = 2.0, scalar: float | None = 1.5, other_low=None,
-           other_high=None):
-    """Samples for a two-input op: broadcasting pairs, plus a Python number on the right."""
+           other_high=None, options: tuple[dict, ...] = ()):
+    """Samples for a two-input op: broadcasting pairs, plus a Python number on the right.
+
+    Each dict of `options` (keyword parameters such as `{"alpha": 2.5}`) adds one broadcasting
+    pair and, with `scalar`, one number on the right, called with those keywords.
+    """
     other_low = low if other_low is None else other_low
     other_high = high if other_high is None else other_high
 
@@ -42,6 +46,11 @@ def binary(low: float = -2.0, high: float = 2.0, scalar: float | None = 1.5, oth
         ]
         if scalar is not None:
             cases.append(((make(rng, (2, 3), low, high), scalar), {}))
+        for option in options:
+            pair = (make(rng, (2, 3), low, high), make(rng, (3,), other_low, other_high))
+            cases.append((pair, dict(option)))
+            if scalar is not None:
+                cases.append(((make(rng, (2, 3), low, high), scalar), dict(option)))
         return cases
 
     return samples

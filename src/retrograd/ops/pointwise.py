@@ -192,7 +192,8 @@ class AddBackward0(Formula):
     }
 
 
-@register(methods=("add", "__add__", "__radd__"), inplace="add_", samples=_samples.binary())
+@register(methods=("add", "__add__", "__radd__"), inplace="add_",
+          samples=_samples.binary(options=({"alpha": 2.5},)))
 def add(input, other, *, alpha=1):
     """input + alpha * other, with broadcasting."""
     return apply(AddBackward0, input, other, alpha=alpha)
@@ -217,7 +218,7 @@ class SubBackward0(Formula):
     }
 
 
-@register(methods=("sub", "__sub__"), inplace="sub_", samples=_samples.binary())
+@register(methods=("sub", "__sub__"), inplace="sub_", samples=_samples.binary(options=({"alpha": 2.5},)))
 def sub(input, other, *, alpha=1):
     """input - alpha * other, with broadcasting."""
     return apply(SubBackward0, input, other, alpha=alpha)
@@ -251,7 +252,7 @@ class RsubBackward1(Formula):
     derivatives = {"self": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha}
 
 
-@register(methods="__rsub__", samples=_samples.binary())
+@register(methods="__rsub__", samples=_samples.binary(options=({"alpha": 2.5},)))
 def rsub(input, other, *, alpha=1):
     """other - alpha * input (what `number - tensor` computes)."""
     if isinstance(other, Tensor):
