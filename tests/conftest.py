@@ -14,10 +14,45 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 
 # ---------------------------------------------------------------------------
-# The closing summary: how many PyTorch cross-checks were skipped, and why.
+# Running as if PyTorch were missing: `pytest --no-torch`.
 #
-# Tests that compare against PyTorch skip when it is missing (pytest.importorskip("torch")),
-# so a run without PyTorch passes while checking much less. The summary says so at the end.
+# Tests that compare against PyTorch are marked one by one (crosscheck.needs_torch, or
+# pytest.importorskip("torch") inside the test), so that the others of their module run
+# without it. `--no-torch` hides an installed PyTorch (`import torch` raises ImportError, as
+# on a machine without it) to check exactly that.
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--no-torch", action="store_true", default=False,
+        help="run as if PyTorch were not installed (its cross-checks are skipped)",
+    )
+
+
+_HIDDEN = object()
+
+
+def pytest_configure(config):
+    if config.getoption("no_torch"):
+        config._torch_before_hiding = sys.modules.get("torch", _HIDDEN)
+        sys.modules["torch"] = None  # `import torch` now raises ImportError
+
+
+def pytest_unconfigure(config):
+    before = getattr(config, "_torch_before_hiding", None)
+    if before is None:
+        return
+    if before is _HIDDEN:
+        sys.modules.pop("torch", None)
+    else:
+        sys.modules["torch"] = before
+
+
+# ---------------------------------------------------------------------------
+# The closing summary: how many PyTorch cross-checks were skipped, and why; then the other
+# skipped tests, by reason, so that no skip goes unnoticed.
+#
+# A run without PyTorch passes while checking much less. The summary says so at the end.
 
 _TORCH_REASON = re.compile(r"\btorch\b|pytorch", re.IGNORECASE)
 
@@ -32,13 +67,39 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
+_OTHER_REASONS_SHOWN = 8
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     tests: Counter[str] = Counter()
     modules: Counter[str] = Counter()
+    others: Counter[str] = Counter()
     for report in terminalreporter.stats.get("skipped", []):
         reason = _skip_reason(report)
         if _TORCH_REASON.search(reason):
             (modules if isinstance(report, pytest.CollectReport) else tests)[reason] += 1
+        else:
+            others[reason] += 1
+    _write_torch_summary(terminalreporter, config, tests, modules)
+    _write_other_skips(terminalreporter, others)
+
+
+def _write_other_skips(terminalreporter, others: Counter) -> None:
+    if not others:
+        return
+    terminalreporter.write_sep("-", f"Other skipped tests: {sum(others.values())}")
+    for reason, number in others.most_common(_OTHER_REASONS_SHOWN):
+        terminalreporter.write_line(f"  {_count(number, 'test')}: {reason}")
+    rest = others.most_common()[_OTHER_REASONS_SHOWN:]
+    if rest:
+        terminalreporter.write_line(
+            f"  {_count(sum(n for _, n in rest), 'test')} for {_count(len(rest), 'other reason')} (-rs lists them)"
+        )
+
+
+def _write_torch_summary(terminalreporter, config, tests: Counter, modules: Counter) -> None:
+    if config.getoption("no_torch", default=False):
+        terminalreporter.write_line("PyTorch hidden by --no-torch: its cross-checks are skipped")
     if not tests and not modules:
         torch = sys.modules.get("torch")
         if torch is not None:

@@ -26,10 +26,9 @@ import numpy as np
 import pytest
 
 import retrograd
+from crosscheck import needs_torch, torch
 from programs import torch_function
 from retrograd.ops import table
-
-torch = pytest.importorskip("torch")
 
 # ---------------------------------------------------------------------------
 # Spoiling the op table's samples
@@ -414,6 +413,7 @@ def assert_same_failure(ours_error, theirs_error, words=()):
         assert word.lower() in str(ours_error).lower(), f"{word!r} not in {ours_error}"
 
 
+@needs_torch
 @pytest.mark.parametrize(("info", "spoiler", "spoiled"), list(_cases()))
 def test_spoiled_table_sample_fails_as_pytorch_and_changes_nothing(info, spoiler, spoiled):
     args, kwargs, make_array_map = spoiled
@@ -618,6 +618,7 @@ def _case_params():
         yield pytest.param(*case, name not in CHANGES_STATE_AS_PYTORCH, id=name, marks=marks)
 
 
+@needs_torch
 @pytest.mark.parametrize(("build", "call", "words", "keeps_state"), list(_case_params()))
 def test_bad_call_fails_as_pytorch_names_the_problem_and_changes_nothing(build, call, words, keeps_state):
     theirs_env = build(torch)
