@@ -14,6 +14,32 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 
 # ---------------------------------------------------------------------------
+# Hypothesis: reproducible in CI.
+#
+# Under CI (the CI environment variable is set, as .ci/run does) property tests draw the same
+# examples on every run (derandomize) and write no example database, so a red run is red
+# again on a rerun and on any machine; a failure prints the blob that replays it
+# (@reproduce_failure). Elsewhere examples are random, which finds new bugs over time.
+# HYPOTHESIS_PROFILE=ci (or =dev) chooses a profile explicitly. Tests set max_examples and
+# deadline themselves; health checks are never suppressed wholesale.
+
+
+
+def _load_hypothesis_profile() -> None:
+    from hypothesis import settings
+
+    # Both start from Hypothesis's own defaults (Hypothesis may have loaded its built-in "ci"
+    # profile, which also suppresses the too_slow health check, when it saw CI set).
+    defaults = settings.get_profile("default")
+    settings.register_profile("ci", defaults, derandomize=True, database=None, print_blob=True)
+    settings.register_profile("dev", defaults, print_blob=True)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+_load_hypothesis_profile()
+
+
+# ---------------------------------------------------------------------------
 # Running as if PyTorch were missing: `pytest --no-torch`.
 #
 # Tests that compare against PyTorch are marked one by one (crosscheck.needs_torch, or

@@ -100,3 +100,23 @@ def test_many_other_skip_reasons_are_summed_up(pytester):
     output = result.stdout.str()
     assert "Other skipped tests: 10" in output
     assert "2 tests for 2 other reasons (-rs lists them)" in output
+
+
+@pytest.mark.parametrize(("ci", "derandomized"), [("1", True), ("", False)])
+def test_hypothesis_draws_the_same_examples_on_every_ci_run(pytester, monkeypatch, ci, derandomized):
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(
+        test_profile=f"""
+        from hypothesis import settings
+
+        def test_profile():
+            assert settings.default.derandomize is {derandomized}
+            assert (settings.default.database is None) is {derandomized}
+            assert tuple(settings.default.suppress_health_check) == ()
+        """
+    )
+    monkeypatch.setenv("CI", ci)
+    monkeypatch.delenv("HYPOTHESIS_PROFILE", raising=False)
+    # In a subprocess: loading a profile changes Hypothesis's defaults for the whole interpreter.
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=1)
