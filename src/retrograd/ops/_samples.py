@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._dtype import float64
 from .._tensor import Tensor
 
 SHAPES = [(3,), (2, 3), (), (0,)]
@@ -69,3 +70,18 @@ def reduction(**kwargs_options):
         return cases
 
     return samples
+
+
+def plus(samples, *variants: dict, base: int = 0):
+    """`samples`, then sample number `base` again with each dict of `variants` added to its
+    keywords: a parameter the other samples leave at its default gets a sample of its own."""
+
+    def extended(rng):
+        cases = samples(rng)
+        args, kwargs = cases[base]
+        return [*cases, *((args, {**kwargs, **variant}) for variant in variants)]
+
+    return extended
+
+
+FLOAT64 = float64  # for `dtype=` variants (the samples are float64 already)

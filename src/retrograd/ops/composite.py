@@ -278,7 +278,8 @@ def heaviside(input, values):
 # Reductions and scans
 
 
-@register(methods="nansum", samples=_samples.reduction())
+@register(methods="nansum",
+          samples=_samples.plus(_samples.reduction(), {"dim": 1, "dtype": _samples.FLOAT64}))
 def nansum(input, dim=None, keepdim: bool = False, *, dtype=None):
     """The sum, treating NaN as zero."""
     rg = _retrograd()
@@ -288,7 +289,8 @@ def nansum(input, dim=None, keepdim: bool = False, *, dtype=None):
     return cleaned.sum(dim, keepdim=keepdim, dtype=dtype)
 
 
-@register(methods="nanmean", samples=_samples.reduction())
+@register(methods="nanmean",
+          samples=_samples.plus(_samples.reduction(), {"dim": 1, "dtype": _samples.FLOAT64}))
 def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None):
     """The mean of the elements that are not NaN."""
     if not input.dtype.is_floating_point:
@@ -312,7 +314,8 @@ class _AminmaxResult(_aminmax_base):
         return f"retrograd.return_types.aminmax(\nmin={self.min!r},\nmax={self.max!r})"
 
 
-@register(methods="aminmax", samples=lambda rng: [((_samples.make(rng, (2, 3)),), {"dim": 1})])
+@register(methods="aminmax",
+          samples=_samples.plus(lambda rng: [((_samples.make(rng, (2, 3)),), {"dim": 1})], {"keepdim": True}))
 def aminmax(input, *, dim=None, keepdim: bool = False):
     """The smallest and largest elements (over `dim`, or all): (min, max)."""
     if dim is None:
@@ -435,8 +438,9 @@ def corrcoef(input):
     return (c / scale.unsqueeze(1) / scale.unsqueeze(0)).clamp(-1.0, 1.0)
 
 
-@register(samples=lambda rng: [((_samples.make(rng, (3, 2)), _samples.make(rng, (4, 2))), {}),
-                               ((_samples.make(rng, (2, 3, 2)), _samples.make(rng, (2, 2, 2))), {"p": 1.0})])
+@register(samples=_samples.plus(lambda rng: [((_samples.make(rng, (3, 2)), _samples.make(rng, (4, 2))), {}),
+                               ((_samples.make(rng, (2, 3, 2)), _samples.make(rng, (2, 2, 2))), {"p": 1.0})],
+                                {"compute_mode": "donot_use_mm_for_euclid_dist"}))
 def cdist(x1, x2, p: float = 2.0, compute_mode=None):
     """The p-norm distance between each row of x1 and each row of x2 (batched)."""
     _same_dtype((x1, x2), f"expected scalar type {_dtype.scalar_type_name(x1.dtype)} but found "
@@ -449,7 +453,9 @@ def cdist(x1, x2, p: float = 2.0, compute_mode=None):
     return differences.norm(p, dim=-1)
 
 
-@register(methods="dist", samples=lambda rng: [((_samples.make(rng, (2, 3)), _samples.make(rng, (3,))), {})])
+@register(methods="dist",
+          samples=_samples.plus(lambda rng: [((_samples.make(rng, (2, 3)), _samples.make(rng, (3,))), {})],
+                                {"p": 3.0}))
 def dist(input, other, p: float = 2):
     """The p-norm of input - other."""
     return (input - other).norm(p)
@@ -556,7 +562,9 @@ def cartesian_prod(*tensors):
     return rg.stack([grid.reshape(-1) for grid in grids], 1)
 
 
-@register(samples=lambda rng: [((_samples.make(rng, (4,)),), {}), ((_samples.make(rng, (3,)),), {"r": 3})])
+@register(samples=_samples.plus(
+    lambda rng: [((_samples.make(rng, (4,)),), {}), ((_samples.make(rng, (3,)),), {"r": 3})],
+    {"with_replacement": True}))
 def combinations(input, r: int = 2, with_replacement: bool = False):
     """Every combination of `r` elements of a 1-d tensor, one per row (in order)."""
     if input.ndim != 1:
@@ -810,7 +818,7 @@ class iinfo:
 # More pointwise and integer ops
 
 
-@register(methods="hardshrink", samples=_samples.unary())
+@register(methods="hardshrink", samples=_samples.plus(_samples.unary(), {"lambd": 0.3}))
 def hardshrink(input, lambd: float = 0.5):
     """x where |x| > lambd, else 0 (Tensor.hardshrink; see nn.functional.hardshrink)."""
     from ..nn import functional

@@ -1061,7 +1061,7 @@ class LogitBackward0(Formula):
     }
 
 
-@register(methods="logit", inplace="logit_", samples=_samples.unary(0.1, 0.9))
+@register(methods="logit", inplace="logit_", samples=_samples.plus(_samples.unary(0.1, 0.9), {"eps": 0.2}))
 def logit(input, eps: float | None = None):
     """The log-odds log(p / (1 - p)) of each element."""
     return apply(LogitBackward0, input, eps=eps)
@@ -1080,7 +1080,8 @@ class NanToNumBackward0(Formula):
     derivatives = {"self": lambda grad, self: grad * _math.isfinite(self)}  # PyTorch multiplies
 
 
-@register(methods="nan_to_num", inplace="nan_to_num_", samples=_samples.unary())
+@register(methods="nan_to_num", inplace="nan_to_num_",
+          samples=_samples.plus(_samples.unary(), {"nan": 0.5, "posinf": 9.0, "neginf": -9.0}))
 def nan_to_num(input, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None):
     """NaN -> `nan`, +inf -> `posinf`, -inf -> `neginf` (default: the dtype's extremes)."""
     return apply(NanToNumBackward0, input, nan=nan, posinf=posinf, neginf=neginf)

@@ -433,21 +433,22 @@ def _softmax_samples(rng):
     ]
 
 
-@register(methods="softmax", samples=_softmax_samples)
+@register(methods="softmax", samples=_samples.plus(_softmax_samples, {"dtype": _samples.FLOAT64}))
 def softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
     """exp(input) normalised to sum to 1 along `dim` (shifted by the max: no overflow)."""
     dim = _softmax_dim(dim, _floating_data(input, "softmax").ndim, "softmax")
     return apply(SoftmaxBackward0, input, dim=dim, dtype=dtype)
 
 
-@register(methods="log_softmax", samples=_softmax_samples)
+@register(methods="log_softmax", samples=_samples.plus(_softmax_samples, {"dtype": _samples.FLOAT64}))
 def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
     """log(softmax(input, dim)), computed stably as input - logsumexp(input, dim)."""
     dim = _softmax_dim(dim, _floating_data(input, "log_softmax").ndim, "log_softmax")
     return apply(LogSoftmaxBackward0, input, dim=dim, dtype=dtype)
 
 
-@register(samples=_softmax_samples, torch_name=_torch_name("softmin"))
+@register(samples=_samples.plus(_softmax_samples,
+                                {"dtype": _samples.FLOAT64}), torch_name=_torch_name("softmin"))
 def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
     """softmax(-input, dim)."""
     dim = _softmax_dim(dim, _floating_data(input, "softmin").ndim, "softmin")
