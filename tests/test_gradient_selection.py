@@ -30,8 +30,8 @@ NOT_YET_SELECTING_FIRST_ORDER: set[str] = {
 }
 NOT_YET_SELECTING_SECOND_ORDER: set[str] = {
     "adaptive_avg_pool1d-0", "adaptive_avg_pool1d-1", "adaptive_avg_pool2d-0", "adaptive_avg_pool2d-1",
-    "adaptive_max_pool1d-0", "adaptive_max_pool2d-0", "adaptive_max_pool2d-1", "avg_pool1d-0",
-    "avg_pool1d-1", "avg_pool2d-0", "avg_pool2d-1", "avg_pool2d-2", "avg_pool2d-3", "batch_norm-2",
+    "adaptive_max_pool1d-0", "adaptive_max_pool1d-1", "adaptive_max_pool2d-0", "adaptive_max_pool2d-1",
+    "adaptive_max_pool2d-2", "avg_pool1d-0", "avg_pool1d-1", "avg_pool1d-2", "max_pool1d-2", "avg_pool2d-0", "avg_pool2d-1", "avg_pool2d-2", "avg_pool2d-3", "batch_norm-2",
     "copysign-0", "copysign-1", "copysign-2", "copysign-3", "copysign-5", "interpolate-5",
     "linalg.solve_triangular-1", "linalg.solve_triangular-2", "log_softmax-3", "max_pool1d-0",
     "max_pool1d-1", "max_pool2d-0", "max_pool2d-1", "max_pool2d-2", "nll_loss-0", "nll_loss-1",

@@ -386,8 +386,8 @@ def _trapezoid_parts(y, x, dx, dim):
     return (left + right) * spacing / 2.0
 
 
-@register(samples=lambda rng: [((_samples.make(rng, (5,)),), {}),
-                               ((_samples.make(rng, (2, 4)),), {"dx": 0.5})])
+@register(samples=_samples.plus(lambda rng: [((_samples.make(rng, (5,)),), {}),
+                               ((_samples.make(rng, (2, 4)),), {"dx": 0.5})], {"dim": 0}))
 def trapezoid(y, x=None, *, dx=None, dim: int = -1):
     """The integral of `y` by the trapezoid rule, along `dim` (spacing `x` or `dx`, default 1)."""
     if y.shape[dim] == 0:
@@ -395,13 +395,13 @@ def trapezoid(y, x=None, *, dx=None, dim: int = -1):
     return _trapezoid_parts(y, x, dx, dim).sum(dim)
 
 
-@register(samples=lambda rng: [((_samples.make(rng, (5,)),), {})])
+@register(samples=_samples.plus(lambda rng: [((_samples.make(rng, (5,)),), {})], {"dx": 0.5, "dim": 0}))
 def trapz(y, x=None, *, dx=None, dim: int = -1):
     """The integral of `y` by the trapezoid rule (an older name of trapezoid)."""
     return trapezoid(y, x, dx=dx, dim=dim)
 
 
-@register(samples=lambda rng: [((_samples.make(rng, (5,)),), {})])
+@register(samples=_samples.plus(lambda rng: [((_samples.make(rng, (5,)),), {})], {"dx": 0.5, "dim": 0}))
 def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1):
     """The running integral of `y` by the trapezoid rule, along `dim`."""
     if y.shape[dim] == 0:
@@ -933,9 +933,9 @@ def select_scatter(input, src, dim: int, index: int):
     return result
 
 
-@register(methods="slice_scatter", samples=lambda rng: [
+@register(methods="slice_scatter", samples=_samples.plus(lambda rng: [
     ((_samples.make(rng, (4, 2)), _samples.make(rng, (2, 2))), {"dim": 0, "start": 1, "end": 3}),
-])
+], {"start": 0, "end": 4, "step": 2}))
 def slice_scatter(input, src, dim: int = 0, start=None, end=None, step: int = 1):
     """A copy of input with `input[start:end:step]` along `dim` replaced by src."""
     result = input.clone()
@@ -945,10 +945,10 @@ def slice_scatter(input, src, dim: int = 0, start=None, end=None, step: int = 1)
     return result
 
 
-@register(methods="diagonal_scatter", samples=lambda rng: [
+@register(methods="diagonal_scatter", samples=_samples.plus(lambda rng: [
     ((_samples.make(rng, (3, 3)), _samples.make(rng, (3,))), {}),
     ((_samples.make(rng, (2, 3)), _samples.make(rng, (2,))), {"offset": 1}),
-])
+], {"dim1": 1, "dim2": 0}))
 def diagonal_scatter(input, src, offset: int = 0, dim1: int = 0, dim2: int = 1):
     """A copy of input with its diagonal (offset, dim1, dim2) replaced by src."""
     if input.numel() == 0:

@@ -2024,7 +2024,8 @@ def _pinv_samples(rng):
     ]
 
 
-@register(name="linalg.pinv", torch_name="linalg.pinv", samples=_samples.plus(_pinv_samples, {"rtol": 1e-3}))
+@register(name="linalg.pinv", torch_name="linalg.pinv",
+          samples=_samples.plus(_pinv_samples, {"rtol": 1e-3}, {"atol": 1e-3}))
 def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
     """The Moore-Penrose pseudo-inverse; singular values at or below max(atol, rtol * largest)
     count as zero (default rtol: eps * max(rows, columns))."""
