@@ -107,27 +107,24 @@ UNSAMPLED_KEYWORDS = {
     "driver": "chooses a CUDA solver; ignored on the CPU, as in PyTorch",
     "out": "an out= tensor is written, not differentiated",
 }
+# Keywords of one op no sample can exercise, with the reason.
+UNSAMPLED_OP_KEYWORDS = {
+    ("topk", "sorted"): "sorted=False leaves the order unspecified (PyTorch's differs between devices), "
+                        "so results cannot be compared element by element",
+    ("scaled_dot_product_attention", "dropout_p"): "random: a dropout mask is not reproducible across "
+                                                   "libraries nor differentiable by finite differences",
+}
 # Keywords of one op that no sample passes yet: each entry is a missing sample. The test fails
 # when an entry is covered (remove it) and when a new keyword is not (add a sample).
 NOT_YET_SAMPLED: dict[str, set[str]] = {
-    "batch_norm": {"momentum"},
-    "cholesky_inverse": {"upper"},
-    "cholesky_solve": {"upper"},
-    "cov": {"aweights", "fweights"},
-    "cumulative_trapezoid": {"x"},
-    "diff": {"append", "prepend"},
-    "embedding": {"max_norm", "norm_type", "scale_grad_by_freq"},
+    "cov": {"aweights", "fweights"},  # NotImplementedError: a gap
+    "embedding": {"max_norm", "norm_type", "scale_grad_by_freq"},  # max_norm rewrites the weight in place
     "instance_norm": {"momentum", "running_mean", "running_var", "use_input_stats"},
     "interpolate": {"antialias", "recompute_scale_factor"},
-    "linalg.pinv": {"hermitian"},
-    "max_pool2d": {"return_indices"},
-    "repeat_interleave": {"output_size"},
-    "scaled_dot_product_attention": {"dropout_p", "enable_gqa"},
-    "scatter": {"reduce"},
-    "topk": {"sorted"},
-    "trapezoid": {"x"},
-    "trapz": {"x"},
-    "triangular_solve": {"transpose", "unitriangular", "upper"},
+    "linalg.pinv": {"hermitian"},  # needs a symmetric input that gradcheck keeps symmetric
+    "max_pool2d": {"return_indices"},  # compared with torch.max_pool2d, which has no return_indices
+    "scaled_dot_product_attention": {"enable_gqa"},  # fails on grouped heads: a gap
+    "scatter": {"reduce"},  # NotImplementedError: a gap
 }
 
 
@@ -147,7 +144,7 @@ def _unsampled_keywords() -> dict[str, set[str]]:
             continue
         samples = info.samples(np.random.default_rng(0))
         for position, parameter in _keywords(info):
-            if parameter.name in UNSAMPLED_KEYWORDS:
+            if parameter.name in UNSAMPLED_KEYWORDS or (name, parameter.name) in UNSAMPLED_OP_KEYWORDS:
                 continue
             if name in LEGACY_REDUCTION_OPS and parameter.name in ("size_average", "reduce"):
                 continue

@@ -74,12 +74,16 @@ def reduction(**kwargs_options):
 
 def plus(samples, *variants: dict, base: int = 0):
     """`samples`, then sample number `base` again with each dict of `variants` added to its
-    keywords: a parameter the other samples leave at its default gets a sample of its own."""
+    keywords: a parameter the other samples leave at its default gets a sample of its own.
+    A value that is a function is called with the generator (to make a tensor per call)."""
 
     def extended(rng):
         cases = samples(rng)
         args, kwargs = cases[base]
-        return [*cases, *((args, {**kwargs, **variant}) for variant in variants)]
+        for variant in variants:
+            made = {key: value(rng) if callable(value) else value for key, value in variant.items()}
+            cases.append((args, {**kwargs, **made}))
+        return cases
 
     return extended
 

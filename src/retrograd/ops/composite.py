@@ -350,9 +350,9 @@ def logcumsumexp(input, dim: int):
     return rg.stack(running, dim)
 
 
-@register(methods="diff", samples=lambda rng: [
+@register(methods="diff", samples=_samples.plus(lambda rng: [
     ((_samples.make(rng, (5,)),), {}), ((_samples.make(rng, (3, 4)),), {"dim": 0, "n": 2}),
-])
+], {"prepend": lambda rng: _samples.make(rng, (2,)), "append": lambda rng: _samples.make(rng, (1,))}))
 def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None):
     """Differences of neighbours along `dim`, `n` times (after adding prepend/append)."""
     rg = _retrograd()
@@ -387,7 +387,8 @@ def _trapezoid_parts(y, x, dx, dim):
 
 
 @register(samples=_samples.plus(lambda rng: [((_samples.make(rng, (5,)),), {}),
-                               ((_samples.make(rng, (2, 4)),), {"dx": 0.5})], {"dim": 0}))
+                                            ((_samples.make(rng, (2, 4)),), {"dx": 0.5})],
+                                {"dim": 0}, {"x": lambda rng: _samples.make(rng, (5,))}))
 def trapezoid(y, x=None, *, dx=None, dim: int = -1):
     """The integral of `y` by the trapezoid rule, along `dim` (spacing `x` or `dx`, default 1)."""
     if y.shape[dim] == 0:
@@ -395,13 +396,15 @@ def trapezoid(y, x=None, *, dx=None, dim: int = -1):
     return _trapezoid_parts(y, x, dx, dim).sum(dim)
 
 
-@register(samples=_samples.plus(lambda rng: [((_samples.make(rng, (5,)),), {})], {"dx": 0.5, "dim": 0}))
+@register(samples=_samples.plus(lambda rng: [((_samples.make(rng, (5,)),), {})],
+                                {"dx": 0.5, "dim": 0}, {"x": lambda rng: _samples.make(rng, (5,))}))
 def trapz(y, x=None, *, dx=None, dim: int = -1):
     """The integral of `y` by the trapezoid rule (an older name of trapezoid)."""
     return trapezoid(y, x, dx=dx, dim=dim)
 
 
-@register(samples=_samples.plus(lambda rng: [((_samples.make(rng, (5,)),), {})], {"dx": 0.5, "dim": 0}))
+@register(samples=_samples.plus(lambda rng: [((_samples.make(rng, (5,)),), {})],
+                                {"dx": 0.5, "dim": 0}, {"x": lambda rng: _samples.make(rng, (5,))}))
 def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1):
     """The running integral of `y` by the trapezoid rule, along `dim`."""
     if y.shape[dim] == 0:
@@ -984,6 +987,7 @@ def _product_of_factor(factor, upper: bool):
 
 @register(methods="cholesky_solve", samples=lambda rng: [
     ((_samples.make(rng, (2, 1)), Tensor._make(np.array([[2.0, 0.0], [0.5, 1.5]]))), {}),
+    ((_samples.make(rng, (2, 1)), Tensor._make(np.array([[2.0, 0.5], [0.0, 1.5]]))), {"upper": True}),
 ])
 def cholesky_solve(input, input2, upper: bool = False):
     """Solve A X = input given the Cholesky factor input2 of A (lower unless `upper`)."""
@@ -994,6 +998,7 @@ def cholesky_solve(input, input2, upper: bool = False):
 
 @register(methods="cholesky_inverse", samples=lambda rng: [
     ((Tensor._make(np.array([[2.0, 0.0], [0.5, 1.5]])),), {}),
+    ((Tensor._make(np.array([[2.0, 0.5], [0.0, 1.5]])),), {"upper": True}),
 ])
 def cholesky_inverse(input, upper: bool = False):
     """The inverse of A from its Cholesky factor `input`."""
@@ -1013,9 +1018,10 @@ class _TriangularSolveResult(_triangular_base):
                 f"cloned_coefficient={self.cloned_coefficient!r})")
 
 
-@register(methods="triangular_solve", samples=lambda rng: [
+@register(methods="triangular_solve", samples=_samples.plus(lambda rng: [
     ((_samples.make(rng, (2, 1)), Tensor._make(np.array([[2.0, 1.0], [0.0, 3.0]]))), {}),
-])
+    ((_samples.make(rng, (2, 1)), Tensor._make(np.array([[2.0, 0.0], [1.0, 3.0]]))), {"upper": False}),
+], {"transpose": True}, {"unitriangular": True}))
 def triangular_solve(b, A, upper: bool = True, transpose: bool = False, unitriangular: bool = False):
     """Deprecated spelling of linalg.solve_triangular(A, b): (solution, copy of A)."""
     import warnings

@@ -239,7 +239,8 @@ def _batch_norm_samples(rng):
     ]
 
 
-@register(samples=_batch_norm_samples, torch_name=_torch_name("batch_norm"))
+@register(samples=_samples.plus(_batch_norm_samples, {"training": True, "momentum": 0.5}, base=2),
+          torch_name=_torch_name("batch_norm"))
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5):
     """Normalise each channel (dim 1) by the batch's statistics, or by the running ones in eval.
