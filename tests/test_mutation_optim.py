@@ -47,7 +47,27 @@ CASES = [
     ("ASGD", {"lr": 0.1}),
     ("ASGD", {"lr": 0.1, "lambd": 0.1, "alpha": 0.5, "t0": 3, "weight_decay": 0.3}),
     ("ASGD", {"lr": 0.1, "t0": 2, "maximize": True}),
+    # A weight decay of exactly 1 (a branch taken only when it is not 0).
+    ("SGD", {"lr": 0.1, "weight_decay": 1.0}),
+    ("Adam", {"lr": 0.05, "weight_decay": 1.0}),
+    ("Adamax", {"lr": 0.05, "weight_decay": 1.0}),
+    ("NAdam", {"lr": 0.05, "weight_decay": 1.0}),
+    ("RMSprop", {"lr": 0.01, "weight_decay": 1.0}),
+    ("Adagrad", {"lr": 0.1, "weight_decay": 1.0}),
+    ("Adadelta", {"weight_decay": 1.0}),
+    ("RAdam", {"lr": 0.01, "weight_decay": 1.0}),
+    ("ASGD", {"lr": 0.1, "weight_decay": 1.0}),
+    # eps large enough to change the step visibly.
+    ("Adam", {"lr": 0.05, "eps": 0.5}),
+    ("Adamax", {"lr": 0.05, "eps": 0.5}),
+    ("NAdam", {"lr": 0.05, "eps": 0.5}),
+    ("RMSprop", {"lr": 0.01, "eps": 0.5}),
+    ("Adagrad", {"lr": 0.1, "eps": 0.5}),
+    ("RAdam", {"lr": 0.01, "eps": 0.5}),
 ]
+
+OPTIMIZERS = ["SGD", "Adam", "AdamW", "Adamax", "NAdam", "RMSprop", "Adagrad", "Adadelta", "RAdam", "Rprop",
+              "ASGD"]
 
 
 def _gradient(param: np.ndarray, step: int) -> np.ndarray:
@@ -160,3 +180,173 @@ def test_zero_grad_defaults_to_none_and_can_zero():
     assert parameter.grad is not None and parameter.grad.tolist() == [0.0, 0.0]
     optimizer.zero_grad()
     assert parameter.grad is None
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_default_hyperparameters_match_pytorch(name):
+    torch = pytest.importorskip("torch")
+    ours = getattr(optim, name)([nn.Parameter(retrograd.ones(2))])
+    theirs = getattr(torch.optim, name)([torch.nn.Parameter(torch.ones(2))])
+    assert ours.defaults == theirs.defaults
+    assert ours.state_dict()["param_groups"] == theirs.state_dict()["param_groups"]
+
+
+def _errors(torch):
+    """Type and message of each refusal of a bad parameter list, group or state dict."""
+    parameter = torch.nn.Parameter(torch.ones(2))
+    other = torch.nn.Parameter(torch.ones(2))
+    attempts = {
+        "a tensor": lambda: torch.optim.SGD(parameter),
+        "empty": lambda: torch.optim.SGD([]),
+        "not a tensor": lambda: torch.optim.SGD([parameter, 1]),
+        "non-leaf": lambda: torch.optim.SGD([parameter * 2]),
+        "a set in a group": lambda: torch.optim.SGD([{"params": {parameter}}]),
+        "twice": lambda: torch.optim.SGD([{"params": [parameter]}, {"params": [other, parameter]}]),
+        "group count": lambda: torch.optim.SGD([parameter]).load_state_dict({"state": {}, "param_groups": []}),
+        "group size": lambda: torch.optim.SGD([parameter]).load_state_dict(
+            {"state": {}, "param_groups": [{"params": [0, 1]}]}
+        ),
+        "required": lambda: torch.optim.Optimizer([parameter], {"lr": _required(torch)}),
+    }
+    seen = {}
+    for name, attempt in attempts.items():
+        try:
+            attempt()
+        except (TypeError, ValueError) as error:
+            seen[name] = (type(error).__name__, str(error).replace(torch.__name__ + ".", "LIB."))
+    return seen
+
+
+def _required(torch):
+    if torch is retrograd:
+        return optim.optimizer.required
+    import importlib
+
+    return importlib.import_module("torch.optim.optimizer").required
+
+
+def test_bad_parameters_are_refused_with_pytorchs_messages():
+    seen = _errors(retrograd)
+    assert seen == {
+        "a tensor": ("TypeError", "params argument given to the optimizer should be an iterable of Tensors or "
+                     "dicts, but got LIB.FloatTensor"),
+        "empty": ("ValueError", "optimizer got an empty parameter list"),
+        "not a tensor": ("TypeError", "optimizer can only optimize Tensors, but one of the params is int"),
+        "non-leaf": ("ValueError", "can't optimize a non-leaf Tensor"),
+        "a set in a group": ("TypeError", "optimizer parameters need to be organized in ordered collections, but "
+                             "the ordering of tensors in sets will change between runs. Please use a list instead."),
+        "twice": ("ValueError", "some parameters appear in more than one parameter group"),
+        "group count": ("ValueError", "loaded state dict has a different number of parameter groups"),
+        "group size": ("ValueError", "loaded state dict contains a parameter group that doesn't match the size "
+                       "of optimizer's group"),
+        "required": ("ValueError", "parameter group didn't specify a value of required optimization parameter lr"),
+    }
+    assert repr(optim.optimizer.required) == "<required parameter>"
+
+
+def test_bad_parameters_match_pytorch():
+    torch = pytest.importorskip("torch")
+    assert _errors(retrograd) == _errors(torch)
+    assert repr(optim.optimizer.required) == repr(_required(torch))
+
+
+@pytest.mark.xfail(strict=True, reason="PyTorch 2.13 names the type as <class 'list'>; retrograd writes list")
+def test_add_param_group_refuses_a_non_dict_as_pytorch_does():
+    optimizer = optim.SGD([nn.Parameter(retrograd.ones(2))])
+    with pytest.raises(TypeError) as error:
+        optimizer.add_param_group([nn.Parameter(retrograd.ones(2))])
+    assert str(error.value) == "param_group must be a dict, but got <class 'list'>"
+
+
+def test_add_param_group_refuses_a_non_dict():
+    optimizer = optim.SGD([nn.Parameter(retrograd.ones(2))])
+    with pytest.raises(TypeError, match="param_group must be a dict, but got .*list"):
+        optimizer.add_param_group([nn.Parameter(retrograd.ones(2))])
+
+
+def test_duplicate_parameters_warn():
+    parameter = nn.Parameter(retrograd.ones(2))
+    with pytest.warns(UserWarning) as record:
+        optim.SGD([parameter, parameter])
+    assert str(record[0].message) == (
+        "optimizer contains a parameter group with duplicate parameters; in future, this will cause an "
+        "error; see github.com/pytorch/pytorch/issues/40967 for more information"
+    )
+
+
+def test_distinct_parameters_do_not_warn(recwarn):
+    optim.SGD([nn.Parameter(retrograd.ones(2)), nn.Parameter(retrograd.ones(2))])
+    assert not [warning for warning in recwarn if "duplicate" in str(warning.message)]
+
+
+def test_step_returns_the_closures_loss_or_none():
+    parameter = nn.Parameter(retrograd.tensor([2.0]))
+    optimizer = optim.SGD([parameter], lr=0.25)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = (parameter * parameter).sum()
+        loss.backward()
+        return loss
+
+    with retrograd.no_grad():
+        loss = optimizer.step(closure)
+    assert loss.item() == 4.0 and loss.requires_grad
+    assert parameter.tolist() == [1.0]
+    assert optimizer.step() is None
+
+
+def test_state_dict_round_trip_keeps_dtypes_and_skips_unknown_entries():
+    first = nn.Parameter(retrograd.ones(2, dtype=retrograd.float64))
+    second = nn.Parameter(retrograd.ones(3, dtype=retrograd.float64))
+    source = optim.Adam([first, second], lr=0.1)
+    first.grad = retrograd.ones(2, dtype=retrograd.float64)
+    source.step()
+    state = source.state_dict()
+    # A float32 copy of the moments (as from a float32 model) and an entry of no parameter.
+    state["state"] = {7: {"step": retrograd.tensor(5.0)}, 0: {
+        key: value.float() if key != "step" else value for key, value in state["state"][0].items()
+    }}
+    target = optim.Adam([nn.Parameter(first.detach().clone()), nn.Parameter(second.detach().clone())], lr=0.5)
+    target.load_state_dict(state)
+    loaded = target.state_dict()
+    assert list(loaded["state"]) == [0]
+    assert loaded["state"][0]["step"].dtype == retrograd.float32
+    assert loaded["state"][0]["exp_avg"].dtype == retrograd.float64
+    np.testing.assert_allclose(loaded["state"][0]["exp_avg"].numpy(),
+                               source.state_dict()["state"][0]["exp_avg"].numpy(), rtol=1e-7)
+    assert loaded["param_groups"][0]["lr"] == 0.1 and loaded["param_groups"][0]["params"] == [0, 1]
+    # The second parameter had no state; stepping it now starts its state afresh.
+    for parameter in target.param_groups[0]["params"]:
+        parameter.grad = retrograd.ones_like(parameter)
+    target.step()
+    assert target.state_dict()["state"][1]["step"].item() == 1.0
+    assert target.state_dict()["state"][0]["step"].item() == 2.0
+
+
+def test_state_dict_keeps_integer_state_as_it_is():
+    parameter = nn.Parameter(retrograd.ones(2))
+    optimizer = optim.SGD([parameter], lr=0.1)
+    optimizer.load_state_dict({"state": {0: {"count": retrograd.tensor([1, 2]), "note": "kept"}},
+                               "param_groups": optimizer.state_dict()["param_groups"]})
+    state = optimizer.state_dict()["state"][0]
+    assert state["count"].dtype == retrograd.int64 and state["note"] == "kept"
+
+
+def test_deep_copied_optimizer_steps_like_the_original():
+    import copy
+
+    parameter = nn.Parameter(retrograd.tensor([1.0, 2.0]))
+    optimizer = optim.Adam([parameter], lr=0.1)
+    parameter.grad = retrograd.tensor([1.0, -1.0])
+    optimizer.step()
+    twin = copy.deepcopy(optimizer)
+    assert twin.defaults == optimizer.defaults
+    twin_parameter = twin.param_groups[0]["params"][0]
+    assert twin_parameter is not parameter
+    twin_parameter.grad = retrograd.tensor([1.0, -1.0])
+    twin.step()
+    optimizer.step()
+    assert twin_parameter.tolist() == parameter.tolist()
+    twin.add_param_group({"params": [nn.Parameter(retrograd.ones(1))]})
+    assert twin.param_groups[1]["lr"] == 0.1

@@ -4,6 +4,8 @@
     python3 -m tools.mutation MODULE          # mutate one module, run its tests, print the score
     python3 -m tools.mutation MODULE --keep   # reuse the last run's results (mutmut's cache)
     python3 -m tools.mutation MODULE --show   # also print the diff of each unexplained survivor
+    python3 -m tools.mutation MODULE --survivors  # after writing tests: rerun only the last survivors
+    python3 -m tools.mutation MODULE --report # the last run's score, without running anything
 
 The tool is mutmut 3 (`pip install -e '.[mutation]'`), configured in pyproject.toml's
 [tool.mutmut]. mutmut mutates one small thing at a time in a copy of the source (a `<` made
@@ -178,6 +180,24 @@ def _status(code: int | None) -> str:
     return STATUS.get(code, "suspicious")
 
 
+_SHOW = """
+import json, sys
+from mutmut.__main__ import find_mutant, get_diff_for_mutant
+names = json.load(sys.stdin)
+print(json.dumps({name: get_diff_for_mutant(name, path=find_mutant(name).path) for name in names}))
+"""
+
+
+def _diffs(work: Path, names: list[str]) -> dict[str, str]:
+    """Each mutant's diff against the source, read by one mutmut process in the scratch tree."""
+    shown = subprocess.run([sys.executable, "-c", _SHOW], cwd=work, input=json.dumps(names),
+                           capture_output=True, text=True)
+    if shown.returncode != 0:
+        print(shown.stderr[-2000:])
+        return {}
+    return json.loads(shown.stdout.strip().splitlines()[-1])
+
+
 def _report(name: str, work: Path, target: Target, seconds: float | None, show: bool) -> dict:
     codes = _results(work, target)
     counts: dict[str, int] = {}
@@ -206,12 +226,11 @@ def _report(name: str, work: Path, target: Target, seconds: float | None, show: 
     print("" if seconds is None else f" in {seconds:.0f} s")
     print("  " + ", ".join(f"{count} {status}" for status, count in sorted(counts.items())))
     print(f"  survivors: {len(survivors)}, judged equivalent: {len(summary['equivalent'])}")
+    diffs = _diffs(work, unexplained) if show else {}
     for key in unexplained:
         print(f"  survived: {key}")
-        if show:
-            diff = subprocess.run([sys.executable, "-m", "mutmut", "show", key], cwd=work,
-                                  capture_output=True, text=True).stdout
-            print("    " + "\n    ".join(diff.rstrip().splitlines()[1:]))
+        if key in diffs:
+            print("    " + "\n    ".join(diffs[key].rstrip().splitlines()[2:]))
     return summary
 
 
@@ -222,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="reuse the last run (rerun what changed)")
     parser.add_argument("--show", action="store_true", help="print each unexplained survivor's diff")
     parser.add_argument("--report", action="store_true", help="only print the last run's score")
+    parser.add_argument("--survivors", action="store_true",
+                        help="rerun only the mutants that survived the last run (after new tests)")
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (default 2)")
     parser.add_argument("mutants", nargs="*", help="only these mutant names (globs), e.g. survivors")
     args = parser.parse_args(argv)
@@ -243,8 +264,14 @@ def main(argv: list[str] | None = None) -> int:
         import mutmut  # noqa: F401
     except ImportError:
         raise SystemExit("mutmut is not installed: pip install -e '.[mutation]'") from None
-    work = _prepare(args.module, target, keep=args.keep or bool(args.mutants))
     names = list(args.mutants) or list(target.functions)
+    if args.survivors:
+        codes = _results(work, target)
+        names = [key for key, code in codes.items() if _status(code) in {"survived", "no tests"}]
+        if not names:
+            print(f"{args.module}: no survivors to rerun")
+            return 0
+    work = _prepare(args.module, target, keep=args.keep or bool(args.mutants) or args.survivors)
     command = ["nice", "-n", "10", sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs),
                *names]
     environment = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
