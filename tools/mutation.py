@@ -155,6 +155,23 @@ def _prepare(name: str, target: Target, keep: bool) -> Path:
 
 
 def _results(work: Path, target: Target) -> dict[str, int | None]:
+    """Mutant name -> pytest's exit code (None: not run): the merged record of the runs in `work`."""
+    merged = work / "results.json"
+    if merged.exists():
+        return json.loads(merged.read_text())
+    return _mutmut_results(work, target)
+
+
+def _merge(work: Path, target: Target, previous: dict[str, int | None]) -> None:
+    """Record this run's verdicts over the previous ones (a rerun of survivors leaves the mutants
+    it did not run without a verdict in mutmut's files; adding tests never revives a killed one)."""
+    codes = dict(previous)
+    codes.update({key: code for key, code in _mutmut_results(work, target).items()
+                  if code is not None or key not in codes})
+    (work / "results.json").write_text(json.dumps(codes, indent=1, ensure_ascii=False))
+
+
+def _mutmut_results(work: Path, target: Target) -> dict[str, int | None]:
     """Mutant name -> pytest's exit code (None: not run), from mutmut's files in mutants/."""
     codes: dict[str, int | None] = {}
     for source in target.sources:
@@ -265,8 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         raise SystemExit("mutmut is not installed: pip install -e '.[mutation]'") from None
     names = list(args.mutants) or list(target.functions)
+    previous = _results(work, target) if (args.survivors or args.mutants or args.keep) else {}
     if args.survivors:
-        codes = _results(work, target)
+        codes = previous
         names = [key for key, code in codes.items() if _status(code) in {"survived", "no tests"}]
         if not names:
             print(f"{args.module}: no survivors to rerun")
@@ -282,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     if process.returncode != 0:
         sys.stdout.write(process.stdout[-4000:] + process.stderr[-4000:])
         return process.returncode
+    _merge(work, target, previous)
     last = re.split(r"[\r\n⠀-⣿]", process.stdout.strip())
     print(" ".join(part for part in last[-3:] if part.strip()))
     _report(args.module, work, target, seconds, args.show)
