@@ -284,3 +284,99 @@ def test_scenarios_match_pytorch():
     assert _hooks(real) == _hooks(retrograd)
     assert _returning_hook_is_refused(real) == _returning_hook_is_refused(retrograd)
     assert _returning_load_hook_is_refused(real)[0] == "AssertionError"
+
+
+def _more(torch):
+    nn = torch.nn
+    seen = {}
+    model = _model(torch)
+    state = model.state_dict()
+    seen["buffer is a new object"] = state["1.count"] is not model[1].count
+    seen["odd prefix"] = list(model.state_dict(prefix="netX."))[:2]
+    # A frozen parameter stays frozen when a state dict is assigned to it.
+    frozen = _model(torch)
+    frozen[0].weight.requires_grad_(False)
+    frozen.load_state_dict(_model(torch).state_dict(), assign=True)
+    seen["assigned keeps requires_grad"] = (frozen[0].weight.requires_grad, frozen[0].bias.requires_grad)
+    # Missing keys do not stop the rest of the module from loading.
+    target = _model(torch)
+    source = {key: torch.full_like(value, 5.0) for key, value in _model(torch).state_dict().items()
+              if key != "1.1.weight"}
+    result = target.load_state_dict(source, strict=False)
+    seen["after a missing key"] = [target[1][1].bias.tolist(), target[1][1].running_mean.tolist()]
+    seen["only missing"] = str(result)
+    only_unexpected = target.load_state_dict({**target.state_dict(), "zzz": torch.zeros(1)}, strict=False)
+    seen["only unexpected"] = str(only_unexpected)
+    # A model with a module used twice loads its own state dict.
+    shared = nn.Linear(2, 2)
+    tied = nn.Sequential(shared, nn.ReLU(), shared)
+    seen["tied"] = str(tied.load_state_dict(tied.state_dict()))
+    # Load pre-hooks see the state dict and the lists, and may add to them.
+    hooked = _model(torch)
+    calls = []
+    sizes = []
+
+    def pre(module, state_dict, prefix, metadata, strict, missing, unexpected, errors):
+        calls.append((prefix, "1.count" in state_dict, isinstance(metadata, dict), type(missing).__name__))
+        sizes.append(len(state_dict))
+        if prefix == "1.":
+            missing.append("from hook")
+            unexpected.append("also from hook")
+
+    def post(module, incompatible):
+        calls.append((list(incompatible.missing_keys), list(incompatible.unexpected_keys)))
+
+    def error_hook(module, state_dict, prefix, metadata, strict, missing, unexpected, errors):
+        errors.append("a hook refused")
+
+    hooked[1].register_load_state_dict_pre_hook(pre)
+    hooked.register_load_state_dict_post_hook(post)
+    result = hooked.load_state_dict(hooked.state_dict(), strict=False)
+    seen["pre hook"] = (list(calls), list(result.missing_keys), list(result.unexpected_keys))
+    seen["pre hook sizes"] = list(sizes)
+    hooked[1][0].register_load_state_dict_pre_hook(error_hook)
+    try:
+        hooked.load_state_dict(hooked.state_dict(), strict=False)
+    except RuntimeError as error:
+        seen["error hook"] = str(error)
+    metadata = []
+    hooked.register_state_dict_post_hook(lambda module, state, prefix, meta: metadata.append(isinstance(meta, dict)))
+    hooked.state_dict()
+    seen["post hook metadata"] = metadata
+    return seen
+
+
+def test_more_state_dict_behaviour():
+    seen = _more(retrograd)
+    assert seen["buffer is a new object"]
+    assert seen["odd prefix"] == ["netX.0.weight", "netX.0.bias"]
+    assert seen["assigned keeps requires_grad"] == (False, True)
+    assert seen["after a missing key"] == [[5.0, 5.0], [5.0, 5.0]]
+    assert seen["only missing"] == "_IncompatibleKeys(missing_keys=['1.1.weight'], unexpected_keys=[])"
+    assert seen["only unexpected"] == "_IncompatibleKeys(missing_keys=[], unexpected_keys=['zzz'])"
+    assert seen["tied"] == "<All keys matched successfully>"
+    assert seen["pre hook"] == (
+        [("1.", True, True, "list"), (["from hook"], ["also from hook"])], ["from hook"], ["also from hook"]
+    )
+    assert seen["error hook"] == "Error(s) in loading state_dict for Sequential:\n\ta hook refused"
+    assert seen["post hook metadata"] == [True]
+
+
+def test_a_returning_load_post_hook_is_refused_with_pytorchs_words():
+    kind, message = _returning_load_hook_is_refused(retrograd)
+    assert "expected to return new values, if incompatible_keys need to be modified," in message
+    assert message.endswith("it should be done inplace.")
+
+
+@pytest.mark.xfail(strict=True, reason="PyTorch 2.13 hands a child's load pre-hook only the entries under the "
+                   "child's prefix (7 of 9 here); retrograd hands it the whole state dict")
+def test_a_childs_load_pre_hook_sees_only_its_entries():
+    assert _more(retrograd)["pre hook sizes"] == [7]
+
+
+def test_more_state_dict_behaviour_matches_pytorch():
+    real = pytest.importorskip("torch")
+    theirs, ours = _more(real), _more(retrograd)
+    assert theirs["pre hook sizes"] == [7]
+    del theirs["pre hook sizes"], ours["pre hook sizes"]
+    assert theirs == ours
