@@ -6,6 +6,7 @@
     python3 -m tools.mutation MODULE --show   # also print the diff of each unexplained survivor
     python3 -m tools.mutation MODULE --survivors  # after writing tests: rerun only the last survivors
     python3 -m tools.mutation MODULE --report # the last run's score, without running anything
+    python3 -m tools.mutation scores          # the last score of every module, as a Markdown table
 
 The tool is mutmut 3 (`pip install -e '.[mutation]'`), configured in pyproject.toml's
 [tool.mutmut]. mutmut mutates one small thing at a time in a copy of the source (a `<` made
@@ -116,10 +117,55 @@ TARGETS: dict[str, Target] = {
     ),
 }
 
-# Survivors judged equivalent (no behaviour changes), by mutant name, with the reason. mutmut
+# Survivors judged equivalent (no behaviour changes), by mutant name without "retrograd.", with the
+# reason. mutmut
 # numbers a function's mutants in source order, so an edit of that function renumbers them:
 # after such an edit, check the list against `--show`.
-EQUIVALENT: dict[str, dict[str, str]] = {}
+_ROUNDING = "the same update written another way: the results differ by rounding at most"
+_OVERWRITTEN = "the 'params' entry it lets through is replaced on the next line"
+_MAXIMIZE = ("every built-in optimiser has 'maximize' in its defaults, so each group has the key and "
+             "the default of get() is never read")
+_STACKLEVEL = ("changes only the caller line the warning is attributed to (PyTorch's own points into its "
+               "internals, torch/_compile.py); message and category are unchanged")
+_HOOK_DICTS = ("Module.__init__ creates every hook dict, so the default of get() is never read")
+EQUIVALENT: dict[str, dict[str, str]] = {
+    "optim": {
+        "optim.adam.x__lerp___mutmut_1": _ROUNDING + " (weight 0.5 takes the other, equal form)",
+        "optim.adam.x__lerp___mutmut_2": _ROUNDING + " (PyTorch switches forms at 0.5 for accuracy)",
+        "optim.more.xǁASGDǁ_update__mutmut_49": _ROUNDING + " (with mu == 1, ax + (p - ax)·1 is p)",
+        "optim.more.xǁRAdamǁ_update__mutmut_75": "rho_t equals 5 exactly at no step for betas in "
+        "[0, 1): rho_1 = 1 and rho_2 = (1 + 3 beta2) / (1 + beta2) < 2; later steps hit 5 only by accident",
+        "optim.more.xǁRpropǁ_update__mutmut_50": "the masked gradient holds float32 values exactly "
+        "in float64 too; only its sign is used and it is stored back in the parameter's dtype",
+        "optim.optimizer.xǁOptimizerǁadd_param_group__mutmut_43": "warnings.warn with category None "
+        "warns a UserWarning, as before",
+        "optim.optimizer.xǁOptimizerǁadd_param_group__mutmut_46": "warnings.warn without a category "
+        "warns a UserWarning, as before",
+        "optim.optimizer.xǁOptimizerǁadd_param_group__mutmut_47": _STACKLEVEL,
+        "optim.optimizer.xǁOptimizerǁadd_param_group__mutmut_52": _STACKLEVEL,
+        "optim.optimizer.xǁOptimizerǁload_state_dict__mutmut_59": _OVERWRITTEN,
+        "optim.optimizer.xǁOptimizerǁload_state_dict__mutmut_60": _OVERWRITTEN,
+        "optim.optimizer.xǁOptimizerǁstate_dict__mutmut_15": _OVERWRITTEN,
+        "optim.optimizer.xǁOptimizerǁstate_dict__mutmut_16": _OVERWRITTEN,
+        "optim.optimizer.xǁOptimizerǁstep__mutmut_18": _MAXIMIZE,
+        "optim.optimizer.xǁOptimizerǁstep__mutmut_20": _MAXIMIZE,
+        "optim.optimizer.xǁOptimizerǁstep__mutmut_23": _MAXIMIZE,
+    },
+    "state_dict": {
+        "nn.modules.module.xǁModuleǁ_load_from_state_dict__mutmut_28": "split('.') and split('.', 1) "
+        "have the same first part",
+        "nn.modules.module.xǁModuleǁ_load_from_state_dict__mutmut_31": "split('.', 2) and "
+        "split('.', 1) have the same first part",
+        "nn.modules.module.xǁModuleǁstate_dict__mutmut_7": "remove_duplicate=None is falsy, as False",
+        "nn.modules.module.xǁModuleǁload_state_dict__mutmut_10": "remove_duplicate=None is falsy, "
+        "as False",
+        **{f"nn.modules.module.xǁModuleǁ{name}": _HOOK_DICTS for name in (
+            "load_state_dict__mutmut_20", "load_state_dict__mutmut_22", "load_state_dict__mutmut_63",
+            "load_state_dict__mutmut_65", "state_dict__mutmut_22", "state_dict__mutmut_24",
+            "state_dict__mutmut_43", "state_dict__mutmut_45",
+        )},
+    },
+}
 
 
 def _ignore(directory: str, names: list[str]) -> set[str]:
@@ -225,7 +271,7 @@ def _report(name: str, work: Path, target: Target, seconds: float | None, show: 
     total = len(codes)
     equivalent = EQUIVALENT.get(name, {})
     survivors = sorted(key for key, code in codes.items() if _status(code) in {"survived", "no tests"})
-    unexplained = [key for key in survivors if key not in equivalent]
+    unexplained = [key for key in survivors if key.removeprefix("retrograd.") not in equivalent]
     score = 100.0 * killed / total if total else 0.0
     summary = {
         "module": name,
@@ -234,7 +280,8 @@ def _report(name: str, work: Path, target: Target, seconds: float | None, show: 
         "score": round(score, 1),
         "counts": counts,
         "survivors": survivors,
-        "equivalent": [key for key in survivors if key in equivalent],
+        "equivalent": {key: equivalent[key.removeprefix("retrograd.")] for key in survivors
+                       if key.removeprefix("retrograd.") in equivalent},
         "unexplained": unexplained,
         "seconds": None if seconds is None else round(seconds),
     }
@@ -251,10 +298,33 @@ def _report(name: str, work: Path, target: Target, seconds: float | None, show: 
     return summary
 
 
+def _scores() -> None:
+    """A Markdown table of the last recorded score of each module (for docs/mutation.md)."""
+    print("| module | killed / total | score | equivalent survivors | runs (seconds) |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, target in TARGETS.items():
+        work = SCRATCH / name
+        if not (work / "mutants").exists():
+            print(f"| {name} | not measured | | | |")
+            continue
+        codes = _results(work, target)
+        killed = sum(_status(code) in {"killed", "timeout"} for code in codes.values())
+        survivors = [key for key, code in codes.items() if _status(code) in {"survived", "no tests"}]
+        equivalent = sum(key.removeprefix("retrograd.") in EQUIVALENT.get(name, {}) for key in survivors)
+        runs_file = work / "runs.json"
+        runs = json.loads(runs_file.read_text()) if runs_file.exists() else []
+        history = ", ".join(
+            f"{run['kind']}{'' if run['mutants'] is None else ' of ' + str(run['mutants'])}: {run['seconds']}"
+            for run in runs
+        )
+        score = 100.0 * killed / len(codes) if codes else 0.0
+        print(f"| {name} | {killed} / {len(codes)} | {score:.1f}% | {equivalent} | {history} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 -m tools.mutation", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("module", help="a module name from `list`, or `list`")
+    parser.add_argument("module", help="a module name from `list`, or `list`, or `scores`")
     parser.add_argument("--keep", action="store_true", help="reuse the last run (rerun what changed)")
     parser.add_argument("--show", action="store_true", help="print each unexplained survivor's diff")
     parser.add_argument("--report", action="store_true", help="only print the last run's score")
@@ -263,6 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (default 2)")
     parser.add_argument("mutants", nargs="*", help="only these mutant names (globs), e.g. survivors")
     args = parser.parse_args(argv)
+    if args.module == "scores":
+        _scores()
+        return 0
     if args.module == "list":
         for name, target in TARGETS.items():
             print(f"{name}: {' '.join(target.sources)}")
@@ -301,6 +374,12 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(process.stdout[-4000:] + process.stderr[-4000:])
         return process.returncode
     _merge(work, target, previous)
+    runs_file = work / "runs.json"
+    runs = json.loads(runs_file.read_text()) if runs_file.exists() else []
+    run_kind = "survivors" if args.survivors else "selected" if args.mutants else "full"
+    runs.append({"kind": run_kind, "mutants": len(names) if (args.survivors or args.mutants) else None,
+                 "seconds": round(seconds), "load": round(os.getloadavg()[0], 1)})
+    runs_file.write_text(json.dumps(runs, indent=1))
     last = re.split(r"[\r\n⠀-⣿]", process.stdout.strip())
     print(" ".join(part for part in last[-3:] if part.strip()))
     _report(args.module, work, target, seconds, args.show)
