@@ -132,6 +132,8 @@ def _export_op_table() -> None:
     """Make every op of the table a function of this module (`retrograd.mul`, ...)."""
     namespace = globals()
     for info in ops.table.values():
+        if namespace.get(info.name, info.function) is getattr(info.function, "__wrapped__", None):
+            namespace[info.name] = info.function  # the checked form (Note [Checked arguments])
         namespace.setdefault(info.name, info.function)
     for module in ops.MODULES:
         for name in module.__all__:

@@ -109,15 +109,45 @@ def _as_array(data, dtype: _DType | None) -> np.ndarray:
             array = np.array(_unwrap_tensors(data))
         except ValueError as error:
             raise ValueError(f"expected a rectangular sequence of numbers: {error}") from None
-        if array.dtype == object:
-            raise TypeError("tensor data must be numbers or (nested) sequences of numbers")
+        if array.dtype == object or array.dtype.kind == "u":
+            array = _beyond_int64(array, dtype)
         inferred = _infer_python_dtype(array) if array.size or array.dtype.kind != "f" else None
         if inferred is None:
             inferred = _dtype.get_default_dtype()
+        target = dtype or inferred
+        if target.numpy.kind in "iu" and array.dtype.kind in "iuf" and array.size:
+            check_convertible(array, target)
     target = dtype or inferred
     if array.dtype != target.numpy:
         array = array.astype(target.numpy)
     return array
+
+
+def _beyond_int64(array: np.ndarray, dtype: _DType | None) -> np.ndarray:
+    """Python integers NumPy could not hold as int64 (uint64 or object arrays): a float dtype
+    takes them, any other is PyTorch's overflow error."""
+    if array.dtype == object and not all(
+        isinstance(item, numbers.Number) and not isinstance(item, complex) for item in array.flat
+    ):
+        raise TypeError("tensor data must be numbers or (nested) sequences of numbers")
+    if dtype is not None and dtype.is_floating_point:
+        return array.astype(dtype.numpy)
+    raise ValueError("Overflow when unpacking long long")
+
+
+def check_convertible(values, target: _DType) -> None:
+    """PyTorch's check that numbers given in Python (tensor data, a fill value) fit an integer
+    dtype: RuntimeError for NaN, inf and values out of range (an unsigned dtype also takes
+    negative values down to -max, which wrap, as PyTorch's two's-complement rule allows)."""
+    info = np.iinfo(target.numpy)
+    low = -info.max if info.min == 0 else info.min
+    array = np.asarray(values)
+    if array.dtype.kind == "f":
+        if not np.isfinite(array).all():
+            raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
+        array = np.trunc(array)
+    if array.size and (array.min() < low or array.max() > info.max):
+        raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
 
 
 def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
@@ -379,6 +409,8 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
     dtype = _resolve_dtype(dtype) or _dtype._scalar_dtype(
         fill_value.item() if isinstance(fill_value, Tensor) else fill_value
     )
+    if dtype.numpy.kind in "iu" and isinstance(fill_value, int | float) and not isinstance(fill_value, bool):
+        check_convertible(fill_value, dtype)
     return _new(np.full(_size((size,)), fill_value, dtype.numpy), requires_grad)
 
 

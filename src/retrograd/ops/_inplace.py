@@ -28,6 +28,7 @@ import numpy as np
 from .._tensor import Tensor, _VersionCounter
 from ..autograd.graph import Node
 from ._table import apply
+from ._tangents import LINEAR
 
 __all__ = ["AsStridedBackward0", "CopySlices", "register_view", "write_through_view"]
 
@@ -35,11 +36,17 @@ def register_view(view: Tensor, base: Tensor) -> None:
     """Remember `view` so that a later in-place write to `base`'s memory updates its history.
 
     The base keeps weak references in a plain list (`Tensor._views`): tensors compare
-    elementwise, so they cannot be keys of weak dictionaries or members of weak sets.
+    elementwise, so they cannot be keys of weak dictionaries or members of weak sets. Dead
+    references are dropped whenever the list reaches a power of two (from 64), so a base
+    viewed millions of times (a data set read row by row) keeps a short list.
     """
-    if base._views is None:
-        base._views = []
-    base._views.append(weakref.ref(view))
+    views = base._views
+    if views is None:
+        views = base._views = []
+    views.append(weakref.ref(view))
+    count = len(views)
+    if count >= 64 and count & (count - 1) == 0:  # at 64, 128, 256...: amortised constant cost
+        _live_views(base)
 
 
 def has_views(base: Tensor) -> bool:
@@ -85,6 +92,7 @@ class AsStridedBackward0(Node):
     of the base's shape (adding where elements repeat, as in an expanded view).
     """
 
+    tangent = LINEAR
     __slots__ = ("base_shape", "positions")
 
     @staticmethod
@@ -101,6 +109,7 @@ class AsStridedBackward0(Node):
 class AsStridedScatterAddBackward0(Node):
     """Add a view's values into zeros of the base's shape at their positions."""
 
+    tangent = LINEAR
     __slots__ = ("positions",)
 
     @staticmethod
@@ -117,6 +126,7 @@ class AsStridedScatterAddBackward0(Node):
 class AsStridedScatterBackward0(Node):
     """`base` with the elements at `positions` replaced by `values`."""
 
+    tangent = LINEAR
     __slots__ = ("positions",)
 
     @staticmethod
@@ -142,6 +152,7 @@ class CopySlices(Node):
     Edge 0 is the base's previous history; edges 1... are the op's other inputs.
     """
 
+    tangent = LINEAR
     __slots__ = ("op_node", "positions")
 
     def backward(self, grad):
@@ -233,4 +244,6 @@ def snapshot(target: Tensor) -> Tensor:
     """Target's current value and history, before an in-place op overwrites them."""
     copy = Tensor._from_node(target._data.copy(), target.grad_fn, target._output_nr, _VersionCounter())
     copy._requires_grad = target._requires_grad
+    if getattr(target, "_fw_grad", None) is not None:
+        copy._fw_grad = target._fw_grad  # its tangent, read by the op (forward mode)
     return copy

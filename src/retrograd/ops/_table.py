@@ -24,7 +24,15 @@ from .._dtype import scalar_type_name
 from .._tensor import Tensor, _VersionCounter
 from ..autograd import grad_mode
 from ..autograd.anomaly import anomaly_mode, check_forward_outputs, creation_stack
-from ..autograd.graph import Node, SavedOutput, pack_saved, saved_hooks_in_use, saved_hooks_state
+from ..autograd.forward_ad import _state as _dual
+from ..autograd.graph import (
+    Node,
+    SavedOutput,
+    output_numbers,
+    pack_saved,
+    saved_hooks_in_use,
+    saved_hooks_state,
+)
 
 __all__ = ["OUTPUT", "OpInfo", "apply", "output", "register", "table"]
 
@@ -65,7 +73,6 @@ class _NoContext:
 
 
 _NO_CONTEXT = _NoContext()
-_NO_EDGE = (None, 0)
 
 
 def _wrap(array, is_view_of: Tensor | None) -> Tensor:
@@ -74,6 +81,8 @@ def _wrap(array, is_view_of: Tensor | None) -> Tensor:
     result = Tensor._make(array)
     if is_view_of is not None:
         _mark_view(result, is_view_of)
+        if grad_mode._state.grad_enabled:  # a later in-place write may give the base a history
+            _inplace.register_view(result, result._base)
     return result
 
 
@@ -84,6 +93,8 @@ def _mark_view(result: Tensor, base: Tensor) -> None:
 
 def apply(node_class: type[Node], *inputs, **params):
     """Run `node_class.forward` on `inputs`; record a node when a gradient may be needed."""
+    if _dual.hooked:  # a dual level is open: see Note [Dual tensors] (autograd/forward_ad.py)
+        return _tangents.apply_dual(apply, node_class, inputs, params)
     if grad_mode._state.grad_enabled:
         for value in inputs:
             if isinstance(value, Tensor) and value._requires_grad:
@@ -102,21 +113,26 @@ def apply(node_class: type[Node], *inputs, **params):
 
 def _record(node_class: type[Node], inputs: tuple, params: dict):
     node = node_class()
-    edges = []
+    next_nodes = []
+    output_nrs = []
     meta = []
     needs = 0
     for position, value in enumerate(inputs):
         if isinstance(value, Tensor) and value._requires_grad:
             if value.grad_fn is not None:
-                edges.append((value.grad_fn, value._output_nr))
+                next_nodes.append(value.grad_fn)
+                output_nrs.append(value._output_nr)
             else:
-                edges.append((value._get_grad_accumulator(), 0))
+                next_nodes.append(value._get_grad_accumulator())
+                output_nrs.append(0)
             meta.append((value._data.shape, value._data.dtype))
             needs |= 1 << position
         else:
-            edges.append(_NO_EDGE)
+            next_nodes.append(None)
+            output_nrs.append(0)
             meta.append(None)
-    node.next_functions = tuple(edges)
+    node._next_nodes = tuple(next_nodes)
+    node._next_nrs = output_numbers(output_nrs)
     node._input_meta = tuple(meta)
     if node_class._declared:
         result = node_class.forward(*inputs, **params)
@@ -240,6 +256,7 @@ def register(
     samples: Callable | None = None,
     torch_name: str | None = None,
     gradcheck_wrapper: Callable | None = None,
+    floating: bool | tuple[str, ...] = False,
 ):
     """Add the decorated function to the op table and attach its methods to Tensor.
 
@@ -250,12 +267,15 @@ def register(
     call on a clone. `samples(rng)` returns `[(args, kwargs), ...]` for the gradient tests, with tensors
     in float64. `gradcheck_wrapper(op)` turns the op (ours or PyTorch's) into the function the
     tests differentiate, for ops whose raw outputs are not comparable (eigenvector signs) or
-    whose gradient is defined on a subspace (symmetric inputs).
+    whose gradient is defined on a subspace (symmetric inputs). `floating` marks ops that
+    compute on floating-point tensors only (True: the first argument; or the names of the
+    arguments whose promoted dtype must be floating): see Note [Checked arguments].
     """
     methods = (methods,) if isinstance(methods, str) else tuple(methods)
 
     def decorate(function: Callable) -> Callable:
         op_name = name or function.__name__
+        function = _checked(function, op_name.rpartition(".")[2], floating)
         table[op_name] = OpInfo(
             name=op_name,
             function=function,
@@ -277,6 +297,120 @@ def register(
         return function
 
     return decorate
+
+
+# ---------------------------------------------------------------------------
+# Argument checks
+
+# Note [Checked arguments]
+#     PyTorch checks every argument against the op's schema before anything runs, so a string
+#     where a tensor belongs is a TypeError ("relu(): argument 'input' (position 1) must be
+#     Tensor, not str") and an integer tensor given to a floating-point kernel is a
+#     NotImplementedError ('"softmax" not implemented for 'Long''). Our ops are plain Python
+#     functions, so `register` wraps each one once, here, instead of each op checking:
+#
+#     - Tensor arguments are checked only after the op has failed (a successful call pays one
+#       function call and a `try`): if the first argument should be a tensor (or a sequence
+#       of tensors, for `tensors`) and is not, or the op failed on an attribute lookup of an
+#       argument that is not a tensor, the failure becomes a `NotATensorError`. It is a
+#       TypeError, as PyTorch's argument parser raises, and also an AttributeError, as
+#       PyTorch's Python-level functionals raise (F.softsign("a") calls "a".abs()), so an
+#       `except` clause written for either catches it.
+#     - `floating` ops check their inputs' promoted dtype before they run, so an integer or
+#       bool input leaves every tensor as it was. A `dtype=` argument casts first (PyTorch's
+#       softmax(x, dim, dtype=float32) accepts an integer x), so it skips the check.
+
+
+class NotATensorError(TypeError, AttributeError):
+    """A tensor argument that is not a tensor; see Note [Checked arguments]."""
+
+
+# The first parameter is a tensor, except for these (einsum's equation, normal's mean, which
+# may be a number) and `tensors` (a sequence of tensors).
+_FIRST_NOT_A_TENSOR = frozenset({"arguments", "mean", "equation"})
+
+
+def _checked(function: Callable, op_name: str, floating) -> Callable:
+    """`function` with its arguments checked as Note [Checked arguments] says."""
+    import functools
+    import inspect
+
+    signature = inspect.signature(function)
+    parameter_names = list(signature.parameters)
+    first = parameter_names[0] if parameter_names else None
+    if floating is True:
+        floating = (first,)
+    floating_positions = tuple(parameter_names.index(name) for name in floating or ())
+    dtype_position = parameter_names.index("dtype") if "dtype" in parameter_names else None
+
+    def explain_failure(args, kwargs, error) -> None:
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError:
+            return
+        culprit = getattr(error, "obj", None) if isinstance(error, AttributeError) else None
+        for position, (parameter, value) in enumerate(bound.arguments.items()):
+            if parameter == first and parameter not in _FIRST_NOT_A_TENSOR:
+                if parameter == "tensors" and isinstance(value, list | tuple):
+                    for index, item in enumerate(value):
+                        if not isinstance(item, Tensor):
+                            raise NotATensorError(
+                                f"expected Tensor as element {index} in argument 0, but got "
+                                f"{type(item).__name__}"
+                            ) from None
+                    continue
+                if not isinstance(value, Tensor) and (
+                    not isinstance(value, numbers.Number) or value is culprit
+                ):
+                    raise NotATensorError(_not_a_tensor(op_name, parameter, position, value)) from None
+            elif culprit is not None and value is culprit and not isinstance(value, Tensor):
+                raise NotATensorError(_not_a_tensor(op_name, parameter, position, value)) from None
+
+    if floating_positions:
+
+        def checked(*args, **kwargs):
+            if dtype_position is None or (
+                args[dtype_position] if len(args) > dtype_position else kwargs.get("dtype")
+            ) is None:
+                _check_floating(op_name, args, kwargs, floating_positions, floating)
+            try:
+                return function(*args, **kwargs)
+            except Exception as error:
+                explain_failure(args, kwargs, error)
+                raise
+
+    else:
+
+        def checked(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except Exception as error:
+                explain_failure(args, kwargs, error)
+                raise
+
+    return functools.wraps(function)(checked)
+
+
+def _not_a_tensor(op_name: str, parameter: str, position: int, value) -> str:
+    return (f"{op_name}(): argument '{parameter}' (position {position + 1}) must be Tensor, not "
+            f"{type(value).__name__}")
+
+
+def _check_floating(op_name: str, args: tuple, kwargs: dict, positions: tuple, names: tuple) -> None:
+    """NotImplementedError, as PyTorch's kernels raise, when no floating tensor is among the
+    checked arguments (an integer and a float32 tensor promote to float32 and are accepted)."""
+    integral = None
+    for position, name in zip(positions, names):
+        value = args[position] if position < len(args) else kwargs.get(name)
+        if isinstance(value, Tensor):
+            if value._data.dtype.kind in "fc":
+                return
+            if integral is None:
+                integral = value
+    if integral is not None:
+        raise NotImplementedError(
+            f'"{op_name}" not implemented for \'{scalar_type_name(integral.dtype)}\''
+        )
 
 
 _UNARY_OPERATORS = {"__neg__", "__pos__", "__abs__", "__invert__"}
@@ -307,7 +441,8 @@ def _in_place(function: Callable, method_name: str) -> Callable:
     return in_place
 
 
-def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, **kwargs) -> Tensor:
+def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, fills: bool = False,
+                 **kwargs) -> Tensor:
     """Compute `function(target, *args)` and write it into `target`, which takes its history.
 
     Checks come first, so a refused in-place op leaves `target` and its version unchanged.
@@ -316,6 +451,10 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
     the result may be of any dtype (copy_ converts); otherwise it may not be of a higher
     category than target's (an int tensor cannot take a float result in place). Writing
     through a view rewrites its base's history: see Note [In-place on a view] (_inplace.py).
+    As PyTorch, a target whose elements share memory (an expanded tensor) is refused unless
+    the op `fills` it with one value (fill_, zero_), and so is an input whose memory partly
+    overlaps the target's; a target of a dtype without gradients (copy_ into an int tensor)
+    takes no history.
     """
     base = target._base
     recording = grad_mode._state.grad_enabled and (
@@ -334,7 +473,10 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
             "returns multiple views. Such functions do not allow the output views to be modified "
             "inplace. You should replace the inplace operation by an out-of-place one."
         )
-    if 0 in target._data.strides and target._data.size > 1:
+    if args:
+        _check_no_partial_overlap(target, args)
+    copies_itself = cast and args and args[0] is target  # x.copy_(x): nothing to write (PyTorch)
+    if not fills and not copies_itself and _overlaps_itself(target._data):
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation."
@@ -346,12 +488,76 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
     else:
         result = function(target, *args, **kwargs)
     _check_writable(target, result, cast)
-    np.copyto(target._data, result._data, casting="unsafe")
+    if copies_itself:
+        pass
+    elif not target._data.flags.writeable:
+        # A view of an expanded tensor (NumPy makes those read-only): its elements are written
+        # through the array that owns the memory.
+        owner = target._data if base is None else base._data
+        while not owner.flags.writeable and isinstance(owner.base, np.ndarray):
+            owner = owner.base
+        positions = _inplace.view_positions(owner, target._data)
+        np.put(owner, positions, result._data.astype(owner.dtype))
+    else:
+        np.copyto(target._data, result._data, casting="unsafe")
     target._version_counter.value += 1
-    if result.grad_fn is not None:
+    if _dual.hooked:
+        _tangents.take_tangent(target, result)
+    if result.grad_fn is not None and target._data.dtype.kind == "f":
         _save_as_target(result.grad_fn, result, target)
         _take_history(target, base, result)
+    elif not recording:
+        # Written outside the graph (under no_grad): as in PyTorch, the views of a base that
+        # requires grad read its history anew (PyTorch does it when their grad_fn is next read).
+        root = target if base is None else base
+        if root._views is not None and root._requires_grad:
+            _inplace.refresh_views(root)
     return target
+
+
+def _check_no_partial_overlap(target: Tensor, args: tuple) -> None:
+    """An input whose memory range meets the target's without being the very same elements
+    (a shifted or transposed view of it) would be read while it is written: refused.
+
+    As PyTorch, only inputs and targets that are dense (their elements fill one block of
+    memory, in some order) are compared; for the others overlap is "too hard" to tell and the
+    op runs (here on a snapshot of the input, where PyTorch reads it while writing).
+    """
+    written = target._data
+    for arg in args:
+        if type(arg) is not Tensor and not isinstance(arg, Tensor):
+            continue
+        read = arg._data
+        if read is written or not np.may_share_memory(read, written) or not read.size:
+            continue
+        if not (_is_dense(read) and _is_dense(written)):
+            continue
+        if (read.__array_interface__["data"][0] == written.__array_interface__["data"][0]
+                and read.strides == written.strides and read.shape == written.shape):
+            continue  # the same elements in the same layout (x.add_(x.detach())): allowed
+        raise RuntimeError(
+            "unsupported operation: some elements of the input tensor and the written-to tensor "
+            "refer to a single memory location. Please clone() the tensor before performing the "
+            "operation."
+        )
+
+
+def _overlaps_itself(array: np.ndarray) -> bool:
+    """Whether two elements of `array` are one memory location (a dimension of size > 1 with
+    stride 0, as after expand)."""
+    return 0 in array.strides and any(
+        stride == 0 and size > 1 for size, stride in zip(array.shape, array.strides))
+
+
+def _is_dense(array: np.ndarray) -> bool:
+    """Whether the elements fill one block of memory without gaps or repeats, in any order."""
+    expected = array.itemsize
+    for stride, size in sorted((abs(stride), size) for size, stride in zip(array.shape, array.strides)
+                               if size != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
 
 
 def _save_as_target(node: Node, result: Tensor, target: Tensor) -> None:
@@ -383,7 +589,9 @@ def _check_not_leaf(target: Tensor, base: Tensor | None) -> None:
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation."
         )
-    if base is not None and base.grad_fn is None and base._requires_grad:
+    if base is not None and base.grad_fn is None and (base._requires_grad or target._requires_grad):
+        # (a view that requires grad, of a base that is a leaf: PyTorch refuses it even when the
+        # base does not require grad, as for a view given requires_grad_() itself)
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place operation."
         )
@@ -415,4 +623,4 @@ def _check_writable(target: Tensor, result: Tensor, cast: bool) -> None:
         )
 
 
-from . import _inplace  # noqa: E402  (it builds on `apply`, defined above)
+from . import _inplace, _tangents  # noqa: E402  (they build on `apply`, defined above)

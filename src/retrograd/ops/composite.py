@@ -337,7 +337,7 @@ def logcumsumexp(input, dim: int):
     x = _floating(input)
     if x.ndim == 0 or x.numel() == 0:
         return x.clone()
-    if not (x.requires_grad and rg.is_grad_enabled()):
+    if not (x.requires_grad and rg.is_grad_enabled()) and getattr(x, "_fw_grad", None) is None:
         axis = x._wrap_dim(dim)
         return Tensor._make(np.logaddexp.accumulate(x._data, axis=axis))
     steps = x.unbind(dim)
@@ -810,7 +810,7 @@ class iinfo:
 # More pointwise and integer ops
 
 
-@register(methods="hardshrink", samples=_samples.unary())
+@register(methods="hardshrink", samples=_samples.unary(), floating=True)
 def hardshrink(input, lambd: float = 0.5):
     """x where |x| > lambd, else 0 (Tensor.hardshrink; see nn.functional.hardshrink)."""
     from ..nn import functional

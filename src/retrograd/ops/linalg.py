@@ -33,7 +33,8 @@ from ..autograd.graph import Node
 from . import _math, _samples
 from ._formula import Formula
 from ._table import OUTPUT, apply, output, register
-from .pointwise import operand_arrays, where
+from ._tangents import LINEAR, MULTILINEAR, TRANSPOSED, MultilinearPlus
+from .pointwise import integral_coefficient, operand_arrays, where
 from .reduce import LinalgVectorNormBackward0, normalize_dims
 from .shape import cat, diag_embed, diagonal, movedim, tril, triu
 
@@ -250,6 +251,7 @@ class EinsumBackward0(Node):
     """A contraction of several operands; each operand's gradient is the contraction of the
     incoming gradient with the other operands (identities restore repeated subscripts)."""
 
+    tangent = MULTILINEAR
     __slots__ = ("input_labels", "output_labels", "sizes")
 
     @staticmethod
@@ -599,6 +601,7 @@ class _MatrixProduct(Formula):
 
     inputs = ("self", "other")
     forward = staticmethod(_matrix_product)
+    tangent = MULTILINEAR
     derivatives = {
         "self": lambda grad, self_shape, other: grad_of_first_factor(grad, self_shape, other),
         "other": lambda grad, self, other_shape: grad_of_second_factor(grad, self, other_shape),
@@ -610,6 +613,7 @@ class MmBackward0(Formula):
 
     inputs = ("self", "mat2")
     forward = staticmethod(_matrix_product)
+    tangent = MULTILINEAR
     derivatives = {
         "self": lambda grad, self_shape, mat2: grad_of_first_factor(grad, self_shape, mat2),
         "mat2": lambda grad, self, mat2_shape: grad_of_second_factor(grad, self, mat2_shape),
@@ -621,6 +625,7 @@ class MvBackward0(Formula):
 
     inputs = ("self", "vec")
     forward = staticmethod(_matrix_product)
+    tangent = MULTILINEAR
     derivatives = {
         "self": lambda grad, self_shape, vec: grad_of_first_factor(grad, self_shape, vec),
         "vec": lambda grad, self, vec_shape: grad_of_second_factor(grad, self, vec_shape),
@@ -632,6 +637,7 @@ class DotBackward0(Formula):
 
     inputs = ("self", "tensor")
     forward = staticmethod(_matrix_product)
+    tangent = MULTILINEAR
     derivatives = {
         "self": lambda grad, tensor: grad * tensor,
         "tensor": lambda grad, self: grad * self,
@@ -641,6 +647,7 @@ class DotBackward0(Formula):
 class VdotBackward0(_MatrixProduct):
     """vector . vector, the first conjugated (the same for real tensors)."""
 
+    tangent = MULTILINEAR
     derivatives = {
         "self": lambda grad, other: grad * other,
         "other": lambda grad, self: grad * self,
@@ -941,6 +948,7 @@ class AddmmBackward0(Formula):
 
     inputs = ("self", "mat1", "mat2")
     forward = _scaled_product_plus(np.matmul)
+    tangent = MultilinearPlus(0)
     derivatives = {
         "self": lambda grad, beta: _scaled(grad, beta),
         "mat1": lambda grad, mat1_shape, mat2, alpha: grad_of_first_factor(
@@ -955,6 +963,7 @@ class BaddbmmBackward0(Formula):
 
     inputs = ("self", "batch1", "batch2")
     forward = _scaled_product_plus(np.matmul)
+    tangent = MultilinearPlus(0)
     derivatives = {
         "self": lambda grad, beta: _scaled(grad, beta),
         "batch1": lambda grad, batch1_shape, batch2, alpha: grad_of_first_factor(
@@ -975,6 +984,7 @@ class AddmvBackward0(Formula):
 
     inputs = ("self", "mat", "vec")
     forward = _scaled_product_plus(np.matmul)
+    tangent = MultilinearPlus(0)
     derivatives = {
         "self": lambda grad, beta: _scaled(grad, beta),
         "mat": lambda grad, mat_shape, vec, alpha: grad_of_first_factor(
@@ -989,6 +999,7 @@ class AddrBackward0(Formula):
 
     inputs = ("self", "vec1", "vec2")
     forward = _scaled_product_plus(np.multiply.outer)
+    tangent = MultilinearPlus(0)
     derivatives = {
         "self": lambda grad, beta: _scaled(grad, beta),
         "vec1": lambda grad, vec2, alpha: _math.matmul(_scaled(grad, alpha), vec2),
@@ -1041,6 +1052,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
     _check_product_dtypes(mat1, mat2)
     _check_mm(mat1._data.shape, mat2._data.shape)
     _check_expandable(input, (mat1.shape[0], mat2.shape[1]), mat2)
+    beta = integral_coefficient(beta, (input, mat1, mat2), "beta")
+    alpha = integral_coefficient(alpha, (input, mat1, mat2), "alpha")
     return apply(AddmmBackward0, input, mat1, mat2, beta=beta, alpha=alpha)
 
 
@@ -1059,6 +1072,8 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -
         _require_tensor(value, "baddbmm", position, name)
     _check_batches(batch1, batch2)
     _check_expandable(input, (batch1.shape[0], batch1.shape[1], batch2.shape[2]), batch2)
+    beta = integral_coefficient(beta, (input, batch1, batch2), "beta")
+    alpha = integral_coefficient(alpha, (input, batch1, batch2), "alpha")
     return apply(BaddbmmBackward0, input, batch1, batch2, beta=beta, alpha=alpha)
 
 
@@ -1077,6 +1092,8 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
         _require_tensor(value, "addmv", position, name)
     _check_matrix_vector(mat, vec)
     _check_expandable(input, (mat.shape[0],), mat)
+    beta = integral_coefficient(beta, (input, mat, vec), "beta")
+    alpha = integral_coefficient(alpha, (input, mat, vec), "alpha")
     return apply(AddmvBackward0, input, mat, vec, beta=beta, alpha=alpha)
 
 
@@ -1095,6 +1112,8 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) ->
         _require_tensor(value, "addbmm", position, name)
     _check_batches(batch1, batch2)
     _check_expandable(input, (batch1.shape[1], batch2.shape[2]), batch2)
+    beta = integral_coefficient(beta, (input, batch1, batch2), "beta")
+    alpha = integral_coefficient(alpha, (input, batch1, batch2), "alpha")
     return apply(AddbmmBackward0, input, batch1, batch2, beta=beta, alpha=alpha)
 
 
@@ -1116,6 +1135,8 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tenso
             raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {vector.ndim}-D")
     _check_same_scalar_type((vec1, vec2))
     _check_expandable(input, (vec1.shape[0], vec2.shape[0]), vec2)
+    beta = integral_coefficient(beta, (input, vec1, vec2), "beta", refuse=True)
+    alpha = integral_coefficient(alpha, (input, vec1, vec2), "alpha", refuse=True)
     return apply(AddrBackward0, input, vec1, vec2, beta=beta, alpha=alpha)
 
 
@@ -1134,6 +1155,7 @@ class TraceBackward0(Formula):
     """Sum of the diagonal: the incoming gradient goes to the diagonal, zeros elsewhere."""
 
     forward = staticmethod(_trace)
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad, self_shape: _math.where(
             _math.eye_mask(self_shape), grad, 0.0),
@@ -1156,6 +1178,7 @@ def trace(input: Tensor) -> Tensor:
 class _KronProduct(Node):
     """Kronecker product: each gradient is the block-wise contraction with the other operand."""
 
+    tangent = MULTILINEAR
     __slots__ = ("a_shape", "b_shape")
 
     @staticmethod
@@ -1203,6 +1226,7 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
 class LinalgCrossBackward0(Node):
     """Cross product along `dim`: d(a x b) = da x b + a x db."""
 
+    tangent = MULTILINEAR
     __slots__ = ("dim",)
 
     @staticmethod
@@ -1288,6 +1312,8 @@ def _raise_singular(op_name: str, data: np.ndarray, detail) -> None:
 class LinalgInvExBackward0(Node):
     """Y = A^-1: dA = -Y^T grad Y^T."""
 
+    inputs = ("a",)
+    tangent = staticmethod(lambda a_t, result: -matmul(matmul(result, a_t), result))
     __slots__ = ()
 
     @staticmethod
@@ -1342,6 +1368,7 @@ Tensor.inverse = inverse
 class LinalgDetBackward0(Node):
     """det(A): dA = grad * det(A) * A^-T (zero for exactly singular matrices, as PyTorch)."""
 
+    tangent = TRANSPOSED
     __slots__ = ()
 
     @staticmethod
@@ -1378,6 +1405,9 @@ class LinalgSlogdetBackward0(Node):
     """(sign, log|det A|): only log|det| has a gradient, grad * A^-T (nan for a singular A,
     as in PyTorch)."""
 
+    inputs, outputs = ("a",), ("sign", "logabsdet")
+    tangent = staticmethod(lambda a, a_t, sign, logabsdet: (
+        _math.zeros_like(sign), _slogdet_tangent(a, a_t, logabsdet)))
     __slots__ = ()
 
     @staticmethod
@@ -1397,6 +1427,15 @@ class LinalgSlogdetBackward0(Node):
         if singular.any():
             inverse_t = where(_constant(singular[..., None, None]), math.nan, inverse_t)
         return grad.unsqueeze(-1).unsqueeze(-1) * inverse_t
+
+
+def _slogdet_tangent(a, a_t, logabsdet):
+    """d log|det A| = trace(A^-1 dA) (nan for a singular A, as the gradient)."""
+    singular = np.isneginf(logabsdet._data)
+    inverse_t = inv(_singular_replaced(a, singular)).mT
+    if singular.any():
+        inverse_t = where(_constant(singular[..., None, None]), math.nan, inverse_t)
+    return (inverse_t * a_t).sum((-2, -1))
 
 
 def _slogdet_samples(rng):
@@ -1431,6 +1470,8 @@ Tensor.logdet = logdet
 class LinalgSolveExBackward0(Node):
     """X = A^-1 B: dB = A^-T grad, dA = -dB X^T."""
 
+    inputs = ("a", "b")
+    tangent = staticmethod(lambda a, a_t, b_t, result, vector: _solve_tangent(a, a_t, b_t, result, vector))
     __slots__ = ("vector",)
 
     @staticmethod
@@ -1503,6 +1544,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
 class LinalgSolveTriangularBackward0(Node):
     """X = T^-1 B for the triangle T of A: dB = T^-T grad, dA = the same triangle of -dB X^T."""
 
+    tangent = TRANSPOSED
     __slots__ = ("unitriangular", "upper")
 
     @staticmethod
@@ -1552,7 +1594,8 @@ def _solve_triangular_samples(rng):
 
 
 @register(
-    name="linalg.solve_triangular", torch_name="linalg.solve_triangular", samples=_solve_triangular_samples
+    name="linalg.solve_triangular", torch_name="linalg.solve_triangular", samples=_solve_triangular_samples,
+    floating=True,
 )
 def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False):
     """X with T X = B (or X T = B when left=False), T the upper or lower triangle of A."""
@@ -1638,9 +1681,28 @@ def _sign_free(op, vector_outputs: tuple[int, ...]):
     return call
 
 
+def _solve_tangent(a, a_t, b_t, result, vector):
+    """X = A^-1 B: dX = A^-1 (dB - dA X)."""
+    solution = result.unsqueeze(-1) if vector else result
+    right = (b_t.unsqueeze(-1) if vector else b_t) - matmul(a_t, solution)
+    tangent = solve(a, right)
+    return tangent.squeeze(-1) if vector else tangent
+
+
+def _cholesky_tangent(a_t, result, upper):
+    """A = L L^T: dL = L Phi(L^-1 dA L^-T), Phi = lower triangle with half diagonal."""
+    lower = result.mT if upper else result
+    lower_inverse = inv(lower)
+    middle = matmul(matmul(lower_inverse, a_t), lower_inverse.mT)
+    lower_t = matmul(lower, tril(middle) - 0.5 * diag_embed(diagonal(middle, 0, -2, -1)))
+    return lower_t.mT if upper else lower_t
+
+
 class LinalgCholeskyExBackward0(Node):
     """A = L L^T: dA = sym(L^-T Phi(L^T grad) L^-1), Phi = lower triangle with half diagonal."""
 
+    inputs = ("a",)
+    tangent = staticmethod(lambda a_t, result, upper: _cholesky_tangent(a_t, result, upper))
     __slots__ = ("upper",)
 
     @staticmethod
@@ -1725,6 +1787,7 @@ class LinalgQrBackward0(Node):
     dA = [dQ + Q copyltu(M)] R^-T with M = R dR^T - dQ^T Q; wide A splits into a square
     block and the rest."""
 
+    tangent = TRANSPOSED
     __slots__ = ("mode",)
 
     @staticmethod
@@ -1817,6 +1880,7 @@ class LinalgEighBackward0(Node):
     repeated ones, as in PyTorch); the gradient of L alone is always fine.
     """
 
+    tangent = TRANSPOSED
     __slots__ = ()
 
     @staticmethod
@@ -1860,6 +1924,7 @@ def _symmetric_samples(rng):
     torch_name="linalg.eigh",
     samples=_symmetric_samples,
     gradcheck_wrapper=lambda op: _sign_free(_symmetrized(op), (1,)),
+    floating=True,
 )
 def eigh(A: Tensor, UPLO: str = "L"):
     """(eigenvalues ascending, eigenvectors as columns) of a symmetric matrix, read from the
@@ -1875,6 +1940,7 @@ def eigh(A: Tensor, UPLO: str = "L"):
     torch_name="linalg.eigvalsh",
     samples=_symmetric_samples,
     gradcheck_wrapper=_symmetrized,
+    floating=True,
 )
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     """The eigenvalues (ascending) of a symmetric matrix."""
@@ -1890,6 +1956,7 @@ class LinalgSvdBackward0(Node):
     is differentiated; zero singular values make the last two terms infinite.
     """
 
+    tangent = TRANSPOSED
     __slots__ = ("full_matrices",)
 
     @staticmethod
@@ -1992,6 +2059,7 @@ class LinalgPinvBackward0(Node):
     """P = A^+ (for constant rank):
     dA = -P^T grad P^T + (I - A P) grad^T P P^T + P^T P grad^T (I - P A)."""
 
+    tangent = TRANSPOSED
     __slots__ = ()
 
     @staticmethod
