@@ -208,10 +208,25 @@ def _results(work: Path, target: Target) -> dict[str, int | None]:
     return _mutmut_results(work, target)
 
 
-def _merge(work: Path, target: Target, previous: dict[str, int | None]) -> None:
+def _hashes(work: Path, target: Target) -> dict[str, str]:
+    """Function (as mutant names start) -> mutmut's hash of its source, from mutants/."""
+    hashes = {}
+    for source in target.sources:
+        meta = work / "mutants" / (source + ".meta")
+        if meta.exists():
+            module = source.removeprefix("src/").removesuffix(".py").replace("/", ".")
+            for function, digest in json.loads(meta.read_text()).get("hash_by_function_name", {}).items():
+                hashes[f"{module}.{function}"] = digest
+    return hashes
+
+
+def _merge(work: Path, target: Target, previous: dict[str, int | None], old_hashes: dict[str, str]) -> None:
     """Record this run's verdicts over the previous ones (a rerun of survivors leaves the mutants
-    it did not run without a verdict in mutmut's files; adding tests never revives a killed one)."""
-    codes = dict(previous)
+    it did not run without a verdict in mutmut's files; adding tests never revives a killed one).
+    A verdict on a function whose source changed since is dropped: its mutants count as not run."""
+    new_hashes = _hashes(work, target)
+    changed = {function for function, digest in old_hashes.items() if new_hashes.get(function) != digest}
+    codes = {key: code for key, code in previous.items() if key.rsplit("__mutmut_", 1)[0] not in changed}
     codes.update({key: code for key, code in _mutmut_results(work, target).items()
                   if code is not None or key not in codes})
     (work / "results.json").write_text(json.dumps(codes, indent=1, ensure_ascii=False))
@@ -356,9 +371,10 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("mutmut is not installed: pip install -e '.[mutation]'") from None
     names = list(args.mutants) or list(target.functions)
     previous = _results(work, target) if (args.survivors or args.mutants or args.keep) else {}
+    old_hashes = _hashes(work, target)
     if args.survivors:
         codes = previous
-        names = [key for key, code in codes.items() if _status(code) in {"survived", "no tests"}]
+        names = [key for key, code in codes.items() if _status(code) in {"survived", "no tests", "not run"}]
         if not names:
             print(f"{args.module}: no survivors to rerun")
             return 0
@@ -373,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     if process.returncode != 0:
         sys.stdout.write(process.stdout[-4000:] + process.stderr[-4000:])
         return process.returncode
-    _merge(work, target, previous)
+    _merge(work, target, previous, old_hashes)
     runs_file = work / "runs.json"
     runs = json.loads(runs_file.read_text()) if runs_file.exists() else []
     run_kind = "survivors" if args.survivors else "selected" if args.mutants else "full"
