@@ -8,6 +8,8 @@ The literal expectations are PyTorch 2.13's output; the cross-check compares the
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -180,3 +182,26 @@ def test_print_option_profiles_match_pytorch():
         finally:
             retrograd.set_printoptions(profile="default")
             real.set_printoptions(profile="default")
+
+
+def test_the_ratio_rule_is_decided_in_double_precision():
+    # float32 division rounds this ratio to exactly 1000; in float64 it is just above, and
+    # PyTorch (which decides in double) switches to scientific notation.
+    values = np.array([1.2697867155075073, 1269.7867431640625], dtype=np.float32)
+    assert _printed(retrograd, values) == "tensor([1.2698e+00, 1.2698e+03])"
+
+
+def test_hidden_middle_values_do_not_set_the_format():
+    values = np.array([1.0, 2.0, 3.0, 12345.0, 5.0, 6.0, 7.0, 8.0])
+    assert _printed(retrograd, values, {"threshold": 5}) == "tensor([1., 2., 3.,  ..., 6., 7., 8.])"
+    assert _printed(retrograd, values[:6], {"threshold": 5}) == (
+        "tensor([1.0000e+00, 2.0000e+00, 3.0000e+00, 1.2345e+04, 5.0000e+00, 6.0000e+00])"
+    )
+
+
+def test_extreme_ratios_print_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _printed(retrograd, np.array([1e-300, 1e300]), dtype="float64") == (
+            "tensor([1.0000e-300, 1.0000e+300], dtype=retrograd.float64)"
+        )

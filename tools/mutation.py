@@ -151,6 +151,14 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "optim.optimizer.xǁOptimizerǁstep__mutmut_20": _MAXIMIZE,
         "optim.optimizer.xǁOptimizerǁstep__mutmut_23": _MAXIMIZE,
     },
+    "printing": {
+        "_printing.x__float_style__mutmut_10": "integer_valued=None only changes the last rule (a value "
+        "below 1e-4), which no integer-valued tensor has: its non-zero values are at least 1",
+        "_printing.x__summarized__mutmut_3": "an axis of exactly 2·edgeitems items: its first and last "
+        "edgeitems are the whole axis either way",
+        "_printing.x__summarized__mutmut_30": "the summarised array only feeds the element formatter, which "
+        "reads its values, never its shape; every axis keeps the same elements",
+    },
     "state_dict": {
         "nn.modules.module.xǁModuleǁ_load_from_state_dict__mutmut_28": "split('.') and split('.', 1) "
         "have the same first part",
