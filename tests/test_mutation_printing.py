@@ -205,3 +205,15 @@ def test_extreme_ratios_print_without_a_warning():
         assert _printed(retrograd, np.array([1e-300, 1e300]), dtype="float64") == (
             "tensor([1.0000e-300, 1.0000e+300], dtype=retrograd.float64)"
         )
+
+
+def test_the_formatter_refuses_dtypes_a_tensor_cannot_hold():
+    from retrograd._printing import format_tensor
+
+    with pytest.raises(TypeError) as error:
+        format_tensor(np.array([1j]), suffixes=[])
+    assert str(error.value) == (
+        "cannot print a tensor with NumPy dtype complex128; only bool, integer and real floating dtypes "
+        "are supported"
+    )
+    assert format_tensor(np.array([1, 2], dtype=np.uint8), suffixes=[]) == "tensor([1, 2])"

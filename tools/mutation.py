@@ -152,6 +152,8 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "optim.optimizer.xǁOptimizerǁstep__mutmut_23": _MAXIMIZE,
     },
     "printing": {
+        "_printing.x__element_writer__mutmut_3": "'X' is no NumPy dtype kind, so 'XXbiuXX' accepts the same "
+        "kinds as 'biu'",
         "_printing.x__float_style__mutmut_10": "integer_valued=None only changes the last rule (a value "
         "below 1e-4), which no integer-valued tensor has: its non-zero values are at least 1",
         "_printing.x__summarized__mutmut_3": "an axis of exactly 2·edgeitems items: its first and last "
