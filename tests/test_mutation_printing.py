@@ -217,3 +217,12 @@ def test_the_formatter_refuses_dtypes_a_tensor_cannot_hold():
         "are supported"
     )
     assert format_tensor(np.array([1, 2], dtype=np.uint8), suffixes=[]) == "tensor([1, 2])"
+
+
+def test_second_suffix_wraps_exactly_past_the_line_width():
+    # "tensor([1.]" counts as 13 (Note [suffix line length]); each suffix adds its length and ", ".
+    one_line = "tensor([1.], dtype=retrograd.float64, requires_grad=True)"
+    wrapped = "tensor([1.], dtype=retrograd.float64,\n       requires_grad=True)"
+    array = np.array([1.0])
+    assert _printed(retrograd, array, {"linewidth": 58}, dtype="float64", requires_grad=True) == one_line
+    assert _printed(retrograd, array, {"linewidth": 57}, dtype="float64", requires_grad=True) == wrapped

@@ -152,6 +152,8 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "optim.optimizer.xǁOptimizerǁstep__mutmut_23": _MAXIMIZE,
     },
     "printing": {
+        "_printing.x__last_line__mutmut_4": "rsplit('\\n') and rsplit('\\n', 1) end with the same last line",
+        "_printing.x__last_line__mutmut_7": "rsplit with 2 and with 1 split end with the same last line",
         "_printing.x__element_writer__mutmut_3": "'X' is no NumPy dtype kind, so 'XXbiuXX' accepts the same "
         "kinds as 'biu'",
         "_printing.x__float_style__mutmut_10": "integer_valued=None only changes the last rule (a value "
