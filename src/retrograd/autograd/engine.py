@@ -57,6 +57,7 @@ import numpy as np
 from .._tensor import Tensor, _VersionCounter
 from . import grad_mode
 from .anomaly import anomaly_mode
+from .forward_ad import _state as _dual_state
 from .graph import AccumulateGrad, CopyBackwards, Node
 
 __all__ = ["current_graph_task", "execute"]
@@ -128,7 +129,8 @@ def execute(
 
 
 def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, batch, observer=None):
-    on_arrays = not create_graph
+    # In a dual level gradients stay Tensors, so they carry tangents (Note [Dual tensors]).
+    on_arrays = not create_graph and _dual_state.level < 0
     root_nodes = list(dict.fromkeys(node for node, _ in root_edges))
     dependencies = _count_dependencies(root_nodes)
     needed = None
@@ -185,7 +187,7 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
             observer.ran(node, _as_tensors(grad_outputs), _as_tensors(grad_inputs))
         if not keep_graph:
             node._release()
-        for (next_node, output_nr), grad in zip(node.next_functions, grad_inputs):
+        for next_node, output_nr, grad in zip(node._next_nodes, node._next_nrs, grad_inputs):
             if next_node is None:
                 continue
             if grad is not None:
@@ -237,7 +239,7 @@ def _count_dependencies(root_nodes: list[Node]) -> dict[Node, int]:
     stack = list(root_nodes)
     while stack:
         node = stack.pop()
-        for next_node, _ in node.next_functions:
+        for next_node in node._next_nodes:
             if next_node is None:
                 continue
             dependencies[next_node] = dependencies.get(next_node, 0) + 1
@@ -258,18 +260,18 @@ def _nodes_leading_to(root_nodes: list[Node], targets: set[Node]) -> dict[Node, 
         if root in needed:
             continue
         needed[root] = _SKIP
-        stack = [(root, iter(root.next_functions))]
+        stack = [(root, iter(root._next_nodes))]
         while stack:
             node, children = stack[-1]
-            for child, _ in children:
+            for child in children:
                 if child is not None and child not in needed:
                     needed[child] = _SKIP
-                    stack.append((child, iter(child.next_functions)))
+                    stack.append((child, iter(child._next_nodes)))
                     break
             else:
                 stack.pop()
                 reaches_target = any(
-                    needed[child] for child, _ in node.next_functions if child is not None
+                    needed[child] for child in node._next_nodes if child is not None
                 )
                 if reaches_target:
                     needed[node] = _RUN
@@ -295,9 +297,9 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool
         grad_outputs = _run_pre_hooks(node, grad_outputs, on_arrays)
     if len(grad_outputs) == 1:
         if grad_outputs[0] is None:
-            return (None,) * len(node.next_functions)
+            return (None,) * len(node._next_nodes)
     elif all(grad is None for grad in grad_outputs):
-        return (None,) * len(node.next_functions)
+        return (None,) * len(node._next_nodes)
     if on_arrays and not node._runs_on_arrays:
         grad_inputs = node.backward(*_as_tensors(grad_outputs))
         if type(grad_inputs) is not tuple:
@@ -345,7 +347,7 @@ def _fit_to_inputs(node: Node, grad_inputs: tuple, batch: tuple = (), on_arrays:
 
     This is the one place where broadcasting is undone, for every operator.
     """
-    expected = len(node.next_functions)
+    expected = len(node._next_nodes)
     if len(grad_inputs) != expected:
         raise RuntimeError(
             f"function {node.name()} returned an incorrect number of gradients (expected "

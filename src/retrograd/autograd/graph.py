@@ -11,6 +11,14 @@ Note [No reference cycles]
     the output's array and version counter, and rebuilds a tensor on demand. A tensor holds
     its AccumulateGrad node through a weak reference. So a dropped graph is freed by
     reference counting alone, at once, and Python's cycle collector has nothing to chase.
+
+Note [A light graph]
+    The collector still visits every object it tracks, and a deep graph holds many: at 10^5
+    recorded ops its full collections cost as much as the ops themselves. So a node keeps
+    its edges as two flat tuples, the nodes (`_next_nodes`) and their output numbers
+    (`_next_nrs`, ints: the collector stops tracking such a tuple, and the common all-zero
+    ones are shared), instead of one `(node, output_nr)` pair per edge; `next_functions`
+    builds the pairs only when someone asks for them.
 """
 
 from __future__ import annotations
@@ -67,28 +75,75 @@ def _add_hook(hooks: dict, hook) -> RemovableHandle:
     return handle
 
 
-class SavedOutput:
+# Nodes PyTorch implements in its engine rather than from derivatives.yaml: their name()
+# carries the C++ namespace (their class name, in reprs, does not).
+_ENGINE_NODES = frozenset({"AccumulateGrad", "CopyBackwards", "CopySlices"})
+_ENGINE_NODE_PREFIX = "torch::autograd::"
+
+_ALL_ZERO: dict[int, tuple] = {}  # the shared (0, 0, ...) of each length
+
+
+def output_numbers(output_nrs: list) -> tuple:
+    """A node's `_next_nrs`: the shared all-zero tuple in the common case (see Note [A light graph])."""
+    if any(output_nrs):
+        return tuple(output_nrs)
+    count = len(output_nrs)
+    shared = _ALL_ZERO.get(count)
+    if shared is None:
+        shared = _ALL_ZERO[count] = (0,) * count
+    return shared
+
+
+class _VersionCounter:
+    """How many in-place changes a storage has seen; shared by all tensors on that storage."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+class SavedOutput(_VersionCounter):
     """An output saved by its own node, kept as array + version (see Note [No reference cycles]).
+
+    A node that saves the fresh output of a non-view op makes this record the output's
+    version counter as well (`counts_itself`): one object where there would be two, for the
+    collector to visit (Note [A light graph]). Otherwise it reads the counter it was given.
 
     `history`: for an in-place op that wrote through a view, a weak reference to the view's
     new grad_fn; while it lives, the output is rebuilt as the view (as PyTorch does), so a
     graph of the backward reaches the base's history, not the op's node directly.
     """
 
-    __slots__ = ("array", "history", "output_nr", "version_counter")
+    __slots__ = ("_counter", "array", "history", "output_nr")
 
     def __init__(self, array, version_counter, output_nr: int, history=None):
+        self.value = 0
+        self._counter = version_counter
         self.array = array
-        self.version_counter = version_counter
         self.output_nr = output_nr
         self.history = history
+
+    @classmethod
+    def counts_itself(cls, tensor: Tensor) -> SavedOutput:
+        """Save `tensor`, a fresh output, with this record as its version counter."""
+        saved = cls(tensor._data, None, tensor._output_nr)
+        saved.value = tensor._version_counter.value
+        tensor._version_counter = saved
+        return saved
+
+    @property
+    def version_counter(self) -> _VersionCounter:
+        return self if self._counter is None else self._counter
 
 
 class Node:
     """One recorded operation; `backward` maps output gradients to input gradients.
 
     Subclasses are the `grad_fn` classes users see (`MulBackward0`, ...). They save what
-    their backward needs with `save_for_backward` and read it back with `saved_tensors`.
+    their backward needs with `save_for_backward` and read it back with `_saved_tensors`
+    (users see `_saved_<name>`; `saved_tensors` is public on custom Function nodes only, as in
+    PyTorch, which is what graph walkers such as torchviz test for).
     """
 
     __slots__ = (
@@ -96,13 +151,14 @@ class Node:
         "_anomaly_trace",
         "_hooks",
         "_input_meta",
+        "_next_nodes",
+        "_next_nrs",
         "_pre_hooks",
         "_released",
         "_retain_grad_hooks",
         "_saved",
         "_saved_versions",
         "_tensor_pre_hooks",
-        "next_functions",
     )
 
     # Subclasses set these class attributes.
@@ -113,7 +169,8 @@ class Node:
     non_differentiable_outputs: tuple[int, ...] = ()  # e.g. the indices of max(dim)
 
     def __init__(self):
-        self.next_functions = ()
+        self._next_nodes = ()
+        self._next_nrs = ()
         self._input_meta = ()
         self._saved = None
         self._saved_versions = None
@@ -126,12 +183,27 @@ class Node:
 
     # -- what users see -----------------------------------------------------
 
+    @property
+    def next_functions(self) -> tuple:
+        """`(node, output_nr)` for each input of the operation; node None where none is needed."""
+        return tuple(zip(self._next_nodes, self._next_nrs))
+
+    @next_functions.setter
+    def next_functions(self, edges) -> None:
+        self._set_edges([edge[0] for edge in edges], [edge[1] for edge in edges])
+
+    def _set_edges(self, nodes: list, output_nrs: list) -> None:
+        self._next_nodes = tuple(nodes)
+        self._next_nrs = output_numbers(output_nrs)
+
     def name(self) -> str:
-        """The name of this node's class, as PyTorch shows it (`MulBackward0`)."""
-        return type(self).__name__
+        """The node's name as PyTorch gives it: its class name (`MulBackward0`), qualified for
+        the engine's own nodes (`torch::autograd::AccumulateGrad`)."""
+        name = type(self).__name__
+        return _ENGINE_NODE_PREFIX + name if name in _ENGINE_NODES else name
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {id(self):#x}>"
+        return f"<{type(self).__name__} object at {id(self):#x}>"
 
     @property
     def metadata(self) -> dict:
@@ -158,7 +230,7 @@ class Node:
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
         """For each input of the operation, whether its gradient is wanted (it requires grad)."""
-        return tuple(edge[0] is not None for edge in self.next_functions)
+        return tuple(node is not None for node in self._next_nodes)
 
     def save_for_backward(self, *values) -> None:
         """Keep tensors (inputs, or OUTPUT for the result) or arrays for backward.
@@ -169,7 +241,7 @@ class Node:
         self._saved = values
 
     @property
-    def saved_tensors(self) -> tuple[Any, ...]:
+    def _saved_tensors(self) -> tuple[Any, ...]:
         """What `save_for_backward` kept, checked against later in-place changes."""
         if self._released:
             raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
@@ -222,7 +294,10 @@ class Node:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __dir__(self):
-        return sorted(set(super().__dir__()) | {f"_saved_{name}" for name in self._saved_names()})
+        # Only saved values go by `_saved_<name>` here (the engine's own `_saved_*` are left
+        # out): graph walkers list them by that prefix (torchviz's show_saved).
+        own = {name for name in super().__dir__() if not name.startswith("_saved_")}
+        return sorted(own | {f"_saved_{name}" for name in self._saved_names()})
 
     def _saved_names(self) -> list[str]:
         names = [name for name, _ in self._named_saved_values()]
@@ -300,6 +375,12 @@ class AccumulateGrad(Node):
         super().__init__()
         self.variable = variable
         self._input_meta = ()
+
+    def _find_saved(self, name: str):
+        return _MISSING  # `variable` is no saved value (PyTorch has no `_saved_variable`)
+
+    def _saved_names(self) -> list[str]:
+        return []
 
 
 class CopyBackwards(Node):

@@ -13,6 +13,7 @@ from ..._tensor import Tensor
 from .. import _math, _samples
 from .._formula import Formula
 from .._table import apply, register
+from .._tangents import LINEAR, REDUCTION
 from ..pointwise import (
     _check_broadcast,
     _constant_like,
@@ -79,7 +80,9 @@ def _warn_if_broadcast(input: Tensor, target: Tensor) -> None:
 def _loss_forward(compute, self, target, reduction, **params):
     """The elementwise loss of the broadcast pair, reduced."""
     _check_broadcast(self._data.shape, target._data.shape)
-    data, target_data = np.broadcast_arrays(self._data, target._data)
+    common = _dtype.result_type(self, target).numpy  # int64 with float32 is float32, as PyTorch
+    data, target_data = np.broadcast_arrays(self._data.astype(common, copy=False),
+                                            target._data.astype(common, copy=False))
     return _reduce_array(compute(data, target_data, **params), reduction)
 
 
@@ -108,6 +111,7 @@ class MseLossBackward0(Formula):
     def forward(self, target, reduction):
         return _loss_forward(_squared_difference, self, target, reduction)
 
+    tangent = REDUCTION
     derivatives = {
         "self": _mse_derivative,
         "target": lambda grad, self, target, reduction: -_mse_derivative(grad, self, target, reduction),
@@ -147,6 +151,7 @@ class SmoothL1LossBackward0(Formula):
     def forward(self, target, reduction, beta):
         return _loss_forward(_smooth_l1, self, target, reduction, beta=beta)
 
+    tangent = REDUCTION
     derivatives = {
         "self": _smooth_l1_derivative,
         "target": lambda grad, self, target, reduction, beta: -_smooth_l1_derivative(
@@ -179,6 +184,7 @@ class HuberLossBackward0(Formula):
     def forward(self, target, reduction, delta):
         return _loss_forward(_huber, self, target, reduction, delta=delta)
 
+    tangent = REDUCTION
     derivatives = {
         "self": _huber_derivative,
         "target": lambda grad, self, target, reduction, delta: -_huber_derivative(
@@ -207,6 +213,7 @@ class BinaryCrossEntropyBackward0(Formula):
     def forward(self, target, reduction, weight=None):
         return _loss_forward(_bce, self, target, reduction, weight=weight)
 
+    tangent = REDUCTION
     derivatives = {
         "self": lambda grad, self, target, reduction, weight: _weighted_by(
             _reduced(grad, reduction, self) * (self - target)
@@ -250,6 +257,7 @@ class BinaryCrossEntropyWithLogitsBackward0(Formula):
     def forward(self, target, reduction, weight=None, pos_weight=None):
         return _loss_forward(_bce_logits, self, target, reduction, weight=weight, pos_weight=pos_weight)
 
+    tangent = REDUCTION
     derivatives = {"self": _bce_logits_input_derivative, "target": _bce_logits_target_derivative}
 
 
@@ -298,7 +306,8 @@ def _weighted_pair_loss_samples(**kwargs):
     return samples
 
 
-@register(samples=_weighted_pair_loss_samples(), torch_name=_torch_name("mse_loss"))
+@register(samples=_weighted_pair_loss_samples(), torch_name=_torch_name("mse_loss"),
+          floating=("input", "target"))
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
     """The (mean) squared difference; with `weight`, the weighted mean."""
     if weight is None:
@@ -319,7 +328,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
     return _weighted(loss, weight, reduction, mean_over_weight=True)
 
 
-@register(samples=_pair_loss_samples(beta=0.8), torch_name=_torch_name("smooth_l1_loss"))
+@register(samples=_pair_loss_samples(beta=0.8), torch_name=_torch_name("smooth_l1_loss"),
+          floating=("input", "target"))
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
                    beta: float = 1.0):
     """Quadratic for |d| < beta, linear beyond (continuous slope)."""
@@ -329,7 +339,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
                              beta=beta)
 
 
-@register(samples=_weighted_pair_loss_samples(delta=1.3), torch_name=_torch_name("huber_loss"))
+@register(samples=_weighted_pair_loss_samples(delta=1.3), torch_name=_torch_name("huber_loss"),
+          floating=("input", "target"))
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
     """Quadratic for |d| < delta, delta * (|d| - delta / 2) beyond."""
     if delta <= 0:
@@ -350,7 +361,7 @@ def _bce_samples(rng):
     return [*_pair_loss_samples(0.1, 0.9, 0.0, 1.0)(rng), weighted]
 
 
-@register(samples=_bce_samples, torch_name=_torch_name("binary_cross_entropy"))
+@register(samples=_bce_samples, torch_name=_torch_name("binary_cross_entropy"), floating=True)
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction: str = "mean"):
     """-(target log(input) + (1 - target) log(1 - input)), input a probability."""
@@ -374,7 +385,8 @@ def _bce_logits_samples(rng):
     return [*_pair_loss_samples(-3.0, 3.0, 0.0, 1.0)(rng), weighted]
 
 
-@register(samples=_bce_logits_samples, torch_name=_torch_name("binary_cross_entropy_with_logits"))
+@register(samples=_bce_logits_samples, torch_name=_torch_name("binary_cross_entropy_with_logits"),
+          floating=True)
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction: str = "mean", pos_weight=None):
     """binary_cross_entropy(sigmoid(input), target), computed stably from the logits.
@@ -408,6 +420,7 @@ class NllLossBackward0(Formula):
         with np.errstate(invalid="ignore", divide="ignore"):
             return total / target_weight.sum()
 
+    tangent = LINEAR
     derivatives = {"self": _math.nll_loss_backward}
 
 
@@ -459,7 +472,7 @@ def _nll_samples(rng):
     ]
 
 
-@register(samples=_nll_samples, torch_name=_torch_name("nll_loss"))
+@register(samples=_nll_samples, torch_name=_torch_name("nll_loss"), floating=True)
 def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
              reduction: str = "mean"):
     """The negative log-likelihood of class-index targets, from log-probabilities `input`.
@@ -485,7 +498,7 @@ def _cross_entropy_samples(rng):
     ]
 
 
-@register(samples=_cross_entropy_samples, torch_name=_torch_name("cross_entropy"))
+@register(samples=_cross_entropy_samples, torch_name=_torch_name("cross_entropy"), floating=True)
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                   reduction: str = "mean", label_smoothing: float = 0.0):
     """nll_loss(log_softmax(input), target) along the class dim (1, or 0 for one sample).
@@ -551,6 +564,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
 
     'batchmean' divides the sum by the batch size, as the KL divergence's definition wants.
     """
+    if not (input.dtype.is_floating_point and target.dtype.is_floating_point):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if reduction == "mean":
         warnings.warn(
             "reduction: 'mean' divides the total loss by both the batch size and the support size."
@@ -580,7 +595,8 @@ def _triplet_samples(rng):
             ((anchor, positive, negative), {"margin": 5.0, "swap": True, "p": 1.0, "reduction": "sum"})]
 
 
-@register(samples=_triplet_samples, torch_name=_torch_name("triplet_margin_loss"))
+@register(samples=_samples.plus(_triplet_samples,
+                                {"eps": 1e-4}), torch_name=_torch_name("triplet_margin_loss"))
 def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2, eps: float = 1e-6,
                         swap: bool = False, size_average=None, reduce=None, reduction: str = "mean"):
     """max(d(anchor, positive) - d(anchor, negative) + margin, 0), d the p-norm distance."""
@@ -603,7 +619,8 @@ def _ranking_samples(rng):
     return [((make(rng, (4,)), make(rng, (4,)), _sign_target(rng, (4,))), {"margin": 0.3})]
 
 
-@register(samples=_ranking_samples, torch_name=_torch_name("margin_ranking_loss"))
+@register(samples=_samples.plus(_ranking_samples,
+                                {"reduction": "sum"}), torch_name=_torch_name("margin_ranking_loss"))
 def margin_ranking_loss(input1, input2, target, margin: float = 0, size_average=None, reduce=None,
                         reduction: str = "mean"):
     """max(0, -target * (input1 - input2) + margin), target in {1, -1}."""
@@ -615,21 +632,26 @@ def _hinge_samples(rng):
     return [((_samples.make(rng, (2, 3)), _sign_target(rng, (2, 3))), {"margin": 1.5})]
 
 
-@register(samples=_hinge_samples, torch_name=_torch_name("hinge_embedding_loss"))
+@register(samples=_samples.plus(_hinge_samples,
+                                {"reduction": "sum"}), torch_name=_torch_name("hinge_embedding_loss"))
 def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, reduce=None,
                          reduction: str = "mean"):
     """input where target is 1, max(0, margin - input) where target is -1."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     labels = target._data
     below_margin = clamp_min(margin - input, 0) * _constant_like(input, labels != 1)
-    return _reduce(below_margin + input * _constant_like(input, labels != -1), reduction)
+    loss = below_margin + input * _constant_like(input, labels != -1)
+    if not input.dtype.is_floating_point:
+        loss = loss.to(input.dtype)  # PyTorch keeps an integer input's dtype (and its mean refuses it)
+    return _reduce(loss, reduction)
 
 
 def _soft_margin_samples(rng):
     return [((_samples.make(rng, (2, 3)),), {"target": _sign_target(rng, (2, 3))})]
 
 
-@register(samples=_soft_margin_samples, torch_name=_torch_name("soft_margin_loss"))
+@register(samples=_samples.plus(_soft_margin_samples,
+                                {"reduction": "sum"}), torch_name=_torch_name("soft_margin_loss"))
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
     """log(1 + exp(-target * input)), target in {1, -1}."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -648,7 +670,7 @@ def _multilabel_samples(rng):
                                                 {"weight": make(rng, (3,), 0.5, 2.0), "reduction": "sum"})]
 
 
-@register(samples=_multilabel_samples, torch_name=_torch_name("multilabel_soft_margin_loss"))
+@register(samples=_multilabel_samples, torch_name=_torch_name("multilabel_soft_margin_loss"), floating=True)
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
                                 reduction: str = "mean"):
     """Binary cross entropy of each class's logit, averaged over the classes (last dim)."""
@@ -666,7 +688,7 @@ def _poisson_samples(rng):
             ((make(rng, (2, 3), 0.5, 2.0), counts), {"log_input": False, "full": True, "reduction": "sum"})]
 
 
-@register(samples=_poisson_samples, torch_name=_torch_name("poisson_nll_loss"))
+@register(samples=_samples.plus(_poisson_samples, {"eps": 1e-4}), torch_name=_torch_name("poisson_nll_loss"))
 def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, size_average=None,
                      eps: float = 1e-8, reduce=None, reduction: str = "mean"):
     """The Poisson negative log-likelihood: exp(input) - target * input for log-rates, or
@@ -690,7 +712,8 @@ def _gaussian_samples(rng):
             ((make(rng, (2, 3)), make(rng, (2, 3)), make(rng, (2,), 0.5, 2.0)), {"full": True})]
 
 
-@register(samples=_gaussian_samples, torch_name=_torch_name("gaussian_nll_loss"))
+@register(samples=_samples.plus(_gaussian_samples, {"eps": 1e-4, "reduction": "sum"}),
+          torch_name=_torch_name("gaussian_nll_loss"))
 def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
     """0.5 * (log(var) + (input - target)^2 / var), var floored at eps (the floor passes no
     gradient change: var's gradient is taken as if unclamped, as PyTorch does)."""
@@ -705,6 +728,9 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
         raise ValueError(reduction + " is not valid")
     if (var._data < 0).any():
         raise ValueError("var has negative entry/entries")
+    if not var.dtype.is_floating_point:  # PyTorch clamps var in place: a float can't go into it
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{_dtype.scalar_type_name(var.dtype)}")
     floored = var + _constant_like(var, np.maximum(var._data, eps) - var._data)
     difference = input - target
     loss = (floored.log() + difference * difference / floored) * 0.5
@@ -718,7 +744,8 @@ def _cosine_embedding_samples(rng):
     return [((make(rng, (3, 4)), make(rng, (3, 4)), _sign_target(rng, (3,))), {"margin": -0.5})]
 
 
-@register(samples=_cosine_embedding_samples, torch_name=_torch_name("cosine_embedding_loss"))
+@register(samples=_samples.plus(_cosine_embedding_samples,
+                                {"reduction": "sum"}), torch_name=_torch_name("cosine_embedding_loss"))
 def cosine_embedding_loss(input1, input2, target, margin: float = 0, size_average=None, reduce=None,
                           reduction: str = "mean"):
     """1 - cos(input1, input2) where target is 1, max(0, cos - margin) where target is -1."""
