@@ -1539,6 +1539,8 @@ def meshgrid(*tensors, indexing: str | None = None):
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    if any(isinstance(tensor, Tensor) and tensor.dtype is not tensors[0].dtype for tensor in tensors):
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
     for tensor in tensors:
         if tensor.ndim > 1:
             raise RuntimeError(
