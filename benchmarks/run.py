@@ -82,13 +82,13 @@ def _run(options: argparse.Namespace, arguments: list[str]) -> int:
 
     load_before = load_average()
     results = []
-    memory_minimum = None
+    memory_minimum = {}
     for workload in workloads:
         print(f"{workload.key}: {workload.title}", file=sys.stderr, flush=True)
         problem = workload.make_problem(options.quick)
         if workload.measures_memory:
             results += _measure_memory(workload, chosen, settings, memory)
-            memory_minimum = saved_minimum_bytes(problem)
+            memory_minimum[workload.key] = saved_minimum_bytes(problem)
             continue
         reference = reference_gradients(workload, problem, np)
         steps, workload_results = prepare(workload, problem, chosen, modules, reference)

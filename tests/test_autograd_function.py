@@ -343,3 +343,119 @@ def test_matches_pytorch_for_a_custom_function():
 
     for ours, theirs in zip(run(torch), run(real), strict=True):
         assert ours == pytest.approx(theirs, rel=1e-6)
+
+
+# -- checks PyTorch makes on a custom Function (issue 12) ------------------------
+
+
+def test_needs_input_grad_is_known_inside_forward():
+    seen = []
+
+    class Scale(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, y, factor):
+            seen.append(ctx.needs_input_grad)
+            return x * factor
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad, None, None
+
+    x = torch.ones(2, requires_grad=True)
+    Scale.apply(x, torch.ones(2), 3.0)
+    with torch.no_grad():
+        Scale.apply(x, torch.ones(2), 3.0)
+    assert seen == [(True, False, False), (True, False, False)]
+
+
+class _DirtyNotReturned(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        x.mul_(2)
+        ctx.mark_dirty(x)
+        return x * 1
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+@pytest.mark.parametrize("requires_grad", [True, False])
+def test_marking_dirty_a_tensor_that_is_not_returned_raises(requires_grad):
+    x = torch.ones(2, requires_grad=requires_grad)
+    with pytest.raises(RuntimeError, match="marked as dirty during the forward method were not returned"):
+        _DirtyNotReturned.apply(x * 1)
+
+
+def test_returning_a_modified_view_of_an_input_raises():
+    class ModifiedView(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            view = x[0:1]
+            view.mul_(2)
+            ctx.mark_dirty(view)
+            return view
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    x = torch.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad has been used in an in-place"):
+        ModifiedView.apply(x * 1)
+
+
+def test_marking_dirty_a_new_tensor_warns():
+    class New(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            out = x * 2
+            ctx.mark_dirty(out)
+            return out
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+
+    x = torch.ones(2, requires_grad=True)
+    with pytest.warns(UserWarning, match="received a tensor that was not an input"):
+        New.apply(x).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
+class _SavesANumber(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x, 3)
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 2
+
+
+def test_saving_a_number_for_backward_raises_type_error():
+    with pytest.raises(TypeError, match="save_for_backward can only save variables, but argument 1 is of type int"):
+        _SavesANumber.apply(torch.ones(2, requires_grad=True))
+    _SavesANumber.apply(torch.ones(2))  # nothing is recorded, nothing is checked (as PyTorch)
+
+
+@pytest.mark.parametrize(("returned", "message"), [
+    (lambda grad: (1, None), "expected Variable or None \\(got int\\)"),
+    (lambda grad: (1.5, None), "expected Variable or None \\(got float\\)"),
+    (lambda grad: (grad, 5), "returned a gradient different than None at position 2, but the "
+                             "corresponding forward input was not a Variable"),
+])
+def test_backward_returning_what_is_not_a_gradient_raises(returned, message):
+    class Bad(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, factor=2):
+            return x * factor
+
+        @staticmethod
+        def backward(ctx, grad):
+            return returned(grad)
+
+    x = torch.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=message):
+        Bad.apply(x, 2).sum().backward()

@@ -221,3 +221,106 @@ def test_retained_grad_follows_the_tensor_through_in_place_ops():
         return y.grad, x.grad, seen
 
     _same_scenario(scenario)
+
+
+# -- views of a base that did not require grad (issue 12) ---------------------
+
+
+def test_writing_through_a_view_of_a_plain_base_reaches_every_view():
+    w = torch.ones(3, requires_grad=True)
+    base = torch.zeros(2, 3)
+    row = base[0]
+    flat = row.view(-1)
+    flat.add_(w)
+    assert row.requires_grad and base.requires_grad and flat.requires_grad
+    (row.sum() + base.sum()).backward()
+    assert w.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_writing_into_a_plain_base_gives_its_earlier_views_a_history():
+    w = torch.ones(3, requires_grad=True)
+    buffer = torch.zeros(2, 3)
+    row = buffer[1]
+    buffer.add_(w)
+    assert row.requires_grad and type(row.grad_fn).__name__ == "AsStridedBackward0"
+    row.sum().backward()
+    assert w.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_plain_base_views_match_pytorch():
+    def scenario(m):
+        w = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        base = m.zeros(2, 3)
+        second = base[:, 1]
+        second.mul_(w[:2])
+        first = base[0]  # (PyTorch refuses a write into a view made before, and never read, as a leaf)
+        first.add_(w * w)
+        early = base[1]
+        base.mul_(2)  # rewrites the history of `early` and `first`
+        first = first + early
+        (g,) = m.autograd.grad((first * second[0] + base.sum()).sum(), w, create_graph=True)
+        (gg,) = m.autograd.grad(g.sum(), w)
+        return g, gg, first.requires_grad, second.requires_grad
+
+    _same_scenario(scenario)
+
+
+def test_a_base_viewed_many_times_keeps_a_short_list_of_views():
+    base = torch.zeros(10, 3)
+    for _ in range(5_000):
+        base[3]
+    assert len(base._views) < 128
+
+
+# -- found by the random autograd programs (issue 12) ----------------------------
+
+
+@pytest.mark.parametrize("write", [
+    lambda t: t[0:3].copy_(t[1:4]),
+    lambda t: t[0:3].add_(t[1:4]),
+    lambda t: t.view(2, 2).mul_(t.view(2, 2).t()),
+])
+def test_an_input_partly_overlapping_the_written_tensor_is_refused(write):
+    t = torch.arange(4.0)
+    with pytest.raises(RuntimeError, match="some elements of the input tensor and the written-to tensor"):
+        write(t)
+    assert t.tolist() == [0.0, 1.0, 2.0, 3.0] and t._version == 0
+
+
+def test_the_same_elements_may_be_read_while_written():
+    t = torch.arange(4.0)
+    t.add_(t.detach())
+    t[0:2].mul_(t[0:2])
+    assert t.tolist() == [0.0, 4.0, 4.0, 6.0]
+
+
+def test_an_expanded_tensor_may_be_filled_but_not_computed_into():
+    base = torch.zeros(3)
+    expanded = base.expand(2, 3)
+    expanded.fill_(2.0)
+    assert base.tolist() == [2.0, 2.0, 2.0] and base._version == 1
+    expanded.zero_()
+    assert base.tolist() == [0.0, 0.0, 0.0]
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        expanded.add_(1)
+
+
+def test_copying_a_float_that_requires_grad_into_an_int_tensor_records_nothing():
+    def scenario(m):
+        x = m.tensor([1.5, -2.5, 3.0], dtype=m.float64, requires_grad=True)
+        counts = m.tensor([[0, 2, 2]])
+        counts.copy_(x)
+        counts.add_(3)
+        return counts, counts.requires_grad, counts.is_leaf
+
+    _same_scenario(scenario)
+
+
+def test_writing_into_a_view_given_requires_grad_of_a_plain_leaf_is_refused():
+    base = torch.zeros(3, 3)
+    view = base.squeeze()
+    view.requires_grad_()
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        view[0].relu_()
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        view.mul_(2)

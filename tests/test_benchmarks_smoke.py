@@ -59,7 +59,7 @@ def test_quick_run_writes_the_markdown_report_with_its_run_settings(quick_run):
     assert text.startswith("# Benchmarks")
     assert "threads: 1 (OMP_NUM_THREADS=1" in text
     assert "| w1 | retrograd |" in text
-    assert "retrograd against the targets of issue 7" in text
+    assert "retrograd against the targets of issue 11" in text
     assert document["machine"]["thread_variables"]["OPENBLAS_NUM_THREADS"] == "1"
     assert "w1" in stdout
 

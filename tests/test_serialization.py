@@ -210,3 +210,79 @@ def test_map_location_must_be_the_cpu(tmp_path):
     assert retrograd.load(path, map_location="cpu").tolist() == [1.0]
     with pytest.raises(RuntimeError):
         retrograd.load(path, map_location="cuda")
+
+
+# -- directories that name a member more than once, members of dtypes a tensor lacks (issue 12)
+
+
+def _with_repeated_directory_entry(data: bytes, member: str, times: int) -> bytes:
+    """`data` with its zip directory entry for `member` repeated `times` times (all pointing at the
+    one stored copy), and the end-of-directory record counting them: what a hostile file does."""
+    end = data.rindex(b"PK\x05\x06")
+    count, size, offset = int.from_bytes(data[end + 10:end + 12], "little"), \
+        int.from_bytes(data[end + 12:end + 16], "little"), int.from_bytes(data[end + 16:end + 20], "little")
+    directory = data[offset:offset + size]
+    entries, position = [], 0
+    for _ in range(count):
+        name_length, extra_length, comment_length = (
+            int.from_bytes(directory[position + at:position + at + 2], "little") for at in (28, 30, 32))
+        length = 46 + name_length + extra_length + comment_length
+        entries.append(directory[position:position + length])
+        position += length
+    repeated = [entry for entry in entries if entry[46:46 + len(member)] == member.encode()]
+    new_directory = b"".join(entries + repeated * (times - 1))
+    total = count + len(repeated) * (times - 1)
+    record = bytearray(data[end:])
+    record[8:10] = record[10:12] = min(total, 0xFFFF).to_bytes(2, "little")
+    record[12:16] = len(new_directory).to_bytes(4, "little")
+    return data[:offset] + new_directory + bytes(record)
+
+
+def test_a_directory_naming_a_member_twice_is_refused_before_reading(monkeypatch):
+    buffer = io.BytesIO()
+    retrograd.save({"w": retrograd.zeros(2_000_000)}, buffer)  # an 8 MB member
+    hostile = _with_repeated_directory_entry(buffer.getvalue(), "t0.npy", 5_000)
+    assert len(hostile) < 9_000_000
+    read = []
+    real_read = retrograd.serialization._read_member
+    monkeypatch.setattr(retrograd.serialization, "_read_member",
+                        lambda *args: read.append(args) or real_read(*args))
+    with pytest.raises(RuntimeError, match="names the member 't0.npy' more than once"):
+        _load_bytes(hostile)
+    assert read == []
+    with pytest.raises(RuntimeError, match="more than once"):
+        _load_bytes(_with_repeated_directory_entry(buffer.getvalue(), "t0.npy", 2))
+
+
+def test_members_claiming_more_bytes_than_the_file_are_refused():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("__retrograd__.npy", b"x" * 100)
+        archive.writestr("t0.npy", b"y" * 100)
+    data = bytearray(buffer.getvalue())
+    entry = data.rindex(b"PK\x01\x02")  # the last directory entry: claim 10**6 bytes
+    data[entry + 20:entry + 24] = data[entry + 24:entry + 28] = (10**6).to_bytes(4, "little")
+    with pytest.raises(RuntimeError, match=r"retrograd\.load cannot read.*(claims|truncated)"):
+        _load_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("dtype", [">f4", "<u2", "<c8", "<U3", "|S3", "<M8[s]", [("a", "<f4")], "<m8[D]"])
+def test_a_tensor_of_a_dtype_retrograd_lacks_is_refused_by_name(dtype):
+    record = io.BytesIO()
+    np.save(record, np.zeros(3, dtype=dtype))
+    with pytest.raises(RuntimeError, match=r"member t0\.npy holds .* which a retrograd tensor cannot hold"):
+        _load_bytes(_archive_with(record.getvalue()))
+
+
+def test_a_zero_size_element_dtype_is_refused():
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "|V0", "fortran_order": False, "shape": (10**9,)})
+    with pytest.raises(RuntimeError, match="elements of size zero"):
+        _load_bytes(_archive_with(header.getvalue()))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "uint8", "int8", "int16", "int32", "int64",
+                                   "bool"])
+def test_every_tensor_dtype_loads(dtype):
+    loaded = _round_trip({"t": retrograd.zeros(2, dtype=getattr(retrograd, dtype))})["t"]
+    assert loaded.dtype is getattr(retrograd, dtype)

@@ -153,6 +153,44 @@ def test_recording_applies_hooks_as_the_engine_does():
     assert a_step["total"] == "4 (a hook changed it to 40)"
 
 
+def test_a_pre_hook_on_accumulate_grad_shows_as_backward_gives_it():
+    x = retrograd.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 3).sum()
+    (accumulate,) = [edge[0] for edge in y.grad_fn.next_functions[0][0].next_functions if edge[0]]
+    accumulate.register_prehook(lambda grads: (grads[0] * 100,))
+    steps = record(y, {"x": x})[1]
+    (leaf,) = [step for step in steps if step["kind"] == "leaf"]
+    assert leaf["grad"] == "[300, 300]"
+    assert leaf["total"] == "[3, 3] (a hook changed it to [300, 300])"
+    assert x.grad is None and y.grad_fn._released is False
+    y.backward()
+    assert x.grad.tolist() == [300.0, 300.0]
+
+
+def test_the_explorer_is_told_the_steps_by_the_engine(monkeypatch):
+    """One schedule: the explorer gets its steps from the engine's pass, not a copy of it."""
+    from retrograd.autograd import engine
+
+    x, _a, _b, y = seed_graph()
+    calls = []
+    real_run = engine._run
+
+    def counting_run(*args):
+        calls.append(args[-1])
+        return real_run(*args)
+
+    monkeypatch.setattr(engine, "_run", counting_run)
+    record(y)
+    assert len(calls) == 1 and calls[0] is not None and calls[0].dry_run
+
+
+def test_nan_gradients_are_not_reported_as_changed_by_a_hook():
+    x = retrograd.tensor([1.0, float("nan")], requires_grad=True)
+    y = (x * x).sum()
+    steps = record(y)[1]
+    assert not any("a hook changed" in step.get("text", "") for step in steps)
+
+
 # -- in a real browser -----------------------------------------------------------
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -1,4 +1,4 @@
-"""The workloads w1..w8 of issue 7, and the depth scan of the w4 chain."""
+"""The workloads w1..w9 (issues 7 and 11), and the depth scan of the w4 chain."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ QUICK_DEPTHS = (100, 1_000)
 
 
 def all_workloads(quick: bool, depth_scan: bool = True) -> list[Workload]:
-    """w1..w8 in order, then (optionally) the per-op cost of the chain at several depths."""
+    """w1..w9 in order, then (optionally) the per-op cost of the chain at several depths."""
     workloads = [
         chain.w1(),
         mlp.w2(),
@@ -20,6 +20,7 @@ def all_workloads(quick: bool, depth_scan: bool = True) -> list[Workload]:
         chain.w6(),
         cnn.w7(),
         *second_order.w8(),
+        chain.w9(),
     ]
     if depth_scan:
         workloads += chain.depth_scan(QUICK_DEPTHS if quick else FULL_DEPTHS)

@@ -1,4 +1,4 @@
-"""Chains of elementwise ops: per-op overhead (w1), deep graphs (w4), peak memory (w6).
+"""Chains of elementwise ops: per-op overhead (w1), deep graphs (w4), peak memory (w6, w9).
 
 A chain applies ops one after another to a running value `y`, starting from the leaf
 `x`: `sin`, `exp`, `tanh` are the functions; `add` adds the leaf (`y + x`, so the
@@ -226,6 +226,20 @@ def w6() -> Workload:
         unit="MiB",
         make_problem=lambda quick: chain_problem(
             30 if quick else 200, 2**12 if quick else 2**20, MEMORY_CYCLE
+        ),
+        builders=BUILDERS,
+        rtol=1e-3,
+        atol=1e-30,
+    )
+
+
+def w9() -> Workload:
+    return Workload(
+        key="w9",
+        title="peak memory: (sin, exp, add, mul, tanh) x 40 chain on 2^20 float32, fwd+bwd",
+        unit="MiB",
+        make_problem=lambda quick: chain_problem(
+            30 if quick else 200, 2**12 if quick else 2**20, MIXED_CYCLE
         ),
         builders=BUILDERS,
         rtol=1e-3,

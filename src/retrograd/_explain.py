@@ -291,9 +291,9 @@ def _accumulation(grad: Tensor) -> list[str]:
         )
     if grad.grad_fn is not None:
         reasons.append(
-            f".grad has grad_fn=<{grad.grad_fn.name()}> because it was computed with create_graph=True: "
-            "it is differentiable itself (for second derivatives), and a backward through it adds into "
-            "this same .grad."
+            f".grad has grad_fn=<{type(grad.grad_fn).__name__}> because it was computed with "
+            "create_graph=True: it is differentiable itself (for second derivatives), and a backward "
+            "through it adds into this same .grad."
         )
     return reasons
 

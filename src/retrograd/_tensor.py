@@ -24,7 +24,7 @@ from ._device import device
 from ._dtype import dtype as _DType
 from .autograd import grad_mode
 from .autograd import graph as _graph
-from .autograd.graph import AccumulateGrad, _add_hook
+from .autograd.graph import AccumulateGrad, _add_hook, _VersionCounter
 
 __all__ = ["Size", "Tensor", "device"]
 
@@ -40,15 +40,6 @@ class Size(tuple):
     def numel(self) -> int:
         """The number of elements a tensor of this shape holds."""
         return int(np.prod(self, dtype=np.int64))
-
-
-class _VersionCounter:
-    """How many in-place changes a storage has seen; shared by all tensors on that storage."""
-
-    __slots__ = ("value",)
-
-    def __init__(self):
-        self.value = 0
 
 
 # Note [Tensor origins]
@@ -568,7 +559,7 @@ class Tensor:
         if self.dtype not in implied:
             suffixes.append(f"dtype={self.dtype!r}")
         if self.grad_fn is not None:
-            suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
+            suffixes.append(f"grad_fn=<{type(self.grad_fn).__name__}>")
         elif self._requires_grad:
             suffixes.append("requires_grad=True")
         tangent = getattr(self, "_fw_grad", None)  # see Note [Dual tensors] (forward_ad.py)

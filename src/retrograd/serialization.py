@@ -12,6 +12,12 @@ Note [Reading untrusted files]
     no Python objects, and that the header's shape matches the member's size exactly. So
     a header that claims a huge array cannot make `load` allocate it, a truncated file is
     reported, and a pickle (PyTorch's own format included) is refused, never executed.
+    Before any member is read, the zip directory must name each member once and its members
+    must claim no more bytes in all than the file holds: the work `load` does is bounded by
+    the file's size (a directory that names one large member thousands of times would
+    otherwise have it read thousands of times). A member read as a tensor must have a dtype
+    retrograd's tensors hold, in the machine's byte order; anything else is refused with
+    the member's name.
 """
 
 from __future__ import annotations
@@ -170,6 +176,8 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file_size: int
             raise _Refused(
                 f"member {info.filename} holds Python objects, which could only be read by unpickling"
             )
+        if dtype.itemsize == 0:
+            raise _Refused(f"member {info.filename} has elements of size zero ({dtype.str})")
         count = math.prod(shape)
         header_size = member.tell()
         if header_size + count * dtype.itemsize != info.file_size:
@@ -189,6 +197,7 @@ def _read_archive(data: bytes) -> tuple[dict, dict[str, np.ndarray]]:
     except (zipfile.BadZipFile, EOFError, ValueError) as error:
         raise _Refused(f"it is not a valid archive, or it is truncated ({error})") from None
     names = [info.filename for info in infos]
+    _check_directory(infos, len(data))
     if f"{_STRUCTURE}.npy" not in names:
         if "data.pkl" in {name.rsplit("/", 1)[-1] for name in names}:
             raise _Refused(
@@ -215,6 +224,34 @@ def _read_archive(data: bytes) -> tuple[dict, dict[str, np.ndarray]]:
     if structure.get("version") != _VERSION:
         raise _Refused(f"it was written by a newer format version ({structure.get('version')})")
     return structure, arrays
+
+
+def _check_directory(infos: list[zipfile.ZipInfo], file_size: int) -> None:
+    """Each member named once, all of them within the file (Note [Reading untrusted files])."""
+    seen = set()
+    claimed = 0
+    for info in infos:
+        if info.filename in seen:
+            raise _Refused(f"its zip directory names the member {info.filename!r} more than once")
+        seen.add(info.filename)
+        claimed += info.compress_size
+    if claimed > file_size:
+        raise _Refused(
+            f"its zip directory claims {claimed} bytes of members but the file holds {file_size} "
+            "(members overlap, or the file is truncated)"
+        )
+
+
+def _tensor_dtype_error(name: str, array: np.ndarray) -> str | None:
+    from . import _dtype
+
+    if array.dtype in _dtype._BY_NUMPY:
+        return None
+    supported = ", ".join(str(dtype) for dtype in _dtype._BY_NUMPY.values())
+    return (
+        f"member {name}.npy holds {array.dtype.str} data ({array.dtype}), which a retrograd tensor "
+        f"cannot hold (tensors are {supported}, in the machine's byte order)"
+    )
 
 
 class _Decoder:
@@ -259,7 +296,11 @@ class _Decoder:
         tensor = self._tensors.get(name)
         if tensor is not None:
             return tensor
-        tensor = Tensor._make(self._array(name))
+        array = self._array(name)
+        refused = _tensor_dtype_error(name, array)
+        if refused is not None:
+            raise _Refused(refused)
+        tensor = Tensor._make(array)
         if node.get("parameter"):
             tensor = Parameter(tensor, requires_grad=bool(node.get("requires_grad")))
         elif node.get("requires_grad"):

@@ -87,6 +87,8 @@ def _root_gradients(outputs: tuple, grad_outputs: tuple) -> list:
                 f"Mismatch in shape: grad_output[{index}] has a shape of {given.shape} and "
                 f"output[{index}] has a shape of {output.shape}."
             )
+        if given.dtype is not output.dtype:  # as PyTorch's engine: the output's dtype (int64 ones...)
+            given = given.to(output.dtype)
         gradients.append(given)
     return gradients
 

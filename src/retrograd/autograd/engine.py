@@ -33,6 +33,18 @@ Note [Hook order]
     `autograd.grad`) the gradient after the tensor hooks. Leaves made ready by one node
     accumulate next, in the order of its inputs. Hooks cost nothing when absent: each
     kind is one `is not None` check.
+
+Note [Observing the pass]
+    Whatever wants to watch a backward pass (the explorer page, viz/_explorer.py) passes an
+    observer to `execute` and is told each step of this one schedule; nobody copies it.
+    For each node that runs:
+      observer.arrived(node, grads)         the gradients summed in its buffer, before hooks;
+      observer.ran(node, grads, sent)       `grads` after the tensor hooks (for a leaf, also
+                                            after its AccumulateGrad pre-hooks), and what the
+                                            node sent along `next_functions` (() for a leaf).
+    Gradients are given as Tensors. With `observer.dry_run` true the pass changes nothing the
+    user can see: the caller passes keep_graph=True and accumulate=False, and retained grads
+    are not stored. Unobserved, this costs one `is not None` check per node.
 """
 
 from __future__ import annotations
@@ -54,13 +66,14 @@ __all__ = ["current_graph_task", "execute"]
 class GraphTask:
     """One running backward pass, as hooks may ask about it (`current_graph_task()`)."""
 
-    __slots__ = ("dependencies", "hook_state", "needed", "roots")
+    __slots__ = ("dependencies", "hook_state", "needed", "observer", "roots")
 
-    def __init__(self, roots, dependencies, needed):
+    def __init__(self, roots, dependencies, needed, observer=None):
         self.roots = set(roots)
         self.dependencies = dependencies
         self.needed = needed
         self.hook_state: dict = {}
+        self.observer = observer
 
     def will_execute(self, node) -> bool:
         """Whether `node` runs (or has run) in this pass."""
@@ -90,6 +103,7 @@ def execute(
     targets: list[tuple[Node, int]] | None = None,
     accumulate: bool = True,
     batch_size: int | None = None,
+    observer=None,
 ) -> list[Tensor | None] | None:
     """Run one backward pass; see Note [The backward pass].
 
@@ -97,7 +111,8 @@ def execute(
     whose arriving gradients are captured and returned, in order. With `accumulate`,
     AccumulateGrad nodes write `.grad` (only those among `targets`, when given).
     With `batch_size`, every gradient carries a leading batch dimension of that size
-    (see Note [Batched backward] in autograd/__init__.py).
+    (see Note [Batched backward] in autograd/__init__.py). `observer` is told every step
+    (see Note [Observing the pass]).
     """
     state = grad_mode._state
     previous_mode = state.grad_enabled
@@ -107,13 +122,13 @@ def execute(
         batch = () if batch_size is None else (batch_size,)
         with np.errstate(all="ignore"):  # as PyTorch: inf and NaN arise silently
             return _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate,
-                        batch)
+                        batch, observer)
     finally:
         state.grad_enabled = previous_mode
         _task_state.current = previous_task
 
 
-def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, batch):
+def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, batch, observer=None):
     # In a dual level gradients stay Tensors, so they carry tangents (Note [Dual tensors]).
     on_arrays = not create_graph and _dual_state.level < 0
     root_nodes = list(dict.fromkeys(node for node, _ in root_edges))
@@ -128,7 +143,7 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
             capture_slots.setdefault(node, []).append((output_nr, slot))
             target_nodes.add(node)
         needed = _nodes_leading_to(root_nodes, target_nodes)
-    _task_state.current = GraphTask(root_nodes, dependencies, needed)
+    _task_state.current = GraphTask(root_nodes, dependencies, needed, observer)
 
     buffers: dict[Node, list] = {}
     for (node, output_nr), grad in zip(root_edges, root_grads):
@@ -141,6 +156,8 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
         grad_outputs = buffers.pop(node)
         if needed is not None and needed[node] == _SKIP:
             continue
+        if observer is not None:
+            observer.arrived(node, _as_tensors(grad_outputs))
         if node._tensor_pre_hooks is not None or node._retain_grad_hooks is not None:
             grad_outputs = _run_tensor_hooks(node, grad_outputs, create_graph)
         is_leaf_node = type(node) is AccumulateGrad
@@ -157,6 +174,8 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
                 if node._hooks is not None:
                     for hook in list(node._hooks.values()):
                         hook((), tuple(_as_tensors(grad_outputs)))
+            if observer is not None:
+                observer.ran(node, _as_tensors(grad_outputs), ())
             continue
         if needed is not None and needed[node] == _CAPTURE_ONLY:
             continue
@@ -164,9 +183,11 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
             grad_inputs = _run_node_reporting_origin(node, grad_outputs, batch, on_arrays)
         else:
             grad_inputs = _run_node(node, grad_outputs, batch, on_arrays)
+        if observer is not None:
+            observer.ran(node, _as_tensors(grad_outputs), _as_tensors(grad_inputs))
         if not keep_graph:
             node._release()
-        for (next_node, output_nr), grad in zip(node.next_functions, grad_inputs):
+        for next_node, output_nr, grad in zip(node._next_nodes, node._next_nrs, grad_inputs):
             if next_node is None:
                 continue
             if grad is not None:
@@ -218,7 +239,7 @@ def _count_dependencies(root_nodes: list[Node]) -> dict[Node, int]:
     stack = list(root_nodes)
     while stack:
         node = stack.pop()
-        for next_node, _ in node.next_functions:
+        for next_node in node._next_nodes:
             if next_node is None:
                 continue
             dependencies[next_node] = dependencies.get(next_node, 0) + 1
@@ -239,18 +260,18 @@ def _nodes_leading_to(root_nodes: list[Node], targets: set[Node]) -> dict[Node, 
         if root in needed:
             continue
         needed[root] = _SKIP
-        stack = [(root, iter(root.next_functions))]
+        stack = [(root, iter(root._next_nodes))]
         while stack:
             node, children = stack[-1]
-            for child, _ in children:
+            for child in children:
                 if child is not None and child not in needed:
                     needed[child] = _SKIP
-                    stack.append((child, iter(child.next_functions)))
+                    stack.append((child, iter(child._next_nodes)))
                     break
             else:
                 stack.pop()
                 reaches_target = any(
-                    needed[child] for child, _ in node.next_functions if child is not None
+                    needed[child] for child in node._next_nodes if child is not None
                 )
                 if reaches_target:
                     needed[node] = _RUN
@@ -276,9 +297,9 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool
         grad_outputs = _run_pre_hooks(node, grad_outputs, on_arrays)
     if len(grad_outputs) == 1:
         if grad_outputs[0] is None:
-            return (None,) * len(node.next_functions)
+            return (None,) * len(node._next_nodes)
     elif all(grad is None for grad in grad_outputs):
-        return (None,) * len(node.next_functions)
+        return (None,) * len(node._next_nodes)
     if on_arrays and not node._runs_on_arrays:
         grad_inputs = node.backward(*_as_tensors(grad_outputs))
         if type(grad_inputs) is not tuple:
@@ -326,7 +347,7 @@ def _fit_to_inputs(node: Node, grad_inputs: tuple, batch: tuple = (), on_arrays:
 
     This is the one place where broadcasting is undone, for every operator.
     """
-    expected = len(node.next_functions)
+    expected = len(node._next_nodes)
     if len(grad_inputs) != expected:
         raise RuntimeError(
             f"function {node.name()} returned an incorrect number of gradients (expected "
@@ -404,13 +425,16 @@ def _run_tensor_hooks(node: Node, grad_outputs: list, create_graph: bool) -> lis
                     grad = _checked_replacement(hook, grad, replaced)
             grad_outputs[output_nr] = grad if create_graph else grad._data
     if node._retain_grad_hooks is not None:
+        observer = _task_state.current.observer
+        if observer is not None and observer.dry_run:
+            return grad_outputs
         for output_nr, tensor_ref in node._retain_grad_hooks.items():
             tensor = tensor_ref()
             if tensor is None or output_nr >= len(grad_outputs):
                 continue
             grad = grad_outputs[output_nr]
             if grad is not None:
-                _store_grad(tensor, grad, create_graph)
+                _store_retained_grad(tensor, grad, create_graph)
     return grad_outputs
 
 
@@ -474,6 +498,20 @@ def _store_grad(tensor: Tensor, grad: Tensor, create_graph: bool) -> None:
     else:
         np.add(existing._data, data, out=existing._data, casting="unsafe")
         existing._version_counter.value += 1
+
+
+def _store_retained_grad(tensor: Tensor, grad, create_graph: bool) -> None:
+    """What `retain_grad()` keeps, as PyTorch: a clone of the first gradient, then out-of-place
+    sums (recorded with create_graph, so `.grad` shows CloneBackward0 or AddBackward0)."""
+    existing = tensor._grad
+    if create_graph:
+        tensor._grad = grad.clone() if existing is None else existing + grad
+        return
+    data = grad._data if isinstance(grad, Tensor) else grad
+    if existing is None:
+        tensor._grad = Tensor._make(np.array(data, copy=True))
+    else:
+        tensor._grad = Tensor._make(np.asarray(existing._data + data, dtype=existing._data.dtype))
 
 
 def _copy_with_history(value: Tensor) -> Tensor:

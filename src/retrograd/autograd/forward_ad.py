@@ -215,11 +215,13 @@ def apply_custom_function(cls, node, args: tuple, kwargs: dict, recording: bool)
     inside computes no tangents) and the output tangents are its `jvp(ctx, *tangents)`, with
     zeros for tensors without a tangent and None for other arguments, as in PyTorch."""
     from .._tensor import Tensor
-    from .function import _record, _run_forward
+    from .function import _check_dirty_returned, _record, _run_forward
 
     _state.hooked = False
     try:
         outputs = _run_forward(cls, node, args, kwargs)
+        if node._dirty:
+            _check_dirty_returned(node, outputs)
         tangents = []
         for value in args:
             if not isinstance(value, Tensor):

@@ -49,13 +49,11 @@ class FunctionCtx:
     """What `forward` may call on its ctx (the node that backward will run as)."""
 
     def save_for_backward(self, *tensors) -> None:
-        """Keep tensors for backward; they come back, version-checked, as `ctx.saved_tensors`."""
-        for value in tensors:
-            if value is not None and not isinstance(value, Tensor):
-                raise TypeError(
-                    "save_for_backward can only save variables, but argument "
-                    f"{tensors.index(value)} is of type {type(value).__name__}"
-                )
+        """Keep tensors for backward; they come back, version-checked, as `ctx.saved_tensors`.
+
+        Only tensors (or None) may be saved; as in PyTorch, that is checked when the call
+        is recorded (see `_stamp`).
+        """
         self._to_save = tensors
 
     def save_for_forward(self, *tensors) -> None:
@@ -83,6 +81,7 @@ class BackwardCFunction(FunctionCtx, Node):
 
     _forward_cls: type[Function]
     needs_input_grad: tuple[bool, ...] = ()
+    _tensor_inputs: tuple[bool, ...] = ()  # which inputs of forward were tensors
 
     def __init__(self):
         Node.__init__(self)
@@ -107,11 +106,27 @@ class BackwardCFunction(FunctionCtx, Node):
         expected = len(self.next_functions)
         if len(grads) > expected and all(grad is None for grad in grads[expected:]):
             grads = grads[:expected]
+        _check_gradients(self, grads)
         return grads
 
     def apply(self, *grad_outputs):
         """Run this node's backward directly (as PyTorch's `grad_fn.apply`)."""
         return self.backward(*grad_outputs)
+
+
+def _check_gradients(node: BackwardCFunction, grads: tuple) -> None:
+    """What a custom backward returns: a Tensor or None per input, None for non-tensor inputs."""
+    tensor_inputs = node._tensor_inputs
+    for index, grad in enumerate(grads):
+        if grad is None:
+            continue
+        if index < len(tensor_inputs) and not tensor_inputs[index]:
+            raise RuntimeError(
+                f"function {node.name()} returned a gradient different than None at position "
+                f"{index + 1}, but the corresponding forward input was not a Variable"
+            )
+        if not isinstance(grad, Tensor):
+            raise RuntimeError(f"expected Variable or None (got {type(grad).__name__})")
 
 
 def _zeros(meta) -> Tensor:
@@ -190,12 +205,18 @@ class Function(metaclass=_FunctionMeta):
     def apply(cls, *args, **kwargs):
         """Run forward (without recording its inside) and record one node for the whole call."""
         node = cls._backward_cls()
-        recording = grad_mode._state.grad_enabled and any(
+        node._tensor_inputs = tuple(isinstance(arg, Tensor) for arg in args)
+        # Known before forward runs, as in PyTorch (forward may skip work for inputs that
+        # need no gradient).
+        node.needs_input_grad = tuple(
             isinstance(arg, Tensor) and arg._requires_grad for arg in args
         )
+        recording = grad_mode._state.grad_enabled and any(node.needs_input_grad)
         if forward_ad._state.hooked and forward_ad.has_tangent(args):  # forward mode: `jvp`
             return forward_ad.apply_custom_function(cls, node, args, kwargs, recording)
         outputs = _run_forward(cls, node, args, kwargs)
+        if node._dirty:
+            _check_dirty_returned(node, outputs)
         if not recording:
             return outputs
         return _record(node, args, outputs)
@@ -209,6 +230,15 @@ def _run_forward(cls, node, args: tuple, kwargs: dict):
         else:
             outputs = cls.forward(node, *args, **kwargs)
     return outputs
+
+
+def _check_dirty_returned(node: BackwardCFunction, outputs) -> None:
+    returned = {id(value) for value in (outputs if isinstance(outputs, tuple) else (outputs,))}
+    if any(id(tensor) not in returned for tensor in node._dirty):
+        raise RuntimeError(
+            "Some elements marked as dirty during the forward method were not returned as output. "
+            "The inputs that are modified inplace must all be outputs of the Function."
+        )
 
 
 def _uses_setup_context(cls) -> bool:
@@ -240,6 +270,7 @@ def _record(node: BackwardCFunction, args: tuple, outputs):
     node.next_functions = tuple(edges)
     node._input_meta = tuple(meta)
     node.needs_input_grad = tuple(needs)
+    _check_saved(node._to_save)
     is_tuple = isinstance(outputs, tuple)
     results = list(outputs) if is_tuple else [outputs]
     dirty = {id(tensor) for tensor in node._dirty}
@@ -258,6 +289,13 @@ def _record(node: BackwardCFunction, args: tuple, outputs):
             continue
         if id(value) in dirty:
             _take_dirty(value)
+            if id(value) not in inputs:
+                warnings.warn(
+                    "ctx.mark_dirty() received a tensor that was not an input. Only input Tensors "
+                    "that have been mutated should be passed to ctx.mark_dirty().",
+                    UserWarning,
+                    stacklevel=3,
+                )
         elif id(value) in inputs:
             results[index] = value = Tensor._from_node(value._data, None, 0, value._version_counter)
         value.grad_fn = node
@@ -276,8 +314,20 @@ def _edge(value: Tensor) -> tuple:
     return (value._get_grad_accumulator(), 0)
 
 
+def _check_saved(to_save: tuple) -> None:
+    for index, value in enumerate(to_save):
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(
+                f"save_for_backward can only save variables, but argument {index} is of type "
+                f"{type(value).__name__}"
+            )
+
+
 def _take_dirty(value: Tensor) -> None:
-    if value.grad_fn is None and value._requires_grad:
+    # A view that forward made of an input requiring grad counts as a leaf that requires
+    # grad (in PyTorch such a view inherits requires_grad from its base, and has no grad_fn).
+    base = value._base
+    if value.grad_fn is None and (value._requires_grad or (base is not None and base._requires_grad)):
         raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
     value._version_counter.value += 1
 

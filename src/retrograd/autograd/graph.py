@@ -11,6 +11,14 @@ Note [No reference cycles]
     the output's array and version counter, and rebuilds a tensor on demand. A tensor holds
     its AccumulateGrad node through a weak reference. So a dropped graph is freed by
     reference counting alone, at once, and Python's cycle collector has nothing to chase.
+
+Note [A light graph]
+    The collector still visits every object it tracks, and a deep graph holds many: at 10^5
+    recorded ops its full collections cost as much as the ops themselves. So a node keeps
+    its edges as two flat tuples, the nodes (`_next_nodes`) and their output numbers
+    (`_next_nrs`, ints: the collector stops tracking such a tuple, and the common all-zero
+    ones are shared), instead of one `(node, output_nr)` pair per edge; `next_functions`
+    builds the pairs only when someone asks for them.
 """
 
 from __future__ import annotations
@@ -67,15 +75,61 @@ def _add_hook(hooks: dict, hook) -> RemovableHandle:
     return handle
 
 
-class SavedOutput:
-    """An output saved by its own node, kept as array + version (see Note [No reference cycles])."""
+# Nodes PyTorch implements in its engine rather than from derivatives.yaml: their name()
+# carries the C++ namespace (their class name, in reprs, does not).
+_ENGINE_NODES = frozenset({"AccumulateGrad", "CopyBackwards", "CopySlices"})
+_ENGINE_NODE_PREFIX = "torch::autograd::"
 
-    __slots__ = ("array", "output_nr", "version_counter")
+_ALL_ZERO: dict[int, tuple] = {}  # the shared (0, 0, ...) of each length
+
+
+def output_numbers(output_nrs: list) -> tuple:
+    """A node's `_next_nrs`: the shared all-zero tuple in the common case (see Note [A light graph])."""
+    if any(output_nrs):
+        return tuple(output_nrs)
+    count = len(output_nrs)
+    shared = _ALL_ZERO.get(count)
+    if shared is None:
+        shared = _ALL_ZERO[count] = (0,) * count
+    return shared
+
+
+class _VersionCounter:
+    """How many in-place changes a storage has seen; shared by all tensors on that storage."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+class SavedOutput(_VersionCounter):
+    """An output saved by its own node, kept as array + version (see Note [No reference cycles]).
+
+    A node that saves the fresh output of a non-view op makes this record the output's
+    version counter as well (`counts_itself`): one object where there would be two, for the
+    collector to visit (Note [A light graph]). Otherwise it reads the counter it was given.
+    """
+
+    __slots__ = ("_counter", "array", "output_nr")
 
     def __init__(self, array, version_counter, output_nr: int):
+        self.value = 0
+        self._counter = version_counter
         self.array = array
-        self.version_counter = version_counter
         self.output_nr = output_nr
+
+    @classmethod
+    def counts_itself(cls, tensor: Tensor) -> SavedOutput:
+        """Save `tensor`, a fresh output, with this record as its version counter."""
+        saved = cls(tensor._data, None, tensor._output_nr)
+        saved.value = tensor._version_counter.value
+        tensor._version_counter = saved
+        return saved
+
+    @property
+    def version_counter(self) -> _VersionCounter:
+        return self if self._counter is None else self._counter
 
 
 class Node:
@@ -90,13 +144,14 @@ class Node:
         "_anomaly_trace",
         "_hooks",
         "_input_meta",
+        "_next_nodes",
+        "_next_nrs",
         "_pre_hooks",
         "_released",
         "_retain_grad_hooks",
         "_saved",
         "_saved_versions",
         "_tensor_pre_hooks",
-        "next_functions",
     )
 
     # Subclasses set these class attributes.
@@ -107,7 +162,8 @@ class Node:
     non_differentiable_outputs: tuple[int, ...] = ()  # e.g. the indices of max(dim)
 
     def __init__(self):
-        self.next_functions = ()
+        self._next_nodes = ()
+        self._next_nrs = ()
         self._input_meta = ()
         self._saved = None
         self._saved_versions = None
@@ -120,12 +176,27 @@ class Node:
 
     # -- what users see -----------------------------------------------------
 
+    @property
+    def next_functions(self) -> tuple:
+        """`(node, output_nr)` for each input of the operation; node None where none is needed."""
+        return tuple(zip(self._next_nodes, self._next_nrs))
+
+    @next_functions.setter
+    def next_functions(self, edges) -> None:
+        self._set_edges([edge[0] for edge in edges], [edge[1] for edge in edges])
+
+    def _set_edges(self, nodes: list, output_nrs: list) -> None:
+        self._next_nodes = tuple(nodes)
+        self._next_nrs = output_numbers(output_nrs)
+
     def name(self) -> str:
-        """The name of this node's class, as PyTorch shows it (`MulBackward0`)."""
-        return type(self).__name__
+        """The node's name as PyTorch gives it: its class name (`MulBackward0`), qualified for
+        the engine's own nodes (`torch::autograd::AccumulateGrad`)."""
+        name = type(self).__name__
+        return _ENGINE_NODE_PREFIX + name if name in _ENGINE_NODES else name
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {id(self):#x}>"
+        return f"<{type(self).__name__} object at {id(self):#x}>"
 
     @property
     def metadata(self) -> dict:
@@ -152,7 +223,7 @@ class Node:
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
         """For each input of the operation, whether its gradient is wanted (it requires grad)."""
-        return tuple(edge[0] is not None for edge in self.next_functions)
+        return tuple(node is not None for node in self._next_nodes)
 
     def save_for_backward(self, *values) -> None:
         """Keep tensors (inputs, or OUTPUT for the result) or arrays for backward.

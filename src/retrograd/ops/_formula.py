@@ -204,9 +204,12 @@ class Formula(Node):
                 values.append(pack_saved(value, source == _FROM_OUTPUT))
                 versions.append(None)
             elif source == _FROM_OUTPUT:
-                counter = value._version_counter
-                values.append(SavedOutput(value._data, counter, value._output_nr))
-                versions.append(counter.value)
+                if cls.is_view:  # the output counts its base's versions
+                    saved = SavedOutput(value._data, value._version_counter, value._output_nr)
+                else:
+                    saved = SavedOutput.counts_itself(value)
+                values.append(saved)
+                versions.append(saved.version_counter.value)
             else:
                 values.append(value)
                 versions.append(value._version_counter.value)
@@ -234,11 +237,11 @@ class Formula(Node):
         calls = plan.calls
         if len(calls) == 1:  # the common case, without the loop
             call = calls[0]
-            if call is None or self.next_functions[0][0] is None:
+            if call is None or self._next_nodes[0] is None:
                 return (None,)
             return (call[0](*[values[position] for position in call[1]]),)
         results = []
-        for (next_node, _), call in zip(self.next_functions, calls):
+        for next_node, call in zip(self._next_nodes, calls):
             if next_node is None or call is None:
                 results.append(None)
             else:
@@ -295,7 +298,14 @@ class Formula(Node):
         return list(zip(self._plan_used.names, zip(self._saved, self._saved_versions)))
 
     def _find_saved(self, name: str):
-        """A value the formulas read; None for a tensor that no needed formula read (PyTorch)."""
+        """A value the formulas read; None for a tensor that no needed formula read (PyTorch).
+
+        A shape read as `<input>_shape` shows under PyTorch's name, `<input>_sym_sizes`.
+        """
+        if name.endswith("_sym_sizes") and name.removesuffix("_sym_sizes") in self.inputs:
+            name = name.removesuffix("_sym_sizes") + "_shape"
+        elif name.endswith("_shape") and name.removesuffix("_shape") in self.inputs:
+            return super()._find_saved(name)
         if name not in self._all_reads:
             return super()._find_saved(name)
         if name in self._plan_used.parameters:
@@ -310,7 +320,14 @@ class Formula(Node):
         return None
 
     def _saved_names(self) -> list[str]:
-        return list(self._all_reads)
+        return [_public_name(self, name) for name in self._all_reads]
+
+
+def _public_name(node: Formula, name: str) -> str:
+    """The `_saved_` name PyTorch gives a value a formula reads (shapes are `_sym_sizes`)."""
+    if _source_of(type(node), name, node._parameter_names)[0] == _FROM_SHAPE:
+        return name.removesuffix("_shape") + "_sym_sizes"
+    return name
 
 
 def _forward_parameters(cls) -> tuple[str, ...]:

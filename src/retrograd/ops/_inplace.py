@@ -36,11 +36,17 @@ def register_view(view: Tensor, base: Tensor) -> None:
     """Remember `view` so that a later in-place write to `base`'s memory updates its history.
 
     The base keeps weak references in a plain list (`Tensor._views`): tensors compare
-    elementwise, so they cannot be keys of weak dictionaries or members of weak sets.
+    elementwise, so they cannot be keys of weak dictionaries or members of weak sets. Dead
+    references are dropped whenever the list reaches a power of two (from 64), so a base
+    viewed millions of times (a data set read row by row) keeps a short list.
     """
-    if base._views is None:
-        base._views = []
-    base._views.append(weakref.ref(view))
+    views = base._views
+    if views is None:
+        views = base._views = []
+    views.append(weakref.ref(view))
+    count = len(views)
+    if count >= 64 and count & (count - 1) == 0:  # at 64, 128, 256...: amortised constant cost
+        _live_views(base)
 
 
 def has_views(base: Tensor) -> bool:

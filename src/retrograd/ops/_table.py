@@ -25,7 +25,14 @@ from .._tensor import Tensor, _VersionCounter
 from ..autograd import grad_mode
 from ..autograd.anomaly import anomaly_mode, check_forward_outputs, creation_stack
 from ..autograd.forward_ad import _state as _dual
-from ..autograd.graph import Node, SavedOutput, pack_saved, saved_hooks_in_use, saved_hooks_state
+from ..autograd.graph import (
+    Node,
+    SavedOutput,
+    output_numbers,
+    pack_saved,
+    saved_hooks_in_use,
+    saved_hooks_state,
+)
 
 __all__ = ["OUTPUT", "OpInfo", "apply", "output", "register", "table"]
 
@@ -66,7 +73,6 @@ class _NoContext:
 
 
 _NO_CONTEXT = _NoContext()
-_NO_EDGE = (None, 0)
 
 
 def _wrap(array, is_view_of: Tensor | None) -> Tensor:
@@ -75,6 +81,8 @@ def _wrap(array, is_view_of: Tensor | None) -> Tensor:
     result = Tensor._make(array)
     if is_view_of is not None:
         _mark_view(result, is_view_of)
+        if grad_mode._state.grad_enabled:  # a later in-place write may give the base a history
+            _inplace.register_view(result, result._base)
     return result
 
 
@@ -105,21 +113,26 @@ def apply(node_class: type[Node], *inputs, **params):
 
 def _record(node_class: type[Node], inputs: tuple, params: dict):
     node = node_class()
-    edges = []
+    next_nodes = []
+    output_nrs = []
     meta = []
     needs = 0
     for position, value in enumerate(inputs):
         if isinstance(value, Tensor) and value._requires_grad:
             if value.grad_fn is not None:
-                edges.append((value.grad_fn, value._output_nr))
+                next_nodes.append(value.grad_fn)
+                output_nrs.append(value._output_nr)
             else:
-                edges.append((value._get_grad_accumulator(), 0))
+                next_nodes.append(value._get_grad_accumulator())
+                output_nrs.append(0)
             meta.append((value._data.shape, value._data.dtype))
             needs |= 1 << position
         else:
-            edges.append(_NO_EDGE)
+            next_nodes.append(None)
+            output_nrs.append(0)
             meta.append(None)
-    node.next_functions = tuple(edges)
+    node._next_nodes = tuple(next_nodes)
+    node._next_nrs = output_numbers(output_nrs)
     node._input_meta = tuple(meta)
     if node_class._declared:
         result = node_class.forward(*inputs, **params)
@@ -310,7 +323,8 @@ def _in_place(function: Callable, method_name: str) -> Callable:
     return in_place
 
 
-def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, **kwargs) -> Tensor:
+def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, fills: bool = False,
+                 **kwargs) -> Tensor:
     """Compute `function(target, *args)` and write it into `target`, which takes its history.
 
     Checks come first, so a refused in-place op leaves `target` and its version unchanged.
@@ -319,6 +333,10 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
     the result may be of any dtype (copy_ converts); otherwise it may not be of a higher
     category than target's (an int tensor cannot take a float result in place). Writing
     through a view rewrites its base's history: see Note [In-place on a view] (_inplace.py).
+    As PyTorch, a target whose elements share memory (an expanded tensor) is refused unless
+    the op `fills` it with one value (fill_, zero_), and so is an input whose memory partly
+    overlaps the target's; a target of a dtype without gradients (copy_ into an int tensor)
+    takes no history.
     """
     base = target._base
     recording = grad_mode._state.grad_enabled and (
@@ -337,7 +355,10 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
             "returns multiple views. Such functions do not allow the output views to be modified "
             "inplace. You should replace the inplace operation by an out-of-place one."
         )
-    if 0 in target._data.strides and target._data.size > 1:
+    if args:
+        _check_no_partial_overlap(target, args)
+    copies_itself = cast and args and args[0] is target  # x.copy_(x): nothing to write (PyTorch)
+    if not fills and not copies_itself and _overlaps_itself(target._data):
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation."
@@ -349,14 +370,76 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
     else:
         result = function(target, *args, **kwargs)
     _check_writable(target, result, cast)
-    np.copyto(target._data, result._data, casting="unsafe")
+    if copies_itself:
+        pass
+    elif not target._data.flags.writeable:
+        # A view of an expanded tensor (NumPy makes those read-only): its elements are written
+        # through the array that owns the memory.
+        owner = target._data if base is None else base._data
+        while not owner.flags.writeable and isinstance(owner.base, np.ndarray):
+            owner = owner.base
+        positions = _inplace.view_positions(owner, target._data)
+        np.put(owner, positions, result._data.astype(owner.dtype))
+    else:
+        np.copyto(target._data, result._data, casting="unsafe")
     target._version_counter.value += 1
     if _dual.hooked:
         _tangents.take_tangent(target, result)
-    if result.grad_fn is not None:
+    if result.grad_fn is not None and target._data.dtype.kind == "f":
         _save_as_target(result.grad_fn, result, target)
         _take_history(target, base, result)
+    elif not recording:
+        # Written outside the graph (under no_grad): as in PyTorch, the views of a base that
+        # requires grad read its history anew (PyTorch does it when their grad_fn is next read).
+        root = target if base is None else base
+        if root._views is not None and root._requires_grad:
+            _inplace.refresh_views(root)
     return target
+
+
+def _check_no_partial_overlap(target: Tensor, args: tuple) -> None:
+    """An input whose memory range meets the target's without being the very same elements
+    (a shifted or transposed view of it) would be read while it is written: refused.
+
+    As PyTorch, only inputs and targets that are dense (their elements fill one block of
+    memory, in some order) are compared; for the others overlap is "too hard" to tell and the
+    op runs (here on a snapshot of the input, where PyTorch reads it while writing).
+    """
+    written = target._data
+    for arg in args:
+        if type(arg) is not Tensor and not isinstance(arg, Tensor):
+            continue
+        read = arg._data
+        if read is written or not np.may_share_memory(read, written) or not read.size:
+            continue
+        if not (_is_dense(read) and _is_dense(written)):
+            continue
+        if (read.__array_interface__["data"][0] == written.__array_interface__["data"][0]
+                and read.strides == written.strides and read.shape == written.shape):
+            continue  # the same elements in the same layout (x.add_(x.detach())): allowed
+        raise RuntimeError(
+            "unsupported operation: some elements of the input tensor and the written-to tensor "
+            "refer to a single memory location. Please clone() the tensor before performing the "
+            "operation."
+        )
+
+
+def _overlaps_itself(array: np.ndarray) -> bool:
+    """Whether two elements of `array` are one memory location (a dimension of size > 1 with
+    stride 0, as after expand)."""
+    return 0 in array.strides and any(
+        stride == 0 and size > 1 for size, stride in zip(array.shape, array.strides))
+
+
+def _is_dense(array: np.ndarray) -> bool:
+    """Whether the elements fill one block of memory without gaps or repeats, in any order."""
+    expected = array.itemsize
+    for stride, size in sorted((abs(stride), size) for size, stride in zip(array.shape, array.strides)
+                               if size != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
 
 
 def _save_as_target(node: Node, result: Tensor, target: Tensor) -> None:
@@ -388,7 +471,9 @@ def _check_not_leaf(target: Tensor, base: Tensor | None) -> None:
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation."
         )
-    if base is not None and base.grad_fn is None and base._requires_grad:
+    if base is not None and base.grad_fn is None and (base._requires_grad or target._requires_grad):
+        # (a view that requires grad, of a base that is a leaf: PyTorch refuses it even when the
+        # base does not require grad, as for a view given requires_grad_() itself)
         raise RuntimeError(
             "a view of a leaf Variable that requires grad is being used in an in-place operation."
         )

@@ -109,12 +109,12 @@ def _copy(input, src):
 
 def zero_(self) -> Tensor:
     """Fill self with zeros, in place."""
-    return run_in_place(self, _zero)
+    return run_in_place(self, _zero, fills=True)
 
 
 def fill_(self, value) -> Tensor:
     """Fill self with `value` (a number or a 0-d tensor), in place."""
-    return run_in_place(self, _fill, value)
+    return run_in_place(self, _fill, value, fills=True)
 
 
 def copy_(self, src, non_blocking: bool = False) -> Tensor:

@@ -1,10 +1,10 @@
 """`explore(root, path)`: one self-contained HTML page that steps through the backward pass.
 
-The pass is recorded by replaying the engine's schedule (Note [The backward pass] in
-autograd/engine.py: dependency counts, then a ready stack) and calling each node's
-backward, with its hooks, on the gradients that arrived. Nothing is written to the graph:
-no `.grad` is filled, no saved value is freed; the page shows what a real
-`root.backward()` would do. User hooks do run once while recording.
+The pass is the engine's own: it runs dry and reports each step to an observer (Note
+[Observing the pass] in autograd/engine.py), so the page follows the one schedule, hooks
+included. Nothing is written to the graph: no `.grad` is filled, no saved value is freed;
+the page shows what a real `root.backward()` would do. User hooks do run once while
+recording.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import os
 import numpy as np
 
 from .._tensor import Tensor
-from ..autograd import engine, grad_mode
+from ..autograd import engine
 from ..autograd.graph import AccumulateGrad, Node
 from . import _render
 from ._model import GraphModel, build_model, describe_value, walk_nodes
@@ -89,82 +89,72 @@ def _number_look_alikes(model: GraphModel) -> None:
 
 
 def record_backward(root: Tensor, model: GraphModel, gradient: Tensor | None = None) -> list[dict]:
-    """The steps of `root.backward(gradient)`: which node runs, what arrives, what it sends."""
+    """The steps of `root.backward(gradient)`: which node runs, what arrives, what it sends.
+
+    The engine runs the pass itself, dry (see Note [Observing the pass] in
+    autograd/engine.py), and tells a `_StepRecorder` each step.
+    """
     from ..autograd import _output_edges, _root_gradients
 
     (root_edge,) = _output_edges((root,))
     (root_grad,) = _root_gradients((root,), (gradient,) if gradient is not None else ())
     root_node = root_edge[0]
     _refuse_freed_graph(root_node)
-    keys = model.node_keys
-    names = {key: box.name or box.title for key, box in model.boxes.items()}
-    dependencies = engine._count_dependencies([root_node])
-    buffers: dict[Node, list] = {root_node: [root_grad]}
-    arrivals: dict[Node, list[dict]] = {root_node: [{"from": -1, "value": describe_value(root_grad)}]}
-    steps = [{
+    recorder = _StepRecorder(model)
+    recorder.arrivals[root_node] = [{"from": -1, "value": describe_value(root_grad)}]
+    root_key = model.node_keys.get(id(root_node))
+    recorder.steps.append({
         "kind": "start",
-        "key": keys.get(id(root_node)),
-        "edges": [{"id": f"e-1_{keys.get(id(root_node))}", "value": describe_value(root_grad)}],
+        "key": root_key,
+        "edges": [{"id": f"e-1_{root_key}", "value": describe_value(root_grad)}],
         "text": f"backward() starts: the gradient {describe_value(root_grad)} (d output / d output) "
-                f"arrives at {root_node.name()}.",
-    }]
-    ready = [root_node]
-    ready_leaves: list[Node] = []
-    with grad_mode.no_grad():
-        while ready:
-            node = ready.pop()
-            grad_outputs = buffers.pop(node)
-            received = arrivals.pop(node, [])
-            arrived = _arrived_text(grad_outputs, received)
-            hooked = _run_tensor_hooks(node, grad_outputs)
-            if type(node) is AccumulateGrad:
-                hooked = [engine._run_leaf_hooks(node.variable, hooked[0])]
-                arrived += _hook_note(grad_outputs, hooked)
-                steps.append(_leaf_step(node, hooked[0], arrived, received, keys, names))
-                continue
-            arrived += _hook_note(grad_outputs, hooked)
-            grad_inputs = engine._run_node(node, list(hooked))
-            steps.append(_node_step(node, grad_inputs, arrived, received, keys, names))
-            steps[-1]["text"] += _retained_text(node, hooked)
-            for (child, output_nr), grad in zip(node.next_functions, grad_inputs):
-                if child is None:
-                    continue
-                if grad is not None:
-                    engine._deliver(buffers, child, output_nr, grad)
-                    arrivals.setdefault(child, []).append(
-                        {"from": keys.get(id(node)), "value": describe_value(grad)})
-                dependencies[child] -= 1
-                if dependencies[child] == 0:
-                    buffers.setdefault(child, [None])
-                    (ready_leaves if type(child) is AccumulateGrad else ready).append(child)
-            ready.extend(reversed(ready_leaves))  # leaves a node readied run next, as the engine does
-            ready_leaves.clear()
-    steps.append({"kind": "end", "key": None, "edges": [],
-                  "text": "backward() is done: every leaf on a path from the output has its .grad."})
-    return steps
+                f"arrives at {type(root_node).__name__}.",
+    })
+    engine.execute([root_edge], [root_grad], keep_graph=True, create_graph=False, accumulate=False,
+                   observer=recorder)
+    recorder.steps.append({"kind": "end", "key": None, "edges": [],
+                           "text": "backward() is done: every leaf on a path from the output has its .grad."})
+    return recorder.steps
+
+
+class _StepRecorder:
+    """Told each step of a dry backward pass by the engine; writes the page's step list."""
+
+    dry_run = True
+
+    def __init__(self, model: GraphModel):
+        self.keys = model.node_keys
+        self.names = {key: box.name or box.title for key, box in model.boxes.items()}
+        self.steps: list[dict] = []
+        self.arrivals: dict[Node, list[dict]] = {}
+        self.arrived_grads: dict[Node, list] = {}
+
+    def arrived(self, node: Node, grads: list) -> None:
+        self.arrived_grads[node] = grads
+
+    def ran(self, node: Node, grads: list, sent: list) -> None:
+        before = self.arrived_grads.pop(node)
+        received = self.arrivals.pop(node, [])
+        arrived = _arrived_text(before, received) + _hook_note(before, grads)
+        if type(node) is AccumulateGrad:
+            self.steps.append(_leaf_step(node, grads[0], arrived, received, self.keys, self.names))
+            return
+        self.steps.append(_node_step(node, sent, arrived, received, self.keys, self.names))
+        self.steps[-1]["text"] += _retained_text(node, grads)
+        for (child, _), grad in zip(node.next_functions, sent):
+            if child is not None and grad is not None:
+                self.arrivals.setdefault(child, []).append(
+                    {"from": self.keys.get(id(node)), "value": describe_value(grad)})
 
 
 def _refuse_freed_graph(root_node: Node) -> None:
     for node in walk_nodes([root_node]):
         if node._released:
             raise RuntimeError(
-                f"cannot explore this backward pass: the saved values of {node.name()} were freed by an "
-                "earlier backward. Run the forward again (or call backward with retain_graph=True) first."
+                f"cannot explore this backward pass: the saved values of {type(node).__name__} were "
+                "freed by an earlier backward. Run the forward again (or call backward with "
+                "retain_graph=True) first."
             )
-
-
-def _run_tensor_hooks(node: Node, grad_outputs: list) -> list:
-    """Hooks registered on the node's non-leaf outputs (retained grads are not written)."""
-    if node._tensor_pre_hooks is None:
-        return grad_outputs
-    grad_outputs = list(grad_outputs)
-    for output_nr, hooks in node._tensor_pre_hooks.items():
-        if output_nr < len(grad_outputs) and grad_outputs[output_nr] is not None:
-            for hook in list(hooks.values()):
-                replaced = hook(grad_outputs[output_nr])
-                if replaced is not None:
-                    grad_outputs[output_nr] = replaced
-    return grad_outputs
 
 
 def _arrived_text(grad_outputs: list, received: list[dict]) -> str:
@@ -183,7 +173,8 @@ def _hook_note(before: list, after: list) -> str:
     changed = [
         describe_value(new) if new is not None else "None"
         for old, new in zip(before, after)
-        if old is not new and (old is None or new is None or not np.array_equal(old._data, new._data))
+        if old is not new and (old is None or new is None or (
+            old._data is not new._data and not np.array_equal(old._data, new._data, equal_nan=True)))
     ]
     return f" (a hook changed it to {', '.join(changed)})" if changed else ""
 
@@ -206,7 +197,7 @@ def _leaf_step(node, grad, arrived, received, keys, names) -> dict:
     if before is not None:
         text += " (The earlier .grad is added to: gradients accumulate until zeroed.)"
     return {"kind": "leaf", "key": key, "received": received, "total": arrived, "edges": [],
-            "grad": after_text, "name": node.name(), "text": text}
+            "grad": after_text, "name": type(node).__name__, "text": text}
 
 
 def _node_step(node, grad_inputs, arrived, received, keys, names) -> dict:
@@ -224,14 +215,14 @@ def _node_step(node, grad_inputs, arrived, received, keys, names) -> dict:
             same_edge[0]["value"] += f" + {value}"
         else:
             sent.append({"id": edge_id, "value": value})
-        parts.append(f"{value} to {names.get(child_key, child.name())}")
+        parts.append(f"{value} to {names.get(child_key, type(child).__name__)}")
     freed = node._saved is not None
-    text = f"{names.get(key, node.name())} runs: gradient {arrived} arrived"
+    text = f"{names.get(key, type(node).__name__)} runs: gradient {arrived} arrived"
     text += "; it sends " + ", ".join(parts) + "." if parts else "; it sends nothing."
     if freed:
         text += " Its saved values are freed now (unless retain_graph=True)."
     return {"kind": "node", "key": key, "received": received, "total": arrived, "edges": sent,
-            "freed": freed, "name": node.name(), "text": text}
+            "freed": freed, "name": type(node).__name__, "text": text}
 
 
 def _retained_text(node: Node, grad_outputs: list) -> str:
