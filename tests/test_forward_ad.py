@@ -213,6 +213,17 @@ def test_in_place_op_with_a_dual_operand_gives_the_target_a_tangent():
         assert _tangent(target).tolist() == [1.0, 3.0]
 
 
+def test_writing_a_dual_into_a_view_gives_the_base_a_tangent():
+    """As PyTorch: the base of the written view gets a tangent, zeros where nothing was written."""
+    with fwAD.dual_level():
+        target = retrograd.zeros(2, 2)
+        target.t()[0].copy_(fwAD.make_dual(retrograd.ones(2), retrograd.tensor([3.0, 4.0])))
+        assert _tangent(target).tolist() == [[3.0, 0.0], [4.0, 0.0]]
+        row = retrograd.zeros(3)
+        row[1:] = fwAD.make_dual(retrograd.tensor([2.0, 3.0]), retrograd.tensor([5.0, 6.0]))
+        assert _tangent(row).tolist() == [0.0, 5.0, 6.0]
+
+
 def test_integer_outputs_get_no_tangent():
     with fwAD.dual_level():
         dual = fwAD.make_dual(retrograd.tensor([3.0, 1.0, 2.0]), retrograd.ones(3))
@@ -476,3 +487,19 @@ def test_functional_forward_mode_matches_pytorch():
     hessian_theirs = torch.autograd.functional.hessian(
         lambda v: f(torch, v).sum(), torch.tensor(x), vectorize=True, outer_jacobian_strategy="forward-mode")
     np.testing.assert_allclose(hessian_ours.numpy(), hessian_theirs.detach().numpy(), rtol=1e-12)
+
+
+def test_forward_mode_benchmark_checks_both_ways_before_timing():
+    """`python -m benchmarks.forward_mode --quick` computes every product both ways (and with
+    PyTorch where installed), checks they agree, then times them."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks import forward_mode
+
+    options = forward_mode.parse(["--quick", "--repeats", "1", "--sample-seconds", "0.001"])
+    medians, problems = forward_mode.run(options)
+    table = forward_mode.table(medians, problems)
+    assert "forward-over-reverse" in table and "reverse-mode" in table
+    assert all(value > 0 for value in medians.values())

@@ -394,7 +394,8 @@ def _keep_saved_output_tangent(output: Tensor) -> None:
 
 def take_tangent(target: Tensor, result: Tensor) -> None:
     """An in-place op wrote `result` into `target`: target's tangent becomes result's, written
-    into target's own tangent where it has one (so views of it see the change, as PyTorch)."""
+    into target's own tangent where it has one (so views of it see the change), and into its
+    base's tangent when target is a view (a base without one gets zeros first), as PyTorch."""
     tangent = getattr(result, "_fw_grad", None)
     if tangent is None:
         return
@@ -405,6 +406,20 @@ def take_tangent(target: Tensor, result: Tensor) -> None:
         existing._version_counter.value += 1
     else:
         set_tangent(target, tangent)
+        existing = tangent
+    base = target._base
+    if base is None or tangent._requires_grad:
+        return
+    base_tangent = getattr(base, "_fw_grad", None)
+    if base_tangent is None:
+        base_tangent = Tensor._make(np.zeros(base._data.shape, base._data.dtype))
+        set_tangent(base, base_tangent)
+    if base_tangent._data.flags.writeable and not np.shares_memory(base_tangent._data, existing._data):
+        from ._inplace import view_positions
+
+        positions = view_positions(base._data, target._data)
+        np.put(base_tangent._data, positions, existing._data.astype(base_tangent._data.dtype))
+        base_tangent._version_counter.value += 1
 
 
 class LinearWith:
