@@ -33,7 +33,7 @@ import numpy as np
 from .._tensor import Tensor, _VersionCounter
 from . import forward_ad, grad_mode
 from .anomaly import anomaly_mode, creation_stack
-from .graph import Node, SavedOutput, pack_saved, saved_hooks_state
+from .graph import _MISSING, Node, SavedOutput, pack_saved, saved_hooks_state
 
 __all__ = [
     "BackwardCFunction",
@@ -112,6 +112,21 @@ class BackwardCFunction(FunctionCtx, Node):
     def apply(self, *grad_outputs):
         """Run this node's backward directly (as PyTorch's `grad_fn.apply`)."""
         return self.backward(*grad_outputs)
+
+    saved_tensors = property(
+        Node._saved_tensors.fget,
+        doc="What forward saved with `save_for_backward`, checked against later in-place changes.",
+    )
+
+    def __repr__(self) -> str:
+        """As PyTorch prints a custom Function's node: with its module path."""
+        return f"<{type(self).__module__}.{type(self).__qualname__} object at {id(self):#x}>"
+
+    def _find_saved(self, name: str):
+        return _MISSING  # a custom node shows what it saved as `saved_tensors` only, as PyTorch's
+
+    def _saved_names(self) -> list[str]:
+        return []
 
 
 def _check_gradients(node: BackwardCFunction, grads: tuple) -> None:
@@ -222,6 +237,15 @@ class Function(metaclass=_FunctionMeta):
         return _record(node, args, outputs)
 
 
+def _check_dirty_returned(node: BackwardCFunction, outputs) -> None:
+    returned = {id(value) for value in (outputs if isinstance(outputs, tuple) else (outputs,))}
+    if any(id(tensor) not in returned for tensor in node._dirty):
+        raise RuntimeError(
+            "Some elements marked as dirty during the forward method were not returned as output. "
+            "The inputs that are modified inplace must all be outputs of the Function."
+        )
+
+
 def _run_forward(cls, node, args: tuple, kwargs: dict):
     with grad_mode.no_grad():
         if _uses_setup_context(cls):
@@ -230,15 +254,6 @@ def _run_forward(cls, node, args: tuple, kwargs: dict):
         else:
             outputs = cls.forward(node, *args, **kwargs)
     return outputs
-
-
-def _check_dirty_returned(node: BackwardCFunction, outputs) -> None:
-    returned = {id(value) for value in (outputs if isinstance(outputs, tuple) else (outputs,))}
-    if any(id(tensor) not in returned for tensor in node._dirty):
-        raise RuntimeError(
-            "Some elements marked as dirty during the forward method were not returned as output. "
-            "The inputs that are modified inplace must all be outputs of the Function."
-        )
 
 
 def _uses_setup_context(cls) -> bool:

@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from .._creation import check_convertible
 from .._tensor import Tensor
 from . import _math, _samples
 from ._formula import Formula
@@ -88,6 +89,8 @@ def _fill(input, value):
         return apply(FillBackward3, input, value)
     if not isinstance(value, numbers.Number):
         raise TypeError(f"fill_(): argument 'value' must be Number, not {type(value).__name__}")
+    if input._data.dtype.kind in "iu" and type(value) in (int, float):
+        check_convertible(value, input.dtype)
     return apply(FillBackward2, input, value=value)
 
 
@@ -134,7 +137,7 @@ def _copy_samples(rng):
     ]
 
 
-register("zero_", methods="zero_", mutates_input=True, samples=_samples.unary(),
-         torch_name="zero_")(zero_)
-register("fill_", methods="fill_", mutates_input=True, samples=_fill_samples)(fill_)
-register("copy_", methods="copy_", mutates_input=True, samples=_copy_samples)(copy_)
+zero_ = register("zero_", methods="zero_", mutates_input=True, samples=_samples.unary(),
+                 torch_name="zero_")(zero_)
+fill_ = register("fill_", methods="fill_", mutates_input=True, samples=_fill_samples)(fill_)
+copy_ = register("copy_", methods="copy_", mutates_input=True, samples=_copy_samples)(copy_)

@@ -34,7 +34,7 @@ from . import _math, _samples
 from ._formula import Formula
 from ._table import OUTPUT, apply, output, register
 from ._tangents import LINEAR, MULTILINEAR, TRANSPOSED, MultilinearPlus
-from .pointwise import operand_arrays, where
+from .pointwise import integral_coefficient, operand_arrays, where
 from .reduce import LinalgVectorNormBackward0, normalize_dims
 from .shape import cat, diag_embed, diagonal, movedim, tril, triu
 
@@ -287,7 +287,7 @@ class EinsumBackward0(Node):
         return result
 
     def backward(self, grad):
-        operands = self.saved_tensors
+        operands = self._saved_tensors
         needs = self.needs_input_grad
         return tuple(
             self._operand_grad(position, grad, operands) if needs[position] else None
@@ -1052,6 +1052,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
     _check_product_dtypes(mat1, mat2)
     _check_mm(mat1._data.shape, mat2._data.shape)
     _check_expandable(input, (mat1.shape[0], mat2.shape[1]), mat2)
+    beta = integral_coefficient(beta, (input, mat1, mat2), "beta")
+    alpha = integral_coefficient(alpha, (input, mat1, mat2), "alpha")
     return apply(AddmmBackward0, input, mat1, mat2, beta=beta, alpha=alpha)
 
 
@@ -1070,6 +1072,8 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -
         _require_tensor(value, "baddbmm", position, name)
     _check_batches(batch1, batch2)
     _check_expandable(input, (batch1.shape[0], batch1.shape[1], batch2.shape[2]), batch2)
+    beta = integral_coefficient(beta, (input, batch1, batch2), "beta")
+    alpha = integral_coefficient(alpha, (input, batch1, batch2), "alpha")
     return apply(BaddbmmBackward0, input, batch1, batch2, beta=beta, alpha=alpha)
 
 
@@ -1088,6 +1092,8 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
         _require_tensor(value, "addmv", position, name)
     _check_matrix_vector(mat, vec)
     _check_expandable(input, (mat.shape[0],), mat)
+    beta = integral_coefficient(beta, (input, mat, vec), "beta")
+    alpha = integral_coefficient(alpha, (input, mat, vec), "alpha")
     return apply(AddmvBackward0, input, mat, vec, beta=beta, alpha=alpha)
 
 
@@ -1106,6 +1112,8 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) ->
         _require_tensor(value, "addbmm", position, name)
     _check_batches(batch1, batch2)
     _check_expandable(input, (batch1.shape[1], batch2.shape[2]), batch2)
+    beta = integral_coefficient(beta, (input, batch1, batch2), "beta")
+    alpha = integral_coefficient(alpha, (input, batch1, batch2), "alpha")
     return apply(AddbmmBackward0, input, batch1, batch2, beta=beta, alpha=alpha)
 
 
@@ -1127,6 +1135,8 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tenso
             raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {vector.ndim}-D")
     _check_same_scalar_type((vec1, vec2))
     _check_expandable(input, (vec1.shape[0], vec2.shape[0]), vec2)
+    beta = integral_coefficient(beta, (input, vec1, vec2), "beta", refuse=True)
+    alpha = integral_coefficient(alpha, (input, vec1, vec2), "alpha", refuse=True)
     return apply(AddrBackward0, input, vec1, vec2, beta=beta, alpha=alpha)
 
 
@@ -1180,7 +1190,7 @@ class _KronProduct(Node):
         return np.kron(a._data, b._data)
 
     def backward(self, grad):
-        a, b = self.saved_tensors
+        a, b = self._saved_tensors
         rank = len(self.a_shape)
         interleaved = tuple(size for pair in zip(self.a_shape, self.b_shape) for size in pair)
         blocks = grad.reshape(interleaved)
@@ -1228,7 +1238,7 @@ class LinalgCrossBackward0(Node):
         return np.cross(left, right, axis=dim)
 
     def backward(self, grad):
-        a, b = self.saved_tensors
+        a, b = self._saved_tensors
         needs_a, needs_b = self.needs_input_grad
         grad_a = linalg_cross(b, grad, dim=self.dim) if needs_a else None
         grad_b = linalg_cross(grad, a, dim=self.dim) if needs_b else None
@@ -1320,7 +1330,7 @@ class LinalgInvExBackward0(Node):
             )
 
     def backward(self, grad):
-        (inverse_,) = self.saved_tensors
+        (inverse_,) = self._saved_tensors
         inverse_t = inverse_.mT
         return -matmul(matmul(inverse_t, grad), inverse_t)
 
@@ -1367,7 +1377,7 @@ class LinalgDetBackward0(Node):
         return np.linalg.det(a._data)
 
     def backward(self, grad):
-        a, determinant = self.saved_tensors
+        a, determinant = self._saved_tensors
         scale = (grad * determinant).unsqueeze(-1).unsqueeze(-1)
         return scale * inv(_singular_replaced(a, determinant._data == 0)).mT
 
@@ -1411,7 +1421,7 @@ class LinalgSlogdetBackward0(Node):
         grad = grads[1] if len(grads) > 1 else None
         if grad is None:
             return None
-        a, logabsdet = self.saved_tensors
+        a, logabsdet = self._saved_tensors
         singular = np.isneginf(logabsdet._data)
         inverse_t = inv(_singular_replaced(a, singular)).mT
         if singular.any():
@@ -1482,7 +1492,7 @@ class LinalgSolveExBackward0(Node):
         return result[..., 0] if vector else result
 
     def backward(self, grad):
-        a, solution = self.saved_tensors
+        a, solution = self._saved_tensors
         needs_a, needs_b = self.needs_input_grad
         grad_b = solve(a.mT, grad)
         grad_a = None
@@ -1554,7 +1564,7 @@ class LinalgSolveTriangularBackward0(Node):
             ) from None
 
     def backward(self, grad):
-        a, solution = self.saved_tensors
+        a, solution = self._saved_tensors
         needs_a, needs_b = self.needs_input_grad
         grad_b = solve_triangular(a.mT, grad, upper=not self.upper, unitriangular=self.unitriangular)
         grad_a = None
@@ -1584,7 +1594,8 @@ def _solve_triangular_samples(rng):
 
 
 @register(
-    name="linalg.solve_triangular", torch_name="linalg.solve_triangular", samples=_solve_triangular_samples
+    name="linalg.solve_triangular", torch_name="linalg.solve_triangular", samples=_solve_triangular_samples,
+    floating=True,
 )
 def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False):
     """X with T X = B (or X T = B when left=False), T the upper or lower triangle of A."""
@@ -1705,7 +1716,7 @@ class LinalgCholeskyExBackward0(Node):
         return np.swapaxes(lower, -1, -2).copy() if upper else lower
 
     def backward(self, grad):
-        (factor,) = self.saved_tensors
+        (factor,) = self._saved_tensors
         if self.upper:
             factor, grad = factor.mT, grad.mT
         product = matmul(factor.mT, grad)
@@ -1796,7 +1807,7 @@ class LinalgQrBackward0(Node):
                 "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please "
                 "use linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr."
             )
-        q, r = self.saved_tensors
+        q, r = self._saved_tensors
         rows, columns = q.shape[-2], r.shape[-1]
         if self.mode == "complete" and rows > columns:
             raise RuntimeError(
@@ -1880,7 +1891,7 @@ class LinalgEighBackward0(Node):
 
     @_without_float_warnings
     def backward(self, *grads):
-        values, vectors = self.saved_tensors
+        values, vectors = self._saved_tensors
         grad_values = grads[0] if grads else None
         grad_vectors = grads[1] if len(grads) > 1 else None
         inner = diag_embed(grad_values) if grad_values is not None else None
@@ -1913,6 +1924,7 @@ def _symmetric_samples(rng):
     torch_name="linalg.eigh",
     samples=_symmetric_samples,
     gradcheck_wrapper=lambda op: _sign_free(_symmetrized(op), (1,)),
+    floating=True,
 )
 def eigh(A: Tensor, UPLO: str = "L"):
     """(eigenvalues ascending, eigenvectors as columns) of a symmetric matrix, read from the
@@ -1928,6 +1940,7 @@ def eigh(A: Tensor, UPLO: str = "L"):
     torch_name="linalg.eigvalsh",
     samples=_symmetric_samples,
     gradcheck_wrapper=_symmetrized,
+    floating=True,
 )
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     """The eigenvalues (ascending) of a symmetric matrix."""
@@ -1955,7 +1968,7 @@ class LinalgSvdBackward0(Node):
 
     @_without_float_warnings
     def backward(self, *grads):
-        u, s, vh = self.saved_tensors
+        u, s, vh = self._saved_tensors
         grad_u, grad_s, grad_vh = (*grads, None, None, None)[:3]
         count = s.shape[-1]
         rows, columns = u.shape[-2], vh.shape[-1]
@@ -2060,7 +2073,7 @@ class LinalgPinvBackward0(Node):
         return np.matmul(np.swapaxes(vh, -1, -2) * inverted[..., None, :], np.swapaxes(u, -1, -2))
 
     def backward(self, grad):
-        a, pinv_ = self.saved_tensors
+        a, pinv_ = self._saved_tensors
         pinv_t, grad_t = pinv_.mT, grad.mT
         rows, columns = a.shape[-2], a.shape[-1]
         left = _identity(rows, a) - matmul(a, pinv_)

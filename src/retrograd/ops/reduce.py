@@ -347,17 +347,25 @@ def _values_of(node_class, input, dim, **options):
 
 
 def _descending_key(data: np.ndarray) -> np.ndarray:
-    """A key whose ascending order is `data`'s descending order (ties keep their order, NaN first)."""
+    """A key whose ascending order is `data`'s descending order (ties keep their order; a NaN
+    stays NaN, which sorts last: _order moves the NaNs first)."""
     if data.dtype.kind == "b":
         return ~data.astype(np.int8)
     if data.dtype.kind in "iu":
         return ~data
-    return np.where(np.isnan(data), -np.inf, -data)
+    return -data
 
 
 def _order(data: np.ndarray, dim: int, descending: bool) -> np.ndarray:
+    """The stable order of `data` along dim. NaN counts as larger than inf (PyTorch's order):
+    last ascending, first descending."""
     key = _descending_key(data) if descending else data
-    return np.argsort(key, axis=dim, kind="stable")
+    order = np.argsort(key, axis=dim, kind="stable")
+    if descending and data.dtype.kind in "fc":
+        nan = np.isnan(np.take_along_axis(data, order, axis=dim))
+        if nan.any():  # a stable pass on "is not NaN" brings the NaNs (in their order) to the front
+            order = np.take_along_axis(order, np.argsort(~nan, axis=dim, kind="stable"), axis=dim)
+    return order
 
 
 def _first_nan_wins(data: np.ndarray, dim: int, indices: np.ndarray) -> np.ndarray:

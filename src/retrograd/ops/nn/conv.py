@@ -55,7 +55,7 @@ class ConvolutionBackward0(Node):
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
     def backward(self, grad):
-        x, weight = self.saved_tensors
+        x, weight = self._saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
         if not isinstance(grad, Tensor):
             if not self.transposed:
@@ -375,7 +375,7 @@ def _unfold_samples(rng):
                                                  {"stride": 2, "padding": 1, "dilation": (1, 2)})]
 
 
-@register(samples=_unfold_samples, torch_name=_torch_name("unfold"))
+@register(samples=_unfold_samples, torch_name=_torch_name("unfold"), floating=True)
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """The sliding windows of (N, C, H, W) input as columns: (N, C * kH * kW, number of windows)."""
     if input.ndim not in (3, 4):
@@ -399,7 +399,7 @@ def _fold_samples(rng):
                                                       {"stride": 2, "padding": 1, "dilation": (1, 2)})]
 
 
-@register(samples=_fold_samples, torch_name=_torch_name("fold"))
+@register(samples=_fold_samples, torch_name=_torch_name("fold"), floating=True)
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """The adjoint of unfold: columns summed back into an (N, C, H, W) image."""
     kernel, dilation, padding, stride = _fold_geometry(kernel_size, dilation, padding, stride)

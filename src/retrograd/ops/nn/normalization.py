@@ -81,7 +81,7 @@ class NativeLayerNormBackward0(Node):
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
     def backward(self, grad):
-        x, weight = self.saved_tensors
+        x, weight = self._saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
         if not isinstance(grad, Tensor):
             x_hat, rstd = _standardized_array(x._data, self.dims, self.eps)
@@ -104,7 +104,7 @@ def _layer_norm_samples(rng):
     ]
 
 
-@register(samples=_layer_norm_samples, torch_name="layer_norm")
+@register(samples=_layer_norm_samples, torch_name="layer_norm", floating=True)
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
     """(input - mean) / sqrt(var + eps) over the last len(normalized_shape) dims, then affine."""
     shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
@@ -182,7 +182,7 @@ class NativeGroupNormBackward0(Node):
         return result
 
     def backward(self, grad):
-        x, weight = self.saved_tensors
+        x, weight = self._saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
         grouped = x.reshape(x.shape[0], self.groups, -1)
         x_hat, rstd = _standardized(grouped, (2,), self.eps)
@@ -204,7 +204,7 @@ def _group_norm_samples(rng):
     ]
 
 
-@register(samples=_group_norm_samples, torch_name="group_norm")
+@register(samples=_group_norm_samples, torch_name="group_norm", floating=True)
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):
     """Normalise each group of channels of each sample, then a per-channel affine map."""
     if input.ndim < 2 or input.shape[1] % num_groups:
@@ -241,7 +241,7 @@ class NativeBatchNormBackward0(Node):
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
     def backward(self, grad):
-        x, weight = self.saved_tensors
+        x, weight = self._saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
         dims, shape = _non_channel_dims(x), _channel_shape(x)
         if not isinstance(grad, Tensor):
@@ -286,7 +286,7 @@ def _batch_norm_samples(rng):
     ]
 
 
-@register(samples=_batch_norm_samples, torch_name=_torch_name("batch_norm"))
+@register(samples=_batch_norm_samples, torch_name=_torch_name("batch_norm"), floating=True)
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5):
     """Normalise each channel (dim 1) by the batch's statistics, or by the running ones in eval.
@@ -325,7 +325,7 @@ def _instance_norm_samples(rng):
             ((make(rng, (2, 2, 2, 3)),), {"weight": make(rng, (2,)), "bias": make(rng, (2,)), "eps": 1e-3})]
 
 
-@register(samples=_instance_norm_samples, torch_name=_torch_name("instance_norm"))
+@register(samples=_instance_norm_samples, torch_name=_torch_name("instance_norm"), floating=True)
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5):
     """Normalise each channel of each sample over its spatial dims (group_norm with one
@@ -356,7 +356,7 @@ def _rms_norm_samples(rng):
     return [((make(rng, (2, 3)), (3,), make(rng, (3,))), {}), ((make(rng, (2, 2, 3)), (2, 3)), {"eps": 1e-3})]
 
 
-@register(samples=_rms_norm_samples, torch_name=_torch_name("rms_norm"))
+@register(samples=_rms_norm_samples, torch_name=_torch_name("rms_norm"), floating=True)
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """input / sqrt(mean(input^2) + eps) over the last len(normalized_shape) dims, times weight;
     eps defaults to the machine epsilon of input's dtype."""

@@ -219,7 +219,7 @@ def _adaptive_max_samples(rng):
     return [((make(rng, (1, 2, 5, 4)), 2), {}), ((make(rng, (2, 7, 3)), (3, None)), {})]
 
 
-@register(samples=_adaptive_max_samples, torch_name=_torch_name("adaptive_max_pool2d"))
+@register(samples=_adaptive_max_samples, torch_name=_torch_name("adaptive_max_pool2d"), floating=True)
 def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
     """Max pooling to a fixed output size (None keeps that dim's size)."""
     if input.ndim not in (3, 4):
@@ -233,7 +233,7 @@ def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
 
 
 @register(samples=lambda rng: [((_samples.make(rng, (1, 2, 7)), 3), {})],
-          torch_name=_torch_name("adaptive_max_pool1d"))
+          torch_name=_torch_name("adaptive_max_pool1d"), floating=True)
 def adaptive_max_pool1d(input, output_size, return_indices: bool = False):
     """Max pooling of the last dim to a fixed output size."""
     _check_1d_pool_input(input, "adaptive_max_pool1d")
@@ -335,7 +335,7 @@ def _adaptive_samples(rng):
     return [((make(rng, (1, 2, 4, 4)), 2), {}), ((make(rng, (2, 5, 3)), (3, None)), {})]
 
 
-@register(samples=_adaptive_samples, torch_name="nn.functional.adaptive_avg_pool2d")
+@register(samples=_adaptive_samples, torch_name="nn.functional.adaptive_avg_pool2d", floating=True)
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed output size (None keeps that dim's size)."""
     if input.ndim not in (3, 4):
@@ -370,7 +370,7 @@ def _pool1d_samples(rng):
     return [((make(rng, (1, 2, 6)), 2), {}), ((make(rng, (2, 7)), 3), {"stride": 2, "padding": 1})]
 
 
-@register(samples=_pool1d_samples, torch_name=_torch_name("max_pool1d"))
+@register(samples=_pool1d_samples, torch_name=_torch_name("max_pool1d"), floating=True)
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
     """The max over each window of the last dim."""
@@ -396,7 +396,7 @@ def _adaptive1d_samples(rng):
     return [((_samples.make(rng, (1, 2, 7)), 3), {}), ((_samples.make(rng, (2, 4)), 4), {})]
 
 
-@register(samples=_adaptive1d_samples, torch_name=_torch_name("adaptive_avg_pool1d"))
+@register(samples=_adaptive1d_samples, torch_name=_torch_name("adaptive_avg_pool1d"), floating=True)
 def adaptive_avg_pool1d(input, output_size):
     """Average pooling of the last dim to a fixed output size."""
     _check_1d_pool_input(input, "adaptive_avg_pool1d")
