@@ -503,3 +503,32 @@ def test_forward_mode_benchmark_checks_both_ways_before_timing():
     table = forward_mode.table(medians, problems)
     assert "forward-over-reverse" in table and "reverse-mode" in table
     assert all(value > 0 for value in medians.values())
+
+
+def test_forward_mode_jacobian_is_one_vmapped_dual_pass(monkeypatch):
+    """As PyTorch: the tangents of the standard basis travel as one batch under vmap; the
+    row-by-row loop is only the fallback."""
+    from retrograd.autograd import _batched, functional
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("fell back to one dual pass per column")
+
+    monkeypatch.setattr(_batched, "_jvp_row_by_row", refuse)
+    rng = np.random.default_rng(2)
+    weight, x = retrograd.tensor(rng.standard_normal((3, 5))), retrograd.tensor(rng.standard_normal(5))
+    found = functional.jacobian(lambda v: retrograd.tanh(weight @ v), x, vectorize=True, strategy="forward-mode")
+    expected = functional.jacobian(lambda v: retrograd.tanh(weight @ v), x)
+    np.testing.assert_allclose(found.numpy(), expected.numpy(), rtol=1e-12)
+
+
+def test_forward_mode_jacobian_falls_back_to_one_pass_per_column(monkeypatch):
+    import retrograd.func
+    from retrograd.autograd import functional
+
+    def broken_vmap(*args, **kwargs):
+        raise RuntimeError("vmap cannot run this")
+
+    monkeypatch.setattr(retrograd.func, "vmap", broken_vmap)
+    (x,) = _double([0.5, -1.0, 2.0])
+    found = functional.jacobian(lambda v: v.cumprod(0), x, vectorize=True, strategy="forward-mode")
+    np.testing.assert_allclose(found.numpy(), functional.jacobian(lambda v: v.cumprod(0), x).numpy(), rtol=1e-12)
