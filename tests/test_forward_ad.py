@@ -532,3 +532,12 @@ def test_forward_mode_jacobian_falls_back_to_one_pass_per_column(monkeypatch):
     (x,) = _double([0.5, -1.0, 2.0])
     found = functional.jacobian(lambda v: v.cumprod(0), x, vectorize=True, strategy="forward-mode")
     np.testing.assert_allclose(found.numpy(), functional.jacobian(lambda v: v.cumprod(0), x).numpy(), rtol=1e-12)
+
+
+def test_a_long_dual_level_forgets_the_tensors_already_freed():
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(retrograd.ones(2), retrograd.ones(2))
+        for _ in range(10_000):
+            dual = dual * 1.0
+        assert len(fwAD._state.duals) < 9_000
+        assert _tangent(dual).tolist() == [1.0, 1.0]
