@@ -348,3 +348,64 @@ def test_a_tensor_of_a_dtype_retrograd_lacks_is_refused_with_the_list():
     listed = message.split("(tensors are ", 1)[1].removesuffix(", in the machine's byte order)")
     names = listed.split(", ")
     assert {"retrograd.float32", "retrograd.float64", "retrograd.int64", "retrograd.bool"} <= set(names)
+
+
+def _two_member_archive() -> bytearray:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("__retrograd__.npy", b"x" * 100)
+        archive.writestr("t0.npy", b"y" * 100)
+    return bytearray(buffer.getvalue())
+
+
+def test_members_that_overlap_are_refused_by_their_total():
+    data = _two_member_archive()
+    claim = len(data) * 3 // 5  # each member alone fits in the file; the two together do not
+    for entry in (data.index(b"PK\x01\x02"), data.rindex(b"PK\x01\x02")):
+        data[entry + 20:entry + 24] = data[entry + 24:entry + 28] = claim.to_bytes(4, "little")
+    assert _refusal(io.BytesIO(bytes(data))) == (
+        f"retrograd.load cannot read the given file: its zip directory claims {2 * claim} bytes of members but "
+        f"the file holds {len(data)} (members overlap, or the file is truncated)"
+    )
+
+
+def test_a_nested_pytorch_checkpoint_is_named():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("outer/archive/data.pkl", b"\x80\x02.")
+    buffer.seek(0)
+    assert _refusal(buffer) == (
+        "retrograd.load cannot read the given file: it is a PyTorch checkpoint (a pickle inside a zip); "
+        "retrograd.load never unpickles. Convert it in PyTorch with numpy arrays and retrograd.save, or load "
+        "the arrays yourself"
+    )
+
+
+def test_a_member_with_a_bad_checksum_is_refused():
+    buffer = io.BytesIO()
+    retrograd.save({"w": retrograd.arange(64.0)}, buffer)
+    data = bytearray(buffer.getvalue())
+    data[data.index(b"t0.npy") + 200] ^= 0xFF  # a byte of t0's values, past its .npy header
+    message = _refusal(io.BytesIO(bytes(data)))
+    assert message.startswith("retrograd.load cannot read the given file: it is truncated or corrupt (Bad CRC")
+
+
+def test_refusals_by_path_name_the_path(tmp_path):
+    path = tmp_path / "bad.pt"
+    path.write_bytes(_valid({"float": "not a number"}).getvalue())
+    assert _refusal(path) == (
+        f"retrograd.load cannot read '{path}': its structure record is corrupt (could not convert string to "
+        "float: 'not a number')"
+    )
+    depth = 100_000
+    text = '{"format": "retrograd.save", "version": 1, "root": ' + '{"list": [' * depth + "null" + "]}" * depth + "}"
+    buffer = io.BytesIO()
+    np.savez(buffer, __retrograd__=np.frombuffer(text.encode(), dtype=np.uint8))
+    path.write_bytes(buffer.getvalue())
+    assert _refusal(path) == f"retrograd.load cannot read '{path}': its structure is nested too deeply"
+
+
+def test_a_text_file_is_refused_with_the_fix():
+    with pytest.raises(TypeError) as error:
+        retrograd.load(io.StringIO("text"))
+    assert str(error.value) == "retrograd.load needs a file opened in binary mode ('rb')"
