@@ -382,6 +382,19 @@ def _scores() -> None:
         )
         score = 100.0 * killed / len(codes) if codes else 0.0
         print(f"| {name} | {killed} / {len(codes)} | {score:.1f}% | {equivalent} | {history} |")
+    for name, target in TARGETS.items():
+        work = SCRATCH / name
+        if not (work / "mutants").exists():
+            continue
+        codes = _results(work, target)
+        survivors = sorted(key for key, code in codes.items() if _status(code) in {"survived", "no tests"})
+        not_run = sum(_status(code) == "not run" for code in codes.values())
+        print(f"\n### {name}\n")
+        if not_run:
+            print(f"- {not_run} mutants not run since their function changed (rerun with --survivors)")
+        for key in survivors:
+            reason = EQUIVALENT.get(name, {}).get(key.removeprefix("retrograd."))
+            print(f"- `{key.removeprefix('retrograd.')}`: {reason or 'survives (not judged equivalent)'}")
 
 
 def main(argv: list[str] | None = None) -> int:
