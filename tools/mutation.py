@@ -199,6 +199,12 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "serialization.xǁ_Encoderǁencode__mutmut_32": "writes finite floats as their repr string too, which "
         "load turns back into the same float",
     },
+    "function": {
+        "autograd.function.xǁBackwardCFunctionǁbackward__mutmut_3":
+            "with no gradient missing, appending an empty tuple of Nones changes nothing",
+        **{f"autograd.function.xǁ_FunctionMetaǁ__init____mutmut_{number}":
+           "type.__init__ ignores its arguments (the class is made by type.__new__)" for number in (1, 2, 3)},
+    },
     "state_dict": {
         "nn.modules.module.xǁModuleǁ_load_from_state_dict__mutmut_28": "split('.') and split('.', 1) "
         "have the same first part",
