@@ -11,8 +11,9 @@ values. Either way no input tensor's data, `_version` or `.grad` may change.
 The second table lists hand-written calls to creation functions, the autograd API, nn
 modules, optimisers and `retrograd.load`, each with the words its message must contain.
 
-Known differences from PyTorch are listed in GAPS and marked xfail with the reason, so the
-suite says what is left to fix and turns XPASS when one is fixed.
+Known differences from PyTorch are listed in GAPS, keyed by the sample they fail on, and
+marked as strict xfails with the reason: the suite says what is left to fix, and fails when
+one is fixed until its entry is removed.
 """
 
 from __future__ import annotations
@@ -25,10 +26,9 @@ import numpy as np
 import pytest
 
 import retrograd
+from crosscheck import needs_torch, torch
 from programs import torch_function
 from retrograd.ops import table
-
-torch = pytest.importorskip("torch")
 
 # ---------------------------------------------------------------------------
 # Spoiling the op table's samples
@@ -92,86 +92,167 @@ SPOILERS = {
 }
 MESSAGE_WORDS = {"dim_out_of_range": ["Dimension out of range"]}
 
-# Where we knowingly differ from PyTorch (spoiler -> op -> why). See the module docstring.
+# Where we knowingly differ from PyTorch (spoiler -> "op-sample" -> why), keyed by the sample
+# that fails: each is a strict xfail, so a sample that starts to pass fails the run until its
+# entry is removed. See the module docstring.
 _PRECISIONS_MIXED = "mixed float32/float64 operands are promoted where PyTorch requires one dtype"
 GAPS: dict[str, dict[str, str]] = {
     "first_argument_a_string": {},
     "integer_inputs": {
-        "avg_pool1d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
-        "avg_pool2d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
-    },
-    "float32_mixed_with_float64": {
-        "addr": "raises where PyTorch promotes float32 and float64 operands",
-        "linalg.solve_triangular": "raises where PyTorch promotes float32 and float64 operands",
-        "instance_norm": _PRECISIONS_MIXED,
-        "prelu": _PRECISIONS_MIXED,
-        "rms_norm": "result values differ from PyTorch's",
-        "soft_margin_loss": "raises where PyTorch gives a result",
+        "max_pool1d-2": "refuses integer input (its float-only kernel) where PyTorch pools integers",
         **dict.fromkeys(
             [
-                "batch_norm", "binary_cross_entropy", "cross_entropy", "group_norm", "layer_norm",
-                "meshgrid", "nll_loss"
+                "avg_pool2d-0", "avg_pool2d-1", "avg_pool2d-2", "avg_pool1d-2"
+            ],
+            "integer inputs give float64 where PyTorch keeps int64",
+        ),
+        **dict.fromkeys(
+            [
+                "avg_pool1d-0", "avg_pool1d-1"
+            ],
+            "result values differ from PyTorch's",
+        ),
+    },
+    "float32_mixed_with_float64": {
+        **dict.fromkeys(
+            [
+                "addr-0", "addr-1", "linalg.solve_triangular-0", "linalg.solve_triangular-1",
+                "linalg.solve_triangular-2"
+            ],
+            "raises where PyTorch promotes float32 and float64 operands",
+        ),
+        **dict.fromkeys(
+            [
+                "batch_norm-0", "batch_norm-2", "binary_cross_entropy-0", "binary_cross_entropy-1",
+                "binary_cross_entropy-2", "cross_entropy-1", "group_norm-0", "instance_norm-1",
+                "layer_norm-0", "meshgrid-0", "meshgrid-1", "nll_loss-1", "prelu-0"
             ],
             _PRECISIONS_MIXED,
         ),
-        "huber_loss": "mixed float32/float64 give float64 where PyTorch gives float32",
-        "index_put": "refuses float64 values for a float32 destination, which PyTorch accepts here",
-        "linalg.eigh": "eigenvector signs are not comparable (harness compares raw outputs)",
-        "linalg.svd": "singular vector signs are not comparable (harness compares raw outputs)",
+        "rms_norm-0": "result values differ from PyTorch's",
+        "soft_margin_loss-0": "raises where PyTorch gives a result",
+        **dict.fromkeys(
+            [
+                "huber_loss-0", "huber_loss-1", "huber_loss-2"
+            ],
+            "mixed float32/float64 give float64 where PyTorch gives float32",
+        ),
+        "index_put-2": "refuses float64 values for a float32 destination, which PyTorch accepts here",
+        "linalg.eigh-0": "eigenvector signs are not comparable (harness compares raw outputs)",
+        "linalg.svd-1": "singular vector signs are not comparable (harness compares raw outputs)",
     },
     "nan_inputs": {
-        "linalg.solve_triangular": "result values differ from PyTorch's on NaN input",
-        "cholesky_inverse": "NaN spreads to every entry (inverse of L L^T), PyTorch keeps some finite",
-        "triangular_solve": "built on linalg.solve_triangular: NaN spreads differently from PyTorch's",
-        "adaptive_avg_pool1d": "result values differ from PyTorch's",
-        "hardshrink": "result values differ from PyTorch's",
-        "interpolate": "result values differ from PyTorch's",
-        "prelu": "result values differ from PyTorch's",
-        "soft_margin_loss": "raises where PyTorch gives a result",
-        "softshrink": "result values differ from PyTorch's",
-        "threshold": "result values differ from PyTorch's",
-        "linalg.cholesky": "NaN input gives NaN where PyTorch raises a LinAlgError",
-        "linalg.eigh": "NaN input raises numpy's LinAlgError (a ValueError), PyTorch's LinAlgError is a RuntimeError",
-        "linalg.eigvalsh": "NaN input raises numpy's LinAlgError (a ValueError), PyTorch's LinAlgError is a RuntimeError",
-        "linalg.matrix_norm": "NaN input raises numpy's LinAlgError (a ValueError), PyTorch's LinAlgError is a RuntimeError",
-        "linalg.norm": "NaN input raises numpy's LinAlgError (a ValueError), PyTorch's LinAlgError is a RuntimeError",
-        "linalg.pinv": "NaN input raises numpy's LinAlgError (a ValueError), PyTorch's LinAlgError is a RuntimeError",
-        "linalg.qr": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
-        "linalg.slogdet": "NaN input: sign differs from PyTorch's",
-        "linalg.svd": "NaN input raises numpy's LinAlgError (a ValueError), PyTorch's LinAlgError is a RuntimeError",
-        "linalg.svdvals": "NaN input raises numpy's LinAlgError (a ValueError), PyTorch's LinAlgError is a RuntimeError",
+        **dict.fromkeys(
+            [
+                "linalg.solve_triangular-1", "linalg.solve_triangular-2"
+            ],
+            "result values differ from PyTorch's on NaN input",
+        ),
+        "cholesky_inverse-0": "NaN spreads to every entry (inverse of L L^T), PyTorch keeps some finite",
+        "triangular_solve-0": "built on linalg.solve_triangular: NaN spreads differently from PyTorch's",
+        **dict.fromkeys(
+            [
+                "adaptive_avg_pool1d-1", "hardshrink-0", "hardshrink-1", "hardshrink-2", "interpolate-0",
+                "interpolate-1", "interpolate-2", "prelu-0", "softshrink-0", "softshrink-1",
+                "softshrink-2", "threshold-0", "threshold-1", "threshold-2"
+            ],
+            "result values differ from PyTorch's",
+        ),
+        "soft_margin_loss-0": "raises where PyTorch gives a result",
+        **dict.fromkeys(
+            [
+                "linalg.cholesky-0", "linalg.cholesky-1"
+            ],
+            "NaN input gives NaN where PyTorch raises a LinAlgError",
+        ),
+        **dict.fromkeys(
+            [
+                "linalg.eigh-0", "linalg.eigvalsh-0", "linalg.matrix_norm-1", "linalg.matrix_norm-2",
+                "linalg.norm-2", "linalg.pinv-0", "linalg.pinv-1", "linalg.pinv-2", "linalg.svd-0",
+                "linalg.svd-1", "linalg.svd-2", "linalg.svdvals-0", "linalg.svdvals-1",
+                "linalg.svdvals-2"
+            ],
+            "NaN input raises numpy's LinAlgError (a ValueError), PyTorch's LinAlgError is a RuntimeError",
+        ),
+        "linalg.qr-2": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
+        **dict.fromkeys(
+            [
+                "linalg.slogdet-0", "linalg.slogdet-1", "linalg.slogdet-2"
+            ],
+            "NaN input: sign differs from PyTorch's",
+        ),
+        **dict.fromkeys(
+            [
+                "mode-0", "mode-1", "mode-2", "topk-1"
+            ],
+            "NaN among the values: another index is chosen",
+        ),
     },
     "empty_inputs": {
-        "adaptive_max_pool1d": "raises where PyTorch gives a result",
-        "adaptive_max_pool2d": "raises where PyTorch gives a result",
-        "avg_pool1d": "gives a result where PyTorch raises",
-        "instance_norm": "raises where PyTorch gives a result",
-        "max_pool1d": "raises where PyTorch gives a result",
-        "pixel_unshuffle": "result values differ from PyTorch's",
-        "unfold": "raises where PyTorch gives a result",
-        "addmv": "raises RuntimeError where PyTorch raises IndexError",
-        "avg_pool2d": "gives a result where PyTorch raises",
-        "batch_norm": "raises ValueError where PyTorch raises IndexError; raises where PyTorch gives a result",
-        "conv1d": "gives a result where PyTorch raises",
-        "conv2d": "gives a result where PyTorch raises",
-        "embedding": "raises IndexError where PyTorch raises AssertionError; raises IndexError where PyTorch raises RuntimeError",
-        "group_norm": "raises ValueError where PyTorch raises RuntimeError; raises where PyTorch gives a result",
-        "index_fill": "raises IndexError where PyTorch raises RuntimeError",
-        "index_select": "raises IndexError where PyTorch raises RuntimeError",
-        "kthvalue": "raises RuntimeError where PyTorch raises IndexError",
-        "layer_norm": "raises ValueError where PyTorch raises RuntimeError",
-        "linalg.matrix_norm": "raises where PyTorch gives a result",
-        "masked_fill": "raises ValueError where PyTorch raises RuntimeError",
-        "max_pool2d": "raises ValueError where PyTorch raises RuntimeError; raises where PyTorch gives a result",
-        "pad": "raises where PyTorch gives a result",
-        "take_along_dim": "raises ValueError where PyTorch raises RuntimeError",
+        **dict.fromkeys(
+            [
+                "adaptive_max_pool1d-0", "adaptive_max_pool2d-0", "adaptive_max_pool2d-1",
+                "instance_norm-0", "instance_norm-1", "linalg.matrix_norm-2", "max_pool1d-1", "pad-2",
+                "unfold-0", "unfold-1"
+            ],
+            "raises where PyTorch gives a result",
+        ),
+        **dict.fromkeys(
+            [
+                "avg_pool1d-1", "avg_pool2d-1", "conv1d-0", "conv1d-1", "conv2d-0", "conv2d-1",
+                "conv2d-2"
+            ],
+            "gives a result where PyTorch raises",
+        ),
+        "pixel_unshuffle-0": "result values differ from PyTorch's",
+        **dict.fromkeys(
+            [
+                "addmv-1", "kthvalue-1"
+            ],
+            "raises RuntimeError where PyTorch raises IndexError",
+        ),
+        **dict.fromkeys(
+            [
+                "batch_norm-0", "batch_norm-1"
+            ],
+            "raises ValueError where PyTorch raises IndexError; raises where PyTorch gives a result",
+        ),
+        **dict.fromkeys(
+            [
+                "embedding-0", "embedding-1"
+            ],
+            "raises IndexError where PyTorch raises AssertionError; raises IndexError where PyTorch raises RuntimeError",
+        ),
+        **dict.fromkeys(
+            [
+                "group_norm-0", "group_norm-1", "max_pool2d-1"
+            ],
+            "raises ValueError where PyTorch raises RuntimeError; raises where PyTorch gives a result",
+        ),
+        **dict.fromkeys(
+            [
+                "index_fill-1", "index_select-0"
+            ],
+            "raises IndexError where PyTorch raises RuntimeError",
+        ),
+        **dict.fromkeys(
+            [
+                "layer_norm-0", "masked_fill-0", "masked_fill-1", "take_along_dim-0"
+            ],
+            "raises ValueError where PyTorch raises RuntimeError",
+        ),
     },
     "second_tensor_wrong_shape": {
-        "batch_norm": "raises ValueError where PyTorch raises RuntimeError",
-        "group_norm": "raises ValueError where PyTorch raises RuntimeError",
-        "layer_norm": "raises ValueError where PyTorch raises RuntimeError",
-        "scatter": "raises ValueError where PyTorch raises RuntimeError",
-        "scatter_add": "raises ValueError where PyTorch raises RuntimeError",
+        **dict.fromkeys(
+            [
+                "batch_norm-0", "group_norm-0", "layer_norm-0", "scatter-0", "scatter-1",
+                "scatter_add-0", "scatter_add-1"
+            ],
+            "raises ValueError where PyTorch raises RuntimeError",
+        ),
+    },
+    "dim_out_of_range": {
+        "diff-1": "raises IndexError('tuple index out of range') without PyTorch's 'Dimension out of range'",
     },
 }
 
@@ -187,10 +268,16 @@ def _cases():
                 if spoiled is None:
                     continue
                 marks = list(speed)
-                reason = GAPS.get(spoiler_name, {}).get(name)
+                reason = GAPS.get(spoiler_name, {}).get(f"{name}-{index}")
                 if reason is not None:
-                    marks.append(pytest.mark.xfail(reason=reason, strict=False))
+                    marks.append(pytest.mark.xfail(reason=reason, raises=AssertionError, strict=True))
                 yield pytest.param(info, spoiler_name, spoiled, id=f"{name}-{index}-{spoiler_name}", marks=marks)
+
+
+def test_every_gap_names_a_spoiled_sample():
+    ids = {param.id for param in _cases()}
+    listed = {f"{key}-{spoiler}" for spoiler, keys in GAPS.items() for key in keys}
+    assert listed - ids == set()
 
 
 def _convert(value, lib, array_map):
@@ -287,6 +374,7 @@ def assert_same_failure(ours_error, theirs_error, words=()):
         assert word.lower() in str(ours_error).lower(), f"{word!r} not in {ours_error}"
 
 
+@needs_torch
 @pytest.mark.parametrize(("info", "spoiler", "spoiled"), list(_cases()))
 def test_spoiled_table_sample_fails_as_pytorch_and_changes_nothing(info, spoiler, spoiled):
     args, kwargs, make_array_map = spoiled
@@ -494,6 +582,7 @@ def _case_params():
         yield pytest.param(*case, name not in CHANGES_STATE_AS_PYTORCH, id=name, marks=marks)
 
 
+@needs_torch
 @pytest.mark.parametrize(("build", "call", "words", "keeps_state"), list(_case_params()))
 def test_bad_call_fails_as_pytorch_names_the_problem_and_changes_nothing(build, call, words, keeps_state):
     theirs_env = build(torch)

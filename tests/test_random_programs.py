@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd_programs
@@ -203,7 +203,7 @@ def test_program_through_a_deliberate_tie():
     check_program(Program(((), ()), steps, 264))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=300, deadline=None)
 @given(program=programs())
 def test_random_programs(program):
     try:
@@ -213,7 +213,7 @@ def test_random_programs(program):
 
 
 @pytest.mark.slow
-@settings(max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=10_000, deadline=None)
 @given(program=programs(max_steps=8))
 def test_random_programs_slow(program):
     try:

@@ -17,6 +17,7 @@ PAGES = [
     ("autograd", "retrograd.autograd",
      ["retrograd.autograd", "retrograd.autograd.functional", "retrograd.autograd.forward_ad",
       "retrograd.autograd.graph", "retrograd.utils.checkpoint"]),
+    ("func", "retrograd.func", ["retrograd.func"]),
     ("nn", "retrograd.nn", ["retrograd.nn", "retrograd.nn.init", "retrograd.nn.utils"]),
     ("nn.functional", "retrograd.nn.functional", ["retrograd.nn.functional"]),
     ("optim", "retrograd.optim", ["retrograd.optim", "retrograd.optim.lr_scheduler"]),

@@ -11,6 +11,7 @@ from . import _device, _dtype
 from . import random as _random
 from ._dtype import dtype as _DType
 from ._tensor import ORIGIN_NUMPY, Size, Tensor
+from ._vmap_state import draws_per_example
 from .random import (  # noqa: F401  (re-exported: the generator API lives in random.py)
     Generator,
     default_generator,
@@ -547,6 +548,7 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
 # Random numbers: PyTorch's CPU streams, drawn by `random` (see Note [PyTorch's transforms])
 
 
+@draws_per_example
 @_size_keyword
 @_factory_out
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
@@ -559,6 +561,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     return _new(values.reshape(shape), requires_grad)
 
 
+@draws_per_example
 @_size_keyword
 @_factory_out
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
@@ -571,6 +574,7 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     return _new(values.reshape(shape), requires_grad)
 
 
+@draws_per_example
 @_factory_out
 def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
             device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
@@ -607,6 +611,7 @@ def _scalar(value):
     return value.item() if isinstance(value, Tensor) else value
 
 
+@draws_per_example
 def rand_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None,
               requires_grad: bool = False, memory_format=None) -> Tensor:
     """Uniform random numbers in [0, 1) with the shape (and dtype) of `input`."""
@@ -614,6 +619,7 @@ def rand_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=
     return rand(shape, generator=generator, dtype=dtype, requires_grad=requires_grad)
 
 
+@draws_per_example
 def randn_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None,
                requires_grad: bool = False, memory_format=None) -> Tensor:
     """Standard normal random numbers with the shape (and dtype) of `input`."""
@@ -621,6 +627,7 @@ def randn_like(input: Tensor, *, generator=None, dtype=None, layout=None, device
     return randn(shape, generator=generator, dtype=dtype, requires_grad=requires_grad)
 
 
+@draws_per_example
 def randint_like(input: Tensor, low, high=None, *, generator=None, dtype=None, layout=None,
                  device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
     """Random integers in [low, high) with the shape (and dtype) of `input`."""

@@ -68,6 +68,8 @@ import numpy as np
 from . import _device, _dtype
 from ._stl_order import topk_order
 from ._tensor import Tensor
+from ._vmap_state import check_random_operation, draws_per_example_reading_inputs
+from ._vmap_state import vmap_state as _vmap_state
 from .autograd import grad_mode
 
 __all__ = [
@@ -211,6 +213,8 @@ default_generator.seed()
 
 
 def _generator(generator: Generator | None) -> Generator:
+    if _vmap_state.depth:  # inside vmap: randomness='error' refuses to draw
+        check_random_operation()
     if generator is None:
         return default_generator
     if not isinstance(generator, Generator):
@@ -872,6 +876,7 @@ def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
     return _fill(self, values.astype(self._data.dtype))
 
 
+@draws_per_example_reading_inputs
 def bernoulli(input: Tensor, p=None, *, generator=None, out=None) -> Tensor:
     """0/1 draws: 1 with probability `input` (elementwise), or with probability `p`."""
     if out is not None:
@@ -888,6 +893,7 @@ def bernoulli(input: Tensor, p=None, *, generator=None, out=None) -> Tensor:
     return result
 
 
+@draws_per_example_reading_inputs
 def multinomial_function(input: Tensor, num_samples: int, replacement: bool = False, *,
                          generator=None, out=None) -> Tensor:
     """Indices sampled from the rows of `input` (non-negative weights, 1-D or 2-D)."""
@@ -927,6 +933,7 @@ def multinomial_function(input: Tensor, num_samples: int, replacement: bool = Fa
     return Tensor._make(_multinomial(generator, weights, num_samples, replacement))
 
 
+@draws_per_example_reading_inputs
 def normal_function(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None,
                     device=None, requires_grad: bool = False) -> Tensor:
     """Normal draws with numbers (`normal(mean, std, size)`) or tensors of means and stds.

@@ -93,6 +93,10 @@ def _mark_view(result: Tensor, base: Tensor) -> None:
 
 def apply(node_class: type[Node], *inputs, **params):
     """Run `node_class.forward` on `inputs`; record a node when a gradient may be needed."""
+    if _vmap_state.depth:  # inside vmap: see Note [Batching rules] (_batching.py)
+        batched = _batching.apply_batched(node_class, inputs, params)
+        if batched is not NotImplemented:
+            return batched
     if _dual.hooked:  # a dual level is open: see Note [Dual tensors] (autograd/forward_ad.py)
         return _tangents.apply_dual(apply, node_class, inputs, params)
     if grad_mode._state.grad_enabled:
@@ -279,6 +283,9 @@ def register(
     def decorate(function: Callable) -> Callable:
         op_name = name or function.__name__
         function = _checked(function, op_name.rpartition(".")[2], floating)
+        plain = function
+        if op_name in _batching.FUNCTION_RULES:  # an op that computes on arrays before `apply`
+            function = _batching.batched_function(op_name, function)
         public = _out.accepting_out(function, op_name) if op_name in _out.ACCEPTS_OUT else function
         table[op_name] = OpInfo(
             name=op_name,
@@ -295,7 +302,10 @@ def register(
         )
         for method in methods:
             is_operator = method.startswith("__") and method not in _UNARY_OPERATORS
-            setattr(Tensor, method, _operator(function, method) if is_operator else function)
+            setattr(Tensor, method, _operator(plain, method) if is_operator else plain)
+            if function is not plain:  # batched tensors take the batching rule
+                setattr(_batching.BatchedTensor, method,
+                        _operator(function, method) if is_operator else function)
         if inplace is not None:
             setattr(Tensor, inplace, _in_place(function, inplace))
         return public
@@ -460,6 +470,8 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
     overlaps the target's; a target of a dtype without gradients (copy_ into an int tensor)
     takes no history.
     """
+    if _vmap_state.depth and _batching.any_batched(target, args):
+        return _batching.in_place(run_in_place, target, function, args, kwargs, cast, fills)
     base = target._base
     recording = grad_mode._state.grad_enabled and (
         target._requires_grad
@@ -548,8 +560,8 @@ def _check_no_partial_overlap(target: Tensor, args: tuple) -> None:
 
 def _overlaps_itself(array: np.ndarray) -> bool:
     """Whether two elements of `array` are one memory location (a dimension of size > 1 with
-    stride 0, as after expand)."""
-    return 0 in array.strides and any(
+    stride 0, as after expand); an empty array has no two elements."""
+    return array.size > 1 and 0 in array.strides and any(
         stride == 0 and size > 1 for size, stride in zip(array.shape, array.strides))
 
 
@@ -627,4 +639,5 @@ def _check_writable(target: Tensor, result: Tensor, cast: bool) -> None:
         )
 
 
-from . import _inplace, _out, _tangents  # noqa: E402  (they build on `apply`, defined above)
+from . import _batching, _inplace, _out, _tangents  # noqa: E402  (they build on `apply`, defined above)
+from ._batching import vmap_state as _vmap_state  # noqa: E402

@@ -1228,7 +1228,7 @@ def _repeat_interleave_samples(rng):
     return [((x, 2), {}), ((x, 3), {"dim": 1}), ((x, tensor([1, 0, 2])), {"dim": 1})]
 
 
-@register(methods="repeat_interleave", samples=_repeat_interleave_samples)
+@register(methods="repeat_interleave", samples=_samples.plus(_repeat_interleave_samples, {"output_size": 12}))
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Each element repeated `repeats` times (a number, or one count per element) along `dim`
     (the flattened tensor when dim is None). With only a tensor of counts, the indices repeated."""

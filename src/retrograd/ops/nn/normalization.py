@@ -204,7 +204,7 @@ def _group_norm_samples(rng):
     ]
 
 
-@register(samples=_group_norm_samples, torch_name="group_norm", floating=True)
+@register(samples=_samples.plus(_group_norm_samples, {"eps": 1e-3}), torch_name="group_norm", floating=True)
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):
     """Normalise each group of channels of each sample, then a per-channel affine map."""
     if input.ndim < 2 or input.shape[1] % num_groups:
@@ -286,7 +286,8 @@ def _batch_norm_samples(rng):
     ]
 
 
-@register(samples=_batch_norm_samples, torch_name=_torch_name("batch_norm"), floating=True)
+@register(samples=_samples.plus(_batch_norm_samples, {"training": True, "momentum": 0.5}, base=2),
+          torch_name=_torch_name("batch_norm"), floating=True)
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5):
     """Normalise each channel (dim 1) by the batch's statistics, or by the running ones in eval.
