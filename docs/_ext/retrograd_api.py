@@ -155,14 +155,34 @@ def _source_role(name, rawtext, text, lineno, inliner, options=None, content=Non
         reference = nodes.reference(rawtext, "", refuri=page)
         reference += nodes.literal(filename, filename)
         return [reference], []
-    source_lines, first = inspect.getsourcelines(value)
-    last = first + len(source_lines) - 1
+    if inspect.isclass(value) and value.__module__ != module_name:
+        # A public class names its public module (Note [Public module names]); its source is
+        # in the module the role names.
+        # (viewcode files it under that module, so the link goes to the page, not an anchor).
+        first, last = _class_lines(module, qualname)
+        page_only = True
+    else:
+        page_only = False
+        source_lines, first = inspect.getsourcelines(value)
+        last = first + len(source_lines) - 1
     # viewcode marks each documented top-level object of the module by its name
-    uri = f"{page}#{qualname.split('.')[0]}"
+    uri = page if page_only else f"{page}#{qualname.split('.')[0]}"
     label = f"{filename}: {qualname} (lines {first}\u2013{last})"
     reference = nodes.reference(rawtext, "", refuri=uri)
     reference += nodes.literal(label, label)
     return [reference], []
+
+
+def _class_lines(module, qualname: str) -> tuple[int, int]:
+    """The first and last line of class `qualname` in `module`'s source file."""
+    import ast
+
+    tree = ast.parse(inspect.getsource(module))
+    body = tree.body
+    for part in qualname.split("."):
+        found = next(node for node in body if isinstance(node, ast.ClassDef) and node.name == part)
+        body = found.body
+    return found.lineno, found.end_lineno
 
 
 def _split_symbol(target: str) -> tuple[str, str]:

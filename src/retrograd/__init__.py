@@ -132,6 +132,8 @@ def _export_op_table() -> None:
     """Make every op of the table a function of this module (`retrograd.mul`, ...)."""
     namespace = globals()
     for info in ops.table.values():
+        if namespace.get(info.name, info.function) is getattr(info.function, "__wrapped__", None):
+            namespace[info.name] = info.function  # the checked form (Note [Checked arguments])
         namespace.setdefault(info.name, info.function)
     for module in ops.MODULES:
         for name in module.__all__:
@@ -156,6 +158,12 @@ from . import _runtime  # noqa: E402  (settings and helpers of the torch namespa
 for _name in _runtime.__all__:
     globals().setdefault(_name, getattr(_runtime, _name))
 
-from . import profiler, viz  # noqa: E402  (reads the graph; imported after the op table is complete)
+from . import func, profiler, viz  # noqa: E402, I001  (imported once the op table is complete)
+from .func import vmap  # noqa: E402  (torch.vmap is torch.func.vmap)
+
+from . import _public  # noqa: E402  (names the public classes' modules once all exist)
+
+_public.publish()
+_public.silence_numpy_floating_point_warnings()
 
 __version__ = "0.1.0"

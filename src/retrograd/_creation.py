@@ -11,6 +11,7 @@ from . import _device, _dtype
 from . import random as _random
 from ._dtype import dtype as _DType
 from ._tensor import ORIGIN_NUMPY, Size, Tensor
+from ._vmap_state import draws_per_example
 from .random import (  # noqa: F401  (re-exported: the generator API lives in random.py)
     Generator,
     default_generator,
@@ -109,15 +110,45 @@ def _as_array(data, dtype: _DType | None) -> np.ndarray:
             array = np.array(_unwrap_tensors(data))
         except ValueError as error:
             raise ValueError(f"expected a rectangular sequence of numbers: {error}") from None
-        if array.dtype == object:
-            raise TypeError("tensor data must be numbers or (nested) sequences of numbers")
+        if array.dtype == object or array.dtype.kind == "u":
+            array = _beyond_int64(array, dtype)
         inferred = _infer_python_dtype(array) if array.size or array.dtype.kind != "f" else None
         if inferred is None:
             inferred = _dtype.get_default_dtype()
+        target = dtype or inferred
+        if target.numpy.kind in "iu" and array.dtype.kind in "iuf" and array.size:
+            check_convertible(array, target)
     target = dtype or inferred
     if array.dtype != target.numpy:
         array = array.astype(target.numpy)
     return array
+
+
+def _beyond_int64(array: np.ndarray, dtype: _DType | None) -> np.ndarray:
+    """Python integers NumPy could not hold as int64 (uint64 or object arrays): a float dtype
+    takes them, any other is PyTorch's overflow error."""
+    if array.dtype == object and not all(
+        isinstance(item, numbers.Number) and not isinstance(item, complex) for item in array.flat
+    ):
+        raise TypeError("tensor data must be numbers or (nested) sequences of numbers")
+    if dtype is not None and dtype.is_floating_point:
+        return array.astype(dtype.numpy)
+    raise ValueError("Overflow when unpacking long long")
+
+
+def check_convertible(values, target: _DType) -> None:
+    """PyTorch's check that numbers given in Python (tensor data, a fill value) fit an integer
+    dtype: RuntimeError for NaN, inf and values out of range (an unsigned dtype also takes
+    negative values down to -max, which wrap, as PyTorch's two's-complement rule allows)."""
+    info = np.iinfo(target.numpy)
+    low = -info.max if info.min == 0 else info.min
+    array = np.asarray(values)
+    if array.dtype.kind == "f":
+        if not np.isfinite(array).all():
+            raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
+        array = np.trunc(array)
+    if array.size and (array.min() < low or array.max() > info.max):
+        raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
 
 
 def _new(array: np.ndarray, requires_grad: bool) -> Tensor:
@@ -338,7 +369,26 @@ def _size_keyword_method(function):
     return _size_keyword(function, leading=1)
 
 
+def _factory_out(function):
+    """PyTorch's `out=` for a creation function: the values are made in `out`'s dtype (unless
+    `dtype` says otherwise) and written into it, resized silently (see Note [out= arguments])."""
+    import functools
+
+    @functools.wraps(function)
+    def with_out(*args, out=None, **kwargs):
+        if out is None:
+            return function(*args, **kwargs)
+        from .ops import _out
+
+        if isinstance(out, Tensor) and kwargs.get("dtype") is None:
+            kwargs["dtype"] = out.dtype
+        return _out.write(out, function(*args, **kwargs), function.__name__, warn=False)
+
+    return with_out
+
+
 @_size_keyword
+@_factory_out
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
     """A tensor of the given size filled with 0 (the default dtype unless `dtype` says otherwise).
 
@@ -351,6 +401,7 @@ def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None)
 
 
 @_size_keyword
+@_factory_out
 def ones(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
     """A tensor of the given size filled with 1 (the default dtype unless `dtype` says otherwise).
 
@@ -363,11 +414,13 @@ def ones(*size, dtype=None, device=None, requires_grad: bool = False, out=None) 
 
 
 @_size_keyword
+@_factory_out
 def empty(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
     """Like PyTorch's empty; retrograd fills it with zeros so results are reproducible."""
     return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+@_factory_out
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """A tensor of shape `size` filled with `fill_value`; its dtype follows the value (float, int or bool).
 
@@ -379,6 +432,8 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
     dtype = _resolve_dtype(dtype) or _dtype._scalar_dtype(
         fill_value.item() if isinstance(fill_value, Tensor) else fill_value
     )
+    if dtype.numpy.kind in "iu" and isinstance(fill_value, int | float) and not isinstance(fill_value, bool):
+        check_convertible(fill_value, dtype)
     return _new(np.full(_size((size,)), fill_value, dtype.numpy), requires_grad)
 
 
@@ -412,6 +467,7 @@ def full_like(input: Tensor, fill_value, dtype=None, device=None, requires_grad:
     return _new(np.full(shape, fill_value, dtype.numpy), requires_grad)
 
 
+@_factory_out
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False):
     """Values from `start` (default 0) up to, not including, `end`, spaced by `step`."""
     _check_device(device)
@@ -431,6 +487,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad: b
     return _new(np.arange(*values).astype(dtype.numpy), requires_grad)
 
 
+@_factory_out
 def linspace(start, end, steps: int, *, out=None, dtype=None, layout=None, device=None,
              requires_grad: bool = False) -> Tensor:
     """`steps` evenly spaced values from `start` to `end`, both included.
@@ -472,6 +529,7 @@ def _linspace_values(start, end, steps: int, numpy_dtype: np.dtype) -> np.ndarra
     return np.concatenate([forward, backward]).astype(compute).astype(numpy_dtype)
 
 
+@_factory_out
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad: bool = False):
     """A 2-d tensor with ones on the diagonal and zeros elsewhere (`n` rows, `m` columns, default `n`).
 
@@ -490,7 +548,9 @@ def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad:
 # Random numbers: PyTorch's CPU streams, drawn by `random` (see Note [PyTorch's transforms])
 
 
+@draws_per_example
 @_size_keyword
+@_factory_out
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Uniform random numbers in [0, 1)."""
@@ -501,7 +561,9 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     return _new(values.reshape(shape), requires_grad)
 
 
+@draws_per_example
 @_size_keyword
+@_factory_out
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Standard normal random numbers."""
@@ -512,6 +574,8 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     return _new(values.reshape(shape), requires_grad)
 
 
+@draws_per_example
+@_factory_out
 def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None,
             device=None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Random integers in [low, high)."""
@@ -531,6 +595,7 @@ def randint(low, high=None, size=None, *, generator=None, out=None, dtype=None, 
     return _new(values.reshape(shape).astype(dtype.numpy), requires_grad)
 
 
+@_factory_out
 def randperm(n: int, *, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """A random permutation of 0, ..., n - 1."""
@@ -546,6 +611,7 @@ def _scalar(value):
     return value.item() if isinstance(value, Tensor) else value
 
 
+@draws_per_example
 def rand_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None,
               requires_grad: bool = False, memory_format=None) -> Tensor:
     """Uniform random numbers in [0, 1) with the shape (and dtype) of `input`."""
@@ -553,6 +619,7 @@ def rand_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=
     return rand(shape, generator=generator, dtype=dtype, requires_grad=requires_grad)
 
 
+@draws_per_example
 def randn_like(input: Tensor, *, generator=None, dtype=None, layout=None, device=None,
                requires_grad: bool = False, memory_format=None) -> Tensor:
     """Standard normal random numbers with the shape (and dtype) of `input`."""
@@ -560,6 +627,7 @@ def randn_like(input: Tensor, *, generator=None, dtype=None, layout=None, device
     return randn(shape, generator=generator, dtype=dtype, requires_grad=requires_grad)
 
 
+@draws_per_example
 def randint_like(input: Tensor, low, high=None, *, generator=None, dtype=None, layout=None,
                  device=None, requires_grad: bool = False, memory_format=None) -> Tensor:
     """Random integers in [low, high) with the shape (and dtype) of `input`."""

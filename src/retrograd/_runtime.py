@@ -310,6 +310,11 @@ class _HistogramResult(_histogram_base):
 def histogram(input, bins=100, *, range=None, weight=None, density: bool = False, out=None):
     """Counts of `input` in equal bins (a number of bins, over `range` or the data's range)
     or between given edges (a tensor); returns (hist, bin_edges)."""
+    if out is not None:  # see Note [out= arguments] (ops/_out.py)
+        from .ops import _out
+
+        found = histogram(input, bins, range=range, weight=weight, density=density)
+        return _out.write(out, found, "histogram")
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"torch.histogram: input tensor and bins tensors should have the same dtype, "
                            f"but got input {input.dtype!r}")

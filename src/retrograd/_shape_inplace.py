@@ -124,7 +124,8 @@ FUNCTION_FORMS = (
     "abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_", "arcsin_", "arcsinh_",
     "arctan_", "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_",
     "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_", "deg2rad_", "detach_", "erf_", "erfc_",
-    "exp2_", "exp_", "expm1_", "fix_", "floor_", "frac_", "index_put_", "log10_", "log1p_",
+    "exp2_", "exp_", "expm1_", "fix_", "floor_", "frac_", "gcd_", "index_put_", "lcm_", "ldexp_",
+    "log10_", "log1p_",
     "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_", "reciprocal_",
     "relu_", "resize_as_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_",
     "square_", "tan_", "tanh_", "trunc_", "xlogy_",
@@ -141,9 +142,17 @@ def _function_form(method_name: str):
     return in_place
 
 
+# In-place activations the `torch` module has that are functions of nn.functional, not methods.
+FUNCTIONAL_FORMS = ("celu_", "rrelu_", "selu_", "threshold_")
+
+
 def function_forms() -> dict:
     """The function form of every in-place op Tensor has, by name."""
-    return {name: _function_form(name) for name in FUNCTION_FORMS if hasattr(Tensor, name)}
+    from .nn import functional
+
+    forms = {name: _function_form(name) for name in FUNCTION_FORMS if hasattr(Tensor, name)}
+    forms.update((name, getattr(functional, name)) for name in FUNCTIONAL_FORMS)
+    return forms
 
 
 def _clamp_min_(self, min) -> Tensor:

@@ -98,6 +98,7 @@ class Tensor:
         "_backward_hooks",
         "_base",
         "_data",
+        "_fw_grad",
         "_grad",
         "_grad_accumulator",
         "_is_inference",
@@ -561,6 +562,9 @@ class Tensor:
             suffixes.append(f"grad_fn=<{type(self.grad_fn).__name__}>")
         elif self._requires_grad:
             suffixes.append("requires_grad=True")
+        tangent = getattr(self, "_fw_grad", None)  # see Note [Dual tensors] (forward_ad.py)
+        if tangent is not None:
+            suffixes.append(f"tangent={tangent.item() if tangent.ndim == 0 else tangent!r}")
         return format_tensor(self._data, suffixes=suffixes)
 
     __str__ = __repr__

@@ -68,6 +68,8 @@ import numpy as np
 from . import _device, _dtype
 from ._stl_order import topk_order
 from ._tensor import Tensor
+from ._vmap_state import check_random_operation, draws_per_example_reading_inputs
+from ._vmap_state import vmap_state as _vmap_state
 from .autograd import grad_mode
 
 __all__ = [
@@ -211,6 +213,8 @@ default_generator.seed()
 
 
 def _generator(generator: Generator | None) -> Generator:
+    if _vmap_state.depth:  # inside vmap: randomness='error' refuses to draw
+        check_random_operation()
     if generator is None:
         return default_generator
     if not isinstance(generator, Generator):
@@ -872,8 +876,11 @@ def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
     return _fill(self, values.astype(self._data.dtype))
 
 
+@draws_per_example_reading_inputs
 def bernoulli(input: Tensor, p=None, *, generator=None, out=None) -> Tensor:
     """0/1 draws: 1 with probability `input` (elementwise), or with probability `p`."""
+    if out is not None:
+        return _write_out(out, bernoulli(input, p, generator=generator), "bernoulli")
     result = Tensor._make(np.empty(input._data.shape, input._data.dtype))
     if p is None:
         if input.dtype.is_floating_point and (
@@ -886,9 +893,13 @@ def bernoulli(input: Tensor, p=None, *, generator=None, out=None) -> Tensor:
     return result
 
 
+@draws_per_example_reading_inputs
 def multinomial_function(input: Tensor, num_samples: int, replacement: bool = False, *,
                          generator=None, out=None) -> Tensor:
     """Indices sampled from the rows of `input` (non-negative weights, 1-D or 2-D)."""
+    if out is not None:
+        drawn = multinomial_function(input, num_samples, replacement, generator=generator)
+        return _write_out(out, drawn, "multinomial")
     weights = input._data
     if not 0 < weights.ndim <= 2:
         raise RuntimeError("prob_dist must be 1 or 2 dim")
@@ -922,11 +933,17 @@ def multinomial_function(input: Tensor, num_samples: int, replacement: bool = Fa
     return Tensor._make(_multinomial(generator, weights, num_samples, replacement))
 
 
+@draws_per_example_reading_inputs
 def normal_function(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None,
                     device=None, requires_grad: bool = False) -> Tensor:
     """Normal draws with numbers (`normal(mean, std, size)`) or tensors of means and stds.
 
     Tensors are broadcast together; as PyTorch, a tensor std scales standard draws."""
+    if out is not None:
+        if dtype is None and isinstance(out, Tensor):
+            dtype = out.dtype
+        drawn = normal_function(mean, std, size, generator=generator, dtype=dtype)
+        return _write_out(out, drawn, "normal")
     mean_is_tensor, std_is_tensor = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not mean_is_tensor and not std_is_tensor:
         if size is None:
@@ -956,6 +973,13 @@ def normal_function(mean=0.0, std=1.0, size=None, *, generator=None, out=None, d
     if requires_grad:
         result.requires_grad_(True)
     return result
+
+
+def _write_out(out, result: Tensor, name: str) -> Tensor:
+    """`out=` of a sampling function: see Note [out= arguments] (ops/_out.py)."""
+    from .ops import _out
+
+    return _out.write(out, result, name, warn=False)
 
 
 def _install_tensor_methods() -> None:

@@ -128,3 +128,35 @@ def _release_graph(edges) -> None:
         seen.add(node)
         node._release()
         stack.extend(child for child, _ in node.next_functions if child is not None)
+
+
+def batched_jvp(func, primals: list, tangents: list, *, create_graph: bool = False) -> list:
+    """Forward mode for a batch of tangents: `tangents[k]` has shape (B, *primals[k].shape);
+    returns, for each output of `func(*primals)` (a Tensor, or a list or tuple of them), its
+    Jacobian-vector products stacked as (B, *output.shape). Zeros for an output that does not
+    depend on the primals.
+
+    One dual pass per batch entry: retrograd's tangents have their primal's shape (the
+    batching that `torch.func.vmap` does over dual tensors belongs to `retrograd.func`).
+    """
+    from . import forward_ad
+
+    batch_size = tangents[0].shape[0] if tangents else 0
+    rows = []
+    for row in range(batch_size):
+        with forward_ad.dual_level():
+            duals = [forward_ad.make_dual(primal, tangent[row]) for primal, tangent in zip(primals, tangents)]
+            outputs = func(*duals)
+            outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+            found = []
+            for output in outputs:
+                tangent = forward_ad.unpack_dual(output).tangent
+                if tangent is None:
+                    tangent = Tensor._make(np.zeros(output._data.shape, output._data.dtype))
+                found.append(tangent if create_graph else tangent.detach())
+        rows.append(found)
+    if not rows:
+        return []
+    return [_stack([row[index] for row in rows]) if create_graph
+            else Tensor._make(np.stack([row[index]._data for row in rows]))
+            for index in range(len(rows[0]))]

@@ -57,6 +57,7 @@ import numpy as np
 from .._tensor import Tensor, _VersionCounter
 from . import grad_mode
 from .anomaly import anomaly_mode
+from .forward_ad import _state as _dual_state
 from .graph import AccumulateGrad, CopyBackwards, Node
 
 __all__ = ["current_graph_task", "execute"]
@@ -128,7 +129,8 @@ def execute(
 
 
 def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, batch, observer=None):
-    on_arrays = not create_graph
+    # In a dual level gradients stay Tensors, so they carry tangents (Note [Dual tensors]).
+    on_arrays = not create_graph and _dual_state.level < 0
     root_nodes = list(dict.fromkeys(node for node, _ in root_edges))
     dependencies = _count_dependencies(root_nodes)
     needed = None

@@ -31,9 +31,9 @@ import warnings
 import numpy as np
 
 from .._tensor import Tensor, _VersionCounter
-from . import grad_mode
+from . import forward_ad, grad_mode
 from .anomaly import anomaly_mode, creation_stack
-from .graph import Node, SavedOutput, pack_saved, saved_hooks_state
+from .graph import _MISSING, Node, SavedOutput, pack_saved, saved_hooks_state
 
 __all__ = [
     "BackwardCFunction",
@@ -55,6 +55,10 @@ class FunctionCtx:
         is recorded (see `_stamp`).
         """
         self._to_save = tensors
+
+    def save_for_forward(self, *tensors) -> None:
+        """Keep tensors for `jvp` (forward mode); there they are `ctx.saved_tensors`."""
+        self._to_save_forward = tensors
 
     def mark_dirty(self, *tensors) -> None:
         """Declare inputs that forward modified in place (and returns)."""
@@ -108,6 +112,21 @@ class BackwardCFunction(FunctionCtx, Node):
     def apply(self, *grad_outputs):
         """Run this node's backward directly (as PyTorch's `grad_fn.apply`)."""
         return self.backward(*grad_outputs)
+
+    saved_tensors = property(
+        Node._saved_tensors.fget,
+        doc="What forward saved with `save_for_backward`, checked against later in-place changes.",
+    )
+
+    def __repr__(self) -> str:
+        """As PyTorch prints a custom Function's node: with its module path."""
+        return f"<{type(self).__module__}.{type(self).__qualname__} object at {id(self):#x}>"
+
+    def _find_saved(self, name: str):
+        return _MISSING  # a custom node shows what it saved as `saved_tensors` only, as PyTorch's
+
+    def _saved_names(self) -> list[str]:
+        return []
 
 
 def _check_gradients(node: BackwardCFunction, grads: tuple) -> None:
@@ -188,6 +207,15 @@ class Function(metaclass=_FunctionMeta):
 
     vjp = backward
 
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        """Override for forward mode: the tangent of each output, given one tangent per input of
+        forward (zeros for tensors without one, None for other arguments)."""
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with "
+            "forward mode AD."
+        )
+
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run forward (without recording its inside) and record one node for the whole call."""
@@ -199,12 +227,9 @@ class Function(metaclass=_FunctionMeta):
             isinstance(arg, Tensor) and arg._requires_grad for arg in args
         )
         recording = grad_mode._state.grad_enabled and any(node.needs_input_grad)
-        with grad_mode.no_grad():
-            if _uses_setup_context(cls):
-                outputs = cls.forward(*args, **kwargs)
-                cls.setup_context(node, args, outputs)
-            else:
-                outputs = cls.forward(node, *args, **kwargs)
+        if forward_ad._state.hooked and forward_ad.has_tangent(args):  # forward mode: `jvp`
+            return forward_ad.apply_custom_function(cls, node, args, kwargs, recording)
+        outputs = _run_forward(cls, node, args, kwargs)
         if node._dirty:
             _check_dirty_returned(node, outputs)
         if not recording:
@@ -219,6 +244,16 @@ def _check_dirty_returned(node: BackwardCFunction, outputs) -> None:
             "Some elements marked as dirty during the forward method were not returned as output. "
             "The inputs that are modified inplace must all be outputs of the Function."
         )
+
+
+def _run_forward(cls, node, args: tuple, kwargs: dict):
+    with grad_mode.no_grad():
+        if _uses_setup_context(cls):
+            outputs = cls.forward(*args, **kwargs)
+            cls.setup_context(node, args, outputs)
+        else:
+            outputs = cls.forward(node, *args, **kwargs)
+    return outputs
 
 
 def _uses_setup_context(cls) -> bool:

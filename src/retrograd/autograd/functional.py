@@ -11,8 +11,11 @@ went in.
     tensor([[2., 0.],
             [0., 4.]])
 
-Forward-mode products (`jvp`, `hvp`, `strategy="forward-mode"`) use the double-vjp
-identity: for g(u) = vjp(f, x, u), the jvp is vjp(g, u, v), since g is linear in u.
+As in PyTorch, `jvp` and `hvp` use the double-vjp identity (for g(u) = vjp(f, x, u), the jvp
+is vjp(g, u, v), since g is linear in u), while `jacobian(strategy="forward-mode")` and
+`hessian(outer_jacobian_strategy="forward-mode")` use forward mode (dual tensors, see
+autograd/forward_ad.py): one Jacobian-vector product per input element, the Hessian as the
+forward-mode Jacobian of the reverse-mode gradient (forward-over-reverse).
 """
 
 from __future__ import annotations
@@ -299,6 +302,12 @@ def jacobian(
                 '`strategy="forward-mode"` are not supported together (yet). Please either set '
                 '`create_graph=False` or `strategy="reverse-mode"`.'
             )
+        if strict:
+            raise RuntimeError(
+                "torch.autograd.functional.jacobian: `strict=True` and `strategy=\"forward-mode\"` "
+                "are not supported together (yet). Please either set `strict=False` or "
+                "`strategy=\"reverse-mode\"`."
+            )
         if not vectorize:
             raise NotImplementedError(
                 "Computing Jacobian using forward-AD or forward-over-reverse Hessian is"
@@ -310,12 +319,15 @@ def jacobian(
             "supported together. Please either set `strict=False` or `vectorize=False`."
         )
     inputs_are_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+    if strategy == "forward-mode":
+        outputs_are_tuple, blocks = _jacobian_forward(func, inputs)
+        if outputs_are_tuple:
+            return tuple(_unwrap(inputs_are_tuple, row) for row in blocks)
+        return _unwrap(inputs_are_tuple, blocks[0])
     inputs = _prepare_inputs(inputs, create_graph)
     outputs_are_tuple, outputs = _call(func, inputs, "jacobian")
     _check_outputs_require_grad(outputs, strict, "jacobian")
-    if strategy == "forward-mode":
-        blocks = _jacobian_by_columns(outputs, inputs)
-    elif vectorize:
+    if vectorize:
         blocks = _jacobian_batched(outputs, inputs, create_graph)
     else:
         blocks = _jacobian_by_rows(outputs, inputs, create_graph, strict)
@@ -383,25 +395,47 @@ def _zeros_block(output: Tensor, value: Tensor) -> Tensor:
     return Tensor._make(np.zeros((*output.shape, *value.shape), dtype=value._data.dtype))
 
 
-def _jacobian_by_columns(outputs: tuple, inputs: tuple) -> list:
-    """Forward mode: one Jacobian-vector product per input element (a column)."""
-    columns = [[[] for _ in inputs] for _ in outputs]
-    for in_index, value in enumerate(inputs):
-        for element in range(value.numel()):
-            vectors = tuple(_zeros_like(other) for other in inputs)
-            vectors[in_index]._data.reshape(-1)[element] = 1
-            products = _jvp_of_outputs(outputs, inputs, vectors, create_graph=False, strict=False)
-            for out_index, product in enumerate(products):
-                columns[out_index][in_index].append(product._data)
+def _jacobian_forward(func: Callable, inputs: tuple) -> tuple[bool, list]:
+    """Forward mode: the Jacobian-vector products of the standard basis of all the inputs
+    (one column of the Jacobian each), as PyTorch's jacobian(strategy="forward-mode")."""
+    from ._batched import batched_jvp
+
+    sizes = [value.numel() for value in inputs]
+    total = sum(sizes)
+    primals = inputs
+    tangents = []
+    start = 0
+    for value, size in zip(primals, sizes):
+        basis = np.zeros((total, size), dtype=value._data.dtype)
+        basis[start:start + size] = np.eye(size, dtype=value._data.dtype)
+        tangents.append(Tensor._make(basis.reshape((total, *value._data.shape))))
+        start += size
+    shape = {}
+
+    def traced(*duals):
+        is_tuple, outputs = _as_tuple(func(*duals), "outputs of the user-provided function", "jacobian")
+        shape["tuple"] = is_tuple
+        shape["outputs"] = [tuple(output.shape) for output in outputs]
+        return outputs
+
+    if total == 0:
+        with grad_mode.enable_grad():
+            traced(*primals)
+        products = [Tensor._make(np.zeros((0, *output_shape))) for output_shape in shape["outputs"]]
+    else:
+        products = batched_jvp(traced, list(primals), tangents)
     blocks = []
-    for out_index, output in enumerate(outputs):
+    for product, output_shape in zip(products, shape["outputs"]):
+        # product: (total, *output_shape) -> output_shape + (total,) -> one block per input
+        columns = np.moveaxis(product._data, 0, -1).reshape((*output_shape, total))
         row = []
-        for in_index, value in enumerate(inputs):
-            stacked = np.stack(columns[out_index][in_index], axis=-1) if value.numel() else np.zeros(
-                (*output.shape, 0), dtype=value._data.dtype)
-            row.append(Tensor._make(stacked.reshape((*output.shape, *value.shape))))
-        blocks.append(row)
-    return blocks
+        start = 0
+        for value, size in zip(primals, sizes):
+            block = columns[..., start:start + size].reshape((*output_shape, *value.shape))
+            row.append(Tensor._make(np.ascontiguousarray(block).astype(value._data.dtype, copy=False)))
+            start += size
+        blocks.append(tuple(row))
+    return shape["tuple"], blocks
 
 
 def hessian(
@@ -418,6 +452,11 @@ def hessian(
         raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode".')
 
     def gradient_of(*values):
+        if outer_jacobian_strategy == "forward-mode":
+            # As PyTorch: the dual inputs require grad, so the inner (reverse-mode) gradient is
+            # taken through them and carries their tangents (forward-over-reverse).
+            values = tuple(value.requires_grad_(True) if value.grad_fn is None else value
+                           for value in values)
         _, outputs = _call(func, values, "hessian")
         _check_scalar_output(outputs, "hessian")
         _check_outputs_require_grad(outputs, strict, "hessian")

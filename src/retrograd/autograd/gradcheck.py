@@ -6,7 +6,8 @@ the Jacobian computed by backward with one computed by perturbing each input ele
 needs one backward and two forward calls per input instead of one per element). It also
 checks that backward is deterministic (within `nondet_tol`), that a zero output gradient
 gives zero input gradients, and that backward copes with outputs that got no gradient.
-`gradgradcheck` does the same for the gradient function itself (second order).
+`gradgradcheck` does the same for the gradient function itself (second order). With
+`check_forward_ad=True` the Jacobian from forward mode (dual tensors) is checked too.
 
 Use float64 inputs: float32 finite differences are too coarse for the default tolerances.
 """
@@ -147,10 +148,11 @@ def gradcheck(
 
     On a mismatch raises GradcheckError naming the output and input and showing both
     Jacobians (rows: input elements, columns: output elements), or returns False when
-    `raise_exception=False`.
+    `raise_exception=False`. `check_forward_ad=True` checks the Jacobian forward mode computes
+    (one dual pass per input element, see autograd/forward_ad.py) the same way, and
+    `check_batched_forward_grad=True` that Jacobian-vector products for a batch of tangents
+    equal the products one at a time.
     """
-    if check_forward_ad or check_batched_forward_grad:
-        raise NotImplementedError("retrograd has no forward-mode AD: use check_forward_ad=False")
     inputs = _as_tuple(inputs)
     targets = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     for index in targets:
@@ -167,6 +169,14 @@ def gradcheck(
             "gradcheck expects at least one input tensor to require gradient, but none of the "
             "them have requires_grad=True."
         )
+    if check_forward_ad or check_batched_forward_grad:
+        failure = None
+        if check_forward_ad:
+            failure = _check_forward_jacobians(func, inputs, targets, eps, atol, rtol, fast_mode)
+        if failure is None and check_batched_forward_grad:
+            failure = _check_batched_forward(func, inputs, targets)
+        if failure is not None:
+            return _fail(failure, raise_exception)
     if not check_backward_ad:
         return True
     with grad_mode.enable_grad():
@@ -239,6 +249,102 @@ def _fast_failure(func, inputs, targets, outputs, chosen, eps, out_index, in_pos
         f"Analytical:\n{_as_tensor_text(slow_analytical)}\n\n"
         f"The max per-element difference (slow mode) is: {difference}.\n"
     )
+
+
+def _forward_products(func, inputs: tuple, targets: list[int], directions: list) -> list:
+    """J·u for each output (flat float64 arrays): forward mode, one dual pass, with tangent
+    `directions[k]` on input `targets[k]` (zeros elsewhere)."""
+    from . import forward_ad
+
+    with forward_ad.dual_level():
+        duals = list(inputs)
+        for index, direction in zip(targets, directions):
+            value = inputs[index]
+            tangent = Tensor._make(np.asarray(direction, dtype=value._data.dtype).reshape(value._data.shape))
+            duals[index] = forward_ad.make_dual(value.detach(), tangent)
+        outputs = _differentiable_outputs(_as_tuple(func(*duals)))
+        products = []
+        for out in outputs:
+            tangent = forward_ad.unpack_dual(out).tangent
+            products.append(np.zeros(out.numel()) if tangent is None
+                            else tangent._data.astype(np.float64).reshape(-1))
+    return products
+
+
+def _forward_jacobians(func, inputs: tuple, targets: list[int]) -> list[list[np.ndarray]]:
+    """Like _numerical_jacobians, from forward mode: one Jacobian-vector product per column."""
+    jacobians = []
+    for position, index in enumerate(targets):
+        data = inputs[index]._data
+        columns = None
+        for element in range(data.size):
+            directions = [np.zeros(inputs[other]._data.shape) for other in targets]
+            directions[position].reshape(-1)[element] = 1
+            products = _forward_products(func, inputs, targets, directions)
+            if columns is None:
+                columns = [np.zeros((data.size, product.size)) for product in products]
+            for column, product in zip(columns, products):
+                column[element] = product
+        jacobians.append(columns or [])
+    return jacobians
+
+
+def _check_forward_jacobians(func, inputs, targets, eps, atol, rtol, fast_mode):
+    """check_forward_ad: the Jacobian from forward mode (dual tensors) against finite differences."""
+    if fast_mode:
+        rng = np.random.default_rng(0)
+        directions = [rng.uniform(-1, 1, inputs[index]._data.shape) for index in targets]
+        numerical = None
+        for index, direction in zip(targets, directions):
+            terms = _central_difference(func, inputs, inputs[index]._data, direction, eps)
+            numerical = terms if numerical is None else [a + b for a, b in zip(numerical, terms)]
+        analytical = _forward_products(func, inputs, targets, directions)
+        for out_index, (num, ana) in enumerate(zip(numerical or [], analytical)):
+            tolerance = atol * sum(np.abs(direction).sum() for direction in directions)
+            if not np.allclose(ana, num, rtol=rtol, atol=tolerance, equal_nan=True):
+                return (
+                    f"Jacobian computed with forward mode mismatch for output {out_index} with "
+                    f"respect to input {targets[0]},\nnumerical:{_as_tensor_text(num)}\n"
+                    f"analytical:{_as_tensor_text(ana)}\n{_FAST_MODE_NOTE}"
+                )
+        return None
+    numerical = _numerical_jacobians(func, inputs, targets, eps)
+    analytical = _forward_jacobians(func, inputs, targets)
+    for in_pos, (num_row, ana_row) in enumerate(zip(numerical, analytical)):
+        for out_index, (num, ana) in enumerate(zip(num_row, ana_row)):
+            if not np.allclose(ana, num, rtol=rtol, atol=atol, equal_nan=True):
+                return (
+                    f"Jacobian computed with forward mode mismatch for output {out_index} with "
+                    f"respect to input {targets[in_pos]},\nnumerical:{_as_tensor_text(num)}\n"
+                    f"analytical:{_as_tensor_text(ana)}\n"
+                )
+    return None
+
+
+def _check_batched_forward(func, inputs, targets):
+    """check_batched_forward_grad: Jacobian-vector products for a batch of tangents at once
+    (autograd.functional's batched forward mode) must equal the products one at a time."""
+    from ._batched import batched_jvp
+
+    rng = np.random.default_rng(1)
+    batches = [rng.standard_normal((2, *inputs[index]._data.shape)) for index in targets]
+    primals = [inputs[index].detach() for index in targets]
+
+    def restricted(*values):
+        full = list(inputs)
+        for index, value in zip(targets, values):
+            full[index] = value
+        return _differentiable_outputs(_as_tuple(func(*full)))
+
+    tangents = [Tensor._make(batch.astype(value._data.dtype)) for batch, value in zip(batches, primals)]
+    batched = batched_jvp(restricted, primals, tangents)
+    for row in range(2):
+        single = _forward_products(func, inputs, targets, [batch[row] for batch in batches])
+        for out_index, (many, one) in enumerate(zip(batched, single)):
+            if not np.allclose(many._data[row].reshape(-1), one, rtol=1e-7, atol=1e-10):
+                return ("While computing batched gradients, got: Batched forward-mode gradient "
+                        f"does not match the unbatched one for output {out_index}")
+    return None
 
 
 def _check_reentrant(outputs, chosen, nondet_tol: float):

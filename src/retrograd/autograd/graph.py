@@ -136,7 +136,9 @@ class Node:
     """One recorded operation; `backward` maps output gradients to input gradients.
 
     Subclasses are the `grad_fn` classes users see (`MulBackward0`, ...). They save what
-    their backward needs with `save_for_backward` and read it back with `saved_tensors`.
+    their backward needs with `save_for_backward` and read it back with `_saved_tensors`
+    (users see `_saved_<name>`; `saved_tensors` is public on custom Function nodes only, as in
+    PyTorch, which is what graph walkers such as torchviz test for).
     """
 
     __slots__ = (
@@ -234,7 +236,7 @@ class Node:
         self._saved = values
 
     @property
-    def saved_tensors(self) -> tuple[Any, ...]:
+    def _saved_tensors(self) -> tuple[Any, ...]:
         """What `save_for_backward` kept, checked against later in-place changes."""
         if self._released:
             raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
@@ -283,7 +285,10 @@ class Node:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __dir__(self):
-        return sorted(set(super().__dir__()) | {f"_saved_{name}" for name in self._saved_names()})
+        # Only saved values go by `_saved_<name>` here (the engine's own `_saved_*` are left
+        # out): graph walkers list them by that prefix (torchviz's show_saved).
+        own = {name for name in super().__dir__() if not name.startswith("_saved_")}
+        return sorted(own | {f"_saved_{name}" for name in self._saved_names()})
 
     def _saved_names(self) -> list[str]:
         names = [name for name, _ in self._named_saved_values()]
@@ -361,6 +366,12 @@ class AccumulateGrad(Node):
         super().__init__()
         self.variable = variable
         self._input_meta = ()
+
+    def _find_saved(self, name: str):
+        return _MISSING  # `variable` is no saved value (PyTorch has no `_saved_variable`)
+
+    def _saved_names(self) -> list[str]:
+        return []
 
 
 class CopyBackwards(Node):

@@ -5,6 +5,7 @@ module is their public face, with PyTorch's names and signatures.
 """
 
 from ..ops.index import one_hot
+from ..ops.nn import activation as _activation
 from ..ops.nn import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -53,7 +54,6 @@ from ..ops.nn import (
     leaky_relu,
     leaky_relu_,
     linear,
-    log_softmax,
     logsigmoid,
     lp_pool1d,
     lp_pool2d,
@@ -85,7 +85,6 @@ from ..ops.nn import (
     silu,
     smooth_l1_loss,
     soft_margin_loss,
-    softmax,
     softmin,
     softplus,
     softshrink,
@@ -201,3 +200,19 @@ __all__ = [
     "upsample_nearest",
 ]
 __all__ += _more_all
+
+
+def softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """exp(input) normalised to sum to 1 along `dim`; without `dim`, PyTorch's implicit choice
+    (deprecated: it warns). `retrograd.softmax` and `Tensor.softmax` require `dim`."""
+    if dim is None:
+        dim = _activation._softmax_dim(dim, input.ndim, "softmax")
+    return _activation.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """log(softmax(input, dim)), computed stably; without `dim`, PyTorch's implicit choice
+    (deprecated: it warns). `retrograd.log_softmax` and `Tensor.log_softmax` require `dim`."""
+    if dim is None:
+        dim = _activation._softmax_dim(dim, input.ndim, "log_softmax")
+    return _activation.log_softmax(input, dim, dtype=dtype)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib
 
-from ._formula import Formula
+from ._formula import Formula, _lambda_text
+from ._tangents import rule_name
 
 __all__ = ["derivatives_markdown"]
 
@@ -18,7 +19,11 @@ A formula's parameters say what the node saves: `grad` is the incoming gradient,
 op's output, other names are the op's inputs and parameters. Tensors are saved only for the
 formulas that will run (an input that needs no gradient costs nothing). Without
 `create_graph` the formulas run on NumPy arrays; with it, on Tensors, recording a graph.
-Ops not listed here are hand-written node classes (the escape hatch for complex ops).
+The tangent column is forward mode (see Note [Tangent formulas] in `ops/_tangents.py`): how
+the op's output tangent is made from its inputs' tangents, derived (`element_wise`, `linear`,
+`multilinear`, `reduction`, `transposed`) or written out (`<input>_t` is an input's tangent).
+Ops not listed here are hand-written node classes (the escape hatch for complex ops); their
+tangent rules close the page.
 
 """
 
@@ -48,14 +53,42 @@ def derivatives_markdown() -> str:
     total = 0
     for module in sorted(by_module):
         parts.append(f"## {module.removeprefix('retrograd.')}\n\n")
-        parts.append("| grad_fn | input | derivative | saves |\n|---|---|---|---|\n")
+        parts.append("| grad_fn | input | derivative | saves | tangent |\n|---|---|---|---|---|\n")
         for klass in sorted(by_module[module], key=lambda klass: klass.__name__):
             total += 1
             for index, (name, text) in enumerate(klass.formulas_text().items()):
                 title = f"`{klass.__name__}`" if index == 0 else ""
+                tangent = _tangent_cell(klass) if index == 0 else ""
                 reads = klass._derivative_table[klass.inputs.index(name)][1]
                 saves = ", ".join(f"`{read}`" for read in reads if read not in ("grad", "grads"))
-                parts.append(f"| {title} | `{name}` | {_cell(text)} | {saves or '—'} |\n")
+                parts.append(f"| {title} | `{name}` | {_cell(text)} | {saves or '—'} | {tangent} |\n")
         parts.append("\n")
-    parts.append(f"{total} declared grad_fn classes.\n")
+    parts.append(f"{total} declared grad_fn classes.\n\n")
+    parts.append(_hand_written_section())
     return "".join(parts)
+
+
+def _tangent_cell(klass) -> str:
+    rule = getattr(klass, "tangent", None)
+    if rule is None:
+        return "none (forward mode raises)"
+    name = rule_name(klass)
+    return _cell(_lambda_text(rule)) if name == "hand-written" else name
+
+
+def _hand_written_section() -> str:
+    from ..autograd.graph import Node
+
+    found = []
+    stack = list(Node.__subclasses__())
+    while stack:
+        klass = stack.pop()
+        stack.extend(klass.__subclasses__())
+        if (klass.__module__.startswith("retrograd.ops") and not issubclass(klass, Formula)
+                and not klass.__name__.startswith("_")):
+            found.append(klass)
+    rows = sorted({(klass.__module__.removeprefix("retrograd."), klass.__name__, _tangent_cell(klass))
+                   for klass in found})
+    lines = ["## Hand-written nodes: tangents\n\n", "| module | grad_fn | tangent |\n|---|---|---|\n"]
+    lines.extend(f"| {module} | `{name}` | {tangent} |\n" for module, name, tangent in rows)
+    return "".join(lines)

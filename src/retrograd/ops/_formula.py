@@ -78,6 +78,7 @@ class Formula(Node):
     inputs: tuple[str, ...] = ("self",)
     outputs: tuple[str, ...] = ("result",)
     derivatives: ClassVar[dict] = {}
+    tangent: ClassVar = None  # forward mode: see Note [Tangent formulas] (ops/_tangents.py)
 
     # Filled in by __init_subclass__ from the declaration.
     _derivative_table: tuple = ()
@@ -301,9 +302,9 @@ class Formula(Node):
 
         A shape read as `<input>_shape` shows under PyTorch's name, `<input>_sym_sizes`.
         """
-        if name.removesuffix("_sym_sizes") in self.inputs:
+        if name.endswith("_sym_sizes") and name.removesuffix("_sym_sizes") in self.inputs:
             name = name.removesuffix("_sym_sizes") + "_shape"
-        elif name.removesuffix("_shape") in self.inputs:
+        elif name.endswith("_shape") and name.removesuffix("_shape") in self.inputs:
             return super()._find_saved(name)
         if name not in self._all_reads:
             return super()._find_saved(name)

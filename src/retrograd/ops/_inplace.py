@@ -28,6 +28,7 @@ import numpy as np
 from .._tensor import Tensor, _VersionCounter
 from ..autograd.graph import Node
 from ._table import apply
+from ._tangents import LINEAR
 
 __all__ = ["AsStridedBackward0", "CopySlices", "register_view", "write_through_view"]
 
@@ -91,6 +92,7 @@ class AsStridedBackward0(Node):
     of the base's shape (adding where elements repeat, as in an expanded view).
     """
 
+    tangent = LINEAR
     __slots__ = ("base_shape", "positions")
 
     @staticmethod
@@ -107,6 +109,7 @@ class AsStridedBackward0(Node):
 class AsStridedScatterAddBackward0(Node):
     """Add a view's values into zeros of the base's shape at their positions."""
 
+    tangent = LINEAR
     __slots__ = ("positions",)
 
     @staticmethod
@@ -123,6 +126,7 @@ class AsStridedScatterAddBackward0(Node):
 class AsStridedScatterBackward0(Node):
     """`base` with the elements at `positions` replaced by `values`."""
 
+    tangent = LINEAR
     __slots__ = ("positions",)
 
     @staticmethod
@@ -148,6 +152,7 @@ class CopySlices(Node):
     Edge 0 is the base's previous history; edges 1... are the op's other inputs.
     """
 
+    tangent = LINEAR
     __slots__ = ("op_node", "positions")
 
     def backward(self, grad):
@@ -239,4 +244,6 @@ def snapshot(target: Tensor) -> Tensor:
     """Target's current value and history, before an in-place op overwrites them."""
     copy = Tensor._from_node(target._data.copy(), target.grad_fn, target._output_nr, _VersionCounter())
     copy._requires_grad = target._requires_grad
+    if getattr(target, "_fw_grad", None) is not None:
+        copy._fw_grad = target._fw_grad  # its tangent, read by the op (forward mode)
     return copy

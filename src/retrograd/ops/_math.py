@@ -39,7 +39,17 @@ sin = _either(np.sin, "sin")
 sinh = _either(np.sinh, "sinh")
 sqrt = _either(np.sqrt, "sqrt")
 isfinite = _either(np.isfinite, "isfinite")
-matmul = _either(np.matmul, "matmul")
+
+
+def _matmul_arrays(a, b):
+    """np.matmul; a stack of outer products (inner size 1: per-example weight gradients) as
+    the broadcast product it equals, which NumPy computes several times faster."""
+    if a.ndim > 2 and b.ndim > 2 and a.shape[-1] == 1:
+        return np.multiply(a, b)
+    return np.matmul(a, b)
+
+
+matmul = _either(_matmul_arrays, "matmul")
 isnan = _either(np.isnan, "isnan")
 
 

@@ -24,6 +24,7 @@ from .._dtype import scalar_type_name
 from .._tensor import Tensor, _VersionCounter
 from ..autograd import grad_mode
 from ..autograd.anomaly import anomaly_mode, check_forward_outputs, creation_stack
+from ..autograd.forward_ad import _state as _dual
 from ..autograd.graph import (
     Node,
     SavedOutput,
@@ -92,6 +93,12 @@ def _mark_view(result: Tensor, base: Tensor) -> None:
 
 def apply(node_class: type[Node], *inputs, **params):
     """Run `node_class.forward` on `inputs`; record a node when a gradient may be needed."""
+    if _vmap_state.depth:  # inside vmap: see Note [Batching rules] (_batching.py)
+        batched = _batching.apply_batched(node_class, inputs, params)
+        if batched is not NotImplemented:
+            return batched
+    if _dual.hooked:  # a dual level is open: see Note [Dual tensors] (autograd/forward_ad.py)
+        return _tangents.apply_dual(apply, node_class, inputs, params)
     if grad_mode._state.grad_enabled:
         for value in inputs:
             if isinstance(value, Tensor) and value._requires_grad:
@@ -253,6 +260,7 @@ def register(
     samples: Callable | None = None,
     torch_name: str | None = None,
     gradcheck_wrapper: Callable | None = None,
+    floating: bool | tuple[str, ...] = False,
 ):
     """Add the decorated function to the op table and attach its methods to Tensor.
 
@@ -263,15 +271,25 @@ def register(
     call on a clone. `samples(rng)` returns `[(args, kwargs), ...]` for the gradient tests, with tensors
     in float64. `gradcheck_wrapper(op)` turns the op (ours or PyTorch's) into the function the
     tests differentiate, for ops whose raw outputs are not comparable (eigenvector signs) or
-    whose gradient is defined on a subspace (symmetric inputs).
+    whose gradient is defined on a subspace (symmetric inputs). `floating` marks ops that
+    compute on floating-point tensors only (True: the first argument; or the names of the
+    arguments whose promoted dtype must be floating): see Note [Checked arguments]. An op whose
+    PyTorch function takes `out=` (ops/_out.py's ACCEPTS_OUT) gets that keyword here: the
+    decorator returns the function with it (see Note [out= arguments]); Tensor methods never
+    take it.
     """
     methods = (methods,) if isinstance(methods, str) else tuple(methods)
 
     def decorate(function: Callable) -> Callable:
         op_name = name or function.__name__
+        function = _checked(function, op_name.rpartition(".")[2], floating)
+        plain = function
+        if op_name in _batching.FUNCTION_RULES:  # an op that computes on arrays before `apply`
+            function = _batching.batched_function(op_name, function)
+        public = _out.accepting_out(function, op_name) if op_name in _out.ACCEPTS_OUT else function
         table[op_name] = OpInfo(
             name=op_name,
-            function=function,
+            function=public,
             methods=methods,
             inplace=inplace,
             mutates_input=mutates_input,
@@ -284,12 +302,129 @@ def register(
         )
         for method in methods:
             is_operator = method.startswith("__") and method not in _UNARY_OPERATORS
-            setattr(Tensor, method, _operator(function, method) if is_operator else function)
+            setattr(Tensor, method, _operator(plain, method) if is_operator else plain)
+            if function is not plain:  # batched tensors take the batching rule
+                setattr(_batching.BatchedTensor, method,
+                        _operator(function, method) if is_operator else function)
         if inplace is not None:
             setattr(Tensor, inplace, _in_place(function, inplace))
-        return function
+        return public
 
     return decorate
+
+
+# ---------------------------------------------------------------------------
+# Argument checks
+
+# Note [Checked arguments]
+#     PyTorch checks every argument against the op's schema before anything runs, so a string
+#     where a tensor belongs is a TypeError ("relu(): argument 'input' (position 1) must be
+#     Tensor, not str") and an integer tensor given to a floating-point kernel is a
+#     NotImplementedError ('"softmax" not implemented for 'Long''). Our ops are plain Python
+#     functions, so `register` wraps each one once, here, instead of each op checking:
+#
+#     - Tensor arguments are checked only after the op has failed (a successful call pays one
+#       function call and a `try`): if the first argument should be a tensor (or a sequence
+#       of tensors, for `tensors`) and is not, or the op failed on an attribute lookup of an
+#       argument that is not a tensor, the failure becomes a `NotATensorError`. It is a
+#       TypeError, as PyTorch's argument parser raises, and also an AttributeError, as
+#       PyTorch's Python-level functionals raise (F.softsign("a") calls "a".abs()), so an
+#       `except` clause written for either catches it.
+#     - `floating` ops check their inputs' promoted dtype before they run, so an integer or
+#       bool input leaves every tensor as it was. A `dtype=` argument casts first (PyTorch's
+#       softmax(x, dim, dtype=float32) accepts an integer x), so it skips the check.
+
+
+class NotATensorError(TypeError, AttributeError):
+    """A tensor argument that is not a tensor; see Note [Checked arguments]."""
+
+
+# The first parameter is a tensor, except for these (einsum's equation, normal's mean, which
+# may be a number) and `tensors` (a sequence of tensors).
+_FIRST_NOT_A_TENSOR = frozenset({"arguments", "mean", "equation"})
+
+
+def _checked(function: Callable, op_name: str, floating) -> Callable:
+    """`function` with its arguments checked as Note [Checked arguments] says."""
+    import functools
+    import inspect
+
+    signature = inspect.signature(function)
+    parameter_names = list(signature.parameters)
+    first = parameter_names[0] if parameter_names else None
+    if floating is True:
+        floating = (first,)
+    floating_positions = tuple(parameter_names.index(name) for name in floating or ())
+    dtype_position = parameter_names.index("dtype") if "dtype" in parameter_names else None
+
+    def explain_failure(args, kwargs, error) -> None:
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError:
+            return
+        culprit = getattr(error, "obj", None) if isinstance(error, AttributeError) else None
+        for position, (parameter, value) in enumerate(bound.arguments.items()):
+            if parameter == first and parameter not in _FIRST_NOT_A_TENSOR:
+                if parameter == "tensors" and isinstance(value, list | tuple):
+                    for index, item in enumerate(value):
+                        if not isinstance(item, Tensor):
+                            raise NotATensorError(
+                                f"expected Tensor as element {index} in argument 0, but got "
+                                f"{type(item).__name__}"
+                            ) from None
+                    continue
+                if not isinstance(value, Tensor) and (
+                    not isinstance(value, numbers.Number) or value is culprit
+                ):
+                    raise NotATensorError(_not_a_tensor(op_name, parameter, position, value)) from None
+            elif culprit is not None and value is culprit and not isinstance(value, Tensor):
+                raise NotATensorError(_not_a_tensor(op_name, parameter, position, value)) from None
+
+    if floating_positions:
+
+        def checked(*args, **kwargs):
+            if dtype_position is None or (
+                args[dtype_position] if len(args) > dtype_position else kwargs.get("dtype")
+            ) is None:
+                _check_floating(op_name, args, kwargs, floating_positions, floating)
+            try:
+                return function(*args, **kwargs)
+            except Exception as error:
+                explain_failure(args, kwargs, error)
+                raise
+
+    else:
+
+        def checked(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except Exception as error:
+                explain_failure(args, kwargs, error)
+                raise
+
+    return functools.wraps(function)(checked)
+
+
+def _not_a_tensor(op_name: str, parameter: str, position: int, value) -> str:
+    return (f"{op_name}(): argument '{parameter}' (position {position + 1}) must be Tensor, not "
+            f"{type(value).__name__}")
+
+
+def _check_floating(op_name: str, args: tuple, kwargs: dict, positions: tuple, names: tuple) -> None:
+    """NotImplementedError, as PyTorch's kernels raise, when no floating tensor is among the
+    checked arguments (an integer and a float32 tensor promote to float32 and are accepted)."""
+    integral = None
+    for position, name in zip(positions, names):
+        value = args[position] if position < len(args) else kwargs.get(name)
+        if isinstance(value, Tensor):
+            if value._data.dtype.kind in "fc":
+                return
+            if integral is None:
+                integral = value
+    if integral is not None:
+        raise NotImplementedError(
+            f'"{op_name}" not implemented for \'{scalar_type_name(integral.dtype)}\''
+        )
 
 
 _UNARY_OPERATORS = {"__neg__", "__pos__", "__abs__", "__invert__"}
@@ -335,6 +470,8 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
     overlaps the target's; a target of a dtype without gradients (copy_ into an int tensor)
     takes no history.
     """
+    if _vmap_state.depth and _batching.any_batched(target, args):
+        return _batching.in_place(run_in_place, target, function, args, kwargs, cast, fills)
     base = target._base
     recording = grad_mode._state.grad_enabled and (
         target._requires_grad
@@ -380,6 +517,8 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
     else:
         np.copyto(target._data, result._data, casting="unsafe")
     target._version_counter.value += 1
+    if _dual.hooked:
+        _tangents.take_tangent(target, result)
     if result.grad_fn is not None and target._data.dtype.kind == "f":
         _save_as_target(result.grad_fn, result, target)
         _take_history(target, base, result)
@@ -421,8 +560,8 @@ def _check_no_partial_overlap(target: Tensor, args: tuple) -> None:
 
 def _overlaps_itself(array: np.ndarray) -> bool:
     """Whether two elements of `array` are one memory location (a dimension of size > 1 with
-    stride 0, as after expand)."""
-    return 0 in array.strides and any(
+    stride 0, as after expand); an empty array has no two elements."""
+    return array.size > 1 and 0 in array.strides and any(
         stride == 0 and size > 1 for size, stride in zip(array.shape, array.strides))
 
 
@@ -500,4 +639,5 @@ def _check_writable(target: Tensor, result: Tensor, cast: bool) -> None:
         )
 
 
-from . import _inplace  # noqa: E402  (it builds on `apply`, defined above)
+from . import _batching, _inplace, _out, _tangents  # noqa: E402  (they build on `apply`, defined above)
+from ._batching import vmap_state as _vmap_state  # noqa: E402

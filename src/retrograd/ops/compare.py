@@ -62,9 +62,8 @@ def _comparison(name: str, kernel, operators: tuple[str, ...], aliases: tuple[st
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"input {operators[0] if operators else name} other, elementwise, as a bool tensor."
-    register(name, methods=(name, *aliases, *operators), inplace=f"{name}_", differentiable=False)(
-        function
-    )
+    function = register(name, methods=(name, *aliases, *operators), inplace=f"{name}_",
+                        differentiable=False)(function)
     for alias in aliases:
         setattr(Tensor, f"{alias}_", getattr(Tensor, f"{name}_"))
     return function

@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Size, Tensor
-from . import _samples
+from . import _out, _samples
 from ._table import register as _register_in_table
 
 # Parameters that must hold tensors, checked (with PyTorch's TypeError) before a composite runs.
@@ -340,7 +340,7 @@ def logcumsumexp(input, dim: int):
     x = _floating(input)
     if x.ndim == 0 or x.numel() == 0:
         return x.clone()
-    if not (x.requires_grad and rg.is_grad_enabled()):
+    if not (x.requires_grad and rg.is_grad_enabled()) and getattr(x, "_fw_grad", None) is None:
         axis = x._wrap_dim(dim)
         return Tensor._make(np.logaddexp.accumulate(x._data, axis=axis))
     steps = x.unbind(dim)
@@ -602,6 +602,10 @@ def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=N
     """`steps` values from base**start to base**end, evenly spaced in the exponent."""
     from .._creation import _float_dtype, _new
 
+    if out is not None:  # see Note [out= arguments]
+        values = logspace(start, end, steps, base, dtype=dtype if dtype is not None else out.dtype)
+        return _out.write(out, values, "logspace", warn=False)
+
     exponents = np.linspace(float(start), float(end), steps)
     values = np.power(float(base), exponents).astype(_float_dtype(dtype).numpy)
     return _new(values, requires_grad)
@@ -688,6 +692,10 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool
                  sorter=None, out=None):
     """For each value, the index where it would go in `sorted_sequence` to keep it sorted
     (searched along the last dim; row by row for a batched sequence)."""
+    if out is not None:  # see Note [out= arguments]
+        found = searchsorted(sorted_sequence, input, out_int32=out_int32, right=right, side=side,
+                             sorter=sorter)
+        return _out.write(out, found, "searchsorted", exact_dtype=True)
     right = right or side == "right"
     sequence = sorted_sequence._data
     if sorter is not None:
@@ -712,7 +720,7 @@ def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False
     """For each element, the index of the bucket of 1-d `boundaries` it falls in."""
     if boundaries.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
-    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right, out=out)
 
 
 def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False):
@@ -821,7 +829,7 @@ class iinfo:
 # More pointwise and integer ops
 
 
-@register(methods="hardshrink", samples=_samples.plus(_samples.unary(), {"lambd": 0.3}))
+@register(methods="hardshrink", samples=_samples.plus(_samples.unary(), {"lambd": 0.3}), floating=True)
 def hardshrink(input, lambd: float = 0.5):
     """x where |x| > lambd, else 0 (Tensor.hardshrink; see nn.functional.hardshrink)."""
     from ..nn import functional

@@ -6,10 +6,12 @@ import numbers
 
 import numpy as np
 
+from .._creation import check_convertible
 from .._tensor import Tensor
 from . import _math, _samples
 from ._formula import Formula
 from ._table import apply, register, run_in_place
+from ._tangents import LINEAR, LinearWith
 
 __all__ = []
 
@@ -25,6 +27,7 @@ class ZeroBackward0(Formula):
     def forward(self):
         return np.zeros_like(self._data)
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
@@ -35,6 +38,7 @@ class FillBackward2(Formula):
     def forward(self, value):
         return np.full_like(self._data, value)
 
+    tangent = LinearWith(value=0)
     derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
@@ -47,6 +51,7 @@ class FillBackward3(Formula):
     def forward(self, value):
         return np.full_like(self._data, value._data)
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad: _math.zeros_like(grad),
         "value": lambda grad: _sum_all(grad),
@@ -63,6 +68,7 @@ class CopyBackwards(Formula):
     def forward(self, src):
         return np.broadcast_to(src._data, self._data.shape).astype(self._data.dtype)
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad: _math.zeros_like(grad),
         "src": lambda grad: grad,
@@ -83,6 +89,8 @@ def _fill(input, value):
         return apply(FillBackward3, input, value)
     if not isinstance(value, numbers.Number):
         raise TypeError(f"fill_(): argument 'value' must be Number, not {type(value).__name__}")
+    if input._data.dtype.kind in "iu" and type(value) in (int, float):
+        check_convertible(value, input.dtype)
     return apply(FillBackward2, input, value=value)
 
 
@@ -129,7 +137,7 @@ def _copy_samples(rng):
     ]
 
 
-register("zero_", methods="zero_", mutates_input=True, samples=_samples.unary(),
-         torch_name="zero_")(zero_)
-register("fill_", methods="fill_", mutates_input=True, samples=_fill_samples)(fill_)
-register("copy_", methods="copy_", mutates_input=True, samples=_copy_samples)(copy_)
+zero_ = register("zero_", methods="zero_", mutates_input=True, samples=_samples.unary(),
+                 torch_name="zero_")(zero_)
+fill_ = register("fill_", methods="fill_", mutates_input=True, samples=_fill_samples)(fill_)
+copy_ = register("copy_", methods="copy_", mutates_input=True, samples=_copy_samples)(copy_)

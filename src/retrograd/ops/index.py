@@ -26,6 +26,7 @@ from ..autograd.graph import Node
 from . import _math, _samples
 from ._formula import Formula
 from ._table import apply, register, run_in_place
+from ._tangents import LINEAR, LinearWith
 from .shape import (
     AliasBackward0,
     SelectBackward0,
@@ -251,6 +252,7 @@ class IndexBackward0(Formula):
     def forward(self, key):
         return self._data[key]
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad, self_shape, key: _math.accumulate_at(grad, self_shape, key)}
 
 
@@ -263,6 +265,7 @@ class IndexBackwardBackward0(Formula):
     def forward(grad_output, shape, key):
         return _math.accumulate_at(grad_output._data, shape, key)
 
+    tangent = LINEAR
     derivatives = {"grad_output": lambda grad, key: _math.index_at(grad, key)}
 
 
@@ -356,6 +359,7 @@ class IndexPutBackward0(Formula):
             ) from None
         return result
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad, key, accumulate: _overwritten_grad(grad, key, accumulate),
         "values": lambda grad, key, values_shape: _values_grad(grad, key, values_shape),
@@ -375,6 +379,7 @@ class ZeroAtKeyBackward(Formula):
     def forward(self, basic, advanced):
         return _math.zero_at_key(self._data, basic, advanced)
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad, basic, advanced: _math.zero_at_key(grad, basic, advanced)}
 
 
@@ -511,6 +516,7 @@ class GatherBackward0(Formula):
     def forward(self, dim, index):
         return self._data[_element_key(index, dim)]
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad, self_shape, dim, index: _math.gather_backward(grad, self_shape, dim, index),
     }
@@ -552,6 +558,7 @@ class ScatterAddBackward0(Formula):
         np.add.at(result, _element_key(index, dim), src._data[_leading_part(index)])
         return result
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad: grad,
         "src": lambda grad, dim, index, src_shape: _source_grad(grad, dim, index, src_shape),
@@ -569,6 +576,7 @@ class ScatterBackward0(Formula):
         result[_element_key(index, dim)] = src._data[_leading_part(index)]
         return result
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad, dim, index: _math.scatter_fill(grad, dim, index, 0),
         "src": lambda grad, dim, index, src_shape: _source_grad(grad, dim, index, src_shape),
@@ -582,6 +590,7 @@ class ScatterBackward1(Formula):
     def forward(self, dim, index, value):
         return _math.scatter_fill(self._data, dim, index, value)
 
+    tangent = LinearWith(value=0)
     derivatives = {"self": lambda grad, dim, index: _math.scatter_fill(grad, dim, index, 0)}
 
 
@@ -700,6 +709,7 @@ class IndexSelectBackward0(Formula):
     def forward(self, dim, index):
         return np.take(self._data, index, axis=dim)
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad, self_shape, dim, index: _math.index_select_backward(grad, self_shape, dim, index),  # noqa: E501
     }
@@ -768,6 +778,7 @@ class IndexAddBackward0(Formula):
         np.add.at(result, _slices_key(dim, index), values.reshape(target_shape))
         return result
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad: grad,
         "source": lambda grad, dim, index, alpha: _index_add_source_grad(grad, dim, index, alpha),
@@ -815,6 +826,7 @@ class IndexCopyBackward0(Formula):
         result[key] = source._data.reshape(result[key].shape)
         return result
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad, dim, index: _math.index_fill(grad, dim, index, 0),
         "source": lambda grad, dim, index: _math.index_select(grad, dim, index),
@@ -850,6 +862,7 @@ class IndexFillBackward0(Formula):
     def forward(self, dim, index, value):
         return _math.index_fill(self._data, dim, index, value)
 
+    tangent = LinearWith(value=0)
     derivatives = {"self": lambda grad, dim, index: _math.index_fill(grad, dim, index, 0)}
 
 
@@ -867,6 +880,7 @@ class IndexFillBackward1(Formula):
     def forward(self, value, dim, index):
         return _math.index_fill(self._data, dim, index, value._data)
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad, dim, index: _math.index_fill(grad, dim, index, 0),
         "value": lambda grad, dim, index: _filled_slices_sum(grad, dim, index),
@@ -929,6 +943,7 @@ class MaskedSelectBackward0(Formula):
         shape = np.broadcast_shapes(self._data.shape, mask.shape)
         return np.broadcast_to(self._data, shape)[np.broadcast_to(mask, shape)]
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad, mask, self_shape: _math.masked_select_backward(grad, mask, self_shape),
     }
@@ -972,6 +987,7 @@ class MaskedScatterBackward0(Formula):
         result[mask] = source._data.reshape(-1)[:count]
         return result
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad, mask: _math.where(mask, 0.0, grad),
         "source": lambda grad, mask, source_shape: _masked_scatter_source_grad(grad, mask, source_shape),
@@ -1021,6 +1037,7 @@ class TakeBackward0(Formula):
     def forward(self, index):
         return self._data.reshape(-1)[index]
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad, self_shape, index: _take_backward(grad, self_shape, index)}
 
 

@@ -33,7 +33,8 @@ from ..autograd.graph import Node
 from . import _math, _samples
 from ._formula import Formula
 from ._table import OUTPUT, apply, output, register
-from .pointwise import operand_arrays, where
+from ._tangents import LINEAR, MULTILINEAR, TRANSPOSED, MultilinearPlus
+from .pointwise import integral_coefficient, operand_arrays, where
 from .reduce import LinalgVectorNormBackward0, normalize_dims
 from .shape import cat, diag_embed, diagonal, movedim, tril, triu
 
@@ -250,6 +251,7 @@ class EinsumBackward0(Node):
     """A contraction of several operands; each operand's gradient is the contraction of the
     incoming gradient with the other operands (identities restore repeated subscripts)."""
 
+    tangent = MULTILINEAR
     __slots__ = ("input_labels", "output_labels", "sizes")
 
     @staticmethod
@@ -285,7 +287,7 @@ class EinsumBackward0(Node):
         return result
 
     def backward(self, grad):
-        operands = self.saved_tensors
+        operands = self._saved_tensors
         needs = self.needs_input_grad
         return tuple(
             self._operand_grad(position, grad, operands) if needs[position] else None
@@ -599,6 +601,7 @@ class _MatrixProduct(Formula):
 
     inputs = ("self", "other")
     forward = staticmethod(_matrix_product)
+    tangent = MULTILINEAR
     derivatives = {
         "self": lambda grad, self_shape, other: grad_of_first_factor(grad, self_shape, other),
         "other": lambda grad, self, other_shape: grad_of_second_factor(grad, self, other_shape),
@@ -610,6 +613,7 @@ class MmBackward0(Formula):
 
     inputs = ("self", "mat2")
     forward = staticmethod(_matrix_product)
+    tangent = MULTILINEAR
     derivatives = {
         "self": lambda grad, self_shape, mat2: grad_of_first_factor(grad, self_shape, mat2),
         "mat2": lambda grad, self, mat2_shape: grad_of_second_factor(grad, self, mat2_shape),
@@ -621,6 +625,7 @@ class MvBackward0(Formula):
 
     inputs = ("self", "vec")
     forward = staticmethod(_matrix_product)
+    tangent = MULTILINEAR
     derivatives = {
         "self": lambda grad, self_shape, vec: grad_of_first_factor(grad, self_shape, vec),
         "vec": lambda grad, self, vec_shape: grad_of_second_factor(grad, self, vec_shape),
@@ -632,6 +637,7 @@ class DotBackward0(Formula):
 
     inputs = ("self", "tensor")
     forward = staticmethod(_matrix_product)
+    tangent = MULTILINEAR
     derivatives = {
         "self": lambda grad, tensor: grad * tensor,
         "tensor": lambda grad, self: grad * self,
@@ -641,6 +647,7 @@ class DotBackward0(Formula):
 class VdotBackward0(_MatrixProduct):
     """vector . vector, the first conjugated (the same for real tensors)."""
 
+    tangent = MULTILINEAR
     derivatives = {
         "self": lambda grad, other: grad * other,
         "other": lambda grad, self: grad * self,
@@ -941,6 +948,7 @@ class AddmmBackward0(Formula):
 
     inputs = ("self", "mat1", "mat2")
     forward = _scaled_product_plus(np.matmul)
+    tangent = MultilinearPlus(0)
     derivatives = {
         "self": lambda grad, beta: _scaled(grad, beta),
         "mat1": lambda grad, mat1_shape, mat2, alpha: grad_of_first_factor(
@@ -955,6 +963,7 @@ class BaddbmmBackward0(Formula):
 
     inputs = ("self", "batch1", "batch2")
     forward = _scaled_product_plus(np.matmul)
+    tangent = MultilinearPlus(0)
     derivatives = {
         "self": lambda grad, beta: _scaled(grad, beta),
         "batch1": lambda grad, batch1_shape, batch2, alpha: grad_of_first_factor(
@@ -975,6 +984,7 @@ class AddmvBackward0(Formula):
 
     inputs = ("self", "mat", "vec")
     forward = _scaled_product_plus(np.matmul)
+    tangent = MultilinearPlus(0)
     derivatives = {
         "self": lambda grad, beta: _scaled(grad, beta),
         "mat": lambda grad, mat_shape, vec, alpha: grad_of_first_factor(
@@ -989,6 +999,7 @@ class AddrBackward0(Formula):
 
     inputs = ("self", "vec1", "vec2")
     forward = _scaled_product_plus(np.multiply.outer)
+    tangent = MultilinearPlus(0)
     derivatives = {
         "self": lambda grad, beta: _scaled(grad, beta),
         "vec1": lambda grad, vec2, alpha: _math.matmul(_scaled(grad, alpha), vec2),
@@ -1041,6 +1052,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
     _check_product_dtypes(mat1, mat2)
     _check_mm(mat1._data.shape, mat2._data.shape)
     _check_expandable(input, (mat1.shape[0], mat2.shape[1]), mat2)
+    beta = integral_coefficient(beta, (input, mat1, mat2), "beta")
+    alpha = integral_coefficient(alpha, (input, mat1, mat2), "alpha")
     return apply(AddmmBackward0, input, mat1, mat2, beta=beta, alpha=alpha)
 
 
@@ -1059,6 +1072,8 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -
         _require_tensor(value, "baddbmm", position, name)
     _check_batches(batch1, batch2)
     _check_expandable(input, (batch1.shape[0], batch1.shape[1], batch2.shape[2]), batch2)
+    beta = integral_coefficient(beta, (input, batch1, batch2), "beta")
+    alpha = integral_coefficient(alpha, (input, batch1, batch2), "alpha")
     return apply(BaddbmmBackward0, input, batch1, batch2, beta=beta, alpha=alpha)
 
 
@@ -1077,6 +1092,8 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
         _require_tensor(value, "addmv", position, name)
     _check_matrix_vector(mat, vec)
     _check_expandable(input, (mat.shape[0],), mat)
+    beta = integral_coefficient(beta, (input, mat, vec), "beta")
+    alpha = integral_coefficient(alpha, (input, mat, vec), "alpha")
     return apply(AddmvBackward0, input, mat, vec, beta=beta, alpha=alpha)
 
 
@@ -1095,6 +1112,8 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) ->
         _require_tensor(value, "addbmm", position, name)
     _check_batches(batch1, batch2)
     _check_expandable(input, (batch1.shape[1], batch2.shape[2]), batch2)
+    beta = integral_coefficient(beta, (input, batch1, batch2), "beta")
+    alpha = integral_coefficient(alpha, (input, batch1, batch2), "alpha")
     return apply(AddbmmBackward0, input, batch1, batch2, beta=beta, alpha=alpha)
 
 
@@ -1116,6 +1135,8 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tenso
             raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {vector.ndim}-D")
     _check_same_scalar_type((vec1, vec2))
     _check_expandable(input, (vec1.shape[0], vec2.shape[0]), vec2)
+    beta = integral_coefficient(beta, (input, vec1, vec2), "beta", refuse=True)
+    alpha = integral_coefficient(alpha, (input, vec1, vec2), "alpha", refuse=True)
     return apply(AddrBackward0, input, vec1, vec2, beta=beta, alpha=alpha)
 
 
@@ -1134,6 +1155,7 @@ class TraceBackward0(Formula):
     """Sum of the diagonal: the incoming gradient goes to the diagonal, zeros elsewhere."""
 
     forward = staticmethod(_trace)
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad, self_shape: _math.where(
             _math.eye_mask(self_shape), grad, 0.0),
@@ -1156,6 +1178,7 @@ def trace(input: Tensor) -> Tensor:
 class _KronProduct(Node):
     """Kronecker product: each gradient is the block-wise contraction with the other operand."""
 
+    tangent = MULTILINEAR
     __slots__ = ("a_shape", "b_shape")
 
     @staticmethod
@@ -1167,7 +1190,7 @@ class _KronProduct(Node):
         return np.kron(a._data, b._data)
 
     def backward(self, grad):
-        a, b = self.saved_tensors
+        a, b = self._saved_tensors
         rank = len(self.a_shape)
         interleaved = tuple(size for pair in zip(self.a_shape, self.b_shape) for size in pair)
         blocks = grad.reshape(interleaved)
@@ -1203,6 +1226,7 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
 class LinalgCrossBackward0(Node):
     """Cross product along `dim`: d(a x b) = da x b + a x db."""
 
+    tangent = MULTILINEAR
     __slots__ = ("dim",)
 
     @staticmethod
@@ -1214,7 +1238,7 @@ class LinalgCrossBackward0(Node):
         return np.cross(left, right, axis=dim)
 
     def backward(self, grad):
-        a, b = self.saved_tensors
+        a, b = self._saved_tensors
         needs_a, needs_b = self.needs_input_grad
         grad_a = linalg_cross(b, grad, dim=self.dim) if needs_a else None
         grad_b = linalg_cross(grad, a, dim=self.dim) if needs_b else None
@@ -1288,6 +1312,8 @@ def _raise_singular(op_name: str, data: np.ndarray, detail) -> None:
 class LinalgInvExBackward0(Node):
     """Y = A^-1: dA = -Y^T grad Y^T."""
 
+    inputs = ("a",)
+    tangent = staticmethod(lambda a_t, result: -matmul(matmul(result, a_t), result))
     __slots__ = ()
 
     @staticmethod
@@ -1304,7 +1330,7 @@ class LinalgInvExBackward0(Node):
             )
 
     def backward(self, grad):
-        (inverse_,) = self.saved_tensors
+        (inverse_,) = self._saved_tensors
         inverse_t = inverse_.mT
         return -matmul(matmul(inverse_t, grad), inverse_t)
 
@@ -1342,6 +1368,7 @@ Tensor.inverse = inverse
 class LinalgDetBackward0(Node):
     """det(A): dA = grad * det(A) * A^-T (zero for exactly singular matrices, as PyTorch)."""
 
+    tangent = TRANSPOSED
     __slots__ = ()
 
     @staticmethod
@@ -1350,7 +1377,7 @@ class LinalgDetBackward0(Node):
         return np.linalg.det(a._data)
 
     def backward(self, grad):
-        a, determinant = self.saved_tensors
+        a, determinant = self._saved_tensors
         scale = (grad * determinant).unsqueeze(-1).unsqueeze(-1)
         return scale * inv(_singular_replaced(a, determinant._data == 0)).mT
 
@@ -1378,6 +1405,9 @@ class LinalgSlogdetBackward0(Node):
     """(sign, log|det A|): only log|det| has a gradient, grad * A^-T (nan for a singular A,
     as in PyTorch)."""
 
+    inputs, outputs = ("a",), ("sign", "logabsdet")
+    tangent = staticmethod(lambda a, a_t, sign, logabsdet: (
+        _math.zeros_like(sign), _slogdet_tangent(a, a_t, logabsdet)))
     __slots__ = ()
 
     @staticmethod
@@ -1391,12 +1421,21 @@ class LinalgSlogdetBackward0(Node):
         grad = grads[1] if len(grads) > 1 else None
         if grad is None:
             return None
-        a, logabsdet = self.saved_tensors
+        a, logabsdet = self._saved_tensors
         singular = np.isneginf(logabsdet._data)
         inverse_t = inv(_singular_replaced(a, singular)).mT
         if singular.any():
             inverse_t = where(_constant(singular[..., None, None]), math.nan, inverse_t)
         return grad.unsqueeze(-1).unsqueeze(-1) * inverse_t
+
+
+def _slogdet_tangent(a, a_t, logabsdet):
+    """d log|det A| = trace(A^-1 dA) (nan for a singular A, as the gradient)."""
+    singular = np.isneginf(logabsdet._data)
+    inverse_t = inv(_singular_replaced(a, singular)).mT
+    if singular.any():
+        inverse_t = where(_constant(singular[..., None, None]), math.nan, inverse_t)
+    return (inverse_t * a_t).sum((-2, -1))
 
 
 def _slogdet_samples(rng):
@@ -1431,6 +1470,8 @@ Tensor.logdet = logdet
 class LinalgSolveExBackward0(Node):
     """X = A^-1 B: dB = A^-T grad, dA = -dB X^T."""
 
+    inputs = ("a", "b")
+    tangent = staticmethod(lambda a, a_t, b_t, result, vector: _solve_tangent(a, a_t, b_t, result, vector))
     __slots__ = ("vector",)
 
     @staticmethod
@@ -1451,7 +1492,7 @@ class LinalgSolveExBackward0(Node):
         return result[..., 0] if vector else result
 
     def backward(self, grad):
-        a, solution = self.saved_tensors
+        a, solution = self._saved_tensors
         needs_a, needs_b = self.needs_input_grad
         grad_b = solve(a.mT, grad)
         grad_a = None
@@ -1503,6 +1544,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
 class LinalgSolveTriangularBackward0(Node):
     """X = T^-1 B for the triangle T of A: dB = T^-T grad, dA = the same triangle of -dB X^T."""
 
+    tangent = TRANSPOSED
     __slots__ = ("unitriangular", "upper")
 
     @staticmethod
@@ -1522,7 +1564,7 @@ class LinalgSolveTriangularBackward0(Node):
             ) from None
 
     def backward(self, grad):
-        a, solution = self.saved_tensors
+        a, solution = self._saved_tensors
         needs_a, needs_b = self.needs_input_grad
         grad_b = solve_triangular(a.mT, grad, upper=not self.upper, unitriangular=self.unitriangular)
         grad_a = None
@@ -1552,7 +1594,8 @@ def _solve_triangular_samples(rng):
 
 
 @register(
-    name="linalg.solve_triangular", torch_name="linalg.solve_triangular", samples=_solve_triangular_samples
+    name="linalg.solve_triangular", torch_name="linalg.solve_triangular", samples=_solve_triangular_samples,
+    floating=True,
 )
 def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False):
     """X with T X = B (or X T = B when left=False), T the upper or lower triangle of A."""
@@ -1638,9 +1681,28 @@ def _sign_free(op, vector_outputs: tuple[int, ...]):
     return call
 
 
+def _solve_tangent(a, a_t, b_t, result, vector):
+    """X = A^-1 B: dX = A^-1 (dB - dA X)."""
+    solution = result.unsqueeze(-1) if vector else result
+    right = (b_t.unsqueeze(-1) if vector else b_t) - matmul(a_t, solution)
+    tangent = solve(a, right)
+    return tangent.squeeze(-1) if vector else tangent
+
+
+def _cholesky_tangent(a_t, result, upper):
+    """A = L L^T: dL = L Phi(L^-1 dA L^-T), Phi = lower triangle with half diagonal."""
+    lower = result.mT if upper else result
+    lower_inverse = inv(lower)
+    middle = matmul(matmul(lower_inverse, a_t), lower_inverse.mT)
+    lower_t = matmul(lower, tril(middle) - 0.5 * diag_embed(diagonal(middle, 0, -2, -1)))
+    return lower_t.mT if upper else lower_t
+
+
 class LinalgCholeskyExBackward0(Node):
     """A = L L^T: dA = sym(L^-T Phi(L^T grad) L^-1), Phi = lower triangle with half diagonal."""
 
+    inputs = ("a",)
+    tangent = staticmethod(lambda a_t, result, upper: _cholesky_tangent(a_t, result, upper))
     __slots__ = ("upper",)
 
     @staticmethod
@@ -1654,7 +1716,7 @@ class LinalgCholeskyExBackward0(Node):
         return np.swapaxes(lower, -1, -2).copy() if upper else lower
 
     def backward(self, grad):
-        (factor,) = self.saved_tensors
+        (factor,) = self._saved_tensors
         if self.upper:
             factor, grad = factor.mT, grad.mT
         product = matmul(factor.mT, grad)
@@ -1725,6 +1787,7 @@ class LinalgQrBackward0(Node):
     dA = [dQ + Q copyltu(M)] R^-T with M = R dR^T - dQ^T Q; wide A splits into a square
     block and the rest."""
 
+    tangent = TRANSPOSED
     __slots__ = ("mode",)
 
     @staticmethod
@@ -1744,7 +1807,7 @@ class LinalgQrBackward0(Node):
                 "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please "
                 "use linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr."
             )
-        q, r = self.saved_tensors
+        q, r = self._saved_tensors
         rows, columns = q.shape[-2], r.shape[-1]
         if self.mode == "complete" and rows > columns:
             raise RuntimeError(
@@ -1817,6 +1880,7 @@ class LinalgEighBackward0(Node):
     repeated ones, as in PyTorch); the gradient of L alone is always fine.
     """
 
+    tangent = TRANSPOSED
     __slots__ = ()
 
     @staticmethod
@@ -1827,7 +1891,7 @@ class LinalgEighBackward0(Node):
 
     @_without_float_warnings
     def backward(self, *grads):
-        values, vectors = self.saved_tensors
+        values, vectors = self._saved_tensors
         grad_values = grads[0] if grads else None
         grad_vectors = grads[1] if len(grads) > 1 else None
         inner = diag_embed(grad_values) if grad_values is not None else None
@@ -1860,6 +1924,7 @@ def _symmetric_samples(rng):
     torch_name="linalg.eigh",
     samples=_symmetric_samples,
     gradcheck_wrapper=lambda op: _sign_free(_symmetrized(op), (1,)),
+    floating=True,
 )
 def eigh(A: Tensor, UPLO: str = "L"):
     """(eigenvalues ascending, eigenvectors as columns) of a symmetric matrix, read from the
@@ -1875,6 +1940,7 @@ def eigh(A: Tensor, UPLO: str = "L"):
     torch_name="linalg.eigvalsh",
     samples=_symmetric_samples,
     gradcheck_wrapper=_symmetrized,
+    floating=True,
 )
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     """The eigenvalues (ascending) of a symmetric matrix."""
@@ -1890,6 +1956,7 @@ class LinalgSvdBackward0(Node):
     is differentiated; zero singular values make the last two terms infinite.
     """
 
+    tangent = TRANSPOSED
     __slots__ = ("full_matrices",)
 
     @staticmethod
@@ -1901,7 +1968,7 @@ class LinalgSvdBackward0(Node):
 
     @_without_float_warnings
     def backward(self, *grads):
-        u, s, vh = self.saved_tensors
+        u, s, vh = self._saved_tensors
         grad_u, grad_s, grad_vh = (*grads, None, None, None)[:3]
         count = s.shape[-1]
         rows, columns = u.shape[-2], vh.shape[-1]
@@ -1992,6 +2059,7 @@ class LinalgPinvBackward0(Node):
     """P = A^+ (for constant rank):
     dA = -P^T grad P^T + (I - A P) grad^T P P^T + P^T P grad^T (I - P A)."""
 
+    tangent = TRANSPOSED
     __slots__ = ()
 
     @staticmethod
@@ -2005,7 +2073,7 @@ class LinalgPinvBackward0(Node):
         return np.matmul(np.swapaxes(vh, -1, -2) * inverted[..., None, :], np.swapaxes(u, -1, -2))
 
     def backward(self, grad):
-        a, pinv_ = self.saved_tensors
+        a, pinv_ = self._saved_tensors
         pinv_t, grad_t = pinv_.mT, grad.mT
         rows, columns = a.shape[-2], a.shape[-1]
         left = _identity(rows, a) - matmul(a, pinv_)

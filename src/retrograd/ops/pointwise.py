@@ -18,6 +18,7 @@ from .._tensor import Tensor
 from . import _math, _samples
 from ._formula import Formula
 from ._table import apply, register, run_in_place
+from ._tangents import ELEMENT_WISE, LINEAR, LinearWith
 
 __all__ = [
     "abs",
@@ -113,6 +114,20 @@ def check_operand(value, op_name: str, position: int, argument: str) -> None:
         )
 
 
+def integral_coefficient(value, tensors, name: str, *, refuse: bool = False):
+    """A scalar coefficient (alpha, beta, value) as PyTorch reads it for integer operands: a
+    float one is refused (add, sub, addr) or truncated to an integer (addmm, addcmul, ...)."""
+    if type(value) is not float or not all(
+        isinstance(t, Tensor) and t._data.dtype.kind in "iu" for t in tensors
+    ):
+        return value
+    if refuse:
+        raise RuntimeError(
+            f"For integral input tensors, argument {name} must not be a floating point number."
+        )
+    return int(value)
+
+
 # The tensor kinds a Python number leaves unchanged: a fast path for the cases where
 # _dtype.result_type(tensor, number) is the tensor's own dtype (the number's category is not
 # higher); every other mix goes through result_type itself.
@@ -131,7 +146,10 @@ def operand_arrays(a, b, op_name: str):
                     _check_broadcast(a_data.shape, b_data.shape)
                 return a_data, b_data
         elif a_data.dtype.kind in _KEEPS_KIND.get(type(b), ""):
-            return a_data, a_data.dtype.type(b)
+            try:
+                return a_data, a_data.dtype.type(b)
+            except OverflowError:
+                return a_data, wrapped_integer(b, a_data.dtype)
     check_operand(a, op_name, 1, "input")
     check_operand(b, op_name, 2, "other")
     a_data = a._data if isinstance(a, Tensor) else a
@@ -145,7 +163,20 @@ def operand_arrays(a, b, op_name: str):
 def _as_dtype(value, target: np.dtype):
     if isinstance(value, np.ndarray):
         return value if value.dtype == target else value.astype(target)
-    return np.asarray(value, dtype=target)
+    try:
+        return np.asarray(value, dtype=target)
+    except OverflowError:
+        return np.asarray(wrapped_integer(value, target), dtype=target)
+
+
+def wrapped_integer(value: int, target: np.dtype):
+    """A Python integer in an integer dtype it does not fit, wrapped as PyTorch's C++ cast wraps
+    it (two's complement): int8 + 200 adds -56, as `tensor([1], dtype=int8) + 200` is [-55]."""
+    bits = 8 * target.itemsize
+    value = int(value) % (1 << bits)
+    if target.kind == "i" and value >= 1 << (bits - 1):
+        value -= 1 << bits
+    return target.type(value)
 
 
 def _check_broadcast(left: tuple, right: tuple) -> None:
@@ -186,6 +217,7 @@ class AddBackward0(Formula):
         a, b = operand_arrays(self, other, "add")
         return a + b if alpha == 1 else a + alpha * b
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "other": lambda grad, alpha: grad if alpha == 1 else grad * alpha,
@@ -196,6 +228,8 @@ class AddBackward0(Formula):
           samples=_samples.binary(options=({"alpha": 2.5},)))
 def add(input, other, *, alpha=1):
     """input + alpha * other, with broadcasting."""
+    if alpha != 1:
+        alpha = integral_coefficient(alpha, (input, other), "alpha", refuse=True)
     return apply(AddBackward0, input, other, alpha=alpha)
 
 
@@ -212,6 +246,7 @@ class SubBackward0(Formula):
             )
         return a - b if alpha == 1 else a - alpha * b
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "other": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha,
@@ -221,6 +256,8 @@ class SubBackward0(Formula):
 @register(methods=("sub", "__sub__"), inplace="sub_", samples=_samples.binary(options=({"alpha": 2.5},)))
 def sub(input, other, *, alpha=1):
     """input - alpha * other, with broadcasting."""
+    if alpha != 1:
+        alpha = integral_coefficient(alpha, (input, other), "alpha", refuse=True)
     return apply(SubBackward0, input, other, alpha=alpha)
 
 
@@ -238,6 +275,7 @@ class RsubBackward0(Formula):
 
     inputs = ("self", "other")
     forward = staticmethod(_reflected_difference)
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha,
         "other": lambda grad: grad,
@@ -249,6 +287,7 @@ class RsubBackward1(Formula):
 
     inputs = ("self",)
     forward = staticmethod(_reflected_difference)
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha}
 
 
@@ -269,6 +308,7 @@ class MulBackward0(Formula):
         a, b = operand_arrays(self, other, "mul")
         return a * b
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, other: grad * other,
         "other": lambda grad, self: grad * self,
@@ -293,6 +333,7 @@ class DivBackward0(Formula):
         a, b = operand_arrays(self, other, "div")
         return np.true_divide(_floating(a), _floating(b))
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, other: grad / other,
         "other": lambda grad, self, other: -grad * self / other / other,
@@ -309,6 +350,7 @@ class DivBackward2(Formula):
         a, b = operand_arrays(self, other, "div")
         return _rounded_quotient(a, b, rounding_mode)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: _math.zeros_like(grad), "other": lambda grad: _math.zeros_like(grad)}
 
 
@@ -391,6 +433,7 @@ class NegBackward0(Formula):
             )
         return -data
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: -grad}
 
 
@@ -418,6 +461,7 @@ class ReciprocalBackward0(Formula):
     def forward(self):
         return np.reciprocal(_floating(_unary_input(self, "reciprocal")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: -grad * result * result}
 
 
@@ -443,8 +487,9 @@ class PowBackward0(Formula):
     def forward(self, exponent):
         base, power = operand_arrays(self, exponent, "pow")
         _power_dtype_check(base, exponent)
-        return np.power(base, power)
+        return _scalar_power(base, power, exponent)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, exponent: _math.zeros_like(grad) if exponent == 0
         else grad * exponent * self ** (exponent - 1),
@@ -461,6 +506,7 @@ class PowBackward1(Formula):
         base, power = operand_arrays(self, exponent, "pow")
         return _power(base, power)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, exponent: _math.where(
             exponent == 0, 0.0, grad * exponent * self ** (exponent - 1)),
@@ -479,10 +525,42 @@ class PowBackward2(Formula):
         power, number = operand_arrays(exponent, self, "pow")
         return _power(number, power)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "exponent": lambda grad, self, result: _math.zeros_like(grad) if self == 0
         else grad * result * float(np.log(self)),
     }
+
+
+def _scalar_power(base: np.ndarray, power, exponent) -> np.ndarray:
+    """base ** exponent for a number, computed as PyTorch's CPU kernel computes it where that
+    is a known formula, so float32 results are the same bits: multiplication for 2, 3 and -2,
+    a division for -1, sqrt and 1 / sqrt for 0.5 and -0.5 (also much faster than np.power).
+    Other exponents: in float64, rounded to float32, which agrees with PyTorch's own pow kernel
+    far more often than NumPy's float32 pow (see docs/float32_bits.md)."""
+    if base.dtype.kind != "f":
+        return np.power(base, power)
+    if exponent == 2:
+        return base * base
+    if exponent == 3:
+        return base * base * base
+    if exponent == -1:
+        return 1 / base
+    if exponent == -2:
+        return 1 / (base * base)
+    if exponent == 0.5:
+        return np.sqrt(base)
+    if exponent == -0.5:
+        return 1 / np.sqrt(base)
+    return _float32_in_float64(np.power, base, power)
+
+
+def _float32_in_float64(kernel, base: np.ndarray, exponent) -> np.ndarray:
+    """kernel(base, exponent), for float32 (and float16) computed in float64 and rounded."""
+    if base.dtype.itemsize >= 8:
+        return kernel(base, exponent)
+    wide = kernel(base.astype(np.float64), np.asarray(exponent, np.float64))
+    return wide.astype(base.dtype)
 
 
 def _power(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
@@ -490,6 +568,8 @@ def _power(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
     (1 for base 1, +-1 for base -1, else 0), as PyTorch, where NumPy would refuse."""
     if base.dtype.kind == "b" and np.asarray(exponent).dtype.kind == "b":
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    if base.dtype.kind == "f":
+        return _float32_in_float64(np.power, base, exponent)
     if base.dtype.kind not in "iu" or not np.any(np.asarray(exponent) < 0):
         return np.power(base, exponent)
     negative = exponent < 0
@@ -545,6 +625,7 @@ class SqrtBackward0(Formula):
     def forward(self):
         return np.sqrt(_floating(_unary_input(self, "sqrt")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad / (2 * result)}
 
 
@@ -563,6 +644,7 @@ class ExpBackward0(Formula):
     def forward(self):
         return np.exp(_floating(_unary_input(self, "exp")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * result}
 
 
@@ -577,6 +659,7 @@ class LogBackward0(Formula):
     def forward(self):
         return np.log(_floating(_unary_input(self, "log")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / self}
 
 
@@ -595,6 +678,7 @@ class SinBackward0(Formula):
     def forward(self):
         return np.sin(_floating(_unary_input(self, "sin")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.cos(self)}
 
 
@@ -609,6 +693,7 @@ class CosBackward0(Formula):
     def forward(self):
         return np.cos(_floating(_unary_input(self, "cos")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * -_math.sin(self)}
 
 
@@ -623,6 +708,7 @@ class TanBackward0(Formula):
     def forward(self):
         return np.tan(_floating(_unary_input(self, "tan")))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * (1 + result * result)}
 
 
@@ -641,6 +727,7 @@ def tan(input):
 
 
 class _Elementwise(Formula):
+    tangent = ELEMENT_WISE
     op_name = ""
     keeps_integers = False
     accepts_bool = True
@@ -670,9 +757,8 @@ def _elementwise_op(node_class: type[_Elementwise], doc: str, low: float = -2.0,
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
-    register(name, methods=(name, *aliases), inplace=f"{name}_", samples=_samples.unary(low, high))(
-        function
-    )
+    function = register(name, methods=(name, *aliases), inplace=f"{name}_",
+                        samples=_samples.unary(low, high))(function)
     for alias in aliases:
         setattr(Tensor, f"{alias}_", getattr(Tensor, f"{name}_"))
     return function
@@ -687,6 +773,7 @@ class AbsBackward0(_Elementwise):
     op_name, keeps_integers, accepts_bool = "abs", True, False
     compute = staticmethod(np.abs)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.sign(self)}
 
 
@@ -700,6 +787,7 @@ class SignBackward0(_Elementwise):
             return data.copy()
         return np.nan_to_num(np.sign(data), nan=0.0) if data.dtype.kind == "f" else np.sign(data)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
@@ -710,6 +798,7 @@ class RsqrtBackward0(_Elementwise):
     def compute(data):
         return 1 / np.sqrt(data)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * -0.5 * result * result * result}
 
 
@@ -717,6 +806,7 @@ class Exp2Backward0(_Elementwise):
     op_name = "exp2"
     compute = staticmethod(np.exp2)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * result * _LN2}
 
 
@@ -724,6 +814,7 @@ class Expm1Backward0(_Elementwise):
     op_name = "expm1"
     compute = staticmethod(np.expm1)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * (result + 1)}
 
 
@@ -731,6 +822,7 @@ class Log2Backward0(_Elementwise):
     op_name = "log2"
     compute = staticmethod(np.log2)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / (self * _LN2)}
 
 
@@ -738,6 +830,7 @@ class Log10Backward0(_Elementwise):
     op_name = "log10"
     compute = staticmethod(np.log10)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / (self * _LN10)}
 
 
@@ -745,6 +838,7 @@ class Log1PBackward0(_Elementwise):
     op_name = "log1p"
     compute = staticmethod(np.log1p)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / (self + 1)}
 
 
@@ -752,6 +846,7 @@ class AsinBackward0(_Elementwise):
     op_name = "asin"
     compute = staticmethod(np.arcsin)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.rsqrt(1 - self * self)}
 
 
@@ -759,6 +854,7 @@ class AcosBackward0(_Elementwise):
     op_name = "acos"
     compute = staticmethod(np.arccos)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: -grad * _math.rsqrt(1 - self * self)}
 
 
@@ -766,6 +862,7 @@ class AtanBackward0(_Elementwise):
     op_name = "atan"
     compute = staticmethod(np.arctan)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / (1 + self * self)}
 
 
@@ -773,6 +870,7 @@ class SinhBackward0(_Elementwise):
     op_name = "sinh"
     compute = staticmethod(np.sinh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.cosh(self)}
 
 
@@ -780,6 +878,7 @@ class CoshBackward0(_Elementwise):
     op_name = "cosh"
     compute = staticmethod(np.cosh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.sinh(self)}
 
 
@@ -787,6 +886,7 @@ class TanhBackward0(_Elementwise):
     op_name = "tanh"
     compute = staticmethod(np.tanh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * (1 - result * result)}
 
 
@@ -794,6 +894,7 @@ class AsinhBackward0(_Elementwise):
     op_name = "asinh"
     compute = staticmethod(np.arcsinh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.rsqrt(self * self + 1)}
 
 
@@ -801,6 +902,7 @@ class AcoshBackward0(_Elementwise):
     op_name = "acosh"
     compute = staticmethod(np.arccosh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.rsqrt(self * self - 1)}
 
 
@@ -808,19 +910,21 @@ class AtanhBackward0(_Elementwise):
     op_name = "atanh"
     compute = staticmethod(np.arctanh)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / (1 - self * self)}
 
 
 def _stable_sigmoid(data: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
-    decay = np.exp(-np.abs(data))
-    return np.where(data >= 0, 1 / (1 + decay), decay / (1 + decay))
+    """1 / (1 + exp(-x)), PyTorch's formula (the same bits more often than a branch on the sign,
+    and 2.5x faster): where exp(-x) overflows to inf the result is 0, as it should be."""
+    return 1 / (1 + np.exp(-data))
 
 
 class SigmoidBackward0(_Elementwise):
     op_name = "sigmoid"
     compute = staticmethod(_stable_sigmoid)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * result * (1 - result)}
 
 
@@ -831,6 +935,7 @@ class ErfBackward0(_Elementwise):
     def compute(data):
         return _erf_and_erfc(data)[0]
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _TWO_OVER_SQRT_PI * _math.exp(-self * self)}
 
 
@@ -841,6 +946,7 @@ class ErfcBackward0(_Elementwise):
     def compute(data):
         return _erf_and_erfc(data)[1]
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * -_TWO_OVER_SQRT_PI * _math.exp(-self * self)}
 
 
@@ -851,6 +957,7 @@ class ErfinvBackward0(_Elementwise):
     def compute(data):
         return _erfinv(data)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * (_SQRT_PI / 2) * _math.exp(result * result)}
 
 
@@ -864,18 +971,22 @@ class _RoundingToInteger(_Elementwise):
     def compute(cls, data):
         return data.copy() if data.dtype.kind in "iu" else cls.rounding(data)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
 class FloorBackward0(_RoundingToInteger):
+    tangent = ELEMENT_WISE
     op_name, rounding = "floor", staticmethod(np.floor)
 
 
 class CeilBackward0(_RoundingToInteger):
+    tangent = ELEMENT_WISE
     op_name, rounding = "ceil", staticmethod(np.ceil)
 
 
 class TruncBackward0(_RoundingToInteger):
+    tangent = ELEMENT_WISE
     op_name, rounding = "trunc", staticmethod(np.trunc)
 
 
@@ -889,6 +1000,7 @@ class FracBackward0(_Elementwise):
             raise NotImplementedError(f'"frac_cpu" not implemented for \'{found}\'')
         return data - np.trunc(data)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: grad}
 
 
@@ -1027,12 +1139,14 @@ class RoundBackward0(Formula):
         scale = np.asarray(10.0**decimals, dtype=data.dtype)
         return np.round(data * scale) / scale
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: _math.zeros_like(grad)}
 
 
 class RoundBackward1(RoundBackward0):
     """round with `decimals`."""
 
+    tangent = ELEMENT_WISE
 
 @register(methods="round", inplace="round_", samples=_samples.unary(decimals=1))
 def round(input, *, decimals: int = 0):
@@ -1053,6 +1167,7 @@ class LogitBackward0(Formula):
         with np.errstate(all="ignore"):
             return np.log(data / (1 - data))
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, eps: _math.where(
             (self < 0) | (self > 1) if eps is None else (self < eps) | (self > 1 - eps),
@@ -1077,6 +1192,7 @@ class NanToNumBackward0(Formula):
             return data.copy()
         return np.nan_to_num(data, nan=nan, posinf=posinf, neginf=neginf)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.isfinite(self)}  # PyTorch multiplies
 
 
@@ -1109,6 +1225,7 @@ class ClampBackward1(Formula):
         target = _dtype.result_type(self, *(bound for bound in (min, max) if bound is not None)).numpy
         return _clamp_arrays(data.astype(target, copy=False), min, max)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self, min, max: _math.where(_inside(self, min, max), grad, 0.0)}
 
 
@@ -1126,6 +1243,7 @@ class ClampBackward0(Formula):
         high = None if max is None else max._data.astype(target, copy=False)
         return _clamp_arrays(data.astype(target, copy=False), low, high)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, min, max: _math.where(_inside(self, min, max), grad, 0.0),
         "min": lambda grad, self, min, max: _math.where(
@@ -1210,6 +1328,7 @@ class MaximumBackward0(Formula):
         left, right = operand_arrays(self, other, cls.op_name)
         return cls.pick(left, right)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, other: _math.where(
             self < other, 0.0, _math.where(self == other, grad / 2, grad)),
@@ -1221,6 +1340,7 @@ class MaximumBackward0(Formula):
 class MinimumBackward0(MaximumBackward0):
     pick = staticmethod(np.minimum)
     op_name = "minimum"
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, other: _math.where(
             self > other, 0.0, _math.where(self == other, grad / 2, grad)),
@@ -1234,6 +1354,7 @@ class FmaxBackward0(MaximumBackward0):
 
     pick = staticmethod(np.fmax)
     op_name = "fmax"
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, other: _math.where((self >= other) | _math.isnan(other), grad, 0.0),
         "other": lambda grad, self, other: _math.where((self >= other) | _math.isnan(other), 0.0, grad),
@@ -1243,6 +1364,7 @@ class FmaxBackward0(MaximumBackward0):
 class FminBackward0(MaximumBackward0):
     pick = staticmethod(np.fmin)
     op_name = "fmin"
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, other: _math.where((self <= other) | _math.isnan(other), grad, 0.0),
         "other": lambda grad, self, other: _math.where((self <= other) | _math.isnan(other), 0.0, grad),
@@ -1298,6 +1420,7 @@ class Atan2Backward0(Formula):
         left, right = operand_arrays(self, other, "atan2")
         return np.arctan2(_floating(left), _floating(right))
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, other: _atan2_scale(grad, self, other) * other,
         "other": lambda grad, self, other: _atan2_scale(grad, self, other) * -self,
@@ -1320,6 +1443,7 @@ class HypotBackward0(Formula):
             raise NotImplementedError(f'"hypot_cpu" not implemented for \'{found}\'')
         return np.hypot(left, right)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, result: grad * self / result,
         "other": lambda grad, other, result: grad * other / result,
@@ -1341,6 +1465,7 @@ class RemainderBackward0(Formula):
         _check_integer_divisor(right, cls.op_name)
         return cls.kernel(left, right)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: grad}
 
 
@@ -1357,6 +1482,7 @@ class RemainderBackward1(Formula):
         _check_integer_divisor(right, cls.op_name)
         return cls.kernel(left, right)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "other": lambda grad, self, other: -grad * _math.rounded_quotient(self, other, "floor"),
@@ -1366,6 +1492,7 @@ class RemainderBackward1(Formula):
 class FmodBackward0(RemainderBackward0):
     """input mod a number with the sign of the dividend (C's fmod): gradient 1."""
 
+    tangent = ELEMENT_WISE
     op_name = "fmod"
     kernel = staticmethod(np.fmod)
 
@@ -1375,6 +1502,7 @@ class FmodBackward1(RemainderBackward1):
 
     op_name = "fmod"
     kernel = staticmethod(np.fmod)
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "other": lambda grad, self, other: -grad * _math.rounded_quotient(self, other, "trunc"),
@@ -1482,6 +1610,7 @@ class LerpBackward0(Formula):
     def forward(self, end, weight):
         return _lerp_arrays(self, end, weight)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, weight: grad * (1 - weight),
         "end": lambda grad, weight: grad * weight,
@@ -1497,6 +1626,7 @@ class LerpBackward1(Formula):
     def forward(self, end, weight):
         return _lerp_arrays(self, end, weight._data)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, weight: grad * (1 - weight),
         "end": lambda grad, weight: grad * weight,
@@ -1527,7 +1657,7 @@ def _lerp_samples(rng):
     ]
 
 
-@register(methods="lerp", inplace="lerp_", samples=_lerp_samples)
+@register(methods="lerp", inplace="lerp_", samples=_lerp_samples, floating=("input", "end"))
 def lerp(input, end, weight):
     """Linear interpolation input + weight * (end - input); weight a number or tensor."""
     if isinstance(weight, Tensor):
@@ -1545,6 +1675,7 @@ class AddcmulBackward0(Formula):
         base, first, second = _three_operands(self, tensor1, tensor2, value, "addcmul")
         return base + value * first * second
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "tensor1": lambda grad, tensor2, value: grad * value * tensor2,
@@ -1571,6 +1702,7 @@ class AddcdivBackward0(Formula):
             )
         return base + value * first / second
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "tensor1": lambda grad, tensor2, value: grad * value / tensor2,
@@ -1610,6 +1742,7 @@ def _addc_samples(low=-2.0, high=2.0):
 @register(methods="addcmul", inplace="addcmul_", samples=_addc_samples())
 def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 * tensor2, with broadcasting."""
+    value = integral_coefficient(value, (input, tensor1, tensor2), "value")
     return apply(AddcmulBackward0, input, tensor1, tensor2, value=value)
 
 
@@ -1634,6 +1767,7 @@ class WhereBackward0(Formula):
         _check_broadcast(condition._data.shape, np.broadcast_shapes(np.shape(left), np.shape(right)))
         return np.where(condition._data, left, right)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, condition: _math.where(condition, grad, 0.0),
         "other": lambda grad, condition: _math.where(condition, 0.0, grad),
@@ -1670,6 +1804,11 @@ def where(condition, input=None, other=None):
             _check_condition(condition)
         return tuple(Tensor._make(index.astype(np.int64)) for index in np.nonzero(condition._data))
     _check_condition(condition)
+    for tensor, number in ((input, other), (other, input)):  # a number must fit, never wraps
+        if type(number) is int and isinstance(tensor, Tensor) and tensor._data.dtype.kind in "iu":
+            from .._creation import check_convertible
+
+            check_convertible(number, tensor.dtype)
     return apply(WhereBackward0, input, other, condition=condition)
 
 
@@ -1684,6 +1823,7 @@ class MaskedFillBackward0(Formula):
         data = _unary_input(self, "masked_fill")
         return np.where(mask._data, np.asarray(value).astype(data.dtype), data)
 
+    tangent = LinearWith(value=0)
     derivatives = {"self": lambda grad, mask: _math.where(mask, 0.0, grad)}
 
 
@@ -1697,6 +1837,7 @@ class MaskedFillBackward1(Formula):
         data = _unary_input(self, "masked_fill")
         return np.where(mask._data, value._data.astype(data.dtype), data)
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad, mask: _math.where(mask, 0.0, grad),
         "value": lambda grad, mask: _math.where(mask, grad, 0.0).sum(),
@@ -1727,4 +1868,8 @@ def masked_fill(input, mask, value):
     _check_mask(mask, value)
     if isinstance(value, Tensor):
         return apply(MaskedFillBackward1, input, value, mask=mask)
+    if type(value) in (int, float) and isinstance(input, Tensor) and input._data.dtype.kind in "iu":
+        from .._creation import check_convertible
+
+        check_convertible(value, input.dtype)  # a fill value must fit, never wraps
     return apply(MaskedFillBackward0, input, mask=mask, value=value)

@@ -21,6 +21,7 @@ from .._tensor import Tensor
 from . import _math, _samples
 from ._formula import Formula
 from ._table import apply, register
+from ._tangents import LINEAR, REDUCTION, TRANSPOSED
 from .pointwise import maximum, minimum
 
 __all__ = [
@@ -104,12 +105,14 @@ class SumBackward0(Formula):
             dtype = _dtype.int64
         return np.sum(data, axis=dim, keepdims=keepdim, dtype=None if dtype is None else dtype.numpy)
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad, self_shape: _math.expand_to(grad, self_shape)}
 
 
 class SumBackward1(SumBackward0):
     """Sum over chosen dims."""
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad, self_shape, dim, keepdim: _math.expand_reduced(grad, self_shape, dim, keepdim),
     }
@@ -147,6 +150,7 @@ class MeanBackward0(Formula):
             )
         return np.mean(data, axis=dim, keepdims=keepdim)
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad, self_shape: (
             _math.expand_to(grad, self_shape) / builtins.max(math.prod(self_shape), 1)),
@@ -156,6 +160,7 @@ class MeanBackward0(Formula):
 class MeanBackward1(MeanBackward0):
     """Mean over chosen dims."""
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad, self_shape, dim, keepdim: (
             _math.expand_reduced(grad, self_shape, dim, keepdim) / builtins.max(_count(self_shape, dim), 1)),
@@ -218,6 +223,7 @@ class GatherBackward0(Formula):
     def forward(self, dim, indices):
         return np.take_along_axis(self._data, indices, axis=dim)
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad, self_shape, dim, indices: _math.scatter_along(grad, indices, dim, self_shape),
     }
@@ -234,6 +240,7 @@ class ScatterAddBackward0(Formula):
         np.add.at(result, _index_along(indices, dim), src._data)
         return result
 
+    tangent = LINEAR
     derivatives = {"src": lambda grad, dim, indices: _math.take_along(grad, indices, dim)}
 
 
@@ -283,6 +290,7 @@ class _SelectsAlongDim(Formula):
             shape = values.shape
         return values.reshape(shape), indices.reshape(shape)
 
+    tangent = REDUCTION
     derivatives = {
         "self": lambda grad, indices, dim, keepdim, self_shape: _scatter_picked(
             grad, indices, dim, self_shape, not keepdim),
@@ -298,6 +306,9 @@ class _KeepsDim(_SelectsAlongDim):
     def forward(cls, self, dim, **options):
         return super().forward(self, dim, **options)
 
+    # The values are the input picked at `indices` along dim: so is the tangent.
+    tangent = staticmethod(
+        lambda self_t, indices, dim: _math.take_along(self_t, indices, dim) if self_t.ndim else self_t)
     derivatives = {
         "self": lambda grad, indices, dim, self_shape: _scatter_picked(grad, indices, dim, self_shape, False),
     }
@@ -336,17 +347,25 @@ def _values_of(node_class, input, dim, **options):
 
 
 def _descending_key(data: np.ndarray) -> np.ndarray:
-    """A key whose ascending order is `data`'s descending order (ties keep their order, NaN first)."""
+    """A key whose ascending order is `data`'s descending order (ties keep their order; a NaN
+    stays NaN, which sorts last: _order moves the NaNs first)."""
     if data.dtype.kind == "b":
         return ~data.astype(np.int8)
     if data.dtype.kind in "iu":
         return ~data
-    return np.where(np.isnan(data), -np.inf, -data)
+    return -data
 
 
 def _order(data: np.ndarray, dim: int, descending: bool) -> np.ndarray:
+    """The stable order of `data` along dim. NaN counts as larger than inf (PyTorch's order):
+    last ascending, first descending."""
     key = _descending_key(data) if descending else data
-    return np.argsort(key, axis=dim, kind="stable")
+    order = np.argsort(key, axis=dim, kind="stable")
+    if descending and data.dtype.kind in "fc":
+        nan = np.isnan(np.take_along_axis(data, order, axis=dim))
+        if nan.any():  # a stable pass on "is not NaN" brings the NaNs (in their order) to the front
+            order = np.take_along_axis(order, np.argsort(~nan, axis=dim, kind="stable"), axis=dim)
+    return order
 
 
 def _first_nan_wins(data: np.ndarray, dim: int, indices: np.ndarray) -> np.ndarray:
@@ -457,6 +476,7 @@ class MedianBackward0(Formula):
         index = MedianBackward1.choose(flat, 0)
         return flat[index].reshape(())
 
+    tangent = REDUCTION
     derivatives = {"self": lambda grad, self, result: _evenly_distribute(grad, self, result)}
 
 
@@ -601,6 +621,7 @@ class AmaxBackward0(Formula):
     def forward(cls, self, dim, keepdim):
         return cls.kernel(self._data, axis=dim, keepdims=keepdim)
 
+    tangent = REDUCTION
     derivatives = {
         "self": lambda grad, self, result, dim, keepdim: _amax_backward(grad, self, result, dim, keepdim),
     }
@@ -619,6 +640,7 @@ class MaxBackward1(Formula):
     def forward(cls, self):
         return cls.kernel(self._data)
 
+    tangent = REDUCTION
     derivatives = {"self": lambda grad, self, result: _evenly_distribute(grad, self, result)}
 
 
@@ -797,6 +819,7 @@ class ProdBackward0(Formula):
         data = self._data
         return np.prod(data, dtype=_integer_accumulator(data, dtype))
 
+    tangent = REDUCTION
     derivatives = {"self": lambda grad, self, result: _prod_backward(grad, self, result)}
 
 
@@ -808,6 +831,7 @@ class ProdBackward1(Formula):
         data = self._data
         return np.prod(data, axis=dim, keepdims=keepdim, dtype=_integer_accumulator(data, dtype))
 
+    tangent = REDUCTION
     derivatives = {
         "self": lambda grad, self, result, dim, keepdim: _prod_dim_backward(grad, self, result, dim, keepdim),
     }
@@ -857,6 +881,7 @@ class CumsumBackward0(Formula):
             return data.astype(_integer_accumulator(data, dtype) or data.dtype)
         return np.cumsum(data, axis=dim, dtype=_integer_accumulator(data, dtype))
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad, dim: grad if grad.ndim == 0 else _math.reversed_cumsum(grad, dim)}
 
 
@@ -867,6 +892,7 @@ class ReversedCumsumBackward0(Formula):
     def forward(self, dim):
         return np.flip(np.cumsum(np.flip(self._data, axis=dim), axis=dim), axis=dim).copy()
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad, dim: _math.cumsum(grad, dim)}
 
 
@@ -937,6 +963,7 @@ class CumprodBackward0(Formula):
             return data.astype(_integer_accumulator(data, dtype) or data.dtype)
         return np.cumprod(data, axis=dim, dtype=_integer_accumulator(data, dtype))
 
+    tangent = TRANSPOSED
     derivatives = {"self": lambda grad, self, result, dim: _cumprod_backward(grad, self, result, dim)}
 
 
@@ -1021,6 +1048,7 @@ class VarBackward0(Formula):
     def finish(variance):
         return variance
 
+    tangent = REDUCTION
     derivatives = {
         "self": lambda grad, self, dim, keepdim, correction: _var_backward(
             grad, self, dim, keepdim, correction),
@@ -1033,6 +1061,7 @@ class StdBackward0(VarBackward0):
     op_name = "std"
     finish = staticmethod(np.sqrt)
 
+    tangent = REDUCTION
     derivatives = {
         "self": lambda grad, self, result, dim, keepdim, correction: _std_backward(
             grad, self, result, dim, keepdim, correction),
@@ -1101,6 +1130,7 @@ class VarMeanBackward0(Formula):
         spread = cls.spread.forward(self, dim, keepdim, correction)
         return spread, MeanBackward0.forward(self, dim, keepdim, None)
 
+    tangent = REDUCTION
     derivatives = {
         "self": lambda grads, self, dim, keepdim, correction: _spread_mean_backward(
             grads, self, dim, keepdim, correction),
@@ -1111,6 +1141,7 @@ class StdMeanBackward0(VarMeanBackward0):
     """(std, mean) over the same dims, in one node (as PyTorch)."""
 
     spread = StdBackward0
+    tangent = REDUCTION
     derivatives = {
         "self": lambda grads, self, result0, dim, keepdim, correction: _spread_mean_backward(
             grads, self, dim, keepdim, correction, result0),
@@ -1193,6 +1224,7 @@ class LinalgVectorNormBackward0(Formula):
         result = scaled * safe_scale
         return result if keepdim else result.reshape([s for i, s in enumerate(result.shape) if i not in dim])
 
+    tangent = REDUCTION
     derivatives = {
         "self": lambda grad, self, result, ord, dim, keepdim, dims: _norm_backward(
             grad, self, result, ord, dim if dims is None else dims, keepdim),
@@ -1251,6 +1283,7 @@ class LogsumexpBackward0(Formula):
             total = np.log(np.sum(np.exp(data - shift), axis=dim, keepdims=True)) + shift
         return total if keepdim else total.reshape([s for i, s in enumerate(total.shape) if i not in dim])
 
+    tangent = REDUCTION
     derivatives = {
         "self": lambda grad, self, result, dim, keepdim: (
             _math.unsqueeze_reduced(grad, self.shape, dim, keepdim)

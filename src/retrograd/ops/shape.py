@@ -25,6 +25,7 @@ from ..autograd.graph import Node
 from . import _math, _samples
 from ._formula import Formula
 from ._table import apply, register
+from ._tangents import LINEAR
 from .reduce import normalize_dims
 
 __all__ = [
@@ -138,6 +139,7 @@ class ViewBackward0(Formula):
                 "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
             ) from None
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad, self_shape: _math.reshape(grad, self_shape)}
 
 
@@ -148,6 +150,7 @@ class UnsafeViewBackward0(Formula):
     def forward(self, shape):
         return np.reshape(self._data, shape).copy()
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad, self_shape: _math.reshape(grad, self_shape)}
 
 
@@ -261,6 +264,7 @@ class ExpandBackward0(Formula):
     def forward(self, shape):
         return np.broadcast_to(self._data, shape)
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad, self_shape: _math.sum_to_size(grad, self_shape)}
 
 
@@ -344,6 +348,7 @@ class SumToSizeBackward0(Formula):
     def forward(self, shape):
         return _math.sum_to_size(self._data, shape)
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad, self_shape: _math.expand(grad, self_shape)}
 
 
@@ -390,6 +395,7 @@ class SqueezeBackward0(Formula):
     def forward(self):
         return np.squeeze(self._data)
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad, self_shape: _math.reshape(grad, self_shape)}
 
 
@@ -402,12 +408,14 @@ class SqueezeBackward1(Formula):
     def forward(self, dim):
         return _squeezed(self._data, dim)
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad, dim, self_shape: _unsqueeze_to(grad, dim, self_shape)}
 
 
 class SqueezeBackward2(SqueezeBackward1):
     """Those of several dims that have size 1 removed (a view)."""
 
+    tangent = LINEAR
     __slots__ = ()
 
 
@@ -447,6 +455,7 @@ class UnsqueezeBackward0(Formula):
     def forward(self, dim=None, key=None):
         return np.expand_dims(self._data, dim) if key is None else self._data[key]
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad, self_shape, dim, key: _unsqueeze_grad(grad, self_shape, dim, key)}
 
 
@@ -475,6 +484,7 @@ class TransposeBackward0(Formula):
         data = self._data
         return np.swapaxes(data, dim0, dim1) if data.ndim else data.view()
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad, dim0, dim1: _math.transpose(grad, dim0, dim1)}
 
 
@@ -501,6 +511,7 @@ class TBackward0(Formula):
     def forward(self):
         return self._data.T
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad: _math.t(grad)}
 
 
@@ -526,6 +537,7 @@ class PermuteBackward0(Formula):
     def forward(self, dims):
         return np.transpose(self._data, dims)
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad, dims: _math.permute(grad, _inverse_order(dims))}
 
 
@@ -635,18 +647,21 @@ class SelectBackward0(Formula):
 
     is_view = True
     forward = staticmethod(_basic_view_forward)
+    tangent = LINEAR
     derivatives = {"self": lambda grad, self_shape, key: _math.place_at_key(grad, self_shape, key)}
 
 
 class SliceBackward0(SelectBackward0):
     """A range (with a step) along a dim: see Note [Basic index keys]."""
 
+    tangent = LINEAR
     __slots__ = ()
 
 
 class AliasBackward0(SelectBackward0):
     """The whole tensor, as a new view (`x[...]`, `x[:]`)."""
 
+    tangent = LINEAR
     __slots__ = ()
 
 
@@ -659,6 +674,7 @@ class SliceBackwardBackward0(Formula):
     def forward(grad_output, shape, key):
         return _math.place_at_key(grad_output._data, shape, key)
 
+    tangent = LINEAR
     derivatives = {"grad_output": lambda grad, key: _math.basic_index(grad, key)}
 
 
@@ -765,6 +781,7 @@ class SplitBackward0(Formula):
         data = self._data
         return _pieces(data, dim, _split_sizes(data.shape[dim], split_size))
 
+    tangent = LINEAR
     derivatives = {"self": lambda grads, self_shape, split_size, dim: _split_backward(
         grads, self_shape, dim, _split_sizes(self_shape[dim], split_size))}
 
@@ -779,6 +796,7 @@ class SplitWithSizesBackward0(Formula):
     def forward(self, split_sizes, dim):
         return _pieces(self._data, dim, split_sizes)
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grads, self_shape, split_sizes, dim: _split_backward(grads, self_shape, dim, split_sizes),  # noqa: E501
     }
@@ -855,6 +873,7 @@ class UnbindBackward0(Formula):
         data = self._data
         return tuple(data[_along(dim, index)] for index in range(data.shape[dim]))
 
+    tangent = LINEAR
     derivatives = {"self": lambda grads, self_shape, dim: _unbind_backward(grads, self_shape, dim)}
 
 
@@ -929,6 +948,7 @@ class CatBackward0(Node):
     graph is built (see Note [One formula, two modes]).
     """
 
+    tangent = LINEAR
     __slots__ = ("dim", "sizes")
     _runs_on_arrays = True
 
@@ -1015,6 +1035,7 @@ class StackBackward0(Node):
     Hand-written for the reason CatBackward0 is, and like it runs on arrays.
     """
 
+    tangent = LINEAR
     __slots__ = ("dim",)
     _runs_on_arrays = True
 
@@ -1139,6 +1160,7 @@ class RepeatBackward0(Formula):
     def forward(self, repeats):
         return np.tile(self._data, repeats)
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad, repeats, self_shape: _math.repeat_backward(grad, repeats, self_shape)}
 
 
@@ -1224,6 +1246,7 @@ class FlipBackward0(Formula):
     def forward(self, dims):
         return np.flip(self._data, dims).copy()
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad, dims: _math.flip(grad, dims)}
 
 
@@ -1267,6 +1290,7 @@ class RollBackward0(Formula):
     def forward(self, shifts, dims):
         return np.roll(self._data, shifts, axis=dims)
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad, shifts, dims: _math.roll(grad, _negated(shifts), dims)}
 
 
@@ -1296,6 +1320,7 @@ class Rot90Backward0(Formula):
     def forward(self, k, dims):
         return np.rot90(self._data, k, axes=dims).copy()
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad, k, dims: _math.rot90(grad, -k, dims)}
 
 
@@ -1346,6 +1371,7 @@ class DiagonalBackward0(Formula):
     def forward(self, offset, dim1, dim2):
         return _diagonal_view(self._data, offset, dim1, dim2)
 
+    tangent = LINEAR
     derivatives = {
         "self": lambda grad, self_shape, offset, dim1, dim2: _math.diagonal_backward(grad, self_shape, offset, dim1, dim2),  # noqa: E501
     }
@@ -1358,6 +1384,7 @@ class DiagonalBackward0_copy(Formula):
     def forward(self, offset, dim1, dim2):
         return _diagonal_view(self._data, offset, dim1, dim2).copy()
 
+    tangent = LINEAR
     derivatives = DiagonalBackward0.derivatives
 
 
@@ -1370,6 +1397,7 @@ class DiagonalBackwardBackward0(Formula):
     def forward(grad_output, shape, offset, dim1, dim2):
         return _math.diagonal_backward(grad_output._data, shape, offset, dim1, dim2)
 
+    tangent = LINEAR
     derivatives = {"grad_output": lambda grad, offset, dim1, dim2: _math.diagonal(grad, offset, dim1, dim2)}
 
 
@@ -1407,6 +1435,7 @@ class DiagEmbedBackward0(Formula):
         _diagonal_view(result, offset, dim1, dim2)[...] = data
         return result
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad, offset, dim1, dim2: _math.diagonal(grad, offset, dim1, dim2)}
 
 
@@ -1444,6 +1473,7 @@ class TrilBackward0(Formula):
     def forward(self, diagonal):
         return np.tril(self._data, diagonal)
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad, diagonal: _math.tril(grad, diagonal)}
 
 
@@ -1454,6 +1484,7 @@ class TriuBackward0(Formula):
     def forward(self, diagonal):
         return np.triu(self._data, diagonal)
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad, diagonal: _math.triu(grad, diagonal)}
 
 
@@ -1537,6 +1568,7 @@ class CloneBackward0(Formula):
     def forward(self):
         return self._data.copy()
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad: grad}
 
 
@@ -1554,6 +1586,7 @@ class ToCopyBackward0(Formula):
     def forward(self, dtype):
         return self._data.astype(dtype.numpy)
 
+    tangent = LINEAR
     derivatives = {"self": lambda grad: grad}
 
 

@@ -167,6 +167,8 @@ class LBFGS(Optimizer):
         state = self.state[self._params[0]]
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
+        state.setdefault("al", [None] * group["history_size"])  # the two-loop's alphas, as PyTorch keeps them
+        self._step_calls = getattr(self, "_step_calls", 0) + 1  # lr_scheduler checks the order
         with grad_mode.enable_grad():
             original_loss = closure()
         loss = float(original_loss)
@@ -204,7 +206,7 @@ class LBFGS(Optimizer):
                         inverse_curvatures.append(1.0 / curvature)
                         hessian_diagonal = curvature / grad_change.dot(grad_change)
                     direction = _two_loop(flat_grad, old_dirs, old_steps, inverse_curvatures,
-                                          hessian_diagonal)
+                                          hessian_diagonal, state["al"])
                 previous_grad = flat_grad.copy()
                 previous_loss = loss
                 if state["n_iter"] == 1:
@@ -257,9 +259,10 @@ class LBFGS(Optimizer):
         return original_loss
 
 
-def _two_loop(flat_grad, old_dirs, old_steps, inverse_curvatures, hessian_diagonal) -> np.ndarray:
-    """−H·g for the L-BFGS inverse-Hessian approximation H (Nocedal & Wright, Alg. 7.4)."""
-    alphas = [0.0] * len(old_dirs)
+def _two_loop(flat_grad, old_dirs, old_steps, inverse_curvatures, hessian_diagonal,
+              alphas: list) -> np.ndarray:
+    """−H·g for the L-BFGS inverse-Hessian approximation H (Nocedal & Wright, Alg. 7.4); the
+    first loop's coefficients are written into `alphas` (the state's `al`)."""
     q = -flat_grad
     for index in range(len(old_dirs) - 1, -1, -1):
         alphas[index] = old_steps[index].dot(q) * inverse_curvatures[index]

@@ -8,6 +8,7 @@ epoch from the initial lr directly, which `step(epoch)` and `SequentialLR` use.
 from __future__ import annotations
 
 import math
+import warnings
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -67,6 +68,8 @@ class LRScheduler:
 
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch (or jump to `epoch`) and write the new lrs into the optimiser."""
+        if self._step_count == 1 and not getattr(self.optimizer, "_step_calls", 0):
+            _warn_step_order()
         self._step_count += 1
         if epoch is None:
             self.last_epoch += 1
@@ -92,6 +95,17 @@ class LRScheduler:
 
 
 _LRScheduler = LRScheduler
+
+
+def _warn_step_order() -> None:
+    warnings.warn(
+        "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and "
+        "later (and in retrograd), you should call them in the opposite order: `optimizer.step()` "
+        "before `lr_scheduler.step()`. Failure to do this will result in skipping the first value "
+        "of the learning rate schedule.",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 class LambdaLR(LRScheduler):

@@ -17,6 +17,7 @@ import numpy as np
 from .._dtype import tensor_type_name
 from .._tensor import Tensor
 from ..autograd import grad_mode
+from ..ops.pointwise import _check_broadcast
 
 __all__ = ["Optimizer", "required"]
 
@@ -134,6 +135,9 @@ class Optimizer:
         if closure is not None:
             with grad_mode.enable_grad():
                 loss = closure()
+        self._step_calls = getattr(self, "_step_calls", 0) + 1  # lr_scheduler checks the order
+        if self.__dict__.pop("_loaded_state_unchecked", False):
+            self._check_state_shapes()
         with grad_mode.no_grad():
             for group in self.param_groups:
                 for parameter in group["params"]:
@@ -148,6 +152,20 @@ class Optimizer:
                     self._update(parameter._data, grad, state, group)
                     parameter._bump_version()
         return loss
+
+    def _check_state_shapes(self) -> None:
+        """A loaded state tensor must have its parameter's shape: PyTorch's step fails in its
+        arithmetic otherwise, with these RuntimeErrors (checked before anything is updated)."""
+        for parameter, state in self.state.items():
+            for value in state.values():
+                if not isinstance(value, Tensor) or value.ndim == 0 or value.shape == parameter.shape:
+                    continue
+                _check_broadcast(value._data.shape, parameter._data.shape)
+                broadcast = np.broadcast_shapes(value._data.shape, parameter._data.shape)
+                raise RuntimeError(
+                    f"output with shape {list(value.shape)} doesn't match the broadcast shape "
+                    f"{list(broadcast)}"
+                )
 
     def _init_state(self, parameter: Tensor, state: dict, group: dict) -> None:
         """Create a parameter's state on its first step."""
@@ -205,6 +223,7 @@ class Optimizer:
             self.state[parameter] = {
                 key: _cast_state(key, value, parameter) for key, value in values.items()
             }
+        self._loaded_state_unchecked = True
         for saved, group in zip(saved_groups, self.param_groups):
             params = group["params"]
             group.clear()

@@ -108,7 +108,7 @@ def record_backward(root: Tensor, model: GraphModel, gradient: Tensor | None = N
         "key": root_key,
         "edges": [{"id": f"e-1_{root_key}", "value": describe_value(root_grad)}],
         "text": f"backward() starts: the gradient {describe_value(root_grad)} (d output / d output) "
-                f"arrives at {root_node.name()}.",
+                f"arrives at {type(root_node).__name__}.",
     })
     engine.execute([root_edge], [root_grad], keep_graph=True, create_graph=False, accumulate=False,
                    observer=recorder)
@@ -151,8 +151,9 @@ def _refuse_freed_graph(root_node: Node) -> None:
     for node in walk_nodes([root_node]):
         if node._released:
             raise RuntimeError(
-                f"cannot explore this backward pass: the saved values of {node.name()} were freed by an "
-                "earlier backward. Run the forward again (or call backward with retain_graph=True) first."
+                f"cannot explore this backward pass: the saved values of {type(node).__name__} were "
+                "freed by an earlier backward. Run the forward again (or call backward with "
+                "retain_graph=True) first."
             )
 
 
@@ -196,7 +197,7 @@ def _leaf_step(node, grad, arrived, received, keys, names) -> dict:
     if before is not None:
         text += " (The earlier .grad is added to: gradients accumulate until zeroed.)"
     return {"kind": "leaf", "key": key, "received": received, "total": arrived, "edges": [],
-            "grad": after_text, "name": node.name(), "text": text}
+            "grad": after_text, "name": type(node).__name__, "text": text}
 
 
 def _node_step(node, grad_inputs, arrived, received, keys, names) -> dict:
@@ -214,14 +215,14 @@ def _node_step(node, grad_inputs, arrived, received, keys, names) -> dict:
             same_edge[0]["value"] += f" + {value}"
         else:
             sent.append({"id": edge_id, "value": value})
-        parts.append(f"{value} to {names.get(child_key, child.name())}")
+        parts.append(f"{value} to {names.get(child_key, type(child).__name__)}")
     freed = node._saved is not None
-    text = f"{names.get(key, node.name())} runs: gradient {arrived} arrived"
+    text = f"{names.get(key, type(node).__name__)} runs: gradient {arrived} arrived"
     text += "; it sends " + ", ".join(parts) + "." if parts else "; it sends nothing."
     if freed:
         text += " Its saved values are freed now (unless retain_graph=True)."
     return {"kind": "node", "key": key, "received": received, "total": arrived, "edges": sent,
-            "freed": freed, "name": node.name(), "text": text}
+            "freed": freed, "name": type(node).__name__, "text": text}
 
 
 def _retained_text(node: Node, grad_outputs: list) -> str:

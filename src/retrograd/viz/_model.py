@@ -296,7 +296,7 @@ def _output_box(key: int, tensor: Tensor, names: _Names, show_grads: bool) -> Bo
 def _node_box(key: int, members: list[Node], names: _Names, show_saved: bool, show_grads: bool) -> Box:
     node = members[0]
     if len(members) > 1:
-        box = Box(key, COLLAPSED, f"{node.name()} × {len(members)}", count=len(members), node=node)
+        box = Box(key, COLLAPSED, f"{type(node).__name__} × {len(members)}", count=len(members), node=node)
         box.lines.append(f"a run of {len(members)} identical ops")
         if any(member._released for member in members):
             box.flags.add("freed")
@@ -305,8 +305,8 @@ def _node_box(key: int, members: list[Node], names: _Names, show_saved: bool, sh
     if isinstance(node, AccumulateGrad):
         return _leaf_box(key, node, names, show_grads)
     name = names.of_node(node)
-    label = node.name() if name is None else f"{node.name()} ({name})"
-    box = Box(key, OP, node.name(), node=node, name=label)
+    label = type(node).__name__ if name is None else f"{type(node).__name__} ({name})"
+    box = Box(key, OP, type(node).__name__, node=node, name=label)
     if name is not None:
         box.lines.append(f"grad_fn of {name}")
     if show_saved:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from .. import _math
 from .._formula import Formula
 from .._table import apply
+from .._tangents import ELEMENT_WISE
 
 
 class ThresholdBackwardBackward0(Formula):
@@ -22,6 +23,7 @@ class ThresholdBackwardBackward0(Formula):
     def forward(grad_output, self, threshold):
         return _math.threshold_backward(grad_output._data, self._data, threshold)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "grad_output": lambda grad, self, threshold: _math.threshold_backward(grad, self, threshold),
         "self": lambda grad: _math.zeros_like(grad),
@@ -35,6 +37,7 @@ class HardtanhBackwardBackward0(Formula):
     def forward(grad_output, self, min_val, max_val):
         return _math.hardtanh_backward(grad_output._data, self._data, min_val, max_val)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "grad_output": lambda grad, self, min_val, max_val: _math.hardtanh_backward(
             grad, self, min_val, max_val),
@@ -49,6 +52,7 @@ class LeakyReluBackwardBackward0(Formula):
     def forward(grad_output, self, negative_slope):
         return _math.leaky_relu_backward(grad_output._data, self._data, negative_slope)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "grad_output": lambda grad, self, negative_slope: _math.leaky_relu_backward(
             grad, self, negative_slope),
@@ -63,6 +67,7 @@ class SoftshrinkBackwardBackward0(Formula):
     def forward(grad_output, self, lambd):
         return _math.softshrink_backward(grad_output._data, self._data, lambd)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "grad_output": lambda grad, self, lambd: _math.softshrink_backward(grad, self, lambd),
         "self": lambda grad: _math.zeros_like(grad),
@@ -76,6 +81,7 @@ class HardshrinkBackwardBackward0(Formula):
     def forward(grad_output, self, lambd):
         return _math.hardshrink_backward(grad_output._data, self._data, lambd)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "grad_output": lambda grad, self, lambd: _math.hardshrink_backward(grad, self, lambd),
         "self": lambda grad: _math.zeros_like(grad),

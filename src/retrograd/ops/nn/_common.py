@@ -56,7 +56,12 @@ def _tuple(value, count: int, name: str) -> tuple:
 
 
 def _tensor_data(x, op_name: str) -> np.ndarray:
-    """The input's array, any dtype (ops that keep integers: relu, hardtanh, threshold)."""
+    """The input's array, integer or floating (ops that keep integers: relu, hardtanh,
+    threshold); a bool input is refused, as PyTorch's kernels refuse it."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{op_name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+    if x._data.dtype == np.bool_:
+        if op_name == "threshold":
+            raise NotImplementedError(f'"{op_name}" not implemented for \'Bool\'')
+        raise RuntimeError(f"Boolean inputs not supported for {op_name}")
     return x._data

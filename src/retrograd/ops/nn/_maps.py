@@ -8,6 +8,7 @@ import numpy as np
 from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .._table import apply
+from .._tangents import LINEAR
 from ..linalg import einsum
 from ..pointwise import (
     _constant_like,
@@ -20,6 +21,7 @@ from ..pointwise import (
 class GatherBackward0(Node):
     """x picked along `axis` at `index` (an array broadcastable to the result)."""
 
+    tangent = LINEAR
     __slots__ = ("axis", "index", "size")
 
     @staticmethod
@@ -34,6 +36,7 @@ class GatherBackward0(Node):
 class ScatterAddBackward0(Node):
     """Zeros with `size` along `axis`, with `src` added at `index` (repeats accumulate)."""
 
+    tangent = LINEAR
     __slots__ = ("axis", "index")
 
     @staticmethod
@@ -102,6 +105,7 @@ def _col2im_array(cols: np.ndarray, size, stride, dilation) -> np.ndarray:
 class Im2ColBackward0(Node):
     """The windows of the last two dims as columns (..., kernel_h, kernel_w, out_h, out_w)."""
 
+    tangent = LINEAR
     __slots__ = ("dilation", "size", "stride")
 
     @staticmethod
@@ -116,6 +120,7 @@ class Im2ColBackward0(Node):
 class Col2ImBackward0(Node):
     """Columns (..., kh, kw, out_h, out_w) summed back into an image of spatial `size`."""
 
+    tangent = LINEAR
     __slots__ = ("dilation", "kernel", "stride")
 
     @staticmethod
@@ -152,6 +157,7 @@ class _SeparableMapBackward(Node):
     adaptive average pooling and resampling. The backward contracts with the same matrices
     the other way, through einsum, so it is differentiable again."""
 
+    tangent = LINEAR
     __slots__ = ("matrices", "shape")
 
     @staticmethod

@@ -12,6 +12,7 @@ from ..._tensor import Tensor
 from .. import _math, _samples
 from .._formula import Formula
 from .._table import apply, register, run_in_place
+from .._tangents import ELEMENT_WISE
 from ..pointwise import (
     _constant_like,
     _erf_and_erfc,
@@ -41,6 +42,7 @@ class ReluBackward0(Formula):
     def forward(self):
         return np.maximum(_tensor_data(self, "relu"), 0)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: _math.threshold_backward(grad, result, 0)}
 
 
@@ -50,6 +52,7 @@ class LeakyReluBackward0(Formula):
         data = _floating_data(self, "leaky_relu")
         return np.where(data > 0, data, data * negative_slope)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, negative_slope: _math.leaky_relu_backward(grad, self, negative_slope),
     }
@@ -58,8 +61,10 @@ class LeakyReluBackward0(Formula):
 class HardtanhBackward0(Formula):
     @staticmethod
     def forward(self, min_val, max_val):
-        return np.clip(_tensor_data(self, "hardtanh"), min_val, max_val)
+        data = _tensor_data(self, "hardtanh")
+        return np.clip(data, min_val, max_val).astype(data.dtype, copy=False)  # integers stay
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, min_val, max_val: _math.hardtanh_backward(grad, self, min_val, max_val),
     }
@@ -73,11 +78,13 @@ def _elu_forward(data, alpha, scale, input_scale):
 def _elu_derivative(grad, self, alpha, scale, input_scale):
     """grad times (scale where x > 0, else scale * alpha * input_scale * exp(x * input_scale)).
 
-    The local derivative is finite everywhere (the exponential is taken of x times the
-    non-positive mask, so it never overflows) and multiplies grad; its own derivative has the
-    mask as a factor, so a second derivative fed Inf gives NaN where x > 0, as PyTorch's."""
-    negative = _math.mask_like(self <= 0, self)
-    slope = _math.exp(self * negative * input_scale) * (scale * alpha * input_scale)
+    The local derivative is finite everywhere, +-inf included (the exponential is taken of x
+    where x <= 0 and of 0 elsewhere, selected: never of inf * 0) and multiplies grad; its own
+    derivative has the mask as a factor, so a second derivative fed Inf gives NaN where x > 0,
+    as PyTorch's."""
+    non_positive = self <= 0
+    negative = _math.mask_like(non_positive, self)
+    slope = _math.exp(_math.where(non_positive, self, 0.0) * input_scale) * (scale * alpha * input_scale)
     return grad * (_math.mask_like(self > 0, self) * scale + negative * slope)
 
 
@@ -88,6 +95,7 @@ class EluBackward0(Formula):
     def forward(self, alpha, scale, input_scale):
         return _elu_forward(_floating_data(self, "elu"), alpha, scale, input_scale)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": _elu_derivative}
 
 
@@ -98,6 +106,7 @@ class CeluBackward0(Formula):
     def forward(self, alpha):
         return _elu_forward(_floating_data(self, "celu"), alpha, 1.0, 1.0 / alpha)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self, alpha: _elu_derivative(grad, self, alpha, 1.0, 1.0 / alpha)}
 
 
@@ -127,6 +136,7 @@ class GeluBackward0(Formula):
             return 0.5 * data * (1 + np.tanh(inner))
         return data * 0.5 * (1 + _erf_and_erfc(data * _INVERSE_SQRT_2)[0])
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": _gelu_derivative}
 
 
@@ -141,6 +151,7 @@ class SiluBackward0(Formula):
         data = _floating_data(self, "silu")
         return data * _stable_sigmoid(data)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": _silu_derivative}
 
 
@@ -153,6 +164,7 @@ class SoftplusBackward0(Formula):
         scaled = data * beta
         return np.where(scaled > threshold, data, np.logaddexp(0, scaled) / beta)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, beta, threshold: _math.choose(
             self * beta > threshold, grad, grad * _math.sigmoid(self * beta)),
@@ -170,6 +182,7 @@ class MishBackward0(Formula):
         data = _floating_data(self, "mish")
         return data * np.tanh(np.logaddexp(0, data))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": _mish_derivative}
 
 
@@ -180,8 +193,10 @@ _ONE_SIXTH_AS_PYTORCH = float(np.float32(1 / 6))
 class HardsigmoidBackward0(Formula):
     @staticmethod
     def forward(self):
-        return np.clip(_floating_data(self, "hardsigmoid") / 6 + 0.5, 0, 1)
+        data = _floating_data(self, "hardsigmoid")  # min(max(x + 3, 0), 6) / 6: PyTorch's bits
+        return np.minimum(np.maximum(data + data.dtype.type(3), 0), data.dtype.type(6)) / data.dtype.type(6)
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self: _math.keep_where((self > -3) & (self < 3), grad * _ONE_SIXTH_AS_PYTORCH),
     }
@@ -193,6 +208,7 @@ class HardswishBackward0(Formula):
         data = _floating_data(self, "hardswish")
         return data * np.clip(data + 3, 0, 6) / 6
 
+    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self: _math.keep_where(
             self > -3, _math.choose(self < 3, grad * (self / 3 + 0.5), grad)),
@@ -204,6 +220,7 @@ class LogSigmoidBackward0(Formula):
     def forward(self):
         return -np.logaddexp(0, -_floating_data(self, "logsigmoid"))
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.sigmoid(-self)}
 
 
@@ -245,7 +262,8 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
     return apply(HardtanhBackward0, input, min_val=min_val, max_val=max_val)
 
 
-@register(samples=_activation_samples(negative_slope=0.2), torch_name=_torch_name("leaky_relu"))
+@register(samples=_activation_samples(negative_slope=0.2), torch_name=_torch_name("leaky_relu"),
+          floating=True)
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """input where positive, negative_slope * input elsewhere."""
     if inplace:
@@ -253,7 +271,7 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     return apply(LeakyReluBackward0, input, negative_slope=negative_slope)
 
 
-@register(samples=_activation_samples(alpha=0.7), torch_name=_torch_name("elu"))
+@register(samples=_activation_samples(alpha=0.7), torch_name=_torch_name("elu"), floating=True)
 def elu(input, alpha: float = 1.0, inplace: bool = False):
     """input where positive, alpha * (exp(input) - 1) elsewhere."""
     if inplace:
@@ -265,7 +283,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-@register(samples=_activation_samples(), torch_name=_torch_name("selu"))
+@register(samples=_activation_samples(), torch_name=_torch_name("selu"), floating=True)
 def selu(input, inplace: bool = False):
     """scale * elu(input, alpha) with the self-normalising constants."""
     if inplace:
@@ -273,7 +291,7 @@ def selu(input, inplace: bool = False):
     return apply(EluBackward0, input, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0)
 
 
-@register(samples=_activation_samples(alpha=1.5), torch_name=_torch_name("celu"))
+@register(samples=_activation_samples(alpha=1.5), torch_name=_torch_name("celu"), floating=True)
 def celu(input, alpha: float = 1.0, inplace: bool = False):
     """input where positive, alpha * (exp(input / alpha) - 1) elsewhere."""
     if alpha == 0:
@@ -288,7 +306,7 @@ def _gelu_samples(rng):
     return [((x,), {}), ((x,), {"approximate": "tanh"}), ((_samples.make(rng, ()),), {})]
 
 
-@register(samples=_gelu_samples, torch_name=_torch_name("gelu"))
+@register(samples=_gelu_samples, torch_name=_torch_name("gelu"), floating=True)
 def gelu(input, approximate: str = "none"):
     """input * Phi(input), Phi the standard normal CDF (or its tanh approximation)."""
     if approximate not in ("none", "tanh"):
@@ -296,7 +314,7 @@ def gelu(input, approximate: str = "none"):
     return apply(GeluBackward0, input, approximate=approximate)
 
 
-@register(samples=_activation_samples(), torch_name=_torch_name("silu"))
+@register(samples=_activation_samples(), torch_name=_torch_name("silu"), floating=True)
 def silu(input, inplace: bool = False):
     """input * sigmoid(input)."""
     if inplace:
@@ -304,7 +322,7 @@ def silu(input, inplace: bool = False):
     return apply(SiluBackward0, input)
 
 
-@register(samples=_activation_samples(), torch_name=_torch_name("mish"))
+@register(samples=_activation_samples(), torch_name=_torch_name("mish"), floating=True)
 def mish(input, inplace: bool = False):
     """input * tanh(softplus(input))."""
     if inplace:
@@ -317,7 +335,7 @@ def _softplus_samples(rng):
     return [((x,), {}), ((x,), {"beta": 2.0, "threshold": 3.0}), ((_samples.make(rng, (0,)),), {})]
 
 
-@register(samples=_softplus_samples, torch_name=_torch_name("softplus"))
+@register(samples=_softplus_samples, torch_name=_torch_name("softplus"), floating=True)
 def softplus(input, beta: float = 1.0, threshold: float = 20.0):
     """log(1 + exp(beta * input)) / beta, linear above `threshold` (stable for large inputs)."""
     return apply(SoftplusBackward0, input, beta=beta, threshold=threshold)
@@ -329,7 +347,7 @@ def softsign(input):
     return input / (absolute(input) + 1)
 
 
-@register(samples=_activation_samples(-5.0, 5.0), torch_name=_torch_name("hardsigmoid"))
+@register(samples=_activation_samples(-5.0, 5.0), torch_name=_torch_name("hardsigmoid"), floating=True)
 def hardsigmoid(input, inplace: bool = False):
     """input / 6 + 1/2, clipped to [0, 1]."""
     if inplace:
@@ -337,7 +355,7 @@ def hardsigmoid(input, inplace: bool = False):
     return apply(HardsigmoidBackward0, input)
 
 
-@register(samples=_activation_samples(-5.0, 5.0), torch_name=_torch_name("hardswish"))
+@register(samples=_activation_samples(-5.0, 5.0), torch_name=_torch_name("hardswish"), floating=True)
 def hardswish(input, inplace: bool = False):
     """input * hardsigmoid(input)."""
     if inplace:
@@ -345,7 +363,7 @@ def hardswish(input, inplace: bool = False):
     return apply(HardswishBackward0, input)
 
 
-@register(samples=_activation_samples(), torch_name=_torch_name("logsigmoid"))
+@register(samples=_activation_samples(), torch_name=_torch_name("logsigmoid"), floating=True)
 def logsigmoid(input):
     """log(sigmoid(input)), computed as -softplus(-input)."""
     return apply(LogSigmoidBackward0, input)
@@ -395,7 +413,16 @@ class SoftmaxBackward0(Formula):
         shifted /= np.sum(shifted, axis=dim, keepdims=True)
         return shifted
 
+    # Softmax's Jacobian diag(y) - y yᵀ is symmetric: J·v is the derivative formula at grad = v.
+    tangent = staticmethod(lambda self_t, result, dim: _softmax_derivative(self_t, result, dim))
     derivatives = {"self": _softmax_derivative}
+
+
+def _log_softmax_tangent(self_t, result, dim):
+    """v - sum(softmax · v) along dim (the Jacobian is I - 1 softmaxᵀ)."""
+    if result.ndim == 0:
+        return self_t - self_t
+    return self_t - _math.sum_dims(_math.exp(result) * self_t, dim, keepdim=True)
 
 
 def _log_softmax_derivative(grad, result, dim):
@@ -419,6 +446,8 @@ class LogSoftmaxBackward0(Formula):
         shifted -= np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
         return shifted
 
+    # J = I - 1 softmaxᵀ along dim: J·v = v - sum(softmax · v).
+    tangent = staticmethod(_log_softmax_tangent)
     derivatives = {"self": _log_softmax_derivative}
 
 
@@ -433,22 +462,29 @@ def _softmax_samples(rng):
     ]
 
 
-@register(methods="softmax", samples=_samples.plus(_softmax_samples, {"dtype": _samples.FLOAT64}))
-def softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
-    """exp(input) normalised to sum to 1 along `dim` (shifted by the max: no overflow)."""
+@register(methods="softmax", samples=_samples.plus(_softmax_samples, {"dtype": _samples.FLOAT64}),
+          floating=True)
+def softmax(input, dim, dtype=None):
+    """exp(input) normalised to sum to 1 along `dim` (shifted by the max: no overflow).
+
+    `dim` is required, as in `torch.softmax`; `nn.functional.softmax` still chooses one
+    (deprecated, with PyTorch's warning) when it is left out."""
     dim = _softmax_dim(dim, _floating_data(input, "softmax").ndim, "softmax")
     return apply(SoftmaxBackward0, input, dim=dim, dtype=dtype)
 
 
-@register(methods="log_softmax", samples=_samples.plus(_softmax_samples, {"dtype": _samples.FLOAT64}))
-def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
-    """log(softmax(input, dim)), computed stably as input - logsumexp(input, dim)."""
+@register(methods="log_softmax", samples=_samples.plus(_softmax_samples, {"dtype": _samples.FLOAT64}),
+          floating=True)
+def log_softmax(input, dim, dtype=None):
+    """log(softmax(input, dim)), computed stably as input - logsumexp(input, dim); `dim` is
+    required, as in `torch.log_softmax` (see `softmax`)."""
     dim = _softmax_dim(dim, _floating_data(input, "log_softmax").ndim, "log_softmax")
     return apply(LogSoftmaxBackward0, input, dim=dim, dtype=dtype)
 
 
 @register(samples=_samples.plus(_softmax_samples,
-                                {"dtype": _samples.FLOAT64}), torch_name=_torch_name("softmin"))
+                                {"dtype": _samples.FLOAT64}),
+          torch_name=_torch_name("softmin"), floating=True)
 def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
     """softmax(-input, dim)."""
     dim = _softmax_dim(dim, _floating_data(input, "softmin").ndim, "softmin")
@@ -467,6 +503,7 @@ class ThresholdBackward0(Formula):
         data = _tensor_data(self, "threshold")
         return np.where(data > threshold, data, value).astype(data.dtype, copy=False)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self, threshold: _math.threshold_backward(grad, self, threshold)}
 
 
@@ -476,6 +513,7 @@ class HardshrinkBackward0(Formula):
         data = _floating_data(self, "hardshrink")
         return np.where(np.abs(data) > lambd, data, 0).astype(data.dtype, copy=False)
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self, lambd: _math.hardshrink_backward(grad, self, lambd)}
 
 
@@ -487,6 +525,7 @@ class SoftshrinkBackward0(Formula):
             data.dtype, copy=False
         )
 
+    tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self, lambd: _math.softshrink_backward(grad, self, lambd)}
 
 
@@ -502,13 +541,13 @@ def _threshold(input, threshold: float, value: float):
     return apply(ThresholdBackward0, input, threshold=threshold, value=value)
 
 
-@register(samples=_activation_samples(lambd=0.7), torch_name=_torch_name("hardshrink"))
+@register(samples=_activation_samples(lambd=0.7), torch_name=_torch_name("hardshrink"), floating=True)
 def hardshrink(input, lambd: float = 0.5):
     """input where |input| > lambd, else 0."""
     return apply(HardshrinkBackward0, input, lambd=lambd)
 
 
-@register(samples=_activation_samples(lambd=0.7), torch_name=_torch_name("softshrink"))
+@register(samples=_activation_samples(lambd=0.7), torch_name=_torch_name("softshrink"), floating=True)
 def softshrink(input, lambd: float = 0.5):
     """input shrunk toward 0 by lambd (0 inside [-lambd, lambd])."""
     if lambd < 0:
@@ -529,7 +568,7 @@ def _prelu_samples(rng):
     return [((x, make(rng, (3,), 0.1, 0.5)), {}), ((x, make(rng, (1,), 0.1, 0.5)), {})]
 
 
-@register(samples=_prelu_samples, torch_name=_torch_name("prelu"))
+@register(samples=_prelu_samples, torch_name=_torch_name("prelu"), floating=True)
 def prelu(input, weight):
     """input where positive, weight * input elsewhere; weight has one slope per channel (dim 1) or one."""
     channels = weight.numel()

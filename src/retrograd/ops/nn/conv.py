@@ -9,6 +9,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _samples
 from .._table import apply, register
+from .._tangents import MultilinearPlus
 from ..linalg import matmul
 from ._common import _c_type_name, _torch_name, _tuple
 from ._maps import _col2im_array, _window_view, col2im, im2col
@@ -32,6 +33,7 @@ class ConvolutionBackward0(Node):
     cropped. The backward is the same few differentiable maps run the other way.
     """
 
+    tangent = MultilinearPlus(2)
     __slots__ = ("dilation", "groups", "output_padding", "padding", "stride", "transposed")
     saved_names = ("input", "weight")
 
@@ -53,7 +55,7 @@ class ConvolutionBackward0(Node):
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
     def backward(self, grad):
-        x, weight = self.saved_tensors
+        x, weight = self._saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
         if not isinstance(grad, Tensor):
             if not self.transposed:
@@ -373,7 +375,7 @@ def _unfold_samples(rng):
                                                  {"stride": 2, "padding": 1, "dilation": (1, 2)})]
 
 
-@register(samples=_unfold_samples, torch_name=_torch_name("unfold"))
+@register(samples=_unfold_samples, torch_name=_torch_name("unfold"), floating=True)
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """The sliding windows of (N, C, H, W) input as columns: (N, C * kH * kW, number of windows)."""
     if input.ndim not in (3, 4):
@@ -397,7 +399,7 @@ def _fold_samples(rng):
                                                       {"stride": 2, "padding": 1, "dilation": (1, 2)})]
 
 
-@register(samples=_fold_samples, torch_name=_torch_name("fold"))
+@register(samples=_fold_samples, torch_name=_torch_name("fold"), floating=True)
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """The adjoint of unfold: columns summed back into an (N, C, H, W) image."""
     kernel, dilation, padding, stride = _fold_geometry(kernel_size, dilation, padding, stride)

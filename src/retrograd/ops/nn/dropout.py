@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ... import _creation
 from ..._tensor import Tensor
+from ..._vmap_state import draws_per_example
 from .._table import run_in_place
 from ..pointwise import (
     mul,
@@ -15,6 +16,7 @@ def _check_probability(p: float) -> None:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
+@draws_per_example  # randomness='different': a mask per example
 def _dropout_with_mask(input: Tensor, p: float, mask_shape, inplace: bool) -> Tensor:
     """input times a Bernoulli(1 - p) mask scaled by 1 / (1 - p), drawn from the default generator."""
     mask = Tensor._make(_creation._random._dropout_mask(mask_shape, p, input._data.dtype))

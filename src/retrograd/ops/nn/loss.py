@@ -13,6 +13,7 @@ from ..._tensor import Tensor
 from .. import _math, _samples
 from .._formula import Formula
 from .._table import apply, register
+from .._tangents import LINEAR, REDUCTION
 from ..pointwise import (
     _check_broadcast,
     _constant_like,
@@ -79,7 +80,9 @@ def _warn_if_broadcast(input: Tensor, target: Tensor) -> None:
 def _loss_forward(compute, self, target, reduction, **params):
     """The elementwise loss of the broadcast pair, reduced."""
     _check_broadcast(self._data.shape, target._data.shape)
-    data, target_data = np.broadcast_arrays(self._data, target._data)
+    common = _dtype.result_type(self, target).numpy  # int64 with float32 is float32, as PyTorch
+    data, target_data = np.broadcast_arrays(self._data.astype(common, copy=False),
+                                            target._data.astype(common, copy=False))
     return _reduce_array(compute(data, target_data, **params), reduction)
 
 
@@ -108,6 +111,7 @@ class MseLossBackward0(Formula):
     def forward(self, target, reduction):
         return _loss_forward(_squared_difference, self, target, reduction)
 
+    tangent = REDUCTION
     derivatives = {
         "self": _mse_derivative,
         "target": lambda grad, self, target, reduction: -_mse_derivative(grad, self, target, reduction),
@@ -147,6 +151,7 @@ class SmoothL1LossBackward0(Formula):
     def forward(self, target, reduction, beta):
         return _loss_forward(_smooth_l1, self, target, reduction, beta=beta)
 
+    tangent = REDUCTION
     derivatives = {
         "self": _smooth_l1_derivative,
         "target": lambda grad, self, target, reduction, beta: -_smooth_l1_derivative(
@@ -179,6 +184,7 @@ class HuberLossBackward0(Formula):
     def forward(self, target, reduction, delta):
         return _loss_forward(_huber, self, target, reduction, delta=delta)
 
+    tangent = REDUCTION
     derivatives = {
         "self": _huber_derivative,
         "target": lambda grad, self, target, reduction, delta: -_huber_derivative(
@@ -207,6 +213,7 @@ class BinaryCrossEntropyBackward0(Formula):
     def forward(self, target, reduction, weight=None):
         return _loss_forward(_bce, self, target, reduction, weight=weight)
 
+    tangent = REDUCTION
     derivatives = {
         "self": lambda grad, self, target, reduction, weight: _weighted_by(
             _reduced(grad, reduction, self) * (self - target)
@@ -250,6 +257,7 @@ class BinaryCrossEntropyWithLogitsBackward0(Formula):
     def forward(self, target, reduction, weight=None, pos_weight=None):
         return _loss_forward(_bce_logits, self, target, reduction, weight=weight, pos_weight=pos_weight)
 
+    tangent = REDUCTION
     derivatives = {"self": _bce_logits_input_derivative, "target": _bce_logits_target_derivative}
 
 
@@ -298,7 +306,8 @@ def _weighted_pair_loss_samples(**kwargs):
     return samples
 
 
-@register(samples=_weighted_pair_loss_samples(), torch_name=_torch_name("mse_loss"))
+@register(samples=_weighted_pair_loss_samples(), torch_name=_torch_name("mse_loss"),
+          floating=("input", "target"))
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
     """The (mean) squared difference; with `weight`, the weighted mean."""
     if weight is None:
@@ -319,7 +328,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
     return _weighted(loss, weight, reduction, mean_over_weight=True)
 
 
-@register(samples=_pair_loss_samples(beta=0.8), torch_name=_torch_name("smooth_l1_loss"))
+@register(samples=_pair_loss_samples(beta=0.8), torch_name=_torch_name("smooth_l1_loss"),
+          floating=("input", "target"))
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
                    beta: float = 1.0):
     """Quadratic for |d| < beta, linear beyond (continuous slope)."""
@@ -329,7 +339,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
                              beta=beta)
 
 
-@register(samples=_weighted_pair_loss_samples(delta=1.3), torch_name=_torch_name("huber_loss"))
+@register(samples=_weighted_pair_loss_samples(delta=1.3), torch_name=_torch_name("huber_loss"),
+          floating=("input", "target"))
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
     """Quadratic for |d| < delta, delta * (|d| - delta / 2) beyond."""
     if delta <= 0:
@@ -350,7 +361,7 @@ def _bce_samples(rng):
     return [*_pair_loss_samples(0.1, 0.9, 0.0, 1.0)(rng), weighted]
 
 
-@register(samples=_bce_samples, torch_name=_torch_name("binary_cross_entropy"))
+@register(samples=_bce_samples, torch_name=_torch_name("binary_cross_entropy"), floating=True)
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction: str = "mean"):
     """-(target log(input) + (1 - target) log(1 - input)), input a probability."""
@@ -374,7 +385,8 @@ def _bce_logits_samples(rng):
     return [*_pair_loss_samples(-3.0, 3.0, 0.0, 1.0)(rng), weighted]
 
 
-@register(samples=_bce_logits_samples, torch_name=_torch_name("binary_cross_entropy_with_logits"))
+@register(samples=_bce_logits_samples, torch_name=_torch_name("binary_cross_entropy_with_logits"),
+          floating=True)
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction: str = "mean", pos_weight=None):
     """binary_cross_entropy(sigmoid(input), target), computed stably from the logits.
@@ -408,6 +420,7 @@ class NllLossBackward0(Formula):
         with np.errstate(invalid="ignore", divide="ignore"):
             return total / target_weight.sum()
 
+    tangent = LINEAR
     derivatives = {"self": _math.nll_loss_backward}
 
 
@@ -459,7 +472,7 @@ def _nll_samples(rng):
     ]
 
 
-@register(samples=_nll_samples, torch_name=_torch_name("nll_loss"))
+@register(samples=_nll_samples, torch_name=_torch_name("nll_loss"), floating=True)
 def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
              reduction: str = "mean"):
     """The negative log-likelihood of class-index targets, from log-probabilities `input`.
@@ -485,7 +498,7 @@ def _cross_entropy_samples(rng):
     ]
 
 
-@register(samples=_cross_entropy_samples, torch_name=_torch_name("cross_entropy"))
+@register(samples=_cross_entropy_samples, torch_name=_torch_name("cross_entropy"), floating=True)
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                   reduction: str = "mean", label_smoothing: float = 0.0):
     """nll_loss(log_softmax(input), target) along the class dim (1, or 0 for one sample).
@@ -551,6 +564,8 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
 
     'batchmean' divides the sum by the batch size, as the KL divergence's definition wants.
     """
+    if not (input.dtype.is_floating_point and target.dtype.is_floating_point):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     if reduction == "mean":
         warnings.warn(
             "reduction: 'mean' divides the total loss by both the batch size and the support size."
@@ -625,7 +640,10 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, 
     reduction = _legacy_reduction(size_average, reduce, reduction)
     labels = target._data
     below_margin = clamp_min(margin - input, 0) * _constant_like(input, labels != 1)
-    return _reduce(below_margin + input * _constant_like(input, labels != -1), reduction)
+    loss = below_margin + input * _constant_like(input, labels != -1)
+    if not input.dtype.is_floating_point:
+        loss = loss.to(input.dtype)  # PyTorch keeps an integer input's dtype (and its mean refuses it)
+    return _reduce(loss, reduction)
 
 
 def _soft_margin_samples(rng):
@@ -652,7 +670,7 @@ def _multilabel_samples(rng):
                                                 {"weight": make(rng, (3,), 0.5, 2.0), "reduction": "sum"})]
 
 
-@register(samples=_multilabel_samples, torch_name=_torch_name("multilabel_soft_margin_loss"))
+@register(samples=_multilabel_samples, torch_name=_torch_name("multilabel_soft_margin_loss"), floating=True)
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
                                 reduction: str = "mean"):
     """Binary cross entropy of each class's logit, averaged over the classes (last dim)."""
@@ -710,6 +728,9 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
         raise ValueError(reduction + " is not valid")
     if (var._data < 0).any():
         raise ValueError("var has negative entry/entries")
+    if not var.dtype.is_floating_point:  # PyTorch clamps var in place: a float can't go into it
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{_dtype.scalar_type_name(var.dtype)}")
     floored = var + _constant_like(var, np.maximum(var._data, eps) - var._data)
     difference = input - target
     loss = (floored.log() + difference * difference / floored) * 0.5

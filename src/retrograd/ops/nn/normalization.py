@@ -62,6 +62,9 @@ def _standardize_array(data: np.ndarray, dims: tuple, eps: float) -> np.ndarray:
 
 
 class NativeLayerNormBackward0(Node):
+    inputs = ("x", "weight", "bias")
+    tangent = staticmethod(lambda x, x_t, weight, weight_t, bias_t, dims, eps: _affine_tangent(
+        *_standardized_tangent(x, x_t, dims, eps), weight, weight_t, bias_t, None))
     __slots__ = ("dims", "eps")
 
     @staticmethod
@@ -78,7 +81,7 @@ class NativeLayerNormBackward0(Node):
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
     def backward(self, grad):
-        x, weight = self.saved_tensors
+        x, weight = self._saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
         if not isinstance(grad, Tensor):
             x_hat, rstd = _standardized_array(x._data, self.dims, self.eps)
@@ -101,7 +104,7 @@ def _layer_norm_samples(rng):
     ]
 
 
-@register(samples=_layer_norm_samples, torch_name="layer_norm")
+@register(samples=_layer_norm_samples, torch_name="layer_norm", floating=True)
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
     """(input - mean) / sqrt(var + eps) over the last len(normalized_shape) dims, then affine."""
     shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
@@ -114,6 +117,42 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     return apply(NativeLayerNormBackward0, input, weight, bias, dims=dims, eps=eps)
 
 
+# Tangents (forward mode). The Jacobian of x -> x_hat, rstd (I - 1 1^T / n - x_hat x_hat^T / n),
+# is symmetric, so the tangent of x_hat is the backward rule applied to the tangent of x.
+
+
+def _standardized_tangent(x, x_t, dims: tuple, eps: float):
+    x_hat, rstd = _standardized(x, dims, eps)
+    return x_hat, _standardized_input_grad(x_t, x_hat, rstd, dims)
+
+
+def _grouped_tangent(x, x_t, groups: int, eps: float):
+    grouped = x.reshape(x.shape[0], groups, -1)
+    x_hat, x_hat_t = _standardized_tangent(grouped, x_t.reshape(grouped.shape), (2,), eps)
+    return x_hat.reshape(x.shape), x_hat_t.reshape(x.shape)
+
+
+def _batch_tangent(x, x_t, mean, variance, training: bool, eps: float):
+    if training:
+        return _standardized_tangent(x, x_t, _non_channel_dims(x), eps)
+    shape = _channel_shape(x)
+    rstd = Tensor._make((1 / np.sqrt(variance + eps)).reshape(shape).astype(x._data.dtype))
+    return (x - Tensor._make(mean.reshape(shape).astype(x._data.dtype))) * rstd, x_t * rstd
+
+
+def _affine_tangent(x_hat, x_hat_t, weight, weight_t, bias_t, shape):
+    """The tangent of x_hat * weight + bias (weight and bias reshaped to `shape` if given)."""
+    def fit(value):
+        return value if shape is None or value is None else value.reshape(shape)
+
+    result = x_hat_t
+    if weight is not None:
+        result = result * fit(weight) + x_hat * fit(weight_t)
+    if bias_t is not None:
+        result = result + fit(bias_t)
+    return result
+
+
 def _channel_shape(x: Tensor) -> tuple:
     return (x.shape[1],) + (1,) * (x.ndim - 2)
 
@@ -123,6 +162,9 @@ def _non_channel_dims(x: Tensor) -> tuple:
 
 
 class NativeGroupNormBackward0(Node):
+    inputs = ("x", "weight", "bias")
+    tangent = staticmethod(lambda x, x_t, weight, weight_t, bias_t, groups, eps: _affine_tangent(
+        *_grouped_tangent(x, x_t, groups, eps), weight, weight_t, bias_t, _channel_shape(x)))
     __slots__ = ("eps", "groups")
 
     @staticmethod
@@ -140,7 +182,7 @@ class NativeGroupNormBackward0(Node):
         return result
 
     def backward(self, grad):
-        x, weight = self.saved_tensors
+        x, weight = self._saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
         grouped = x.reshape(x.shape[0], self.groups, -1)
         x_hat, rstd = _standardized(grouped, (2,), self.eps)
@@ -162,7 +204,7 @@ def _group_norm_samples(rng):
     ]
 
 
-@register(samples=_samples.plus(_group_norm_samples, {"eps": 1e-3}), torch_name="group_norm")
+@register(samples=_samples.plus(_group_norm_samples, {"eps": 1e-3}), torch_name="group_norm", floating=True)
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):
     """Normalise each group of channels of each sample, then a per-channel affine map."""
     if input.ndim < 2 or input.shape[1] % num_groups:
@@ -176,6 +218,11 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
 class NativeBatchNormBackward0(Node):
     """Per-channel normalisation by the batch statistics (training) or given running ones."""
 
+    inputs = ("x", "weight", "bias")
+    tangent = staticmethod(
+        lambda x, x_t, weight, weight_t, bias_t, mean, variance, training, eps: _affine_tangent(
+            *_batch_tangent(x, x_t, mean, variance, training, eps), weight, weight_t, bias_t,
+            _channel_shape(x)))
     __slots__ = ("eps", "mean", "training", "variance")
 
     @staticmethod
@@ -194,7 +241,7 @@ class NativeBatchNormBackward0(Node):
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
     def backward(self, grad):
-        x, weight = self.saved_tensors
+        x, weight = self._saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
         dims, shape = _non_channel_dims(x), _channel_shape(x)
         if not isinstance(grad, Tensor):
@@ -240,7 +287,7 @@ def _batch_norm_samples(rng):
 
 
 @register(samples=_samples.plus(_batch_norm_samples, {"training": True, "momentum": 0.5}, base=2),
-          torch_name=_torch_name("batch_norm"))
+          torch_name=_torch_name("batch_norm"), floating=True)
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5):
     """Normalise each channel (dim 1) by the batch's statistics, or by the running ones in eval.
@@ -279,7 +326,7 @@ def _instance_norm_samples(rng):
             ((make(rng, (2, 2, 2, 3)),), {"weight": make(rng, (2,)), "bias": make(rng, (2,)), "eps": 1e-3})]
 
 
-@register(samples=_instance_norm_samples, torch_name=_torch_name("instance_norm"))
+@register(samples=_instance_norm_samples, torch_name=_torch_name("instance_norm"), floating=True)
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5):
     """Normalise each channel of each sample over its spatial dims (group_norm with one
@@ -310,7 +357,7 @@ def _rms_norm_samples(rng):
     return [((make(rng, (2, 3)), (3,), make(rng, (3,))), {}), ((make(rng, (2, 2, 3)), (2, 3)), {"eps": 1e-3})]
 
 
-@register(samples=_rms_norm_samples, torch_name=_torch_name("rms_norm"))
+@register(samples=_rms_norm_samples, torch_name=_torch_name("rms_norm"), floating=True)
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """input / sqrt(mean(input^2) + eps) over the last len(normalized_shape) dims, times weight;
     eps defaults to the machine epsilon of input's dtype."""

@@ -8,6 +8,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _samples
 from .._table import apply, register
+from .._tangents import LINEAR, LinearWith
 from ._common import _torch_name
 from ._maps import scatter_add_along
 
@@ -31,6 +32,7 @@ def _pad_pairs(pad, ndim: int) -> tuple[tuple[int, int], ...]:
 class ConstantPadNdBackward0(Node):
     """Pad with a constant (negative amounts crop); backward pads with the negated amounts."""
 
+    tangent = LinearWith(value=0)
     __slots__ = ("pairs",)
 
     @staticmethod
@@ -65,6 +67,7 @@ class _IndexPadBackward(Node):
     """Reflect/replicate/circular padding: a gather over the padded dims, flattened;
     backward scatter-adds the gradient back (repeated positions accumulate)."""
 
+    tangent = LINEAR
     __slots__ = ("flat_index", "input_shape", "padded_dims")
 
     @staticmethod

@@ -10,6 +10,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math, _samples
 from .._table import apply, register
+from .._tangents import LINEAR
 from ..pointwise import (
     _constant_like,
 )
@@ -86,10 +87,21 @@ def _window_max(padded: np.ndarray, kernel, stride, dilation, out):
     return values, choice
 
 
+def _picked_in_plane(x, indices):
+    """The elements of x at flat `indices` into its last two dims (H*W)."""
+    index = indices._data if isinstance(indices, Tensor) else indices
+    flat = x.reshape((*x.shape[:-2], -1))
+    picked = _math.take_along(flat, index.reshape((*index.shape[:-2], -1)), -1)
+    return picked.reshape(index.shape)
+
+
 class MaxPool2DWithIndicesBackward0(Node):
     """The max of each window (values, and flat indices into the input's H*W plane);
     backward scatter-adds the gradient to the arg-max positions."""
 
+    inputs, outputs = ("x",), ("result", "indices")
+    # Each value is the input at its arg-max: so is its tangent.
+    tangent = staticmethod(lambda x_t, indices: (_picked_in_plane(x_t, indices), None))
     __slots__ = ("choice", "geometry", "indices", "shape")
     non_differentiable_outputs = (1,)
 
@@ -208,7 +220,7 @@ def _adaptive_max_samples(rng):
 
 
 @register(samples=_samples.plus(_adaptive_max_samples, {"return_indices": True}),
-          torch_name=_torch_name("adaptive_max_pool2d"))
+          torch_name=_torch_name("adaptive_max_pool2d"), floating=True)
 def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
     """Max pooling to a fixed output size (None keeps that dim's size)."""
     if input.ndim not in (3, 4):
@@ -223,7 +235,7 @@ def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
 
 @register(samples=_samples.plus(lambda rng: [((_samples.make(rng, (1, 2, 7)), 3), {})],
                                 {"return_indices": True}),
-          torch_name=_torch_name("adaptive_max_pool1d"))
+          torch_name=_torch_name("adaptive_max_pool1d"), floating=True)
 def adaptive_max_pool1d(input, output_size, return_indices: bool = False):
     """Max pooling of the last dim to a fixed output size."""
     _check_1d_pool_input(input, "adaptive_max_pool1d")
@@ -248,6 +260,7 @@ def _average_divisor(size, kernel, stride, padding, out, count_include_pad) -> n
 class AvgPool2DBackward0(Node):
     """The mean of each window; backward spreads grad / divisor over each window (col2im)."""
 
+    tangent = LINEAR
     __slots__ = ("divisor", "kernel", "pairs", "size", "stride")
 
     @staticmethod
@@ -324,7 +337,7 @@ def _adaptive_samples(rng):
     return [((make(rng, (1, 2, 4, 4)), 2), {}), ((make(rng, (2, 5, 3)), (3, None)), {})]
 
 
-@register(samples=_adaptive_samples, torch_name="nn.functional.adaptive_avg_pool2d")
+@register(samples=_adaptive_samples, torch_name="nn.functional.adaptive_avg_pool2d", floating=True)
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed output size (None keeps that dim's size)."""
     if input.ndim not in (3, 4):
@@ -360,7 +373,7 @@ def _pool1d_samples(rng):
 
 
 @register(samples=_samples.plus(_pool1d_samples, {"dilation": 2, "ceil_mode": True, "return_indices": True}),
-          torch_name=_torch_name("max_pool1d"))
+          torch_name=_torch_name("max_pool1d"), floating=True)
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
     """The max over each window of the last dim."""
@@ -387,7 +400,7 @@ def _adaptive1d_samples(rng):
     return [((_samples.make(rng, (1, 2, 7)), 3), {}), ((_samples.make(rng, (2, 4)), 4), {})]
 
 
-@register(samples=_adaptive1d_samples, torch_name=_torch_name("adaptive_avg_pool1d"))
+@register(samples=_adaptive1d_samples, torch_name=_torch_name("adaptive_avg_pool1d"), floating=True)
 def adaptive_avg_pool1d(input, output_size):
     """Average pooling of the last dim to a fixed output size."""
     _check_1d_pool_input(input, "adaptive_avg_pool1d")

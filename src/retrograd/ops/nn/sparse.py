@@ -9,6 +9,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _samples
 from .._table import apply, register
+from .._tangents import LINEAR
 from ._common import _torch_name
 from ._maps import scatter_add_along
 
@@ -20,6 +21,7 @@ class EmbeddingBackward0(Node):
     """Rows of `weight` picked by integer `indices`; backward adds the gradient rows back
     (repeated indices accumulate; the padding row gets none)."""
 
+    tangent = LINEAR
     __slots__ = ("indices", "padding_idx", "rows")
 
     @staticmethod

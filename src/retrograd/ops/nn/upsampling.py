@@ -66,7 +66,7 @@ def _interpolate_samples(rng):
     ]
 
 
-@register(samples=_interpolate_samples, torch_name=_torch_name("interpolate"))
+@register(samples=_interpolate_samples, torch_name=_torch_name("interpolate"), floating=True)
 def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
                 recompute_scale_factor=None, antialias: bool = False):
     """Resample the spatial dims (after batch and channel) to `size` or by `scale_factor`.

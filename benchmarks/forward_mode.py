@@ -1,0 +1,186 @@
+"""Forward mode against reverse mode, retrograd beside PyTorch, in one run.
+
+    python -m benchmarks.forward_mode            # the full run (about a minute)
+    python -m benchmarks.forward_mode --quick    # small sizes, one short sample (a smoke run)
+
+Three comparisons, each computed both ways by each library, every result checked against the
+other way (and against PyTorch's) before anything is timed:
+
+1. a Hessian-vector product H·v of f(x) = sum(tanh(W x)²): forward-over-reverse (the tangent
+   of the gradient of a dual input, `autograd.forward_ad`) versus double backward (the
+   gradient of gradᵀv, `create_graph=True`);
+2. the Jacobian of a tall function (few inputs, many outputs: x ↦ tanh(W x), W of shape
+   m × n with m ≫ n) by `autograd.functional.jacobian` with strategy="forward-mode"
+   (one Jacobian-vector product per input) versus "reverse-mode" (one vector-Jacobian
+   product per output), both with vectorize=True;
+3. the same on a wide function (W of shape n × m).
+
+Reported: the median time per call (ms) over interleaved samples (retrograd forward,
+retrograd reverse, PyTorch forward, PyTorch reverse, again...), 1 thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import time
+
+from .environment import pin_threads, use_repository_sources
+
+
+def parse(arguments):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.forward_mode",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, one short sample")
+    parser.add_argument("--repeats", type=int, help="samples per series (default 7, quick 1)")
+    parser.add_argument("--sample-seconds", type=float, help="wall time of one sample (default 0.2 s)")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP/PyTorch threads")
+    return parser.parse_args(arguments)
+
+
+def _problems(quick: bool, np):
+    rng = np.random.default_rng(0)
+    hvp_size = 16 if quick else 256
+    narrow, broad = (4, 32) if quick else (8, 512)
+    return {
+        "hvp": {"W": rng.normal(0, 1 / np.sqrt(hvp_size), (hvp_size, hvp_size)),
+                "x": rng.normal(0, 1, hvp_size), "v": rng.normal(0, 1, hvp_size)},
+        "tall": {"W": rng.normal(0, 1 / np.sqrt(narrow), (broad, narrow)), "x": rng.normal(0, 1, narrow)},
+        "wide": {"W": rng.normal(0, 1 / np.sqrt(broad), (narrow, broad)), "x": rng.normal(0, 1, broad)},
+    }
+
+
+def _steps(library, problem_set):
+    """{(comparison, way): step() -> numpy array} for one library (retrograd or torch)."""
+    forward_ad = library.autograd.forward_ad
+    functional = library.autograd.functional
+    steps = {}
+
+    hvp = problem_set["hvp"]
+    weight = library.tensor(hvp["W"])
+    x0, v = library.tensor(hvp["x"]), library.tensor(hvp["v"])
+
+    def f(x):
+        return (library.tanh(weight @ x) ** 2).sum()
+
+    def forward_over_reverse():
+        x = x0.detach().requires_grad_(True)
+        with forward_ad.dual_level():
+            dual = forward_ad.make_dual(x, v)
+            (gradient,) = library.autograd.grad(f(dual), x)
+            return forward_ad.unpack_dual(gradient).tangent.numpy()
+
+    def double_backward():
+        x = x0.detach().requires_grad_(True)
+        (gradient,) = library.autograd.grad(f(x), x, create_graph=True)
+        (product,) = library.autograd.grad(gradient, x, v)
+        return product.numpy()
+
+    steps[("hvp", "forward")] = forward_over_reverse
+    steps[("hvp", "reverse")] = double_backward
+
+    for shape in ("tall", "wide"):
+        problem = problem_set[shape]
+        matrix, point = library.tensor(problem["W"]), library.tensor(problem["x"])
+
+        def g(x, matrix=matrix):
+            return library.tanh(matrix @ x)
+
+        steps[(shape, "forward")] = lambda g=g, point=point: functional.jacobian(
+            g, point, vectorize=True, strategy="forward-mode").numpy()
+        steps[(shape, "reverse")] = lambda g=g, point=point: functional.jacobian(
+            g, point, vectorize=True, strategy="reverse-mode").numpy()
+    return steps
+
+
+def _time(step, seconds: float) -> float:
+    """Median-ready time per call (ms) of one sample lasting about `seconds`."""
+    gc.collect()
+    calls = 0
+    start = time.perf_counter()
+    while True:
+        step()
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return elapsed / calls * 1e3
+
+
+def run(options) -> dict:
+    import numpy as np
+
+    import retrograd
+
+    libraries = {"retrograd": retrograd}
+    try:
+        import torch
+
+        torch.set_default_dtype(torch.float64)
+        torch.set_num_threads(options.threads)
+        libraries["PyTorch"] = torch
+    except ImportError:
+        pass
+    problems = _problems(options.quick, np)
+    steps = {name: _steps(library, problems) for name, library in libraries.items()}
+    # Check: both ways agree within each library, and each library agrees with retrograd.
+    for name, library_steps in steps.items():
+        for comparison in ("hvp", "tall", "wide"):
+            forward = library_steps[(comparison, "forward")]()
+            reverse = library_steps[(comparison, "reverse")]()
+            np.testing.assert_allclose(forward, reverse, rtol=1e-9, atol=1e-12,
+                                       err_msg=f"{name} {comparison}: forward and reverse differ")
+            expected = steps["retrograd"][(comparison, "reverse")]()
+            np.testing.assert_allclose(forward, expected, rtol=1e-9, atol=1e-12,
+                                       err_msg=f"{name} {comparison}: differs from retrograd")
+    repeats = options.repeats or (1 if options.quick else 7)
+    seconds = options.sample_seconds or (0.01 if options.quick else 0.2)
+    samples: dict = {(name, *step_key): [] for name, library_steps in steps.items()
+                     for step_key in library_steps}
+    for _ in range(repeats):
+        for name, library_steps in steps.items():
+            for step_key, step in library_steps.items():
+                samples[(name, *step_key)].append(_time(step, seconds))
+    return {key: statistics.median(values) for key, values in samples.items()}, problems
+
+
+_TITLES = {
+    "hvp": "H·v, f(x) = sum(tanh(Wx)²), n = {n}",
+    "tall": "Jacobian {m}×{n} (tall): tanh(Wx)",
+    "wide": "Jacobian {m}×{n} (wide): tanh(Wx)",
+}
+_WAYS = {"hvp": ("forward-over-reverse", "double backward"),
+         "tall": ("forward-mode", "reverse-mode"), "wide": ("forward-mode", "reverse-mode")}
+
+
+def table(medians: dict, problems: dict) -> str:
+    names = sorted({key[0] for key in medians}, key=lambda name: name != "retrograd")
+    lines = ["| computation | way | " + " | ".join(f"{name} (ms)" for name in names)
+             + (" | retrograd / PyTorch |" if "PyTorch" in names else " |"),
+             "|---|---|" + "---|" * len(names) + ("---|" if "PyTorch" in names else "")]
+    for comparison in ("hvp", "tall", "wide"):
+        m, n = problems[comparison]["W"].shape
+        title = _TITLES[comparison].format(m=m, n=n)
+        for way, label in zip(("forward", "reverse"), _WAYS[comparison]):
+            cells = [f"{medians[(name, comparison, way)]:.3f}" for name in names]
+            ratio = ""
+            if "PyTorch" in names:
+                mine, theirs = medians[("retrograd", comparison, way)], medians[("PyTorch", comparison, way)]
+                ratio = f" {mine / theirs:.1f}× |"
+            lines.append(f"| {title} | {label} | " + " | ".join(cells) + " |" + ratio)
+            title = ""
+    return "\n".join(lines)
+
+
+def main(arguments=None) -> int:
+    options = parse(arguments)
+    pin_threads(options.threads)
+    use_repository_sources()
+    medians, problems = run(options)
+    print(table(medians, problems))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

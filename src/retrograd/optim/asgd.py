@@ -1,0 +1,8 @@
+"""ASGD (PyTorch's torch.optim.asgd).
+
+Written elsewhere; this module is where PyTorch programs import them from and the name their
+classes show (see Note [Public module names] in retrograd/_public.py)."""
+
+from .more import ASGD
+
+__all__ = ["ASGD"]

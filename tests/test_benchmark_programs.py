@@ -1,0 +1,44 @@
+"""The real-program workloads of benchmarks/programs.py run with retrograd standing in for
+torch and, where PyTorch is installed, reach PyTorch's final loss (timings are never checked)."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+import retrograd
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPOSITORY))
+
+from benchmarks import programs, sections  # noqa: E402
+
+try:
+    import torch
+except ImportError:  # the cross-check below skips
+    torch = None
+
+
+@pytest.mark.parametrize("name", sorted(programs.PROGRAMS))
+def test_program_runs_on_retrograd(name):
+    loss = programs.PROGRAMS[name](retrograd, **programs.SIZES[name][1])
+    assert math.isfinite(loss)
+
+
+@pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
+@pytest.mark.parametrize("name", sorted(programs.PROGRAMS))
+def test_program_reaches_pytorchs_loss(name):
+    size = programs.SIZES[name][1]
+    ours = programs.PROGRAMS[name](retrograd, **size)
+    theirs = programs.PROGRAMS[name](torch, **size)
+    assert math.isclose(ours, theirs, rel_tol=1e-4, abs_tol=1e-7)
+
+
+def test_the_benchmarks_page_keeps_the_real_programs_section():
+    page = (REPOSITORY / "docs" / "benchmarks.md").read_text()
+    assert sections.find_section(page, sections.REAL_PROGRAMS_BEGIN, sections.REAL_PROGRAMS_END)
+    rewritten = sections.keep_sections(REPOSITORY / "docs" / "benchmarks.md", "# Benchmarks\n")
+    assert sections.REAL_PROGRAMS_BEGIN in rewritten

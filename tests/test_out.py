@@ -1,0 +1,258 @@
+"""`out=`: an op writes its result into a given tensor, as PyTorch's out variants do
+(see Note [out= arguments] in ops/_out.py)."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import retrograd
+from retrograd.ops import table
+from retrograd.ops._out import ACCEPTS_OUT
+
+try:
+    import torch
+except ImportError:  # the cross-checks below skip
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
+
+
+def test_out_receives_the_result_and_is_returned():
+    x = retrograd.tensor([1.0, 2.0])
+    out = retrograd.empty(2)
+    result = retrograd.add(x, x, out=out)
+    assert result is out
+    assert out.tolist() == [2.0, 4.0]
+
+
+def test_out_write_moves_the_version_counter_and_reaches_views():
+    base = retrograd.ones(4)
+    retrograd.mul(retrograd.tensor([2.0, 3.0]), 2, out=base[:2])
+    assert base.tolist() == [4.0, 6.0, 1.0, 1.0]
+    assert base._version == 1
+
+
+def test_out_write_is_caught_by_a_graph_that_saved_out():
+    weight = retrograd.tensor([1.0, 2.0], requires_grad=True)
+    saved = retrograd.ones(2)
+    product = weight * saved
+    retrograd.sin(retrograd.zeros(2), out=saved)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        product.sum().backward()
+
+
+def test_out_of_another_shape_is_resized_with_pytorchs_warning():
+    out = retrograd.empty(5)
+    with pytest.warns(UserWarning, match=r"had shape \[5\], which does not match the required "
+                                         r"output shape \[2\].*t\.resize_\(0\)"):
+        retrograd.add(retrograd.ones(2), 1, out=out)
+    assert out.shape == (2,)
+
+
+def test_empty_out_is_resized_silently():
+    out = retrograd.empty(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        retrograd.matmul(retrograd.ones(2, 3), retrograd.ones(3, 4), out=out)
+    assert out.shape == (2, 4)
+
+
+def test_out_refuses_a_float_result_in_an_integer_tensor():
+    out = retrograd.empty(2, dtype=retrograd.int64)
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
+        retrograd.sin(retrograd.tensor([1, 2]), out=out)
+
+
+def test_out_takes_a_result_of_a_lower_category_or_precision():
+    out = retrograd.empty(2)
+    retrograd.eq(retrograd.tensor([1, 2]), retrograd.tensor([1, 3]), out=out)
+    assert out.tolist() == [1.0, 0.0]
+    retrograd.add(retrograd.ones(2, dtype=retrograd.float64), 1, out=out)
+    assert out.dtype is retrograd.float32 and out.tolist() == [2.0, 2.0]
+
+
+def test_matrix_products_want_out_of_exactly_their_dtype():
+    out = retrograd.empty(0, dtype=retrograd.float64)
+    with pytest.raises(RuntimeError, match="Expected out tensor to have dtype float, but got double instead"):
+        retrograd.mm(retrograd.ones(1, 2), retrograd.ones(2, 2), out=out)
+
+
+def test_out_with_an_input_that_requires_grad_is_refused():
+    x = retrograd.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"add\(\): functions with out=\.\.\. arguments don't support "
+                                           "automatic differentiation, but one of the arguments requires grad"):
+        retrograd.add(x, x, out=retrograd.empty(2))
+    with pytest.raises(RuntimeError, match=r"cat\(\): functions with out=\.\.\. arguments"):
+        retrograd.cat([x, x], out=retrograd.empty(4))
+
+
+def test_out_that_requires_grad_is_refused_in_grad_mode_and_written_under_no_grad():
+    out = retrograd.zeros(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        retrograd.add(retrograd.ones(2), 1, out=out)
+    with retrograd.no_grad():
+        retrograd.add(retrograd.ones(2), 1, out=out)
+    assert out.tolist() == [2.0, 2.0] and out.requires_grad and out._version == 1
+
+
+def test_an_op_with_several_results_takes_a_tuple_and_returns_its_named_tuple():
+    values, indices = retrograd.empty(0), retrograd.empty(0, dtype=retrograd.int64)
+    result = retrograd.max(retrograd.tensor([[1.0, 5.0], [3.0, 2.0]]), 0, out=(values, indices))
+    assert result.values is values and result.indices is indices
+    assert values.tolist() == [3.0, 5.0] and indices.tolist() == [1, 0]
+    with pytest.raises(TypeError, match="tuple of 2 Tensors"):
+        retrograd.max(retrograd.ones(2, 2), 0, out=retrograd.empty(0))
+
+
+def test_out_must_be_a_tensor():
+    with pytest.raises(TypeError, match="argument 'out' must be Tensor, not int"):
+        retrograd.add(retrograd.ones(2), 1, out=3)
+
+
+def test_out_with_a_shared_element_is_refused():
+    expanded = retrograd.zeros(1).expand(3)
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        retrograd.add(retrograd.ones(3), 1, out=expanded)
+
+
+def test_out_aliasing_an_input_reads_the_input_first():
+    x = retrograd.tensor([1.0, 2.0, 3.0])
+    retrograd.cumsum(x, 0, out=x)
+    assert x.tolist() == [1.0, 3.0, 6.0]
+
+
+def test_creation_functions_make_values_in_outs_dtype_and_resize_silently():
+    out = retrograd.empty(5, dtype=retrograd.int64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert retrograd.arange(3, out=out) is out
+    assert out.tolist() == [0, 1, 2] and out.dtype is retrograd.int64
+    assert retrograd.zeros(2, 2, out=retrograd.empty(0)).shape == (2, 2)
+    assert retrograd.linspace(0, 2, 3, out=retrograd.empty(0, dtype=retrograd.int64)).tolist() == [0, 1, 2]
+    retrograd.manual_seed(0)
+    drawn = retrograd.rand(3, dtype=retrograd.float64)
+    retrograd.manual_seed(0)
+    out = retrograd.empty(0, dtype=retrograd.float64)
+    retrograd.rand(3, out=out)
+    assert out.tolist() == drawn.tolist()
+
+
+def test_public_functions_that_take_out_are_the_tables():
+    """`retrograd.<name>` (and aliases such as `arccos`) are the out-taking functions."""
+    for name in ACCEPTS_OUT:
+        if name.startswith("linalg."):
+            public = getattr(retrograd.linalg, name.removeprefix("linalg."))
+        else:
+            public = getattr(retrograd, name, None) or getattr(retrograd.nn.functional, name)
+        assert public is table[name].function, name
+    assert retrograd.arccos is retrograd.acos
+    assert retrograd.arccos(retrograd.ones(1), out=retrograd.empty(1)).tolist() == [0.0]
+
+
+def test_function_forms_of_in_place_ops():
+    assert retrograd.gcd_(retrograd.tensor([4]), retrograd.tensor([6])).tolist() == [2]
+    x = retrograd.tensor([1.0, 3.0])
+    assert retrograd.threshold_(x, 2.0, 0.0) is x and x.tolist() == [0.0, 3.0]
+    assert retrograd.selu_(retrograd.zeros(1)).tolist() == [0.0]
+
+
+# ---------------------------------------------------------------------------
+# Against PyTorch: which functions take out=, and what they do
+
+
+def _to_torch(value):
+    if isinstance(value, retrograd.Tensor):
+        return torch.from_numpy(value.detach().numpy().copy())
+    if isinstance(value, tuple | list):
+        return type(value)(_to_torch(item) for item in value)
+    if isinstance(value, retrograd.dtype):
+        return getattr(torch, value.name)
+    return value
+
+
+def _torch_accepts_out(info) -> bool | None:
+    """Whether torch's function takes out= on the op's first sample (None: cannot tell)."""
+    function = torch
+    for part in info.torch_name.split("."):
+        function = getattr(function, part, None)
+    if function is None or info.samples is None or info.mutates_input:
+        return None
+    args, kwargs = info.samples(np.random.default_rng(0))[0]
+    args, kwargs = _to_torch(args), {key: _to_torch(value) for key, value in kwargs.items()}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            result = function(*args, **kwargs)
+        except Exception:
+            return None
+        if isinstance(result, tuple):
+            out = tuple(torch.empty(0, dtype=item.dtype) for item in result)
+        elif isinstance(result, torch.Tensor):
+            out = torch.empty(0, dtype=result.dtype)
+        else:
+            return None
+        try:
+            function(*args, **kwargs, out=out)
+        except TypeError:
+            return False
+        return True
+
+
+@needs_torch
+def test_the_ops_that_take_out_are_pytorchs():
+    wrong = []
+    for name, info in sorted(table.items()):
+        accepts = _torch_accepts_out(info)
+        if accepts is not None and accepts != (name in ACCEPTS_OUT):
+            wrong.append((name, accepts))
+    # sum, prod, median and the like take out= only with `dim`; the first sample may omit it.
+    overload_dependent = {"sum", "prod", "median"}
+    assert [entry for entry in wrong if entry[0] not in overload_dependent] == []
+
+
+@needs_torch
+@pytest.mark.parametrize("name", sorted(ACCEPTS_OUT))
+def test_out_values_match_pytorch(name):
+    info = table[name]
+    if info.samples is None:
+        pytest.skip("no samples")
+    args, kwargs = info.samples(np.random.default_rng(0))[0]
+    ours = info.function(*args, **kwargs)
+    if not isinstance(ours, retrograd.Tensor | tuple):
+        pytest.skip("not a tensor result")
+    if isinstance(ours, tuple):
+        out = tuple(retrograd.empty(0, dtype=item.dtype) for item in ours)
+    else:
+        out = retrograd.empty(0, dtype=ours.dtype)
+    with retrograd.no_grad():
+        returned = info.function(*args, **kwargs, out=out)
+    targets = out if isinstance(out, tuple) else (out,)
+    expected = ours if isinstance(ours, tuple) else (ours,)
+    for target, value in zip(targets, expected):
+        np.testing.assert_array_equal(target.numpy(), value.detach().numpy())
+    assert (returned is out) if not isinstance(out, tuple) else all(
+        a is b for a, b in zip(returned, out))
+
+
+@needs_torch
+def test_out_errors_and_warning_match_pytorch():
+    def outcome(library, call):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                call(library)
+            except Exception as error:  # the outcome is compared
+                return type(error).__name__, str(error).split(" (Triggered")[0]
+        return "ok", [str(item.message).split(" (Triggered")[0] for item in caught]
+
+    calls = [
+        lambda lib: lib.add(lib.ones(2), 1, out=lib.empty(5)),
+        lambda lib: lib.add(lib.ones(2, requires_grad=True), 1, out=lib.empty(2)),
+        lambda lib: lib.sin(lib.tensor([1, 2]), out=lib.empty(2, dtype=lib.int64)),
+        lambda lib: lib.mm(lib.ones(1, 2), lib.ones(2, 2), out=lib.empty(0, dtype=lib.float64)),
+        lambda lib: lib.add(lib.ones(3), 1, out=lib.zeros(1).expand(3)),
+        lambda lib: lib.zeros(3, out=lib.empty(5)),
+    ]
+    for call in calls:
+        assert outcome(retrograd, call) == outcome(torch, call)
