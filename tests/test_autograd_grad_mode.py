@@ -74,6 +74,25 @@ def test_modes_nest_and_unwind_on_exceptions():
     assert torch.is_grad_enabled()
 
 
+def test_nested_no_grad_restores_the_outer_mode_on_exit(x):
+    with torch.no_grad():
+        with torch.no_grad():
+            assert not torch.is_grad_enabled()
+        assert not torch.is_grad_enabled()
+        assert not (x * 2).requires_grad
+    assert torch.is_grad_enabled()
+
+
+def test_no_grad_decorated_function_called_inside_no_grad_leaves_it_off(x):
+    @torch.no_grad()
+    def double(a):
+        return a * 2
+
+    with torch.no_grad():
+        double(x)
+        assert not (x * 3).requires_grad
+
+
 def test_decorated_generator_runs_its_body_in_the_mode_and_yields_back_the_callers(x):
     @torch.no_grad()
     def steps():

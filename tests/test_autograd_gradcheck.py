@@ -153,6 +153,97 @@ def test_non_contiguous_inputs_are_perturbed_correctly():
     assert gradcheck(lambda a: a.exp() * a, (column,))
 
 
+# ---------------------------------------------------------------------------
+# The tester tested: a wrong derivative of any input position must be caught.
+
+
+def _weighted_squares(count: int, wrong_first: int | None = None, wrong_second: int | None = None):
+    """A Function of `count` tensors: sum_i (i + 1) * x_i**2, elementwise.
+
+    Its backward is right except, for input `wrong_first`, an added 0.5 * grad (a wrong first
+    derivative), and, for input `wrong_second`, x treated as a constant (right value, wrong
+    second derivative).
+    """
+
+    class WeightedSquares(Function):
+        @staticmethod
+        def forward(ctx, *inputs):
+            ctx.save_for_backward(*inputs)
+            return sum((i + 1) * x**2 for i, x in enumerate(inputs))
+
+        @staticmethod
+        def backward(ctx, grad):
+            grads = []
+            for i, x in enumerate(ctx.saved_tensors):
+                value = x.detach() if i == wrong_second else x
+                gradient = grad * 2 * (i + 1) * value
+                if i == wrong_first:
+                    gradient = gradient + 0.5 * grad
+                grads.append(gradient)
+            return tuple(grads)
+
+    return WeightedSquares.apply
+
+
+def _inputs(count: int):
+    values = [[1.5, -0.5], [0.7, 1.3], [-1.1, 0.4], [0.2, -0.9]]
+    return tuple(torch.tensor(values[i], dtype=torch.float64, requires_grad=True) for i in range(count))
+
+
+WRONG_POSITIONS = [(count, wrong) for count in (1, 2, 3, 4) for wrong in range(count)]
+
+
+@pytest.mark.parametrize("fast_mode", [False, True], ids=["slow", "fast"])
+@pytest.mark.parametrize(("count", "wrong"), WRONG_POSITIONS)
+def test_gradcheck_catches_a_wrong_derivative_of_any_input(count, wrong, fast_mode):
+    assert gradcheck(_weighted_squares(count), _inputs(count), fast_mode=fast_mode)
+    with pytest.raises(GradcheckError, match=f"Jacobian mismatch for output 0 with respect to input {wrong},"):
+        gradcheck(_weighted_squares(count, wrong_first=wrong), _inputs(count), fast_mode=fast_mode)
+
+
+@pytest.mark.parametrize("fast_mode", [False, True], ids=["slow", "fast"])
+@pytest.mark.parametrize(("count", "wrong"), WRONG_POSITIONS)
+def test_gradgradcheck_catches_a_wrong_second_derivative_of_any_input(count, wrong, fast_mode):
+    function = _weighted_squares(count, wrong_second=wrong)
+    assert gradcheck(function, _inputs(count), fast_mode=fast_mode)
+    assert gradgradcheck(_weighted_squares(count), _inputs(count), fast_mode=fast_mode)
+    # gradgradcheck differentiates (inputs..., grad_outputs...) -> (grad of each input);
+    # the detached x_wrong makes d(grad of input wrong) / d(input wrong) wrong.
+    with pytest.raises(GradcheckError, match=f"Jacobian mismatch for output {wrong} with respect to input {wrong},"):
+        gradgradcheck(function, _inputs(count), fast_mode=fast_mode)
+
+
+@pytest.mark.parametrize("wrong", [0, 2])
+def test_inputs_that_need_no_grad_keep_their_position_in_the_report(wrong):
+    a, _, c = _inputs(3)
+    inputs = (a, torch.tensor([2.0, 3.0], dtype=torch.float64), c)
+    function = _weighted_squares(3, wrong_first=wrong)
+    with pytest.raises(GradcheckError, match=f"with respect to input {wrong},"):
+        gradcheck(function, inputs)
+
+
+def _rows_reversed(batched_backward):
+    """A batched backward that gives every batch row the vector-Jacobian product of another row."""
+
+    def wrong(*args, **kwargs):
+        return tuple(None if g is None else g.flip(0) for g in batched_backward(*args, **kwargs))
+
+    return wrong
+
+
+@pytest.mark.parametrize("check", [gradcheck, gradgradcheck])
+def test_check_batched_grad_catches_wrong_batched_gradients(check, monkeypatch):
+    from retrograd.autograd import _batched
+
+    function = lambda a, b: (a * b).exp() + a / b  # noqa: E731
+    inputs = _inputs(2)
+    assert check(function, inputs, check_batched_grad=True)
+    monkeypatch.setattr(_batched, "batched_backward", _rows_reversed(_batched.batched_backward))
+    assert check(function, inputs)  # the batched path is used only when asked for
+    with pytest.raises(GradcheckError, match="While computing batched gradients"):
+        check(function, inputs, check_batched_grad=True)
+
+
 def test_verdicts_match_pytorch():
     real = pytest.importorskip("torch")
 

@@ -324,3 +324,50 @@ def test_writing_into_a_view_given_requires_grad_of_a_plain_leaf_is_refused():
         view[0].relu_()
     with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
         view.mul_(2)
+
+
+def test_an_empty_view_is_rebuilt_after_a_write_under_no_grad():
+    x = torch.tensor(1.5, requires_grad=True)
+    empty = x.exp().view(-1)[1:].exp()
+    flat = empty.view(-1)
+    with torch.no_grad():
+        empty.pow_(2)
+    assert flat.shape == (0,) and type(flat.grad_fn).__name__ == "AsStridedBackward0"
+
+
+def test_the_saved_result_of_a_write_through_a_view_is_read_as_the_view():
+    def scenario(m):
+        x = m.tensor([[0.1], [0.2]], requires_grad=True)
+        base = x * 1
+        view = base.t()
+        view.tanh_()
+        base.retain_grad()
+        (first,) = m.autograd.grad(base.sum(), x, create_graph=True)
+        base.grad = None
+        (second,) = m.autograd.grad(first.sum(), x)  # reaches base's node through tanh_'s result
+        return first, second, base.grad
+
+    _same_scenario(scenario)
+
+
+def test_a_second_derivative_through_a_write_through_a_view_runs_each_node_once():
+    def scenario(m):
+        x = m.tensor(-0.459, requires_grad=True)
+        top = m.maximum(x, x)
+        view = top.squeeze()
+        view.relu_()
+        out = view.abs()
+        out.add_(-0.5)
+        (first,) = m.autograd.grad(out, x, m.tensor(1.385), retain_graph=True, create_graph=True)
+        (second,) = m.autograd.grad(first, x)
+        return first, second
+
+    _same_scenario(scenario)
+
+
+def test_a_view_of_one_of_several_views_may_not_be_written_in_place():
+    y = torch.ones(2, 3, requires_grad=True) * 1
+    part = y.chunk(2)[1].reshape(-1)
+    with pytest.raises(RuntimeError, match="Output 0 of View is a view and is being modified inplace. This view "
+                                           "is the output of a function that returns multiple views"):
+        part.add_(1)

@@ -11,8 +11,9 @@ values. Either way no input tensor's data, `_version` or `.grad` may change.
 The second table lists hand-written calls to creation functions, the autograd API, nn
 modules, optimisers and `retrograd.load`, each with the words its message must contain.
 
-Known differences from PyTorch are listed in GAPS and marked xfail with the reason, so the
-suite says what is left to fix and turns XPASS when one is fixed.
+Known differences from PyTorch are listed in GAPS, keyed by the sample they fail on, and
+marked as strict xfails with the reason: the suite says what is left to fix, and fails when
+one is fixed until its entry is removed.
 """
 
 from __future__ import annotations
@@ -25,10 +26,9 @@ import numpy as np
 import pytest
 
 import retrograd
+from crosscheck import needs_torch, torch
 from programs import torch_function
 from retrograd.ops import table
-
-torch = pytest.importorskip("torch")
 
 # ---------------------------------------------------------------------------
 # Spoiling the op table's samples
@@ -92,42 +92,74 @@ SPOILERS = {
 }
 MESSAGE_WORDS = {"dim_out_of_range": ["Dimension out of range"]}
 
-# Where we knowingly differ from PyTorch (spoiler -> op -> why). See the module docstring.
+# Where we knowingly differ from PyTorch (spoiler -> "op-sample" -> why), keyed by the sample
+# that fails: each is a strict xfail, so a sample that starts to pass fails the run until its
+# entry is removed. See the module docstring.
 GAPS: dict[str, dict[str, str]] = {
     "first_argument_a_string": {},
     "integer_inputs": {
-        "avg_pool1d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
-        "avg_pool2d": "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+        **dict.fromkeys(
+            [
+                "avg_pool2d-0", "avg_pool2d-1", "avg_pool2d-2", "avg_pool1d-2", "avg_pool1d-0",
+                "avg_pool1d-1"
+            ],
+            "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
+        ),
     },
     "float32_mixed_with_float64": {},
     "nan_inputs": {
-        "linalg.solve_triangular": "result values differ from PyTorch's on NaN input",
-        "cholesky_inverse": "NaN spreads to every entry (inverse of L L^T), PyTorch keeps some finite",
-        "triangular_solve": "built on linalg.solve_triangular: NaN spreads differently from PyTorch's",
-        "adaptive_avg_pool1d": "result values differ from PyTorch's",
-        "hardshrink": "result values differ from PyTorch's",
-        "interpolate": "result values differ from PyTorch's",
-        "prelu": "result values differ from PyTorch's",
-        "softshrink": "result values differ from PyTorch's",
-        "threshold": "result values differ from PyTorch's",
-        "linalg.qr": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
-        "linalg.slogdet": "NaN input: sign differs from PyTorch's",
+        **dict.fromkeys(
+            [
+                "linalg.solve_triangular-1", "linalg.solve_triangular-2"
+            ],
+            "result values differ from PyTorch's on NaN input",
+        ),
+        "cholesky_inverse-0": "NaN spreads to every entry (inverse of L L^T), PyTorch keeps some finite",
+        "triangular_solve-0": "built on linalg.solve_triangular: NaN spreads differently from PyTorch's",
+        **dict.fromkeys(
+            [
+                "adaptive_avg_pool1d-1", "hardshrink-0", "hardshrink-1", "hardshrink-2", "interpolate-0",
+                "interpolate-1", "interpolate-2", "prelu-0", "softshrink-0", "softshrink-1",
+                "softshrink-2", "threshold-0", "threshold-1", "threshold-2"
+            ],
+            "result values differ from PyTorch's",
+        ),
+        "linalg.qr-2": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
+        **dict.fromkeys(
+            [
+                "linalg.slogdet-0", "linalg.slogdet-1", "linalg.slogdet-2"
+            ],
+            "NaN input: sign differs from PyTorch's",
+        ),
     },
     "empty_inputs": {
-        "adaptive_max_pool1d": "raises where PyTorch gives a result (an empty batch)",
-        "adaptive_max_pool2d": "raises where PyTorch gives a result (an empty batch)",
-        "instance_norm": "raises where PyTorch gives a result (an empty batch)",
-        "batch_norm": "raises ValueError where PyTorch raises IndexError; raises where PyTorch gives a result",
-        "group_norm": "raises where PyTorch gives a result (an empty batch)",
-        "pixel_unshuffle": "result shape differs from PyTorch's for an empty batch",
-        "unfold": "raises where PyTorch gives a result (an empty batch)",
-        "pad": "raises where PyTorch gives a result (an empty batch)",
-        "linalg.matrix_norm": "raises where PyTorch gives a result",
-        "addmv": "raises RuntimeError where PyTorch raises IndexError",
-        "embedding": "raises IndexError where PyTorch raises AssertionError or RuntimeError",
-        "index_fill": "raises IndexError where PyTorch raises RuntimeError",
+        **dict.fromkeys(
+            [
+                "adaptive_max_pool1d-0", "adaptive_max_pool2d-0", "adaptive_max_pool2d-1",
+                "instance_norm-0", "instance_norm-1", "pad-2", "unfold-0", "unfold-1",
+                "group_norm-1"
+            ],
+            "raises where PyTorch gives a result (an empty batch)",
+        ),
+        "linalg.matrix_norm-2": "raises where PyTorch gives a result",
+        "pixel_unshuffle-0": "result shape differs from PyTorch's for an empty batch",
+        "addmv-1": "raises RuntimeError where PyTorch raises IndexError",
+        **dict.fromkeys(
+            [
+                "batch_norm-0", "batch_norm-1"
+            ],
+            "raises ValueError where PyTorch raises IndexError; raises where PyTorch gives a result",
+        ),
+        **dict.fromkeys(
+            [
+                "embedding-0", "embedding-1"
+            ],
+            "raises IndexError where PyTorch raises AssertionError or RuntimeError",
+        ),
+        "index_fill-1": "raises IndexError where PyTorch raises RuntimeError",
     },
     "second_tensor_wrong_shape": {},
+    "dim_out_of_range": {},
 }
 
 
@@ -142,10 +174,16 @@ def _cases():
                 if spoiled is None:
                     continue
                 marks = list(speed)
-                reason = GAPS.get(spoiler_name, {}).get(name)
+                reason = GAPS.get(spoiler_name, {}).get(f"{name}-{index}")
                 if reason is not None:
-                    marks.append(pytest.mark.xfail(reason=reason, strict=False))
+                    marks.append(pytest.mark.xfail(reason=reason, raises=AssertionError, strict=True))
                 yield pytest.param(info, spoiler_name, spoiled, id=f"{name}-{index}-{spoiler_name}", marks=marks)
+
+
+def test_every_gap_names_a_spoiled_sample():
+    ids = {param.id for param in _cases()}
+    listed = {f"{key}-{spoiler}" for spoiler, keys in GAPS.items() for key in keys}
+    assert listed - ids == set()
 
 
 def _convert(value, lib, array_map):
@@ -242,6 +280,7 @@ def assert_same_failure(ours_error, theirs_error, words=()):
         assert word.lower() in str(ours_error).lower(), f"{word!r} not in {ours_error}"
 
 
+@needs_torch
 @pytest.mark.parametrize(("info", "spoiler", "spoiled"), list(_cases()))
 def test_spoiled_table_sample_fails_as_pytorch_and_changes_nothing(info, spoiler, spoiled):
     args, kwargs, make_array_map = spoiled
@@ -453,6 +492,7 @@ def _case_params():
         yield pytest.param(*case, name not in CHANGES_STATE_AS_PYTORCH, id=name, marks=marks)
 
 
+@needs_torch
 @pytest.mark.parametrize(("build", "call", "words", "keeps_state"), list(_case_params()))
 def test_bad_call_fails_as_pytorch_names_the_problem_and_changes_nothing(build, call, words, keeps_state):
     theirs_env = build(torch)

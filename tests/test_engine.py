@@ -133,6 +133,25 @@ def test_accumulation_without_create_graph_is_in_place():
     assert x.grad is first and first.item() == 5.0 and first._version == 1
 
 
+def test_leaves_fed_by_one_gradient_keep_separate_grads():
+    # AddBackward0 hands the same incoming gradient to both leaves: the first gradient each
+    # leaf stores must be its own copy, or the second pass adds into a shared array (3, not 2).
+    x = rg.tensor(1.0, requires_grad=True)
+    y = rg.tensor(1.0, requires_grad=True)
+    z = x + y
+    z.backward(retain_graph=True)
+    z.backward()
+    assert (x.grad.item(), y.grad.item()) == (2.0, 2.0)
+
+
+def test_the_gradient_given_to_backward_is_not_written_to():
+    x = rg.tensor([1.0, 2.0], requires_grad=True)
+    given = rg.tensor([1.0, 1.0])
+    x.backward(given)
+    x.backward(given)
+    assert given.tolist() == [1.0, 1.0] and x.grad.tolist() == [2.0, 2.0]
+
+
 def test_retain_graph_allows_a_second_pass_of_a_saving_node():
     x = rg.tensor(2.0, requires_grad=True)
     y = x * x

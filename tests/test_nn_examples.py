@@ -1,4 +1,5 @@
-"""The digits examples reach their accuracy targets (slow: run with `pytest -m slow`)."""
+"""The digits examples reach the accuracy examples/README.md claims: a short run in every test run
+(CI included), the full run with `pytest -m slow`."""
 
 import subprocess
 import sys
@@ -9,23 +10,57 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(("script", "target"), [("digits_mlp.py", 0.97), ("digits_cnn.py", 0.98)])
-def test_example_reaches_its_accuracy_target(script, target, tmp_path):
-    pytest.importorskip("sklearn")
-    pytest.importorskip("tqdm")
-    pytest.importorskip("matplotlib")
-    pytest.importorskip("threadpoolctl")
+# The accuracy each example claims after its full run: the table of examples/README.md.
+def _claimed_accuracy(script: str) -> tuple[int, float]:
+    """(epochs, test accuracy) claimed for `script` by examples/README.md's table."""
+    for line in (EXAMPLES / "README.md").read_text().splitlines():
+        if line.startswith(f"| `{script}` |"):
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            return int(cells[2]), float(cells[3].removesuffix("%")) / 100
+    raise AssertionError(f"examples/README.md has no row for {script}")
+
+
+# The short run CI makes of each example: a few epochs, and a bar below the full run's claim
+# (measured on the CI machine, seed 0: the MLP reaches 95.8% after 4 epochs and the CNN 97.5%
+# after 1). The bars leave room for BLAS rounding, not for a broken optimiser or layer.
+SHORT_RUNS = [("digits_mlp.py", 4, 0.94), ("digits_cnn.py", 1, 0.96)]
+
+
+def _run_example(script: str, epochs: int | None, plot: Path) -> float:
+    for module in ("sklearn", "tqdm", "matplotlib", "threadpoolctl"):
+        pytest.importorskip(module)
     source = Path(__file__).resolve().parent.parent / "src"
+    command = [sys.executable, str(EXAMPLES / script), "--no-progress", "--plot", str(plot)]
+    if epochs is not None:
+        command += ["--epochs", str(epochs)]
     result = subprocess.run(
-        [sys.executable, str(EXAMPLES / script), "--no-progress", "--plot", str(tmp_path / "curves.png")],
-        capture_output=True, text=True, timeout=300, check=True,
+        command, capture_output=True, text=True, timeout=600, check=True,
         env={"PYTHONPATH": str(source), "PATH": "/usr/bin:/bin", "MPLBACKEND": "Agg"},
     )
     final = next(line for line in result.stdout.splitlines() if "final test accuracy" in line)
-    accuracy = float(final.split("final test accuracy ")[1].split("%")[0]) / 100
-    assert accuracy >= target
-    assert (tmp_path / "curves.png").stat().st_size > 0
+    assert plot.stat().st_size > 0
+    return float(final.split("final test accuracy ")[1].split("%")[0]) / 100
+
+
+@pytest.mark.parametrize(("script", "epochs", "bar"), SHORT_RUNS)
+def test_short_run_of_an_example_clears_a_bar_below_its_claim(script, epochs, bar, tmp_path):
+    full_epochs, claimed = _claimed_accuracy(script)
+    assert epochs < full_epochs and bar < claimed
+    assert _run_example(script, epochs, tmp_path / "curves.png") >= bar
+
+
+def test_the_readme_rounds_the_claims_of_examples_readme():
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    mlp, cnn = (_claimed_accuracy(script)[1] for script in ("digits_mlp.py", "digits_cnn.py"))
+    assert f"{mlp:.1%} (MLP) and {cnn:.1%}" in readme.replace("\n", " ")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", ["digits_mlp.py", "digits_cnn.py"])
+def test_full_run_of_an_example_reaches_its_claimed_accuracy(script, tmp_path):
+    # Within one test image (of 360) of the claim: BLAS builds may round differently.
+    _, claimed = _claimed_accuracy(script)
+    assert _run_example(script, None, tmp_path / "curves.png") >= claimed - 1 / 360 - 1e-9
 
 
 def _digits_common():

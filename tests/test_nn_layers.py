@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 
 import retrograd
+from crosscheck import needs_torch, torch
 from retrograd import nn
-
-torch = pytest.importorskip("torch")
 
 
 def _copy_weights(ours, theirs):
@@ -48,6 +47,7 @@ def _randn(*shape, seed=0):
     return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
 
 
+@needs_torch
 @pytest.mark.parametrize(
     ("name", "args", "kwargs", "input_shape"),
     [
@@ -93,6 +93,7 @@ def test_layer_matches_pytorch(name, args, kwargs, input_shape):
     assert repr(ours) == repr(theirs)
 
 
+@needs_torch
 def test_batch_norm_running_statistics_and_eval_mode():
     ours, theirs = nn.BatchNorm2d(3, momentum=0.3), torch.nn.BatchNorm2d(3, momentum=0.3)
     for seed in range(3):
@@ -105,6 +106,7 @@ def test_batch_norm_running_statistics_and_eval_mode():
     _check(ours, theirs, _randn(2, 3, 2, 2, seed=9))
 
 
+@needs_torch
 def test_batch_norm_cumulative_average_when_momentum_is_none():
     ours = nn.BatchNorm1d(2, momentum=None)
     theirs = torch.nn.BatchNorm1d(2, momentum=None)
@@ -120,12 +122,14 @@ def test_batch_norm_input_checks():
         nn.BatchNorm2d(3)(retrograd.zeros(2, 3, 4))
 
 
+@needs_torch
 def test_bilinear_matches_pytorch():
     ours, theirs = nn.Bilinear(3, 4, 2), torch.nn.Bilinear(3, 4, 2)
     _check(ours, theirs, _randn(5, 3), _randn(5, 4, seed=1))
     assert repr(ours) == repr(theirs)
 
 
+@needs_torch
 def test_embedding_with_padding_idx():
     ours, theirs = nn.Embedding(6, 3, padding_idx=-1), torch.nn.Embedding(6, 3, padding_idx=-1)
     assert ours.padding_idx == 5 and ours.weight[5].tolist() == [0.0, 0.0, 0.0]
@@ -149,6 +153,7 @@ def test_dropout_trains_and_evaluates():
         nn.Dropout(1.5)
 
 
+@needs_torch
 @pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
 @pytest.mark.parametrize(
     "options",
@@ -165,6 +170,7 @@ def test_recurrent_layer_matches_pytorch(name, options):
     assert repr(ours) == repr(theirs)
 
 
+@needs_torch
 @pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
 def test_recurrent_layer_with_initial_state_and_unbatched_input(name):
     ours, theirs = getattr(nn, name)(3, 4, num_layers=2), getattr(torch.nn, name)(3, 4, num_layers=2)
@@ -208,6 +214,7 @@ def test_recurrent_initial_state_checks(build, state, words):
         nn.GRU(2, 4)(retrograd.zeros(5, 2), retrograd.zeros(1, 3, 4))
 
 
+@needs_torch
 @pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])
 def test_cells_match_pytorch(name):
     ours, theirs = getattr(nn, name)(3, 4), getattr(torch.nn, name)(3, 4)
@@ -215,6 +222,7 @@ def test_cells_match_pytorch(name):
     _check(ours, theirs, _randn(2, 3), pick=pick)
 
 
+@needs_torch
 @pytest.mark.parametrize(
     "options",
     [{}, {"batch_first": True}, {"bias": False}, {"kdim": 3, "vdim": 5}, {"add_bias_kv": True},
@@ -233,6 +241,7 @@ def test_multihead_attention_matches_pytorch(options):
     assert repr(ours) == repr(theirs)
 
 
+@needs_torch
 def test_multihead_attention_masks_and_per_head_weights():
     ours, theirs = nn.MultiheadAttention(4, 2), torch.nn.MultiheadAttention(4, 2)
     _copy_weights(ours, theirs)
@@ -253,11 +262,13 @@ def test_multihead_attention_masks_and_per_head_weights():
                                atol=1e-6)
 
 
+@needs_torch
 def test_multihead_attention_unbatched():
     ours, theirs = nn.MultiheadAttention(4, 1), torch.nn.MultiheadAttention(4, 1)
     _check(ours, theirs, _randn(3, 4), _randn(3, 4, seed=1), _randn(3, 4, seed=2), pick=lambda r: r[0])
 
 
+@needs_torch
 @pytest.mark.parametrize(
     ("name", "kwargs", "target"),
     [
@@ -297,6 +308,7 @@ def test_loss_modules_match_pytorch(name, kwargs, target):
     assert repr(ours) == repr(theirs)
 
 
+@needs_torch
 def test_weighted_cross_entropy_keeps_its_weight_as_a_buffer():
     loss = nn.CrossEntropyLoss(weight=retrograd.tensor([1.0, 2.0, 3.0]))
     assert list(loss.state_dict()) == ["weight"]

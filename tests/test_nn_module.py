@@ -196,6 +196,15 @@ def test_load_state_dict_reports_keys_like_pytorch():
     assert module.weight.tolist() == [5.0, 5.0]
 
 
+def test_load_state_dict_strict_refuses_an_unexpected_key_of_a_submodule():
+    model = nn.Sequential(nn.Linear(2, 2))
+    state = {**model.state_dict(), "0.extra": retrograd.zeros(1)}
+    with pytest.raises(RuntimeError, match=r'Unexpected key\(s\) in state_dict: "0.extra"'):
+        model.load_state_dict(state)
+    result = model.load_state_dict(state, strict=False)
+    assert result.missing_keys == [] and result.unexpected_keys == ["0.extra"]
+
+
 def test_load_state_dict_matches_pytorch_messages():
     torch = pytest.importorskip("torch")
 

@@ -4,15 +4,16 @@ import numpy as np
 import pytest
 
 import retrograd
+from crosscheck import needs_torch, torch
 from retrograd import nn, optim
 from retrograd.utils.data import DataLoader, TensorDataset
-
-torch = pytest.importorskip("torch")
 
 
 def _models():
     retrograd.manual_seed(0)
     ours = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3))
+    if torch is None:
+        return ours, None
     theirs = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
     theirs.load_state_dict({key: torch.tensor(value.numpy().copy()) for key, value in ours.state_dict().items()})
     return ours, theirs
@@ -25,6 +26,7 @@ def _data():
     return features, labels
 
 
+@needs_torch
 @pytest.mark.parametrize(
     ("optimizer_name", "kwargs"),
     [("SGD", {"lr": 0.1, "momentum": 0.9}), ("Adam", {"lr": 0.01})],

@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 
 import retrograd
+from crosscheck import needs_torch, torch
 from retrograd.ops import table
-
-torch = pytest.importorskip("torch")
 
 INF = float("inf")
 
@@ -76,6 +75,7 @@ KINKS = {
 }
 
 
+@needs_torch
 @pytest.mark.parametrize("name", sorted(KINKS))
 def test_derivative_at_a_kink_matches_pytorch(name):
     function, arrays = KINKS[name]
@@ -119,6 +119,7 @@ DOMAIN_EDGES = {
 }
 
 
+@needs_torch
 @pytest.mark.parametrize("name", sorted(DOMAIN_EDGES))
 def test_edge_of_domain_matches_pytorch(name):
     function, arrays = DOMAIN_EDGES[name]
@@ -150,6 +151,7 @@ STABLE = {
 }
 
 
+@needs_torch
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("logits", EXTREME, ids=["1000", "1e308", "equal_minus_1e4", "near_float32_exp_overflow"])
 @pytest.mark.parametrize("name", sorted(STABLE))
@@ -167,14 +169,17 @@ def test_stable_functions_stay_finite_at_extreme_logits(name):
     assert all(np.isfinite(g).all() for g in grads)
 
 
+@needs_torch
 def test_logsumexp_of_all_minus_infinity_is_minus_infinity():
     assert_matches_pytorch(lambda lib, x: x.logsumexp(dim=0), [-INF, -INF])
 
 
+@needs_torch
 def test_logsumexp_with_plus_infinity_is_infinity():
     assert_matches_pytorch(lambda lib, x: x.logsumexp(dim=0), [INF, 1.0])
 
 
+@needs_torch
 def test_softmax_with_minus_infinity_masks_to_zero():
     assert_matches_pytorch(lambda lib, x: x.softmax(dim=0), [-INF, 0.0, 1.0])
 
@@ -231,6 +236,7 @@ def _values_and_grads(info, args, kwargs, lib, dtype, requires_grad=True):
     return [o.detach().numpy() for o in outs] + grads
 
 
+@needs_torch
 @pytest.mark.parametrize(("info", "args", "kwargs"), list(_table_cases()))
 def test_float32_results_are_within_pytorch_float32_tolerance_of_float64(info, args, kwargs):
     """Our float32 error against our float64 result is within PyTorch's float32 tolerance

@@ -8,6 +8,8 @@ and first derivatives are compared with it too.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -85,6 +87,81 @@ def test_every_differentiable_op_has_samples():
         if info.differentiable and info.samples is None
     ]
     assert missing == []
+
+
+# ---------------------------------------------------------------------------
+# The samples exercise every parameter: a keyword of an op's signature that no sample passes
+# is a code path the gradient matrix never runs (a wrong derivative for `alpha != 1` went
+# unnoticed that way).
+
+_LEGACY_REDUCTION = "legacy loss argument, mapped to `reduction` (test_nn_layers::test_legacy_reduction_arguments_warn_and_map)"
+# Keywords no sample can exercise, by name, with the reason.
+UNSAMPLED_KEYWORDS = {
+    "inplace": "writes into the sample's leaf, which requires grad and so refuses it; the in-place "
+               "forms are tested in test_nn_functional and test_autograd_inplace",
+    "_stacklevel": "only the stack level of a deprecation warning, as in PyTorch",
+    "memory_format": "no effect on NumPy arrays",
+    "non_blocking": "no effect on the CPU",
+    "sparse": "sparse gradients are not supported (refused with NotImplementedError)",
+    "sparse_grad": "sparse gradients are not supported",
+    "driver": "chooses a CUDA solver; ignored on the CPU, as in PyTorch",
+    "out": "an out= tensor is written, not differentiated",
+}
+# Keywords of one op no sample can exercise, with the reason.
+UNSAMPLED_OP_KEYWORDS = {
+    ("topk", "sorted"): "sorted=False leaves the order unspecified (PyTorch's differs between devices), "
+                        "so results cannot be compared element by element",
+    ("scaled_dot_product_attention", "dropout_p"): "random: a dropout mask is not reproducible across "
+                                                   "libraries nor differentiable by finite differences",
+}
+# Keywords of one op that no sample passes yet: each entry is a missing sample. The test fails
+# when an entry is covered (remove it) and when a new keyword is not (add a sample).
+NOT_YET_SAMPLED: dict[str, set[str]] = {
+    "cov": {"aweights", "fweights"},  # NotImplementedError: a gap
+    "embedding": {"max_norm", "norm_type", "scale_grad_by_freq"},  # max_norm rewrites the weight in place
+    "instance_norm": {"momentum", "running_mean", "running_var", "use_input_stats"},
+    "interpolate": {"antialias", "recompute_scale_factor"},
+    "linalg.pinv": {"hermitian"},  # needs a symmetric input that gradcheck keeps symmetric
+    "max_pool2d": {"return_indices"},  # compared with torch.max_pool2d, which has no return_indices
+    "scaled_dot_product_attention": {"enable_gqa"},  # fails on grouped heads: a gap
+    "scatter": {"reduce"},  # NotImplementedError: a gap
+}
+
+
+def _keywords(info) -> list[tuple[int, inspect.Parameter]]:
+    parameters = list(inspect.signature(info.function).parameters.values())
+    return [
+        (position, parameter) for position, parameter in enumerate(parameters)
+        if parameter.default is not inspect.Parameter.empty
+        and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+    ]
+
+
+def _unsampled_keywords() -> dict[str, set[str]]:
+    unsampled: dict[str, set[str]] = {}
+    for name, info in sorted(table.items()):
+        if info.samples is None:
+            continue
+        samples = info.samples(np.random.default_rng(0))
+        for position, parameter in _keywords(info):
+            if parameter.name in UNSAMPLED_KEYWORDS or (name, parameter.name) in UNSAMPLED_OP_KEYWORDS:
+                continue
+            if name in LEGACY_REDUCTION_OPS and parameter.name in ("size_average", "reduce"):
+                continue
+            positional = parameter.kind is not parameter.KEYWORD_ONLY
+            if not any(parameter.name in kwargs or (positional and len(args) > position) for args, kwargs in samples):
+                unsampled.setdefault(name, set()).add(parameter.name)
+    return unsampled
+
+
+LEGACY_REDUCTION_OPS = {
+    name for name, info in table.items()
+    if {"size_average", "reduce", "reduction"} <= set(inspect.signature(info.function).parameters)
+}
+
+
+def test_every_keyword_of_an_op_is_passed_by_some_sample():
+    assert _unsampled_keywords() == NOT_YET_SAMPLED
 
 
 @pytest.mark.parametrize(("info", "args", "kwargs"), CASES)

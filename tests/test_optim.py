@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 
 import retrograd
+from crosscheck import needs_torch, torch
 from retrograd import nn, optim
-
-torch = pytest.importorskip("torch")
 
 CASES = [
     ("SGD", {"lr": 0.1}),
@@ -49,6 +48,7 @@ def _run_both(name, kwargs, steps=10, dtype=np.float32):
     return our_optimizer, their_optimizer
 
 
+@needs_torch
 @pytest.mark.parametrize(("name", "kwargs"), CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
 def test_step_matches_pytorch(name, kwargs):
     our_optimizer, their_optimizer = _run_both(name, kwargs)
@@ -132,6 +132,14 @@ def test_zero_grad(set_to_none):
     assert (parameter.grad is None) if set_to_none else parameter.grad.tolist() == [0.0, 0.0]
 
 
+def test_zero_grad_drops_gradients_by_default():
+    # PyTorch's default is set_to_none=True: the gradient is dropped, not zeroed.
+    parameter = nn.Parameter(retrograd.ones(2))
+    parameter.grad = retrograd.ones(2)
+    optim.SGD([parameter], lr=0.1).zero_grad()
+    assert parameter.grad is None
+
+
 def test_state_dict_round_trip_continues_identically():
     rng = np.random.default_rng(1)
     start = rng.standard_normal(5).astype(np.float32)
@@ -172,6 +180,7 @@ def test_load_state_dict_copies_the_state():
     assert saved["state"][0]["momentum_buffer"].tolist() == [1.0, 1.0]
 
 
+@needs_torch
 def test_repr_lists_group_settings():
     optimizer = optim.Adagrad([nn.Parameter(retrograd.ones(1))])
     theirs = torch.optim.Adagrad([torch.nn.Parameter(torch.ones(1))])
@@ -203,6 +212,7 @@ def _values(parameters):
     return np.array([parameter.item() for parameter in parameters])
 
 
+@needs_torch
 def test_lbfgs_matches_pytorch_without_line_search():
     ours, theirs = _rosenbrock_pair()
     our_optimizer = optim.LBFGS(ours, lr=0.05, max_iter=5, history_size=3)
@@ -214,6 +224,7 @@ def test_lbfgs_matches_pytorch_without_line_search():
         np.testing.assert_allclose(_values(ours), _values(theirs), rtol=1e-4)
 
 
+@needs_torch
 def test_lbfgs_strong_wolfe_finds_the_rosenbrock_minimum():
     ours, theirs = _rosenbrock_pair()
     our_optimizer = optim.LBFGS(ours, line_search_fn="strong_wolfe", max_iter=100)

@@ -3,10 +3,9 @@
 import pytest
 
 import retrograd
+from crosscheck import needs_torch, torch
 from retrograd import nn, optim
 from retrograd.optim import lr_scheduler
-
-torch = pytest.importorskip("torch")
 
 
 def _pair(optimizer_name="SGD", groups=1, **optimizer_kwargs):
@@ -52,6 +51,7 @@ SCHEDULES = {
 }
 
 
+@needs_torch
 @pytest.mark.parametrize("name", list(SCHEDULES))
 @pytest.mark.parametrize("optimizer_name", ["SGD", "Adam"])
 def test_learning_rates_match_pytorch(name, optimizer_name):
@@ -71,6 +71,7 @@ def test_learning_rates_match_pytorch(name, optimizer_name):
         their_scheduler.step()
 
 
+@needs_torch
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_warm_restarts_with_fractional_epochs_match_pytorch():
     ours, theirs = _pair()
@@ -82,6 +83,7 @@ def test_warm_restarts_with_fractional_epochs_match_pytorch():
         assert our_scheduler.get_last_lr() == pytest.approx(their_scheduler.get_last_lr(), rel=1e-12)
 
 
+@needs_torch
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_step_with_epoch_uses_the_closed_form():
     ours, theirs = _pair()
@@ -92,6 +94,7 @@ def test_step_with_epoch_uses_the_closed_form():
     assert our_scheduler.get_last_lr() == pytest.approx(their_scheduler.get_last_lr())
 
 
+@needs_torch
 @pytest.mark.parametrize("mode", ["min", "max"])
 @pytest.mark.parametrize("threshold_mode", ["rel", "abs"])
 def test_reduce_on_plateau_matches_pytorch(mode, threshold_mode):
@@ -107,6 +110,7 @@ def test_reduce_on_plateau_matches_pytorch(mode, threshold_mode):
         assert our_scheduler.get_last_lr() == pytest.approx(their_scheduler.get_last_lr())
 
 
+@needs_torch
 def test_scheduler_state_dict_round_trip():
     ours, _ = _pair()
     scheduler = lr_scheduler.CosineAnnealingLR(ours, T_max=10)
@@ -118,6 +122,7 @@ def test_scheduler_state_dict_round_trip():
     assert "optimizer" not in scheduler.state_dict()
 
 
+@needs_torch
 @pytest.mark.parametrize(
     ("build", "error", "words"),
     [
@@ -135,6 +140,7 @@ def test_invalid_arguments(build, error, words):
         build(_pair()[0])
 
 
+@needs_torch
 def test_one_cycle_refuses_to_step_past_the_end():
     ours, _ = _pair()
     scheduler = lr_scheduler.OneCycleLR(ours, max_lr=1.0, total_steps=2)

@@ -149,6 +149,13 @@ def test_more_than_threshold_elements_are_summarised_with_edge_items():
     assert show(np.arange(2000.0, dtype=np.float32)) == expected
 
 
+def test_exactly_threshold_elements_print_in_full():
+    # Summarising starts above the threshold (1000 by default), not at it.
+    at_threshold = show(np.arange(1000.0))
+    assert "..." not in at_threshold and at_threshold.endswith("998., 999.])")
+    assert "..." in show(np.arange(1001.0))
+
+
 def test_float16_values_print_at_their_exact_value():
     assert show([1.0, 2.5], "dtype=torch.float16", dtype=np.float16) == (
         "tensor([1.0000, 2.5000], dtype=torch.float16)"

@@ -3,10 +3,15 @@
 `python -m retrograd ops-doc > docs/operators.md` writes it; `tests/test_docs.py` fails when
 the page is stale. Operators are grouped by family (the op module that declares them), and
 each row says in which namespaces the operator can be called: `retrograd`,
-`retrograd.nn.functional`, `retrograd.linalg`, and as a `Tensor` method.
+`retrograd.nn.functional`, `retrograd.linalg`, and as a `Tensor` method; which grad_fn its first
+sample records; and the source file that defines it.
 """
 
 from __future__ import annotations
+
+import inspect
+import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -35,13 +40,16 @@ gradients against PyTorch where it is installed.
 
 The *namespaces* column says where an operator can be called: `retrograd` (`retrograd.add`,
 what `torch.add` is), `F` (`retrograd.nn.functional`), `linalg` (`retrograd.linalg`), and
-`Tensor` (as a method or Python operator, listed in *Tensor methods*).
+`Tensor` (as a method or Python operator, listed in *Tensor methods*). *grad_fn* is the node
+the operator's first sample records (as `y.grad_fn` shows it), and *defined in* the file of
+`src/retrograd/` where the operator is written.
 """
 
-_TABLE_HEAD = """\
-| operator | namespaces | signature | Tensor methods | in place | 1st derivative | 2nd derivative | samples |
-|---|---|---|---|---|---|---|---|
-"""
+_TABLE_HEAD = (
+    "| operator | namespaces | signature | Tensor methods | in place | grad_fn | 1st derivative "
+    "| 2nd derivative | samples | defined in |\n"
+    "|---|---|---|---|---|---|---|---|---|---|\n"
+)
 
 
 def family_of(info) -> str:
@@ -73,6 +81,44 @@ def _namespaces(info) -> str:
     return ", ".join(found) or "—"
 
 
+def _requiring_grad(value):
+    """The sample's floating tensors as leaves that require grad (inside lists and tuples too)."""
+    from ._tensor import Tensor
+
+    if isinstance(value, Tensor) and value.dtype.is_floating_point:
+        return value.detach().clone().requires_grad_(True)
+    if isinstance(value, tuple | list):
+        return type(value)(_requiring_grad(item) for item in value)
+    return value
+
+
+def _grad_fn(info) -> str:
+    """The grad_fn class the op's first sample records, or a dash."""
+    if not info.differentiable or info.samples is None:
+        return "—"
+    args, kwargs = info.samples(np.random.default_rng(0))[0]
+    args = _requiring_grad(args)
+    if info.mutates_input:
+        args = (args[0].clone(), *args[1:])
+    try:
+        with warnings.catch_warnings():  # deprecation notes of the op itself are not for this page
+            warnings.simplefilter("ignore")
+            result = info.function(*args, **kwargs)
+    except Exception:  # a sample that needs its test's wrapper: no entry in the column
+        return "—"
+    while isinstance(result, tuple | list) and result:
+        result = result[0]
+    node = getattr(result, "grad_fn", None)
+    return f"`{type(node).__name__}`" if node is not None else "—"
+
+
+def _defined_in(info) -> str:
+    """The file of src/retrograd/ that defines the op's function."""
+    path = Path(inspect.getsourcefile(inspect.unwrap(info.function)))
+    package = Path(__file__).parent
+    return f"`{path.relative_to(package).as_posix()}`" if path.is_relative_to(package) else "—"
+
+
 def _row(info) -> str:
     methods = ", ".join(f"`{name}`" for name in info.methods) or "—"
     inplace = f"`{info.inplace}`" if info.inplace else "—"
@@ -81,8 +127,8 @@ def _row(info) -> str:
     samples = len(info.samples(np.random.default_rng(0))) if info.samples else 0
     summary = f" — {info.doc}" if info.doc else ""
     signature = info.signature.replace("|", "\\|")
-    cells = [f"`{info.name}`{summary}", _namespaces(info), f"`{signature}`", methods, inplace, first,
-             second, str(samples)]
+    cells = [f"`{info.name}`{summary}", _namespaces(info), f"`{signature}`", methods, inplace,
+             _grad_fn(info), first, second, str(samples), _defined_in(info)]
     return "| " + " | ".join(cells).replace("\n", " ") + " |"
 
 

@@ -109,15 +109,20 @@ class SavedOutput(_VersionCounter):
     A node that saves the fresh output of a non-view op makes this record the output's
     version counter as well (`counts_itself`): one object where there would be two, for the
     collector to visit (Note [A light graph]). Otherwise it reads the counter it was given.
+
+    `history`: for an in-place op that wrote through a view, a weak reference to the view's
+    new grad_fn; while it lives, the output is rebuilt as the view (as PyTorch does), so a
+    graph of the backward reaches the base's history, not the op's node directly.
     """
 
-    __slots__ = ("_counter", "array", "output_nr")
+    __slots__ = ("_counter", "array", "history", "output_nr")
 
-    def __init__(self, array, version_counter, output_nr: int):
+    def __init__(self, array, version_counter, output_nr: int, history=None):
         self.value = 0
         self._counter = version_counter
         self.array = array
         self.output_nr = output_nr
+        self.history = history
 
     @classmethod
     def counts_itself(cls, tensor: Tensor) -> SavedOutput:
@@ -265,6 +270,10 @@ class Node:
         return value
 
     def _rebuild_output(self, saved: SavedOutput) -> Tensor:
+        if saved.history is not None:
+            view_node = saved.history()
+            if view_node is not None:
+                return _tensor_class._from_node(saved.array, view_node, 0, saved.version_counter)
         return _tensor_class._from_node(saved.array, self, saved.output_nr, saved.version_counter)
 
     def _release(self) -> None:

@@ -62,6 +62,8 @@ def _live_views(base: Tensor) -> list[Tensor]:
 
 def view_positions(base: np.ndarray, view: np.ndarray) -> np.ndarray:
     """The flat (C-order) index in `base` of each element of `view`, shaped like `view`."""
+    if view.size == 0:
+        return np.zeros(view.shape, dtype=np.int64)
     base_addresses = _element_addresses(base).reshape(-1)
     view_addresses = _element_addresses(view).reshape(-1)
     order = np.argsort(base_addresses, kind="stable")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._dtype import float64
 from .._tensor import Tensor
 
 SHAPES = [(3,), (2, 3), (), (0,)]
@@ -30,8 +31,12 @@ def unary(low: float = -2.0, high: float = 2.0, **kwargs):
 
 
 def binary(low: float = -2.0, high: float = 2.0, scalar: float | None = 1.5, other_low=None,
-           other_high=None):
-    """Samples for a two-input op: broadcasting pairs, plus a Python number on the right."""
+           other_high=None, options: tuple[dict, ...] = ()):
+    """Samples for a two-input op: broadcasting pairs, plus a Python number on the right.
+
+    Each dict of `options` (keyword parameters such as `{"alpha": 2.5}`) adds one broadcasting
+    pair and, with `scalar`, one number on the right, called with those keywords.
+    """
     other_low = low if other_low is None else other_low
     other_high = high if other_high is None else other_high
 
@@ -42,6 +47,11 @@ def binary(low: float = -2.0, high: float = 2.0, scalar: float | None = 1.5, oth
         ]
         if scalar is not None:
             cases.append(((make(rng, (2, 3), low, high), scalar), {}))
+        for option in options:
+            pair = (make(rng, (2, 3), low, high), make(rng, (3,), other_low, other_high))
+            cases.append((pair, dict(option)))
+            if scalar is not None:
+                cases.append(((make(rng, (2, 3), low, high), scalar), dict(option)))
         return cases
 
     return samples
@@ -60,3 +70,22 @@ def reduction(**kwargs_options):
         return cases
 
     return samples
+
+
+def plus(samples, *variants: dict, base: int = 0):
+    """`samples`, then sample number `base` again with each dict of `variants` added to its
+    keywords: a parameter the other samples leave at its default gets a sample of its own.
+    A value that is a function is called with the generator (to make a tensor per call)."""
+
+    def extended(rng):
+        cases = samples(rng)
+        args, kwargs = cases[base]
+        for variant in variants:
+            made = {key: value(rng) if callable(value) else value for key, value in variant.items()}
+            cases.append((args, {**kwargs, **made}))
+        return cases
+
+    return extended
+
+
+FLOAT64 = float64  # for `dtype=` variants (the samples are float64 already)

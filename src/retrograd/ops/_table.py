@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import numbers
 import re
+import weakref
 from collections.abc import Callable
 
 import numpy as np
@@ -574,7 +575,7 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
         raise RuntimeError(_INFERENCE_INPLACE_MESSAGE)
     if recording:
         _check_not_leaf(target, base)
-    if grad_mode._state.grad_enabled and target.grad_fn is not None and target.grad_fn.several_views:
+    if grad_mode._state.grad_enabled and target.grad_fn is not None and _of_several_views(target.grad_fn):
         raise RuntimeError(
             f"Output {target._output_nr} of {target.grad_fn.name().removesuffix('Backward0')} is a "
             "view and is being modified inplace. This view is the output of a function that "
@@ -612,8 +613,8 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
     if _dual.hooked:
         _tangents.take_tangent(target, result)
     if result.grad_fn is not None and target._data.dtype.kind == "f":
-        _save_as_target(result.grad_fn, result, target)
         _take_history(target, base, result)
+        _save_as_target(result.grad_fn, result, target, base is not None)
     elif not recording:
         # Written outside the graph (under no_grad): as in PyTorch, the views of a base that
         # requires grad read its history anew (PyTorch does it when their grad_fn is next read).
@@ -621,6 +622,18 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
         if root._views is not None and root._requires_grad:
             _inplace.refresh_views(root)
     return target
+
+
+def _of_several_views(node: Node) -> bool:
+    """Whether a tensor made by `node` is one of several views (split, unbind) or a view of one:
+    PyTorch refuses to write into either."""
+    while not node.several_views:
+        if not node.is_view:
+            return False
+        node = node.next_functions[0][0]
+        if node is None:
+            return False
+    return True
 
 
 def _check_no_partial_overlap(target: Tensor, args: tuple) -> None:
@@ -668,9 +681,10 @@ def _is_dense(array: np.ndarray) -> bool:
     return True
 
 
-def _save_as_target(node: Node, result: Tensor, target: Tensor) -> None:
+def _save_as_target(node: Node, result: Tensor, target: Tensor, through_view: bool) -> None:
     """An op that saved its own result (exp_, tanh_...) now saves `target`, which holds it:
-    later in-place changes of target (or of its aliases) must be caught, as in PyTorch."""
+    later in-place changes of target (or of its aliases) must be caught, as in PyTorch.
+    Written through a view, the result is read back as that view (see SavedOutput.history)."""
     saved = node._saved
     if not saved:
         return
@@ -678,9 +692,10 @@ def _save_as_target(node: Node, result: Tensor, target: Tensor) -> None:
     if not any(type(value) is SavedOutput and value.version_counter is counter for value in saved):
         return
     values, versions = list(saved), list(node._saved_versions)
+    history = weakref.ref(target.grad_fn) if through_view else None
     for index, value in enumerate(saved):
         if type(value) is SavedOutput and value.version_counter is counter:
-            values[index] = SavedOutput(target._data, target._version_counter, value.output_nr)
+            values[index] = SavedOutput(target._data, target._version_counter, value.output_nr, history)
             versions[index] = target._version_counter.value
     node._saved, node._saved_versions = tuple(values), tuple(versions)
 

@@ -230,7 +230,8 @@ def heaviside(input, values):
 # Reductions and scans
 
 
-@register(methods="nansum", samples=_samples.reduction())
+@register(methods="nansum",
+          samples=_samples.plus(_samples.reduction(), {"dim": 1, "dtype": _samples.FLOAT64}))
 def nansum(input, dim=None, keepdim: bool = False, *, dtype=None):
     """The sum, treating NaN as zero."""
     rg = _retrograd()
@@ -240,7 +241,8 @@ def nansum(input, dim=None, keepdim: bool = False, *, dtype=None):
     return cleaned.sum(dim, keepdim=keepdim, dtype=dtype)
 
 
-@register(methods="nanmean", samples=_samples.reduction())
+@register(methods="nanmean",
+          samples=_samples.plus(_samples.reduction(), {"dim": 1, "dtype": _samples.FLOAT64}))
 def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None):
     """The mean of the elements that are not NaN."""
     if not input.dtype.is_floating_point:
@@ -264,7 +266,8 @@ class _AminmaxResult(_aminmax_base):
         return f"retrograd.return_types.aminmax(\nmin={self.min!r},\nmax={self.max!r})"
 
 
-@register(methods="aminmax", samples=lambda rng: [((_samples.make(rng, (2, 3)),), {"dim": 1})])
+@register(methods="aminmax",
+          samples=_samples.plus(lambda rng: [((_samples.make(rng, (2, 3)),), {"dim": 1})], {"keepdim": True}))
 def aminmax(input, *, dim=None, keepdim: bool = False):
     """The smallest and largest elements (over `dim`, or all): (min, max)."""
     if dim is None:
@@ -299,9 +302,9 @@ def logcumsumexp(input, dim: int):
     return rg.stack(running, dim)
 
 
-@register(methods="diff", samples=lambda rng: [
+@register(methods="diff", samples=_samples.plus(lambda rng: [
     ((_samples.make(rng, (5,)),), {}), ((_samples.make(rng, (3, 4)),), {"dim": 0, "n": 2}),
-])
+], {"prepend": lambda rng: _samples.make(rng, (2,)), "append": lambda rng: _samples.make(rng, (1,))}))
 def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None):
     """Differences of neighbours along `dim`, `n` times (after adding prepend/append)."""
     rg = _retrograd()
@@ -338,8 +341,9 @@ def _trapezoid_parts(y, x, dx, dim):
     return (left + right) * spacing / 2.0
 
 
-@register(samples=lambda rng: [((_samples.make(rng, (5,)),), {}),
-                               ((_samples.make(rng, (2, 4)),), {"dx": 0.5})])
+@register(samples=_samples.plus(lambda rng: [((_samples.make(rng, (5,)),), {}),
+                                            ((_samples.make(rng, (2, 4)),), {"dx": 0.5})],
+                                {"dim": 0}, {"x": lambda rng: _samples.make(rng, (5,))}))
 def trapezoid(y, x=None, *, dx=None, dim: int = -1):
     """The integral of `y` by the trapezoid rule, along `dim` (spacing `x` or `dx`, default 1)."""
     if y.shape[dim] == 0:
@@ -347,13 +351,15 @@ def trapezoid(y, x=None, *, dx=None, dim: int = -1):
     return _trapezoid_parts(y, x, dx, dim).sum(dim)
 
 
-@register(samples=lambda rng: [((_samples.make(rng, (5,)),), {})])
+@register(samples=_samples.plus(lambda rng: [((_samples.make(rng, (5,)),), {})],
+                                {"dx": 0.5, "dim": 0}, {"x": lambda rng: _samples.make(rng, (5,))}))
 def trapz(y, x=None, *, dx=None, dim: int = -1):
     """The integral of `y` by the trapezoid rule (an older name of trapezoid)."""
     return trapezoid(y, x, dx=dx, dim=dim)
 
 
-@register(samples=lambda rng: [((_samples.make(rng, (5,)),), {})])
+@register(samples=_samples.plus(lambda rng: [((_samples.make(rng, (5,)),), {})],
+                                {"dx": 0.5, "dim": 0}, {"x": lambda rng: _samples.make(rng, (5,))}))
 def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1):
     """The running integral of `y` by the trapezoid rule, along `dim`."""
     if y.shape[dim] == 0:
@@ -390,8 +396,9 @@ def corrcoef(input):
     return (c / scale.unsqueeze(1) / scale.unsqueeze(0)).clamp(-1.0, 1.0)
 
 
-@register(samples=lambda rng: [((_samples.make(rng, (3, 2)), _samples.make(rng, (4, 2))), {}),
-                               ((_samples.make(rng, (2, 3, 2)), _samples.make(rng, (2, 2, 2))), {"p": 1.0})])
+@register(samples=_samples.plus(lambda rng: [((_samples.make(rng, (3, 2)), _samples.make(rng, (4, 2))), {}),
+                               ((_samples.make(rng, (2, 3, 2)), _samples.make(rng, (2, 2, 2))), {"p": 1.0})],
+                                {"compute_mode": "donot_use_mm_for_euclid_dist"}))
 def cdist(x1, x2, p: float = 2.0, compute_mode=None):
     """The p-norm distance between each row of x1 and each row of x2 (batched)."""
     _same_dtype((x1, x2), f"expected scalar type {_dtype.scalar_type_name(x1.dtype)} but found "
@@ -404,7 +411,9 @@ def cdist(x1, x2, p: float = 2.0, compute_mode=None):
     return differences.norm(p, dim=-1)
 
 
-@register(methods="dist", samples=lambda rng: [((_samples.make(rng, (2, 3)), _samples.make(rng, (3,))), {})])
+@register(methods="dist",
+          samples=_samples.plus(lambda rng: [((_samples.make(rng, (2, 3)), _samples.make(rng, (3,))), {})],
+                                {"p": 3.0}))
 def dist(input, other, p: float = 2):
     """The p-norm of input - other."""
     return (input - other).norm(p)
@@ -511,7 +520,9 @@ def cartesian_prod(*tensors):
     return rg.stack([grid.reshape(-1) for grid in grids], 1)
 
 
-@register(samples=lambda rng: [((_samples.make(rng, (4,)),), {}), ((_samples.make(rng, (3,)),), {"r": 3})])
+@register(samples=_samples.plus(
+    lambda rng: [((_samples.make(rng, (4,)),), {}), ((_samples.make(rng, (3,)),), {"r": 3})],
+    {"with_replacement": True}))
 def combinations(input, r: int = 2, with_replacement: bool = False):
     """Every combination of `r` elements of a 1-d tensor, one per row (in order)."""
     if input.ndim != 1:
@@ -773,7 +784,7 @@ class iinfo:
 # More pointwise and integer ops
 
 
-@register(methods="hardshrink", samples=_samples.unary(), floating=True)
+@register(methods="hardshrink", samples=_samples.plus(_samples.unary(), {"lambd": 0.3}), floating=True)
 def hardshrink(input, lambd: float = 0.5):
     """x where |x| > lambd, else 0 (Tensor.hardshrink; see nn.functional.hardshrink)."""
     from ..nn import functional
@@ -889,9 +900,9 @@ def select_scatter(input, src, dim: int, index: int):
     return result
 
 
-@register(methods="slice_scatter", samples=lambda rng: [
+@register(methods="slice_scatter", samples=_samples.plus(lambda rng: [
     ((_samples.make(rng, (4, 2)), _samples.make(rng, (2, 2))), {"dim": 0, "start": 1, "end": 3}),
-])
+], {"start": 0, "end": 4, "step": 2}))
 def slice_scatter(input, src, dim: int = 0, start=None, end=None, step: int = 1):
     """A copy of input with `input[start:end:step]` along `dim` replaced by src."""
     result = input.clone()
@@ -901,10 +912,10 @@ def slice_scatter(input, src, dim: int = 0, start=None, end=None, step: int = 1)
     return result
 
 
-@register(methods="diagonal_scatter", samples=lambda rng: [
+@register(methods="diagonal_scatter", samples=_samples.plus(lambda rng: [
     ((_samples.make(rng, (3, 3)), _samples.make(rng, (3,))), {}),
     ((_samples.make(rng, (2, 3)), _samples.make(rng, (2,))), {"offset": 1}),
-])
+], {"dim1": 1, "dim2": 0}))
 def diagonal_scatter(input, src, offset: int = 0, dim1: int = 0, dim2: int = 1):
     """A copy of input with its diagonal (offset, dim1, dim2) replaced by src."""
     if input.numel() == 0:
@@ -940,6 +951,7 @@ def _product_of_factor(factor, upper: bool):
 
 @register(methods="cholesky_solve", samples=lambda rng: [
     ((_samples.make(rng, (2, 1)), Tensor._make(np.array([[2.0, 0.0], [0.5, 1.5]]))), {}),
+    ((_samples.make(rng, (2, 1)), Tensor._make(np.array([[2.0, 0.5], [0.0, 1.5]]))), {"upper": True}),
 ])
 def cholesky_solve(input, input2, upper: bool = False):
     """Solve A X = input given the Cholesky factor input2 of A (lower unless `upper`)."""
@@ -950,6 +962,7 @@ def cholesky_solve(input, input2, upper: bool = False):
 
 @register(methods="cholesky_inverse", samples=lambda rng: [
     ((Tensor._make(np.array([[2.0, 0.0], [0.5, 1.5]])),), {}),
+    ((Tensor._make(np.array([[2.0, 0.5], [0.0, 1.5]])),), {"upper": True}),
 ])
 def cholesky_inverse(input, upper: bool = False):
     """The inverse of A from its Cholesky factor `input`."""
@@ -969,9 +982,11 @@ class _TriangularSolveResult(_triangular_base):
                 f"cloned_coefficient={self.cloned_coefficient!r})")
 
 
-@register(methods="triangular_solve", samples=lambda rng: [
+@register(methods="triangular_solve", samples=_samples.plus(lambda rng: [
     ((_samples.make(rng, (2, 1)), Tensor._make(np.array([[2.0, 1.0], [0.0, 3.0]]))), {}),
-], same_dtype=("b", "A"))
+    ((_samples.make(rng, (2, 1)), Tensor._make(np.array([[2.0, 0.0], [1.0, 3.0]]))), {"upper": False}),
+], {"transpose": True}, {"unitriangular": True}),
+          same_dtype=("b", "A"))
 def triangular_solve(b, A, upper: bool = True, transpose: bool = False, unitriangular: bool = False):
     """Deprecated spelling of linalg.solve_triangular(A, b): (solution, copy of A)."""
     import warnings

@@ -2117,7 +2117,8 @@ def _pinv_samples(rng):
     ]
 
 
-@register(name="linalg.pinv", torch_name="linalg.pinv", samples=_pinv_samples)
+@register(name="linalg.pinv", torch_name="linalg.pinv",
+          samples=_samples.plus(_pinv_samples, {"rtol": 1e-3}, {"atol": 1e-3}))
 def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
     """The Moore-Penrose pseudo-inverse; singular values at or below max(atol, rtol * largest)
     count as zero (default rtol: eps * max(rows, columns))."""
@@ -2163,7 +2164,8 @@ def _vector_norm_samples(rng):
     ]
 
 
-@register(name="linalg.vector_norm", torch_name="linalg.vector_norm", samples=_vector_norm_samples)
+@register(name="linalg.vector_norm", torch_name="linalg.vector_norm",
+          samples=_samples.plus(_vector_norm_samples, {"dtype": _samples.FLOAT64}))
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """The vector p-norm of x over `dim` (all elements by default); ord may be inf, -inf, 0."""
     _require_tensor(x, "linalg_vector_norm", 1, "x")
@@ -2206,7 +2208,8 @@ def _matrix_norm_samples(rng):
     ]
 
 
-@register(name="linalg.matrix_norm", torch_name="linalg.matrix_norm", samples=_matrix_norm_samples)
+@register(name="linalg.matrix_norm", torch_name="linalg.matrix_norm",
+          samples=_samples.plus(_matrix_norm_samples, {"dtype": _samples.FLOAT64}))
 def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None) -> Tensor:
     """A matrix norm over the two dims `dim`: 'fro', 'nuc', 1, -1, 2, -2, inf, -inf."""
     _require_tensor(A, "linalg_matrix_norm", 1, "A")
@@ -2245,7 +2248,8 @@ def _norm_samples(rng):
     ]
 
 
-@register(name="linalg.norm", torch_name="linalg.norm", samples=_norm_samples)
+@register(name="linalg.norm", torch_name="linalg.norm",
+          samples=_samples.plus(_norm_samples, {"keepdim": True, "dtype": _samples.FLOAT64}))
 def linalg_norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """A vector norm or a matrix norm, chosen by `dim` (and A's dims when `dim` is None)."""
     _require_tensor(A, "linalg_norm", 1, "A")

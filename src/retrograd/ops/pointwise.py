@@ -224,7 +224,8 @@ class AddBackward0(Formula):
     }
 
 
-@register(methods=("add", "__add__", "__radd__"), inplace="add_", samples=_samples.binary())
+@register(methods=("add", "__add__", "__radd__"), inplace="add_",
+          samples=_samples.binary(options=({"alpha": 2.5},)))
 def add(input, other, *, alpha=1):
     """input + alpha * other, with broadcasting."""
     if alpha != 1:
@@ -252,7 +253,7 @@ class SubBackward0(Formula):
     }
 
 
-@register(methods=("sub", "__sub__"), inplace="sub_", samples=_samples.binary())
+@register(methods=("sub", "__sub__"), inplace="sub_", samples=_samples.binary(options=({"alpha": 2.5},)))
 def sub(input, other, *, alpha=1):
     """input - alpha * other, with broadcasting."""
     if alpha != 1:
@@ -290,7 +291,7 @@ class RsubBackward1(Formula):
     derivatives = {"self": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha}
 
 
-@register(methods="__rsub__", samples=_samples.binary())
+@register(methods="__rsub__", samples=_samples.binary(options=({"alpha": 2.5},)))
 def rsub(input, other, *, alpha=1):
     """other - alpha * input (what `number - tensor` computes)."""
     if isinstance(other, Tensor):
@@ -1175,7 +1176,7 @@ class LogitBackward0(Formula):
     }
 
 
-@register(methods="logit", inplace="logit_", samples=_samples.unary(0.1, 0.9))
+@register(methods="logit", inplace="logit_", samples=_samples.plus(_samples.unary(0.1, 0.9), {"eps": 0.2}))
 def logit(input, eps: float | None = None):
     """The log-odds log(p / (1 - p)) of each element."""
     return apply(LogitBackward0, input, eps=eps)
@@ -1195,7 +1196,8 @@ class NanToNumBackward0(Formula):
     derivatives = {"self": lambda grad, self: grad * _math.isfinite(self)}  # PyTorch multiplies
 
 
-@register(methods="nan_to_num", inplace="nan_to_num_", samples=_samples.unary())
+@register(methods="nan_to_num", inplace="nan_to_num_",
+          samples=_samples.plus(_samples.unary(), {"nan": 0.5, "posinf": 9.0, "neginf": -9.0}))
 def nan_to_num(input, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None):
     """NaN -> `nan`, +inf -> `posinf`, -inf -> `neginf` (default: the dtype's extremes)."""
     return apply(NanToNumBackward0, input, nan=nan, posinf=posinf, neginf=neginf)

@@ -118,7 +118,7 @@ class SumBackward1(SumBackward0):
     }
 
 
-@register(methods="sum", samples=_samples.reduction())
+@register(methods="sum", samples=_samples.plus(_samples.reduction(), {"dim": 1, "dtype": _samples.FLOAT64}))
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None):
     """The sum of all elements, or over `dim` (an int or tuple)."""
     if not isinstance(input, Tensor):
@@ -167,7 +167,7 @@ class MeanBackward1(MeanBackward0):
     }
 
 
-@register(methods="mean", samples=_samples.reduction())
+@register(methods="mean", samples=_samples.plus(_samples.reduction(), {"dim": 1, "dtype": _samples.FLOAT64}))
 def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
     """The mean of all elements, or over `dim` (an int or tuple)."""
     if not isinstance(input, Tensor):
@@ -386,7 +386,10 @@ class SortBackward0(_KeepsDim):
         return _order(data, dim, descending)
 
 
-@register(methods="sort", samples=lambda rng: _dim_samples(rng, [{}, {"descending": True}]))
+@register(methods="sort", samples=lambda rng: [
+    *_dim_samples(rng, [{}, {"descending": True}]),
+    ((_samples.make(rng, (2, 3, 4)),), {"dim": 1, "stable": True}),
+])
 def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
     """The elements sorted along `dim`, and where each came from: (values, indices).
 
@@ -435,7 +438,8 @@ class KthvalueBackward0(_SelectsAlongDim):
         return np.take(order, [k - 1], axis=dim)
 
 
-@register(methods="kthvalue", samples=lambda rng: _dim_samples(rng, [{"k": 2}], dims=(-1,)))
+@register(methods="kthvalue",
+          samples=_samples.plus(lambda rng: _dim_samples(rng, [{"k": 2}], dims=(-1,)), {"keepdim": True}))
 def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     """The k-th smallest element along `dim` (k counts from 1), with its index."""
     dim = _one_dim(input, dim, "kthvalue")
@@ -482,7 +486,7 @@ def _median_samples(rng):
     return [((_samples.make(rng, (2, 5)),), {}), *_dim_samples(rng, [{}])]
 
 
-@register(methods="median", samples=_median_samples)
+@register(methods="median", samples=_samples.plus(_median_samples, {"keepdim": True}, base=1))
 def median(input, dim=None, keepdim: bool = False):
     """The lower median of all elements, or along `dim` as (values, indices)."""
     _refuse_bool(input, NotImplementedError("\"median_cpu\" not implemented for 'Bool'"))
@@ -518,7 +522,7 @@ class ModeBackward0(_SelectsAlongDim):
         return np.moveaxis(last[..., None], -1, dim)
 
 
-@register(methods="mode", samples=lambda rng: _dim_samples(rng, [{}]))
+@register(methods="mode", samples=_samples.plus(lambda rng: _dim_samples(rng, [{}]), {"keepdim": True}))
 def mode(input, dim: int = -1, keepdim: bool = False):
     """The most frequent value along `dim` and the index of its last occurrence."""
     dim = _one_dim(input, dim, "mode")
@@ -698,13 +702,13 @@ def _max_samples(rng):
     return [((_samples.make(rng, (2, 3)),), {}), ((_samples.make(rng, ()),), {}), *_dim_samples(rng, [{}])]
 
 
-@register(methods="max", samples=_max_samples)
+@register(methods="max", samples=_samples.plus(_max_samples, {"keepdim": True}, base=2))
 def max(input, dim=None, keepdim: bool = False):
     """The largest element; along `dim`, (values, indices); with a tensor, elementwise maximum."""
     return _extreme(input, dim, keepdim, MaxBackward1, MaxBackward0, return_types.max, maximum, "max")
 
 
-@register(methods="min", samples=_max_samples)
+@register(methods="min", samples=_samples.plus(_max_samples, {"keepdim": True}, base=2))
 def min(input, dim=None, keepdim: bool = False):
     """The smallest element; along `dim`, (values, indices); with a tensor, elementwise minimum."""
     return _extreme(input, dim, keepdim, MinBackward1, MinBackward0, return_types.min, minimum, "min")
@@ -856,7 +860,7 @@ def _prod_samples(rng):
     ]
 
 
-@register(methods="prod", samples=_prod_samples)
+@register(methods="prod", samples=_samples.plus(_prod_samples, {"dtype": _samples.FLOAT64}))
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
     """The product of all elements, or along one `dim`; exact gradients where elements are 0."""
     if dim is None:
@@ -898,7 +902,8 @@ class ReversedCumsumBackward0(Formula):
     derivatives = {"self": lambda grad, dim: _math.cumsum(grad, dim)}
 
 
-@register(methods="cumsum", inplace="cumsum_", samples=lambda rng: _dim_samples(rng, [{}]))
+@register(methods="cumsum", inplace="cumsum_",
+          samples=_samples.plus(lambda rng: _dim_samples(rng, [{}]), {"dtype": _samples.FLOAT64}))
 def cumsum(input, dim: int, *, dtype=None):
     """The running sum along `dim` (integers accumulate in int64)."""
     dim = _one_dim(input, dim, "cumsum")
@@ -975,7 +980,8 @@ def _cumprod_samples(rng):
     return [*_dim_samples(rng, [{}]), ((with_zeros, 1), {}), ((with_zeros, 0), {})]
 
 
-@register(methods="cumprod", inplace="cumprod_", samples=_cumprod_samples)
+@register(methods="cumprod", inplace="cumprod_",
+          samples=_samples.plus(_cumprod_samples, {"dtype": _samples.FLOAT64}))
 def cumprod(input, dim: int, *, dtype=None):
     """The running product along `dim`; exact gradients where elements are 0."""
     dim = _one_dim(input, dim, "cumprod")
@@ -1247,7 +1253,7 @@ def _norm_samples(rng):
     ]
 
 
-@register(methods="norm", samples=_norm_samples)
+@register(methods="norm", samples=_samples.plus(_norm_samples, {"dtype": _samples.FLOAT64}))
 def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
     """The p-norm of all elements, or over `dim` ('fro' is the 2-norm of the flattened dims)."""
     if not isinstance(input, Tensor):

@@ -462,7 +462,8 @@ def _softmax_samples(rng):
     ]
 
 
-@register(methods="softmax", samples=_softmax_samples, floating=True)
+@register(methods="softmax", samples=_samples.plus(_softmax_samples, {"dtype": _samples.FLOAT64}),
+          floating=True)
 def softmax(input, dim, dtype=None):
     """exp(input) normalised to sum to 1 along `dim` (shifted by the max: no overflow).
 
@@ -472,7 +473,8 @@ def softmax(input, dim, dtype=None):
     return apply(SoftmaxBackward0, input, dim=dim, dtype=dtype)
 
 
-@register(methods="log_softmax", samples=_softmax_samples, floating=True)
+@register(methods="log_softmax", samples=_samples.plus(_softmax_samples, {"dtype": _samples.FLOAT64}),
+          floating=True)
 def log_softmax(input, dim, dtype=None):
     """log(softmax(input, dim)), computed stably as input - logsumexp(input, dim); `dim` is
     required, as in `torch.log_softmax` (see `softmax`)."""
@@ -480,7 +482,9 @@ def log_softmax(input, dim, dtype=None):
     return apply(LogSoftmaxBackward0, input, dim=dim, dtype=dtype)
 
 
-@register(samples=_softmax_samples, torch_name=_torch_name("softmin"), floating=True)
+@register(samples=_samples.plus(_softmax_samples,
+                                {"dtype": _samples.FLOAT64}),
+          torch_name=_torch_name("softmin"), floating=True)
 def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
     """softmax(-input, dim)."""
     dim = _softmax_dim(dim, _floating_data(input, "softmin").ndim, "softmin")

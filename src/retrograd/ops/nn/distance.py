@@ -38,7 +38,7 @@ def _cosine_samples(rng):
     ]
 
 
-@register(samples=_cosine_samples, torch_name=_torch_name("cosine_similarity"))
+@register(samples=_samples.plus(_cosine_samples, {"eps": 1e-4}), torch_name=_torch_name("cosine_similarity"))
 def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
     """x1 . x2 / (||x1|| ||x2||) along dim, each norm floored at eps."""
     first = x1 / clamp_min(_norm_along(x1, 2, dim), eps)
@@ -62,7 +62,8 @@ def _pairwise_samples(rng):
                                                            {"p": 1.5, "keepdim": True})]
 
 
-@register(samples=_pairwise_samples, torch_name=_torch_name("pairwise_distance"))
+@register(samples=_samples.plus(_pairwise_samples,
+                                {"eps": 1e-4}), torch_name=_torch_name("pairwise_distance"))
 def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
     """||x1 - x2 + eps||_p over the last dim."""
     return _lp_norm_last(x1 - x2 + eps, p, keepdim)

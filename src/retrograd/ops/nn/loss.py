@@ -601,7 +601,8 @@ def _triplet_samples(rng):
             ((anchor, positive, negative), {"margin": 5.0, "swap": True, "p": 1.0, "reduction": "sum"})]
 
 
-@register(samples=_triplet_samples, torch_name=_torch_name("triplet_margin_loss"))
+@register(samples=_samples.plus(_triplet_samples,
+                                {"eps": 1e-4}), torch_name=_torch_name("triplet_margin_loss"))
 def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2, eps: float = 1e-6,
                         swap: bool = False, size_average=None, reduce=None, reduction: str = "mean"):
     """max(d(anchor, positive) - d(anchor, negative) + margin, 0), d the p-norm distance."""
@@ -624,7 +625,8 @@ def _ranking_samples(rng):
     return [((make(rng, (4,)), make(rng, (4,)), _sign_target(rng, (4,))), {"margin": 0.3})]
 
 
-@register(samples=_ranking_samples, torch_name=_torch_name("margin_ranking_loss"))
+@register(samples=_samples.plus(_ranking_samples,
+                                {"reduction": "sum"}), torch_name=_torch_name("margin_ranking_loss"))
 def margin_ranking_loss(input1, input2, target, margin: float = 0, size_average=None, reduce=None,
                         reduction: str = "mean"):
     """max(0, -target * (input1 - input2) + margin), target in {1, -1}."""
@@ -636,7 +638,8 @@ def _hinge_samples(rng):
     return [((_samples.make(rng, (2, 3)), _sign_target(rng, (2, 3))), {"margin": 1.5})]
 
 
-@register(samples=_hinge_samples, torch_name=_torch_name("hinge_embedding_loss"))
+@register(samples=_samples.plus(_hinge_samples,
+                                {"reduction": "sum"}), torch_name=_torch_name("hinge_embedding_loss"))
 def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, reduce=None,
                          reduction: str = "mean"):
     """input where target is 1, max(0, margin - input) where target is -1."""
@@ -653,7 +656,8 @@ def _soft_margin_samples(rng):
     return [((_samples.make(rng, (2, 3)),), {"target": _sign_target(rng, (2, 3))})]
 
 
-@register(samples=_soft_margin_samples, torch_name=_torch_name("soft_margin_loss"))
+@register(samples=_samples.plus(_soft_margin_samples,
+                                {"reduction": "sum"}), torch_name=_torch_name("soft_margin_loss"))
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
     """log(1 + exp(-target * input)), target in {1, -1}."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -699,7 +703,7 @@ def _poisson_samples(rng):
             ((make(rng, (2, 3), 0.5, 2.0), counts), {"log_input": False, "full": True, "reduction": "sum"})]
 
 
-@register(samples=_poisson_samples, torch_name=_torch_name("poisson_nll_loss"))
+@register(samples=_samples.plus(_poisson_samples, {"eps": 1e-4}), torch_name=_torch_name("poisson_nll_loss"))
 def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, size_average=None,
                      eps: float = 1e-8, reduce=None, reduction: str = "mean"):
     """The Poisson negative log-likelihood: exp(input) - target * input for log-rates, or
@@ -723,7 +727,8 @@ def _gaussian_samples(rng):
             ((make(rng, (2, 3)), make(rng, (2, 3)), make(rng, (2,), 0.5, 2.0)), {"full": True})]
 
 
-@register(samples=_gaussian_samples, torch_name=_torch_name("gaussian_nll_loss"))
+@register(samples=_samples.plus(_gaussian_samples, {"eps": 1e-4, "reduction": "sum"}),
+          torch_name=_torch_name("gaussian_nll_loss"))
 def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
     """0.5 * (log(var) + (input - target)^2 / var), var floored at eps (the floor passes no
     gradient change: var's gradient is taken as if unclamped, as PyTorch does)."""
@@ -754,7 +759,8 @@ def _cosine_embedding_samples(rng):
     return [((make(rng, (3, 4)), make(rng, (3, 4)), _sign_target(rng, (3,))), {"margin": -0.5})]
 
 
-@register(samples=_cosine_embedding_samples, torch_name=_torch_name("cosine_embedding_loss"))
+@register(samples=_samples.plus(_cosine_embedding_samples,
+                                {"reduction": "sum"}), torch_name=_torch_name("cosine_embedding_loss"))
 def cosine_embedding_loss(input1, input2, target, margin: float = 0, size_average=None, reduce=None,
                           reduction: str = "mean"):
     """1 - cos(input1, input2) where target is 1, max(0, cos - margin) where target is -1."""

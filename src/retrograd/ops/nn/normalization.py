@@ -211,7 +211,7 @@ def _group_norm_samples(rng):
     ]
 
 
-@register(samples=_group_norm_samples, torch_name="group_norm", floating=True,
+@register(samples=_samples.plus(_group_norm_samples, {"eps": 1e-3}), torch_name="group_norm", floating=True,
           same_dtype=("input", "weight", "bias"))
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):
     """Normalise each group of channels of each sample, then a per-channel affine map."""
@@ -294,7 +294,8 @@ def _batch_norm_samples(rng):
     ]
 
 
-@register(samples=_batch_norm_samples, torch_name=_torch_name("batch_norm"), floating=True,
+@register(samples=_samples.plus(_batch_norm_samples, {"training": True, "momentum": 0.5}, base=2),
+          torch_name=_torch_name("batch_norm"), floating=True,
           same_dtype=("input", "running_mean", "running_var", "weight", "bias"),
           not_differentiable=("running_mean", "running_var"))
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,

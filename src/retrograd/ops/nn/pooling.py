@@ -224,7 +224,8 @@ def _adaptive_max_samples(rng):
     return [((make(rng, (1, 2, 5, 4)), 2), {}), ((make(rng, (2, 7, 3)), (3, None)), {})]
 
 
-@register(samples=_adaptive_max_samples, torch_name=_torch_name("adaptive_max_pool2d"), floating=True)
+@register(samples=_samples.plus(_adaptive_max_samples, {"return_indices": True}),
+          torch_name=_torch_name("adaptive_max_pool2d"), floating=True)
 def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
     """Max pooling to a fixed output size (None keeps that dim's size)."""
     if input.ndim not in (3, 4):
@@ -237,7 +238,8 @@ def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
     return (values, indices) if return_indices else values
 
 
-@register(samples=lambda rng: [((_samples.make(rng, (1, 2, 7)), 3), {})],
+@register(samples=_samples.plus(lambda rng: [((_samples.make(rng, (1, 2, 7)), 3), {})],
+                                {"return_indices": True}),
           torch_name=_torch_name("adaptive_max_pool1d"), floating=True)
 def adaptive_max_pool1d(input, output_size, return_indices: bool = False):
     """Max pooling of the last dim to a fixed output size."""
@@ -375,7 +377,8 @@ def _pool1d_samples(rng):
     return [((make(rng, (1, 2, 6)), 2), {}), ((make(rng, (2, 7)), 3), {"stride": 2, "padding": 1})]
 
 
-@register(samples=_pool1d_samples, torch_name=_torch_name("max_pool1d"), floating=True)
+@register(samples=_samples.plus(_pool1d_samples, {"dilation": 2, "ceil_mode": True, "return_indices": True}),
+          torch_name=_torch_name("max_pool1d"), floating=True)
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
     """The max over each window of the last dim."""
@@ -387,7 +390,8 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (values, indices) if return_indices else values
 
 
-@register(samples=_pool1d_samples, torch_name=_torch_name("avg_pool1d"))
+@register(samples=_samples.plus(_pool1d_samples, {"ceil_mode": True, "count_include_pad": False}),
+          torch_name=_torch_name("avg_pool1d"))
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True):
     """The mean over each window of the last dim."""
@@ -414,7 +418,7 @@ def _lp_pool_samples(rng):
             ((make(rng, (1, 1, 5, 4), 0.5, 2.0), 3.0, (2, 3)), {"stride": 1})]
 
 
-@register(samples=_lp_pool_samples, torch_name=_torch_name("lp_pool2d"))
+@register(samples=_samples.plus(_lp_pool_samples, {"ceil_mode": True}), torch_name=_torch_name("lp_pool2d"))
 def lp_pool2d(input, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
     """The p-norm over each window of the last two dims: (sum of x^p)^(1/p)."""
     kernel = _tuple(kernel_size, 2, "kernel_size")
@@ -422,7 +426,8 @@ def lp_pool2d(input, norm_type: float, kernel_size, stride=None, ceil_mode: bool
     return (average * (kernel[0] * kernel[1])) ** (1.0 / norm_type)
 
 
-@register(samples=lambda rng: [((_samples.make(rng, (1, 2, 6), 0.5, 2.0), 2.0, 3), {"stride": 2})],
+@register(samples=_samples.plus(
+    lambda rng: [((_samples.make(rng, (1, 2, 6), 0.5, 2.0), 2.0, 3), {"stride": 2})], {"ceil_mode": True}),
           torch_name=_torch_name("lp_pool1d"))
 def lp_pool1d(input, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
     """The p-norm over each window of the last dim."""

@@ -1,0 +1,98 @@
+"""Differences with PyTorch that the random autograd programs found and this branch left.
+
+Each function asserts PyTorch's behaviour with the module `m` (retrograd or torch). The ops'
+ones are reported to their owners; the engine's are the corners of PyTorch's lazy view
+handling that retrograd's eager one does not copy (see the report of issue 12).
+test_random_programs.py runs each on PyTorch (it must pass) and on retrograd (xfail, strict).
+"""
+
+import pytest
+
+
+def pow_half_at_minus_inf(m):
+    x = m.tensor([-float("inf"), 4.0], requires_grad=True)
+    (g,) = m.autograd.grad(x ** 0.5, x, m.tensor([1.0, 1.0]))
+    assert g.isnan()[0].item() and g[1].item() == 0.25
+
+
+def softmax_of_a_0d_tensor(m):
+    assert m.tensor(float("nan")).softmax(-1).isnan().item()
+    x = m.tensor(0.5, requires_grad=True)
+    (g,) = m.autograd.grad(x.softmax(-1), x, create_graph=True)
+    assert g.requires_grad
+
+
+def sigmoid_second_derivative_with_an_infinite_gradient(m):
+    x = m.tensor([0.5], requires_grad=True)
+    (g,) = m.autograd.grad(x.sigmoid(), x, m.tensor([float("inf")]), create_graph=True)
+    (second,) = m.autograd.grad(g.sum(), x)
+    assert second.item() == -float("inf")
+
+
+def relu_gradient_at_nan(m):
+    x = m.tensor([float("nan"), 1.0], requires_grad=True)
+    (g,) = m.autograd.grad(x.relu(), x, m.tensor([1.0, 1.0]))
+    assert g.tolist() == [1.0, 1.0]
+
+
+def double_of_an_expanded_tensor_is_dense(m):
+    assert m.tensor([[3, 0, -3]]).expand(2, 1, 3).double().view(-1).tolist() == [3.0, 0.0, -3.0] * 2
+
+
+def split_of_a_0d_tensor_raises_runtime_error(m):
+    with pytest.raises(RuntimeError):
+        m.tensor(1.0).split(1)
+
+
+def copy_of_a_python_number(m):
+    t = m.zeros(2)
+    t.copy_(3)
+    assert t.tolist() == [3.0, 3.0]
+
+
+# -- engine and view logic (left)
+
+
+def views_of_several_views_raise_once_their_base_changed(m):
+    y = m.ones(2, 2, requires_grad=True) * 1
+    first, _ = y.unbind(0)
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="Output 0 of Unbind is a view and its base or another view"):
+        first.grad_fn  # (PyTorch raises when it reads it)
+
+
+def a_view_made_under_no_grad_requires_grad(m):
+    x = m.ones(2, 3, requires_grad=True)
+    with m.no_grad():
+        view = x[0]
+    assert view.requires_grad and view.is_leaf
+    with pytest.raises(RuntimeError, match="A view was created in no_grad mode and is being modified inplace"):
+        view.mul_(2)
+
+
+def views_require_grad_once_their_base_does(m):
+    base = m.zeros(2, 3)
+    row = base[0]
+    base.requires_grad_()
+    assert row.requires_grad
+
+
+def a_write_through_a_detach_alias_rebuilds_the_views(m):
+    x = m.tensor([1.0, 2.0], requires_grad=True)
+    view = x.reshape(-1)
+    old = view.grad_fn
+    x.detach().add_(1)
+    assert view.grad_fn is not old
+
+
+def a_grad_write_into_a_plain_split_output_raises(m):
+    parts = m.zeros(4).chunk(2)
+    with pytest.raises(RuntimeError, match="This view is the output of a function that returns multiple views"):
+        parts[0].add_(m.ones(2, requires_grad=True))
+
+
+OP_CASES = [pow_half_at_minus_inf, softmax_of_a_0d_tensor, sigmoid_second_derivative_with_an_infinite_gradient,
+            relu_gradient_at_nan, double_of_an_expanded_tensor_is_dense, split_of_a_0d_tensor_raises_runtime_error,
+            copy_of_a_python_number]
+ENGINE_CASES = [views_of_several_views_raise_once_their_base_changed, a_view_made_under_no_grad_requires_grad,
+                views_require_grad_once_their_base_does, a_write_through_a_detach_alias_rebuilds_the_views, a_grad_write_into_a_plain_split_output_raises]

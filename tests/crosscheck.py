@@ -1,0 +1,20 @@
+"""PyTorch for the cross-checks, when it is installed.
+
+`torch` is the module, or None where PyTorch is missing (or hidden by `pytest --no-torch`).
+`needs_torch` marks one test that compares with it: without PyTorch that test is skipped,
+with the reason, and counted in the run's closing summary (conftest.py), while the tests of
+the same module that need no PyTorch still run. Prefer it to a module-level
+`pytest.importorskip("torch")`, which skips the whole module.
+"""
+
+import pytest
+
+try:
+    import torch
+except ImportError as error:
+    torch = None
+    _REASON = f"could not import 'torch': {error}"
+else:
+    _REASON = "PyTorch is installed"
+
+needs_torch = pytest.mark.skipif(torch is None, reason=_REASON)

@@ -1,0 +1,473 @@
+"""Mutation testing of the modules where a bug is a wrong gradient (docs/mutation.md).
+
+    python3 -m tools.mutation list            # the modules, their source and their tests
+    python3 -m tools.mutation MODULE          # mutate one module, run its tests, print the score
+    python3 -m tools.mutation MODULE --keep   # reuse the last run's results (mutmut's cache)
+    python3 -m tools.mutation MODULE --show   # also print the diff of each unexplained survivor
+    python3 -m tools.mutation MODULE --survivors  # after writing tests: rerun only the last survivors
+    python3 -m tools.mutation MODULE --report # the last run's score, without running anything
+    python3 -m tools.mutation scores          # the last score of every module, as a Markdown table
+
+The tool is mutmut 3 (`pip install -e '.[mutation]'`), configured in pyproject.toml's
+[tool.mutmut]. mutmut mutates one small thing at a time in a copy of the source (a `<` made
+`<=`, a number made another, an argument dropped, a call's result replaced by None, ...) and
+runs the tests that reach the mutated function; a mutant that no test notices *survived*, and
+names a behaviour the suite does not pin down.
+
+Each module is paired here with the few fast test files that exercise it (the whole suite takes
+minutes; a mutant run goes through each mutant's tests once). The run happens in a scratch copy
+of the tree under `.mutation/MODULE/` (ignored by git), so the working tree is never mutated and
+two modules can be run one after the other without mixing their results. It runs under `nice`.
+
+A survivor that changes no behaviour (an *equivalent* mutant) is listed in EQUIVALENT below with
+the reason; the score counts it as a survivor all the same (killed / total), and the report
+says how many of the survivors are explained.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRATCH = ROOT / ".mutation"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One module under mutation: its source files, which functions, and its tests."""
+
+    sources: tuple[str, ...]
+    tests: tuple[str, ...]
+    # mutmut's mutant names are `retrograd.pkg.module.x_function__mutmut_N` (a method is
+    # `xǁClassǁmethod__mutmut_N`); these globs keep a part of a large module.
+    functions: tuple[str, ...] = ()
+
+
+TARGETS: dict[str, Target] = {
+    "optim": Target(
+        sources=(
+            "src/retrograd/optim/optimizer.py",
+            "src/retrograd/optim/sgd.py",
+            "src/retrograd/optim/adam.py",
+            "src/retrograd/optim/rmsprop.py",
+            "src/retrograd/optim/more.py",
+        ),
+        tests=("tests/test_optim.py", "tests/test_mutation_optim.py"),
+    ),
+    "state_dict": Target(
+        sources=("src/retrograd/nn/modules/module.py",),
+        tests=("tests/test_nn_module.py", "tests/test_mutation_state_dict.py"),
+        functions=(
+            "retrograd.nn.modules.module.*state_dict*",
+            "retrograd.nn.modules.module.*_local_state*",
+            "retrograd.nn.modules.module.*_copy_into*",
+            "retrograd.nn.modules.module.*_IncompatibleKeys*",
+        ),
+    ),
+    "printing": Target(
+        sources=("src/retrograd/_printing.py",),
+        tests=("tests/test_printing.py", "tests/test_mutation_printing.py"),
+    ),
+    "serialization": Target(
+        sources=("src/retrograd/serialization.py",),
+        tests=("tests/test_serialization.py", "tests/test_mutation_serialization.py"),
+    ),
+    "grad_mode": Target(
+        sources=("src/retrograd/autograd/grad_mode.py",),
+        tests=("tests/test_autograd_grad_mode.py", "tests/test_mutation_grad_mode.py"),
+    ),
+    "function": Target(
+        sources=("src/retrograd/autograd/function.py",),
+        tests=("tests/test_autograd_function.py", "tests/test_mutation_function.py"),
+    ),
+    "gradcheck": Target(
+        sources=("src/retrograd/autograd/gradcheck.py",),
+        tests=("tests/test_autograd_gradcheck.py", "tests/test_mutation_gradcheck.py"),
+    ),
+    "graph": Target(
+        sources=("src/retrograd/autograd/graph.py",),
+        tests=("tests/test_engine.py", "tests/test_autograd_hooks.py", "tests/test_mutation_graph.py"),
+    ),
+    "engine": Target(
+        sources=("src/retrograd/autograd/engine.py",),
+        tests=(
+            "tests/test_engine.py",
+            "tests/test_autograd_hooks.py",
+            "tests/test_saved_values.py",
+            "tests/test_mutation_engine.py",
+        ),
+    ),
+    "table": Target(
+        sources=("src/retrograd/ops/_table.py",),
+        tests=("tests/test_op_table.py", "tests/test_mutation_ops.py"),
+    ),
+    "formula": Target(
+        sources=("src/retrograd/ops/_formula.py",),
+        tests=("tests/test_shape_index_formulas.py", "tests/test_mutation_ops.py"),
+    ),
+}
+
+# Survivors judged equivalent (no behaviour changes), by mutant name without "retrograd.", with the
+# reason. mutmut
+# numbers a function's mutants in source order, so an edit of that function renumbers them:
+# after such an edit, check the list against `--show`.
+_ROUNDING = "the same update written another way: the results differ by rounding at most"
+_OVERWRITTEN = "the 'params' entry it lets through is replaced on the next line"
+_MAXIMIZE = ("every built-in optimiser has 'maximize' in its defaults, so each group has the key and "
+             "the default of get() is never read")
+_STACKLEVEL = ("changes only the caller line the warning is attributed to (PyTorch's own points into its "
+               "internals, torch/_compile.py); message and category are unchanged")
+_HOOK_DICTS = ("Module.__init__ creates every hook dict, so the default of get() is never read")
+EQUIVALENT: dict[str, dict[str, str]] = {
+    "optim": {
+        "optim.adam.x__lerp___mutmut_1": _ROUNDING + " (weight 0.5 takes the other, equal form)",
+        "optim.adam.x__lerp___mutmut_2": _ROUNDING + " (PyTorch switches forms at 0.5 for accuracy)",
+        "optim.more.xǁASGDǁ_update__mutmut_49": _ROUNDING + " (with mu == 1, ax + (p - ax)·1 is p)",
+        "optim.more.xǁRAdamǁ_update__mutmut_75": "rho_t equals 5 exactly at no step for betas in "
+        "[0, 1): rho_1 = 1 and rho_2 = (1 + 3 beta2) / (1 + beta2) < 2; later steps hit 5 only by accident",
+        "optim.more.xǁRpropǁ_update__mutmut_50": "the masked gradient holds float32 values exactly "
+        "in float64 too; only its sign is used and it is stored back in the parameter's dtype",
+        "optim.optimizer.xǁOptimizerǁadd_param_group__mutmut_43": "warnings.warn with category None "
+        "warns a UserWarning, as before",
+        "optim.optimizer.xǁOptimizerǁadd_param_group__mutmut_46": "warnings.warn without a category "
+        "warns a UserWarning, as before",
+        "optim.optimizer.xǁOptimizerǁadd_param_group__mutmut_47": _STACKLEVEL,
+        "optim.optimizer.xǁOptimizerǁadd_param_group__mutmut_52": _STACKLEVEL,
+        "optim.optimizer.xǁOptimizerǁload_state_dict__mutmut_59": _OVERWRITTEN,
+        "optim.optimizer.xǁOptimizerǁload_state_dict__mutmut_60": _OVERWRITTEN,
+        "optim.optimizer.xǁOptimizerǁstate_dict__mutmut_15": _OVERWRITTEN,
+        "optim.optimizer.xǁOptimizerǁstate_dict__mutmut_16": _OVERWRITTEN,
+        "optim.optimizer.xǁOptimizerǁstep__mutmut_18": _MAXIMIZE,
+        "optim.optimizer.xǁOptimizerǁstep__mutmut_20": _MAXIMIZE,
+        "optim.optimizer.xǁOptimizerǁstep__mutmut_23": _MAXIMIZE,
+    },
+    "printing": {
+        "_printing.x__last_line__mutmut_4": "rsplit('\\n') and rsplit('\\n', 1) end with the same last line",
+        "_printing.x__last_line__mutmut_7": "rsplit with 2 and with 1 split end with the same last line",
+        "_printing.x__element_writer__mutmut_3": "'X' is no NumPy dtype kind, so 'XXbiuXX' accepts the same "
+        "kinds as 'biu'",
+        "_printing.x__float_style__mutmut_10": "integer_valued=None only changes the last rule (a value "
+        "below 1e-4), which no integer-valued tensor has: its non-zero values are at least 1",
+        "_printing.x__summarized__mutmut_3": "an axis of exactly 2·edgeitems items: its first and last "
+        "edgeitems are the whole axis either way",
+        "_printing.x__summarized__mutmut_30": "the summarised array only feeds the element formatter, which "
+        "reads its values, never its shape; every axis keeps the same elements",
+    },
+    "serialization": {
+        "serialization.x__check_directory__mutmut_3":
+            "a total one byte larger is refused only if the members fill the whole file, which its zip "
+            "headers never leave room for",
+        "serialization.x__check_directory__mutmut_9":
+            "members that claim exactly the file's size leave no room for its zip headers",
+        "serialization.x__read_archive__mutmut_18": "rsplit('/') and rsplit('/', 1) end with the same name",
+        "serialization.x__read_archive__mutmut_21": "rsplit with 2 and with 1 split end with the same name",
+        "serialization.x__read_archive__mutmut_65": "Python's codecs read 'UTF-8' as 'utf-8'",
+        "serialization.x_load__mutmut_1": "load ignores weights_only: it never unpickles, whatever it says",
+        "serialization.x__read_member__mutmut_19": "NumPy's own default max_header_size is 10000",
+        "serialization.x__read_member__mutmut_20":
+            ".npy headers are padded to a multiple of 64 bytes, so none "
+        "is longer than 10000 and at most 10001",
+        "serialization.x__read_member__mutmut_36":
+            "the member's size was checked to be exactly the header plus "
+        "this many bytes, so reading to the end reads the same",
+        "serialization.x__read_member__mutmut_5":
+            "a member as large as the whole file would leave no room for "
+        "the zip headers around it",
+        "serialization.x__read_member__mutmut_6": "unreachable: a stored member's size equals its compressed "
+        "size, and _check_directory has bounded the sum of those by the file's size",
+        "serialization.x__read_member__mutmut_50": "NumPy reads order='f' as 'F'",
+        "serialization.x__read_member__mutmut_52": "NumPy reads order='c' as 'C'",
+        "serialization.x_save__mutmut_1": "save ignores _use_new_zipfile_serialization (kept for PyTorch's "
+        "signature)",
+        "serialization.x_save__mutmut_19": "Python's codecs read 'UTF-8' as 'utf-8'",
+        "serialization.xǁ_Encoderǁ_array_name__mutmut_9": "copying an array that is already C-contiguous "
+        "stores the same bytes",
+        "serialization.xǁ_Encoderǁ_array_name__mutmut_10": "np.savez stores a non-contiguous array as a C or "
+        "Fortran .npy, and load reads both orders back",
+        "serialization.xǁ_Encoderǁ_array_name__mutmut_11": "ndarray.copy(order=None) copies in C order",
+        "serialization.xǁ_Encoderǁ_array_name__mutmut_13": "NumPy reads order='c' as 'C'",
+        "serialization.xǁ_Encoderǁencode__mutmut_32": "writes finite floats as their repr string too, which "
+        "load turns back into the same float",
+    },
+    "function": {
+        "autograd.function.xǁBackwardCFunctionǁbackward__mutmut_3":
+            "with no gradient missing, appending an empty tuple of Nones changes nothing",
+        **{f"autograd.function.xǁ_FunctionMetaǁ__init____mutmut_{number}":
+           "type.__init__ ignores its arguments (the class is made by type.__new__)" for number in (1, 2, 3)},
+    },
+    "state_dict": {
+        "nn.modules.module.xǁModuleǁ_load_from_state_dict__mutmut_28": "split('.') and split('.', 1) "
+        "have the same first part",
+        "nn.modules.module.xǁModuleǁ_load_from_state_dict__mutmut_31": "split('.', 2) and "
+        "split('.', 1) have the same first part",
+        "nn.modules.module.xǁModuleǁstate_dict__mutmut_7": "remove_duplicate=None is falsy, as False",
+        "nn.modules.module.xǁModuleǁload_state_dict__mutmut_10": "remove_duplicate=None is falsy, "
+        "as False",
+        **{f"nn.modules.module.xǁModuleǁ{name}": _HOOK_DICTS for name in (
+            "load_state_dict__mutmut_20", "load_state_dict__mutmut_22", "load_state_dict__mutmut_63",
+            "load_state_dict__mutmut_65", "state_dict__mutmut_22", "state_dict__mutmut_24",
+            "state_dict__mutmut_43", "state_dict__mutmut_45",
+        )},
+    },
+}
+
+
+def _ignore(directory: str, names: list[str]) -> set[str]:
+    return {name for name in names if name in {"__pycache__", ".hypothesis", ".pytest_cache"}}
+
+
+def _prepare(name: str, target: Target, keep: bool) -> Path:
+    """The scratch tree: src/, the module's tests, and a pyproject whose [tool.mutmut] names them."""
+    work = SCRATCH / name
+    if work.exists() and not keep:
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    for folder in ("src", "tests"):
+        if (work / folder).exists():
+            shutil.rmtree(work / folder)
+        shutil.copytree(ROOT / folder, work / folder, ignore=_ignore)
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    settings = config["tool"]["mutmut"]
+    text = (ROOT / "pyproject.toml").read_text()
+    tests = [test for test in target.tests if (ROOT / test).exists()]
+    overrides = {
+        "only_mutate": list(target.sources),
+        "pytest_add_cli_args_test_selection": tests,
+    }
+    lines = []
+    for key, value in overrides.items():
+        if key in settings:
+            raise SystemExit(f"pyproject.toml's [tool.mutmut] must leave {key} to tools/mutation.py")
+        lines.append(f"{key} = {json.dumps(value)}")
+    text = text.replace("[tool.mutmut]\n", "[tool.mutmut]\n" + "\n".join(lines) + "\n", 1)
+    (work / "pyproject.toml").write_text(text)
+    return work
+
+
+def _results(work: Path, target: Target) -> dict[str, int | None]:
+    """Mutant name -> pytest's exit code (None: not run): the merged record of the runs in `work`."""
+    merged = work / "results.json"
+    if merged.exists():
+        return json.loads(merged.read_text())
+    return _mutmut_results(work, target)
+
+
+def _hashes(work: Path, target: Target) -> dict[str, str]:
+    """Function (as mutant names start) -> mutmut's hash of its source, from mutants/."""
+    hashes = {}
+    for source in target.sources:
+        meta = work / "mutants" / (source + ".meta")
+        if meta.exists():
+            module = source.removeprefix("src/").removesuffix(".py").replace("/", ".")
+            for function, digest in json.loads(meta.read_text()).get("hash_by_function_name", {}).items():
+                hashes[f"{module}.{function}"] = digest
+    return hashes
+
+
+def _merge(work: Path, target: Target, previous: dict[str, int | None], old_hashes: dict[str, str]) -> None:
+    """Record this run's verdicts over the previous ones (a rerun of survivors leaves the mutants
+    it did not run without a verdict in mutmut's files; adding tests never revives a killed one).
+    A verdict on a function whose source changed since is dropped: its mutants count as not run."""
+    new_hashes = _hashes(work, target)
+    changed = {function for function, digest in old_hashes.items() if new_hashes.get(function) != digest}
+    codes = {key: code for key, code in previous.items() if key.rsplit("__mutmut_", 1)[0] not in changed}
+    codes.update({key: code for key, code in _mutmut_results(work, target).items()
+                  if code is not None or key not in codes})
+    (work / "results.json").write_text(json.dumps(codes, indent=1, ensure_ascii=False))
+
+
+def _mutmut_results(work: Path, target: Target) -> dict[str, int | None]:
+    """Mutant name -> pytest's exit code (None: not run), from mutmut's files in mutants/."""
+    codes: dict[str, int | None] = {}
+    for source in target.sources:
+        meta = work / "mutants" / (source + ".meta")
+        if meta.exists():
+            codes.update(json.loads(meta.read_text())["exit_code_by_key"])
+    if target.functions:
+        import fnmatch
+
+        codes = {
+            key: code
+            for key, code in codes.items()
+            if any(fnmatch.fnmatch(key, pattern) for pattern in target.functions)
+        }
+    return codes
+
+
+STATUS = {0: "survived", 1: "killed", 3: "killed", 33: "no tests", 5: "no tests", 36: "timeout",
+          24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", None: "not run"}
+
+
+def _status(code: int | None) -> str:
+    return STATUS.get(code, "suspicious")
+
+
+_SHOW = """
+import json, sys
+from mutmut.__main__ import find_mutant, get_diff_for_mutant
+names = json.load(sys.stdin)
+print(json.dumps({name: get_diff_for_mutant(name, path=find_mutant(name).path) for name in names}))
+"""
+
+
+def _diffs(work: Path, names: list[str]) -> dict[str, str]:
+    """Each mutant's diff against the source, read by one mutmut process in the scratch tree."""
+    shown = subprocess.run([sys.executable, "-c", _SHOW], cwd=work, input=json.dumps(names),
+                           capture_output=True, text=True)
+    if shown.returncode != 0:
+        print(shown.stderr[-2000:])
+        return {}
+    return json.loads(shown.stdout.strip().splitlines()[-1])
+
+
+def _report(name: str, work: Path, target: Target, seconds: float | None, show: bool) -> dict:
+    codes = _results(work, target)
+    counts: dict[str, int] = {}
+    for code in codes.values():
+        counts[_status(code)] = counts.get(_status(code), 0) + 1
+    # A timeout is a mutant the tests stopped (an endless loop): killed, as mutmut counts it.
+    killed = counts.get("killed", 0) + counts.get("timeout", 0)
+    total = len(codes)
+    equivalent = EQUIVALENT.get(name, {})
+    survivors = sorted(key for key, code in codes.items() if _status(code) in {"survived", "no tests"})
+    unexplained = [key for key in survivors if key.removeprefix("retrograd.") not in equivalent]
+    score = 100.0 * killed / total if total else 0.0
+    summary = {
+        "module": name,
+        "total": total,
+        "killed": killed,
+        "score": round(score, 1),
+        "counts": counts,
+        "survivors": survivors,
+        "equivalent": {key: equivalent[key.removeprefix("retrograd.")] for key in survivors
+                       if key.removeprefix("retrograd.") in equivalent},
+        "unexplained": unexplained,
+        "seconds": None if seconds is None else round(seconds),
+    }
+    (work / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+    print(f"\n{name}: {killed} / {total} mutants killed ({score:.1f}%)", end="")
+    print("" if seconds is None else f" in {seconds:.0f} s")
+    print("  " + ", ".join(f"{count} {status}" for status, count in sorted(counts.items())))
+    print(f"  survivors: {len(survivors)}, judged equivalent: {len(summary['equivalent'])}")
+    diffs = _diffs(work, unexplained) if show else {}
+    for key in unexplained:
+        print(f"  survived: {key}")
+        if key in diffs:
+            print("    " + "\n    ".join(diffs[key].rstrip().splitlines()[2:]))
+    return summary
+
+
+def _scores() -> None:
+    """A Markdown table of the last recorded score of each module (for docs/mutation.md)."""
+    print("| module | killed / total | score | equivalent survivors | runs (seconds) |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, target in TARGETS.items():
+        work = SCRATCH / name
+        if not (work / "mutants").exists():
+            print(f"| {name} | not measured | | | |")
+            continue
+        codes = _results(work, target)
+        killed = sum(_status(code) in {"killed", "timeout"} for code in codes.values())
+        survivors = [key for key, code in codes.items() if _status(code) in {"survived", "no tests"}]
+        equivalent = sum(key.removeprefix("retrograd.") in EQUIVALENT.get(name, {}) for key in survivors)
+        runs_file = work / "runs.json"
+        runs = json.loads(runs_file.read_text()) if runs_file.exists() else []
+        history = ", ".join(
+            f"{run['kind']}{'' if run['mutants'] is None else ' of ' + str(run['mutants'])}: {run['seconds']}"
+            for run in runs
+        )
+        score = 100.0 * killed / len(codes) if codes else 0.0
+        print(f"| {name} | {killed} / {len(codes)} | {score:.1f}% | {equivalent} | {history} |")
+    for name, target in TARGETS.items():
+        work = SCRATCH / name
+        if not (work / "mutants").exists():
+            continue
+        codes = _results(work, target)
+        survivors = sorted(key for key, code in codes.items() if _status(code) in {"survived", "no tests"})
+        not_run = sum(_status(code) == "not run" for code in codes.values())
+        print(f"\n### {name}\n")
+        if not_run:
+            print(f"- {not_run} mutants not run since their function changed (rerun with --survivors)")
+        for key in survivors:
+            reason = EQUIVALENT.get(name, {}).get(key.removeprefix("retrograd."))
+            print(f"- `{key.removeprefix('retrograd.')}`: {reason or 'survives (not judged equivalent)'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python3 -m tools.mutation", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("module", help="a module name from `list`, or `list`, or `scores`")
+    parser.add_argument("--keep", action="store_true", help="reuse the last run (rerun what changed)")
+    parser.add_argument("--show", action="store_true", help="print each unexplained survivor's diff")
+    parser.add_argument("--report", action="store_true", help="only print the last run's score")
+    parser.add_argument("--survivors", action="store_true",
+                        help="rerun only the mutants that survived the last run (after new tests)")
+    parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (default 2)")
+    parser.add_argument("mutants", nargs="*", help="only these mutant names (globs), e.g. survivors")
+    args = parser.parse_args(argv)
+    if args.module == "scores":
+        _scores()
+        return 0
+    if args.module == "list":
+        for name, target in TARGETS.items():
+            print(f"{name}: {' '.join(target.sources)}")
+            if target.functions:
+                print(f"    functions: {' '.join(target.functions)}")
+            print(f"    tests: {' '.join(target.tests)}")
+        return 0
+    if args.module not in TARGETS:
+        raise SystemExit(f"unknown module {args.module!r}; one of: {', '.join(TARGETS)}")
+    target = TARGETS[args.module]
+    work = SCRATCH / args.module
+    if args.report:
+        _report(args.module, work, target, None, args.show)
+        return 0
+    try:
+        import mutmut  # noqa: F401
+    except ImportError:
+        raise SystemExit("mutmut is not installed: pip install -e '.[mutation]'") from None
+    names = list(args.mutants) or list(target.functions)
+    previous = _results(work, target) if (args.survivors or args.mutants or args.keep) else {}
+    old_hashes = _hashes(work, target)
+    if args.survivors:
+        codes = previous
+        names = [key for key, code in codes.items() if _status(code) in {"survived", "no tests", "not run"}]
+        if not names:
+            print(f"{args.module}: no survivors to rerun")
+            return 0
+    work = _prepare(args.module, target, keep=args.keep or bool(args.mutants) or args.survivors)
+    command = ["nice", "-n", "10", sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs),
+               *names]
+    environment = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    started = time.monotonic()
+    # mutmut draws a progress line many times a second; keep only its last state.
+    process = subprocess.run(command, cwd=work, env=environment, capture_output=True, text=True)
+    seconds = time.monotonic() - started
+    if process.returncode != 0:
+        sys.stdout.write(process.stdout[-4000:] + process.stderr[-4000:])
+        return process.returncode
+    _merge(work, target, previous, old_hashes)
+    runs_file = work / "runs.json"
+    runs = json.loads(runs_file.read_text()) if runs_file.exists() else []
+    run_kind = "survivors" if args.survivors else "selected" if args.mutants else "full"
+    runs.append({"kind": run_kind, "mutants": len(names) if (args.survivors or args.mutants) else None,
+                 "seconds": round(seconds), "load": round(os.getloadavg()[0], 1)})
+    runs_file.write_text(json.dumps(runs, indent=1))
+    last = re.split(r"[\r\n⠀-⣿]", process.stdout.strip())
+    print(" ".join(part for part in last[-3:] if part.strip()))
+    _report(args.module, work, target, seconds, args.show)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
