@@ -78,13 +78,11 @@ def _elu_forward(data, alpha, scale, input_scale):
 def _elu_derivative(grad, self, alpha, scale, input_scale):
     """grad times (scale where x > 0, else scale * alpha * input_scale * exp(x * input_scale)).
 
-    The local derivative is finite everywhere, +-inf included (the exponential is taken of x
-    where x <= 0 and of 0 elsewhere, selected: never of inf * 0) and multiplies grad; its own
-    derivative has the mask as a factor, so a second derivative fed Inf gives NaN where x > 0,
-    as PyTorch's."""
-    non_positive = self <= 0
-    negative = _math.mask_like(non_positive, self)
-    slope = _math.exp(_math.where(non_positive, self, 0.0) * input_scale) * (scale * alpha * input_scale)
+    The local derivative is finite everywhere (the exponential is taken of x times the
+    non-positive mask, so it never overflows) and multiplies grad; its own derivative has the
+    mask as a factor, so a second derivative fed Inf gives NaN where x > 0, as PyTorch's."""
+    negative = _math.mask_like(self <= 0, self)
+    slope = _math.exp(self * negative * input_scale) * (scale * alpha * input_scale)
     return grad * (_math.mask_like(self > 0, self) * scale + negative * slope)
 
 
