@@ -17,8 +17,8 @@ version counter instead: in-place ops and writes through views on tensors that d
 require grad, detach() aliases, several roots, NaN/Inf values and incoming gradients, integer
 and mixed dtypes, each compared with PyTorch step by step (values, flags, first and second
 derivatives, `.grad`, the class of any error). The default run checks 300 of them; the slow
-run 50,000 (50 chunks of 1,000, one test each, so `pytest -m slow -k "chunk and 1]"` or a
-shell loop over chunks can spread them out).
+run 50,000 in 50 tests of 1,000 (`pytest -m slow -k autograd_programs_slow`; select chunks
+with -k, e.g. "autograd_programs_slow and 7]", to spread them over processes).
 """
 
 from __future__ import annotations
