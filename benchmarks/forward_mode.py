@@ -16,7 +16,8 @@ other way (and against PyTorch's) before anything is timed:
 3. the same on a wide function (W of shape n × m).
 
 Reported: the median time per call (ms) over interleaved samples (retrograd forward,
-retrograd reverse, PyTorch forward, PyTorch reverse, again...), 1 thread.
+retrograd reverse, PyTorch forward, PyTorch reverse, again...), 1 thread; wall-clock time,
+or with `--clock cpu` the CPU time of this process (steadier on a shared machine).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def parse(arguments):
     parser.add_argument("--repeats", type=int, help="samples per series (default 7, quick 1)")
     parser.add_argument("--sample-seconds", type=float, help="wall time of one sample (default 0.2 s)")
     parser.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP/PyTorch threads")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall-clock time (default) or this process's CPU time")
     return parser.parse_args(arguments)
 
 
@@ -95,15 +98,15 @@ def _steps(library, problem_set):
     return steps
 
 
-def _time(step, seconds: float) -> float:
-    """Median-ready time per call (ms) of one sample lasting about `seconds`."""
+def _time(step, seconds: float, clock=time.perf_counter) -> float:
+    """Time per call (ms) of one sample lasting about `seconds` on `clock`."""
     gc.collect()
     calls = 0
-    start = time.perf_counter()
+    start = clock()
     while True:
         step()
         calls += 1
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
         if elapsed >= seconds:
             return elapsed / calls * 1e3
 
@@ -117,11 +120,20 @@ def run(options) -> dict:
     try:
         import torch
 
-        torch.set_default_dtype(torch.float64)
-        torch.set_num_threads(options.threads)
-        libraries["PyTorch"] = torch
+        libraries["PyTorch"] = torch  # float64 throughout: the problems are float64 arrays
     except ImportError:
-        pass
+        torch = None
+    threads = torch.get_num_threads() if torch is not None else None
+    if torch is not None:
+        torch.set_num_threads(options.threads)
+    try:
+        return _measure(options, libraries, np)
+    finally:
+        if torch is not None:
+            torch.set_num_threads(threads)
+
+
+def _measure(options, libraries: dict, np):
     problems = _problems(options.quick, np)
     steps = {name: _steps(library, problems) for name, library in libraries.items()}
     # Check: both ways agree within each library, and each library agrees with retrograd.
@@ -134,6 +146,7 @@ def run(options) -> dict:
             expected = steps["retrograd"][(comparison, "reverse")]()
             np.testing.assert_allclose(forward, expected, rtol=1e-9, atol=1e-12,
                                        err_msg=f"{name} {comparison}: differs from retrograd")
+    clock = time.process_time if getattr(options, "clock", "wall") == "cpu" else time.perf_counter
     repeats = options.repeats or (1 if options.quick else 7)
     seconds = options.sample_seconds or (0.01 if options.quick else 0.2)
     samples: dict = {(name, *step_key): [] for name, library_steps in steps.items()
@@ -141,7 +154,7 @@ def run(options) -> dict:
     for _ in range(repeats):
         for name, library_steps in steps.items():
             for step_key, step in library_steps.items():
-                samples[(name, *step_key)].append(_time(step, seconds))
+                samples[(name, *step_key)].append(_time(step, seconds, clock))
     return {key: statistics.median(values) for key, values in samples.items()}, problems
 
 

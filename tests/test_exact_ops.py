@@ -370,3 +370,84 @@ def test_lbfgs_state_keeps_the_two_loop_alphas():
     state = optimizer.state_dict()["state"][0]
     assert len(state["al"]) == 3
     assert all(alpha is not None for alpha in state["al"])
+
+
+# ---------------------------------------------------------------------------
+# Bad input found by the bad-input sweep (tests/test_bad_input.py), one cause each
+
+
+@pytest.mark.parametrize("call", [
+    lambda a: retrograd.linalg.svd(a), lambda a: retrograd.linalg.svdvals(a), lambda a: retrograd.linalg.pinv(a),
+    lambda a: retrograd.linalg.cholesky(a),
+    lambda a: retrograd.linalg.matrix_norm(a, "nuc"),
+])
+def test_linear_algebra_on_nan_raises_linalg_error_a_runtime_error(call):
+    matrix = retrograd.tensor([[math.nan, 1.0], [1.0, 2.0]])
+    with pytest.raises(retrograd.linalg.LinAlgError) as caught:
+        call(matrix)
+    assert isinstance(caught.value, RuntimeError) and not isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize("call", [
+    lambda x, w: F.layer_norm(x, (3,), w), lambda x, w: F.group_norm(x.reshape(1, 3, 2), 3, w),
+    lambda x, w: F.batch_norm(x, None, None, w, training=True), lambda x, w: F.prelu(x, w[:1]),
+    lambda x, w: F.cross_entropy(x, retrograd.tensor([0, 1]), weight=w),
+])
+def test_float32_input_with_a_float64_parameter_is_refused(call):
+    with pytest.raises(RuntimeError, match="expected scalar type Float but found Double"):
+        call(retrograd.ones(2, 3), retrograd.ones(3, dtype=retrograd.float64))
+
+
+def test_mixed_dtypes_that_pytorch_promotes_are_promoted():
+    result = retrograd.addr(retrograd.ones(2, 3), retrograd.ones(2, dtype=retrograd.float64), retrograd.ones(3))
+    assert result.dtype is retrograd.float64
+    solved = retrograd.linalg.solve_triangular(retrograd.eye(2), retrograd.ones(2, 1, dtype=retrograd.float64),
+                                               upper=True)
+    assert solved.dtype is retrograd.float32
+    assert F.huber_loss(retrograd.ones(3), retrograd.zeros(3, dtype=retrograd.float64)).dtype is retrograd.float32
+
+
+@pytest.mark.parametrize(("call", "argument"), [
+    (lambda w: F.nll_loss(retrograd.zeros(2, 3), retrograd.tensor([0, 1]), weight=w), "weight"),
+    (lambda w: F.cross_entropy(retrograd.zeros(2, 3), retrograd.tensor([0, 1]), weight=w), "weight"),
+    (lambda w: F.batch_norm(retrograd.ones(4, 3), w, retrograd.ones(3), training=True), "running_mean"),
+])
+def test_a_class_weight_or_running_statistic_requiring_grad_is_refused_and_left_unchanged(call, argument):
+    weight = retrograd.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=f"not differentiable with respect to argument '{argument}'"):
+        call(weight)
+    assert weight.tolist() == [1.0, 1.0, 1.0] and weight._version == 0
+    with retrograd.no_grad():
+        call(weight)  # recording nothing, PyTorch accepts it
+
+
+def test_mode_counts_nans_as_one_value():
+    values, indices = retrograd.tensor([math.nan, 1.0, math.nan, 2.0]).mode()
+    assert math.isnan(values.item()) and indices.item() in (0, 2)
+
+
+def test_a_shape_error_from_numpy_is_a_runtime_error():
+    with pytest.raises(RuntimeError):
+        retrograd.ones(2, 3).masked_fill(retrograd.zeros(0, 3, dtype=retrograd.bool), 1.0)
+    with pytest.raises(RuntimeError, match="sizes of the tensors do not fit"):
+        retrograd.ones(2, 3).scatter_add(0, retrograd.zeros(2, 3, dtype=retrograd.int64), retrograd.ones(5, 7, 2))
+
+
+def test_layer_norm_weight_of_another_shape_is_refused_as_pytorch():
+    with pytest.raises(RuntimeError, match="Expected weight to be of same shape as normalized_shape"):
+        F.layer_norm(retrograd.ones(2, 3), (3,), retrograd.ones(5, 7, 2))
+
+
+@pytest.mark.parametrize(("call", "error", "words"), [
+    (lambda: retrograd.tensor([1.0], dtype="float32"), TypeError, "dtype"),
+    (lambda: retrograd.full((2,), "x"), TypeError, "fill_value"),
+    (lambda: retrograd.zeros(2**62), RuntimeError, "Storage size calculation overflowed"),
+    (lambda: retrograd.max_pool2d(retrograd.zeros(0, 5, 5), 2), RuntimeError, "optional 0 dim batch size"),
+])
+def test_creation_and_pooling_refuse_as_pytorch(call, error, words):
+    with pytest.raises(error, match=words):
+        call()
+
+
+def test_pooling_an_empty_batch_gives_an_empty_result():
+    assert retrograd.max_pool2d(retrograd.zeros(0, 2, 4, 4), 2).shape == (0, 2, 2, 2)

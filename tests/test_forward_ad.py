@@ -213,6 +213,17 @@ def test_in_place_op_with_a_dual_operand_gives_the_target_a_tangent():
         assert _tangent(target).tolist() == [1.0, 3.0]
 
 
+def test_writing_a_dual_into_a_view_gives_the_base_a_tangent():
+    """As PyTorch: the base of the written view gets a tangent, zeros where nothing was written."""
+    with fwAD.dual_level():
+        target = retrograd.zeros(2, 2)
+        target.t()[0].copy_(fwAD.make_dual(retrograd.ones(2), retrograd.tensor([3.0, 4.0])))
+        assert _tangent(target).tolist() == [[3.0, 0.0], [4.0, 0.0]]
+        row = retrograd.zeros(3)
+        row[1:] = fwAD.make_dual(retrograd.tensor([2.0, 3.0]), retrograd.tensor([5.0, 6.0]))
+        assert _tangent(row).tolist() == [0.0, 5.0, 6.0]
+
+
 def test_integer_outputs_get_no_tangent():
     with fwAD.dual_level():
         dual = fwAD.make_dual(retrograd.tensor([3.0, 1.0, 2.0]), retrograd.ones(3))
@@ -476,3 +487,57 @@ def test_functional_forward_mode_matches_pytorch():
     hessian_theirs = torch.autograd.functional.hessian(
         lambda v: f(torch, v).sum(), torch.tensor(x), vectorize=True, outer_jacobian_strategy="forward-mode")
     np.testing.assert_allclose(hessian_ours.numpy(), hessian_theirs.detach().numpy(), rtol=1e-12)
+
+
+def test_forward_mode_benchmark_checks_both_ways_before_timing():
+    """`python -m benchmarks.forward_mode --quick` computes every product both ways (and with
+    PyTorch where installed), checks they agree, then times them."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks import forward_mode
+
+    options = forward_mode.parse(["--quick", "--repeats", "1", "--sample-seconds", "0.001"])
+    medians, problems = forward_mode.run(options)
+    table = forward_mode.table(medians, problems)
+    assert "forward-over-reverse" in table and "reverse-mode" in table
+    assert all(value > 0 for value in medians.values())
+
+
+def test_forward_mode_jacobian_is_one_vmapped_dual_pass(monkeypatch):
+    """As PyTorch: the tangents of the standard basis travel as one batch under vmap; the
+    row-by-row loop is only the fallback."""
+    from retrograd.autograd import _batched, functional
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("fell back to one dual pass per column")
+
+    monkeypatch.setattr(_batched, "_jvp_row_by_row", refuse)
+    rng = np.random.default_rng(2)
+    weight, x = retrograd.tensor(rng.standard_normal((3, 5))), retrograd.tensor(rng.standard_normal(5))
+    found = functional.jacobian(lambda v: retrograd.tanh(weight @ v), x, vectorize=True, strategy="forward-mode")
+    expected = functional.jacobian(lambda v: retrograd.tanh(weight @ v), x)
+    np.testing.assert_allclose(found.numpy(), expected.numpy(), rtol=1e-12)
+
+
+def test_forward_mode_jacobian_falls_back_to_one_pass_per_column(monkeypatch):
+    import retrograd.func
+    from retrograd.autograd import functional
+
+    def broken_vmap(*args, **kwargs):
+        raise RuntimeError("vmap cannot run this")
+
+    monkeypatch.setattr(retrograd.func, "vmap", broken_vmap)
+    (x,) = _double([0.5, -1.0, 2.0])
+    found = functional.jacobian(lambda v: v.cumprod(0), x, vectorize=True, strategy="forward-mode")
+    np.testing.assert_allclose(found.numpy(), functional.jacobian(lambda v: v.cumprod(0), x).numpy(), rtol=1e-12)
+
+
+def test_a_long_dual_level_forgets_the_tensors_already_freed():
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(retrograd.ones(2), retrograd.ones(2))
+        for _ in range(10_000):
+            dual = dual * 1.0
+        assert len(fwAD._state.duals) < 9_000
+        assert _tangent(dual).tolist() == [1.0, 1.0]

@@ -207,3 +207,31 @@ def test_per_example_gradients_of_an_embedding_equal_a_loop():
     np.testing.assert_allclose(looked_up.numpy(), weight.numpy()[indices.numpy()])
     for index in range(2):
         np.testing.assert_allclose(per_example[index].numpy(), grad(loss)(weight, indices[index]).numpy())
+
+
+@pytest.mark.parametrize("options", [
+    {}, {"reduction": "sum"}, {"reduction": "none"}, {"label_smoothing": 0.1},
+    {"weight": "weights"}, {"ignore_index": 1}, {"probabilities": True},
+    {"probabilities": True, "label_smoothing": 0.2}, {"rows": True}, {"rows": True, "weight": "weights"},
+], ids=str)
+def test_cross_entropy_per_example_equals_a_loop(options):
+    options = dict(options)
+    rng = np.random.default_rng(3)
+    rows = options.pop("rows", False)
+    shape = (4, 2, 5) if rows else (4, 5)
+    logits = retrograd.tensor(rng.standard_normal(shape))
+    if options.pop("probabilities", False):
+        target = retrograd.tensor(rng.dirichlet(np.ones(5), size=shape[:-1]))
+    else:
+        target = retrograd.tensor(rng.integers(0, 5, shape[:-1]))
+    if options.get("weight") == "weights":
+        options["weight"] = retrograd.tensor(rng.uniform(0.5, 2.0, 5))
+
+    def loss(x, t):
+        return retrograd.nn.functional.cross_entropy(x, t, **options)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # batched, no fallback
+        out = vmap(loss)(logits, target)
+    expected = retrograd.stack([loss(logits[i], target[i]) for i in range(4)])
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-10)

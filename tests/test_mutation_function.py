@@ -407,3 +407,244 @@ def test_node_apply_returns_a_single_gradient_as_a_tensor():
 def test_scenario_matches_pytorch(scenario):
     real = pytest.importorskip("torch")
     assert scenario(retrograd) == scenario(real)
+
+
+def _checks(torch):
+    """The refusals of what forward and backward return, and of a few defaults."""
+
+    def make(forward, backward, **extra):
+        return type("Op", (torch.autograd.Function,), {
+            "forward": staticmethod(forward), "backward": staticmethod(backward), **extra})
+
+    def dirty_not_returned(ctx, x, y):
+        x.add_(1)
+        ctx.mark_dirty(x)
+        return y * 2, y * 3
+
+    def plain_forward(ctx, x, k):
+        return x * k
+
+    x = torch.tensor([1.0], requires_grad=True)
+    seen = {}
+    attempts = {
+        "dirty not returned": lambda: make(dirty_not_returned, lambda ctx, a, b: (a, b)).apply(
+            x.clone(), torch.ones(1)),
+        "grad for a number": lambda: make(plain_forward, lambda ctx, g: (None, g)).apply(x, 2.0).sum().backward(),
+        "not a tensor": lambda: make(plain_forward, lambda ctx, g: (2.0, None)).apply(x, 2.0).sum().backward(),
+        "too many": lambda: make(plain_forward, lambda ctx, g: (g, None, g)).apply(x, 2.0).sum().backward(),
+        "setup_context": lambda: torch.autograd.Function.setup_context(None, (), None),
+    }
+    for name, attempt in attempts.items():
+        try:
+            attempt()
+            seen[name] = None
+        except (RuntimeError, NotImplementedError) as error:
+            seen[name] = (type(error).__name__, str(error))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # PyTorch warns here too
+        seen["inplace default"] = torch.autograd.function.InplaceFunction().inplace
+
+    class TwoOutputs(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.set_materialize_grads(False)
+            ctx.set_materialize_grads(True)
+            return a * 2, a * 3
+
+        @staticmethod
+        def backward(ctx, first, second):
+            seen["materialized"] = (second is not None and second.dtype == a.dtype and second.tolist() == [0.0])
+            return first * 2
+
+    a = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
+    TwoOutputs.apply(a)[0].sum().backward()
+
+    class Pair(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, p, q):
+            return p * q
+
+        @staticmethod
+        @torch.autograd.function.once_differentiable
+        def backward(ctx, grad):
+            return grad * 2, None
+
+    p = torch.tensor([1.0], requires_grad=True)
+    q = torch.tensor([2.0], requires_grad=True)
+    weight = torch.ones(1, requires_grad=True)
+    grads = torch.autograd.grad(Pair.apply(p, q), (p, q), grad_outputs=weight, create_graph=True,
+                                allow_unused=True)
+    seen["once, two inputs"] = [(g.requires_grad, g.tolist()) if g is not None else None for g in grads]
+    try:
+        grads[0].sum().backward()
+    except RuntimeError as error:
+        seen["once, two inputs, twice"] = str(error)
+    return seen
+
+
+def test_checks_of_what_forward_and_backward_return():
+    seen = _checks(retrograd)
+    assert seen["dirty not returned"] == (
+        "RuntimeError", "Some elements marked as dirty during the forward method were not returned as output. "
+        "The inputs that are modified inplace must all be outputs of the Function.")
+    assert seen["grad for a number"] == (
+        "RuntimeError", "function OpBackward returned a gradient different than None at position 2, but the "
+        "corresponding forward input was not a Variable")
+    assert seen["setup_context"] == ("NotImplementedError", "setup_context is not implemented.")
+    assert seen["inplace default"] is False
+    assert seen["materialized"] is True
+    assert seen["once, two inputs"] == [(True, [2.0]), None]
+    assert seen["once, two inputs, twice"] == (
+        "trying to differentiate twice a function that was marked with @once_differentiable"
+    )
+
+
+def test_checks_match_pytorch():
+    real = pytest.importorskip("torch")
+    assert _checks(retrograd) == _checks(real)
+
+
+def test_the_instantiation_warning_names_the_class_and_the_caller():
+    class Named(retrograd.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x
+
+    with pytest.warns(DeprecationWarning) as record:
+        Named()
+    assert str(record[0].message).startswith("<class '")
+    assert "Named'> should not be instantiated." in str(record[0].message)
+    assert record[0].filename == __file__
+
+
+def _saving(torch):
+    """Outputs and inputs saved for backward, plain and through saved-tensor hooks."""
+    seen = {}
+
+    class Exp(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, unused):
+            result = x.exp()
+            ctx.save_for_backward(result, None, x)
+            return result
+
+        @staticmethod
+        def backward(ctx, grad):
+            result, nothing, x = ctx.saved_tensors
+            seen.setdefault("saved", []).append((nothing is None, result.tolist() == x.exp().tolist()))
+            return grad * result, None
+
+    class ExpContext(torch.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return x.exp()
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(output)
+
+        @staticmethod
+        def backward(ctx, grad):
+            (result,) = ctx.saved_tensors
+            return grad * result
+
+    x = torch.tensor([0.0, 1.0], requires_grad=True)
+    plain = torch.tensor([1.0])
+    out = Exp.apply(x, plain)
+    seen["next"] = [(None if fn is None else type(fn).__name__, number) for fn, number in out.grad_fn.next_functions]
+    out.sum().backward()
+    seen["grad"] = [round(value, 5) for value in x.grad.tolist()]
+    y = torch.tensor([0.0, 1.0], requires_grad=True)
+    ExpContext.apply(y).sum().backward()
+    seen["setup_context grad"] = [round(value, 5) for value in y.grad.tolist()]
+    modified = Exp.apply(x, plain)
+    modified.add_(1)
+    try:
+        modified.sum().backward()
+    except RuntimeError as error:
+        seen["modified output"] = "modified by an inplace operation" in str(error)
+    packed = []
+
+    def pack(tensor):
+        packed.append([round(value, 5) for value in tensor.tolist()])
+        return ("box", tensor.clone())
+
+    def unpack(box):
+        packed.append("unpack")
+        return box[1]
+
+    z = torch.tensor([0.0, 2.0], requires_grad=True)
+    with torch.autograd.graph.saved_tensors_hooks(pack, unpack):
+        hooked = Exp.apply(z, plain)
+    hooked.sum().backward()
+    seen["packed"] = packed
+    seen["hooked grad"] = [round(value, 4) for value in z.grad.tolist()]
+    return seen
+
+
+def _returned_inputs(torch):
+    seen = {}
+
+    class Passes(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, mask):
+            ctx.mark_non_differentiable(mask)
+            return x * 2, mask
+
+        @staticmethod
+        def backward(ctx, grad, grad_mask):
+            return grad * 2, None
+
+    x = torch.tensor([1.0], requires_grad=True)
+    mask = torch.tensor([0.5], requires_grad=True)
+    out, same_mask = Passes.apply(x, mask)
+    seen["mask"] = (same_mask is mask, same_mask.requires_grad, same_mask.grad_fn is None,
+                    same_mask.tolist())
+
+    class DirtyOutsider(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            other = x * 2
+            ctx.mark_dirty(other)
+            return other
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            DirtyOutsider.apply(x)
+        except RuntimeError as error:
+            seen["outsider error"] = str(error)
+    seen["outsider warnings"] = [str(warning.message).split(" (Triggered internally")[0] for warning in caught
+                                 if "mark_dirty" in str(warning.message)]
+    return seen
+
+
+def test_saved_outputs_inputs_and_hooks():
+    seen = _saving(retrograd)
+    assert seen["next"] == [("AccumulateGrad", 0), (None, 0)]
+    assert seen["saved"] == [(True, True), (True, True)]
+    assert seen["grad"] == [1.0, 2.71828]
+    assert seen["setup_context grad"] == [1.0, 2.71828]
+    assert seen["modified output"] is True
+    assert seen["packed"][:2] == [[1.0, 7.38906], [0.0, 2.0]]
+    assert seen["packed"][2:] == ["unpack", "unpack"]
+    assert seen["hooked grad"] == [1.0, 7.3891]
+
+
+def test_returned_inputs_and_dirty_outsiders():
+    seen = _returned_inputs(retrograd)
+    assert seen["mask"] == (False, False, True, [0.5])
+    assert seen["outsider warnings"] == [
+        "ctx.mark_dirty() received a tensor that was not an input. Only input Tensors that have been mutated "
+        "should be passed to ctx.mark_dirty()."
+    ]
+
+
+def test_saving_and_returned_inputs_match_pytorch():
+    real = pytest.importorskip("torch")
+    assert _saving(retrograd) == _saving(real)
+    assert _returned_inputs(retrograd) == _returned_inputs(real)

@@ -139,14 +139,25 @@ def test_save_and_load_by_path(tmp_path):
 
 
 def test_unsupported_values_are_refused_when_saving():
-    with pytest.raises(TypeError, match="cannot store NumPy arrays of Python objects"):
-        retrograd.save(np.array([object()]), io.BytesIO())
-    with pytest.raises(TypeError, match=r"cannot store an object of type set: it stores tensors"):
-        retrograd.save({1, 2}, io.BytesIO())
-    with pytest.raises(ValueError, match="retrograd.save never pickles; pickle_module is not supported"):
-        retrograd.save({}, io.BytesIO(), pickle_module=object())
-    with pytest.raises(ValueError, match="retrograd.load never unpickles; pickle_module is not supported"):
+    def refusal(kind, *args, **kwargs):
+        with pytest.raises(kind) as error:
+            (retrograd.load if kind is ValueError and not args else retrograd.save)(*args, **kwargs)
+        return str(error.value)
+
+    assert refusal(TypeError, np.array([object()]), io.BytesIO()) == (
+        "retrograd.save cannot store NumPy arrays of Python objects"
+    )
+    assert refusal(TypeError, {1, 2}, io.BytesIO()) == (
+        "retrograd.save cannot store an object of type set: it stores tensors, NumPy arrays, numbers, strings, "
+        "None, dtypes and dicts, lists and tuples of them (save a model's or optimizer's state_dict(), not the "
+        "object itself)"
+    )
+    assert refusal(ValueError, {}, io.BytesIO(), pickle_module=object()) == (
+        "retrograd.save never pickles; pickle_module is not supported"
+    )
+    with pytest.raises(ValueError) as error:
         retrograd.load(io.BytesIO(), pickle_module=object())
+    assert str(error.value) == "retrograd.load never unpickles; pickle_module is not supported"
 
 
 def test_load_needs_a_binary_file():
@@ -294,3 +305,107 @@ def test_map_location_may_name_the_cpu(location):
 def test_map_location_of_another_device_is_refused():
     with pytest.raises(Exception, match="CUDA|cuda"):
         retrograd.load(io.BytesIO(), map_location="cuda")
+
+
+def test_the_structure_record_is_strict_json():
+    buffer = io.BytesIO()
+    retrograd.save({"values": [math.nan, math.inf, -math.inf, 2.5]}, buffer)
+    buffer.seek(0)
+    with zipfile.ZipFile(buffer) as archive:
+        member = io.BytesIO(archive.read("__retrograd__.npy"))
+    text = np.lib.format.read_array(member).tobytes().decode("utf-8")
+
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    structure = json.loads(text, parse_constant=refuse)
+    assert structure["format"] == "retrograd.save" and structure["version"] == 1
+
+
+def test_a_fortran_ordered_member_is_read_in_its_order():
+    values = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    member = io.BytesIO()
+    np.lib.format.write_array(member, values)
+    record = json.dumps({"format": "retrograd.save", "version": 1, "root": {"list": [
+        {"ndarray": "t0"}, {"tensor": "t0", "requires_grad": False, "parameter": False}]}}).encode()
+    structure = io.BytesIO()
+    np.lib.format.write_array(structure, np.frombuffer(record, dtype=np.uint8))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("__retrograd__.npy", structure.getvalue())
+        archive.writestr("t0.npy", member.getvalue())
+    buffer.seek(0)
+    array, tensor = retrograd.load(buffer)
+    np.testing.assert_array_equal(array, [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]])
+    assert tensor.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+
+
+def test_a_tensor_of_a_dtype_retrograd_lacks_is_refused_with_the_list():
+    buffer = _valid({"tensor": "t0", "requires_grad": False, "parameter": False},
+                    {"t0": np.zeros(2, dtype=">f8")})
+    message = _refusal(buffer)
+    assert message.startswith("retrograd.load cannot read the given file: member t0.npy holds >f8 data")
+    listed = message.split("(tensors are ", 1)[1].removesuffix(", in the machine's byte order)")
+    names = listed.split(", ")
+    assert {"retrograd.float32", "retrograd.float64", "retrograd.int64", "retrograd.bool"} <= set(names)
+
+
+def _two_member_archive() -> bytearray:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("__retrograd__.npy", b"x" * 100)
+        archive.writestr("t0.npy", b"y" * 100)
+    return bytearray(buffer.getvalue())
+
+
+def test_members_that_overlap_are_refused_by_their_total():
+    data = _two_member_archive()
+    claim = len(data) * 3 // 5  # each member alone fits in the file; the two together do not
+    for entry in (data.index(b"PK\x01\x02"), data.rindex(b"PK\x01\x02")):
+        data[entry + 20:entry + 24] = data[entry + 24:entry + 28] = claim.to_bytes(4, "little")
+    assert _refusal(io.BytesIO(bytes(data))) == (
+        f"retrograd.load cannot read the given file: its zip directory claims {2 * claim} bytes of members but "
+        f"the file holds {len(data)} (members overlap, or the file is truncated)"
+    )
+
+
+def test_a_nested_pytorch_checkpoint_is_named():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("outer/archive/data.pkl", b"\x80\x02.")
+    buffer.seek(0)
+    assert _refusal(buffer) == (
+        "retrograd.load cannot read the given file: it is a PyTorch checkpoint (a pickle inside a zip); "
+        "retrograd.load never unpickles. Convert it in PyTorch with numpy arrays and retrograd.save, or load "
+        "the arrays yourself"
+    )
+
+
+def test_a_member_with_a_bad_checksum_is_refused():
+    buffer = io.BytesIO()
+    retrograd.save({"w": retrograd.arange(64.0)}, buffer)
+    data = bytearray(buffer.getvalue())
+    data[data.index(b"t0.npy") + 200] ^= 0xFF  # a byte of t0's values, past its .npy header
+    message = _refusal(io.BytesIO(bytes(data)))
+    assert message.startswith("retrograd.load cannot read the given file: it is truncated or corrupt (Bad CRC")
+
+
+def test_refusals_by_path_name_the_path(tmp_path):
+    path = tmp_path / "bad.pt"
+    path.write_bytes(_valid({"float": "not a number"}).getvalue())
+    assert _refusal(path) == (
+        f"retrograd.load cannot read '{path}': its structure record is corrupt (could not convert string to "
+        "float: 'not a number')"
+    )
+    depth = 100_000
+    text = '{"format": "retrograd.save", "version": 1, "root": ' + '{"list": [' * depth + "null" + "]}" * depth + "}"
+    buffer = io.BytesIO()
+    np.savez(buffer, __retrograd__=np.frombuffer(text.encode(), dtype=np.uint8))
+    path.write_bytes(buffer.getvalue())
+    assert _refusal(path) == f"retrograd.load cannot read '{path}': its structure is nested too deeply"
+
+
+def test_a_text_file_is_refused_with_the_fix():
+    with pytest.raises(TypeError) as error:
+        retrograd.load(io.StringIO("text"))
+    assert str(error.value) == "retrograd.load needs a file opened in binary mode ('rb')"

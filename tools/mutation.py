@@ -163,6 +163,48 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "_printing.x__summarized__mutmut_30": "the summarised array only feeds the element formatter, which "
         "reads its values, never its shape; every axis keeps the same elements",
     },
+    "serialization": {
+        "serialization.x__check_directory__mutmut_3":
+            "a total one byte larger is refused only if the members fill the whole file, which its zip "
+            "headers never leave room for",
+        "serialization.x__check_directory__mutmut_9":
+            "members that claim exactly the file's size leave no room for its zip headers",
+        "serialization.x__read_archive__mutmut_18": "rsplit('/') and rsplit('/', 1) end with the same name",
+        "serialization.x__read_archive__mutmut_21": "rsplit with 2 and with 1 split end with the same name",
+        "serialization.x__read_archive__mutmut_65": "Python's codecs read 'UTF-8' as 'utf-8'",
+        "serialization.x_load__mutmut_1": "load ignores weights_only: it never unpickles, whatever it says",
+        "serialization.x__read_member__mutmut_19": "NumPy's own default max_header_size is 10000",
+        "serialization.x__read_member__mutmut_20":
+            ".npy headers are padded to a multiple of 64 bytes, so none "
+        "is longer than 10000 and at most 10001",
+        "serialization.x__read_member__mutmut_36":
+            "the member's size was checked to be exactly the header plus "
+        "this many bytes, so reading to the end reads the same",
+        "serialization.x__read_member__mutmut_5":
+            "a member as large as the whole file would leave no room for "
+        "the zip headers around it",
+        "serialization.x__read_member__mutmut_6": "unreachable: a stored member's size equals its compressed "
+        "size, and _check_directory has bounded the sum of those by the file's size",
+        "serialization.x__read_member__mutmut_50": "NumPy reads order='f' as 'F'",
+        "serialization.x__read_member__mutmut_52": "NumPy reads order='c' as 'C'",
+        "serialization.x_save__mutmut_1": "save ignores _use_new_zipfile_serialization (kept for PyTorch's "
+        "signature)",
+        "serialization.x_save__mutmut_19": "Python's codecs read 'UTF-8' as 'utf-8'",
+        "serialization.xǁ_Encoderǁ_array_name__mutmut_9": "copying an array that is already C-contiguous "
+        "stores the same bytes",
+        "serialization.xǁ_Encoderǁ_array_name__mutmut_10": "np.savez stores a non-contiguous array as a C or "
+        "Fortran .npy, and load reads both orders back",
+        "serialization.xǁ_Encoderǁ_array_name__mutmut_11": "ndarray.copy(order=None) copies in C order",
+        "serialization.xǁ_Encoderǁ_array_name__mutmut_13": "NumPy reads order='c' as 'C'",
+        "serialization.xǁ_Encoderǁencode__mutmut_32": "writes finite floats as their repr string too, which "
+        "load turns back into the same float",
+    },
+    "function": {
+        "autograd.function.xǁBackwardCFunctionǁbackward__mutmut_3":
+            "with no gradient missing, appending an empty tuple of Nones changes nothing",
+        **{f"autograd.function.xǁ_FunctionMetaǁ__init____mutmut_{number}":
+           "type.__init__ ignores its arguments (the class is made by type.__new__)" for number in (1, 2, 3)},
+    },
     "state_dict": {
         "nn.modules.module.xǁModuleǁ_load_from_state_dict__mutmut_28": "split('.') and split('.', 1) "
         "have the same first part",
@@ -346,6 +388,19 @@ def _scores() -> None:
         )
         score = 100.0 * killed / len(codes) if codes else 0.0
         print(f"| {name} | {killed} / {len(codes)} | {score:.1f}% | {equivalent} | {history} |")
+    for name, target in TARGETS.items():
+        work = SCRATCH / name
+        if not (work / "mutants").exists():
+            continue
+        codes = _results(work, target)
+        survivors = sorted(key for key, code in codes.items() if _status(code) in {"survived", "no tests"})
+        not_run = sum(_status(code) == "not run" for code in codes.values())
+        print(f"\n### {name}\n")
+        if not_run:
+            print(f"- {not_run} mutants not run since their function changed (rerun with --survivors)")
+        for key in survivors:
+            reason = EQUIVALENT.get(name, {}).get(key.removeprefix("retrograd."))
+            print(f"- `{key.removeprefix('retrograd.')}`: {reason or 'survives (not judged equivalent)'}")
 
 
 def main(argv: list[str] | None = None) -> int:

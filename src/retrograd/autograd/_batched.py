@@ -136,9 +136,48 @@ def batched_jvp(func, primals: list, tangents: list, *, create_graph: bool = Fal
     Jacobian-vector products stacked as (B, *output.shape). Zeros for an output that does not
     depend on the primals.
 
-    One dual pass per batch entry: retrograd's tangents have their primal's shape (the
-    batching that `torch.func.vmap` does over dual tensors belongs to `retrograd.func`).
+    As PyTorch's `jacobian(strategy="forward-mode")`: one dual pass under `retrograd.func.vmap`
+    (the tangent carries the batch). Where vmap cannot run the function, one dual pass per
+    batch entry (the function's own errors surface from there).
     """
+    if not create_graph:
+        try:
+            from ..func import vmap
+        except ImportError:  # pragma: no cover - retrograd.func is part of the package
+            vmap = None
+        if vmap is not None:
+            try:
+                return list(vmap(_jvp_of(func, primals))(*tangents))
+            except (RuntimeError, ValueError, TypeError, IndexError, NotImplementedError):
+                pass
+    return _jvp_row_by_row(func, primals, tangents, create_graph)
+
+
+def _jvp_of(func, primals: list):
+    """tangents -> the output tangents of func at primals, in one dual level."""
+    from . import forward_ad
+
+    def jvp(*tangents):
+        with forward_ad.dual_level():
+            duals = [forward_ad.make_dual(primal, tangent) for primal, tangent in zip(primals, tangents)]
+            outputs = func(*duals)
+            outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+            found = []
+            for output in outputs:
+                tangent = forward_ad.unpack_dual(output).tangent
+                found.append(tangent if tangent is not None else _zero_tangent(output, tangents[0]))
+        return tuple(found)
+
+    return jvp
+
+
+def _zero_tangent(output: Tensor, like: Tensor) -> Tensor:
+    """Zeros of output's shape, batched as `like` is under vmap (an output that ignored the inputs)."""
+    zeros = Tensor._make(np.zeros(output._data.shape, output._data.dtype))
+    return zeros + (like.reshape(-1)[:1].sum() * 0).to(output.dtype)
+
+
+def _jvp_row_by_row(func, primals: list, tangents: list, create_graph: bool) -> list:
     from . import forward_ad
 
     batch_size = tangents[0].shape[0] if tangents else 0

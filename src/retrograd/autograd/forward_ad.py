@@ -52,12 +52,13 @@ __all__ = [
 class _DualState:
     """The one dual level (or none) and the tensors that got a tangent inside it."""
 
-    __slots__ = ("duals", "hooked", "level")
+    __slots__ = ("compact_at", "duals", "hooked", "level")
 
     def __init__(self):
         self.level = -1  # -1: no level is open
         self.hooked = False  # read by the op runner: a level is open and not paused
         self.duals: list = []  # weak references to every tensor given a tangent
+        self.compact_at = 4096  # when to drop the references to tensors already freed
 
 
 _state = _DualState()
@@ -90,6 +91,7 @@ def exit_dual_level(*, level: int | None = None) -> None:
         if tensor is not None:
             tensor._fw_grad = None
     _state.duals = []
+    _state.compact_at = 4096
     _state.level = -1
     _state.hooked = False
 
@@ -192,7 +194,11 @@ def unpack_dual(tensor, *, level: int | None = None) -> UnpackedDualTensor:
 def set_tangent(tensor, tangent) -> None:
     """Give `tensor` a tangent in the open level (remembered so exiting drops it)."""
     tensor._fw_grad = tangent
-    _state.duals.append(weakref.ref(tensor))
+    duals = _state.duals
+    duals.append(weakref.ref(tensor))
+    if len(duals) >= _state.compact_at:  # a long level: forget the tensors that are gone
+        duals[:] = [reference for reference in duals if reference() is not None]
+        _state.compact_at = max(2 * len(duals), 4096)
 
 
 def tangent_of(tensor):
@@ -215,11 +221,13 @@ def apply_custom_function(cls, node, args: tuple, kwargs: dict, recording: bool)
     inside computes no tangents) and the output tangents are its `jvp(ctx, *tangents)`, with
     zeros for tensors without a tangent and None for other arguments, as in PyTorch."""
     from .._tensor import Tensor
-    from .function import _record, _run_forward
+    from .function import _check_dirty_returned, _record, _run_forward
 
     _state.hooked = False
     try:
         outputs = _run_forward(cls, node, args, kwargs)
+        if node._dirty:
+            _check_dirty_returned(node, outputs)
         tangents = []
         for value in args:
             if not isinstance(value, Tensor):

@@ -14,7 +14,8 @@ went in.
 As in PyTorch, `jvp` and `hvp` use the double-vjp identity (for g(u) = vjp(f, x, u), the jvp
 is vjp(g, u, v), since g is linear in u), while `jacobian(strategy="forward-mode")` and
 `hessian(outer_jacobian_strategy="forward-mode")` use forward mode (dual tensors, see
-autograd/forward_ad.py): one Jacobian-vector product per input element, the Hessian as the
+autograd/forward_ad.py): the Jacobian-vector products of every input element's unit
+tangent, batched by `retrograd.func.vmap` into one dual pass, the Hessian as the
 forward-mode Jacobian of the reverse-mode gradient (forward-over-reverse).
 """
 

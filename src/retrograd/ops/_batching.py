@@ -1146,8 +1146,9 @@ def _one_hot_rule(function, args, kwargs, levels):
 
 
 def _class_loss_rule(function, args, kwargs, levels):
-    """nll_loss and cross_entropy with class-index targets: the examples' rows are flattened
-    into the loss's own batch dim, the loss taken unreduced, and reduced per example."""
+    """nll_loss and cross_entropy (class indices or class probabilities as targets, label
+    smoothing): the examples' rows are flattened into the loss's own batch dim, the loss taken
+    unreduced, and reduced per example."""
     import inspect
 
     bound = inspect.signature(function).bind(*args, **kwargs)
@@ -1155,43 +1156,48 @@ def _class_loss_rule(function, args, kwargs, levels):
     arguments = bound.arguments
     input, target = arguments["input"], arguments["target"]
     weight, reduction = arguments.get("weight"), arguments.get("reduction", "mean")
+    smoothing = arguments.get("label_smoothing", 0.0)
     if (arguments.get("size_average") is not None or arguments.get("reduce") is not None
-            or arguments.get("label_smoothing", 0.0) or type(weight) is BatchedTensor
-            or not isinstance(target, Tensor) or target.dtype.is_floating_point
-            or _logical_rank(input) == 0):
+            or type(weight) is BatchedTensor or not isinstance(target, Tensor)
+            or _logical_rank(input) == 0 or (smoothing and weight is not None)):
         return _function_fallback(function, args, kwargs, levels)
+    probabilities = target.dtype.is_floating_point
     count = len(levels)
     physical_input = physical_at(input, levels, expand=True)
     physical_target = physical_at(target, levels, expand=True)
     batch = tuple(physical_input._data.shape[:count])
     rank = _logical_rank(input)
-    if rank == 1:
-        flat_input = _view(physical_input, (-1, *tuple(physical_input._data.shape[count:])))
-        flat_target = _view(physical_target, (-1,))
-    else:
-        flat_input = _view(physical_input, (-1, *tuple(physical_input._data.shape[count + 1:])))
-        flat_target = _view(physical_target, (-1, *tuple(physical_target._data.shape[count + 1:])))
-    ignore_index = arguments.get("ignore_index", -100)
-    losses = function(flat_input, flat_target, weight=weight, ignore_index=ignore_index,
-                      reduction="none")
-    losses = _view(losses, batch + tuple(physical_target._data.shape[count:]))
+    flat_input = _view(physical_input, (-1, *physical_input._data.shape[count + (rank > 1):]))
+    target_rows = physical_target._data.shape[count + (rank > 1):]
+    flat_target = _view(physical_target, (-1, *target_rows))
+    options = {"weight": weight, "ignore_index": arguments.get("ignore_index", -100),
+               "reduction": "none"}
+    if "label_smoothing" in arguments:
+        options["label_smoothing"] = smoothing
+    losses = function(flat_input, flat_target, **options)
+    loss_shape = physical_input._data.shape[count:count + 1] if rank > 1 else ()
+    losses = _view(losses, batch + tuple(loss_shape) + tuple(losses._data.shape[1:]))
     if reduction == "none":
         return wrap(losses, levels)
     dims = tuple(range(count, losses._data.ndim))
     reduce = _lazy_ops().reduce
-    total = reduce.sum(losses, dims) if dims else losses
+
+    def summed(value):
+        return reduce.sum(value, dims) if dims else value
+
     if reduction == "sum":
-        return wrap(total, levels)
-    kept = physical_target != ignore_index
+        return wrap(summed(losses), levels)
+    if probabilities:
+        return wrap(reduce.mean(losses, dims) if dims else losses, levels)
+    # the mean over the targets that count, each weighing its class's weight
+    kept = physical_target != options["ignore_index"]
     if weight is not None:
         from .pointwise import where
 
-        picked = weight[where(kept, physical_target, 0)]
-        counts = where(kept, picked, 0.0)
+        counts = where(kept, weight[where(kept, physical_target, 0)], 0.0)
     else:
         counts = kept.to(losses.dtype)
-    counted = reduce.sum(counts, dims) if dims else counts
-    return wrap(total / counted, levels)
+    return wrap(summed(losses) / summed(counts), levels)
 
 
 def _getitem(self, key):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+import re
 import weakref
 from collections.abc import Callable
 
@@ -262,6 +263,8 @@ def register(
     torch_name: str | None = None,
     gradcheck_wrapper: Callable | None = None,
     floating: bool | tuple[str, ...] = False,
+    same_dtype: tuple[str, ...] = (),
+    not_differentiable: tuple[str, ...] = (),
 ):
     """Add the decorated function to the op table and attach its methods to Tensor.
 
@@ -274,7 +277,10 @@ def register(
     tests differentiate, for ops whose raw outputs are not comparable (eigenvector signs) or
     whose gradient is defined on a subspace (symmetric inputs). `floating` marks ops that
     compute on floating-point tensors only (True: the first argument; or the names of the
-    arguments whose promoted dtype must be floating): see Note [Checked arguments]. An op whose
+    arguments whose promoted dtype must be floating); `same_dtype` names the tensor arguments
+    that must all have one dtype (no promotion: norms and their parameters, a class weight);
+    `not_differentiable` names tensor arguments that may not require grad when grad mode is on
+    (a class weight, running statistics): see Note [Checked arguments]. An op whose
     PyTorch function takes `out=` (ops/_out.py's ACCEPTS_OUT) gets that keyword here: the
     decorator returns the function with it (see Note [out= arguments]); Tensor methods never
     take it.
@@ -283,7 +289,8 @@ def register(
 
     def decorate(function: Callable) -> Callable:
         op_name = name or function.__name__
-        function = _checked(function, op_name.rpartition(".")[2], floating)
+        function = _checked(function, op_name.rpartition(".")[2], floating, same_dtype,
+                            not_differentiable)
         plain = function
         if op_name in _batching.FUNCTION_RULES:  # an op that computes on arrays before `apply`
             function = _batching.batched_function(op_name, function)
@@ -334,6 +341,10 @@ def register(
 #     - `floating` ops check their inputs' promoted dtype before they run, so an integer or
 #       bool input leaves every tensor as it was. A `dtype=` argument casts first (PyTorch's
 #       softmax(x, dim, dtype=float32) accepts an integer x), so it skips the check.
+#     - `same_dtype` ops refuse tensors of different dtypes among the named arguments
+#       (layer_norm's float32 input with a float64 weight), as PyTorch's kernels do.
+#     - `not_differentiable` arguments (nll_loss's class weight, batch_norm's running
+#       statistics) may not require grad while grad mode is on, as PyTorch's autograd refuses.
 
 
 class NotATensorError(TypeError, AttributeError):
@@ -345,7 +356,8 @@ class NotATensorError(TypeError, AttributeError):
 _FIRST_NOT_A_TENSOR = frozenset({"arguments", "mean", "equation"})
 
 
-def _checked(function: Callable, op_name: str, floating) -> Callable:
+def _checked(function: Callable, op_name: str, floating, same_dtype: tuple = (),
+             not_differentiable: tuple = ()) -> Callable:
     """`function` with its arguments checked as Note [Checked arguments] says."""
     import functools
     import inspect
@@ -356,9 +368,16 @@ def _checked(function: Callable, op_name: str, floating) -> Callable:
     if floating is True:
         floating = (first,)
     floating_positions = tuple(parameter_names.index(name) for name in floating or ())
+    same_positions = tuple(parameter_names.index(name) for name in same_dtype)
+    constant_positions = tuple(parameter_names.index(name) for name in not_differentiable)
     dtype_position = parameter_names.index("dtype") if "dtype" in parameter_names else None
 
     def explain_failure(args, kwargs, error) -> None:
+        if isinstance(error, np.linalg.LinAlgError):
+            _raise_linalg_error(op_name, error)
+        if type(error) is ValueError and _NUMPY_SHAPE_ERRORS.search(str(error)):
+            # NumPy's shape complaint (a ValueError) is PyTorch's RuntimeError about sizes
+            raise RuntimeError(f"{op_name}(): the sizes of the tensors do not fit: {error}") from error
         try:
             bound = signature.bind(*args, **kwargs)
         except TypeError:
@@ -381,14 +400,19 @@ def _checked(function: Callable, op_name: str, floating) -> Callable:
             elif culprit is not None and value is culprit and not isinstance(value, Tensor):
                 raise NotATensorError(_not_a_tensor(op_name, parameter, position, value)) from None
 
-    if floating_positions:
+    if floating_positions or same_positions or constant_positions:
 
         def checked(*args, **kwargs):
-            if dtype_position is None or (
-                args[dtype_position] if len(args) > dtype_position else kwargs.get("dtype")
-            ) is None:
-                _check_floating(op_name, args, kwargs, floating_positions, floating)
-            try:
+            try:  # a check that fails on a non-tensor argument is explained as its TypeError
+                if floating_positions and (dtype_position is None or (
+                    args[dtype_position] if len(args) > dtype_position else kwargs.get("dtype")
+                ) is None):
+                    _check_floating(op_name, args, kwargs, floating_positions, floating)
+                if same_positions:
+                    _check_same_dtype(args, kwargs, same_positions, same_dtype)
+                if constant_positions and grad_mode._state.grad_enabled:
+                    _check_not_requiring_grad(op_name, args, kwargs, constant_positions, not_differentiable,
+                                              function)
                 return function(*args, **kwargs)
             except Exception as error:
                 explain_failure(args, kwargs, error)
@@ -404,6 +428,23 @@ def _checked(function: Callable, op_name: str, floating) -> Callable:
                 raise
 
     return functools.wraps(function)(checked)
+
+
+_NUMPY_SHAPE_ERRORS = re.compile(
+    r"could not be broadcast|cannot reshape array|not broadcastable|shape mismatch|"
+    r"operands could not|size \d+ is different from"
+)
+
+
+def _raise_linalg_error(op_name: str, error: Exception) -> None:
+    """NumPy's LinAlgError (a ValueError) as PyTorch's `linalg.LinAlgError` (a RuntimeError):
+    one conversion for every op, where NumPy's LAPACK call fails (on NaN or inf input)."""
+    from .linalg import LinAlgError
+
+    raise LinAlgError(
+        f"linalg.{op_name}: The algorithm failed to converge ({error}); the input matrix may "
+        "contain non-finite values."
+    ) from error
 
 
 def _not_a_tensor(op_name: str, parameter: str, position: int, value) -> str:
@@ -426,6 +467,57 @@ def _check_floating(op_name: str, args: tuple, kwargs: dict, positions: tuple, n
         raise NotImplementedError(
             f'"{op_name}" not implemented for \'{scalar_type_name(integral.dtype)}\''
         )
+
+
+def _check_not_requiring_grad(op_name: str, args: tuple, kwargs: dict, positions: tuple,
+                              names: tuple, function: Callable) -> None:
+    """PyTorch refuses these arguments when its autograd would record the op, after the op's
+    own checks of shapes: so those run first, in a trial call without recording on copies of
+    these arguments (running statistics updated in training go to the copies)."""
+    if not any(_requires_grad_at(args, kwargs, position, name) for position, name in zip(positions, names)):
+        return
+    trial_args, trial_kwargs = list(args), dict(kwargs)
+    for position, name in zip(positions, names):
+        if position < len(args):
+            trial_args[position] = _detached_copy(args[position])
+        elif name in kwargs:
+            trial_kwargs[name] = _detached_copy(kwargs[name])
+    with grad_mode.no_grad():
+        function(*trial_args, **trial_kwargs)
+    for position, name in zip(positions, names):
+        value = args[position] if position < len(args) else kwargs.get(name)
+        if isinstance(value, Tensor) and value._requires_grad:
+            raise RuntimeError(
+                f"The function '{op_name}' is not differentiable with respect to argument "
+                f"'{name}'. This input cannot have requires_grad True."
+            )
+
+
+def _detached_copy(value):
+    return value.detach().clone() if isinstance(value, Tensor) else value
+
+
+def _requires_grad_at(args: tuple, kwargs: dict, position: int, name: str) -> bool:
+    value = args[position] if position < len(args) else kwargs.get(name)
+    return isinstance(value, Tensor) and value._requires_grad
+
+
+def _check_same_dtype(args: tuple, kwargs: dict, positions: tuple, names: tuple) -> None:
+    """RuntimeError, as PyTorch's, when the named tensor arguments differ in dtype."""
+    first = None
+    for position, name in zip(positions, names):
+        value = args[position] if position < len(args) else kwargs.get(name)
+        for tensor in value if isinstance(value, list | tuple) else (value,):
+            if not isinstance(tensor, Tensor):
+                continue
+            if first is None:
+                first = tensor.dtype
+            elif tensor.dtype is not first:
+                raise RuntimeError(
+                    f"expected scalar type {scalar_type_name(first)} but found "
+                    f"{scalar_type_name(tensor.dtype)} (mixed dtype: the tensors of this op must "
+                    "have one dtype)"
+                )
 
 
 _UNARY_OPERATORS = {"__neg__", "__pos__", "__abs__", "__invert__"}

@@ -133,8 +133,10 @@ def _compute(apply, node_class, inputs, tangents, params, outputs):
             term = apply(node_class, *replaced, **params)
             total = term if total is None else total + term
         return total
-    # Hand-written nodes (not Formula declarations) write their formulas with Tensor operations.
-    on_arrays = node_class._declared and not _recording(inputs, tangents)
+    # Hand-written nodes (not Formula declarations) write their formulas with Tensor operations;
+    # vmap's batched tensors (retrograd.func) must stay Tensors so its batching rules see them.
+    on_arrays = (node_class._declared and not _recording(inputs, tangents)
+                 and not any(map(_is_batched, inputs)) and not any(map(_is_batched, tangents)))
     context = _Context(node_class, inputs, tangents, params, outputs, on_arrays)
     if rule == ELEMENT_WISE:
         return _element_wise(context)
@@ -163,6 +165,11 @@ def _recording(inputs, tangents) -> bool:
         return False
     return any(isinstance(value, Tensor) and value._requires_grad for value in inputs) or any(
         tangent is not None and tangent._requires_grad for tangent in tangents)
+
+
+def _is_batched(value) -> bool:
+    """A batched tensor of vmap (its values live in a physical tensor with batch dims)."""
+    return value is not None and type(value) is not Tensor and hasattr(type(value), "_physical")
 
 
 def _is_floating_tensor(value) -> bool:
@@ -368,11 +375,12 @@ def _attach(outputs, computed) -> None:
         if not isinstance(tangent, Tensor):
             tangent = Tensor._make(np.asarray(tangent))
         data = tangent._data
+        as_tensor = tangent._requires_grad or _is_batched(tangent) or _is_batched(output)
         if data.shape != output._data.shape:
-            tangent = _math.expand(tangent, output._data.shape) if tangent._requires_grad else \
+            tangent = _math.expand(tangent, output._data.shape) if as_tensor else \
                 Tensor._make(np.broadcast_to(data, output._data.shape).copy())
         if tangent._data.dtype != output._data.dtype:
-            tangent = tangent.to(output.dtype) if tangent._requires_grad else \
+            tangent = tangent.to(output.dtype) if as_tensor else \
                 Tensor._make(tangent._data.astype(output._data.dtype))
         set_tangent(output, tangent)
         _keep_saved_output_tangent(output)
@@ -394,7 +402,8 @@ def _keep_saved_output_tangent(output: Tensor) -> None:
 
 def take_tangent(target: Tensor, result: Tensor) -> None:
     """An in-place op wrote `result` into `target`: target's tangent becomes result's, written
-    into target's own tangent where it has one (so views of it see the change, as PyTorch)."""
+    into target's own tangent where it has one (so views of it see the change), and into its
+    base's tangent when target is a view (a base without one gets zeros first), as PyTorch."""
     tangent = getattr(result, "_fw_grad", None)
     if tangent is None:
         return
@@ -405,6 +414,20 @@ def take_tangent(target: Tensor, result: Tensor) -> None:
         existing._version_counter.value += 1
     else:
         set_tangent(target, tangent)
+        existing = tangent
+    base = target._base
+    if base is None or tangent._requires_grad:
+        return
+    base_tangent = getattr(base, "_fw_grad", None)
+    if base_tangent is None:
+        base_tangent = Tensor._make(np.zeros(base._data.shape, base._data.dtype))
+        set_tangent(base, base_tangent)
+    if base_tangent._data.flags.writeable and not np.shares_memory(base_tangent._data, existing._data):
+        from ._inplace import view_positions
+
+        positions = view_positions(base._data, target._data)
+        np.put(base_tangent._data, positions, existing._data.astype(base_tangent._data.dtype))
+        base_tangent._version_counter.value += 1
 
 
 class LinearWith:

@@ -24,59 +24,11 @@ from .._tensor import Size, Tensor
 from . import _out, _samples
 from ._table import register as _register_in_table
 
+
 # Parameters that must hold tensors, checked (with PyTorch's TypeError) before a composite runs.
-_TENSOR_PARAMETERS = {"input", "other", "x1", "x2", "y", "src", "input2", "b", "A", "weight", "values",
-                      "tensors"}
-
-
-def _check_tensor_arguments(function):
-    """Wrap a composite op so that a non-tensor where a tensor belongs is PyTorch's TypeError,
-    not an AttributeError from deep inside the ops it is made of."""
-    import functools
-    import inspect
-
-    parameters = list(inspect.signature(function).parameters.values())
-    checked = [(index, parameter) for index, parameter in enumerate(parameters)
-               if parameter.name in _TENSOR_PARAMETERS]
-
-    def refuse(parameter, position: int, value):
-        kind = "tuple of Tensors" if parameter.kind is inspect.Parameter.VAR_POSITIONAL else "Tensor"
-        raise TypeError(
-            f"{function.__name__}(): argument '{parameter.name}' (position {position + 1}) must be "
-            f"{kind}, not {type(value).__name__}"
-        )
-
-    @functools.wraps(function)
-    def checked_function(*args, **kwargs):
-        for index, parameter in checked:
-            if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
-                for value in args[index:]:
-                    if not isinstance(value, Tensor):
-                        refuse(parameter, index, value)
-                continue
-            value = args[index] if index < len(args) else kwargs.get(parameter.name)
-            if parameter.name == "other" and isinstance(value, numbers.Number):
-                continue
-            if parameter.name == "tensors" and isinstance(value, list | tuple) and all(
-                isinstance(item, Tensor) for item in value
-            ):
-                continue
-            if value is not None and not isinstance(value, Tensor):
-                refuse(parameter, index, value)
-        return function(*args, **kwargs)
-
-    return checked_function
-
-
 def register(**options):
-    """The op table's `register`, with PyTorch's type check of tensor arguments first."""
-
-    def decorate(function):
-        wrapped = _check_tensor_arguments(function)
-        _register_in_table(**options)(wrapped)
-        return wrapped
-
-    return decorate
+    """The op table's `register`: it also checks the tensor arguments (Note [Checked arguments])."""
+    return _register_in_table(**options)
 
 __all__ = [
     "aminmax",
@@ -356,6 +308,9 @@ def logcumsumexp(input, dim: int):
 def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None):
     """Differences of neighbours along `dim`, `n` times (after adding prepend/append)."""
     rg = _retrograd()
+    from .reduce import normalize_dims
+
+    (dim,) = normalize_dims(dim, max(input.ndim, 1))  # PyTorch's "Dimension out of range"
     pieces = [value for value in (prepend, input, append) if value is not None]
     x = rg.cat(pieces, dim) if len(pieces) > 1 else input
     for _ in range(n):
@@ -837,7 +792,8 @@ def hardshrink(input, lambd: float = 0.5):
     return functional.hardshrink(input, lambd)
 
 
-@register(methods="prelu", samples=lambda rng: [((_samples.make(rng, (2, 3)), _samples.make(rng, (1,))), {})])
+@register(methods="prelu", samples=lambda rng: [((_samples.make(rng, (2, 3)), _samples.make(rng, (1,))), {})],
+          floating=True, same_dtype=("input", "weight"))
 def prelu(input, weight):
     """max(0, x) + weight * min(0, x), with one weight or one per channel."""
     from ..nn import functional
@@ -1029,7 +985,8 @@ class _TriangularSolveResult(_triangular_base):
 @register(methods="triangular_solve", samples=_samples.plus(lambda rng: [
     ((_samples.make(rng, (2, 1)), Tensor._make(np.array([[2.0, 1.0], [0.0, 3.0]]))), {}),
     ((_samples.make(rng, (2, 1)), Tensor._make(np.array([[2.0, 0.0], [1.0, 3.0]]))), {"upper": False}),
-], {"transpose": True}, {"unitriangular": True}))
+], {"transpose": True}, {"unitriangular": True}),
+          same_dtype=("b", "A"))
 def triangular_solve(b, A, upper: bool = True, transpose: bool = False, unitriangular: bool = False):
     """Deprecated spelling of linalg.solve_triangular(A, b): (solution, copy of A)."""
     import warnings

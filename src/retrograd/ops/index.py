@@ -435,10 +435,19 @@ def _index_put_samples(rng):
     ]
 
 
+def _is_masked_fill(indices, values: Tensor, accumulate: bool) -> bool:
+    """One bool mask and one value, no accumulation: PyTorch takes its masked_fill path, which
+    casts the value to the destination's dtype instead of refusing another dtype."""
+    return (not accumulate and values.numel() == 1 and isinstance(indices, list | tuple)
+            and len(indices) == 1 and isinstance(indices[0], Tensor) and indices[0].dtype.name == "bool")
+
+
 @register(methods="index_put", inplace="index_put_", samples=_index_put_samples)
 def index_put(input, indices, values, accumulate: bool = False):
     """A copy of `input` with `values` written (or added, with `accumulate`) at `input[indices]`."""
     if isinstance(values, Tensor) and values.dtype is not input.dtype:
+        if _is_masked_fill(indices, values, accumulate):
+            return index_put(input, indices, values.to(input.dtype))
         raise RuntimeError(
             "Index put requires the source and destination dtypes match, got "
             f"{_dtype.scalar_type_name(input.dtype)} for the destination and "
@@ -736,6 +745,8 @@ def index_select(input, dim: int, index):
     dim = wrap_dim(dim, input.ndim)
     indices = _vector_index(index, "index_select", "index_select(): Expected dtype int32 or int64 for index")
     size = input._data.shape[dim]
+    if size == 0 and indices.size:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if ((indices < 0) | (indices >= size)).any():
         raise IndexError("index out of range in self")
     return _index_select(input, dim, indices)

@@ -114,6 +114,14 @@ def _check_same_scalar_type(tensors) -> None:
             )
 
 
+def _promoted(tensors: tuple) -> tuple:
+    """The tensors in their common dtype (PyTorch's promotion); casts are recorded."""
+    target = tensors[0].dtype
+    for tensor in tensors[1:]:
+        target = _dtype.result_type(Tensor._make(np.empty(0, target.numpy)), tensor)
+    return tuple(tensor if tensor.dtype is target else tensor.to(target) for tensor in tensors)
+
+
 def _check_floating(tensor: Tensor, op_name: str) -> None:
     if not tensor.dtype.is_floating_point:
         raise RuntimeError(
@@ -1133,7 +1141,7 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tenso
     for name, vector in (("vec1", vec1), ("vec2", vec2)):
         if vector.ndim != 1:
             raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {vector.ndim}-D")
-    _check_same_scalar_type((vec1, vec2))
+    input, vec1, vec2 = _promoted((input, vec1, vec2))  # addr promotes, as PyTorch's
     _check_expandable(input, (vec1.shape[0], vec2.shape[0]), vec2)
     beta = integral_coefficient(beta, (input, vec1, vec2), "beta", refuse=True)
     alpha = integral_coefficient(alpha, (input, vec1, vec2), "alpha", refuse=True)
@@ -1604,7 +1612,8 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, un
     _check_square_batches(A, "linalg.solve_triangular")
     if B.ndim < 2:
         raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 dimensions.")
-    _check_same_scalar_type((A, B))
+    if B.dtype is not A.dtype:
+        B = B.to(A.dtype)  # PyTorch's solve_triangular computes in A's dtype
     if not left:
         return solve_triangular(A.mT, B.mT, upper=not upper, unitriangular=unitriangular).mT
     if B.shape[-2] != A.shape[-1]:
@@ -1713,6 +1722,7 @@ class LinalgCholeskyExBackward0(Node):
             lower = np.linalg.cholesky(a._data)
         except np.linalg.LinAlgError:
             _raise_not_positive_definite("linalg.cholesky", a._data)
+        _refuse_nan_pivot("linalg.cholesky", lower)
         return np.swapaxes(lower, -1, -2).copy() if upper else lower
 
     def backward(self, grad):
@@ -1730,6 +1740,21 @@ class CholeskyBackward0(LinalgCholeskyExBackward0):
     """The deprecated torch.cholesky."""
 
     __slots__ = ()
+
+
+def _refuse_nan_pivot(op_name: str, lower: np.ndarray) -> None:
+    """NumPy's Cholesky lets a NaN through; LAPACK's (PyTorch's) stops at the first NaN pivot."""
+    diagonal = np.diagonal(lower, axis1=-2, axis2=-1)
+    if not np.isnan(diagonal).any():
+        return
+    flat = diagonal.reshape((-1, diagonal.shape[-1]))
+    index = int(np.argmax(np.isnan(flat).any(axis=-1)))
+    order = int(np.argmax(np.isnan(flat[index]))) + 1
+    raise LinAlgError(
+        f"{op_name}: {_batch_prefix(lower.shape, index)}The factorization could not be completed "
+        f"because the input is not positive-definite (the leading minor of order {order} is not "
+        "positive-definite)."
+    )
 
 
 def _raise_not_positive_definite(op_name: str, data: np.ndarray) -> None:

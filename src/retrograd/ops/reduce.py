@@ -445,6 +445,8 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     dim = _one_dim(input, dim, "kthvalue")
     _refuse_bool(input, NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'"))
     size = input._data.shape[dim] if input.ndim else 1
+    if size == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {dim} to have non-zero size.")
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
     return _select(KthvalueBackward0, return_types.kthvalue, input, dim, keepdim, k=k)
@@ -508,10 +510,14 @@ class ModeBackward0(_SelectsAlongDim):
         positions = np.arange(ordered.shape[-1])
         starts_run = np.ones(ordered.shape, dtype=bool)
         starts_run[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
+        if data.dtype.kind in "fc":  # NaNs (sorted last) count as one value, as PyTorch counts them
+            starts_run[..., 1:] &= ~(np.isnan(ordered[..., 1:]) & np.isnan(ordered[..., :-1]))
         run_start = np.maximum.accumulate(np.where(starts_run, positions, 0), axis=-1)
         count_so_far = positions - run_start
         value = np.take_along_axis(ordered, np.argmax(count_so_far, axis=-1)[..., None], axis=-1)
         occurrences = moved == value
+        if data.dtype.kind in "fc":
+            occurrences |= np.isnan(moved) & np.isnan(value)
         last = ordered.shape[-1] - 1 - np.argmax(occurrences[..., ::-1], axis=-1)
         return np.moveaxis(last[..., None], -1, dim)
 

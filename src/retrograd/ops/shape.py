@@ -74,6 +74,8 @@ __all__ = [
     "triu",
     "unbind",
     "unflatten",
+    "unsafe_chunk",
+    "unsafe_split",
     "unsqueeze",
     "view",
     "vstack",
@@ -850,6 +852,31 @@ def chunk(input, chunks: int, dim: int = 0):
     return split(input, -(-size // chunks), dim)
 
 
+class UnsafeSplitBackward0(SplitBackward0):
+    """split without view tracking: the pieces share the input's memory but are not marked as
+    its views, so they may be written in place (PyTorch's unsafe_split; its recurrent cells
+    split their gates so)."""
+
+    is_view = False
+    several_views = False
+
+
+@register(methods="unsafe_split", samples=lambda rng: _split_samples(rng)[::2])
+def unsafe_split(tensor, split_size: int, dim: int = 0):
+    """`split` into pieces of `split_size` that are not tracked as views."""
+    dim = wrap_dim(dim, tensor.ndim)
+    return apply(UnsafeSplitBackward0, tensor, split_size=int(split_size), dim=dim)
+
+
+@register(methods="unsafe_chunk", samples=lambda rng: [((_samples.make(rng, (5, 2)), 2), {})])
+def unsafe_chunk(input, chunks: int, dim: int = 0):
+    """`chunk` into pieces that are not tracked as views."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    dim = wrap_dim(dim, input.ndim)
+    return unsafe_split(input, max(-(-input._data.shape[dim] // chunks), 1), dim)
+
+
 def _unbind_backward(grads, self_shape, dim):
     """The slices' gradients stacked along `dim`, zeros for the slices that got none."""
     present = next(grad for grad in grads if grad is not None)
@@ -1539,6 +1566,8 @@ def meshgrid(*tensors, indexing: str | None = None):
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')
+    if any(isinstance(tensor, Tensor) and tensor.dtype is not tensors[0].dtype for tensor in tensors):
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
     for tensor in tensors:
         if tensor.ndim > 1:
             raise RuntimeError(

@@ -31,20 +31,20 @@ def _lstm_step(input_part: Tensor, state: tuple, weight_hh: Tensor, bias_hh: Ten
     """One LSTM step, gates in PyTorch's order (input, forget, cell, output)."""
     hidden, cell = state
     gates = input_part + F.linear(hidden, weight_hh, bias_hh)
-    input_gate, forget_gate, candidate, output_gate = gates.chunk(4, -1)
+    input_gate, forget_gate, candidate, output_gate = gates.unsafe_chunk(4, -1)
     cell = F.sigmoid(forget_gate) * cell + F.sigmoid(input_gate) * F.tanh(candidate)
     hidden = F.sigmoid(output_gate) * F.tanh(cell)
     return hidden, cell
 
 
 def _gru_step(input_part: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None):
-    """One GRU step, gates in PyTorch's order (reset, update, new)."""
-    input_reset, input_update, input_new = input_part.chunk(3, -1)
-    hidden_reset, hidden_update, hidden_new = F.linear(hidden, weight_hh, bias_hh).chunk(3, -1)
-    reset = F.sigmoid(input_reset + hidden_reset)
-    update = F.sigmoid(input_update + hidden_update)
-    new = F.tanh(input_new + reset * hidden_new)
-    return (1 - update) * new + update * hidden
+    """One GRU step, gates in PyTorch's order (reset, update, new), computed as PyTorch's cell."""
+    input_reset, input_update, input_new = input_part.unsafe_chunk(3, -1)
+    hidden_reset, hidden_update, hidden_new = F.linear(hidden, weight_hh, bias_hh).unsafe_chunk(3, -1)
+    reset = F.sigmoid(hidden_reset + input_reset)
+    update = F.sigmoid(hidden_update + input_update)
+    new = F.tanh(input_new + hidden_new * reset)
+    return (hidden - new) * update + new  # PyTorch's form (its graph and its float bits)
 
 
 class RNNBase(Module):

@@ -568,7 +568,8 @@ def _prelu_samples(rng):
     return [((x, make(rng, (3,), 0.1, 0.5)), {}), ((x, make(rng, (1,), 0.1, 0.5)), {})]
 
 
-@register(samples=_prelu_samples, torch_name=_torch_name("prelu"), floating=True)
+@register(samples=_prelu_samples, torch_name=_torch_name("prelu"), floating=True,
+          same_dtype=("input", "weight"))
 def prelu(input, weight):
     """input where positive, weight * input elsewhere; weight has one slope per channel (dim 1) or one."""
     channels = weight.numel()

@@ -242,6 +242,11 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, count, name):
     stride = _tuple(stride, count, "stride")
     dilation = _tuple(dilation, count, "dilation")
     pairs = _conv_padding(padding, kernel, dilation, stride, count)
+    if weight.shape[0] < groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, but got "
+            f"weight of size [{', '.join(map(str, weight.shape))}] instead"
+        )
     if input.shape[1] != weight.shape[1] * groups:
         raise RuntimeError(
             f"Given groups={groups}, weight of size [{', '.join(map(str, weight.shape))}], expected "

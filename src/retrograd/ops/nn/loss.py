@@ -343,6 +343,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
           floating=("input", "target"))
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
     """Quadratic for |d| < delta, delta * (|d| - delta / 2) beyond."""
+    target = _in_input_dtype(target, input)
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     if weight is None:
@@ -361,7 +362,8 @@ def _bce_samples(rng):
     return [*_pair_loss_samples(0.1, 0.9, 0.0, 1.0)(rng), weighted]
 
 
-@register(samples=_bce_samples, torch_name=_torch_name("binary_cross_entropy"), floating=True)
+@register(samples=_bce_samples, torch_name=_torch_name("binary_cross_entropy"), floating=True,
+          same_dtype=("input", "target", "weight"))
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction: str = "mean"):
     """-(target log(input) + (1 - target) log(1 - input)), input a probability."""
@@ -472,7 +474,9 @@ def _nll_samples(rng):
     ]
 
 
-@register(samples=_nll_samples, torch_name=_torch_name("nll_loss"), floating=True)
+@register(samples=_nll_samples, torch_name=_torch_name("nll_loss"), floating=True,
+          same_dtype=("input", "weight"),
+          not_differentiable=("weight",))
 def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
              reduction: str = "mean"):
     """The negative log-likelihood of class-index targets, from log-probabilities `input`.
@@ -498,7 +502,9 @@ def _cross_entropy_samples(rng):
     ]
 
 
-@register(samples=_cross_entropy_samples, torch_name=_torch_name("cross_entropy"), floating=True)
+@register(samples=_cross_entropy_samples, torch_name=_torch_name("cross_entropy"), floating=True,
+          same_dtype=("input", "weight"),
+          not_differentiable=("weight",))
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                   reduction: str = "mean", label_smoothing: float = 0.0):
     """nll_loss(log_softmax(input), target) along the class dim (1, or 0 for one sample).
@@ -660,7 +666,16 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: s
             "The function 'soft_margin_loss' is not differentiable with respect to argument 'target'. "
             "This input cannot have requires_grad True."
         )
-    return _reduce(softplus(-target * input), reduction)
+    return _reduce(softplus(-_in_input_dtype(target, input) * input), reduction)
+
+
+def _in_input_dtype(target, input):
+    """The target in input's floating dtype: losses whose result PyTorch writes into a tensor
+    like input (huber, soft margin) give float32 for a float32 input and a float64 target."""
+    if (isinstance(target, Tensor) and isinstance(input, Tensor) and target.dtype is not input.dtype
+            and target.dtype.is_floating_point and input.dtype.is_floating_point):
+        return target.to(input.dtype)
+    return target
 
 
 def _multilabel_samples(rng):

@@ -104,7 +104,8 @@ def _layer_norm_samples(rng):
     ]
 
 
-@register(samples=_layer_norm_samples, torch_name="layer_norm", floating=True)
+@register(samples=_layer_norm_samples, torch_name="layer_norm", floating=True,
+          same_dtype=("input", "weight", "bias"))
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
     """(input - mean) / sqrt(var + eps) over the last len(normalized_shape) dims, then affine."""
     shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
@@ -113,6 +114,12 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
             f"Given normalized_shape=[{', '.join(map(str, shape))}], expected input with shape "
             f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}"
         )
+    for name, parameter in (("weight", weight), ("bias", bias)):
+        if isinstance(parameter, Tensor) and tuple(parameter.shape) != shape:
+            raise RuntimeError(
+                f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                f"{list(parameter.shape)} and normalized_shape = {list(shape)}"
+            )
     dims = tuple(range(input.ndim - len(shape), input.ndim))
     return apply(NativeLayerNormBackward0, input, weight, bias, dims=dims, eps=eps)
 
@@ -204,7 +211,8 @@ def _group_norm_samples(rng):
     ]
 
 
-@register(samples=_samples.plus(_group_norm_samples, {"eps": 1e-3}), torch_name="group_norm", floating=True)
+@register(samples=_samples.plus(_group_norm_samples, {"eps": 1e-3}), torch_name="group_norm", floating=True,
+          same_dtype=("input", "weight", "bias"))
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):
     """Normalise each group of channels of each sample, then a per-channel affine map."""
     if input.ndim < 2 or input.shape[1] % num_groups:
@@ -287,7 +295,9 @@ def _batch_norm_samples(rng):
 
 
 @register(samples=_samples.plus(_batch_norm_samples, {"training": True, "momentum": 0.5}, base=2),
-          torch_name=_torch_name("batch_norm"), floating=True)
+          torch_name=_torch_name("batch_norm"), floating=True,
+          same_dtype=("input", "running_mean", "running_var", "weight", "bias"),
+          not_differentiable=("running_mean", "running_var"))
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5):
     """Normalise each channel (dim 1) by the batch's statistics, or by the running ones in eval.
@@ -326,7 +336,9 @@ def _instance_norm_samples(rng):
             ((make(rng, (2, 2, 2, 3)),), {"weight": make(rng, (2,)), "bias": make(rng, (2,)), "eps": 1e-3})]
 
 
-@register(samples=_instance_norm_samples, torch_name=_torch_name("instance_norm"), floating=True)
+@register(samples=_instance_norm_samples, torch_name=_torch_name("instance_norm"), floating=True,
+          same_dtype=("input", "running_mean", "running_var", "weight", "bias"),
+          not_differentiable=("running_mean", "running_var"))
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5):
     """Normalise each channel of each sample over its spatial dims (group_norm with one
@@ -370,4 +382,6 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     eps = float(np.finfo(input._data.dtype).eps) if eps is None else eps
     dims = tuple(range(input.ndim - len(shape), input.ndim))
     result = input * ((input * input).mean(dims, keepdim=True) + eps) ** -0.5
-    return result * weight if weight is not None else result
+    if weight is None:
+        return result
+    return (result * weight).to(input.dtype)  # a float64 weight leaves float32 input float32, as PyTorch
