@@ -451,3 +451,8 @@ def test_creation_and_pooling_refuse_as_pytorch(call, error, words):
 
 def test_pooling_an_empty_batch_gives_an_empty_result():
     assert retrograd.max_pool2d(retrograd.zeros(0, 2, 4, 4), 2).shape == (0, 2, 2, 2)
+
+
+def test_a_dim_out_of_range_is_pytorch_index_error_even_where_the_op_indexes_a_shape():
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 7\)"):
+        retrograd.trapezoid(retrograd.ones(3, 4), dim=7)

@@ -399,6 +399,8 @@ def _checked(function: Callable, op_name: str, floating, same_dtype: tuple = (),
                     raise NotATensorError(_not_a_tensor(op_name, parameter, position, value)) from None
             elif culprit is not None and value is culprit and not isinstance(value, Tensor):
                 raise NotATensorError(_not_a_tensor(op_name, parameter, position, value)) from None
+        if isinstance(error, IndexError) and "Dimension out of range" not in str(error):
+            _explain_dim(bound.arguments, first)
 
     if floating_positions or same_positions or constant_positions:
 
@@ -445,6 +447,18 @@ def _raise_linalg_error(op_name: str, error: Exception) -> None:
         f"linalg.{op_name}: The algorithm failed to converge ({error}); the input matrix may "
         "contain non-finite values."
     ) from error
+
+
+def _explain_dim(arguments: dict, first: str) -> None:
+    """An op that indexed a shape with a `dim` out of range: PyTorch's IndexError for it."""
+    dim, tensor = arguments.get("dim"), arguments.get(first)
+    if type(dim) is not int or not isinstance(tensor, Tensor):
+        return
+    ndim = max(tensor.ndim, 1)
+    if not -ndim <= dim < ndim:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got {dim})"
+        ) from None
 
 
 def _not_a_tensor(op_name: str, parameter: str, position: int, value) -> str:
