@@ -193,6 +193,9 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "load turns back into the same float",
     },
     "function": {
+        **{f"autograd.function.xǁFunctionǁ__init____mutmut_{number}":
+           "changes only the caller line the warning is attributed to; message and category are unchanged"
+           for number in (6, 10)},
         "autograd.function.xǁBackwardCFunctionǁbackward__mutmut_3":
             "with no gradient missing, appending an empty tuple of Nones changes nothing",
         **{f"autograd.function.xǁ_FunctionMetaǁ__init____mutmut_{number}":
