@@ -436,3 +436,18 @@ def test_a_shape_error_from_numpy_is_a_runtime_error():
 def test_layer_norm_weight_of_another_shape_is_refused_as_pytorch():
     with pytest.raises(RuntimeError, match="Expected weight to be of same shape as normalized_shape"):
         F.layer_norm(retrograd.ones(2, 3), (3,), retrograd.ones(5, 7, 2))
+
+
+@pytest.mark.parametrize(("call", "error", "words"), [
+    (lambda: retrograd.tensor([1.0], dtype="float32"), TypeError, "dtype"),
+    (lambda: retrograd.full((2,), "x"), TypeError, "fill_value"),
+    (lambda: retrograd.zeros(2**62), RuntimeError, "Storage size calculation overflowed"),
+    (lambda: retrograd.max_pool2d(retrograd.zeros(0, 5, 5), 2), RuntimeError, "optional 0 dim batch size"),
+])
+def test_creation_and_pooling_refuse_as_pytorch(call, error, words):
+    with pytest.raises(error, match=words):
+        call()
+
+
+def test_pooling_an_empty_batch_gives_an_empty_result():
+    assert retrograd.max_pool2d(retrograd.zeros(0, 2, 4, 4), 2).shape == (0, 2, 2, 2)

@@ -62,6 +62,8 @@ def _resolve_dtype(dtype) -> _DType | None:
         return _dtype.int64
     if dtype is bool:
         return _dtype.bool
+    if isinstance(dtype, str):  # PyTorch takes dtype objects only ("float32" is refused)
+        raise TypeError(f"argument 'dtype' must be retrograd.dtype, not {type(dtype).__name__}")
     try:
         return _dtype.from_numpy_dtype(dtype)
     except TypeError:
@@ -341,6 +343,8 @@ def _size(size) -> tuple[int, ...]:
     for dim in size:
         if dim < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {dim}: {list(size)}")
+    if math.prod(size) * 8 >= 2**63:  # PyTorch's check of the byte count (here for 8-byte elements)
+        raise RuntimeError(f"Storage size calculation overflowed with sizes={list(size)}")
     return size
 
 
@@ -429,6 +433,10 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
     tensor([7, 7])
     """
     _check_device(device)
+    if not isinstance(fill_value, numbers.Number | Tensor):
+        raise TypeError(
+            f"full(): argument 'fill_value' (position 2) must be Number, not {type(fill_value).__name__}"
+        )
     dtype = _resolve_dtype(dtype) or _dtype._scalar_dtype(
         fill_value.item() if isinstance(fill_value, Tensor) else fill_value
     )

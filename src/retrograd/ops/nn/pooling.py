@@ -37,6 +37,11 @@ def _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode, nam
             f"{name}: Expected 3D or 4D (batch mode) tensor for input, but got: "
             f"[{', '.join(map(str, input.shape))}]"
         )
+    if 0 in input.shape[input.ndim - 3:]:  # only a batch (of a 4-d input) may be empty
+        raise RuntimeError(
+            f"{name}: Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for "
+            f"input, but got:[{', '.join(map(str, input.shape))}]"
+        )
     kernel = _tuple(kernel_size, 2, "kernel_size")
     stride = kernel if stride is None or stride == [] or stride == () else _tuple(stride, 2, "stride")
     padding, dilation = _tuple(padding, 2, "padding"), _tuple(dilation, 2, "dilation")
