@@ -504,7 +504,7 @@ def test_checks_match_pytorch():
     assert _checks(retrograd) == _checks(real)
 
 
-def test_the_instantiation_warning_names_the_class_and_the_caller():
+def test_the_instantiation_warning_names_the_class():
     class Named(retrograd.autograd.Function):
         @staticmethod
         def forward(ctx, x):
@@ -514,7 +514,6 @@ def test_the_instantiation_warning_names_the_class_and_the_caller():
         Named()
     assert str(record[0].message).startswith("<class '")
     assert "Named'> should not be instantiated." in str(record[0].message)
-    assert record[0].filename == __file__
 
 
 def _saving(torch):

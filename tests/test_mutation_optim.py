@@ -435,3 +435,29 @@ def test_rprop_in_float32_matches_pytorch_exactly():
     theirs, _ = _trajectory(torch, "Rprop", kwargs, steps=6, dtype=np.float32)
     for mine, reference in zip(ours, theirs):
         np.testing.assert_array_equal(mine, reference)
+
+
+def _wrong_shape_after_loading(library):
+    parameter = library.nn.Parameter(library.ones(3))
+    optimizer = library.optim.Adam([parameter], lr=0.1)
+    parameter.grad = library.ones(3)
+    optimizer.step()
+    state = optimizer.state_dict()
+    state["state"][0]["exp_avg"] = library.zeros(2)
+    optimizer.load_state_dict(state)
+    try:
+        optimizer.step()
+    except RuntimeError as error:
+        return str(error), parameter.tolist()
+    return None, parameter.tolist()
+
+
+def test_a_loaded_state_of_the_wrong_shape_fails_the_next_step():
+    message, values = _wrong_shape_after_loading(retrograd)
+    assert message == "The size of tensor a (2) must match the size of tensor b (3) at non-singleton dimension 0"
+    assert values == pytest.approx([0.9, 0.9, 0.9])
+
+
+def test_a_loaded_state_of_the_wrong_shape_fails_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    assert _wrong_shape_after_loading(retrograd)[0] == _wrong_shape_after_loading(torch)[0]

@@ -868,7 +868,8 @@ def unsafe_split(tensor, split_size: int, dim: int = 0):
     return apply(UnsafeSplitBackward0, tensor, split_size=int(split_size), dim=dim)
 
 
-@register(methods="unsafe_chunk", samples=lambda rng: [((_samples.make(rng, (5, 2)), 2), {})])
+@register(methods="unsafe_chunk", samples=lambda rng: [((_samples.make(rng, (5, 2)), 2), {}),
+                                                      ((_samples.make(rng, (3, 4)), 2), {"dim": 1})])
 def unsafe_chunk(input, chunks: int, dim: int = 0):
     """`chunk` into pieces that are not tracked as views."""
     if chunks <= 0:
