@@ -219,32 +219,25 @@ def w4() -> Workload:
     )
 
 
-def w6() -> Workload:
+def _peak_memory(key: str, title: str, cycle: tuple[str, ...]) -> Workload:
+    """Peak memory of one forward+backward of a 200-op chain of `cycle` on 2^20 float32."""
     return Workload(
-        key="w6",
-        title="peak memory: 200-op sin/exp/tanh chain on 2^20 float32, fwd+bwd",
+        key=key,
+        title=f"peak memory: {title} chain on 2^20 float32, fwd+bwd",
         unit="MiB",
-        make_problem=lambda quick: chain_problem(
-            30 if quick else 200, 2**12 if quick else 2**20, MEMORY_CYCLE
-        ),
+        make_problem=lambda quick: chain_problem(30 if quick else 200, 2**12 if quick else 2**20, cycle),
         builders=BUILDERS,
         rtol=1e-3,
         atol=1e-30,
     )
+
+
+def w6() -> Workload:
+    return _peak_memory("w6", "200-op sin/exp/tanh", MEMORY_CYCLE)
 
 
 def w9() -> Workload:
-    return Workload(
-        key="w9",
-        title="peak memory: (sin, exp, add, mul, tanh) x 40 chain on 2^20 float32, fwd+bwd",
-        unit="MiB",
-        make_problem=lambda quick: chain_problem(
-            30 if quick else 200, 2**12 if quick else 2**20, MIXED_CYCLE
-        ),
-        builders=BUILDERS,
-        rtol=1e-3,
-        atol=1e-30,
-    )
+    return _peak_memory("w9", "(sin, exp, add, mul, tanh) x 40", MIXED_CYCLE)
 
 
 def depth_scan(depths: tuple[int, ...]) -> list[Workload]:
