@@ -1,13 +1,19 @@
 """The vmap levels that are active: shared by the op table (ops/_batching.py), the random
 number generator (which refuses to draw in randomness='error' mode) and retrograd.func.
 
-Kept apart, with no imports, so that the lowest layers can test `vmap_state.depth`
+Kept apart, with few imports, so that the lowest layers can test `vmap_state.depth`
 without importing the op table.
+
+The state is per thread, as PyTorch's functorch interpreter stack is thread-local: a vmap
+running in one thread is invisible to the ops another thread runs at the same time (each
+thread starts with no level). Level ids come from one process-wide counter, so they never
+repeat between threads.
 """
 
 from __future__ import annotations
 
 import itertools
+import threading
 
 __all__ = ["check_random_operation", "pop_level", "push_level", "vmap_state"]
 
@@ -21,15 +27,16 @@ class _Level:
         self.randomness = randomness
 
 
-class _VmapState:
-    """The active vmap levels (innermost last). `depth` is what `apply` tests."""
-
-    __slots__ = ("depth", "levels", "sizes")
+class _VmapState(threading.local):
+    """The active vmap levels of the calling thread (innermost last). `depth` is what
+    `apply` tests. A `threading.local`: each thread sees its own attributes, set up by
+    `__init__` the first time it reads one."""
 
     def __init__(self):
         self.depth = 0
         self.levels: list[_Level] = []
         self.sizes: dict[int, int] = {}
+        self.drawing: list = []  # see draws_per_example
 
 
 vmap_state = _VmapState()
@@ -69,24 +76,22 @@ def draws_per_example(function, reads_inputs: bool = False):
 
     @functools.wraps(function)
     def draw(*args, **kwargs):
-        if vmap_state.depth and not _drawing:
+        if vmap_state.depth and not vmap_state.drawing:
             check_random_operation()
             if vmap_state.levels[-1].randomness == "different" or (
                     reads_inputs and _any_batched(args, kwargs)):
                 from .ops._batching import loop_over_examples
 
                 levels = tuple(level.id for level in vmap_state.levels)
-                _drawing.append(True)  # the function's own random calls draw once each
+                drawing = vmap_state.drawing
+                drawing.append(True)  # the function's own random calls draw once each
                 try:
                     return loop_over_examples(function, args, kwargs, levels)
                 finally:
-                    _drawing.pop()
+                    drawing.pop()
         return function(*args, **kwargs)
 
     return draw
-
-
-_drawing: list = []
 
 
 def draws_per_example_reading_inputs(function):

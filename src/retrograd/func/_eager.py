@@ -25,6 +25,7 @@ Note [Transforms on the physical graph]
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -41,14 +42,14 @@ from ._vmap import vmap
 __all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp"]
 
 
-class _Depth:
-    __slots__ = ("value",)
+class _Depth(threading.local):
+    """Per thread, as PyTorch's functorch interpreter stack is thread-local."""
 
     def __init__(self):
         self.value = 0
 
 
-_transforms = _Depth()  # how many differentiating transforms are running
+_transforms = _Depth()  # how many differentiating transforms this thread is running
 
 
 class _Transform:
