@@ -85,7 +85,7 @@ def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: boo
     forward_ad = _forward_ad()
     if forward_ad is None:
         return _jvp_by_reverse(func, flat_primals, primals_spec, flat_tangents, has_aux)
-    from ._eager import _check_aux, _detach_tree, _needs_graph, _Transform
+    from ._eager import _check_aux, _needs_graph, _Transform
 
     with _Transform():
         graph = _needs_graph(flat_primals) or any(t.requires_grad for t in flat_tangents)
@@ -131,12 +131,21 @@ def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: boo
                                      tree_flatten(aux)[1])
     result_primal = tree_unflatten(primal_outputs, output_spec)
     result_tangent = tree_unflatten(tangent_outputs, output_spec)
-    if not graph:
-        result_primal, result_tangent = _detach_tree(result_primal), _detach_tree(result_tangent)
-        aux = _detach_tree(aux)
+    if not graph:  # what still requires grad depends on a closure over such tensors: kept
+        result_primal, result_tangent = _detach_plain(result_primal), _detach_plain(result_tangent)
+        aux = _detach_plain(aux)
     if has_aux:
         return result_primal, result_tangent, aux
     return result_primal, result_tangent
+
+
+def _detach_plain(tree):
+    """`tree` with the tensors detached (dropping any tangent) unless they depend on a tensor
+    that requires grad outside the transforms (a closure, see Note [Transforms on the
+    physical graph])."""
+    from ._eager import _keep_outside
+
+    return _keep_outside(tree)
 
 
 def _primal_of(forward_ad, value):
