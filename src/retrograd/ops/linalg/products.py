@@ -609,7 +609,7 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tenso
 
 def chain_matmul(*matrices: Tensor) -> Tensor:
     """The product of several matrices (deprecated in PyTorch for linalg.multi_dot)."""
-    from ..norms import multi_dot  # defined later in the package
+    from .norms import multi_dot  # defined later in the package
     return multi_dot(matrices)
 
 

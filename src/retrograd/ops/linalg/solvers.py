@@ -362,7 +362,7 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
 
 def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
     """The number of singular values above max(atol, rtol * largest) (an int64 tensor)."""
-    from ..decompositions import _check_matrix_input, _scalar_tolerance  # defined later in the package
+    from .decompositions import _check_matrix_input, _scalar_tolerance  # defined later in the package
     _require_tensor(A, "linalg_matrix_rank", 1, "A")
     _check_matrix_input(A, "linalg.matrix_rank")
     values = np.linalg.svd(A._data, compute_uv=False)
@@ -377,8 +377,8 @@ def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> 
 def cond(A: Tensor, p=None) -> Tensor:
     """The condition number of A in the norm `p` (the 2-norm by default: largest over
     smallest singular value)."""
-    from ..decompositions import _check_matrix_input, svdvals  # defined later in the package
-    from ..norms import matrix_norm  # defined later in the package
+    from .decompositions import _check_matrix_input, svdvals  # defined later in the package
+    from .norms import matrix_norm  # defined later in the package
     _require_tensor(A, "linalg_cond", 1, "A")
     _check_matrix_input(A, "linalg.cond")
     if p in (None, 2, -2):
