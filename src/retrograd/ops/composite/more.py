@@ -9,7 +9,6 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
-from .. import _samples
 from .numeric import (
     _as_tensor,
     _check_square,
@@ -24,7 +23,7 @@ from .numeric import (
 # More pointwise and integer ops
 
 
-@register(methods="hardshrink", samples=_samples.plus(_samples.unary(), {"lambd": 0.3}), floating=True)
+@register(methods="hardshrink", floating=True)
 def hardshrink(input, lambd: float = 0.5):
     """x where |x| > lambd, else 0 (Tensor.hardshrink; see nn.functional.hardshrink)."""
     from ...nn import functional
@@ -32,7 +31,7 @@ def hardshrink(input, lambd: float = 0.5):
     return functional.hardshrink(input, lambd)
 
 
-@register(methods="prelu", samples=lambda rng: [((_samples.make(rng, (2, 3)), _samples.make(rng, (1,))), {})],
+@register(methods="prelu",
           floating=True, same_dtype=("input", "weight"))
 def prelu(input, weight):
     """max(0, x) + weight * min(0, x), with one weight or one per channel."""
@@ -47,8 +46,7 @@ def isreal(input):
     return Tensor._make(np.ones(input._data.shape, dtype=bool))
 
 
-@register(methods="diagflat", samples=lambda rng: [((_samples.make(rng, (3,)),), {}),
-                                                   ((_samples.make(rng, (2, 2)),), {"offset": -1})])
+@register(methods="diagflat")
 def diagflat(input, offset: int = 0):
     """A square matrix with the flattened input on diagonal `offset`."""
     return input.reshape(-1).diag(offset)
@@ -97,9 +95,7 @@ def lcm(input, other):
     return Tensor._make(np.asarray(np.lcm(left, right)))
 
 
-@register(methods="ldexp", inplace="ldexp_", samples=lambda rng: [
-    ((_samples.make(rng, (2, 3)), Tensor._make(np.array([1, 0, 3]))), {}),
-])  # (PyTorch 2.13's ldexp gradient is 0 for negative integer exponents: it computes 2**other in int)
+@register(methods="ldexp", inplace="ldexp_")
 def ldexp(input, other):
     """input * 2 ** other."""
     exponent = other if isinstance(other, Tensor) else _as_tensor(other)
@@ -113,9 +109,7 @@ def nextafter(input, other):
     return Tensor._make(np.asarray(np.nextafter(input._data, right.astype(input._data.dtype))))
 
 
-@register(methods="renorm", inplace="renorm_", samples=lambda rng: [
-    ((_samples.make(rng, (3, 4)), 2, 0, 1.0), {}), ((_samples.make(rng, (2, 3)), 1, 1, 1.5), {}),
-])
+@register(methods="renorm", inplace="renorm_")
 def renorm(input, p, dim: int, maxnorm):
     """Each slice along `dim` whose p-norm exceeds maxnorm scaled down to norm maxnorm."""
     rg = _retrograd()
@@ -130,9 +124,7 @@ def renorm(input, p, dim: int, maxnorm):
 # Scatter into a copy
 
 
-@register(methods="select_scatter", samples=lambda rng: [
-    ((_samples.make(rng, (2, 3)), _samples.make(rng, (3,)), 0, 1), {}),
-])
+@register(methods="select_scatter")
 def select_scatter(input, src, dim: int, index: int):
     """A copy of input with the slice `input.select(dim, index)` replaced by src."""
     result = input.clone()
@@ -140,9 +132,7 @@ def select_scatter(input, src, dim: int, index: int):
     return result
 
 
-@register(methods="slice_scatter", samples=_samples.plus(lambda rng: [
-    ((_samples.make(rng, (4, 2)), _samples.make(rng, (2, 2))), {"dim": 0, "start": 1, "end": 3}),
-], {"start": 0, "end": 4, "step": 2}))
+@register(methods="slice_scatter")
 def slice_scatter(input, src, dim: int = 0, start=None, end=None, step: int = 1):
     """A copy of input with `input[start:end:step]` along `dim` replaced by src."""
     result = input.clone()
@@ -152,10 +142,7 @@ def slice_scatter(input, src, dim: int = 0, start=None, end=None, step: int = 1)
     return result
 
 
-@register(methods="diagonal_scatter", samples=_samples.plus(lambda rng: [
-    ((_samples.make(rng, (3, 3)), _samples.make(rng, (3,))), {}),
-    ((_samples.make(rng, (2, 3)), _samples.make(rng, (2,))), {"offset": 1}),
-], {"dim1": 1, "dim2": 0}))
+@register(methods="diagonal_scatter")
 def diagonal_scatter(input, src, offset: int = 0, dim1: int = 0, dim2: int = 1):
     """A copy of input with its diagonal (offset, dim1, dim2) replaced by src."""
     if input.numel() == 0:
@@ -165,8 +152,7 @@ def diagonal_scatter(input, src, offset: int = 0, dim1: int = 0, dim2: int = 1):
     return result
 
 
-@register(methods="split_with_sizes",
-          samples=lambda rng: [((_samples.make(rng, (2, 3)), [1, 2]), {"dim": 1})])
+@register(methods="split_with_sizes")
 def split_with_sizes(input, split_sizes, dim: int = 0):
     """Pieces of the given sizes along `dim`."""
     dim = input._wrap_dim(dim)
@@ -189,10 +175,7 @@ def _product_of_factor(factor, upper: bool):
     return transposed @ factor if upper else factor @ transposed
 
 
-@register(methods="cholesky_solve", samples=lambda rng: [
-    ((_samples.make(rng, (2, 1)), Tensor._make(np.array([[2.0, 0.0], [0.5, 1.5]]))), {}),
-    ((_samples.make(rng, (2, 1)), Tensor._make(np.array([[2.0, 0.5], [0.0, 1.5]]))), {"upper": True}),
-])
+@register(methods="cholesky_solve")
 def cholesky_solve(input, input2, upper: bool = False):
     """Solve A X = input given the Cholesky factor input2 of A (lower unless `upper`)."""
     _refuse_integers(input2, "cholesky_solve_cpu")
@@ -200,10 +183,7 @@ def cholesky_solve(input, input2, upper: bool = False):
     return _retrograd().linalg.solve(_product_of_factor(input2, upper), input)
 
 
-@register(methods="cholesky_inverse", samples=lambda rng: [
-    ((Tensor._make(np.array([[2.0, 0.0], [0.5, 1.5]])),), {}),
-    ((Tensor._make(np.array([[2.0, 0.5], [0.0, 1.5]])),), {"upper": True}),
-])
+@register(methods="cholesky_inverse")
 def cholesky_inverse(input, upper: bool = False):
     """The inverse of A from its Cholesky factor `input`."""
     _refuse_integers(input, "cholesky_inverse_out_cpu")
@@ -222,10 +202,7 @@ class _TriangularSolveResult(_triangular_base):
                 f"cloned_coefficient={self.cloned_coefficient!r})")
 
 
-@register(methods="triangular_solve", samples=_samples.plus(lambda rng: [
-    ((_samples.make(rng, (2, 1)), Tensor._make(np.array([[2.0, 1.0], [0.0, 3.0]]))), {}),
-    ((_samples.make(rng, (2, 1)), Tensor._make(np.array([[2.0, 0.0], [1.0, 3.0]]))), {"upper": False}),
-], {"transpose": True}, {"unitriangular": True}),
+@register(methods="triangular_solve",
           same_dtype=("b", "A"))
 def triangular_solve(b, A, upper: bool = True, transpose: bool = False, unitriangular: bool = False):
     """Deprecated spelling of linalg.solve_triangular(A, b): (solution, copy of A)."""

@@ -10,7 +10,6 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
-from .. import _samples
 from .._table import register as _register_in_table
 
 
@@ -18,7 +17,6 @@ from .._table import register as _register_in_table
 def register(**options):
     """The op table's `register`: it also checks the tensor arguments (Note [Checked arguments])."""
     return _register_in_table(**options)
-
 
 
 def _retrograd():
@@ -67,19 +65,19 @@ def _floating(tensor: Tensor) -> Tensor:
 # Pointwise
 
 
-@register(methods="deg2rad", inplace="deg2rad_", samples=_samples.unary())
+@register(methods="deg2rad", inplace="deg2rad_")
 def deg2rad(input):
     """Degrees to radians: input * pi / 180."""
     return _floating(input) * (math.pi / 180.0)
 
 
-@register(methods="rad2deg", inplace="rad2deg_", samples=_samples.unary())
+@register(methods="rad2deg", inplace="rad2deg_")
 def rad2deg(input):
     """Radians to degrees: input * 180 / pi."""
     return _floating(input) * (180.0 / math.pi)
 
 
-@register(methods="sinc", inplace="sinc_", samples=_samples.unary(0.1, 2.0))
+@register(methods="sinc", inplace="sinc_")
 def sinc(input):
     """sin(pi x) / (pi x), and 1 at x = 0."""
     rg = _retrograd()
@@ -89,7 +87,7 @@ def sinc(input):
     return rg.where(at_zero, rg.ones_like(x), safe.sin() / safe)
 
 
-@register(methods="xlogy", inplace="xlogy_", samples=_samples.binary(0.5, 2.0, scalar=1.5))
+@register(methods="xlogy", inplace="xlogy_")
 def xlogy(input, other):
     """input * log(other), and 0 where input is 0 (unless other is NaN)."""
     rg = _retrograd()
@@ -102,7 +100,7 @@ def xlogy(input, other):
     return rg.where(zero, rg.zeros_like(product), product)
 
 
-@register(methods="logaddexp", samples=_samples.binary(scalar=None))
+@register(methods="logaddexp")
 def logaddexp(input, other):
     """log(exp(input) + exp(other)), computed without overflow."""
     rg = _retrograd()
@@ -113,7 +111,7 @@ def logaddexp(input, other):
     return larger + (-(input - other).abs()).exp().log1p()
 
 
-@register(methods="logaddexp2", samples=_samples.binary(scalar=None))
+@register(methods="logaddexp2")
 def logaddexp2(input, other):
     """log2(2**input + 2**other), computed without overflow."""
     for value in (input, other):
@@ -122,8 +120,7 @@ def logaddexp2(input, other):
     return logaddexp(input * math.log(2.0), other * math.log(2.0)) / math.log(2.0)
 
 
-@register(methods="copysign", inplace="copysign_",
-          samples=_samples.binary(0.2, 2.0, other_low=-2.0, other_high=2.0))
+@register(methods="copysign", inplace="copysign_")
 def copysign(input, other):
     """The magnitude of input with the sign of other (-0.0 counts as negative)."""
     rg = _retrograd()
@@ -145,7 +142,7 @@ def signbit(input):
     return Tensor._make(np.asarray(np.signbit(input._data)))
 
 
-@register(methods="sgn", inplace="sgn_", samples=_samples.unary(0.2, 2.0),
+@register(methods="sgn", inplace="sgn_",
           gradcheck_wrapper=lambda op: lambda x: op(x) + 0 * x)  # PyTorch's zero gradient is a ZeroTensor
 def sgn(input):
     """The sign of each element (for real tensors, the same as sign)."""
@@ -168,8 +165,7 @@ def heaviside(input, values):
 # Reductions and scans
 
 
-@register(methods="nansum",
-          samples=_samples.plus(_samples.reduction(), {"dim": 1, "dtype": _samples.FLOAT64}))
+@register(methods="nansum")
 def nansum(input, dim=None, keepdim: bool = False, *, dtype=None):
     """The sum, treating NaN as zero."""
     rg = _retrograd()
@@ -179,8 +175,7 @@ def nansum(input, dim=None, keepdim: bool = False, *, dtype=None):
     return cleaned.sum(dim, keepdim=keepdim, dtype=dtype)
 
 
-@register(methods="nanmean",
-          samples=_samples.plus(_samples.reduction(), {"dim": 1, "dtype": _samples.FLOAT64}))
+@register(methods="nanmean")
 def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None):
     """The mean of the elements that are not NaN."""
     if not input.dtype.is_floating_point:
@@ -204,8 +199,7 @@ class _AminmaxResult(_aminmax_base):
         return f"retrograd.return_types.aminmax(\nmin={self.min!r},\nmax={self.max!r})"
 
 
-@register(methods="aminmax",
-          samples=_samples.plus(lambda rng: [((_samples.make(rng, (2, 3)),), {"dim": 1})], {"keepdim": True}))
+@register(methods="aminmax")
 def aminmax(input, *, dim=None, keepdim: bool = False):
     """The smallest and largest elements (over `dim`, or all): (min, max)."""
     if dim is None:
@@ -216,9 +210,7 @@ def aminmax(input, *, dim=None, keepdim: bool = False):
     return _AminmaxResult(input.amin(dim, keepdim=keepdim), input.amax(dim, keepdim=keepdim))
 
 
-@register(methods="logcumsumexp", samples=lambda rng: [
-    ((_samples.make(rng, (2, 3)),), {"dim": 1}), ((_samples.make(rng, (4,)),), {"dim": 0}),
-])
+@register(methods="logcumsumexp")
 def logcumsumexp(input, dim: int):
     """log(cumsum(exp(input))) along `dim`, without overflow or underflow.
 
@@ -240,9 +232,7 @@ def logcumsumexp(input, dim: int):
     return rg.stack(running, dim)
 
 
-@register(methods="diff", samples=_samples.plus(lambda rng: [
-    ((_samples.make(rng, (5,)),), {}), ((_samples.make(rng, (3, 4)),), {"dim": 0, "n": 2}),
-], {"prepend": lambda rng: _samples.make(rng, (2,)), "append": lambda rng: _samples.make(rng, (1,))}))
+@register(methods="diff")
 def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None):
     """Differences of neighbours along `dim`, `n` times (after adding prepend/append)."""
     rg = _retrograd()
@@ -260,7 +250,7 @@ def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None):
     return x
 
 
-@register(methods="msort", samples=lambda rng: [((_samples.make(rng, (4, 3)),), {})])
+@register(methods="msort")
 def msort(input):
     """`input` sorted along its first dimension."""
     return input.sort(dim=0).values
@@ -279,9 +269,7 @@ def _trapezoid_parts(y, x, dx, dim):
     return (left + right) * spacing / 2.0
 
 
-@register(samples=_samples.plus(lambda rng: [((_samples.make(rng, (5,)),), {}),
-                                            ((_samples.make(rng, (2, 4)),), {"dx": 0.5})],
-                                {"dim": 0}, {"x": lambda rng: _samples.make(rng, (5,))}))
+@register()
 def trapezoid(y, x=None, *, dx=None, dim: int = -1):
     """The integral of `y` by the trapezoid rule, along `dim` (spacing `x` or `dx`, default 1)."""
     if y.shape[dim] == 0:
@@ -289,15 +277,13 @@ def trapezoid(y, x=None, *, dx=None, dim: int = -1):
     return _trapezoid_parts(y, x, dx, dim).sum(dim)
 
 
-@register(samples=_samples.plus(lambda rng: [((_samples.make(rng, (5,)),), {})],
-                                {"dx": 0.5, "dim": 0}, {"x": lambda rng: _samples.make(rng, (5,))}))
+@register()
 def trapz(y, x=None, *, dx=None, dim: int = -1):
     """The integral of `y` by the trapezoid rule (an older name of trapezoid)."""
     return trapezoid(y, x, dx=dx, dim=dim)
 
 
-@register(samples=_samples.plus(lambda rng: [((_samples.make(rng, (5,)),), {})],
-                                {"dx": 0.5, "dim": 0}, {"x": lambda rng: _samples.make(rng, (5,))}))
+@register()
 def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1):
     """The running integral of `y` by the trapezoid rule, along `dim`."""
     if y.shape[dim] == 0:
@@ -309,8 +295,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1):
 # Statistics and distances
 
 
-@register(methods="cov", samples=lambda rng: [((_samples.make(rng, (3, 5)),), {}),
-                                              ((_samples.make(rng, (2, 4)),), {"correction": 0})])
+@register(methods="cov")
 def cov(input, *, correction: int = 1, fweights=None, aweights=None):
     """The covariance matrix of the variables in the rows of `input` (observations in columns)."""
     if fweights is not None or aweights is not None:
@@ -324,7 +309,7 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None):
     return result.squeeze() if input.ndim < 2 else result
 
 
-@register(methods="corrcoef", samples=lambda rng: [((_samples.make(rng, (3, 5)),), {})])
+@register(methods="corrcoef")
 def corrcoef(input):
     """The Pearson correlation coefficients of the variables in the rows of `input`."""
     c = cov(input)
@@ -334,9 +319,7 @@ def corrcoef(input):
     return (c / scale.unsqueeze(1) / scale.unsqueeze(0)).clamp(-1.0, 1.0)
 
 
-@register(samples=_samples.plus(lambda rng: [((_samples.make(rng, (3, 2)), _samples.make(rng, (4, 2))), {}),
-                               ((_samples.make(rng, (2, 3, 2)), _samples.make(rng, (2, 2, 2))), {"p": 1.0})],
-                                {"compute_mode": "donot_use_mm_for_euclid_dist"}))
+@register()
 def cdist(x1, x2, p: float = 2.0, compute_mode=None):
     """The p-norm distance between each row of x1 and each row of x2 (batched)."""
     _same_dtype((x1, x2), f"expected scalar type {_dtype.scalar_type_name(x1.dtype)} but found "
@@ -349,9 +332,7 @@ def cdist(x1, x2, p: float = 2.0, compute_mode=None):
     return differences.norm(p, dim=-1)
 
 
-@register(methods="dist",
-          samples=_samples.plus(lambda rng: [((_samples.make(rng, (2, 3)), _samples.make(rng, (3,))), {})],
-                                {"p": 3.0}))
+@register(methods="dist")
 def dist(input, other, p: float = 2):
     """The p-norm of input - other."""
     return (input - other).norm(p)

@@ -10,14 +10,14 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Size, Tensor
-from .. import _out, _samples
+from .. import _out
 from .numeric import _retrograd, _same_dtype, register
 
 # ---------------------------------------------------------------------------
 # Shapes and building tensors
 
 
-@register(methods="ravel", samples=_samples.unary())
+@register(methods="ravel")
 def ravel(input):
     """The elements as a 1-d tensor (a view where possible)."""
     return input.reshape(-1)
@@ -37,25 +37,25 @@ def _split_sections(input, indices_or_sections, dim: int, name: str, minimum: in
     return input.tensor_split(indices_or_sections, dim)
 
 
-@register(methods="hsplit", samples=lambda rng: [((_samples.make(rng, (2, 4)), 2), {})])
+@register(methods="hsplit")
 def hsplit(input, indices_or_sections):
     """Split into columns: along dim 1 (dim 0 for a 1-d tensor)."""
     return _split_sections(input, indices_or_sections, 1 if input.ndim > 1 else 0, "hsplit", 1)
 
 
-@register(methods="vsplit", samples=lambda rng: [((_samples.make(rng, (4, 2)), [1, 3]), {})])
+@register(methods="vsplit")
 def vsplit(input, indices_or_sections):
     """Split into rows: along dim 0 of a tensor of at least 2 dims."""
     return _split_sections(input, indices_or_sections, 0, "vsplit", 2)
 
 
-@register(methods="dsplit", samples=lambda rng: [((_samples.make(rng, (1, 2, 4)), 2), {})])
+@register(methods="dsplit")
 def dsplit(input, indices_or_sections):
     """Split along dim 2 of a tensor of at least 3 dims."""
     return _split_sections(input, indices_or_sections, 2, "dsplit", 3)
 
 
-@register(samples=lambda rng: [(([_samples.make(rng, (2,)), _samples.make(rng, (2, 2))],), {})])
+@register()
 def column_stack(tensors):
     """Stack 0-d and 1-d tensors as columns (and 2-d ones as they are) side by side."""
     columns = [t.reshape(-1, 1) if t.ndim < 2 else t for t in tensors]
@@ -75,9 +75,7 @@ def _block_dtype(tensors) -> _dtype.dtype:
     return result
 
 
-@register(samples=lambda rng: [
-    ((_samples.make(rng, (1, 2)), _samples.make(rng, ()), _samples.make(rng, (2,))), {}),
-])
+@register()
 def block_diag(*tensors):
     """The tensors (0-d, 1-d or 2-d) placed along the diagonal of a zero matrix."""
     rg = _retrograd()
@@ -103,7 +101,7 @@ def block_diag(*tensors):
     return rg.cat(rows, 0)
 
 
-@register(samples=lambda rng: [((_samples.make(rng, (2,)), _samples.make(rng, (3,))), {})])
+@register()
 def cartesian_prod(*tensors):
     """Every combination of one element from each 1-d tensor, one per row."""
     rg = _retrograd()
@@ -114,9 +112,7 @@ def cartesian_prod(*tensors):
     return rg.stack([grid.reshape(-1) for grid in grids], 1)
 
 
-@register(samples=_samples.plus(
-    lambda rng: [((_samples.make(rng, (4,)),), {}), ((_samples.make(rng, (3,)),), {"r": 3})],
-    {"with_replacement": True}))
+@register()
 def combinations(input, r: int = 2, with_replacement: bool = False):
     """Every combination of `r` elements of a 1-d tensor, one per row (in order)."""
     if input.ndim != 1:

@@ -7,7 +7,7 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
-from .. import _math, _samples
+from .. import _math
 from .._formula import Formula
 from .._table import apply, register
 from .._tangents import LINEAR, LinearWith
@@ -95,18 +95,7 @@ def _gather(input: Tensor, dim: int, index: np.ndarray) -> Tensor:
     return apply(GatherBackward0, input, dim=dim, index=index)
 
 
-def _gather_samples(rng):
-    from ..._creation import tensor
-
-    x = _samples.make(rng, (3, 4))
-    return [
-        ((x, 1, tensor([[0, 0], [3, 1], [2, 2]])), {}),
-        ((x, 0, tensor([[2, 0, 1, 1], [0, 0, 0, 2]])), {}),
-        ((x, -1, tensor([[1], [0]])), {}),
-    ]
-
-
-@register(methods="gather", samples=_gather_samples)
+@register(methods="gather")
 def gather(input, dim: int, index, *, sparse_grad: bool = False):
     """Values picked along `dim` by `index` (same number of dims; other sizes no larger)."""
     dim = wrap_dim(dim, input.ndim)
@@ -174,25 +163,7 @@ def _scatter_arguments(input, dim, index, source, op_name: str):
     return dim, indices
 
 
-def _permutation_index(rng, shape: tuple, dim: int):
-    """Indices without repeats along `dim` (scatter with repeated indices keeps an arbitrary one)."""
-    size = shape[dim]
-    orders = np.argsort(rng.random((*shape[:dim], size, *shape[dim + 1:])), axis=dim)
-    return Tensor._make(orders.astype(np.int64))
-
-
-def _scatter_samples(rng):
-    from ..._creation import tensor
-
-    x = _samples.make(rng, (3, 4))
-    return [
-        ((x, 1, _permutation_index(rng, (3, 4), 1), _samples.make(rng, (3, 4))), {}),
-        ((x, 0, tensor([[2, 0, 1]]), _samples.make(rng, (1, 3))), {}),
-        ((x, 0, tensor([[1, 2], [0, 1]])), {"value": 1.5}),
-    ]
-
-
-@register(methods="scatter", inplace="scatter_", samples=_scatter_samples)
+@register(methods="scatter", inplace="scatter_")
 def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):
     """A copy of `input` with `src` values (or the number `value`) written along `dim` at `index`."""
     if reduce is not None:
@@ -205,35 +176,14 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):
     return apply(ScatterBackward0, input, src, dim=dim, index=indices)
 
 
-def _scatter_add_samples(rng):
-    from ..._creation import tensor
-
-    x = _samples.make(rng, (3, 4))
-    return [
-        ((x, 1, tensor([[0, 0, 3], [1, 1, 1], [2, 0, 2]]), _samples.make(rng, (3, 3))), {}),
-        ((x, 0, tensor([[2, 2, 1, 0]]), _samples.make(rng, (1, 4))), {}),
-    ]
-
-
-@register(methods="scatter_add", inplace="scatter_add_", samples=_scatter_add_samples)
+@register(methods="scatter_add", inplace="scatter_add_")
 def scatter_add(input, dim: int, index, src):
     """A copy of `input` with `src` values added along `dim` at `index` (repeats accumulate)."""
     dim, indices = _scatter_arguments(input, dim, index, src, "scatter_add")
     return apply(ScatterAddBackward0, input, src, dim=dim, index=indices)
 
 
-def _take_along_dim_samples(rng):
-    from ..._creation import tensor
-
-    x = _samples.make(rng, (3, 4))
-    return [
-        ((x, tensor([[0, 3], [1, 1], [2, 0]]), 1), {}),
-        ((x, tensor([[2, 0, 0, 1]])), {"dim": 0}),
-        ((x, tensor([11, 0, 5, 5])), {}),
-    ]
-
-
-@register(methods="take_along_dim", samples=_take_along_dim_samples)
+@register(methods="take_along_dim")
 def take_along_dim(input, indices, dim=None):
     """Values picked along `dim` by `indices`, broadcasting the other dims (the flattened
     input when dim is None)."""
@@ -288,16 +238,7 @@ def _index_select(input: Tensor, dim: int, indices: np.ndarray) -> Tensor:
     return apply(IndexSelectBackward0, input, dim=dim, index=indices)
 
 
-def _index_select_samples(rng):
-    from ..._creation import tensor
-
-    x = _samples.make(rng, (3, 4))
-    empty_index = Tensor._make(np.zeros(0, dtype=np.int64))
-    return [((x, 0, tensor([2, 0, 2])), {}), ((x, 1, tensor([3])), {}), ((x, -1, tensor(1)), {}),
-            ((x, 0, empty_index), {})]
-
-
-@register(methods="index_select", samples=_index_select_samples)
+@register(methods="index_select")
 def index_select(input, dim: int, index):
     """The slices of `input` along `dim` at the positions in the vector `index` (a copy)."""
     if input.ndim == 0:
@@ -356,17 +297,7 @@ class IndexAddBackward0(Formula):
     }
 
 
-def _index_add_samples(rng):
-    from ..._creation import tensor
-
-    x = _samples.make(rng, (3, 4))
-    return [
-        ((x, 0, tensor([2, 0, 2]), _samples.make(rng, (3, 4))), {}),
-        ((x, 1, tensor([1, 3]), _samples.make(rng, (3, 2))), {"alpha": -2.0}),
-    ]
-
-
-@register(methods="index_add", inplace="index_add_", samples=_index_add_samples)
+@register(methods="index_add", inplace="index_add_")
 def index_add(input, dim: int, index, source, *, alpha=1):
     """A copy of `input` with alpha * `source`'s slices added along `dim` at `index`."""
     dim = wrap_dim(dim, input.ndim)
@@ -404,15 +335,7 @@ class IndexCopyBackward0(Formula):
     }
 
 
-def _index_copy_samples(rng):
-    from ..._creation import tensor
-
-    x = _samples.make(rng, (3, 4))
-    return [((x, 0, tensor([2, 0]), _samples.make(rng, (2, 4))), {}),
-            ((x, 1, tensor([3]), _samples.make(rng, (3, 1))), {})]
-
-
-@register(methods="index_copy", inplace="index_copy_", samples=_index_copy_samples)
+@register(methods="index_copy", inplace="index_copy_")
 def index_copy(input, dim: int, index, source):
     """A copy of `input` with `source`'s slices written along `dim` at `index`."""
     dim = wrap_dim(dim, input.ndim)
@@ -458,14 +381,7 @@ class IndexFillBackward1(Formula):
     }
 
 
-def _index_fill_samples(rng):
-    from ..._creation import tensor
-
-    x = _samples.make(rng, (3, 4))
-    return [((x, 1, tensor([0, 2]), -1.5), {}), ((x, 0, tensor([1, 1]), _samples.make(rng, ())), {})]
-
-
-@register(methods="index_fill", inplace="index_fill_", samples=_index_fill_samples)
+@register(methods="index_fill", inplace="index_fill_")
 def index_fill(input, dim: int, index, value):
     """A copy of `input` with the slices along `dim` at `index` set to `value` (a number or 0-d tensor)."""
     dim = wrap_dim(dim, input.ndim)

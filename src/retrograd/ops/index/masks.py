@@ -7,7 +7,7 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
-from .. import _math, _samples
+from .. import _math
 from .._formula import Formula
 from .._table import apply, register
 from .._tangents import LINEAR
@@ -47,13 +47,7 @@ class MaskedSelectBackward0(Formula):
     }
 
 
-def _masked_select_samples(rng):
-    x = _samples.make(rng, (3, 4))
-    row_mask = Tensor._make(np.array([True, False, False, True]))
-    return [((x, Tensor._make(x._data > 0)), {}), ((x, row_mask), {})]
-
-
-@register(methods="masked_select", samples=_masked_select_samples)
+@register(methods="masked_select")
 def masked_select(input, mask):
     """The elements of `input` where `mask` (broadcast together) is True, as a 1-d tensor."""
     mask = _mask_data(mask, "masked_select: expected BoolTensor for mask")
@@ -92,15 +86,7 @@ class MaskedScatterBackward0(Formula):
     }
 
 
-def _masked_scatter_samples(rng):
-    x = _samples.make(rng, (3, 4))
-    return [
-        ((x, Tensor._make(x._data > 0), _samples.make(rng, (3, 4))), {}),
-        ((x, Tensor._make(np.array([True, False, False, True])), _samples.make(rng, (7,))), {}),
-    ]
-
-
-@register(methods="masked_scatter", inplace="masked_scatter_", samples=_masked_scatter_samples)
+@register(methods="masked_scatter", inplace="masked_scatter_")
 def masked_scatter(input, mask, source):
     """A copy of `input` with `source`'s elements, in order, written where `mask` is True."""
     mask = _mask_data(
@@ -139,14 +125,7 @@ class TakeBackward0(Formula):
     derivatives = {"self": lambda grad, self_shape, index: _take_backward(grad, self_shape, index)}
 
 
-def _take_samples(rng):
-    from ..._creation import tensor
-
-    x = _samples.make(rng, (3, 4))
-    return [((x, tensor([[0, 11], [5, 5]])), {}), ((x, tensor([-1, 3])), {})]
-
-
-@register(methods="take", samples=_take_samples)
+@register(methods="take")
 def take(input, index):
     """Elements of `input` seen as a flat vector, at positions `index` (result has index's shape)."""
     if not isinstance(index, Tensor) or index.dtype is not _dtype.int64:

@@ -12,7 +12,7 @@ import numpy as np
 from ... import _dtype
 from ..._tensor import Tensor
 from ...autograd.graph import Node
-from .. import _math, _samples
+from .. import _math
 from .._formula import Formula
 from .._table import apply, register, run_in_place
 from .._tangents import LINEAR
@@ -244,29 +244,7 @@ def accumulate_at(values: Tensor, shape: tuple, key: tuple) -> Tensor:
     return apply(IndexBackwardBackward0, values, shape=shape, key=key)
 
 
-def _getitem_samples(rng):
-    from ..._creation import tensor
-
-    x = _samples.make(rng, (3, 4))
-    mask = Tensor._make(np.array([True, False, True]))
-    return [
-        ((x, 1), {}),
-        ((x, (slice(None), -1)), {}),
-        ((x, (slice(1, None), slice(None, None, 2))), {}),
-        ((x, (None, Ellipsis, 0)), {}),
-        ((x, Ellipsis), {}),
-        ((x, tensor([0, 2, 0, 0])), {}),
-        ((x, (slice(None), [3, 1, 3])), {}),
-        ((x, (tensor([[0], [2]]), tensor([1, 1, 3]))), {}),
-        ((x, mask), {}),
-        ((x, Tensor._make(x._data > 0)), {}),
-        ((_samples.make(rng, (2, 3, 4)), (slice(None), 0, [1, 2])), {}),
-        ((x, []), {}),
-        ((_samples.make(rng, ()), None), {}),
-    ]
-
-
-@register("__getitem__", samples=_getitem_samples)
+@register("__getitem__")
 def getitem(input, key):
     """`input[key]`: ints, slices, None and `...` give views; tensors, lists and masks give copies."""
     return _apply_key(input, _parse_key(key, input._data.shape))
@@ -394,17 +372,6 @@ def _index_put_key(indices, shape: tuple) -> _Key:
     return _parse_key(tuple(items), shape)
 
 
-def _index_put_samples(rng):
-    from ..._creation import tensor
-
-    x = _samples.make(rng, (3, 4))
-    return [
-        ((x, (tensor([0, 2]),), _samples.make(rng, (4,))), {}),
-        ((x, (tensor([0, 2, 0]), tensor([1, 1, 3])), _samples.make(rng, (3,))), {"accumulate": True}),
-        ((x, (Tensor._make(x._data > 0),), _samples.make(rng, ())), {}),
-    ]
-
-
 def _is_masked_fill(indices, values: Tensor, accumulate: bool) -> bool:
     """One bool mask and one value, no accumulation: PyTorch takes its masked_fill path, which
     casts the value to the destination's dtype instead of refusing another dtype."""
@@ -412,7 +379,7 @@ def _is_masked_fill(indices, values: Tensor, accumulate: bool) -> bool:
             and len(indices) == 1 and isinstance(indices[0], Tensor) and indices[0].dtype.name == "bool")
 
 
-@register(methods="index_put", inplace="index_put_", samples=_index_put_samples)
+@register(methods="index_put", inplace="index_put_")
 def index_put(input, indices, values, accumulate: bool = False):
     """A copy of `input` with `values` written (or added, with `accumulate`) at `input[indices]`."""
     if isinstance(values, Tensor) and values.dtype is not input.dtype:

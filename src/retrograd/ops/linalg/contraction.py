@@ -11,7 +11,6 @@ import numpy as np
 from ... import _dtype
 from ..._tensor import Tensor
 from ...autograd.graph import Node
-from .. import _samples
 from .._table import apply, register
 from .._tangents import MULTILINEAR
 
@@ -89,20 +88,6 @@ def _check_square_batches(tensor: Tensor, op_name: str, name: str = "A") -> None
 
 def _batch_prefix(shape: tuple, flat_index: int) -> str:
     return f"(Batch element {flat_index}): " if len(shape) > 2 else ""
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def _without_float_warnings(backward):
@@ -420,23 +405,7 @@ def _parse_sublists(arguments):
     return operands, input_labels, _output_labels(output_terms, input_labels, ellipsis_labels)
 
 
-def _einsum_samples(rng):
-    make = _samples.make
-    return [
-        (("ij,jk->ik", make(rng, (2, 3)), make(rng, (3, 4))), {}),
-        (("ii->", make(rng, (3, 3))), {}),
-        (("ii->i", make(rng, (3, 3))), {}),
-        (("...ij->...ji", make(rng, (2, 3, 4))), {}),
-        (("bij,bjk->bik", make(rng, (2, 2, 3)), make(rng, (2, 3, 4))), {}),
-        (("i,j", make(rng, (2,)), make(rng, (3,))), {}),
-        (("ij->", make(rng, (2, 3))), {}),
-        (("ij,ij->ij", make(rng, (2, 1)), make(rng, (2, 3))), {}),
-        (("...ij,...jk", make(rng, (2, 1, 2, 3)), make(rng, (3, 3, 2))), {}),
-        (("ij,jk,kl->il", make(rng, (2, 3)), make(rng, (3, 2)), make(rng, (2, 2))), {}),
-    ]
-
-
-@register(samples=_einsum_samples)
+@register()
 def einsum(*arguments) -> Tensor:
     """Sum of products over the subscripts of an Einstein-summation equation.
 
@@ -477,16 +446,7 @@ def _tensordot_dims(dims, a_ndim: int, b_ndim: int):
     return first, second
 
 
-def _tensordot_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (2, 3, 4)), make(rng, (3, 4, 2))), {"dims": 2}),
-        ((make(rng, (2, 3)), make(rng, (4, 2))), {"dims": ([0], [1])}),
-        ((make(rng, (2,)), make(rng, (3,))), {"dims": 0}),
-    ]
-
-
-@register(samples=_tensordot_samples)
+@register()
 def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     """Contract the last `dims` dims of `a` with the first of `b`, or the listed dim pairs."""
     _require_tensor(a, "tensordot", 1, "a")

@@ -6,7 +6,6 @@ import numpy as np
 
 from ..._tensor import Tensor
 from ...autograd.graph import Node
-from .. import _samples
 from .._table import OUTPUT, apply, output, register
 from .._tangents import TRANSPOSED
 from ..shape import cat, diag_embed, diagonal, tril
@@ -27,7 +26,7 @@ from .contraction import (
     _without_float_warnings,
 )
 from .products import matmul
-from .solvers import _well_conditioned, inv, solve
+from .solvers import inv, solve
 
 # ---------------------------------------------------------------------------
 # Decompositions
@@ -53,8 +52,6 @@ def _sign_free(op, vector_outputs: tuple[int, ...]):
         return tuple(out * out if index in vector_outputs else out for index, out in enumerate(outputs))
 
     return call
-
-
 
 
 def _cholesky_tangent(a_t, result, upper):
@@ -130,23 +127,9 @@ def _raise_not_positive_definite(op_name: str, data: np.ndarray) -> None:
                 ) from None
 
 
-def _positive_definite(rng, shape) -> Tensor:
-    data = rng.uniform(-1.0, 1.0, size=shape)
-    data = data @ np.swapaxes(data, -1, -2) + shape[-1] * np.eye(shape[-1])
-    return Tensor._make(data.astype(np.float64))
-
-
-def _cholesky_samples(rng):
-    return [
-        ((_positive_definite(rng, (3, 3)),), {}),
-        ((_positive_definite(rng, (2, 2, 2)),), {"upper": True}),
-    ]
-
-
 @register(
     name="linalg.cholesky",
     torch_name="linalg.cholesky",
-    samples=_cholesky_samples,
     gradcheck_wrapper=_symmetrized,
 )
 def linalg_cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
@@ -209,8 +192,6 @@ class LinalgQrBackward0(Node):
         return cat([grad_left, grad_right], -1)
 
 
-
-
 def _qr_square_or_tall_grad(q: Tensor, r: Tensor, grad_q: Tensor, grad_r: Tensor) -> Tensor:
     """The gradient of A = Q R with at least as many rows as columns (R square, invertible)."""
     m = matmul(r, grad_r.mT) - matmul(grad_q.mT, q)
@@ -222,18 +203,7 @@ def _qr_square_or_tall_grad(q: Tensor, r: Tensor, grad_q: Tensor, grad_r: Tensor
 _QR_MODES = ("reduced", "complete", "r")
 
 
-def _qr_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (4, 3)),), {}),
-        ((_well_conditioned(rng, (3, 3)),), {}),
-        ((make(rng, (2, 3)),), {}),
-        ((make(rng, (2, 3)),), {"mode": "complete"}),
-        ((make(rng, (2, 3, 2)),), {}),
-    ]
-
-
-@register(name="linalg.qr", torch_name="linalg.qr", samples=_qr_samples)
+@register(name="linalg.qr", torch_name="linalg.qr")
 def linalg_qr(A: Tensor, mode: str = "reduced"):
     """(Q, R) with A = Q R, Q with orthonormal columns and R upper triangular."""
     _require_tensor(A, "linalg_qr", 1, "A")
@@ -246,7 +216,6 @@ def linalg_qr(A: Tensor, mode: str = "reduced"):
             "'complete'"
         )
     return _QrResult(*apply(LinalgQrBackward0, A, mode=mode))
-
 
 
 def qr(input: Tensor, some: bool = True):
@@ -296,17 +265,9 @@ def _check_uplo(UPLO: str) -> None:
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
 
 
-def _symmetric_samples(rng):
-    return [
-        ((_positive_definite(rng, (3, 3)),), {}),
-        ((_positive_definite(rng, (2, 2, 2)),), {"UPLO": "U"}),
-    ]
-
-
 @register(
     name="linalg.eigh",
     torch_name="linalg.eigh",
-    samples=_symmetric_samples,
     gradcheck_wrapper=lambda op: _sign_free(_symmetrized(op), (1,)),
     floating=True,
 )
@@ -322,7 +283,6 @@ def eigh(A: Tensor, UPLO: str = "L"):
 @register(
     name="linalg.eigvalsh",
     torch_name="linalg.eigvalsh",
-    samples=_symmetric_samples,
     gradcheck_wrapper=_symmetrized,
     floating=True,
 )
@@ -385,16 +345,6 @@ class LinalgSvdBackward0(Node):
         return total if result is None else result + total
 
 
-def _svd_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (3, 2)),), {"full_matrices": False}),
-        ((make(rng, (2, 3)),), {"full_matrices": False}),
-        ((make(rng, (3, 3)),), {}),
-        ((make(rng, (2, 3, 2)),), {"full_matrices": False}),
-    ]
-
-
 def _check_matrix_input(A: Tensor, op_name: str) -> None:
     _check_floating(A, op_name)
     if A.ndim < 2:
@@ -404,7 +354,6 @@ def _check_matrix_input(A: Tensor, op_name: str) -> None:
 @register(
     name="linalg.svd",
     torch_name="linalg.svd",
-    samples=_svd_samples,
     gradcheck_wrapper=lambda op: _sign_free(op, (0, 2)),
 )
 def linalg_svd(A: Tensor, full_matrices: bool = True, *, driver=None):
@@ -414,11 +363,7 @@ def linalg_svd(A: Tensor, full_matrices: bool = True, *, driver=None):
     return _SvdResult(*apply(LinalgSvdBackward0, A, full_matrices=full_matrices))
 
 
-def _svdvals_samples(rng):
-    return [((args[0],), {}) for args, _ in _svd_samples(rng)]
-
-
-@register(name="linalg.svdvals", torch_name="linalg.svdvals", samples=_svdvals_samples)
+@register(name="linalg.svdvals", torch_name="linalg.svdvals")
 def svdvals(A: Tensor, *, driver=None) -> Tensor:
     """The singular values of A, descending."""
     _require_tensor(A, "linalg_svdvals", 1, "A")
@@ -467,17 +412,7 @@ class LinalgPinvBackward0(Node):
         return result + matmul(matmul(pinv_t, pinv_), matmul(grad_t, right))
 
 
-def _pinv_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (3, 2)),), {}),
-        ((make(rng, (2, 3)),), {}),
-        ((_well_conditioned(rng, (2, 3, 3)),), {}),
-    ]
-
-
-@register(name="linalg.pinv", torch_name="linalg.pinv",
-          samples=_samples.plus(_pinv_samples, {"rtol": 1e-3}, {"atol": 1e-3}))
+@register(name="linalg.pinv", torch_name="linalg.pinv")
 def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
     """The Moore-Penrose pseudo-inverse; singular values at or below max(atol, rtol * largest)
     count as zero (default rtol: eps * max(rows, columns))."""

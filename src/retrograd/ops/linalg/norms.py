@@ -7,7 +7,6 @@ import math
 import numpy as np
 
 from ..._tensor import Tensor
-from .. import _samples
 from .._table import apply, register
 from ..reduce import LinalgVectorNormBackward0, normalize_dims
 from ..shape import movedim
@@ -20,22 +19,7 @@ from .solvers import inv
 # Norms
 
 
-def _vector_norm_samples(rng):
-    make = _samples.make
-    x = make(rng, (2, 3))
-    return [
-        ((x,), {}),
-        ((x,), {"ord": 1, "dim": 1}),
-        ((x,), {"ord": math.inf, "dim": (0, 1), "keepdim": True}),
-        ((x,), {"ord": 3.0, "dim": 0}),
-        ((x,), {"ord": -math.inf}),
-        ((make(rng, ()),), {}),
-        ((make(rng, (0, 3)),), {"dim": 0}),
-    ]
-
-
-@register(name="linalg.vector_norm", torch_name="linalg.vector_norm",
-          samples=_samples.plus(_vector_norm_samples, {"dtype": _samples.FLOAT64}))
+@register(name="linalg.vector_norm", torch_name="linalg.vector_norm")
 def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """The vector p-norm of x over `dim` (all elements by default); ord may be inf, -inf, 0."""
     _require_tensor(x, "linalg_vector_norm", 1, "x")
@@ -64,22 +48,7 @@ def _with_kept_dims(result: Tensor, dims: tuple[int, int]) -> Tensor:
     return result
 
 
-def _matrix_norm_samples(rng):
-    make = _samples.make
-    A = make(rng, (3, 2))
-    return [
-        ((A,), {}),
-        ((A,), {"ord": "nuc"}),
-        ((A,), {"ord": 2}),
-        ((A,), {"ord": -2}),
-        ((A,), {"ord": 1}),
-        ((A,), {"ord": -math.inf, "keepdim": True}),
-        ((make(rng, (2, 3, 2)),), {"ord": "nuc", "dim": (0, 2)}),
-    ]
-
-
-@register(name="linalg.matrix_norm", torch_name="linalg.matrix_norm",
-          samples=_samples.plus(_matrix_norm_samples, {"dtype": _samples.FLOAT64}))
+@register(name="linalg.matrix_norm", torch_name="linalg.matrix_norm")
 def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None) -> Tensor:
     """A matrix norm over the two dims `dim`: 'fro', 'nuc', 1, -1, 2, -2, inf, -inf."""
     _require_tensor(A, "linalg_matrix_norm", 1, "A")
@@ -107,19 +76,7 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
     return sums.amax(extreme, keepdim) if ord > 0 else sums.amin(extreme, keepdim)
 
 
-def _norm_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (2, 3)),), {}),
-        ((make(rng, (3,)),), {"ord": 1}),
-        ((make(rng, (3, 2)),), {"ord": "nuc"}),
-        ((make(rng, (2, 3, 2)),), {"dim": (1, 2)}),
-        ((make(rng, (2, 3)),), {"ord": math.inf, "dim": 1}),
-    ]
-
-
-@register(name="linalg.norm", torch_name="linalg.norm",
-          samples=_samples.plus(_norm_samples, {"keepdim": True, "dtype": _samples.FLOAT64}))
+@register(name="linalg.norm", torch_name="linalg.norm")
 def linalg_norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
     """A vector norm or a matrix norm, chosen by `dim` (and A's dims when `dim` is None)."""
     _require_tensor(A, "linalg_norm", 1, "A")

@@ -10,7 +10,7 @@ import numpy as np
 from ... import _dtype
 from ..._tensor import Tensor
 from ...autograd.graph import Node
-from .. import _math, _samples
+from .. import _math
 from .._formula import Formula
 from .._table import apply, register
 from .._tangents import LINEAR, MULTILINEAR, MultilinearPlus
@@ -237,24 +237,7 @@ def _matmul_node(a: Tensor, b: Tensor) -> type[Node]:
     return _MatrixBatchMatmul if one_matrix else _BatchedMatmul
 
 
-def _matmul_samples(rng):
-    make = _samples.make
-    pairs = [
-        ((3,), (3,)),
-        ((2, 3), (3, 4)),
-        ((2, 3), (3,)),
-        ((3,), (3, 4)),
-        ((2, 2, 3), (2, 3, 4)),
-        ((2, 2, 3), (3, 4)),
-        ((3,), (2, 3, 4)),
-        ((2, 3), (2, 3, 4)),
-        ((2, 1, 2, 3), (3, 3, 2)),
-        ((0, 3), (3, 2)),
-    ]
-    return [((make(rng, left), make(rng, right)), {}) for left, right in pairs]
-
-
-@register(methods=("matmul", "__matmul__"), samples=_matmul_samples)
+@register(methods=("matmul", "__matmul__"))
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """The matrix product with NumPy/PyTorch rules: 1-d operands are vectors, leading dims
     are batch dims and broadcast."""
@@ -281,14 +264,7 @@ Tensor.__matmul__ = _matmul_operator
 Tensor.__rmatmul__ = _rmatmul_operator
 
 
-def _pair_samples(*pairs):
-    def samples(rng):
-        return [((_samples.make(rng, left), _samples.make(rng, right)), {}) for left, right in pairs]
-
-    return samples
-
-
-@register(methods="mm", samples=_pair_samples(((2, 3), (3, 4)), ((0, 3), (3, 2))))
+@register(methods="mm")
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """The product of two matrices."""
     _require_tensor(input, "mm", 1, "input")
@@ -316,7 +292,7 @@ def _check_batches(first: Tensor, second: Tensor) -> None:
         )
 
 
-@register(methods="bmm", samples=_pair_samples(((2, 2, 3), (2, 3, 4))))
+@register(methods="bmm")
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Matrix products of two batches of matrices, pairwise (no broadcasting)."""
     _require_tensor(input, "bmm", 1, "input")
@@ -332,7 +308,7 @@ def _check_matrix_vector(mat: Tensor, vec: Tensor) -> None:
     _check_mv(mat._data.shape, vec._data.shape)
 
 
-@register(methods="mv", samples=_pair_samples(((2, 3), (3,))))
+@register(methods="mv")
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     """A matrix times a vector."""
     _require_tensor(input, "mv", 1, "input")
@@ -341,7 +317,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     return apply(MvBackward0, input, vec)
 
 
-@register(methods="dot", samples=_pair_samples(((3,), (3,)), ((0,), (0,))))
+@register(methods="dot")
 def dot(input: Tensor, tensor: Tensor) -> Tensor:
     """The dot product of two vectors."""
     _require_tensor(input, "dot", 1, "input")
@@ -350,7 +326,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
     return apply(DotBackward0, input, tensor)
 
 
-@register(methods="vdot", samples=_pair_samples(((3,), (3,))))
+@register(methods="vdot")
 def vdot(input: Tensor, other: Tensor) -> Tensor:
     """The dot product with the first vector conjugated (plain dot for real tensors)."""
     _require_tensor(input, "vdot", 1, "input")
@@ -359,7 +335,7 @@ def vdot(input: Tensor, other: Tensor) -> Tensor:
     return apply(VdotBackward0, input, other)
 
 
-@register(methods="inner", samples=_pair_samples(((3,), (3,)), ((2, 3), (4, 3))))
+@register(methods="inner")
 def inner(input: Tensor, other: Tensor) -> Tensor:
     """Sum of products over the last dims of both (a number times a tensor for 0-d)."""
     _require_tensor(input, "inner", 1, "input")
@@ -374,7 +350,7 @@ def inner(input: Tensor, other: Tensor) -> Tensor:
     return tensordot(input, other, dims=([-1], [-1]))
 
 
-@register(methods=("outer", "ger"), samples=_pair_samples(((3,), (2,)), ((0,), (2,))))
+@register(methods=("outer", "ger"))
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     """The outer product of two vectors: out[i, j] = input[i] * vec2[j]."""
     _require_tensor(input, "outer", 1, "input")
@@ -499,15 +475,7 @@ def _check_expandable(input: Tensor, target: tuple, product_operand: Tensor) -> 
             )
 
 
-def _addmm_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (2, 4)), make(rng, (2, 3)), make(rng, (3, 4))), {}),
-        ((make(rng, (4,)), make(rng, (2, 3)), make(rng, (3, 4))), {"beta": 0.5, "alpha": 2.0}),
-    ]
-
-
-@register(methods="addmm", inplace="addmm_", samples=_addmm_samples)
+@register(methods="addmm", inplace="addmm_")
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2); input broadcasts to the product's shape."""
     for position, (name, value) in enumerate((("input", input), ("mat1", mat1), ("mat2", mat2)), 1):
@@ -524,15 +492,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
     return apply(AddmmBackward0, input, mat1, mat2, beta=beta, alpha=alpha)
 
 
-def _baddbmm_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (2, 2, 4)), make(rng, (2, 2, 3)), make(rng, (2, 3, 4))), {}),
-        ((make(rng, (4,)), make(rng, (2, 2, 3)), make(rng, (2, 3, 4))), {"beta": 2.0, "alpha": 0.5}),
-    ]
-
-
-@register(methods="baddbmm", inplace="baddbmm_", samples=_baddbmm_samples)
+@register(methods="baddbmm", inplace="baddbmm_")
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * (batch1 @ batch2), batch by batch."""
     for position, (name, value) in enumerate((("input", input), ("batch1", batch1), ("batch2", batch2)), 1):
@@ -544,15 +504,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -
     return apply(BaddbmmBackward0, input, batch1, batch2, beta=beta, alpha=alpha)
 
 
-def _addmv_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (2,)), make(rng, (2, 3)), make(rng, (3,))), {}),
-        ((make(rng, ()), make(rng, (2, 3)), make(rng, (3,))), {"beta": 0.5, "alpha": 3.0}),
-    ]
-
-
-@register(methods="addmv", inplace="addmv_", samples=_addmv_samples)
+@register(methods="addmv", inplace="addmv_")
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * (mat @ vec)."""
     for position, (name, value) in enumerate((("input", input), ("mat", mat), ("vec", vec)), 1):
@@ -564,15 +516,7 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor
     return apply(AddmvBackward0, input, mat, vec, beta=beta, alpha=alpha)
 
 
-def _addbmm_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (2, 4)), make(rng, (3, 2, 3)), make(rng, (3, 3, 4))), {}),
-        ((make(rng, (4,)), make(rng, (2, 2, 3)), make(rng, (2, 3, 4))), {"beta": 0.5, "alpha": 2.0}),
-    ]
-
-
-@register(methods="addbmm", inplace="addbmm_", samples=_addbmm_samples)
+@register(methods="addbmm", inplace="addbmm_")
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * (the sum over the batch of batch1 @ batch2)."""
     for position, (name, value) in enumerate((("input", input), ("batch1", batch1), ("batch2", batch2)), 1):
@@ -584,15 +528,7 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) ->
     return apply(AddbmmBackward0, input, batch1, batch2, beta=beta, alpha=alpha)
 
 
-def _addr_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (2, 3)), make(rng, (2,)), make(rng, (3,))), {}),
-        ((make(rng, (3,)), make(rng, (2,)), make(rng, (3,))), {"beta": 2.0, "alpha": 0.5}),
-    ]
-
-
-@register(methods="addr", inplace="addr_", samples=_addr_samples)
+@register(methods="addr", inplace="addr_")
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
     """beta * input + alpha * outer(vec1, vec2)."""
     for position, (name, value) in enumerate((("input", input), ("vec1", vec1), ("vec2", vec2)), 1):
@@ -630,11 +566,7 @@ class TraceBackward0(Formula):
     }
 
 
-def _trace_samples(rng):
-    return [((_samples.make(rng, (3, 3)),), {}), ((_samples.make(rng, (2, 3)),), {})]
-
-
-@register(methods="trace", samples=_trace_samples)
+@register(methods="trace")
 def trace(input: Tensor) -> Tensor:
     """The sum of the main diagonal of a matrix."""
     _require_tensor(input, "trace")
@@ -679,7 +611,7 @@ class _KronProduct(Node):
 _KronProduct.__name__ = _KronProduct.__qualname__ = "UnsafeViewBackward0"
 
 
-@register(methods="kron", samples=_pair_samples(((2, 3), (2, 2)), ((2,), (2, 3))))
+@register(methods="kron")
 def kron(input: Tensor, other: Tensor) -> Tensor:
     """The Kronecker product: every element of input times the whole of other, as blocks."""
     _require_tensor(input, "kron", 1, "input")
@@ -713,16 +645,7 @@ class LinalgCrossBackward0(Node):
         return grad_a, grad_b
 
 
-def _cross_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (2, 3)), make(rng, (2, 3))), {}),
-        ((make(rng, (1, 3)), make(rng, (4, 3))), {}),
-        ((make(rng, (3, 2)), make(rng, (3, 2))), {"dim": 0}),
-    ]
-
-
-@register(name="linalg.cross", torch_name="linalg.cross", samples=_cross_samples)
+@register(name="linalg.cross", torch_name="linalg.cross")
 def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
     """The cross product of 3-vectors along `dim`, broadcasting the other dims."""
     _require_tensor(input, "linalg_cross", 1, "input")
@@ -744,15 +667,7 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
     return apply(LinalgCrossBackward0, input, other, dim=dim % rank - rank)
 
 
-def _torch_cross_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (2, 3)), make(rng, (2, 3))), {"dim": 1}),
-        ((make(rng, (3, 2)), make(rng, (3, 2))), {"dim": 0}),
-    ]
-
-
-@register(methods="cross", samples=_torch_cross_samples)
+@register(methods="cross")
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     """The cross product along `dim` (default: the first dim of size 3)."""
     if dim is None:

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..._tensor import Tensor
 from ...autograd.graph import Node
-from .. import _math, _samples
+from .. import _math
 from .._table import OUTPUT, apply, output, register
 from .._tangents import TRANSPOSED
 from ..pointwise import where
@@ -69,21 +69,7 @@ class LinalgInvExBackward0(Node):
         return -matmul(matmul(inverse_t, grad), inverse_t)
 
 
-def _well_conditioned(rng, shape) -> Tensor:
-    """A random matrix plus a multiple of the identity: far from singular."""
-    size = shape[-1]
-    data = rng.uniform(-1.0, 1.0, size=shape) + 3.0 * np.eye(size)
-    return Tensor._make(data.astype(np.float64))
-
-
-def _square_samples(rng):
-    return [
-        ((_well_conditioned(rng, (3, 3)),), {}),
-        ((_well_conditioned(rng, (2, 2, 2)),), {}),
-    ]
-
-
-@register(name="linalg.inv", torch_name="linalg.inv", samples=_square_samples)
+@register(name="linalg.inv", torch_name="linalg.inv")
 def inv(A: Tensor) -> Tensor:
     """The inverse of a square matrix (or of each in a batch)."""
     _require_tensor(A, "linalg_inv", 1, "A")
@@ -124,7 +110,7 @@ def _singular_replaced(a: Tensor, singular: np.ndarray) -> Tensor:
     return where(_constant(singular[..., None, None]), _identity(a.shape[-1], a), a)
 
 
-@register(name="linalg.det", torch_name="linalg.det", samples=_square_samples)
+@register(name="linalg.det", torch_name="linalg.det")
 def det(A: Tensor) -> Tensor:
     """The determinant of a square matrix (or of each in a batch)."""
     _require_tensor(A, "linalg_det", 1, "A")
@@ -172,13 +158,7 @@ def _slogdet_tangent(a, a_t, logabsdet):
     return (inverse_t * a_t).sum((-2, -1))
 
 
-def _slogdet_samples(rng):
-    flipped = _well_conditioned(rng, (3, 3))
-    flipped._data[[0, 1]] = flipped._data[[1, 0]]
-    return [*_square_samples(rng), ((flipped,), {})]
-
-
-@register(name="linalg.slogdet", torch_name="linalg.slogdet", samples=_slogdet_samples)
+@register(name="linalg.slogdet", torch_name="linalg.slogdet")
 def linalg_slogdet(A: Tensor):
     """(sign, log|det|) of a square matrix: the determinant without overflow."""
     _require_tensor(A, "linalg_slogdet", 1, "A")
@@ -238,18 +218,7 @@ class LinalgSolveExBackward0(Node):
         return grad_a, grad_b if needs_b else None
 
 
-def _solve_samples(rng):
-    make = _samples.make
-    return [
-        ((_well_conditioned(rng, (3, 3)), make(rng, (3,))), {}),
-        ((_well_conditioned(rng, (3, 3)), make(rng, (3, 2))), {}),
-        ((_well_conditioned(rng, (2, 3, 3)), make(rng, (3, 2))), {}),
-        ((_well_conditioned(rng, (2, 3, 3)), make(rng, (2, 3))), {}),
-        ((_well_conditioned(rng, (3, 3)), make(rng, (2, 3))), {"left": False}),
-    ]
-
-
-@register(name="linalg.solve", torch_name="linalg.solve", samples=_solve_samples)
+@register(name="linalg.solve", torch_name="linalg.solve")
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """X with A X = B (or X A = B when left=False); B may be a vector or batch of vectors."""
     _require_tensor(A, "linalg_solve", 1, "A")
@@ -318,17 +287,8 @@ def _triangle(data: np.ndarray, upper: bool, unitriangular: bool) -> np.ndarray:
     return triangle
 
 
-def _solve_triangular_samples(rng):
-    make = _samples.make
-    return [
-        ((_well_conditioned(rng, (3, 3)), make(rng, (3, 2))), {"upper": True}),
-        ((_well_conditioned(rng, (2, 3, 3)), make(rng, (3, 2))), {"upper": False}),
-        ((make(rng, (3, 3)), make(rng, (2, 3))), {"upper": False, "left": False, "unitriangular": True}),
-    ]
-
-
 @register(
-    name="linalg.solve_triangular", torch_name="linalg.solve_triangular", samples=_solve_triangular_samples,
+    name="linalg.solve_triangular", torch_name="linalg.solve_triangular",
     floating=True,
 )
 def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False):

@@ -9,7 +9,7 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
-from .. import _math, _samples
+from .. import _math
 from .._formula import Formula
 from .._table import apply, register
 from .._tangents import ELEMENT_WISE
@@ -34,8 +34,7 @@ class AddBackward0(Formula):
     }
 
 
-@register(methods=("add", "__add__", "__radd__"), inplace="add_",
-          samples=_samples.binary(options=({"alpha": 2.5},)))
+@register(methods=("add", "__add__", "__radd__"), inplace="add_")
 def add(input, other, *, alpha=1):
     """input + alpha * other, with broadcasting."""
     if alpha != 1:
@@ -63,7 +62,7 @@ class SubBackward0(Formula):
     }
 
 
-@register(methods=("sub", "__sub__"), inplace="sub_", samples=_samples.binary(options=({"alpha": 2.5},)))
+@register(methods=("sub", "__sub__"), inplace="sub_")
 def sub(input, other, *, alpha=1):
     """input - alpha * other, with broadcasting."""
     if alpha != 1:
@@ -101,7 +100,7 @@ class RsubBackward1(Formula):
     derivatives = {"self": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha}
 
 
-@register(methods="__rsub__", samples=_samples.binary(options=({"alpha": 2.5},)))
+@register(methods="__rsub__")
 def rsub(input, other, *, alpha=1):
     """other - alpha * input (what `number - tensor` computes)."""
     if isinstance(other, Tensor):
@@ -125,7 +124,7 @@ class MulBackward0(Formula):
     }
 
 
-@register(methods=("mul", "__mul__", "__rmul__"), inplace="mul_", samples=_samples.binary())
+@register(methods=("mul", "__mul__", "__rmul__"), inplace="mul_")
 def mul(input, other):
     """input * other, elementwise with broadcasting."""
     return apply(MulBackward0, input, other)
@@ -188,17 +187,9 @@ def _rounded_quotient(a, b, rounding_mode: str) -> np.ndarray:
 _ROUNDING_MODES = (None, "trunc", "floor")
 
 
-def _div_samples(rng):
-    cases = _samples.binary(low=0.5, high=2.0)(rng)
-    x, y = _samples.make(rng, (2, 3), 0.5, 2.0), _samples.make(rng, (2, 3), 0.5, 2.0)
-    cases += [((x, y), {"rounding_mode": "trunc"}), ((x, y), {"rounding_mode": "floor"})]
-    return cases
-
-
 @register(
     methods=("div", "divide", "true_divide", "__truediv__"),
     inplace="div_",
-    samples=_div_samples,
 )
 def div(input, other, *, rounding_mode=None):
     """input / other: true division (integers give floats), or rounded with `rounding_mode`."""
@@ -247,7 +238,7 @@ class NegBackward0(Formula):
     derivatives = {"self": lambda grad: -grad}
 
 
-@register(methods=("neg", "negative", "__neg__"), inplace="neg_", samples=_samples.unary())
+@register(methods=("neg", "negative", "__neg__"), inplace="neg_")
 def neg(input):
     """-input."""
     return apply(NegBackward0, input)
@@ -275,7 +266,7 @@ class ReciprocalBackward0(Formula):
     derivatives = {"self": lambda grad, result: -grad * result * result}
 
 
-@register(methods="reciprocal", inplace="reciprocal_", samples=_samples.unary(0.5, 2.0))
+@register(methods="reciprocal", inplace="reciprocal_")
 def reciprocal(input):
     """1 / input."""
     return apply(ReciprocalBackward0, input)
@@ -396,20 +387,7 @@ def where_constant(mask: np.ndarray, value: float, x: Tensor) -> Tensor:
     return x * keep + fill
 
 
-def _pow_samples(rng):
-    x = _samples.make(rng, (2, 3), 0.5, 2.0)
-    return [
-        ((x, 2), {}),
-        ((x, 0.5), {}),
-        ((x, -1.5), {}),
-        ((_samples.make(rng, (), 0.5, 2.0), 3), {}),
-        ((x, _samples.make(rng, (2, 3), -1.0, 1.0)), {}),
-        ((x, _samples.make(rng, (3,), -1.0, 1.0)), {}),
-        ((2.0, x), {}),
-    ]
-
-
-@register(methods=("pow", "__pow__"), inplace="pow_", samples=_pow_samples)
+@register(methods=("pow", "__pow__"), inplace="pow_")
 def pow(input, exponent):
     """input ** exponent; either may be a number."""
     if not isinstance(input, Tensor):
@@ -439,7 +417,7 @@ class SqrtBackward0(Formula):
     derivatives = {"self": lambda grad, result: grad / (2 * result)}
 
 
-@register(methods="sqrt", inplace="sqrt_", samples=_samples.unary(0.5, 2.0))
+@register(methods="sqrt", inplace="sqrt_")
 def sqrt(input):
     """The square root of each element."""
     return apply(SqrtBackward0, input)

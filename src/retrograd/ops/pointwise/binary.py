@@ -9,7 +9,7 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
-from .. import _math, _samples
+from .. import _math
 from .._formula import Formula
 from .._table import apply, register, run_in_place
 from .._tangents import ELEMENT_WISE
@@ -75,19 +75,7 @@ class FminBackward0(MaximumBackward0):
     }
 
 
-def _tensor_pair_samples(low=-2.0, high=2.0):
-    """Broadcasting pairs of tensors (the ops that take no Python number)."""
-
-    def samples(rng):
-        return [
-            ((_samples.make(rng, left, low, high), _samples.make(rng, right, low, high)), {})
-            for left, right in _samples.BROADCAST_PAIRS
-        ]
-
-    return samples
-
-
-def _binary_tensor_op(node_class, name: str, doc: str, samples=None):
+def _binary_tensor_op(node_class, name: str, doc: str):
     """Register a two-tensor op with its method and `_` variant."""
 
     def function(input, other):
@@ -99,9 +87,7 @@ def _binary_tensor_op(node_class, name: str, doc: str, samples=None):
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
-    return register(name, methods=name, inplace=f"{name}_", samples=samples or _tensor_pair_samples())(
-        function
-    )
+    return register(name, methods=name, inplace=f"{name}_")(function)
 
 
 maximum = _binary_tensor_op(MaximumBackward0, "maximum", "The larger of the two at each position.")
@@ -213,16 +199,7 @@ class FmodBackward1(RemainderBackward1):
     }
 
 
-def _modulo_samples(rng):
-    """Dividends and divisors kept away from the jumps at exact multiples."""
-    x = Tensor._make(rng.uniform(0.1, 0.9, size=(2, 3)) + rng.integers(-3, 3, size=(2, 3)))
-    y = _samples.make(rng, (3,), 1.5, 2.5)
-    quotient = x._data / y._data
-    x._data[np.abs(quotient - np.round(quotient)) < 0.05] += 0.3
-    return [((x, y), {}), ((x, 1.0), {}), ((x, -1.0), {})]
-
-
-@register(methods=("remainder", "__mod__"), inplace="remainder_", samples=_modulo_samples)
+@register(methods=("remainder", "__mod__"), inplace="remainder_")
 def remainder(input, other):
     """input - floor(input / other) * other: the result has the divisor's sign (Python's %)."""
     if not isinstance(input, Tensor):
@@ -234,7 +211,7 @@ def remainder(input, other):
     return apply(RemainderBackward0, input, other=other)
 
 
-@register(methods="fmod", inplace="fmod_", samples=_modulo_samples)
+@register(methods="fmod", inplace="fmod_")
 def fmod(input, other):
     """input - trunc(input / other) * other: the result has the dividend's sign (C's fmod)."""
     if isinstance(other, Tensor):
@@ -269,12 +246,7 @@ def _reflected_floor_divide(self, other):
 Tensor.__rfloordiv__ = _reflected_floor_divide
 
 
-def _float_power_samples(rng):
-    x = _samples.make(rng, (2, 3), 0.5, 2.0)
-    return [((x, 2), {}), ((x, -0.5), {}), ((x, _samples.make(rng, (3,), -1.0, 1.0)), {})]
-
-
-@register(methods="float_power", samples=_float_power_samples)
+@register(methods="float_power")
 def float_power(input, exponent):
     """input ** exponent computed in float64 (the result is always float64)."""
     if isinstance(input, Tensor):

@@ -7,7 +7,7 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
-from .. import _math, _samples
+from .. import _math
 from .._formula import Formula
 from .._table import apply, register
 from .._tangents import ELEMENT_WISE
@@ -17,7 +17,7 @@ from .promotion import _floating, _unary_input
 # One-input ops with parameters
 
 
-@register(methods="square", inplace="square_", samples=_samples.unary())
+@register(methods="square", inplace="square_")
 def square(input):
     """input * input (recorded as a power, as PyTorch does; bool gives int64)."""
     if isinstance(input, Tensor) and input.dtype is _dtype.bool:
@@ -49,7 +49,7 @@ class RoundBackward1(RoundBackward0):
 
     tangent = ELEMENT_WISE
 
-@register(methods="round", inplace="round_", samples=_samples.unary(decimals=1))
+@register(methods="round", inplace="round_")
 def round(input, *, decimals: int = 0):
     """Each element rounded to `decimals` places, halves to even (0 gradient)."""
     node = RoundBackward0 if decimals == 0 else RoundBackward1
@@ -77,7 +77,7 @@ class LogitBackward0(Formula):
     }
 
 
-@register(methods="logit", inplace="logit_", samples=_samples.plus(_samples.unary(0.1, 0.9), {"eps": 0.2}))
+@register(methods="logit", inplace="logit_")
 def logit(input, eps: float | None = None):
     """The log-odds log(p / (1 - p)) of each element."""
     return apply(LogitBackward0, input, eps=eps)
@@ -97,8 +97,7 @@ class NanToNumBackward0(Formula):
     derivatives = {"self": lambda grad, self: grad * _math.isfinite(self)}  # PyTorch multiplies
 
 
-@register(methods="nan_to_num", inplace="nan_to_num_",
-          samples=_samples.plus(_samples.unary(), {"nan": 0.5, "posinf": 9.0, "neginf": -9.0}))
+@register(methods="nan_to_num", inplace="nan_to_num_")
 def nan_to_num(input, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None):
     """NaN -> `nan`, +inf -> `posinf`, -inf -> `neginf` (default: the dtype's extremes)."""
     return apply(NanToNumBackward0, input, nan=nan, posinf=posinf, neginf=neginf)
@@ -163,23 +162,7 @@ def _clamp_arrays(data: np.ndarray, low, high) -> np.ndarray:
     return data
 
 
-def _clamp_samples(rng):
-    x = _samples.make(rng, (2, 3))
-    low, high = _samples.make(rng, (3,), -1.0, -0.2), _samples.make(rng, (2, 3), 0.2, 1.0)
-    x_data = x._data
-    x_data[np.abs(x_data - 0.5) < 0.05] += 0.2
-    x_data[np.abs(x_data + 0.5) < 0.05] -= 0.2
-    return [
-        ((x, -0.5, 0.5), {}),
-        ((x,), {"min": -0.5}),
-        ((x,), {"max": 0.5}),
-        ((x, low, high), {}),
-        ((x, None, high), {}),
-        ((_samples.make(rng, ()), -0.5, 0.5), {}),
-    ]
-
-
-@register(methods=("clamp", "clip"), inplace="clamp_", samples=_clamp_samples)
+@register(methods=("clamp", "clip"), inplace="clamp_")
 def clamp(input, min=None, max=None):
     """Each element limited to [min, max]; either bound may be None, a number or a tensor."""
     if min is None and max is None:

@@ -7,7 +7,7 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
-from .. import _math, _samples
+from .. import _math
 from .._formula import Formula
 from .._table import apply, register
 from .._tangents import ELEMENT_WISE, LINEAR, LinearWith
@@ -64,16 +64,7 @@ def _lerp_arrays(start: Tensor, end: Tensor, weight) -> np.ndarray:
     return np.where(np.abs(weight) < 0.5, low + weight * (high - low), high - (high - low) * (1 - weight))
 
 
-def _lerp_samples(rng):
-    start, end = _samples.make(rng, (2, 3)), _samples.make(rng, (3,))
-    return [
-        ((start, end, 0.3), {}),
-        ((start, end, 0.8), {}),
-        ((start, end, _samples.make(rng, (2, 3), 0.0, 1.0)), {}),
-    ]
-
-
-@register(methods="lerp", inplace="lerp_", samples=_lerp_samples, floating=("input", "end"))
+@register(methods="lerp", inplace="lerp_", floating=("input", "end"))
 def lerp(input, end, weight):
     """Linear interpolation input + weight * (end - input); weight a number or tensor."""
     if isinstance(weight, Tensor):
@@ -145,24 +136,14 @@ def _three_operands(input, tensor1, tensor2, value, op_name: str):
     )
 
 
-def _addc_samples(low=-2.0, high=2.0):
-    def samples(rng):
-        base = _samples.make(rng, (2, 3))
-        first = _samples.make(rng, (3,))
-        second = _samples.make(rng, (2, 1), low, high)
-        return [((base, first, second), {}), ((base, first, second), {"value": 0.5})]
-
-    return samples
-
-
-@register(methods="addcmul", inplace="addcmul_", samples=_addc_samples())
+@register(methods="addcmul", inplace="addcmul_")
 def addcmul(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 * tensor2, with broadcasting."""
     value = integral_coefficient(value, (input, tensor1, tensor2), "value")
     return apply(AddcmulBackward0, input, tensor1, tensor2, value=value)
 
 
-@register(methods="addcdiv", inplace="addcdiv_", samples=_addc_samples(0.5, 2.0))
+@register(methods="addcdiv", inplace="addcdiv_")
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 / tensor2, with broadcasting."""
     return apply(AddcdivBackward0, input, tensor1, tensor2, value=value)
@@ -202,17 +183,7 @@ def _check_condition(condition) -> None:
         )
 
 
-def _where_samples(rng):
-    condition = Tensor._make(rng.uniform(size=(2, 3)) > 0.5)
-    return [
-        ((condition, _samples.make(rng, (2, 3)), _samples.make(rng, (3,))), {}),
-        ((condition, _samples.make(rng, (2, 1)), 0.5), {}),
-        ((Tensor._make(np.array([True, False, True])), _samples.make(rng, ()), _samples.make(rng, (2, 3))),
-         {}),
-    ]
-
-
-@register(samples=_where_samples)
+@register()
 def where(condition, input=None, other=None):
     """input where `condition` holds, else other (numbers allowed); where(condition) = nonzero."""
     if input is None and other is None:
@@ -272,13 +243,7 @@ def _check_mask(mask, value) -> None:
         )
 
 
-def _masked_fill_samples(rng):
-    x = _samples.make(rng, (2, 3))
-    mask = Tensor._make(rng.uniform(size=(2, 3)) > 0.5)
-    return [((x, mask, 0.5), {}), ((x, mask, _samples.make(rng, ())), {})]
-
-
-@register(methods="masked_fill", inplace="masked_fill_", samples=_masked_fill_samples)
+@register(methods="masked_fill", inplace="masked_fill_")
 def masked_fill(input, mask, value):
     """input with `value` (a number or 0-d tensor) wherever the bool `mask` is True."""
     _check_mask(mask, value)

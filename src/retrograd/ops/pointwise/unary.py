@@ -7,7 +7,7 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
-from .. import _math, _samples
+from .. import _math
 from .._formula import Formula
 from .._table import apply, register
 from .._tangents import ELEMENT_WISE
@@ -26,7 +26,7 @@ class ExpBackward0(Formula):
     derivatives = {"self": lambda grad, result: grad * result}
 
 
-@register(methods="exp", inplace="exp_", samples=_samples.unary())
+@register(methods="exp", inplace="exp_")
 def exp(input):
     """e raised to each element."""
     return apply(ExpBackward0, input)
@@ -41,7 +41,7 @@ class LogBackward0(Formula):
     derivatives = {"self": lambda grad, self: grad / self}
 
 
-@register(methods="log", inplace="log_", samples=_samples.unary(0.5, 2.0))
+@register(methods="log", inplace="log_")
 def log(input):
     """The natural logarithm of each element."""
     return apply(LogBackward0, input)
@@ -60,7 +60,7 @@ class SinBackward0(Formula):
     derivatives = {"self": lambda grad, self: grad * _math.cos(self)}
 
 
-@register(methods="sin", inplace="sin_", samples=_samples.unary())
+@register(methods="sin", inplace="sin_")
 def sin(input):
     """The sine of each element (radians)."""
     return apply(SinBackward0, input)
@@ -75,7 +75,7 @@ class CosBackward0(Formula):
     derivatives = {"self": lambda grad, self: grad * -_math.sin(self)}
 
 
-@register(methods="cos", inplace="cos_", samples=_samples.unary())
+@register(methods="cos", inplace="cos_")
 def cos(input):
     """The cosine of each element (radians)."""
     return apply(CosBackward0, input)
@@ -90,7 +90,7 @@ class TanBackward0(Formula):
     derivatives = {"self": lambda grad, result: grad * (1 + result * result)}
 
 
-@register(methods="tan", inplace="tan_", samples=_samples.unary(-1.2, 1.2))
+@register(methods="tan", inplace="tan_")
 def tan(input):
     """The tangent of each element (radians)."""
     return apply(TanBackward0, input)
@@ -125,8 +125,7 @@ class _Elementwise(Formula):
             return np.asarray(cls.compute(data), dtype=data.dtype)
 
 
-def _elementwise_op(node_class: type[_Elementwise], doc: str, low: float = -2.0, high: float = 2.0,
-                    aliases: tuple[str, ...] = ()):
+def _elementwise_op(node_class: type[_Elementwise], doc: str, aliases: tuple[str, ...] = ()):
     """Register `node_class` as the function `node_class.op_name`, its method and `_` variant."""
     name = node_class.op_name
 
@@ -135,8 +134,7 @@ def _elementwise_op(node_class: type[_Elementwise], doc: str, low: float = -2.0,
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
-    function = register(name, methods=(name, *aliases), inplace=f"{name}_",
-                        samples=_samples.unary(low, high))(function)
+    function = register(name, methods=(name, *aliases), inplace=f"{name}_")(function)
     for alias in aliases:
         setattr(Tensor, f"{alias}_", getattr(Tensor, f"{name}_"))
     return function
@@ -391,27 +389,27 @@ abs = _elementwise_op(AbsBackward0, "The absolute value of each element.", alias
 absolute = abs
 Tensor.__abs__ = abs
 sign = _elementwise_op(SignBackward0, "-1, 0 or 1 by the sign of each element (0 gradient).")
-rsqrt = _elementwise_op(RsqrtBackward0, "1 / sqrt(x) of each element.", 0.5, 2.0)
+rsqrt = _elementwise_op(RsqrtBackward0, "1 / sqrt(x) of each element.")
 exp2 = _elementwise_op(Exp2Backward0, "2 raised to each element.")
 expm1 = _elementwise_op(Expm1Backward0, "exp(x) - 1, accurate for small x.")
-log2 = _elementwise_op(Log2Backward0, "The base-2 logarithm of each element.", 0.5, 2.0)
-log10 = _elementwise_op(Log10Backward0, "The base-10 logarithm of each element.", 0.5, 2.0)
-log1p = _elementwise_op(Log1PBackward0, "log(1 + x), accurate for small x.", -0.5, 2.0)
-asin = _elementwise_op(AsinBackward0, "The arcsine of each element.", -0.9, 0.9, aliases=("arcsin",))
-acos = _elementwise_op(AcosBackward0, "The arccosine of each element.", -0.9, 0.9, aliases=("arccos",))
+log2 = _elementwise_op(Log2Backward0, "The base-2 logarithm of each element.")
+log10 = _elementwise_op(Log10Backward0, "The base-10 logarithm of each element.")
+log1p = _elementwise_op(Log1PBackward0, "log(1 + x), accurate for small x.")
+asin = _elementwise_op(AsinBackward0, "The arcsine of each element.", aliases=("arcsin",))
+acos = _elementwise_op(AcosBackward0, "The arccosine of each element.", aliases=("arccos",))
 atan = _elementwise_op(AtanBackward0, "The arctangent of each element.", aliases=("arctan",))
 sinh = _elementwise_op(SinhBackward0, "The hyperbolic sine of each element.")
 cosh = _elementwise_op(CoshBackward0, "The hyperbolic cosine of each element.")
 tanh = _elementwise_op(TanhBackward0, "The hyperbolic tangent of each element.")
 asinh = _elementwise_op(AsinhBackward0, "The inverse hyperbolic sine.", aliases=("arcsinh",))
-acosh = _elementwise_op(AcoshBackward0, "The inverse hyperbolic cosine (x >= 1).", 1.2, 3.0,
+acosh = _elementwise_op(AcoshBackward0, "The inverse hyperbolic cosine (x >= 1).",
                         aliases=("arccosh",))
-atanh = _elementwise_op(AtanhBackward0, "The inverse hyperbolic tangent (|x| < 1).", -0.8, 0.8,
+atanh = _elementwise_op(AtanhBackward0, "The inverse hyperbolic tangent (|x| < 1).",
                         aliases=("arctanh",))
-sigmoid = _elementwise_op(SigmoidBackward0, "1 / (1 + exp(-x)), computed without overflow.", -4.0, 4.0)
+sigmoid = _elementwise_op(SigmoidBackward0, "1 / (1 + exp(-x)), computed without overflow.")
 erf = _elementwise_op(ErfBackward0, "The error function of each element.")
 erfc = _elementwise_op(ErfcBackward0, "1 - erf(x), accurate where erf(x) is near 1.")
-erfinv = _elementwise_op(ErfinvBackward0, "The inverse of erf, on (-1, 1).", -0.9, 0.9)
+erfinv = _elementwise_op(ErfinvBackward0, "The inverse of erf, on (-1, 1).")
 floor = _elementwise_op(FloorBackward0, "The largest integer <= each element (0 gradient).")
 ceil = _elementwise_op(CeilBackward0, "The smallest integer >= each element (0 gradient).")
 trunc = _elementwise_op(TruncBackward0, "Each element rounded toward zero (0 gradient).", aliases=("fix",))

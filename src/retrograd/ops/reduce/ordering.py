@@ -7,7 +7,7 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
-from .. import _math, _samples
+from .. import _math
 from .._formula import Formula
 from .._table import apply, register
 from .._tangents import REDUCTION
@@ -67,10 +67,7 @@ class SortBackward0(_KeepsDim):
         return _order(data, dim, descending)
 
 
-@register(methods="sort", samples=lambda rng: [
-    *_dim_samples(rng, [{}, {"descending": True}]),
-    ((_samples.make(rng, (2, 3, 4)),), {"dim": 1, "stable": True}),
-])
+@register(methods="sort")
 def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
     """The elements sorted along `dim`, and where each came from: (values, indices).
 
@@ -99,7 +96,6 @@ class TopkBackward0(_KeepsDim):
 
 @register(
     methods="topk",
-    samples=lambda rng: _dim_samples(rng, [{"k": 2}, {"k": 1, "largest": False}], dims=(-1,)),
 )
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """The k largest (or smallest) elements along `dim`, in order, with their indices."""
@@ -119,8 +115,7 @@ class KthvalueBackward0(_SelectsAlongDim):
         return np.take(order, [k - 1], axis=dim)
 
 
-@register(methods="kthvalue",
-          samples=_samples.plus(lambda rng: _dim_samples(rng, [{"k": 2}], dims=(-1,)), {"keepdim": True}))
+@register(methods="kthvalue")
 def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     """The k-th smallest element along `dim` (k counts from 1), with its index."""
     dim = _one_dim(input, dim, "kthvalue")
@@ -163,11 +158,7 @@ class MedianBackward0(Formula):
     derivatives = {"self": lambda grad, self, result: _evenly_distribute(grad, self, result)}
 
 
-def _median_samples(rng):
-    return [((_samples.make(rng, (2, 5)),), {}), *_dim_samples(rng, [{}])]
-
-
-@register(methods="median", samples=_samples.plus(_median_samples, {"keepdim": True}, base=1))
+@register(methods="median")
 def median(input, dim=None, keepdim: bool = False):
     """The lower median of all elements, or along `dim` as (values, indices)."""
     _refuse_bool(input, NotImplementedError("\"median_cpu\" not implemented for 'Bool'"))
@@ -203,7 +194,7 @@ class ModeBackward0(_SelectsAlongDim):
         return np.moveaxis(last[..., None], -1, dim)
 
 
-@register(methods="mode", samples=_samples.plus(lambda rng: _dim_samples(rng, [{}]), {"keepdim": True}))
+@register(methods="mode")
 def mode(input, dim: int = -1, keepdim: bool = False):
     """The most frequent value along `dim` and the index of its last occurrence."""
     dim = _one_dim(input, dim, "mode")
@@ -240,37 +231,18 @@ class CumminBackward0(CummaxBackward0):
     running = staticmethod(np.minimum.accumulate)
 
 
-@register(methods="cummax", samples=lambda rng: _dim_samples(rng, [{}]))
+@register(methods="cummax")
 def cummax(input, dim: int):
     """The running maximum along `dim`, with the index where each maximum was reached."""
     dim = _one_dim(input, dim, "cummax")
     return _select(CummaxBackward0, return_types.cummax, input, dim)
 
 
-@register(methods="cummin", samples=lambda rng: _dim_samples(rng, [{}]))
+@register(methods="cummin")
 def cummin(input, dim: int):
     """The running minimum along `dim`, with the index where each minimum was reached."""
     dim = _one_dim(input, dim, "cummin")
     return _select(CumminBackward0, return_types.cummin, input, dim)
-
-
-def _dim_samples(rng, option_sets, dims=(1, -1, 0)):
-    """Samples for an op along one dim: a (2, 3, 4) tensor, a vector and (k = 1) a 0-d tensor.
-
-    Ops that take `k` get the dim as a keyword (their second positional argument is k).
-    """
-    cases = []
-    for options in option_sets:
-        shapes = [((2, 3, 4), dim) for dim in dims] + [((5,), 0)]
-        if options.get("k", 1) == 1:
-            shapes.append(((), 0))
-        for shape, dim in shapes:
-            x = _samples.make(rng, shape)
-            if "k" in options:
-                cases.append(((x,), {**options, "dim": dim}))
-            else:
-                cases.append(((x, dim), dict(options)))
-    return cases
 
 
 # ---------------------------------------------------------------------------
@@ -337,7 +309,7 @@ class MinBackward1(MaxBackward1):
     kernel = staticmethod(np.min)
 
 
-@register(methods="amax", samples=_samples.reduction())
+@register(methods="amax")
 def amax(input, dim=(), keepdim: bool = False):
     """The largest element over `dim` (all dims if empty); ties share the gradient."""
     dims = normalize_dims(dim, input.ndim)
@@ -345,7 +317,7 @@ def amax(input, dim=(), keepdim: bool = False):
     return apply(AmaxBackward0, input, dim=dims, keepdim=keepdim)
 
 
-@register(methods="amin", samples=_samples.reduction())
+@register(methods="amin")
 def amin(input, dim=(), keepdim: bool = False):
     """The smallest element over `dim` (all dims if empty); ties share the gradient."""
     dims = normalize_dims(dim, input.ndim)
@@ -379,17 +351,13 @@ def _extreme(input, dim, keepdim, whole_node, along_node, result_type, pairwise,
     return _select(along_node, result_type, input, dim, keepdim)
 
 
-def _max_samples(rng):
-    return [((_samples.make(rng, (2, 3)),), {}), ((_samples.make(rng, ()),), {}), *_dim_samples(rng, [{}])]
-
-
-@register(methods="max", samples=_samples.plus(_max_samples, {"keepdim": True}, base=2))
+@register(methods="max")
 def max(input, dim=None, keepdim: bool = False):
     """The largest element; along `dim`, (values, indices); with a tensor, elementwise maximum."""
     return _extreme(input, dim, keepdim, MaxBackward1, MaxBackward0, return_types.max, maximum, "max")
 
 
-@register(methods="min", samples=_samples.plus(_max_samples, {"keepdim": True}, base=2))
+@register(methods="min")
 def min(input, dim=None, keepdim: bool = False):
     """The smallest element; along `dim`, (values, indices); with a tensor, elementwise minimum."""
     return _extreme(input, dim, keepdim, MinBackward1, MinBackward0, return_types.min, minimum, "min")

@@ -6,11 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..._tensor import Tensor
-from .. import _math, _samples
+from .. import _math
 from .._formula import Formula
 from .._table import apply, register
 from .._tangents import LINEAR, REDUCTION, TRANSPOSED
-from .ordering import _dim_samples
 from .sums import _one_dim, normalize_dims
 
 # ---------------------------------------------------------------------------
@@ -109,24 +108,7 @@ class ProdBackward1(Formula):
     }
 
 
-def _prod_samples(rng):
-    x = _samples.make(rng, (2, 3, 4))
-    with_zeros = _samples.make(rng, (3, 4))
-    with_zeros._data[0, 1] = 0.0
-    with_zeros._data[1, :2] = 0.0
-    return [
-        ((x,), {}),
-        ((x, 1), {}),
-        ((x, -1, True), {}),
-        ((_samples.make(rng, ()),), {}),
-        ((with_zeros,), {}),
-        ((with_zeros, 1), {}),
-        ((with_zeros, 0), {}),
-        ((_samples.make(rng, (0, 3)), 1), {}),
-    ]
-
-
-@register(methods="prod", samples=_samples.plus(_prod_samples, {"dtype": _samples.FLOAT64}))
+@register(methods="prod")
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
     """The product of all elements, or along one `dim`; exact gradients where elements are 0."""
     if dim is None:
@@ -168,8 +150,7 @@ class ReversedCumsumBackward0(Formula):
     derivatives = {"self": lambda grad, dim: _math.cumsum(grad, dim)}
 
 
-@register(methods="cumsum", inplace="cumsum_",
-          samples=_samples.plus(lambda rng: _dim_samples(rng, [{}]), {"dtype": _samples.FLOAT64}))
+@register(methods="cumsum", inplace="cumsum_")
 def cumsum(input, dim: int, *, dtype=None):
     """The running sum along `dim` (integers accumulate in int64)."""
     dim = _one_dim(input, dim, "cumsum")
@@ -239,15 +220,7 @@ class CumprodBackward0(Formula):
     derivatives = {"self": lambda grad, self, result, dim: _cumprod_backward(grad, self, result, dim)}
 
 
-def _cumprod_samples(rng):
-    with_zeros = _samples.make(rng, (2, 4))
-    with_zeros._data[0, 1] = 0.0
-    with_zeros._data[1, 0] = with_zeros._data[1, 2] = 0.0
-    return [*_dim_samples(rng, [{}]), ((with_zeros, 1), {}), ((with_zeros, 0), {})]
-
-
-@register(methods="cumprod", inplace="cumprod_",
-          samples=_samples.plus(_cumprod_samples, {"dtype": _samples.FLOAT64}))
+@register(methods="cumprod", inplace="cumprod_")
 def cumprod(input, dim: int, *, dtype=None):
     """The running product along `dim`; exact gradients where elements are 0."""
     dim = _one_dim(input, dim, "cumprod")

@@ -12,7 +12,7 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
-from .. import _math, _samples
+from .. import _math
 from .._formula import Formula
 from .._table import apply, register
 from .._tangents import LINEAR, REDUCTION
@@ -78,7 +78,7 @@ class SumBackward1(SumBackward0):
     }
 
 
-@register(methods="sum", samples=_samples.plus(_samples.reduction(), {"dim": 1, "dtype": _samples.FLOAT64}))
+@register(methods="sum")
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None):
     """The sum of all elements, or over `dim` (an int or tuple)."""
     if not isinstance(input, Tensor):
@@ -127,7 +127,7 @@ class MeanBackward1(MeanBackward0):
     }
 
 
-@register(methods="mean", samples=_samples.plus(_samples.reduction(), {"dim": 1, "dtype": _samples.FLOAT64}))
+@register(methods="mean")
 def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
     """The mean of all elements, or over `dim` (an int or tuple)."""
     if not isinstance(input, Tensor):

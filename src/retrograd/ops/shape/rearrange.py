@@ -11,7 +11,7 @@ import numpy as np
 from ... import _dtype
 from ..._tensor import Tensor
 from ...autograd.graph import Node
-from .. import _math, _samples
+from .. import _math
 from .._formula import Formula
 from .._table import apply, register
 from .._tangents import LINEAR
@@ -33,11 +33,7 @@ class RepeatBackward0(Formula):
     derivatives = {"self": lambda grad, repeats, self_shape: _math.repeat_backward(grad, repeats, self_shape)}
 
 
-def _repeat_samples(rng):
-    return [((_samples.make(rng, (2, 3)), 2, 1), {}), ((_samples.make(rng, (3,)), (2, 1, 2)), {})]
-
-
-@register(methods="repeat", samples=_repeat_samples)
+@register(methods="repeat")
 def repeat(input, *sizes):
     """The tensor tiled `sizes[d]` times along each dim (extra leading sizes add dims)."""
     repeats = _shape_argument(sizes)
@@ -52,25 +48,14 @@ def repeat(input, *sizes):
     return apply(RepeatBackward0, input, repeats=repeats)
 
 
-def _tile_samples(rng):
-    return [((_samples.make(rng, (2, 3)), (2,)), {}), ((_samples.make(rng, (3,)), (2, 2)), {})]
-
-
-@register(methods="tile", samples=_tile_samples)
+@register(methods="tile")
 def tile(input, dims):
     """`repeat`, with missing leading repeats taken as 1."""
     dims = _shape_argument((dims,))
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 
-def _repeat_interleave_samples(rng):
-    from ..._creation import tensor
-
-    x = _samples.make(rng, (2, 3))
-    return [((x, 2), {}), ((x, 3), {"dim": 1}), ((x, tensor([1, 0, 2])), {"dim": 1})]
-
-
-@register(methods="repeat_interleave", samples=_samples.plus(_repeat_interleave_samples, {"output_size": 12}))
+@register(methods="repeat_interleave")
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Each element repeated `repeats` times (a number, or one count per element) along `dim`
     (the flattened tensor when dim is None). With only a tensor of counts, the indices repeated."""
@@ -119,12 +104,7 @@ class FlipBackward0(Formula):
     derivatives = {"self": lambda grad, dims: _math.flip(grad, dims)}
 
 
-def _flip_samples(rng):
-    x = _samples.make(rng, (2, 3))
-    return [((x, (0,)), {}), ((x, (0, 1)), {}), ((x, [-1]), {}), ((_samples.make(rng, ()), ()), {})]
-
-
-@register(methods="flip", samples=_flip_samples)
+@register(methods="flip")
 def flip(input, *dims):
     """A copy with the order of elements reversed along `dims`."""
     if len(dims) == 1 and isinstance(dims[0], list | tuple):
@@ -132,7 +112,7 @@ def flip(input, *dims):
     return apply(FlipBackward0, input, dims=normalize_dims(tuple(dims), input.ndim))
 
 
-@register(methods="fliplr", samples=lambda rng: [((_samples.make(rng, (2, 3)),), {})])
+@register(methods="fliplr")
 def fliplr(input):
     """Columns in reverse order (dim 1 flipped)."""
     if input.ndim < 2:
@@ -140,7 +120,7 @@ def fliplr(input):
     return flip(input, 1)
 
 
-@register(methods="flipud", samples=lambda rng: [((_samples.make(rng, (2, 3)),), {})])
+@register(methods="flipud")
 def flipud(input):
     """Rows in reverse order (dim 0 flipped)."""
     if input.ndim < 1:
@@ -163,12 +143,7 @@ class RollBackward0(Formula):
     derivatives = {"self": lambda grad, shifts, dims: _math.roll(grad, _negated(shifts), dims)}
 
 
-def _roll_samples(rng):
-    x = _samples.make(rng, (2, 3))
-    return [((x, 1), {}), ((x, (1, -1), (0, 1)), {}), ((x, 4, 1), {})]
-
-
-@register(methods="roll", samples=_roll_samples)
+@register(methods="roll")
 def roll(input, shifts, dims=None):
     """Elements shifted cyclically by `shifts` along `dims` (over the flattened tensor when None)."""
     shifts = (int(shifts),) if isinstance(shifts, numbers.Integral) else tuple(int(s) for s in shifts)
@@ -193,12 +168,7 @@ class Rot90Backward0(Formula):
     derivatives = {"self": lambda grad, k, dims: _math.rot90(grad, -k, dims)}
 
 
-def _rot90_samples(rng):
-    x = _samples.make(rng, (2, 3, 2))
-    return [((x,), {}), ((x, 2, (1, 2)), {}), ((x, -1, (2, 0)), {})]
-
-
-@register(methods="rot90", samples=_rot90_samples)
+@register(methods="rot90")
 def rot90(input, k: int = 1, dims=(0, 1)):
     """A copy rotated by 90 degrees `k` times, from the first toward the second of `dims`."""
     dims = tuple(dims)
@@ -277,12 +247,7 @@ def _diagonal_dims(dim1: int, dim2: int, ndim: int) -> tuple[int, int]:
     return first, second
 
 
-def _diagonal_samples(rng):
-    x = _samples.make(rng, (3, 4))
-    return [((x,), {}), ((x, 1), {}), ((x, -2), {}), ((_samples.make(rng, (2, 3, 2)), 0, 2, 0), {})]
-
-
-@register(methods="diagonal", samples=_diagonal_samples)
+@register(methods="diagonal")
 def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):
     """A view of the diagonal `offset` (above the main one when positive) in the (dim1, dim2)
     planes, appended as the last dim."""
@@ -308,24 +273,14 @@ class DiagEmbedBackward0(Formula):
     derivatives = {"self": lambda grad, offset, dim1, dim2: _math.diagonal(grad, offset, dim1, dim2)}
 
 
-def _diag_embed_samples(rng):
-    x = _samples.make(rng, (2, 3))
-    return [((x,), {}), ((x, 1), {}), ((x, -1, 0, 2), {})]
-
-
-@register(methods="diag_embed", samples=_diag_embed_samples)
+@register(methods="diag_embed")
 def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1):
     """Each vector along the last dim laid on diagonal `offset` of new matrices in dims (dim1, dim2)."""
     first, second = _diagonal_dims(dim1, dim2, input.ndim + 1)
     return apply(DiagEmbedBackward0, input, offset=int(offset), dim1=first, dim2=second)
 
 
-def _diag_samples(rng):
-    return [((_samples.make(rng, (3,)),), {}), ((_samples.make(rng, (3,)), -1), {}),
-            ((_samples.make(rng, (3, 4)), 1), {})]
-
-
-@register(methods="diag", samples=_diag_samples)
+@register(methods="diag")
 def diag(input, diagonal: int = 0):
     """A vector made the `diagonal`-th diagonal of a square matrix, or a matrix's diagonal copied out."""
     if input.ndim == 1:
@@ -357,11 +312,6 @@ class TriuBackward0(Formula):
     derivatives = {"self": lambda grad, diagonal: _math.triu(grad, diagonal)}
 
 
-def _triangle_samples(rng):
-    x = _samples.make(rng, (3, 4))
-    return [((x,), {}), ((x, 1), {}), ((_samples.make(rng, (2, 3, 3)), -1), {})]
-
-
 def _triangle(name: str, node_class: type[Node], doc: str):
     def triangle(input, diagonal: int = 0):
         if input.ndim < 2:
@@ -375,10 +325,10 @@ def _triangle(name: str, node_class: type[Node], doc: str):
 
 _TRIL_DOC = "The lower triangle of the last two dims (on and below `diagonal`); zeros elsewhere."
 _TRIU_DOC = "The upper triangle of the last two dims (on and above `diagonal`); zeros elsewhere."
-tril = register(methods="tril", inplace="tril_", samples=_triangle_samples)(
+tril = register(methods="tril", inplace="tril_")(
     _triangle("tril", TrilBackward0, _TRIL_DOC)
 )
-triu = register(methods="triu", inplace="triu_", samples=_triangle_samples)(
+triu = register(methods="triu", inplace="triu_")(
     _triangle("triu", TriuBackward0, _TRIU_DOC)
 )
 
@@ -387,13 +337,7 @@ triu = register(methods="triu", inplace="triu_", samples=_triangle_samples)(
 # Grids
 
 
-def _meshgrid_samples(rng):
-    make = _samples.make
-    return [((make(rng, (2,)), make(rng, (3,))), {"indexing": "ij"}),
-            ((make(rng, (2,)), make(rng, (3,)), make(rng, ())), {"indexing": "xy"})]
-
-
-@register(samples=_meshgrid_samples)
+@register()
 def meshgrid(*tensors, indexing: str | None = None):
     """Coordinate grids: output i holds tensor i's values spread along its own dim
     ('ij'; 'xy' swaps the first two dims). Each output is a broadcast view."""
@@ -443,7 +387,7 @@ class CloneBackward0(Formula):
     derivatives = {"self": lambda grad: grad}
 
 
-@register(methods="clone", samples=_samples.unary())
+@register(methods="clone")
 def clone(input, *, memory_format=None):
     """A copy of `input` with its own memory; gradients flow through it."""
     return apply(CloneBackward0, input)
@@ -516,9 +460,7 @@ for _method, _target in {
 Tensor.cpu = lambda self, memory_format=None: self
 
 
-@register(methods="contiguous", samples=lambda rng: [
-    ((_samples.make(rng, (2, 3)),), {}), ((_samples.make(rng, (3, 2)).t(),), {})
-])
+@register(methods="contiguous")
 def contiguous(input, memory_format=None):
     """Self when already laid out row-major, else a row-major copy."""
     return input if input._data.flags.c_contiguous else clone(input)

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 
 from ..._tensor import Tensor
-from .. import _math, _samples
+from .. import _math
 from .._formula import Formula
 from .._table import apply, register
 from .._tangents import LINEAR
@@ -33,12 +33,7 @@ class TransposeBackward0(Formula):
     derivatives = {"self": lambda grad, dim0, dim1: _math.transpose(grad, dim0, dim1)}
 
 
-def _transpose_samples(rng):
-    return [((_samples.make(rng, (2, 3, 4)), 0, 2), {}), ((_samples.make(rng, (2, 3)), -1, 0), {}),
-            ((_samples.make(rng, (0, 3)), 0, 1), {})]
-
-
-@register(methods=("transpose", "swapaxes", "swapdims"), samples=_transpose_samples)
+@register(methods=("transpose", "swapaxes", "swapdims"))
 def transpose(input, dim0: int, dim1: int):
     """A view with dims `dim0` and `dim1` swapped."""
     return apply(TransposeBackward0, input, dim0=wrap_dim(dim0, input.ndim), dim1=wrap_dim(dim1, input.ndim))
@@ -60,7 +55,7 @@ class TBackward0(Formula):
     derivatives = {"self": lambda grad: _math.t(grad)}
 
 
-@register(methods="t", samples=lambda rng: [((_samples.make(rng, shape),), {}) for shape in [(2, 3), (3,)]])
+@register(methods="t")
 def t(input):
     """The transpose of a tensor of at most 2 dims."""
     if input.ndim > 2:
@@ -86,11 +81,7 @@ class PermuteBackward0(Formula):
     derivatives = {"self": lambda grad, dims: _math.permute(grad, _inverse_order(dims))}
 
 
-def _permute_samples(rng):
-    return [((_samples.make(rng, (2, 3, 4)), (2, 0, 1)), {}), ((_samples.make(rng, (2, 3)), (-1, 0)), {})]
-
-
-@register(methods="permute", samples=_permute_samples)
+@register(methods="permute")
 def permute(input, *dims):
     """A view with the dims in the order `dims` (output dim i is input dim dims[i])."""
     dims = _shape_argument(dims)
@@ -114,12 +105,7 @@ def _dim_list(dims, ndim: int, name: str) -> list[int]:
     return wrapped
 
 
-def _movedim_samples(rng):
-    x = _samples.make(rng, (2, 3, 4))
-    return [((x, 0, 2), {}), ((x, (0, 1), (2, 0)), {})]
-
-
-@register(methods=("movedim", "moveaxis"), samples=_movedim_samples)
+@register(methods=("movedim", "moveaxis"))
 def movedim(input, source, destination):
     """A view with the dims `source` moved to positions `destination`, the others keeping their order."""
     ndim = input.ndim
@@ -239,11 +225,7 @@ def _along(dim: int, index) -> tuple:
     return (slice(None),) * dim + (index, Ellipsis)
 
 
-def _select_samples(rng):
-    return [((_samples.make(rng, (2, 3)), 1, -1), {}), ((_samples.make(rng, (3,)), 0, 1), {})]
-
-
-@register(methods="select", samples=_select_samples)
+@register(methods="select")
 def select(input, dim: int, index: int):
     """The slice at `index` along `dim` (a view with that dim removed)."""
     if input._data.ndim == 0:
@@ -259,12 +241,7 @@ def select(input, dim: int, index: int):
     return basic_view(input, _along(dim, index % size), SelectBackward0)
 
 
-def _narrow_samples(rng):
-    x = _samples.make(rng, (3, 4))
-    return [((x, 1, 1, 2), {}), ((x, 0, -2, 2), {}), ((x, 0, 0, 0), {})]
-
-
-@register(methods="narrow", samples=_narrow_samples)
+@register(methods="narrow")
 def narrow(input, dim: int, start, length: int):
     """A view of `length` elements along `dim` from `start`."""
     if input.ndim == 0:

@@ -12,7 +12,7 @@ import numpy as np
 from ... import _dtype
 from ..._tensor import Tensor
 from ...autograd.graph import Node
-from .. import _math, _samples
+from .. import _math
 from .._formula import Formula
 from .._table import apply, register
 from .._tangents import LINEAR
@@ -81,12 +81,7 @@ class SplitWithSizesBackward0(Formula):
     }
 
 
-def _split_samples(rng):
-    x = _samples.make(rng, (5, 2))
-    return [((x, 2), {}), ((x, [1, 4]), {}), ((x, 1), {"dim": 1})]
-
-
-@register(methods="split", samples=_split_samples)
+@register(methods="split")
 def split(tensor, split_size_or_sections, dim: int = 0):
     """Views of consecutive pieces along `dim`: of `split_size` each (the last may be
     smaller), or of the listed sizes."""
@@ -112,12 +107,7 @@ def split(tensor, split_size_or_sections, dim: int = 0):
     return apply(SplitWithSizesBackward0, tensor, split_sizes=sizes, dim=dim)
 
 
-def _chunk_samples(rng):
-    x = _samples.make(rng, (5, 2))
-    return [((x, 2), {}), ((x, 3), {}), ((x, 2, 1), {})]
-
-
-@register(methods="chunk", samples=_chunk_samples)
+@register(methods="chunk")
 def chunk(input, chunks: int, dim: int = 0):
     """At most `chunks` views of equal size along `dim` (the last may be smaller)."""
     if chunks <= 0:
@@ -138,15 +128,14 @@ class UnsafeSplitBackward0(SplitBackward0):
     several_views = False
 
 
-@register(methods="unsafe_split", samples=lambda rng: _split_samples(rng)[::2])
+@register(methods="unsafe_split")
 def unsafe_split(tensor, split_size: int, dim: int = 0):
     """`split` into pieces of `split_size` that are not tracked as views."""
     dim = wrap_dim(dim, tensor.ndim)
     return apply(UnsafeSplitBackward0, tensor, split_size=int(split_size), dim=dim)
 
 
-@register(methods="unsafe_chunk", samples=lambda rng: [((_samples.make(rng, (5, 2)), 2), {}),
-                                                      ((_samples.make(rng, (3, 4)), 2), {"dim": 1})])
+@register(methods="unsafe_chunk")
 def unsafe_chunk(input, chunks: int, dim: int = 0):
     """`chunk` into pieces that are not tracked as views."""
     if chunks <= 0:
@@ -182,11 +171,7 @@ class UnbindBackward0(Formula):
     derivatives = {"self": lambda grads, self_shape, dim: _unbind_backward(grads, self_shape, dim)}
 
 
-def _unbind_samples(rng):
-    return [((_samples.make(rng, (3, 2)),), {}), ((_samples.make(rng, (3, 2)), 1), {})]
-
-
-@register(methods="unbind", samples=_unbind_samples)
+@register(methods="unbind")
 def unbind(input, dim: int = 0):
     """The slices along `dim`, each a view with that dim removed."""
     if input.ndim == 0:
@@ -194,12 +179,7 @@ def unbind(input, dim: int = 0):
     return apply(UnbindBackward0, input, dim=wrap_dim(dim, input.ndim))
 
 
-def _tensor_split_samples(rng):
-    x = _samples.make(rng, (5, 2))
-    return [((x, 3), {}), ((x, [1, 4]), {}), ((x, (1,)), {"dim": 1})]
-
-
-@register(methods="tensor_split", samples=_tensor_split_samples)
+@register(methods="tensor_split")
 def tensor_split(input, indices_or_sections, dim: int = 0):
     """Views along `dim`: `sections` nearly equal pieces, or pieces cut at `indices`."""
     dim = wrap_dim(dim, input.ndim)
@@ -285,16 +265,7 @@ def _is_legacy_empty(tensor: Tensor) -> bool:
     return tensor._data.shape == (0,)
 
 
-def _cat_samples(rng):
-    make = _samples.make
-    return [
-        (([make(rng, (2, 3)), make(rng, (1, 3))],), {}),
-        (([make(rng, (2, 3)), make(rng, (2, 1)), make(rng, (2, 0))],), {"dim": 1}),
-        (([make(rng, (2,)), make(rng, (0,))],), {}),
-    ]
-
-
-@register(samples=_cat_samples)
+@register()
 def cat(tensors, dim: int = 0):
     """The tensors joined along `dim`; all other sizes must match (1-d empty tensors are skipped)."""
     tensors = _tensor_list(tensors, "cat")
@@ -354,16 +325,7 @@ class StackBackward0(Node):
                      for index, (node, _) in enumerate(self.next_functions))
 
 
-def _stack_samples(rng):
-    make = _samples.make
-    return [
-        (([make(rng, (2, 3)), make(rng, (2, 3))],), {}),
-        (([make(rng, (2,)), make(rng, (2,)), make(rng, (2,))],), {"dim": -1}),
-        (([make(rng, ())],), {}),
-    ]
-
-
-@register(samples=_stack_samples)
+@register()
 def stack(tensors, dim: int = 0):
     """Tensors of one shape joined along a new dim `dim`."""
     tensors = _tensor_list(tensors, "stack")
@@ -419,27 +381,14 @@ def atleast_3d(*tensors):
     return _at_least(tensors, _atleast_3d)
 
 
-def _hvd_samples(rng):
-    make = _samples.make
-    return [
-        (([make(rng, (2,)), make(rng, (2,))],), {}),
-        (([make(rng, (2, 3)), make(rng, (2, 3))],), {}),
-        (([make(rng, ()), make(rng, ())],), {}),
-    ]
-
-
-def _hstack_samples(rng):
-    return [*_hvd_samples(rng), (([_samples.make(rng, (3,)), _samples.make(rng, (1,))],), {})]
-
-
-@register(samples=_hstack_samples)
+@register()
 def hstack(tensors):
     """Tensors joined column-wise (along dim 0 for vectors, dim 1 otherwise)."""
     tensors = [_atleast_1d(t) for t in _tensor_list(tensors, "hstack")]
     return cat(tensors, 0 if tensors and tensors[0].ndim == 1 else 1)
 
 
-@register(samples=_hvd_samples)
+@register()
 def vstack(tensors):
     """Tensors joined row-wise (vectors become rows)."""
     return cat([_atleast_2d(t) for t in _tensor_list(tensors, "vstack")], 0)
@@ -448,7 +397,7 @@ def vstack(tensors):
 row_stack = vstack
 
 
-@register(samples=_hvd_samples)
+@register()
 def dstack(tensors):
     """Tensors joined depth-wise, along dim 2 (after making each at least 3-d)."""
     return cat([_atleast_3d(t) for t in _tensor_list(tensors, "dstack")], 2)

@@ -10,7 +10,7 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Size, Tensor
-from .. import _math, _samples
+from .. import _math
 from .._formula import Formula
 from .._table import apply, register
 from .._tangents import LINEAR
@@ -101,14 +101,7 @@ def _can_view(data: np.ndarray, shape: tuple) -> bool:
     return True
 
 
-def _reshape_samples(rng):
-    x = _samples.make(rng, (2, 3))
-    empty = _samples.make(rng, (0, 3))
-    scalar = _samples.make(rng, ())
-    return [((x, (3, 2)), {}), ((x, (-1,)), {}), ((scalar, (1, 1)), {}), ((empty, (3, 0)), {})]
-
-
-@register(methods="view", samples=_reshape_samples)
+@register(methods="view")
 def view(input, *shape):
     """The same data seen with a new shape (no copy; the strides must allow it)."""
     if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
@@ -117,7 +110,7 @@ def view(input, *shape):
     return apply(ViewBackward0, input, shape=shape)
 
 
-@register(methods="reshape", samples=_reshape_samples)
+@register(methods="reshape")
 def reshape(input, *shape):
     """The same elements in a new shape: a view when possible, else a copy."""
     shape = _infer_shape(_shape_argument(shape), input._data.size)
@@ -126,33 +119,19 @@ def reshape(input, *shape):
     return apply(UnsafeViewBackward0, input, shape=shape)
 
 
-def _like_samples(rng):
-    return [((_samples.make(rng, (2, 3)), _samples.make(rng, (3, 2))), {})]
-
-
-@register(methods="view_as", samples=_like_samples)
+@register(methods="view_as")
 def view_as(input, other):
     """`input.view(other.shape)`."""
     return view(input, other.shape)
 
 
-@register(methods="reshape_as", samples=_like_samples)
+@register(methods="reshape_as")
 def reshape_as(input, other):
     """`input.reshape(other.shape)`."""
     return reshape(input, other.shape)
 
 
-def _flatten_samples(rng):
-    x = _samples.make(rng, (2, 3, 2))
-    return [
-        ((x,), {}),
-        ((x, 1), {}),
-        ((x.transpose(0, 2), 0, 1), {}),
-        ((_samples.make(rng, ()),), {}),
-    ]
-
-
-@register(methods="flatten", samples=_flatten_samples)
+@register(methods="flatten")
 def flatten(input, start_dim: int = 0, end_dim: int = -1):
     """Dims `start_dim`..`end_dim` merged into one (a view when the strides allow)."""
     if input.ndim == 0:
@@ -167,11 +146,7 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1):
     return reshape(input, (*shape[:start], merged, *shape[end + 1:]))
 
 
-def _unflatten_samples(rng):
-    return [((_samples.make(rng, (2, 6)), 1, (3, -1)), {}), ((_samples.make(rng, (4,)), 0, (2, 2)), {})]
-
-
-@register(methods="unflatten", samples=_unflatten_samples)
+@register(methods="unflatten")
 def unflatten(input, dim: int, sizes):
     """Dim `dim` split into `sizes` (one may be -1)."""
     dim = wrap_dim(dim, input.ndim)
@@ -232,39 +207,26 @@ def check_expandable(current: tuple, requested: tuple) -> None:
     _expanded_shape(current, requested)
 
 
-def _expand_samples(rng):
-    return [((_samples.make(rng, (3, 1)), (2, 3, 4)), {}), ((_samples.make(rng, ()), (2,)), {})]
-
-
-@register(methods="expand", samples=_expand_samples)
+@register(methods="expand")
 def expand(input, *sizes):
     """A view broadcasting size-1 dims (and new leading dims) to `sizes` (-1 keeps a dim)."""
     shape = _expanded_shape(input._data.shape, _shape_argument(sizes))
     return apply(ExpandBackward0, input, shape=shape)
 
 
-@register(methods="expand_as", samples=lambda rng: [
-    ((_samples.make(rng, (3, 1)), _samples.make(rng, (2, 3, 4))), {})
-])
+@register(methods="expand_as")
 def expand_as(input, other):
     """`input.expand(other.shape)`."""
     return expand(input, other.shape)
 
 
-@register(methods="broadcast_to", samples=_expand_samples)
+@register(methods="broadcast_to")
 def broadcast_to(input, size):
     """`input.expand(size)`."""
     return expand(input, size)
 
 
-def _broadcast_tensors_samples(rng):
-    return [
-        ((_samples.make(rng, (2, 1)), _samples.make(rng, (3,))), {}),
-        ((_samples.make(rng, (2, 3)), _samples.make(rng, ()), _samples.make(rng, (1, 3))), {}),
-    ]
-
-
-@register(samples=_broadcast_tensors_samples)
+@register()
 def broadcast_tensors(*tensors):
     """The tensors expanded to their common broadcast shape (tensors already of it are returned)."""
     from ..pointwise import _check_broadcast
@@ -289,11 +251,7 @@ class SumToSizeBackward0(Formula):
     derivatives = {"self": lambda grad, self_shape: _math.expand(grad, self_shape)}
 
 
-def _sum_to_size_samples(rng):
-    return [((_samples.make(rng, (2, 3, 4)), (3, 1)), {}), ((_samples.make(rng, (2, 3)), ()), {})]
-
-
-@register(methods="sum_to_size", samples=_sum_to_size_samples)
+@register(methods="sum_to_size")
 def sum_to_size(input, *size):
     """Sum `input` down to `size`, which it must be expandable from (undoes broadcasting)."""
     shape = _shape_argument(size)
@@ -356,12 +314,7 @@ class SqueezeBackward2(SqueezeBackward1):
     __slots__ = ()
 
 
-def _squeeze_samples(rng):
-    x = _samples.make(rng, (2, 1, 3, 1))
-    return [((x,), {}), ((x, 1), {}), ((x, 0), {}), ((x, (1, -1)), {}), ((_samples.make(rng, ()), 0), {})]
-
-
-@register(methods="squeeze", samples=_squeeze_samples)
+@register(methods="squeeze")
 def squeeze(input, dim=None):
     """The size-1 dims (all, or those among `dim`) removed; a view."""
     ndim = input.ndim
@@ -396,12 +349,7 @@ class UnsqueezeBackward0(Formula):
     derivatives = {"self": lambda grad, self_shape, dim, key: _unsqueeze_grad(grad, self_shape, dim, key)}
 
 
-def _unsqueeze_samples(rng):
-    return [((_samples.make(rng, (2, 3)), 1), {}), ((_samples.make(rng, (2, 3)), -1), {}),
-            ((_samples.make(rng, ()), 0), {})]
-
-
-@register(methods="unsqueeze", samples=_unsqueeze_samples)
+@register(methods="unsqueeze")
 def unsqueeze(input, dim: int):
     """A view with a size-1 dim inserted at `dim` (which counts the new dim)."""
     return apply(UnsqueezeBackward0, input, dim=wrap_dim(dim, input.ndim + 1))
