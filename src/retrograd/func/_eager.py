@@ -101,11 +101,10 @@ class _Input:
         if physical.requires_grad:
             alias = physical.view_as(physical)  # a view: keeps the graph and any tangent
         else:
-            tangent = _tangent_of(physical)
             alias = self.leaf = physical.detach().requires_grad_()
             _mark_private(alias)
-            if tangent is not None:  # forward over reverse: the tangent rides along
-                alias = _forward_ad().make_dual(alias, tangent)
+            # forward over reverse: the tangents (of every level) ride along
+            alias = _forward_ad().carry_tangents(physical, alias)
         active = tuple(level.id for level in vmap_state.levels)
         if active and levels != active:
             # see Note [Transforms on the physical graph]: one gradient per example
@@ -183,35 +182,19 @@ def _needs_graph(flat_inputs) -> bool:
 
 def _has_tangent(value: Tensor) -> bool:
     physical = value._physical if type(value) is BatchedTensor else value
-    return _tangent_of(physical) is not None
+    return _forward_ad().has_tangent((physical,))
 
 
 _FORWARD_AD: list = []
 
 
 def _forward_ad():
-    """autograd.forward_ad, or None where it does not exist (looked up once)."""
+    """autograd.forward_ad (looked up once)."""
     if not _FORWARD_AD:
-        try:
-            from ..autograd import forward_ad
-        except ImportError:
-            forward_ad = None
+        from ..autograd import forward_ad
+
         _FORWARD_AD.append(forward_ad)
     return _FORWARD_AD[0]
-
-
-def _tangent_of(tensor: Tensor):
-    """The forward-mode tangent `tensor` carries in the open dual level, or None."""
-    forward_ad = _forward_ad()
-    if forward_ad is None:
-        return None
-    tangent_of = getattr(forward_ad, "tangent_of", None)
-    if tangent_of is not None:
-        return tangent_of(tensor)
-    try:
-        return forward_ad.unpack_dual(tensor).tangent
-    except Exception:  # no dual level is open
-        return None
 
 
 def _detach_tree(tree):
