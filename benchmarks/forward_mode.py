@@ -239,7 +239,7 @@ def section(medians: dict, problems: dict, options, arguments, load_before, load
         "",
         f"- command: `{command_line(arguments)}` (from the repository root; "
         "`PYTHONPATH=src` in a worktree)",
-        f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
         f"- machine: {cpu_name()} ({cpus} logical CPUs), {platform.platform()}",
         f"- load average (1, 5, 15 min) before / after: {load(load_before)} / {load(load_after)}",
         f"- {', '.join(versions)}; threads: {options.threads}; clock: {options.clock}; "

@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import forward_mode, sections  # noqa: E402
+from benchmarks import forward_mode, sections
 
 
 def test_the_section_is_written_in_place_and_rewritten(tmp_path, capsys):

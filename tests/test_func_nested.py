@@ -167,9 +167,9 @@ def test_forward_over_forward_over_reverse():
 def test_jvp_inside_a_dual_level_raises_as_pytorch():
     for lib, func, ad in ((retrograd, rfunc, fwAD), (torch, torch.func, torch.autograd.forward_ad)):
         x = lib.tensor(X)
-        with ad.dual_level():
-            with pytest.raises(RuntimeError, match="Nested forward mode AD is not supported at the moment"):
-                func.jvp(lambda x: x.sin(), (x,), (x,))
+        nested = pytest.raises(RuntimeError, match="Nested forward mode AD is not supported at the moment")
+        with ad.dual_level(), nested:
+            func.jvp(lambda x: x.sin(), (x,), (x,))
         assert not fwAD.is_active()
 
 
@@ -187,9 +187,9 @@ def test_dual_level_inside_jvp_raises_as_pytorch():
 
 
 def test_dual_levels_still_do_not_nest():
-    with fwAD.dual_level():
-        with pytest.raises(RuntimeError, match="Nested forward mode AD is not supported at the moment"):
-            fwAD.enter_dual_level()
+    nested = pytest.raises(RuntimeError, match="Nested forward mode AD is not supported at the moment")
+    with fwAD.dual_level(), nested:
+        fwAD.enter_dual_level()
     assert not fwAD.is_active()
 
 

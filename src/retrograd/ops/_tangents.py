@@ -21,10 +21,12 @@ Note [Tangent formulas]
                    output's shape over the reduced dims (`dim`, `keepdim` of the op).
     TRANSPOSED     J·v as the transpose of the op's backward (a backward of the backward at a
                    zero cotangent): correct for any op whose backward can be differentiated,
-                   at the cost of one extra forward and two backward steps. The rule of a
-                   few ops whose tangent formula is long (cumprod, det, eigh, svd, qr, pinv,
-                   solve_triangular); their tangents are not differentiable again
-                   (reverse-over-forward stops there).
+                   at the cost of one extra forward and two backward steps, but its tangent
+                   is not differentiable again (reverse over forward stops there) and it
+                   refuses the tangents of an outer level (forward over forward). A stopgap
+                   for a new op: no op of the table uses it (the ops that may are listed in
+                   tests/test_forward_ad_closed_form.py); cumprod, det, eigh, svd, qr, pinv
+                   and solve_triangular have closed-form formulas.
 
     Anything else is a function, read like a derivative formula: its parameter names are the
     op's inputs (primal values), `<input>_t` (the tangent of an input, zeros where it has
