@@ -91,3 +91,63 @@ def test_two_threads_vmap_grad_at_once_match_torch():
                                    in_dims=(None, 0))(torch.tensor(w), torch.tensor(x))
         assert tuple(results[name].shape) == tuple(expected.shape)
         np.testing.assert_allclose(results[name].numpy(), expected.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_two_threads_jacfwd_of_jacfwd_at_once_match_torch():
+    """Forward-mode levels are per thread as functorch's: concurrent jvps do not mix."""
+    barrier = threading.Barrier(2)
+    results = {}
+    rng = np.random.default_rng(1)
+    points = {"a": rng.standard_normal(3), "b": rng.standard_normal(4)}
+
+    def f(x):
+        barrier.wait(timeout=30)  # both threads are inside their dual levels here
+        return (x.sin() * x.exp()).sum() * x
+
+    def worker(name):
+        def run():
+            results[name] = rfunc_jacfwd(rfunc_jacfwd(f))(retrograd.tensor(points[name]))
+        return run
+
+    from retrograd.func import jacfwd as rfunc_jacfwd
+
+    _run_in_threads(worker("a"), worker("b"))
+    for name, point in points.items():
+        expected = torch.func.jacfwd(torch.func.jacfwd(
+            lambda x: (x.sin() * x.exp()).sum() * x))(torch.tensor(point))
+        np.testing.assert_allclose(results[name].numpy(), expected.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_a_dual_level_is_process_wide_as_in_pytorch():
+    import retrograd.autograd.forward_ad as fwAD
+
+    opened = threading.Event()
+    done = threading.Event()
+    seen = {}
+
+    def holder():
+        with fwAD.dual_level():
+            opened.set()
+            assert done.wait(timeout=30)
+
+    def other():
+        assert opened.wait(timeout=30)
+        try:
+            try:
+                fwAD.enter_dual_level()
+            except RuntimeError as error:
+                seen["error"] = str(error)
+            seen["active"] = fwAD.is_active()  # this thread opened no level
+            # its jvps still work: they open levels of this thread
+            seen["jvp"] = rfunc_jvp(lambda x: x ** 2, (retrograd.tensor(3.0),), (retrograd.tensor(1.0),))
+        finally:
+            done.set()
+
+    from retrograd.func import jvp as rfunc_jvp
+
+    _run_in_threads(holder, other)
+    assert seen["error"] == "Nested forward mode AD is not supported at the moment"
+    assert seen["active"] is False
+    assert float(seen["jvp"][1]) == 6.0
+    with fwAD.dual_level() as level:  # released when the holder exited
+        assert level == 0

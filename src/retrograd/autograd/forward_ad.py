@@ -22,7 +22,10 @@ Note [Dual tensors]
     `jacfwd(jacfwd(f))`), as functorch's levels do: each jvp opens a level of its own
     (`_enter_transform_level`), numbered 0, 1, 2... from the outside in, and a jvp inside a
     `dual_level()` raises the same error as PyTorch's. A tangent of level k is itself a
-    tensor that may carry tangents of the levels below k (a second-order term).
+    tensor that may carry tangents of the levels below k (a second-order term). The levels
+    are per thread, as functorch's interpreter stack is, so two threads run jvps at once;
+    only `dual_level()` is process-wide, as PyTorch's: while one thread holds one, opening
+    another in any thread raises.
 
     Each op passes through the op runner (`ops/_table.apply`), which asks one question of
     this module's state, `_state.hooked`, before anything else; it is False unless a level
@@ -46,6 +49,7 @@ Note [Dual tensors]
 from __future__ import annotations
 
 import functools
+import threading
 import weakref
 from typing import NamedTuple
 
@@ -61,11 +65,12 @@ __all__ = [
 ]
 
 
-class _DualState:
-    """The open levels, the deepest level ops propagate now, and the tensors that got a
-    tangent in each level."""
-
-    __slots__ = ("cap", "duals", "hooked", "level", "public")
+class _DualState(threading.local):
+    """The calling thread's open levels, the deepest level its ops propagate now, and the
+    tensors that got a tangent in each level. Per thread, as functorch's interpreter stack:
+    two threads run their jvps at once without seeing each other's levels (a `dual_level()`
+    is process-wide in PyTorch: while one thread holds one, another thread's `dual_level()`
+    raises, see `_public_owner`)."""
 
     def __init__(self):
         self.level = -1  # the innermost open level; -1: no level is open
@@ -86,14 +91,18 @@ class _Duals:
 
 
 _state = _DualState()
+_public_owner: list = []  # the thread holding a dual_level(), if one does
+_public_lock = threading.Lock()
 
 _NESTED_MESSAGE = "Nested forward mode AD is not supported at the moment"
 
 
 def enter_dual_level() -> int:
     """Open a dual level and return its number; tangents live until it is exited."""
-    if _state.level >= 0:
-        raise RuntimeError(_NESTED_MESSAGE)
+    with _public_lock:
+        if _state.level >= 0 or _public_owner:
+            raise RuntimeError(_NESTED_MESSAGE)
+        _public_owner.append(threading.get_ident())
     _push()
     _state.public = True
     return _state.level
@@ -112,6 +121,8 @@ def exit_dual_level(*, level: int | None = None) -> None:
         )
     _pop(level)
     _state.public = False
+    with _public_lock:
+        _public_owner.clear()
 
 
 def _enter_transform_level() -> int:
