@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import threading
 
-__all__ = ["check_random_operation", "pop_level", "push_level", "vmap_state"]
+__all__ = ["check_random_operation", "pop_level", "push_level", "vmap_active", "vmap_state"]
 
 
 class _Level:
@@ -39,7 +39,24 @@ class _VmapState(threading.local):
         self.drawing: list = []  # see draws_per_example
 
 
+class _Active:
+    """How many levels are open in all threads together: a plain attribute, cheaper to read
+    than the thread-local state, that the op runner tests first (`vmap_active.count and
+    vmap_state.depth`), so that code outside vmap pays no thread-local lookup per op."""
+
+    __slots__ = ("count", "lock")
+
+    def __init__(self):
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def add(self, change: int) -> None:
+        with self.lock:
+            self.count += change
+
+
 vmap_state = _VmapState()
+vmap_active = _Active()
 _level_ids = itertools.count(1)
 
 
@@ -48,6 +65,7 @@ def push_level(size: int, randomness: str) -> _Level:
     vmap_state.levels.append(level)
     vmap_state.sizes[level.id] = size
     vmap_state.depth = len(vmap_state.levels)
+    vmap_active.add(1)
     return level
 
 
@@ -55,6 +73,7 @@ def pop_level(level: _Level) -> None:
     vmap_state.levels.remove(level)
     vmap_state.sizes.pop(level.id, None)
     vmap_state.depth = len(vmap_state.levels)
+    vmap_active.add(-1)
 
 
 def check_random_operation() -> None:

@@ -28,8 +28,9 @@ Note [Dual tensors]
     another in any thread raises.
 
     Each op passes through the op runner (`ops/_table.apply`), which asks one question of
-    this module's state, `_state.hooked`, before anything else; it is False unless a level
-    is open, so code that never enters a level pays one attribute read per op. When it is
+    this module's state, `_active.count and _state.hooked`, before anything else; the count
+    (of levels open in any thread, a plain attribute) is 0 unless a level is open, so code
+    that never enters a level pays one attribute read per op. When it is
     True the runner hands the call to `ops/_tangents.apply_dual`. That finds the deepest
     level k (at most `_state.cap`) at which an input has a tangent, lowers the cap to k - 1
     and, with it lowered, runs the op on the inputs (the levels below k propagate through it
@@ -80,6 +81,22 @@ class _DualState(threading.local):
         self.duals: list[_Duals] = []  # per open level: the tensors given a tangent in it
 
 
+class _Active:
+    """How many levels are open in all threads together: a plain attribute, cheaper to read
+    than the thread-local `_state`, tested first by the op runner (`_active.count and
+    _state.hooked`), so that code outside forward mode pays no thread-local lookup per op."""
+
+    __slots__ = ("count", "lock")
+
+    def __init__(self):
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def add(self, change: int) -> None:
+        with self.lock:
+            self.count += change
+
+
 class _Duals:
     """Weak references to every tensor given a tangent in one level."""
 
@@ -91,6 +108,7 @@ class _Duals:
 
 
 _state = _DualState()
+_active = _Active()  # levels open in all threads together: the op runner's first test
 _public_owner: list = []  # the thread holding a dual_level(), if one does
 _public_lock = threading.Lock()
 
@@ -146,6 +164,7 @@ def _push() -> int:
     _state.duals.append(_Duals())
     _state.level = _state.cap = len(_state.duals) - 1
     _state.hooked = True
+    _active.add(1)
     return _state.level
 
 
@@ -163,6 +182,7 @@ def _pop(level: int) -> None:
                 deeper.pop(level, None)
     _state.level = _state.cap = level - 1
     _state.hooked = _state.cap >= 0
+    _active.add(-1)
 
 
 class dual_level:
