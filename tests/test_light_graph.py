@@ -79,3 +79,11 @@ def test_a_saved_input_changed_in_place_raises_pytorchs_error():
             z.sum().backward()
         messages.append(str(raised.value).split(". Hint")[0].replace("torch.", "").replace("retrograd.", ""))
     assert messages[0] == messages[1]
+
+
+def test_a_saved_result_read_back_shares_the_version_counter_of_the_result():
+    x = retrograd.tensor([0.3, 0.7], requires_grad=True)
+    y = x.exp()
+    assert y.grad_fn._saved_result._version_counter is y._version_counter
+    z = y.sin()
+    assert z.grad_fn._saved_self._version_counter is y._version_counter
