@@ -151,7 +151,9 @@ class Tensor:
     def _from_node(cls, array: np.ndarray, node, output_nr: int, version_counter=None) -> Tensor:
         """The output number `output_nr` of the recorded operation `node`."""
         tensor = cls.__new__(cls)
-        tensor._setup(array, node, output_nr, new_version_counter() if version_counter is None else version_counter)
+        if version_counter is None:
+            version_counter = new_version_counter()
+        tensor._setup(array, node, output_nr, version_counter)
         return tensor
 
     # ------------------------------------------------------------------
