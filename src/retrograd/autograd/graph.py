@@ -31,9 +31,9 @@ from __future__ import annotations
 import functools
 import threading
 import weakref
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from typing import TYPE_CHECKING, Any
 
 # The Tensor class, bound by _tensor.py once it exists (it imports this module first);
 # a function-level import here would run on every unpacked output, on the hot path.
