@@ -92,9 +92,11 @@ _ALL_ZERO: dict[int, tuple] = {}  # the shared (0, 0, ...) of each length
 
 def output_numbers(output_nrs: list) -> tuple:
     """A node's `_next_nrs`: the shared all-zero tuple in the common case (see Note [A light graph])."""
-    if any(output_nrs):
-        return tuple(output_nrs)
-    count = len(output_nrs)
+    return tuple(output_nrs) if any(output_nrs) else zero_output_numbers(len(output_nrs))
+
+
+def zero_output_numbers(count: int) -> tuple:
+    """The shared `(0,) * count`."""
     shared = _ALL_ZERO.get(count)
     if shared is None:
         shared = _ALL_ZERO[count] = (0,) * count

@@ -30,10 +30,10 @@ from ..autograd.forward_ad import _state as _dual
 from ..autograd.graph import (
     Node,
     SavedOutput,
-    output_numbers,
     pack_saved,
     saved_hooks_in_use,
     saved_hooks_state,
+    zero_output_numbers,
 )
 
 __all__ = ["OUTPUT", "OpInfo", "apply", "output", "register", "table"]
@@ -120,25 +120,29 @@ def apply(node_class: type[Node], *inputs, **params):
 def _record(node_class: type[Node], inputs: tuple, params: dict):
     node = node_class()
     next_nodes = []
-    output_nrs = []
     meta = []
+    output_nrs = None  # the edges' output numbers, made only when one is not 0
     needs = 0
-    for position, value in enumerate(inputs):
+    bit = 1
+    for value in inputs:
         if isinstance(value, Tensor) and value._requires_grad:
-            if value.grad_fn is not None:
-                next_nodes.append(value.grad_fn)
-                output_nrs.append(value._output_nr)
-            else:
-                next_nodes.append(value._get_grad_accumulator())
-                output_nrs.append(0)
-            meta.append((value._data.shape, value._data.dtype))
-            needs |= 1 << position
+            grad_fn = value.grad_fn
+            if grad_fn is None:
+                grad_fn = value._get_grad_accumulator()
+            elif value._output_nr:
+                if output_nrs is None:
+                    output_nrs = [0] * len(inputs)
+                output_nrs[len(next_nodes)] = value._output_nr
+            next_nodes.append(grad_fn)
+            data = value._data
+            meta.append((data.shape, data.dtype))
+            needs |= bit
         else:
             next_nodes.append(None)
-            output_nrs.append(0)
             meta.append(None)
+        bit <<= 1
     node._next_nodes = tuple(next_nodes)
-    node._next_nrs = output_numbers(output_nrs)
+    node._next_nrs = zero_output_numbers(len(inputs)) if output_nrs is None else tuple(output_nrs)
     node._input_meta = tuple(meta)
     if node_class._declared:
         result = node_class.forward(*inputs, **params)
@@ -169,7 +173,12 @@ def _record(node_class: type[Node], inputs: tuple, params: dict):
 def _output(array, node: Node, output_nr: int) -> Tensor:
     if type(array) is not np.ndarray:
         array = np.asarray(array)
-    return Tensor._from_node(array, node, output_nr, new_version_counter())
+    tensor = _new_tensor(Tensor)
+    tensor._setup(array, node, output_nr, new_version_counter())
+    return tensor
+
+
+_new_tensor = object.__new__
 
 
 def _stamp_saved(node: Node, outputs) -> None:
