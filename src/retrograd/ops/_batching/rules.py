@@ -155,6 +155,9 @@ def _register_families() -> None:
     _RULES[linalg.LinalgSolveExBackward0] = _RULES[linalg.LinalgSolveTriangularBackward0] = \
         _linalg_pair_rule
     _RULES[index.CopySlices] = _copy_slices_rule
+    from .more_rules import register_node_rules
+
+    register_node_rules(_RULES)
 
 
 def _dim_rule(node_class, inputs, params, levels):
@@ -163,7 +166,8 @@ def _dim_rule(node_class, inputs, params, levels):
         # a 0-d example: the op runs on a size-1 dim of its own, removed again after
         physical = physical_at(inputs[0], levels, expand=True)
         batch = tuple(physical._data.shape)
-        changes = {key: count for key in ("dim", "dims") if key in params}
+        changes = {key: (count,) if isinstance(params[key], tuple | list) else count
+                   for key in ("dim", "dims") if key in params}
         if "dims" in params:
             changes["dims"] = (count,)
         result = _apply(node_class, _view(physical, (*batch, 1)), *inputs[1:],
@@ -374,11 +378,10 @@ def _layer_norm_rule(node_class, inputs, params, levels):
 
 
 def _convolution_rule(node_class, inputs, params, levels):
-    """Convolution: batched inputs join the convolution's own batch; batched weights (vmap
-    of grad, ensembles) become groups, one per example, as functorch does."""
+    """Convolution, transposed or not: batched inputs join the convolution's own batch;
+    batched weights (vmap of grad, ensembles) become groups, one per example, as functorch
+    does (the weight's first dim, out channels or, transposed, in channels, is the grouped one)."""
     x, weight, bias = inputs
-    if params["transposed"]:
-        return _fallback(node_class, inputs, params, levels)
     count = len(levels)
     physical = physical_at(x, levels, expand=True)
     batch = tuple(physical._data.shape[:count])
