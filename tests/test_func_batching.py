@@ -396,3 +396,31 @@ def test_per_example_gradients_of_group_and_batch_norm_layers_equal_a_loop():
         retrograd.nn.BatchNorm1d(4, track_running_stats=False), retrograd.nn.PReLU(4),
     ).double()
     _per_example_grads_equal_a_loop(model, retrograd.randn(3, 5, 2, 6, dtype=retrograd.float64))
+
+
+@pytest.mark.parametrize("key", [
+    "x[idx]", "x[:, idx]", "x[idx, :, jdx]", "x[:, idx, jdx]", "x[idx, 1]", "x[1, :, idx]",
+    "x[True]", "x[None, idx]", "x[:, [0, 2]]", "x[[0, 1], :, [1, 0]]", "x[..., idx]",
+    "x[idx, ..., jdx]", "x[idx, 1, jdx]", "x[0, ..., None, idx]",
+])
+@pytest.mark.parametrize("batched_index", [False, True], ids=["plain_index", "batched_index"])
+def test_subscripts_of_batched_tensors_equal_a_loop_without_falling_back(key, batched_index):
+    rng = np.random.default_rng(4)
+    x = retrograd.tensor(rng.standard_normal((3, 3, 4, 2)), requires_grad=True)
+    idx = retrograd.tensor(rng.integers(0, 2, (3, 2)) if batched_index else rng.integers(0, 2, 2))
+    jdx = retrograd.tensor(rng.integers(0, 2, (3, 2)) if batched_index else rng.integers(0, 2, 2))
+    in_dims = (0, 0 if batched_index else None, 0 if batched_index else None)
+
+    def f(x, idx, jdx):
+        return eval(key, {"x": x, "idx": idx, "jdx": jdx})
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback
+        out = vmap(f, in_dims=in_dims)(x, idx, jdx)
+    pick = (lambda value, i: value[i]) if batched_index else (lambda value, i: value)
+    looped = retrograd.stack([f(x[i], pick(idx, i), pick(jdx, i)) for i in range(3)])
+    np.testing.assert_allclose(out.detach().numpy(), looped.detach().numpy())
+    weights = retrograd.tensor(rng.standard_normal(tuple(out.shape)))
+    (mine,) = retrograd.autograd.grad((out * weights).sum(), x)
+    (expected,) = retrograd.autograd.grad((looped * weights).sum(), x)
+    np.testing.assert_allclose(mine.numpy(), expected.numpy())

@@ -431,7 +431,30 @@ def _getitem_function(function, args, kwargs, levels):
         )
     simple = all(isinstance(item, slice) or (isinstance(item, Tensor) and item.dtype.name != "bool")
                  for item in items)
-    if not simple or len(items) > _logical_rank(input):
+    if not simple:
+        # ints, None and ... first, as the basic part of the key (see Note [Two-step
+        # indexing]); then the index tensors, with a full slice for every dim left
+        basic, rest = [], []
+        for item in items:
+            if isinstance(item, Tensor) and item.dtype.name != "bool":
+                basic.append(slice(None))
+                rest.append(item)
+            elif item is None or isinstance(item, slice):
+                basic.append(item)
+                rest.append(slice(None))
+            elif item is Ellipsis:
+                basic.append(item)
+                rest.append(item)
+            elif isinstance(item, int | np.integer) and not isinstance(item, bool):
+                basic.append(item)
+            else:
+                return _function_fallback(function, args, kwargs, levels)
+        viewed = input[tuple(basic)]
+        if Ellipsis in rest:
+            position = rest.index(Ellipsis)
+            rest[position:position + 1] = [slice(None)] * (viewed.dim() - len(rest) + 1)
+        return _getitem_function(function, (viewed, tuple(rest)), {}, levels)
+    if len(items) > _logical_rank(input):
         return _function_fallback(function, args, kwargs, levels)
     count = len(levels)
     physical = physical_at(input, levels, expand=True)
