@@ -406,7 +406,7 @@ def test_per_example_gradients_of_group_and_batch_norm_layers_equal_a_loop():
 @pytest.mark.parametrize("batched_index", [False, True], ids=["plain_index", "batched_index"])
 def test_subscripts_of_batched_tensors_equal_a_loop_without_falling_back(key, batched_index):
     rng = np.random.default_rng(4)
-    x = retrograd.tensor(rng.standard_normal((3, 3, 4, 2)), requires_grad=True)
+    x = retrograd.tensor(rng.standard_normal((3, 3, 4, 3)), requires_grad=True)
     idx = retrograd.tensor(rng.integers(0, 2, (3, 2)) if batched_index else rng.integers(0, 2, 2))
     jdx = retrograd.tensor(rng.integers(0, 2, (3, 2)) if batched_index else rng.integers(0, 2, 2))
     in_dims = (0, 0 if batched_index else None, 0 if batched_index else None)
@@ -424,3 +424,65 @@ def test_subscripts_of_batched_tensors_equal_a_loop_without_falling_back(key, ba
     (mine,) = retrograd.autograd.grad((out * weights).sum(), x)
     (expected,) = retrograd.autograd.grad((looped * weights).sum(), x)
     np.testing.assert_allclose(mine.numpy(), expected.numpy())
+
+
+def _values_like(region, scale):
+    return retrograd.arange(region.numel(), dtype=retrograd.float64).reshape(region.shape) * scale
+
+
+def _assert_vmap_equals_loop(f, x, rng):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = vmap(f)(x)
+    looped = retrograd.stack([f(x[i]) for i in range(x.shape[0])])
+    np.testing.assert_allclose(out.detach().numpy(), looped.detach().numpy())
+    weights = retrograd.tensor(rng.standard_normal(tuple(out.shape)))
+    (mine,) = retrograd.autograd.grad((out * weights).sum(), x)
+    (expected,) = retrograd.autograd.grad((looped * weights).sum(), x)
+    np.testing.assert_allclose(mine.numpy(), expected.numpy())
+    return [w for w in caught if "performance drop" in str(w.message)]
+
+
+_IDX, _JDX = retrograd.tensor([0, 2, 0]), retrograd.tensor([1, 0, 1])
+_MASK = retrograd.tensor(np.random.default_rng(7).standard_normal((3, 4)) > 0)
+
+
+@pytest.mark.parametrize("key", [(_IDX,), (slice(None), _IDX), (_IDX, 1), (1, slice(None), _IDX),
+                                 (_MASK,), (Ellipsis, _IDX), (_IDX, slice(None), _JDX)],
+                         ids=["idx", "slice-idx", "idx-int", "int-slice-idx", "mask", "ellipsis-idx",
+                              "idx-slice-jdx"])
+def test_writing_at_an_advanced_key_of_a_batched_value_equals_a_loop(key):
+    """x[key] = v with plain index tensors: one physical write; a key whose index arrays are
+    apart (NumPy would put the indexed dims first) goes example by example."""
+    x = retrograd.tensor(np.random.default_rng(6).standard_normal((3, 3, 4, 3)), requires_grad=True)
+
+    def f(xi):
+        out = xi.clone()
+        out[key] = _values_like(out[key], xi.sum())
+        return out
+
+    fell_back = _assert_vmap_equals_loop(f, x, np.random.default_rng(8))
+    assert bool(fell_back) == (len(key) == 3 and key[0] is _IDX)
+
+
+@pytest.mark.parametrize("indices", [(_IDX,), (None, _IDX), (_IDX, _JDX), (_MASK,)],
+                         ids=["idx", "none-idx", "idx-jdx", "mask"])
+def test_index_put_accumulating_into_a_batched_value_equals_a_loop(indices):
+    x = retrograd.tensor(np.random.default_rng(9).standard_normal((3, 3, 4, 3)), requires_grad=True)
+
+    def f(xi):
+        region = xi[tuple(slice(None) if item is None else item for item in indices)]
+        return xi.index_put(indices, _values_like(region, xi.sum()), accumulate=True)
+
+    assert _assert_vmap_equals_loop(f, x, np.random.default_rng(10)) == []
+
+
+def test_jacobian_of_masked_select_equals_pytorchs():
+    """Batched cotangents through masked_select's backward (the rows of jacrev)."""
+    torch = pytest.importorskip("torch")
+    from retrograd.func import jacrev
+
+    values = np.random.default_rng(11).standard_normal((4, 5))
+    mine = jacrev(lambda x: x.masked_select(x > 0))(retrograd.tensor(values))
+    theirs = torch.func.jacrev(lambda x: x.masked_select(x > 0))(torch.tensor(values))
+    np.testing.assert_allclose(mine.numpy(), theirs.numpy())

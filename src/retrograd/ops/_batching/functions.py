@@ -40,10 +40,6 @@ def _register_linalg() -> None:
         node_class = getattr(linalg, name, None)
         if node_class is not None:
             _RULES[node_class] = _addmm_rule
-    for name in ("AddbmmBackward0", "AddrBackward0"):  # no rule: the fallback
-        node_class = getattr(linalg, name, None)
-        if node_class is not None:
-            _RULES[node_class] = None
 
 
 def batched_matmul(a, b, levels):

@@ -4,7 +4,6 @@ the element-wise losses, and the index ops given per-example (batched) indices."
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import math
 import warnings
@@ -14,7 +13,6 @@ import numpy as np
 from ..._tensor import Tensor
 from .functions import FUNCTION_RULES, _function_fallback, _index_select_rule
 from .more_rules import _batch, _expanded_to, _is_batched
-from .rules import _apply
 from .tensor import (
     _lazy_ops,
     _logical_rank,
@@ -146,33 +144,13 @@ def _take_along_dim_function(function, args, kwargs, levels):
 
 
 def _index_put_function(function, args, kwargs, levels):
-    """index_put by plain indices: the key gets a full slice per batch dim (when its arrays are
-    side by side, so that NumPy keeps the indexed dims in place)."""
-    from .. import index
-
+    """index_put: plain indices are batched by the rule of its node (see _copy_slices_rule);
+    per-example (batched) indices go example by example."""
     arguments = _arguments(function, args, kwargs)
-    input, indices, values = arguments["input"], arguments["indices"], arguments["values"]
-    accumulate = arguments["accumulate"]
-    if not isinstance(indices, tuple | list) or any(_is_batched(item) for item in indices) \
-            or not isinstance(values, Tensor) or values.dtype is not input.dtype:
+    indices = arguments["indices"]
+    if isinstance(indices, tuple | list) and any(_is_batched(item) for item in indices):
         return _function_fallback(function, args, kwargs, levels)
-    key = index._index_put_key(indices, tuple(input.shape))
-    count = len(levels)
-    if key.advanced is not None:
-        arrays = [position for position, item in enumerate(key.advanced)
-                  if isinstance(item, np.ndarray)]
-        if arrays != list(range(arrays[0], arrays[-1] + 1)):
-            return _function_fallback(function, args, kwargs, levels)
-    physical = physical_at(input, levels, expand=True)
-    region = np.empty(tuple(input.shape), dtype=bool)[tuple(key.basic)]
-    if key.advanced is not None:
-        region = region[tuple(key.advanced)]
-    physical_values = physical_at(values, levels, region.ndim) if _is_batched(values) else values
-    new_key = dataclasses.replace(
-        key, basic=(slice(None),) * count + tuple(key.basic),
-        advanced=None if key.advanced is None else (slice(None),) * count + tuple(key.advanced))
-    node = index.CopySlices if key.advanced is None and not accumulate else index.IndexPutBackward0
-    return wrap(_apply(node, physical, physical_values, key=new_key, accumulate=accumulate), levels)
+    return function(*args, **kwargs)
 
 
 def _slice_scatter_function(function, args, kwargs, levels):

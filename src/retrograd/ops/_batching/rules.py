@@ -154,7 +154,7 @@ def _register_families() -> None:
         _RULES[getattr(linalg, name)] = _leading_dims_rule
     _RULES[linalg.LinalgSolveExBackward0] = _RULES[linalg.LinalgSolveTriangularBackward0] = \
         _linalg_pair_rule
-    _RULES[index.CopySlices] = _copy_slices_rule
+    _RULES[index.CopySlices] = _RULES[index.IndexPutBackward0] = _copy_slices_rule
     from .more_rules import register_node_rules
 
     register_node_rules(_RULES)
@@ -429,19 +429,32 @@ def _pad_rule(node_class, inputs, params, levels):
 
 
 def _copy_slices_rule(node_class, inputs, params, levels):
-    """`x[key] = values` with a basic key: the same write on the physical tensors."""
+    """`x[key] = values` (and index_put): the same write on the physical tensors, the key given
+    a full slice per batch dim. An advanced key whose index arrays are apart (NumPy would put
+    the indexed dims first) goes example by example."""
     import dataclasses
 
+    import numpy as np
+
     key = params["key"]
-    if key.advanced is not None:
-        return _fallback(node_class, inputs, params, levels)
     count = len(levels)
+    advanced = None
+    if key.advanced is not None:
+        arrays = [position for position, item in enumerate(key.advanced)
+                  if isinstance(item, np.ndarray)]
+        if arrays != list(range(arrays[0], arrays[-1] + 1)):
+            return _fallback(node_class, inputs, params, levels)
+        advanced = (slice(None),) * count + tuple(key.advanced)
     target, values = inputs
     physical = physical_at(target, levels, expand=True)
-    region = physical._data[(slice(None),) * count + tuple(key.basic)].shape[count:]
+    region = physical._data[(slice(None),) * count + tuple(key.basic)]
+    if advanced is not None:
+        region = region[advanced]
+    rank = region.ndim - count
     if isinstance(values, Tensor):
-        values = physical_at(values, levels, len(region)) if type(values) is BatchedTensor else values
-    new_key = dataclasses.replace(key, basic=(slice(None),) * count + tuple(key.basic))
+        values = physical_at(values, levels, rank) if type(values) is BatchedTensor else values
+    new_key = dataclasses.replace(key, basic=(slice(None),) * count + tuple(key.basic),
+                                  advanced=advanced)
     return wrap(_apply(node_class, physical, values, **dict(params, key=new_key)), levels)
 
 
