@@ -486,3 +486,48 @@ def test_jacobian_of_masked_select_equals_pytorchs():
     mine = jacrev(lambda x: x.masked_select(x > 0))(retrograd.tensor(values))
     theirs = torch.func.jacrev(lambda x: x.masked_select(x > 0))(torch.tensor(values))
     np.testing.assert_allclose(mine.numpy(), theirs.numpy())
+
+
+def _write_rows(xi, i):
+    out = xi.clone()
+    out[i] = xi[0] * 2
+    return out
+
+
+def _write_columns(xi, i):
+    out = xi.clone()
+    out[:, i] = 7.0
+    return out
+
+
+def _add_at_last_dim(xi, i):
+    out = xi.clone()
+    out[..., i] += 1.0
+    return out
+
+
+def _fill_by_mask(xi, i):
+    out = xi.clone()
+    out[xi > 0] = 0.5
+    return out
+
+
+def _index_put_rows(xi, i):
+    return xi.index_put((None, i), xi[:, :2] * 3, accumulate=True)
+
+
+@pytest.mark.parametrize("write", [_write_rows, _write_columns, _add_at_last_dim, _fill_by_mask,
+                                   _index_put_rows], ids=lambda f: f.__name__.lstrip("_"))
+def test_writing_at_per_example_indices_equals_a_loop_without_falling_back(write):
+    rng = np.random.default_rng(12)
+    x = retrograd.tensor(rng.standard_normal((3, 4, 5)), requires_grad=True)
+    idx = retrograd.tensor([[0, 1], [2, 3], [3, 0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback
+        out = vmap(write)(x, idx)
+    looped = retrograd.stack([write(x[i], idx[i]) for i in range(3)])
+    np.testing.assert_allclose(out.detach().numpy(), looped.detach().numpy())
+    weights = retrograd.tensor(rng.standard_normal(tuple(out.shape)))
+    (mine,) = retrograd.autograd.grad((out * weights).sum(), x)
+    (expected,) = retrograd.autograd.grad((looped * weights).sum(), x)
+    np.testing.assert_allclose(mine.numpy(), expected.numpy())

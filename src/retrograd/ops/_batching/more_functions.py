@@ -13,11 +13,14 @@ import numpy as np
 from ..._tensor import Tensor
 from .functions import FUNCTION_RULES, _function_fallback, _index_select_rule
 from .more_rules import _batch, _expanded_to, _is_batched
+from .rules import _apply
 from .tensor import (
+    BatchedTensor,
     _lazy_ops,
     _logical_rank,
     _view,
     physical_at,
+    vmap_state,
     wrap,
 )
 
@@ -144,13 +147,53 @@ def _take_along_dim_function(function, args, kwargs, levels):
 
 
 def _index_put_function(function, args, kwargs, levels):
-    """index_put: plain indices are batched by the rule of its node (see _copy_slices_rule);
-    per-example (batched) indices go example by example."""
+    """index_put: plain indices are batched by the rule of its node (see _copy_slices_rule).
+    Per-example (batched) index tensors: one more index, the example's number, leads the key
+    on the flattened batch, and the values are laid out as that key's region (NumPy puts the
+    indexed dims first when the example numbers are apart from the index tensors)."""
+    from .. import index as index_ops
+    from ..index.subscript import _check_indices, _Key
+    from ..shape import AliasBackward0
+
     arguments = _arguments(function, args, kwargs)
-    indices = arguments["indices"]
-    if isinstance(indices, tuple | list) and any(_is_batched(item) for item in indices):
+    input, indices, values = arguments["input"], arguments["indices"], arguments["values"]
+    if not isinstance(indices, tuple | list) or not any(_is_batched(item) for item in indices):
+        return function(*args, **kwargs)
+    simple = all(item is None or (isinstance(item, Tensor) and item.dtype.name in ("int64", "int32"))
+                 for item in indices)
+    if not simple or not isinstance(values, Tensor) or values.dtype is not input.dtype \
+            or len(indices) > _logical_rank(input):
         return _function_fallback(function, args, kwargs, levels)
-    return function(*args, **kwargs)
+    count = len(levels)
+    physical = physical_at(input, levels, expand=True)
+    batch = _batch(physical, levels)
+    examples = math.prod(batch)
+    logical = tuple(physical._data.shape[count:])
+    flat = _view(physical, (examples, *logical))
+    arrays = [position for position, item in enumerate(indices) if item is not None]
+    indexed = len(np.broadcast_shapes(*(tuple(indices[position].shape) for position in arrays)))
+    key = [np.arange(examples, dtype=np.int64).reshape((examples,) + (1,) * indexed)]
+    for dim, item in enumerate(indices):
+        if item is None:
+            key.append(slice(None))
+            continue
+        array = physical_at(item, levels, indexed, expand=True)._data if _is_batched(item) \
+            else item._data
+        if _is_batched(item):
+            array = array.reshape((examples, *array.shape[count:]))
+        key.append(_check_indices(array.astype(np.int64, copy=False), logical[dim], dim))
+    region_rank = indexed + len(logical) - len(arrays)  # the indexed dims, then the others
+    physical_values = physical_at(values, levels, region_rank, expand=_is_batched(values))
+    physical_values = _view(physical_values, (-1, *tuple(physical_values._data.shape[count:])))
+    side_by_side = arrays == list(range(arrays[0], arrays[-1] + 1))
+    if side_by_side and arrays[0] > 0:
+        physical_values = _lazy_ops().shape.movedim(
+            physical_values, tuple(range(1 + arrays[0], 1 + arrays[0] + indexed)),
+            tuple(range(1, 1 + indexed)))
+    node_key = _Key((Ellipsis,), (*key, Ellipsis), AliasBackward0)
+    out = _apply(index_ops.IndexPutBackward0, flat, physical_values, key=node_key,
+                 accumulate=arguments["accumulate"])
+    return wrap(_view(out, batch + logical), levels)
 
 
 def _slice_scatter_function(function, args, kwargs, levels):
@@ -493,3 +536,38 @@ FUNCTION_RULES.update({
     "__getitem__": _getitem_function,
     "masked_scatter": _masked_scatter_function,
 })
+
+
+def _setitem(self, key, value) -> None:
+    """`x[key] = value` on a batched tensor by per-example index tensors (with full slices and
+    `...`): index_put_, batched by its rule; by a per-example bool mask as big as x and one
+    value: masked_fill_. Other keys take Tensor's own path."""
+    from ..._tensor import Tensor as PlainTensor
+
+    items = key if type(key) is tuple else (key,)
+    if vmap_state.depth and any(_is_batched(item) for item in items):
+        value_tensor = value if isinstance(value, Tensor) else \
+            Tensor._make(np.asarray(value, dtype=self._data.dtype))
+        if value_tensor.dtype is not self.dtype:
+            value_tensor = value_tensor.to(self.dtype)
+        if len(items) == 1 and items[0].dtype.name == "bool" and items[0].dim() == self.dim() \
+                and value_tensor.numel() == 1:
+            self.masked_fill_(items[0], value_tensor.reshape(()))
+            return
+        indices = []
+        for item in items:
+            if item is Ellipsis:
+                indices += [None] * (self.dim() - len(items) + 1)
+            elif isinstance(item, slice) and item == slice(None):
+                indices.append(None)
+            elif isinstance(item, Tensor) and item.dtype.name in ("int64", "int32"):
+                indices.append(item)
+            else:
+                break
+        else:
+            self.index_put_(tuple(indices), value_tensor)
+            return
+    PlainTensor.__setitem__(self, key, value)
+
+
+BatchedTensor.__setitem__ = _setitem
