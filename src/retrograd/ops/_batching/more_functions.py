@@ -436,6 +436,12 @@ FUNCTION_RULES.update({
 })
 
 
+_BOOL_MASK = (
+    "vmap: We do not support batching operators that can support dynamic shape. Attempting to "
+    "batch over indexing with a boolean mask."
+)
+
+
 def _getitem_function(function, args, kwargs, levels):
     """x[key] with batched integer index tensors: one more index, the example's number, leads
     the key on the flattened batch; the indexed dims are then put where the logical call puts
@@ -446,10 +452,7 @@ def _getitem_function(function, args, kwargs, levels):
     if not any(_is_batched(item) for item in items):
         return function(*args, **kwargs)
     if any(_is_batched(item) and item.dtype.name == "bool" for item in items):
-        raise RuntimeError(
-            "vmap: We do not support batching operators that can support dynamic shape. "
-            "Attempting to batch over indexing with a boolean mask."
-        )
+        raise RuntimeError(_BOOL_MASK)
     simple = all(isinstance(item, slice) or (isinstance(item, Tensor) and item.dtype.name != "bool")
                  for item in items)
     if not simple:
@@ -540,8 +543,8 @@ FUNCTION_RULES.update({
 
 def _setitem(self, key, value) -> None:
     """`x[key] = value` on a batched tensor by per-example index tensors (with full slices and
-    `...`): index_put_, batched by its rule; by a per-example bool mask as big as x and one
-    value: masked_fill_. Other keys take Tensor's own path."""
+    `...`): index_put_, batched by its rule. A per-example bool mask is refused, as PyTorch
+    refuses it; other keys take Tensor's own path."""
     from ..._tensor import Tensor as PlainTensor
 
     items = key if type(key) is tuple else (key,)
@@ -550,10 +553,8 @@ def _setitem(self, key, value) -> None:
             Tensor._make(np.asarray(value, dtype=self._data.dtype))
         if value_tensor.dtype is not self.dtype:
             value_tensor = value_tensor.to(self.dtype)
-        if len(items) == 1 and items[0].dtype.name == "bool" and items[0].dim() == self.dim() \
-                and value_tensor.numel() == 1:
-            self.masked_fill_(items[0], value_tensor.reshape(()))
-            return
+        if any(_is_batched(item) and item.dtype.name == "bool" for item in items):
+            raise RuntimeError(_BOOL_MASK)
         indices = []
         for item in items:
             if item is Ellipsis:
