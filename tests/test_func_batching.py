@@ -532,3 +532,41 @@ def test_writing_at_per_example_indices_equals_a_loop_without_falling_back(write
     (mine,) = retrograd.autograd.grad((out * weights).sum(), x)
     (expected,) = retrograd.autograd.grad((looped * weights).sum(), x)
     np.testing.assert_allclose(mine.numpy(), expected.numpy())
+
+
+_F = retrograd.nn.functional
+_ROWS = retrograd.tensor([0, 2, 2])
+_PER_EXAMPLE_SCALARS = {
+    "getitem": lambda x: (x[_ROWS] ** 2).sum(),
+    "gather": lambda x: (x.gather(1, retrograd.tensor([[0, 1]] * 4)) ** 3).sum(),
+    "diagonal": lambda x: (x.diagonal() ** 3).sum(),
+    "max": lambda x: (x.max(1).values ** 3).sum(),
+    "embedding": lambda x: (_F.embedding(retrograd.tensor([1, 3]), x) ** 3).sum(),
+    "cross_entropy": lambda x: _F.cross_entropy(x, retrograd.tensor([0, 1, 2, 3])),
+    "batch_norm": lambda x: (_F.batch_norm(x, None, None, training=True) ** 3).sum(),
+    "group_norm": lambda x: (_F.group_norm(x[None], 2) ** 3).sum(),
+    "index_select": lambda x: (x.index_select(0, _ROWS) ** 3).sum(),
+    "take": lambda x: (x.take(_ROWS) ** 3).sum(),
+    "max_pool2d": lambda x: (_F.max_pool2d(x[None], 2) ** 3).sum(),
+    "interpolate": lambda x: (_F.interpolate(x[None, None], scale_factor=2, mode="bilinear") ** 3).sum(),
+    "conv_transpose2d": lambda x: (_F.conv_transpose2d(
+        x[None, None], retrograd.ones(1, 2, 2, 2, dtype=retrograd.float64)) ** 3).sum(),
+    "reflect_pad": lambda x: (_F.pad(x[None], (1, 1), mode="reflect") ** 3).sum(),
+    "unfold": lambda x: (_F.unfold(x[None, None], 2) ** 3).sum(),
+    "scatter_add": lambda x: (x.scatter_add(1, retrograd.tensor([[0, 0, 1, 1, 2]] * 4), x) ** 3).sum(),
+    "index_put": lambda x: (x.clone().index_put((_ROWS,), x[:3] * 2) ** 3).sum(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_PER_EXAMPLE_SCALARS))
+def test_per_example_hessians_are_batched_and_equal_a_loop(name):
+    """vmap(hessian(f)): the backward formulas run on batched cotangents and tangents too."""
+    from retrograd.func import hessian
+
+    f = _PER_EXAMPLE_SCALARS[name]
+    x = retrograd.tensor(np.random.default_rng(13).standard_normal((3, 4, 5)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback
+        mine = vmap(hessian(f))(x)
+    expected = retrograd.stack([hessian(f)(x[i]) for i in range(3)])
+    np.testing.assert_allclose(mine.numpy(), expected.numpy(), rtol=1e-9, atol=1e-12)
