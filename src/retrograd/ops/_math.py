@@ -437,8 +437,8 @@ def masked_select_backward(grad, mask, shape: tuple):
         from .index import MaskedScatterBackward0
 
         return apply(MaskedScatterBackward0, zeros_of_shape(shape, grad), grad, mask=mask)
-    result = np.zeros(shape, dtype=grad.dtype)
-    result[mask] = grad
+    result = np.zeros(grad.shape[:-1] + shape, dtype=grad.dtype)  # batched grads lead
+    result[..., mask] = grad
     return result
 
 
