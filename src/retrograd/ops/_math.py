@@ -515,7 +515,10 @@ def count_along(mask, dim: tuple, like):
 
 
 def take_along(x, indices, dim: int):
-    """The elements of x at `indices` (an int64 array) along `dim`."""
+    """The elements of x at `indices` (an int64 array, or the int64 Tensor of an op's indices
+    output, as tangent formulas read it) along `dim`."""
+    if isinstance(indices, Tensor):
+        indices = indices._data
     if isinstance(x, Tensor):
         from ._table import apply
 
