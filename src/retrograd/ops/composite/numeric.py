@@ -210,6 +210,11 @@ def aminmax(input, *, dim=None, keepdim: bool = False):
     return _AminmaxResult(input.amin(dim, keepdim=keepdim), input.amax(dim, keepdim=keepdim))
 
 
+def _has_tangent(x: Tensor) -> bool:
+    """Whether `x` carries a forward-mode tangent (of any level)."""
+    return getattr(x, "_fw_grad", None) is not None or bool(getattr(x, "_fw_grads", None))
+
+
 @register(methods="logcumsumexp")
 def logcumsumexp(input, dim: int):
     """log(cumsum(exp(input))) along `dim`, without overflow or underflow.
@@ -222,7 +227,7 @@ def logcumsumexp(input, dim: int):
     x = _floating(input)
     if x.ndim == 0 or x.numel() == 0:
         return x.clone()
-    if not (x.requires_grad and rg.is_grad_enabled()) and getattr(x, "_fw_grad", None) is None:
+    if not (x.requires_grad and rg.is_grad_enabled()) and not _has_tangent(x):
         axis = x._wrap_dim(dim)
         return Tensor._make(np.logaddexp.accumulate(x._data, axis=axis))
     steps = x.unbind(dim)

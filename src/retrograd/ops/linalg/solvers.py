@@ -11,7 +11,6 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
 from .._table import OUTPUT, apply, output, register
-from .._tangents import TRANSPOSED
 from ..pointwise import where
 from ..shape import diagonal, tril, triu
 from .contraction import (
@@ -88,7 +87,8 @@ Tensor.inverse = inverse
 class LinalgDetBackward0(Node):
     """det(A): dA = grad * det(A) * A^-T (zero for exactly singular matrices, as PyTorch)."""
 
-    tangent = TRANSPOSED
+    inputs = ("a",)
+    tangent = staticmethod(lambda a, a_t, result: _det_tangent(a, a_t, result))
     __slots__ = ()
 
     @staticmethod
@@ -100,6 +100,12 @@ class LinalgDetBackward0(Node):
         a, determinant = self._saved_tensors
         scale = (grad * determinant).unsqueeze(-1).unsqueeze(-1)
         return scale * inv(_singular_replaced(a, determinant._data == 0)).mT
+
+
+def _det_tangent(a, a_t, result):
+    """d det A = det A tr(A^-1 dA) (zero for an exactly singular A, as the gradient)."""
+    inverse = inv(_singular_replaced(a, result._data == 0))
+    return result * (inverse.mT * a_t).sum((-2, -1))
 
 
 def _singular_replaced(a: Tensor, singular: np.ndarray) -> Tensor:
@@ -247,7 +253,9 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
 class LinalgSolveTriangularBackward0(Node):
     """X = T^-1 B for the triangle T of A: dB = T^-T grad, dA = the same triangle of -dB X^T."""
 
-    tangent = TRANSPOSED
+    inputs = ("a", "b")
+    tangent = staticmethod(lambda a, a_t, b_t, result, upper, unitriangular:
+                           _solve_triangular_tangent(a, a_t, b_t, result, upper, unitriangular))
     __slots__ = ("unitriangular", "upper")
 
     @staticmethod
@@ -276,6 +284,14 @@ class LinalgSolveTriangularBackward0(Node):
             offset = 1 if self.unitriangular else 0
             grad_a = triu(product, offset) if self.upper else tril(product, -offset)
         return grad_a, grad_b if needs_b else None
+
+
+def _solve_triangular_tangent(a, a_t, b_t, result, upper, unitriangular):
+    """X = T^-1 B: dX = T^-1 (dB - dT X), dT the triangle of dA the op reads."""
+    offset = 1 if unitriangular else 0
+    triangle_t = triu(a_t, offset) if upper else tril(a_t, -offset)
+    right = b_t - matmul(triangle_t, result)
+    return solve_triangular(a, right, upper=upper, unitriangular=unitriangular)
 
 
 def _triangle(data: np.ndarray, upper: bool, unitriangular: bool) -> np.ndarray:
