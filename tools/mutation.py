@@ -210,6 +210,31 @@ EQUIVALENT: dict[str, dict[str, str]] = {
             "with no gradient missing, appending an empty tuple of Nones changes nothing",
         **{f"autograd.function.xǁ_FunctionMetaǁ__init____mutmut_{number}":
            "type.__init__ ignores its arguments (the class is made by type.__new__)" for number in (1, 2, 3)},
+        "autograd.function.x__delay_error__mutmut_8": "the DelayedError node raises in its backward, before "
+        "the engine reads its input metadata",
+        **{f"autograd.function.x__delay_error__mutmut_{number}": "Tensor._from_node makes a new version "
+           "counter when given None or nothing: the same as the fresh one passed" for number in (19, 23)},
+        "autograd.function.x__delay_error__mutmut_27": "a single gradient in a 1-tuple: BackwardCFunction."
+        "backward puts a single gradient in a tuple anyway",
+        **{f"autograd.function.x__record__mutmut_{number}": "warnings.warn with category None or without "
+           "one warns a UserWarning, as before" for number in (58, 61)},
+        **{f"autograd.function.x__record__mutmut_{number}": "changes only the caller line the warning is "
+           "attributed to; message and category are unchanged" for number in (62, 68)},
+        **{f"autograd.function.x__record__mutmut_{number}": "the output number given to _from_node is "
+           "overwritten a few lines below (value._output_nr = index)" for number in (73, 79)},
+        "autograd.function.x__stamp__mutmut_12": "a saved None stays None either way: were None one of "
+        "forward's outputs, results holds None at its index too",
+        **{f"autograd.function.x__stamp__mutmut_{number}": "is_output only names saved values "
+           "(Node._named_saved_values), and a custom node names none (_saved_names is empty)"
+           for number in (21, 24)},
+        "autograd.function.x__stamp__mutmut_25": "a saved tensor whose grad_fn is this node is one of its "
+        "outputs (a dirty input is returned), so index is not None whenever the right side holds",
+        "autograd.function.x__stamp__mutmut_42": "nothing reads _to_save after _stamp: save_for_backward "
+        "replaces it, and _stamp runs once per call",
+        "autograd.function.xǁBackwardCFunctionǁ__init____mutmut_7": "_record sets _output_meta before the "
+        "node can run: a node is reachable (as grad_fn) only once recorded",
+        "autograd.function.xǁBackwardCFunctionǁbackward__mutmut_29": "with exactly as many gradients as "
+        "inputs, grads[:expected] is the same gradients",
     },
     "state_dict": {
         "nn.modules.module.xǁModuleǁ_load_from_state_dict__mutmut_28": "split('.') and split('.', 1) "
