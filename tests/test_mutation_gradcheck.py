@@ -352,7 +352,10 @@ def test_fast_mode_failure_shows_projections_and_slow_jacobians(forward):
     assert head[0].endswith("mismatch for output 0 with respect to input 1,")
     numerical = head[1].removeprefix("numerical:")
     analytical = head[2].removeprefix("analytical:")
-    assert numerical != analytical and "None" not in numerical + analytical
+    if forward:  # J u: one value per output element
+        assert numerical.startswith("tensor([") and analytical.startswith("tensor([")
+    else:  # v^T J u: one number
+        assert float(numerical) != float(analytical)
     assert "\nNumerical:\n tensor([[0.3750, 0.0000, 0.0000],\n" in message
     assert "\nAnalytical:\ntensor([[0.3712, 0.0000, 0.0000],\n" in message
     # y's Jacobian is diag(1.5 x**2), 1% off: the largest difference is at x = 2
@@ -360,19 +363,37 @@ def test_fast_mode_failure_shows_projections_and_slow_jacobians(forward):
     assert difference == pytest.approx(0.06, rel=1e-6)
 
 
+def test_forward_mode_failure_shows_both_jacobians():
+    x, y = _inputs(retrograd)
+    message = _message(retrograd.autograd.gradcheck, _forward_functions(retrograd)["wrong for input 2"], (x, y),
+                       check_forward_ad=True, check_backward_ad=False)
+    assert message.startswith("Jacobian computed with forward mode mismatch for output 0 with respect to input 1,\n"
+                              "numerical:tensor([[0.3750, 0.0000, 0.0000],\n")
+    assert "\nanalytical:tensor([[0.3712, 0.0000, 0.0000],\n" in message
+
+
 @pytest.mark.parametrize(("library", "check"), [
     ("retrograd", "gradcheck"),
+    ("retrograd", "gradcheck forward"),
     ("retrograd", "gradgradcheck"),
     pytest.param("torch", "gradcheck", marks=needs_torch),  # its gradgradcheck draws grad_outputs from the global RNG
+    pytest.param("torch", "gradcheck forward", marks=needs_torch),
 ])
 def test_fast_mode_is_reproducible(check, library):
     """Fast mode draws its directions from its own fixed generator: the same failure twice reads the same
     (retrograd's gradgradcheck draws its grad_outputs from a fixed generator too)."""
     module = retrograd if library == "retrograd" else torch
-    function = _functions(module)["wrong second derivative" if check == "gradgradcheck" else "wrong for input 0"]
     x, y = _inputs(module)
-    check = getattr(module.autograd, check)
-    assert _message(check, function, (x, y), fast_mode=True) == _message(check, function, (x, y), fast_mode=True)
+    options = {"fast_mode": True}
+    if check == "gradgradcheck":
+        function = _functions(module)["wrong second derivative"]
+    elif check == "gradcheck forward":
+        function = _forward_functions(module)["wrong for input 0"]
+        options.update(check_forward_ad=True, check_backward_ad=False)
+    else:
+        function = _functions(module)["wrong for input 0"]
+    check = getattr(module.autograd, check.split()[0])
+    assert _message(check, function, (x, y), **options) == _message(check, function, (x, y), **options)
 
 
 def _fast_mode_verdicts(torch):
@@ -391,7 +412,8 @@ def _fast_mode_verdicts(torch):
             return grad.flip(0)
 
     class OffByAtol(torch.autograd.Function):
-        """2x whose backward is off by 3e-6 in every diagonal element: within atol=1e-5 elementwise."""
+        """2x whose backward and jvp are off by 9e-6 in every diagonal element: within atol=1e-5
+        elementwise, so within fast mode's tolerance too (scaled by the directions' sizes)."""
 
         @staticmethod
         def forward(ctx, x):
@@ -399,7 +421,26 @@ def _fast_mode_verdicts(torch):
 
         @staticmethod
         def backward(ctx, grad):
-            return grad * (2 + 3e-6)
+            return grad * (2 + 9e-6)
+
+        @staticmethod
+        def jvp(ctx, tangent):
+            return tangent * (2 + 9e-6)
+
+    class SwappedTangent(torch.autograd.Function):
+        """The identity, whose jvp mirrors the tangent: J u is wrong unless u is symmetric."""
+
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+        @staticmethod
+        def jvp(ctx, tangent):
+            return tangent.flip(0)
 
     x = torch.tensor([0.5, -1.25, 2.0, 0.25, 1.0, -0.75, 3.0, 0.1], dtype=torch.float64, requires_grad=True)
     matrix = torch.tensor([[0.5, -1.25, 2.0], [1.5, 0.75, -0.5]], dtype=torch.float64, requires_grad=True)
@@ -412,6 +453,15 @@ def _fast_mode_verdicts(torch):
                                              fast_mode=fast)
         seen["beyond atol", mode] = _verdict(torch.autograd.gradcheck, OffByAtol.apply, (x,), rtol=0, atol=1e-7,
                                              fast_mode=fast)
+        for name, function in (("swapped", SwappedTangent.apply), ("within atol", OffByAtol.apply)):
+            seen[name, mode, "forward"] = _verdict(torch.autograd.gradcheck, function, (x,), rtol=0,
+                                                   fast_mode=fast, check_forward_ad=True, check_backward_ad=False)
+        seen["beyond atol", mode, "forward"] = _verdict(torch.autograd.gradcheck, OffByAtol.apply, (x,), rtol=0,
+                                                        atol=1e-7, fast_mode=fast, check_forward_ad=True,
+                                                        check_backward_ad=False)
+        seen["constant output", mode, "forward"] = _verdict(
+            torch.autograd.gradcheck, lambda a: (a * 2, torch.ones(2, dtype=torch.float64)), (x,), fast_mode=fast,
+            check_forward_ad=True)
         seen["matrices", mode] = _verdict(torch.autograd.gradcheck, lambda a: (a * a).t() @ a, (matrix,),
                                           fast_mode=fast)
         seen["NaN Jacobian", mode] = _verdict(torch.autograd.gradcheck, lambda a: a.sqrt(), (one,),
@@ -431,6 +481,10 @@ def _fast_mode_verdicts(torch):
 FAST_MODE_EXPECTED = {
     **{("swapped", mode): "Jacobian mismatch for output 0 with respect to input 0," for mode in ("slow", "fast")},
     **{("within atol", mode): True for mode in ("slow", "fast")},
+    **{("within atol", mode, "forward"): True for mode in ("slow", "fast")},
+    **{("constant output", mode, "forward"): True for mode in ("slow", "fast")},
+    **{(name, mode, "forward"): _FORWARD_MISMATCH.format(0, 0) for mode in ("slow", "fast")
+       for name in ("swapped", "beyond atol")},
     **{("beyond atol", mode): "Jacobian mismatch for output 0 with respect to input 0," for mode in ("slow", "fast")},
     **{("matrices", mode): True for mode in ("slow", "fast")},
     **{("NaN Jacobian", mode): "Jacobian mismatch for output 0 with respect to input 0," for mode in ("slow", "fast")},
@@ -502,6 +556,44 @@ def _gradgrad_verdicts(torch):
             (x,) = ctx.saved_tensors
             return grad.detach() * 2 * x
 
+    class TwiceXTimesGrad(torch.autograd.Function):
+        """(grad, x) -> 2 x grad, with a right jvp and a backward wrong for x."""
+
+        @staticmethod
+        def forward(ctx, grad, x):
+            ctx.save_for_backward(grad, x)
+            ctx.save_for_forward(grad, x)
+            return 2 * x * grad
+
+        @staticmethod
+        def backward(ctx, out_grad):
+            grad, x = ctx.saved_tensors
+            return 2 * x * out_grad, 3 * grad * out_grad  # should be 2 grad out_grad
+
+        @staticmethod
+        def jvp(ctx, grad_tangent, x_tangent):
+            grad, x = ctx.saved_tensors
+            return 2 * x * grad_tangent + 2 * grad * x_tangent
+
+    class WrongReverseSecond(torch.autograd.Function):
+        """x**2: right first derivative, whose derivative is right in forward mode only."""
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            ctx.save_for_forward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return TwiceXTimesGrad.apply(grad, x)
+
+        @staticmethod
+        def jvp(ctx, tangent):
+            (x,) = ctx.saved_tensors
+            return 2 * x * tangent
+
     x, y = _inputs(torch)
     check = torch.autograd.gradgradcheck
     seen = {
@@ -525,9 +617,14 @@ def _gradgrad_verdicts(torch):
                                             check_rev_over_rev=False, check_undefined_grad=False,
                                             check_batched_grad=True),
     }
-    for fast in (False, True):
-        message = _message(check, _functions(torch)["wrong second derivative"], (x, y), fast_mode=fast)
+    for fast in (None, False, True):  # None: the default
+        options = {} if fast is None else {"fast_mode": fast}
+        message = _message(check, _functions(torch)["wrong second derivative"], (x, y), **options)
         seen["fast-mode note", fast] = "computed \nin fast mode" in message
+    seen["reverse-mode second derivative wrong"] = _verdict(check, WrongReverseSecond.apply, (x,))
+    seen["reverse-mode second derivative wrong, forward over reverse only"] = _verdict(
+        check, WrongReverseSecond.apply, (x,), check_fwd_over_rev=True, check_rev_over_rev=False,
+        check_undefined_grad=False)
     return seen
 
 
@@ -549,8 +646,11 @@ GRADGRAD_EXPECTED = {
     "neither": "Expected at least one of check_fwd_over_rev or check_rev_over_rev to be True",
     "undefined without reverse": "Setting check_undefined_grad=True requires check_rev_over_rev to be True",
     "batched without reverse": "Setting check_batched_grad=True requires check_rev_over_rev to be True",
+    ("fast-mode note", None): False,
     ("fast-mode note", False): False,
     ("fast-mode note", True): True,
+    "reverse-mode second derivative wrong": "Jacobian mismatch for output 0 with respect to input 0,",
+    "reverse-mode second derivative wrong, forward over reverse only": True,
 }
 
 
@@ -648,7 +748,8 @@ def test_output_gradients_and_tangents_have_the_outputs_dtype():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert retrograd.autograd.gradcheck(_dtype_strict(seen), (x,), eps=1e-2, atol=1e-2, rtol=1e-2,
-                                            check_forward_ad=True, check_batched_grad=True)
+                                            check_forward_ad=True, check_batched_grad=True,
+                                            check_batched_forward_grad=True)
     assert seen == {"retrograd.float32"}
 
 
