@@ -299,6 +299,9 @@ def _forward_verdicts(torch):
     seen["batched without backward"] = _verdict(torch.autograd.gradcheck, lambda a: a * 2, (x,),
                                                 check_batched_grad=True, check_forward_ad=True,
                                                 check_backward_ad=False)
+    seen["grad dtypes without backward"] = _verdict(torch.autograd.gradcheck, lambda a: a * 2, (x,),
+                                                    check_forward_ad=True, check_backward_ad=False,
+                                                    check_grad_dtypes=True)
     seen["batched forward"] = _verdict(torch.autograd.gradcheck, lambda a, b: (a.sin() * b).cumsum(0), (x, y),
                                        check_forward_ad=True, check_batched_forward_grad=True)
     return seen
@@ -321,6 +324,7 @@ FORWARD_EXPECTED = {
     "batched forward without forward": "Setting check_batched_forward_grad=True requires check_forward_ad to be "
     "True",
     "batched without backward": "Setting check_batched_grad=True requires check_backward_ad to be True",
+    "grad dtypes without backward": True,
     "batched forward": True,
 }
 
@@ -845,3 +849,11 @@ def test_check_batched_forward_grad_catches_wrong_batched_tangents(factor, caugh
     with pytest.raises(RuntimeError, match="While computing batched gradients, got: Batched forward-mode gradient "
                        f"does not match the unbatched one for output 0 and input {2 * wrong_input}$"):
         retrograd.autograd.gradcheck(function, inputs, check_forward_ad=True, check_batched_forward_grad=True)
+
+
+def test_outputs_that_are_not_tensors_are_left_out():
+    """retrograd's gradcheck skips a function's outputs that are not tensors (PyTorch's raises
+    AttributeError reading their requires_grad)."""
+    x, _ = _inputs(retrograd)
+    assert retrograd.autograd.gradcheck(lambda a: (a * 2, 3, None), (x,), fast_mode=True)
+    assert retrograd.autograd.gradgradcheck(lambda a: (a * a, "label"), (x,))
