@@ -10,6 +10,8 @@ Two checks per sample of the op table (see Note [One formula, two modes], ops/_f
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -154,12 +156,23 @@ def _compare_with_pytorch(info, args, kwargs, order: int):
         np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9, equal_nan=True)
 
 
+def _has_gradient_to_compare(case) -> bool:
+    """Whether the sample has a differentiable input and a non-empty differentiable output: a
+    sample without one has no incoming gradient to poison, so its test could only skip."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        leaves, outputs = _run(*case.values)
+    return bool(leaves) and any(output.numel() > 0 for output in outputs)
+
+
 def _marked(order: int):
     known = NOT_YET_SELECTING_FIRST_ORDER if order == 1 else NOT_YET_SELECTING_SECOND_ORDER
     marked = []
     for case in CASES:
         info = case.values[0]
         if order == 2 and not info.second_order:
+            continue
+        if not _has_gradient_to_compare(case):
             continue
         marks = ()
         if case.id in known:
