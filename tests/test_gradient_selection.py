@@ -181,3 +181,82 @@ def test_nan_and_inf_into_second_derivatives_match_pytorch(info, args, kwargs):
 
 def test_every_listed_sample_exists():
     assert {case.id for case in CASES} >= NOT_YET_SELECTING_FIRST_ORDER | NOT_YET_SELECTING_SECOND_ORDER
+
+
+# ---------------------------------------------------------------------------
+# Behaviours behind the matrix above, each stated once without PyTorch
+
+
+def _grad(output, inputs, weights, **kwargs):
+    return retrograd.autograd.grad(output, inputs, retrograd.tensor(weights), **kwargs)
+
+
+def test_repeated_einsum_subscripts_put_the_gradient_on_the_diagonal_only():
+    # 'ii->i' reads the diagonal: the rest of the matrix gets exact zeros, whatever arrives.
+    x = retrograd.tensor(np.arange(9.0).reshape(3, 3), requires_grad=True)
+    (gradient,) = _grad(retrograd.einsum("ii->i", x), x, np.array([np.nan, np.inf, 2.0]))
+    expected = np.diag([np.nan, np.inf, 2.0])
+    np.testing.assert_array_equal(gradient.numpy(), expected)
+    cube = retrograd.tensor(np.ones((2, 2, 2)), requires_grad=True)
+    (gradient,) = _grad(retrograd.einsum("iii->i", cube), cube, np.array([np.nan, 3.0]))
+    expected = np.zeros((2, 2, 2))
+    expected[0, 0, 0], expected[1, 1, 1] = np.nan, 3.0
+    np.testing.assert_array_equal(gradient.numpy(), expected)
+
+
+def test_triangular_solve_substitutes_over_the_triangle_only():
+    # With T lower triangular, x0 = b0 / T00 does not read b1: a NaN in b1 stays out of x0
+    # (LAPACK's trsm, hence PyTorch; an LU solve of the whole matrix lets it through).
+    triangle = retrograd.tensor([[2.0, 0.0], [1.0, 4.0]])
+    b = retrograd.tensor([[1.0], [np.nan]])
+    solution = retrograd.linalg.solve_triangular(triangle, b, upper=False)
+    np.testing.assert_array_equal(solution.numpy(), [[0.5], [np.nan]])
+    # b's gradient solves with T^T (upper): an Inf arriving for x0 does not reach row 1.
+    b = retrograd.tensor([[1.0], [2.0]], requires_grad=True)
+    (gradient,) = _grad(retrograd.linalg.solve_triangular(triangle, b, upper=False), b,
+                        np.array([[np.inf], [1.0]]))
+    np.testing.assert_array_equal(gradient.numpy(), [[np.inf], [0.25]])
+
+
+def test_linear_interpolation_adds_zero_weights_as_pytorch():
+    # Resampling 4 -> 7 (align_corners) hits input positions 0 and 3 exactly: the neighbour with
+    # weight 0 still receives 0 * the gradient, so an Inf there makes a NaN, as in PyTorch's
+    # kernel; a size that does not change adds 1 * g + 0 * g to the same element.
+    x = retrograd.tensor(np.ones((1, 1, 4)), requires_grad=True)
+    out = retrograd.nn.functional.interpolate(x, size=7, mode="linear", align_corners=True)
+    weights = np.zeros((1, 1, 7))
+    weights[0, 0, 0] = np.inf
+    (gradient,) = _grad(out, x, weights)
+    np.testing.assert_array_equal(gradient.numpy()[0, 0], [np.inf, np.nan, 0.0, 0.0])
+    same = retrograd.nn.functional.interpolate(x, size=4, mode="linear")
+    weights = np.array([[[1.0, np.inf, 2.0, 3.0]]])
+    (gradient,) = _grad(same, x, weights)
+    np.testing.assert_array_equal(gradient.numpy()[0, 0], [1.0, np.nan, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("op", [
+    lambda x: retrograd.nn.functional.avg_pool2d(x, 2),
+    lambda x: retrograd.nn.functional.avg_pool1d(x[0], 2),
+    lambda x: retrograd.nn.functional.adaptive_avg_pool2d(x, (2, 3)),
+    lambda x: retrograd.nn.functional.interpolate(x, size=(1, 2), mode="area"),
+    lambda x: retrograd.nn.functional.pad(x, (1, 1, 1, 1), mode="reflect"),
+    lambda x: retrograd.nn.functional.pad(x, (1, 0, 2, 1), mode="replicate"),
+], ids=["avg_pool2d", "avg_pool1d", "adaptive_avg_pool2d", "area", "reflect", "replicate"])
+def test_second_derivative_of_a_linear_nn_op_is_zeros(op):
+    # PyTorch's first derivative is a function of the input (avg_pool2d_backward(grad, self)
+    # and the like) whose own derivative for it is zeros: no "does not require grad" error.
+    x = retrograd.tensor(np.random.default_rng(0).standard_normal((1, 2, 4, 4)), requires_grad=True)
+    (first,) = retrograd.autograd.grad(op(x).sum(), x, create_graph=True)
+    assert first.requires_grad
+    (second,) = retrograd.autograd.grad(first, x, retrograd.tensor(np.full(x.shape, np.nan)))
+    np.testing.assert_array_equal(second.numpy(), np.zeros(x.shape))
+
+
+def test_eval_batch_norm_first_derivative_depends_on_input_without_a_second():
+    # PyTorch: native_batch_norm_backward records the input; its double backward gives no
+    # gradient for it in eval mode (None with allow_unused, an error without).
+    x = retrograd.tensor(np.random.default_rng(0).standard_normal((2, 3)), requires_grad=True)
+    out = retrograd.nn.functional.batch_norm(x, retrograd.zeros(3, dtype=x.dtype), retrograd.ones(3, dtype=x.dtype))
+    (first,) = retrograd.autograd.grad(out.sum(), x, create_graph=True)
+    assert first.requires_grad
+    assert retrograd.autograd.grad(first.sum(), x, allow_unused=True) == (None,)
