@@ -29,9 +29,9 @@ NOT_YET_SELECTING_FIRST_ORDER: set[str] = {
 NOT_YET_SELECTING_SECOND_ORDER: set[str] = {
     "adaptive_max_pool1d-0", "adaptive_max_pool1d-1", "adaptive_max_pool2d-0",
     "adaptive_max_pool2d-1", "adaptive_max_pool2d-2", "max_pool1d-2", "copysign-0", "copysign-1",
-    "copysign-2", "copysign-3", "copysign-5", "log_softmax-3", "max_pool1d-0", "max_pool1d-1",
-    "max_pool2d-0", "max_pool2d-1", "max_pool2d-2", "nll_loss-0", "nll_loss-1", "nll_loss-2",
-    "nll_loss-3", "nll_loss-4", "prelu-0", "softmax-3", "softmin-3",
+    "copysign-2", "copysign-3", "copysign-5", "max_pool1d-0", "max_pool1d-1", "max_pool2d-0",
+    "max_pool2d-1", "max_pool2d-2", "nll_loss-0", "nll_loss-1", "nll_loss-2", "nll_loss-3",
+    "nll_loss-4", "prelu-0",
 }
 
 

@@ -366,10 +366,11 @@ def _softmax_input(input, dtype, op_name: str) -> np.ndarray:
 
 
 def _softmax_derivative(grad, result, dim):
-    """y * (g - sum(g * y)) along dim."""
-    if result.ndim == 0:
-        return grad - grad
+    """y * (g - sum(g * y)) along dim (a 0-d input is its own dim: g*y - y*(g*y), still a
+    function of y, so a second derivative reaches the input as PyTorch's does)."""
     weighted = grad * result
+    if result.ndim == 0:
+        return weighted - result * weighted
     return weighted - result * _math.sum_dims(weighted, dim, keepdim=True)
 
 
@@ -400,9 +401,9 @@ def _log_softmax_tangent(self_t, result, dim):
 
 
 def _log_softmax_derivative(grad, result, dim):
-    """g - exp(y) * sum(g) along dim."""
+    """g - exp(y) * sum(g) along dim (g - exp(y) * g for a 0-d input)."""
     if result.ndim == 0:
-        return grad - grad
+        return grad - _math.exp(result) * grad
     return grad - _math.exp(result) * _math.sum_dims(grad, dim, keepdim=True)
 
 
