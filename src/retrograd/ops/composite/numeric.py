@@ -216,6 +216,11 @@ def trapezoid(y, x=None, *, dx=None, dim: int = -1):
     """The integral of `y` by the trapezoid rule, along `dim` (spacing `x` or `dx`, default 1)."""
     if y.shape[dim] == 0:
         return y.sum(dim)
+    if x is None:
+        # PyTorch's form (sum minus half the two ends), whose gradient at an end is
+        # g * dx - g * dx / 2: an Inf arriving makes NaN there, as in PyTorch
+        ends = y.select(dim, 0) + y.select(dim, -1)
+        return (y.sum(dim) - ends * 0.5) * (1.0 if dx is None else dx)
     return _trapezoid_parts(y, x, dx, dim).sum(dim)
 
 
