@@ -216,8 +216,10 @@ def test_linear_interpolation_adds_zero_weights_as_pytorch():
     out = retrograd.nn.functional.interpolate(x, size=7, mode="linear", align_corners=True)
     weights = np.zeros((1, 1, 7))
     weights[0, 0, 0] = np.inf
-    (gradient,) = _grad(out, x, weights)
+    (gradient,) = _grad(out, x, weights, retain_graph=True)
     np.testing.assert_array_equal(gradient.numpy()[0, 0], [np.inf, np.nan, 0.0, 0.0])
+    (recorded,) = _grad(out, x, weights, create_graph=True)  # the same sums when recorded
+    np.testing.assert_array_equal(recorded.detach().numpy()[0, 0], [np.inf, np.nan, 0.0, 0.0])
     same = retrograd.nn.functional.interpolate(x, size=4, mode="linear")
     weights = np.array([[[1.0, np.inf, 2.0, 3.0]]])
     (gradient,) = _grad(same, x, weights)

@@ -9,7 +9,6 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .._table import apply
 from .._tangents import LINEAR
-from ..linalg import einsum
 from ..pointwise import (
     _constant_like,
 )
@@ -153,6 +152,14 @@ def _adjoint_last(grad: np.ndarray, entries: tuple, size: int) -> np.ndarray:
     return summed.astype(grad.dtype, copy=False).reshape(*lead, size)
 
 
+def _adjoint_last_recorded(grad: Tensor, entries: tuple, size: int) -> Tensor:
+    """`_adjoint_last` on a Tensor, recorded (differentiable again)."""
+    rows, columns, weights = entries
+    lead = (1,) * (grad.ndim - 1)
+    picked = gather_along(grad, -1, rows.reshape(*lead, -1))
+    return scatter_add_along(picked * _constant_like(grad, weights), -1, columns.reshape(*lead, -1), size)
+
+
 def _nonzero_entries(matrix: np.ndarray) -> tuple:
     rows, columns = np.nonzero(matrix)
     return rows, columns, matrix[rows, columns]
@@ -193,13 +200,11 @@ class _SeparableMapBackward(Node):
                 result = _adjoint_last(result.swapaxes(-1, -2), self.entries[0], self.shape[-2])
                 result = result.swapaxes(-1, -2)
             return np.ascontiguousarray(result)
-        mapped = len(self.matrices)
-        flat = grad.reshape(-1, *grad.shape[grad.ndim - mapped:])
-        matrices = [_constant_like(grad, matrix) for matrix in self.matrices]
-        if mapped == 1:
-            result = einsum("mq,qw->mw", flat, matrices[0]).reshape(self.shape)
-        else:
-            result = einsum("mpq,ph,qw->mhw", flat, matrices[0], matrices[1]).reshape(self.shape)
+        # Recorded, the same sums: picked (gather), weighed, added back (scatter-add).
+        result = _adjoint_last_recorded(grad, self.entries[-1], self.shape[-1])
+        if len(self.matrices) == 2:
+            result = _adjoint_last_recorded(result.transpose(-1, -2), self.entries[0], self.shape[-2])
+            result = result.transpose(-1, -2)
         if self.joined is not None:
             result = joined_to_input(self.joined, result, *self._saved_tensors)
         return result
