@@ -184,7 +184,7 @@ class _SeparableMapBackward(Node):
     def forward(ctx, x, matrices, entries=None):
         data = x._data
         ctx.matrices, ctx.shape = matrices, data.shape
-        ctx.entries = entries if entries is not None else tuple(map(_nonzero_entries, matrices))
+        ctx.entries = entries  # None: the nonzero entries, found when backward needs them
         if getattr(ctx, "joined", None) is not None:  # (nothing to read when nothing records)
             ctx.save_for_backward(x)
         if len(matrices) == 1:
@@ -194,6 +194,8 @@ class _SeparableMapBackward(Node):
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
     def backward(self, grad):
+        if self.entries is None:
+            self.entries = tuple(map(_nonzero_entries, self.matrices))
         if not isinstance(grad, Tensor):
             result = _adjoint_last(grad, self.entries[-1], self.shape[-1])
             if len(self.matrices) == 2:
