@@ -64,7 +64,11 @@ def _cholesky_tangent(a_t, result, upper):
 
 
 class LinalgCholeskyExBackward0(Node):
-    """A = L L^T: dA = sym(L^-T Phi(L^T grad) L^-1), Phi = lower triangle with half diagonal."""
+    """A = L L^T: dA = sym(L^-T Phi(L^T grad) L^-1), Phi = lower triangle with half diagonal.
+
+    Computed as PyTorch's cholesky_backward does, in the same order (the product L^T grad
+    whole, then two triangular solves instead of L^-1), so that a NaN or Inf arriving in
+    grad reaches the same elements of dA as there."""
 
     inputs = ("a",)
     tangent = staticmethod(lambda a_t, result, upper: _cholesky_tangent(a_t, result, upper))
@@ -85,11 +89,10 @@ class LinalgCholeskyExBackward0(Node):
         (factor,) = self._saved_tensors
         if self.upper:
             factor, grad = factor.mT, grad.mT
-        product = matmul(factor.mT, grad)
-        phi = tril(product) - 0.5 * diag_embed(diagonal(product, 0, -2, -1))
-        factor_inverse = inv(factor)
-        grad_a = matmul(matmul(factor_inverse.mT, phi), factor_inverse)
-        return (grad_a + grad_a.mT) * 0.5
+        grad_a = tril(matmul(factor.mT, grad))
+        grad_a = 0.5 * (grad_a + tril(grad_a, -1).mT)  # Phi, made symmetric
+        grad_a = solve_triangular(factor.mT, grad_a, upper=True)
+        return solve_triangular(factor, grad_a, upper=False, left=False)
 
 
 class CholeskyBackward0(LinalgCholeskyExBackward0):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import _dtype
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
@@ -155,6 +156,67 @@ def cumsum(input, dim: int, *, dtype=None):
     """The running sum along `dim` (integers accumulate in int64)."""
     dim = _one_dim(input, dim, "cumsum")
     return apply(CumsumBackward0, input, dim=dim, dtype=dtype)
+
+
+def _data_of(x) -> np.ndarray:
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _summed_from_the_end(x, dim: int):
+    """logcumsumexp running from the end of `dim`."""
+    if isinstance(x, Tensor):
+        return logcumsumexp(x.flip(dim), dim).flip(dim)
+    return np.flip(np.logaddexp.accumulate(np.flip(x, dim), axis=dim), dim)
+
+
+def _logcumsumexp_derivative(grad, self, result, dim: int):
+    """PyTorch's logcumsumexp_backward: the positive and the negative parts of grad, each
+    summed from the end of `dim` in log space (log|grad| - result), put back with exp(. + self).
+    An element of grad that is neither > 0 nor < 0 (0, or NaN) adds nothing, as there."""
+    if grad.ndim == 0 or _math.numel(grad) == 0:
+        return grad
+    lowest = float(np.finfo(_data_of(grad).dtype).min)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_size = _math.log(_math.absolute(grad))
+    positive = _math.where(grad > 0, log_size, lowest)
+    negative = _math.where(grad < 0, log_size, lowest)
+    with np.errstate(over="ignore"):
+        return (_math.exp(_summed_from_the_end(positive - result, dim) + self)
+                - _math.exp(_summed_from_the_end(negative - result, dim) + self))
+
+
+def _logcumsumexp_tangent(self, self_t, dim: int):
+    """sum_{j <= i} exp(x_j) t_j / sum_{j <= i} exp(x_j), with exp shifted by the max along dim."""
+    if self.ndim == 0 or _math.numel(self) == 0:
+        return self_t
+    with np.errstate(invalid="ignore"):
+        peak = _math.constant(np.max(_data_of(self), axis=dim, keepdims=True), self)
+        shifted = _math.exp(self - peak)
+        return _math.cumsum(shifted * self_t, dim) / _math.cumsum(shifted, dim)
+
+
+class LogcumsumexpBackward0(Formula):
+    """log(cumsum(exp(self))) along a dim, without overflow or underflow."""
+
+    @staticmethod
+    def forward(self, dim):
+        data = self._data
+        if data.ndim == 0 or data.size == 0:
+            return data.copy()
+        return np.logaddexp.accumulate(data, axis=dim)
+
+    tangent = staticmethod(_logcumsumexp_tangent)
+    derivatives = {"self": _logcumsumexp_derivative}
+
+
+@register(methods="logcumsumexp")
+def logcumsumexp(input, dim: int):
+    """log(cumsum(exp(input))) along `dim`, without overflow or underflow."""
+    dim = _one_dim(input, dim, "logcumsumexp")
+    if not input.dtype.is_floating_point:
+        found = _dtype.scalar_type_name(input.dtype)
+        raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for \'{found}\'')
+    return apply(LogcumsumexpBackward0, input, dim=dim)
 
 
 def _cumprod_backward(grad, self, result, dim: int):
