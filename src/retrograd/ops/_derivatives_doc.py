@@ -96,7 +96,8 @@ def _hand_written_section() -> str:
     rows = sorted({(klass.__module__.removeprefix("retrograd."), klass.__name__, klass.hand_written,
                     _tangent_cell(klass)) for klass in found})
     lines = ["## Hand-written nodes\n\n",
-             "The escape hatch: op nodes written as classes, each with the reason it is not a declaration.\n\n",
+             "The escape hatch: op nodes written as classes, each with the reason it is not a "
+             "declaration.\n\n",
              "| module | grad_fn | why hand-written | tangent |\n|---|---|---|---|\n"]
-    lines.extend(f"| {module} | `{name}` | {_cell(why)} | {tangent} |\n" for module, name, why, tangent in rows)
+    lines.extend(f"| {module} | `{name}` | {why} | {tangent} |\n" for module, name, why, tangent in rows)
     return "".join(lines)
