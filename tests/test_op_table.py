@@ -233,3 +233,11 @@ def test_values_and_gradients_match_pytorch(info, args, kwargs):
                 assert mine.grad is None or not mine.grad.numpy().any()
                 continue
             np.testing.assert_allclose(mine.grad.numpy(), expected_grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_every_hand_written_op_node_says_why_it_is_not_a_declaration():
+    from retrograd.ops._derivatives_doc import hand_written_nodes
+
+    nodes = hand_written_nodes()
+    assert len(nodes) > 40  # conv, pooling, linalg, einsum, cat... (see docs/derivatives.md)
+    assert [node.__name__ for node in nodes if not node.hand_written] == []

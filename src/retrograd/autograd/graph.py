@@ -162,6 +162,7 @@ class Node:
     is_view = False  # the forward returns a view of input 0 (shares memory and version)
     several_views = False  # returns several views (split, unbind): none may be written in place
     non_differentiable_outputs: tuple[int, ...] = ()  # e.g. the indices of max(dim)
+    hand_written = ""  # an op's node class not declared as a Formula says why (docs/derivatives.md)
 
     def __init__(self):
         self._next_nodes = ()

@@ -22,8 +22,8 @@ formulas that will run (an input that needs no gradient costs nothing). Without
 The tangent column is forward mode (see Note [Tangent formulas] in `ops/_tangents.py`): how
 the op's output tangent is made from its inputs' tangents, derived (`element_wise`, `linear`,
 `multilinear`, `reduction`, `transposed`) or written out (`<input>_t` is an input's tangent).
-Ops not listed here are hand-written node classes (the escape hatch for complex ops); their
-tangent rules close the page.
+Ops not listed here are hand-written node classes (the escape hatch for complex ops); each
+with the reason it is one, and its tangent rule, closes the page.
 
 """
 
@@ -76,7 +76,8 @@ def _tangent_cell(klass) -> str:
     return _cell(_lambda_text(rule)) if name == "hand-written" else name
 
 
-def _hand_written_section() -> str:
+def hand_written_nodes() -> list[type]:
+    """The op node classes that are not declarations (Formula): the escape hatch."""
     from ..autograd.graph import Node
 
     found = []
@@ -87,8 +88,16 @@ def _hand_written_section() -> str:
         if (klass.__module__.startswith("retrograd.ops") and not issubclass(klass, Formula)
                 and not klass.__name__.startswith("_")):
             found.append(klass)
-    rows = sorted({(klass.__module__.removeprefix("retrograd."), klass.__name__, _tangent_cell(klass))
-                   for klass in found})
-    lines = ["## Hand-written nodes: tangents\n\n", "| module | grad_fn | tangent |\n|---|---|---|\n"]
-    lines.extend(f"| {module} | `{name}` | {tangent} |\n" for module, name, tangent in rows)
+    return found
+
+
+def _hand_written_section() -> str:
+    found = hand_written_nodes()
+    rows = sorted({(klass.__module__.removeprefix("retrograd."), klass.__name__, klass.hand_written,
+                    _tangent_cell(klass)) for klass in found})
+    lines = ["## Hand-written nodes\n\n",
+             "The escape hatch: op nodes written as classes, each with the reason it is not a "
+             "declaration.\n\n",
+             "| module | grad_fn | why hand-written | tangent |\n|---|---|---|---|\n"]
+    lines.extend(f"| {module} | `{name}` | {why} | {tangent} |\n" for module, name, why, tangent in rows)
     return "".join(lines)

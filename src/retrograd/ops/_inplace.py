@@ -93,6 +93,7 @@ class AsStridedBackward0(Node):
     As a regenerated view's grad_fn its backward scatters the view's gradient into zeros
     of the base's shape (adding where elements repeat, as in an expanded view).
     """
+    hand_written = "in-place writes through views: the base's history is rebuilt around the write"
 
     tangent = LINEAR
     __slots__ = ("base_shape", "positions")
@@ -110,6 +111,7 @@ class AsStridedBackward0(Node):
 
 class AsStridedScatterAddBackward0(Node):
     """Add a view's values into zeros of the base's shape at their positions."""
+    hand_written = "in-place writes through views: the base's history is rebuilt around the write"
 
     tangent = LINEAR
     __slots__ = ("positions",)
@@ -127,6 +129,7 @@ class AsStridedScatterAddBackward0(Node):
 
 class AsStridedScatterBackward0(Node):
     """`base` with the elements at `positions` replaced by `values`."""
+    hand_written = "in-place writes through views: the base's history is rebuilt around the write"
 
     tangent = LINEAR
     __slots__ = ("positions",)
@@ -153,6 +156,7 @@ class CopySlices(Node):
 
     Edge 0 is the base's previous history; edges 1... are the op's other inputs.
     """
+    hand_written = "in-place writes through views: the base's history is rebuilt around the write"
 
     tangent = LINEAR
     __slots__ = ("op_node", "positions")

@@ -22,6 +22,7 @@ __all__ = ["unique", "unique_consecutive"]
 
 class _NoDerivative(Node):
     """A node for an op without a derivative: recording works, backward refuses."""
+    hand_written = "not differentiable: the node only refuses a backward, as PyTorch's does"
 
     __slots__ = ()
     non_differentiable_outputs = (1, 2)

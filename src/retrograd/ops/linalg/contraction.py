@@ -189,6 +189,7 @@ def _as_permutation(input_labels, output_labels):
 class EinsumBackward0(Node):
     """A contraction of several operands; each operand's gradient is the contraction of the
     incoming gradient with the other operands (identities restore repeated subscripts)."""
+    hand_written = "a contraction of any number of operands, each differentiated by contracting the others"
 
     tangent = MULTILINEAR
     __slots__ = ("input_labels", "output_labels", "sizes")

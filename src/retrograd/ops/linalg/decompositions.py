@@ -69,6 +69,9 @@ class LinalgCholeskyExBackward0(Node):
     Computed as PyTorch's cholesky_backward does, in the same order (the product L^T grad
     whole, then two triangular solves instead of L^-1), so that a NaN or Inf arriving in
     grad reaches the same elements of dA as there."""
+    hand_written = (
+        "a matrix function whose backward solves with or decomposes the saved matrices in one kernel"
+    )
 
     inputs = ("a",)
     tangent = staticmethod(lambda a_t, result, upper: _cholesky_tangent(a_t, result, upper))
@@ -156,6 +159,9 @@ class LinalgQrBackward0(Node):
     """A = Q R. The gradient for tall or square A (Q with orthonormal columns, R invertible):
     dA = [dQ + Q copyltu(M)] R^-T with M = R dR^T - dQ^T Q; wide A splits into a square
     block and the rest."""
+    hand_written = (
+        "a matrix function whose backward solves with or decomposes the saved matrices in one kernel"
+    )
 
     inputs, outputs = ("a",), ("Q", "R")
     tangent = staticmethod(lambda a_t, Q, R, mode: _qr_tangent(a_t, Q, R, mode))
@@ -268,6 +274,9 @@ class LinalgEighBackward0(Node):
     Close eigenvalues make F large and the gradient of V ill-conditioned (inf or nan for
     repeated ones, as in PyTorch); the gradient of L alone is always fine.
     """
+    hand_written = (
+        "a matrix function whose backward solves with or decomposes the saved matrices in one kernel"
+    )
 
     inputs, outputs = ("a",), ("eigenvalues", "eigenvectors")
     tangent = staticmethod(lambda a_t, eigenvalues, eigenvectors:
@@ -350,6 +359,9 @@ class LinalgSvdBackward0(Node):
     Repeated singular values make F infinite (nan gradients, as in PyTorch) unless only S
     is differentiated; zero singular values make the last two terms infinite.
     """
+    hand_written = (
+        "a matrix function whose backward solves with or decomposes the saved matrices in one kernel"
+    )
 
     inputs, outputs = ("a",), ("U", "S", "Vh")
     tangent = staticmethod(lambda a_t, U, S, Vh, full_matrices: _svd_tangent(a_t, U, S, Vh, full_matrices))
@@ -475,6 +487,9 @@ def _svd_tangent_quietly(a_t, u, s, vh, full_matrices):
 class LinalgPinvBackward0(Node):
     """P = A^+ (for constant rank):
     dA = -P^T grad P^T + (I - A P) grad^T P P^T + P^T P grad^T (I - P A)."""
+    hand_written = (
+        "a matrix function whose backward solves with or decomposes the saved matrices in one kernel"
+    )
 
     inputs = ("a",)
     tangent = staticmethod(lambda a, a_t, result: _pinv_tangent(a, a_t, result))

@@ -577,6 +577,7 @@ def trace(input: Tensor) -> Tensor:
 
 class _KronProduct(Node):
     """Kronecker product: each gradient is the block-wise contraction with the other operand."""
+    hand_written = "a contraction of any number of operands, each differentiated by contracting the others"
 
     tangent = MULTILINEAR
     __slots__ = ("a_shape", "b_shape")
@@ -625,6 +626,7 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
 
 class LinalgCrossBackward0(Node):
     """Cross product along `dim`: d(a x b) = da x b + a x db."""
+    hand_written = "a contraction of any number of operands, each differentiated by contracting the others"
 
     tangent = MULTILINEAR
     __slots__ = ("dim",)

@@ -44,6 +44,9 @@ def _raise_singular(op_name: str, data: np.ndarray, detail) -> None:
 
 class LinalgInvExBackward0(Node):
     """Y = A^-1: dA = -Y^T grad Y^T."""
+    hand_written = (
+        "a matrix function whose backward solves with or decomposes the saved matrices in one kernel"
+    )
 
     inputs = ("a",)
     tangent = staticmethod(lambda a_t, result: -matmul(matmul(result, a_t), result))
@@ -86,6 +89,9 @@ Tensor.inverse = inverse
 
 class LinalgDetBackward0(Node):
     """det(A): dA = grad * det(A) * A^-T (zero for exactly singular matrices, as PyTorch)."""
+    hand_written = (
+        "a matrix function whose backward solves with or decomposes the saved matrices in one kernel"
+    )
 
     inputs = ("a",)
     tangent = staticmethod(lambda a, a_t, result: _det_tangent(a, a_t, result))
@@ -132,6 +138,9 @@ Tensor.det = det
 class LinalgSlogdetBackward0(Node):
     """(sign, log|det A|): only log|det| has a gradient, grad * A^-T (nan for a singular A,
     as in PyTorch)."""
+    hand_written = (
+        "a matrix function whose backward solves with or decomposes the saved matrices in one kernel"
+    )
 
     inputs, outputs = ("a",), ("sign", "logabsdet")
     tangent = staticmethod(lambda a, a_t, sign, logabsdet: (
@@ -191,6 +200,9 @@ Tensor.logdet = logdet
 
 class LinalgSolveExBackward0(Node):
     """X = A^-1 B: dB = A^-T grad, dA = -dB X^T."""
+    hand_written = (
+        "a matrix function whose backward solves with or decomposes the saved matrices in one kernel"
+    )
 
     inputs = ("a", "b")
     tangent = staticmethod(lambda a, a_t, b_t, result, vector: _solve_tangent(a, a_t, b_t, result, vector))
@@ -254,6 +266,9 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
 
 class LinalgSolveTriangularBackward0(Node):
     """X = T^-1 B for the triangle T of A: dB = T^-T grad, dA = the same triangle of -dB X^T."""
+    hand_written = (
+        "a matrix function whose backward solves with or decomposes the saved matrices in one kernel"
+    )
 
     inputs = ("a", "b")
     tangent = staticmethod(lambda a, a_t, b_t, result, upper, unitriangular:

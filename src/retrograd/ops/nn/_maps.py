@@ -20,6 +20,7 @@ from ._backward_ops import joined_to_input
 
 class GatherBackward0(Node):
     """x picked along `axis` at `index` (an array broadcastable to the result)."""
+    hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     tangent = LINEAR
     __slots__ = ("axis", "index", "size")
@@ -35,6 +36,7 @@ class GatherBackward0(Node):
 
 class ScatterAddBackward0(Node):
     """Zeros with `size` along `axis`, with `src` added at `index` (repeats accumulate)."""
+    hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     tangent = LINEAR
     __slots__ = ("axis", "index")
@@ -104,6 +106,7 @@ def _col2im_array(cols: np.ndarray, size, stride, dilation) -> np.ndarray:
 
 class Im2ColBackward0(Node):
     """The windows of the last two dims as columns (..., kernel_h, kernel_w, out_h, out_w)."""
+    hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     tangent = LINEAR
     __slots__ = ("dilation", "size", "stride")
@@ -119,6 +122,7 @@ class Im2ColBackward0(Node):
 
 class Col2ImBackward0(Node):
     """Columns (..., kh, kw, out_h, out_w) summed back into an image of spatial `size`."""
+    hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     tangent = LINEAR
     __slots__ = ("dilation", "kernel", "stride")
@@ -175,6 +179,7 @@ class _SeparableMapBackward(Node):
     PyTorch's kernel multiplies even when they are 0 (0 * Inf is NaN there too). `joined`
     names the grad_fn PyTorch gives the first derivative when it is a function of the input
     (adaptive average pooling; see `joined_to_input`)."""
+    hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     tangent = LINEAR
     joined: str | None = None

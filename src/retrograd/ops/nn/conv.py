@@ -31,6 +31,7 @@ class ConvolutionBackward0(Node):
     transposed: the input contracted with the weight into windows, summed by col2im, then
     cropped. The backward is the same few differentiable maps run the other way.
     """
+    hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     tangent = MultilinearPlus(2)
     __slots__ = ("dilation", "groups", "output_padding", "padding", "stride", "transposed")

@@ -62,6 +62,7 @@ def _standardize_array(data: np.ndarray, dims: tuple, eps: float) -> np.ndarray:
 
 
 class NativeLayerNormBackward0(Node):
+    hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
     inputs = ("x", "weight", "bias")
     tangent = staticmethod(lambda x, x_t, weight, weight_t, bias_t, dims, eps: _affine_tangent(
         *_standardized_tangent(x, x_t, dims, eps), weight, weight_t, bias_t, None))
@@ -161,6 +162,7 @@ def _non_channel_dims(x: Tensor) -> tuple:
 
 
 class NativeGroupNormBackward0(Node):
+    hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
     inputs = ("x", "weight", "bias")
     tangent = staticmethod(lambda x, x_t, weight, weight_t, bias_t, groups, eps: _affine_tangent(
         *_grouped_tangent(x, x_t, groups, eps), weight, weight_t, bias_t, _channel_shape(x)))
@@ -209,6 +211,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
 
 class NativeBatchNormBackward0(Node):
     """Per-channel normalisation by the batch statistics (training) or given running ones."""
+    hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     inputs = ("x", "weight", "bias")
     tangent = staticmethod(

@@ -31,6 +31,7 @@ def _pad_pairs(pad, ndim: int) -> tuple[tuple[int, int], ...]:
 
 class ConstantPadNdBackward0(Node):
     """Pad with a constant (negative amounts crop); backward pads with the negated amounts."""
+    hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     tangent = LinearWith(value=0)
     __slots__ = ("pairs",)
@@ -68,6 +69,7 @@ class _IndexPadBackward(Node):
     backward scatter-adds the gradient back (repeated positions accumulate). `joined` names
     the grad_fn PyTorch gives that gradient, a function of the input for reflect and
     replicate (see `joined_to_input`); circular padding's is a copy into slices, not one."""
+    hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     tangent = LINEAR
     joined: str | None = None

@@ -104,6 +104,7 @@ def _picked_in_plane(x, indices):
 class MaxPool2DWithIndicesBackward0(Node):
     """The max of each window (values, and flat indices into the input's H*W plane);
     backward scatter-adds the gradient to the arg-max positions."""
+    hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     inputs, outputs = ("x",), ("result", "indices")
     # Each value is the input at its arg-max: so is its tangent.
@@ -248,6 +249,7 @@ def _average_divisor(size, kernel, stride, padding, out, count_include_pad) -> n
 
 class AvgPool2DBackward0(Node):
     """The mean of each window; backward spreads grad / divisor over each window (col2im)."""
+    hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     tangent = LINEAR
     __slots__ = ("divisor", "kernel", "pairs", "size", "stride")

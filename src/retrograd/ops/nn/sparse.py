@@ -19,6 +19,7 @@ from ._maps import scatter_add_along
 class EmbeddingBackward0(Node):
     """Rows of `weight` picked by integer `indices`; backward adds the gradient rows back
     (repeated indices accumulate; the padding row gets none)."""
+    hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     tangent = LINEAR
     __slots__ = ("indices", "padding_idx", "rows")

@@ -232,6 +232,7 @@ class CatBackward0(Node):
     its backward is written with `_math` like a formula, so it runs on arrays when no
     graph is built (see Note [One formula, two modes]).
     """
+    hand_written = "takes any number of tensors (a declaration lists a fixed set of inputs)"
 
     tangent = LINEAR
     __slots__ = ("dim", "sizes")
@@ -310,6 +311,7 @@ class StackBackward0(Node):
 
     Hand-written for the reason CatBackward0 is, and like it runs on arrays.
     """
+    hand_written = "takes any number of tensors (a declaration lists a fixed set of inputs)"
 
     tangent = LINEAR
     __slots__ = ("dim",)
