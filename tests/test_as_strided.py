@@ -13,9 +13,9 @@ import re
 
 import numpy as np
 import pytest
-from crosscheck import needs_torch, torch
 
 import retrograd
+from crosscheck import needs_torch, torch
 from retrograd.autograd import gradcheck, gradgradcheck
 
 
@@ -207,6 +207,16 @@ def test_writing_through_an_as_strided_view_of_a_graph_tensor():
     (our_value, our_grad), (their_value, their_grad) = run(retrograd), run(torch)
     np.testing.assert_array_equal(our_value.numpy(), their_value.numpy())
     np.testing.assert_array_equal(our_grad.numpy(), their_grad.numpy())
+
+
+@needs_torch
+@pytest.mark.parametrize("window", [((2, 2), (1, 2), 1), ((3,), (2,), None), ((2, 3), (1, 1), 0)], ids=str)
+def test_under_vmap_each_example_has_its_own_storage_as_in_pytorch(window):
+    def run(lib):
+        batch = lib.stack([lib.arange(12.0, dtype=lib.float64), lib.arange(100.0, 112.0, dtype=lib.float64)])
+        return lib.vmap(lambda example: example.as_strided(*window))(batch)
+
+    np.testing.assert_array_equal(run(retrograd).numpy(), run(torch).numpy())
 
 
 # ---------------------------------------------------------------------------

@@ -7,9 +7,9 @@ import pickle
 import warnings
 
 import pytest
-from crosscheck import needs_torch, torch
 
 import retrograd
+from crosscheck import needs_torch, torch
 
 
 def _inputs(lib):

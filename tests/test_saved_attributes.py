@@ -12,9 +12,9 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from crosscheck import needs_torch, torch
 
 import retrograd
+from crosscheck import needs_torch, torch
 
 
 def _programs(lib):

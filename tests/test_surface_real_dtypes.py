@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from crosscheck import needs_torch, torch
 
 import retrograd
+from crosscheck import needs_torch, torch
 from retrograd.autograd import gradcheck, gradgradcheck
 
 # ---------------------------------------------------------------------------

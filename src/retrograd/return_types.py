@@ -46,9 +46,9 @@ class _ReturnType(tuple):
 
 
 def _make(name: str, fields: tuple[str, ...]) -> type:
-    namespace = {"__slots__": (), "_fields": fields, "__match_args__": fields, "n_fields": builtins.len(fields),
-                 "n_sequence_fields": builtins.len(fields), "__module__": __name__,
-                 "__qualname__": name}
+    count = builtins.len(fields)
+    namespace = {"__slots__": (), "_fields": fields, "__match_args__": fields, "n_fields": count,
+                 "n_sequence_fields": count, "__module__": __name__, "__qualname__": name}
     for index, field in enumerate(fields):
         namespace[field] = property(lambda self, index=index: self[index],
                                     doc=f"Field {index}: {field}.")

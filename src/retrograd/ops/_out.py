@@ -45,7 +45,7 @@ ACCEPTS_OUT = frozenset({
     "bitwise_right_shift", "bitwise_xor", "ceil", "clamp", "copysign", "cos", "cosh",
     "deg2rad", "div", "eq", "erf", "erfc", "erfinv", "exp", "exp2", "expm1", "float_power",
     "floor", "floor_divide", "fmax", "fmin", "fmod", "frac", "frexp", "gcd", "ge", "gt",
-    "heaviside", "hypot", "isneginf", "isposinf", "lcm", "ldexp", "le", "lerp", "log", "log10",
+    "heaviside", "hypot", "i0", "isneginf", "isposinf", "lcm", "ldexp", "le", "lerp", "log", "log10",
     "log1p", "log2", "logaddexp", "logaddexp2", "logical_and", "logical_not", "logical_or",
     "logical_xor", "logit", "lt", "maximum", "minimum", "mul", "nan_to_num", "ne", "neg",
     "nextafter", "pow", "rad2deg", "reciprocal", "remainder", "round", "rsqrt", "sgn",
