@@ -114,6 +114,14 @@ class MeanBackward0(Formula):
             _math.expand_to(grad, self_shape) / builtins.max(math.prod(self_shape), 1)),
     }
 
+    def _saved_names(self) -> list[str]:
+        return [*super()._saved_names(), "self_sym_numel"]  # PyTorch also shows the count
+
+    def _find_saved(self, name: str):
+        if name == "self_sym_numel":
+            return math.prod(super()._find_saved("self_sym_sizes"))
+        return super()._find_saved(name)
+
 
 class MeanBackward1(MeanBackward0):
     """Mean over chosen dims."""
