@@ -35,6 +35,8 @@ def grad_of_first_factor(grad, first_shape: tuple, second):
     Arrays or Tensors alike (see Note [One formula, two modes]); the engine sums broadcast
     batch dimensions back to a's shape.
     """
+    if type(grad) is np.ndarray and second.ndim == 2 and len(first_shape) == 2:
+        return np.matmul(grad, second.T)  # matrices (mm, addmm, linear): no promotion to undo
     second_matrix = second.reshape((second.shape[0], 1)) if second.ndim == 1 else second
     if len(first_shape) == 1 or second.ndim == 1:
         batch = grad.shape[: grad.ndim - (len(first_shape) > 1) - (second.ndim > 1)]
@@ -48,6 +50,8 @@ def grad_of_first_factor(grad, first_shape: tuple, second):
 
 def grad_of_second_factor(grad, first, second_shape: tuple):
     """d(a @ b)/db applied to `grad`: a^T @ grad, with 1-d operands promoted as matmul does."""
+    if type(grad) is np.ndarray and first.ndim == 2 and len(second_shape) == 2:
+        return np.matmul(first.T, grad)  # matrices (mm, addmm, linear): no promotion to undo
     first_matrix = first.reshape((1, first.shape[0])) if first.ndim == 1 else first
     if first.ndim == 1 or len(second_shape) == 1:
         batch = grad.shape[: grad.ndim - (first.ndim > 1) - (len(second_shape) > 1)]

@@ -37,7 +37,10 @@ def format_shape(shape) -> str:
 
 def wrap_dim(dim, ndim: int) -> int:
     """`dim` as a non-negative index into `ndim` dims (a 0-d tensor accepts 0 and -1)."""
-    return normalize_dims(int(dim), max(ndim, 1))[0]
+    rank = ndim if ndim > 0 else 1
+    if type(dim) is int and -rank <= dim < rank:  # the common case, without the checks' cost
+        return dim % rank
+    return normalize_dims(int(dim), rank)[0]
 
 
 def _infer_shape(shape: tuple, numel: int) -> tuple:
