@@ -446,8 +446,10 @@ class AsStridedBackward0(Formula):
 
 @register(methods="as_strided")
 def as_strided(input, size, stride, storage_offset=None):
-    """A view of `input`'s storage with the given sizes, strides and storage offset (in
-    elements; the offset defaults to `input`'s own); see Note [Storage of a NumPy-backed tensor]."""
+    """A view of any window on `input`'s storage, by sizes, strides and storage offset.
+
+    All three are in elements; the offset defaults to `input`'s own. See Note [Storage of a
+    NumPy-backed tensor] in _storage.py."""
     size, stride, offset = _storage.check_geometry(input._data, size, stride, storage_offset)
     geometry = (tuple(input._data.shape), input.stride(), _storage.storage_offset(input._data))
     return apply(AsStridedBackward0, input, size=size, stride=stride,
