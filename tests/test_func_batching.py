@@ -24,9 +24,16 @@ from retrograd.ops import table
 BATCH = 2
 
 
+# Ops whose examples, under vmap, are not the slices `batch[i]` the loop below compares with.
+OWN_STORAGE = {
+    "as_strided": "reads the storage: under vmap each example has its own, as in PyTorch (a window's "
+                  "offset counts from the example's start; test_as_strided compares with PyTorch's vmap)",
+}
+
+
 def _cases():
     for name, info in sorted(table.items()):
-        if samples_for(info) is None:
+        if samples_for(info) is None or name in OWN_STORAGE:
             continue
         for index, (args, kwargs) in enumerate(samples_for(info)(np.random.default_rng(0))):
             floats = [position for position, value in enumerate(args)

@@ -36,25 +36,22 @@ trapz-0 trapz-1 triangular_solve-0 triangular_solve-1 unfold-0 unfold-1 xlogy-0 
 # Cases with the same node as PyTorch's and other `_saved_` names.
 SAVED_DIFFERS = _words("""
 __getitem__-0 __getitem__-1 adaptive_avg_pool2d-0 adaptive_avg_pool2d-1 adaptive_max_pool2d-0
-adaptive_max_pool2d-1 addbmm-0 addbmm-1 addmm-0 addmm-1 addmv-0 addmv-1 avg_pool2d-0
-avg_pool2d-1 baddbmm-0 baddbmm-1 batch_norm-0 batch_norm-1 bmm-0 cat-0 cat-1 column_stack-0
-conv1d-0 conv1d-1 conv2d-0 conv2d-1 conv_transpose1d-0 conv_transpose1d-1 conv_transpose2d-0
-conv_transpose2d-1 cosine_embedding_loss-0 cross_entropy-0 dsplit-0 dstack-0 dstack-1 einsum-0
-einsum-1 embedding-0 embedding-1 erfinv-0 erfinv-1 gather-0 gather-1 gaussian_nll_loss-0
-gaussian_nll_loss-1 group_norm-0 group_norm-1 hinge_embedding_loss-0 hsplit-0 hstack-0 hstack-1
-index_add-0 index_add-1 index_copy-0 index_copy-1 index_put-0 index_put-1 interpolate-0
-interpolate-1 kron-0 kron-1 l1_loss-0 layer_norm-0 layer_norm-1 linalg.cholesky-0
-linalg.cholesky-1 linalg.det-0 linalg.det-1 linalg.eigh-0 linalg.eigh-1 linalg.eigvalsh-0
-linalg.eigvalsh-1 linalg.inv-0 linalg.inv-1 linalg.matrix_norm-0 linalg.norm-0 linalg.norm-1
-linalg.qr-0 linalg.qr-1 linalg.slogdet-0 linalg.slogdet-1 linalg.solve-0 linalg.solve-1
-linalg.solve_triangular-0 linalg.solve_triangular-1 linalg.svdvals-0 linalg.svdvals-1
-linalg.vector_norm-0 linalg.vector_norm-1 linear-0 linear-1 logsigmoid-0 logsigmoid-1
-margin_ranking_loss-0 masked_select-0 masked_select-1 matmul-1 max_pool2d-0 max_pool2d-1 mean-0
-mean-1 mm-0 mm-1 multilabel_soft_margin_loss-0 mv-0 narrow-0 narrow-1 nll_loss-0 nll_loss-1
-norm-0 norm-1 pad-0 pad-1 poisson_nll_loss-0 scaled_dot_product_attention-0
-scaled_dot_product_attention-1 scatter-0 scatter-1 scatter_add-0 scatter_add-1 select-0 select-1
-take-0 take-1 take_along_dim-0 take_along_dim-1 tensor_split-0 tensor_split-1
-triplet_margin_loss-0 unbind-0 unbind-1 unsqueeze-0 unsqueeze-1 vsplit-0 vstack-0 vstack-1
+adaptive_max_pool2d-1 addbmm-0 addbmm-1 addmv-0 addmv-1 avg_pool2d-0 avg_pool2d-1 baddbmm-0
+baddbmm-1 batch_norm-0 batch_norm-1 cat-0 cat-1 column_stack-0 conv1d-0 conv1d-1 conv2d-0
+conv2d-1 conv_transpose1d-0 conv_transpose1d-1 conv_transpose2d-0 conv_transpose2d-1
+cross_entropy-0 dsplit-0 dstack-0 dstack-1 einsum-0 einsum-1 embedding-0 embedding-1 erfinv-0
+erfinv-1 gather-0 gather-1 group_norm-0 group_norm-1 hsplit-0 hstack-0 hstack-1 index_add-0
+index_add-1 index_copy-0 index_copy-1 index_put-0 index_put-1 interpolate-0 interpolate-1 kron-0
+kron-1 layer_norm-0 layer_norm-1 linalg.cholesky-0 linalg.cholesky-1 linalg.det-0 linalg.det-1
+linalg.eigh-0 linalg.eigh-1 linalg.eigvalsh-0 linalg.eigvalsh-1 linalg.inv-0 linalg.inv-1
+linalg.matrix_norm-0 linalg.norm-0 linalg.norm-1 linalg.qr-0 linalg.qr-1 linalg.slogdet-0
+linalg.slogdet-1 linalg.solve-0 linalg.solve-1 linalg.solve_triangular-0
+linalg.solve_triangular-1 linalg.svdvals-0 linalg.svdvals-1 linalg.vector_norm-0
+linalg.vector_norm-1 logsigmoid-0 logsigmoid-1 masked_select-0 masked_select-1 max_pool2d-0
+max_pool2d-1 mv-0 narrow-0 narrow-1 nll_loss-0 nll_loss-1 norm-0 norm-1 pad-0 pad-1
+scaled_dot_product_attention-0 scaled_dot_product_attention-1 scatter-0 scatter-1 scatter_add-0
+scatter_add-1 select-0 select-1 take-0 take-1 take_along_dim-0 take_along_dim-1 tensor_split-0
+tensor_split-1 unbind-0 unbind-1 unsqueeze-0 unsqueeze-1 vsplit-0 vstack-0 vstack-1
 """)
 
 

@@ -430,7 +430,7 @@ def test_slogdet_returns_named_sign_and_log_abs_determinant():
     result = linalg.slogdet(tensor([[0.0, 2.0], [3.0, 0.0]]))
     assert result.sign.item() == -1.0
     assert result.logabsdet.item() == pytest.approx(math.log(6.0))
-    assert repr(result).startswith("torch.return_types.linalg_slogdet(\nsign=tensor(-1.")
+    assert repr(result).startswith("retrograd.return_types.linalg_slogdet(\nsign=tensor(-1.")
     sign, logabsdet = retrograd.slogdet(tensor([[2.0]]))
     assert (sign.item(), logabsdet.item()) == (1.0, pytest.approx(math.log(2.0)))
 

@@ -126,11 +126,9 @@ def test_torchviz_draws_retrograd_as_pytorch(make_dots, program):
     assert _draw(ours, retrograd, program) == _draw(theirs, torch, program)
 
 
-# The MLP's attribute rows still differ: PyTorch's AddmmBackward0 also shows `mat1_sym_strides`
-# and `mat2_sym_strides`, and MseLossBackward0 its reduction as the enum's number (1, not
-# "mean"); so it is drawn plainly above only.
-@pytest.mark.parametrize("program", [_seed_article, _seed_second_example, _custom_function],
-                         ids=lambda program: program.__name__.strip("_"))
+# With the attribute rows: AddmmBackward0's matrix strides (`mat1_sym_strides`, `()` for a
+# matrix that needs no gradient), MseLossBackward0's reduction as PyTorch's enum number.
+@pytest.mark.parametrize("program", PROGRAMS, ids=lambda program: program.__name__.strip("_"))
 def test_torchviz_shows_saved_values_and_attributes_as_for_pytorch(make_dots, program):
     theirs, ours = make_dots
     options = {"show_saved": True, "show_attrs": True}

@@ -26,8 +26,6 @@ HOMES = {
     "retrograd": ("retrograd", ("Generator", "Size", "Tensor", "device", "dtype", "finfo", "iinfo",
                                 "memory_format")),
     "retrograd.linalg": ("retrograd.linalg", ("LinAlgError",)),  # torch._C's, shown by torch.linalg
-    "retrograd.return_types": ("retrograd.return_types", ("cummax", "cummin", "kthvalue", "max",
-                                                          "median", "min", "mode", "sort", "topk")),
     "retrograd.autograd.anomaly_mode": ("retrograd.autograd", ("detect_anomaly", "set_detect_anomaly")),
     "retrograd.autograd.profiler_util": ("retrograd.autograd.profiler", ("EventList", "FunctionEvent")),
     "retrograd.utils.hooks": ("retrograd.utils.hooks", ("RemovableHandle",)),

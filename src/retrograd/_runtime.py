@@ -7,7 +7,6 @@ kernels they change nothing here (retrograd's kernels are NumPy's), as each docs
 
 from __future__ import annotations
 
-import collections
 import math
 import os
 
@@ -25,9 +24,12 @@ __all__ = [
     "blackman_window",
     "channels_last",
     "channels_last_3d",
+    "conj",
+    "conj_physical",
     "contiguous_format",
     "dropout",
     "dropout_",
+    "embedding_renorm_",
     "empty_strided",
     "feature_alpha_dropout",
     "feature_alpha_dropout_",
@@ -42,12 +44,16 @@ __all__ = [
     "histogram",
     "is_anomaly_check_nan_enabled",
     "is_anomaly_enabled",
+    "is_conj",
     "is_deterministic_algorithms_warn_only_enabled",
+    "is_neg",
     "is_warn_always_enabled",
     "kaiser_window",
     "legacy_contiguous_format",
     "memory_format",
     "preserve_format",
+    "resolve_conj",
+    "resolve_neg",
     "set_anomaly_enabled",
     "set_deterministic_debug_mode",
     "set_float32_matmul_precision",
@@ -215,10 +221,18 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad: bool = Fa
 
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad: bool = False,
                   pin_memory: bool = False) -> Tensor:
-    """A zero-filled tensor of `size` (row-major: `stride` is not kept)."""
+    """A zero-filled tensor of `size` laid out with `stride` (in elements) on a storage just
+    long enough (PyTorch leaves the memory uninitialised)."""
     from ._creation import empty
+    from ._storage import strided_storage
 
-    return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+    plain = empty(0, dtype=dtype, device=device)
+    size, stride = tuple(int(length) for length in size), tuple(int(step) for step in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(f"dimensionality of sizes ({len(size)}) must match dimensionality of "
+                           f"strides ({len(stride)})")
+    result = Tensor._make(strided_storage(size, stride, plain._data.dtype))
+    return result.requires_grad_(requires_grad) if requires_grad else result
 
 
 def _window(values: np.ndarray, dtype, requires_grad: bool) -> Tensor:
@@ -297,16 +311,6 @@ def unravel_index(indices, shape) -> tuple:
     return tuple(Tensor._make(np.asarray(part, dtype=np.int64)) for part in parts)
 
 
-_histogram_base = collections.namedtuple("histogram", ("hist", "bin_edges"))
-
-
-class _HistogramResult(_histogram_base):
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"retrograd.return_types.histogram(\nhist={self.hist!r},\nbin_edges={self.bin_edges!r})"
-
-
 def histogram(input, bins=100, *, range=None, weight=None, density: bool = False, out=None):
     """Counts of `input` in equal bins (a number of bins, over `range` or the data's range)
     or between given edges (a tensor); returns (hist, bin_edges)."""
@@ -323,7 +327,9 @@ def histogram(input, bins=100, *, range=None, weight=None, density: bool = False
     weights = weight._data.reshape(-1) if weight is not None else None
     counts, bin_edges = np.histogram(data, bins=edges, range=range, weights=weights, density=density)
     dtype = input._data.dtype
-    return _HistogramResult(Tensor._make(counts.astype(dtype)), Tensor._make(bin_edges.astype(dtype)))
+    from .return_types import histogram as result_type
+
+    return result_type(Tensor._make(counts.astype(dtype)), Tensor._make(bin_edges.astype(dtype)))
 
 
 # ---------------------------------------------------------------------------
@@ -378,3 +384,68 @@ def feature_alpha_dropout(input, p: float, train: bool) -> Tensor:
 def feature_alpha_dropout_(input, p: float, train: bool) -> Tensor:
     """feature_alpha_dropout in place."""
     return input.copy_(feature_alpha_dropout(input, p, train))
+
+
+# ---------------------------------------------------------------------------
+# Conjugation: retrograd's dtypes are real, so a tensor is its own conjugate (as in PyTorch,
+# where these give back the very tensor for a real one)
+
+
+def conj(input: Tensor) -> Tensor:
+    """`input` itself: a real tensor is its own conjugate."""
+    return input
+
+
+def conj_physical(input: Tensor, *, out=None) -> Tensor:
+    """`input` itself (a real tensor is its own conjugate), or written into `out`."""
+    if out is not None:  # see Note [out= arguments] (ops/_out.py)
+        from .ops import _out
+
+        return _out.write(out, input, "conj_physical")
+    return input
+
+
+def resolve_conj(input: Tensor) -> Tensor:
+    """`input` itself: a real tensor has no lazy conjugation to resolve."""
+    return input
+
+
+def resolve_neg(input: Tensor) -> Tensor:
+    """`input` itself: retrograd never negates lazily."""
+    return input
+
+
+def is_conj(input: Tensor) -> bool:
+    """False: a real tensor is never a lazy conjugate."""
+    return False
+
+
+def is_neg(input: Tensor) -> bool:
+    """False: retrograd never negates lazily."""
+    return False
+
+
+def embedding_renorm_(input: Tensor, indices: Tensor, max_norm: float, norm_type: float) -> Tensor:
+    """Rescale, in place, each row of the matrix `input` named in `indices` whose
+    `norm_type`-norm exceeds `max_norm` to that norm (what `embedding(max_norm=...)` does to
+    its weight before looking rows up); outside autograd, as in PyTorch."""
+    from .ops.nn.sparse import _renormalize_rows
+
+    if indices.dtype.name not in ("int64", "int32"):
+        raise RuntimeError(
+            "Expected tensor for argument #2 'indices' to have one of the following scalar types: "
+            f"Long, Int; but got {_dtype.tensor_type_name(indices.dtype)} instead (while checking "
+            "arguments for embedding_renorm_)")
+    if input.ndim != 2:
+        raise RuntimeError(f"Expected 2-dimensional tensor, but got {input.ndim}-dimensional tensor for "
+                           "argument #1 'self' (while checking arguments for embedding_renorm_)")
+    rows = np.unique(indices._data.reshape(-1))
+    if rows.size and (rows[0] < -input.shape[0] or rows[-1] >= input.shape[0]):
+        bad = int(rows[-1] if rows[-1] >= input.shape[0] else rows[0])
+        raise IndexError(f"select(): index {bad} out of range for tensor of size "
+                         f"[{', '.join(map(str, input.shape))}] at dimension 0")
+    before = input._version
+    _renormalize_rows(input, rows % max(input.shape[0], 1), float(max_norm), float(norm_type))
+    if input._version == before:  # an in-place op moves the version on even when nothing changed
+        input._bump_version()
+    return input

@@ -1,5 +1,6 @@
-"""In-place shape methods (`unsqueeze_`, `squeeze_`, `t_`, `transpose_`, `resize_`, ...) and
-the function forms of in-place ops (`retrograd.sin_(x)`, `retrograd.relu_(x)`, ...).
+"""In-place shape methods (`unsqueeze_`, `squeeze_`, `t_`, `transpose_`, `as_strided_`,
+`resize_`, ...) and the function forms of in-place ops (`retrograd.sin_(x)`, `retrograd.relu_(x)`,
+...).
 
 A shape method changes only how a tensor looks at its memory, never the values: `x.t_()`
 makes `x` the transposed view of itself. It is composed from the out-of-place view op: the
@@ -26,6 +27,7 @@ _IN_PLACE_NODE_NAMES = {
     "SqueezeBackward2": "SqueezeBackward5",
     "TBackward0": "TBackward1",
     "TransposeBackward0": "TransposeBackward1",
+    "AsStridedBackward0": "AsStridedBackward1",
 }
 _renamed_classes: dict[type, type] = {}
 
@@ -79,6 +81,12 @@ def _transpose_(self, dim0: int, dim1: int) -> Tensor:
     return _reshape_in_place(self, lambda tensor: tensor.transpose(dim0, dim1))
 
 
+def _as_strided_(self, size, stride, storage_offset=None) -> Tensor:
+    """Become the window (size, stride, storage offset) on this tensor's storage, in place
+    (the offset defaults to the tensor's own); see `as_strided`."""
+    return _reshape_in_place(self, lambda tensor: tensor.as_strided(size, stride, storage_offset))
+
+
 def _resize_(self, *sizes, memory_format=None) -> Tensor:
     """Give the tensor shape `sizes`, keeping its first elements (in memory order); new
     elements are zeros (PyTorch leaves them uninitialised)."""
@@ -114,6 +122,7 @@ def install() -> None:
     Tensor.swapdims_ = _transpose_
     Tensor.resize_ = _resize_
     Tensor.resize_as_ = _resize_as_
+    Tensor.as_strided_ = _as_strided_
 
 
 # ---------------------------------------------------------------------------
@@ -122,9 +131,10 @@ def install() -> None:
 # Every in-place op PyTorch also exposes as a function of the `torch` module.
 FUNCTION_FORMS = (
     "abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_", "arcsin_", "arcsinh_",
-    "arctan_", "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_",
-    "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_", "deg2rad_", "detach_", "erf_", "erfc_",
-    "exp2_", "exp_", "expm1_", "fix_", "floor_", "frac_", "gcd_", "index_put_", "lcm_", "ldexp_",
+    "arctan_", "arctanh_", "as_strided_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_",
+    "clamp_max_", "clamp_min_", "clip_", "conj_physical_", "cos_", "cosh_", "deg2rad_", "detach_",
+    "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fix_", "floor_", "frac_", "gcd_", "i0_",
+    "index_put_", "lcm_", "ldexp_",
     "log10_", "log1p_",
     "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_", "reciprocal_",
     "relu_", "resize_as_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_",

@@ -1,5 +1,6 @@
 """Tensor methods made of other operations: `unfold` (sliding windows), `put`/`put_`,
-`fill_diagonal_`, the legacy `new`, and the size attributes `itemsize`, `nbytes`, `is_cpu`."""
+`fill_diagonal_`, the legacy `new`, the size attributes `itemsize`, `nbytes`, `is_cpu`, and
+where the elements lie: `storage_offset()`, `data_ptr()`."""
 
 from __future__ import annotations
 
@@ -117,8 +118,11 @@ def _resize_as(self, tensor: Tensor) -> Tensor:
 
 def _new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad: bool = False,
                        layout=None, pin_memory: bool = False) -> Tensor:
-    """`new_empty(size)`: retrograd tensors are laid out row-major, so `stride` is not kept."""
-    return self.new_empty(size, dtype=dtype, device=device, requires_grad=requires_grad)
+    """`empty_strided(size, stride)` in this tensor's dtype (zero-filled)."""
+    from ._runtime import empty_strided
+
+    return empty_strided(size, stride, dtype=dtype or self.dtype, device=device,
+                         requires_grad=requires_grad)
 
 
 def _is_distributed(self) -> bool:
@@ -126,7 +130,36 @@ def _is_distributed(self) -> bool:
     return False
 
 
+def _storage_offset(self) -> int:
+    """How many elements past the start of its storage this tensor's first element lies
+    (see Note [Storage of a NumPy-backed tensor] in _storage.py): 2 for `arange(6.)[2:]`."""
+    from ._storage import storage_offset
+
+    return storage_offset(self._data)
+
+
+def _data_ptr(self) -> int:
+    """The memory address of the first element (views of one storage differ by whole elements)."""
+    return self._data.__array_interface__["data"][0]
+
+
+def _conj_physical_(self) -> Tensor:
+    """Conjugate in place: a real tensor is its own conjugate, so the values stay; the version
+    counter moves on and a leaf that requires grad is refused, as for any in-place op (PyTorch
+    also renames the grad_fn ConjPhysicalBackward1; here it stays)."""
+    from ._shape_inplace import _reshape_in_place
+
+    return _reshape_in_place(self, lambda tensor: tensor)
+
+
 def install() -> None:
+    from . import _runtime
+
+    for name in ("conj", "conj_physical", "resolve_conj", "resolve_neg", "is_conj", "is_neg"):
+        setattr(Tensor, name, getattr(_runtime, name))
+    Tensor.conj_physical_ = _conj_physical_
+    Tensor.storage_offset = _storage_offset
+    Tensor.data_ptr = _data_ptr
     Tensor.as_subclass = _as_subclass
     Tensor.resize = _resize
     Tensor.resize_as = _resize_as

@@ -244,6 +244,29 @@ def diagonal(x, offset: int, dim1: int, dim2: int):
     return _diagonal_view(x, offset, dim1, dim2)
 
 
+def i0(x):
+    """I0, the modified Bessel function of the first kind of order 0 (NumPy's, or recorded)."""
+    if isinstance(x, Tensor):
+        from ._table import table
+
+        return table["i0"].function(x)
+    with np.errstate(all="ignore"):  # NumPy's i0 warns from NumPy's own code
+        return np.i0(x)
+
+
+def bessel_i1(x):
+    """I1, the derivative of I0, of an array or of a Tensor (recorded as PyTorch's
+    SpecialI1Backward0)."""
+    from .pointwise.unary import SpecialI1Backward0, _bessel_i1
+
+    if isinstance(x, Tensor):
+        from ._table import apply
+
+        return apply(SpecialI1Backward0, x)
+    with np.errstate(all="ignore"):
+        return _bessel_i1(x)
+
+
 def diagonal_backward(grad, shape: tuple, offset: int, dim1: int, dim2: int):
     """Zeros of `shape` with `grad` written on the diagonal `offset` of the (dim1, dim2) planes."""
     from .shape import DiagonalBackwardBackward0, _diagonal_view

@@ -19,7 +19,7 @@ Note [out= arguments]
       an integer `out` ("result type Float can't be cast to the desired output type Long").
       Matrix products and index results want `out` of exactly their dtype, as in PyTorch.
     - Ops with several results (`max(x, dim)`, `sort`) take a tuple of tensors and return
-      their named tuple made of them.
+      PyTorch's out type of their named tuple made of them (`retrograd.return_types.max_out`).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .. import return_types
 from .._dtype import scalar_type_name
 from .._tensor import Tensor
 from ..autograd import grad_mode
@@ -45,7 +46,7 @@ ACCEPTS_OUT = frozenset({
     "bitwise_right_shift", "bitwise_xor", "ceil", "clamp", "copysign", "cos", "cosh",
     "deg2rad", "div", "eq", "erf", "erfc", "erfinv", "exp", "exp2", "expm1", "float_power",
     "floor", "floor_divide", "fmax", "fmin", "fmod", "frac", "frexp", "gcd", "ge", "gt",
-    "heaviside", "hypot", "isneginf", "isposinf", "lcm", "ldexp", "le", "lerp", "log", "log10",
+    "heaviside", "hypot", "i0", "isneginf", "isposinf", "lcm", "ldexp", "le", "lerp", "log", "log10",
     "log1p", "log2", "logaddexp", "logaddexp2", "logical_and", "logical_not", "logical_or",
     "logical_xor", "logit", "lt", "maximum", "minimum", "mul", "nan_to_num", "ne", "neg",
     "nextafter", "pow", "rad2deg", "reciprocal", "remainder", "round", "rsqrt", "sgn",
@@ -53,7 +54,7 @@ ACCEPTS_OUT = frozenset({
     "tanh", "trunc", "where", "xlogy",
     # reductions, scans, orderings
     "amax", "amin", "aminmax", "argmax", "argmin", "cummax", "cummin", "cumprod", "cumsum",
-    "histc", "kthvalue", "logcumsumexp", "logsumexp", "max", "mean", "min", "mode", "msort",
+    "histc", "kthvalue", "logcumsumexp", "logsumexp", "max", "mean", "median", "min", "mode", "msort",
     "nanmean", "nansum", "norm", "prod", "sort", "std", "sum", "topk", "var",
     # shapes, indexing
     "cat", "column_stack", "diag", "diff", "dstack", "gather", "hstack", "index_add",
@@ -127,7 +128,8 @@ def write(out, result, name: str, *, exact_dtype: bool | None = None, warn: bool
             )
         for target, value in zip(out, result):
             _write_one(target, value, name, exact_dtype, warn)
-        return type(result)(*out) if hasattr(result, "_fields") else tuple(out)
+        named = return_types.out_type(type(result))  # `max_out` for `max`, as PyTorch
+        return named(tuple(out)) if named is not None else tuple(out)
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
     _write_one(out, result, name, exact_dtype, warn)

@@ -27,6 +27,7 @@ SAMPLES = {
     "erf": _samples.unary(),
     "erfc": _samples.unary(),
     "erfinv": _samples.unary(-0.9, 0.9),
+    "i0": _samples.unary(-3.0, 3.0),
     "floor": _samples.unary(),
     "ceil": _samples.unary(),
     "trunc": _samples.unary(),

@@ -55,6 +55,12 @@ def _unsqueeze_samples(rng):
             ((_samples.make(rng, ()), 0), {})]
 
 
+def _as_strided_samples(rng):
+    x = _samples.make(rng, (12,))
+    return [((x, (2, 2), (1, 2), 1), {}), ((x, (4, 3), (1, 1)), {}), ((x, (3, 4), (0, 1), 2), {}),
+            ((_samples.make(rng, (3, 4)), (2, 3), (3, 1)), {"storage_offset": 4})]
+
+
 # op name -> `samples(rng)`: `[(args, kwargs), ...]`, tensors in float64
 SAMPLES = {
     "view": _reshape_samples,
@@ -72,4 +78,5 @@ SAMPLES = {
     "sum_to_size": _sum_to_size_samples,
     "squeeze": _squeeze_samples,
     "unsqueeze": _unsqueeze_samples,
+    "as_strided": _as_strided_samples,
 }

@@ -220,6 +220,18 @@ def _function_fallback(function, args, kwargs, levels):
     return loop_over_examples(function, args, kwargs, levels)
 
 
+def _own_storage(function, args, kwargs, levels):
+    """An op that reads the storage (as_strided): each example runs on a copy of its own, so
+    a window's storage offset counts from the example's first element, as in PyTorch's vmap
+    (where `vmap(lambda v: v.as_strided(size, stride, 1))(x)` starts every window at v[1])."""
+
+    def on_its_own_storage(input, *rest, **options):
+        return function(input.clone(), *rest, **options)
+
+    on_its_own_storage.__name__ = function.__name__
+    return loop_over_examples(on_its_own_storage, args, kwargs, levels)
+
+
 def _dynamic_shape(function, args, kwargs, levels):
     raise RuntimeError(
         "vmap: We do not support batching operators that can output dynamic shape. Attempted to "
@@ -377,6 +389,7 @@ FUNCTION_RULES.update({
     "argwhere": _dynamic_shape,
     "bincount": _dynamic_shape,
     "histc": _function_fallback,
+    "as_strided": _own_storage,
 })
 
 

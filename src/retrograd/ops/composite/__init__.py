@@ -43,7 +43,6 @@ from .more import (
     triangular_solve,
 )
 from .numeric import (
-    _aminmax_base,
     _AminmaxResult,
     _as_tensor,
     _check_square,

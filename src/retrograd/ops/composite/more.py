@@ -3,11 +3,9 @@ linear algebra in PyTorch's older spellings (and the ones PyTorch removed)."""
 
 from __future__ import annotations
 
-import collections
-
 import numpy as np
 
-from ... import _dtype
+from ... import _dtype, return_types
 from ..._tensor import Tensor
 from .numeric import (
     _as_tensor,
@@ -52,14 +50,7 @@ def diagflat(input, offset: int = 0):
     return input.reshape(-1).diag(offset)
 
 
-_frexp_base = collections.namedtuple("frexp", ("mantissa", "exponent"))
-
-
-class _FrexpResult(_frexp_base):
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"retrograd.return_types.frexp(\nmantissa={self.mantissa!r},\nexponent={self.exponent!r})"
+_FrexpResult = return_types.frexp
 
 
 @register(methods="frexp", differentiable=False)
@@ -191,15 +182,7 @@ def cholesky_inverse(input, upper: bool = False):
     return _retrograd().linalg.inv(_product_of_factor(input, upper))
 
 
-_triangular_base = collections.namedtuple("triangular_solve", ("solution", "cloned_coefficient"))
-
-
-class _TriangularSolveResult(_triangular_base):
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return (f"retrograd.return_types.triangular_solve(\nsolution={self.solution!r},\n"
-                f"cloned_coefficient={self.cloned_coefficient!r})")
+_TriangularSolveResult = return_types.triangular_solve
 
 
 @register(methods="triangular_solve",

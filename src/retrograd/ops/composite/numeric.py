@@ -3,12 +3,11 @@ pointwise ops, reductions, scans, statistics and distances written with other op
 
 from __future__ import annotations
 
-import collections
 import math
 
 import numpy as np
 
-from ... import _dtype
+from ... import _dtype, return_types
 from ..._tensor import Tensor
 from .._table import register as _register_in_table
 
@@ -153,14 +152,7 @@ def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None):
     return nansum(input, dim, keepdim, dtype=dtype) / present.sum(dim, keepdim=keepdim)
 
 
-_aminmax_base = collections.namedtuple("aminmax", ("min", "max"))
-
-
-class _AminmaxResult(_aminmax_base):
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return f"retrograd.return_types.aminmax(\nmin={self.min!r},\nmax={self.max!r})"
+_AminmaxResult = return_types.aminmax
 
 
 @register(methods="aminmax")

@@ -56,8 +56,6 @@ from .contraction import (
     _promoted,
     _QrResult,
     _require_tensor,
-    _return_type,
-    _ReturnTuple,
     _shape_text,
     _SlogdetResult,
     _SvdResult,

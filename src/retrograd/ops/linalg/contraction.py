@@ -8,7 +8,7 @@ import string
 
 import numpy as np
 
-from ... import _dtype
+from ... import _dtype, return_types
 from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
@@ -103,38 +103,14 @@ def _without_float_warnings(backward):
     return quiet
 
 
-class _ReturnTuple(tuple):
-    """Base of the named result tuples (PyTorch's torch.return_types), printed as PyTorch does."""
-
-    __slots__ = ()
-    _fields: tuple[str, ...] = ()
-
-    def __new__(cls, *values):
-        return super().__new__(cls, values)
-
-    def __repr__(self) -> str:
-        items = ",\n".join(f"{name}={value!r}" for name, value in zip(self._fields, self))
-        return f"torch.return_types.{type(self).__name__}(\n{items})"
-
-    def __getnewargs__(self):
-        return tuple(self)
-
-
-def _return_type(name: str, fields: tuple[str, ...], qualname: str) -> type:
-    """A result tuple printed as PyTorch's `name`, found by pickle under `qualname`."""
-    namespace = {"__slots__": (), "_fields": fields, "__module__": __name__, "__qualname__": qualname}
-    for index, field in enumerate(fields):
-        namespace[field] = property(lambda self, index=index: self[index])
-    return type(name, (_ReturnTuple,), namespace)
-
-
-_SlogdetResult = _return_type("linalg_slogdet", ("sign", "logabsdet"), "_SlogdetResult")
-_TorchSlogdetResult = _return_type("slogdet", ("sign", "logabsdet"), "_TorchSlogdetResult")
-_QrResult = _return_type("linalg_qr", ("Q", "R"), "_QrResult")
-_TorchQrResult = _return_type("qr", ("Q", "R"), "_TorchQrResult")
-_EighResult = _return_type("linalg_eigh", ("eigenvalues", "eigenvectors"), "_EighResult")
-_SvdResult = _return_type("linalg_svd", ("U", "S", "Vh"), "_SvdResult")
-_TorchSvdResult = _return_type("svd", ("U", "S", "V"), "_TorchSvdResult")
+# The named result tuples (retrograd.return_types, as PyTorch's torch.return_types).
+_SlogdetResult = return_types.linalg_slogdet
+_TorchSlogdetResult = return_types.slogdet
+_QrResult = return_types.linalg_qr
+_TorchQrResult = return_types.qr
+_EighResult = return_types.linalg_eigh
+_SvdResult = return_types.linalg_svd
+_TorchSvdResult = return_types.svd
 
 
 # ---------------------------------------------------------------------------

@@ -260,9 +260,19 @@ def linalg_qr(A: Tensor, mode: str = "reduced"):
     return _QrResult(*apply(LinalgQrBackward0, A, mode=mode))
 
 
-def qr(input: Tensor, some: bool = True):
+def qr(input: Tensor, some: bool = True, *, out=None):
     """torch.qr: (Q, R); `some=False` gives the complete Q."""
+    if out is not None:  # see Note [out= arguments] (ops/_out.py)
+        return _write_out(out, qr, "qr", input, some)
     return _TorchQrResult(*linalg_qr(input, "reduced" if some else "complete"))
+
+
+def _write_out(out, function, name: str, *args):
+    """`function(*args)` written into `out` (a tuple of tensors), as an op with out= does."""
+    from .. import _out
+
+    _out.check_no_grad(name, out, args)
+    return _out.write(out, function(*args), name)
 
 
 Tensor.qr = qr
@@ -435,8 +445,10 @@ def svdvals(A: Tensor, *, driver=None) -> Tensor:
     return apply(LinalgSvdBackward0, A, full_matrices=False)[1]
 
 
-def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out=None):
     """torch.svd: (U, S, V) with V (not V^T); zeros for U and V when compute_uv=False."""
+    if out is not None:  # see Note [out= arguments] (ops/_out.py)
+        return _write_out(out, svd, "svd", input, some, compute_uv)
     u, s, vh = linalg_svd(input, full_matrices=not some)
     if not compute_uv:
         return _TorchSvdResult(

@@ -35,6 +35,8 @@ def grad_of_first_factor(grad, first_shape: tuple, second):
     Arrays or Tensors alike (see Note [One formula, two modes]); the engine sums broadcast
     batch dimensions back to a's shape.
     """
+    if type(grad) is np.ndarray and second.ndim == 2 and len(first_shape) == 2:
+        return np.matmul(grad, second.T)  # matrices (mm, addmm, linear): no promotion to undo
     second_matrix = second.reshape((second.shape[0], 1)) if second.ndim == 1 else second
     if len(first_shape) == 1 or second.ndim == 1:
         batch = grad.shape[: grad.ndim - (len(first_shape) > 1) - (second.ndim > 1)]
@@ -48,6 +50,8 @@ def grad_of_first_factor(grad, first_shape: tuple, second):
 
 def grad_of_second_factor(grad, first, second_shape: tuple):
     """d(a @ b)/db applied to `grad`: a^T @ grad, with 1-d operands promoted as matmul does."""
+    if type(grad) is np.ndarray and first.ndim == 2 and len(second_shape) == 2:
+        return np.matmul(first.T, grad)  # matrices (mm, addmm, linear): no promotion to undo
     first_matrix = first.reshape((1, first.shape[0])) if first.ndim == 1 else first
     if first.ndim == 1 or len(second_shape) == 1:
         batch = grad.shape[: grad.ndim - (first.ndim > 1) - (len(second_shape) > 1)]
@@ -75,10 +79,48 @@ class _MatrixProduct(Formula):
     }
 
 
-class MmBackward0(Formula):
+class _SavesStrides:
+    """A matrix product that also shows its matrices' strides, as PyTorch's mm and addmm do.
+
+    Note [Saved strides]
+        PyTorch's MmBackward0 and AddmmBackward0 keep, for the formula of each matrix, that
+        matrix's strides, and show them as `_saved_<matrix>_sym_strides` (in elements; `()`
+        for a matrix that needs no gradient, for which nothing is kept). torchviz draws them
+        with `show_attrs=True`. The formulas here do not read them, so they are taken from
+        the inputs' arrays when the node is recorded and turned into elements when read.
+    """
+
+    __slots__ = ()
+    _strided: tuple[str, ...] = ()  # the matrices' input names
+    _strided_at: tuple[int, ...] = ()  # their positions among the inputs
+
+    def _save(self, needs, inputs, params, outputs):
+        super()._save(needs, inputs, params, outputs)
+        if self._strided_at:
+            first, second = self._strided_at
+            self._strides = (inputs[first]._data.strides if needs >> first & 1 else None,
+                             inputs[second]._data.strides if needs >> second & 1 else None)
+
+    def _saved_names(self) -> list[str]:
+        return [*super()._saved_names(), *(f"{name}_sym_strides" for name in self._strided)]
+
+    def _find_saved(self, name: str):
+        matrix = name.removesuffix("_sym_strides")
+        if matrix != name and matrix in self._strided:
+            which = self._strided.index(matrix)
+            strides = getattr(self, "_strides", (None, None))[which]
+            if strides is None:
+                return ()
+            itemsize = self._input_meta[self._strided_at[which]][1].itemsize
+            return tuple(step // itemsize for step in strides)
+        return super()._find_saved(name)
+
+
+class MmBackward0(_SavesStrides, Formula):
     """matrix @ matrix."""
 
     inputs = ("self", "mat2")
+    _strided, _strided_at = ("self", "mat2"), (0, 1)
     forward = staticmethod(_matrix_product)
     tangent = MULTILINEAR
     derivatives = {
@@ -122,7 +164,12 @@ class VdotBackward0(_MatrixProduct):
 
 
 class BmmBackward0(MmBackward0):
-    """batch of matrices @ batch of matrices."""
+    """batch of matrices @ batch of matrices (PyTorch shows the two tensors only)."""
+
+    _strided, _strided_at = (), ()
+
+    def _saved_names(self) -> list[str]:
+        return [name for name in super()._saved_names() if not name.endswith("_sym_sizes")]
 
 
 def _matmul_named(name: str, doc: str) -> type[Node]:
@@ -386,10 +433,11 @@ def _summed_matmul(left, right):
     return np.matmul(left, right).sum(axis=0)
 
 
-class AddmmBackward0(Formula):
+class AddmmBackward0(_SavesStrides, Formula):
     """beta * self + alpha * (mat1 @ mat2), the fused form of BLAS's gemm."""
 
     inputs = ("self", "mat1", "mat2")
+    _strided, _strided_at = ("mat1", "mat2"), (1, 2)
     forward = _scaled_product_plus(np.matmul)
     tangent = MultilinearPlus(0)
     derivatives = {

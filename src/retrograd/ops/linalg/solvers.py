@@ -183,8 +183,13 @@ def linalg_slogdet(A: Tensor):
     return _SlogdetResult(*apply(LinalgSlogdetBackward0, A))
 
 
-def slogdet(input: Tensor):
+def slogdet(input: Tensor, *, out=None):
     """torch.slogdet: linalg.slogdet with PyTorch's older result type."""
+    if out is not None:  # see Note [out= arguments] (ops/_out.py)
+        from .. import _out
+
+        _out.check_no_grad("slogdet", out, (input,))
+        return _out.write(out, slogdet(input), "slogdet")
     return _TorchSlogdetResult(*linalg_slogdet(input))
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from ..._tensor import Tensor
 from .._table import apply, register
 from ..linalg import AddmmBackward0, MmBackward0, einsum
-from ..shape import SqueezeBackward1, UnsafeViewBackward0
+from ..shape import SqueezeBackward1, TBackward0, UnsafeViewBackward0
 from ._common import _c_type_name, _torch_name
 
 # ---------------------------------------------------------------------------
@@ -29,18 +29,20 @@ class SqueezeBackward4(SqueezeBackward1):
 @register(torch_name=_torch_name("linear"))
 def linear(input, weight, bias=None):
     """input @ weight.T + bias: weight is (out_features, in_features)."""
-    if input.shape[-1:] != weight.shape[-1:] or weight.ndim != 2:
+    input_shape, weight_shape = input._data.shape, weight._data.shape
+    if input_shape[-1:] != weight_shape[-1:] or len(weight_shape) != 2:
         rows = int(np.prod(input.shape[:-1])) if input.ndim > 1 else 1
         raise RuntimeError(
             f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1] if input.ndim else 1} "
             f"and {weight.shape[-1]}x{weight.shape[0]})"
         )
-    _check_same_dtype(input, weight)
+    if input._data.dtype != weight._data.dtype:
+        _check_same_dtype(input, weight)
     # PyTorch's graph: addmm(bias, input, weight.t()) or mm(input, weight.t()) on a matrix
     # (linalg's declared nodes, checks done here);
     # other inputs are viewed as one (and back), as PyTorch's linear does.
-    transposed = weight.t()
-    if input.ndim == 2:
+    transposed = apply(TBackward0, weight)  # weight.t(), its checks done above
+    if len(input_shape) == 2:
         if bias is None:
             return apply(MmBackward0, input, transposed)
         return apply(AddmmBackward0, bias, input, transposed, beta=1, alpha=1)

@@ -104,7 +104,23 @@ def _mse_derivative(grad, self, target, reduction):
     return _reduced(grad, reduction, difference) * (difference * 2)
 
 
-class MseLossBackward0(Formula):
+class _ReductionAsNumber:
+    """A loss node that shows its reduction as PyTorch does, as the number of its enum
+    (`_saved_reduction` is 0 for "none", 1 for "mean", 2 for "sum"; torchviz draws it)."""
+
+    __slots__ = ()
+
+    def _find_saved(self, name: str):
+        value = super()._find_saved(name)
+        if name == "reduction" and isinstance(value, str):
+            return _REDUCTION_NUMBERS[value]
+        return value
+
+
+_REDUCTION_NUMBERS = {"none": 0, "mean": 1, "sum": 2}
+
+
+class MseLossBackward0(_ReductionAsNumber, Formula):
     inputs = ("self", "target")
 
     @staticmethod
@@ -142,7 +158,7 @@ def _smooth_l1_derivative(grad, self, target, reduction, beta):
     return grad * local
 
 
-class SmoothL1LossBackward0(Formula):
+class SmoothL1LossBackward0(_ReductionAsNumber, Formula):
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target)."""
 
     inputs = ("self", "target")
@@ -175,7 +191,7 @@ def _huber_derivative(grad, self, target, reduction, delta):
     return grad * local
 
 
-class HuberLossBackward0(Formula):
+class HuberLossBackward0(_ReductionAsNumber, Formula):
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta)."""
 
     inputs = ("self", "target")
@@ -204,7 +220,7 @@ def _bce(data, target, weight):
     return loss if weight is None else loss * weight
 
 
-class BinaryCrossEntropyBackward0(Formula):
+class BinaryCrossEntropyBackward0(_ReductionAsNumber, Formula):
     """-w (t log x + (1 - t) log(1 - x)), each log floored at -100 as PyTorch does."""
 
     inputs = ("self", "target")
@@ -248,7 +264,7 @@ def _bce_logits_target_derivative(grad, self, reduction, weight, pos_weight):
     return _weighted_by(grad * (_math.softplus(-self) * extra - self), weight)
 
 
-class BinaryCrossEntropyWithLogitsBackward0(Formula):
+class BinaryCrossEntropyWithLogitsBackward0(_ReductionAsNumber, Formula):
     """w ((1 - t) x + (1 + (pw - 1) t) softplus(-x)): the stable form, no log of a sigmoid."""
 
     inputs = ("self", "target")
@@ -364,7 +380,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 # Class-index losses
 
 
-class NllLossBackward0(Formula):
+class NllLossBackward0(_ReductionAsNumber, Formula):
     """-weight[t] * input[t] along the class dim (ignored targets contribute 0), reduced;
     backward puts the scaled gradient at the target positions (`_math.nll_loss_backward`),
     selecting the kept targets: an ignored one gets 0, also when all are ignored."""

@@ -111,7 +111,6 @@ from .sums import (
     _index_along,
     _KeepsDim,
     _one_dim,
-    _return_type,
     _scatter_picked,
     _select,
     _SelectsAlongDim,
@@ -119,7 +118,6 @@ from .sums import (
     kept_shape,
     mean,
     normalize_dims,
-    return_types,
     sum,
 )
 
@@ -150,7 +148,6 @@ __all__ = [
     "norm",
     "normalize_dims",
     "prod",
-    "return_types",
     "sort",
     "std",
     "std_mean",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import _dtype
+from ... import _dtype, return_types
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
@@ -20,7 +20,6 @@ from .sums import (
     _select,
     _SelectsAlongDim,
     normalize_dims,
-    return_types,
 )
 
 # ---------------------------------------------------------------------------

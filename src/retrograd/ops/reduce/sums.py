@@ -4,9 +4,7 @@ and gathering and scattering along a dim (the backward of every value-selecting 
 from __future__ import annotations
 
 import builtins
-import collections
 import math
-import types
 
 import numpy as np
 
@@ -116,6 +114,14 @@ class MeanBackward0(Formula):
             _math.expand_to(grad, self_shape) / builtins.max(math.prod(self_shape), 1)),
     }
 
+    def _saved_names(self) -> list[str]:
+        return [*super()._saved_names(), "self_sym_numel"]  # PyTorch also shows the count
+
+    def _find_saved(self, name: str):
+        if name == "self_sym_numel":
+            return math.prod(super()._find_saved("self_sym_sizes"))
+        return super()._find_saved(name)
+
 
 class MeanBackward1(MeanBackward0):
     """Mean over chosen dims."""
@@ -135,28 +141,6 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
     dims = normalize_dims(dim, input.ndim)
     node = MeanBackward0 if dim is None else MeanBackward1
     return apply(node, input, dim=dims, keepdim=keepdim, dtype=dtype)
-
-
-# ---------------------------------------------------------------------------
-# Named results: `values, indices = x.max(dim)` or `x.max(dim).values`
-
-
-def _return_type(name: str):
-    """A named (values, indices) tuple that prints as PyTorch's torch.return_types.<name>."""
-    base = collections.namedtuple(name, ("values", "indices"))
-
-    def __repr__(self) -> str:
-        return f"retrograd.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
-
-    return type(name, (base,), {"__slots__": (), "__repr__": __repr__})
-
-
-return_types = types.SimpleNamespace(
-    **{
-        name: _return_type(name)
-        for name in ("max", "min", "median", "mode", "kthvalue", "topk", "sort", "cummax", "cummin")
-    }
-)
 
 
 # ---------------------------------------------------------------------------

@@ -31,8 +31,11 @@ def _split_sizes(size: int, split_size: int) -> tuple:
 
 
 def _pieces(data: np.ndarray, dim: int, sizes: tuple) -> tuple:
-    bounds = np.cumsum((0, *sizes)).tolist()
-    return tuple(data[_along(dim, slice(start, stop))] for start, stop in itertools.pairwise(bounds))
+    """Consecutive slices of `sizes` along `dim` (views; an LSTM cell cuts its gates so at
+    every step, hence plain Python, no NumPy call, for the bounds)."""
+    leading = (slice(None),) * dim
+    bounds = (0, *itertools.accumulate(sizes))
+    return tuple(data[(*leading, slice(start, stop))] for start, stop in itertools.pairwise(bounds))
 
 
 def _split_backward(grads, self_shape, dim, sizes):
@@ -141,7 +144,8 @@ def unsafe_chunk(input, chunks: int, dim: int = 0):
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     dim = wrap_dim(dim, input.ndim)
-    return unsafe_split(input, max(-(-input._data.shape[dim] // chunks), 1), dim)
+    split_size = max(-(-input._data.shape[dim] // chunks), 1)
+    return apply(UnsafeSplitBackward0, input, split_size=split_size, dim=dim)
 
 
 def _unbind_backward(grads, self_shape, dim):

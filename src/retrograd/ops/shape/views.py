@@ -1,5 +1,6 @@
 """Shape operators, new shapes for the same elements: view, reshape, flatten, unflatten,
-expand (and its inverse), squeeze and unsqueeze, with the size checks they share."""
+expand (and its inverse), squeeze and unsqueeze, with the size checks they share; and
+as_strided, any window on the storage."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from ... import _dtype
+from ... import _dtype, _storage
 from ..._tensor import Size, Tensor
 from .. import _math
 from .._formula import Formula
@@ -36,7 +37,10 @@ def format_shape(shape) -> str:
 
 def wrap_dim(dim, ndim: int) -> int:
     """`dim` as a non-negative index into `ndim` dims (a 0-d tensor accepts 0 and -1)."""
-    return normalize_dims(int(dim), max(ndim, 1))[0]
+    rank = ndim if ndim > 0 else 1
+    if type(dim) is int and -rank <= dim < rank:  # the common case, without the checks' cost
+        return dim % rank
+    return normalize_dims(int(dim), rank)[0]
 
 
 def _infer_shape(shape: tuple, numel: int) -> tuple:
@@ -353,3 +357,100 @@ class UnsqueezeBackward0(Formula):
 def unsqueeze(input, dim: int):
     """A view with a size-1 dim inserted at `dim` (which counts the new dim)."""
     return apply(UnsqueezeBackward0, input, dim=wrap_dim(dim, input.ndim + 1))
+
+
+# ---------------------------------------------------------------------------
+# as_strided: a window on the input's storage
+
+
+def _storage_maps(self_geometry: tuple, size: tuple, stride: tuple, storage_offset):
+    """The storage positions of the input's and the output's elements, the storage length,
+    and how many input elements lie on each storage element (None when at most one does)."""
+    input_size, input_stride, input_offset = self_geometry
+    offset = input_offset if storage_offset is None else storage_offset
+    inputs = _storage.positions(input_size, input_stride, input_offset)
+    outputs = _storage.positions(size, stride, offset)
+    length = 1 + max(int(inputs.max(initial=0)), int(outputs.max(initial=0)))
+    counts = np.bincount(inputs.reshape(-1), minlength=length)
+    return inputs, outputs, length, (counts if counts.max(initial=0) > 1 else None)
+
+
+def _scatter_divide_gather(values: np.ndarray, scatter_at, gather_at, length: int, counts):
+    """Add `values` into zeros of `length` at `scatter_at`, divide by `counts` where they are
+    not 0, and read the result at `gather_at`."""
+    storage = np.zeros(length, dtype=values.dtype)
+    flat = scatter_at.reshape(-1)
+    if np.unique(flat).size == flat.size:
+        storage[flat] = values.reshape(-1)
+    else:
+        np.add.at(storage, flat, values.reshape(-1))
+    if counts is not None:
+        np.divide(storage, counts, out=storage, where=counts > 0, casting="unsafe")
+    return storage[gather_at]
+
+
+class AsStridedBackwardBackward0(Formula):
+    """The linear map as_strided's gradient is (a storage-sized scatter, a division by how
+    often the input covers each storage element, a gather); its gradient is the same map with
+    scatter and gather swapped."""
+
+    inputs = ("values",)
+
+    @staticmethod
+    def forward(values, scatter_at, gather_at, length, counts):
+        return _scatter_divide_gather(values._data, scatter_at, gather_at, length, counts)
+
+    tangent = LINEAR
+    derivatives = {"values": lambda grad, scatter_at, gather_at, length, counts: _storage_map(
+        grad, gather_at, scatter_at, length, counts)}
+
+
+def _storage_map(values, scatter_at, gather_at, length: int, counts):
+    if isinstance(values, Tensor):
+        return apply(AsStridedBackwardBackward0, values, scatter_at=scatter_at, gather_at=gather_at,
+                     length=length, counts=counts)
+    return _scatter_divide_gather(values, scatter_at, gather_at, length, counts)
+
+
+def _as_strided_backward(grad, self_geometry, size, stride, storage_offset):
+    """Each storage element gets the sum of the gradients of the output elements on it, shared
+    out equally among the input elements on it (PyTorch's as_strided_backward)."""
+    inputs, outputs, length, counts = _storage_maps(self_geometry, size, stride, storage_offset)
+    return _storage_map(grad, outputs, inputs, length, counts)
+
+
+def _as_strided_tangent(self_t, self_geometry, size, stride, storage_offset):
+    """The input's tangent laid out in its storage (averaged where the input overlaps itself,
+    where the values agree), read through the window."""
+    inputs, outputs, length, counts = _storage_maps(self_geometry, size, stride, storage_offset)
+    return _storage_map(self_t, inputs, outputs, length, counts)
+
+
+class AsStridedBackward0(Formula):
+    """A window (size, stride, storage offset) on the input's storage: a view."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(self, size, stride, storage_offset, self_geometry):
+        offset = self_geometry[2] if storage_offset is None else storage_offset
+        return _storage.strided_view(self._data, size, stride, offset)
+
+    tangent = staticmethod(_as_strided_tangent)
+    derivatives = {"self": _as_strided_backward}
+
+    def _saved_names(self) -> list[str]:
+        # the input's geometry is PyTorch's self_geometry, which has no `_saved_` name
+        return [name for name in super()._saved_names() if name != "self_geometry"]
+
+
+@register(methods="as_strided")
+def as_strided(input, size, stride, storage_offset=None):
+    """A view of any window on `input`'s storage, by sizes, strides and storage offset.
+
+    All three are in elements; the offset defaults to `input`'s own. See Note [Storage of a
+    NumPy-backed tensor] in _storage.py."""
+    size, stride, offset = _storage.check_geometry(input._data, size, stride, storage_offset)
+    geometry = (tuple(input._data.shape), input.stride(), _storage.storage_offset(input._data))
+    return apply(AsStridedBackward0, input, size=size, stride=stride,
+                 storage_offset=None if storage_offset is None else offset, self_geometry=geometry)

@@ -1,0 +1,171 @@
+"""Where a tensor's elements lie in memory: its storage, as PyTorch's `as_strided` sees it.
+
+Note [Storage of a NumPy-backed tensor]
+    A PyTorch tensor is a window (sizes, strides, storage offset) on a storage, a flat block
+    of memory that its views share. A retrograd tensor holds a NumPy array, and NumPy keeps
+    the same structure under another name: a view's `.base` chain ends at the array that
+    owns the memory (the *root*; NumPy's stride tricks put a small holder in the chain, whose
+    own `.base` is followed too). So a tensor's storage is the memory its root spans, from
+    the root's lowest to its highest byte; its storage offset is how many elements its first
+    element lies past the start of that block. `x[2:]` of a fresh `arange(6.)` has offset 2
+    and a storage of 6 elements, as in PyTorch, and so do `.detach()` and `.data` of it, which
+    share the array. Every tensor an op returns owns a fresh root (offset 0), except views
+    and the pieces of `unsafe_split`, which share their input's memory in PyTorch too.
+
+    One difference: `from_numpy(array[1:])` sees all of `array` as its storage (offset 1),
+    where PyTorch starts the storage at the slice.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = ["check_geometry", "positions", "storage_bytes", "storage_offset", "strided_storage",
+           "strided_view"]
+
+
+def _root(array: np.ndarray) -> np.ndarray:
+    """The array at the end of `array`'s `.base` chain: the one whose memory it views."""
+    node = array
+    while True:
+        base = node.base
+        if isinstance(base, np.ndarray):
+            node = base
+            continue
+        inner = getattr(base, "base", None)  # NumPy's stride-tricks holder keeps its array here
+        if isinstance(inner, np.ndarray) and hasattr(base, "__array_interface__"):
+            node = inner
+            continue
+        return node
+
+
+def _address(array: np.ndarray) -> int:
+    return array.__array_interface__["data"][0]
+
+
+def _span(array: np.ndarray) -> tuple[int, int]:
+    """(lowest address, number of bytes) of the memory `array`'s elements cover."""
+    start = _address(array)
+    if array.size == 0:
+        return start, 0
+    low = high = 0
+    for size, stride in zip(array.shape, array.strides):
+        reach = (size - 1) * stride
+        low, high = (low + reach, high) if reach < 0 else (low, high + reach)
+    return start + low, high - low + array.itemsize
+
+
+def storage_bytes(array: np.ndarray) -> tuple[int, int]:
+    """(start address, size in bytes) of the storage of `array`; see Note [Storage of a
+    NumPy-backed tensor]."""
+    return _span(_root(array))
+
+
+def storage_offset(array: np.ndarray) -> int:
+    """How many elements past the start of its storage `array`'s first element lies."""
+    start, _ = storage_bytes(array)
+    return max(_address(array) - start, 0) // array.itemsize
+
+
+def _as_int_list(values, argument: str, position: int, name: str = "as_strided") -> tuple[int, ...]:
+    if isinstance(values, numbers.Integral):
+        values = (values,)
+    if not isinstance(values, tuple | list):
+        raise TypeError(f"{name}(): argument '{argument}' (position {position}) must be tuple of "
+                        f"ints, not {type(values).__name__}")
+    for index, value in enumerate(values):
+        if not isinstance(value, numbers.Integral) and not _is_int_tensor(value):
+            raise TypeError(f"{name}(): argument '{argument}' (position {position}) must be tuple "
+                            f"of ints, but found element of type {type(value).__name__} at pos {index}")
+    return tuple(int(value) for value in values)
+
+
+def _is_int_tensor(value) -> bool:
+    from ._tensor import Tensor
+
+    return isinstance(value, Tensor) and value.ndim == 0 and not value.dtype.is_floating_point
+
+
+def check_geometry(array: np.ndarray, size, stride, offset, name: str = "as_strided") -> tuple:
+    """(size, stride, storage offset) as ints, checked as PyTorch checks them against the
+    storage of `array`: the same errors, with the same words."""
+    size = _as_int_list(size, "size", 1, name)
+    stride = _as_int_list(stride, "stride", 2, name)
+    if offset is None:
+        offset = storage_offset(array)
+    elif not isinstance(offset, numbers.Integral) and not _is_int_tensor(offset):
+        raise TypeError(f"{name}(): argument 'storage_offset' (position 3) must be int, not "
+                        f"{type(offset).__name__}")
+    offset = int(offset)
+    if len(size) != len(stride):
+        raise RuntimeError("mismatch in length of strides and shape")
+    if any(step < 0 for step in stride):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got "
+                           f"strides: [{', '.join(map(str, stride))}]")
+    if offset < 0:
+        raise RuntimeError(f"Tensor: invalid storage offset {offset}")
+    if any(length < 0 for length in size):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes=[{', '.join(map(str, size))}]"
+                           f" and strides=[{', '.join(map(str, stride))}]")
+    itemsize = array.itemsize
+    needed = 0
+    if all(size):
+        needed = itemsize * (offset + 1 + sum((length - 1) * step for length, step in zip(size, stride)))
+    _, available = storage_bytes(array)
+    if needed > available:
+        raise RuntimeError(
+            f"setStorage: sizes [{', '.join(map(str, size))}], strides [{', '.join(map(str, stride))}], "
+            f"storage offset {offset}, and itemsize {itemsize} requiring a storage size of {needed} "
+            f"are out of bounds for storage of size {available}"
+        )
+    return size, stride, offset
+
+
+class _Window:
+    """Holds the root array while NumPy views a window on its memory (as NumPy's own stride
+    tricks do: NumPy keeps this holder as the view's `.base`, and `_root` follows `.base` on)."""
+
+    def __init__(self, interface: dict, base: np.ndarray):
+        self.__array_interface__ = interface
+        self.base = base
+
+
+def strided_view(array: np.ndarray, size: tuple, stride: tuple, offset: int) -> np.ndarray:
+    """The window (size, stride, storage offset; in elements) on `array`'s storage, as an
+    array sharing its memory; the geometry is checked already (`check_geometry`)."""
+    root = _root(array)
+    start, _ = _span(root)
+    itemsize = array.itemsize
+    interface = {
+        "version": 3,
+        "shape": tuple(size),
+        "typestr": array.dtype.str,
+        "strides": tuple(step * itemsize for step in stride),
+        "data": (start + offset * itemsize, not root.flags.writeable),
+    }
+    return np.asarray(_Window(interface, root))
+
+
+def strided_storage(size: tuple, stride: tuple, dtype) -> np.ndarray:
+    """Zeros of `size` laid out with `stride` (in elements) on a new storage just long enough."""
+    if any(length < 0 for length in size) or any(step < 0 for step in stride):
+        raise RuntimeError(f"Storage size calculation overflowed with sizes=[{', '.join(map(str, size))}]"
+                           f" and strides=[{', '.join(map(str, stride))}]")
+    itemsize = np.dtype(dtype).itemsize
+    if not all(size):
+        return np.lib.stride_tricks.as_strided(np.zeros(1, dtype=dtype), shape=size,
+                                               strides=tuple(step * itemsize for step in stride))
+    length = 1 + sum((extent - 1) * step for extent, step in zip(size, stride))
+    storage = np.zeros(length, dtype=dtype)
+    return np.ndarray(size, dtype=dtype, buffer=storage, strides=tuple(step * itemsize for step in stride))
+
+
+def positions(size: tuple, stride: tuple, offset: int) -> np.ndarray:
+    """The storage position (in elements) of each element of the window, shaped as `size`."""
+    result = np.full(size, offset, dtype=np.int64)
+    for dim, (length, step) in enumerate(zip(size, stride)):
+        result += (np.arange(length, dtype=np.int64) * step).reshape(
+            (length,) + (1,) * (len(size) - dim - 1))
+    return result
