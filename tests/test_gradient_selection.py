@@ -26,18 +26,16 @@ NOT_YET_SELECTING_FIRST_ORDER: set[str] = {
     "einsum-1", "einsum-2", "interpolate-2", "interpolate-3", "interpolate-4", "linalg.cholesky-0",
     "linalg.cholesky-1", "linalg.det-1", "linalg.solve_triangular-0", "linalg.solve_triangular-1",
     "logaddexp-0", "logaddexp-1", "logaddexp-2", "logaddexp-3", "logaddexp2-0", "logaddexp2-1",
-    "logaddexp2-2", "logaddexp2-3", "logcumsumexp-0", "logcumsumexp-1", "prelu-0", "trapezoid-1",
+    "logaddexp2-2", "logaddexp2-3", "logcumsumexp-0", "logcumsumexp-1", "trapezoid-1",
     "triangular_solve-1", "triangular_solve-2",
 }
 NOT_YET_SELECTING_SECOND_ORDER: set[str] = {
-    "adaptive_avg_pool1d-0", "adaptive_avg_pool1d-1", "adaptive_avg_pool2d-0", "adaptive_avg_pool2d-1",
-    "adaptive_max_pool1d-0", "adaptive_max_pool1d-1", "adaptive_max_pool2d-0", "adaptive_max_pool2d-1",
-    "adaptive_max_pool2d-2", "avg_pool1d-0", "avg_pool1d-1", "avg_pool1d-2", "max_pool1d-2", "avg_pool2d-0", "avg_pool2d-1", "avg_pool2d-2", "avg_pool2d-3", "batch_norm-2",
-    "copysign-0", "copysign-1", "copysign-2", "copysign-3", "copysign-5", "interpolate-5",
-    "linalg.solve_triangular-1", "linalg.solve_triangular-2", "log_softmax-3", "max_pool1d-0",
-    "max_pool1d-1", "max_pool2d-0", "max_pool2d-1", "max_pool2d-2", "nll_loss-0", "nll_loss-1",
-    "nll_loss-2", "nll_loss-3", "nll_loss-4", "pad-2", "pad-3", "pad-5", "prelu-0", "softmax-3",
-    "softmin-3", "triangular_solve-1", "triangular_solve-2", "triangular_solve-3",
+    "adaptive_avg_pool1d-0", "adaptive_avg_pool1d-1", "adaptive_avg_pool2d-0",
+    "adaptive_avg_pool2d-1", "avg_pool1d-0", "avg_pool1d-1", "avg_pool1d-2", "avg_pool2d-0",
+    "avg_pool2d-1", "avg_pool2d-2", "avg_pool2d-3", "batch_norm-2", "copysign-0", "copysign-1",
+    "copysign-2", "copysign-3", "copysign-5", "interpolate-5", "linalg.solve_triangular-1",
+    "linalg.solve_triangular-2", "pad-2", "pad-3", "pad-5", "prelu-0", "triangular_solve-1",
+    "triangular_solve-2", "triangular_solve-3",
 }
 
 

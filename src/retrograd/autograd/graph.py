@@ -95,9 +95,14 @@ def output_numbers(output_nrs: list) -> tuple:
 
 
 class _VersionCounter:
-    """How many in-place changes a storage has seen; shared by all tensors on that storage."""
+    """How many in-place changes a storage has seen; shared by all tensors on that storage.
 
-    __slots__ = ("value",)
+    `view_roots` (set only once a tensor of the storage has views): weak references to those
+    bases, so that a write through any alias of the storage (a `detach()` of the base or of a
+    view) re-reads their views' histories; see Note [In-place on a view] (ops/_inplace.py).
+    """
+
+    __slots__ = ("value", "view_roots")
 
     def __init__(self):
         self.value = 0

@@ -134,6 +134,8 @@ class LinalgSlogdetBackward0(Node):
     def forward(ctx, a):
         ctx.save_for_backward(a, output(1))
         sign, logabsdet = np.linalg.slogdet(a._data)
+        # PyTorch multiplies the signs of the LU factor's diagonal, and the sign of NaN is 0
+        sign = np.where(np.isnan(logabsdet), 0, sign).astype(a._data.dtype)
         return np.asarray(sign), np.asarray(logabsdet)
 
     @_without_float_warnings
@@ -256,15 +258,8 @@ class LinalgSolveTriangularBackward0(Node):
         ctx.upper, ctx.unitriangular = upper, unitriangular
         triangle = _triangle(a._data, upper, unitriangular)
         batch = np.broadcast_shapes(triangle.shape[:-2], b._data.shape[:-2])
-        try:
-            return np.linalg.solve(
-                np.broadcast_to(triangle, batch + triangle.shape[-2:]),
-                np.broadcast_to(b._data, batch + b._data.shape[-2:]),
-            )
-        except np.linalg.LinAlgError:
-            raise LinAlgError(
-                "linalg.solve_triangular: The solver failed because the input matrix is singular."
-            ) from None
+        return _substitute(np.broadcast_to(triangle, batch + triangle.shape[-2:]),
+                           np.broadcast_to(b._data, batch + b._data.shape[-2:]), upper)
 
     def backward(self, grad):
         a, solution = self._saved_tensors
@@ -276,6 +271,23 @@ class LinalgSolveTriangularBackward0(Node):
             offset = 1 if self.unitriangular else 0
             grad_a = triu(product, offset) if self.upper else tril(product, -offset)
         return grad_a, grad_b if needs_b else None
+
+
+def _substitute(triangle: np.ndarray, right: np.ndarray, upper: bool) -> np.ndarray:
+    """T^-1 B by back (upper) or forward (lower) substitution, one row at a time, as LAPACK's
+    triangular solvers: no check for a singular T (a zero on the diagonal gives inf and NaN, as
+    in PyTorch), and a NaN reaches only the rows solved after it (0 * NaN included), where a
+    solve by LU would spread it everywhere."""
+    size = triangle.shape[-1]
+    dtype = np.result_type(triangle, right)
+    solution = np.zeros(right.shape, dtype=dtype)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for row in (range(size - 1, -1, -1) if upper else range(size)):
+            known = slice(row + 1, size) if upper else slice(0, row)
+            solved = triangle[..., row:row + 1, known] @ solution[..., known, :]
+            remainder = right[..., row, :] - solved[..., 0, :]
+            solution[..., row, :] = remainder / triangle[..., row, row][..., None]
+    return solution
 
 
 def _triangle(data: np.ndarray, upper: bool, unitriangular: bool) -> np.ndarray:

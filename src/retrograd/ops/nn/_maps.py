@@ -164,9 +164,12 @@ class _SeparableMapBackward(Node):
     def forward(ctx, x, matrices):
         data = x._data
         ctx.matrices, ctx.shape = matrices, data.shape
-        if len(matrices) == 1:
-            return np.matmul(data, matrices[0].T)
-        return np.matmul(np.matmul(matrices[0], data), matrices[1].T)
+        # Each output sums only the inputs its row weighs (as PyTorch's kernels read only those):
+        # a NaN input reaches the outputs of its window, not all of them through a 0 * NaN.
+        result = _adjoint_last(data, matrices[-1].T)
+        if len(matrices) == 2:
+            result = _adjoint_last(result.swapaxes(-1, -2), matrices[0].T).swapaxes(-1, -2)
+        return np.ascontiguousarray(result)
 
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
