@@ -40,6 +40,12 @@ def double_of_an_expanded_tensor_is_dense(m):
     assert m.tensor([[3, 0, -3]]).expand(2, 1, 3).double().view(-1).tolist() == [3.0, 0.0, -3.0] * 2
 
 
+def arithmetic_on_an_expanded_integer_tensor_is_dense(m):
+    """Found by the slow run (program 32303 of the bool-drawing generator)."""
+    for values in ([0, 1, 1], [False, True, True]):
+        assert (m.tensor(values).expand(2, 3) * 2.5).view(-1).tolist() == [0.0, 2.5, 2.5] * 2
+
+
 def split_of_a_0d_tensor_raises_runtime_error(m):
     with pytest.raises(RuntimeError):
         m.tensor(1.0).split(1)
@@ -127,7 +133,8 @@ def a_grad_write_into_a_plain_split_output_raises(m):
 
 
 FIXED_CASES = [pow_half_at_minus_inf, softmax_of_a_0d_tensor, sigmoid_second_derivative_with_an_infinite_gradient,
-               relu_gradient_at_nan, double_of_an_expanded_tensor_is_dense, split_of_a_0d_tensor_raises_runtime_error,
+               relu_gradient_at_nan, double_of_an_expanded_tensor_is_dense,
+               arithmetic_on_an_expanded_integer_tensor_is_dense, split_of_a_0d_tensor_raises_runtime_error,
                copy_of_a_python_number, a_write_through_a_detach_alias_rebuilds_the_views,
                a_fill_into_an_expanded_view_is_refused_by_backward,
                a_product_of_bool_tensors_is_refused_after_its_shapes_are_checked,

@@ -20,22 +20,19 @@ from test_op_table import CASES, _call, _to_torch, _torch_function, _with_grad
 # incoming gradients, first and second order. Each is a strict xfail: it fails the run once it
 # passes, so remove a sample from the list when its op is fixed (Operators v2 converts ops that
 # still multiply by masks family by family). Ops of ops/composite.py (copysign, logaddexp,
-# logaddexp2, logcumsumexp, trapezoid, triangular_solve) are here because their derivatives are those of the ops
+# logaddexp2, logcumsumexp, trapezoid) are here because their derivatives are those of the ops
 # they are made of, so a NaN/Inf spreads as through those ops, not as through PyTorch's kernel.
 NOT_YET_SELECTING_FIRST_ORDER: set[str] = {
     "einsum-1", "einsum-2", "interpolate-2", "interpolate-3", "interpolate-4", "linalg.cholesky-0",
-    "linalg.cholesky-1", "linalg.det-1", "linalg.solve_triangular-0", "linalg.solve_triangular-1",
-    "logaddexp-0", "logaddexp-1", "logaddexp-2", "logaddexp-3", "logaddexp2-0", "logaddexp2-1",
-    "logaddexp2-2", "logaddexp2-3", "logcumsumexp-0", "logcumsumexp-1", "trapezoid-1",
-    "triangular_solve-1", "triangular_solve-2",
+    "linalg.cholesky-1", "linalg.det-1", "logaddexp-0", "logaddexp-1", "logaddexp-2", "logaddexp-3",
+    "logaddexp2-0", "logaddexp2-1", "logaddexp2-2", "logaddexp2-3", "logcumsumexp-0",
+    "logcumsumexp-1", "trapezoid-1",
 }
 NOT_YET_SELECTING_SECOND_ORDER: set[str] = {
     "adaptive_avg_pool1d-0", "adaptive_avg_pool1d-1", "adaptive_avg_pool2d-0",
     "adaptive_avg_pool2d-1", "avg_pool1d-0", "avg_pool1d-1", "avg_pool1d-2", "avg_pool2d-0",
     "avg_pool2d-1", "avg_pool2d-2", "avg_pool2d-3", "batch_norm-2", "copysign-0", "copysign-1",
-    "copysign-2", "copysign-3", "copysign-5", "interpolate-5", "linalg.solve_triangular-1",
-    "linalg.solve_triangular-2", "pad-2", "pad-3", "pad-5", "prelu-0", "triangular_solve-1",
-    "triangular_solve-2", "triangular_solve-3",
+    "copysign-2", "copysign-3", "copysign-5", "interpolate-5", "pad-2", "pad-3", "pad-5", "prelu-0",
 }
 
 

@@ -146,7 +146,7 @@ def _adjoint_last(grad: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     lead = grad.shape[:-1]
     count = int(np.prod(lead, dtype=np.int64))
     size = matrix.shape[1]
-    values = grad.reshape(count, -1)[:, rows] * matrix[rows, columns]
+    values = grad.reshape(count, grad.shape[-1])[:, rows] * matrix[rows, columns]
     positions = columns + (np.arange(count) * size)[:, None]
     summed = np.bincount(positions.ravel(), weights=values.ravel(), minlength=count * size)
     return summed.astype(grad.dtype, copy=False).reshape(*lead, size)
