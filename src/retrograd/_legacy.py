@@ -20,7 +20,7 @@ import numbers
 import numpy as np
 
 from . import _dtype
-from ._tensor import Size, Tensor, _VersionCounter
+from ._tensor import Size, Tensor, new_version_counter
 
 __all__ = [
     "BoolTensor",
@@ -81,7 +81,7 @@ def fill_legacy(target: Tensor, args: tuple, dtype: _dtype.dtype, fixed: bool) -
             "new() received an invalid combination of arguments: expected (), (tuple of ints "
             "size), (Tensor other) or (object data)"
         )
-    target._setup(array, None, 0, _VersionCounter())
+    target._setup(array, None, 0, new_version_counter())
 
 
 class _LegacyTensorType(type):

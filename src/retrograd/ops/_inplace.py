@@ -14,7 +14,7 @@ Note [In-place on a view]
       - every other live view of that base is re-read from the new history the same way,
         so gradients through views made before the write are right too; so are the views of
         a base written through a `detach()` alias of it (the alias shares the version
-        counter, which lists the bases with views: `refresh_aliased_views`), as PyTorch
+        counter, by which the bases with views are listed: `refresh_aliased_views`), as PyTorch
         regenerates a view's grad_fn once its version has changed.
 
     Where a view sits inside its base is found from memory addresses (`view_positions`):
@@ -28,7 +28,7 @@ import weakref
 
 import numpy as np
 
-from .._tensor import Tensor, _VersionCounter
+from .._tensor import Tensor, new_version_counter
 from ..autograd.graph import Node
 from ._table import apply
 from ._tangents import LINEAR
@@ -53,14 +53,26 @@ def register_view(view: Tensor, base: Tensor) -> None:
         _live_views(base)
 
 
+# The bases with views, per storage: id(version counter) -> (weak reference to the counter, weak
+# references to the bases). A counter is a bare one-element array (Note [A light graph]), so the
+# list lives here; an entry leaves with its counter.
+_VIEW_ROOTS: dict[int, tuple] = {}
+
+
+def _forget_counter(key: int):
+    return lambda _: _VIEW_ROOTS.pop(key, None)
+
+
 def _remember_root(base: Tensor) -> None:
-    """List `base` on its storage's version counter as a tensor whose views may need a new
-    history (see `refresh_aliased_views`)."""
+    """List `base` as a tensor of its storage whose views may need a new history (see
+    `refresh_aliased_views`)."""
     counter = base._version_counter
-    roots = getattr(counter, "view_roots", None)
-    if roots is None:
-        counter.view_roots = [weakref.ref(base)]
-    elif not any(ref() is base for ref in roots):
+    key = id(counter)
+    entry = _VIEW_ROOTS.get(key)
+    if entry is None or entry[0]() is not counter:
+        entry = _VIEW_ROOTS[key] = (weakref.ref(counter, _forget_counter(key)), [])
+    roots = entry[1]
+    if not any(ref() is base for ref in roots):
         roots[:] = [ref for ref in roots if ref() is not None]
         roots.append(weakref.ref(base))
 
@@ -69,11 +81,12 @@ def refresh_aliased_views(written: Tensor) -> None:
     """After a write into `written`'s memory: the views of every other base on that storage
     (reached through a `detach()` alias, which shares the version counter but is no view) read
     their histories anew, as PyTorch regenerates a view's grad_fn once its version changed."""
-    roots = getattr(written._version_counter, "view_roots", None)
-    if not roots:
+    counter = written._version_counter
+    entry = _VIEW_ROOTS.get(id(counter))
+    if entry is None or entry[0]() is not counter:
         return
     own = written._base if written._base is not None else written
-    for ref in tuple(roots):
+    for ref in tuple(entry[1]):
         root = ref()
         if root is not None and root is not own and root._requires_grad and root._views is not None:
             refresh_views(root)
@@ -281,7 +294,7 @@ def set_history(tensor: Tensor, node: Node, output_nr: int) -> None:
 
 def snapshot(target: Tensor) -> Tensor:
     """Target's current value and history, before an in-place op overwrites them."""
-    copy = Tensor._from_node(target._data.copy(), target.grad_fn, target._output_nr, _VersionCounter())
+    copy = Tensor._from_node(target._data.copy(), target.grad_fn, target._output_nr, new_version_counter())
     copy._requires_grad = target._requires_grad
     if getattr(target, "_fw_grad", None) is not None:
         copy._fw_grad = target._fw_grad  # its tangent, read by the op (forward mode)
