@@ -1,9 +1,10 @@
-"""Differences with PyTorch that the random autograd programs found and this branch left.
+"""Differences with PyTorch that the random autograd programs found.
 
-Each function asserts PyTorch's behaviour with the module `m` (retrograd or torch). The ops'
-ones are reported to their owners; the engine's are the corners of PyTorch's lazy view
-handling that retrograd's eager one does not copy (see the report of issue 12).
-test_random_programs.py runs each on PyTorch (it must pass) and on retrograd (xfail, strict).
+Each function asserts PyTorch's behaviour with the module `m` (retrograd or torch);
+test_random_programs.py runs each on PyTorch (it must pass). FIXED_CASES are regression tests
+now (they pass on retrograd); LEFT_CASES still fail on retrograd (strict xfails): the corners
+of PyTorch's lazy view handling that retrograd's eager one does not copy, and PyTorch's
+efficient zero tensors (see the report of issue 12).
 """
 
 import pytest
@@ -39,6 +40,12 @@ def double_of_an_expanded_tensor_is_dense(m):
     assert m.tensor([[3, 0, -3]]).expand(2, 1, 3).double().view(-1).tolist() == [3.0, 0.0, -3.0] * 2
 
 
+def arithmetic_on_an_expanded_integer_tensor_is_dense(m):
+    """Found by the slow run (program 32303 of the bool-drawing generator)."""
+    for values in ([0, 1, 1], [False, True, True]):
+        assert (m.tensor(values).expand(2, 3) * 2.5).view(-1).tolist() == [0.0, 2.5, 2.5] * 2
+
+
 def split_of_a_0d_tensor_raises_runtime_error(m):
     with pytest.raises(RuntimeError):
         m.tensor(1.0).split(1)
@@ -50,7 +57,41 @@ def copy_of_a_python_number(m):
     assert t.tolist() == [3.0, 3.0]
 
 
-# -- engine and view logic (left)
+def a_fill_into_an_expanded_view_is_refused_by_backward(m):
+    x = m.ones(3, requires_grad=True) * 1
+    view = x.expand(2, 3)
+    view.fill_(2.0)  # (fill_ and zero_ may write an expanded view, in both)
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor refers to a single"):
+        view.sum().backward()
+
+
+def a_product_of_bool_tensors_is_refused_after_its_shapes_are_checked(m):
+    with pytest.raises(RuntimeError, match="cannot be multiplied"):
+        m.ones(2, 1, dtype=m.bool) @ m.ones(2, 1, dtype=m.bool)
+    with pytest.raises(NotImplementedError):
+        m.ones(2, 2, dtype=m.bool) @ m.ones(2, 2, dtype=m.bool)
+
+
+def a_bool_tensor_on_either_side_of_a_subtraction_is_refused(m):
+    with pytest.raises(RuntimeError, match="with a bool tensor is not supported"):
+        1 - m.tensor([True])
+    with pytest.raises(RuntimeError, match="with a bool tensor is not supported"):
+        m.tensor([1]) - m.tensor([True])
+
+
+# -- left: PyTorch's efficient zero tensors
+
+
+def the_zero_derivative_of_sgn_absorbs_nan(m):
+    """abs's derivative is grad * sgn(x), and sgn's derivative is PyTorch's efficient zero
+    tensor: multiplied by NaN it stays zero. retrograd's is a tensor of zeros (0 * NaN = NaN)."""
+    x = m.tensor([2.0], dtype=m.float64, requires_grad=True)
+    (first,) = m.autograd.grad((m.tensor([float("nan")], dtype=m.float64) * x).abs().sum(), x, create_graph=True)
+    (second,) = m.autograd.grad(first.sum(), x)
+    assert (second + 0).tolist() == [0.0]  # (+ 0: PyTorch's zero tensor has no storage to list)
+
+
+# -- left: engine and view logic
 
 
 def views_of_several_views_raise_once_their_base_changed(m):
@@ -91,8 +132,14 @@ def a_grad_write_into_a_plain_split_output_raises(m):
         parts[0].add_(m.ones(2, requires_grad=True))
 
 
-OP_CASES = [pow_half_at_minus_inf, softmax_of_a_0d_tensor, sigmoid_second_derivative_with_an_infinite_gradient,
-            relu_gradient_at_nan, double_of_an_expanded_tensor_is_dense, split_of_a_0d_tensor_raises_runtime_error,
-            copy_of_a_python_number]
+FIXED_CASES = [pow_half_at_minus_inf, softmax_of_a_0d_tensor, sigmoid_second_derivative_with_an_infinite_gradient,
+               relu_gradient_at_nan, double_of_an_expanded_tensor_is_dense,
+               arithmetic_on_an_expanded_integer_tensor_is_dense, split_of_a_0d_tensor_raises_runtime_error,
+               copy_of_a_python_number, a_write_through_a_detach_alias_rebuilds_the_views,
+               a_fill_into_an_expanded_view_is_refused_by_backward,
+               a_product_of_bool_tensors_is_refused_after_its_shapes_are_checked,
+               a_bool_tensor_on_either_side_of_a_subtraction_is_refused]
+ZERO_TENSOR_CASES = [the_zero_derivative_of_sgn_absorbs_nan]
 ENGINE_CASES = [views_of_several_views_raise_once_their_base_changed, a_view_made_under_no_grad_requires_grad,
-                views_require_grad_once_their_base_does, a_write_through_a_detach_alias_rebuilds_the_views, a_grad_write_into_a_plain_split_output_raises]
+                views_require_grad_once_their_base_does, a_grad_write_into_a_plain_split_output_raises]
+LEFT_CASES = ZERO_TENSOR_CASES + ENGINE_CASES

@@ -98,65 +98,29 @@ MESSAGE_WORDS = {"dim_out_of_range": ["Dimension out of range"]}
 # entry is removed. See the module docstring.
 GAPS: dict[str, dict[str, str]] = {
     "first_argument_a_string": {},
-    "integer_inputs": {
-        **dict.fromkeys(
-            [
-                "avg_pool2d-0", "avg_pool2d-1", "avg_pool2d-2", "avg_pool1d-2", "avg_pool1d-0",
-                "avg_pool1d-1"
-            ],
-            "integer inputs give float64 where PyTorch keeps int64 (truncated averages)",
-        ),
-    },
+    "integer_inputs": {},
     "float32_mixed_with_float64": {},
     "nan_inputs": {
+        # (README, Differences from PyTorch: where a NaN spreads inside LAPACK's factorisations)
         **dict.fromkeys(
-            [
-                "linalg.solve_triangular-1", "linalg.solve_triangular-2"
-            ],
-            "result values differ from PyTorch's on NaN input",
-        ),
-        "cholesky_inverse-0": "NaN spreads to every entry (inverse of L L^T), PyTorch keeps some finite",
-        **dict.fromkeys(
-            [
-                "adaptive_avg_pool1d-1", "hardshrink-0", "hardshrink-1", "hardshrink-2", "interpolate-0",
-                "interpolate-1", "interpolate-2", "softshrink-0", "softshrink-1",
-                "softshrink-2", "threshold-0", "threshold-1", "threshold-2"
-            ],
-            "result values differ from PyTorch's",
+            ["cholesky_inverse-0", "cholesky_inverse-1"],
+            "NaN spreads to every entry (the inverse of L L^T, by LU), PyTorch's LAPACK potri keeps some finite",
         ),
         "linalg.qr-2": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
-        **dict.fromkeys(
-            [
-                "linalg.slogdet-0", "linalg.slogdet-1", "linalg.slogdet-2"
-            ],
-            "NaN input: sign differs from PyTorch's",
-        ),
     },
     "empty_inputs": {
-        **dict.fromkeys(
-            [
-                "adaptive_max_pool1d-0", "adaptive_max_pool2d-0", "adaptive_max_pool2d-1",
-                "instance_norm-0", "instance_norm-1", "pad-2", "unfold-0", "unfold-1",
-                "group_norm-1"
-            ],
-            "raises where PyTorch gives a result (an empty batch)",
-        ),
-        "linalg.matrix_norm-2": "raises where PyTorch gives a result",
-        "pixel_unshuffle-0": "result shape differs from PyTorch's for an empty batch",
-        "addmv-1": "raises RuntimeError where PyTorch raises IndexError",
-        **dict.fromkeys(
-            [
-                "batch_norm-0", "batch_norm-1"
-            ],
-            "raises ValueError where PyTorch raises IndexError; raises where PyTorch gives a result",
-        ),
-        **dict.fromkeys(
-            [
-                "embedding-0", "embedding-1"
-            ],
-            "raises IndexError where PyTorch raises AssertionError or RuntimeError",
-        ),
-        "index_fill-1": "raises IndexError where PyTorch raises RuntimeError",
+        # (README, Differences from PyTorch: PyTorch's internal errors on an empty batch)
+        "instance_norm-1": "an empty batch with weight: PyTorch raises IndexError from inside (select()), "
+                           "we give the empty result as without weight",
+        "pixel_unshuffle-0": "an empty batch: PyTorch returns the input's shape unchanged, we the unshuffled shape",
+        "addmv-1": "a 0-d input with an empty matrix: PyTorch raises IndexError from inside, we RuntimeError "
+                   "for the sizes that do not fit",
+        "batch_norm-0": "empty weight and bias of the wrong size: PyTorch raises IndexError from inside, we "
+                        "RuntimeError naming the size",
+        "batch_norm-2": "an empty batch with running statistics that require grad: PyTorch skips its check, "
+                        "we refuse them as for a batch that is not empty",
+        "index_fill-1": "an index into an empty dim: PyTorch raises RuntimeError from inside (setStorage), "
+                        "we IndexError as for a dim that is not empty",
     },
     "second_tensor_wrong_shape": {},
     "dim_out_of_range": {},
@@ -478,9 +442,7 @@ CASES = {
 }
 # PyTorch's load_state_dict copies the matching entries before it reports the others; so do we.
 CHANGES_STATE_AS_PYTORCH = {"load_state_dict_missing_key", "load_state_dict_unexpected_key", "load_state_dict_wrong_shape"}
-CASE_GAPS = {
-    "zeros_absurd_size": "raises MemoryError (NumPy) where PyTorch raises RuntimeError",
-}
+CASE_GAPS: dict[str, str] = {}
 
 
 def _case_params():

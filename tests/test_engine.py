@@ -400,22 +400,19 @@ def test_views_returned_together_may_not_be_written_in_place(make_views, name):
         make_views(x * 1)[0].add_(1)  # allowed where nothing is recorded, as in PyTorch
 
 
-_NOT_YET_TWICE = pytest.mark.xfail(
-    strict=True,
-    reason="op formula (reported to the lead): the first derivative of this op is not recorded as a "
-    "function of its input, so it does not require grad with create_graph=True and a second "
-    "derivative raises instead of giving PyTorch's zeros",
-)
-
-
 @pytest.mark.parametrize("function", [
-    pytest.param(lambda F, x: F.max_pool1d(x.reshape(1, 1, 4), 2), id="max_pool1d", marks=_NOT_YET_TWICE),
-    pytest.param(lambda F, x: F.max_pool2d(x.reshape(1, 1, 2, 2), 2), id="max_pool2d", marks=_NOT_YET_TWICE),
-    pytest.param(lambda F, x: F.adaptive_max_pool2d(x.reshape(1, 1, 2, 2), 1), id="adaptive_max_pool2d",
-                 marks=_NOT_YET_TWICE),
-    pytest.param(lambda F, x: F.nll_loss(x.reshape(2, 2), rg.tensor([0, 1])), id="nll_loss",
-                 marks=_NOT_YET_TWICE),
+    pytest.param(lambda F, x: F.max_pool1d(x.reshape(1, 1, 4), 2), id="max_pool1d"),
+    pytest.param(lambda F, x: F.max_pool2d(x.reshape(1, 1, 2, 2), 2), id="max_pool2d"),
+    pytest.param(lambda F, x: F.adaptive_max_pool2d(x.reshape(1, 1, 2, 2), 1), id="adaptive_max_pool2d"),
+    pytest.param(lambda F, x: F.nll_loss(x.reshape(2, 2), rg.tensor([0, 1])), id="nll_loss"),
+    pytest.param(lambda F, x: F.adaptive_max_pool1d(x.reshape(1, 1, 4), 2), id="adaptive_max_pool1d"),
     pytest.param(lambda F, x: F.relu(x), id="relu"),
+    pytest.param(lambda F, x: F.leaky_relu(x, 0.2), id="leaky_relu"),
+    pytest.param(lambda F, x: F.hardtanh(x), id="hardtanh"),
+    pytest.param(lambda F, x: F.relu6(x), id="relu6"),
+    pytest.param(lambda F, x: F.threshold(x, 0.7, -2.0), id="threshold"),
+    pytest.param(lambda F, x: F.hardshrink(x), id="hardshrink"),
+    pytest.param(lambda F, x: F.softshrink(x), id="softshrink"),
 ])
 def test_second_derivative_through_a_piecewise_linear_op_is_zero(function):
     x = rg.tensor([-1.0, 0.5, 2.0, 3.0], dtype=rg.float64, requires_grad=True)

@@ -20,17 +20,9 @@ from test_op_table import CASES, _call, _to_torch, _torch_function, _with_grad
 
 # Samples (op table case ids) whose derivatives do not yet behave as PyTorch's with NaN/Inf
 # incoming gradients, first and second order. Each is a strict xfail: it fails the run once it
-# passes, so remove a sample from the list when its op is fixed. What is left: max pooling
-# (plain and adaptive) and nll_loss, whose first derivative PyTorch computes by a backward op
-# of the input (max_pool2d_with_indices_backward(grad, self, ...), nll_loss_backward) with a
-# zero derivative for it, so their second derivative is zeros where ours is not recorded.
+# passes, so remove a sample from the list when its op is fixed. None is left.
 NOT_YET_SELECTING_FIRST_ORDER: set[str] = set()
-NOT_YET_SELECTING_SECOND_ORDER: set[str] = {
-    "adaptive_max_pool1d-0", "adaptive_max_pool1d-1", "adaptive_max_pool2d-0",
-    "adaptive_max_pool2d-1", "adaptive_max_pool2d-2", "max_pool1d-2", "max_pool1d-0",
-    "max_pool1d-1", "max_pool2d-0", "max_pool2d-1", "max_pool2d-2", "nll_loss-0", "nll_loss-1",
-    "nll_loss-2", "nll_loss-3", "nll_loss-4",
-}
+NOT_YET_SELECTING_SECOND_ORDER: set[str] = set()
 
 
 def _differentiable_inputs(args) -> list:

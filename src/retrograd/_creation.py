@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -713,3 +714,25 @@ Tensor.new_ones = _new_ones
 Tensor.new_empty = _new_empty
 Tensor.new_full = _new_full
 Tensor.new_tensor = _new_tensor
+
+
+def _allocating(function):
+    """`function`, with NumPy's MemoryError for a size beyond memory raised as PyTorch's
+    allocator raises it: a RuntimeError."""
+
+    @functools.wraps(function)
+    def allocate(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except MemoryError as error:
+            raise RuntimeError(f"DefaultCPUAllocator: can't allocate memory: {error}") from None
+
+    return allocate
+
+
+zeros, ones, empty, full = _allocating(zeros), _allocating(ones), _allocating(empty), _allocating(full)
+rand, randn, randint = _allocating(rand), _allocating(randn), _allocating(randint)
+arange = _allocating(arange)
+linspace, eye = _allocating(linspace), _allocating(eye)
+Tensor.new_zeros, Tensor.new_ones = _allocating(_new_zeros), _allocating(_new_ones)
+Tensor.new_empty, Tensor.new_full = _allocating(_new_empty), _allocating(_new_full)

@@ -12,7 +12,10 @@ Note [In-place on a view]
       - the view's grad_fn becomes `AsStridedBackward0`: the view re-read from the base's
         new history (its backward scatters the gradient into the view's positions);
       - every other live view of that base is re-read from the new history the same way,
-        so gradients through views made before the write are right too.
+        so gradients through views made before the write are right too; so are the views of
+        a base written through a `detach()` alias of it (the alias shares the version
+        counter, by which the bases with views are listed: `refresh_aliased_views`), as PyTorch
+        regenerates a view's grad_fn once its version has changed.
 
     Where a view sits inside its base is found from memory addresses (`view_positions`):
     the flat index, in the base, of each element of the view. This works for any view
@@ -43,10 +46,50 @@ def register_view(view: Tensor, base: Tensor) -> None:
     views = base._views
     if views is None:
         views = base._views = []
+        _remember_root(base)
     views.append(weakref.ref(view))
     count = len(views)
     if count >= 64 and count & (count - 1) == 0:  # at 64, 128, 256...: amortised constant cost
         _live_views(base)
+
+
+# The bases with views, per storage: id(version counter) -> (weak reference to the counter, weak
+# references to the bases). A counter is a bare one-element array (Note [A light graph]), so the
+# list lives here; an entry leaves with its counter.
+_VIEW_ROOTS: dict[int, tuple] = {}
+
+
+def _forget_counter(key: int):
+    return lambda _: _VIEW_ROOTS.pop(key, None)
+
+
+def _remember_root(base: Tensor) -> None:
+    """List `base` as a tensor of its storage whose views may need a new history (see
+    `refresh_aliased_views`)."""
+    counter = base._version_counter
+    key = id(counter)
+    entry = _VIEW_ROOTS.get(key)
+    if entry is None or entry[0]() is not counter:
+        entry = _VIEW_ROOTS[key] = (weakref.ref(counter, _forget_counter(key)), [])
+    roots = entry[1]
+    if not any(ref() is base for ref in roots):
+        roots[:] = [ref for ref in roots if ref() is not None]
+        roots.append(weakref.ref(base))
+
+
+def refresh_aliased_views(written: Tensor) -> None:
+    """After a write into `written`'s memory: the views of every other base on that storage
+    (reached through a `detach()` alias, which shares the version counter but is no view) read
+    their histories anew, as PyTorch regenerates a view's grad_fn once its version changed."""
+    counter = written._version_counter
+    entry = _VIEW_ROOTS.get(id(counter))
+    if entry is None or entry[0]() is not counter:
+        return
+    own = written._base if written._base is not None else written
+    for ref in tuple(entry[1]):
+        root = ref()
+        if root is not None and root is not own and root._requires_grad and root._views is not None:
+            refresh_views(root)
 
 
 def has_views(base: Tensor) -> bool:
@@ -159,11 +202,16 @@ class CopySlices(Node):
     hand_written = "in-place writes through views: the base's history is rebuilt around the write"
 
     tangent = LINEAR
-    __slots__ = ("op_node", "positions")
+    __slots__ = ("op_node", "overlapping", "positions")
 
     def backward(self, grad):
         from ..autograd.engine import _fit_to_inputs
 
+        if self.overlapping:  # (fill_ and zero_ may write an expanded view; PyTorch's backward refuses)
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers to a "
+                "single memory location. Please clone() the tensor before performing the operation."
+            )
         view_grad = apply(AsStridedBackward0, grad, positions=self.positions)
         op_grads = self.op_node.backward(view_grad)
         if type(op_grads) is not tuple:
@@ -201,6 +249,8 @@ def write_through_view(target: Tensor, result: Tensor) -> None:
     copy_slices = CopySlices()
     copy_slices.op_node = op_node
     copy_slices.positions = positions
+    copy_slices.overlapping = any(stride == 0 and size > 1 for size, stride in zip(target._data.shape,
+                                                                                  target._data.strides))
     copy_slices.next_functions = (_edge_of(base), *op_node.next_functions[1:])
     copy_slices._input_meta = ((base._data.shape, base._data.dtype), *op_node._input_meta[1:])
     set_history(base, copy_slices, 0)

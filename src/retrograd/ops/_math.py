@@ -64,6 +64,18 @@ def rounded_quotient(a, b, rounding_mode: str):
     return _rounded_quotient(a, b, rounding_mode)
 
 
+def scalar_power(x, exponent):
+    """x ** exponent for a number `exponent`, as the pow op computes it (sqrt for 0.5, 1 / sqrt
+    for -0.5, ...: PyTorch's kernel, so (-inf) ** -0.5 is NaN, not NumPy's 0)."""
+    if isinstance(x, Tensor):
+        from ._table import table
+
+        return table["pow"].function(x, exponent)
+    from .pointwise.arithmetic import _scalar_power
+
+    return _scalar_power(x, exponent, exponent)
+
+
 def rsqrt(x):
     """1 / sqrt(x)."""
     if isinstance(x, Tensor):
@@ -670,10 +682,11 @@ def _nn_op(name: str):
 
 
 def threshold_backward(grad, self, threshold):
-    """grad where self > threshold, else 0 (relu's derivative with threshold 0)."""
+    """0 where self <= threshold, else grad (relu's derivative with threshold 0): a NaN input
+    passes the gradient, as in PyTorch (its forward kept the NaN)."""
     if _nn_tensors(grad, self):
         return _nn_op("threshold_backward")(grad, self, threshold)
-    return keep_where(self > threshold, grad)
+    return keep_where(~(self <= threshold), grad)
 
 
 def hardtanh_backward(grad, self, min_val, max_val):
@@ -702,6 +715,30 @@ def hardshrink_backward(grad, self, lambd):
     if _nn_tensors(grad, self):
         return _nn_op("hardshrink_backward")(grad, self, lambd)
     return keep_where(np.abs(self) > lambd, grad)
+
+
+def hardswish_backward(grad, self):
+    """0 where self <= -3, grad * (self / 3 + 0.5) where self < 3, else grad (NaN: grad)."""
+    if _nn_tensors(grad, self):
+        return _nn_op("hardswish_backward")(grad, self)
+    return keep_where(~(self <= -3), choose(self < 3, grad * (self / 3 + 0.5), grad))
+
+
+def elu_backward(grad, self, alpha, scale, input_scale):
+    """elu's derivative by its input, PyTorch's elu_backward: grad * input_scale * alpha *
+    scale * exp(self * input_scale) where self <= 0, else grad * scale (so at +inf and NaN,
+    grad * scale: selected, the exponential of the other branch never meets it)."""
+    if _nn_tensors(grad, self):
+        return _nn_op("elu_backward")(grad, self, alpha, scale, input_scale)
+    slope = np.exp(np.minimum(self, 0) * input_scale)
+    return choose(self <= 0, grad * input_scale * (alpha * scale) * slope, grad * scale)
+
+
+def sigmoid_backward(grad, result):
+    """sigmoid's derivative from its result, PyTorch's sigmoid_backward: grad * (1 - result) * result."""
+    if _nn_tensors(grad, result):
+        return _nn_op("sigmoid_backward")(grad, result)
+    return grad * (1 - result) * result
 
 
 absolute = _either(np.abs, "abs")

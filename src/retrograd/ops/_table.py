@@ -643,6 +643,7 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
         root = target if base is None else base
         if root._views is not None and root._requires_grad:
             _inplace.refresh_views(root)
+    _inplace.refresh_aliased_views(target)
     return target
 
 

@@ -95,8 +95,10 @@ def _fill(input, value):
 
 
 def _copy(input, src):
+    if isinstance(src, numbers.Number) and not isinstance(src, complex):
+        src = Tensor._make(np.asarray(src))  # a number is copied as a 0-d tensor (PyTorch)
     if not isinstance(src, Tensor):
-        raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}")
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
     target, source = input._data.shape, src._data.shape
     try:
         broadcast = np.broadcast_shapes(source, target)

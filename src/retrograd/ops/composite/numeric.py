@@ -190,6 +190,14 @@ def msort(input):
     return input.sort(dim=0).values
 
 
+def _check_sample_points(y, x, dim, op_name: str) -> None:
+    """One `x` per sample of `y` along `dim` (x 1-d, or of y's rank), as PyTorch checks."""
+    if isinstance(x, Tensor) and isinstance(y, Tensor) and y.ndim:
+        along = x.shape[0] if x.ndim == 1 else x.shape[dim] if x.ndim == y.ndim else None
+        if along is not None and along != y.shape[dim]:
+            raise RuntimeError(f"{op_name}: There must be one `x` value for each sample point")
+
+
 def _trapezoid_parts(y, x, dx, dim):
     count = y.shape[dim]
     left, right = y.narrow(dim, 0, count - 1), y.narrow(dim, 1, count - 1)
@@ -225,6 +233,7 @@ def trapz(y, x=None, *, dx=None, dim: int = -1):
 @register()
 def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1):
     """The running integral of `y` by the trapezoid rule, along `dim`."""
+    _check_sample_points(y, x, dim, "cumulative_trapezoid")
     if y.shape[dim] == 0:
         return y.narrow(dim, 0, 0)
     return _trapezoid_parts(y, x, dx, dim).cumsum(dim)

@@ -64,7 +64,7 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
         return vector_norm(A, 2, (rows, columns), keepdim)
     if ord in ("nuc", 2, -2):
         values = svdvals(movedim(A, (rows, columns), (-2, -1)))
-        if ord == "nuc":
+        if ord == "nuc" or (ord == 2 and values.shape[-1] == 0):  # (the largest of none: 0, as PyTorch)
             result = values.sum(-1)
         else:
             result = values.amax(-1) if ord == 2 else values.amin(-1)
@@ -73,6 +73,8 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
     sums = A.abs().sum(summed, keepdim=keepdim)
     if not keepdim and summed < extreme:
         extreme -= 1
+    if ord > 0 and sums.shape[extreme] == 0:  # the largest of no sums: 0 (PyTorch)
+        return sums.sum(extreme, keepdim)
     return sums.amax(extreme, keepdim) if ord > 0 else sums.amin(extreme, keepdim)
 
 

@@ -198,8 +198,12 @@ def _check_product_dtypes(a: Tensor, b: Tensor) -> None:
             f"expected m1 and m2 to have the same dtype, but got: {_dtype_pair_name(a)} != "
             f"{_dtype_pair_name(b)}"
         )
+
+
+def _check_not_bool(a: Tensor, kernel: str) -> None:
+    """PyTorch's product kernels take no bool (checked after the shapes, as PyTorch does)."""
     if a.dtype is _dtype.bool:
-        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
 
 
 def _check_dot(a: Tensor, b: Tensor) -> None:
@@ -215,6 +219,7 @@ def _check_dot(a: Tensor, b: Tensor) -> None:
             f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to have "
             f"the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements respectively"
         )
+    _check_not_bool(a, "dot")
 
 
 def _check_mm(a_shape, b_shape) -> None:
@@ -290,7 +295,10 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     are batch dims and broadcast."""
     _require_tensor(input, "matmul", 1, "input")
     _require_tensor(other, "matmul", 2, "other")
-    return apply(_matmul_node(input, other), input, other)
+    node = _matmul_node(input, other)
+    _check_not_bool(input, "dot" if node is DotBackward0 else "bmm" if max(input.ndim, other.ndim) > 2
+                    else "addmv_impl_cpu" if other.ndim == 1 else "addmm_impl_cpu_")
+    return apply(node, input, other)
 
 
 def _matmul_operator(self: Tensor, other) -> Tensor:
@@ -322,6 +330,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
         raise RuntimeError("mat2 must be a matrix")
     _check_product_dtypes(input, mat2)
     _check_mm(input._data.shape, mat2._data.shape)
+    _check_not_bool(input, "addmm_impl_cpu_")
     return apply(MmBackward0, input, mat2)
 
 
@@ -337,6 +346,7 @@ def _check_batches(first: Tensor, second: Tensor) -> None:
             f"Expected size for first two dimensions of batch2 tensor to be: [{count}, {inner}] but "
             f"got: [{second.shape[0]}, {second.shape[1]}]."
         )
+    _check_not_bool(first, "bmm")
 
 
 @register(methods="bmm")
@@ -353,6 +363,7 @@ def _check_matrix_vector(mat: Tensor, vec: Tensor) -> None:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {mat.ndim}, {vec.ndim}")
     _check_product_dtypes(mat, vec)
     _check_mv(mat._data.shape, vec._data.shape)
+    _check_not_bool(mat, "addmv_impl_cpu")
 
 
 @register(methods="mv")
@@ -534,6 +545,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tens
         raise RuntimeError(f"mat2 must be a matrix, got {mat2.ndim}-D tensor")
     _check_product_dtypes(mat1, mat2)
     _check_mm(mat1._data.shape, mat2._data.shape)
+    _check_not_bool(mat1, "addmm_impl_cpu_")
     _check_expandable(input, (mat1.shape[0], mat2.shape[1]), mat2)
     beta = integral_coefficient(beta, (input, mat1, mat2), "beta")
     alpha = integral_coefficient(alpha, (input, mat1, mat2), "alpha")

@@ -151,6 +151,8 @@ class LinalgSlogdetBackward0(Node):
     def forward(ctx, a):
         ctx.save_for_backward(a, output(1))
         sign, logabsdet = np.linalg.slogdet(a._data)
+        # PyTorch multiplies the signs of the LU factor's diagonal, and the sign of NaN is 0
+        sign = np.where(np.isnan(logabsdet), 0, sign).astype(a._data.dtype)
         return np.asarray(sign), np.asarray(logabsdet)
 
     @_without_float_warnings
@@ -316,9 +318,9 @@ def _substituted(triangle: np.ndarray, b: np.ndarray, upper: bool) -> np.ndarray
     """
     batch = np.broadcast_shapes(triangle.shape[:-2], b.shape[:-2])
     triangle = np.broadcast_to(triangle, batch + triangle.shape[-2:])
-    solution = np.array(np.broadcast_to(b, batch + b.shape[-2:]))
+    solution = np.array(np.broadcast_to(b, batch + b.shape[-2:]), dtype=np.result_type(triangle, b))
     size = triangle.shape[-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for row in range(size - 1, -1, -1) if upper else range(size):
             solved = slice(row + 1, size) if upper else slice(0, row)
             value = solution[..., row: row + 1, :]

@@ -1,7 +1,9 @@
 """The backward ops of the piecewise-linear activations, recorded when a graph of the
 backward is built (create_graph): PyTorch's threshold_backward, hardtanh_backward,
-leaky_relu_backward, softshrink_backward and hardshrink_backward; and the first derivative
-of the linear nn ops as a function of their input (see `joined_to_input`).
+leaky_relu_backward, softshrink_backward and hardshrink_backward; those of smooth ops whose
+second derivative PyTorch writes by hand (elu_backward, hardswish_backward, sigmoid_backward),
+so that NaN and Inf travel through it as in PyTorch; and the first derivative of the linear
+nn ops as a function of their input (see `joined_to_input`).
 
 Each selects the incoming gradient by the saved input; its own derivative is the same
 selection for `grad_output` and zero for `self` (the mask is flat almost everywhere), so a
@@ -87,6 +89,75 @@ class HardshrinkBackwardBackward0(Formula):
         "grad_output": lambda grad, self, lambd: _math.hardshrink_backward(grad, self, lambd),
         "self": lambda grad: _math.zeros_like(grad),
     }
+
+
+class HardswishBackwardBackward0(Formula):
+    """hardswish's derivative; its own derivative by `self` is grad * grad_output / 3 inside
+    (-3, 3), selected (0 elsewhere), as PyTorch's."""
+
+    inputs = ("grad_output", "self")
+
+    @staticmethod
+    def forward(grad_output, self):
+        return _math.hardswish_backward(grad_output._data, self._data)
+
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "grad_output": lambda grad, self: _math.hardswish_backward(grad, self),
+        "self": lambda grad, grad_output, self: _math.keep_where(
+            (self > -3) & (self < 3), grad * grad_output / 3),
+    }
+
+
+class EluBackwardBackward0(Formula):
+    """elu's (selu's, celu's) derivative by its input. Its own derivative by `self` is PyTorch's
+    elu_double_backward: the same selection fed grad * grad_output * input_scale, multiplied by
+    the mask self < 0 (a product, not a selection: Inf there gives NaN where self >= 0, as in
+    PyTorch)."""
+
+    inputs = ("grad_output", "self")
+
+    @staticmethod
+    def forward(grad_output, self, alpha, scale, input_scale):
+        return _math.elu_backward(grad_output._data, self._data, alpha, scale, input_scale)
+
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "grad_output": lambda grad, self, alpha, scale, input_scale: _math.elu_backward(
+            grad, self, alpha, scale, input_scale),
+        "self": lambda grad, grad_output, self, alpha, scale, input_scale: _math.elu_backward(
+            grad * grad_output * input_scale, self, alpha, scale, input_scale)
+        * _math.mask_like(self < 0, self),
+    }
+
+
+class SigmoidBackwardBackward0(Formula):
+    """sigmoid's derivative from its result; by `output` its derivative is
+    grad * grad_output * (1 - 2 output), PyTorch's (an infinite grad_output stays infinite)."""
+
+    inputs = ("grad_output", "output")
+
+    @staticmethod
+    def forward(grad_output, output):
+        return _math.sigmoid_backward(grad_output._data, output._data)
+
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "grad_output": lambda grad, output: _math.sigmoid_backward(grad, output),
+        "output": lambda grad, grad_output, output: grad * grad_output * (-2 * output + 1),
+    }
+
+
+def hardswish_backward(grad, self):
+    return apply(HardswishBackwardBackward0, grad, self)
+
+
+def elu_backward(grad, self, alpha, scale, input_scale):
+    return apply(EluBackwardBackward0, grad, self, alpha=alpha, scale=scale, input_scale=input_scale)
+
+
+def sigmoid_backward(grad, output):
+    return apply(SigmoidBackwardBackward0, grad, output)
 
 
 def threshold_backward(grad, self, threshold):

@@ -189,12 +189,19 @@ class _SeparableMapBackward(Node):
     def forward(ctx, x, matrices, entries=None):
         data = x._data
         ctx.matrices, ctx.shape = matrices, data.shape
-        ctx.entries = entries  # None: the nonzero entries, found when backward needs them
+        # Each output sums only the inputs its row weighs (as PyTorch's kernels read only those):
+        # a NaN input reaches the outputs of its window, not all of them through a 0 * NaN.
+        entries = entries if entries is not None else tuple(map(_nonzero_entries, matrices))
+        ctx.entries = entries
         if getattr(ctx, "joined", None) is not None:  # (nothing to read when nothing records)
             ctx.save_for_backward(x)
-        if len(matrices) == 1:
-            return np.matmul(data, matrices[0].T)
-        return np.matmul(np.matmul(matrices[0], data), matrices[1].T)
+        rows, columns, weights = entries[-1]
+        result = _adjoint_last(data, (columns, rows, weights), matrices[-1].shape[0])
+        if len(matrices) == 2:
+            rows, columns, weights = entries[0]
+            result = _adjoint_last(result.swapaxes(-1, -2), (columns, rows, weights), matrices[0].shape[0])
+            result = result.swapaxes(-1, -2)
+        return np.ascontiguousarray(result)
 
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 

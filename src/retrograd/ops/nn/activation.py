@@ -74,17 +74,6 @@ def _elu_forward(data, alpha, scale, input_scale):
     return scale * np.where(data > 0, data, negative)
 
 
-def _elu_derivative(grad, self, alpha, scale, input_scale):
-    """grad times (scale where x > 0, else scale * alpha * input_scale * exp(x * input_scale)).
-
-    The local derivative is finite everywhere (the exponential is taken of x times the
-    non-positive mask, so it never overflows) and multiplies grad; its own derivative has the
-    mask as a factor, so a second derivative fed Inf gives NaN where x > 0, as PyTorch's."""
-    negative = _math.mask_like(self <= 0, self)
-    slope = _math.exp(self * negative * input_scale) * (scale * alpha * input_scale)
-    return grad * (_math.mask_like(self > 0, self) * scale + negative * slope)
-
-
 class EluBackward0(Formula):
     """scale * (x if x > 0 else alpha * (exp(input_scale * x) - 1)); also selu."""
 
@@ -93,7 +82,10 @@ class EluBackward0(Formula):
         return _elu_forward(_floating_data(self, "elu"), alpha, scale, input_scale)
 
     tangent = ELEMENT_WISE
-    derivatives = {"self": _elu_derivative}
+    derivatives = {
+        "self": lambda grad, self, alpha, scale, input_scale: _math.elu_backward(
+            grad, self, alpha, scale, input_scale),
+    }
 
 
 class CeluBackward0(Formula):
@@ -104,7 +96,7 @@ class CeluBackward0(Formula):
         return _elu_forward(_floating_data(self, "celu"), alpha, 1.0, 1.0 / alpha)
 
     tangent = ELEMENT_WISE
-    derivatives = {"self": lambda grad, self, alpha: _elu_derivative(grad, self, alpha, 1.0, 1.0 / alpha)}
+    derivatives = {"self": lambda grad, self, alpha: _math.elu_backward(grad, self, alpha, 1.0, 1.0 / alpha)}
 
 
 _GELU_TANH_SCALE = math.sqrt(2 / math.pi)
@@ -206,10 +198,7 @@ class HardswishBackward0(Formula):
         return data * np.clip(data + 3, 0, 6) / 6
 
     tangent = ELEMENT_WISE
-    derivatives = {
-        "self": lambda grad, self: _math.keep_where(
-            self > -3, _math.choose(self < 3, grad * (self / 3 + 0.5), grad)),
-    }
+    derivatives = {"self": lambda grad, self: _math.hardswish_backward(grad, self)}
 
 
 class LogSigmoidBackward0(Formula):
@@ -379,8 +368,9 @@ class SoftmaxBackward0(Formula):
     @staticmethod
     def forward(self, dim, dtype=None):
         data = _softmax_input(self, dtype, "softmax")
-        if data.ndim == 0:
-            return np.ones_like(data)
+        if data.ndim == 0:  # exp(x - x) / exp(x - x): 1, or NaN for NaN and +-inf (as PyTorch)
+            shifted = np.exp(data - data)
+            return np.asarray(shifted / shifted, dtype=data.dtype)
         if data.size == 0:
             return data.copy()
         shifted = np.exp(data - np.max(data, axis=dim, keepdims=True))
@@ -395,7 +385,7 @@ class SoftmaxBackward0(Formula):
 def _log_softmax_tangent(self_t, result, dim):
     """v - sum(softmax · v) along dim (the Jacobian is I - 1 softmaxᵀ)."""
     if result.ndim == 0:
-        return self_t - self_t
+        return self_t - _math.exp(result) * self_t
     return self_t - _math.sum_dims(_math.exp(result) * self_t, dim, keepdim=True)
 
 
@@ -412,8 +402,9 @@ class LogSoftmaxBackward0(Formula):
     @staticmethod
     def forward(self, dim, dtype=None):
         data = _softmax_input(self, dtype, "log_softmax")
-        if data.ndim == 0:
-            return np.zeros_like(data)
+        if data.ndim == 0:  # x - x - log(exp(x - x)): 0, or NaN for NaN and +-inf (as PyTorch)
+            shifted = data - data
+            return np.asarray(shifted - np.log(np.exp(shifted)), dtype=data.dtype)
         if data.size == 0:
             return data.copy()
         shifted = data - np.max(data, axis=dim, keepdims=True)
@@ -462,7 +453,7 @@ class ThresholdBackward0(Formula):
     @staticmethod
     def forward(self, threshold, value):
         data = _tensor_data(self, "threshold")
-        return np.where(data > threshold, data, value).astype(data.dtype, copy=False)
+        return np.where(data <= threshold, value, data).astype(data.dtype, copy=False)  # NaN stays
 
     tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self, threshold: _math.threshold_backward(grad, self, threshold)}
@@ -472,7 +463,7 @@ class HardshrinkBackward0(Formula):
     @staticmethod
     def forward(self, lambd):
         data = _floating_data(self, "hardshrink")
-        return np.where(np.abs(data) > lambd, data, 0).astype(data.dtype, copy=False)
+        return np.where((data >= -lambd) & (data <= lambd), 0, data).astype(data.dtype, copy=False)
 
     tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self, lambd: _math.hardshrink_backward(grad, self, lambd)}
@@ -482,9 +473,9 @@ class SoftshrinkBackward0(Formula):
     @staticmethod
     def forward(self, lambd):
         data = _floating_data(self, "softshrink")
-        return np.where(data > lambd, data - lambd, np.where(data < -lambd, data + lambd, 0)).astype(
+        return np.where(data > lambd, data - lambd, np.where(data < -lambd, data + lambd, data * 0)).astype(
             data.dtype, copy=False
-        )
+        )  # (NaN * 0: a NaN stays, as in PyTorch)
 
     tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self, lambd: _math.softshrink_backward(grad, self, lambd)}

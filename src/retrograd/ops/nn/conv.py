@@ -349,7 +349,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     padded = constant_pad(input, _spatial_pairs((p, p) for p in padding))
     windows = im2col(padded, kernel, stride, dilation)
     batch, channels = windows.shape[:2]
-    columns = windows.reshape(batch, channels * kernel[0] * kernel[1], -1)
+    columns = windows.reshape(batch, channels * kernel[0] * kernel[1], windows.shape[-2] * windows.shape[-1])
     return columns.squeeze(0) if unbatched else columns
 
 

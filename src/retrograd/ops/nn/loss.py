@@ -387,18 +387,60 @@ class NllLossBackward0(_ReductionAsNumber, Formula):
 
     @staticmethod
     def forward(self, target, target_weight, ignore, axis, reduction):
-        picked = np.take_along_axis(self._data, target, axis)
-        losses = -np.squeeze(picked, axis) * target_weight
-        if reduction == "none":
-            return losses
-        total = losses.sum()
-        if reduction == "sum":
-            return total
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return total / target_weight.sum()
+        return _nll_loss_array(self._data, target, target_weight, axis, reduction)
 
     tangent = LINEAR
-    derivatives = {"self": _math.nll_loss_backward}
+    derivatives = {
+        "self": lambda grad, self, target, target_weight, ignore, axis, reduction: _nll_loss_backward(
+            grad, self, target, target_weight, ignore, axis, reduction),
+    }
+
+
+def _nll_loss_array(data, target, target_weight, axis, reduction):
+    picked = np.take_along_axis(data, target, axis)
+    losses = -np.squeeze(picked, axis) * target_weight
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    if reduction == "sum":
+        return total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / target_weight.sum()
+
+
+def _nll_loss_backward(grad, self, target, target_weight, ignore, axis, reduction):
+    """nll_loss's derivative by its input; recorded (create_graph) as a function of the gradient
+    and of the input, whose own derivative by the input is zero (PyTorch's nll_loss_backward)."""
+    if isinstance(grad, Tensor):
+        return apply(NllLossBackwardBackward0, grad, self, target=target, target_weight=target_weight,
+                     ignore=ignore, axis=axis, reduction=reduction)
+    return _math.nll_loss_backward(grad, self.shape, target, target_weight, ignore, axis, reduction)
+
+
+def _nll_loss_of(grad, target, target_weight, axis, reduction):
+    if isinstance(grad, Tensor):
+        return apply(NllLossBackward0, grad, target=target, target_weight=target_weight, ignore=None,
+                     axis=axis, reduction=reduction)
+    return _nll_loss_array(grad, target, target_weight, axis, reduction)
+
+
+class NllLossBackwardBackward0(Formula):
+    """nll_loss's derivative: linear in the gradient (its derivative by the gradient is nll_loss
+    itself, the adjoint of a scatter being a gather) and flat in the input (zero)."""
+
+    inputs = ("grad_output", "self")
+
+    @staticmethod
+    def forward(grad_output, self, target, target_weight, ignore, axis, reduction):
+        return _math.nll_loss_backward(grad_output._data, self._data.shape, target, target_weight, ignore,
+                                       axis, reduction)
+
+    tangent = LINEAR
+    derivatives = {
+        "grad_output": lambda grad, target, target_weight, axis, reduction: _nll_loss_of(
+            grad, target, target_weight, axis, reduction),
+        "self": lambda grad: _math.zeros_like(grad),
+    }
 
 
 def _class_targets(input: Tensor, target: Tensor, weight, ignore_index: int):

@@ -126,8 +126,13 @@ def _standardized_tangent(x, x_t, dims: tuple, eps: float):
     return x_hat, _standardized_input_grad(x_t, x_hat, rstd, dims)
 
 
+def _group_size(shape: tuple, groups: int) -> int:
+    """How many elements one group of one sample holds (explicit: an empty batch has no -1 to infer)."""
+    return int(np.prod(shape[1:], dtype=np.int64)) // groups
+
+
 def _grouped_tangent(x, x_t, groups: int, eps: float):
-    grouped = x.reshape(x.shape[0], groups, -1)
+    grouped = x.reshape(x.shape[0], groups, _group_size(x.shape, groups))
     x_hat, x_hat_t = _standardized_tangent(grouped, x_t.reshape(grouped.shape), (2,), eps)
     return x_hat.reshape(x.shape), x_hat_t.reshape(x.shape)
 
@@ -173,7 +178,7 @@ class NativeGroupNormBackward0(Node):
         ctx.save_for_backward(x, weight)
         ctx.groups, ctx.eps = groups, eps
         data = x._data
-        grouped = data.reshape(data.shape[0], groups, -1)
+        grouped = data.reshape(data.shape[0], groups, _group_size(data.shape, groups))
         result = _standardize_array(grouped, (2,), eps).reshape(data.shape)
         channel_shape = (data.shape[1],) + (1,) * (data.ndim - 2)
         if weight is not None:
@@ -185,7 +190,7 @@ class NativeGroupNormBackward0(Node):
     def backward(self, grad):
         x, weight = self._saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
-        grouped = x.reshape(x.shape[0], self.groups, -1)
+        grouped = x.reshape(x.shape[0], self.groups, _group_size(x.shape, self.groups))
         x_hat, rstd = _standardized(grouped, (2,), self.eps)
         grad_hat = grad * weight.reshape(_channel_shape(x)) if weight is not None else grad
         grad_x = None
@@ -285,9 +290,15 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """
     data = input._data
     dims = (0, *range(2, data.ndim))
-    if training:
+    channels = data.shape[1] if data.ndim > 1 else 0
+    for name, statistic in (("running_mean", running_mean), ("running_var", running_var)):
+        if statistic is not None and statistic.numel() != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {statistic.numel()}")
+    if training and data.size == 0:  # an empty batch: an empty result, the statistics untouched (PyTorch)
+        mean = variance = np.zeros(channels, dtype=data.dtype)
+    elif training:
         count = data.size // max(data.shape[1], 1)
-        if count <= 1:
+        if count == 1:
             raise ValueError(
                 f"Expected more than 1 value per channel when training, got input size {input.shape}"
             )

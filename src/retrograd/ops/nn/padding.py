@@ -84,13 +84,13 @@ class _IndexPadBackward(Node):
         spatial = data.shape[data.ndim - padded_dims:]
         flat_index = np.ravel_multi_index(np.ix_(*positions), spatial)
         ctx.flat_index, ctx.input_shape, ctx.padded_dims = flat_index.ravel(), data.shape, padded_dims
-        flat = data.reshape(*data.shape[: data.ndim - padded_dims], -1)
+        flat = data.reshape(*data.shape[: data.ndim - padded_dims], int(np.prod(spatial, dtype=np.int64)))
         return np.take(flat, flat_index, axis=-1)
 
     def backward(self, grad):
         lead_shape = self.input_shape[: len(self.input_shape) - self.padded_dims]
         spatial_size = int(np.prod(self.input_shape[len(lead_shape):], dtype=np.int64))
-        flat_grad = grad.reshape(*lead_shape, -1)
+        flat_grad = grad.reshape(*lead_shape, int(np.prod(grad.shape[len(lead_shape):], dtype=np.int64)))
         result = scatter_add_along(flat_grad, -1, self.flat_index, spatial_size).reshape(self.input_shape)
         if self.joined is not None:
             result = joined_to_input(self.joined, result, *self._saved_tensors)

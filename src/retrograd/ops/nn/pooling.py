@@ -6,9 +6,11 @@ import numbers
 
 import numpy as np
 
+from ..._dtype import scalar_type_name
 from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
+from .._formula import Formula
 from .._table import apply, register
 from .._tangents import LINEAR
 from ..pointwise import (
@@ -73,7 +75,8 @@ def _pool_pairs(size, kernel, stride, padding, dilation, out) -> tuple:
 
 def _window_max(padded: np.ndarray, kernel, stride, dilation, out):
     """The max of each window and which kernel position holds it (the first, as argmax; a NaN
-    wins), by one strided slice per kernel position: no copy of the windows."""
+    wins, the last NaN as in PyTorch's kernel), by one strided slice per kernel position: no
+    copy of the windows."""
     row_extent, column_extent = stride[0] * (out[0] - 1) + 1, stride[1] * (out[1] - 1) + 1
     values = choice = None
     for i in range(kernel[0]):
@@ -87,7 +90,7 @@ def _window_max(padded: np.ndarray, kernel, stride, dilation, out):
                 continue
             better = window > values
             if values.dtype.kind == "f":
-                better |= np.isnan(window) & ~np.isnan(values)
+                better |= np.isnan(window)
             np.copyto(values, window, where=better)
             choice[better] = i * kernel[1] + j
     return values, choice
@@ -96,8 +99,8 @@ def _window_max(padded: np.ndarray, kernel, stride, dilation, out):
 def _picked_in_plane(x, indices):
     """The elements of x at flat `indices` into its last two dims (H*W)."""
     index = indices._data if isinstance(indices, Tensor) else indices
-    flat = x.reshape((*x.shape[:-2], -1))
-    picked = _math.take_along(flat, index.reshape((*index.shape[:-2], -1)), -1)
+    flat = x.reshape((*x.shape[:-2], x.shape[-2] * x.shape[-1]))
+    picked = _math.take_along(flat, index.reshape((*index.shape[:-2], index.shape[-2] * index.shape[-1])), -1)
     return picked.reshape(index.shape)
 
 
@@ -111,9 +114,11 @@ class MaxPool2DWithIndicesBackward0(Node):
     tangent = staticmethod(lambda x_t, indices: (_picked_in_plane(x_t, indices), None))
     __slots__ = ("choice", "geometry", "indices", "shape")
     non_differentiable_outputs = (1,)
+    saved_names = ("self",)
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, out):
+        ctx.save_for_backward(x)  # (read by a recorded backward only: see `backward`)
         data = x._data
         height, width = data.shape[-2:]
         pairs = _pool_pairs((height, width), kernel, stride, padding, dilation, out)
@@ -137,19 +142,16 @@ class MaxPool2DWithIndicesBackward0(Node):
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
     def backward(self, grad, grad_indices=None):
-        lead = self.shape[:-2]
         if not isinstance(grad, Tensor):
             if getattr(self, "geometry", None) is not None:
                 return self._backward_into_windows(grad)
-            plane = self.shape[-2] * self.shape[-1]
-            rows = int(np.prod(lead, dtype=np.int64))
-            positions = self.indices.reshape(rows, -1) + (np.arange(rows) * plane)[:, None]
-            summed = np.bincount(positions.ravel(), weights=grad.reshape(-1), minlength=rows * plane)
-            return summed.astype(grad.dtype, copy=False).reshape(self.shape)
-        flat_grad = grad.reshape(*lead, -1)
-        flat_index = self.indices.reshape(*lead, -1)
-        plane = self.shape[-2] * self.shape[-1]
-        return scatter_add_along(flat_grad, -1, flat_index, plane).reshape(self.shape)
+            return _scatter_to_maxima(grad, self.indices, self.shape)
+        # Recorded (create_graph) as PyTorch's max_pool2d_with_indices_backward: a function of
+        # the gradient and of the input, flat in the input, so a second derivative is zeros.
+        (x,) = self._saved_tensors
+        backward_class = (AdaptiveMaxPool2DBackwardBackward0 if isinstance(self, AdaptiveMaxPool2DBackward0)
+                          else MaxPool2DWithIndicesBackwardBackward0)
+        return apply(backward_class, grad, x, indices=self.indices)
 
     def _backward_into_windows(self, grad: np.ndarray) -> np.ndarray:
         """Disjoint windows: per kernel position, one strided write of the gradient selected
@@ -165,6 +167,49 @@ class MaxPool2DWithIndicesBackward0(Node):
                 result[..., rows, column: column + column_extent: stride[1]] = _math.keep_where(
                     self.choice == i * kernel[1] + j, grad)
         return result
+
+
+def _scatter_to_maxima(grad: np.ndarray, indices: np.ndarray, shape: tuple) -> np.ndarray:
+    """Zeros of `shape` with `grad` added at the flat `indices` into each H*W plane."""
+    lead = shape[:-2]
+    plane = shape[-2] * shape[-1]
+    rows = int(np.prod(lead, dtype=np.int64))
+    positions = indices.reshape(rows, indices.size // max(rows, 1)) + (np.arange(rows) * plane)[:, None]
+    summed = np.bincount(positions.ravel(), weights=grad.reshape(-1), minlength=rows * plane)
+    return summed.astype(grad.dtype, copy=False).reshape(shape)
+
+
+def _scatter_recorded(grad, indices: np.ndarray, shape: tuple):
+    """`_scatter_to_maxima`, recorded on Tensors."""
+    if not isinstance(grad, Tensor):
+        return _scatter_to_maxima(grad, indices, shape)
+    lead = shape[:-2]
+    flat_grad = grad.reshape(*lead, grad.shape[-2] * grad.shape[-1])
+    flat_indices = indices.reshape(*lead, indices.shape[-2] * indices.shape[-1])
+    flat = scatter_add_along(flat_grad, -1, flat_indices, shape[-2] * shape[-1])
+    return flat.reshape(shape)
+
+
+class MaxPool2DWithIndicesBackwardBackward0(Formula):
+    """max pooling's derivative: the gradient put at the maxima. By the gradient its derivative
+    picks the maxima again; by the input it is zero (PyTorch's max_pool_double_backward)."""
+
+    inputs = ("grad_output", "self")
+
+    @staticmethod
+    def forward(grad_output, self, indices):
+        return _scatter_to_maxima(grad_output._data, indices, self._data.shape)
+
+    tangent = staticmethod(lambda grad_output_t, indices, self_shape: _scatter_recorded(
+        grad_output_t, indices, self_shape))
+    derivatives = {
+        "grad_output": lambda grad, indices: _picked_in_plane(grad, indices),
+        "self": lambda grad: _math.zeros_like(grad),
+    }
+
+
+class AdaptiveMaxPool2DBackwardBackward0(MaxPool2DWithIndicesBackwardBackward0):
+    """adaptive_max_pool2d's derivative (see MaxPool2DWithIndicesBackwardBackward0)."""
 
 
 @register(torch_name="max_pool2d")
@@ -196,13 +241,18 @@ class AdaptiveMaxPool2DBackward0(MaxPool2DWithIndicesBackward0):
 
     @staticmethod
     def forward(ctx, x, out):
+        ctx.save_for_backward(x)
         data = x._data
         height, width = data.shape[-2:]
         rows, columns = _adaptive_windows(height, out[0]), _adaptive_windows(width, out[1])
         picked = data[..., rows[:, :, None, None], columns[None, None, :, :]]
         picked = np.moveaxis(picked, -3, -2)
-        flat = picked.reshape(*picked.shape[:-2], -1)
+        flat = picked.reshape(*picked.shape[:-2], picked.shape[-2] * picked.shape[-1])
         choice = np.argmax(flat, axis=-1)
+        if flat.dtype.kind == "f":  # the last NaN of a window is its max (PyTorch's kernel)
+            nan = np.isnan(flat)
+            last_nan = flat.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
+            choice = np.where(nan.any(axis=-1), last_nan, choice)
         values = np.take_along_axis(flat, choice[..., None], axis=-1)[..., 0]
         kernel_w = columns.shape[1]
         chosen_rows = rows[np.arange(out[0])[:, None], choice // kernel_w]
@@ -268,7 +318,10 @@ class AvgPool2DBackward0(Node):
         divisor = divisor.astype(data.dtype)
         ctx.save_for_backward(x)  # as PyTorch: its gradient is a function of x (joined_to_input)
         ctx.divisor, ctx.kernel, ctx.stride, ctx.pairs, ctx.size = divisor, kernel, stride, pairs, size
-        return windows.sum(axis=(-2, -1)) / divisor
+        total = windows.sum(axis=(-2, -1))
+        if data.dtype.kind in "iu":  # integers stay integers, the quotient truncated (as PyTorch)
+            return (np.sign(total) * (np.abs(total) // np.maximum(divisor, 1))).astype(data.dtype)
+        return total / divisor
 
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
@@ -346,11 +399,17 @@ def _one(value, name: str) -> int:
     return single
 
 
-@register(torch_name=_torch_name("max_pool1d"), floating=True)
+@register(torch_name=_torch_name("max_pool1d"))
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
-    """The max over each window of the last dim."""
+    """The max over each window of the last dim.
+
+    Integers too when the indices are asked for, as PyTorch, whose kernel without them takes
+    floating point only."""
     _check_1d_pool_input(input, "max_pool1d")
+    if not return_indices and input._data.dtype.kind not in "fc":
+        name = scalar_type_name(input.dtype)
+        raise NotImplementedError(f'"max_pool1d_impl" not implemented for \'{name}\'')
     stride = None if stride is None or stride == [] or stride == () else (1, _one(stride, "stride"))
     result = max_pool2d(input.unsqueeze(-2), (1, _one(kernel_size, "kernel_size")), stride,
                         (0, _one(padding, "padding")), (1, _one(dilation, "dilation")), ceil_mode, True)

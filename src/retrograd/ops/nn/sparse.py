@@ -64,12 +64,14 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
             "embedding)"
         )
     rows = weight.shape[0]
-    if indices.size and (indices.min() < 0 or indices.max() >= rows):
-        raise IndexError("index out of range in self")
-    if padding_idx is not None:
+    if padding_idx is not None:  # (checked first, as in PyTorch's F.embedding)
         if not -rows <= padding_idx < rows:
             raise AssertionError("Padding_idx must be within num_embeddings")
         padding_idx %= rows
+    if rows == 0 and weight.ndim:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
+    if indices.size and (indices.min() < 0 or indices.max() >= rows):
+        raise IndexError("index out of range in self")
     if max_norm is not None:
         _renormalize_rows(weight, np.unique(indices), max_norm, norm_type)
     return apply(EmbeddingBackward0, weight, indices=indices, padding_idx=padding_idx)

@@ -42,17 +42,30 @@ def add(input, other, *, alpha=1):
     return apply(AddBackward0, input, other, alpha=alpha)
 
 
+def _check_no_bool_subtraction(first, second) -> None:
+    """PyTorch refuses a bool tensor (or a Python bool, which it wraps as one) on either side of a
+    subtraction."""
+    first_bool, second_bool = (isinstance(x, bool) or (isinstance(x, Tensor) and x._data.dtype.kind == "b")
+                               for x in (first, second))
+    if first_bool and second_bool:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
+            "`^` or `logical_xor()` operator instead."
+        )
+    if first_bool or second_bool:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to "
+            "invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+
+
 class SubBackward0(Formula):
     inputs = ("self", "other")
 
     @staticmethod
     def forward(self, other, alpha=1):
+        _check_no_bool_subtraction(self, other)
         a, b = operand_arrays(self, other, "sub")
-        if a.dtype.kind == "b":
-            raise RuntimeError(
-                "Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
-                "`^` or `logical_xor()` operator instead."
-            )
         return a - b if alpha == 1 else a - alpha * b
 
     tangent = ELEMENT_WISE
@@ -75,6 +88,7 @@ Tensor.subtract = sub
 
 
 def _reflected_difference(self, other, alpha=1):
+    _check_no_bool_subtraction(self, other)
     a, b = operand_arrays(self, other, "rsub")
     return b - a if alpha == 1 else b - alpha * a
 
@@ -293,7 +307,7 @@ class PowBackward0(Formula):
     tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad, self, exponent: _math.zeros_like(grad) if exponent == 0
-        else grad * exponent * self ** (exponent - 1),
+        else grad * exponent * _math.scalar_power(self, exponent - 1),
     }
 
 

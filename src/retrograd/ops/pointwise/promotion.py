@@ -71,7 +71,11 @@ def operand_arrays(a, b, op_name: str):
 
 def _as_dtype(value, target: np.dtype):
     if isinstance(value, np.ndarray):
-        return value if value.dtype == target else value.astype(target)
+        if value.dtype == target:
+            return value
+        # (an expanded operand is converted row-major: NumPy's order "K" would lay its copy out
+        # along the repeated dims, and the op's result, which follows it, would not be contiguous)
+        return value.astype(target, order="C" if 0 in value.strides else "K")
     try:
         return np.asarray(value, dtype=target)
     except OverflowError:

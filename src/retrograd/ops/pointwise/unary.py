@@ -305,7 +305,7 @@ class SigmoidBackward0(_Elementwise):
     compute = staticmethod(_stable_sigmoid)
 
     tangent = ELEMENT_WISE
-    derivatives = {"self": lambda grad, result: grad * result * (1 - result)}
+    derivatives = {"self": lambda grad, result: _math.sigmoid_backward(grad, result)}
 
 
 class ErfBackward0(_Elementwise):

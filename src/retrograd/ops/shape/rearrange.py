@@ -13,7 +13,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
-from .._table import apply, register
+from .._table import _is_dense, apply, register
 from .._tangents import LINEAR
 from ..reduce import normalize_dims
 from .views import _shape_argument, expand, flatten, format_shape, reshape, unsqueeze, view, wrap_dim
@@ -399,7 +399,10 @@ class ToCopyBackward0(Formula):
 
     @staticmethod
     def forward(self, dtype):
-        return self._data.astype(dtype.numpy)
+        data = self._data
+        # PyTorch's preserve_format: the strides stay where the elements fill their memory
+        # without gaps or repeats; otherwise (an expanded tensor) the copy is row-major
+        return data.astype(dtype.numpy, order="K" if _is_dense(data) else "C")
 
     tangent = LINEAR
     derivatives = {"self": lambda grad: grad}

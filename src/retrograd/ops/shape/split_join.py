@@ -88,6 +88,7 @@ class SplitWithSizesBackward0(Formula):
 def split(tensor, split_size_or_sections, dim: int = 0):
     """Views of consecutive pieces along `dim`: of `split_size` each (the last may be
     smaller), or of the listed sizes."""
+    _at_least_1d(tensor, "split")
     dim = wrap_dim(dim, tensor.ndim)
     size = tensor._data.shape[dim]
     if isinstance(split_size_or_sections, numbers.Integral | Tensor) and not isinstance(
@@ -110,9 +111,15 @@ def split(tensor, split_size_or_sections, dim: int = 0):
     return apply(SplitWithSizesBackward0, tensor, split_sizes=sizes, dim=dim)
 
 
+def _at_least_1d(tensor, op_name: str) -> None:
+    if isinstance(tensor, Tensor) and tensor.ndim == 0:
+        raise RuntimeError(f"{op_name} expects at least a 1-dimensional tensor")
+
+
 @register(methods="chunk")
 def chunk(input, chunks: int, dim: int = 0):
     """At most `chunks` views of equal size along `dim` (the last may be smaller)."""
+    _at_least_1d(input, "chunk")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     dim = wrap_dim(dim, input.ndim)
@@ -134,6 +141,7 @@ class UnsafeSplitBackward0(SplitBackward0):
 @register(methods="unsafe_split")
 def unsafe_split(tensor, split_size: int, dim: int = 0):
     """`split` into pieces of `split_size` that are not tracked as views."""
+    _at_least_1d(tensor, "split")
     dim = wrap_dim(dim, tensor.ndim)
     return apply(UnsafeSplitBackward0, tensor, split_size=int(split_size), dim=dim)
 
@@ -141,6 +149,7 @@ def unsafe_split(tensor, split_size: int, dim: int = 0):
 @register(methods="unsafe_chunk")
 def unsafe_chunk(input, chunks: int, dim: int = 0):
     """`chunk` into pieces that are not tracked as views."""
+    _at_least_1d(input, "chunk")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     dim = wrap_dim(dim, input.ndim)
@@ -186,6 +195,9 @@ def unbind(input, dim: int = 0):
 @register(methods="tensor_split")
 def tensor_split(input, indices_or_sections, dim: int = 0):
     """Views along `dim`: `sections` nearly equal pieces, or pieces cut at `indices`."""
+    if input.ndim == 0:
+        raise RuntimeError(
+            "tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     dim = wrap_dim(dim, input.ndim)
     size = input._data.shape[dim]
     cuts = indices_or_sections
