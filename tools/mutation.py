@@ -51,6 +51,20 @@ class Target:
     # mutmut's mutant names are `retrograd.pkg.module.x_function__mutmut_N` (a method is
     # `xǁClassǁmethod__mutmut_N`); these globs keep a part of a large module.
     functions: tuple[str, ...] = ()
+    # Tests of those files left out (pytest node ids): the slow ones (a 10^5-op chain), which
+    # each mutant of a function they reach would rerun, for nothing the fast ones miss.
+    deselect: tuple[str, ...] = ()
+
+
+# The engine's scale tests (seconds each, much more under mutmut's trampolines): what they check
+# (no recursion, freeing a deep graph, a wide fan-out) is checked at small sizes by the others.
+_SLOW_ENGINE_TESTS = (
+    "tests/test_engine.py::test_a_100000_op_chain_backpropagates_without_recursion",
+    "tests/test_engine.py::test_dropping_a_deep_graph_without_backward_is_safe",
+    "tests/test_engine.py::test_a_10000_way_fan_out_sums_every_contribution",
+    "tests/test_engine.py::test_no_recursion_limit_is_touched",
+    "tests/test_autograd_inplace.py::test_a_second_derivative_through_a_write_through_a_view_runs_each_node_once",
+)
 
 
 TARGETS: dict[str, Target] = {
@@ -94,26 +108,52 @@ TARGETS: dict[str, Target] = {
         sources=("src/retrograd/autograd/gradcheck.py",),
         tests=("tests/test_autograd_gradcheck.py", "tests/test_mutation_gradcheck.py"),
     ),
+    # The four below reach almost every test of the suite; each is paired with the files that
+    # exercise it directly (its own test_mutation_*.py first: it imports PyTorch at collection,
+    # so mutmut's forked workers inherit it instead of importing it once per mutant).
     "graph": Target(
         sources=("src/retrograd/autograd/graph.py",),
-        tests=("tests/test_engine.py", "tests/test_autograd_hooks.py", "tests/test_mutation_graph.py"),
+        tests=(
+            "tests/test_mutation_graph.py",
+            "tests/test_autograd_hooks.py",
+            "tests/test_saved_values.py",
+            "tests/test_autograd_inplace.py",
+            "tests/test_engine.py",
+        ),
+        deselect=_SLOW_ENGINE_TESTS,
     ),
     "engine": Target(
         sources=("src/retrograd/autograd/engine.py",),
         tests=(
+            "tests/test_mutation_engine.py",
             "tests/test_engine.py",
             "tests/test_autograd_hooks.py",
             "tests/test_saved_values.py",
-            "tests/test_mutation_engine.py",
         ),
+        deselect=_SLOW_ENGINE_TESTS,
     ),
     "table": Target(
         sources=("src/retrograd/ops/_table.py",),
-        tests=("tests/test_op_table.py", "tests/test_mutation_ops.py"),
+        tests=(
+            "tests/test_mutation_table.py",
+            "tests/test_saved_values.py",
+            "tests/test_autograd_inplace.py",
+            "tests/test_engine.py",
+        ),
+        deselect=_SLOW_ENGINE_TESTS,
     ),
     "formula": Target(
         sources=("src/retrograd/ops/_formula.py",),
-        tests=("tests/test_shape_index_formulas.py", "tests/test_mutation_ops.py"),
+        tests=(
+            "tests/test_mutation_formula.py",
+            "tests/test_saved_values.py",
+            "tests/test_shape_index_formulas.py",
+            "tests/test_engine.py",
+        ),
+        deselect=_SLOW_ENGINE_TESTS + (
+            # 8 s: every index pattern of __getitem__ with NaN and Inf against PyTorch
+            "tests/test_shape_index_formulas.py::test_nan_and_inf_in_the_incoming_gradient_go_where_pytorch_sends_them[__getitem__-0]",
+        ),
     ),
 }
 
@@ -236,6 +276,7 @@ def _prepare(name: str, target: Target, keep: bool) -> Path:
     settings = config["tool"]["mutmut"]
     text = (ROOT / "pyproject.toml").read_text()
     tests = [test for test in target.tests if (ROOT / test).exists()]
+    tests += [argument for test in target.deselect for argument in ("--deselect", test)]
     overrides = {
         "only_mutate": list(target.sources),
         "pytest_add_cli_args_test_selection": tests,
@@ -420,6 +461,8 @@ def main(argv: list[str] | None = None) -> int:
             if target.functions:
                 print(f"    functions: {' '.join(target.functions)}")
             print(f"    tests: {' '.join(target.tests)}")
+            if target.deselect:
+                print(f"    left out: {' '.join(target.deselect)}")
         return 0
     if args.module not in TARGETS:
         raise SystemExit(f"unknown module {args.module!r}; one of: {', '.join(TARGETS)}")

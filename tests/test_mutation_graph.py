@@ -1,0 +1,287 @@
+"""The recorded graph (autograd/graph.py), corner by corner, against PyTorch.
+
+Written from the survivors of mutation testing (`python3 -m tools.mutation graph`, see
+docs/mutation.md). Each scenario runs on retrograd and, when it is installed, on PyTorch, and
+returns plain data (gradients as lists, names, messages with the library's name replaced by
+`LIB`); the expected values written here are PyTorch's, and a cross-check compares the two.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import pytest
+from crosscheck import needs_torch, torch
+
+import retrograd
+from retrograd.autograd import graph
+
+
+def _plain(value):
+    if isinstance(value, str):
+        return value.replace("retrograd", "LIB").replace("torch", "LIB")
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+def _error(call):
+    try:
+        call()
+    except Exception as error:  # noqa: BLE001  (the scenario reports what was raised)
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Scenarios: each takes the library and returns what it observed.
+
+
+def _edges_and_names(t):
+    x = t.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    parts = x.split(1)
+    y = parts[1] * parts[2]
+    z = x * 2
+    w = z.exp()
+    acc = z.grad_fn.next_functions[0][0]
+    plain = x * t.tensor([1.0, 1.0, 1.0])
+    return {
+        "split edges": [(type(node).__name__, nr) for node, nr in y.grad_fn.next_functions],
+        "edge to a leaf": [(type(node).__name__, nr) for node, nr in z.grad_fn.next_functions],
+        "edge to nothing": [(None if node is None else type(node).__name__, nr)
+                            for node, nr in plain.grad_fn.next_functions],
+        "names": [z.grad_fn.name(), w.grad_fn.name(), acc.name()],
+        "accumulates into x": acc.variable is x,
+        "repr": repr(w.grad_fn).split(" object at 0x")[0],
+        "missing attribute": _error(lambda: z.grad_fn.nonexistent),
+        "missing saved": _error(lambda: z.grad_fn._saved_nothing),
+        "accumulator has no saved variable": _error(lambda: acc._saved_variable),
+        "saved of mul": sorted(name for name in dir((x * x).grad_fn) if name.startswith("_saved_")),
+        "saved of relu": sorted(name for name in dir(x.relu().grad_fn) if name.startswith("_saved_")),
+        "accumulator lists no saved value": [name for name in dir(acc) if name.startswith("_saved_")],
+    }
+
+
+EDGES_AND_NAMES = {
+    "split edges": [("SplitBackward0", 1), ("SplitBackward0", 2)],
+    "edge to a leaf": [("AccumulateGrad", 0), ("NoneType", 0)],
+    "edge to nothing": [("AccumulateGrad", 0), (None, 0)],
+    "names": ["MulBackward0", "ExpBackward0", "LIB::autograd::AccumulateGrad"],
+    "accumulates into x": True,
+    "repr": "<ExpBackward0",
+    "missing attribute": "AttributeError: 'MulBackward0' object has no attribute 'nonexistent'",
+    "missing saved": "AttributeError: 'MulBackward0' object has no attribute '_saved_nothing'",
+    "accumulator has no saved variable":
+        "AttributeError: 'AccumulateGrad' object has no attribute '_saved_variable'",
+    "saved of mul": ["_saved_other", "_saved_self"],
+    "saved of relu": ["_saved_result"],
+    "accumulator lists no saved value": [],
+}
+
+
+def _saved_result_and_versions(t):
+    x = t.tensor([[1.0, -2.0], [3.0, 4.0]], requires_grad=True)
+    r = x.relu()
+    saved = r.grad_fn._saved_result
+    e = x.exp()
+    e.add_(1)
+    q = x * 1
+    q2 = q * q
+    q.mul_(2)
+    m = x * x
+    m.sum().backward()
+    return {
+        "saved result": (saved.tolist(), saved.requires_grad, saved.grad_fn is r.grad_fn, saved._version),
+        "changed output": _error(lambda: e.sum().backward()),
+        "changed input": _error(lambda: q2.sum().backward()),
+        "freed": _error(lambda: m.grad_fn._saved_self),
+        "second backward": _error(lambda: m.sum().backward()),
+    }
+
+
+_HINT = ("Hint: enable anomaly detection to find the operation that failed to compute its gradient, "
+         "with LIB.autograd.set_detect_anomaly(True, check_nan=False).")
+_FREED = ("RuntimeError: Trying to backward through the graph a second time (or directly access saved "
+          "tensors after they have already been freed). Saved intermediate values of the graph are "
+          "freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need "
+          "to backward through the graph a second time or if you need to access saved tensors after "
+          "calling backward.")
+SAVED_RESULT_AND_VERSIONS = {
+    "saved result": ([[1.0, 0.0], [3.0, 4.0]], True, True, 0),
+    "changed output": "RuntimeError: one of the variables needed for gradient computation has been "
+    "modified by an inplace operation: [LIB.FloatTensor [2, 2]], which is output 0 of Exp, is at "
+    "version 1; expected version 0 instead. " + _HINT,
+    "changed input": "RuntimeError: one of the variables needed for gradient computation has been "
+    "modified by an inplace operation: [LIB.FloatTensor [2, 2]], which is output 0 of Mul, is at "
+    "version 1; expected version 0 instead. " + _HINT,
+    "freed": _FREED,
+    "second backward": _FREED,
+}
+
+
+def _node_hooks(t):
+    x = t.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    y = x * 3
+    first = y.register_hook(lambda g: seen.append(("tensor a", g.tolist())))
+    second = y.register_hook(lambda g: seen.append(("tensor b", g.tolist())) or g * 2)
+    pre = y.grad_fn.register_prehook(lambda go: seen.append(("pre", go[0].tolist())))
+    post = y.grad_fn.register_hook(lambda gi, go: seen.append(("post", gi[0].tolist(), go[0].tolist())))
+    y.sum().backward(retain_graph=True)
+    passes = [(list(seen), x.grad.tolist())]
+    seen.clear()
+    first.remove()
+    first.remove()  # a second remove does nothing
+    with pre:  # leaving the block removes the hook
+        pass
+    post.remove()
+    y.sum().backward(retain_graph=True)
+    passes.append((list(seen), x.grad.tolist()))
+    seen.clear()
+    second.remove()
+    y.sum().backward()
+    passes.append((list(seen), x.grad.tolist()))
+    z = x * 2
+    metadata = z.grad_fn.metadata
+    metadata["k"] = 1
+    return {
+        "passes": passes,
+        "metadata": (z.grad_fn.metadata, (x * 2).grad_fn.metadata, z.grad_fn.metadata is metadata),
+    }
+
+
+NODE_HOOKS = {
+    "passes": [
+        ([("tensor a", [1.0, 1.0]), ("tensor b", [1.0, 1.0]), ("pre", [2.0, 2.0]),
+          ("post", [6.0, 6.0], [2.0, 2.0])], [6.0, 6.0]),
+        ([("tensor b", [1.0, 1.0])], [12.0, 12.0]),
+        ([], [15.0, 15.0]),
+    ],
+    "metadata": ({"k": 1}, {}, True),
+}
+
+
+def _multi_grad_hooks(t):
+    hooks = t.autograd.graph
+    a = t.tensor([1.0], requires_grad=True)
+    b = t.tensor([2.0], requires_grad=True)
+    c = t.tensor([3.0], requires_grad=True)
+    calls = []
+
+    def record(grads):
+        calls.append([None if grad is None else grad.tolist() for grad in grads])
+
+    handle = hooks.register_multi_grad_hook((a, b, c), record)
+    (a * 2 + b * 3).sum().backward()
+    (a * 2 + b * 3 + c * 4).sum().backward()
+    result = {"all": list(calls)}
+    calls.clear()
+    handle.remove()
+    (a * 2).sum().backward()
+    result["removed"] = list(calls)
+    handle = hooks.register_multi_grad_hook((a, b), lambda grad: calls.append(grad.tolist()), mode="any")
+    (a * 2 + b * 3).sum().backward()
+    (b * 7).sum().backward()
+    result["any"] = list(calls)
+    calls.clear()
+    with handle:
+        pass
+    (b * 7).sum().backward()
+    result["any removed"] = list(calls)
+    x = t.tensor([1.0, 2.0], requires_grad=True)
+    y, z = x * 2, x * 3
+    hooks.register_multi_grad_hook((y, z), record)
+    (y * 10).sum().backward(retain_graph=True)
+    (y + z).sum().backward()
+    result["non-leaves"] = list(calls)
+    result["unknown mode"] = _error(lambda: hooks.register_multi_grad_hook((a,), print, mode="some"))
+    return result
+
+
+MULTI_GRAD_HOOKS = {
+    "all": [[[2.0], [3.0], None], [[2.0], [3.0], [4.0]]],
+    "removed": [],
+    "any": [[3.0], [7.0]],
+    "any removed": [],
+    "non-leaves": [[[10.0, 10.0], None], [[1.0, 1.0], [1.0, 1.0]]],
+    "unknown mode": "ValueError: Expects mode to be one of ('all', 'any') but got some",
+}
+
+
+def _saved_tensor_hooks(t):
+    hooks = t.autograd.graph
+    log = []
+
+    def pack(value):
+        log.append(("pack", value.tolist(), value.requires_grad, t.is_grad_enabled()))
+        return value * 1
+
+    def unpack(value):
+        log.append(("unpack", value.tolist()))
+        return value
+
+    x = t.tensor([1.0, -2.0], requires_grad=True)
+    with hooks.saved_tensors_hooks(pack, unpack):
+        y = x * x
+        r = x.relu()
+        with hooks.saved_tensors_hooks(lambda value: ("inner", value), lambda packed: packed[1]):
+            s = x.sin()
+    w = x.cos()
+    names = (r.grad_fn._saved_result.tolist(), y.grad_fn._saved_self.tolist(), s.grad_fn._saved_self.tolist())
+    (y.sum() + r.sum() + s.sum() + w.sum()).backward()
+    messages = []
+    with hooks.disable_saved_tensors_hooks("outer no"):
+        with hooks.disable_saved_tensors_hooks("inner no"):
+            messages.append(_error(lambda: hooks.saved_tensors_hooks(pack, unpack).__enter__()))
+        messages.append(_error(lambda: hooks.saved_tensors_hooks(pack, unpack).__enter__()))
+    with hooks.saved_tensors_hooks(pack, unpack):
+        x * 2
+    with hooks.saved_tensors_hooks(pack, unpack):
+        messages.append(_error(lambda: hooks.disable_saved_tensors_hooks("while active").__enter__()))
+    z = x * x  # no hook is active any more: saved as it is, and version-checked
+    with t.no_grad():
+        x.mul_(1)
+    messages.append(_error(lambda: z.sum().backward()))
+    return {"log": log, "names": names, "grad": [round(v, 5) for v in x.grad.tolist()],
+            "messages": messages}
+
+
+SAVED_TENSOR_HOOKS = {
+    "log": [
+        ("pack", [1.0, -2.0], True, False), ("pack", [1.0, -2.0], True, False),
+        ("pack", [1.0, 0.0], True, False),
+        ("unpack", [1.0, 0.0]), ("unpack", [1.0, -2.0]), ("unpack", [1.0, 0.0]),
+        ("unpack", [1.0, -2.0]), ("unpack", [1.0, -2.0]),
+    ],
+    "names": ([1.0, 0.0], [1.0, -2.0], [1.0, -2.0]),
+    # 2x + relu'(x) + cos(x) - sin(x)
+    "grad": [round(2.0 + 1.0 + 0.5403023058681398 - 0.8414709848078965, 5),
+             round(-4.0 + 0.0 - 0.4161468365471424 + 0.9092974268256817, 5)],
+    "messages": ["RuntimeError: inner no", "RuntimeError: outer no", "RuntimeError: while active",
+                 "RuntimeError: one of the variables needed for gradient computation has been modified "
+                 "by an inplace operation: [LIB.FloatTensor [2]] is at version 1; expected version 0 "
+                 "instead. " + _HINT],
+}
+
+
+SCENARIOS = {
+    _edges_and_names: EDGES_AND_NAMES,
+    _saved_result_and_versions: SAVED_RESULT_AND_VERSIONS,
+    _node_hooks: NODE_HOOKS,
+    _multi_grad_hooks: MULTI_GRAD_HOOKS,
+    _saved_tensor_hooks: SAVED_TENSOR_HOOKS,
+}
+_IDS = [scenario.__name__.strip("_") for scenario in SCENARIOS]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=_IDS)
+def test_scenario(scenario):
+    assert _plain(scenario(retrograd)) == _plain(SCENARIOS[scenario])
+
+
+@needs_torch
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=_IDS)
+def test_scenario_matches_pytorch(scenario):
+    assert _plain(scenario(retrograd)) == _plain(scenario(torch))
