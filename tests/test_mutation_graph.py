@@ -8,7 +8,7 @@ returns plain data (gradients as lists, names, messages with the library's name 
 
 from __future__ import annotations
 
-import weakref
+import threading
 
 import pytest
 from crosscheck import needs_torch, torch
@@ -61,7 +61,22 @@ def _edges_and_names(t):
         "saved of mul": sorted(name for name in dir((x * x).grad_fn) if name.startswith("_saved_")),
         "saved of relu": sorted(name for name in dir(x.relu().grad_fn) if name.startswith("_saved_")),
         "accumulator lists no saved value": [name for name in dir(acc) if name.startswith("_saved_")],
+        "accumulator has no edges": acc.next_functions,
+        "dir lists the methods": {"name", "register_hook", "register_prehook", "next_functions"}
+        <= set(dir(z.grad_fn)),
+        "many inputs": _many_inputs(t),
     }
+
+
+def _many_inputs(t):
+    """A node with an unusual number of inputs (23: its edge numbers are not shared yet)."""
+    leaves = [t.tensor([float(index)], requires_grad=True) for index in range(23)]
+    parts = [leaf * 1 if index % 2 else leaf for index, leaf in enumerate(leaves)]
+    joined = t.cat(parts)
+    (joined * t.arange(23.0)).sum().backward()
+    edges = joined.grad_fn.next_functions
+    return ([type(node).__name__ for node, _ in edges[:3]], [nr for _, nr in edges],
+            [leaf.grad.item() for leaf in leaves])
 
 
 EDGES_AND_NAMES = {
@@ -78,6 +93,10 @@ EDGES_AND_NAMES = {
     "saved of mul": ["_saved_other", "_saved_self"],
     "saved of relu": ["_saved_result"],
     "accumulator lists no saved value": [],
+    "accumulator has no edges": (),
+    "dir lists the methods": True,
+    "many inputs": (["AccumulateGrad", "MulBackward0", "AccumulateGrad"], [0] * 23,
+                    [float(index) for index in range(23)]),
 }
 
 
@@ -92,8 +111,23 @@ def _saved_result_and_versions(t):
     q.mul_(2)
     m = x * x
     m.sum().backward()
+    largest, _ = x.max(0)
+    indices = largest.grad_fn._saved_indices
+    var, mean = t.var_mean(x)
+    square = mean * mean
+    mean.add_(1)
+    relu = x.relu()
+    kept = relu.grad_fn._saved_result
+    with t.no_grad():
+        relu.add_(0)
     return {
-        "saved result": (saved.tolist(), saved.requires_grad, saved.grad_fn is r.grad_fn, saved._version),
+        "saved result": (saved.tolist(), saved.requires_grad, saved.grad_fn is r.grad_fn, saved._version,
+                         saved.output_nr),
+        "saved indices": (indices.tolist(), indices.requires_grad, indices.grad_fn, indices.output_nr,
+                          indices._version),
+        "saved result shares the version": (kept._version, relu._version),
+        "read a changed result": _error(lambda: relu.grad_fn._saved_result),
+        "read a changed input": _error(lambda: square.grad_fn._saved_self),
         "changed output": _error(lambda: e.sum().backward()),
         "changed input": _error(lambda: q2.sum().backward()),
         "freed": _error(lambda: m.grad_fn._saved_self),
@@ -109,7 +143,15 @@ _FREED = ("RuntimeError: Trying to backward through the graph a second time (or 
           "to backward through the graph a second time or if you need to access saved tensors after "
           "calling backward.")
 SAVED_RESULT_AND_VERSIONS = {
-    "saved result": ([[1.0, 0.0], [3.0, 4.0]], True, True, 0),
+    "saved result": ([[1.0, 0.0], [3.0, 4.0]], True, True, 0, 0),
+    "saved indices": ([1, 1], False, None, 0, 0),
+    "saved result shares the version": (1, 1),
+    "read a changed result": "RuntimeError: one of the variables needed for gradient computation has "
+    "been modified by an inplace operation: [LIB.FloatTensor [2, 2]], which is output 0 of Relu, is at "
+    "version 1; expected version 0 instead. " + _HINT,
+    "read a changed input": "RuntimeError: one of the variables needed for gradient computation has "
+    "been modified by an inplace operation: [LIB.FloatTensor []], which is output 0 of Add, is at "
+    "version 1; expected version 0 instead. " + _HINT,
     "changed output": "RuntimeError: one of the variables needed for gradient computation has been "
     "modified by an inplace operation: [LIB.FloatTensor [2, 2]], which is output 0 of Exp, is at "
     "version 1; expected version 0 instead. " + _HINT,
@@ -266,12 +308,118 @@ SAVED_TENSOR_HOOKS = {
 }
 
 
+def _hand_written_nodes(t):
+    """Nodes written by hand (not declared): what they save and free, under PyTorch's names."""
+    x = t.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+    d = t.linalg.det(x)
+    node = d.grad_fn
+    before = (node._saved_result.item(), node._saved_result.grad_fn is node, node._saved_result.output_nr,
+              "_saved_result" in dir(node))
+    h = x * 1
+    changed = t.linalg.det(h)
+    h.add_(1)
+    own = t.linalg.det(x * 1)
+    own_node = own.grad_fn
+    own.mul_(1)
+    d.backward()
+    image = t.ones(1, 1, 3, 3, requires_grad=True)
+    kernel = t.ones(2, 1, 2, 2, requires_grad=True)
+    conv = t.nn.functional.conv2d(image, kernel, stride=2)
+    names = sorted(name for name in dir(conv.grad_fn) if name.startswith("_saved_"))
+    conv_saved = (conv.grad_fn._saved_stride, list(conv.grad_fn._saved_input.shape),
+                  list(conv.grad_fn._saved_weight.shape), conv.grad_fn._saved_groups)
+    conv.sum().backward()
+    return {
+        "det before backward": before,
+        "det grad": x.grad.tolist(),
+        "det freed": _error(lambda: node._saved_result),
+        "det changed input": _error(lambda: changed.grad_fn._saved_A if t is torch else
+                                    changed.grad_fn._saved_self),
+        "det changed result": _error(lambda: own_node._saved_result),
+        "conv names": [name for name in names if name != "_saved_bias_sym_sizes_opt"],
+        "conv saved": conv_saved,
+        "conv after backward": (conv.grad_fn._saved_stride, conv.grad_fn._saved_groups,
+                                _error(lambda: conv.grad_fn._saved_input)),
+        "conv grads": (image.grad.flatten().tolist(), kernel.grad.flatten().tolist()),
+    }
+
+
+HAND_WRITTEN_NODES = {
+    "det before backward": (5.0, True, 0, True),
+    "det grad": [[3.0, -1.0], [-1.0, 2.0]],
+    "det freed": _FREED,
+    "det changed input": "RuntimeError: one of the variables needed for gradient computation has been "
+    "modified by an inplace operation: [LIB.FloatTensor [2, 2]], which is output 0 of Add, is at version "
+    "1; expected version 0 instead. " + _HINT,
+    "det changed result": "RuntimeError: one of the variables needed for gradient computation has been "
+    "modified by an inplace operation: [LIB.FloatTensor []], which is output 0 of LinalgDet, is at "
+    "version 1; expected version 0 instead. " + _HINT,
+    "conv names": ["_saved_dilation", "_saved_groups", "_saved_input", "_saved_output_padding",
+                   "_saved_padding", "_saved_stride", "_saved_transposed", "_saved_weight"],
+    "conv saved": ((2, 2), [1, 1, 3, 3], [2, 1, 2, 2], 1),
+    "conv after backward": ((2, 2), 1, _FREED),
+    "conv grads": ([2.0, 2.0, 0.0, 2.0, 2.0, 0.0, 0.0, 0.0, 0.0], [1.0] * 8),
+}
+
+
+def _hook_blocks(t):
+    """saved_tensors_hooks blocks one after another and nested: each save inside one is packed."""
+    hooks = t.autograd.graph
+    packed = []
+
+    def pack(name):
+        return lambda value: packed.append(name) or value
+
+    x = t.tensor([1.0, 2.0], requires_grad=True)
+    with hooks.saved_tensors_hooks(pack("first"), lambda value: value):
+        x * x
+    with hooks.saved_tensors_hooks(pack("second"), lambda value: value):
+        x * x
+    with hooks.saved_tensors_hooks(pack("outer"), lambda value: value):
+        with hooks.saved_tensors_hooks(pack("inner"), lambda value: value):
+            x * x
+        x * x  # the inner block is closed, the outer one is still open
+    x * x
+    d = t.linalg.det(t.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True))
+    with hooks.saved_tensors_hooks(pack("det"), lambda value: value):
+        e = t.linalg.det(t.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True))
+    return {"packed": [name for name in packed if name != "det"], "det packed": "det" in packed,
+            "det names": ["_saved_result" in dir(d.grad_fn), "_saved_result" in dir(e.grad_fn)],
+            "det result": e.grad_fn._saved_result.item()}
+
+
+HOOK_BLOCKS = {
+    "packed": ["first", "first", "second", "second", "inner", "inner", "outer", "outer"],
+    "det packed": True,
+    "det names": [True, True],
+    "det result": 5.0,
+}
+
+
+def _two_multi_hooks_in_one_pass(t):
+    hooks = t.autograd.graph
+    a = t.tensor([1.0], requires_grad=True)
+    b = t.tensor([2.0], requires_grad=True)
+    calls = []
+    hooks.register_multi_grad_hook((a, b), lambda grads: calls.append(("ab", [g.item() for g in grads])))
+    hooks.register_multi_grad_hook((b,), lambda grads: calls.append(("b", [g.item() for g in grads])))
+    hooks.register_multi_grad_hook((a, b), lambda grad: calls.append(("any", grad.item())), mode="any")
+    (a * 3 + b * 5).sum().backward()
+    return sorted(calls, key=str)
+
+
+TWO_MULTI_HOOKS_IN_ONE_PASS = [("ab", [3.0, 5.0]), ("any", 5.0), ("b", [5.0])]
+
+
 SCENARIOS = {
     _edges_and_names: EDGES_AND_NAMES,
     _saved_result_and_versions: SAVED_RESULT_AND_VERSIONS,
     _node_hooks: NODE_HOOKS,
     _multi_grad_hooks: MULTI_GRAD_HOOKS,
     _saved_tensor_hooks: SAVED_TENSOR_HOOKS,
+    _hand_written_nodes: HAND_WRITTEN_NODES,
+    _hook_blocks: HOOK_BLOCKS,
+    _two_multi_hooks_in_one_pass: TWO_MULTI_HOOKS_IN_ONE_PASS,
 }
 _IDS = [scenario.__name__.strip("_") for scenario in SCENARIOS]
 
@@ -285,3 +433,46 @@ def test_scenario(scenario):
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=_IDS)
 def test_scenario_matches_pytorch(scenario):
     assert _plain(scenario(retrograd)) == _plain(scenario(torch))
+
+
+def test_saved_tensor_hooks_are_per_thread():
+    """A new thread starts with no hooks and no refusal, whatever the main thread has open."""
+    results = []
+
+    def run():
+        x = retrograd.tensor([1.0, 2.0], requires_grad=True)
+        packed = []
+        with graph.saved_tensors_hooks(lambda value: packed.append(1) or value, lambda value: value):
+            y = x * x
+        y.sum().backward()
+        results.append((len(packed), x.grad.tolist()))
+
+    with graph.disable_saved_tensors_hooks("not here"):
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join()
+    assert results == [(2, [2.0, 4.0])]
+
+
+def test_the_base_node_has_no_backward():
+    with pytest.raises(NotImplementedError, match="^Node has no backward$"):
+        graph.Node().backward(None)
+    assert graph.Node().next_functions == ()
+    assert graph.CopyBackwards().name() == "torch::autograd::CopyBackwards"  # PyTorch's own name
+
+
+def test_the_saved_result_of_a_write_through_a_view_is_the_view():
+    """tanh_ written through a view saves its result: read back, it is that view, with its
+    history, output number and version (see SavedOutput.history)."""
+    x = retrograd.tensor([[0.1], [0.2]], requires_grad=True)
+    base = x * 1
+    view = base.t()
+    view.tanh_()
+    op_node = base.grad_fn._saved_op_node
+    assert type(op_node).__name__ == "TanhBackward0"
+    result = op_node._saved_result
+    assert result.grad_fn is view.grad_fn
+    assert (result.output_nr, result._version, view._version) == (0, 1, 1)
+    with retrograd.no_grad():
+        view.mul_(1)
+    assert result._version == 2

@@ -274,6 +274,10 @@ class Node:
             view_node = saved.history()
             if view_node is not None:
                 return _tensor_class._from_node(saved.array, view_node, 0, saved.version_counter)
+        if saved.output_nr in self.non_differentiable_outputs:
+            # An output that carries no gradient (max's indices) has no history: as PyTorch,
+            # it comes back as a plain tensor (output 0 of nothing), on the output's version.
+            return _tensor_class._from_node(saved.array, None, 0, saved.version_counter)
         return _tensor_class._from_node(saved.array, self, saved.output_nr, saved.version_counter)
 
     def _release(self) -> None:
