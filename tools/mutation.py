@@ -166,6 +166,11 @@ _OVERWRITTEN = "the 'params' entry it lets through is replaced on the next line"
 _STACKLEVEL = ("changes only the caller line the warning is attributed to (PyTorch's own points into its "
                "internals, torch/_compile.py); message and category are unchanged")
 _HOOK_DICTS = ("Module.__init__ creates every hook dict, so the default of get() is never read")
+_FRESH_PROCESS = ("killed by tests/test_mutation_graph.py::test_scenario[edges_and_names] in a fresh process "
+                  "(MUTANT_UNDER_TEST=... pytest); survives here only because mutmut's fork server ran the "
+                  "clean tests first, which filled the cache of shared all-zero edge numbers it breaks")
+_WEAKREF_BRANCH = ("every hooks container is a plain dict, which cannot be weakly referenced: the weakref "
+                   "branch is never taken, and the handle holds its dict through the closure either way")
 EQUIVALENT: dict[str, dict[str, str]] = {
     "optim": {
         "optim.adam.x__lerp___mutmut_1": _ROUNDING + " (weight 0.5 takes the other, equal form)",
@@ -240,6 +245,33 @@ EQUIVALENT: dict[str, dict[str, str]] = {
             "with no gradient missing, appending an empty tuple of Nones changes nothing",
         **{f"autograd.function.xǁ_FunctionMetaǁ__init____mutmut_{number}":
            "type.__init__ ignores its arguments (the class is made by type.__new__)" for number in (1, 2, 3)},
+    },
+    "graph": {
+        **{f"autograd.graph.x_output_numbers__mutmut_{number}": "the shared all-zero tuple only saves "
+           "memory: a fresh equal tuple gives the same edge numbers" for number in (4, 5)},
+        **{f"autograd.graph.x_output_numbers__mutmut_{number}": _FRESH_PROCESS for number in (6, 7, 8, 9)},
+        **{f"autograd.graph.x_register_multi_grad_hook__mutmut_{number}": "mode 'all' calls fn when the last "
+           "expected gradient of the pass arrives; no hook of the group runs again in that pass, so "
+           "'done' is never read after it" for number in (50, 51, 52, 53)},
+        **{f"autograd.graph.xǁRemovableHandleǁ__init____mutmut_{number}": _WEAKREF_BRANCH
+           for number in (2, 4, 5, 9, 10)},
+        **{f"autograd.graph.xǁRemovableHandleǁ__init____mutmut_{number}": "the keys stay unique (counting "
+           "down, or by two): a handle still removes exactly its own hook" for number in (13, 14)},
+        **{f"autograd.graph.xǁSavedOutputǁ__init____mutmut_{number}": "`value` is read only when the record "
+           "counts its own versions, and counts_itself sets it right after" for number in (1, 2)},
+        "autograd.graph.xǁsave_on_cpuǁ__init____mutmut_1": "pin_memory is accepted for PyTorch's signature "
+        "and ignored (there is one device)",
+        "autograd.graph.xǁNodeǁ__init____mutmut_12": "'' and None are both falsy: no creation stack either way",
+        "autograd.graph.xǁNodeǁ__init____mutmut_5": "_saved_versions is read only with _saved, which is None "
+        "until save_for_backward sets both",
+        "autograd.graph.xǁNodeǁ__init____mutmut_3": "every node that runs a backward gets its _input_meta "
+        "from the code that records it (apply, Function.apply, the in-place and copy paths)",
+        "autograd.graph.xǁAccumulateGradǁ__init____mutmut_2": "the engine never fits gradients for a leaf's "
+        "AccumulateGrad: its _input_meta is never read",
+        **{f"autograd.graph.xǁNodeǁ_release__mutmut_{number}": "a released node is marked _released, which "
+           "every reader checks before _saved; '' holds no value, as None" for number in (2, 3)},
+        "autograd.graph.xǁNodeǁ_named_saved_values__mutmut_30": "no hand-written node saves more values "
+        "than its saved_names has names, so index == len(saved_names) never occurs",
     },
     "state_dict": {
         "nn.modules.module.xǁModuleǁ_load_from_state_dict__mutmut_28": "split('.') and split('.', 1) "

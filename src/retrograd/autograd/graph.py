@@ -262,8 +262,9 @@ class Node:
             if type(value) is SavedOutput:
                 _check_version(value.version_counter.value, version, value.array, self, value.output_nr)
                 return self._rebuild_output(value)
-            _check_version(value._version_counter.value, version, value._data, value.grad_fn,
-                           value._output_nr)
+            # a saved input is named "output 0 of" its node whatever its output number: PyTorch's
+            # message does so (it keeps no output number for the inputs it saves)
+            _check_version(value._version_counter.value, version, value._data, value.grad_fn)
             return value
         if type(value) is PackedSaved:
             return value.unpack()
