@@ -28,6 +28,7 @@ import itertools
 import numpy as np
 
 import retrograd
+from op_samples import samples_for
 from retrograd.ops import table
 
 LEAF_SHAPES = [(), (3,), (2, 3), (1, 3), (2, 1), (0,)]
@@ -35,7 +36,7 @@ COMBINE = ("add", "sub", "mul")
 VIEWS = ("flat", "first_row", "transpose", "whole")
 VIEW_WRITES = ("mul_", "add_", "sin_", "scale_")
 # Ops whose samples the program may call: differentiable ones, deterministic on their samples.
-OPS = sorted(name for name, info in table.items() if info.differentiable and info.samples is not None)
+OPS = sorted(name for name, info in table.items() if info.differentiable and samples_for(info) is not None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,7 +127,7 @@ class Runner:
     def _sample(self, step: Step):
         """The op's sample: floating tensors of args as arrays (to be coupled), the rest as tensors."""
         info = table[step.op]
-        samples = info.samples(np.random.default_rng(self.program.seed))
+        samples = samples_for(info)(np.random.default_rng(self.program.seed))
         args, kwargs = samples[step.sample % len(samples)]
         args = _map_tensors(args, self._sample_input)
         kwargs = _map_dtypes(_map_tensors(kwargs, self._fixed_tensor), self.lib)
@@ -281,7 +282,7 @@ def in_place_allowed(name: str, sample: int, seed: int) -> bool:
     info = table[name]
     if info.inplace is None:
         return False
-    samples = info.samples(np.random.default_rng(seed))
+    samples = samples_for(info)(np.random.default_rng(seed))
     args, kwargs = samples[sample % len(samples)]
     first = args[0] if args else None
     if not isinstance(first, retrograd.Tensor) or not first.dtype.is_floating_point:

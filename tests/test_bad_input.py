@@ -27,6 +27,7 @@ import pytest
 
 import retrograd
 from crosscheck import needs_torch, torch
+from op_samples import samples_for
 from programs import torch_function
 from retrograd.ops import table
 
@@ -165,9 +166,9 @@ GAPS: dict[str, dict[str, str]] = {
 
 def _cases():
     for name, info in sorted(table.items()):
-        if info.samples is None:
+        if samples_for(info) is None:
             continue
-        for index, (args, kwargs) in enumerate(info.samples(np.random.default_rng(0))[:3]):
+        for index, (args, kwargs) in enumerate(samples_for(info)(np.random.default_rng(0))[:3]):
             speed = [] if index == 0 else [pytest.mark.slow]
             for spoiler_name, spoiler in SPOILERS.items():
                 spoiled = spoiler(args, kwargs)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from op_samples import samples_for
 from retrograd.ops import table
 from test_op_table import _call, _to_torch, _torch_function, _with_grad
 
@@ -60,9 +61,9 @@ triplet_margin_loss-0 unbind-0 unbind-1 unsqueeze-0 unsqueeze-1 vsplit-0 vstack-
 
 def _cases():
     for name, info in sorted(table.items()):
-        if info.samples is None or not info.differentiable:
+        if samples_for(info) is None or not info.differentiable:
             continue
-        for index, (args, kwargs) in enumerate(info.samples(np.random.default_rng(0))[:2]):
+        for index, (args, kwargs) in enumerate(samples_for(info)(np.random.default_rng(0))[:2]):
             yield pytest.param(info, args, kwargs, id=f"{name}-{index}")
 
 

@@ -12,6 +12,7 @@ import pytest
 
 import retrograd
 from crosscheck import needs_torch, torch
+from op_samples import samples_for
 from retrograd.ops import table
 
 INF = float("inf")
@@ -186,9 +187,9 @@ def test_softmax_with_minus_infinity_masks_to_zero():
 
 def _table_cases():
     for name, info in sorted(table.items()):
-        if info.samples is None or info.mutates_input:
+        if samples_for(info) is None or info.mutates_input:
             continue
-        for index, (args, kwargs) in enumerate(info.samples(np.random.default_rng(0))):
+        for index, (args, kwargs) in enumerate(samples_for(info)(np.random.default_rng(0))):
             yield pytest.param(info, args, kwargs, id=f"{name}-{index}")
 
 

@@ -14,15 +14,16 @@ import numpy as np
 import pytest
 
 import retrograd
+from op_samples import samples_for
 from retrograd.autograd import gradcheck, gradgradcheck
 from retrograd.ops import table
 
 
 def _cases():
     for name, info in sorted(table.items()):
-        if info.samples is None or not info.differentiable:
+        if samples_for(info) is None or not info.differentiable:
             continue
-        for index, (args, kwargs) in enumerate(info.samples(np.random.default_rng(0))):
+        for index, (args, kwargs) in enumerate(samples_for(info)(np.random.default_rng(0))):
             yield pytest.param(info, args, kwargs, id=f"{name}-{index}")
 
 
@@ -84,9 +85,15 @@ def test_every_differentiable_op_has_samples():
     missing = [
         name
         for name, info in table.items()
-        if info.differentiable and info.samples is None
+        if info.differentiable and samples_for(info) is None
     ]
     assert missing == []
+
+
+def test_every_op_sample_belongs_to_an_op_of_the_table():
+    from op_samples import SAMPLES
+
+    assert sorted(set(SAMPLES) - set(table)) == []
 
 
 # ---------------------------------------------------------------------------
@@ -140,9 +147,9 @@ def _keywords(info) -> list[tuple[int, inspect.Parameter]]:
 def _unsampled_keywords() -> dict[str, set[str]]:
     unsampled: dict[str, set[str]] = {}
     for name, info in sorted(table.items()):
-        if info.samples is None:
+        if samples_for(info) is None:
             continue
-        samples = info.samples(np.random.default_rng(0))
+        samples = samples_for(info)(np.random.default_rng(0))
         for position, parameter in _keywords(info):
             if parameter.name in UNSAMPLED_KEYWORDS or (name, parameter.name) in UNSAMPLED_OP_KEYWORDS:
                 continue

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import retrograd
+from op_samples import samples_for
 from retrograd.ops import table
 from retrograd.ops._out import ACCEPTS_OUT
 
@@ -176,9 +177,9 @@ def _torch_accepts_out(info) -> bool | None:
     function = torch
     for part in info.torch_name.split("."):
         function = getattr(function, part, None)
-    if function is None or info.samples is None or info.mutates_input:
+    if function is None or samples_for(info) is None or info.mutates_input:
         return None
-    args, kwargs = info.samples(np.random.default_rng(0))[0]
+    args, kwargs = samples_for(info)(np.random.default_rng(0))[0]
     args, kwargs = _to_torch(args), {key: _to_torch(value) for key, value in kwargs.items()}
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -215,9 +216,9 @@ def test_the_ops_that_take_out_are_pytorchs():
 @pytest.mark.parametrize("name", sorted(ACCEPTS_OUT))
 def test_out_values_match_pytorch(name):
     info = table[name]
-    if info.samples is None:
+    if samples_for(info) is None:
         pytest.skip("no samples")
-    args, kwargs = info.samples(np.random.default_rng(0))[0]
+    args, kwargs = samples_for(info)(np.random.default_rng(0))[0]
     ours = info.function(*args, **kwargs)
     if not isinstance(ours, retrograd.Tensor | tuple):
         pytest.skip("not a tensor result")

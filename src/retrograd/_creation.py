@@ -12,7 +12,7 @@ from . import random as _random
 from ._dtype import dtype as _DType
 from ._tensor import ORIGIN_NUMPY, Size, Tensor
 from ._vmap_state import draws_per_example
-from .random import (  # noqa: F401  (re-exported: the generator API lives in random.py)
+from .random import (  # noqa: F401  (re-exported: the generator API lives in random/)
     Generator,
     default_generator,
     get_rng_state,

@@ -9,7 +9,9 @@ sample records; and the source file that defines it.
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
+import sys
 import warnings
 from pathlib import Path
 
@@ -92,11 +94,28 @@ def _requiring_grad(value):
     return value
 
 
+def _op_samples():
+    """The `SAMPLES` of tests/op_samples/ (op name -> `samples(rng)`), beside the tests in the source
+    checkout: the page counts each op's samples and shows the grad_fn its first one records."""
+    module = sys.modules.get("op_samples")
+    if module is None:
+        directory = Path(__file__).resolve().parents[2] / "tests" / "op_samples"
+        if not directory.is_dir():
+            raise RuntimeError(f"the operators page reads the op samples of the source checkout: {directory}")
+        spec = importlib.util.spec_from_file_location("op_samples", directory / "__init__.py",
+                                                      submodule_search_locations=[str(directory)])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["op_samples"] = module
+        spec.loader.exec_module(module)
+    return module.SAMPLES
+
+
 def _grad_fn(info) -> str:
     """The grad_fn class the op's first sample records, or a dash."""
-    if not info.differentiable or info.samples is None:
+    samples = _op_samples().get(info.name)
+    if not info.differentiable or samples is None:
         return "—"
-    args, kwargs = info.samples(np.random.default_rng(0))[0]
+    args, kwargs = samples(np.random.default_rng(0))[0]
     args = _requiring_grad(args)
     if info.mutates_input:
         args = (args[0].clone(), *args[1:])
@@ -124,7 +143,8 @@ def _row(info) -> str:
     inplace = f"`{info.inplace}`" if info.inplace else "—"
     first = "yes" if info.differentiable else "no (not differentiable)"
     second = "yes" if info.second_order else "no"
-    samples = len(info.samples(np.random.default_rng(0))) if info.samples else 0
+    samples = _op_samples().get(info.name)
+    samples = len(samples(np.random.default_rng(0))) if samples else 0
     summary = f" — {info.doc}" if info.doc else ""
     signature = info.signature.replace("|", "\\|")
     cells = [f"`{info.name}`{summary}", _namespaces(info), f"`{signature}`", methods, inplace,

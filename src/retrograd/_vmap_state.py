@@ -1,4 +1,4 @@
-"""The vmap levels that are active: shared by the op table (ops/_batching.py), the random
+"""The vmap levels that are active: shared by the op table (ops/_batching/), the random
 number generator (which refuses to draw in randomness='error' mode) and retrograd.func.
 
 Kept apart, with no imports, so that the lowest layers can test `vmap_state.depth`

@@ -1,4 +1,4 @@
-"""`retrograd.linalg`: PyTorch's `torch.linalg` namespace (the ops live in ops/linalg.py)."""
+"""`retrograd.linalg`: PyTorch's `torch.linalg` namespace (the ops live in ops/linalg/)."""
 
 from .ops.linalg import (
     LinAlgError,

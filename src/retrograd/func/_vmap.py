@@ -2,7 +2,7 @@
 
 Each call enters a vmap level; the mapped inputs become BatchedTensors over it, and every
 op they meet runs its batching rule (see Note [Batched tensors] and Note [Batching rules]
-in ops/_batching.py): one call on the whole batch, not a loop.
+in ops/_batching/): one call on the whole batch, not a loop.
 """
 
 from __future__ import annotations

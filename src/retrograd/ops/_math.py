@@ -120,7 +120,7 @@ def zeros_like(x):
 
 # shapes and indexing
 #
-# Rearranging and picking elements, for the formulas of ops/shape.py and ops/index.py. On
+# Rearranging and picking elements, for the formulas of ops/shape/ and ops/index/. On
 # arrays each is the NumPy kernel (a view where NumPy gives one: the engine never writes
 # into a gradient it was handed); on Tensors it is the recorded op. The "_backward" ones put
 # a gradient back where the forward took it from, into zeros of the input's shape: they

@@ -1,9 +1,9 @@
 """The op table and the op runner.
 
 Every operator is one `register`ed function. The table entry says which Tensor methods,
-Python operators and in-place variant it provides, whether it is differentiable, and how
-to make sample inputs for the gradient tests; `docs/operators.md` and the gradient test
-matrix are generated from it.
+Python operators and in-place variant it provides and whether it is differentiable;
+`docs/operators.md` and the gradient test matrix are generated from it, with each op's
+sample inputs, which live beside the tests (tests/op_samples/, keyed by op name).
 
 The runner `apply(NodeClass, *inputs, **params)` runs an op's forward on arrays and, when
 grad mode is on and an input requires grad, records a `NodeClass` node whose `backward`
@@ -95,7 +95,7 @@ def _mark_view(result: Tensor, base: Tensor) -> None:
 
 def apply(node_class: type[Node], *inputs, **params):
     """Run `node_class.forward` on `inputs`; record a node when a gradient may be needed."""
-    if _vmap_state.depth:  # inside vmap: see Note [Batching rules] (_batching.py)
+    if _vmap_state.depth:  # inside vmap: see Note [Batching rules] (ops/_batching/)
         batched = _batching.apply_batched(node_class, inputs, params)
         if batched is not NotImplemented:
             return batched
@@ -227,7 +227,8 @@ _INFERENCE_SAVED_MESSAGE = (
 
 @dataclasses.dataclass
 class OpInfo:
-    """One operator: its function, how Tensor exposes it, and how to test it."""
+    """One operator: its function, how Tensor exposes it, and how to test it (its samples live
+    beside the tests, in tests/op_samples/, keyed by `name`)."""
 
     name: str
     function: Callable
@@ -236,7 +237,6 @@ class OpInfo:
     mutates_input: bool = False
     differentiable: bool = True
     second_order: bool = True
-    samples: Callable | None = None
     torch_name: str | None = None
     gradcheck_wrapper: Callable | None = None
     doc: str = ""
@@ -259,7 +259,6 @@ def register(
     mutates_input: bool = False,
     differentiable: bool = True,
     second_order: bool = True,
-    samples: Callable | None = None,
     torch_name: str | None = None,
     gradcheck_wrapper: Callable | None = None,
     floating: bool | tuple[str, ...] = False,
@@ -272,8 +271,8 @@ def register(
     operators among them (`__add__`, `__radd__`) give NotImplemented for operands that are
     neither tensors nor numbers. `inplace` names the `_` method that writes the result into
     self; `mutates_input` marks ops that exist only in place (zero_, copy_), which the tests
-    call on a clone. `samples(rng)` returns `[(args, kwargs), ...]` for the gradient tests, with tensors
-    in float64. `gradcheck_wrapper(op)` turns the op (ours or PyTorch's) into the function the
+    call on a clone (the gradient tests' samples of each op are in tests/op_samples/, by op name).
+    `gradcheck_wrapper(op)` turns the op (ours or PyTorch's) into the function the
     tests differentiate, for ops whose raw outputs are not comparable (eigenvector signs) or
     whose gradient is defined on a subspace (symmetric inputs). `floating` marks ops that
     compute on floating-point tensors only (True: the first argument; or the names of the
@@ -303,7 +302,6 @@ def register(
             mutates_input=mutates_input,
             differentiable=differentiable,
             second_order=second_order and differentiable,
-            samples=samples,
             torch_name=torch_name or op_name,
             gradcheck_wrapper=gradcheck_wrapper,
             doc=(function.__doc__ or "").strip().splitlines()[0] if function.__doc__ else "",

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._creation import check_convertible
 from .._tensor import Tensor
-from . import _math, _samples
+from . import _math
 from ._formula import Formula
 from ._table import apply, register, run_in_place
 from ._tangents import LINEAR, LinearWith
@@ -125,19 +125,7 @@ def copy_(self, src, non_blocking: bool = False) -> Tensor:
     return run_in_place(self, _copy, src, cast=True)
 
 
-def _fill_samples(rng):
-    x = _samples.make(rng, (2, 3))
-    return [((x, 1.5), {}), ((x, _samples.make(rng, ())), {})]
-
-
-def _copy_samples(rng):
-    return [
-        ((_samples.make(rng, (2, 3)), _samples.make(rng, (2, 3))), {}),
-        ((_samples.make(rng, (2, 3)), _samples.make(rng, (3,))), {}),
-    ]
-
-
-zero_ = register("zero_", methods="zero_", mutates_input=True, samples=_samples.unary(),
+zero_ = register("zero_", methods="zero_", mutates_input=True,
                  torch_name="zero_")(zero_)
-fill_ = register("fill_", methods="fill_", mutates_input=True, samples=_fill_samples)(fill_)
-copy_ = register("copy_", methods="copy_", mutates_input=True, samples=_copy_samples)(copy_)
+fill_ = register("fill_", methods="fill_", mutates_input=True)(fill_)
+copy_ = register("copy_", methods="copy_", mutates_input=True)(copy_)

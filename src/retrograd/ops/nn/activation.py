@@ -9,7 +9,7 @@ import numpy as np
 
 from ... import _creation
 from ..._tensor import Tensor
-from .. import _math, _samples
+from .. import _math
 from .._formula import Formula
 from .._table import apply, register, run_in_place
 from .._tangents import ELEMENT_WISE
@@ -222,21 +222,7 @@ class LogSigmoidBackward0(Formula):
     derivatives = {"self": lambda grad, self: grad * _math.sigmoid(-self)}
 
 
-def _activation_samples(low=-3.0, high=3.0, **kwargs):
-    """Samples avoiding the kinks at 0 (and at the edges of the linear pieces)."""
-
-    def samples(rng):
-        cases = []
-        for shape in [(3,), (2, 3), (), (0,)]:
-            data = rng.uniform(low, high, size=shape)
-            data = np.where(np.abs(data) < 0.1, 0.37, data)
-            cases.append(((Tensor._make(data.astype(np.float64)),), dict(kwargs)))
-        return cases
-
-    return samples
-
-
-@register(methods="relu", inplace="relu_", samples=_activation_samples())
+@register(methods="relu", inplace="relu_")
 def relu(input, inplace: bool = False):
     """max(input, 0)."""
     if inplace:
@@ -244,13 +230,13 @@ def relu(input, inplace: bool = False):
     return apply(ReluBackward0, input)
 
 
-@register(samples=_activation_samples(-8.0, 8.0), torch_name=_torch_name("relu6"))
+@register(torch_name=_torch_name("relu6"))
 def relu6(input, inplace: bool = False):
     """min(max(input, 0), 6)."""
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
-@register(samples=_activation_samples(min_val=-1.5, max_val=2.0), torch_name=_torch_name("hardtanh"))
+@register(torch_name=_torch_name("hardtanh"))
 def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
     """input clipped to [min_val, max_val]."""
     if min_val > max_val:
@@ -260,7 +246,7 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
     return apply(HardtanhBackward0, input, min_val=min_val, max_val=max_val)
 
 
-@register(samples=_activation_samples(negative_slope=0.2), torch_name=_torch_name("leaky_relu"),
+@register(torch_name=_torch_name("leaky_relu"),
           floating=True)
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """input where positive, negative_slope * input elsewhere."""
@@ -269,7 +255,7 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     return apply(LeakyReluBackward0, input, negative_slope=negative_slope)
 
 
-@register(samples=_activation_samples(alpha=0.7), torch_name=_torch_name("elu"), floating=True)
+@register(torch_name=_torch_name("elu"), floating=True)
 def elu(input, alpha: float = 1.0, inplace: bool = False):
     """input where positive, alpha * (exp(input) - 1) elsewhere."""
     if inplace:
@@ -281,7 +267,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-@register(samples=_activation_samples(), torch_name=_torch_name("selu"), floating=True)
+@register(torch_name=_torch_name("selu"), floating=True)
 def selu(input, inplace: bool = False):
     """scale * elu(input, alpha) with the self-normalising constants."""
     if inplace:
@@ -289,7 +275,7 @@ def selu(input, inplace: bool = False):
     return apply(EluBackward0, input, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0)
 
 
-@register(samples=_activation_samples(alpha=1.5), torch_name=_torch_name("celu"), floating=True)
+@register(torch_name=_torch_name("celu"), floating=True)
 def celu(input, alpha: float = 1.0, inplace: bool = False):
     """input where positive, alpha * (exp(input / alpha) - 1) elsewhere."""
     if alpha == 0:
@@ -299,12 +285,7 @@ def celu(input, alpha: float = 1.0, inplace: bool = False):
     return apply(CeluBackward0, input, alpha=alpha)
 
 
-def _gelu_samples(rng):
-    x = _samples.make(rng, (2, 3), -3.0, 3.0)
-    return [((x,), {}), ((x,), {"approximate": "tanh"}), ((_samples.make(rng, ()),), {})]
-
-
-@register(samples=_gelu_samples, torch_name=_torch_name("gelu"), floating=True)
+@register(torch_name=_torch_name("gelu"), floating=True)
 def gelu(input, approximate: str = "none"):
     """input * Phi(input), Phi the standard normal CDF (or its tanh approximation)."""
     if approximate not in ("none", "tanh"):
@@ -312,7 +293,7 @@ def gelu(input, approximate: str = "none"):
     return apply(GeluBackward0, input, approximate=approximate)
 
 
-@register(samples=_activation_samples(), torch_name=_torch_name("silu"), floating=True)
+@register(torch_name=_torch_name("silu"), floating=True)
 def silu(input, inplace: bool = False):
     """input * sigmoid(input)."""
     if inplace:
@@ -320,7 +301,7 @@ def silu(input, inplace: bool = False):
     return apply(SiluBackward0, input)
 
 
-@register(samples=_activation_samples(), torch_name=_torch_name("mish"), floating=True)
+@register(torch_name=_torch_name("mish"), floating=True)
 def mish(input, inplace: bool = False):
     """input * tanh(softplus(input))."""
     if inplace:
@@ -328,24 +309,19 @@ def mish(input, inplace: bool = False):
     return apply(MishBackward0, input)
 
 
-def _softplus_samples(rng):
-    x = _samples.make(rng, (2, 3), -3.0, 3.0)
-    return [((x,), {}), ((x,), {"beta": 2.0, "threshold": 3.0}), ((_samples.make(rng, (0,)),), {})]
-
-
-@register(samples=_softplus_samples, torch_name=_torch_name("softplus"), floating=True)
+@register(torch_name=_torch_name("softplus"), floating=True)
 def softplus(input, beta: float = 1.0, threshold: float = 20.0):
     """log(1 + exp(beta * input)) / beta, linear above `threshold` (stable for large inputs)."""
     return apply(SoftplusBackward0, input, beta=beta, threshold=threshold)
 
 
-@register(samples=_activation_samples(), torch_name=_torch_name("softsign"))
+@register(torch_name=_torch_name("softsign"))
 def softsign(input):
     """input / (1 + |input|)."""
     return input / (absolute(input) + 1)
 
 
-@register(samples=_activation_samples(-5.0, 5.0), torch_name=_torch_name("hardsigmoid"), floating=True)
+@register(torch_name=_torch_name("hardsigmoid"), floating=True)
 def hardsigmoid(input, inplace: bool = False):
     """input / 6 + 1/2, clipped to [0, 1]."""
     if inplace:
@@ -353,7 +329,7 @@ def hardsigmoid(input, inplace: bool = False):
     return apply(HardsigmoidBackward0, input)
 
 
-@register(samples=_activation_samples(-5.0, 5.0), torch_name=_torch_name("hardswish"), floating=True)
+@register(torch_name=_torch_name("hardswish"), floating=True)
 def hardswish(input, inplace: bool = False):
     """input * hardsigmoid(input)."""
     if inplace:
@@ -361,7 +337,7 @@ def hardswish(input, inplace: bool = False):
     return apply(HardswishBackward0, input)
 
 
-@register(samples=_activation_samples(), torch_name=_torch_name("logsigmoid"), floating=True)
+@register(torch_name=_torch_name("logsigmoid"), floating=True)
 def logsigmoid(input):
     """log(sigmoid(input)), computed as -softplus(-input)."""
     return apply(LogSigmoidBackward0, input)
@@ -449,18 +425,7 @@ class LogSoftmaxBackward0(Formula):
     derivatives = {"self": _log_softmax_derivative}
 
 
-def _softmax_samples(rng):
-    x = _samples.make(rng, (2, 3))
-    return [
-        ((x,), {"dim": 1}),
-        ((x,), {"dim": 0}),
-        ((_samples.make(rng, (2, 2, 3)),), {"dim": -1}),
-        ((_samples.make(rng, ()),), {"dim": 0}),
-        ((_samples.make(rng, (2, 0)),), {"dim": 1}),
-    ]
-
-
-@register(methods="softmax", samples=_samples.plus(_softmax_samples, {"dtype": _samples.FLOAT64}),
+@register(methods="softmax",
           floating=True)
 def softmax(input, dim, dtype=None):
     """exp(input) normalised to sum to 1 along `dim` (shifted by the max: no overflow).
@@ -471,7 +436,7 @@ def softmax(input, dim, dtype=None):
     return apply(SoftmaxBackward0, input, dim=dim, dtype=dtype)
 
 
-@register(methods="log_softmax", samples=_samples.plus(_softmax_samples, {"dtype": _samples.FLOAT64}),
+@register(methods="log_softmax",
           floating=True)
 def log_softmax(input, dim, dtype=None):
     """log(softmax(input, dim)), computed stably as input - logsumexp(input, dim); `dim` is
@@ -480,9 +445,7 @@ def log_softmax(input, dim, dtype=None):
     return apply(LogSoftmaxBackward0, input, dim=dim, dtype=dtype)
 
 
-@register(samples=_samples.plus(_softmax_samples,
-                                {"dtype": _samples.FLOAT64}),
-          torch_name=_torch_name("softmin"), floating=True)
+@register(torch_name=_torch_name("softmin"), floating=True)
 def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
     """softmax(-input, dim)."""
     dim = _softmax_dim(dim, _floating_data(input, "softmin").ndim, "softmin")
@@ -527,7 +490,7 @@ class SoftshrinkBackward0(Formula):
     derivatives = {"self": lambda grad, self, lambd: _math.softshrink_backward(grad, self, lambd)}
 
 
-@register(samples=_activation_samples(threshold=0.5, value=-2.0), torch_name=_torch_name("threshold"))
+@register(torch_name=_torch_name("threshold"))
 def threshold(input, threshold: float, value: float, inplace: bool = False):
     """input where input > threshold, else value."""
     if inplace:
@@ -539,13 +502,13 @@ def _threshold(input, threshold: float, value: float):
     return apply(ThresholdBackward0, input, threshold=threshold, value=value)
 
 
-@register(samples=_activation_samples(lambd=0.7), torch_name=_torch_name("hardshrink"), floating=True)
+@register(torch_name=_torch_name("hardshrink"), floating=True)
 def hardshrink(input, lambd: float = 0.5):
     """input where |input| > lambd, else 0."""
     return apply(HardshrinkBackward0, input, lambd=lambd)
 
 
-@register(samples=_activation_samples(lambd=0.7), torch_name=_torch_name("softshrink"), floating=True)
+@register(torch_name=_torch_name("softshrink"), floating=True)
 def softshrink(input, lambd: float = 0.5):
     """input shrunk toward 0 by lambd (0 inside [-lambd, lambd])."""
     if lambd < 0:
@@ -553,20 +516,13 @@ def softshrink(input, lambd: float = 0.5):
     return apply(SoftshrinkBackward0, input, lambd=lambd)
 
 
-@register(samples=_activation_samples(), torch_name=_torch_name("tanhshrink"))
+@register(torch_name=_torch_name("tanhshrink"))
 def tanhshrink(input):
     """input - tanh(input)."""
     return input - tanh(input)
 
 
-def _prelu_samples(rng):
-    make = _samples.make
-    data = rng.uniform(-2, 2, (2, 3, 2))
-    x = Tensor._make(np.where(np.abs(data) < 0.1, 0.5, data))
-    return [((x, make(rng, (3,), 0.1, 0.5)), {}), ((x, make(rng, (1,), 0.1, 0.5)), {})]
-
-
-@register(samples=_prelu_samples, torch_name=_torch_name("prelu"), floating=True,
+@register(torch_name=_torch_name("prelu"), floating=True,
           same_dtype=("input", "weight"))
 def prelu(input, weight):
     """input where positive, weight * input elsewhere; weight has one slope per channel (dim 1) or one."""

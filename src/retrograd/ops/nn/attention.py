@@ -8,7 +8,6 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
-from .. import _samples
 from .._table import register
 from ..linalg import matmul
 from ..pointwise import (
@@ -22,17 +21,7 @@ from .dropout import dropout
 # Attention and instance normalisation
 
 
-def _attention_samples(rng):
-    make = _samples.make
-    query, key, value = make(rng, (2, 3, 4)), make(rng, (2, 5, 4)), make(rng, (2, 5, 2))
-    mask = Tensor._make(np.array([[True, True, False, True, True]] * 3))
-    return [((query, key, value), {}),
-            ((query, key, value), {"attn_mask": mask, "scale": 0.3}),
-            ((query, make(rng, (2, 3, 4)), make(rng, (2, 3, 2))), {"is_causal": True}),
-            ((query, key, value), {"attn_mask": make(rng, (3, 5))})]
-
-
-@register(samples=_attention_samples, torch_name=_torch_name("scaled_dot_product_attention"))
+@register(torch_name=_torch_name("scaled_dot_product_attention"))
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0,
                                  is_causal: bool = False, scale=None, enable_gqa: bool = False):
     """softmax(query @ key^T * scale + mask) @ value, scale 1 / sqrt(embedding size) by default.

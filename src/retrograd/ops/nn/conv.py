@@ -7,7 +7,6 @@ import numpy as np
 from ... import _dtype
 from ..._tensor import Tensor
 from ...autograd.graph import Node
-from .. import _samples
 from .._table import apply, register
 from .._tangents import MultilinearPlus
 from ..linalg import matmul
@@ -272,49 +271,19 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, count, name):
     return result.reshape(result.shape[1:]) if unbatched else result
 
 
-def _conv2d_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (1, 2, 4, 4)), make(rng, (2, 2, 2, 2)), make(rng, (2,))), {}),
-        ((make(rng, (2, 2, 5, 4)), make(rng, (2, 1, 2, 3))), {"stride": 2, "padding": 1, "groups": 2}),
-        ((make(rng, (1, 1, 5, 5)), make(rng, (1, 1, 2, 2))), {"dilation": 2, "padding": "same"}),
-        ((make(rng, (1, 3, 3)), make(rng, (2, 1, 2, 2)), make(rng, (2,))), {"padding": (1, 0)}),
-    ]
-
-
-@register(samples=_conv2d_samples, torch_name="conv2d")
+@register(torch_name="conv2d")
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1):
     """2-d cross-correlation of (N, C, H, W) input with (O, C / groups, kH, kW) weight."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
 
-def _conv1d_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (2, 2, 5)), make(rng, (3, 2, 2)), make(rng, (3,))), {}),
-        ((make(rng, (1, 2, 6)), make(rng, (2, 1, 3))),
-         {"stride": 2, "padding": 2, "groups": 2, "dilation": 2}),
-        ((make(rng, (2, 5)), make(rng, (1, 2, 2))), {"padding": "same"}),
-    ]
-
-
-@register(samples=_conv1d_samples, torch_name="conv1d")
+@register(torch_name="conv1d")
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1):
     """1-d cross-correlation of (N, C, L) input with (O, C / groups, k) weight."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
 
-def _conv_transpose2d_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (1, 2, 3, 3)), make(rng, (2, 1, 2, 2)), make(rng, (1,))), {}),
-        ((make(rng, (1, 2, 2, 3)), make(rng, (2, 2, 3, 2))),
-         {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2}),
-        ((make(rng, (1, 1, 2, 2)), make(rng, (1, 1, 2, 2))), {"dilation": 2, "stride": (1, 2)}),
-    ]
-
-
-@register(samples=_conv_transpose2d_samples, torch_name="conv_transpose2d")
+@register(torch_name="conv_transpose2d")
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1,
                      dilation=1):
     """The adjoint of conv2d: (N, C, H, W) input, (C, O / groups, kH, kW) weight."""
@@ -322,16 +291,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                            "conv_transpose2d")
 
 
-def _conv_transpose1d_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (2, 2, 4)), make(rng, (2, 3, 2)), make(rng, (3,))), {}),
-        ((make(rng, (1, 2, 3)), make(rng, (2, 1, 3))),
-         {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2, "dilation": 1}),
-    ]
-
-
-@register(samples=_conv_transpose1d_samples, torch_name="conv_transpose1d")
+@register(torch_name="conv_transpose1d")
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups: int = 1,
                      dilation=1):
     """The adjoint of conv1d: (N, C, L) input, (C, O / groups, k) weight."""
@@ -374,13 +334,7 @@ def _fold_geometry(kernel_size, dilation, padding, stride):
             _tuple(padding, 2, "padding"), _tuple(stride, 2, "stride"))
 
 
-def _unfold_samples(rng):
-    make = _samples.make
-    return [((make(rng, (1, 2, 3, 4)), 2), {}), ((make(rng, (2, 1, 4, 4)), (2, 3)),
-                                                 {"stride": 2, "padding": 1, "dilation": (1, 2)})]
-
-
-@register(samples=_unfold_samples, torch_name=_torch_name("unfold"), floating=True)
+@register(torch_name=_torch_name("unfold"), floating=True)
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """The sliding windows of (N, C, H, W) input as columns: (N, C * kH * kW, number of windows)."""
     if input.ndim not in (3, 4):
@@ -398,13 +352,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     return columns.squeeze(0) if unbatched else columns
 
 
-def _fold_samples(rng):
-    make = _samples.make
-    return [((make(rng, (1, 4, 6)), (3, 4), 2), {}), ((make(rng, (2, 6, 6)), (4, 5), (2, 3)),
-                                                      {"stride": 2, "padding": 1, "dilation": (1, 2)})]
-
-
-@register(samples=_fold_samples, torch_name=_torch_name("fold"), floating=True)
+@register(torch_name=_torch_name("fold"), floating=True)
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """The adjoint of unfold: columns summed back into an (N, C, H, W) image."""
     kernel, dilation, padding, stride = _fold_geometry(kernel_size, dilation, padding, stride)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ..._tensor import Tensor
-from .. import _samples
 from .._table import register
 from ..pointwise import abs as absolute
 from ..pointwise import (
@@ -18,27 +17,14 @@ def _norm_along(input: Tensor, p: float, dim) -> Tensor:
     return norm(input, p, dim, keepdim=True)
 
 
-def _normalize_samples(rng):
-    x = _samples.make(rng, (2, 3), 0.5, 2.0)
-    return [((x,), {}), ((x,), {"p": 1.0, "dim": 0}), ((x,), {"dim": -1, "eps": 10.0})]
-
-
-@register(samples=_normalize_samples, torch_name=_torch_name("normalize"))
+@register(torch_name=_torch_name("normalize"))
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):
     """input / max(||input||_p along dim, eps)."""
     norm = clamp_min(_norm_along(input, p, dim), eps)
     return input / norm.expand_as(input)
 
 
-def _cosine_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (2, 3)), make(rng, (2, 3))), {}),
-        ((make(rng, (2, 3)), make(rng, (3,))), {"dim": -1}),
-    ]
-
-
-@register(samples=_samples.plus(_cosine_samples, {"eps": 1e-4}), torch_name=_torch_name("cosine_similarity"))
+@register(torch_name=_torch_name("cosine_similarity"))
 def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
     """x1 . x2 / (||x1|| ||x2||) along dim, each norm floored at eps."""
     first = x1 / clamp_min(_norm_along(x1, 2, dim), eps)
@@ -56,14 +42,7 @@ def _lp_norm_last(difference: Tensor, p: float, keepdim: bool) -> Tensor:
     return (absolute(difference) ** p).sum(-1, keepdim=keepdim) ** (1 / p)
 
 
-def _pairwise_samples(rng):
-    make = _samples.make
-    return [((make(rng, (3, 4)), make(rng, (3, 4))), {}), ((make(rng, (3, 4)), make(rng, (4,))),
-                                                           {"p": 1.5, "keepdim": True})]
-
-
-@register(samples=_samples.plus(_pairwise_samples,
-                                {"eps": 1e-4}), torch_name=_torch_name("pairwise_distance"))
+@register(torch_name=_torch_name("pairwise_distance"))
 def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
     """||x1 - x2 + eps||_p over the last dim."""
     return _lp_norm_last(x1 - x2 + eps, p, keepdim)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..._tensor import Tensor
-from .. import _samples
 from .._table import apply, register
 from ..linalg import AddmmBackward0, MmBackward0, einsum
 from ..shape import SqueezeBackward1, UnsafeViewBackward0
@@ -23,21 +22,11 @@ def _check_same_dtype(a: Tensor, b: Tensor) -> None:
         )
 
 
-def _linear_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (2, 3)), make(rng, (4, 3)), make(rng, (4,))), {}),
-        ((make(rng, (2, 3)), make(rng, (4, 3))), {}),
-        ((make(rng, (2, 2, 3)), make(rng, (2, 3)), make(rng, (2,))), {}),
-        ((make(rng, (3,)), make(rng, (2, 3)), make(rng, (2,))), {}),
-    ]
-
-
 class SqueezeBackward4(SqueezeBackward1):
     """The row dim removed again after a 1-d input's product (PyTorch's squeeze of a dim list)."""
 
 
-@register(samples=_linear_samples, torch_name=_torch_name("linear"))
+@register(torch_name=_torch_name("linear"))
 def linear(input, weight, bias=None):
     """input @ weight.T + bias: weight is (out_features, in_features)."""
     if input.shape[-1:] != weight.shape[-1:] or weight.ndim != 2:
@@ -67,15 +56,7 @@ def linear(input, weight, bias=None):
     return apply(AddmmBackward0, bias, flat, transposed, beta=1, alpha=1).reshape(out_shape)
 
 
-def _bilinear_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (2, 3)), make(rng, (2, 2)), make(rng, (4, 3, 2)), make(rng, (4,))), {}),
-        ((make(rng, (2, 3)), make(rng, (2, 2)), make(rng, (4, 3, 2))), {}),
-    ]
-
-
-@register(samples=_bilinear_samples, torch_name=_torch_name("bilinear"))
+@register(torch_name=_torch_name("bilinear"))
 def bilinear(input1, input2, weight, bias=None):
     """out[..., o] = input1[..., i] weight[o, i, j] input2[..., j] + bias[o]."""
     if input1.shape[:-1] != input2.shape[:-1]:

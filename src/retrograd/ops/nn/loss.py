@@ -10,7 +10,7 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
-from .. import _math, _samples
+from .. import _math
 from .._formula import Formula
 from .._table import apply, register
 from .._tangents import LINEAR, REDUCTION
@@ -261,25 +261,6 @@ class BinaryCrossEntropyWithLogitsBackward0(Formula):
     derivatives = {"self": _bce_logits_input_derivative, "target": _bce_logits_target_derivative}
 
 
-def _pair_loss_samples(low=-2.0, high=2.0, target_low=None, target_high=None, **kwargs):
-    target_low = low if target_low is None else target_low
-    target_high = high if target_high is None else target_high
-
-    def samples(rng):
-        make = _samples.make
-        cases = [
-            ((make(rng, (2, 3), low, high), make(rng, (2, 3), target_low, target_high)), {}),
-            ((make(rng, (2, 3), low, high), make(rng, (2, 3), target_low, target_high)),
-             {"reduction": "sum"}),
-            ((make(rng, (3,), low, high), make(rng, (3,), target_low, target_high)), {"reduction": "none"}),
-        ]
-        for case in cases:
-            case[1].update(kwargs)
-        return cases
-
-    return samples
-
-
 def _elementwise_loss(node, input, target, size_average, reduce, reduction, **params):
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _warn_if_broadcast(input, target)
@@ -297,16 +278,7 @@ def _weighted(loss: Tensor, weight: Tensor, reduction: str, mean_over_weight: bo
     return _reduce(scaled, reduction)
 
 
-def _weighted_pair_loss_samples(**kwargs):
-    def samples(rng):
-        weighted = ((_samples.make(rng, (2, 3)), _samples.make(rng, (2, 3))),
-                    {"weight": _samples.make(rng, (2, 3), 0.5, 2.0), **kwargs})
-        return [*_pair_loss_samples(**kwargs)(rng), weighted]
-
-    return samples
-
-
-@register(samples=_weighted_pair_loss_samples(), torch_name=_torch_name("mse_loss"),
+@register(torch_name=_torch_name("mse_loss"),
           floating=("input", "target"))
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
     """The (mean) squared difference; with `weight`, the weighted mean."""
@@ -317,7 +289,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
     return _weighted(loss, weight, reduction, mean_over_weight=True)
 
 
-@register(samples=_weighted_pair_loss_samples(), torch_name=_torch_name("l1_loss"))
+@register(torch_name=_torch_name("l1_loss"))
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
     """The (mean) absolute difference; with `weight`, the weighted mean."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -328,7 +300,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
     return _weighted(loss, weight, reduction, mean_over_weight=True)
 
 
-@register(samples=_pair_loss_samples(beta=0.8), torch_name=_torch_name("smooth_l1_loss"),
+@register(torch_name=_torch_name("smooth_l1_loss"),
           floating=("input", "target"))
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
                    beta: float = 1.0):
@@ -339,7 +311,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
                              beta=beta)
 
 
-@register(samples=_weighted_pair_loss_samples(delta=1.3), torch_name=_torch_name("huber_loss"),
+@register(torch_name=_torch_name("huber_loss"),
           floating=("input", "target"))
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
     """Quadratic for |d| < delta, delta * (|d| - delta / 2) beyond."""
@@ -356,13 +328,7 @@ def _weight_array(weight, like: Tensor):
     return None if weight is None else np.asarray(weight._data, dtype=like._data.dtype)
 
 
-def _bce_samples(rng):
-    weighted = ((_samples.make(rng, (2, 3), 0.1, 0.9), _samples.make(rng, (2, 3), 0.0, 1.0)),
-                {"weight": _samples.make(rng, (3,), 0.5, 2.0)})
-    return [*_pair_loss_samples(0.1, 0.9, 0.0, 1.0)(rng), weighted]
-
-
-@register(samples=_bce_samples, torch_name=_torch_name("binary_cross_entropy"), floating=True,
+@register(torch_name=_torch_name("binary_cross_entropy"), floating=True,
           same_dtype=("input", "target", "weight"))
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction: str = "mean"):
@@ -380,14 +346,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                  weight=_weight_array(weight, input))
 
 
-def _bce_logits_samples(rng):
-    make = _samples.make
-    weighted = ((make(rng, (2, 3)), make(rng, (2, 3), 0.0, 1.0)),
-                {"weight": make(rng, (3,), 0.5, 2.0), "pos_weight": make(rng, (3,), 0.5, 3.0)})
-    return [*_pair_loss_samples(-3.0, 3.0, 0.0, 1.0)(rng), weighted]
-
-
-@register(samples=_bce_logits_samples, torch_name=_torch_name("binary_cross_entropy_with_logits"),
+@register(torch_name=_torch_name("binary_cross_entropy_with_logits"),
           floating=True)
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction: str = "mean", pos_weight=None):
@@ -461,20 +420,7 @@ def _class_targets(input: Tensor, target: Tensor, weight, ignore_index: int):
     return axis, np.expand_dims(safe, axis), coefficients, kept
 
 
-def _nll_samples(rng):
-    make = _samples.make
-    target = Tensor._make(np.array([0, 2, 1], dtype=np.int64))
-    spatial_target = Tensor._make(np.array([[1, 0], [2, -100]], dtype=np.int64))
-    return [
-        ((make(rng, (3, 3)), target), {}),
-        ((make(rng, (3, 3)), target), {"reduction": "sum", "weight": make(rng, (3,), 0.5, 2.0)}),
-        ((make(rng, (3, 3)), target), {"reduction": "none", "ignore_index": 2}),
-        ((make(rng, (2, 3, 2)), spatial_target), {"weight": make(rng, (3,), 0.5, 2.0)}),
-        ((make(rng, (3,)), Tensor._make(np.array(1, dtype=np.int64))), {}),
-    ]
-
-
-@register(samples=_nll_samples, torch_name=_torch_name("nll_loss"), floating=True,
+@register(torch_name=_torch_name("nll_loss"), floating=True,
           same_dtype=("input", "weight"),
           not_differentiable=("weight",))
 def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
@@ -489,20 +435,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
                  reduction=reduction)
 
 
-def _cross_entropy_samples(rng):
-    make = _samples.make
-    target = Tensor._make(np.array([0, 2, 1], dtype=np.int64))
-    return [
-        ((make(rng, (3, 3)), target), {}),
-        ((make(rng, (3, 3)), target), {"label_smoothing": 0.2, "weight": make(rng, (3,), 0.5, 2.0)}),
-        ((make(rng, (3, 3)), target), {"label_smoothing": 0.1, "ignore_index": 1, "reduction": "sum"}),
-        ((make(rng, (3, 3)), target), {"label_smoothing": 0.1, "reduction": "none"}),
-        ((make(rng, (2, 3, 2)), make(rng, (2, 3, 2), 0.0, 1.0)), {"label_smoothing": 0.3}),
-        ((make(rng, (2, 3)), make(rng, (2, 3), 0.0, 1.0)), {"reduction": "sum", "weight": make(rng, (3,))}),
-    ]
-
-
-@register(samples=_cross_entropy_samples, torch_name=_torch_name("cross_entropy"), floating=True,
+@register(torch_name=_torch_name("cross_entropy"), floating=True,
           same_dtype=("input", "weight"),
           not_differentiable=("weight",))
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
@@ -554,17 +487,7 @@ def _xlogy(x: Tensor) -> Tensor:
     return x * (where_constant(zero, 1.0, x).log() if zero.any() else x.log())
 
 
-def _kl_samples(rng):
-    make = _samples.make
-    log_input = make(rng, (2, 3), -2.0, -0.1)
-    return [
-        ((log_input, make(rng, (2, 3), 0.1, 1.0)), {"reduction": "batchmean"}),
-        ((log_input, make(rng, (2, 3), 0.1, 1.0)), {"reduction": "sum"}),
-        ((log_input, make(rng, (2, 3), -2.0, 0.0)), {"reduction": "none", "log_target": True}),
-    ]
-
-
-@register(samples=_kl_samples, torch_name=_torch_name("kl_div"))
+@register(torch_name=_torch_name("kl_div"))
 def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
     """target * (log(target) - input) pointwise, input holding log-probabilities.
 
@@ -594,15 +517,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
     return loss / batch if batch is not None else loss
 
 
-def _triplet_samples(rng):
-    make = _samples.make
-    anchor, positive, negative = make(rng, (3, 4)), make(rng, (3, 4)), make(rng, (3, 4))
-    return [((anchor, positive, negative), {"margin": 5.0}),
-            ((anchor, positive, negative), {"margin": 5.0, "swap": True, "p": 1.0, "reduction": "sum"})]
-
-
-@register(samples=_samples.plus(_triplet_samples,
-                                {"eps": 1e-4}), torch_name=_torch_name("triplet_margin_loss"))
+@register(torch_name=_torch_name("triplet_margin_loss"))
 def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2, eps: float = 1e-6,
                         swap: bool = False, size_average=None, reduce=None, reduction: str = "mean"):
     """max(d(anchor, positive) - d(anchor, negative) + margin, 0), d the p-norm distance."""
@@ -616,17 +531,7 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
     return _reduce(clamp_min(to_positive - to_negative + margin, 0), reduction)
 
 
-def _sign_target(rng, shape):
-    return Tensor._make(rng.choice([-1.0, 1.0], size=shape))
-
-
-def _ranking_samples(rng):
-    make = _samples.make
-    return [((make(rng, (4,)), make(rng, (4,)), _sign_target(rng, (4,))), {"margin": 0.3})]
-
-
-@register(samples=_samples.plus(_ranking_samples,
-                                {"reduction": "sum"}), torch_name=_torch_name("margin_ranking_loss"))
+@register(torch_name=_torch_name("margin_ranking_loss"))
 def margin_ranking_loss(input1, input2, target, margin: float = 0, size_average=None, reduce=None,
                         reduction: str = "mean"):
     """max(0, -target * (input1 - input2) + margin), target in {1, -1}."""
@@ -634,12 +539,7 @@ def margin_ranking_loss(input1, input2, target, margin: float = 0, size_average=
     return _reduce(clamp_min(-target * (input1 - input2) + margin, 0), reduction)
 
 
-def _hinge_samples(rng):
-    return [((_samples.make(rng, (2, 3)), _sign_target(rng, (2, 3))), {"margin": 1.5})]
-
-
-@register(samples=_samples.plus(_hinge_samples,
-                                {"reduction": "sum"}), torch_name=_torch_name("hinge_embedding_loss"))
+@register(torch_name=_torch_name("hinge_embedding_loss"))
 def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, reduce=None,
                          reduction: str = "mean"):
     """input where target is 1, max(0, margin - input) where target is -1."""
@@ -652,12 +552,7 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, 
     return _reduce(loss, reduction)
 
 
-def _soft_margin_samples(rng):
-    return [((_samples.make(rng, (2, 3)),), {"target": _sign_target(rng, (2, 3))})]
-
-
-@register(samples=_samples.plus(_soft_margin_samples,
-                                {"reduction": "sum"}), torch_name=_torch_name("soft_margin_loss"))
+@register(torch_name=_torch_name("soft_margin_loss"))
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
     """log(1 + exp(-target * input)), target in {1, -1}."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -678,14 +573,7 @@ def _in_input_dtype(target, input):
     return target
 
 
-def _multilabel_samples(rng):
-    make = _samples.make
-    labels = Tensor._make(rng.integers(0, 2, size=(2, 3)).astype(np.float64))
-    return [((make(rng, (2, 3)), labels), {}), ((make(rng, (2, 3)), labels),
-                                                {"weight": make(rng, (3,), 0.5, 2.0), "reduction": "sum"})]
-
-
-@register(samples=_multilabel_samples, torch_name=_torch_name("multilabel_soft_margin_loss"), floating=True)
+@register(torch_name=_torch_name("multilabel_soft_margin_loss"), floating=True)
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
                                 reduction: str = "mean"):
     """Binary cross entropy of each class's logit, averaged over the classes (last dim)."""
@@ -696,14 +584,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _reduce(loss.sum(-1) / input.shape[-1], reduction)
 
 
-def _poisson_samples(rng):
-    make = _samples.make
-    counts = make(rng, (2, 3), 0.0, 4.0)
-    return [((make(rng, (2, 3)), counts), {}),
-            ((make(rng, (2, 3), 0.5, 2.0), counts), {"log_input": False, "full": True, "reduction": "sum"})]
-
-
-@register(samples=_samples.plus(_poisson_samples, {"eps": 1e-4}), torch_name=_torch_name("poisson_nll_loss"))
+@register(torch_name=_torch_name("poisson_nll_loss"))
 def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, size_average=None,
                      eps: float = 1e-8, reduce=None, reduction: str = "mean"):
     """The Poisson negative log-likelihood: exp(input) - target * input for log-rates, or
@@ -721,14 +602,7 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, 
     return _reduce(loss, reduction)
 
 
-def _gaussian_samples(rng):
-    make = _samples.make
-    return [((make(rng, (2, 3)), make(rng, (2, 3)), make(rng, (2, 3), 0.5, 2.0)), {}),
-            ((make(rng, (2, 3)), make(rng, (2, 3)), make(rng, (2,), 0.5, 2.0)), {"full": True})]
-
-
-@register(samples=_samples.plus(_gaussian_samples, {"eps": 1e-4, "reduction": "sum"}),
-          torch_name=_torch_name("gaussian_nll_loss"))
+@register(torch_name=_torch_name("gaussian_nll_loss"))
 def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
     """0.5 * (log(var) + (input - target)^2 / var), var floored at eps (the floor passes no
     gradient change: var's gradient is taken as if unclamped, as PyTorch does)."""
@@ -754,13 +628,7 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
     return _reduce(loss, reduction)
 
 
-def _cosine_embedding_samples(rng):
-    make = _samples.make
-    return [((make(rng, (3, 4)), make(rng, (3, 4)), _sign_target(rng, (3,))), {"margin": -0.5})]
-
-
-@register(samples=_samples.plus(_cosine_embedding_samples,
-                                {"reduction": "sum"}), torch_name=_torch_name("cosine_embedding_loss"))
+@register(torch_name=_torch_name("cosine_embedding_loss"))
 def cosine_embedding_loss(input1, input2, target, margin: float = 0, size_average=None, reduce=None,
                           reduction: str = "mean"):
     """1 - cos(input1, input2) where target is 1, max(0, cos - margin) where target is -1."""

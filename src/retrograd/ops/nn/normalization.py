@@ -8,7 +8,6 @@ import numpy as np
 
 from ..._tensor import Tensor
 from ...autograd.graph import Node
-from .. import _samples
 from .._table import apply, register
 from ..pointwise import (
     _constant_like,
@@ -96,15 +95,7 @@ class NativeLayerNormBackward0(Node):
         return grad_x, grad * x_hat if needs_weight else None, grad if needs_bias else None
 
 
-def _layer_norm_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (2, 3)), (3,), make(rng, (3,)), make(rng, (3,))), {}),
-        ((make(rng, (2, 2, 3)), (2, 3)), {"eps": 1e-3}),
-    ]
-
-
-@register(samples=_layer_norm_samples, torch_name="layer_norm", floating=True,
+@register(torch_name="layer_norm", floating=True,
           same_dtype=("input", "weight", "bias"))
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
     """(input - mean) / sqrt(var + eps) over the last len(normalized_shape) dims, then affine."""
@@ -203,15 +194,7 @@ class NativeGroupNormBackward0(Node):
         return grad_x, grad_weight, grad.sum(dims) if needs_bias else None
 
 
-def _group_norm_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (2, 4, 3)), 2, make(rng, (4,)), make(rng, (4,))), {}),
-        ((make(rng, (1, 2, 2, 2)), 1), {}),
-    ]
-
-
-@register(samples=_samples.plus(_group_norm_samples, {"eps": 1e-3}), torch_name="group_norm", floating=True,
+@register(torch_name="group_norm", floating=True,
           same_dtype=("input", "weight", "bias"))
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):
     """Normalise each group of channels of each sample, then a per-channel affine map."""
@@ -284,18 +267,7 @@ class NativeBatchNormBackward0(Node):
         return grad_x, grad_weight, grad.sum(dims) if needs_bias else None
 
 
-def _batch_norm_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (3, 2)), None, None, make(rng, (2,)), make(rng, (2,))), {"training": True}),
-        ((make(rng, (2, 2, 3)), None, None), {"training": True, "eps": 1e-3}),
-        ((make(rng, (2, 2, 2)),), {"running_mean": make(rng, (2,)), "running_var": make(rng, (2,), 0.5, 2.0),
-                                   "weight": make(rng, (2,))}),
-    ]
-
-
-@register(samples=_samples.plus(_batch_norm_samples, {"training": True, "momentum": 0.5}, base=2),
-          torch_name=_torch_name("batch_norm"), floating=True,
+@register(torch_name=_torch_name("batch_norm"), floating=True,
           same_dtype=("input", "running_mean", "running_var", "weight", "bias"),
           not_differentiable=("running_mean", "running_var"))
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training: bool = False,
@@ -330,13 +302,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                  training=training, eps=eps)
 
 
-def _instance_norm_samples(rng):
-    make = _samples.make
-    return [((make(rng, (2, 3, 4)),), {}),
-            ((make(rng, (2, 2, 2, 3)),), {"weight": make(rng, (2,)), "bias": make(rng, (2,)), "eps": 1e-3})]
-
-
-@register(samples=_instance_norm_samples, torch_name=_torch_name("instance_norm"), floating=True,
+@register(torch_name=_torch_name("instance_norm"), floating=True,
           same_dtype=("input", "running_mean", "running_var", "weight", "bias"),
           not_differentiable=("running_mean", "running_var"))
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
@@ -364,12 +330,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     return group_norm(input, input.shape[1], weight, bias, eps)
 
 
-def _rms_norm_samples(rng):
-    make = _samples.make
-    return [((make(rng, (2, 3)), (3,), make(rng, (3,))), {}), ((make(rng, (2, 2, 3)), (2, 3)), {"eps": 1e-3})]
-
-
-@register(samples=_rms_norm_samples, torch_name=_torch_name("rms_norm"), floating=True)
+@register(torch_name=_torch_name("rms_norm"), floating=True)
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """input / sqrt(mean(input^2) + eps) over the last len(normalized_shape) dims, times weight;
     eps defaults to the machine epsilon of input's dtype."""

@@ -6,7 +6,6 @@ import numpy as np
 
 from ..._tensor import Tensor
 from ...autograd.graph import Node
-from .. import _samples
 from .._table import apply, register
 from .._tangents import LINEAR, LinearWith
 from ._common import _torch_name
@@ -133,19 +132,7 @@ def _check_index_pad(input: Tensor, pad, mode: str) -> None:
             )
 
 
-def _pad_samples(rng):
-    x = _samples.make(rng, (1, 2, 3, 4))
-    return [
-        ((x, (1, 2)), {}),
-        ((x, (1, -1, 0, 2)), {"value": 0.5}),
-        ((x, (2, 1, 1, 2)), {"mode": "reflect"}),
-        ((x, (2, 3, 1, 0)), {"mode": "replicate"}),
-        ((_samples.make(rng, (2, 3, 4)), (1, 2)), {"mode": "circular"}),
-        ((_samples.make(rng, (2, 4)), (3, 1)), {"mode": "reflect"}),
-    ]
-
-
-@register(samples=_pad_samples, torch_name=_torch_name("pad"))
+@register(torch_name=_torch_name("pad"))
 def pad(input, pad, mode: str = "constant", value=None):
     """Pad the last len(pad) // 2 dims: pad = (last_before, last_after, previous_before, ...).
 

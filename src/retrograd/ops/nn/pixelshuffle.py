@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from .. import _samples
 from .._table import register
 from ._common import _torch_name
 
 
-def _pixel_shuffle_samples(rng):
-    return [((_samples.make(rng, (1, 8, 2, 3)), 2), {})]
-
-
-@register(samples=_pixel_shuffle_samples, torch_name=_torch_name("pixel_shuffle"))
+@register(torch_name=_torch_name("pixel_shuffle"))
 def pixel_shuffle(input, upscale_factor: int):
     """(..., C * r^2, H, W) to (..., C, H * r, W * r)."""
     r = upscale_factor
@@ -26,8 +21,7 @@ def pixel_shuffle(input, upscale_factor: int):
     return shuffled.reshape(*lead, channels // (r * r), height * r, width * r)
 
 
-@register(samples=lambda rng: [((_samples.make(rng, (1, 2, 4, 6)), 2), {})],
-          torch_name=_torch_name("pixel_unshuffle"))
+@register(torch_name=_torch_name("pixel_unshuffle"))
 def pixel_unshuffle(input, downscale_factor: int):
     """(..., C, H * r, W * r) to (..., C * r^2, H, W): the inverse of pixel_shuffle."""
     r = downscale_factor
@@ -42,8 +36,7 @@ def pixel_unshuffle(input, downscale_factor: int):
     return shuffled.reshape(*lead, channels * r * r, height // r, width // r)
 
 
-@register(samples=lambda rng: [((_samples.make(rng, (1, 6, 2, 2)), 3), {})],
-          torch_name=_torch_name("channel_shuffle"))
+@register(torch_name=_torch_name("channel_shuffle"))
 def channel_shuffle(input, groups: int):
     """Interleave the channels of `groups` groups: (N, g * c, ...) as (N, g, c, ...) to (N, c, g, ...)."""
     batch, channels, *spatial = input.shape

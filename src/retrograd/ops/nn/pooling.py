@@ -8,7 +8,7 @@ import numpy as np
 
 from ..._tensor import Tensor
 from ...autograd.graph import Node
-from .. import _math, _samples
+from .. import _math
 from .._table import apply, register
 from .._tangents import LINEAR
 from ..pointwise import (
@@ -165,16 +165,7 @@ class MaxPool2DWithIndicesBackward0(Node):
         return result
 
 
-def _max_pool_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (1, 2, 4, 4)), 2), {}),
-        ((make(rng, (2, 5, 5)), 3), {"stride": 2, "padding": 1}),
-        ((make(rng, (1, 1, 5, 4)), 2), {"dilation": 2, "ceil_mode": True, "stride": 2}),
-    ]
-
-
-@register(samples=_max_pool_samples, torch_name="max_pool2d")
+@register(torch_name="max_pool2d")
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
     """The max over each window of the last two dims (padding counts as -inf)."""
@@ -219,13 +210,7 @@ class AdaptiveMaxPool2DBackward0(MaxPool2DWithIndicesBackward0):
         return values, indices
 
 
-def _adaptive_max_samples(rng):
-    make = _samples.make
-    return [((make(rng, (1, 2, 5, 4)), 2), {}), ((make(rng, (2, 7, 3)), (3, None)), {})]
-
-
-@register(samples=_samples.plus(_adaptive_max_samples, {"return_indices": True}),
-          torch_name=_torch_name("adaptive_max_pool2d"), floating=True)
+@register(torch_name=_torch_name("adaptive_max_pool2d"), floating=True)
 def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
     """Max pooling to a fixed output size (None keeps that dim's size)."""
     if input.ndim not in (3, 4):
@@ -238,9 +223,7 @@ def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
     return (values, indices) if return_indices else values
 
 
-@register(samples=_samples.plus(lambda rng: [((_samples.make(rng, (1, 2, 7)), 3), {})],
-                                {"return_indices": True}),
-          torch_name=_torch_name("adaptive_max_pool1d"), floating=True)
+@register(torch_name=_torch_name("adaptive_max_pool1d"), floating=True)
 def adaptive_max_pool1d(input, output_size, return_indices: bool = False):
     """Max pooling of the last dim to a fixed output size."""
     _check_1d_pool_input(input, "adaptive_max_pool1d")
@@ -303,18 +286,7 @@ class AvgPool2DBackward0(Node):
         return constant_pad(image, crop)
 
 
-def _avg_pool_samples(rng):
-    make = _samples.make
-    return [
-        ((make(rng, (1, 2, 4, 4)), 2), {}),
-        ((make(rng, (2, 5, 5)), 3), {"stride": 2, "padding": 1}),
-        ((make(rng, (1, 1, 5, 4)), 2), {"stride": 2, "padding": 1, "ceil_mode": True,
-                                         "count_include_pad": False}),
-        ((make(rng, (1, 1, 4, 4)), (2, 3)), {"stride": 1, "divisor_override": 3}),
-    ]
-
-
-@register(samples=_avg_pool_samples, torch_name="nn.functional.avg_pool2d")
+@register(torch_name="nn.functional.avg_pool2d")
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override=None):
     """The mean over each window of the last two dims."""
@@ -337,12 +309,7 @@ def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
 AdaptiveAvgPool2DBackward0 = _map_node("AdaptiveAvgPool2DBackward0")
 
 
-def _adaptive_samples(rng):
-    make = _samples.make
-    return [((make(rng, (1, 2, 4, 4)), 2), {}), ((make(rng, (2, 5, 3)), (3, None)), {})]
-
-
-@register(samples=_adaptive_samples, torch_name="nn.functional.adaptive_avg_pool2d", floating=True)
+@register(torch_name="nn.functional.adaptive_avg_pool2d", floating=True)
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed output size (None keeps that dim's size)."""
     if input.ndim not in (3, 4):
@@ -372,13 +339,7 @@ def _one(value, name: str) -> int:
     return single
 
 
-def _pool1d_samples(rng):
-    make = _samples.make
-    return [((make(rng, (1, 2, 6)), 2), {}), ((make(rng, (2, 7)), 3), {"stride": 2, "padding": 1})]
-
-
-@register(samples=_samples.plus(_pool1d_samples, {"dilation": 2, "ceil_mode": True, "return_indices": True}),
-          torch_name=_torch_name("max_pool1d"), floating=True)
+@register(torch_name=_torch_name("max_pool1d"), floating=True)
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
     """The max over each window of the last dim."""
@@ -390,8 +351,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (values, indices) if return_indices else values
 
 
-@register(samples=_samples.plus(_pool1d_samples, {"ceil_mode": True, "count_include_pad": False}),
-          torch_name=_torch_name("avg_pool1d"))
+@register(torch_name=_torch_name("avg_pool1d"))
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True):
     """The mean over each window of the last dim."""
@@ -401,24 +361,14 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
                       (0, _one(padding, "padding")), ceil_mode, count_include_pad).squeeze(-2)
 
 
-def _adaptive1d_samples(rng):
-    return [((_samples.make(rng, (1, 2, 7)), 3), {}), ((_samples.make(rng, (2, 4)), 4), {})]
-
-
-@register(samples=_adaptive1d_samples, torch_name=_torch_name("adaptive_avg_pool1d"), floating=True)
+@register(torch_name=_torch_name("adaptive_avg_pool1d"), floating=True)
 def adaptive_avg_pool1d(input, output_size):
     """Average pooling of the last dim to a fixed output size."""
     _check_1d_pool_input(input, "adaptive_avg_pool1d")
     return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _one(output_size, "output_size"))).squeeze(-2)
 
 
-def _lp_pool_samples(rng):
-    make = _samples.make
-    return [((make(rng, (1, 2, 4, 4), 0.5, 2.0), 2.0, 2), {}),
-            ((make(rng, (1, 1, 5, 4), 0.5, 2.0), 3.0, (2, 3)), {"stride": 1})]
-
-
-@register(samples=_samples.plus(_lp_pool_samples, {"ceil_mode": True}), torch_name=_torch_name("lp_pool2d"))
+@register(torch_name=_torch_name("lp_pool2d"))
 def lp_pool2d(input, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
     """The p-norm over each window of the last two dims: (sum of x^p)^(1/p)."""
     kernel = _tuple(kernel_size, 2, "kernel_size")
@@ -426,9 +376,7 @@ def lp_pool2d(input, norm_type: float, kernel_size, stride=None, ceil_mode: bool
     return (average * (kernel[0] * kernel[1])) ** (1.0 / norm_type)
 
 
-@register(samples=_samples.plus(
-    lambda rng: [((_samples.make(rng, (1, 2, 6), 0.5, 2.0), 2.0, 3), {"stride": 2})], {"ceil_mode": True}),
-          torch_name=_torch_name("lp_pool1d"))
+@register(torch_name=_torch_name("lp_pool1d"))
 def lp_pool1d(input, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
     """The p-norm over each window of the last dim."""
     kernel = _one(kernel_size, "kernel_size")

@@ -7,7 +7,6 @@ import numpy as np
 from ... import _dtype
 from ..._tensor import Tensor
 from ...autograd.graph import Node
-from .. import _samples
 from .._table import apply, register
 from .._tangents import LINEAR
 from ._common import _torch_name
@@ -46,13 +45,7 @@ class EmbeddingBackward0(Node):
         return scatter_add_along(flat_grad, 0, flat_index[:, None], self.rows)
 
 
-def _embedding_samples(rng):
-    indices = Tensor._make(np.array([[0, 2], [2, 3]], dtype=np.int64))
-    weight = _samples.make(rng, (4, 3))
-    return [((indices, weight), {}), ((indices, weight), {"padding_idx": 1})]
-
-
-@register(samples=_embedding_samples, torch_name=_torch_name("embedding"))
+@register(torch_name=_torch_name("embedding"))
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False):
     """weight[input]: a lookup of rows by integer index.

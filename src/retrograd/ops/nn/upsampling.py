@@ -8,7 +8,6 @@ import warnings
 
 import numpy as np
 
-from .. import _samples
 from .._table import apply, register
 from ._common import _torch_name, _tuple
 from ._maps import _map_node
@@ -53,20 +52,7 @@ _RESAMPLE_DIMS = {
 }
 
 
-def _interpolate_samples(rng):
-    make = _samples.make
-    image = make(rng, (1, 2, 3, 4))
-    return [
-        ((make(rng, (1, 2, 3)),), {"scale_factor": 2}),
-        ((image,), {"size": (5, 3), "mode": "nearest-exact"}),
-        ((make(rng, (1, 1, 4)),), {"size": 7, "mode": "linear"}),
-        ((image,), {"scale_factor": 1.5, "mode": "bilinear"}),
-        ((image,), {"size": (4, 7), "mode": "bilinear", "align_corners": True}),
-        ((image,), {"size": (2, 3), "mode": "area"}),
-    ]
-
-
-@register(samples=_interpolate_samples, torch_name=_torch_name("interpolate"), floating=True)
+@register(torch_name=_torch_name("interpolate"), floating=True)
 def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
                 recompute_scale_factor=None, antialias: bool = False):
     """Resample the spatial dims (after batch and channel) to `size` or by `scale_factor`.

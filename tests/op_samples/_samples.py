@@ -1,4 +1,5 @@
-"""Sample inputs for the op table's gradient tests (float64, several shapes per op).
+"""Helpers that build sample inputs for the op table's gradient tests (float64, several shapes
+per op).
 
 Each op's entry names a function `samples(rng) -> [(args, kwargs), ...]`; the tests run
 gradcheck and gradgradcheck on every sample, and compare with PyTorch where it is installed.
@@ -9,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._dtype import float64
-from .._tensor import Tensor
+from retrograd._dtype import float64
+from retrograd._tensor import Tensor
 
 SHAPES = [(3,), (2, 3), (), (0,)]
 BROADCAST_PAIRS = [((2, 3), (2, 3)), ((2, 3), (3,)), ((3, 1), (1, 4)), ((), (2, 2)), ((0, 2), (2,))]

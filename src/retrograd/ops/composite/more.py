@@ -1,0 +1,240 @@
+"""Composite operators, the rest: more pointwise and integer ops, scatter into a copy, and
+linear algebra in PyTorch's older spellings (and the ones PyTorch removed)."""
+
+from __future__ import annotations
+
+import collections
+
+import numpy as np
+
+from ... import _dtype
+from ..._tensor import Tensor
+from .numeric import (
+    _as_tensor,
+    _check_square,
+    _float_dtype_of,
+    _floating,
+    _refuse_integers,
+    _retrograd,
+    register,
+)
+
+# ---------------------------------------------------------------------------
+# More pointwise and integer ops
+
+
+@register(methods="hardshrink", floating=True)
+def hardshrink(input, lambd: float = 0.5):
+    """x where |x| > lambd, else 0 (Tensor.hardshrink; see nn.functional.hardshrink)."""
+    from ...nn import functional
+
+    return functional.hardshrink(input, lambd)
+
+
+@register(methods="prelu",
+          floating=True, same_dtype=("input", "weight"))
+def prelu(input, weight):
+    """max(0, x) + weight * min(0, x), with one weight or one per channel."""
+    from ...nn import functional
+
+    return functional.prelu(input, weight)
+
+
+@register(methods="isreal", differentiable=False)
+def isreal(input):
+    """True everywhere: retrograd tensors are real."""
+    return Tensor._make(np.ones(input._data.shape, dtype=bool))
+
+
+@register(methods="diagflat")
+def diagflat(input, offset: int = 0):
+    """A square matrix with the flattened input on diagonal `offset`."""
+    return input.reshape(-1).diag(offset)
+
+
+_frexp_base = collections.namedtuple("frexp", ("mantissa", "exponent"))
+
+
+class _FrexpResult(_frexp_base):
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"retrograd.return_types.frexp(\nmantissa={self.mantissa!r},\nexponent={self.exponent!r})"
+
+
+@register(methods="frexp", differentiable=False)
+def frexp(input):
+    """Mantissa in [0.5, 1) and integer exponent with input = mantissa * 2 ** exponent."""
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    mantissa, exponent = np.frexp(input._data)
+    return _FrexpResult(Tensor._make(mantissa), Tensor._make(exponent.astype(np.int32)))
+
+
+def _integer_pair(input, other, name: str):
+    left, right = input._data, (other._data if isinstance(other, Tensor) else np.asarray(other))
+    if left.dtype.kind not in "iu" or right.dtype.kind not in "iu":
+        kind = left.dtype if left.dtype.kind not in "iu" else right.dtype
+        raise RuntimeError(
+            f"\"{name}_cpu\" not implemented for '{_dtype.scalar_type_name(_dtype.from_numpy_dtype(kind))}'"
+        )
+    return left, right
+
+
+@register(methods="gcd", inplace="gcd_", differentiable=False)
+def gcd(input, other):
+    """The greatest common divisor of each pair of integers."""
+    left, right = _integer_pair(input, other, "gcd")
+    return Tensor._make(np.asarray(np.gcd(left, right)))
+
+
+@register(methods="lcm", inplace="lcm_", differentiable=False)
+def lcm(input, other):
+    """The least common multiple of each pair of integers."""
+    left, right = _integer_pair(input, other, "lcm")
+    return Tensor._make(np.asarray(np.lcm(left, right)))
+
+
+@register(methods="ldexp", inplace="ldexp_")
+def ldexp(input, other):
+    """input * 2 ** other."""
+    exponent = other if isinstance(other, Tensor) else _as_tensor(other)
+    return _floating(input) * (2.0 ** exponent.to(_float_dtype_of(_floating(input))))
+
+
+@register(methods="nextafter", inplace="nextafter_", differentiable=False)
+def nextafter(input, other):
+    """The next representable float after input in the direction of other."""
+    right = other._data if isinstance(other, Tensor) else np.asarray(other, input._data.dtype)
+    return Tensor._make(np.asarray(np.nextafter(input._data, right.astype(input._data.dtype))))
+
+
+@register(methods="renorm", inplace="renorm_")
+def renorm(input, p, dim: int, maxnorm):
+    """Each slice along `dim` whose p-norm exceeds maxnorm scaled down to norm maxnorm."""
+    rg = _retrograd()
+    dim = input._wrap_dim(dim)
+    others = [d for d in range(input.ndim) if d != dim]
+    norms = input.norm(p, dim=others, keepdim=True) if others else input.abs()
+    scale = rg.where(norms > maxnorm, maxnorm / (norms + 1e-7), rg.ones_like(norms))
+    return input * scale
+
+
+# ---------------------------------------------------------------------------
+# Scatter into a copy
+
+
+@register(methods="select_scatter")
+def select_scatter(input, src, dim: int, index: int):
+    """A copy of input with the slice `input.select(dim, index)` replaced by src."""
+    result = input.clone()
+    result.select(dim, index).copy_(src)
+    return result
+
+
+@register(methods="slice_scatter")
+def slice_scatter(input, src, dim: int = 0, start=None, end=None, step: int = 1):
+    """A copy of input with `input[start:end:step]` along `dim` replaced by src."""
+    result = input.clone()
+    index = [slice(None)] * input.ndim
+    index[input._wrap_dim(dim)] = slice(start, end, step)
+    result[tuple(index)] = src
+    return result
+
+
+@register(methods="diagonal_scatter")
+def diagonal_scatter(input, src, offset: int = 0, dim1: int = 0, dim2: int = 1):
+    """A copy of input with its diagonal (offset, dim1, dim2) replaced by src."""
+    if input.numel() == 0:
+        return input.clone() + src.sum() * 0
+    result = input.clone()
+    result.diagonal(offset, dim1, dim2).copy_(src)
+    return result
+
+
+@register(methods="split_with_sizes")
+def split_with_sizes(input, split_sizes, dim: int = 0):
+    """Pieces of the given sizes along `dim`."""
+    dim = input._wrap_dim(dim)
+    if sum(split_sizes) != input.shape[dim]:
+        raise RuntimeError(
+            f"split_with_sizes expects split_sizes to sum exactly to {input.shape[dim]} (input tensor's "
+            f"size at dimension {dim}), but got split_sizes={list(split_sizes)}"
+        )
+    return input.split(list(split_sizes), dim)
+
+
+# ---------------------------------------------------------------------------
+# Linear algebra in PyTorch's older spellings
+
+
+def _product_of_factor(factor, upper: bool):
+    """A = L L^T (or U^T U) from the Cholesky factor, as PyTorch's gradient sees it: every
+    entry of the factor counts, so its upper part gets a gradient too."""
+    transposed = factor.transpose(-2, -1)
+    return transposed @ factor if upper else factor @ transposed
+
+
+@register(methods="cholesky_solve")
+def cholesky_solve(input, input2, upper: bool = False):
+    """Solve A X = input given the Cholesky factor input2 of A (lower unless `upper`)."""
+    _refuse_integers(input2, "cholesky_solve_cpu")
+    _check_square(input2, "")
+    return _retrograd().linalg.solve(_product_of_factor(input2, upper), input)
+
+
+@register(methods="cholesky_inverse")
+def cholesky_inverse(input, upper: bool = False):
+    """The inverse of A from its Cholesky factor `input`."""
+    _refuse_integers(input, "cholesky_inverse_out_cpu")
+    _check_square(input, "cholesky_inverse: ")
+    return _retrograd().linalg.inv(_product_of_factor(input, upper))
+
+
+_triangular_base = collections.namedtuple("triangular_solve", ("solution", "cloned_coefficient"))
+
+
+class _TriangularSolveResult(_triangular_base):
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return (f"retrograd.return_types.triangular_solve(\nsolution={self.solution!r},\n"
+                f"cloned_coefficient={self.cloned_coefficient!r})")
+
+
+@register(methods="triangular_solve",
+          same_dtype=("b", "A"))
+def triangular_solve(b, A, upper: bool = True, transpose: bool = False, unitriangular: bool = False):
+    """Deprecated spelling of linalg.solve_triangular(A, b): (solution, copy of A)."""
+    import warnings
+
+    warnings.warn(
+        "torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangular and will be "
+        "removed in a future PyTorch release.",
+        UserWarning,
+        stacklevel=2,
+    )
+    rg = _retrograd()
+    _refuse_integers(A, "triangular_solve_cpu")
+    matrix = A.transpose(-2, -1) if transpose else A
+    solution = rg.linalg.solve_triangular(matrix, b, upper=upper != transpose, unitriangular=unitriangular)
+    return _TriangularSolveResult(solution, A.clone())
+
+
+def _removed(name: str, advice: str):
+    def removed(*args, **kwargs):
+        raise RuntimeError(f"This function was deprecated since version 1.9 and is now removed. {advice}")
+
+    removed.__name__ = name
+    removed.__doc__ = f"Removed from PyTorch in 1.9: raises RuntimeError saying what to use instead. {advice}"
+    return removed
+
+
+eig = _removed("eig", "Use retrograd.linalg.eigh for symmetric matrices (complex eig is not supported).")
+symeig = _removed("symeig", "Use retrograd.linalg.eigh(A, UPLO='U' if upper else 'L') instead.")
+lstsq = _removed("lstsq", "Use retrograd.linalg.pinv(A) @ B (linalg.lstsq reverses the arguments).")
+solve = _removed("solve", "Use retrograd.linalg.solve(A, B) (the arguments are reversed).")
+matrix_rank = _removed("matrix_rank", "Please use the `retrograd.linalg.matrix_rank` function instead.")
+
+for _name in ("eig", "symeig", "lstsq", "solve"):
+    setattr(Tensor, _name, globals()[_name])

@@ -1,0 +1,338 @@
+"""Composite operators, numeric: the tensor-argument checks every composite shares, and the
+pointwise ops, reductions, scans, statistics and distances written with other ops."""
+
+from __future__ import annotations
+
+import collections
+import math
+
+import numpy as np
+
+from ... import _dtype
+from ..._tensor import Tensor
+from .._table import register as _register_in_table
+
+
+# Parameters that must hold tensors, checked (with PyTorch's TypeError) before a composite runs.
+def register(**options):
+    """The op table's `register`: it also checks the tensor arguments (Note [Checked arguments])."""
+    return _register_in_table(**options)
+
+
+def _retrograd():
+    import retrograd
+
+    return retrograd
+
+
+def _as_tensor(value, like: Tensor | None = None) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    dtype = like.dtype if like is not None and like.dtype.is_floating_point else None
+    return _retrograd().tensor(value, dtype=dtype)
+
+
+def _float_dtype_of(tensor: Tensor):
+    return tensor.dtype if tensor.dtype.is_floating_point else _dtype.get_default_dtype()
+
+
+def _refuse_integers(tensor: Tensor, kernel: str) -> None:
+    """PyTorch's NotImplementedError for a floating-only kernel given an integer tensor."""
+    if not tensor.dtype.is_floating_point:
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{_dtype.scalar_type_name(tensor.dtype)}'"
+        )
+
+
+def _same_dtype(tensors, message: str) -> None:
+    if len({t.dtype for t in tensors}) > 1:
+        raise RuntimeError(message)
+
+
+def _check_square(matrix: Tensor, prefix: str) -> None:
+    if matrix.ndim < 2 or matrix.shape[-1] != matrix.shape[-2]:
+        rows, columns = (matrix.shape[-2], matrix.shape[-1]) if matrix.ndim >= 2 else (0, 0)
+        raise RuntimeError(
+            f"{prefix}A must be batches of square matrices, but they are {rows} by {columns} matrices"
+        )
+
+
+def _floating(tensor: Tensor) -> Tensor:
+    return tensor if tensor.dtype.is_floating_point else tensor.to(_dtype.get_default_dtype())
+
+
+# ---------------------------------------------------------------------------
+# Pointwise
+
+
+@register(methods="deg2rad", inplace="deg2rad_")
+def deg2rad(input):
+    """Degrees to radians: input * pi / 180."""
+    return _floating(input) * (math.pi / 180.0)
+
+
+@register(methods="rad2deg", inplace="rad2deg_")
+def rad2deg(input):
+    """Radians to degrees: input * 180 / pi."""
+    return _floating(input) * (180.0 / math.pi)
+
+
+@register(methods="sinc", inplace="sinc_")
+def sinc(input):
+    """sin(pi x) / (pi x), and 1 at x = 0."""
+    rg = _retrograd()
+    x = _floating(input)
+    at_zero = x == 0
+    safe = rg.where(at_zero, rg.ones_like(x), x) * math.pi
+    return rg.where(at_zero, rg.ones_like(x), safe.sin() / safe)
+
+
+@register(methods="xlogy", inplace="xlogy_")
+def xlogy(input, other):
+    """input * log(other), and 0 where input is 0 (unless other is NaN)."""
+    rg = _retrograd()
+    x = _as_tensor(input, other if isinstance(other, Tensor) else None)
+    y = _as_tensor(other, x)
+    x, y = _floating(x), _floating(y)
+    zero = (x == 0) & ~y.isnan()
+    safe_y = rg.where(zero, rg.ones_like(y), y)
+    product = x * safe_y.log()
+    return rg.where(zero, rg.zeros_like(product), product)
+
+
+@register(methods="logaddexp")
+def logaddexp(input, other):
+    """log(exp(input) + exp(other)), computed without overflow."""
+    rg = _retrograd()
+    for value in (input, other):
+        if isinstance(value, Tensor):
+            _refuse_integers(value, "logaddexp_cpu")
+    larger = rg.maximum(input, other)
+    return larger + (-(input - other).abs()).exp().log1p()
+
+
+@register(methods="logaddexp2")
+def logaddexp2(input, other):
+    """log2(2**input + 2**other), computed without overflow."""
+    for value in (input, other):
+        if isinstance(value, Tensor):
+            _refuse_integers(value, "logaddexp2_cpu")
+    return logaddexp(input * math.log(2.0), other * math.log(2.0)) / math.log(2.0)
+
+
+@register(methods="copysign", inplace="copysign_")
+def copysign(input, other):
+    """The magnitude of input with the sign of other (-0.0 counts as negative)."""
+    rg = _retrograd()
+    magnitude = _floating(_as_tensor(input)).abs()
+    sign_source = other._data if isinstance(other, Tensor) else np.asarray(other)
+    negative = Tensor._make(np.asarray(np.signbit(sign_source)))
+    result = rg.where(negative, -magnitude, magnitude)
+    if isinstance(other, Tensor) and other.requires_grad:
+        # `other` gets a zero gradient, as in PyTorch: selected away, never multiplied by 0
+        # (so a NaN arriving in the gradient stays out of it).
+        nowhere = Tensor._make(np.zeros(other._data.shape, dtype=bool))
+        result = result + rg.where(nowhere, other, rg.zeros_like(other))
+    return result
+
+
+@register(methods="signbit", differentiable=False)
+def signbit(input):
+    """Whether the sign bit is set (True for -0.0)."""
+    return Tensor._make(np.asarray(np.signbit(input._data)))
+
+
+@register(methods="sgn", inplace="sgn_",
+          gradcheck_wrapper=lambda op: lambda x: op(x) + 0 * x)  # PyTorch's zero gradient is a ZeroTensor
+def sgn(input):
+    """The sign of each element (for real tensors, the same as sign)."""
+    return input.sign()
+
+
+@register(methods="heaviside", inplace="heaviside_", differentiable=False)
+def heaviside(input, values):
+    """0 where input < 0, 1 where input > 0, and `values` where input == 0."""
+    if input.dtype is not values.dtype:
+        raise RuntimeError(
+            f"heaviside is not yet implemented for tensors with different dtypes: "
+            f"{input.dtype!r} and {values.dtype!r}"
+        )
+    data = np.where(input._data == 0, values._data, (input._data > 0).astype(input._data.dtype))
+    return Tensor._make(np.asarray(data, dtype=input._data.dtype))
+
+
+# ---------------------------------------------------------------------------
+# Reductions and scans
+
+
+@register(methods="nansum")
+def nansum(input, dim=None, keepdim: bool = False, *, dtype=None):
+    """The sum, treating NaN as zero."""
+    rg = _retrograd()
+    cleaned = rg.where(input.isnan(), rg.zeros_like(input), input)
+    if dim is None:
+        return cleaned.sum(dtype=dtype)
+    return cleaned.sum(dim, keepdim=keepdim, dtype=dtype)
+
+
+@register(methods="nanmean")
+def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None):
+    """The mean of the elements that are not NaN."""
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            f"nanmean(): expected input to have floating point or complex dtype but got "
+            f"{_dtype.scalar_type_name(input.dtype)}"
+        )
+    present = (~input.isnan()).to(input.dtype)
+    if dim is None:
+        return nansum(input, dtype=dtype) / present.sum()
+    return nansum(input, dim, keepdim, dtype=dtype) / present.sum(dim, keepdim=keepdim)
+
+
+_aminmax_base = collections.namedtuple("aminmax", ("min", "max"))
+
+
+class _AminmaxResult(_aminmax_base):
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"retrograd.return_types.aminmax(\nmin={self.min!r},\nmax={self.max!r})"
+
+
+@register(methods="aminmax")
+def aminmax(input, *, dim=None, keepdim: bool = False):
+    """The smallest and largest elements (over `dim`, or all): (min, max)."""
+    if dim is None:
+        if keepdim:
+            shape = (1,) * input.ndim
+            return _AminmaxResult(input.amin().reshape(shape), input.amax().reshape(shape))
+        return _AminmaxResult(input.amin(), input.amax())
+    return _AminmaxResult(input.amin(dim, keepdim=keepdim), input.amax(dim, keepdim=keepdim))
+
+
+@register(methods="logcumsumexp")
+def logcumsumexp(input, dim: int):
+    """log(cumsum(exp(input))) along `dim`, without overflow or underflow.
+
+    With a gradient to record it runs logaddexp step by step along `dim` (one op per
+    element of that dim); otherwise NumPy's logaddexp.accumulate does it in one call.
+    """
+    rg = _retrograd()
+    _refuse_integers(input, "logcumsumexp_out_cpu")
+    x = _floating(input)
+    if x.ndim == 0 or x.numel() == 0:
+        return x.clone()
+    if not (x.requires_grad and rg.is_grad_enabled()) and getattr(x, "_fw_grad", None) is None:
+        axis = x._wrap_dim(dim)
+        return Tensor._make(np.logaddexp.accumulate(x._data, axis=axis))
+    steps = x.unbind(dim)
+    running = [steps[0]]
+    for step in steps[1:]:
+        running.append(logaddexp(running[-1], step))
+    return rg.stack(running, dim)
+
+
+@register(methods="diff")
+def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None):
+    """Differences of neighbours along `dim`, `n` times (after adding prepend/append)."""
+    rg = _retrograd()
+    from ..reduce import normalize_dims
+
+    (dim,) = normalize_dims(dim, max(input.ndim, 1))  # PyTorch's "Dimension out of range"
+    pieces = [value for value in (prepend, input, append) if value is not None]
+    x = rg.cat(pieces, dim) if len(pieces) > 1 else input
+    for _ in range(n):
+        size = x.shape[dim]
+        if size == 0:
+            break
+        later, earlier = x.narrow(dim, 1, size - 1), x.narrow(dim, 0, size - 1)
+        x = (later != earlier) if x.dtype is _dtype.bool else later - earlier
+    return x
+
+
+@register(methods="msort")
+def msort(input):
+    """`input` sorted along its first dimension."""
+    return input.sort(dim=0).values
+
+
+def _trapezoid_parts(y, x, dx, dim):
+    count = y.shape[dim]
+    left, right = y.narrow(dim, 0, count - 1), y.narrow(dim, 1, count - 1)
+    if x is None:
+        return (left + right) * ((1.0 if dx is None else dx) / 2.0)
+    spacing = x.diff(dim=dim if x.ndim == y.ndim else -1)
+    if x.ndim == 1 and y.ndim > 1:
+        shape = [1] * y.ndim
+        shape[dim] = count - 1
+        spacing = spacing.reshape(shape)
+    return (left + right) * spacing / 2.0
+
+
+@register()
+def trapezoid(y, x=None, *, dx=None, dim: int = -1):
+    """The integral of `y` by the trapezoid rule, along `dim` (spacing `x` or `dx`, default 1)."""
+    if y.shape[dim] == 0:
+        return y.sum(dim)
+    return _trapezoid_parts(y, x, dx, dim).sum(dim)
+
+
+@register()
+def trapz(y, x=None, *, dx=None, dim: int = -1):
+    """The integral of `y` by the trapezoid rule (an older name of trapezoid)."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+@register()
+def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1):
+    """The running integral of `y` by the trapezoid rule, along `dim`."""
+    if y.shape[dim] == 0:
+        return y.narrow(dim, 0, 0)
+    return _trapezoid_parts(y, x, dx, dim).cumsum(dim)
+
+
+# ---------------------------------------------------------------------------
+# Statistics and distances
+
+
+@register(methods="cov")
+def cov(input, *, correction: int = 1, fweights=None, aweights=None):
+    """The covariance matrix of the variables in the rows of `input` (observations in columns)."""
+    if fweights is not None or aweights is not None:
+        raise NotImplementedError("retrograd's cov does not take fweights or aweights yet")
+    x = _floating(input)
+    if x.ndim < 2:
+        x = x.reshape(1, -1)
+    count = x.shape[1]
+    centered = x - x.mean(1, keepdim=True)
+    result = centered @ centered.t() / max(count - correction, 0)
+    return result.squeeze() if input.ndim < 2 else result
+
+
+@register(methods="corrcoef")
+def corrcoef(input):
+    """The Pearson correlation coefficients of the variables in the rows of `input`."""
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    scale = c.diagonal().sqrt()
+    return (c / scale.unsqueeze(1) / scale.unsqueeze(0)).clamp(-1.0, 1.0)
+
+
+@register()
+def cdist(x1, x2, p: float = 2.0, compute_mode=None):
+    """The p-norm distance between each row of x1 and each row of x2 (batched)."""
+    _same_dtype((x1, x2), f"expected scalar type {_dtype.scalar_type_name(x1.dtype)} but found "
+                          f"{_dtype.scalar_type_name(x2.dtype)}")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(
+            f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}"
+        )
+    differences = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    return differences.norm(p, dim=-1)
+
+
+@register(methods="dist")
+def dist(input, other, p: float = 2):
+    """The p-norm of input - other."""
+    return (input - other).norm(p)

@@ -1,0 +1,401 @@
+"""Indexing along one dim: element by element (gather, scatter, scatter_add, take_along_dim)
+and whole slices (index_select, index_add, index_copy, index_fill)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import _dtype
+from ..._tensor import Tensor
+from .. import _math
+from .._formula import Formula
+from .._table import apply, register
+from .._tangents import LINEAR, LinearWith
+from ..shape import (
+    format_shape,
+    wrap_dim,
+)
+
+# ---------------------------------------------------------------------------
+# Along one dim, element by element: gather, scatter, scatter_add, take_along_dim
+
+
+def _index_data(index, message: str) -> np.ndarray:
+    if not isinstance(index, Tensor):
+        raise TypeError(f"expected index to be a Tensor, but got {type(index).__name__}")
+    if index.dtype not in (_dtype.int64, _dtype.int32):
+        raise RuntimeError(message)
+    return index._data.astype(np.int64, copy=False)
+
+
+def _element_key(index: np.ndarray, dim: int) -> tuple:
+    """The NumPy key that reaches, for every position of `index`, the element whose coordinate
+    along `dim` is the index value and whose other coordinates are the position's own."""
+    grids = list(np.indices(index.shape, sparse=True))
+    grids[dim] = index
+    return tuple(grids)
+
+
+def _check_in_range(index: np.ndarray, size: int, dim: int) -> None:
+    bad = (index < 0) | (index >= size)
+    if bad.any():
+        raise RuntimeError(
+            f"index {index[bad].flat[0]} is out of bounds for dimension {dim} with size {size}"
+        )
+
+
+def _check_index_shape(index: np.ndarray, shape: tuple, dim: int, src_shape: tuple | None = None) -> None:
+    if index.ndim != len(shape):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    for d, size in enumerate(index.shape):
+        if d != dim and size > shape[d]:
+            if src_shape is None:
+                raise RuntimeError(
+                    f"Size does not match at dimension {d} expected index {format_shape(index.shape)} to "
+                    f"be no larger than self {format_shape(shape)} apart from dimension {dim}"
+                )
+            break
+        if src_shape is not None and size > src_shape[d]:
+            break
+    else:
+        return
+    raise RuntimeError(
+        f"Expected index {format_shape(index.shape)} to be no larger than self {format_shape(shape)} "
+        f"apart from dimension {dim} and to be no larger size than src {format_shape(src_shape)}"
+    )
+
+
+def _leading_part(index: np.ndarray) -> tuple:
+    """The basic key of the leading block of a source that an index of this shape reads."""
+    return (*(slice(0, size) for size in index.shape), Ellipsis)
+
+
+def _source_grad(grad, dim: int, index: np.ndarray, src_shape: tuple):
+    """The gradient of a scatter's source: gathered at the index, zero where the index did not reach."""
+    gathered = _math.gather(grad, dim, index)
+    if tuple(index.shape) == tuple(src_shape):
+        return gathered
+    return _math.place_at_key(gathered, src_shape, _leading_part(index))
+
+
+class GatherBackward0(Formula):
+    """out[i][j] = input[index[i][j]][j] (dim 0): the gradient is added back at those places."""
+
+    @staticmethod
+    def forward(self, dim, index):
+        return self._data[_element_key(index, dim)]
+
+    tangent = LINEAR
+    derivatives = {
+        "self": lambda grad, self_shape, dim, index: _math.gather_backward(grad, self_shape, dim, index),
+    }
+
+
+def _gather(input: Tensor, dim: int, index: np.ndarray) -> Tensor:
+    return apply(GatherBackward0, input, dim=dim, index=index)
+
+
+@register(methods="gather")
+def gather(input, dim: int, index, *, sparse_grad: bool = False):
+    """Values picked along `dim` by `index` (same number of dims; other sizes no larger)."""
+    dim = wrap_dim(dim, input.ndim)
+    indices = _index_data(index, "gather(): Expected dtype int32/int64 for index")
+    _check_index_shape(indices, input._data.shape, dim)
+    _check_in_range(indices, input._data.shape[dim], dim)
+    return _gather(input, dim, indices)
+
+
+class ScatterAddBackward0(Formula):
+    """Source values added into a copy of the input at positions chosen along a dim."""
+
+    inputs = ("self", "src")
+
+    @staticmethod
+    def forward(self, src, dim, index):
+        result = self._data.copy()
+        np.add.at(result, _element_key(index, dim), src._data[_leading_part(index)])
+        return result
+
+    tangent = LINEAR
+    derivatives = {
+        "self": lambda grad: grad,
+        "src": lambda grad, dim, index, src_shape: _source_grad(grad, dim, index, src_shape),
+    }
+
+
+class ScatterBackward0(Formula):
+    """Source values written into a copy of the input at positions chosen along a dim."""
+
+    inputs = ("self", "src")
+
+    @staticmethod
+    def forward(self, src, dim, index):
+        result = self._data.copy()
+        result[_element_key(index, dim)] = src._data[_leading_part(index)]
+        return result
+
+    tangent = LINEAR
+    derivatives = {
+        "self": lambda grad, dim, index: _math.scatter_fill(grad, dim, index, 0),
+        "src": lambda grad, dim, index, src_shape: _source_grad(grad, dim, index, src_shape),
+    }
+
+
+class ScatterBackward1(Formula):
+    """A number written into a copy of the input at positions chosen along a dim."""
+
+    @staticmethod
+    def forward(self, dim, index, value):
+        return _math.scatter_fill(self._data, dim, index, value)
+
+    tangent = LinearWith(value=0)
+    derivatives = {"self": lambda grad, dim, index: _math.scatter_fill(grad, dim, index, 0)}
+
+
+def _scatter_arguments(input, dim, index, source, op_name: str):
+    dim = wrap_dim(dim, input.ndim)
+    indices = _index_data(index, f"{op_name}(): Expected dtype int64 for index")
+    source_shape = source._data.shape if isinstance(source, Tensor) else None
+    if isinstance(source, Tensor) and source.dtype is not input.dtype:
+        raise RuntimeError(f"{op_name}(): Expected self.dtype to be equal to src.dtype")
+    _check_index_shape(indices, input._data.shape, dim, source_shape)
+    _check_in_range(indices, input._data.shape[dim], dim)
+    return dim, indices
+
+
+@register(methods="scatter", inplace="scatter_")
+def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):
+    """A copy of `input` with `src` values (or the number `value`) written along `dim` at `index`."""
+    if reduce is not None:
+        raise NotImplementedError("scatter(reduce=...) is not supported; use scatter_add")
+    if src is not None and not isinstance(src, Tensor):
+        src, value = None, src
+    dim, indices = _scatter_arguments(input, dim, index, src, "scatter")
+    if src is None:
+        return apply(ScatterBackward1, input, dim=dim, index=indices, value=value)
+    return apply(ScatterBackward0, input, src, dim=dim, index=indices)
+
+
+@register(methods="scatter_add", inplace="scatter_add_")
+def scatter_add(input, dim: int, index, src):
+    """A copy of `input` with `src` values added along `dim` at `index` (repeats accumulate)."""
+    dim, indices = _scatter_arguments(input, dim, index, src, "scatter_add")
+    return apply(ScatterAddBackward0, input, src, dim=dim, index=indices)
+
+
+@register(methods="take_along_dim")
+def take_along_dim(input, indices, dim=None):
+    """Values picked along `dim` by `indices`, broadcasting the other dims (the flattened
+    input when dim is None)."""
+    if dim is None:
+        return take_along_dim(input.reshape(-1), indices.reshape(-1), 0)
+    dim = wrap_dim(dim, input.ndim)
+    size = input._data.shape[dim]
+    if isinstance(indices, Tensor) and (indices._data < 0).any():
+        indices = Tensor._make(np.where(indices._data < 0, indices._data + size, indices._data))
+    if input.ndim != indices.ndim:
+        raise RuntimeError(
+            "torch.take_along_dim(): input and indices should have the same number of dimensions, "
+            f"but got {input.ndim} dimensions for input, and {indices.ndim} dimensions for indices"
+        )
+    flat_input = (*input._data.shape[:dim], 1, *input._data.shape[dim + 1:])
+    flat_indices = (*indices._data.shape[:dim], 1, *indices._data.shape[dim + 1:])
+    common = list(np.broadcast_shapes(flat_input, flat_indices))
+    input_shape, indices_shape = list(common), list(common)
+    input_shape[dim], indices_shape[dim] = input._data.shape[dim], indices._data.shape[dim]
+    return gather(input.expand(input_shape), dim, indices.expand(indices_shape))
+
+
+# ---------------------------------------------------------------------------
+# Whole slices along one dim: index_select, index_add, index_copy, index_fill
+
+
+def _vector_index(index, op_name: str, dtype_message: str) -> np.ndarray:
+    indices = _index_data(index, dtype_message)
+    if indices.ndim > 1:
+        raise IndexError(f"{op_name}(): Index is supposed to be a vector")
+    return indices.reshape(-1)
+
+
+def _slices_key(dim: int, indices: np.ndarray) -> tuple:
+    return (slice(None),) * dim + (indices,)
+
+
+class IndexSelectBackward0(Formula):
+    """Whole slices picked along a dim: the gradient is added back into those slices."""
+
+    @staticmethod
+    def forward(self, dim, index):
+        return np.take(self._data, index, axis=dim)
+
+    tangent = LINEAR
+    derivatives = {
+        "self": lambda grad, self_shape, dim, index: _math.index_select_backward(grad, self_shape, dim, index),  # noqa: E501
+    }
+
+
+def _index_select(input: Tensor, dim: int, indices: np.ndarray) -> Tensor:
+    return apply(IndexSelectBackward0, input, dim=dim, index=indices)
+
+
+@register(methods="index_select")
+def index_select(input, dim: int, index):
+    """The slices of `input` along `dim` at the positions in the vector `index` (a copy)."""
+    if input.ndim == 0:
+        input = input.reshape(1)
+    dim = wrap_dim(dim, input.ndim)
+    indices = _vector_index(index, "index_select", "index_select(): Expected dtype int32 or int64 for index")
+    size = input._data.shape[dim]
+    if size == 0 and indices.size:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
+    if ((indices < 0) | (indices >= size)).any():
+        raise IndexError("index out of range in self")
+    return _index_select(input, dim, indices)
+
+
+def _check_slices(input, dim: int, indices: np.ndarray, source: Tensor, op_name: str, count_error):
+    size = input._data.shape[dim]
+    source_shape = source._data.shape if source.ndim else (1,)
+    if len(indices) != source_shape[dim if source.ndim else 0]:
+        raise count_error(
+            f"{op_name}(): Number of indices ({len(indices)}) should be equal to source.size(dim) "
+            f"({source_shape[dim if source.ndim else 0]})"
+        )
+    expected = input._data.shape[:dim] + input._data.shape[dim + 1:]
+    if source.ndim and source_shape[:dim] + source_shape[dim + 1:] != expected:
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified dimension. "
+            f"Got self.shape = {format_shape(input._data.shape)} source.shape = {format_shape(source_shape)}"
+        )
+    bad = (indices < 0) | (indices >= size)
+    if bad.any():
+        raise IndexError(f"index {indices[bad][0]} is out of bounds for dimension {dim} with size {size}")
+
+
+def _index_add_source_grad(grad, dim: int, index: np.ndarray, alpha):
+    selected = _math.index_select(grad, dim, index)
+    return selected if alpha == 1 else selected * alpha
+
+
+class IndexAddBackward0(Formula):
+    """alpha * source slices added into a copy of the input along a dim (repeats accumulate)."""
+
+    inputs = ("self", "source")
+
+    @staticmethod
+    def forward(self, source, dim, index, alpha):
+        result = self._data.copy()
+        values = source._data if alpha == 1 else source._data * alpha
+        target_shape = (*result.shape[:dim], len(index), *result.shape[dim + 1:])
+        np.add.at(result, _slices_key(dim, index), values.reshape(target_shape))
+        return result
+
+    tangent = LINEAR
+    derivatives = {
+        "self": lambda grad: grad,
+        "source": lambda grad, dim, index, alpha: _index_add_source_grad(grad, dim, index, alpha),
+    }
+
+
+@register(methods="index_add", inplace="index_add_")
+def index_add(input, dim: int, index, source, *, alpha=1):
+    """A copy of `input` with alpha * `source`'s slices added along `dim` at `index`."""
+    dim = wrap_dim(dim, input.ndim)
+    indices = _vector_index(index, "index_add", "index_add_(): Expected dtype int32/int64 for index")
+    if source.dtype is not input.dtype:
+        raise RuntimeError(
+            f"index_add_(): self ({_dtype.scalar_type_name(input.dtype)}) and source "
+            f"({_dtype.scalar_type_name(source.dtype)}) must have the same scalar type"
+        )
+    if source.ndim == 0 and input.ndim > 0:  # index_copy takes a 0-d source here, index_add does not
+        raise RuntimeError(
+            "source tensor shape must match self tensor shape, excluding the specified dimension. "
+            f"Got self.shape = {format_shape(input._data.shape)} source.shape = []"
+        )
+    _check_slices(input, dim, indices, source, "index_add_", RuntimeError)
+    return apply(IndexAddBackward0, input, source, dim=dim, index=indices, alpha=alpha)
+
+
+class IndexCopyBackward0(Formula):
+    """Source slices written into a copy of the input along a dim."""
+
+    inputs = ("self", "source")
+
+    @staticmethod
+    def forward(self, source, dim, index):
+        result = self._data.copy()
+        key = _slices_key(dim, index)
+        result[key] = source._data.reshape(result[key].shape)
+        return result
+
+    tangent = LINEAR
+    derivatives = {
+        "self": lambda grad, dim, index: _math.index_fill(grad, dim, index, 0),
+        "source": lambda grad, dim, index: _math.index_select(grad, dim, index),
+    }
+
+
+@register(methods="index_copy", inplace="index_copy_")
+def index_copy(input, dim: int, index, source):
+    """A copy of `input` with `source`'s slices written along `dim` at `index`."""
+    dim = wrap_dim(dim, input.ndim)
+    indices = _vector_index(index, "index_copy", "index_copy_(): Expected a long tensor for index")
+    if source.dtype is not input.dtype:
+        raise RuntimeError(
+            "index_copy_(): self and source expected to have the same dtype, but got (self) "
+            f"{_dtype.scalar_type_name(input.dtype)} and (source) {_dtype.scalar_type_name(source.dtype)}"
+        )
+    _check_slices(input, dim, indices, source, "index_copy_", IndexError)
+    return apply(IndexCopyBackward0, input, source, dim=dim, index=indices)
+
+
+class IndexFillBackward0(Formula):
+    """A number written into whole slices of a copy along a dim."""
+
+    @staticmethod
+    def forward(self, dim, index, value):
+        return _math.index_fill(self._data, dim, index, value)
+
+    tangent = LinearWith(value=0)
+    derivatives = {"self": lambda grad, dim, index: _math.index_fill(grad, dim, index, 0)}
+
+
+def _filled_slices_sum(grad, dim: int, index: np.ndarray):
+    """The gradient of the value index_fill wrote: the sum of the slices it filled (each once)."""
+    return _math.index_select(grad, dim, np.unique(index)).sum()
+
+
+class IndexFillBackward1(Formula):
+    """A 0-d tensor's value written into whole slices of a copy: its gradient sums those slices."""
+
+    inputs = ("self", "value")
+
+    @staticmethod
+    def forward(self, value, dim, index):
+        return _math.index_fill(self._data, dim, index, value._data)
+
+    tangent = LINEAR
+    derivatives = {
+        "self": lambda grad, dim, index: _math.index_fill(grad, dim, index, 0),
+        "value": lambda grad, dim, index: _filled_slices_sum(grad, dim, index),
+    }
+
+
+@register(methods="index_fill", inplace="index_fill_")
+def index_fill(input, dim: int, index, value):
+    """A copy of `input` with the slices along `dim` at `index` set to `value` (a number or 0-d tensor)."""
+    dim = wrap_dim(dim, input.ndim)
+    indices = _vector_index(index, "index_fill", "index_fill_(): Expected dtype int64 for index")
+    size = input._data.shape[dim] if input.ndim else 1
+    bad = (indices < -size) | (indices >= size)
+    if bad.any():
+        raise IndexError(f"index {indices[bad][0]} is out of bounds for dimension {dim} with size {size}")
+    indices = np.where(indices < 0, indices + size, indices)
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(
+                "index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value.ndim} dimension(s)."
+            )
+        return apply(IndexFillBackward1, input, value, dim=dim, index=indices)
+    return apply(IndexFillBackward0, input, dim=dim, index=indices, value=value)

@@ -1,0 +1,393 @@
+"""Indexing with a key: parsing `x[key]` (see Note [Two-step indexing]), reading it, and
+writing it (`x[key] = value`, index_put)."""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+import warnings
+
+import numpy as np
+
+from ... import _dtype
+from ..._tensor import Tensor
+from ...autograd.graph import Node
+from .. import _math
+from .._formula import Formula
+from .._table import apply, register, run_in_place
+from .._tangents import LINEAR
+from ..shape import (
+    AliasBackward0,
+    SelectBackward0,
+    SliceBackward0,
+    UnsqueezeBackward0,
+    basic_view,
+    check_expandable,
+    format_shape,
+)
+
+# ---------------------------------------------------------------------------
+# Parsing a key (see Note [Two-step indexing])
+
+
+@dataclasses.dataclass(frozen=True)
+class _Key:
+    basic: tuple
+    advanced: tuple | None
+    view_class: type[Node]
+
+    @property
+    def basic_is_trivial(self) -> bool:
+        """The basic step changes nothing (only full slices)."""
+        return self.view_class is AliasBackward0
+
+
+_INVALID_INDEX = (
+    "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
+    "indices (got {})"
+)
+
+
+def _as_index_array(item) -> np.ndarray | None:
+    """A tensor, array or list used in a key, as an integer or bool array (None if it is not one)."""
+    if isinstance(item, Tensor):
+        array = item._data
+    elif isinstance(item, np.ndarray):
+        array = item
+    elif isinstance(item, list):
+        array = np.asarray([int(v) if isinstance(v, Tensor) else v for v in item])
+        if array.size == 0:
+            array = array.astype(np.int64)
+    else:
+        return None
+    if array.dtype.kind not in "biu":
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    if isinstance(item, Tensor) and array.dtype == np.uint8:
+        warnings.warn(
+            "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return array.astype(bool)
+    return array
+
+
+def _is_integer(item) -> bool:
+    return isinstance(item, numbers.Integral) and not isinstance(item, bool | np.bool_)
+
+
+def _normalised_items(key) -> list:
+    """The key's items with index tensors and lists turned into arrays, 0-d integer tensors
+    into ints and 0-d bool tensors into Python bools."""
+    items = key if isinstance(key, tuple) else (key,)
+    result = []
+    for item in items:
+        array = _as_index_array(item)
+        if array is None:
+            result.append(item)
+        elif array.ndim == 0:
+            result.append(bool(array) if array.dtype.kind == "b" else int(array))
+        else:
+            result.append(array)
+    return result
+
+
+def _dims_used(item) -> int:
+    if item is None or item is Ellipsis or isinstance(item, bool | np.bool_):
+        return 0
+    if isinstance(item, np.ndarray) and item.dtype.kind == "b":
+        return item.ndim
+    return 1
+
+
+def _check_slice(item: slice) -> slice:
+    step = 1 if item.step is None else int(item.step)
+    if step == 0:
+        raise ValueError("slice step cannot be zero")
+    if step < 0:
+        raise ValueError("step must be greater than zero")
+    start = None if item.start is None else int(item.start)
+    stop = None if item.stop is None else int(item.stop)
+    return slice(start, stop, step)
+
+
+def _check_mask(mask: np.ndarray, shape: tuple, dim: int) -> None:
+    for offset, size in enumerate(mask.shape):
+        if dim + offset >= len(shape) or shape[dim + offset] != size:
+            raise IndexError(
+                f"The shape of the mask {format_shape(mask.shape)} at index {offset} does not match "
+                f"the shape of the indexed tensor {format_shape(shape)} at index {dim + offset}"
+            )
+
+
+def _check_indices(indices: np.ndarray, size: int, ordinal: int) -> np.ndarray:
+    """Integer indices into a dim of `size`, made non-negative; IndexError names the first bad one."""
+    bad = (indices < -size) | (indices >= size)
+    if bad.any():
+        raise IndexError(
+            f"index {indices[bad].flat[0]} is out of bounds for dimension {ordinal} with size {size}"
+        )
+    return np.where(indices < 0, indices + size, indices).astype(np.int64, copy=False)
+
+
+def _wrap_int(index, shape: tuple, dim: int) -> int:
+    size = shape[dim]
+    if not -size <= index < size:
+        raise IndexError(f"index {index} is out of bounds for dimension {dim} with size {size}")
+    return int(index) % size
+
+
+def _parse_key(key, shape: tuple) -> _Key:
+    """Split a user's key into the basic and advanced NumPy keys of Note [Two-step indexing]."""
+    if type(key) is int and shape:
+        return _Key((_wrap_int(key, shape, 0), Ellipsis), None, SelectBackward0)
+    items = _normalised_items(key)
+    ndim = len(shape)
+    used = sum(_dims_used(item) for item in items)
+    if ndim == 0 and len(items) == 1 and _is_integer(items[0]):
+        raise IndexError(
+            "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
+            "in C++ to convert a 0-dim tensor to a number"
+        )
+    if ndim == 0 and len(items) == 1 and isinstance(items[0], slice):
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+    if used > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    if sum(item is Ellipsis for item in items) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    basic, advanced = [], []
+    view_class = AliasBackward0
+    has_advanced = False
+    dim = ordinal = 0
+    for item in items:
+        if item is Ellipsis:
+            basic += [slice(None)] * (ndim - used)
+            advanced += [slice(None)] * (ndim - used)
+            dim += ndim - used
+        elif item is None or isinstance(item, bool | np.bool_):
+            basic.append(None)
+            view_class = UnsqueezeBackward0
+            if item is False:
+                advanced.append(np.zeros(0, dtype=np.int64))
+                has_advanced = True
+            else:
+                advanced.append(slice(None))
+        elif _is_integer(item):
+            basic.append(_wrap_int(item, shape, dim))
+            view_class = SelectBackward0
+            dim += 1
+        elif isinstance(item, slice):
+            item = _check_slice(item)
+            basic.append(item)
+            advanced.append(slice(None))
+            if item != slice(None, None, 1):
+                view_class = SliceBackward0
+            dim += 1
+        elif isinstance(item, np.ndarray) and item.dtype.kind == "b":
+            _check_mask(item, shape, dim)
+            basic += [slice(None)] * item.ndim
+            advanced += list(np.nonzero(item))
+            has_advanced = True
+            dim += item.ndim
+            ordinal += 1
+        elif isinstance(item, np.ndarray):
+            basic.append(slice(None))
+            advanced.append(_check_indices(item, shape[dim], ordinal))
+            has_advanced = True
+            dim += 1
+            ordinal += 1
+        else:
+            raise IndexError(_INVALID_INDEX.format(type(item).__name__))
+    return _Key((*basic, Ellipsis), (*advanced, Ellipsis) if has_advanced else None, view_class)
+
+
+def _apply_key(tensor: Tensor, key: _Key) -> Tensor:
+    """`tensor[key]` in two steps: a basic view, then advanced indexing when the key has tensors."""
+    if key.advanced is None:
+        return basic_view(tensor, key.basic, key.view_class)
+    if not key.basic_is_trivial:
+        tensor = basic_view(tensor, key.basic, key.view_class)
+    return apply(IndexBackward0, tensor, key=key.advanced)
+
+
+# ---------------------------------------------------------------------------
+# Reading: x[key]
+
+
+class IndexBackward0(Formula):
+    """Advanced indexing (a copy): the gradient is added back at the indices, so repeated
+    indices accumulate (and positions not read get exactly zero)."""
+
+    @staticmethod
+    def forward(self, key):
+        return self._data[key]
+
+    tangent = LINEAR
+    derivatives = {"self": lambda grad, self_shape, key: _math.accumulate_at(grad, self_shape, key)}
+
+
+class IndexBackwardBackward0(Formula):
+    """Values added into zeros at an advanced key (repeated indices accumulate)."""
+
+    inputs = ("grad_output",)
+
+    @staticmethod
+    def forward(grad_output, shape, key):
+        return _math.accumulate_at(grad_output._data, shape, key)
+
+    tangent = LINEAR
+    derivatives = {"grad_output": lambda grad, key: _math.index_at(grad, key)}
+
+
+def accumulate_at(values: Tensor, shape: tuple, key: tuple) -> Tensor:
+    """Zeros of `shape` with `values` added at the advanced `key` (differentiable in `values`)."""
+    return apply(IndexBackwardBackward0, values, shape=shape, key=key)
+
+
+@register("__getitem__")
+def getitem(input, key):
+    """`input[key]`: ints, slices, None and `...` give views; tensors, lists and masks give copies."""
+    return _apply_key(input, _parse_key(key, input._data.shape))
+
+
+Tensor.__getitem__ = getitem
+
+
+# ---------------------------------------------------------------------------
+# Writing: x[key] = value, index_put
+
+
+def _read_at_key(grad, key: _Key):
+    """grad[key] in the two steps of Note [Two-step indexing], on an array or a Tensor."""
+    if key.advanced is None:
+        return _math.basic_index(grad, key.basic)
+    if not key.basic_is_trivial:
+        grad = _math.basic_index(grad, key.basic)
+    return _math.index_at(grad, key.advanced)
+
+
+def _values_grad(grad, key: _Key, values_shape: tuple):
+    """The gradient of the values written at `key`: what was written there (the engine sums
+    it over the dims the values were broadcast along)."""
+    picked = _read_at_key(grad, key)
+    extra = len(values_shape) - picked.ndim
+    if extra > 0:
+        picked = _math.reshape(picked, (1,) * extra + tuple(picked.shape))
+    return picked
+
+
+def _overwritten_grad(grad, key: _Key, accumulate: bool):
+    """The input's gradient after values were written (zero where they replaced it) or added."""
+    return grad if accumulate else _math.zero_at_key(grad, key.basic, key.advanced)
+
+
+class IndexPutBackward0(Formula):
+    """Values written at a key of a copy: the gradient of the overwritten places goes to the
+    values (summed where they were broadcast), the rest to the input."""
+
+    inputs = ("self", "values")
+
+    @staticmethod
+    def forward(self, values, key, accumulate):
+        source = values._data if isinstance(values, Tensor) else values
+        result = self._data.copy()
+        target = result[key.basic]
+        if key.advanced is None:
+            target[...] = source
+            return result
+        try:
+            if accumulate:
+                np.add.at(target, key.advanced, np.broadcast_to(source, target[key.advanced].shape))
+            else:
+                target[key.advanced] = source
+        except ValueError:
+            raise RuntimeError(
+                f"shape mismatch: value tensor of shape {format_shape(np.shape(source))} cannot be "
+                f"broadcast to indexing result of shape {format_shape(target[key.advanced].shape)}"
+            ) from None
+        return result
+
+    tangent = LINEAR
+    derivatives = {
+        "self": lambda grad, key, accumulate: _overwritten_grad(grad, key, accumulate),
+        "values": lambda grad, key, values_shape: _values_grad(grad, key, values_shape),
+    }
+
+
+class CopySlices(IndexPutBackward0):
+    """Values written at a basic key (ints, slices, None) of a tensor."""
+
+    __slots__ = ()
+
+
+class ZeroAtKeyBackward(Formula):
+    """A copy with zeros written at x[basic][advanced]: the gradient is zeroed at the same places."""
+
+    @staticmethod
+    def forward(self, basic, advanced):
+        return _math.zero_at_key(self._data, basic, advanced)
+
+    tangent = LINEAR
+    derivatives = {"self": lambda grad, basic, advanced: _math.zero_at_key(grad, basic, advanced)}
+
+
+def _check_basic_value(input: Tensor, key: _Key, value) -> None:
+    """PyTorch's expand error when `value` does not broadcast to the indexed region."""
+    if key.advanced is not None or not isinstance(value, Tensor):
+        return
+    target = input._data[key.basic].shape
+    source = tuple(value._data.shape)
+    while len(source) > len(target) and source[0] == 1:
+        source = source[1:]
+    check_expandable(source, target)
+
+
+def _put(input: Tensor, key: _Key, value, accumulate: bool = False) -> Tensor:
+    if not isinstance(value, Tensor | numbers.Number):
+        kind = type(value)
+        name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+        raise TypeError(f"can't assign a {name} to a {_dtype.tensor_type_name(input.dtype)}")
+    _check_basic_value(input, key, value)
+    node = CopySlices if key.advanced is None and not accumulate else IndexPutBackward0
+    return apply(node, input, value, key=key, accumulate=accumulate)
+
+
+def _setitem(self: Tensor, key, value) -> None:
+    """`self[key] = value`, in place and recorded (see IndexPutBackward0)."""
+    run_in_place(self, _put, _parse_key(key, self._data.shape), value)
+
+
+Tensor.__setitem__ = _setitem
+
+
+def _index_put_key(indices, shape: tuple) -> _Key:
+    if not isinstance(indices, tuple | list):
+        raise TypeError(
+            f"index_put(): argument 'indices' must be tuple of Tensors, not {type(indices).__name__}"
+        )
+    items = []
+    for item in indices:
+        array = _as_index_array(item) if item is not None else None
+        items.append(slice(None) if item is None else np.atleast_1d(array))
+    return _parse_key(tuple(items), shape)
+
+
+def _is_masked_fill(indices, values: Tensor, accumulate: bool) -> bool:
+    """One bool mask and one value, no accumulation: PyTorch takes its masked_fill path, which
+    casts the value to the destination's dtype instead of refusing another dtype."""
+    return (not accumulate and values.numel() == 1 and isinstance(indices, list | tuple)
+            and len(indices) == 1 and isinstance(indices[0], Tensor) and indices[0].dtype.name == "bool")
+
+
+@register(methods="index_put", inplace="index_put_")
+def index_put(input, indices, values, accumulate: bool = False):
+    """A copy of `input` with `values` written (or added, with `accumulate`) at `input[indices]`."""
+    if isinstance(values, Tensor) and values.dtype is not input.dtype:
+        if _is_masked_fill(indices, values, accumulate):
+            return index_put(input, indices, values.to(input.dtype))
+        raise RuntimeError(
+            "Index put requires the source and destination dtypes match, got "
+            f"{_dtype.scalar_type_name(input.dtype)} for the destination and "
+            f"{_dtype.scalar_type_name(values.dtype)} for the source."
+        )
+    return _put(input, _index_put_key(indices, input._data.shape), values, accumulate)

@@ -1,0 +1,440 @@
+"""Linear algebra, decompositions: cholesky, qr, eigh, svd and the values-only forms."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..._tensor import Tensor
+from ...autograd.graph import Node
+from .._table import OUTPUT, apply, output, register
+from .._tangents import TRANSPOSED
+from ..shape import cat, diag_embed, diagonal, tril
+from .contraction import (
+    LinAlgError,
+    _batch_prefix,
+    _check_floating,
+    _check_square_batches,
+    _constant,
+    _EighResult,
+    _identity,
+    _QrResult,
+    _require_tensor,
+    _SvdResult,
+    _TorchQrResult,
+    _TorchSvdResult,
+    _type_name,
+    _without_float_warnings,
+)
+from .products import matmul
+from .solvers import inv, solve
+
+# ---------------------------------------------------------------------------
+# Decompositions
+
+
+def _symmetrized(op):
+    """Call `op` on (A + A^T) / 2, for gradient tests of ops that read one triangle.
+
+    See Note [Symmetric inputs]; works on retrograd and PyTorch tensors alike.
+    """
+
+    def call(A, *args, **kwargs):
+        return op((A + A.mT) / 2, *args, **kwargs)
+
+    return call
+
+
+def _sign_free(op, vector_outputs: tuple[int, ...]):
+    """Square the listed outputs elementwise (see Note [Gauge freedom])."""
+
+    def call(*args, **kwargs):
+        outputs = tuple(op(*args, **kwargs))
+        return tuple(out * out if index in vector_outputs else out for index, out in enumerate(outputs))
+
+    return call
+
+
+def _cholesky_tangent(a_t, result, upper):
+    """A = L L^T: dL = L Phi(L^-1 dA L^-T), Phi = lower triangle with half diagonal."""
+    lower = result.mT if upper else result
+    lower_inverse = inv(lower)
+    middle = matmul(matmul(lower_inverse, a_t), lower_inverse.mT)
+    lower_t = matmul(lower, tril(middle) - 0.5 * diag_embed(diagonal(middle, 0, -2, -1)))
+    return lower_t.mT if upper else lower_t
+
+
+class LinalgCholeskyExBackward0(Node):
+    """A = L L^T: dA = sym(L^-T Phi(L^T grad) L^-1), Phi = lower triangle with half diagonal."""
+
+    inputs = ("a",)
+    tangent = staticmethod(lambda a_t, result, upper: _cholesky_tangent(a_t, result, upper))
+    __slots__ = ("upper",)
+
+    @staticmethod
+    def forward(ctx, a, upper):
+        ctx.save_for_backward(OUTPUT)
+        ctx.upper = upper
+        try:
+            lower = np.linalg.cholesky(a._data)
+        except np.linalg.LinAlgError:
+            _raise_not_positive_definite("linalg.cholesky", a._data)
+        _refuse_nan_pivot("linalg.cholesky", lower)
+        return np.swapaxes(lower, -1, -2).copy() if upper else lower
+
+    def backward(self, grad):
+        (factor,) = self._saved_tensors
+        if self.upper:
+            factor, grad = factor.mT, grad.mT
+        product = matmul(factor.mT, grad)
+        phi = tril(product) - 0.5 * diag_embed(diagonal(product, 0, -2, -1))
+        factor_inverse = inv(factor)
+        grad_a = matmul(matmul(factor_inverse.mT, phi), factor_inverse)
+        return (grad_a + grad_a.mT) * 0.5
+
+
+class CholeskyBackward0(LinalgCholeskyExBackward0):
+    """The deprecated torch.cholesky."""
+
+    __slots__ = ()
+
+
+def _refuse_nan_pivot(op_name: str, lower: np.ndarray) -> None:
+    """NumPy's Cholesky lets a NaN through; LAPACK's (PyTorch's) stops at the first NaN pivot."""
+    diagonal = np.diagonal(lower, axis1=-2, axis2=-1)
+    if not np.isnan(diagonal).any():
+        return
+    flat = diagonal.reshape((-1, diagonal.shape[-1]))
+    index = int(np.argmax(np.isnan(flat).any(axis=-1)))
+    order = int(np.argmax(np.isnan(flat[index]))) + 1
+    raise LinAlgError(
+        f"{op_name}: {_batch_prefix(lower.shape, index)}The factorization could not be completed "
+        f"because the input is not positive-definite (the leading minor of order {order} is not "
+        "positive-definite)."
+    )
+
+
+def _raise_not_positive_definite(op_name: str, data: np.ndarray) -> None:
+    flat = data.reshape((-1, *data.shape[-2:]))
+    for index, matrix in enumerate(flat):
+        for order in range(1, matrix.shape[-1] + 1):
+            try:
+                np.linalg.cholesky(matrix[:order, :order])
+            except np.linalg.LinAlgError:
+                raise LinAlgError(
+                    f"{op_name}: {_batch_prefix(data.shape, index)}The factorization could not be "
+                    "completed because the input is not positive-definite (the leading minor of "
+                    f"order {order} is not positive-definite)."
+                ) from None
+
+
+@register(
+    name="linalg.cholesky",
+    torch_name="linalg.cholesky",
+    gradcheck_wrapper=_symmetrized,
+)
+def linalg_cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
+    """L, lower triangular with positive diagonal, such that A = L L^T (A positive-definite)."""
+    _require_tensor(A, "linalg_cholesky", 1, "A")
+    _check_square_batches(A, "linalg.cholesky")
+    return apply(LinalgCholeskyExBackward0, A, upper=upper)
+
+
+def cholesky(input: Tensor, upper: bool = False) -> Tensor:
+    """torch.cholesky (deprecated in PyTorch for linalg.cholesky)."""
+    _require_tensor(input, "cholesky")
+    _check_square_batches(input, "cholesky")
+    return apply(CholeskyBackward0, input, upper=upper)
+
+
+Tensor.cholesky = cholesky
+
+
+class LinalgQrBackward0(Node):
+    """A = Q R. The gradient for tall or square A (Q with orthonormal columns, R invertible):
+    dA = [dQ + Q copyltu(M)] R^-T with M = R dR^T - dQ^T Q; wide A splits into a square
+    block and the rest."""
+
+    tangent = TRANSPOSED
+    __slots__ = ("mode",)
+
+    @staticmethod
+    def forward(ctx, a, mode):
+        ctx.save_for_backward(OUTPUT, output(1))
+        ctx.mode = mode
+        data = a._data
+        if mode == "r":
+            r = np.linalg.qr(data, mode="r")
+            return np.zeros((0,), dtype=data.dtype), np.triu(r)
+        q, r = np.linalg.qr(data, mode=mode)
+        return q, r
+
+    def backward(self, *grads):
+        if self.mode == "r":
+            raise RuntimeError(
+                "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please "
+                "use linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr."
+            )
+        q, r = self._saved_tensors
+        rows, columns = q.shape[-2], r.shape[-1]
+        if self.mode == "complete" and rows > columns:
+            raise RuntimeError(
+                "The QR decomposition is not differentiable when mode='complete' and nrows > ncols."
+            )
+        grad_q = grads[0] if grads and grads[0] is not None else q * 0
+        grad_r = grads[1] if len(grads) > 1 and grads[1] is not None else r * 0
+        if rows >= columns:
+            return _qr_square_or_tall_grad(q, r, grad_q, grad_r)
+        square, rest = r[..., :rows], r[..., rows:]
+        grad_square, grad_rest = grad_r[..., :rows], grad_r[..., rows:]
+        grad_q = grad_q + matmul(matmul(q, rest), grad_rest.mT)
+        grad_left = _qr_square_or_tall_grad(q, square, grad_q, grad_square)
+        grad_right = matmul(q, grad_rest)
+        return cat([grad_left, grad_right], -1)
+
+
+def _qr_square_or_tall_grad(q: Tensor, r: Tensor, grad_q: Tensor, grad_r: Tensor) -> Tensor:
+    """The gradient of A = Q R with at least as many rows as columns (R square, invertible)."""
+    m = matmul(r, grad_r.mT) - matmul(grad_q.mT, q)
+    copied = tril(m) + tril(m, -1).mT
+    b = grad_q + matmul(q, copied)
+    return solve(r, b.mT).mT
+
+
+_QR_MODES = ("reduced", "complete", "r")
+
+
+@register(name="linalg.qr", torch_name="linalg.qr")
+def linalg_qr(A: Tensor, mode: str = "reduced"):
+    """(Q, R) with A = Q R, Q with orthonormal columns and R upper triangular."""
+    _require_tensor(A, "linalg_qr", 1, "A")
+    _check_floating(A, "linalg.qr")
+    if A.ndim < 2:
+        raise RuntimeError("linalg.qr: The input tensor A must have at least 2 dimensions.")
+    if mode not in _QR_MODES:
+        raise RuntimeError(
+            f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', or "
+            "'complete'"
+        )
+    return _QrResult(*apply(LinalgQrBackward0, A, mode=mode))
+
+
+def qr(input: Tensor, some: bool = True):
+    """torch.qr: (Q, R); `some=False` gives the complete Q."""
+    return _TorchQrResult(*linalg_qr(input, "reduced" if some else "complete"))
+
+
+Tensor.qr = qr
+
+
+class LinalgEighBackward0(Node):
+    """A = V diag(L) V^T: dA = V (diag(dL) + F o skew(V^T dV)) V^T, F_ij = 1 / (L_j - L_i).
+
+    Close eigenvalues make F large and the gradient of V ill-conditioned (inf or nan for
+    repeated ones, as in PyTorch); the gradient of L alone is always fine.
+    """
+
+    tangent = TRANSPOSED
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, a, uplo):
+        ctx.save_for_backward(OUTPUT, output(1))
+        values, vectors = np.linalg.eigh(a._data, UPLO=uplo)
+        return values, vectors
+
+    @_without_float_warnings
+    def backward(self, *grads):
+        values, vectors = self._saved_tensors
+        grad_values = grads[0] if grads else None
+        grad_vectors = grads[1] if len(grads) > 1 else None
+        inner = diag_embed(grad_values) if grad_values is not None else None
+        if grad_vectors is not None:
+            projected = matmul(vectors.mT, grad_vectors)
+            skew = (projected - projected.mT) * 0.5
+            identity = _identity(values.shape[-1], values)
+            gaps = values.unsqueeze(-2) - values.unsqueeze(-1) + identity
+            rotation = skew / gaps
+            inner = rotation if inner is None else inner + rotation
+        if inner is None:
+            return None
+        return matmul(matmul(vectors, inner), vectors.mT)
+
+
+def _check_uplo(UPLO: str) -> None:
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+
+
+@register(
+    name="linalg.eigh",
+    torch_name="linalg.eigh",
+    gradcheck_wrapper=lambda op: _sign_free(_symmetrized(op), (1,)),
+    floating=True,
+)
+def eigh(A: Tensor, UPLO: str = "L"):
+    """(eigenvalues ascending, eigenvectors as columns) of a symmetric matrix, read from the
+    UPLO triangle."""
+    _require_tensor(A, "linalg_eigh", 1, "A")
+    _check_square_batches(A, "linalg.eigh")
+    _check_uplo(UPLO)
+    return _EighResult(*apply(LinalgEighBackward0, A, uplo=UPLO))
+
+
+@register(
+    name="linalg.eigvalsh",
+    torch_name="linalg.eigvalsh",
+    gradcheck_wrapper=_symmetrized,
+    floating=True,
+)
+def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
+    """The eigenvalues (ascending) of a symmetric matrix."""
+    return eigh(A, UPLO).eigenvalues
+
+
+class LinalgSvdBackward0(Node):
+    """A = U diag(S) V^T (Townsend's formula for real matrices).
+
+    dA = U [(F o (U^T dU - dU^T U)) S + diag(dS) + S (F o (V^T dV - dV^T V))] V^T
+         + (I - U U^T) dU S^-1 V^T + U S^-1 dV^T (I - V V^T),  F_ij = 1 / (S_j^2 - S_i^2).
+    Repeated singular values make F infinite (nan gradients, as in PyTorch) unless only S
+    is differentiated; zero singular values make the last two terms infinite.
+    """
+
+    tangent = TRANSPOSED
+    __slots__ = ("full_matrices",)
+
+    @staticmethod
+    def forward(ctx, a, full_matrices):
+        ctx.save_for_backward(OUTPUT, output(1), output(2))
+        ctx.full_matrices = full_matrices
+        u, s, vh = np.linalg.svd(a._data, full_matrices=full_matrices)
+        return u, s, vh
+
+    @_without_float_warnings
+    def backward(self, *grads):
+        u, s, vh = self._saved_tensors
+        grad_u, grad_s, grad_vh = (*grads, None, None, None)[:3]
+        count = s.shape[-1]
+        rows, columns = u.shape[-2], vh.shape[-1]
+        if self.full_matrices:
+            u, vh = u[..., :count], vh[..., :count, :]
+            grad_u = None if grad_u is None else grad_u[..., :count]
+            grad_vh = None if grad_vh is None else grad_vh[..., :count, :]
+        result = None if grad_s is None else matmul(u * grad_s.unsqueeze(-2), vh)
+        if grad_u is None and grad_vh is None:
+            return result
+        identity = _identity(count, s)
+        squares = s * s
+        coupling = 1 / (squares.unsqueeze(-2) - squares.unsqueeze(-1) + identity) - identity
+        inner = None
+        if grad_u is not None:
+            projected = matmul(u.mT, grad_u)
+            inner = coupling * (projected - projected.mT) * s.unsqueeze(-2)
+        if grad_vh is not None:
+            v, grad_v = vh.mT, grad_vh.mT
+            projected = matmul(vh, grad_v)
+            term = s.unsqueeze(-1) * (coupling * (projected - projected.mT))
+            inner = term if inner is None else inner + term
+        total = matmul(matmul(u, inner), vh)
+        if grad_u is not None and rows > count:
+            outside = grad_u - matmul(u, matmul(u.mT, grad_u))
+            total = total + matmul(outside / s.unsqueeze(-2), vh)
+        if grad_vh is not None and columns > count:
+            outside = grad_vh - matmul(matmul(grad_vh, v), vh)
+            total = total + matmul(u, outside / s.unsqueeze(-1))
+        return total if result is None else result + total
+
+
+def _check_matrix_input(A: Tensor, op_name: str) -> None:
+    _check_floating(A, op_name)
+    if A.ndim < 2:
+        raise RuntimeError(f"{op_name}: The input tensor A must have at least 2 dimensions.")
+
+
+@register(
+    name="linalg.svd",
+    torch_name="linalg.svd",
+    gradcheck_wrapper=lambda op: _sign_free(op, (0, 2)),
+)
+def linalg_svd(A: Tensor, full_matrices: bool = True, *, driver=None):
+    """(U, S, Vh) with A = U diag(S) Vh, singular values descending."""
+    _require_tensor(A, "linalg_svd", 1, "A")
+    _check_matrix_input(A, "linalg.svd")
+    return _SvdResult(*apply(LinalgSvdBackward0, A, full_matrices=full_matrices))
+
+
+@register(name="linalg.svdvals", torch_name="linalg.svdvals")
+def svdvals(A: Tensor, *, driver=None) -> Tensor:
+    """The singular values of A, descending."""
+    _require_tensor(A, "linalg_svdvals", 1, "A")
+    _check_matrix_input(A, "linalg.svdvals")
+    return apply(LinalgSvdBackward0, A, full_matrices=False)[1]
+
+
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
+    """torch.svd: (U, S, V) with V (not V^T); zeros for U and V when compute_uv=False."""
+    u, s, vh = linalg_svd(input, full_matrices=not some)
+    if not compute_uv:
+        return _TorchSvdResult(
+            _constant(np.zeros(u.shape, u._data.dtype)), s, _constant(np.zeros(vh.shape, vh._data.dtype))
+        )
+    return _TorchSvdResult(u, s, vh.mT)
+
+
+Tensor.svd = svd
+
+
+class LinalgPinvBackward0(Node):
+    """P = A^+ (for constant rank):
+    dA = -P^T grad P^T + (I - A P) grad^T P P^T + P^T P grad^T (I - P A)."""
+
+    tangent = TRANSPOSED
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, a, atol, rtol):
+        ctx.save_for_backward(a, OUTPUT)
+        u, s, vh = np.linalg.svd(a._data, full_matrices=False)
+        largest = s[..., :1] if s.shape[-1] else np.zeros((*s.shape[:-1], 1), s.dtype)
+        cutoff = np.maximum(atol, rtol * largest)
+        kept = s > cutoff
+        inverted = np.where(kept, 1 / np.where(kept, s, 1), 0)
+        return np.matmul(np.swapaxes(vh, -1, -2) * inverted[..., None, :], np.swapaxes(u, -1, -2))
+
+    def backward(self, grad):
+        a, pinv_ = self._saved_tensors
+        pinv_t, grad_t = pinv_.mT, grad.mT
+        rows, columns = a.shape[-2], a.shape[-1]
+        left = _identity(rows, a) - matmul(a, pinv_)
+        right = _identity(columns, a) - matmul(pinv_, a)
+        result = -matmul(matmul(pinv_t, grad), pinv_t)
+        result = result + matmul(matmul(left, grad_t), matmul(pinv_, pinv_t))
+        return result + matmul(matmul(pinv_t, pinv_), matmul(grad_t, right))
+
+
+@register(name="linalg.pinv", torch_name="linalg.pinv")
+def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
+    """The Moore-Penrose pseudo-inverse; singular values at or below max(atol, rtol * largest)
+    count as zero (default rtol: eps * max(rows, columns))."""
+    _require_tensor(A, "linalg_pinv", 1, "A")
+    if A.ndim < 2 or not A.dtype.is_floating_point:
+        raise RuntimeError(
+            f"linalg.pinv({_type_name(A)}{{[{', '.join(map(str, A.shape))}]}}): expected a tensor with "
+            "2 or more dimensions of float, double, cfloat or cdouble types"
+        )
+    if rtol is None:
+        rtol = np.finfo(A._data.dtype).eps * max(A.shape[-2:]) if atol is None or atol == 0 else 0.0
+    atol = 0.0 if atol is None else atol
+    return apply(LinalgPinvBackward0, A, atol=_scalar_tolerance(atol), rtol=_scalar_tolerance(rtol))
+
+
+def _scalar_tolerance(value):
+    return value._data[..., None] if isinstance(value, Tensor) else value
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
+    """torch.pinverse: pinv with a relative cutoff `rcond`."""
+    return pinv(input, rtol=rcond)
+
+
+Tensor.pinverse = pinverse

@@ -1,0 +1,678 @@
+"""Linear algebra, matrix products: matmul, mm, bmm, mv, dot, outer, the add-and-multiply family
+(addmm, baddbmm, ...), trace, kron and the cross products."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ... import _dtype
+from ..._tensor import Tensor
+from ...autograd.graph import Node
+from .. import _math
+from .._formula import Formula
+from .._table import apply, register
+from .._tangents import LINEAR, MULTILINEAR, MultilinearPlus
+from ..pointwise import integral_coefficient, operand_arrays
+from .contraction import (
+    _check_same_scalar_type,
+    _contract,
+    _promoted,
+    _require_tensor,
+    _shape_text,
+    _type_name,
+    tensordot,
+)
+
+# ---------------------------------------------------------------------------
+# Matrix products
+
+
+def grad_of_first_factor(grad, first_shape: tuple, second):
+    """d(a @ b)/da applied to `grad`: grad @ b^T, with 1-d operands promoted as matmul does.
+
+    Arrays or Tensors alike (see Note [One formula, two modes]); the engine sums broadcast
+    batch dimensions back to a's shape.
+    """
+    second_matrix = second.reshape((second.shape[0], 1)) if second.ndim == 1 else second
+    if len(first_shape) == 1 or second.ndim == 1:
+        batch = grad.shape[: grad.ndim - (len(first_shape) > 1) - (second.ndim > 1)]
+        rows = 1 if len(first_shape) == 1 else first_shape[-2]
+        grad = grad.reshape((*batch, rows, second_matrix.shape[-1]))
+    result = _math.matmul(grad, second_matrix.mT)
+    if len(first_shape) == 1:
+        result = result.reshape((*result.shape[:-2], first_shape[0]))
+    return result
+
+
+def grad_of_second_factor(grad, first, second_shape: tuple):
+    """d(a @ b)/db applied to `grad`: a^T @ grad, with 1-d operands promoted as matmul does."""
+    first_matrix = first.reshape((1, first.shape[0])) if first.ndim == 1 else first
+    if first.ndim == 1 or len(second_shape) == 1:
+        batch = grad.shape[: grad.ndim - (first.ndim > 1) - (len(second_shape) > 1)]
+        columns = 1 if len(second_shape) == 1 else second_shape[-1]
+        grad = grad.reshape((*batch, first_matrix.shape[-2], columns))
+    result = _math.matmul(first_matrix.mT, grad)
+    if len(second_shape) == 1:
+        result = result.reshape((*result.shape[:-2], second_shape[0]))
+    return result
+
+
+def _matrix_product(self, other):
+    return np.matmul(self._data, other._data)
+
+
+class _MatrixProduct(Formula):
+    """The product of two operands, as np.matmul computes it (1-d operands promoted)."""
+
+    inputs = ("self", "other")
+    forward = staticmethod(_matrix_product)
+    tangent = MULTILINEAR
+    derivatives = {
+        "self": lambda grad, self_shape, other: grad_of_first_factor(grad, self_shape, other),
+        "other": lambda grad, self, other_shape: grad_of_second_factor(grad, self, other_shape),
+    }
+
+
+class MmBackward0(Formula):
+    """matrix @ matrix."""
+
+    inputs = ("self", "mat2")
+    forward = staticmethod(_matrix_product)
+    tangent = MULTILINEAR
+    derivatives = {
+        "self": lambda grad, self_shape, mat2: grad_of_first_factor(grad, self_shape, mat2),
+        "mat2": lambda grad, self, mat2_shape: grad_of_second_factor(grad, self, mat2_shape),
+    }
+
+
+class MvBackward0(Formula):
+    """matrix @ vector."""
+
+    inputs = ("self", "vec")
+    forward = staticmethod(_matrix_product)
+    tangent = MULTILINEAR
+    derivatives = {
+        "self": lambda grad, self_shape, vec: grad_of_first_factor(grad, self_shape, vec),
+        "vec": lambda grad, self, vec_shape: grad_of_second_factor(grad, self, vec_shape),
+    }
+
+
+class DotBackward0(Formula):
+    """vector . vector."""
+
+    inputs = ("self", "tensor")
+    forward = staticmethod(_matrix_product)
+    tangent = MULTILINEAR
+    derivatives = {
+        "self": lambda grad, tensor: grad * tensor,
+        "tensor": lambda grad, self: grad * self,
+    }
+
+
+class VdotBackward0(_MatrixProduct):
+    """vector . vector, the first conjugated (the same for real tensors)."""
+
+    tangent = MULTILINEAR
+    derivatives = {
+        "self": lambda grad, other: grad * other,
+        "other": lambda grad, self: grad * self,
+    }
+
+
+class BmmBackward0(MmBackward0):
+    """batch of matrices @ batch of matrices."""
+
+
+def _matmul_named(name: str, doc: str) -> type[Node]:
+    """A matmul node carrying the name of the node PyTorch records on top for that case."""
+    return type(name, (_MatrixProduct,), {"__doc__": doc, "__module__": __name__})
+
+
+_BatchedMatmul = _matmul_named(
+    "UnsafeViewBackward0", "Batched matmul (PyTorch: a bmm or mm under an unsafe view)."
+)
+_VectorMatrixMatmul = _matmul_named(
+    "SqueezeBackward4", "vector @ matrix (PyTorch: an mm of the unsqueezed vector, squeezed)."
+)
+_MatrixBatchMatmul = _matmul_named(
+    "CloneBackward0", "matrix @ batch (PyTorch: a transposed product made contiguous)."
+)
+
+
+def _dtype_pair_name(tensor: Tensor) -> str:
+    return _type_name(tensor).lower()
+
+
+def _check_product_dtypes(a: Tensor, b: Tensor) -> None:
+    if a.dtype is not b.dtype:
+        raise RuntimeError(
+            f"expected m1 and m2 to have the same dtype, but got: {_dtype_pair_name(a)} != "
+            f"{_dtype_pair_name(b)}"
+        )
+    if a.dtype is _dtype.bool:
+        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+
+
+def _check_dot(a: Tensor, b: Tensor) -> None:
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.dtype is not b.dtype:
+        raise RuntimeError(
+            f"dot : expected both vectors to have same dtype, but found {_type_name(a)} and "
+            f"{_type_name(b)}"
+        )
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(
+            f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to have "
+            f"the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements respectively"
+        )
+
+
+def _check_mm(a_shape, b_shape) -> None:
+    if a_shape[1] != b_shape[0]:
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({_shape_text(a_shape)} and {_shape_text(b_shape)})"
+        )
+
+
+def _check_mv(mat_shape, vec_shape) -> None:
+    if mat_shape[1] != vec_shape[0]:
+        raise RuntimeError(
+            f"size mismatch, got input ({mat_shape[0]}), mat ({_shape_text(mat_shape)}), vec "
+            f"({vec_shape[0]})"
+        )
+
+
+def _broadcast_batch(a_batch: tuple, b_batch: tuple) -> tuple:
+    rank = max(len(a_batch), len(b_batch))
+    a_batch = (1,) * (rank - len(a_batch)) + tuple(a_batch)
+    b_batch = (1,) * (rank - len(b_batch)) + tuple(b_batch)
+    result = []
+    for index, (left, right) in enumerate(zip(a_batch, b_batch)):
+        if left != right and left != 1 and right != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({left}) must match the size of tensor b ({right}) at "
+                f"non-singleton dimension {index}"
+            )
+        result.append(max(left, right) if min(left, right) != 0 else 0)
+    return tuple(result)
+
+
+def _check_bmm(batch: tuple, a_shape, b_shape) -> None:
+    count = math.prod(batch)
+    if a_shape[-1] != b_shape[-2]:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{count}, {a_shape[-1]}] "
+            f"but got: [{count}, {b_shape[-2]}]."
+        )
+
+
+def _matmul_node(a: Tensor, b: Tensor) -> type[Node]:
+    """Check the operands of `a @ b` as PyTorch does and pick the node for the case."""
+    a_shape, b_shape = a._data.shape, b._data.shape
+    if not a_shape or not b_shape:
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {len(a_shape)}D and "
+            f"{len(b_shape)}D"
+        )
+    if len(a_shape) == 1 and len(b_shape) == 1:
+        _check_dot(a, b)
+        return DotBackward0
+    _check_product_dtypes(a, b)
+    if len(b_shape) == 1:
+        rows = math.prod(a_shape[:-1])
+        _check_mv((rows, a_shape[-1]), b_shape)
+        return MvBackward0 if len(a_shape) == 2 else _BatchedMatmul
+    if len(a_shape) == 1:
+        _check_mm((1, a_shape[0]), b_shape[-2:])
+        return _VectorMatrixMatmul if len(b_shape) == 2 else _BatchedMatmul
+    if len(b_shape) == 2:
+        _check_mm((math.prod(a_shape[:-1]), a_shape[-1]), b_shape)
+        return MmBackward0 if len(a_shape) == 2 else _BatchedMatmul
+    batch = _broadcast_batch(a_shape[:-2], b_shape[:-2])
+    _check_bmm(batch, a_shape, b_shape)
+    one_matrix = len(a_shape) == 2 or (len(a_shape) == len(b_shape) == 3 and a_shape[0] == 1 != b_shape[0])
+    return _MatrixBatchMatmul if one_matrix else _BatchedMatmul
+
+
+@register(methods=("matmul", "__matmul__"))
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """The matrix product with NumPy/PyTorch rules: 1-d operands are vectors, leading dims
+    are batch dims and broadcast."""
+    _require_tensor(input, "matmul", 1, "input")
+    _require_tensor(other, "matmul", 2, "other")
+    return apply(_matmul_node(input, other), input, other)
+
+
+def _matmul_operator(self: Tensor, other) -> Tensor:
+    """`self @ other`; NotImplemented for non-tensors (Python then raises its TypeError)."""
+    if not isinstance(other, Tensor):
+        return NotImplemented
+    return matmul(self, other)
+
+
+def _rmatmul_operator(self: Tensor, other) -> Tensor:
+    if not isinstance(other, Tensor):
+        return NotImplemented
+    return matmul(other, self)
+
+
+# The table lists `__matmul__`; these replace the generic operators, which accept numbers.
+Tensor.__matmul__ = _matmul_operator
+Tensor.__rmatmul__ = _rmatmul_operator
+
+
+@register(methods="mm")
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """The product of two matrices."""
+    _require_tensor(input, "mm", 1, "input")
+    _require_tensor(mat2, "mm", 2, "mat2")
+    if input.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if mat2.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    _check_product_dtypes(input, mat2)
+    _check_mm(input._data.shape, mat2._data.shape)
+    return apply(MmBackward0, input, mat2)
+
+
+def _check_batches(first: Tensor, second: Tensor) -> None:
+    if first.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if second.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    _check_product_dtypes(first, second)
+    count, _, inner = first._data.shape
+    if second._data.shape[:2] != (count, inner):
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{count}, {inner}] but "
+            f"got: [{second.shape[0]}, {second.shape[1]}]."
+        )
+
+
+@register(methods="bmm")
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Matrix products of two batches of matrices, pairwise (no broadcasting)."""
+    _require_tensor(input, "bmm", 1, "input")
+    _require_tensor(mat2, "bmm", 2, "mat2")
+    _check_batches(input, mat2)
+    return apply(BmmBackward0, input, mat2)
+
+
+def _check_matrix_vector(mat: Tensor, vec: Tensor) -> None:
+    if mat.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {mat.ndim}, {vec.ndim}")
+    _check_product_dtypes(mat, vec)
+    _check_mv(mat._data.shape, vec._data.shape)
+
+
+@register(methods="mv")
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    """A matrix times a vector."""
+    _require_tensor(input, "mv", 1, "input")
+    _require_tensor(vec, "mv", 2, "vec")
+    _check_matrix_vector(input, vec)
+    return apply(MvBackward0, input, vec)
+
+
+@register(methods="dot")
+def dot(input: Tensor, tensor: Tensor) -> Tensor:
+    """The dot product of two vectors."""
+    _require_tensor(input, "dot", 1, "input")
+    _require_tensor(tensor, "dot", 2, "tensor")
+    _check_dot(input, tensor)
+    return apply(DotBackward0, input, tensor)
+
+
+@register(methods="vdot")
+def vdot(input: Tensor, other: Tensor) -> Tensor:
+    """The dot product with the first vector conjugated (plain dot for real tensors)."""
+    _require_tensor(input, "vdot", 1, "input")
+    _require_tensor(other, "vdot", 2, "other")
+    _check_dot(input, other)
+    return apply(VdotBackward0, input, other)
+
+
+@register(methods="inner")
+def inner(input: Tensor, other: Tensor) -> Tensor:
+    """Sum of products over the last dims of both (a number times a tensor for 0-d)."""
+    _require_tensor(input, "inner", 1, "input")
+    _require_tensor(other, "inner", 2, "other")
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(
+            f"inner() the last dimension must match on both input tensors but got shapes "
+            f"[{', '.join(map(str, input.shape))}] and [{', '.join(map(str, other.shape))}]"
+        )
+    return tensordot(input, other, dims=([-1], [-1]))
+
+
+@register(methods=("outer", "ger"))
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    """The outer product of two vectors: out[i, j] = input[i] * vec2[j]."""
+    _require_tensor(input, "outer", 1, "input")
+    _require_tensor(vec2, "outer", 2, "vec2")
+    for name, vector in (("self", input), ("vec2", vec2)):
+        if vector.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {vector.ndim}-D")
+    return input.reshape(input.shape[0], 1) * vec2
+
+
+ger = outer
+
+
+def _scaled_product_plus(product):
+    """The forward beta * self + alpha * product(first, second); self is ignored when beta is 0."""
+
+    def forward(self, first, second, beta, alpha):
+        result = product(first._data, second._data)
+        if alpha != 1:
+            result = result * alpha
+        if beta == 0:
+            return result
+        return result + (self._data if beta == 1 else self._data * beta)
+
+    return staticmethod(forward)
+
+
+def _scaled(grad, factor):
+    return grad if factor == 1 else grad * factor
+
+
+def _summed_matmul(left, right):
+    return np.matmul(left, right).sum(axis=0)
+
+
+class AddmmBackward0(Formula):
+    """beta * self + alpha * (mat1 @ mat2), the fused form of BLAS's gemm."""
+
+    inputs = ("self", "mat1", "mat2")
+    forward = _scaled_product_plus(np.matmul)
+    tangent = MultilinearPlus(0)
+    derivatives = {
+        "self": lambda grad, beta: _scaled(grad, beta),
+        "mat1": lambda grad, mat1_shape, mat2, alpha: grad_of_first_factor(
+            _scaled(grad, alpha), mat1_shape, mat2),
+        "mat2": lambda grad, mat1, mat2_shape, alpha: grad_of_second_factor(
+            _scaled(grad, alpha), mat1, mat2_shape),
+    }
+
+
+class BaddbmmBackward0(Formula):
+    """beta * self + alpha * (batch1 @ batch2), batch by batch."""
+
+    inputs = ("self", "batch1", "batch2")
+    forward = _scaled_product_plus(np.matmul)
+    tangent = MultilinearPlus(0)
+    derivatives = {
+        "self": lambda grad, beta: _scaled(grad, beta),
+        "batch1": lambda grad, batch1_shape, batch2, alpha: grad_of_first_factor(
+            _scaled(grad, alpha), batch1_shape, batch2),
+        "batch2": lambda grad, batch1, batch2_shape, alpha: grad_of_second_factor(
+            _scaled(grad, alpha), batch1, batch2_shape),
+    }
+
+
+class AddbmmBackward0(BaddbmmBackward0):
+    """beta * self + alpha * (sum over the batch of batch1 @ batch2)."""
+
+    forward = _scaled_product_plus(_summed_matmul)
+
+
+class AddmvBackward0(Formula):
+    """beta * self + alpha * (mat @ vec)."""
+
+    inputs = ("self", "mat", "vec")
+    forward = _scaled_product_plus(np.matmul)
+    tangent = MultilinearPlus(0)
+    derivatives = {
+        "self": lambda grad, beta: _scaled(grad, beta),
+        "mat": lambda grad, mat_shape, vec, alpha: grad_of_first_factor(
+            _scaled(grad, alpha), mat_shape, vec),
+        "vec": lambda grad, mat, vec_shape, alpha: grad_of_second_factor(
+            _scaled(grad, alpha), mat, vec_shape),
+    }
+
+
+class AddrBackward0(Formula):
+    """beta * self + alpha * outer(vec1, vec2)."""
+
+    inputs = ("self", "vec1", "vec2")
+    forward = _scaled_product_plus(np.multiply.outer)
+    tangent = MultilinearPlus(0)
+    derivatives = {
+        "self": lambda grad, beta: _scaled(grad, beta),
+        "vec1": lambda grad, vec2, alpha: _math.matmul(_scaled(grad, alpha), vec2),
+        "vec2": lambda grad, vec1, alpha: _math.matmul(_scaled(grad, alpha).mT, vec1),
+    }
+
+
+def _check_expandable(input: Tensor, target: tuple, product_operand: Tensor) -> None:
+    """The added term of addmm and friends: same dtype as the product, broadcastable to it."""
+    if input.dtype is not product_operand.dtype:
+        raise RuntimeError(
+            f"self and mat2 must have the same dtype, but got {_type_name(input)} and "
+            f"{_type_name(product_operand)}"
+        )
+    shape = input._data.shape
+    offset = len(target) - len(shape)
+    compatible = offset >= 0 and all(
+        size == 1 or size == target[offset + index] for index, size in enumerate(shape)
+    )
+    if compatible:
+        return
+    for index in range(len(shape)):
+        size = shape[-1 - index]
+        wanted = target[-1 - index] if index < len(target) else None
+        if size != 1 and size != wanted:
+            raise RuntimeError(
+                f"The expanded size of the tensor ({wanted}) must match the existing size ({size}) at "
+                f"non-singleton dimension {len(target) - 1 - index}.  Target sizes: "
+                f"[{', '.join(map(str, target))}].  Tensor sizes: [{', '.join(map(str, shape))}]"
+            )
+
+
+@register(methods="addmm", inplace="addmm_")
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * (mat1 @ mat2); input broadcasts to the product's shape."""
+    for position, (name, value) in enumerate((("input", input), ("mat1", mat1), ("mat2", mat2)), 1):
+        _require_tensor(value, "addmm", position, name)
+    if mat1.ndim != 2:
+        raise RuntimeError(f"mat1 must be a matrix, got {mat1.ndim}-D tensor")
+    if mat2.ndim != 2:
+        raise RuntimeError(f"mat2 must be a matrix, got {mat2.ndim}-D tensor")
+    _check_product_dtypes(mat1, mat2)
+    _check_mm(mat1._data.shape, mat2._data.shape)
+    _check_expandable(input, (mat1.shape[0], mat2.shape[1]), mat2)
+    beta = integral_coefficient(beta, (input, mat1, mat2), "beta")
+    alpha = integral_coefficient(alpha, (input, mat1, mat2), "alpha")
+    return apply(AddmmBackward0, input, mat1, mat2, beta=beta, alpha=alpha)
+
+
+@register(methods="baddbmm", inplace="baddbmm_")
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * (batch1 @ batch2), batch by batch."""
+    for position, (name, value) in enumerate((("input", input), ("batch1", batch1), ("batch2", batch2)), 1):
+        _require_tensor(value, "baddbmm", position, name)
+    _check_batches(batch1, batch2)
+    _check_expandable(input, (batch1.shape[0], batch1.shape[1], batch2.shape[2]), batch2)
+    beta = integral_coefficient(beta, (input, batch1, batch2), "beta")
+    alpha = integral_coefficient(alpha, (input, batch1, batch2), "alpha")
+    return apply(BaddbmmBackward0, input, batch1, batch2, beta=beta, alpha=alpha)
+
+
+@register(methods="addmv", inplace="addmv_")
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * (mat @ vec)."""
+    for position, (name, value) in enumerate((("input", input), ("mat", mat), ("vec", vec)), 1):
+        _require_tensor(value, "addmv", position, name)
+    _check_matrix_vector(mat, vec)
+    _check_expandable(input, (mat.shape[0],), mat)
+    beta = integral_coefficient(beta, (input, mat, vec), "beta")
+    alpha = integral_coefficient(alpha, (input, mat, vec), "alpha")
+    return apply(AddmvBackward0, input, mat, vec, beta=beta, alpha=alpha)
+
+
+@register(methods="addbmm", inplace="addbmm_")
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * (the sum over the batch of batch1 @ batch2)."""
+    for position, (name, value) in enumerate((("input", input), ("batch1", batch1), ("batch2", batch2)), 1):
+        _require_tensor(value, "addbmm", position, name)
+    _check_batches(batch1, batch2)
+    _check_expandable(input, (batch1.shape[1], batch2.shape[2]), batch2)
+    beta = integral_coefficient(beta, (input, batch1, batch2), "beta")
+    alpha = integral_coefficient(alpha, (input, batch1, batch2), "alpha")
+    return apply(AddbmmBackward0, input, batch1, batch2, beta=beta, alpha=alpha)
+
+
+@register(methods="addr", inplace="addr_")
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta=1, alpha=1) -> Tensor:
+    """beta * input + alpha * outer(vec1, vec2)."""
+    for position, (name, value) in enumerate((("input", input), ("vec1", vec1), ("vec2", vec2)), 1):
+        _require_tensor(value, "addr", position, name)
+    for name, vector in (("vec1", vec1), ("vec2", vec2)):
+        if vector.ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {vector.ndim}-D")
+    input, vec1, vec2 = _promoted((input, vec1, vec2))  # addr promotes, as PyTorch's
+    _check_expandable(input, (vec1.shape[0], vec2.shape[0]), vec2)
+    beta = integral_coefficient(beta, (input, vec1, vec2), "beta", refuse=True)
+    alpha = integral_coefficient(alpha, (input, vec1, vec2), "alpha", refuse=True)
+    return apply(AddrBackward0, input, vec1, vec2, beta=beta, alpha=alpha)
+
+
+def chain_matmul(*matrices: Tensor) -> Tensor:
+    """The product of several matrices (deprecated in PyTorch for linalg.multi_dot)."""
+    from .norms import multi_dot  # defined later in the package
+    return multi_dot(matrices)
+
+
+def _trace(self):
+    data = self._data
+    dtype = np.int64 if data.dtype.kind in "biu" else data.dtype
+    return np.asarray(np.trace(data, dtype=dtype))
+
+
+class TraceBackward0(Formula):
+    """Sum of the diagonal: the incoming gradient goes to the diagonal, zeros elsewhere."""
+
+    forward = staticmethod(_trace)
+    tangent = LINEAR
+    derivatives = {
+        "self": lambda grad, self_shape: _math.where(
+            _math.eye_mask(self_shape), grad, 0.0),
+    }
+
+
+@register(methods="trace")
+def trace(input: Tensor) -> Tensor:
+    """The sum of the main diagonal of a matrix."""
+    _require_tensor(input, "trace")
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    return apply(TraceBackward0, input)
+
+
+class _KronProduct(Node):
+    """Kronecker product: each gradient is the block-wise contraction with the other operand."""
+
+    tangent = MULTILINEAR
+    __slots__ = ("a_shape", "b_shape")
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        rank = max(a._data.ndim, b._data.ndim)
+        ctx.a_shape = (1,) * (rank - a._data.ndim) + a._data.shape
+        ctx.b_shape = (1,) * (rank - b._data.ndim) + b._data.shape
+        return np.kron(a._data, b._data)
+
+    def backward(self, grad):
+        a, b = self._saved_tensors
+        rank = len(self.a_shape)
+        interleaved = tuple(size for pair in zip(self.a_shape, self.b_shape) for size in pair)
+        blocks = grad.reshape(interleaved)
+        a_labels = list(range(0, 2 * rank, 2))
+        b_labels = list(range(1, 2 * rank, 2))
+        block_labels = list(range(2 * rank))
+        needs_a, needs_b = self.needs_input_grad
+        grad_a = grad_b = None
+        if needs_a:
+            grad_a = _contract((blocks, b.reshape(self.b_shape)), (block_labels, b_labels), a_labels)
+            grad_a = grad_a.reshape(a.shape)
+        if needs_b:
+            grad_b = _contract((blocks, a.reshape(self.a_shape)), (block_labels, a_labels), b_labels)
+            grad_b = grad_b.reshape(b.shape)
+        return grad_a, grad_b
+
+
+_KronProduct.__name__ = _KronProduct.__qualname__ = "UnsafeViewBackward0"
+
+
+@register(methods="kron")
+def kron(input: Tensor, other: Tensor) -> Tensor:
+    """The Kronecker product: every element of input times the whole of other, as blocks."""
+    _require_tensor(input, "kron", 1, "input")
+    _require_tensor(other, "kron", 2, "other")
+    return apply(_KronProduct, input, other)
+
+
+# ---------------------------------------------------------------------------
+# cross
+
+
+class LinalgCrossBackward0(Node):
+    """Cross product along `dim`: d(a x b) = da x b + a x db."""
+
+    tangent = MULTILINEAR
+    __slots__ = ("dim",)
+
+    @staticmethod
+    def forward(ctx, a, b, dim):
+        ctx.save_for_backward(a, b)
+        ctx.dim = dim
+        left, right = operand_arrays(a, b, "linalg.cross")
+        left, right = np.broadcast_arrays(left, right)
+        return np.cross(left, right, axis=dim)
+
+    def backward(self, grad):
+        a, b = self._saved_tensors
+        needs_a, needs_b = self.needs_input_grad
+        grad_a = linalg_cross(b, grad, dim=self.dim) if needs_a else None
+        grad_b = linalg_cross(grad, a, dim=self.dim) if needs_b else None
+        return grad_a, grad_b
+
+
+@register(name="linalg.cross", torch_name="linalg.cross")
+def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
+    """The cross product of 3-vectors along `dim`, broadcasting the other dims."""
+    _require_tensor(input, "linalg_cross", 1, "input")
+    _require_tensor(other, "linalg_cross", 2, "other")
+    if input.ndim != other.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    _check_same_scalar_type((input, other))
+    rank = input.ndim
+    shape_a, shape_b = input._data.shape, other._data.shape
+    if not -rank <= dim < rank:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-rank}, {rank - 1}], but got {dim})"
+        )
+    if shape_a[dim] != 3 or shape_b[dim] != 3:
+        raise RuntimeError(
+            f"linalg.cross: inputs dimension {dim} must have length 3. Got {shape_a[dim]} and "
+            f"{shape_b[dim]}"
+        )
+    return apply(LinalgCrossBackward0, input, other, dim=dim % rank - rank)
+
+
+@register(methods="cross")
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+    """The cross product along `dim` (default: the first dim of size 3)."""
+    if dim is None:
+        _require_tensor(input, "cross", 1, "input")
+        dim = next((index for index, size in enumerate(input.shape) if size == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    return linalg_cross(input, other, dim=dim)

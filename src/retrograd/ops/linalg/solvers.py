@@ -1,0 +1,361 @@
+"""Linear algebra, inverses, determinants and solvers: inv, det, slogdet, solve, triangular
+solves, pinv, matrix_power and friends."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..._tensor import Tensor
+from ...autograd.graph import Node
+from .. import _math
+from .._table import OUTPUT, apply, output, register
+from .._tangents import TRANSPOSED
+from ..pointwise import where
+from ..shape import diagonal, tril, triu
+from .contraction import (
+    LinAlgError,
+    _batch_prefix,
+    _check_square_batches,
+    _constant,
+    _identity,
+    _require_tensor,
+    _shape_text,
+    _SlogdetResult,
+    _TorchSlogdetResult,
+    _type_name,
+    _without_float_warnings,
+)
+from .products import _broadcast_batch, matmul, vdot
+
+# ---------------------------------------------------------------------------
+# Inverse, determinants, solve
+
+
+def _raise_singular(op_name: str, data: np.ndarray, detail) -> None:
+    """LinAlgError naming the first singular matrix of a batch, as PyTorch does."""
+    flat = data.reshape((-1, *data.shape[-2:]))
+    for index, matrix in enumerate(flat):
+        rank = np.linalg.matrix_rank(matrix) if matrix.size else matrix.shape[-1]
+        if rank < matrix.shape[-1]:
+            raise LinAlgError(f"{op_name}: {_batch_prefix(data.shape, index)}{detail(rank + 1)}")
+    raise LinAlgError(f"{op_name}: {detail(1)}")
+
+
+class LinalgInvExBackward0(Node):
+    """Y = A^-1: dA = -Y^T grad Y^T."""
+
+    inputs = ("a",)
+    tangent = staticmethod(lambda a_t, result: -matmul(matmul(result, a_t), result))
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(OUTPUT)
+        try:
+            return np.linalg.inv(a._data)
+        except np.linalg.LinAlgError:
+            _raise_singular(
+                "linalg.inv",
+                a._data,
+                lambda element: f"The diagonal element {element} is zero, the inversion could not be "
+                "completed because the input matrix is singular.",
+            )
+
+    def backward(self, grad):
+        (inverse_,) = self._saved_tensors
+        inverse_t = inverse_.mT
+        return -matmul(matmul(inverse_t, grad), inverse_t)
+
+
+@register(name="linalg.inv", torch_name="linalg.inv")
+def inv(A: Tensor) -> Tensor:
+    """The inverse of a square matrix (or of each in a batch)."""
+    _require_tensor(A, "linalg_inv", 1, "A")
+    _check_square_batches(A, "linalg.inv")
+    return apply(LinalgInvExBackward0, A)
+
+
+def inverse(input: Tensor) -> Tensor:
+    """torch.inverse: the same as linalg.inv."""
+    return inv(input)
+
+
+Tensor.inverse = inverse
+
+
+class LinalgDetBackward0(Node):
+    """det(A): dA = grad * det(A) * A^-T (zero for exactly singular matrices, as PyTorch)."""
+
+    tangent = TRANSPOSED
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a, OUTPUT)
+        return np.linalg.det(a._data)
+
+    def backward(self, grad):
+        a, determinant = self._saved_tensors
+        scale = (grad * determinant).unsqueeze(-1).unsqueeze(-1)
+        return scale * inv(_singular_replaced(a, determinant._data == 0)).mT
+
+
+def _singular_replaced(a: Tensor, singular: np.ndarray) -> Tensor:
+    """`a` with the singular matrices of the batch replaced by identities, so that it can be
+    inverted; the caller masks what those entries contribute."""
+    if not singular.any():
+        return a
+    return where(_constant(singular[..., None, None]), _identity(a.shape[-1], a), a)
+
+
+@register(name="linalg.det", torch_name="linalg.det")
+def det(A: Tensor) -> Tensor:
+    """The determinant of a square matrix (or of each in a batch)."""
+    _require_tensor(A, "linalg_det", 1, "A")
+    _check_square_batches(A, "linalg.det")
+    return apply(LinalgDetBackward0, A)
+
+
+Tensor.det = det
+
+
+class LinalgSlogdetBackward0(Node):
+    """(sign, log|det A|): only log|det| has a gradient, grad * A^-T (nan for a singular A,
+    as in PyTorch)."""
+
+    inputs, outputs = ("a",), ("sign", "logabsdet")
+    tangent = staticmethod(lambda a, a_t, sign, logabsdet: (
+        _math.zeros_like(sign), _slogdet_tangent(a, a_t, logabsdet)))
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a, output(1))
+        sign, logabsdet = np.linalg.slogdet(a._data)
+        return np.asarray(sign), np.asarray(logabsdet)
+
+    @_without_float_warnings
+    def backward(self, *grads):
+        grad = grads[1] if len(grads) > 1 else None
+        if grad is None:
+            return None
+        a, logabsdet = self._saved_tensors
+        singular = np.isneginf(logabsdet._data)
+        inverse_t = inv(_singular_replaced(a, singular)).mT
+        if singular.any():
+            inverse_t = where(_constant(singular[..., None, None]), math.nan, inverse_t)
+        return grad.unsqueeze(-1).unsqueeze(-1) * inverse_t
+
+
+def _slogdet_tangent(a, a_t, logabsdet):
+    """d log|det A| = trace(A^-1 dA) (nan for a singular A, as the gradient)."""
+    singular = np.isneginf(logabsdet._data)
+    inverse_t = inv(_singular_replaced(a, singular)).mT
+    if singular.any():
+        inverse_t = where(_constant(singular[..., None, None]), math.nan, inverse_t)
+    return (inverse_t * a_t).sum((-2, -1))
+
+
+@register(name="linalg.slogdet", torch_name="linalg.slogdet")
+def linalg_slogdet(A: Tensor):
+    """(sign, log|det|) of a square matrix: the determinant without overflow."""
+    _require_tensor(A, "linalg_slogdet", 1, "A")
+    _check_square_batches(A, "linalg.slogdet")
+    return _SlogdetResult(*apply(LinalgSlogdetBackward0, A))
+
+
+def slogdet(input: Tensor):
+    """torch.slogdet: linalg.slogdet with PyTorch's older result type."""
+    return _TorchSlogdetResult(*linalg_slogdet(input))
+
+
+def logdet(input: Tensor) -> Tensor:
+    """log(det(input)): nan for a negative determinant, -inf for a singular matrix."""
+    sign, logabsdet = linalg_slogdet(input)
+    return where(sign < 0, math.nan, logabsdet)
+
+
+Tensor.slogdet = slogdet
+Tensor.logdet = logdet
+
+
+class LinalgSolveExBackward0(Node):
+    """X = A^-1 B: dB = A^-T grad, dA = -dB X^T."""
+
+    inputs = ("a", "b")
+    tangent = staticmethod(lambda a, a_t, b_t, result, vector: _solve_tangent(a, a_t, b_t, result, vector))
+    __slots__ = ("vector",)
+
+    @staticmethod
+    def forward(ctx, a, b, vector):
+        ctx.save_for_backward(a, OUTPUT)
+        ctx.vector = vector
+        right = b._data[..., None] if vector else b._data
+        batch = np.broadcast_shapes(a._data.shape[:-2], right.shape[:-2])
+        try:
+            result = np.linalg.solve(
+                np.broadcast_to(a._data, batch + a._data.shape[-2:]),
+                np.broadcast_to(right, batch + right.shape[-2:]),
+            )
+        except np.linalg.LinAlgError:
+            raise LinAlgError(
+                "retrograd.linalg.solve: The solver failed because the input matrix is singular."
+            ) from None
+        return result[..., 0] if vector else result
+
+    def backward(self, grad):
+        a, solution = self._saved_tensors
+        needs_a, needs_b = self.needs_input_grad
+        grad_b = solve(a.mT, grad)
+        grad_a = None
+        if needs_a:
+            if self.vector:
+                grad_a = -matmul(grad_b.unsqueeze(-1), solution.unsqueeze(-2))
+            else:
+                grad_a = -matmul(grad_b, solution.mT)
+        return grad_a, grad_b if needs_b else None
+
+
+@register(name="linalg.solve", torch_name="linalg.solve")
+def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
+    """X with A X = B (or X A = B when left=False); B may be a vector or batch of vectors."""
+    _require_tensor(A, "linalg_solve", 1, "A")
+    _require_tensor(B, "linalg_solve", 2, "B")
+    _check_square_batches(A, "linalg.solve")
+    if A.dtype is not B.dtype:
+        raise RuntimeError(
+            f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
+            f"{_type_name(A)} and B of type {_type_name(B)} instead"
+        )
+    if not left:
+        return solve(A.mT, B.mT).mT
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
+    rows = B.shape[-1] if vector else B.shape[-2] if B.ndim >= 2 else None
+    if rows != A.shape[-1]:
+        columns = 1 if vector else B.shape[-1]
+        raise RuntimeError(
+            f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+            f"({_shape_text(A.shape[-2:])} and {rows}x{columns})"
+        )
+    if not vector:
+        _broadcast_batch(A.shape[:-2], B.shape[:-2])
+    return apply(LinalgSolveExBackward0, A, B, vector=vector)
+
+
+class LinalgSolveTriangularBackward0(Node):
+    """X = T^-1 B for the triangle T of A: dB = T^-T grad, dA = the same triangle of -dB X^T."""
+
+    tangent = TRANSPOSED
+    __slots__ = ("unitriangular", "upper")
+
+    @staticmethod
+    def forward(ctx, a, b, upper, unitriangular):
+        ctx.save_for_backward(a, OUTPUT)
+        ctx.upper, ctx.unitriangular = upper, unitriangular
+        triangle = _triangle(a._data, upper, unitriangular)
+        batch = np.broadcast_shapes(triangle.shape[:-2], b._data.shape[:-2])
+        try:
+            return np.linalg.solve(
+                np.broadcast_to(triangle, batch + triangle.shape[-2:]),
+                np.broadcast_to(b._data, batch + b._data.shape[-2:]),
+            )
+        except np.linalg.LinAlgError:
+            raise LinAlgError(
+                "linalg.solve_triangular: The solver failed because the input matrix is singular."
+            ) from None
+
+    def backward(self, grad):
+        a, solution = self._saved_tensors
+        needs_a, needs_b = self.needs_input_grad
+        grad_b = solve_triangular(a.mT, grad, upper=not self.upper, unitriangular=self.unitriangular)
+        grad_a = None
+        if needs_a:
+            product = -matmul(grad_b, solution.mT)
+            offset = 1 if self.unitriangular else 0
+            grad_a = triu(product, offset) if self.upper else tril(product, -offset)
+        return grad_a, grad_b if needs_b else None
+
+
+def _triangle(data: np.ndarray, upper: bool, unitriangular: bool) -> np.ndarray:
+    """The upper or lower triangle of `data`, with ones on the diagonal if unitriangular."""
+    offset = 1 if unitriangular else 0
+    triangle = np.triu(data, offset) if upper else np.tril(data, -offset)
+    if unitriangular:
+        triangle = triangle + np.eye(data.shape[-1], dtype=data.dtype)
+    return triangle
+
+
+@register(
+    name="linalg.solve_triangular", torch_name="linalg.solve_triangular",
+    floating=True,
+)
+def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False):
+    """X with T X = B (or X T = B when left=False), T the upper or lower triangle of A."""
+    _require_tensor(A, "linalg_solve_triangular", 1, "A")
+    _require_tensor(B, "linalg_solve_triangular", 2, "B")
+    _check_square_batches(A, "linalg.solve_triangular")
+    if B.ndim < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 dimensions.")
+    if B.dtype is not A.dtype:
+        B = B.to(A.dtype)  # PyTorch's solve_triangular computes in A's dtype
+    if not left:
+        return solve_triangular(A.mT, B.mT, upper=not upper, unitriangular=unitriangular).mT
+    if B.shape[-2] != A.shape[-1]:
+        raise RuntimeError(
+            f"linalg.solve_triangular: Incompatible shapes of A and B for the equation AX = B "
+            f"({_shape_text(A.shape[-2:])} and {_shape_text(B.shape[-2:])})"
+        )
+    _broadcast_batch(A.shape[:-2], B.shape[:-2])
+    return apply(LinalgSolveTriangularBackward0, A, B, upper=upper, unitriangular=unitriangular)
+
+
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+    """The dot product of vectors along `dim`, broadcasting the other dims."""
+    _require_tensor(x, "linalg_vecdot", 1, "x")
+    _require_tensor(y, "linalg_vecdot", 2, "y")
+    if x.ndim == 1 and y.ndim == 1 and dim in (0, -1):
+        return vdot(x, y)
+    return (x * y).sum(dim)
+
+
+def matrix_rank(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
+    """The number of singular values above max(atol, rtol * largest) (an int64 tensor)."""
+    from .decompositions import _check_matrix_input, _scalar_tolerance  # defined later in the package
+    _require_tensor(A, "linalg_matrix_rank", 1, "A")
+    _check_matrix_input(A, "linalg.matrix_rank")
+    values = np.linalg.svd(A._data, compute_uv=False)
+    if rtol is None:
+        rtol = np.finfo(A._data.dtype).eps * max(A.shape[-2:]) if atol is None or atol == 0 else 0.0
+    atol = 0.0 if atol is None else atol
+    largest = values[..., :1] if values.shape[-1] else np.zeros((*values.shape[:-1], 1), values.dtype)
+    cutoff = np.maximum(_scalar_tolerance(atol), _scalar_tolerance(rtol) * largest)
+    return _constant(np.sum(values > cutoff, axis=-1).astype(np.int64))
+
+
+def cond(A: Tensor, p=None) -> Tensor:
+    """The condition number of A in the norm `p` (the 2-norm by default: largest over
+    smallest singular value)."""
+    from .decompositions import _check_matrix_input, svdvals  # defined later in the package
+    from .norms import matrix_norm  # defined later in the package
+    _require_tensor(A, "linalg_cond", 1, "A")
+    _check_matrix_input(A, "linalg.cond")
+    if p in (None, 2, -2):
+        values = svdvals(A)
+        largest, smallest = values[..., 0], values[..., -1]
+        return largest / smallest if p != -2 else smallest / largest
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+def linalg_diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """The diagonals of (a batch of) matrices: torch.diagonal with the last two dims by default."""
+    return diagonal(A, offset, dim1, dim2)
+
+
+def _solve_tangent(a, a_t, b_t, result, vector):
+    """X = A^-1 B: dX = A^-1 (dB - dA X)."""
+    solution = result.unsqueeze(-1) if vector else result
+    right = (b_t.unsqueeze(-1) if vector else b_t) - matmul(a_t, solution)
+    tangent = solve(a, right)
+    return tangent.squeeze(-1) if vector else tangent

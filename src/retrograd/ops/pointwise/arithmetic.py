@@ -1,0 +1,423 @@
+"""Elementwise operators, arithmetic and powers: add, sub, mul, div (and its rounding modes),
+remainder, fmod, pow and friends."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ... import _dtype
+from ..._tensor import Tensor
+from .. import _math
+from .._formula import Formula
+from .._table import apply, register
+from .._tangents import ELEMENT_WISE
+from .promotion import _floating, _unary_input, check_operand, integral_coefficient, operand_arrays
+
+# ---------------------------------------------------------------------------
+# Arithmetic
+
+
+class AddBackward0(Formula):
+    inputs = ("self", "other")
+
+    @staticmethod
+    def forward(self, other, alpha=1):
+        a, b = operand_arrays(self, other, "add")
+        return a + b if alpha == 1 else a + alpha * b
+
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad: grad,
+        "other": lambda grad, alpha: grad if alpha == 1 else grad * alpha,
+    }
+
+
+@register(methods=("add", "__add__", "__radd__"), inplace="add_")
+def add(input, other, *, alpha=1):
+    """input + alpha * other, with broadcasting."""
+    if alpha != 1:
+        alpha = integral_coefficient(alpha, (input, other), "alpha", refuse=True)
+    return apply(AddBackward0, input, other, alpha=alpha)
+
+
+class SubBackward0(Formula):
+    inputs = ("self", "other")
+
+    @staticmethod
+    def forward(self, other, alpha=1):
+        a, b = operand_arrays(self, other, "sub")
+        if a.dtype.kind == "b":
+            raise RuntimeError(
+                "Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
+                "`^` or `logical_xor()` operator instead."
+            )
+        return a - b if alpha == 1 else a - alpha * b
+
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad: grad,
+        "other": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha,
+    }
+
+
+@register(methods=("sub", "__sub__"), inplace="sub_")
+def sub(input, other, *, alpha=1):
+    """input - alpha * other, with broadcasting."""
+    if alpha != 1:
+        alpha = integral_coefficient(alpha, (input, other), "alpha", refuse=True)
+    return apply(SubBackward0, input, other, alpha=alpha)
+
+
+subtract = sub
+Tensor.subtract = sub
+
+
+def _reflected_difference(self, other, alpha=1):
+    a, b = operand_arrays(self, other, "rsub")
+    return b - a if alpha == 1 else b - alpha * a
+
+
+class RsubBackward0(Formula):
+    """other - alpha * input for two tensors."""
+
+    inputs = ("self", "other")
+    forward = staticmethod(_reflected_difference)
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha,
+        "other": lambda grad: grad,
+    }
+
+
+class RsubBackward1(Formula):
+    """number - alpha * input: the number is a parameter, not an input."""
+
+    inputs = ("self",)
+    forward = staticmethod(_reflected_difference)
+    tangent = ELEMENT_WISE
+    derivatives = {"self": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha}
+
+
+@register(methods="__rsub__")
+def rsub(input, other, *, alpha=1):
+    """other - alpha * input (what `number - tensor` computes)."""
+    if isinstance(other, Tensor):
+        return apply(RsubBackward0, input, other, alpha=alpha)
+    check_operand(other, "rsub", 2, "other")
+    return apply(RsubBackward1, input, other=other, alpha=alpha)
+
+
+class MulBackward0(Formula):
+    inputs = ("self", "other")
+
+    @staticmethod
+    def forward(self, other):
+        a, b = operand_arrays(self, other, "mul")
+        return a * b
+
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad, other: grad * other,
+        "other": lambda grad, self: grad * self,
+    }
+
+
+@register(methods=("mul", "__mul__", "__rmul__"), inplace="mul_")
+def mul(input, other):
+    """input * other, elementwise with broadcasting."""
+    return apply(MulBackward0, input, other)
+
+
+multiply = mul
+Tensor.multiply = mul
+
+
+class DivBackward0(Formula):
+    inputs = ("self", "other")
+
+    @staticmethod
+    def forward(self, other):
+        a, b = operand_arrays(self, other, "div")
+        return np.true_divide(_floating(a), _floating(b))
+
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad, other: grad / other,
+        "other": lambda grad, self, other: -grad * self / other / other,
+    }
+
+
+class DivBackward2(Formula):
+    """Rounded division (`rounding_mode` 'trunc' or 'floor'): a step function, gradient 0."""
+
+    inputs = ("self", "other")
+
+    @staticmethod
+    def forward(self, other, rounding_mode):
+        a, b = operand_arrays(self, other, "div")
+        return _rounded_quotient(a, b, rounding_mode)
+
+    tangent = ELEMENT_WISE
+    derivatives = {"self": lambda grad: _math.zeros_like(grad), "other": lambda grad: _math.zeros_like(grad)}
+
+
+def _check_integer_divisor(divisor, kernel_name: str) -> None:
+    """PyTorch's refusals for integer division: by zero, and of bools."""
+    kind = np.asarray(divisor).dtype.kind
+    if kind == "b":
+        raise NotImplementedError(f'"{kernel_name}_cpu" not implemented for \'Bool\'')
+    if kind in "iu" and not np.all(divisor):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _rounded_quotient(a, b, rounding_mode: str) -> np.ndarray:
+    """a / b rounded toward zero ('trunc') or down ('floor'), in the promoted dtype."""
+    _check_integer_divisor(b, "div_floor" if rounding_mode == "floor" else "div_trunc")
+    if rounding_mode == "floor":
+        return np.floor_divide(a, b)
+    if np.result_type(a, b).kind in "fc":
+        return np.trunc(np.true_divide(a, b))
+    quotient = np.floor_divide(a, b)
+    inexact = (np.remainder(a, b) != 0) & ((a < 0) != (b < 0))
+    return quotient + inexact.astype(quotient.dtype)
+
+
+_ROUNDING_MODES = (None, "trunc", "floor")
+
+
+@register(
+    methods=("div", "divide", "true_divide", "__truediv__"),
+    inplace="div_",
+)
+def div(input, other, *, rounding_mode=None):
+    """input / other: true division (integers give floats), or rounded with `rounding_mode`."""
+    if rounding_mode not in _ROUNDING_MODES:
+        raise RuntimeError(
+            "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+            f"'{rounding_mode}'"
+        )
+    if rounding_mode is None:
+        return apply(DivBackward0, input, other)
+    return apply(DivBackward2, input, other, rounding_mode=rounding_mode)
+
+
+divide = true_divide = div
+
+
+def _reflected_div(self, other):
+    """`number / tensor`: the reciprocal times the number, as PyTorch records it."""
+    return mul(reciprocal(self), other)
+
+
+Tensor.__rtruediv__ = _reflected_div
+
+# `x += y` and friends write into x, as in PyTorch (they are the in-place methods).
+Tensor.__iadd__ = lambda self, other: self.add_(other)
+Tensor.__isub__ = lambda self, other: self.sub_(other)
+Tensor.__imul__ = lambda self, other: self.mul_(other)
+Tensor.__itruediv__ = lambda self, other: self.div_(other)
+Tensor.__ifloordiv__ = lambda self, other: self.floor_divide_(other)
+Tensor.__imod__ = lambda self, other: self.remainder_(other)
+Tensor.__ipow__ = lambda self, other: self.pow_(other)
+
+
+class NegBackward0(Formula):
+    @staticmethod
+    def forward(self):
+        data = _unary_input(self, "neg")
+        if data.dtype.kind == "b":
+            raise RuntimeError(
+                "Negation, the `-` operator, on a bool tensor is not supported. If you are "
+                "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+            )
+        return -data
+
+    tangent = ELEMENT_WISE
+    derivatives = {"self": lambda grad: -grad}
+
+
+@register(methods=("neg", "negative", "__neg__"), inplace="neg_")
+def neg(input):
+    """-input."""
+    return apply(NegBackward0, input)
+
+
+negative = neg
+
+
+def positive(input):
+    """+input: the tensor itself (PyTorch refuses it for bool tensors)."""
+    if input.dtype is _dtype.bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+Tensor.positive = Tensor.__pos__ = positive
+
+
+class ReciprocalBackward0(Formula):
+    @staticmethod
+    def forward(self):
+        return np.reciprocal(_floating(_unary_input(self, "reciprocal")))
+
+    tangent = ELEMENT_WISE
+    derivatives = {"self": lambda grad, result: -grad * result * result}
+
+
+@register(methods="reciprocal", inplace="reciprocal_")
+def reciprocal(input):
+    """1 / input."""
+    return apply(ReciprocalBackward0, input)
+
+
+# ---------------------------------------------------------------------------
+# Powers
+
+
+def _power_dtype_check(base: np.ndarray, exponent) -> None:
+    if base.dtype.kind in "iub" and isinstance(exponent, numbers.Integral) and exponent < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+
+
+class PowBackward0(Formula):
+    """x ** c for a number c: d/dx = c * x ** (c - 1), and 0 where c = 0 (even at x = 0)."""
+
+    @staticmethod
+    def forward(self, exponent):
+        base, power = operand_arrays(self, exponent, "pow")
+        _power_dtype_check(base, exponent)
+        return _scalar_power(base, power, exponent)
+
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad, self, exponent: _math.zeros_like(grad) if exponent == 0
+        else grad * exponent * self ** (exponent - 1),
+    }
+
+
+class PowBackward1(Formula):
+    """x ** y for tensors: d/dx = y * x ** (y - 1), d/dy = x ** y * log(x) (0 where x = 0, y >= 0)."""
+
+    inputs = ("self", "exponent")
+
+    @staticmethod
+    def forward(self, exponent):
+        base, power = operand_arrays(self, exponent, "pow")
+        return _power(base, power)
+
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad, self, exponent: _math.where(
+            exponent == 0, 0.0, grad * exponent * self ** (exponent - 1)),
+        "exponent": lambda grad, self, exponent, result: _math.where(
+            (self == 0) & (exponent >= 0), 0.0, grad * result * _math.log(self)),
+    }
+
+
+class PowBackward2(Formula):
+    """c ** y for a number c: d/dy = c ** y * log(c)."""
+
+    inputs = ("exponent",)
+
+    @staticmethod
+    def forward(exponent, self):
+        power, number = operand_arrays(exponent, self, "pow")
+        return _power(number, power)
+
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "exponent": lambda grad, self, result: _math.zeros_like(grad) if self == 0
+        else grad * result * float(np.log(self)),
+    }
+
+
+def _scalar_power(base: np.ndarray, power, exponent) -> np.ndarray:
+    """base ** exponent for a number, computed as PyTorch's CPU kernel computes it where that
+    is a known formula, so float32 results are the same bits: multiplication for 2, 3 and -2,
+    a division for -1, sqrt and 1 / sqrt for 0.5 and -0.5 (also much faster than np.power).
+    Other exponents: in float64, rounded to float32, which agrees with PyTorch's own pow kernel
+    far more often than NumPy's float32 pow (see docs/float32_bits.md)."""
+    if base.dtype.kind != "f":
+        return np.power(base, power)
+    if exponent == 2:
+        return base * base
+    if exponent == 3:
+        return base * base * base
+    if exponent == -1:
+        return 1 / base
+    if exponent == -2:
+        return 1 / (base * base)
+    if exponent == 0.5:
+        return np.sqrt(base)
+    if exponent == -0.5:
+        return 1 / np.sqrt(base)
+    return _float32_in_float64(np.power, base, power)
+
+
+def _float32_in_float64(kernel, base: np.ndarray, exponent) -> np.ndarray:
+    """kernel(base, exponent), for float32 (and float16) computed in float64 and rounded."""
+    if base.dtype.itemsize >= 8:
+        return kernel(base, exponent)
+    wide = kernel(base.astype(np.float64), np.asarray(exponent, np.float64))
+    return wide.astype(base.dtype)
+
+
+def _power(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    """base ** exponent; for integers a negative exponent gives 1 / base**|exponent| truncated
+    (1 for base 1, +-1 for base -1, else 0), as PyTorch, where NumPy would refuse."""
+    if base.dtype.kind == "b" and np.asarray(exponent).dtype.kind == "b":
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    if base.dtype.kind == "f":
+        return _float32_in_float64(np.power, base, exponent)
+    if base.dtype.kind not in "iu" or not np.any(np.asarray(exponent) < 0):
+        return np.power(base, exponent)
+    negative = exponent < 0
+    result = np.power(base, np.where(negative, 0, exponent))
+    odd = np.remainder(exponent, 2) == 1
+    inverse = np.where(base == 1, 1, np.where(base == -1, np.where(odd, -1, 1), 0))
+    return np.where(negative, inverse, result).astype(result.dtype)
+
+
+def where_constant(mask: np.ndarray, value: float, x: Tensor) -> Tensor:
+    """x with `value` where `mask` holds; differentiable in x (the masked places get 0)."""
+    keep = Tensor._make((~mask).astype(x._data.dtype))
+    fill = Tensor._make((mask * value).astype(x._data.dtype))
+    return x * keep + fill
+
+
+@register(methods=("pow", "__pow__"), inplace="pow_")
+def pow(input, exponent):
+    """input ** exponent; either may be a number."""
+    if not isinstance(input, Tensor):
+        check_operand(input, "pow", 1, "self")
+        return apply(PowBackward2, exponent, self=input)
+    if isinstance(exponent, Tensor):
+        return apply(PowBackward1, input, exponent)
+    check_operand(exponent, "pow", 2, "exponent")
+    return apply(PowBackward0, input, exponent=exponent)
+
+
+def _reflected_pow(self, other):
+    if not isinstance(other, numbers.Number):
+        return NotImplemented
+    return apply(PowBackward2, self, self=other)
+
+
+Tensor.__rpow__ = _reflected_pow
+
+
+class SqrtBackward0(Formula):
+    @staticmethod
+    def forward(self):
+        return np.sqrt(_floating(_unary_input(self, "sqrt")))
+
+    tangent = ELEMENT_WISE
+    derivatives = {"self": lambda grad, result: grad / (2 * result)}
+
+
+@register(methods="sqrt", inplace="sqrt_")
+def sqrt(input):
+    """The square root of each element."""
+    return apply(SqrtBackward0, input)

@@ -1,0 +1,273 @@
+"""Elementwise operators with two inputs: maxima and minima, atan2, hypot, copysign and the
+other two-input ops."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ... import _dtype
+from ..._tensor import Tensor
+from .. import _math
+from .._formula import Formula
+from .._table import apply, register, run_in_place
+from .._tangents import ELEMENT_WISE
+from .arithmetic import _check_integer_divisor, _rounded_quotient
+from .promotion import _floating, check_operand, operand_arrays
+
+# ---------------------------------------------------------------------------
+# Two-input elementwise ops
+
+
+class MaximumBackward0(Formula):
+    """max(a, b): the gradient goes to the larger; ties split it in halves (as PyTorch)."""
+
+    inputs = ("self", "other")
+    pick = staticmethod(np.maximum)
+    op_name = "maximum"
+
+    @classmethod
+    def forward(cls, self, other):
+        left, right = operand_arrays(self, other, cls.op_name)
+        return cls.pick(left, right)
+
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad, self, other: _math.where(
+            self < other, 0.0, _math.where(self == other, grad / 2, grad)),
+        "other": lambda grad, self, other: _math.where(
+            self > other, 0.0, _math.where(self == other, grad / 2, grad)),
+    }
+
+
+class MinimumBackward0(MaximumBackward0):
+    pick = staticmethod(np.minimum)
+    op_name = "minimum"
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad, self, other: _math.where(
+            self > other, 0.0, _math.where(self == other, grad / 2, grad)),
+        "other": lambda grad, self, other: _math.where(
+            self < other, 0.0, _math.where(self == other, grad / 2, grad)),
+    }
+
+
+class FmaxBackward0(MaximumBackward0):
+    """Like maximum, but a NaN loses to a number; ties go wholly to the first input."""
+
+    pick = staticmethod(np.fmax)
+    op_name = "fmax"
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad, self, other: _math.where((self >= other) | _math.isnan(other), grad, 0.0),
+        "other": lambda grad, self, other: _math.where((self >= other) | _math.isnan(other), 0.0, grad),
+    }
+
+
+class FminBackward0(MaximumBackward0):
+    pick = staticmethod(np.fmin)
+    op_name = "fmin"
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad, self, other: _math.where((self <= other) | _math.isnan(other), grad, 0.0),
+        "other": lambda grad, self, other: _math.where((self <= other) | _math.isnan(other), 0.0, grad),
+    }
+
+
+def _binary_tensor_op(node_class, name: str, doc: str):
+    """Register a two-tensor op with its method and `_` variant."""
+
+    def function(input, other):
+        if not isinstance(other, Tensor):
+            raise TypeError(
+                f"{name}(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}"
+            )
+        return apply(node_class, input, other)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    return register(name, methods=name, inplace=f"{name}_")(function)
+
+
+maximum = _binary_tensor_op(MaximumBackward0, "maximum", "The larger of the two at each position.")
+minimum = _binary_tensor_op(MinimumBackward0, "minimum", "The smaller of the two at each position.")
+fmax = _binary_tensor_op(FmaxBackward0, "fmax", "maximum that ignores NaN (NaN only if both are).")
+fmin = _binary_tensor_op(FminBackward0, "fmin", "minimum that ignores NaN (NaN only if both are).")
+
+
+def _atan2_scale(grad, self, other):
+    """grad / (self² + other²), and 0 at the origin (as PyTorch)."""
+    squared_radius = self * self + other * other
+    return _math.where(squared_radius == 0, 0.0, grad / squared_radius)
+
+
+class Atan2Backward0(Formula):
+    inputs = ("self", "other")
+
+    @staticmethod
+    def forward(self, other):
+        left, right = operand_arrays(self, other, "atan2")
+        return np.arctan2(_floating(left), _floating(right))
+
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad, self, other: _atan2_scale(grad, self, other) * other,
+        "other": lambda grad, self, other: _atan2_scale(grad, self, other) * -self,
+    }
+
+
+atan2 = _binary_tensor_op(Atan2Backward0, "atan2", "The angle of the point (other, input), in (-pi, pi].")
+arctan2 = atan2
+Tensor.arctan2 = atan2
+
+
+class HypotBackward0(Formula):
+    inputs = ("self", "other")
+
+    @staticmethod
+    def forward(self, other):
+        left, right = operand_arrays(self, other, "hypot")
+        if left.dtype.kind != "f":
+            found = _dtype.scalar_type_name(_dtype.from_numpy_dtype(left.dtype))
+            raise NotImplementedError(f'"hypot_cpu" not implemented for \'{found}\'')
+        return np.hypot(left, right)
+
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad, self, result: grad * self / result,
+        "other": lambda grad, other, result: grad * other / result,
+    }
+
+
+hypot = _binary_tensor_op(HypotBackward0, "hypot", "sqrt(input**2 + other**2) without overflow.")
+
+
+class RemainderBackward0(Formula):
+    """input mod a number (the sign of the divisor, as Python's %): gradient 1."""
+
+    op_name = "remainder"
+    kernel = staticmethod(np.remainder)
+
+    @classmethod
+    def forward(cls, self, other):
+        left, right = operand_arrays(self, other, cls.op_name)
+        _check_integer_divisor(right, cls.op_name)
+        return cls.kernel(left, right)
+
+    tangent = ELEMENT_WISE
+    derivatives = {"self": lambda grad: grad}
+
+
+class RemainderBackward1(Formula):
+    """input mod other for tensors: d/d other = -floor(input / other)."""
+
+    inputs = ("self", "other")
+    op_name = "remainder"
+    kernel = staticmethod(np.remainder)
+
+    @classmethod
+    def forward(cls, self, other):
+        left, right = operand_arrays(self, other, cls.op_name)
+        _check_integer_divisor(right, cls.op_name)
+        return cls.kernel(left, right)
+
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad: grad,
+        "other": lambda grad, self, other: -grad * _math.rounded_quotient(self, other, "floor"),
+    }
+
+
+class FmodBackward0(RemainderBackward0):
+    """input mod a number with the sign of the dividend (C's fmod): gradient 1."""
+
+    tangent = ELEMENT_WISE
+    op_name = "fmod"
+    kernel = staticmethod(np.fmod)
+
+
+class FmodBackward1(RemainderBackward1):
+    """fmod for tensors: d/d other = -trunc(input / other)."""
+
+    op_name = "fmod"
+    kernel = staticmethod(np.fmod)
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad: grad,
+        "other": lambda grad, self, other: -grad * _math.rounded_quotient(self, other, "trunc"),
+    }
+
+
+@register(methods=("remainder", "__mod__"), inplace="remainder_")
+def remainder(input, other):
+    """input - floor(input / other) * other: the result has the divisor's sign (Python's %)."""
+    if not isinstance(input, Tensor):
+        check_operand(input, "remainder", 1, "self")
+        input = Tensor._make(np.asarray(input, dtype=_dtype.result_type(input, other).numpy))
+    if isinstance(other, Tensor):
+        return apply(RemainderBackward1, input, other)
+    check_operand(other, "remainder", 2, "other")
+    return apply(RemainderBackward0, input, other=other)
+
+
+@register(methods="fmod", inplace="fmod_")
+def fmod(input, other):
+    """input - trunc(input / other) * other: the result has the dividend's sign (C's fmod)."""
+    if isinstance(other, Tensor):
+        return apply(FmodBackward1, input, other)
+    check_operand(other, "fmod", 2, "other")
+    return apply(FmodBackward0, input, other=other)
+
+
+def _reflected_mod(self, other):
+    if not isinstance(other, numbers.Number):
+        return NotImplemented
+    return remainder(other, self)
+
+
+Tensor.__rmod__ = _reflected_mod
+
+
+@register(methods=("floor_divide", "__floordiv__"), inplace="floor_divide_", differentiable=False)
+def floor_divide(input, other):
+    """floor(input / other), in the promoted dtype; not differentiable (as in PyTorch)."""
+    a, b = operand_arrays(input, other, "floor_divide")
+    return Tensor._make(np.asarray(_rounded_quotient(a, b, "floor")))
+
+
+def _reflected_floor_divide(self, other):
+    if not isinstance(other, numbers.Number):
+        return NotImplemented
+    a, b = operand_arrays(other, self, "floor_divide")
+    return Tensor._make(np.asarray(_rounded_quotient(a, b, "floor")))
+
+
+Tensor.__rfloordiv__ = _reflected_floor_divide
+
+
+@register(methods="float_power")
+def float_power(input, exponent):
+    """input ** exponent computed in float64 (the result is always float64)."""
+    if isinstance(input, Tensor):
+        input = input.to(_dtype.float64)
+    else:
+        input = float(input)
+    if isinstance(exponent, Tensor):
+        exponent = exponent.to(_dtype.float64)
+    elif isinstance(exponent, numbers.Number):
+        exponent = float(exponent)
+    return pow(input, exponent)
+
+
+def _float_power_in_place(self, exponent):
+    """In-place float_power: only a float64 tensor can hold the result."""
+    if self.dtype is not _dtype.float64:
+        raise RuntimeError(
+            f"the base given to float_power_ has dtype {_dtype.scalar_type_name(self.dtype)} but "
+            "the operation's result requires dtype Double"
+        )
+    return run_in_place(self, float_power, exponent)
+
+
+Tensor.float_power_ = _float_power_in_place

@@ -1,0 +1,196 @@
+"""Elementwise operators with one input and parameters (nan_to_num, ...) and clamping
+(clamp, clip)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import _dtype
+from ..._tensor import Tensor
+from .. import _math
+from .._formula import Formula
+from .._table import apply, register
+from .._tangents import ELEMENT_WISE
+from .promotion import _floating, _unary_input
+
+# ---------------------------------------------------------------------------
+# One-input ops with parameters
+
+
+@register(methods="square", inplace="square_")
+def square(input):
+    """input * input (recorded as a power, as PyTorch does; bool gives int64)."""
+    if isinstance(input, Tensor) and input.dtype is _dtype.bool:
+        input = input.to(_dtype.int64)
+    return pow(input, 2)
+
+
+class RoundBackward0(Formula):
+    @staticmethod
+    def forward(self, decimals):
+        data = _unary_input(self, "round")
+        if data.dtype.kind in "iu" and decimals == 0:
+            return data.copy()
+        if data.dtype.kind in "iub":
+            raise NotImplementedError(
+                f'"round_cpu" not implemented for \'{_dtype.scalar_type_name(self.dtype)}\''
+            )
+        if decimals == 0:
+            return np.round(data)
+        scale = np.asarray(10.0**decimals, dtype=data.dtype)
+        return np.round(data * scale) / scale
+
+    tangent = ELEMENT_WISE
+    derivatives = {"self": lambda grad: _math.zeros_like(grad)}
+
+
+class RoundBackward1(RoundBackward0):
+    """round with `decimals`."""
+
+    tangent = ELEMENT_WISE
+
+@register(methods="round", inplace="round_")
+def round(input, *, decimals: int = 0):
+    """Each element rounded to `decimals` places, halves to even (0 gradient)."""
+    node = RoundBackward0 if decimals == 0 else RoundBackward1
+    return apply(node, input, decimals=decimals)
+
+
+class LogitBackward0(Formula):
+    """log(p / (1 - p)); with `eps`, p is first clamped to [eps, 1 - eps] (gradient 0 outside,
+    and NaN outside [0, 1] without eps, as PyTorch)."""
+
+    @staticmethod
+    def forward(self, eps):
+        data = _floating(_unary_input(self, "logit"))
+        if eps is not None:
+            data = np.clip(data, eps, 1 - eps)
+        with np.errstate(all="ignore"):
+            return np.log(data / (1 - data))
+
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad, self, eps: _math.where(
+            (self < 0) | (self > 1) if eps is None else (self < eps) | (self > 1 - eps),
+            float("nan") if eps is None else 0.0,
+            grad / (self * (1 - self))),
+    }
+
+
+@register(methods="logit", inplace="logit_")
+def logit(input, eps: float | None = None):
+    """The log-odds log(p / (1 - p)) of each element."""
+    return apply(LogitBackward0, input, eps=eps)
+
+
+class NanToNumBackward0(Formula):
+    """NaN and infinities replaced by numbers: no gradient reaches the replaced places."""
+
+    @staticmethod
+    def forward(self, nan, posinf, neginf):
+        data = _unary_input(self, "nan_to_num")
+        if data.dtype.kind not in "fc":
+            return data.copy()
+        return np.nan_to_num(data, nan=nan, posinf=posinf, neginf=neginf)
+
+    tangent = ELEMENT_WISE
+    derivatives = {"self": lambda grad, self: grad * _math.isfinite(self)}  # PyTorch multiplies
+
+
+@register(methods="nan_to_num", inplace="nan_to_num_")
+def nan_to_num(input, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None):
+    """NaN -> `nan`, +inf -> `posinf`, -inf -> `neginf` (default: the dtype's extremes)."""
+    return apply(NanToNumBackward0, input, nan=nan, posinf=posinf, neginf=neginf)
+
+
+# ---------------------------------------------------------------------------
+# Clamping
+
+
+def _inside(x, low, high):
+    """Where low <= x <= high (a bound may be None): a bool array or tensor."""
+    if low is None:
+        return x <= high
+    if high is None:
+        return x >= low
+    return (x >= low) & (x <= high)
+
+
+class ClampBackward1(Formula):
+    """Clamp to number bounds: the gradient passes where min <= x <= max."""
+
+    @staticmethod
+    def forward(self, min, max):
+        data = _unary_input(self, "clamp")
+        target = _dtype.result_type(self, *(bound for bound in (min, max) if bound is not None)).numpy
+        return _clamp_arrays(data.astype(target, copy=False), min, max)
+
+    tangent = ELEMENT_WISE
+    derivatives = {"self": lambda grad, self, min, max: _math.where(_inside(self, min, max), grad, 0.0)}
+
+
+class ClampBackward0(Formula):
+    """Clamp to tensor bounds: x's gradient where it is kept, each bound's where it wins."""
+
+    inputs = ("self", "min", "max")
+
+    @staticmethod
+    def forward(self, min, max):
+        data = _unary_input(self, "clamp")
+        bounds = [bound for bound in (min, max) if bound is not None]
+        target = _dtype.result_type(self, *bounds).numpy
+        low = None if min is None else min._data.astype(target, copy=False)
+        high = None if max is None else max._data.astype(target, copy=False)
+        return _clamp_arrays(data.astype(target, copy=False), low, high)
+
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad, self, min, max: _math.where(_inside(self, min, max), grad, 0.0),
+        "min": lambda grad, self, min, max: _math.where(
+            (self < min) if max is None else (self < min) & (min <= max), grad, 0.0),
+        "max": lambda grad, self, min, max: _math.where(
+            (self if min is None else _math.where(self < min, min, self)) > max, grad, 0.0),
+    }
+
+
+def _clamp_arrays(data: np.ndarray, low, high) -> np.ndarray:
+    """max(data, low) then min(., high): where low > high every element becomes high."""
+    if low is not None:
+        data = np.maximum(data, low)
+    if high is not None:
+        data = np.minimum(data, high)
+    return data
+
+
+@register(methods=("clamp", "clip"), inplace="clamp_")
+def clamp(input, min=None, max=None):
+    """Each element limited to [min, max]; either bound may be None, a number or a tensor."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        low, high = (_as_bound_tensor(bound, input) for bound in (min, max))
+        return apply(ClampBackward0, input, low, high)
+    return apply(ClampBackward1, input, min=min, max=max)
+
+
+def _as_bound_tensor(bound, input: Tensor):
+    if bound is None or isinstance(bound, Tensor):
+        return bound
+    return Tensor._make(np.asarray(bound, dtype=_dtype.result_type(input, bound).numpy))
+
+
+clip = clamp
+Tensor.clip_ = Tensor.clamp_
+
+
+def clamp_min(input, min):
+    """clamp(input, min=min)."""
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    """clamp(input, max=max)."""
+    return clamp(input, max=max)
+
+
+Tensor.clamp_min, Tensor.clamp_max = clamp_min, clamp_max

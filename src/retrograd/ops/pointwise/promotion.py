@@ -1,0 +1,114 @@
+"""Elementwise operators, operands and promotion: turning tensors and Python numbers into arrays
+of the promoted dtype, the fast paths for the common cases, and the checks shared by the ops."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ... import _dtype
+from ..._tensor import Tensor
+
+# ---------------------------------------------------------------------------
+# Operands and promotion
+
+
+def check_operand(value, op_name: str, position: int, argument: str) -> None:
+    """TypeError, with PyTorch's wording, for an operand that is neither tensor nor number."""
+    if not isinstance(value, Tensor | numbers.Number):
+        raise TypeError(
+            f"{op_name}(): argument '{argument}' (position {position}) must be Tensor, not "
+            f"{type(value).__name__}"
+        )
+
+
+def integral_coefficient(value, tensors, name: str, *, refuse: bool = False):
+    """A scalar coefficient (alpha, beta, value) as PyTorch reads it for integer operands: a
+    float one is refused (add, sub, addr) or truncated to an integer (addmm, addcmul, ...)."""
+    if type(value) is not float or not all(
+        isinstance(t, Tensor) and t._data.dtype.kind in "iu" for t in tensors
+    ):
+        return value
+    if refuse:
+        raise RuntimeError(
+            f"For integral input tensors, argument {name} must not be a floating point number."
+        )
+    return int(value)
+
+
+# The tensor kinds a Python number leaves unchanged: a fast path for the cases where
+# _dtype.result_type(tensor, number) is the tensor's own dtype (the number's category is not
+# higher); every other mix goes through result_type itself.
+_KEEPS_KIND = {float: "f", int: "fiu", bool: "fiub"}
+
+
+def operand_arrays(a, b, op_name: str):
+    """The two operands as arrays (or NumPy scalars) of their promoted dtype."""
+    if isinstance(a, Tensor):
+        # Fast paths for the common cases, where no promotion is needed.
+        a_data = a._data
+        if isinstance(b, Tensor):
+            b_data = b._data
+            if a_data.dtype == b_data.dtype:
+                if a_data.shape != b_data.shape:
+                    _check_broadcast(a_data.shape, b_data.shape)
+                return a_data, b_data
+        elif a_data.dtype.kind in _KEEPS_KIND.get(type(b), ""):
+            try:
+                return a_data, a_data.dtype.type(b)
+            except OverflowError:
+                return a_data, wrapped_integer(b, a_data.dtype)
+    check_operand(a, op_name, 1, "input")
+    check_operand(b, op_name, 2, "other")
+    a_data = a._data if isinstance(a, Tensor) else a
+    b_data = b._data if isinstance(b, Tensor) else b
+    target = _dtype.result_type(a, b).numpy
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        _check_broadcast(a_data.shape, b_data.shape)
+    return _as_dtype(a_data, target), _as_dtype(b_data, target)
+
+
+def _as_dtype(value, target: np.dtype):
+    if isinstance(value, np.ndarray):
+        return value if value.dtype == target else value.astype(target)
+    try:
+        return np.asarray(value, dtype=target)
+    except OverflowError:
+        return np.asarray(wrapped_integer(value, target), dtype=target)
+
+
+def wrapped_integer(value: int, target: np.dtype):
+    """A Python integer in an integer dtype it does not fit, wrapped as PyTorch's C++ cast wraps
+    it (two's complement): int8 + 200 adds -56, as `tensor([1], dtype=int8) + 200` is [-55]."""
+    bits = 8 * target.itemsize
+    value = int(value) % (1 << bits)
+    if target.kind == "i" and value >= 1 << (bits - 1):
+        value -= 1 << bits
+    return target.type(value)
+
+
+def _check_broadcast(left: tuple, right: tuple) -> None:
+    if left == right:
+        return
+    for index in range(1, min(len(left), len(right)) + 1):
+        a, b = left[-index], right[-index]
+        if a != b and a != 1 and b != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                f"non-singleton dimension {max(len(left), len(right)) - index}"
+            )
+
+
+def _floating(array: np.ndarray) -> np.ndarray:
+    """Integer and bool arrays become the default float dtype (true division, roots, ...)."""
+    array = np.asarray(array)
+    if array.dtype.kind in "fc":
+        return array
+    return array.astype(_dtype.get_default_dtype().numpy)
+
+
+def _unary_input(x, op_name: str) -> np.ndarray:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op_name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
+    return x._data

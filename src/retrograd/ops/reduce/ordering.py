@@ -1,0 +1,396 @@
+"""Reductions that order or select: sort, argsort, topk, kthvalue, median, mode, and maxima
+and minima (max, min, amax, amin, argmax, aminmax, ...)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import _dtype
+from ..._tensor import Tensor
+from .. import _math
+from .._formula import Formula
+from .._table import apply, register
+from .._tangents import REDUCTION
+from ..pointwise import maximum, minimum
+from .sums import (
+    _check_nonempty_dim,
+    _KeepsDim,
+    _one_dim,
+    _scatter_picked,
+    _select,
+    _SelectsAlongDim,
+    normalize_dims,
+    return_types,
+)
+
+# ---------------------------------------------------------------------------
+# Orderings
+
+
+def _descending_key(data: np.ndarray) -> np.ndarray:
+    """A key whose ascending order is `data`'s descending order (ties keep their order; a NaN
+    stays NaN, which sorts last: _order moves the NaNs first)."""
+    if data.dtype.kind == "b":
+        return ~data.astype(np.int8)
+    if data.dtype.kind in "iu":
+        return ~data
+    return -data
+
+
+def _order(data: np.ndarray, dim: int, descending: bool) -> np.ndarray:
+    """The stable order of `data` along dim. NaN counts as larger than inf (PyTorch's order):
+    last ascending, first descending."""
+    key = _descending_key(data) if descending else data
+    order = np.argsort(key, axis=dim, kind="stable")
+    if descending and data.dtype.kind in "fc":
+        nan = np.isnan(np.take_along_axis(data, order, axis=dim))
+        if nan.any():  # a stable pass on "is not NaN" brings the NaNs (in their order) to the front
+            order = np.take_along_axis(order, np.argsort(~nan, axis=dim, kind="stable"), axis=dim)
+    return order
+
+
+def _first_nan_wins(data: np.ndarray, dim: int, indices: np.ndarray) -> np.ndarray:
+    """Where a slice holds a NaN, the index of its first NaN (NaN propagates, as PyTorch)."""
+    if data.dtype.kind not in "fc":
+        return indices
+    nan = np.isnan(data)
+    has_nan = nan.any(axis=dim, keepdims=True)
+    if not has_nan.any():
+        return indices
+    return np.where(has_nan, np.argmax(nan, axis=dim, keepdims=True), indices)
+
+
+class SortBackward0(_KeepsDim):
+
+    @staticmethod
+    def choose(data, dim, descending=False):
+        return _order(data, dim, descending)
+
+
+@register(methods="sort")
+def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
+    """The elements sorted along `dim`, and where each came from: (values, indices).
+
+    The sort is always stable (equal elements keep their order); NaN counts as largest.
+    """
+    dim = _one_dim(input, dim, "sort")
+    return _select(SortBackward0, return_types.sort, input, dim, descending=descending)
+
+
+@register(methods="argsort", differentiable=False)
+def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False):
+    """The indices that sort `input` along `dim` (stable)."""
+    dim = _one_dim(input, dim, "argsort")
+    data = input._data
+    work = data.reshape(1) if data.ndim == 0 else data
+    return Tensor._make(_order(work, dim, descending).reshape(data.shape))
+
+
+class TopkBackward0(_KeepsDim):
+
+    @staticmethod
+    def choose(data, dim, k, largest):
+        order = _order(data, dim, descending=largest)
+        return np.take(order, np.arange(k), axis=dim)
+
+
+@register(
+    methods="topk",
+)
+def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+    """The k largest (or smallest) elements along `dim`, in order, with their indices."""
+    dim = _one_dim(input, dim, "topk")
+    _refuse_bool(input, RuntimeError("topk does not support bool dtypes on CPU"))
+    size = input._data.shape[dim] if input.ndim else 1
+    if not 0 <= k <= size:
+        raise RuntimeError("selected index k out of range")
+    return _select(TopkBackward0, return_types.topk, input, dim, k=k, largest=largest)
+
+
+class KthvalueBackward0(_SelectsAlongDim):
+
+    @staticmethod
+    def choose(data, dim, k):
+        order = _order(data, dim, descending=False)
+        return np.take(order, [k - 1], axis=dim)
+
+
+@register(methods="kthvalue")
+def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
+    """The k-th smallest element along `dim` (k counts from 1), with its index."""
+    dim = _one_dim(input, dim, "kthvalue")
+    _refuse_bool(input, NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'"))
+    size = input._data.shape[dim] if input.ndim else 1
+    if size == 0:
+        raise IndexError(f"kthvalue(): Expected reduction dim {dim} to have non-zero size.")
+    if not 1 <= k <= size:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
+    return _select(KthvalueBackward0, return_types.kthvalue, input, dim, keepdim, k=k)
+
+
+class MedianBackward1(_SelectsAlongDim):
+    """The lower median along a dim (NaN if the slice holds one)."""
+
+    @staticmethod
+    def choose(data, dim):
+        order = _order(data, dim, descending=False)
+        middle = np.take(order, [(data.shape[dim] - 1) // 2], axis=dim)
+        return _first_nan_wins(data, dim, middle)
+
+
+def _evenly_distribute(grad, self, result):
+    """The gradient of a whole-tensor max, min or median: shared evenly by the elements equal to
+    the result (or, for a NaN result, by the NaNs), and only by them (as PyTorch)."""
+    chosen = (self == result) | ((self != self) & (result != result))
+    return _math.where(chosen, grad / _math.count_along(chosen, None, grad), 0.0)
+
+
+class MedianBackward0(Formula):
+    """The lower median of all elements (NaN if there is one)."""
+
+    @staticmethod
+    def forward(self):
+        flat = self._data.reshape(-1)
+        index = MedianBackward1.choose(flat, 0)
+        return flat[index].reshape(())
+
+    tangent = REDUCTION
+    derivatives = {"self": lambda grad, self, result: _evenly_distribute(grad, self, result)}
+
+
+@register(methods="median")
+def median(input, dim=None, keepdim: bool = False):
+    """The lower median of all elements, or along `dim` as (values, indices)."""
+    _refuse_bool(input, NotImplementedError("\"median_cpu\" not implemented for 'Bool'"))
+    if dim is None:
+        if input._data.size == 0:
+            return Tensor._make(np.array(np.nan, dtype=input._data.dtype))
+        return apply(MedianBackward0, input)
+    dim = _one_dim(input, dim, "median")
+    _check_nonempty_dim(input, dim, "median")
+    return _select(MedianBackward1, return_types.median, input, dim, keepdim)
+
+
+class ModeBackward0(_SelectsAlongDim):
+    """The most frequent value along a dim (the smallest among equally frequent ones),
+    with the index of its last occurrence."""
+
+    @staticmethod
+    def choose(data, dim):
+        moved = np.moveaxis(data, dim, -1)
+        ordered = np.sort(moved, axis=-1)
+        positions = np.arange(ordered.shape[-1])
+        starts_run = np.ones(ordered.shape, dtype=bool)
+        starts_run[..., 1:] = ordered[..., 1:] != ordered[..., :-1]
+        if data.dtype.kind in "fc":  # NaNs (sorted last) count as one value, as PyTorch counts them
+            starts_run[..., 1:] &= ~(np.isnan(ordered[..., 1:]) & np.isnan(ordered[..., :-1]))
+        run_start = np.maximum.accumulate(np.where(starts_run, positions, 0), axis=-1)
+        count_so_far = positions - run_start
+        value = np.take_along_axis(ordered, np.argmax(count_so_far, axis=-1)[..., None], axis=-1)
+        occurrences = moved == value
+        if data.dtype.kind in "fc":
+            occurrences |= np.isnan(moved) & np.isnan(value)
+        last = ordered.shape[-1] - 1 - np.argmax(occurrences[..., ::-1], axis=-1)
+        return np.moveaxis(last[..., None], -1, dim)
+
+
+@register(methods="mode")
+def mode(input, dim: int = -1, keepdim: bool = False):
+    """The most frequent value along `dim` and the index of its last occurrence."""
+    dim = _one_dim(input, dim, "mode")
+    _check_nonempty_dim(input, dim, "mode")
+    return _select(ModeBackward0, return_types.mode, input, dim, keepdim)
+
+
+class CummaxBackward0(_KeepsDim):
+    """The running maximum along a dim; each value's index is the latest position of the max.
+
+    An index repeats along the dim, so the gradient is added where it does (not put).
+    """
+
+    running = staticmethod(np.maximum.accumulate)
+    # Reads `self` (for its shape) as PyTorch saves it: changing it in place raises, as there.
+    derivatives = {
+        "self": lambda grad, indices, dim, self: _scatter_picked(
+            grad, indices, dim, self.shape, False, unique=False),
+    }
+
+    @classmethod
+    def choose(cls, data, dim):
+        running = cls.running(data, axis=dim)
+        is_new = (data == running)
+        if data.dtype.kind in "fc":
+            is_new |= np.isnan(data)
+        shape = [1] * data.ndim
+        shape[dim] = data.shape[dim]
+        positions = np.arange(data.shape[dim]).reshape(shape)
+        return np.maximum.accumulate(np.where(is_new, positions, 0), axis=dim)
+
+
+class CumminBackward0(CummaxBackward0):
+    running = staticmethod(np.minimum.accumulate)
+
+
+@register(methods="cummax")
+def cummax(input, dim: int):
+    """The running maximum along `dim`, with the index where each maximum was reached."""
+    dim = _one_dim(input, dim, "cummax")
+    return _select(CummaxBackward0, return_types.cummax, input, dim)
+
+
+@register(methods="cummin")
+def cummin(input, dim: int):
+    """The running minimum along `dim`, with the index where each minimum was reached."""
+    dim = _one_dim(input, dim, "cummin")
+    return _select(CumminBackward0, return_types.cummin, input, dim)
+
+
+# ---------------------------------------------------------------------------
+# Maxima and minima
+
+
+def _check_reducible(input: Tensor, dims: tuple[int, ...], op_name: str, dim_given: bool) -> None:
+    """PyTorch refuses to reduce an empty tensor without a dim, or over an empty dim."""
+    if input._data.size:
+        return
+    if not dim_given:
+        raise RuntimeError(
+            f"{op_name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+            "the reduction dim with the 'dim' argument."
+        )
+    for dim in dims:
+        if input._data.shape[dim] == 0:
+            raise IndexError(f"{op_name}(): Expected reduction dim {dim} to have non-zero size.")
+
+
+def _amax_backward(grad, self, result, dim: tuple, keepdim: bool):
+    """Ties share the gradient evenly. PyTorch multiplies by the 0/1 mask of the extremes here
+    (it does not select), so a NaN or Inf incoming gradient reaches every element, as there."""
+    shape = self.shape
+    chosen = self == _math.unsqueeze_reduced(result, shape, dim, keepdim)
+    return _math.unsqueeze_reduced(grad, shape, dim, keepdim) / _math.count_along(chosen, dim, grad) * chosen
+
+
+class AmaxBackward0(Formula):
+    """The largest element over dims: ties share the gradient evenly (as PyTorch)."""
+
+    kernel = staticmethod(np.max)
+
+    @classmethod
+    def forward(cls, self, dim, keepdim):
+        return cls.kernel(self._data, axis=dim, keepdims=keepdim)
+
+    tangent = REDUCTION
+    derivatives = {
+        "self": lambda grad, self, result, dim, keepdim: _amax_backward(grad, self, result, dim, keepdim),
+    }
+
+
+class AminBackward0(AmaxBackward0):
+    kernel = staticmethod(np.min)
+
+
+class MaxBackward1(Formula):
+    """max() of all elements: ties share the gradient, which reaches only them."""
+
+    kernel = staticmethod(np.max)
+
+    @classmethod
+    def forward(cls, self):
+        return cls.kernel(self._data)
+
+    tangent = REDUCTION
+    derivatives = {"self": lambda grad, self, result: _evenly_distribute(grad, self, result)}
+
+
+class MinBackward1(MaxBackward1):
+    """min() of all elements."""
+
+    kernel = staticmethod(np.min)
+
+
+@register(methods="amax")
+def amax(input, dim=(), keepdim: bool = False):
+    """The largest element over `dim` (all dims if empty); ties share the gradient."""
+    dims = normalize_dims(dim, input.ndim)
+    _check_reducible(input, dims, "amax", dim not in ((), None))
+    return apply(AmaxBackward0, input, dim=dims, keepdim=keepdim)
+
+
+@register(methods="amin")
+def amin(input, dim=(), keepdim: bool = False):
+    """The smallest element over `dim` (all dims if empty); ties share the gradient."""
+    dims = normalize_dims(dim, input.ndim)
+    _check_reducible(input, dims, "amin", dim not in ((), None))
+    return apply(AminBackward0, input, dim=dims, keepdim=keepdim)
+
+
+class MaxBackward0(_SelectsAlongDim):
+    """max along a dim: the first largest element (or the first NaN) and its index."""
+
+    @staticmethod
+    def choose(data, dim):
+        return np.argmax(data, axis=dim, keepdims=True)
+
+
+class MinBackward0(_SelectsAlongDim):
+
+    @staticmethod
+    def choose(data, dim):
+        return np.argmin(data, axis=dim, keepdims=True)
+
+
+def _extreme(input, dim, keepdim, whole_node, along_node, result_type, pairwise, op_name):
+    if isinstance(dim, Tensor):
+        return pairwise(input, dim)
+    if dim is None:
+        _check_reducible(input, (), op_name, False)
+        return apply(whole_node, input)
+    dim = _one_dim(input, dim, op_name)
+    _check_nonempty_dim(input, dim, op_name)
+    return _select(along_node, result_type, input, dim, keepdim)
+
+
+@register(methods="max")
+def max(input, dim=None, keepdim: bool = False):
+    """The largest element; along `dim`, (values, indices); with a tensor, elementwise maximum."""
+    return _extreme(input, dim, keepdim, MaxBackward1, MaxBackward0, return_types.max, maximum, "max")
+
+
+@register(methods="min")
+def min(input, dim=None, keepdim: bool = False):
+    """The smallest element; along `dim`, (values, indices); with a tensor, elementwise minimum."""
+    return _extreme(input, dim, keepdim, MinBackward1, MinBackward0, return_types.min, minimum, "min")
+
+
+def _refuse_bool(input: Tensor, error: Exception) -> None:
+    """The ordering ops PyTorch does not run on bool tensors."""
+    if isinstance(input, Tensor) and input.dtype is _dtype.bool:
+        raise error
+
+
+def _arg_extreme(input, dim, keepdim, kernel, op_name: str) -> Tensor:
+    _refuse_bool(input, RuntimeError(f"{op_name}(): does not support bool input"))
+    data = input._data
+    if dim is None:
+        if data.size == 0:
+            raise IndexError(f"{op_name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        index = np.asarray(kernel(data.reshape(-1)), dtype=np.int64)
+        return Tensor._make(index.reshape((1,) * data.ndim) if keepdim else index)
+    dim = _one_dim(input, dim, op_name)
+    _check_nonempty_dim(input, dim, op_name)
+    work = data.reshape(1) if data.ndim == 0 else data
+    index = kernel(work, axis=dim, keepdims=keepdim).astype(np.int64)
+    return Tensor._make(index.reshape(()) if data.ndim == 0 else index)
+
+
+@register(methods="argmax", differentiable=False)
+def argmax(input, dim=None, keepdim: bool = False):
+    """The index of the first largest element (of the flattened tensor if `dim` is None)."""
+    return _arg_extreme(input, dim, keepdim, np.argmax, "argmax")
+
+
+@register(methods="argmin", differentiable=False)
+def argmin(input, dim=None, keepdim: bool = False):
+    """The index of the first smallest element (of the flattened tensor if `dim` is None)."""
+    return _arg_extreme(input, dim, keepdim, np.argmin, "argmin")

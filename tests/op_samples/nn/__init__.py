@@ -1,0 +1,1 @@
+"""Samples for the ops of `retrograd.ops.nn`, one module per op module."""

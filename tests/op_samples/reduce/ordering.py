@@ -1,0 +1,51 @@
+"""Samples for the ops of `retrograd.ops.reduce.ordering` (the op table's gradient tests)."""
+
+from __future__ import annotations
+
+from .. import _samples
+
+
+def _median_samples(rng):
+    return [((_samples.make(rng, (2, 5)),), {}), *_dim_samples(rng, [{}])]
+
+
+def _dim_samples(rng, option_sets, dims=(1, -1, 0)):
+    """Samples for an op along one dim: a (2, 3, 4) tensor, a vector and (k = 1) a 0-d tensor.
+
+    Ops that take `k` get the dim as a keyword (their second positional argument is k).
+    """
+    cases = []
+    for options in option_sets:
+        shapes = [((2, 3, 4), dim) for dim in dims] + [((5,), 0)]
+        if options.get("k", 1) == 1:
+            shapes.append(((), 0))
+        for shape, dim in shapes:
+            x = _samples.make(rng, shape)
+            if "k" in options:
+                cases.append(((x,), {**options, "dim": dim}))
+            else:
+                cases.append(((x, dim), dict(options)))
+    return cases
+
+
+def _max_samples(rng):
+    return [((_samples.make(rng, (2, 3)),), {}), ((_samples.make(rng, ()),), {}), *_dim_samples(rng, [{}])]
+
+
+# op name -> `samples(rng)`: `[(args, kwargs), ...]`, tensors in float64
+SAMPLES = {
+    "sort": lambda rng: [
+    *_dim_samples(rng, [{}, {"descending": True}]),
+    ((_samples.make(rng, (2, 3, 4)),), {"dim": 1, "stable": True}),
+],
+    "topk": lambda rng: _dim_samples(rng, [{"k": 2}, {"k": 1, "largest": False}], dims=(-1,)),
+    "kthvalue": _samples.plus(lambda rng: _dim_samples(rng, [{"k": 2}], dims=(-1,)), {"keepdim": True}),
+    "median": _samples.plus(_median_samples, {"keepdim": True}, base=1),
+    "mode": _samples.plus(lambda rng: _dim_samples(rng, [{}]), {"keepdim": True}),
+    "cummax": lambda rng: _dim_samples(rng, [{}]),
+    "cummin": lambda rng: _dim_samples(rng, [{}]),
+    "amax": _samples.reduction(),
+    "amin": _samples.reduction(),
+    "max": _samples.plus(_max_samples, {"keepdim": True}, base=2),
+    "min": _samples.plus(_max_samples, {"keepdim": True}, base=2),
+}

@@ -1,0 +1,1 @@
+"""Samples for the ops of `retrograd.ops.shape`, one module per op module."""
