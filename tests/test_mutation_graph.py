@@ -498,9 +498,6 @@ def test_a_changed_input_is_named_output_0_of_its_node(library):
         "expected version 0 instead. " + _HINT)
 
 
-@pytest.mark.xfail(strict=True, reason="ops/_formula.py's version check at backward names a saved input "
-                   "by its own output number ('output 1 of VarMean'); PyTorch says 'output 0' for every "
-                   "saved input (and graph.py's `_saved_self` now does too)")
 def test_backward_names_a_changed_input_output_0_of_its_node():
     x = retrograd.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
     var, mean = retrograd.var_mean(x)

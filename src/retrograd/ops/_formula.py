@@ -264,9 +264,8 @@ class Formula(Node):
                                    value.output_nr)
                 value = value.array if on_arrays else self._rebuild_output(value)
             else:
-                if value._version_counter.value != version:
-                    _check_version(value._version_counter.value, version, value._data,
-                                   value.grad_fn, value._output_nr)
+                if value._version_counter.value != version:  # named "output 0", as PyTorch
+                    _check_version(value._version_counter.value, version, value._data, value.grad_fn)
                 if on_arrays:
                     value = value._data
             values.append(value)
