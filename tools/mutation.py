@@ -343,6 +343,20 @@ def _hashes(work: Path, target: Target) -> dict[str, str]:
     return hashes
 
 
+def _edited_functions(target: Target, old_hashes: dict[str, str]) -> list[str]:
+    """Functions (as mutant names start) whose source differs from the last run's."""
+    from mutmut.mutation.file_mutation import compute_function_hashes
+
+    edited = []
+    for source in target.sources:
+        module = source.removeprefix("src/").removesuffix(".py").replace("/", ".")
+        for function, digest in compute_function_hashes((ROOT / source).read_text()).items():
+            name = f"{module}.{function}"
+            if name in old_hashes and old_hashes[name] != digest:
+                edited.append(name)
+    return edited
+
+
 def _merge(work: Path, target: Target, previous: dict[str, int | None], old_hashes: dict[str, str]) -> None:
     """Record this run's verdicts over the previous ones (a rerun of survivors leaves the mutants
     it did not run without a verdict in mutmut's files; adding tests never revives a killed one).
@@ -513,6 +527,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.survivors:
         codes = previous
         names = [key for key, code in codes.items() if _status(code) in {"survived", "no tests", "not run"}]
+        # Functions edited since the last run: their old verdicts are dropped (see _merge) and their
+        # mutants renumbered, so all of them run again.
+        names += [f"{function}__mutmut_*" for function in _edited_functions(target, old_hashes)]
         if not names:
             print(f"{args.module}: no survivors to rerun")
             return 0
