@@ -1,0 +1,398 @@
+"""The op table and the op runner (ops/_table.py): registering, checking arguments, recording.
+
+Written from the survivors of mutation testing (`python3 -m tools.mutation table`, see
+docs/mutation.md). `register` and its argument checks run when an op module is imported, so
+the tests here register toy ops of their own (and take them away again), besides checking the
+real ops against PyTorch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import pytest
+from crosscheck import needs_torch, torch
+
+import retrograd
+from retrograd import Tensor
+from retrograd.ops._formula import Formula
+from retrograd.ops._table import OUTPUT, NotATensorError, apply, output, register, table
+
+
+def _error(call):
+    try:
+        call()
+    except Exception as error:  # noqa: BLE001  (the scenario reports what was raised)
+        kind = "TypeError" if isinstance(error, TypeError) else type(error).__name__
+        return f"{kind}: {error}".replace("torch", "LIB").replace("retrograd", "LIB")
+    return None
+
+
+@contextlib.contextmanager
+def _registered(function, name=None, **options):
+    """Register `function` as a toy op for the block, then take it and its methods away."""
+    op_name = name or function.__name__
+    methods = options.get("methods", ())
+    methods = (methods,) if isinstance(methods, str) else tuple(methods)
+    added = [*methods, *([options["inplace"]] if options.get("inplace") else [])]
+    assert op_name not in table and not any(hasattr(Tensor, method) for method in added)
+    try:
+        yield register(name, **options)(function)
+    finally:
+        table.pop(op_name, None)
+        for method in added:
+            if method in Tensor.__dict__:
+                delattr(Tensor, method)
+
+
+class _ToyDoubleBackward0(Formula):
+    @staticmethod
+    def forward(self):
+        return self._data * 2
+
+    derivatives = {"self": lambda grad: grad * 2}
+
+
+def _toy_double(input, other=None):
+    """Twice the input.
+
+    (a second line, not in the table)
+    """
+    return apply(_ToyDoubleBackward0, input)
+
+
+def test_register_fills_the_table_and_attaches_the_methods():
+    with _registered(_toy_double, "toy.toy_double", methods=("toy_double", "__toyop__", "__neg_toy__"),
+                     inplace="toy_double_", differentiable=False, torch_name=None) as public:
+        info = table["toy.toy_double"]
+        assert info.name == "toy.toy_double" and info.function is public
+        assert info.methods == ("toy_double", "__toyop__", "__neg_toy__")
+        assert (info.inplace, info.mutates_input, info.differentiable) == ("toy_double_", False, False)
+        assert info.second_order is False  # not differentiable: no second order either
+        assert info.torch_name == "toy.toy_double"
+        assert info.gradcheck_wrapper is None
+        assert info.doc == "Twice the input."
+        assert info.signature == "toy.toy_double(input, other=None)"
+        x = retrograd.tensor([1.0, 2.0], requires_grad=True)
+        assert x.toy_double().tolist() == [2.0, 4.0]
+        assert Tensor.__toyop__(x, 3).tolist() == [2.0, 4.0]  # a number is an operand
+        assert Tensor.__toyop__(x, "a") is NotImplemented
+        assert Tensor.__toyop__(x, [1]) is NotImplemented
+        assert Tensor.__toyop__(x, np.float64(1.0)).tolist() == [2.0, 4.0]  # a number, by its ABC
+        assert Tensor.__toyop__.__name__ == "__toyop__" and "Twice" in Tensor.__toyop__.__doc__
+        plain = x.detach().clone()
+        assert plain.toy_double_() is plain and plain.tolist() == [2.0, 4.0] and plain._version == 1
+        assert Tensor.toy_double_.__name__ == "toy_double_"
+        assert Tensor.toy_double_.__doc__ == "In-place `_toy_double`: writes the result into self."
+    assert "toy.toy_double" not in table and not hasattr(Tensor, "toy_double")
+
+    with _registered(_toy_double, methods="toy_twice", second_order=False, torch_name="special.twice"):
+        info = table["_toy_double"]
+        assert info.methods == ("toy_twice",) and info.torch_name == "special.twice"
+        assert (info.differentiable, info.second_order, info.inplace) == (True, False, None)
+        x = retrograd.tensor([1.0], requires_grad=True)
+        (g,) = retrograd.autograd.grad(x.toy_twice().sum(), x)
+        assert g.tolist() == [2.0]
+
+
+def test_unary_operators_are_methods_not_binary_operators():
+    def toy_unary(input):
+        return apply(_ToyDoubleBackward0, input)
+
+    saved = Tensor.__dict__["__pos__"]
+    try:
+        register("toy_unary", methods="__pos__")(toy_unary)
+        x = retrograd.tensor([1.0, 3.0])
+        assert (+x).tolist() == [2.0, 6.0]
+    finally:
+        table.pop("toy_unary", None)
+        Tensor.__pos__ = saved
+    assert (+retrograd.tensor([1.0])).tolist() == [1.0]
+
+
+def test_a_registered_op_without_a_docstring_has_an_empty_doc():
+    def toy_nodoc(input):
+        return apply(_ToyDoubleBackward0, input)
+
+    with _registered(toy_nodoc):
+        assert table["toy_nodoc"].doc == ""
+
+
+def _toy_floating(input, other=None, *, dtype=None):
+    """A floating-point op of its first argument."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return apply(_ToyDoubleBackward0, input)
+
+
+def test_floating_ops_refuse_integers_before_running():
+    with _registered(_toy_floating, floating=True) as toy:
+        message = "NotImplementedError: \"_toy_floating\" not implemented for 'Long'"
+        integers = retrograd.tensor([1, 2])
+        assert _error(lambda: toy(integers)) == message
+        assert integers.tolist() == [1, 2] and integers._version == 0
+        assert toy(integers, dtype=retrograd.float32).tolist() == [2.0, 4.0]  # dtype= casts first
+        assert _error(lambda: toy(integers, None, dtype=None)) == message
+        assert toy(retrograd.tensor([1.0])).tolist() == [2.0]
+        assert _error(lambda: toy(retrograd.tensor([True]))) == (
+            "NotImplementedError: \"_toy_floating\" not implemented for 'Bool'")
+        assert _error(lambda: toy(input=integers)) == message
+    with _registered(_toy_floating, floating=("input", "other")) as toy:
+        # an integer and a floating tensor promote to floating: accepted
+        assert toy(retrograd.tensor([1, 2]), retrograd.tensor([1.0])).tolist() == [2, 4]
+        assert toy(retrograd.tensor([1, 2]), other=retrograd.tensor([1.0])).tolist() == [2, 4]
+        assert _error(lambda: toy(retrograd.tensor([1]), retrograd.tensor([2], dtype=retrograd.int32))) == (
+            "NotImplementedError: \"_toy_floating\" not implemented for 'Long'")
+        assert _error(lambda: toy(retrograd.tensor([1]), 2.5)) == (
+            "NotImplementedError: \"_toy_floating\" not implemented for 'Long'")
+
+
+def _toy_norm(input, weight=None, bias=None):
+    """One dtype for all."""
+    total = input * 1
+    for extra in (weight, bias):
+        if extra is not None:
+            total = total + extra
+    return total
+
+
+def test_same_dtype_ops_refuse_mixed_dtypes():
+    with _registered(_toy_norm, same_dtype=("input", "weight", "bias")) as toy:
+        x = retrograd.ones(2)
+        assert toy(x, retrograd.ones(2), bias=retrograd.ones(2)).tolist() == [3.0, 3.0]
+        assert toy(x, None, 2.0).tolist() == [3.0, 3.0]
+        mixed = ("RuntimeError: expected scalar type Float but found Double (mixed dtype: the tensors of "
+                 "this op must have one dtype)")
+        assert _error(lambda: toy(x, retrograd.ones(2, dtype=retrograd.float64))) == mixed
+        assert _error(lambda: toy(x, retrograd.ones(2), bias=retrograd.ones(2, dtype=retrograd.float64))) \
+            == mixed
+        assert _error(lambda: toy(x, bias=retrograd.ones(2, dtype=retrograd.float64))) == mixed
+    with _registered(lambda tensors: tensors[0] * 1, "toy_stack", same_dtype=("tensors",)) as toy:
+        assert toy([retrograd.ones(1), retrograd.ones(1)]).tolist() == [1.0]
+        assert _error(lambda: toy([retrograd.ones(1), retrograd.ones(1, dtype=retrograd.float64)])) == (
+            "RuntimeError: expected scalar type Float but found Double (mixed dtype: the tensors of "
+            "this op must have one dtype)")
+
+
+def _toy_running(input, running=None, weight=None, training=True):
+    """Updates `running` (a statistic) when training."""
+    if training and running is not None:
+        with retrograd.no_grad():
+            running.add_(1)
+    if running is not None and running.shape != input.shape:
+        raise RuntimeError("running has the wrong shape")
+    return input * 2
+
+
+def test_not_differentiable_arguments_may_not_require_grad():
+    with _registered(_toy_running, not_differentiable=("running", "weight")) as toy:
+        x = retrograd.ones(2, requires_grad=True)
+        running = retrograd.zeros(2, requires_grad=True)
+        refused = ("RuntimeError: The function '_toy_running' is not differentiable with respect to "
+                   "argument 'running'. This input cannot have requires_grad True.")
+        assert _error(lambda: toy(x, running)) == refused
+        assert running.tolist() == [0.0, 0.0]  # the trial run updated a copy
+        assert _error(lambda: toy(x, running=running)) == refused
+        assert _error(lambda: toy(x, retrograd.zeros(3, requires_grad=True))) == (
+            "RuntimeError: running has the wrong shape")  # the op's own checks come first
+        assert _error(lambda: toy(x, None, retrograd.ones(2, requires_grad=True))) == refused.replace(
+            "'running'", "'weight'")
+        assert _error(lambda: toy(x, None, weight=retrograd.ones(2, requires_grad=True))) == \
+            refused.replace("'running'", "'weight'")
+        plain = retrograd.zeros(2)
+        assert toy(x, plain).tolist() == [2.0, 2.0] and plain.tolist() == [1.0, 1.0]
+        with retrograd.no_grad():
+            assert toy(x, running).tolist() == [2.0, 2.0]
+        assert running.tolist() == [1.0, 1.0]
+
+
+def _toy_index(input, dim=0, index=None):
+    """Indexes a shape with `dim`."""
+    size = input.shape[dim]
+    return input * size
+
+
+def _toy_sum(tensors, scale=1.0):
+    """Sums a list of tensors."""
+    total = tensors[0] * scale
+    for tensor in tensors[1:]:
+        total = total + tensor.exp()
+    return total
+
+
+def _toy_numbers(input, other):
+    return retrograd.tensor(np.add(input._data, other._data.reshape(other._data.size, 1)[:, 0] * 0 + np.ones(3)))
+
+
+def test_failures_are_explained_as_pytorch_does():
+    with _registered(_toy_index) as toy:
+        assert toy(retrograd.ones(2, 3), 1).tolist() == [[3.0] * 3] * 2
+        assert _error(lambda: toy(retrograd.ones(2, 3), 2)) == (
+            "IndexError: Dimension out of range (expected to be in range of [-2, 1], but got 2)")
+        assert _error(lambda: toy(retrograd.ones(2, 3), dim=-3)) == (
+            "IndexError: Dimension out of range (expected to be in range of [-2, 1], but got -3)")
+        assert _error(lambda: toy(retrograd.tensor(1.0), 1)).startswith("IndexError: Dimension out of range "
+                                                                      "(expected to be in range of [-1, 0]")
+        assert _error(lambda: toy("text", 0)) == (
+            "TypeError: _toy_index(): argument 'input' (position 1) must be Tensor, not str")
+        assert isinstance(_raised(lambda: toy("text", 0)), NotATensorError)
+        assert isinstance(_raised(lambda: toy("text", 0)), AttributeError)
+        assert _error(lambda: toy(retrograd.ones(2), 0, 1, 2)).startswith("TypeError: ")  # bind fails as is
+        assert _error(lambda: toy([1.0, 2.0], 5)).startswith("TypeError: _toy_index(): argument 'input'")
+    with _registered(_toy_sum) as toy:
+        assert toy([retrograd.zeros(1), retrograd.zeros(1)]).tolist() == [1.0]
+        assert _error(lambda: toy([retrograd.zeros(1), "a"])) == (
+            "TypeError: expected Tensor as element 1 in argument 0, but got str")
+        assert _error(lambda: toy((retrograd.zeros(1), 3))) == (
+            "TypeError: expected Tensor as element 1 in argument 0, but got int")
+        assert _error(lambda: toy([retrograd.zeros(1)], scale="x")).startswith("TypeError: ")
+    with _registered(lambda input, other: input + other.exp(), "toy_pair") as toy:
+        assert _error(lambda: toy(retrograd.ones(1), "s")) == (
+            "TypeError: toy_pair(): argument 'other' (position 2) must be Tensor, not str")
+        assert toy(retrograd.ones(1), retrograd.zeros(1)).tolist() == [2.0]
+        assert toy(2.0, retrograd.zeros(1)).tolist() == [3.0]  # a number where a tensor may be
+    with _registered(lambda input: np.ones(2) + np.ones(3), "toy_shapes") as toy:
+        message = _error(lambda: toy(retrograd.ones(1)))
+        assert message.startswith("RuntimeError: toy_shapes(): the sizes of the tensors do not fit: "
+                                  "operands could not be broadcast")
+        assert isinstance(_raised(lambda: toy(retrograd.ones(1))).__cause__, ValueError)
+    with _registered(lambda input: np.linalg.inv(np.zeros((2, 2))), "toy_inverse") as toy:
+        error = _raised(lambda: toy(retrograd.ones(1)))
+        assert type(error).__name__ == "LinAlgError" and isinstance(error, RuntimeError)
+        assert str(error).startswith("linalg.toy_inverse: The algorithm failed to converge (")
+        assert str(error).endswith("); the input matrix may contain non-finite values.")
+        assert isinstance(error.__cause__, np.linalg.LinAlgError)
+    with _registered(lambda input: (_ for _ in ()).throw(ValueError("other")), "toy_value") as toy:
+        assert _error(lambda: toy(retrograd.ones(1))) == "ValueError: other"
+
+
+def _raised(call):
+    try:
+        call()
+    except Exception as error:  # noqa: BLE001
+        return error
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Real ops against PyTorch
+
+
+def _checks(t):
+    functional = t.nn.functional
+    weight = t.ones(3, requires_grad=True)
+    result = {
+        "not a tensor": _error(lambda: functional.elu("a")),
+        "integer input": _error(lambda: functional.elu(t.tensor([1, 2]))).replace("elu_cpu", "elu"),
+        "integer input with dtype": functional.softmax(t.tensor([1.0, 1.0]).long(), 0,
+                                                       dtype=t.float32).tolist(),
+        "element of a list": _error(lambda: t.cat([t.ones(1), "a"])),
+        "dim": _error(lambda: t.ones(2, 3).sum(dim=5)),
+        "negative dim": _error(lambda: t.softmax(t.ones(2, 3), dim=-3)),
+        "weight requiring grad": _error(lambda: functional.nll_loss(
+            t.zeros(2, 3, requires_grad=True), t.tensor([0, 1]), weight=weight)).replace(
+            "nll_loss_forward", "nll_loss"),
+        "broadcast": _error(lambda: t.ones(2, 3) + t.ones(4)),
+        "other operand": _error(lambda: [1] + t.ones(2)),
+    }
+    with t.no_grad():
+        result["weight requiring grad under no_grad"] = functional.nll_loss(
+            t.zeros(2, 3), t.tensor([0, 1]), weight=weight).item()
+    return result
+
+
+CHECKS = {
+    "not a tensor": "TypeError: elu(): argument 'input' (position 1) must be Tensor, not str",
+    "integer input": "NotImplementedError: \"elu\" not implemented for 'Long'",
+    "integer input with dtype": [0.5, 0.5],
+    "element of a list": "TypeError: expected Tensor as element 1 in argument 0, but got str",
+    "dim": "IndexError: Dimension out of range (expected to be in range of [-2, 1], but got 5)",
+    "negative dim": "IndexError: Dimension out of range (expected to be in range of [-2, 1], but got -3)",
+    "weight requiring grad": "RuntimeError: The function 'nll_loss' is not differentiable with respect "
+    "to argument 'weight'. This input cannot have requires_grad True.",
+    "broadcast": "RuntimeError: The size of tensor a (3) must match the size of tensor b (4) at "
+    "non-singleton dimension 1",
+    "other operand": "TypeError: can only concatenate list (not \"Tensor\") to list",
+    "weight requiring grad under no_grad": -0.0,
+}
+
+
+def _recording(t):
+    x = t.tensor([[1.0, 5.0], [4.0, 2.0]], requires_grad=True)
+    values, indices = x.max(0)
+    parts = x.unbind(0)
+    view = x[0]
+    with t.no_grad():
+        plain_view = x[1]
+        plain_values, plain_indices = x.max(0)
+    frozen = t.tensor([[1.0, 2.0]])
+    no_graph = frozen * 2
+    with t.inference_mode():
+        inference = t.ones(2, 2)
+    return {
+        "max": (values.requires_grad, indices.requires_grad, indices.grad_fn, values.output_nr,
+                type(values.grad_fn).__name__),
+        "unbind": ([part.output_nr for part in parts], [part._base is x for part in parts],
+                   [part._version for part in parts]),
+        "view": (view._base is x, view.requires_grad, type(view.grad_fn).__name__),
+        "view under no_grad": (plain_view._base is x, plain_view.grad_fn),
+        "max under no_grad": (plain_values.requires_grad, plain_indices.tolist()),
+        "no input requires grad": (no_graph.requires_grad, no_graph.grad_fn, no_graph._base),
+        "an inference tensor saved": _error(lambda: t.einsum("ij,jk->ik", x, inference)),
+        "an inference tensor not saved": _error(lambda: t.cat([x, inference])),
+    }
+
+
+RECORDING = {
+    "max": (True, False, None, 0, "MaxBackward0"),
+    "unbind": ([0, 1], [True, True], [0, 0]),
+    "view": (True, True, "SelectBackward0"),
+    "view under no_grad": (True, None),
+    "max under no_grad": (False, [1, 0]),
+    "no input requires grad": (False, None, None),
+    "an inference tensor saved": "RuntimeError: Inference tensors cannot be saved for backward. Please do "
+    "not use Tensors created in inference mode in computation tracked by autograd. To work around this, "
+    "you can make a clone to get a normal tensor and use it in autograd, or use `LIB.no_grad()` instead "
+    "of `LIB.inference_mode()`.",
+    "an inference tensor not saved": None,
+}
+
+
+SCENARIOS = {_checks: CHECKS, _recording: RECORDING}
+_IDS = [scenario.__name__.strip("_") for scenario in SCENARIOS]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=_IDS)
+def test_scenario(scenario):
+    assert scenario(retrograd) == SCENARIOS[scenario]
+
+
+@needs_torch
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=_IDS)
+def test_scenario_matches_pytorch(scenario):
+    assert scenario(retrograd) == scenario(torch)
+
+
+def test_output_markers():
+    assert output(0) is OUTPUT
+    assert repr(OUTPUT) == "OUTPUT" and repr(output(2)) == "output(2)"
+    assert output(1).index == 1
+
+
+@pytest.mark.xfail(strict=True, reason="a view taken under no_grad of a tensor that requires grad does not "
+                   "require grad here; in PyTorch it does (a leaf view, which may not then be written in "
+                   "place with grad mode on)")
+def test_a_view_taken_under_no_grad_requires_grad_as_its_base():
+    x = retrograd.ones(2, requires_grad=True)
+    with retrograd.no_grad():
+        view = x[1]
+    assert view.requires_grad and view.grad_fn is None and view.is_leaf
+
+
+@needs_torch
+def test_a_view_taken_under_no_grad_requires_grad_as_its_base_in_pytorch():
+    x = torch.ones(2, requires_grad=True)
+    with torch.no_grad():
+        view = x[1]
+    assert view.requires_grad and view.grad_fn is None and view.is_leaf
