@@ -259,8 +259,12 @@ EQUIVALENT: dict[str, dict[str, str]] = {
            "down, or by two): a handle still removes exactly its own hook" for number in (13, 14)},
         **{f"autograd.graph.xǁSavedOutputǁ__init____mutmut_{number}": "`value` is read only when the record "
            "counts its own versions, and counts_itself sets it right after" for number in (1, 2)},
-        "autograd.graph.xǁsave_on_cpuǁ__init____mutmut_1": "pin_memory is accepted for PyTorch's signature "
-        "and ignored (there is one device)",
+        **{f"autograd.graph.xǁsave_on_cpuǁ__init____mutmut_{number}": "pin_memory and device_type are "
+           "accepted for PyTorch's signature and ignored (there is one device)" for number in (1, 2, 3)},
+        **{f"autograd.graph.xǁsaved_tensors_hooksǁ{name}": "the count of open blocks only lets the op runner "
+           "skip a look at the (per-thread) stack, which it checks as well; this change keeps the count "
+           "non-zero whenever a block is open" for name in (
+               "__enter____mutmut_5", "__enter____mutmut_6", "__exit____mutmut_1", "__exit____mutmut_2")},
         "autograd.graph.xǁNodeǁ__init____mutmut_12": "'' and None are both falsy: no creation stack either way",
         "autograd.graph.xǁNodeǁ__init____mutmut_5": "_saved_versions is read only with _saved, which is None "
         "until save_for_backward sets both",
