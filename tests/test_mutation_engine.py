@@ -133,6 +133,13 @@ def _create_graph(t):
         third = (_list(leaf.grad), _name(leaf.grad), leaf.grad.requires_grad)
         (leaf ** 3).sum().backward()  # later without create_graph: added in place
         fourth = (_list(leaf.grad), _name(leaf.grad))
+    root = t.tensor([1.0, 2.0], requires_grad=True)
+    given = t.tensor([3.0, 4.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        root.backward(given, create_graph=True)  # the leaf's gradient is the one given, copied
+    (through,) = t.autograd.grad((root.grad * root.grad).sum(), given)
+    given_leaf = (_list(root.grad), _name(root.grad), root.grad is given, _list(through))
     m = t.tensor([1.0, 2.0], requires_grad=True)
     n = m * 2
     n.retain_grad()
@@ -157,6 +164,7 @@ def _create_graph(t):
         ".grad then without create_graph": fourth,
         "retained": retained,
         "retained with create_graph": retained_with_graph,
+        "a gradient given to a leaf root": given_leaf,
     }
 
 
@@ -169,6 +177,7 @@ CREATE_GRAPH = {
     ".grad then without create_graph": ([14.0], None),
     "retained": ([4.0, 8.0], [8.0, 16.0], False, [16.0, 32.0]),
     "retained with create_graph": [([4.0, 8.0], "CloneBackward0"), ([8.0, 16.0], "AddBackward0")],
+    "a gradient given to a leaf root": ([3.0, 4.0], "CopyBackwards", False, [6.0, 8.0]),
 }
 
 

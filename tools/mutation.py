@@ -129,8 +129,13 @@ TARGETS: dict[str, Target] = {
             "tests/test_engine.py",
             "tests/test_autograd_hooks.py",
             "tests/test_saved_values.py",
+            "tests/test_viz_explorer.py",  # the pass's observer (Note [Observing the pass])
         ),
-        deselect=_SLOW_ENGINE_TESTS,
+        deselect=_SLOW_ENGINE_TESTS + (
+            # seconds each, in a browser page: the recording they show is checked by the others
+            "tests/test_viz_explorer.py::test_browser_buttons_keys_and_details",
+            "tests/test_viz_explorer.py::test_browser_steps_through_the_seed_backward_pass",
+        ),
     ),
     "table": Target(
         sources=("src/retrograd/ops/_table.py",),
