@@ -194,7 +194,10 @@ def _hooks(t):
     def listed(grad):
         return [1.0]
 
-    for name, hook in (("shape", shrink), ("dtype", widen), ("not a tensor", listed)):
+    def boolean(grad):
+        return grad > 0
+
+    for name, hook in (("shape", shrink), ("dtype", widen), ("not a tensor", listed), ("to bool", boolean)):
         v = u * 2
         v.register_hook(hook)
         result[f"tensor hook changes {name}"] = _error(lambda v=v: v.sum().backward())
@@ -244,6 +247,10 @@ HOOKS = {
     "tensor hook changes dtype": _TYPE.format("widen"),
     "leaf hook changes dtype": _TYPE.format("widen"),
     "tensor hook changes not a tensor": "TypeError: expected Variable, but hook returned 'list'",
+    "tensor hook changes to bool": "RuntimeError: hook 'boolean' has changed the type of value (was "
+    "LIB.FloatTensor got CPUBoolType)",
+    "leaf hook changes to bool": "RuntimeError: hook 'boolean' has changed the type of value (was "
+    "LIB.FloatTensor got CPUBoolType)",
     "leaf hook changes not a tensor": "TypeError: expected Variable, but hook returned 'list'",
     "post hook fills a None": "RuntimeError: can't replace a None gradient with a non-None value",
     "post hook count": "RuntimeError: hook '<lambda>' has returned an incorrect number of values (got 1, "

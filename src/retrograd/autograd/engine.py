@@ -459,7 +459,7 @@ def _run_leaf_hooks(variable: Tensor, grad):
 
 def _checked_replacement(hook, grad: Tensor, replaced) -> Tensor:
     """A tensor hook may change a gradient's values, never its shape or dtype."""
-    from .._dtype import tensor_type_name
+    from .._dtype import tensor_type_string
 
     name = getattr(hook, "__name__", repr(hook))
     if not isinstance(replaced, Tensor):
@@ -468,8 +468,8 @@ def _checked_replacement(hook, grad: Tensor, replaced) -> Tensor:
         raise RuntimeError(f"hook '{name}' has changed the size of value")
     if replaced.dtype is not grad.dtype:
         raise RuntimeError(
-            f"hook '{name}' has changed the type of value (was {tensor_type_name(grad.dtype)} got "
-            f"{tensor_type_name(replaced.dtype)})"
+            f"hook '{name}' has changed the type of value (was {tensor_type_string(grad.dtype)} got "
+            f"{tensor_type_string(replaced.dtype)})"
         )
     return replaced
 

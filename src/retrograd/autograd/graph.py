@@ -401,10 +401,10 @@ def _check_version(current: int, saved: int, array, origin: Node | None, output_
     """Raise PyTorch's error when a saved value was changed in place after it was saved."""
     if current == saved:
         return
-    from .._dtype import from_numpy_dtype, tensor_type_name
+    from .._dtype import from_numpy_dtype, tensor_type_string
 
     shape = ", ".join(str(size) for size in array.shape)
-    described = f"[{tensor_type_name(from_numpy_dtype(array.dtype))} [{shape}]]"
+    described = f"[{tensor_type_string(from_numpy_dtype(array.dtype))} [{shape}]]"
     if origin is not None:
         described += f", which is output {output_nr} of {origin.name().removesuffix('Backward0')},"
     raise RuntimeError(
