@@ -407,3 +407,23 @@ def test_a_node_without_gradient_needed_for_some_inputs_returns_none_for_them():
     node = (w * x).grad_fn
     grads = node.backward(np.array([1.0, 1.0]))
     assert grads[0] is None and grads[1].tolist() == [3.0, 4.0]
+
+
+def test_the_graph_picture_lists_what_each_declared_node_saved():
+    """viz reads a declared node's saved values by name (Formula._named_saved_values)."""
+    from retrograd import viz
+
+    x = retrograd.tensor([1.0, 2.0], requires_grad=True)
+    w = retrograd.tensor([3.0, 4.0])
+    mask = retrograd.tensor([True, False])
+    y = (x * w).exp() + x.max() + x.split(1)[1].sum() + retrograd.masked_fill(x, mask, 0.0).sum()
+    lines = {box.title: box.lines for box in viz.draw(y).model.boxes.values()}
+    assert lines["MulBackward0"] == ["_saved_other = [3, 4]", "input 1: constant, no grad"]
+    assert lines["ExpBackward0"] == ["_saved_result: its own output, shape (2,)"]
+    assert lines["MaxBackward1"] == ["_saved_self = [1, 2]", "_saved_result: its own output, scalar"]
+    assert lines["MaskedFillBackward0"] == ["_saved_mask = [True, False]"]
+    assert lines["SplitBackward0"] == []
+    y.sum().backward()
+    lines = {box.title: box.lines for box in viz.draw(y).model.boxes.values()}
+    assert lines["MulBackward0"] == ["saved values: FREED by backward", "input 1: constant, no grad"]
+    assert lines["SplitBackward0"] == []
