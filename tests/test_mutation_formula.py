@@ -15,6 +15,7 @@ from crosscheck import needs_torch, torch
 
 import retrograd
 from retrograd.ops._formula import Formula
+from retrograd import Tensor
 from retrograd.ops._table import apply
 
 
@@ -64,6 +65,7 @@ def _what_is_saved(t):
         "masked_fill": (filled.grad_fn._saved_mask.tolist(), _saved_names(filled.grad_fn)),
         "mul names": _saved_names(both.grad_fn),
         "var_mean names": _saved_names(t.var_mean(x[0])[0].grad_fn),
+        "no _shape name": _error(lambda: split._saved_self_shape),
     }
     sub.sum().backward()
     result["after backward"] = (sub.grad_fn._saved_alpha, x.grad.tolist(), list(split._saved_self_sym_sizes))
@@ -86,6 +88,7 @@ WHAT_IS_SAVED = {
     "masked_fill": ([[True, False], [False, True]], ["_saved_mask"]),
     "mul names": ["_saved_other", "_saved_self"],
     "var_mean names": ["_saved_correction", "_saved_dim", "_saved_keepdim", "_saved_self"],
+    "no _shape name": "AttributeError: 'SplitBackward0' object has no attribute '_saved_self_shape'",
     "after backward": (3, [[-5.0, -5.0], [-5.0, -5.0]], [2, 2]),
     "freed": (_FREED, _FREED),
     "frozen factor's partner changed": [[5.0, 6.0], [7.0, 8.0]],
@@ -376,7 +379,7 @@ def test_a_declared_op_reading_the_result_and_a_tensor_parameter():
         def forward(self, mask, bias=0.5):
             return np.where(mask._data, self._data * 2 + bias, 0.0)
 
-        derivatives = {"self": lambda grad, mask, result: grad * 2 * (result != 0) * mask}
+        derivatives = {"self": lambda grad, mask, result, bias: grad * 2 * (result != 0) * mask + 0 * bias}
 
     x = retrograd.tensor([1.0, 2.0, 3.0], requires_grad=True)
     mask = retrograd.tensor([True, False, True])
@@ -384,7 +387,8 @@ def test_a_declared_op_reading_the_result_and_a_tensor_parameter():
     assert out.tolist() == [2.5, 0.0, 6.5]
     assert out.grad_fn._saved_mask.tolist() == [True, False, True]
     assert out.grad_fn._saved_result.tolist() == [2.5, 0.0, 6.5]
-    assert _saved_names(out.grad_fn) == ["_saved_mask", "_saved_result"]
+    assert _saved_names(out.grad_fn) == ["_saved_bias", "_saved_mask", "_saved_result"]
+    assert out.grad_fn._saved_bias == 0.5  # the default, saved beside the tensor parameter
     out.sum().backward(retain_graph=True)
     assert x.grad.tolist() == [2.0, 0.0, 2.0]
     mask.logical_not_()  # a tensor parameter is version-checked like an input
@@ -427,3 +431,124 @@ def test_the_graph_picture_lists_what_each_declared_node_saved():
     lines = {box.title: box.lines for box in viz.draw(y).model.boxes.values()}
     assert lines["MulBackward0"] == ["saved values: FREED by backward", "input 1: constant, no grad"]
     assert lines["SplitBackward0"] == []
+
+
+def test_declarations_with_missing_formulas_numbers_and_shapes():
+    class ToyFirstFrozenBackward0(Formula):
+        """No formula for the first input; the second's reads a number input and a shape."""
+
+        inputs = ("self", "other")
+
+        @staticmethod
+        def forward(self, other):
+            factor = other if not isinstance(other, Tensor) else other._data
+            return self._data * factor
+
+        derivatives = {"other": lambda grad, self, other_shape: (grad * self).sum() + 0 * len(other_shape)}
+
+    class ToyNumberFirstBackward0(Formula):
+        inputs = ("self", "other")
+
+        @staticmethod
+        def forward(self, other):
+            return self._data * other
+
+        derivatives = {"self": lambda grad, other, self: grad * other + 0 * self}
+
+    class ToyNoDerivativesBackward0(Formula):
+        inputs = ("self", "other")
+
+        @staticmethod
+        def forward(self, other):
+            return self._data + other._data
+
+    x = retrograd.tensor([1.0, 2.0], requires_grad=True)
+    y = retrograd.tensor(3.0, requires_grad=True)
+    out = apply(ToyFirstFrozenBackward0, x, y)
+    out.sum().backward()
+    assert x.grad is None and y.grad.item() == 3.0
+    out = apply(ToyNumberFirstBackward0, x, 2.5)
+    assert out.grad_fn._saved_other == 2.5
+    out.sum().backward()
+    assert x.grad.tolist() == [2.5, 2.5]
+    out = apply(ToyNoDerivativesBackward0, x, y)
+    assert _saved_names(out.grad_fn) == []
+    out.sum().backward()  # no formula, no gradient, no error
+    assert x.grad.tolist() == [2.5, 2.5] and y.grad.item() == 3.0
+    assert ToyNoDerivativesBackward0.formulas_text() == {}
+
+
+def test_a_released_node_keeps_its_shapes_and_frees_its_tensors():
+    class ToyShapeAndTensorBackward0(Formula):
+        inputs = ("self", "other")
+
+        @staticmethod
+        def forward(self, other):
+            return self._data * other._data
+
+        derivatives = {"self": lambda grad, other, self_shape: np.broadcast_to(grad * other, self_shape)}
+
+    x = retrograd.tensor([1.0, 2.0], requires_grad=True)
+    out = apply(ToyShapeAndTensorBackward0, x, retrograd.tensor([3.0, 4.0]))
+    node = out.grad_fn
+    out.sum().backward()
+    assert list(node._saved_self_sym_sizes) == [2]
+    assert _error(lambda: node._saved_other) == _FREED
+    assert x.grad.tolist() == [3.0, 4.0]
+
+
+def test_a_declared_view_saves_its_output_on_its_base_versions():
+    class ToyFlipBackward0(Formula):
+        is_view = True
+
+        @staticmethod
+        def forward(self):
+            return self._data[::-1]
+
+        derivatives = {"self": lambda grad, result: grad[::-1] + 0 * result}
+
+    x = retrograd.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    base = x * 1
+    flipped = apply(ToyFlipBackward0, base)
+    assert flipped._base is base and flipped.tolist() == [3.0, 2.0, 1.0]
+    node = flipped.grad_fn
+    saved = node._saved_result
+    assert saved.tolist() == [3.0, 2.0, 1.0] and saved.output_nr == 0 and saved._version == 0
+    (flipped * retrograd.tensor([1.0, 10.0, 100.0])).sum().backward(retain_graph=True)
+    assert x.grad.tolist() == [100.0, 10.0, 1.0]
+    with retrograd.no_grad():
+        base.mul_(1)  # the view's output counts its base's versions
+    assert flipped._version == 1
+    assert "which is output 0 of ToyFlip, is at version 1; expected version 0" in _error(
+        lambda: node._saved_result)
+
+
+def test_a_hook_open_in_another_thread_packs_nothing_here():
+    import threading
+
+    results = []
+
+    def run():
+        x = retrograd.tensor([1.0, 2.0], requires_grad=True)
+        y = x * x
+        y.sum().backward()
+        results.append(x.grad.tolist())
+
+    with retrograd.autograd.graph.saved_tensors_hooks(lambda value: 1 / 0, lambda value: value):
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join()
+    assert results == [[2.0, 4.0]]
+
+
+def test_the_text_of_a_formula_without_source_is_lambda():
+    formula = eval("lambda grad: grad * 2")  # noqa: S307  (a lambda with no source line of its own)
+
+    class ToyEvalBackward0(Formula):
+        @staticmethod
+        def forward(self):
+            return self._data * 2
+
+        derivatives = {"self": formula}
+
+    assert ToyEvalBackward0.formulas_text() == {"self": "<lambda>"}

@@ -282,6 +282,23 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "autograd.graph.xǁNodeǁ_named_saved_values__mutmut_30": "no hand-written node saves more values "
         "than its saved_names has names, so index == len(saved_names) never occurs",
     },
+    "formula": {
+        **{f"ops._formula.xǁFormulaǁ{name}": "bypasses the cache of save plans: a plan is computed the "
+           "same from the declaration every time" for name in ("_plan__mutmut_1", "_plan__mutmut_2",
+                                                                "_save__mutmut_5")},
+        **{f"ops._formula.xǁFormulaǁ_plan__mutmut_{number}": "keyword parameters saved with the tensors "
+           "instead of kept as passed: the same values reach the formulas and `_saved_<name>` (a tensor "
+           "parameter is still saved and version-checked); only what the collector sees differs"
+           for number in (24, 25)},
+        "ops._formula.xǁFormulaǁ_release__mutmut_5": "freed=None is falsy, as False",
+        **{f"ops._formula.xǁFormulaǁ_save__mutmut_{number}": "a packed value's is_output is read only to "
+           "name hand-written nodes' saved values; a declared node names them from its plan"
+           for number in (42, 45)},
+        "ops._formula.x__forward_defaults__mutmut_3": "a forward parameter without a default must be "
+        "passed, so its default is never read",
+        "ops._formula.x__forward_parameters__mutmut_6": "a declaration without a forward fails in "
+        "_forward_defaults either way (AttributeError)",
+    },
     "state_dict": {
         "nn.modules.module.xǁModuleǁ_load_from_state_dict__mutmut_28": "split('.') and split('.', 1) "
         "have the same first part",

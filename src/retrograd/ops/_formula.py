@@ -37,6 +37,7 @@ from typing import ClassVar
 
 from .._tensor import Tensor
 from ..autograd.graph import (
+    _MISSING,
     _SECOND_BACKWARD_MESSAGE,
     Node,
     PackedSaved,
@@ -304,7 +305,7 @@ class Formula(Node):
         if name.endswith("_sym_sizes") and name.removesuffix("_sym_sizes") in self.inputs:
             name = name.removesuffix("_sym_sizes") + "_shape"
         elif name.endswith("_shape") and name.removesuffix("_shape") in self.inputs:
-            return super()._find_saved(name)
+            return _MISSING  # the formulas' own name for it: PyTorch knows only `_sym_sizes`
         if name not in self._all_reads:
             return super()._find_saved(name)
         if name in self._plan_used.parameters:
