@@ -59,7 +59,8 @@ def _toy_double(input, other=None):
 
     (a second line, not in the table)
     """
-    return apply(_ToyDoubleBackward0, input)
+    doubled = apply(_ToyDoubleBackward0, input)
+    return doubled if other is None else doubled + other
 
 
 def test_register_fills_the_table_and_attaches_the_methods():
@@ -76,13 +77,16 @@ def test_register_fills_the_table_and_attaches_the_methods():
         assert info.signature == "toy.toy_double(input, other=None)"
         x = retrograd.tensor([1.0, 2.0], requires_grad=True)
         assert x.toy_double().tolist() == [2.0, 4.0]
-        assert Tensor.__toyop__(x, 3).tolist() == [2.0, 4.0]  # a number is an operand
+        assert Tensor.__toyop__(x, 3).tolist() == [5.0, 7.0]  # a number is an operand
         assert Tensor.__toyop__(x, "a") is NotImplemented
         assert Tensor.__toyop__(x, [1]) is NotImplemented
-        assert Tensor.__toyop__(x, np.float64(1.0)).tolist() == [2.0, 4.0]  # a number, by its ABC
+        assert Tensor.__toyop__(x, np.float64(1.0)).tolist() == [3.0, 5.0]  # a number, by its ABC
+        assert Tensor.__toyop__(x, x).tolist() == [3.0, 6.0]
         assert Tensor.__toyop__.__name__ == "__toyop__" and "Twice" in Tensor.__toyop__.__doc__
         plain = x.detach().clone()
         assert plain.toy_double_() is plain and plain.tolist() == [2.0, 4.0] and plain._version == 1
+        assert plain.toy_double_(1.0).tolist() == [5.0, 9.0]
+        assert plain.toy_double_(other=-1.0).tolist() == [9.0, 17.0] and plain._version == 3
         assert Tensor.toy_double_.__name__ == "toy_double_"
         assert Tensor.toy_double_.__doc__ == "In-place `_toy_double`: writes the result into self."
     assert "toy.toy_double" not in table and not hasattr(Tensor, "toy_double")
@@ -396,3 +400,129 @@ def test_a_view_taken_under_no_grad_requires_grad_as_its_base_in_pytorch():
     with torch.no_grad():
         view = x[1]
     assert view.requires_grad and view.grad_fn is None and view.is_leaf
+
+
+def test_argument_checks_of_toy_ops_in_every_corner():
+    def toy_constant():
+        """No parameter at all."""
+        return retrograd.ones(1)
+
+    with _registered(toy_constant) as toy:
+        assert toy().tolist() == [1.0]
+    with _registered(_toy_index, "toy.namespaced") as toy:
+        assert _error(lambda: toy("text", 0)) == (
+            "TypeError: namespaced(): argument 'input' (position 1) must be Tensor, not str")
+
+    def toy_later(tensors, other):
+        return tensors[0] + other.exp()
+
+    with _registered(toy_later) as toy:
+        assert _error(lambda: toy([retrograd.ones(1)], "s")) == (
+            "TypeError: toy_later(): argument 'other' (position 2) must be Tensor, not str")
+
+    def toy_add(input, other):
+        return input + other.exp()
+
+    with _registered(toy_add) as toy:
+        assert _error(lambda: toy("a", retrograd.ones(1))) == (
+            "TypeError: toy_add(): argument 'input' (position 1) must be Tensor, not str")
+        assert _error(lambda: toy(2.0, "s")) == (
+            "TypeError: toy_add(): argument 'other' (position 2) must be Tensor, not str")
+
+    def toy_method(input):
+        return input.exp()
+
+    with _registered(toy_method) as toy:
+        assert _error(lambda: toy(2.0)) == (
+            "TypeError: toy_method(): argument 'input' (position 1) must be Tensor, not float")
+
+    def toy_index_error(input, dim=0):
+        raise IndexError("boom" if dim != 9 else "Dimension out of range (its own words)")
+
+    with _registered(toy_index_error) as toy:
+        x = retrograd.ones(2, 3)
+        assert _error(lambda: toy(x, -1)) == "IndexError: boom"
+        assert _error(lambda: toy(x, -2)) == "IndexError: boom"
+        assert _error(lambda: toy(x, (0, 1))) == "IndexError: boom"
+        assert _error(lambda: toy(x, 9)) == "IndexError: Dimension out of range (its own words)"
+        assert _error(lambda: toy(x, 2)) == (
+            "IndexError: Dimension out of range (expected to be in range of [-2, 1], but got 2)")
+
+    def toy_value_error(input, dim=0):
+        raise ValueError("not an index")
+
+    with _registered(toy_value_error) as toy:
+        assert _error(lambda: toy(retrograd.ones(2), 5)) == "ValueError: not an index"
+
+    def toy_cast(input, dtype=None):
+        return (input.to(dtype) if dtype is not None else input.float()) * 2
+
+    with _registered(toy_cast, floating=True) as toy:
+        integers = retrograd.tensor([1, 2])
+        assert toy(integers, retrograd.float32).tolist() == [2.0, 4.0]  # dtype given by position
+        assert _error(lambda: toy("text")) == (
+            "TypeError: toy_cast(): argument 'input' (position 1) must be Tensor, not str")
+
+
+def test_not_differentiable_keyword_arguments_go_to_the_trial_as_copies():
+    def toy_stat(input, *, running=None, scale=1.0):
+        """Updates `running` in place."""
+        with retrograd.no_grad():
+            running.add_(scale)
+        return input * 2
+
+    with _registered(toy_stat, not_differentiable=("running",)) as toy:
+        running = retrograd.zeros(2, requires_grad=True)
+        x = retrograd.ones(2, requires_grad=True)
+        assert _error(lambda: toy(x, running=running, scale=5.0)) == (
+            "RuntimeError: The function 'toy_stat' is not differentiable with respect to argument "
+            "'running'. This input cannot have requires_grad True.")
+        assert running.tolist() == [0.0, 0.0]
+
+
+def test_same_dtype_checks_every_tensor_of_a_list():
+    with _registered(lambda input, others: input * 1, "toy_last", same_dtype=("input", "others")) as toy:
+        assert _error(lambda: toy(retrograd.ones(1), [2.0, retrograd.ones(1, dtype=retrograd.float64)])) == (
+            "RuntimeError: expected scalar type Float but found Double (mixed dtype: the tensors of "
+            "this op must have one dtype)")
+
+
+def test_hand_written_ops_save_their_outputs_through_hooks():
+    packed = []
+    x = retrograd.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+    with retrograd.autograd.graph.saved_tensors_hooks(lambda value: packed.append(value.tolist()) or value,
+                                                     lambda value: value):
+        d = retrograd.linalg.det(x)
+        sign, logabsdet = retrograd.linalg.slogdet(x)
+    assert packed == [[[2.0, 1.0], [1.0, 3.0]], 5.0, [[2.0, 1.0], [1.0, 3.0]], 1.6094379425048828]
+    assert d.grad_fn._saved_result.item() == 5.0
+    (d + logabsdet).backward()
+    # det·inv(x)ᵀ + inv(x)ᵀ, with det = 5 and inv(x)ᵀ = [[3, -1], [-1, 2]] / 5
+    np.testing.assert_allclose(x.grad.numpy(), [[3.6, -1.2], [-1.2, 2.4]], rtol=1e-5)
+    with retrograd.inference_mode():
+        frozen = retrograd.ones(2, 2)
+    with retrograd.autograd.graph.saved_tensors_hooks(lambda value: value, lambda value: value):
+        assert _error(lambda: retrograd.einsum("ij,jk->ik", x, frozen)).startswith(
+            "RuntimeError: Inference tensors cannot be saved for backward.")
+
+
+def _overlaps(t):
+    results = []
+    for size, written, read in ((4, slice(0, 2), slice(None, None, 2)), (6, slice(0, 3), slice(None, None, 2)),
+                                (6, slice(1, 4), slice(0, 3))):
+        a = t.arange(float(size))
+        results.append(_error(lambda a=a, written=written, read=read: a[written].add_(a[read])) or a.tolist())
+    return results
+
+
+OVERLAPS = [[0.0, 3.0, 2.0, 3.0], [0.0, 3.0, 6.0, 3.0, 4.0, 5.0],
+            "RuntimeError: unsupported operation: some elements of the input tensor and the written-to "
+            "tensor refer to a single memory location. Please clone() the tensor before performing the "
+            "operation."]
+
+
+@pytest.mark.parametrize("library", [retrograd, pytest.param(torch, marks=needs_torch)],
+                         ids=["retrograd", "torch"])
+def test_a_strided_input_overlapping_the_target_is_too_hard_to_tell_and_runs(library):
+    """As PyTorch: only dense tensors are compared for partial overlap."""
+    assert _overlaps(library) == OVERLAPS

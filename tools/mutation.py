@@ -299,6 +299,14 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "ops._formula.x__forward_parameters__mutmut_6": "a declaration without a forward fails in "
         "_forward_defaults either way (AttributeError)",
     },
+    "table": {
+        "ops._table.x__operator__mutmut_2": "the fast type test only saves time: the isinstance test after "
+        "it accepts the same operands",
+        "ops._table.x__checked__mutmut_50": "only an AttributeError has an `obj` (the object it looked in): "
+        "for the others getattr falls back to None either way",
+        "ops._table.x__checked__mutmut_55": "every AttributeError has an `obj` (Python >= 3.10): the default "
+        "is never used",
+    },
     "state_dict": {
         "nn.modules.module.xǁModuleǁ_load_from_state_dict__mutmut_28": "split('.') and split('.', 1) "
         "have the same first part",
