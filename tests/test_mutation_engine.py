@@ -503,3 +503,78 @@ def test_a_pass_computes_on_arrays_without_recording_anything():
     (g,) = retrograd.autograd.grad(y, x)
     assert g.grad_fn is None and not g.requires_grad
     np.testing.assert_allclose(g.numpy(), np.exp([1.0, 2.0]) * (1 + np.array([1.0, 2.0])))
+
+
+def _which_nodes_run(t):
+    hooks = t.autograd.graph
+    x = t.tensor([1.0, 2.0], requires_grad=True)
+    y, z, w = x * 2, x * 3, x * 4
+    out = (y * z).sum()
+    calls = []
+    hooks.register_multi_grad_hook((y, z, w), lambda grads: calls.append([_list(g) for g in grads]))
+    t.autograd.grad(out, [y], retain_graph=True)  # z's node does not run: y alone is awaited
+    t.autograd.grad(out, [y, z], retain_graph=True)
+    out.backward(retain_graph=True)  # w is not in this graph: never awaited
+    half = t.tensor([1.0, 2.0], dtype=t.float16, requires_grad=True)
+    (g,) = t.autograd.grad((half.double() * 3).sum(), half, create_graph=True)
+    a = t.tensor([1.0, 2.0], requires_grad=True)
+    b = a * 2
+    b.retain_grad()
+    given = t.tensor([1.0, 2.0])
+    b.backward(given)
+    given.mul_(0)  # the retained gradient is a copy
+    root = t.tensor([1.0, 2.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        root.backward(t.tensor([3.0, 4.0], requires_grad=True) * 1, create_graph=True)
+    return {"multi-grad hook": calls, "cast with create_graph": (_list(g), str(g.dtype)),
+            "retained copy": _list(b.grad), ".grad with create_graph": (_list(root.grad), root.grad.output_nr)}
+
+
+WHICH_NODES_RUN = {
+    "multi-grad hook": [[[3.0, 6.0], None, None], [[3.0, 6.0], [2.0, 4.0], None],
+                        [[3.0, 6.0], [2.0, 4.0], None]],
+    "cast with create_graph": ([3.0, 3.0], "LIB.float16"),
+    "retained copy": [1.0, 2.0],
+    ".grad with create_graph": ([3.0, 4.0], 0),
+}
+
+
+@pytest.mark.parametrize("library", [retrograd, pytest.param(torch, marks=needs_torch)],
+                         ids=["retrograd", "torch"])
+def test_which_nodes_run_and_what_is_copied(library):
+    assert _plain(_which_nodes_run(library)) == _plain(WHICH_NODES_RUN)
+
+
+def test_a_hook_without_a_name_is_named_by_its_repr():
+    class Shrink:
+        def __call__(self, grad):
+            return grad[:1]
+
+        def __repr__(self):
+            return "Shrink()"
+
+    class Twice:
+        def __call__(self, grad_outputs):
+            return (grad_outputs[0], grad_outputs[0])
+
+        def __repr__(self):
+            return "Twice()"
+
+    x = retrograd.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.register_hook(Shrink())
+    assert _error(lambda: y.sum().backward()) == "RuntimeError: hook 'Shrink()' has changed the size of value"
+    y = x * 2
+    y.grad_fn.register_prehook(Twice())
+    assert _error(lambda: y.sum().backward()) == (
+        "RuntimeError: hook 'Twice()' has returned an incorrect number of values (got 2, but expected 1)")
+
+
+def test_batched_gradients_under_anomaly_detection():
+    p = retrograd.tensor([[1.0], [2.0]], requires_grad=True)
+    q = p * retrograd.tensor([1.0, 2.0, 3.0])
+    with pytest.warns(UserWarning, match="Anomaly Detection has been enabled"), \
+            retrograd.autograd.detect_anomaly():
+        (g,) = retrograd.autograd.grad(q, p, grad_outputs=retrograd.ones(4, 2, 3), is_grads_batched=True)
+    assert list(g.shape) == [4, 2, 1] and g[0].tolist() == [[6.0], [6.0]]

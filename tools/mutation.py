@@ -307,6 +307,14 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "ops._table.x__checked__mutmut_55": "every AttributeError has an `obj` (Python >= 3.10): the default "
         "is never used",
     },
+    "engine": {
+        **{f"autograd.engine.x__copy_with_history__mutmut_{number}": "Tensor._from_node makes a fresh "
+           "version counter when given none" for number in (18, 22)},
+        **{f"autograd.engine.x__store_retained_grad__mutmut_{number}": "the engine casts every gradient "
+           "to its input's dtype, so the sum of two has that dtype already" for number in (21, 23)},
+        "autograd.engine.x__store_retained_grad__mutmut_8": "a gradient that is a Tensor (inside a "
+        "forward-AD level) converts to the same array through __array__",
+    },
     "state_dict": {
         "nn.modules.module.xǁModuleǁ_load_from_state_dict__mutmut_28": "split('.') and split('.', 1) "
         "have the same first part",
