@@ -526,3 +526,63 @@ OVERLAPS = [[0.0, 3.0, 2.0, 3.0], [0.0, 3.0, 6.0, 3.0, 4.0, 5.0],
 def test_a_strided_input_overlapping_the_target_is_too_hard_to_tell_and_runs(library):
     """As PyTorch: only dense tensors are compared for partial overlap."""
     assert _overlaps(library) == OVERLAPS
+
+
+def _hand_written_saving(t):
+    x = t.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+    d = t.linalg.det(x)
+    saved = d.grad_fn._saved_result
+    h = x * 1
+    changed = t.linalg.det(h)
+    h.add_(1)
+    y = x * 1
+    y.exp_()
+    kept = y.grad_fn._saved_result
+    return {
+        "det result": (saved.item(), saved.output_nr, saved.grad_fn is d.grad_fn),
+        "changed input": _error(lambda: changed.backward()),
+        "in place result": ([[round(v, 4) for v in row] for row in kept.tolist()], kept.output_nr,
+                            kept._version, type(kept.grad_fn).__name__),
+    }
+
+
+HAND_WRITTEN_SAVING = {
+    "det result": (5.0, 0, True),
+    "changed input": "RuntimeError: one of the variables needed for gradient computation has been modified "
+    "by an inplace operation: [LIB.FloatTensor [2, 2]], which is output 0 of Add, is at version 1; expected "
+    "version 0 instead. Hint: enable anomaly detection to find the operation that failed to compute its "
+    "gradient, with LIB.autograd.set_detect_anomaly(True, check_nan=False).",
+    "in place result": ([[7.3891, 2.7183], [2.7183, 20.0855]], 0, 1, "ExpBackward0"),
+}
+
+
+@pytest.mark.parametrize("library", [retrograd, pytest.param(torch, marks=needs_torch)],
+                         ids=["retrograd", "torch"])
+def test_what_hand_written_and_in_place_ops_save(library):
+    assert _hand_written_saving(library) == HAND_WRITTEN_SAVING
+
+
+def test_a_later_output_saved_by_a_hand_written_op():
+    x = retrograd.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+    sign, logabsdet = retrograd.linalg.slogdet(x)
+    saved = logabsdet.grad_fn._saved_result
+    assert saved.output_nr == 1 and abs(saved.item() - np.log(5.0)) < 1e-6
+    logabsdet.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0.6, -0.2], [-0.2, 0.4]], rtol=1e-5)
+
+
+def test_hooks_open_in_another_thread_pack_nothing_here():
+    import threading
+
+    results = []
+
+    def run():
+        x = retrograd.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+        retrograd.linalg.det(x).backward()
+        results.append(x.grad.tolist())
+
+    with retrograd.autograd.graph.saved_tensors_hooks(lambda value: 1 / 0, lambda value: value):
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join()
+    assert results == [[[3.0, -1.0], [-1.0, 2.0]]]

@@ -306,6 +306,12 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "for the others getattr falls back to None either way",
         "ops._table.x__checked__mutmut_55": "every AttributeError has an `obj` (Python >= 3.10): the default "
         "is never used",
+        "ops._table.x__check_floating__mutmut_12": "'X' is no NumPy dtype kind, so 'XXfcXX' accepts the same "
+        "kinds as 'fc'",
+        "ops._table.x__save_as_target__mutmut_15": "written not through a view, the target's grad_fn is the "
+        "op's own node, output 0: the saved result reads back the same with or without the reference",
+        "ops._table.x__save_as_target__mutmut_18": "an in-place op has one output, so every SavedOutput of "
+        "its node is that output's",
     },
     "engine": {
         **{f"autograd.engine.x__copy_with_history__mutmut_{number}": "Tensor._from_node makes a fresh "
