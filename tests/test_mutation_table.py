@@ -119,8 +119,17 @@ def test_a_registered_op_without_a_docstring_has_an_empty_doc():
     def toy_nodoc(input):
         return apply(_ToyDoubleBackward0, input)
 
-    with _registered(toy_nodoc):
-        assert table["toy_nodoc"].doc == ""
+    def wrapper(op):
+        return op
+
+    with _registered(toy_nodoc) as toy:
+        info = table["toy_nodoc"]
+        assert info.doc == ""
+        assert (info.differentiable, info.second_order, info.mutates_input) == (True, True, False)
+        assert toy(retrograd.tensor([1, 2])).tolist() == [2, 4]  # not floating unless asked
+    with _registered(toy_nodoc, mutates_input=True, gradcheck_wrapper=wrapper):
+        info = table["toy_nodoc"]
+        assert info.mutates_input is True and info.gradcheck_wrapper is wrapper
 
 
 def _toy_floating(input, other=None, *, dtype=None):
@@ -586,3 +595,42 @@ def test_hooks_open_in_another_thread_pack_nothing_here():
         worker.start()
         worker.join()
     assert results == [[[3.0, -1.0], [-1.0, 2.0]]]
+
+
+def test_ops_with_a_batching_rule_or_out_get_them_from_register(monkeypatch):
+    """An op listed in FUNCTION_RULES is batched by its rule inside vmap (its methods on batched
+    tensors too); an op listed in ACCEPTS_OUT takes `out=`."""
+    from retrograd.ops import _batching, _out
+
+    seen = []
+
+    def rule(function, args, kwargs, levels):
+        seen.append(len(levels))
+        return function(*args, **kwargs)
+
+    def toy_batched(input, other=1.0):
+        """Doubles, then adds."""
+        return input * 2 + other
+
+    monkeypatch.setitem(_batching.FUNCTION_RULES, "toy_batched", rule)
+    monkeypatch.setattr(_out, "ACCEPTS_OUT", _out.ACCEPTS_OUT | {"toy_batched"})
+    with _registered(toy_batched, methods=("toy_batched", "__toyb__")) as toy:
+        try:
+            x = retrograd.tensor([[1.0, 2.0], [3.0, 4.0]])
+            assert toy(x).tolist() == [[3.0, 5.0], [7.0, 9.0]] and seen == []
+            assert retrograd.vmap(lambda row: toy(row, 0.0))(x).tolist() == [[2.0, 4.0], [6.0, 8.0]]
+            assert retrograd.vmap(lambda row: row.toy_batched())(x).tolist() == [[3.0, 5.0], [7.0, 9.0]]
+            assert retrograd.vmap(lambda row: row.__toyb__(row))(x).tolist() == [[3.0, 6.0], [9.0, 12.0]]
+            assert _batching.BatchedTensor.__toyb__(x, "a") is NotImplemented
+            assert len(seen) == 3
+            assert x.toy_batched(1.0).tolist() == [[3.0, 5.0], [7.0, 9.0]] and len(seen) == 3
+            buffer = retrograd.zeros(2, 2)
+            assert toy(x, 0.0, out=buffer) is buffer and buffer.tolist() == [[2.0, 4.0], [6.0, 8.0]]
+            assert _error(lambda: toy(retrograd.ones(1, requires_grad=True), out=retrograd.zeros(1))) == (
+                "RuntimeError: toy_batched(): functions with out=... arguments don't support automatic "
+                "differentiation, but one of the arguments requires grad.")
+            assert table["toy_batched"].function is toy
+        finally:
+            for method in ("toy_batched", "__toyb__"):
+                if method in _batching.BatchedTensor.__dict__:
+                    delattr(_batching.BatchedTensor, method)

@@ -306,6 +306,8 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "for the others getattr falls back to None either way",
         "ops._table.x__checked__mutmut_55": "every AttributeError has an `obj` (Python >= 3.10): the default "
         "is never used",
+        "ops._table.x_register__mutmut_67": "the fallback of `function.__doc__ or ...` is never read: the "
+        "expression runs only when the docstring is there",
         "ops._table.x__check_floating__mutmut_12": "'X' is no NumPy dtype kind, so 'XXfcXX' accepts the same "
         "kinds as 'fc'",
         "ops._table.x__save_as_target__mutmut_15": "written not through a view, the target's grad_fn is the "
