@@ -578,3 +578,110 @@ def test_batched_gradients_under_anomaly_detection():
             retrograd.autograd.detect_anomaly():
         (g,) = retrograd.autograd.grad(q, p, grad_outputs=retrograd.ones(4, 2, 3), is_grads_batched=True)
     assert list(g.shape) == [4, 2, 1] and g[0].tolist() == [[6.0], [6.0]]
+
+
+def _corners(t):
+    result = {}
+    small = t.tensor([[[1.0, 2.0]], [[3.0, 4.0]], [[5.0, 6.0]]], requires_grad=True)  # (3, 1, 2)
+    (small * t.ones(4, 3, 5, 2)).sum().backward()
+    result["a middle dim and a leading one summed"] = _list(small.grad)
+
+    class Narrow(t.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return t.ones(2)
+
+    x = t.tensor([[1.0, 2.0]], requires_grad=True)
+    result["a gradient with fewer dims"] = _error(lambda: Narrow.apply(x).sum().backward())
+    a = t.tensor([1.0, 2.0], requires_grad=True)
+    v = t.tensor([3.0], requires_grad=True)
+    y = a * 2
+    z = y * 3
+    w = v * 4
+    result["roots below roots"] = [_list(g) for g in t.autograd.grad([z.sum(), y.sum(), w.sum()], [a, v],
+                                                                      retain_graph=True)]
+    seen = []
+    other = (v * 5).sum()
+    other.grad_fn.register_prehook(lambda grad_outputs: seen.append("ran"))
+    result["a root no input needs"] = ([_list(g) for g in t.autograd.grad([z.sum(), other], [a])], seen)
+    p = t.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    parts = p.split(1)
+    calls = []
+    parts[0].register_hook(lambda grad: calls.append(0))
+    parts[1].retain_grad()
+    parts[2].register_hook(lambda grad: calls.append(2) or grad * 10)
+    parts[0].retain_grad()
+    parts[2].retain_grad()
+    (parts[2] * 1).sum().backward()
+    result["outputs after one without gradient"] = (2 in calls, _list(parts[0].grad), _list(parts[1].grad),
+                                                    _list(parts[2].grad), _list(p.grad))
+    q = t.tensor([1.0, 2.0], requires_grad=True)
+    first, second = q.split(1)
+    second.register_hook(lambda grad: grad)
+    second.retain_grad()
+    first.sum().backward()
+    result["an output past the last gradient"] = (_list(second.grad), _list(q.grad))
+    r = t.tensor([1.0, 2.0], requires_grad=True)
+    s = r * r
+    s.register_hook(lambda grad: grad * r)
+    (g1,) = t.autograd.grad(s.sum(), r, create_graph=True)
+    (g2,) = t.autograd.grad(g1.sum(), r)
+    result["a hook's graph with create_graph"] = (_list(g1), _list(g2))
+    return result
+
+
+CORNERS = {
+    "a middle dim and a leading one summed": [[[20.0, 20.0]], [[20.0, 20.0]], [[20.0, 20.0]]],
+    "a gradient with fewer dims": "RuntimeError: Function NarrowBackward returned an invalid gradient at "
+    "index 0 - got [2] but expected shape compatible with [1, 2]",
+    "roots below roots": [[8.0, 8.0], [4.0]],
+    "a root no input needs": ([[6.0, 6.0]], []),
+    "outputs after one without gradient": (True, None, None, [10.0], [0.0, 0.0, 10.0]),
+    "an output past the last gradient": (None, [1.0, 0.0]),
+    "a hook's graph with create_graph": ([2.0, 8.0], [4.0, 8.0]),
+}
+
+
+@pytest.mark.parametrize("library", [retrograd, pytest.param(torch, marks=needs_torch)],
+                         ids=["retrograd", "torch"])
+def test_corners_of_the_pass(library):
+    assert _plain(_corners(library)) == _plain(CORNERS)
+
+
+@pytest.mark.xfail(strict=True, reason="a tensor hook on an output of a node that runs, which got no "
+                   "gradient itself (split's unused part), is not called; PyTorch calls it with None")
+def test_a_hook_on_an_output_without_gradient_is_called_with_none():
+    q = retrograd.tensor([1.0, 2.0], requires_grad=True)
+    first, second = q.split(1)
+    seen = []
+    second.register_hook(lambda grad: seen.append(grad))
+    first.sum().backward()
+    assert seen == [None]
+
+
+def test_the_anomaly_warning_carries_the_forward_stack():
+    class Fails(retrograd.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            raise ValueError("no")
+
+    x = retrograd.tensor([1.0], requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with retrograd.autograd.detect_anomaly():
+            y = Fails.apply(x)
+            with pytest.raises(ValueError, match="no") as raised:
+                y.sum().backward()
+    (origin,) = [str(w.message) for w in caught if str(w.message).startswith("Error detected in")]
+    assert origin.startswith("Error detected in FailsBackward. Traceback of forward call that caused the "
+                             "error:\n  File ")
+    assert "y = Fails.apply(x)" in origin and "XXXX" not in origin
+    assert raised.value.__notes__ == [origin]

@@ -322,6 +322,18 @@ EQUIVALENT: dict[str, dict[str, str]] = {
            "to its input's dtype, so the sum of two has that dtype already" for number in (21, 23)},
         "autograd.engine.x__store_retained_grad__mutmut_8": "a gradient that is a Tensor (inside a "
         "forward-AD level) converts to the same array through __array__",
+        **{f"autograd.engine.x__sum_to_array__mutmut_{number}": "summing without keepdims (or over no "
+           "axis) holds the same elements in the same order, and the reshape that follows restores the "
+           "shape" for number in (18, 22, 23)},
+        **{f"autograd.engine.x__run_pre_hooks__mutmut_{number}": "it is called without on_arrays only for a "
+           "leaf, whose gradient then goes to the accumulation alone, which takes an array or a Tensor "
+           "alike" for number in (1, 2, 4, 5, 6)},
+        **{f"autograd.engine.x__run_node_reporting_origin__mutmut_{number}": "warnings.warn without a "
+           "category (or None) warns a UserWarning, as before" for number in (21, 24)},
+        **{f"autograd.engine.x__run_node_reporting_origin__mutmut_{number}": "changes only the caller line "
+           "the warning is attributed to" for number in (25, 26)},
+        "autograd.engine.x__as_data__mutmut_1": "a Tensor left in place of its array is turned into that "
+        "array by _fit_to_inputs (np.asarray) before anything reads it",
     },
     "state_dict": {
         "nn.modules.module.xǁModuleǁ_load_from_state_dict__mutmut_28": "split('.') and split('.', 1) "
