@@ -12,15 +12,15 @@ import warnings
 
 import numpy as np
 import pytest
-from crosscheck import needs_torch, torch
 
 import retrograd
+from crosscheck import needs_torch, torch
 
 
 def _error(call):
     try:
         call()
-    except Exception as error:  # noqa: BLE001  (the scenario reports what was raised)
+    except Exception as error:
         return f"{type(error).__name__}: {error}".replace("torch", "LIB").replace("retrograd", "LIB")
     return None
 
@@ -383,7 +383,7 @@ def _modes_and_batches(t):
         y.backward()
         result["backward under no_grad"] = (_list(x.grad), t.is_grad_enabled())
     (gx,) = t.autograd.grad((x * x).sum(), x, create_graph=True)
-    result["grad mode inside the pass"] = seen + [gx.requires_grad]
+    result["grad mode inside the pass"] = [*seen, gx.requires_grad]
     z = t.tensor([1.0, 2.0], requires_grad=True)
     w = z * t.tensor([3.0, 4.0])
     result["batched"] = _list(t.autograd.grad(w, z, grad_outputs=t.eye(2), is_grads_batched=True)[0])

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from crosscheck import needs_torch, torch
 
 import retrograd
-from retrograd.ops._formula import Formula
+from crosscheck import needs_torch, torch
 from retrograd import Tensor
+from retrograd.ops._formula import Formula
 from retrograd.ops._table import apply
 
 
 def _error(call):
     try:
         call()
-    except Exception as error:  # noqa: BLE001  (the scenario reports what was raised)
+    except Exception as error:
         return f"{type(error).__name__}: {error}".replace("torch", "LIB").replace("retrograd", "LIB")
     return None
 
@@ -249,7 +249,7 @@ def _declare_scale():
         def forward(self, other, factor=3.0, unused=None):
             return self._data * factor + (other._data if hasattr(other, "_data") else other) * 2
 
-        derivatives = {"self": lambda grad, factor, self_shape: np.broadcast_to(grad * factor, self_shape)}
+        derivatives = {"self": lambda grad, factor, self_shape: np.broadcast_to(grad * factor, self_shape)}  # noqa: RUF012
 
     return ToyScaleBackward0
 
@@ -272,7 +272,7 @@ def _declare_pair():
         def forward(self, other):
             return self._data + other._data, self._data * other._data
 
-        derivatives = {
+        derivatives = {  # noqa: RUF012
             "self": _product_rule,
             "other": lambda grads, self, second: _gradient(grads, 0) + _gradient(grads, 1) * self
             + 0.0 * second,
@@ -379,7 +379,7 @@ def test_a_declared_op_reading_the_result_and_a_tensor_parameter():
         def forward(self, mask, bias=0.5):
             return np.where(mask._data, self._data * 2 + bias, 0.0)
 
-        derivatives = {"self": lambda grad, mask, result, bias: grad * 2 * (result != 0) * mask + 0 * bias}
+        derivatives = {"self": lambda grad, mask, result, bias: grad * 2 * (result != 0) * mask + 0 * bias}  # noqa: RUF012
 
     x = retrograd.tensor([1.0, 2.0, 3.0], requires_grad=True)
     mask = retrograd.tensor([True, False, True])
@@ -444,7 +444,7 @@ def test_declarations_with_missing_formulas_numbers_and_shapes():
             factor = other if not isinstance(other, Tensor) else other._data
             return self._data * factor
 
-        derivatives = {"other": lambda grad, self, other_shape: (grad * self).sum() + 0 * len(other_shape)}
+        derivatives = {"other": lambda grad, self, other_shape: (grad * self).sum() + 0 * len(other_shape)}  # noqa: RUF012
 
     class ToyNumberFirstBackward0(Formula):
         inputs = ("self", "other")
@@ -453,7 +453,7 @@ def test_declarations_with_missing_formulas_numbers_and_shapes():
         def forward(self, other):
             return self._data * other
 
-        derivatives = {"self": lambda grad, other, self: grad * other + 0 * self}
+        derivatives = {"self": lambda grad, other, self: grad * other + 0 * self}  # noqa: RUF012
 
     class ToyNoDerivativesBackward0(Formula):
         inputs = ("self", "other")
@@ -486,7 +486,7 @@ def test_a_released_node_keeps_its_shapes_and_frees_its_tensors():
         def forward(self, other):
             return self._data * other._data
 
-        derivatives = {"self": lambda grad, other, self_shape: np.broadcast_to(grad * other, self_shape)}
+        derivatives = {"self": lambda grad, other, self_shape: np.broadcast_to(grad * other, self_shape)}  # noqa: RUF012
 
     x = retrograd.tensor([1.0, 2.0], requires_grad=True)
     out = apply(ToyShapeAndTensorBackward0, x, retrograd.tensor([3.0, 4.0]))
@@ -505,7 +505,7 @@ def test_a_declared_view_saves_its_output_on_its_base_versions():
         def forward(self):
             return self._data[::-1]
 
-        derivatives = {"self": lambda grad, result: grad[::-1] + 0 * result}
+        derivatives = {"self": lambda grad, result: grad[::-1] + 0 * result}  # noqa: RUF012
 
     x = retrograd.tensor([1.0, 2.0, 3.0], requires_grad=True)
     base = x * 1
@@ -542,13 +542,13 @@ def test_a_hook_open_in_another_thread_packs_nothing_here():
 
 
 def test_the_text_of_a_formula_without_source_is_lambda():
-    formula = eval("lambda grad: grad * 2")  # noqa: S307  (a lambda with no source line of its own)
+    formula = eval("lambda grad: grad * 2")
 
     class ToyEvalBackward0(Formula):
         @staticmethod
         def forward(self):
             return self._data * 2
 
-        derivatives = {"self": formula}
+        derivatives = {"self": formula}  # noqa: RUF012
 
     assert ToyEvalBackward0.formulas_text() == {"self": "<lambda>"}

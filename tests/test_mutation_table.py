@@ -12,9 +12,9 @@ import contextlib
 
 import numpy as np
 import pytest
-from crosscheck import needs_torch, torch
 
 import retrograd
+from crosscheck import needs_torch, torch
 from retrograd import Tensor
 from retrograd.ops._formula import Formula
 from retrograd.ops._table import OUTPUT, NotATensorError, apply, output, register, table
@@ -23,7 +23,7 @@ from retrograd.ops._table import OUTPUT, NotATensorError, apply, output, registe
 def _error(call):
     try:
         call()
-    except Exception as error:  # noqa: BLE001  (the scenario reports what was raised)
+    except Exception as error:
         kind = "TypeError" if isinstance(error, TypeError) else type(error).__name__
         return f"{kind}: {error}".replace("torch", "LIB").replace("retrograd", "LIB")
     return None
@@ -51,7 +51,7 @@ class _ToyDoubleBackward0(Formula):
     def forward(self):
         return self._data * 2
 
-    derivatives = {"self": lambda grad: grad * 2}
+    derivatives = {"self": lambda grad: grad * 2}  # noqa: RUF012
 
 
 def _toy_double(input, other=None):
@@ -283,7 +283,7 @@ def test_failures_are_explained_as_pytorch_does():
 def _raised(call):
     try:
         call()
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         return error
     return None
 
@@ -307,7 +307,7 @@ def _checks(t):
             t.zeros(2, 3, requires_grad=True), t.tensor([0, 1]), weight=weight)).replace(
             "nll_loss_forward", "nll_loss"),
         "broadcast": _error(lambda: t.ones(2, 3) + t.ones(4)),
-        "other operand": _error(lambda: [1] + t.ones(2)),
+        "other operand": _error(lambda: [1] + t.ones(2)),  # noqa: RUF005
     }
     with t.no_grad():
         result["weight requiring grad under no_grad"] = functional.nll_loss(

@@ -131,7 +131,8 @@ TARGETS: dict[str, Target] = {
             "tests/test_saved_values.py",
             "tests/test_viz_explorer.py",  # the pass's observer (Note [Observing the pass])
         ),
-        deselect=_SLOW_ENGINE_TESTS + (
+        deselect=(
+            *_SLOW_ENGINE_TESTS,
             # seconds each, in a browser page: the recording they show is checked by the others
             "tests/test_viz_explorer.py::test_browser_buttons_keys_and_details",
             "tests/test_viz_explorer.py::test_browser_steps_through_the_seed_backward_pass",
@@ -155,7 +156,8 @@ TARGETS: dict[str, Target] = {
             "tests/test_shape_index_formulas.py",
             "tests/test_engine.py",
         ),
-        deselect=_SLOW_ENGINE_TESTS + (
+        deselect=(
+            *_SLOW_ENGINE_TESTS,
             # 8 s: every index pattern of __getitem__ with NaN and Inf against PyTorch
             "tests/test_shape_index_formulas.py::test_nan_and_inf_in_the_incoming_gradient_go_where_pytorch_sends_them[__getitem__-0]",
         ),
@@ -270,7 +272,8 @@ EQUIVALENT: dict[str, dict[str, str]] = {
            "skip a look at the (per-thread) stack, which it checks as well; this change keeps the count "
            "non-zero whenever a block is open" for name in (
                "__enter____mutmut_5", "__enter____mutmut_6", "__exit____mutmut_1", "__exit____mutmut_2")},
-        "autograd.graph.xǁNodeǁ__init____mutmut_12": "'' and None are both falsy: no creation stack either way",
+        "autograd.graph.xǁNodeǁ__init____mutmut_12": "'' and None are both falsy: no creation stack "
+        "either way",
         "autograd.graph.xǁNodeǁ__init____mutmut_5": "_saved_versions is read only with _saved, which is None "
         "until save_for_backward sets both",
         "autograd.graph.xǁNodeǁ__init____mutmut_3": "every node that runs a backward gets its _input_meta "
