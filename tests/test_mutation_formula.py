@@ -341,7 +341,8 @@ def test_a_declared_op_with_two_outputs():
     assert node._saved_first is None
     assert node._saved_self.tolist() == [1.0, 2.0]
     second.mul_(2)
-    assert "is at version 1; expected version 0" in _error(lambda: first.sum().backward())
+    assert "which is output 1 of ToyPair, is at version 1; expected version 0" in _error(
+        lambda: first.sum().backward())
 
 
 def test_a_declaration_must_read_only_what_the_op_has():
@@ -471,6 +472,19 @@ def test_declarations_with_missing_formulas_numbers_and_shapes():
     assert out.grad_fn._saved_other == 2.5
     out.sum().backward()
     assert x.grad.tolist() == [2.5, 2.5]
+    out = apply(ToyFirstFrozenBackward0, x, 2.0)  # a shape is saved whatever needs grad: () for a number
+    assert out.grad_fn._saved_other_sym_sizes == ()
+
+    class ToyOpaqueBackward0(Formula):
+        inputs = ("self",)  # declared, with no derivative
+
+        @staticmethod
+        def forward(self):
+            return self._data + 1
+
+    fresh = retrograd.tensor([1.0], requires_grad=True)
+    apply(ToyOpaqueBackward0, fresh).sum().backward()  # no formula: no gradient, no error
+    assert fresh.grad is None
     out = apply(ToyNoDerivativesBackward0, x, y)
     assert _saved_names(out.grad_fn) == []
     out.sum().backward()  # no formula, no gradient, no error
@@ -552,3 +566,12 @@ def test_the_text_of_a_formula_without_source_is_lambda():
         derivatives = {"self": formula}  # noqa: RUF012
 
     assert ToyEvalBackward0.formulas_text() == {"self": "<lambda>"}
+
+
+def test_packed_values_keep_their_graph_for_second_derivatives():
+    x = retrograd.tensor([1.0, 3.0], requires_grad=True)
+    with retrograd.autograd.graph.saved_tensors_hooks(lambda value: value, lambda value: value):
+        y = (x * x * x).sum()
+    (g,) = retrograd.autograd.grad(y, x, create_graph=True)
+    (gg,) = retrograd.autograd.grad(g.sum(), x)
+    assert g.tolist() == [3.0, 27.0] and gg.tolist() == [6.0, 18.0]

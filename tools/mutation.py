@@ -297,6 +297,9 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         **{f"ops._formula.xǁFormulaǁ_save__mutmut_{number}": "a packed value's is_output is read only to "
            "name hand-written nodes' saved values; a declared node names them from its plan"
            for number in (42, 45)},
+        "ops._formula.xǁFormulaǁ_find_saved__mutmut_28": "a declared node has no attributes of its own "
+        "and saves only what its formulas read, so the base lookup finds nothing for any other name, "
+        "whichever name it is given",
         "ops._formula.x__forward_defaults__mutmut_3": "a forward parameter without a default must be "
         "passed, so its default is never read",
         "ops._formula.x__forward_parameters__mutmut_6": "a declaration without a forward fails in "
