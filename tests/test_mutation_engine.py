@@ -685,3 +685,128 @@ def test_the_anomaly_warning_carries_the_forward_stack():
                              "error:\n  File ")
     assert "y = Fails.apply(x)" in origin and "XXXX" not in origin
     assert raised.value.__notes__ == [origin]
+
+
+def _more_corners(t):
+    result = {}
+    root = t.tensor([1.0, 2.0], requires_grad=True)
+    given = t.tensor([3.0, 4.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        root.backward(given, create_graph=True)
+    with t.no_grad():
+        given.mul_(0)
+    result[".grad is a copy of the gradient given"] = _list(root.grad)
+    x = t.tensor([1.0, 2.0], requires_grad=True)
+    parts = x.split(1)
+    (parts[0] * 2 + parts[1] * 3).sum().backward()
+    parts = x.split(1)
+    (parts[1] * 5 + parts[0] * 7).sum().backward()
+    result["outputs arriving in either order"] = _list(x.grad)
+
+    class Wrong(t.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return t.ones(2, 3)
+
+    result["a wrong 2-d gradient"] = _error(lambda: Wrong.apply(t.ones(1, 2, requires_grad=True)).sum()
+                                            .backward())
+    p = t.tensor([[1.0], [2.0]], requires_grad=True)
+    q = t.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (gp,) = t.autograd.grad((p * q * q).sum(), p, create_graph=True)
+    (gq,) = t.autograd.grad(gp.sum(), q)
+    result["broadcast under create_graph"] = (_list(gp), _list(gq))
+    a = t.tensor([1.0, 2.0], requires_grad=True)
+    v = t.tensor([3.0], requires_grad=True)
+    y = a * 2
+    z = y * 3
+    w = v * 4
+    ones = [t.ones(2), t.ones(2), t.ones(1)]
+    result["a root below another"] = [_list(g) for g in t.autograd.grad([z, y, w], [a, v], grad_outputs=ones)]
+    leaf = t.tensor([1.0, 2.0], requires_grad=True)
+    other = t.tensor([1.0, 2.0], requires_grad=True)
+    accumulator = (leaf * 1).grad_fn.next_functions[0][0]
+    accumulator.register_prehook(lambda grad_outputs: (grad_outputs[0] + 1,))
+    (leaf * 2 + other).sum().backward(inputs=[leaf])
+    result["backward(inputs=) runs the leaf's pre-hooks"] = (_list(leaf.grad), _list(other.grad))
+
+    class DropFirst(t.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a * b
+
+        @staticmethod
+        def backward(ctx, grad):
+            return None, grad * 3
+
+    c = t.tensor([1.0, 2.0], requires_grad=True)
+    d = t.tensor([1.0, 2.0], requires_grad=True)
+    DropFirst.apply(c * 2, d).sum().backward()
+    result["a node reached by no gradient"] = (_list(c.grad), _list(d.grad))
+
+    class Cube(t.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return a ** 3
+
+        @staticmethod
+        def backward(ctx, grad):
+            (a,) = ctx.saved_tensors
+            return grad * 3 * a * a
+
+    e = t.tensor([1.0, 2.0], requires_grad=True)
+    (ge,) = t.autograd.grad(Cube.apply(e).sum(), e, create_graph=True)
+    (gee,) = t.autograd.grad(ge.sum(), e)
+    result["a custom Function twice"] = (_list(ge), _list(gee))
+    f = t.tensor([1.0, 2.0], requires_grad=True)
+    h = f * 2
+    h.grad_fn.register_hook(lambda grad_inputs, grad_outputs: (grad_inputs[0] * f, None))
+    (gf,) = t.autograd.grad(h.sum(), f, create_graph=True)
+    (gff,) = t.autograd.grad(gf.sum(), f)
+    result["a node hook's graph"] = (_list(gf), _list(gff))
+    g = t.tensor([1.0, 2.0], requires_grad=True)
+    first, second = g.split(1)
+    second.retain_grad()  # past the last gradient: skipped
+    first.retain_grad()
+    first.sum().backward()
+    result["retained after one skipped"] = (_list(first.grad), _list(second.grad))
+    k = t.tensor([1.0, 2.0], requires_grad=True)
+    versions = []
+    for _ in range(3):
+        (k * 2).sum().backward()
+        versions.append(k.grad._version)
+    result[".grad versions"] = versions
+    zero = t.tensor([0.0, 1.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        zero.sqrt().sum().backward()
+    result["inf arises silently"] = _list(zero.grad)
+    return result
+
+
+MORE_CORNERS = {
+    ".grad is a copy of the gradient given": [3.0, 4.0],
+    "outputs arriving in either order": [9.0, 8.0],
+    "a wrong 2-d gradient": "RuntimeError: Function WrongBackward returned an invalid gradient at index 0 - "
+    "got [2, 3] but expected shape compatible with [1, 2]",
+    "broadcast under create_graph": ([[14.0], [14.0]], [4.0, 8.0, 12.0]),
+    "a root below another": [[8.0, 8.0], [4.0]],
+    "backward(inputs=) runs the leaf's pre-hooks": ([3.0, 3.0], None),
+    "a node reached by no gradient": (None, [3.0, 3.0]),
+    "a custom Function twice": ([3.0, 12.0], [6.0, 12.0]),
+    "a node hook's graph": ([2.0, 4.0], [2.0, 2.0]),
+    "retained after one skipped": ([1.0], None),
+    ".grad versions": [0, 1, 2],
+    "inf arises silently": [float("inf"), 0.5],
+}
+
+
+@pytest.mark.parametrize("library", [retrograd, pytest.param(torch, marks=needs_torch)],
+                         ids=["retrograd", "torch"])
+def test_more_corners_of_the_pass(library):
+    assert _plain(_more_corners(library)) == _plain(MORE_CORNERS)

@@ -176,6 +176,9 @@ _HOOK_DICTS = ("Module.__init__ creates every hook dict, so the default of get()
 _FRESH_PROCESS = ("killed by tests/test_mutation_graph.py::test_scenario[edges_and_names] in a fresh process "
                   "(MUTANT_UNDER_TEST=... pytest); survives here only because mutmut's fork server ran the "
                   "clean tests first, which filled the cache of shared all-zero edge numbers it breaks")
+_BATCHED = ("a batched pass checks its result by linearity and falls back to one backward per row when "
+            "it fails or raises (Note [Batched backward]): a wrong batch shape changes the speed, not the "
+            "answer")
 _WEAKREF_BRANCH = ("every hooks container is a plain dict, which cannot be weakly referenced: the weakref "
                    "branch is never taken, and the handle holds its dict through the closure either way")
 EQUIVALENT: dict[str, dict[str, str]] = {
@@ -340,6 +343,24 @@ EQUIVALENT: dict[str, dict[str, str]] = {
            "the warning is attributed to" for number in (25, 26)},
         "autograd.engine.x__as_data__mutmut_1": "a Tensor left in place of its array is turned into that "
         "array by _fit_to_inputs (np.asarray) before anything reads it",
+        **{f"autograd.engine.{name}": _BATCHED for name in (
+            "x__run__mutmut_140", "x__run__mutmut_149", "x__run_node__mutmut_35",
+            "x__run_node_reporting_origin__mutmut_4", "x_execute__mutmut_6", "x_execute__mutmut_8",
+            "x_execute__mutmut_19")},
+        **{f"autograd.engine.{name}": "np.asarray returns an ndarray itself, and a NumPy scalar has the "
+           "shape and dtype the check reads" for name in (
+               "x__as_tensor__mutmut_4", "x__as_tensor__mutmut_6", "x__fit_to_inputs__mutmut_19",
+               "x__fit_to_inputs__mutmut_20", "x__fit_to_inputs__mutmut_21", "x__fit_to_inputs__mutmut_22")},
+        **{f"autograd.engine.{name}": "every caller passes this argument: its default is never read"
+           for name in ("x__fit_to_inputs__mutmut_1", "x__run_node__mutmut_1", "x_execute__mutmut_1")},
+        **{f"autograd.engine.x__run_node__mutmut_{number}": "without on_arrays, _run_pre_hooks infers it "
+           "from the gradients, which are arrays exactly in an array pass" for number in (6, 9)},
+        "autograd.engine.x__run_node__mutmut_11": "a single gradient that is None is caught by the "
+        "all-None test that follows as well",
+        "autograd.engine.x__run__mutmut_12": "captured is returned only when targets were given; backward() "
+        "ignores what execute returns",
+        "autograd.engine.x__run_leaf_hooks__mutmut_4": "None is falsy as False: the hooks' Tensor result is "
+        "kept, and the capture and the accumulation take a Tensor as they take an array",
     },
     "state_dict": {
         "nn.modules.module.xǁModuleǁ_load_from_state_dict__mutmut_28": "split('.') and split('.', 1) "
