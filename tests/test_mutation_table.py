@@ -634,3 +634,41 @@ def test_ops_with_a_batching_rule_or_out_get_them_from_register(monkeypatch):
             for method in ("toy_batched", "__toyb__"):
                 if method in _batching.BatchedTensor.__dict__:
                     delattr(_batching.BatchedTensor, method)
+
+
+def _in_place_refusals(t):
+    x = t.ones(2, requires_grad=True)
+    return [
+        _error(lambda: t.ones(2, 3).add_(t.ones(3, 2, 3))),
+        _error(lambda: x.add_(1)),
+        _error(lambda: x[0].add_(1)),
+    ]
+
+
+IN_PLACE_REFUSALS = [
+    "RuntimeError: output with shape [2, 3] doesn't match the broadcast shape [3, 2, 3]",
+    "RuntimeError: a leaf Variable that requires grad is being used in an in-place operation.",
+    "RuntimeError: a view of a leaf Variable that requires grad is being used in an in-place operation.",
+]
+
+
+@pytest.mark.parametrize("library", [retrograd, pytest.param(torch, marks=needs_torch)],
+                         ids=["retrograd", "torch"])
+def test_in_place_refusals(library):
+    assert _in_place_refusals(library) == IN_PLACE_REFUSALS
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in sqrt:RuntimeWarning")
+def test_anomaly_mode_records_where_each_node_was_made():
+    x = retrograd.tensor([-1.0, 4.0], requires_grad=True)
+    with pytest.warns(UserWarning, match="Anomaly Detection has been enabled"):
+        with retrograd.autograd.detect_anomaly(check_forward=True):
+            with pytest.raises(RuntimeError, match=r"^Function 'SqrtBackward0' produced nan values in its "
+                                                   r"0th output during the forward pass"):
+                x.sqrt()
+    with pytest.warns(UserWarning) as caught, retrograd.autograd.detect_anomaly():
+        y = x.sqrt().sum()
+        with pytest.raises(RuntimeError, match="returned nan values"):
+            y.backward()
+    origins = [str(w.message) for w in caught if str(w.message).startswith("Error detected in")]
+    assert origins and "y = x.sqrt().sum()" in origins[0]
