@@ -318,7 +318,8 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "ops._table.x_register__mutmut_67": "the fallback of `function.__doc__ or ...` is never read: the "
         "expression runs only when the docstring is there",
         **{f"ops._table.{name}": "np.asarray returns an ndarray itself: the test only saves a call"
-           for name in ("x__output__mutmut_1", "x__output__mutmut_2", "x__wrap__mutmut_1", "x__wrap__mutmut_2")},
+           for name in ("x__output__mutmut_1", "x__output__mutmut_2", "x__wrap__mutmut_1",
+                        "x__wrap__mutmut_2")},
         **{f"ops._table.x__output__mutmut_{number}": "Tensor._from_node makes a fresh version counter when "
            "given none" for number in (8, 12)},
         "ops._table.x__pack_saved__mutmut_15": "a packed value's is_output is read only when it is true "
