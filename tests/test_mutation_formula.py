@@ -242,7 +242,7 @@ def test_scenario_matches_pytorch(scenario):
 def _declare_scale():
     """out = self * factor + other * 2 (other: no formula); factor defaults to 3."""
 
-    class ToyScaleBackward0(Formula):
+    class _ToyScaleBackward0(Formula):
         inputs = ("self", "other")
 
         @staticmethod
@@ -251,7 +251,7 @@ def _declare_scale():
 
         derivatives = {"self": lambda grad, factor, self_shape: np.broadcast_to(grad * factor, self_shape)}  # noqa: RUF012
 
-    return ToyScaleBackward0
+    return _ToyScaleBackward0
 
 
 def _declare_pair():
@@ -264,7 +264,7 @@ def _declare_pair():
     def _product_rule(grads, other, first, second):
         return _gradient(grads, 0) + _gradient(grads, 1) * other + 0.0 * first * second
 
-    class ToyPairBackward0(Formula):
+    class _ToyPairBackward0(Formula):
         inputs = ("self", "other")
         outputs = ("first", "second")
 
@@ -278,7 +278,7 @@ def _declare_pair():
             + 0.0 * second,
         }
 
-    return ToyPairBackward0
+    return _ToyPairBackward0
 
 
 def test_a_declared_op_takes_its_defaults_and_gives_no_gradient_without_a_formula():
@@ -290,7 +290,7 @@ def test_a_declared_op_takes_its_defaults_and_gives_no_gradient_without_a_formul
     node = out.grad_fn
     assert node._saved_factor == 3.0  # the forward's default
     # a parameter no formula reads is not saved
-    assert _error(lambda: node._saved_unused) == ("AttributeError: 'ToyScaleBackward0' object has no "
+    assert _error(lambda: node._saved_unused) == ("AttributeError: '_ToyScaleBackward0' object has no "
                                                    "attribute '_saved_unused'")
     assert list(node._saved_self_sym_sizes) == [2]
     assert _saved_names(node) == ["_saved_factor", "_saved_self_sym_sizes"]
@@ -341,33 +341,33 @@ def test_a_declared_op_with_two_outputs():
     assert node._saved_first is None
     assert node._saved_self.tolist() == [1.0, 2.0]
     second.mul_(2)
-    assert "which is output 1 of ToyPair, is at version 1; expected version 0" in _error(
+    assert "which is output 1 of _ToyPair, is at version 1; expected version 0" in _error(
         lambda: first.sum().backward())
 
 
 def test_a_declaration_must_read_only_what_the_op_has():
-    with pytest.raises(TypeError, match=r"ToyBad: the derivative of 'self' reads 'weight', which is no "
+    with pytest.raises(TypeError, match=r"_ToyBad: the derivative of 'self' reads 'weight', which is no "
                                         r"input, output, parameter or shape of the op"):
-        type("ToyBad", (Formula,), {
+        type("_ToyBad", (Formula,), {
             "inputs": ("self",),
             "forward": staticmethod(lambda self, scale=1.0: self._data * scale),
             "derivatives": {"self": lambda grad, weight: grad * weight},
         })
-    with pytest.raises(TypeError, match=r"ToyBad: derivatives for unknown inputs \['other'\]"):
-        type("ToyBad", (Formula,), {
+    with pytest.raises(TypeError, match=r"_ToyBad: derivatives for unknown inputs \['other'\]"):
+        type("_ToyBad", (Formula,), {
             "inputs": ("self",),
             "forward": staticmethod(lambda self: self._data),
             "derivatives": {"self": lambda grad: grad, "other": lambda grad: grad},
         })
     with pytest.raises(TypeError, match="reads 'other_shape'"):
-        type("ToyBad", (Formula,), {
+        type("_ToyBad", (Formula,), {
             "inputs": ("self",),
             "forward": staticmethod(lambda self: self._data),
             "derivatives": {"self": lambda grad, other_shape: grad},
         })
     # *args of the forward are not parameters a formula may read
     with pytest.raises(TypeError, match="reads 'rest'"):
-        type("ToyBad", (Formula,), {
+        type("_ToyBad", (Formula,), {
             "inputs": ("self",),
             "forward": staticmethod(lambda self, *rest: self._data),
             "derivatives": {"self": lambda grad, rest: grad},
@@ -375,7 +375,7 @@ def test_a_declaration_must_read_only_what_the_op_has():
 
 
 def test_a_declared_op_reading_the_result_and_a_tensor_parameter():
-    class ToyMaskedBackward0(Formula):
+    class _ToyMaskedBackward0(Formula):
         @staticmethod
         def forward(self, mask, bias=0.5):
             return np.where(mask._data, self._data * 2 + bias, 0.0)
@@ -384,7 +384,7 @@ def test_a_declared_op_reading_the_result_and_a_tensor_parameter():
 
     x = retrograd.tensor([1.0, 2.0, 3.0], requires_grad=True)
     mask = retrograd.tensor([True, False, True])
-    out = apply(ToyMaskedBackward0, x, mask=mask)
+    out = apply(_ToyMaskedBackward0, x, mask=mask)
     assert out.tolist() == [2.5, 0.0, 6.5]
     assert out.grad_fn._saved_mask.tolist() == [True, False, True]
     assert out.grad_fn._saved_result.tolist() == [2.5, 0.0, 6.5]
@@ -395,12 +395,12 @@ def test_a_declared_op_reading_the_result_and_a_tensor_parameter():
     mask.logical_not_()  # a tensor parameter is version-checked like an input
     assert "[CPUBoolType [3]] is at version 1" in _error(lambda: out.sum().backward())
     # A number as the parameter: kept as passed, never version-checked.
-    other = apply(ToyMaskedBackward0, x, mask=retrograd.tensor([True, True, True]), bias=1.0)
+    other = apply(_ToyMaskedBackward0, x, mask=retrograd.tensor([True, True, True]), bias=1.0)
     other.sum().backward()
     assert x.grad.tolist() == [4.0, 2.0, 4.0]
-    out = apply(ToyMaskedBackward0, x, mask=retrograd.tensor([True, True, False]))
+    out = apply(_ToyMaskedBackward0, x, mask=retrograd.tensor([True, True, False]))
     out.mul_(1)
-    assert "which is output 0 of ToyMasked, is at version 1" in _error(lambda: out.sum().backward())
+    assert "which is output 0 of _ToyMasked, is at version 1" in _error(lambda: out.sum().backward())
 
 
 def test_a_node_without_gradient_needed_for_some_inputs_returns_none_for_them():
@@ -435,7 +435,7 @@ def test_the_graph_picture_lists_what_each_declared_node_saved():
 
 
 def test_declarations_with_missing_formulas_numbers_and_shapes():
-    class ToyFirstFrozenBackward0(Formula):
+    class _ToyFirstFrozenBackward0(Formula):
         """No formula for the first input; the second's reads a number input and a shape."""
 
         inputs = ("self", "other")
@@ -447,7 +447,7 @@ def test_declarations_with_missing_formulas_numbers_and_shapes():
 
         derivatives = {"other": lambda grad, self, other_shape: (grad * self).sum() + 0 * len(other_shape)}  # noqa: RUF012
 
-    class ToyNumberFirstBackward0(Formula):
+    class _ToyNumberFirstBackward0(Formula):
         inputs = ("self", "other")
 
         @staticmethod
@@ -456,7 +456,7 @@ def test_declarations_with_missing_formulas_numbers_and_shapes():
 
         derivatives = {"self": lambda grad, other, self: grad * other + 0 * self}  # noqa: RUF012
 
-    class ToyNoDerivativesBackward0(Formula):
+    class _ToyNoDerivativesBackward0(Formula):
         inputs = ("self", "other")
 
         @staticmethod
@@ -465,17 +465,17 @@ def test_declarations_with_missing_formulas_numbers_and_shapes():
 
     x = retrograd.tensor([1.0, 2.0], requires_grad=True)
     y = retrograd.tensor(3.0, requires_grad=True)
-    out = apply(ToyFirstFrozenBackward0, x, y)
+    out = apply(_ToyFirstFrozenBackward0, x, y)
     out.sum().backward()
     assert x.grad is None and y.grad.item() == 3.0
-    out = apply(ToyNumberFirstBackward0, x, 2.5)
+    out = apply(_ToyNumberFirstBackward0, x, 2.5)
     assert out.grad_fn._saved_other == 2.5
     out.sum().backward()
     assert x.grad.tolist() == [2.5, 2.5]
-    out = apply(ToyFirstFrozenBackward0, x, 2.0)  # a shape is saved whatever needs grad: () for a number
+    out = apply(_ToyFirstFrozenBackward0, x, 2.0)  # a shape is saved whatever needs grad: () for a number
     assert out.grad_fn._saved_other_sym_sizes == ()
 
-    class ToyOpaqueBackward0(Formula):
+    class _ToyOpaqueBackward0(Formula):
         inputs = ("self",)  # declared, with no derivative
 
         @staticmethod
@@ -483,17 +483,17 @@ def test_declarations_with_missing_formulas_numbers_and_shapes():
             return self._data + 1
 
     fresh = retrograd.tensor([1.0], requires_grad=True)
-    apply(ToyOpaqueBackward0, fresh).sum().backward()  # no formula: no gradient, no error
+    apply(_ToyOpaqueBackward0, fresh).sum().backward()  # no formula: no gradient, no error
     assert fresh.grad is None
-    out = apply(ToyNoDerivativesBackward0, x, y)
+    out = apply(_ToyNoDerivativesBackward0, x, y)
     assert _saved_names(out.grad_fn) == []
     out.sum().backward()  # no formula, no gradient, no error
     assert x.grad.tolist() == [2.5, 2.5] and y.grad.item() == 3.0
-    assert ToyNoDerivativesBackward0.formulas_text() == {}
+    assert _ToyNoDerivativesBackward0.formulas_text() == {}
 
 
 def test_a_released_node_keeps_its_shapes_and_frees_its_tensors():
-    class ToyShapeAndTensorBackward0(Formula):
+    class _ToyShapeAndTensorBackward0(Formula):
         inputs = ("self", "other")
 
         @staticmethod
@@ -503,7 +503,7 @@ def test_a_released_node_keeps_its_shapes_and_frees_its_tensors():
         derivatives = {"self": lambda grad, other, self_shape: np.broadcast_to(grad * other, self_shape)}  # noqa: RUF012
 
     x = retrograd.tensor([1.0, 2.0], requires_grad=True)
-    out = apply(ToyShapeAndTensorBackward0, x, retrograd.tensor([3.0, 4.0]))
+    out = apply(_ToyShapeAndTensorBackward0, x, retrograd.tensor([3.0, 4.0]))
     node = out.grad_fn
     out.sum().backward()
     assert list(node._saved_self_sym_sizes) == [2]
@@ -512,7 +512,7 @@ def test_a_released_node_keeps_its_shapes_and_frees_its_tensors():
 
 
 def test_a_declared_view_saves_its_output_on_its_base_versions():
-    class ToyFlipBackward0(Formula):
+    class _ToyFlipBackward0(Formula):
         is_view = True
 
         @staticmethod
@@ -523,7 +523,7 @@ def test_a_declared_view_saves_its_output_on_its_base_versions():
 
     x = retrograd.tensor([1.0, 2.0, 3.0], requires_grad=True)
     base = x * 1
-    flipped = apply(ToyFlipBackward0, base)
+    flipped = apply(_ToyFlipBackward0, base)
     assert flipped._base is base and flipped.tolist() == [3.0, 2.0, 1.0]
     node = flipped.grad_fn
     saved = node._saved_result
@@ -533,7 +533,7 @@ def test_a_declared_view_saves_its_output_on_its_base_versions():
     with retrograd.no_grad():
         base.mul_(1)  # the view's output counts its base's versions
     assert flipped._version == 1
-    assert "which is output 0 of ToyFlip, is at version 1; expected version 0" in _error(
+    assert "which is output 0 of _ToyFlip, is at version 1; expected version 0" in _error(
         lambda: node._saved_result)
 
 
@@ -558,14 +558,14 @@ def test_a_hook_open_in_another_thread_packs_nothing_here():
 def test_the_text_of_a_formula_without_source_is_lambda():
     formula = eval("lambda grad: grad * 2")
 
-    class ToyEvalBackward0(Formula):
+    class _ToyEvalBackward0(Formula):
         @staticmethod
         def forward(self):
             return self._data * 2
 
         derivatives = {"self": formula}  # noqa: RUF012
 
-    assert ToyEvalBackward0.formulas_text() == {"self": "<lambda>"}
+    assert _ToyEvalBackward0.formulas_text() == {"self": "<lambda>"}
 
 
 def test_packed_values_keep_their_graph_for_second_derivatives():
