@@ -51,10 +51,20 @@ class Target:
     # mutmut's mutant names are `retrograd.pkg.module.x_function__mutmut_N` (a method is
     # `xǁClassǁmethod__mutmut_N`); these globs keep a part of a large module.
     functions: tuple[str, ...] = ()
-    # Tests of those files the scratch tree cannot run (pytest node ids), e.g. ones that import
-    # benchmarks/, which is not copied there.
+    # Tests of those files left out (pytest node ids): the slow ones (a 10^5-op chain), which
+    # each mutant of a function they reach would rerun, for nothing the fast ones miss.
     deselect: tuple[str, ...] = ()
 
+
+# The engine's scale tests (seconds each, much more under mutmut's trampolines): what they check
+# (no recursion, freeing a deep graph, a wide fan-out) is checked at small sizes by the others.
+_SLOW_ENGINE_TESTS = (
+    "tests/test_engine.py::test_a_100000_op_chain_backpropagates_without_recursion",
+    "tests/test_engine.py::test_dropping_a_deep_graph_without_backward_is_safe",
+    "tests/test_engine.py::test_a_10000_way_fan_out_sums_every_contribution",
+    "tests/test_engine.py::test_no_recursion_limit_is_touched",
+    "tests/test_autograd_inplace.py::test_a_second_derivative_through_a_write_through_a_view_runs_each_node_once",
+)
 
 _FORWARD_AD_BENCHMARK = "tests/test_forward_ad.py::test_forward_mode_benchmark_checks_both_ways_before_timing"
 
@@ -104,26 +114,59 @@ TARGETS: dict[str, Target] = {
                "tests/test_mutation_gradcheck.py"),
         deselect=(_FORWARD_AD_BENCHMARK,),
     ),
+    # The four below reach almost every test of the suite; each is paired with the files that
+    # exercise it directly (its own test_mutation_*.py first: it imports PyTorch at collection,
+    # so mutmut's forked workers inherit it instead of importing it once per mutant).
     "graph": Target(
         sources=("src/retrograd/autograd/graph.py",),
-        tests=("tests/test_engine.py", "tests/test_autograd_hooks.py", "tests/test_mutation_graph.py"),
+        tests=(
+            "tests/test_mutation_graph.py",
+            "tests/test_autograd_hooks.py",
+            "tests/test_saved_values.py",
+            "tests/test_autograd_inplace.py",
+            "tests/test_engine.py",
+        ),
+        deselect=_SLOW_ENGINE_TESTS,
     ),
     "engine": Target(
         sources=("src/retrograd/autograd/engine.py",),
         tests=(
+            "tests/test_mutation_engine.py",
             "tests/test_engine.py",
             "tests/test_autograd_hooks.py",
             "tests/test_saved_values.py",
-            "tests/test_mutation_engine.py",
+            "tests/test_viz_explorer.py",  # the pass's observer (Note [Observing the pass])
+        ),
+        deselect=(
+            *_SLOW_ENGINE_TESTS,
+            # seconds each, in a browser page: the recording they show is checked by the others
+            "tests/test_viz_explorer.py::test_browser_buttons_keys_and_details",
+            "tests/test_viz_explorer.py::test_browser_steps_through_the_seed_backward_pass",
         ),
     ),
     "table": Target(
         sources=("src/retrograd/ops/_table.py",),
-        tests=("tests/test_op_table.py", "tests/test_mutation_ops.py"),
+        tests=(
+            "tests/test_mutation_table.py",
+            "tests/test_saved_values.py",
+            "tests/test_autograd_inplace.py",
+            "tests/test_engine.py",
+        ),
+        deselect=_SLOW_ENGINE_TESTS,
     ),
     "formula": Target(
         sources=("src/retrograd/ops/_formula.py",),
-        tests=("tests/test_shape_index_formulas.py", "tests/test_mutation_ops.py"),
+        tests=(
+            "tests/test_mutation_formula.py",
+            "tests/test_saved_values.py",
+            "tests/test_shape_index_formulas.py",
+            "tests/test_engine.py",
+        ),
+        deselect=(
+            *_SLOW_ENGINE_TESTS,
+            # 8 s: every index pattern of __getitem__ with NaN and Inf against PyTorch
+            "tests/test_shape_index_formulas.py::test_nan_and_inf_in_the_incoming_gradient_go_where_pytorch_sends_them[__getitem__-0]",
+        ),
     ),
 }
 
@@ -185,6 +228,14 @@ _GRADCHECK_EQUIVALENT = [
     ("gen_non_contig_grad_outputs and masked are accepted for PyTorch's signature and ignored",
      ("x_gradgradcheck__mutmut_4", "x_gradgradcheck__mutmut_13")),
 ]
+_FRESH_PROCESS = ("killed by tests/test_mutation_graph.py::test_scenario[edges_and_names] in a fresh process "
+                  "(MUTANT_UNDER_TEST=... pytest); survives here only because mutmut's fork server ran the "
+                  "clean tests first, which filled the cache of shared all-zero edge numbers it breaks")
+_BATCHED = ("a batched pass checks its result by linearity and falls back to one backward per row when "
+            "it fails or raises (Note [Batched backward]): a wrong batch shape changes the speed, not the "
+            "answer")
+_WEAKREF_BRANCH = ("every hooks container is a plain dict, which cannot be weakly referenced: the weakref "
+                   "branch is never taken, and the handle holds its dict through the closure either way")
 EQUIVALENT: dict[str, dict[str, str]] = {
     "optim": {
         "optim.adam.x__lerp___mutmut_1": _ROUNDING + " (weight 0.5 takes the other, equal form)",
@@ -287,6 +338,119 @@ EQUIVALENT: dict[str, dict[str, str]] = {
     },
     "gradcheck": {f"autograd.gradcheck.{name}": reason
                   for reason, names in _GRADCHECK_EQUIVALENT for name in names},
+    "graph": {
+        **{f"autograd.graph.x_output_numbers__mutmut_{number}": "the shared all-zero tuple only saves "
+           "memory: a fresh equal tuple gives the same edge numbers" for number in (4, 5)},
+        **{f"autograd.graph.x_output_numbers__mutmut_{number}": _FRESH_PROCESS for number in (6, 7, 8, 9)},
+        **{f"autograd.graph.x_register_multi_grad_hook__mutmut_{number}": "mode 'all' calls fn when the last "
+           "expected gradient of the pass arrives; no hook of the group runs again in that pass, so "
+           "'done' is never read after it" for number in (50, 51, 52, 53)},
+        **{f"autograd.graph.xǁRemovableHandleǁ__init____mutmut_{number}": _WEAKREF_BRANCH
+           for number in (2, 4, 5, 9, 10)},
+        **{f"autograd.graph.xǁRemovableHandleǁ__init____mutmut_{number}": "the keys stay unique (counting "
+           "down, or by two): a handle still removes exactly its own hook" for number in (13, 14)},
+        **{f"autograd.graph.xǁSavedOutputǁ__init____mutmut_{number}": "`value` is read only when the record "
+           "counts its own versions, and counts_itself sets it right after" for number in (1, 2)},
+        **{f"autograd.graph.xǁsave_on_cpuǁ__init____mutmut_{number}": "pin_memory and device_type are "
+           "accepted for PyTorch's signature and ignored (there is one device)" for number in (1, 2, 3)},
+        **{f"autograd.graph.xǁsaved_tensors_hooksǁ{name}": "the count of open blocks only lets the op runner "
+           "skip a look at the (per-thread) stack, which it checks as well; this change keeps the count "
+           "non-zero whenever a block is open" for name in (
+               "__enter____mutmut_5", "__enter____mutmut_6", "__exit____mutmut_1", "__exit____mutmut_2")},
+        "autograd.graph.xǁNodeǁ__init____mutmut_12": "'' and None are both falsy: no creation stack "
+        "either way",
+        "autograd.graph.xǁNodeǁ__init____mutmut_5": "_saved_versions is read only with _saved, which is None "
+        "until save_for_backward sets both",
+        "autograd.graph.xǁNodeǁ__init____mutmut_3": "every node that runs a backward gets its _input_meta "
+        "from the code that records it (apply, Function.apply, the in-place and copy paths)",
+        "autograd.graph.xǁAccumulateGradǁ__init____mutmut_2": "the engine never fits gradients for a leaf's "
+        "AccumulateGrad: its _input_meta is never read",
+        **{f"autograd.graph.xǁNodeǁ_release__mutmut_{number}": "a released node is marked _released, which "
+           "every reader checks before _saved; '' holds no value, as None" for number in (2, 3)},
+        "autograd.graph.xǁNodeǁ_named_saved_values__mutmut_30": "no hand-written node saves more values "
+        "than its saved_names has names, so index == len(saved_names) never occurs",
+    },
+    "formula": {
+        **{f"ops._formula.xǁFormulaǁ{name}": "bypasses the cache of save plans: a plan is computed the "
+           "same from the declaration every time" for name in ("_plan__mutmut_1", "_plan__mutmut_2",
+                                                                "_save__mutmut_5")},
+        **{f"ops._formula.xǁFormulaǁ_plan__mutmut_{number}": "keyword parameters saved with the tensors "
+           "instead of kept as passed: the same values reach the formulas and `_saved_<name>` (a tensor "
+           "parameter is still saved and version-checked); only what the collector sees differs"
+           for number in (24, 25)},
+        "ops._formula.xǁFormulaǁ_release__mutmut_5": "freed=None is falsy, as False",
+        **{f"ops._formula.xǁFormulaǁ_save__mutmut_{number}": "a packed value's is_output is read only to "
+           "name hand-written nodes' saved values; a declared node names them from its plan"
+           for number in (42, 45)},
+        "ops._formula.xǁFormulaǁ_find_saved__mutmut_28": "a declared node has no attributes of its own "
+        "and saves only what its formulas read, so the base lookup finds nothing for any other name, "
+        "whichever name it is given",
+        "ops._formula.x__forward_defaults__mutmut_3": "a forward parameter without a default must be "
+        "passed, so its default is never read",
+        "ops._formula.x__forward_parameters__mutmut_6": "a declaration without a forward fails in "
+        "_forward_defaults either way (AttributeError)",
+    },
+    "table": {
+        "ops._table.x__operator__mutmut_2": "the fast type test only saves time: the isinstance test after "
+        "it accepts the same operands",
+        "ops._table.x__checked__mutmut_50": "only an AttributeError has an `obj` (the object it looked in): "
+        "for the others getattr falls back to None either way",
+        "ops._table.x__checked__mutmut_55": "every AttributeError has an `obj` (Python >= 3.10): the default "
+        "is never used",
+        "ops._table.x_register__mutmut_67": "the fallback of `function.__doc__ or ...` is never read: the "
+        "expression runs only when the docstring is there",
+        **{f"ops._table.{name}": "np.asarray returns an ndarray itself: the test only saves a call"
+           for name in ("x__output__mutmut_1", "x__output__mutmut_2", "x__wrap__mutmut_1",
+                        "x__wrap__mutmut_2")},
+        **{f"ops._table.x__output__mutmut_{number}": "Tensor._from_node makes a fresh version counter when "
+           "given none" for number in (8, 12)},
+        "ops._table.x__pack_saved__mutmut_15": "a packed value's is_output is read only when it is true "
+        "(to name it `result`): None and False name an input alike",
+        "ops._table.x__check_floating__mutmut_12": "'X' is no NumPy dtype kind, so 'XXfcXX' accepts the same "
+        "kinds as 'fc'",
+        "ops._table.x__save_as_target__mutmut_15": "written not through a view, the target's grad_fn is the "
+        "op's own node, output 0: the saved result reads back the same with or without the reference",
+        "ops._table.x__save_as_target__mutmut_18": "an in-place op has one output, so every SavedOutput of "
+        "its node is that output's",
+    },
+    "engine": {
+        **{f"autograd.engine.x__copy_with_history__mutmut_{number}": "Tensor._from_node makes a fresh "
+           "version counter when given none" for number in (18, 22)},
+        **{f"autograd.engine.x__store_retained_grad__mutmut_{number}": "the engine casts every gradient "
+           "to its input's dtype, so the sum of two has that dtype already" for number in (21, 23)},
+        "autograd.engine.x__store_retained_grad__mutmut_8": "a gradient that is a Tensor (inside a "
+        "forward-AD level) converts to the same array through __array__",
+        **{f"autograd.engine.x__sum_to_array__mutmut_{number}": "summing without keepdims (or over no "
+           "axis) holds the same elements in the same order, and the reshape that follows restores the "
+           "shape" for number in (18, 22, 23)},
+        **{f"autograd.engine.x__run_pre_hooks__mutmut_{number}": "it is called without on_arrays only for a "
+           "leaf, whose gradient then goes to the accumulation alone, which takes an array or a Tensor "
+           "alike" for number in (1, 2, 4, 5, 6)},
+        **{f"autograd.engine.x__run_node_reporting_origin__mutmut_{number}": "warnings.warn without a "
+           "category (or None) warns a UserWarning, as before" for number in (21, 24)},
+        **{f"autograd.engine.x__run_node_reporting_origin__mutmut_{number}": "changes only the caller line "
+           "the warning is attributed to" for number in (25, 26)},
+        "autograd.engine.x__as_data__mutmut_1": "a Tensor left in place of its array is turned into that "
+        "array by _fit_to_inputs (np.asarray) before anything reads it",
+        **{f"autograd.engine.{name}": _BATCHED for name in (
+            "x__run__mutmut_140", "x__run__mutmut_149", "x__run_node__mutmut_35",
+            "x__run_node_reporting_origin__mutmut_4", "x_execute__mutmut_6", "x_execute__mutmut_8",
+            "x_execute__mutmut_19")},
+        **{f"autograd.engine.{name}": "np.asarray returns an ndarray itself, and a NumPy scalar has the "
+           "shape and dtype the check reads" for name in (
+               "x__as_tensor__mutmut_4", "x__as_tensor__mutmut_6", "x__fit_to_inputs__mutmut_19",
+               "x__fit_to_inputs__mutmut_20", "x__fit_to_inputs__mutmut_21", "x__fit_to_inputs__mutmut_22")},
+        **{f"autograd.engine.{name}": "every caller passes this argument: its default is never read"
+           for name in ("x__fit_to_inputs__mutmut_1", "x__run_node__mutmut_1", "x_execute__mutmut_1")},
+        **{f"autograd.engine.x__run_node__mutmut_{number}": "without on_arrays, _run_pre_hooks infers it "
+           "from the gradients, which are arrays exactly in an array pass" for number in (6, 9)},
+        "autograd.engine.x__run_node__mutmut_11": "a single gradient that is None is caught by the "
+        "all-None test that follows as well",
+        "autograd.engine.x__run__mutmut_12": "captured is returned only when targets were given; backward() "
+        "ignores what execute returns",
+        "autograd.engine.x__run_leaf_hooks__mutmut_4": "None is falsy as False: the hooks' Tensor result is "
+        "kept, and the capture and the accumulation take a Tensor as they take an array",
+    },
     "state_dict": {
         "nn.modules.module.xǁModuleǁ_load_from_state_dict__mutmut_28": "split('.') and split('.', 1) "
         "have the same first part",
@@ -326,6 +490,7 @@ def _prepare(name: str, target: Target, keep: bool) -> Path:
     settings = config["tool"]["mutmut"]
     text = (ROOT / "pyproject.toml").read_text()
     tests = [test for test in target.tests if (ROOT / test).exists()]
+    tests += [argument for test in target.deselect for argument in ("--deselect", test)]
     overrides = {
         "only_mutate": list(target.sources),
         "pytest_add_cli_args_test_selection": tests + [f"--deselect={test}" for test in target.deselect],
@@ -358,6 +523,20 @@ def _hashes(work: Path, target: Target) -> dict[str, str]:
             for function, digest in json.loads(meta.read_text()).get("hash_by_function_name", {}).items():
                 hashes[f"{module}.{function}"] = digest
     return hashes
+
+
+def _edited_functions(target: Target, old_hashes: dict[str, str]) -> list[str]:
+    """Functions (as mutant names start) whose source differs from the last run's."""
+    from mutmut.mutation.file_mutation import compute_function_hashes
+
+    edited = []
+    for source in target.sources:
+        module = source.removeprefix("src/").removesuffix(".py").replace("/", ".")
+        for function, digest in compute_function_hashes((ROOT / source).read_text()).items():
+            name = f"{module}.{function}"
+            if name in old_hashes and old_hashes[name] != digest:
+                edited.append(name)
+    return edited
 
 
 def _merge(work: Path, target: Target, previous: dict[str, int | None], old_hashes: dict[str, str]) -> None:
@@ -530,6 +709,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.survivors:
         codes = previous
         names = [key for key, code in codes.items() if _status(code) in {"survived", "no tests", "not run"}]
+        # Functions edited since the last run: their old verdicts are dropped (see _merge) and their
+        # mutants renumbered, so all of them run again.
+        names += [f"{function}__mutmut_*" for function in _edited_functions(target, old_hashes)]
         if not names:
             print(f"{args.module}: no survivors to rerun")
             return 0

@@ -95,6 +95,12 @@ def tensor_type_name(d: dtype) -> str:
     return f"retrograd.{_SCALAR_TYPE_NAMES[d.name]}Tensor"
 
 
+def tensor_type_string(d: dtype) -> str:
+    """How PyTorch's autograd messages (a changed saved tensor, a hook that changed a
+    gradient's type) name a tensor type: the legacy name, except "CPUBoolType" for bool."""
+    return "CPUBoolType" if d.name == "bool" else tensor_type_name(d)
+
+
 def _dtype_by_name(name: str) -> dtype:
     return _BY_NAME[name]
 

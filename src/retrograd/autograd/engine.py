@@ -30,7 +30,8 @@ Note [Hook order]
          hooks (`grad_fn.register_hook(fn(grad_inputs, grad_outputs))`).
     For a leaf: its tensor hooks, AccumulateGrad's pre-hooks, the accumulation into
     `.grad`, then `register_post_accumulate_grad_hook` hooks. A pass captures (for
-    `autograd.grad`) the gradient after the tensor hooks. Leaves made ready by one node
+    `autograd.grad`) the gradient after the tensor hooks; a leaf it only captures runs no
+    AccumulateGrad, so none of that node's hooks. Leaves made ready by one node
     accumulate next, in the order of its inputs. Hooks cost nothing when absent: each
     kind is one `is not None` check.
 
@@ -163,7 +164,9 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
         is_leaf_node = type(node) is AccumulateGrad
         if is_leaf_node:
             grad_outputs[0] = _run_leaf_hooks(node.variable, grad_outputs[0])
-            if node._pre_hooks is not None:
+            # AccumulateGrad runs in backward() (for the leaves asked for); a leaf that
+            # autograd.grad only captures runs no node, nor its hooks (as PyTorch)
+            if node._pre_hooks is not None and (targets is None or (accumulate and node in target_nodes)):
                 grad_outputs = _run_pre_hooks(node, grad_outputs)
         if node in capture_slots:
             for output_nr, slot in capture_slots[node]:
@@ -314,7 +317,7 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool
         for hook in list(node._hooks.values()):
             replaced = hook(tuple(_as_tensors(grad_inputs)), tuple(_as_tensors(grad_outputs)))
             if replaced is not None:
-                replaced = _checked_hook_result(hook, replaced, len(grad_inputs))
+                replaced = _checked_hook_result(hook, replaced, grad_inputs)
                 grad_inputs = tuple(_as_data(grad) for grad in replaced) if on_arrays else replaced
     return grad_inputs
 
@@ -325,20 +328,23 @@ def _run_pre_hooks(node: Node, grad_outputs: list, on_arrays: bool | None = None
     for hook in list(node._pre_hooks.values()):
         replaced = hook(tuple(_as_tensors(grad_outputs)))
         if replaced is not None:
-            grad_outputs = list(_checked_hook_result(hook, replaced, len(grad_outputs)))
+            grad_outputs = list(_checked_hook_result(hook, replaced, grad_outputs))
             if on_arrays:
                 grad_outputs = [_as_data(grad) for grad in grad_outputs]
     return grad_outputs
 
 
-def _checked_hook_result(hook, replaced, expected: int):
+def _checked_hook_result(hook, replaced, original):
     replaced = tuple(replaced)
-    if len(replaced) != expected:
+    if len(replaced) != len(original):
         name = getattr(hook, "__name__", repr(hook))
         raise RuntimeError(
             f"hook '{name}' has returned an incorrect number of values (got {len(replaced)}, but "
-            f"expected {expected})"
+            f"expected {len(original)})"
         )
+    for before, after in zip(original, replaced):
+        if before is None and after is not None:
+            raise RuntimeError("can't replace a None gradient with a non-None value")
     return replaced
 
 
@@ -453,17 +459,17 @@ def _run_leaf_hooks(variable: Tensor, grad):
 
 def _checked_replacement(hook, grad: Tensor, replaced) -> Tensor:
     """A tensor hook may change a gradient's values, never its shape or dtype."""
-    from .._dtype import tensor_type_name
+    from .._dtype import tensor_type_string
 
     name = getattr(hook, "__name__", repr(hook))
     if not isinstance(replaced, Tensor):
-        raise TypeError(f"hook '{name}' returned {type(replaced).__name__}; expected a Tensor or None")
+        raise TypeError(f"expected Variable, but hook returned '{type(replaced).__name__}'")
     if replaced._data.shape != grad._data.shape:
         raise RuntimeError(f"hook '{name}' has changed the size of value")
     if replaced.dtype is not grad.dtype:
         raise RuntimeError(
-            f"hook '{name}' has changed the type of value (was {tensor_type_name(grad.dtype)} got "
-            f"{tensor_type_name(replaced.dtype)})"
+            f"hook '{name}' has changed the type of value (was {tensor_type_string(grad.dtype)} got "
+            f"{tensor_type_string(replaced.dtype)})"
         )
     return replaced
 
@@ -489,8 +495,9 @@ def _store_grad(tensor: Tensor, grad: Tensor, create_graph: bool) -> None:
     """
     existing = tensor._grad
     if create_graph:
-        total = grad if existing is None else existing + grad
-        tensor._grad = _copy_with_history(total)
+        # as PyTorch: the first gradient is copied (CopyBackwards), later ones are summed out
+        # of place (`.grad` shows AddBackward0)
+        tensor._grad = _copy_with_history(grad) if existing is None else existing + grad
         return
     data = grad._data if isinstance(grad, Tensor) else grad
     if existing is None:

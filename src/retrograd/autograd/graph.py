@@ -258,8 +258,9 @@ class Node:
             if type(value) is SavedOutput:
                 _check_version(value.version_counter[0], version, value.array, self, value.output_nr)
                 return self._rebuild_output(value)
-            _check_version(value._version_counter[0], version, value._data, value.grad_fn,
-                           value._output_nr)
+            # a saved input is named "output 0 of" its node whatever its output number: PyTorch's
+            # message does so (it keeps no output number for the inputs it saves)
+            _check_version(value._version_counter[0], version, value._data, value.grad_fn)
             return value
         if type(value) is PackedSaved:
             return value.unpack()
@@ -270,6 +271,10 @@ class Node:
             view_node = saved.history()
             if view_node is not None:
                 return _tensor_class._from_node(saved.array, view_node, 0, saved.version_counter)
+        if saved.output_nr in self.non_differentiable_outputs:
+            # An output that carries no gradient (max's indices) has no history: as PyTorch,
+            # it comes back as a plain tensor (output 0 of nothing), on the output's version.
+            return _tensor_class._from_node(saved.array, None, 0, saved.version_counter)
         return _tensor_class._from_node(saved.array, self, saved.output_nr, saved.version_counter)
 
     def _resave_output(self, counter: np.ndarray, target: Tensor, history) -> None:
@@ -403,10 +408,10 @@ def _check_version(current: int, saved: int, array, origin: Node | None, output_
     """Raise PyTorch's error when a saved value was changed in place after it was saved."""
     if current == saved:
         return
-    from .._dtype import from_numpy_dtype, tensor_type_name
+    from .._dtype import from_numpy_dtype, tensor_type_string
 
     shape = ", ".join(str(size) for size in array.shape)
-    described = f"[{tensor_type_name(from_numpy_dtype(array.dtype))} [{shape}]]"
+    described = f"[{tensor_type_string(from_numpy_dtype(array.dtype))} [{shape}]]"
     if origin is not None:
         described += f", which is output {output_nr} of {origin.name().removesuffix('Backward0')},"
     raise RuntimeError(

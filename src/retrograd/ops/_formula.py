@@ -38,6 +38,7 @@ from typing import ClassVar
 from .._tensor import Tensor
 from ..autograd.forward_ad import _state as _dual
 from ..autograd.graph import (
+    _MISSING,
     _SECOND_BACKWARD_MESSAGE,
     AccumulateGrad,
     Node,
@@ -264,9 +265,8 @@ class Formula(Node):
                     self._check_record(value, version)
                 value = value[0] if on_arrays else self._rebuild(value)
             else:
-                if value._version_counter[0] != version:
-                    _check_version(value._version_counter[0], version, value._data,
-                                   value.grad_fn, value._output_nr)
+                if value._version_counter[0] != version:  # named "output 0", as PyTorch
+                    _check_version(value._version_counter[0], version, value._data, value.grad_fn)
                 if on_arrays:
                     value = value._data
             values.append(value)
@@ -295,8 +295,8 @@ class Formula(Node):
             _check_version(record[1][0], version, record[0], self, record[2])
             return
         edge = self._next_nodes[record[2]]
-        origin = None if type(edge) is AccumulateGrad else edge
-        _check_version(record[1][0], version, record[0], origin, self._next_nrs[record[2]])
+        origin = None if type(edge) is AccumulateGrad else edge  # named "output 0", as PyTorch
+        _check_version(record[1][0], version, record[0], origin)
 
     def _unpack(self, value, version):
         if version is not None and type(value) is tuple:
@@ -358,7 +358,7 @@ class Formula(Node):
         if name.endswith("_sym_sizes") and name.removesuffix("_sym_sizes") in self.inputs:
             name = name.removesuffix("_sym_sizes") + "_shape"
         elif name.endswith("_shape") and name.removesuffix("_shape") in self.inputs:
-            return super()._find_saved(name)
+            return _MISSING  # the formulas' own name for it: PyTorch knows only `_sym_sizes`
         if name not in self._all_reads:
             return super()._find_saved(name)
         if name in self._plan_used.parameters:

@@ -212,8 +212,8 @@ def _stamp_saved(node: Node, outputs) -> None:
 def _pack_saved(node: Node, outputs) -> None:
     saved = []
     for value in node._saved:
-        if value is OUTPUT:
-            value = pack_saved(outputs if isinstance(outputs, Tensor) else outputs[0], True)
+        if type(value) is _Output:  # OUTPUT, or output(k) of a multi-output op
+            value = pack_saved(outputs if isinstance(outputs, Tensor) else outputs[value.index], True)
         elif isinstance(value, Tensor):
             if value._is_inference:
                 raise RuntimeError(_INFERENCE_SAVED_MESSAGE)

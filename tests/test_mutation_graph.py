@@ -1,0 +1,554 @@
+"""The recorded graph (autograd/graph.py), corner by corner, against PyTorch.
+
+Written from the survivors of mutation testing (`python3 -m tools.mutation graph`, see
+docs/mutation.md). Each scenario runs on retrograd and, when it is installed, on PyTorch, and
+returns plain data (gradients as lists, names, messages with the library's name replaced by
+`LIB`); the expected values written here are PyTorch's, and a cross-check compares the two.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import retrograd
+from crosscheck import needs_torch, torch
+from retrograd.autograd import graph
+
+
+def _plain(value):
+    if isinstance(value, str):
+        return value.replace("retrograd", "LIB").replace("torch", "LIB")
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+def _error(call):
+    try:
+        call()
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Scenarios: each takes the library and returns what it observed.
+
+
+def _edges_and_names(t):
+    x = t.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    parts = x.split(1)
+    y = parts[1] * parts[2]
+    z = x * 2
+    w = z.exp()
+    acc = z.grad_fn.next_functions[0][0]
+    plain = x * t.tensor([1.0, 1.0, 1.0])
+    return {
+        "split edges": [(type(node).__name__, nr) for node, nr in y.grad_fn.next_functions],
+        "edge to a leaf": [(type(node).__name__, nr) for node, nr in z.grad_fn.next_functions],
+        "edge to nothing": [(None if node is None else type(node).__name__, nr)
+                            for node, nr in plain.grad_fn.next_functions],
+        "names": [z.grad_fn.name(), w.grad_fn.name(), acc.name()],
+        "accumulates into x": acc.variable is x,
+        "repr": repr(w.grad_fn).split(" object at 0x")[0],
+        "missing attribute": _error(lambda: z.grad_fn.nonexistent),
+        "missing saved": _error(lambda: z.grad_fn._saved_nothing),
+        "accumulator has no saved variable": _error(lambda: acc._saved_variable),
+        "saved of mul": sorted(name for name in dir((x * x).grad_fn) if name.startswith("_saved_")),
+        "saved of relu": sorted(name for name in dir(x.relu().grad_fn) if name.startswith("_saved_")),
+        "accumulator lists no saved value": [name for name in dir(acc) if name.startswith("_saved_")],
+        "accumulator has no edges": acc.next_functions,
+        "dir lists the methods": {"name", "register_hook", "register_prehook", "next_functions"}
+        <= set(dir(z.grad_fn)),
+        "many inputs": _many_inputs(t),
+    }
+
+
+def _many_inputs(t):
+    """A node with an unusual number of inputs (23: its edge numbers are not shared yet)."""
+    leaves = [t.tensor([float(index)], requires_grad=True) for index in range(23)]
+    parts = [leaf * 1 if index % 2 else leaf for index, leaf in enumerate(leaves)]
+    joined = t.cat(parts)
+    (joined * t.arange(23.0)).sum().backward()
+    edges = joined.grad_fn.next_functions
+    return ([type(node).__name__ for node, _ in edges[:3]], [nr for _, nr in edges],
+            [leaf.grad.item() for leaf in leaves])
+
+
+EDGES_AND_NAMES = {
+    "split edges": [("SplitBackward0", 1), ("SplitBackward0", 2)],
+    "edge to a leaf": [("AccumulateGrad", 0), ("NoneType", 0)],
+    "edge to nothing": [("AccumulateGrad", 0), (None, 0)],
+    "names": ["MulBackward0", "ExpBackward0", "LIB::autograd::AccumulateGrad"],
+    "accumulates into x": True,
+    "repr": "<ExpBackward0",
+    "missing attribute": "AttributeError: 'MulBackward0' object has no attribute 'nonexistent'",
+    "missing saved": "AttributeError: 'MulBackward0' object has no attribute '_saved_nothing'",
+    "accumulator has no saved variable":
+        "AttributeError: 'AccumulateGrad' object has no attribute '_saved_variable'",
+    "saved of mul": ["_saved_other", "_saved_self"],
+    "saved of relu": ["_saved_result"],
+    "accumulator lists no saved value": [],
+    "accumulator has no edges": (),
+    "dir lists the methods": True,
+    "many inputs": (["AccumulateGrad", "MulBackward0", "AccumulateGrad"], [0] * 23,
+                    [float(index) for index in range(23)]),
+}
+
+
+def _saved_result_and_versions(t):
+    x = t.tensor([[1.0, -2.0], [3.0, 4.0]], requires_grad=True)
+    r = x.relu()
+    saved = r.grad_fn._saved_result
+    e = x.exp()
+    e.add_(1)
+    q = x * 1
+    q2 = q * q
+    q.mul_(2)
+    m = x * x
+    m.sum().backward()
+    largest, found = x.max(0)
+    indices = largest.grad_fn._saved_indices
+    with t.no_grad():
+        found.add_(0)  # the saved indices are the output itself: they share its version
+    var, mean = t.var_mean(x)
+    square = mean * mean
+    mean.add_(1)
+    relu = x.relu()
+    kept = relu.grad_fn._saved_result
+    with t.no_grad():
+        relu.add_(0)
+    return {
+        "saved result": (saved.tolist(), saved.requires_grad, saved.grad_fn is r.grad_fn, saved._version,
+                         saved.output_nr),
+        "saved indices": (indices.tolist(), indices.requires_grad, indices.grad_fn, indices.output_nr,
+                          indices._version),
+        "saved result shares the version": (kept._version, relu._version),
+        "read a changed result": _error(lambda: relu.grad_fn._saved_result),
+        "read a changed input": _error(lambda: square.grad_fn._saved_self),
+        "changed output": _error(lambda: e.sum().backward()),
+        "changed input": _error(lambda: q2.sum().backward()),
+        "freed": _error(lambda: m.grad_fn._saved_self),
+        "second backward": _error(lambda: m.sum().backward()),
+    }
+
+
+_HINT = ("Hint: enable anomaly detection to find the operation that failed to compute its gradient, "
+         "with LIB.autograd.set_detect_anomaly(True, check_nan=False).")
+_FREED = ("RuntimeError: Trying to backward through the graph a second time (or directly access saved "
+          "tensors after they have already been freed). Saved intermediate values of the graph are "
+          "freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need "
+          "to backward through the graph a second time or if you need to access saved tensors after "
+          "calling backward.")
+SAVED_RESULT_AND_VERSIONS = {
+    "saved result": ([[1.0, 0.0], [3.0, 4.0]], True, True, 0, 0),
+    "saved indices": ([1, 1], False, None, 0, 1),
+    "saved result shares the version": (1, 1),
+    "read a changed result": "RuntimeError: one of the variables needed for gradient computation has "
+    "been modified by an inplace operation: [LIB.FloatTensor [2, 2]], which is output 0 of Relu, is at "
+    "version 1; expected version 0 instead. " + _HINT,
+    "read a changed input": "RuntimeError: one of the variables needed for gradient computation has "
+    "been modified by an inplace operation: [LIB.FloatTensor []], which is output 0 of Add, is at "
+    "version 1; expected version 0 instead. " + _HINT,
+    "changed output": "RuntimeError: one of the variables needed for gradient computation has been "
+    "modified by an inplace operation: [LIB.FloatTensor [2, 2]], which is output 0 of Exp, is at "
+    "version 1; expected version 0 instead. " + _HINT,
+    "changed input": "RuntimeError: one of the variables needed for gradient computation has been "
+    "modified by an inplace operation: [LIB.FloatTensor [2, 2]], which is output 0 of Mul, is at "
+    "version 1; expected version 0 instead. " + _HINT,
+    "freed": _FREED,
+    "second backward": _FREED,
+}
+
+
+def _node_hooks(t):
+    x = t.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    y = x * 3
+    first = y.register_hook(lambda g: seen.append(("tensor a", g.tolist())))
+    second = y.register_hook(lambda g: seen.append(("tensor b", g.tolist())) or g * 2)
+    pre = y.grad_fn.register_prehook(lambda go: seen.append(("pre", go[0].tolist())))
+    post = y.grad_fn.register_hook(lambda gi, go: seen.append(("post", gi[0].tolist(), go[0].tolist())))
+    y.sum().backward(retain_graph=True)
+    passes = [(list(seen), x.grad.tolist())]
+    seen.clear()
+    first.remove()
+    first.remove()  # a second remove does nothing
+    with pre:  # leaving the block removes the hook
+        pass
+    post.remove()
+    y.sum().backward(retain_graph=True)
+    passes.append((list(seen), x.grad.tolist()))
+    seen.clear()
+    second.remove()
+    y.sum().backward()
+    passes.append((list(seen), x.grad.tolist()))
+    z = x * 2
+    metadata = z.grad_fn.metadata
+    metadata["k"] = 1
+    return {
+        "passes": passes,
+        "metadata": (z.grad_fn.metadata, (x * 2).grad_fn.metadata, z.grad_fn.metadata is metadata),
+    }
+
+
+NODE_HOOKS = {
+    "passes": [
+        ([("tensor a", [1.0, 1.0]), ("tensor b", [1.0, 1.0]), ("pre", [2.0, 2.0]),
+          ("post", [6.0, 6.0], [2.0, 2.0])], [6.0, 6.0]),
+        ([("tensor b", [1.0, 1.0])], [12.0, 12.0]),
+        ([], [15.0, 15.0]),
+    ],
+    "metadata": ({"k": 1}, {}, True),
+}
+
+
+def _multi_grad_hooks(t):
+    hooks = t.autograd.graph
+    a = t.tensor([1.0], requires_grad=True)
+    b = t.tensor([2.0], requires_grad=True)
+    c = t.tensor([3.0], requires_grad=True)
+    calls = []
+
+    def record(grads):
+        calls.append([None if grad is None else grad.tolist() for grad in grads])
+
+    handle = hooks.register_multi_grad_hook((a, b, c), record)
+    (a * 2 + b * 3).sum().backward()
+    (a * 2 + b * 3 + c * 4).sum().backward()
+    result = {"all": list(calls)}
+    calls.clear()
+    handle.remove()
+    (a * 2).sum().backward()
+    result["removed"] = list(calls)
+    handle = hooks.register_multi_grad_hook((a, b), lambda grad: calls.append(grad.tolist()), mode="any")
+    (a * 2 + b * 3).sum().backward()
+    (b * 7).sum().backward()
+    result["any"] = list(calls)
+    calls.clear()
+    with handle:
+        pass
+    (b * 7).sum().backward()
+    result["any removed"] = list(calls)
+    x = t.tensor([1.0, 2.0], requires_grad=True)
+    y, z = x * 2, x * 3
+    hooks.register_multi_grad_hook((y, z), record)
+    (y * 10).sum().backward(retain_graph=True)
+    (y + z).sum().backward()
+    result["non-leaves"] = list(calls)
+    result["unknown mode"] = _error(lambda: hooks.register_multi_grad_hook((a,), print, mode="some"))
+    return result
+
+
+MULTI_GRAD_HOOKS = {
+    "all": [[[2.0], [3.0], None], [[2.0], [3.0], [4.0]]],
+    "removed": [],
+    "any": [[3.0], [7.0]],
+    "any removed": [],
+    "non-leaves": [[[10.0, 10.0], None], [[1.0, 1.0], [1.0, 1.0]]],
+    "unknown mode": "ValueError: Expects mode to be one of ('all', 'any') but got some",
+}
+
+
+def _saved_tensor_hooks(t):
+    hooks = t.autograd.graph
+    log = []
+
+    def pack(value):
+        log.append(("pack", value.tolist(), value.requires_grad, t.is_grad_enabled()))
+        return value * 1
+
+    def unpack(value):
+        log.append(("unpack", value.tolist()))
+        return value
+
+    x = t.tensor([1.0, -2.0], requires_grad=True)
+    with hooks.saved_tensors_hooks(pack, unpack):
+        y = x * x
+        r = x.relu()
+        with hooks.saved_tensors_hooks(lambda value: ("inner", value), lambda packed: packed[1]):
+            s = x.sin()
+    w = x.cos()
+    names = (r.grad_fn._saved_result.tolist(), y.grad_fn._saved_self.tolist(), s.grad_fn._saved_self.tolist())
+    (y.sum() + r.sum() + s.sum() + w.sum()).backward()
+    messages = []
+    with hooks.disable_saved_tensors_hooks("outer no"):
+        with hooks.disable_saved_tensors_hooks("inner no"):
+            messages.append(_error(lambda: hooks.saved_tensors_hooks(pack, unpack).__enter__()))
+        messages.append(_error(lambda: hooks.saved_tensors_hooks(pack, unpack).__enter__()))
+    with hooks.saved_tensors_hooks(pack, unpack):
+        x * 2
+    with hooks.saved_tensors_hooks(pack, unpack):
+        messages.append(_error(lambda: hooks.disable_saved_tensors_hooks("while active").__enter__()))
+    z = x * x  # no hook is active any more: saved as it is, and version-checked
+    with t.no_grad():
+        x.mul_(1)
+    messages.append(_error(lambda: z.sum().backward()))
+    return {"log": log, "names": names, "grad": [round(v, 5) for v in x.grad.tolist()],
+            "messages": messages}
+
+
+SAVED_TENSOR_HOOKS = {
+    "log": [
+        ("pack", [1.0, -2.0], True, False), ("pack", [1.0, -2.0], True, False),
+        ("pack", [1.0, 0.0], True, False),
+        ("unpack", [1.0, 0.0]), ("unpack", [1.0, -2.0]), ("unpack", [1.0, 0.0]),
+        ("unpack", [1.0, -2.0]), ("unpack", [1.0, -2.0]),
+    ],
+    "names": ([1.0, 0.0], [1.0, -2.0], [1.0, -2.0]),
+    # 2x + relu'(x) + cos(x) - sin(x)
+    "grad": [round(2.0 + 1.0 + 0.5403023058681398 - 0.8414709848078965, 5),
+             round(-4.0 + 0.0 - 0.4161468365471424 + 0.9092974268256817, 5)],
+    "messages": ["RuntimeError: inner no", "RuntimeError: outer no", "RuntimeError: while active",
+                 "RuntimeError: one of the variables needed for gradient computation has been modified "
+                 "by an inplace operation: [LIB.FloatTensor [2]] is at version 1; expected version 0 "
+                 "instead. " + _HINT],
+}
+
+
+def _hand_written_nodes(t):
+    """Nodes written by hand (not declared): what they save and free, under PyTorch's names."""
+    x = t.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+    d = t.linalg.det(x)
+    node = d.grad_fn
+    before = (node._saved_result.item(), node._saved_result.grad_fn is node, node._saved_result.output_nr,
+              "_saved_result" in dir(node))
+    h = x * 1
+    changed = t.linalg.det(h)
+    h.add_(1)
+    own = t.linalg.det(x * 1)
+    own_node = own.grad_fn
+    own.mul_(1)
+    d.backward()
+    image = t.ones(1, 1, 3, 3, requires_grad=True)
+    kernel = t.ones(2, 1, 2, 2, requires_grad=True)
+    conv = t.nn.functional.conv2d(image, kernel, stride=2)
+    names = sorted(name for name in dir(conv.grad_fn) if name.startswith("_saved_"))
+    conv_saved = (conv.grad_fn._saved_stride, list(conv.grad_fn._saved_input.shape),
+                  list(conv.grad_fn._saved_weight.shape), conv.grad_fn._saved_groups)
+    conv.sum().backward()
+    return {
+        "det before backward": before,
+        "det grad": x.grad.tolist(),
+        "det freed": _error(lambda: node._saved_result),
+        "det changed input": _error(lambda: changed.grad_fn._saved_A if t is torch else
+                                    changed.grad_fn._saved_self),
+        "det changed result": _error(lambda: own_node._saved_result),
+        "conv names": [name for name in names if name != "_saved_bias_sym_sizes_opt"],
+        "conv saved": conv_saved,
+        "conv after backward": (conv.grad_fn._saved_stride, conv.grad_fn._saved_groups,
+                                _error(lambda: conv.grad_fn._saved_input)),
+        "conv grads": (image.grad.flatten().tolist(), kernel.grad.flatten().tolist()),
+    }
+
+
+HAND_WRITTEN_NODES = {
+    "det before backward": (5.0, True, 0, True),
+    "det grad": [[3.0, -1.0], [-1.0, 2.0]],
+    "det freed": _FREED,
+    "det changed input": "RuntimeError: one of the variables needed for gradient computation has been "
+    "modified by an inplace operation: [LIB.FloatTensor [2, 2]], which is output 0 of Add, is at version "
+    "1; expected version 0 instead. " + _HINT,
+    "det changed result": "RuntimeError: one of the variables needed for gradient computation has been "
+    "modified by an inplace operation: [LIB.FloatTensor []], which is output 0 of LinalgDet, is at "
+    "version 1; expected version 0 instead. " + _HINT,
+    "conv names": ["_saved_dilation", "_saved_groups", "_saved_input", "_saved_output_padding",
+                   "_saved_padding", "_saved_stride", "_saved_transposed", "_saved_weight"],
+    "conv saved": ((2, 2), [1, 1, 3, 3], [2, 1, 2, 2], 1),
+    "conv after backward": ((2, 2), 1, _FREED),
+    "conv grads": ([2.0, 2.0, 0.0, 2.0, 2.0, 0.0, 0.0, 0.0, 0.0], [1.0] * 8),
+}
+
+
+def _hook_blocks(t):
+    """saved_tensors_hooks blocks one after another and nested: each save inside one is packed."""
+    hooks = t.autograd.graph
+    packed = []
+
+    def pack(name):
+        return lambda value: packed.append(name) or value
+
+    x = t.tensor([1.0, 2.0], requires_grad=True)
+    with hooks.saved_tensors_hooks(pack("first"), lambda value: value):
+        x * x
+    with hooks.saved_tensors_hooks(pack("second"), lambda value: value):
+        x * x
+    with hooks.saved_tensors_hooks(pack("outer"), lambda value: value):
+        with hooks.saved_tensors_hooks(pack("inner"), lambda value: value):
+            x * x
+        x * x  # the inner block is closed, the outer one is still open
+    x * x
+    d = t.linalg.det(t.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True))
+    with hooks.saved_tensors_hooks(pack("det"), lambda value: value):
+        e = t.linalg.det(t.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True))
+    return {"packed": [name for name in packed if name != "det"], "det packed": "det" in packed,
+            "det names": ["_saved_result" in dir(d.grad_fn), "_saved_result" in dir(e.grad_fn)],
+            "det result": e.grad_fn._saved_result.item()}
+
+
+HOOK_BLOCKS = {
+    "packed": ["first", "first", "second", "second", "inner", "inner", "outer", "outer"],
+    "det packed": True,
+    "det names": [True, True],
+    "det result": 5.0,
+}
+
+
+def _two_multi_hooks_in_one_pass(t):
+    hooks = t.autograd.graph
+    a = t.tensor([1.0], requires_grad=True)
+    b = t.tensor([2.0], requires_grad=True)
+    calls = []
+    hooks.register_multi_grad_hook((a, b), lambda grads: calls.append(("ab", [g.item() for g in grads])))
+    hooks.register_multi_grad_hook((b,), lambda grads: calls.append(("b", [g.item() for g in grads])))
+    hooks.register_multi_grad_hook((a, b), lambda grad: calls.append(("any", grad.item())), mode="any")
+    (a * 3 + b * 5).sum().backward()
+    return sorted(calls, key=str)
+
+
+TWO_MULTI_HOOKS_IN_ONE_PASS = [("ab", [3.0, 5.0]), ("any", 5.0), ("b", [5.0])]
+
+
+SCENARIOS = {
+    _edges_and_names: EDGES_AND_NAMES,
+    _saved_result_and_versions: SAVED_RESULT_AND_VERSIONS,
+    _node_hooks: NODE_HOOKS,
+    _multi_grad_hooks: MULTI_GRAD_HOOKS,
+    _saved_tensor_hooks: SAVED_TENSOR_HOOKS,
+    _hand_written_nodes: HAND_WRITTEN_NODES,
+    _hook_blocks: HOOK_BLOCKS,
+    _two_multi_hooks_in_one_pass: TWO_MULTI_HOOKS_IN_ONE_PASS,
+}
+_IDS = [scenario.__name__.strip("_") for scenario in SCENARIOS]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=_IDS)
+def test_scenario(scenario):
+    assert _plain(scenario(retrograd)) == _plain(SCENARIOS[scenario])
+
+
+@needs_torch
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=_IDS)
+def test_scenario_matches_pytorch(scenario):
+    assert _plain(scenario(retrograd)) == _plain(scenario(torch))
+
+
+def test_saved_tensor_hooks_are_per_thread():
+    """A new thread starts with no hooks and no refusal, whatever the main thread has open."""
+    results = []
+
+    def run():
+        x = retrograd.tensor([1.0, 2.0], requires_grad=True)
+        packed = []
+        with graph.saved_tensors_hooks(lambda value: packed.append(1) or value, lambda value: value):
+            y = x * x
+        y.sum().backward()
+        results.append((len(packed), x.grad.tolist()))
+
+    with graph.disable_saved_tensors_hooks("not here"):
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join()
+    assert results == [(2, [2.0, 4.0])]
+
+
+def test_the_base_node_has_no_backward():
+    with pytest.raises(NotImplementedError, match="^Node has no backward$"):
+        graph.Node().backward(None)
+    assert graph.Node().next_functions == ()
+    assert graph.CopyBackwards().name() == "torch::autograd::CopyBackwards"  # PyTorch's own name
+
+
+def test_the_saved_result_of_a_write_through_a_view_is_the_view():
+    """tanh_ written through a view saves its result: read back, it is that view, with its
+    history, output number and version (see SavedOutput.history)."""
+    x = retrograd.tensor([[0.1], [0.2]], requires_grad=True)
+    base = x * 1
+    view = base.t()
+    view.tanh_()
+    op_node = base.grad_fn._saved_op_node
+    assert type(op_node).__name__ == "TanhBackward0"
+    result = op_node._saved_result
+    assert result.grad_fn is view.grad_fn
+    assert (result.output_nr, result._version, view._version) == (0, 1, 1)
+    with retrograd.no_grad():
+        view.mul_(1)
+    assert result._version == 2
+
+
+def _changed_later_outputs(t):
+    x = t.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+    var, mean = t.var_mean(x)  # mean is output 1 of its node
+    square = mean * mean
+    with t.no_grad():
+        mean.add_(1)
+    return _error(lambda: square.grad_fn._saved_self)
+
+
+@pytest.mark.parametrize("library", [retrograd, pytest.param(torch, marks=needs_torch)],
+                         ids=["retrograd", "torch"])
+def test_a_changed_input_is_named_output_0_of_its_node(library):
+    assert _plain(_changed_later_outputs(library)) == _plain(
+        "RuntimeError: one of the variables needed for gradient computation has been modified by an "
+        "inplace operation: [LIB.FloatTensor []], which is output 0 of VarMean, is at version 1; "
+        "expected version 0 instead. " + _HINT)
+
+
+def test_backward_names_a_changed_input_output_0_of_its_node():
+    x = retrograd.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+    var, mean = retrograd.var_mean(x)
+    square = mean * mean
+    with retrograd.no_grad():
+        mean.add_(1)
+    assert "which is output 0 of VarMean" in _error(square.backward)
+
+
+def test_a_changed_later_output_is_named_by_its_number():
+    x = retrograd.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+    sign, logabs = retrograd.linalg.slogdet(x * 1)
+    node = logabs.grad_fn
+    assert _saved_names(node) == ["_saved_result", "_saved_self"]
+    assert node._saved_result.output_nr == 1
+    with retrograd.no_grad():
+        logabs.add_(1)
+    message = _error(lambda: node._saved_result)
+    assert "[retrograd.FloatTensor []], which is output 1 of LinalgSlogdet, is at version 1" in message
+    message = _error(lambda: logabs.backward())
+    assert "[retrograd.FloatTensor []], which is output 1 of LinalgSlogdet, is at version 1" in message
+
+
+def _saved_names(node):
+    return sorted(name for name in dir(node) if name.startswith("_saved_"))
+
+
+def test_einsum_names_its_saved_operands_by_position():
+    """A hand-written node's saved inputs are self, other, then input2, input3..."""
+    a = retrograd.ones(2, 3, requires_grad=True)
+    b = retrograd.ones(3, 2, requires_grad=True) * 2
+    c = retrograd.ones(2, 2, requires_grad=True) * 3
+    node = retrograd.einsum("ij,jk,kl->il", a, b, c).grad_fn
+    names = _saved_names(node)
+    assert {"_saved_self", "_saved_other", "_saved_input2"} <= set(names)
+    assert "_saved_input3" not in names and "_saved_result" not in names
+    assert (node._saved_self.tolist(), node._saved_other.tolist(), node._saved_input2.tolist()) == (
+        [[1.0] * 3] * 2, [[2.0] * 2] * 3, [[3.0] * 2] * 2)
+
+
+def test_a_node_repr_carries_its_address():
+    node = (retrograd.ones(1, requires_grad=True) * 2).grad_fn
+    assert repr(node) == f"<MulBackward0 object at {id(node):#x}>"
+
+
+def test_module_hook_handles_remove_their_hook():
+    module = retrograd.nn.Linear(1, 1)
+    called = []
+    handle = module.register_state_dict_pre_hook(lambda *args: called.append(1))
+    module.state_dict()
+    handle.remove()
+    handle.remove()
+    module.state_dict()
+    assert called == [1]

@@ -1,0 +1,673 @@
+"""The op table and the op runner (ops/_table.py): registering, checking arguments, recording.
+
+Written from the survivors of mutation testing (`python3 -m tools.mutation table`, see
+docs/mutation.md). `register` and its argument checks run when an op module is imported, so
+the tests here register toy ops of their own (and take them away again), besides checking the
+real ops against PyTorch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import pytest
+
+import retrograd
+from crosscheck import needs_torch, torch
+from retrograd import Tensor
+from retrograd.ops._formula import Formula
+from retrograd.ops._table import OUTPUT, NotATensorError, apply, output, register, table
+
+
+def _error(call):
+    try:
+        call()
+    except Exception as error:
+        kind = "TypeError" if isinstance(error, TypeError) else type(error).__name__
+        return f"{kind}: {error}".replace("torch", "LIB").replace("retrograd", "LIB")
+    return None
+
+
+@contextlib.contextmanager
+def _registered(function, name=None, **options):
+    """Register `function` as a toy op for the block, then take it and its methods away."""
+    op_name = name or function.__name__
+    methods = options.get("methods", ())
+    methods = (methods,) if isinstance(methods, str) else tuple(methods)
+    added = [*methods, *([options["inplace"]] if options.get("inplace") else [])]
+    assert op_name not in table and not any(hasattr(Tensor, method) for method in added)
+    try:
+        yield register(name, **options)(function)
+    finally:
+        table.pop(op_name, None)
+        for method in added:
+            if method in Tensor.__dict__:
+                delattr(Tensor, method)
+
+
+class _ToyDoubleBackward0(Formula):
+    @staticmethod
+    def forward(self):
+        return self._data * 2
+
+    derivatives = {"self": lambda grad: grad * 2}  # noqa: RUF012
+
+
+def _toy_double(input, other=None):
+    """Twice the input.
+
+    (a second line, not in the table)
+    """
+    doubled = apply(_ToyDoubleBackward0, input)
+    return doubled if other is None else doubled + other
+
+
+def test_register_fills_the_table_and_attaches_the_methods():
+    with _registered(_toy_double, "toy.toy_double", methods=("toy_double", "__toyop__", "__neg_toy__"),
+                     inplace="toy_double_", differentiable=False, torch_name=None) as public:
+        info = table["toy.toy_double"]
+        assert info.name == "toy.toy_double" and info.function is public
+        assert info.methods == ("toy_double", "__toyop__", "__neg_toy__")
+        assert (info.inplace, info.mutates_input, info.differentiable) == ("toy_double_", False, False)
+        assert info.second_order is False  # not differentiable: no second order either
+        assert info.torch_name == "toy.toy_double"
+        assert info.gradcheck_wrapper is None
+        assert info.doc == "Twice the input."
+        assert info.signature == "toy.toy_double(input, other=None)"
+        x = retrograd.tensor([1.0, 2.0], requires_grad=True)
+        assert x.toy_double().tolist() == [2.0, 4.0]
+        assert Tensor.__toyop__(x, 3).tolist() == [5.0, 7.0]  # a number is an operand
+        assert Tensor.__toyop__(x, "a") is NotImplemented
+        assert Tensor.__toyop__(x, [1]) is NotImplemented
+        assert Tensor.__toyop__(x, np.float64(1.0)).tolist() == [3.0, 5.0]  # a number, by its ABC
+        assert Tensor.__toyop__(x, x).tolist() == [3.0, 6.0]
+        assert Tensor.__toyop__.__name__ == "__toyop__" and "Twice" in Tensor.__toyop__.__doc__
+        plain = x.detach().clone()
+        assert plain.toy_double_() is plain and plain.tolist() == [2.0, 4.0] and plain._version == 1
+        assert plain.toy_double_(1.0).tolist() == [5.0, 9.0]
+        assert plain.toy_double_(other=-1.0).tolist() == [9.0, 17.0] and plain._version == 3
+        assert Tensor.toy_double_.__name__ == "toy_double_"
+        assert Tensor.toy_double_.__doc__ == "In-place `_toy_double`: writes the result into self."
+    assert "toy.toy_double" not in table and not hasattr(Tensor, "toy_double")
+
+    with _registered(_toy_double, methods="toy_twice", second_order=False, torch_name="special.twice"):
+        info = table["_toy_double"]
+        assert info.methods == ("toy_twice",) and info.torch_name == "special.twice"
+        assert (info.differentiable, info.second_order, info.inplace) == (True, False, None)
+        x = retrograd.tensor([1.0], requires_grad=True)
+        (g,) = retrograd.autograd.grad(x.toy_twice().sum(), x)
+        assert g.tolist() == [2.0]
+
+
+def test_unary_operators_are_methods_not_binary_operators():
+    def toy_unary(input):
+        return apply(_ToyDoubleBackward0, input)
+
+    saved = Tensor.__dict__["__pos__"]
+    try:
+        register("toy_unary", methods="__pos__")(toy_unary)
+        x = retrograd.tensor([1.0, 3.0])
+        assert (+x).tolist() == [2.0, 6.0]
+    finally:
+        table.pop("toy_unary", None)
+        Tensor.__pos__ = saved
+    assert (+retrograd.tensor([1.0])).tolist() == [1.0]
+
+
+def test_a_registered_op_without_a_docstring_has_an_empty_doc():
+    def toy_nodoc(input):
+        return apply(_ToyDoubleBackward0, input)
+
+    def wrapper(op):
+        return op
+
+    with _registered(toy_nodoc) as toy:
+        info = table["toy_nodoc"]
+        assert info.doc == ""
+        assert (info.differentiable, info.second_order, info.mutates_input) == (True, True, False)
+        assert toy(retrograd.tensor([1, 2])).tolist() == [2, 4]  # not floating unless asked
+    with _registered(toy_nodoc, mutates_input=True, gradcheck_wrapper=wrapper):
+        info = table["toy_nodoc"]
+        assert info.mutates_input is True and info.gradcheck_wrapper is wrapper
+
+
+def _toy_floating(input, other=None, *, dtype=None):
+    """A floating-point op of its first argument."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return apply(_ToyDoubleBackward0, input)
+
+
+def test_floating_ops_refuse_integers_before_running():
+    with _registered(_toy_floating, floating=True) as toy:
+        message = "NotImplementedError: \"_toy_floating\" not implemented for 'Long'"
+        integers = retrograd.tensor([1, 2])
+        assert _error(lambda: toy(integers)) == message
+        assert integers.tolist() == [1, 2] and integers._version == 0
+        assert toy(integers, dtype=retrograd.float32).tolist() == [2.0, 4.0]  # dtype= casts first
+        assert _error(lambda: toy(integers, None, dtype=None)) == message
+        assert toy(retrograd.tensor([1.0])).tolist() == [2.0]
+        assert _error(lambda: toy(retrograd.tensor([True]))) == (
+            "NotImplementedError: \"_toy_floating\" not implemented for 'Bool'")
+        assert _error(lambda: toy(input=integers)) == message
+    with _registered(_toy_floating, floating=("input", "other")) as toy:
+        # an integer and a floating tensor promote to floating: accepted
+        assert toy(retrograd.tensor([1, 2]), retrograd.tensor([1.0])).tolist() == [2, 4]
+        assert toy(retrograd.tensor([1, 2]), other=retrograd.tensor([1.0])).tolist() == [2, 4]
+        assert _error(lambda: toy(retrograd.tensor([1]), retrograd.tensor([2], dtype=retrograd.int32))) == (
+            "NotImplementedError: \"_toy_floating\" not implemented for 'Long'")
+        assert _error(lambda: toy(retrograd.tensor([1]), 2.5)) == (
+            "NotImplementedError: \"_toy_floating\" not implemented for 'Long'")
+
+
+def _toy_norm(input, weight=None, bias=None):
+    """One dtype for all."""
+    total = input * 1
+    for extra in (weight, bias):
+        if extra is not None:
+            total = total + extra
+    return total
+
+
+def test_same_dtype_ops_refuse_mixed_dtypes():
+    with _registered(_toy_norm, same_dtype=("input", "weight", "bias")) as toy:
+        x = retrograd.ones(2)
+        assert toy(x, retrograd.ones(2), bias=retrograd.ones(2)).tolist() == [3.0, 3.0]
+        assert toy(x, None, 2.0).tolist() == [3.0, 3.0]
+        mixed = ("RuntimeError: expected scalar type Float but found Double (mixed dtype: the tensors of "
+                 "this op must have one dtype)")
+        assert _error(lambda: toy(x, retrograd.ones(2, dtype=retrograd.float64))) == mixed
+        assert _error(lambda: toy(x, retrograd.ones(2), bias=retrograd.ones(2, dtype=retrograd.float64))) \
+            == mixed
+        assert _error(lambda: toy(x, bias=retrograd.ones(2, dtype=retrograd.float64))) == mixed
+    with _registered(lambda tensors: tensors[0] * 1, "toy_stack", same_dtype=("tensors",)) as toy:
+        assert toy([retrograd.ones(1), retrograd.ones(1)]).tolist() == [1.0]
+        assert _error(lambda: toy([retrograd.ones(1), retrograd.ones(1, dtype=retrograd.float64)])) == (
+            "RuntimeError: expected scalar type Float but found Double (mixed dtype: the tensors of "
+            "this op must have one dtype)")
+
+
+def _toy_running(input, running=None, weight=None, training=True):
+    """Updates `running` (a statistic) when training."""
+    if training and running is not None:
+        with retrograd.no_grad():
+            running.add_(1)
+    if running is not None and running.shape != input.shape:
+        raise RuntimeError("running has the wrong shape")
+    return input * 2
+
+
+def test_not_differentiable_arguments_may_not_require_grad():
+    with _registered(_toy_running, not_differentiable=("running", "weight")) as toy:
+        x = retrograd.ones(2, requires_grad=True)
+        running = retrograd.zeros(2, requires_grad=True)
+        refused = ("RuntimeError: The function '_toy_running' is not differentiable with respect to "
+                   "argument 'running'. This input cannot have requires_grad True.")
+        assert _error(lambda: toy(x, running)) == refused
+        assert running.tolist() == [0.0, 0.0]  # the trial run updated a copy
+        assert _error(lambda: toy(x, running=running)) == refused
+        assert _error(lambda: toy(x, retrograd.zeros(3, requires_grad=True))) == (
+            "RuntimeError: running has the wrong shape")  # the op's own checks come first
+        assert _error(lambda: toy(x, None, retrograd.ones(2, requires_grad=True))) == refused.replace(
+            "'running'", "'weight'")
+        assert _error(lambda: toy(x, None, weight=retrograd.ones(2, requires_grad=True))) == \
+            refused.replace("'running'", "'weight'")
+        plain = retrograd.zeros(2)
+        assert toy(x, plain).tolist() == [2.0, 2.0] and plain.tolist() == [1.0, 1.0]
+        with retrograd.no_grad():
+            assert toy(x, running).tolist() == [2.0, 2.0]
+        assert running.tolist() == [1.0, 1.0]
+
+
+def _toy_index(input, dim=0, index=None):
+    """Indexes a shape with `dim`."""
+    size = input.shape[dim]
+    return input * size
+
+
+def _toy_sum(tensors, scale=1.0):
+    """Sums a list of tensors."""
+    total = tensors[0] * scale
+    for tensor in tensors[1:]:
+        total = total + tensor.exp()
+    return total
+
+
+def _toy_numbers(input, other):
+    return retrograd.tensor(np.add(input._data, other._data.reshape(other._data.size, 1)[:, 0] * 0 + np.ones(3)))
+
+
+def test_failures_are_explained_as_pytorch_does():
+    with _registered(_toy_index) as toy:
+        assert toy(retrograd.ones(2, 3), 1).tolist() == [[3.0] * 3] * 2
+        assert _error(lambda: toy(retrograd.ones(2, 3), 2)) == (
+            "IndexError: Dimension out of range (expected to be in range of [-2, 1], but got 2)")
+        assert _error(lambda: toy(retrograd.ones(2, 3), dim=-3)) == (
+            "IndexError: Dimension out of range (expected to be in range of [-2, 1], but got -3)")
+        assert _error(lambda: toy(retrograd.tensor(1.0), 1)).startswith("IndexError: Dimension out of range "
+                                                                      "(expected to be in range of [-1, 0]")
+        assert _error(lambda: toy("text", 0)) == (
+            "TypeError: _toy_index(): argument 'input' (position 1) must be Tensor, not str")
+        assert isinstance(_raised(lambda: toy("text", 0)), NotATensorError)
+        assert isinstance(_raised(lambda: toy("text", 0)), AttributeError)
+        assert _error(lambda: toy(retrograd.ones(2), 0, 1, 2)).startswith("TypeError: ")  # bind fails as is
+        assert _error(lambda: toy([1.0, 2.0], 5)).startswith("TypeError: _toy_index(): argument 'input'")
+    with _registered(_toy_sum) as toy:
+        assert toy([retrograd.zeros(1), retrograd.zeros(1)]).tolist() == [1.0]
+        assert _error(lambda: toy([retrograd.zeros(1), "a"])) == (
+            "TypeError: expected Tensor as element 1 in argument 0, but got str")
+        assert _error(lambda: toy((retrograd.zeros(1), 3))) == (
+            "TypeError: expected Tensor as element 1 in argument 0, but got int")
+        assert _error(lambda: toy([retrograd.zeros(1)], scale="x")).startswith("TypeError: ")
+    with _registered(lambda input, other: input + other.exp(), "toy_pair") as toy:
+        assert _error(lambda: toy(retrograd.ones(1), "s")) == (
+            "TypeError: toy_pair(): argument 'other' (position 2) must be Tensor, not str")
+        assert toy(retrograd.ones(1), retrograd.zeros(1)).tolist() == [2.0]
+        assert toy(2.0, retrograd.zeros(1)).tolist() == [3.0]  # a number where a tensor may be
+    with _registered(lambda input: np.ones(2) + np.ones(3), "toy_shapes") as toy:
+        message = _error(lambda: toy(retrograd.ones(1)))
+        assert message.startswith("RuntimeError: toy_shapes(): the sizes of the tensors do not fit: "
+                                  "operands could not be broadcast")
+        assert isinstance(_raised(lambda: toy(retrograd.ones(1))).__cause__, ValueError)
+    with _registered(lambda input: np.linalg.inv(np.zeros((2, 2))), "toy_inverse") as toy:
+        error = _raised(lambda: toy(retrograd.ones(1)))
+        assert type(error).__name__ == "LinAlgError" and isinstance(error, RuntimeError)
+        assert str(error).startswith("linalg.toy_inverse: The algorithm failed to converge (")
+        assert str(error).endswith("); the input matrix may contain non-finite values.")
+        assert isinstance(error.__cause__, np.linalg.LinAlgError)
+    with _registered(lambda input: (_ for _ in ()).throw(ValueError("other")), "toy_value") as toy:
+        assert _error(lambda: toy(retrograd.ones(1))) == "ValueError: other"
+
+
+def _raised(call):
+    try:
+        call()
+    except Exception as error:
+        return error
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Real ops against PyTorch
+
+
+def _checks(t):
+    functional = t.nn.functional
+    weight = t.ones(3, requires_grad=True)
+    result = {
+        "not a tensor": _error(lambda: functional.elu("a")),
+        "integer input": _error(lambda: functional.elu(t.tensor([1, 2]))).replace("elu_cpu", "elu"),
+        "integer input with dtype": functional.softmax(t.tensor([1.0, 1.0]).long(), 0,
+                                                       dtype=t.float32).tolist(),
+        "element of a list": _error(lambda: t.cat([t.ones(1), "a"])),
+        "dim": _error(lambda: t.ones(2, 3).sum(dim=5)),
+        "negative dim": _error(lambda: t.softmax(t.ones(2, 3), dim=-3)),
+        "weight requiring grad": _error(lambda: functional.nll_loss(
+            t.zeros(2, 3, requires_grad=True), t.tensor([0, 1]), weight=weight)).replace(
+            "nll_loss_forward", "nll_loss"),
+        "broadcast": _error(lambda: t.ones(2, 3) + t.ones(4)),
+        "other operand": _error(lambda: [1] + t.ones(2)),  # noqa: RUF005
+    }
+    with t.no_grad():
+        result["weight requiring grad under no_grad"] = functional.nll_loss(
+            t.zeros(2, 3), t.tensor([0, 1]), weight=weight).item()
+    return result
+
+
+CHECKS = {
+    "not a tensor": "TypeError: elu(): argument 'input' (position 1) must be Tensor, not str",
+    "integer input": "NotImplementedError: \"elu\" not implemented for 'Long'",
+    "integer input with dtype": [0.5, 0.5],
+    "element of a list": "TypeError: expected Tensor as element 1 in argument 0, but got str",
+    "dim": "IndexError: Dimension out of range (expected to be in range of [-2, 1], but got 5)",
+    "negative dim": "IndexError: Dimension out of range (expected to be in range of [-2, 1], but got -3)",
+    "weight requiring grad": "RuntimeError: The function 'nll_loss' is not differentiable with respect "
+    "to argument 'weight'. This input cannot have requires_grad True.",
+    "broadcast": "RuntimeError: The size of tensor a (3) must match the size of tensor b (4) at "
+    "non-singleton dimension 1",
+    "other operand": "TypeError: can only concatenate list (not \"Tensor\") to list",
+    "weight requiring grad under no_grad": -0.0,
+}
+
+
+def _recording(t):
+    x = t.tensor([[1.0, 5.0], [4.0, 2.0]], requires_grad=True)
+    values, indices = x.max(0)
+    parts = x.unbind(0)
+    view = x[0]
+    with t.no_grad():
+        plain_view = x[1]
+        plain_values, plain_indices = x.max(0)
+    frozen = t.tensor([[1.0, 2.0]])
+    no_graph = frozen * 2
+    with t.inference_mode():
+        inference = t.ones(2, 2)
+    return {
+        "max": (values.requires_grad, indices.requires_grad, indices.grad_fn, values.output_nr,
+                type(values.grad_fn).__name__),
+        "unbind": ([part.output_nr for part in parts], [part._base is x for part in parts],
+                   [part._version for part in parts]),
+        "view": (view._base is x, view.requires_grad, type(view.grad_fn).__name__),
+        "view under no_grad": (plain_view._base is x, plain_view.grad_fn),
+        "max under no_grad": (plain_values.requires_grad, plain_indices.tolist()),
+        "no input requires grad": (no_graph.requires_grad, no_graph.grad_fn, no_graph._base),
+        "an inference tensor saved": _error(lambda: t.einsum("ij,jk->ik", x, inference)),
+        "an inference tensor not saved": _error(lambda: t.cat([x, inference])),
+    }
+
+
+RECORDING = {
+    "max": (True, False, None, 0, "MaxBackward0"),
+    "unbind": ([0, 1], [True, True], [0, 0]),
+    "view": (True, True, "SelectBackward0"),
+    "view under no_grad": (True, None),
+    "max under no_grad": (False, [1, 0]),
+    "no input requires grad": (False, None, None),
+    "an inference tensor saved": "RuntimeError: Inference tensors cannot be saved for backward. Please do "
+    "not use Tensors created in inference mode in computation tracked by autograd. To work around this, "
+    "you can make a clone to get a normal tensor and use it in autograd, or use `LIB.no_grad()` instead "
+    "of `LIB.inference_mode()`.",
+    "an inference tensor not saved": None,
+}
+
+
+SCENARIOS = {_checks: CHECKS, _recording: RECORDING}
+_IDS = [scenario.__name__.strip("_") for scenario in SCENARIOS]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=_IDS)
+def test_scenario(scenario):
+    assert scenario(retrograd) == SCENARIOS[scenario]
+
+
+@needs_torch
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=_IDS)
+def test_scenario_matches_pytorch(scenario):
+    assert scenario(retrograd) == scenario(torch)
+
+
+def test_output_markers():
+    assert output(0) is OUTPUT
+    assert repr(OUTPUT) == "OUTPUT" and repr(output(2)) == "output(2)"
+    assert output(1).index == 1
+
+
+@pytest.mark.xfail(strict=True, reason="a view taken under no_grad of a tensor that requires grad does not "
+                   "require grad here; in PyTorch it does (a leaf view, which may not then be written in "
+                   "place with grad mode on)")
+def test_a_view_taken_under_no_grad_requires_grad_as_its_base():
+    x = retrograd.ones(2, requires_grad=True)
+    with retrograd.no_grad():
+        view = x[1]
+    assert view.requires_grad and view.grad_fn is None and view.is_leaf
+
+
+@needs_torch
+def test_a_view_taken_under_no_grad_requires_grad_as_its_base_in_pytorch():
+    x = torch.ones(2, requires_grad=True)
+    with torch.no_grad():
+        view = x[1]
+    assert view.requires_grad and view.grad_fn is None and view.is_leaf
+
+
+def test_argument_checks_of_toy_ops_in_every_corner():
+    def toy_constant():
+        """No parameter at all."""
+        return retrograd.ones(1)
+
+    with _registered(toy_constant) as toy:
+        assert toy().tolist() == [1.0]
+    with _registered(_toy_index, "toy.namespaced") as toy:
+        assert _error(lambda: toy("text", 0)) == (
+            "TypeError: namespaced(): argument 'input' (position 1) must be Tensor, not str")
+
+    def toy_later(tensors, other):
+        return tensors[0] + other.exp()
+
+    with _registered(toy_later) as toy:
+        assert _error(lambda: toy([retrograd.ones(1)], "s")) == (
+            "TypeError: toy_later(): argument 'other' (position 2) must be Tensor, not str")
+
+    def toy_add(input, other):
+        return input + other.exp()
+
+    with _registered(toy_add) as toy:
+        assert _error(lambda: toy("a", retrograd.ones(1))) == (
+            "TypeError: toy_add(): argument 'input' (position 1) must be Tensor, not str")
+        assert _error(lambda: toy(2.0, "s")) == (
+            "TypeError: toy_add(): argument 'other' (position 2) must be Tensor, not str")
+
+    def toy_method(input):
+        return input.exp()
+
+    with _registered(toy_method) as toy:
+        assert _error(lambda: toy(2.0)) == (
+            "TypeError: toy_method(): argument 'input' (position 1) must be Tensor, not float")
+
+    def toy_index_error(input, dim=0):
+        raise IndexError("boom" if dim != 9 else "Dimension out of range (its own words)")
+
+    with _registered(toy_index_error) as toy:
+        x = retrograd.ones(2, 3)
+        assert _error(lambda: toy(x, -1)) == "IndexError: boom"
+        assert _error(lambda: toy(x, -2)) == "IndexError: boom"
+        assert _error(lambda: toy(x, (0, 1))) == "IndexError: boom"
+        assert _error(lambda: toy(x, 9)) == "IndexError: Dimension out of range (its own words)"
+        assert _error(lambda: toy(x, 2)) == (
+            "IndexError: Dimension out of range (expected to be in range of [-2, 1], but got 2)")
+
+    def toy_value_error(input, dim=0):
+        raise ValueError("not an index")
+
+    with _registered(toy_value_error) as toy:
+        assert _error(lambda: toy(retrograd.ones(2), 5)) == "ValueError: not an index"
+
+    def toy_cast(input, dtype=None):
+        return (input.to(dtype) if dtype is not None else input.float()) * 2
+
+    with _registered(toy_cast, floating=True) as toy:
+        integers = retrograd.tensor([1, 2])
+        assert toy(integers, retrograd.float32).tolist() == [2.0, 4.0]  # dtype given by position
+        assert _error(lambda: toy("text")) == (
+            "TypeError: toy_cast(): argument 'input' (position 1) must be Tensor, not str")
+
+
+def test_not_differentiable_keyword_arguments_go_to_the_trial_as_copies():
+    def toy_stat(input, *, running=None, scale=1.0):
+        """Updates `running` in place."""
+        with retrograd.no_grad():
+            running.add_(scale)
+        return input * 2
+
+    with _registered(toy_stat, not_differentiable=("running",)) as toy:
+        running = retrograd.zeros(2, requires_grad=True)
+        x = retrograd.ones(2, requires_grad=True)
+        assert _error(lambda: toy(x, running=running, scale=5.0)) == (
+            "RuntimeError: The function 'toy_stat' is not differentiable with respect to argument "
+            "'running'. This input cannot have requires_grad True.")
+        assert running.tolist() == [0.0, 0.0]
+
+
+def test_same_dtype_checks_every_tensor_of_a_list():
+    with _registered(lambda input, others: input * 1, "toy_last", same_dtype=("input", "others")) as toy:
+        assert _error(lambda: toy(retrograd.ones(1), [2.0, retrograd.ones(1, dtype=retrograd.float64)])) == (
+            "RuntimeError: expected scalar type Float but found Double (mixed dtype: the tensors of "
+            "this op must have one dtype)")
+
+
+def test_hand_written_ops_save_their_outputs_through_hooks():
+    packed = []
+    x = retrograd.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+    with retrograd.autograd.graph.saved_tensors_hooks(lambda value: packed.append(value.tolist()) or value,
+                                                     lambda value: value):
+        d = retrograd.linalg.det(x)
+        sign, logabsdet = retrograd.linalg.slogdet(x)
+    assert packed == [[[2.0, 1.0], [1.0, 3.0]], 5.0, [[2.0, 1.0], [1.0, 3.0]], 1.6094379425048828]
+    assert d.grad_fn._saved_result.item() == 5.0
+    (d + logabsdet).backward()
+    # det·inv(x)ᵀ + inv(x)ᵀ, with det = 5 and inv(x)ᵀ = [[3, -1], [-1, 2]] / 5
+    np.testing.assert_allclose(x.grad.numpy(), [[3.6, -1.2], [-1.2, 2.4]], rtol=1e-5)
+    with retrograd.inference_mode():
+        frozen = retrograd.ones(2, 2)
+    with retrograd.autograd.graph.saved_tensors_hooks(lambda value: value, lambda value: value):
+        assert _error(lambda: retrograd.einsum("ij,jk->ik", x, frozen)).startswith(
+            "RuntimeError: Inference tensors cannot be saved for backward.")
+
+
+def _overlaps(t):
+    results = []
+    for size, written, read in ((4, slice(0, 2), slice(None, None, 2)), (6, slice(0, 3), slice(None, None, 2)),
+                                (6, slice(1, 4), slice(0, 3))):
+        a = t.arange(float(size))
+        results.append(_error(lambda a=a, written=written, read=read: a[written].add_(a[read])) or a.tolist())
+    return results
+
+
+OVERLAPS = [[0.0, 3.0, 2.0, 3.0], [0.0, 3.0, 6.0, 3.0, 4.0, 5.0],
+            "RuntimeError: unsupported operation: some elements of the input tensor and the written-to "
+            "tensor refer to a single memory location. Please clone() the tensor before performing the "
+            "operation."]
+
+
+@pytest.mark.parametrize("library", [retrograd, pytest.param(torch, marks=needs_torch)],
+                         ids=["retrograd", "torch"])
+def test_a_strided_input_overlapping_the_target_is_too_hard_to_tell_and_runs(library):
+    """As PyTorch: only dense tensors are compared for partial overlap."""
+    assert _overlaps(library) == OVERLAPS
+
+
+def _hand_written_saving(t):
+    x = t.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+    d = t.linalg.det(x)
+    saved = d.grad_fn._saved_result
+    h = x * 1
+    changed = t.linalg.det(h)
+    h.add_(1)
+    y = x * 1
+    y.exp_()
+    kept = y.grad_fn._saved_result
+    return {
+        "det result": (saved.item(), saved.output_nr, saved.grad_fn is d.grad_fn),
+        "changed input": _error(lambda: changed.backward()),
+        "in place result": ([[round(v, 4) for v in row] for row in kept.tolist()], kept.output_nr,
+                            kept._version, type(kept.grad_fn).__name__),
+    }
+
+
+HAND_WRITTEN_SAVING = {
+    "det result": (5.0, 0, True),
+    "changed input": "RuntimeError: one of the variables needed for gradient computation has been modified "
+    "by an inplace operation: [LIB.FloatTensor [2, 2]], which is output 0 of Add, is at version 1; expected "
+    "version 0 instead. Hint: enable anomaly detection to find the operation that failed to compute its "
+    "gradient, with LIB.autograd.set_detect_anomaly(True, check_nan=False).",
+    "in place result": ([[7.3891, 2.7183], [2.7183, 20.0855]], 0, 1, "ExpBackward0"),
+}
+
+
+@pytest.mark.parametrize("library", [retrograd, pytest.param(torch, marks=needs_torch)],
+                         ids=["retrograd", "torch"])
+def test_what_hand_written_and_in_place_ops_save(library):
+    assert _hand_written_saving(library) == HAND_WRITTEN_SAVING
+
+
+def test_a_later_output_saved_by_a_hand_written_op():
+    x = retrograd.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+    sign, logabsdet = retrograd.linalg.slogdet(x)
+    saved = logabsdet.grad_fn._saved_result
+    assert saved.output_nr == 1 and abs(saved.item() - np.log(5.0)) < 1e-6
+    logabsdet.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0.6, -0.2], [-0.2, 0.4]], rtol=1e-5)
+
+
+def test_hooks_open_in_another_thread_pack_nothing_here():
+    import threading
+
+    results = []
+
+    def run():
+        x = retrograd.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+        retrograd.linalg.det(x).backward()
+        results.append(x.grad.tolist())
+
+    with retrograd.autograd.graph.saved_tensors_hooks(lambda value: 1 / 0, lambda value: value):
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join()
+    assert results == [[[3.0, -1.0], [-1.0, 2.0]]]
+
+
+def test_ops_with_a_batching_rule_or_out_get_them_from_register(monkeypatch):
+    """An op listed in FUNCTION_RULES is batched by its rule inside vmap (its methods on batched
+    tensors too); an op listed in ACCEPTS_OUT takes `out=`."""
+    from retrograd.ops import _batching, _out
+
+    seen = []
+
+    def rule(function, args, kwargs, levels):
+        seen.append(len(levels))
+        return function(*args, **kwargs)
+
+    def toy_batched(input, other=1.0):
+        """Doubles, then adds."""
+        return input * 2 + other
+
+    monkeypatch.setitem(_batching.FUNCTION_RULES, "toy_batched", rule)
+    monkeypatch.setattr(_out, "ACCEPTS_OUT", _out.ACCEPTS_OUT | {"toy_batched"})
+    with _registered(toy_batched, methods=("toy_batched", "__toyb__")) as toy:
+        try:
+            x = retrograd.tensor([[1.0, 2.0], [3.0, 4.0]])
+            assert toy(x).tolist() == [[3.0, 5.0], [7.0, 9.0]] and seen == []
+            assert retrograd.vmap(lambda row: toy(row, 0.0))(x).tolist() == [[2.0, 4.0], [6.0, 8.0]]
+            assert retrograd.vmap(lambda row: row.toy_batched())(x).tolist() == [[3.0, 5.0], [7.0, 9.0]]
+            assert retrograd.vmap(lambda row: row.__toyb__(row))(x).tolist() == [[3.0, 6.0], [9.0, 12.0]]
+            assert _batching.BatchedTensor.__toyb__(x, "a") is NotImplemented
+            assert len(seen) == 3
+            assert x.toy_batched(1.0).tolist() == [[3.0, 5.0], [7.0, 9.0]] and len(seen) == 3
+            buffer = retrograd.zeros(2, 2)
+            assert toy(x, 0.0, out=buffer) is buffer and buffer.tolist() == [[2.0, 4.0], [6.0, 8.0]]
+            assert _error(lambda: toy(retrograd.ones(1, requires_grad=True), out=retrograd.zeros(1))) == (
+                "RuntimeError: toy_batched(): functions with out=... arguments don't support automatic "
+                "differentiation, but one of the arguments requires grad.")
+            assert table["toy_batched"].function is toy
+        finally:
+            for method in ("toy_batched", "__toyb__"):
+                if method in _batching.BatchedTensor.__dict__:
+                    delattr(_batching.BatchedTensor, method)
+
+
+def _in_place_refusals(t):
+    x = t.ones(2, requires_grad=True)
+    return [
+        _error(lambda: t.ones(2, 3).add_(t.ones(3, 2, 3))),
+        _error(lambda: x.add_(1)),
+        _error(lambda: x[0].add_(1)),
+    ]
+
+
+IN_PLACE_REFUSALS = [
+    "RuntimeError: output with shape [2, 3] doesn't match the broadcast shape [3, 2, 3]",
+    "RuntimeError: a leaf Variable that requires grad is being used in an in-place operation.",
+    "RuntimeError: a view of a leaf Variable that requires grad is being used in an in-place operation.",
+]
+
+
+@pytest.mark.parametrize("library", [retrograd, pytest.param(torch, marks=needs_torch)],
+                         ids=["retrograd", "torch"])
+def test_in_place_refusals(library):
+    assert _in_place_refusals(library) == IN_PLACE_REFUSALS
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in sqrt:RuntimeWarning")
+def test_anomaly_mode_records_where_each_node_was_made():
+    x = retrograd.tensor([-1.0, 4.0], requires_grad=True)
+    forward_nan = r"^Function 'SqrtBackward0' produced nan values in its 0th output during the forward pass"
+    with pytest.warns(UserWarning, match="Anomaly Detection has been enabled"), \
+            retrograd.autograd.detect_anomaly(check_forward=True), pytest.raises(RuntimeError, match=forward_nan):
+        x.sqrt()
+    with pytest.warns(UserWarning) as caught, retrograd.autograd.detect_anomaly():
+        y = x.sqrt().sum()
+        with pytest.raises(RuntimeError, match="returned nan values"):
+            y.backward()
+    origins = [str(w.message) for w in caught if str(w.message).startswith("Error detected in")]
+    assert origins and "y = x.sqrt().sum()" in origins[0]
