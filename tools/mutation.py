@@ -349,8 +349,6 @@ EQUIVALENT: dict[str, dict[str, str]] = {
            for number in (2, 4, 5, 9, 10)},
         **{f"autograd.graph.xǁRemovableHandleǁ__init____mutmut_{number}": "the keys stay unique (counting "
            "down, or by two): a handle still removes exactly its own hook" for number in (13, 14)},
-        **{f"autograd.graph.xǁSavedOutputǁ__init____mutmut_{number}": "`value` is read only when the record "
-           "counts its own versions, and counts_itself sets it right after" for number in (1, 2)},
         **{f"autograd.graph.xǁsave_on_cpuǁ__init____mutmut_{number}": "pin_memory and device_type are "
            "accepted for PyTorch's signature and ignored (there is one device)" for number in (1, 2, 3)},
         **{f"autograd.graph.xǁsaved_tensors_hooksǁ{name}": "the count of open blocks only lets the op runner "
