@@ -91,6 +91,8 @@ from .random import multinomial_function as multinomial
 from .random import normal_function as normal
 from .serialization import load, save
 
+autograd._bind_upper_layer()  # see Note [Two layers in one package] (autograd/__init__.py)
+
 e = math.e
 pi = math.pi
 inf = math.inf

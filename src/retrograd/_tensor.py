@@ -190,6 +190,10 @@ class Tensor:
         """True for a tensor no recorded operation produced (user-created, or not requiring grad)."""
         return self.grad_fn is None
 
+    def is_inference(self) -> bool:
+        """Whether this tensor was made in inference mode (it can never join a graph)."""
+        return self._is_inference
+
     @property
     def output_nr(self) -> int:
         """Which output of its `grad_fn` this tensor is (0 for single-output operations)."""
