@@ -708,8 +708,11 @@ def _new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False
     return _new(_as_array(data, dtype), requires_grad)
 
 
-Tensor.new_zeros = _new_zeros
-Tensor.new_ones = _new_ones
-Tensor.new_empty = _new_empty
-Tensor.new_full = _new_full
-Tensor.new_tensor = _new_tensor
+# Attached by the op table (ops/__init__.py): see Note [Where Tensor methods come from].
+TENSOR_METHODS = {
+    "new_zeros": _new_zeros,
+    "new_ones": _new_ones,
+    "new_empty": _new_empty,
+    "new_full": _new_full,
+    "new_tensor": _new_tensor,
+}

@@ -159,7 +159,8 @@ def tensor_type(self: Tensor, dtype=None, non_blocking: bool = False, **kwargs):
     return self.to(_resolve_type(dtype))
 
 
-Tensor.type = tensor_type
+# Attached by the op table (ops/__init__.py): see Note [Where Tensor methods come from].
+TENSOR_METHODS = {"type": tensor_type}
 
 
 def typename(obj) -> str:

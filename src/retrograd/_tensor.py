@@ -503,7 +503,7 @@ class Tensor:
 
     @property
     def is_cpu(self) -> bool:
-        """True: retrograd's tensors live in CPU memory."""
+        """Always True: retrograd computes on the CPU."""
         return True
 
     def get_device(self) -> int:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from ._tensor import Tensor
+from .ops._table import register_methods
 
-__all__ = ["install"]
+__all__: list[str] = []
 
 
 def _unfold(self, dimension: int, size: int, step: int) -> Tensor:
@@ -126,18 +127,18 @@ def _is_distributed(self) -> bool:
     return False
 
 
-def install() -> None:
-    Tensor.as_subclass = _as_subclass
-    Tensor.resize = _resize
-    Tensor.resize_as = _resize_as
-    Tensor.new_empty_strided = _new_empty_strided
-    Tensor.is_distributed = _is_distributed
-    Tensor.is_mps = property(lambda self: False, doc="Always False: retrograd computes on the CPU.")
-    Tensor.unfold = _unfold
-    Tensor.put_ = _put_
-    Tensor.put = _put
-    Tensor.fill_diagonal_ = _fill_diagonal_
-    Tensor.new = _new
-    Tensor.itemsize = property(lambda self: self._data.itemsize, doc="Bytes per element.")
-    Tensor.nbytes = property(lambda self: self._data.nbytes, doc="Bytes of all elements.")
-    Tensor.is_cpu = property(lambda self: True, doc="Always True: retrograd computes on the CPU.")
+register_methods({
+    "as_subclass": _as_subclass,
+    "resize": _resize,
+    "resize_as": _resize_as,
+    "new_empty_strided": _new_empty_strided,
+    "is_distributed": _is_distributed,
+    "is_mps": property(lambda self: False, doc="Always False: retrograd computes on the CPU."),
+    "unfold": _unfold,
+    "put_": _put_,
+    "put": _put,
+    "fill_diagonal_": _fill_diagonal_,
+    "new": _new,
+    "itemsize": property(lambda self: self._data.itemsize, doc="Bytes per element."),
+    "nbytes": property(lambda self: self._data.nbytes, doc="Bytes of all elements."),
+}, __name__)

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..._tensor import Tensor
 from ...autograd.graph import Node
-from .._table import OUTPUT, apply, output, register
+from .._table import OUTPUT, apply, output, register, register_method
 from .._tangents import TRANSPOSED
 from ..shape import cat, diag_embed, diagonal, tril
 from .contraction import (
@@ -146,7 +146,7 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
     return apply(CholeskyBackward0, input, upper=upper)
 
 
-Tensor.cholesky = cholesky
+register_method("cholesky", cholesky)
 
 
 class LinalgQrBackward0(Node):
@@ -223,7 +223,7 @@ def qr(input: Tensor, some: bool = True):
     return _TorchQrResult(*linalg_qr(input, "reduced" if some else "complete"))
 
 
-Tensor.qr = qr
+register_method("qr", qr)
 
 
 class LinalgEighBackward0(Node):
@@ -381,7 +381,7 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
     return _TorchSvdResult(u, s, vh.mT)
 
 
-Tensor.svd = svd
+register_method("svd", svd)
 
 
 class LinalgPinvBackward0(Node):
@@ -437,4 +437,4 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
     return pinv(input, rtol=rcond)
 
 
-Tensor.pinverse = pinverse
+register_method("pinverse", pinverse)

@@ -10,7 +10,7 @@ import numpy as np
 from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
-from .._table import OUTPUT, apply, output, register
+from .._table import OUTPUT, apply, output, register, register_method
 from .._tangents import TRANSPOSED
 from ..pointwise import where
 from ..shape import diagonal, tril, triu
@@ -82,7 +82,7 @@ def inverse(input: Tensor) -> Tensor:
     return inv(input)
 
 
-Tensor.inverse = inverse
+register_method("inverse", inverse)
 
 
 class LinalgDetBackward0(Node):
@@ -118,7 +118,7 @@ def det(A: Tensor) -> Tensor:
     return apply(LinalgDetBackward0, A)
 
 
-Tensor.det = det
+register_method("det", det)
 
 
 class LinalgSlogdetBackward0(Node):
@@ -177,8 +177,8 @@ def logdet(input: Tensor) -> Tensor:
     return where(sign < 0, math.nan, logabsdet)
 
 
-Tensor.slogdet = slogdet
-Tensor.logdet = logdet
+register_method("slogdet", slogdet)
+register_method("logdet", logdet)
 
 
 class LinalgSolveExBackward0(Node):
