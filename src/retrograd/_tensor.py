@@ -596,6 +596,11 @@ class Tensor:
         return copied
 
 
+# What the class body defines; every other attribute of Tensor is attached by the op table (see
+# Note [Where Tensor methods come from] in ops/_table.py).
+CLASS_BODY = frozenset(vars(Tensor))
+
+
 def _rebuild_tensor(array: np.ndarray, requires_grad: bool) -> Tensor:
     tensor = Tensor._make(array)
     tensor._requires_grad = requires_grad

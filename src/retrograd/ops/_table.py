@@ -24,7 +24,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .._dtype import scalar_type_name
-from .._tensor import Tensor, _VersionCounter
+from .._tensor import CLASS_BODY, Tensor, _VersionCounter
 from ..autograd import grad_mode
 from ..autograd.anomaly import anomaly_mode, check_forward_outputs, creation_stack
 from ..autograd.forward_ad import _state as _dual
@@ -260,7 +260,6 @@ table: dict[str, OpInfo] = {}
 #     fillers, properties such as `T`) by `register_method`. `attached` says, for each, what was
 #     attached and by which module; a name is attached once (tests/test_op_table.py checks that
 #     no module assigns to Tensor itself, and that Tensor has nothing else).
-CLASS_BODY = frozenset(vars(Tensor))  # (nothing is attached before this module runs)
 
 
 @dataclasses.dataclass(frozen=True)
