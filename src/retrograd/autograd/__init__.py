@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from collections.abc import Sequence
-
-import importlib
 
 from . import grad_mode, graph
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly

@@ -9,7 +9,7 @@ from ._table import OpInfo, register_methods, table
 for _module in (_creation, _legacy, _random_functions):
     register_methods(_module.TENSOR_METHODS, _module.__name__)
 
-from . import compare, fill, index, linalg, nn, pointwise, reduce, shape  # noqa: E402, I001
+from . import compare, fill, index, linalg, nn, pointwise, reduce, shape  # noqa: E402
 
 # The op modules whose public names become functions of the retrograd package.
 MODULES = (compare, fill, index, linalg, nn, pointwise, reduce, shape)

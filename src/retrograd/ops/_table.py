@@ -258,8 +258,10 @@ table: dict[str, OpInfo] = {}
 #     attached here, once: the methods and operators of an op by `register` (methods=,
 #     inplace=), the rest (aliases of ops, constructors such as `new_zeros`, the in-place random
 #     fillers, properties such as `T`) by `register_method`. `attached` says, for each, what was
-#     attached and by which module; a name is attached once (tests/test_op_table.py checks that
-#     no module assigns to Tensor itself, and that Tensor has nothing else).
+#     attached and by which module; a name is attached once. Modules below this layer, which
+#     this module imports (_creation, _legacy, random), declare theirs in a `TENSOR_METHODS`
+#     dict that ops/__init__.py registers. tests/test_tensor_methods.py checks that no module
+#     assigns to Tensor itself, and that Tensor has `_tensor.CLASS_BODY` and `attached` only.
 
 
 @dataclasses.dataclass(frozen=True)
