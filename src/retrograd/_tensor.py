@@ -22,6 +22,7 @@ from ._device import CPU as _CPU
 from ._device import check_device as _check_device
 from ._device import device
 from ._dtype import dtype as _DType
+from ._printing import format_tensor
 from .autograd import grad_mode
 from .autograd import graph as _graph
 from .autograd.graph import AccumulateGrad, _add_hook, _VersionCounter
@@ -117,8 +118,7 @@ class Tensor:
     def __init__(self, *args, device=None):
         """The legacy constructor: `Tensor([1, 2])` (data, in the default dtype),
         `Tensor(2, 3)` (a shape), `Tensor(other)` (the same data); see `_legacy.py`."""
-        from ._creation import _check_device
-        from ._legacy import fill_legacy
+        from ._legacy import fill_legacy  # (the legacy constructors build on Tensor: a layer above)
 
         _check_device(device)
         fill_legacy(self, args, _dtype.get_default_dtype(), fixed=False)
@@ -281,7 +281,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into the `.grad` of every leaf that requires grad."""
-        from .autograd import backward
+        from .autograd import backward  # (the autograd API works on tensors: a layer above)
 
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
@@ -554,8 +554,6 @@ class Tensor:
     # Printing
 
     def __repr__(self) -> str:
-        from ._printing import format_tensor
-
         suffixes = []
         implied = (_dtype.get_default_dtype(),)
         if self._data.size:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._creation import _check_device
+from ._legacy import fill_legacy
 from ._tensor import Tensor
 from .ops._table import register_methods
 
@@ -82,9 +84,6 @@ def _fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
 
 def _new(self, *args, device=None) -> Tensor:
     """The legacy constructor with this tensor's dtype: `x.new(2, 3)`, `x.new([1, 2])`."""
-    from ._creation import _check_device
-    from ._legacy import fill_legacy
-
     _check_device(device)
     result = Tensor.__new__(Tensor)
     fill_legacy(result, args, self.dtype, fixed=False)

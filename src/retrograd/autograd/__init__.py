@@ -23,7 +23,9 @@ from .grad_mode import (
 #     functional, profiler), which import `retrograd._tensor`. `_tensor` imports this package,
 #     so importing the upper layer here would make the two import each other. Its names are bound
 #     on first use instead (`__getattr__` below); `retrograd/__init__.py` binds them all once
-#     Tensor exists, so after `import retrograd` this namespace is complete.
+#     Tensor exists, so after `import retrograd` this namespace is complete. For the same reason
+#     `backward` and `grad` below import Tensor, the creation functions and the engine when they
+#     run (once per call, not once per op).
 _UPPER_LAYER = {
     "Function": ("function", "Function"),
     "Variable": ("variable", "Variable"),
