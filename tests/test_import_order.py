@@ -3,7 +3,7 @@
 `python -c "import retrograd.x"` always runs `retrograd/__init__.py` first, in its one order, so it
 cannot show a cycle. The driver below instead puts an empty `retrograd` package in `sys.modules`
 (its `__init__` not run) and imports one module first, in a forked child per module (fork skips
-the interpreter start and NumPy's import; two children run at once). For the core modules it then
+the interpreter start and NumPy's import; up to four children run at once). For the core modules it then
 runs the package's `__init__` and checks that the package came out the same as from `import
 retrograd` (the same Tensor methods, the same op table).
 """
@@ -22,7 +22,7 @@ COMPLETED = ("retrograd._tensor", "retrograd._creation", "retrograd.autograd", "
              "retrograd.autograd.graph", "retrograd.random")
 
 DRIVER = r'''
-import importlib, importlib.util, os, sys, traceback, types
+import importlib, importlib.util, os, shutil, sys, tempfile, traceback, types
 import numpy  # noqa: F401  (imported once, before the children fork)
 
 source, completed = sys.argv[1], set(sys.argv[2].split(","))
@@ -59,12 +59,15 @@ names.remove("retrograd")
 names.insert(0, "retrograd")  # the reference fingerprint comes first
 assert not any(name.startswith("retrograd") for name in sys.modules)
 
+workers = min(4, len(os.sched_getaffinity(0)))
+outputs = tempfile.mkdtemp()
 running, failed, prints = {}, [], {}
-for name in names + [None] * 2:
-    while running and (len(running) == 2 or name is None):
+for name in names + [None]:
+    while running and (len(running) == workers or name is None):
         pid, status = os.wait()
-        done, reader = running.pop(pid)
-        output = os.fdopen(reader).read()
+        done, path = running.pop(pid)
+        with open(path) as file:
+            output = file.read()
         if status:
             failed.append(done)
             print(f"--- {done} imported first:\n{output}", flush=True)
@@ -72,10 +75,10 @@ for name in names + [None] * 2:
             prints[done] = output
     if name is None:
         continue
-    reader, writer = os.pipe()
+    path = os.path.join(outputs, name)
+    writer = os.open(path, os.O_WRONLY | os.O_CREAT)
     pid = os.fork()
     if pid == 0:
-        os.close(reader)
         os.dup2(writer, 1)
         os.dup2(writer, 2)
         try:
@@ -87,8 +90,9 @@ for name in names + [None] * 2:
         sys.stdout.flush()
         os._exit(0)
     os.close(writer)
-    running[pid] = (name, reader)
+    running[pid] = (name, path)
 
+shutil.rmtree(outputs)
 reference = prints.pop("retrograd")
 for name, output in sorted(prints.items()):
     if output != reference:
