@@ -495,3 +495,17 @@ def test_jvp_jacfwd_and_hessian_run_forward_mode(monkeypatch):
     _close(jacfwd(retrograd.sin)(x), retrograd.diag(retrograd.cos(x)))
     _close(hessian(lambda a: (a ** 3).sum())(x), retrograd.diag(6 * x))
     _close(vmap(jacfwd(retrograd.tanh))(X)[1], retrograd.diag(1 - retrograd.tanh(X[1]) ** 2))
+
+
+def test_jacfwd_of_grad_through_sort_is_pytorchs():
+    torch = _torch()
+
+    def make(library):
+        def f(x):
+            return (x.sort().values * library.arange(3.0)).sum() + (x.sort(descending=True).values ** 2).sum()
+        return f
+
+    x = [0.3, -1.0, 2.0]
+    ours = retrograd.func.jacfwd(retrograd.func.grad(make(retrograd)))(retrograd.tensor(x))
+    theirs = torch.func.jacfwd(torch.func.grad(make(torch)))(torch.tensor(x))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy())

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import _dtype
 from ._creation import _as_array, _check_device, _float_dtype, _new
-from ._tensor import Size, Tensor, _VersionCounter
+from ._tensor import Size, Tensor, new_version_counter
 
 __all__ = [
     "BoolTensor",
@@ -80,7 +80,7 @@ def fill_legacy(target: Tensor, args: tuple, dtype: _dtype.dtype, fixed: bool) -
             "new() received an invalid combination of arguments: expected (), (tuple of ints "
             "size), (Tensor other) or (object data)"
         )
-    target._setup(array, None, 0, _VersionCounter())
+    target._setup(array, None, 0, new_version_counter())
 
 
 class _LegacyTensorType(type):

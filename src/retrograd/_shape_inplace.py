@@ -53,7 +53,7 @@ def _reshape_in_place(target: Tensor, make_view) -> Tensor:
         _renamed(view.grad_fn)
         target.grad_fn = view.grad_fn
         target._output_nr = view._output_nr
-    target._version_counter.value += 1
+    target._version_counter[0] += 1
     return target
 
 
@@ -96,7 +96,7 @@ def _resize_(self, *sizes, memory_format=None) -> Tensor:
         kept = min(count, flat.size)
         grown[:kept] = flat[:kept]
         self._data = grown.reshape(shape)
-    self._version_counter.value += 1
+    self._version_counter[0] += 1
     return self
 
 

@@ -25,7 +25,7 @@ from ._dtype import dtype as _DType
 from ._printing import format_tensor
 from .autograd import grad_mode
 from .autograd import graph as _graph
-from .autograd.graph import AccumulateGrad, _add_hook, _VersionCounter
+from .autograd.graph import AccumulateGrad, _add_hook, new_version_counter
 
 __all__ = ["Size", "Tensor", "device"]
 
@@ -142,7 +142,7 @@ class Tensor:
     def _make(cls, array: np.ndarray) -> Tensor:
         """A new leaf that owns `array` (no copy)."""
         tensor = cls.__new__(cls)
-        tensor._setup(array, None, 0, _VersionCounter())
+        tensor._setup(array, None, 0, new_version_counter())
         if not grad_mode._state.grad_enabled:
             tensor._origin = _origin_without_grad()  # see Note [Tensor origins]
         return tensor
@@ -151,7 +151,9 @@ class Tensor:
     def _from_node(cls, array: np.ndarray, node, output_nr: int, version_counter=None) -> Tensor:
         """The output number `output_nr` of the recorded operation `node`."""
         tensor = cls.__new__(cls)
-        tensor._setup(array, node, output_nr, version_counter or _VersionCounter())
+        if version_counter is None:
+            version_counter = new_version_counter()
+        tensor._setup(array, node, output_nr, version_counter)
         return tensor
 
     # ------------------------------------------------------------------
@@ -328,10 +330,10 @@ class Tensor:
 
     @property
     def _version(self) -> int:
-        return self._version_counter.value
+        return int(self._version_counter[0])
 
     def _bump_version(self) -> None:
-        self._version_counter.value += 1
+        self._version_counter[0] += 1
 
     def _is_view(self) -> bool:
         return self._base is not None
@@ -586,7 +588,7 @@ class Tensor:
                 "https://github.com/pytorch/pytorch/pull/103001"
             )
         copied = type(self).__new__(type(self))
-        copied._setup(self._data.copy(), None, 0, _VersionCounter())
+        copied._setup(self._data.copy(), None, 0, new_version_counter())
         copied._requires_grad = self._requires_grad
         if self._grad is not None:
             copied._grad = self._grad.__deepcopy__(memo)

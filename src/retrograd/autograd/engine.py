@@ -54,7 +54,7 @@ import warnings
 
 import numpy as np
 
-from .._tensor import Tensor, _VersionCounter
+from .._tensor import Tensor, new_version_counter
 from . import grad_mode
 from .anomaly import anomaly_mode
 from .forward_ad import _state as _dual_state
@@ -497,7 +497,7 @@ def _store_grad(tensor: Tensor, grad: Tensor, create_graph: bool) -> None:
         tensor._grad = Tensor._make(np.array(data, copy=True))
     else:
         np.add(existing._data, data, out=existing._data, casting="unsafe")
-        existing._version_counter.value += 1
+        existing._version_counter[0] += 1
 
 
 def _store_retained_grad(tensor: Tensor, grad, create_graph: bool) -> None:
@@ -524,7 +524,7 @@ def _copy_with_history(value: Tensor) -> Tensor:
     else:
         node.next_functions = ((value._get_grad_accumulator(), 0),)
     node._input_meta = ((data.shape, data.dtype),)
-    return Tensor._from_node(data, node, 0, _VersionCounter())
+    return Tensor._from_node(data, node, 0, new_version_counter())
 
 
 # ---------------------------------------------------------------------------

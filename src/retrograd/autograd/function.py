@@ -30,7 +30,7 @@ import warnings
 
 import numpy as np
 
-from .._tensor import Tensor, _VersionCounter
+from .._tensor import Tensor, new_version_counter
 from . import forward_ad, grad_mode
 from .anomaly import anomaly_mode, creation_stack
 from .graph import _MISSING, Node, SavedOutput, pack_saved, saved_hooks_state
@@ -344,7 +344,7 @@ def _take_dirty(value: Tensor) -> None:
     base = value._base
     if value.grad_fn is None and (value._requires_grad or (base is not None and base._requires_grad)):
         raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
-    value._version_counter.value += 1
+    value._version_counter[0] += 1
 
 
 def _stamp(node: BackwardCFunction, originals: list, results: list) -> None:
@@ -370,10 +370,10 @@ def _stamp(node: BackwardCFunction, originals: list, results: list) -> None:
             versions.append(None)
         elif index is not None and value.grad_fn is node:
             saved.append(SavedOutput(value._data, value._version_counter, index))
-            versions.append(value._version_counter.value)
+            versions.append(value._version_counter[0])
         else:
             saved.append(value)
-            versions.append(value._version_counter.value)
+            versions.append(value._version_counter[0])
     node._saved = tuple(saved)
     node._saved_versions = tuple(versions)
     node._to_save = ()
@@ -420,7 +420,7 @@ def _delay_error(grads, sources: list[Tensor]):
     node._input_meta = (None,) * len(sources)
     single = not isinstance(grads, tuple)
     wrapped = tuple(
-        Tensor._from_node(grad._data, node, index, _VersionCounter())
+        Tensor._from_node(grad._data, node, index, new_version_counter())
         if isinstance(grad, Tensor) else grad
         for index, grad in enumerate((grads,) if single else grads)
     )

@@ -19,6 +19,11 @@ Note [A light graph]
     (`_next_nrs`, ints: the collector stops tracking such a tuple, and the common all-zero
     ones are shared), instead of one `(node, output_nr)` pair per edge; `next_functions`
     builds the pairs only when someone asks for them.
+
+    The same goes for what a node saves. A version counter is an int64 array of one element, and a
+    declared op keeps each saved tensor as a tuple of its array, its counter and where it came
+    from (ops/_formula.py), not as a Tensor: the collector stops tracking such tuples, so a
+    recorded op leaves it two objects to visit, the node and its tuple of next nodes.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ import functools
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 # The Tensor class, bound by _tensor.py once it exists (it imports this module first);
 # a function-level import here would run on every unpacked output, on the hot path.
@@ -85,56 +92,44 @@ _ALL_ZERO: dict[int, tuple] = {}  # the shared (0, 0, ...) of each length
 
 def output_numbers(output_nrs: list) -> tuple:
     """A node's `_next_nrs`: the shared all-zero tuple in the common case (see Note [A light graph])."""
-    if any(output_nrs):
-        return tuple(output_nrs)
-    count = len(output_nrs)
+    return tuple(output_nrs) if any(output_nrs) else zero_output_numbers(len(output_nrs))
+
+
+def zero_output_numbers(count: int) -> tuple:
+    """The shared `(0,) * count`."""
     shared = _ALL_ZERO.get(count)
     if shared is None:
         shared = _ALL_ZERO[count] = (0,) * count
     return shared
 
 
-class _VersionCounter:
-    """How many in-place changes a storage has seen; shared by all tensors on that storage."""
+def new_version_counter() -> np.ndarray:
+    """How many in-place changes a storage has seen (`counter[0]`); shared by all tensors on
+    that storage (views, detach() aliases). An int64 array of one element, because the
+    collector does not track arrays, nor the tuples that hold only such things: see Note
+    [A light graph]."""
+    return _COUNTER_ZERO.copy()
 
-    __slots__ = ("value",)
 
-    def __init__(self):
-        self.value = 0
+_COUNTER_ZERO = np.zeros(1, np.int64)
 
 
-class SavedOutput(_VersionCounter):
-    """An output saved by its own node, kept as array + version (see Note [No reference cycles]).
-
-    A node that saves the fresh output of a non-view op makes this record the output's
-    version counter as well (`counts_itself`): one object where there would be two, for the
-    collector to visit (Note [A light graph]). Otherwise it reads the counter it was given.
+class SavedOutput:
+    """An output saved by a hand-written node, kept as array + version counter (see Note [No
+    reference cycles]); declared ops keep the same as a plain tuple (ops/_formula.py).
 
     `history`: for an in-place op that wrote through a view, a weak reference to the view's
     new grad_fn; while it lives, the output is rebuilt as the view (as PyTorch does), so a
     graph of the backward reaches the base's history, not the op's node directly.
     """
 
-    __slots__ = ("_counter", "array", "history", "output_nr")
+    __slots__ = ("array", "history", "output_nr", "version_counter")
 
-    def __init__(self, array, version_counter, output_nr: int, history=None):
-        self.value = 0
-        self._counter = version_counter
+    def __init__(self, array, version_counter: np.ndarray, output_nr: int, history=None):
         self.array = array
+        self.version_counter = version_counter
         self.output_nr = output_nr
         self.history = history
-
-    @classmethod
-    def counts_itself(cls, tensor: Tensor) -> SavedOutput:
-        """Save `tensor`, a fresh output, with this record as its version counter."""
-        saved = cls(tensor._data, None, tensor._output_nr)
-        saved.value = tensor._version_counter.value
-        tensor._version_counter = saved
-        return saved
-
-    @property
-    def version_counter(self) -> _VersionCounter:
-        return self if self._counter is None else self._counter
 
 
 class Node:
@@ -251,7 +246,7 @@ class Node:
         unpacked = []
         for value, version in zip(saved, self._saved_versions):
             # Fast path: an input tensor unchanged since it was saved is used as it is.
-            if version is None or type(value) is SavedOutput or value._version_counter.value != version:
+            if version is None or type(value) is SavedOutput or value._version_counter[0] != version:
                 value = self._unpack(value, version)
             unpacked.append(value)
         return tuple(unpacked)
@@ -260,9 +255,9 @@ class Node:
         """One saved value as backward sees it: version-checked, or through its unpack hook."""
         if version is not None:
             if type(value) is SavedOutput:
-                _check_version(value.version_counter.value, version, value.array, self, value.output_nr)
+                _check_version(value.version_counter[0], version, value.array, self, value.output_nr)
                 return self._rebuild_output(value)
-            _check_version(value._version_counter.value, version, value._data, value.grad_fn,
+            _check_version(value._version_counter[0], version, value._data, value.grad_fn,
                            value._output_nr)
             return value
         if type(value) is PackedSaved:
@@ -275,6 +270,17 @@ class Node:
             if view_node is not None:
                 return _tensor_class._from_node(saved.array, view_node, 0, saved.version_counter)
         return _tensor_class._from_node(saved.array, self, saved.output_nr, saved.version_counter)
+
+    def _resave_output(self, counter: np.ndarray, target: Tensor, history) -> None:
+        """An in-place op that saved its own result (exp_) now saves `target`, which holds it."""
+        if not any(type(value) is SavedOutput and value.version_counter is counter for value in self._saved):
+            return
+        values, versions = list(self._saved), list(self._saved_versions)
+        for index, value in enumerate(values):
+            if type(value) is SavedOutput and value.version_counter is counter:
+                values[index] = SavedOutput(target._data, target._version_counter, value.output_nr, history)
+                versions[index] = target._version_counter[0]
+        self._saved, self._saved_versions = tuple(values), tuple(versions)
 
     def _release(self) -> None:
         """Free the saved values after a backward that did not ask to retain the graph."""

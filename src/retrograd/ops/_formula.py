@@ -36,8 +36,10 @@ import inspect
 from typing import ClassVar
 
 from .._tensor import Tensor
+from ..autograd.forward_ad import _state as _dual
 from ..autograd.graph import (
     _SECOND_BACKWARD_MESSAGE,
+    AccumulateGrad,
     Node,
     PackedSaved,
     SavedOutput,
@@ -203,16 +205,15 @@ class Formula(Node):
             if packing:
                 values.append(pack_saved(value, source == _FROM_OUTPUT))
                 versions.append(None)
-            elif source == _FROM_OUTPUT:
-                if cls.is_view:  # the output counts its base's versions
-                    saved = SavedOutput(value._data, value._version_counter, value._output_nr)
-                else:
-                    saved = SavedOutput.counts_itself(value)
-                values.append(saved)
-                versions.append(saved.version_counter.value)
-            else:
+                continue
+            counter = value._version_counter
+            if source == _FROM_OUTPUT:
+                values.append((value._data, counter, value._output_nr, None))
+            elif source == _FROM_INPUT and value._requires_grad and _dual.level < 0:
+                values.append((value._data, counter, key))
+            else:  # kept as it is: a tensor that needs no gradient (the caller's), or one with a tangent
                 values.append(value)
-                versions.append(value._version_counter.value)
+            versions.append(counter[0])
         self._saved = tuple(values)
         self._saved_versions = tuple(versions)
 
@@ -258,18 +259,60 @@ class Formula(Node):
                     value = value.unpack()
                     if on_arrays and isinstance(value, Tensor):
                         value = value._data
-            elif type(value) is SavedOutput:
-                if value.version_counter.value != version:
-                    _check_version(value.version_counter.value, version, value.array, self,
-                                   value.output_nr)
-                value = value.array if on_arrays else self._rebuild_output(value)
+            elif type(value) is tuple:
+                if value[1][0] != version:
+                    self._check_record(value, version)
+                value = value[0] if on_arrays else self._rebuild(value)
             else:
-                if value._version_counter.value != version:
-                    _check_version(value._version_counter.value, version, value._data,
+                if value._version_counter[0] != version:
+                    _check_version(value._version_counter[0], version, value._data,
                                    value.grad_fn, value._output_nr)
                 if on_arrays:
                     value = value._data
             values.append(value)
+
+    # Note [Saved records]
+    #     A declared op keeps a saved tensor that is its own output as the tuple
+    #     (array, version counter, output_nr, history), and one of its inputs that requires
+    #     grad as (array, version counter, input position): the tensor's history is this
+    #     node's, or the input's edge, so a Tensor is rebuilt from them only when a formula
+    #     runs on Tensors (create_graph) or a user reads `_saved_<name>`. A tensor that needs
+    #     no gradient (a frozen weight) is kept as it is. See Note [A light graph].
+
+    def _rebuild(self, record: tuple) -> Tensor:
+        """The Tensor a saved record stands for (see Note [Saved records])."""
+        if len(record) == 4:
+            array, counter, output_nr, history = record
+            return self._rebuild_output(SavedOutput(array, counter, output_nr, history))
+        array, counter, position = record
+        edge = self._next_nodes[position]
+        if type(edge) is AccumulateGrad:
+            return edge.variable  # the leaf itself
+        return Tensor._from_node(array, edge, self._next_nrs[position], counter)
+
+    def _check_record(self, record: tuple, version: int) -> None:
+        if len(record) == 4:
+            _check_version(record[1][0], version, record[0], self, record[2])
+            return
+        edge = self._next_nodes[record[2]]
+        origin = None if type(edge) is AccumulateGrad else edge
+        _check_version(record[1][0], version, record[0], origin, self._next_nrs[record[2]])
+
+    def _unpack(self, value, version):
+        if version is not None and type(value) is tuple:
+            if value[1][0] != version:
+                self._check_record(value, version)
+            return self._rebuild(value)
+        return super()._unpack(value, version)
+
+    def _resave_output(self, counter, target: Tensor, history) -> None:
+        """An in-place op that saved its own result (exp_) now saves `target`, which holds it."""
+        values, versions = list(self._saved), list(self._saved_versions)
+        for index, value in enumerate(values):
+            if type(value) is tuple and len(value) == 4 and value[1] is counter:
+                values[index] = (target._data, target._version_counter, value[2], history)
+                versions[index] = target._version_counter[0]
+        self._saved, self._saved_versions = tuple(values), tuple(versions)
 
     def _release(self) -> None:
         """Free the saved tensors; numbers and shapes stay (they hold no memory), as PyTorch."""
@@ -295,7 +338,17 @@ class Formula(Node):
     def _named_saved_values(self) -> list[tuple[str, tuple]]:
         if self._saved is None:
             return []
-        return list(zip(self._plan_used.names, zip(self._saved, self._saved_versions)))
+        return [(name, (self._classic(value, version), version)) for name, value, version
+                in zip(self._plan_used.names, self._saved, self._saved_versions)]
+
+    def _classic(self, value, version):
+        """A saved record as hand-written nodes keep it (a SavedOutput, or the input's Tensor),
+        for the graph pictures; anything else as it is."""
+        if version is None or type(value) is not tuple:
+            return value
+        if len(value) == 4:
+            return SavedOutput(*value)
+        return self._rebuild(value)
 
     def _find_saved(self, name: str):
         """A value the formulas read; None for a tensor that no needed formula read (PyTorch).

@@ -25,7 +25,7 @@ import weakref
 
 import numpy as np
 
-from .._tensor import Tensor, _VersionCounter
+from .._tensor import Tensor, new_version_counter
 from ..autograd.graph import Node
 from ._table import apply
 from ._tangents import LINEAR
@@ -244,7 +244,7 @@ def set_history(tensor: Tensor, node: Node, output_nr: int) -> None:
 
 def snapshot(target: Tensor) -> Tensor:
     """Target's current value and history, before an in-place op overwrites them."""
-    copy = Tensor._from_node(target._data.copy(), target.grad_fn, target._output_nr, _VersionCounter())
+    copy = Tensor._from_node(target._data.copy(), target.grad_fn, target._output_nr, new_version_counter())
     copy._requires_grad = target._requires_grad
     if getattr(target, "_fw_grad", None) is not None:
         copy._fw_grad = target._fw_grad  # its tangent, read by the op (forward mode)

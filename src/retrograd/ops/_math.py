@@ -437,8 +437,8 @@ def masked_select_backward(grad, mask, shape: tuple):
         from .index import MaskedScatterBackward0
 
         return apply(MaskedScatterBackward0, zeros_of_shape(shape, grad), grad, mask=mask)
-    result = np.zeros(shape, dtype=grad.dtype)
-    result[mask] = grad
+    result = np.zeros(grad.shape[:-1] + shape, dtype=grad.dtype)  # batched grads lead
+    result[..., mask] = grad
     return result
 
 
@@ -515,7 +515,10 @@ def count_along(mask, dim: tuple, like):
 
 
 def take_along(x, indices, dim: int):
-    """The elements of x at `indices` (an int64 array) along `dim`."""
+    """The elements of x at `indices` (an int64 array, or the int64 Tensor of an op's indices
+    output, as tangent formulas read it) along `dim`."""
+    if isinstance(indices, Tensor):
+        indices = indices._data
     if isinstance(x, Tensor):
         from ._table import apply
 

@@ -24,17 +24,17 @@ from collections.abc import Callable
 import numpy as np
 
 from .._dtype import scalar_type_name
-from .._tensor import CLASS_BODY, Tensor, _VersionCounter
+from .._tensor import CLASS_BODY, Tensor, new_version_counter
 from ..autograd import grad_mode
 from ..autograd.anomaly import anomaly_mode, check_forward_outputs, creation_stack
 from ..autograd.forward_ad import _state as _dual
 from ..autograd.graph import (
     Node,
     SavedOutput,
-    output_numbers,
     pack_saved,
     saved_hooks_in_use,
     saved_hooks_state,
+    zero_output_numbers,
 )
 
 __all__ = ["OUTPUT", "OpInfo", "apply", "attached", "output", "register", "register_method",
@@ -122,25 +122,29 @@ def apply(node_class: type[Node], *inputs, **params):
 def _record(node_class: type[Node], inputs: tuple, params: dict):
     node = node_class()
     next_nodes = []
-    output_nrs = []
     meta = []
+    output_nrs = None  # the edges' output numbers, made only when one is not 0
     needs = 0
-    for position, value in enumerate(inputs):
+    bit = 1
+    for value in inputs:
         if isinstance(value, Tensor) and value._requires_grad:
-            if value.grad_fn is not None:
-                next_nodes.append(value.grad_fn)
-                output_nrs.append(value._output_nr)
-            else:
-                next_nodes.append(value._get_grad_accumulator())
-                output_nrs.append(0)
-            meta.append((value._data.shape, value._data.dtype))
-            needs |= 1 << position
+            grad_fn = value.grad_fn
+            if grad_fn is None:
+                grad_fn = value._get_grad_accumulator()
+            elif value._output_nr:
+                if output_nrs is None:
+                    output_nrs = [0] * len(inputs)
+                output_nrs[len(next_nodes)] = value._output_nr
+            next_nodes.append(grad_fn)
+            data = value._data
+            meta.append((data.shape, data.dtype))
+            needs |= bit
         else:
             next_nodes.append(None)
-            output_nrs.append(0)
             meta.append(None)
+        bit <<= 1
     node._next_nodes = tuple(next_nodes)
-    node._next_nrs = output_numbers(output_nrs)
+    node._next_nrs = zero_output_numbers(len(inputs)) if output_nrs is None else tuple(output_nrs)
     node._input_meta = tuple(meta)
     if node_class._declared:
         result = node_class.forward(*inputs, **params)
@@ -171,7 +175,12 @@ def _record(node_class: type[Node], inputs: tuple, params: dict):
 def _output(array, node: Node, output_nr: int) -> Tensor:
     if type(array) is not np.ndarray:
         array = np.asarray(array)
-    return Tensor._from_node(array, node, output_nr, _VersionCounter())
+    tensor = _new_tensor(Tensor)
+    tensor._setup(array, node, output_nr, new_version_counter())
+    return tensor
+
+
+_new_tensor = object.__new__
 
 
 def _stamp_saved(node: Node, outputs) -> None:
@@ -189,11 +198,11 @@ def _stamp_saved(node: Node, outputs) -> None:
         if type(value) is _Output:
             result = outputs if isinstance(outputs, Tensor) else outputs[value.index]
             value = SavedOutput(result._data, result._version_counter, result._output_nr)
-            versions.append(value.version_counter.value)
+            versions.append(value.version_counter[0])
         elif isinstance(value, Tensor):
             if value._is_inference:
                 raise RuntimeError(_INFERENCE_SAVED_MESSAGE)
-            versions.append(value._version_counter.value)
+            versions.append(value._version_counter[0])
         else:
             versions.append(None)
         saved.append(value)
@@ -673,7 +682,7 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
         np.put(owner, positions, result._data.astype(owner.dtype))
     else:
         np.copyto(target._data, result._data, casting="unsafe")
-    target._version_counter.value += 1
+    target._version_counter[0] += 1
     if _dual.hooked:
         _tangents.take_tangent(target, result)
     if result.grad_fn is not None and target._data.dtype.kind == "f":
@@ -749,19 +758,10 @@ def _save_as_target(node: Node, result: Tensor, target: Tensor, through_view: bo
     """An op that saved its own result (exp_, tanh_...) now saves `target`, which holds it:
     later in-place changes of target (or of its aliases) must be caught, as in PyTorch.
     Written through a view, the result is read back as that view (see SavedOutput.history)."""
-    saved = node._saved
-    if not saved:
+    if not node._saved:
         return
-    counter = result._version_counter
-    if not any(type(value) is SavedOutput and value.version_counter is counter for value in saved):
-        return
-    values, versions = list(saved), list(node._saved_versions)
     history = weakref.ref(target.grad_fn) if through_view else None
-    for index, value in enumerate(saved):
-        if type(value) is SavedOutput and value.version_counter is counter:
-            values[index] = SavedOutput(target._data, target._version_counter, value.output_nr, history)
-            versions[index] = target._version_counter.value
-    node._saved, node._saved_versions = tuple(values), tuple(versions)
+    node._resave_output(result._version_counter, target, history)
 
 
 _INFERENCE_INPLACE_MESSAGE = (

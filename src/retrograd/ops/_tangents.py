@@ -394,10 +394,15 @@ def _keep_saved_output_tangent(output: Tensor) -> None:
     if not saved:
         return
     counter = output._version_counter
-    if not any(type(value) is SavedOutput and value.version_counter is counter for value in saved):
-        return
-    node._saved = tuple(output if type(value) is SavedOutput and value.version_counter is counter
-                        else value for value in saved)
+    node._saved = tuple(output if _is_saved_output_of(value, counter) else value for value in saved)
+
+
+def _is_saved_output_of(value, counter) -> bool:
+    """Whether `value` is a saved output (a SavedOutput, or a declared op's record: Note [Saved
+    records] in _formula.py) on the version counter `counter`."""
+    if type(value) is SavedOutput:
+        return value.version_counter is counter
+    return type(value) is tuple and len(value) == 4 and value[1] is counter
 
 
 def take_tangent(target: Tensor, result: Tensor) -> None:
@@ -411,7 +416,7 @@ def take_tangent(target: Tensor, result: Tensor) -> None:
     if (existing is not None and existing._data.flags.writeable and not existing._requires_grad
             and not tangent._requires_grad):
         np.copyto(existing._data, tangent._data, casting="unsafe")
-        existing._version_counter.value += 1
+        existing._version_counter[0] += 1
     else:
         set_tangent(target, tangent)
         existing = tangent
@@ -427,7 +432,7 @@ def take_tangent(target: Tensor, result: Tensor) -> None:
 
         positions = view_positions(base._data, target._data)
         np.put(base_tangent._data, positions, existing._data.astype(base_tangent._data.dtype))
-        base_tangent._version_counter.value += 1
+        base_tangent._version_counter[0] += 1
 
 
 class LinearWith:

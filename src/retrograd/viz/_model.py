@@ -337,7 +337,7 @@ def _saved_lines(node: Node, box: Box) -> list[str]:
             continue  # a number or shape: a parameter of the op, not a saved tensor
         label = f"_saved_{name}"
         if type(value) is SavedOutput:
-            current = value.version_counter.value
+            current = value.version_counter[0]
             text = f"{label}: its own output, {_shape_words(value.array.shape)}"
         elif isinstance(value, Tensor):
             current = value._version

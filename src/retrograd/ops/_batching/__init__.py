@@ -46,7 +46,9 @@ Note [Batching rules]
     methods, plain tensors keep the unwrapped ones. Random ops consult the level's
     `randomness` (see _vmap_state.py).
 
-The package's modules, in the order their ops enter the op table: tensor, rules, functions.
+The package's modules, in the order their ops enter the op table: tensor, rules, functions,
+more_rules (index, scatter, product and normalization nodes), more_functions (the ops that
+read values before `apply`: losses, batch norm, per-example indices).
 """
 
 from ..._vmap_state import pop_level, push_level, vmap_state  # re-exported, as before the split
@@ -55,6 +57,8 @@ from ..._vmap_state import pop_level, push_level, vmap_state  # re-exported, as 
 from . import tensor
 from . import rules
 from . import functions
+from . import more_rules
+from . import more_functions
 # isort: on
 from .functions import (
     _ELEMENTWISE_FUNCTIONS,
@@ -117,7 +121,7 @@ from .tensor import (
 )
 
 # The modules of this package, in import order.
-MODULES = (tensor, rules, functions)
+MODULES = (tensor, rules, functions, more_rules, more_functions)
 
 __all__ = [
     "BatchedTensor",

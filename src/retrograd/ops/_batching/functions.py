@@ -40,10 +40,6 @@ def _register_linalg() -> None:
         node_class = getattr(linalg, name, None)
         if node_class is not None:
             _RULES[node_class] = _addmm_rule
-    for name in ("AddbmmBackward0", "AddrBackward0"):  # no rule: the fallback
-        node_class = getattr(linalg, name, None)
-        if node_class is not None:
-            _RULES[node_class] = None
 
 
 def batched_matmul(a, b, levels):
@@ -282,7 +278,7 @@ def _class_loss_rule(function, args, kwargs, levels):
     smoothing = arguments.get("label_smoothing", 0.0)
     if (arguments.get("size_average") is not None or arguments.get("reduce") is not None
             or type(weight) is BatchedTensor or not isinstance(target, Tensor)
-            or _logical_rank(input) == 0 or (smoothing and weight is not None)):
+            or _logical_rank(input) == 0):
         return _function_fallback(function, args, kwargs, levels)
     probabilities = target.dtype.is_floating_point
     count = len(levels)
@@ -325,7 +321,8 @@ def _class_loss_rule(function, args, kwargs, levels):
 
 def _getitem(self, key):
     """`x[key]` on a batched tensor: basic keys and plain index tensors (one group of advanced
-    indices) are one physical indexing; anything else goes example by example."""
+    indices) are one physical indexing; batched index tensors go to their rule (more_functions);
+    other keys take the logical call, batched by the rules of its nodes."""
     from ..index import getitem
 
     if not vmap_state.depth:
@@ -334,14 +331,18 @@ def _getitem(self, key):
     advanced = [position for position, item in enumerate(items)
                 if isinstance(item, Tensor | list | np.ndarray)]
     batched_key = any(type(item) is BatchedTensor for item in items)
-    if batched_key or any(isinstance(item, bool) for item in items):
-        return _function_fallback(getitem, (self, key), {}, _union((self, *items)))
+    if batched_key:
+        from .more_functions import _getitem_function
+
+        return _getitem_function(getitem, (self, key), {}, _union((self, *items)))
+    if any(isinstance(item, bool) for item in items):
+        return getitem(self, key)
     if advanced:
         integers = [position for position, item in enumerate(items)
                     if isinstance(item, int | np.integer)]
         group = sorted(advanced + integers)
         if group != list(range(group[0], group[-1] + 1)):
-            return _function_fallback(getitem, (self, key), {}, self._levels)
+            return getitem(self, key)
     levels = self._levels
     physical = self._physical
     return wrap(getitem(physical, (slice(None),) * len(levels) + tuple(items)), levels)
@@ -376,23 +377,6 @@ FUNCTION_RULES.update({
     "argwhere": _dynamic_shape,
     "bincount": _dynamic_shape,
     "histc": _function_fallback,
-    "take_along_dim": _function_fallback,
-    "combinations": _function_fallback,
-    "cholesky_solve": _function_fallback,
-    "cholesky_inverse": _function_fallback,
-    "triangular_solve": _function_fallback,
-    "index_put": _function_fallback,
-    # these read values on arrays before `apply` (checks, warnings): example by example
-    "cosine_embedding_loss": _function_fallback,
-    "gaussian_nll_loss": _function_fallback,
-    "hinge_embedding_loss": _function_fallback,
-    "kl_div": _function_fallback,
-    "poisson_nll_loss": _function_fallback,
-    "triplet_margin_loss": _function_fallback,
-    "prelu": _function_fallback,
-    "slice_scatter": _function_fallback,
-    "batch_norm": _function_fallback,
-    "binary_cross_entropy": _function_fallback,
 })
 
 
@@ -437,10 +421,21 @@ def _embedding_rule(function, args, kwargs, levels):
     indices, weight = arguments.pop("input"), arguments.pop("weight")
     if type(weight) is not BatchedTensor:
         return wrap(function(physical_at(indices, levels, expand=True), weight, **arguments), levels)
-    if arguments["padding_idx"] is not None or arguments["max_norm"] is not None:
+    if arguments["max_norm"] is not None:
         return _function_fallback(function, args, kwargs, levels)
     count = len(levels)
     table = physical_at(weight, levels, expand=True)
+    padding_idx = arguments.pop("padding_idx")
+    if padding_idx is not None:
+        # the padding row of every example's table gets no gradient: read through detach()
+        from ..pointwise import where
+
+        rows = table._data.shape[count]
+        if not -rows <= padding_idx < rows:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding = np.zeros((rows, 1), dtype=bool)
+        padding[padding_idx % rows] = True
+        table = where(Tensor._make(padding), table.detach(), table)
     batch = tuple(table._data.shape[:count])
     rows = table._data.shape[count]
     physical_indices = physical_at(indices, levels, expand=True)

@@ -154,7 +154,10 @@ def _register_families() -> None:
         _RULES[getattr(linalg, name)] = _leading_dims_rule
     _RULES[linalg.LinalgSolveExBackward0] = _RULES[linalg.LinalgSolveTriangularBackward0] = \
         _linalg_pair_rule
-    _RULES[index.CopySlices] = _copy_slices_rule
+    _RULES[index.CopySlices] = _RULES[index.IndexPutBackward0] = _copy_slices_rule
+    from .more_rules import register_node_rules
+
+    register_node_rules(_RULES)
 
 
 def _dim_rule(node_class, inputs, params, levels):
@@ -163,7 +166,8 @@ def _dim_rule(node_class, inputs, params, levels):
         # a 0-d example: the op runs on a size-1 dim of its own, removed again after
         physical = physical_at(inputs[0], levels, expand=True)
         batch = tuple(physical._data.shape)
-        changes = {key: count for key in ("dim", "dims") if key in params}
+        changes = {key: (count,) if isinstance(params[key], tuple | list) else count
+                   for key in ("dim", "dims") if key in params}
         if "dims" in params:
             changes["dims"] = (count,)
         result = _apply(node_class, _view(physical, (*batch, 1)), *inputs[1:],
@@ -374,11 +378,10 @@ def _layer_norm_rule(node_class, inputs, params, levels):
 
 
 def _convolution_rule(node_class, inputs, params, levels):
-    """Convolution: batched inputs join the convolution's own batch; batched weights (vmap
-    of grad, ensembles) become groups, one per example, as functorch does."""
+    """Convolution, transposed or not: batched inputs join the convolution's own batch;
+    batched weights (vmap of grad, ensembles) become groups, one per example, as functorch
+    does (the weight's first dim, out channels or, transposed, in channels, is the grouped one)."""
     x, weight, bias = inputs
-    if params["transposed"]:
-        return _fallback(node_class, inputs, params, levels)
     count = len(levels)
     physical = physical_at(x, levels, expand=True)
     batch = tuple(physical._data.shape[:count])
@@ -426,19 +429,32 @@ def _pad_rule(node_class, inputs, params, levels):
 
 
 def _copy_slices_rule(node_class, inputs, params, levels):
-    """`x[key] = values` with a basic key: the same write on the physical tensors."""
+    """`x[key] = values` (and index_put): the same write on the physical tensors, the key given
+    a full slice per batch dim. An advanced key whose index arrays are apart (NumPy would put
+    the indexed dims first) goes example by example."""
     import dataclasses
 
+    import numpy as np
+
     key = params["key"]
-    if key.advanced is not None:
-        return _fallback(node_class, inputs, params, levels)
     count = len(levels)
+    advanced = None
+    if key.advanced is not None:
+        arrays = [position for position, item in enumerate(key.advanced)
+                  if isinstance(item, np.ndarray)]
+        if arrays != list(range(arrays[0], arrays[-1] + 1)):
+            return _fallback(node_class, inputs, params, levels)
+        advanced = (slice(None),) * count + tuple(key.advanced)
     target, values = inputs
     physical = physical_at(target, levels, expand=True)
-    region = physical._data[(slice(None),) * count + tuple(key.basic)].shape[count:]
+    region = physical._data[(slice(None),) * count + tuple(key.basic)]
+    if advanced is not None:
+        region = region[advanced]
+    rank = region.ndim - count
     if isinstance(values, Tensor):
-        values = physical_at(values, levels, len(region)) if type(values) is BatchedTensor else values
-    new_key = dataclasses.replace(key, basic=(slice(None),) * count + tuple(key.basic))
+        values = physical_at(values, levels, rank) if type(values) is BatchedTensor else values
+    new_key = dataclasses.replace(key, basic=(slice(None),) * count + tuple(key.basic),
+                                  advanced=advanced)
     return wrap(_apply(node_class, physical, values, **dict(params, key=new_key)), levels)
 
 

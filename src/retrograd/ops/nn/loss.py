@@ -487,6 +487,13 @@ def _xlogy(x: Tensor) -> Tensor:
     return x * (where_constant(zero, 1.0, x).log() if zero.any() else x.log())
 
 
+_KL_MEAN_WARNING = (
+    "reduction: 'mean' divides the total loss by both the batch size and the support size."
+    "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+    "'mean' will be changed to behave the same as 'batchmean' in the next major release."
+)
+
+
 @register(torch_name=_torch_name("kl_div"))
 def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
     """target * (log(target) - input) pointwise, input holding log-probabilities.
@@ -496,13 +503,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
     if not (input.dtype.is_floating_point and target.dtype.is_floating_point):
         raise RuntimeError("kl_div: Integral inputs not supported.")
     if reduction == "mean":
-        warnings.warn(
-            "reduction: 'mean' divides the total loss by both the batch size and the support size."
-            "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
-            "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
-            UserWarning,
-            stacklevel=2,
-        )
+        warnings.warn(_KL_MEAN_WARNING, UserWarning, stacklevel=2)
     if reduction == "batchmean":
         batch = input.shape[0] if input.ndim else 1
         reduction = "sum"
