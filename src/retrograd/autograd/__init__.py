@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
+import importlib as _importlib
 import warnings
 from collections.abc import Sequence
 
@@ -38,7 +38,7 @@ _UPPER_LAYER = {
 
 def _bind(name: str):
     module_name, attribute = _UPPER_LAYER[name]
-    module = importlib.import_module(f"{__name__}.{module_name}")
+    module = _importlib.import_module(f"{__name__}.{module_name}")
     value = module if attribute is None else getattr(module, attribute)
     globals()[name] = value  # (importing a submodule binds its name here: the public name wins)
     return value
