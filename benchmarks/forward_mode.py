@@ -3,6 +3,11 @@
     python -m benchmarks.forward_mode            # the full run (about a minute)
     python -m benchmarks.forward_mode --quick    # small sizes, one short sample (a smoke run)
 
+A full run rewrites its own section of docs/benchmarks.md (between its markers, the rest of
+the file kept), with the machine, its load and the command; `--markdown PATH` writes that
+section into another file instead, `--no-markdown` only prints. A quick run writes nowhere
+unless given `--markdown`.
+
 Three comparisons, each computed both ways by each library, every result checked against the
 other way (and against PyTorch's) before anything is timed:
 
@@ -23,12 +28,16 @@ or with `--clock cpu` the CPU time of this process (steadier on a shared machine
 from __future__ import annotations
 
 import argparse
+import datetime
 import gc
+import os
 import statistics
 import sys
 import time
+from pathlib import Path
 
-from .environment import pin_threads, use_repository_sources
+from .environment import REPOSITORY, cpu_name, load_average, pin_threads, use_repository_sources
+from .sections import FORWARD_MODE_BEGIN, FORWARD_MODE_END, replace_section
 
 
 def parse(arguments):
@@ -40,6 +49,10 @@ def parse(arguments):
     parser.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP/PyTorch threads")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="wall-clock time (default) or this process's CPU time")
+    parser.add_argument("--markdown", type=Path,
+                        help="the file whose forward-mode section is (re)written "
+                             "(default: docs/benchmarks.md for a full run, none for --quick)")
+    parser.add_argument("--no-markdown", action="store_true", help="print the table only")
     return parser.parse_args(arguments)
 
 
@@ -186,12 +199,80 @@ def table(medians: dict, problems: dict) -> str:
     return "\n".join(lines)
 
 
+def command_line(arguments) -> str:
+    """The command that reproduces a run, as written into the section."""
+    shown = [argument for argument in arguments if argument != "--no-markdown"]
+    markdown = [index for index, argument in enumerate(shown) if argument == "--markdown"]
+    for index in reversed(markdown):  # where the section went is no setting of the run
+        del shown[index:index + 2]
+    shown = [argument for argument in shown if not argument.startswith("--markdown=")]
+    return " ".join(["python -m benchmarks.forward_mode", *shown])
+
+
+def section(medians: dict, problems: dict, options, arguments, load_before, load_after) -> str:
+    """The docs/benchmarks.md section of one run: the table, then how it was measured."""
+    import platform
+
+    import numpy as np
+
+    versions = [f"Python {platform.python_version()}", f"NumPy {np.__version__}"]
+    try:
+        import torch
+
+        versions.append(f"PyTorch {torch.__version__}")
+    except ImportError:
+        pass
+
+    def load(values) -> str:
+        return "unknown" if values is None else ", ".join(f"{value:.2f}" for value in values)
+
+    cpus = os.cpu_count()
+    busiest = max(value[0] for value in (load_before, load_after) if value is not None) \
+        if load_before is not None or load_after is not None else None
+    lines = [
+        FORWARD_MODE_BEGIN, "",
+        "Forward mode (dual tensors) against reverse mode, each computation both ways, retrograd "
+        "beside PyTorch in one interleaved run (float64; median time per call; every result "
+        "checked against the other way and against PyTorch's before timing).",
+        "",
+        table(medians, problems),
+        "",
+        f"- command: `{command_line(arguments)}` (from the repository root; "
+        "`PYTHONPATH=src` in a worktree)",
+        f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
+        f"- machine: {cpu_name()} ({cpus} logical CPUs), {platform.platform()}",
+        f"- load average (1, 5, 15 min) before / after: {load(load_before)} / {load(load_after)}",
+        f"- {', '.join(versions)}; threads: {options.threads}; clock: {options.clock}; "
+        f"samples per series: {options.repeats or (1 if options.quick else 7)} of "
+        f"{options.sample_seconds or (0.01 if options.quick else 0.2)} s"
+        + ("; quick (small sizes)" if options.quick else ""),
+    ]
+    if busiest is not None and cpus and busiest > 0.5 * cpus:
+        lines.append(f"- warning: the machine was shared (load average up to {busiest:.1f} on {cpus} "
+                     "CPUs): absolute times are inflated and noisy; the ratios, sampled "
+                     "interleaved, are the result.")
+    lines.append(FORWARD_MODE_END)
+    return "\n".join(lines)
+
+
 def main(arguments=None) -> int:
+    arguments = list(sys.argv[1:] if arguments is None else arguments)
     options = parse(arguments)
     pin_threads(options.threads)
     use_repository_sources()
+    load_before = load_average()
     medians, problems = run(options)
+    load_after = load_average()
     print(table(medians, problems))
+    markdown = options.markdown
+    if markdown is None and not options.quick:
+        markdown = REPOSITORY / "docs" / "benchmarks.md"
+    if markdown is not None and not options.no_markdown:
+        text = markdown.read_text() if markdown.exists() else "# Benchmarks\n"
+        new = section(medians, problems, options, arguments, load_before, load_after)
+        markdown.parent.mkdir(parents=True, exist_ok=True)
+        markdown.write_text(replace_section(text, new, FORWARD_MODE_BEGIN, FORWARD_MODE_END))
+        print(f"wrote the forward-mode section of {markdown}")
     return 0
 
 

@@ -85,7 +85,8 @@ def test_grad_fn_names_match_pytorch(make_output, name):
         (lambda x: F.conv_transpose2d(x, _random((2, 3, 2, 2))), "ConvolutionBackward0"),
         (lambda x: F.max_pool2d(x, 2), "MaxPool2DWithIndicesBackward0"),
         (lambda x: F.avg_pool2d(x, 2), "AvgPool2DBackward0"),
-        (lambda x: F.adaptive_avg_pool2d(x, 1), "AdaptiveAvgPool2DBackward0"),
+        (lambda x: F.adaptive_avg_pool2d(x, 2), "AdaptiveAvgPool2DBackward0"),
+        (lambda x: F.adaptive_avg_pool2d(x, 1), "MeanBackward1"),  # PyTorch's shortcut to a mean
         (lambda x: F.pad(x, (1, 1)), "ConstantPadNdBackward0"),
         (lambda x: F.pad(x, (1, 1, 1, 1), mode="reflect"), "ReflectionPad2DBackward0"),
         (lambda x: F.pad(x.reshape(2, 4, 4), (1, 1, 1, 1), mode="replicate"), "ReplicationPad2DBackward0"),

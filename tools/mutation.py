@@ -51,6 +51,12 @@ class Target:
     # mutmut's mutant names are `retrograd.pkg.module.x_function__mutmut_N` (a method is
     # `xǁClassǁmethod__mutmut_N`); these globs keep a part of a large module.
     functions: tuple[str, ...] = ()
+    # Tests of those files the scratch tree cannot run (pytest node ids), e.g. ones that import
+    # benchmarks/, which is not copied there.
+    deselect: tuple[str, ...] = ()
+
+
+_FORWARD_AD_BENCHMARK = "tests/test_forward_ad.py::test_forward_mode_benchmark_checks_both_ways_before_timing"
 
 
 TARGETS: dict[str, Target] = {
@@ -88,11 +94,15 @@ TARGETS: dict[str, Target] = {
     ),
     "function": Target(
         sources=("src/retrograd/autograd/function.py",),
-        tests=("tests/test_autograd_function.py", "tests/test_mutation_function.py"),
+        tests=("tests/test_autograd_function.py", "tests/test_forward_ad.py",
+               "tests/test_mutation_function.py"),
+        deselect=(_FORWARD_AD_BENCHMARK,),
     ),
     "gradcheck": Target(
         sources=("src/retrograd/autograd/gradcheck.py",),
-        tests=("tests/test_autograd_gradcheck.py", "tests/test_mutation_gradcheck.py"),
+        tests=("tests/test_autograd_gradcheck.py", "tests/test_forward_ad.py",
+               "tests/test_mutation_gradcheck.py"),
+        deselect=(_FORWARD_AD_BENCHMARK,),
     ),
     "graph": Target(
         sources=("src/retrograd/autograd/graph.py",),
@@ -126,6 +136,55 @@ _OVERWRITTEN = "the 'params' entry it lets through is replaced on the next line"
 _STACKLEVEL = ("changes only the caller line the warning is attributed to (PyTorch's own points into its "
                "internals, torch/_compile.py); message and category are unchanged")
 _HOOK_DICTS = ("Module.__init__ creates every hook dict, so the default of get() is never read")
+# gradcheck's survivors judged equivalent: (reason, mutant names without "retrograd.autograd.gradcheck.").
+_GRADCHECK_EQUIVALENT = [
+    ("NumPy reads the size -2 as -1 (one unknown dimension)", (
+        "x__analytical_jacobians__mutmut_22", "x__check_batched_forward__mutmut_52",
+        "x__check_fast__mutmut_64", "x__check_fast__mutmut_67", "x__flat_outputs__mutmut_7",
+        "x__forward_jacobians__mutmut_11", "x__forward_products__mutmut_34")),
+    ("what it prints (Jacobians, projections) is float64 already",
+     ("x__as_tensor_text__mutmut_4", "x__as_tensor_text__mutmut_6")),
+    ("astype(None) is astype(float64)", ("x__flat_outputs__mutmut_5", "x__forward_products__mutmut_32")),
+    ("inputs that require grad are floating point, and float64 to float32 or float16 is a 'same_kind' "
+     "cast, which copyto allows by default",
+     ("x__central_difference__mutmut_7", "x__central_difference__mutmut_22")),
+    ("another draw of a batched check's random output gradients or tangents (seeded otherwise, or not "
+     "at all): the same products are compared, and the message shows no numbers", (
+        "x__check_batched__mutmut_2", "x__check_batched__mutmut_3",
+        "x__check_batched_forward__mutmut_2", "x__check_batched_forward__mutmut_3")),
+    ("a third tangent is drawn, but only the first two rows are compared",
+     ("x__check_batched_forward__mutmut_8",)),
+    ("another fixed seed: other random directions (or grad_outputs), as good a check; only the projected "
+     "values a failure prints change",
+     ("x__check_fast__mutmut_3", "x__check_forward_fast__mutmut_3", "x_gradgradcheck__mutmut_43")),
+    ("directions twice as long: both sides of every comparison and its tolerance scale alike; only the "
+     "projected values a failure prints change",
+     ("x__check_fast__mutmut_12", "x__check_fast__mutmut_21", "x__check_forward_fast__mutmut_12")),
+    ("the grad dtype check cannot fail: the engine casts every gradient to its input's dtype, as "
+     "PyTorch's does", (
+        "x__check_grad_dtypes__mutmut_19", "x__check_grad_dtypes__mutmut_20",
+        "x__check_grad_dtypes__mutmut_21", "x_gradcheck__mutmut_7", "x_gradcheck__mutmut_103",
+        "x_gradcheck__mutmut_104", "x_gradgradcheck__mutmut_8", "x_gradgradcheck__mutmut_87",
+        "x_gradgradcheck__mutmut_100")),
+    ("a NaN in the analytical Jacobian fails the Jacobian check, which runs first",
+     ("x__check_reentrant__mutmut_24", "x__check_reentrant__mutmut_29", "x__check_reentrant__mutmut_31")),
+    ("autograd.grad casts each grad_output to its output's dtype (as PyTorch's): backward sees the same "
+     "gradient",
+     ("x__check_undefined_grad__mutmut_17", "x__check_undefined_grad__mutmut_19", "x__vjp__mutmut_16")),
+    ("max(initial=None) of a non-empty array: the same maximum (a failing check's Jacobians have "
+     "elements)", ("x__fast_failure__mutmut_17", "x__check_forward_fast__mutmut_81")),
+    ("the direction has the input's shape already, and reshape(None) keeps it",
+     ("x__forward_products__mutmut_10",)),
+    ("warnings.warn with category None or without one warns a UserWarning, as before",
+     ("x_gradcheck__mutmut_40", "x_gradcheck__mutmut_43")),
+    ("changes only the caller line the warning is attributed to (PyTorch's own points into "
+     "gradcheck.py); message and category are unchanged",
+     ("x_gradcheck__mutmut_44", "x_gradcheck__mutmut_50")),
+    ("outputs and chosen are read only when check_backward_ad is on, which sets them",
+     ("x_gradcheck__mutmut_59",)),
+    ("gen_non_contig_grad_outputs and masked are accepted for PyTorch's signature and ignored",
+     ("x_gradgradcheck__mutmut_4", "x_gradgradcheck__mutmut_13")),
+]
 EQUIVALENT: dict[str, dict[str, str]] = {
     "optim": {
         "optim.adam.x__lerp___mutmut_1": _ROUNDING + " (weight 0.5 takes the other, equal form)",
@@ -200,7 +259,34 @@ EQUIVALENT: dict[str, dict[str, str]] = {
             "with no gradient missing, appending an empty tuple of Nones changes nothing",
         **{f"autograd.function.xǁ_FunctionMetaǁ__init____mutmut_{number}":
            "type.__init__ ignores its arguments (the class is made by type.__new__)" for number in (1, 2, 3)},
+        "autograd.function.x__delay_error__mutmut_8": "the DelayedError node raises in its backward, before "
+        "the engine reads its input metadata",
+        **{f"autograd.function.x__delay_error__mutmut_{number}": "Tensor._from_node makes a new version "
+           "counter when given None or nothing: the same as the fresh one passed" for number in (19, 23)},
+        "autograd.function.x__delay_error__mutmut_27": "a single gradient in a 1-tuple: BackwardCFunction."
+        "backward puts a single gradient in a tuple anyway",
+        **{f"autograd.function.x__record__mutmut_{number}": "warnings.warn with category None or without "
+           "one warns a UserWarning, as before" for number in (58, 61)},
+        **{f"autograd.function.x__record__mutmut_{number}": "changes only the caller line the warning is "
+           "attributed to; message and category are unchanged" for number in (62, 68)},
+        **{f"autograd.function.x__record__mutmut_{number}": "the output number given to _from_node is "
+           "overwritten a few lines below (value._output_nr = index)" for number in (73, 79)},
+        "autograd.function.x__stamp__mutmut_12": "a saved None stays None either way: were None one of "
+        "forward's outputs, results holds None at its index too",
+        **{f"autograd.function.x__stamp__mutmut_{number}": "is_output only names saved values "
+           "(Node._named_saved_values), and a custom node names none (_saved_names is empty)"
+           for number in (21, 24)},
+        "autograd.function.x__stamp__mutmut_25": "a saved tensor whose grad_fn is this node is one of its "
+        "outputs (a dirty input is returned), so index is not None whenever the right side holds",
+        "autograd.function.x__stamp__mutmut_42": "nothing reads _to_save after _stamp: save_for_backward "
+        "replaces it, and _stamp runs once per call",
+        "autograd.function.xǁBackwardCFunctionǁ__init____mutmut_7": "_record sets _output_meta before the "
+        "node can run: a node is reachable (as grad_fn) only once recorded",
+        "autograd.function.xǁBackwardCFunctionǁbackward__mutmut_29": "with exactly as many gradients as "
+        "inputs, grads[:expected] is the same gradients",
     },
+    "gradcheck": {f"autograd.gradcheck.{name}": reason
+                  for reason, names in _GRADCHECK_EQUIVALENT for name in names},
     "state_dict": {
         "nn.modules.module.xǁModuleǁ_load_from_state_dict__mutmut_28": "split('.') and split('.', 1) "
         "have the same first part",
@@ -228,6 +314,10 @@ def _prepare(name: str, target: Target, keep: bool) -> Path:
     if work.exists() and not keep:
         shutil.rmtree(work)
     work.mkdir(parents=True, exist_ok=True)
+    # mutmut records which tests reach each function and, on a later run, collects that only for
+    # tests it has not seen: a test edited to reach a new function would not be run against its
+    # mutants. The tests are what changed since the last run, so collect it afresh.
+    (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     for folder in ("src", "tests"):
         if (work / folder).exists():
             shutil.rmtree(work / folder)
@@ -238,7 +328,7 @@ def _prepare(name: str, target: Target, keep: bool) -> Path:
     tests = [test for test in target.tests if (ROOT / test).exists()]
     overrides = {
         "only_mutate": list(target.sources),
-        "pytest_add_cli_args_test_selection": tests,
+        "pytest_add_cli_args_test_selection": tests + [f"--deselect={test}" for test in target.deselect],
     }
     lines = []
     for key, value in overrides.items():
@@ -420,6 +510,8 @@ def main(argv: list[str] | None = None) -> int:
             if target.functions:
                 print(f"    functions: {' '.join(target.functions)}")
             print(f"    tests: {' '.join(target.tests)}")
+            if target.deselect:
+                print(f"    deselected: {' '.join(target.deselect)}")
         return 0
     if args.module not in TARGETS:
         raise SystemExit(f"unknown module {args.module!r}; one of: {', '.join(TARGETS)}")

@@ -100,6 +100,7 @@ class Tensor:
         "_base",
         "_data",
         "_fw_grad",
+        "_fw_grads",
         "_grad",
         "_grad_accumulator",
         "_is_inference",

@@ -1,15 +1,21 @@
 """The vmap levels that are active: shared by the op table (ops/_batching/), the random
 number generator (which refuses to draw in randomness='error' mode) and retrograd.func.
 
-Kept apart, with no imports, so that the lowest layers can test `vmap_state.depth`
+Kept apart, with few imports, so that the lowest layers can test `vmap_state.depth`
 without importing the op table.
+
+The state is per thread, as PyTorch's functorch interpreter stack is thread-local: a vmap
+running in one thread is invisible to the ops another thread runs at the same time (each
+thread starts with no level). Level ids come from one process-wide counter, so they never
+repeat between threads.
 """
 
 from __future__ import annotations
 
 import itertools
+import threading
 
-__all__ = ["check_random_operation", "pop_level", "push_level", "vmap_state"]
+__all__ = ["check_random_operation", "pop_level", "push_level", "vmap_active", "vmap_state"]
 
 
 class _Level:
@@ -21,18 +27,36 @@ class _Level:
         self.randomness = randomness
 
 
-class _VmapState:
-    """The active vmap levels (innermost last). `depth` is what `apply` tests."""
-
-    __slots__ = ("depth", "levels", "sizes")
+class _VmapState(threading.local):
+    """The active vmap levels of the calling thread (innermost last). `depth` is what
+    `apply` tests. A `threading.local`: each thread sees its own attributes, set up by
+    `__init__` the first time it reads one."""
 
     def __init__(self):
         self.depth = 0
         self.levels: list[_Level] = []
         self.sizes: dict[int, int] = {}
+        self.drawing: list = []  # see draws_per_example
+
+
+class _Active:
+    """How many levels are open in all threads together: a plain attribute, cheaper to read
+    than the thread-local state, that the op runner tests first (`vmap_active.count and
+    vmap_state.depth`), so that code outside vmap pays no thread-local lookup per op."""
+
+    __slots__ = ("count", "lock")
+
+    def __init__(self):
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def add(self, change: int) -> None:
+        with self.lock:
+            self.count += change
 
 
 vmap_state = _VmapState()
+vmap_active = _Active()
 _level_ids = itertools.count(1)
 
 
@@ -41,6 +65,7 @@ def push_level(size: int, randomness: str) -> _Level:
     vmap_state.levels.append(level)
     vmap_state.sizes[level.id] = size
     vmap_state.depth = len(vmap_state.levels)
+    vmap_active.add(1)
     return level
 
 
@@ -48,6 +73,7 @@ def pop_level(level: _Level) -> None:
     vmap_state.levels.remove(level)
     vmap_state.sizes.pop(level.id, None)
     vmap_state.depth = len(vmap_state.levels)
+    vmap_active.add(-1)
 
 
 def check_random_operation() -> None:
@@ -69,24 +95,22 @@ def draws_per_example(function, reads_inputs: bool = False):
 
     @functools.wraps(function)
     def draw(*args, **kwargs):
-        if vmap_state.depth and not _drawing:
+        if vmap_state.depth and not vmap_state.drawing:
             check_random_operation()
             if vmap_state.levels[-1].randomness == "different" or (
                     reads_inputs and _any_batched(args, kwargs)):
                 from .ops._batching import loop_over_examples
 
                 levels = tuple(level.id for level in vmap_state.levels)
-                _drawing.append(True)  # the function's own random calls draw once each
+                drawing = vmap_state.drawing
+                drawing.append(True)  # the function's own random calls draw once each
                 try:
                     return loop_over_examples(function, args, kwargs, levels)
                 finally:
-                    _drawing.pop()
+                    drawing.pop()
         return function(*args, **kwargs)
 
     return draw
-
-
-_drawing: list = []
 
 
 def draws_per_example_reading_inputs(function):

@@ -10,20 +10,36 @@
     UnpackedDualTensor(primal=tensor(12.), tangent=tensor(7.))
 
 Note [Dual tensors]
-    A dual tensor is an ordinary Tensor whose `_fw_grad` slot holds its tangent (another
-    Tensor of the same shape); a tensor whose slot is unset has no tangent. The slot is set
-    only inside a dual level, and every tensor that got one is remembered (weakly) so that
-    leaving the level drops all tangents at once, as PyTorch does. As in PyTorch 2.13,
-    levels do not nest: there is level 0 or no level.
+    A dual tensor is an ordinary Tensor that carries a tangent (another Tensor of the same
+    shape) for a dual level; a tensor without one has none. Tangents are set only inside a
+    level, and every tensor that got one is remembered (weakly) so that leaving the level
+    drops all its tangents at once, as PyTorch does. The tangent of level 0 lives in the
+    tensor's `_fw_grad` slot; those of deeper levels in its `_fw_grads` dict {level: tangent}.
+
+    Levels. `dual_level()` does not nest, as in PyTorch 2.13 (entering a second one, or one
+    inside `retrograd.func.jvp`, raises PyTorch's "Nested forward mode AD is not supported
+    at the moment"). The transforms of `retrograd.func` do nest (`jvp(jvp(f))`,
+    `jacfwd(jacfwd(f))`), as functorch's levels do: each jvp opens a level of its own
+    (`_enter_transform_level`), numbered 0, 1, 2... from the outside in, and a jvp inside a
+    `dual_level()` raises the same error as PyTorch's. A tangent of level k is itself a
+    tensor that may carry tangents of the levels below k (a second-order term). The levels
+    are per thread, as functorch's interpreter stack is, so two threads run jvps at once;
+    only `dual_level()` is process-wide, as PyTorch's: while one thread holds one, opening
+    another in any thread raises.
 
     Each op passes through the op runner (`ops/_table.apply`), which asks one question of
-    this module's state, `_state.hooked`, before anything else; it is False unless a dual
-    level is open, so code that never enters a level pays one attribute read per op. When it
-    is True the runner hands the call to `ops/_tangents.apply_dual`, which runs the op as
-    usual and then the op's tangent formula (see Note [Tangent formulas] in ops/_tangents.py).
-    Tangent formulas run with `hooked` off, on the primal values and tangents, so they never
-    recurse, and the ops they use are recorded for reverse mode like any other op (a tangent
-    can be differentiated: reverse-over-forward).
+    this module's state, `_active.count and _state.hooked`, before anything else; the count
+    (of levels open in any thread, a plain attribute) is 0 unless a level is open, so code
+    that never enters a level pays one attribute read per op. When it is
+    True the runner hands the call to `ops/_tangents.apply_dual`. That finds the deepest
+    level k (at most `_state.cap`) at which an input has a tangent, lowers the cap to k - 1
+    and, with it lowered, runs the op on the inputs (the levels below k propagate through it
+    by the same path) and then the op's tangent formula for level k (see Note [Tangent
+    formulas] in ops/_tangents.py), whose ops carry the lower levels' tangents too: the
+    tangent of level k gets its own tangents of the levels below. With the cap at -1 (one
+    level, the usual case) the op and its formula run as plain ops, so they never recurse,
+    and the ops they use are recorded for reverse mode like any other op (a tangent can be
+    differentiated: reverse-over-forward).
 
     While a level is open, backward passes run their formulas on Tensors even without
     create_graph (see the engine's Note [Arrays or Tensors in the pass]), so a gradient of a
@@ -34,6 +50,7 @@ Note [Dual tensors]
 from __future__ import annotations
 
 import functools
+import threading
 import weakref
 from typing import NamedTuple
 
@@ -49,29 +66,63 @@ __all__ = [
 ]
 
 
-class _DualState:
-    """The one dual level (or none) and the tensors that got a tangent inside it."""
-
-    __slots__ = ("compact_at", "duals", "hooked", "level")
+class _DualState(threading.local):
+    """The calling thread's open levels, the deepest level its ops propagate now, and the
+    tensors that got a tangent in each level. Per thread, as functorch's interpreter stack:
+    two threads run their jvps at once without seeing each other's levels (a `dual_level()`
+    is process-wide in PyTorch: while one thread holds one, another thread's `dual_level()`
+    raises, see `_public_owner`)."""
 
     def __init__(self):
-        self.level = -1  # -1: no level is open
-        self.hooked = False  # read by the op runner: a level is open and not paused
-        self.duals: list = []  # weak references to every tensor given a tangent
+        self.level = -1  # the innermost open level; -1: no level is open
+        self.cap = -1  # ops propagate the tangents of levels 0..cap (see the Note)
+        self.hooked = False  # read by the op runner: cap >= 0
+        self.public = False  # the open level is a dual_level() (which never nests)
+        self.duals: list[_Duals] = []  # per open level: the tensors given a tangent in it
+
+
+class _Active:
+    """How many levels are open in all threads together: a plain attribute, cheaper to read
+    than the thread-local `_state`, tested first by the op runner (`_active.count and
+    _state.hooked`), so that code outside forward mode pays no thread-local lookup per op."""
+
+    __slots__ = ("count", "lock")
+
+    def __init__(self):
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def add(self, change: int) -> None:
+        with self.lock:
+            self.count += change
+
+
+class _Duals:
+    """Weak references to every tensor given a tangent in one level."""
+
+    __slots__ = ("compact_at", "references")
+
+    def __init__(self):
+        self.references: list = []
         self.compact_at = 4096  # when to drop the references to tensors already freed
 
 
 _state = _DualState()
+_active = _Active()  # levels open in all threads together: the op runner's first test
+_public_owner: list = []  # the thread holding a dual_level(), if one does
+_public_lock = threading.Lock()
 
 _NESTED_MESSAGE = "Nested forward mode AD is not supported at the moment"
 
 
 def enter_dual_level() -> int:
     """Open a dual level and return its number; tangents live until it is exited."""
-    if _state.level >= 0:
-        raise RuntimeError(_NESTED_MESSAGE)
-    _state.level = 0
-    _state.hooked = True
+    with _public_lock:
+        if _state.level >= 0 or _public_owner:
+            raise RuntimeError(_NESTED_MESSAGE)
+        _public_owner.append(threading.get_ident())
+    _push()
+    _state.public = True
     return _state.level
 
 
@@ -81,19 +132,57 @@ def exit_dual_level(*, level: int | None = None) -> None:
         level = _state.level
     if level < 0:
         raise RuntimeError("Dual level must be a positive number.")
-    if level != _state.level:
+    if level != _state.level or not _state.public:
         raise RuntimeError(
             "Trying to exit a forward AD level that was not the last one that was created. "
             "This is not supported."
         )
-    for reference in _state.duals:
+    _pop(level)
+    _state.public = False
+    with _public_lock:
+        _public_owner.clear()
+
+
+def _enter_transform_level() -> int:
+    """A level of `retrograd.func.jvp`: nests inside another jvp's, never inside a
+    dual_level() (PyTorch's error)."""
+    if _state.public:
+        raise RuntimeError(_NESTED_MESSAGE)
+    return _push()
+
+
+def _exit_transform_level(level: int) -> None:
+    if level != _state.level or _state.public:
+        raise RuntimeError(
+            "Trying to exit a forward AD level that was not the last one that was created. "
+            "This is not supported."
+        )
+    _pop(level)
+
+
+def _push() -> int:
+    _state.duals.append(_Duals())
+    _state.level = _state.cap = len(_state.duals) - 1
+    _state.hooked = True
+    _active.add(1)
+    return _state.level
+
+
+def _pop(level: int) -> None:
+    duals = _state.duals.pop()
+    for reference in duals.references:
         tensor = reference()
-        if tensor is not None:
+        if tensor is None:
+            continue
+        if level == 0:
             tensor._fw_grad = None
-    _state.duals = []
-    _state.compact_at = 4096
-    _state.level = -1
-    _state.hooked = False
+        else:
+            deeper = getattr(tensor, "_fw_grads", None)
+            if deeper:
+                deeper.pop(level, None)
+    _state.level = _state.cap = level - 1
+    _state.hooked = _state.cap >= 0
+    _active.add(-1)
 
 
 class dual_level:
@@ -146,7 +235,7 @@ def make_dual(tensor, tangent, *, level: int | None = None):
             "Trying to create a dual Tensor for forward AD but no level exists, make sure to "
             "enter_dual_level() first."
         )
-    _resolve_level(level, "_make_dual")
+    level = _resolve_level(level, "_make_dual")
     if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
         raise TypeError(
             f"make_dual(): argument 'tensor' and 'tangent' must be Tensors, not "
@@ -162,13 +251,15 @@ def make_dual(tensor, tangent, *, level: int | None = None):
             f"original Tensor, this is not supported. Tensor is of size {list(tensor.shape)} "
             f"while the given forward gradient is of size {list(tangent.shape)}."
         )
-    hooked = _state.hooked
-    _state.hooked = False
-    try:
+    return _make_dual_at(tensor, tangent, level)
+
+
+def _make_dual_at(tensor, tangent, level: int):
+    """A view of `tensor` with `tangent` at `level`; the view keeps the tangents `tensor` has
+    at the levels below (made with the cap lowered to level - 1)."""
+    with _capped(level - 1):
         dual = tensor.view(tensor.shape)
-    finally:
-        _state.hooked = hooked
-    set_tangent(dual, tangent)
+    set_tangent(dual, tangent, level)
     return dual
 
 
@@ -177,33 +268,110 @@ def unpack_dual(tensor, *, level: int | None = None) -> UnpackedDualTensor:
     None for a tensor that has none (and outside a dual level)."""
     if level is None and _state.level < 0:
         return UnpackedDualTensor(tensor, None)
-    _resolve_level(level, "_fw_primal")
-    tangent = getattr(tensor, "_fw_grad", None)
-    hooked = _state.hooked
-    _state.hooked = False
-    try:
+    level = _resolve_level(level, "_fw_primal")
+    return _unpack_at(tensor, level)
+
+
+def _unpack_at(tensor, level: int) -> UnpackedDualTensor:
+    """`(primal, tangent)` at `level`: the primal view keeps the tangents of the levels below."""
+    tangent = tangent_at(tensor, level)
+    with _capped(level - 1):
         primal = tensor[...]
-    finally:
-        _state.hooked = hooked
     return UnpackedDualTensor(primal, tangent)
+
+
+class _capped:
+    """Ops propagate only the tangents of levels 0..cap inside (cap -1: none)."""
+
+    __slots__ = ("cap", "saved")
+
+    def __init__(self, cap: int):
+        self.cap = cap
+
+    def __enter__(self):
+        self.saved = (_state.cap, _state.hooked)
+        cap = min(self.cap, _state.cap)
+        _state.cap = cap
+        _state.hooked = cap >= 0
+
+    def __exit__(self, *exc_info):
+        _state.cap, _state.hooked = self.saved
+        return False
 
 
 # -- for the op runner and the engine ----------------------------------------------
 
 
-def set_tangent(tensor, tangent) -> None:
-    """Give `tensor` a tangent in the open level (remembered so exiting drops it)."""
-    tensor._fw_grad = tangent
-    duals = _state.duals
-    duals.append(weakref.ref(tensor))
-    if len(duals) >= _state.compact_at:  # a long level: forget the tensors that are gone
-        duals[:] = [reference for reference in duals if reference() is not None]
-        _state.compact_at = max(2 * len(duals), 4096)
+def set_tangent(tensor, tangent, level: int = 0) -> None:
+    """Give `tensor` a tangent in the open `level` (remembered so exiting drops it)."""
+    if level == 0:
+        tensor._fw_grad = tangent
+    else:
+        deeper = getattr(tensor, "_fw_grads", None)
+        if deeper is None:
+            deeper = tensor._fw_grads = {}
+        deeper[level] = tangent
+    duals = _state.duals[level]
+    references = duals.references
+    references.append(weakref.ref(tensor))
+    if len(references) >= duals.compact_at:  # a long level: forget the tensors that are gone
+        references[:] = [reference for reference in references if reference() is not None]
+        duals.compact_at = max(2 * len(references), 4096)
+
+
+def tangent_at(tensor, level: int):
+    """The tangent of `tensor` at `level`, or None."""
+    if level == 0:
+        return getattr(tensor, "_fw_grad", None)
+    deeper = getattr(tensor, "_fw_grads", None)
+    return deeper.get(level) if deeper else None
+
+
+def tangent_levels(tensor) -> list:
+    """The levels at which `tensor` has a tangent, from the outermost."""
+    levels = [0] if getattr(tensor, "_fw_grad", None) is not None else []
+    deeper = getattr(tensor, "_fw_grads", None)
+    if deeper:
+        levels.extend(sorted(level for level, tangent in deeper.items() if tangent is not None))
+    return levels
+
+
+def top_level(values, cap: int) -> int:
+    """The deepest level (at most `cap`) at which one of `values` has a tangent, or -1."""
+    found = -1
+    for value in values:
+        if getattr(value, "_fw_grad", None) is not None and found < 0:
+            found = 0
+        deeper = getattr(value, "_fw_grads", None)
+        if deeper:
+            for level, tangent in deeper.items():
+                if found < level <= cap and tangent is not None:
+                    found = level
+    return found
 
 
 def tangent_of(tensor):
-    """The tangent of `tensor` in the open level, or None."""
-    return getattr(tensor, "_fw_grad", None)
+    """The tangent of `tensor` at the innermost level that ops propagate now, or None."""
+    if _state.cap <= 0:
+        return getattr(tensor, "_fw_grad", None) if _state.cap == 0 else None
+    return tangent_at(tensor, _state.cap)
+
+
+def carry_tangents(source, target):
+    """`target` (a fresh tensor) made dual with every tangent `source` has, level by level
+    from the outermost: a view of `target` (or `target` itself when `source` has none)."""
+    for level in tangent_levels(source):
+        if level <= _state.level:
+            target = _make_dual_at(target, tangent_at(source, level), level)
+    return target
+
+
+def copy_tangents(source, target) -> None:
+    """`target` reads the tangents of `source` (no registration: a short-lived copy)."""
+    target._fw_grad = getattr(source, "_fw_grad", None)
+    deeper = getattr(source, "_fw_grads", None)
+    if deeper:
+        target._fw_grads = dict(deeper)
 
 
 def is_active() -> bool:
@@ -212,19 +380,21 @@ def is_active() -> bool:
 
 
 def has_tangent(values) -> bool:
-    """Whether any of `values` is a tensor with a tangent."""
-    return any(getattr(value, "_fw_grad", None) is not None for value in values)
+    """Whether any of `values` is a tensor with a tangent (at any level)."""
+    return any(getattr(value, "_fw_grad", None) is not None or getattr(value, "_fw_grads", None)
+               for value in values)
 
 
 def apply_custom_function(cls, node, args: tuple, kwargs: dict, recording: bool):
     """A custom `autograd.Function` called on dual tensors: forward runs on the primals (its
-    inside computes no tangents) and the output tangents are its `jvp(ctx, *tangents)`, with
-    zeros for tensors without a tangent and None for other arguments, as in PyTorch."""
+    inside computes no tangents of the deepest level with one) and the output tangents are
+    its `jvp(ctx, *tangents)`, with zeros for tensors without a tangent and None for other
+    arguments, as in PyTorch."""
     from .._tensor import Tensor
     from .function import _check_dirty_returned, _record, _run_forward
 
-    _state.hooked = False
-    try:
+    level = top_level(args, _state.cap)
+    with _capped(level - 1):
         outputs = _run_forward(cls, node, args, kwargs)
         if node._dirty:
             _check_dirty_returned(node, outputs)
@@ -233,7 +403,7 @@ def apply_custom_function(cls, node, args: tuple, kwargs: dict, recording: bool)
             if not isinstance(value, Tensor):
                 tangents.append(None)
                 continue
-            tangent = getattr(value, "_fw_grad", None)
+            tangent = tangent_at(value, level)
             if tangent is None:
                 tangent = Tensor._make(np.zeros(value._data.shape, value._data.dtype))
             tangents.append(tangent)
@@ -246,11 +416,9 @@ def apply_custom_function(cls, node, args: tuple, kwargs: dict, recording: bool)
             node._saved = node._saved_versions = None
         if recording:
             outputs = _record(node, args, outputs)
-    finally:
-        _state.hooked = True
     results = outputs if isinstance(outputs, tuple) else (outputs,)
     produced = produced if isinstance(produced, tuple) else (produced,)
     for output, tangent in zip(results, produced):
         if isinstance(output, Tensor) and tangent is not None and output.dtype.is_floating_point:
-            set_tangent(output, tangent)
+            set_tangent(output, tangent, level)
     return outputs

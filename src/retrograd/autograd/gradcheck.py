@@ -153,6 +153,12 @@ def gradcheck(
     `check_batched_forward_grad=True` that Jacobian-vector products for a batch of tangents
     equal the products one at a time.
     """
+    if not (check_forward_ad or check_backward_ad):
+        raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to be True")
+    if check_batched_grad and not check_backward_ad:
+        raise AssertionError("Setting check_batched_grad=True requires check_backward_ad to be True")
+    if check_batched_forward_grad and not check_forward_ad:
+        raise AssertionError("Setting check_batched_forward_grad=True requires check_forward_ad to be True")
     inputs = _as_tuple(inputs)
     targets = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     for index in targets:
@@ -169,26 +175,24 @@ def gradcheck(
             "gradcheck expects at least one input tensor to require gradient, but none of the "
             "them have requires_grad=True."
         )
-    if check_forward_ad or check_batched_forward_grad:
-        failure = None
-        if check_forward_ad:
-            failure = _check_forward_jacobians(func, inputs, targets, eps, atol, rtol, fast_mode)
-        if failure is None and check_batched_forward_grad:
-            failure = _check_batched_forward(func, inputs, targets)
-        if failure is not None:
-            return _fail(failure, raise_exception)
-    if not check_backward_ad:
-        return True
-    with grad_mode.enable_grad():
-        outputs = _differentiable_outputs(_as_tuple(func(*inputs)))
-    chosen = [inputs[index] for index in targets]
+    backward = check_backward_ad
+    outputs = chosen = None
+    if backward:
+        with grad_mode.enable_grad():
+            outputs = _differentiable_outputs(_as_tuple(func(*inputs)))
+        chosen = [inputs[index] for index in targets]
+    # PyTorch's order, except that undefined output grads come first: the Jacobian check itself
+    # leaves them undefined.
     checks = (
-        # Undefined output grads first: the Jacobian check itself leaves them undefined.
-        lambda: _check_undefined_grad(outputs, chosen) if check_undefined_grad else None,
-        lambda: _check_jacobians(func, inputs, targets, outputs, chosen, eps, atol, rtol, fast_mode),
-        lambda: _check_reentrant(outputs, chosen, nondet_tol),
-        lambda: _check_grad_dtypes(outputs, chosen) if check_grad_dtypes else None,
-        lambda: _check_zero_grad_output(outputs, chosen),
+        lambda: _check_undefined_grad(outputs, chosen) if backward and check_undefined_grad else None,
+        lambda: _check_jacobians(func, inputs, targets, outputs, chosen, eps, atol, rtol, fast_mode)
+        if backward else None,
+        lambda: _check_reentrant(outputs, chosen, nondet_tol) if backward else None,
+        lambda: _check_grad_dtypes(outputs, chosen) if backward and check_grad_dtypes else None,
+        lambda: _check_forward_jacobians(func, inputs, targets, eps, atol, rtol, fast_mode)
+        if check_forward_ad else None,
+        lambda: _check_batched_forward(func, inputs, targets) if check_batched_forward_grad else None,
+        lambda: _check_zero_grad_output(outputs, chosen) if backward else None,
         lambda: _check_batched(outputs, chosen) if check_batched_grad else None,
     )
     for check in checks:
@@ -205,7 +209,7 @@ def _check_jacobians(func, inputs, targets, outputs, chosen, eps, atol, rtol, fa
     analytical = _analytical_jacobians(outputs, chosen)
     for in_pos, (num_row, ana_row) in enumerate(zip(numerical, analytical)):
         for out_index, (num, ana) in enumerate(zip(num_row, ana_row)):
-            if not np.allclose(ana, num, rtol=rtol, atol=atol, equal_nan=True):
+            if not np.allclose(ana, num, rtol=rtol, atol=atol):
                 return (
                     f"Jacobian mismatch for output {out_index} with respect to input "
                     f"{targets[in_pos]},\nnumerical:{_as_tensor_text(num)}\n"
@@ -215,13 +219,15 @@ def _check_jacobians(func, inputs, targets, outputs, chosen, eps, atol, rtol, fa
 
 
 def _check_fast(func, inputs, targets, outputs, chosen, eps, atol, rtol):
-    """Compare v^T J u for random unit-scale u (per input) and v (per output).
+    """Compare v^T J u for random u (per input) and v (per output) with elements in [0, 1).
 
-    |v^T E u| <= max|E| * |u|_1 * |v|_1, so the elementwise atol is scaled by both 1-norms.
+    |v^T E u| <= max|E| * |u|_1 * |v|_1, so the elementwise atol is scaled by both 1-norms. As in
+    PyTorch the directions are non-negative: errors of one sign in many elements add up instead
+    of cancelling.
     """
     rng = np.random.default_rng(0)
-    directions = [rng.uniform(-1, 1, inputs[index]._data.shape) for index in targets]
-    cotangents = [rng.uniform(-1, 1, out.numel()) for out in outputs]
+    directions = [rng.uniform(0, 1, inputs[index]._data.shape) for index in targets]
+    cotangents = [rng.uniform(0, 1, out.numel()) for out in outputs]
     numerical = [
         _central_difference(func, inputs, inputs[index]._data, direction, eps)
         for index, direction in zip(targets, directions)
@@ -232,7 +238,7 @@ def _check_fast(func, inputs, targets, outputs, chosen, eps, atol, rtol):
             ana = 0.0 if gradient is None else float(np.dot(gradient._data.reshape(-1), u.reshape(-1)))
             num = float(np.dot(v, numerical[in_pos][out_index]))
             tolerance = atol * np.abs(u).sum() * np.abs(v).sum()
-            if not np.isclose(ana, num, rtol=rtol, atol=tolerance, equal_nan=True):
+            if not np.isclose(ana, num, rtol=rtol, atol=tolerance):
                 return _fast_failure(func, inputs, targets, outputs, chosen, eps,
                                      out_index, in_pos, num, ana)
     return None
@@ -292,27 +298,12 @@ def _forward_jacobians(func, inputs: tuple, targets: list[int]) -> list[list[np.
 def _check_forward_jacobians(func, inputs, targets, eps, atol, rtol, fast_mode):
     """check_forward_ad: the Jacobian from forward mode (dual tensors) against finite differences."""
     if fast_mode:
-        rng = np.random.default_rng(0)
-        directions = [rng.uniform(-1, 1, inputs[index]._data.shape) for index in targets]
-        numerical = None
-        for index, direction in zip(targets, directions):
-            terms = _central_difference(func, inputs, inputs[index]._data, direction, eps)
-            numerical = terms if numerical is None else [a + b for a, b in zip(numerical, terms)]
-        analytical = _forward_products(func, inputs, targets, directions)
-        for out_index, (num, ana) in enumerate(zip(numerical or [], analytical)):
-            tolerance = atol * sum(np.abs(direction).sum() for direction in directions)
-            if not np.allclose(ana, num, rtol=rtol, atol=tolerance, equal_nan=True):
-                return (
-                    f"Jacobian computed with forward mode mismatch for output {out_index} with "
-                    f"respect to input {targets[0]},\nnumerical:{_as_tensor_text(num)}\n"
-                    f"analytical:{_as_tensor_text(ana)}\n{_FAST_MODE_NOTE}"
-                )
-        return None
+        return _check_forward_fast(func, inputs, targets, eps, atol, rtol)
     numerical = _numerical_jacobians(func, inputs, targets, eps)
     analytical = _forward_jacobians(func, inputs, targets)
     for in_pos, (num_row, ana_row) in enumerate(zip(numerical, analytical)):
         for out_index, (num, ana) in enumerate(zip(num_row, ana_row)):
-            if not np.allclose(ana, num, rtol=rtol, atol=atol, equal_nan=True):
+            if not np.allclose(ana, num, rtol=rtol, atol=atol):
                 return (
                     f"Jacobian computed with forward mode mismatch for output {out_index} with "
                     f"respect to input {targets[in_pos]},\nnumerical:{_as_tensor_text(num)}\n"
@@ -321,29 +312,61 @@ def _check_forward_jacobians(func, inputs, targets, eps, atol, rtol, fast_mode):
     return None
 
 
+def _check_forward_fast(func, inputs, targets, eps, atol, rtol):
+    """Fast mode of check_forward_ad: for each input alone, J·u for a random u in [0, 1) (per input),
+    from forward mode against finite differences along u, output by output.
+
+    |E u| <= max|E| * |u|_1 elementwise, so the elementwise atol is scaled by the 1-norm of u.
+    """
+    rng = np.random.default_rng(0)
+    directions = [rng.uniform(0, 1, inputs[index]._data.shape) for index in targets]
+    for in_pos, (index, u) in enumerate(zip(targets, directions)):
+        numerical = _central_difference(func, inputs, inputs[index]._data, u, eps)
+        alone = [u if other == in_pos else np.zeros_like(direction)
+                 for other, direction in enumerate(directions)]
+        analytical = _forward_products(func, inputs, targets, alone)
+        tolerance = atol * np.abs(u).sum()
+        for out_index, (num, ana) in enumerate(zip(numerical, analytical)):
+            if not np.allclose(ana, num, rtol=rtol, atol=tolerance):
+                slow_numerical = _numerical_jacobians(func, inputs, [index], eps)[0][out_index]
+                slow_analytical = _forward_jacobians(func, inputs, [index])[0][out_index]
+                difference = float(np.abs(slow_numerical - slow_analytical).max(initial=0.0))
+                return (
+                    f"Jacobian computed with forward mode mismatch for output {out_index} with "
+                    f"respect to input {index},\nnumerical:{_as_tensor_text(num)}\n"
+                    f"analytical:{_as_tensor_text(ana)}\n{_FAST_MODE_NOTE}"
+                    f"Numerical:\n {_as_tensor_text(slow_numerical)}\n"
+                    f"Analytical:\n{_as_tensor_text(slow_analytical)}\n\n"
+                    f"The max per-element difference (slow mode) is: {difference}.\n"
+                )
+    return None
+
+
 def _check_batched_forward(func, inputs, targets):
-    """check_batched_forward_grad: Jacobian-vector products for a batch of tangents at once
-    (autograd.functional's batched forward mode) must equal the products one at a time."""
+    """check_batched_forward_grad: for each input alone, Jacobian-vector products for a batch of
+    two tangents at once (autograd.functional's batched forward mode) must equal the products
+    one at a time (within allclose's default tolerances, as PyTorch compares them)."""
     from ._batched import batched_jvp
 
     rng = np.random.default_rng(1)
-    batches = [rng.standard_normal((2, *inputs[index]._data.shape)) for index in targets]
-    primals = [inputs[index].detach() for index in targets]
+    for position, index in enumerate(targets):
+        value = inputs[index]
+        batch = rng.standard_normal((2, *value._data.shape))
 
-    def restricted(*values):
-        full = list(inputs)
-        for index, value in zip(targets, values):
-            full[index] = value
-        return _differentiable_outputs(_as_tuple(func(*full)))
+        def alone(changed, index=index):
+            full = list(inputs)
+            full[index] = changed
+            return _differentiable_outputs(_as_tuple(func(*full)))
 
-    tangents = [Tensor._make(batch.astype(value._data.dtype)) for batch, value in zip(batches, primals)]
-    batched = batched_jvp(restricted, primals, tangents)
-    for row in range(2):
-        single = _forward_products(func, inputs, targets, [batch[row] for batch in batches])
-        for out_index, (many, one) in enumerate(zip(batched, single)):
-            if not np.allclose(many._data[row].reshape(-1), one, rtol=1e-7, atol=1e-10):
-                return ("While computing batched gradients, got: Batched forward-mode gradient "
-                        f"does not match the unbatched one for output {out_index}")
+        batched = batched_jvp(alone, [value.detach()], [Tensor._make(batch.astype(value._data.dtype))])
+        for row in range(2):
+            directions = [batch[row] if other == position else np.zeros(inputs[target]._data.shape)
+                          for other, target in enumerate(targets)]
+            single = _forward_products(func, inputs, targets, directions)
+            for out_index, (many, one) in enumerate(zip(batched, single)):
+                if not np.allclose(many._data[row].reshape(-1), one):
+                    return ("While computing batched gradients, got: Batched forward-mode gradient "
+                            f"does not match the unbatched one for output {out_index} and input {index}")
     return None
 
 
@@ -444,6 +467,12 @@ def gradgradcheck(
     """
     from . import grad as autograd_grad
 
+    if not (check_fwd_over_rev or check_rev_over_rev):
+        raise AssertionError("Expected at least one of check_fwd_over_rev or check_rev_over_rev to be True")
+    if check_undefined_grad and not check_rev_over_rev:
+        raise AssertionError("Setting check_undefined_grad=True requires check_rev_over_rev to be True")
+    if check_batched_grad and not check_rev_over_rev:
+        raise AssertionError("Setting check_batched_grad=True requires check_rev_over_rev to be True")
     inputs = _as_tuple(inputs)
     targets = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     with grad_mode.enable_grad():
@@ -484,5 +513,7 @@ def gradgradcheck(
         check_undefined_grad=check_undefined_grad,
         check_grad_dtypes=check_grad_dtypes,
         check_batched_grad=check_batched_grad,
+        check_forward_ad=check_fwd_over_rev,
+        check_backward_ad=check_rev_over_rev,
         fast_mode=fast_mode,
     )

@@ -20,11 +20,23 @@ Note [Transforms on the physical graph]
     that require grad runs its backward with create_graph=True, so the outer one can
     differentiate the result; at the top level it does not (faster, and results are plain
     tensors, as PyTorch's are).
+
+    At the top level, `func` may still close over tensors that require grad (a model's
+    weight `w` in `grad(lambda x: (x * w).sin().sum())(x)`). PyTorch's levels keep the
+    result's dependence on such a tensor: `g.sum().backward()` fills `w.grad`. So after
+    `func` runs, its output's graph is walked (`_reaches_outside`): if it reaches a tensor
+    that requires grad and is none of the transform's own leaves, the backward runs with
+    create_graph=True, and each result (gradient, value, aux) keeps its graph when it
+    depends on such a tensor and is detached otherwise. The graph it keeps also leads to the
+    transform's private leaves, where an outer backward accumulates into nothing anyone
+    reads.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +45,7 @@ import numpy as np
 from .. import autograd
 from .._tensor import Tensor
 from ..autograd import grad_mode
+from ..autograd.graph import AccumulateGrad
 from ..ops import _batching
 from ..ops._batching import BatchedTensor, levels_of, physical_at, vmap_state, wrap
 from ._pytree import tree_flatten, tree_unflatten
@@ -41,14 +54,14 @@ from ._vmap import vmap
 __all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp"]
 
 
-class _Depth:
-    __slots__ = ("value",)
+class _Depth(threading.local):
+    """Per thread, as PyTorch's functorch interpreter stack is thread-local."""
 
     def __init__(self):
         self.value = 0
 
 
-_transforms = _Depth()  # how many differentiating transforms are running
+_transforms = _Depth()  # how many differentiating transforms this thread is running
 
 
 class _Transform:
@@ -75,7 +88,7 @@ class _Transform:
 class _Input:
     """One differentiated input: what `func` sees, and the physical tensor differentiated."""
 
-    __slots__ = ("levels", "logical", "target")
+    __slots__ = ("leaf", "levels", "logical", "target")
 
     def __init__(self, value: Tensor, api: str = "transform"):
         if not isinstance(value, Tensor):
@@ -84,13 +97,14 @@ class _Input:
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         levels = levels_of(value)
         physical = value._physical if levels else value
+        self.leaf = None
         if physical.requires_grad:
             alias = physical.view_as(physical)  # a view: keeps the graph and any tangent
         else:
-            tangent = _tangent_of(physical)
-            alias = physical.detach().requires_grad_()
-            if tangent is not None:  # forward over reverse: the tangent rides along
-                alias = _forward_ad().make_dual(alias, tangent)
+            alias = self.leaf = physical.detach().requires_grad_()
+            _mark_private(alias)
+            # forward over reverse: the tangents (of every level) ride along
+            alias = _forward_ad().carry_tangents(physical, alias)
         active = tuple(level.id for level in vmap_state.levels)
         if active and levels != active:
             # see Note [Transforms on the physical graph]: one gradient per example
@@ -99,6 +113,58 @@ class _Input:
         self.target = alias
         self.levels = levels
         self.logical = wrap(alias, levels)
+
+
+_private_leaves: dict = {}  # id -> weak reference, for every transform's own leaves
+
+
+def _mark_private(leaf: Tensor) -> None:
+    key = id(leaf)
+
+    def forget(_reference, key=key):
+        if _private_leaves.get(key) is _reference:
+            del _private_leaves[key]
+
+    _private_leaves[key] = weakref.ref(leaf, forget)
+
+
+def _is_private(leaf: Tensor) -> bool:
+    reference = _private_leaves.get(id(leaf))
+    return reference is not None and reference() is leaf
+
+
+def _reaches_outside(value, inputs=None) -> bool:
+    """Whether `value`'s graph leads to a tensor that requires grad and is no transform's own
+    leaf: a closure over such a tensor (see the Note above). Asked at the top level only, where
+    the private leaves met are this transform's or those of transforms run inside it."""
+    if not isinstance(value, Tensor):
+        return False
+    physical = value._physical if type(value) is BatchedTensor else value
+    if not physical.requires_grad:
+        return False
+    root = physical.grad_fn
+    if root is None:
+        return not _is_private(physical)
+    seen = {root}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if type(node) is AccumulateGrad:
+            if not _is_private(node.variable):
+                return True
+            continue
+        for next_node in node._next_nodes:
+            if next_node is not None and next_node not in seen:
+                seen.add(next_node)
+                stack.append(next_node)
+    return False
+
+
+def _keep_outside(tree, inputs=None):
+    """`tree` with each tensor detached unless it depends on a tensor outside the transform."""
+    leaves, spec = tree_flatten(tree)
+    return tree_unflatten([leaf.detach() if isinstance(leaf, Tensor) and not _reaches_outside(leaf, inputs)
+                           else leaf for leaf in leaves], spec)
 
 
 def _physical(value: Tensor) -> tuple[Tensor, tuple]:
@@ -116,35 +182,19 @@ def _needs_graph(flat_inputs) -> bool:
 
 def _has_tangent(value: Tensor) -> bool:
     physical = value._physical if type(value) is BatchedTensor else value
-    return _tangent_of(physical) is not None
+    return _forward_ad().has_tangent((physical,))
 
 
 _FORWARD_AD: list = []
 
 
 def _forward_ad():
-    """autograd.forward_ad, or None where it does not exist (looked up once)."""
+    """autograd.forward_ad (looked up once)."""
     if not _FORWARD_AD:
-        try:
-            from ..autograd import forward_ad
-        except ImportError:
-            forward_ad = None
+        from ..autograd import forward_ad
+
         _FORWARD_AD.append(forward_ad)
     return _FORWARD_AD[0]
-
-
-def _tangent_of(tensor: Tensor):
-    """The forward-mode tangent `tensor` carries in the open dual level, or None."""
-    forward_ad = _forward_ad()
-    if forward_ad is None:
-        return None
-    tangent_of = getattr(forward_ad, "tangent_of", None)
-    if tangent_of is not None:
-        return tangent_of(tensor)
-    try:
-        return forward_ad.unpack_dual(tensor).tangent
-    except Exception:  # no dual level is open
-        return None
 
 
 def _detach_tree(tree):
@@ -317,8 +367,14 @@ def _grad_and_value(func, argnums, has_aux, args, kwargs, name):
         from .._creation import ones_like
 
         ones = wrap(ones_like(_physical(output)[0]), levels_of(output))
-        gradients = _gradients([output], [ones], inputs, create_graph, retain_graph=create_graph)
-    if not create_graph:
+        outside = not create_graph and _reaches_outside(output, inputs)
+        graph = create_graph or outside
+        gradients = _gradients([output], [ones], inputs, graph, retain_graph=graph)
+    if outside:  # a closure over tensors that require grad: see the Note
+        gradients = _keep_outside(gradients, inputs)
+        output = _keep_outside(output, inputs)
+        aux = _keep_outside(aux, inputs)
+    elif not create_graph:
         gradients = [gradient.detach() for gradient in gradients]
         output = output.detach()
         aux = _detach_tree(aux)
@@ -383,18 +439,28 @@ def vjp(func: Callable, *primals, has_aux: bool = False):
                     f"{_torch_size(out.shape)}."
                 )
         with _Transform():
-            graph = create_graph if create_graph is not None else (
-                create_graph_at_vjp or _transforms.value > 1
-                or any(c.requires_grad for c in flat_cotangents))
+            nested = (create_graph_at_vjp or _transforms.value > 1
+                      or any(c.requires_grad for c in flat_cotangents))
+            graph = create_graph if create_graph is not None else (nested or outside)
             gradients = _gradients(flat_outputs, flat_cotangents, inputs, graph, retain_graph)
-        if not graph:
+        if graph and create_graph is None and not nested:  # a closure: see the Note
+            gradients = _keep_outside(gradients, inputs)
+        elif not graph:
             gradients = [gradient.detach() for gradient in gradients]
         return tree_unflatten(gradients, primals_spec)
 
     create_graph_at_vjp = create_graph
-    shown = output if create_graph else _detach_tree(output)
+    outside = not create_graph and any(_reaches_outside(leaf, inputs) for leaf in flat_outputs)
+    if create_graph:
+        shown = output
+    elif outside:
+        shown = _keep_outside(output, inputs)
+    else:
+        shown = _detach_tree(output)
     if has_aux:
-        return shown, vjp_fn, (aux if create_graph else _detach_tree(aux))
+        if create_graph:
+            return shown, vjp_fn, aux
+        return shown, vjp_fn, _keep_outside(aux, inputs)
     return shown, vjp_fn
 
 

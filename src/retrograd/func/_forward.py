@@ -6,9 +6,9 @@ Inside vmap the primal and tangent are aligned on the same physical batch dims f
 Note [Batched tensors]), so `jacfwd`, a vmap of jvp over the columns of the identity, is
 one forward pass of batched tangents.
 
-Dual levels do not nest (as in PyTorch's forward_ad), so a jvp inside another jvp
-(`jacfwd(jacfwd(f))`) computes its J·v by reverse mode twice instead: u ↦ vjp_fn(u) = Jᵀu
-is linear, and its vjp with cotangent v is J·v. The outer one is still forward mode.
+Each jvp opens a level of its own, so jvps nest (`jvp(jvp(f))`, `jacfwd(jacfwd(f))`,
+forward over forward), as functorch's levels do, while a jvp inside a user's `dual_level()`
+raises PyTorch's error (see Note [Dual tensors] in autograd/forward_ad.py).
 """
 
 from __future__ import annotations
@@ -62,34 +62,21 @@ def _check_jvp_arguments(primals, tangents):
 
 
 def _forward_ad():
-    from ._eager import _forward_ad as find
+    from ..autograd import forward_ad
 
-    forward_ad = find()
-    if forward_ad is None or not hasattr(forward_ad, "make_dual") or _dual_level_open(forward_ad):
-        return None
     return forward_ad
-
-
-def _dual_level_open(forward_ad) -> bool:
-    current = getattr(forward_ad, "_current_level", None)
-    if isinstance(current, int):
-        return current >= 0
-    state = getattr(forward_ad, "_state", None)
-    level = getattr(state, "level", None)
-    return isinstance(level, int) and level >= 0
 
 
 def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: bool = False):
     """`(func(*primals), J·tangents)` (`(output, jvp_out, aux)` with `has_aux`)."""
     flat_primals, primals_spec, flat_tangents = _check_jvp_arguments(primals, tangents)
     forward_ad = _forward_ad()
-    if forward_ad is None:
-        return _jvp_by_reverse(func, flat_primals, primals_spec, flat_tangents, has_aux)
-    from ._eager import _check_aux, _detach_tree, _needs_graph, _Transform
+    from ._eager import _check_aux, _needs_graph, _Transform
 
     with _Transform():
         graph = _needs_graph(flat_primals) or any(t.requires_grad for t in flat_tangents)
-        with forward_ad.dual_level():
+        level = forward_ad._enter_transform_level()  # see Note [Dual tensors]: jvps nest
+        try:
             duals = []
             for primal, tangent in zip(flat_primals, flat_tangents):
                 levels = tuple(sorted(set(levels_of(primal)) | set(levels_of(tangent))))
@@ -97,7 +84,8 @@ def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: boo
                 physical_tangent = physical_at(tangent, levels, expand=True)
                 if physical_tangent.dtype != physical_primal.dtype:
                     physical_tangent = physical_tangent.to(physical_primal.dtype)
-                duals.append(wrap(forward_ad.make_dual(physical_primal, physical_tangent), levels))
+                duals.append(wrap(forward_ad._make_dual_at(physical_primal, physical_tangent, level),
+                                  levels))
             output = func(*tree_unflatten(duals, primals_spec))
             aux = None
             if has_aux:
@@ -118,7 +106,7 @@ def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: boo
                     )
                 levels = levels_of(value)
                 physical = value._physical if levels else value
-                unpacked = forward_ad.unpack_dual(physical)
+                unpacked = forward_ad._unpack_at(physical, level)
                 tangent = unpacked.tangent
                 if tangent is None:
                     from .._creation import zeros_like
@@ -127,44 +115,33 @@ def jvp(func: Callable, primals, tangents, *, strict: bool = False, has_aux: boo
                 primal_outputs.append(wrap(unpacked.primal, levels))
                 tangent_outputs.append(wrap(tangent, levels))
             if has_aux:
-                aux = tree_unflatten([_primal_of(forward_ad, leaf) for leaf in tree_flatten(aux)[0]],
-                                     tree_flatten(aux)[1])
+                aux = tree_unflatten([_primal_of(forward_ad, leaf, level)
+                                      for leaf in tree_flatten(aux)[0]], tree_flatten(aux)[1])
+        finally:
+            forward_ad._exit_transform_level(level)
     result_primal = tree_unflatten(primal_outputs, output_spec)
     result_tangent = tree_unflatten(tangent_outputs, output_spec)
-    if not graph:
-        result_primal, result_tangent = _detach_tree(result_primal), _detach_tree(result_tangent)
-        aux = _detach_tree(aux)
+    if not graph:  # what still requires grad depends on a closure over such tensors: kept
+        result_primal, result_tangent = _detach_plain(result_primal), _detach_plain(result_tangent)
+        aux = _detach_plain(aux)
     if has_aux:
         return result_primal, result_tangent, aux
     return result_primal, result_tangent
 
 
-def _primal_of(forward_ad, value):
+def _detach_plain(tree):
+    """`tree` with the tensors detached (dropping any tangent) unless they depend on a tensor
+    that requires grad outside the transforms (a closure, see Note [Transforms on the
+    physical graph])."""
+    from ._eager import _keep_outside
+
+    return _keep_outside(tree)
+
+
+def _primal_of(forward_ad, value, level: int):
     levels = levels_of(value)
     physical = value._physical if levels else value
-    return wrap(forward_ad.unpack_dual(physical).primal, levels)
-
-
-def _jvp_by_reverse(func, flat_primals, primals_spec, flat_tangents, has_aux):
-    from .._creation import zeros_like
-    from ._eager import vjp
-
-    result = vjp(lambda *p: func(*tree_unflatten(list(p), primals_spec)), *flat_primals,
-                 has_aux=has_aux)
-    output, vjp_fn = result[0], result[1]
-    flat_outputs, output_spec = tree_flatten(output)
-    dummies = [zeros_like(value) for value in flat_outputs]
-
-    def transposed(*cotangents):
-        return tuple(vjp_fn(tree_unflatten(list(cotangents), output_spec), create_graph=True))
-
-    _, transposed_vjp = vjp(transposed, *dummies)
-    flat_jvp = transposed_vjp(tuple(flat_tangents))
-    jvp_out = tree_unflatten([value.detach() if not value.requires_grad else value
-                              for value in flat_jvp], output_spec)
-    if has_aux:
-        return output, jvp_out, result[2]
-    return output, jvp_out
+    return wrap(forward_ad._unpack_at(physical, level).primal, levels)
 
 
 def jacfwd(func: Callable, argnums=0, has_aux: bool = False, *, randomness: str = "error") -> Callable:

@@ -246,6 +246,8 @@ def snapshot(target: Tensor) -> Tensor:
     """Target's current value and history, before an in-place op overwrites them."""
     copy = Tensor._from_node(target._data.copy(), target.grad_fn, target._output_nr, new_version_counter())
     copy._requires_grad = target._requires_grad
-    if getattr(target, "_fw_grad", None) is not None:
-        copy._fw_grad = target._fw_grad  # its tangent, read by the op (forward mode)
+    if getattr(target, "_fw_grad", None) is not None or getattr(target, "_fw_grads", None):
+        from ..autograd.forward_ad import copy_tangents
+
+        copy_tangents(target, copy)  # its tangents, read by the op (forward mode)
     return copy

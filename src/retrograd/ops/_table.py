@@ -27,6 +27,7 @@ from .._dtype import scalar_type_name
 from .._tensor import CLASS_BODY, Tensor, new_version_counter
 from ..autograd import grad_mode
 from ..autograd.anomaly import anomaly_mode, check_forward_outputs, creation_stack
+from ..autograd.forward_ad import _active as _dual_active
 from ..autograd.forward_ad import _state as _dual
 from ..autograd.graph import (
     Node,
@@ -97,11 +98,11 @@ def _mark_view(result: Tensor, base: Tensor) -> None:
 
 def apply(node_class: type[Node], *inputs, **params):
     """Run `node_class.forward` on `inputs`; record a node when a gradient may be needed."""
-    if _vmap_state.depth:  # inside vmap: see Note [Batching rules] (ops/_batching/)
+    if _vmap_active.count and _vmap_state.depth:  # inside vmap: see Note [Batching rules] (ops/_batching/)
         batched = _batching.apply_batched(node_class, inputs, params)
         if batched is not NotImplemented:
             return batched
-    if _dual.hooked:  # a dual level is open: see Note [Dual tensors] (autograd/forward_ad.py)
+    if _dual_active.count and _dual.hooked:  # a dual level is open: Note [Dual tensors] (forward_ad.py)
         return _tangents.apply_dual(apply, node_class, inputs, params)
     if grad_mode._state.grad_enabled:
         for value in inputs:
@@ -636,7 +637,7 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
     overlaps the target's; a target of a dtype without gradients (copy_ into an int tensor)
     takes no history.
     """
-    if _vmap_state.depth and _batching.any_batched(target, args):
+    if _vmap_active.count and _vmap_state.depth and _batching.any_batched(target, args):
         return _batching.in_place(run_in_place, target, function, args, kwargs, cast, fills)
     base = target._base
     recording = grad_mode._state.grad_enabled and (
@@ -683,7 +684,7 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
     else:
         np.copyto(target._data, result._data, casting="unsafe")
     target._version_counter[0] += 1
-    if _dual.hooked:
+    if _dual_active.count and _dual.hooked:
         _tangents.take_tangent(target, result)
     if result.grad_fn is not None and target._data.dtype.kind == "f":
         _take_history(target, base, result)
@@ -810,5 +811,6 @@ def _check_writable(target: Tensor, result: Tensor, cast: bool) -> None:
         )
 
 
+from .._vmap_state import vmap_active as _vmap_active  # noqa: E402
 from . import _batching, _inplace, _out, _tangents  # noqa: E402  (they build on `apply`, defined above)
 from ._batching import vmap_state as _vmap_state  # noqa: E402

@@ -21,10 +21,12 @@ Note [Tangent formulas]
                    output's shape over the reduced dims (`dim`, `keepdim` of the op).
     TRANSPOSED     J·v as the transpose of the op's backward (a backward of the backward at a
                    zero cotangent): correct for any op whose backward can be differentiated,
-                   at the cost of one extra forward and two backward steps. The rule of a
-                   few ops whose tangent formula is long (cumprod, det, eigh, svd, qr, pinv,
-                   solve_triangular); their tangents are not differentiable again
-                   (reverse-over-forward stops there).
+                   at the cost of one extra forward and two backward steps, but its tangent
+                   is not differentiable again (reverse over forward stops there) and it
+                   refuses the tangents of an outer level (forward over forward). A stopgap
+                   for a new op: no op of the table uses it (the ops that may are listed in
+                   tests/test_forward_ad_closed_form.py); cumprod, det, eigh, svd, qr, pinv
+                   and solve_triangular have closed-form formulas.
 
     Anything else is a function, read like a derivative formula: its parameter names are the
     op's inputs (primal values), `<input>_t` (the tangent of an input, zeros where it has
@@ -46,7 +48,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd import grad_mode
-from ..autograd.forward_ad import _state, set_tangent
+from ..autograd.forward_ad import _state, has_tangent, set_tangent, tangent_at, tangent_levels, top_level
 from ..autograd.graph import SavedOutput
 from . import _math
 
@@ -87,21 +89,38 @@ def not_supported(node_class) -> NotImplementedError:
 
 
 def apply_dual(apply, node_class, inputs: tuple, params: dict):
-    """Run the op, then its tangent formula when an input has a tangent; see the Notes."""
+    """Run the op, then its tangent formula when an input has a tangent; see the Notes.
+
+    With nested levels (Note [Dual tensors]) this handles the deepest level k at which an
+    input has a tangent: the op and the formula run with the cap lowered to k - 1, so they
+    carry the tangents of the levels below by this same path."""
+    cap = _state.cap
     tangents = None
-    for position, value in enumerate(inputs):
-        if isinstance(value, Tensor):
-            tangent = getattr(value, "_fw_grad", None)
-            if tangent is not None:
-                if tangents is None:
-                    tangents = [None] * len(inputs)
-                tangents[position] = tangent
-    _state.hooked = False
+    level = -1
+    if cap == 0:  # one level open: its tangents are in `_fw_grad`
+        for position, value in enumerate(inputs):
+            if isinstance(value, Tensor):
+                tangent = getattr(value, "_fw_grad", None)
+                if tangent is not None:
+                    if tangents is None:
+                        tangents = [None] * len(inputs)
+                    tangents[position] = tangent
+        if tangents is not None:
+            level = 0
+    else:
+        level = top_level(inputs, cap)
+        if level >= 0:
+            tangents = [tangent_at(value, level) if isinstance(value, Tensor) else None
+                        for value in inputs]
+    below = level - 1 if level > 0 else -1
+    _state.cap = below
+    _state.hooked = below >= 0
     try:
         outputs = apply(node_class, *inputs, **params)
         if tangents is not None:
-            _attach(outputs, _compute(apply, node_class, inputs, tangents, params, outputs))
+            _attach(outputs, _compute(apply, node_class, inputs, tangents, params, outputs), level)
     finally:
+        _state.cap = cap
         _state.hooked = True
     return outputs
 
@@ -135,7 +154,7 @@ def _compute(apply, node_class, inputs, tangents, params, outputs):
         return total
     # Hand-written nodes (not Formula declarations) write their formulas with Tensor operations;
     # vmap's batched tensors (retrograd.func) must stay Tensors so its batching rules see them.
-    on_arrays = (node_class._declared and not _recording(inputs, tangents)
+    on_arrays = (node_class._declared and not _state.hooked and not _recording(inputs, tangents)
                  and not any(map(_is_batched, inputs)) and not any(map(_is_batched, tangents)))
     context = _Context(node_class, inputs, tangents, params, outputs, on_arrays)
     if rule == ELEMENT_WISE:
@@ -335,6 +354,11 @@ def _transposed(apply, node_class, inputs, tangents, params, outputs):
     from .._creation import zeros_like
     from ..autograd import grad as autograd_grad
 
+    if _state.hooked and (has_tangent(inputs) or has_tangent([t for t in tangents if t is not None])):
+        raise NotImplementedError(
+            f"Trying to use forward AD over forward AD with {_op_name(node_class)}, whose tangent "
+            "is the transpose of its backward, which cannot carry the tangents of an outer level."
+        )
     with grad_mode.enable_grad():
         primals = [
             value.detach().requires_grad_() if _is_floating_tensor(value) else value
@@ -363,8 +387,8 @@ def _transposed(apply, node_class, inputs, tangents, params, outputs):
     return results[0] if len(results) == 1 else tuple(results)
 
 
-def _attach(outputs, computed) -> None:
-    """Give each differentiable output its tangent (of its shape and dtype)."""
+def _attach(outputs, computed, level: int = 0) -> None:
+    """Give each differentiable output its tangent (of its shape and dtype) at `level`."""
     if type(outputs) is not tuple:
         outputs, computed = (outputs,), (computed,)
     elif type(computed) is not tuple and not isinstance(computed, list):
@@ -375,14 +399,15 @@ def _attach(outputs, computed) -> None:
         if not isinstance(tangent, Tensor):
             tangent = Tensor._make(np.asarray(tangent))
         data = tangent._data
-        as_tensor = tangent._requires_grad or _is_batched(tangent) or _is_batched(output)
+        as_tensor = (tangent._requires_grad or _is_batched(tangent) or _is_batched(output)
+                     or _state.hooked)  # a nested level: the tangent carries the lower ones
         if data.shape != output._data.shape:
             tangent = _math.expand(tangent, output._data.shape) if as_tensor else \
                 Tensor._make(np.broadcast_to(data, output._data.shape).copy())
         if tangent._data.dtype != output._data.dtype:
             tangent = tangent.to(output.dtype) if as_tensor else \
                 Tensor._make(tangent._data.astype(output._data.dtype))
-        set_tangent(output, tangent)
+        set_tangent(output, tangent, level)
         _keep_saved_output_tangent(output)
 
 
@@ -408,9 +433,16 @@ def _is_saved_output_of(value, counter) -> bool:
 def take_tangent(target: Tensor, result: Tensor) -> None:
     """An in-place op wrote `result` into `target`: target's tangent becomes result's, written
     into target's own tangent where it has one (so views of it see the change), and into its
-    base's tangent when target is a view (a base without one gets zeros first), as PyTorch."""
+    base's tangent when target is a view (a base without one gets zeros first), as PyTorch.
+    The tangents of nested levels (Note [Dual tensors]) are taken over as they are."""
+    for level in tangent_levels(result):
+        if 0 < level <= _state.cap:
+            set_tangent(target, tangent_at(result, level), level)
     tangent = getattr(result, "_fw_grad", None)
     if tangent is None:
+        return
+    if has_tangent((tangent,)):  # a tangent with tangents of its own: no copy into place
+        set_tangent(target, tangent)
         return
     existing = getattr(target, "_fw_grad", None)
     if (existing is not None and existing._data.flags.writeable and not existing._requires_grad

@@ -38,6 +38,9 @@ def _tensor_pair_samples(low=-2.0, high=2.0):
 # op name -> `samples(rng)`: `[(args, kwargs), ...]`, tensors in float64
 SAMPLES = {
     "maximum": _tensor_pair_samples(),
+    "logaddexp": _samples.binary(scalar=None),
+    "logaddexp2": _samples.binary(scalar=None),
+    "copysign": _samples.binary(0.2, 2.0, other_low=-2.0, other_high=2.0),
     "minimum": _tensor_pair_samples(),
     "fmax": _tensor_pair_samples(),
     "fmin": _tensor_pair_samples(),

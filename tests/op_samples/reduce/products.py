@@ -35,4 +35,7 @@ SAMPLES = {
     "prod": _samples.plus(_prod_samples, {"dtype": _samples.FLOAT64}),
     "cumsum": _samples.plus(lambda rng: _dim_samples(rng, [{}]), {"dtype": _samples.FLOAT64}),
     "cumprod": _samples.plus(_cumprod_samples, {"dtype": _samples.FLOAT64}),
+    "logcumsumexp": lambda rng: [
+        ((_samples.make(rng, (2, 3)),), {"dim": 1}), ((_samples.make(rng, (4,)),), {"dim": 0}),
+    ],
 }

@@ -104,7 +104,8 @@ def _batch_norm_function(function, args, kwargs, levels):
 
 def _prelu_function(function, args, kwargs, levels):
     """prelu: input where positive, weight * input elsewhere, the slopes along logical dim 1."""
-    from ..pointwise import _constant_like
+    from .._table import apply
+    from ..nn.activation import PreluKernelBackward0
 
     arguments = _arguments(function, args, kwargs)
     input, weight = arguments["input"], arguments["weight"]
@@ -116,9 +117,7 @@ def _prelu_function(function, args, kwargs, levels):
     slopes = weight.reshape(shape)
     physical = physical_at(input, levels, rank)
     slopes = physical_at(slopes, levels, rank) if _is_batched(slopes) else slopes
-    positive = _constant_like(physical, physical._data > 0)
-    negative = _constant_like(physical, physical._data <= 0)
-    return wrap(physical * positive + physical * slopes * negative, levels)
+    return wrap(apply(PreluKernelBackward0, physical, slopes), levels)
 
 
 def _take_along_dim_function(function, args, kwargs, levels):

@@ -100,42 +100,6 @@ def xlogy(input, other):
     return rg.where(zero, rg.zeros_like(product), product)
 
 
-@register(methods="logaddexp")
-def logaddexp(input, other):
-    """log(exp(input) + exp(other)), computed without overflow."""
-    rg = _retrograd()
-    for value in (input, other):
-        if isinstance(value, Tensor):
-            _refuse_integers(value, "logaddexp_cpu")
-    larger = rg.maximum(input, other)
-    return larger + (-(input - other).abs()).exp().log1p()
-
-
-@register(methods="logaddexp2")
-def logaddexp2(input, other):
-    """log2(2**input + 2**other), computed without overflow."""
-    for value in (input, other):
-        if isinstance(value, Tensor):
-            _refuse_integers(value, "logaddexp2_cpu")
-    return logaddexp(input * math.log(2.0), other * math.log(2.0)) / math.log(2.0)
-
-
-@register(methods="copysign", inplace="copysign_")
-def copysign(input, other):
-    """The magnitude of input with the sign of other (-0.0 counts as negative)."""
-    rg = _retrograd()
-    magnitude = _floating(_as_tensor(input)).abs()
-    sign_source = other._data if isinstance(other, Tensor) else np.asarray(other)
-    negative = Tensor._make(np.asarray(np.signbit(sign_source)))
-    result = rg.where(negative, -magnitude, magnitude)
-    if isinstance(other, Tensor) and other.requires_grad:
-        # `other` gets a zero gradient, as in PyTorch: selected away, never multiplied by 0
-        # (so a NaN arriving in the gradient stays out of it).
-        nowhere = Tensor._make(np.zeros(other._data.shape, dtype=bool))
-        result = result + rg.where(nowhere, other, rg.zeros_like(other))
-    return result
-
-
 @register(methods="signbit", differentiable=False)
 def signbit(input):
     """Whether the sign bit is set (True for -0.0)."""
@@ -210,28 +174,6 @@ def aminmax(input, *, dim=None, keepdim: bool = False):
     return _AminmaxResult(input.amin(dim, keepdim=keepdim), input.amax(dim, keepdim=keepdim))
 
 
-@register(methods="logcumsumexp")
-def logcumsumexp(input, dim: int):
-    """log(cumsum(exp(input))) along `dim`, without overflow or underflow.
-
-    With a gradient to record it runs logaddexp step by step along `dim` (one op per
-    element of that dim); otherwise NumPy's logaddexp.accumulate does it in one call.
-    """
-    rg = _retrograd()
-    _refuse_integers(input, "logcumsumexp_out_cpu")
-    x = _floating(input)
-    if x.ndim == 0 or x.numel() == 0:
-        return x.clone()
-    if not (x.requires_grad and rg.is_grad_enabled()) and getattr(x, "_fw_grad", None) is None:
-        axis = x._wrap_dim(dim)
-        return Tensor._make(np.logaddexp.accumulate(x._data, axis=axis))
-    steps = x.unbind(dim)
-    running = [steps[0]]
-    for step in steps[1:]:
-        running.append(logaddexp(running[-1], step))
-    return rg.stack(running, dim)
-
-
 @register(methods="diff")
 def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None):
     """Differences of neighbours along `dim`, `n` times (after adding prepend/append)."""
@@ -274,6 +216,11 @@ def trapezoid(y, x=None, *, dx=None, dim: int = -1):
     """The integral of `y` by the trapezoid rule, along `dim` (spacing `x` or `dx`, default 1)."""
     if y.shape[dim] == 0:
         return y.sum(dim)
+    if x is None:
+        # PyTorch's form (sum minus half the two ends), whose gradient at an end is
+        # g * dx - g * dx / 2: an Inf arriving makes NaN there, as in PyTorch
+        ends = y.select(dim, 0) + y.select(dim, -1)
+        return (y.sum(dim) - ends * 0.5) * (1.0 if dx is None else dx)
     return _trapezoid_parts(y, x, dx, dim).sum(dim)
 
 

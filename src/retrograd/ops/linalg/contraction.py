@@ -11,6 +11,7 @@ import numpy as np
 from ... import _dtype
 from ..._tensor import Tensor
 from ...autograd.graph import Node
+from .. import _math
 from .._table import apply, register
 from .._tangents import MULTILINEAR
 
@@ -239,21 +240,24 @@ class EinsumBackward0(Node):
             if other != position:
                 inputs.append(operand)
                 labels_in.append(labels)
-        fresh = max(self.sizes, default=-1) + 1
-        target = []
-        for label in self.input_labels[position]:
-            if label in target:
-                inputs.append(_identity(self.sizes[label], grad))
-                labels_in.append((label, fresh))
-                target.append(fresh)
-                fresh += 1
-            else:
-                target.append(label)
         present = {label for labels in labels_in for label in labels}
         for label in dict.fromkeys(self.input_labels[position]):
             if label not in present:
                 inputs.append(_constant(np.ones(self.sizes[label], dtype=grad._data.dtype)))
                 labels_in.append((label,))
+        return self._on_diagonals(tuple(self.input_labels[position]), inputs, labels_in)
+
+    def _on_diagonals(self, target: tuple, inputs: list, labels_in: list) -> Tensor:
+        """The contraction into `target`; a subscript repeated there ('ii') read a diagonal,
+        so the gradient is written on that diagonal of zeros (PyTorch's diagonal backward),
+        never multiplied by an identity, where 0 * NaN would reach the rest of the matrix."""
+        for later, label in enumerate(target):
+            first = target.index(label)
+            if first != later:
+                rest = tuple(each for place, each in enumerate(target) if place not in (first, later))
+                inner = self._on_diagonals((*rest, label), inputs, labels_in)
+                shape = tuple(self.sizes[each] for each in target)
+                return _math.diagonal_backward(inner, shape, 0, first, later)
         return _contract(inputs, labels_in, target)
 
 

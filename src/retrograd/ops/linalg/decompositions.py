@@ -6,8 +6,8 @@ import numpy as np
 
 from ..._tensor import Tensor
 from ...autograd.graph import Node
+from .. import _math
 from .._table import OUTPUT, apply, output, register, register_method
-from .._tangents import TRANSPOSED
 from ..shape import cat, diag_embed, diagonal, tril
 from .contraction import (
     LinAlgError,
@@ -26,7 +26,7 @@ from .contraction import (
     _without_float_warnings,
 )
 from .products import matmul
-from .solvers import inv, solve
+from .solvers import inv, solve, solve_triangular
 
 # ---------------------------------------------------------------------------
 # Decompositions
@@ -64,7 +64,11 @@ def _cholesky_tangent(a_t, result, upper):
 
 
 class LinalgCholeskyExBackward0(Node):
-    """A = L L^T: dA = sym(L^-T Phi(L^T grad) L^-1), Phi = lower triangle with half diagonal."""
+    """A = L L^T: dA = sym(L^-T Phi(L^T grad) L^-1), Phi = lower triangle with half diagonal.
+
+    Computed as PyTorch's cholesky_backward does, in the same order (the product L^T grad
+    whole, then two triangular solves instead of L^-1), so that a NaN or Inf arriving in
+    grad reaches the same elements of dA as there."""
 
     inputs = ("a",)
     tangent = staticmethod(lambda a_t, result, upper: _cholesky_tangent(a_t, result, upper))
@@ -85,11 +89,10 @@ class LinalgCholeskyExBackward0(Node):
         (factor,) = self._saved_tensors
         if self.upper:
             factor, grad = factor.mT, grad.mT
-        product = matmul(factor.mT, grad)
-        phi = tril(product) - 0.5 * diag_embed(diagonal(product, 0, -2, -1))
-        factor_inverse = inv(factor)
-        grad_a = matmul(matmul(factor_inverse.mT, phi), factor_inverse)
-        return (grad_a + grad_a.mT) * 0.5
+        grad_a = tril(matmul(factor.mT, grad))
+        grad_a = 0.5 * (grad_a + tril(grad_a, -1).mT)  # Phi, made symmetric
+        grad_a = solve_triangular(factor.mT, grad_a, upper=True)
+        return solve_triangular(factor, grad_a, upper=False, left=False)
 
 
 class CholeskyBackward0(LinalgCholeskyExBackward0):
@@ -154,7 +157,8 @@ class LinalgQrBackward0(Node):
     dA = [dQ + Q copyltu(M)] R^-T with M = R dR^T - dQ^T Q; wide A splits into a square
     block and the rest."""
 
-    tangent = TRANSPOSED
+    inputs, outputs = ("a",), ("Q", "R")
+    tangent = staticmethod(lambda a_t, Q, R, mode: _qr_tangent(a_t, Q, R, mode))
     __slots__ = ("mode",)
 
     @staticmethod
@@ -190,6 +194,38 @@ class LinalgQrBackward0(Node):
         grad_left = _qr_square_or_tall_grad(q, square, grad_q, grad_square)
         grad_right = matmul(q, grad_rest)
         return cat([grad_left, grad_right], -1)
+
+
+def _qr_tangent(a_t, q, r, mode):
+    """(dQ, dR) of A = Q R; the cases (and errors) of the gradient."""
+    if mode == "r":
+        raise RuntimeError(
+            "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please "
+            "use linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr."
+        )
+    rows, columns = q.shape[-2], r.shape[-1]
+    if mode == "complete" and rows > columns:
+        raise RuntimeError(
+            "The QR decomposition is not differentiable when mode='complete' and nrows > ncols."
+        )
+    if rows >= columns:
+        return _qr_square_or_tall_tangent(a_t, q, r)
+    # A = Q [R1 R2] with R1 square: (Q, R1) is the QR of the first block, R2 = Q^T A2
+    square, rest = r[..., :rows], r[..., rows:]
+    q_t, square_t = _qr_square_or_tall_tangent(a_t[..., :rows], q, square)
+    rest_t = matmul(q.mT, a_t[..., rows:] - matmul(q_t, rest))
+    return q_t, cat([square_t, rest_t], -1)
+
+
+def _qr_square_or_tall_tangent(a_t, q, r):
+    """A = Q R, R square and invertible: with C = Q^T dA R^-1 and Omega = Q^T dQ (skew),
+    dR R^-1 = C - Omega is upper triangular, so Omega is the strict lower triangle of C
+    minus its transpose; dR = (C - Omega) R and dQ = dA R^-1 - Q (C - Omega)."""
+    right = solve_triangular(r, a_t, upper=True, left=False)  # dA R^-1
+    c = matmul(q.mT, right)
+    below = tril(c, -1)
+    upper_part = c - below + below.mT  # C - Omega
+    return right - matmul(q, upper_part), matmul(upper_part, r)
 
 
 def _qr_square_or_tall_grad(q: Tensor, r: Tensor, grad_q: Tensor, grad_r: Tensor) -> Tensor:
@@ -233,7 +269,9 @@ class LinalgEighBackward0(Node):
     repeated ones, as in PyTorch); the gradient of L alone is always fine.
     """
 
-    tangent = TRANSPOSED
+    inputs, outputs = ("a",), ("eigenvalues", "eigenvectors")
+    tangent = staticmethod(lambda a_t, eigenvalues, eigenvectors:
+                           _eigh_tangent(a_t, eigenvalues, eigenvectors))
     __slots__ = ()
 
     @staticmethod
@@ -258,6 +296,19 @@ class LinalgEighBackward0(Node):
         if inner is None:
             return None
         return matmul(matmul(vectors, inner), vectors.mT)
+
+
+def _eigh_tangent(a_t, values, vectors):
+    """A = V diag(L) V^T: with P = V^T dA V, dL = diag(P) and dV = V (F o P), where
+    F_ij = 1 / (L_j - L_i) off the diagonal and 0 on it (inf or nan for repeated
+    eigenvalues, as the gradient)."""
+    projected = matmul(matmul(vectors.mT, a_t), vectors)
+    values_t = diagonal(projected, 0, -2, -1)
+    identity = _identity(values.shape[-1], values)
+    gaps = values.unsqueeze(-2) - values.unsqueeze(-1) + identity
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rotation = (projected - diag_embed(values_t)) / gaps
+    return values_t, matmul(vectors, rotation)
 
 
 def _check_uplo(UPLO: str) -> None:
@@ -300,7 +351,8 @@ class LinalgSvdBackward0(Node):
     is differentiated; zero singular values make the last two terms infinite.
     """
 
-    tangent = TRANSPOSED
+    inputs, outputs = ("a",), ("U", "S", "Vh")
+    tangent = staticmethod(lambda a_t, U, S, Vh, full_matrices: _svd_tangent(a_t, U, S, Vh, full_matrices))
     __slots__ = ("full_matrices",)
 
     @staticmethod
@@ -384,11 +436,48 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True):
 register_method("svd", svd)
 
 
+def _svd_tangent(a_t, u, s, vh, full_matrices):
+    """A = U S V^T, U m x k, V n x k. With P = U^T dA V, dS = diag(P), X = P - diag(dS) and
+    E_ij = S_j^2 - S_i^2 (1 on the diagonal):
+        dU  = U ((X S + S X^T) / E) + (dA V - U P) S^-1          (the last term if m > k)
+        dVh = -((S X + X^T S) / E) V^T + S^-1 (U^T dA - P V^T)   (the last term if n > k)
+    The columns of U (rows of Vh) beyond k in full_matrices mode get zero tangents, as in
+    PyTorch (they are not unique)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _svd_tangent_quietly(a_t, u, s, vh, full_matrices)
+
+
+def _svd_tangent_quietly(a_t, u, s, vh, full_matrices):
+    count = s.shape[-1]
+    rows, columns = a_t.shape[-2], a_t.shape[-1]
+    if full_matrices:
+        u, vh = u[..., :count], vh[..., :count, :]
+    v = vh.mT
+    projected = matmul(matmul(u.mT, a_t), v)
+    s_t = diagonal(projected, 0, -2, -1)
+    off = projected - diag_embed(s_t)
+    squares = s * s
+    gaps = squares.unsqueeze(-2) - squares.unsqueeze(-1) + _identity(count, s)
+    row, column = s.unsqueeze(-1), s.unsqueeze(-2)  # S on the left, S on the right
+    u_t = matmul(u, (off * column + row * off.mT) / gaps)
+    vh_t = -matmul((row * off + off.mT * column) / gaps, vh)
+    if rows > count:
+        u_t = u_t + (matmul(a_t, v) - matmul(u, projected)) / column
+    if columns > count:
+        vh_t = vh_t + (matmul(u.mT, a_t) - matmul(projected, vh)) / row
+    if full_matrices and rows > count:
+        u_t = cat([u_t, _math.zeros_of_shape((*u_t.shape[:-1], rows - count), u_t)], -1)
+    if full_matrices and columns > count:
+        vh_t = cat([vh_t, _math.zeros_of_shape((*vh_t.shape[:-2], columns - count, columns), vh_t)], -2)
+    return u_t, s_t, vh_t
+
+
 class LinalgPinvBackward0(Node):
     """P = A^+ (for constant rank):
     dA = -P^T grad P^T + (I - A P) grad^T P P^T + P^T P grad^T (I - P A)."""
 
-    tangent = TRANSPOSED
+    inputs = ("a",)
+    tangent = staticmethod(lambda a, a_t, result: _pinv_tangent(a, a_t, result))
     __slots__ = ()
 
     @staticmethod
@@ -410,6 +499,17 @@ class LinalgPinvBackward0(Node):
         result = -matmul(matmul(pinv_t, grad), pinv_t)
         result = result + matmul(matmul(left, grad_t), matmul(pinv_, pinv_t))
         return result + matmul(matmul(pinv_t, pinv_), matmul(grad_t, right))
+
+
+def _pinv_tangent(a, a_t, result):
+    """P = A^+ (for constant rank): dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P."""
+    rows, columns = a.shape[-2], a.shape[-1]
+    a_t_t = a_t.mT
+    left = _identity(rows, a) - matmul(a, result)  # I - A P, m x m
+    right = _identity(columns, a) - matmul(result, a)  # I - P A, n x n
+    tangent = -matmul(matmul(result, a_t), result)
+    tangent = tangent + matmul(matmul(result, result.mT), matmul(a_t_t, left))
+    return tangent + matmul(matmul(right, a_t_t), matmul(result.mT, result))
 
 
 @register(name="linalg.pinv", torch_name="linalg.pinv")

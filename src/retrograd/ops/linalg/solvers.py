@@ -11,9 +11,8 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
 from .._table import OUTPUT, apply, output, register, register_method
-from .._tangents import TRANSPOSED
 from ..pointwise import where
-from ..shape import diagonal, tril, triu
+from ..shape import diag_embed, diagonal, tril, triu
 from .contraction import (
     LinAlgError,
     _batch_prefix,
@@ -88,7 +87,8 @@ register_method("inverse", inverse)
 class LinalgDetBackward0(Node):
     """det(A): dA = grad * det(A) * A^-T (zero for exactly singular matrices, as PyTorch)."""
 
-    tangent = TRANSPOSED
+    inputs = ("a",)
+    tangent = staticmethod(lambda a, a_t, result: _det_tangent(a, a_t, result))
     __slots__ = ()
 
     @staticmethod
@@ -97,9 +97,17 @@ class LinalgDetBackward0(Node):
         return np.linalg.det(a._data)
 
     def backward(self, grad):
+        # PyTorch's linalg_det_backward: solve A^T X = diag(grad * det) (not grad * det times
+        # A^-T: an Inf arriving mixes through the solve's LU as there, giving PyTorch's NaN).
         a, determinant = self._saved_tensors
-        scale = (grad * determinant).unsqueeze(-1).unsqueeze(-1)
-        return scale * inv(_singular_replaced(a, determinant._data == 0)).mT
+        scaled = diag_embed((grad * determinant).unsqueeze(-1).expand(*a.shape[:-1]))
+        return solve(_singular_replaced(a, determinant._data == 0).mT, scaled)
+
+
+def _det_tangent(a, a_t, result):
+    """d det A = det A tr(A^-1 dA) (zero for an exactly singular A, as the gradient)."""
+    inverse = inv(_singular_replaced(a, result._data == 0))
+    return result * (inverse.mT * a_t).sum((-2, -1))
 
 
 def _singular_replaced(a: Tensor, singular: np.ndarray) -> Tensor:
@@ -247,24 +255,16 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
 class LinalgSolveTriangularBackward0(Node):
     """X = T^-1 B for the triangle T of A: dB = T^-T grad, dA = the same triangle of -dB X^T."""
 
-    tangent = TRANSPOSED
+    inputs = ("a", "b")
+    tangent = staticmethod(lambda a, a_t, b_t, result, upper, unitriangular:
+                           _solve_triangular_tangent(a, a_t, b_t, result, upper, unitriangular))
     __slots__ = ("unitriangular", "upper")
 
     @staticmethod
     def forward(ctx, a, b, upper, unitriangular):
         ctx.save_for_backward(a, OUTPUT)
         ctx.upper, ctx.unitriangular = upper, unitriangular
-        triangle = _triangle(a._data, upper, unitriangular)
-        batch = np.broadcast_shapes(triangle.shape[:-2], b._data.shape[:-2])
-        try:
-            return np.linalg.solve(
-                np.broadcast_to(triangle, batch + triangle.shape[-2:]),
-                np.broadcast_to(b._data, batch + b._data.shape[-2:]),
-            )
-        except np.linalg.LinAlgError:
-            raise LinAlgError(
-                "linalg.solve_triangular: The solver failed because the input matrix is singular."
-            ) from None
+        return _substituted(_triangle(a._data, upper, unitriangular), b._data, upper)
 
     def backward(self, grad):
         a, solution = self._saved_tensors
@@ -276,6 +276,36 @@ class LinalgSolveTriangularBackward0(Node):
             offset = 1 if self.unitriangular else 0
             grad_a = triu(product, offset) if self.upper else tril(product, -offset)
         return grad_a, grad_b if needs_b else None
+
+
+def _solve_triangular_tangent(a, a_t, b_t, result, upper, unitriangular):
+    """X = T^-1 B: dX = T^-1 (dB - dT X), dT the triangle of dA the op reads."""
+    offset = 1 if unitriangular else 0
+    triangle_t = triu(a_t, offset) if upper else tril(a_t, -offset)
+    right = b_t - matmul(triangle_t, result)
+    return solve_triangular(a, right, upper=upper, unitriangular=unitriangular)
+
+
+def _substituted(triangle: np.ndarray, b: np.ndarray, upper: bool) -> np.ndarray:
+    """X with T X = B for a triangular T, by substitution over the triangle (LAPACK's trsm).
+
+    Row i of X reads only the rows of B from i on (upper) or up to i (lower) and never T's
+    other triangle, so a NaN or Inf in B reaches only the rows that depend on it, as in
+    PyTorch; an LU solve of the whole matrix would mix it in through the zeros. A zero on
+    the diagonal gives Inf or NaN, as trsm does (no error).
+    """
+    batch = np.broadcast_shapes(triangle.shape[:-2], b.shape[:-2])
+    triangle = np.broadcast_to(triangle, batch + triangle.shape[-2:])
+    solution = np.array(np.broadcast_to(b, batch + b.shape[-2:]))
+    size = triangle.shape[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for row in range(size - 1, -1, -1) if upper else range(size):
+            solved = slice(row + 1, size) if upper else slice(0, row)
+            value = solution[..., row: row + 1, :]
+            if solved.start != solved.stop:
+                value = value - np.matmul(triangle[..., row: row + 1, solved], solution[..., solved, :])
+            solution[..., row: row + 1, :] = value / triangle[..., row: row + 1, row: row + 1]
+    return solution
 
 
 def _triangle(data: np.ndarray, upper: bool, unitriangular: bool) -> np.ndarray:

@@ -1,6 +1,7 @@
 """The backward ops of the piecewise-linear activations, recorded when a graph of the
 backward is built (create_graph): PyTorch's threshold_backward, hardtanh_backward,
-leaky_relu_backward, softshrink_backward and hardshrink_backward.
+leaky_relu_backward, softshrink_backward and hardshrink_backward; and the first derivative
+of the linear nn ops as a function of their input (see `joined_to_input`).
 
 Each selects the incoming gradient by the saved input; its own derivative is the same
 selection for `grad_output` and zero for `self` (the mask is flat almost everywhere), so a
@@ -106,3 +107,54 @@ def softshrink_backward(grad, self, lambd):
 
 def hardshrink_backward(grad, self, lambd):
     return apply(HardshrinkBackwardBackward0, grad, self, lambd=lambd)
+
+
+# ---------------------------------------------------------------------------
+# The first derivative of a linear nn op, as a function of the op's input
+#
+# PyTorch computes the gradient of avg_pool2d, adaptive_avg_pool2d, reflection and replication
+# padding and batch_norm by a backward op that also takes the forward's input
+# (avg_pool2d_backward(grad_output, self, ...)): with create_graph that gradient requires grad
+# through the input, and its derivative for it is zeros (none at all for batch_norm in eval,
+# whose double backward gives the input no gradient). Ours is computed from grad alone (the op
+# is linear); `joined_to_input` records the same dependence on the computed gradient, so a
+# second derivative is zeros (or None) as in PyTorch, not "does not require grad".
+
+
+class _JoinedToInput(Formula):
+    """`value` (a first derivative, computed) recorded as a function of `self` as well."""
+
+    inputs = ("value", "self")
+
+    @staticmethod
+    def forward(value, self):
+        return value._data.copy()
+
+    tangent = staticmethod(lambda value_t: value_t)
+    derivatives = {
+        "value": lambda grad: grad,
+        "self": lambda grad, self_shape: _math.zeros_of_shape(self_shape, grad),
+    }
+
+
+def _joined(name: str, self_has_gradient: bool = True) -> type[Formula]:
+    namespace = {"__module__": __name__, "__doc__": _JoinedToInput.__doc__}
+    if not self_has_gradient:
+        namespace["derivatives"] = {"value": lambda grad: grad, "self": lambda grad: None}
+    return type(name, (_JoinedToInput,), namespace)
+
+
+# Named as PyTorch names the grad_fn of each op's first derivative.
+JOINED = {
+    name: _joined(name) for name in (
+        "AvgPool2DBackwardBackward0", "AdaptiveAvgPool2DBackwardBackward0",
+        *(f"{kind}Pad{dims}DBackwardBackward0"
+          for kind in ("Reflection", "Replication") for dims in (1, 2, 3)),
+    )
+}
+JOINED["NativeBatchNormBackwardBackward0"] = _joined("NativeBatchNormBackwardBackward0", False)
+
+
+def joined_to_input(name: str, value, self):
+    """`value`, the first derivative of an op given `self`, recorded as PyTorch's grad_fn `name`."""
+    return apply(JOINED[name], value, self)

@@ -9,10 +9,10 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .._table import apply
 from .._tangents import LINEAR
-from ..linalg import einsum
 from ..pointwise import (
     _constant_like,
 )
+from ._backward_ops import joined_to_input
 
 # ---------------------------------------------------------------------------
 # Index maps: gather and scatter-add along one axis (each the other's backward)
@@ -140,30 +140,53 @@ def col2im(cols: Tensor, size, stride, dilation) -> Tensor:
     return apply(Col2ImBackward0, cols, size=tuple(size), stride=tuple(stride), dilation=tuple(dilation))
 
 
-def _adjoint_last(grad: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """grad (..., out) @ matrix (out, in), summing over the nonzero entries of matrix only."""
-    rows, columns = np.nonzero(matrix)
+def _adjoint_last(grad: np.ndarray, entries: tuple, size: int) -> np.ndarray:
+    """grad (..., out) times a matrix (out, size) given as its entries (rows, columns, weights):
+    only those products are summed, so a NaN stays inside the inputs its row weighs."""
+    rows, columns, weights = entries
     lead = grad.shape[:-1]
     count = int(np.prod(lead, dtype=np.int64))
-    size = matrix.shape[1]
-    values = grad.reshape(count, -1)[:, rows] * matrix[rows, columns]
+    values = grad.reshape(count, -1)[:, rows] * weights
     positions = columns + (np.arange(count) * size)[:, None]
     summed = np.bincount(positions.ravel(), weights=values.ravel(), minlength=count * size)
     return summed.astype(grad.dtype, copy=False).reshape(*lead, size)
 
 
+def _adjoint_last_recorded(grad: Tensor, entries: tuple, size: int) -> Tensor:
+    """`_adjoint_last` on a Tensor, recorded (differentiable again)."""
+    rows, columns, weights = entries
+    lead = (1,) * (grad.ndim - 1)
+    picked = gather_along(grad, -1, rows.reshape(*lead, -1))
+    return scatter_add_along(picked * _constant_like(grad, weights), -1, columns.reshape(*lead, -1), size)
+
+
+def _nonzero_entries(matrix: np.ndarray) -> tuple:
+    rows, columns = np.nonzero(matrix)
+    return rows, columns, matrix[rows, columns]
+
+
 class _SeparableMapBackward(Node):
     """A linear map applied to each of the last len(matrices) dims by a matrix (out, in):
     adaptive average pooling and resampling. The backward contracts with the same matrices
-    the other way, through einsum, so it is differentiable again."""
+    the other way, through einsum, so it is differentiable again.
+
+    On arrays the backward sums only the matrix's `entries` (rows, columns, weights): its
+    nonzero entries unless the op lists them, as linear resampling does with the weights
+    PyTorch's kernel multiplies even when they are 0 (0 * Inf is NaN there too). `joined`
+    names the grad_fn PyTorch gives the first derivative when it is a function of the input
+    (adaptive average pooling; see `joined_to_input`)."""
 
     tangent = LINEAR
-    __slots__ = ("matrices", "shape")
+    joined: str | None = None
+    __slots__ = ("entries", "matrices", "shape")
 
     @staticmethod
-    def forward(ctx, x, matrices):
+    def forward(ctx, x, matrices, entries=None):
         data = x._data
         ctx.matrices, ctx.shape = matrices, data.shape
+        ctx.entries = entries  # None: the nonzero entries, found when backward needs them
+        if getattr(ctx, "joined", None) is not None:  # (nothing to read when nothing records)
+            ctx.save_for_backward(x)
         if len(matrices) == 1:
             return np.matmul(data, matrices[0].T)
         return np.matmul(np.matmul(matrices[0], data), matrices[1].T)
@@ -171,20 +194,23 @@ class _SeparableMapBackward(Node):
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
     def backward(self, grad):
+        if self.entries is None:
+            self.entries = tuple(map(_nonzero_entries, self.matrices))
         if not isinstance(grad, Tensor):
-            # Each output position adds only into the inputs its row weighs (selected, not a
-            # product with the zeros of the matrix: a NaN stays inside its window).
-            result = _adjoint_last(grad, self.matrices[-1])
+            result = _adjoint_last(grad, self.entries[-1], self.shape[-1])
             if len(self.matrices) == 2:
-                result = _adjoint_last(result.swapaxes(-1, -2), self.matrices[0]).swapaxes(-1, -2)
+                result = _adjoint_last(result.swapaxes(-1, -2), self.entries[0], self.shape[-2])
+                result = result.swapaxes(-1, -2)
             return np.ascontiguousarray(result)
-        mapped = len(self.matrices)
-        flat = grad.reshape(-1, *grad.shape[grad.ndim - mapped:])
-        matrices = [_constant_like(grad, matrix) for matrix in self.matrices]
-        if mapped == 1:
-            return einsum("mq,qw->mw", flat, matrices[0]).reshape(self.shape)
-        return einsum("mpq,ph,qw->mhw", flat, matrices[0], matrices[1]).reshape(self.shape)
+        # Recorded, the same sums: picked (gather), weighed, added back (scatter-add).
+        result = _adjoint_last_recorded(grad, self.entries[-1], self.shape[-1])
+        if len(self.matrices) == 2:
+            result = _adjoint_last_recorded(result.transpose(-1, -2), self.entries[0], self.shape[-2])
+            result = result.transpose(-1, -2)
+        if self.joined is not None:
+            result = joined_to_input(self.joined, result, *self._saved_tensors)
+        return result
 
 
-def _map_node(name: str) -> type[Node]:
-    return type(name, (_SeparableMapBackward,), {"__slots__": ()})
+def _map_node(name: str, joined: str | None = None) -> type[Node]:
+    return type(name, (_SeparableMapBackward,), {"__slots__": (), "joined": joined})

@@ -14,7 +14,6 @@ from .._formula import Formula
 from .._table import apply, register, run_in_place
 from .._tangents import ELEMENT_WISE
 from ..pointwise import (
-    _constant_like,
     _erf_and_erfc,
     _stable_sigmoid,
     mul,
@@ -366,10 +365,11 @@ def _softmax_input(input, dtype, op_name: str) -> np.ndarray:
 
 
 def _softmax_derivative(grad, result, dim):
-    """y * (g - sum(g * y)) along dim."""
-    if result.ndim == 0:
-        return grad - grad
+    """y * (g - sum(g * y)) along dim (a 0-d input is its own dim: g*y - y*(g*y), still a
+    function of y, so a second derivative reaches the input as PyTorch's does)."""
     weighted = grad * result
+    if result.ndim == 0:
+        return weighted - result * weighted
     return weighted - result * _math.sum_dims(weighted, dim, keepdim=True)
 
 
@@ -400,9 +400,9 @@ def _log_softmax_tangent(self_t, result, dim):
 
 
 def _log_softmax_derivative(grad, result, dim):
-    """g - exp(y) * sum(g) along dim."""
+    """g - exp(y) * sum(g) along dim (g - exp(y) * g for a 0-d input)."""
     if result.ndim == 0:
-        return grad - grad
+        return grad - _math.exp(result) * grad
     return grad - _math.exp(result) * _math.sum_dims(grad, dim, keepdim=True)
 
 
@@ -522,6 +522,24 @@ def tanhshrink(input):
     return input - tanh(input)
 
 
+class PreluKernelBackward0(Formula):
+    """self where positive, weight * self elsewhere (weight broadcast over self); the
+    derivatives select by the sign of self, as PyTorch's _prelu_kernel_backward."""
+
+    inputs = ("self", "weight")
+
+    @staticmethod
+    def forward(self, weight):
+        data = self._data
+        return np.where(data > 0, data, weight._data * data)
+
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad, self, weight: _math.where(self > 0, grad, weight * grad),
+        "weight": lambda grad, self: _math.where(self > 0, 0.0, self * grad),
+    }
+
+
 @register(torch_name=_torch_name("prelu"), floating=True,
           same_dtype=("input", "weight"))
 def prelu(input, weight):
@@ -532,10 +550,11 @@ def prelu(input, weight):
             f"Mismatch of parameter numbers and input channel size. Found parameter numbers = {channels} "
             f"and channel size = {input.shape[1] if input.ndim >= 2 else 1}."
         )
-    shape = (channels,) + (1,) * (input.ndim - 2) if channels != 1 else ()
-    positive = _constant_like(input, input._data > 0)
-    negative = _constant_like(input, input._data <= 0)
-    return input * positive + input * weight.reshape(shape) * negative
+    if channels != 1:
+        weight = weight.reshape((channels,) + (1,) * (input.ndim - 2))
+    elif input.ndim == 0:
+        weight = weight.reshape(())
+    return apply(PreluKernelBackward0, input, weight)
 
 
 def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,

@@ -12,6 +12,7 @@ from .._table import apply, register
 from ..pointwise import (
     _constant_like,
 )
+from ._backward_ops import joined_to_input
 from ._common import _torch_name
 
 # ---------------------------------------------------------------------------
@@ -262,7 +263,9 @@ class NativeBatchNormBackward0(Node):
             if self.training:
                 grad_x = _standardized_input_grad(grad_hat, x_hat, rstd, dims)
             else:
-                grad_x = grad_hat * rstd
+                # PyTorch's gradient is a function of the input with no derivative for it
+                # in eval (see joined_to_input)
+                grad_x = joined_to_input("NativeBatchNormBackwardBackward0", grad_hat * rstd, x)
         grad_weight = (grad * x_hat).sum(dims) if needs_weight else None
         return grad_x, grad_weight, grad.sum(dims) if needs_bias else None
 

@@ -8,6 +8,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .._table import apply, register
 from .._tangents import LINEAR, LinearWith
+from ._backward_ops import joined_to_input
 from ._common import _torch_name
 from ._maps import scatter_add_along
 
@@ -64,14 +65,19 @@ def constant_pad(x: Tensor, pairs, value=0) -> Tensor:
 
 class _IndexPadBackward(Node):
     """Reflect/replicate/circular padding: a gather over the padded dims, flattened;
-    backward scatter-adds the gradient back (repeated positions accumulate)."""
+    backward scatter-adds the gradient back (repeated positions accumulate). `joined` names
+    the grad_fn PyTorch gives that gradient, a function of the input for reflect and
+    replicate (see `joined_to_input`); circular padding's is a copy into slices, not one."""
 
     tangent = LINEAR
+    joined: str | None = None
     __slots__ = ("flat_index", "input_shape", "padded_dims")
 
     @staticmethod
     def forward(ctx, x, positions):
         data = x._data
+        if getattr(ctx, "joined", None) is not None:  # (nothing to read when nothing records)
+            ctx.save_for_backward(x)
         padded_dims = len(positions)
         spatial = data.shape[data.ndim - padded_dims:]
         flat_index = np.ravel_multi_index(np.ix_(*positions), spatial)
@@ -83,17 +89,20 @@ class _IndexPadBackward(Node):
         lead_shape = self.input_shape[: len(self.input_shape) - self.padded_dims]
         spatial_size = int(np.prod(self.input_shape[len(lead_shape):], dtype=np.int64))
         flat_grad = grad.reshape(*lead_shape, -1)
-        return scatter_add_along(flat_grad, -1, self.flat_index, spatial_size).reshape(self.input_shape)
+        result = scatter_add_along(flat_grad, -1, self.flat_index, spatial_size).reshape(self.input_shape)
+        if self.joined is not None:
+            result = joined_to_input(self.joined, result, *self._saved_tensors)
+        return result
 
 
-def _index_pad_node(name: str) -> type[Node]:
-    return type(name, (_IndexPadBackward,), {"__slots__": ()})
+def _index_pad_node(name: str, joined: str | None = None) -> type[Node]:
+    return type(name, (_IndexPadBackward,), {"__slots__": (), "joined": joined})
 
 
 # Named as PyTorch names these grad_fns (its circular padding is a copy into slices).
 _CIRCULAR_PAD_NODE = _index_pad_node("CopySlices")
 _INDEX_PAD_NODES = {
-    **{(mode, dims): _index_pad_node(f"{name}Pad{dims}DBackward0")
+    **{(mode, dims): _index_pad_node(f"{name}Pad{dims}DBackward0", f"{name}Pad{dims}DBackwardBackward0")
        for mode, name in (("reflect", "Reflection"), ("replicate", "Replication"))
        for dims in (1, 2, 3)},
     **{("circular", dims): _CIRCULAR_PAD_NODE for dims in (1, 2, 3)},

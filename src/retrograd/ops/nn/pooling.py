@@ -14,6 +14,7 @@ from .._tangents import LINEAR
 from ..pointwise import (
     _constant_like,
 )
+from ._backward_ops import joined_to_input
 from ._common import _torch_name, _tuple
 from ._maps import _col2im_array, _map_node, _window_view, col2im, scatter_add_along
 from .padding import constant_pad
@@ -263,6 +264,7 @@ class AvgPool2DBackward0(Node):
         else:
             divisor = _average_divisor(size, kernel, stride, padding, out, count_include_pad)
         divisor = divisor.astype(data.dtype)
+        ctx.save_for_backward(x)  # as PyTorch: its gradient is a function of x (joined_to_input)
         ctx.divisor, ctx.kernel, ctx.stride, ctx.pairs, ctx.size = divisor, kernel, stride, pairs, size
         return windows.sum(axis=(-2, -1)) / divisor
 
@@ -283,7 +285,7 @@ class AvgPool2DBackward0(Node):
         padded_size = tuple(s + before + after for s, (before, after) in zip(self.size, self.pairs))
         image = col2im(spread, padded_size, self.stride, (1, 1))
         crop = [(0, 0)] * (grad.ndim - 2) + [(-before, -after) for before, after in self.pairs]
-        return constant_pad(image, crop)
+        return joined_to_input("AvgPool2DBackwardBackward0", constant_pad(image, crop), *self._saved_tensors)
 
 
 @register(torch_name="nn.functional.avg_pool2d")
@@ -306,7 +308,8 @@ def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
     return (inside / (ends - starts)[:, None]).astype(dtype)
 
 
-AdaptiveAvgPool2DBackward0 = _map_node("AdaptiveAvgPool2DBackward0")
+AdaptiveAvgPool2DBackward0 = _map_node("AdaptiveAvgPool2DBackward0",
+                                       joined="AdaptiveAvgPool2DBackwardBackward0")
 
 
 @register(torch_name="nn.functional.adaptive_avg_pool2d", floating=True)
@@ -319,6 +322,8 @@ def adaptive_avg_pool2d(input, output_size):
         )
     sizes = (output_size, output_size) if isinstance(output_size, numbers.Integral) else tuple(output_size)
     out = tuple(int(s) if s is not None else size for s, size in zip(sizes, input.shape[-2:]))
+    if out == (1, 1):
+        return input.mean((-2, -1), keepdim=True)  # PyTorch's shortcut (its grad_fn is MeanBackward1)
     matrices = tuple(_adaptive_matrix(size, o, input._data.dtype) for size, o in zip(input.shape[-2:], out))
     return apply(AdaptiveAvgPool2DBackward0, input, matrices=matrices)
 

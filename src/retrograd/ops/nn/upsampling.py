@@ -25,24 +25,35 @@ _RESAMPLE_NODES = {
 # Resampling
 
 
-def _resample_matrix(in_size: int, out_size: int, mode: str, align_corners: bool, scale: float):
-    """The (out, in) matrix that resamples one dim: one-hot rows for nearest, two weights for linear."""
+def _resample_entries(in_size: int, out_size: int, mode: str, align_corners: bool, scale: float):
+    """The (out, in) matrix that resamples one dim, as (rows, columns, weights): one per row for
+    nearest; for linear the two neighbours of each output position with weights 1 - w and w,
+    kept even where a weight is 0 or both are one input (the last edge, or a size that does
+    not change), as PyTorch's kernel adds both terms: its backward then makes NaN of 0 * Inf
+    where PyTorch's does."""
     target = np.arange(out_size)
-    matrix = np.zeros((out_size, in_size))
     if mode in ("nearest", "nearest-exact"):
         offset = 0.5 if mode == "nearest-exact" else 0.0
         source = np.minimum(np.floor((target + offset) * scale).astype(np.int64), in_size - 1)
-        matrix[target, source] = 1.0
-        return matrix
-    if align_corners:
-        position = target * ((in_size - 1) / (out_size - 1)) if out_size > 1 else np.zeros(out_size)
+        return target, source, np.ones(out_size)
+    if out_size == in_size:
+        low = high = target
+        weight = np.zeros(out_size)
     else:
-        position = np.maximum((target + 0.5) * scale - 0.5, 0.0)
-    low = np.minimum(np.floor(position).astype(np.int64), in_size - 1)
-    high = np.minimum(low + 1, in_size - 1)
-    weight = position - low
-    np.add.at(matrix, (target, low), 1 - weight)
-    np.add.at(matrix, (target, high), weight)
+        if align_corners:
+            position = target * ((in_size - 1) / (out_size - 1)) if out_size > 1 else np.zeros(out_size)
+        else:
+            position = np.maximum((target + 0.5) * scale - 0.5, 0.0)
+        low = np.minimum(np.floor(position).astype(np.int64), in_size - 1)
+        high = np.minimum(low + 1, in_size - 1)
+        weight = np.clip(position - low, 0.0, 1.0)
+    return np.concatenate([target, target]), np.concatenate([low, high]), np.concatenate([1 - weight, weight])
+
+
+def _resample_matrix(entries, in_size: int, out_size: int, dtype) -> np.ndarray:
+    rows, columns, weights = entries
+    matrix = np.zeros((out_size, in_size), dtype=dtype)
+    np.add.at(matrix, (rows, columns), weights.astype(dtype))
     return matrix
 
 
@@ -94,11 +105,14 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
     if mode == "area":
         pool = adaptive_avg_pool1d if spatial == 1 else adaptive_avg_pool2d
         return pool(input, out_sizes if spatial == 2 else out_sizes[0])
-    matrices = tuple(
-        _resample_matrix(i, o, mode, bool(align_corners), s).astype(input._data.dtype)
+    dtype = input._data.dtype
+    entries = tuple(
+        tuple(part.astype(dtype) if part.dtype.kind == "f" else part
+              for part in _resample_entries(i, o, mode, bool(align_corners), s))
         for i, o, s in zip(in_sizes, out_sizes, scales)
     )
-    return apply(_RESAMPLE_NODES[(mode, spatial)], input, matrices=matrices)
+    matrices = tuple(_resample_matrix(each, i, o, dtype) for each, i, o in zip(entries, in_sizes, out_sizes))
+    return apply(_RESAMPLE_NODES[(mode, spatial)], input, matrices=matrices, entries=entries)
 
 
 def upsample(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None):

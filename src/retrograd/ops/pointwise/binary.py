@@ -3,6 +3,7 @@ other two-input ops."""
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -75,8 +76,8 @@ class FminBackward0(MaximumBackward0):
     }
 
 
-def _binary_tensor_op(node_class, name: str, doc: str):
-    """Register a two-tensor op with its method and `_` variant."""
+def _binary_tensor_op(node_class, name: str, doc: str, inplace: bool = True):
+    """Register a two-tensor op with its method and (unless `inplace` is False) `_` variant."""
 
     def function(input, other):
         if not isinstance(other, Tensor):
@@ -87,7 +88,7 @@ def _binary_tensor_op(node_class, name: str, doc: str):
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
-    return register(name, methods=name, inplace=f"{name}_")(function)
+    return register(name, methods=name, inplace=f"{name}_" if inplace else None)(function)
 
 
 maximum = _binary_tensor_op(MaximumBackward0, "maximum", "The larger of the two at each position.")
@@ -141,6 +142,90 @@ class HypotBackward0(Formula):
 
 
 hypot = _binary_tensor_op(HypotBackward0, "hypot", "sqrt(input**2 + other**2) without overflow.")
+
+
+def _summand_share(grad, mine, theirs, base: float):
+    """grad times d/d(mine) of log_base(base**mine + base**theirs): grad / (1 + base**(theirs - mine)),
+    PyTorch's formula (an Inf arriving stays Inf where the share is positive)."""
+    with np.errstate(over="ignore"):
+        return grad / (1 + (_math.exp(theirs - mine) if base == math.e else base ** (theirs - mine)))
+
+
+class LogaddexpBackward0(Formula):
+    """log(exp(self) + exp(other)), without overflow."""
+
+    inputs = ("self", "other")
+    kernel = staticmethod(np.logaddexp)
+    op_name = "logaddexp"
+
+    @classmethod
+    def forward(cls, self, other):
+        left, right = operand_arrays(self, other, cls.op_name)
+        if left.dtype.kind != "f":
+            found = _dtype.scalar_type_name(_dtype.from_numpy_dtype(left.dtype))
+            raise NotImplementedError(f'"{cls.op_name}_cpu" not implemented for \'{found}\'')
+        return cls.kernel(left, right)
+
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad, self, other: _summand_share(grad, self, other, math.e),
+        "other": lambda grad, self, other: _summand_share(grad, other, self, math.e),
+    }
+
+
+class Logaddexp2Backward0(LogaddexpBackward0):
+    """log2(2**self + 2**other), without overflow."""
+
+    kernel = staticmethod(np.logaddexp2)
+    op_name = "logaddexp2"
+    derivatives = {
+        "self": lambda grad, self, other: _summand_share(grad, self, other, 2.0),
+        "other": lambda grad, self, other: _summand_share(grad, other, self, 2.0),
+    }
+
+
+logaddexp = _binary_tensor_op(LogaddexpBackward0, "logaddexp",
+                             "log(exp(input) + exp(other)), computed without overflow.", inplace=False)
+logaddexp2 = _binary_tensor_op(Logaddexp2Backward0, "logaddexp2",
+                              "log2(2**input + 2**other), computed without overflow.", inplace=False)
+
+
+def _copysign_derivative(grad, self, result):
+    """grad * result / self, and 0 where self is 0 (PyTorch's copysign_tensor_self_backward)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = result / self
+    return grad * _math.where(self == 0, 0.0, ratio)
+
+
+def _copysign_arrays(self, other) -> np.ndarray:
+    left, right = operand_arrays(self, other, "copysign")
+    left = _floating(left)
+    return np.copysign(left, right, dtype=left.dtype)
+
+
+class CopysignBackward0(Formula):
+    """The magnitude of self with the sign of other; other's gradient is zero."""
+
+    inputs = ("self", "other")
+    forward = staticmethod(_copysign_arrays)
+    tangent = ELEMENT_WISE
+    derivatives = {"self": _copysign_derivative, "other": lambda grad: _math.zeros_like(grad)}
+
+
+class CopysignBackward1(Formula):
+    """The magnitude of self with the sign of a number."""
+
+    forward = staticmethod(_copysign_arrays)
+    tangent = ELEMENT_WISE
+    derivatives = {"self": _copysign_derivative}
+
+
+@register(methods="copysign", inplace="copysign_")
+def copysign(input, other):
+    """The magnitude of input with the sign of other (-0.0 counts as negative)."""
+    if isinstance(other, Tensor):
+        return apply(CopysignBackward0, input, other)
+    return apply(CopysignBackward1, input, other=other)
 
 
 class RemainderBackward0(Formula):

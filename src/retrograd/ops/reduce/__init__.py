@@ -70,6 +70,7 @@ from .products import (
     _reversed_cumsum_array,
     cumprod,
     cumsum,
+    logcumsumexp,
     prod,
     prod_of_others,
 )
@@ -139,6 +140,7 @@ __all__ = [
     "cumprod",
     "cumsum",
     "kthvalue",
+    "logcumsumexp",
     "logsumexp",
     "max",
     "mean",

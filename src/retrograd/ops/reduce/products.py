@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import _dtype
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
 from .._table import apply, register
-from .._tangents import LINEAR, REDUCTION, TRANSPOSED
+from .._tangents import LINEAR, REDUCTION
 from .sums import _one_dim, normalize_dims
 
 # ---------------------------------------------------------------------------
@@ -157,6 +158,67 @@ def cumsum(input, dim: int, *, dtype=None):
     return apply(CumsumBackward0, input, dim=dim, dtype=dtype)
 
 
+def _data_of(x) -> np.ndarray:
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _summed_from_the_end(x, dim: int):
+    """logcumsumexp running from the end of `dim`."""
+    if isinstance(x, Tensor):
+        return logcumsumexp(x.flip(dim), dim).flip(dim)
+    return np.flip(np.logaddexp.accumulate(np.flip(x, dim), axis=dim), dim)
+
+
+def _logcumsumexp_derivative(grad, self, result, dim: int):
+    """PyTorch's logcumsumexp_backward: the positive and the negative parts of grad, each
+    summed from the end of `dim` in log space (log|grad| - result), put back with exp(. + self).
+    An element of grad that is neither > 0 nor < 0 (0, or NaN) adds nothing, as there."""
+    if grad.ndim == 0 or _math.numel(grad) == 0:
+        return grad
+    lowest = float(np.finfo(_data_of(grad).dtype).min)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_size = _math.log(_math.absolute(grad))
+    positive = _math.where(grad > 0, log_size, lowest)
+    negative = _math.where(grad < 0, log_size, lowest)
+    with np.errstate(over="ignore"):
+        return (_math.exp(_summed_from_the_end(positive - result, dim) + self)
+                - _math.exp(_summed_from_the_end(negative - result, dim) + self))
+
+
+def _logcumsumexp_tangent(self, self_t, dim: int):
+    """sum_{j <= i} exp(x_j) t_j / sum_{j <= i} exp(x_j), with exp shifted by the max along dim."""
+    if self.ndim == 0 or _math.numel(self) == 0:
+        return self_t
+    with np.errstate(invalid="ignore"):
+        peak = _math.constant(np.max(_data_of(self), axis=dim, keepdims=True), self)
+        shifted = _math.exp(self - peak)
+        return _math.cumsum(shifted * self_t, dim) / _math.cumsum(shifted, dim)
+
+
+class LogcumsumexpBackward0(Formula):
+    """log(cumsum(exp(self))) along a dim, without overflow or underflow."""
+
+    @staticmethod
+    def forward(self, dim):
+        data = self._data
+        if data.ndim == 0 or data.size == 0:
+            return data.copy()
+        return np.logaddexp.accumulate(data, axis=dim)
+
+    tangent = staticmethod(_logcumsumexp_tangent)
+    derivatives = {"self": _logcumsumexp_derivative}
+
+
+@register(methods="logcumsumexp")
+def logcumsumexp(input, dim: int):
+    """log(cumsum(exp(input))) along `dim`, without overflow or underflow."""
+    dim = _one_dim(input, dim, "logcumsumexp")
+    if not input.dtype.is_floating_point:
+        found = _dtype.scalar_type_name(input.dtype)
+        raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for \'{found}\'')
+    return apply(LogcumsumexpBackward0, input, dim=dim)
+
+
 def _cumprod_backward(grad, self, result, dim: int):
     """d out_i / d x_k = prod_{j <= i, j != k} x_j for i >= k. Without zeros that is
     reversed_cumsum(grad * result) / x; with zeros, see the two helpers below."""
@@ -206,6 +268,60 @@ def _cumprod_backward_recorded(grad: Tensor, x: Tensor, dim: int) -> Tensor:
     return weighted.sum(dim + 1)
 
 
+def _cumprod_tangent(x, x_t, result, dim):
+    """y_k = prod_{j<=k} x_j: dy_k = y_k sum_{j<=k} dx_j / x_j where no x_j is zero. With
+    zeros, from the first zero z of the dim on only the term of dx_z survives (the others
+    keep the factor x_z = 0): dy_k = cumprod(x with x_z replaced by dx_z)_k. That tangent is
+    right but its own derivative is not (it no longer depends on x_z); when the tangent is to
+    be differentiated again (recorded, or carrying an outer level's tangent) the exact
+    polynomial form is used instead: dy_k = sum_{i<=k} cumprod(x with x_i replaced by dx_i)_k,
+    O(n^2) along the dim. Written with Tensors (arrays are wrapped)."""
+    x, x_t, result = (Tensor._make(value) if isinstance(value, np.ndarray) else value
+                      for value in (x, x_t, result))
+    if x.ndim == 0:
+        return x_t
+    dim = dim % x.ndim
+    if x.dtype != result.dtype:  # cumprod(..., dtype=)
+        x, x_t = x.to(result.dtype), x_t.to(result.dtype)
+    zero = x._data == 0
+    if not zero.any():
+        return cumsum(x_t / x, dim) * result
+    if _differentiated_again(x, x_t):
+        return _cumprod_tangent_exact(x, x_t, dim)
+    first = zero & (np.cumsum(zero, axis=dim) == 1)
+    from_first = np.cumsum(first, axis=dim) > 0
+    safe = _math.where(Tensor._make(zero), 1.0, x)
+    before = cumsum(x_t / safe, dim) * result
+    after = cumprod(_math.where(Tensor._make(first), x_t, x), dim)
+    return _math.where(Tensor._make(from_first), after, before)
+
+
+def _differentiated_again(*values) -> bool:
+    from ...autograd import forward_ad, grad_mode
+
+    if grad_mode.is_grad_enabled():
+        for value in values:
+            if value.requires_grad:
+                return True
+    return forward_ad.has_tangent(values)
+
+
+def _cumprod_tangent_exact(x: Tensor, x_t: Tensor, dim: int) -> Tensor:
+    """sum_{i<=k} cumprod(copy i)_k over an n x n stack of copies of x, copy i with x_i
+    replaced by dx_i (see _cumprod_tangent)."""
+    shape = tuple(x.shape)
+    size = shape[dim]
+    leading, trailing = shape[:dim], shape[dim + 1:]
+    stacked = (*leading, size, size, *trailing)  # dims dim and dim + 1: copy i, position k
+    mask_shape = (size, size) + (1,) * len(trailing)
+    diagonal = Tensor._make(np.eye(size, dtype=bool).reshape(mask_shape))
+    copies = _math.where(diagonal, x_t.reshape(*leading, size, 1, *trailing).expand(stacked),
+                         x.reshape(*leading, 1, size, *trailing).expand(stacked))
+    running = cumprod(copies, dim + 1)
+    up_to = Tensor._make(np.triu(np.ones((size, size), dtype=bool)).reshape(mask_shape))  # i <= k
+    return _math.where(up_to, running, 0.0).sum(dim)
+
+
 class CumprodBackward0(Formula):
     """Running product along a dim; exact gradients where elements are 0."""
 
@@ -216,7 +332,7 @@ class CumprodBackward0(Formula):
             return data.astype(_integer_accumulator(data, dtype) or data.dtype)
         return np.cumprod(data, axis=dim, dtype=_integer_accumulator(data, dtype))
 
-    tangent = TRANSPOSED
+    tangent = staticmethod(lambda self, self_t, result, dim: _cumprod_tangent(self, self_t, result, dim))
     derivatives = {"self": lambda grad, self, result, dim: _cumprod_backward(grad, self, result, dim)}
 
 
