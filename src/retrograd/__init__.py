@@ -91,6 +91,8 @@ from .random import multinomial_function as multinomial
 from .random import normal_function as normal
 from .serialization import load, save
 
+autograd._bind_upper_layer()  # see Note [Two layers in one package] (autograd/__init__.py)
+
 e = math.e
 pi = math.pi
 inf = math.inf
@@ -143,11 +145,7 @@ def _export_op_table() -> None:
 random._register_ops()
 _export_op_table()
 
-from . import _shape_inplace, _tensor_extras  # noqa: E402  (compose ops of the table)
-
-_shape_inplace.install()
-_shape_inplace.install_aliases()
-_tensor_extras.install()
+from . import _shape_inplace, _tensor_extras  # noqa: E402, I001  (methods composed of ops of the table)
 globals().update({name: form for name, form in _shape_inplace.function_forms().items()
                   if name not in globals()})
 for _name in _composite_ops.__all__:

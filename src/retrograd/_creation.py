@@ -709,13 +709,6 @@ def _new_tensor(self, data, dtype=None, device=None, requires_grad: bool = False
     return _new(_as_array(data, dtype), requires_grad)
 
 
-Tensor.new_zeros = _new_zeros
-Tensor.new_ones = _new_ones
-Tensor.new_empty = _new_empty
-Tensor.new_full = _new_full
-Tensor.new_tensor = _new_tensor
-
-
 def _allocating(function):
     """`function`, with NumPy's MemoryError for a size beyond memory raised as PyTorch's
     allocator raises it: a RuntimeError."""
@@ -734,5 +727,12 @@ zeros, ones, empty, full = _allocating(zeros), _allocating(ones), _allocating(em
 rand, randn, randint = _allocating(rand), _allocating(randn), _allocating(randint)
 arange = _allocating(arange)
 linspace, eye = _allocating(linspace), _allocating(eye)
-Tensor.new_zeros, Tensor.new_ones = _allocating(_new_zeros), _allocating(_new_ones)
-Tensor.new_empty, Tensor.new_full = _allocating(_new_empty), _allocating(_new_full)
+
+# Attached by the op table (ops/__init__.py): see Note [Where Tensor methods come from].
+TENSOR_METHODS = {
+    "new_zeros": _allocating(_new_zeros),
+    "new_ones": _allocating(_new_ones),
+    "new_empty": _allocating(_new_empty),
+    "new_full": _allocating(_new_full),
+    "new_tensor": _new_tensor,
+}

@@ -20,6 +20,7 @@ import numbers
 import numpy as np
 
 from . import _dtype
+from ._creation import _as_array, _check_device, _float_dtype, _new
 from ._tensor import Size, Tensor, new_version_counter
 
 __all__ = [
@@ -53,8 +54,6 @@ def fill_legacy(target: Tensor, args: tuple, dtype: _dtype.dtype, fixed: bool) -
     `dtype` is the constructor's dtype (the default dtype for `Tensor`); `fixed` says whether
     a tensor argument must already have it (`FloatTensor(t)`) or keeps its own (`Tensor(t)`).
     """
-    from ._creation import _as_array
-
     if len(args) == 1 and isinstance(args[0], Tensor):
         other = args[0]
         if fixed and other.dtype is not dtype:
@@ -97,8 +96,6 @@ class _LegacyTensorType(type):
         return subclass is cls
 
     def __call__(cls, *args, device=None):
-        from ._creation import _check_device
-
         _check_device(device)
         result = Tensor.__new__(Tensor)
         fill_legacy(result, args, cls._dtype, fixed=True)
@@ -159,7 +156,8 @@ def tensor_type(self: Tensor, dtype=None, non_blocking: bool = False, **kwargs):
     return self.to(_resolve_type(dtype))
 
 
-Tensor.type = tensor_type
+# Attached by the op table (ops/__init__.py): see Note [Where Tensor methods come from].
+TENSOR_METHODS = {"type": tensor_type}
 
 
 def typename(obj) -> str:
@@ -190,8 +188,6 @@ def set_default_tensor_type(t) -> None:
 def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad: bool = False):
     """Deprecated: values from start to end *inclusive*, spaced by step (use arange)."""
     import warnings
-
-    from ._creation import _float_dtype, _new
 
     warnings.warn(
         "retrograd.range is deprecated and will be removed in a future release because its behavior "

@@ -15,9 +15,9 @@ import numpy as np
 
 from ._tensor import Tensor
 from .autograd import grad_mode
-from .ops._table import _check_not_leaf
+from .ops._table import _check_not_leaf, register_methods
 
-__all__ = ["install"]
+__all__ = ["FUNCTION_FORMS", "function_forms"]
 
 # The out-of-place node name -> the name PyTorch gives the in-place variant's node.
 _IN_PLACE_NODE_NAMES = {
@@ -113,16 +113,17 @@ def _resize_as_(self, the_template: Tensor, memory_format=None) -> Tensor:
     return _resize_(self, the_template.shape)
 
 
-def install() -> None:
-    Tensor.unsqueeze_ = _unsqueeze_
-    Tensor.squeeze_ = _squeeze_
-    Tensor.t_ = _t_
-    Tensor.transpose_ = _transpose_
-    Tensor.swapaxes_ = _transpose_
-    Tensor.swapdims_ = _transpose_
-    Tensor.resize_ = _resize_
-    Tensor.resize_as_ = _resize_as_
-    Tensor.as_strided_ = _as_strided_
+register_methods({
+    "unsqueeze_": _unsqueeze_,
+    "squeeze_": _squeeze_,
+    "t_": _t_,
+    "transpose_": _transpose_,
+    "swapaxes_": _transpose_,
+    "swapdims_": _transpose_,
+    "resize_": _resize_,
+    "resize_as_": _resize_as_,
+    "as_strided_": _as_strided_,
+}, __name__)
 
 
 # ---------------------------------------------------------------------------
@@ -180,18 +181,14 @@ def _negative_(self) -> Tensor:
     return self.neg_()
 
 
-def install_aliases() -> None:
-    """In-place methods PyTorch has under a second name."""
-    Tensor.clamp_min_ = _clamp_min_
-    Tensor.clamp_max_ = _clamp_max_
-    Tensor.negative_ = _negative_
-    if not hasattr(Tensor, "multiply_"):
-        Tensor.multiply_ = Tensor.mul_
-    if not hasattr(Tensor, "divide_"):
-        Tensor.divide_ = Tensor.div_
-    if not hasattr(Tensor, "subtract_"):
-        Tensor.subtract_ = Tensor.sub_
-    if not hasattr(Tensor, "true_divide_"):
-        Tensor.true_divide_ = Tensor.div_
-    if not hasattr(Tensor, "arctan2_") and hasattr(Tensor, "atan2_"):
-        Tensor.arctan2_ = Tensor.atan2_
+# In-place methods PyTorch has under a second name.
+register_methods({
+    "clamp_min_": _clamp_min_,
+    "clamp_max_": _clamp_max_,
+    "negative_": _negative_,
+    "multiply_": Tensor.mul_,
+    "divide_": Tensor.div_,
+    "subtract_": Tensor.sub_,
+    "true_divide_": Tensor.div_,
+    "arctan2_": Tensor.atan2_,
+}, __name__)

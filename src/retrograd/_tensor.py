@@ -22,6 +22,7 @@ from ._device import CPU as _CPU
 from ._device import check_device as _check_device
 from ._device import device
 from ._dtype import dtype as _DType
+from ._printing import format_tensor
 from .autograd import grad_mode
 from .autograd import graph as _graph
 from .autograd.graph import AccumulateGrad, _add_hook, new_version_counter
@@ -118,8 +119,7 @@ class Tensor:
     def __init__(self, *args, device=None):
         """The legacy constructor: `Tensor([1, 2])` (data, in the default dtype),
         `Tensor(2, 3)` (a shape), `Tensor(other)` (the same data); see `_legacy.py`."""
-        from ._creation import _check_device
-        from ._legacy import fill_legacy
+        from ._legacy import fill_legacy  # (the legacy constructors build on Tensor: a layer above)
 
         _check_device(device)
         fill_legacy(self, args, _dtype.get_default_dtype(), fixed=False)
@@ -192,6 +192,10 @@ class Tensor:
     def is_leaf(self) -> bool:
         """True for a tensor no recorded operation produced (user-created, or not requiring grad)."""
         return self.grad_fn is None
+
+    def is_inference(self) -> bool:
+        """Whether this tensor was made in inference mode (it can never join a graph)."""
+        return self._is_inference
 
     @property
     def output_nr(self) -> int:
@@ -280,7 +284,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into the `.grad` of every leaf that requires grad."""
-        from .autograd import backward
+        from .autograd import backward  # (the autograd API works on tensors: a layer above)
 
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
@@ -502,7 +506,7 @@ class Tensor:
 
     @property
     def is_cpu(self) -> bool:
-        """True: retrograd's tensors live in CPU memory."""
+        """Always True: retrograd computes on the CPU."""
         return True
 
     def get_device(self) -> int:
@@ -553,8 +557,6 @@ class Tensor:
     # Printing
 
     def __repr__(self) -> str:
-        from ._printing import format_tensor
-
         suffixes = []
         implied = (_dtype.get_default_dtype(),)
         if self._data.size:
@@ -593,6 +595,11 @@ class Tensor:
             copied._grad = self._grad.__deepcopy__(memo)
         memo[id(self)] = copied
         return copied
+
+
+# What the class body defines; every other attribute of Tensor is attached by the op table (see
+# Note [Where Tensor methods come from] in ops/_table.py).
+CLASS_BODY = frozenset(vars(Tensor))
 
 
 def _rebuild_tensor(array: np.ndarray, requires_grad: bool) -> Tensor:

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _runtime
+from ._creation import _check_device
+from ._legacy import fill_legacy
 from ._tensor import Tensor
+from .ops._table import register_methods
 
-__all__ = ["install"]
+__all__: list[str] = []
 
 
 def _unfold(self, dimension: int, size: int, step: int) -> Tensor:
@@ -82,9 +86,6 @@ def _fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
 
 def _new(self, *args, device=None) -> Tensor:
     """The legacy constructor with this tensor's dtype: `x.new(2, 3)`, `x.new([1, 2])`."""
-    from ._creation import _check_device
-    from ._legacy import fill_legacy
-
     _check_device(device)
     result = Tensor.__new__(Tensor)
     fill_legacy(result, args, self.dtype, fixed=False)
@@ -152,25 +153,23 @@ def _conj_physical_(self) -> Tensor:
     return _reshape_in_place(self, lambda tensor: tensor)
 
 
-def install() -> None:
-    from . import _runtime
-
-    for name in ("conj", "conj_physical", "resolve_conj", "resolve_neg", "is_conj", "is_neg"):
-        setattr(Tensor, name, getattr(_runtime, name))
-    Tensor.conj_physical_ = _conj_physical_
-    Tensor.storage_offset = _storage_offset
-    Tensor.data_ptr = _data_ptr
-    Tensor.as_subclass = _as_subclass
-    Tensor.resize = _resize
-    Tensor.resize_as = _resize_as
-    Tensor.new_empty_strided = _new_empty_strided
-    Tensor.is_distributed = _is_distributed
-    Tensor.is_mps = property(lambda self: False, doc="Always False: retrograd computes on the CPU.")
-    Tensor.unfold = _unfold
-    Tensor.put_ = _put_
-    Tensor.put = _put
-    Tensor.fill_diagonal_ = _fill_diagonal_
-    Tensor.new = _new
-    Tensor.itemsize = property(lambda self: self._data.itemsize, doc="Bytes per element.")
-    Tensor.nbytes = property(lambda self: self._data.nbytes, doc="Bytes of all elements.")
-    Tensor.is_cpu = property(lambda self: True, doc="Always True: retrograd computes on the CPU.")
+register_methods({
+    **{name: getattr(_runtime, name)
+       for name in ("conj", "conj_physical", "resolve_conj", "resolve_neg", "is_conj", "is_neg")},
+    "conj_physical_": _conj_physical_,
+    "storage_offset": _storage_offset,
+    "data_ptr": _data_ptr,
+    "as_subclass": _as_subclass,
+    "resize": _resize,
+    "resize_as": _resize_as,
+    "new_empty_strided": _new_empty_strided,
+    "is_distributed": _is_distributed,
+    "is_mps": property(lambda self: False, doc="Always False: retrograd computes on the CPU."),
+    "unfold": _unfold,
+    "put_": _put_,
+    "put": _put,
+    "fill_diagonal_": _fill_diagonal_,
+    "new": _new,
+    "itemsize": property(lambda self: self._data.itemsize, doc="Bytes per element."),
+    "nbytes": property(lambda self: self._data.nbytes, doc="Bytes of all elements."),
+}, __name__)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import importlib as _importlib
 import warnings
 from collections.abc import Sequence
 
-from . import grad_mode
+from . import grad_mode, graph
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
-from .function import Function
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -16,8 +16,44 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from .gradcheck import gradcheck, gradgradcheck
-from .variable import Variable
+
+# Note [Two layers in one package]
+#     The autograd package holds two layers: below Tensor, what a tensor reads (grad_mode, graph,
+#     anomaly), imported here; above it, what works on tensors (function, gradcheck, variable,
+#     functional, profiler), which import `retrograd._tensor`. `_tensor` imports this package,
+#     so importing the upper layer here would make the two import each other. Its names are bound
+#     on first use instead (`__getattr__` below); `retrograd/__init__.py` binds them all once
+#     Tensor exists, so after `import retrograd` this namespace is complete. For the same reason
+#     `backward` and `grad` below import Tensor, the creation functions and the engine when they
+#     run (once per call, not once per op).
+_UPPER_LAYER = {
+    "Function": ("function", "Function"),
+    "Variable": ("variable", "Variable"),
+    "gradcheck": ("gradcheck", "gradcheck"),
+    "gradgradcheck": ("gradcheck", "gradgradcheck"),
+    "functional": ("functional", None),
+    "profiler": ("profiler", None),
+}
+
+
+def _bind(name: str):
+    module_name, attribute = _UPPER_LAYER[name]
+    module = _importlib.import_module(f"{__name__}.{module_name}")
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value  # (importing a submodule binds its name here: the public name wins)
+    return value
+
+
+def __getattr__(name: str):
+    if name not in _UPPER_LAYER:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _bind(name)
+
+
+def _bind_upper_layer() -> None:
+    """Bind every name of the upper layer (Note [Two layers in one package])."""
+    for name in _UPPER_LAYER:
+        _bind(name)
 
 __all__ = [
     "Function",
@@ -243,21 +279,5 @@ def grad(
         results.append(gradient)
     return tuple(results)
 
-
-from . import functional, graph, profiler  # noqa: E402  (functional builds on grad, defined above)
-
-
-def _is_inference(self) -> bool:
-    """Whether this tensor was made in inference mode (it can never join a graph)."""
-    return self._is_inference
-
-
-def _install_tensor_methods() -> None:
-    from .._tensor import Tensor
-
-    Tensor.is_inference = _is_inference
-
-
-_install_tensor_methods()
 
 __all__ += ["functional", "grad_mode", "graph", "profiler"]

@@ -17,13 +17,14 @@ from __future__ import annotations
 import dataclasses
 import numbers
 import re
+import sys
 import weakref
 from collections.abc import Callable
 
 import numpy as np
 
 from .._dtype import scalar_type_name
-from .._tensor import Tensor, new_version_counter
+from .._tensor import CLASS_BODY, Tensor, new_version_counter
 from ..autograd import grad_mode
 from ..autograd.anomaly import anomaly_mode, check_forward_outputs, creation_stack
 from ..autograd.forward_ad import _active as _dual_active
@@ -37,7 +38,8 @@ from ..autograd.graph import (
     zero_output_numbers,
 )
 
-__all__ = ["OUTPUT", "OpInfo", "apply", "output", "register", "table"]
+__all__ = ["OUTPUT", "OpInfo", "apply", "attached", "output", "register", "register_method",
+           "table"]
 
 
 class _Output:
@@ -260,6 +262,54 @@ class OpInfo:
 
 table: dict[str, OpInfo] = {}
 
+# Note [Where Tensor methods come from]
+#     Tensor's class body (_tensor.py) holds the core: construction, the autograd state, the
+#     array attributes, conversions and the Python protocol. Every other Tensor attribute is
+#     attached here, once: the methods and operators of an op by `register` (methods=,
+#     inplace=), the rest (aliases of ops, constructors such as `new_zeros`, the in-place random
+#     fillers, properties such as `T`) by `register_method`. `attached` says, for each, what was
+#     attached and by which module; a name is attached once. Modules below this layer, which
+#     this module imports (_creation, _legacy, random), declare theirs in a `TENSOR_METHODS`
+#     dict that ops/__init__.py registers. tests/test_tensor_methods.py checks that no module
+#     assigns to Tensor itself, and that Tensor has `_tensor.CLASS_BODY` and `attached` only.
+
+
+@dataclasses.dataclass(frozen=True)
+class Attached:
+    """One Tensor attribute attached by the table: its value and the module that declared it."""
+
+    value: object
+    module: str
+    op: str | None = None  # the op of the table it belongs to, for `register`'s methods
+
+
+attached: dict[str, Attached] = {}
+
+
+def register_method(name: str, value, module: str | None = None, *, op: str | None = None,
+                    replace: bool = False) -> None:
+    """Attach `value` (a function or a property) to Tensor as `name`; see Note [Where Tensor
+    methods come from]. `module` is where it is declared (by default, the caller's module).
+    A name of the class body, or one already attached, is refused unless `replace`."""
+    if not replace and (name in CLASS_BODY or name in attached):
+        raise RuntimeError(f"Tensor.{name} is already defined ({_defined_in(name)})")
+    if module is None:
+        module = sys._getframe(1).f_globals["__name__"]
+    attached[name] = Attached(value, module, op)
+    setattr(Tensor, name, value)
+
+
+def register_methods(methods: dict, module: str) -> None:
+    """`register_method` for each of `methods` (name: value), declared in `module`."""
+    for name, value in methods.items():
+        register_method(name, value, module)
+
+
+def _defined_in(name: str) -> str:
+    if name in attached:
+        return f"attached by {attached[name].module}"
+    return "in the class body" if name in CLASS_BODY else "nowhere"
+
 
 def register(
     name: str | None = None,
@@ -316,14 +366,16 @@ def register(
             gradcheck_wrapper=gradcheck_wrapper,
             doc=(function.__doc__ or "").strip().splitlines()[0] if function.__doc__ else "",
         )
+        declared_in = function.__module__
         for method in methods:
             is_operator = method.startswith("__") and method not in _UNARY_OPERATORS
-            setattr(Tensor, method, _operator(plain, method) if is_operator else plain)
+            register_method(method, _operator(plain, method) if is_operator else plain,
+                            declared_in, op=op_name)
             if function is not plain:  # batched tensors take the batching rule
                 setattr(_batching.BatchedTensor, method,
                         _operator(function, method) if is_operator else function)
         if inplace is not None:
-            setattr(Tensor, inplace, _in_place(function, inplace))
+            register_method(inplace, _in_place(function, inplace), declared_in, op=op_name)
         return public
 
     return decorate

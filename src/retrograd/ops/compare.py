@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor
-from ._table import register
+from ._table import register, register_method
 from .pointwise import _check_broadcast, _unary_input, operand_arrays
 
 __all__ = [
@@ -65,7 +65,7 @@ def _comparison(name: str, kernel, operators: tuple[str, ...], aliases: tuple[st
     function = register(name, methods=(name, *aliases, *operators), inplace=f"{name}_",
                         differentiable=False)(function)
     for alias in aliases:
-        setattr(Tensor, f"{alias}_", getattr(Tensor, f"{name}_"))
+        register_method(f"{alias}_", getattr(Tensor, f"{name}_"))
     return function
 
 
@@ -213,11 +213,11 @@ bitwise_left_shift = _shift("bitwise_left_shift", np.left_shift, "__lshift__")
 bitwise_right_shift = _shift("bitwise_right_shift", np.right_shift, "__rshift__")
 
 # `x &= y` and friends write into x, as in PyTorch.
-Tensor.__iand__ = lambda self, other: self.bitwise_and_(other)
-Tensor.__ior__ = lambda self, other: self.bitwise_or_(other)
-Tensor.__ixor__ = lambda self, other: self.bitwise_xor_(other)
-Tensor.__ilshift__ = lambda self, other: self.bitwise_left_shift_(other)
-Tensor.__irshift__ = lambda self, other: self.bitwise_right_shift_(other)
+register_method("__iand__", lambda self, other: self.bitwise_and_(other))
+register_method("__ior__", lambda self, other: self.bitwise_or_(other))
+register_method("__ixor__", lambda self, other: self.bitwise_xor_(other))
+register_method("__ilshift__", lambda self, other: self.bitwise_left_shift_(other))
+register_method("__irshift__", lambda self, other: self.bitwise_right_shift_(other))
 
 
 @register(methods="bitwise_not", inplace="bitwise_not_", differentiable=False)
@@ -237,4 +237,4 @@ def _invert(self):
     return bitwise_not(self)
 
 
-Tensor.__invert__ = _invert
+register_method("__invert__", _invert)

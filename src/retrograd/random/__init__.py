@@ -99,7 +99,6 @@ from .distributions import (
 from .functions import (
     _dropout_mask,
     _fill,
-    _install_tensor_methods,
     _memory_order,
     _number,
     _pop_from,

@@ -299,22 +299,18 @@ def _write_out(out, result: Tensor, name: str) -> Tensor:
     return _out.write(out, result, name, warn=False)
 
 
-def _install_tensor_methods() -> None:
-    """The in-place fillers are Tensor methods only (as in PyTorch)."""
-    for name, function in (
-        ("uniform_", uniform_),
-        ("normal_", normal_),
-        ("random_", random_),
-        ("exponential_", exponential_),
-        ("bernoulli_", bernoulli_),
-        ("log_normal_", log_normal_),
-        ("cauchy_", cauchy_),
-        ("geometric_", geometric_),
-    ):
-        setattr(Tensor, name, function)
-
-
-_install_tensor_methods()
+# The in-place fillers are Tensor methods only (as in PyTorch), attached by the op table
+# (ops/__init__.py): see Note [Where Tensor methods come from].
+TENSOR_METHODS = {
+    "uniform_": uniform_,
+    "normal_": normal_,
+    "random_": random_,
+    "exponential_": exponential_,
+    "bernoulli_": bernoulli_,
+    "log_normal_": log_normal_,
+    "cauchy_": cauchy_,
+    "geometric_": geometric_,
+}
 
 
 def _register_ops() -> None:

@@ -7,6 +7,7 @@ import numpy as np
 
 from ... import _dtype, return_types
 from ..._tensor import Tensor
+from .._table import register_method
 from .numeric import (
     _as_tensor,
     _check_square,
@@ -220,4 +221,4 @@ solve = _removed("solve", "Use retrograd.linalg.solve(A, B) (the arguments are r
 matrix_rank = _removed("matrix_rank", "Please use the `retrograd.linalg.matrix_rank` function instead.")
 
 for _name in ("eig", "symeig", "lstsq", "solve"):
-    setattr(Tensor, _name, globals()[_name])
+    register_method(_name, globals()[_name])

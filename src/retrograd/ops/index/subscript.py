@@ -14,7 +14,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
-from .._table import apply, register, run_in_place
+from .._table import apply, register, register_method, run_in_place
 from .._tangents import LINEAR
 from ..shape import (
     AliasBackward0,
@@ -250,7 +250,7 @@ def getitem(input, key):
     return _apply_key(input, _parse_key(key, input._data.shape))
 
 
-Tensor.__getitem__ = getitem
+register_method("__getitem__", getitem)
 
 
 # ---------------------------------------------------------------------------
@@ -357,7 +357,7 @@ def _setitem(self: Tensor, key, value) -> None:
     run_in_place(self, _put, _parse_key(key, self._data.shape), value)
 
 
-Tensor.__setitem__ = _setitem
+register_method("__setitem__", _setitem)
 
 
 def _index_put_key(indices, shape: tuple) -> _Key:

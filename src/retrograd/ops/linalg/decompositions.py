@@ -7,7 +7,7 @@ import numpy as np
 from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
-from .._table import OUTPUT, apply, output, register
+from .._table import OUTPUT, apply, output, register, register_method
 from ..shape import cat, diag_embed, diagonal, tril
 from .contraction import (
     LinAlgError,
@@ -152,7 +152,7 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
     return apply(CholeskyBackward0, input, upper=upper)
 
 
-Tensor.cholesky = cholesky
+register_method("cholesky", cholesky)
 
 
 class LinalgQrBackward0(Node):
@@ -275,7 +275,7 @@ def _write_out(out, function, name: str, *args):
     return _out.write(out, function(*args), name)
 
 
-Tensor.qr = qr
+register_method("qr", qr)
 
 
 class LinalgEighBackward0(Node):
@@ -457,7 +457,7 @@ def svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out=None):
     return _TorchSvdResult(u, s, vh.mT)
 
 
-Tensor.svd = svd
+register_method("svd", svd)
 
 
 def _svd_tangent(a_t, u, s, vh, full_matrices):
@@ -564,4 +564,4 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
     return pinv(input, rtol=rcond)
 
 
-Tensor.pinverse = pinverse
+register_method("pinverse", pinverse)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..._tensor import Tensor
-from .._table import apply, register
+from .._table import apply, register, register_method
 from ..reduce import LinalgVectorNormBackward0, normalize_dims
 from ..shape import movedim
 from .contraction import _check_floating, _constant, _require_tensor
@@ -146,4 +146,4 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
     return result
 
 
-Tensor.matrix_power = matrix_power
+register_method("matrix_power", matrix_power)

@@ -12,7 +12,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
-from .._table import apply, register
+from .._table import apply, register, register_method
 from .._tangents import LINEAR, MULTILINEAR, MultilinearPlus
 from ..pointwise import integral_coefficient, operand_arrays
 from .contraction import (
@@ -315,8 +315,8 @@ def _rmatmul_operator(self: Tensor, other) -> Tensor:
 
 
 # The table lists `__matmul__`; these replace the generic operators, which accept numbers.
-Tensor.__matmul__ = _matmul_operator
-Tensor.__rmatmul__ = _rmatmul_operator
+register_method("__matmul__", _matmul_operator, replace=True)
+register_method("__rmatmul__", _rmatmul_operator)
 
 
 @register(methods="mm")

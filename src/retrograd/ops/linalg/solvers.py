@@ -10,7 +10,7 @@ import numpy as np
 from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
-from .._table import OUTPUT, apply, output, register
+from .._table import OUTPUT, apply, output, register, register_method
 from ..pointwise import where
 from ..shape import diag_embed, diagonal, tril, triu
 from .contraction import (
@@ -84,7 +84,7 @@ def inverse(input: Tensor) -> Tensor:
     return inv(input)
 
 
-Tensor.inverse = inverse
+register_method("inverse", inverse)
 
 
 class LinalgDetBackward0(Node):
@@ -132,7 +132,7 @@ def det(A: Tensor) -> Tensor:
     return apply(LinalgDetBackward0, A)
 
 
-Tensor.det = det
+register_method("det", det)
 
 
 class LinalgSlogdetBackward0(Node):
@@ -201,8 +201,8 @@ def logdet(input: Tensor) -> Tensor:
     return where(sign < 0, math.nan, logabsdet)
 
 
-Tensor.slogdet = slogdet
-Tensor.logdet = logdet
+register_method("slogdet", slogdet)
+register_method("logdet", logdet)
 
 
 class LinalgSolveExBackward0(Node):

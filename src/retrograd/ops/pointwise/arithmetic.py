@@ -11,7 +11,7 @@ from ... import _dtype
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
-from .._table import apply, register
+from .._table import apply, register, register_method
 from .._tangents import ELEMENT_WISE
 from .promotion import _floating, _unary_input, check_operand, integral_coefficient, operand_arrays
 
@@ -84,7 +84,7 @@ def sub(input, other, *, alpha=1):
 
 
 subtract = sub
-Tensor.subtract = sub
+register_method("subtract", sub)
 
 
 def _reflected_difference(self, other, alpha=1):
@@ -145,7 +145,7 @@ def mul(input, other):
 
 
 multiply = mul
-Tensor.multiply = mul
+register_method("multiply", mul)
 
 
 class DivBackward0(Formula):
@@ -225,16 +225,16 @@ def _reflected_div(self, other):
     return mul(reciprocal(self), other)
 
 
-Tensor.__rtruediv__ = _reflected_div
+register_method("__rtruediv__", _reflected_div)
 
 # `x += y` and friends write into x, as in PyTorch (they are the in-place methods).
-Tensor.__iadd__ = lambda self, other: self.add_(other)
-Tensor.__isub__ = lambda self, other: self.sub_(other)
-Tensor.__imul__ = lambda self, other: self.mul_(other)
-Tensor.__itruediv__ = lambda self, other: self.div_(other)
-Tensor.__ifloordiv__ = lambda self, other: self.floor_divide_(other)
-Tensor.__imod__ = lambda self, other: self.remainder_(other)
-Tensor.__ipow__ = lambda self, other: self.pow_(other)
+register_method("__iadd__", lambda self, other: self.add_(other))
+register_method("__isub__", lambda self, other: self.sub_(other))
+register_method("__imul__", lambda self, other: self.mul_(other))
+register_method("__itruediv__", lambda self, other: self.div_(other))
+register_method("__ifloordiv__", lambda self, other: self.floor_divide_(other))
+register_method("__imod__", lambda self, other: self.remainder_(other))
+register_method("__ipow__", lambda self, other: self.pow_(other))
 
 
 class NegBackward0(Formula):
@@ -268,7 +268,8 @@ def positive(input):
     return input
 
 
-Tensor.positive = Tensor.__pos__ = positive
+register_method("positive", positive)
+register_method("__pos__", positive)
 
 
 class ReciprocalBackward0(Formula):
@@ -419,7 +420,7 @@ def _reflected_pow(self, other):
     return apply(PowBackward2, self, self=other)
 
 
-Tensor.__rpow__ = _reflected_pow
+register_method("__rpow__", _reflected_pow)
 
 
 class SqrtBackward0(Formula):

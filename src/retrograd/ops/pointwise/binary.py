@@ -12,7 +12,7 @@ from ... import _dtype
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
-from .._table import apply, register, run_in_place
+from .._table import apply, register, register_method, run_in_place
 from .._tangents import ELEMENT_WISE
 from .arithmetic import _check_integer_divisor, _rounded_quotient
 from .promotion import _floating, check_operand, operand_arrays
@@ -120,7 +120,7 @@ class Atan2Backward0(Formula):
 
 atan2 = _binary_tensor_op(Atan2Backward0, "atan2", "The angle of the point (other, input), in (-pi, pi].")
 arctan2 = atan2
-Tensor.arctan2 = atan2
+register_method("arctan2", atan2)
 
 
 class HypotBackward0(Formula):
@@ -311,7 +311,7 @@ def _reflected_mod(self, other):
     return remainder(other, self)
 
 
-Tensor.__rmod__ = _reflected_mod
+register_method("__rmod__", _reflected_mod)
 
 
 @register(methods=("floor_divide", "__floordiv__"), inplace="floor_divide_", differentiable=False)
@@ -328,7 +328,7 @@ def _reflected_floor_divide(self, other):
     return Tensor._make(np.asarray(_rounded_quotient(a, b, "floor")))
 
 
-Tensor.__rfloordiv__ = _reflected_floor_divide
+register_method("__rfloordiv__", _reflected_floor_divide)
 
 
 @register(methods="float_power")
@@ -355,4 +355,4 @@ def _float_power_in_place(self, exponent):
     return run_in_place(self, float_power, exponent)
 
 
-Tensor.float_power_ = _float_power_in_place
+register_method("float_power_", _float_power_in_place)

@@ -9,7 +9,7 @@ from ... import _dtype
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
-from .._table import apply, register
+from .._table import apply, register, register_method
 from .._tangents import ELEMENT_WISE
 from .promotion import _floating, _unary_input
 
@@ -180,7 +180,7 @@ def _as_bound_tensor(bound, input: Tensor):
 
 
 clip = clamp
-Tensor.clip_ = Tensor.clamp_
+register_method("clip_", Tensor.clamp_)
 
 
 def clamp_min(input, min):
@@ -193,4 +193,5 @@ def clamp_max(input, max):
     return clamp(input, max=max)
 
 
-Tensor.clamp_min, Tensor.clamp_max = clamp_min, clamp_max
+register_method("clamp_min", clamp_min)
+register_method("clamp_max", clamp_max)

@@ -9,7 +9,7 @@ from ... import _dtype
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
-from .._table import apply, register
+from .._table import apply, register, register_method
 from .._tangents import ELEMENT_WISE, LINEAR, LinearWith
 from .promotion import _check_broadcast, _unary_input, integral_coefficient, operand_arrays
 
@@ -199,7 +199,7 @@ def where(condition, input=None, other=None):
     return apply(WhereBackward0, input, other, condition=condition)
 
 
-Tensor.where = lambda self, condition, other: where(condition, self, other)
+register_method("where", lambda self, condition, other: where(condition, self, other))
 
 
 class MaskedFillBackward0(Formula):

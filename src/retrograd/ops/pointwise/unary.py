@@ -9,7 +9,7 @@ from ... import _dtype
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
-from .._table import apply, register
+from .._table import apply, register, register_method
 from .._tangents import ELEMENT_WISE
 from .promotion import _floating, _unary_input
 
@@ -136,7 +136,7 @@ def _elementwise_op(node_class: type[_Elementwise], doc: str, aliases: tuple[str
     function.__doc__ = doc
     function = register(name, methods=(name, *aliases), inplace=f"{name}_")(function)
     for alias in aliases:
-        setattr(Tensor, f"{alias}_", getattr(Tensor, f"{name}_"))
+        register_method(f"{alias}_", getattr(Tensor, f"{name}_"))
     return function
 
 
@@ -429,7 +429,7 @@ _TWO_OVER_SQRT_PI = 2.0 / _SQRT_PI
 
 abs = _elementwise_op(AbsBackward0, "The absolute value of each element.", aliases=("absolute",))
 absolute = abs
-Tensor.__abs__ = abs
+register_method("__abs__", abs)
 sign = _elementwise_op(SignBackward0, "-1, 0 or 1 by the sign of each element (0 gradient).")
 rsqrt = _elementwise_op(RsqrtBackward0, "1 / sqrt(x) of each element.")
 exp2 = _elementwise_op(Exp2Backward0, "2 raised to each element.")

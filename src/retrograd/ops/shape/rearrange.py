@@ -13,7 +13,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
-from .._table import _is_dense, apply, register
+from .._table import _is_dense, apply, register, register_method
 from .._tangents import LINEAR
 from ..reduce import normalize_dims
 from .views import _shape_argument, expand, flatten, format_shape, reshape, unsqueeze, view, wrap_dim
@@ -446,8 +446,8 @@ def _caster(target: _dtype.dtype):
     return cast
 
 
-Tensor.to = _to
-Tensor.type_as = lambda self, other: _to(self, other.dtype)
+register_method("to", _to)
+register_method("type_as", lambda self, other: _to(self, other.dtype))
 for _method, _target in {
     "float": _dtype.float32,
     "double": _dtype.float64,
@@ -459,8 +459,7 @@ for _method, _target in {
     "byte": _dtype.uint8,
     "bool": _dtype.bool,
 }.items():
-    setattr(Tensor, _method, _caster(_target))
-Tensor.cpu = lambda self, memory_format=None: self
+    register_method(_method, _caster(_target))
 
 
 @register(methods="contiguous")

@@ -11,7 +11,7 @@ import numpy as np
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
-from .._table import apply, register
+from .._table import apply, register, register_method
 from .._tangents import LINEAR
 from .views import _shape_argument, format_shape, wrap_dim
 
@@ -156,8 +156,8 @@ def _mT(self):
     return transpose(self, -2, -1)
 
 
-Tensor.T = property(_T)
-Tensor.mT = property(_mT)
+register_method("T", property(_T))
+register_method("mT", property(_mT))
 
 
 # ---------------------------------------------------------------------------

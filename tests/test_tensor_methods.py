@@ -1,0 +1,105 @@
+"""The op table is the only place Tensor methods come from (issue 11; Note [Where Tensor methods
+come from] in ops/_table.py): Tensor has its class body and what the table attached, nothing else,
+and no module but the table assigns to Tensor."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import retrograd
+from retrograd import Tensor
+from retrograd.ops import _table
+
+SOURCE = Path(retrograd.__file__).resolve().parent
+TABLE = SOURCE / "ops" / "_table.py"
+
+
+def _names_tensor(node: ast.AST) -> bool:
+    """`Tensor`, or `something.Tensor` (`_tensor.Tensor`)."""
+    return (isinstance(node, ast.Name) and node.id == "Tensor") or (
+        isinstance(node, ast.Attribute) and node.attr == "Tensor")
+
+
+def assignments_to_tensor(tree: ast.AST) -> list[int]:
+    """The lines that set an attribute of Tensor: `Tensor.x = ...`, `Tensor.x += ...`,
+    `del Tensor.x`, `setattr(Tensor, ...)`, `delattr(Tensor, ...)`."""
+    lines = []
+    for node in ast.walk(tree):
+        targets = []
+        if isinstance(node, ast.Assign):
+            targets = [part for target in node.targets
+                       for part in (target.elts if isinstance(target, ast.Tuple) else [target])]
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+            targets = [node.target]
+        elif isinstance(node, ast.Delete):
+            targets = node.targets
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+              and node.func.id in ("setattr", "delattr") and node.args and _names_tensor(node.args[0])):
+            lines.append(node.lineno)
+        lines += [node.lineno for target in targets
+                  if isinstance(target, ast.Attribute) and _names_tensor(target.value)]
+    return lines
+
+
+def test_no_module_but_the_table_assigns_to_tensor():
+    found = []
+    for path in sorted(SOURCE.rglob("*.py")):
+        if path == TABLE:
+            continue
+        for line in assignments_to_tensor(ast.parse(path.read_text(), str(path))):
+            found.append(f"{path.relative_to(SOURCE)}:{line}")
+    assert not found, "Tensor attributes set outside ops/_table.py (use register_method): " + ", ".join(found)
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("Tensor.x = f", [1]),
+    ("Tensor.a, Tensor.b = f, g", [1, 1]),
+    ("_tensor.Tensor.x = f", [1]),
+    ("for n in names:\n    setattr(Tensor, n, f)", [2]),
+    ("del Tensor.x", [1]),
+    ("Tensor.x += 1", [1]),
+    ("x = Tensor.x\nTensor.x == 1\nsetattr(other, 'x', 1)\nregister_method('x', f)", []),
+])
+def test_the_source_scan_sees_every_form_of_assignment(source, expected):
+    assert assignments_to_tensor(ast.parse(source)) == expected
+
+
+def test_tensor_has_its_class_body_and_what_the_table_attached():
+    names = set(vars(Tensor))
+    assert names == _table.CLASS_BODY | set(_table.attached), (
+        "not attached by the table: " + ", ".join(sorted(names - _table.CLASS_BODY - set(_table.attached))))
+    changed = [name for name, entry in _table.attached.items() if vars(Tensor)[name] is not entry.value]
+    assert not changed, f"replaced after the table attached them: {changed}"
+    assert not _table.CLASS_BODY & set(_table.attached)
+
+
+def test_each_op_method_is_attached_by_its_op():
+    for info in _table.table.values():
+        for method in (*info.methods, *([info.inplace] if info.inplace else [])):
+            entry = _table.attached[method]
+            if method == "__matmul__":  # matmul's operator refuses numbers (products.py)
+                assert entry.op is None and entry.module == "retrograd.ops.linalg.products"
+                continue
+            assert entry.op == info.name, (method, entry)
+            assert entry.module == info.function.__module__, (method, entry.module)
+
+
+def test_the_modules_that_declare_methods_are_named():
+    modules = {entry.module for entry in _table.attached.values()}
+    assert all(module.startswith("retrograd.") for module in modules), modules
+    assert _table.attached["new_zeros"].module == "retrograd._creation"
+    assert _table.attached["uniform_"].module == "retrograd.random.functions"
+    assert _table.attached["type"].module == "retrograd._legacy"
+    assert _table.attached["T"].module == "retrograd.ops.shape.reorder"
+    assert _table.attached["put_"].module == "retrograd._tensor_extras"
+
+
+def test_a_name_is_attached_once():
+    with pytest.raises(RuntimeError, match=r"Tensor\.exp is already defined \(attached by retrograd\.ops"):
+        _table.register_method("exp", lambda self: self)
+    with pytest.raises(RuntimeError, match=r"Tensor\.detach is already defined \(in the class body\)"):
+        _table.register_method("detach", lambda self: self)
+    assert vars(Tensor)["exp"] is _table.attached["exp"].value
