@@ -39,7 +39,8 @@ def _renamed(node) -> None:
     if name is None:
         return
     if cls not in _renamed_classes:
-        _renamed_classes[cls] = type(name, (cls,), {"__slots__": (), "__module__": cls.__module__})
+        _renamed_classes[cls] = type(name, (cls,), {"__slots__": (), "__module__": cls.__module__,
+                                                    "in_place_variant_of": cls})
     node.__class__ = _renamed_classes[cls]
 
 
