@@ -17,7 +17,7 @@ import retrograd
 from crosscheck import needs_torch, torch
 from retrograd import Tensor
 from retrograd.ops._formula import Formula
-from retrograd.ops._table import OUTPUT, NotATensorError, apply, output, register, table
+from retrograd.ops._table import OUTPUT, NotATensorError, apply, attached, output, register, table
 
 
 def _error(call):
@@ -42,6 +42,7 @@ def _registered(function, name=None, **options):
     finally:
         table.pop(op_name, None)
         for method in added:
+            attached.pop(method, None)
             if method in Tensor.__dict__:
                 delattr(Tensor, method)
 
@@ -104,13 +105,14 @@ def test_unary_operators_are_methods_not_binary_operators():
     def toy_unary(input):
         return apply(_ToyDoubleBackward0, input)
 
-    saved = Tensor.__dict__["__pos__"]
+    saved, saved_entry = Tensor.__dict__["__pos__"], attached.pop("__pos__")
     try:
         register("toy_unary", methods="__pos__")(toy_unary)
         x = retrograd.tensor([1.0, 3.0])
         assert (+x).tolist() == [2.0, 6.0]
     finally:
         table.pop("toy_unary", None)
+        attached["__pos__"] = saved_entry
         Tensor.__pos__ = saved
     assert (+retrograd.tensor([1.0])).tolist() == [1.0]
 

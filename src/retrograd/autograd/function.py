@@ -234,7 +234,7 @@ class Function(metaclass=_FunctionMeta):
             _check_dirty_returned(node, outputs)
         if not recording:
             for tensor in node._dirty:  # modified in place: a new version, recorded or not
-                tensor._version_counter.value += 1
+                tensor._version_counter[0] += 1
             return outputs
         return _record(node, args, outputs)
 
@@ -302,7 +302,7 @@ def _record(node: BackwardCFunction, args: tuple, outputs):
         output_meta.append((value._data.shape, value._data.dtype))
         if id(value) in non_differentiable or not value.dtype.is_floating_point:
             if id(value) in dirty:
-                value._version_counter.value += 1
+                value._version_counter[0] += 1
             elif id(value) in inputs:
                 results[index] = value.detach()
             continue

@@ -32,6 +32,7 @@ Note [One formula, two modes]
 from __future__ import annotations
 
 import ast
+import gc
 import inspect
 from typing import ClassVar
 
@@ -295,8 +296,9 @@ class Formula(Node):
             _check_version(record[1][0], version, record[0], self, record[2])
             return
         edge = self._next_nodes[record[2]]
-        origin = None if type(edge) is AccumulateGrad else edge  # named "output 0", as PyTorch
-        _check_version(record[1][0], version, record[0], origin)
+        origin = _current_history(record[0], record[1], None if type(edge) is AccumulateGrad else edge)
+        _check_version(record[1][0], version, record[0], origin)  # "output 0", as PyTorch
+
 
     def _unpack(self, value, version):
         if version is not None and type(value) is tuple:
@@ -429,3 +431,13 @@ def _lambda_text(function) -> str:
                 and [argument.arg for argument in node.args.args] == parameters):
             return " ".join(ast.get_source_segment(source, node.body).split())
     return "<lambda>"
+
+
+def _current_history(array, counter, recorded):
+    """The grad_fn PyTorch's message names for a saved input changed in place: the tensor's
+    history now (`AddBackward0` after `y.add_(1)`), not the one it had when saved. A record
+    keeps no Tensor, so on this error path the live tensors holding its array are asked."""
+    for holder in gc.get_referrers(array):
+        if isinstance(holder, Tensor) and holder._version_counter is counter and holder.grad_fn is not None:
+            return holder.grad_fn
+    return recorded

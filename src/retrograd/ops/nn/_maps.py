@@ -150,7 +150,7 @@ def _adjoint_last(grad: np.ndarray, entries: tuple, size: int) -> np.ndarray:
     rows, columns, weights = entries
     lead = grad.shape[:-1]
     count = int(np.prod(lead, dtype=np.int64))
-    values = grad.reshape(count, -1)[:, rows] * weights
+    values = grad.reshape(count, grad.shape[-1])[:, rows] * weights
     positions = columns + (np.arange(count) * size)[:, None]
     summed = np.bincount(positions.ravel(), weights=values.ravel(), minlength=count * size)
     return summed.astype(grad.dtype, copy=False).reshape(*lead, size)
