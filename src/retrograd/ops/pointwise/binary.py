@@ -15,7 +15,7 @@ from .._formula import Formula
 from .._table import apply, register, register_method, run_in_place
 from .._tangents import ELEMENT_WISE
 from .arithmetic import _check_integer_divisor, _rounded_quotient
-from .promotion import _floating, check_operand, operand_arrays
+from .promotion import _floating, check_operand, floating_operand_arrays, operand_arrays
 
 # ---------------------------------------------------------------------------
 # Two-input elementwise ops
@@ -128,11 +128,7 @@ class HypotBackward0(Formula):
 
     @staticmethod
     def forward(self, other):
-        left, right = operand_arrays(self, other, "hypot")
-        if left.dtype.kind != "f":
-            found = _dtype.scalar_type_name(_dtype.from_numpy_dtype(left.dtype))
-            raise NotImplementedError(f'"hypot_cpu" not implemented for \'{found}\'')
-        return np.hypot(left, right)
+        return np.hypot(*floating_operand_arrays(self, other, "hypot"))
 
     tangent = ELEMENT_WISE
     derivatives = {
@@ -160,11 +156,7 @@ class LogaddexpBackward0(Formula):
 
     @classmethod
     def forward(cls, self, other):
-        left, right = operand_arrays(self, other, cls.op_name)
-        if left.dtype.kind != "f":
-            found = _dtype.scalar_type_name(_dtype.from_numpy_dtype(left.dtype))
-            raise NotImplementedError(f'"{cls.op_name}_cpu" not implemented for \'{found}\'')
-        return cls.kernel(left, right)
+        return cls.kernel(*floating_operand_arrays(self, other, cls.op_name))
 
     tangent = ELEMENT_WISE
     derivatives = {

@@ -69,6 +69,16 @@ def operand_arrays(a, b, op_name: str):
     return _as_dtype(a_data, target), _as_dtype(b_data, target)
 
 
+def floating_operand_arrays(a, b, op_name: str):
+    """`operand_arrays` for a kernel PyTorch has for floating dtypes only (`hypot_cpu`): an
+    integer promoted dtype is its NotImplementedError."""
+    left, right = operand_arrays(a, b, op_name)
+    if left.dtype.kind != "f":
+        found = _dtype.scalar_type_name(_dtype.from_numpy_dtype(left.dtype))
+        raise NotImplementedError(f'"{op_name}_cpu" not implemented for \'{found}\'')
+    return left, right
+
+
 def _as_dtype(value, target: np.dtype):
     if isinstance(value, np.ndarray):
         if value.dtype == target:
