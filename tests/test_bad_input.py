@@ -102,10 +102,6 @@ GAPS: dict[str, dict[str, str]] = {
     "float32_mixed_with_float64": {},
     "nan_inputs": {
         # (README, Differences from PyTorch: where a NaN spreads inside LAPACK's factorisations)
-        **dict.fromkeys(
-            ["cholesky_inverse-0", "cholesky_inverse-1"],
-            "NaN spreads to every entry (the inverse of L L^T, by LU), PyTorch's LAPACK potri keeps some finite",
-        ),
         "linalg.qr-2": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
     },
     "empty_inputs": {

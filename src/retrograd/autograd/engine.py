@@ -367,7 +367,7 @@ def _fit_to_inputs(node: Node, grad_inputs: tuple, batch: tuple = (), on_arrays:
         if batch:
             shape = batch + shape
         if on_arrays:
-            data = grad if type(grad) is np.ndarray else np.asarray(grad)
+            data = grad if isinstance(grad, np.ndarray) else np.asarray(grad)  # (a ZeroGradient stays one)
         else:
             data = grad._data
         if data.shape == shape and data.dtype == dtype:

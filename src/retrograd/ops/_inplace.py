@@ -20,6 +20,15 @@ Note [In-place on a view]
     Where a view sits inside its base is found from memory addresses (`view_positions`):
     the flat index, in the base, of each element of the view. This works for any view
     NumPy can make, with no per-op bookkeeping.
+
+Note [Views that cannot be rebuilt]
+    Two kinds of view have a history PyTorch will not rebuild after an in-place write: the
+    outputs of a function that returns several views (split, unbind, chunk; MULTI_OUTPUT),
+    and views made under no_grad of a base that requires grad (NO_GRAD), and the views of
+    either. Writing into one while recording raises; once its base or another view of the
+    base was written, the view is spoiled: reading its `grad_fn` (so using it in a recorded
+    op) raises, as PyTorch does when it would rebuild it. A recorded several-views output is
+    known by its grad_fn (`of_several_views`); the others keep their kind in `_KINDS`.
 """
 
 from __future__ import annotations
@@ -28,12 +37,134 @@ import weakref
 
 import numpy as np
 
-from .._tensor import Tensor, new_version_counter
+from .._tensor import Tensor, grad_through_base, new_version_counter
 from ..autograd.graph import Node
 from ._table import apply
 from ._tangents import LINEAR
 
 __all__ = ["AsStridedBackward0", "CopySlices", "register_view", "write_through_view"]
+
+MULTI_OUTPUT, NO_GRAD = "multi_output", "no_grad"
+
+# The kind of each view made without a recorded node that is one (Note [Views that cannot be
+# rebuilt]): id(view) -> (weak reference to the view, kind); an entry leaves with its view.
+_KINDS: dict[int, tuple] = {}
+
+
+def _forget_view(key: int):
+    return lambda _: _KINDS.pop(key, None)
+
+
+def mark_view_kind(view: Tensor, kind: str) -> None:
+    """Remember that `view` is of `kind` (MULTI_OUTPUT or NO_GRAD)."""
+    key = id(view)
+    _KINDS[key] = (weakref.ref(view, _forget_view(key)), kind)
+
+
+def view_kind(view: Tensor) -> str | None:
+    """MULTI_OUTPUT, NO_GRAD or None (an ordinary view, or no view) for a view without history."""
+    entry = _KINDS.get(id(view))
+    return entry[1] if entry is not None and entry[0]() is view else None
+
+
+def of_several_views(node: Node) -> bool:
+    """Whether a tensor made by `node` is one of several views (split, unbind) or a view of one."""
+    while not node.several_views:
+        if not node.is_view:
+            return False
+        node = node.next_functions[0][0]
+        if node is None:
+            return False
+    return True
+
+
+def rebase_error(tensor: Tensor, kind: str, indirect: bool) -> RuntimeError:
+    """PyTorch's error for a view of `kind` written in place (`indirect`: through its base or
+    another view of it), with the history it had (Tensor.grad_fn reads the slot itself)."""
+    modified = "its base or another view of its base has been" if indirect else "is being"
+    grad_fn = Tensor.grad_fn.__get__(tensor)
+    if grad_fn is not None:
+        name = grad_fn.name().removesuffix("Backward0")
+        message = f"Output {tensor._output_nr} of {name} is a view and {modified} modified inplace."
+    else:
+        message = (f"A view was created in no_grad mode and {modified} modified inplace with grad "
+                   "mode enabled.")
+    if kind == MULTI_OUTPUT:
+        message += (" This view is the output of a function that returns multiple views. Such functions "
+                    "do not allow the output views to be modified inplace. You should replace the "
+                    "inplace operation by an out-of-place one.")
+    else:
+        message += (" Given that this use case is ambiguous and error-prone, it is forbidden. You can "
+                    "clarify your code by moving both the view and the inplace either both inside the "
+                    "no_grad block (if you don't want the inplace to be tracked) or both outside (if you "
+                    "want the inplace to be tracked).")
+    return RuntimeError(message)
+
+
+def kind_of(view: Tensor) -> str | None:
+    """The kind of `view` that PyTorch will not rebuild, or None."""
+    grad_fn = Tensor.grad_fn.__get__(view)
+    if grad_fn is not None and of_several_views(grad_fn):
+        return MULTI_OUTPUT
+    return view_kind(view)
+
+
+def note_view_made(view: Tensor, input: Tensor, several: bool, grad_enabled: bool) -> None:
+    """A view made without a recorded node: its kind, and whether it requires grad through its
+    base (Note [Views that require grad through their base], _tensor.py)."""
+    base = view._base
+    if not grad_enabled:
+        mark_view_kind(view, NO_GRAD)
+        if base._requires_grad:
+            view._requires_grad = True
+            view._grad_accumulator = grad_through_base
+            register_view(view, base)
+        return
+    kind = MULTI_OUTPUT if several and grad_enabled else view_kind(input)
+    if kind is not None:
+        mark_view_kind(view, kind)
+    if grad_enabled:
+        register_view(view, base)
+
+
+class _Spoiled(Tensor):
+    """A view whose base was written after it was made, of a kind PyTorch will not rebuild:
+    reading its grad_fn raises (Note [Views that cannot be rebuilt]). Its class is switched to
+    this one, so reading grad_fn of every other tensor stays a plain slot read."""
+
+    __slots__ = ()
+
+    @property
+    def grad_fn(self):
+        raise rebase_error(self, _SPOILED_KINDS[id(self)][1], indirect=True)
+
+    @grad_fn.setter
+    def grad_fn(self, node) -> None:
+        Tensor.grad_fn.__set__(self, node)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def __repr__(self) -> str:
+        shown = self._alias(self._requires_grad)
+        shown.grad_fn = Invalid()
+        return Tensor.__repr__(shown)
+
+    __str__ = __repr__
+
+
+class Invalid(Node):
+    """What a spoiled view shows as its grad_fn when printed (PyTorch: `grad_fn=<Invalid>`)."""
+
+
+_SPOILED_KINDS: dict[int, tuple] = {}
+
+
+def _spoil(view: Tensor, kind: str) -> None:
+    key = id(view)
+    _SPOILED_KINDS[key] = (weakref.ref(view, lambda _: _SPOILED_KINDS.pop(key, None)), kind)
+    view.__class__ = _Spoiled
 
 def register_view(view: Tensor, base: Tensor) -> None:
     """Remember `view` so that a later in-place write to `base`'s memory updates its history.
@@ -263,7 +394,12 @@ def refresh_views(base: Tensor, skip: Tensor | None = None) -> None:
     if base._views is None or not base._requires_grad:
         return
     for view in _live_views(base):
-        if view is not skip:
+        if view is skip or type(view) is _Spoiled:
+            continue
+        kind = kind_of(view)
+        if kind is not None:
+            _spoil(view, kind)
+        else:
             _reread_from_base(view, base, view_positions(base._data, view._data))
 
 
