@@ -108,7 +108,6 @@ GAPS: dict[str, dict[str, str]] = {
         # (README, Differences from PyTorch: PyTorch's internal errors on an empty batch)
         "instance_norm-1": "an empty batch with weight: PyTorch raises IndexError from inside (select()), "
                            "we give the empty result as without weight",
-        "pixel_unshuffle-0": "an empty batch: PyTorch returns the input's shape unchanged, we the unshuffled shape",
         "addmv-1": "a 0-d input with an empty matrix: PyTorch raises IndexError from inside, we RuntimeError "
                    "for the sizes that do not fit",
         "batch_norm-0": "empty weight and bias of the wrong size: PyTorch raises IndexError from inside, we "

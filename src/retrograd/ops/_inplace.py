@@ -154,8 +154,11 @@ class _Spoiled(Tensor):
     __str__ = __repr__
 
 
-class Invalid(Node):
-    """What a spoiled view shows as its grad_fn when printed (PyTorch: `grad_fn=<Invalid>`)."""
+class Invalid:
+    """What a spoiled view shows as its grad_fn when printed (PyTorch: `grad_fn=<Invalid>`);
+    no node (the view has no history to run)."""
+
+    __slots__ = ()
 
 
 _SPOILED_KINDS: dict[int, tuple] = {}
