@@ -106,6 +106,21 @@ def a_zero_gradient_of_sgn_accumulates_as_zeros(m):
     assert (x.grad + 0).tolist() == [0.0, 0.0]  # (a later backward: see test_random_programs.py)
 
 
+def a_zero_gradient_of_sgn_is_immutable_in_a_hook(m):
+    x = m.tensor([2.0, -1.0], requires_grad=True)
+    y = x * 3
+    seen = []
+
+    def hook(grad):
+        with pytest.raises(RuntimeError, match="ZeroTensors are immutable"):
+            grad.add_(1)
+        seen.append((grad + 0).tolist())
+
+    y.register_hook(hook)
+    y.sgn().sum().backward()
+    assert seen == [[0.0, 0.0]] and (x.grad + 0).tolist() == [0.0, 0.0]
+
+
 def sign_and_rounding_have_ordinary_zero_derivatives(m):
     """Only sgn's zero is PyTorch's zero tensor: sign's, floor's... are zeros that NaN spreads to."""
     for name in ("sign", "floor", "ceil", "round", "trunc"):
@@ -213,7 +228,8 @@ FIXED_CASES = [pow_half_at_minus_inf, softmax_of_a_0d_tensor, sigmoid_second_der
                a_product_of_bool_tensors_is_refused_after_its_shapes_are_checked,
                a_bool_tensor_on_either_side_of_a_subtraction_is_refused,
                the_zero_derivative_of_sgn_absorbs_nan, the_zero_derivative_of_sgn_stays_zero_through_products_only,
-               a_zero_gradient_of_sgn_accumulates_as_zeros, sign_and_rounding_have_ordinary_zero_derivatives,
+               a_zero_gradient_of_sgn_accumulates_as_zeros, a_zero_gradient_of_sgn_is_immutable_in_a_hook,
+               sign_and_rounding_have_ordinary_zero_derivatives,
                views_of_several_views_raise_once_their_base_changed, a_view_made_under_no_grad_requires_grad,
                views_require_grad_once_their_base_does, a_grad_write_into_a_plain_split_output_raises,
                a_view_made_under_no_grad_is_spoiled_by_a_write_into_its_base,

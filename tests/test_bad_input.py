@@ -101,8 +101,8 @@ GAPS: dict[str, dict[str, str]] = {
     "integer_inputs": {},
     "float32_mixed_with_float64": {},
     "nan_inputs": {
-        # (README, Differences from PyTorch: where a NaN spreads inside LAPACK's factorisations)
-        "linalg.qr-2": "NaN input: NaN pattern of the factors differs from LAPACK's in PyTorch",
+        # (README, Differences from PyTorch: NaN inside linalg.qr)
+        "linalg.qr-2": "NaN input: PyTorch's BLAS gives a finite norm for a column holding NaN, NumPy's NaN",
     },
     "empty_inputs": {
         # (README, Differences from PyTorch: PyTorch's internal errors on an empty batch)

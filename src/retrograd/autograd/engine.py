@@ -219,7 +219,7 @@ def _as_tensor(grad):
     """A gradient of the pass as a Tensor (see Note [Arrays or Tensors in the pass])."""
     if grad is None or isinstance(grad, Tensor):
         return grad
-    return Tensor._make(grad if type(grad) is np.ndarray else np.asarray(grad))
+    return Tensor._make(grad if isinstance(grad, np.ndarray) else np.asarray(grad))  # (ZeroGradient too)
 
 
 def _as_tensors(grads) -> list:

@@ -37,6 +37,7 @@ from ..autograd.graph import (
     saved_hooks_state,
     zero_output_numbers,
 )
+from ._zero_gradient import ZeroGradient
 
 __all__ = ["OUTPUT", "OpInfo", "apply", "attached", "output", "register", "register_method",
            "table"]
@@ -656,6 +657,11 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
         _check_not_leaf(target, base)
     if args:
         _check_no_partial_overlap(target, args)
+    if isinstance(target._data, ZeroGradient):  # (see Note [Zero gradients that stay zero])
+        raise RuntimeError(
+            "ZeroTensors are immutable. Please use the materialized zero tensor obtained using "
+            ".clone() if you want a mutable tensor."
+        )
     copies_itself = cast and args and args[0] is target  # x.copy_(x): nothing to write (PyTorch)
     if not fills and not copies_itself and _overlaps_itself(target._data):
         raise RuntimeError(

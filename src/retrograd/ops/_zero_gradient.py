@@ -11,8 +11,8 @@ Note [Zero gradients that stay zero]
     Everything else materialises it into plain zeros, as PyTorch's own kernels do for ops
     without a zero-tensor path (sum, neg, clone, matmul...): the sum of a zero gradient is
     an ordinary zero, which a later NaN does turn into NaN, in both libraries. Views keep it.
-    The engine hands out plain arrays: `.grad` and what `autograd.grad` returns are
-    ordinary zeros (PyTorch's are its immutable zero tensors, with the same values).
+    As PyTorch's, it cannot be written in place (hooks and `autograd.grad` hand it out as
+    it is); only `.grad` stores a plain copy, so a later backward can add into it.
 """
 
 from __future__ import annotations
