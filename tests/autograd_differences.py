@@ -220,6 +220,21 @@ def a_view_under_no_grad_of_a_base_without_grad_refuses_a_recorded_write(m):
     assert row.tolist() == [1.0, 1.0, 1.0] and row._version == 1
 
 
+def a_view_written_before_its_base_requires_grad_takes_the_base_history(m):
+    """Found by the generator (program 21): PyTorch rebuilds a view whose memory changed."""
+    base = m.tensor([1.0, 2.0, 3.0])
+    view = base[2]
+    view.div_(3)
+    untouched_base = m.tensor([1.0, 2.0])
+    untouched = untouched_base[0]
+    base.requires_grad_()
+    untouched_base.requires_grad_()
+    assert view.requires_grad and not view.is_leaf
+    assert untouched.requires_grad and untouched.is_leaf
+    view.backward()
+    assert base.grad.tolist() == [0.0, 0.0, 1.0]
+
+
 FIXED_CASES = [pow_half_at_minus_inf, softmax_of_a_0d_tensor, sigmoid_second_derivative_with_an_infinite_gradient,
                relu_gradient_at_nan, double_of_an_expanded_tensor_is_dense,
                arithmetic_on_an_expanded_integer_tensor_is_dense, split_of_a_0d_tensor_raises_runtime_error,
@@ -235,4 +250,5 @@ FIXED_CASES = [pow_half_at_minus_inf, softmax_of_a_0d_tensor, sigmoid_second_der
                a_view_made_under_no_grad_is_spoiled_by_a_write_into_its_base,
                a_write_under_no_grad_or_through_a_detach_alias_spoils_several_views_too,
                ops_on_a_view_that_requires_grad_through_its_base_are_recorded_and_give_no_grad,
-               a_view_under_no_grad_of_a_base_without_grad_refuses_a_recorded_write]
+               a_view_under_no_grad_of_a_base_without_grad_refuses_a_recorded_write,
+               a_view_written_before_its_base_requires_grad_takes_the_base_history]

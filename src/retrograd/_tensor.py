@@ -105,20 +105,6 @@ def grad_through_base() -> None:
     return None
 
 
-def _views_follow_requires_grad(base: Tensor) -> None:
-    """After `base.requires_grad_()`: its views without history follow it (see the Note)."""
-    for ref in base._views:
-        view = ref()
-        if view is None or view.grad_fn is not None:
-            continue
-        if base._requires_grad and not view._requires_grad:
-            view._requires_grad = True
-            view._grad_accumulator = grad_through_base
-        elif not base._requires_grad and view._grad_accumulator is grad_through_base:
-            view._requires_grad = False
-            view._grad_accumulator = None
-
-
 class Tensor:
     """A multi-dimensional array that records the operations applied to it."""
 
@@ -213,7 +199,9 @@ class Tensor:
         if self._grad_accumulator is grad_through_base:
             self._grad_accumulator = None  # (its own flag now)
         if self._views is not None:
-            _views_follow_requires_grad(self)
+            from .ops._inplace import views_follow_requires_grad  # (a layer above: views are ops')
+
+            views_follow_requires_grad(self)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set `requires_grad` in place and return self (leaves only)."""

@@ -28,7 +28,7 @@ Note [Views that cannot be rebuilt]
     either. Writing into one while recording raises; once its base or another view of the
     base was written, the view is spoiled: reading its `grad_fn` (so using it in a recorded
     op) raises, as PyTorch does when it would rebuild it. A recorded several-views output is
-    known by its grad_fn (`of_several_views`); the others keep their kind in `_KINDS`.
+    known by its grad_fn (`of_several_views`); the others keep their kind in `_MADE`.
 """
 
 from __future__ import annotations
@@ -46,25 +46,30 @@ __all__ = ["AsStridedBackward0", "CopySlices", "register_view", "write_through_v
 
 MULTI_OUTPUT, NO_GRAD = "multi_output", "no_grad"
 
-# The kind of each view made without a recorded node that is one (Note [Views that cannot be
-# rebuilt]): id(view) -> (weak reference to the view, kind); an entry leaves with its view.
-_KINDS: dict[int, tuple] = {}
+# Each view made without a recorded node: id(view) -> (weak reference to the view, its kind
+# (MULTI_OUTPUT, NO_GRAD or None: Note [Views that cannot be rebuilt]), the version of its memory
+# when it was made); an entry leaves with its view.
+_MADE: dict[int, tuple] = {}
 
 
 def _forget_view(key: int):
-    return lambda _: _KINDS.pop(key, None)
+    return lambda _: _MADE.pop(key, None)
 
 
-def mark_view_kind(view: Tensor, kind: str) -> None:
-    """Remember that `view` is of `kind` (MULTI_OUTPUT or NO_GRAD)."""
+def _remember_made(view: Tensor, kind: str | None) -> None:
     key = id(view)
-    _KINDS[key] = (weakref.ref(view, _forget_view(key)), kind)
+    _MADE[key] = (weakref.ref(view, _forget_view(key)), kind, int(view._version_counter[0]))
+
+
+def _made(view: Tensor) -> tuple | None:
+    entry = _MADE.get(id(view))
+    return entry if entry is not None and entry[0]() is view else None
 
 
 def view_kind(view: Tensor) -> str | None:
     """MULTI_OUTPUT, NO_GRAD or None (an ordinary view, or no view) for a view without history."""
-    entry = _KINDS.get(id(view))
-    return entry[1] if entry is not None and entry[0]() is view else None
+    entry = _made(view)
+    return None if entry is None else entry[1]
 
 
 def of_several_views(node: Node) -> bool:
@@ -114,17 +119,40 @@ def note_view_made(view: Tensor, input: Tensor, several: bool, grad_enabled: boo
     base (Note [Views that require grad through their base], _tensor.py)."""
     base = view._base
     if not grad_enabled:
-        mark_view_kind(view, NO_GRAD)
+        _remember_made(view, NO_GRAD)
         if base._requires_grad:
-            view._requires_grad = True
-            view._grad_accumulator = grad_through_base
-            register_view(view, base)
-        return
-    kind = MULTI_OUTPUT if several and grad_enabled else view_kind(input)
-    if kind is not None:
-        mark_view_kind(view, kind)
-    if grad_enabled:
-        register_view(view, base)
+            _require_grad_through_base(view)
+    else:
+        _remember_made(view, MULTI_OUTPUT if several else view_kind(input))
+    register_view(view, base)  # (a later in-place write or requires_grad_() reaches it)
+
+
+def _require_grad_through_base(view: Tensor) -> None:
+    view._requires_grad = True
+    view._grad_accumulator = grad_through_base
+
+
+def views_follow_requires_grad(base: Tensor) -> None:
+    """After `base.requires_grad_(flag)`, its views without history follow, as PyTorch's do
+    when their grad_fn is next read: a view whose memory was written since it was made takes
+    its history from the base (or is spoiled, if of a kind that cannot be rebuilt); the others
+    require grad through their base (Note [Views that require grad through their base])."""
+    for view in _live_views(base):
+        if type(view) is _Spoiled or Tensor.grad_fn.__get__(view) is not None:
+            continue
+        if not base._requires_grad:
+            if view._grad_accumulator is grad_through_base:
+                view._requires_grad = False
+                view._grad_accumulator = None
+            continue
+        made = _made(view)
+        if made is None or made[2] == view._version_counter[0]:
+            if not view._requires_grad:
+                _require_grad_through_base(view)
+        elif made[1] is not None:
+            _spoil(view, made[1])
+        else:
+            _reread_from_base(view, base, view_positions(base._data, view._data))
 
 
 class _Spoiled(Tensor):
