@@ -235,6 +235,18 @@ def a_view_written_before_its_base_requires_grad_takes_the_base_history(m):
     assert base.grad.tolist() == [0.0, 0.0, 1.0]
 
 
+def a_view_that_requires_grad_through_its_base_is_no_root_and_no_input(m):
+    """Found by the generator (programs 884, 1113, 1999): it has no gradient accumulator."""
+    base = m.zeros(3)
+    view = base[0]
+    base.requires_grad_()
+    with pytest.raises(RuntimeError, match="element 0 of tensors does not require grad and does not have a grad_fn"):
+        view.backward()
+    with pytest.raises(RuntimeError, match="appears to not have been used in the graph"):
+        m.autograd.grad(view * 2, view)
+    assert m.autograd.grad((base * 2).sum(), [base, view], allow_unused=True)[1] is None
+
+
 FIXED_CASES = [pow_half_at_minus_inf, softmax_of_a_0d_tensor, sigmoid_second_derivative_with_an_infinite_gradient,
                relu_gradient_at_nan, double_of_an_expanded_tensor_is_dense,
                arithmetic_on_an_expanded_integer_tensor_is_dense, split_of_a_0d_tensor_raises_runtime_error,
@@ -251,4 +263,5 @@ FIXED_CASES = [pow_half_at_minus_inf, softmax_of_a_0d_tensor, sigmoid_second_der
                a_write_under_no_grad_or_through_a_detach_alias_spoils_several_views_too,
                ops_on_a_view_that_requires_grad_through_its_base_are_recorded_and_give_no_grad,
                a_view_under_no_grad_of_a_base_without_grad_refuses_a_recorded_write,
-               a_view_written_before_its_base_requires_grad_takes_the_base_history]
+               a_view_written_before_its_base_requires_grad_takes_the_base_history,
+               a_view_that_requires_grad_through_its_base_is_no_root_and_no_input]
