@@ -32,7 +32,10 @@ made under no_grad, or a view of either) once the memory it sees was written in 
 inplace"): the program then ends there. So that programs go on past such writes, a step that
 writes in place usually drops those views from the pool (`forget`).
 
-Left out: second derivatives with respect to non-leaf inputs. Nor does an in-place op read an
+Left out: `requires_grad_()` on a view (a view that requires grad by its own flag, of a base
+that does not: PyTorch then rebuilds its views' histories from a base without grad when the
+memory is written; found by the generator, programs 6459 and 7313 of issue 12's last run, and
+not copied), and second derivatives with respect to non-leaf inputs. Nor does an in-place op read an
 input that overlaps its target without being dense (PyTorch reads it while writing, element
 by element).
 
@@ -440,6 +443,8 @@ class _Maker:
             if rng.random() < 0.15 and name != "matmul":
                 return Step("op", name, (source,), scalar=rng.choice((2.0, -0.5, 3)), no_grad=no_grad)
             return Step("op", name, (source, self.partner(pool, source)), no_grad=no_grad)
+        if kind == "requires_grad_" and pool[source]._base is not None:
+            kind = "retain_grad"  # (left out: see the module docstring)
         if kind == "inplace":
             if rng.random() < 0.5:
                 return Step("inplace", rng.choice(sorted(IN_PLACE_UNARY)), (source,), no_grad=no_grad)
