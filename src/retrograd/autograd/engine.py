@@ -324,7 +324,8 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool
         grad_inputs = node.backward(*grad_outputs)
         if type(grad_inputs) is not tuple:
             grad_inputs = (grad_inputs,)
-    if not on_arrays or batch or len(grad_inputs) != len(node._next_nodes) or not _fit(grad_inputs, node._input_meta):
+    if (not on_arrays or batch or len(grad_inputs) != len(node._next_nodes)
+            or not _fit(grad_inputs, node._input_meta)):
         grad_inputs = _fit_to_inputs(node, grad_inputs, batch, on_arrays)
     if node._hooks is not None:
         for hook in list(node._hooks.values()):

@@ -30,8 +30,8 @@ from ..autograd.anomaly import anomaly_mode, check_forward_outputs, creation_sta
 from ..autograd.forward_ad import _active as _dual_active
 from ..autograd.forward_ad import _state as _dual
 from ..autograd.graph import (
-    Node,
     _ALL_ZERO,
+    Node,
     SavedOutput,
     pack_saved,
     saved_hooks_in_use,

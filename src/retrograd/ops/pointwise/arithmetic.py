@@ -13,7 +13,14 @@ from .. import _math
 from .._formula import Formula
 from .._table import apply, register, register_method
 from .._tangents import ELEMENT_WISE
-from .promotion import _floating, _unary_input, check_operand, floating_input, integral_coefficient, operand_arrays
+from .promotion import (
+    _floating,
+    _unary_input,
+    check_operand,
+    floating_input,
+    integral_coefficient,
+    operand_arrays,
+)
 
 # ---------------------------------------------------------------------------
 # Arithmetic
