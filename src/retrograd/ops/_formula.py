@@ -34,6 +34,7 @@ from __future__ import annotations
 import ast
 import gc
 import inspect
+import operator
 from typing import ClassVar
 
 from .._tensor import Tensor
@@ -70,7 +71,7 @@ class _Plan:
         self.triples = triples  # (name, source, key) for each saved tensor, number or shape
         self.names = tuple(name for name, _, _ in triples)
         self.parameters = parameters  # keyword parameters the formulas read (kept as passed)
-        self.calls = calls  # per input: (formula, positions in [grad, grads, *saved, *params])
+        self.calls = calls  # per input: see _formula_call
 
 
 class Formula(Node):
@@ -159,7 +160,7 @@ class Formula(Node):
             names = ["grad", "grads"] + [name for name, _, _ in triples] + parameters
             calls = tuple(
                 None if entry is None or not needs >> position & 1
-                else (entry[0], tuple(names.index(read) for read in entry[1]))
+                else _formula_call(entry[0], [names.index(read) for read in entry[1]])
                 for position, entry in enumerate(cls._derivative_table)
             )
             plan = cls._plans[needs] = _Plan(tuple(triples), tuple(parameters), calls)
@@ -171,17 +172,19 @@ class Formula(Node):
         The keyword parameters are kept as the call passed them (a dict of numbers, which
         the cyclic collector does not track); see _parameter for their defaults.
         """
-        cls = type(self)
-        plan = cls._plans.get(needs) or cls._plan(needs)
-        for name in plan.parameters:
-            if isinstance(params.get(name), Tensor):
-                plan = cls._plan(needs | _TENSOR_PARAMETERS)
-                break
+        plan = self._plans.get(needs) or self._plan(needs)
+        if plan.parameters and params:
+            for name in plan.parameters:
+                if isinstance(params.get(name), Tensor):
+                    plan = self._plan(needs | _TENSOR_PARAMETERS)
+                    break
         self._plan_used = plan
         self._params = params
         if not plan.triples:
             return
-        packing = saved_hooks_in_use.count and saved_hooks_state.stack
+        if saved_hooks_in_use.count and saved_hooks_state.stack:
+            self._pack(plan, inputs, params, outputs)
+            return
         values = []
         versions = []
         for _name, source, key in plan.triples:
@@ -201,13 +204,7 @@ class Formula(Node):
                 versions.append(None)
                 continue
             if value._is_inference:
-                from ._table import _INFERENCE_SAVED_MESSAGE
-
-                raise RuntimeError(_INFERENCE_SAVED_MESSAGE)
-            if packing:
-                values.append(pack_saved(value, source == _FROM_OUTPUT))
-                versions.append(None)
-                continue
+                _refuse_inference_tensor()
             counter = value._version_counter
             if source == _FROM_OUTPUT:
                 values.append((value._data, counter, value._output_nr, None))
@@ -218,6 +215,28 @@ class Formula(Node):
             versions.append(counter[0])
         self._saved = tuple(values)
         self._saved_versions = tuple(versions)
+
+    def _pack(self, plan: _Plan, inputs: tuple, params: dict, outputs) -> None:
+        """`_save` under saved_tensors_hooks: each saved tensor goes through the pack hook."""
+        values = []
+        for _name, source, key in plan.triples:
+            if source == _FROM_SHAPE:
+                value = inputs[key]
+                values.append(value._data.shape if isinstance(value, Tensor) else ())
+                continue
+            if source == _FROM_INPUT:
+                value = inputs[key]
+            elif source == _FROM_OUTPUT:
+                value = outputs if type(outputs) is not tuple else outputs[key]
+            else:
+                value = params[key] if key in params else self._parameter_defaults[key]
+            if isinstance(value, Tensor):
+                if value._is_inference:
+                    _refuse_inference_tensor()
+                value = pack_saved(value, source == _FROM_OUTPUT)
+            values.append(value)
+        self._saved = tuple(values)
+        self._saved_versions = (None,) * len(values)
 
     # -- running --------------------------------------------------------------
 
@@ -235,20 +254,24 @@ class Formula(Node):
         values = [grad, grads]
         if self._saved is not None:
             self._unpack_into(values, on_arrays)
-        for name in plan.parameters:
-            values.append(self._parameter(name))
+        if plan.parameters:
+            params, defaults = self._params, self._parameter_defaults
+            for name in plan.parameters:
+                values.append(params[name] if name in params else defaults[name])
         calls = plan.calls
         if len(calls) == 1:  # the common case, without the loop
             call = calls[0]
             if call is None or self._next_nodes[0] is None:
                 return (None,)
-            return (call[0](*[values[position] for position in call[1]]),)
+            formula, arguments, spread = call
+            return (formula(*arguments(values)) if spread else formula(arguments(values)),)
         results = []
         for next_node, call in zip(self._next_nodes, calls):
             if next_node is None or call is None:
                 results.append(None)
             else:
-                results.append(call[0](*[values[position] for position in call[1]]))
+                formula, arguments, spread = call
+                results.append(formula(*arguments(values)) if spread else formula(arguments(values)))
         return tuple(results)
 
     def _unpack_into(self, values: list, on_arrays: bool) -> None:
@@ -321,6 +344,10 @@ class Formula(Node):
         saved = self._saved
         if saved is None or self._released:
             return
+        if None not in self._saved_versions:  # tensors only, none packed by hooks: free them all
+            self._saved = (_FREED,) * len(saved)
+            self._released = True
+            return
         kept = []
         freed = False
         for value, version in zip(saved, self._saved_versions):
@@ -378,6 +405,13 @@ class Formula(Node):
         return [_public_name(self, name) for name in self._all_reads]
 
 
+def _formula_call(formula, positions: list[int]) -> tuple:
+    """How backward calls one formula: (formula, a getter of its arguments from the list
+    [grad, grads, *saved, *params], whether the getter gives a tuple to spread). The getter is
+    an `itemgetter`, so gathering the arguments runs no Python code."""
+    return (formula, operator.itemgetter(*positions), len(positions) > 1)
+
+
 def _public_name(node: Formula, name: str) -> str:
     """The `_saved_` name PyTorch gives a value a formula reads (shapes are `_sym_sizes`)."""
     if _source_of(type(node), name, node._parameter_names)[0] == _FROM_SHAPE:
@@ -431,6 +465,12 @@ def _lambda_text(function) -> str:
                 and [argument.arg for argument in node.args.args] == parameters):
             return " ".join(ast.get_source_segment(source, node.body).split())
     return "<lambda>"
+
+
+def _refuse_inference_tensor():
+    from ._table import _INFERENCE_SAVED_MESSAGE
+
+    raise RuntimeError(_INFERENCE_SAVED_MESSAGE)
 
 
 def _current_history(array, counter, recorded):
