@@ -48,17 +48,18 @@ MULTI_OUTPUT, NO_GRAD = "multi_output", "no_grad"
 
 # Each view made without a recorded node: id(view) -> (weak reference to the view, its kind
 # (MULTI_OUTPUT, NO_GRAD or None: Note [Views that cannot be rebuilt]), the version of its memory
-# when it was made); an entry leaves with its view.
+# when it was made). Entries of dead views are swept out whenever the table has doubled (an
+# entry whose id a new tensor took is told apart by its reference).
 _MADE: dict[int, tuple] = {}
-
-
-def _forget_view(key: int):
-    return lambda _: _MADE.pop(key, None)
+_MADE_SWEEP_AT = [1024]
 
 
 def _remember_made(view: Tensor, kind: str | None) -> None:
-    key = id(view)
-    _MADE[key] = (weakref.ref(view, _forget_view(key)), kind, int(view._version_counter[0]))
+    _MADE[id(view)] = (weakref.ref(view), kind, int(view._version_counter[0]))
+    if len(_MADE) >= _MADE_SWEEP_AT[0]:
+        for key in [key for key, entry in _MADE.items() if entry[0]() is None]:
+            del _MADE[key]
+        _MADE_SWEEP_AT[0] = max(1024, 2 * len(_MADE))
 
 
 def _made(view: Tensor) -> tuple | None:
