@@ -83,7 +83,7 @@ _NO_CONTEXT = _NoContext()
 
 
 def _wrap(array, is_view_of: Tensor | None, several: bool = False) -> Tensor:
-    if type(array) is not np.ndarray:
+    if type(array) is not np.ndarray and type(array) is not ZeroGradient:  # (Note [Zero gradients...])
         array = np.asarray(array)
     result = Tensor._make(array)
     if is_view_of is not None:
@@ -185,7 +185,7 @@ def _record(node_class: type[Node], inputs: tuple, params: dict):
 
 
 def _output(array, node: Node, output_nr: int) -> Tensor:
-    if type(array) is not np.ndarray:
+    if type(array) is not np.ndarray and type(array) is not ZeroGradient:  # (Note [Zero gradients...])
         array = np.asarray(array)
     tensor = _new_tensor(Tensor)
     tensor._setup(array, node, output_nr, new_version_counter())
