@@ -333,12 +333,33 @@ def test_float32_rounding_noise_of_a_program_is_judged_in_float64():
     assert autograd_programs.judge(program, retrograd, torch) is None
 
 
+_ABS_OF_AN_INFINITE_VALUE_PROGRAM = autograd_programs.Program(
+    12838,
+    [autograd_programs.Leaf((3, 3), "float32", True, (-1.71, -1.875, 0.998, 1.262, 1.637, -0.173, -0.427, 1.83, 0.254)),
+     autograd_programs.Leaf((3, 3), "int64", False, (-3.0, 3.0, 0.0, -1.0, -3.0, -3.0, -3.0, 2.0, -3.0)),
+     autograd_programs.Leaf((3,), "float64", True, (0.881, 0.0, 0.744))],
+    [autograd_programs.Step("inplace", "mul_", (1,), scalar=3), autograd_programs.Step("op", "div", (0, 2)),
+     autograd_programs.Step("view", "transpose", (3,), index=2), autograd_programs.Step("op", "clamp", (3,)),
+     autograd_programs.Step("inplace", "abs_", (3,)), autograd_programs.Step("view", "unsqueeze", (5,)),
+     autograd_programs.Step("op", "sub", (3, 2)), autograd_programs.Step("view", "transpose", (5,), index=1),
+     autograd_programs.Step("op", "where", (8, 4))],
+    autograd_programs.Backward(
+        (2, 3, 4),
+        (("float", (-0.603, -0.914, 0.223)), ("int", (-2.0, -1.0, 2.0, -1.0, 1.0, 0.0, 1.0, -2.0, -1.0)),
+         ("float", (1.486, -1.249, -1.134, -1.358, 0.052, 1.265, 0.8, -1.114, -1.365))),
+        (0, 2, 9),
+        ((0.746, 0.971, 0.818, 1.332, 1.054, 0.837, 0.836, 1.158, 0.925), (0.683, 1.186, 0.602),
+         (1.3, 0.723, 0.537, 0.744, 0.643, 0.795, 0.521, 1.291, 0.619)),
+        (0, 1)),
+)
+
+
 @needs_torch
 def test_the_second_derivative_through_abs_of_an_infinite_value_agrees():
-    """Found by the slow run (program 12838): abs_ of x / 0, differentiated twice, is +-inf in
-    PyTorch, whose derivative of sgn is a zero tensor that NaN and Inf do not spread to
-    (Note [Zero gradients that stay zero]); it was NaN here."""
-    assert autograd_programs.check(12838, retrograd, torch) is None
+    """Found by the slow run (program 12838 of the generator before issue 12's last changes):
+    abs_ of x / 0, differentiated twice, is +-inf in PyTorch, whose derivative of sgn is a zero
+    tensor that NaN and Inf do not spread to (Note [Zero gradients that stay zero]); NaN here."""
+    assert autograd_programs.judge(_ABS_OF_AN_INFINITE_VALUE_PROGRAM, retrograd, torch) is None
 
 
 def test_a_zero_gradient_of_sgn_in_grad_is_ordinary_zeros_that_accumulate():
