@@ -371,3 +371,15 @@ def test_a_view_of_one_of_several_views_may_not_be_written_in_place():
     with pytest.raises(RuntimeError, match="Output 0 of View is a view and is being modified inplace. This view "
                                            "is the output of a function that returns multiple views"):
         part.add_(1)
+
+
+def test_views_made_without_history_leave_no_growing_table():
+    """A base read row by row (under no_grad or not) keeps the table of its views short."""
+    from retrograd.ops import _inplace
+
+    data = torch.zeros(10, 3)
+    for index in range(5000):
+        data[index % 10]
+        with torch.no_grad():
+            data[index % 10]
+    assert len(_inplace._MADE) < 2048
