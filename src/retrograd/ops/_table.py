@@ -372,8 +372,9 @@ def register(
             register_method(method, _operator(plain, method) if is_operator else plain,
                             declared_in, op=op_name)
             if function is not plain:  # batched tensors take the batching rule
-                setattr(_batching.BatchedTensor, method,
-                        _operator(function, method) if is_operator else function)
+                _batching.register_batched_method(
+                    method, _operator(function, method) if is_operator else function, declared_in,
+                    op=op_name)
         if inplace is not None:
             register_method(inplace, _in_place(function, inplace), declared_in, op=op_name)
         return public

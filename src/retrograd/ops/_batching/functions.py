@@ -20,6 +20,7 @@ from .tensor import (
     levels_of,
     loop_over_examples,
     physical_at,
+    register_batched_method,
     warn_fallback,
     wrap,
 )
@@ -360,7 +361,7 @@ def _getitem(self, key):
     return wrap(getitem(physical, (slice(None),) * len(levels) + tuple(items)), levels)
 
 
-BatchedTensor.__getitem__ = _getitem
+register_batched_method("__getitem__", _getitem, __name__)
 
 
 _ELEMENTWISE_FUNCTIONS = (

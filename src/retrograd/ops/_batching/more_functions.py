@@ -20,6 +20,7 @@ from .tensor import (
     _logical_rank,
     _view,
     physical_at,
+    register_batched_method,
     vmap_state,
     wrap,
 )
@@ -570,4 +571,4 @@ def _setitem(self, key, value) -> None:
     PlainTensor.__setitem__(self, key, value)
 
 
-BatchedTensor.__setitem__ = _setitem
+register_batched_method("__setitem__", _setitem, __name__)

@@ -169,22 +169,6 @@ def _einsum_node_rule(node_class, inputs, params, levels):
                 levels)
 
 
-def _kron_rule(node_class, inputs, params, levels):
-    """kron: the outer product with each factor's dims interleaved, then merged pairwise."""
-    a, b = inputs
-    rank = max(_logical_rank(a), _logical_rank(b))
-    left = physical_at(a, levels, rank, expand=True)
-    right = physical_at(b, levels, rank, expand=True)
-    count = len(levels)
-    batch = _batch(left, levels)
-    a_shape, b_shape = left._data.shape[count:], right._data.shape[count:]
-    left = _view(left, batch + tuple(size for pair in zip(a_shape, (1,) * rank) for size in pair))
-    right = _view(right, batch + tuple(size for pair in zip((1,) * rank, b_shape) for size in pair))
-    product = left * right
-    return wrap(_lazy_ops().shape.reshape(product, batch + tuple(
-        x * y for x, y in zip(a_shape, b_shape))), levels)
-
-
 def _plus_scaled(product, bias, beta, alpha):
     if alpha != 1:
         product = product * alpha
@@ -313,7 +297,6 @@ def register_node_rules(rules: dict) -> None:
     rules[linalg.TraceBackward0] = _trace_rule
     rules[linalg.LinalgCrossBackward0] = _cross_rule
     rules[fill.FillBackward3] = rules[pointwise.MaskedFillBackward1] = _value_fill_rule
-    rules[linalg._KronProduct] = _kron_rule
     rules[linalg.AddbmmBackward0] = _addbmm_rule
     rules[linalg.AddrBackward0] = _addr_rule
     rules[linalg.EinsumBackward0] = _einsum_node_rule

@@ -30,7 +30,6 @@ from . import decompositions
 from . import norms
 # isort: on
 from .contraction import (
-    _EINSUM_NODES,
     _ELLIPSIS_BASE,
     EinsumBackward0,
     LinAlgError,
@@ -131,8 +130,6 @@ from .products import (
     _check_mv,
     _check_product_dtypes,
     _dtype_pair_name,
-    _KronProduct,
-    _matmul_named,
     _matmul_node,
     _matmul_operator,
     _matrix_product,
