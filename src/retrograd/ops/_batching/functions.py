@@ -33,7 +33,7 @@ def _register_linalg() -> None:
     from .. import linalg
 
     for name in ("DotBackward0", "VdotBackward0", "MvBackward0", "MmBackward0", "BmmBackward0",
-                 "_MatrixProduct", "_BatchedMatmul", "_VectorMatrixMatmul", "_MatrixBatchMatmul"):
+                 "_MatrixProduct"):
         node_class = getattr(linalg, name, None)
         if node_class is not None:
             _RULES[node_class] = _matmul_rule

@@ -15,7 +15,6 @@ from .functions import FUNCTION_RULES, _function_fallback, _index_select_rule
 from .more_rules import _batch, _expanded_to, _is_batched
 from .rules import _apply
 from .tensor import (
-    BatchedTensor,
     _lazy_ops,
     _logical_rank,
     _view,

@@ -18,7 +18,6 @@ from ..pointwise import integral_coefficient, operand_arrays
 from ..shape import views
 from .contraction import (
     _check_same_scalar_type,
-    _contract,
     _promoted,
     _require_tensor,
     _shape_text,
@@ -189,8 +188,6 @@ class CloneBackward0(_MatrixProduct):
     """matrix @ batch (PyTorch: a transposed product made contiguous)."""
 
 
-_BatchedMatmul, _VectorMatrixMatmul, _MatrixBatchMatmul = UnsafeViewBackward0, SqueezeBackward4, CloneBackward0
-
 
 def _dtype_pair_name(tensor: Tensor) -> str:
     return _type_name(tensor).lower()
@@ -280,17 +277,17 @@ def _matmul_node(a: Tensor, b: Tensor) -> type[Node]:
     if len(b_shape) == 1:
         rows = math.prod(a_shape[:-1])
         _check_mv((rows, a_shape[-1]), b_shape)
-        return MvBackward0 if len(a_shape) == 2 else _BatchedMatmul
+        return MvBackward0 if len(a_shape) == 2 else UnsafeViewBackward0
     if len(a_shape) == 1:
         _check_mm((1, a_shape[0]), b_shape[-2:])
-        return _VectorMatrixMatmul if len(b_shape) == 2 else _BatchedMatmul
+        return SqueezeBackward4 if len(b_shape) == 2 else UnsafeViewBackward0
     if len(b_shape) == 2:
         _check_mm((math.prod(a_shape[:-1]), a_shape[-1]), b_shape)
-        return MmBackward0 if len(a_shape) == 2 else _BatchedMatmul
+        return MmBackward0 if len(a_shape) == 2 else UnsafeViewBackward0
     batch = _broadcast_batch(a_shape[:-2], b_shape[:-2])
     _check_bmm(batch, a_shape, b_shape)
     one_matrix = len(a_shape) == 2 or (len(a_shape) == len(b_shape) == 3 and a_shape[0] == 1 != b_shape[0])
-    return _MatrixBatchMatmul if one_matrix else _BatchedMatmul
+    return CloneBackward0 if one_matrix else UnsafeViewBackward0
 
 
 @register(methods=("matmul", "__matmul__"))
