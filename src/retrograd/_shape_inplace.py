@@ -15,6 +15,7 @@ import numpy as np
 
 from ._tensor import Tensor
 from .autograd import grad_mode
+from .ops._batching import BatchedTensor
 from .ops._table import _check_not_leaf, apply, register_methods
 from .ops.shape.reorder import TBackward1, TransposeBackward1
 from .ops.shape.views import (
@@ -36,12 +37,18 @@ def _reshape_in_place(target: Tensor, make_view) -> Tensor:
     ):
         _check_not_leaf(target, target._base)
     view = make_view(target)
+    if type(view) is BatchedTensor:  # inside vmap: the physical tensor takes the physical view
+        _take_view(target._physical, view._physical)
+    _take_view(target, view)
+    target._version_counter[0] += 1
+    return target
+
+
+def _take_view(target: Tensor, view: Tensor) -> None:
     target._data = view._data
     if view.grad_fn is not None and view.grad_fn is not target.grad_fn:
         target.grad_fn = view.grad_fn
         target._output_nr = view._output_nr
-    target._version_counter[0] += 1
-    return target
 
 
 def _unsqueeze_(self, dim: int) -> Tensor:
@@ -71,8 +78,13 @@ def _transpose_(self, dim0: int, dim1: int) -> Tensor:
 def _as_strided_(self, size, stride, storage_offset=None) -> Tensor:
     """Become the window (size, stride, storage offset) on this tensor's storage, in place
     (the offset defaults to the tensor's own); see `as_strided`."""
-    return _reshape_in_place(
-        self, lambda tensor: _as_strided_with(AsStridedBackward1, tensor, size, stride, storage_offset))
+
+    def make_view(tensor: Tensor) -> Tensor:
+        if type(tensor) is BatchedTensor:  # vmap's rule for as_strided: each example's own storage
+            return tensor.as_strided(size, stride, storage_offset)
+        return _as_strided_with(AsStridedBackward1, tensor, size, stride, storage_offset)
+
+    return _reshape_in_place(self, make_view)
 
 
 def _resize_(self, *sizes, memory_format=None) -> Tensor:
