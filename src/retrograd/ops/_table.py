@@ -272,6 +272,8 @@ table: dict[str, OpInfo] = {}
 #     this module imports (_creation, _legacy, random), declare theirs in a `TENSOR_METHODS`
 #     dict that ops/__init__.py registers. tests/test_tensor_methods.py checks that no module
 #     assigns to Tensor itself, and that Tensor has `_tensor.CLASS_BODY` and `attached` only.
+#     vmap's BatchedTensor has a registry of its own: Note [Where BatchedTensor methods come from]
+#     (ops/_batching/tensor.py).
 
 
 @dataclasses.dataclass(frozen=True)

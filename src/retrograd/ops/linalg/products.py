@@ -662,27 +662,30 @@ def _interleaved(first: tuple, second: tuple) -> tuple:
 # cross
 
 
-class LinalgCrossBackward0(Node):
+def _cross(self, other, dim):
+    left, right = operand_arrays(self, other, "linalg.cross")
+    left, right = np.broadcast_arrays(left, right)
+    return np.cross(left, right, axis=dim)
+
+
+def _cross_of(first, second, dim: int):
+    """first x second along `dim`, on arrays or Tensors (Note [One formula, two modes])."""
+    if isinstance(first, Tensor):
+        return linalg_cross(first, second, dim=dim)
+    first, second = np.broadcast_arrays(first, second)
+    return np.cross(first, second, axis=dim)
+
+
+class LinalgCrossBackward0(Formula):
     """Cross product along `dim`: d(a x b) = da x b + a x db."""
-    hand_written = "a contraction of any number of operands, each differentiated by contracting the others"
 
+    inputs = ("self", "other")
+    forward = staticmethod(_cross)
     tangent = MULTILINEAR
-    __slots__ = ("dim",)
-
-    @staticmethod
-    def forward(ctx, a, b, dim):
-        ctx.save_for_backward(a, b)
-        ctx.dim = dim
-        left, right = operand_arrays(a, b, "linalg.cross")
-        left, right = np.broadcast_arrays(left, right)
-        return np.cross(left, right, axis=dim)
-
-    def backward(self, grad):
-        a, b = self._saved_tensors
-        needs_a, needs_b = self.needs_input_grad
-        grad_a = linalg_cross(b, grad, dim=self.dim) if needs_a else None
-        grad_b = linalg_cross(grad, a, dim=self.dim) if needs_b else None
-        return grad_a, grad_b
+    derivatives = {
+        "self": lambda grad, other, dim: _cross_of(other, grad, dim),
+        "other": lambda grad, self, dim: _cross_of(grad, self, dim),
+    }
 
 
 @register(name="linalg.cross", torch_name="linalg.cross")
