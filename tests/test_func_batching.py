@@ -603,3 +603,4 @@ def test_in_place_shape_methods_under_vmap_equal_pytorchs(function):
     (result * retrograd.tensor(weights)).sum().backward()
     (expected * torch.tensor(weights)).sum().backward()
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy())
+

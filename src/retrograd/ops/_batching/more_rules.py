@@ -252,12 +252,17 @@ def _group_norm_rule(node_class, inputs, params, levels):
     out = _apply(node_class, flat, None if affine_batched else weight,
                  None if affine_batched else bias, **params)
     result = wrap(_view(out, batch + logical), levels)
-    if affine_batched:
-        channel_shape = (logical[1],) + (1,) * (len(logical) - 2)
-        if weight is not None:
-            result = result * weight.reshape(channel_shape)
-        if bias is not None:
-            result = result + bias.reshape(channel_shape)
+    return _affine_after(result, weight, bias) if affine_batched else result
+
+
+def _affine_after(result, weight, bias):
+    """A normalization's per-channel (logical dim 1) weight and bias, applied to its result
+    by the elementwise rules: the way per-example (batched) ones are applied."""
+    channel_shape = (result.shape[1],) + (1,) * (result.ndim - 2)
+    if weight is not None:
+        result = result * weight.reshape(channel_shape)
+    if bias is not None:
+        result = result + bias.reshape(channel_shape)
     return result
 
 
