@@ -107,8 +107,8 @@ def test_saved_names_are_pytorchs(info, args, kwargs, request):
     assert _saved_names(mine) == _saved_names(reference)
 
 
-# In-place shape methods record their own node class (a real class, named as PyTorch names it).
-IN_PLACE_SHAPE_CALLS = {
+# In-place methods that record their own node class (a real class, named as PyTorch names it).
+IN_PLACE_CALLS = {
     "unsqueeze_": lambda x: x.unsqueeze_(0),
     "squeeze_": lambda x: x.squeeze_(),
     "squeeze_-dim": lambda x: x.squeeze_(1),
@@ -119,6 +119,7 @@ IN_PLACE_SHAPE_CALLS = {
     "swapaxes_": lambda x: x.swapaxes_(-1, 0),
     "as_strided_": lambda x: x.as_strided_((2, 2), (1, 2)),
     "as_strided_-offset": lambda x: x.as_strided_((2, 2), (1, 2), 1),
+    "conj_physical_": lambda x: x.conj_physical_(),
 }
 
 
@@ -134,16 +135,16 @@ def _in_place_grad_fns(call, torch):
     return mine, call(torch.tensor(values, requires_grad=True).clone()).grad_fn
 
 
-@pytest.mark.parametrize("call", list(IN_PLACE_SHAPE_CALLS.values()), ids=list(IN_PLACE_SHAPE_CALLS))
-def test_in_place_shape_methods_record_pytorchs_node(call):
+@pytest.mark.parametrize("call", list(IN_PLACE_CALLS.values()), ids=list(IN_PLACE_CALLS))
+def test_in_place_methods_record_pytorchs_node(call):
     torch = pytest.importorskip("torch")
     mine, reference = _in_place_grad_fns(call, torch)
     assert mine.name() == reference.name()
     assert type(mine).__qualname__ == type(mine).__name__ == reference.name()
 
 
-@pytest.mark.parametrize("call", list(IN_PLACE_SHAPE_CALLS.values()), ids=list(IN_PLACE_SHAPE_CALLS))
-def test_in_place_shape_methods_save_pytorchs_names(call, request):
+@pytest.mark.parametrize("call", list(IN_PLACE_CALLS.values()), ids=list(IN_PLACE_CALLS))
+def test_in_place_methods_save_pytorchs_names(call, request):
     torch = pytest.importorskip("torch")
     _mark(request, IN_PLACE_SAVED_DIFFERS)
     mine, reference = _in_place_grad_fns(call, torch)

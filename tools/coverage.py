@@ -45,16 +45,12 @@ PARTIAL = {
         "empty": "filled with zeros (PyTorch leaves memory uninitialised)",
         "profiler": "CPU only; memory, FLOPs, stacks and schedules are accepted and ignored",
         "unique": "`sorted=False` returns sorted values (as PyTorch's CPU kernel does)",
-        "conj_physical_": "the grad_fn stays (PyTorch renames it ConjPhysicalBackward1); the values "
-                          "stay, as for every real tensor",
     },
     "torch.Tensor": {
         "resize_": "new elements are zeros (uninitialised in PyTorch); views do not see a grown storage",
         "type": "names types `retrograd.FloatTensor` (PyTorch: `torch.FloatTensor`)",
         "new_empty": "filled with zeros (PyTorch leaves memory uninitialised)",
         "cpu": "always the same tensor: retrograd computes on the CPU",
-        "conj_physical_": "the grad_fn stays (PyTorch renames it ConjPhysicalBackward1); the values "
-                          "stay, as for every real tensor",
     },
     "torch.nn": {
         "DataParallel": "calls the wrapped module (as PyTorch does without GPUs); never splits batches",
