@@ -32,7 +32,7 @@ from ..autograd.forward_ad import _state as _dual
 from ..autograd.graph import (
     _ALL_ZERO,
     Node,
-    SavedOutput,
+    output_record,
     pack_saved,
     saved_hooks_in_use,
     saved_hooks_state,
@@ -208,8 +208,8 @@ def _stamp_saved(node: Node, outputs) -> None:
     for value in node._saved:
         if type(value) is _Output:
             result = outputs if isinstance(outputs, Tensor) else outputs[value.index]
-            value = SavedOutput(result._data, result._version_counter, result._output_nr)
-            versions.append(value.version_counter[0])
+            value = output_record(result, result._output_nr)
+            versions.append(result._version_counter[0])
         elif isinstance(value, Tensor):
             if value._is_inference:
                 raise RuntimeError(_INFERENCE_SAVED_MESSAGE)
@@ -769,7 +769,8 @@ def _is_dense(array: np.ndarray) -> bool:
 def _save_as_target(node: Node, result: Tensor, target: Tensor, through_view: bool) -> None:
     """An op that saved its own result (exp_, tanh_...) now saves `target`, which holds it:
     later in-place changes of target (or of its aliases) must be caught, as in PyTorch.
-    Written through a view, the result is read back as that view (see SavedOutput.history)."""
+    Written through a view, the result is read back as that view (see Note [Saved records] in
+    autograd/graph.py)."""
     if not node._saved:
         return
     history = weakref.ref(target.grad_fn) if through_view else None
