@@ -25,6 +25,14 @@ from .tensor import (
 )
 
 
+def _examples_flattened(value, levels: tuple):
+    """`value`'s physical tensor with its batch dims (expanded to every level) merged into one
+    leading dim of examples, and the batch dims' sizes."""
+    physical = physical_at(value, levels, expand=True)
+    batch = _batch(physical, levels)
+    return _view(physical, (math.prod(batch), *physical._data.shape[len(levels):])), batch
+
+
 def _arguments(function, args, kwargs) -> dict:
     bound = inspect.signature(function).bind(*args, **kwargs)
     bound.apply_defaults()
@@ -158,11 +166,8 @@ def _index_put_function(function, args, kwargs, levels):
             or len(indices) > _logical_rank(input):
         return _function_fallback(function, args, kwargs, levels)
     count = len(levels)
-    physical = physical_at(input, levels, expand=True)
-    batch = _batch(physical, levels)
-    examples = math.prod(batch)
-    logical = tuple(physical._data.shape[count:])
-    flat = _view(physical, (examples, *logical))
+    flat, batch = _examples_flattened(input, levels)
+    examples, logical = flat._data.shape[0], tuple(flat._data.shape[1:])
     arrays = [position for position, item in enumerate(indices) if item is not None]
     indexed = len(np.broadcast_shapes(*(tuple(indices[position].shape) for position in arrays)))
     key = [np.arange(examples, dtype=np.int64).reshape((examples,) + (1,) * indexed)]
@@ -479,10 +484,8 @@ def _getitem_function(function, args, kwargs, levels):
     if len(items) > _logical_rank(input):
         return _function_fallback(function, args, kwargs, levels)
     count = len(levels)
-    physical = physical_at(input, levels, expand=True)
-    batch = _batch(physical, levels)
-    examples = math.prod(batch)
-    flat = _view(physical, (examples, *tuple(physical._data.shape[count:])))
+    flat, batch = _examples_flattened(input, levels)
+    examples = flat._data.shape[0]
     arrays = [position for position, item in enumerate(items) if isinstance(item, Tensor)]
     indexed = len(np.broadcast_shapes(*(tuple(items[position].shape) for position in arrays)))
     rows = Tensor._make(np.arange(examples, dtype=np.int64).reshape((examples,) + (1,) * indexed))
