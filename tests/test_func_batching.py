@@ -604,3 +604,24 @@ def test_in_place_shape_methods_under_vmap_equal_pytorchs(function):
     (expected * torch.tensor(weights)).sum().backward()
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy())
 
+
+
+INDEX_CALLS = {
+    "index_select": lambda x, i: retrograd.index_select(x, 1, i),
+    "index_add": lambda x, i: x.index_add(1, i, retrograd.ones(3, 2, dtype=x.dtype)),
+    "index_copy": lambda x, i: x.index_copy(1, i, retrograd.ones(3, 2, dtype=x.dtype)),
+}
+
+
+@pytest.mark.parametrize("name", list(INDEX_CALLS))
+def test_index_ops_refuse_negative_per_example_positions_as_the_loop_does(name):
+    """PyTorch refuses a negative position in these ops, batched or not: vmap raises the error
+    the op raises on the example (before, the batched rule counted it from the end)."""
+    inputs = retrograd.tensor(np.random.default_rng(0).standard_normal((BATCH, 3, 4)))
+    index = retrograd.tensor([[-1, 0], [1, 2]][:BATCH])
+    with pytest.raises(Exception) as from_the_loop:
+        INDEX_CALLS[name](inputs[0], index[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the loop's "performance drop" warning
+        with pytest.raises(type(from_the_loop.value), match=re.escape(str(from_the_loop.value))):
+            vmap(INDEX_CALLS[name])(inputs, index)

@@ -318,9 +318,10 @@ def _non_negative(positions: Tensor, size: int) -> Tensor:
     return positions + (positions < 0).to(positions.dtype) * size
 
 
-def _along_dim_operands(arguments: dict, levels: tuple):
+def _along_dim_operands(arguments: dict, levels: tuple, negative_allowed: bool):
     """For an index_* op by a batched vector index: the physical input, the physical dim and
-    the index's physical positions (non-negative); None when the shapes need the loop."""
+    the index's physical positions (non-negative); None when the loop must run, for the
+    shapes, or for a negative position where the op refuses one (the loop raises its error)."""
     from ..shape import wrap_dim
 
     input, index = arguments["input"], arguments["index"]
@@ -330,6 +331,8 @@ def _along_dim_operands(arguments: dict, levels: tuple):
     dim = wrap_dim(arguments["dim"], rank) + len(levels)
     physical = physical_at(input, levels, expand=True)
     positions = physical_at(index, levels, expand=True)
+    if not negative_allowed and (positions._data < 0).any():
+        return None
     return physical, dim, _non_negative(positions, physical._data.shape[dim])
 
 
@@ -341,7 +344,8 @@ def _index_dim_function(function, args, kwargs, levels):
     arguments = _arguments(function, args, kwargs)
     if not _index_batched(arguments["index"]):
         return function(*args, **kwargs)
-    operands = _along_dim_operands(arguments, levels)
+    # index_fill is the one of them that takes negative positions (as PyTorch's)
+    operands = _along_dim_operands(arguments, levels, function.__name__ == "index_fill")
     if operands is None:
         return _function_fallback(function, args, kwargs, levels)
     physical, dim, index_physical = operands
@@ -410,7 +414,7 @@ def _index_select_function(function, args, kwargs, levels):
     arguments = _arguments(function, args, kwargs)
     if not _index_batched(arguments["index"]):
         return _index_select_rule(function, args, kwargs, levels)
-    operands = _along_dim_operands(arguments, levels)
+    operands = _along_dim_operands(arguments, levels, negative_allowed=False)
     if operands is None:
         return _function_fallback(function, args, kwargs, levels)
     physical, dim, positions = operands
