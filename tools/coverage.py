@@ -69,7 +69,7 @@ PARTIAL = {
 REASONS = [
     (r"complex|conj|\bimag\b|\.real$|angle|polar|view_as_real|view_as_complex|\.mH$|\.H$|adjoint|is_neg$|resolve_neg|chalf|cdouble|cfloat",
      "complex numbers: retrograd holds real dtypes only", True),
-    (r"quant|\.q_|qint|quint|qscheme|int_repr|per_channel|per_tensor|fake_|\.ao$|fbgemm",
+    (r"quant(?!ile)|\.q_|qint|quint|qscheme|int_repr|per_channel|per_tensor|fake_|\.ao$|fbgemm",
      "quantized tensors are not supported", True),
     (r"sparse|\.coo|_csr|_csc|_bsr|_bsc|crow_|ccol_|col_indices|row_indices|to_dense|coalesce|\.indices$|\.values$|smm$|spmm|hspmm|saddmm|sspaddmm|dsmm|hsmm|dense_dim|\.layout|\.strided$|jagged|\.mkldnn|to_mkldnn|is_mkldnn",
      "sparse and other layouts: retrograd tensors are dense NumPy arrays", True),
