@@ -195,8 +195,6 @@ class NotImplemented(Node):
 
 def _scatter_reduced(input, dim: int, indices: np.ndarray, src, value, reduce: str) -> Tensor:
     """scatter with `reduce` (Note [scatter with reduce])."""
-    if reduce not in _SCATTER_REDUCTIONS:
-        raise RuntimeError("reduce argument must be either add or multiply.")
     if src is not None:
         warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and will be "
                       "removed in a future PyTorch release (PyTorch's scatter_reduce replaces it; for "
@@ -210,6 +208,8 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):
     with `reduce` ("add" or "multiply"), combined with what is there instead."""
     if src is not None and not isinstance(src, Tensor):
         src, value = None, src
+    if reduce is not None and reduce not in _SCATTER_REDUCTIONS:  # (checked first, as in PyTorch)
+        raise RuntimeError("reduce argument must be either add or multiply.")
     dim, indices = _scatter_arguments(input, dim, index, src, "scatter")
     if reduce is not None:
         return _scatter_reduced(input, dim, indices, src, value, reduce)

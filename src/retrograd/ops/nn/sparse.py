@@ -23,7 +23,7 @@ class EmbeddingBackward0(Node):
     hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     tangent = LINEAR
-    __slots__ = ("indices", "padding_idx", "rows", "frequencies")
+    __slots__ = ("frequencies", "indices", "padding_idx", "rows")
 
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq=False):

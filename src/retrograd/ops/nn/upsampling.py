@@ -136,21 +136,20 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
     if mode == "area":
         pool = adaptive_avg_pool1d if spatial == 1 else adaptive_avg_pool2d
         return pool(input, out_sizes if spatial == 2 else out_sizes[0])
-    dtype = input._data.dtype
     if antialias:
         if align_corners:
             scales = [(i - 1) / (o - 1) if o > 1 else 0.0 for i, o in zip(in_sizes, out_sizes)]
+        node = _ANTIALIASED_NODE
         entries = tuple(_antialiased_entries(i, o, s) for i, o, s in zip(in_sizes, out_sizes, scales))
-        entries = tuple((rows, columns, weights.astype(dtype)) for rows, columns, weights in entries)
-        matrices = tuple(_resample_matrix(each, i, o, dtype) for each, i, o in zip(entries, in_sizes, out_sizes))
-        return apply(_ANTIALIASED_NODE, input, matrices=matrices, entries=entries)
-    entries = tuple(
-        tuple(part.astype(dtype) if part.dtype.kind == "f" else part
-              for part in _resample_entries(i, o, mode, bool(align_corners), s))
-        for i, o, s in zip(in_sizes, out_sizes, scales)
-    )
+    else:
+        node = _RESAMPLE_NODES[(mode, spatial)]
+        entries = tuple(_resample_entries(i, o, mode, bool(align_corners), s)
+                        for i, o, s in zip(in_sizes, out_sizes, scales))
+    dtype = input._data.dtype
+    entries = tuple(tuple(part.astype(dtype) if part.dtype.kind == "f" else part for part in each)
+                    for each in entries)
     matrices = tuple(_resample_matrix(each, i, o, dtype) for each, i, o in zip(entries, in_sizes, out_sizes))
-    return apply(_RESAMPLE_NODES[(mode, spatial)], input, matrices=matrices, entries=entries)
+    return apply(node, input, matrices=matrices, entries=entries)
 
 
 def upsample(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None):
