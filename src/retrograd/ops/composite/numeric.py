@@ -266,8 +266,9 @@ def _is_integral(dtype) -> bool:
 
 @register(methods="cov")
 def cov(input, *, correction: int = 1, fweights=None, aweights=None):
-    """The covariance matrix of the variables in the rows of `input` (observations in columns),
-    each observation counted `fweights` times (integers) and weighted by `aweights` (floats)."""
+    """The covariance matrix of the variables in the rows of `input` (observations in columns).
+
+    Each observation counts `fweights` times (integers) and weighs `aweights` (floats)."""
     if input.ndim > 2:
         raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input "
                            f"with {input.ndim} dimensions")

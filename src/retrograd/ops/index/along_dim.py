@@ -204,8 +204,9 @@ def _scatter_reduced(input, dim: int, indices: np.ndarray, src, value, reduce: s
 
 @register(methods="scatter", inplace="scatter_")
 def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):
-    """A copy of `input` with `src` values (or the number `value`) written along `dim` at `index`;
-    with `reduce` ("add" or "multiply"), combined with what is there instead."""
+    """A copy of `input` with `src` values (or the number `value`) written along `dim` at `index`.
+
+    With `reduce` ("add" or "multiply") they are combined with what is there instead."""
     if src is not None and not isinstance(src, Tensor):
         src, value = None, src
     if reduce is not None and reduce not in _SCATTER_REDUCTIONS:  # (checked first, as in PyTorch)
