@@ -160,6 +160,17 @@ def test_scatter_reduce_combines_repeats_as_a_loop_does(reduce):
     np.testing.assert_allclose(result.numpy(), expected, rtol=1e-15)
 
 
+@pytest.mark.parametrize("form", ["function", "method", "in place"])
+def test_scatter_reduce_deprecation_points_at_the_callers_line(form):
+    x, index, source = retrograd.tensor(BASE), retrograd.tensor(INDEX), retrograd.tensor(SOURCE)
+    calls = {"function": lambda: retrograd.scatter(x, 1, index, source, reduce="add"),
+             "method": lambda: x.scatter(1, index, source, reduce="add"),
+             "in place": lambda: x.scatter_(1, index, source, reduce="add")}
+    with pytest.warns(UserWarning, match="deprecated") as caught:
+        calls[form]()
+    assert [record.filename for record in caught] == [__file__]
+
+
 SCATTER_CALLS = {
     "add": lambda lib: lib.tensor(BASE).scatter(1, lib.tensor(INDEX), lib.tensor(SOURCE), reduce="add"),
     "multiply": lambda lib: lib.scatter(lib.tensor(BASE), 1, lib.tensor(INDEX), lib.tensor(SOURCE),

@@ -4,12 +4,12 @@ pointwise ops, reductions, scans, statistics and distances written with other op
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
 from ... import _dtype, return_types
 from ..._tensor import Tensor
+from ..._warnings import warn_at_caller
 from .._table import register as _register_in_table
 
 
@@ -307,8 +307,8 @@ def _cov_normaliser(total, weights, aweights, correction: int):
     else:
         divisor = total - correction
     if (divisor <= 0) if not isinstance(divisor, Tensor) else bool((divisor <= 0).item()):
-        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the "
-                      "number of observations.", UserWarning, stacklevel=3)
+        warn_at_caller("cov(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                       "number of observations.")
         return 0
     return divisor
 

@@ -3,12 +3,11 @@ and whole slices (index_select, index_add, index_copy, index_fill)."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
+from ..._warnings import warn_at_caller
 from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
@@ -196,9 +195,9 @@ class NotImplemented(Node):
 def _scatter_reduced(input, dim: int, indices: np.ndarray, src, value, reduce: str) -> Tensor:
     """scatter with `reduce` (Note [scatter with reduce])."""
     if src is not None:
-        warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and will be "
-                      "removed in a future PyTorch release (PyTorch's scatter_reduce replaces it; for "
-                      "reduce='add', use scatter_add).", UserWarning, stacklevel=4)
+        warn_at_caller("The reduce argument of torch.scatter with Tensor src is deprecated and will be "
+                       "removed in a future PyTorch release (PyTorch's scatter_reduce replaces it; for "
+                       "reduce='add', use scatter_add).")
     return apply(NotImplemented, input, src, dim=dim, index=indices, value=value, reduce=reduce)
 
 
