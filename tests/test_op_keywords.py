@@ -160,6 +160,14 @@ def test_scatter_reduce_combines_repeats_as_a_loop_does(reduce):
     np.testing.assert_allclose(result.numpy(), expected, rtol=1e-15)
 
 
+@pytest.mark.parametrize("reduce", [None, "add"])
+def test_scatter_without_a_source_is_refused_as_by_pytorch(reduce):
+    x = retrograd.tensor(BASE)
+    with pytest.raises(TypeError, match="scatter\\(\\) received an invalid combination of arguments"):
+        x.scatter_(1, retrograd.tensor(INDEX), reduce=reduce)
+    assert x.numpy().tolist() == BASE.tolist()
+
+
 @pytest.mark.parametrize("form", ["function", "method", "in place"])
 def test_scatter_reduce_deprecation_points_at_the_callers_line(form):
     x, index, source = retrograd.tensor(BASE), retrograd.tensor(INDEX), retrograd.tensor(SOURCE)

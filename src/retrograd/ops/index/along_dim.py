@@ -208,6 +208,9 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):
     With `reduce` ("add" or "multiply") they are combined with what is there instead."""
     if src is not None and not isinstance(src, Tensor):
         src, value = None, src
+    if src is None and value is None:
+        raise TypeError("scatter() received an invalid combination of arguments: it needs a source, "
+                        "either a tensor `src` or a number `value`")
     if reduce is not None and reduce not in _SCATTER_REDUCTIONS:  # (checked first, as in PyTorch)
         raise RuntimeError("reduce argument must be either add or multiply.")
     dim, indices = _scatter_arguments(input, dim, index, src, "scatter")
