@@ -52,10 +52,11 @@ def _cases():
 CASES = list(_cases())
 
 # The ops that may fall back to a loop over the examples in some sample, as PyTorch's do:
-# repeat_interleave by per-example repeats (each example's result may have its own size).
+# repeat_interleave by per-example repeats (each example's result may have its own size);
+# embedding with max_norm and a batched weight (PyTorch has no rule for embedding_renorm_).
 # (PyTorch also falls back for take, masked_scatter, kl_div and triplet_margin_loss; here
 # they have rules.)
-ALLOWED_FALLBACKS = frozenset({"repeat_interleave"})
+ALLOWED_FALLBACKS = frozenset({"repeat_interleave", "embedding"})
 
 _DYNAMIC_MASK = (RuntimeError, "vmap: We do not support batching operators that can support "
                                "dynamic shape. Attempting to batch over indexing with a boolean mask.")
@@ -63,13 +64,17 @@ _MASKED_SELECT = (RuntimeError, "vmap: Attempted to vmap over `mask` in torch.ma
                                 "mask) We cannot support this because for each batch this would "
                                 "return a differently shaped Tensor.")
 
-# Samples that PyTorch's vmap refuses, with its error: batch_norm in training updates
+# Samples that PyTorch's vmap refuses, with its error: batch_norm in training (and
+# instance_norm with running statistics) updates
 # running statistics that are not batched, in place; a batched bool mask would select a
 # different number of elements from each example.
 EXPECTED_ERRORS = {
     "batch_norm-3-all": (RuntimeError, "Batch norm got a batched tensor as input while the "
                                        "running_mean or running_var, which will be updated in "
                                        "place, were not batched."),
+    "instance_norm-2-all": (RuntimeError, "Batch norm got a batched tensor as input while the "
+                                          "running_mean or running_var, which will be updated in "
+                                          "place, were not batched."),
     "__getitem__-8-ints": _DYNAMIC_MASK,
     "__getitem__-9-ints": _DYNAMIC_MASK,
     "masked_select-0-ints": _MASKED_SELECT,

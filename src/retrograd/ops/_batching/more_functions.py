@@ -1,5 +1,5 @@
 """Batching rules of the ops that read values before `apply` (see FUNCTION_RULES in
-functions.py): masked_select, batch_norm, prelu, take_along_dim, index_put, slice_scatter,
+functions.py): masked_select, batch_norm, instance_norm, prelu, take_along_dim, index_put, slice_scatter,
 the element-wise losses, and the index ops given per-example (batched) indices."""
 
 from __future__ import annotations
@@ -102,6 +102,19 @@ def _batch_norm_function(function, args, kwargs, levels):
         out = shape_ops.movedim(_view(out, (rows, examples, channels, *spatial)), 1, 0)
         result = wrap(_view(out, batch + logical), levels)
     return _affine_after(result, weight, bias) if affine_batched else result
+
+
+def _instance_norm_function(function, args, kwargs, levels):
+    """instance_norm: running statistics it updates in place must be batched when the input is
+    (PyTorch's batch_norm error); batched statistics loop over the examples."""
+    arguments = _arguments(function, args, kwargs)
+    running = (arguments["running_mean"], arguments["running_var"])
+    if not arguments["use_input_stats"] or all(value is None for value in running):
+        return function(*args, **kwargs)
+    if _is_batched(arguments["input"]) and any(value is not None and not _is_batched(value)
+                                               for value in running):
+        raise RuntimeError(_BATCH_NORM_RUNNING_STATS)
+    return _function_fallback(function, args, kwargs, levels)
 
 
 def _prelu_function(function, args, kwargs, levels):
@@ -262,6 +275,7 @@ def _unreduced_loss_function(function, args, kwargs, levels):
 FUNCTION_RULES.update({
     "masked_select": _masked_select_function,
     "batch_norm": _batch_norm_function,
+    "instance_norm": _instance_norm_function,
     "prelu": _prelu_function,
     "take_along_dim": _take_along_dim_function,
     "index_put": _index_put_function,

@@ -212,7 +212,7 @@ class AdaptiveMaxPool2DBackwardBackward0(MaxPool2DWithIndicesBackwardBackward0):
     """adaptive_max_pool2d's derivative (see MaxPool2DWithIndicesBackwardBackward0)."""
 
 
-@register(torch_name="max_pool2d")
+@register(torch_name=_torch_name("max_pool2d"))  # torch.max_pool2d has no return_indices
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
     """The max over each window of the last two dims (padding counts as -inf)."""
