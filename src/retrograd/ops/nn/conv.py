@@ -49,7 +49,7 @@ class ConvolutionBackward0(Node):
         else:
             result = _convolution_array(data, kernel, stride, padding, dilation, groups)
         if bias is not None:
-            result = result + bias._data.reshape(-1, 1, 1)
+            result += bias._data.reshape(-1, 1, 1)
         return result.reshape(*result.shape[:2], *result.shape[4 - x._data.ndim + 2:])
 
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
@@ -75,30 +75,30 @@ class ConvolutionBackward0(Node):
         )
 
     def _array_grads(self, x, weight, grad, needs_x, needs_weight, needs_bias):
-        """The adjoints of forward's one product per group, in NumPy (no graph is built)."""
+        """The adjoints of forward's product per sample and group, in NumPy (no graph is built):
+        by the weight, the gradient times the input's columns summed over samples; by the
+        input, the weight's transpose times the gradient, summed back into place by col2im."""
         x4, weight4, grad4 = _as_2d(x), _as_2d(weight), _as_2d(grad)
         groups = self.groups
         batch, channels = x4.shape[:2]
         out_channels, group_channels, kernel_h, kernel_w = weight4.shape
         out_h, out_w = grad4.shape[2:]
-        rows = group_channels * kernel_h * kernel_w
-        grad_g = np.ascontiguousarray(grad4.transpose(1, 0, 2, 3)).reshape(groups, out_channels // groups, -1)
+        grad_g = grad4.reshape(batch, groups, out_channels // groups, out_h * out_w)
+        weight_g = weight4.reshape(groups, out_channels // groups, group_channels * kernel_h * kernel_w)
         grad_x = grad_weight = grad_bias = None
         if needs_x:
-            weight_g = weight4.reshape(groups, out_channels // groups, rows)
             cols = np.matmul(weight_g.transpose(0, 2, 1), grad_g)
-            cols = cols.reshape(channels, kernel_h, kernel_w, batch, out_h, out_w).transpose(3, 0, 1, 2, 4, 5)
+            cols = cols.reshape(batch, channels, kernel_h, kernel_w, out_h, out_w)
             padded_size = tuple(s + b + a for s, (b, a) in zip(x4.shape[2:], self.padding))
             image = _col2im_array(cols, padded_size, self.stride, self.dilation)
             (top, bottom), (left, right) = self.padding
             grad_x = image[..., top: padded_size[0] - bottom, left: padded_size[1] - right].reshape(x.shape)
         if needs_weight:
-            padded = np.pad(x4, _spatial_pairs(self.padding))
-            windows = _window_view(padded, (kernel_h, kernel_w), self.stride, self.dilation)
-            cols = np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3)).reshape(groups, rows, -1)
-            grad_weight = np.matmul(grad_g, cols.transpose(0, 2, 1)).reshape(weight.shape)
+            cols, _ = _columns(x4, (kernel_h, kernel_w), self.stride, self.padding, self.dilation, groups)
+            per_sample = np.matmul(grad_g, cols.transpose(0, 1, 3, 2))
+            grad_weight = per_sample.sum(0).reshape(weight.shape)
         if needs_bias:
-            grad_bias = grad.sum(axis=(0, *range(2, grad.ndim)))
+            grad_bias = grad4.reshape(batch, out_channels, out_h * out_w).sum(-1).sum(0)
         return grad_x, grad_weight, grad_bias
 
     def _grads(self, x, weight, grad, needs_x, needs_weight):
@@ -161,18 +161,35 @@ def _tensor_2d(x: Tensor) -> Tensor:
     return x.reshape(x.shape[0], x.shape[1], 1, x.shape[2]) if x.ndim == 3 else x
 
 
+def _padded(data: np.ndarray, padding) -> np.ndarray:
+    """`data` with zeros around its last two dims ((before, after) pairs), or itself."""
+    (top, bottom), (left, right) = padding
+    if not (top or bottom or left or right):
+        return data
+    height, width = data.shape[-2:]
+    padded = np.zeros((*data.shape[:-2], top + height + bottom, left + width + right), data.dtype)
+    padded[..., top: top + height, left: left + width] = data
+    return padded
+
+
+def _columns(data, kernel, stride, padding, dilation, groups) -> np.ndarray:
+    """im2col per sample and group: (N, groups, C / groups * kh * kw, out_h * out_w), contiguous,
+    and (out_h, out_w)."""
+    windows = _window_view(_padded(data, padding), kernel, stride, dilation)  # (N, C, oh, ow, kh, kw)
+    batch, channels, out_h, out_w = windows.shape[:4]
+    cols = np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3))
+    rows = channels // groups * kernel[0] * kernel[1]
+    return cols.reshape(batch, groups, rows, out_h * out_w), (out_h, out_w)
+
+
 def _convolution_array(data, kernel, stride, padding, dilation, groups):
-    """Per group, one product weight (out, c * kh * kw) @ columns (c * kh * kw, n * out_h * out_w)."""
+    """Per sample and group, one product weight (out, c * kh * kw) @ columns (c * kh * kw, out_h * out_w):
+    the result comes out (N, out, out_h, out_w) with no transpose."""
     batch = data.shape[0]
     out_channels, group_channels, kernel_h, kernel_w = kernel.shape
-    padded = np.pad(data, _spatial_pairs(padding))
-    windows = _window_view(padded, (kernel_h, kernel_w), stride, dilation)
-    out_h, out_w = windows.shape[2:4]
-    cols = np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3))
-    cols = cols.reshape(groups, group_channels * kernel_h * kernel_w, -1)
+    cols, out_size = _columns(data, (kernel_h, kernel_w), stride, padding, dilation, groups)
     kernel = kernel.reshape(groups, out_channels // groups, group_channels * kernel_h * kernel_w)
-    result = np.matmul(kernel, cols).reshape(out_channels, batch, out_h, out_w)
-    return np.ascontiguousarray(result.transpose(1, 0, 2, 3))
+    return np.matmul(kernel, cols).reshape(batch, out_channels, *out_size)
 
 
 def _transposed_convolution_array(data, kernel, stride, padding, dilation, groups, output_padding):
