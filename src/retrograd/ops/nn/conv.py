@@ -175,11 +175,35 @@ def _padded(data: np.ndarray, padding) -> np.ndarray:
 def _columns(data, kernel, stride, padding, dilation, groups) -> np.ndarray:
     """im2col per sample and group: (N, groups, C / groups * kh * kw, out_h * out_w), contiguous,
     and (out_h, out_w)."""
-    windows = _window_view(_padded(data, padding), kernel, stride, dilation)  # (N, C, oh, ow, kh, kw)
+    padded = _padded(data, padding)
+    windows = _window_view(padded, kernel, stride, dilation)  # (N, C, oh, ow, kh, kw)
     batch, channels, out_h, out_w = windows.shape[:4]
-    cols = np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3))
+    if stride[1] == 1 and padded.flags.c_contiguous and windows.size:
+        cols = _row_runs(padded, kernel, stride[0], dilation, (out_h, out_w))
+    else:
+        cols = np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3))
     rows = channels // groups * kernel[0] * kernel[1]
     return cols.reshape(batch, groups, rows, out_h * out_w), (out_h, out_w)
+
+
+def _row_runs(padded: np.ndarray, kernel, row_stride: int, dilation, out_size) -> np.ndarray:
+    """The columns (N, C, kh, kw, out_h, out_w) of a contiguous input when windows move one
+    element at a time along a row: each output row of a kernel position is then a contiguous
+    run of the input, copied as one opaque element (NumPy copies short runs of numbers one
+    inner loop each, several times slower)."""
+    batch, channels, height, width = padded.shape
+    out_h, out_w = out_size
+    item = padded.itemsize
+    runs = np.lib.stride_tricks.as_strided(
+        padded.reshape(-1).view(np.uint8),
+        shape=(batch, channels, kernel[0], kernel[1], out_h, out_w * item),
+        strides=(channels * height * width * item, height * width * item, dilation[0] * width * item,
+                 dilation[1] * item, row_stride * width * item, 1),
+        writeable=False,
+    )
+    run = np.dtype((np.void, out_w * item))
+    return np.ascontiguousarray(runs.view(run)).view(padded.dtype).reshape(
+        batch, channels, *kernel, out_h, out_w)
 
 
 def _convolution_array(data, kernel, stride, padding, dilation, groups):
