@@ -176,11 +176,14 @@ def _columns(data, kernel, stride, padding, dilation, groups) -> np.ndarray:
     """im2col per sample and group: (N, groups, C / groups * kh * kw, out_h * out_w), contiguous,
     and (out_h, out_w)."""
     padded = _padded(data, padding)
-    windows = _window_view(padded, kernel, stride, dilation)  # (N, C, oh, ow, kh, kw)
-    batch, channels, out_h, out_w = windows.shape[:4]
-    if stride[1] == 1 and padded.flags.c_contiguous and windows.size:
+    batch, channels = padded.shape[:2]
+    out_h, out_w = (
+        (size - d * (k - 1) - 1) // s + 1 for size, k, s, d in zip(padded.shape[2:], kernel, stride, dilation)
+    )
+    if stride[1] == 1 and padded.flags.c_contiguous and padded.size and out_h * out_w:
         cols = _row_runs(padded, kernel, stride[0], dilation, (out_h, out_w))
     else:
+        windows = _window_view(padded, kernel, stride, dilation)  # (N, C, oh, ow, kh, kw)
         cols = np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3))
     rows = channels // groups * kernel[0] * kernel[1]
     return cols.reshape(batch, groups, rows, out_h * out_w), (out_h, out_w)

@@ -75,10 +75,14 @@ def _pool_pairs(size, kernel, stride, padding, dilation, out) -> tuple:
 
 def _window_max(padded: np.ndarray, kernel, stride, dilation, out):
     """The max of each window and which kernel position (row-major code) holds it: the first
-    maximum, as argmax; a NaN wins, the last NaN as in PyTorch's kernel."""
-    if padded.dtype.kind == "f" and np.isnan(padded).any():
+    maximum, as argmax; a NaN wins, the last NaN as in PyTorch's kernel.
+
+    The separable passes propagate a NaN to the max of every window holding one, so a NaN
+    among the maxima is the sign that some window needs the NaN rule, and the scan runs."""
+    values, codes = _window_max_separable(padded, kernel, stride, dilation, out)
+    if values.dtype.kind == "f" and np.isnan(values).any():
         return _window_max_scan(padded, kernel, stride, dilation, out)
-    return _window_max_separable(padded, kernel, stride, dilation, out)
+    return values, codes
 
 
 def _code_type(kernel) -> np.dtype:
@@ -92,8 +96,9 @@ def _running_max(candidates, offsets):
     `offsets[k]` (each above every earlier one, so a later winner's code is the max of the
     two; the first is 0 or an array).
 
-    No NaN may be present: then `np.maximum` is the selection itself, and each step is a
-    few whole-array ufuncs (a masked copy would be some 50 times slower)."""
+    Without NaN `np.maximum` is the selection itself (with one, the max is NaN and the codes
+    are not used), and each step is a few whole-array ufuncs (a masked copy would be some 50
+    times slower)."""
     values, codes = candidates[0], offsets[0]
     for candidate, offset in zip(candidates[1:], offsets[1:]):
         better = candidate > values
@@ -125,7 +130,7 @@ def _put_rows(data: np.ndarray, start: int, step: int, rows: np.ndarray) -> None
 
 
 def _window_max_separable(padded, kernel, stride, dilation, out):
-    """`_window_max` without NaN, one dim at a time: the max along each window's row, then
+    """`_window_max` for NaN-free windows, one dim at a time: the max along each window's row, then
     along its column. The row-major first maximum is the first row holding a maximum and,
     within it, that row's first maximum, which is what the two passes pick."""
     code_type = _code_type(kernel).type
