@@ -97,8 +97,8 @@ class ConvolutionBackward0(Node):
             cols, _ = _columns(x4, (kernel_h, kernel_w), self.stride, self.padding, self.dilation, groups)
             per_sample = np.matmul(grad_g, cols.transpose(0, 1, 3, 2))
             grad_weight = per_sample.sum(0).reshape(weight.shape)
-        if needs_bias:
-            grad_bias = grad4.reshape(batch, out_channels, out_h * out_w).sum(-1).sum(0)
+        if needs_bias:  # over the samples first: whole rows added at once (a vectorised sum)
+            grad_bias = grad4.reshape(batch, -1).sum(0).reshape(out_channels, -1).sum(1)
         return grad_x, grad_weight, grad_bias
 
     def _grads(self, x, weight, grad, needs_x, needs_weight):

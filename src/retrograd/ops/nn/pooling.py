@@ -174,7 +174,9 @@ def _flat_indices(choice, kernel, stride, padding, dilation, width) -> np.ndarra
              + (np.arange(out_w) * stride[1] - padding[1])[None, :])
     position = np.arange(kernel[0] * kernel[1])
     offsets = (position // kernel[1]) * dilation[0] * width + (position % kernel[1]) * dilation[1]
-    return np.take(offsets, choice) + first
+    indices = np.take(offsets, choice)
+    indices += first
+    return indices
 
 
 def _picked_in_plane(x, indices):
