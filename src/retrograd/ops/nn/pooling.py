@@ -145,6 +145,8 @@ def _window_max_separable(padded, kernel, stride, dilation, out):
     values, codes = _running_max(rows, row_codes)
     if np.ndim(codes) == 0:
         codes = np.zeros(values.shape, code_type)
+    if np.may_share_memory(values, padded):  # 1 x 1 windows at stride 1: the input itself
+        values = values.copy()
     return values, codes
 
 
