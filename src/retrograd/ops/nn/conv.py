@@ -108,7 +108,8 @@ class ConvolutionBackward0(Node):
                                         groups)
         height, width = x4.shape[2:]
         if (out_h, out_w) != (height, width):  # output padding beyond the stride: extra windows
-            cols = cols.reshape(*cols.shape[:3], out_h, out_w)[..., :height, :width].reshape(*cols.shape[:3], -1)
+            lead = cols.shape[:3]
+            cols = cols.reshape(*lead, out_h, out_w)[..., :height, :width].reshape(*lead, -1)
         weight_g = weight4.reshape(groups, in_channels // groups, group_out * kernel_h * kernel_w)
         grad_x = grad_weight = None
         if needs_x:

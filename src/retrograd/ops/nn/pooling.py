@@ -140,8 +140,8 @@ def _window_max_separable(padded, kernel, stride, dilation, out):
     if np.ndim(column_codes) == 0:
         row_codes = [code_type(i * kernel[1]) for i in range(kernel[0])]
     else:
-        row_codes = [_every_other(column_codes, -2, i * dilation[0], stride[0], out[0]) + code_type(i * kernel[1])
-                     for i in range(kernel[0])]
+        row_codes = [_every_other(column_codes, -2, i * dilation[0], stride[0], out[0])
+                     + code_type(i * kernel[1]) for i in range(kernel[0])]
     values, codes = _running_max(rows, row_codes)
     if np.ndim(codes) == 0:
         codes = np.zeros(values.shape, code_type)
