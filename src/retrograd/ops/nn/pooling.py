@@ -91,33 +91,36 @@ def _code_type(kernel) -> np.dtype:
 
 
 def _running_max(candidates, offsets):
-    """Along one axis: the max of `candidates` (equal-shaped contiguous arrays) and, for each
-    element, the code of the first one that holds it, the k-th candidate's codes being
-    `offsets[k]` (each above every earlier one, so a later winner's code is the max of the
-    two; the first is 0 or an array).
+    """Along one axis: the max of `candidates` (equal-shaped fresh contiguous arrays, the
+    first overwritten) and, for each element, the code of the first one that holds it, the
+    k-th candidate's codes being `offsets[k]` (each above every earlier one, so a later
+    winner's code is the max of the two; the first is 0 or a fresh array, overwritten).
 
     Without NaN `np.maximum` is the selection itself (with one, the max is NaN and the codes
-    are not used), and each step is a few whole-array ufuncs (a masked copy would be some 50
-    times slower)."""
+    are not used), and each step is a few whole-array ufuncs in place (a masked copy would be
+    some 50 times slower)."""
     values, codes = candidates[0], offsets[0]
     for candidate, offset in zip(candidates[1:], offsets[1:]):
         better = candidate > values
-        values = np.maximum(values, candidate)
-        codes = better * offset if np.ndim(codes) == 0 else np.maximum(codes, better * offset)
+        np.maximum(values, candidate, out=values)
+        if np.ndim(codes) == 0:
+            codes = better * offset
+        else:
+            np.maximum(codes, better * offset, out=codes)
     return values, codes
 
 
 def _every_other(data: np.ndarray, axis: int, start: int, step: int, count: int) -> np.ndarray:
     """`count` entries of the last (axis -1) or second-last (axis -2) dim from `start` by `step`,
-    as a contiguous copy. A NumPy ufunc on a strided view runs element by element (some 30
-    times slower than on contiguous data), a copy does not; rows go as one opaque element each,
-    so their copy is one long loop however short the rows."""
+    as a fresh contiguous copy. A NumPy ufunc on a strided view runs element by element (some
+    30 times slower than on contiguous data), a copy does not; rows go as one opaque element
+    each, so their copy is one long loop however short the rows."""
     chosen = slice(start, start + step * (count - 1) + 1, step)
     if axis == -1 or not data.flags.c_contiguous:
-        return np.ascontiguousarray(data[..., chosen] if axis == -1 else data[..., chosen, :])
+        return np.array(data[..., chosen] if axis == -1 else data[..., chosen, :], order="C")
     row = np.dtype((np.void, data.shape[-1] * data.itemsize))
     rows = data.view(row)[..., 0]
-    return np.ascontiguousarray(rows[..., chosen]).view(data.dtype).reshape(
+    return np.array(rows[..., chosen], order="C").view(data.dtype).reshape(
         *data.shape[:-2], count, data.shape[-1])
 
 
@@ -145,8 +148,6 @@ def _window_max_separable(padded, kernel, stride, dilation, out):
     values, codes = _running_max(rows, row_codes)
     if np.ndim(codes) == 0:
         codes = np.zeros(values.shape, code_type)
-    if np.may_share_memory(values, padded):  # 1 x 1 windows at stride 1: the input itself
-        values = values.copy()
     return values, codes
 
 
@@ -243,8 +244,10 @@ class MaxPool2DWithIndicesBackward0(Node):
         kernel, stride, dilation, out = self.geometry
         result = np.zeros(self.shape, dtype=grad.dtype)
         column_extent = stride[1] * (out[1] - 1) + 1
+        block = np.empty((*grad.shape[:-1], self.shape[-1]), dtype=grad.dtype)
         for i in range(kernel[0]):
-            block = np.zeros((*grad.shape[:-1], self.shape[-1]), dtype=grad.dtype)
+            if kernel[1] * out[1] < self.shape[-1]:  # columns no window covers
+                block.fill(0)
             for j in range(kernel[1]):
                 column = j * dilation[1]
                 block[..., column: column + column_extent: stride[1]] = _math.keep_where(
