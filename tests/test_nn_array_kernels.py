@@ -192,3 +192,24 @@ def test_transposed_convolution_gradients_match_pytorch(case, create_graph):
 
     for mine, reference in zip(gradients(retrograd, F), gradients(torch, torch.nn.functional)):
         np.testing.assert_allclose(mine, reference, rtol=1e-11, atol=1e-12)
+
+
+@pytest.mark.parametrize(("shape", "groups"), [((3, 6, 5), 2), ((2, 4, 3, 3), 4), ((2, 6), 3)], ids=str)
+@pytest.mark.parametrize("affine", [True, False])
+def test_group_norm_gradients_agree_on_arrays_with_create_graph_and_pytorch(shape, groups, affine):
+    rng = np.random.default_rng(19)
+    arrays = [rng.normal(size=shape)] + ([rng.normal(size=shape[1]), rng.normal(size=shape[1])] if affine else [])
+    upstream = rng.normal(size=shape)
+
+    def gradients(module, create_graph):
+        tensors = [module.tensor(array, requires_grad=True) for array in arrays]
+        out = module.nn.functional.group_norm(tensors[0], groups, *tensors[1:])
+        grads = module.autograd.grad(out, tensors, module.tensor(upstream), create_graph=create_graph)
+        return [g.detach().numpy() for g in grads]
+
+    on_arrays = gradients(retrograd, False)
+    for mine, recorded in zip(on_arrays, gradients(retrograd, True)):
+        np.testing.assert_allclose(mine, recorded, rtol=1e-12, atol=1e-12)
+    if torch is not None:
+        for mine, reference in zip(on_arrays, gradients(torch, False)):
+            np.testing.assert_allclose(mine, reference, rtol=1e-10, atol=1e-12)
