@@ -18,7 +18,7 @@ from ..pointwise import (
 )
 from ._backward_ops import joined_to_input
 from ._common import _torch_name, _tuple
-from ._maps import _col2im_array, _map_node, _window_view, col2im, scatter_add_along
+from ._maps import _col2im_array, _SeparableMapBackward, _window_view, col2im, scatter_add_along
 from .padding import constant_pad
 
 # ---------------------------------------------------------------------------
@@ -450,8 +450,11 @@ def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
     return (inside / (ends - starts)[:, None]).astype(dtype)
 
 
-AdaptiveAvgPool2DBackward0 = _map_node("AdaptiveAvgPool2DBackward0",
-                                       joined="AdaptiveAvgPool2DBackwardBackward0")
+class AdaptiveAvgPool2DBackward0(_SeparableMapBackward):
+    """Adaptive average pooling: an averaging matrix on each of the last two dims."""
+
+    joined = "AdaptiveAvgPool2DBackwardBackward0"
+    __slots__ = ()
 
 
 @register(torch_name="nn.functional.adaptive_avg_pool2d", floating=True)

@@ -10,14 +10,66 @@ import numpy as np
 
 from .._table import apply, register
 from ._common import _torch_name, _tuple
-from ._maps import _map_node
+from ._maps import _SeparableMapBackward
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 
+# Named as PyTorch names each mode's grad_fn.
+
+
+class UpsampleNearest1DBackward0(_SeparableMapBackward):
+    """nearest resampling of the last dim."""
+
+    __slots__ = ()
+
+
+class UpsampleNearest2DBackward0(_SeparableMapBackward):
+    """nearest resampling of the last two dims."""
+
+    __slots__ = ()
+
+
+class UpsampleNearestExact1DBackward0(_SeparableMapBackward):
+    """nearest-exact resampling of the last dim."""
+
+    __slots__ = ()
+
+
+class UpsampleNearestExact2DBackward0(_SeparableMapBackward):
+    """nearest-exact resampling of the last two dims."""
+
+    __slots__ = ()
+
+
+class UpsampleLinear1DBackward0(_SeparableMapBackward):
+    """linear resampling of the last dim."""
+
+    __slots__ = ()
+
+
+class UpsampleLinear2DBackward0(_SeparableMapBackward):
+    """linear resampling of the last two dims."""
+
+    __slots__ = ()
+
+
+class UpsampleBilinear1DBackward0(_SeparableMapBackward):
+    """bilinear resampling of the last dim."""
+
+    __slots__ = ()
+
+
+class UpsampleBilinear2DBackward0(_SeparableMapBackward):
+    """bilinear resampling of the last two dims."""
+
+    __slots__ = ()
+
+
 _RESAMPLE_NODES = {
-    (mode, dims): _map_node(f"Upsample{name}{dims}DBackward0")
-    for mode, name in (("nearest", "Nearest"), ("nearest-exact", "NearestExact"), ("linear", "Linear"),
-                       ("bilinear", "Bilinear"))
-    for dims in (1, 2)
+    ("nearest", 1): UpsampleNearest1DBackward0, ("nearest", 2): UpsampleNearest2DBackward0,
+    ("nearest-exact", 1): UpsampleNearestExact1DBackward0,
+    ("nearest-exact", 2): UpsampleNearestExact2DBackward0,
+    ("linear", 1): UpsampleLinear1DBackward0, ("linear", 2): UpsampleLinear2DBackward0,
+    ("bilinear", 1): UpsampleBilinear1DBackward0, ("bilinear", 2): UpsampleBilinear2DBackward0,
 }
 
 
