@@ -32,7 +32,6 @@ Note [One formula, two modes]
 from __future__ import annotations
 
 import ast
-import gc
 import inspect
 import operator
 from typing import ClassVar
@@ -42,10 +41,8 @@ from ..autograd.forward_ad import _state as _dual
 from ..autograd.graph import (
     _MISSING,
     _SECOND_BACKWARD_MESSAGE,
-    AccumulateGrad,
     Node,
     PackedSaved,
-    SavedOutput,
     _check_version,
     pack_saved,
     saved_hooks_in_use,
@@ -295,50 +292,6 @@ class Formula(Node):
                     value = value._data
             values.append(value)
 
-    # Note [Saved records]
-    #     A declared op keeps a saved tensor that is its own output as the tuple
-    #     (array, version counter, output_nr, history), and one of its inputs that requires
-    #     grad as (array, version counter, input position): the tensor's history is this
-    #     node's, or the input's edge, so a Tensor is rebuilt from them only when a formula
-    #     runs on Tensors (create_graph) or a user reads `_saved_<name>`. A tensor that needs
-    #     no gradient (a frozen weight) is kept as it is. See Note [A light graph].
-
-    def _rebuild(self, record: tuple) -> Tensor:
-        """The Tensor a saved record stands for (see Note [Saved records])."""
-        if len(record) == 4:
-            array, counter, output_nr, history = record
-            return self._rebuild_output(SavedOutput(array, counter, output_nr, history))
-        array, counter, position = record
-        edge = self._next_nodes[position]
-        if type(edge) is AccumulateGrad:
-            return edge.variable  # the leaf itself
-        return Tensor._from_node(array, edge, self._next_nrs[position], counter)
-
-    def _check_record(self, record: tuple, version: int) -> None:
-        if len(record) == 4:
-            _check_version(record[1][0], version, record[0], self, record[2])
-            return
-        edge = self._next_nodes[record[2]]
-        origin = _current_history(record[0], record[1], None if type(edge) is AccumulateGrad else edge)
-        _check_version(record[1][0], version, record[0], origin)  # "output 0", as PyTorch
-
-
-    def _unpack(self, value, version):
-        if version is not None and type(value) is tuple:
-            if value[1][0] != version:
-                self._check_record(value, version)
-            return self._rebuild(value)
-        return super()._unpack(value, version)
-
-    def _resave_output(self, counter, target: Tensor, history) -> None:
-        """An in-place op that saved its own result (exp_) now saves `target`, which holds it."""
-        values, versions = list(self._saved), list(self._saved_versions)
-        for index, value in enumerate(values):
-            if type(value) is tuple and len(value) == 4 and value[1] is counter:
-                values[index] = (target._data, target._version_counter, value[2], history)
-                versions[index] = target._version_counter[0]
-        self._saved, self._saved_versions = tuple(values), tuple(versions)
-
     def _release(self) -> None:
         """Free the saved tensors; numbers and shapes stay (they hold no memory), as PyTorch."""
         saved = self._saved
@@ -367,17 +320,8 @@ class Formula(Node):
     def _named_saved_values(self) -> list[tuple[str, tuple]]:
         if self._saved is None:
             return []
-        return [(name, (self._classic(value, version), version)) for name, value, version
+        return [(name, (value, version)) for name, value, version
                 in zip(self._plan_used.names, self._saved, self._saved_versions)]
-
-    def _classic(self, value, version):
-        """A saved record as hand-written nodes keep it (a SavedOutput, or the input's Tensor),
-        for the graph pictures; anything else as it is."""
-        if version is None or type(value) is not tuple:
-            return value
-        if len(value) == 4:
-            return SavedOutput(*value)
-        return self._rebuild(value)
 
     def _find_saved(self, name: str):
         """A value the formulas read; None for a tensor that no needed formula read (PyTorch).
@@ -471,13 +415,3 @@ def _refuse_inference_tensor():
     from ._table import _INFERENCE_SAVED_MESSAGE
 
     raise RuntimeError(_INFERENCE_SAVED_MESSAGE)
-
-
-def _current_history(array, counter, recorded):
-    """The grad_fn PyTorch's message names for a saved input changed in place: the tensor's
-    history now (`AddBackward0` after `y.add_(1)`), not the one it had when saved. A record
-    keeps no Tensor, so on this error path the live tensors holding its array are asked."""
-    for holder in gc.get_referrers(array):
-        if isinstance(holder, Tensor) and holder._version_counter is counter and holder.grad_fn is not None:
-            return holder.grad_fn
-    return recorded

@@ -32,7 +32,7 @@ from ..autograd.forward_ad import _state as _dual
 from ..autograd.graph import (
     _ALL_ZERO,
     Node,
-    SavedOutput,
+    output_record,
     pack_saved,
     saved_hooks_in_use,
     saved_hooks_state,
@@ -209,8 +209,8 @@ def _stamp_saved(node: Node, outputs) -> None:
     for value in node._saved:
         if type(value) is _Output:
             result = outputs if isinstance(outputs, Tensor) else outputs[value.index]
-            value = SavedOutput(result._data, result._version_counter, result._output_nr)
-            versions.append(value.version_counter[0])
+            value = output_record(result, result._output_nr)
+            versions.append(result._version_counter[0])
         elif isinstance(value, Tensor):
             if value._is_inference:
                 raise RuntimeError(_INFERENCE_SAVED_MESSAGE)
@@ -283,6 +283,8 @@ table: dict[str, OpInfo] = {}
 #     this module imports (_creation, _legacy, random), declare theirs in a `TENSOR_METHODS`
 #     dict that ops/__init__.py registers. tests/test_tensor_methods.py checks that no module
 #     assigns to Tensor itself, and that Tensor has `_tensor.CLASS_BODY` and `attached` only.
+#     vmap's BatchedTensor has a registry of its own: Note [Where BatchedTensor methods come from]
+#     (ops/_batching/tensor.py).
 
 
 @dataclasses.dataclass(frozen=True)
@@ -383,8 +385,9 @@ def register(
             register_method(method, _operator(plain, method) if is_operator else plain,
                             declared_in, op=op_name)
             if function is not plain:  # batched tensors take the batching rule
-                setattr(_batching.BatchedTensor, method,
-                        _operator(function, method) if is_operator else function)
+                _batching.register_batched_method(
+                    method, _operator(function, method) if is_operator else function, declared_in,
+                    op=op_name)
         if inplace is not None:
             register_method(inplace, _in_place(function, inplace), declared_in, op=op_name)
         return public
@@ -761,7 +764,8 @@ def _is_dense(array: np.ndarray) -> bool:
 def _save_as_target(node: Node, result: Tensor, target: Tensor, through_view: bool) -> None:
     """An op that saved its own result (exp_, tanh_...) now saves `target`, which holds it:
     later in-place changes of target (or of its aliases) must be caught, as in PyTorch.
-    Written through a view, the result is read back as that view (see SavedOutput.history)."""
+    Written through a view, the result is read back as that view (see Note [Saved records] in
+    autograd/graph.py)."""
     if not node._saved:
         return
     history = weakref.ref(target.grad_fn) if through_view else None
