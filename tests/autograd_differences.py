@@ -133,6 +133,15 @@ def a_zero_gradient_stays_zero_through_recorded_products(m):
     assert (second + 0).tolist() == [0.0, 0.0]
 
 
+def a_zero_gradient_passes_through_chunk_and_cat(m):
+    """Found by the slow run (programs 21621, 22246): chunk's backward concatenates the zero
+    gradient of abs's second derivative with other gradients."""
+    x = m.tensor([[float("inf")], [-0.58]], requires_grad=True)
+    (first,) = m.autograd.grad(x.chunk(2)[0].abs().sum(), x, create_graph=True)
+    (second,) = m.autograd.grad(first.sum(), x)
+    assert (second + 0).tolist() == [[0.0], [0.0]]
+
+
 def sign_and_rounding_have_ordinary_zero_derivatives(m):
     """Only sgn's zero is PyTorch's zero tensor: sign's, floor's... are zeros that NaN spreads to."""
     for name in ("sign", "floor", "ceil", "round", "trunc"):
@@ -268,7 +277,7 @@ FIXED_CASES = [pow_half_at_minus_inf, softmax_of_a_0d_tensor, sigmoid_second_der
                a_bool_tensor_on_either_side_of_a_subtraction_is_refused,
                the_zero_derivative_of_sgn_absorbs_nan, the_zero_derivative_of_sgn_stays_zero_through_products_only,
                a_zero_gradient_of_sgn_accumulates_as_zeros, a_zero_gradient_of_sgn_is_immutable_in_a_hook,
-               a_zero_gradient_stays_zero_through_recorded_products,
+               a_zero_gradient_stays_zero_through_recorded_products, a_zero_gradient_passes_through_chunk_and_cat,
                sign_and_rounding_have_ordinary_zero_derivatives,
                views_of_several_views_raise_once_their_base_changed, a_view_made_under_no_grad_requires_grad,
                views_require_grad_once_their_base_does, a_grad_write_into_a_plain_split_output_raises,

@@ -23,7 +23,13 @@ __all__ = ["ZeroGradient", "zero_gradient"]
 
 
 def _plain(value):
-    return value.view(np.ndarray) if isinstance(value, ZeroGradient) else value
+    """`value` with every ZeroGradient in it (in lists and tuples too: np.concatenate's
+    arrays) seen as a plain array."""
+    if isinstance(value, ZeroGradient):
+        return value.view(np.ndarray)
+    if type(value) is list or type(value) is tuple:
+        return type(value)(_plain(item) for item in value)
+    return value
 
 
 def _keeps_zero(ufunc, inputs) -> bool:
