@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from . import _device, _dtype
+from . import _device, _dtype, _storage
 from . import random as _random
 from ._dtype import dtype as _DType
 from ._tensor import ORIGIN_NUMPY, Size, Tensor
@@ -189,7 +189,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         return data if dtype is None or data.dtype is dtype else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == dtype.numpy):
         _dtype.from_numpy_dtype(data.dtype)
-        result = Tensor._make(data)
+        result = Tensor._make(_storage.own_span(data))
         result._origin = ORIGIN_NUMPY
         return result
     result = _new(_as_array(data, dtype), False)
@@ -214,7 +214,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {_type_name(array)})")
     _check_shareable(array)
-    result = Tensor._make(array)
+    result = Tensor._make(_storage.own_span(array))
     result._origin = ORIGIN_NUMPY
     return result
 

@@ -12,8 +12,11 @@ Note [Storage of a NumPy-backed tensor]
     share the array. Every tensor an op returns owns a fresh root (offset 0), except views
     and the pieces of `unsafe_split`, which share their input's memory in PyTorch too.
 
-    One difference: `from_numpy(array[1:])` sees all of `array` as its storage (offset 1),
-    where PyTorch starts the storage at the slice.
+    A tensor made from a NumPy array that it shares (`from_numpy`, `as_tensor`) has, as in
+    PyTorch, the memory that array's elements span as its storage, at offset 0: the array is
+    re-rooted on a holder of that span (`own_span`), which keeps the array's memory alive
+    without `_root` following on to the array it views. `from_numpy(array[1:])` starts its
+    storage at the slice.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import numbers
 import numpy as np
 
 __all__ = ["check_geometry", "clone_geometry", "copy_with_storage", "overlaps_by_a_zero_stride",
-           "positions", "storage_bytes", "storage_offset", "strided_storage", "strided_view"]
+           "own_span", "positions", "storage_bytes", "storage_offset", "strided_storage", "strided_view"]
 
 
 def _root(array: np.ndarray) -> np.ndarray:
@@ -132,6 +135,31 @@ class _Window:
     def __init__(self, interface: dict, base: np.ndarray):
         self.__array_interface__ = interface
         self.base = base
+
+
+class _Span:
+    """Holds the array a re-rooted one shares memory with (under a name `_root` does not
+    follow), and describes the memory its elements span as one flat block."""
+
+    def __init__(self, array: np.ndarray):
+        start, nbytes = _span(array)
+        self.__array_interface__ = {
+            "version": 3,
+            "shape": (nbytes // array.itemsize,),
+            "typestr": array.dtype.str,
+            "data": (start, not array.flags.writeable),
+        }
+        self.owner = array
+
+
+def own_span(array: np.ndarray) -> np.ndarray:
+    """`array` (the same memory) on a storage of its own: the span of its elements, from its
+    first element; see Note [Storage of a NumPy-backed tensor]. Arrays with a negative stride
+    are returned as they are."""
+    if any(step < 0 for step in array.strides) or storage_bytes(array) == _span(array):
+        return array
+    span = np.asarray(_Span(array))
+    return np.ndarray(array.shape, dtype=array.dtype, buffer=span, strides=array.strides)
 
 
 def strided_view(array: np.ndarray, size: tuple, stride: tuple, offset: int) -> np.ndarray:
