@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
@@ -12,6 +13,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
+from .._saved_shown import ShownAsPyTorch, formula_value
 from .._table import apply, register, register_method
 from .._tangents import LINEAR, MULTILINEAR, MultilinearPlus
 from ..pointwise import integral_coefficient, operand_arrays
@@ -129,8 +131,10 @@ class MmBackward0(_SavesStrides, Formula):
     }
 
 
-class MvBackward0(Formula):
+class MvBackward0(ShownAsPyTorch, Formula):
     """matrix @ vector."""
+
+    hidden = ("self_sym_sizes", "vec_sym_sizes")  # Note [Saved values as PyTorch shows them]
 
     inputs = ("self", "vec")
     forward = staticmethod(_matrix_product)
@@ -460,8 +464,10 @@ class AddmmBackward0(_SavesStrides, Formula):
     }
 
 
-class BaddbmmBackward0(Formula):
+class BaddbmmBackward0(ShownAsPyTorch, Formula):
     """beta * self + alpha * (batch1 @ batch2), batch by batch."""
+
+    hidden = ("batch1_sym_sizes", "batch2_sym_sizes")  # Note [Saved values as PyTorch shows them]
 
     inputs = ("self", "batch1", "batch2")
     forward = _scaled_product_plus(np.matmul)
@@ -479,10 +485,17 @@ class AddbmmBackward0(BaddbmmBackward0):
     """beta * self + alpha * (sum over the batch of batch1 @ batch2)."""
 
     forward = _scaled_product_plus(_summed_matmul)
+    shown: ClassVar[dict] = {
+        "batch1_sym_argsize_0": lambda node: formula_value(node, "batch1_sym_sizes")[0],
+        "batch1_sym_argsize_1": lambda node: formula_value(node, "batch1_sym_sizes")[1],
+        "batch2_sym_argsize_2": lambda node: formula_value(node, "batch2_sym_sizes")[2],
+    }
 
 
-class AddmvBackward0(Formula):
+class AddmvBackward0(ShownAsPyTorch, Formula):
     """beta * self + alpha * (mat @ vec)."""
+
+    hidden = ("mat_sym_sizes", "vec_sym_sizes")  # Note [Saved values as PyTorch shows them]
 
     inputs = ("self", "mat", "vec")
     forward = _scaled_product_plus(np.matmul)

@@ -69,7 +69,6 @@ from .reorder import (
     TBackward0,
     TransposeBackward0,
     _along,
-    _basic_view_forward,
     _dim_list,
     _inverse_order,
     _mT,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import ClassVar
 
 import numpy as np
 
@@ -13,6 +14,7 @@ from ... import _dtype, _storage
 from ..._tensor import Size, Tensor
 from .. import _math
 from .._formula import Formula
+from .._saved_shown import ShownAsPyTorch
 from .._table import apply, register
 from .._tangents import LINEAR
 from ..reduce import normalize_dims
@@ -329,6 +331,23 @@ def squeeze(input, dim=None):
     return apply(SqueezeBackward1, input, dim=wrap_dim(dim, ndim))
 
 
+def _is_whole(component) -> bool:
+    return isinstance(component, slice) and component.start is None and component.stop is None \
+        and component.step in (None, 1)
+
+
+def _acting(key: tuple) -> tuple:
+    """(dim, component) of the last component of a basic key that picks, slices or inserts:
+    PyTorch records a key as one node per such component, and shows the last one's; its dim
+    counts the dims before it that are kept or inserted (Note [Basic index keys])."""
+    position = max((index for index, component in enumerate(key)
+                    if component is not Ellipsis and not _is_whole(component)), default=None)
+    if position is None:
+        return 0, slice(None)
+    dim = sum(1 for component in key[:position] if component is None or isinstance(component, slice))
+    return dim, key[position]
+
+
 def _unsqueeze_grad(grad, self_shape, dim, key):
     """The gradient of `unsqueeze(dim)`, or of a basic index `key` that inserts a dim."""
     if key is None:
@@ -336,14 +355,22 @@ def _unsqueeze_grad(grad, self_shape, dim, key):
     return _math.place_at_key(grad, self_shape, key)
 
 
-class UnsqueezeBackward0(Formula):
+def _inserted_dim(node) -> int:
+    dim = node._parameter("dim")
+    return _acting(node._parameter("key"))[0] if dim is None else dim
+
+
+class UnsqueezeBackward0(ShownAsPyTorch, Formula):
     """A size-1 dim inserted (a view): the gradient has it squeezed out.
 
     A basic index whose last step inserts a dim (`x[0, None]`) is this node too (as PyTorch
-    names it), with the whole `key` instead of `dim`: see Note [Basic index keys].
+    names it), with the whole `key` instead of `dim`: see Note [Basic index keys]. It shows
+    PyTorch's `dim` only (Note [Saved values as PyTorch shows them]).
     """
 
     is_view = True
+    shown: ClassVar[dict] = {"dim": _inserted_dim}
+    hidden = ("key", "self_sym_sizes")
 
     @staticmethod
     def forward(self, dim=None, key=None):
@@ -487,7 +514,7 @@ def _scatter_into_copy(input_array, src_array, result_geometry, size, stride, st
     """The input's array copied with its whole storage, the window on it set to `src`, each
     storage element to the last window element on it (in order) where several share one."""
     result = _storage.copy_with_storage(input_array)
-    result_at, window_at, length = _scatter_maps(result_geometry, size, stride, storage_offset)
+    _, window_at, length = _scatter_maps(result_geometry, size, stride, storage_offset)
     winners = _last_writers(window_at, length)
     if winners is None:
         offset = result_geometry[2] if storage_offset is None else storage_offset
