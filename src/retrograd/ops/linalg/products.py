@@ -31,6 +31,12 @@ from .contraction import (
 # Matrix products
 
 
+def _matrix_transpose(matrices):
+    """The last two dims swapped: `t()` for a matrix (TBackward0 when recorded, as PyTorch's
+    mm backward), `mT` for a batch."""
+    return _math.t(matrices) if matrices.ndim == 2 else matrices.mT
+
+
 def grad_of_first_factor(grad, first_shape: tuple, second):
     """d(a @ b)/da applied to `grad`: grad @ b^T, with 1-d operands promoted as matmul does.
 
@@ -44,7 +50,7 @@ def grad_of_first_factor(grad, first_shape: tuple, second):
         batch = grad.shape[: grad.ndim - (len(first_shape) > 1) - (second.ndim > 1)]
         rows = 1 if len(first_shape) == 1 else first_shape[-2]
         grad = grad.reshape((*batch, rows, second_matrix.shape[-1]))
-    result = _math.matmul(grad, second_matrix.mT)
+    result = _math.matmul(grad, _matrix_transpose(second_matrix))
     if len(first_shape) == 1:
         result = result.reshape((*result.shape[:-2], first_shape[0]))
     return result
@@ -59,7 +65,7 @@ def grad_of_second_factor(grad, first, second_shape: tuple):
         batch = grad.shape[: grad.ndim - (first.ndim > 1) - (len(second_shape) > 1)]
         columns = 1 if len(second_shape) == 1 else second_shape[-1]
         grad = grad.reshape((*batch, first_matrix.shape[-2], columns))
-    result = _math.matmul(first_matrix.mT, grad)
+    result = _math.matmul(_matrix_transpose(first_matrix), grad)
     if len(second_shape) == 1:
         result = result.reshape((*result.shape[:-2], second_shape[0]))
     return result
