@@ -18,7 +18,15 @@ from typing import ClassVar
 from .._tensor import Tensor
 from ..autograd.graph import _MISSING, _SECOND_BACKWARD_MESSAGE
 
-__all__ = ["ShownAsPyTorch", "as_given", "dims_as_given", "formula_value", "saved_array"]
+__all__ = [
+    "ShownAsPyTorch",
+    "ShowsDimAsGiven",
+    "ShowsOneDimAsGiven",
+    "as_given",
+    "dims_as_given",
+    "formula_value",
+    "saved_array",
+]
 
 
 class ShownAsPyTorch:
@@ -68,6 +76,23 @@ def dims_as_given(dim):
     if dim is None:
         return None
     return (int(dim),) if isinstance(dim, int) else tuple(int(each) for each in dim)
+
+
+class ShowsDimAsGiven(ShownAsPyTorch):
+    """A reduction along dims that shows `dim` as the call gave it (a tuple; `()` when none
+    was given): `x.sum(-1)` shows `(-1,)`, where its formulas read `(1,)`."""
+
+    __slots__ = ()
+
+    shown: ClassVar[dict] = {"dim": as_given("dim", lambda dim: () if dim is None else dims_as_given(dim))}
+
+
+class ShowsOneDimAsGiven(ShownAsPyTorch):
+    """An op along one dim that shows `dim` as the call gave it (`x.cumsum(-1)` shows -1)."""
+
+    __slots__ = ()
+
+    shown: ClassVar[dict] = {"dim": as_given("dim", int)}
 
 
 def saved_array(node, array) -> Tensor:

@@ -14,7 +14,7 @@ from ... import _dtype
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
-from .._saved_shown import ShownAsPyTorch, as_given, dims_as_given
+from .._saved_shown import ShownAsPyTorch, ShowsDimAsGiven, as_given, dims_as_given
 from .._table import apply, register
 from .._tangents import REDUCTION
 from .sums import MeanBackward0, _count, normalize_dims
@@ -311,11 +311,11 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
                  ord_as_given=p)
 
 
-class LogsumexpBackward0(Formula):
+class LogsumexpBackward0(ShowsDimAsGiven, Formula):
     """log(sum(exp(x))) over dims, shifted by the maximum so that exp cannot overflow."""
 
     @staticmethod
-    def forward(self, dim, keepdim):
+    def forward(self, dim, keepdim, dim_as_given=None):
         data = self._data
         if data.dtype.kind != "f":
             data = data.astype(_dtype.get_default_dtype().numpy)
@@ -339,7 +339,7 @@ class LogsumexpBackward0(Formula):
 def logsumexp(input, dim, keepdim: bool = False):
     """log(sum(exp(input))) over `dim`, stable for large values."""
     dims = normalize_dims(dim, input.ndim)
-    return apply(LogsumexpBackward0, input, dim=dims, keepdim=keepdim)
+    return apply(LogsumexpBackward0, input, dim=dims, keepdim=keepdim, dim_as_given=dim)
 
 
 # ---------------------------------------------------------------------------
