@@ -59,17 +59,16 @@ linalg.eigvalsh-0 linalg.eigvalsh-1 linalg.inv-0 linalg.inv-1 linalg.norm-0 lina
 linalg.norm-3 linalg.norm-5 linalg.qr-0 linalg.qr-1 linalg.qr-2 linalg.qr-3 linalg.qr-4
 linalg.slogdet-0 linalg.slogdet-1 linalg.slogdet-2 linalg.solve-0 linalg.solve-1 linalg.solve-2
 linalg.solve-3 linalg.solve_triangular-0 linalg.solve_triangular-1 linalg.svd-1 linalg.svdvals-0
-linalg.svdvals-1 linalg.svdvals-2 linalg.svdvals-3 log_softmax-2 logsigmoid-0 logsigmoid-1
-logsigmoid-2 logsigmoid-3 masked_scatter-0 masked_scatter-1 masked_select-0 masked_select-1
-matmul-3 matmul-4 matmul-5 matmul-6 matmul-7 matmul-8 max-3 max_pool1d-0 max_pool1d-1
-max_pool1d-2 max_pool2d-0 max_pool2d-1 max_pool2d-2 median-2 min-3 mode-1 mul-5 nanmean-0
-nanmean-1 nanmean-2 nanmean-3 nanmean-4 nanmean-5 nanmean-6 pad-0 pad-1 pad-2 pad-3 pad-4 pad-5
-permute-1 pow-6 prelu-0 prod-1 prod-2 prod-5 prod-6 prod-7 relu6-0 relu6-1 relu6-2 relu6-3
-repeat_interleave-2 roll-0 scaled_dot_product_attention-0 scaled_dot_product_attention-1
-scaled_dot_product_attention-2 scaled_dot_product_attention-3 scatter-0 scatter-1 scatter-2
-scatter_add-0 scatter_add-1 selu-0 selu-1 selu-2 selu-3 softmax-2 softmin-2 softplus-0
-softplus-2 sort-1 sort-6 squeeze-3 stack-1 take-0 take-1 take_along_dim-0 take_along_dim-1
-take_along_dim-2 topk-0 topk-2 transpose-1 unsqueeze-1
+linalg.svdvals-1 linalg.svdvals-2 linalg.svdvals-3 logsigmoid-0 logsigmoid-1 logsigmoid-2
+logsigmoid-3 masked_scatter-0 masked_scatter-1 masked_select-0 masked_select-1 matmul-3 matmul-4
+matmul-5 matmul-6 matmul-7 matmul-8 max-3 max_pool1d-0 max_pool1d-1 max_pool1d-2 max_pool2d-0
+max_pool2d-1 max_pool2d-2 median-2 min-3 mode-1 mul-5 nanmean-0 nanmean-1 nanmean-2 nanmean-3
+nanmean-4 nanmean-5 nanmean-6 pad-0 pad-1 pad-2 pad-3 pad-4 pad-5 permute-1 pow-6 prelu-0 prod-1
+prod-2 prod-5 prod-6 prod-7 relu6-0 relu6-1 relu6-2 relu6-3 repeat_interleave-2 roll-0
+scaled_dot_product_attention-0 scaled_dot_product_attention-1 scaled_dot_product_attention-2
+scaled_dot_product_attention-3 scatter-0 scatter-1 scatter-2 scatter_add-0 scatter_add-1 selu-0
+selu-1 selu-2 selu-3 softplus-0 softplus-2 sort-1 sort-6 squeeze-3 stack-1 take-0 take-1
+take_along_dim-0 take_along_dim-1 take_along_dim-2 topk-0 topk-2 transpose-1 unsqueeze-1
 """)
 
 
