@@ -26,7 +26,7 @@ def _words(text: str) -> frozenset[str]:
 # Cases (op-sample) recorded as another node than PyTorch's (mostly composites of table ops).
 NAME_DIFFERS = _words("""
 aminmax-0 aminmax-1 block_diag-0 cdist-0 cdist-1 channel_shuffle-0 cholesky_inverse-0
-cholesky_inverse-1 cholesky_solve-0 cholesky_solve-1 combinations-0 combinations-1 cov-0 cov-1
+cholesky_inverse-1 cholesky_solve-0 cholesky_solve-1 combinations-0 combinations-1
 deg2rad-0 deg2rad-1 diagonal_scatter-0 diagonal_scatter-1 dist-0 dist-1 fold-0 fold-1 inner-0
 inner-1 instance_norm-0 instance_norm-1 ldexp-0 nansum-0 nansum-1 pairwise_distance-0
 pairwise_distance-1 pixel_shuffle-0 pixel_unshuffle-0 rad2deg-0 rad2deg-1 renorm-0 renorm-1
@@ -48,25 +48,27 @@ binary_cross_entropy_with_logits-3 conv1d-0 conv1d-1 conv2d-0 conv2d-1 conv2d-2
 conv_transpose1d-0 conv_transpose1d-1 conv_transpose2d-0 conv_transpose2d-1 conv_transpose2d-2
 corrcoef-0 cross-0 cross-1 cummax-1 cummin-1 diag-0 diag-1 diag_embed-0 diag_embed-1 diagflat-0
 diagflat-1 div-5 div-6 div-7 einsum-0 einsum-1 einsum-2 einsum-3 einsum-4 einsum-5 einsum-6
-einsum-7 einsum-8 einsum-9 elu-0 elu-1 elu-2 elu-3 embedding-0 embedding-1 erfinv-0 erfinv-1
-erfinv-2 erfinv-3 flip-2 gather-0 gather-1 gather-2 group_norm-0 group_norm-1 group_norm-2
-index_add-0 index_add-1 index_copy-0 index_copy-1 index_fill-0 index_fill-1 index_put-0
-index_put-1 index_put-2 index_select-0 index_select-1 index_select-2 index_select-3
-interpolate-0 interpolate-1 interpolate-2 interpolate-3 interpolate-4 interpolate-5 kl_div-0
-kron-0 kron-1 kthvalue-0 kthvalue-2 layer_norm-0 layer_norm-1 linalg.cholesky-0
-linalg.cholesky-1 linalg.cross-2 linalg.det-0 linalg.det-1 linalg.eigh-0 linalg.eigh-1
-linalg.eigvalsh-0 linalg.eigvalsh-1 linalg.inv-0 linalg.inv-1 linalg.norm-0 linalg.norm-1
-linalg.norm-3 linalg.norm-5 linalg.qr-0 linalg.qr-1 linalg.qr-2 linalg.qr-3 linalg.qr-4
-linalg.slogdet-0 linalg.slogdet-1 linalg.slogdet-2 linalg.solve-0 linalg.solve-1 linalg.solve-2
-linalg.solve-3 linalg.solve_triangular-0 linalg.solve_triangular-1 linalg.svd-1 linalg.svdvals-0
+einsum-7 einsum-8 einsum-9 elu-0 elu-1 elu-2 elu-3 embedding-0 embedding-1 embedding-2
+embedding-3 embedding-4 erfinv-0 erfinv-1 erfinv-2 erfinv-3 flip-2 gather-0 gather-1 gather-2
+group_norm-0 group_norm-1 group_norm-2 index_add-0 index_add-1 index_copy-0 index_copy-1
+index_fill-0 index_fill-1 index_put-0 index_put-1 index_put-2 index_select-0 index_select-1
+index_select-2 index_select-3 interpolate-0 interpolate-1 interpolate-2 interpolate-3
+interpolate-4 interpolate-5 interpolate-6 interpolate-7 interpolate-8 interpolate-9 kl_div-0
+kthvalue-0 kthvalue-2 layer_norm-0 layer_norm-1 linalg.cholesky-0 linalg.cholesky-1
+linalg.cross-2 linalg.det-0 linalg.det-1 linalg.eigh-0 linalg.eigh-1 linalg.eigvalsh-0
+linalg.eigvalsh-1 linalg.inv-0 linalg.inv-1 linalg.norm-0 linalg.norm-1 linalg.norm-3
+linalg.norm-5 linalg.qr-0 linalg.qr-1 linalg.qr-2 linalg.qr-3 linalg.qr-4 linalg.slogdet-0
+linalg.slogdet-1 linalg.slogdet-2 linalg.solve-0 linalg.solve-1 linalg.solve-2 linalg.solve-3
+linalg.solve_triangular-0 linalg.solve_triangular-1 linalg.svd-1 linalg.svdvals-0
 linalg.svdvals-1 linalg.svdvals-2 linalg.svdvals-3 logsigmoid-0 logsigmoid-1 logsigmoid-2
 logsigmoid-3 masked_scatter-0 masked_scatter-1 masked_select-0 masked_select-1 matmul-3 matmul-4
 matmul-5 matmul-6 matmul-7 matmul-8 max-3 max_pool1d-0 max_pool1d-1 max_pool1d-2 max_pool2d-0
-max_pool2d-1 max_pool2d-2 median-2 min-3 mode-1 mul-5 nanmean-0 nanmean-1 nanmean-2 nanmean-3
-nanmean-4 nanmean-5 nanmean-6 pad-0 pad-1 pad-2 pad-3 pad-4 pad-5 permute-1 pow-6 prelu-0 prod-1
-prod-2 prod-5 prod-6 prod-7 relu6-0 relu6-1 relu6-2 relu6-3 repeat_interleave-2 roll-0
-scaled_dot_product_attention-0 scaled_dot_product_attention-1 scaled_dot_product_attention-2
-scaled_dot_product_attention-3 scatter-0 scatter-1 scatter-2 scatter_add-0 scatter_add-1 selu-0
+max_pool2d-1 max_pool2d-2 max_pool2d-3 median-2 min-3 mode-1 mul-5 nanmean-0 nanmean-1 nanmean-2
+nanmean-3 nanmean-4 nanmean-5 nanmean-6 pad-0 pad-1 pad-2 pad-3 pad-4 pad-5 permute-1 pow-6
+prelu-0 prod-1 prod-2 prod-5 prod-6 prod-7 relu6-0 relu6-1 relu6-2 relu6-3 repeat_interleave-2
+roll-0 scaled_dot_product_attention-0 scaled_dot_product_attention-1
+scaled_dot_product_attention-2 scaled_dot_product_attention-3 scaled_dot_product_attention-4
+scaled_dot_product_attention-5 scatter-0 scatter-1 scatter-2 scatter_add-0 scatter_add-1 selu-0
 selu-1 selu-2 selu-3 softplus-0 softplus-2 sort-1 sort-6 squeeze-3 stack-1 take-0 take-1
 take_along_dim-0 take_along_dim-1 take_along_dim-2 topk-0 topk-2 transpose-1 unsqueeze-1
 """)
@@ -153,3 +155,78 @@ def test_saved_names_and_values_are_pytorchs(info, args, kwargs, request):
     differing = [name for name in _saved_names(reference)
                  if not _same(_comparable(getattr(mine, name)), _comparable(getattr(reference, name)))]
     assert differing == []
+
+
+# In-place methods that record their own node class (a real class, named as PyTorch names it).
+IN_PLACE_CALLS = {
+    "unsqueeze_": lambda x: x.unsqueeze_(0),
+    "squeeze_": lambda x: x.squeeze_(),
+    "squeeze_-dim": lambda x: x.squeeze_(1),
+    "squeeze_-dims": lambda x: x.squeeze_((1, 2)),
+    "t_": lambda x: x.view(3, 4).t_(),
+    "transpose_": lambda x: x.transpose_(0, 2),
+    "swapdims_": lambda x: x.swapdims_(2, 0),
+    "swapaxes_": lambda x: x.swapaxes_(-1, 0),
+    "as_strided_": lambda x: x.as_strided_((2, 2), (1, 2)),
+    "as_strided_-offset": lambda x: x.as_strided_((2, 2), (1, 2), 1),
+    "conj_physical_": lambda x: x.conj_physical_(),
+}
+
+
+# In-place methods whose node shows other saved names than PyTorch's (none left).
+IN_PLACE_SAVED_DIFFERS: frozenset[str] = frozenset()
+
+
+def _in_place_grad_fns(call, torch):
+    import retrograd
+
+    values = np.random.default_rng(0).standard_normal((3, 1, 4))
+    mine = call(retrograd.tensor(values, requires_grad=True).clone()).grad_fn
+    return mine, call(torch.tensor(values, requires_grad=True).clone()).grad_fn
+
+
+@pytest.mark.parametrize("call", list(IN_PLACE_CALLS.values()), ids=list(IN_PLACE_CALLS))
+def test_in_place_methods_record_pytorchs_node(call):
+    torch = pytest.importorskip("torch")
+    mine, reference = _in_place_grad_fns(call, torch)
+    assert mine.name() == reference.name()
+    assert type(mine).__qualname__ == type(mine).__name__ == reference.name()
+
+
+@pytest.mark.parametrize("call", list(IN_PLACE_CALLS.values()), ids=list(IN_PLACE_CALLS))
+def test_in_place_methods_save_pytorchs_names(call, request):
+    torch = pytest.importorskip("torch")
+    _mark(request, IN_PLACE_SAVED_DIFFERS)
+    mine, reference = _in_place_grad_fns(call, torch)
+    assert _saved_names(mine) == _saved_names(reference)
+
+
+def _node_classes() -> list[type]:
+    import retrograd.nn  # noqa: F401  (every op module loaded)
+    from retrograd.autograd.function import BackwardCFunction
+    from retrograd.autograd.graph import Node
+
+    found, stack = [], [Node]
+    while stack:
+        klass = stack.pop()
+        stack.extend(klass.__subclasses__())
+        # a custom Function's node is named after the user's class, as PyTorch names it
+        if klass.__module__.startswith("retrograd.") and not issubclass(klass, BackwardCFunction):
+            found.append(klass)
+    return found
+
+
+def test_every_grad_fn_class_is_defined_by_a_class_statement_of_its_name():
+    """Grepping a grad_fn's name finds its class (issue 11): no class is made by `type()` or
+    renamed after its definition."""
+    import inspect
+    import re
+    import sys
+
+    missing = []
+    for klass in _node_classes():
+        source = inspect.getsource(sys.modules[klass.__module__])
+        if klass.__qualname__ != klass.__name__ or not re.search(
+                rf"^class {re.escape(klass.__name__)}\b", source, re.MULTILINE):
+            missing.append(f"{klass.__module__}.{klass.__qualname__} (named {klass.__name__})")
+    assert not missing, "node classes with no class statement of their name: " + ", ".join(sorted(missing))

@@ -327,7 +327,13 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     """Normalise each channel of each sample over its spatial dims (group_norm with one
     channel per group); running statistics, if given, track the batch average of the
     per-instance ones."""
+    if not isinstance(momentum, numbers.Real):
+        raise TypeError(f"instance_norm(): argument 'momentum' (position 7) must be float, not "
+                        f"{type(momentum).__name__}")
     if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats "
+                               "is false")
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
     spatial = int(np.prod(input.shape[2:], dtype=np.int64))
     if spatial <= 1:

@@ -18,7 +18,7 @@ from ..pointwise import (
 )
 from ._backward_ops import joined_to_input
 from ._common import _torch_name, _tuple
-from ._maps import _col2im_array, _map_node, _window_view, col2im, scatter_add_along
+from ._maps import _col2im_array, _SeparableMapBackward, _window_view, col2im, scatter_add_along
 from .padding import constant_pad
 
 # ---------------------------------------------------------------------------
@@ -212,7 +212,7 @@ class AdaptiveMaxPool2DBackwardBackward0(MaxPool2DWithIndicesBackwardBackward0):
     """adaptive_max_pool2d's derivative (see MaxPool2DWithIndicesBackwardBackward0)."""
 
 
-@register(torch_name="max_pool2d")
+@register(torch_name=_torch_name("max_pool2d"))  # torch.max_pool2d has no return_indices
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
     """The max over each window of the last two dims (padding counts as -inf)."""
@@ -363,8 +363,11 @@ def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
     return (inside / (ends - starts)[:, None]).astype(dtype)
 
 
-AdaptiveAvgPool2DBackward0 = _map_node("AdaptiveAvgPool2DBackward0",
-                                       joined="AdaptiveAvgPool2DBackwardBackward0")
+class AdaptiveAvgPool2DBackward0(_SeparableMapBackward):
+    """Adaptive average pooling: an averaging matrix on each of the last two dims."""
+
+    joined = "AdaptiveAvgPool2DBackwardBackward0"
+    __slots__ = ()
 
 
 @register(torch_name="nn.functional.adaptive_avg_pool2d", floating=True)
