@@ -92,8 +92,15 @@ def _unwrap_tensors(data):
     return data
 
 
+_INT64_LIMIT = 2 ** 63
+
+
 def _as_array(data, dtype: _DType | None) -> np.ndarray:
     """A fresh array holding `data`, with PyTorch's dtype inference when `dtype` is None."""
+    if type(data) is float and (dtype is None or dtype.is_floating_point):  # the common scalar, directly
+        return np.array(data, dtype=(dtype or _dtype.get_default_dtype()).numpy)
+    if type(data) is int and dtype is None and -_INT64_LIMIT <= data < _INT64_LIMIT:
+        return np.array(data, dtype=np.int64)
     if isinstance(data, Tensor):
         array = np.array(data._data, copy=True)
         return array if dtype is None else array.astype(dtype.numpy)
