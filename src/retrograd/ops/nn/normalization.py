@@ -187,9 +187,14 @@ class NativeGroupNormBackward0(Node):
             result = result + bias._data.reshape(channel_shape)
         return result
 
+    _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
+
     def backward(self, grad):
         x, weight = self._saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
+        if not isinstance(grad, Tensor):
+            return self._array_grads(x._data, None if weight is None else weight._data, grad, needs_x,
+                                     needs_weight, needs_bias)
         grouped = x.reshape(x.shape[0], self.groups, _group_size(x.shape, self.groups))
         x_hat, rstd = _standardized(grouped, (2,), self.eps)
         grad_hat = grad * weight.reshape(_channel_shape(x)) if weight is not None else grad
@@ -200,6 +205,22 @@ class NativeGroupNormBackward0(Node):
         dims = _non_channel_dims(x)
         grad_weight = (grad * x_hat.reshape(x.shape)).sum(dims) if needs_weight else None
         return grad_x, grad_weight, grad.sum(dims) if needs_bias else None
+
+
+    def _array_grads(self, data, weight, grad, needs_x, needs_weight, needs_bias):
+        """The same rule on arrays (no graph is built)."""
+        grouped_shape = (data.shape[0], self.groups, _group_size(data.shape, self.groups))
+        x_hat, rstd = _standardized_array(data.reshape(grouped_shape), (2,), self.eps)
+        x_hat = x_hat.reshape(data.shape)
+        channel_shape = (data.shape[1],) + (1,) * (data.ndim - 2)
+        grad_hat = grad * weight.reshape(channel_shape) if weight is not None else grad
+        grad_x = None
+        if needs_x:
+            grad_x = _standardized_input_grad_array(
+                grad_hat.reshape(grouped_shape), x_hat.reshape(grouped_shape), rstd, (2,)).reshape(data.shape)
+        dims = (0, *range(2, data.ndim))
+        grad_weight = (grad * x_hat).sum(axis=dims) if needs_weight else None
+        return grad_x, grad_weight, grad.sum(axis=dims) if needs_bias else None
 
 
 @register(torch_name="group_norm", floating=True,
