@@ -794,6 +794,14 @@ def sigmoid_backward(grad, result):
     return grad * (1 - result) * result
 
 
+def tanh_backward(grad, result):
+    """tanh's derivative from its result, PyTorch's tanh_backward: grad * (1 - result^2) (one
+    node, TanhBackwardBackward0, when recorded)."""
+    if _nn_tensors(grad, result):
+        return _nn_op("tanh_backward")(grad, result)
+    return grad * (1 - result * result)
+
+
 absolute = _either(np.abs, "abs")
 tanh = _either(np.tanh, "tanh")
 log1p = _either(np.log1p, "log1p")

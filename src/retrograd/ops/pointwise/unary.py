@@ -278,7 +278,7 @@ class TanhBackward0(_Elementwise):
     compute = staticmethod(np.tanh)
 
     tangent = ELEMENT_WISE
-    derivatives = {"self": lambda grad, result: grad * (1 - result * result)}
+    derivatives = {"self": lambda grad, result: _math.tanh_backward(grad, result)}
 
 
 class AsinhBackward0(_Elementwise):
