@@ -16,6 +16,7 @@ import pytest
 import retrograd
 from crosscheck import needs_torch, torch
 from retrograd import Tensor
+from retrograd.ops._batching.tensor import BatchedTensor, batched_attached
 from retrograd.ops._formula import Formula
 from retrograd.ops._table import OUTPUT, NotATensorError, apply, attached, output, register, table
 
@@ -45,6 +46,9 @@ def _registered(function, name=None, **options):
             attached.pop(method, None)
             if method in Tensor.__dict__:
                 delattr(Tensor, method)
+            batched_attached.pop(method, None)  # and BatchedTensor's (Note [Where BatchedTensor methods come from])
+            if method in BatchedTensor.__dict__:
+                delattr(BatchedTensor, method)
 
 
 class _ToyDoubleBackward0(Formula):

@@ -233,7 +233,8 @@ def _values_and_grads(info, args, kwargs, lib, dtype, requires_grad=True):
     grads = []
     if leaves and not isinstance(total, int):
         grads = lib.autograd.grad(total, leaves, allow_unused=True)
-    grads = [np.zeros(tuple(leaf.shape), dtype) if g is None else g.detach().numpy() for leaf, g in zip(leaves, grads)]
+    grads = [np.zeros(tuple(leaf.shape), dtype) if g is None else g.detach().numpy(force=True)
+             for leaf, g in zip(leaves, grads)]  # force: sgn's gradient is a zero tensor
     return [o.detach().numpy() for o in outs] + grads
 
 
