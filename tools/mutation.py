@@ -228,9 +228,6 @@ _GRADCHECK_EQUIVALENT = [
     ("gen_non_contig_grad_outputs and masked are accepted for PyTorch's signature and ignored",
      ("x_gradgradcheck__mutmut_4", "x_gradgradcheck__mutmut_13")),
 ]
-_FRESH_PROCESS = ("killed by tests/test_mutation_graph.py::test_scenario[edges_and_names] in a fresh process "
-                  "(MUTANT_UNDER_TEST=... pytest); survives here only because mutmut's fork server ran the "
-                  "clean tests first, which filled the cache of shared all-zero edge numbers it breaks")
 _BATCHED = ("a batched pass checks its result by linearity and falls back to one backward per row when "
             "it fails or raises (Note [Batched backward]): a wrong batch shape changes the speed, not the "
             "answer")
@@ -339,9 +336,13 @@ EQUIVALENT: dict[str, dict[str, str]] = {
     "gradcheck": {f"autograd.gradcheck.{name}": reason
                   for reason, names in _GRADCHECK_EQUIVALENT for name in names},
     "graph": {
-        **{f"autograd.graph.x_output_numbers__mutmut_{number}": "the shared all-zero tuple only saves "
-           "memory: a fresh equal tuple gives the same edge numbers" for number in (4, 5)},
-        **{f"autograd.graph.x_output_numbers__mutmut_{number}": _FRESH_PROCESS for number in (6, 7, 8, 9)},
+        **{f"autograd.graph.{name}": "the shared all-zero tuple only saves memory: a fresh equal tuple "
+           "gives the same edge numbers" for name in (
+               "x_output_numbers__mutmut_2", "x_zero_output_numbers__mutmut_1",
+               "x_zero_output_numbers__mutmut_2")},
+        **{f"autograd.graph.xǁNodeǁ_find_saved__mutmut_{number}": "every node that has slots of its own "
+           "sets them when it is recorded (its forward, or the in-place code that makes CopySlices and "
+           "AsStridedBackward0 nodes), so getattr's default is never read" for number in (6, 9)},
         **{f"autograd.graph.x_register_multi_grad_hook__mutmut_{number}": "mode 'all' calls fn when the last "
            "expected gradient of the pass arrives; no hook of the group runs again in that pass, so "
            "'done' is never read after it" for number in (50, 51, 52, 53)},
