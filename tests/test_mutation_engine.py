@@ -810,3 +810,82 @@ MORE_CORNERS = {
                          ids=["retrograd", "torch"])
 def test_more_corners_of_the_pass(library):
     assert _plain(_more_corners(library)) == _plain(MORE_CORNERS)
+
+
+def _still_more_corners(t):
+    def prehook_grads(grads):
+        return [None if grad is None else grad.tolist() for grad in grads]
+
+    # outputs 0 and 2 of a split reach its node in that order: its buffer grows to take output 2
+    x = t.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    parts = x.split(1)
+    seen = []
+    parts[0].grad_fn.register_prehook(lambda grads: seen.append(prehook_grads(grads)))
+    (parts[0] * parts[2]).sum().backward()
+    later_output = (seen, x.grad.tolist())
+
+    # a pass inside a hook of another pass: the outer pass is current again afterwards
+    x = t.tensor([1.0, 2.0], requires_grad=True)
+    a = x * 2
+    b = a * 3
+    calls = []
+
+    def inner_pass(grad):
+        with t.enable_grad():
+            (inner,) = t.autograd.grad((x * x).sum(), x)
+        calls.append(("inner", inner.tolist()))
+
+    b.register_hook(inner_pass)
+    t.autograd.graph.register_multi_grad_hook((a,), lambda grads: calls.append(("multi", _list(grads[0]))))
+    b.sum().backward()
+    nested = (calls, x.grad.tolist())
+
+    # a gradient computed inside a dual level carries its tangent (forward over reverse)
+    forward_ad = t.autograd.forward_ad
+    x = t.tensor([1.0, 2.0], requires_grad=True)
+    with forward_ad.dual_level():
+        dual = forward_ad.make_dual(x, t.tensor([1.0, -1.0]))
+        (grad,) = t.autograd.grad((dual ** 3).sum(), x)
+        unpacked = forward_ad.unpack_dual(grad)
+        over_reverse = (unpacked.primal.tolist(), _list(unpacked.tangent))
+
+    # a custom backward whose gradient broadcasts to its input's shape is summed back to it
+    class Spread(t.autograd.Function):
+        @staticmethod
+        def forward(ctx, value):
+            return value * 1
+
+        @staticmethod
+        def backward(ctx, grad):
+            return t.arange(12.0).reshape(1, 3, 4)
+
+    x = t.ones(3, 1, requires_grad=True)
+    Spread.apply(x).sum().backward()
+
+    # the .grad a create_graph pass makes is output 0 (an int) of its CopyBackwards
+    y = t.tensor([1.0, 2.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the reference cycle of backward(create_graph=True)
+        (y * y).sum().backward(create_graph=True)
+    return {
+        "a later output grows the buffer": later_output,
+        "a pass inside a pass": nested,
+        "forward over reverse": over_reverse,
+        "summed to the input's shape": x.grad.tolist(),
+        "the copied .grad": (repr(y.grad.output_nr), _name(y.grad), y.grad.tolist()),
+    }
+
+
+STILL_MORE_CORNERS = {
+    "a later output grows the buffer": ([[[3.0], None, [1.0]]], [3.0, 0.0, 1.0]),
+    "a pass inside a pass": ([("inner", [2.0, 4.0]), ("multi", [3.0, 3.0])], [6.0, 6.0]),
+    "forward over reverse": ([3.0, 12.0], [6.0, -12.0]),  # 3x², and its tangent 6x·[1, -1]
+    "summed to the input's shape": [[6.0], [22.0], [38.0]],  # row sums of arange(12).reshape(3, 4)
+    "the copied .grad": ("0", "CopyBackwards", [2.0, 4.0]),
+}
+
+
+@pytest.mark.parametrize("library", [retrograd, pytest.param(torch, marks=needs_torch)],
+                         ids=["retrograd", "torch"])
+def test_still_more_corners_of_the_pass(library):
+    assert _plain(_still_more_corners(library)) == _plain(STILL_MORE_CORNERS)
