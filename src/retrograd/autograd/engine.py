@@ -152,36 +152,27 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
     ready = [node for node in reversed(root_nodes) if not dependencies.get(node)]
     ready_leaves: list[Node] = []
 
+    watched = needed is not None or observer is not None or bool(capture_slots)
     while ready:
         node = ready.pop()
         grad_outputs = buffers.pop(node)
-        if needed is not None and needed[node] == _SKIP:
-            continue
-        if observer is not None:
-            observer.arrived(node, _as_tensors(grad_outputs))
+        if watched:
+            if needed is not None and needed[node] == _SKIP:
+                continue
+            if observer is not None:
+                observer.arrived(node, _as_tensors(grad_outputs))
         if node._tensor_pre_hooks is not None or node._retain_grad_hooks is not None:
             grad_outputs = _run_tensor_hooks(node, grad_outputs, create_graph)
-        is_leaf_node = type(node) is AccumulateGrad
-        if is_leaf_node:
-            grad_outputs[0] = _run_leaf_hooks(node.variable, grad_outputs[0])
-            # AccumulateGrad runs in backward() (for the leaves asked for); a leaf that
-            # autograd.grad only captures runs no node, nor its hooks (as PyTorch)
-            if node._pre_hooks is not None and (targets is None or (accumulate and node in target_nodes)):
-                grad_outputs = _run_pre_hooks(node, grad_outputs)
-        if node in capture_slots:
-            for output_nr, slot in capture_slots[node]:
-                captured[slot] = grad_outputs[output_nr]
-        if is_leaf_node:
-            if accumulate and (targets is None or node in target_nodes):
-                _accumulate_grad(node.variable, grad_outputs[0], create_graph)
-                if node._hooks is not None:
-                    for hook in list(node._hooks.values()):
-                        hook((), tuple(_as_tensors(grad_outputs)))
-            if observer is not None:
-                observer.ran(node, _as_tensors(grad_outputs), ())
+        if type(node) is AccumulateGrad:
+            _run_leaf(node, grad_outputs, targets, target_nodes, accumulate, create_graph, capture_slots,
+                      captured, observer)
             continue
-        if needed is not None and needed[node] == _CAPTURE_ONLY:
-            continue
+        if watched:
+            if node in capture_slots:
+                for output_nr, slot in capture_slots[node]:
+                    captured[slot] = grad_outputs[output_nr]
+            if needed is not None and needed[node] == _CAPTURE_ONLY:
+                continue
         if anomaly_mode.enabled:
             grad_inputs = _run_node_reporting_origin(node, grad_outputs, batch, on_arrays)
         else:
@@ -213,6 +204,27 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
     if captured is not None and on_arrays:
         captured = _as_tensors(captured)
     return captured
+
+
+def _run_leaf(node: AccumulateGrad, grad_outputs: list, targets, target_nodes: set, accumulate: bool,
+              create_graph: bool, capture_slots: dict, captured: list | None, observer) -> None:
+    """A leaf's turn: its tensor hooks, AccumulateGrad's pre-hooks, capture or accumulate."""
+    grad_outputs[0] = _run_leaf_hooks(node.variable, grad_outputs[0])
+    # AccumulateGrad runs in backward() (for the leaves asked for); a leaf that
+    # autograd.grad only captures runs no node, nor its hooks (as PyTorch)
+    runs = accumulate and (targets is None or node in target_nodes)
+    if node._pre_hooks is not None and (targets is None or runs):
+        grad_outputs = _run_pre_hooks(node, grad_outputs)
+    if node in capture_slots:
+        for output_nr, slot in capture_slots[node]:
+            captured[slot] = grad_outputs[output_nr]
+    if runs:
+        _accumulate_grad(node.variable, grad_outputs[0], create_graph)
+        if node._hooks is not None:
+            for hook in list(node._hooks.values()):
+                hook((), tuple(_as_tensors(grad_outputs)))
+    if observer is not None:
+        observer.ran(node, _as_tensors(grad_outputs), ())
 
 
 def _as_tensor(grad):
@@ -312,7 +324,9 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool
         grad_inputs = node.backward(*grad_outputs)
         if type(grad_inputs) is not tuple:
             grad_inputs = (grad_inputs,)
-    grad_inputs = _fit_to_inputs(node, grad_inputs, batch, on_arrays)
+    if (not on_arrays or batch or len(grad_inputs) != len(node._next_nodes)
+            or not _fit(grad_inputs, node._input_meta)):
+        grad_inputs = _fit_to_inputs(node, grad_inputs, batch, on_arrays)
     if node._hooks is not None:
         for hook in list(node._hooks.values()):
             replaced = hook(tuple(_as_tensors(grad_inputs)), tuple(_as_tensors(grad_outputs)))
@@ -393,6 +407,17 @@ def _fit_to_inputs(node: Node, grad_inputs: tuple, batch: tuple = (), on_arrays:
             fitted = list(grad_inputs)
         fitted[index] = grad
     return grad_inputs if fitted is None else tuple(fitted)
+
+
+def _fit(grads: tuple, metas: tuple) -> bool:
+    """Whether gradient arrays already have their inputs' shapes and dtypes (the common case,
+    checked before _fit_to_inputs is called)."""
+    for grad, meta in zip(grads, metas):
+        if grad is not None and meta is not None and (
+            type(grad) is not np.ndarray or grad.shape != meta[0] or grad.dtype != meta[1]
+        ):
+            return False
+    return True
 
 
 def _sum_to_array(data: np.ndarray, shape: tuple) -> np.ndarray:

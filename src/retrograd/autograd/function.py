@@ -33,7 +33,7 @@ import numpy as np
 from .._tensor import Tensor, new_version_counter
 from . import forward_ad, grad_mode
 from .anomaly import anomaly_mode, creation_stack
-from .graph import _MISSING, Node, SavedOutput, pack_saved, saved_hooks_state
+from .graph import _MISSING, Node, output_record, pack_saved, saved_hooks_state
 
 __all__ = [
     "BackwardCFunction",
@@ -373,7 +373,7 @@ def _stamp(node: BackwardCFunction, originals: list, results: list) -> None:
             saved.append(pack_saved(value, index is not None))
             versions.append(None)
         elif index is not None and value.grad_fn is node:
-            saved.append(SavedOutput(value._data, value._version_counter, index))
+            saved.append(output_record(value, index))
             versions.append(value._version_counter[0])
         else:
             saved.append(value)

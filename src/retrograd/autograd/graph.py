@@ -21,14 +21,15 @@ Note [A light graph]
     builds the pairs only when someone asks for them.
 
     The same goes for what a node saves. A version counter is an int64 array of one element, and a
-    declared op keeps each saved tensor as a tuple of its array, its counter and where it came
-    from (ops/_formula.py), not as a Tensor: the collector stops tracking such tuples, so a
+    node keeps a saved tensor as a tuple of its array, its counter and where it came from (Note
+    [Saved records]), not as a Tensor: the collector stops tracking such tuples, so a
     recorded op leaves it two objects to visit, the node and its tuple of next nodes.
 """
 
 from __future__ import annotations
 
 import functools
+import gc
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -114,22 +115,27 @@ def new_version_counter() -> np.ndarray:
 _COUNTER_ZERO = np.zeros(1, np.int64)
 
 
-class SavedOutput:
-    """An output saved by a hand-written node, kept as array + version counter (see Note [No
-    reference cycles]); declared ops keep the same as a plain tuple (ops/_formula.py).
+# Note [Saved records]
+#     A node keeps a saved tensor that is its own output as the tuple
+#     (array, version counter, output_nr, history), an *output record*, and a declared op
+#     keeps one of its inputs that requires grad as (array, version counter, input position),
+#     an *input record*: the tensor's history is this node's, or the input's edge, so a Tensor
+#     is rebuilt from them only when a formula runs on Tensors (create_graph), a custom
+#     backward reads `saved_tensors`, or a user reads `_saved_<name>` (Node._rebuild). A saved
+#     value is a record when it has a version (shapes and numbers have none). `history`: for an
+#     in-place op that wrote through a view, a weak reference to the view's new grad_fn; while
+#     it lives, the output is rebuilt as the view (as PyTorch does), so a graph of the backward
+#     reaches the base's history, not the op's node directly. Tensors that need no gradient
+#     (a frozen weight) are kept as they are. See Note [A light graph].
 
-    `history`: for an in-place op that wrote through a view, a weak reference to the view's
-    new grad_fn; while it lives, the output is rebuilt as the view (as PyTorch does), so a
-    graph of the backward reaches the base's history, not the op's node directly.
-    """
 
-    __slots__ = ("array", "history", "output_nr", "version_counter")
+def output_record(tensor: Tensor, output_nr: int, history=None) -> tuple:
+    """How a node saves its own output `tensor` (see Note [Saved records])."""
+    return (tensor._data, tensor._version_counter, output_nr, history)
 
-    def __init__(self, array, version_counter: np.ndarray, output_nr: int, history=None):
-        self.array = array
-        self.version_counter = version_counter
-        self.output_nr = output_nr
-        self.history = history
+
+def is_output_record(value, version) -> bool:
+    return version is not None and type(value) is tuple and len(value) == 4
 
 
 class Node:
@@ -247,7 +253,7 @@ class Node:
         unpacked = []
         for value, version in zip(saved, self._saved_versions):
             # Fast path: an input tensor unchanged since it was saved is used as it is.
-            if version is None or type(value) is SavedOutput or value._version_counter[0] != version:
+            if version is None or type(value) is tuple or value._version_counter[0] != version:
                 value = self._unpack(value, version)
             unpacked.append(value)
         return tuple(unpacked)
@@ -255,9 +261,10 @@ class Node:
     def _unpack(self, value, version):
         """One saved value as backward sees it: version-checked, or through its unpack hook."""
         if version is not None:
-            if type(value) is SavedOutput:
-                _check_version(value.version_counter[0], version, value.array, self, value.output_nr)
-                return self._rebuild_output(value)
+            if type(value) is tuple:  # a record: Note [Saved records]
+                if value[1][0] != version:
+                    self._check_record(value, version)
+                return self._rebuild(value)
             # a saved input is named "output 0 of" its node whatever its output number: PyTorch's
             # message does so (it keeps no output number for the inputs it saves)
             _check_version(value._version_counter[0], version, value._data, value.grad_fn)
@@ -266,25 +273,44 @@ class Node:
             return value.unpack()
         return value
 
-    def _rebuild_output(self, saved: SavedOutput) -> Tensor:
-        if saved.history is not None:
-            view_node = saved.history()
-            if view_node is not None:
-                return _tensor_class._from_node(saved.array, view_node, 0, saved.version_counter)
-        if saved.output_nr in self.non_differentiable_outputs:
-            # An output that carries no gradient (max's indices) has no history: as PyTorch,
-            # it comes back as a plain tensor (output 0 of nothing), on the output's version.
-            return _tensor_class._from_node(saved.array, None, 0, saved.version_counter)
-        return _tensor_class._from_node(saved.array, self, saved.output_nr, saved.version_counter)
+    def _rebuild(self, record: tuple) -> Tensor:
+        """The Tensor a saved record stands for (see Note [Saved records])."""
+        if len(record) == 4:
+            array, counter, output_nr, history = record
+            if history is not None:
+                view_node = history()
+                if view_node is not None:
+                    return _tensor_class._from_node(array, view_node, 0, counter)
+            if output_nr in self.non_differentiable_outputs:
+                # An output that carries no gradient (max's indices) has no history: as PyTorch,
+                # it comes back as a plain tensor (output 0 of nothing), on the output's version.
+                return _tensor_class._from_node(array, None, 0, counter)
+            return _tensor_class._from_node(array, self, output_nr, counter)
+        array, counter, position = record
+        edge = self._next_nodes[position]
+        if type(edge) is AccumulateGrad:
+            return edge.variable  # the leaf itself
+        return _tensor_class._from_node(array, edge, self._next_nrs[position], counter)
+
+    def _check_record(self, record: tuple, version: int) -> None:
+        """PyTorch's error for a saved record whose tensor was changed in place since."""
+        if len(record) == 4:
+            _check_version(record[1][0], version, record[0], self, record[2])
+            return
+        edge = self._next_nodes[record[2]]
+        origin = _current_history(record[0], record[1], None if type(edge) is AccumulateGrad else edge)
+        _check_version(record[1][0], version, record[0], origin)  # "output 0", as PyTorch
 
     def _resave_output(self, counter: np.ndarray, target: Tensor, history) -> None:
         """An in-place op that saved its own result (exp_) now saves `target`, which holds it."""
-        if not any(type(value) is SavedOutput and value.version_counter is counter for value in self._saved):
+        saved = self._saved
+        if saved is None or not any(type(value) is tuple and len(value) == 4 and value[1] is counter
+                                    for value in saved):
             return
-        values, versions = list(self._saved), list(self._saved_versions)
+        values, versions = list(saved), list(self._saved_versions)
         for index, value in enumerate(values):
-            if type(value) is SavedOutput and value.version_counter is counter:
-                values[index] = SavedOutput(target._data, target._version_counter, value.output_nr, history)
+            if is_output_record(value, versions[index]) and value[1] is counter:
+                values[index] = output_record(target, value[2], history)
                 versions[index] = target._version_counter[0]
         self._saved, self._saved_versions = tuple(values), tuple(versions)
 
@@ -331,7 +357,7 @@ class Node:
         position = 0
         for index, entry in enumerate(zip(self._saved, self._saved_versions)):
             value = entry[0]
-            is_result = type(value) is SavedOutput or (
+            is_result = is_output_record(value, entry[1]) or (
                 type(value) is PackedSaved and value.is_output
             )
             if explicit is not None and index < len(explicit):
@@ -359,6 +385,17 @@ class Node:
     def backward(self, *grad_outputs):
         """Map the gradients of this node's outputs to the gradients of its inputs."""
         raise NotImplementedError(f"{self.name()} has no backward")
+
+
+def _current_history(array, counter, recorded):
+    """The grad_fn PyTorch's message names for a saved input changed in place: the tensor's
+    history now (`AddBackward0` after `y.add_(1)`), not the one it had when saved. A record
+    keeps no Tensor, so on this error path the live tensors holding its array are asked."""
+    for holder in gc.get_referrers(array):
+        if (isinstance(holder, _tensor_class) and holder._version_counter is counter
+                and holder.grad_fn is not None):
+            return holder.grad_fn
+    return recorded
 
 
 _MISSING = object()

@@ -32,8 +32,8 @@ Note [One formula, two modes]
 from __future__ import annotations
 
 import ast
-import gc
 import inspect
+import operator
 from typing import ClassVar
 
 from .._tensor import Tensor
@@ -41,10 +41,8 @@ from ..autograd.forward_ad import _state as _dual
 from ..autograd.graph import (
     _MISSING,
     _SECOND_BACKWARD_MESSAGE,
-    AccumulateGrad,
     Node,
     PackedSaved,
-    SavedOutput,
     _check_version,
     pack_saved,
     saved_hooks_in_use,
@@ -70,7 +68,7 @@ class _Plan:
         self.triples = triples  # (name, source, key) for each saved tensor, number or shape
         self.names = tuple(name for name, _, _ in triples)
         self.parameters = parameters  # keyword parameters the formulas read (kept as passed)
-        self.calls = calls  # per input: (formula, positions in [grad, grads, *saved, *params])
+        self.calls = calls  # per input: see _formula_call
 
 
 class Formula(Node):
@@ -159,7 +157,7 @@ class Formula(Node):
             names = ["grad", "grads"] + [name for name, _, _ in triples] + parameters
             calls = tuple(
                 None if entry is None or not needs >> position & 1
-                else (entry[0], tuple(names.index(read) for read in entry[1]))
+                else _formula_call(entry[0], [names.index(read) for read in entry[1]])
                 for position, entry in enumerate(cls._derivative_table)
             )
             plan = cls._plans[needs] = _Plan(tuple(triples), tuple(parameters), calls)
@@ -171,17 +169,19 @@ class Formula(Node):
         The keyword parameters are kept as the call passed them (a dict of numbers, which
         the cyclic collector does not track); see _parameter for their defaults.
         """
-        cls = type(self)
-        plan = cls._plans.get(needs) or cls._plan(needs)
-        for name in plan.parameters:
-            if isinstance(params.get(name), Tensor):
-                plan = cls._plan(needs | _TENSOR_PARAMETERS)
-                break
+        plan = self._plans.get(needs) or self._plan(needs)
+        if plan.parameters and params:
+            for name in plan.parameters:
+                if isinstance(params.get(name), Tensor):
+                    plan = self._plan(needs | _TENSOR_PARAMETERS)
+                    break
         self._plan_used = plan
         self._params = params
         if not plan.triples:
             return
-        packing = saved_hooks_in_use.count and saved_hooks_state.stack
+        if saved_hooks_in_use.count and saved_hooks_state.stack:
+            self._pack(plan, inputs, params, outputs)
+            return
         values = []
         versions = []
         for _name, source, key in plan.triples:
@@ -201,13 +201,7 @@ class Formula(Node):
                 versions.append(None)
                 continue
             if value._is_inference:
-                from ._table import _INFERENCE_SAVED_MESSAGE
-
-                raise RuntimeError(_INFERENCE_SAVED_MESSAGE)
-            if packing:
-                values.append(pack_saved(value, source == _FROM_OUTPUT))
-                versions.append(None)
-                continue
+                _refuse_inference_tensor()
             counter = value._version_counter
             if source == _FROM_OUTPUT:
                 values.append((value._data, counter, value._output_nr, None))
@@ -218,6 +212,28 @@ class Formula(Node):
             versions.append(counter[0])
         self._saved = tuple(values)
         self._saved_versions = tuple(versions)
+
+    def _pack(self, plan: _Plan, inputs: tuple, params: dict, outputs) -> None:
+        """`_save` under saved_tensors_hooks: each saved tensor goes through the pack hook."""
+        values = []
+        for _name, source, key in plan.triples:
+            if source == _FROM_SHAPE:
+                value = inputs[key]
+                values.append(value._data.shape if isinstance(value, Tensor) else ())
+                continue
+            if source == _FROM_INPUT:
+                value = inputs[key]
+            elif source == _FROM_OUTPUT:
+                value = outputs if type(outputs) is not tuple else outputs[key]
+            else:
+                value = params[key] if key in params else self._parameter_defaults[key]
+            if isinstance(value, Tensor):
+                if value._is_inference:
+                    _refuse_inference_tensor()
+                value = pack_saved(value, source == _FROM_OUTPUT)
+            values.append(value)
+        self._saved = tuple(values)
+        self._saved_versions = (None,) * len(values)
 
     # -- running --------------------------------------------------------------
 
@@ -235,20 +251,24 @@ class Formula(Node):
         values = [grad, grads]
         if self._saved is not None:
             self._unpack_into(values, on_arrays)
-        for name in plan.parameters:
-            values.append(self._parameter(name))
+        if plan.parameters:
+            params, defaults = self._params, self._parameter_defaults
+            for name in plan.parameters:
+                values.append(params[name] if name in params else defaults[name])
         calls = plan.calls
         if len(calls) == 1:  # the common case, without the loop
             call = calls[0]
             if call is None or self._next_nodes[0] is None:
                 return (None,)
-            return (call[0](*[values[position] for position in call[1]]),)
+            formula, arguments, spread = call
+            return (formula(*arguments(values)) if spread else formula(arguments(values)),)
         results = []
         for next_node, call in zip(self._next_nodes, calls):
             if next_node is None or call is None:
                 results.append(None)
             else:
-                results.append(call[0](*[values[position] for position in call[1]]))
+                formula, arguments, spread = call
+                results.append(formula(*arguments(values)) if spread else formula(arguments(values)))
         return tuple(results)
 
     def _unpack_into(self, values: list, on_arrays: bool) -> None:
@@ -272,54 +292,14 @@ class Formula(Node):
                     value = value._data
             values.append(value)
 
-    # Note [Saved records]
-    #     A declared op keeps a saved tensor that is its own output as the tuple
-    #     (array, version counter, output_nr, history), and one of its inputs that requires
-    #     grad as (array, version counter, input position): the tensor's history is this
-    #     node's, or the input's edge, so a Tensor is rebuilt from them only when a formula
-    #     runs on Tensors (create_graph) or a user reads `_saved_<name>`. A tensor that needs
-    #     no gradient (a frozen weight) is kept as it is. See Note [A light graph].
-
-    def _rebuild(self, record: tuple) -> Tensor:
-        """The Tensor a saved record stands for (see Note [Saved records])."""
-        if len(record) == 4:
-            array, counter, output_nr, history = record
-            return self._rebuild_output(SavedOutput(array, counter, output_nr, history))
-        array, counter, position = record
-        edge = self._next_nodes[position]
-        if type(edge) is AccumulateGrad:
-            return edge.variable  # the leaf itself
-        return Tensor._from_node(array, edge, self._next_nrs[position], counter)
-
-    def _check_record(self, record: tuple, version: int) -> None:
-        if len(record) == 4:
-            _check_version(record[1][0], version, record[0], self, record[2])
-            return
-        edge = self._next_nodes[record[2]]
-        origin = _current_history(record[0], record[1], None if type(edge) is AccumulateGrad else edge)
-        _check_version(record[1][0], version, record[0], origin)  # "output 0", as PyTorch
-
-
-    def _unpack(self, value, version):
-        if version is not None and type(value) is tuple:
-            if value[1][0] != version:
-                self._check_record(value, version)
-            return self._rebuild(value)
-        return super()._unpack(value, version)
-
-    def _resave_output(self, counter, target: Tensor, history) -> None:
-        """An in-place op that saved its own result (exp_) now saves `target`, which holds it."""
-        values, versions = list(self._saved), list(self._saved_versions)
-        for index, value in enumerate(values):
-            if type(value) is tuple and len(value) == 4 and value[1] is counter:
-                values[index] = (target._data, target._version_counter, value[2], history)
-                versions[index] = target._version_counter[0]
-        self._saved, self._saved_versions = tuple(values), tuple(versions)
-
     def _release(self) -> None:
         """Free the saved tensors; numbers and shapes stay (they hold no memory), as PyTorch."""
         saved = self._saved
         if saved is None or self._released:
+            return
+        if None not in self._saved_versions:  # tensors only, none packed by hooks: free them all
+            self._saved = (_FREED,) * len(saved)
+            self._released = True
             return
         kept = []
         freed = False
@@ -340,17 +320,8 @@ class Formula(Node):
     def _named_saved_values(self) -> list[tuple[str, tuple]]:
         if self._saved is None:
             return []
-        return [(name, (self._classic(value, version), version)) for name, value, version
+        return [(name, (value, version)) for name, value, version
                 in zip(self._plan_used.names, self._saved, self._saved_versions)]
-
-    def _classic(self, value, version):
-        """A saved record as hand-written nodes keep it (a SavedOutput, or the input's Tensor),
-        for the graph pictures; anything else as it is."""
-        if version is None or type(value) is not tuple:
-            return value
-        if len(value) == 4:
-            return SavedOutput(*value)
-        return self._rebuild(value)
 
     def _find_saved(self, name: str):
         """A value the formulas read; None for a tensor that no needed formula read (PyTorch).
@@ -376,6 +347,13 @@ class Formula(Node):
 
     def _saved_names(self) -> list[str]:
         return [_public_name(self, name) for name in self._all_reads]
+
+
+def _formula_call(formula, positions: list[int]) -> tuple:
+    """How backward calls one formula: (formula, a getter of its arguments from the list
+    [grad, grads, *saved, *params], whether the getter gives a tuple to spread). The getter is
+    an `itemgetter`, so gathering the arguments runs no Python code."""
+    return (formula, operator.itemgetter(*positions), len(positions) > 1)
 
 
 def _public_name(node: Formula, name: str) -> str:
@@ -433,11 +411,7 @@ def _lambda_text(function) -> str:
     return "<lambda>"
 
 
-def _current_history(array, counter, recorded):
-    """The grad_fn PyTorch's message names for a saved input changed in place: the tensor's
-    history now (`AddBackward0` after `y.add_(1)`), not the one it had when saved. A record
-    keeps no Tensor, so on this error path the live tensors holding its array are asked."""
-    for holder in gc.get_referrers(array):
-        if isinstance(holder, Tensor) and holder._version_counter is counter and holder.grad_fn is not None:
-            return holder.grad_fn
-    return recorded
+def _refuse_inference_tensor():
+    from ._table import _INFERENCE_SAVED_MESSAGE
+
+    raise RuntimeError(_INFERENCE_SAVED_MESSAGE)

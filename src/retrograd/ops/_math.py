@@ -8,6 +8,8 @@ Operators (`+ - * / ** < >` ...) need nothing from here: arrays and Tensors have
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -153,10 +155,27 @@ def reshape(x, shape):
 
 
 def expand(x, shape):
-    """x broadcast to `shape` (a read-only view of an array)."""
+    """x broadcast to `shape` (for an array: see _spread)."""
     if isinstance(x, Tensor):
         return _op("expand")(x, shape)
-    return np.broadcast_to(x, shape)
+    return _spread(x, shape)
+
+
+_SMALL_SPREAD = 4096  # elements: below this a copy is cheaper than NumPy's broadcast view
+
+
+def _spread(x, shape: tuple) -> np.ndarray:
+    """An array x broadcast to `shape`, to be read only: for small results a new array (one
+    allocation and a copy, under a microsecond), for large ones `np.broadcast_to`'s view
+    (no memory, but about 3 µs of Python to build it)."""
+    x = np.asarray(x)
+    if x.shape == shape:
+        return x
+    if math.prod(shape) > _SMALL_SPREAD:
+        return np.broadcast_to(x, shape)
+    spread = np.empty(shape, x.dtype)
+    np.copyto(spread, x)
+    return spread
 
 
 def sum_to_size(x, shape):
@@ -532,7 +551,7 @@ def expand_reduced(grad, shape: tuple, dim: tuple, keepdim: bool):
         grad = reshape(grad, tuple(1 if index in dim else size for index, size in enumerate(shape)))
     if isinstance(grad, Tensor):
         return grad.expand(shape) if grad.shape != shape else grad
-    return np.broadcast_to(grad, shape)
+    return _spread(grad, shape)
 
 
 def unsqueeze_reduced(value, shape: tuple, dim: tuple, keepdim: bool):
@@ -596,10 +615,10 @@ def reversed_cumsum(x, dim: int):
 
 
 def expand_to(x, shape: tuple):
-    """x broadcast to `shape` (a view)."""
+    """x broadcast to `shape` (for an array: see _spread)."""
     if isinstance(x, Tensor):
         return x.expand(shape) if x.shape != shape else x
-    return np.broadcast_to(x, shape)
+    return _spread(x, shape)
 
 
 def index_array(indices) -> np.ndarray:

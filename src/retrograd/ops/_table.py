@@ -30,8 +30,9 @@ from ..autograd.anomaly import anomaly_mode, check_forward_outputs, creation_sta
 from ..autograd.forward_ad import _active as _dual_active
 from ..autograd.forward_ad import _state as _dual
 from ..autograd.graph import (
+    _ALL_ZERO,
     Node,
-    SavedOutput,
+    output_record,
     pack_saved,
     saved_hooks_in_use,
     saved_hooks_state,
@@ -105,9 +106,11 @@ def apply(node_class: type[Node], *inputs, **params):
     if _dual_active.count and _dual.hooked:  # a dual level is open: Note [Dual tensors] (forward_ad.py)
         return _tangents.apply_dual(apply, node_class, inputs, params)
     if grad_mode._state.grad_enabled:
-        for value in inputs:
-            if isinstance(value, Tensor) and value._requires_grad:
-                return _record(node_class, inputs, params)
+        return _record(node_class, inputs, params)
+    return _run_unrecorded(node_class, inputs, params)
+
+
+def _run_unrecorded(node_class: type[Node], inputs: tuple, params: dict):
     if node_class._declared:
         result = node_class.forward(*inputs, **params)
     else:
@@ -121,7 +124,7 @@ def apply(node_class: type[Node], *inputs, **params):
 
 
 def _record(node_class: type[Node], inputs: tuple, params: dict):
-    node = node_class()
+    """Run the op and record its node, if an input requires grad (else only run it)."""
     next_nodes = []
     meta = []
     output_nrs = None  # the edges' output numbers, made only when one is not 0
@@ -144,14 +147,21 @@ def _record(node_class: type[Node], inputs: tuple, params: dict):
             next_nodes.append(None)
             meta.append(None)
         bit <<= 1
+    if not needs:
+        return _run_unrecorded(node_class, inputs, params)
+    node = node_class()
     node._next_nodes = tuple(next_nodes)
-    node._next_nrs = zero_output_numbers(len(inputs)) if output_nrs is None else tuple(output_nrs)
+    node._next_nrs = (_ALL_ZERO.get(len(inputs)) or zero_output_numbers(len(inputs)) if output_nrs is None
+                      else tuple(output_nrs))
     node._input_meta = tuple(meta)
     if node_class._declared:
         result = node_class.forward(*inputs, **params)
     else:
         result = node_class.forward(node, *inputs, **params)
-    if type(result) is tuple:
+    if type(result) is np.ndarray:  # one output: the common case of _output, inlined
+        outputs = _new_tensor(Tensor)
+        outputs._setup(result, node, 0, new_version_counter())
+    elif type(result) is tuple:
         outputs = tuple(_output(array, node, index) for index, array in enumerate(result))
         for index in node_class.non_differentiable_outputs:
             outputs[index].grad_fn = None
@@ -198,8 +208,8 @@ def _stamp_saved(node: Node, outputs) -> None:
     for value in node._saved:
         if type(value) is _Output:
             result = outputs if isinstance(outputs, Tensor) else outputs[value.index]
-            value = SavedOutput(result._data, result._version_counter, result._output_nr)
-            versions.append(value.version_counter[0])
+            value = output_record(result, result._output_nr)
+            versions.append(result._version_counter[0])
         elif isinstance(value, Tensor):
             if value._is_inference:
                 raise RuntimeError(_INFERENCE_SAVED_MESSAGE)
@@ -759,7 +769,8 @@ def _is_dense(array: np.ndarray) -> bool:
 def _save_as_target(node: Node, result: Tensor, target: Tensor, through_view: bool) -> None:
     """An op that saved its own result (exp_, tanh_...) now saves `target`, which holds it:
     later in-place changes of target (or of its aliases) must be caught, as in PyTorch.
-    Written through a view, the result is read back as that view (see SavedOutput.history)."""
+    Written through a view, the result is read back as that view (see Note [Saved records] in
+    autograd/graph.py)."""
     if not node._saved:
         return
     history = weakref.ref(target.grad_fn) if through_view else None

@@ -49,7 +49,6 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from ..autograd.forward_ad import _state, has_tangent, set_tangent, tangent_at, tangent_levels, top_level
-from ..autograd.graph import SavedOutput
 from . import _math
 
 __all__ = ["ELEMENT_WISE", "LINEAR", "MULTILINEAR", "REDUCTION", "TRANSPOSED", "LinearWith",
@@ -423,10 +422,8 @@ def _keep_saved_output_tangent(output: Tensor) -> None:
 
 
 def _is_saved_output_of(value, counter) -> bool:
-    """Whether `value` is a saved output (a SavedOutput, or a declared op's record: Note [Saved
-    records] in _formula.py) on the version counter `counter`."""
-    if type(value) is SavedOutput:
-        return value.version_counter is counter
+    """Whether `value` is a saved output record (Note [Saved records] in autograd/graph.py) on the
+    version counter `counter` (a saved shape or number never holds a counter)."""
     return type(value) is tuple and len(value) == 4 and value[1] is counter
 
 

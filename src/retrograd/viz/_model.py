@@ -15,7 +15,7 @@ from collections import deque
 import numpy as np
 
 from .._tensor import Tensor
-from ..autograd.graph import AccumulateGrad, Node, SavedOutput
+from ..autograd.graph import AccumulateGrad, Node, is_output_record
 
 __all__ = ["Box", "Edge", "GraphModel", "build_model", "describe_value", "walk_nodes"]
 
@@ -333,12 +333,14 @@ def _saved_lines(node: Node, box: Box) -> list[str]:
         return []
     lines = []
     for name, (value, version) in _named_saved(node):
-        if not isinstance(value, SavedOutput | Tensor | np.ndarray):
+        if version is not None and type(value) is tuple and len(value) == 3:
+            value = node._rebuild(value)  # an input record: the input itself (Note [Saved records])
+        if not (is_output_record(value, version) or isinstance(value, Tensor | np.ndarray)):
             continue  # a number or shape: a parameter of the op, not a saved tensor
         label = f"_saved_{name}"
-        if type(value) is SavedOutput:
-            current = value.version_counter[0]
-            text = f"{label}: its own output, {_shape_words(value.array.shape)}"
+        if type(value) is tuple:
+            current = value[1][0]
+            text = f"{label}: its own output, {_shape_words(value[0].shape)}"
         elif isinstance(value, Tensor):
             current = value._version
             if value._data.size <= 3 and current == version:

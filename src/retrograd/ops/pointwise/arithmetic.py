@@ -13,7 +13,14 @@ from .. import _math
 from .._formula import Formula
 from .._table import apply, register, register_method
 from .._tangents import ELEMENT_WISE
-from .promotion import _floating, _unary_input, check_operand, integral_coefficient, operand_arrays
+from .promotion import (
+    _floating,
+    _unary_input,
+    check_operand,
+    floating_input,
+    integral_coefficient,
+    operand_arrays,
+)
 
 # ---------------------------------------------------------------------------
 # Arithmetic
@@ -275,7 +282,7 @@ register_method("__pos__", positive)
 class ReciprocalBackward0(Formula):
     @staticmethod
     def forward(self):
-        return np.reciprocal(_floating(_unary_input(self, "reciprocal")))
+        return np.reciprocal(floating_input(self, "reciprocal"))
 
     tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: -grad * result * result}
@@ -426,7 +433,7 @@ register_method("__rpow__", _reflected_pow)
 class SqrtBackward0(Formula):
     @staticmethod
     def forward(self):
-        return np.sqrt(_floating(_unary_input(self, "sqrt")))
+        return np.sqrt(floating_input(self, "sqrt"))
 
     tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad / (2 * result)}

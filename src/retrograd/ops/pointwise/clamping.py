@@ -11,7 +11,7 @@ from .. import _math
 from .._formula import Formula
 from .._table import apply, register, register_method
 from .._tangents import ELEMENT_WISE
-from .promotion import _floating, _unary_input
+from .promotion import _unary_input, floating_input
 
 # ---------------------------------------------------------------------------
 # One-input ops with parameters
@@ -62,7 +62,7 @@ class LogitBackward0(Formula):
 
     @staticmethod
     def forward(self, eps):
-        data = _floating(_unary_input(self, "logit"))
+        data = floating_input(self, "logit")
         if eps is not None:
             data = np.clip(data, eps, 1 - eps)
         with np.errstate(all="ignore"):

@@ -126,3 +126,12 @@ def _unary_input(x, op_name: str) -> np.ndarray:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op_name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
     return x._data
+
+
+def floating_input(x, op_name: str) -> np.ndarray:
+    """The array of a one-input op's input, integer and bool as the default float dtype (exp, sin)."""
+    if type(x) is Tensor:  # the common case first: one type test and a dtype kind
+        data = x._data
+        if data.dtype.kind in "fc":
+            return data
+    return _floating(_unary_input(x, op_name))

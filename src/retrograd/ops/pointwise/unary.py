@@ -11,7 +11,7 @@ from .. import _math
 from .._formula import Formula
 from .._table import apply, register, register_method
 from .._tangents import ELEMENT_WISE
-from .promotion import _floating, _unary_input
+from .promotion import _floating, _unary_input, floating_input
 
 # ---------------------------------------------------------------------------
 # Exponentials and logarithms
@@ -20,7 +20,7 @@ from .promotion import _floating, _unary_input
 class ExpBackward0(Formula):
     @staticmethod
     def forward(self):
-        return np.exp(_floating(_unary_input(self, "exp")))
+        return np.exp(floating_input(self, "exp"))
 
     tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * result}
@@ -35,7 +35,7 @@ def exp(input):
 class LogBackward0(Formula):
     @staticmethod
     def forward(self):
-        return np.log(_floating(_unary_input(self, "log")))
+        return np.log(floating_input(self, "log"))
 
     tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad / self}
@@ -54,7 +54,7 @@ def log(input):
 class SinBackward0(Formula):
     @staticmethod
     def forward(self):
-        return np.sin(_floating(_unary_input(self, "sin")))
+        return np.sin(floating_input(self, "sin"))
 
     tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.cos(self)}
@@ -69,7 +69,7 @@ def sin(input):
 class CosBackward0(Formula):
     @staticmethod
     def forward(self):
-        return np.cos(_floating(_unary_input(self, "cos")))
+        return np.cos(floating_input(self, "cos"))
 
     tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * -_math.sin(self)}
@@ -84,7 +84,7 @@ def cos(input):
 class TanBackward0(Formula):
     @staticmethod
     def forward(self):
-        return np.tan(_floating(_unary_input(self, "tan")))
+        return np.tan(floating_input(self, "tan"))
 
     tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: grad * (1 + result * result)}
@@ -116,13 +116,18 @@ class _Elementwise(Formula):
 
     @classmethod
     def forward(cls, self):
-        data = _unary_input(self, cls.op_name)
-        if data.dtype.kind == "b" and not cls.accepts_bool:
-            raise NotImplementedError(f'"{cls.op_name}_cpu" not implemented for \'Bool\'')
-        if not cls.keeps_integers:
-            data = _floating(data)
-        with np.errstate(all="ignore"):
-            return np.asarray(cls.compute(data), dtype=data.dtype)
+        if cls.keeps_integers or type(self) is not Tensor or self._data.dtype.kind not in "fc":
+            data = _unary_input(self, cls.op_name)
+            if data.dtype.kind == "b" and not cls.accepts_bool:
+                raise NotImplementedError(f'"{cls.op_name}_cpu" not implemented for \'Bool\'')
+            if not cls.keeps_integers:
+                data = _floating(data)
+        else:
+            data = self._data
+        result = cls.compute(data)
+        if type(result) is np.ndarray and result.dtype == data.dtype:
+            return result
+        return np.asarray(result, dtype=data.dtype)
 
 
 def _elementwise_op(node_class: type[_Elementwise], doc: str, aliases: tuple[str, ...] = ()):
