@@ -158,6 +158,7 @@ TARGETS: dict[str, Target] = {
         sources=("src/retrograd/ops/_formula.py",),
         tests=(
             "tests/test_mutation_formula.py",
+            "tests/test_mutation_graph.py",  # saved records (Note [Saved records] moved to graph.py)
             "tests/test_saved_values.py",
             "tests/test_shape_index_formulas.py",
             "tests/test_engine.py",
@@ -366,8 +367,11 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "AccumulateGrad: its _input_meta is never read",
         **{f"autograd.graph.xǁNodeǁ_release__mutmut_{number}": "a released node is marked _released, which "
            "every reader checks before _saved; '' holds no value, as None" for number in (2, 3)},
-        "autograd.graph.xǁNodeǁ_named_saved_values__mutmut_30": "no hand-written node saves more values "
+        "autograd.graph.xǁNodeǁ_named_saved_values__mutmut_33": "no hand-written node saves more values "
         "than its saved_names has names, so index == len(saved_names) never occurs",
+        "autograd.graph.xǁNodeǁ_resave_output__mutmut_2": "the op runner calls it only for a node that saved "
+        "something (`if not node._saved: return`); with values saved, skipping the early return leaves "
+        "the loop, which replaces the same records",
     },
     "formula": {
         **{f"ops._formula.xǁFormulaǁ{name}": "bypasses the cache of save plans: a plan is computed the "
