@@ -451,6 +451,22 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "all-None test that follows as well",
         "autograd.engine.x__run__mutmut_12": "captured is returned only when targets were given; backward() "
         "ignores what execute returns",
+        **{f"autograd.engine.x__as_tensor__mutmut_{number}": "every gradient of an array pass is an ndarray "
+           "by the time it is shown as a Tensor (the roots' arrays; _fit_to_inputs turns each node's results "
+           "into ndarrays; hooks' results go through _as_data), so the np.asarray branch is never taken"
+           for number in (5, 7)},
+        **{f"autograd.engine.{name}": "np.array copies by default: copy=True is NumPy's default"
+           for name in ("x__copy_with_history__mutmut_5", "x__store_grad__mutmut_17",
+                        "x__store_retained_grad__mutmut_16")},
+        "autograd.engine.x__store_grad__mutmut_9": "a gradient that is a Tensor (inside a forward-AD level) "
+        "converts to the same array through __array__, in np.array and np.add alike (checked: two backward "
+        "passes in a dual level accumulate the same .grad with the mutant)",
+        "autograd.engine.x__store_grad__mutmut_26": "the gradient has the dtype of .grad already: the engine "
+        "casts every gradient to its input's dtype, and .grad cannot be set to another dtype, so the add "
+        "never casts",
+        **{f"autograd.engine.xǁGraphTaskǁwill_execute__mutmut_{number}": "`needed` has an entry for every "
+           "node reachable from the roots, and it is read only for nodes among the dependencies or the "
+           "roots, which are those nodes: get's default is never read" for number in (10, 12)},
         "autograd.engine.x__run_leaf_hooks__mutmut_4": "None is falsy as False: the hooks' Tensor result is "
         "kept, and the capture and the accumulation take a Tensor as they take an array",
     },
