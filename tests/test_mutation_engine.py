@@ -862,6 +862,44 @@ def _still_more_corners(t):
     x = t.ones(3, 1, requires_grad=True)
     Spread.apply(x).sum().backward()
 
+    # a custom backward's gradient for an input that needs none is left out
+    class Both(t.autograd.Function):
+        @staticmethod
+        def forward(ctx, value, weight):
+            return value * weight
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2, grad * 3
+
+    v = t.tensor([1.0, 2.0], requires_grad=True)
+    weight = t.tensor([5.0, 6.0])
+    Both.apply(v, weight).sum().backward()
+    unneeded = (v.grad.tolist(), weight.grad)
+
+    # a node that only None reaches passes None on (its pre-hook sees it)
+    class Drop(t.autograd.Function):
+        @staticmethod
+        def forward(ctx, value):
+            return value * 1
+
+        @staticmethod
+        def backward(ctx, grad):
+            return None
+
+    v = t.tensor([1.0, 2.0], requires_grad=True)
+    doubled = v * 2
+    arrived = []
+    doubled.grad_fn.register_prehook(lambda grads: arrived.append(grads[0]))
+    (Drop.apply(doubled).sum() + (v * 3).sum()).backward()
+    only_none = (v.grad.tolist(), arrived)
+
+    # a hand-written node returning one gradient (not a tuple) in a create_graph pass
+    matrix = t.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+    (first,) = t.autograd.grad(t.linalg.inv(matrix).sum(), matrix, create_graph=True)
+    (second,) = t.autograd.grad(first.sum(), matrix)
+    inverse_twice = [[round(value, 5) for value in row] for row in first.tolist() + second.tolist()]
+
     # the .grad a create_graph pass makes is output 0 (an int) of its CopyBackwards
     y = t.tensor([1.0, 2.0], requires_grad=True)
     with warnings.catch_warnings():
@@ -873,6 +911,9 @@ def _still_more_corners(t):
         "forward over reverse": over_reverse,
         "summed to the input's shape": x.grad.tolist(),
         "the copied .grad": (repr(y.grad.output_nr), _name(y.grad), y.grad.tolist()),
+        "a gradient for an input that needs none": unneeded,
+        "a node only None reaches": only_none,
+        "inv differentiated twice": inverse_twice,
     }
 
 
@@ -882,6 +923,10 @@ STILL_MORE_CORNERS = {
     "forward over reverse": ([3.0, 12.0], [6.0, -12.0]),  # 3x², and its tangent 6x·[1, -1]
     "summed to the input's shape": [[6.0], [22.0], [38.0]],  # row sums of arange(12).reshape(3, 4)
     "the copied .grad": ("0", "CopyBackwards", [2.0, 4.0]),
+    "a gradient for an input that needs none": ([2.0, 2.0], None),
+    "a node only None reaches": ([3.0, 3.0], [None]),
+    # d sum(inv(A)) = -(A^-T 1 1^T A^-T), then its own derivative, for A = [[2, 1], [1, 3]]
+    "inv differentiated twice": [[-0.16, -0.08], [-0.08, -0.04], [0.192, 0.096], [0.096, 0.048]],
 }
 
 

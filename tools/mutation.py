@@ -436,9 +436,16 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "autograd.engine.x__as_data__mutmut_1": "a Tensor left in place of its array is turned into that "
         "array by _fit_to_inputs (np.asarray) before anything reads it",
         **{f"autograd.engine.{name}": _BATCHED for name in (
-            "x__run__mutmut_140", "x__run__mutmut_149", "x__run_node__mutmut_35",
+            "x__run__mutmut_118", "x__run__mutmut_127", "x__run_node__mutmut_45",
             "x__run_node_reporting_origin__mutmut_4", "x_execute__mutmut_6", "x_execute__mutmut_8",
             "x_execute__mutmut_19")},
+        **{f"autograd.engine.{name}": "the test before _fit_to_inputs only saves time: when it asks for a "
+           "fit that is not needed, _fit_to_inputs returns the gradients as they are" for name in (
+               "x__run_node__mutmut_34", "x__run_node__mutmut_35", "x__fit__mutmut_6", "x__fit__mutmut_11",
+               "x__fit__mutmut_14", "x__fit__mutmut_18")},
+        **{f"autograd.engine.x__run__mutmut_{number}": "`needed` is set only when targets are given, and "
+           "the targets fill capture_slots: `watched` is true whenever a target, a capture or an observer "
+           "is there, and otherwise the steps it guards do nothing" for number in (62, 64)},
         **{f"autograd.engine.{name}": "np.asarray returns an ndarray itself, and a NumPy scalar has the "
            "shape and dtype the check reads" for name in (
                "x__as_tensor__mutmut_4", "x__as_tensor__mutmut_6", "x__fit_to_inputs__mutmut_19",
