@@ -798,3 +798,56 @@ def test_register_notes_where_each_method_comes_from():
             attached.pop(name, None)
             if name in Tensor.__dict__:
                 delattr(Tensor, name)
+
+
+def _overlap_checks(t):
+    def written(call, a):
+        return _error(call), a.tolist()
+
+    seen = {}
+    x = t.tensor([[3.0, 1.0], [2.0, 4.0]])
+    values, indices = x.max(0)
+    parts = x.split(1)
+    seen["which results are views"] = (values._is_view(), indices._is_view(), [part._is_view() for part in parts],
+                                       parts[0]._base is x)
+    # every argument is checked, whatever comes before the one that overlaps
+    a = t.arange(5.0)
+    seen["after an unrelated tensor"] = written(lambda: a[1:].addcmul_(t.ones(4), a[:-1]), a)
+    a = t.arange(5.0)
+    seen["after a number"] = written(lambda: a[1:].index_add_(0, t.tensor([0, 1, 2, 3]), a[:-1]), a)
+    a = t.arange(5.0)
+    seen["after the same elements"] = written(lambda: a[1:].addcmul_(a[1:], a[:-1]), a)
+    a = t.arange(10.0)
+    seen["after a strided view"] = written(lambda: a[4:8].addcmul_(a[::3], a[3:7]), a)
+    seen["a two-element expand"] = _error(lambda: t.ones(1).expand(2).add_(1))
+    one_row = t.ones(3).expand(1, 3)  # a stride-0 dimension of size 1: no element repeats
+    seen["a one-row expand"] = written(lambda: one_row.add_(1), one_row)
+    return seen
+
+
+_PARTIAL = ("RuntimeError: unsupported operation: some elements of the input tensor and the written-to tensor "
+            "refer to a single memory location. Please clone() the tensor before performing the operation.")
+OVERLAP_CHECKS = {
+    "which results are views": (False, False, [True, True], True),
+    "after an unrelated tensor": (_PARTIAL, [0.0, 1.0, 2.0, 3.0, 4.0]),
+    "after a number": (_PARTIAL, [0.0, 1.0, 2.0, 3.0, 4.0]),
+    "after the same elements": (_PARTIAL, [0.0, 1.0, 2.0, 3.0, 4.0]),
+    "after a strided view": (_PARTIAL, [float(value) for value in range(10)]),
+    "a two-element expand": "RuntimeError: unsupported operation: more than one element of the written-to "
+    "tensor refers to a single memory location. Please clone() the tensor before performing the operation.",
+    "a one-row expand": (None, [[2.0, 2.0, 2.0]]),
+}
+
+
+@pytest.mark.parametrize("library", [retrograd, pytest.param(torch, marks=needs_torch)],
+                         ids=["retrograd", "torch"])
+def test_what_an_in_place_op_refuses_to_write(library):
+    assert _overlap_checks(library) == OVERLAP_CHECKS
+
+
+def test_an_op_takes_out_only_when_listed():
+    with _registered(_toy_double, "toy_without_out") as toy:
+        x = retrograd.tensor([1.0])
+        assert toy(x).tolist() == [2.0]
+        with pytest.raises(TypeError, match="out"):
+            toy(x, out=retrograd.zeros(1))
