@@ -52,10 +52,11 @@ def _cases():
 CASES = list(_cases())
 
 # The ops that may fall back to a loop over the examples in some sample, as PyTorch's do:
-# repeat_interleave by per-example repeats (each example's result may have its own size).
+# repeat_interleave by per-example repeats (each example's result may have its own size);
+# embedding with max_norm and a batched weight (PyTorch has no rule for embedding_renorm_).
 # (PyTorch also falls back for take, masked_scatter, kl_div and triplet_margin_loss; here
 # they have rules.)
-ALLOWED_FALLBACKS = frozenset({"repeat_interleave"})
+ALLOWED_FALLBACKS = frozenset({"repeat_interleave", "embedding"})
 
 _DYNAMIC_MASK = (RuntimeError, "vmap: We do not support batching operators that can support "
                                "dynamic shape. Attempting to batch over indexing with a boolean mask.")
@@ -63,13 +64,17 @@ _MASKED_SELECT = (RuntimeError, "vmap: Attempted to vmap over `mask` in torch.ma
                                 "mask) We cannot support this because for each batch this would "
                                 "return a differently shaped Tensor.")
 
-# Samples that PyTorch's vmap refuses, with its error: batch_norm in training updates
+# Samples that PyTorch's vmap refuses, with its error: batch_norm in training (and
+# instance_norm with running statistics) updates
 # running statistics that are not batched, in place; a batched bool mask would select a
 # different number of elements from each example.
 EXPECTED_ERRORS = {
     "batch_norm-3-all": (RuntimeError, "Batch norm got a batched tensor as input while the "
                                        "running_mean or running_var, which will be updated in "
                                        "place, were not batched."),
+    "instance_norm-2-all": (RuntimeError, "Batch norm got a batched tensor as input while the "
+                                          "running_mean or running_var, which will be updated in "
+                                          "place, were not batched."),
     "__getitem__-8-ints": _DYNAMIC_MASK,
     "__getitem__-9-ints": _DYNAMIC_MASK,
     "masked_select-0-ints": _MASKED_SELECT,
@@ -577,3 +582,51 @@ def test_per_example_hessians_are_batched_and_equal_a_loop(name):
         mine = vmap(hessian(f))(x)
     expected = retrograd.stack([hessian(f)(x[i]) for i in range(3)])
     np.testing.assert_allclose(mine.numpy(), expected.numpy(), rtol=1e-9, atol=1e-12)
+
+
+IN_PLACE_SHAPE_CALLS = {
+    "transpose_": lambda t: t.clone().transpose_(0, 2),
+    "swapdims_": lambda t: (t.clone().swapdims_(2, 0) * 2).sum(0),
+    "t_": lambda t: t.clone().squeeze_(1).t_(),
+    "unsqueeze_": lambda t: t.clone().unsqueeze_(0),
+    "squeeze_": lambda t: t.clone().squeeze_(),
+    "squeeze_-dims": lambda t: t.clone().squeeze_((1, 2)),
+}
+
+
+@pytest.mark.parametrize("function", list(IN_PLACE_SHAPE_CALLS.values()), ids=list(IN_PLACE_SHAPE_CALLS))
+def test_in_place_shape_methods_under_vmap_equal_pytorchs(function):
+    """The batched tensor takes the new shape (its physical tensor too), and the gradient flows."""
+    torch = pytest.importorskip("torch")
+    values = np.random.default_rng(0).standard_normal((BATCH, 3, 1, 4))
+    ours = retrograd.tensor(values, requires_grad=True)
+    theirs = torch.tensor(values, requires_grad=True)
+    result, expected = vmap(function)(ours), torch.vmap(function)(theirs)
+    assert tuple(result.shape) == tuple(expected.shape)
+    np.testing.assert_allclose(result.detach().numpy(), expected.detach().numpy())
+    weights = np.random.default_rng(1).standard_normal(tuple(expected.shape))
+    (result * retrograd.tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy())
+
+
+
+INDEX_CALLS = {
+    "index_select": lambda x, i: retrograd.index_select(x, 1, i),
+    "index_add": lambda x, i: x.index_add(1, i, retrograd.ones(3, 2, dtype=x.dtype)),
+    "index_copy": lambda x, i: x.index_copy(1, i, retrograd.ones(3, 2, dtype=x.dtype)),
+}
+
+
+@pytest.mark.parametrize("name", list(INDEX_CALLS))
+def test_index_ops_refuse_negative_per_example_positions_as_the_loop_does(name):
+    """PyTorch refuses a negative position in these ops, batched or not: vmap raises the error
+    the op raises on the example (before, the batched rule counted it from the end)."""
+    inputs = retrograd.tensor(np.random.default_rng(0).standard_normal((BATCH, 3, 4)))
+    index = retrograd.tensor([[-1, 0], [1, 2]][:BATCH])
+    with pytest.raises(Exception) as from_the_loop:
+        INDEX_CALLS[name](inputs[0], index[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the loop's "performance drop" warning
+        with pytest.raises(type(from_the_loop.value), match=re.escape(str(from_the_loop.value))):
+            vmap(INDEX_CALLS[name])(inputs, index)

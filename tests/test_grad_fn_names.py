@@ -24,7 +24,7 @@ def _words(text: str) -> frozenset[str]:
 # Cases (op-sample) recorded as another node than PyTorch's (mostly composites of table ops).
 NAME_DIFFERS = _words("""
 aminmax-0 aminmax-1 block_diag-0 cdist-0 cdist-1 channel_shuffle-0 cholesky_inverse-0
-cholesky_inverse-1 cholesky_solve-0 cholesky_solve-1 combinations-0 combinations-1 cov-0 cov-1
+cholesky_inverse-1 cholesky_solve-0 cholesky_solve-1 combinations-0 combinations-1
 deg2rad-0 deg2rad-1 diagonal_scatter-0 diagonal_scatter-1 dist-0 dist-1 fold-0 fold-1 inner-0
 inner-1 instance_norm-0 instance_norm-1 ldexp-0 nansum-0 nansum-1 pairwise_distance-0
 pairwise_distance-1 pixel_shuffle-0 pixel_unshuffle-0 rad2deg-0 rad2deg-1 renorm-0 renorm-1
@@ -41,8 +41,8 @@ baddbmm-1 batch_norm-0 batch_norm-1 cat-0 cat-1 column_stack-0 conv1d-0 conv1d-1
 conv2d-1 conv_transpose1d-0 conv_transpose1d-1 conv_transpose2d-0 conv_transpose2d-1
 cross_entropy-0 dsplit-0 dstack-0 dstack-1 einsum-0 einsum-1 embedding-0 embedding-1 erfinv-0
 erfinv-1 gather-0 gather-1 group_norm-0 group_norm-1 hsplit-0 hstack-0 hstack-1 index_add-0
-index_add-1 index_copy-0 index_copy-1 index_put-0 index_put-1 interpolate-0 interpolate-1 kron-0
-kron-1 layer_norm-0 layer_norm-1 linalg.cholesky-0 linalg.cholesky-1 linalg.det-0 linalg.det-1
+index_add-1 index_copy-0 index_copy-1 index_put-0 index_put-1 interpolate-0 interpolate-1
+layer_norm-0 layer_norm-1 linalg.cholesky-0 linalg.cholesky-1 linalg.det-0 linalg.det-1
 linalg.eigh-0 linalg.eigh-1 linalg.eigvalsh-0 linalg.eigvalsh-1 linalg.inv-0 linalg.inv-1
 linalg.matrix_norm-0 linalg.norm-0 linalg.norm-1 linalg.qr-0 linalg.qr-1 linalg.slogdet-0
 linalg.slogdet-1 linalg.solve-0 linalg.solve-1 linalg.solve_triangular-0
@@ -105,3 +105,78 @@ def test_saved_names_are_pytorchs(info, args, kwargs, request):
         pytest.skip("not the same node (see test_grad_fn_is_pytorchs)")
     _mark(request, SAVED_DIFFERS)
     assert _saved_names(mine) == _saved_names(reference)
+
+
+# In-place methods that record their own node class (a real class, named as PyTorch names it).
+IN_PLACE_CALLS = {
+    "unsqueeze_": lambda x: x.unsqueeze_(0),
+    "squeeze_": lambda x: x.squeeze_(),
+    "squeeze_-dim": lambda x: x.squeeze_(1),
+    "squeeze_-dims": lambda x: x.squeeze_((1, 2)),
+    "t_": lambda x: x.view(3, 4).t_(),
+    "transpose_": lambda x: x.transpose_(0, 2),
+    "swapdims_": lambda x: x.swapdims_(2, 0),
+    "swapaxes_": lambda x: x.swapaxes_(-1, 0),
+    "as_strided_": lambda x: x.as_strided_((2, 2), (1, 2)),
+    "as_strided_-offset": lambda x: x.as_strided_((2, 2), (1, 2), 1),
+    "conj_physical_": lambda x: x.conj_physical_(),
+}
+
+
+# The same saved-name difference as `unsqueeze` (SAVED_DIFFERS): the node also serves a basic index.
+IN_PLACE_SAVED_DIFFERS = frozenset({"unsqueeze_"})
+
+
+def _in_place_grad_fns(call, torch):
+    import retrograd
+
+    values = np.random.default_rng(0).standard_normal((3, 1, 4))
+    mine = call(retrograd.tensor(values, requires_grad=True).clone()).grad_fn
+    return mine, call(torch.tensor(values, requires_grad=True).clone()).grad_fn
+
+
+@pytest.mark.parametrize("call", list(IN_PLACE_CALLS.values()), ids=list(IN_PLACE_CALLS))
+def test_in_place_methods_record_pytorchs_node(call):
+    torch = pytest.importorskip("torch")
+    mine, reference = _in_place_grad_fns(call, torch)
+    assert mine.name() == reference.name()
+    assert type(mine).__qualname__ == type(mine).__name__ == reference.name()
+
+
+@pytest.mark.parametrize("call", list(IN_PLACE_CALLS.values()), ids=list(IN_PLACE_CALLS))
+def test_in_place_methods_save_pytorchs_names(call, request):
+    torch = pytest.importorskip("torch")
+    _mark(request, IN_PLACE_SAVED_DIFFERS)
+    mine, reference = _in_place_grad_fns(call, torch)
+    assert _saved_names(mine) == _saved_names(reference)
+
+
+def _node_classes() -> list[type]:
+    import retrograd.nn  # noqa: F401  (every op module loaded)
+    from retrograd.autograd.function import BackwardCFunction
+    from retrograd.autograd.graph import Node
+
+    found, stack = [], [Node]
+    while stack:
+        klass = stack.pop()
+        stack.extend(klass.__subclasses__())
+        # a custom Function's node is named after the user's class, as PyTorch names it
+        if klass.__module__.startswith("retrograd.") and not issubclass(klass, BackwardCFunction):
+            found.append(klass)
+    return found
+
+
+def test_every_grad_fn_class_is_defined_by_a_class_statement_of_its_name():
+    """Grepping a grad_fn's name finds its class (issue 11): no class is made by `type()` or
+    renamed after its definition."""
+    import inspect
+    import re
+    import sys
+
+    missing = []
+    for klass in _node_classes():
+        source = inspect.getsource(sys.modules[klass.__module__])
+        if klass.__qualname__ != klass.__name__ or not re.search(
+                rf"^class {re.escape(klass.__name__)}\b", source, re.MULTILINE):
+            missing.append(f"{klass.__module__}.{klass.__qualname__} (named {klass.__name__})")
+    assert not missing, "node classes with no class statement of their name: " + ", ".join(sorted(missing))

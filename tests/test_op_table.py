@@ -120,19 +120,13 @@ UNSAMPLED_OP_KEYWORDS = {
                         "so results cannot be compared element by element",
     ("scaled_dot_product_attention", "dropout_p"): "random: a dropout mask is not reproducible across "
                                                    "libraries nor differentiable by finite differences",
+    ("scatter", "reduce"): "no derivative, as in PyTorch (Note [scatter with reduce]): the gradient "
+                           "matrix has nothing to check; test_op_keywords compares values, the refusing "
+                           "backward and the errors with PyTorch",
 }
-# Keywords of one op that no sample passes yet: each entry is a missing sample. The test fails
-# when an entry is covered (remove it) and when a new keyword is not (add a sample).
-NOT_YET_SAMPLED: dict[str, set[str]] = {
-    "cov": {"aweights", "fweights"},  # NotImplementedError: a gap
-    "embedding": {"max_norm", "norm_type", "scale_grad_by_freq"},  # max_norm rewrites the weight in place
-    "instance_norm": {"momentum", "running_mean", "running_var", "use_input_stats"},
-    "interpolate": {"antialias", "recompute_scale_factor"},
-    "linalg.pinv": {"hermitian"},  # needs a symmetric input that gradcheck keeps symmetric
-    "max_pool2d": {"return_indices"},  # compared with torch.max_pool2d, which has no return_indices
-    "scaled_dot_product_attention": {"enable_gqa"},  # fails on grouped heads: a gap
-    "scatter": {"reduce"},  # NotImplementedError: a gap
-}
+# Keywords of one op that no sample passes yet: each entry would be a missing sample. The test
+# fails when an entry is covered (remove it) and when a new keyword is not (add a sample).
+NOT_YET_SAMPLED: dict[str, set[str]] = {}
 
 
 def _keywords(info) -> list[tuple[int, inspect.Parameter]]:

@@ -625,6 +625,17 @@ def test_cross_of_unit_vectors_and_its_gradients():
     assert b.grad.tolist() == [0.0, 1.0, 0.0]
 
 
+def test_cross_saves_only_the_operand_the_needed_gradient_reads():
+    """With a frozen `other`, only `other` is saved: changing `input` in place afterwards is no
+    error (as in PyTorch), and the gradient is other x grad."""
+    a, b = tensor([1.0, 2.0, 3.0], True), tensor([0.0, 1.0, 0.0])
+    out = linalg.cross(a, b)
+    with retrograd.no_grad():
+        a.mul_(2.0)
+    out.backward(tensor([0.0, 0.0, 1.0]))
+    assert a.grad.tolist() == np.cross([0.0, 1.0, 0.0], [0.0, 0.0, 1.0]).tolist()
+
+
 def test_torch_cross_defaults_to_the_first_dim_of_size_three():
     a, b = random(3, 2), random(3, 2, seed=1)
     with warnings.catch_warnings():

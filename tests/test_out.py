@@ -172,14 +172,82 @@ def _to_torch(value):
     return value
 
 
+def _no_gradient_samples() -> dict:
+    """A call for each op that takes out= and has no gradient, hence no sample among the gradient
+    tests' (tests/op_samples/): name -> (args, kwargs)."""
+    t = retrograd.tensor
+    floats = t([[1.5, -2.0, 3.0], [0.5, 4.0, -1.0]])
+    others = t([[1.5, 2.5, -3.0], [2.0, 4.0, -1.0]])
+    left, right = t([[6, 4, 9], [12, 5, 7]]), t([[4, 6, 3], [8, 10, 2]])
+    shifts = t([[1, 2, 0], [3, 1, 2]])
+    truths, more_truths = t([True, False, True, False]), t([True, True, False, False])
+    special = t([-float("inf"), float("inf"), 1.0, float("nan"), -0.0])
+    samples = {
+        **dict.fromkeys(("argmax", "argmin"), ((floats,), {"dim": 1})),
+        **dict.fromkeys(("bitwise_and", "bitwise_or", "bitwise_xor", "gcd", "lcm"), ((left, right), {})),
+        **dict.fromkeys(("bitwise_left_shift", "bitwise_right_shift"), ((left, shifts), {})),
+        **dict.fromkeys(("eq", "ne", "ge", "gt", "le", "lt", "floor_divide"), ((floats, others), {})),
+        **dict.fromkeys(("logical_and", "logical_or", "logical_xor"), ((truths, more_truths), {})),
+        **dict.fromkeys(("isneginf", "isposinf", "signbit"), ((special,), {})),
+        "bitwise_not": ((left,), {}),
+        "logical_not": ((truths,), {}),
+        "frexp": ((floats,), {}),
+        "heaviside": ((t([-1.0, 0.0, 2.0]), t([0.5, 0.25, 0.5])), {}),
+        "histc": ((floats,), {"bins": 4, "min": -2, "max": 4}),
+        "nextafter": ((floats, t(0.0)), {}),
+        "nonzero": ((t([[0, 1], [2, 0]]),), {}),
+        # ops without out= (in PyTorch, or not yet here: OUT_NOT_YET), for the comparison of
+        # which ops take it
+        **dict.fromkeys(("all", "any"), ((t([[True, False], [True, True]]),), {"dim": 1})),
+        **dict.fromkeys(("allclose", "equal", "is_same_size", "isclose"), ((floats, others), {})),
+        **dict.fromkeys(("argsort", "unique_consecutive"), ((floats,), {"dim": 1})),
+        **dict.fromkeys(("argwhere", "count_nonzero", "is_signed", "isreal", "unique"), ((floats,), {})),
+        **dict.fromkeys(("isfinite", "isinf", "isnan"), ((special,), {})),
+        "bernoulli": ((t([0.2, 0.5, 0.9]),), {}),
+        "bincount": ((t([1, 2, 2, 5]),), {}),
+        "is_nonzero": ((t([1.0]),), {}),
+        "multinomial": ((t([0.2, 0.5, 0.3]), 2), {}),
+        "normal": ((t([0.0, 1.0, 2.0]), 1.0), {}),
+        "one_hot": ((t([0, 2, 1]),), {}),
+    }
+    return samples
+
+
+NO_GRADIENT_SAMPLES = _no_gradient_samples()
+
+
+def _out_sample(info) -> tuple:
+    """The call the out= tests make of `info`'s op: its first gradient sample, or its entry of
+    NO_GRADIENT_SAMPLES."""
+    if samples_for(info) is not None:
+        return samples_for(info)(np.random.default_rng(0))[0]
+    return NO_GRADIENT_SAMPLES[info.name]
+
+
+def test_every_op_has_a_call_for_the_out_tests():
+    assert sorted(name for name in table if samples_for(table[name]) is None) == sorted(NO_GRADIENT_SAMPLES)
+    assert not any(table[name].differentiable for name in NO_GRADIENT_SAMPLES)
+
+
+# Ops whose PyTorch function takes out= and ours does not yet: each entry is a gap in
+# ops/_out.py's ACCEPTS_OUT. The test below fails when one is closed (remove it).
+OUT_NOT_YET = {
+    "all": "with dim, PyTorch's torch.all takes out=",
+    "any": "with dim, PyTorch's torch.any takes out=",
+    "bernoulli": "a random op: out= is not wired to retrograd.random's functions",
+    "multinomial": "a random op: out= is not wired to retrograd.random's functions",
+    "normal": "a random op: out= is not wired to retrograd.random's functions",
+}
+
+
 def _torch_accepts_out(info) -> bool | None:
     """Whether torch's function takes out= on the op's first sample (None: cannot tell)."""
     function = torch
     for part in info.torch_name.split("."):
         function = getattr(function, part, None)
-    if function is None or samples_for(info) is None or info.mutates_input:
+    if function is None or info.mutates_input:
         return None
-    args, kwargs = samples_for(info)(np.random.default_rng(0))[0]
+    args, kwargs = _out_sample(info)
     args, kwargs = _to_torch(args), {key: _to_torch(value) for key, value in kwargs.items()}
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -188,9 +256,9 @@ def _torch_accepts_out(info) -> bool | None:
         except Exception:
             return None
         if isinstance(result, tuple):
-            out = tuple(torch.empty(0, dtype=item.dtype) for item in result)
+            out = tuple(torch.empty_like(item) for item in result)
         elif isinstance(result, torch.Tensor):
-            out = torch.empty(0, dtype=result.dtype)
+            out = torch.empty_like(result)  # (normal refuses an out= of another size)
         else:
             return None
         try:
@@ -209,16 +277,15 @@ def test_the_ops_that_take_out_are_pytorchs():
             wrong.append((name, accepts))
     # sum, prod, median and the like take out= only with `dim`; the first sample may omit it.
     overload_dependent = {"sum", "prod", "median"}
-    assert [entry for entry in wrong if entry[0] not in overload_dependent] == []
+    assert [entry for entry in wrong if entry[0] not in overload_dependent] == [
+        (name, True) for name in sorted(OUT_NOT_YET)]
 
 
 @needs_torch
 @pytest.mark.parametrize("name", sorted(ACCEPTS_OUT))
 def test_out_values_match_pytorch(name):
     info = table[name]
-    if samples_for(info) is None:
-        pytest.skip("no samples")
-    args, kwargs = samples_for(info)(np.random.default_rng(0))[0]
+    args, kwargs = _out_sample(info)
     ours = info.function(*args, **kwargs)
     if not isinstance(ours, retrograd.Tensor | tuple):
         pytest.skip("not a tensor result")

@@ -45,16 +45,12 @@ PARTIAL = {
         "empty": "filled with zeros (PyTorch leaves memory uninitialised)",
         "profiler": "CPU only; memory, FLOPs, stacks and schedules are accepted and ignored",
         "unique": "`sorted=False` returns sorted values (as PyTorch's CPU kernel does)",
-        "conj_physical_": "the grad_fn stays (PyTorch renames it ConjPhysicalBackward1); the values "
-                          "stay, as for every real tensor",
     },
     "torch.Tensor": {
         "resize_": "new elements are zeros (uninitialised in PyTorch); views do not see a grown storage",
         "type": "names types `retrograd.FloatTensor` (PyTorch: `torch.FloatTensor`)",
         "new_empty": "filled with zeros (PyTorch leaves memory uninitialised)",
         "cpu": "always the same tensor: retrograd computes on the CPU",
-        "conj_physical_": "the grad_fn stays (PyTorch renames it ConjPhysicalBackward1); the values "
-                          "stay, as for every real tensor",
     },
     "torch.nn": {
         "DataParallel": "calls the wrapped module (as PyTorch does without GPUs); never splits batches",
@@ -73,7 +69,7 @@ PARTIAL = {
 REASONS = [
     (r"complex|conj|\bimag\b|\.real$|angle|polar|view_as_real|view_as_complex|\.mH$|\.H$|adjoint|is_neg$|resolve_neg|chalf|cdouble|cfloat",
      "complex numbers: retrograd holds real dtypes only", True),
-    (r"quant|\.q_|qint|quint|qscheme|int_repr|per_channel|per_tensor|fake_|\.ao$|fbgemm",
+    (r"quant(?!ile)|\.q_|qint|quint|qscheme|int_repr|per_channel|per_tensor|fake_|\.ao$|fbgemm",
      "quantized tensors are not supported", True),
     (r"sparse|\.coo|_csr|_csc|_bsr|_bsc|crow_|ccol_|col_indices|row_indices|to_dense|coalesce|\.indices$|\.values$|smm$|spmm|hspmm|saddmm|sspaddmm|dsmm|hsmm|dense_dim|\.layout|\.strided$|jagged|\.mkldnn|to_mkldnn|is_mkldnn",
      "sparse and other layouts: retrograd tensors are dense NumPy arrays", True),

@@ -3,10 +3,10 @@
 ...).
 
 A shape method changes only how a tensor looks at its memory, never the values: `x.t_()`
-makes `x` the transposed view of itself. It is composed from the out-of-place view op: the
-view is computed, then `x` takes its array and its history (the view's grad_fn, renamed as
-PyTorch names the in-place variant: `x.unsqueeze_(0).grad_fn` is `UnsqueezeBackward1`), and
-its version counter moves on, so a graph that saved `x` before the change refuses to use it.
+makes `x` the transposed view of itself. The view is recorded as the in-place op's own node
+class, named as PyTorch names it (`x.unsqueeze_(0).grad_fn` is `UnsqueezeBackward1`, declared
+beside `UnsqueezeBackward0` in ops/shape/), then `x` takes its array and its history, and its
+version counter moves on, so a graph that saved `x` before the change refuses to use it.
 """
 
 from __future__ import annotations
@@ -15,33 +15,19 @@ import numpy as np
 
 from ._tensor import Tensor
 from .autograd import grad_mode
-from .ops._table import _check_not_leaf, register_methods
+from .ops._batching import BatchedTensor
+from .ops._table import _check_not_leaf, apply, register_methods
+from .ops.shape.reorder import TBackward1, TransposeBackward1
+from .ops.shape.views import (
+    _SQUEEZE_IN_PLACE_NODES,
+    AsStridedBackward1,
+    UnsqueezeBackward1,
+    _as_strided_with,
+    _squeeze_with,
+    wrap_dim,
+)
 
 __all__ = ["FUNCTION_FORMS", "function_forms"]
-
-# The out-of-place node name -> the name PyTorch gives the in-place variant's node.
-_IN_PLACE_NODE_NAMES = {
-    "UnsqueezeBackward0": "UnsqueezeBackward1",
-    "SqueezeBackward0": "SqueezeBackward3",
-    "SqueezeBackward1": "SqueezeBackward4",
-    "SqueezeBackward2": "SqueezeBackward5",
-    "TBackward0": "TBackward1",
-    "TransposeBackward0": "TransposeBackward1",
-    "AsStridedBackward0": "AsStridedBackward1",
-}
-_renamed_classes: dict[type, type] = {}
-
-
-def _renamed(node) -> None:
-    """Give `node` the class name of the in-place variant (a subclass with no new state)."""
-    cls = type(node)
-    name = _IN_PLACE_NODE_NAMES.get(cls.__name__)
-    if name is None:
-        return
-    if cls not in _renamed_classes:
-        _renamed_classes[cls] = type(name, (cls,), {"__slots__": (), "__module__": cls.__module__,
-                                                    "in_place_variant_of": cls})
-    node.__class__ = _renamed_classes[cls]
 
 
 def _reshape_in_place(target: Tensor, make_view) -> Tensor:
@@ -51,41 +37,54 @@ def _reshape_in_place(target: Tensor, make_view) -> Tensor:
     ):
         _check_not_leaf(target, target._base)
     view = make_view(target)
-    target._data = view._data
-    if view.grad_fn is not None and view.grad_fn is not target.grad_fn:
-        _renamed(view.grad_fn)
-        target.grad_fn = view.grad_fn
-        target._output_nr = view._output_nr
+    if type(view) is BatchedTensor:  # inside vmap: the physical tensor takes the physical view
+        _take_view(target._physical, view._physical)
+    _take_view(target, view)
     target._version_counter[0] += 1
     return target
 
 
+def _take_view(target: Tensor, view: Tensor) -> None:
+    target._data = view._data
+    if view.grad_fn is not None and view.grad_fn is not target.grad_fn:
+        target.grad_fn = view.grad_fn
+        target._output_nr = view._output_nr
+
+
 def _unsqueeze_(self, dim: int) -> Tensor:
     """Insert a dimension of size 1 at `dim`, in place."""
-    return _reshape_in_place(self, lambda tensor: tensor.unsqueeze(dim))
+    return _reshape_in_place(
+        self, lambda tensor: apply(UnsqueezeBackward1, tensor, dim=wrap_dim(dim, tensor.ndim + 1)))
 
 
 def _squeeze_(self, dim=None) -> Tensor:
     """Remove dimensions of size 1 (all of them, or those in `dim`), in place."""
-    return _reshape_in_place(self, lambda tensor: tensor.squeeze() if dim is None else tensor.squeeze(dim))
+    return _reshape_in_place(self, lambda tensor: _squeeze_with(_SQUEEZE_IN_PLACE_NODES, tensor, dim))
 
 
 def _t_(self) -> Tensor:
     """Transpose a tensor of at most 2 dimensions, in place."""
     if self._data.ndim > 2:
         raise RuntimeError(f"t_() expects a tensor with <= 2 dimensions, but self is {self._data.ndim}D")
-    return _reshape_in_place(self, lambda tensor: tensor.t())
+    return _reshape_in_place(self, lambda tensor: apply(TBackward1, tensor))
 
 
 def _transpose_(self, dim0: int, dim1: int) -> Tensor:
     """Swap dimensions `dim0` and `dim1`, in place."""
-    return _reshape_in_place(self, lambda tensor: tensor.transpose(dim0, dim1))
+    return _reshape_in_place(self, lambda tensor: apply(
+        TransposeBackward1, tensor, dim0=wrap_dim(dim0, tensor.ndim), dim1=wrap_dim(dim1, tensor.ndim)))
 
 
 def _as_strided_(self, size, stride, storage_offset=None) -> Tensor:
     """Become the window (size, stride, storage offset) on this tensor's storage, in place
     (the offset defaults to the tensor's own); see `as_strided`."""
-    return _reshape_in_place(self, lambda tensor: tensor.as_strided(size, stride, storage_offset))
+
+    def make_view(tensor: Tensor) -> Tensor:
+        if type(tensor) is BatchedTensor:  # vmap's rule for as_strided: each example's own storage
+            return tensor.as_strided(size, stride, storage_offset)
+        return _as_strided_with(AsStridedBackward1, tensor, size, stride, storage_offset)
+
+    return _reshape_in_place(self, make_view)
 
 
 def _resize_(self, *sizes, memory_format=None) -> Tensor:

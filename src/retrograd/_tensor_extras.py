@@ -144,19 +144,9 @@ def _data_ptr(self) -> int:
     return self._data.__array_interface__["data"][0]
 
 
-def _conj_physical_(self) -> Tensor:
-    """Conjugate in place: a real tensor is its own conjugate, so the values stay; the version
-    counter moves on and a leaf that requires grad is refused, as for any in-place op (PyTorch
-    also renames the grad_fn ConjPhysicalBackward1; here it stays)."""
-    from ._shape_inplace import _reshape_in_place
-
-    return _reshape_in_place(self, lambda tensor: tensor)
-
-
 register_methods({
     **{name: getattr(_runtime, name)
        for name in ("conj", "conj_physical", "resolve_conj", "resolve_neg", "is_conj", "is_neg")},
-    "conj_physical_": _conj_physical_,
     "storage_offset": _storage_offset,
     "data_ptr": _data_ptr,
     "as_subclass": _as_subclass,

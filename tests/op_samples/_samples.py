@@ -22,6 +22,11 @@ def make(rng: np.random.Generator, shape, low: float = -2.0, high: float = 2.0) 
     return Tensor._make(rng.uniform(low, high, size=shape).astype(np.float64))
 
 
+def integers(rng: np.random.Generator, shape, low: int, high: int) -> Tensor:
+    """An int64 tensor of `shape` with values drawn uniformly from [low, high)."""
+    return Tensor._make(rng.integers(low, high, size=shape).astype(np.int64))
+
+
 def unary(low: float = -2.0, high: float = 2.0, **kwargs):
     """Samples for a one-input op whose safe domain is [low, high)."""
 

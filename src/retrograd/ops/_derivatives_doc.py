@@ -35,16 +35,9 @@ def _declared_classes() -> list[type[Formula]]:
     while stack:
         klass = stack.pop()
         stack.extend(klass.__subclasses__())
-        if klass.formulas_text() and not klass.__name__.startswith("_") and not _is_in_place_variant(klass):
+        if klass.formulas_text() and not klass.__name__.startswith("_"):
             found.append(klass)
     return found
-
-
-def _is_in_place_variant(klass: type) -> bool:
-    """A node class made when an in-place shape method first runs (`x.t_()`: TBackward1), with
-    its out-of-place op's formulas (_shape_inplace.py): the page lists that op only, so it does
-    not depend on which methods ran before it was generated."""
-    return "in_place_variant_of" in vars(klass)
 
 
 def _cell(text: str) -> str:
@@ -93,7 +86,7 @@ def hand_written_nodes() -> list[type]:
         klass = stack.pop()
         stack.extend(klass.__subclasses__())
         if (klass.__module__.startswith("retrograd.ops") and not issubclass(klass, Formula)
-                and not klass.__name__.startswith("_") and not _is_in_place_variant(klass)):
+                and not klass.__name__.startswith("_")):
             found.append(klass)
     return found
 

@@ -282,6 +282,8 @@ table: dict[str, OpInfo] = {}
 #     this module imports (_creation, _legacy, random), declare theirs in a `TENSOR_METHODS`
 #     dict that ops/__init__.py registers. tests/test_tensor_methods.py checks that no module
 #     assigns to Tensor itself, and that Tensor has `_tensor.CLASS_BODY` and `attached` only.
+#     vmap's BatchedTensor has a registry of its own: Note [Where BatchedTensor methods come from]
+#     (ops/_batching/tensor.py).
 
 
 @dataclasses.dataclass(frozen=True)
@@ -382,8 +384,9 @@ def register(
             register_method(method, _operator(plain, method) if is_operator else plain,
                             declared_in, op=op_name)
             if function is not plain:  # batched tensors take the batching rule
-                setattr(_batching.BatchedTensor, method,
-                        _operator(function, method) if is_operator else function)
+                _batching.register_batched_method(
+                    method, _operator(function, method) if is_operator else function, declared_in,
+                    op=op_name)
         if inplace is not None:
             register_method(inplace, _in_place(function, inplace), declared_in, op=op_name)
         return public

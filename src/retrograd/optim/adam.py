@@ -17,11 +17,24 @@ def _zeros_like(param: Tensor) -> Tensor:
 
 
 def _lerp_(average: np.ndarray, target: np.ndarray, weight: float) -> None:
-    """average += weight·(target − average), PyTorch's `lerp_` for a small weight."""
+    """average += weight·(target − average), PyTorch's `lerp_` (from the target's side for a
+    large weight), with one temporary."""
+    difference = np.subtract(target, average)
     if weight < 0.5:
-        average += weight * (target - average)
+        difference *= weight
+        average += difference
     else:
-        average[...] = target - (target - average) * (1 - weight)
+        difference *= 1 - weight
+        np.subtract(target, difference, out=average)
+
+
+def _add_scaled_square_(average: np.ndarray, grad: np.ndarray, weight: float) -> np.ndarray:
+    """average += weight·grad·grad (PyTorch's addcmul_, same order of products); returns the
+    temporary it used, free for the caller to reuse."""
+    scratch = np.multiply(grad, weight)
+    scratch *= grad
+    average += scratch
+    return scratch
 
 
 def _advance(state: dict) -> float:
@@ -67,7 +80,7 @@ class Adam(Optimizer):
         exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
         _lerp_(exp_avg, grad, 1 - beta1)
         exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        scratch = _add_scaled_square_(exp_avg_sq, grad, 1 - beta2)
         bias_correction1 = 1 - beta1**step
         bias_correction2_sqrt = math.sqrt(1 - beta2**step)
         if group["amsgrad"]:
@@ -76,8 +89,12 @@ class Adam(Optimizer):
             second_moment = max_exp_avg_sq
         else:
             second_moment = exp_avg_sq
-        denominator = np.sqrt(second_moment) / bias_correction2_sqrt + group["eps"]
-        param += (-lr / bias_correction1) * exp_avg / denominator
+        denominator = np.sqrt(second_moment)
+        denominator /= bias_correction2_sqrt
+        denominator += group["eps"]
+        step_size = np.multiply(exp_avg, -lr / bias_correction1, out=scratch)
+        step_size /= denominator
+        param += step_size
 
 
 class AdamW(Adam):
@@ -163,7 +180,7 @@ class NAdam(Optimizer):
         exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
         _lerp_(exp_avg, grad, 1 - beta1)
         exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        _add_scaled_square_(exp_avg_sq, grad, 1 - beta2)
         denominator = np.sqrt(exp_avg_sq / (1 - beta2**step)) + group["eps"]
         param += (-lr * (1.0 - mu) / (1.0 - mu_product)) * grad / denominator
         param += (-lr * mu_next / (1.0 - mu_product * mu_next)) * exp_avg / denominator

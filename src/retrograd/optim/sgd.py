@@ -42,6 +42,12 @@ class SGD(Optimizer):
             else:
                 buffer = buffer._data
                 buffer *= momentum
-                buffer += (1 - group["dampening"]) * grad
-            grad = grad + momentum * buffer if group["nesterov"] else buffer
+                dampening = group["dampening"]
+                buffer += grad if dampening == 0 else (1 - dampening) * grad
+            if group["nesterov"]:
+                ahead = np.multiply(buffer, momentum)
+                ahead += grad
+                grad = ahead
+            else:
+                grad = buffer
         param -= group["lr"] * grad

@@ -55,12 +55,21 @@ def _svdvals_samples(rng):
     return [((args[0],), {}) for args, _ in _svd_samples(rng)]
 
 
+def _symmetric_indefinite(rng, shape, eigenvalues) -> Tensor:
+    """Symmetric matrices with the given eigenvalues (distinct, some negative) in random bases."""
+    bases, _ = np.linalg.qr(rng.standard_normal(shape))
+    return Tensor._make((bases * np.asarray(eigenvalues)[..., None, :]) @ np.swapaxes(bases, -1, -2))
+
+
 def _pinv_samples(rng):
     make = _samples.make
     return [
         ((make(rng, (3, 2)),), {}),
         ((make(rng, (2, 3)),), {}),
         ((_well_conditioned(rng, (2, 3, 3)),), {}),
+        # hermitian reads one triangle: the gradient tests symmetrise (gradcheck_wrapper)
+        ((_symmetric_indefinite(rng, (3, 3), [2.0, -1.5, 0.75]),), {"hermitian": True}),
+        ((_symmetric_indefinite(rng, (2, 3, 3), [2.0, -1.0, 1e-6]),), {"hermitian": True, "rtol": 1e-3}),
     ]
 
 

@@ -16,7 +16,12 @@ def _attention_samples(rng):
     return [((query, key, value), {}),
             ((query, key, value), {"attn_mask": mask, "scale": 0.3}),
             ((query, make(rng, (2, 3, 4)), make(rng, (2, 3, 2))), {"is_causal": True}),
-            ((query, key, value), {"attn_mask": make(rng, (3, 5))})]
+            ((query, key, value), {"attn_mask": make(rng, (3, 5))}),
+            # grouped heads: 4 query heads share 2 key heads and 1 value head
+            ((make(rng, (1, 4, 3, 4)), make(rng, (1, 2, 5, 4)), make(rng, (1, 1, 5, 2))),
+             {"enable_gqa": True, "attn_mask": make(rng, (3, 5))}),
+            ((make(rng, (4, 3, 4)), make(rng, (2, 3, 4)), make(rng, (2, 3, 2))), {"enable_gqa": True,
+                                                                                 "is_causal": True})]
 
 
 # op name -> `samples(rng)`: `[(args, kwargs), ...]`, tensors in float64

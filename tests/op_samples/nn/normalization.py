@@ -34,7 +34,12 @@ def _batch_norm_samples(rng):
 def _instance_norm_samples(rng):
     make = _samples.make
     return [((make(rng, (2, 3, 4)),), {}),
-            ((make(rng, (2, 2, 2, 3)),), {"weight": make(rng, (2,)), "bias": make(rng, (2,)), "eps": 1e-3})]
+            ((make(rng, (2, 2, 2, 3)),), {"weight": make(rng, (2,)), "bias": make(rng, (2,)), "eps": 1e-3}),
+            # running statistics updated in place (tests/test_op_keywords.py checks their values)
+            ((make(rng, (2, 3, 4)),), {"running_mean": make(rng, (3,)), "running_var": make(rng, (3,), 0.5, 2.0),
+                                       "momentum": 0.3}),
+            ((make(rng, (2, 2, 3)),), {"running_mean": make(rng, (2,)), "running_var": make(rng, (2,), 0.5, 2.0),
+                                       "use_input_stats": False, "weight": make(rng, (2,))})]
 
 
 def _rms_norm_samples(rng):

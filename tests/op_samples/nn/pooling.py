@@ -11,6 +11,7 @@ def _max_pool_samples(rng):
         ((make(rng, (1, 2, 4, 4)), 2), {}),
         ((make(rng, (2, 5, 5)), 3), {"stride": 2, "padding": 1}),
         ((make(rng, (1, 1, 5, 4)), 2), {"dilation": 2, "ceil_mode": True, "stride": 2}),
+        ((make(rng, (1, 2, 5, 5)), 2), {"stride": 2, "padding": 1, "return_indices": True}),
     ]
 
 

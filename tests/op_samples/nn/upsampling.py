@@ -15,6 +15,10 @@ def _interpolate_samples(rng):
         ((image,), {"scale_factor": 1.5, "mode": "bilinear"}),
         ((image,), {"size": (4, 7), "mode": "bilinear", "align_corners": True}),
         ((image,), {"size": (2, 3), "mode": "area"}),
+        ((make(rng, (1, 2, 6, 7)),), {"size": (3, 4), "mode": "bilinear", "antialias": True}),
+        ((image,), {"scale_factor": (0.5, 1.7), "mode": "bilinear", "antialias": True, "align_corners": True}),
+        ((image,), {"scale_factor": 1.7, "mode": "bilinear", "recompute_scale_factor": True}),
+        ((make(rng, (1, 2, 5)),), {"scale_factor": 0.7, "mode": "linear", "recompute_scale_factor": False}),
     ]
 
 

@@ -47,6 +47,32 @@ def _gru_step(input_part: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Te
     return (hidden - new) * update + new  # PyTorch's form (its graph and its float bits)
 
 
+def _is_packed(input) -> bool:
+    from ..utils.rnn import PackedSequence
+
+    return isinstance(input, PackedSequence)
+
+
+def _batch_of(state) -> int:
+    return (state[0] if isinstance(state, tuple) else state).size(0)
+
+
+def _rows(state, start: int, stop: int):
+    """Rows start:stop of a state (a tensor, or LSTM's (h, c))."""
+    if isinstance(state, tuple):
+        return tuple(part[start:stop] for part in state)
+    return state[start:stop]
+
+
+def _joined(states: list):
+    """States of consecutive rows joined (tensors, or LSTM's (h, c) pairs)."""
+    from ... import cat
+
+    if isinstance(states[0], tuple):
+        return tuple(cat([state[part] for state in states]) for part in range(len(states[0])))
+    return cat(states)
+
+
 class RNNBase(Module):
     """Parameters, checks and the layer/direction loop shared by RNN, LSTM and GRU."""
 
@@ -187,6 +213,75 @@ class RNNBase(Module):
             layer_input = layer_output
         return layer_input, final_states
 
+    def _run_packed(self, data: Tensor, batch_sizes: list[int], initial_states: list):
+        """`_run` over packed sequences (see nn/utils/rnn.py): at step t only the first
+        `batch_sizes[t]` sequences run. A sequence's final state is its state after its own
+        last step, so the states shrink as sequences end (and grow back, running in reverse)."""
+        from ... import cat
+
+        directions = 2 if self.bidirectional else 1
+        final_states = []
+        layer_input = data
+        offsets = [0]
+        for size in batch_sizes:
+            offsets.append(offsets[-1] + size)
+        for layer in range(self.num_layers):
+            outputs_by_direction = []
+            for direction in range(directions):
+                weight_ih, weight_hh, bias_ih, bias_hh = self._layer_weights(layer, direction)
+                input_parts = F.linear(layer_input, weight_ih, bias_ih)
+                initial = initial_states[layer * directions + direction]
+                outputs = [None] * len(batch_sizes)
+                if direction == 0:
+                    state, finished = _rows(initial, 0, batch_sizes[0]), []
+                    for step, size in enumerate(batch_sizes):
+                        if size < _batch_of(state):
+                            finished.append(_rows(state, size, _batch_of(state)))
+                            state = _rows(state, 0, size)
+                        state = self._cell_step(input_parts[offsets[step]:offsets[step + 1]], state,
+                                                weight_hh, bias_hh)
+                        outputs[step] = state[0] if self.mode == "LSTM" else state
+                    finished.append(state)
+                    state = _joined(finished[::-1])
+                else:
+                    state = _rows(initial, 0, batch_sizes[-1])
+                    for step in range(len(batch_sizes) - 1, -1, -1):
+                        size = batch_sizes[step]
+                        if size > _batch_of(state):
+                            state = _joined([state, _rows(initial, _batch_of(state), size)])
+                        state = self._cell_step(input_parts[offsets[step]:offsets[step + 1]], state,
+                                                weight_hh, bias_hh)
+                        outputs[step] = state[0] if self.mode == "LSTM" else state
+                final_states.append(state)
+                outputs_by_direction.append(cat(outputs))
+            layer_output = outputs_by_direction[0] if directions == 1 else cat(outputs_by_direction, -1)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                layer_output = F.dropout(layer_output, self.dropout, True)
+            layer_input = layer_output
+        return layer_input, final_states
+
+    def _packed_initial_state(self, hx, packed, batch: int):
+        """hx for packed input: zeros, or the given state in the order packing sorted the batch."""
+        if hx is None:
+            return self._initial_state(packed.data, batch)
+        self._check_hidden(hx, batch, True)
+        return hx if packed.sorted_indices is None else hx.index_select(1, packed.sorted_indices)
+
+    def _packed_result(self, output: Tensor, packed, states: list):
+        """The output PackedSequence and the final states (each a stacked tensor), the states
+        put back into the batch's original order."""
+        from ... import stack
+        from ..utils.rnn import PackedSequence
+
+        results = []
+        for part in range(2 if self.mode == "LSTM" else 1):
+            stacked = stack([state[part] if self.mode == "LSTM" else state for state in states])
+            if packed.unsorted_indices is not None:
+                stacked = stacked.index_select(1, packed.unsorted_indices)
+            results.append(stacked)
+        sequence = PackedSequence(output, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
+        return sequence, (tuple(results) if self.mode == "LSTM" else results[0])
+
     def _cell_step(self, input_part: Tensor, state, weight_hh: Tensor, bias_hh: Tensor | None):
         if self.mode == "LSTM":
             return _lstm_step(input_part, state, weight_hh, bias_hh)
@@ -212,6 +307,11 @@ class RNNBase(Module):
         """RNN and GRU: one state tensor per layer and direction."""
         from ... import stack
 
+        if _is_packed(input):
+            batch_sizes = input.batch_sizes.tolist()
+            hx = self._packed_initial_state(hx, input, batch_sizes[0])
+            output, final_states = self._run_packed(input.data, batch_sizes, list(hx.unbind(0)))
+            return self._packed_result(output, input, final_states)
         input, batch, batched = self._prepare(input)
         if hx is None:
             hx = self._initial_state(input, batch)
@@ -279,6 +379,13 @@ class LSTM(RNNBase):
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None):
         from ... import stack
 
+        if _is_packed(input):
+            batch_sizes = input.batch_sizes.tolist()
+            hidden = self._packed_initial_state(None if hx is None else hx[0], input, batch_sizes[0])
+            cell = self._packed_initial_state(None if hx is None else hx[1], input, batch_sizes[0])
+            states = list(zip(hidden.unbind(0), cell.unbind(0)))
+            output, final_states = self._run_packed(input.data, batch_sizes, states)
+            return self._packed_result(output, input, final_states)
         input, batch, batched = self._prepare(input)
         if hx is None:
             hidden = cell = self._initial_state(input, batch)

@@ -20,6 +20,7 @@ from .tensor import (
     levels_of,
     loop_over_examples,
     physical_at,
+    register_batched_method,
     warn_fallback,
     wrap,
 )
@@ -32,7 +33,7 @@ def _register_linalg() -> None:
     from .. import linalg
 
     for name in ("DotBackward0", "VdotBackward0", "MvBackward0", "MmBackward0", "BmmBackward0",
-                 "_MatrixProduct", "_BatchedMatmul", "_VectorMatrixMatmul", "_MatrixBatchMatmul"):
+                 "_MatrixProduct"):
         node_class = getattr(linalg, name, None)
         if node_class is not None:
             _RULES[node_class] = _matmul_rule
@@ -360,7 +361,7 @@ def _getitem(self, key):
     return wrap(getitem(physical, (slice(None),) * len(levels) + tuple(items)), levels)
 
 
-BatchedTensor.__getitem__ = _getitem
+register_batched_method("__getitem__", _getitem, __name__)
 
 
 _ELEMENTWISE_FUNCTIONS = (

@@ -1,5 +1,5 @@
 """Batching rules of the ops that read values before `apply` (see FUNCTION_RULES in
-functions.py): masked_select, batch_norm, prelu, take_along_dim, index_put, slice_scatter,
+functions.py): masked_select, batch_norm, instance_norm, prelu, take_along_dim, index_put, slice_scatter,
 the element-wise losses, and the index ops given per-example (batched) indices."""
 
 from __future__ import annotations
@@ -12,17 +12,25 @@ import numpy as np
 
 from ..._tensor import Tensor
 from .functions import FUNCTION_RULES, _function_fallback, _index_select_rule
-from .more_rules import _batch, _expanded_to, _is_batched
+from .more_rules import _affine_after, _batch, _expanded_to, _is_batched
 from .rules import _apply
 from .tensor import (
-    BatchedTensor,
     _lazy_ops,
     _logical_rank,
     _view,
     physical_at,
+    register_batched_method,
     vmap_state,
     wrap,
 )
+
+
+def _examples_flattened(value, levels: tuple):
+    """`value`'s physical tensor with its batch dims (expanded to every level) merged into one
+    leading dim of examples, and the batch dims' sizes."""
+    physical = physical_at(value, levels, expand=True)
+    batch = _batch(physical, levels)
+    return _view(physical, (math.prod(batch), *physical._data.shape[len(levels):])), batch
 
 
 def _arguments(function, args, kwargs) -> dict:
@@ -93,13 +101,20 @@ def _batch_norm_function(function, args, kwargs, levels):
         out = function(grouped, None, None, tiled(weight), tiled(bias), True, **options)
         out = shape_ops.movedim(_view(out, (rows, examples, channels, *spatial)), 1, 0)
         result = wrap(_view(out, batch + logical), levels)
-    if affine_batched:
-        channel_shape = (channels,) + (1,) * len(spatial)
-        if weight is not None:
-            result = result * weight.reshape(channel_shape)
-        if bias is not None:
-            result = result + bias.reshape(channel_shape)
-    return result
+    return _affine_after(result, weight, bias) if affine_batched else result
+
+
+def _instance_norm_function(function, args, kwargs, levels):
+    """instance_norm: running statistics it updates in place must be batched when the input is
+    (PyTorch's batch_norm error); batched statistics loop over the examples."""
+    arguments = _arguments(function, args, kwargs)
+    running = (arguments["running_mean"], arguments["running_var"])
+    if not arguments["use_input_stats"] or all(value is None for value in running):
+        return function(*args, **kwargs)
+    if _is_batched(arguments["input"]) and any(value is not None and not _is_batched(value)
+                                               for value in running):
+        raise RuntimeError(_BATCH_NORM_RUNNING_STATS)
+    return _function_fallback(function, args, kwargs, levels)
 
 
 def _prelu_function(function, args, kwargs, levels):
@@ -136,7 +151,7 @@ def _take_along_dim_function(function, args, kwargs, levels):
     dim = wrap_dim(dim, _logical_rank(input))
     size = input.shape[dim]
     physical = indices._physical
-    indices = wrap(physical + (physical < 0).to(physical.dtype) * size, indices._levels)
+    indices = wrap(_non_negative(physical, size), indices._levels)
     input_shape, indices_shape = list(input.shape), list(indices.shape)
     input_shape[dim] = indices_shape[dim] = 1
     common = list(np.broadcast_shapes(tuple(input_shape), tuple(indices_shape)))
@@ -164,11 +179,8 @@ def _index_put_function(function, args, kwargs, levels):
             or len(indices) > _logical_rank(input):
         return _function_fallback(function, args, kwargs, levels)
     count = len(levels)
-    physical = physical_at(input, levels, expand=True)
-    batch = _batch(physical, levels)
-    examples = math.prod(batch)
-    logical = tuple(physical._data.shape[count:])
-    flat = _view(physical, (examples, *logical))
+    flat, batch = _examples_flattened(input, levels)
+    examples, logical = flat._data.shape[0], tuple(flat._data.shape[1:])
     arrays = [position for position, item in enumerate(indices) if item is not None]
     indexed = len(np.broadcast_shapes(*(tuple(indices[position].shape) for position in arrays)))
     key = [np.arange(examples, dtype=np.int64).reshape((examples,) + (1,) * indexed)]
@@ -263,6 +275,7 @@ def _unreduced_loss_function(function, args, kwargs, levels):
 FUNCTION_RULES.update({
     "masked_select": _masked_select_function,
     "batch_norm": _batch_norm_function,
+    "instance_norm": _instance_norm_function,
     "prelu": _prelu_function,
     "take_along_dim": _take_along_dim_function,
     "index_put": _index_put_function,
@@ -314,26 +327,43 @@ def _along_dim_index(index: Tensor, dim: int, like: Tensor, levels: tuple) -> Te
     return _lazy_ops().shape.expand(spread, tuple(target))
 
 
+def _non_negative(positions: Tensor, size: int) -> Tensor:
+    """Integer positions with the negative ones counted from the end of `size`."""
+    return positions + (positions < 0).to(positions.dtype) * size
+
+
+def _along_dim_operands(arguments: dict, levels: tuple, negative_allowed: bool):
+    """For an index_* op by a batched vector index: the physical input, the physical dim and
+    the index's physical positions (non-negative); None when the loop must run, for the
+    shapes, or for a negative position where the op refuses one (the loop raises its error)."""
+    from ..shape import wrap_dim
+
+    input, index = arguments["input"], arguments["index"]
+    rank = _logical_rank(input)
+    if rank == 0 or _logical_rank(index) > 1:
+        return None
+    dim = wrap_dim(arguments["dim"], rank) + len(levels)
+    physical = physical_at(input, levels, expand=True)
+    positions = physical_at(index, levels, expand=True)
+    if not negative_allowed and (positions._data < 0).any():
+        return None
+    return physical, dim, _non_negative(positions, physical._data.shape[dim])
+
+
 def _index_dim_function(function, args, kwargs, levels):
     """index_add, index_copy, index_fill by a batched index: the slices become elements of
     scatter_add / scatter along the same dim (the index repeated along the other dims)."""
     from .. import index as index_ops
-    from ..shape import wrap_dim
 
     arguments = _arguments(function, args, kwargs)
-    index = arguments["index"]
-    if not _index_batched(index):
+    if not _index_batched(arguments["index"]):
         return function(*args, **kwargs)
-    input = arguments["input"]
-    rank = _logical_rank(input)
-    if rank == 0 or _logical_rank(index) > 1:
+    # index_fill is the one of them that takes negative positions (as PyTorch's)
+    operands = _along_dim_operands(arguments, levels, function.__name__ == "index_fill")
+    if operands is None:
         return _function_fallback(function, args, kwargs, levels)
-    count = len(levels)
-    dim = wrap_dim(arguments["dim"], rank) + count
-    physical = physical_at(input, levels, expand=True)
-    size = physical._data.shape[dim]
-    index_physical = physical_at(index, levels, expand=True)
-    index_physical = index_physical + (index_physical < 0).to(index_physical.dtype) * size
+    physical, dim, index_physical = operands
+    rank = _logical_rank(arguments["input"])
     name = function.__name__
     if name == "index_fill":
         # the filled places as a mask (each once, however often the index names them)
@@ -384,7 +414,7 @@ def _take_function(function, args, kwargs, levels):
         raise IndexError(
             f"out of range: tried to access index {values[bad].flat[0]} on a tensor of {size} elements."
         )
-    positions = positions + (positions < 0).to(positions.dtype) * size
+    positions = _non_negative(positions, size)
     offsets = Tensor._make((np.arange(math.prod(batch), dtype=np.int64) * size).reshape(
         batch + (1,) * (positions._data.ndim - count)))
     return wrap(function(physical, positions + offsets), levels)
@@ -394,22 +424,14 @@ def _index_select_function(function, args, kwargs, levels):
     """index_select by a batched vector index: gather along the dim with the index spread
     over the other dims."""
     from .. import index as index_ops
-    from ..shape import wrap_dim
 
     arguments = _arguments(function, args, kwargs)
-    index = arguments["index"]
-    if not _index_batched(index):
+    if not _index_batched(arguments["index"]):
         return _index_select_rule(function, args, kwargs, levels)
-    input = arguments["input"]
-    rank = _logical_rank(input)
-    if rank == 0 or _logical_rank(index) > 1:
+    operands = _along_dim_operands(arguments, levels, negative_allowed=False)
+    if operands is None:
         return _function_fallback(function, args, kwargs, levels)
-    count = len(levels)
-    dim = wrap_dim(arguments["dim"], rank) + count
-    physical = physical_at(input, levels, expand=True)
-    size = physical._data.shape[dim]
-    positions = physical_at(index, levels, expand=True)
-    positions = positions + (positions < 0).to(positions.dtype) * size
+    physical, dim, positions = operands
     spread = _along_dim_index(wrap(positions, levels), dim, physical, levels)
     return wrap(index_ops.gather(physical, dim, spread), levels)
 
@@ -480,10 +502,8 @@ def _getitem_function(function, args, kwargs, levels):
     if len(items) > _logical_rank(input):
         return _function_fallback(function, args, kwargs, levels)
     count = len(levels)
-    physical = physical_at(input, levels, expand=True)
-    batch = _batch(physical, levels)
-    examples = math.prod(batch)
-    flat = _view(physical, (examples, *tuple(physical._data.shape[count:])))
+    flat, batch = _examples_flattened(input, levels)
+    examples = flat._data.shape[0]
     arrays = [position for position, item in enumerate(items) if isinstance(item, Tensor)]
     indexed = len(np.broadcast_shapes(*(tuple(items[position].shape) for position in arrays)))
     rows = Tensor._make(np.arange(examples, dtype=np.int64).reshape((examples,) + (1,) * indexed))
@@ -570,4 +590,4 @@ def _setitem(self, key, value) -> None:
     PlainTensor.__setitem__(self, key, value)
 
 
-BatchedTensor.__setitem__ = _setitem
+register_batched_method("__setitem__", _setitem, __name__)

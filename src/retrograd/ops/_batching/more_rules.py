@@ -169,22 +169,6 @@ def _einsum_node_rule(node_class, inputs, params, levels):
                 levels)
 
 
-def _kron_rule(node_class, inputs, params, levels):
-    """kron: the outer product with each factor's dims interleaved, then merged pairwise."""
-    a, b = inputs
-    rank = max(_logical_rank(a), _logical_rank(b))
-    left = physical_at(a, levels, rank, expand=True)
-    right = physical_at(b, levels, rank, expand=True)
-    count = len(levels)
-    batch = _batch(left, levels)
-    a_shape, b_shape = left._data.shape[count:], right._data.shape[count:]
-    left = _view(left, batch + tuple(size for pair in zip(a_shape, (1,) * rank) for size in pair))
-    right = _view(right, batch + tuple(size for pair in zip((1,) * rank, b_shape) for size in pair))
-    product = left * right
-    return wrap(_lazy_ops().shape.reshape(product, batch + tuple(
-        x * y for x, y in zip(a_shape, b_shape))), levels)
-
-
 def _plus_scaled(product, bias, beta, alpha):
     if alpha != 1:
         product = product * alpha
@@ -268,12 +252,17 @@ def _group_norm_rule(node_class, inputs, params, levels):
     out = _apply(node_class, flat, None if affine_batched else weight,
                  None if affine_batched else bias, **params)
     result = wrap(_view(out, batch + logical), levels)
-    if affine_batched:
-        channel_shape = (logical[1],) + (1,) * (len(logical) - 2)
-        if weight is not None:
-            result = result * weight.reshape(channel_shape)
-        if bias is not None:
-            result = result + bias.reshape(channel_shape)
+    return _affine_after(result, weight, bias) if affine_batched else result
+
+
+def _affine_after(result, weight, bias):
+    """A normalization's per-channel (logical dim 1) weight and bias, applied to its result
+    by the elementwise rules: the way per-example (batched) ones are applied."""
+    channel_shape = (result.shape[1],) + (1,) * (result.ndim - 2)
+    if weight is not None:
+        result = result * weight.reshape(channel_shape)
+    if bias is not None:
+        result = result + bias.reshape(channel_shape)
     return result
 
 
@@ -313,7 +302,6 @@ def register_node_rules(rules: dict) -> None:
     rules[linalg.TraceBackward0] = _trace_rule
     rules[linalg.LinalgCrossBackward0] = _cross_rule
     rules[fill.FillBackward3] = rules[pointwise.MaskedFillBackward1] = _value_fill_rule
-    rules[linalg._KronProduct] = _kron_rule
     rules[linalg.AddbmmBackward0] = _addbmm_rule
     rules[linalg.AddrBackward0] = _addr_rule
     rules[linalg.EinsumBackward0] = _einsum_node_rule

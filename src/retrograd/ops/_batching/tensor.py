@@ -4,6 +4,7 @@ call per example and stacks the results."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 
@@ -143,6 +144,42 @@ class BatchedTensor(Tensor):
 
     def __deepcopy__(self, memo):
         raise RuntimeError("vmap: a batched tensor cannot be pickled or deep-copied inside vmap.")
+
+
+# Note [Where BatchedTensor methods come from]
+#     BatchedTensor's class body (above) holds what makes it one example of a batch: its
+#     logical metadata and the refusals to read values. Every other attribute it has of its
+#     own (a method that takes a batching rule where Tensor's would compute on the stand-in)
+#     is attached by `register_batched_method`, once, as Tensor's are by the op table (Note
+#     [Where Tensor methods come from] in ops/_table.py): `register` attaches the methods of
+#     the FUNCTION_RULES ops, and the indexing rules their `__getitem__` and `__setitem__`.
+#     `batched_attached` says, for each, what was attached and by which module.
+#     tests/test_tensor_methods.py checks that no other module assigns to BatchedTensor, and
+#     that BatchedTensor has `BATCHED_CLASS_BODY` and `batched_attached` only.
+
+BATCHED_CLASS_BODY = frozenset(vars(BatchedTensor))
+
+
+@dataclasses.dataclass(frozen=True)
+class AttachedToBatched:
+    """One BatchedTensor attribute attached by `register_batched_method`, and who declared it."""
+
+    value: object
+    module: str
+    op: str | None = None  # the op of the table it belongs to, for `register`'s methods
+
+
+batched_attached: dict[str, AttachedToBatched] = {}
+
+
+def register_batched_method(name: str, value, module: str, *, op: str | None = None) -> None:
+    """Attach `value` to BatchedTensor as `name` (declared in `module`); see Note [Where
+    BatchedTensor methods come from]. A name of the class body, or one attached, is refused."""
+    if name in BATCHED_CLASS_BODY or name in batched_attached:
+        where = batched_attached[name].module if name in batched_attached else "the class body"
+        raise RuntimeError(f"BatchedTensor.{name} is already defined (by {where})")
+    batched_attached[name] = AttachedToBatched(value, module, op)
+    setattr(BatchedTensor, name, value)
 
 
 _CONTROL_FLOW = (

@@ -9,6 +9,7 @@ import numpy as np
 
 from ... import _dtype, return_types
 from ..._tensor import Tensor
+from ..._warnings import warn_at_caller
 from .._table import register as _register_in_table
 
 
@@ -243,18 +244,73 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1):
 # Statistics and distances
 
 
+def _checked_cov_weights(weights, kind: str, observations: int, dtype_ok, dtype_wanted: str) -> None:
+    """PyTorch's checks of cov's `fweights` or `aweights`, in its order: at most 1-d, the
+    right dtype family, one weight per observation, none negative (NaN counts as negative)."""
+    if weights.ndim > 1:
+        raise RuntimeError(f"cov(): expected {kind} to have one or fewer dimensions but got {kind} "
+                           f"with {weights.ndim} dimensions")
+    if not dtype_ok(weights.dtype):
+        raise RuntimeError(f"cov(): expected {kind} to have {dtype_wanted} dtype but got {kind} with "
+                           f"{_dtype.scalar_type_name(weights.dtype)} dtype")
+    if weights.numel() != observations:
+        raise RuntimeError(f"cov(): expected {kind} to have the same numel as there are observations "
+                           f"in the input but got {weights.numel()} != {observations}")
+    if observations and not bool((weights.detach().min() >= 0).item()):
+        raise RuntimeError(f"cov(): {kind} cannot be negative")
+
+
+def _is_integral(dtype) -> bool:
+    return not dtype.is_floating_point and not dtype.is_complex and dtype is not _dtype.bool
+
+
 @register(methods="cov")
 def cov(input, *, correction: int = 1, fweights=None, aweights=None):
-    """The covariance matrix of the variables in the rows of `input` (observations in columns)."""
-    if fweights is not None or aweights is not None:
-        raise NotImplementedError("retrograd's cov does not take fweights or aweights yet")
-    x = _floating(input)
-    if x.ndim < 2:
-        x = x.reshape(1, -1)
-    count = x.shape[1]
-    centered = x - x.mean(1, keepdim=True)
-    result = centered @ centered.t() / max(count - correction, 0)
-    return result.squeeze() if input.ndim < 2 else result
+    """The covariance matrix of the variables in the rows of `input` (observations in columns).
+
+    Each observation counts `fweights` times (integers) and weighs `aweights` (floats)."""
+    if input.ndim > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input "
+                           f"with {input.ndim} dimensions")
+    if input.dtype is _dtype.bool:
+        raise RuntimeError("cov(): bool dtype is not supported for input")
+    if isinstance(correction, bool) or not isinstance(correction, int):
+        raise TypeError(f"cov(): argument 'correction' must be int, not {type(correction).__name__}")
+    x = input.reshape(1, -1) if input.ndim < 2 else input
+    observations = x.shape[1]
+    weights = None
+    if fweights is not None:
+        _checked_cov_weights(fweights, "fweights", observations, _is_integral, "integral")
+        weights = fweights.reshape(-1)
+    if aweights is not None:
+        _checked_cov_weights(aweights, "aweights", observations, lambda d: d.is_floating_point,
+                             "floating point")
+        weights = aweights.reshape(-1) if weights is None else weights * aweights.reshape(-1)
+    if weights is None:
+        total, mean = observations, _floating(x).mean(1, keepdim=True)
+    else:
+        total = weights.sum()
+        if not bool((total != 0).item()):
+            raise RuntimeError("cov(): weights sum to zero, can't be normalized")
+        mean = (x * weights).sum(1, keepdim=True) / total
+    centered = x - mean
+    weighted = centered if weights is None else centered * weights
+    return (centered @ weighted.t() / _cov_normaliser(total, weights, aweights, correction)).squeeze()
+
+
+def _cov_normaliser(total, weights, aweights, correction: int):
+    """The divisor of cov: the total weight less `correction` (less `correction` times the
+    aweights-weighted mean of the aweights when they are given), and 0 with PyTorch's warning
+    where that leaves no degree of freedom."""
+    if weights is not None and correction != 0 and aweights is not None:
+        divisor = total - correction * (weights * aweights.reshape(-1)).sum() / total
+    else:
+        divisor = total - correction
+    if (divisor <= 0) if not isinstance(divisor, Tensor) else bool((divisor <= 0).item()):
+        warn_at_caller("cov(): degrees of freedom is <= 0. Correction should be strictly less than the "
+                       "number of observations.")
+        return 0
+    return divisor
 
 
 @register(methods="corrcoef")

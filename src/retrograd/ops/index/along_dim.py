@@ -7,6 +7,8 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
+from ..._warnings import warn_at_caller
+from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
 from .._table import apply, register
@@ -163,14 +165,57 @@ def _scatter_arguments(input, dim, index, source, op_name: str):
     return dim, indices
 
 
+# Note [scatter with reduce]
+#     PyTorch's scatter(..., reduce="add" | "multiply") adds or multiplies the source values (or
+#     the number `value`) into a copy of the input, repeats accumulating, and has no derivative:
+#     its result records a node named `NotImplemented` whose backward refuses. Its Tensor-source
+#     form is deprecated in favour of scatter_reduce, with a warning.
+
+_SCATTER_REDUCTIONS = {"add": np.add, "multiply": np.multiply}
+
+
+class NotImplemented(Node):
+    """PyTorch's node for a result without a derivative (Note [scatter with reduce]): recording
+    works, backward refuses."""
+
+    hand_written = "not differentiable: the node only refuses a backward, as PyTorch's does"
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, self, src, dim, index, value, reduce):
+        result = self._data.copy()
+        values = np.asarray(value).astype(result.dtype) if src is None else src._data[_leading_part(index)]
+        _SCATTER_REDUCTIONS[reduce].at(result, _element_key(index, dim), values)
+        return result
+
+    def backward(self, *grads):
+        raise RuntimeError("derivative for aten::scatter is not implemented")
+
+
+def _scatter_reduced(input, dim: int, indices: np.ndarray, src, value, reduce: str) -> Tensor:
+    """scatter with `reduce` (Note [scatter with reduce])."""
+    if src is not None:
+        warn_at_caller("The reduce argument of torch.scatter with Tensor src is deprecated and will be "
+                       "removed in a future PyTorch release (PyTorch's scatter_reduce replaces it; for "
+                       "reduce='add', use scatter_add).")
+    return apply(NotImplemented, input, src, dim=dim, index=indices, value=value, reduce=reduce)
+
+
 @register(methods="scatter", inplace="scatter_")
 def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):
-    """A copy of `input` with `src` values (or the number `value`) written along `dim` at `index`."""
-    if reduce is not None:
-        raise NotImplementedError("scatter(reduce=...) is not supported; use scatter_add")
+    """A copy of `input` with `src` values (or the number `value`) written along `dim` at `index`.
+
+    With `reduce` ("add" or "multiply") they are combined with what is there instead."""
     if src is not None and not isinstance(src, Tensor):
         src, value = None, src
+    if src is None and value is None:
+        raise TypeError("scatter() received an invalid combination of arguments: it needs a source, "
+                        "either a tensor `src` or a number `value`")
+    if reduce is not None and reduce not in _SCATTER_REDUCTIONS:  # (checked first, as in PyTorch)
+        raise RuntimeError("reduce argument must be either add or multiply.")
     dim, indices = _scatter_arguments(input, dim, index, src, "scatter")
+    if reduce is not None:
+        return _scatter_reduced(input, dim, indices, src, value, reduce)
     if src is None:
         return apply(ScatterBackward1, input, dim=dim, index=indices, value=value)
     return apply(ScatterBackward0, input, src, dim=dim, index=indices)

@@ -238,22 +238,42 @@ class EinsumBackward0(Node):
         return _contract(inputs, labels_in, target)
 
 
+# einsum, named as the last op of PyTorch's contraction: one node each.
+
+
+class ViewBackward0(EinsumBackward0):
+    """einsum whose last step sums a subscript (PyTorch: a view of a batched product)."""
+
+    __slots__ = ()
+
+
+class MulBackward0(EinsumBackward0):
+    """einsum whose last step sums nothing (PyTorch: a product)."""
+
+    __slots__ = ()
+
+
+class PermuteBackward0(EinsumBackward0):
+    """einsum of one operand that only reorders its subscripts (PyTorch: a permute)."""
+
+    __slots__ = ()
+
+
+class SumBackward1(EinsumBackward0):
+    """einsum of one operand that sums a subscript (PyTorch: a sum over dims)."""
+
+    __slots__ = ()
+
+
 def _einsum_node(input_labels, output_labels) -> type[Node]:
     """The node PyTorch shows for this einsum: the last op of its contraction (a view of a
     batched product when the last step sums a subscript, else a product or a permute/sum)."""
     output = set(output_labels)
     if len(input_labels) == 1:
-        return _EINSUM_NODES["SumBackward1" if set(input_labels[0]) - output else "PermuteBackward0"]
+        return SumBackward1 if set(input_labels[0]) - output else PermuteBackward0
     last = set(input_labels[-1])
     carried = {label for labels in input_labels[:-1] for label in labels if label in output or label in last}
-    return _EINSUM_NODES["ViewBackward0" if (carried | last) - output else "MulBackward0"]
-
-
-_EINSUM_NODES = {
-    name: type(name, (EinsumBackward0,), {"__slots__": (), "__module__": __name__,
-                                          "__doc__": f"einsum, named as PyTorch's last op ({name})."})
-    for name in ("ViewBackward0", "MulBackward0", "PermuteBackward0", "SumBackward1")
-}
+    return ViewBackward0 if (carried | last) - output else MulBackward0
 
 _ELLIPSIS_BASE = 1000
 

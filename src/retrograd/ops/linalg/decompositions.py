@@ -44,6 +44,15 @@ def _symmetrized(op):
     return call
 
 
+def _symmetrized_if_hermitian(op):
+    """Call `op` on (A + A^T) / 2 when it is told `hermitian=True` (see Note [Symmetric inputs])."""
+
+    def call(A, *args, **kwargs):
+        return op((A + A.mT) / 2 if kwargs.get("hermitian") else A, *args, **kwargs)
+
+    return call
+
+
 def _sign_free(op, vector_outputs: tuple[int, ...]):
     """Square the listed outputs elementwise (see Note [Gauge freedom])."""
 
@@ -508,14 +517,13 @@ class LinalgPinvBackward0(Node):
     __slots__ = ()
 
     @staticmethod
-    def forward(ctx, a, atol, rtol):
+    def forward(ctx, a, atol, rtol, hermitian=False):
         ctx.save_for_backward(a, OUTPUT)
+        if hermitian:  # A = V diag(w) V^T from the lower triangle; |w| plays the singular values
+            w, v = np.linalg.eigh(a._data)
+            return _pseudo_inverted(v, w, np.abs(w), np.swapaxes(v, -1, -2), atol, rtol)
         u, s, vh = np.linalg.svd(a._data, full_matrices=False)
-        largest = s[..., :1] if s.shape[-1] else np.zeros((*s.shape[:-1], 1), s.dtype)
-        cutoff = np.maximum(atol, rtol * largest)
-        kept = s > cutoff
-        inverted = np.where(kept, 1 / np.where(kept, s, 1), 0)
-        return np.matmul(np.swapaxes(vh, -1, -2) * inverted[..., None, :], np.swapaxes(u, -1, -2))
+        return _pseudo_inverted(np.swapaxes(vh, -1, -2), s, s, np.swapaxes(u, -1, -2), atol, rtol)
 
     def backward(self, grad):
         a, pinv_ = self._saved_tensors
@@ -526,6 +534,16 @@ class LinalgPinvBackward0(Node):
         result = -matmul(matmul(pinv_t, grad), pinv_t)
         result = result + matmul(matmul(left, grad_t), matmul(pinv_, pinv_t))
         return result + matmul(matmul(pinv_t, pinv_), matmul(grad_t, right))
+
+
+def _pseudo_inverted(left, values, magnitudes, right, atol, rtol):
+    """left diag(1 / values) right, keeping only the values whose magnitude exceeds
+    max(atol, rtol * the largest magnitude) (the others count as zero)."""
+    largest = (magnitudes.max(-1, keepdims=True) if magnitudes.shape[-1]
+               else np.zeros((*magnitudes.shape[:-1], 1), magnitudes.dtype))
+    kept = magnitudes > np.maximum(atol, rtol * largest)
+    inverted = np.where(kept, 1 / np.where(kept, values, 1), 0)
+    return np.matmul(left * inverted[..., None, :], right)
 
 
 def _pinv_tangent(a, a_t, result):
@@ -539,10 +557,11 @@ def _pinv_tangent(a, a_t, result):
     return tangent + matmul(matmul(right, a_t_t), matmul(result.mT, result))
 
 
-@register(name="linalg.pinv", torch_name="linalg.pinv")
+@register(name="linalg.pinv", torch_name="linalg.pinv", gradcheck_wrapper=_symmetrized_if_hermitian)
 def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
     """The Moore-Penrose pseudo-inverse; singular values at or below max(atol, rtol * largest)
-    count as zero (default rtol: eps * max(rows, columns))."""
+    count as zero (default rtol: eps * max(rows, columns)). With `hermitian`, A is taken to be
+    symmetric (its lower triangle is read) and inverted through its eigenvalues."""
     _require_tensor(A, "linalg_pinv", 1, "A")
     if A.ndim < 2 or not A.dtype.is_floating_point:
         raise RuntimeError(
@@ -552,7 +571,11 @@ def pinv(A: Tensor, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
     if rtol is None:
         rtol = np.finfo(A._data.dtype).eps * max(A.shape[-2:]) if atol is None or atol == 0 else 0.0
     atol = 0.0 if atol is None else atol
-    return apply(LinalgPinvBackward0, A, atol=_scalar_tolerance(atol), rtol=_scalar_tolerance(rtol))
+    if hermitian and A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.eigh: A must be batches of square matrices, but they are "
+                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
+    return apply(LinalgPinvBackward0, A, atol=_scalar_tolerance(atol), rtol=_scalar_tolerance(rtol),
+                 hermitian=hermitian)
 
 
 def _scalar_tolerance(value):

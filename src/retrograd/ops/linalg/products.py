@@ -15,9 +15,9 @@ from .._formula import Formula
 from .._table import apply, register, register_method
 from .._tangents import LINEAR, MULTILINEAR, MultilinearPlus
 from ..pointwise import integral_coefficient, operand_arrays
+from ..shape import views
 from .contraction import (
     _check_same_scalar_type,
-    _contract,
     _promoted,
     _require_tensor,
     _shape_text,
@@ -172,20 +172,21 @@ class BmmBackward0(MmBackward0):
         return [name for name in super()._saved_names() if not name.endswith("_sym_sizes")]
 
 
-def _matmul_named(name: str, doc: str) -> type[Node]:
-    """A matmul node carrying the name of the node PyTorch records on top for that case."""
-    return type(name, (_MatrixProduct,), {"__doc__": doc, "__module__": __name__})
+# matmul's cases that PyTorch composes of several ops: one node each, named as the node
+# PyTorch records on top.
 
 
-_BatchedMatmul = _matmul_named(
-    "UnsafeViewBackward0", "Batched matmul (PyTorch: a bmm or mm under an unsafe view)."
-)
-_VectorMatrixMatmul = _matmul_named(
-    "SqueezeBackward4", "vector @ matrix (PyTorch: an mm of the unsqueezed vector, squeezed)."
-)
-_MatrixBatchMatmul = _matmul_named(
-    "CloneBackward0", "matrix @ batch (PyTorch: a transposed product made contiguous)."
-)
+class UnsafeViewBackward0(_MatrixProduct):
+    """Batched matmul (PyTorch: a bmm or mm under an unsafe view)."""
+
+
+class SqueezeBackward4(_MatrixProduct):
+    """vector @ matrix (PyTorch: an mm of the unsqueezed vector, squeezed in place)."""
+
+
+class CloneBackward0(_MatrixProduct):
+    """matrix @ batch (PyTorch: a transposed product made contiguous)."""
+
 
 
 def _dtype_pair_name(tensor: Tensor) -> str:
@@ -276,17 +277,17 @@ def _matmul_node(a: Tensor, b: Tensor) -> type[Node]:
     if len(b_shape) == 1:
         rows = math.prod(a_shape[:-1])
         _check_mv((rows, a_shape[-1]), b_shape)
-        return MvBackward0 if len(a_shape) == 2 else _BatchedMatmul
+        return MvBackward0 if len(a_shape) == 2 else UnsafeViewBackward0
     if len(a_shape) == 1:
         _check_mm((1, a_shape[0]), b_shape[-2:])
-        return _VectorMatrixMatmul if len(b_shape) == 2 else _BatchedMatmul
+        return SqueezeBackward4 if len(b_shape) == 2 else UnsafeViewBackward0
     if len(b_shape) == 2:
         _check_mm((math.prod(a_shape[:-1]), a_shape[-1]), b_shape)
-        return MmBackward0 if len(a_shape) == 2 else _BatchedMatmul
+        return MmBackward0 if len(a_shape) == 2 else UnsafeViewBackward0
     batch = _broadcast_batch(a_shape[:-2], b_shape[:-2])
     _check_bmm(batch, a_shape, b_shape)
     one_matrix = len(a_shape) == 2 or (len(a_shape) == len(b_shape) == 3 and a_shape[0] == 1 != b_shape[0])
-    return _MatrixBatchMatmul if one_matrix else _BatchedMatmul
+    return CloneBackward0 if one_matrix else UnsafeViewBackward0
 
 
 @register(methods=("matmul", "__matmul__"))
@@ -635,76 +636,56 @@ def trace(input: Tensor) -> Tensor:
     return apply(TraceBackward0, input)
 
 
-class _KronProduct(Node):
-    """Kronecker product: each gradient is the block-wise contraction with the other operand."""
-    hand_written = "a contraction of any number of operands, each differentiated by contracting the others"
-
-    tangent = MULTILINEAR
-    __slots__ = ("a_shape", "b_shape")
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        rank = max(a._data.ndim, b._data.ndim)
-        ctx.a_shape = (1,) * (rank - a._data.ndim) + a._data.shape
-        ctx.b_shape = (1,) * (rank - b._data.ndim) + b._data.shape
-        return np.kron(a._data, b._data)
-
-    def backward(self, grad):
-        a, b = self._saved_tensors
-        rank = len(self.a_shape)
-        interleaved = tuple(size for pair in zip(self.a_shape, self.b_shape) for size in pair)
-        blocks = grad.reshape(interleaved)
-        a_labels = list(range(0, 2 * rank, 2))
-        b_labels = list(range(1, 2 * rank, 2))
-        block_labels = list(range(2 * rank))
-        needs_a, needs_b = self.needs_input_grad
-        grad_a = grad_b = None
-        if needs_a:
-            grad_a = _contract((blocks, b.reshape(self.b_shape)), (block_labels, b_labels), a_labels)
-            grad_a = grad_a.reshape(a.shape)
-        if needs_b:
-            grad_b = _contract((blocks, a.reshape(self.a_shape)), (block_labels, a_labels), b_labels)
-            grad_b = grad_b.reshape(b.shape)
-        return grad_a, grad_b
-
-
-_KronProduct.__name__ = _KronProduct.__qualname__ = "UnsafeViewBackward0"
-
-
 @register(methods="kron")
 def kron(input: Tensor, other: Tensor) -> Tensor:
     """The Kronecker product: every element of input times the whole of other, as blocks."""
     _require_tensor(input, "kron", 1, "input")
     _require_tensor(other, "kron", 2, "other")
-    return apply(_KronProduct, input, other)
+    rank = max(input.ndim, other.ndim)
+    input_shape = (1,) * (rank - input.ndim) + tuple(input.shape)
+    other_shape = (1,) * (rank - other.ndim) + tuple(other.shape)
+    # PyTorch's graph: each factor viewed with its dims interleaved with size-1 dims, their
+    # product, and that viewed with each pair of dims merged.
+    ones = (1,) * rank
+    spread_input = apply(views.UnsafeViewBackward0, input, shape=_interleaved(input_shape, ones))
+    spread_other = apply(views.UnsafeViewBackward0, other, shape=_interleaved(ones, other_shape))
+    merged = tuple(left * right for left, right in zip(input_shape, other_shape))
+    return apply(views.UnsafeViewBackward0, spread_input * spread_other, shape=merged)
+
+
+def _interleaved(first: tuple, second: tuple) -> tuple:
+    """(first[0], second[0], first[1], second[1], ...)."""
+    return tuple(size for pair in zip(first, second) for size in pair)
 
 
 # ---------------------------------------------------------------------------
 # cross
 
 
-class LinalgCrossBackward0(Node):
+def _cross(self, other, dim):
+    left, right = operand_arrays(self, other, "linalg.cross")
+    left, right = np.broadcast_arrays(left, right)
+    return np.cross(left, right, axis=dim)
+
+
+def _cross_of(first, second, dim: int):
+    """first x second along `dim`, on arrays or Tensors (Note [One formula, two modes])."""
+    if isinstance(first, Tensor):
+        return linalg_cross(first, second, dim=dim)
+    first, second = np.broadcast_arrays(first, second)
+    return np.cross(first, second, axis=dim)
+
+
+class LinalgCrossBackward0(Formula):
     """Cross product along `dim`: d(a x b) = da x b + a x db."""
-    hand_written = "a contraction of any number of operands, each differentiated by contracting the others"
 
+    inputs = ("self", "other")
+    forward = staticmethod(_cross)
     tangent = MULTILINEAR
-    __slots__ = ("dim",)
-
-    @staticmethod
-    def forward(ctx, a, b, dim):
-        ctx.save_for_backward(a, b)
-        ctx.dim = dim
-        left, right = operand_arrays(a, b, "linalg.cross")
-        left, right = np.broadcast_arrays(left, right)
-        return np.cross(left, right, axis=dim)
-
-    def backward(self, grad):
-        a, b = self._saved_tensors
-        needs_a, needs_b = self.needs_input_grad
-        grad_a = linalg_cross(b, grad, dim=self.dim) if needs_a else None
-        grad_b = linalg_cross(grad, a, dim=self.dim) if needs_b else None
-        return grad_a, grad_b
+    derivatives = {
+        "self": lambda grad, other, dim: _cross_of(other, grad, dim),
+        "other": lambda grad, self, dim: _cross_of(grad, self, dim),
+    }
 
 
 @register(name="linalg.cross", torch_name="linalg.cross")

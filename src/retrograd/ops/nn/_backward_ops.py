@@ -208,22 +208,54 @@ class _JoinedToInput(Formula):
     }
 
 
-def _joined(name: str, self_has_gradient: bool = True) -> type[Formula]:
-    namespace = {"__module__": __name__, "__doc__": _JoinedToInput.__doc__}
-    if not self_has_gradient:
-        namespace["derivatives"] = {"value": lambda grad: grad, "self": lambda grad: None}
-    return type(name, (_JoinedToInput,), namespace)
-
-
 # Named as PyTorch names the grad_fn of each op's first derivative.
-JOINED = {
-    name: _joined(name) for name in (
-        "AvgPool2DBackwardBackward0", "AdaptiveAvgPool2DBackwardBackward0",
-        *(f"{kind}Pad{dims}DBackwardBackward0"
-          for kind in ("Reflection", "Replication") for dims in (1, 2, 3)),
-    )
-}
-JOINED["NativeBatchNormBackwardBackward0"] = _joined("NativeBatchNormBackwardBackward0", False)
+
+
+class AvgPool2DBackwardBackward0(_JoinedToInput):
+    """avg_pool2d's first derivative, recorded as a function of the input too."""
+
+
+class AdaptiveAvgPool2DBackwardBackward0(_JoinedToInput):
+    """adaptive_avg_pool2d's first derivative, recorded as a function of the input too."""
+
+
+class ReflectionPad1DBackwardBackward0(_JoinedToInput):
+    """Reflection padding's first derivative (1-d), recorded as a function of the input too."""
+
+
+class ReflectionPad2DBackwardBackward0(_JoinedToInput):
+    """Reflection padding's first derivative (2-d), recorded as a function of the input too."""
+
+
+class ReflectionPad3DBackwardBackward0(_JoinedToInput):
+    """Reflection padding's first derivative (3-d), recorded as a function of the input too."""
+
+
+class ReplicationPad1DBackwardBackward0(_JoinedToInput):
+    """Replication padding's first derivative (1-d), recorded as a function of the input too."""
+
+
+class ReplicationPad2DBackwardBackward0(_JoinedToInput):
+    """Replication padding's first derivative (2-d), recorded as a function of the input too."""
+
+
+class ReplicationPad3DBackwardBackward0(_JoinedToInput):
+    """Replication padding's first derivative (3-d), recorded as a function of the input too."""
+
+
+class NativeBatchNormBackwardBackward0(_JoinedToInput):
+    """batch_norm's first derivative, recorded as a function of the input, which gets no
+    gradient through it."""
+
+    derivatives = {"value": lambda grad: grad, "self": lambda grad: None}
+
+
+JOINED = {node.__name__: node for node in (
+    AvgPool2DBackwardBackward0, AdaptiveAvgPool2DBackwardBackward0,
+    ReflectionPad1DBackwardBackward0, ReflectionPad2DBackwardBackward0, ReflectionPad3DBackwardBackward0,
+    ReplicationPad1DBackwardBackward0, ReplicationPad2DBackwardBackward0,
+    ReplicationPad3DBackwardBackward0, NativeBatchNormBackwardBackward0,
+)}
 
 
 def joined_to_input(name: str, value, self):

@@ -15,7 +15,6 @@ import numbers
 
 import numpy as np
 
-from ... import _dtype
 from ..._tensor import Tensor
 
 # The C type names PyTorch's kernels print in some dtype errors.
@@ -28,16 +27,6 @@ def _torch_name(name: str) -> str:
 
 # ---------------------------------------------------------------------------
 # Helpers shared by the backward formulas
-
-
-def _floating_data(x, op_name: str) -> np.ndarray:
-    """The input's array; integer and bool inputs become the default float dtype."""
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{op_name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
-    data = x._data
-    if data.dtype.kind in "fc":
-        return data
-    return data.astype(_dtype.get_default_dtype().numpy)
 
 
 def _c_type_name(dtype) -> str:

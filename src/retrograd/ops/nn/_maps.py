@@ -222,7 +222,3 @@ class _SeparableMapBackward(Node):
         if self.joined is not None:
             result = joined_to_input(self.joined, result, *self._saved_tensors)
         return result
-
-
-def _map_node(name: str, joined: str | None = None) -> type[Node]:
-    return type(name, (_SeparableMapBackward,), {"__slots__": (), "joined": joined})

@@ -21,8 +21,9 @@ from ..pointwise import (
     tanh,
 )
 from ..pointwise import abs as absolute
+from ..pointwise.promotion import floating_input
 from ..reduce import normalize_dims
-from ._common import _floating_data, _tensor_data, _torch_name
+from ._common import _tensor_data, _torch_name
 
 # ---------------------------------------------------------------------------
 # Activations
@@ -48,7 +49,7 @@ class ReluBackward0(Formula):
 class LeakyReluBackward0(Formula):
     @staticmethod
     def forward(self, negative_slope):
-        data = _floating_data(self, "leaky_relu")
+        data = floating_input(self, "leaky_relu")
         return np.where(data > 0, data, data * negative_slope)
 
     tangent = ELEMENT_WISE
@@ -79,7 +80,7 @@ class EluBackward0(Formula):
 
     @staticmethod
     def forward(self, alpha, scale, input_scale):
-        return _elu_forward(_floating_data(self, "elu"), alpha, scale, input_scale)
+        return _elu_forward(floating_input(self, "elu"), alpha, scale, input_scale)
 
     tangent = ELEMENT_WISE
     derivatives = {
@@ -93,7 +94,7 @@ class CeluBackward0(Formula):
 
     @staticmethod
     def forward(self, alpha):
-        return _elu_forward(_floating_data(self, "celu"), alpha, 1.0, 1.0 / alpha)
+        return _elu_forward(floating_input(self, "celu"), alpha, 1.0, 1.0 / alpha)
 
     tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self, alpha: _math.elu_backward(grad, self, alpha, 1.0, 1.0 / alpha)}
@@ -119,7 +120,7 @@ class GeluBackward0(Formula):
 
     @staticmethod
     def forward(self, approximate):
-        data = _floating_data(self, "gelu")
+        data = floating_input(self, "gelu")
         if approximate == "tanh":
             inner = _GELU_TANH_SCALE * (data + _GELU_TANH_CUBIC * data * data * data)
             return 0.5 * data * (1 + np.tanh(inner))
@@ -137,7 +138,7 @@ def _silu_derivative(grad, self):
 class SiluBackward0(Formula):
     @staticmethod
     def forward(self):
-        data = _floating_data(self, "silu")
+        data = floating_input(self, "silu")
         return data * _stable_sigmoid(data)
 
     tangent = ELEMENT_WISE
@@ -149,7 +150,7 @@ class SoftplusBackward0(Formula):
 
     @staticmethod
     def forward(self, beta, threshold):
-        data = _floating_data(self, "softplus")
+        data = floating_input(self, "softplus")
         scaled = data * beta
         return np.where(scaled > threshold, data, np.logaddexp(0, scaled) / beta)
 
@@ -168,7 +169,7 @@ def _mish_derivative(grad, self):
 class MishBackward0(Formula):
     @staticmethod
     def forward(self):
-        data = _floating_data(self, "mish")
+        data = floating_input(self, "mish")
         return data * np.tanh(np.logaddexp(0, data))
 
     tangent = ELEMENT_WISE
@@ -182,7 +183,7 @@ _ONE_SIXTH_AS_PYTORCH = float(np.float32(1 / 6))
 class HardsigmoidBackward0(Formula):
     @staticmethod
     def forward(self):
-        data = _floating_data(self, "hardsigmoid")  # min(max(x + 3, 0), 6) / 6: PyTorch's bits
+        data = floating_input(self, "hardsigmoid")  # min(max(x + 3, 0), 6) / 6: PyTorch's bits
         return np.minimum(np.maximum(data + data.dtype.type(3), 0), data.dtype.type(6)) / data.dtype.type(6)
 
     tangent = ELEMENT_WISE
@@ -194,7 +195,7 @@ class HardsigmoidBackward0(Formula):
 class HardswishBackward0(Formula):
     @staticmethod
     def forward(self):
-        data = _floating_data(self, "hardswish")
+        data = floating_input(self, "hardswish")
         return data * np.clip(data + 3, 0, 6) / 6
 
     tangent = ELEMENT_WISE
@@ -204,7 +205,7 @@ class HardswishBackward0(Formula):
 class LogSigmoidBackward0(Formula):
     @staticmethod
     def forward(self):
-        return -np.logaddexp(0, -_floating_data(self, "logsigmoid"))
+        return -np.logaddexp(0, -floating_input(self, "logsigmoid"))
 
     tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.sigmoid(-self)}
@@ -349,7 +350,7 @@ def _softmax_dim(dim, ndim: int, op_name: str) -> int:
 
 
 def _softmax_input(input, dtype, op_name: str) -> np.ndarray:
-    data = _floating_data(input, op_name)
+    data = floating_input(input, op_name)
     return data if dtype is None else data.astype(dtype.numpy)
 
 
@@ -423,7 +424,7 @@ def softmax(input, dim, dtype=None):
 
     `dim` is required, as in `torch.softmax`; `nn.functional.softmax` still chooses one
     (deprecated, with PyTorch's warning) when it is left out."""
-    dim = _softmax_dim(dim, _floating_data(input, "softmax").ndim, "softmax")
+    dim = _softmax_dim(dim, floating_input(input, "softmax").ndim, "softmax")
     return apply(SoftmaxBackward0, input, dim=dim, dtype=dtype)
 
 
@@ -432,14 +433,14 @@ def softmax(input, dim, dtype=None):
 def log_softmax(input, dim, dtype=None):
     """log(softmax(input, dim)), computed stably as input - logsumexp(input, dim); `dim` is
     required, as in `torch.log_softmax` (see `softmax`)."""
-    dim = _softmax_dim(dim, _floating_data(input, "log_softmax").ndim, "log_softmax")
+    dim = _softmax_dim(dim, floating_input(input, "log_softmax").ndim, "log_softmax")
     return apply(LogSoftmaxBackward0, input, dim=dim, dtype=dtype)
 
 
 @register(torch_name=_torch_name("softmin"), floating=True)
 def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
     """softmax(-input, dim)."""
-    dim = _softmax_dim(dim, _floating_data(input, "softmin").ndim, "softmin")
+    dim = _softmax_dim(dim, floating_input(input, "softmin").ndim, "softmin")
     if dtype is not None:
         input = input.to(dtype)
     return apply(SoftmaxBackward0, -input, dim=dim, dtype=None)
@@ -462,7 +463,7 @@ class ThresholdBackward0(Formula):
 class HardshrinkBackward0(Formula):
     @staticmethod
     def forward(self, lambd):
-        data = _floating_data(self, "hardshrink")
+        data = floating_input(self, "hardshrink")
         return np.where((data >= -lambd) & (data <= lambd), 0, data).astype(data.dtype, copy=False)
 
     tangent = ELEMENT_WISE
@@ -472,7 +473,7 @@ class HardshrinkBackward0(Formula):
 class SoftshrinkBackward0(Formula):
     @staticmethod
     def forward(self, lambd):
-        data = _floating_data(self, "softshrink")
+        data = floating_input(self, "softshrink")
         return np.where(data > lambd, data - lambd, np.where(data < -lambd, data + lambd, data * 0)).astype(
             data.dtype, copy=False
         )  # (NaN * 0: a NaN stays, as in PyTorch)

@@ -26,12 +26,16 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
                                  is_causal: bool = False, scale=None, enable_gqa: bool = False):
     """softmax(query @ key^T * scale + mask) @ value, scale 1 / sqrt(embedding size) by default.
 
-    A bool mask keeps the True positions; a float mask is added to the scores.
+    A bool mask keeps the True positions; a float mask is added to the scores. With
+    `enable_gqa`, key and value may have fewer heads (dim -3) than query, each shared by a
+    group of query heads (grouped-query attention).
     """
     if is_causal and attn_mask is not None:
         raise RuntimeError(
             "_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True"
         )
+    if enable_gqa:
+        key, value = _shared_among_query_heads(query, key, value)
     scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = matmul(query, key.transpose(-2, -1)) * scale
     if is_causal:
@@ -46,3 +50,16 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     if dropout_p > 0:
         weights = dropout(weights, dropout_p)
     return matmul(weights, value)
+
+
+def _shared_among_query_heads(query, key, value):
+    """key and value with each head repeated for its group of consecutive query heads (dim -3),
+    so that query head h reads key head h // (query heads / key heads)."""
+    heads, key_heads, value_heads = query.size(-3), key.size(-3), value.size(-3)
+    if heads % key_heads or heads % value_heads:
+        raise RuntimeError(
+            "Number of heads in key and value must divide the number of heads in query "
+            f"(query has {heads}, key {key_heads}, value {value_heads})"
+        )
+    return (key.repeat_interleave(heads // key_heads, -3),
+            value.repeat_interleave(heads // value_heads, -3))

@@ -49,7 +49,7 @@ class ConvolutionBackward0(Node):
         else:
             result = _convolution_array(data, kernel, stride, padding, dilation, groups)
         if bias is not None:
-            result = result + bias._data.reshape(-1, 1, 1)
+            result += bias._data.reshape(-1, 1, 1)
         return result.reshape(*result.shape[:2], *result.shape[4 - x._data.ndim + 2:])
 
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
@@ -58,10 +58,8 @@ class ConvolutionBackward0(Node):
         x, weight = self._saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
         if not isinstance(grad, Tensor):
-            if not self.transposed:
-                return self._array_grads(x._data, weight._data, grad, needs_x, needs_weight, needs_bias)
-            grads = self.backward(Tensor._make(grad))
-            return tuple(None if g is None else g._data for g in grads)
+            grads = self._transposed_array_grads if self.transposed else self._array_grads
+            return grads(x._data, weight._data, grad, needs_x, needs_weight, needs_bias)
         x4, weight4, grad4 = _tensor_2d(x), _tensor_2d(weight), _tensor_2d(grad)
         if self.transposed:
             grad_x, grad_weight = self._transposed_grads(x4, weight4, grad4, needs_x, needs_weight)
@@ -75,31 +73,51 @@ class ConvolutionBackward0(Node):
         )
 
     def _array_grads(self, x, weight, grad, needs_x, needs_weight, needs_bias):
-        """The adjoints of forward's one product per group, in NumPy (no graph is built)."""
+        """The adjoints of forward's product per sample and group, in NumPy (no graph is built):
+        by the weight, the gradient times the input's columns summed over samples; by the
+        input, the weight's transpose times the gradient, summed back into place by col2im."""
         x4, weight4, grad4 = _as_2d(x), _as_2d(weight), _as_2d(grad)
         groups = self.groups
         batch, channels = x4.shape[:2]
         out_channels, group_channels, kernel_h, kernel_w = weight4.shape
         out_h, out_w = grad4.shape[2:]
-        rows = group_channels * kernel_h * kernel_w
-        grad_g = np.ascontiguousarray(grad4.transpose(1, 0, 2, 3)).reshape(groups, out_channels // groups, -1)
-        grad_x = grad_weight = grad_bias = None
+        grad_g = grad4.reshape(batch, groups, out_channels // groups, out_h * out_w)
+        weight_g = weight4.reshape(groups, out_channels // groups, group_channels * kernel_h * kernel_w)
+        grad_x = grad_weight = None
         if needs_x:
-            weight_g = weight4.reshape(groups, out_channels // groups, rows)
             cols = np.matmul(weight_g.transpose(0, 2, 1), grad_g)
-            cols = cols.reshape(channels, kernel_h, kernel_w, batch, out_h, out_w).transpose(3, 0, 1, 2, 4, 5)
+            cols = cols.reshape(batch, channels, kernel_h, kernel_w, out_h, out_w)
             padded_size = tuple(s + b + a for s, (b, a) in zip(x4.shape[2:], self.padding))
             image = _col2im_array(cols, padded_size, self.stride, self.dilation)
             (top, bottom), (left, right) = self.padding
             grad_x = image[..., top: padded_size[0] - bottom, left: padded_size[1] - right].reshape(x.shape)
         if needs_weight:
-            padded = np.pad(x4, _spatial_pairs(self.padding))
-            windows = _window_view(padded, (kernel_h, kernel_w), self.stride, self.dilation)
-            cols = np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3)).reshape(groups, rows, -1)
-            grad_weight = np.matmul(grad_g, cols.transpose(0, 2, 1)).reshape(weight.shape)
-        if needs_bias:
-            grad_bias = grad.sum(axis=(0, *range(2, grad.ndim)))
-        return grad_x, grad_weight, grad_bias
+            cols, _ = _columns(x4, (kernel_h, kernel_w), self.stride, self.padding, self.dilation, groups)
+            per_sample = np.matmul(grad_g, cols.transpose(0, 1, 3, 2))
+            grad_weight = per_sample.sum(0).reshape(weight.shape)
+        return grad_x, grad_weight, _bias_grad(grad4) if needs_bias else None
+
+    def _transposed_array_grads(self, x, weight, grad, needs_x, needs_weight, needs_bias):
+        """The adjoints of the transposed forward, in NumPy: the gradient's columns (im2col of
+        the gradient padded back to the uncropped size) times the weight, per sample and group."""
+        x4, weight4, grad4 = _as_2d(x), _as_2d(weight), _as_2d(grad)
+        groups = self.groups
+        batch, in_channels = x4.shape[:2]
+        _, group_out, kernel_h, kernel_w = weight4.shape
+        cols, (out_h, out_w) = _columns(grad4, (kernel_h, kernel_w), self.stride, self.padding, self.dilation,
+                                        groups)
+        height, width = x4.shape[2:]
+        if (out_h, out_w) != (height, width):  # output padding beyond the stride: extra windows
+            lead = cols.shape[:3]
+            cols = cols.reshape(*lead, out_h, out_w)[..., :height, :width].reshape(*lead, -1)
+        weight_g = weight4.reshape(groups, in_channels // groups, group_out * kernel_h * kernel_w)
+        grad_x = grad_weight = None
+        if needs_x:
+            grad_x = np.matmul(weight_g, cols).reshape(x.shape)
+        if needs_weight:
+            x_g = x4.reshape(batch, groups, in_channels // groups, -1)
+            grad_weight = np.matmul(x_g, cols.transpose(0, 1, 3, 2)).sum(0).reshape(weight.shape)
+        return grad_x, grad_weight, _bias_grad(grad4) if needs_bias else None
 
     def _grads(self, x, weight, grad, needs_x, needs_weight):
         """Forward was out[g] = weight[g] @ columns(x)[g] over all samples at once; its adjoints."""
@@ -131,6 +149,8 @@ class ConvolutionBackward0(Node):
         group_in = in_channels // groups
         padded = constant_pad(grad, _spatial_pairs(self.padding))
         cols = im2col(padded, (kernel_h, kernel_w), self.stride, self.dilation)
+        if tuple(cols.shape[-2:]) != (height, width):  # output padding beyond the stride: extra windows
+            cols = cols[..., :height, :width]
         cols = _kernel_rows_first(cols).reshape(groups, group_out * kernel_h * kernel_w, -1)
         weight_g = weight.reshape(groups, group_in, group_out * kernel_h * kernel_w)
         grad_x = grad_weight = None
@@ -140,6 +160,12 @@ class ConvolutionBackward0(Node):
             x_g = _channels_first(x).reshape(groups, group_in, -1)
             grad_weight = matmul(cols, x_g.transpose(-2, -1)).transpose(-2, -1)
         return grad_x, grad_weight
+
+
+def _bias_grad(grad: np.ndarray) -> np.ndarray:
+    """The sum over all but the channel dim of (N, C, H, W), over the samples first: whole rows
+    added at once (a vectorised sum, some 4 times faster than one reduction over three axes)."""
+    return grad.reshape(grad.shape[0], -1).sum(0).reshape(grad.shape[1], -1).sum(1)
 
 
 def _kernel_rows_first(cols: Tensor) -> Tensor:
@@ -161,18 +187,62 @@ def _tensor_2d(x: Tensor) -> Tensor:
     return x.reshape(x.shape[0], x.shape[1], 1, x.shape[2]) if x.ndim == 3 else x
 
 
+def _padded(data: np.ndarray, padding) -> np.ndarray:
+    """`data` with zeros around its last two dims ((before, after) pairs), or itself."""
+    (top, bottom), (left, right) = padding
+    if not (top or bottom or left or right):
+        return data
+    height, width = data.shape[-2:]
+    padded = np.zeros((*data.shape[:-2], top + height + bottom, left + width + right), data.dtype)
+    padded[..., top: top + height, left: left + width] = data
+    return padded
+
+
+def _columns(data, kernel, stride, padding, dilation, groups) -> np.ndarray:
+    """im2col per sample and group: (N, groups, C / groups * kh * kw, out_h * out_w), contiguous,
+    and (out_h, out_w)."""
+    padded = _padded(data, padding)
+    batch, channels = padded.shape[:2]
+    out_h, out_w = (
+        (size - d * (k - 1) - 1) // s + 1 for size, k, s, d in zip(padded.shape[2:], kernel, stride, dilation)
+    )
+    if stride[1] == 1 and padded.flags.c_contiguous and padded.size and out_h * out_w:
+        cols = _row_runs(padded, kernel, stride[0], dilation, (out_h, out_w))
+    else:
+        windows = _window_view(padded, kernel, stride, dilation)  # (N, C, oh, ow, kh, kw)
+        cols = np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3))
+    rows = channels // groups * kernel[0] * kernel[1]
+    return cols.reshape(batch, groups, rows, out_h * out_w), (out_h, out_w)
+
+
+def _row_runs(padded: np.ndarray, kernel, row_stride: int, dilation, out_size) -> np.ndarray:
+    """The columns (N, C, kh, kw, out_h, out_w) of a contiguous input when windows move one
+    element at a time along a row: each output row of a kernel position is then a contiguous
+    run of the input, copied as one opaque element (NumPy copies short runs of numbers one
+    inner loop each, several times slower)."""
+    batch, channels, height, width = padded.shape
+    out_h, out_w = out_size
+    item = padded.itemsize
+    runs = np.lib.stride_tricks.as_strided(
+        padded.reshape(-1).view(np.uint8),
+        shape=(batch, channels, kernel[0], kernel[1], out_h, out_w * item),
+        strides=(channels * height * width * item, height * width * item, dilation[0] * width * item,
+                 dilation[1] * item, row_stride * width * item, 1),
+        writeable=False,
+    )
+    run = np.dtype((np.void, out_w * item))
+    return np.ascontiguousarray(runs.view(run)).view(padded.dtype).reshape(
+        batch, channels, *kernel, out_h, out_w)
+
+
 def _convolution_array(data, kernel, stride, padding, dilation, groups):
-    """Per group, one product weight (out, c * kh * kw) @ columns (c * kh * kw, n * out_h * out_w)."""
+    """Per sample and group, one product weight (out, c * kh * kw) @ columns (c * kh * kw, out_h * out_w):
+    the result comes out (N, out, out_h, out_w) with no transpose."""
     batch = data.shape[0]
     out_channels, group_channels, kernel_h, kernel_w = kernel.shape
-    padded = np.pad(data, _spatial_pairs(padding))
-    windows = _window_view(padded, (kernel_h, kernel_w), stride, dilation)
-    out_h, out_w = windows.shape[2:4]
-    cols = np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3))
-    cols = cols.reshape(groups, group_channels * kernel_h * kernel_w, -1)
+    cols, out_size = _columns(data, (kernel_h, kernel_w), stride, padding, dilation, groups)
     kernel = kernel.reshape(groups, out_channels // groups, group_channels * kernel_h * kernel_w)
-    result = np.matmul(kernel, cols).reshape(out_channels, batch, out_h, out_w)
-    return np.ascontiguousarray(result.transpose(1, 0, 2, 3))
+    return np.matmul(kernel, cols).reshape(batch, out_channels, *out_size)
 
 
 def _transposed_convolution_array(data, kernel, stride, padding, dilation, groups, output_padding):

@@ -7,7 +7,7 @@ import numpy as np
 from ..._tensor import Tensor
 from .._table import apply, register
 from ..linalg import AddmmBackward0, MmBackward0, einsum
-from ..shape import SqueezeBackward1, TBackward0, UnsafeViewBackward0
+from ..shape import SqueezeBackward4, TBackward0, UnsafeViewBackward0
 from ._common import _c_type_name, _torch_name
 
 # ---------------------------------------------------------------------------
@@ -20,10 +20,6 @@ def _check_same_dtype(a: Tensor, b: Tensor) -> None:
             "expected m1 and m2 to have the same dtype, but got: "
             f"{_c_type_name(a.dtype)} != {_c_type_name(b.dtype)}"
         )
-
-
-class SqueezeBackward4(SqueezeBackward1):
-    """The row dim removed again after a 1-d input's product (PyTorch's squeeze of a dim list)."""
 
 
 @register(torch_name=_torch_name("linear"))
@@ -48,6 +44,7 @@ def linear(input, weight, bias=None):
         return apply(AddmmBackward0, bias, input, transposed, beta=1, alpha=1)
     if input.ndim == 1:
         if bias is None:
+            # PyTorch's `squeeze_(0)` of the product: SqueezeBackward4
             return apply(SqueezeBackward4, apply(MmBackward0, input.unsqueeze(0), transposed), dim=0)
         return apply(AddmmBackward0, bias, input.reshape(1, -1), transposed, beta=1, alpha=1).reshape(
             weight.shape[0])

@@ -187,9 +187,14 @@ class NativeGroupNormBackward0(Node):
             result = result + bias._data.reshape(channel_shape)
         return result
 
+    _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
+
     def backward(self, grad):
         x, weight = self._saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
+        if not isinstance(grad, Tensor):
+            return self._array_grads(x._data, None if weight is None else weight._data, grad, needs_x,
+                                     needs_weight, needs_bias)
         grouped = x.reshape(x.shape[0], self.groups, _group_size(x.shape, self.groups))
         x_hat, rstd = _standardized(grouped, (2,), self.eps)
         grad_hat = grad * weight.reshape(_channel_shape(x)) if weight is not None else grad
@@ -200,6 +205,22 @@ class NativeGroupNormBackward0(Node):
         dims = _non_channel_dims(x)
         grad_weight = (grad * x_hat.reshape(x.shape)).sum(dims) if needs_weight else None
         return grad_x, grad_weight, grad.sum(dims) if needs_bias else None
+
+
+    def _array_grads(self, data, weight, grad, needs_x, needs_weight, needs_bias):
+        """The same rule on arrays (no graph is built)."""
+        grouped_shape = (data.shape[0], self.groups, _group_size(data.shape, self.groups))
+        x_hat, rstd = _standardized_array(data.reshape(grouped_shape), (2,), self.eps)
+        x_hat = x_hat.reshape(data.shape)
+        channel_shape = (data.shape[1],) + (1,) * (data.ndim - 2)
+        grad_hat = grad * weight.reshape(channel_shape) if weight is not None else grad
+        grad_x = None
+        if needs_x:
+            grad_x = _standardized_input_grad_array(
+                grad_hat.reshape(grouped_shape), x_hat.reshape(grouped_shape), rstd, (2,)).reshape(data.shape)
+        dims = (0, *range(2, data.ndim))
+        grad_weight = (grad * x_hat).sum(axis=dims) if needs_weight else None
+        return grad_x, grad_weight, grad.sum(axis=dims) if needs_bias else None
 
 
 @register(torch_name="group_norm", floating=True,
@@ -327,7 +348,13 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     """Normalise each channel of each sample over its spatial dims (group_norm with one
     channel per group); running statistics, if given, track the batch average of the
     per-instance ones."""
+    if not isinstance(momentum, numbers.Real):
+        raise TypeError(f"instance_norm(): argument 'momentum' (position 7) must be float, not "
+                        f"{type(momentum).__name__}")
     if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats "
+                               "is false")
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
     spatial = int(np.prod(input.shape[2:], dtype=np.int64))
     if spatial <= 1:

@@ -97,17 +97,63 @@ class _IndexPadBackward(Node):
         return result
 
 
-def _index_pad_node(name: str, joined: str | None = None) -> type[Node]:
-    return type(name, (_IndexPadBackward,), {"__slots__": (), "joined": joined})
+# Named as PyTorch names these grad_fns.
 
 
-# Named as PyTorch names these grad_fns (its circular padding is a copy into slices).
-_CIRCULAR_PAD_NODE = _index_pad_node("CopySlices")
+class ReflectionPad1DBackward0(_IndexPadBackward):
+    """reflect padding of the last 1 dim."""
+
+    joined = "ReflectionPad1DBackwardBackward0"
+    __slots__ = ()
+
+
+class ReflectionPad2DBackward0(_IndexPadBackward):
+    """reflect padding of the last 2 dims."""
+
+    joined = "ReflectionPad2DBackwardBackward0"
+    __slots__ = ()
+
+
+class ReflectionPad3DBackward0(_IndexPadBackward):
+    """reflect padding of the last 3 dims."""
+
+    joined = "ReflectionPad3DBackwardBackward0"
+    __slots__ = ()
+
+
+class ReplicationPad1DBackward0(_IndexPadBackward):
+    """replicate padding of the last 1 dim."""
+
+    joined = "ReplicationPad1DBackwardBackward0"
+    __slots__ = ()
+
+
+class ReplicationPad2DBackward0(_IndexPadBackward):
+    """replicate padding of the last 2 dims."""
+
+    joined = "ReplicationPad2DBackwardBackward0"
+    __slots__ = ()
+
+
+class ReplicationPad3DBackward0(_IndexPadBackward):
+    """replicate padding of the last 3 dims."""
+
+    joined = "ReplicationPad3DBackwardBackward0"
+    __slots__ = ()
+
+
+class CopySlices(_IndexPadBackward):
+    """circular padding (PyTorch's is a copy into slices, whose grad_fn is CopySlices)."""
+
+    __slots__ = ()
+
+
 _INDEX_PAD_NODES = {
-    **{(mode, dims): _index_pad_node(f"{name}Pad{dims}DBackward0", f"{name}Pad{dims}DBackwardBackward0")
-       for mode, name in (("reflect", "Reflection"), ("replicate", "Replication"))
-       for dims in (1, 2, 3)},
-    **{("circular", dims): _CIRCULAR_PAD_NODE for dims in (1, 2, 3)},
+    ("reflect", 1): ReflectionPad1DBackward0, ("reflect", 2): ReflectionPad2DBackward0,
+    ("reflect", 3): ReflectionPad3DBackward0,
+    ("replicate", 1): ReplicationPad1DBackward0, ("replicate", 2): ReplicationPad2DBackward0,
+    ("replicate", 3): ReplicationPad3DBackward0,
+    **{("circular", dims): CopySlices for dims in (1, 2, 3)},
 }
 
 

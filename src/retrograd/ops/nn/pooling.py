@@ -18,7 +18,7 @@ from ..pointwise import (
 )
 from ._backward_ops import joined_to_input
 from ._common import _torch_name, _tuple
-from ._maps import _col2im_array, _map_node, _window_view, col2im, scatter_add_along
+from ._maps import _col2im_array, _SeparableMapBackward, _window_view, col2im, scatter_add_along
 from .padding import constant_pad
 
 # ---------------------------------------------------------------------------
@@ -74,9 +74,85 @@ def _pool_pairs(size, kernel, stride, padding, dilation, out) -> tuple:
 
 
 def _window_max(padded: np.ndarray, kernel, stride, dilation, out):
-    """The max of each window and which kernel position holds it (the first, as argmax; a NaN
-    wins, the last NaN as in PyTorch's kernel), by one strided slice per kernel position: no
-    copy of the windows."""
+    """The max of each window and which kernel position (row-major code) holds it: the first
+    maximum, as argmax; a NaN wins, the last NaN as in PyTorch's kernel.
+
+    The separable passes propagate a NaN to the max of every window holding one, so a NaN
+    among the maxima is the sign that some window needs the NaN rule, and the scan runs."""
+    values, codes = _window_max_separable(padded, kernel, stride, dilation, out)
+    if values.dtype.kind == "f" and np.isnan(values).any():
+        return _window_max_scan(padded, kernel, stride, dilation, out)
+    return values, codes
+
+
+def _code_type(kernel) -> np.dtype:
+    """The smallest unsigned integer dtype that holds every kernel position's code."""
+    return np.min_scalar_type(kernel[0] * kernel[1] - 1)
+
+
+def _running_max(candidates, offsets):
+    """Along one axis: the max of `candidates` (equal-shaped fresh contiguous arrays, the
+    first overwritten) and, for each element, the code of the first one that holds it, the
+    k-th candidate's codes being `offsets[k]` (each above every earlier one, so a later
+    winner's code is the max of the two; the first is 0 or a fresh array, overwritten).
+
+    Without NaN `np.maximum` is the selection itself (with one, the max is NaN and the codes
+    are not used), and each step is a few whole-array ufuncs in place (a masked copy would be
+    some 50 times slower)."""
+    values, codes = candidates[0], offsets[0]
+    for candidate, offset in zip(candidates[1:], offsets[1:]):
+        better = candidate > values
+        np.maximum(values, candidate, out=values)
+        if np.ndim(codes) == 0:
+            codes = better * offset
+        else:
+            np.maximum(codes, better * offset, out=codes)
+    return values, codes
+
+
+def _every_other(data: np.ndarray, axis: int, start: int, step: int, count: int) -> np.ndarray:
+    """`count` entries of the last (axis -1) or second-last (axis -2) dim from `start` by `step`,
+    as a fresh contiguous copy. A NumPy ufunc on a strided view runs element by element (some
+    30 times slower than on contiguous data), a copy does not; rows go as one opaque element
+    each, so their copy is one long loop however short the rows."""
+    chosen = slice(start, start + step * (count - 1) + 1, step)
+    if axis == -1 or not data.flags.c_contiguous:
+        return np.array(data[..., chosen] if axis == -1 else data[..., chosen, :], order="C")
+    row = np.dtype((np.void, data.shape[-1] * data.itemsize))
+    rows = data.view(row)[..., 0]
+    return np.array(rows[..., chosen], order="C").view(data.dtype).reshape(
+        *data.shape[:-2], count, data.shape[-1])
+
+
+def _put_rows(data: np.ndarray, start: int, step: int, rows: np.ndarray) -> None:
+    """Write `rows` into the second-last dim of the fresh contiguous `data` from `start` by
+    `step`: the inverse of `_every_other`, each row one opaque element."""
+    chosen = slice(start, start + step * (rows.shape[-2] - 1) + 1, step)
+    row = np.dtype((np.void, data.shape[-1] * data.itemsize))
+    data.view(row)[..., 0][..., chosen] = np.ascontiguousarray(rows).view(row)[..., 0]
+
+
+def _window_max_separable(padded, kernel, stride, dilation, out):
+    """`_window_max` for NaN-free windows, one dim at a time: the max along each window's row, then
+    along its column. The row-major first maximum is the first row holding a maximum and,
+    within it, that row's first maximum, which is what the two passes pick."""
+    code_type = _code_type(kernel).type
+    columns = [_every_other(padded, -1, j * dilation[1], stride[1], out[1]) for j in range(kernel[1])]
+    along_rows, column_codes = _running_max(columns, [code_type(j) for j in range(kernel[1])])
+    rows = [_every_other(along_rows, -2, i * dilation[0], stride[0], out[0]) for i in range(kernel[0])]
+    if np.ndim(column_codes) == 0:
+        row_codes = [code_type(i * kernel[1]) for i in range(kernel[0])]
+    else:
+        row_codes = [_every_other(column_codes, -2, i * dilation[0], stride[0], out[0])
+                     + code_type(i * kernel[1]) for i in range(kernel[0])]
+    values, codes = _running_max(rows, row_codes)
+    if np.ndim(codes) == 0:
+        codes = np.zeros(values.shape, code_type)
+    return values, codes
+
+
+def _window_max_scan(padded: np.ndarray, kernel, stride, dilation, out):
+    """`_window_max` by one strided slice per kernel position (the NaN rule: a later NaN wins)."""
     row_extent, column_extent = stride[0] * (out[0] - 1) + 1, stride[1] * (out[1] - 1) + 1
     values = choice = None
     for i in range(kernel[0]):
@@ -86,14 +162,24 @@ def _window_max(padded: np.ndarray, kernel, stride, dilation, out):
             window = padded[..., row: row + row_extent: stride[0], column: column + column_extent: stride[1]]
             if values is None:
                 values = window.copy()
-                choice = np.zeros(values.shape, dtype=np.int64)
+                choice = np.zeros(values.shape, dtype=_code_type(kernel))
                 continue
-            better = window > values
-            if values.dtype.kind == "f":
-                better |= np.isnan(window)
+            better = (window > values) | np.isnan(window)
             np.copyto(values, window, where=better)
             choice[better] = i * kernel[1] + j
     return values, choice
+
+
+def _flat_indices(choice, kernel, stride, padding, dilation, width) -> np.ndarray:
+    """Flat indices into the input's H*W plane of the kernel positions `choice` selects."""
+    out_h, out_w = choice.shape[-2:]
+    first = ((np.arange(out_h) * stride[0] - padding[0])[:, None] * width
+             + (np.arange(out_w) * stride[1] - padding[1])[None, :])
+    position = np.arange(kernel[0] * kernel[1])
+    offsets = (position // kernel[1]) * dilation[0] * width + (position % kernel[1]) * dilation[1]
+    indices = np.take(offsets, choice)
+    indices += first
+    return indices
 
 
 def _picked_in_plane(x, indices):
@@ -126,9 +212,7 @@ class MaxPool2DWithIndicesBackward0(Node):
         fill = -np.inf if data.dtype.kind == "f" else np.iinfo(data.dtype).min
         padded = np.pad(data, [*lead, *pairs], constant_values=fill) if any(map(any, pairs)) else data
         values, choice = _window_max(padded, kernel, stride, dilation, out)
-        rows = (np.arange(out[0]) * stride[0] - padding[0])[:, None] + (choice // kernel[1]) * dilation[0]
-        cols = (np.arange(out[1]) * stride[1] - padding[1])[None, :] + (choice % kernel[1]) * dilation[1]
-        indices = (rows * width + cols).astype(np.int64)
+        indices = _flat_indices(choice, kernel, stride, padding, dilation, width)
         ctx.indices, ctx.shape = indices, data.shape
         spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
         if padded is data and all(s >= span for s, span in zip(stride, spans)):
@@ -154,18 +238,21 @@ class MaxPool2DWithIndicesBackward0(Node):
         return apply(backward_class, grad, x, indices=self.indices)
 
     def _backward_into_windows(self, grad: np.ndarray) -> np.ndarray:
-        """Disjoint windows: per kernel position, one strided write of the gradient selected
-        where that position held the max (no scatter, and NaN stays at the maxima)."""
+        """Disjoint windows: per kernel position, the gradient selected where that position held
+        the max (no scatter, and NaN stays at the maxima), written into its columns of a block
+        of rows, and each block into its rows of the result (see `_every_other`)."""
         kernel, stride, dilation, out = self.geometry
         result = np.zeros(self.shape, dtype=grad.dtype)
-        row_extent, column_extent = stride[0] * (out[0] - 1) + 1, stride[1] * (out[1] - 1) + 1
+        column_extent = stride[1] * (out[1] - 1) + 1
+        block = np.empty((*grad.shape[:-1], self.shape[-1]), dtype=grad.dtype)
         for i in range(kernel[0]):
-            row = i * dilation[0]
+            if kernel[1] * out[1] < self.shape[-1]:  # columns no window covers
+                block.fill(0)
             for j in range(kernel[1]):
                 column = j * dilation[1]
-                rows = slice(row, row + row_extent, stride[0])
-                result[..., rows, column: column + column_extent: stride[1]] = _math.keep_where(
+                block[..., column: column + column_extent: stride[1]] = _math.keep_where(
                     self.choice == i * kernel[1] + j, grad)
+            _put_rows(result, i * dilation[0], stride[0], block)
         return result
 
 
@@ -212,7 +299,7 @@ class AdaptiveMaxPool2DBackwardBackward0(MaxPool2DWithIndicesBackwardBackward0):
     """adaptive_max_pool2d's derivative (see MaxPool2DWithIndicesBackwardBackward0)."""
 
 
-@register(torch_name="max_pool2d")
+@register(torch_name=_torch_name("max_pool2d"))  # torch.max_pool2d has no return_indices
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
     """The max over each window of the last two dims (padding counts as -inf)."""
@@ -363,8 +450,11 @@ def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
     return (inside / (ends - starts)[:, None]).astype(dtype)
 
 
-AdaptiveAvgPool2DBackward0 = _map_node("AdaptiveAvgPool2DBackward0",
-                                       joined="AdaptiveAvgPool2DBackwardBackward0")
+class AdaptiveAvgPool2DBackward0(_SeparableMapBackward):
+    """Adaptive average pooling: an averaging matrix on each of the last two dims."""
+
+    joined = "AdaptiveAvgPool2DBackwardBackward0"
+    __slots__ = ()
 
 
 @register(torch_name="nn.functional.adaptive_avg_pool2d", floating=True)

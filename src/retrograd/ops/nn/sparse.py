@@ -18,15 +18,17 @@ from ._maps import scatter_add_along
 
 class EmbeddingBackward0(Node):
     """Rows of `weight` picked by integer `indices`; backward adds the gradient rows back
-    (repeated indices accumulate; the padding row gets none)."""
+    (repeated indices accumulate; the padding row gets none; with `scale_grad_by_freq` each
+    lookup's gradient is divided by how often its index occurs in `indices`)."""
     hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     tangent = LINEAR
-    __slots__ = ("indices", "padding_idx", "rows")
+    __slots__ = ("frequencies", "indices", "padding_idx", "rows")
 
     @staticmethod
-    def forward(ctx, weight, indices, padding_idx):
+    def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq=False):
         ctx.indices, ctx.padding_idx, ctx.rows = indices, padding_idx, weight._data.shape[0]
+        ctx.frequencies = _frequencies(indices) if scale_grad_by_freq else None
         return np.take(weight._data, indices, axis=0)
 
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
@@ -34,6 +36,8 @@ class EmbeddingBackward0(Node):
     def backward(self, grad):
         flat_index = self.indices.reshape(-1)
         flat_grad = grad.reshape(flat_index.size, grad.shape[-1])
+        if self.frequencies is not None:
+            flat_grad = _scaled_by_frequency(flat_grad, self.frequencies)
         if self.padding_idx is not None:
             # select, so a NaN reaching a padding lookup stays out of every row
             kept = flat_index != self.padding_idx
@@ -46,16 +50,34 @@ class EmbeddingBackward0(Node):
         return scatter_add_along(flat_grad, 0, flat_index[:, None], self.rows)
 
 
+def _scaled_by_frequency(flat_grad, frequencies: np.ndarray):
+    """Each lookup's gradient row divided by its index's frequency. Recorded (create_graph), the
+    division is a constant added outside the graph, so the derivative of this gradient is the
+    plain lookup, as PyTorch's double backward of embedding computes it."""
+    if not isinstance(flat_grad, Tensor):
+        return flat_grad / frequencies.astype(flat_grad.dtype)[:, None]
+    divided = flat_grad._data / frequencies.astype(flat_grad._data.dtype)[:, None]
+    return flat_grad + Tensor._make(divided - flat_grad._data)
+
+
+def _frequencies(indices: np.ndarray) -> np.ndarray:
+    """For each lookup of `indices` (flattened), how many lookups of the same index there are."""
+    flat = indices.reshape(-1)
+    _, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
+    return counts[inverse.reshape(-1)]
+
+
 @register(torch_name=_torch_name("embedding"))
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0,
               scale_grad_by_freq: bool = False, sparse: bool = False):
     """weight[input]: a lookup of rows by integer index.
 
     With max_norm, the looked-up rows whose norm_type-norm exceeds it are first rescaled to
-    it, in place in weight (outside the graph), as PyTorch does.
+    it, in place in weight (outside the graph), as PyTorch does. With scale_grad_by_freq, the
+    gradient of each lookup is divided by the number of lookups of its index.
     """
-    if scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: scale_grad_by_freq and sparse are not supported")
+    if sparse:
+        raise NotImplementedError("embedding: sparse gradients are not supported")
     indices = input._data
     if indices.dtype.kind not in "iu":
         raise RuntimeError(
@@ -74,7 +96,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
         raise IndexError("index out of range in self")
     if max_norm is not None:
         _renormalize_rows(weight, np.unique(indices), max_norm, norm_type)
-    return apply(EmbeddingBackward0, weight, indices=indices, padding_idx=padding_idx)
+    return apply(EmbeddingBackward0, weight, indices=indices, padding_idx=padding_idx,
+                 scale_grad_by_freq=scale_grad_by_freq)
 
 
 def _renormalize_rows(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: float) -> None:
@@ -84,4 +107,4 @@ def _renormalize_rows(weight: Tensor, rows: np.ndarray, max_norm: float, norm_ty
     if too_long.any():
         chosen = rows[too_long]
         data[chosen] *= (max_norm / (norms[too_long] + 1e-7))[:, None]
-        weight._bump_version()
+    weight._bump_version()  # an in-place op on weight, whether or not a row changed (as PyTorch)

@@ -10,14 +10,72 @@ import numpy as np
 
 from .._table import apply, register
 from ._common import _torch_name, _tuple
-from ._maps import _map_node
+from ._maps import _SeparableMapBackward
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 
+# Named as PyTorch names each mode's grad_fn.
+
+
+class UpsampleNearest1DBackward0(_SeparableMapBackward):
+    """nearest resampling of the last dim."""
+
+    __slots__ = ()
+
+
+class UpsampleNearest2DBackward0(_SeparableMapBackward):
+    """nearest resampling of the last two dims."""
+
+    __slots__ = ()
+
+
+class UpsampleNearestExact1DBackward0(_SeparableMapBackward):
+    """nearest-exact resampling of the last dim."""
+
+    __slots__ = ()
+
+
+class UpsampleNearestExact2DBackward0(_SeparableMapBackward):
+    """nearest-exact resampling of the last two dims."""
+
+    __slots__ = ()
+
+
+class UpsampleLinear1DBackward0(_SeparableMapBackward):
+    """linear resampling of the last dim."""
+
+    __slots__ = ()
+
+
+class UpsampleLinear2DBackward0(_SeparableMapBackward):
+    """linear resampling of the last two dims."""
+
+    __slots__ = ()
+
+
+class UpsampleBilinear1DBackward0(_SeparableMapBackward):
+    """bilinear resampling of the last dim."""
+
+    __slots__ = ()
+
+
+class UpsampleBilinear2DBackward0(_SeparableMapBackward):
+    """bilinear resampling of the last two dims."""
+
+    __slots__ = ()
+
+
+class UpsampleBilinear2DAaBackward0(_SeparableMapBackward):
+    """antialiased bilinear resampling of the last two dims (a tent as wide as the shrink)."""
+
+    __slots__ = ()
+
+
 _RESAMPLE_NODES = {
-    (mode, dims): _map_node(f"Upsample{name}{dims}DBackward0")
-    for mode, name in (("nearest", "Nearest"), ("nearest-exact", "NearestExact"), ("linear", "Linear"),
-                       ("bilinear", "Bilinear"))
-    for dims in (1, 2)
+    ("nearest", 1): UpsampleNearest1DBackward0, ("nearest", 2): UpsampleNearest2DBackward0,
+    ("nearest-exact", 1): UpsampleNearestExact1DBackward0,
+    ("nearest-exact", 2): UpsampleNearestExact2DBackward0,
+    ("linear", 1): UpsampleLinear1DBackward0, ("linear", 2): UpsampleLinear2DBackward0,
+    ("bilinear", 1): UpsampleBilinear1DBackward0, ("bilinear", 2): UpsampleBilinear2DBackward0,
 }
 
 
@@ -50,6 +108,28 @@ def _resample_entries(in_size: int, out_size: int, mode: str, align_corners: boo
     return np.concatenate([target, target]), np.concatenate([low, high]), np.concatenate([1 - weight, weight])
 
 
+def _antialiased_entries(in_size: int, out_size: int, scale: float):
+    """The (out, in) matrix of antialiased bilinear resampling of one dim, as (rows, columns,
+    weights): each output averages the inputs under a triangle filter centred on it, widened by
+    the scale when shrinking (so every input contributes), clipped at the edges and normalised
+    to sum to 1."""
+    widened = scale >= 1.0
+    support = scale if widened else 1.0
+    stretch = 1.0 / scale if widened else 1.0
+    rows, columns, weights = [], [], []
+    for target in range(out_size):
+        centre = scale * (target + 0.5)
+        first = max(int(centre - support + 0.5), 0)
+        last = min(int(centre + support + 0.5), in_size)
+        sources = np.arange(first, last)
+        tent = np.maximum(1.0 - np.abs((sources - centre + 0.5) * stretch), 0.0)
+        total = tent.sum()
+        rows += [target] * len(sources)
+        columns += list(sources)
+        weights += list(tent / total if total != 0 else tent)
+    return np.array(rows, dtype=np.int64), np.array(columns, dtype=np.int64), np.array(weights)
+
+
 def _resample_matrix(entries, in_size: int, out_size: int, dtype) -> np.ndarray:
     rows, columns, weights = entries
     matrix = np.zeros((out_size, in_size), dtype=dtype)
@@ -69,6 +149,9 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
     """Resample the spatial dims (after batch and channel) to `size` or by `scale_factor`.
 
     Modes: 'nearest', 'nearest-exact', 'linear' (3-d input), 'bilinear' (4-d), 'area'.
+    `antialias` (bilinear) averages under a filter as wide as the shrink factor, so that
+    downsampling does not alias; `recompute_scale_factor` computes the kernel's scale from the
+    output size instead of taking `scale_factor`.
     """
     if mode not in _RESAMPLE_DIMS:
         raise NotImplementedError(f"interpolate: mode '{mode}' is not supported")
@@ -77,8 +160,9 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
             "align_corners option can only be set with the interpolating modes: linear | bilinear | "
             "bicubic | trilinear"
         )
-    if antialias:
-        raise NotImplementedError("interpolate(antialias=True) is not supported")
+    if antialias and not (mode == "bilinear" and input.ndim == 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and "
+                         "requires a 4-D tensor as input")
     spatial = input.ndim - 2
     if spatial not in _RESAMPLE_DIMS[mode]:
         needed = " or ".join(f"{d + 2}D" for d in _RESAMPLE_DIMS[mode])
@@ -90,6 +174,8 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
         )
     in_sizes = input.shape[2:]
     if size is not None:
+        if recompute_scale_factor:
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
         out_sizes = _tuple(size, spatial, "size")
         scales = [i / o for i, o in zip(in_sizes, out_sizes)]
     else:
@@ -105,14 +191,20 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
     if mode == "area":
         pool = adaptive_avg_pool1d if spatial == 1 else adaptive_avg_pool2d
         return pool(input, out_sizes if spatial == 2 else out_sizes[0])
+    if antialias:
+        if align_corners:
+            scales = [(i - 1) / (o - 1) if o > 1 else 0.0 for i, o in zip(in_sizes, out_sizes)]
+        node = UpsampleBilinear2DAaBackward0
+        entries = tuple(_antialiased_entries(i, o, s) for i, o, s in zip(in_sizes, out_sizes, scales))
+    else:
+        node = _RESAMPLE_NODES[(mode, spatial)]
+        entries = tuple(_resample_entries(i, o, mode, bool(align_corners), s)
+                        for i, o, s in zip(in_sizes, out_sizes, scales))
     dtype = input._data.dtype
-    entries = tuple(
-        tuple(part.astype(dtype) if part.dtype.kind == "f" else part
-              for part in _resample_entries(i, o, mode, bool(align_corners), s))
-        for i, o, s in zip(in_sizes, out_sizes, scales)
-    )
+    entries = tuple(tuple(part.astype(dtype) if part.dtype.kind == "f" else part for part in each)
+                    for each in entries)
     matrices = tuple(_resample_matrix(each, i, o, dtype) for each, i, o in zip(entries, in_sizes, out_sizes))
-    return apply(_RESAMPLE_NODES[(mode, spatial)], input, matrices=matrices, entries=entries)
+    return apply(node, input, matrices=matrices, entries=entries)
 
 
 def upsample(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None):

@@ -236,20 +236,10 @@ class RemainderBackward0(Formula):
     derivatives = {"self": lambda grad: grad}
 
 
-class RemainderBackward1(Formula):
-    """input mod other for tensors: d/d other = -floor(input / other)."""
+class RemainderBackward1(RemainderBackward0):
+    """input mod other for tensors (the same kernel): d/d other = -floor(input / other)."""
 
     inputs = ("self", "other")
-    op_name = "remainder"
-    kernel = staticmethod(np.remainder)
-
-    @classmethod
-    def forward(cls, self, other):
-        left, right = operand_arrays(self, other, cls.op_name)
-        _check_integer_divisor(right, cls.op_name)
-        return cls.kernel(left, right)
-
-    tangent = ELEMENT_WISE
     derivatives = {
         "self": lambda grad: grad,
         "other": lambda grad, self, other: -grad * _math.rounded_quotient(self, other, "floor"),

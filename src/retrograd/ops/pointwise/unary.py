@@ -9,7 +9,7 @@ from ... import _dtype
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
-from .._table import apply, register, register_method
+from .._table import apply, register, register_method, run_in_place
 from .._tangents import ELEMENT_WISE
 from .promotion import _floating, _unary_input, floating_input
 
@@ -425,6 +425,27 @@ class FracBackward0(_Elementwise):
 
     tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: grad}
+
+
+class ConjPhysicalBackward1(Formula):
+    """`conj_physical_`: a real tensor is its own conjugate, so the values stay; the write is
+    recorded under the in-place op's name, as PyTorch records it."""
+
+    @staticmethod
+    def forward(self):
+        return self._data.copy()
+
+    tangent = ELEMENT_WISE
+    derivatives = {"self": lambda grad: grad}
+
+
+def _conj_physical_(self: Tensor) -> Tensor:
+    """Conjugate in place (the values of a real tensor stay): the version counter moves on, a
+    leaf that requires grad is refused, and the history takes ConjPhysicalBackward1."""
+    return run_in_place(self, lambda tensor: apply(ConjPhysicalBackward1, tensor))
+
+
+register_method("conj_physical_", _conj_physical_)
 
 
 _LN2 = float(np.log(2.0))

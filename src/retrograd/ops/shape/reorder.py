@@ -33,6 +33,12 @@ class TransposeBackward0(Formula):
     derivatives = {"self": lambda grad, dim0, dim1: _math.transpose(grad, dim0, dim1)}
 
 
+class TransposeBackward1(TransposeBackward0):
+    """`transpose_` (and `swapdims_`, `swapaxes_`): two dims swapped, in place."""
+
+    __slots__ = ()
+
+
 @register(methods=("transpose", "swapaxes", "swapdims"))
 def transpose(input, dim0: int, dim1: int):
     """A view with dims `dim0` and `dim1` swapped."""
@@ -53,6 +59,12 @@ class TBackward0(Formula):
 
     tangent = LINEAR
     derivatives = {"self": lambda grad: _math.t(grad)}
+
+
+class TBackward1(TBackward0):
+    """`t_`: the transpose of a matrix, in place."""
+
+    __slots__ = ()
 
 
 @register(methods="t")

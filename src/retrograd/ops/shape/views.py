@@ -318,15 +318,46 @@ class SqueezeBackward2(SqueezeBackward1):
     __slots__ = ()
 
 
+# The in-place forms (`x.squeeze_()`; see _shape_inplace.py) are the same ops, under the names
+# PyTorch gives their grad_fns.
+
+
+class SqueezeBackward3(SqueezeBackward0):
+    """`squeeze_()`: every size-1 dim removed, in place."""
+
+    __slots__ = ()
+
+
+class SqueezeBackward4(SqueezeBackward1):
+    """`squeeze_(dim)`: one size-1 dim removed, in place."""
+
+    __slots__ = ()
+
+
+class SqueezeBackward5(SqueezeBackward2):
+    """`squeeze_(dims)`: those of several dims that have size 1 removed, in place."""
+
+    __slots__ = ()
+
+
+_SQUEEZE_NODES = (SqueezeBackward0, SqueezeBackward1, SqueezeBackward2)  # all dims, one, several
+_SQUEEZE_IN_PLACE_NODES = (SqueezeBackward3, SqueezeBackward4, SqueezeBackward5)
+
+
+def _squeeze_with(nodes: tuple, input, dim=None):
+    """`squeeze(input, dim)` recorded as one of `nodes` (all dims, one dim, several dims)."""
+    ndim = input.ndim
+    if dim is None:
+        return apply(nodes[0], input)
+    if isinstance(dim, list | tuple):
+        return apply(nodes[2], input, dim=normalize_dims(dim, ndim))
+    return apply(nodes[1], input, dim=wrap_dim(dim, ndim))
+
+
 @register(methods="squeeze")
 def squeeze(input, dim=None):
     """The size-1 dims (all, or those among `dim`) removed; a view."""
-    ndim = input.ndim
-    if dim is None:
-        return apply(SqueezeBackward0, input)
-    if isinstance(dim, list | tuple):
-        return apply(SqueezeBackward2, input, dim=normalize_dims(dim, ndim))
-    return apply(SqueezeBackward1, input, dim=wrap_dim(dim, ndim))
+    return _squeeze_with(_SQUEEZE_NODES, input, dim)
 
 
 def _unsqueeze_grad(grad, self_shape, dim, key):
@@ -351,6 +382,12 @@ class UnsqueezeBackward0(Formula):
 
     tangent = LINEAR
     derivatives = {"self": lambda grad, self_shape, dim, key: _unsqueeze_grad(grad, self_shape, dim, key)}
+
+
+class UnsqueezeBackward1(UnsqueezeBackward0):
+    """`unsqueeze_(dim)`: a size-1 dim inserted, in place."""
+
+    __slots__ = ()
 
 
 @register(methods="unsqueeze")
@@ -444,13 +481,24 @@ class AsStridedBackward0(Formula):
         return [name for name in super()._saved_names() if name != "self_geometry"]
 
 
+class AsStridedBackward1(AsStridedBackward0):
+    """`as_strided_`: the tensor becomes a window on its own storage, in place."""
+
+    __slots__ = ()
+
+
+def _as_strided_with(node: type, input, size, stride, storage_offset=None):
+    """`as_strided(input, ...)` recorded as `node` (AsStridedBackward0, or 1 in place)."""
+    size, stride, offset = _storage.check_geometry(input._data, size, stride, storage_offset)
+    geometry = (tuple(input._data.shape), input.stride(), _storage.storage_offset(input._data))
+    return apply(node, input, size=size, stride=stride,
+                 storage_offset=None if storage_offset is None else offset, self_geometry=geometry)
+
+
 @register(methods="as_strided")
 def as_strided(input, size, stride, storage_offset=None):
     """A view of any window on `input`'s storage, by sizes, strides and storage offset.
 
     All three are in elements; the offset defaults to `input`'s own. See Note [Storage of a
     NumPy-backed tensor] in _storage.py."""
-    size, stride, offset = _storage.check_geometry(input._data, size, stride, storage_offset)
-    geometry = (tuple(input._data.shape), input.stride(), _storage.storage_offset(input._data))
-    return apply(AsStridedBackward0, input, size=size, stride=stride,
-                 storage_offset=None if storage_offset is None else offset, self_geometry=geometry)
+    return _as_strided_with(AsStridedBackward0, input, size, stride, storage_offset)
