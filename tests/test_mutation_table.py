@@ -634,6 +634,7 @@ def test_ops_with_a_batching_rule_or_out_get_them_from_register(monkeypatch):
             assert table["toy_batched"].function is toy
         finally:
             for method in ("toy_batched", "__toyb__"):
+                _batching.batched_attached.pop(method, None)
                 if method in _batching.BatchedTensor.__dict__:
                     delattr(_batching.BatchedTensor, method)
 
