@@ -687,6 +687,8 @@ def _in_place_under_vmap(t):
         "zero_": t.vmap(lambda row: row.clone().zero_())(x).tolist(),
         "fill_": t.vmap(lambda row: row.clone().fill_(5))(x).tolist(),
         "an unbatched target": _error(lambda: t.vmap(lambda other: t.zeros(2).add_(other))(y)),
+        # zero_ may write an expanded tensor (each of its elements gets the same value)
+        "zero_ of an expanded tensor": t.vmap(lambda row: row.zero_())(t.ones(2, 1).expand(2, 3)).tolist(),
     }
 
 
@@ -698,6 +700,7 @@ IN_PLACE_UNDER_VMAP = {
     "zero_": [[0.0, 0.0], [0.0, 0.0]],
     "fill_": [[5.0, 5.0], [5.0, 5.0]],
     "an unbatched target": "RuntimeError: output with shape [2] doesn't match the broadcast shape [2, 2]",
+    "zero_ of an expanded tensor": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
 }
 
 
@@ -852,3 +855,18 @@ def test_an_op_takes_out_only_when_listed():
         assert toy(x).tolist() == [2.0]
         with pytest.raises(TypeError, match="out"):
             toy(x, out=retrograd.zeros(1))
+
+
+@pytest.mark.parametrize("library", [
+    pytest.param(retrograd, marks=pytest.mark.xfail(strict=True, reason=(
+        "a view taken under no_grad of a tensor that requires grad, then written in place with grad mode "
+        "on, is written (run_in_place rereads its history from the base); PyTorch refuses it"))),
+    pytest.param(torch, marks=needs_torch)], ids=["retrograd", "torch"])
+def test_a_view_made_under_no_grad_is_not_written_with_grad_mode_on(library):
+    x = library.tensor([1.0, 2.0], requires_grad=True)
+    base = x * 1
+    with library.no_grad():
+        view = base[:1]
+    assert _error(lambda: view.mul_(2)).startswith(
+        "RuntimeError: A view was created in no_grad mode and is being modified inplace with grad mode "
+        "enabled. Given that this use case is ambiguous and error-prone, it is forbidden.")

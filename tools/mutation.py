@@ -412,6 +412,13 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "kinds as 'fc'",
         "ops._table.x__save_as_target__mutmut_4": "written not through a view, the target's grad_fn is the "
         "op's own node, output 0: the saved result reads back the same with or without the reference",
+        **{f"ops._table.x_run_in_place__mutmut_{number}": "copy_ is the one op run with cast (fill.py), and "
+           "its kernel returns the source in the target's dtype already (CopyBackwards.forward), so the "
+           "dtype check passes with cast or without; under vmap no argument reaches the physical call, so "
+           "copies_itself is false either way" for number in (14, 21, 96)},
+        "ops._table.x_run_in_place__mutmut_125": "_check_writable has refused every result of a higher "
+        "category than the target; for the others NumPy's default 'same_kind' casting copies as 'unsafe' "
+        "does",
         "ops._table.x__record__mutmut_39": "_ALL_ZERO.get(None) finds nothing, and zero_output_numbers then "
         "finds (or makes) the same shared tuple: the lookup only saves a call",
         **{f"ops._table.{name}": "the test for a single array only takes a shortcut: the general path wraps "
