@@ -377,12 +377,12 @@ EQUIVALENT: dict[str, dict[str, str]] = {
     "formula": {
         **{f"ops._formula.xǁFormulaǁ{name}": "bypasses the cache of save plans: a plan is computed the "
            "same from the declaration every time" for name in ("_plan__mutmut_1", "_plan__mutmut_2",
-                                                                "_save__mutmut_5")},
+                                                                "_save__mutmut_3")},
         **{f"ops._formula.xǁFormulaǁ_plan__mutmut_{number}": "keyword parameters saved with the tensors "
            "instead of kept as passed: the same values reach the formulas and `_saved_<name>` (a tensor "
            "parameter is still saved and version-checked); only what the collector sees differs"
            for number in (24, 25)},
-        "ops._formula.xǁFormulaǁ_release__mutmut_5": "freed=None is falsy, as False",
+        "ops._formula.xǁFormulaǁ_release__mutmut_10": "freed=None is falsy, as False",
         **{f"ops._formula.xǁFormulaǁ_save__mutmut_{number}": "a packed value's is_output is read only to "
            "name hand-written nodes' saved values; a declared node names them from its plan"
            for number in (42, 45)},
