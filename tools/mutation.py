@@ -316,11 +316,11 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "autograd.function.x__delay_error__mutmut_27": "a single gradient in a 1-tuple: BackwardCFunction."
         "backward puts a single gradient in a tuple anyway",
         **{f"autograd.function.x__record__mutmut_{number}": "warnings.warn with category None or without "
-           "one warns a UserWarning, as before" for number in (58, 61)},
+           "one warns a UserWarning, as before" for number in (59, 62)},
         **{f"autograd.function.x__record__mutmut_{number}": "changes only the caller line the warning is "
-           "attributed to; message and category are unchanged" for number in (62, 68)},
+           "attributed to; message and category are unchanged" for number in (63, 69)},
         **{f"autograd.function.x__record__mutmut_{number}": "the output number given to _from_node is "
-           "overwritten a few lines below (value._output_nr = index)" for number in (73, 79)},
+           "overwritten a few lines below (value._output_nr = index)" for number in (74, 80)},
         "autograd.function.x__stamp__mutmut_12": "a saved None stays None either way: were None one of "
         "forward's outputs, results holds None at its index too",
         **{f"autograd.function.x__stamp__mutmut_{number}": "is_output only names saved values "
