@@ -237,8 +237,8 @@ _WEAKREF_BRANCH = ("every hooks container is a plain dict, which cannot be weakl
                    "branch is never taken, and the handle holds its dict through the closure either way")
 EQUIVALENT: dict[str, dict[str, str]] = {
     "optim": {
-        "optim.adam.x__lerp___mutmut_1": _ROUNDING + " (weight 0.5 takes the other, equal form)",
-        "optim.adam.x__lerp___mutmut_2": _ROUNDING + " (PyTorch switches forms at 0.5 for accuracy)",
+        "optim.adam.x__lerp___mutmut_6": _ROUNDING + " (weight 0.5 takes the other, equal form)",
+        "optim.adam.x__lerp___mutmut_7": _ROUNDING + " (PyTorch switches forms at 0.5 for accuracy)",
         "optim.more.xǁASGDǁ_update__mutmut_49": _ROUNDING + " (with mu == 1, ax + (p - ax)·1 is p)",
         "optim.more.xǁRAdamǁ_update__mutmut_75": "rho_t equals 5 exactly at no step for betas in "
         "[0, 1): rho_1 = 1 and rho_2 = (1 + 3 beta2) / (1 + beta2) < 2; later steps hit 5 only by accident",
