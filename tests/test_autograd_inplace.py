@@ -371,3 +371,19 @@ def test_a_view_of_one_of_several_views_may_not_be_written_in_place():
     with pytest.raises(RuntimeError, match="Output 0 of View is a view and is being modified inplace. This view "
                                            "is the output of a function that returns multiple views"):
         part.add_(1)
+
+
+def test_views_made_without_history_leave_no_growing_table():
+    """The table of views made without history drops dead views as it grows (a base read row
+    by row, under no_grad or not, keeps it short)."""
+    from retrograd.ops import _inplace
+
+    data = torch.zeros(10, 3)
+    blockers = []  # (tensors that take the memory of dead views, so new views get new ids)
+    for _ in range(4):
+        views = [data[index % 10] for index in range(1500)]
+        with torch.no_grad():
+            views += [data[index % 10] for index in range(1500)]
+        del views
+        blockers.append([torch.zeros(1) for _ in range(3000)])
+    assert len(_inplace._MADE) < 8000

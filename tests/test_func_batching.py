@@ -28,6 +28,8 @@ BATCH = 2
 OWN_STORAGE = {
     "as_strided": "reads the storage: under vmap each example has its own, as in PyTorch (a window's "
                   "offset counts from the example's start; test_as_strided compares with PyTorch's vmap)",
+    "as_strided_scatter": "reads the storage, as as_strided (PyTorch's vmap refuses it; "
+                          "test_as_strided_scatter checks ours)",
 }
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import retrograd
-from test_op_table import CASES, _call, _to_torch, _torch_function, _with_grad
+from test_op_table import CASES, PYTORCH_GRADIENT_IS_WRONG, _call, _to_torch, _torch_function, _with_grad
 
 # Samples (op table case ids) whose derivatives do not yet behave as PyTorch's with NaN/Inf
 # incoming gradients, first and second order. Each is a strict xfail: it fails the run once it
@@ -125,9 +125,11 @@ def _compare_with_pytorch(info, args, kwargs, order: int):
         pytest.skip(f"PyTorch does not differentiate this: {error}")
     mine = _gradients(retrograd, retrograd.autograd.grad, leaves, outputs, order)
     assert len(mine) == len(expected)
-    for got, want in zip(mine, expected):
+    for position, (got, want) in enumerate(zip(mine, expected)):
         if got is None or want is None:
             continue  # an unused input: PyTorch and we may differ in None versus zeros
+        if (info.name, position) in PYTORCH_GRADIENT_IS_WRONG:
+            continue  # checked against finite differences instead
         assert got.shape == want.shape
         if order == 2:
             # Second derivatives are sums of several products: with an Inf coming in, PyTorch

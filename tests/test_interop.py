@@ -68,6 +68,34 @@ def test_from_numpy_shares_memory_both_ways():
     assert np.shares_memory(x.numpy(), array)
 
 
+SHARED_VIEWS = {
+    "tail": lambda array: array[1:],
+    "middle": lambda array: array[2:4],
+    "every_other": lambda array: array[1::2],
+    "transposed": lambda array: array.reshape(2, 3).T,
+    "column": lambda array: array.reshape(3, 2)[1:, 1],
+    "empty": lambda array: array[6:],
+}
+
+
+@pytest.mark.parametrize("make", SHARED_VIEWS.values(), ids=SHARED_VIEWS.keys())
+@pytest.mark.parametrize("name", ["from_numpy", "as_tensor", "asarray"])
+def test_a_shared_array_s_storage_starts_at_its_first_element_as_in_pytorch(name, make):
+    """PyTorch's storage for a shared array is the memory its elements span, at offset 0:
+    `as_strided` cannot reach the array's elements before the slice."""
+    torch = _torch()
+    array = np.arange(6.0)
+    ours, theirs = getattr(rg, name)(make(array)), getattr(torch, name)(make(array))
+    assert ours.storage_offset() == theirs.storage_offset() == 0
+    length = theirs.untyped_storage().nbytes() // theirs.element_size()
+    np.testing.assert_array_equal(ours.as_strided((length,), (1,), 0).numpy(),
+                                  theirs.as_strided((length,), (1,), 0).numpy())
+    with pytest.raises(RuntimeError, match=f"out of bounds for storage of size {length * 8}"):
+        ours.as_strided((length + 1,), (1,), 0)
+    ours.as_strided((length,), (1,), 0).fill_(-1.0)
+    assert (array == -1.0).sum() == length
+
+
 @pytest.mark.parametrize("dtype_name", DTYPES)
 def test_from_numpy_keeps_every_dtype(dtype_name):
     array = _sample(dtype_name)

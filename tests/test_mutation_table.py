@@ -395,9 +395,6 @@ def test_output_markers():
     assert output(1).index == 1
 
 
-@pytest.mark.xfail(strict=True, reason="a view taken under no_grad of a tensor that requires grad does not "
-                   "require grad here; in PyTorch it does (a leaf view, which may not then be written in "
-                   "place with grad mode on)")
 def test_a_view_taken_under_no_grad_requires_grad_as_its_base():
     x = retrograd.ones(2, requires_grad=True)
     with retrograd.no_grad():

@@ -798,3 +798,17 @@ def test_embedding_max_norm_rescales_the_looked_up_rows_in_place_as_pytorch():
     theirs = torch.nn.functional.embedding(torch.tensor(indices), weight_ref, max_norm=1.5, norm_type=1.0)
     np.testing.assert_allclose(weight.numpy(), weight_ref.numpy(), rtol=1e-12)
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(0, 2, 4, 6), (1, 2, 0, 6), (2, 0, 4, 6)])
+def test_pixel_unshuffle_of_an_empty_input_keeps_its_shape(shape):
+    """As PyTorch (which returns a copy of an empty input); pixel_shuffle reshapes as usual."""
+    x = retrograd.zeros(*shape, requires_grad=True)
+    result = retrograd.nn.functional.pixel_unshuffle(x, 2)
+    assert tuple(result.shape) == shape and result.grad_fn is not None
+    assert tuple(retrograd.nn.functional.pixel_shuffle(retrograd.zeros(0, 8, 2, 3), 2).shape) == (0, 2, 4, 6)
+
+
+def test_pixel_unshuffle_names_the_size_that_does_not_divide():
+    with pytest.raises(RuntimeError, match=r"expects width to be divisible by downscale_factor, but input.size\(-1\)=5"):
+        retrograd.nn.functional.pixel_unshuffle(retrograd.zeros(1, 2, 4, 5), 2)

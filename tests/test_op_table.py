@@ -198,6 +198,13 @@ def _torch_function(torch, name: str):
     return found if found is not None else getattr(torch.Tensor, name)
 
 
+# (op, position among the differentiable inputs) whose PyTorch gradient is wrong, with the reason.
+PYTORCH_GRADIENT_IS_WRONG = {
+    ("as_strided_scatter", 0): "PyTorch 2.13 gives the input the incoming gradient on the window, where "
+                               "it has none (its own gradcheck fails): Note [as_strided_scatter's gradient]",
+}
+
+
 @pytest.mark.parametrize(("info", "args", "kwargs"), CASES)
 def test_values_and_gradients_match_pytorch(info, args, kwargs):
     torch = pytest.importorskip("torch")
@@ -220,13 +227,14 @@ def test_values_and_gradients_match_pytorch(info, args, kwargs):
     total.backward()
     total_ref.backward()
     torch_leaves = _differentiable_leaves(theirs, torch.Tensor)
-    for mine, reference in zip(_differentiable_leaves(ours, retrograd.Tensor), torch_leaves):
-        if mine.requires_grad:
+    for position, (mine, reference) in enumerate(zip(_differentiable_leaves(ours, retrograd.Tensor), torch_leaves)):
+        if mine.requires_grad and (info.name, position) not in PYTORCH_GRADIENT_IS_WRONG:
             expected_grad = reference.grad
             if expected_grad is None:
                 assert mine.grad is None or not mine.grad.numpy().any()
                 continue
-            np.testing.assert_allclose(mine.grad.numpy(), expected_grad.numpy(), rtol=1e-9, atol=1e-12)
+            # (force: PyTorch's gradient of sgn is a zero tensor, which converts only so)
+            np.testing.assert_allclose(mine.grad.numpy(), expected_grad.numpy(force=True), rtol=1e-9, atol=1e-12)
 
 
 def test_every_hand_written_op_node_says_why_it_is_not_a_declaration():

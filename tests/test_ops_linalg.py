@@ -731,3 +731,43 @@ def test_addr_and_addbmm_match_their_definitions():
     batch1, batch2 = random(3, 2, 4), random(3, 4, 2, seed=1)
     summed = retrograd.addbmm(tensor(np.zeros((2, 2))), batch1, batch2)
     np.testing.assert_allclose(summed.numpy(), (batch1.numpy() @ batch2.numpy()).sum(0))
+
+
+# ---------------------------------------------------------------------------
+# cholesky_inverse reads one triangle, as LAPACK's potri
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_inverse_reads_only_the_factor_triangle(upper):
+    lower = np.array([[2.0, 0.0], [1.0, 3.0]])
+    factor = lower.T if upper else lower
+    noisy = factor + (np.triu(np.full((2, 2), 5.0), 1) if not upper else np.tril(np.full((2, 2), 5.0), -1))
+    expected = np.linalg.inv(lower @ lower.T)
+    result = retrograd.cholesky_inverse(retrograd.tensor(noisy), upper=upper)
+    np.testing.assert_allclose(result.numpy(), expected, rtol=1e-12)
+
+
+def test_cholesky_inverse_gradient_counts_every_entry_of_the_factor():
+    """PyTorch's formula: dL = -X (G + G^T) X L, with the whole L (its upper part too)."""
+    factor = np.array([[2.0, 0.7], [1.0, 3.0]])
+    x = retrograd.tensor(factor, requires_grad=True)
+    result = retrograd.cholesky_inverse(x)
+    weights = np.array([[1.0, -2.0], [0.5, 3.0]])
+    (result * retrograd.tensor(weights)).sum().backward()
+    inverse = result.detach().numpy()
+    expected = -inverse @ (weights + weights.T) @ inverse @ factor
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)
+
+
+def test_cholesky_inverse_keeps_finite_what_lapack_keeps_next_to_nan():
+    """With NaN in the factor, only the entries LAPACK's potri reaches from it are NaN."""
+    nan = float("nan")
+    factor = retrograd.tensor([[2.0, 0.0, 0.0], [nan, 1.0, 0.0], [1.0, 2.0, 3.0]], dtype=retrograd.float64)
+    result = retrograd.cholesky_inverse(factor).numpy()
+    assert np.isnan(result[0]).all() and np.isnan(result[:, 0]).all()
+    np.testing.assert_allclose(result[1:, 1:], [[13 / 9, -2 / 9], [-2 / 9, 1 / 9]], rtol=1e-12)
+
+
+def test_cholesky_inverse_of_a_zero_diagonal_names_the_element():
+    with pytest.raises(retrograd.linalg.LinAlgError, match=r"\(Batch element 1\): The diagonal element 2 is zero"):
+        retrograd.cholesky_inverse(retrograd.tensor([[[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [1.0, 0.0]]]))

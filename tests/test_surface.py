@@ -336,3 +336,28 @@ def test_data_parallel_wraps_the_module_on_the_cpu():
     x = retrograd.ones(3, 2)
     assert model(x).tolist() == inner(x).tolist()
     assert repr(model).startswith("DataParallel(\n  (module): Linear(")
+
+
+SCALARS = [0.3, -1.5e300, float("nan"), 3, -(2**63), 2**63 - 1, True]
+
+
+@needs_torch
+@pytest.mark.parametrize("value", SCALARS, ids=repr)
+@pytest.mark.parametrize("default", ["float32", "float64"])
+def test_tensor_of_a_python_scalar_is_pytorchs(value, default):
+    previous = retrograd.get_default_dtype(), torch.get_default_dtype()
+    retrograd.set_default_dtype(getattr(retrograd, default))
+    torch.set_default_dtype(getattr(torch, default))
+    try:
+        ours, theirs = retrograd.tensor(value), torch.tensor(value)
+    finally:
+        retrograd.set_default_dtype(previous[0])
+        torch.set_default_dtype(previous[1])
+    assert ours.dtype.name == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1])
+def test_tensor_of_a_python_int_beyond_int64_overflows_as_in_pytorch(value):
+    with pytest.raises(ValueError, match="Overflow when unpacking long long"):
+        retrograd.tensor(value)

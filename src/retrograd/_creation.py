@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from . import _device, _dtype
+from . import _device, _dtype, _storage
 from . import random as _random
 from ._dtype import dtype as _DType
 from ._tensor import ORIGIN_NUMPY, Size, Tensor
@@ -92,8 +92,15 @@ def _unwrap_tensors(data):
     return data
 
 
+_INT64_LIMIT = 2 ** 63
+
+
 def _as_array(data, dtype: _DType | None) -> np.ndarray:
     """A fresh array holding `data`, with PyTorch's dtype inference when `dtype` is None."""
+    if type(data) is float and (dtype is None or dtype.is_floating_point):  # the common scalar, directly
+        return np.array(data, dtype=(dtype or _dtype.get_default_dtype()).numpy)
+    if type(data) is int and dtype is None and -_INT64_LIMIT <= data < _INT64_LIMIT:
+        return np.array(data, dtype=np.int64)
     if isinstance(data, Tensor):
         array = np.array(data._data, copy=True)
         return array if dtype is None else array.astype(dtype.numpy)
@@ -189,7 +196,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         return data if dtype is None or data.dtype is dtype else data.to(dtype)
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == dtype.numpy):
         _dtype.from_numpy_dtype(data.dtype)
-        result = Tensor._make(data)
+        result = Tensor._make(_storage.own_span(data))
         result._origin = ORIGIN_NUMPY
         return result
     result = _new(_as_array(data, dtype), False)
@@ -214,7 +221,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {_type_name(array)})")
     _check_shareable(array)
-    result = Tensor._make(array)
+    result = Tensor._make(_storage.own_span(array))
     result._origin = ORIGIN_NUMPY
     return result
 

@@ -439,13 +439,5 @@ def embedding_renorm_(input: Tensor, indices: Tensor, max_norm: float, norm_type
     if input.ndim != 2:
         raise RuntimeError(f"Expected 2-dimensional tensor, but got {input.ndim}-dimensional tensor for "
                            "argument #1 'self' (while checking arguments for embedding_renorm_)")
-    rows = np.unique(indices._data.reshape(-1))
-    if rows.size and (rows[0] < -input.shape[0] or rows[-1] >= input.shape[0]):
-        bad = int(rows[-1] if rows[-1] >= input.shape[0] else rows[0])
-        raise IndexError(f"select(): index {bad} out of range for tensor of size "
-                         f"[{', '.join(map(str, input.shape))}] at dimension 0")
-    before = input._version
-    _renormalize_rows(input, rows % max(input.shape[0], 1), float(max_norm), float(norm_type))
-    if input._version == before:  # an in-place op moves the version on even when nothing changed
-        input._bump_version()
+    _renormalize_rows(input, np.unique(indices._data.reshape(-1)), float(max_norm), float(norm_type))
     return input

@@ -12,8 +12,11 @@ Note [Storage of a NumPy-backed tensor]
     share the array. Every tensor an op returns owns a fresh root (offset 0), except views
     and the pieces of `unsafe_split`, which share their input's memory in PyTorch too.
 
-    One difference: `from_numpy(array[1:])` sees all of `array` as its storage (offset 1),
-    where PyTorch starts the storage at the slice.
+    A tensor made from a NumPy array that it shares (`from_numpy`, `as_tensor`) has, as in
+    PyTorch, the memory that array's elements span as its storage, at offset 0: the array is
+    re-rooted on a holder of that span (`own_span`), which keeps the array's memory alive
+    without `_root` following on to the array it views. `from_numpy(array[1:])` starts its
+    storage at the slice.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_geometry", "positions", "storage_bytes", "storage_offset", "strided_storage",
-           "strided_view"]
+__all__ = ["check_geometry", "clone_geometry", "copy_with_storage", "overlaps_by_a_zero_stride",
+           "own_span", "positions", "storage_bytes", "storage_offset", "strided_storage", "strided_view"]
 
 
 def _root(array: np.ndarray) -> np.ndarray:
@@ -88,16 +91,18 @@ def _is_int_tensor(value) -> bool:
     return isinstance(value, Tensor) and value.ndim == 0 and not value.dtype.is_floating_point
 
 
-def check_geometry(array: np.ndarray, size, stride, offset, name: str = "as_strided") -> tuple:
+def check_geometry(array: np.ndarray, size, stride, offset, name: str = "as_strided",
+                   first_position: int = 1) -> tuple:
     """(size, stride, storage offset) as ints, checked as PyTorch checks them against the
-    storage of `array`: the same errors, with the same words."""
-    size = _as_int_list(size, "size", 1, name)
-    stride = _as_int_list(stride, "stride", 2, name)
+    storage of `array`: the same errors, with the same words (`first_position` is the
+    argument position of `size` that the type errors name)."""
+    size = _as_int_list(size, "size", first_position, name)
+    stride = _as_int_list(stride, "stride", first_position + 1, name)
     if offset is None:
         offset = storage_offset(array)
     elif not isinstance(offset, numbers.Integral) and not _is_int_tensor(offset):
-        raise TypeError(f"{name}(): argument 'storage_offset' (position 3) must be int, not "
-                        f"{type(offset).__name__}")
+        raise TypeError(f"{name}(): argument 'storage_offset' (position {first_position + 2}) must be "
+                        f"int, not {type(offset).__name__}")
     offset = int(offset)
     if len(size) != len(stride):
         raise RuntimeError("mismatch in length of strides and shape")
@@ -132,6 +137,31 @@ class _Window:
         self.base = base
 
 
+class _Span:
+    """Holds the array a re-rooted one shares memory with (under a name `_root` does not
+    follow), and describes the memory its elements span as one flat block."""
+
+    def __init__(self, array: np.ndarray):
+        start, nbytes = _span(array)
+        self.__array_interface__ = {
+            "version": 3,
+            "shape": (nbytes // array.itemsize,),
+            "typestr": array.dtype.str,
+            "data": (start, not array.flags.writeable),
+        }
+        self.owner = array
+
+
+def own_span(array: np.ndarray) -> np.ndarray:
+    """`array` (the same memory) on a storage of its own: the span of its elements, from its
+    first element; see Note [Storage of a NumPy-backed tensor]. Arrays with a negative stride
+    are returned as they are."""
+    if any(step < 0 for step in array.strides) or storage_bytes(array) == _span(array):
+        return array
+    span = np.asarray(_Span(array))
+    return np.ndarray(array.shape, dtype=array.dtype, buffer=span, strides=array.strides)
+
+
 def strided_view(array: np.ndarray, size: tuple, stride: tuple, offset: int) -> np.ndarray:
     """The window (size, stride, storage offset; in elements) on `array`'s storage, as an
     array sharing its memory; the geometry is checked already (`check_geometry`)."""
@@ -160,6 +190,34 @@ def strided_storage(size: tuple, stride: tuple, dtype) -> np.ndarray:
     length = 1 + sum((extent - 1) * step for extent, step in zip(size, stride))
     storage = np.zeros(length, dtype=dtype)
     return np.ndarray(size, dtype=dtype, buffer=storage, strides=tuple(step * itemsize for step in stride))
+
+
+def overlaps_by_a_zero_stride(size: tuple, stride: tuple) -> bool:
+    """Whether a window repeats an element along some dim (stride 0, size over 1)."""
+    return any(step == 0 and length > 1 for length, step in zip(size, stride))
+
+
+def clone_geometry(array: np.ndarray) -> tuple:
+    """(size, stride, storage offset; in elements) of `copy_with_storage(array)`."""
+    if overlaps_by_a_zero_stride(array.shape, array.strides):
+        size = tuple(array.shape)
+        return size, tuple(int(np.prod(size[dim + 1:], dtype=np.int64)) for dim in range(len(size))), 0
+    return tuple(array.shape), tuple(step // array.itemsize for step in array.strides), storage_offset(array)
+
+
+def copy_with_storage(array: np.ndarray) -> np.ndarray:
+    """A copy of `array` with the same strides and storage offset, on a fresh copy of its whole
+    storage (PyTorch's clone that preserves strides, which a scatter into a copy writes through).
+
+    An array that overlaps itself by a zero stride (after `expand`) is copied contiguously
+    instead, on a storage of its own elements, as PyTorch does too."""
+    if overlaps_by_a_zero_stride(array.shape, array.strides):
+        return np.array(array, order="C")
+    itemsize = array.itemsize
+    _, nbytes = storage_bytes(array)
+    storage = strided_view(array, (nbytes // itemsize,), (1,), 0).copy()
+    return np.ndarray(array.shape, dtype=array.dtype, buffer=storage,
+                      offset=storage_offset(array) * itemsize, strides=array.strides)
 
 
 def positions(size: tuple, stride: tuple, offset: int) -> np.ndarray:

@@ -91,6 +91,20 @@ def _cuda_device(device) -> str:
     return device
 
 
+
+def grad_through_base() -> None:
+    """The `_grad_accumulator` of a view that requires grad only through its base.
+
+    Note [Views that require grad through their base]
+        As PyTorch, a view whose base requires grad requires grad too, even when it has no
+        history: made under no_grad, or before its base's `requires_grad_()`. It is a leaf
+        with no gradient accumulator: operations on it are recorded, and the gradient that
+        reaches it is dropped (neither it nor its base gets a `.grad`). Its `_grad_accumulator`
+        is this function (a dead weak reference to the reader of `_grad_accumulator()`).
+    """
+    return None
+
+
 class Tensor:
     """A multi-dimensional array that records the operations applied to it."""
 
@@ -182,6 +196,12 @@ class Tensor:
                 "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed."
             )
         self._requires_grad = bool(value)
+        if self._grad_accumulator is grad_through_base:
+            self._grad_accumulator = None  # (its own flag now)
+        if self._views is not None:
+            from .ops._inplace import views_follow_requires_grad  # (a layer above: views are ops')
+
+            views_follow_requires_grad(self)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set `requires_grad` in place and return self (leaves only)."""
@@ -244,8 +264,12 @@ class Tensor:
         node._retain_grad_hooks[self._output_nr] = weakref.ref(self)
         self._retains_grad = True
 
-    def _get_grad_accumulator(self) -> AccumulateGrad:
-        """The AccumulateGrad node of this leaf, shared by every graph that uses it."""
+    def _get_grad_accumulator(self) -> AccumulateGrad | None:
+        """The AccumulateGrad node of this leaf, shared by every graph that uses it (None for a
+        view that requires grad only through its base: Note [Views that require grad through
+        their base])."""
+        if self._grad_accumulator is grad_through_base:
+            return None
         accumulator = self._grad_accumulator() if self._grad_accumulator is not None else None
         if accumulator is None:
             accumulator = AccumulateGrad(self)

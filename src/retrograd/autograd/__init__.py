@@ -132,14 +132,14 @@ def _root_gradients(outputs: tuple, grad_outputs: tuple) -> list:
 def _output_edges(outputs: tuple) -> list:
     edges = []
     for index, output in enumerate(outputs):
-        if not output._requires_grad:
+        # (a view that requires grad through its base has no accumulator: no edge either)
+        node = output.grad_fn if output.grad_fn is not None or not output._requires_grad else (
+            output._get_grad_accumulator())
+        if node is None:
             raise RuntimeError(
                 f"element {index} of tensors does not require grad and does not have a grad_fn"
             )
-        if output.grad_fn is not None:
-            edges.append((output.grad_fn, output._output_nr))
-        else:
-            edges.append((output._get_grad_accumulator(), 0))
+        edges.append((node, output._output_nr if output.grad_fn is not None else 0))
     return edges
 
 

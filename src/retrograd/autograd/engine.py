@@ -231,7 +231,7 @@ def _as_tensor(grad):
     """A gradient of the pass as a Tensor (see Note [Arrays or Tensors in the pass])."""
     if grad is None or isinstance(grad, Tensor):
         return grad
-    return Tensor._make(grad if type(grad) is np.ndarray else np.asarray(grad))
+    return Tensor._make(grad if isinstance(grad, np.ndarray) else np.asarray(grad))  # (ZeroGradient too)
 
 
 def _as_tensors(grads) -> list:
@@ -381,7 +381,7 @@ def _fit_to_inputs(node: Node, grad_inputs: tuple, batch: tuple = (), on_arrays:
         if batch:
             shape = batch + shape
         if on_arrays:
-            data = grad if type(grad) is np.ndarray else np.asarray(grad)
+            data = grad if isinstance(grad, np.ndarray) else np.asarray(grad)  # (a ZeroGradient stays one)
         else:
             data = grad._data
         if data.shape == shape and data.dtype == dtype:

@@ -135,6 +135,7 @@ def output_record(tensor: Tensor, output_nr: int, history=None) -> tuple:
 
 
 def is_output_record(value, version) -> bool:
+    """Whether a saved value (with its saved version) is an output record, not a shape or number."""
     return version is not None and type(value) is tuple and len(value) == 4
 
 

@@ -20,6 +20,15 @@ Note [In-place on a view]
     Where a view sits inside its base is found from memory addresses (`view_positions`):
     the flat index, in the base, of each element of the view. This works for any view
     NumPy can make, with no per-op bookkeeping.
+
+Note [Views that cannot be rebuilt]
+    Two kinds of view have a history PyTorch will not rebuild after an in-place write: the
+    outputs of a function that returns several views (split, unbind, chunk; MULTI_OUTPUT),
+    and views made under no_grad of a base that requires grad (NO_GRAD), and the views of
+    either. Writing into one while recording raises; once its base or another view of the
+    base was written, the view is spoiled: reading its `grad_fn` (so using it in a recorded
+    op) raises, as PyTorch does when it would rebuild it. A recorded several-views output is
+    known by its grad_fn (`of_several_views`); the others keep their kind in `_MADE`.
 """
 
 from __future__ import annotations
@@ -28,12 +37,166 @@ import weakref
 
 import numpy as np
 
-from .._tensor import Tensor, new_version_counter
+from .._tensor import Tensor, grad_through_base, new_version_counter
 from ..autograd.graph import Node
 from ._table import apply
 from ._tangents import LINEAR
 
 __all__ = ["AsStridedBackward0", "CopySlices", "register_view", "write_through_view"]
+
+MULTI_OUTPUT, NO_GRAD = "multi_output", "no_grad"
+
+# Each view made without a recorded node: id(view) -> (weak reference to the view, its kind
+# (MULTI_OUTPUT, NO_GRAD or None: Note [Views that cannot be rebuilt]), the version of its memory
+# when it was made). Entries of dead views are swept out whenever the table has doubled (an
+# entry whose id a new tensor took is told apart by its reference).
+_MADE: dict[int, tuple] = {}
+_MADE_SWEEP_AT = [1024]
+
+
+def _remember_made(view: Tensor, kind: str | None) -> None:
+    _MADE[id(view)] = (weakref.ref(view), kind, int(view._version_counter[0]))
+    if len(_MADE) >= _MADE_SWEEP_AT[0]:
+        for key in [key for key, entry in _MADE.items() if entry[0]() is None]:
+            del _MADE[key]
+        _MADE_SWEEP_AT[0] = max(1024, 2 * len(_MADE))
+
+
+def _made(view: Tensor) -> tuple | None:
+    entry = _MADE.get(id(view))
+    return entry if entry is not None and entry[0]() is view else None
+
+
+def view_kind(view: Tensor) -> str | None:
+    """MULTI_OUTPUT, NO_GRAD or None (an ordinary view, or no view) for a view without history."""
+    entry = _made(view)
+    return None if entry is None else entry[1]
+
+
+def of_several_views(node: Node) -> bool:
+    """Whether a tensor made by `node` is one of several views (split, unbind) or a view of one."""
+    while not node.several_views:
+        if not node.is_view:
+            return False
+        node = node.next_functions[0][0]
+        if node is None:
+            return False
+    return True
+
+
+def rebase_error(tensor: Tensor, kind: str, indirect: bool) -> RuntimeError:
+    """PyTorch's error for a view of `kind` written in place (`indirect`: through its base or
+    another view of it), with the history it had (Tensor.grad_fn reads the slot itself)."""
+    modified = "its base or another view of its base has been" if indirect else "is being"
+    grad_fn = Tensor.grad_fn.__get__(tensor)
+    if grad_fn is not None:
+        name = grad_fn.name().removesuffix("Backward0")
+        message = f"Output {tensor._output_nr} of {name} is a view and {modified} modified inplace."
+    else:
+        message = (f"A view was created in no_grad mode and {modified} modified inplace with grad "
+                   "mode enabled.")
+    if kind == MULTI_OUTPUT:
+        message += (" This view is the output of a function that returns multiple views. Such functions "
+                    "do not allow the output views to be modified inplace. You should replace the "
+                    "inplace operation by an out-of-place one.")
+    else:
+        message += (" Given that this use case is ambiguous and error-prone, it is forbidden. You can "
+                    "clarify your code by moving both the view and the inplace either both inside the "
+                    "no_grad block (if you don't want the inplace to be tracked) or both outside (if you "
+                    "want the inplace to be tracked).")
+    return RuntimeError(message)
+
+
+def kind_of(view: Tensor) -> str | None:
+    """The kind of `view` that PyTorch will not rebuild, or None."""
+    grad_fn = Tensor.grad_fn.__get__(view)
+    if grad_fn is not None and of_several_views(grad_fn):
+        return MULTI_OUTPUT
+    return view_kind(view)
+
+
+def note_view_made(view: Tensor, input: Tensor, several: bool, grad_enabled: bool) -> None:
+    """A view made without a recorded node: its kind, and whether it requires grad through its
+    base (Note [Views that require grad through their base], _tensor.py)."""
+    base = view._base
+    if not grad_enabled:
+        _remember_made(view, NO_GRAD)
+        if base._requires_grad:
+            _require_grad_through_base(view)
+    else:
+        _remember_made(view, MULTI_OUTPUT if several else view_kind(input))
+    register_view(view, base)  # (a later in-place write or requires_grad_() reaches it)
+
+
+def _require_grad_through_base(view: Tensor) -> None:
+    view._requires_grad = True
+    view._grad_accumulator = grad_through_base
+
+
+def views_follow_requires_grad(base: Tensor) -> None:
+    """After `base.requires_grad_(flag)`, its views without history follow, as PyTorch's do
+    when their grad_fn is next read: a view whose memory was written since it was made takes
+    its history from the base (or is spoiled, if of a kind that cannot be rebuilt); the others
+    require grad through their base (Note [Views that require grad through their base])."""
+    for view in _live_views(base):
+        if type(view) is _Spoiled or Tensor.grad_fn.__get__(view) is not None:
+            continue
+        if not base._requires_grad:
+            if view._grad_accumulator is grad_through_base:
+                view._requires_grad = False
+                view._grad_accumulator = None
+            continue
+        made = _made(view)
+        if made is None or made[2] == view._version_counter[0]:
+            if not view._requires_grad:
+                _require_grad_through_base(view)
+        elif made[1] is not None:
+            _spoil(view, made[1])
+        else:
+            _reread_from_base(view, base, view_positions(base._data, view._data))
+
+
+class _Spoiled(Tensor):
+    """A view whose base was written after it was made, of a kind PyTorch will not rebuild:
+    reading its grad_fn raises (Note [Views that cannot be rebuilt]). Its class is switched to
+    this one, so reading grad_fn of every other tensor stays a plain slot read."""
+
+    __slots__ = ()
+
+    @property
+    def grad_fn(self):
+        raise rebase_error(self, _SPOILED_KINDS[id(self)][1], indirect=True)
+
+    @grad_fn.setter
+    def grad_fn(self, node) -> None:
+        Tensor.grad_fn.__set__(self, node)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def __repr__(self) -> str:
+        shown = self._alias(self._requires_grad)
+        shown.grad_fn = Invalid()
+        return Tensor.__repr__(shown)
+
+    __str__ = __repr__
+
+
+class Invalid:
+    """What a spoiled view shows as its grad_fn when printed (PyTorch: `grad_fn=<Invalid>`);
+    no node (the view has no history to run)."""
+
+    __slots__ = ()
+
+
+_SPOILED_KINDS: dict[int, tuple] = {}
+
+
+def _spoil(view: Tensor, kind: str) -> None:
+    key = id(view)
+    _SPOILED_KINDS[key] = (weakref.ref(view, lambda _: _SPOILED_KINDS.pop(key, None)), kind)
+    view.__class__ = _Spoiled
 
 def register_view(view: Tensor, base: Tensor) -> None:
     """Remember `view` so that a later in-place write to `base`'s memory updates its history.
@@ -263,7 +426,12 @@ def refresh_views(base: Tensor, skip: Tensor | None = None) -> None:
     if base._views is None or not base._requires_grad:
         return
     for view in _live_views(base):
-        if view is not skip:
+        if view is skip or type(view) is _Spoiled:
+            continue
+        kind = kind_of(view)
+        if kind is not None:
+            _spoil(view, kind)
+        else:
             _reread_from_base(view, base, view_positions(base._data, view._data))
 
 

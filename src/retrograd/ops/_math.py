@@ -13,10 +13,27 @@ import math
 import numpy as np
 
 from .._tensor import Tensor
+from ._zero_gradient import zero_gradient
 
 __all__ = [
-    "cos", "cosh", "exp", "eye_mask", "isfinite", "isnan", "log", "matmul", "rounded_quotient",
-    "rsqrt", "sign", "sin", "sinh", "sqrt", "where", "zeros_like",
+    "cos",
+    "cosh",
+    "efficient_zeros_like",
+    "exp",
+    "eye_mask",
+    "isfinite",
+    "isnan",
+    "log",
+    "matmul",
+    "rounded_quotient",
+    "rsqrt",
+    "sgn",
+    "sign",
+    "sin",
+    "sinh",
+    "sqrt",
+    "where",
+    "zeros_like",
 ]
 
 
@@ -96,6 +113,15 @@ def sign(x):
     return np.nan_to_num(np.sign(x), nan=0.0)
 
 
+def sgn(x):
+    """`sign` recorded as `sgn` (SgnBackward0, whose derivative is an efficient zero tensor)."""
+    if isinstance(x, Tensor):
+        from ._table import table
+
+        return table["sgn"].function(x)
+    return np.nan_to_num(np.sign(x), nan=0.0)
+
+
 def where(condition, input, other):
     """`input` where `condition` holds, else `other`: selects, so NaN elsewhere cannot leak.
 
@@ -130,6 +156,14 @@ def zeros_like(x):
     if isinstance(x, Tensor):
         return Tensor._make(np.zeros_like(x._data))
     return np.zeros_like(x)
+
+
+def efficient_zeros_like(x):
+    """PyTorch's efficient zero tensor of x's shape and dtype: zeros that stay zero when
+    multiplied by NaN or Inf (see Note [Zero gradients that stay zero]), never recorded."""
+    if isinstance(x, Tensor):
+        return Tensor._make(zero_gradient(x._data.shape, x._data.dtype))
+    return zero_gradient(np.shape(x), np.result_type(x))
 
 
 # shapes and indexing
@@ -758,6 +792,14 @@ def sigmoid_backward(grad, result):
     if _nn_tensors(grad, result):
         return _nn_op("sigmoid_backward")(grad, result)
     return grad * (1 - result) * result
+
+
+def tanh_backward(grad, result):
+    """tanh's derivative from its result, PyTorch's tanh_backward: grad * (1 - result^2) (one
+    node, TanhBackwardBackward0, when recorded)."""
+    if _nn_tensors(grad, result):
+        return _nn_op("tanh_backward")(grad, result)
+    return grad * (1 - result * result)
 
 
 absolute = _either(np.abs, "abs")

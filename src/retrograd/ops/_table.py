@@ -38,6 +38,7 @@ from ..autograd.graph import (
     saved_hooks_state,
     zero_output_numbers,
 )
+from ._zero_gradient import ZeroGradient
 
 __all__ = ["OUTPUT", "OpInfo", "apply", "attached", "output", "register", "register_method",
            "table"]
@@ -81,14 +82,14 @@ class _NoContext:
 _NO_CONTEXT = _NoContext()
 
 
-def _wrap(array, is_view_of: Tensor | None) -> Tensor:
-    if type(array) is not np.ndarray:
+def _wrap(array, is_view_of: Tensor | None, several: bool = False) -> Tensor:
+    if type(array) is not np.ndarray and type(array) is not ZeroGradient:  # (Note [Zero gradients...])
         array = np.asarray(array)
     result = Tensor._make(array)
     if is_view_of is not None:
         _mark_view(result, is_view_of)
-        if grad_mode._state.grad_enabled:  # a later in-place write may give the base a history
-            _inplace.register_view(result, result._base)
+        # its kind, and its base's views (a later in-place write may give the base a history)
+        _inplace.note_view_made(result, is_view_of, several, grad_mode._state.grad_enabled)
     return result
 
 
@@ -119,7 +120,7 @@ def _run_unrecorded(node_class: type[Node], inputs: tuple, params: dict):
         return Tensor._make(result)
     view_base = inputs[0] if node_class.is_view else None
     if type(result) is tuple:
-        return tuple(_wrap(array, view_base) for array in result)
+        return tuple(_wrap(array, view_base, node_class.several_views) for array in result)
     return _wrap(result, view_base)
 
 
@@ -184,7 +185,7 @@ def _record(node_class: type[Node], inputs: tuple, params: dict):
 
 
 def _output(array, node: Node, output_nr: int) -> Tensor:
-    if type(array) is not np.ndarray:
+    if type(array) is not np.ndarray and type(array) is not ZeroGradient:  # (Note [Zero gradients...])
         array = np.asarray(array)
     tensor = _new_tensor(Tensor)
     tensor._setup(array, node, output_nr, new_version_counter())
@@ -660,17 +661,20 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
     )
     if target._is_inference and not grad_mode._state.inference:
         raise RuntimeError(_INFERENCE_INPLACE_MESSAGE)
+    if base is not None and grad_mode._state.grad_enabled:
+        # (a view made by split or unbind, or under no_grad: Note [Views that cannot be rebuilt])
+        kind = _inplace.kind_of(target)
+        if kind is not None and (recording or target.grad_fn is not None):
+            raise _inplace.rebase_error(target, kind, indirect=False)
     if recording:
         _check_not_leaf(target, base)
-    if grad_mode._state.grad_enabled and target.grad_fn is not None and _of_several_views(target.grad_fn):
-        raise RuntimeError(
-            f"Output {target._output_nr} of {target.grad_fn.name().removesuffix('Backward0')} is a "
-            "view and is being modified inplace. This view is the output of a function that "
-            "returns multiple views. Such functions do not allow the output views to be modified "
-            "inplace. You should replace the inplace operation by an out-of-place one."
-        )
     if args:
         _check_no_partial_overlap(target, args)
+    if isinstance(target._data, ZeroGradient):  # (see Note [Zero gradients that stay zero])
+        raise RuntimeError(
+            "ZeroTensors are immutable. Please use the materialized zero tensor obtained using "
+            ".clone() if you want a mutable tensor."
+        )
     copies_itself = cast and args and args[0] is target  # x.copy_(x): nothing to write (PyTorch)
     if not fills and not copies_itself and _overlaps_itself(target._data):
         raise RuntimeError(
@@ -710,18 +714,6 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
             _inplace.refresh_views(root)
     _inplace.refresh_aliased_views(target)
     return target
-
-
-def _of_several_views(node: Node) -> bool:
-    """Whether a tensor made by `node` is one of several views (split, unbind) or a view of one:
-    PyTorch refuses to write into either."""
-    while not node.several_views:
-        if not node.is_view:
-            return False
-        node = node.next_functions[0][0]
-        if node is None:
-            return False
-    return True
 
 
 def _check_no_partial_overlap(target: Tensor, args: tuple) -> None:

@@ -37,10 +37,6 @@ SAMPLES = {
     ((_samples.make(rng, (2, 1)), Tensor._make(np.array([[2.0, 0.0], [0.5, 1.5]]))), {}),
     ((_samples.make(rng, (2, 1)), Tensor._make(np.array([[2.0, 0.5], [0.0, 1.5]]))), {"upper": True}),
 ],
-    "cholesky_inverse": lambda rng: [
-    ((Tensor._make(np.array([[2.0, 0.0], [0.5, 1.5]])),), {}),
-    ((Tensor._make(np.array([[2.0, 0.5], [0.0, 1.5]])),), {"upper": True}),
-],
     "triangular_solve": _samples.plus(lambda rng: [
     ((_samples.make(rng, (2, 1)), Tensor._make(np.array([[2.0, 1.0], [0.0, 3.0]]))), {}),
     ((_samples.make(rng, (2, 1)), Tensor._make(np.array([[2.0, 0.0], [1.0, 3.0]]))), {"upper": False}),

@@ -51,6 +51,11 @@ def _solve_triangular_samples(rng):
 
 # op name -> `samples(rng)`: `[(args, kwargs), ...]`, tensors in float64
 SAMPLES = {
+    "cholesky_inverse": lambda rng: [
+        ((Tensor._make(np.array([[2.0, 0.0], [0.5, 1.5]])),), {}),
+        ((Tensor._make(np.array([[2.0, 0.5], [0.0, 1.5]])),), {"upper": True}),
+        ((Tensor._make(np.array([[2.0, 0.7], [0.5, 1.5]])),), {}),  # (the forward reads one triangle)
+    ],
     "linalg.inv": _square_samples,
     "linalg.det": _square_samples,
     "linalg.slogdet": _slogdet_samples,

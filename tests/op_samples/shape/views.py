@@ -61,6 +61,14 @@ def _as_strided_samples(rng):
             ((_samples.make(rng, (3, 4)), (2, 3), (3, 1)), {"storage_offset": 4})]
 
 
+def _as_strided_scatter_samples(rng):
+    vector, matrix = _samples.make(rng, (12,)), _samples.make(rng, (3, 4))
+    return [((vector, _samples.make(rng, (2, 2)), (2, 2), (3, 1), 1), {}),
+            ((matrix, _samples.make(rng, (2, 3)), (2, 3), (4, 1)), {"storage_offset": 5}),
+            ((matrix, _samples.make(rng, (3, 2)), (3, 2), (2, 1)), {}),
+            ((_samples.make(rng, ()), _samples.make(rng, ()), (), ()), {})]
+
+
 # op name -> `samples(rng)`: `[(args, kwargs), ...]`, tensors in float64
 SAMPLES = {
     "view": _reshape_samples,
@@ -79,4 +87,5 @@ SAMPLES = {
     "squeeze": _squeeze_samples,
     "unsqueeze": _unsqueeze_samples,
     "as_strided": _as_strided_samples,
+    "as_strided_scatter": _as_strided_scatter_samples,
 }

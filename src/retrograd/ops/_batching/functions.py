@@ -222,8 +222,9 @@ def _function_fallback(function, args, kwargs, levels):
 
 
 def _own_storage(function, args, kwargs, levels):
-    """An op that reads the storage (as_strided): each example runs on a copy of its own, so
-    a window's storage offset counts from the example's first element, as in PyTorch's vmap
+    """An op that reads the storage (as_strided, as_strided_scatter): each example runs on a
+    copy of its own, so a window's storage offset counts from the example's first element, as
+    in PyTorch's vmap
     (where `vmap(lambda v: v.as_strided(size, stride, 1))(x)` starts every window at v[1])."""
 
     def on_its_own_storage(input, *rest, **options):
@@ -391,6 +392,7 @@ FUNCTION_RULES.update({
     "bincount": _dynamic_shape,
     "histc": _function_fallback,
     "as_strided": _own_storage,
+    "as_strided_scatter": _own_storage,
 })
 
 

@@ -19,7 +19,6 @@ from . import more
 # isort: on
 from .more import (
     _name,
-    cholesky_inverse,
     cholesky_solve,
     diagflat,
     diagonal_scatter,
@@ -66,7 +65,6 @@ from .numeric import (
     nansum,
     rad2deg,
     register,
-    sgn,
     signbit,
     sinc,
     trapezoid,
@@ -144,7 +142,6 @@ __all__ = [
     "ravel",
     "scalar_tensor",
     "searchsorted",
-    "sgn",
     "signbit",
     "sinc",
     "solve",

@@ -175,14 +175,6 @@ def cholesky_solve(input, input2, upper: bool = False):
     return _retrograd().linalg.solve(_product_of_factor(input2, upper), input)
 
 
-@register(methods="cholesky_inverse")
-def cholesky_inverse(input, upper: bool = False):
-    """The inverse of A from its Cholesky factor `input`."""
-    _refuse_integers(input, "cholesky_inverse_out_cpu")
-    _check_square(input, "cholesky_inverse: ")
-    return _retrograd().linalg.inv(_product_of_factor(input, upper))
-
-
 _TriangularSolveResult = return_types.triangular_solve
 
 

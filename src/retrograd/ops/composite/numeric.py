@@ -106,13 +106,6 @@ def signbit(input):
     return Tensor._make(np.asarray(np.signbit(input._data)))
 
 
-@register(methods="sgn", inplace="sgn_",
-          gradcheck_wrapper=lambda op: lambda x: op(x) + 0 * x)  # PyTorch's zero gradient is a ZeroTensor
-def sgn(input):
-    """The sign of each element (for real tensors, the same as sign)."""
-    return input.sign()
-
-
 @register(methods="heaviside", inplace="heaviside_", differentiable=False)
 def heaviside(input, values):
     """0 where input < 0, 1 where input > 0, and `values` where input == 0."""

@@ -161,6 +161,7 @@ from .products import (
     vdot,
 )
 from .solvers import (
+    CholeskyInverseBackward0,
     LinalgDetBackward0,
     LinalgInvExBackward0,
     LinalgSlogdetBackward0,
@@ -171,6 +172,7 @@ from .solvers import (
     _slogdet_tangent,
     _solve_tangent,
     _triangle,
+    cholesky_inverse,
     cond,
     det,
     inv,
@@ -197,6 +199,7 @@ __all__ = [
     "bmm",
     "chain_matmul",
     "cholesky",
+    "cholesky_inverse",
     "cross",
     "det",
     "dot",

@@ -35,7 +35,8 @@ def vector_norm(x: Tensor, ord=2, dim=None, keepdim: bool = False, *, dtype=None
             f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
             "operation does not have an identity"
         )
-    return apply(LinalgVectorNormBackward0, x, ord=float(ord), dims=dims, keepdim=keepdim)
+    return apply(LinalgVectorNormBackward0, x, ord=float(ord), dims=dims, keepdim=keepdim, dim_as_given=dim,
+                 ord_as_given=ord)
 
 
 _MATRIX_ORDERS = ("fro", "nuc", math.inf, -math.inf, 1, -1, 2, -2)

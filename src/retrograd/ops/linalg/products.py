@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
@@ -12,6 +13,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
+from .._saved_shown import ShownAsPyTorch, formula_value
 from .._table import apply, register, register_method
 from .._tangents import LINEAR, MULTILINEAR, MultilinearPlus
 from ..pointwise import integral_coefficient, operand_arrays
@@ -29,6 +31,12 @@ from .contraction import (
 # Matrix products
 
 
+def _matrix_transpose(matrices):
+    """The last two dims swapped: `t()` for a matrix (TBackward0 when recorded, as PyTorch's
+    mm backward), `mT` for a batch."""
+    return _math.t(matrices) if matrices.ndim == 2 else matrices.mT
+
+
 def grad_of_first_factor(grad, first_shape: tuple, second):
     """d(a @ b)/da applied to `grad`: grad @ b^T, with 1-d operands promoted as matmul does.
 
@@ -42,7 +50,7 @@ def grad_of_first_factor(grad, first_shape: tuple, second):
         batch = grad.shape[: grad.ndim - (len(first_shape) > 1) - (second.ndim > 1)]
         rows = 1 if len(first_shape) == 1 else first_shape[-2]
         grad = grad.reshape((*batch, rows, second_matrix.shape[-1]))
-    result = _math.matmul(grad, second_matrix.mT)
+    result = _math.matmul(grad, _matrix_transpose(second_matrix))
     if len(first_shape) == 1:
         result = result.reshape((*result.shape[:-2], first_shape[0]))
     return result
@@ -57,7 +65,7 @@ def grad_of_second_factor(grad, first, second_shape: tuple):
         batch = grad.shape[: grad.ndim - (first.ndim > 1) - (len(second_shape) > 1)]
         columns = 1 if len(second_shape) == 1 else second_shape[-1]
         grad = grad.reshape((*batch, first_matrix.shape[-2], columns))
-    result = _math.matmul(first_matrix.mT, grad)
+    result = _math.matmul(_matrix_transpose(first_matrix), grad)
     if len(second_shape) == 1:
         result = result.reshape((*result.shape[:-2], second_shape[0]))
     return result
@@ -129,8 +137,10 @@ class MmBackward0(_SavesStrides, Formula):
     }
 
 
-class MvBackward0(Formula):
+class MvBackward0(ShownAsPyTorch, Formula):
     """matrix @ vector."""
+
+    hidden = ("self_sym_sizes", "vec_sym_sizes")  # Note [Saved values as PyTorch shows them]
 
     inputs = ("self", "vec")
     forward = staticmethod(_matrix_product)
@@ -461,8 +471,10 @@ class AddmmBackward0(_SavesStrides, Formula):
     }
 
 
-class BaddbmmBackward0(Formula):
+class BaddbmmBackward0(ShownAsPyTorch, Formula):
     """beta * self + alpha * (batch1 @ batch2), batch by batch."""
+
+    hidden = ("batch1_sym_sizes", "batch2_sym_sizes")  # Note [Saved values as PyTorch shows them]
 
     inputs = ("self", "batch1", "batch2")
     forward = _scaled_product_plus(np.matmul)
@@ -480,10 +492,17 @@ class AddbmmBackward0(BaddbmmBackward0):
     """beta * self + alpha * (sum over the batch of batch1 @ batch2)."""
 
     forward = _scaled_product_plus(_summed_matmul)
+    shown: ClassVar[dict] = {
+        "batch1_sym_argsize_0": lambda node: formula_value(node, "batch1_sym_sizes")[0],
+        "batch1_sym_argsize_1": lambda node: formula_value(node, "batch1_sym_sizes")[1],
+        "batch2_sym_argsize_2": lambda node: formula_value(node, "batch2_sym_sizes")[2],
+    }
 
 
-class AddmvBackward0(Formula):
+class AddmvBackward0(ShownAsPyTorch, Formula):
     """beta * self + alpha * (mat @ vec)."""
+
+    hidden = ("mat_sym_sizes", "vec_sym_sizes")  # Note [Saved values as PyTorch shows them]
 
     inputs = ("self", "mat", "vec")
     forward = _scaled_product_plus(np.matmul)

@@ -79,6 +79,99 @@ def inv(A: Tensor) -> Tensor:
     return apply(LinalgInvExBackward0, A)
 
 
+def _transposed(matrices):
+    return matrices.mT if isinstance(matrices, Tensor) else np.swapaxes(matrices, -1, -2)
+
+
+def _cholesky_inverse_tangent(self_t, self, result, upper):
+    product_t = matmul(_transposed(self_t), self) if upper else matmul(self_t, _transposed(self))
+    return -matmul(matmul(result, product_t + _transposed(product_t)), result)
+
+
+class CholeskyInverseBackward0(Node):
+    """X = (L L^T)^-1 from the lower triangle of L (of U^T with `upper`), as LAPACK's potri.
+
+    As PyTorch, the gradient counts every entry of the input (dL = -X (G + G^T) X L), though
+    the forward reads one triangle; the tangent is that gradient's adjoint.
+    """
+    hand_written = "the inverse from a Cholesky factor, computed as LAPACK's potri"
+
+    inputs = ("self",)
+    tangent = staticmethod(_cholesky_inverse_tangent)
+    __slots__ = ("upper",)
+
+    @staticmethod
+    def forward(ctx, input, upper):
+        ctx.upper = upper
+        ctx.save_for_backward(input, OUTPUT)
+        factor = np.tril(np.swapaxes(input._data, -1, -2) if upper else input._data)
+        _refuse_zero_diagonal(factor)
+        with np.errstate(all="ignore"):
+            if np.isfinite(factor).all():
+                factor_inverse = np.linalg.inv(factor)
+                return np.swapaxes(factor_inverse, -1, -2) @ factor_inverse
+            return np.vectorize(_potri_by_triangles, signature="(n,n)->(n,n)")(factor)
+
+    def backward(self, grad):
+        input, result = self._saved_tensors
+        common = matmul(matmul(result, grad + grad.mT), result)
+        return -matmul(input, common) if self.upper else -matmul(common, input)
+
+
+def _refuse_zero_diagonal(factor: np.ndarray) -> None:
+    diagonals = np.diagonal(factor, axis1=-2, axis2=-1).reshape(-1, factor.shape[-1])
+    for index, entries in enumerate(diagonals):
+        zeros = np.flatnonzero(entries == 0)
+        if zeros.size:
+            raise LinAlgError(
+                f"cholesky_inverse: {_batch_prefix(factor.shape, index)}The diagonal element "
+                f"{zeros[0] + 1} is zero, the inversion could not be completed because the input "
+                "matrix is singular."
+            )
+
+
+def _potri_by_triangles(factor: np.ndarray) -> np.ndarray:
+    """(L L^T)^-1 touching only the triangles, as LAPACK does: with NaN or Inf in `factor`, no
+    product with an entry outside them (a structural zero) is taken, so NaN stays where
+    LAPACK's potri keeps it (a LU inverse spreads it to every entry)."""
+    size = factor.shape[-1]
+    below = np.tril(np.ones((size, size), dtype=bool))
+    inverse = np.zeros_like(factor)
+    for row in range(size):
+        terms = factor[row, :row, None] * inverse[:row, :row]
+        inverse[row, :row] = -np.where(below[:row, :row], terms, 0).sum(axis=0) / factor[row, row]
+        inverse[row, row] = 1 / factor[row, row]
+    result = np.zeros_like(factor)
+    for row in range(size):
+        result[: row + 1, : row + 1] += np.multiply.outer(inverse[row, : row + 1], inverse[row, : row + 1])
+    return result
+
+
+def _triangular_input(op):
+    """Call `op` on the triangle it reads, for gradient tests: its gradient counts the other
+    entries too (as PyTorch's, whose own gradient tests use the same wrapper)."""
+
+    def call(input, upper=False):
+        return op(input.triu() if upper else input.tril(), upper=upper)
+
+    return call
+
+
+@register(methods="cholesky_inverse", gradcheck_wrapper=_triangular_input)
+def cholesky_inverse(input: Tensor, upper: bool = False) -> Tensor:
+    """The inverse of A = L L^T (U^T U with `upper`) from its Cholesky factor `input`."""
+    _require_tensor(input, "cholesky_inverse", 1, "input")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f"\"cholesky_inverse_out_cpu\" not implemented for '{_type_name(input)}'")
+    if input.ndim < 2 or input.shape[-1] != input.shape[-2]:
+        rows, columns = (input.shape[-2], input.shape[-1]) if input.ndim >= 2 else (0, 0)
+        raise RuntimeError(
+            f"cholesky_inverse: A must be batches of square matrices, but they are {rows} by {columns} "
+            "matrices"
+        )
+    return apply(CholeskyInverseBackward0, input, upper=upper)
+
+
 def inverse(input: Tensor) -> Tensor:
     """torch.inverse: the same as linalg.inv."""
     return inv(input)

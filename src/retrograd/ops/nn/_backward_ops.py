@@ -1,9 +1,10 @@
 """The backward ops of the piecewise-linear activations, recorded when a graph of the
 backward is built (create_graph): PyTorch's threshold_backward, hardtanh_backward,
 leaky_relu_backward, softshrink_backward and hardshrink_backward; those of smooth ops whose
-second derivative PyTorch writes by hand (elu_backward, hardswish_backward, sigmoid_backward),
-so that NaN and Inf travel through it as in PyTorch; and the first derivative of the linear
-nn ops as a function of their input (see `joined_to_input`).
+second derivative PyTorch writes by hand (elu_backward, hardswish_backward, sigmoid_backward,
+tanh_backward), so that NaN and Inf travel through it as in PyTorch and the graph of a
+derivative has PyTorch's nodes; and the first derivative of the linear nn ops as a function
+of their input (see `joined_to_input`).
 
 Each selects the incoming gradient by the saved input; its own derivative is the same
 selection for `grad_output` and zero for `self` (the mask is flat almost everywhere), so a
@@ -146,6 +147,27 @@ class SigmoidBackwardBackward0(Formula):
         "grad_output": lambda grad, output: _math.sigmoid_backward(grad, output),
         "output": lambda grad, grad_output, output: grad * grad_output * (-2 * output + 1),
     }
+
+
+class TanhBackwardBackward0(Formula):
+    """tanh's derivative from its result; by `output` its derivative is
+    -2 grad * grad_output * output, PyTorch's."""
+
+    inputs = ("grad_output", "output")
+
+    @staticmethod
+    def forward(grad_output, output):
+        return _math.tanh_backward(grad_output._data, output._data)
+
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "grad_output": lambda grad, output: _math.tanh_backward(grad, output),
+        "output": lambda grad, grad_output, output: grad * (-2 * output * grad_output),
+    }
+
+
+def tanh_backward(grad, output):
+    return apply(TanhBackwardBackward0, grad, output)
 
 
 def hardswish_backward(grad, self):

@@ -11,6 +11,7 @@ from ... import _creation
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
+from .._saved_shown import ShowsOneDimAsGiven
 from .._table import apply, register, run_in_place
 from .._tangents import ELEMENT_WISE
 from ..pointwise import (
@@ -363,11 +364,11 @@ def _softmax_derivative(grad, result, dim):
     return weighted - result * _math.sum_dims(weighted, dim, keepdim=True)
 
 
-class SoftmaxBackward0(Formula):
+class SoftmaxBackward0(ShowsOneDimAsGiven, Formula):
     """exp(x - max) / sum(exp(x - max)); backward y * (g - sum(g * y))."""
 
     @staticmethod
-    def forward(self, dim, dtype=None):
+    def forward(self, dim, dtype=None, dim_as_given=None):
         data = _softmax_input(self, dtype, "softmax")
         if data.ndim == 0:  # exp(x - x) / exp(x - x): 1, or NaN for NaN and +-inf (as PyTorch)
             shifted = np.exp(data - data)
@@ -397,11 +398,11 @@ def _log_softmax_derivative(grad, result, dim):
     return grad - _math.exp(result) * _math.sum_dims(grad, dim, keepdim=True)
 
 
-class LogSoftmaxBackward0(Formula):
+class LogSoftmaxBackward0(ShowsOneDimAsGiven, Formula):
     """x - max - log(sum(exp(x - max))); backward g - exp(y) * sum(g)."""
 
     @staticmethod
-    def forward(self, dim, dtype=None):
+    def forward(self, dim, dtype=None, dim_as_given=None):
         data = _softmax_input(self, dtype, "log_softmax")
         if data.ndim == 0:  # x - x - log(exp(x - x)): 0, or NaN for NaN and +-inf (as PyTorch)
             shifted = data - data
@@ -417,6 +418,11 @@ class LogSoftmaxBackward0(Formula):
     derivatives = {"self": _log_softmax_derivative}
 
 
+def _as_given(dim) -> dict:
+    """The dim the call gave, for the node to show (Note [Saved values as PyTorch shows them])."""
+    return {} if dim is None else {"dim_as_given": dim}
+
+
 @register(methods="softmax",
           floating=True)
 def softmax(input, dim, dtype=None):
@@ -424,8 +430,8 @@ def softmax(input, dim, dtype=None):
 
     `dim` is required, as in `torch.softmax`; `nn.functional.softmax` still chooses one
     (deprecated, with PyTorch's warning) when it is left out."""
-    dim = _softmax_dim(dim, floating_input(input, "softmax").ndim, "softmax")
-    return apply(SoftmaxBackward0, input, dim=dim, dtype=dtype)
+    given, dim = dim, _softmax_dim(dim, floating_input(input, "softmax").ndim, "softmax")
+    return apply(SoftmaxBackward0, input, dim=dim, dtype=dtype, **_as_given(given))
 
 
 @register(methods="log_softmax",
@@ -433,17 +439,17 @@ def softmax(input, dim, dtype=None):
 def log_softmax(input, dim, dtype=None):
     """log(softmax(input, dim)), computed stably as input - logsumexp(input, dim); `dim` is
     required, as in `torch.log_softmax` (see `softmax`)."""
-    dim = _softmax_dim(dim, floating_input(input, "log_softmax").ndim, "log_softmax")
-    return apply(LogSoftmaxBackward0, input, dim=dim, dtype=dtype)
+    given, dim = dim, _softmax_dim(dim, floating_input(input, "log_softmax").ndim, "log_softmax")
+    return apply(LogSoftmaxBackward0, input, dim=dim, dtype=dtype, **_as_given(given))
 
 
 @register(torch_name=_torch_name("softmin"), floating=True)
 def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
     """softmax(-input, dim)."""
-    dim = _softmax_dim(dim, floating_input(input, "softmin").ndim, "softmin")
+    given, dim = dim, _softmax_dim(dim, floating_input(input, "softmin").ndim, "softmin")
     if dtype is not None:
         input = input.to(dtype)
-    return apply(SoftmaxBackward0, -input, dim=dim, dtype=None)
+    return apply(SoftmaxBackward0, -input, dim=dim, dtype=None, **_as_given(given))
 
 
 # ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from typing import ClassVar
 
 import numpy as np
 
@@ -12,6 +13,7 @@ from ... import _dtype
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
+from .._saved_shown import ShownAsPyTorch, saved_array
 from .._table import apply, register
 from .._tangents import LINEAR, REDUCTION
 from ..pointwise import (
@@ -380,14 +382,46 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 # Class-index losses
 
 
-class NllLossBackward0(_ReductionAsNumber, Formula):
+def _nll_target_as_given(node):
+    """The target as the call gave it: the class index, the ignore index where ignored."""
+    target, ignore, axis = (node._parameter(name) for name in ("target", "ignore", "axis"))
+    classes = np.squeeze(target, axis)
+    if ignore is not None:
+        classes = np.where(ignore, node._parameter("ignore_index"), classes)
+    return saved_array(node, classes.astype(np.int64))
+
+
+def _nll_total_weight(node):
+    """The summed weight of the kept targets ('mean' divides by it); 0 for 'none', as PyTorch."""
+    target_weight = node._parameter("target_weight")
+    total = target_weight.sum() if node._parameter("reduction") != "none" else 0
+    return saved_array(node, np.asarray(total, dtype=target_weight.dtype))
+
+
+def _nll_class_weight(node):
+    weight = node._parameter("weight")
+    return None if weight is None else saved_array(node, weight)
+
+
+class NllLossBackward0(ShownAsPyTorch, _ReductionAsNumber, Formula):
     """-weight[t] * input[t] along the class dim (ignored targets contribute 0), reduced;
     backward puts the scaled gradient at the target positions (`_math.nll_loss_backward`),
-    selecting the kept targets: an ignored one gets 0, also when all are ignored."""
+    selecting the kept targets: an ignored one gets 0, also when all are ignored.
+
+    It shows PyTorch's saved values (the target as given, the ignore index, the class weight
+    and the total weight), see Note [Saved values as PyTorch shows them]."""
 
     @staticmethod
-    def forward(self, target, target_weight, ignore, axis, reduction):
+    def forward(self, target, target_weight, ignore, axis, reduction, ignore_index=-100, weight=None):
         return _nll_loss_array(self._data, target, target_weight, axis, reduction)
+
+    shown: ClassVar[dict] = {
+        "ignore_index": lambda node: node._parameter("ignore_index"),
+        "target": _nll_target_as_given,
+        "total_weight": _nll_total_weight,
+        "weight": _nll_class_weight,
+    }
+    hidden = ("target_weight", "ignore", "axis")
 
     tangent = LINEAR
     derivatives = {
@@ -489,8 +523,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     axis, index, coefficients, kept = _class_targets(input, target, weight, ignore_index)
+    class_weight = None if weight is None else weight._data
     return apply(NllLossBackward0, input, target=index, target_weight=coefficients, ignore=~kept, axis=axis,
-                 reduction=reduction)
+                 reduction=reduction, ignore_index=ignore_index, weight=class_weight)
 
 
 @register(torch_name=_torch_name("cross_entropy"), floating=True,

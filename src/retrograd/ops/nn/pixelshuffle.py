@@ -26,11 +26,14 @@ def pixel_unshuffle(input, downscale_factor: int):
     """(..., C, H * r, W * r) to (..., C * r^2, H, W): the inverse of pixel_shuffle."""
     r = downscale_factor
     *lead, channels, height, width = input.shape
-    if height % r or width % r:
-        raise RuntimeError(
-            f"pixel_unshuffle expects height and width to be divisible by downscale_factor, but got "
-            f"height={height}, width={width}, downscale_factor={r}"
-        )
+    for name, size, dim in (("height", height, -2), ("width", width, -1)):
+        if size % r:
+            raise RuntimeError(
+                f"pixel_unshuffle expects {name} to be divisible by downscale_factor, but "
+                f"input.size({dim})={size} is not divisible by {r}"
+            )
+    if input.numel() == 0:
+        return input.clone()  # (as PyTorch: an empty input keeps its shape)
     grouped = input.reshape(-1, channels, height // r, r, width // r, r)
     shuffled = grouped.permute(0, 1, 3, 5, 2, 4)
     return shuffled.reshape(*lead, channels * r * r, height // r, width // r)

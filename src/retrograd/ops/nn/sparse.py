@@ -90,17 +90,28 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
         if not -rows <= padding_idx < rows:
             raise AssertionError("Padding_idx must be within num_embeddings")
         padding_idx %= rows
+    if max_norm is not None:  # before the lookup's own checks, as PyTorch's F.embedding
+        _renormalize_rows(weight, np.unique(indices), max_norm, norm_type)
     if rows == 0 and weight.ndim:
         raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if indices.size and (indices.min() < 0 or indices.max() >= rows):
         raise IndexError("index out of range in self")
-    if max_norm is not None:
-        _renormalize_rows(weight, np.unique(indices), max_norm, norm_type)
     return apply(EmbeddingBackward0, weight, indices=indices, padding_idx=padding_idx,
                  scale_grad_by_freq=scale_grad_by_freq)
 
 
 def _renormalize_rows(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """embedding_renorm_: the rows (sorted, unique; negative ones count from the end) whose norm
+    exceeds max_norm rescaled to it, in place, with PyTorch's errors."""
+    if weight._data.dtype.kind not in "fc":
+        raise RuntimeError("norm(): input dtype should be either floating point or complex. Got "
+                           f"{_dtype.scalar_type_name(weight.dtype)} instead.")
+    count = weight.shape[0]
+    if rows.size and (rows[0] < -count or rows[-1] >= count):
+        bad = int(rows[-1] if rows[-1] >= count else rows[0])
+        raise IndexError(f"select(): index {bad} out of range for tensor of size "
+                         f"[{', '.join(map(str, weight.shape))}] at dimension 0")
+    rows = rows % max(count, 1)
     data = weight._data
     norms = np.linalg.norm(data[rows], ord=norm_type, axis=1)
     too_long = norms > max_norm

@@ -155,7 +155,7 @@ class AbsBackward0(_Elementwise):
     compute = staticmethod(np.abs)
 
     tangent = ELEMENT_WISE
-    derivatives = {"self": lambda grad, self: grad * _math.sign(self)}
+    derivatives = {"self": lambda grad, self: grad * _math.sgn(self)}
 
 
 class SignBackward0(_Elementwise):
@@ -170,6 +170,16 @@ class SignBackward0(_Elementwise):
 
     tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad: _math.zeros_like(grad)}
+
+
+class SgnBackward0(SignBackward0):
+    """sign under PyTorch's other name, with its other derivative: an efficient zero tensor
+    (see Note [Zero gradients that stay zero]), where sign's is ordinary zeros. It saves
+    self and result, as PyTorch's (which uses them for complex tensors)."""
+
+    op_name = "sgn"
+    tangent = ELEMENT_WISE
+    derivatives = {"self": lambda grad, self, result: _math.efficient_zeros_like(grad)}
 
 
 class RsqrtBackward0(_Elementwise):
@@ -268,7 +278,7 @@ class TanhBackward0(_Elementwise):
     compute = staticmethod(np.tanh)
 
     tangent = ELEMENT_WISE
-    derivatives = {"self": lambda grad, result: grad * (1 - result * result)}
+    derivatives = {"self": lambda grad, result: _math.tanh_backward(grad, result)}
 
 
 class AsinhBackward0(_Elementwise):
@@ -457,6 +467,7 @@ abs = _elementwise_op(AbsBackward0, "The absolute value of each element.", alias
 absolute = abs
 register_method("__abs__", abs)
 sign = _elementwise_op(SignBackward0, "-1, 0 or 1 by the sign of each element (0 gradient).")
+sgn = _elementwise_op(SgnBackward0, "The sign of each element (for real tensors, the same as sign).")
 rsqrt = _elementwise_op(RsqrtBackward0, "1 / sqrt(x) of each element.")
 exp2 = _elementwise_op(Exp2Backward0, "2 raised to each element.")
 expm1 = _elementwise_op(Expm1Backward0, "exp(x) - 1, accurate for small x.")

@@ -9,6 +9,7 @@ from ... import _dtype, return_types
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
+from .._saved_shown import ShowsDimAsGiven
 from .._table import apply, register
 from .._tangents import REDUCTION
 from ..pointwise import maximum, minimum
@@ -270,13 +271,13 @@ def _amax_backward(grad, self, result, dim: tuple, keepdim: bool):
     return _math.unsqueeze_reduced(grad, shape, dim, keepdim) / _math.count_along(chosen, dim, grad) * chosen
 
 
-class AmaxBackward0(Formula):
+class AmaxBackward0(ShowsDimAsGiven, Formula):
     """The largest element over dims: ties share the gradient evenly (as PyTorch)."""
 
     kernel = staticmethod(np.max)
 
     @classmethod
-    def forward(cls, self, dim, keepdim):
+    def forward(cls, self, dim, keepdim, dim_as_given=None):
         return cls.kernel(self._data, axis=dim, keepdims=keepdim)
 
     tangent = REDUCTION
@@ -313,7 +314,7 @@ def amax(input, dim=(), keepdim: bool = False):
     """The largest element over `dim` (all dims if empty); ties share the gradient."""
     dims = normalize_dims(dim, input.ndim)
     _check_reducible(input, dims, "amax", dim not in ((), None))
-    return apply(AmaxBackward0, input, dim=dims, keepdim=keepdim)
+    return apply(AmaxBackward0, input, dim=dims, keepdim=keepdim, dim_as_given=dim)
 
 
 @register(methods="amin")
@@ -321,7 +322,7 @@ def amin(input, dim=(), keepdim: bool = False):
     """The smallest element over `dim` (all dims if empty); ties share the gradient."""
     dims = normalize_dims(dim, input.ndim)
     _check_reducible(input, dims, "amin", dim not in ((), None))
-    return apply(AminBackward0, input, dim=dims, keepdim=keepdim)
+    return apply(AminBackward0, input, dim=dims, keepdim=keepdim, dim_as_given=dim)
 
 
 class MaxBackward0(_SelectsAlongDim):

@@ -9,6 +9,7 @@ from ... import _dtype
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
+from .._saved_shown import ShowsOneDimAsGiven
 from .._table import apply, register
 from .._tangents import LINEAR, REDUCTION
 from .sums import _one_dim, normalize_dims
@@ -126,11 +127,11 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
 # Running sums and products
 
 
-class CumsumBackward0(Formula):
+class CumsumBackward0(ShowsOneDimAsGiven, Formula):
     """Running sum along a dim: each input feeds every later output."""
 
     @staticmethod
-    def forward(self, dim, dtype):
+    def forward(self, dim, dtype, dim_as_given=None):
         data = self._data
         if data.ndim == 0:
             return data.astype(_integer_accumulator(data, dtype) or data.dtype)
@@ -154,8 +155,8 @@ class ReversedCumsumBackward0(Formula):
 @register(methods="cumsum", inplace="cumsum_")
 def cumsum(input, dim: int, *, dtype=None):
     """The running sum along `dim` (integers accumulate in int64)."""
-    dim = _one_dim(input, dim, "cumsum")
-    return apply(CumsumBackward0, input, dim=dim, dtype=dtype)
+    given, dim = dim, _one_dim(input, dim, "cumsum")
+    return apply(CumsumBackward0, input, dim=dim, dtype=dtype, dim_as_given=given)
 
 
 def _data_of(x) -> np.ndarray:
@@ -322,11 +323,11 @@ def _cumprod_tangent_exact(x: Tensor, x_t: Tensor, dim: int) -> Tensor:
     return _math.where(up_to, running, 0.0).sum(dim)
 
 
-class CumprodBackward0(Formula):
+class CumprodBackward0(ShowsOneDimAsGiven, Formula):
     """Running product along a dim; exact gradients where elements are 0."""
 
     @staticmethod
-    def forward(self, dim, dtype):
+    def forward(self, dim, dtype, dim_as_given=None):
         data = self._data
         if data.ndim == 0:
             return data.astype(_integer_accumulator(data, dtype) or data.dtype)
@@ -339,5 +340,5 @@ class CumprodBackward0(Formula):
 @register(methods="cumprod", inplace="cumprod_")
 def cumprod(input, dim: int, *, dtype=None):
     """The running product along `dim`; exact gradients where elements are 0."""
-    dim = _one_dim(input, dim, "cumprod")
-    return apply(CumprodBackward0, input, dim=dim, dtype=dtype)
+    given, dim = dim, _one_dim(input, dim, "cumprod")
+    return apply(CumprodBackward0, input, dim=dim, dtype=dtype, dim_as_given=given)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import builtins
 import math
 import warnings
+from typing import ClassVar
 
 import numpy as np
 
@@ -13,6 +14,7 @@ from ... import _dtype
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
+from .._saved_shown import ShownAsPyTorch, ShowsDimAsGiven, as_given, dims_as_given
 from .._table import apply, register
 from .._tangents import REDUCTION
 from .sums import MeanBackward0, _count, normalize_dims
@@ -56,13 +58,32 @@ def _std_backward(grad, self, result, dim: tuple, keepdim: bool, correction):
     return _var_backward(per_variance, self, dim, keepdim, correction)
 
 
-class VarBackward0(Formula):
+class _SpreadShownAsPyTorch(ShownAsPyTorch):
+    """A spread node (var, std, their _mean forms) shows `dim` and `correction` as the call
+    gave them: `var(x)` shows None for both (see Note [Saved values as PyTorch shows them])."""
+
+    __slots__ = ()
+
+    shown: ClassVar[dict] = {"dim": as_given("dim", dims_as_given), "correction": as_given("correction")}
+
+
+def _spread_as_given(dim, unbiased, correction) -> dict:
+    """The `_as_given` parameters of a spread node: PyTorch keeps `correction` None only when
+    the call gave no dim, no `unbiased` and no `correction`."""
+    if correction is None and unbiased is not None:
+        correction = int(unbiased)
+    elif correction is None and dim is not None:
+        correction = 1
+    return {"dim_as_given": dim, "correction_as_given": correction}
+
+
+class VarBackward0(_SpreadShownAsPyTorch, Formula):
     """sum((x - mean)^2) / (N - correction): two passes, so no cancellation."""
 
     op_name = "var"
 
     @classmethod
-    def forward(cls, self, dim, keepdim, correction):
+    def forward(cls, self, dim, keepdim, correction, dim_as_given=None, correction_as_given=None):
         data = self._data
         count = _count(data.shape, dim)
         divisor = count - correction
@@ -103,6 +124,11 @@ class StdBackward0(VarBackward0):
     }
 
 
+def _spread_given(dim, unbiased) -> tuple:
+    """(dim, unbiased) as the call meant them: var(x, True) gives `unbiased`, not a dim."""
+    return (None, dim) if isinstance(dim, bool) else (dim, unbiased)
+
+
 def _spread_dims(input: Tensor, dim, unbiased):
     """Accept PyTorch's overloads: var(x, True) and var(x, dim, True)."""
     if isinstance(dim, bool):
@@ -114,18 +140,20 @@ def _spread_dims(input: Tensor, dim, unbiased):
 def var(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """The variance over `dim` (all dims by default), divided by N - correction (default 1)."""
     _check_floating(input)
+    given = _spread_as_given(*_spread_given(dim, unbiased), correction)
     dims, unbiased = _spread_dims(input, dim, unbiased)
     correction = _correction(unbiased, correction)
-    return apply(VarBackward0, input, dim=dims, keepdim=keepdim, correction=correction)
+    return apply(VarBackward0, input, dim=dims, keepdim=keepdim, correction=correction, **given)
 
 
 @register(methods="std")
 def std(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """The standard deviation over `dim`: sqrt(var)."""
     _check_floating(input)
+    given = _spread_as_given(*_spread_given(dim, unbiased), correction)
     dims, unbiased = _spread_dims(input, dim, unbiased)
     correction = _correction(unbiased, correction)
-    return apply(StdBackward0, input, dim=dims, keepdim=keepdim, correction=correction)
+    return apply(StdBackward0, input, dim=dims, keepdim=keepdim, correction=correction, **given)
 
 
 def _spread_mean_backward(grads, self, dim: tuple, keepdim: bool, correction, deviation=None):
@@ -145,14 +173,14 @@ def _spread_mean_backward(grads, self, dim: tuple, keepdim: bool, correction, de
     return total
 
 
-class VarMeanBackward0(Formula):
+class VarMeanBackward0(_SpreadShownAsPyTorch, Formula):
     """(var, mean) over the same dims, in one node (as PyTorch)."""
 
     outputs = ("result0", "result1")
     spread = VarBackward0
 
     @classmethod
-    def forward(cls, self, dim, keepdim, correction):
+    def forward(cls, self, dim, keepdim, correction, dim_as_given=None, correction_as_given=None):
         spread = cls.spread.forward(self, dim, keepdim, correction)
         return spread, MeanBackward0.forward(self, dim, keepdim, None)
 
@@ -178,18 +206,20 @@ class StdMeanBackward0(VarMeanBackward0):
 def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """(var, mean) over the same dims."""
     _check_floating(input)
+    given = _spread_as_given(*_spread_given(dim, unbiased), correction)
     dims, unbiased = _spread_dims(input, dim, unbiased)
     correction = _correction(unbiased, correction)
-    return apply(VarMeanBackward0, input, dim=dims, keepdim=keepdim, correction=correction)
+    return apply(VarMeanBackward0, input, dim=dims, keepdim=keepdim, correction=correction, **given)
 
 
 @register()
 def std_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
     """(std, mean) over the same dims."""
     _check_floating(input)
+    given = _spread_as_given(*_spread_given(dim, unbiased), correction)
     dims, unbiased = _spread_dims(input, dim, unbiased)
     correction = _correction(unbiased, correction)
-    return apply(StdMeanBackward0, input, dim=dims, keepdim=keepdim, correction=correction)
+    return apply(StdMeanBackward0, input, dim=dims, keepdim=keepdim, correction=correction, **given)
 
 
 # ---------------------------------------------------------------------------
@@ -222,15 +252,18 @@ def _norm_backward(grad, self, result, ord: float, dim: tuple, keepdim: bool):
     return _math.sign(self) * _math.where(nonzero, power, 0.0) * (grad * result ** (1 - ord))
 
 
-class LinalgVectorNormBackward0(Formula):
+class LinalgVectorNormBackward0(ShownAsPyTorch, Formula):
     """(sum |x|^p)^(1/p) over dims, with p = inf (max |x|), -inf, 0 (count) and 1, 2 exactly.
 
     The forward divides by the largest |x| first, so large values do not overflow.
     At 0 the gradient is 0 (p >= 1), and ties for p = +-inf share it evenly, as PyTorch.
     """
 
+    shown: ClassVar[dict] = {"dim": as_given("dim", dims_as_given), "ord": as_given("ord")}
+    hidden = ("dims",)
+
     @staticmethod
-    def forward(self, ord, dim=None, keepdim=False, dims=None):
+    def forward(self, ord, dim=None, keepdim=False, dims=None, dim_as_given=None, ord_as_given=None):
         # `dims`: the name linalg.vector_norm (ops/linalg/) still passes; to go once it says `dim`.
         if dims is not None:
             dim = dims
@@ -274,14 +307,15 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
     elif isinstance(p, str):
         raise NotImplementedError(f"norm(p='{p}') is a matrix norm: use retrograd.linalg.matrix_norm")
     dims = normalize_dims(dim, input.ndim)
-    return apply(LinalgVectorNormBackward0, input, ord=float(p), dim=dims, keepdim=keepdim)
+    return apply(LinalgVectorNormBackward0, input, ord=float(p), dim=dims, keepdim=keepdim, dim_as_given=dim,
+                 ord_as_given=p)
 
 
-class LogsumexpBackward0(Formula):
+class LogsumexpBackward0(ShowsDimAsGiven, Formula):
     """log(sum(exp(x))) over dims, shifted by the maximum so that exp cannot overflow."""
 
     @staticmethod
-    def forward(self, dim, keepdim):
+    def forward(self, dim, keepdim, dim_as_given=None):
         data = self._data
         if data.dtype.kind != "f":
             data = data.astype(_dtype.get_default_dtype().numpy)
@@ -305,7 +339,7 @@ class LogsumexpBackward0(Formula):
 def logsumexp(input, dim, keepdim: bool = False):
     """log(sum(exp(input))) over `dim`, stable for large values."""
     dims = normalize_dims(dim, input.ndim)
-    return apply(LogsumexpBackward0, input, dim=dims, keepdim=keepdim)
+    return apply(LogsumexpBackward0, input, dim=dims, keepdim=keepdim, dim_as_given=dim)
 
 
 # ---------------------------------------------------------------------------

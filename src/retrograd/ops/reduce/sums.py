@@ -12,6 +12,7 @@ from ... import _dtype
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
+from .._saved_shown import ShowsDimAsGiven
 from .._table import apply, register
 from .._tangents import LINEAR, REDUCTION
 
@@ -57,7 +58,7 @@ class SumBackward0(Formula):
     """Sum of all elements: the gradient is the incoming one, everywhere."""
 
     @staticmethod
-    def forward(self, dim, keepdim, dtype):
+    def forward(self, dim, keepdim, dtype, dim_as_given=None):
         data = self._data
         if dtype is None and data.dtype.kind in "biu":
             dtype = _dtype.int64
@@ -67,8 +68,8 @@ class SumBackward0(Formula):
     derivatives = {"self": lambda grad, self_shape: _math.expand_to(grad, self_shape)}
 
 
-class SumBackward1(SumBackward0):
-    """Sum over chosen dims."""
+class SumBackward1(ShowsDimAsGiven, SumBackward0):
+    """Sum over chosen dims (shown as given: Note [Saved values as PyTorch shows them])."""
 
     tangent = LINEAR
     derivatives = {
@@ -82,15 +83,16 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None):
     if not isinstance(input, Tensor):
         raise TypeError(f"sum(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     dims = normalize_dims(dim, input.ndim)
-    node = SumBackward0 if dim is None else SumBackward1
-    return apply(node, input, dim=dims, keepdim=keepdim, dtype=dtype)
+    if dim is None:
+        return apply(SumBackward0, input, dim=dims, keepdim=keepdim, dtype=dtype)
+    return apply(SumBackward1, input, dim=dims, keepdim=keepdim, dtype=dtype, dim_as_given=dim)
 
 
 class MeanBackward0(Formula):
     """Mean of all elements: the incoming gradient divided by the count."""
 
     @staticmethod
-    def forward(self, dim, keepdim, dtype):
+    def forward(self, dim, keepdim, dtype, dim_as_given=None):
         data = self._data
         if dtype is not None:
             data = data.astype(dtype.numpy)
@@ -123,8 +125,8 @@ class MeanBackward0(Formula):
         return super()._find_saved(name)
 
 
-class MeanBackward1(MeanBackward0):
-    """Mean over chosen dims."""
+class MeanBackward1(ShowsDimAsGiven, MeanBackward0):
+    """Mean over chosen dims (shown as given: Note [Saved values as PyTorch shows them])."""
 
     tangent = LINEAR
     derivatives = {
@@ -139,8 +141,9 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
     if not isinstance(input, Tensor):
         raise TypeError(f"mean(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     dims = normalize_dims(dim, input.ndim)
-    node = MeanBackward0 if dim is None else MeanBackward1
-    return apply(node, input, dim=dims, keepdim=keepdim, dtype=dtype)
+    if dim is None:
+        return apply(MeanBackward0, input, dim=dims, keepdim=keepdim, dtype=dtype)
+    return apply(MeanBackward1, input, dim=dims, keepdim=keepdim, dtype=dtype, dim_as_given=dim)
 
 
 # ---------------------------------------------------------------------------

@@ -71,7 +71,6 @@ from .reorder import (
     TransposeBackward0,
     TransposeBackward1,
     _along,
-    _basic_view_forward,
     _dim_list,
     _inverse_order,
     _mT,

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from typing import ClassVar
 
 import numpy as np
 
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
+from .._saved_shown import ShownAsPyTorch, as_given
 from .._table import apply, register, register_method
 from .._tangents import LINEAR
-from .views import _shape_argument, format_shape, wrap_dim
+from .views import _acting, _shape_argument, format_shape, wrap_dim
 
 # ---------------------------------------------------------------------------
 # Reordering dims: transpose, t, permute, movedim
@@ -181,23 +183,47 @@ register_method("mT", property(_mT))
 #     incoming one written at the same key into zeros of the input's shape.
 
 
-def _basic_view_forward(self, key):
-    return self._data[key]
+_INT64_MAX = 2 ** 63 - 1
 
 
-class SelectBackward0(Formula):
-    """One index along one dim (that dim removed): see Note [Basic index keys]."""
+def _key_part(part: str):
+    """A function of a key node giving what PyTorch's select/slice node saves as `part`."""
+
+    def show(node):
+        dim, component = _acting(node._parameter("key"))
+        if part == "dim":
+            return dim
+        if part == "index":
+            return component
+        start, stop, step = component.start, component.stop, component.step
+        return {"start": 0 if start is None else start, "end": _INT64_MAX if stop is None else stop,
+                "step": 1 if step is None else step}[part]
+
+    return show
+
+
+class SelectBackward0(ShownAsPyTorch, Formula):
+    """One index along one dim (that dim removed): see Note [Basic index keys]. It shows
+    PyTorch's `dim` and `index` (see Note [Saved values as PyTorch shows them])."""
 
     is_view = True
-    forward = staticmethod(_basic_view_forward)
+
+    @staticmethod
+    def forward(self, key, dim_as_given=None, index_as_given=None):
+        return self._data[key]
+
     tangent = LINEAR
     derivatives = {"self": lambda grad, self_shape, key: _math.place_at_key(grad, self_shape, key)}
+    shown: ClassVar[dict] = {"dim": as_given("dim", otherwise=_key_part("dim")),
+                             "index": as_given("index", otherwise=_key_part("index"))}
+    hidden = ("key",)
 
 
 class SliceBackward0(SelectBackward0):
     """A range (with a step) along a dim: see Note [Basic index keys]."""
 
     tangent = LINEAR
+    shown: ClassVar[dict] = {part: _key_part(part) for part in ("dim", "start", "end", "step")}
     __slots__ = ()
 
 
@@ -205,6 +231,8 @@ class AliasBackward0(SelectBackward0):
     """The whole tensor, as a new view (`x[...]`, `x[:]`)."""
 
     tangent = LINEAR
+    shown: ClassVar[dict] = {}
+    hidden = ("key", "self_sym_sizes")
     __slots__ = ()
 
 
@@ -242,6 +270,7 @@ def select(input, dim: int, index: int):
     """The slice at `index` along `dim` (a view with that dim removed)."""
     if input._data.ndim == 0:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    given_dim = int(dim)
     dim = wrap_dim(dim, input.ndim)
     index = int(index)
     size = input._data.shape[dim]
@@ -250,7 +279,8 @@ def select(input, dim: int, index: int):
             f"select(): index {index} out of range for tensor of size "
             f"{format_shape(input._data.shape)} at dimension {dim}"
         )
-    return basic_view(input, _along(dim, index % size), SelectBackward0)
+    return apply(SelectBackward0, input, key=_along(dim, index % size), dim_as_given=given_dim,
+                 index_as_given=index)
 
 
 @register(methods="narrow")

@@ -14,6 +14,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
+from .._saved_shown import ShownAsPyTorch
 from .._table import apply, register
 from .._tangents import LINEAR
 from .reorder import _along, basic_view
@@ -169,8 +170,10 @@ def _unbind_backward(grads, self_shape, dim):
     return _math.stack(pieces, dim)
 
 
-class UnbindBackward0(Formula):
+class UnbindBackward0(ShownAsPyTorch, Formula):
     """Every index along a dim, one view each: the gradient is their gradients stacked."""
+
+    hidden = ("self_sym_sizes",)  # Note [Saved values as PyTorch shows them]
 
     is_view = True
     several_views = True
@@ -241,7 +244,7 @@ def _tensor_list(tensors, op_name: str) -> tuple:
     return tuple(tensors)
 
 
-class CatBackward0(Node):
+class CatBackward0(ShownAsPyTorch, Node):
     """Tensors joined along a dim: each gets its own range of the gradient back.
 
     Hand-written (a Formula declares a fixed list of inputs; cat takes any number), but
@@ -249,6 +252,7 @@ class CatBackward0(Node):
     graph is built (see Note [One formula, two modes]).
     """
     hand_written = "takes any number of tensors (a declaration lists a fixed set of inputs)"
+    hidden = ("sizes",)  # Note [Saved values as PyTorch shows them]
 
     tangent = LINEAR
     __slots__ = ("dim", "sizes")

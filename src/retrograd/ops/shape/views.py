@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import ClassVar
 
 import numpy as np
 
@@ -13,6 +14,7 @@ from ... import _dtype, _storage
 from ..._tensor import Size, Tensor
 from .. import _math
 from .._formula import Formula
+from .._saved_shown import ShownAsPyTorch
 from .._table import apply, register
 from .._tangents import LINEAR
 from ..reduce import normalize_dims
@@ -360,6 +362,23 @@ def squeeze(input, dim=None):
     return _squeeze_with(_SQUEEZE_NODES, input, dim)
 
 
+def _is_whole(component) -> bool:
+    return isinstance(component, slice) and component.start is None and component.stop is None \
+        and component.step in (None, 1)
+
+
+def _acting(key: tuple) -> tuple:
+    """(dim, component) of the last component of a basic key that picks, slices or inserts:
+    PyTorch records a key as one node per such component, and shows the last one's; its dim
+    counts the dims before it that are kept or inserted (Note [Basic index keys])."""
+    position = max((index for index, component in enumerate(key)
+                    if component is not Ellipsis and not _is_whole(component)), default=None)
+    if position is None:
+        return 0, slice(None)
+    dim = sum(1 for component in key[:position] if component is None or isinstance(component, slice))
+    return dim, key[position]
+
+
 def _unsqueeze_grad(grad, self_shape, dim, key):
     """The gradient of `unsqueeze(dim)`, or of a basic index `key` that inserts a dim."""
     if key is None:
@@ -367,14 +386,22 @@ def _unsqueeze_grad(grad, self_shape, dim, key):
     return _math.place_at_key(grad, self_shape, key)
 
 
-class UnsqueezeBackward0(Formula):
+def _inserted_dim(node) -> int:
+    dim = node._parameter("dim")
+    return _acting(node._parameter("key"))[0] if dim is None else dim
+
+
+class UnsqueezeBackward0(ShownAsPyTorch, Formula):
     """A size-1 dim inserted (a view): the gradient has it squeezed out.
 
     A basic index whose last step inserts a dim (`x[0, None]`) is this node too (as PyTorch
-    names it), with the whole `key` instead of `dim`: see Note [Basic index keys].
+    names it), with the whole `key` instead of `dim`: see Note [Basic index keys]. It shows
+    PyTorch's `dim` only (Note [Saved values as PyTorch shows them]).
     """
 
     is_view = True
+    shown: ClassVar[dict] = {"dim": _inserted_dim}
+    hidden = ("key", "self_sym_sizes")
 
     @staticmethod
     def forward(self, dim=None, key=None):
@@ -502,3 +529,120 @@ def as_strided(input, size, stride, storage_offset=None):
     All three are in elements; the offset defaults to `input`'s own. See Note [Storage of a
     NumPy-backed tensor] in _storage.py."""
     return _as_strided_with(AsStridedBackward0, input, size, stride, storage_offset)
+
+
+# ---------------------------------------------------------------------------
+# as_strided_scatter: a copy of the input with a window on its storage overwritten
+
+
+def _scatter_maps(result_geometry: tuple, size: tuple, stride: tuple, storage_offset):
+    """The storage positions of the result's elements and of the window's, and the storage
+    length that holds both."""
+    result_size, result_stride, result_offset = result_geometry
+    offset = result_offset if storage_offset is None else storage_offset
+    result_at = _storage.positions(result_size, result_stride, result_offset)
+    window_at = _storage.positions(size, stride, offset)
+    length = 1 + max(int(result_at.max(initial=0)), int(window_at.max(initial=0)))
+    return result_at, window_at, length
+
+
+def _last_writers(window_at: np.ndarray, length: int):
+    """Which window elements (in order) are the last to write their storage element, as the
+    window's shape; None when no two share one."""
+    flat = window_at.reshape(-1)
+    last = np.full(length, -1, dtype=np.int64)
+    np.maximum.at(last, flat, np.arange(flat.size, dtype=np.int64))
+    order = np.arange(flat.size, dtype=np.int64)
+    if np.count_nonzero(last >= 0) == flat.size:
+        return None
+    return (last[flat] == order).reshape(window_at.shape)
+
+
+def _scatter_into_copy(input_array, src_array, result_geometry, size, stride, storage_offset):
+    """The input's array copied with its whole storage, the window on it set to `src`, each
+    storage element to the last window element on it (in order) where several share one."""
+    result = _storage.copy_with_storage(input_array)
+    _, window_at, length = _scatter_maps(result_geometry, size, stride, storage_offset)
+    winners = _last_writers(window_at, length)
+    if winners is None:
+        offset = result_geometry[2] if storage_offset is None else storage_offset
+        _storage.strided_view(result, size, stride, offset)[...] = src_array
+        return result
+    storage = _storage.strided_view(result, (_storage.storage_bytes(result)[1] // result.itemsize,), (1,), 0)
+    storage[window_at[winners]] = src_array[winners]
+    return result
+
+
+def _off_the_window(grad, result_geometry, size, stride, storage_offset):
+    """The input's gradient: the incoming one where the result kept the input's value, 0 on
+    the storage elements the window overwrote."""
+    result_at, window_at, length = _scatter_maps(result_geometry, size, stride, storage_offset)
+    overwritten = np.zeros(length, dtype=bool)
+    overwritten[window_at.reshape(-1)] = True
+    return _math.where(overwritten[result_at], 0.0, grad)
+
+
+def _on_the_window(grad, result_geometry, size, stride, storage_offset):
+    """src's gradient: for each window element that wrote its storage element last, the
+    incoming gradients of the result elements on it (0 where the result does not show it)."""
+    result_at, window_at, length = _scatter_maps(result_geometry, size, stride, storage_offset)
+    gathered = _storage_map(grad, result_at, window_at, length, None)
+    winners = _last_writers(window_at, length)
+    return gathered if winners is None else _math.where(winners, gathered, 0.0)
+
+
+class AsStridedScatterBackward0(Formula):
+    """A copy of the input, its storage copied whole (same strides and offset), with the
+    window (size, stride, storage offset) on that storage overwritten by `src`.
+
+    Note [as_strided_scatter's gradient]
+        The gradients are the true derivatives of the forward: the input's is the incoming
+        gradient off the window, and where window elements share a storage element only
+        the last one written (in order) gets a gradient. PyTorch 2.13 gives the input the
+        incoming gradient on the window instead, and every window element the gradient of
+        its storage element; its own gradcheck refuses both. Elsewhere (values, strides,
+        errors, tangents, src's gradient for a window without repeats) retrograd is
+        PyTorch. PyTorch also refuses, by an internal assert, an input that needs a
+        gradient and is not contiguous; the storage positions here serve any layout.
+    """
+
+    inputs = ("self", "src")
+
+    @staticmethod
+    def forward(self, src, size, stride, storage_offset, result_geometry):
+        return _scatter_into_copy(self._data, src._data, result_geometry, size, stride, storage_offset)
+
+    tangent = LINEAR
+    derivatives = {"self": _off_the_window, "src": _on_the_window}
+
+    def _saved_names(self) -> list[str]:
+        # the result's geometry has no `_saved_` name in PyTorch (its formula reads the grad's)
+        return [name for name in super()._saved_names() if name != "result_geometry"]
+
+
+_OVERLAPPING_WRITE = ("unsupported operation: more than one element of the written-to tensor refers to a "
+                      "single memory location. Please clone() the tensor before performing the operation.")
+
+
+@register(methods="as_strided_scatter")
+def as_strided_scatter(input, src, size, stride, storage_offset=None):
+    """A copy of `input` (its storage copied whole) with the window (size, stride, storage
+    offset) on that storage overwritten by `src`; the inverse of `as_strided` for gradients.
+
+    See Note [Storage of a NumPy-backed tensor] in _storage.py."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"as_strided_scatter(): argument 'src' (position 2) must be Tensor, not "
+                        f"{type(src).__name__}")
+    geometry = _storage.clone_geometry(input._data)
+    stand_in = input._data  # whose storage the copy's is as long as
+    if _storage.overlaps_by_a_zero_stride(input.shape, input.stride()):
+        stand_in = np.empty(geometry[0], input._data.dtype)
+    size, stride, offset = _storage.check_geometry(stand_in, size, stride, storage_offset,
+                                                   "as_strided_scatter", first_position=3)
+    if tuple(src.shape) != size:
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = "
+                           f"{format_shape(src.shape)}, slice size = {format_shape(size)}")
+    if _storage.overlaps_by_a_zero_stride(size, stride):
+        raise RuntimeError(_OVERLAPPING_WRITE)
+    return apply(AsStridedScatterBackward0, input, src, size=size, stride=stride,
+                 storage_offset=None if storage_offset is None else offset, result_geometry=geometry)

@@ -1,0 +1,103 @@
+"""`_saved_<name>` values as PyTorch shows them, where the formulas read other ones.
+
+Note [Saved values as PyTorch shows them]
+    A formula reads what is convenient to compute with: a dim wrapped to be non-negative,
+    a basic index key, the target of a loss reshaped to index along the class dim. PyTorch's
+    node shows the values its own formulas read: the dim as the call gave it, the `dim` and
+    `index` of a select, the target as given and the loss's total weight. A node class that
+    derives from `ShownAsPyTorch` (before `Formula`) lists PyTorch's names in `shown`, each
+    with a function of the node that gives its value, and the formula reads PyTorch does
+    not show in `hidden`; `dir(node)` and `node._saved_<name>` then follow PyTorch. A value
+    the call gave is kept as the parameter `<name>_as_given`, which no formula reads.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from .._tensor import Tensor
+from ..autograd.graph import _MISSING, _SECOND_BACKWARD_MESSAGE
+
+__all__ = [
+    "ShownAsPyTorch",
+    "ShowsDimAsGiven",
+    "ShowsOneDimAsGiven",
+    "as_given",
+    "dims_as_given",
+    "formula_value",
+    "saved_array",
+]
+
+
+class ShownAsPyTorch:
+    """Mixin for a declared node whose saved values PyTorch shows otherwise; see Note [Saved
+    values as PyTorch shows them]."""
+
+    __slots__ = ()
+
+    shown: ClassVar[dict] = {}  # PyTorch's name -> function(node) of the value it shows
+    hidden: ClassVar[tuple] = ()  # what the formulas read that PyTorch does not show
+
+    def _saved_names(self) -> list[str]:
+        kept = [name for name in super()._saved_names() if name not in self.hidden and name not in self.shown]
+        return kept + list(self.shown)
+
+    def _find_saved(self, name: str):
+        show = self.shown.get(name)
+        if show is not None:
+            return show(self)
+        if name in self.hidden:
+            return _MISSING
+        return super()._find_saved(name)
+
+
+def formula_value(node, name: str):
+    """The saved value the formulas read under `name` (checked as any saved value)."""
+    return super(ShownAsPyTorch, node)._find_saved(name)
+
+
+def as_given(name: str, normalise=None, otherwise=None):
+    """The value the call gave for `name` (kept as `<name>_as_given`; `normalise`d), else
+    `otherwise(node)`, by default the one the formulas read."""
+    key = f"{name}_as_given"
+
+    def show(node):
+        params = node._params
+        if key not in params:
+            return formula_value(node, name) if otherwise is None else otherwise(node)
+        value = params[key]
+        return value if normalise is None else normalise(value)
+
+    return show
+
+
+def dims_as_given(dim):
+    """A dim argument as PyTorch's node shows it: None, or a tuple (of the dims as given)."""
+    if dim is None:
+        return None
+    return (int(dim),) if isinstance(dim, int) else tuple(int(each) for each in dim)
+
+
+class ShowsDimAsGiven(ShownAsPyTorch):
+    """A reduction along dims that shows `dim` as the call gave it (a tuple; `()` when none
+    was given): `x.sum(-1)` shows `(-1,)`, where its formulas read `(1,)`."""
+
+    __slots__ = ()
+
+    shown: ClassVar[dict] = {"dim": as_given("dim", lambda dim: () if dim is None else dims_as_given(dim))}
+
+
+class ShowsOneDimAsGiven(ShownAsPyTorch):
+    """An op along one dim that shows `dim` as the call gave it (`x.cumsum(-1)` shows -1)."""
+
+    __slots__ = ()
+
+    shown: ClassVar[dict] = {"dim": as_given("dim", int)}
+
+
+def saved_array(node, array) -> Tensor:
+    """A tensor PyTorch saved that the formulas keep as an array: freed, as any saved tensor,
+    once backward released the node."""
+    if node._released:
+        raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
+    return Tensor._make(array)
