@@ -854,11 +854,8 @@ def test_an_op_takes_out_only_when_listed():
             toy(x, out=retrograd.zeros(1))
 
 
-@pytest.mark.parametrize("library", [
-    pytest.param(retrograd, marks=pytest.mark.xfail(strict=True, reason=(
-        "a view taken under no_grad of a tensor that requires grad, then written in place with grad mode "
-        "on, is written (run_in_place rereads its history from the base); PyTorch refuses it"))),
-    pytest.param(torch, marks=needs_torch)], ids=["retrograd", "torch"])
+@pytest.mark.parametrize("library", [retrograd, pytest.param(torch, marks=needs_torch)],
+                         ids=["retrograd", "torch"])
 def test_a_view_made_under_no_grad_is_not_written_with_grad_mode_on(library):
     x = library.tensor([1.0, 2.0], requires_grad=True)
     base = x * 1
