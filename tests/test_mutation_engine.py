@@ -810,3 +810,127 @@ MORE_CORNERS = {
                          ids=["retrograd", "torch"])
 def test_more_corners_of_the_pass(library):
     assert _plain(_more_corners(library)) == _plain(MORE_CORNERS)
+
+
+def _still_more_corners(t):
+    def prehook_grads(grads):
+        return [None if grad is None else grad.tolist() for grad in grads]
+
+    # outputs 0 and 2 of a split reach its node in that order: its buffer grows to take output 2
+    x = t.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    parts = x.split(1)
+    seen = []
+    parts[0].grad_fn.register_prehook(lambda grads: seen.append(prehook_grads(grads)))
+    (parts[0] * parts[2]).sum().backward()
+    later_output = (seen, x.grad.tolist())
+
+    # a pass inside a hook of another pass: the outer pass is current again afterwards
+    x = t.tensor([1.0, 2.0], requires_grad=True)
+    a = x * 2
+    b = a * 3
+    calls = []
+
+    def inner_pass(grad):
+        with t.enable_grad():
+            (inner,) = t.autograd.grad((x * x).sum(), x)
+        calls.append(("inner", inner.tolist()))
+
+    b.register_hook(inner_pass)
+    t.autograd.graph.register_multi_grad_hook((a,), lambda grads: calls.append(("multi", _list(grads[0]))))
+    b.sum().backward()
+    nested = (calls, x.grad.tolist())
+
+    # a gradient computed inside a dual level carries its tangent (forward over reverse)
+    forward_ad = t.autograd.forward_ad
+    x = t.tensor([1.0, 2.0], requires_grad=True)
+    with forward_ad.dual_level():
+        dual = forward_ad.make_dual(x, t.tensor([1.0, -1.0]))
+        (grad,) = t.autograd.grad((dual ** 3).sum(), x)
+        unpacked = forward_ad.unpack_dual(grad)
+        over_reverse = (unpacked.primal.tolist(), _list(unpacked.tangent))
+
+    # a custom backward whose gradient broadcasts to its input's shape is summed back to it
+    class Spread(t.autograd.Function):
+        @staticmethod
+        def forward(ctx, value):
+            return value * 1
+
+        @staticmethod
+        def backward(ctx, grad):
+            return t.arange(12.0).reshape(1, 3, 4)
+
+    x = t.ones(3, 1, requires_grad=True)
+    Spread.apply(x).sum().backward()
+
+    # a custom backward's gradient for an input that needs none is left out
+    class Both(t.autograd.Function):
+        @staticmethod
+        def forward(ctx, value, weight):
+            return value * weight
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2, grad * 3
+
+    v = t.tensor([1.0, 2.0], requires_grad=True)
+    weight = t.tensor([5.0, 6.0])
+    Both.apply(v, weight).sum().backward()
+    unneeded = (v.grad.tolist(), weight.grad)
+
+    # a node that only None reaches passes None on (its pre-hook sees it)
+    class Drop(t.autograd.Function):
+        @staticmethod
+        def forward(ctx, value):
+            return value * 1
+
+        @staticmethod
+        def backward(ctx, grad):
+            return None
+
+    v = t.tensor([1.0, 2.0], requires_grad=True)
+    doubled = v * 2
+    arrived = []
+    doubled.grad_fn.register_prehook(lambda grads: arrived.append(grads[0]))
+    (Drop.apply(doubled).sum() + (v * 3).sum()).backward()
+    only_none = (v.grad.tolist(), arrived)
+
+    # a hand-written node returning one gradient (not a tuple) in a create_graph pass
+    matrix = t.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+    (first,) = t.autograd.grad(t.linalg.inv(matrix).sum(), matrix, create_graph=True)
+    (second,) = t.autograd.grad(first.sum(), matrix)
+    inverse_twice = [[round(value, 5) for value in row] for row in first.tolist() + second.tolist()]
+
+    # the .grad a create_graph pass makes is output 0 (an int) of its CopyBackwards
+    y = t.tensor([1.0, 2.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the reference cycle of backward(create_graph=True)
+        (y * y).sum().backward(create_graph=True)
+    return {
+        "a later output grows the buffer": later_output,
+        "a pass inside a pass": nested,
+        "forward over reverse": over_reverse,
+        "summed to the input's shape": x.grad.tolist(),
+        "the copied .grad": (repr(y.grad.output_nr), _name(y.grad), y.grad.tolist()),
+        "a gradient for an input that needs none": unneeded,
+        "a node only None reaches": only_none,
+        "inv differentiated twice": inverse_twice,
+    }
+
+
+STILL_MORE_CORNERS = {
+    "a later output grows the buffer": ([[[3.0], None, [1.0]]], [3.0, 0.0, 1.0]),
+    "a pass inside a pass": ([("inner", [2.0, 4.0]), ("multi", [3.0, 3.0])], [6.0, 6.0]),
+    "forward over reverse": ([3.0, 12.0], [6.0, -12.0]),  # 3x², and its tangent 6x·[1, -1]
+    "summed to the input's shape": [[6.0], [22.0], [38.0]],  # row sums of arange(12).reshape(3, 4)
+    "the copied .grad": ("0", "CopyBackwards", [2.0, 4.0]),
+    "a gradient for an input that needs none": ([2.0, 2.0], None),
+    "a node only None reaches": ([3.0, 3.0], [None]),
+    # d sum(inv(A)) = -(A^-T 1 1^T A^-T), then its own derivative, for A = [[2, 1], [1, 3]]
+    "inv differentiated twice": [[-0.16, -0.08], [-0.08, -0.04], [0.192, 0.096], [0.096, 0.048]],
+}
+
+
+@pytest.mark.parametrize("library", [retrograd, pytest.param(torch, marks=needs_torch)],
+                         ids=["retrograd", "torch"])
+def test_still_more_corners_of_the_pass(library):
+    assert _plain(_still_more_corners(library)) == _plain(STILL_MORE_CORNERS)

@@ -635,6 +635,7 @@ def test_ops_with_a_batching_rule_or_out_get_them_from_register(monkeypatch):
             assert table["toy_batched"].function is toy
         finally:
             for method in ("toy_batched", "__toyb__"):
+                _batching.batched_attached.pop(method, None)
                 if method in _batching.BatchedTensor.__dict__:
                     delattr(_batching.BatchedTensor, method)
 
@@ -674,3 +675,196 @@ def test_anomaly_mode_records_where_each_node_was_made():
             y.backward()
     origins = [str(w.message) for w in caught if str(w.message).startswith("Error detected in")]
     assert origins and "y = x.sqrt().sum()" in origins[0]
+
+
+def _in_place_under_vmap(t):
+    x = t.tensor([[1.0, 2.0], [3.0, 4.0]])
+    y = t.tensor([[10.0, 20.0], [30.0, 40.0]])
+    return {
+        "mul_": t.vmap(lambda row: row.clone().mul_(2))(x).tolist(),
+        "add_ with a keyword": t.vmap(lambda row, other: row.clone().add_(other, alpha=3))(x, y).tolist(),
+        "add_ of an unbatched tensor": t.vmap(lambda row: row.clone().add_(t.ones(2), alpha=2))(x).tolist(),
+        "copy_ casts": t.vmap(lambda row, other: row.clone().copy_(other))(x, y.int()).tolist(),
+        "zero_": t.vmap(lambda row: row.clone().zero_())(x).tolist(),
+        "fill_": t.vmap(lambda row: row.clone().fill_(5))(x).tolist(),
+        "an unbatched target": _error(lambda: t.vmap(lambda other: t.zeros(2).add_(other))(y)),
+        # zero_ may write an expanded tensor (each of its elements gets the same value)
+        "zero_ of an expanded tensor": t.vmap(lambda row: row.zero_())(t.ones(2, 1).expand(2, 3)).tolist(),
+    }
+
+
+IN_PLACE_UNDER_VMAP = {
+    "mul_": [[2.0, 4.0], [6.0, 8.0]],
+    "add_ with a keyword": [[31.0, 62.0], [93.0, 124.0]],
+    "add_ of an unbatched tensor": [[3.0, 4.0], [5.0, 6.0]],
+    "copy_ casts": [[10.0, 20.0], [30.0, 40.0]],
+    "zero_": [[0.0, 0.0], [0.0, 0.0]],
+    "fill_": [[5.0, 5.0], [5.0, 5.0]],
+    "an unbatched target": "RuntimeError: output with shape [2] doesn't match the broadcast shape [2, 2]",
+    "zero_ of an expanded tensor": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
+}
+
+
+@pytest.mark.parametrize("library", [retrograd, pytest.param(torch, marks=needs_torch)],
+                         ids=["retrograd", "torch"])
+def test_in_place_ops_under_vmap(library):
+    assert _in_place_under_vmap(library) == IN_PLACE_UNDER_VMAP
+
+
+def _in_place_corners(t):
+    seen = {}
+    with t.inference_mode():
+        frozen = t.ones(2)
+        frozen.add_(1)  # allowed inside
+    seen["an inference tensor outside inference mode"] = _error(lambda: frozen.add_(1))
+    x = t.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    seen["one of several views"] = _error(lambda: (x * 1).split(1)[0].mul_(2))
+    seen["an expanded target"] = _error(lambda: t.ones(1, 2).expand(3, 2).add_(1))
+    expanded = t.tensor([[1.0, 2.0]]).expand(3, 2)
+    seen["an expanded tensor copied into itself"] = (_error(lambda: expanded.copy_(expanded)), expanded.tolist())
+    y = x * 1
+    y.add_(t.ones(3), alpha=3)
+    y.mul_(t.tensor([1.0, 2.0, 3.0]))
+    y.sum().backward()
+    seen["a keyword while recording"] = (y.tolist(), x.grad.tolist())
+    integers = t.zeros(2, dtype=t.int64)
+    integers.copy_(t.tensor([1.5, -2.5]))
+    seen["copy_ casts"] = integers.tolist()
+    forward_ad = t.autograd.forward_ad
+    with forward_ad.dual_level():
+        dual = forward_ad.make_dual(t.tensor([1.0, 2.0]), t.tensor([1.0, -1.0]))
+        z = dual * 1
+        z.mul_(3)
+        z.add_(dual)
+        seen["tangent of an in-place op"] = forward_ad.unpack_dual(z).tangent.tolist()
+    return seen
+
+
+IN_PLACE_CORNERS = {
+    # PyTorch writes the tensor before it raises; retrograd leaves it unchanged (STYLE: bad input
+    # leaves every tensor as it was), so only the error is compared
+    "an inference tensor outside inference mode": "RuntimeError: Inplace update to inference tensor outside "
+    "InferenceMode is not allowed.You can make a clone to get a normal tensor before doing inplace update.See "
+    "https://github.com/pyLIB/rfcs/pull/17 for more details.",
+    "one of several views": "RuntimeError: Output 0 of Split is a view and is being modified inplace. This view "
+    "is the output of a function that returns multiple views. Such functions do not allow the output views to "
+    "be modified inplace. You should replace the inplace operation by an out-of-place one.",
+    "an expanded target": "RuntimeError: unsupported operation: more than one element of the written-to tensor "
+    "refers to a single memory location. Please clone() the tensor before performing the operation.",
+    "an expanded tensor copied into itself": (None, [[1.0, 2.0]] * 3),
+    "a keyword while recording": ([4.0, 10.0, 18.0], [1.0, 2.0, 3.0]),  # (x + 3)·[1, 2, 3]
+    "copy_ casts": [1, -2],
+    "tangent of an in-place op": [4.0, -4.0],  # 3t + t
+}
+
+
+@pytest.mark.parametrize("library", [retrograd, pytest.param(torch, marks=needs_torch)],
+                         ids=["retrograd", "torch"])
+def test_corners_of_in_place_ops(library):
+    assert _in_place_corners(library) == IN_PLACE_CORNERS
+
+
+def test_register_notes_where_each_method_comes_from():
+    """Note [Where Tensor methods come from]: each attached method records its op and module."""
+    from retrograd.ops._table import _defined_in, register_method, register_methods
+
+    with _registered(_toy_double, "toy.where_from", methods="toy_where", inplace="toy_where_"):
+        for method in ("toy_where", "toy_where_"):
+            entry = attached[method]
+            assert (entry.op, entry.module) == ("toy.where_from", __name__)
+            assert vars(Tensor)[method] is entry.value
+
+    def first(self):
+        return "first"
+
+    def second(self):
+        return "second"
+
+    added = ("toy_plain", "toy_a", "toy_b")
+    try:
+        register_method("toy_plain", first, "toy.first")
+        assert (attached["toy_plain"].value, attached["toy_plain"].module, attached["toy_plain"].op) == (
+            first, "toy.first", None)
+        with pytest.raises(RuntimeError, match=r"^Tensor\.toy_plain is already defined \(attached by toy\.first\)$"):
+            register_method("toy_plain", second)
+        with pytest.raises(RuntimeError, match=r"^Tensor\.detach is already defined \(in the class body\)$"):
+            register_method("detach", second)
+        assert retrograd.ones(1).toy_plain() == "first"
+        register_method("toy_plain", second, "toy.module", op="toy.op", replace=True)
+        assert retrograd.ones(1).toy_plain() == "second" and attached["toy_plain"].module == "toy.module"
+        register_methods({"toy_a": first, "toy_b": second}, "toy.methods")
+        assert [(attached[name].value, attached[name].module) for name in ("toy_a", "toy_b")] == [
+            (first, "toy.methods"), (second, "toy.methods")]
+        assert _defined_in("toy_a") == "attached by toy.methods"
+        assert _defined_in("detach") == "in the class body"
+        assert _defined_in("toy_nothing") == "nowhere"
+    finally:
+        for name in added:
+            attached.pop(name, None)
+            if name in Tensor.__dict__:
+                delattr(Tensor, name)
+
+
+def _overlap_checks(t):
+    def written(call, a):
+        return _error(call), a.tolist()
+
+    seen = {}
+    x = t.tensor([[3.0, 1.0], [2.0, 4.0]])
+    values, indices = x.max(0)
+    parts = x.split(1)
+    seen["which results are views"] = (values._is_view(), indices._is_view(), [part._is_view() for part in parts],
+                                       parts[0]._base is x)
+    # every argument is checked, whatever comes before the one that overlaps
+    a = t.arange(5.0)
+    seen["after an unrelated tensor"] = written(lambda: a[1:].addcmul_(t.ones(4), a[:-1]), a)
+    a = t.arange(5.0)
+    seen["after a number"] = written(lambda: a[1:].index_add_(0, t.tensor([0, 1, 2, 3]), a[:-1]), a)
+    a = t.arange(5.0)
+    seen["after the same elements"] = written(lambda: a[1:].addcmul_(a[1:], a[:-1]), a)
+    a = t.arange(10.0)
+    seen["after a strided view"] = written(lambda: a[4:8].addcmul_(a[::3], a[3:7]), a)
+    seen["a two-element expand"] = _error(lambda: t.ones(1).expand(2).add_(1))
+    one_row = t.ones(3).expand(1, 3)  # a stride-0 dimension of size 1: no element repeats
+    seen["a one-row expand"] = written(lambda: one_row.add_(1), one_row)
+    return seen
+
+
+_PARTIAL = ("RuntimeError: unsupported operation: some elements of the input tensor and the written-to tensor "
+            "refer to a single memory location. Please clone() the tensor before performing the operation.")
+OVERLAP_CHECKS = {
+    "which results are views": (False, False, [True, True], True),
+    "after an unrelated tensor": (_PARTIAL, [0.0, 1.0, 2.0, 3.0, 4.0]),
+    "after a number": (_PARTIAL, [0.0, 1.0, 2.0, 3.0, 4.0]),
+    "after the same elements": (_PARTIAL, [0.0, 1.0, 2.0, 3.0, 4.0]),
+    "after a strided view": (_PARTIAL, [float(value) for value in range(10)]),
+    "a two-element expand": "RuntimeError: unsupported operation: more than one element of the written-to "
+    "tensor refers to a single memory location. Please clone() the tensor before performing the operation.",
+    "a one-row expand": (None, [[2.0, 2.0, 2.0]]),
+}
+
+
+@pytest.mark.parametrize("library", [retrograd, pytest.param(torch, marks=needs_torch)],
+                         ids=["retrograd", "torch"])
+def test_what_an_in_place_op_refuses_to_write(library):
+    assert _overlap_checks(library) == OVERLAP_CHECKS
+
+
+def test_an_op_takes_out_only_when_listed():
+    with _registered(_toy_double, "toy_without_out") as toy:
+        x = retrograd.tensor([1.0])
+        assert toy(x).tolist() == [2.0]
+        with pytest.raises(TypeError, match="out"):
+            toy(x, out=retrograd.zeros(1))
+
+
+@pytest.mark.parametrize("library", [retrograd, pytest.param(torch, marks=needs_torch)],
+                         ids=["retrograd", "torch"])
+def test_a_view_made_under_no_grad_is_not_written_with_grad_mode_on(library):
+    x = library.tensor([1.0, 2.0], requires_grad=True)
+    base = x * 1
+    with library.no_grad():
+        view = base[:1]
+    assert _error(lambda: view.mul_(2)).startswith(
+        "RuntimeError: A view was created in no_grad mode and is being modified inplace with grad mode "
+        "enabled. Given that this use case is ambiguous and error-prone, it is forbidden.")

@@ -148,6 +148,7 @@ TARGETS: dict[str, Target] = {
         sources=("src/retrograd/ops/_table.py",),
         tests=(
             "tests/test_mutation_table.py",
+            "tests/test_mutation_graph.py",  # the first graph of a process (the shared edge numbers)
             "tests/test_saved_values.py",
             "tests/test_autograd_inplace.py",
             "tests/test_engine.py",
@@ -158,6 +159,7 @@ TARGETS: dict[str, Target] = {
         sources=("src/retrograd/ops/_formula.py",),
         tests=(
             "tests/test_mutation_formula.py",
+            "tests/test_mutation_graph.py",  # saved records (Note [Saved records] moved to graph.py)
             "tests/test_saved_values.py",
             "tests/test_shape_index_formulas.py",
             "tests/test_engine.py",
@@ -228,9 +230,6 @@ _GRADCHECK_EQUIVALENT = [
     ("gen_non_contig_grad_outputs and masked are accepted for PyTorch's signature and ignored",
      ("x_gradgradcheck__mutmut_4", "x_gradgradcheck__mutmut_13")),
 ]
-_FRESH_PROCESS = ("killed by tests/test_mutation_graph.py::test_scenario[edges_and_names] in a fresh process "
-                  "(MUTANT_UNDER_TEST=... pytest); survives here only because mutmut's fork server ran the "
-                  "clean tests first, which filled the cache of shared all-zero edge numbers it breaks")
 _BATCHED = ("a batched pass checks its result by linearity and falls back to one backward per row when "
             "it fails or raises (Note [Batched backward]): a wrong batch shape changes the speed, not the "
             "answer")
@@ -238,8 +237,8 @@ _WEAKREF_BRANCH = ("every hooks container is a plain dict, which cannot be weakl
                    "branch is never taken, and the handle holds its dict through the closure either way")
 EQUIVALENT: dict[str, dict[str, str]] = {
     "optim": {
-        "optim.adam.x__lerp___mutmut_1": _ROUNDING + " (weight 0.5 takes the other, equal form)",
-        "optim.adam.x__lerp___mutmut_2": _ROUNDING + " (PyTorch switches forms at 0.5 for accuracy)",
+        "optim.adam.x__lerp___mutmut_6": _ROUNDING + " (weight 0.5 takes the other, equal form)",
+        "optim.adam.x__lerp___mutmut_7": _ROUNDING + " (PyTorch switches forms at 0.5 for accuracy)",
         "optim.more.xǁASGDǁ_update__mutmut_49": _ROUNDING + " (with mu == 1, ax + (p - ax)·1 is p)",
         "optim.more.xǁRAdamǁ_update__mutmut_75": "rho_t equals 5 exactly at no step for betas in "
         "[0, 1): rho_1 = 1 and rho_2 = (1 + 3 beta2) / (1 + beta2) < 2; later steps hit 5 only by accident",
@@ -317,11 +316,11 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "autograd.function.x__delay_error__mutmut_27": "a single gradient in a 1-tuple: BackwardCFunction."
         "backward puts a single gradient in a tuple anyway",
         **{f"autograd.function.x__record__mutmut_{number}": "warnings.warn with category None or without "
-           "one warns a UserWarning, as before" for number in (58, 61)},
+           "one warns a UserWarning, as before" for number in (59, 62)},
         **{f"autograd.function.x__record__mutmut_{number}": "changes only the caller line the warning is "
-           "attributed to; message and category are unchanged" for number in (62, 68)},
+           "attributed to; message and category are unchanged" for number in (63, 69)},
         **{f"autograd.function.x__record__mutmut_{number}": "the output number given to _from_node is "
-           "overwritten a few lines below (value._output_nr = index)" for number in (73, 79)},
+           "overwritten a few lines below (value._output_nr = index)" for number in (74, 80)},
         "autograd.function.x__stamp__mutmut_12": "a saved None stays None either way: were None one of "
         "forward's outputs, results holds None at its index too",
         **{f"autograd.function.x__stamp__mutmut_{number}": "is_output only names saved values "
@@ -339,9 +338,13 @@ EQUIVALENT: dict[str, dict[str, str]] = {
     "gradcheck": {f"autograd.gradcheck.{name}": reason
                   for reason, names in _GRADCHECK_EQUIVALENT for name in names},
     "graph": {
-        **{f"autograd.graph.x_output_numbers__mutmut_{number}": "the shared all-zero tuple only saves "
-           "memory: a fresh equal tuple gives the same edge numbers" for number in (4, 5)},
-        **{f"autograd.graph.x_output_numbers__mutmut_{number}": _FRESH_PROCESS for number in (6, 7, 8, 9)},
+        **{f"autograd.graph.{name}": "the shared all-zero tuple only saves memory: a fresh equal tuple "
+           "gives the same edge numbers" for name in (
+               "x_output_numbers__mutmut_2", "x_zero_output_numbers__mutmut_1",
+               "x_zero_output_numbers__mutmut_2")},
+        **{f"autograd.graph.xǁNodeǁ_find_saved__mutmut_{number}": "every node that has slots of its own "
+           "sets them when it is recorded (its forward, or the in-place code that makes CopySlices and "
+           "AsStridedBackward0 nodes), so getattr's default is never read" for number in (6, 9)},
         **{f"autograd.graph.x_register_multi_grad_hook__mutmut_{number}": "mode 'all' calls fn when the last "
            "expected gradient of the pass arrives; no hook of the group runs again in that pass, so "
            "'done' is never read after it" for number in (50, 51, 52, 53)},
@@ -365,18 +368,21 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "AccumulateGrad: its _input_meta is never read",
         **{f"autograd.graph.xǁNodeǁ_release__mutmut_{number}": "a released node is marked _released, which "
            "every reader checks before _saved; '' holds no value, as None" for number in (2, 3)},
-        "autograd.graph.xǁNodeǁ_named_saved_values__mutmut_30": "no hand-written node saves more values "
+        "autograd.graph.xǁNodeǁ_named_saved_values__mutmut_33": "no hand-written node saves more values "
         "than its saved_names has names, so index == len(saved_names) never occurs",
+        "autograd.graph.xǁNodeǁ_resave_output__mutmut_2": "the op runner calls it only for a node that saved "
+        "something (`if not node._saved: return`); with values saved, skipping the early return leaves "
+        "the loop, which replaces the same records",
     },
     "formula": {
         **{f"ops._formula.xǁFormulaǁ{name}": "bypasses the cache of save plans: a plan is computed the "
            "same from the declaration every time" for name in ("_plan__mutmut_1", "_plan__mutmut_2",
-                                                                "_save__mutmut_5")},
+                                                                "_save__mutmut_3")},
         **{f"ops._formula.xǁFormulaǁ_plan__mutmut_{number}": "keyword parameters saved with the tensors "
            "instead of kept as passed: the same values reach the formulas and `_saved_<name>` (a tensor "
            "parameter is still saved and version-checked); only what the collector sees differs"
            for number in (24, 25)},
-        "ops._formula.xǁFormulaǁ_release__mutmut_5": "freed=None is falsy, as False",
+        "ops._formula.xǁFormulaǁ_release__mutmut_10": "freed=None is falsy, as False",
         **{f"ops._formula.xǁFormulaǁ_save__mutmut_{number}": "a packed value's is_output is read only to "
            "name hand-written nodes' saved values; a declared node names them from its plan"
            for number in (42, 45)},
@@ -398,18 +404,31 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "ops._table.x_register__mutmut_67": "the fallback of `function.__doc__ or ...` is never read: the "
         "expression runs only when the docstring is there",
         **{f"ops._table.{name}": "np.asarray returns an ndarray itself: the test only saves a call"
-           for name in ("x__output__mutmut_1", "x__output__mutmut_2", "x__wrap__mutmut_1",
-                        "x__wrap__mutmut_2")},
-        **{f"ops._table.x__output__mutmut_{number}": "Tensor._from_node makes a fresh version counter when "
-           "given none" for number in (8, 12)},
+           for name in ("x__output__mutmut_2", "x__wrap__mutmut_3")},
         "ops._table.x__pack_saved__mutmut_15": "a packed value's is_output is read only when it is true "
         "(to name it `result`): None and False name an input alike",
         "ops._table.x__check_floating__mutmut_12": "'X' is no NumPy dtype kind, so 'XXfcXX' accepts the same "
         "kinds as 'fc'",
-        "ops._table.x__save_as_target__mutmut_15": "written not through a view, the target's grad_fn is the "
+        "ops._table.x__save_as_target__mutmut_4": "written not through a view, the target's grad_fn is the "
         "op's own node, output 0: the saved result reads back the same with or without the reference",
-        "ops._table.x__save_as_target__mutmut_18": "an in-place op has one output, so every SavedOutput of "
-        "its node is that output's",
+        **{f"ops._table.x_run_in_place__mutmut_{number}": "copy_ is the one op run with cast (fill.py), and "
+           "its kernel returns the source in the target's dtype already (CopyBackwards.forward), so the "
+           "dtype check passes with cast or without; under vmap no argument reaches the physical call, so "
+           "copies_itself is false either way" for number in (14, 98)},
+        "ops._table.x_run_in_place__mutmut_127": "_check_writable has refused every result of a higher "
+        "category than the target; for the others NumPy's default 'same_kind' casting copies as 'unsafe' "
+        "does",
+        "ops._table.x__record__mutmut_39": "_ALL_ZERO.get(None) finds nothing, and zero_output_numbers then "
+        "finds (or makes) the same shared tuple: the lookup only saves a call",
+        **{f"ops._table.{name}": "the test for a single array only takes a shortcut: the general path wraps "
+           "the same array the same way (_output, _wrap)" for name in (
+               "x__record__mutmut_53", "x__run_unrecorded__mutmut_10")},
+        "ops._table.x__check_no_partial_overlap__mutmut_3": "type(None) is never Tensor, so the isinstance "
+        "test alone decides, as it does for every argument the fast type test lets through",
+        "ops._table.x__overlaps_itself__mutmut_1": "a dimension of size > 1 with stride 0 implies both tests "
+        "before it (size > 1, a zero stride): `A and B and C` and `(A and B) or C` agree",
+        "ops._table.x__overlaps_itself__mutmut_3": "an array of one element has only dimensions of size 1, "
+        "so the last test is false for it either way",
     },
     "engine": {
         **{f"autograd.engine.x__copy_with_history__mutmut_{number}": "Tensor._from_node makes a fresh "
@@ -431,9 +450,16 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "autograd.engine.x__as_data__mutmut_1": "a Tensor left in place of its array is turned into that "
         "array by _fit_to_inputs (np.asarray) before anything reads it",
         **{f"autograd.engine.{name}": _BATCHED for name in (
-            "x__run__mutmut_140", "x__run__mutmut_149", "x__run_node__mutmut_35",
+            "x__run__mutmut_118", "x__run__mutmut_127", "x__run_node__mutmut_45",
             "x__run_node_reporting_origin__mutmut_4", "x_execute__mutmut_6", "x_execute__mutmut_8",
             "x_execute__mutmut_19")},
+        **{f"autograd.engine.{name}": "the test before _fit_to_inputs only saves time: when it asks for a "
+           "fit that is not needed, _fit_to_inputs returns the gradients as they are" for name in (
+               "x__run_node__mutmut_34", "x__run_node__mutmut_35", "x__fit__mutmut_6", "x__fit__mutmut_11",
+               "x__fit__mutmut_14", "x__fit__mutmut_18")},
+        **{f"autograd.engine.x__run__mutmut_{number}": "`needed` is set only when targets are given, and "
+           "the targets fill capture_slots: `watched` is true whenever a target, a capture or an observer "
+           "is there, and otherwise the steps it guards do nothing" for number in (62, 64)},
         **{f"autograd.engine.{name}": "np.asarray returns an ndarray itself, and a NumPy scalar has the "
            "shape and dtype the check reads" for name in (
                "x__as_tensor__mutmut_4", "x__as_tensor__mutmut_6", "x__fit_to_inputs__mutmut_19",
@@ -446,6 +472,22 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "all-None test that follows as well",
         "autograd.engine.x__run__mutmut_12": "captured is returned only when targets were given; backward() "
         "ignores what execute returns",
+        **{f"autograd.engine.x__as_tensor__mutmut_{number}": "every gradient of an array pass is an ndarray "
+           "by the time it is shown as a Tensor (the roots' arrays; _fit_to_inputs turns each node's results "
+           "into ndarrays; hooks' results go through _as_data), so the np.asarray branch is never taken"
+           for number in (5, 7)},
+        **{f"autograd.engine.{name}": "np.array copies by default: copy=True is NumPy's default"
+           for name in ("x__copy_with_history__mutmut_5", "x__store_grad__mutmut_17",
+                        "x__store_retained_grad__mutmut_16")},
+        "autograd.engine.x__store_grad__mutmut_9": "a gradient that is a Tensor (inside a forward-AD level) "
+        "converts to the same array through __array__, in np.array and np.add alike (checked: two backward "
+        "passes in a dual level accumulate the same .grad with the mutant)",
+        "autograd.engine.x__store_grad__mutmut_26": "the gradient has the dtype of .grad already: the engine "
+        "casts every gradient to its input's dtype, and .grad cannot be set to another dtype, so the add "
+        "never casts",
+        **{f"autograd.engine.xǁGraphTaskǁwill_execute__mutmut_{number}": "`needed` has an entry for every "
+           "node reachable from the roots, and it is read only for nodes among the dependencies or the "
+           "roots, which are those nodes: get's default is never read" for number in (10, 12)},
         "autograd.engine.x__run_leaf_hooks__mutmut_4": "None is falsy as False: the hooks' Tensor result is "
         "kept, and the capture and the accumulation take a Tensor as they take an array",
     },
