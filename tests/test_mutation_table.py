@@ -618,26 +618,20 @@ def test_ops_with_a_batching_rule_or_out_get_them_from_register(monkeypatch):
     monkeypatch.setitem(_batching.FUNCTION_RULES, "toy_batched", rule)
     monkeypatch.setattr(_out, "ACCEPTS_OUT", _out.ACCEPTS_OUT | {"toy_batched"})
     with _registered(toy_batched, methods=("toy_batched", "__toyb__")) as toy:
-        try:
-            x = retrograd.tensor([[1.0, 2.0], [3.0, 4.0]])
-            assert toy(x).tolist() == [[3.0, 5.0], [7.0, 9.0]] and seen == []
-            assert retrograd.vmap(lambda row: toy(row, 0.0))(x).tolist() == [[2.0, 4.0], [6.0, 8.0]]
-            assert retrograd.vmap(lambda row: row.toy_batched())(x).tolist() == [[3.0, 5.0], [7.0, 9.0]]
-            assert retrograd.vmap(lambda row: row.__toyb__(row))(x).tolist() == [[3.0, 6.0], [9.0, 12.0]]
-            assert _batching.BatchedTensor.__toyb__(x, "a") is NotImplemented
-            assert len(seen) == 3
-            assert x.toy_batched(1.0).tolist() == [[3.0, 5.0], [7.0, 9.0]] and len(seen) == 3
-            buffer = retrograd.zeros(2, 2)
-            assert toy(x, 0.0, out=buffer) is buffer and buffer.tolist() == [[2.0, 4.0], [6.0, 8.0]]
-            assert _error(lambda: toy(retrograd.ones(1, requires_grad=True), out=retrograd.zeros(1))) == (
-                "RuntimeError: toy_batched(): functions with out=... arguments don't support automatic "
-                "differentiation, but one of the arguments requires grad.")
-            assert table["toy_batched"].function is toy
-        finally:
-            for method in ("toy_batched", "__toyb__"):
-                _batching.batched_attached.pop(method, None)
-                if method in _batching.BatchedTensor.__dict__:
-                    delattr(_batching.BatchedTensor, method)
+        x = retrograd.tensor([[1.0, 2.0], [3.0, 4.0]])
+        assert toy(x).tolist() == [[3.0, 5.0], [7.0, 9.0]] and seen == []
+        assert retrograd.vmap(lambda row: toy(row, 0.0))(x).tolist() == [[2.0, 4.0], [6.0, 8.0]]
+        assert retrograd.vmap(lambda row: row.toy_batched())(x).tolist() == [[3.0, 5.0], [7.0, 9.0]]
+        assert retrograd.vmap(lambda row: row.__toyb__(row))(x).tolist() == [[3.0, 6.0], [9.0, 12.0]]
+        assert _batching.BatchedTensor.__toyb__(x, "a") is NotImplemented
+        assert len(seen) == 3
+        assert x.toy_batched(1.0).tolist() == [[3.0, 5.0], [7.0, 9.0]] and len(seen) == 3
+        buffer = retrograd.zeros(2, 2)
+        assert toy(x, 0.0, out=buffer) is buffer and buffer.tolist() == [[2.0, 4.0], [6.0, 8.0]]
+        assert _error(lambda: toy(retrograd.ones(1, requires_grad=True), out=retrograd.zeros(1))) == (
+            "RuntimeError: toy_batched(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad.")
+        assert table["toy_batched"].function is toy
 
 
 def _in_place_refusals(t):
