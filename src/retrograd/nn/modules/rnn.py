@@ -188,77 +188,84 @@ class RNNBase(Module):
         `initial_states[k]` is the state of layer/direction k (a tensor, or (h, c) for LSTM);
         returns the top layer's outputs (L, N, directions·H) and the final states.
         """
-        from ... import cat, stack
-
-        directions = 2 if self.bidirectional else 1
-        final_states = []
-        layer_input = input
-        steps = input.size(0)
-        for layer in range(self.num_layers):
-            outputs_by_direction = []
-            for direction in range(directions):
-                weight_ih, weight_hh, bias_ih, bias_hh = self._layer_weights(layer, direction)
-                input_parts = F.linear(layer_input, weight_ih, bias_ih)
-                state = initial_states[layer * directions + direction]
-                order = range(steps - 1, -1, -1) if direction == 1 else range(steps)
-                outputs = [None] * steps
-                for step in order:
-                    state = self._cell_step(input_parts.select(0, step), state, weight_hh, bias_hh)
-                    outputs[step] = state[0] if self.mode == "LSTM" else state
-                final_states.append(state)
-                outputs_by_direction.append(stack(outputs))
-            layer_output = outputs_by_direction[0] if directions == 1 else cat(outputs_by_direction, -1)
-            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
-                layer_output = F.dropout(layer_output, self.dropout, True)
-            layer_input = layer_output
-        return layer_input, final_states
+        return self._layers(input, initial_states, self._run_direction)
 
     def _run_packed(self, data: Tensor, batch_sizes: list[int], initial_states: list):
         """`_run` over packed sequences (see nn/utils/rnn.py): at step t only the first
         `batch_sizes[t]` sequences run. A sequence's final state is its state after its own
         last step, so the states shrink as sequences end (and grow back, running in reverse)."""
+        offsets = [0]
+        for size in batch_sizes:
+            offsets.append(offsets[-1] + size)
+
+        def run_direction(input_parts, initial, direction, weight_hh, bias_hh):
+            return self._run_packed_direction(input_parts, initial, direction, weight_hh, bias_hh,
+                                              batch_sizes, offsets)
+
+        return self._layers(data, initial_states, run_direction)
+
+    def _layers(self, layer_input: Tensor, initial_states: list, run_direction):
+        """The layer and direction loop: `run_direction(input_parts, initial_state, direction,
+        weight_hh, bias_hh)` runs one direction of one layer and gives (its outputs, its final
+        state); dropout between layers as PyTorch."""
         from ... import cat
 
         directions = 2 if self.bidirectional else 1
         final_states = []
-        layer_input = data
-        offsets = [0]
-        for size in batch_sizes:
-            offsets.append(offsets[-1] + size)
         for layer in range(self.num_layers):
             outputs_by_direction = []
             for direction in range(directions):
                 weight_ih, weight_hh, bias_ih, bias_hh = self._layer_weights(layer, direction)
                 input_parts = F.linear(layer_input, weight_ih, bias_ih)
-                initial = initial_states[layer * directions + direction]
-                outputs = [None] * len(batch_sizes)
-                if direction == 0:
-                    state, finished = _rows(initial, 0, batch_sizes[0]), []
-                    for step, size in enumerate(batch_sizes):
-                        if size < _batch_of(state):
-                            finished.append(_rows(state, size, _batch_of(state)))
-                            state = _rows(state, 0, size)
-                        state = self._cell_step(input_parts[offsets[step]:offsets[step + 1]], state,
-                                                weight_hh, bias_hh)
-                        outputs[step] = state[0] if self.mode == "LSTM" else state
-                    finished.append(state)
-                    state = _joined(finished[::-1])
-                else:
-                    state = _rows(initial, 0, batch_sizes[-1])
-                    for step in range(len(batch_sizes) - 1, -1, -1):
-                        size = batch_sizes[step]
-                        if size > _batch_of(state):
-                            state = _joined([state, _rows(initial, _batch_of(state), size)])
-                        state = self._cell_step(input_parts[offsets[step]:offsets[step + 1]], state,
-                                                weight_hh, bias_hh)
-                        outputs[step] = state[0] if self.mode == "LSTM" else state
+                outputs, state = run_direction(input_parts, initial_states[layer * directions + direction],
+                                               direction, weight_hh, bias_hh)
                 final_states.append(state)
-                outputs_by_direction.append(cat(outputs))
+                outputs_by_direction.append(outputs)
             layer_output = outputs_by_direction[0] if directions == 1 else cat(outputs_by_direction, -1)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 layer_output = F.dropout(layer_output, self.dropout, True)
             layer_input = layer_output
         return layer_input, final_states
+
+    def _run_direction(self, input_parts: Tensor, state, direction: int, weight_hh: Tensor,
+                       bias_hh: Tensor | None):
+        """One direction over padded time steps: the outputs stacked (L, N, H), the final state."""
+        from ... import stack
+
+        steps = input_parts.size(0)
+        order = range(steps - 1, -1, -1) if direction == 1 else range(steps)
+        outputs = [None] * steps
+        for step in order:
+            state = self._cell_step(input_parts.select(0, step), state, weight_hh, bias_hh)
+            outputs[step] = state[0] if self.mode == "LSTM" else state
+        return stack(outputs), state
+
+    def _run_packed_direction(self, input_parts: Tensor, initial, direction: int, weight_hh: Tensor,
+                              bias_hh: Tensor | None, batch_sizes: list[int], offsets: list[int]):
+        """One direction over packed steps: the outputs joined in packed order, and the final
+        state of each sequence after its own last step."""
+        from ... import cat
+
+        outputs = [None] * len(batch_sizes)
+        if direction == 0:
+            state, finished = _rows(initial, 0, batch_sizes[0]), []
+            for step, size in enumerate(batch_sizes):
+                if size < _batch_of(state):
+                    finished.append(_rows(state, size, _batch_of(state)))
+                    state = _rows(state, 0, size)
+                state = self._cell_step(input_parts[offsets[step]:offsets[step + 1]], state, weight_hh,
+                                        bias_hh)
+                outputs[step] = state[0] if self.mode == "LSTM" else state
+            finished.append(state)
+            return cat(outputs), _joined(finished[::-1])
+        state = _rows(initial, 0, batch_sizes[-1])
+        for step in range(len(batch_sizes) - 1, -1, -1):
+            size = batch_sizes[step]
+            if size > _batch_of(state):
+                state = _joined([state, _rows(initial, _batch_of(state), size)])
+            state = self._cell_step(input_parts[offsets[step]:offsets[step + 1]], state, weight_hh, bias_hh)
+            outputs[step] = state[0] if self.mode == "LSTM" else state
+        return cat(outputs), state
 
     def _packed_initial_state(self, hx, packed, batch: int):
         """hx for packed input: zeros, or the given state in the order packing sorted the batch."""
