@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 import retrograd
-from test_op_table import CASES, PYTORCH_GRADIENT_IS_WRONG, _call, _to_torch, _torch_function, _with_grad
+from crosscheck import PYTORCH_GRADIENT_IS_WRONG
+from test_op_table import CASES, _call, _to_torch, _torch_function, _with_grad
 
 # Samples (op table case ids) whose derivatives do not yet behave as PyTorch's with NaN/Inf
 # incoming gradients, first and second order. Each is a strict xfail: it fails the run once it

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import retrograd
+from crosscheck import PYTORCH_GRADIENT_IS_WRONG
 from op_samples import samples_for
 from retrograd.autograd import gradcheck, gradgradcheck
 from retrograd.ops import table
@@ -196,13 +197,6 @@ def _torch_function(torch, name: str):
     for part in name.split("."):
         found = getattr(found, part, None)
     return found if found is not None else getattr(torch.Tensor, name)
-
-
-# (op, position among the differentiable inputs) whose PyTorch gradient is wrong, with the reason.
-PYTORCH_GRADIENT_IS_WRONG = {
-    ("as_strided_scatter", 0): "PyTorch 2.13 gives the input the incoming gradient on the window, where "
-                               "it has none (its own gradcheck fails): Note [as_strided_scatter's gradient]",
-}
 
 
 @pytest.mark.parametrize(("info", "args", "kwargs"), CASES)

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 import retrograd
+from crosscheck import PYTORCH_GRADIENT_IS_WRONG
 from op_samples import samples_for
 from retrograd.ops import table
 from test_op_table import (
-    PYTORCH_GRADIENT_IS_WRONG,
     _call,
     _differentiable_leaves,
     _to_torch,
