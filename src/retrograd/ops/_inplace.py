@@ -198,6 +198,7 @@ def _spoil(view: Tensor, kind: str) -> None:
     _SPOILED_KINDS[key] = (weakref.ref(view, lambda _: _SPOILED_KINDS.pop(key, None)), kind)
     view.__class__ = _Spoiled
 
+
 def register_view(view: Tensor, base: Tensor) -> None:
     """Remember `view` so that a later in-place write to `base`'s memory updates its history.
 
