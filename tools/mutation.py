@@ -80,6 +80,10 @@ TARGETS: dict[str, Target] = {
         ),
         tests=("tests/test_optim.py", "tests/test_mutation_optim.py"),
     ),
+    "lbfgs": Target(
+        sources=("src/retrograd/optim/lbfgs.py",),
+        tests=("tests/test_optim.py", "tests/test_mutation_lbfgs.py"),
+    ),
     "state_dict": Target(
         sources=("src/retrograd/nn/modules/module.py",),
         tests=("tests/test_nn_module.py", "tests/test_mutation_state_dict.py"),
