@@ -514,7 +514,7 @@ def test_the_base_node_has_no_backward():
 
 def test_the_saved_result_of_a_write_through_a_view_is_the_view():
     """tanh_ written through a view saves its result: read back, it is that view, with its
-    history, output number and version (see SavedOutput.history)."""
+    history, output number and version (see the output record's history, Note [Saved records])."""
     x = retrograd.tensor([[0.1], [0.2]], requires_grad=True)
     base = x * 1
     view = base.t()
