@@ -36,7 +36,10 @@ import inspect
 import operator
 from typing import ClassVar
 
+import numpy as np
+
 from .._tensor import Tensor
+from ..autograd.engine import _fit_to_inputs
 from ..autograd.forward_ad import _state as _dual
 from ..autograd.graph import (
     _MISSING,
@@ -95,6 +98,9 @@ class Formula(Node):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if "backward" in cls.__dict__:
+            raise TypeError(f"{cls.__name__}: a Formula declares its derivatives; the engine calls "
+                            "the plan's generated backward, never an override of `backward`")
         if "derivatives" not in cls.__dict__ and "inputs" not in cls.__dict__:
             return
         parameters = _forward_parameters(cls)
@@ -214,7 +220,7 @@ class Formula(Node):
             on_arrays = not any(isinstance(each, Tensor) for each in grads)
         plan = self._plan_used
         if on_arrays:
-            return plan.backward_on_arrays(self, grads)
+            return plan.backward_on_arrays(self, grads)  # (fitted to the inputs already)
         values = [grad, grads]
         if self._saved is not None:
             values.extend(self._unpacked(value, version, False)
@@ -386,7 +392,8 @@ def _compiled(lines: list, name: str, filename: str, namespace: dict):
 
 def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas: tuple):
     """The plan's backward on arrays, `backward_on_arrays(node, grads) -> tuple`, as one
-    generated function (see Note [Generated saving and backward])."""
+    generated function (see Note [Generated saving and backward]); its gradients are fitted
+    to their inputs' shapes and dtypes (by the engine's `_fit_to_inputs`, where they are not)."""
     namespace = {"_unpacked": Formula._unpacked}
     local = {"grad": "grad", "grads": "grads"}
     lines = ["def backward_on_arrays(node, grads):", "    grad = grads[0]"]
@@ -413,18 +420,30 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
         value = local[name] = f"parameter_{index}"
         namespace[f"default_{index}"] = cls._parameter_defaults[name]
         lines.append(f"    {value} = params[{name!r}] if {name!r} in params else default_{index}")
-    results = []
+    if any(entry is not None and "grads" in entry[1] for entry in formulas):
+        lines.append("    grads = tuple(grads)")
+    if any(entry is not None for entry in formulas):
+        lines += ["    next_nodes = node._next_nodes", "    metas = node._input_meta"]
+    unfitted = []
     for position, entry in enumerate(formulas):
         if entry is None:
-            results.append("None")
             continue
         formula, reads = entry
         namespace[f"formula_{position}"] = formula
-        arguments = ", ".join(local[read] for read in reads)
-        results.append(f"formula_{position}({arguments}) if next_nodes[{position}] is not None else None")
-    if any(entry is not None for entry in formulas):
-        lines.append("    next_nodes = node._next_nodes")
-    lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
+        result = f"result_{position}"
+        lines += [f"    if next_nodes[{position}] is not None:",
+                  f"        {result} = formula_{position}({', '.join(local[read] for read in reads)})",
+                  "    else:",
+                  f"        {result} = None"]
+        unfitted.append(f"({result} is not None and (type({result}) is not ndarray or "
+                        f"{result}.shape != metas[{position}][0] or {result}.dtype != metas[{position}][1]))")
+    results = ", ".join("None" if entry is None else f"result_{position}"
+                        for position, entry in enumerate(formulas))
+    results = f"({results}{',' if len(formulas) == 1 else ''})"
+    if unfitted:
+        namespace.update(ndarray=np.ndarray, fit_to_inputs=_fit_to_inputs)
+        lines += [f"    if {' or '.join(unfitted)}:", f"        return fit_to_inputs(node, {results}, (), True)"]
+    lines.append(f"    return {results}")
     return _compiled(lines, "backward_on_arrays", f"<backward of {cls.__name__}>", namespace)
 
 
