@@ -55,7 +55,7 @@ import warnings
 
 import numpy as np
 
-from .._tensor import Tensor, new_version_counter
+from .._tensor import ORIGIN_BACKWARD, Tensor, new_version_counter
 from . import grad_mode
 from .anomaly import anomaly_mode
 from .forward_ad import _state as _dual_state
@@ -117,8 +117,10 @@ def execute(
     """
     state = grad_mode._state
     previous_mode = state.grad_enabled
+    previous_origin = state.origin_without_grad
     previous_task = _task_state.current
     state.grad_enabled = create_graph
+    state.origin_without_grad = ORIGIN_BACKWARD
     try:
         batch = () if batch_size is None else (batch_size,)
         with np.errstate(all="ignore"):  # as PyTorch: inf and NaN arise silently
@@ -126,6 +128,7 @@ def execute(
                         batch, observer)
     finally:
         state.grad_enabled = previous_mode
+        state.origin_without_grad = previous_origin
         _task_state.current = previous_task
 
 
