@@ -181,10 +181,10 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
         if anomaly_mode.enabled:
             grad_inputs = _run_node_reporting_origin(node, grad_outputs, batch, on_arrays)
         else:
-            grad_inputs = _run_node(node, grad_outputs, batch, on_arrays)
+            grad_inputs = _run_node(node, grad_outputs, batch, on_arrays, not keep_graph and observer is None)
         if observer is not None:
             observer.ran(node, _as_tensors(grad_outputs), _as_tensors(grad_inputs))
-        if not keep_graph:
+        if not keep_graph and not node._released:
             node._release()
         for next_node, output_nr, grad in zip(node._next_nodes, node._next_nrs, grad_inputs):
             if next_node is None:
@@ -308,8 +308,11 @@ def _deliver(buffers: dict, node: Node, output_nr: int, grad: Tensor) -> None:
     buffer[output_nr] = grad if existing is None else existing + grad
 
 
-def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool = False) -> tuple:
-    """Call the node's backward with its pre- and post-hooks, fitting grads to its inputs."""
+def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool = False,
+              release: bool = False) -> tuple:
+    """Call the node's backward with its pre- and post-hooks, fitting grads to its inputs.
+    With `release` a declared op may free its saved tensors already (the caller's
+    `_release` then has nothing left to do)."""
     if node._pre_hooks is not None:
         grad_outputs = _run_pre_hooks(node, grad_outputs, on_arrays)
     if len(grad_outputs) == 1:
@@ -319,7 +322,7 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool
         return (None,) * len(node._next_nodes)
     if on_arrays and node._declared:
         # a declared op: its generated backward fits (Note [Generated saving and backward])
-        grad_inputs = node._plan_used.backward_on_arrays(node, grad_outputs, batch)
+        grad_inputs = node._plan_used.backward_on_arrays(node, grad_outputs, batch, release)
     else:
         if on_arrays and not node._runs_on_arrays:
             grad_inputs = node.backward(*_as_tensors(grad_outputs))
