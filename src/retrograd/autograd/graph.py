@@ -66,6 +66,11 @@ class RemovableHandle:
         self._key = RemovableHandle._next_key
         RemovableHandle._next_key += 1
 
+    @property
+    def id(self) -> int:
+        """The hook's key in the dict it was added to (a process-wide counter, as PyTorch's)."""
+        return self._key
+
     def remove(self) -> None:
         """Take the hook away (a second call does nothing)."""
         hooks = self._hooks()
