@@ -6,9 +6,9 @@ import warnings
 
 import numpy as np
 import pytest
-from crosscheck import needs_torch, torch
 
 import retrograd
+from crosscheck import needs_torch, torch
 from retrograd import nn
 from retrograd.nn.utils import parametrizations, parametrize
 from retrograd.nn.utils._matrix_maps import householder_product, matrix_exp

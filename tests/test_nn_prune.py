@@ -3,9 +3,9 @@ closed forms and (for the seeded random methods) PyTorch."""
 
 import numpy as np
 import pytest
-from crosscheck import needs_torch, torch
 
 import retrograd
+from crosscheck import needs_torch
 from retrograd import nn
 from retrograd.nn.utils import prune
 
@@ -219,7 +219,7 @@ def test_a_custom_method_plugs_into_the_machinery():
 @needs_torch
 @pytest.mark.parametrize("seed", [0, 1, 123])
 def test_seeded_random_pruning_matches_pytorch(seed):
-    import torch.nn.utils.prune  # noqa: F401  (PyTorch's nn.utils does not import it)
+    import torch.nn.utils.prune  # PyTorch's nn.utils does not import it
 
     def masks(library):
         library.manual_seed(seed)
@@ -235,7 +235,7 @@ def test_seeded_random_pruning_matches_pytorch(seed):
 
 @needs_torch
 def test_deterministic_pruning_matches_pytorch():
-    import torch.nn.utils.prune  # noqa: F401  (PyTorch's nn.utils does not import it)
+    import torch.nn.utils.prune  # PyTorch's nn.utils does not import it
 
     values = np.random.default_rng(4).standard_normal((6, 3, 2, 2)).astype(np.float32)
 

@@ -37,6 +37,10 @@ NAMESPACES = {
     "torch.optim.lr_scheduler": "retrograd.optim.lr_scheduler",
     "torch.autograd": "retrograd.autograd",
     "torch.utils.data": "retrograd.utils.data",
+    "torch.nn.utils": "retrograd.nn.utils",
+    "torch.nn.utils.parametrize": "retrograd.nn.utils.parametrize",
+    "torch.nn.utils.parametrizations": "retrograd.nn.utils.parametrizations",
+    "torch.nn.utils.prune": "retrograd.nn.utils.prune",
 }
 
 # Names retrograd has, but not all of what PyTorch's do: name -> what is missing.

@@ -33,7 +33,7 @@ def hook_names(module):
 torch.manual_seed(3)
 model = LeNet()
 module = model.conv1
-print(list(module.named_parameters())[0][0], list(module.named_buffers()))
+print(next(iter(module.named_parameters()))[0], list(module.named_buffers()))
 
 prune.random_unstructured(module, name="weight", amount=0.3)
 print([name for name, _ in module.named_parameters()])
@@ -61,7 +61,7 @@ print(hook_names(module))
 print(module.weight.sum(), (module.weight == 0).sum())
 
 new_model = LeNet()
-for name, submodule in new_model.named_modules():
+for submodule in new_model.modules():
     if isinstance(submodule, torch.nn.Conv2d):
         prune.l1_unstructured(submodule, name="weight", amount=0.2)
     elif isinstance(submodule, torch.nn.Linear):
@@ -77,7 +77,7 @@ parameters_to_prune = (
     (global_model.fc3, "weight"),
 )
 prune.global_unstructured(parameters_to_prune, pruning_method=prune.L1Unstructured, amount=0.2)
-for submodule, name in parameters_to_prune:
+for submodule, _ in parameters_to_prune:
     print(f"Sparsity: {100.0 * float(torch.sum(submodule.weight == 0)) / float(submodule.weight.nelement()):.2f}%")
 total = sum(float(torch.sum(m.weight == 0)) for m, _ in parameters_to_prune)
 print(f"Global sparsity: {100.0 * total / sum(m.weight.nelement() for m, _ in parameters_to_prune):.2f}%")

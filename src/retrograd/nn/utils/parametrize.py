@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copyreg
 from collections.abc import Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from copy import deepcopy
 
 from ..._tensor import Tensor
@@ -82,10 +82,8 @@ def _right_inverse_of(modules, value):
         inverse = getattr(module, "right_inverse", None)
         if inverse is None:
             continue
-        try:
+        with suppress(NotImplementedError):
             value = inverse(value)
-        except NotImplementedError:
-            pass
     return value
 
 
@@ -182,7 +180,9 @@ class ParametrizationList(ModuleList):
 
     def _set_several(self, values) -> None:
         if not isinstance(values, Sequence):
-            raise ValueError(f"'right_inverse' must return a sequence of tensors. Got {type(values).__name__}.")
+            raise ValueError(
+                f"'right_inverse' must return a sequence of tensors. Got {type(values).__name__}."
+            )
         if len(values) != self.ntensors:
             raise ValueError(
                 f"'right_inverse' must return a sequence of tensors of length {self.ntensors}. "
@@ -326,7 +326,9 @@ def _check_appended(module: Module, tensor_name: str, parametrization: Module) -
     except NotImplementedError:
         return
     if not isinstance(restored, Tensor):
-        raise ValueError(f"parametrization.right_inverse must return a tensor. Got: {type(restored).__name__}")
+        raise ValueError(
+            f"parametrization.right_inverse must return a tensor. Got: {type(restored).__name__}"
+        )
     what = (f"The tensor returned by parametrization.right_inverse must have the same {{}} as "
             f"module.{tensor_name}, unless the `unsafe` flag is enabled.\n")
     if restored.dtype != current.dtype:

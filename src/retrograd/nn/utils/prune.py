@@ -204,7 +204,9 @@ def _kept_part(method: BasePruningMethod, t: Tensor, mask: Tensor):
     if kind != "structured":
         raise ValueError(f"Unrecognized PRUNING_TYPE {kind}")
     if not hasattr(method, "dim"):
-        raise AttributeError('Pruning methods of PRUNING_TYPE "structured" need to have the attribute `dim` defined.')
+        raise AttributeError(
+            'Pruning methods of PRUNING_TYPE "structured" need to have the attribute `dim` defined.'
+        )
     dim = method.dim + t.ndim if method.dim < 0 else method.dim
     if dim < 0:
         raise IndexError(f"Index is out of bounds for tensor with dimensions {t.ndim}")
