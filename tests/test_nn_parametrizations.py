@@ -332,3 +332,27 @@ def test_orthogonal_matches_pytorch_seeded(orthogonal_map, shape):
 
 def test_parametrized_modules_are_reported_as_parametrized():
     assert parametrize.is_parametrized(parametrizations.weight_norm(nn.Linear(2, 2)))
+
+
+@needs_torch
+@pytest.mark.parametrize(("orthogonal_map", "use_trivialization"),
+                         [("matrix_exp", True), ("cayley", True), ("householder", True), ("householder", False)])
+@pytest.mark.parametrize("shape", [(2, 3, 3), (2, 4, 2), (2, 2, 5)])
+def test_orthogonal_of_a_batch_of_matrices_matches_pytorch(orthogonal_map, use_trivialization, shape):
+    def build(library):
+        library.manual_seed(0)
+
+        class Holder(library.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.weight = library.nn.Parameter(library.randn(*shape))
+
+        holder = Holder()
+        library.nn.utils.parametrizations.orthogonal(
+            holder, orthogonal_map=orthogonal_map, use_trivialization=use_trivialization
+        )
+        holder.weight.pow(3).sum().backward()
+        return holder.weight.detach().numpy(), holder.parametrizations.weight.original.grad.numpy()
+
+    for ours, theirs in zip(build(retrograd), build(torch)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
