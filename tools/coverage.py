@@ -60,6 +60,7 @@ PARTIAL = {
         "DataParallel": "calls the wrapped module (as PyTorch does without GPUs); never splits batches",
     },
     "torch.nn.Module": {
+        "to_empty": "the CPU only, new memory filled with zeros; meta tensors are not supported",
         "register_backward_hook": (
             "hooks the output's grad_fn as PyTorch does, so what the hook sees follows retrograd's graph"
         ),
