@@ -1,7 +1,6 @@
 """nn.utils.parametrizations (orthogonal, weight_norm, spectral_norm) and the hook-based
 nn.utils.weight_norm / spectral_norm: closed forms, gradchecks, and PyTorch's values."""
 
-import math
 import warnings
 
 import numpy as np
@@ -11,7 +10,7 @@ import retrograd
 from crosscheck import needs_torch, torch
 from retrograd import nn
 from retrograd.nn.utils import parametrizations, parametrize
-from retrograd.nn.utils._matrix_maps import householder_product, matrix_exp
+from retrograd.nn.utils._matrix_maps import householder_product
 
 
 def _identity_error(matrix):
@@ -22,24 +21,6 @@ def _identity_error(matrix):
 
 
 # -- the matrix maps ------------------------------------------------------------
-
-
-def test_matrix_exp_of_a_skew_matrix_is_a_rotation():
-    angle = 0.7
-    result = matrix_exp(retrograd.tensor([[0.0, -angle], [angle, 0.0]], dtype=retrograd.float64))
-    expected = [[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]]
-    np.testing.assert_allclose(result.numpy(), expected, atol=1e-15)
-
-
-def test_matrix_exp_of_a_large_matrix_uses_squaring_correctly():
-    diagonal = retrograd.diag(retrograd.tensor([5.0, -3.0, 0.5], dtype=retrograd.float64))
-    np.testing.assert_allclose(matrix_exp(diagonal).numpy(), np.diag(np.exp([5.0, -3.0, 0.5])), rtol=1e-14)
-
-
-def test_matrix_exp_gradients_pass_gradcheck_and_gradgradcheck():
-    A = retrograd.tensor(np.random.default_rng(1).standard_normal((2, 3, 3)), requires_grad=True)
-    assert retrograd.autograd.gradcheck(matrix_exp, (A,))
-    assert retrograd.autograd.gradgradcheck(matrix_exp, (A,))
 
 
 def test_householder_product_is_the_product_of_reflections():
@@ -60,11 +41,8 @@ def test_householder_product_gradients_pass_gradcheck():
 
 
 @needs_torch
-def test_matrix_maps_match_pytorch():
+def test_householder_product_matches_pytorch():
     rng = np.random.default_rng(3)
-    A = rng.standard_normal((2, 4, 4))
-    np.testing.assert_allclose(matrix_exp(retrograd.tensor(A)).numpy(),
-                               torch.matrix_exp(torch.tensor(A)).numpy(), rtol=1e-12, atol=1e-13)
     packed, tau = torch.geqrf(torch.tensor(rng.standard_normal((5, 3))))
     ours = householder_product(retrograd.tensor(packed.numpy()), retrograd.tensor(tau.numpy()))
     np.testing.assert_allclose(ours.numpy(), torch.linalg.householder_product(packed, tau).numpy(), atol=1e-13)

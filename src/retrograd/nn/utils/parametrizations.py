@@ -15,10 +15,11 @@ import numpy as np
 from ..._creation import eye, randn, zeros_like
 from ..._tensor import Tensor
 from ...autograd import grad_mode
+from ...ops.linalg import matrix_exp
 from .. import functional as F
 from ..modules.module import Module
 from . import parametrize
-from ._matrix_maps import geqrf, householder_product, matrix_exp, sign_fixed_q
+from ._matrix_maps import geqrf, householder_product, sign_fixed_q
 from .spectral_norm import _transposed_convolution_types
 from .weight_norm import _weight_norm, norm_except_dim
 
