@@ -179,17 +179,21 @@ _EXP_SCALED_NORM = 0.5
 
 
 def _exp_of_matrices(matrices: np.ndarray) -> np.ndarray:
-    """exp of each square matrix by scaling, a Taylor polynomial and squaring, in float64."""
+    """exp of each square matrix by scaling, a Taylor polynomial and squaring, in float64.
+
+    Each matrix is scaled by its own power of two, so its result does not depend on the
+    other matrices of the batch (vmap gives what a loop gives)."""
     work = matrices.astype(np.float64)
-    norm = np.abs(work).sum(axis=-2).max() if work.size else 0.0
-    squarings = max(0, math.ceil(math.log2(norm / _EXP_SCALED_NORM))) if norm > 0 else 0
-    scaled = work / 2.0**squarings
+    norms = np.abs(work).sum(axis=-2).max(axis=-1, initial=0.0)
+    with np.errstate(divide="ignore"):
+        squarings = np.maximum(0, np.ceil(np.log2(norms / _EXP_SCALED_NORM))).astype(np.int64)
+    scaled = work / (2.0**squarings)[..., None, None]
     identity = np.broadcast_to(np.eye(work.shape[-1]), work.shape)
     result = identity.copy()
     for degree in range(_EXP_TAYLOR_DEGREE, 0, -1):  # Horner: I + A/1 (I + A/2 (I + ...))
         result = identity + (scaled @ result) / degree
-    for _ in range(squarings):
-        result = result @ result
+    for step in range(int(squarings.max(initial=0))):
+        result = np.where((squarings > step)[..., None, None], result @ result, result)
     return result.astype(matrices.dtype)
 
 
