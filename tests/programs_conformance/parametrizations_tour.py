@@ -146,3 +146,36 @@ conv = nn.Conv2d(2, 3, 3)
 parametrizations.spectral_norm(conv, n_power_iterations=3)
 print(conv.parametrizations.weight[0].n_power_iterations, conv.parametrizations.weight[0]._v.shape)
 print(conv.weight.sum())
+
+
+class MatrixExponential(nn.Module):
+    def forward(self, X):
+        return torch.matrix_exp(X)
+
+
+class CayleyMap(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.register_buffer("Id", torch.eye(n))
+
+    def forward(self, X):
+        return torch.linalg.solve(self.Id - X, self.Id + X)
+
+    def right_inverse(self, A):
+        return torch.linalg.solve(A + self.Id, A - self.Id)
+
+
+rotating = nn.Linear(3, 3)
+parametrize.register_parametrization(rotating, "weight", Skew())
+parametrize.register_parametrization(rotating, "weight", MatrixExponential())
+X = rotating.weight
+print(torch.dist(X.T @ X, torch.eye(3)) < 1e-5)
+print(X)
+rotating(torch.randn(2, 3)).sum().backward()
+print(rotating.parametrizations.weight.original.grad)
+
+cayley = nn.Linear(3, 3)
+parametrize.register_parametrization(cayley, "weight", Skew())
+parametrize.register_parametrization(cayley, "weight", CayleyMap(3))
+print(cayley)
+print(cayley.weight)
