@@ -15,7 +15,8 @@ import numpy as np
 from ..._creation import eye, randn, zeros_like
 from ..._tensor import Tensor
 from ...autograd import grad_mode
-from ...ops.linalg import matrix_exp
+from ...ops.linalg import matrix_exp, solve
+from ...ops.shape import cat
 from .. import functional as F
 from ..modules.module import Module
 from . import parametrize
@@ -91,8 +92,6 @@ class _Orthogonal(Module):
         if self.orthogonal_map is _OrthMaps.matrix_exp:
             Q = matrix_exp(skew)
         else:
-            from ...linalg import solve
-
             identity = eye(rows, dtype=skew.dtype)
             Q = solve(identity - 0.5 * skew, identity + 0.5 * skew)
         return Q[..., :columns] if rows != columns else Q
@@ -148,8 +147,6 @@ class _Orthogonal(Module):
 
 
 def _cat_columns(left: Tensor, right: Tensor) -> Tensor:
-    from ...ops.shape.split_join import cat
-
     return cat([left, right], dim=-1)
 
 
