@@ -19,17 +19,17 @@ import sys
 
 import numpy as np
 import pytest
-from crosscheck import needs_torch
 
 import retrograd as rg
+from crosscheck import needs_torch
 
 pytest.importorskip("tensorboard", reason="the tensorboard package is not installed (pip install tensorboard)")
 
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
-from tensorboard.backend.event_processing.event_file_loader import EventFileLoader  # noqa: E402
-from tensorboard.plugins.hparams import plugin_data_pb2  # noqa: E402
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+from tensorboard.plugins.hparams import plugin_data_pb2
 
-from retrograd.utils.tensorboard import SummaryWriter  # noqa: E402
+from retrograd.utils.tensorboard import SummaryWriter
 
 
 def _accumulator(log_dir) -> EventAccumulator:
