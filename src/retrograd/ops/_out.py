@@ -17,7 +17,8 @@ Note [out= arguments]
     - Dtype: the result is cast to `out`'s dtype when it is of the same or a higher category
       (a bool result into a float `out`, float64 into float32); a float result cannot go into
       an integer `out` ("result type Float can't be cast to the desired output type Long").
-      Matrix products and index results want `out` of exactly their dtype, as in PyTorch.
+      Matrix products and index results want `out` of exactly their dtype, and quantile of
+      its input's dtype, as in PyTorch.
     - Ops with several results (`max(x, dim)`, `sort`) take a tuple of tensors and return
       PyTorch's out type of their named tuple made of them (`retrograd.return_types.max_out`).
 """
@@ -55,7 +56,7 @@ ACCEPTS_OUT = frozenset({
     # reductions, scans, orderings
     "amax", "amin", "aminmax", "argmax", "argmin", "cummax", "cummin", "cumprod", "cumsum",
     "histc", "kthvalue", "logcumsumexp", "logsumexp", "max", "mean", "median", "min", "mode", "msort",
-    "nanmean", "nansum", "norm", "prod", "sort", "std", "sum", "topk", "var",
+    "nanmean", "nanquantile", "nansum", "norm", "prod", "quantile", "sort", "std", "sum", "topk", "var",
     # shapes, indexing
     "cat", "column_stack", "diag", "diff", "dstack", "gather", "hstack", "index_add",
     "index_copy", "index_select", "masked_select", "nonzero", "scatter", "scatter_add",
@@ -79,6 +80,12 @@ _EXACT_DTYPE = frozenset({
     "mm", "mv", "nonzero", "vdot",
 })
 
+# Ops whose `out` must have the input's dtype, with PyTorch's message.
+_INPUT_DTYPE = {
+    "quantile": "quantile() out tensor must be same dtype as the input tensor",
+    "nanquantile": "quantile() out tensor must be same dtype as the input tensor",
+}
+
 # How PyTorch's messages name dtypes (their C types).
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
             "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char"}
@@ -98,10 +105,19 @@ def accepting_out(function: Callable, name: str) -> Callable:
     def op(*args, out=None, **kwargs):
         if out is None:
             return function(*args, **kwargs)
+        _check_input_dtype(name, out, args)
         check_no_grad(name, out, args, kwargs)
         return write(out, function(*args, **kwargs), name)
 
     return op
+
+
+def _check_input_dtype(name: str, out, args) -> None:
+    """PyTorch's error for an op whose `out` must have its input's dtype (_INPUT_DTYPE)."""
+    message = _INPUT_DTYPE.get(name)
+    if message is not None and isinstance(out, Tensor) and args and isinstance(args[0], Tensor) \
+            and out.dtype is not args[0].dtype:
+        raise RuntimeError(message)
 
 
 def check_no_grad(name: str, out, args=(), kwargs=None) -> None:

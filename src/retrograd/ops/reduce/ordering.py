@@ -403,7 +403,8 @@ def argmin(input, dim=None, keepdim: bool = False):
 #
 # Note [quantile is composite]
 #     PyTorch writes quantile with other ops, so its graph (and gradient) is theirs: the
-#     reduced dim is moved last (unsqueeze(-1).transpose(dim, -1), or the flattened tensor),
+#     reduced dim is moved last (unsqueeze(-1).transpose(dim, -1) unless it is last already;
+#     the flattened tensor without a dim),
 #     sorted, viewed as `kept shape + [n]`, and the two neighbours of each rank are gathered
 #     and blended with lerp_ (or one is gathered, for lower/higher/nearest); the q axis is
 #     then moved first (unsqueeze_(0).transpose_(0, -1)) and squeezed out of the last place.
@@ -444,7 +445,7 @@ def _quantile_layout(input, dim, keepdim: bool):
         kept = (1,) * len(shape) if keepdim else ()
     else:
         dim = _one_dim(input, dim, "quantile")
-        moved = input.unsqueeze(-1).transpose(dim, -1)
+        moved = input if dim == len(shape) - 1 else input.unsqueeze(-1).transpose(dim, -1)
         kept = tuple(1 if axis == dim else size for axis, size in enumerate(shape))
         if not keepdim:
             kept = kept[:dim] + kept[dim + 1 :]
