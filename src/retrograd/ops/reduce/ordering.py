@@ -499,9 +499,12 @@ def _quantile(input, q, dim, keepdim: bool, interpolation: str, ignore_nan: bool
 
 @register(methods="quantile")
 def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):
-    """The q-th quantiles of all elements, or along `dim`; q a number or a 1-d tensor (its
-    axis comes first). `interpolation` (linear, lower, higher, midpoint, nearest) says how a
-    quantile between two elements is taken. A slice that holds a NaN gives NaN."""
+    """The q-th quantiles of all elements, or along `dim` (NaN where a slice holds a NaN).
+
+    q is a number or a 1-d tensor (whose axis comes first in the result); `interpolation`
+    (linear, lower, higher, midpoint, nearest) says how a quantile between two elements is
+    taken.
+    """
     return _quantile(input, q, dim, keepdim, interpolation, ignore_nan=False)
 
 
