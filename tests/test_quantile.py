@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from crosscheck import needs_torch, torch
 
 import retrograd
+from crosscheck import needs_torch, torch
 from retrograd.autograd import gradcheck
 
 MODES = ["linear", "lower", "higher", "midpoint", "nearest"]

@@ -17,8 +17,8 @@ Note [out= arguments]
     - Dtype: the result is cast to `out`'s dtype when it is of the same or a higher category
       (a bool result into a float `out`, float64 into float32); a float result cannot go into
       an integer `out` ("result type Float can't be cast to the desired output type Long").
-      Matrix products and index results want `out` of exactly their dtype, and quantile of
-      its input's dtype, as in PyTorch.
+      Matrix products and index results want `out` of exactly their dtype, as in PyTorch.
+    - Ops without a derivative (comparisons, argmax, all, ...) take inputs that require grad.
     - Ops with several results (`max(x, dim)`, `sort`) take a tuple of tensors and return
       PyTorch's out type of their named tuple made of them (`retrograd.return_types.max_out`).
 """
@@ -31,7 +31,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .. import return_types
+from .. import _dtype, return_types
 from .._dtype import scalar_type_name
 from .._tensor import Tensor
 from ..autograd import grad_mode
@@ -54,7 +54,7 @@ ACCEPTS_OUT = frozenset({
     "sigmoid", "sign", "signbit", "sin", "sinc", "sinh", "sqrt", "square", "sub", "tan",
     "tanh", "trunc", "where", "xlogy",
     # reductions, scans, orderings
-    "amax", "amin", "aminmax", "argmax", "argmin", "cummax", "cummin", "cumprod", "cumsum",
+    "all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "cummax", "cummin", "cumprod", "cumsum",
     "histc", "kthvalue", "logcumsumexp", "logsumexp", "max", "mean", "median", "min", "mode", "msort",
     "nanmean", "nanquantile", "nansum", "norm", "prod", "quantile", "sort", "std", "sum", "topk", "var",
     # shapes, indexing
@@ -71,6 +71,8 @@ ACCEPTS_OUT = frozenset({
     # nn.functional (their torch._C._nn kernels take out=)
     "avg_pool2d", "gelu", "hardshrink", "linear", "log_softmax", "logsigmoid", "normalize",
     "softmax", "softplus", "softshrink",
+    # random sampling (retrograd.random's functions write `out` themselves: they draw in its dtype)
+    "bernoulli", "multinomial", "normal",
 })
 
 # Ops whose `out` must have exactly the result's dtype (PyTorch: "Expected out tensor to have
@@ -80,11 +82,16 @@ _EXACT_DTYPE = frozenset({
     "mm", "mv", "nonzero", "vdot",
 })
 
-# Ops whose `out` must have the input's dtype, with PyTorch's message.
-_INPUT_DTYPE = {
-    "quantile": "quantile() out tensor must be same dtype as the input tensor",
-    "nanquantile": "quantile() out tensor must be same dtype as the input tensor",
-}
+# Ops that write `out` themselves: retrograd.random's samplers, which draw in `out`'s dtype,
+# and quantile, whose write PyTorch records (it is composite there).
+_WRITES_OUT_ITSELF = frozenset({"bernoulli", "multinomial", "normal", "quantile", "nanquantile"})
+
+# Ops without a derivative that still refuse out= with inputs that require grad (PyTorch
+# declares their derivative as not implemented).
+_REFUSE_GRAD_WITHOUT_DERIVATIVE = frozenset({"frexp", "nextafter"})
+
+# Ops whose `out` must be bool or uint8; the result is written in `out`'s dtype.
+_TRUTH_VALUED = frozenset({"all", "any"})
 
 # How PyTorch's messages name dtypes (their C types).
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
@@ -99,25 +106,38 @@ _RESIZE_WARNING = (
 
 
 def accepting_out(function: Callable, name: str) -> Callable:
-    """`function` with PyTorch's `out=` keyword (see Note [out= arguments])."""
+    """`function` with PyTorch's `out=` keyword (see Note [out= arguments]); a function that
+    that writes `out` itself (_WRITES_OUT_ITSELF) is returned as it is."""
+    if name in _WRITES_OUT_ITSELF:
+        return function
 
     @functools.wraps(function)
     def op(*args, out=None, **kwargs):
         if out is None:
             return function(*args, **kwargs)
-        _check_input_dtype(name, out, args)
-        check_no_grad(name, out, args, kwargs)
-        return write(out, function(*args, **kwargs), name)
+        _check_out_dtype(name, out)
+        if _has_gradient(name):
+            check_no_grad(name, out, args, kwargs)
+        result = function(*args, **kwargs)
+        if name in _TRUTH_VALUED and isinstance(out, Tensor):
+            result = Tensor._make(result._data.astype(out._data.dtype))
+        return write(out, result, name)
 
     return op
 
 
-def _check_input_dtype(name: str, out, args) -> None:
-    """PyTorch's error for an op whose `out` must have its input's dtype (_INPUT_DTYPE)."""
-    message = _INPUT_DTYPE.get(name)
-    if message is not None and isinstance(out, Tensor) and args and isinstance(args[0], Tensor) \
-            and out.dtype is not args[0].dtype:
-        raise RuntimeError(message)
+def _has_gradient(name: str) -> bool:
+    """Whether PyTorch refuses out= with inputs that require grad for this op: for those with a
+    derivative (`eq`, `argmax`, `all` take them)."""
+    from ._table import table
+
+    return table[name].differentiable or name in _REFUSE_GRAD_WITHOUT_DERIVATIVE
+
+
+def _check_out_dtype(name: str, out) -> None:
+    """PyTorch's error for an op whose `out` must be bool or uint8 (_TRUTH_VALUED)."""
+    if isinstance(out, Tensor) and name in _TRUTH_VALUED and out.dtype not in (_dtype.bool, _dtype.uint8):
+        raise RuntimeError(f"{name} only supports bool tensor for result, got: {scalar_type_name(out.dtype)}")
 
 
 def check_no_grad(name: str, out, args=(), kwargs=None) -> None:
