@@ -129,9 +129,35 @@ def test_cov_weights_checks_and_dtypes_match_pytorch(name):
 
 
 def test_cov_without_degrees_of_freedom_warns_and_divides_by_zero():
-    with pytest.warns(UserWarning, match="degrees of freedom is <= 0"), np.errstate(all="ignore"):
+    with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
         result = retrograd.cov(retrograd.tensor(X), correction=2, fweights=retrograd.tensor([0, 0, 0, 0, 1]))
     assert np.isnan(result.numpy()).all()
+
+
+def _cov_by_zero(library):
+    """cov with no degree of freedom left: inf on the diagonal, nan where a row is constant."""
+    x = library.tensor([[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]], requires_grad=True)
+    result = library.cov(x, correction=3)
+    result.sum().backward()
+    return result.detach().numpy(), x.grad.numpy()
+
+
+def test_cov_dividing_by_zero_shows_only_its_own_warning():
+    # Whatever the filters say (here: show everything), NumPy's "divide by zero" is not shown
+    # (Note [No NumPy warnings]); PyTorch shows only the degrees-of-freedom warning.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        values, gradient = _cov_by_zero(retrograd)
+    assert [type(record.message) for record in caught] == [UserWarning]
+    assert np.isinf(values[0, 0]) and np.isnan(values[1, 1]) and np.isnan(gradient).all()
+
+
+@needs_torch
+def test_cov_dividing_by_zero_gives_pytorchs_values_and_gradient():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for ours, theirs in zip(_cov_by_zero(retrograd), _cov_by_zero(torch)):
+            np.testing.assert_array_equal(ours, theirs)
 
 
 def test_cov_leaves_the_weights_unchanged_when_it_refuses_them():
