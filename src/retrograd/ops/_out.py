@@ -82,9 +82,15 @@ _EXACT_DTYPE = frozenset({
     "mm", "mv", "nonzero", "vdot",
 })
 
-# Ops that write `out` themselves: retrograd.random's samplers, which draw in `out`'s dtype,
-# and quantile, whose write PyTorch records (it is composite there).
-_WRITES_OUT_ITSELF = frozenset({"bernoulli", "multinomial", "normal", "quantile", "nanquantile"})
+# Ops that write `out` themselves: retrograd.random's samplers, which draw in `out`'s dtype.
+_WRITES_OUT_ITSELF = frozenset({"bernoulli", "multinomial", "normal"})
+
+# Ops PyTorch writes with other ops, whose out= takes inputs that require grad: the write
+# into `out` is recorded (CopyBackwards), and `out` must have the input's dtype.
+_COMPOSITE = {
+    "quantile": "quantile() out tensor must be same dtype as the input tensor",
+    "nanquantile": "quantile() out tensor must be same dtype as the input tensor",
+}
 
 # Ops without a derivative that still refuse out= with inputs that require grad (PyTorch
 # declares their derivative as not implemented).
@@ -116,6 +122,8 @@ def accepting_out(function: Callable, name: str) -> Callable:
         if out is None:
             return function(*args, **kwargs)
         _check_out_dtype(name, out)
+        if name in _COMPOSITE:
+            return _write_composite(out, function(*args, **kwargs), args, name)
         if _has_gradient(name):
             check_no_grad(name, out, args, kwargs)
         result = function(*args, **kwargs)
@@ -124,6 +132,24 @@ def accepting_out(function: Callable, name: str) -> Callable:
         return write(out, result, name)
 
     return op
+
+
+def _write_composite(out, result: Tensor, args, name: str):
+    """out= of an op in _COMPOSITE: its checks, the write, and the write recorded when the
+    result has a graph (as PyTorch's out kernel copies the result of differentiable ops)."""
+    from ._table import _check_not_leaf
+
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if out.dtype is not args[0].dtype:
+        raise RuntimeError(_COMPOSITE[name])
+    recording = grad_mode._state.grad_enabled
+    if recording:
+        _check_not_leaf(out, out._base)
+    write(out, result.detach(), name)
+    if recording and result.requires_grad:
+        out.copy_(result)
+    return out
 
 
 def _has_gradient(name: str) -> bool:

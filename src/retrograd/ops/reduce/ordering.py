@@ -9,11 +9,10 @@ import numpy as np
 
 from ... import _dtype, return_types
 from ..._tensor import Tensor
-from ...autograd import grad_mode
-from .. import _math, _out
+from .. import _math
 from .._formula import Formula
 from .._saved_shown import ShowsDimAsGiven
-from .._table import _check_not_leaf, apply, register
+from .._table import apply, register
 from .._tangents import REDUCTION
 from ..pointwise import maximum, minimum
 from .sums import (
@@ -485,29 +484,9 @@ def _interpolate(sorted_values, ranks, interpolation: str):
     return below_values.lerp_(above_values, weights)
 
 
-def _check_quantile_out(input, out) -> None:
-    if not isinstance(out, Tensor):
-        raise TypeError(f"quantile(): argument 'out' must be Tensor, not {type(out).__name__}")
-    if out.dtype is not input.dtype:
-        raise RuntimeError("quantile() out tensor must be same dtype as the input tensor")
-    if grad_mode._state.grad_enabled:
-        _check_not_leaf(out, out._base)
-
-
-def _write_quantile(out, result: Tensor) -> Tensor:
-    """`out=`: the result written into `out` (resized as Note [out= arguments] says); as the op
-    is composite in PyTorch, the write is recorded (CopyBackwards) when the result has a graph."""
-    _out.write(out, result.detach(), "quantile")
-    if result.requires_grad and grad_mode._state.grad_enabled:
-        out.copy_(result)
-    return out
-
-
-def _quantile(input, q, dim, keepdim: bool, interpolation: str, ignore_nan: bool, out=None) -> Tensor:
+def _quantile(input, q, dim, keepdim: bool, interpolation: str, ignore_nan: bool) -> Tensor:
     """quantile and nanquantile (Note [quantile is composite])."""
     _check_quantile_arguments(input, q, interpolation)
-    if out is not None:
-        _check_quantile_out(input, out)
     moved, size, kept = _quantile_layout(input, dim, keepdim)
     if isinstance(q, Tensor) and ((q._data < 0) | (q._data > 1) | np.isnan(q._data)).any():
         raise RuntimeError("quantile() q values must be in the range [0, 1]")
@@ -515,22 +494,21 @@ def _quantile(input, q, dim, keepdim: bool, interpolation: str, ignore_nan: bool
     result = _interpolate(sorted_values, _quantile_ranks(sorted_values, q, ignore_nan), interpolation)
     if isinstance(q, Tensor) and q.ndim == 1:
         result.unsqueeze_(0).transpose_(0, -1)
-    result.squeeze_(-1)
-    return result if out is None else _write_quantile(out, result)
+    return result.squeeze_(-1)
 
 
 @register(methods="quantile")
-def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear", out=None):
+def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):
     """The q-th quantiles of all elements, or along `dim` (NaN where a slice holds a NaN).
 
     q is a number or a 1-d tensor (whose axis comes first in the result); `interpolation`
     (linear, lower, higher, midpoint, nearest) says how a quantile between two elements is
     taken.
     """
-    return _quantile(input, q, dim, keepdim, interpolation, ignore_nan=False, out=out)
+    return _quantile(input, q, dim, keepdim, interpolation, ignore_nan=False)
 
 
 @register(methods="nanquantile")
-def nanquantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear", out=None):
+def nanquantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):
     """quantile that ignores NaNs: the quantiles of each slice's other values (NaN if all are NaN)."""
-    return _quantile(input, q, dim, keepdim, interpolation, ignore_nan=True, out=out)
+    return _quantile(input, q, dim, keepdim, interpolation, ignore_nan=True)
