@@ -434,3 +434,15 @@ def test_new_out_outcomes_match_pytorch():
     ]
     for index, call in enumerate(calls):
         assert outcome(retrograd, call) == outcome(torch, call), index
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: retrograd.sin(x, out=retrograd.empty(3)),
+    lambda x: retrograd.quantile(x, 0.5, out=retrograd.empty(3)),
+    lambda x: retrograd.normal(x, x, out=retrograd.empty(3)),
+    lambda x: retrograd.max(x.reshape(2, 2), 1, out=(retrograd.empty(3), retrograd.empty(3, dtype=retrograd.int64))),
+], ids=["plain", "composite", "sampler", "several results"])
+def test_the_resize_warning_names_the_callers_line(call):
+    with pytest.warns(UserWarning, match="was resized") as caught:
+        call(retrograd.rand(4))
+    assert {record.filename for record in caught} == {__file__}

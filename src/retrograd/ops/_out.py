@@ -26,7 +26,6 @@ Note [out= arguments]
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -34,6 +33,7 @@ import numpy as np
 from .. import _dtype, return_types
 from .._dtype import scalar_type_name
 from .._tensor import Tensor
+from .._warnings import warn_at_caller
 from ..autograd import grad_mode
 
 __all__ = ["ACCEPTS_OUT", "accepting_out", "write"]
@@ -217,11 +217,8 @@ def _write_one(out, result: Tensor, name: str, exact_dtype: bool | None, warn: b
     array = result._data
     if out._data.shape != array.shape:
         if warn and out._data.size != 0:
-            warnings.warn(
-                _RESIZE_WARNING.format(old=", ".join(map(str, out._data.shape)),
-                                       new=", ".join(map(str, array.shape))),
-                UserWarning, stacklevel=4,
-            )
+            warn_at_caller(_RESIZE_WARNING.format(old=", ".join(map(str, out._data.shape)),
+                                                  new=", ".join(map(str, array.shape))))
         out._data = np.empty(array.shape, out._data.dtype)
     elif 0 in out._data.strides and out._data.size > 1:
         raise RuntimeError(
