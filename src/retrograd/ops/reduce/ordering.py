@@ -404,15 +404,16 @@ def argmin(input, dim=None, keepdim: bool = False):
 # Note [quantile is composite]
 #     PyTorch writes quantile with other ops, so its graph (and gradient) is theirs: the
 #     reduced dim is moved last (unsqueeze(-1).transpose(dim, -1) unless it is last already;
-#     the flattened tensor without a dim),
-#     sorted, viewed as `kept shape + [n]`, and the two neighbours of each rank are gathered
-#     and blended with lerp_ (or one is gathered, for lower/higher/nearest); the q axis is
-#     then moved first (unsqueeze_(0).transpose_(0, -1)) and squeezed out of the last place.
-#     The ranks q·(n - 1) are computed as PyTorch computes them, in the input's dtype, so the
-#     chosen neighbours and the weights (and so every bit of the result) agree; the weight
-#     is `rank - floor(rank)` as a tensor expression in q, so a q that requires grad gets
-#     PyTorch's gradient (b - a)·(n - 1). A slice holding a NaN gives NaN (its rank is the
-#     last index, where sort put the NaNs); nanquantile ranks among the non-NaN values only.
+#     the flattened tensor without a dim), sorted, viewed as `kept shape + [n]`, and the two
+#     neighbours of each rank are gathered and blended with lerp_ (or one is gathered, for
+#     lower/higher/nearest); the q axis is then moved first (unsqueeze_(0).transpose_(0, -1))
+#     and squeezed out of the last place. The ranks q·(n - 1) are computed as PyTorch computes
+#     them, in the input's dtype, so the chosen neighbours and the weights agree (lerp's last
+#     bit may not: PyTorch's kernel fuses a multiply-add); the weight is `rank - floor(rank)`
+#     as a tensor expression in q, so a q that requires grad gets PyTorch's gradient
+#     (b - a)·(n - 1). A slice holding a NaN gives NaN (its rank is the last index, where sort
+#     put the NaNs); nanquantile ranks among the non-NaN values only. Its out= records the
+#     write into `out` (ops/_out.py, _COMPOSITE), as PyTorch's does.
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
