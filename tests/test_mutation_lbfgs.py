@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -203,7 +204,7 @@ def test_lbfgs_refuses_what_pytorch_refuses():
     parameter = nn.Parameter(retrograd.ones(2, dtype=retrograd.float64))
     with pytest.raises(ValueError, match="Invalid learning rate"):
         optim.LBFGS([parameter], lr=-1.0)
-    with pytest.raises(ValueError, match="per-parameter options"):
+    with pytest.raises(ValueError, match=r"^LBFGS doesn't support per-parameter options \(parameter groups\)$"):
         optim.LBFGS([{"params": [parameter]}, {"params": [nn.Parameter(retrograd.ones(1))]}])
     optim.LBFGS([parameter], lr=0.0)
 
@@ -218,7 +219,7 @@ def test_an_unknown_line_search_is_refused_at_the_first_search_as_pytorch_refuse
         loss.backward()
         return loss
 
-    with pytest.raises(RuntimeError, match="only 'strong_wolfe' is supported"):
+    with pytest.raises(RuntimeError, match="^only 'strong_wolfe' is supported$"):
         optimizer.step(closure)
     assert parameter.tolist() == [1.0, -2.0]
     assert optimizer.state[parameter]["func_evals"] == 1 and optimizer.state[parameter]["n_iter"] == 1
@@ -290,6 +291,110 @@ def test_the_first_step_is_shortened_to_one_over_the_gradients_l1_norm():
     assert state["t"] == pytest.approx(0.8 / 1.5)
 
 
+def _shaped(lib):
+    """Parameters of shapes (2, 2), (3,) and () in one loss that couples them."""
+    matrix = lib.nn.Parameter(lib.tensor([[0.5, -1.0], [1.5, 0.2]], dtype=lib.float64))
+    vector = lib.nn.Parameter(lib.tensor([0.3, -0.7, 1.1], dtype=lib.float64))
+    scalar = lib.nn.Parameter(lib.tensor(0.4, dtype=lib.float64))
+    weights = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64)
+
+    def loss():
+        return (((matrix - 1) ** 2 * weights).sum() + (vector ** 4).sum() + 3 * (scalar - 2) ** 2
+                + (matrix.sum() * vector.sum() + scalar).sin())
+
+    return [matrix, vector, scalar], loss
+
+
+@needs_torch
+@pytest.mark.parametrize("config", ["plain", "wolfe"])
+def test_parameters_of_several_shapes_take_pytorchs_steps(config):
+    ours, our_loss = _shaped(retrograd)
+    theirs, their_loss = _shaped(torch)
+    our_optimizer = optim.LBFGS(ours, **CONFIGS[config])
+    their_optimizer = torch.optim.LBFGS(theirs, **CONFIGS[config])
+    for step in range(2):
+        for optimizer, loss in ((our_optimizer, our_loss), (their_optimizer, their_loss)):
+            def closure(optimizer=optimizer, loss=loss):
+                optimizer.zero_grad()
+                value = loss()
+                value.backward()
+                return value
+            optimizer.step(closure)
+        for mine, expected in zip(ours, theirs):
+            assert mine.shape == tuple(expected.shape)
+            _close(mine, expected, f"{config} step {step}")
+        _assert_same_state(our_optimizer.state[ours[0]], their_optimizer.state[theirs[0]], config)
+
+
+def test_float32_parameters_keep_a_float32_state_even_with_a_missing_gradient():
+    """As PyTorch's: the flat gradient (zeros for a parameter without one) has the parameters'
+    dtype, and so have the direction and the history."""
+    used = nn.Parameter(retrograd.tensor([1.0, -2.0]))
+    unused = nn.Parameter(retrograd.tensor([3.0]))
+    optimizer = optim.LBFGS([used, unused], max_iter=3)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = ((used - 0.5) ** 2).sum()
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    state = optimizer.state[used]
+    assert state["d"].dtype == np.float32 and state["prev_flat_grad"].dtype == np.float32
+    assert all(pair.dtype == np.float32 for pair in state["old_dirs"] + state["old_stps"])
+    assert unused.item() == 3.0
+
+
+def _a_step_then_none(lib):
+    """A step of three iterations, then one with max_iter set to 0 in the group."""
+    parameter = lib.nn.Parameter(lib.tensor([1.0, -2.0], dtype=lib.float64))
+    optimizer = (optim if lib is retrograd else torch.optim).LBFGS([parameter], max_iter=3)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = ((parameter - 0.5) ** 4).sum()
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    before = dict(optimizer.state[parameter])
+    optimizer.param_groups[0]["max_iter"] = 0
+    optimizer.step(closure)
+    return before, optimizer.state[parameter]
+
+
+def test_a_step_without_iterations_keeps_the_state_it_found():
+    before, after = _a_step_then_none(retrograd)
+    assert after["prev_loss"] == before["prev_loss"] and after["t"] == before["t"]
+    assert after["n_iter"] == before["n_iter"] and after["func_evals"] == before["func_evals"] + 1
+    np.testing.assert_array_equal(after["d"], before["d"])
+
+
+@needs_torch
+def test_a_step_without_iterations_keeps_the_state_as_pytorchs():
+    ours, theirs = _a_step_then_none(retrograd)[1], _a_step_then_none(torch)[1]
+    _assert_same_state(ours, theirs, "max_iter=0 after a step")
+
+
+def test_a_scheduler_stepped_after_an_lbfgs_step_does_not_warn():
+    parameter = nn.Parameter(retrograd.tensor([1.0, -2.0], dtype=retrograd.float64))
+    optimizer = optim.LBFGS([parameter], max_iter=2)
+    scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = (parameter * parameter).sum()
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scheduler.step()
+    assert optimizer.param_groups[0]["lr"] == 0.5
+
+
 # -- the pieces, against closed forms ----------------------------------------------------------
 
 
@@ -316,6 +421,28 @@ def test_a_cubic_without_minimum_gives_the_middle_of_the_bounds():
     assert _cubic_minimum(0.0, 0.0, -1.0, 1.0, -2.0, -4.0, bounds=(2.0, 7.0)) == 4.5
     assert _cubic_minimum(1.0, -2.0, -4.0, 3.0, -30.0, -28.0) == 2.0
     assert _cubic_minimum(0.0, 0.0, math.nan, 1.0, 1.0, 1.0, bounds=(2.0, 3.0)) == 2.5
+
+
+def test_a_cubic_that_divides_by_zero_is_clamped_or_nan_without_a_warning():
+    """Through (0, 0, -1) and (1, -1, -1), a line: the minimum is at +inf (from either end),
+    clamped to the upper bound. With f(1) = -1/3 the position is 0/0: NaN, as with PyTorch's tensor slopes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _cubic_minimum(0.0, 0.0, -1.0, 1.0, -1.0, -1.0, bounds=(1.01, 10.0)) == 10.0
+        assert _cubic_minimum(1.0, -1.0, -1.0, 0.0, 0.0, -1.0, bounds=(1.01, 10.0)) == 10.0
+        assert math.isnan(_cubic_minimum(0.0, 0.0, -1.0, 1.0, -1.0 / 3.0, -1.0))
+
+
+@needs_torch
+def test_the_cubic_divides_by_zero_as_pytorchs():
+    from torch.optim.lbfgs import _cubic_interpolate
+
+    def slope(value):
+        return torch.tensor(value, dtype=torch.float64)
+
+    assert float(_cubic_interpolate(0.0, 0.0, slope(-1.0), 1.0, -1.0, slope(-1.0), bounds=(1.01, 10.0))) == 10.0
+    assert float(_cubic_interpolate(1.0, -1.0, slope(-1.0), 0.0, 0.0, slope(-1.0), bounds=(1.01, 10.0))) == 10.0
+    assert math.isnan(float(_cubic_interpolate(0.0, 0.0, slope(-1.0), 1.0, -1.0 / 3.0, slope(-1.0))))
 
 
 def _quadratic_line(curvature, slope_at_zero, counter=None):
@@ -452,6 +579,170 @@ def test_the_line_search_tries_pytorchs_steps_on_drawn_lines(family):
         assert mine[3] == expected[3], where
         _close([mine[0], float(mine[1][0]), float(mine[2])],
                [expected[0], float(expected[1][0]), float(expected[2])], where, rtol=1e-9, atol=0)
+
+
+# Scripted lines: the n-th evaluation answers the n-th (loss, slope) (or calls it with the step),
+# whatever the step, from f(0) = 0 with slope -2 along the direction [1]. Each puts one answer
+# exactly on, or just beside, one of the search's tests. The expected calls, step, evaluations and
+# loss are PyTorch's (checked against its `_strong_wolfe` below, where PyTorch is installed).
+_WOLFE_POINT = (-1.0, -0.1)
+SCRIPTED_LINES = {
+    "first_on_the_armijo_line": (1.0, [lambda step: (0.0 + 1e-4 * step * -2.0, -1.9)], {},
+                                 [1.0, 1.01], 1.01, 2, -1.0),
+    "first_between_the_armijo_lines": (1.0, [(-1e-4, -1.9)], {}, [1.0, 0.21558175853765826],
+                                       0.21558175853765826, 2, -1.0),
+    "extrapolation_rises_then_levels": (0.1, [(-0.1, -1.95), (-0.05, -1.95), (-0.05, -1.95)], {},
+                                        [0.1, 0.5505, 0.555005, 0.5514520185186503],
+                                        0.5514520185186503, 4, -1.0),
+    "first_on_the_curvature_line": (1.0, [(-0.5, -1.8)], {}, [1.0], 1.0, 1, -0.5),
+    "bracket_as_long_as_the_tolerance": (1.0, [(1.0, 1.0)], {"tolerance_change": 1.0},
+                                         [1.0, 0.19526214587563506], 0.19526214587563506, 2, -1.0),
+    "zoom_on_the_armijo_line": (1.0, [(1.0, 1.0), lambda step: (0.0 + 1e-4 * step * -2.0, -0.5)], {},
+                                [1.0, 0.19526214587563506], 0.19526214587563506, 2,
+                                -3.9052429175127015e-05),
+    "zoom_between_the_armijo_lines": (1.0, [(1.0, 1.0), lambda step: (-1e-4 * step, -0.5)], {},
+                                      [1.0, 0.19526214587563506, 0.05750902887565962],
+                                      0.05750902887565962, 3, -1.0),
+    "zoom_on_the_curvature_line": (1.0, [(1.0, 1.0), (-0.5, 1.8)], {}, [1.0, 0.19526214587563506],
+                                   0.19526214587563506, 2, -0.5),
+    # The cubic through (0, 0, -2) and (10, 80, 18) is t² - 2t: its minimum, 1, lies exactly one
+    # margin (a tenth of the bracket) from 0; the next cubic falls inside the margin.
+    "zoom_a_margin_from_the_end": (10.0, [(80.0, 18.0), (5.0, 3.0)], {},
+                                   [10.0, 1.0, 0.06619739246104095], 0.06619739246104095, 3, -1.0),
+}
+
+
+def _scripted_search(search, first_step, answers, options, wrap):
+    """Run `search` (ours, or PyTorch's through `wrap`) on a scripted line; returns the steps it
+    evaluated at and its (loss, step, evaluations)."""
+    answers = answers + [_WOLFE_POINT] * 5
+    calls = []
+
+    def answer(step):
+        response = answers[len(calls)]
+        calls.append(float(step))
+        return response(float(step)) if callable(response) else response
+
+    loss, _, step, evaluations = wrap(search, answer, first_step, options)
+    return calls, (float(loss), float(step), evaluations)
+
+
+def _ours(search, answer, first_step, options):
+    def evaluate(step):
+        loss, slope = answer(step)
+        return loss, np.array([slope])
+
+    return search(evaluate, first_step, np.ones(1), 0.0, np.array([-2.0]), -2.0, max_ls=25, **options)
+
+
+def _pytorchs(search, answer, first_step, options):
+    def evaluate(start, step, direction):
+        loss, slope = answer(step)
+        return loss, torch.tensor([slope], dtype=torch.float64)
+
+    return search(evaluate, None, first_step, torch.ones(1, dtype=torch.float64), 0.0,
+                  torch.tensor([-2.0], dtype=torch.float64), torch.tensor(-2.0, dtype=torch.float64),
+                  max_ls=25, **options)
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTED_LINES))
+def test_the_line_search_decides_each_boundary_case_as_pytorch(name):
+    first_step, answers, options, calls, step, evaluations, loss = SCRIPTED_LINES[name]
+    our_calls, (our_loss, our_step, our_evaluations) = _scripted_search(_strong_wolfe, first_step, answers,
+                                                                         options, _ours)
+    assert our_calls == pytest.approx(calls, rel=1e-12)
+    assert (our_step, our_evaluations) == (pytest.approx(step, rel=1e-12), evaluations)
+    assert our_loss == pytest.approx(loss, rel=1e-12)
+
+
+@needs_torch
+@pytest.mark.parametrize("name", sorted(SCRIPTED_LINES))
+def test_the_scripted_lines_expectations_are_pytorchs(name):
+    from torch.optim.lbfgs import _strong_wolfe as pytorch_strong_wolfe
+
+    first_step, answers, options, calls, step, evaluations, loss = SCRIPTED_LINES[name]
+    their_calls, (their_loss, their_step, their_evaluations) = _scripted_search(
+        pytorch_strong_wolfe, first_step, answers, options, _pytorchs)
+    assert their_calls == pytest.approx(calls, rel=1e-12)
+    assert (their_step, their_evaluations) == (pytest.approx(step, rel=1e-12), evaluations)
+    assert their_loss == pytest.approx(loss, rel=1e-12)
+
+
+# Quadratics scale·x² from x0 whose numbers are exact in binary, each putting one of step's exits
+# exactly on its tolerance: (scale, x0, options, x after one step, n_iter, func_evals), PyTorch's.
+EXACT_EXITS = {
+    "gradient_at_tolerance_at_the_start": (0.5, 0.25, {"tolerance_grad": 0.25}, 0.25, 0, 1),
+    "gradient_at_tolerance_after_a_move": (0.5, 1.0, {"lr": 0.75, "max_iter": 5, "tolerance_grad": 0.25},
+                                           0.25, 1, 2),
+    "move_at_tolerance": (2.0, 1.0, {"lr": 0.5, "max_iter": 5, "tolerance_change": 0.5}, 0.5, 1, 2),
+    "loss_change_at_tolerance": (0.5, 1.0, {"lr": 0.5, "max_iter": 5, "tolerance_change": 0.375},
+                                 0.5, 2, 2),
+    "slope_at_tolerance": (0.5, 1.0, {"lr": 0.5, "max_iter": 5, "tolerance_change": 1.0}, 0.5, 1, 2),
+}
+
+
+def _exact_exit(lib, scale, start, options):
+    parameter = lib.nn.Parameter(lib.tensor([start], dtype=lib.float64))
+    optimizer = (optim if lib is retrograd else torch.optim).LBFGS([parameter], **options)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = scale * (parameter * parameter).sum()
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    state = optimizer.state[parameter]
+    return parameter.item(), state["n_iter"], state["func_evals"]
+
+
+@pytest.mark.parametrize("name", sorted(EXACT_EXITS))
+def test_each_exit_of_a_step_includes_its_tolerance_as_pytorchs(name):
+    scale, start, options, *expected = EXACT_EXITS[name]
+    assert list(_exact_exit(retrograd, scale, start, options)) == expected
+
+
+@needs_torch
+@pytest.mark.parametrize("name", sorted(EXACT_EXITS))
+def test_the_exact_exits_expectations_are_pytorchs(name):
+    scale, start, options, *expected = EXACT_EXITS[name]
+    assert list(_exact_exit(torch, scale, start, options)) == expected
+
+
+def _scripted_step(lib, gradients, **options):
+    """One step on a parameter whose closure sets the n-th gradient and returns loss -n."""
+    parameter = lib.nn.Parameter(lib.zeros(1, dtype=lib.float64))
+    optimizer = (optim if lib is retrograd else torch.optim).LBFGS([parameter], **options)
+    calls = []
+
+    def closure():
+        parameter.grad = lib.tensor([gradients[len(calls)]], dtype=lib.float64)
+        calls.append(len(calls))
+        return lib.tensor(-float(len(calls)), dtype=lib.float64)
+
+    optimizer.step(closure)
+    return parameter.item(), optimizer.state[parameter]
+
+
+def _curvature_of_exactly_1e_10(lib):
+    """A first move s = 2^-34 · 2^34 = 1 and a gradient change y = (1e-10 - 2^-34) + 2^-34, which is
+    1e-10 exactly: a pair with y·s = 1e-10 is not kept (the test is y·s > 1e-10)."""
+    assert (1e-10 - 2.0 ** -34) + 2.0 ** -34 == 1e-10
+    return _scripted_step(lib, [-(2.0 ** -34), 1e-10 - 2.0 ** -34], lr=2.0 ** 34, max_iter=2, max_eval=10,
+                          tolerance_grad=0.0, tolerance_change=0.0)
+
+
+def test_a_pair_of_curvature_exactly_1e_10_is_not_kept():
+    value, state = _curvature_of_exactly_1e_10(retrograd)
+    assert state["old_dirs"] == [] and state["n_iter"] == 2 and state["func_evals"] == 2
+    assert value == pytest.approx(0.28201308159999994, rel=1e-12)
+
+
+@needs_torch
+def test_a_pair_of_curvature_exactly_1e_10_is_not_kept_by_pytorch_either():
+    value, state = _curvature_of_exactly_1e_10(torch)
+    assert state["old_dirs"] == [] and state["n_iter"] == 2 and state["func_evals"] == 2
+    assert value == pytest.approx(0.28201308159999994, rel=1e-12)
 
 
 def _bfgs_inverse_hessian(old_dirs, old_steps, hessian_diagonal):
