@@ -257,6 +257,26 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "optim.optimizer.xǁOptimizerǁstate_dict__mutmut_15": _OVERWRITTEN,
         "optim.optimizer.xǁOptimizerǁstate_dict__mutmut_16": _OVERWRITTEN,
     },
+    "lbfgs": {
+        "optim.lbfgs.x__cubic_minimum__mutmut_26": "x1 == x2 divides by zero on the first line, so the "
+        "branch is chosen only for x1 != x2, where <= and < agree",
+        **{f"optim.lbfgs.x__strong_wolfe__mutmut_{number}": "None is falsy, as False: `done` and "
+           "`insufficient_progress` are only tested for truth" for number in (16, 101, 159, 163)},
+        "optim.lbfgs.x__strong_wolfe__mutmut_20": "bracket is set before it is read whenever max_ls >= 0 "
+        "(a break sets it, and so does running out of max_ls); with max_eval < 1 both fail (a TypeError "
+        "or an IndexError; PyTorch's raises UnboundLocalError)",
+        "optim.lbfgs.x__strong_wolfe__mutmut_42": "a slope of 0 meets the curvature test just before "
+        "(|0| <= -c2·slope), so this test never sees one",
+        "optim.lbfgs.x__strong_wolfe__mutmut_155": "the two distances are equal only at the bracket's "
+        "middle, which is never within a tenth of its length of an end, as this branch requires",
+        "optim.lbfgs.x__strong_wolfe__mutmut_203": "the bracket's ends differ here (one shorter than "
+        "tolerance_change, 1e-9 from step, ends the zoom before), so dividing by their difference gives "
+        "the product's sign",
+        "optim.lbfgs.xǁLBFGSǁ_flat_grad__mutmut_11": "NumPy reads the size -2 as -1 (one unknown dimension)",
+        **{f"optim.lbfgs.xǁLBFGSǁstep__mutmut_{number}": "the LR schedulers read _step_calls only for "
+           "truth (has the optimizer stepped?), and it is non-zero after a step either way"
+           for number in (35, 36, 42, 43, 44, 45)},
+    },
     "printing": {
         "_printing.x__last_line__mutmut_4": "rsplit('\\n') and rsplit('\\n', 1) end with the same last line",
         "_printing.x__last_line__mutmut_7": "rsplit with 2 and with 1 split end with the same last line",
