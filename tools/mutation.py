@@ -259,6 +259,26 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "optim.optimizer.xǁOptimizerǁstate_dict__mutmut_15": _OVERWRITTEN,
         "optim.optimizer.xǁOptimizerǁstate_dict__mutmut_16": _OVERWRITTEN,
     },
+    "lbfgs": {
+        "optim.lbfgs.x__cubic_minimum__mutmut_26": "x1 == x2 divides by zero on the first line, so the "
+        "branch is chosen only for x1 != x2, where <= and < agree",
+        **{f"optim.lbfgs.x__strong_wolfe__mutmut_{number}": "None is falsy, as False: `done` and "
+           "`insufficient_progress` are only tested for truth" for number in (16, 101, 159, 163)},
+        "optim.lbfgs.x__strong_wolfe__mutmut_20": "bracket is set before it is read whenever max_ls >= 0 "
+        "(a break sets it, and so does running out of max_ls); with max_eval < 1 both fail (a TypeError "
+        "or an IndexError; PyTorch's raises UnboundLocalError)",
+        "optim.lbfgs.x__strong_wolfe__mutmut_42": "a slope of 0 meets the curvature test just before "
+        "(|0| <= -c2·slope), so this test never sees one",
+        "optim.lbfgs.x__strong_wolfe__mutmut_155": "the two distances are equal only at the bracket's "
+        "middle, which is never within a tenth of its length of an end, as this branch requires",
+        "optim.lbfgs.x__strong_wolfe__mutmut_203": "the bracket's ends differ here (one shorter than "
+        "tolerance_change, 1e-9 from step, ends the zoom before), so dividing by their difference gives "
+        "the product's sign",
+        "optim.lbfgs.xǁLBFGSǁ_flat_grad__mutmut_11": "NumPy reads the size -2 as -1 (one unknown dimension)",
+        **{f"optim.lbfgs.xǁLBFGSǁstep__mutmut_{number}": "the LR schedulers read _step_calls only for "
+           "truth (has the optimizer stepped?), and it is non-zero after a step either way"
+           for number in (35, 36, 42, 43, 44, 45)},
+    },
     "printing": {
         "_printing.x__last_line__mutmut_4": "rsplit('\\n') and rsplit('\\n', 1) end with the same last line",
         "_printing.x__last_line__mutmut_7": "rsplit with 2 and with 1 split end with the same last line",
@@ -551,6 +571,52 @@ def _prepare(name: str, target: Target, keep: bool) -> Path:
     return work
 
 
+# Collects the module's tests twice in one process, as mutmut does (its fork server collects them
+# once, then each mutant's pytest.main collects them again in a fork): prints the node ids the
+# second collection lost, one a line.
+_COLLECT_TWICE = """
+import sys
+import pytest
+
+class Collector:
+    def __init__(self):
+        self.ids = []
+
+    def pytest_collection_modifyitems(self, items):
+        self.ids = [item.nodeid for item in items]
+
+runs = []
+for _ in range(2):
+    collector = Collector()
+    pytest.main(["--collect-only", "-qq", "-p", "no:randomly", *sys.argv[1:]], plugins=[collector])
+    runs.append(collector.ids)
+for node in sorted(set(runs[0]) - set(runs[1])):
+    print("LOST", node)
+"""
+
+
+def _check_collection_repeats(work: Path, target: Target) -> None:
+    """Refuse to run when a second collection in the same process loses tests.
+
+    mutmut runs each mutant's tests by node id in a process that has collected them before: a
+    test whose parameters come from a generator (consumed by the first collection) is then not
+    found, pytest stops with a usage error, and every mutant it reaches counts as killed. That
+    is how a run once reported 636 / 636 for LBFGS (docs/mutation.md).
+    """
+    arguments = [test for test in target.tests if (work / test).exists()]
+    arguments += [f"--deselect={test}" for test in target.deselect]
+    collected = subprocess.run([sys.executable, "-c", _COLLECT_TWICE, *arguments], cwd=work,
+                               capture_output=True, text=True,
+                               env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+    lines = collected.stdout.strip().splitlines()
+    lost = [line.removeprefix("LOST ") for line in lines if line.startswith("LOST ")]
+    if collected.returncode != 0 or lost:
+        raise SystemExit(
+            "a second collection of the tests in one process (as mutmut's) "
+            + (f"loses {len(lost)} tests, e.g. {lost[0]}: make their parametrize arguments lists, "
+               "not generators" if lost else f"failed:\n{collected.stderr[-2000:]}"))
+
+
 def _results(work: Path, target: Target) -> dict[str, int | None]:
     """Mutant name -> pytest's exit code (None: not run): the merged record of the runs in `work`."""
     merged = work / "results.json"
@@ -762,6 +828,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{args.module}: no survivors to rerun")
             return 0
     work = _prepare(args.module, target, keep=args.keep or bool(args.mutants) or args.survivors)
+    _check_collection_repeats(work, target)
     command = ["nice", "-n", "10", sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs),
                *names]
     environment = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")

@@ -19,27 +19,40 @@ __all__ = ["LBFGS"]
 
 
 def _cubic_minimum(x1, f1, g1, x2, f2, g2, bounds=None) -> float:
-    """Where the cubic through two points with their slopes has its minimum, within bounds."""
+    """Where the cubic through two points with their slopes has its minimum, within bounds.
+
+    When that cubic has no minimum (or its discriminant is NaN), the middle of the bounds. A
+    cubic that degenerates to a line or a parabola opening down divides by zero: the position is
+    then infinite, or NaN, as with PyTorch's tensor slopes, and an infinite one is clamped.
+    """
     low, high = bounds if bounds is not None else sorted((x1, x2))
     d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
     d2_square = d1 * d1 - g1 * g2
-    if d2_square < 0:
+    if not d2_square >= 0:
         return (low + high) / 2.0
     d2 = math.sqrt(d2_square)
     if x1 <= x2:
-        position = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+        position = x2 - (x2 - x1) * _ieee_divide(g2 + d2 - d1, g2 - g1 + 2 * d2)
     else:
-        position = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+        position = x1 - (x1 - x2) * _ieee_divide(g1 + d2 - d1, g1 - g2 + 2 * d2)
     return min(max(position, low), high)
 
 
+def _ieee_divide(numerator: float, denominator: float) -> float:
+    """numerator / denominator, with ±inf or NaN for a zero denominator instead of an error."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.float64(numerator) / np.float64(denominator))
+
+
 def _strong_wolfe(evaluate: Callable, step: float, direction: np.ndarray, loss: float,
-                  grad: np.ndarray, slope: float, c1: float = 1e-4, c2: float = 0.9,
-                  tolerance_change: float = 1e-9, max_ls: int = 25):
+                  grad: np.ndarray, slope: float, max_ls: int, c1: float = 1e-4, c2: float = 0.9,
+                  tolerance_change: float = 1e-9):
     """A step length with sufficient decrease and a small enough slope (strong Wolfe).
 
     First brackets an acceptable step by extrapolating with cubic interpolation, then
-    shrinks the bracket ("zoom"). Returns (loss, grad, step, evaluations).
+    shrinks the bracket ("zoom"); at most `max_ls` evaluations after the first, and none once
+    the bracket is shorter than `tolerance_change` along the direction. Returns (loss, grad,
+    step, evaluations).
     """
     direction_norm = float(np.abs(direction).max())
     new_loss, new_grad = evaluate(step)
@@ -156,18 +169,20 @@ class LBFGS(Optimizer):
     # -- the step ----------------------------------------------------------------
 
     def step(self, closure: Callable):
-        """Run up to `max_iter` L-BFGS iterations; returns the loss from the first evaluation."""
+        """Run up to `max_iter` L-BFGS iterations; returns the loss from the first evaluation.
+
+        An unknown `line_search_fn` is refused where PyTorch refuses it: at the first line search,
+        after the closure's first evaluation (a step that finds the gradient small enough returns
+        before that, without an error).
+        """
         group = self.param_groups[0]
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         line_search = group["line_search_fn"]
-        if line_search not in (None, "strong_wolfe"):
-            raise RuntimeError("only 'strong_wolfe' is supported")
 
         state = self.state[self._params[0]]
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
-        state.setdefault("al", [None] * group["history_size"])  # the two-loop's alphas, as PyTorch keeps them
         self._step_calls = getattr(self, "_step_calls", 0) + 1  # lr_scheduler checks the order
         with grad_mode.enable_grad():
             original_loss = closure()
@@ -205,8 +220,10 @@ class LBFGS(Optimizer):
                         old_steps.append(step_taken)
                         inverse_curvatures.append(1.0 / curvature)
                         hessian_diagonal = curvature / grad_change.dot(grad_change)
+                    # The two-loop's coefficients, kept in the state as PyTorch keeps them.
+                    alphas = state.setdefault("al", [None] * group["history_size"])
                     direction = _two_loop(flat_grad, old_dirs, old_steps, inverse_curvatures,
-                                          hessian_diagonal, state["al"])
+                                          hessian_diagonal, alphas)
                 previous_grad = flat_grad.copy()
                 previous_loss = loss
                 if state["n_iter"] == 1:
@@ -218,7 +235,9 @@ class LBFGS(Optimizer):
                     break
 
                 line_evaluations = 0
-                if line_search == "strong_wolfe":
+                if line_search is not None:
+                    if line_search != "strong_wolfe":
+                        raise RuntimeError("only 'strong_wolfe' is supported")
                     start = [parameter._data.copy() for parameter in self._params]
 
                     def evaluate(trial_step, start=start, direction=direction):
@@ -228,9 +247,10 @@ class LBFGS(Optimizer):
                         self._set_params(start)
                         return trial_loss, trial_grad
 
+                    # As PyTorch's: the search may spend what is left of max_eval, and keeps its
+                    # own tolerance_change (the group's is not passed on).
                     loss, flat_grad, step, line_evaluations = _strong_wolfe(
-                        evaluate, step, direction, loss, flat_grad, slope,
-                        tolerance_change=tolerance_change,
+                        evaluate, step, direction, loss, flat_grad, slope, max_ls=max_eval - evaluations,
                     )
                     self._add_to_params(step, direction)
                 else:
