@@ -8,7 +8,7 @@ import numpy as np
 
 from .._creation import check_convertible
 from .._tensor import Tensor
-from . import _math
+from . import _direct_write, _math
 from ._formula import Formula
 from ._table import apply, register, run_in_place
 from ._tangents import LINEAR, LinearWith
@@ -114,17 +114,62 @@ def _copy(input, src):
 
 def zero_(self) -> Tensor:
     """Fill self with zeros, in place."""
+    if _direct_write.write(self, "zero_", (), {}):
+        return self
     return run_in_place(self, _zero, fills=True)
 
 
 def fill_(self, value) -> Tensor:
     """Fill self with `value` (a number or a 0-d tensor), in place."""
+    if _direct_write.write(self, "fill_", (value,), {}):
+        return self
     return run_in_place(self, _fill, value, fills=True)
 
 
 def copy_(self, src, non_blocking: bool = False) -> Tensor:
     """Copy the values of `src` (broadcast, cast to self's dtype) into self, in place."""
+    if _direct_write.write(self, "copy_", (src,), {}):
+        return self
     return run_in_place(self, _copy, src, cast=True)
+
+
+# Direct writes (Note [Direct in-place writes], _direct_write.py): the values the forwards
+# above give, written into the target's array.
+
+
+@_direct_write.direct_writer("zero_")
+def _zero_into(data: np.ndarray):
+    data.fill(0)
+
+
+@_direct_write.direct_writer("fill_")
+def _fill_into(data: np.ndarray, value):
+    """A number data's dtype holds (float into a floating tensor, an int that fits an integer one);
+    cast as `np.full_like` casts it."""
+    if type(value) is float or type(value) is int and abs(value) < 2**63:
+        if data.dtype.kind == "f" or type(value) is int and data.dtype.kind in "iu" and _fits(value, data.dtype):
+            np.copyto(data, value, casting="unsafe")
+            return None
+    return NotImplemented
+
+
+def _fits(value: int, dtype: np.dtype) -> bool:
+    limits = np.iinfo(dtype)
+    return limits.min <= value <= limits.max
+
+
+@_direct_write.direct_writer("copy_")
+def _copy_into(data: np.ndarray, src):
+    """A tensor of a real dtype whose shape broadcasts to data's, cast as `astype` casts it
+    (a tensor copied into itself goes the general way, which writes nothing)."""
+    if not isinstance(src, Tensor):
+        return NotImplemented
+    source = src._data
+    if source is data or type(source) is not np.ndarray or source.dtype.kind not in "fiub" or \
+            not _direct_write.broadcasts_to(source.shape, data.shape):
+        return NotImplemented
+    np.copyto(data, source, casting="unsafe")
+    return None
 
 
 zero_ = register("zero_", methods="zero_", mutates_input=True,
