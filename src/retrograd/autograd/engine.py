@@ -315,18 +315,22 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool
             return (None,) * len(node._next_nodes)
     elif all(grad is None for grad in grad_outputs):
         return (None,) * len(node._next_nodes)
-    if on_arrays and not node._runs_on_arrays:
-        grad_inputs = node.backward(*_as_tensors(grad_outputs))
-        if type(grad_inputs) is not tuple:
-            grad_inputs = (grad_inputs,)
-        grad_inputs = tuple(_as_data(grad) for grad in grad_inputs)
+    if on_arrays and node._declared and not batch:
+        # a declared op: its generated backward fits (Note [Generated saving and backward])
+        grad_inputs = node._plan_used.backward_on_arrays(node, grad_outputs)
     else:
-        grad_inputs = node.backward(*grad_outputs)
-        if type(grad_inputs) is not tuple:
-            grad_inputs = (grad_inputs,)
-    if (not on_arrays or batch or len(grad_inputs) != len(node._next_nodes)
-            or not _fit(grad_inputs, node._input_meta)):
-        grad_inputs = _fit_to_inputs(node, grad_inputs, batch, on_arrays)
+        if on_arrays and not node._runs_on_arrays:
+            grad_inputs = node.backward(*_as_tensors(grad_outputs))
+            if type(grad_inputs) is not tuple:
+                grad_inputs = (grad_inputs,)
+            grad_inputs = tuple(_as_data(grad) for grad in grad_inputs)
+        else:
+            grad_inputs = node.backward(*grad_outputs)
+            if type(grad_inputs) is not tuple:
+                grad_inputs = (grad_inputs,)
+        if (not on_arrays or batch or len(grad_inputs) != len(node._next_nodes)
+                or not _fit(grad_inputs, node._input_meta)):
+            grad_inputs = _fit_to_inputs(node, grad_inputs, batch, on_arrays)
     if node._hooks is not None:
         for hook in list(node._hooks.values()):
             replaced = hook(tuple(_as_tensors(grad_inputs)), tuple(_as_tensors(grad_outputs)))
