@@ -11,6 +11,7 @@ from .._tensor import Tensor
 from . import _direct_write, _math
 from ._formula import Formula
 from ._table import apply, register, run_in_place
+from .pointwise.promotion import _check_broadcast
 from ._tangents import LINEAR, LinearWith
 
 __all__ = []
@@ -100,14 +101,12 @@ def _copy(input, src):
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
     target, source = input._data.shape, src._data.shape
-    try:
-        broadcast = np.broadcast_shapes(source, target)
-    except ValueError:
-        broadcast = None
+    _check_broadcast(target, source)
+    broadcast = np.broadcast_shapes(source, target)
     if broadcast != target:
         raise RuntimeError(
             f"output with shape [{', '.join(map(str, target))}] doesn't match the broadcast shape "
-            f"of the source [{', '.join(map(str, source))}]"
+            f"[{', '.join(map(str, broadcast))}]"
         )
     return apply(CopyBackwards, input, src)
 

@@ -125,7 +125,7 @@ class AddcdivBackward0(Formula):
     @staticmethod
     def forward(self, tensor1, tensor2, value):
         base, first, second = _three_operands(self, tensor1, tensor2, value, "addcdiv")
-        if first.dtype.kind in "iub" and second.dtype.kind in "iub":
+        if tensor1._data.dtype.kind in "iub" and tensor2._data.dtype.kind in "iub":  # (before promotion)
             raise RuntimeError(
                 "Integer division with addcdiv is no longer supported, and in a future  release "
                 "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "
