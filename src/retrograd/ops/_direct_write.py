@@ -43,7 +43,8 @@ from ..autograd import grad_mode
 from ..autograd.forward_ad import _active as _dual_active
 from . import _inplace
 
-__all__ = ["WRITERS", "direct_writer", "views_after_unrecorded_write", "write", "writes_directly"]
+__all__ = ["WRITERS", "broadcasts_to", "direct_writer", "plain_number", "views_after_unrecorded_write",
+           "write", "writes_directly"]
 
 # In-place method name -> its writer `writer(target_array, *arguments, **keywords)`, which
 # returns NotImplemented (having written nothing) where the general path must run.
@@ -119,6 +120,12 @@ def views_after_unrecorded_write(target: Tensor) -> None:
     root = target if target._base is None else target._base
     if root._views is not None and root._requires_grad:
         _inplace.refresh_views(root)
+
+
+def plain_number(value) -> bool:
+    """Whether `value` is a Python float or int (not a bool, a NumPy scalar or a tensor, whose
+    dtypes take part in promotion)."""
+    return type(value) is float or type(value) is int
 
 
 def broadcasts_to(shape: tuple, target_shape: tuple) -> bool:

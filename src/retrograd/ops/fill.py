@@ -11,8 +11,8 @@ from .._tensor import Tensor
 from . import _direct_write, _math
 from ._formula import Formula
 from ._table import apply, register, run_in_place
-from .pointwise.promotion import _check_broadcast
 from ._tangents import LINEAR, LinearWith
+from .pointwise.promotion import _check_broadcast
 
 __all__ = []
 
@@ -145,16 +145,21 @@ def _zero_into(data: np.ndarray):
 def _fill_into(data: np.ndarray, value):
     """A number data's dtype holds (float into a floating tensor, an int that fits an integer one);
     cast as `np.full_like` casts it."""
-    if type(value) is float or type(value) is int and abs(value) < 2**63:
-        if data.dtype.kind == "f" or type(value) is int and data.dtype.kind in "iu" and _fits(value, data.dtype):
-            np.copyto(data, value, casting="unsafe")
-            return None
-    return NotImplemented
+    if not _holds(data.dtype, value):
+        return NotImplemented
+    np.copyto(data, value, casting="unsafe")
+    return None
 
 
-def _fits(value: int, dtype: np.dtype) -> bool:
-    limits = np.iinfo(dtype)
-    return limits.min <= value <= limits.max
+def _holds(dtype: np.dtype, value) -> bool:
+    if type(value) is float:
+        return dtype.kind == "f"
+    if type(value) is not int:
+        return False
+    if dtype.kind == "f":
+        return abs(value) < 2**63
+    limits = np.iinfo(dtype) if dtype.kind in "iu" else None
+    return limits is not None and limits.min <= value <= limits.max
 
 
 @_direct_write.direct_writer("copy_")

@@ -10,7 +10,7 @@ import numpy as np
 from ... import _dtype
 from ..._tensor import Tensor
 from .. import _math
-from .._direct_write import direct_writer
+from .._direct_write import direct_writer, plain_number
 from .._formula import Formula
 from .._table import apply, register, register_method
 from .._tangents import ELEMENT_WISE
@@ -55,7 +55,7 @@ def _scaled_operand(data: np.ndarray, other, alpha):
     """`alpha * other` as add and sub compute it, for a direct write into `data` (None where the
     general path decides: an alpha that would promote, or any alpha for integers)."""
     operand = same_dtype_operand(data, other)
-    if operand is None or type(alpha) is not int and type(alpha) is not float:
+    if operand is None or not plain_number(alpha):
         return None
     if alpha == 1:
         return operand

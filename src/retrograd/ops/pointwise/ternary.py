@@ -8,7 +8,7 @@ import numpy as np
 from ... import _dtype
 from ..._tensor import Tensor
 from .. import _math
-from .._direct_write import broadcasts_to, direct_writer
+from .._direct_write import broadcasts_to, direct_writer, plain_number
 from .._formula import Formula
 from .._table import apply, register, register_method
 from .._tangents import ELEMENT_WISE, LINEAR, LinearWith
@@ -77,7 +77,7 @@ def lerp(input, end, weight):
 def _lerp_into(data: np.ndarray, end, weight):
     """`_lerp_arrays` for a number weight, written into `data` (the start)."""
     high = _same_dtype_tensor(data, end)
-    if high is None or data.dtype.kind != "f" or type(weight) is not float and type(weight) is not int:
+    if high is None or data.dtype.kind != "f" or not plain_number(weight):
         return NotImplemented
     weight = np.asarray(weight, dtype=data.dtype)
     difference = np.subtract(high, data)
@@ -94,9 +94,9 @@ def _same_dtype_tensor(data: np.ndarray, value) -> np.ndarray | None:
     if not isinstance(value, Tensor):
         return None
     array = value._data
-    if type(array) is not np.ndarray or array.dtype != data.dtype or not broadcasts_to(array.shape, data.shape):
+    if type(array) is not np.ndarray or array.dtype != data.dtype:
         return None
-    return array
+    return array if broadcasts_to(array.shape, data.shape) else None
 
 
 class AddcmulBackward0(Formula):
@@ -181,8 +181,7 @@ def _scaled_product(data: np.ndarray, tensor1, tensor2, value, combine) -> np.nd
     and addcdiv compute it, for a direct write into `data`; None where the general path decides
     (another dtype, a shape that does not fit, a value that is no plain number, integers)."""
     first, second = _same_dtype_tensor(data, tensor1), _same_dtype_tensor(data, tensor2)
-    if (first is None or second is None or data.dtype.kind != "f"
-            or type(value) is not float and type(value) is not int):
+    if first is None or second is None or data.dtype.kind != "f" or not plain_number(value):
         return None
     scaled = np.multiply(first, value)
     return combine(scaled, second, out=scaled if scaled.shape == second.shape else None)
