@@ -168,7 +168,8 @@ class Formula(Node):
                 else _formula_call(entry[0], [names.index(read) for read in entry[1]])
                 for position, entry in enumerate(cls._derivative_table)
             )
-            formulas = tuple(None if call is None else entry for call, entry in zip(calls, cls._derivative_table))
+            formulas = tuple(None if call is None else entry
+                             for call, entry in zip(calls, cls._derivative_table))
             backward_on_arrays = _generate_backward_on_arrays(cls, triples, parameters, formulas)
             plan = _Plan(tuple(triples), tuple(parameters), calls, backward_on_arrays)
             plan.save = _generate_save(cls, plan, needs)
@@ -212,6 +213,8 @@ class Formula(Node):
         """Each input's gradient from its formula (None where no gradient is needed).
 
         Arrays in, arrays out; Tensors in, Tensors out (see Note [One formula, two modes]).
+        The engine runs a pass without create_graph through the plan's generated
+        `backward_on_arrays` instead (Note [Generated saving and backward]).
         """
         grad = grads[0]
         if grad is not None:
@@ -219,11 +222,9 @@ class Formula(Node):
         else:
             on_arrays = not any(isinstance(each, Tensor) for each in grads)
         plan = self._plan_used
-        if on_arrays:
-            return plan.backward_on_arrays(self, grads)  # (fitted to the inputs already)
         values = [grad, grads]
         if self._saved is not None:
-            values.extend(self._unpacked(value, version, False)
+            values.extend(self._unpacked(value, version, on_arrays)
                           for value, version in zip(self._saved, self._saved_versions))
         if plan.parameters:
             params, defaults = self._params, self._parameter_defaults
@@ -343,13 +344,14 @@ def _generate_save(cls, plan: _Plan, needs: int):
     lines = ["def save(node, inputs, params, outputs):"]
     if plan.parameters:
         tensor_test = " or ".join(f"isinstance(params.get({name!r}), Tensor)" for name in plan.parameters)
+        with_tensors = needs | _TENSOR_PARAMETERS
         lines += [f"    if params and ({tensor_test}):",
-                  f"        return node._plan({needs | _TENSOR_PARAMETERS}).save(node, inputs, params, outputs)"]
+                  f"        return node._plan({with_tensors}).save(node, inputs, params, outputs)"]
     lines += ["    node._plan_used = PLAN", "    node._params = params"]
     if plan.triples:
         lines += ["    if hooks_in_use.count and hooks_state.stack:",
                   "        return node._pack(PLAN, inputs, params, outputs)"]
-    for index, (name, source, key) in enumerate(plan.triples):
+    for index, (_name, source, key) in enumerate(plan.triples):
         value, version = f"value_{index}", f"version_{index}"
         if source == _FROM_SHAPE:
             lines += [f"    {value} = inputs[{key}]._data.shape if isinstance(inputs[{key}], Tensor) else ()",
@@ -374,10 +376,10 @@ def _generate_save(cls, plan: _Plan, needs: int):
                       f"            {value} = ({value}._data, counter, {key})"]
         lines += ["    else:", f"        {version} = None"]
     if plan.triples:
-        count = len(plan.triples)
-        comma = "," if count == 1 else ""
-        lines += [f"    node._saved = ({', '.join(f'value_{index}' for index in range(count))}{comma})",
-                  f"    node._saved_versions = ({', '.join(f'version_{index}' for index in range(count))}{comma})"]
+        count = range(len(plan.triples))
+        comma = "," if len(count) == 1 else ""
+        lines += [f"    node._saved = ({', '.join(f'value_{index}' for index in count)}{comma})",
+                  f"    node._saved_versions = ({', '.join(f'version_{index}' for index in count)}{comma})"]
     return _compiled(lines, "save", f"<save of {cls.__name__}>", namespace)
 
 
@@ -391,12 +393,14 @@ def _compiled(lines: list, name: str, filename: str, namespace: dict):
 
 
 def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas: tuple):
-    """The plan's backward on arrays, `backward_on_arrays(node, grads) -> tuple`, as one
-    generated function (see Note [Generated saving and backward]); its gradients are fitted
-    to their inputs' shapes and dtypes (by the engine's `_fit_to_inputs`, where they are not)."""
+    """The plan's backward on arrays, `backward_on_arrays(node, grads, batch, release) ->
+    tuple`, as one generated function (see Note [Generated saving and backward]); its
+    gradients are fitted to their inputs' shapes and dtypes, after the leading `batch`
+    dimensions of a batched pass (by the engine's `_fit_to_inputs`, where they are not).
+    With `release` it frees the saved tensors as `_release` would, when that is quick."""
     namespace = {"_unpacked": Formula._unpacked}
     local = {"grad": "grad", "grads": "grads"}
-    lines = ["def backward_on_arrays(node, grads):", "    grad = grads[0]"]
+    lines = ["def backward_on_arrays(node, grads, batch, release):", "    grad = grads[0]"]
     if triples:
         lines += ["    saved = node._saved", "    versions = node._saved_versions"]
     for index, (name, source, _key) in enumerate(triples):
@@ -414,6 +418,12 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
                 "    else:",
                 f"        {value} = _unpacked(node, {value}, version, True)",
             ]
+    if triples and all(source in (_FROM_INPUT, _FROM_OUTPUT) for _, source, _ in triples):
+        # tensors only (none a number, none packed by hooks): the common case of _release, after
+        # which a post hook of the node could no longer read them (PyTorch releases after those)
+        namespace["FREED"] = (_FREED,) * len(triples)
+        lines += ["    if release and None not in versions and node._hooks is None:",
+                  "        node._saved = FREED", "        node._released = True"]
     if parameters:
         lines.append("    params = node._params")
     for index, name in enumerate(parameters):
@@ -442,7 +452,8 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
     results = f"({results}{',' if len(formulas) == 1 else ''})"
     if unfitted:
         namespace.update(ndarray=np.ndarray, fit_to_inputs=_fit_to_inputs)
-        lines += [f"    if {' or '.join(unfitted)}:", f"        return fit_to_inputs(node, {results}, (), True)"]
+        lines += [f"    if {' or '.join(unfitted)}:",
+                  f"        return fit_to_inputs(node, {results}, batch, True)"]
     lines.append(f"    return {results}")
     return _compiled(lines, "backward_on_arrays", f"<backward of {cls.__name__}>", namespace)
 
