@@ -93,14 +93,28 @@ def writes_directly(target: Tensor, arguments: tuple = (), keywords: dict | None
     recorded = grad_mode._state.grad_enabled
     if recorded and (target._requires_grad or (target._base is not None and target._base._requires_grad)):
         return False
-    for argument in (*arguments, *keywords.values()) if keywords else arguments:
-        if isinstance(argument, Tensor):
-            if recorded and argument._requires_grad:
-                return False
-            read = argument._data
-            if read is not data and (type(read) is not np.ndarray or np.may_share_memory(read, data)):
+    for argument in arguments:
+        if isinstance(argument, Tensor) and not _may_be_read(argument, data, recorded):
+            return False
+    if keywords:
+        for argument in keywords.values():
+            if isinstance(argument, Tensor) and not _may_be_read(argument, data, recorded):
                 return False
     return True
+
+
+def _may_be_read(argument: Tensor, data: np.ndarray, recorded: bool) -> bool:
+    """Whether a tensor argument of a direct write into `data` needs no graph, and its memory is
+    data's very array or apart from it (two arrays that own their memory never share it, so
+    np.may_share_memory is asked only about views)."""
+    if recorded and argument._requires_grad:
+        return False
+    read = argument._data
+    if read is data:
+        return True
+    if type(read) is not np.ndarray:
+        return False
+    return (read.base is None and data.base is None) or not np.may_share_memory(read, data)
 
 
 def _elements_share_memory(data: np.ndarray) -> bool:
