@@ -144,8 +144,6 @@ def plain_number(value) -> bool:
 
 def broadcasts_to(shape: tuple, target_shape: tuple) -> bool:
     """Whether an operand of `shape` broadcasts to `target_shape` without changing it."""
-    if shape == target_shape:
-        return True
     if len(shape) > len(target_shape):
         return False
     return all(size == 1 or size == target for size, target in zip(reversed(shape), reversed(target_shape)))

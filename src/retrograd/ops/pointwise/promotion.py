@@ -78,7 +78,7 @@ def same_dtype_operand(data: np.ndarray, value):
         array = value._data
         if type(array) is not np.ndarray or array.dtype != data.dtype:
             return None
-        return array if broadcasts_to(array.shape, data.shape) else None
+        return array if array.shape == data.shape or broadcasts_to(array.shape, data.shape) else None
     if data.dtype.kind not in _KEEPS_KIND.get(type(value), ""):
         return None
     try:

@@ -96,7 +96,7 @@ def _same_dtype_tensor(data: np.ndarray, value) -> np.ndarray | None:
     array = value._data
     if type(array) is not np.ndarray or array.dtype != data.dtype:
         return None
-    return array if broadcasts_to(array.shape, data.shape) else None
+    return array if array.shape == data.shape or broadcasts_to(array.shape, data.shape) else None
 
 
 class AddcmulBackward0(Formula):
