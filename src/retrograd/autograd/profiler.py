@@ -17,7 +17,9 @@ Note [How the profiler sees operations]
       - the engine's `_run_node`: each node that runs in backward is an event
         `autograd::engine::evaluate_function: MulBackward0` holding an event `MulBackward0`,
         which holds the operations its derivative formula ran;
-      - the engine's `_accumulate_grad`, shown as PyTorch shows AccumulateGrad.
+      - the engine's `_accumulate_grad`, shown as PyTorch shows AccumulateGrad;
+      - and it pauses direct in-place writes (Note [Direct in-place writes], ops/_direct_write.py),
+        so an in-place op outside the graph runs through the runner and is seen.
 
     Operations that do not go through the runner (a few that make plain integer results)
     are not seen. Events nest by time on each thread: an event's self time is its time less
@@ -329,10 +331,11 @@ def _timed_accumulate(original: Callable) -> Callable:
 
 def _install() -> list[tuple[object, str, object]]:
     """Wrap the entry points (see Note [How the profiler sees operations]); returns what to undo."""
-    from ..ops import _table
+    from ..ops import _direct_write, _table
     from . import engine
 
-    replaced = []
+    replaced = [(_direct_write, "write", _direct_write.write)]
+    _direct_write.write = _no_direct_write
     original_apply = _table.apply
     timed = _timed_apply(original_apply)
     for module in list(sys.modules.values()):
@@ -347,6 +350,10 @@ def _install() -> list[tuple[object, str, object]]:
             replaced.append((engine, attribute, original))
             setattr(engine, attribute, wrap(original))
     return replaced
+
+
+def _no_direct_write(target, method_name: str, arguments: tuple, keywords: dict) -> bool:
+    return False
 
 
 def _uninstall(replaced: list) -> None:

@@ -649,6 +649,8 @@ def _operator(function: Callable, method_name: str) -> Callable:
 
 def _in_place(function: Callable, method_name: str) -> Callable:
     def in_place(self, *args, **kwargs):
+        if _direct_write.write(self, method_name, args, kwargs):  # Note [Direct in-place writes]
+            return self
         return run_in_place(self, function, *args, **kwargs)
 
     in_place.__name__ = method_name
@@ -727,11 +729,7 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
         _take_history(target, base, result)
         _save_as_target(result.grad_fn, result, target, base is not None)
     elif not recording:
-        # Written outside the graph (under no_grad): as in PyTorch, the views of a base that
-        # requires grad read its history anew (PyTorch does it when their grad_fn is next read).
-        root = target if base is None else base
-        if root._views is not None and root._requires_grad:
-            _inplace.refresh_views(root)
+        _direct_write.views_after_unrecorded_write(target)
     _inplace.refresh_aliased_views(target)
     return target
 
@@ -839,5 +837,5 @@ def _check_writable(target: Tensor, result: Tensor, cast: bool) -> None:
 
 
 from .._vmap_state import vmap_active as _vmap_active  # noqa: E402
-from . import _batching, _inplace, _out, _tangents  # noqa: E402  (they build on `apply`, defined above)
+from . import _batching, _direct_write, _inplace, _out, _tangents  # noqa: E402  (they build on `apply`, defined above)
 from ._batching import vmap_state as _vmap_state  # noqa: E402

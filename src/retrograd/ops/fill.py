@@ -8,10 +8,11 @@ import numpy as np
 
 from .._creation import check_convertible
 from .._tensor import Tensor
-from . import _math
+from . import _direct_write, _math
 from ._formula import Formula
 from ._table import apply, register, run_in_place
 from ._tangents import LINEAR, LinearWith
+from .pointwise.promotion import _check_broadcast
 
 __all__ = []
 
@@ -100,31 +101,79 @@ def _copy(input, src):
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
     target, source = input._data.shape, src._data.shape
-    try:
-        broadcast = np.broadcast_shapes(source, target)
-    except ValueError:
-        broadcast = None
+    _check_broadcast(target, source)
+    broadcast = np.broadcast_shapes(source, target)
     if broadcast != target:
         raise RuntimeError(
             f"output with shape [{', '.join(map(str, target))}] doesn't match the broadcast shape "
-            f"of the source [{', '.join(map(str, source))}]"
+            f"[{', '.join(map(str, broadcast))}]"
         )
     return apply(CopyBackwards, input, src)
 
 
 def zero_(self) -> Tensor:
     """Fill self with zeros, in place."""
+    if _direct_write.write(self, "zero_", (), {}):
+        return self
     return run_in_place(self, _zero, fills=True)
 
 
 def fill_(self, value) -> Tensor:
     """Fill self with `value` (a number or a 0-d tensor), in place."""
+    if _direct_write.write(self, "fill_", (value,), {}):
+        return self
     return run_in_place(self, _fill, value, fills=True)
 
 
 def copy_(self, src, non_blocking: bool = False) -> Tensor:
     """Copy the values of `src` (broadcast, cast to self's dtype) into self, in place."""
+    if _direct_write.write(self, "copy_", (src,), {}):
+        return self
     return run_in_place(self, _copy, src, cast=True)
+
+
+# Direct writes (Note [Direct in-place writes], _direct_write.py): the values the forwards
+# above give, written into the target's array.
+
+
+@_direct_write.direct_writer("zero_")
+def _zero_into(data: np.ndarray):
+    data.fill(0)
+
+
+@_direct_write.direct_writer("fill_")
+def _fill_into(data: np.ndarray, value):
+    """A number data's dtype holds (float into a floating tensor, an int that fits an integer one);
+    cast as `np.full_like` casts it."""
+    if not _holds(data.dtype, value):
+        return NotImplemented
+    np.copyto(data, value, casting="unsafe")
+    return None
+
+
+def _holds(dtype: np.dtype, value) -> bool:
+    if type(value) is float:
+        return dtype.kind == "f"
+    if type(value) is not int:
+        return False
+    if dtype.kind == "f":
+        return abs(value) < 2**63
+    limits = np.iinfo(dtype) if dtype.kind in "iu" else None
+    return limits is not None and limits.min <= value <= limits.max
+
+
+@_direct_write.direct_writer("copy_")
+def _copy_into(data: np.ndarray, src):
+    """A tensor of a real dtype whose shape broadcasts to data's, cast as `astype` casts it
+    (a tensor copied into itself goes the general way, which writes nothing)."""
+    if not isinstance(src, Tensor):
+        return NotImplemented
+    source = src._data
+    if source is data or type(source) is not np.ndarray or source.dtype.kind not in "fiub" or \
+            not _direct_write.broadcasts_to(source.shape, data.shape):
+        return NotImplemented
+    np.copyto(data, source, casting="unsafe")
+    return None
 
 
 zero_ = register("zero_", methods="zero_", mutates_input=True,

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, check_hyperparameters, scalar_state
+from .optimizer import Optimizer, check_hyperparameters, plus_scaled, scalar_state, temporary
 
 __all__ = ["Adam", "AdamW", "Adamax", "NAdam"]
 
@@ -31,7 +31,7 @@ def _lerp_(average: np.ndarray, target: np.ndarray, weight: float) -> None:
 def _add_scaled_square_(average: np.ndarray, grad: np.ndarray, weight: float) -> np.ndarray:
     """average += weight·grad·grad (PyTorch's addcmul_, same order of products); returns the
     temporary it used, free for the caller to reuse."""
-    scratch = np.multiply(grad, weight)
+    scratch = temporary(np.multiply(grad, weight))
     scratch *= grad
     average += scratch
     return scratch
@@ -76,7 +76,7 @@ class Adam(Optimizer):
             if group["decoupled_weight_decay"]:
                 param *= 1 - lr * weight_decay
             else:
-                grad = grad + weight_decay * param
+                grad = plus_scaled(grad, param, weight_decay)
         exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
         _lerp_(exp_avg, grad, 1 - beta1)
         exp_avg_sq *= beta2
@@ -133,11 +133,16 @@ class Adamax(Optimizer):
         lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
         step = _advance(state)
         if weight_decay != 0:
-            grad = grad + weight_decay * param
+            grad = plus_scaled(grad, param, weight_decay)
         exp_avg, exp_inf = state["exp_avg"]._data, state["exp_inf"]._data
         _lerp_(exp_avg, grad, 1 - beta1)
-        np.maximum(exp_inf * beta2, np.abs(grad) + group["eps"], out=exp_inf)
-        param += (-lr / (1 - beta1**step)) * exp_avg / exp_inf
+        exp_inf *= beta2
+        bound = temporary(np.abs(grad))
+        bound += group["eps"]
+        np.maximum(exp_inf, bound, out=exp_inf)
+        step_size = np.multiply(exp_avg, -lr / (1 - beta1**step), out=bound)
+        step_size /= exp_inf
+        param += step_size
 
 
 class NAdam(Optimizer):
@@ -171,7 +176,7 @@ class NAdam(Optimizer):
             if group["decoupled_weight_decay"]:
                 param *= 1 - lr * weight_decay
             else:
-                grad = grad + weight_decay * param
+                grad = plus_scaled(grad, param, weight_decay)
         decay = group["momentum_decay"]
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * decay))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * decay))
@@ -180,7 +185,12 @@ class NAdam(Optimizer):
         exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
         _lerp_(exp_avg, grad, 1 - beta1)
         exp_avg_sq *= beta2
-        _add_scaled_square_(exp_avg_sq, grad, 1 - beta2)
-        denominator = np.sqrt(exp_avg_sq / (1 - beta2**step)) + group["eps"]
-        param += (-lr * (1.0 - mu) / (1.0 - mu_product)) * grad / denominator
-        param += (-lr * mu_next / (1.0 - mu_product * mu_next)) * exp_avg / denominator
+        scratch = _add_scaled_square_(exp_avg_sq, grad, 1 - beta2)
+        denominator = temporary(np.divide(exp_avg_sq, 1 - beta2**step))
+        np.sqrt(denominator, out=denominator)
+        denominator += group["eps"]
+        for value, factor in ((grad, -lr * (1.0 - mu) / (1.0 - mu_product)),
+                              (exp_avg, -lr * mu_next / (1.0 - mu_product * mu_next))):
+            step_size = np.multiply(value, factor, out=scratch)
+            step_size /= denominator
+            param += step_size

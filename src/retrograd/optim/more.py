@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, check_hyperparameters, scalar_state
+from .optimizer import Optimizer, check_hyperparameters, plus_scaled, scalar_state, temporary
 
 __all__ = ["ASGD", "Adadelta", "RAdam", "Rprop"]
 
@@ -38,15 +38,23 @@ class Adadelta(Optimizer):
         rho, eps = group["rho"], group["eps"]
         state["step"]._data += 1
         if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
+            grad = plus_scaled(grad, param, group["weight_decay"])
         square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data
         square_avg *= rho
-        square_avg += (1 - rho) * grad * grad
-        std = np.sqrt(square_avg + eps)
-        delta = np.sqrt(acc_delta + eps) / std * grad
+        scratch = temporary(np.multiply(grad, 1 - rho))
+        scratch *= grad
+        square_avg += scratch
+        std = temporary(np.add(square_avg, eps))
+        np.sqrt(std, out=std)
+        delta = np.add(acc_delta, eps, out=scratch)
+        np.sqrt(delta, out=delta)
+        delta /= std
+        delta *= grad
         acc_delta *= rho
-        acc_delta += (1 - rho) * delta * delta
-        param += -group["lr"] * delta
+        squared = np.multiply(delta, 1 - rho, out=std)
+        squared *= delta
+        acc_delta += squared
+        param += np.multiply(delta, -group["lr"], out=delta)
 
 
 class RAdam(Optimizer):
@@ -79,23 +87,30 @@ class RAdam(Optimizer):
             if group["decoupled_weight_decay"]:
                 param *= 1 - lr * weight_decay
             else:
-                grad = grad + weight_decay * param
+                grad = plus_scaled(grad, param, weight_decay)
         exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        exp_avg += (grad - exp_avg) * (1 - beta1)
+        scratch = temporary(np.subtract(grad, exp_avg))
+        scratch *= 1 - beta1
+        exp_avg += scratch
         exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        squared = np.multiply(grad, 1 - beta2, out=scratch)
+        squared *= grad
+        exp_avg_sq += squared
         bias_correction1 = 1 - beta1 ** step
         bias_correction2 = 1 - beta2 ** step
-        corrected = exp_avg / bias_correction1
+        step_size = np.divide(exp_avg, bias_correction1, out=scratch)  # (the corrected average)
+        step_size *= lr
         rho_infinity = 2 / (1 - beta2) - 1
         rho = rho_infinity - 2 * step * (beta2 ** step) / bias_correction2
         if rho > 5.0:
             rect = math.sqrt((rho - 4) * (rho - 2) * rho_infinity
                              / ((rho_infinity - 4) * (rho_infinity - 2) * rho))
-            adaptive = (bias_correction2 ** 0.5) / (np.sqrt(exp_avg_sq) + eps)
-            param += -(corrected * lr * adaptive * rect)
-        else:
-            param += -(corrected * lr)
+            adaptive = temporary(np.sqrt(exp_avg_sq))
+            adaptive += eps
+            np.divide(bias_correction2 ** 0.5, adaptive, out=adaptive)
+            step_size *= adaptive
+            step_size *= rect
+        param -= step_size
 
 
 class Rprop(Optimizer):
@@ -122,13 +137,16 @@ class Rprop(Optimizer):
         smallest, largest = group["step_sizes"]
         state["step"]._data += 1
         prev, step_size = state["prev"]._data, state["step_size"]._data
-        sign = np.sign(grad * prev)
-        factor = np.where(sign > 0, eta_plus, np.where(sign < 0, eta_minus, 1.0)).astype(param.dtype)
+        sign = temporary(np.multiply(grad, prev))
+        np.sign(sign, out=sign)
+        plus, minus, one = (param.dtype.type(value) for value in (eta_plus, eta_minus, 1.0))
+        factor = np.where(sign > 0, plus, np.where(sign < 0, minus, one))
         step_size *= factor
         np.clip(step_size, smallest, largest, out=step_size)
-        grad = np.where(factor == eta_minus, 0, grad).astype(param.dtype)
-        param -= np.sign(grad) * step_size
-        prev[...] = grad
+        np.copyto(prev, np.where(factor == eta_minus, 0, grad), casting="unsafe")
+        direction = np.sign(prev, out=sign)
+        direction *= step_size
+        param -= direction
 
 
 class ASGD(Optimizer):
@@ -154,15 +172,18 @@ class ASGD(Optimizer):
         state["step"]._data += 1
         step = float(state["step"]._data)
         if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
+            grad = plus_scaled(grad, param, group["weight_decay"])
         eta = float(state["eta"]._data)
         mu = float(state["mu"]._data)
         param *= 1 - lambd * eta
-        param += -eta * grad
+        scratch = temporary(np.multiply(grad, -eta))
+        param += scratch
         ax = state["ax"]._data
         if mu != 1:
-            ax += (param - ax) * mu
+            difference = np.subtract(param, ax, out=scratch)
+            difference *= mu
+            ax += difference
         else:
-            ax[...] = param
+            np.copyto(ax, param)
         state["eta"]._data[...] = lr / ((1 + lambd * lr * step) ** alpha)
         state["mu"]._data[...] = 1 / max(1, step - t0)

@@ -2,7 +2,9 @@
 
 A subclass only says how one parameter moves: `_update(parameter, grad, state, group)`
 works on NumPy arrays in the parameter's dtype, in place, following PyTorch's formula
-step by step (same operation order, so float32 results agree to rounding).
+step by step (same operation order, so float32 results agree to rounding). It copies no
+array: each product is computed into a temporary it then reuses (`out=`), never into a
+second one, and the parameter and its state are updated where they are.
 """
 
 from __future__ import annotations
@@ -35,6 +37,20 @@ required = _RequiredParameter()
 def scalar_state(value: float) -> Tensor:
     """A float32 scalar tensor, as PyTorch stores `step` and similar counters in state."""
     return Tensor._make(np.array(value, np.float32))
+
+
+def temporary(value) -> np.ndarray:
+    """A ufunc's new result as an array that later steps may overwrite (`out=`): on 0-d
+    operands NumPy returns a scalar, which cannot be written into."""
+    return value if type(value) is np.ndarray else np.asarray(value)
+
+
+def plus_scaled(grad: np.ndarray, param: np.ndarray, weight: float) -> np.ndarray:
+    """grad + weight·param (L2 weight decay) as one new array: the sums of `grad + weight * param`
+    without its second temporary."""
+    result = temporary(np.multiply(param, weight))
+    result += grad
+    return result
 
 
 def check_hyperparameters(**checks) -> None:
@@ -148,7 +164,7 @@ class Optimizer:
                         self._init_state(parameter, state, group)
                     grad = parameter._grad._data
                     if group.get("maximize", False):
-                        grad = -grad
+                        grad = temporary(np.negative(grad))
                     self._update(parameter._data, grad, state, group)
                     parameter._bump_version()
         return loss

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, check_hyperparameters, scalar_state
+from .optimizer import Optimizer, check_hyperparameters, plus_scaled, scalar_state, temporary
 
 __all__ = ["Adagrad", "RMSprop"]
 
@@ -37,23 +37,32 @@ class RMSprop(Optimizer):
         alpha, weight_decay = group["alpha"], group["weight_decay"]
         state["step"]._data += 1
         if weight_decay != 0:
-            grad = grad + weight_decay * param
+            grad = plus_scaled(grad, param, weight_decay)
         square_avg = state["square_avg"]._data
         square_avg *= alpha
-        square_avg += (1 - alpha) * grad * grad
+        scratch = temporary(np.multiply(grad, 1 - alpha))
+        scratch *= grad
+        square_avg += scratch
         if group["centered"]:
             grad_avg = state["grad_avg"]._data
-            grad_avg += (1 - alpha) * (grad - grad_avg)
-            average = np.sqrt(square_avg - grad_avg * grad_avg) + group["eps"]
+            difference = np.subtract(grad, grad_avg, out=scratch)
+            difference *= 1 - alpha
+            grad_avg += difference
+            average = temporary(np.multiply(grad_avg, grad_avg))
+            np.subtract(square_avg, average, out=average)
+            np.sqrt(average, out=average)
         else:
-            average = np.sqrt(square_avg) + group["eps"]
+            average = temporary(np.sqrt(square_avg))
+        average += group["eps"]
         if group["momentum"] > 0:
             buffer = state["momentum_buffer"]._data
             buffer *= group["momentum"]
-            buffer += grad / average
-            param -= group["lr"] * buffer
+            buffer += np.divide(grad, average, out=scratch)
+            param -= np.multiply(buffer, group["lr"], out=scratch)
         else:
-            param += -group["lr"] * grad / average
+            step_size = np.multiply(grad, -group["lr"], out=scratch)
+            step_size /= average
+            param += step_size
 
 
 class Adagrad(Optimizer):
@@ -86,8 +95,13 @@ class Adagrad(Optimizer):
         state["step"]._data += 1
         step = float(state["step"]._data)
         if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
+            grad = plus_scaled(grad, param, group["weight_decay"])
         learning_rate = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         accumulated = state["sum"]._data
-        accumulated += grad * grad
-        param += -learning_rate * grad / (np.sqrt(accumulated) + group["eps"])
+        scratch = temporary(np.multiply(grad, grad))
+        accumulated += scratch
+        denominator = temporary(np.sqrt(accumulated))
+        denominator += group["eps"]
+        step_size = np.multiply(grad, -learning_rate, out=scratch)
+        step_size /= denominator
+        param += step_size

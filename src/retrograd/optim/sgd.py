@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, check_hyperparameters
+from .optimizer import Optimizer, check_hyperparameters, plus_scaled, temporary
 
 __all__ = ["SGD"]
 
@@ -32,22 +32,24 @@ class SGD(Optimizer):
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
         weight_decay, momentum = group["weight_decay"], group["momentum"]
-        if weight_decay != 0:
-            grad = grad + weight_decay * param
+        owned = weight_decay != 0  # (grad is then a temporary of this step, free to overwrite)
+        if owned:
+            grad = plus_scaled(grad, param, weight_decay)
         if momentum != 0:
             buffer = state.get("momentum_buffer")
             if buffer is None:
-                state["momentum_buffer"] = Tensor._make(grad.copy())
+                state["momentum_buffer"] = Tensor._make(grad if owned else grad.copy())
                 buffer = state["momentum_buffer"]._data
+                owned = False
             else:
                 buffer = buffer._data
                 buffer *= momentum
                 dampening = group["dampening"]
                 buffer += grad if dampening == 0 else (1 - dampening) * grad
             if group["nesterov"]:
-                ahead = np.multiply(buffer, momentum)
+                ahead = temporary(np.multiply(buffer, momentum))
                 ahead += grad
-                grad = ahead
+                grad, owned = ahead, True
             else:
-                grad = buffer
-        param -= group["lr"] * grad
+                grad, owned = buffer, False
+        param -= np.multiply(grad, group["lr"], out=grad if owned else None)

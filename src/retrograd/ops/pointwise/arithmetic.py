@@ -10,6 +10,7 @@ import numpy as np
 from ... import _dtype
 from ..._tensor import Tensor
 from .. import _math
+from .._direct_write import direct_writer, plain_number
 from .._formula import Formula
 from .._table import apply, register, register_method
 from .._tangents import ELEMENT_WISE
@@ -20,6 +21,7 @@ from .promotion import (
     floating_input,
     integral_coefficient,
     operand_arrays,
+    same_dtype_operand,
 )
 
 # ---------------------------------------------------------------------------
@@ -47,6 +49,25 @@ def add(input, other, *, alpha=1):
     if alpha != 1:
         alpha = integral_coefficient(alpha, (input, other), "alpha", refuse=True)
     return apply(AddBackward0, input, other, alpha=alpha)
+
+
+def _scaled_operand(data: np.ndarray, other, alpha):
+    """`alpha * other` as add and sub compute it, for a direct write into `data` (None where the
+    general path decides: an alpha that would promote, or any alpha for integers)."""
+    operand = same_dtype_operand(data, other)
+    if operand is None or not plain_number(alpha):
+        return None
+    if alpha == 1:
+        return operand
+    return np.multiply(operand, alpha) if data.dtype.kind == "f" else None
+
+
+@direct_writer("add_")
+def _add_into(data: np.ndarray, other, *, alpha=1):
+    operand = _scaled_operand(data, other, alpha)
+    if operand is None:
+        return NotImplemented
+    np.add(data, operand, out=data)
 
 
 def _is_bool(operand) -> bool:
@@ -91,6 +112,16 @@ def sub(input, other, *, alpha=1):
     if alpha != 1:
         alpha = integral_coefficient(alpha, (input, other), "alpha", refuse=True)
     return apply(SubBackward0, input, other, alpha=alpha)
+
+
+@direct_writer("sub_")
+def _sub_into(data: np.ndarray, other, *, alpha=1):
+    if data.dtype.kind == "b" or type(other) is bool:  # (refused: _check_no_bool_subtraction)
+        return NotImplemented
+    operand = _scaled_operand(data, other, alpha)
+    if operand is None:
+        return NotImplemented
+    np.subtract(data, operand, out=data)
 
 
 subtract = sub
@@ -152,6 +183,14 @@ class MulBackward0(Formula):
 def mul(input, other):
     """input * other, elementwise with broadcasting."""
     return apply(MulBackward0, input, other)
+
+
+@direct_writer("mul_")
+def _mul_into(data: np.ndarray, other):
+    operand = same_dtype_operand(data, other)
+    if operand is None:
+        return NotImplemented
+    np.multiply(data, operand, out=data)
 
 
 multiply = mul
@@ -228,6 +267,14 @@ def div(input, other, *, rounding_mode=None):
 
 
 divide = true_divide = div
+
+
+@direct_writer("div_")
+def _div_into(data: np.ndarray, other, *, rounding_mode=None):
+    operand = same_dtype_operand(data, other)
+    if operand is None or rounding_mode is not None or data.dtype.kind != "f":
+        return NotImplemented
+    np.true_divide(data, operand, out=data)
 
 
 def _reflected_div(self, other):
@@ -446,3 +493,10 @@ class SqrtBackward0(Formula):
 def sqrt(input):
     """The square root of each element."""
     return apply(SqrtBackward0, input)
+
+
+@direct_writer("sqrt_")
+def _sqrt_into(data: np.ndarray):
+    if data.dtype.kind != "f":
+        return NotImplemented
+    np.sqrt(data, out=data)

@@ -9,6 +9,7 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
+from .._direct_write import broadcasts_to
 
 # ---------------------------------------------------------------------------
 # Operands and promotion
@@ -67,6 +68,23 @@ def operand_arrays(a, b, op_name: str):
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         _check_broadcast(a_data.shape, b_data.shape)
     return _as_dtype(a_data, target), _as_dtype(b_data, target)
+
+
+def same_dtype_operand(data: np.ndarray, value):
+    """`value` as `operand_arrays` reads it beside `data`, in the plain case of a direct in-place
+    write (Note [Direct in-place writes], ops/_direct_write.py): a tensor of data's dtype whose
+    shape broadcasts to data's, or a number data's dtype keeps. None for anything else."""
+    if isinstance(value, Tensor):
+        array = value._data
+        if type(array) is not np.ndarray or array.dtype != data.dtype:
+            return None
+        return array if array.shape == data.shape or broadcasts_to(array.shape, data.shape) else None
+    if data.dtype.kind not in _KEEPS_KIND.get(type(value), ""):
+        return None
+    try:
+        return data.dtype.type(value)
+    except OverflowError:
+        return None
 
 
 def floating_operand_arrays(a, b, op_name: str):

@@ -8,6 +8,7 @@ import numpy as np
 from ... import _dtype
 from ..._tensor import Tensor
 from .. import _math
+from .._direct_write import broadcasts_to, direct_writer, plain_number
 from .._formula import Formula
 from .._table import apply, register, register_method
 from .._tangents import ELEMENT_WISE, LINEAR, LinearWith
@@ -72,6 +73,32 @@ def lerp(input, end, weight):
     return apply(LerpBackward0, input, end, weight=weight)
 
 
+@direct_writer("lerp_")
+def _lerp_into(data: np.ndarray, end, weight):
+    """`_lerp_arrays` for a number weight, written into `data` (the start)."""
+    high = _same_dtype_tensor(data, end)
+    if high is None or data.dtype.kind != "f" or not plain_number(weight):
+        return NotImplemented
+    weight = np.asarray(weight, dtype=data.dtype)
+    difference = np.subtract(high, data)
+    if np.abs(weight) < 0.5:
+        np.multiply(difference, weight, out=difference)
+        np.add(data, difference, out=data)
+    else:
+        np.multiply(difference, 1 - weight, out=difference)
+        np.subtract(high, difference, out=data)
+
+
+def _same_dtype_tensor(data: np.ndarray, value) -> np.ndarray | None:
+    """The array of tensor `value` if it has data's dtype and broadcasts to data's shape."""
+    if not isinstance(value, Tensor):
+        return None
+    array = value._data
+    if type(array) is not np.ndarray or array.dtype != data.dtype:
+        return None
+    return array if array.shape == data.shape or broadcasts_to(array.shape, data.shape) else None
+
+
 class AddcmulBackward0(Formula):
     """input + value * tensor1 * tensor2."""
 
@@ -98,7 +125,7 @@ class AddcdivBackward0(Formula):
     @staticmethod
     def forward(self, tensor1, tensor2, value):
         base, first, second = _three_operands(self, tensor1, tensor2, value, "addcdiv")
-        if first.dtype.kind in "iub" and second.dtype.kind in "iub":
+        if tensor1._data.dtype.kind in "iub" and tensor2._data.dtype.kind in "iub":  # (before promotion)
             raise RuntimeError(
                 "Integer division with addcdiv is no longer supported, and in a future  release "
                 "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "
@@ -147,6 +174,33 @@ def addcmul(input, tensor1, tensor2, *, value=1):
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """input + value * tensor1 / tensor2, with broadcasting."""
     return apply(AddcdivBackward0, input, tensor1, tensor2, value=value)
+
+
+def _scaled_product(data: np.ndarray, tensor1, tensor2, value, combine) -> np.ndarray | None:
+    """`value * tensor1` combined (`np.multiply`, `np.true_divide`) with `tensor2`, as addcmul
+    and addcdiv compute it, for a direct write into `data`; None where the general path decides
+    (another dtype, a shape that does not fit, a value that is no plain number, integers)."""
+    first, second = _same_dtype_tensor(data, tensor1), _same_dtype_tensor(data, tensor2)
+    if first is None or second is None or data.dtype.kind != "f" or not plain_number(value):
+        return None
+    scaled = np.multiply(first, value)
+    return combine(scaled, second, out=scaled if scaled.shape == second.shape else None)
+
+
+@direct_writer("addcmul_")
+def _addcmul_into(data: np.ndarray, tensor1, tensor2, *, value=1):
+    product = _scaled_product(data, tensor1, tensor2, value, np.multiply)
+    if product is None:
+        return NotImplemented
+    np.add(data, product, out=data)
+
+
+@direct_writer("addcdiv_")
+def _addcdiv_into(data: np.ndarray, tensor1, tensor2, *, value=1):
+    quotient = _scaled_product(data, tensor1, tensor2, value, np.true_divide)
+    if quotient is None:
+        return NotImplemented
+    np.add(data, quotient, out=data)
 
 
 # ---------------------------------------------------------------------------
