@@ -100,7 +100,7 @@ class BackwardCFunction(FunctionCtx, Node):
                 _zeros(meta) if grad is None and meta is not None else grad
                 for grad, meta in zip(grad_outputs, self._output_meta)
             )
-        grads = self._forward_cls.backward(self, *grad_outputs)
+        grads = _user_backward(self._forward_cls)(self, *grad_outputs)
         if type(grads) is not tuple:
             grads = (grads,)
         expected = len(self.next_functions)
@@ -110,8 +110,9 @@ class BackwardCFunction(FunctionCtx, Node):
         return grads
 
     def apply(self, *grad_outputs):
-        """Run this node's backward directly (as PyTorch's `grad_fn.apply`)."""
-        return self.backward(*grad_outputs)
+        """Call the Function's backward (or vjp) directly and return what it returns, as
+        PyTorch's `grad_fn.apply` does: no gradient is filled in, counted or checked."""
+        return _user_backward(self._forward_cls)(self, *grad_outputs)
 
     saved_tensors = property(
         Node._saved_tensors.fget,
@@ -127,6 +128,18 @@ class BackwardCFunction(FunctionCtx, Node):
 
     def _saved_names(self) -> list[str]:
         return []
+
+
+def _user_backward(forward_cls):
+    """The Function's `vjp` where it defines one instead of `backward` (PyTorch's synonym);
+    defining both is refused."""
+    backward, vjp = forward_cls.backward, forward_cls.vjp
+    if vjp is Function.vjp:
+        return backward
+    if backward is not Function.backward:
+        raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is not allowed. "
+                           "You should only implement one of them.")
+    return vjp
 
 
 def _check_gradients(node: BackwardCFunction, grads: tuple) -> None:
@@ -168,7 +181,8 @@ class Function(metaclass=_FunctionMeta):
     def __init__(self, *args, **kwargs):
         warnings.warn(
             f"{type(self)} should not be instantiated. Methods on autograd functions are all "
-            "static, so you should invoke them on the class itself.",
+            "static, so you should invoke them on the class itself. Instantiating an autograd "
+            "function will raise an error in a future version of retrograd.",
             DeprecationWarning,
             stacklevel=2,
         )

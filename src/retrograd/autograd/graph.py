@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import re
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -451,7 +452,7 @@ def _check_version(current: int, saved: int, array, origin: Node | None, output_
     shape = ", ".join(str(size) for size in array.shape)
     described = f"[{tensor_type_string(from_numpy_dtype(array.dtype))} [{shape}]]"
     if origin is not None:
-        described += f", which is output {output_nr} of {origin.name().removesuffix('Backward0')},"
+        described += f", which is output {output_nr} of {_op_name(origin)},"
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: {described} is at version {current}; expected version {saved} instead. "
@@ -459,6 +460,14 @@ def _check_version(current: int, saved: int, array, origin: Node | None, output_
         "gradient, with retrograd.autograd.set_detect_anomaly(True, check_nan=False)."
     )
 
+
+def _op_name(node: Node) -> str:
+    """A node's name as the in-place error names it: PyTorch drops one trailing `Backward`
+    and its number (`ExpBackward0` is `Exp`, a custom Function's `TwoBackward` is `Two`)."""
+    return _BACKWARD_SUFFIX.sub("", node.name(), count=1)
+
+
+_BACKWARD_SUFFIX = re.compile(r"Backward[0-9]*$")
 
 _SECOND_BACKWARD_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
