@@ -114,6 +114,9 @@ class BackwardCFunction(FunctionCtx, Node):
         PyTorch's `grad_fn.apply` does: no gradient is filled in, counted or checked."""
         return _user_backward(self._forward_cls)(self, *grad_outputs)
 
+    def _number_of_outputs(self) -> int:
+        return len(self._output_meta)
+
     saved_tensors = property(
         Node._saved_tensors.fget,
         doc="What forward saved with `save_for_backward`, checked against later in-place changes.",

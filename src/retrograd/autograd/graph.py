@@ -156,6 +156,7 @@ class Node:
         "_input_meta",
         "_next_nodes",
         "_next_nrs",
+        "_output_count",
         "_pre_hooks",
         "_released",
         "_retain_grad_hooks",
@@ -199,6 +200,15 @@ class Node:
     def _set_edges(self, nodes: list, output_nrs: list) -> None:
         self._next_nodes = tuple(nodes)
         self._next_nrs = output_numbers(output_nrs)
+
+    def _number_of_outputs(self) -> int:
+        """How many differentiable outputs the operation has (one unless the record set
+        `_output_count`, less trailing non-differentiable ones such as max's indices): the
+        length of the gradient list a node's hooks see, as PyTorch's."""
+        count = getattr(self, "_output_count", 1)
+        while count > 1 and count - 1 in self.non_differentiable_outputs:
+            count -= 1
+        return count
 
     def name(self) -> str:
         """The node's name as PyTorch gives it: its class name (`MulBackward0`), qualified for

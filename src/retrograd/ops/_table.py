@@ -164,6 +164,7 @@ def _record(node_class: type[Node], inputs: tuple, params: dict):
         outputs._setup(result, node, 0, new_version_counter())
     elif type(result) is tuple:
         outputs = tuple(_output(array, node, index) for index, array in enumerate(result))
+        node._output_count = len(result)
         for index in node_class.non_differentiable_outputs:
             outputs[index].grad_fn = None
             outputs[index]._requires_grad = False
