@@ -516,6 +516,7 @@ class _SavedHooksState(threading.local):
     def __init__(self):
         self.stack: list[tuple] = []
         self.disabled_message: str | None = None
+        self.deferred: list | None = None  # outputs of an in-place op, packed once it wrote
 
 
 class _SavedHooksInUse:
@@ -592,9 +593,40 @@ def pack_saved(value, is_output: bool) -> PackedSaved:
     from . import grad_mode
 
     pack_hook, unpack_hook = saved_hooks_state.stack[-1]
+    deferred = saved_hooks_state.deferred
+    if is_output and deferred is not None:
+        saved = PackedSaved(None, unpack_hook, True)
+        deferred.append((saved, value, pack_hook))
+        return saved
     with grad_mode.no_grad():  # as PyTorch: what a pack hook computes is never recorded
         packed = pack_hook(value)
     return PackedSaved(packed, unpack_hook, is_output)
+
+
+class packing_after_the_write:
+    """Around an in-place op's record under saved_tensors_hooks: the outputs its nodes save
+    are packed only after the write (`pack(result, target)`), and the op's own result is
+    packed as the tensor it wrote, which PyTorch's pack hook receives (so what an identity
+    hook keeps follows the tensor's later changes, as PyTorch's does)."""
+
+    __slots__ = ("_previous",)
+
+    def __enter__(self):
+        self._previous = saved_hooks_state.deferred
+        saved_hooks_state.deferred = []
+        return self
+
+    def pack(self, result, target) -> None:
+        """Pack the deferred outputs: `result` as `target`, any other as itself."""
+        from . import grad_mode
+
+        deferred, saved_hooks_state.deferred = saved_hooks_state.deferred, None
+        with grad_mode.no_grad():
+            for saved, value, pack_hook in deferred:
+                saved.packed = pack_hook(target if value is result else value)
+
+    def __exit__(self, *exc_info):
+        saved_hooks_state.deferred = self._previous
 
 
 # ---------------------------------------------------------------------------
