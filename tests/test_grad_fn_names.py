@@ -51,8 +51,8 @@ diagflat-1 div-5 div-6 div-7 einsum-0 einsum-1 einsum-2 einsum-3 einsum-4 einsum
 einsum-7 einsum-8 einsum-9 elu-0 elu-1 elu-2 elu-3 embedding-0 embedding-1 embedding-2
 embedding-3 embedding-4 erfinv-0 erfinv-1 erfinv-2 erfinv-3 flip-2 gather-0 gather-1 gather-2
 group_norm-0 group_norm-1 group_norm-2 index_add-0 index_add-1 index_copy-0 index_copy-1
-index_fill-0 index_fill-1 index_put-0 index_put-1 index_put-2 index_select-0 index_select-1
-index_select-2 index_select-3 interpolate-0 interpolate-1 interpolate-2 interpolate-3
+index_fill-0 index_fill-1 index_put-0 index_put-1 index_put-2
+interpolate-0 interpolate-1 interpolate-2 interpolate-3
 interpolate-4 interpolate-5 interpolate-6 interpolate-7 interpolate-8 interpolate-9 kl_div-0
 kthvalue-0 kthvalue-2 layer_norm-0 layer_norm-1 linalg.cholesky-0 linalg.cholesky-1
 linalg.cross-2 linalg.det-0 linalg.det-1 linalg.eigh-0 linalg.eigh-1 linalg.eigvalsh-0
@@ -65,7 +65,7 @@ logsigmoid-3 masked_scatter-0 masked_scatter-1 masked_select-0 masked_select-1 m
 matmul-5 matmul-6 matmul-7 matmul-8 max-3 max_pool1d-0 max_pool1d-1 max_pool1d-2 max_pool2d-0
 max_pool2d-1 max_pool2d-2 max_pool2d-3 median-2 min-3 mode-1 mul-5 nanmean-0 nanmean-1 nanmean-2
 nanmean-3 nanmean-4 nanmean-5 nanmean-6 pad-0 pad-1 pad-2 pad-3 pad-4 pad-5 permute-1 pow-6
-prelu-0 prod-1 prod-2 prod-5 prod-6 prod-7 relu6-0 relu6-1 relu6-2 relu6-3 repeat_interleave-2
+prelu-0 prod-1 prod-2 prod-5 prod-6 prod-7 relu6-0 relu6-1 relu6-2 relu6-3
 roll-0 scaled_dot_product_attention-0 scaled_dot_product_attention-1
 scaled_dot_product_attention-2 scaled_dot_product_attention-3 scaled_dot_product_attention-4
 scaled_dot_product_attention-5 scatter-0 scatter-1 scatter-2 scatter_add-0 scatter_add-1 selu-0

@@ -271,7 +271,10 @@ class IndexSelectBackward0(Formula):
 
     @staticmethod
     def forward(self, dim, index):
-        return np.take(self._data, index, axis=dim)
+        data, positions = self._data, _math.index_positions(index)
+        if data.ndim == 0:  # a scalar picked by its one index stays a scalar, as in PyTorch
+            return data.reshape(1)[positions].reshape(())
+        return np.take(data, positions, axis=dim)
 
     tangent = LINEAR
     derivatives = {
@@ -285,17 +288,20 @@ def _index_select(input: Tensor, dim: int, indices: np.ndarray) -> Tensor:
 
 @register(methods="index_select")
 def index_select(input, dim: int, index):
-    """The slices of `input` along `dim` at the positions in the vector `index` (a copy)."""
-    if input.ndim == 0:
-        input = input.reshape(1)
-    dim = wrap_dim(dim, input.ndim)
+    """The slices of `input` along `dim` at the positions in the vector `index` (a copy).
+
+    The node saves `index` itself and `dim` as given, as PyTorch's does (so saved-tensor hooks
+    see the index, and changing it in place before backward is caught)."""
+    wrapped = wrap_dim(dim, max(input.ndim, 1))
     indices = _vector_index(index, "index_select", "index_select(): Expected dtype int32 or int64 for index")
-    size = input._data.shape[dim]
+    if input.ndim == 0 and indices.size != 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {indices.size} value(s)")
+    size = input._data.shape[wrapped] if input.ndim else 1
     if size == 0 and indices.size:
         raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if ((indices < 0) | (indices >= size)).any():
         raise IndexError("index out of range in self")
-    return _index_select(input, dim, indices)
+    return apply(IndexSelectBackward0, input, dim=dim, index=index)
 
 
 def _check_slices(input, dim: int, indices: np.ndarray, source: Tensor, op_name: str, count_error):
