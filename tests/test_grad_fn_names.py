@@ -46,7 +46,7 @@ avg_pool1d-0 avg_pool1d-1 avg_pool1d-2 avg_pool2d-0 avg_pool2d-1 avg_pool2d-2 av
 batch_norm-0 batch_norm-1 batch_norm-2 batch_norm-3 binary_cross_entropy-3
 binary_cross_entropy_with_logits-3 conv1d-0 conv1d-1 conv2d-0 conv2d-1 conv2d-2
 conv_transpose1d-0 conv_transpose1d-1 conv_transpose2d-0 conv_transpose2d-1 conv_transpose2d-2
-corrcoef-0 cross-0 cross-1 cummax-1 cummin-1 diag-0 diag-1 diag_embed-0 diag_embed-1 diagflat-0
+corrcoef-0 cummax-1 cummin-1 diag-0 diag-1 diag_embed-0 diag_embed-1 diagflat-0
 diagflat-1 div-5 div-6 div-7 einsum-0 einsum-1 einsum-2 einsum-3 einsum-4 einsum-5 einsum-6
 einsum-7 einsum-8 einsum-9 elu-0 elu-1 elu-2 elu-3 embedding-0 embedding-1 embedding-2
 embedding-3 embedding-4 erfinv-0 erfinv-1 erfinv-2 erfinv-3 flip-2 gather-0 gather-1 gather-2
@@ -55,7 +55,7 @@ index_fill-0 index_fill-1 index_put-0 index_put-1 index_put-2
 interpolate-0 interpolate-1 interpolate-2 interpolate-3
 interpolate-4 interpolate-5 interpolate-6 interpolate-7 interpolate-8 interpolate-9 kl_div-0
 kthvalue-0 kthvalue-2 layer_norm-0 layer_norm-1 linalg.cholesky-0 linalg.cholesky-1
-linalg.cross-2 linalg.det-0 linalg.det-1 linalg.eigh-0 linalg.eigh-1 linalg.eigvalsh-0
+linalg.det-0 linalg.det-1 linalg.eigh-0 linalg.eigh-1 linalg.eigvalsh-0
 linalg.eigvalsh-1 linalg.inv-0 linalg.inv-1 linalg.norm-0 linalg.norm-1 linalg.norm-3
 linalg.norm-5 linalg.qr-0 linalg.qr-1 linalg.qr-2 linalg.qr-3 linalg.qr-4 linalg.slogdet-0
 linalg.slogdet-1 linalg.slogdet-2 linalg.solve-0 linalg.solve-1 linalg.solve-2 linalg.solve-3
