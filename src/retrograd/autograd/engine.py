@@ -157,7 +157,9 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
     watched = needed is not None or observer is not None or bool(capture_slots)
     while ready:
         node = ready.pop()
-        grad_outputs = buffers.pop(node)
+        grad_outputs = buffers.pop(node, None)
+        if grad_outputs is None:  # every gradient that reached it was None
+            grad_outputs = [None]
         if watched:
             if needed is not None and needed[node] == _SKIP:
                 continue
@@ -194,7 +196,6 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
             remaining = dependencies[next_node] - 1
             dependencies[next_node] = remaining
             if remaining == 0:
-                buffers.setdefault(next_node, [None])
                 if type(next_node) is AccumulateGrad:
                     ready_leaves.append(next_node)
                 else:
@@ -249,19 +250,17 @@ def _count_dependencies(root_nodes: list[Node]) -> dict[Node, int]:
     """How many edges lead into each node reachable from the roots (roots: 0 unless reached).
 
     Each node is expanded once, roots included, so a root that another root reaches (the
-    gradients of both `a` and `b = f(a)`) waits for that root's contribution.
+    gradients of both `a` and `b = f(a)`) waits for that root's contribution. A node is
+    expanded when it first enters the dict, which the roots enter first.
     """
-    dependencies: dict[Node, int] = {}
-    expanded = set(root_nodes)
+    dependencies = dict.fromkeys(root_nodes, 0)
     stack = list(root_nodes)
     while stack:
-        node = stack.pop()
-        for next_node in node._next_nodes:
-            if next_node is None:
-                continue
-            dependencies[next_node] = dependencies.get(next_node, 0) + 1
-            if next_node not in expanded:
-                expanded.add(next_node)
+        for next_node in stack.pop()._next_nodes:
+            if next_node in dependencies:
+                dependencies[next_node] += 1
+            elif next_node is not None:
+                dependencies[next_node] = 1
                 stack.append(next_node)
     return dependencies
 
@@ -319,18 +318,22 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool
             return (None,) * len(node._next_nodes)
     elif all(grad is None for grad in grad_outputs):
         return (None,) * len(node._next_nodes)
-    if on_arrays and not node._runs_on_arrays:
-        grad_inputs = node.backward(*_as_tensors(grad_outputs))
-        if type(grad_inputs) is not tuple:
-            grad_inputs = (grad_inputs,)
-        grad_inputs = tuple(_as_data(grad) for grad in grad_inputs)
+    if on_arrays and node._declared:
+        # a declared op: its generated backward fits (Note [Generated saving and backward])
+        grad_inputs = node._plan_used.backward_on_arrays(node, grad_outputs, batch)
     else:
-        grad_inputs = node.backward(*grad_outputs)
-        if type(grad_inputs) is not tuple:
-            grad_inputs = (grad_inputs,)
-    if (not on_arrays or batch or len(grad_inputs) != len(node._next_nodes)
-            or not _fit(grad_inputs, node._input_meta)):
-        grad_inputs = _fit_to_inputs(node, grad_inputs, batch, on_arrays)
+        if on_arrays and not node._runs_on_arrays:
+            grad_inputs = node.backward(*_as_tensors(grad_outputs))
+            if type(grad_inputs) is not tuple:
+                grad_inputs = (grad_inputs,)
+            grad_inputs = tuple(_as_data(grad) for grad in grad_inputs)
+        else:
+            grad_inputs = node.backward(*grad_outputs)
+            if type(grad_inputs) is not tuple:
+                grad_inputs = (grad_inputs,)
+        if (not on_arrays or batch or len(grad_inputs) != len(node._next_nodes)
+                or not _fit(grad_inputs, node._input_meta)):
+            grad_inputs = _fit_to_inputs(node, grad_inputs, batch, on_arrays)
     if node._hooks is not None:
         for hook in list(node._hooks.values()):
             replaced = hook(tuple(_as_tensors(grad_inputs)), tuple(_as_tensors(grad_outputs)))

@@ -36,7 +36,10 @@ import inspect
 import operator
 from typing import ClassVar
 
+import numpy as np
+
 from .._tensor import Tensor
+from ..autograd.engine import _fit_to_inputs
 from ..autograd.forward_ad import _state as _dual
 from ..autograd.graph import (
     _MISSING,
@@ -95,6 +98,9 @@ class Formula(Node):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if "backward" in cls.__dict__:
+            raise TypeError(f"{cls.__name__}: a Formula declares its derivatives; the engine calls "
+                            "the plan's generated backward, never an override of `backward`")
         if "derivatives" not in cls.__dict__ and "inputs" not in cls.__dict__:
             return
         parameters = _forward_parameters(cls)
@@ -162,7 +168,8 @@ class Formula(Node):
                 else _formula_call(entry[0], [names.index(read) for read in entry[1]])
                 for position, entry in enumerate(cls._derivative_table)
             )
-            formulas = tuple(None if call is None else entry for call, entry in zip(calls, cls._derivative_table))
+            formulas = tuple(None if call is None else entry
+                             for call, entry in zip(calls, cls._derivative_table))
             backward_on_arrays = _generate_backward_on_arrays(cls, triples, parameters, formulas)
             plan = _Plan(tuple(triples), tuple(parameters), calls, backward_on_arrays)
             plan.save = _generate_save(cls, plan, needs)
@@ -206,6 +213,8 @@ class Formula(Node):
         """Each input's gradient from its formula (None where no gradient is needed).
 
         Arrays in, arrays out; Tensors in, Tensors out (see Note [One formula, two modes]).
+        The engine runs a pass without create_graph through the plan's generated
+        `backward_on_arrays` instead (Note [Generated saving and backward]).
         """
         grad = grads[0]
         if grad is not None:
@@ -213,11 +222,9 @@ class Formula(Node):
         else:
             on_arrays = not any(isinstance(each, Tensor) for each in grads)
         plan = self._plan_used
-        if on_arrays:
-            return plan.backward_on_arrays(self, grads)
         values = [grad, grads]
         if self._saved is not None:
-            values.extend(self._unpacked(value, version, False)
+            values.extend(self._unpacked(value, version, on_arrays)
                           for value, version in zip(self._saved, self._saved_versions))
         if plan.parameters:
             params, defaults = self._params, self._parameter_defaults
@@ -337,13 +344,14 @@ def _generate_save(cls, plan: _Plan, needs: int):
     lines = ["def save(node, inputs, params, outputs):"]
     if plan.parameters:
         tensor_test = " or ".join(f"isinstance(params.get({name!r}), Tensor)" for name in plan.parameters)
+        with_tensors = needs | _TENSOR_PARAMETERS
         lines += [f"    if params and ({tensor_test}):",
-                  f"        return node._plan({needs | _TENSOR_PARAMETERS}).save(node, inputs, params, outputs)"]
+                  f"        return node._plan({with_tensors}).save(node, inputs, params, outputs)"]
     lines += ["    node._plan_used = PLAN", "    node._params = params"]
     if plan.triples:
         lines += ["    if hooks_in_use.count and hooks_state.stack:",
                   "        return node._pack(PLAN, inputs, params, outputs)"]
-    for index, (name, source, key) in enumerate(plan.triples):
+    for index, (_name, source, key) in enumerate(plan.triples):
         value, version = f"value_{index}", f"version_{index}"
         if source == _FROM_SHAPE:
             lines += [f"    {value} = inputs[{key}]._data.shape if isinstance(inputs[{key}], Tensor) else ()",
@@ -368,10 +376,10 @@ def _generate_save(cls, plan: _Plan, needs: int):
                       f"            {value} = ({value}._data, counter, {key})"]
         lines += ["    else:", f"        {version} = None"]
     if plan.triples:
-        count = len(plan.triples)
-        comma = "," if count == 1 else ""
-        lines += [f"    node._saved = ({', '.join(f'value_{index}' for index in range(count))}{comma})",
-                  f"    node._saved_versions = ({', '.join(f'version_{index}' for index in range(count))}{comma})"]
+        count = range(len(plan.triples))
+        comma = "," if len(count) == 1 else ""
+        lines += [f"    node._saved = ({', '.join(f'value_{index}' for index in count)}{comma})",
+                  f"    node._saved_versions = ({', '.join(f'version_{index}' for index in count)}{comma})"]
     return _compiled(lines, "save", f"<save of {cls.__name__}>", namespace)
 
 
@@ -385,11 +393,13 @@ def _compiled(lines: list, name: str, filename: str, namespace: dict):
 
 
 def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas: tuple):
-    """The plan's backward on arrays, `backward_on_arrays(node, grads) -> tuple`, as one
-    generated function (see Note [Generated saving and backward])."""
+    """The plan's backward on arrays, `backward_on_arrays(node, grads, batch) -> tuple`, as
+    one generated function (see Note [Generated saving and backward]); its gradients are
+    fitted to their inputs' shapes and dtypes, after the leading `batch` dimensions of a
+    batched pass (by the engine's `_fit_to_inputs`, where they are not)."""
     namespace = {"_unpacked": Formula._unpacked}
     local = {"grad": "grad", "grads": "grads"}
-    lines = ["def backward_on_arrays(node, grads):", "    grad = grads[0]"]
+    lines = ["def backward_on_arrays(node, grads, batch):", "    grad = grads[0]"]
     if triples:
         lines += ["    saved = node._saved", "    versions = node._saved_versions"]
     for index, (name, source, _key) in enumerate(triples):
@@ -413,18 +423,31 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
         value = local[name] = f"parameter_{index}"
         namespace[f"default_{index}"] = cls._parameter_defaults[name]
         lines.append(f"    {value} = params[{name!r}] if {name!r} in params else default_{index}")
-    results = []
+    if any(entry is not None and "grads" in entry[1] for entry in formulas):
+        lines.append("    grads = tuple(grads)")
+    if any(entry is not None for entry in formulas):
+        lines += ["    next_nodes = node._next_nodes", "    metas = node._input_meta"]
+    unfitted = []
     for position, entry in enumerate(formulas):
         if entry is None:
-            results.append("None")
             continue
         formula, reads = entry
         namespace[f"formula_{position}"] = formula
-        arguments = ", ".join(local[read] for read in reads)
-        results.append(f"formula_{position}({arguments}) if next_nodes[{position}] is not None else None")
-    if any(entry is not None for entry in formulas):
-        lines.append("    next_nodes = node._next_nodes")
-    lines.append(f"    return ({', '.join(results)}{',' if len(results) == 1 else ''})")
+        result = f"result_{position}"
+        lines += [f"    if next_nodes[{position}] is not None:",
+                  f"        {result} = formula_{position}({', '.join(local[read] for read in reads)})",
+                  "    else:",
+                  f"        {result} = None"]
+        unfitted.append(f"({result} is not None and (type({result}) is not ndarray or "
+                        f"{result}.shape != metas[{position}][0] or {result}.dtype != metas[{position}][1]))")
+    results = ", ".join("None" if entry is None else f"result_{position}"
+                        for position, entry in enumerate(formulas))
+    results = f"({results}{',' if len(formulas) == 1 else ''})"
+    if unfitted:
+        namespace.update(ndarray=np.ndarray, fit_to_inputs=_fit_to_inputs)
+        lines += [f"    if {' or '.join(unfitted)}:",
+                  f"        return fit_to_inputs(node, {results}, batch, True)"]
+    lines.append(f"    return {results}")
     return _compiled(lines, "backward_on_arrays", f"<backward of {cls.__name__}>", namespace)
 
 
