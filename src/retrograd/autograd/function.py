@@ -30,7 +30,7 @@ import warnings
 
 import numpy as np
 
-from .._tensor import Tensor, new_version_counter
+from .._tensor import Tensor, history_of, new_version_counter
 from . import forward_ad, grad_mode
 from .anomaly import anomaly_mode, creation_stack
 from .graph import _MISSING, Node, output_record, pack_saved, saved_hooks_state
@@ -362,9 +362,9 @@ def _check_saved(to_save: tuple) -> None:
 def _take_dirty(value: Tensor) -> None:
     # A view that forward made of an input requiring grad counts as a leaf that requires
     # grad (in PyTorch such a view inherits requires_grad from its base, and has no grad_fn).
-    # (The slot itself: a view that forward wrote under no_grad raises on reading .grad_fn.)
+    # (Read without raising: a view that forward wrote under no_grad raises on reading .grad_fn.)
     base = value._base
-    grad_fn = Tensor.grad_fn.__get__(value)
+    grad_fn = history_of(value)
     if grad_fn is None and (value._requires_grad or (base is not None and base._requires_grad)):
         raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
     value._version_counter[0] += 1
