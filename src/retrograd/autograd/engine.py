@@ -57,7 +57,7 @@ import warnings
 
 import numpy as np
 
-from .._tensor import Tensor, new_version_counter
+from .._tensor import ORIGIN_BACKWARD, Tensor, new_version_counter
 from . import grad_mode
 from .anomaly import anomaly_mode
 from .forward_ad import _state as _dual_state
@@ -119,8 +119,10 @@ def execute(
     """
     state = grad_mode._state
     previous_mode = state.grad_enabled
+    previous_origin = state.origin_without_grad
     previous_task = _task_state.current
     state.grad_enabled = create_graph
+    state.origin_without_grad = ORIGIN_BACKWARD
     try:
         batch = () if batch_size is None else (batch_size,)
         with np.errstate(all="ignore"):  # as PyTorch: inf and NaN arise silently
@@ -128,6 +130,7 @@ def execute(
                         batch, observer)
     finally:
         state.grad_enabled = previous_mode
+        state.origin_without_grad = previous_origin
         _task_state.current = previous_task
 
 
@@ -180,10 +183,10 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
         if anomaly_mode.enabled:
             grad_inputs = _run_node_reporting_origin(node, grad_outputs, batch, on_arrays)
         else:
-            grad_inputs = _run_node(node, grad_outputs, batch, on_arrays)
+            grad_inputs = _run_node(node, grad_outputs, batch, on_arrays, not keep_graph and observer is None)
         if observer is not None:
             observer.ran(node, _as_tensors(grad_outputs), _as_tensors(grad_inputs))
-        if not keep_graph:
+        if not keep_graph and not node._released:
             node._release()
         for next_node, output_nr, grad in zip(node._next_nodes, node._next_nrs, grad_inputs):
             if next_node is None:
@@ -307,8 +310,11 @@ def _deliver(buffers: dict, node: Node, output_nr: int, grad: Tensor) -> None:
     buffer[output_nr] = grad if existing is None else existing + grad
 
 
-def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool = False) -> tuple:
-    """Call the node's backward with its pre- and post-hooks, fitting grads to its inputs."""
+def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool = False,
+              release: bool = False) -> tuple:
+    """Call the node's backward with its pre- and post-hooks, fitting grads to its inputs.
+    With `release` a declared op may free its saved tensors already (the caller's
+    `_release` then has nothing left to do)."""
     if node._pre_hooks is not None or node._hooks is not None:
         grad_outputs = _one_per_output(node, grad_outputs)
     if node._pre_hooks is not None:
@@ -320,7 +326,7 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool
         return (None,) * len(node._next_nodes)
     if on_arrays and node._declared:
         # a declared op: its generated backward fits (Note [Generated saving and backward])
-        grad_inputs = node._plan_used.backward_on_arrays(node, grad_outputs, batch)
+        grad_inputs = node._plan_used.backward_on_arrays(node, grad_outputs, batch, release)
     else:
         if on_arrays and not node._runs_on_arrays:
             grad_inputs = node.backward(*_as_tensors(grad_outputs))

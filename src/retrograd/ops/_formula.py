@@ -393,13 +393,14 @@ def _compiled(lines: list, name: str, filename: str, namespace: dict):
 
 
 def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas: tuple):
-    """The plan's backward on arrays, `backward_on_arrays(node, grads, batch) -> tuple`, as
-    one generated function (see Note [Generated saving and backward]); its gradients are
-    fitted to their inputs' shapes and dtypes, after the leading `batch` dimensions of a
-    batched pass (by the engine's `_fit_to_inputs`, where they are not)."""
+    """The plan's backward on arrays, `backward_on_arrays(node, grads, batch, release) ->
+    tuple`, as one generated function (see Note [Generated saving and backward]); its
+    gradients are fitted to their inputs' shapes and dtypes, after the leading `batch`
+    dimensions of a batched pass (by the engine's `_fit_to_inputs`, where they are not).
+    With `release` it frees the saved tensors as `_release` would, when that is quick."""
     namespace = {"_unpacked": Formula._unpacked}
     local = {"grad": "grad", "grads": "grads"}
-    lines = ["def backward_on_arrays(node, grads, batch):", "    grad = grads[0]"]
+    lines = ["def backward_on_arrays(node, grads, batch, release):", "    grad = grads[0]"]
     if triples:
         lines += ["    saved = node._saved", "    versions = node._saved_versions"]
     for index, (name, source, _key) in enumerate(triples):
@@ -417,6 +418,12 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
                 "    else:",
                 f"        {value} = _unpacked(node, {value}, version, True)",
             ]
+    if triples and all(source in (_FROM_INPUT, _FROM_OUTPUT) for _, source, _ in triples):
+        # tensors only (none a number, none packed by hooks): the common case of _release, after
+        # which a post hook of the node could no longer read them (PyTorch releases after those)
+        namespace["FREED"] = (_FREED,) * len(triples)
+        lines += ["    if release and None not in versions and node._hooks is None:",
+                  "        node._saved = FREED", "        node._released = True"]
     if parameters:
         lines.append("    params = node._params")
     for index, name in enumerate(parameters):
