@@ -134,6 +134,22 @@ def history_of(tensor: Tensor):
         return entry[1]
 
 
+def _is_zero_gradient(array) -> bool:
+    """Whether `array` is sgn's lazily-zero gradient (Note [Zero gradients that stay zero],
+    ops/_zero_gradient.py; imported here only for such a rare array: ops is a layer above)."""
+    from .ops._zero_gradient import ZeroGradient
+
+    return isinstance(array, ZeroGradient)
+
+
+def _zero_gradient_as_array(array, force: bool) -> np.ndarray:
+    """As PyTorch's zero tensor (which has no memory): refused by numpy() unless `force`,
+    which gives fresh, writable zeros."""
+    if not force:
+        raise RuntimeError("Cannot convert a ZeroTensor to numpy. Set force=True if you need the zero array.")
+    return np.zeros(array.shape, array.dtype)
+
+
 def grad_through_base() -> None:
     """The `_grad_accumulator` of a view that requires grad only through its base.
 
@@ -515,6 +531,8 @@ class Tensor:
         """
         if self._requires_grad and not force:
             raise RuntimeError(_NUMPY_OF_GRAD_TENSOR)
+        if type(self._data) is not np.ndarray and _is_zero_gradient(self._data):
+            return _zero_gradient_as_array(self._data, force)
         return self._data
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
@@ -525,6 +543,8 @@ class Tensor:
         """
         if self._requires_grad:
             raise RuntimeError(_NUMPY_OF_GRAD_TENSOR)
+        if type(self._data) is not np.ndarray and _is_zero_gradient(self._data):
+            _zero_gradient_as_array(self._data, force=False)  # (refused, as numpy())
         if dtype is not None and np.dtype(dtype) != self._data.dtype:
             if copy is False:
                 raise ValueError(
