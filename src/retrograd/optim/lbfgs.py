@@ -228,9 +228,10 @@ class LBFGS(Optimizer):
                         self._set_params(start)
                         return trial_loss, trial_grad
 
+                    # as PyTorch: the search may use the evaluations max_eval leaves, and stops
+                    # shrinking its bracket at its own tolerance (not the step's tolerance_change)
                     loss, flat_grad, step, line_evaluations = _strong_wolfe(
-                        evaluate, step, direction, loss, flat_grad, slope,
-                        tolerance_change=tolerance_change,
+                        evaluate, step, direction, loss, flat_grad, slope, max_ls=max_eval - evaluations,
                     )
                     self._add_to_params(step, direction)
                 else:
