@@ -951,7 +951,7 @@ def _modified_output_names(torch) -> list[str]:
         product = out * out
         with torch.no_grad():
             out.add_(1)
-        message = _message(lambda: product.sum().backward())
+        message = _message(product.sum().backward)
         names.append(message.split("which is output 0 of ")[1].split(",")[0])
     return names
 

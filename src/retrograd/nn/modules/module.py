@@ -645,7 +645,8 @@ class Module:
         for hook in list(self.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
             # PyTorch passes strict=True here whatever load_state_dict was given
             hook(self, local_state_dict, prefix, {}, True, missing_keys, unexpected_keys, error_msgs)
-        self._load_from_state_dict(local_state_dict, prefix, assign, missing_keys, unexpected_keys, error_msgs)
+        self._load_from_state_dict(local_state_dict, prefix, assign, missing_keys, unexpected_keys,
+                                   error_msgs)
         for name, child in self._modules.items():
             if child is None:
                 continue

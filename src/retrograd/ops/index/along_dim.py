@@ -295,7 +295,8 @@ def index_select(input, dim: int, index):
     wrapped = wrap_dim(dim, max(input.ndim, 1))
     indices = _vector_index(index, "index_select", "index_select(): Expected dtype int32 or int64 for index")
     if input.ndim == 0 and indices.size != 1:
-        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {indices.size} value(s)")
+        raise RuntimeError(
+            f"index_select(): Index to scalar can have only 1 value, got {indices.size} value(s)")
     size = input._data.shape[wrapped] if input.ndim else 1
     if size == 0 and indices.size:
         raise RuntimeError("index_select(): self indexing axis dim should be positive")
@@ -368,7 +369,8 @@ def index_add(input, dim: int, index, source, *, alpha=1):
     if bad.size and input.ndim <= 1:  # PyTorch's kernel for one dimension words it so
         raise IndexError("index out of range in self")
     if bad.size:
-        raise RuntimeError(f"index {bad[0]} is out of bounds for dimension {dim} with size {input.shape[dim]}")
+        raise RuntimeError(
+            f"index {bad[0]} is out of bounds for dimension {dim} with size {input.shape[dim]}")
     return apply(IndexAddBackward0, input, source, dim=dim, index=indices, alpha=alpha)
 
 
