@@ -541,3 +541,24 @@ def test_a_long_dual_level_forgets_the_tensors_already_freed():
             dual = dual * 1.0
         assert len(fwAD._state.duals) < 9_000
         assert _tangent(dual).tolist() == [1.0, 1.0]
+
+
+IN_PLACE_SHAPE_METHODS = {
+    "unsqueeze_": lambda t: t.unsqueeze_(0),
+    "squeeze_": lambda t: t.squeeze_(-1),
+    "transpose_": lambda t: t.transpose_(0, 1),
+    "t_": lambda t: t.t_(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(IN_PLACE_SHAPE_METHODS))
+def test_in_place_shape_methods_reshape_the_tangent_too(name):
+    method = IN_PLACE_SHAPE_METHODS[name]
+    primal = retrograd.tensor(np.arange(3.0).reshape(3, 1))
+    tangent = retrograd.tensor(np.array([[1.0], [2.0], [3.0]]))
+    with fwAD.dual_level():
+        result = method(fwAD.make_dual(primal, tangent) * 2)
+        expected = method(tangent.clone() * 2)
+        unpacked = fwAD.unpack_dual(result)
+        assert unpacked.tangent.shape == result.shape
+        np.testing.assert_array_equal(unpacked.tangent.numpy(), expected.numpy())

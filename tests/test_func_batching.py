@@ -55,10 +55,11 @@ CASES = list(_cases())
 
 # The ops that may fall back to a loop over the examples in some sample, as PyTorch's do:
 # repeat_interleave by per-example repeats (each example's result may have its own size);
-# embedding with max_norm and a batched weight (PyTorch has no rule for embedding_renorm_).
+# embedding with max_norm and a batched weight (PyTorch has no rule for embedding_renorm_);
+# quantile and nanquantile always (PyTorch has no rule for them).
 # (PyTorch also falls back for take, masked_scatter, kl_div and triplet_margin_loss; here
 # they have rules.)
-ALLOWED_FALLBACKS = frozenset({"repeat_interleave", "embedding"})
+ALLOWED_FALLBACKS = frozenset({"repeat_interleave", "embedding", "quantile", "nanquantile"})
 
 _DYNAMIC_MASK = (RuntimeError, "vmap: We do not support batching operators that can support "
                                "dynamic shape. Attempting to batch over indexing with a boolean mask.")

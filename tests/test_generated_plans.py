@@ -126,9 +126,9 @@ def test_formula_backward_still_serves_direct_calls_in_both_modes():
 
 def test_a_declaration_may_not_override_backward():
     with pytest.raises(TypeError, match="declares its derivatives"):
-        class _Wrong(Formula):  # noqa: F841
+        class _Wrong(Formula):
             inputs = ("self",)
-            derivatives = {"self": lambda grad: grad}
+            derivatives = {"self": lambda grad: grad}  # noqa: RUF012
 
             def backward(self, *grads):
                 return grads

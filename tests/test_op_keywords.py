@@ -7,6 +7,9 @@ a closed form; those marked `needs_torch` compare with PyTorch.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -17,6 +20,7 @@ from crosscheck import needs_torch, torch
 from retrograd.autograd import gradcheck
 
 F = retrograd.nn.functional
+SOURCE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "src")
 
 
 def _outcome(call):
@@ -125,9 +129,35 @@ def test_cov_weights_checks_and_dtypes_match_pytorch(name):
 
 
 def test_cov_without_degrees_of_freedom_warns_and_divides_by_zero():
-    with pytest.warns(UserWarning, match="degrees of freedom is <= 0"), np.errstate(all="ignore"):
+    with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
         result = retrograd.cov(retrograd.tensor(X), correction=2, fweights=retrograd.tensor([0, 0, 0, 0, 1]))
     assert np.isnan(result.numpy()).all()
+
+
+def _cov_by_zero(library):
+    """cov with no degree of freedom left: inf on the diagonal, nan where a row is constant."""
+    x = library.tensor([[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]], requires_grad=True)
+    result = library.cov(x, correction=3)
+    result.sum().backward()
+    return result.detach().numpy(), x.grad.numpy()
+
+
+def test_cov_dividing_by_zero_shows_only_its_own_warning():
+    # Whatever the filters say (here: show everything), NumPy's "divide by zero" is not shown
+    # (Note [No NumPy warnings]); PyTorch shows only the degrees-of-freedom warning.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        values, gradient = _cov_by_zero(retrograd)
+    assert [type(record.message) for record in caught] == [UserWarning]
+    assert np.isinf(values[0, 0]) and np.isnan(values[1, 1]) and np.isnan(gradient).all()
+
+
+@needs_torch
+def test_cov_dividing_by_zero_gives_pytorchs_values_and_gradient():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for ours, theirs in zip(_cov_by_zero(retrograd), _cov_by_zero(torch)):
+            np.testing.assert_array_equal(ours, theirs)
 
 
 def test_cov_leaves_the_weights_unchanged_when_it_refuses_them():
@@ -145,8 +175,14 @@ INDEX = np.array([[0, 0, 3], [1, 1, 1], [2, 0, 2]])
 SOURCE = np.random.default_rng(2).uniform(-2, 2, (3, 3))
 
 
+@pytest.fixture
+def warnings_not_yet_shown(monkeypatch):
+    """A process in which no warn-once warning has been shown yet."""
+    monkeypatch.setattr(retrograd._warnings, "_shown_once", set())
+
+
 @pytest.mark.parametrize("reduce", ["add", "multiply"])
-def test_scatter_reduce_combines_repeats_as_a_loop_does(reduce):
+def test_scatter_reduce_combines_repeats_as_a_loop_does(reduce, warnings_not_yet_shown):
     expected = BASE.copy()
     for row in range(3):
         for column in range(3):
@@ -169,7 +205,7 @@ def test_scatter_without_a_source_is_refused_as_by_pytorch(reduce):
 
 
 @pytest.mark.parametrize("form", ["function", "method", "in place"])
-def test_scatter_reduce_deprecation_points_at_the_callers_line(form):
+def test_scatter_reduce_deprecation_points_at_the_callers_line(form, warnings_not_yet_shown):
     x, index, source = retrograd.tensor(BASE), retrograd.tensor(INDEX), retrograd.tensor(SOURCE)
     calls = {"function": lambda: retrograd.scatter(x, 1, index, source, reduce="add"),
              "method": lambda: x.scatter(1, index, source, reduce="add"),
@@ -177,6 +213,33 @@ def test_scatter_reduce_deprecation_points_at_the_callers_line(form):
     with pytest.warns(UserWarning, match="deprecated") as caught:
         calls[form]()
     assert [record.filename for record in caught] == [__file__]
+
+
+def test_scatter_reduce_deprecation_is_shown_once_per_process(warnings_not_yet_shown):
+    x, index, source = retrograd.tensor(BASE), retrograd.tensor(INDEX), retrograd.tensor(SOURCE)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for reduce in ("add", "multiply", "add"):
+            x.scatter(1, index, source, reduce=reduce)
+        x.scatter_(1, index, source, reduce="add")
+    assert [str(record.message)[:40] for record in caught] == ["The reduce argument of torch.scatter wit"]
+
+
+@needs_torch
+def test_scatter_reduce_deprecation_is_shown_once_in_pytorch_too():
+    program = (
+        "import warnings, {lib}\n"
+        "warnings.simplefilter('always')\n"
+        "x = {lib}.zeros(3)\n"
+        "for reduce in ('add', 'multiply', 'add'):\n"
+        "    x.scatter(0, {lib}.tensor([0, 1, 0]), {lib}.ones(3), reduce=reduce)\n"
+    )
+    counts = []
+    for library in ("retrograd", "torch"):
+        result = subprocess.run([sys.executable, "-c", program.format(lib=library)], capture_output=True,
+                                text=True, env={**os.environ, "PYTHONPATH": SOURCE_DIR})
+        counts.append(result.stderr.count("The reduce argument of torch.scatter with Tensor src is deprecated"))
+    assert counts == [1, 1]
 
 
 SCATTER_CALLS = {

@@ -783,3 +783,37 @@ def test_cross_saves_dim_as_given_and_batches_by_it():
     looped = retrograd.stack([retrograd.linalg.cross(x, b, dim=1) for x in stacked])
     assert batched.tolist() == looped.tolist() == [[[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]],
                                                    [[0.0, 0.0, 2.0], [2.0, 0.0, 0.0]]]
+
+
+# -- matrix_exp ----------------------------------------------------------------
+
+
+def test_matrix_exp_of_a_skew_matrix_is_a_rotation():
+    angle = 0.7
+    result = retrograd.matrix_exp(retrograd.tensor([[0.0, -angle], [angle, 0.0]], dtype=retrograd.float64))
+    expected = [[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]]
+    np.testing.assert_allclose(result.numpy(), expected, atol=1e-15)
+
+
+def test_matrix_exp_of_a_large_matrix_scales_and_squares():
+    diagonal = retrograd.diag(retrograd.tensor([5.0, -3.0, 0.5], dtype=retrograd.float64))
+    expected = np.diag(np.exp([5.0, -3.0, 0.5]))
+    np.testing.assert_allclose(linalg.matrix_exp(diagonal).numpy(), expected, rtol=1e-14)
+    nilpotent = retrograd.tensor([[0.0, 30.0], [0.0, 0.0]])
+    assert nilpotent.matrix_exp().tolist() == [[1.0, 30.0], [0.0, 1.0]]
+
+
+def test_matrix_exp_gradient_of_a_diagonal_matrix_is_the_exponentials():
+    A = retrograd.tensor([[1.0, 0.0], [0.0, -2.0]], dtype=retrograd.float64, requires_grad=True)
+    retrograd.matrix_exp(A).trace().backward()
+    np.testing.assert_allclose(A.grad.numpy(), np.diag(np.exp([1.0, -2.0])), rtol=1e-14)
+    assert retrograd.matrix_exp(A).grad_fn.name() == "LinalgMatrixExpBackward0"
+
+
+def test_matrix_exp_refuses_what_pytorch_refuses():
+    with pytest.raises(RuntimeError, match="A must be batches of square matrices, but they are 2 by 3 matrices"):
+        retrograd.matrix_exp(retrograd.ones(2, 3))
+    with pytest.raises(RuntimeError, match="Expected a floating point or complex tensor as input. Got Long"):
+        retrograd.matrix_exp(retrograd.eye(2, dtype=retrograd.int64))
+    with pytest.raises(RuntimeError, match="must have at least 2 dimensions"):
+        linalg.matrix_exp(retrograd.ones(3))

@@ -231,13 +231,7 @@ def test_every_op_has_a_call_for_the_out_tests():
 
 # Ops whose PyTorch function takes out= and ours does not yet: each entry is a gap in
 # ops/_out.py's ACCEPTS_OUT. The test below fails when one is closed (remove it).
-OUT_NOT_YET = {
-    "all": "with dim, PyTorch's torch.all takes out=",
-    "any": "with dim, PyTorch's torch.any takes out=",
-    "bernoulli": "a random op: out= is not wired to retrograd.random's functions",
-    "multinomial": "a random op: out= is not wired to retrograd.random's functions",
-    "normal": "a random op: out= is not wired to retrograd.random's functions",
-}
+OUT_NOT_YET: dict[str, str] = {}
 
 
 def _torch_accepts_out(info) -> bool | None:
@@ -286,13 +280,17 @@ def test_the_ops_that_take_out_are_pytorchs():
 def test_out_values_match_pytorch(name):
     info = table[name]
     args, kwargs = _out_sample(info)
+    retrograd.manual_seed(0)  # the random samplers draw the same numbers in both calls
     ours = info.function(*args, **kwargs)
     if not isinstance(ours, retrograd.Tensor | tuple):
         pytest.skip("not a tensor result")
     if isinstance(ours, tuple):
         out = tuple(retrograd.empty(0, dtype=item.dtype) for item in ours)
+    elif name == "normal":  # normal(mean tensor, std number) adds into `out` as it is, as PyTorch
+        out = retrograd.empty(ours.shape, dtype=ours.dtype)
     else:
         out = retrograd.empty(0, dtype=ours.dtype)
+    retrograd.manual_seed(0)
     with retrograd.no_grad():
         returned = info.function(*args, **kwargs, out=out)
     targets = out if isinstance(out, tuple) else (out,)
@@ -324,3 +322,127 @@ def test_out_errors_and_warning_match_pytorch():
     ]
     for call in calls:
         assert outcome(retrograd, call) == outcome(torch, call)
+
+
+# ---------------------------------------------------------------------------
+# The ops that have out= since the gap list (OUT_NOT_YET) was closed: all/any, the random
+# samplers, ops without a derivative given inputs that require grad, quantile.
+
+
+def test_all_and_any_write_bool_or_uint8_and_refuse_other_outs():
+    flags = retrograd.tensor([[True, False], [True, True]])
+    out = retrograd.empty(0, dtype=retrograd.bool)
+    assert retrograd.all(flags, dim=1, out=out) is out and out.tolist() == [False, True]
+    bytes_out = retrograd.empty(0, dtype=retrograd.uint8)
+    assert retrograd.any(flags.to(retrograd.uint8), 0, out=bytes_out).tolist() == [1, 1]
+    assert retrograd.all(flags, out=retrograd.empty(0, dtype=retrograd.bool)).item() is False
+    with pytest.raises(RuntimeError, match="any only supports bool tensor for result, got: Float"):
+        retrograd.any(flags, 1, out=retrograd.empty(0))
+
+
+def test_ops_without_a_derivative_take_inputs_that_require_grad():
+    x = retrograd.tensor([0.5, 2.0], requires_grad=True)
+    assert retrograd.eq(x, 2.0, out=retrograd.empty(0, dtype=retrograd.bool)).tolist() == [False, True]
+    assert retrograd.argmax(x, out=retrograd.empty(0, dtype=retrograd.int64)).item() == 1
+    assert retrograd.all(x, 0, out=retrograd.empty(0, dtype=retrograd.bool)).item() is True
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        retrograd.nextafter(x, x, out=retrograd.empty(0))  # a derivative PyTorch leaves unimplemented
+
+
+def test_samplers_with_out_draw_the_same_numbers_in_outs_dtype():
+    probabilities = retrograd.tensor([0.2, 0.5, 0.9, 0.4])
+    retrograd.manual_seed(3)
+    expected = retrograd.bernoulli(probabilities).tolist()
+    retrograd.manual_seed(3)
+    out = retrograd.empty(0, dtype=retrograd.int64)
+    assert retrograd.bernoulli(probabilities, out=out) is out and out.tolist() == expected
+    retrograd.manual_seed(3)
+    expected = retrograd.normal(0.0, 1.0, (4,), dtype=retrograd.float64).tolist()
+    retrograd.manual_seed(3)
+    out = retrograd.empty(7, dtype=retrograd.float64)
+    assert retrograd.normal(0.0, 1.0, (4,), out=out).tolist() == expected
+    retrograd.manual_seed(3)
+    expected = retrograd.multinomial(probabilities, 3).tolist()
+    retrograd.manual_seed(3)
+    assert retrograd.multinomial(probabilities, 3, out=retrograd.empty(0, dtype=retrograd.int64)).tolist() == expected
+
+
+def test_samplers_refuse_outs_pytorch_refuses():
+    probabilities = retrograd.tensor([0.2, 0.5, 0.9])
+    with pytest.raises(RuntimeError, match="multinomial expects Long tensor out, got: Float"):
+        retrograd.multinomial(probabilities, 2, out=retrograd.empty(0))
+    with pytest.raises(NotImplementedError, match="normal_kernel_cpu"):
+        retrograd.normal(0.0, 1.0, (2,), out=retrograd.empty(0, dtype=retrograd.int64))
+    with pytest.raises(RuntimeError, match=r"size of tensor a \(3\) must match the size of tensor b \(0\)"):
+        retrograd.normal(probabilities, 1.0, out=retrograd.empty(0))
+    with pytest.raises(TypeError, match="invalid combination of arguments"):
+        retrograd.bernoulli(probabilities, 0.5, out=retrograd.empty(0))
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        retrograd.bernoulli(probabilities.clone().requires_grad_(), out=retrograd.empty(0))
+
+
+def test_quantile_out_records_the_write_when_the_input_requires_grad():
+    x = retrograd.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    out = retrograd.empty(0)
+    assert retrograd.quantile(x, 0.5, out=out) is out
+    assert type(out.grad_fn).__name__ == "CopyBackwards" and out.item() == 2.0
+    out.backward()
+    assert x.grad.tolist() == [0.0, 0.0, 1.0]
+
+
+@needs_torch
+def test_new_out_outcomes_match_pytorch():
+    """Outcome (values, dtype; or error type and message) of each call, in both libraries."""
+    def outcome(library, call):
+        library.manual_seed(0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = call(library)
+            except Exception as error:  # the outcome is compared
+                return type(error).__name__, str(error).split(" (Triggered")[0].split(" - got")[0]
+        warned = [str(item.message).split(" (Triggered")[0] for item in caught]
+        return str(result.dtype).split(".")[1], result.tolist(), warned
+
+    p = [0.2, 0.5, 0.9]
+    flags = [[True, False], [True, True]]
+    calls = [
+        lambda lib: lib.all(lib.tensor(flags), 1, out=lib.empty(0, dtype=lib.bool)),
+        lambda lib: lib.any(lib.tensor(flags), out=lib.empty(0, dtype=lib.uint8)),
+        lambda lib: lib.all(lib.tensor(flags).to(lib.uint8), 1, out=lib.empty(0, dtype=lib.bool)),
+        lambda lib: lib.any(lib.tensor(flags), 1, out=lib.empty(0, dtype=lib.int64)),
+        lambda lib: lib.all(lib.ones(2, requires_grad=True), 0, out=lib.empty(0, dtype=lib.bool)),
+        lambda lib: lib.lt(lib.ones(2, requires_grad=True), 2.0, out=lib.empty(0, dtype=lib.bool)),
+        lambda lib: lib.frexp(lib.ones(2, requires_grad=True), out=(lib.empty(0), lib.empty(0, dtype=lib.int32))),
+        lambda lib: lib.bernoulli(lib.tensor(p), out=lib.empty(0, dtype=lib.float64)),
+        lambda lib: lib.bernoulli(lib.tensor(p), out=lib.empty(5, dtype=lib.bool)),
+        lambda lib: lib.bernoulli(lib.tensor(p, requires_grad=True), out=lib.empty(0)),
+        lambda lib: lib.multinomial(lib.tensor(p), 2, out=lib.empty(0, dtype=lib.int64)),
+        lambda lib: lib.multinomial(lib.tensor(p), 2, out=lib.empty(0, dtype=lib.int32)),
+        lambda lib: lib.multinomial(lib.tensor(p, requires_grad=True), 2, out=lib.empty(0, dtype=lib.int64)),
+        lambda lib: lib.normal(0.0, 2.0, (3,), out=lib.empty(5, dtype=lib.float64)),
+        lambda lib: lib.normal(lib.tensor(p), 1.0, out=lib.empty(3, dtype=lib.float64)),
+        lambda lib: lib.normal(lib.tensor(p), 1.0, out=lib.empty(2, 3)),
+        lambda lib: lib.normal(lib.ones(2, 3), 1.0, out=lib.empty(2, 4)),
+        lambda lib: lib.normal(lib.tensor(p), 1.0, out=lib.empty(3, dtype=lib.int64)),
+        lambda lib: lib.normal(0.5, lib.tensor(p), out=lib.empty(5)),
+        lambda lib: lib.normal(lib.tensor(p), lib.tensor(p).reshape(3, 1), out=lib.empty(3)),
+        lambda lib: lib.normal(lib.tensor(p, requires_grad=True), 1.0, out=lib.empty(3)),
+        lambda lib: lib.normal(0.0, 1.0, (2,), out=lib.empty(0, requires_grad=True)),
+        lambda lib: lib.quantile(lib.tensor(p, requires_grad=True), 0.5, out=lib.empty(2)),
+        lambda lib: lib.quantile(lib.tensor(p), 0.5, out=lib.empty(0, requires_grad=True)),
+    ]
+    for index, call in enumerate(calls):
+        assert outcome(retrograd, call) == outcome(torch, call), index
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: retrograd.sin(x, out=retrograd.empty(3)),
+    lambda x: retrograd.quantile(x, 0.5, out=retrograd.empty(3)),
+    lambda x: retrograd.normal(x, x, out=retrograd.empty(3)),
+    lambda x: retrograd.max(x.reshape(2, 2), 1, out=(retrograd.empty(3), retrograd.empty(3, dtype=retrograd.int64))),
+], ids=["plain", "composite", "sampler", "several results"])
+def test_the_resize_warning_names_the_callers_line(call):
+    with pytest.warns(UserWarning, match="was resized") as caught:
+        call(retrograd.rand(4))
+    assert {record.filename for record in caught} == {__file__}

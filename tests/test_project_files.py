@@ -37,6 +37,12 @@ def test_safetensors_is_an_optional_extra_and_numpy_the_only_dependency():
     assert any(name.startswith("safetensors") for name in project["optional-dependencies"]["safetensors"])
 
 
+def test_tensorboard_is_an_optional_extra_installed_by_ci():
+    extra = _pyproject()["project"]["optional-dependencies"]["tensorboard"]
+    assert any(name.startswith("tensorboard") for name in extra)
+    assert "'.[tensorboard]'" in (ROOT / ".ci" / "run").read_text()
+
+
 def test_changelog_and_contributing_guide_exist_and_cover_their_topics():
     changelog = (ROOT / "CHANGELOG.md").read_text()
     assert "## Unreleased" in changelog

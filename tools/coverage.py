@@ -37,6 +37,10 @@ NAMESPACES = {
     "torch.optim.lr_scheduler": "retrograd.optim.lr_scheduler",
     "torch.autograd": "retrograd.autograd",
     "torch.utils.data": "retrograd.utils.data",
+    "torch.nn.utils": "retrograd.nn.utils",
+    "torch.nn.utils.parametrize": "retrograd.nn.utils.parametrize",
+    "torch.nn.utils.parametrizations": "retrograd.nn.utils.parametrizations",
+    "torch.nn.utils.prune": "retrograd.nn.utils.prune",
 }
 
 # Names retrograd has, but not all of what PyTorch's do: name -> what is missing.
@@ -56,6 +60,7 @@ PARTIAL = {
         "DataParallel": "calls the wrapped module (as PyTorch does without GPUs); never splits batches",
     },
     "torch.nn.Module": {
+        "to_empty": "the CPU only, new memory filled with zeros; meta tensors are not supported",
         "register_backward_hook": (
             "hooks the output's grad_fn as PyTorch does, so what the hook sees follows retrograd's graph"
         ),

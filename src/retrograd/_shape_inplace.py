@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._tensor import Tensor
-from .autograd import grad_mode
+from .autograd import forward_ad, grad_mode
 from .ops._batching import BatchedTensor
 from .ops._table import _check_not_leaf, apply, register_methods
 from .ops.shape.reorder import TBackward1, TransposeBackward1
@@ -46,9 +46,21 @@ def _reshape_in_place(target: Tensor, make_view) -> Tensor:
 
 def _take_view(target: Tensor, view: Tensor) -> None:
     target._data = view._data
+    if forward_ad._active.count and forward_ad._state.hooked:
+        _take_view_tangents(target, view)
     if view.grad_fn is not None and view.grad_fn is not target.grad_fn:
         target.grad_fn = view.grad_fn
         target._output_nr = view._output_nr
+
+
+def _take_view_tangents(target: Tensor, view: Tensor) -> None:
+    """Under forward AD the target's tangents take the view's shape too: they become the
+    view's tangents (the op's tangent formula viewed them as it viewed the values)."""
+    for level in forward_ad.tangent_levels(view):
+        forward_ad.set_tangent(target, forward_ad.tangent_at(view, level), level)
+    tangent = getattr(view, "_fw_grad", None)
+    if tangent is not None:
+        forward_ad.set_tangent(target, tangent)
 
 
 def _unsqueeze_(self, dim: int) -> Tensor:

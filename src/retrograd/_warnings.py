@@ -17,3 +17,16 @@ def warn_at_caller(message: str, category: type[Warning] = UserWarning) -> None:
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
+
+
+# The messages warn_once_at_caller has shown in this process.
+_shown_once: set[str] = set()
+
+
+def warn_once_at_caller(message: str, category: type[Warning] = UserWarning) -> None:
+    """warn_at_caller the first time only: PyTorch shows some deprecations once per process
+    (TORCH_WARN_ONCE), whatever the warnings filters say, and so does retrograd."""
+    if message in _shown_once:
+        return
+    _shown_once.add(message)
+    warn_at_caller(message, category)

@@ -62,8 +62,15 @@ class RemovableHandle:
 
     def __init__(self, hooks: dict):
         self._hooks = weakref.ref(hooks) if hasattr(hooks, "__weakref__") else (lambda: hooks)
-        RemovableHandle._next_key += 1
+        # Numbered from 0 in creation order, as PyTorch numbers its handles (the keys of
+        # `module._forward_pre_hooks` that a printout shows).
         self._key = RemovableHandle._next_key
+        RemovableHandle._next_key += 1
+
+    @property
+    def id(self) -> int:
+        """The hook's key in the dict it was added to (a process-wide counter, as PyTorch's)."""
+        return self._key
 
     def remove(self) -> None:
         """Take the hook away (a second call does nothing)."""

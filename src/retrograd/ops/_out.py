@@ -18,6 +18,7 @@ Note [out= arguments]
       (a bool result into a float `out`, float64 into float32); a float result cannot go into
       an integer `out` ("result type Float can't be cast to the desired output type Long").
       Matrix products and index results want `out` of exactly their dtype, as in PyTorch.
+    - Ops without a derivative (comparisons, argmax, all, ...) take inputs that require grad.
     - Ops with several results (`max(x, dim)`, `sort`) take a tuple of tensors and return
       PyTorch's out type of their named tuple made of them (`retrograd.return_types.max_out`).
 """
@@ -25,14 +26,14 @@ Note [out= arguments]
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Callable
 
 import numpy as np
 
-from .. import return_types
+from .. import _dtype, return_types
 from .._dtype import scalar_type_name
 from .._tensor import Tensor
+from .._warnings import warn_at_caller
 from ..autograd import grad_mode
 
 __all__ = ["ACCEPTS_OUT", "accepting_out", "write"]
@@ -53,9 +54,9 @@ ACCEPTS_OUT = frozenset({
     "sigmoid", "sign", "signbit", "sin", "sinc", "sinh", "sqrt", "square", "sub", "tan",
     "tanh", "trunc", "where", "xlogy",
     # reductions, scans, orderings
-    "amax", "amin", "aminmax", "argmax", "argmin", "cummax", "cummin", "cumprod", "cumsum",
+    "all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "cummax", "cummin", "cumprod", "cumsum",
     "histc", "kthvalue", "logcumsumexp", "logsumexp", "max", "mean", "median", "min", "mode", "msort",
-    "nanmean", "nansum", "norm", "prod", "sort", "std", "sum", "topk", "var",
+    "nanmean", "nanquantile", "nansum", "norm", "prod", "quantile", "sort", "std", "sum", "topk", "var",
     # shapes, indexing
     "cat", "column_stack", "diag", "diff", "dstack", "gather", "hstack", "index_add",
     "index_copy", "index_select", "masked_select", "nonzero", "scatter", "scatter_add",
@@ -70,6 +71,8 @@ ACCEPTS_OUT = frozenset({
     # nn.functional (their torch._C._nn kernels take out=)
     "avg_pool2d", "gelu", "hardshrink", "linear", "log_softmax", "logsigmoid", "normalize",
     "softmax", "softplus", "softshrink",
+    # random sampling (retrograd.random's functions write `out` themselves: they draw in its dtype)
+    "bernoulli", "multinomial", "normal",
 })
 
 # Ops whose `out` must have exactly the result's dtype (PyTorch: "Expected out tensor to have
@@ -78,6 +81,23 @@ _EXACT_DTYPE = frozenset({
     "addbmm", "addmm", "addmv", "addr", "argmax", "argmin", "baddbmm", "bmm", "dot", "matmul",
     "mm", "mv", "nonzero", "vdot",
 })
+
+# Ops that write `out` themselves: retrograd.random's samplers, which draw in `out`'s dtype.
+_WRITES_OUT_ITSELF = frozenset({"bernoulli", "multinomial", "normal"})
+
+# Ops PyTorch writes with other ops, whose out= takes inputs that require grad: the write
+# into `out` is recorded (CopyBackwards), and `out` must have the input's dtype.
+_COMPOSITE = {
+    "quantile": "quantile() out tensor must be same dtype as the input tensor",
+    "nanquantile": "quantile() out tensor must be same dtype as the input tensor",
+}
+
+# Ops without a derivative that still refuse out= with inputs that require grad (PyTorch
+# declares their derivative as not implemented).
+_REFUSE_GRAD_WITHOUT_DERIVATIVE = frozenset({"frexp", "nextafter"})
+
+# Ops whose `out` must be bool or uint8; the result is written in `out`'s dtype.
+_TRUTH_VALUED = frozenset({"all", "any"})
 
 # How PyTorch's messages name dtypes (their C types).
 _C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
@@ -92,16 +112,58 @@ _RESIZE_WARNING = (
 
 
 def accepting_out(function: Callable, name: str) -> Callable:
-    """`function` with PyTorch's `out=` keyword (see Note [out= arguments])."""
+    """`function` with PyTorch's `out=` keyword (see Note [out= arguments]); a function that
+    that writes `out` itself (_WRITES_OUT_ITSELF) is returned as it is."""
+    if name in _WRITES_OUT_ITSELF:
+        return function
 
     @functools.wraps(function)
     def op(*args, out=None, **kwargs):
         if out is None:
             return function(*args, **kwargs)
-        check_no_grad(name, out, args, kwargs)
-        return write(out, function(*args, **kwargs), name)
+        _check_out_dtype(name, out)
+        if name in _COMPOSITE:
+            return _write_composite(out, function(*args, **kwargs), args, name)
+        if _has_gradient(name):
+            check_no_grad(name, out, args, kwargs)
+        result = function(*args, **kwargs)
+        if name in _TRUTH_VALUED and isinstance(out, Tensor):
+            result = Tensor._make(result._data.astype(out._data.dtype))
+        return write(out, result, name)
 
     return op
+
+
+def _write_composite(out, result: Tensor, args, name: str):
+    """out= of an op in _COMPOSITE: its checks, the write, and the write recorded when the
+    result has a graph (as PyTorch's out kernel copies the result of differentiable ops)."""
+    from ._table import _check_not_leaf
+
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if out.dtype is not args[0].dtype:
+        raise RuntimeError(_COMPOSITE[name])
+    recording = grad_mode._state.grad_enabled
+    if recording:
+        _check_not_leaf(out, out._base)
+    write(out, result.detach(), name)
+    if recording and result.requires_grad:
+        out.copy_(result)
+    return out
+
+
+def _has_gradient(name: str) -> bool:
+    """Whether PyTorch refuses out= with inputs that require grad for this op: for those with a
+    derivative (`eq`, `argmax`, `all` take them)."""
+    from ._table import table
+
+    return table[name].differentiable or name in _REFUSE_GRAD_WITHOUT_DERIVATIVE
+
+
+def _check_out_dtype(name: str, out) -> None:
+    """PyTorch's error for an op whose `out` must be bool or uint8 (_TRUTH_VALUED)."""
+    if isinstance(out, Tensor) and name in _TRUTH_VALUED and out.dtype not in (_dtype.bool, _dtype.uint8):
+        raise RuntimeError(f"{name} only supports bool tensor for result, got: {scalar_type_name(out.dtype)}")
 
 
 def check_no_grad(name: str, out, args=(), kwargs=None) -> None:
@@ -155,11 +217,8 @@ def _write_one(out, result: Tensor, name: str, exact_dtype: bool | None, warn: b
     array = result._data
     if out._data.shape != array.shape:
         if warn and out._data.size != 0:
-            warnings.warn(
-                _RESIZE_WARNING.format(old=", ".join(map(str, out._data.shape)),
-                                       new=", ".join(map(str, array.shape))),
-                UserWarning, stacklevel=4,
-            )
+            warn_at_caller(_RESIZE_WARNING.format(old=", ".join(map(str, out._data.shape)),
+                                                  new=", ".join(map(str, array.shape))))
         out._data = np.empty(array.shape, out._data.dtype)
     elif 0 in out._data.strides and out._data.size > 1:
         raise RuntimeError(

@@ -195,10 +195,18 @@ def bernoulli_(self: Tensor, p=0.5, *, generator=None) -> Tensor:
 
 @draws_per_example_reading_inputs
 def bernoulli(input: Tensor, p=None, *, generator=None, out=None) -> Tensor:
-    """0/1 draws: 1 with probability `input` (elementwise), or with probability `p`."""
+    """0/1 draws: 1 with probability `input` (elementwise), or with probability `p`.
+
+    With `out=` (probabilities only, as PyTorch), the draws are made in `out`'s dtype."""
+    if out is not None and p is not None:
+        raise TypeError(
+            "bernoulli() received an invalid combination of arguments: a number p takes no out= "
+            "(use bernoulli(input, out=...) with probabilities in input)"
+        )
     if out is not None:
-        return _write_out(out, bernoulli(input, p, generator=generator), "bernoulli")
-    result = Tensor._make(np.empty(input._data.shape, input._data.dtype))
+        _check_out_call("bernoulli", out, (input,))
+    dtype = input._data.dtype if out is None else out._data.dtype
+    result = Tensor._make(np.empty(input._data.shape, dtype))
     if p is None:
         if input.dtype.is_floating_point and (
             np.any(input._data < 0) or np.any(input._data > 1)
@@ -207,7 +215,7 @@ def bernoulli(input: Tensor, p=None, *, generator=None, out=None) -> Tensor:
         bernoulli_(result, input, generator=generator)
     else:
         bernoulli_(result, p, generator=generator)
-    return result
+    return result if out is None else _write_out(out, result, "bernoulli")
 
 
 @draws_per_example_reading_inputs
@@ -215,6 +223,10 @@ def multinomial_function(input: Tensor, num_samples: int, replacement: bool = Fa
                          generator=None, out=None) -> Tensor:
     """Indices sampled from the rows of `input` (non-negative weights, 1-D or 2-D)."""
     if out is not None:
+        if isinstance(out, Tensor) and out.dtype is not _dtype.int64:
+            raise RuntimeError(
+                f"multinomial expects Long tensor out, got: {_dtype.scalar_type_name(out.dtype)}"
+            )
         drawn = multinomial_function(input, num_samples, replacement, generator=generator)
         return _write_out(out, drawn, "multinomial")
     weights = input._data
@@ -257,10 +269,7 @@ def normal_function(mean=0.0, std=1.0, size=None, *, generator=None, out=None, d
 
     Tensors are broadcast together; as PyTorch, a tensor std scales standard draws."""
     if out is not None:
-        if dtype is None and isinstance(out, Tensor):
-            dtype = out.dtype
-        drawn = normal_function(mean, std, size, generator=generator, dtype=dtype)
-        return _write_out(out, drawn, "normal")
+        return _normal_into(out, mean, std, size, generator, dtype)
     mean_is_tensor, std_is_tensor = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not mean_is_tensor and not std_is_tensor:
         if size is None:
@@ -292,11 +301,67 @@ def normal_function(mean=0.0, std=1.0, size=None, *, generator=None, out=None, d
     return result
 
 
-def _write_out(out, result: Tensor, name: str) -> Tensor:
+def _normal_into(out, mean, std, size, generator, dtype) -> Tensor:
+    """`normal(..., out=out)` as PyTorch's out variants draw it: in `out`'s dtype (a floating
+    one), into `out` resized silently for numbers, with the resize warning when std is a tensor;
+    a tensor mean with a number std is added into `out` as it is (it must take the mean's shape)."""
+    mean_is_tensor, std_is_tensor = isinstance(mean, Tensor), isinstance(std, Tensor)
+    _check_out_call("normal" if mean_is_tensor or std_is_tensor else "aten::normal", out, (mean, std))
+    if mean_is_tensor and not std_is_tensor:
+        _check_adds_into(mean._data.shape, out._data.shape)
+    if not out.dtype.is_floating_point:
+        raise NotImplementedError(
+            f"\"normal_kernel_cpu\" not implemented for '{_dtype.scalar_type_name(out.dtype)}'"
+        )
+    if not mean_is_tensor and not std_is_tensor:
+        drawn = normal_function(mean, std, size, generator=generator, dtype=dtype or out.dtype)
+        return _write_out(out, drawn, "normal")
+    if mean_is_tensor and not std_is_tensor:
+        shape = out._data.shape
+    else:
+        shape = np.broadcast_shapes(mean._data.shape if mean_is_tensor else (), std._data.shape)
+        if np.any(std._data < 0):
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+    drawn = Tensor._make(np.empty(shape, out._data.dtype))
+    normal_(drawn, 0.0, 1.0 if std_is_tensor else std, generator=generator)
+    values = drawn._data * std._data.astype(drawn._data.dtype) if std_is_tensor else drawn._data
+    mean_values = mean._data if mean_is_tensor else mean
+    drawn._data[...] = values + np.asarray(mean_values, drawn._data.dtype)
+    return _write_out(out, drawn, "normal", warn=std_is_tensor)
+
+
+def _check_adds_into(shape: tuple, out_shape: tuple) -> None:
+    """PyTorch's errors when a tensor of `shape` is added in place into one of `out_shape`."""
+    ndim = max(len(shape), len(out_shape))
+    padded, out_padded = (1,) * (ndim - len(shape)) + shape, (1,) * (ndim - len(out_shape)) + out_shape
+    for dim in reversed(range(ndim)):
+        if padded[dim] != out_padded[dim] and 1 not in (padded[dim], out_padded[dim]):
+            raise RuntimeError(
+                f"The size of tensor a ({padded[dim]}) must match the size of tensor b "
+                f"({out_padded[dim]}) at non-singleton dimension {dim}"
+            )
+    broadcast = np.broadcast_shapes(shape, out_shape)
+    if broadcast != tuple(out_shape):
+        raise RuntimeError(
+            f"output with shape [{', '.join(map(str, out_shape))}] doesn't match the broadcast shape "
+            f"[{', '.join(map(str, broadcast))}]"
+        )
+
+
+def _check_out_call(name: str, out, inputs: tuple) -> None:
+    """`out` is a tensor, and no input or `out` requires grad (Note [out= arguments])."""
+    from ..ops import _out
+
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    _out.check_no_grad(name, out, inputs)
+
+
+def _write_out(out, result: Tensor, name: str, warn: bool = False) -> Tensor:
     """`out=` of a sampling function: see Note [out= arguments] (ops/_out.py)."""
     from ..ops import _out
 
-    return _out.write(out, result, name, warn=False)
+    return _out.write(out, result, name, warn=warn)
 
 
 # The in-place fillers are Tensor methods only (as in PyTorch), attached by the op table

@@ -57,6 +57,11 @@ SAMPLES = {
         ((Tensor._make(np.array([[2.0, 0.7], [0.5, 1.5]])),), {}),  # (the forward reads one triangle)
     ],
     "linalg.inv": _square_samples,
+    "linalg.matrix_exp": lambda rng: [
+        ((_samples.make(rng, (3, 3)),), {}),
+        ((_samples.make(rng, (2, 2, 2)),), {}),
+        ((Tensor._make(4.0 * rng.uniform(-1.0, 1.0, size=(3, 3))),), {}),  # scaled and squared
+    ],
     "linalg.det": _square_samples,
     "linalg.slogdet": _slogdet_samples,
     "linalg.solve": _solve_samples,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from retrograd._tensor import Tensor
+
 from .. import _samples
 
 
@@ -32,6 +36,26 @@ def _max_samples(rng):
     return [((_samples.make(rng, (2, 3)),), {}), ((_samples.make(rng, ()),), {}), *_dim_samples(rng, [{}])]
 
 
+def _float64(values) -> Tensor:
+    return Tensor._make(np.array(values, dtype=np.float64))
+
+
+def _quantile_samples(rng):
+    """Whole tensor, along a dim, q as a 0-d and a 1-d tensor, a 0-d input, and each
+    interpolation; every rank q·(n - 1) is away from an integer (the gradient has kinks there)."""
+    make = _samples.make
+    row = make(rng, (2, 5))
+    return [
+        ((row, 0.3), {"dim": 1}),
+        ((make(rng, (2, 5)), 0.3), {}),
+        ((make(rng, (2, 3, 4)), 0.4), {"dim": 1}),
+        ((make(rng, (2, 3, 4)), _float64([0.2, 0.7])), {"dim": -1, "keepdim": True}),
+        ((make(rng, (5,)), _float64(0.35)), {}),
+        ((make(rng, ()), 0.5), {"dim": 0}),
+        *[((row, 0.3), {"dim": 1, "interpolation": mode}) for mode in ("lower", "higher", "midpoint", "nearest")],
+    ]
+
+
 # op name -> `samples(rng)`: `[(args, kwargs), ...]`, tensors in float64
 SAMPLES = {
     "sort": lambda rng: [
@@ -44,6 +68,8 @@ SAMPLES = {
     "mode": _samples.plus(lambda rng: _dim_samples(rng, [{}]), {"keepdim": True}),
     "cummax": lambda rng: _dim_samples(rng, [{}]),
     "cummin": lambda rng: _dim_samples(rng, [{}]),
+    "quantile": _quantile_samples,
+    "nanquantile": _quantile_samples,
     "amax": _samples.reduction(),
     "amin": _samples.reduction(),
     "max": _samples.plus(_max_samples, {"keepdim": True}, base=2),

@@ -166,18 +166,18 @@ class Module:
         setattr_(self, "_buffers", {})
         setattr_(self, "_non_persistent_buffers_set", set())
         setattr_(self, "_modules", {})
-        setattr_(self, "_forward_pre_hooks", {})
+        setattr_(self, "_forward_pre_hooks", OrderedDict())
         setattr_(self, "_forward_pre_hooks_with_kwargs", set())
-        setattr_(self, "_forward_hooks", {})
+        setattr_(self, "_forward_hooks", OrderedDict())
         setattr_(self, "_forward_hooks_with_kwargs", set())
         setattr_(self, "_forward_hooks_always_called", set())
-        setattr_(self, "_backward_hooks", {})
-        setattr_(self, "_backward_pre_hooks", {})
-        setattr_(self, "_non_full_backward_hooks", {})
-        setattr_(self, "_state_dict_pre_hooks", {})
-        setattr_(self, "_state_dict_hooks", {})
-        setattr_(self, "_load_state_dict_pre_hooks", {})
-        setattr_(self, "_load_state_dict_post_hooks", {})
+        setattr_(self, "_backward_hooks", OrderedDict())
+        setattr_(self, "_backward_pre_hooks", OrderedDict())
+        setattr_(self, "_non_full_backward_hooks", OrderedDict())
+        setattr_(self, "_state_dict_pre_hooks", OrderedDict())
+        setattr_(self, "_state_dict_hooks", OrderedDict())
+        setattr_(self, "_load_state_dict_pre_hooks", OrderedDict())
+        setattr_(self, "_load_state_dict_post_hooks", OrderedDict())
 
     def forward(self, *input):
         """The computation of the module; call the module (`module(x)`), not `forward`, so hooks run."""
@@ -672,6 +672,7 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        state_dict = OrderedDict(state_dict)  # pre-hooks may rename keys; the caller's dict is left alone
         missing_keys: list[str] = []
         unexpected_keys: list[str] = []
         error_msgs: list[str] = []

@@ -391,6 +391,10 @@ FUNCTION_RULES.update({
     "argwhere": _dynamic_shape,
     "bincount": _dynamic_shape,
     "histc": _function_fallback,
+    # quantile reads its sorted values (NaNs, ranks) before gathering; PyTorch's vmap has no
+    # rule for it either and loops, with the same warning.
+    "quantile": _function_fallback,
+    "nanquantile": _function_fallback,
     "as_strided": _own_storage,
     "as_strided_scatter": _own_storage,
 })

@@ -150,7 +150,8 @@ def _register_families() -> None:
     for name in ("LinalgInvExBackward0", "LinalgDetBackward0", "LinalgSlogdetBackward0",
                  "LinalgCholeskyExBackward0", "LinalgEighBackward0", "LinalgSvdBackward0",
                  "LinalgQrBackward0", "LinalgPinvBackward0", "LinalgSolveExBackward0",
-                 "LinalgSolveTriangularBackward0", "CholeskyInverseBackward0"):
+                 "LinalgSolveTriangularBackward0", "CholeskyInverseBackward0",
+                 "LinalgMatrixExpBackward0"):
         _RULES[getattr(linalg, name)] = _leading_dims_rule
     _RULES[linalg.LinalgSolveExBackward0] = _RULES[linalg.LinalgSolveTriangularBackward0] = \
         _linalg_pair_rule

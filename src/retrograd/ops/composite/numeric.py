@@ -288,7 +288,9 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None):
         mean = (x * weights).sum(1, keepdim=True) / total
     centered = x - mean
     weighted = centered if weights is None else centered * weights
-    return (centered @ weighted.t() / _cov_normaliser(total, weights, aweights, correction)).squeeze()
+    divisor = _cov_normaliser(total, weights, aweights, correction)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a divisor of 0 gives inf and nan, silently
+        return (centered @ weighted.t() / divisor).squeeze()
 
 
 def _cov_normaliser(total, weights, aweights, correction: int):

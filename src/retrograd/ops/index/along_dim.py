@@ -7,7 +7,7 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
-from ..._warnings import warn_at_caller
+from ..._warnings import warn_once_at_caller
 from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
@@ -169,7 +169,7 @@ def _scatter_arguments(input, dim, index, source, op_name: str):
 #     PyTorch's scatter(..., reduce="add" | "multiply") adds or multiplies the source values (or
 #     the number `value`) into a copy of the input, repeats accumulating, and has no derivative:
 #     its result records a node named `NotImplemented` whose backward refuses. Its Tensor-source
-#     form is deprecated in favour of scatter_reduce, with a warning.
+#     form is deprecated in favour of scatter_reduce, with a warning shown once per process.
 
 _SCATTER_REDUCTIONS = {"add": np.add, "multiply": np.multiply}
 
@@ -195,9 +195,9 @@ class NotImplemented(Node):
 def _scatter_reduced(input, dim: int, indices: np.ndarray, src, value, reduce: str) -> Tensor:
     """scatter with `reduce` (Note [scatter with reduce])."""
     if src is not None:
-        warn_at_caller("The reduce argument of torch.scatter with Tensor src is deprecated and will be "
-                       "removed in a future PyTorch release (PyTorch's scatter_reduce replaces it; for "
-                       "reduce='add', use scatter_add).")
+        warn_once_at_caller("The reduce argument of torch.scatter with Tensor src is deprecated and will be "
+                            "removed in a future PyTorch release (PyTorch's scatter_reduce replaces it; "
+                            "for reduce='add', use scatter_add).")
     return apply(NotImplemented, input, src, dim=dim, index=indices, value=value, reduce=reduce)
 
 

@@ -12,7 +12,7 @@ from ...autograd.graph import Node
 from .. import _math
 from .._table import OUTPUT, apply, output, register, register_method
 from ..pointwise import where
-from ..shape import diag_embed, diagonal, tril, triu
+from ..shape import cat, diag_embed, diagonal, tril, triu
 from .contraction import (
     LinAlgError,
     _batch_prefix,
@@ -170,6 +170,66 @@ def cholesky_inverse(input: Tensor, upper: bool = False) -> Tensor:
             "matrices"
         )
     return apply(CholeskyInverseBackward0, input, upper=upper)
+
+
+# Taylor degree and the 1-norm the scaled matrix is brought under in matrix_exp: the
+# remainder 0.5**19 / 19! lies far below float64's rounding.
+_EXP_TAYLOR_DEGREE = 18
+_EXP_SCALED_NORM = 0.5
+
+
+def _exp_of_matrices(matrices: np.ndarray) -> np.ndarray:
+    """exp of each square matrix by scaling, a Taylor polynomial and squaring, in float64.
+
+    Each matrix is scaled by its own power of two, so its result does not depend on the
+    other matrices of the batch (vmap gives what a loop gives)."""
+    work = matrices.astype(np.float64)
+    norms = np.abs(work).sum(axis=-2).max(axis=-1, initial=0.0)
+    with np.errstate(divide="ignore"):
+        squarings = np.maximum(0, np.ceil(np.log2(norms / _EXP_SCALED_NORM))).astype(np.int64)
+    scaled = work / (2.0**squarings)[..., None, None]
+    identity = np.broadcast_to(np.eye(work.shape[-1]), work.shape)
+    result = identity.copy()
+    for degree in range(_EXP_TAYLOR_DEGREE, 0, -1):  # Horner: I + A/1 (I + A/2 (I + ...))
+        result = identity + (scaled @ result) / degree
+    for step in range(int(squarings.max(initial=0))):
+        result = np.where((squarings > step)[..., None, None], result @ result, result)
+    return result.astype(matrices.dtype)
+
+
+def _exp_derivative(point: Tensor, direction: Tensor) -> Tensor:
+    """The derivative of exp at `point` in `direction`: the upper-right block of
+    exp([[point, direction], [0, point]]). At point^T it is the adjoint (the gradient)."""
+    size = point.shape[-1]
+    top = cat([point, direction], dim=-1)
+    bottom = cat([_constant(np.zeros(point.shape, dtype=point._data.dtype)), point], dim=-1)
+    return matrix_exp(cat([top, bottom], dim=-2))[..., :size, size:]
+
+
+class LinalgMatrixExpBackward0(Node):
+    """Y = exp(A): dA = the derivative of exp at A^T applied to grad (a block exponential)."""
+    hand_written = "a matrix function whose derivative is the exponential of a block matrix"
+
+    inputs = ("self",)
+    tangent = staticmethod(lambda self, self_t: _exp_derivative(self, self_t))
+    __slots__ = ()
+
+    @staticmethod
+    def forward(ctx, input):
+        ctx.save_for_backward(input)
+        return _exp_of_matrices(input._data)
+
+    def backward(self, grad):
+        (input,) = self._saved_tensors
+        return _exp_derivative(input.mT, grad)
+
+
+@register(name="linalg.matrix_exp", torch_name="linalg.matrix_exp", methods="matrix_exp")
+def matrix_exp(A: Tensor) -> Tensor:
+    """exp of a square matrix (or of each in a batch): the sum of A^k / k!."""
+    _require_tensor(A, "linalg_matrix_exp", 1, "A")
+    _check_square_batches(A, "linalg.matrix_exp")
+    return apply(LinalgMatrixExpBackward0, A)
 
 
 def inverse(input: Tensor) -> Tensor:

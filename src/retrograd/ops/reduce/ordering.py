@@ -3,6 +3,8 @@ and minima (max, min, amax, amin, argmax, aminmax, ...)."""
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from ... import _dtype, return_types
@@ -394,3 +396,120 @@ def argmax(input, dim=None, keepdim: bool = False):
 def argmin(input, dim=None, keepdim: bool = False):
     """The index of the first smallest element (of the flattened tensor if `dim` is None)."""
     return _arg_extreme(input, dim, keepdim, np.argmin, "argmin")
+
+
+# ---------------------------------------------------------------------------
+# Quantiles
+#
+# Note [quantile is composite]
+#     PyTorch writes quantile with other ops, so its graph (and gradient) is theirs: the
+#     reduced dim is moved last (unsqueeze(-1).transpose(dim, -1) unless it is last already;
+#     the flattened tensor without a dim), sorted, viewed as `kept shape + [n]`, and the two
+#     neighbours of each rank are gathered and blended with lerp_ (or one is gathered, for
+#     lower/higher/nearest); the q axis is then moved first (unsqueeze_(0).transpose_(0, -1))
+#     and squeezed out of the last place. The ranks q·(n - 1) are computed as PyTorch computes
+#     them, in the input's dtype, so the chosen neighbours and the weights agree (lerp's last
+#     bit may not: PyTorch's kernel fuses a multiply-add); the weight is `rank - floor(rank)`
+#     as a tensor expression in q, so a q that requires grad gets PyTorch's gradient
+#     (b - a)·(n - 1). A slice holding a NaN gives NaN (its rank is the last index, where sort
+#     put the NaNs); nanquantile ranks among the non-NaN values only. Its out= records the
+#     write into `out` (ops/_out.py, _COMPOSITE), as PyTorch's does.
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _check_quantile_arguments(input, q, interpolation) -> None:
+    """PyTorch's checks of q, interpolation and dtypes, in PyTorch's order."""
+    if not isinstance(q, Tensor):
+        if not isinstance(q, numbers.Real):
+            raise TypeError(f"quantile(): argument 'q' must be float or Tensor, not {type(q).__name__}")
+        if not 0 <= q <= 1:
+            raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {float(q):g}")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(
+            "quantile() interpolation must be one of linear, lower, higher, midpoint or nearest, "
+            f"but got {interpolation}"
+        )
+    if isinstance(q, Tensor) and q.ndim > 1:
+        raise RuntimeError("quantile() q must be a scalar or 1D tensor")
+    if input.dtype not in (_dtype.float32, _dtype.float64):
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
+    if isinstance(q, Tensor) and q.dtype is not input.dtype:
+        raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
+
+
+def _quantile_layout(input, dim, keepdim: bool):
+    """The input with the reduced dim last (and its size), and the result's shape without q."""
+    shape = input._data.shape
+    if dim is None:
+        moved = input.flatten()
+        kept = (1,) * len(shape) if keepdim else ()
+    else:
+        dim = _one_dim(input, dim, "quantile")
+        moved = input if dim == len(shape) - 1 else input.unsqueeze(-1).transpose(dim, -1)
+        kept = tuple(1 if axis == dim else size for axis, size in enumerate(shape))
+        if not keepdim:
+            kept = kept[:dim] + kept[dim + 1 :]
+    if input._data.size == 0:
+        raise RuntimeError("quantile() input tensor must be non-empty")
+    return moved, moved._data.shape[-1], kept
+
+
+def _quantile_ranks(sorted_values, q, ignore_nan: bool):
+    """The fractional position q·(n - 1) of each quantile in each sorted slice (PyTorch's
+    arithmetic, in the input's dtype), as a tensor of shape `kept + [len(q)]`."""
+    data = sorted_values._data
+    dtype = data.dtype.type
+    q_tensor = q.reshape(-1) if isinstance(q, Tensor) else Tensor._make(np.array([q], dtype=data.dtype))
+    nan = np.isnan(data)
+    if ignore_nan:
+        last = (~nan).sum(axis=-1, keepdims=True) - 1
+        ranks = q_tensor * Tensor._make(last.astype(data.dtype))
+        return ranks.masked_fill(Tensor._make(ranks._data < 0), 0)
+    ranks = q_tensor * Tensor._make(np.full((*data.shape[:-1], 1), dtype(data.shape[-1] - 1)))
+    return ranks.masked_fill(Tensor._make(nan.any(axis=-1, keepdims=True)), data.shape[-1] - 1)
+
+
+def _interpolate(sorted_values, ranks, interpolation: str):
+    """Each quantile from its neighbours in the sorted slices, as `interpolation` says."""
+    rounded = {"lower": np.floor, "higher": np.ceil, "nearest": np.round}.get(interpolation)
+    if rounded is not None:
+        return sorted_values.gather(-1, Tensor._make(rounded(ranks._data).astype(np.int64)))
+    below = np.floor(ranks._data)
+    below_values = sorted_values.gather(-1, Tensor._make(below.astype(np.int64)))
+    above_values = sorted_values.gather(-1, Tensor._make(np.ceil(ranks._data).astype(np.int64)))
+    if interpolation == "midpoint":
+        weights = Tensor._make(np.full(ranks._data.shape, 0.5, dtype=ranks._data.dtype))
+    else:
+        weights = ranks - Tensor._make(below)
+    return below_values.lerp_(above_values, weights)
+
+
+def _quantile(input, q, dim, keepdim: bool, interpolation: str, ignore_nan: bool) -> Tensor:
+    """quantile and nanquantile (Note [quantile is composite])."""
+    _check_quantile_arguments(input, q, interpolation)
+    moved, size, kept = _quantile_layout(input, dim, keepdim)
+    if isinstance(q, Tensor) and ((q._data < 0) | (q._data > 1) | np.isnan(q._data)).any():
+        raise RuntimeError("quantile() q values must be in the range [0, 1]")
+    sorted_values = moved.sort(-1).values.view(*kept, size)
+    result = _interpolate(sorted_values, _quantile_ranks(sorted_values, q, ignore_nan), interpolation)
+    if isinstance(q, Tensor) and q.ndim == 1:
+        result.unsqueeze_(0).transpose_(0, -1)
+    return result.squeeze_(-1)
+
+
+@register(methods="quantile")
+def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):
+    """The q-th quantiles of all elements, or along `dim` (NaN where a slice holds a NaN).
+
+    q is a number or a 1-d tensor (whose axis comes first in the result); `interpolation`
+    (linear, lower, higher, midpoint, nearest) says how a quantile between two elements is
+    taken.
+    """
+    return _quantile(input, q, dim, keepdim, interpolation, ignore_nan=False)
+
+
+@register(methods="nanquantile")
+def nanquantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):
+    """quantile that ignores NaNs: the quantiles of each slice's other values (NaN if all are NaN)."""
+    return _quantile(input, q, dim, keepdim, interpolation, ignore_nan=True)
