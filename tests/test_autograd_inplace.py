@@ -387,3 +387,96 @@ def test_views_made_without_history_leave_no_growing_table():
         del views
         blockers.append([torch.zeros(1) for _ in range(3000)])
     assert len(_inplace._MADE) < 8000
+
+
+# -- spoiled views keep their class (Note [Spoiled views], _tensor.py) -------------------------
+
+
+def _spoiled_view_as_seen(t):
+    """A split output and a no_grad view whose base was written: PyTorch keeps them ordinary
+    tensors of their own class, printable and picklable, while their history raises."""
+    import copy
+    import pickle
+    import warnings
+
+    def outcome(action):
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                value = action()
+            return ("ok", repr(value).replace(t.__name__, "LIB"), len(caught))
+        except RuntimeError as error:
+            return ("error", str(error).split(" is a view")[0].split(" and its base")[0])
+
+    base = t.ones(4, requires_grad=True) * 1
+    first, second = base.split(2)
+    with t.no_grad():
+        made_without_grad = base[:1]
+    base.mul_(2)
+    seen = {"types": (type(first), type(made_without_grad), isinstance(first, t.Tensor), first.requires_grad,
+                      first._base is base) == (t.Tensor, t.Tensor, True, True, True)}
+    for name, action in {
+        "repr": lambda: repr(first), "repr of the no_grad view": lambda: repr(made_without_grad),
+        "pickled": lambda: pickle.loads(pickle.dumps(first)), "grad_fn": lambda: first.grad_fn,
+        "no_grad view's grad_fn": lambda: made_without_grad.grad_fn, "is_leaf": lambda: first.is_leaf,
+        "used": lambda: first * 2, "written": lambda: second.add_(1), "grad": lambda: first.grad,
+        "requires_grad=False": lambda: setattr(second, "requires_grad", False),
+        "deepcopy": lambda: copy.deepcopy(first), "detached": lambda: first.detach(),
+    }.items():
+        seen[name] = outcome(action)
+    with t.no_grad():
+        seen["used under no_grad"] = outcome(lambda: first * 2)
+    return seen
+
+
+SPOILED_VIEW_AS_SEEN = {
+    "types": True,
+    "repr": ("ok", "'tensor([2., 2.], grad_fn=<Invalid>)'", 0),
+    "repr of the no_grad view": ("ok", "'tensor([2.], grad_fn=<Invalid>)'", 0),
+    "pickled": ("ok", "tensor([2., 2.], requires_grad=True)", 0),
+    "grad_fn": ("error", "Output 0 of Split"),
+    "no_grad view's grad_fn": ("error", "A view was created in no_grad mode"),
+    "is_leaf": ("error", "Output 0 of Split"),
+    "used": ("error", "Output 0 of Split"),
+    "written": ("error", "Output 1 of Split"),
+    "grad": ("ok", "None", 1),  # with the warning about a non-leaf's .grad
+    "requires_grad=False": ("error", "you can only change requires_grad flags of leaf variables. If you want "
+                            "to use a computed variable in a subgraph that doesn't require differentiation "
+                            "use var_no_grad = var.detach()."),
+    "deepcopy": ("error", "Output 0 of Split"),
+    "detached": ("ok", "tensor([2., 2.])", 0),
+    "used under no_grad": ("ok", "tensor([4., 4.])", 0),
+}
+
+
+def test_a_spoiled_view_stays_an_ordinary_tensor():
+    assert _spoiled_view_as_seen(torch) == SPOILED_VIEW_AS_SEEN
+
+
+def test_a_spoiled_view_stays_an_ordinary_tensor_in_pytorch():
+    assert _spoiled_view_as_seen(pytest.importorskip("torch")) == SPOILED_VIEW_AS_SEEN
+
+
+def test_tensor_gets_its_attribute_fallback_only_when_a_view_is_spoiled():
+    """Until a view is spoiled Tensor has no `__getattr__`, so a failed attribute lookup (NumPy's
+    probes, an absent tangent) costs what it costs on a plain class (Note [Spoiled views])."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    program = (
+        "import numpy as np, retrograd as t\n"
+        "base = t.ones(4, requires_grad=True) * 1\n"
+        "first, second = base.split(2)\n"
+        "np.asarray(base.detach()); (base * 2).sum().backward()\n"
+        "assert '__getattr__' not in vars(t.Tensor)\n"
+        "base.mul_(2)\n"
+        "assert '__getattr__' in vars(t.Tensor)\n"
+        "from retrograd.ops._table import attached\n"
+        "assert attached['__getattr__'].module == 'retrograd.ops._inplace'\n"
+    )
+    source = str(Path(torch.__file__).resolve().parents[1])
+    environment = {**os.environ, "PYTHONPATH": source + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    checked = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=environment)
+    assert checked.returncode == 0, checked.stderr

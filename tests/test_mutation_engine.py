@@ -453,8 +453,6 @@ def _hooks_of_a_node_with_an_unused_output(t):
     return seen, _list(x.grad)
 
 
-@pytest.mark.xfail(strict=True, reason="a node's hooks see its gradients only up to the last output that "
-                   "received one; PyTorch passes one per output (None for the outputs that got none)")
 def test_node_hooks_see_one_gradient_per_output():
     assert _hooks_of_a_node_with_an_unused_output(retrograd) == ([[False, True]], [5.0, 0.0])
 
@@ -462,6 +460,64 @@ def test_node_hooks_see_one_gradient_per_output():
 @needs_torch
 def test_node_hooks_see_one_gradient_per_output_in_pytorch():
     assert _hooks_of_a_node_with_an_unused_output(torch) == ([[False, True]], [5.0, 0.0])
+
+
+def _hooks_without_gradient(t):
+    """Hooks of a node that runs see one gradient per (differentiable) output; tensor hooks of
+    an output or leaf that gets no gradient are called with None and may not invent one."""
+    seen = {}
+
+    class Halves(t.autograd.Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a * b, a * 2, a * 3
+
+        @staticmethod
+        def backward(ctx, grad, unused, also_unused):
+            return grad, None
+
+    a = t.tensor([1.0, 2.0], requires_grad=True)
+    b = t.tensor([3.0, 4.0], requires_grad=True)
+    calls = []
+    b.register_hook(lambda grad: calls.append(("leaf", grad)))
+    middle = b * 1
+    middle.register_hook(lambda grad: calls.append(("non-leaf", grad)))
+    product, _, _ = Halves.apply(a, middle)
+    product.grad_fn.register_prehook(lambda grads: calls.append(("custom", [g is None for g in grads])))
+    product.sum().backward()
+    seen["custom Function"] = (calls, b.grad)
+    x = t.tensor([1.0, 3.0], requires_grad=True)
+    values, _ = x.max(0)
+    calls = []
+    values.grad_fn.register_hook(lambda grad_inputs, grads: calls.append(len(grads)))
+    values.backward()
+    seen["max's indices are no output"] = calls
+    variance, mean = t.var_mean(t.tensor([[2.0, 1.0], [1.0, 5.0]], requires_grad=True), 0)
+    calls = []
+    variance.grad_fn.register_hook(lambda grad_inputs, grads: calls.append([g is None for g in grads]))
+    mean.sum().backward()
+    seen["an earlier output without gradient"] = calls
+    first, second = t.tensor([1.0, 2.0], requires_grad=True).split(1)
+    second.register_hook(lambda grad: t.ones(1))
+    try:
+        first.sum().backward()
+    except RuntimeError as error:
+        seen["a hook inventing a gradient"] = str(error)
+    return seen
+
+
+HOOKS_WITHOUT_GRADIENT = {
+    "custom Function": ([("custom", [False, True, True]), ("non-leaf", None), ("leaf", None)], None),
+    "max's indices are no output": [1],
+    "an earlier output without gradient": [[True, False]],
+    "a hook inventing a gradient": "can't replace a None gradient with a non-None value",
+}
+
+
+@pytest.mark.parametrize("library", [retrograd, pytest.param(torch, marks=needs_torch)],
+                         ids=["retrograd", "torch"])
+def test_hooks_of_outputs_without_gradient(library):
+    assert _hooks_without_gradient(library) == HOOKS_WITHOUT_GRADIENT
 
 
 def test_the_first_gradient_is_copied_and_later_ones_added_in_place():
@@ -652,8 +708,6 @@ def test_corners_of_the_pass(library):
     assert _plain(_corners(library)) == _plain(CORNERS)
 
 
-@pytest.mark.xfail(strict=True, reason="a tensor hook on an output of a node that runs, which got no "
-                   "gradient itself (split's unused part), is not called; PyTorch calls it with None")
 def test_a_hook_on_an_output_without_gradient_is_called_with_none():
     q = retrograd.tensor([1.0, 2.0], requires_grad=True)
     first, second = q.split(1)

@@ -604,10 +604,7 @@ def _index_select_saves(t):
 
 
 @pytest.mark.parametrize("library", [
-    pytest.param(retrograd, marks=pytest.mark.xfail(strict=True, reason=(
-        "a tensor an op takes as a parameter (index_select's index) is kept with the parameters: "
-        "saved_tensors_hooks never see it, and it stays readable after backward; PyTorch packs it and "
-        "frees it"))),
+    retrograd,
     pytest.param(torch, marks=needs_torch)], ids=["retrograd", "torch"])
 def test_a_saved_index_goes_through_the_hooks_and_is_freed(library):
     assert _index_select_saves(library) == ([[2, 0]], _FREED)

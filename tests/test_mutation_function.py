@@ -341,20 +341,27 @@ def test_errors():
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="PyTorch 2.13's warning ends with a second sentence: 'Instantiating an "
-                   "autograd function will raise an error in a future version of PyTorch.'")
-def test_instantiating_a_function_warns_as_pytorch_does():
-    class Good(retrograd.autograd.Function):
+def _instantiation_warning(torch) -> str:
+    class Good(torch.autograd.Function):
         @staticmethod
         def forward(ctx, x):
             return x
 
     with pytest.warns(DeprecationWarning) as record:
         Good()
-    assert str(record[0].message).endswith(
-        "so you should invoke them on the class itself. Instantiating an autograd function will raise an "
-        "error in a future version of PyTorch."
+    return str(record[0].message).split(" should not be instantiated.")[1]
+
+
+def test_instantiating_a_function_warns_as_pytorch_does():
+    assert _instantiation_warning(retrograd) == (
+        " Methods on autograd functions are all static, so you should invoke them on the class itself. "
+        "Instantiating an autograd function will raise an error in a future version of retrograd."
     )
+
+
+@needs_torch
+def test_instantiating_a_function_warns_with_pytorchs_words():
+    assert _instantiation_warning(torch).replace("PyTorch", "retrograd") == _instantiation_warning(retrograd)
 
 
 def test_once_differentiable():
@@ -375,36 +382,97 @@ def test_integer_outputs_never_require_grad():
     assert _integer_output(retrograd) == (False, True, True)
 
 
-def test_node_apply_runs_backward():
-    class Triple(retrograd.autograd.Function):
+def _node_apply_results(torch):
+    """What grad_fn.apply returns: backward's own return value, unchecked and unfilled."""
+
+    def function(returned, name="Op", method="backward"):
+        def backward(ctx, grad):
+            return returned(grad)
+
+        return type(name, (torch.autograd.Function,), {
+            "forward": staticmethod(lambda ctx, x: x * 3), method: staticmethod(backward)})
+
+    x = torch.tensor([1.0], requires_grad=True)
+    cases = {
+        "single": lambda grad: grad * 3,
+        "one-tuple": lambda grad: (grad * 3,),
+        "extra Nones": lambda grad: (grad * 3, None, None),
+        "list": lambda grad: [grad * 3],
+        "None": lambda grad: None,
+        "not a tensor": lambda grad: 5,
+    }
+    seen = {}
+    for name, returned in cases.items():
+        result = function(returned).apply(x).grad_fn.apply(torch.tensor([2.0]))
+        seen[name] = _described(result)
+    seen["vjp"] = _described(function(lambda grad: grad * 3, method="vjp").apply(x).grad_fn.apply(
+        torch.tensor([2.0])))
+    return seen
+
+
+def _described(value):
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, [_described(item) for item in value])
+    return value.tolist() if hasattr(value, "tolist") and not isinstance(value, int) else value
+
+
+NODE_APPLY_RESULTS = {
+    "single": [6.0],
+    "one-tuple": ("tuple", [[6.0]]),
+    "extra Nones": ("tuple", [[6.0], None, None]),
+    "list": ("list", [[6.0]]),
+    "None": None,
+    "not a tensor": 5,
+    "vjp": [6.0],
+}
+
+
+def test_node_apply_returns_what_backward_returns():
+    assert _node_apply_results(retrograd) == NODE_APPLY_RESULTS
+
+
+@needs_torch
+def test_node_apply_returns_what_backward_returns_in_pytorch():
+    assert _node_apply_results(torch) == NODE_APPLY_RESULTS
+
+
+def _vjp_functions(torch):
+    """A Function may define `vjp` instead of `backward`; defining both is refused."""
+
+    class OnlyVjp(torch.autograd.Function):
         @staticmethod
         def forward(ctx, x):
             return x * 3
 
         @staticmethod
-        def backward(ctx, grad):
+        def vjp(ctx, grad):
             return grad * 3
 
-    out = Triple.apply(retrograd.tensor([1.0], requires_grad=True))
-    result = out.grad_fn.apply(retrograd.tensor([2.0]))
-    grad = result[0] if isinstance(result, tuple) else result
-    assert grad.tolist() == [6.0]
-
-
-@pytest.mark.xfail(strict=True, reason="PyTorch 2.13's grad_fn.apply returns backward's single gradient "
-                   "as it is (a Tensor); retrograd's returns it in a 1-tuple")
-def test_node_apply_returns_a_single_gradient_as_a_tensor():
-    class Triple(retrograd.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 3
-
+    class Both(OnlyVjp):
         @staticmethod
         def backward(ctx, grad):
             return grad * 3
 
-    out = Triple.apply(retrograd.tensor([1.0], requires_grad=True))
-    assert isinstance(out.grad_fn.apply(retrograd.tensor([2.0])), retrograd.Tensor)
+    x = torch.tensor([1.0], requires_grad=True)
+    OnlyVjp.apply(x).backward()
+    try:
+        Both.apply(x).backward()
+    except RuntimeError as error:
+        return x.grad.tolist(), str(error)
+    return x.grad.tolist(), None
+
+
+VJP_FUNCTIONS = ([3.0], "Implementing both 'backward' and 'vjp' for a custom Function is not allowed. "
+                 "You should only implement one of them.")
+
+
+def test_a_function_may_define_vjp_instead_of_backward():
+    assert _vjp_functions(retrograd) == VJP_FUNCTIONS
+
+
+@needs_torch
+def test_a_function_may_define_vjp_instead_of_backward_in_pytorch():
+    assert _vjp_functions(torch) == VJP_FUNCTIONS
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[scenario.__name__.strip("_") for scenario in SCENARIOS])
@@ -853,8 +921,6 @@ def test_corners_match_pytorch():
     assert _corners(torch) == CORNERS
 
 
-@pytest.mark.xfail(strict=True, reason="a version error names a custom Function's node 'TwoBackward' where "
-                   "PyTorch 2.13 says 'output 1 of Two' (graph.py strips only 'Backward0')")
 def test_a_modified_saved_output_is_named_as_pytorch_names_it():
     class Two(retrograd.autograd.Function):
         @staticmethod
@@ -872,6 +938,39 @@ def test_a_modified_saved_output_is_named_as_pytorch_names_it():
     second.add_(1)
     with pytest.raises(RuntimeError, match=r"which is output 1 of Two, is at version 1"):
         (first.sum() + second.sum()).backward()
+
+
+def _modified_output_names(torch) -> list[str]:
+    """The in-place error drops one trailing `Backward<n>` from a custom node's name."""
+    names = []
+    for class_name in ("Doubled", "StepBackward7"):
+        function = type(class_name, (torch.autograd.Function,), {
+            "forward": staticmethod(lambda ctx, x: x * 2),
+            "backward": staticmethod(lambda ctx, grad: grad * 2)})
+        out = function.apply(torch.tensor([1.0], requires_grad=True))
+        product = out * out
+        with torch.no_grad():
+            out.add_(1)
+        message = _message(product.sum().backward)
+        names.append(message.split("which is output 0 of ")[1].split(",")[0])
+    return names
+
+
+def test_a_custom_nodes_name_in_the_in_place_error():
+    assert _modified_output_names(retrograd) == ["Doubled", "StepBackward7"]
+
+
+@needs_torch
+def test_a_custom_nodes_name_in_the_in_place_error_in_pytorch():
+    assert _modified_output_names(torch) == ["Doubled", "StepBackward7"]
+
+
+def _message(action) -> str:
+    try:
+        action()
+    except RuntimeError as error:
+        return str(error)
+    return ""
 
 
 def test_anomaly_mode_reports_where_a_custom_function_was_called():

@@ -365,8 +365,20 @@ ERRORS = [
     (lambda: _arange(3, 2).index_select(0, retrograd.tensor([3])), IndexError, "index out of range in self"),
     (lambda: _arange(3, 2).index_select(0, retrograd.tensor([[0]])), IndexError,
      "Index is supposed to be a vector"),
+    (lambda: retrograd.tensor(5.0).index_select(0, retrograd.tensor([0, 0])), RuntimeError,
+     "Index to scalar can have only 1 value, got 2 value\\(s\\)"),
+    (lambda: retrograd.tensor(5.0).index_select(1, retrograd.tensor([0])), IndexError,
+     "Dimension out of range"),
     (lambda: _arange(3, 2).index_add(0, retrograd.tensor([0]), retrograd.zeros(2, 2)), RuntimeError,
-     "Number of indices \\(1\\) should be equal to source.size\\(dim\\)"),
+     "^index_add_\\(\\): Number of indices \\(1\\) should be equal to source.size\\(dim\\): \\(2\\), for dim: 0$"),
+    (lambda: retrograd.zeros(3).index_add(0, retrograd.tensor([5]), retrograd.ones(1)), IndexError,
+     "^index out of range in self$"),
+    (lambda: retrograd.zeros(3, 2).index_add(1, retrograd.tensor([5]), retrograd.ones(3, 1)), RuntimeError,
+     "^index 5 is out of bounds for dimension 1 with size 2$"),
+    (lambda: retrograd.zeros(3).index_copy(0, retrograd.tensor([-1]), retrograd.ones(1)), IndexError,
+     "^index_copy_\\(\\): index -1 is out of bounds for dimension 0 with size 3$"),
+    (lambda: retrograd.zeros(3).index_copy(0, retrograd.tensor([0, 1]), retrograd.ones(1)), IndexError,
+     "^index_copy_\\(\\): Number of indices \\(2\\) should be equal to source.size\\(dim\\) \\(1\\)$"),
     (lambda: _arange(3, 2).index_fill(0, retrograd.tensor([0]), retrograd.zeros(2)), RuntimeError,
      "index_fill_ only supports a 0-dimensional value tensor"),
     (lambda: _arange(3, 2).masked_select(retrograd.zeros(3, 2)), RuntimeError,
@@ -409,3 +421,44 @@ def test_index_add_refuses_a_0d_source_for_a_vector_as_pytorch():
     with pytest.raises(RuntimeError, match="source tensor shape must match self tensor shape"):
         x.index_add(0, retrograd.tensor([1]), retrograd.tensor(5.0))
     assert x.index_copy(0, retrograd.tensor([1]), retrograd.tensor(5.0)).tolist() == [0.0, 5.0, 0.0]
+
+
+def _index_select_of_a_scalar_and_a_changed_index(torch):
+    scalar = torch.tensor(5.0, requires_grad=True)
+    picked = scalar.index_select(-1, torch.tensor([0]))
+    picked.backward()
+    seen = {"scalar": (tuple(picked.shape), type(picked.grad_fn.next_functions[0][0]).__name__,
+                       scalar.grad.tolist())}
+    x = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    index = torch.tensor([1, 1], dtype=torch.int32)
+    y = x.index_select(-1, index)
+    seen["saved"] = (y.grad_fn._saved_index is index, y.grad_fn._saved_dim % 2 ** 64)
+    y.backward(torch.tensor([[1.0, 2.0], [3.0, 4.0]]), retain_graph=True)
+    seen["grad"] = x.grad.tolist()
+    index.add_(0)
+    try:
+        y.sum().backward()
+    except RuntimeError as error:
+        seen["changed index"] = str(error).split("operation: ")[1].split(" is at")[0]
+    return seen
+
+
+INDEX_SELECT_OF_A_SCALAR_AND_A_CHANGED_INDEX = {
+    "scalar": ((), "AccumulateGrad", 1.0),
+    "saved": (True, 2 ** 64 - 1),  # dim as given (-1; PyTorch shows its unsigned 64-bit pattern)
+    "grad": [[0.0, 3.0], [0.0, 7.0]],
+    "changed index": "[LIB.IntTensor [2]]",
+}
+
+
+def test_index_select_of_a_scalar_and_its_saved_index():
+    seen = _index_select_of_a_scalar_and_a_changed_index(retrograd)
+    seen["changed index"] = seen["changed index"].replace("retrograd", "LIB")
+    assert seen == INDEX_SELECT_OF_A_SCALAR_AND_A_CHANGED_INDEX
+
+
+def test_index_select_of_a_scalar_and_its_saved_index_in_pytorch():
+    torch = pytest.importorskip("torch")
+    seen = _index_select_of_a_scalar_and_a_changed_index(torch)
+    seen["changed index"] = seen["changed index"].replace("torch", "LIB")
+    assert seen == INDEX_SELECT_OF_A_SCALAR_AND_A_CHANGED_INDEX

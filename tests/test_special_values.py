@@ -131,3 +131,42 @@ def _pooled(lib, function):
 def test_second_derivatives_through_max_pooling_and_nll_loss_are_pytorchs(name):
     for ours, theirs in zip(_pooled(retrograd, POOLED[name]), _pooled(torch, POOLED[name])):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=0)
+
+
+def _a_zero_gradient_as_numpy(t):
+    """sgn's gradient is a zero tensor without memory: numpy() refuses it unless forced, which
+    gives fresh writable zeros (as PyTorch; a `.grad` that stores it is plain zeros here)."""
+
+    def outcome(action):
+        try:
+            array = action()
+        except RuntimeError as error:
+            return str(error).strip()
+        return (array.tolist(), bool(array.flags.writeable))
+
+    x = t.tensor([1.0, -2.0], requires_grad=True)
+    (grad,) = t.autograd.grad(x.sgn().sum(), x)
+    return {
+        "numpy": outcome(grad.numpy), "np.asarray": outcome(lambda: np.asarray(grad)),
+        "forced": outcome(lambda: grad.numpy(force=True)), "detached": outcome(lambda: grad.detach().numpy()),
+        "cloned": outcome(lambda: grad.clone().numpy()),
+        "is a zero tensor": (grad._is_zerotensor(), grad.clone()._is_zerotensor()),
+        "compared": t.testing.assert_close(grad, t.zeros(2)),
+    }
+
+
+A_ZERO_GRADIENT_AS_NUMPY = {
+    "numpy": "Cannot convert a ZeroTensor to numpy. Set force=True if you need the zero array.",
+    "np.asarray": "Cannot convert a ZeroTensor to numpy. Set force=True if you need the zero array.",
+    "forced": ([0.0, 0.0], True),
+    "detached": "Cannot convert a ZeroTensor to numpy. Set force=True if you need the zero array.",
+    "cloned": ([0.0, 0.0], True),
+    "is a zero tensor": (True, False),
+    "compared": None,  # assert_close reads a zero tensor's values
+}
+
+
+@pytest.mark.parametrize("library", [retrograd, pytest.param(torch, marks=needs_torch)],
+                         ids=["retrograd", "torch"])
+def test_a_zero_gradient_as_numpy(library):
+    assert _a_zero_gradient_as_numpy(library) == A_ZERO_GRADIENT_AS_NUMPY

@@ -194,3 +194,9 @@ def test_print_options_change_precision():
         assert repr(rg.tensor(2.125)) == "tensor(2.12)"
     finally:
         rg.set_printoptions(profile="default")
+
+
+def test_a_pickled_non_leaf_comes_back_as_a_leaf_that_requires_grad():
+    """As PyTorch: pickling keeps the values and requires_grad, not the history."""
+    restored = pickle.loads(pickle.dumps(rg.tensor([1.0, 2.0], requires_grad=True) * 2))
+    assert restored.tolist() == [2.0, 4.0] and restored.requires_grad and restored.is_leaf

@@ -79,6 +79,77 @@ def _cuda_device(device) -> str:
 
 
 
+# Note [Spoiled views]
+#     A view PyTorch will not rebuild (Note [Views that cannot be rebuilt], ops/_inplace.py)
+#     whose base was written is spoiled: reading its grad_fn (so using it in a recorded op)
+#     raises PyTorch's error, while it stays an ordinary tensor of its own class for type(),
+#     isinstance, printing (`grad_fn=<Invalid>`) and pickling. Its `grad_fn` slot is emptied
+#     and the history it had is kept here with the error; a read of the empty slot falls to
+#     `Tensor.__getattr__` (`spoiled_lookup`), which raises it. Every other tensor's `grad_fn`
+#     stays a plain slot read. `__getattr__` is attached to Tensor (by the op table's
+#     register_method, ops/_inplace.py) when the first view is spoiled, not in its class body:
+#     once Tensor has one, every attribute lookup that fails (NumPy's probes of
+#     `__array_interface__` in `np.asarray(tensor)`, forward mode's reads of an absent tangent)
+#     pays a Python call, which programs that spoil no view should not pay.
+_SPOILED: dict[int, tuple] = {}  # id(view) -> (weak reference to it, the history it had, the error)
+
+
+def spoil_view(view: Tensor, error: str) -> None:
+    """Make reading `view.grad_fn` raise RuntimeError(error) (see Note [Spoiled views])."""
+    key = id(view)
+    history = Tensor.grad_fn.__get__(view)
+    _SPOILED[key] = (weakref.ref(view, lambda _: _SPOILED.pop(key, None)), history, error)
+    Tensor.grad_fn.__delete__(view)
+
+
+def spoiled_lookup(tensor: Tensor, name: str):
+    """Tensor's `__getattr__` once a view is spoiled, reached only when an attribute is not
+    found: a spoiled view's `grad_fn` raises PyTorch's error (Note [Spoiled views])."""
+    if name == "grad_fn":
+        entry = _spoiled_entry(tensor)
+        if entry is not None:
+            raise RuntimeError(entry[2])
+    raise AttributeError(f"'{type(tensor).__name__}' object has no attribute '{name}'", name=name, obj=tensor)
+
+
+def _spoiled_entry(tensor: Tensor) -> tuple | None:
+    entry = _SPOILED.get(id(tensor))
+    return entry if entry is not None and entry[0]() is tensor else None
+
+
+def is_spoiled(tensor: Tensor) -> bool:
+    """Whether reading `tensor.grad_fn` raises (see Note [Spoiled views])."""
+    return _spoiled_entry(tensor) is not None
+
+
+def history_of(tensor: Tensor):
+    """The node in `tensor`'s grad_fn slot, without raising: for a spoiled view, the history it
+    had when it was spoiled."""
+    try:
+        return Tensor.grad_fn.__get__(tensor)
+    except AttributeError:
+        entry = _spoiled_entry(tensor)
+        if entry is None:
+            raise
+        return entry[1]
+
+
+def _is_zero_gradient(array) -> bool:
+    """Whether `array` is sgn's lazily-zero gradient (Note [Zero gradients that stay zero],
+    ops/_zero_gradient.py; imported here only for such a rare array: ops is a layer above)."""
+    from .ops._zero_gradient import ZeroGradient
+
+    return isinstance(array, ZeroGradient)
+
+
+def _zero_gradient_as_array(array, force: bool) -> np.ndarray:
+    """As PyTorch's zero tensor (which has no memory): refused by numpy() unless `force`,
+    which gives fresh, writable zeros."""
+    if not force:
+        raise RuntimeError("Cannot convert a ZeroTensor to numpy. Set force=True if you need the zero array.")
+    return np.zeros(array.shape, array.dtype)
+
+
 def grad_through_base() -> None:
     """The `_grad_accumulator` of a view that requires grad only through its base.
 
@@ -168,7 +239,7 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        if self.grad_fn is not None:
+        if history_of(self) is not None:
             if value:
                 return
             raise RuntimeError(
@@ -212,7 +283,7 @@ class Tensor:
     @property
     def grad(self) -> Tensor | None:
         """The gradient backward accumulated: kept for leaves, for non-leaves only after `retain_grad()`."""
-        if self._grad is None and self.grad_fn is not None and not self._retains_grad:
+        if self._grad is None and history_of(self) is not None and not self._retains_grad:
             warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
         return self._grad
 
@@ -460,6 +531,8 @@ class Tensor:
         """
         if self._requires_grad and not force:
             raise RuntimeError(_NUMPY_OF_GRAD_TENSOR)
+        if type(self._data) is not np.ndarray and _is_zero_gradient(self._data):
+            return _zero_gradient_as_array(self._data, force)
         return self._data
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
@@ -470,6 +543,8 @@ class Tensor:
         """
         if self._requires_grad:
             raise RuntimeError(_NUMPY_OF_GRAD_TENSOR)
+        if type(self._data) is not np.ndarray and _is_zero_gradient(self._data):
+            _zero_gradient_as_array(self._data, force=False)  # (refused, as numpy())
         if dtype is not None and np.dtype(dtype) != self._data.dtype:
             if copy is False:
                 raise ValueError(
@@ -574,7 +649,9 @@ class Tensor:
             implied += (_dtype.int64, _dtype.bool)
         if self.dtype not in implied:
             suffixes.append(f"dtype={self.dtype!r}")
-        if self.grad_fn is not None:
+        if is_spoiled(self):
+            suffixes.append("grad_fn=<Invalid>")  # as PyTorch prints a view it will not rebuild
+        elif self.grad_fn is not None:
             suffixes.append(f"grad_fn=<{type(self.grad_fn).__name__}>")
         elif self._requires_grad:
             suffixes.append("requires_grad=True")
@@ -589,7 +666,7 @@ class Tensor:
     # Pickling (copy.deepcopy and multiprocessing; files use retrograd.save)
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild_tensor, (self._data.copy(), self._requires_grad and self.grad_fn is None))
+        return (_rebuild_tensor, (self._data.copy(), self._requires_grad))  # a non-leaf too, as PyTorch
 
     def __deepcopy__(self, memo):
         if self.grad_fn is not None:

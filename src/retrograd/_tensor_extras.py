@@ -11,6 +11,7 @@ from ._creation import _check_device
 from ._legacy import fill_legacy
 from ._tensor import Tensor
 from .ops._table import register_methods
+from .ops._zero_gradient import ZeroGradient
 
 __all__: list[str] = []
 
@@ -144,6 +145,12 @@ def _data_ptr(self) -> int:
     return self._data.__array_interface__["data"][0]
 
 
+def _is_zerotensor(self) -> bool:
+    """Whether this tensor is a zero tensor without memory of its own: sgn's gradient (Note
+    [Zero gradients that stay zero], ops/_zero_gradient.py), which numpy() refuses unless forced."""
+    return isinstance(self._data, ZeroGradient)
+
+
 register_methods({
     **{name: getattr(_runtime, name)
        for name in ("conj", "conj_physical", "resolve_conj", "resolve_neg", "is_conj", "is_neg")},
@@ -160,6 +167,7 @@ register_methods({
     "put": _put,
     "fill_diagonal_": _fill_diagonal_,
     "new": _new,
+    "_is_zerotensor": _is_zerotensor,
     "itemsize": property(lambda self: self._data.itemsize, doc="Bytes per element."),
     "nbytes": property(lambda self: self._data.nbytes, doc="Bytes of all elements."),
 }, __name__)

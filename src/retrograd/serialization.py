@@ -286,7 +286,7 @@ class _Decoder:
             items = [self.decode(item) for item in payload]
             return items if kind == "list" else tuple(items)
         if kind in _MAPPING_TYPES and isinstance(payload, list):
-            return _MAPPING_TYPES[kind]((self.decode(key), self.decode(value)) for key, value in payload)
+            return _MAPPING_TYPES[kind]({self.decode(key): self.decode(value) for key, value in payload})
         raise _Refused(f"its structure record has an unknown entry {kind!r}")
 
     def _tensor(self, node: dict) -> Tensor:

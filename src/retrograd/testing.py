@@ -102,7 +102,7 @@ def _compare_tensors(actual: Tensor, expected: Tensor, where: str, options: dict
     if options["check_stride"] and actual.stride() != expected.stride():
         _fail(f"The values for attribute 'stride()' do not match: {actual.stride()!r} != "
               f"{expected.stride()!r}.", where, options)
-    first, second = actual.detach().numpy(), expected.detach().numpy()
+    first, second = actual.numpy(force=True), expected.numpy(force=True)  # (a zero tensor too)
     common = np.result_type(first, second) if first.dtype != second.dtype else first.dtype
     first, second = first.astype(common, copy=False), second.astype(common, copy=False)
     rtol, atol = _tolerances(common, options)

@@ -32,8 +32,10 @@ Note [Hook order]
     `.grad`, then `register_post_accumulate_grad_hook` hooks. A pass captures (for
     `autograd.grad`) the gradient after the tensor hooks; a leaf it only captures runs no
     AccumulateGrad, so none of that node's hooks. Leaves made ready by one node
-    accumulate next, in the order of its inputs. Hooks cost nothing when absent: each
-    kind is one `is not None` check.
+    accumulate next, in the order of its inputs. A node's hooks see one gradient per
+    output (None for those that got none); a tensor hook whose node runs without a
+    gradient for it is called with None. Hooks cost nothing when absent: each kind is one
+    `is not None` check.
 
 Note [Observing the pass]
     Whatever wants to watch a backward pass (the explorer page, viz/_explorer.py) passes an
@@ -313,6 +315,8 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool
     """Call the node's backward with its pre- and post-hooks, fitting grads to its inputs.
     With `release` a declared op may free its saved tensors already (the caller's
     `_release` then has nothing left to do)."""
+    if node._pre_hooks is not None or node._hooks is not None:
+        grad_outputs = _one_per_output(node, grad_outputs)
     if node._pre_hooks is not None:
         grad_outputs = _run_pre_hooks(node, grad_outputs, on_arrays)
     if len(grad_outputs) == 1:
@@ -343,6 +347,13 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool
                 replaced = _checked_hook_result(hook, replaced, grad_inputs)
                 grad_inputs = tuple(_as_data(grad) for grad in replaced) if on_arrays else replaced
     return grad_inputs
+
+
+def _one_per_output(node: Node, grad_outputs: list) -> list:
+    """The input buffer ends at the last output that received a gradient; a node's hooks see
+    one entry per output, None for the outputs that got none (as PyTorch's)."""
+    missing = node._number_of_outputs() - len(grad_outputs)
+    return grad_outputs + [None] * missing if missing > 0 else grad_outputs
 
 
 def _run_pre_hooks(node: Node, grad_outputs: list, on_arrays: bool | None = None) -> list:
@@ -457,6 +468,7 @@ def _run_tensor_hooks(node: Node, grad_outputs: list, create_graph: bool) -> lis
     if node._tensor_pre_hooks is not None:
         for output_nr, hooks in node._tensor_pre_hooks.items():
             if output_nr >= len(grad_outputs) or grad_outputs[output_nr] is None:
+                _run_hooks_without_gradient(hooks)
                 continue
             grad = _as_tensor(grad_outputs[output_nr])
             for hook in list(hooks.values()):
@@ -478,8 +490,18 @@ def _run_tensor_hooks(node: Node, grad_outputs: list, create_graph: bool) -> lis
     return grad_outputs
 
 
+def _run_hooks_without_gradient(hooks: dict) -> None:
+    """A tensor whose node runs without a gradient for it: its hooks are called with None
+    (as PyTorch's) and may not make one up."""
+    for hook in list(hooks.values()):
+        if hook(None) is not None:
+            raise RuntimeError("can't replace a None gradient with a non-None value")
+
+
 def _run_leaf_hooks(variable: Tensor, grad):
-    if variable._backward_hooks is not None and grad is not None:
+    if variable._backward_hooks is not None and grad is None:
+        _run_hooks_without_gradient(variable._backward_hooks)
+    elif variable._backward_hooks is not None:
         on_arrays = not isinstance(grad, Tensor)
         grad = _as_tensor(grad)
         for hook in list(variable._backward_hooks.values()):

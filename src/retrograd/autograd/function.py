@@ -30,7 +30,7 @@ import warnings
 
 import numpy as np
 
-from .._tensor import Tensor, new_version_counter
+from .._tensor import Tensor, history_of, new_version_counter
 from . import forward_ad, grad_mode
 from .anomaly import anomaly_mode, creation_stack
 from .graph import _MISSING, Node, output_record, pack_saved, saved_hooks_state
@@ -100,7 +100,7 @@ class BackwardCFunction(FunctionCtx, Node):
                 _zeros(meta) if grad is None and meta is not None else grad
                 for grad, meta in zip(grad_outputs, self._output_meta)
             )
-        grads = self._forward_cls.backward(self, *grad_outputs)
+        grads = _user_backward(self._forward_cls)(self, *grad_outputs)
         if type(grads) is not tuple:
             grads = (grads,)
         expected = len(self.next_functions)
@@ -110,8 +110,12 @@ class BackwardCFunction(FunctionCtx, Node):
         return grads
 
     def apply(self, *grad_outputs):
-        """Run this node's backward directly (as PyTorch's `grad_fn.apply`)."""
-        return self.backward(*grad_outputs)
+        """Call the Function's backward (or vjp) directly and return what it returns, as
+        PyTorch's `grad_fn.apply` does: no gradient is filled in, counted or checked."""
+        return _user_backward(self._forward_cls)(self, *grad_outputs)
+
+    def _number_of_outputs(self) -> int:
+        return len(self._output_meta)
 
     saved_tensors = property(
         Node._saved_tensors.fget,
@@ -127,6 +131,18 @@ class BackwardCFunction(FunctionCtx, Node):
 
     def _saved_names(self) -> list[str]:
         return []
+
+
+def _user_backward(forward_cls):
+    """The Function's `vjp` where it defines one instead of `backward` (PyTorch's synonym);
+    defining both is refused."""
+    backward, vjp = forward_cls.backward, forward_cls.vjp
+    if vjp is Function.vjp:
+        return backward
+    if backward is not Function.backward:
+        raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is not allowed. "
+                           "You should only implement one of them.")
+    return vjp
 
 
 def _check_gradients(node: BackwardCFunction, grads: tuple) -> None:
@@ -168,7 +184,8 @@ class Function(metaclass=_FunctionMeta):
     def __init__(self, *args, **kwargs):
         warnings.warn(
             f"{type(self)} should not be instantiated. Methods on autograd functions are all "
-            "static, so you should invoke them on the class itself.",
+            "static, so you should invoke them on the class itself. Instantiating an autograd "
+            "function will raise an error in a future version of retrograd.",
             DeprecationWarning,
             stacklevel=2,
         )
@@ -345,9 +362,9 @@ def _check_saved(to_save: tuple) -> None:
 def _take_dirty(value: Tensor) -> None:
     # A view that forward made of an input requiring grad counts as a leaf that requires
     # grad (in PyTorch such a view inherits requires_grad from its base, and has no grad_fn).
-    # (The slot itself: a view that forward wrote under no_grad raises on reading .grad_fn.)
+    # (Read without raising: a view that forward wrote under no_grad raises on reading .grad_fn.)
     base = value._base
-    grad_fn = Tensor.grad_fn.__get__(value)
+    grad_fn = history_of(value)
     if grad_fn is None and (value._requires_grad or (base is not None and base._requires_grad)):
         raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
     value._version_counter[0] += 1

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import re
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -162,6 +163,7 @@ class Node:
         "_input_meta",
         "_next_nodes",
         "_next_nrs",
+        "_output_count",
         "_pre_hooks",
         "_released",
         "_retain_grad_hooks",
@@ -205,6 +207,15 @@ class Node:
     def _set_edges(self, nodes: list, output_nrs: list) -> None:
         self._next_nodes = tuple(nodes)
         self._next_nrs = output_numbers(output_nrs)
+
+    def _number_of_outputs(self) -> int:
+        """How many differentiable outputs the operation has (one unless the record set
+        `_output_count`, less trailing non-differentiable ones such as max's indices): the
+        length of the gradient list a node's hooks see, as PyTorch's."""
+        count = getattr(self, "_output_count", 1)
+        while count > 1 and count - 1 in self.non_differentiable_outputs:
+            count -= 1
+        return count
 
     def name(self) -> str:
         """The node's name as PyTorch gives it: its class name (`MulBackward0`), qualified for
@@ -458,7 +469,7 @@ def _check_version(current: int, saved: int, array, origin: Node | None, output_
     shape = ", ".join(str(size) for size in array.shape)
     described = f"[{tensor_type_string(from_numpy_dtype(array.dtype))} [{shape}]]"
     if origin is not None:
-        described += f", which is output {output_nr} of {origin.name().removesuffix('Backward0')},"
+        described += f", which is output {output_nr} of {_op_name(origin)},"
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: {described} is at version {current}; expected version {saved} instead. "
@@ -466,6 +477,14 @@ def _check_version(current: int, saved: int, array, origin: Node | None, output_
         "gradient, with retrograd.autograd.set_detect_anomaly(True, check_nan=False)."
     )
 
+
+def _op_name(node: Node) -> str:
+    """A node's name as the in-place error names it: PyTorch drops one trailing `Backward`
+    and its number (`ExpBackward0` is `Exp`, a custom Function's `TwoBackward` is `Two`)."""
+    return _BACKWARD_SUFFIX.sub("", node.name(), count=1)
+
+
+_BACKWARD_SUFFIX = re.compile(r"Backward[0-9]*$")
 
 _SECOND_BACKWARD_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -504,6 +523,7 @@ class _SavedHooksState(threading.local):
     def __init__(self):
         self.stack: list[tuple] = []
         self.disabled_message: str | None = None
+        self.deferred: list | None = None  # outputs of an in-place op, packed once it wrote
 
 
 class _SavedHooksInUse:
@@ -580,9 +600,40 @@ def pack_saved(value, is_output: bool) -> PackedSaved:
     from . import grad_mode
 
     pack_hook, unpack_hook = saved_hooks_state.stack[-1]
+    deferred = saved_hooks_state.deferred
+    if is_output and deferred is not None:
+        saved = PackedSaved(None, unpack_hook, True)
+        deferred.append((saved, value, pack_hook))
+        return saved
     with grad_mode.no_grad():  # as PyTorch: what a pack hook computes is never recorded
         packed = pack_hook(value)
     return PackedSaved(packed, unpack_hook, is_output)
+
+
+class packing_after_the_write:
+    """Around an in-place op's record under saved_tensors_hooks: the outputs its nodes save
+    are packed only after the write (`pack(result, target)`), and the op's own result is
+    packed as the tensor it wrote, which PyTorch's pack hook receives (so what an identity
+    hook keeps follows the tensor's later changes, as PyTorch's does)."""
+
+    __slots__ = ("_previous",)
+
+    def __enter__(self):
+        self._previous = saved_hooks_state.deferred
+        saved_hooks_state.deferred = []
+        return self
+
+    def pack(self, result, target) -> None:
+        """Pack the deferred outputs: `result` as `target`, any other as itself."""
+        from . import grad_mode
+
+        deferred, saved_hooks_state.deferred = saved_hooks_state.deferred, None
+        with grad_mode.no_grad():
+            for saved, value, pack_hook in deferred:
+                saved.packed = pack_hook(target if value is result else value)
+
+    def __exit__(self, *exc_info):
+        saved_hooks_state.deferred = self._previous
 
 
 # ---------------------------------------------------------------------------

@@ -37,9 +37,17 @@ import weakref
 
 import numpy as np
 
-from .._tensor import Tensor, grad_through_base, new_version_counter
+from .._tensor import (
+    Tensor,
+    grad_through_base,
+    history_of,
+    is_spoiled,
+    new_version_counter,
+    spoil_view,
+    spoiled_lookup,
+)
 from ..autograd.graph import Node
-from ._table import apply
+from ._table import apply, attached, register_method
 from ._tangents import LINEAR
 
 __all__ = ["AsStridedBackward0", "CopySlices", "register_view", "write_through_view"]
@@ -86,9 +94,9 @@ def of_several_views(node: Node) -> bool:
 
 def rebase_error(tensor: Tensor, kind: str, indirect: bool) -> RuntimeError:
     """PyTorch's error for a view of `kind` written in place (`indirect`: through its base or
-    another view of it), with the history it had (Tensor.grad_fn reads the slot itself)."""
+    another view of it), with the history it had (read without raising: `history_of`)."""
     modified = "its base or another view of its base has been" if indirect else "is being"
-    grad_fn = Tensor.grad_fn.__get__(tensor)
+    grad_fn = history_of(tensor)
     if grad_fn is not None:
         name = grad_fn.name().removesuffix("Backward0")
         message = f"Output {tensor._output_nr} of {name} is a view and {modified} modified inplace."
@@ -109,7 +117,7 @@ def rebase_error(tensor: Tensor, kind: str, indirect: bool) -> RuntimeError:
 
 def kind_of(view: Tensor) -> str | None:
     """The kind of `view` that PyTorch will not rebuild, or None."""
-    grad_fn = Tensor.grad_fn.__get__(view)
+    grad_fn = history_of(view)
     if grad_fn is not None and of_several_views(grad_fn):
         return MULTI_OUTPUT
     return view_kind(view)
@@ -139,7 +147,7 @@ def views_follow_requires_grad(base: Tensor) -> None:
     its history from the base (or is spoiled, if of a kind that cannot be rebuilt); the others
     require grad through their base (Note [Views that require grad through their base])."""
     for view in _live_views(base):
-        if type(view) is _Spoiled or Tensor.grad_fn.__get__(view) is not None:
+        if is_spoiled(view) or Tensor.grad_fn.__get__(view) is not None:
             continue
         if not base._requires_grad:
             if view._grad_accumulator is grad_through_base:
@@ -156,47 +164,11 @@ def views_follow_requires_grad(base: Tensor) -> None:
             _reread_from_base(view, base, view_positions(base._data, view._data))
 
 
-class _Spoiled(Tensor):
-    """A view whose base was written after it was made, of a kind PyTorch will not rebuild:
-    reading its grad_fn raises (Note [Views that cannot be rebuilt]). Its class is switched to
-    this one, so reading grad_fn of every other tensor stays a plain slot read."""
-
-    __slots__ = ()
-
-    @property
-    def grad_fn(self):
-        raise rebase_error(self, _SPOILED_KINDS[id(self)][1], indirect=True)
-
-    @grad_fn.setter
-    def grad_fn(self, node) -> None:
-        Tensor.grad_fn.__set__(self, node)
-
-    @property
-    def is_leaf(self) -> bool:
-        return self.grad_fn is None
-
-    def __repr__(self) -> str:
-        shown = self._alias(self._requires_grad)
-        shown.grad_fn = Invalid()
-        return Tensor.__repr__(shown)
-
-    __str__ = __repr__
-
-
-class Invalid:
-    """What a spoiled view shows as its grad_fn when printed (PyTorch: `grad_fn=<Invalid>`);
-    no node (the view has no history to run)."""
-
-    __slots__ = ()
-
-
-_SPOILED_KINDS: dict[int, tuple] = {}
-
-
 def _spoil(view: Tensor, kind: str) -> None:
-    key = id(view)
-    _SPOILED_KINDS[key] = (weakref.ref(view, lambda _: _SPOILED_KINDS.pop(key, None)), kind)
-    view.__class__ = _Spoiled
+    """Reading the view's grad_fn raises from now on (Note [Spoiled views], _tensor.py)."""
+    spoil_view(view, str(rebase_error(view, kind, indirect=True)))
+    if "__getattr__" not in attached:
+        register_method("__getattr__", spoiled_lookup)
 
 
 def register_view(view: Tensor, base: Tensor) -> None:
@@ -427,7 +399,7 @@ def refresh_views(base: Tensor, skip: Tensor | None = None) -> None:
     if base._views is None or not base._requires_grad:
         return
     for view in _live_views(base):
-        if view is skip or type(view) is _Spoiled:
+        if view is skip or is_spoiled(view):
             continue
         kind = kind_of(view)
         if kind is not None:

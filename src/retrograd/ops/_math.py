@@ -441,8 +441,16 @@ def index_select(x, dim: int, index):
     return np.take(x, index, axis=dim)
 
 
+def index_positions(index) -> np.ndarray:
+    """An index vector (a Tensor as index_select saves it, or an array) as a 1-d array."""
+    return (index._data if isinstance(index, Tensor) else np.asarray(index)).reshape(-1)
+
+
 def index_select_backward(grad, shape: tuple, dim: int, index):
     """Zeros of `shape` with the slices of `grad` added along `dim` at `index`."""
+    if not shape:  # a scalar's one selected element
+        return grad
+    dim, index = dim % len(shape), index_positions(index)
     if isinstance(grad, Tensor):
         from ._table import apply
         from .index import IndexAddBackward0

@@ -35,6 +35,7 @@ from ..autograd.graph import (
     Node,
     output_record,
     pack_saved,
+    packing_after_the_write,
     saved_hooks_in_use,
     saved_hooks_state,
     zero_output_numbers,
@@ -167,6 +168,7 @@ def _record(node_class: type[Node], inputs: tuple, params: dict):
         outputs._setup(result, node, 0, _COUNTER_ZERO.copy())  # (new_version_counter, inlined)
     elif type(result) is tuple:
         outputs = tuple(_output(array, node, index) for index, array in enumerate(result))
+        node._output_count = len(result)
         for index in node_class.non_differentiable_outputs:
             outputs[index].grad_fn = None
             outputs[index]._requires_grad = False
@@ -675,6 +677,17 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
     """
     if _vmap_active.count and _vmap_state.depth and _batching.any_batched(target, args):
         return _batching.in_place(run_in_place, target, function, args, kwargs, cast, fills)
+    if not (saved_hooks_in_use.count and saved_hooks_state.stack):
+        _write_in_place(target, function, args, kwargs, cast, fills)
+        return target
+    with packing_after_the_write() as packing:
+        packing.pack(_write_in_place(target, function, args, kwargs, cast, fills), target)
+    return target
+
+
+def _write_in_place(target: Tensor, function: Callable, args: tuple, kwargs: dict, cast: bool,
+                    fills: bool) -> Tensor:
+    """run_in_place's work; returns the out-of-place result that was written into `target`."""
     base = target._base
     recording = grad_mode._state.grad_enabled and (
         target._requires_grad
@@ -731,7 +744,7 @@ def run_in_place(target: Tensor, function: Callable, *args, cast: bool = False, 
     elif not recording:
         _direct_write.views_after_unrecorded_write(target)
     _inplace.refresh_aliased_views(target)
-    return target
+    return result
 
 
 def _check_no_partial_overlap(target: Tensor, args: tuple) -> None:

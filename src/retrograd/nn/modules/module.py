@@ -637,6 +637,33 @@ class Module:
             else:
                 self._buffers[name] = incoming
 
+    def _load_subtree(self, local_state_dict: Mapping, prefix: str, assign: bool,
+                      missing_keys: list, unexpected_keys: list, error_msgs: list) -> None:
+        """Load this module, then each child from only the entries under the child's prefix
+        (what its load pre-hooks see, as PyTorch), then run this module's post-hooks: a
+        module's post-hooks run after those of every module below it."""
+        for hook in list(self.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
+            # PyTorch passes strict=True here whatever load_state_dict was given
+            hook(self, local_state_dict, prefix, {}, True, missing_keys, unexpected_keys, error_msgs)
+        self._load_from_state_dict(local_state_dict, prefix, assign, missing_keys, unexpected_keys,
+                                   error_msgs)
+        for name, child in self._modules.items():
+            if child is None:
+                continue
+            child_prefix = prefix + name + "."
+            child_state_dict = {key: value for key, value in local_state_dict.items()
+                                if key.startswith(child_prefix)}
+            child._load_subtree(child_state_dict, child_prefix, assign, missing_keys, unexpected_keys,
+                                error_msgs)
+        incompatible = _IncompatibleKeys(missing_keys, unexpected_keys)
+        for hook in list(self.__dict__.get("_load_state_dict_post_hooks", {}).values()):
+            if hook(self, incompatible) is not None:
+                raise AssertionError(
+                    "Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                    "expected to return new values, if incompatible_keys need to be modified, "
+                    "it should be done inplace."
+                )
+
     def load_state_dict(self, state_dict: Mapping, strict: bool = True, assign: bool = False):
         """Copy values from `state_dict` into the parameters and buffers, by name.
 
@@ -649,25 +676,7 @@ class Module:
         missing_keys: list[str] = []
         unexpected_keys: list[str] = []
         error_msgs: list[str] = []
-        visited = []
-        for module_prefix, module in self.named_modules(remove_duplicate=False):
-            dotted = module_prefix + "." if module_prefix else ""
-            for hook in list(module.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
-                # PyTorch passes strict=True here whatever load_state_dict was given
-                hook(module, state_dict, dotted, {}, True, missing_keys, unexpected_keys, error_msgs)
-            module._load_from_state_dict(
-                state_dict, dotted, assign, missing_keys, unexpected_keys, error_msgs
-            )
-            visited.append(module)
-        incompatible = _IncompatibleKeys(missing_keys, unexpected_keys)
-        for module in reversed(visited):
-            for hook in list(module.__dict__.get("_load_state_dict_post_hooks", {}).values()):
-                if hook(module, incompatible) is not None:
-                    raise RuntimeError(
-                        "Hooks registered with ``register_load_state_dict_post_hook`` are not"
-                        "expected to return new values, if incompatible_keys need to be modified,"
-                        "it should be done inplace."
-                    )
+        self._load_subtree(OrderedDict(state_dict), "", assign, missing_keys, unexpected_keys, error_msgs)
         if strict:
             if unexpected_keys:
                 listed = ", ".join(f'"{key}"' for key in unexpected_keys)

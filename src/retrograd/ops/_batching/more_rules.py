@@ -267,9 +267,11 @@ def _affine_after(result, weight, bias):
 
 
 def _cross_rule(node_class, inputs, params, levels):
-    """linalg.cross: the dim is counted from the end, so the batch dims just lead; both
+    """linalg.cross: the dim counted from the end, so the batch dims just lead; both
     operands get them (the backward crosses each gradient with the other operand)."""
     rank = max(_logical_rank(value) for value in inputs)
+    if params["dim"] >= 0:
+        params = {**params, "dim": params["dim"] - rank}
     physical = [physical_at(value, levels, rank, expand=True) for value in inputs]
     return wrap(_apply(node_class, *physical, **params), levels)
 

@@ -271,7 +271,10 @@ class IndexSelectBackward0(Formula):
 
     @staticmethod
     def forward(self, dim, index):
-        return np.take(self._data, index, axis=dim)
+        data, positions = self._data, _math.index_positions(index)
+        if data.ndim == 0:  # a scalar picked by its one index stays a scalar, as in PyTorch
+            return data.reshape(1)[positions].reshape(())
+        return np.take(data, positions, axis=dim)
 
     tangent = LINEAR
     derivatives = {
@@ -285,36 +288,39 @@ def _index_select(input: Tensor, dim: int, indices: np.ndarray) -> Tensor:
 
 @register(methods="index_select")
 def index_select(input, dim: int, index):
-    """The slices of `input` along `dim` at the positions in the vector `index` (a copy)."""
-    if input.ndim == 0:
-        input = input.reshape(1)
-    dim = wrap_dim(dim, input.ndim)
+    """The slices of `input` along `dim` at the positions in the vector `index` (a copy).
+
+    The node saves `index` itself and `dim` as given, as PyTorch's does (so saved-tensor hooks
+    see the index, and changing it in place before backward is caught)."""
+    wrapped = wrap_dim(dim, max(input.ndim, 1))
     indices = _vector_index(index, "index_select", "index_select(): Expected dtype int32 or int64 for index")
-    size = input._data.shape[dim]
+    if input.ndim == 0 and indices.size != 1:
+        raise RuntimeError(
+            f"index_select(): Index to scalar can have only 1 value, got {indices.size} value(s)")
+    size = input._data.shape[wrapped] if input.ndim else 1
     if size == 0 and indices.size:
         raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if ((indices < 0) | (indices >= size)).any():
         raise IndexError("index out of range in self")
-    return _index_select(input, dim, indices)
+    return apply(IndexSelectBackward0, input, dim=dim, index=index)
 
 
-def _check_slices(input, dim: int, indices: np.ndarray, source: Tensor, op_name: str, count_error):
+def _check_slices(input, dim: int, indices: np.ndarray, source: Tensor, count_error) -> np.ndarray:
+    """index_add's and index_copy's checks of the count and shape of `source`'s slices (the
+    count message is the op's own: `count_error(count, source_count)`); the out-of-range
+    indices are returned for the op to refuse in its own words."""
     size = input._data.shape[dim]
     source_shape = source._data.shape if source.ndim else (1,)
-    if len(indices) != source_shape[dim if source.ndim else 0]:
-        raise count_error(
-            f"{op_name}(): Number of indices ({len(indices)}) should be equal to source.size(dim) "
-            f"({source_shape[dim if source.ndim else 0]})"
-        )
+    source_count = source_shape[dim if source.ndim else 0]
+    if len(indices) != source_count:
+        raise count_error(len(indices), source_count)
     expected = input._data.shape[:dim] + input._data.shape[dim + 1:]
     if source.ndim and source_shape[:dim] + source_shape[dim + 1:] != expected:
         raise RuntimeError(
             "source tensor shape must match self tensor shape, excluding the specified dimension. "
             f"Got self.shape = {format_shape(input._data.shape)} source.shape = {format_shape(source_shape)}"
         )
-    bad = (indices < 0) | (indices >= size)
-    if bad.any():
-        raise IndexError(f"index {indices[bad][0]} is out of bounds for dimension {dim} with size {size}")
+    return indices[(indices < 0) | (indices >= size)]
 
 
 def _index_add_source_grad(grad, dim: int, index: np.ndarray, alpha):
@@ -357,7 +363,14 @@ def index_add(input, dim: int, index, source, *, alpha=1):
             "source tensor shape must match self tensor shape, excluding the specified dimension. "
             f"Got self.shape = {format_shape(input._data.shape)} source.shape = []"
         )
-    _check_slices(input, dim, indices, source, "index_add_", RuntimeError)
+    bad = _check_slices(input, dim, indices, source, lambda count, source_count: RuntimeError(
+        f"index_add_(): Number of indices ({count}) should be equal to source.size(dim): ({source_count}), "
+        f"for dim: {dim}"))
+    if bad.size and input.ndim <= 1:  # PyTorch's kernel for one dimension words it so
+        raise IndexError("index out of range in self")
+    if bad.size:
+        raise RuntimeError(
+            f"index {bad[0]} is out of bounds for dimension {dim} with size {input.shape[dim]}")
     return apply(IndexAddBackward0, input, source, dim=dim, index=indices, alpha=alpha)
 
 
@@ -390,7 +403,11 @@ def index_copy(input, dim: int, index, source):
             "index_copy_(): self and source expected to have the same dtype, but got (self) "
             f"{_dtype.scalar_type_name(input.dtype)} and (source) {_dtype.scalar_type_name(source.dtype)}"
         )
-    _check_slices(input, dim, indices, source, "index_copy_", IndexError)
+    bad = _check_slices(input, dim, indices, source, lambda count, source_count: IndexError(
+        f"index_copy_(): Number of indices ({count}) should be equal to source.size(dim) ({source_count})"))
+    if bad.size:
+        raise IndexError(f"index_copy_(): index {bad[0]} is out of bounds for dimension {dim} with size "
+                         f"{input.shape[dim]}")
     return apply(IndexCopyBackward0, input, source, dim=dim, index=indices)
 
 

@@ -726,7 +726,7 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
             f"linalg.cross: inputs dimension {dim} must have length 3. Got {shape_a[dim]} and "
             f"{shape_b[dim]}"
         )
-    return apply(LinalgCrossBackward0, input, other, dim=dim % rank - rank)
+    return apply(LinalgCrossBackward0, input, other, dim=dim)  # saved as given, as PyTorch
 
 
 @register(methods="cross")
