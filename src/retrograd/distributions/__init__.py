@@ -28,7 +28,14 @@ from __future__ import annotations
 
 from . import constraints, kl, utils
 from .continuous import Exponential, Laplace, Uniform
-from .discrete import Bernoulli, Binomial, Categorical, OneHotCategorical, OneHotCategoricalStraightThrough, Poisson
+from .discrete import (
+    Bernoulli,
+    Binomial,
+    Categorical,
+    OneHotCategorical,
+    OneHotCategoricalStraightThrough,
+    Poisson,
+)
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .gamma import Beta, Dirichlet, Gamma

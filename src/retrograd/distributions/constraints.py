@@ -122,7 +122,8 @@ class _IndependentConstraint(Constraint):
         if not isinstance(base_constraint, Constraint):
             raise TypeError(f"base_constraint must be a Constraint, got {type(base_constraint).__name__}")
         if not isinstance(reinterpreted_batch_ndims, int) or reinterpreted_batch_ndims < 0:
-            raise ValueError(f"reinterpreted_batch_ndims must be an int >= 0, got {reinterpreted_batch_ndims!r}")
+            raise ValueError("reinterpreted_batch_ndims must be an int >= 0, "
+                             f"got {reinterpreted_batch_ndims!r}")
         self.base_constraint = base_constraint
         self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
 
@@ -139,7 +140,7 @@ class _IndependentConstraint(Constraint):
         if result.dim() < self.reinterpreted_batch_ndims:
             raise ValueError(f"Expected value.dim() >= {self.event_dim} but got {value.dim()}")
         kept = result.shape[:result.dim() - self.reinterpreted_batch_ndims]
-        return result.reshape(kept + (-1,)).all(-1)
+        return result.reshape((*kept, -1)).all(-1)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__[1:]}({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
@@ -278,7 +279,7 @@ class _Multinomial(Constraint):
 
 
 def _is_lower_triangular(value):
-    return (value.tril() == value).reshape(value.shape[:-2] + (-1,)).all(-1)
+    return (value.tril() == value).reshape((*value.shape[:-2], -1)).all(-1)
 
 
 class _LowerTriangular(Constraint):

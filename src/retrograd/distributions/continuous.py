@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import retrograd
 
@@ -54,7 +55,7 @@ class Uniform(Distribution):
     def variance(self) -> Tensor:
         return (self.high - self.low).pow(2) / 12
 
-    def rsample(self, sample_shape=Size()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
         unit = retrograd.rand(self._extended_shape(sample_shape), dtype=self.low.dtype)
         return self.low + unit * (self.high - self.low)
 
@@ -79,7 +80,7 @@ class Uniform(Distribution):
 class Exponential(ExponentialFamily):
     """Density rate * exp(-rate * x) on [0, inf). rsample: `exponential_()` draws / rate."""
 
-    arg_constraints = {"rate": constraints.positive}
+    arg_constraints: ClassVar[dict] = {"rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
     _mean_carrier_measure = 0
@@ -110,7 +111,7 @@ class Exponential(ExponentialFamily):
     def variance(self) -> Tensor:
         return self.rate.pow(-2)
 
-    def rsample(self, sample_shape=Size()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
         draws = self.rate.new_empty(self._extended_shape(sample_shape)).exponential_()
         return draws / self.rate
 
@@ -142,7 +143,7 @@ class Laplace(Distribution):
     """Density exp(-|x - loc| / scale) / (2 scale). rsample: u uniform on (eps - 1, 1), then
     loc - scale * sign(u) * log1p(-|u|)."""
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    arg_constraints: ClassVar[dict] = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
 
@@ -172,7 +173,7 @@ class Laplace(Distribution):
     def stddev(self) -> Tensor:
         return (2**0.5) * self.scale
 
-    def rsample(self, sample_shape=Size()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
         eps = retrograd.finfo(self.loc.dtype).eps
         unit = self.loc.new_empty(self._extended_shape(sample_shape)).uniform_(eps - 1, 1)
         return self.loc - self.scale * unit.sign() * retrograd.log1p(-unit.abs())

@@ -7,6 +7,7 @@ form is computed on first use (`lazy_property`), so `repr` shows only the one gi
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import retrograd
 
@@ -35,7 +36,7 @@ def _expand_given(old: Distribution, new: Distribution, shape) -> None:
 def _enumerated(values: Tensor, batch_shape: Size, expand: bool) -> Tensor:
     """`values` along dimension 0, with a size-1 dimension per batch dimension (or expanded)."""
     values = values.view((-1,) + (1,) * len(batch_shape))
-    return values.expand((-1,) + batch_shape) if expand else values
+    return values.expand((-1, *batch_shape)) if expand else values
 
 
 def _not_drawn(family: str, sampler: str):
@@ -48,7 +49,7 @@ def _not_drawn(family: str, sampler: str):
 class Bernoulli(ExponentialFamily):
     """1 with probability `probs` (or sigmoid(`logits`)), else 0. sample: `bernoulli(probs)`."""
 
-    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    arg_constraints: ClassVar[dict] = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True
     _mean_carrier_measure = 0
@@ -95,7 +96,7 @@ class Bernoulli(ExponentialFamily):
     def variance(self) -> Tensor:
         return self.probs * (1 - self.probs)
 
-    def sample(self, sample_shape=Size()) -> Tensor:
+    def sample(self, sample_shape=()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         with retrograd.no_grad():
             return retrograd.bernoulli(self.probs.expand(shape))
@@ -125,7 +126,7 @@ class Categorical(Distribution):
     """One of K categories, with probabilities `probs` (normalised over the last dimension)
     or `logits` (normalised by logsumexp). sample: `multinomial(probs_2d, n, True).T`."""
 
-    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    arg_constraints: ClassVar[dict] = {"probs": constraints.simplex, "logits": constraints.real_vector}
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args: bool | None = None) -> None:
@@ -147,7 +148,7 @@ class Categorical(Distribution):
     def expand(self, batch_shape, _instance=None) -> Categorical:
         new = self._get_checked_instance(Categorical, _instance)
         batch_shape = Size(batch_shape)
-        _expand_given(self, new, batch_shape + (self._num_events,))
+        _expand_given(self, new, (*batch_shape, self._num_events))
         new._num_events = self._num_events
         return self._validated_copy(new, batch_shape)
 
@@ -182,7 +183,7 @@ class Categorical(Distribution):
     def variance(self) -> Tensor:
         return retrograd.full(self._extended_shape(), math.nan, dtype=self.probs.dtype)
 
-    def sample(self, sample_shape=Size()) -> Tensor:
+    def sample(self, sample_shape=()) -> Tensor:
         sample_shape = Size(sample_shape)
         with retrograd.no_grad():
             probs_2d = self.probs.reshape(-1, self._num_events)
@@ -201,13 +202,14 @@ class Categorical(Distribution):
         return -(logits * self.probs).sum(-1)
 
     def enumerate_support(self, expand: bool = True) -> Tensor:
-        return _enumerated(retrograd.arange(self._num_events, dtype=retrograd.long), self._batch_shape, expand)
+        values = retrograd.arange(self._num_events, dtype=retrograd.long)
+        return _enumerated(values, self._batch_shape, expand)
 
 
 class OneHotCategorical(Distribution):
     """A Categorical whose samples are one-hot vectors of length K."""
 
-    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    arg_constraints: ClassVar[dict] = {"probs": constraints.simplex, "logits": constraints.real_vector}
     support = constraints.one_hot
     has_enumerate_support = True
 
@@ -254,9 +256,10 @@ class OneHotCategorical(Distribution):
     def variance(self) -> Tensor:
         return self._categorical.probs * (1 - self._categorical.probs)
 
-    def sample(self, sample_shape=Size()) -> Tensor:
+    def sample(self, sample_shape=()) -> Tensor:
         indices = self._categorical.sample(Size(sample_shape))
-        return retrograd.nn.functional.one_hot(indices, self._categorical._num_events).to(self._categorical.probs)
+        one_hot = retrograd.nn.functional.one_hot(indices, self._categorical._num_events)
+        return one_hot.to(self._categorical.probs)
 
     def log_prob(self, value):
         if self._validate_args:
@@ -269,7 +272,7 @@ class OneHotCategorical(Distribution):
     def enumerate_support(self, expand: bool = True) -> Tensor:
         n = self.event_shape[0]
         values = retrograd.eye(n, dtype=self._param.dtype).view((n,) + (1,) * len(self.batch_shape) + (n,))
-        return values.expand((n,) + self.batch_shape + (n,)) if expand else values
+        return values.expand((n, *self.batch_shape, n)) if expand else values
 
 
 class OneHotCategoricalStraightThrough(OneHotCategorical):
@@ -278,7 +281,7 @@ class OneHotCategoricalStraightThrough(OneHotCategorical):
 
     has_rsample = True
 
-    def rsample(self, sample_shape=Size()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
         samples = self.sample(sample_shape)
         probs = self._categorical.probs
         return samples + (probs - probs.detach())
@@ -293,7 +296,7 @@ class Binomial(Distribution):
     """The number of successes in `total_count` trials of probability `probs` (or sigmoid of
     `logits`)."""
 
-    arg_constraints = {"total_count": constraints.nonnegative_integer,
+    arg_constraints: ClassVar[dict] = {"total_count": constraints.nonnegative_integer,
                        "probs": constraints.unit_interval, "logits": constraints.real}
     has_enumerate_support = True
 
@@ -343,7 +346,7 @@ class Binomial(Distribution):
     def variance(self) -> Tensor:
         return self.total_count * self.probs * (1 - self.probs)
 
-    def sample(self, sample_shape=Size()) -> Tensor:
+    def sample(self, sample_shape=()) -> Tensor:
         _not_drawn("Binomial", "binomial")
 
     def log_prob(self, value):
@@ -378,7 +381,7 @@ class Binomial(Distribution):
 class Poisson(ExponentialFamily):
     """Counts with mean `rate`: P(k) = rate^k exp(-rate) / k!."""
 
-    arg_constraints = {"rate": constraints.nonnegative}
+    arg_constraints: ClassVar[dict] = {"rate": constraints.nonnegative}
     support = constraints.nonnegative_integer
 
     def __init__(self, rate, validate_args: bool | None = None) -> None:
@@ -403,7 +406,7 @@ class Poisson(ExponentialFamily):
     def variance(self) -> Tensor:
         return self.rate
 
-    def sample(self, sample_shape=Size()) -> Tensor:
+    def sample(self, sample_shape=()) -> Tensor:
         _not_drawn("Poisson", "poisson")
 
     def log_prob(self, value):

@@ -48,7 +48,7 @@ class Distribution:
             raise ValueError(f"set_default_validate_args expects True or False, got {value!r}")
         Distribution._validate_args = value
 
-    def __init__(self, batch_shape=Size(), event_shape=Size(), validate_args: bool | None = None) -> None:
+    def __init__(self, batch_shape=(), event_shape=(), validate_args: bool | None = None) -> None:
         self._batch_shape = _as_size(batch_shape)
         self._event_shape = _as_size(event_shape)
         if validate_args is not None:
@@ -134,12 +134,12 @@ class Distribution:
     def stddev(self) -> Tensor:
         return self.variance.sqrt()
 
-    def sample(self, sample_shape=Size()) -> Tensor:
+    def sample(self, sample_shape=()) -> Tensor:
         """Draws of shape `sample_shape + batch_shape + event_shape`, outside autograd."""
         with retrograd.no_grad():
             return self.rsample(sample_shape)
 
-    def rsample(self, sample_shape=Size()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
         """Reparameterised draws: the gradient flows back to the parameters."""
         raise NotImplementedError
 
@@ -173,7 +173,7 @@ class Distribution:
         """exp(entropy)."""
         return retrograd.exp(self.entropy())
 
-    def _extended_shape(self, sample_shape=Size()) -> Size:
+    def _extended_shape(self, sample_shape=()) -> Size:
         """sample_shape + batch_shape + event_shape."""
         return Size(tuple(sample_shape) + self._batch_shape + self._event_shape)
 

@@ -9,6 +9,7 @@ NotImplementedError saying so.
 from __future__ import annotations
 
 import numbers
+from typing import ClassVar
 
 import retrograd
 
@@ -31,7 +32,7 @@ def _no_gamma_sampler(family: str):
 class Gamma(ExponentialFamily):
     """Density rate^c x^(c-1) exp(-rate x) / Gamma(c), with c = `concentration`."""
 
-    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    arg_constraints: ClassVar[dict] = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
     _mean_carrier_measure = 0
@@ -60,7 +61,7 @@ class Gamma(ExponentialFamily):
     def variance(self) -> Tensor:
         return self.concentration / self.rate.pow(2)
 
-    def rsample(self, sample_shape=Size()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
         _no_gamma_sampler("Gamma")
 
     def log_prob(self, value):
@@ -88,7 +89,7 @@ class Dirichlet(ExponentialFamily):
     """A distribution over the probability simplex: density prod x_i^(a_i - 1) / B(a), with
     a = `concentration` (its last dimension is the event)."""
 
-    arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
+    arg_constraints: ClassVar[dict] = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
     has_rsample = True
 
@@ -104,7 +105,7 @@ class Dirichlet(ExponentialFamily):
         new.concentration = self.concentration.expand(batch_shape + self.event_shape)
         return self._validated_copy(new, batch_shape)
 
-    def rsample(self, sample_shape=Size()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
         _no_gamma_sampler("Dirichlet")
 
     def log_prob(self, value):
@@ -151,7 +152,8 @@ class Beta(ExponentialFamily):
     """Density x^(a-1) (1-x)^(b-1) / B(a, b) on [0, 1], a = `concentration1`, b =
     `concentration0`: a Dirichlet over (x, 1 - x), as PyTorch builds it (so it prints `Beta()`)."""
 
-    arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
+    arg_constraints: ClassVar[dict] = {"concentration1": constraints.positive,
+                                       "concentration0": constraints.positive}
     support = constraints.unit_interval
     has_rsample = True
 

@@ -3,6 +3,8 @@ so log_prob sums over them (a diagonal Normal as one multivariate distribution).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from .._tensor import Size, Tensor
 from . import constraints
 from .distribution import Distribution
@@ -15,7 +17,7 @@ class Independent(Distribution):
     """`base_distribution` with its last `reinterpreted_batch_ndims` batch dimensions read as
     event dimensions (see Note [Batch and event shapes])."""
 
-    arg_constraints: dict = {}
+    arg_constraints: ClassVar[dict] = {}
 
     def __init__(self, base_distribution: Distribution, reinterpreted_batch_ndims: int,
                  validate_args: bool | None = None) -> None:
@@ -65,10 +67,10 @@ class Independent(Distribution):
     def variance(self) -> Tensor:
         return self.base_dist.variance
 
-    def sample(self, sample_shape=Size()) -> Tensor:
+    def sample(self, sample_shape=()) -> Tensor:
         return self.base_dist.sample(sample_shape)
 
-    def rsample(self, sample_shape=Size()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
         return self.base_dist.rsample(sample_shape)
 
     def log_prob(self, value):

@@ -136,7 +136,8 @@ def _kl_beta_beta(p, q):
 @register_kl(Binomial, Binomial)
 def _kl_binomial_binomial(p, q):
     if (p.total_count < q.total_count).any():
-        raise NotImplementedError("KL between Binomials where q.total_count > p.total_count is not implemented")
+        raise NotImplementedError(
+            "KL between Binomials where q.total_count > p.total_count is not implemented")
     kl = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p() - (-q.probs).log1p())
     return _set_where(kl, p.total_count > q.total_count, math.inf)
 
@@ -197,7 +198,8 @@ def _kl_gamma_gamma(p, q):
 @register_kl(Independent, Independent)
 def _kl_independent_independent(p, q):
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
-        raise NotImplementedError("KL between Independent distributions needs equal reinterpreted_batch_ndims")
+        raise NotImplementedError(
+            "KL between Independent distributions needs equal reinterpreted_batch_ndims")
     return _sum_rightmost(kl_divergence(p.base_dist, q.base_dist), p.reinterpreted_batch_ndims)
 
 
@@ -205,7 +207,8 @@ def _kl_independent_independent(p, q):
 def _kl_laplace_laplace(p, q):
     scale_ratio = p.scale / q.scale
     loc_distance = (p.loc - q.loc).abs()
-    return -scale_ratio.log() + loc_distance / q.scale + scale_ratio * retrograd.exp(-loc_distance / p.scale) - 1
+    overlap = scale_ratio * retrograd.exp(-loc_distance / p.scale)
+    return -scale_ratio.log() + loc_distance / q.scale + overlap - 1
 
 
 @register_kl(LogNormal, LogNormal)
@@ -223,8 +226,8 @@ def _kl_multivariatenormal_multivariatenormal(p, q):
                           - p_factor.diagonal(dim1=-2, dim2=-1).log().sum(-1))
     n = p.event_shape[0]
     batch_shape = retrograd.broadcast_shapes(q_factor.shape[:-2], p_factor.shape[:-2])
-    whitened = retrograd.linalg.solve_triangular(q_factor.expand(batch_shape + (n, n)),
-                                                 p_factor.expand(batch_shape + (n, n)), upper=False)
+    whitened = retrograd.linalg.solve_triangular(q_factor.expand((*batch_shape, n, n)),
+                                                 p_factor.expand((*batch_shape, n, n)), upper=False)
     trace = _batch_trace_XXT(whitened)
     mahalanobis = _batch_mahalanobis(q_factor, q.loc - p.loc)
     return half_log_det_ratio + 0.5 * (trace + mahalanobis - n)
@@ -360,7 +363,8 @@ def _kl_normal_laplace(p, q):
     standardised = loc_difference / p.scale
     spread = math.sqrt(2 / math.pi) * p.scale * retrograd.exp(-0.5 * standardised.pow(2))
     shift = loc_difference * retrograd.erf(math.sqrt(0.5) * standardised)
-    return -retrograd.log(p.scale / q.scale) + (spread + shift) / q.scale - 0.5 * (1 + math.log(0.5 * math.pi))
+    constant = 0.5 * (1 + math.log(0.5 * math.pi))
+    return -retrograd.log(p.scale / q.scale) + (spread + shift) / q.scale - constant
 
 
 @register_kl(Poisson, Bernoulli)
@@ -375,7 +379,8 @@ def _kl_uniform_beta(p, q):
     log_width = retrograd.log(width)
     ones_term = (q.concentration1 - 1) * (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
     zeros_term = (q.concentration0 - 1) * (_x_log_x(1 - p.high) - _x_log_x(1 - p.low) + width) / width
-    log_beta = lgamma(q.concentration1) + lgamma(q.concentration0) - lgamma(q.concentration1 + q.concentration0)
+    log_beta = (lgamma(q.concentration1) + lgamma(q.concentration0)
+                - lgamma(q.concentration1 + q.concentration0))
     result = zeros_term + log_beta - log_width - ones_term
     outside = (p.high > q.support.upper_bound) | (p.low < q.support.lower_bound)
     return _set_where(result, outside, math.inf)
@@ -392,7 +397,8 @@ def _kl_uniform_gamma(p, q):
     width = p.high - p.low
     log_normalizer = lgamma(q.concentration) - q.concentration * q.rate.log()
     expected_log = (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
-    result = -width.log() + log_normalizer + (1 - q.concentration) * expected_log + q.rate * (p.high + p.low) / 2
+    expected_value = (p.high + p.low) / 2
+    result = -width.log() + log_normalizer + (1 - q.concentration) * expected_log + q.rate * expected_value
     return _set_where(result, p.low < q.support.lower_bound, math.inf)
 
 

@@ -4,6 +4,7 @@ matrix or a lower-triangular scale (its Cholesky factor); it computes with the f
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import retrograd
 
@@ -43,7 +44,7 @@ class MultivariateNormal(Distribution):
     """N(loc, Sigma) over vectors of loc's last size. Give exactly one of `covariance_matrix`,
     `precision_matrix` or `scale_tril`. rsample: loc + L eps with eps = `empty(shape).normal_()`."""
 
-    arg_constraints = {
+    arg_constraints: ClassVar[dict] = {
         "loc": constraints.real_vector,
         "covariance_matrix": constraints.positive_definite,
         "precision_matrix": constraints.positive_definite,
@@ -61,15 +62,16 @@ class MultivariateNormal(Distribution):
                  "scale_tril": scale_tril}
         given = {name: matrix for name, matrix in given.items() if matrix is not None}
         if len(given) != 1:
-            raise ValueError("Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified.")
+            raise ValueError(
+                "Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified.")
         ((name, matrix),) = given.items()
         if matrix.dim() < 2:
             described = "scale_tril matrix" if name == "scale_tril" else name
             raise ValueError(f"{described} must be at least two-dimensional, "
                              "with optional leading batch dimensions")
         batch_shape = retrograd.broadcast_shapes(matrix.shape[:-2], loc.shape[:-1])
-        setattr(self, name, matrix.expand(batch_shape + (-1, -1)))
-        self.loc = loc.expand(batch_shape + (-1,))
+        setattr(self, name, matrix.expand((*batch_shape, -1, -1)))
+        self.loc = loc.expand((*batch_shape, -1))
         super().__init__(batch_shape, self.loc.shape[-1:], validate_args=validate_args)
         if name == "scale_tril":
             self._unbroadcasted_scale_tril = matrix
@@ -116,7 +118,7 @@ class MultivariateNormal(Distribution):
     def variance(self) -> Tensor:
         return self._unbroadcasted_scale_tril.pow(2).sum(-1).expand(self._batch_shape + self._event_shape)
 
-    def rsample(self, sample_shape=Size()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
         eps = _standard_normal(self._extended_shape(sample_shape), self.loc.dtype)
         return self.loc + _batch_mv(self._unbroadcasted_scale_tril, eps)
 

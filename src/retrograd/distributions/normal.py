@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import ClassVar
 
 import retrograd
 
@@ -22,7 +23,7 @@ class Normal(ExponentialFamily):
     """N(loc, scale^2). `sample` draws `normal(loc, scale)`; `rsample` is loc + eps * scale
     with eps = `empty(shape).normal_()`, the same draws PyTorch makes."""
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    arg_constraints: ClassVar[dict] = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True
     _mean_carrier_measure = 0
@@ -53,12 +54,12 @@ class Normal(ExponentialFamily):
     def variance(self) -> Tensor:
         return self.stddev.pow(2)
 
-    def sample(self, sample_shape=Size()) -> Tensor:
+    def sample(self, sample_shape=()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         with retrograd.no_grad():
             return retrograd.normal(self.loc.expand(shape), self.scale.expand(shape))
 
-    def rsample(self, sample_shape=Size()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
         eps = _standard_normal(self._extended_shape(sample_shape), self.loc.dtype)
         return self.loc + eps * self.scale
 
@@ -96,7 +97,7 @@ class LogNormal(Distribution):
     parameters, draws, values and printout (`LogNormal()`: its parameters live on `base_dist`).
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    arg_constraints: ClassVar[dict] = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.positive
     has_rsample = True
 
@@ -131,11 +132,11 @@ class LogNormal(Distribution):
         scale_squared = self.scale.pow(2)
         return scale_squared.expm1() * (2 * self.loc + scale_squared).exp()
 
-    def sample(self, sample_shape=Size()) -> Tensor:
+    def sample(self, sample_shape=()) -> Tensor:
         with retrograd.no_grad():
             return self.base_dist.sample(sample_shape).exp()
 
-    def rsample(self, sample_shape=Size()) -> Tensor:
+    def rsample(self, sample_shape=()) -> Tensor:
         return self.base_dist.rsample(sample_shape).exp()
 
     def log_prob(self, value):

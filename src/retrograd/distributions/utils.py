@@ -61,7 +61,7 @@ def _sum_rightmost(value: Tensor, dim: int) -> Tensor:
     """`value` summed over its last `dim` dimensions."""
     if dim == 0:
         return value
-    return value.reshape(value.shape[:value.dim() - dim] + (-1,)).sum(-1)
+    return value.reshape((*value.shape[:value.dim() - dim], -1)).sum(-1)
 
 
 def logits_to_probs(logits: Tensor, is_binary: bool = False) -> Tensor:
