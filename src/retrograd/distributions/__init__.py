@@ -22,27 +22,32 @@ L eps); Bernoulli `bernoulli(probs.expand(shape))`; Categorical `multinomial(pro
 transposed (OneHotCategorical one-hot encodes it); Uniform `rand(shape)`; Exponential
 `exponential_()`; Laplace `uniform_(eps - 1, 1)`. The gamma family, Binomial and Poisson need
 samplers retrograd lacks, and say so.
+
+One module per family, named as PyTorch's (`from retrograd.distributions.categorical import
+Categorical` works as with torch).
 """
 
 from __future__ import annotations
 
 from . import constraints, kl, utils
-from .continuous import Exponential, Laplace, Uniform
-from .discrete import (
-    Bernoulli,
-    Binomial,
-    Categorical,
-    OneHotCategorical,
-    OneHotCategoricalStraightThrough,
-    Poisson,
-)
+from .bernoulli import Bernoulli
+from .beta import Beta
+from .binomial import Binomial
+from .categorical import Categorical
+from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
-from .gamma import Beta, Dirichlet, Gamma
+from .exponential import Exponential
+from .gamma import Gamma
 from .independent import Independent
 from .kl import kl_divergence, register_kl
+from .laplace import Laplace
+from .log_normal import LogNormal
 from .multivariate_normal import MultivariateNormal
-from .normal import LogNormal, Normal
+from .normal import Normal
+from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from .poisson import Poisson
+from .uniform import Uniform
 
 __all__ = [
     "Bernoulli",

@@ -105,3 +105,32 @@ class lazy_property:
             value = self.wrapped(instance)
         setattr(instance, self.wrapped.__name__, value)
         return value
+
+
+def _check_one_of(probs, logits) -> None:
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+
+
+
+def _expand_given(old, new, shape) -> None:
+    """Give `new` whichever of probs and logits `old` holds, expanded to `shape`."""
+    for name in ("probs", "logits"):
+        if name in old.__dict__:
+            setattr(new, name, old.__dict__[name].expand(shape))
+            new._param = getattr(new, name)
+
+
+
+def _enumerated(values: Tensor, batch_shape: Size, expand: bool) -> Tensor:
+    """`values` along dimension 0, with a size-1 dimension per batch dimension (or expanded)."""
+    values = values.view((-1,) + (1,) * len(batch_shape))
+    return values.expand((-1, *batch_shape)) if expand else values
+
+
+def _not_drawn(family: str, sampler: str):
+    """Raise for a sampler retrograd lacks (see Note [Drawing as PyTorch draws])."""
+    raise NotImplementedError(
+        f"{family}.sample needs {sampler}, which retrograd does not have yet; "
+        "log_prob, mean, variance and entropy work"
+    )
