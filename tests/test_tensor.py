@@ -194,3 +194,19 @@ def test_print_options_change_precision():
         assert repr(rg.tensor(2.125)) == "tensor(2.12)"
     finally:
         rg.set_printoptions(profile="default")
+
+
+def test_slices_sums_and_repeats_of_a_size_are_sizes():
+    shape = retrograd.zeros(2, 3, 4).shape
+    assert repr(shape[1:]) == "retrograd.Size([3, 4])" and shape[0] == 2
+    assert repr(shape[:1] + (5,)) == "retrograd.Size([2, 5])"
+    assert repr((7,) + shape[2:]) == "retrograd.Size([7, 4])"
+    assert repr(shape[2:] * 2) == "retrograd.Size([4, 4])" and repr(2 * shape[2:]) == "retrograd.Size([4, 4])"
+    assert repr(shape + shape[:1]) == "retrograd.Size([2, 3, 4, 2])"
+
+
+def test_formatting_a_zero_dimensional_tensor_formats_its_number():
+    assert f"{retrograd.tensor(0.5)}" == "0.5" and f"{retrograd.tensor(3)}" == "3"
+    assert f"{retrograd.tensor(2.0):.3f}" == "2.000"
+    assert f"{retrograd.tensor([0.5])}" == "tensor([0.5000])"
+

@@ -37,6 +37,8 @@ NAMESPACES = {
     "torch.optim.lr_scheduler": "retrograd.optim.lr_scheduler",
     "torch.autograd": "retrograd.autograd",
     "torch.utils.data": "retrograd.utils.data",
+    "torch.distributions": "retrograd.distributions",
+    "torch.distributions.constraints": "retrograd.distributions.constraints",
 }
 
 # Names retrograd has, but not all of what PyTorch's do: name -> what is missing.

@@ -58,6 +58,7 @@ class Bernoulli(ExponentialFamily):
 
     @property
     def param_shape(self) -> Size:
+        """The shape of the parameter given (probs or logits)."""
         return self._param.size()
 
     @property

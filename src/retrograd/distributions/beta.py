@@ -44,10 +44,12 @@ class Beta(ExponentialFamily):
 
     @property
     def concentration1(self) -> Tensor:
+        """a: the exponent of x in the density."""
         return self._dirichlet.concentration[..., 0]
 
     @property
     def concentration0(self) -> Tensor:
+        """b: the exponent of 1 - x in the density."""
         return self._dirichlet.concentration[..., 1]
 
     @property

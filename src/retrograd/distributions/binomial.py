@@ -69,6 +69,7 @@ class Binomial(Distribution):
 
     @property
     def param_shape(self) -> Size:
+        """The shape of the parameter given (probs or logits)."""
         return self._param.size()
 
     @property

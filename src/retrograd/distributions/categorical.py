@@ -62,6 +62,7 @@ class Categorical(Distribution):
 
     @property
     def param_shape(self) -> Size:
+        """The shape of the parameter given (probs or logits)."""
         return self._param.size()
 
     @property

@@ -41,6 +41,16 @@ class Distribution:
     has_enumerate_support = False
     _validate_args = __debug__
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        """A family's property without a docstring of its own (`mean`, `variance`...) takes the
+        docstring of the property it overrides, so the API reference describes every one."""
+        super().__init_subclass__(**kwargs)
+        for name, value in vars(cls).items():
+            if isinstance(value, property) and not value.__doc__:
+                inherited = getattr(cls.__mro__[1], name, None)
+                if isinstance(inherited, property) and inherited.__doc__:
+                    value.__doc__ = inherited.__doc__
+
     @staticmethod
     def set_default_validate_args(value: bool) -> None:
         """Turn validation of parameters and values on or off for every distribution."""
@@ -120,18 +130,22 @@ class Distribution:
 
     @property
     def mean(self) -> Tensor:
+        """The mean of each distribution of the batch."""
         raise NotImplementedError
 
     @property
     def mode(self) -> Tensor:
+        """The most likely value of each distribution of the batch."""
         raise NotImplementedError(f"{type(self)} does not implement mode")
 
     @property
     def variance(self) -> Tensor:
+        """The variance of each distribution of the batch."""
         raise NotImplementedError
 
     @property
     def stddev(self) -> Tensor:
+        """The standard deviation: the square root of the variance."""
         return self.variance.sqrt()
 
     def sample(self, sample_shape=()) -> Tensor:

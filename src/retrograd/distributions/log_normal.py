@@ -37,10 +37,12 @@ class LogNormal(Distribution):
 
     @property
     def loc(self) -> Tensor:
+        """The mean of log(X)."""
         return self.base_dist.loc
 
     @property
     def scale(self) -> Tensor:
+        """The standard deviation of log(X)."""
         return self.base_dist.scale
 
     @property

@@ -41,14 +41,17 @@ class OneHotCategorical(Distribution):
 
     @property
     def probs(self) -> Tensor:
+        """The probability of each category."""
         return self._categorical.probs
 
     @property
     def logits(self) -> Tensor:
+        """The normalised log-probability of each category."""
         return self._categorical.logits
 
     @property
     def param_shape(self) -> Size:
+        """The shape of the parameter given (probs or logits)."""
         return self._categorical.param_shape
 
     @property
