@@ -197,7 +197,7 @@ def test_print_options_change_precision():
 
 
 def test_slices_sums_and_repeats_of_a_size_are_sizes():
-    shape = retrograd.zeros(2, 3, 4).shape
+    shape = rg.zeros(2, 3, 4).shape
     assert repr(shape[1:]) == "retrograd.Size([3, 4])" and shape[0] == 2
     assert repr(shape[:1] + (5,)) == "retrograd.Size([2, 5])"
     assert repr((7,) + shape[2:]) == "retrograd.Size([7, 4])"
@@ -206,7 +206,7 @@ def test_slices_sums_and_repeats_of_a_size_are_sizes():
 
 
 def test_formatting_a_zero_dimensional_tensor_formats_its_number():
-    assert f"{retrograd.tensor(0.5)}" == "0.5" and f"{retrograd.tensor(3)}" == "3"
-    assert f"{retrograd.tensor(2.0):.3f}" == "2.000"
-    assert f"{retrograd.tensor([0.5])}" == "tensor([0.5000])"
+    assert f"{rg.tensor(0.5)}" == "0.5" and f"{rg.tensor(3)}" == "3"
+    assert f"{rg.tensor(2.0):.3f}" == "2.000"
+    assert f"{rg.tensor([0.5])}" == "tensor([0.5000])"
 
