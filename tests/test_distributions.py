@@ -39,6 +39,12 @@ CASES = {
     "exponential": (lambda lib: lib.distributions.Exponential(_t(lib, [0.5, 2.0, 4.0])), [0.0, 0.3, 2.0]),
     "exponential_scalar": (lambda lib: lib.distributions.Exponential(1.5), [0.5]),
     "gamma_scalar": (lambda lib: lib.distributions.Gamma(2.0, 0.5), [1.5]),
+    "cauchy": (lambda lib: lib.distributions.Cauchy(_t(lib, [0.0, 2.0]), _t(lib, [1.0, 0.5])), [[-3.0, 2.5]]),
+    "geometric": (lambda lib: lib.distributions.Geometric(probs=_t(lib, [0.2, 0.9, 1.0])), [[3.0, 0.0, 0.0]]),
+    "geometric_logits": (lambda lib: lib.distributions.Geometric(logits=_t(lib, [-1.0, 2.0, 0.5])), [1.0, 4.0, 0.0]),
+    "half_normal": (lambda lib: lib.distributions.HalfNormal(_t(lib, [1.0, 2.5])), [[0.5, 3.0]]),
+    "multinomial": (lambda lib: lib.distributions.Multinomial(4, probs=_t(lib, [[0.2, 0.3, 0.5], [0.6, 0.0, 0.4]])),
+                    [[1.0, 1.0, 2.0], [4.0, 0.0, 0.0]]),
     "laplace": (lambda lib: lib.distributions.Laplace(_t(lib, [0.0, 1.0]), 2.0), [[-1.0, 3.0]]),
     "bernoulli_probs": (lambda lib: lib.distributions.Bernoulli(probs=_t(lib, [0.1, 0.5, 0.9])),
                         [1.0, 0.0, 1.0]),
@@ -77,8 +83,8 @@ CASES = {
 NOT_DRAWN = {"binomial", "poisson", "gamma", "gamma_scalar", "dirichlet", "beta"}
 # Draws PyTorch's, transformed by a float32 kernel (exp, log1p, a matrix product) whose last
 # bit can differ from PyTorch's (docs/float32_bits.md): compared to rounding.
-LAST_BITS_DIFFER = {"lognormal", "laplace", "mvn_covariance", "mvn_precision", "mvn_scale_tril"}
-WITH_CDF = {"normal_scalar", "normal_batch", "normal_float64", "lognormal", "uniform", "exponential", "laplace"}
+LAST_BITS_DIFFER = {"cauchy", "geometric", "geometric_logits", "lognormal", "laplace", "mvn_covariance", "mvn_precision", "mvn_scale_tril"}
+WITH_CDF = {"cauchy", "half_normal", "normal_scalar", "normal_batch", "normal_float64", "lognormal", "uniform", "exponential", "laplace"}
 
 
 def _numpy(value):
@@ -117,17 +123,16 @@ def test_shapes_moments_and_entropy_match_pytorch(name):
     assert type(ours.batch_shape).__name__ == "Size"
     assert ours.has_rsample == theirs.has_rsample
     assert ours.has_enumerate_support == theirs.has_enumerate_support
-    for moment in ("mean", "variance", "stddev", "mode"):
-        np.testing.assert_allclose(_numpy(getattr(ours, moment)), _numpy(getattr(theirs, moment)),
-                                   rtol=2e-6, atol=1e-6, err_msg=moment)
-    for method in ("entropy", "perplexity"):
+    computed = {"mean": lambda d: d.mean, "variance": lambda d: d.variance, "stddev": lambda d: d.stddev,
+                "mode": lambda d: d.mode, "entropy": lambda d: d.entropy(), "perplexity": lambda d: d.perplexity()}
+    for what, compute in computed.items():
         try:
-            expected = getattr(theirs, method)()
+            expected = compute(theirs)
         except NotImplementedError:
             with pytest.raises(NotImplementedError):
-                getattr(ours, method)()
+                compute(ours)
             continue
-        _close(getattr(ours, method)(), expected, rtol=2e-5)
+        np.testing.assert_allclose(_numpy(compute(ours)), _numpy(expected), rtol=2e-5, atol=1e-6, err_msg=what)
 
 
 @needs_torch
@@ -142,12 +147,9 @@ def test_log_prob_matches_pytorch(name):
 @pytest.mark.parametrize("name", sorted(WITH_CDF))
 def test_cdf_and_icdf_match_pytorch(name):
     ours, theirs, values = _both(name)
-    _close(ours.cdf(_value(retrograd, ours, values)), theirs.cdf(_value(torch, theirs, values)))
-    quantiles = [[0.1, 0.5, 0.9]] if name not in ("uniform", "lognormal", "laplace") else [[0.1, 0.7]]
-    if name == "normal_batch" or name == "exponential":
-        quantiles = [0.1, 0.5, 0.9]
-    if name == "normal_scalar":
-        quantiles = [0.1, 0.5, 0.9]
+    expected = theirs.cdf(_value(torch, theirs, values))
+    _close(ours.cdf(_value(retrograd, ours, values)), expected)
+    quantiles = (0.05 + 0.9 * expected).tolist()  # inside (0, 1)
     _close(ours.icdf(_value(retrograd, ours, quantiles)), theirs.icdf(_value(torch, theirs, quantiles)), rtol=1e-5)
 
 
@@ -237,7 +239,8 @@ KL_PAIRS = [
     ("exponential", "gamma"), ("gamma", "exponential"), ("beta", "uniform"), ("beta", "normal_scalar"),
     ("beta", "gamma_scalar"), ("beta", "exponential_scalar"), ("exponential", "normal_batch"), ("gamma", "normal_batch"),
     ("normal_scalar", "uniform"), ("uniform", "beta"), ("uniform", "gamma_scalar"), ("uniform", "exponential_scalar"),
-    ("bernoulli_probs", "poisson"), ("poisson", "bernoulli_probs"),
+    ("bernoulli_probs", "poisson"), ("poisson", "bernoulli_probs"), ("cauchy", "cauchy"),
+    ("geometric", "geometric_logits"), ("half_normal", "half_normal"),
 ]
 
 
@@ -265,7 +268,10 @@ def test_kl_divergence_matches_pytorch(pair):
     lambda lib: lib.distributions.MultivariateNormal(lib.zeros(2), scale_tril=lib.tensor([[1.0, 1.0], [0.0, 1.0]])),
     lambda lib: lib.distributions.MultivariateNormal(lib.zeros(2), covariance_matrix=lib.tensor([[1.0, 2.0], [2.0, 1.0]])),
     lambda lib: lib.distributions.Exponential(lib.tensor([[1.0, 0.0]])),
-], ids=["normal", "bernoulli", "categorical", "uniform", "scale_tril", "covariance", "exponential"])
+    lambda lib: lib.distributions.Geometric(lib.tensor([0.5, 0.0, 0.0])),
+    lambda lib: lib.distributions.Geometric(lib.tensor([0.5, 1.5])),
+], ids=["normal", "bernoulli", "categorical", "uniform", "scale_tril", "covariance", "exponential", "geometric_zero",
+        "geometric_above_one"])
 def test_invalid_parameters_raise_pytorchs_value_error(build):
     with pytest.raises(ValueError) as theirs:
         build(torch)

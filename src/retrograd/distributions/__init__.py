@@ -20,7 +20,8 @@ bit for bit): Normal.sample `normal(loc.expand(shape), scale.expand(shape))`; ev
 the normal families `empty(shape).normal_()` then loc + eps * scale (MultivariateNormal: loc +
 L eps); Bernoulli `bernoulli(probs.expand(shape))`; Categorical `multinomial(probs_2d, n, True)`
 transposed (OneHotCategorical one-hot encodes it); Uniform `rand(shape)`; Exponential
-`exponential_()`; Laplace `uniform_(eps - 1, 1)`. The gamma family, Binomial and Poisson need
+`exponential_()`; Laplace `uniform_(eps - 1, 1)`; Cauchy `cauchy_()`; Geometric
+`uniform_(tiny, 1)`; Multinomial `total_count` Categorical draws. The gamma family, Binomial and Poisson need
 samplers retrograd lacks, and say so.
 
 One module per family, named as PyTorch's (`from retrograd.distributions.categorical import
@@ -34,15 +35,19 @@ from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial
 from .categorical import Categorical
+from .cauchy import Cauchy
 from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .gamma import Gamma
+from .geometric import Geometric
+from .half_normal import HalfNormal
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
 from .log_normal import LogNormal
+from .multinomial import Multinomial
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
@@ -54,14 +59,18 @@ __all__ = [
     "Beta",
     "Binomial",
     "Categorical",
+    "Cauchy",
     "Dirichlet",
     "Distribution",
     "Exponential",
     "ExponentialFamily",
     "Gamma",
+    "Geometric",
+    "HalfNormal",
     "Independent",
     "Laplace",
     "LogNormal",
+    "Multinomial",
     "MultivariateNormal",
     "Normal",
     "OneHotCategorical",
