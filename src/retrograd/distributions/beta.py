@@ -12,8 +12,7 @@ from . import constraints
 from ._special import lgamma
 from .dirichlet import Dirichlet
 from .exp_family import ExponentialFamily
-from .gamma import _GAMMA_DRAWS
-from .utils import _not_drawn, broadcast_all
+from .utils import broadcast_all
 
 __all__ = ["Beta"]
 
@@ -66,7 +65,7 @@ class Beta(ExponentialFamily):
         return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
 
     def rsample(self, sample_shape=()) -> Tensor:
-        _not_drawn("Beta", _GAMMA_DRAWS)
+        return self._dirichlet.rsample(sample_shape).select(-1, 0)
 
     def log_prob(self, value):
         if self._validate_args:

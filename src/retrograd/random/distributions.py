@@ -398,3 +398,71 @@ def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
     if np.unique(contenders).size < contenders.size or np.isnan(scores).any():
         return np.array(topk_order(scores.tolist(), k), np.int64)
     return chosen
+
+
+# ---------------------------------------------------------------------------
+# Gamma
+#
+# Note [PyTorch's gamma draws]
+# PyTorch's CPU `_standard_gamma` draws one element at a time, in memory order, by Marsaglia
+# and Tsang's rejection method: alpha < 1 is boosted to alpha + 1 with a scale
+# (1 - u)^(1 / alpha); then d = alpha - 1/3 and c = 1 / sqrt(9 d); draw a scalar normal x
+# (the cached double Box-Muller) until y = 1 + c x > 0, v = y^3, u = 1 - (double uniform);
+# accept d v if u < 1 - 0.0331 x^4 or log(u) < x^2 / 2 + d (1 - v + log v). The arithmetic on
+# alpha (the boost, 1 / alpha, alpha - 1/3) is in the element's dtype with the single-precision
+# constants 1/3 and 0.0331; the rest in double. Results below the dtype's smallest normal
+# number become it; alpha = 0 gives that too.
+
+_ONE_THIRD_F32 = np.float32(1) / np.float32(3)
+_SQUEEZE_F32 = float(np.float32(0.0331))
+
+
+def _gamma_scalar(generator: Generator, alpha) -> float:
+    """One draw of Gamma(alpha, 1); `alpha` is a NumPy scalar of the element's dtype."""
+    kind = type(alpha)
+    scale = 1.0
+    if alpha < 1:
+        if alpha == 0:
+            return 0.0
+        scale *= math.pow(1.0 - float(_double_uniform(generator, 1)[0]), float(kind(1) / alpha))
+        alpha = alpha + kind(1)
+    d = float(alpha - kind(_ONE_THIRD_F32))
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        y = 0.0
+        while y <= 0:
+            x = float(_normal_scalar(generator, 1, 0.0, 1.0)[0])
+            y = 1.0 + c * x
+        v = y * y * y
+        u = 1.0 - float(_double_uniform(generator, 1)[0])
+        xx = x * x
+        if u < 1.0 - _SQUEEZE_F32 * xx * xx:
+            return scale * d * v
+        if math.log(u) < 0.5 * xx + d * (1.0 - v + math.log(v)):
+            return scale * d * v
+
+
+def _gamma(generator: Generator | None, alphas: np.ndarray) -> np.ndarray:
+    """`_standard_gamma(alphas)`: Gamma(alpha, 1) draws of alphas' shape and float dtype, by
+    Note [PyTorch's gamma draws]. A Python loop: about 0.1 ms per element."""
+    generator = _generator(generator)
+    _check_floating(alphas.dtype, "gamma_cpu")
+    flat = np.ascontiguousarray(alphas).reshape(-1)
+    draws = np.array([_gamma_scalar(generator, alpha) for alpha in flat], np.float64).astype(flat.dtype)
+    return np.maximum(draws, np.finfo(flat.dtype).tiny).reshape(alphas.shape)
+
+
+def _dirichlet(generator: Generator | None, alphas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_sample_dirichlet(alphas)`, as PyTorch's CPU kernel: a gamma draw per element with
+    alpha in double (Note [PyTorch's gamma draws]), each divided by the double sum of its
+    row (the last dimension), rounded to alphas' dtype and kept in [tiny, largest value < 1].
+    Returns the draws and the double gamma draws they came from (for the gradient)."""
+    generator = _generator(generator)
+    _check_floating(alphas.dtype, "dirichlet")
+    flat = np.ascontiguousarray(alphas).astype(np.float64).reshape(-1)
+    tiny64 = np.finfo(np.float64).tiny
+    gammas = np.array([max(_gamma_scalar(generator, alpha), tiny64) for alpha in flat], np.float64)
+    gammas = gammas.reshape(alphas.shape)
+    fractions = (gammas / gammas.sum(-1, keepdims=True)).astype(alphas.dtype)
+    below_one = np.nextafter(alphas.dtype.type(1), alphas.dtype.type(0))
+    return np.clip(fractions, np.finfo(alphas.dtype).tiny, below_one), gammas
