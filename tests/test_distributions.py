@@ -574,6 +574,11 @@ def test_constraints_check_and_print():
     assert constraints.is_dependent(D.Uniform.support) and not constraints.is_dependent(constraints.real)
     with pytest.raises(ValueError, match="Cannot determine validity of dependent constraint"):
         constraints.dependent.check(value)
+    assert constraints.corr_cholesky.check(retrograd.tensor([[1.0, 0.0], [0.6, 0.8]])).item()
+    assert not constraints.corr_cholesky.check(retrograd.tensor([[1.0, 0.0], [0.6, 0.9]])).item()
+    mixture = constraints.MixtureSameFamilyConstraint(constraints.positive)
+    assert repr(mixture) == "MixtureSameFamilyConstraint(GreaterThan(lower_bound=0.0))"
+    assert mixture.check(retrograd.tensor([[1.0, -1.0], [2.0, 3.0]])).tolist() == [[True, False], [True, True]]
 
 
 @needs_torch

@@ -21,8 +21,9 @@ the normal families `empty(shape).normal_()` then loc + eps * scale (Multivariat
 L eps); Bernoulli `bernoulli(probs.expand(shape))`; Categorical `multinomial(probs_2d, n, True)`
 transposed (OneHotCategorical one-hot encodes it); Uniform `rand(shape)`; Exponential
 `exponential_()`; Laplace `uniform_(eps - 1, 1)`; Cauchy `cauchy_()`; Geometric
-`uniform_(tiny, 1)`; Multinomial `total_count` Categorical draws. The gamma family, Binomial and Poisson need
-samplers retrograd lacks, and say so.
+`uniform_(tiny, 1)`; Multinomial `total_count` Categorical draws; Gamma `_standard_gamma`,
+Dirichlet and Beta `_sample_dirichlet` (Note [PyTorch's gamma draws] in retrograd.random).
+Binomial and Poisson need samplers retrograd lacks, and say so.
 
 One module per family, named as PyTorch's (`from retrograd.distributions.categorical import
 Categorical` works as with torch).

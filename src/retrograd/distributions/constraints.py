@@ -13,8 +13,10 @@ import retrograd
 
 __all__ = [
     "Constraint",
+    "MixtureSameFamilyConstraint",
     "boolean",
     "cat",
+    "corr_cholesky",
     "dependent",
     "dependent_property",
     "greater_than",
@@ -301,6 +303,47 @@ class _LowerCholesky(Constraint):
         return _is_lower_triangular(value) & positive_diagonal
 
 
+class _CorrCholesky(Constraint):
+    """Cholesky factors of correlation matrices: lower-triangular, positive diagonal, rows of
+    unit length (to within 10 n eps)."""
+
+    event_dim = 2
+
+    def check(self, value):
+        tolerance = retrograd.finfo(value.dtype).eps * value.size(-1) * 10
+        row_norms = retrograd.linalg.norm(value.detach(), dim=-1)
+        unit_rows = ((row_norms - 1.0).abs() <= tolerance).all(-1)
+        return _LowerCholesky().check(value) & unit_rows
+
+
+class MixtureSameFamilyConstraint(Constraint):
+    """A component distribution's constraint, for values of the mixture (which lack the
+    component dimension): checked with that dimension put back."""
+
+    def __init__(self, base_constraint: Constraint) -> None:
+        if not isinstance(base_constraint, Constraint):
+            raise TypeError(f"base_constraint must be a Constraint, got {type(base_constraint).__name__}")
+        self.base_constraint = base_constraint
+
+    @property
+    def is_discrete(self) -> bool:
+        return self.base_constraint.is_discrete
+
+    @property
+    def event_dim(self) -> int:
+        return self.base_constraint.event_dim
+
+    def check(self, value):
+        result = self.base_constraint.check(value.unsqueeze(-1 - self.event_dim))
+        if value.dim() < self.event_dim:
+            raise ValueError(f"Expected value.dim() >= {self.event_dim} but got {value.dim()}")
+        kept = value.dim() - self.event_dim
+        return result.reshape((*result.shape[:kept], -1)).all(-1)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.base_constraint!r})"
+
+
 class _Square(Constraint):
     """Square matrices."""
 
@@ -410,6 +453,7 @@ half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
 lower_triangular = _LowerTriangular()
 lower_cholesky = _LowerCholesky()
+corr_cholesky = _CorrCholesky()
 square = _Square()
 symmetric = _Symmetric()
 positive_semidefinite = _PositiveSemidefinite()
