@@ -64,6 +64,7 @@ CASES = {
               [0.2, 1.0, 4.0]),
     "dirichlet": (lambda lib: lib.distributions.Dirichlet(_t(lib, [[0.5, 1.0, 2.0], [3.0, 3.0, 0.7]])),
                   [[0.2, 0.3, 0.5]]),
+    "dirichlet_sparse": (lambda lib: lib.distributions.Dirichlet(_t(lib, [0.001, 0.002, 50.0])), [[0.1, 0.1, 0.8]]),
     "beta": (lambda lib: lib.distributions.Beta(_t(lib, [0.5, 2.0]), _t(lib, [1.5, 3.0])), [0.25, 0.9]),
     "mvn_covariance": (lambda lib: lib.distributions.MultivariateNormal(
         _t(lib, [1.0, -1.0]), covariance_matrix=_t(lib, [[2.0, 0.3], [0.3, 0.5]])),
