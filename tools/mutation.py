@@ -139,6 +139,7 @@ TARGETS: dict[str, Target] = {
             "tests/test_engine.py",
             "tests/test_autograd_hooks.py",
             "tests/test_saved_values.py",
+            "tests/test_generated_plans.py",  # declared nodes run through their plans
             "tests/test_viz_explorer.py",  # the pass's observer (Note [Observing the pass])
         ),
         deselect=(
@@ -165,6 +166,7 @@ TARGETS: dict[str, Target] = {
             "tests/test_mutation_formula.py",
             "tests/test_mutation_graph.py",  # saved records (Note [Saved records] moved to graph.py)
             "tests/test_saved_values.py",
+            "tests/test_generated_plans.py",  # Note [Generated saving and backward]
             "tests/test_shape_index_formulas.py",
             "tests/test_engine.py",
         ),

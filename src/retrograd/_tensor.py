@@ -77,19 +77,6 @@ ORIGIN_NUMPY = "numpy"
 ORIGIN_BACKWARD = "backward"  # computed by a backward pass without create_graph=True
 
 
-_engine = None  # autograd.engine, bound on first use (it imports this module)
-
-
-def _origin_without_grad() -> str:
-    """Why a tensor made while grad mode is off has no graph: no_grad(), or a backward pass."""
-    global _engine
-    if _engine is None:
-        from .autograd import engine
-
-        _engine = engine
-    return ORIGIN_BACKWARD if _engine.current_graph_task() is not None else ORIGIN_NO_GRAD
-
-
 _NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
     "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
@@ -179,7 +166,7 @@ class Tensor:
         tensor = cls.__new__(cls)
         tensor._setup(array, None, 0, new_version_counter())
         if not grad_mode._state.grad_enabled:
-            tensor._origin = _origin_without_grad()  # see Note [Tensor origins]
+            tensor._origin = grad_mode._state.origin_without_grad  # see Note [Tensor origins]
         return tensor
 
     @classmethod

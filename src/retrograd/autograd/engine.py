@@ -55,7 +55,7 @@ import warnings
 
 import numpy as np
 
-from .._tensor import Tensor, new_version_counter
+from .._tensor import ORIGIN_BACKWARD, Tensor, new_version_counter
 from . import grad_mode
 from .anomaly import anomaly_mode
 from .forward_ad import _state as _dual_state
@@ -117,8 +117,10 @@ def execute(
     """
     state = grad_mode._state
     previous_mode = state.grad_enabled
+    previous_origin = state.origin_without_grad
     previous_task = _task_state.current
     state.grad_enabled = create_graph
+    state.origin_without_grad = ORIGIN_BACKWARD
     try:
         batch = () if batch_size is None else (batch_size,)
         with np.errstate(all="ignore"):  # as PyTorch: inf and NaN arise silently
@@ -126,6 +128,7 @@ def execute(
                         batch, observer)
     finally:
         state.grad_enabled = previous_mode
+        state.origin_without_grad = previous_origin
         _task_state.current = previous_task
 
 
@@ -155,7 +158,9 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
     watched = needed is not None or observer is not None or bool(capture_slots)
     while ready:
         node = ready.pop()
-        grad_outputs = buffers.pop(node)
+        grad_outputs = buffers.pop(node, None)
+        if grad_outputs is None:  # every gradient that reached it was None
+            grad_outputs = [None]
         if watched:
             if needed is not None and needed[node] == _SKIP:
                 continue
@@ -176,10 +181,10 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
         if anomaly_mode.enabled:
             grad_inputs = _run_node_reporting_origin(node, grad_outputs, batch, on_arrays)
         else:
-            grad_inputs = _run_node(node, grad_outputs, batch, on_arrays)
+            grad_inputs = _run_node(node, grad_outputs, batch, on_arrays, not keep_graph and observer is None)
         if observer is not None:
             observer.ran(node, _as_tensors(grad_outputs), _as_tensors(grad_inputs))
-        if not keep_graph:
+        if not keep_graph and not node._released:
             node._release()
         for next_node, output_nr, grad in zip(node._next_nodes, node._next_nrs, grad_inputs):
             if next_node is None:
@@ -192,7 +197,6 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
             remaining = dependencies[next_node] - 1
             dependencies[next_node] = remaining
             if remaining == 0:
-                buffers.setdefault(next_node, [None])
                 if type(next_node) is AccumulateGrad:
                     ready_leaves.append(next_node)
                 else:
@@ -247,19 +251,17 @@ def _count_dependencies(root_nodes: list[Node]) -> dict[Node, int]:
     """How many edges lead into each node reachable from the roots (roots: 0 unless reached).
 
     Each node is expanded once, roots included, so a root that another root reaches (the
-    gradients of both `a` and `b = f(a)`) waits for that root's contribution.
+    gradients of both `a` and `b = f(a)`) waits for that root's contribution. A node is
+    expanded when it first enters the dict, which the roots enter first.
     """
-    dependencies: dict[Node, int] = {}
-    expanded = set(root_nodes)
+    dependencies = dict.fromkeys(root_nodes, 0)
     stack = list(root_nodes)
     while stack:
-        node = stack.pop()
-        for next_node in node._next_nodes:
-            if next_node is None:
-                continue
-            dependencies[next_node] = dependencies.get(next_node, 0) + 1
-            if next_node not in expanded:
-                expanded.add(next_node)
+        for next_node in stack.pop()._next_nodes:
+            if next_node in dependencies:
+                dependencies[next_node] += 1
+            elif next_node is not None:
+                dependencies[next_node] = 1
                 stack.append(next_node)
     return dependencies
 
@@ -306,8 +308,11 @@ def _deliver(buffers: dict, node: Node, output_nr: int, grad: Tensor) -> None:
     buffer[output_nr] = grad if existing is None else existing + grad
 
 
-def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool = False) -> tuple:
-    """Call the node's backward with its pre- and post-hooks, fitting grads to its inputs."""
+def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool = False,
+              release: bool = False) -> tuple:
+    """Call the node's backward with its pre- and post-hooks, fitting grads to its inputs.
+    With `release` a declared op may free its saved tensors already (the caller's
+    `_release` then has nothing left to do)."""
     if node._pre_hooks is not None:
         grad_outputs = _run_pre_hooks(node, grad_outputs, on_arrays)
     if len(grad_outputs) == 1:
@@ -315,18 +320,22 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool
             return (None,) * len(node._next_nodes)
     elif all(grad is None for grad in grad_outputs):
         return (None,) * len(node._next_nodes)
-    if on_arrays and not node._runs_on_arrays:
-        grad_inputs = node.backward(*_as_tensors(grad_outputs))
-        if type(grad_inputs) is not tuple:
-            grad_inputs = (grad_inputs,)
-        grad_inputs = tuple(_as_data(grad) for grad in grad_inputs)
+    if on_arrays and node._declared:
+        # a declared op: its generated backward fits (Note [Generated saving and backward])
+        grad_inputs = node._plan_used.backward_on_arrays(node, grad_outputs, batch, release)
     else:
-        grad_inputs = node.backward(*grad_outputs)
-        if type(grad_inputs) is not tuple:
-            grad_inputs = (grad_inputs,)
-    if (not on_arrays or batch or len(grad_inputs) != len(node._next_nodes)
-            or not _fit(grad_inputs, node._input_meta)):
-        grad_inputs = _fit_to_inputs(node, grad_inputs, batch, on_arrays)
+        if on_arrays and not node._runs_on_arrays:
+            grad_inputs = node.backward(*_as_tensors(grad_outputs))
+            if type(grad_inputs) is not tuple:
+                grad_inputs = (grad_inputs,)
+            grad_inputs = tuple(_as_data(grad) for grad in grad_inputs)
+        else:
+            grad_inputs = node.backward(*grad_outputs)
+            if type(grad_inputs) is not tuple:
+                grad_inputs = (grad_inputs,)
+        if (not on_arrays or batch or len(grad_inputs) != len(node._next_nodes)
+                or not _fit(grad_inputs, node._input_meta)):
+            grad_inputs = _fit_to_inputs(node, grad_inputs, batch, on_arrays)
     if node._hooks is not None:
         for hook in list(node._hooks.values()):
             replaced = hook(tuple(_as_tensors(grad_inputs)), tuple(_as_tensors(grad_outputs)))

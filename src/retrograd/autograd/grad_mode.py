@@ -23,6 +23,9 @@ __all__ = [
 class _ModeState(threading.local):
     grad_enabled = True
     inference = False
+    # why a tensor made while grad mode is off has no graph: "no_grad", or "backward" while a
+    # backward pass without create_graph runs (the engine sets it; Note [Tensor origins])
+    origin_without_grad = "no_grad"
 
 
 _state = _ModeState()

@@ -171,10 +171,10 @@ class Node:
     non_differentiable_outputs: tuple[int, ...] = ()  # e.g. the indices of max(dim)
     hand_written = ""  # an op's node class not declared as a Formula says why (docs/derivatives.md)
 
-    def __init__(self):
-        self._next_nodes = ()
-        self._next_nrs = ()
-        self._input_meta = ()
+    def __init__(self, next_nodes: tuple = (), next_nrs: tuple = (), input_meta: tuple = ()):
+        self._next_nodes = next_nodes
+        self._next_nrs = next_nrs
+        self._input_meta = input_meta  # (shape, dtype) of each input needing grad, else None
         self._saved = None
         self._saved_versions = None
         self._released = False

@@ -36,7 +36,10 @@ import inspect
 import operator
 from typing import ClassVar
 
+import numpy as np
+
 from .._tensor import Tensor
+from ..autograd.engine import _fit_to_inputs
 from ..autograd.forward_ad import _state as _dual
 from ..autograd.graph import (
     _MISSING,
@@ -62,13 +65,15 @@ class _Plan:
     """What a node of one op saves for one set of inputs needing grad, and how it calls the
     formulas: shared by every node recorded with that set (nothing per node)."""
 
-    __slots__ = ("calls", "names", "parameters", "triples")
+    __slots__ = ("backward_on_arrays", "calls", "names", "parameters", "save", "triples")
 
-    def __init__(self, triples: tuple, parameters: tuple, calls: tuple):
+    def __init__(self, triples: tuple, parameters: tuple, calls: tuple, backward_on_arrays):
         self.triples = triples  # (name, source, key) for each saved tensor, number or shape
         self.names = tuple(name for name, _, _ in triples)
         self.parameters = parameters  # keyword parameters the formulas read (kept as passed)
         self.calls = calls  # per input: see _formula_call
+        self.backward_on_arrays = backward_on_arrays  # see Note [Generated saving and backward]
+        self.save = None  # save(node, inputs, params, outputs), generated once the plan exists
 
 
 class Formula(Node):
@@ -93,6 +98,9 @@ class Formula(Node):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if "backward" in cls.__dict__:
+            raise TypeError(f"{cls.__name__}: a Formula declares its derivatives; the engine calls "
+                            "the plan's generated backward, never an override of `backward`")
         if "derivatives" not in cls.__dict__ and "inputs" not in cls.__dict__:
             return
         parameters = _forward_parameters(cls)
@@ -160,58 +168,22 @@ class Formula(Node):
                 else _formula_call(entry[0], [names.index(read) for read in entry[1]])
                 for position, entry in enumerate(cls._derivative_table)
             )
-            plan = cls._plans[needs] = _Plan(tuple(triples), tuple(parameters), calls)
+            formulas = tuple(None if call is None else entry
+                             for call, entry in zip(calls, cls._derivative_table))
+            backward_on_arrays = _generate_backward_on_arrays(cls, triples, parameters, formulas)
+            plan = _Plan(tuple(triples), tuple(parameters), calls, backward_on_arrays)
+            plan.save = _generate_save(cls, plan, needs)
+            cls._plans[needs] = plan
         return plan
 
     def _save(self, needs: int, inputs: tuple, params: dict, outputs) -> None:
-        """Keep what `plan` names, each tensor stamped with its version (or packed by hooks).
+        """Keep what the plan of `needs` names, each tensor stamped with its version (or packed
+        by hooks): the plan's generated `save` (Note [Generated saving and backward]).
 
         The keyword parameters are kept as the call passed them (a dict of numbers, which
         the cyclic collector does not track); see _parameter for their defaults.
         """
-        plan = self._plans.get(needs) or self._plan(needs)
-        if plan.parameters and params:
-            for name in plan.parameters:
-                if isinstance(params.get(name), Tensor):
-                    plan = self._plan(needs | _TENSOR_PARAMETERS)
-                    break
-        self._plan_used = plan
-        self._params = params
-        if not plan.triples:
-            return
-        if saved_hooks_in_use.count and saved_hooks_state.stack:
-            self._pack(plan, inputs, params, outputs)
-            return
-        values = []
-        versions = []
-        for _name, source, key in plan.triples:
-            if source == _FROM_INPUT:
-                value = inputs[key]
-            elif source == _FROM_OUTPUT:
-                value = outputs if type(outputs) is not tuple else outputs[key]
-            elif source == _FROM_PARAM:
-                value = params[key] if key in params else self._parameter_defaults[key]
-            else:
-                value = inputs[key]
-                values.append(value._data.shape if isinstance(value, Tensor) else ())
-                versions.append(None)
-                continue
-            if not isinstance(value, Tensor):
-                values.append(value)
-                versions.append(None)
-                continue
-            if value._is_inference:
-                _refuse_inference_tensor()
-            counter = value._version_counter
-            if source == _FROM_OUTPUT:
-                values.append((value._data, counter, value._output_nr, None))
-            elif source == _FROM_INPUT and value._requires_grad and _dual.level < 0:
-                values.append((value._data, counter, key))
-            else:  # kept as it is: a tensor that needs no gradient (the caller's), or one with a tangent
-                values.append(value)
-            versions.append(counter[0])
-        self._saved = tuple(values)
-        self._saved_versions = tuple(versions)
+        (self._plans.get(needs) or self._plan(needs)).save(self, inputs, params, outputs)
 
     def _pack(self, plan: _Plan, inputs: tuple, params: dict, outputs) -> None:
         """`_save` under saved_tensors_hooks: each saved tensor goes through the pack hook."""
@@ -241,6 +213,8 @@ class Formula(Node):
         """Each input's gradient from its formula (None where no gradient is needed).
 
         Arrays in, arrays out; Tensors in, Tensors out (see Note [One formula, two modes]).
+        The engine runs a pass without create_graph through the plan's generated
+        `backward_on_arrays` instead (Note [Generated saving and backward]).
         """
         grad = grads[0]
         if grad is not None:
@@ -250,7 +224,8 @@ class Formula(Node):
         plan = self._plan_used
         values = [grad, grads]
         if self._saved is not None:
-            self._unpack_into(values, on_arrays)
+            values.extend(self._unpacked(value, version, on_arrays)
+                          for value, version in zip(self._saved, self._saved_versions))
         if plan.parameters:
             params, defaults = self._params, self._parameter_defaults
             for name in plan.parameters:
@@ -271,26 +246,23 @@ class Formula(Node):
                 results.append(formula(*arguments(values)) if spread else formula(arguments(values)))
         return tuple(results)
 
-    def _unpack_into(self, values: list, on_arrays: bool) -> None:
-        """Append each saved value, version-checked: its array, or its Tensor for create_graph."""
-        for value, version in zip(self._saved, self._saved_versions):
-            if value is _FREED:
-                raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
-            if version is None:
-                if type(value) is PackedSaved:
-                    value = value.unpack()
-                    if on_arrays and isinstance(value, Tensor):
-                        value = value._data
-            elif type(value) is tuple:
-                if value[1][0] != version:
-                    self._check_record(value, version)
-                value = value[0] if on_arrays else self._rebuild(value)
-            else:
-                if value._version_counter[0] != version:  # named "output 0", as PyTorch
-                    _check_version(value._version_counter[0], version, value._data, value.grad_fn)
-                if on_arrays:
+    def _unpacked(self, value, version, on_arrays: bool):
+        """One saved value, version-checked: its array, or its Tensor for create_graph."""
+        if value is _FREED:
+            raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
+        if version is None:
+            if type(value) is PackedSaved:
+                value = value.unpack()
+                if on_arrays and isinstance(value, Tensor):
                     value = value._data
-            values.append(value)
+            return value
+        if type(value) is tuple:
+            if value[1][0] != version:
+                self._check_record(value, version)
+            return value[0] if on_arrays else self._rebuild(value)
+        if value._version_counter[0] != version:  # named "output 0", as PyTorch
+            _check_version(value._version_counter[0], version, value._data, value.grad_fn)
+        return value._data if on_arrays else value
 
     def _release(self) -> None:
         """Free the saved tensors; numbers and shapes stay (they hold no memory), as PyTorch."""
@@ -347,6 +319,143 @@ class Formula(Node):
 
     def _saved_names(self) -> list[str]:
         return [_public_name(self, name) for name in self._all_reads]
+
+
+# Note [Generated saving and backward]
+#     Recording a node and running its backward without create_graph are the common case of
+#     the whole engine, so each plan (an op and the set of its inputs that need a gradient)
+#     gets two functions of its own, generated once from the declaration, as `dataclasses`
+#     generates `__init__`: straight-line code with no loop over the plan and no argument
+#     lists built at run time. `save` stamps each saved tensor with its version and keeps it
+#     as a record (Note [Saved records]) or as it is; saved-tensor hooks, inference tensors and
+#     tensor parameters leave it for the general ways. `backward_on_arrays` reads each saved
+#     value in one step (a record whose version is unchanged gives its array; anything else
+#     goes through `_unpacked`, which checks versions, unpacks hooks and refuses a released
+#     node), reads the parameters and calls the formulas of the inputs that need a gradient.
+#     Each function's source is its `source` attribute; with create_graph the same formulas
+#     run on Tensors through `Formula.backward`'s general path.
+
+
+def _generate_save(cls, plan: _Plan, needs: int):
+    """The plan's `save(node, inputs, params, outputs)` as one generated function (see
+    Note [Generated saving and backward])."""
+    namespace = {"Tensor": Tensor, "PLAN": plan, "hooks_in_use": saved_hooks_in_use,
+                 "hooks_state": saved_hooks_state, "dual": _dual, "refuse": _refuse_inference_tensor}
+    lines = ["def save(node, inputs, params, outputs):"]
+    if plan.parameters:
+        tensor_test = " or ".join(f"isinstance(params.get({name!r}), Tensor)" for name in plan.parameters)
+        with_tensors = needs | _TENSOR_PARAMETERS
+        lines += [f"    if params and ({tensor_test}):",
+                  f"        return node._plan({with_tensors}).save(node, inputs, params, outputs)"]
+    lines += ["    node._plan_used = PLAN", "    node._params = params"]
+    if plan.triples:
+        lines += ["    if hooks_in_use.count and hooks_state.stack:",
+                  "        return node._pack(PLAN, inputs, params, outputs)"]
+    for index, (_name, source, key) in enumerate(plan.triples):
+        value, version = f"value_{index}", f"version_{index}"
+        if source == _FROM_SHAPE:
+            lines += [f"    {value} = inputs[{key}]._data.shape if isinstance(inputs[{key}], Tensor) else ()",
+                      f"    {version} = None"]
+            continue
+        if source == _FROM_INPUT:
+            lines.append(f"    {value} = inputs[{key}]")
+        elif source == _FROM_OUTPUT:
+            lines.append(f"    {value} = outputs if type(outputs) is not tuple else outputs[{key}]")
+        else:
+            namespace[f"default_{index}"] = cls._parameter_defaults[key]
+            lines.append(f"    {value} = params[{key!r}] if {key!r} in params else default_{index}")
+        lines += [f"    if isinstance({value}, Tensor):",
+                  f"        if {value}._is_inference:",
+                  "            refuse()",
+                  f"        counter = {value}._version_counter",
+                  f"        {version} = counter[0]"]
+        if source == _FROM_OUTPUT:
+            lines.append(f"        {value} = ({value}._data, counter, {value}._output_nr, None)")
+        elif source == _FROM_INPUT:
+            lines += [f"        if {value}._requires_grad and dual.level < 0:",
+                      f"            {value} = ({value}._data, counter, {key})"]
+        lines += ["    else:", f"        {version} = None"]
+    if plan.triples:
+        count = range(len(plan.triples))
+        comma = "," if len(count) == 1 else ""
+        lines += [f"    node._saved = ({', '.join(f'value_{index}' for index in count)}{comma})",
+                  f"    node._saved_versions = ({', '.join(f'version_{index}' for index in count)}{comma})"]
+    return _compiled(lines, "save", f"<save of {cls.__name__}>", namespace)
+
+
+def _compiled(lines: list, name: str, filename: str, namespace: dict):
+    """The function `name` defined by source `lines`, with its source as `.source`."""
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, filename, "exec"), namespace)
+    function = namespace[name]
+    function.source = source
+    return function
+
+
+def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas: tuple):
+    """The plan's backward on arrays, `backward_on_arrays(node, grads, batch, release) ->
+    tuple`, as one generated function (see Note [Generated saving and backward]); its
+    gradients are fitted to their inputs' shapes and dtypes, after the leading `batch`
+    dimensions of a batched pass (by the engine's `_fit_to_inputs`, where they are not).
+    With `release` it frees the saved tensors as `_release` would, when that is quick."""
+    namespace = {"_unpacked": Formula._unpacked}
+    local = {"grad": "grad", "grads": "grads"}
+    lines = ["def backward_on_arrays(node, grads, batch, release):", "    grad = grads[0]"]
+    if triples:
+        lines += ["    saved = node._saved", "    versions = node._saved_versions"]
+    for index, (name, source, _key) in enumerate(triples):
+        value = local[name] = f"saved_{index}"
+        if source == _FROM_SHAPE:
+            lines.append(f"    {value} = saved[{index}]")
+        elif source == _FROM_PARAM:  # a tensor parameter (a mask): the general way
+            lines.append(f"    {value} = _unpacked(node, saved[{index}], versions[{index}], True)")
+        else:
+            lines += [
+                f"    {value} = saved[{index}]",
+                f"    version = versions[{index}]",
+                f"    if version is not None and type({value}) is tuple and {value}[1][0] == version:",
+                f"        {value} = {value}[0]",
+                "    else:",
+                f"        {value} = _unpacked(node, {value}, version, True)",
+            ]
+    if triples and all(source in (_FROM_INPUT, _FROM_OUTPUT) for _, source, _ in triples):
+        # tensors only (none a number, none packed by hooks): the common case of _release, after
+        # which a post hook of the node could no longer read them (PyTorch releases after those)
+        namespace["FREED"] = (_FREED,) * len(triples)
+        lines += ["    if release and None not in versions and node._hooks is None:",
+                  "        node._saved = FREED", "        node._released = True"]
+    if parameters:
+        lines.append("    params = node._params")
+    for index, name in enumerate(parameters):
+        value = local[name] = f"parameter_{index}"
+        namespace[f"default_{index}"] = cls._parameter_defaults[name]
+        lines.append(f"    {value} = params[{name!r}] if {name!r} in params else default_{index}")
+    if any(entry is not None and "grads" in entry[1] for entry in formulas):
+        lines.append("    grads = tuple(grads)")
+    if any(entry is not None for entry in formulas):
+        lines += ["    next_nodes = node._next_nodes", "    metas = node._input_meta"]
+    unfitted = []
+    for position, entry in enumerate(formulas):
+        if entry is None:
+            continue
+        formula, reads = entry
+        namespace[f"formula_{position}"] = formula
+        result = f"result_{position}"
+        lines += [f"    if next_nodes[{position}] is not None:",
+                  f"        {result} = formula_{position}({', '.join(local[read] for read in reads)})",
+                  "    else:",
+                  f"        {result} = None"]
+        unfitted.append(f"({result} is not None and (type({result}) is not ndarray or "
+                        f"{result}.shape != metas[{position}][0] or {result}.dtype != metas[{position}][1]))")
+    results = ", ".join("None" if entry is None else f"result_{position}"
+                        for position, entry in enumerate(formulas))
+    results = f"({results}{',' if len(formulas) == 1 else ''})"
+    if unfitted:
+        namespace.update(ndarray=np.ndarray, fit_to_inputs=_fit_to_inputs)
+        lines += [f"    if {' or '.join(unfitted)}:",
+                  f"        return fit_to_inputs(node, {results}, batch, True)"]
+    lines.append(f"    return {results}")
+    return _compiled(lines, "backward_on_arrays", f"<backward of {cls.__name__}>", namespace)
 
 
 def _formula_call(formula, positions: list[int]) -> tuple:

@@ -31,6 +31,7 @@ from ..autograd.forward_ad import _active as _dual_active
 from ..autograd.forward_ad import _state as _dual
 from ..autograd.graph import (
     _ALL_ZERO,
+    _COUNTER_ZERO,
     Node,
     output_record,
     pack_saved,
@@ -135,7 +136,10 @@ def _record(node_class: type[Node], inputs: tuple, params: dict):
         if isinstance(value, Tensor) and value._requires_grad:
             grad_fn = value.grad_fn
             if grad_fn is None:
-                grad_fn = value._get_grad_accumulator()
+                accumulator = value._grad_accumulator  # a weak reference once made
+                grad_fn = accumulator() if accumulator is not None else None
+                if grad_fn is None:
+                    grad_fn = value._get_grad_accumulator()
             elif value._output_nr:
                 if output_nrs is None:
                     output_nrs = [0] * len(inputs)
@@ -150,18 +154,17 @@ def _record(node_class: type[Node], inputs: tuple, params: dict):
         bit <<= 1
     if not needs:
         return _run_unrecorded(node_class, inputs, params)
-    node = node_class()
-    node._next_nodes = tuple(next_nodes)
-    node._next_nrs = (_ALL_ZERO.get(len(inputs)) or zero_output_numbers(len(inputs)) if output_nrs is None
-                      else tuple(output_nrs))
-    node._input_meta = tuple(meta)
+    node = node_class(tuple(next_nodes),
+                      _ALL_ZERO.get(len(inputs)) or zero_output_numbers(len(inputs)) if output_nrs is None
+                      else tuple(output_nrs),
+                      tuple(meta))
     if node_class._declared:
         result = node_class.forward(*inputs, **params)
     else:
         result = node_class.forward(node, *inputs, **params)
     if type(result) is np.ndarray:  # one output: the common case of _output, inlined
         outputs = _new_tensor(Tensor)
-        outputs._setup(result, node, 0, new_version_counter())
+        outputs._setup(result, node, 0, _COUNTER_ZERO.copy())  # (new_version_counter, inlined)
     elif type(result) is tuple:
         outputs = tuple(_output(array, node, index) for index, array in enumerate(result))
         for index in node_class.non_differentiable_outputs:
@@ -503,6 +506,8 @@ def _checked(function: Callable, op_name: str, floating, same_dtype: tuple = (),
                 explain_failure(args, kwargs, error)
                 raise
 
+        checked.explain_failure = explain_failure  # (for `_operator`, which calls `function` itself)
+
     return functools.wraps(function)(checked)
 
 
@@ -615,12 +620,27 @@ _COMMON_OPERAND_TYPES = frozenset({Tensor, float, int, bool})  # checked first: 
 
 def _operator(function: Callable, method_name: str) -> Callable:
     """A binary Python operator: NotImplemented (so Python tries the other side) for
-    operands that are neither tensors nor numbers."""
+    operands that are neither tensors nor numbers. An op without argument checks is called
+    unwrapped, its failure explained here (one call less on the path of every `a + b`)."""
+    explain_failure = getattr(function, "explain_failure", None)
+    if explain_failure is not None:
+        unchecked = function.__wrapped__
 
-    def operator(self, other):
-        if type(other) not in _COMMON_OPERAND_TYPES and not isinstance(other, _OPERAND_TYPES):
-            return NotImplemented
-        return function(self, other)
+        def operator(self, other):
+            if type(other) not in _COMMON_OPERAND_TYPES and not isinstance(other, _OPERAND_TYPES):
+                return NotImplemented
+            try:
+                return unchecked(self, other)
+            except Exception as error:
+                explain_failure((self, other), {}, error)
+                raise
+
+    else:
+
+        def operator(self, other):
+            if type(other) not in _COMMON_OPERAND_TYPES and not isinstance(other, _OPERAND_TYPES):
+                return NotImplemented
+            return function(self, other)
 
     operator.__name__ = method_name
     operator.__doc__ = function.__doc__

@@ -49,11 +49,14 @@ def add(input, other, *, alpha=1):
     return apply(AddBackward0, input, other, alpha=alpha)
 
 
+def _is_bool(operand) -> bool:
+    return isinstance(operand, bool) or (isinstance(operand, Tensor) and operand._data.dtype.kind == "b")
+
+
 def _check_no_bool_subtraction(first, second) -> None:
     """PyTorch refuses a bool tensor (or a Python bool, which it wraps as one) on either side of a
     subtraction."""
-    first_bool, second_bool = (isinstance(x, bool) or (isinstance(x, Tensor) and x._data.dtype.kind == "b")
-                               for x in (first, second))
+    first_bool, second_bool = _is_bool(first), _is_bool(second)
     if first_bool and second_bool:
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the "

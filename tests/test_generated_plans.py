@@ -1,0 +1,155 @@
+"""The generated saving and backward of declared ops (Note [Generated saving and backward])."""
+
+import numpy as np
+import pytest
+
+import retrograd as torch
+from retrograd.ops._formula import Formula
+from retrograd.ops.pointwise.arithmetic import AddBackward0, MulBackward0
+from retrograd.ops.pointwise.unary import SinBackward0
+
+
+def _leaf(values, dtype=torch.float64):
+    return torch.tensor(values, dtype=dtype, requires_grad=True)
+
+
+def test_each_plan_has_its_generated_functions_with_their_source():
+    x, w = _leaf([1.0, 2.0]), torch.tensor([3.0, 4.0], dtype=torch.float64)
+    x * w  # x needs a gradient, w does not: the plan of `needs` 0b01
+    plan = MulBackward0._plans[1]
+    assert "def save(node, inputs, params, outputs):" in plan.save.source
+    assert "def backward_on_arrays(node, grads, batch, release):" in plan.backward_on_arrays.source
+    # only the formula of `self` runs, and it reads `other` alone
+    assert "formula_0(grad, saved_0)" in plan.backward_on_arrays.source
+    assert "formula_1" not in plan.backward_on_arrays.source
+
+
+def test_only_what_the_needed_formulas_read_is_saved():
+    x, w = _leaf([1.0, 2.0]), torch.tensor([3.0, 4.0], dtype=torch.float64)
+    y = x * w
+    assert y.grad_fn._saved_other is w
+    assert y.grad_fn._saved_self is None  # no formula that runs reads it (PyTorch shows None)
+    x.detach().add_(1.0)  # x was not saved: changing it is no error (PyTorch's rule)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0])
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_both_modes_give_the_closed_form_gradients(create_graph):
+    x, b = _leaf([0.5, 1.5, -2.0]), _leaf([[1.0], [2.0]])
+    y = ((x.sin() * x + x * 0.5) + b).tanh()
+    grad_x, grad_b = torch.autograd.grad(y.sum(), (x, b), create_graph=create_graph)
+    a = x.detach().numpy()
+    inner = np.sin(a) * a + a * 0.5 + b.detach().numpy()
+    outer = 1 - np.tanh(inner) ** 2
+    np.testing.assert_allclose(grad_x.numpy() if not create_graph else grad_x.detach().numpy(),
+                               (outer * (np.cos(a) * a + np.sin(a) + 0.5)).sum(0))
+    np.testing.assert_allclose(grad_b.detach().numpy(), outer.sum(1, keepdims=True))
+
+
+def test_a_broadcast_gradient_is_summed_to_its_input_and_cast_to_its_dtype():
+    x = _leaf([1.0, 2.0, 3.0], torch.float32)
+    b = _leaf([[1.0], [2.0]], torch.float64)
+    (x + b).sum().backward()
+    assert x.grad.dtype is torch.float32 and b.grad.dtype is torch.float64
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [[3.0], [3.0]])
+
+
+def test_a_saved_input_changed_in_place_is_refused_by_the_generated_backward():
+    x = _leaf([1.0, 2.0])
+    a = x * 1.0
+    y = a.sin()
+    a.mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+def test_the_pass_frees_the_saved_tensors_and_a_second_backward_is_refused():
+    x = _leaf([1.0, 2.0])
+    y = x.sin()
+    y.sum().backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.grad_fn._saved_self
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.sum().backward()
+
+
+def test_a_post_hook_of_the_node_still_reads_its_saved_values_as_in_pytorch():
+    x = _leaf([1.0, 2.0])
+    y = x.sin()
+    seen = []
+    y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: seen.append(y.grad_fn._saved_self))
+    y.sum().backward()
+    assert seen[0] is x
+    with pytest.raises(RuntimeError, match="a second time"):
+        y.grad_fn._saved_self
+
+
+def test_retain_graph_keeps_the_saved_tensors():
+    x = _leaf([1.0, 2.0])
+    y = x.sin()
+    y.sum().backward(retain_graph=True)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.cos([1.0, 2.0]))
+
+
+def test_a_batched_pass_fits_the_generated_gradients_after_the_batch_dimension():
+    x = _leaf([1.0, 2.0, 3.0])
+    y = (x.exp() * x + x * 2).sin()
+    jacobian = torch.autograd.functional.jacobian(lambda a: (a.exp() * a + a * 2).sin(), x,
+                                                  vectorize=True)
+    a = x.detach().numpy()
+    expected = np.diag(np.cos(np.exp(a) * a + 2 * a) * (np.exp(a) * a + np.exp(a) + 2))
+    np.testing.assert_allclose(jacobian.numpy(), expected)
+    assert y.grad_fn is not None
+
+
+def test_the_engine_runs_a_declared_node_through_its_plan(monkeypatch):
+    def refuse(self, *grads):
+        raise AssertionError("Formula.backward ran: the generated backward was bypassed")
+
+    monkeypatch.setattr(Formula, "backward", refuse)
+    x = _leaf([1.0, 2.0])
+    (x.sin() + x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.cos([1.0, 2.0]) + 1)
+
+
+def test_formula_backward_still_serves_direct_calls_in_both_modes():
+    x = _leaf([1.0, 2.0])
+    y = x.sin()
+    (on_tensors,) = y.grad_fn.backward(torch.ones(2, dtype=torch.float64))
+    (on_arrays,) = y.grad_fn.backward(np.ones(2))
+    np.testing.assert_allclose(on_tensors.detach().numpy(), np.cos([1.0, 2.0]))
+    np.testing.assert_allclose(on_arrays, np.cos([1.0, 2.0]))
+
+
+def test_a_declaration_may_not_override_backward():
+    with pytest.raises(TypeError, match="declares its derivatives"):
+        class _Wrong(Formula):  # noqa: F841
+            inputs = ("self",)
+            derivatives = {"self": lambda grad: grad}
+
+            def backward(self, *grads):
+                return grads
+
+
+def test_the_plan_of_an_op_with_a_parameter_reads_its_default():
+    x, y = _leaf([1.0, 2.0]), _leaf([3.0, 4.0])
+    (x + y).sum().backward()  # alpha left at its default: the generated backward reads it
+    np.testing.assert_array_equal(y.grad.numpy(), [1.0, 1.0])
+    x.grad = y.grad = None
+    torch.add(x, y, alpha=3).sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [3.0, 3.0])
+    assert "'alpha' in params" in AddBackward0._plans[3].backward_on_arrays.source
+
+
+def test_saved_tensor_hooks_still_pack_through_the_general_way():
+    packed = []
+    x = _leaf([1.0, 2.0])
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: packed.append(t) or t, lambda t: t):
+        y = x.sin()
+    assert packed == [x]
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.cos([1.0, 2.0]))
+    assert SinBackward0._plans[1].save.source.count("node._pack(") == 1
