@@ -66,7 +66,6 @@ PARTIAL = {
         "profiler": "CPU only: op counts and self/total CPU time; no memory, FLOPs or CUDA time",
     },
     "torch.distributions": {
-        "Binomial": "`sample` raises NotImplementedError (no `binomial` sampler yet)",
         "Poisson": "`sample` raises NotImplementedError (no `poisson` sampler yet)",
         "LogNormal": "written directly, not as a `TransformedDistribution` (there are no transforms yet)",
         "HalfNormal": "written directly, not as a `TransformedDistribution` (there are no transforms yet)",

@@ -22,8 +22,9 @@ L eps); Bernoulli `bernoulli(probs.expand(shape))`; Categorical `multinomial(pro
 transposed (OneHotCategorical one-hot encodes it); Uniform `rand(shape)`; Exponential
 `exponential_()`; Laplace `uniform_(eps - 1, 1)`; Cauchy `cauchy_()`; Geometric
 `uniform_(tiny, 1)`; Multinomial `total_count` Categorical draws; Gamma `_standard_gamma`,
-Dirichlet and Beta `_sample_dirichlet` (Note [PyTorch's gamma draws] in retrograd.random).
-Binomial and Poisson need samplers retrograd lacks, and say so.
+Dirichlet and Beta `_sample_dirichlet` (Note [PyTorch's gamma draws] in retrograd.random);
+Binomial `binomial` (Note [PyTorch's binomial draws]). Poisson needs a sampler retrograd
+lacks, and says so.
 
 One module per family, named as PyTorch's (`from retrograd.distributions.categorical import
 Categorical` works as with torch).

@@ -7,13 +7,13 @@ from typing import ClassVar
 import retrograd
 
 from .._tensor import Size, Tensor
+from ..random import distributions as _random_draws
 from . import _special, constraints
 from .distribution import Distribution
 from .utils import (
     _check_one_of,
     _enumerated,
     _expand_given,
-    _not_drawn,
     broadcast_all,
     lazy_property,
     logits_to_probs,
@@ -85,7 +85,10 @@ class Binomial(Distribution):
         return self.total_count * self.probs * (1 - self.probs)
 
     def sample(self, sample_shape=()) -> Tensor:
-        _not_drawn("Binomial", "retrograd.binomial")
+        """PyTorch's draws bit for bit (Note [PyTorch's binomial draws] in retrograd.random)."""
+        shape = self._extended_shape(sample_shape)
+        counts = self.total_count.expand(shape).detach().numpy()
+        return Tensor._make(_random_draws._binomial(None, counts, self.probs.expand(shape).detach().numpy()))
 
     def log_prob(self, value):
         if self._validate_args:

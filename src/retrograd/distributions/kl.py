@@ -48,11 +48,11 @@ _KL_MEMOIZE: dict = {}  # (type(p), type(q)) -> the function chosen for them
 
 
 def register_kl(type_p, type_q):
-    """Decorator: the function computes KL(p || q) for p of type_p and q of type_q.
+    """Decorator: the function computes KL(p || q) for p of type_p and q of type_q::
 
-        >>> @register_kl(Normal, Normal)
-        ... def kl_normal_normal(p, q):
-        ...     ...
+        @register_kl(MyNormal, Normal)
+        def kl_mynormal_normal(p, q):
+            return ...
     """
     for name, given in (("type_p", type_p), ("type_q", type_q)):
         if not (isinstance(given, type) and issubclass(given, Distribution)):

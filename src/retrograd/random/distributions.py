@@ -466,3 +466,92 @@ def _dirichlet(generator: Generator | None, alphas: np.ndarray) -> tuple[np.ndar
     fractions = (gammas / gammas.sum(-1, keepdims=True)).astype(alphas.dtype)
     below_one = np.nextafter(alphas.dtype.type(1), alphas.dtype.type(0))
     return np.clip(fractions, np.finfo(alphas.dtype).tiny, below_one), gammas
+
+
+# ---------------------------------------------------------------------------
+# Binomial
+#
+# Note [PyTorch's binomial draws]
+# PyTorch's CPU `binomial(count, prob)` draws one element at a time, in memory order, from
+# double uniforms: for count * p < 10 (p the smaller of prob and 1 - prob, the draw mirrored
+# as count - k for prob > 1/2) it inverts by summing geometric jumps ceil(log u / log1p(-p))
+# until they pass count; otherwise it uses Hormann's transformed rejection (BTRS) with the
+# Stirling-series tail of log k! in its bound. Products and quotients of count and p, and
+# sqrt(count p (1 - p)) and log1p(-p), are in the element's dtype; the rest in double.
+
+_HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
+
+
+def _stirling_tail(k: float) -> float:
+    """log k! minus Stirling's approximation (k + 1/2) log(k + 1) - (k + 1) + log(2 pi) / 2."""
+    if k < 10:
+        return math.lgamma(k + 1) - ((k + 0.5) * math.log(k + 1) - (k + 1) + _HALF_LOG_TWO_PI)
+    square = (k + 1) * (k + 1)
+    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / square) / square) / (k + 1)
+
+
+def _binomial_inversion(generator: Generator, count, prob):
+    jumps, successes = 0.0, type(count)(0)
+    log_failure = float(np.log1p(-prob))
+    while True:
+        jumps += math.ceil(math.log(float(_double_uniform(generator, 1)[0])) / log_failure)
+        if jumps > count:
+            return successes
+        successes = successes + type(count)(1)
+
+
+def _binomial_rejection(generator: Generator, count, prob):
+    """Hormann's BTRS, with PyTorch's bound (Note [PyTorch's binomial draws])."""
+    kind = type(count)
+    one = kind(1)
+    spread = float(np.sqrt(count * prob * (one - prob)))
+    b = 1.15 + 2.53 * spread
+    a = -0.0873 + 0.0248 * b + 0.01 * float(prob)
+    c = float(count * prob) + 0.5
+    v_r = 0.92 - 4.2 / b
+    odds = float(prob / (one - prob))
+    alpha = (2.83 + 5.1 / b) * spread
+    m = float(np.floor((count + one) * prob))
+    n = float(count)
+    while True:
+        u = float(_double_uniform(generator, 1)[0]) - 0.5
+        v = float(_double_uniform(generator, 1)[0])
+        us = 0.5 - abs(u)
+        k = float(kind(math.floor((2 * a / us + b) * u + c)))
+        if k < 0 or k > n:
+            continue
+        if us >= 0.07 and v <= v_r:
+            return kind(k)
+        v = math.log(v * alpha / (a / (us * us) + b))
+        bound = ((m + 0.5) * math.log((m + 1) / (odds * (n - m + 1)))
+                 + (n + 1) * math.log((n - m + 1) / (n - k + 1))
+                 + (k + 0.5) * math.log(odds * (n - k + 1) / (k + 1))
+                 + _stirling_tail(m) + _stirling_tail(n - m) - _stirling_tail(k) - _stirling_tail(n - k))
+        if v <= bound:
+            return kind(k)
+
+
+def _binomial_scalar(generator: Generator, count, prob):
+    kind = type(count)
+    if count <= 0 or prob <= 0:
+        return kind(0)
+    if prob >= 1:
+        return count
+    if not prob > 0.5:
+        if count * prob >= 10:
+            return _binomial_rejection(generator, count, prob)
+        return _binomial_inversion(generator, count, prob)
+    failure = kind(1.0 - float(prob))
+    if count * failure >= 10:
+        return count - _binomial_rejection(generator, count, failure)
+    return count - _binomial_inversion(generator, count, failure)
+
+
+def _binomial(generator: Generator | None, counts: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """`binomial(counts, probs)` (same shape and float dtype) by Note [PyTorch's binomial draws]."""
+    generator = _generator(generator)
+    _check_floating(counts.dtype, "binomial_cpu")
+    counts, probs = np.broadcast_arrays(counts, probs.astype(counts.dtype))
+    draws = [_binomial_scalar(generator, count, prob)
+             for count, prob in zip(counts.reshape(-1), probs.reshape(-1))]
+    return np.array(draws, counts.dtype).reshape(counts.shape)
