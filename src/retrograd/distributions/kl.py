@@ -48,12 +48,8 @@ _KL_MEMOIZE: dict = {}  # (type(p), type(q)) -> the function chosen for them
 
 
 def register_kl(type_p, type_q):
-    """Decorator: the function computes KL(p || q) for p of type_p and q of type_q::
-
-        @register_kl(MyNormal, Normal)
-        def kl_mynormal_normal(p, q):
-            return ...
-    """
+    """Decorator: `@register_kl(MyNormal, Normal)` over a function `f(p, q)` makes
+    `kl_divergence` use it for p of type_p (or a subclass) and q of type_q (or a subclass)."""
     for name, given in (("type_p", type_p), ("type_q", type_q)):
         if not (isinstance(given, type) and issubclass(given, Distribution)):
             raise TypeError(f"Expected {name} to be a Distribution subclass but got {given}")
