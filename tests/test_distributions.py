@@ -205,6 +205,22 @@ def test_a_large_seeded_sample_of_normal_and_categorical_is_pytorchs():
 
 
 @needs_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_many_binomial_and_gamma_draws_are_pytorchs(dtype):
+    """Enough draws to take every branch of the rejection samplers many times."""
+    counts, probs, alphas = [15.0, 40.0, 300.0, 1000.0, 6.0], [0.3, 0.5, 0.8, 0.01, 0.6], [0.2, 1.0, 4.5, 60.0]
+    draws = {}
+    for lib in (retrograd, torch):
+        lib.manual_seed(9)
+        binomial = lib.distributions.Binomial(_t(lib, counts, dtype), _t(lib, probs, dtype)).sample((400,))
+        gamma = lib.distributions.Gamma(_t(lib, alphas, dtype), 1.0).sample((300,))
+        draws[lib] = (binomial, gamma)
+    for ours, theirs in zip(draws[retrograd], draws[torch]):
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+        assert np.array_equal(_numpy(ours), _numpy(theirs))
+
+
+@needs_torch
 @pytest.mark.parametrize("name", ["normal_batch", "categorical_probs", "bernoulli_logits", "mvn_covariance",
                                   "independent", "uniform", "onehot"])
 def test_expand_matches_pytorch(name):
