@@ -444,7 +444,7 @@ def _gamma_scalar(generator: Generator, alpha) -> float:
 
 def _gamma(generator: Generator | None, alphas: np.ndarray) -> np.ndarray:
     """`_standard_gamma(alphas)`: Gamma(alpha, 1) draws of alphas' shape and float dtype, by
-    Note [PyTorch's gamma draws]. A Python loop: about 0.1 ms per element."""
+    Note [PyTorch's gamma draws]. A Python loop: about 60 us per element (PyTorch: 0.1 us)."""
     generator = _generator(generator)
     _check_floating(alphas.dtype, "gamma_cpu")
     flat = np.ascontiguousarray(alphas).reshape(-1)
