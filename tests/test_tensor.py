@@ -200,3 +200,21 @@ def test_a_pickled_non_leaf_comes_back_as_a_leaf_that_requires_grad():
     """As PyTorch: pickling keeps the values and requires_grad, not the history."""
     restored = pickle.loads(pickle.dumps(rg.tensor([1.0, 2.0], requires_grad=True) * 2))
     assert restored.tolist() == [2.0, 4.0] and restored.requires_grad and restored.is_leaf
+
+
+def test_slices_sums_and_repeats_of_a_size_are_sizes():
+    shape = rg.zeros(2, 3, 4).shape
+    assert repr(shape[1:]) == "retrograd.Size([3, 4])" and shape[0] == 2
+    # concatenation itself is under test here
+    assert repr(shape[:1] + (5,)) == "retrograd.Size([2, 5])"  # noqa: RUF005
+    assert repr((7,) + shape[2:]) == "retrograd.Size([7, 4])"  # noqa: RUF005
+    assert repr(shape[2:] * 2) == "retrograd.Size([4, 4])"
+    assert repr(2 * shape[2:]) == "retrograd.Size([4, 4])"
+    assert repr(shape + shape[:1]) == "retrograd.Size([2, 3, 4, 2])"
+
+
+def test_formatting_a_zero_dimensional_tensor_formats_its_number():
+    assert f"{rg.tensor(0.5)}" == "0.5" and f"{rg.tensor(3)}" == "3"
+    assert f"{rg.tensor(2.0):.3f}" == "2.000"
+    assert f"{rg.tensor([0.5])}" == "tensor([0.5000])"
+

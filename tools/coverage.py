@@ -41,6 +41,8 @@ NAMESPACES = {
     "torch.nn.utils.parametrize": "retrograd.nn.utils.parametrize",
     "torch.nn.utils.parametrizations": "retrograd.nn.utils.parametrizations",
     "torch.nn.utils.prune": "retrograd.nn.utils.prune",
+    "torch.distributions": "retrograd.distributions",
+    "torch.distributions.constraints": "retrograd.distributions.constraints",
 }
 
 # Names retrograd has, but not all of what PyTorch's do: name -> what is missing.
@@ -67,6 +69,13 @@ PARTIAL = {
     },
     "torch.autograd": {
         "profiler": "CPU only: op counts and self/total CPU time; no memory, FLOPs or CUDA time",
+    },
+    "torch.distributions": {
+        "Poisson": "`sample` raises NotImplementedError (no `poisson` sampler yet)",
+        "LogNormal": "written directly, not as a `TransformedDistribution` (there are no transforms yet)",
+        "HalfNormal": "written directly, not as a `TransformedDistribution` (there are no transforms yet)",
+        "Dirichlet": "`rsample`'s per-draw gradient follows the gamma draws (PyTorch's the Beta marginals)",
+        "Beta": "`rsample`'s per-draw gradient follows the gamma draws (PyTorch's the Beta marginals)",
     },
 }
 

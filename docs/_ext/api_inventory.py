@@ -24,6 +24,8 @@ PAGES = [
     ("nn.functional", "retrograd.nn.functional", ["retrograd.nn.functional"]),
     ("optim", "retrograd.optim", ["retrograd.optim", "retrograd.optim.lr_scheduler"]),
     ("data", "retrograd.utils.data", ["retrograd.utils.data"]),
+    ("distributions", "retrograd.distributions",
+     ["retrograd.distributions", "retrograd.distributions.constraints"]),
     ("viz", "retrograd.viz and retrograd.explain", ["retrograd.viz", "retrograd._explain"]),
 ]
 

@@ -42,6 +42,26 @@ class Size(tuple):
         """The number of elements a tensor of this shape holds."""
         return int(np.prod(self, dtype=np.int64))
 
+    # Slices, sums and repeats of a Size stay Sizes, as in PyTorch (`batch_shape + event_shape`).
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
+    def __add__(self, other) -> Size:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other) -> Size:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(other, self))
+
+    def __mul__(self, times) -> Size:
+        return Size(tuple.__mul__(self, times))
+
+    __rmul__ = __mul__
+
 
 # Note [Tensor origins]
 #     `retrograd.explain` says why a tensor has no graph, so a tensor made without one remembers
@@ -635,7 +655,8 @@ class Tensor:
         return int(self._data.reshape(()).item())
 
     def __format__(self, spec: str) -> str:
-        if self._data.ndim == 0 and spec:
+        """A 0-d tensor formats as its number (`f"{tensor(0.5)}"` is `0.5`, as in PyTorch)."""
+        if self._data.ndim == 0:
             return format(self._data.item(), spec)
         return format(repr(self), spec)
 

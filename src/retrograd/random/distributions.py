@@ -398,3 +398,160 @@ def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
     if np.unique(contenders).size < contenders.size or np.isnan(scores).any():
         return np.array(topk_order(scores.tolist(), k), np.int64)
     return chosen
+
+
+# ---------------------------------------------------------------------------
+# Gamma
+#
+# Note [PyTorch's gamma draws]
+# PyTorch's CPU `_standard_gamma` draws one element at a time, in memory order, by Marsaglia
+# and Tsang's rejection method: alpha < 1 is boosted to alpha + 1 with a scale
+# (1 - u)^(1 / alpha); then d = alpha - 1/3 and c = 1 / sqrt(9 d); draw a scalar normal x
+# (the cached double Box-Muller) until y = 1 + c x > 0, v = y^3, u = 1 - (double uniform);
+# accept d v if u < 1 - 0.0331 x^4 or log(u) < x^2 / 2 + d (1 - v + log v). The arithmetic on
+# alpha (the boost, 1 / alpha, alpha - 1/3) is in the element's dtype with the single-precision
+# constants 1/3 and 0.0331; the rest in double. Results below the dtype's smallest normal
+# number become it; alpha = 0 gives that too.
+
+_ONE_THIRD_F32 = np.float32(1) / np.float32(3)
+_SQUEEZE_F32 = float(np.float32(0.0331))
+
+
+def _gamma_scalar(generator: Generator, alpha) -> float:
+    """One draw of Gamma(alpha, 1); `alpha` is a NumPy scalar of the element's dtype."""
+    kind = type(alpha)
+    scale = 1.0
+    if alpha < 1:
+        if alpha == 0:
+            return 0.0
+        scale *= math.pow(1.0 - float(_double_uniform(generator, 1)[0]), float(kind(1) / alpha))
+        alpha = alpha + kind(1)
+    d = float(alpha - kind(_ONE_THIRD_F32))
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        y = 0.0
+        while y <= 0:
+            x = float(_normal_scalar(generator, 1, 0.0, 1.0)[0])
+            y = 1.0 + c * x
+        v = y * y * y
+        u = 1.0 - float(_double_uniform(generator, 1)[0])
+        xx = x * x
+        if u < 1.0 - _SQUEEZE_F32 * xx * xx:
+            return scale * d * v
+        if math.log(u) < 0.5 * xx + d * (1.0 - v + math.log(v)):
+            return scale * d * v
+
+
+def _gamma(generator: Generator | None, alphas: np.ndarray) -> np.ndarray:
+    """`_standard_gamma(alphas)`: Gamma(alpha, 1) draws of alphas' shape and float dtype, by
+    Note [PyTorch's gamma draws]. A Python loop: about 60 us per element (PyTorch: 0.1 us)."""
+    generator = _generator(generator)
+    _check_floating(alphas.dtype, "gamma_cpu")
+    flat = np.ascontiguousarray(alphas).reshape(-1)
+    draws = np.array([_gamma_scalar(generator, alpha) for alpha in flat], np.float64).astype(flat.dtype)
+    return np.maximum(draws, np.finfo(flat.dtype).tiny).reshape(alphas.shape)
+
+
+def _dirichlet(generator: Generator | None, alphas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_sample_dirichlet(alphas)`, as PyTorch's CPU kernel: a gamma draw per element with
+    alpha in double (Note [PyTorch's gamma draws]), each divided by the double sum of its
+    row (the last dimension), rounded to alphas' dtype and kept in [tiny, largest value < 1].
+    Returns the draws and the double gamma draws they came from (for the gradient)."""
+    generator = _generator(generator)
+    _check_floating(alphas.dtype, "dirichlet")
+    flat = np.ascontiguousarray(alphas).astype(np.float64).reshape(-1)
+    tiny64 = np.finfo(np.float64).tiny
+    gammas = np.array([max(_gamma_scalar(generator, alpha), tiny64) for alpha in flat], np.float64)
+    gammas = gammas.reshape(alphas.shape)
+    fractions = (gammas / gammas.sum(-1, keepdims=True)).astype(alphas.dtype)
+    below_one = np.nextafter(alphas.dtype.type(1), alphas.dtype.type(0))
+    return np.clip(fractions, np.finfo(alphas.dtype).tiny, below_one), gammas
+
+
+# ---------------------------------------------------------------------------
+# Binomial
+#
+# Note [PyTorch's binomial draws]
+# PyTorch's CPU `binomial(count, prob)` draws one element at a time, in memory order, from
+# double uniforms: for count * p < 10 (p the smaller of prob and 1 - prob, the draw mirrored
+# as count - k for prob > 1/2) it inverts by summing geometric jumps ceil(log u / log1p(-p))
+# until they pass count; otherwise it uses Hormann's transformed rejection (BTRS) with the
+# Stirling-series tail of log k! in its bound. Products and quotients of count and p, and
+# sqrt(count p (1 - p)) and log1p(-p), are in the element's dtype; the rest in double.
+
+_HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
+
+
+def _stirling_tail(k: float) -> float:
+    """log k! minus Stirling's approximation (k + 1/2) log(k + 1) - (k + 1) + log(2 pi) / 2."""
+    if k < 10:
+        return math.lgamma(k + 1) - ((k + 0.5) * math.log(k + 1) - (k + 1) + _HALF_LOG_TWO_PI)
+    square = (k + 1) * (k + 1)
+    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / square) / square) / (k + 1)
+
+
+def _binomial_inversion(generator: Generator, count, prob):
+    jumps, successes = 0.0, type(count)(0)
+    log_failure = float(np.log1p(-prob))
+    while True:
+        jumps += math.ceil(math.log(float(_double_uniform(generator, 1)[0])) / log_failure)
+        if jumps > count:
+            return successes
+        successes = successes + type(count)(1)
+
+
+def _binomial_rejection(generator: Generator, count, prob):
+    """Hormann's BTRS, with PyTorch's bound (Note [PyTorch's binomial draws])."""
+    kind = type(count)
+    one = kind(1)
+    spread = float(np.sqrt(count * prob * (one - prob)))
+    b = 1.15 + 2.53 * spread
+    a = -0.0873 + 0.0248 * b + 0.01 * float(prob)
+    c = float(count * prob) + 0.5
+    v_r = 0.92 - 4.2 / b
+    odds = float(prob / (one - prob))
+    alpha = (2.83 + 5.1 / b) * spread
+    m = float(np.floor((count + one) * prob))
+    n = float(count)
+    while True:
+        u = float(_double_uniform(generator, 1)[0]) - 0.5
+        v = float(_double_uniform(generator, 1)[0])
+        us = 0.5 - abs(u)
+        k = float(kind(math.floor((2 * a / us + b) * u + c)))
+        if k < 0 or k > n:
+            continue
+        if us >= 0.07 and v <= v_r:
+            return kind(k)
+        v = math.log(v * alpha / (a / (us * us) + b))
+        bound = ((m + 0.5) * math.log((m + 1) / (odds * (n - m + 1)))
+                 + (n + 1) * math.log((n - m + 1) / (n - k + 1))
+                 + (k + 0.5) * math.log(odds * (n - k + 1) / (k + 1))
+                 + _stirling_tail(m) + _stirling_tail(n - m) - _stirling_tail(k) - _stirling_tail(n - k))
+        if v <= bound:
+            return kind(k)
+
+
+def _binomial_scalar(generator: Generator, count, prob):
+    kind = type(count)
+    if count <= 0 or prob <= 0:
+        return kind(0)
+    if prob >= 1:
+        return count
+    if not prob > 0.5:
+        if count * prob >= 10:
+            return _binomial_rejection(generator, count, prob)
+        return _binomial_inversion(generator, count, prob)
+    failure = kind(1.0 - float(prob))
+    if count * failure >= 10:
+        return count - _binomial_rejection(generator, count, failure)
+    return count - _binomial_inversion(generator, count, failure)
+
+
+def _binomial(generator: Generator | None, counts: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """`binomial(counts, probs)` (same shape and float dtype) by Note [PyTorch's binomial draws]."""
+    generator = _generator(generator)
+    _check_floating(counts.dtype, "binomial_cpu")
+    counts, probs = np.broadcast_arrays(counts, probs.astype(counts.dtype))
+    draws = [_binomial_scalar(generator, count, prob)
+             for count, prob in zip(counts.reshape(-1), probs.reshape(-1))]
+    return np.array(draws, counts.dtype).reshape(counts.shape)

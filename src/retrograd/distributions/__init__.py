@@ -1,0 +1,87 @@
+"""Probability distributions with PyTorch's API (`retrograd.distributions`, as
+`torch.distributions`): sampling, log-densities, moments, entropies and KL divergences,
+written with retrograd's differentiable operations so gradients reach the parameters.
+
+    >>> import retrograd as torch
+    >>> from retrograd.distributions import Categorical, Normal
+    >>> Normal(0.0, 1.0)
+    Normal(loc: 0.0, scale: 1.0)
+    >>> _ = torch.manual_seed(0)
+    >>> policy = Categorical(probs=torch.tensor([0.25, 0.75]))
+    >>> action = policy.sample()
+    >>> policy.log_prob(action)
+    tensor(-0.2877)
+
+Note [Drawing as PyTorch draws]
+~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+A seeded program samples here the numbers PyTorch samples, because each sampler calls the
+random operation PyTorch's calls, on a tensor of the same shape (retrograd.random draws those
+bit for bit): Normal.sample `normal(loc.expand(shape), scale.expand(shape))`; every rsample of
+the normal families `empty(shape).normal_()` then loc + eps * scale (MultivariateNormal: loc +
+L eps); Bernoulli `bernoulli(probs.expand(shape))`; Categorical `multinomial(probs_2d, n, True)`
+transposed (OneHotCategorical one-hot encodes it); Uniform `rand(shape)`; Exponential
+`exponential_()`; Laplace `uniform_(eps - 1, 1)`; Cauchy `cauchy_()`; Geometric
+`uniform_(tiny, 1)`; Multinomial `total_count` Categorical draws; Gamma `_standard_gamma`,
+Dirichlet and Beta `_sample_dirichlet` (Note [PyTorch's gamma draws] in retrograd.random);
+Binomial `binomial` (Note [PyTorch's binomial draws]). Poisson needs a sampler retrograd
+lacks, and says so.
+
+One module per family, named as PyTorch's (`from retrograd.distributions.categorical import
+Categorical` works as with torch).
+"""
+
+from __future__ import annotations
+
+from . import constraints, kl, utils
+from .bernoulli import Bernoulli
+from .beta import Beta
+from .binomial import Binomial
+from .categorical import Categorical
+from .cauchy import Cauchy
+from .dirichlet import Dirichlet
+from .distribution import Distribution
+from .exp_family import ExponentialFamily
+from .exponential import Exponential
+from .gamma import Gamma
+from .geometric import Geometric
+from .half_normal import HalfNormal
+from .independent import Independent
+from .kl import kl_divergence, register_kl
+from .laplace import Laplace
+from .log_normal import LogNormal
+from .multinomial import Multinomial
+from .multivariate_normal import MultivariateNormal
+from .normal import Normal
+from .one_hot_categorical import OneHotCategorical, OneHotCategoricalStraightThrough
+from .poisson import Poisson
+from .uniform import Uniform
+
+__all__ = [
+    "Bernoulli",
+    "Beta",
+    "Binomial",
+    "Categorical",
+    "Cauchy",
+    "Dirichlet",
+    "Distribution",
+    "Exponential",
+    "ExponentialFamily",
+    "Gamma",
+    "Geometric",
+    "HalfNormal",
+    "Independent",
+    "Laplace",
+    "LogNormal",
+    "Multinomial",
+    "MultivariateNormal",
+    "Normal",
+    "OneHotCategorical",
+    "OneHotCategoricalStraightThrough",
+    "Poisson",
+    "Uniform",
+    "constraints",
+    "kl",
+    "kl_divergence",
+    "register_kl",
+    "utils",
+]
