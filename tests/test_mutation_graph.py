@@ -963,3 +963,44 @@ def test_a_saved_input_changed_by_a_tensor_gone_since_is_named_by_its_new_histor
     del gone
     assert "which is output 0 of Add, is at version 1" in _error(lambda: product.grad_fn._saved_self)
 
+
+# Node._number_of_outputs: how many gradients a node's hooks see
+
+
+def _gradients_seen_by_node_hooks(t):
+    """One entry per differentiable output: a single output, three views of which one is used,
+    (values, indices) pairs whose indices carry no gradient, and unique's three outputs, whose
+    last two carry none (its backward then refuses, after the hook ran)."""
+    x = t.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    seen = {}
+
+    def watch(name, tensor):
+        tensor.grad_fn.register_prehook(lambda grads: seen.__setitem__(name, [g is None for g in grads]))
+
+    product = x * 2
+    watch("one output", product)
+    parts = x.split(1)
+    watch("three outputs, the first used", parts[0])
+    values, _ = x.sort()
+    watch("sort", values)
+    largest = x.max(dim=0)
+    watch("max", largest.values)
+    (product.sum() + parts[0].sum() + values[0] + largest.values).backward()
+    unique, _, _ = t.unique(x, return_inverse=True, return_counts=True)
+    watch("unique", unique)
+    with pytest.raises((RuntimeError, NotImplementedError)):
+        unique.sum().backward()
+    return seen
+
+
+_GRADIENTS_SEEN = {"one output": [False], "three outputs, the first used": [False, True, True],
+                   "sort": [False], "max": [False], "unique": [False]}
+
+
+def test_node_hooks_see_one_gradient_per_differentiable_output():
+    assert _gradients_seen_by_node_hooks(retrograd) == _GRADIENTS_SEEN
+
+
+@needs_torch
+def test_node_hooks_see_one_gradient_per_differentiable_output_in_pytorch():
+    assert _gradients_seen_by_node_hooks(torch) == _GRADIENTS_SEEN
