@@ -168,7 +168,7 @@ def _spoil(view: Tensor, kind: str) -> None:
     """Reading the view's grad_fn raises from now on (Note [Spoiled views], _tensor.py)."""
     spoil_view(view, str(rebase_error(view, kind, indirect=True)))
     if "__getattr__" not in attached:
-        register_method("__getattr__", spoiled_lookup)
+        register_method("__getattr__", spoiled_lookup, __name__)
 
 
 def register_view(view: Tensor, base: Tensor) -> None:
