@@ -149,6 +149,21 @@ def test_creation_functions_take_size_as_a_keyword():
         retrograd.zeros(2, size=(2,))
 
 
+@pytest.mark.parametrize("name, words", [
+    ("zeros", 'zeros() missing 1 required positional arguments: "size"'),
+    ("ones", 'ones() missing 1 required positional arguments: "size"'),
+    ("empty", 'empty() missing 1 required positional arguments: "size"'),
+    ("rand", "rand() received an invalid combination of arguments - got ()"),
+    ("randn", "randn() received an invalid combination of arguments - got ()"),
+])
+def test_creation_functions_refuse_a_missing_size_as_pytorch(name, words):
+    for library in [retrograd] + ([torch] if torch is not None else []):
+        with pytest.raises(TypeError) as raised:
+            getattr(library, name)()
+        assert str(raised.value).startswith(words), library.__name__
+    assert getattr(retrograd, name)(()).shape == ()  # an empty size is a size: a 0-d tensor
+
+
 # ---------------------------------------------------------------------------
 # unique
 

@@ -360,18 +360,26 @@ def _float_dtype(dtype) -> _DType:
     return _resolve_dtype(dtype) or _dtype.get_default_dtype()
 
 
+# PyTorch's argument parser words a missing size of its random factories as a bad overload.
+_NO_SIZE = {name: f"{name}() received an invalid combination of arguments - got (), but expected one of: "
+                  "(tuple of ints size, ...)" for name in ("rand", "randn")}
+
+
 def _size_keyword(function, leading: int = 0):
     """Let `function(*size, ...)` also take its shape as `size=` (`randn(size=(2, 3))`);
     `leading` counts the positional arguments before the sizes (1 for `self`)."""
     import functools
 
+    name = function.__name__.lstrip("_")
+
     @functools.wraps(function)
     def with_size_keyword(*args, **kwargs):
         if "size" in kwargs:
             if len(args) > leading:
-                name = function.__name__.lstrip("_")
                 raise TypeError(f"{name}() got multiple values for argument 'size'")
             args = (*args, kwargs.pop("size"))
+        elif len(args) == leading:  # no size at all: PyTorch refuses, as a missing argument
+            raise TypeError(_NO_SIZE.get(name, f'{name}() missing 1 required positional arguments: "size"'))
         return function(*args, **kwargs)
 
     return with_size_keyword
