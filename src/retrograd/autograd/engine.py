@@ -317,8 +317,8 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool
     `_release` then has nothing left to do)."""
     if node._pre_hooks is not None or node._hooks is not None:
         grad_outputs = _one_per_output(node, grad_outputs)
-    if node._pre_hooks is not None:
-        grad_outputs = _run_pre_hooks(node, grad_outputs, on_arrays)
+        if node._pre_hooks is not None:
+            grad_outputs = _run_pre_hooks(node, grad_outputs, on_arrays)
     if len(grad_outputs) == 1:
         if grad_outputs[0] is None:
             return (None,) * len(node._next_nodes)

@@ -40,8 +40,10 @@ import numpy as np
 from .._tensor import Tensor
 from .._vmap_state import vmap_active as _vmap_active
 from ..autograd import grad_mode
+from ..autograd.engine import _can_sum_to
 from ..autograd.forward_ad import _active as _dual_active
 from . import _inplace
+from ._table import _overlaps_itself
 
 __all__ = ["WRITERS", "broadcasts_to", "direct_writer", "plain_number", "views_after_unrecorded_write",
            "write", "writes_directly"]
@@ -86,7 +88,7 @@ def writes_directly(target: Tensor, arguments: tuple = (), keywords: dict | None
     data = target._data
     if type(data) is not np.ndarray or not data.flags.writeable:
         return False  # (a zero gradient that stays zero, a view of an expanded tensor)
-    if 0 in data.strides and _elements_share_memory(data):
+    if _overlaps_itself(data):
         return False
     if target._is_inference and not grad_mode._state.inference:
         return False
@@ -117,10 +119,6 @@ def _may_be_read(argument: Tensor, data: np.ndarray, recorded: bool) -> bool:
     return (read.base is None and data.base is None) or not np.may_share_memory(read, data)
 
 
-def _elements_share_memory(data: np.ndarray) -> bool:
-    return any(stride == 0 and size > 1 for size, stride in zip(data.shape, data.strides))
-
-
 def _after_write(target: Tensor) -> None:
     """What follows any write outside the graph (as in run_in_place)."""
     target._version_counter[0] += 1
@@ -143,7 +141,6 @@ def plain_number(value) -> bool:
 
 
 def broadcasts_to(shape: tuple, target_shape: tuple) -> bool:
-    """Whether an operand of `shape` broadcasts to `target_shape` without changing it."""
-    if len(shape) > len(target_shape):
-        return False
-    return all(size == 1 or size == target for size, target in zip(reversed(shape), reversed(target_shape)))
+    """Whether an operand of `shape` broadcasts to `target_shape` without changing it: the
+    engine's rule for a gradient that sums back to its input, read the other way round."""
+    return _can_sum_to(target_shape, shape)

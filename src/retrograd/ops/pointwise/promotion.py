@@ -75,16 +75,24 @@ def same_dtype_operand(data: np.ndarray, value):
     write (Note [Direct in-place writes], ops/_direct_write.py): a tensor of data's dtype whose
     shape broadcasts to data's, or a number data's dtype keeps. None for anything else."""
     if isinstance(value, Tensor):
-        array = value._data
-        if type(array) is not np.ndarray or array.dtype != data.dtype:
-            return None
-        return array if array.shape == data.shape or broadcasts_to(array.shape, data.shape) else None
+        return same_dtype_tensor(data, value)
     if data.dtype.kind not in _KEEPS_KIND.get(type(value), ""):
         return None
     try:
         return data.dtype.type(value)
     except OverflowError:
         return None
+
+
+def same_dtype_tensor(data: np.ndarray, value) -> np.ndarray | None:
+    """The array of tensor `value` if it has data's dtype and broadcasts to data's shape (the
+    tensor operand of a direct in-place write); None for anything else."""
+    if not isinstance(value, Tensor):
+        return None
+    array = value._data
+    if type(array) is not np.ndarray or array.dtype != data.dtype:
+        return None
+    return array if array.shape == data.shape or broadcasts_to(array.shape, data.shape) else None
 
 
 def floating_operand_arrays(a, b, op_name: str):

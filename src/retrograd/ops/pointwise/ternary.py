@@ -8,11 +8,11 @@ import numpy as np
 from ... import _dtype
 from ..._tensor import Tensor
 from .. import _math
-from .._direct_write import broadcasts_to, direct_writer, plain_number
+from .._direct_write import direct_writer, plain_number
 from .._formula import Formula
 from .._table import apply, register, register_method
 from .._tangents import ELEMENT_WISE, LINEAR, LinearWith
-from .promotion import _check_broadcast, _unary_input, integral_coefficient, operand_arrays
+from .promotion import _check_broadcast, _unary_input, integral_coefficient, operand_arrays, same_dtype_tensor
 
 # ---------------------------------------------------------------------------
 # Three-input ops
@@ -76,7 +76,7 @@ def lerp(input, end, weight):
 @direct_writer("lerp_")
 def _lerp_into(data: np.ndarray, end, weight):
     """`_lerp_arrays` for a number weight, written into `data` (the start)."""
-    high = _same_dtype_tensor(data, end)
+    high = same_dtype_tensor(data, end)
     if high is None or data.dtype.kind != "f" or not plain_number(weight):
         return NotImplemented
     weight = np.asarray(weight, dtype=data.dtype)
@@ -87,16 +87,6 @@ def _lerp_into(data: np.ndarray, end, weight):
     else:
         np.multiply(difference, 1 - weight, out=difference)
         np.subtract(high, difference, out=data)
-
-
-def _same_dtype_tensor(data: np.ndarray, value) -> np.ndarray | None:
-    """The array of tensor `value` if it has data's dtype and broadcasts to data's shape."""
-    if not isinstance(value, Tensor):
-        return None
-    array = value._data
-    if type(array) is not np.ndarray or array.dtype != data.dtype:
-        return None
-    return array if array.shape == data.shape or broadcasts_to(array.shape, data.shape) else None
 
 
 class AddcmulBackward0(Formula):
@@ -180,7 +170,7 @@ def _scaled_product(data: np.ndarray, tensor1, tensor2, value, combine) -> np.nd
     """`value * tensor1` combined (`np.multiply`, `np.true_divide`) with `tensor2`, as addcmul
     and addcdiv compute it, for a direct write into `data`; None where the general path decides
     (another dtype, a shape that does not fit, a value that is no plain number, integers)."""
-    first, second = _same_dtype_tensor(data, tensor1), _same_dtype_tensor(data, tensor2)
+    first, second = same_dtype_tensor(data, tensor1), same_dtype_tensor(data, tensor2)
     if first is None or second is None or data.dtype.kind != "f" or not plain_number(value):
         return None
     scaled = np.multiply(first, value)
