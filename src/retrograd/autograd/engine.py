@@ -121,7 +121,7 @@ def execute(
     previous_mode = state.grad_enabled
     previous_origin = state.origin_without_grad
     previous_task = _task_state.current
-    state.grad_enabled = create_graph
+    grad_mode._set_grad_enabled(create_graph)
     state.origin_without_grad = ORIGIN_BACKWARD
     try:
         batch = () if batch_size is None else (batch_size,)
@@ -129,7 +129,7 @@ def execute(
             return _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate,
                         batch, observer)
     finally:
-        state.grad_enabled = previous_mode
+        grad_mode._set_grad_enabled(previous_mode)
         state.origin_without_grad = previous_origin
         _task_state.current = previous_task
 

@@ -40,6 +40,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.engine import _fit_to_inputs
+from ..autograd.forward_ad import _active as _dual_active
 from ..autograd.forward_ad import _state as _dual
 from ..autograd.graph import (
     _MISSING,
@@ -348,7 +349,8 @@ def _generate_save(cls, plan: _Plan, needs: int):
     """The plan's `save(node, inputs, params, outputs)` as one generated function (see
     Note [Generated saving and backward])."""
     namespace = {"Tensor": Tensor, "PLAN": plan, "hooks_in_use": saved_hooks_in_use,
-                 "hooks_state": saved_hooks_state, "dual": _dual, "refuse": _refuse_inference_tensor}
+                 "hooks_state": saved_hooks_state, "dual": _dual, "dual_active": _dual_active,
+                 "refuse": _refuse_inference_tensor}
     lines = ["def save(node, inputs, params, outputs):"]
     if plan.parameters:
         tensor_test = " or ".join(f"isinstance(params.get({name!r}), Tensor)" for name in plan.parameters)
@@ -380,7 +382,7 @@ def _generate_save(cls, plan: _Plan, needs: int):
         if source == _FROM_OUTPUT:
             lines.append(f"        {value} = ({value}._data, counter, {value}._output_nr, None)")
         elif source == _FROM_INPUT:
-            lines += [f"        if {value}._requires_grad and dual.level < 0:",
+            lines += [f"        if {value}._requires_grad and (not dual_active.count or dual.level < 0):",
                       f"            {value} = ({value}._data, counter, {key})"]
         lines += ["    else:", f"        {version} = None"]
     if plan.triples:
