@@ -178,7 +178,8 @@ def _described(tensor):
     saved = {name: getattr(node, "_saved_" + name) for name in node._saved_names()}
     edges = [(type(next_node).__name__, number) for next_node, number in node.next_functions]
     return (type(node), edges, node._input_meta, node._next_nrs, tensor._output_nr,
-            tensor._requires_grad, tensor.dtype, tensor.shape, tensor._version, sorted(saved))
+            tensor._requires_grad, tensor.dtype, tensor.shape, tensor._version, type(tensor._data),
+            sorted(saved))
 
 
 @pytest.mark.parametrize("function", [
@@ -188,6 +189,7 @@ def _described(tensor):
     lambda x, w: w * x,
     lambda x, w: torch.add(x.exp(), w, alpha=2),
     lambda x, w: torch.atan2(w, x.tanh()),
+    lambda x, w: 1.0 - x.sum() * 2,  # 0-d results: NumPy gives scalars, made 0-d arrays
 ])
 def test_the_generated_record_records_what_the_general_one_does(function):
     x, w = _leaf([0.5, 1.5]), torch.tensor([2.0, 3.0], dtype=torch.float64)

@@ -258,7 +258,9 @@ def _recorder(node_class: type[Node]) -> Callable:
               f"    init(node, ({', '.join(edges)}{comma}), ZEROS, ({', '.join(metas)}{comma}))",
               "    result = forward(*inputs, **params)",
               "    if type(result) is not ndarray:",
-              "        return finish(CLASS, node, needs, inputs, params, result)",
+              "        if not isinstance(result, number):  # (a NumPy scalar: a 0-d result)",
+              "            return finish(CLASS, node, needs, inputs, params, result)",
+              "        result = asarray(result)",
               "    output = new(Tensor)",
               "    output._setup(result, node, 0, COUNTER_ZERO.copy())",
               "    node._save(needs, inputs, params, output)" if node_class._save is not Formula._save else
@@ -269,6 +271,7 @@ def _recorder(node_class: type[Node]) -> Callable:
     namespace = {"CLASS": node_class, "Tensor": Tensor, "general": _record, "unrecorded": _run_unrecorded,
                  "new": _new_tensor, "init": _own_copy(Node.__init__), "ZEROS": zero_output_numbers(arity),
                  "forward": node_class.forward, "ndarray": np.ndarray, "finish": _finish_record,
+                 "number": np.generic, "asarray": np.asarray,
                  "COUNTER_ZERO": _COUNTER_ZERO, "PLANS": node_class._plans, "anomaly_mode": anomaly_mode,
                  "finish_anomaly": _note_anomaly}
     source = "\n".join(lines) + "\n"
