@@ -207,14 +207,14 @@ def _note_anomaly(node: Node, inputs: tuple, outputs) -> None:
 
 # Note [Generated recording]
 #     Recording one op is the forward half of the engine's common case, so each declared op
-#     whose forward gives one array (a Formula that is not a view) gets a `record(inputs,
+#     whose forward gives one array (a view of its input or not) gets a `record(inputs,
 #     params)` of its own, generated on first use in the way Formula generates each plan's
 #     `save` (Note [Generated saving and backward]): the loop over the inputs is unrolled to
 #     the op's arity, the class's forward and plans are bound once instead of looked up per
 #     call, and the node is made without going through `type.__call__` (which is slow for a
 #     class whose `__init__` is Python). It does what `_record` does, in the same order, and
 #     hands anything unusual back to `_record` or `_finish_record`: another number of inputs,
-#     an input that is output 1 or later of its node, a forward that gives a tuple.
+#     a forward that gives a tuple (several outputs, several views).
 #     `record.source` shows the code.
 
 _recorders: dict[type, Callable] = {}  # node class -> its generated record (or the general one)
@@ -225,18 +225,19 @@ def _recorder(node_class: type[Node]) -> Callable:
     or `_record` bound to the class for ops that keep the general path."""
     from ._formula import Formula  # (a layer above: declarations build on the runner)
 
-    if not node_class._declared or node_class.is_view or node_class.non_differentiable_outputs:
+    if (not node_class._declared or node_class.several_views or node_class.non_differentiable_outputs
+            or not node_class.inputs):
         return functools.partial(_record, node_class)
     arity = len(node_class.inputs)
-    names = [f"value_{index}" for index in range(arity)]
-    edges = [f"edge_{index}" for index in range(arity)]
-    metas = [f"meta_{index}" for index in range(arity)]
+    comma = "," if arity == 1 else ""
+    values, edges, metas, numbers = ([f"{kind}_{index}" for index in range(arity)]
+                                     for kind in ("value", "edge", "meta", "number"))
     lines = ["def record(inputs, params):",
              f"    if len(inputs) != {arity}:",
              "        return general(CLASS, inputs, params)",
-             f"    {', '.join(names)}{',' if arity == 1 else ''} = inputs",
+             f"    {', '.join(values)}{comma} = inputs",
              "    needs = 0"]
-    for index, (value, edge, meta) in enumerate(zip(names, edges, metas)):
+    for index, (value, edge, meta, number) in enumerate(zip(values, edges, metas, numbers)):
         lines += [f"    if isinstance({value}, Tensor) and {value}._requires_grad:",
                   f"        {edge} = {value}.grad_fn",
                   f"        if {edge} is None:",
@@ -244,25 +245,34 @@ def _recorder(node_class: type[Node]) -> Callable:
                   f"            {edge} = accumulator() if accumulator is not None else None",
                   f"            if {edge} is None:",
                   f"                {edge} = {value}._get_grad_accumulator()",
-                  f"        elif {value}._output_nr:",
-                  "            return general(CLASS, inputs, params)",
+                  f"            {number} = 0",
+                  "        else:",
+                  f"            {number} = {value}._output_nr",
                   f"        data = {value}._data",
                   f"        {meta} = (data.shape, data.dtype)",
                   f"        needs |= {1 << index}",
                   "    else:",
-                  f"        {edge} = {meta} = None"]
-    comma = "," if arity == 1 else ""
+                  f"        {edge} = {meta} = None",
+                  f"        {number} = 0"]
+    if node_class.is_view:  # the output shares its input's memory and version (as _finish_record)
+        output = ["    output._setup(result, node, 0, value_0._version_counter)",
+                  "    output._base = value_0._base if value_0._base is not None else value_0",
+                  "    register_view(output, output._base)"]
+    else:
+        output = ["    output._setup(result, node, 0, COUNTER_ZERO.copy())"]
     lines += ["    if not needs:",
               "        return unrecorded(CLASS, inputs, params)",
               "    node = new(CLASS)",
-              f"    init(node, ({', '.join(edges)}{comma}), ZEROS, ({', '.join(metas)}{comma}))",
+              f"    init(node, ({', '.join(edges)}{comma}),",
+              f"         ({', '.join(numbers)}{comma}) if {' or '.join(numbers)} else ZEROS,",
+              f"         ({', '.join(metas)}{comma}))",
               "    result = forward(*inputs, **params)",
               "    if type(result) is not ndarray:",
-              "        if not isinstance(result, number):  # (a NumPy scalar: a 0-d result)",
+              "        if not isinstance(result, number) or IS_VIEW:  # (a NumPy scalar: a 0-d result)",
               "            return finish(CLASS, node, needs, inputs, params, result)",
               "        result = asarray(result)",
               "    output = new(Tensor)",
-              "    output._setup(result, node, 0, COUNTER_ZERO.copy())",
+              *output,
               "    node._save(needs, inputs, params, output)" if node_class._save is not Formula._save else
               "    (PLANS.get(needs) or CLASS._plan(needs)).save(node, inputs, params, output)",
               "    if anomaly_mode.enabled:",
@@ -271,7 +281,8 @@ def _recorder(node_class: type[Node]) -> Callable:
     namespace = {"CLASS": node_class, "Tensor": Tensor, "general": _record, "unrecorded": _run_unrecorded,
                  "new": _new_tensor, "init": _own_copy(Node.__init__), "ZEROS": zero_output_numbers(arity),
                  "forward": node_class.forward, "ndarray": np.ndarray, "finish": _finish_record,
-                 "number": np.generic, "asarray": np.asarray,
+                 "number": np.generic, "asarray": np.asarray, "IS_VIEW": node_class.is_view,
+                 "register_view": _inplace.register_view,
                  "COUNTER_ZERO": _COUNTER_ZERO, "PLANS": node_class._plans, "anomaly_mode": anomaly_mode,
                  "finish_anomaly": _note_anomaly}
     source = "\n".join(lines) + "\n"
