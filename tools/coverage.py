@@ -70,6 +70,16 @@ PARTIAL = {
     "torch.autograd": {
         "profiler": "CPU only: op counts and self/total CPU time; no memory, FLOPs or CUDA time",
     },
+    "torch.nn.utils": {
+        "skip_init": "initialisers run (there is no meta device), then every tensor is zeros, not uninitialised",
+        "convert_conv2d_weight_memory_format": (
+            "the weights are copied, their layout unchanged: retrograd arrays have no channels-last layout"
+        ),
+        "convert_conv3d_weight_memory_format": (
+            "the weights are copied, their layout unchanged: retrograd arrays have no channels-last layout"
+        ),
+        "memory_format": "the conversions keep PyTorch's contract; the layout is nominal (see its functions)",
+    },
     "torch.distributions": {
         "Poisson": "`sample` raises NotImplementedError (no `poisson` sampler yet)",
         "LogNormal": "written directly, not as a `TransformedDistribution` (there are no transforms yet)",
