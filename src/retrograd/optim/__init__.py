@@ -1,6 +1,7 @@
 """Optimisers that update parameters from their `.grad`, and learning-rate schedules."""
 
 from . import lr_scheduler
+from ._adafactor import Adafactor
 from .adam import Adam, Adamax, AdamW, NAdam
 from .lbfgs import LBFGS
 from .more import ASGD, Adadelta, RAdam, Rprop
@@ -13,6 +14,7 @@ __all__ = [
     "LBFGS",
     "SGD",
     "Adadelta",
+    "Adafactor",
     "Adagrad",
     "Adam",
     "AdamW",
