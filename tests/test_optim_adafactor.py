@@ -27,6 +27,7 @@ def _run(lib, shapes, kwargs, dtype, steps=6):
 CASES = [
     {},
     {"lr": 0.1, "weight_decay": 0.1},
+    {"lr": 0.8},
     {"maximize": True, "d": 2.0, "eps": (1e-30, 1e-2), "beta2_decay": -0.5},
 ]
 
