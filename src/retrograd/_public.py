@@ -42,11 +42,13 @@ HOMES = {
     "retrograd.nn.modules.instancenorm": ("retrograd.nn", ("InstanceNorm1d", "InstanceNorm2d",
                                                            "InstanceNorm3d")),
     "retrograd.nn.modules.linear": ("retrograd.nn", ("Identity",)),
+    "retrograd.nn.modules.container": ("retrograd.nn", ("Container",)),
     "retrograd.nn.modules.loss": ("retrograd.nn", (
-        "CosineEmbeddingLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss",
+        "CosineEmbeddingLoss", "NLLLoss2d", "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss",
         "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "PoissonNLLLoss",
         "SoftMarginLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss")),
-    "retrograd.nn.modules.normalization": ("retrograd.nn", ("LocalResponseNorm", "RMSNorm")),
+    "retrograd.nn.modules.normalization": ("retrograd.nn", ("CrossMapLRN2d", "LocalResponseNorm",
+                                                            "RMSNorm")),
     "retrograd.nn.modules.padding": ("retrograd.nn", (
         "CircularPad1d", "CircularPad2d", "CircularPad3d", "ConstantPad1d", "ConstantPad2d",
         "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",

@@ -1,5 +1,6 @@
 """The nn modules: the Module base class, containers and layers."""
 
+from ._legacy import Container, CrossMapLRN2d, NLLLoss2d
 from .activation import (
     CELU,
     ELU,
@@ -24,6 +25,7 @@ from .activation import (
     Tanh,
     Threshold,
 )
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose2d
@@ -125,4 +127,4 @@ __all__ = [
 __all__ += _simple_all
 __all__ += ["Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
             "TransformerEncoderLayer"]
-
+__all__ += ["AdaptiveLogSoftmaxWithLoss", "Container", "CrossMapLRN2d", "NLLLoss2d"]
