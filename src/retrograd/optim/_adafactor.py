@@ -49,17 +49,17 @@ class Adafactor(Optimizer):
                  weight_decay: float = 0.0, *, foreach: bool | None = None, maximize: bool = False):
         if isinstance(lr, Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
+        if not lr >= 0.0:
             raise ValueError(f"Learning rate should be >= 0 but is: {lr}")
-        if not 0.0 >= beta2_decay:
+        if not beta2_decay <= 0.0:
             raise ValueError(f"beta2_decay should be <= 0 but is: {beta2_decay}")
-        if eps[0] is not None and not 0.0 <= eps[0]:
+        if eps[0] is not None and not eps[0] >= 0.0:
             raise ValueError(f"epsilon1 should be >= 0 but is: {eps[0]}")
-        if not 0.0 <= eps[1]:
+        if not eps[1] >= 0.0:
             raise ValueError(f"epsilon2 should be >= 0 but is: {eps[1]}")
-        if not 1.0 <= d:
+        if not d >= 1.0:
             raise ValueError(f"Clipping threshold d should be >= 1 but is: {d}")
-        if not 0.0 <= weight_decay:
+        if not weight_decay >= 0.0:
             raise ValueError(f"weight_decay should be >= 0 but is: {weight_decay}")
         defaults = {
             "lr": lr, "beta2_decay": beta2_decay, "eps": eps, "d": d,
@@ -93,8 +93,8 @@ class Adafactor(Optimizer):
             shape = tuple(parameter.shape)
             expected = {"variance": shape}
             if len(shape) > 1:
-                expected["row_var"] = shape[:-1] + (1,)
-                expected["col_var"] = shape[:-2] + (1, shape[-1])
+                expected["row_var"] = (*shape[:-1], 1)
+                expected["col_var"] = (*shape[:-2], 1, shape[-1])
             for key, wanted in expected.items():
                 value = state.get(key)
                 if isinstance(value, Tensor) and tuple(value.shape) != wanted:
@@ -107,8 +107,8 @@ class Adafactor(Optimizer):
         state["step"] = scalar_state(0.0)
         grad = parameter._grad._data
         if grad.ndim > 1:
-            state["row_var"] = Tensor._make(np.zeros(grad.shape[:-1] + (1,), grad.dtype))
-            state["col_var"] = Tensor._make(np.zeros(grad.shape[:-2] + (1, grad.shape[-1]), grad.dtype))
+            state["row_var"] = Tensor._make(np.zeros((*grad.shape[:-1], 1), grad.dtype))
+            state["col_var"] = Tensor._make(np.zeros((*grad.shape[:-2], 1, grad.shape[-1]), grad.dtype))
         else:
             state["variance"] = Tensor._make(np.zeros_like(grad))
 

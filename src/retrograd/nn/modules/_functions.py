@@ -61,8 +61,10 @@ class CrossMapLRN2d(Function):
         grad_input = np.power(scale, -ctx.beta) * grad
         first = int(size - (size - 1) / 2)
         if first + channels > channels + size - 1:
-            raise RuntimeError(f"start ({first}) + length ({channels}) exceeds dimension size ({channels + size - 1}).")
-        padded = np.zeros((data.shape[0], channels + size - 1) + data.shape[2:], data.dtype)
+            raise RuntimeError(
+                f"start ({first}) + length ({channels}) exceeds dimension size ({channels + size - 1})."
+            )
+        padded = np.zeros((data.shape[0], channels + size - 1, *data.shape[2:]), data.dtype)
         padded[:, first:first + channels] = grad * output._data / scale
         window = np.sum(padded[:, :size - 1], axis=1)
         factor = 2 * ctx.alpha * ctx.beta / size

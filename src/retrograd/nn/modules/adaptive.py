@@ -9,6 +9,7 @@ per cluster.
 
 from __future__ import annotations
 
+import itertools
 from collections import namedtuple
 from collections.abc import Sequence
 
@@ -41,10 +42,14 @@ def _check_shapes(input: Tensor, target: Tensor) -> None:
         if input.size(0) != target.size(0):
             raise RuntimeError("Input and target should have the same size in the batch dimension.")
         if input.dim() != 2:
-            raise RuntimeError(f"1D target tensor expects 2D input tensors, but found inputs with size {input.size()}")
+            raise RuntimeError(
+                f"1D target tensor expects 2D input tensors, but found inputs with size {input.size()}"
+            )
     elif target.dim() == 0:
         if input.dim() != 1:
-            raise RuntimeError(f"0D target tensor expects 1D input tensors, but found inputs with size {input.size()}")
+            raise RuntimeError(
+                f"0D target tensor expects 1D input tensors, but found inputs with size {input.size()}"
+            )
     else:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
 
@@ -65,7 +70,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         factory = {"device": device, "dtype": dtype}
         self.in_features = in_features
         self.n_classes = n_classes
-        self.cutoffs = cutoffs + [n_classes]
+        self.cutoffs = [*cutoffs, n_classes]
         self.div_value = div_value
         self.head_bias = head_bias
         self.shortlist_size = self.cutoffs[0]
@@ -94,9 +99,9 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         batch_size = target.size(0)
         output = input.new_zeros(batch_size)
         head_index = target.new_empty(batch_size)
-        bounds = [0] + self.cutoffs
+        bounds = [0, *self.cutoffs]
         used_rows = 0
-        for cluster, (low, high) in enumerate(zip(bounds[:-1], bounds[1:])):
+        for cluster, (low, high) in enumerate(itertools.pairwise(bounds)):
             in_cluster = (target >= low) & (target < high)
             rows = in_cluster.nonzero()[:, 0]
             if rows.numel() == 0:

@@ -20,4 +20,6 @@ def functional_call(module, parameters_and_buffers: dict, args: Any = None, kwar
         "which is a drop-in replacement.",
         FutureWarning,
     )
-    return _functional_call(module, parameters_and_buffers, args, kwargs, tie_weights=tie_weights, strict=strict)
+    return _functional_call(
+        module, parameters_and_buffers, args, kwargs, tie_weights=tie_weights, strict=strict
+    )

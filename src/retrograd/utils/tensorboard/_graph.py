@@ -107,7 +107,8 @@ def _shape_attr(shape) -> AttrValue:
 def _forward_order(outputs: list[Tensor]) -> list:
     """Every node the outputs reach, producers before the nodes that use them (an iterative
     post-order walk of next_functions)."""
-    order, done, stack = [], set(), [(output.grad_fn, False) for output in reversed(outputs) if output.grad_fn]
+    order, done = [], set()
+    stack = [(output.grad_fn, False) for output in reversed(outputs) if output.grad_fn is not None]
     while stack:
         node, expanded = stack.pop()
         if id(node) in done:
@@ -172,7 +173,8 @@ def autograd_graph(model, input_to_model=None, verbose: bool = False) -> GraphDe
     for item, name in zip(inputs, input_names):
         if isinstance(item, Tensor):
             leaf_names[id(item)] = name
-            leaf_nodes.append(NodeDef(name=name, op="IO Node", attr={"_output_shapes": _shape_attr(item.shape)}))
+            shape = {"_output_shapes": _shape_attr(item.shape)}
+            leaf_nodes.append(NodeDef(name=name, op="IO Node", attr=shape))
     order = _forward_order(outputs)
     shapes = _output_shapes(order, outputs)
     names: dict[int, str] = {}
