@@ -1,5 +1,5 @@
-"""nn.AdaptiveLogSoftmaxWithLoss, nn.CrossMapLRN2d and the deprecated nn.Container and
-nn.NLLLoss2d: values, gradients, errors and warnings, against closed forms and PyTorch."""
+"""nn.AdaptiveLogSoftmaxWithLoss, nn.CrossMapLRN2d, nn.FractionalMaxPool2d and the deprecated
+nn.Container and nn.NLLLoss2d: values, gradients, errors and warnings, against closed forms and PyTorch."""
 
 import warnings
 
@@ -170,3 +170,80 @@ def test_defining_the_legacy_modules_warns_nothing():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         nn.CrossMapLRN2d(2)
+
+
+# ---------------------------------------------------------------------------
+# FractionalMaxPool2d
+
+
+@needs_torch
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fractional_max_pool_draws_and_pools_as_pytorch(seed, dtype):
+    rng = np.random.default_rng(seed)
+    height, width = (int(v) for v in rng.integers(5, 20, 2))
+    kernel = tuple(int(v) for v in rng.integers(1, 4, 2))
+    output = (int(rng.integers(1, height - kernel[0] + 2)), int(rng.integers(1, width - kernel[1] + 2)))
+    x = np.round(rng.standard_normal((2, 3, height, width)), 1).astype(dtype)  # rounding makes ties
+    if seed % 3 == 0:
+        x[0, 0, 0, :3] = np.nan
+    torch.manual_seed(seed)
+    their_out, their_indices = torch.nn.functional.fractional_max_pool2d(
+        torch.tensor(x), kernel, output_size=output, return_indices=True)
+    retrograd.manual_seed(seed)
+    our_out, our_indices = retrograd.nn.functional.fractional_max_pool2d(
+        retrograd.tensor(x), kernel, output_size=output, return_indices=True)
+    np.testing.assert_array_equal(our_out.numpy(), their_out.numpy())
+    np.testing.assert_array_equal(our_indices.numpy(), their_indices.numpy())
+    assert our_indices.dtype == retrograd.int64 and str(our_out.dtype).endswith(dtype)
+
+
+@needs_torch
+def test_fractional_max_pool_module_with_samples_and_ratio_matches_pytorch_with_gradients():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 7, 9))
+    samples = rng.random((1, 3, 2))
+    ours = nn.FractionalMaxPool2d((2, 3), output_ratio=(0.5, 0.6), _random_samples=retrograd.tensor(samples))
+    theirs = torch.nn.FractionalMaxPool2d((2, 3), output_ratio=(0.5, 0.6), _random_samples=torch.tensor(samples))
+    our_x, their_x = retrograd.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    our_out, their_out = ours(our_x), theirs(their_x)
+    assert our_out.shape == their_out.shape == (3, 3, 5)
+    np.testing.assert_array_equal(our_out.detach().numpy(), their_out.detach().numpy())
+    weights = rng.standard_normal(tuple(our_out.shape))
+    (our_out * retrograd.tensor(weights)).sum().backward()
+    (their_out * torch.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(our_x.grad.numpy(), their_x.grad.numpy())
+    assert list(ours.state_dict()) == ["_random_samples"] and repr(ours) == "FractionalMaxPool2d()"
+
+
+def test_fractional_max_pool_takes_the_maximum_of_each_window_and_has_a_gradient():
+    # in 8, out 5, kernel 2: alpha = 1.5; u = 0.3 gives starts ⌊(i + 0.3)·1.5⌋ − 0 = 0, 1, 3, 4 and
+    # u = 0.7 gives ⌊(i + 0.7)·1.5⌋ − 1 = 0, 1, 3, 4; the last window starts at 8 − 2 = 6.
+    starts = [0, 1, 3, 4, 6]
+    samples = retrograd.tensor([[[0.3, 0.7]]], dtype=retrograd.float64)
+    x = retrograd.randn(1, 1, 8, 8, dtype=retrograd.float64, requires_grad=True)
+    out = retrograd.nn.functional.fractional_max_pool2d(x, 2, output_size=5, _random_samples=samples)
+    plane = x.detach().numpy()[0, 0]
+    expected = [[plane[r:r + 2, c:c + 2].max() for c in starts] for r in starts]
+    np.testing.assert_array_equal(out.detach().numpy()[0, 0], np.array(expected))
+    assert retrograd.autograd.gradcheck(
+        lambda t: retrograd.nn.functional.fractional_max_pool2d(t, 2, output_size=5, _random_samples=samples), (x,))
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda x: nn.FractionalMaxPool2d(2), ValueError, "requires specifying either an output size"),
+    (lambda x: nn.FractionalMaxPool2d(2, output_size=2, output_ratio=0.5), ValueError, "only one of"),
+    (lambda x: nn.FractionalMaxPool2d(2, output_ratio=1.5), ValueError, r"between 0 and 1 \(got 1.5\)"),
+    (lambda x: retrograd.nn.functional.fractional_max_pool2d(x, 2), ValueError, "either an output_size"),
+    (lambda x: retrograd.nn.functional.fractional_max_pool2d(x, 4, output_size=3), RuntimeError,
+     "pool height 4 too large relative to input height 5"),
+    (lambda x: retrograd.nn.functional.fractional_max_pool2d(x, 2, output_size=3,
+                                                             _random_samples=retrograd.rand(1, 3, 2)),
+     RuntimeError, r"_random_samples.size\(1\) equals to input channel size"),
+    (lambda x: retrograd.nn.functional.fractional_max_pool2d(x, 2, output_size=3,
+                                                             _random_samples=retrograd.rand(1, 2, 2).double()),
+     RuntimeError, "same dtype as input"),
+])
+def test_fractional_max_pool_refuses_bad_arguments(call, error, words):
+    with pytest.raises(error, match=words):
+        call(retrograd.randn(1, 2, 5, 5))

@@ -61,6 +61,16 @@ PARTIAL = {
     "torch.nn": {
         "DataParallel": "calls the wrapped module (as PyTorch does without GPUs); never splits batches",
     },
+    "torch.nn.functional": {
+        "fractional_max_pool2d": (
+            "records `GatherBackward0` and `ViewBackward0` (PyTorch: `FractionalMaxPool2DBackward0`); "
+            "values, indices, gradients and random windows are PyTorch's"
+        ),
+        "fractional_max_pool2d_with_indices": (
+            "records `GatherBackward0` and `ViewBackward0` (PyTorch: `FractionalMaxPool2DBackward0`); "
+            "values, indices, gradients and random windows are PyTorch's"
+        ),
+    },
     "torch.nn.Module": {
         "to_empty": "the CPU only, new memory filled with zeros; meta tensors are not supported",
         "register_backward_hook": (
@@ -71,7 +81,9 @@ PARTIAL = {
         "profiler": "CPU only: op counts and self/total CPU time; no memory, FLOPs or CUDA time",
     },
     "torch.nn.utils": {
-        "skip_init": "initialisers run (there is no meta device), then every tensor is zeros, not uninitialised",
+        "skip_init": (
+            "initialisers run (there is no meta device), then every tensor is zeros, not uninitialised"
+        ),
         "convert_conv2d_weight_memory_format": (
             "the weights are copied, their layout unchanged: retrograd arrays have no channels-last layout"
         ),

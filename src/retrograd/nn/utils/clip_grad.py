@@ -100,7 +100,7 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor,
     coefficient = dtype.type(max_norm) / (norm.astype(dtype) + dtype.type(1e-6))
     coefficient = np.where(coefficient > 1, dtype.type(1), coefficient)
     for grad in grads:
-        np.multiply(grad._data, coefficient, out=grad._data, casting="unsafe")
+        grad._data *= coefficient.astype(grad._data.dtype)
         grad._bump_version()
 
 
