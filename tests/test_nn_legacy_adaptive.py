@@ -1,4 +1,4 @@
-"""nn.AdaptiveLogSoftmaxWithLoss, nn.CrossMapLRN2d, nn.FractionalMaxPool2d and the deprecated
+"""nn.AdaptiveLogSoftmaxWithLoss, nn.CrossMapLRN2d, nn.FractionalMaxPool2d/3d and the deprecated
 nn.Container and nn.NLLLoss2d: values, gradients, errors and warnings, against closed forms and PyTorch."""
 
 import warnings
@@ -247,3 +247,54 @@ def test_fractional_max_pool_takes_the_maximum_of_each_window_and_has_a_gradient
 def test_fractional_max_pool_refuses_bad_arguments(call, error, words):
     with pytest.raises(error, match=words):
         call(retrograd.randn(1, 2, 5, 5))
+
+
+@needs_torch
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fractional_max_pool3d_draws_and_pools_as_pytorch(seed, dtype):
+    rng = np.random.default_rng(seed)
+    spatial = [int(v) for v in rng.integers(4, 10, 3)]
+    kernel = tuple(int(v) for v in rng.integers(1, 4, 3))
+    output = [int(rng.integers(1, size - pool + 1)) for size, pool in zip(spatial, kernel)]
+    x = np.round(rng.standard_normal((2, 3, *spatial)), 1).astype(dtype)
+    if seed % 3 == 0:
+        x[0, 0, 0, 0, :3] = np.nan
+    torch.manual_seed(seed)
+    their_out, their_indices = torch.nn.functional.fractional_max_pool3d(
+        torch.tensor(x), kernel, output_size=output, return_indices=True)
+    retrograd.manual_seed(seed)
+    our_out, our_indices = retrograd.nn.functional.fractional_max_pool3d(
+        retrograd.tensor(x), kernel, output_size=output, return_indices=True)
+    np.testing.assert_array_equal(our_out.numpy(), their_out.numpy())
+    np.testing.assert_array_equal(our_indices.numpy(), their_indices.numpy())
+
+
+@needs_torch
+def test_fractional_max_pool3d_module_unbatched_with_ratio_matches_pytorch_with_gradients():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 6, 7, 8))
+    torch.manual_seed(5)
+    theirs = torch.nn.FractionalMaxPool3d(2, output_ratio=0.5, return_indices=True)
+    their_x = torch.tensor(x, requires_grad=True)
+    their_out, their_indices = theirs(their_x)
+    retrograd.manual_seed(5)
+    ours = nn.FractionalMaxPool3d(2, output_ratio=0.5, return_indices=True)
+    our_x = retrograd.tensor(x, requires_grad=True)
+    our_out, our_indices = ours(our_x)
+    assert our_out.shape == their_out.shape == (2, 3, 3, 4)
+    np.testing.assert_array_equal(our_indices.numpy(), their_indices.numpy())
+    our_out.sum().backward()
+    their_out.sum().backward()
+    np.testing.assert_array_equal(our_x.grad.numpy(), their_x.grad.numpy())
+
+
+def test_fractional_max_pool3d_wants_room_beyond_the_last_window():
+    x = retrograd.randn(1, 1, 6, 6, 7)
+    assert retrograd.nn.functional.fractional_max_pool3d(x, (3, 2, 2), output_size=(3, 3, 5)).shape == (1, 1, 3, 3, 5)
+    with pytest.raises(RuntimeError, match="pool time 3 too large relative to input time 6"):
+        retrograd.nn.functional.fractional_max_pool3d(x, (3, 2, 2), output_size=(4, 5, 6))
+    with pytest.raises(RuntimeError, match="kernel_size must either be a single Int or tuple of three Ints"):
+        retrograd.nn.functional.fractional_max_pool3d(x, (2, 2), output_size=3)
+    with pytest.raises(ValueError, match="FractionalMaxPool3d requires specifying either"):
+        nn.FractionalMaxPool3d(2)

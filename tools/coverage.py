@@ -62,14 +62,12 @@ PARTIAL = {
         "DataParallel": "calls the wrapped module (as PyTorch does without GPUs); never splits batches",
     },
     "torch.nn.functional": {
-        "fractional_max_pool2d": (
-            "records `GatherBackward0` and `ViewBackward0` (PyTorch: `FractionalMaxPool2DBackward0`); "
+        name: (
+            f"records `GatherBackward0` and `ViewBackward0` (PyTorch: `FractionalMaxPool{dims}DBackward0`); "
             "values, indices, gradients and random windows are PyTorch's"
-        ),
-        "fractional_max_pool2d_with_indices": (
-            "records `GatherBackward0` and `ViewBackward0` (PyTorch: `FractionalMaxPool2DBackward0`); "
-            "values, indices, gradients and random windows are PyTorch's"
-        ),
+        )
+        for dims in (2, 3)
+        for name in (f"fractional_max_pool{dims}d", f"fractional_max_pool{dims}d_with_indices")
     },
     "torch.nn.Module": {
         "to_empty": "the CPU only, new memory filled with zeros; meta tensors are not supported",

@@ -57,8 +57,9 @@ HOMES = {
     "retrograd.nn.modules.pixelshuffle": ("retrograd.nn", ("PixelShuffle", "PixelUnshuffle")),
     "retrograd.nn.modules.pooling": ("retrograd.nn", (
         "AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
-        "AdaptiveMaxPool3d", "AvgPool1d", "AvgPool3d", "FractionalMaxPool2d", "LPPool1d", "LPPool2d",
-        "LPPool3d", "MaxPool1d", "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d")),
+        "AdaptiveMaxPool3d", "AvgPool1d", "AvgPool3d", "FractionalMaxPool2d", "FractionalMaxPool3d",
+        "LPPool1d", "LPPool2d", "LPPool3d", "MaxPool1d", "MaxPool3d", "MaxUnpool1d", "MaxUnpool2d",
+        "MaxUnpool3d")),
     "retrograd.nn.modules.sparse": ("retrograd.nn", ("EmbeddingBag",)),
     "retrograd.nn.modules.upsampling": ("retrograd.nn", ("Upsample", "UpsamplingBilinear2d",
                                                          "UpsamplingNearest2d")),

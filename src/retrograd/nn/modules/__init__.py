@@ -1,6 +1,6 @@
 """The nn modules: the Module base class, containers and layers."""
 
-from ._fractional import FractionalMaxPool2d
+from ._fractional import FractionalMaxPool2d, FractionalMaxPool3d
 from ._legacy import Container, CrossMapLRN2d, NLLLoss2d
 from .activation import (
     CELU,
@@ -128,4 +128,5 @@ __all__ = [
 __all__ += _simple_all
 __all__ += ["Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
             "TransformerEncoderLayer"]
-__all__ += ["AdaptiveLogSoftmaxWithLoss", "Container", "CrossMapLRN2d", "FractionalMaxPool2d", "NLLLoss2d"]
+__all__ += ["AdaptiveLogSoftmaxWithLoss", "Container", "CrossMapLRN2d", "FractionalMaxPool2d",
+            "FractionalMaxPool3d", "NLLLoss2d"]
