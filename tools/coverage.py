@@ -75,6 +75,10 @@ PARTIAL = {
             "hooks the output's grad_fn as PyTorch does, so what the hook sees follows retrograd's graph"
         ),
     },
+    "torch.optim": {
+        "Muon": "Newton–Schulz in float32 rounded to bfloat16 after each step (NumPy has no bfloat16): "
+                "PyTorch's update to bfloat16 precision",
+    },
     "torch.autograd": {
         "profiler": "CPU only: op counts and self/total CPU time; no memory, FLOPs or CUDA time",
     },
@@ -105,7 +109,7 @@ REASONS = [
      "complex numbers: retrograd holds real dtypes only", True),
     (r"quant(?!ile)|\.q_|qint|quint|qscheme|int_repr|per_channel|per_tensor|fake_|\.ao$|fbgemm",
      "quantized tensors are not supported", True),
-    (r"sparse|\.coo|_csr|_csc|_bsr|_bsc|crow_|ccol_|col_indices|row_indices|to_dense|coalesce|\.indices$|\.values$|smm$|spmm|hspmm|saddmm|sspaddmm|dsmm|hsmm|dense_dim|\.layout|\.strided$|jagged|\.mkldnn|to_mkldnn|is_mkldnn",
+    (r"sparse|SparseAdam|\.coo|_csr|_csc|_bsr|_bsc|crow_|ccol_|col_indices|row_indices|to_dense|coalesce|\.indices$|\.values$|smm$|spmm|hspmm|saddmm|sspaddmm|dsmm|hsmm|dense_dim|\.layout|\.strided$|jagged|\.mkldnn|to_mkldnn|is_mkldnn",
      "sparse and other layouts: retrograd tensors are dense NumPy arrays", True),
     (r"cuda|cudnn|miopen|mkldnn|\.mps|xpu|ipu|mtia|hpu|vulkan|xla|maia|accelerator|pin_memory|is_pinned|record_stream|Stream$|Event$|privateuse|meta$|get_device|\.device_of|is_meta|backends|OutOfMemoryError|AcceleratorError|SyncBatchNorm",
      "other devices and back-ends: retrograd computes on the CPU with NumPy", True),

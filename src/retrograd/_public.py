@@ -63,7 +63,7 @@ HOMES = {
     "retrograd.nn.modules.sparse": ("retrograd.nn", ("EmbeddingBag",)),
     "retrograd.nn.modules.upsampling": ("retrograd.nn", ("Upsample", "UpsamplingBilinear2d",
                                                          "UpsamplingNearest2d")),
-    "retrograd.optim": ("retrograd.optim", ("Adafactor",)),
+    "retrograd.optim": ("retrograd.optim", ("Adafactor", "Muon")),
     "retrograd.optim.adadelta": ("retrograd.optim", ("Adadelta",)),
     "retrograd.optim.adagrad": ("retrograd.optim", ("Adagrad",)),
     "retrograd.optim.adamax": ("retrograd.optim", ("Adamax",)),

@@ -2,6 +2,7 @@
 
 from . import lr_scheduler
 from ._adafactor import Adafactor
+from ._muon import Muon
 from .adam import Adam, Adamax, AdamW, NAdam
 from .lbfgs import LBFGS
 from .more import ASGD, Adadelta, RAdam, Rprop
@@ -19,6 +20,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "Muon",
     "NAdam",
     "Optimizer",
     "RAdam",
