@@ -298,3 +298,62 @@ def test_fractional_max_pool3d_wants_room_beyond_the_last_window():
         retrograd.nn.functional.fractional_max_pool3d(x, (2, 2), output_size=3)
     with pytest.raises(ValueError, match="FractionalMaxPool3d requires specifying either"):
         nn.FractionalMaxPool3d(2)
+
+
+# ---------------------------------------------------------------------------
+# LinearCrossEntropyLoss, LinearCrossEntropyOptions
+
+
+@needs_torch
+@pytest.mark.parametrize("kwargs", [
+    {},
+    {"bias": True, "label_smoothing": 0.1, "reduction": "sum"},
+    {"ignore_index": 1, "reduction": "none"},
+])
+def test_linear_cross_entropy_loss_matches_pytorch_with_gradients(kwargs):
+    theirs = torch.nn.LinearCrossEntropyLoss(4, 3, **kwargs).double()
+    ours = nn.LinearCrossEntropyLoss(4, 3, dtype=retrograd.float64, **kwargs)
+    ours.load_state_dict({name: retrograd.tensor(value.numpy()) for name, value in theirs.state_dict().items()})
+    rng = np.random.default_rng(0)
+    x, target = rng.standard_normal((6, 4)), rng.integers(0, 3, 6)
+    our_loss = ours(retrograd.tensor(x), retrograd.tensor(target))
+    their_loss = theirs(torch.tensor(x), torch.tensor(target))
+    np.testing.assert_allclose(our_loss.detach().numpy(), their_loss.detach().numpy(), rtol=1e-12)
+    our_loss.sum().backward()
+    their_loss.sum().backward()
+    np.testing.assert_allclose(ours.linear.weight.grad.numpy(), theirs.linear.weight.grad.numpy(), rtol=1e-10)
+    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
+
+
+def test_linear_cross_entropy_loss_stores_its_weight_flat_and_checks_arguments():
+    loss = nn.LinearCrossEntropyLoss(5, 3, out_features=(2, 4), bias=True)
+    assert loss.linear.weight.shape == (24, 5) and loss.linear.bias.shape == (24,)
+    with pytest.raises(RuntimeError, match=r"expected weight shape to be \(3,\), got \(2,\)"):
+        nn.LinearCrossEntropyLoss(5, 3, weight=retrograd.ones(2))
+    with pytest.raises(RuntimeError, match=r"label_smoothing to be in range \[0, 1\], got 1.5"):
+        nn.LinearCrossEntropyLoss(5, 3, label_smoothing=1.5)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"acc_policy": "fast"}, "invalid acc_policy: 'fast'"),
+    ({"chunking_method": "bogus"}, "invalid chunking_method: 'bogus'"),
+    ({"chunking_method": "aspect_ratio:0"}, "invalid chunking_method"),
+    ({"batch_chunk_size": 0}, "batch_chunk_size must be positive int or None, got 0"),
+    ({"acc_dtype": retrograd.int64}, "acc_dtype must be one of"),
+])
+def test_linear_cross_entropy_options_are_checked(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        nn.LinearCrossEntropyOptions(**kwargs)
+
+
+def test_linear_cross_entropy_options_are_a_frozen_dataclass_as_pytorchs():
+    options = nn.LinearCrossEntropyOptions(batch_chunk_size=4, chunking_method="aspect_ratio:2")
+    assert repr(options) == ("LinearCrossEntropyOptions(allow_retain_graph=False, batch_chunk_size=4, "
+                             "chunking_method='aspect_ratio:2', acc_policy='auto', acc_dtype=None)")
+    with pytest.raises(AttributeError):
+        options.batch_chunk_size = 8
+    loss = nn.LinearCrossEntropyLoss(4, 3, options=options)
+    plain = nn.LinearCrossEntropyLoss(4, 3)
+    plain.load_state_dict(loss.state_dict())
+    x, target = retrograd.randn(5, 4), retrograd.tensor([0, 1, 2, 1, 0])
+    assert loss(x, target).item() == plain(x, target).item()

@@ -60,6 +60,11 @@ PARTIAL = {
     },
     "torch.nn": {
         "DataParallel": "calls the wrapped module (as PyTorch does without GPUs); never splits batches",
+        "LinearCrossEntropyLoss": (
+            "`out_features` (a K-dimensional loss) fails: `F.linear_cross_entropy` takes 2-d weights only; "
+            "`options` accepted, the logits computed whole"
+        ),
+        "LinearCrossEntropyOptions": "checked as PyTorch checks them; retrograd never chunks the batch",
     },
     "torch.nn.functional": {
         name: (

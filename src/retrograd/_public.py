@@ -44,7 +44,8 @@ HOMES = {
     "retrograd.nn.modules.linear": ("retrograd.nn", ("Identity",)),
     "retrograd.nn.modules.container": ("retrograd.nn", ("Container",)),
     "retrograd.nn.modules.loss": ("retrograd.nn", (
-        "CosineEmbeddingLoss", "NLLLoss2d", "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss",
+        "CosineEmbeddingLoss", "LinearCrossEntropyLoss",
+        "NLLLoss2d", "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss",
         "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "PoissonNLLLoss",
         "SoftMarginLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss")),
     "retrograd.nn.modules.normalization": ("retrograd.nn", ("CrossMapLRN2d", "LocalResponseNorm",

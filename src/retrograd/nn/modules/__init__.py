@@ -2,6 +2,7 @@
 
 from ._fractional import FractionalMaxPool2d, FractionalMaxPool3d
 from ._legacy import Container, CrossMapLRN2d, NLLLoss2d
+from ._linear_cross_entropy import LinearCrossEntropyLoss
 from .activation import (
     CELU,
     ELU,
@@ -33,6 +34,7 @@ from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout, Dropout1d, Dropout2d
 from .flatten import Flatten, Identity, Unflatten
 from .linear import Bilinear, Linear
+from .linear_cross_entropy_options import LinearCrossEntropyOptions
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -129,4 +131,4 @@ __all__ += _simple_all
 __all__ += ["Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
             "TransformerEncoderLayer"]
 __all__ += ["AdaptiveLogSoftmaxWithLoss", "Container", "CrossMapLRN2d", "FractionalMaxPool2d",
-            "FractionalMaxPool3d", "NLLLoss2d"]
+            "FractionalMaxPool3d", "LinearCrossEntropyLoss", "LinearCrossEntropyOptions", "NLLLoss2d"]
