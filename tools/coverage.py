@@ -73,6 +73,10 @@ PARTIAL = {
         )
         for dims in (2, 3)
         for name in (f"fractional_max_pool{dims}d", f"fractional_max_pool{dims}d_with_indices")
+    } | {
+        "ctc_loss": (
+            "its node is `CtcLossBackward` (PyTorch: `CtcLossBackward0`); values and gradients are PyTorch's"
+        ),
     },
     "torch.nn.Module": {
         "to_empty": "the CPU only, new memory filled with zeros; meta tensors are not supported",

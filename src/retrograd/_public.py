@@ -44,7 +44,7 @@ HOMES = {
     "retrograd.nn.modules.linear": ("retrograd.nn", ("Identity",)),
     "retrograd.nn.modules.container": ("retrograd.nn", ("Container",)),
     "retrograd.nn.modules.loss": ("retrograd.nn", (
-        "CosineEmbeddingLoss", "LinearCrossEntropyLoss",
+        "CTCLoss", "CosineEmbeddingLoss", "LinearCrossEntropyLoss",
         "NLLLoss2d", "GaussianNLLLoss", "HingeEmbeddingLoss", "MarginRankingLoss",
         "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "MultiMarginLoss", "PoissonNLLLoss",
         "SoftMarginLoss", "TripletMarginLoss", "TripletMarginWithDistanceLoss")),

@@ -1,5 +1,6 @@
 """The nn modules: the Module base class, containers and layers."""
 
+from ._ctc import CTCLoss
 from ._fractional import FractionalMaxPool2d, FractionalMaxPool3d
 from ._legacy import Container, CrossMapLRN2d, NLLLoss2d
 from ._linear_cross_entropy import LinearCrossEntropyLoss
@@ -130,5 +131,5 @@ __all__ = [
 __all__ += _simple_all
 __all__ += ["Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
             "TransformerEncoderLayer"]
-__all__ += ["AdaptiveLogSoftmaxWithLoss", "Container", "CrossMapLRN2d", "FractionalMaxPool2d",
+__all__ += ["AdaptiveLogSoftmaxWithLoss", "CTCLoss", "Container", "CrossMapLRN2d", "FractionalMaxPool2d",
             "FractionalMaxPool3d", "LinearCrossEntropyLoss", "LinearCrossEntropyOptions", "NLLLoss2d"]
