@@ -3,6 +3,7 @@
 from . import lr_scheduler
 from ._adafactor import Adafactor
 from ._muon import Muon
+from ._stateless import swap_in_optimizer_params_and_state
 from .adam import Adam, Adamax, AdamW, NAdam
 from .lbfgs import LBFGS
 from .more import ASGD, Adadelta, RAdam, Rprop
@@ -27,4 +28,5 @@ __all__ = [
     "RMSprop",
     "Rprop",
     "lr_scheduler",
+    "swap_in_optimizer_params_and_state",
 ]
