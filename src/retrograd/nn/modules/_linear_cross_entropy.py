@@ -15,9 +15,9 @@ __all__ = ["LinearCrossEntropyLoss"]
 
 
 class LinearCrossEntropyLoss(_WeightedLoss):
-    """cross_entropy(input @ Wᵀ (+ b), target) with its own `linear` (in_features →
-    num_classes · prod(out_features), kept flat and reshaped to (C, *out_features) in forward,
-    as PyTorch keeps it); `out_features` gives K-dimensional targets."""
+    """`cross_entropy(linear(input), target)` with its own `linear` (in_features →
+    num_classes · prod(out_features), kept flat and reshaped to `(C, *out_features)` in
+    forward, as PyTorch keeps it); `out_features` gives K-dimensional targets."""
 
     def __init__(self, in_features: int, num_classes: int, *, out_features: tuple[int, ...] = (),
                  bias: bool = False, device=None, dtype=None, reduction: str = "mean",
