@@ -11,6 +11,8 @@ from retrograd import nn
 from retrograd.optim import Muon
 from retrograd.optim._muon import _orthogonalise, _to_bfloat16
 
+COEFFICIENTS = (3.4445, -4.775, 2.0315)
+
 
 def _run(lib, shapes, kwargs, dtype=np.float32, steps=5):
     rng = np.random.default_rng(0)
@@ -50,18 +52,18 @@ def test_bfloat16_rounding_keeps_eight_significant_bits_ties_to_even():
 
 def test_orthogonalisation_brings_singular_values_near_one():
     update = np.random.default_rng(1).standard_normal((5, 8)).astype(np.float32)
-    singular = np.linalg.svd(_orthogonalise(update, (3.4445, -4.775, 2.0315), 5, 1e-7), compute_uv=False)
+    wide = _orthogonalise(update, COEFFICIENTS, 5, 1e-7)
+    singular = np.linalg.svd(wide, compute_uv=False)
     assert np.all((singular > 0.6) & (singular < 1.3))
-    tall = _orthogonalise(update.T.copy(), (3.4445, -4.775, 2.0315), 5, 1e-7)
-    np.testing.assert_array_equal(tall, _orthogonalise(update, (3.4445, -4.775, 2.0315), 5, 1e-7).T)
+    np.testing.assert_array_equal(_orthogonalise(update.T.copy(), COEFFICIENTS, 5, 1e-7), wide.T)
 
 
-def test_first_step_without_momentum_history_is_lr_ratio_times_the_orthogonal_factor():
+def test_first_step_without_momentum_is_lr_ratio_times_the_orthogonal_factor():
     grad = np.random.default_rng(2).standard_normal((3, 6)).astype(np.float32)
     parameter = nn.Parameter(retrograd.zeros(3, 6))
     parameter.grad = retrograd.tensor(grad)
     Muon([parameter], lr=0.1, weight_decay=0.0, nesterov=False, momentum=0.0).step()
-    expected = -0.1 * _orthogonalise(grad, (3.4445, -4.775, 2.0315), 5, 1e-7)  # ratio √max(1, 3/6) = 1
+    expected = -0.1 * _orthogonalise(grad, COEFFICIENTS, 5, 1e-7)  # ratio √max(1, 3/6) = 1
     np.testing.assert_allclose(parameter.detach().numpy(), expected, rtol=1e-6)
 
 
@@ -71,14 +73,14 @@ def test_state_is_the_momentum_buffer():
     assert list(state) == ["momentum_buffer"] and state["momentum_buffer"].shape == (4, 6)
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"lr": -1.0}, ValueError, "Learning rate should be >= 0"),
-    ({"momentum": -0.1}, ValueError, "momentum should be >= 0"),
-    ({"weight_decay": -0.1}, ValueError, "weight decay should be >= 0"),
-    ({"adjust_lr_fn": "cosine"}, ValueError, "Adjust learning rate function cosine is not supported"),
+@pytest.mark.parametrize("kwargs, message", [
+    ({"lr": -1.0}, "Learning rate should be >= 0"),
+    ({"momentum": -0.1}, "momentum should be >= 0"),
+    ({"weight_decay": -0.1}, "weight decay should be >= 0"),
+    ({"adjust_lr_fn": "cosine"}, "Adjust learning rate function cosine is not supported"),
 ])
-def test_muon_refuses_bad_hyperparameters(kwargs, error, message):
-    with pytest.raises(error, match=message):
+def test_muon_refuses_bad_hyperparameters(kwargs, message):
+    with pytest.raises(ValueError, match=message):
         Muon([nn.Parameter(retrograd.ones(2, 2))], **kwargs)
 
 
