@@ -213,6 +213,7 @@ def test_mode_counts_follow_every_switch_and_threads_keep_their_own_modes():
         def other_thread():  # starts with grad mode on, whatever this thread does
             seen["grad"] = torch.is_grad_enabled() and (x * 2).requires_grad
             torch.set_grad_enabled(False)  # and ends with it off: its count stays
+            torch.inference_mode().__enter__()  # and in inference mode
 
         worker = threading.Thread(target=other_thread)
         worker.start()
@@ -220,7 +221,10 @@ def test_mode_counts_follow_every_switch_and_threads_keep_their_own_modes():
         assert seen["grad"] is True
         assert not torch.is_grad_enabled() and not (x * 2).requires_grad
     assert grad_mode.threads_without_grad.count == 1  # the ended thread's: reads only slower
-    assert torch.is_grad_enabled() and (x * 2).requires_grad and not (x * 2).is_inference()
+    assert grad_mode.threads_in_inference.count == 1
+    assert torch.is_grad_enabled() and (x * 2).requires_grad
+    assert not torch.is_inference_mode_enabled() and not (x * 2).is_inference()
     grad_mode.threads_without_grad.add(-1)
+    grad_mode.threads_in_inference.add(-1)
     (x * x).sum().backward()  # the engine switches grad mode off and back for the pass
     assert grad_mode.threads_without_grad.count == 0
