@@ -159,7 +159,8 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
 
     watched = needed is not None or observer is not None or bool(capture_slots)
     release = not keep_graph and observer is None
-    plain = on_arrays and observer is None and not anomaly_mode.enabled  # (fixed for the pass)
+    # (fixed for the pass; a profiler wraps _run_node to time each node, which then all run there)
+    plain = on_arrays and observer is None and not anomaly_mode.enabled and _run_node is _UNWRAPPED_RUN_NODE
     while ready:
         node = ready.pop()
         grad_outputs = buffers.pop(node, None)
@@ -356,6 +357,9 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool
                 replaced = _checked_hook_result(hook, replaced, grad_inputs)
                 grad_inputs = tuple(_as_data(grad) for grad in replaced) if on_arrays else replaced
     return grad_inputs
+
+
+_UNWRAPPED_RUN_NODE = _run_node
 
 
 def _one_per_output(node: Node, grad_outputs: list) -> list:
