@@ -56,13 +56,18 @@ The C library's double log and log1p are called through `math` (NumPy's own SIMD
 differs from it in the last bit for about 0.3% of inputs); NumPy's cos and sin are used
 when they agree with `math`'s on a fixed sample (checked once).
 
+- gamma, binomial and Poisson draws: PyTorch's rejection samplers, element by element
+  (`rejection`: Notes [PyTorch's gamma draws], [PyTorch's binomial draws] and
+  [PyTorch's Poisson draws]).
+
 The package's modules, in the order their ops enter the op table: generator, distributions,
-functions.
+rejection, functions.
 """
 
 # isort: off
 from . import generator
 from . import distributions
+from . import rejection
 from . import functions
 # isort: on
 from .distributions import (
@@ -142,7 +147,7 @@ from .generator import (
 )
 
 # The modules of this package, in import order.
-MODULES = (generator, distributions, functions)
+MODULES = (generator, distributions, rejection, functions)
 
 __all__ = [
     "Generator",

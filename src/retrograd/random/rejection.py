@@ -1,0 +1,338 @@
+"""PyTorch's CPU rejection samplers, bit for bit: gamma (and Dirichlet through it), binomial
+and Poisson. Each draws a varying number of random values per element, one element after
+another in memory order, so the stream they leave behind is PyTorch's only if every element
+consumes exactly what PyTorch's loop consumes, in the same order.
+
+Note [Reading ahead]
+~~~~~~~~~~~~~~~~~~~~
+A draw of one double uniform costs a NumPy call (microseconds); the samplers need a few per
+element. So `_DrawStream` draws them in blocks from the generator, hands them out one by one
+as Python floats, and when the sampler is done puts the generator back where it was and
+draws exactly the count consumed (the Mersenne Twister's words are the same either way). The
+scalar normal of the gamma sampler (PyTorch's double Box-Muller with its cached second value)
+is computed from the same stream, and the cache is written back to the generator. The
+per-element arithmetic that PyTorch does in the element's dtype (float32 products, square
+roots, log1p) is done beforehand on whole arrays in that dtype, which rounds as the scalar
+operations would.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .distributions import _TWO_PI, _check_floating, _unit_float64
+from .generator import Generator, _generator
+
+# ---------------------------------------------------------------------------
+# The stream
+
+
+class _DrawStream:
+    """The generator's double uniforms and scalar normals, read ahead (Note [Reading ahead]).
+    Use as a context manager: leaving it moves the generator past exactly what was used."""
+
+    def __init__(self, generator: Generator, expected: int) -> None:
+        self._generator = generator
+        self._saved_state = generator._bits.state
+        self._saved_next = generator._next_when_full
+        self._normal_cache = generator._normal_cache
+        self._block = max(64, expected)
+        self._uniforms: list[float] = []
+        self._position = 0
+        self._drawn = 0
+
+    def __enter__(self) -> _DrawStream:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        consumed = self._drawn - (len(self._uniforms) - self._position)
+        generator = self._generator
+        generator._bits.state = self._saved_state
+        generator._next_when_full = self._saved_next
+        if consumed:
+            generator._words64(consumed)
+        generator._normal_cache = self._normal_cache
+
+    def _refill(self) -> None:
+        self._uniforms = _unit_float64(self._generator._words64(self._block)).tolist()
+        self._drawn += self._block
+        self._position = 0
+        self._block *= 2
+
+    def uniform(self) -> float:
+        """The next double uniform in [0, 1) (PyTorch's `uniform_real_distribution<double>`)."""
+        if self._position == len(self._uniforms):
+            self._refill()
+        value = self._uniforms[self._position]
+        self._position += 1
+        return value
+
+    def normal(self) -> float:
+        """The next scalar standard normal: the cached sine value if there is one, else from
+        two uniforms (u1, u2) r cos(2 pi u1) with r = sqrt(-2 log1p(-u2)), caching r sin."""
+        if self._normal_cache is not None:
+            value, self._normal_cache = self._normal_cache, None
+            return value
+        angle = _TWO_PI * self.uniform()
+        radius = math.sqrt(-2.0 * math.log1p(-self.uniform()))
+        self._normal_cache = radius * math.sin(angle)
+        return radius * math.cos(angle)
+
+
+def _as_floats(values: np.ndarray) -> list[float]:
+    return values.astype(np.float64).tolist()
+
+
+# ---------------------------------------------------------------------------
+# Gamma
+#
+# Note [PyTorch's gamma draws]
+# PyTorch's CPU `_standard_gamma` draws one element at a time, in memory order, by Marsaglia
+# and Tsang's rejection method: alpha < 1 is boosted to alpha + 1 with a scale
+# (1 - u)^(1 / alpha); then d = alpha - 1/3 and c = 1 / sqrt(9 d); draw a scalar normal x
+# (the cached double Box-Muller) until y = 1 + c x > 0, v = y^3, u = 1 - (double uniform);
+# accept d v if u < 1 - 0.0331 x^4 or log(u) < x^2 / 2 + d (1 - v + log v). The arithmetic on
+# alpha (the boost, 1 / alpha, alpha - 1/3) is in the element's dtype with the single-precision
+# constants 1/3 and 0.0331; the rest in double. Results below the dtype's smallest normal
+# number become it; alpha = 0 gives that too.
+
+_ONE_THIRD_F32 = np.float32(1) / np.float32(3)
+_SQUEEZE_F32 = float(np.float32(0.0331))
+
+
+def _gamma_draws(stream: _DrawStream, alphas: np.ndarray) -> list[float]:
+    """One Gamma(alpha, 1) draw per element of the 1-D `alphas` (any float dtype), in double."""
+    kind = alphas.dtype.type
+    boosted = alphas < 1
+    with np.errstate(divide="ignore"):
+        exponents = _as_floats(kind(1) / alphas)
+    shifted = np.where(boosted, alphas + kind(1), alphas)
+    d_values = _as_floats(shifted - kind(_ONE_THIRD_F32))
+    draws = []
+    for alpha, is_boosted, exponent, d in zip(alphas.tolist(), boosted.tolist(), exponents, d_values):
+        if alpha == 0:
+            draws.append(0.0)
+            continue
+        scale = math.pow(1.0 - stream.uniform(), exponent) if is_boosted else 1.0
+        draws.append(_marsaglia_tsang(stream, d, scale))
+    return draws
+
+
+def _marsaglia_tsang(stream: _DrawStream, d: float, scale: float) -> float:
+    """scale d v for the first accepted (x, u) of Note [PyTorch's gamma draws] (multiplied
+    left to right, as PyTorch rounds it)."""
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        y = 0.0
+        while y <= 0:
+            x = stream.normal()
+            y = 1.0 + c * x
+        v = y * y * y
+        u = 1.0 - stream.uniform()
+        xx = x * x
+        if u < 1.0 - _SQUEEZE_F32 * xx * xx or math.log(u) < 0.5 * xx + d * (1.0 - v + math.log(v)):
+            return scale * d * v
+
+
+def _gamma(generator: Generator | None, alphas: np.ndarray) -> np.ndarray:
+    """`_standard_gamma(alphas)`: Gamma(alpha, 1) draws of alphas' shape and float dtype, by
+    Note [PyTorch's gamma draws]."""
+    generator = _generator(generator)
+    _check_floating(alphas.dtype, "gamma_cpu")
+    flat = np.ascontiguousarray(alphas).reshape(-1)
+    with _DrawStream(generator, 3 * flat.size) as stream:
+        draws = np.array(_gamma_draws(stream, flat), np.float64).astype(flat.dtype)
+    return np.maximum(draws, np.finfo(flat.dtype).tiny).reshape(alphas.shape)
+
+
+def _dirichlet(generator: Generator | None, alphas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`_sample_dirichlet(alphas)`, as PyTorch's CPU kernel: a gamma draw per element with
+    alpha in double (Note [PyTorch's gamma draws]), each divided by the double sum of its
+    row (the last dimension), rounded to alphas' dtype and kept in [tiny, largest value < 1].
+    Returns the draws and the double gamma draws they came from (for the gradient)."""
+    generator = _generator(generator)
+    _check_floating(alphas.dtype, "dirichlet")
+    flat = np.ascontiguousarray(alphas).astype(np.float64).reshape(-1)
+    with _DrawStream(generator, 3 * flat.size) as stream:
+        gammas = np.array(_gamma_draws(stream, flat), np.float64)
+    gammas = np.maximum(gammas, np.finfo(np.float64).tiny).reshape(alphas.shape)
+    fractions = (gammas / gammas.sum(-1, keepdims=True)).astype(alphas.dtype)
+    below_one = np.nextafter(alphas.dtype.type(1), alphas.dtype.type(0))
+    return np.clip(fractions, np.finfo(alphas.dtype).tiny, below_one), gammas
+
+
+# ---------------------------------------------------------------------------
+# Binomial
+#
+# Note [PyTorch's binomial draws]
+# PyTorch's CPU `binomial(count, prob)` draws one element at a time, in memory order, from
+# double uniforms: for count * p < 10 (p the smaller of prob and 1 - prob, the draw mirrored
+# as count - k for prob > 1/2) it inverts by summing geometric jumps ceil(log u / log1p(-p))
+# until they pass count; otherwise it uses Hormann's transformed rejection (BTRS) with the
+# Stirling-series tail of log k! in its bound. Products and quotients of count and p, and
+# sqrt(count p (1 - p)) and log1p(-p), are in the element's dtype; the rest in double.
+
+_HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
+_FLOAT32_EXACT_INTEGERS = float(1 << 24)
+
+
+def _stirling_tail(k: float) -> float:
+    """log k! minus Stirling's approximation (k + 1/2) log(k + 1) - (k + 1) + log(2 pi) / 2."""
+    if k < 10:
+        return math.lgamma(k + 1) - ((k + 0.5) * math.log(k + 1) - (k + 1) + _HALF_LOG_TWO_PI)
+    square = (k + 1) * (k + 1)
+    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / square) / square) / (k + 1)
+
+
+def _binomial_inversion(stream: _DrawStream, count: float, log_failure: float) -> int:
+    jumps, successes = 0.0, 0
+    while True:
+        jumps += math.ceil(math.log(stream.uniform()) / log_failure)
+        if jumps > count:
+            return successes
+        successes += 1
+
+
+class _BtrsConstants:
+    """The per-element constants of Hormann's BTRS, rounded as PyTorch rounds them."""
+
+    def __init__(self, counts: np.ndarray, probs: np.ndarray) -> None:
+        one = counts.dtype.type(1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            spread = np.sqrt(counts * probs * (one - probs)).astype(np.float64)
+            self.odds = _as_floats(probs / (one - probs))
+            self.m = _as_floats(np.floor((counts + one) * probs))
+        b = 1.15 + 2.53 * spread
+        self.b = b.tolist()
+        self.a = (-0.0873 + 0.0248 * b + 0.01 * probs.astype(np.float64)).tolist()
+        self.c = ((counts * probs).astype(np.float64) + 0.5).tolist()
+        self.v_r = (0.92 - 4.2 / b).tolist()
+        self.alpha = ((2.83 + 5.1 / b) * spread).tolist()
+
+
+def _binomial_rejection(stream: _DrawStream, n: float, index: int, constants: _BtrsConstants,
+                        round_to_float32: bool) -> float:
+    """Hormann's BTRS for element `index`, with PyTorch's bound (Note [PyTorch's binomial draws])."""
+    a, b, c = constants.a[index], constants.b[index], constants.c[index]
+    v_r, odds, alpha, m = constants.v_r[index], constants.odds[index], constants.alpha[index], constants.m[index]
+    while True:
+        u = stream.uniform() - 0.5
+        v = stream.uniform()
+        us = 0.5 - abs(u)
+        k = float(math.floor((2 * a / us + b) * u + c))
+        if round_to_float32 and abs(k) >= _FLOAT32_EXACT_INTEGERS:
+            k = float(np.float32(k))
+        if k < 0 or k > n:
+            continue
+        if us >= 0.07 and v <= v_r:
+            return k
+        v = math.log(v * alpha / (a / (us * us) + b))
+        bound = ((m + 0.5) * math.log((m + 1) / (odds * (n - m + 1)))
+                 + (n + 1) * math.log((n - m + 1) / (n - k + 1))
+                 + (k + 0.5) * math.log(odds * (n - k + 1) / (k + 1))
+                 + _stirling_tail(m) + _stirling_tail(n - m) - _stirling_tail(k) - _stirling_tail(n - k))
+        if v <= bound:
+            return k
+
+
+def _binomial(generator: Generator | None, counts: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """`binomial(counts, probs)` (same shape and float dtype) by Note [PyTorch's binomial draws]."""
+    generator = _generator(generator)
+    _check_floating(counts.dtype, "binomial_cpu")
+    counts, probs = np.broadcast_arrays(counts, probs.astype(counts.dtype))
+    shape = counts.shape
+    counts, probs = counts.reshape(-1), probs.reshape(-1)
+    kind = counts.dtype.type
+    mirrored = probs > kind(0.5)
+    small_p = np.where(mirrored, (1.0 - probs.astype(np.float64)).astype(counts.dtype), probs)
+    with np.errstate(invalid="ignore"):
+        by_rejection = (counts * small_p >= 10).tolist()
+        log_failures = _as_floats(np.log1p(-small_p))
+    constants = _BtrsConstants(counts, small_p)
+    round_to_float32 = counts.dtype == np.float32
+    draws = []
+    with _DrawStream(generator, 2 * counts.size) as stream:
+        for index, (count, prob) in enumerate(zip(counts.tolist(), probs.tolist())):
+            if count <= 0 or prob <= 0:
+                draws.append(0.0)
+                continue
+            if prob >= 1:
+                draws.append(count)
+                continue
+            if by_rejection[index]:
+                k = _binomial_rejection(stream, count, index, constants, round_to_float32)
+            else:
+                k = _binomial_inversion(stream, count, log_failures[index])
+            draws.append(count - k if mirrored[index] else k)
+    return np.array(draws, np.float64).astype(counts.dtype).reshape(shape)
+
+
+# ---------------------------------------------------------------------------
+# Poisson
+#
+# Note [PyTorch's Poisson draws]
+# PyTorch's CPU `poisson(rates)` draws one element at a time, in memory order, from double
+# uniforms, with the rate in double. A rate of 0 gives 0 without a draw. Below 10 it
+# multiplies uniforms until the product falls to exp(-rate) or below: the count of factors
+# before that. From 10 up it uses Hormann's transformed rejection (PTRS): with
+# b = 0.931 + 2.53 sqrt(rate), a = -0.059 + 0.02483 b, u = U - 1/2, v = V and
+# us = 1/2 - |u|, the candidate k = floor((2a / us + b) u + rate + 0.43) is taken at once when
+# us >= 0.07 and v <= 0.9277 - 3.6224 / (b - 2); rejected when k < 0 or (us < 0.013 and
+# v > us); else taken when log v + log(1.1239 + 1.1328 / (b - 3.4)) - log(a / us^2 + b) <=
+# -rate + k log(rate) - lgamma(k + 1). The count is an int64 rounded to the rate's dtype.
+
+_INT64_MIN = float(-(1 << 63))
+
+
+def _poisson_by_product(stream: _DrawStream, rate: float) -> float:
+    threshold = math.exp(-rate)
+    count, product = 0, 1.0
+    while True:
+        product *= stream.uniform()
+        if product > threshold:
+            count += 1
+        else:
+            return float(count)
+
+
+def _poisson_by_rejection(stream: _DrawStream, rate: float) -> float:
+    if math.isinf(rate):
+        return _INT64_MIN  # PyTorch's floor(inf) converted to int64
+    root, log_rate = math.sqrt(rate), math.log(rate)
+    b = 0.931 + 2.53 * root
+    a = -0.059 + 0.02483 * b
+    log_inverse_alpha = math.log(1.1239 + 1.1328 / (b - 3.4))
+    v_r = 0.9277 - 3.6224 / (b - 2)
+    while True:
+        u = stream.uniform() - 0.5
+        v = stream.uniform()
+        us = 0.5 - abs(u)
+        k = math.floor((2 * a / us + b) * u + rate + 0.43)
+        if us >= 0.07 and v <= v_r:
+            return float(k)
+        if k < 0 or (us < 0.013 and v > us):
+            continue
+        if math.log(v) + log_inverse_alpha - math.log(a / (us * us) + b) <= -rate + k * log_rate - math.lgamma(k + 1.0):
+            return float(k)
+
+
+def _poisson(generator: Generator | None, rates: np.ndarray) -> np.ndarray:
+    """`poisson(rates)`: one Poisson draw per element (same shape and float dtype) by
+    Note [PyTorch's Poisson draws]."""
+    generator = _generator(generator)
+    _check_floating(rates.dtype, "poisson_cpu")
+    flat = np.ascontiguousarray(rates).reshape(-1)
+    if not bool(np.all(flat >= 0)):
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    draws = []
+    with _DrawStream(generator, 2 * flat.size) as stream:
+        for rate in _as_floats(flat):
+            if rate >= 10:
+                draws.append(_poisson_by_rejection(stream, rate))
+            elif rate == 0:
+                draws.append(0.0)
+            else:
+                draws.append(_poisson_by_product(stream, rate))
+    return np.array(draws, np.float64).astype(flat.dtype).reshape(rates.shape)
