@@ -71,9 +71,6 @@ PARTIAL = {
         "profiler": "CPU only: op counts and self/total CPU time; no memory, FLOPs or CUDA time",
     },
     "torch.distributions": {
-        "Poisson": "`sample` raises NotImplementedError (no `poisson` sampler yet)",
-        "LogNormal": "written directly, not as a `TransformedDistribution` (there are no transforms yet)",
-        "HalfNormal": "written directly, not as a `TransformedDistribution` (there are no transforms yet)",
         "Dirichlet": "`rsample`'s per-draw gradient follows the gamma draws (PyTorch's the Beta marginals)",
         "Beta": "`rsample`'s per-draw gradient follows the gamma draws (PyTorch's the Beta marginals)",
     },

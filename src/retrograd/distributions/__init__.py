@@ -23,8 +23,13 @@ transposed (OneHotCategorical one-hot encodes it); Uniform `rand(shape)`; Expone
 `exponential_()`; Laplace `uniform_(eps - 1, 1)`; Cauchy `cauchy_()`; Geometric
 `uniform_(tiny, 1)`; Multinomial `total_count` Categorical draws; Gamma `_standard_gamma`,
 Dirichlet and Beta `_sample_dirichlet` (Note [PyTorch's gamma draws] in retrograd.random);
-Binomial `binomial` (Note [PyTorch's binomial draws]). Poisson needs a sampler retrograd
-lacks, and says so.
+Binomial `binomial` (Note [PyTorch's binomial draws]); Poisson `poisson` (Note [PyTorch's
+Poisson draws]), NegativeBinomial `poisson` of gamma draws. A TransformedDistribution draws
+from its base and pushes the draws through its transforms (Gumbel, Pareto, Weibull,
+Kumaraswamy, LogNormal, HalfNormal, HalfCauchy, InverseGamma, LogisticNormal, the relaxed
+families); StudentT normals then chi-squared (gamma) draws; FisherSnedecor two gamma draws;
+ContinuousBernoulli and GeneralizedPareto invert their cdf at `rand(shape)`; VonMises
+rejects in rounds of `rand((3, *shape))` in double.
 
 One module per family, named as PyTorch's (`from retrograd.distributions.categorical import
 Categorical` works as with torch).

@@ -158,11 +158,3 @@ def _enumerated(values: Tensor, batch_shape: Size, expand: bool) -> Tensor:
     """`values` along dimension 0, with a size-1 dimension per batch dimension (or expanded)."""
     values = values.view((-1,) + (1,) * len(batch_shape))
     return values.expand((-1, *batch_shape)) if expand else values
-
-
-def _not_drawn(family: str, sampler: str):
-    """Raise for a sampler retrograd lacks (see Note [Drawing as PyTorch draws])."""
-    raise NotImplementedError(
-        f"{family}.sample needs {sampler}, which retrograd does not have yet; "
-        "log_prob, mean, variance and entropy work"
-    )

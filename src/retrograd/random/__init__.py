@@ -112,6 +112,7 @@ from .functions import (
     _write_out,
     bernoulli,
     bernoulli_,
+    binomial,
     cauchy_,
     exponential_,
     geometric_,
@@ -119,6 +120,7 @@ from .functions import (
     multinomial_function,
     normal_,
     normal_function,
+    poisson,
     random_,
     uniform_,
 )

@@ -255,6 +255,9 @@ def _binomial(generator: Generator | None, counts: np.ndarray, probs: np.ndarray
     draws = []
     with _DrawStream(generator, 2 * counts.size) as stream:
         for index, (count, prob) in enumerate(zip(counts.tolist(), probs.tolist())):
+            if math.isnan(prob):
+                draws.append(math.nan)  # PyTorch's answer, without a draw
+                continue
             if count <= 0 or prob <= 0:
                 draws.append(0.0)
                 continue
