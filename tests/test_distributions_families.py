@@ -65,6 +65,14 @@ CASES = {
         lib.distributions.Categorical(logits=_t(lib, [[0.0, 1.0], [2.0, 0.0]])),
         lib.distributions.Independent(lib.distributions.Normal(
             _t(lib, [[[0.0, 2.0], [1.0, 1.0]], [[0.0, 0.0], [3.0, 3.0]]]), _t(lib, 1.0)), 1)), [[0.5, 1.0]]),
+    "lkj_cholesky": (lambda lib: lib.distributions.LKJCholesky(3, _t(lib, [0.5, 2.0])),
+                     [[[1.0, 0.0, 0.0], [0.6, 0.8, 0.0], [0.0, 0.6, 0.8]]]),
+    "wishart": (lambda lib: lib.distributions.Wishart(_t(lib, 4.0, "float64"),
+                                                      covariance_matrix=_t(lib, [[2.0, 0.3], [0.3, 1.0]], "float64")),
+                [[[1.5, 0.2], [0.2, 0.9]]]),
+    "wishart_batch": (lambda lib: lib.distributions.Wishart(_t(lib, [3.0, 5.0], "float64"), scale_tril=_t(
+        lib, [[1.0, 0.0, 0.0], [0.5, 2.0, 0.0], [-0.3, 0.1, 0.7]], "float64")), [[[2.0, 0.1, 0.0], [0.1, 1.0, 0.2],
+                                                                                 [0.0, 0.2, 3.0]]]),
     "lognormal_float64": (lambda lib: lib.distributions.LogNormal(_t(lib, [0.0, 0.5], "float64"), 0.5), [[0.5, 2.0]]),
     "half_normal_float64": (lambda lib: lib.distributions.HalfNormal(_t(lib, [1.0, 2.5], "float64")), [[0.5, 3.0]]),
 }
@@ -73,7 +81,7 @@ CASES = {
 LAST_BITS_DIFFER = {"gumbel", "gumbel_scalar", "pareto", "logistic_normal", "relaxed_bernoulli",
                     "relaxed_bernoulli_logits", "relaxed_categorical", "continuous_bernoulli",
                     "continuous_bernoulli_logits", "continuous_bernoulli_pair", "generalized_pareto",
-                    "lognormal_float64"}
+                    "lognormal_float64", "lkj_cholesky", "wishart", "wishart_batch"}
 WITH_CDF = {"mixture", "gumbel", "half_cauchy", "pareto", "weibull", "kumaraswamy", "continuous_bernoulli",
             "generalized_pareto", "lognormal_float64", "half_normal_float64"}
 
@@ -156,7 +164,8 @@ def test_seeded_samples_are_pytorchs(name, sample_shape, method):
         assert tuple(mine.shape) == tuple(reference.shape)
         assert str(mine.dtype).split(".")[-1] == str(reference.dtype).split(".")[-1]
         if name in LAST_BITS_DIFFER:
-            np.testing.assert_allclose(_numpy(mine), _numpy(reference), rtol=2e-6, atol=1e-6)
+            atol = 1e-4 if name == "lkj_cholesky" else 1e-6  # its diagonal is sqrt(1 - s), s near 1
+            np.testing.assert_allclose(_numpy(mine), _numpy(reference), rtol=2e-6, atol=atol)
         else:
             assert np.array_equal(_numpy(mine), _numpy(reference)), (mine, reference)
         assert np.array_equal(_numpy(retrograd.rand(2)), _numpy(torch.rand(2)))  # the same stream after
@@ -268,12 +277,20 @@ GRADIENT_CASES = {
     "generalized_pareto": (lambda loc, scale, c: D.GeneralizedPareto(loc, scale, c),
                            ([0.0, 1.0], [1.0, 2.0], [0.2, 0.3]), [0.5, 2.0]),
     "von_mises": (lambda loc, concentration: D.VonMises(loc, concentration), ([0.0, 1.0], [0.5, 4.0]), [-2.0, 1.2]),
+    "lowrank_mvn": (lambda loc, factor, diagonal: D.LowRankMultivariateNormal(loc, factor, diagonal),
+                    ([0.0, 1.0, 2.0], [[1.0, 0.0], [0.5, 2.0], [-1.0, 0.3]], [1.0, 2.0, 0.5]), [0.5, 0.0, 1.0]),
+    "mixture": (lambda logits, loc, scale: D.MixtureSameFamily(D.Categorical(logits=logits), D.Normal(loc, scale)),
+                ([0.0, 1.0, -1.0], [0.0, 2.0, -3.0], [1.0, 0.5, 2.0]), [0.5]),
+    "lkj_cholesky": (lambda concentration: D.LKJCholesky(3, concentration), ([0.5, 2.0],),
+                     [[1.0, 0.0, 0.0], [0.6, 0.8, 0.0], [0.0, 0.6, 0.8]]),
+    "wishart": (lambda df, factor: D.Wishart(df, covariance_matrix=factor @ factor.mT + retrograd.eye(2)),
+                (4.0, [[1.0, 0.3], [-0.2, 0.5]]), [[1.5, 0.2], [0.2, 0.9]]),  # symmetric by construction
 }
 # rsample draws whose gradient goes through gamma draws, which are not smooth in finite
 # differences of the concentration (a new draw for each perturbation): rsample's gradient
 # there is checked with the concentration held fixed.
 # (Chi2 and FisherSnedecor: every parameter feeds a gamma draw; not checked here.)
-GAMMA_DRAWN = {"student_t": 0, "inverse_gamma": 0}
+GAMMA_DRAWN = {"student_t": 0, "inverse_gamma": 0, "wishart": 0}
 NOT_FINITE_DIFFERENCED = {"chi2", "fisher_snedecor"}
 
 
