@@ -96,7 +96,7 @@ def test_transforms_match_pytorch(name):
         expected_sign = theirs.sign
     except NotImplementedError:
         with pytest.raises(NotImplementedError):
-            ours.sign  # noqa: B018
+            ours.sign
     else:
         assert np.array_equal(_numpy(ours.sign), _numpy(expected_sign))
 
@@ -192,7 +192,7 @@ def test_shape_errors():
     with pytest.raises(AssertionError, match="must equal length"):
         T.CatTransform([T.ExpTransform()], lengths=[2])(retrograd.zeros(3))
     with pytest.raises(ValueError, match="Please use either"):
-        T.CorrCholeskyTransform().event_dim  # noqa: B018
+        T.CorrCholeskyTransform().event_dim
 
 
 # ---------------------------------------------------------------------------

@@ -35,7 +35,8 @@ class ContinuousBernoulli(ExponentialFamily):
     _mean_carrier_measure = 0
     has_rsample = True
 
-    def __init__(self, probs=None, logits=None, lims=(0.499, 0.501), validate_args: bool | None = None) -> None:
+    def __init__(self, probs=None, logits=None, lims=(0.499, 0.501),
+                 validate_args: bool | None = None) -> None:
         _check_one_of(probs, logits)
         given = probs if probs is not None else logits
         (param,) = broadcast_all(given)

@@ -36,7 +36,11 @@ from .half_normal import HalfNormal
 from .independent import Independent
 from .laplace import Laplace
 from .log_normal import LogNormal
-from .lowrank_multivariate_normal import _batch_lowrank_logdet, _batch_lowrank_mahalanobis, LowRankMultivariateNormal
+from .lowrank_multivariate_normal import (
+    LowRankMultivariateNormal,
+    _batch_lowrank_logdet,
+    _batch_lowrank_mahalanobis,
+)
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
@@ -518,11 +522,12 @@ def _kl_lowrankmultivariatenormal_multivariatenormal(p, q):
     _check_same_event(p, q, "(Low Rank) Multivariate Normals")
     q_log_det = 2 * q._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
     mahalanobis = _batch_mahalanobis(q._unbroadcasted_scale_tril, q.loc - p.loc)
-    batch = retrograd.broadcast_shapes(q._unbroadcasted_scale_tril.shape[:-2], p._unbroadcasted_cov_factor.shape[:-2])
+    batch = retrograd.broadcast_shapes(q._unbroadcasted_scale_tril.shape[:-2],
+                                       p._unbroadcasted_cov_factor.shape[:-2])
     n = p.event_shape[0]
-    q_scale_tril = q._unbroadcasted_scale_tril.expand(batch + (n, n))
-    p_cov_factor = p._unbroadcasted_cov_factor.expand(batch + (n, p.cov_factor.size(-1)))
-    p_cov_diag = retrograd.diag_embed(p._unbroadcasted_cov_diag.sqrt()).expand(batch + (n, n))
+    q_scale_tril = q._unbroadcasted_scale_tril.expand((*batch, n, n))
+    p_cov_factor = p._unbroadcasted_cov_factor.expand((*batch, n, p.cov_factor.size(-1)))
+    p_cov_diag = retrograd.diag_embed(p._unbroadcasted_cov_diag.sqrt()).expand((*batch, n, n))
     solve = retrograd.linalg.solve_triangular
     trace = (_batch_trace_XXT(solve(q_scale_tril, p_cov_factor, upper=False))
              + _batch_trace_XXT(solve(q_scale_tril, p_cov_diag, upper=False)))
@@ -533,13 +538,15 @@ def _kl_lowrankmultivariatenormal_multivariatenormal(p, q):
 
 for _p_type, _q_types, _parameter in [
     (Beta, (Pareto,), "concentration1"), (ContinuousBernoulli, (Pareto,), "probs"),
-    (Exponential, (ContinuousBernoulli, Pareto), "rate"), (Gamma, (ContinuousBernoulli, Pareto), "concentration"),
+    (Exponential, (ContinuousBernoulli, Pareto), "rate"),
+    (Gamma, (ContinuousBernoulli, Pareto), "concentration"),
     (Gumbel, (Beta, ContinuousBernoulli, Exponential, Gamma, Pareto, Uniform), "loc"),
     (Laplace, (ContinuousBernoulli, Pareto), "loc"), (Normal, (ContinuousBernoulli, Pareto), "loc"),
     (Pareto, (Beta, ContinuousBernoulli, Uniform), "scale"),
 ]:
     for _q_type in _q_types:
-        register_kl(_p_type, _q_type)(lambda p, q, _parameter=_parameter: _infinite_like(getattr(p, _parameter)))
+        register_kl(_p_type, _q_type)(
+            lambda p, q, _parameter=_parameter: _infinite_like(getattr(p, _parameter)))
 
 
 def _outside(values: Tensor, inside: Tensor) -> Tensor:
@@ -559,7 +566,8 @@ def _kl_continuous_bernoulli_exponential(p, q):
 @register_kl(ContinuousBernoulli, Normal)
 def _kl_continuous_bernoulli_normal(p, q):
     cross = 0.5 * (math.log(2.0 * math.pi) + retrograd.square(q.loc / q.scale)) + retrograd.log(q.scale)
-    spread = (p.variance + retrograd.square(p.mean) - 2.0 * q.loc * p.mean) / (2.0 * retrograd.square(q.scale))
+    spread = ((p.variance + retrograd.square(p.mean) - 2.0 * q.loc * p.mean)
+              / (2.0 * retrograd.square(q.scale)))
     return -p.entropy() + cross + spread
 
 
@@ -601,7 +609,8 @@ def _kl_normal_gumbel(p, q):
     variance_ratio = (p.scale / q.scale).pow(2)
     loc_ratio = q.loc / q.scale
     return (-variance_ratio.log() * 0.5 + mean_ratio - loc_ratio
-            + retrograd.exp(-mean_ratio + 0.5 * variance_ratio + loc_ratio) - 0.5 * (1 + math.log(2 * math.pi)))
+            + retrograd.exp(-mean_ratio + 0.5 * variance_ratio + loc_ratio)
+            - 0.5 * (1 + math.log(2 * math.pi)))
 
 
 @register_kl(Pareto, Exponential)
@@ -624,7 +633,8 @@ def _kl_pareto_normal(p, q):
     twice_variance = 2 * q.scale.pow(2)
     common = p.scale / (p.alpha - 1)
     result = ((math.sqrt(2 * math.pi) * q.scale * p.alpha / p.scale).log() - p.alpha.reciprocal()
-              + (p.alpha * common.pow(2) / (p.alpha - 2) + (p.alpha * common - q.loc).pow(2)) / twice_variance - 1)
+              + (p.alpha * common.pow(2) / (p.alpha - 2) + (p.alpha * common - q.loc).pow(2)) / twice_variance
+              - 1)
     return _outside(result, p.alpha > 2)
 
 

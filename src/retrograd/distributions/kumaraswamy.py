@@ -35,9 +35,11 @@ class Kumaraswamy(TransformedDistribution):
 
     def __init__(self, concentration1, concentration0, validate_args: bool | None = None) -> None:
         self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
-        base_dist = Uniform(retrograd.full_like(self.concentration0, 0), retrograd.full_like(self.concentration0, 1),
+        base_dist = Uniform(retrograd.full_like(self.concentration0, 0),
+                            retrograd.full_like(self.concentration0, 1),
                             validate_args=validate_args)
-        transforms = [PowerTransform(exponent=self.concentration0.reciprocal()), AffineTransform(loc=1.0, scale=-1.0),
+        transforms = [PowerTransform(exponent=self.concentration0.reciprocal()),
+                      AffineTransform(loc=1.0, scale=-1.0),
                       PowerTransform(exponent=self.concentration1.reciprocal())]
         super().__init__(base_dist, transforms, validate_args=validate_args)
 

@@ -48,7 +48,7 @@ class LKJCholesky(Distribution):
         batch_shape = Size(batch_shape)
         new.dim = self.dim
         new.concentration = self.concentration.expand(batch_shape)
-        new._beta = self._beta.expand(batch_shape + (self.dim,))
+        new._beta = self._beta.expand((*batch_shape, self.dim))
         return self._validated_copy(new, batch_shape)
 
     def sample(self, sample_shape=()) -> Tensor:

@@ -29,7 +29,8 @@ class MixtureSameFamily(Distribution):
     arg_constraints: ClassVar[dict] = {}
     has_rsample = False
 
-    def __init__(self, mixture_distribution, component_distribution, validate_args: bool | None = None) -> None:
+    def __init__(self, mixture_distribution, component_distribution,
+                 validate_args: bool | None = None) -> None:
         self._mixture_distribution = mixture_distribution
         self._component_distribution = component_distribution
         if not isinstance(mixture_distribution, Categorical):
@@ -47,12 +48,13 @@ class MixtureSameFamily(Distribution):
                              f"`component_distribution.batch_shape[-1]` ({component_count})")
         self._num_component = mixture_count
         self._event_ndims = len(component_distribution.event_shape)
-        super().__init__(component_batch_shape, component_distribution.event_shape, validate_args=validate_args)
+        super().__init__(component_batch_shape, component_distribution.event_shape,
+                         validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None) -> MixtureSameFamily:
         batch_shape = Size(batch_shape)
         new = self._get_checked_instance(MixtureSameFamily, _instance)
-        new._component_distribution = self._component_distribution.expand(batch_shape + (self._num_component,))
+        new._component_distribution = self._component_distribution.expand((*batch_shape, self._num_component))
         new._mixture_distribution = self._mixture_distribution.expand(batch_shape)
         new._num_component = self._num_component
         new._event_ndims = self._event_ndims
@@ -87,12 +89,14 @@ class MixtureSameFamily(Distribution):
     def variance(self) -> Tensor:
         """The law of total variance: mean of the variances plus variance of the means."""
         probs = self._pad_mixture_dimensions(self.mixture_distribution.probs)
-        mean_of_variances = retrograd.sum(probs * self.component_distribution.variance, dim=self._component_dim)
+        mean_of_variances = retrograd.sum(probs * self.component_distribution.variance,
+                                          dim=self._component_dim)
         spread = (self.component_distribution.mean - self._pad(self.mean)).pow(2.0)
         return mean_of_variances + retrograd.sum(probs * spread, dim=self._component_dim)
 
     def cdf(self, x):
-        return retrograd.sum(self.component_distribution.cdf(self._pad(x)) * self.mixture_distribution.probs, dim=-1)
+        weighted = self.component_distribution.cdf(self._pad(x)) * self.mixture_distribution.probs
+        return retrograd.sum(weighted, dim=-1)
 
     def log_prob(self, x):
         if self._validate_args:

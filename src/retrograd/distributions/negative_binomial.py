@@ -11,7 +11,14 @@ from . import constraints
 from ._special import lgamma
 from .distribution import Distribution
 from .gamma import Gamma
-from .utils import _check_one_of, _expand_given, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import (
+    _check_one_of,
+    _expand_given,
+    broadcast_all,
+    lazy_property,
+    logits_to_probs,
+    probs_to_logits,
+)
 
 __all__ = ["NegativeBinomial"]
 

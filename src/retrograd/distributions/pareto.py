@@ -21,8 +21,9 @@ class Pareto(TransformedDistribution):
 
     def __init__(self, scale, alpha, validate_args: bool | None = None) -> None:
         self.scale, self.alpha = broadcast_all(scale, alpha)
-        super().__init__(Exponential(self.alpha, validate_args=validate_args),
-                         [ExpTransform(), AffineTransform(loc=0, scale=self.scale)], validate_args=validate_args)
+        transforms = [ExpTransform(), AffineTransform(loc=0, scale=self.scale)]
+        super().__init__(Exponential(self.alpha, validate_args=validate_args), transforms,
+                         validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None) -> Pareto:
         new = self._get_checked_instance(Pareto, _instance)

@@ -36,7 +36,8 @@ class TransformedDistribution(Distribution):
 
     arg_constraints: ClassVar[dict] = {}
 
-    def __init__(self, base_distribution: Distribution, transforms, validate_args: bool | None = None) -> None:
+    def __init__(self, base_distribution: Distribution, transforms,
+                 validate_args: bool | None = None) -> None:
         self.transforms = _transform_list(transforms)
         base_shape = base_distribution.batch_shape + base_distribution.event_shape
         base_event_dim = len(base_distribution.event_shape)

@@ -582,13 +582,18 @@ class AffineTransform(Transform):
     def event_dim(self) -> int:
         return self._event_dim
 
+    def _reals(self):
+        if self.event_dim == 0:
+            return constraints.real
+        return constraints.independent(constraints.real, self.event_dim)
+
     @constraints.dependent_property(is_discrete=False)
     def domain(self):
-        return constraints.real if self.event_dim == 0 else constraints.independent(constraints.real, self.event_dim)
+        return self._reals()
 
     @constraints.dependent_property(is_discrete=False)
     def codomain(self):
-        return constraints.real if self.event_dim == 0 else constraints.independent(constraints.real, self.event_dim)
+        return self._reals()
 
     def with_cache(self, cache_size: int = 1) -> Transform:
         if self._cache_size == cache_size:
@@ -674,14 +679,14 @@ class CorrCholeskyTransform(Transform):
         size = round((0.25 + 2 * entries) ** 0.5 + 0.5)
         if size * (size - 1) // 2 != entries:
             raise ValueError("Input is not a flattened lower-diagonal number")
-        return Size(shape[:-1]) + (size, size)
+        return Size((*shape[:-1], size, size))
 
     def inverse_shape(self, shape):
         _last_dims_at_least(shape, 2)
         if shape[-2] != shape[-1]:
             raise ValueError("Input is not square")
         size = shape[-1]
-        return Size(shape[:-2]) + (size * (size - 1) // 2,)
+        return Size((*shape[:-2], size * (size - 1) // 2))
 
 
 class SoftmaxTransform(_ElementwiseTransform):
@@ -737,11 +742,11 @@ class StickBreakingTransform(_ElementwiseTransform):
 
     def forward_shape(self, shape):
         _last_dims_at_least(shape, 1)
-        return Size(shape[:-1]) + (shape[-1] + 1,)
+        return Size((*shape[:-1], shape[-1] + 1))
 
     def inverse_shape(self, shape):
         _last_dims_at_least(shape, 1)
-        return Size(shape[:-1]) + (shape[-1] - 1,)
+        return Size((*shape[:-1], shape[-1] - 1))
 
 
 class LowerCholeskyTransform(_ElementwiseTransform):
@@ -796,7 +801,8 @@ class CatTransform(Transform):
         self.transforms = transforms
         self.lengths = [1] * len(transforms) if lengths is None else list(lengths)
         if len(self.lengths) != len(self.transforms):
-            raise AssertionError(f"lengths ({len(self.lengths)}) must match transforms ({len(self.transforms)})")
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match transforms "
+                                 f"({len(self.transforms)})")
         self.dim = dim
 
     @lazy_property
@@ -870,13 +876,13 @@ class StackTransform(Transform):
 
     def _call(self, x):
         _check_along(x, self.dim, len(self.transforms), "tensor", "len(transforms)")
-        return retrograd.stack([transform(part) for part, transform in zip(self._slice(x), self.transforms)],
-                               dim=self.dim)
+        parts = [transform(part) for part, transform in zip(self._slice(x), self.transforms)]
+        return retrograd.stack(parts, dim=self.dim)
 
     def _inverse(self, y):
         _check_along(y, self.dim, len(self.transforms), "tensor", "len(transforms)")
-        return retrograd.stack([transform.inv(part) for part, transform in zip(self._slice(y), self.transforms)],
-                               dim=self.dim)
+        parts = [transform.inv(part) for part, transform in zip(self._slice(y), self.transforms)]
+        return retrograd.stack(parts, dim=self.dim)
 
     def log_abs_det_jacobian(self, x, y):
         _check_along(x, self.dim, len(self.transforms), "x", "len(transforms)")

@@ -38,8 +38,9 @@ class Weibull(TransformedDistribution):
         new.scale = self.scale.expand(batch_shape)
         new.concentration = self.concentration.expand(batch_shape)
         new.concentration_reciprocal = new.concentration.reciprocal()
-        TransformedDistribution.__init__(new, self.base_dist.expand(batch_shape),
-                                         _transforms(new.scale, new.concentration_reciprocal), validate_args=False)
+        transforms = _transforms(new.scale, new.concentration_reciprocal)
+        base_dist = self.base_dist.expand(batch_shape)
+        TransformedDistribution.__init__(new, base_dist, transforms, validate_args=False)
         new._validate_args = self._validate_args
         return new
 

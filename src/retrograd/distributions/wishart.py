@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from typing import ClassVar
 
 import retrograd
 
@@ -63,10 +62,12 @@ class Wishart(ExponentialFamily):
                  validate_args: bool | None = None) -> None:
         given = [matrix for matrix in (covariance_matrix, precision_matrix, scale_tril) if matrix is not None]
         if len(given) != 1:
-            raise AssertionError("Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified.")
+            raise AssertionError("Exactly one of covariance_matrix or precision_matrix or scale_tril "
+                                 "may be specified.")
         param = given[0]
         if param.dim() < 2:
-            raise ValueError("scale_tril must be at least two-dimensional, with optional leading batch dimensions")
+            raise ValueError("scale_tril must be at least two-dimensional, "
+                             "with optional leading batch dimensions")
         if isinstance(df, numbers.Number):
             batch_shape = Size(param.shape[:-2])
             self.df = retrograd.tensor(df, dtype=param.dtype)
@@ -75,12 +76,14 @@ class Wishart(ExponentialFamily):
             self.df = df.expand(batch_shape)
         event_shape = param.shape[-2:]
         if bool(self.df.le(event_shape[-1] - 1).any()):
-            raise ValueError(f"Value of df={df} expected to be greater than ndim - 1 = {event_shape[-1] - 1}.")
+            raise ValueError(f"Value of df={df} expected to be greater than "
+                             f"ndim - 1 = {event_shape[-1] - 1}.")
         name = "scale_tril" if scale_tril is not None else (
             "covariance_matrix" if covariance_matrix is not None else "precision_matrix")
-        setattr(self, name, param.expand(batch_shape + (-1, -1)))
+        setattr(self, name, param.expand((*batch_shape, -1, -1)))
         if bool(self.df.lt(event_shape[-1]).any()):
-            warnings.warn("Low df values detected. Singular samples are highly likely to occur for ndim - 1 < df < ndim.",
+            warnings.warn("Low df values detected. Singular samples are highly likely to occur "
+                          "for ndim - 1 < df < ndim.",
                           stacklevel=2)
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
         self._batch_dims = [-(index + 1) for index in range(len(self._batch_shape))]
@@ -95,7 +98,7 @@ class Wishart(ExponentialFamily):
     def _diagonal_chi2(self, batch_shape) -> Chi2:
         """The chi-squared laws of Bartlett's squared diagonal: df - i degrees of freedom."""
         steps = retrograd.arange(self._event_shape[-1], dtype=self._unbroadcasted_scale_tril.dtype)
-        return Chi2(df=self.df.unsqueeze(-1) - steps.expand(Size(batch_shape) + (-1,)))
+        return Chi2(df=self.df.unsqueeze(-1) - steps.expand((*Size(batch_shape), -1)))
 
     def expand(self, batch_shape, _instance=None) -> Wishart:
         new = self._get_checked_instance(Wishart, _instance)
@@ -127,7 +130,7 @@ class Wishart(ExponentialFamily):
             self._batch_shape + self._event_shape)
 
     def _per_batch(self, values: Tensor) -> Tensor:
-        return values.view(self._batch_shape + (1, 1))
+        return values.view((*self._batch_shape, 1, 1))
 
     @property
     def mean(self) -> Tensor:
@@ -150,7 +153,8 @@ class Wishart(ExponentialFamily):
         p = self._event_shape[-1]
         diagonal = _clamp_above_eps(self._dist_chi2.rsample(sample_shape).sqrt()).diag_embed(dim1=-2, dim2=-1)
         rows, columns = retrograd.tril_indices(p, p, offset=-1)
-        below = retrograd.randn(Size(sample_shape) + self._batch_shape + (p * (p - 1) // 2,), dtype=diagonal.dtype)
+        below_shape = Size(sample_shape) + self._batch_shape + (p * (p - 1) // 2,)
+        below = retrograd.randn(below_shape, dtype=diagonal.dtype)
         mask = retrograd.zeros((p, p), dtype=retrograd.bool)
         mask[rows, columns] = True
         scattered = retrograd.zeros(diagonal.shape, dtype=diagonal.dtype).masked_scatter(
@@ -189,7 +193,8 @@ class Wishart(ExponentialFamily):
             self._validate_sample(value)
         nu, p = self.df, self._event_shape[-1]
         log_det_scale = self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
-        trace = retrograd.cholesky_solve(value, self._unbroadcasted_scale_tril).diagonal(dim1=-2, dim2=-1).sum(dim=-1)
+        solved = retrograd.cholesky_solve(value, self._unbroadcasted_scale_tril)
+        trace = solved.diagonal(dim1=-2, dim2=-1).sum(dim=-1)
         return (-nu * (p * _LOG_2 / 2 + log_det_scale) - _mvlgamma(nu / 2, p)
                 + (nu - p - 1) / 2 * retrograd.linalg.slogdet(value).logabsdet - trace / 2)
 

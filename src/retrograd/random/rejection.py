@@ -216,7 +216,8 @@ def _binomial_rejection(stream: _DrawStream, n: float, index: int, constants: _B
                         round_to_float32: bool) -> float:
     """Hormann's BTRS for element `index`, with PyTorch's bound (Note [PyTorch's binomial draws])."""
     a, b, c = constants.a[index], constants.b[index], constants.c[index]
-    v_r, odds, alpha, m = constants.v_r[index], constants.odds[index], constants.alpha[index], constants.m[index]
+    v_r, odds = constants.v_r[index], constants.odds[index]
+    alpha, m = constants.alpha[index], constants.m[index]
     while True:
         u = stream.uniform() - 0.5
         v = stream.uniform()
@@ -317,7 +318,8 @@ def _poisson_by_rejection(stream: _DrawStream, rate: float) -> float:
             return float(k)
         if k < 0 or (us < 0.013 and v > us):
             continue
-        if math.log(v) + log_inverse_alpha - math.log(a / (us * us) + b) <= -rate + k * log_rate - math.lgamma(k + 1.0):
+        log_mass = -rate + k * log_rate - math.lgamma(k + 1.0)
+        if math.log(v) + log_inverse_alpha - math.log(a / (us * us) + b) <= log_mass:
             return float(k)
 
 
