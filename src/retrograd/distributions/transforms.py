@@ -167,10 +167,12 @@ class _InverseTransform(Transform):
 
     @property
     def domain(self):
+        """The constraint the inputs satisfy."""
         return self._inv.codomain
 
     @property
     def codomain(self):
+        """The constraint the outputs satisfy."""
         return self._inv.domain
 
     @property
@@ -225,6 +227,7 @@ class ComposeTransform(Transform):
 
     @constraints.dependent_property(is_discrete=False)
     def domain(self):
+        """The constraint the inputs satisfy."""
         if not self.parts:
             return constraints.real
         domain = self.parts[0].domain
@@ -238,6 +241,7 @@ class ComposeTransform(Transform):
 
     @constraints.dependent_property(is_discrete=False)
     def codomain(self):
+        """The constraint the outputs satisfy."""
         if not self.parts:
             return constraints.real
         codomain = self.parts[-1].codomain
@@ -326,10 +330,12 @@ class IndependentTransform(Transform):
 
     @constraints.dependent_property(is_discrete=False)
     def domain(self):
+        """The constraint the inputs satisfy."""
         return constraints.independent(self.base_transform.domain, self.reinterpreted_batch_ndims)
 
     @constraints.dependent_property(is_discrete=False)
     def codomain(self):
+        """The constraint the outputs satisfy."""
         return constraints.independent(self.base_transform.codomain, self.reinterpreted_batch_ndims)
 
     @property
@@ -387,10 +393,12 @@ class ReshapeTransform(Transform):
 
     @constraints.dependent_property
     def domain(self):
+        """The constraint the inputs satisfy."""
         return constraints.independent(constraints.real, len(self.in_shape))
 
     @constraints.dependent_property
     def codomain(self):
+        """The constraint the outputs satisfy."""
         return constraints.independent(constraints.real, len(self.out_shape))
 
     def with_cache(self, cache_size: int = 1) -> Transform:
@@ -589,10 +597,12 @@ class AffineTransform(Transform):
 
     @constraints.dependent_property(is_discrete=False)
     def domain(self):
+        """The constraint the inputs satisfy."""
         return self._reals()
 
     @constraints.dependent_property(is_discrete=False)
     def codomain(self):
+        """The constraint the outputs satisfy."""
         return self._reals()
 
     def with_cache(self, cache_size: int = 1) -> Transform:
@@ -850,10 +860,12 @@ class CatTransform(Transform):
 
     @constraints.dependent_property
     def domain(self):
+        """The constraint the inputs satisfy."""
         return constraints.cat([transform.domain for transform in self.transforms], self.dim, self.lengths)
 
     @constraints.dependent_property
     def codomain(self):
+        """The constraint the outputs satisfy."""
         return constraints.cat([transform.codomain for transform in self.transforms], self.dim, self.lengths)
 
 
@@ -897,10 +909,12 @@ class StackTransform(Transform):
 
     @constraints.dependent_property
     def domain(self):
+        """The constraint the inputs satisfy."""
         return constraints.stack([transform.domain for transform in self.transforms], self.dim)
 
     @constraints.dependent_property
     def codomain(self):
+        """The constraint the outputs satisfy."""
         return constraints.stack([transform.codomain for transform in self.transforms], self.dim)
 
 
@@ -917,6 +931,7 @@ class CumulativeDistributionTransform(Transform):
 
     @property
     def domain(self):
+        """The constraint the inputs satisfy."""
         return self.distribution.support
 
     def _call(self, x):
