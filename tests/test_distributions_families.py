@@ -9,6 +9,7 @@ import pytest
 
 import retrograd
 from crosscheck import needs_torch, torch
+from retrograd.random import rejection
 from test_distributions import CASES as FIRST_CASES
 from test_distributions import _close, _numpy
 
@@ -381,3 +382,65 @@ def test_poisson_distribution_and_negative_binomial_sample():
     np.testing.assert_allclose(counts.mean(0), [2.0, 50.0], rtol=0.05)
     failures = D.NegativeBinomial(retrograd.tensor(5.0), probs=retrograd.tensor(0.4)).sample((4000,)).numpy()
     np.testing.assert_allclose(failures.mean(), 5.0 * 0.4 / 0.6, rtol=0.05)
+
+
+# ---------------------------------------------------------------------------
+# One parameter for all elements: the block samplers (Note [One parameter for all])
+
+SAME_PARAMETER = [
+    ("poisson", rate) for rate in (0.3, 2.0, 9.99, 10.0, 15.5, 80.0, 1e6)
+] + [("gamma", alpha) for alpha in (1.0, 2.5, 7.0, 100.0)] + [
+    ("binomial", pair) for pair in ((5.0, 0.3), (40.0, 0.3), (40.0, 0.7), (300.0, 0.5), (1000.0, 0.01), (1e7, 0.4))
+]
+
+
+def _draw_with(generator, sampler, parameter, count, dtype, tail=None):
+    """Draws of `count` equal parameters, optionally with a `tail` element that draws nothing
+    (rate, alpha or count 0), which sends the sampler down its element-by-element loop."""
+    def column(value):
+        values = np.full(count, value, dtype)
+        return values if tail is None else np.append(values, dtype(tail))
+    if sampler == "poisson":
+        return rejection._poisson(generator, column(parameter))[:count]
+    if sampler == "gamma":
+        return rejection._gamma(generator, column(parameter))[:count]
+    return rejection._binomial(generator, column(parameter[0]), np.full(count + (tail is not None), parameter[1],
+                                                                        dtype))[:count]
+
+
+@pytest.mark.parametrize("sampler, parameter", SAME_PARAMETER)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_block_samplers_draw_what_the_element_loop_draws(sampler, parameter, dtype):
+    for seed in range(3):
+        blocks, loop = retrograd.Generator().manual_seed(seed), retrograd.Generator().manual_seed(seed)
+        for generator in (blocks, loop):
+            retrograd.randn(1, dtype=retrograd.float64, generator=generator)  # leaves a cached normal
+        drawn = _draw_with(blocks, sampler, parameter, 700, dtype)
+        expected = _draw_with(loop, sampler, parameter, 700, dtype, tail=0.0)
+        assert np.array_equal(drawn, expected)
+        assert np.array_equal(retrograd.rand(4, dtype=retrograd.float64, generator=blocks).numpy(),
+                              retrograd.rand(4, dtype=retrograd.float64, generator=loop).numpy())
+        assert blocks._normal_cache == loop._normal_cache
+
+
+@needs_torch
+@pytest.mark.parametrize("sampler, parameter", SAME_PARAMETER)
+def test_block_samplers_are_pytorchs(sampler, parameter):
+    for dtype in ("float32", "float64"):
+        for seed, count in ((0, 2), (1, 33), (2, 1000)):
+            for lib in (retrograd, torch):
+                lib.manual_seed(seed)
+                lib.randn(1, dtype=lib.float64)
+            if sampler == "poisson":
+                ours, theirs = (lib.poisson(lib.full((count,), parameter, dtype=getattr(lib, dtype)))
+                                for lib in (retrograd, torch))
+            elif sampler == "gamma":
+                ours, theirs = (lib.distributions.Gamma(lib.full((count,), parameter, dtype=getattr(lib, dtype)), 1.0)
+                                .sample() for lib in (retrograd, torch))
+            else:
+                ours, theirs = (lib.binomial(lib.full((count,), parameter[0], dtype=getattr(lib, dtype)),
+                                             lib.full((count,), parameter[1], dtype=getattr(lib, dtype)))
+                                for lib in (retrograd, torch))
+            assert np.array_equal(_numpy(ours), _numpy(theirs))
+            assert np.array_equal(_numpy(retrograd.randn(3, dtype=retrograd.float64)),
+                                  _numpy(torch.randn(3, dtype=torch.float64)))

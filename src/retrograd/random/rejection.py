@@ -14,6 +14,21 @@ is computed from the same stream, and the cache is written back to the generator
 per-element arithmetic that PyTorch does in the element's dtype (float32 products, square
 roots, log1p) is done beforehand on whole arrays in that dtype, which rounds as the scalar
 operations would.
+
+Note [One parameter for all]
+~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+When every element has the same parameter (`Poisson(3.0).sample((n,))`), whether an attempt
+is accepted no longer depends on which element makes it, so the attempts can be computed for
+a whole block at once: element i gets the i-th accepted attempt, and the generator moves past
+the attempts up to that one, exactly as the element-by-element loop would. A Poisson
+rejection attempt always takes two uniforms. A Poisson count below rate 10 multiplies
+uniforms until the product drops to exp(-rate): the products from every possible starting
+point are built in lockstep, one factor per step, in the loop's order of multiplication, and
+the elements then follow the chain start -> stop + 1. A gamma attempt takes a normal and a
+uniform, so with the normals' Box-Muller pairs it reads four uniforms per two attempts; that
+layout holds until a normal gives y = 1 + c x <= 0 (a retry of the normal alone, rare for
+alpha >= 1): the block stops there, the element-by-element loop takes that element, and the
+blocks resume after it. Boosted gamma draws (alpha < 1) and mixed parameters use the loop.
 """
 
 from __future__ import annotations
@@ -22,7 +37,7 @@ import math
 
 import numpy as np
 
-from .distributions import _TWO_PI, _check_floating, _unit_float64
+from .distributions import _TWO_PI, _check_floating, _cos_sin, _libm, _unit_float64
 from .generator import Generator, _generator
 
 # ---------------------------------------------------------------------------
@@ -39,6 +54,7 @@ class _DrawStream:
         self._saved_next = generator._next_when_full
         self._normal_cache = generator._normal_cache
         self._block = max(64, expected)
+        self._array = np.zeros(0)
         self._uniforms: list[float] = []
         self._position = 0
         self._drawn = 0
@@ -55,19 +71,35 @@ class _DrawStream:
             generator._words64(consumed)
         generator._normal_cache = self._normal_cache
 
-    def _refill(self) -> None:
-        self._uniforms = _unit_float64(self._generator._words64(self._block)).tolist()
-        self._drawn += self._block
+    def _ensure(self, count: int) -> None:
+        """At least `count` uniforms read ahead of the position."""
+        available = len(self._uniforms) - self._position
+        if available >= count:
+            return
+        extra = max(self._block, count - available)
+        fresh = _unit_float64(self._generator._words64(extra))
+        self._array = np.concatenate([self._array[self._position:], fresh])
+        self._uniforms = self._array.tolist()
+        self._drawn += extra
         self._position = 0
         self._block *= 2
 
     def uniform(self) -> float:
         """The next double uniform in [0, 1) (PyTorch's `uniform_real_distribution<double>`)."""
         if self._position == len(self._uniforms):
-            self._refill()
+            self._ensure(1)
         value = self._uniforms[self._position]
         self._position += 1
         return value
+
+    def peek(self, count: int) -> np.ndarray:
+        """The next `count` uniforms as an array, still unread (`skip` reads them)."""
+        self._ensure(count)
+        return self._array[self._position:self._position + count]
+
+    def skip(self, count: int) -> None:
+        """Read `count` uniforms (after a `peek` that covered them)."""
+        self._position += count
 
     def normal(self) -> float:
         """The next scalar standard normal: the cached sine value if there is one, else from
@@ -136,6 +168,69 @@ def _marsaglia_tsang(stream: _DrawStream, d: float, scale: float) -> float:
             return scale * d * v
 
 
+def _attempt_normals(stream: _DrawStream, attempts: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The normal and the uniform of each gamma attempt of a block (at least `attempts`; a
+    whole number of Box-Muller pairs), if every normal is kept (Note [One parameter for all]),
+    and whether the first normal came from the generator's cache."""
+    cached = stream._normal_cache is not None
+    pairs = (attempts - cached + 1) // 2
+    block = stream.peek(cached + 4 * pairs)
+    normals, uniforms = np.empty(cached + 2 * pairs), np.empty(cached + 2 * pairs)
+    if cached:
+        normals[0], uniforms[0] = stream._normal_cache, block[0]
+    groups = block[cached:].reshape(-1, 4)
+    radius = np.sqrt(-2.0 * _libm(math.log1p, -groups[:, 1]))
+    cos, sin = _cos_sin(_TWO_PI * groups[:, 0])
+    normals[cached::2], normals[cached + 1::2] = radius * cos, radius * sin
+    uniforms[cached::2], uniforms[cached + 1::2] = groups[:, 2], groups[:, 3]
+    return normals, uniforms, cached
+
+
+def _read_attempts(stream: _DrawStream, done: int, cached: int, normals: np.ndarray) -> None:
+    """Move the stream past the first `done` attempts of `_attempt_normals`' layout."""
+    if cached and done:
+        stream._normal_cache = None
+        stream.skip(1)
+        done -= 1
+    stream.skip(4 * (done // 2) + (3 if done % 2 else 0))
+    if done % 2:
+        stream._normal_cache = float(normals[cached + done])
+
+
+def _gamma_same_alpha(stream: _DrawStream, d: float, count: int) -> np.ndarray:
+    """`count` Gamma draws of one alpha >= 1 (d = alpha - 1/3), in blocks of attempts."""
+    c = 1.0 / math.sqrt(9.0 * d)
+    draws: list[np.ndarray] = []
+    needed = count
+    while needed:
+        attempts = needed + needed // 8 + 16
+        normals, uniforms, cached = _attempt_normals(stream, attempts)
+        attempts = normals.size
+        y = 1.0 + c * normals
+        bad = np.flatnonzero(y <= 0)
+        usable = attempts if bad.size == 0 else int(bad[0])
+        x, y, u = normals[:usable], y[:usable], 1.0 - uniforms[:usable]
+        v = y * y * y
+        xx = x * x
+        accepted = u < 1.0 - _SQUEEZE_F32 * xx * xx
+        slow = np.flatnonzero(~accepted)
+        if slow.size:
+            log_u, log_v = _libm(math.log, u[slow]), _libm(math.log, v[slow])
+            accepted[slow] = log_u < 0.5 * xx[slow] + d * (1.0 - v[slow] + log_v)
+        taken = np.flatnonzero(accepted)[:needed]
+        draws.append(d * v[taken])
+        needed -= taken.size
+        if needed == 0:
+            _read_attempts(stream, int(taken[-1]) + 1, cached, normals)
+        elif usable < attempts:  # a normal to draw again: the loop takes this element
+            _read_attempts(stream, usable, cached, normals)
+            draws.append(np.array([_marsaglia_tsang(stream, d, 1.0)]))
+            needed -= 1
+        else:
+            _read_attempts(stream, usable, cached, normals)
+    return np.concatenate(draws)
+
+
 def _gamma(generator: Generator | None, alphas: np.ndarray) -> np.ndarray:
     """`_standard_gamma(alphas)`: Gamma(alpha, 1) draws of alphas' shape and float dtype, by
     Note [PyTorch's gamma draws]."""
@@ -143,7 +238,12 @@ def _gamma(generator: Generator | None, alphas: np.ndarray) -> np.ndarray:
     _check_floating(alphas.dtype, "gamma_cpu")
     flat = np.ascontiguousarray(alphas).reshape(-1)
     with _DrawStream(generator, 3 * flat.size) as stream:
-        draws = np.array(_gamma_draws(stream, flat), np.float64).astype(flat.dtype)
+        if flat.size > 1 and flat[0] >= 1 and bool(np.all(flat == flat[0])):
+            d = float(flat[0] - flat.dtype.type(_ONE_THIRD_F32))
+            draws = _gamma_same_alpha(stream, d, flat.size)
+        else:
+            draws = np.array(_gamma_draws(stream, flat), np.float64)
+    draws = draws.astype(flat.dtype)
     return np.maximum(draws, np.finfo(flat.dtype).tiny).reshape(alphas.shape)
 
 
@@ -238,6 +338,70 @@ def _binomial_rejection(stream: _DrawStream, n: float, index: int, constants: _B
             return k
 
 
+def _stirling_tails(k: np.ndarray) -> np.ndarray:
+    """`_stirling_tail` of each value, rounded as the scalar function rounds it."""
+    square = (k + 1) * (k + 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tails = (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / square) / square) / (k + 1)
+    small = np.flatnonzero(k < 10)
+    if small.size:
+        near = k[small]
+        tails[small] = _libm(math.lgamma, near + 1) - (
+            (near + 0.5) * _libm(math.log, near + 1) - (near + 1) + _HALF_LOG_TWO_PI)
+    return tails
+
+
+def _btrs_same_parameters(stream: _DrawStream, n: float, constants: _BtrsConstants, round_to_float32: bool,
+                          count: int) -> np.ndarray:
+    """`count` BTRS draws of one (count, p), two uniforms per attempt (Note [One parameter for all])."""
+    a, b, c, v_r = constants.a[0], constants.b[0], constants.c[0], constants.v_r[0]
+    odds, alpha, m = constants.odds[0], constants.alpha[0], constants.m[0]
+    fixed = ((m + 0.5) * math.log((m + 1) / (odds * (n - m + 1))), _stirling_tail(m), _stirling_tail(n - m))
+    draws: list[np.ndarray] = []
+    needed = count
+    while needed:
+        attempts = needed + needed // 2 + 16
+        block = stream.peek(2 * attempts)
+        u, v = block[0::2] - 0.5, block[1::2]
+        us = 0.5 - np.abs(u)
+        k = np.floor((2 * a / us + b) * u + c)
+        if round_to_float32:
+            k = np.where(np.abs(k) >= _FLOAT32_EXACT_INTEGERS, k.astype(np.float32).astype(np.float64), k)
+        inside = (k >= 0) & (k <= n)
+        accepted = inside & (us >= 0.07) & (v <= v_r)
+        slow = np.flatnonzero(inside & ~accepted)
+        if slow.size:
+            ks, uss = k[slow], us[slow]
+            log_v = _libm(math.log, v[slow] * alpha / (a / (uss * uss) + b))
+            bound = (fixed[0] + (n + 1) * _libm(math.log, (n - m + 1) / (n - ks + 1))
+                     + (ks + 0.5) * _libm(math.log, odds * (n - ks + 1) / (ks + 1))
+                     + fixed[1] + fixed[2] - _stirling_tails(ks) - _stirling_tails(n - ks))
+            accepted[slow] = log_v <= bound
+        taken = np.flatnonzero(accepted)[:needed]
+        draws.append(k[taken])
+        needed -= taken.size
+        stream.skip(2 * (int(taken[-1]) + 1) if needed == 0 else 2 * attempts)
+    return np.concatenate(draws)
+
+
+def _inversion_same_parameters(stream: _DrawStream, n: float, log_failure: float, count: int) -> np.ndarray:
+    """`count` inversion draws of one (count, p): the geometric jumps are whole numbers, so
+    their running sums from any start are exact differences of one cumulative sum, and each
+    draw ends at the first jump that passes `n` (Note [One parameter for all])."""
+    draws: list[float] = []
+    while len(draws) < count:
+        size = int((count - len(draws)) * (n * -log_failure + 2) * 1.3) + 64
+        jumps = np.ceil(_libm(math.log, stream.peek(size)) / log_failure)
+        totals = np.concatenate([[0.0], np.cumsum(jumps)])
+        ends = np.searchsorted(totals, totals[:-1] + n, side="right") - 1  # the jump that passes n
+        start, end_list = 0, ends.tolist()
+        while len(draws) < count and start < size and end_list[start] < size:
+            draws.append(float(end_list[start] - start))
+            start = end_list[start] + 1
+        stream.skip(start)
+    return np.array(draws)
+
+
 def _binomial(generator: Generator | None, counts: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """`binomial(counts, probs)` (same shape and float dtype) by Note [PyTorch's binomial draws]."""
     generator = _generator(generator)
@@ -253,6 +417,15 @@ def _binomial(generator: Generator | None, counts: np.ndarray, probs: np.ndarray
         log_failures = _as_floats(np.log1p(-small_p))
     constants = _BtrsConstants(counts, small_p)
     round_to_float32 = counts.dtype == np.float32
+    count, prob = float(counts[0]), float(probs[0]) if counts.size else 0.0
+    if (counts.size > 1 and count > 0 and 0 < prob < 1 and bool(np.all(counts == counts[0]))
+            and bool(np.all(probs == probs[0]))):
+        with _DrawStream(generator, 2 * counts.size) as stream:
+            if by_rejection[0]:
+                k = _btrs_same_parameters(stream, count, constants, round_to_float32, counts.size)
+            else:
+                k = _inversion_same_parameters(stream, count, log_failures[0], counts.size)
+        return (count - k if mirrored[0] else k).astype(counts.dtype).reshape(shape)
     draws = []
     with _DrawStream(generator, 2 * counts.size) as stream:
         for index, (count, prob) in enumerate(zip(counts.tolist(), probs.tolist())):
@@ -323,6 +496,70 @@ def _poisson_by_rejection(stream: _DrawStream, rate: float) -> float:
             return float(k)
 
 
+def _ptrs_same_rate(stream: _DrawStream, rate: float, count: int) -> np.ndarray:
+    """`count` PTRS draws of one rate >= 10, two uniforms per attempt (Note [One parameter for all])."""
+    root, log_rate = math.sqrt(rate), math.log(rate)
+    b = 0.931 + 2.53 * root
+    a = -0.059 + 0.02483 * b
+    log_inverse_alpha = math.log(1.1239 + 1.1328 / (b - 3.4))
+    v_r = 0.9277 - 3.6224 / (b - 2)
+    draws: list[np.ndarray] = []
+    needed = count
+    while needed:
+        attempts = needed + needed // 4 + 16
+        block = stream.peek(2 * attempts)
+        u, v = block[0::2] - 0.5, block[1::2]
+        us = 0.5 - np.abs(u)
+        k = np.floor((2 * a / us + b) * u + rate + 0.43)
+        accepted = (us >= 0.07) & (v <= v_r)
+        slow = np.flatnonzero(~accepted & ~((k < 0) | ((us < 0.013) & (v > us))))
+        if slow.size:
+            log_mass = -rate + k[slow] * log_rate - _libm(math.lgamma, k[slow] + 1.0)
+            spread = _libm(math.log, a / (us[slow] * us[slow]) + b)
+            bound = _libm(math.log, v[slow]) + log_inverse_alpha - spread
+            accepted[slow] = bound <= log_mass
+        taken = np.flatnonzero(accepted)[:needed]
+        draws.append(k[taken])
+        needed -= taken.size
+        stream.skip(2 * (int(taken[-1]) + 1) if needed == 0 else 2 * attempts)
+    return np.concatenate(draws)
+
+
+def _product_same_rate(stream: _DrawStream, rate: float, count: int) -> np.ndarray:
+    """`count` draws of one rate below 10 by the product of uniforms: from every starting
+    point of a block, where its product first drops to exp(-rate) (Note [One parameter for all])."""
+    threshold = math.exp(-rate)
+    draws: list[float] = []
+    while len(draws) < count:
+        size = int((count - len(draws)) * (rate + 1) * 1.2) + 64
+        block = stream.peek(size)
+        stops = np.full(size, -1)
+        products = block.copy()
+        starts = np.arange(size)
+        for step in range(size):
+            ended = products <= threshold
+            stops[starts[ended]] = starts[ended] + step
+            keep = ~ended & (starts + step + 1 < size)
+            starts, products = starts[keep], products[keep]
+            if starts.size == 0:
+                break
+            products = products * block[starts + step + 1]
+        start, stop_list = 0, stops.tolist()
+        while len(draws) < count and start < size and stop_list[start] >= 0:
+            draws.append(float(stop_list[start] - start))
+            start = stop_list[start] + 1
+        stream.skip(start)
+    return np.array(draws)
+
+
+def _poisson_same_rate(stream: _DrawStream, rate: float, count: int) -> np.ndarray:
+    if rate >= 10 and not math.isinf(rate):
+        return _ptrs_same_rate(stream, rate, count)
+    if rate == 0 or math.isinf(rate):
+        return np.full(count, 0.0 if rate == 0 else _INT64_MIN)
+    return _product_same_rate(stream, rate, count)
+
+
 def _poisson(generator: Generator | None, rates: np.ndarray) -> np.ndarray:
     """`poisson(rates)`: one Poisson draw per element (same shape and float dtype) by
     Note [PyTorch's Poisson draws]."""
@@ -331,6 +568,10 @@ def _poisson(generator: Generator | None, rates: np.ndarray) -> np.ndarray:
     flat = np.ascontiguousarray(rates).reshape(-1)
     if not bool(np.all(flat >= 0)):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    if flat.size > 1 and bool(np.all(flat == flat[0])):
+        with _DrawStream(generator, 2 * flat.size) as stream:
+            draws = _poisson_same_rate(stream, float(flat[0]), flat.size)
+        return draws.astype(flat.dtype).reshape(rates.shape)
     draws = []
     with _DrawStream(generator, 2 * flat.size) as stream:
         for rate in _as_floats(flat):
