@@ -55,7 +55,7 @@ class _DrawStream:
         self._normal_cache = generator._normal_cache
         self._block = max(64, expected)
         self._array = np.zeros(0)
-        self._uniforms: list[float] = []
+        self._uniforms: list[float] | None = []  # the array as floats, made on first scalar read
         self._position = 0
         self._drawn = 0
 
@@ -63,7 +63,7 @@ class _DrawStream:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        consumed = self._drawn - (len(self._uniforms) - self._position)
+        consumed = self._drawn - (self._array.size - self._position)
         generator = self._generator
         generator._bits.state = self._saved_state
         generator._next_when_full = self._saved_next
@@ -73,21 +73,23 @@ class _DrawStream:
 
     def _ensure(self, count: int) -> None:
         """At least `count` uniforms read ahead of the position."""
-        available = len(self._uniforms) - self._position
+        available = self._array.size - self._position
         if available >= count:
             return
         extra = max(self._block, count - available)
         fresh = _unit_float64(self._generator._words64(extra))
         self._array = np.concatenate([self._array[self._position:], fresh])
-        self._uniforms = self._array.tolist()
+        self._uniforms = None
         self._drawn += extra
         self._position = 0
         self._block *= 2
 
     def uniform(self) -> float:
         """The next double uniform in [0, 1) (PyTorch's `uniform_real_distribution<double>`)."""
-        if self._position == len(self._uniforms):
+        if self._position == self._array.size:
             self._ensure(1)
+        if self._uniforms is None:
+            self._uniforms = self._array.tolist()
         value = self._uniforms[self._position]
         self._position += 1
         return value
@@ -384,6 +386,18 @@ def _btrs_same_parameters(stream: _DrawStream, n: float, constants: _BtrsConstan
     return np.concatenate(draws)
 
 
+def _log_over(uniforms: np.ndarray, log_failure: float) -> np.ndarray:
+    """log(u) / log_failure with the C library's log where it decides the ceiling: NumPy's
+    log is faster but can differ from it in the last bit, which moves the ceiling only for a
+    quotient within rounding of a whole number; those are computed again with `math.log`."""
+    with np.errstate(divide="ignore"):
+        quotients = np.log(uniforms) / log_failure
+    close = np.flatnonzero(np.abs(quotients - np.rint(quotients)) <= 1e-9 * np.abs(quotients))
+    if close.size:
+        quotients[close] = _libm(math.log, uniforms[close]) / log_failure
+    return quotients
+
+
 def _inversion_same_parameters(stream: _DrawStream, n: float, log_failure: float, count: int) -> np.ndarray:
     """`count` inversion draws of one (count, p): the geometric jumps are whole numbers, so
     their running sums from any start are exact differences of one cumulative sum, and each
@@ -391,15 +405,14 @@ def _inversion_same_parameters(stream: _DrawStream, n: float, log_failure: float
     draws: list[float] = []
     while len(draws) < count:
         size = int((count - len(draws)) * (n * -log_failure + 2) * 1.3) + 64
-        jumps = np.ceil(_libm(math.log, stream.peek(size)) / log_failure)
+        jumps = np.ceil(_log_over(stream.peek(size), log_failure))
         totals = np.concatenate([[0.0], np.cumsum(jumps)])
         ends = np.searchsorted(totals, totals[:-1] + n, side="right") - 1  # the jump that passes n
-        start, end_list = 0, ends.tolist()
-        while len(draws) < count and start < size and end_list[start] < size:
-            draws.append(float(end_list[start] - start))
-            start = end_list[start] + 1
-        stream.skip(start)
-    return np.array(draws)
+        ends = np.where(ends < size, ends, -1)
+        starts, following = _chain(ends, count - len(draws))
+        draws.extend((ends[starts] - starts).tolist())
+        stream.skip(following)
+    return np.array(draws, np.float64)
 
 
 def _binomial(generator: Generator | None, counts: np.ndarray, probs: np.ndarray) -> np.ndarray:
@@ -525,6 +538,28 @@ def _ptrs_same_rate(stream: _DrawStream, rate: float, count: int) -> np.ndarray:
     return np.concatenate(draws)
 
 
+def _chain(stops: np.ndarray, count: int) -> tuple[np.ndarray, int]:
+    """The first (up to) `count` elements of a block whose element starting at position s
+    ends at `stops[s]` (-1: past the block), the first starting at 0 and each next one just
+    after the last one's stop: their start positions, and where the next element starts.
+    Found by doubling the jump s -> stops[s] + 1, so with log2(count) array steps."""
+    size = stops.size
+    past = size + 1  # a start that cannot be followed within the block
+    jump = np.append(np.where(stops >= 0, stops + 1, past), [past, past])
+    steps = np.arange(count)
+    starts = np.zeros(count, np.int64)
+    bit = 0
+    while (1 << bit) < count:
+        chosen = ((steps >> bit) & 1).astype(bool)
+        starts[chosen] = jump[starts[chosen]]
+        jump = jump[jump]
+        bit += 1
+    complete = (starts < size) & (np.append(stops, [-1, -1])[starts] >= 0)
+    kept = count if complete.all() else int(np.argmin(complete))
+    starts = starts[:kept]
+    return starts, (int(stops[starts[-1]]) + 1 if kept else 0)
+
+
 def _product_same_rate(stream: _DrawStream, rate: float, count: int) -> np.ndarray:
     """`count` draws of one rate below 10 by the product of uniforms: from every starting
     point of a block, where its product first drops to exp(-rate) (Note [One parameter for all])."""
@@ -544,12 +579,10 @@ def _product_same_rate(stream: _DrawStream, rate: float, count: int) -> np.ndarr
             if starts.size == 0:
                 break
             products = products * block[starts + step + 1]
-        start, stop_list = 0, stops.tolist()
-        while len(draws) < count and start < size and stop_list[start] >= 0:
-            draws.append(float(stop_list[start] - start))
-            start = stop_list[start] + 1
-        stream.skip(start)
-    return np.array(draws)
+        starts, following = _chain(stops, count - len(draws))
+        draws.extend((stops[starts] - starts).tolist())
+        stream.skip(following)
+    return np.array(draws, np.float64)
 
 
 def _poisson_same_rate(stream: _DrawStream, rate: float, count: int) -> np.ndarray:
