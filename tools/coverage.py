@@ -104,9 +104,6 @@ PARTIAL = {
         "memory_format": "the conversions keep PyTorch's contract; the layout is nominal (see its functions)",
     },
     "torch.distributions": {
-        "Poisson": "`sample` raises NotImplementedError (no `poisson` sampler yet)",
-        "LogNormal": "written directly, not as a `TransformedDistribution` (there are no transforms yet)",
-        "HalfNormal": "written directly, not as a `TransformedDistribution` (there are no transforms yet)",
         "Dirichlet": "`rsample`'s per-draw gradient follows the gamma draws (PyTorch's the Beta marginals)",
         "Beta": "`rsample`'s per-draw gradient follows the gamma draws (PyTorch's the Beta marginals)",
     },
