@@ -862,3 +862,108 @@ def test_a_view_made_under_no_grad_is_not_written_with_grad_mode_on(library):
     assert _error(lambda: view.mul_(2)).startswith(
         "RuntimeError: A view was created in no_grad mode and is being modified inplace with grad mode "
         "enabled. Given that this use case is ambiguous and error-prone, it is forbidden.")
+
+
+# -- generated recording (Note [Generated recording]) -----------------------------------------
+# A recorder is generated once per class and cached; these tests generate fresh ones, so that
+# the generator itself runs under the test.
+
+
+def _fresh_record(node_class, *inputs, **params):
+    from retrograd.ops import _table
+
+    return _table._recorder(node_class)(inputs, params)
+
+
+def _general_record(node_class, *inputs, **params):
+    from retrograd.ops import _table
+
+    return _table._record(node_class, inputs, params)
+
+
+def _shown(result):
+    if isinstance(result, tuple):
+        return tuple(_shown(each) for each in result)
+    node = result.grad_fn
+    shown = [type(result._data), result.shape, result.dtype, result._requires_grad, result._version,
+             result._output_nr, result._base is not None, result.detach().numpy().tolist()]
+    if node is None:
+        return (*shown, None)
+    edges = [(None if next_node is None else type(next_node).__name__, number)
+             for next_node, number in node.next_functions]
+    saved = {}
+    for name in node._saved_names():
+        value = getattr(node, "_saved_" + name)
+        saved[name] = value.detach().numpy().tolist() if isinstance(value, Tensor) else value
+    return (*shown, type(node), edges, node._input_meta, saved, node._released, node._hooks)
+
+
+def _node_class(make):
+    x = retrograd.tensor([[0.5, 1.5], [2.0, 3.0]], requires_grad=True)
+    return type(make(x).grad_fn)
+
+
+def _cases():
+    leaf = retrograd.tensor([[0.5, 1.5], [2.0, 3.0]], requires_grad=True)
+    inner = leaf * 1.0
+    frozen = retrograd.tensor([[2.0, 3.0], [4.0, 5.0]])
+    later = retrograd.var_mean(leaf, dim=1)[1]  # output 1 of its node
+    sin, mul = _node_class(lambda x: x.sin()), _node_class(lambda x: x * x)
+    add, t = _node_class(lambda x: x + x), _node_class(lambda x: x.t())
+    total, mm = _node_class(lambda x: x.sum()), _node_class(lambda x: x @ x)
+    split = _node_class(lambda x: retrograd.unsafe_split(x, 1)[0])
+    return [
+        ("a leaf's accumulator", sin, (leaf,), {}),
+        ("a recorded input", sin, (inner,), {}),
+        ("a number", mul, (inner, 0.5), {}),
+        ("a tensor needing no grad", mul, (frozen, leaf), {}),
+        ("a parameter", add, (leaf, inner), {"alpha": 2}),
+        ("a later output", sin, (later,), {}),
+        ("a view", t, (inner,), {}),
+        ("a 0-d result (a NumPy scalar)", total, (inner,), {}),
+        ("its own save (strides)", mm, (inner, frozen), {}),
+        ("several outputs", split, (inner, 1), {}),
+        ("no input needing grad", sin, (frozen,), {}),
+        ("fewer inputs than declared", add, (inner,), {}),
+    ]
+
+
+@pytest.mark.parametrize("case", _cases(), ids=lambda case: case[0])
+def test_a_fresh_generated_record_records_what_the_general_path_does(case):
+    _, node_class, inputs, params = case
+    try:
+        expected = _shown(_general_record(node_class, *inputs, **params))
+    except Exception as error:  # (too few inputs: both must fail alike)
+        with pytest.raises(type(error)):
+            _fresh_record(node_class, *inputs, **params)
+        return
+    assert _shown(_fresh_record(node_class, *inputs, **params)) == expected
+
+
+def test_a_fresh_generated_record_of_a_view_shares_memory_version_and_base():
+    from retrograd.ops._inplace import _live_views
+
+    base = retrograd.tensor([[0.5, 1.5], [2.0, 3.0]], requires_grad=True) * 1.0
+    view = _fresh_record(_node_class(lambda x: x.t()), base)
+    assert view._base is base and view._version_counter is base._version_counter
+    assert np.shares_memory(view._data, base._data) and any(each is view for each in _live_views(base))
+
+
+def test_a_fresh_generated_record_notes_its_creation_under_anomaly_mode():
+    x = retrograd.tensor([1.0, 2.0], requires_grad=True)
+    with retrograd.autograd.detect_anomaly(check_nan=False):
+        node = _fresh_record(_node_class(lambda v: v.sin()), x).grad_fn
+    assert node._anomaly_trace and "test_mutation_table.py" in "".join(node._anomaly_trace)
+    assert _fresh_record(type(node), x).grad_fn._anomaly_trace is None
+
+
+def test_each_op_class_gets_its_own_copy_of_a_function():
+    from retrograd.ops._table import _own_copy
+
+    def scaled(value, factor=2, *, shift=1):
+        return value * factor + shift + len(closed)
+
+    closed = [0, 0]
+    copy = _own_copy(scaled)
+    assert copy.__code__ is not scaled.__code__ and copy.__name__ == "scaled"
+    assert copy(3) == scaled(3) == 9 and copy(3, 3, shift=0) == 11

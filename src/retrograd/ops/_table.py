@@ -297,8 +297,10 @@ def _own_copy(function: Callable) -> Callable:
     place, for the one class it meets there; a copy per op class keeps Node.__init__'s stores
     specialised, where the shared function sees every op's class and falls back to the slow
     generic path."""
-    return types.FunctionType(function.__code__.replace(), function.__globals__, function.__name__,
+    copy = types.FunctionType(function.__code__.replace(), function.__globals__, function.__name__,
                               function.__defaults__, function.__closure__)
+    copy.__kwdefaults__ = function.__kwdefaults__
+    return copy
 
 
 def _output(array, node: Node, output_nr: int) -> Tensor:
