@@ -39,6 +39,7 @@ _MODULES = (
     "pointwise.arithmetic",
     "pointwise.binary",
     "pointwise.clamping",
+    "pointwise.special",
     "pointwise.ternary",
     "pointwise.unary",
     "reduce.ordering",
