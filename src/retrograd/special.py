@@ -10,7 +10,12 @@ from __future__ import annotations
 import math
 
 from ._tensor import Tensor
-from .ops import table as _table
+from .ops.composite import sinc, xlogy
+from .ops.nn.activation import log_softmax as _log_softmax
+from .ops.nn.activation import softmax as _softmax
+from .ops.pointwise import erf, erfc, erfinv, exp2, expm1, log1p, logit
+from .ops.pointwise import round as _round
+from .ops.pointwise import sigmoid as expit
 from .ops.pointwise.special import (
     digamma,
     entr,
@@ -28,6 +33,8 @@ from .ops.pointwise.special import igamma as gammainc
 from .ops.pointwise.special import igammac as gammaincc
 from .ops.pointwise.special import lgamma as gammaln
 from .ops.pointwise.special import mvlgamma as multigammaln
+from .ops.pointwise.unary import i0
+from .ops.reduce.statistics import logsumexp as _logsumexp
 
 __all__ = [
     "digamma",
@@ -65,17 +72,6 @@ __all__ = [
 ]
 
 psi = digamma
-erf = _table["erf"].function
-erfc = _table["erfc"].function
-erfinv = _table["erfinv"].function
-exp2 = _table["exp2"].function
-expit = _table["sigmoid"].function
-expm1 = _table["expm1"].function
-i0 = _table["i0"].function
-log1p = _table["log1p"].function
-logit = _table["logit"].function
-sinc = _table["sinc"].function
-xlogy = _table["xlogy"].function
 
 _SQRT_HALF = math.sqrt(0.5)
 
@@ -88,19 +84,19 @@ def ndtr(input: Tensor) -> Tensor:
 def round(input: Tensor) -> Tensor:
     """Each element rounded to the nearest integer, halves to even (RoundBackward1, as
     torch.special.round records)."""
-    return _table["round"].function(input, decimals=0)
+    return _round(input, decimals=0)
 
 
 def softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """exp(x) / sum(exp(x)) along `dim` (which torch.special requires)."""
-    return _table["softmax"].function(input, dim, dtype=dtype)
+    return _softmax(input, dim, dtype=dtype)
 
 
 def log_softmax(input: Tensor, dim: int, *, dtype=None) -> Tensor:
     """log(softmax(x)) along `dim`, computed without overflow."""
-    return _table["log_softmax"].function(input, dim, dtype=dtype)
+    return _log_softmax(input, dim, dtype=dtype)
 
 
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) along `dim`, computed without overflow."""
-    return _table["logsumexp"].function(input, dim, keepdim)
+    return _logsumexp(input, dim, keepdim)

@@ -9,7 +9,7 @@ def _positive_and_negative(low: float, high: float):
     """unary samples on [low, high), and one between the poles at -3 and -2."""
 
     def samples(rng):
-        return _samples.unary(low, high)(rng) + [((_samples.make(rng, (3,), -2.9, -2.1),), {})]
+        return [*_samples.unary(low, high)(rng), ((_samples.make(rng, (3,), -2.9, -2.1),), {})]
 
     return samples
 

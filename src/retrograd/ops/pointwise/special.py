@@ -138,7 +138,7 @@ class MvlgammaBackward0(Formula):
 
 @register(methods="lgamma", inplace="lgamma_")
 def lgamma(input):
-    """log |Gamma(x)| of each element (inf at 0 and the negative integers)."""
+    """The log of the absolute value of Gamma(x), elementwise (inf at the poles)."""
     return apply(LgammaBackward0, input)
 
 
@@ -179,8 +179,9 @@ register_method("polygamma_", _polygamma_)
 
 @register(methods="mvlgamma", inplace="mvlgamma_")
 def mvlgamma(input, p):
-    """The multivariate log-gamma function of dimension p: sum over j < p of
-    lgamma(x - j/2), plus p (p - 1) / 4 log(pi)."""
+    """The multivariate log-gamma function of dimension p.
+
+    The sum over j < p of lgamma(x - j/2), plus p (p - 1) / 4 log(pi)."""
     if isinstance(p, bool) or not isinstance(p, int | np.integer):
         raise TypeError(f"mvlgamma(): argument 'p' (position 2) must be int, not {type(p).__name__}")
     if p < 1:
@@ -253,16 +254,18 @@ def _tensor_other(op_name: str, other) -> None:
 
 @register(methods="igamma", inplace="igamma_", gradcheck_wrapper=_fixed_first_argument)
 def igamma(input, other):
-    """The regularised lower incomplete gamma function P(input, other); differentiable in
-    `other` only, as in PyTorch."""
+    """The regularised lower incomplete gamma function P(input, other).
+
+    Differentiable in `other` only, as in PyTorch."""
     _tensor_other("igamma", other)
     return apply(IgammaBackward0, input, other)
 
 
 @register(methods="igammac", inplace="igammac_", gradcheck_wrapper=_fixed_first_argument)
 def igammac(input, other):
-    """The regularised upper incomplete gamma function Q(input, other) = 1 - P; differentiable
-    in `other` only, as in PyTorch."""
+    """The regularised upper incomplete gamma function Q(input, other) = 1 - P.
+
+    Differentiable in `other` only, as in PyTorch."""
     _tensor_other("igammac", other)
     return apply(IgammacBackward0, input, other)
 
@@ -403,7 +406,7 @@ def _zeta_argument_fixed(op):
 
 @register("special.i0e")
 def i0e(input):
-    """I0(x) e^-|x|, the exponentially scaled modified Bessel function of order 0."""
+    """I0(x) exp(-abs(x)), the exponentially scaled modified Bessel function of order 0."""
     return apply(SpecialI0EBackward0, input)
 
 
@@ -415,7 +418,7 @@ def i1(input):
 
 @register("special.i1e")
 def i1e(input):
-    """I1(x) e^-|x|, the exponentially scaled modified Bessel function of order 1."""
+    """I1(x) exp(-abs(x)), the exponentially scaled modified Bessel function of order 1."""
     return apply(SpecialI1EBackward0, input)
 
 
@@ -462,8 +465,9 @@ def xlog1py(input, other):
 
 @register("special.zeta", gradcheck_wrapper=_zeta_argument_fixed)
 def zeta(input, other):
-    """The Hurwitz zeta function zeta(input, other) = sum over k >= 0 of (other + k)^-input;
-    differentiable in `other` only, as in PyTorch."""
+    """The Hurwitz zeta function: the sum over k >= 0 of (other + k)^-input.
+
+    Differentiable in `other` only, as in PyTorch."""
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         raise TypeError("special_zeta(): expected a Tensor for 'input' or 'other'")
     return apply(SpecialZetaBackward0, _number_as_tensor(input, other), _number_as_tensor(other, input))
