@@ -129,7 +129,7 @@ def zeta(s, q) -> np.ndarray:
 # ---------------------------------------------------------------------------
 # log Gamma (see Note [Log-gamma without cancellation])
 
-_LGAMMA_SERIES_TERMS = 40
+_LGAMMA_SERIES_TERMS = 30
 # (-1)^k (zeta(k) - 1) / k for k = 2, 3, ...: log Gamma(2 + z) = (1 - gamma) z + sum of these z^k
 _ZETA_MINUS_ONE = _zeta_positive(np.arange(2.0, _LGAMMA_SERIES_TERMS + 2), np.full(_LGAMMA_SERIES_TERMS, 2.0))
 _LGAMMA_COEFFICIENTS = [(-1) ** k * value / k for k, value in enumerate(_ZETA_MINUS_ONE, start=2)]
