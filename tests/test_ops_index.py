@@ -462,3 +462,29 @@ def test_index_select_of_a_scalar_and_its_saved_index_in_pytorch():
     seen = _index_select_of_a_scalar_and_a_changed_index(torch)
     seen["changed index"] = seen["changed index"].replace("torch", "LIB")
     assert seen == INDEX_SELECT_OF_A_SCALAR_AND_A_CHANGED_INDEX
+
+
+@pytest.mark.parametrize("op", ["index_add", "index_copy"])
+@pytest.mark.parametrize("index", [[0], 0])
+def test_index_add_and_index_copy_take_a_0d_self_with_one_index(op, index):
+    x = retrograd.tensor(1.0, requires_grad=True)
+    source = retrograd.tensor(5.0, requires_grad=True)
+    result = getattr(x, op)(0, retrograd.tensor(index), source)
+    assert result.shape == ()
+    assert result.item() == (6.0 if op == "index_add" else 5.0)
+    assert type(result.grad_fn).__name__ == ("IndexAddBackward0" if op == "index_add" else "IndexCopyBackward0")
+    result.backward()
+    assert x.grad.shape == () and x.grad.item() == (1.0 if op == "index_add" else 0.0)
+    assert source.grad.shape == () and source.grad.item() == 1.0
+
+
+def test_a_0d_index_add_refuses_a_source_of_another_shape_and_two_indices():
+    x = retrograd.tensor(1.0)
+    with pytest.raises(RuntimeError, match="source tensor shape must match self tensor shape"):
+        x.index_add(0, retrograd.tensor([0]), retrograd.tensor([5.0]))
+    with pytest.raises(RuntimeError, match="Number of indices"):
+        x.index_add(0, retrograd.tensor([0, 0]), retrograd.tensor(5.0))
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        x.index_add(1, retrograd.tensor([0]), retrograd.tensor(5.0))
+    assert x.index_add(-1, retrograd.tensor([0]), retrograd.tensor(5.0), alpha=2).item() == 11.0
+    assert x.index_copy(0, retrograd.tensor([0]), retrograd.tensor([5.0])).shape == ()
