@@ -380,8 +380,8 @@ def index_add(input, dim: int, index, source, *, alpha=1):
     if bad.size and input.ndim <= 1:  # PyTorch's kernel for one dimension words it so
         raise IndexError("index out of range in self")
     if bad.size:
-        raise RuntimeError(
-            f"index {bad[0]} is out of bounds for dimension {dim} with size {(input._data.shape or (1,))[dim]}")
+        size = (input._data.shape or (1,))[dim]
+        raise RuntimeError(f"index {bad[0]} is out of bounds for dimension {dim} with size {size}")
     return apply(IndexAddBackward0, input, source, dim=dim, index=indices, alpha=alpha)
 
 
