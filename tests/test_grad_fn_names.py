@@ -63,7 +63,7 @@ linalg.solve_triangular-0 linalg.solve_triangular-1 linalg.svd-1 linalg.svdvals-
 linalg.svdvals-1 linalg.svdvals-2 linalg.svdvals-3 logsigmoid-0 logsigmoid-1 logsigmoid-2
 logsigmoid-3 masked_scatter-0 masked_scatter-1 masked_select-0 masked_select-1 matmul-3 matmul-4
 matmul-5 matmul-6 matmul-7 matmul-8 max-3 max_pool1d-0 max_pool1d-1 max_pool1d-2 max_pool2d-0
-max_pool2d-1 max_pool2d-2 max_pool2d-3 median-2 min-3 mode-1 mul-5 nanmean-0 nanmean-1 nanmean-2
+max_pool2d-1 max_pool2d-2 max_pool2d-3 median-2 min-3 nanmedian-2 mode-1 mul-5 nanmean-0 nanmean-1 nanmean-2
 nanmean-3 nanmean-4 nanmean-5 nanmean-6
 pad-0 pad-1 pad-2 pad-3 pad-4 pad-5 permute-1 pow-6
 prelu-0 prod-1 prod-2 prod-5 prod-6 prod-7

@@ -4,6 +4,7 @@ logical call as calls on the physical tensors, batch dims first, recorded as usu
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -200,15 +201,16 @@ def _addr_rule(node_class, inputs, params, levels):
 # Node rules: reductions over every element
 
 
-def _median_all_rule(node_class, inputs, params, levels):
-    """median(): the lower median of each example's flattened elements; the gradient is
-    shared by the elements equal to it, as median()'s own (not given to one index only)."""
+def _median_all_rule(node_class, inputs, params, levels, op_name: str = "median"):
+    """median() (and nanmedian()): the lower median of each example's flattened elements; the
+    gradient is shared by the elements equal to it, as median()'s own (not given to one index
+    only)."""
     count = len(levels)
     physical = physical_at(inputs[0], levels)
     batch = _batch(physical, levels)
     flat = _view(physical, (*batch, -1))
     ops = _lazy_ops()
-    chosen = ops.reduce.median(flat.detach(), count, keepdim=True).values
+    chosen = getattr(ops.reduce, op_name)(flat.detach(), count, keepdim=True).values
     data, picked = flat._data, chosen._data
     ties = (data == picked) | ((data != data) & (picked != picked))
     weights = Tensor._make((ties / ties.sum(-1, keepdims=True)).astype(data.dtype))
@@ -317,6 +319,7 @@ def register_node_rules(rules: dict) -> None:
     rules[index.MaskedScatterBackward0] = _masked_scatter_rule
     rules[index.IndexBackward0] = _index_rule
     rules[reduce.MedianBackward0] = _median_all_rule
+    rules[reduce.NanmedianBackward0] = functools.partial(_median_all_rule, op_name="nanmedian")
     rules[reduce.MaxBackward1] = _extreme_scalar(rules[reduce.MaxBackward1], "amax")
     rules[reduce.MinBackward1] = _extreme_scalar(rules[reduce.MinBackward1], "amin")
     rules[normalization.NativeGroupNormBackward0] = _group_norm_rule
