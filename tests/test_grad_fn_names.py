@@ -70,7 +70,9 @@ prelu-0 prod-1 prod-2 prod-5 prod-6 prod-7
 relu6-0 relu6-1 relu6-2 relu6-3
 roll-0 scaled_dot_product_attention-0 scaled_dot_product_attention-1
 scaled_dot_product_attention-2 scaled_dot_product_attention-3 scaled_dot_product_attention-4
-scaled_dot_product_attention-5 scatter-0 scatter-1 scatter-2 scatter_add-0 scatter_add-1 selu-0
+scaled_dot_product_attention-5 scatter-0 scatter-1 scatter-2 scatter_add-0 scatter_add-1 scatter_reduce-0
+scatter_reduce-1 scatter_reduce-2 scatter_reduce-3 scatter_reduce-4 scatter_reduce-5 scatter_reduce-6
+scatter_reduce-7 scatter_reduce-8 selu-0
 selu-1 selu-2 selu-3 softplus-0 softplus-2 sort-1 sort-6 stack-1 take-0 take-1
 take_along_dim-0 take_along_dim-1 take_along_dim-2 topk-0 topk-2 transpose-1 unsqueeze-1
 """)

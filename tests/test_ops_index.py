@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import retrograd
+from crosscheck import needs_torch
 from retrograd.autograd import gradcheck, gradgradcheck
 from retrograd.ops.index import one_hot
 
@@ -488,3 +489,44 @@ def test_a_0d_index_add_refuses_a_source_of_another_shape_and_two_indices():
         x.index_add(1, retrograd.tensor([0]), retrograd.tensor(5.0))
     assert x.index_add(-1, retrograd.tensor([0]), retrograd.tensor(5.0), alpha=2).item() == 11.0
     assert x.index_copy(0, retrograd.tensor([0]), retrograd.tensor([5.0])).shape == ()
+
+
+def _scatter_reduce_run(library, reduce, include_self, in_place):
+    x = library.tensor([[1.0, 0.0, 3.0], [2.0, 5.0, -1.0]], dtype=library.float64, requires_grad=True)
+    src = library.tensor([[4.0, 0.0, 6.0, 0.5], [7.0, 5.0, 0.0, 2.0]], dtype=library.float64,
+                         requires_grad=True)
+    index = library.tensor([[0, 1, 0, 2], [2, 1, 1, 2]])
+    if in_place:
+        result = x.clone()
+        result.scatter_reduce_(1, index, src, reduce, include_self=include_self)
+    else:
+        result = library.scatter_reduce(x, 1, index, src, reduce, include_self=include_self)
+    name = type(result.grad_fn).__name__
+    (result * library.tensor([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]], dtype=library.float64)).sum().backward()
+    return result.tolist(), x.grad.tolist(), src.grad.tolist(), name
+
+
+@needs_torch
+@pytest.mark.parametrize("in_place", [False, True])
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+def test_scatter_reduce_values_and_gradients_are_pytorchs(reduce, include_self, in_place):
+    import torch
+
+    ours = _scatter_reduce_run(retrograd, reduce, include_self, in_place)
+    theirs = _scatter_reduce_run(torch, reduce, include_self, in_place)
+    assert ours[3] == theirs[3] == "ScatterReduceBackward0"
+    for mine, reference in zip(ours[:3], theirs[:3]):
+        np.testing.assert_allclose(mine, reference, rtol=1e-14)
+
+
+def test_scatter_reduce_refuses_what_pytorch_refuses_and_averages_integers_downwards():
+    x = retrograd.tensor([1, 2, 3])
+    index = retrograd.tensor([0, 0])
+    assert retrograd.scatter_reduce(x, 0, index, retrograd.tensor([4, 5]), "mean").tolist() == [3, 2, 3]
+    assert x.scatter_reduce(0, index, retrograd.tensor([4, 6]), "mean", include_self=False).tolist() == [5, 2, 3]
+    with pytest.raises(RuntimeError, match="reduce argument must be either sum, prod, mean, amax or amin, got avg"):
+        x.scatter_reduce(0, index, retrograd.tensor([4, 5]), "avg")
+    with pytest.raises(RuntimeError, match="Expected self.dtype to be equal to src.dtype"):
+        x.scatter_reduce(0, index, retrograd.tensor([4.0, 5.0]), "sum")
+    assert x.tolist() == [1, 2, 3]

@@ -19,6 +19,7 @@ _MODULES = (
     "index.along_dim",
     "index.masks",
     "index.subscript",
+    "index.scatter_reduction",
     "linalg.contraction",
     "linalg.decompositions",
     "linalg.norms",

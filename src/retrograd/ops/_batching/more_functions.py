@@ -295,7 +295,7 @@ def _index_batched(value) -> bool:
 
 
 def _scatter_function(function, args, kwargs, levels):
-    """scatter and scatter_add by a batched index: the op on the physical tensors, the dim
+    """scatter, scatter_add and scatter_reduce by a batched index: the op on the physical tensors, the dim
     shifted (the index is as big as the examples' region, so every example has its own)."""
     from ..shape import wrap_dim
 
@@ -448,6 +448,7 @@ def _repeats_fallback(function, args, kwargs, levels):
 FUNCTION_RULES.update({
     "scatter": _scatter_function,
     "scatter_add": _scatter_function,
+    "scatter_reduce": _scatter_function,
     "index_add": _index_dim_function,
     "index_copy": _index_dim_function,
     "index_fill": _index_dim_function,

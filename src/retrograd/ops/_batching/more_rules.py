@@ -79,7 +79,8 @@ def _index_dim_rule(node_class, inputs, params, levels):
 
 
 def _scatter_rule(node_class, inputs, params, levels):
-    """scatter, scatter_add: the index (a plain array) broadcast over the batch dims."""
+    """scatter, scatter_add, scatter_reduce: the index (a plain array) broadcast over the batch
+    dims."""
     count = len(levels)
     physical = [physical_at(value, levels, expand=True) if isinstance(value, Tensor) else value
                 for value in inputs]
@@ -312,7 +313,8 @@ def register_node_rules(rules: dict) -> None:
     for node_class in (index.IndexAddBackward0, index.IndexCopyBackward0,
                        index.IndexFillBackward0, index.IndexFillBackward1):
         rules[node_class] = _index_dim_rule
-    for node_class in (index.ScatterBackward0, index.ScatterBackward1, index.ScatterAddBackward0):
+    for node_class in (index.ScatterBackward0, index.ScatterBackward1, index.ScatterAddBackward0,
+                       index.ScatterReduceBackward0):
         rules[node_class] = _scatter_rule
     rules[index.TakeBackward0] = _take_rule
     rules[index.MaskedSelectBackward0] = _masked_select_rule

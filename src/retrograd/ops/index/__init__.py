@@ -11,13 +11,15 @@ Note [Two-step indexing]
 
 Gradients of advanced indexing accumulate over repeated indices with `np.add.at`.
 
-The package's modules, in the order their ops enter the op table: subscript, along_dim, masks.
+The package's modules, in the order their ops enter the op table: subscript, along_dim, masks,
+scatter_reduction.
 """
 
 # isort: off
 from . import subscript
 from . import along_dim
 from . import masks
+from . import scatter_reduction
 # isort: on
 from .along_dim import (
     GatherBackward0,
@@ -66,6 +68,7 @@ from .masks import (
     one_hot,
     take,
 )
+from .scatter_reduction import ScatterReduceBackward0, scatter_reduce
 from .subscript import (
     _INVALID_INDEX,
     CopySlices,
@@ -99,7 +102,7 @@ from .subscript import (
 )
 
 # The modules of this package, in import order.
-MODULES = (subscript, along_dim, masks)
+MODULES = (subscript, along_dim, masks, scatter_reduction)
 
 __all__ = [
     "gather",
@@ -114,6 +117,7 @@ __all__ = [
     "one_hot",
     "scatter",
     "scatter_add",
+    "scatter_reduce",
     "take",
     "take_along_dim",
 ]
