@@ -51,7 +51,8 @@ diagflat-1 div-5 div-6 div-7 einsum-0 einsum-1 einsum-2 einsum-3 einsum-4 einsum
 einsum-7 einsum-8 einsum-9 elu-0 elu-1 elu-2 elu-3 embedding-0 embedding-1 embedding-2
 embedding-3 embedding-4 erfinv-0 erfinv-1 erfinv-2 erfinv-3 flip-2 gather-0 gather-1 gather-2
 group_norm-0 group_norm-1 group_norm-2 index_add-0 index_add-1 index_copy-0 index_copy-1
-index_fill-0 index_fill-1 index_put-0 index_put-1 index_put-2
+index_fill-0 index_fill-1 index_reduce-0 index_reduce-1 index_reduce-2 index_reduce-3
+index_reduce-4 index_reduce-5 index_reduce-6 index_put-0 index_put-1 index_put-2
 interpolate-0 interpolate-1 interpolate-2 interpolate-3
 interpolate-4 interpolate-5 interpolate-6 interpolate-7 interpolate-8 interpolate-9 kl_div-0
 kthvalue-0 kthvalue-2 layer_norm-0 layer_norm-1 linalg.cholesky-0 linalg.cholesky-1

@@ -530,3 +530,48 @@ def test_scatter_reduce_refuses_what_pytorch_refuses_and_averages_integers_downw
     with pytest.raises(RuntimeError, match="Expected self.dtype to be equal to src.dtype"):
         x.scatter_reduce(0, index, retrograd.tensor([4.0, 5.0]), "sum")
     assert x.tolist() == [1, 2, 3]
+
+
+def _index_reduce_run(library, reduce, include_self):
+    import warnings
+
+    x = library.tensor([[1.0, 0.0, 3.0], [2.0, 5.0, -1.0], [0.5, 1.5, 2.5]], dtype=library.float64,
+                       requires_grad=True)
+    source = library.tensor([[4.0, 0.0, 6.0], [7.0, 5.0, 0.0], [1.0, 2.0, 3.0], [-1.0, 9.0, 2.0]],
+                            dtype=library.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        result = x.index_reduce(0, library.tensor([0, 2, 0, 1]), source, reduce, include_self=include_self)
+    (result * library.arange(9.0, dtype=library.float64).reshape(3, 3)).sum().backward()
+    return result.tolist(), x.grad.tolist(), source.grad.tolist(), type(result.grad_fn).__name__
+
+
+@needs_torch
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
+def test_index_reduce_values_and_gradients_are_pytorchs(reduce, include_self):
+    import torch
+
+    ours, theirs = _index_reduce_run(retrograd, reduce, include_self), _index_reduce_run(torch, reduce, include_self)
+    assert ours[3] == theirs[3] == "IndexReduceBackward0"
+    for mine, reference in zip(ours[:3], theirs[:3]):
+        np.testing.assert_allclose(mine, reference, rtol=1e-14)
+
+
+def test_index_reduce_refuses_sum_and_a_wrong_count_of_indices():
+    import warnings
+
+    x = retrograd.ones(3, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with pytest.raises(RuntimeError, match="Expected reduce to be one of prod, mean, amax or amin but got sum"):
+            x.index_reduce(0, retrograd.tensor([0, 1]), retrograd.ones(2, 2), "sum")
+        with pytest.raises(RuntimeError, match="Number of indices \\(2\\) should be equal to source.size"):
+            x.index_reduce(0, retrograd.tensor([0, 1]), retrograd.ones(4, 2), "mean")
+        with pytest.raises(IndexError, match="index out of range in self"):
+            x.index_reduce(0, retrograd.tensor([0, 5]), retrograd.ones(2, 2), "mean")
+        y = retrograd.tensor([[1.0, 2.0], [3.0, 4.0]])
+        y.index_reduce_(1, retrograd.tensor([1, 1]), retrograd.tensor([[2.0, 3.0], [4.0, 5.0]]), "mean",
+                        include_self=False)
+    assert y.tolist() == [[1.0, 2.5], [3.0, 4.5]]
+    assert x.tolist() == [[1.0, 1.0]] * 3

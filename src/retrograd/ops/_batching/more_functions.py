@@ -386,6 +386,9 @@ def _index_dim_function(function, args, kwargs, levels):
         if alpha != 1:
             source = source * alpha
         return wrap(index_ops.scatter_add(physical, dim, positions, source), levels)
+    if name == "index_reduce":
+        return wrap(index_ops.scatter_reduce(physical, dim, positions, source, arguments["reduce"],
+                                             include_self=arguments["include_self"]), levels)
     return wrap(index_ops.scatter(physical, dim, positions, source), levels)
 
 
@@ -451,6 +454,7 @@ FUNCTION_RULES.update({
     "scatter_reduce": _scatter_function,
     "index_add": _index_dim_function,
     "index_copy": _index_dim_function,
+    "index_reduce": _index_dim_function,
     "index_fill": _index_dim_function,
     "take": _take_function,
     "index_select": _index_select_function,

@@ -60,7 +60,8 @@ def _trace_rule(node_class, inputs, params, levels):
 
 
 def _index_dim_rule(node_class, inputs, params, levels):
-    """index_add, index_copy, index_fill: whole slices along a dim, the index a plain array."""
+    """index_add, index_copy, index_reduce, index_fill: whole slices along a dim, the index a plain
+    array."""
     count = len(levels)
     if node_class.__name__ == "IndexFillBackward1":  # the value is a 0-d tensor
         target = physical_at(inputs[0], levels, expand=True)
@@ -310,7 +311,7 @@ def register_node_rules(rules: dict) -> None:
     rules[linalg.AddbmmBackward0] = _addbmm_rule
     rules[linalg.AddrBackward0] = _addr_rule
     rules[linalg.EinsumBackward0] = _einsum_node_rule
-    for node_class in (index.IndexAddBackward0, index.IndexCopyBackward0,
+    for node_class in (index.IndexAddBackward0, index.IndexCopyBackward0, index.IndexReduceBackward0,
                        index.IndexFillBackward0, index.IndexFillBackward1):
         rules[node_class] = _index_dim_rule
     for node_class in (index.ScatterBackward0, index.ScatterBackward1, index.ScatterAddBackward0,

@@ -68,7 +68,7 @@ from .masks import (
     one_hot,
     take,
 )
-from .scatter_reduction import ScatterReduceBackward0, scatter_reduce
+from .scatter_reduction import IndexReduceBackward0, ScatterReduceBackward0, index_reduce, scatter_reduce
 from .subscript import (
     _INVALID_INDEX,
     CopySlices,
@@ -110,6 +110,7 @@ __all__ = [
     "index_copy",
     "index_fill",
     "index_put",
+    "index_reduce",
     "index_select",
     "masked_scatter",
     "masked_select",

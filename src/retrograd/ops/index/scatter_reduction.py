@@ -1,5 +1,7 @@
 """scatter_reduce: source values reduced (sum, prod, mean, amax, amin) into a copy of the input
-at positions chosen along a dim, with or without the input's own value (`include_self`).
+at positions chosen along a dim, with or without the input's own value (`include_self`); and
+index_reduce, the same for whole slices (source slice i into input slice index[i]), which is
+scatter_reduce with the index spread over each slice.
 
 The derivatives are PyTorch's, including where PyTorch multiplies by a mask rather than
 selecting (amax/amin share the gradient among the elements equal to the result; the NaN/Inf
@@ -11,12 +13,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..._tensor import Tensor
+from ..._warnings import warn_once_at_caller
 from .. import _math
 from .._formula import Formula
 from .._table import apply, register
-from .along_dim import _element_key, _leading_part, _scatter_arguments
+from ..shape import wrap_dim
+from .along_dim import _check_slices, _element_key, _leading_part, _scatter_arguments, _vector_index
 
-__all__ = ["ScatterReduceBackward0", "scatter_reduce"]
+__all__ = ["IndexReduceBackward0", "ScatterReduceBackward0", "index_reduce", "scatter_reduce"]
 
 _REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 _IDENTITIES = {"sum": 0, "mean": 0, "prod": 1}
@@ -164,4 +168,70 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bo
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     dim, indices = _scatter_arguments(input, dim, index, src, "scatter_reduce")
     return apply(ScatterReduceBackward0, input, src, dim=dim, index=indices, reduce=reduce,
+                 include_self=bool(include_self))
+
+
+# ---------------------------------------------------------------------------
+# index_reduce: whole slices
+
+
+def _spread_index(index, shape: tuple, dim: int) -> np.ndarray:
+    """The vector `index` as the element index of scatter_reduce for a source of `shape`."""
+    index = _math.index_array(index)
+    along = [1] * len(shape)
+    along[dim] = -1
+    return np.broadcast_to(index.reshape(along), shape)
+
+
+def _index_tangent(self, source, self_t, source_t, result, dim, index, reduce, include_self):
+    return _tangent(self, source, self_t, source_t, result, dim, _spread_index(index, source.shape, dim),
+                    reduce, include_self)
+
+
+class IndexReduceBackward0(Formula):
+    """Source slices reduced into a copy of the input's slices chosen along a dim."""
+
+    inputs = ("self", "source")
+
+    @staticmethod
+    def forward(self, source, dim, index, reduce, include_self):
+        spread = _spread_index(index, source._data.shape, dim)
+        return _reduced(self._data, source._data, dim, spread, reduce, include_self)
+
+    tangent = staticmethod(_index_tangent)
+    derivatives = {
+        "self": lambda grad, self, source, result, dim, index, reduce, include_self: _gradients(
+            grad, self, source, result, dim, _spread_index(index, source.shape, dim), reduce,
+            include_self)[0],
+        "source": lambda grad, self, source, result, dim, index, reduce, include_self: _gradients(
+            grad, self, source, result, dim, _spread_index(index, source.shape, dim), reduce,
+            include_self)[1],
+    }
+
+
+_SLICE_REDUCTIONS = ("prod", "mean", "amax", "amin")
+
+
+@register(methods="index_reduce", inplace="index_reduce_")
+def index_reduce(input, dim: int, index, source, reduce: str, *, include_self: bool = True):
+    """A copy of `input` with `source`'s slices reduced into the slices at `index` along `dim`
+    by `reduce` ("prod", "mean", "amax" or "amin"), the input's own values included unless
+    `include_self` is False. (In beta in PyTorch, which warns once.)"""
+    warn_once_at_caller("index_reduce() is in beta and the API may change at any time.")
+    if reduce not in _SLICE_REDUCTIONS:
+        raise RuntimeError(
+            f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    if input.ndim == 0 or not isinstance(source, Tensor) or source.ndim != input.ndim:
+        raise RuntimeError("index_reduce(): self and source must have the same number of dimensions "
+                           "(at least one)")
+    dim = wrap_dim(dim, input.ndim)
+    indices = _vector_index(index, "index_reduce", "index_reduce_(): Expected dtype int32/int64 for index")
+    if source.dtype is not input.dtype:
+        raise RuntimeError("index_reduce_(): self and source must have the same scalar type")
+    bad = _check_slices(input, dim, indices, source, lambda count, source_count: RuntimeError(
+        f"index_reduce_(): Number of indices ({count}) should be equal to source.size(dim): "
+        f"({source_count}), for dim: {dim}"))
+    if bad.size:
+        raise IndexError("index out of range in self")
+    return apply(IndexReduceBackward0, input, source, dim=dim, index=indices, reduce=reduce,
                  include_self=bool(include_self))
