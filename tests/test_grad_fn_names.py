@@ -66,7 +66,7 @@ logsigmoid-3 masked_scatter-0 masked_scatter-1 masked_select-0 masked_select-1 m
 matmul-5 matmul-6 matmul-7 matmul-8 max-3 max_pool1d-0 max_pool1d-1 max_pool1d-2 max_pool2d-0
 max_pool2d-1 max_pool2d-2 max_pool2d-3 median-2 min-3 nanmedian-2 mode-1 mul-5 nanmean-0 nanmean-1 nanmean-2
 nanmean-3 nanmean-4 nanmean-5 nanmean-6
-pad-0 pad-1 pad-2 pad-3 pad-4 pad-5 permute-1 pow-6
+pad-0 pad-1 pad-2 pad-3 pad-4 pad-5 permute-1 pow-6 put-0 put-1 put-2
 prelu-0 prod-1 prod-2 prod-5 prod-6 prod-7
 relu6-0 relu6-1 relu6-2 relu6-3
 roll-0 scaled_dot_product_attention-0 scaled_dot_product_attention-1

@@ -575,3 +575,40 @@ def test_index_reduce_refuses_sum_and_a_wrong_count_of_indices():
                         include_self=False)
     assert y.tolist() == [[1.0, 2.5], [3.0, 4.5]]
     assert x.tolist() == [[1.0, 1.0]] * 3
+
+
+def _put_run(library, accumulate, in_place):
+    x = library.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=library.float64, requires_grad=True)
+    source = library.tensor([[7.0, 8.0], [9.0, 10.0]], dtype=library.float64, requires_grad=True)
+    index = library.tensor([[0, -1], [5, 2]]) if accumulate else library.tensor([[0, -2], [5, 2]])
+    if in_place:
+        result = x.clone()
+        result.put_(index, source, accumulate=accumulate)
+    else:
+        result = library.put(x, index, source, accumulate=accumulate)
+    (result * library.tensor([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]], dtype=library.float64)).sum().backward()
+    return result.tolist(), x.grad.tolist(), source.grad.tolist(), type(result.grad_fn).__name__
+
+
+@needs_torch
+@pytest.mark.parametrize("in_place", [False, True])
+@pytest.mark.parametrize("accumulate", [False, True])
+def test_put_records_pytorchs_node_and_gradients(accumulate, in_place):
+    import torch
+
+    ours, theirs = _put_run(retrograd, accumulate, in_place), _put_run(torch, accumulate, in_place)
+    assert ours == theirs
+    assert ours[3] == "PutBackward0"
+
+
+def test_fill_is_fill_out_of_place():
+    x = retrograd.rand(3, requires_grad=True)
+    value = retrograd.tensor(2.0, requires_grad=True)
+    assert type(retrograd.fill(x, 1.5).grad_fn).__name__ == "FillBackward0"
+    result = retrograd.fill(x, value)
+    assert type(result.grad_fn).__name__ == "FillBackward1" and result.tolist() == [2.0] * 3
+    result.sum().backward()
+    assert value.grad.item() == 3.0 and x.grad.tolist() == [0.0] * 3
+    assert retrograd.fill(retrograd.tensor([1, 2]), 2.5).tolist() == [2, 2]
+    with pytest.raises(RuntimeError, match="fill_ only supports 0-dimension value tensor"):
+        retrograd.fill(x, retrograd.ones(2))

@@ -57,6 +57,7 @@ from .along_dim import (
 from .masks import (
     MaskedScatterBackward0,
     MaskedSelectBackward0,
+    PutBackward0,
     TakeBackward0,
     _broadcast_with_mask,
     _mask_data,
@@ -66,6 +67,7 @@ from .masks import (
     masked_select,
     nonzero,
     one_hot,
+    put,
     take,
 )
 from .scatter_reduction import IndexReduceBackward0, ScatterReduceBackward0, index_reduce, scatter_reduce
@@ -116,6 +118,7 @@ __all__ = [
     "masked_select",
     "nonzero",
     "one_hot",
+    "put",
     "scatter",
     "scatter_add",
     "scatter_reduce",
