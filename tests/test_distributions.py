@@ -83,8 +83,8 @@ CASES = {
         lib.distributions.Normal(_t(lib, [[0.0, 1.0, 2.0]]), _t(lib, [1.0, 0.5, 2.0])), 1), [[1.0, 1.0, 1.0]]),
 }
 
-# Cases whose sampler retrograd lacks (Poisson draws).
-NOT_DRAWN = {"poisson"}
+# Cases whose sampler retrograd lacks.
+NOT_DRAWN = set()
 # Draws PyTorch's, transformed by a float32 kernel (exp, log1p, a matrix product) whose last
 # bit can differ from PyTorch's (docs/float32_bits.md): compared to rounding.
 LAST_BITS_DIFFER = {"lognormal", "laplace", "mvn_covariance", "mvn_precision", "mvn_scale_tril"}
@@ -556,11 +556,9 @@ def test_a_bad_parameter_leaves_the_tensors_unchanged():
     assert retrograd.equal(scale, before)
 
 
-def test_sample_n_warns_and_samplers_retrograd_lacks_say_so():
+def test_sample_n_warns():
     with pytest.warns(FutureWarning, match="sample_n"):
         assert tuple(D.Normal(0.0, 1.0).sample_n(4).shape) == (4,)
-    with pytest.raises(NotImplementedError, match="retrograd does not have yet"):
-        D.Poisson(retrograd.tensor(1.0)).sample()
 
 
 def test_lazy_parameters_and_sizes():

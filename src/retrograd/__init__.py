@@ -86,7 +86,7 @@ from .autograd.grad_mode import (
 )
 from .ops import composite as _composite_ops
 from .ops import unique as _unique_ops  # registers unique and unique_consecutive
-from .random import bernoulli
+from .random import bernoulli, binomial, poisson
 from .random import multinomial_function as multinomial
 from .random import normal_function as normal
 from .serialization import load, save

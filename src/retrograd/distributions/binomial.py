@@ -7,7 +7,7 @@ from typing import ClassVar
 import retrograd
 
 from .._tensor import Size, Tensor
-from ..random import distributions as _random_draws
+from ..random import rejection as _random_draws
 from . import _special, constraints
 from .distribution import Distribution
 from .utils import (

@@ -10,7 +10,7 @@ import retrograd
 
 from .._tensor import Size, Tensor
 from ..autograd.function import Function, once_differentiable
-from ..random import distributions as _random_draws
+from ..random import rejection as _random_draws
 from . import _special, constraints
 from ._special import digamma, lgamma
 from .exp_family import ExponentialFamily

@@ -24,20 +24,29 @@ from .beta import Beta
 from .binomial import Binomial
 from .categorical import Categorical
 from .cauchy import Cauchy
+from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .gamma import Gamma
 from .geometric import Geometric
+from .gumbel import Gumbel
 from .half_normal import HalfNormal
 from .independent import Independent
 from .laplace import Laplace
 from .log_normal import LogNormal
+from .lowrank_multivariate_normal import (
+    LowRankMultivariateNormal,
+    _batch_lowrank_logdet,
+    _batch_lowrank_mahalanobis,
+)
 from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
+from .pareto import Pareto
 from .poisson import Poisson
+from .transformed_distribution import TransformedDistribution
 from .uniform import Uniform
 from .utils import _sum_rightmost, euler_constant
 
@@ -432,3 +441,221 @@ def _kl_uniform_normal(p, q):
     log_term = (math.sqrt(math.pi * 2) * q.scale / width).log()
     centre_distance = ((p.high + p.low - 2 * q.loc) / 2).pow(2)
     return log_term + 0.5 * (width.pow(2) / 12 + centre_distance) / q.scale.pow(2)
+
+
+# ---------------------------------------------------------------------------
+# The families built on transforms, ContinuousBernoulli and LowRankMultivariateNormal
+
+
+@register_kl(TransformedDistribution, TransformedDistribution)
+def _kl_transformed_transformed(p, q):
+    """The base distributions' KL, when both push them through equal transforms."""
+    if p.transforms != q.transforms or p.event_shape != q.event_shape:
+        raise NotImplementedError
+    return kl_divergence(p.base_dist, q.base_dist)
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
+    return (p.mean * (p.logits - q.logits) + p._cont_bern_log_norm() + retrograd.log1p(-p.probs)
+            - q._cont_bern_log_norm() - retrograd.log1p(-q.probs))
+
+
+@register_kl(Gumbel, Gumbel)
+def _kl_gumbel_gumbel(p, q):
+    scale_ratio = p.scale / q.scale
+    q_loc_ratio, p_loc_ratio = q.loc / q.scale, p.loc / q.scale
+    return (-scale_ratio.log() - q_loc_ratio + p_loc_ratio + scale_ratio * euler_constant
+            + retrograd.exp(q_loc_ratio + lgamma(1 + scale_ratio) - p_loc_ratio) - (1 + euler_constant))
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p, q):
+    alpha_ratio = q.alpha / p.alpha
+    result = q.alpha * (p.scale / q.scale).log() - alpha_ratio.log() + alpha_ratio - 1
+    return retrograd.where(p.support.lower_bound < q.support.lower_bound, math.inf, result)
+
+
+def _lowrank_trace_terms(q) -> Tensor:
+    """A = chol(capacitance of q)^-1 W_q^T D_q^-1, whose products give q's precision's traces."""
+    Wt_Dinv = q._unbroadcasted_cov_factor.mT / q._unbroadcasted_cov_diag.unsqueeze(-2)
+    return retrograd.linalg.solve_triangular(q._capacitance_tril, Wt_Dinv, upper=False)
+
+
+def _lowrank_log_det(distribution) -> Tensor:
+    return _batch_lowrank_logdet(distribution._unbroadcasted_cov_factor, distribution._unbroadcasted_cov_diag,
+                                 distribution._capacitance_tril)
+
+
+def _check_same_event(p, q, what: str) -> None:
+    if p.event_shape != q.event_shape:
+        raise ValueError(f"KL-divergence between two {what} with different event shapes cannot be computed")
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+def _kl_lowrankmultivariatenormal_lowrankmultivariatenormal(p, q):
+    _check_same_event(p, q, "Low Rank Multivariate Normals")
+    mahalanobis = _batch_lowrank_mahalanobis(q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag,
+                                             q.loc - p.loc, q._capacitance_tril)
+    A = _lowrank_trace_terms(q)
+    trace = ((p._unbroadcasted_cov_diag / q._unbroadcasted_cov_diag).sum(-1)
+             + _batch_trace_XXT(p._unbroadcasted_cov_factor * q._unbroadcasted_cov_diag.rsqrt().unsqueeze(-1))
+             - _batch_trace_XXT(A * p._unbroadcasted_cov_diag.sqrt().unsqueeze(-2))
+             - _batch_trace_XXT(A.matmul(p._unbroadcasted_cov_factor)))
+    return 0.5 * (_lowrank_log_det(q) - _lowrank_log_det(p) + trace + mahalanobis - p.event_shape[0])
+
+
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_multivariatenormal_lowrankmultivariatenormal(p, q):
+    _check_same_event(p, q, "(Low Rank) Multivariate Normals")
+    p_log_det = 2 * p._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+    mahalanobis = _batch_lowrank_mahalanobis(q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag,
+                                             q.loc - p.loc, q._capacitance_tril)
+    A = _lowrank_trace_terms(q)
+    trace = (_batch_trace_XXT(p._unbroadcasted_scale_tril * q._unbroadcasted_cov_diag.rsqrt().unsqueeze(-1))
+             - _batch_trace_XXT(A.matmul(p._unbroadcasted_scale_tril)))
+    return 0.5 * (_lowrank_log_det(q) - p_log_det + trace + mahalanobis - p.event_shape[0])
+
+
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def _kl_lowrankmultivariatenormal_multivariatenormal(p, q):
+    _check_same_event(p, q, "(Low Rank) Multivariate Normals")
+    q_log_det = 2 * q._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+    mahalanobis = _batch_mahalanobis(q._unbroadcasted_scale_tril, q.loc - p.loc)
+    batch = retrograd.broadcast_shapes(q._unbroadcasted_scale_tril.shape[:-2],
+                                       p._unbroadcasted_cov_factor.shape[:-2])
+    n = p.event_shape[0]
+    q_scale_tril = q._unbroadcasted_scale_tril.expand((*batch, n, n))
+    p_cov_factor = p._unbroadcasted_cov_factor.expand((*batch, n, p.cov_factor.size(-1)))
+    p_cov_diag = retrograd.diag_embed(p._unbroadcasted_cov_diag.sqrt()).expand((*batch, n, n))
+    solve = retrograd.linalg.solve_triangular
+    trace = (_batch_trace_XXT(solve(q_scale_tril, p_cov_factor, upper=False))
+             + _batch_trace_XXT(solve(q_scale_tril, p_cov_diag, upper=False)))
+    return 0.5 * (q_log_det - _lowrank_log_det(p) + trace + mahalanobis - p.event_shape[0])
+
+
+# Different families: a support outside the other's gives an infinite divergence.
+
+for _p_type, _q_types, _parameter in [
+    (Beta, (Pareto,), "concentration1"), (ContinuousBernoulli, (Pareto,), "probs"),
+    (Exponential, (ContinuousBernoulli, Pareto), "rate"),
+    (Gamma, (ContinuousBernoulli, Pareto), "concentration"),
+    (Gumbel, (Beta, ContinuousBernoulli, Exponential, Gamma, Pareto, Uniform), "loc"),
+    (Laplace, (ContinuousBernoulli, Pareto), "loc"), (Normal, (ContinuousBernoulli, Pareto), "loc"),
+    (Pareto, (Beta, ContinuousBernoulli, Uniform), "scale"),
+]:
+    for _q_type in _q_types:
+        register_kl(_p_type, _q_type)(
+            lambda p, q, _parameter=_parameter: _infinite_like(getattr(p, _parameter)))
+
+
+def _outside(values: Tensor, inside: Tensor) -> Tensor:
+    return retrograd.where(inside, values, math.inf)
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_continuous_bernoulli(p, q):
+    return -p.entropy() - p.mean * q.logits - retrograd.log1p(-q.probs) - q._cont_bern_log_norm()
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p, q):
+    return -p.entropy() - retrograd.log(q.rate) + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p, q):
+    cross = 0.5 * (math.log(2.0 * math.pi) + retrograd.square(q.loc / q.scale)) + retrograd.log(q.scale)
+    spread = ((p.variance + retrograd.square(p.mean) - 2.0 * q.loc * p.mean)
+              / (2.0 * retrograd.square(q.scale)))
+    return -p.entropy() + cross + spread
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_continuous_bernoulli_uniform(p, q):
+    result = -p.entropy() + (q.high - q.low).log()
+    covered = ~((q.low >= p.support.lower_bound) | (q.high <= p.support.upper_bound))
+    return _outside(result, covered)
+
+
+@register_kl(Exponential, Gumbel)
+def _kl_exponential_gumbel(p, q):
+    product = p.rate * q.scale
+    loc_ratio = q.loc / q.scale
+    return (product.log() - 1 - loc_ratio + retrograd.exp(loc_ratio) * product / (product + 1)
+            + product.reciprocal())
+
+
+@register_kl(Gamma, Gumbel)
+def _kl_gamma_gumbel(p, q):
+    product = p.rate * q.scale
+    loc_ratio = q.loc / q.scale
+    c = p.concentration
+    return ((c - 1) * digamma(c) - lgamma(c) - c + product.log() + c / product
+            + retrograd.exp(loc_ratio) * (1 + product.reciprocal()).pow(-c) - loc_ratio)
+
+
+@register_kl(Gumbel, Normal)
+def _kl_gumbel_normal(p, q):
+    ratio = p.scale / q.scale
+    shifted = ((p.loc + p.scale * euler_constant - q.loc) / q.scale).pow(2) * 0.5
+    return (-(ratio / math.sqrt(2 * math.pi)).log() + (math.pi * ratio * 0.5).pow(2) / 3 + shifted
+            - (euler_constant + 1))
+
+
+@register_kl(Normal, Gumbel)
+def _kl_normal_gumbel(p, q):
+    mean_ratio = p.loc / q.scale
+    variance_ratio = (p.scale / q.scale).pow(2)
+    loc_ratio = q.loc / q.scale
+    return (-variance_ratio.log() * 0.5 + mean_ratio - loc_ratio
+            + retrograd.exp(-mean_ratio + 0.5 * variance_ratio + loc_ratio)
+            - 0.5 * (1 + math.log(2 * math.pi)))
+
+
+@register_kl(Pareto, Exponential)
+def _kl_pareto_exponential(p, q):
+    product = p.scale * q.rate
+    result = (p.alpha / product).log() - p.alpha.reciprocal() + p.alpha * product / (p.alpha - 1) - 1
+    return _outside(result, p.alpha > 1)
+
+
+@register_kl(Pareto, Gamma)
+def _kl_pareto_gamma(p, q):
+    common = p.scale.log() + p.alpha.reciprocal()
+    result = (p.alpha.log() - common + lgamma(q.concentration) - q.concentration * q.rate.log()
+              + (1 - q.concentration) * common + q.rate * p.alpha * p.scale / (p.alpha - 1) - 1)
+    return _outside(result, p.alpha > 1)
+
+
+@register_kl(Pareto, Normal)
+def _kl_pareto_normal(p, q):
+    twice_variance = 2 * q.scale.pow(2)
+    common = p.scale / (p.alpha - 1)
+    result = ((math.sqrt(2 * math.pi) * q.scale * p.alpha / p.scale).log() - p.alpha.reciprocal()
+              + (p.alpha * common.pow(2) / (p.alpha - 2) + (p.alpha * common - q.loc).pow(2)) / twice_variance
+              - 1)
+    return _outside(result, p.alpha > 2)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_continuous_bernoulli(p, q):
+    result = -p.entropy() - p.mean * q.logits - retrograd.log1p(-q.probs) - q._cont_bern_log_norm()
+    inside = ~((p.high >= q.support.upper_bound) | (p.low <= q.support.lower_bound))
+    return _outside(result, inside)
+
+
+@register_kl(Uniform, Gumbel)
+def _kl_uniform_gumbel(p, q):
+    common = q.scale / (p.high - p.low)
+    high_shift, low_shift = (p.high - q.loc) / q.scale, (p.low - q.loc) / q.scale
+    return (common.log() + 0.5 * (high_shift + low_shift)
+            - common * (retrograd.exp(-high_shift) - retrograd.exp(-low_shift)))
+
+
+@register_kl(Uniform, Pareto)
+def _kl_uniform_pareto(p, q):
+    width = p.high - p.low
+    log_term = (q.alpha * q.scale.pow(q.alpha) * width).log()
+    entropy_term = (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
+    return _outside(entropy_term * (q.alpha + 1) - log_term, p.low >= q.support.lower_bound)

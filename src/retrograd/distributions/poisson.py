@@ -9,7 +9,7 @@ import retrograd
 from .._tensor import Size, Tensor
 from . import _special, constraints
 from .exp_family import ExponentialFamily
-from .utils import _batch_shape_of, _not_drawn, broadcast_all
+from .utils import _batch_shape_of, broadcast_all
 
 __all__ = ["Poisson"]
 
@@ -43,7 +43,8 @@ class Poisson(ExponentialFamily):
         return self.rate
 
     def sample(self, sample_shape=()) -> Tensor:
-        _not_drawn("Poisson", "retrograd.poisson")
+        with retrograd.no_grad():
+            return retrograd.poisson(self.rate.expand(self._extended_shape(sample_shape)))
 
     def log_prob(self, value):
         if self._validate_args:

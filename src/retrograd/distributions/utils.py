@@ -20,6 +20,8 @@ __all__ = [
     "lazy_property",
     "logits_to_probs",
     "probs_to_logits",
+    "tril_matrix_to_vec",
+    "vec_to_tril_matrix",
 ]
 
 euler_constant = 0.57721566490153286060  # the Euler-Mascheroni constant
@@ -85,6 +87,36 @@ def probs_to_logits(probs: Tensor, is_binary: bool = False) -> Tensor:
     return retrograd.log(clamped)
 
 
+def _tril_mask(size: int, diag: int) -> Tensor:
+    """The entries (row, column) of a size x size matrix with column - row <= diag."""
+    positions = retrograd.arange(size)
+    return positions < positions.view(-1, 1) + (diag + 1)
+
+
+def vec_to_tril_matrix(vec: Tensor, diag: int = 0) -> Tensor:
+    """The square matrices whose entries on and below diagonal `diag` are `vec`'s last
+    dimension, row by row (zeros elsewhere)."""
+    width = 1 + 2 * diag
+    size = (-width + (width**2 + 8 * vec.shape[-1] + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    if round(size) - size > retrograd.finfo(vec.dtype).eps:
+        raise ValueError(f"The size of last dimension is {vec.shape[-1]} which cannot be expressed as "
+                         "the lower triangular part of a square D x D matrix.")
+    size = round(size)
+    mask = _tril_mask(size, diag).reshape(-1)
+    flat = vec.new_zeros((*vec.shape[:-1], size * size))
+    flat = flat.masked_scatter(mask.expand(flat.shape), vec) if vec.shape[-1] else flat
+    return flat.reshape((*vec.shape[:-1], size, size))
+
+
+def tril_matrix_to_vec(mat: Tensor, diag: int = 0) -> Tensor:
+    """The entries of `mat` on and below diagonal `diag`, row by row, as a last dimension."""
+    size = mat.shape[-1]
+    if diag < -size or diag >= size:
+        raise ValueError(f"diag ({diag}) provided is outside [{-size}, {size - 1}].")
+    indices = retrograd.nonzero(_tril_mask(size, diag).reshape(-1)).reshape(-1)
+    return mat.reshape((*mat.shape[:-2], size * size)).index_select(-1, indices)
+
+
 class lazy_property:
     """A parameter computed from another on first use and then kept as an instance attribute.
 
@@ -126,11 +158,3 @@ def _enumerated(values: Tensor, batch_shape: Size, expand: bool) -> Tensor:
     """`values` along dimension 0, with a size-1 dimension per batch dimension (or expanded)."""
     values = values.view((-1,) + (1,) * len(batch_shape))
     return values.expand((-1, *batch_shape)) if expand else values
-
-
-def _not_drawn(family: str, sampler: str):
-    """Raise for a sampler retrograd lacks (see Note [Drawing as PyTorch draws])."""
-    raise NotImplementedError(
-        f"{family}.sample needs {sampler}, which retrograd does not have yet; "
-        "log_prob, mean, variance and entropy work"
-    )

@@ -56,13 +56,18 @@ The C library's double log and log1p are called through `math` (NumPy's own SIMD
 differs from it in the last bit for about 0.3% of inputs); NumPy's cos and sin are used
 when they agree with `math`'s on a fixed sample (checked once).
 
+- gamma, binomial and Poisson draws: PyTorch's rejection samplers, element by element
+  (`rejection`: Notes [PyTorch's gamma draws], [PyTorch's binomial draws] and
+  [PyTorch's Poisson draws]).
+
 The package's modules, in the order their ops enter the op table: generator, distributions,
-functions.
+rejection, functions.
 """
 
 # isort: off
 from . import generator
 from . import distributions
+from . import rejection
 from . import functions
 # isort: on
 from .distributions import (
@@ -107,6 +112,7 @@ from .functions import (
     _write_out,
     bernoulli,
     bernoulli_,
+    binomial,
     cauchy_,
     exponential_,
     geometric_,
@@ -114,6 +120,7 @@ from .functions import (
     multinomial_function,
     normal_,
     normal_function,
+    poisson,
     random_,
     uniform_,
 )
@@ -142,7 +149,7 @@ from .generator import (
 )
 
 # The modules of this package, in import order.
-MODULES = (generator, distributions, functions)
+MODULES = (generator, distributions, rejection, functions)
 
 __all__ = [
     "Generator",

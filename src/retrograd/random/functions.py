@@ -27,6 +27,7 @@ from .distributions import (
     _uniform,
 )
 from .generator import Generator, _generator
+from .rejection import _binomial, _poisson
 
 # ---------------------------------------------------------------------------
 # Masks and noise for nn.functional
@@ -219,6 +220,26 @@ def bernoulli(input: Tensor, p=None, *, generator=None, out=None) -> Tensor:
 
 
 @draws_per_example_reading_inputs
+def poisson(input: Tensor, generator=None) -> Tensor:
+    """One Poisson draw per element, with the element as its rate (same shape and dtype);
+    PyTorch's draws bit for bit (Note [PyTorch's Poisson draws])."""
+    return Tensor._make(_poisson(generator, input._data))
+
+
+@draws_per_example_reading_inputs
+def binomial(count: Tensor, prob: Tensor, generator=None) -> Tensor:
+    """One Binomial(count, prob) draw per element of the broadcast shape, in count's dtype;
+    PyTorch's draws bit for bit (Note [PyTorch's binomial draws])."""
+    if not count.dtype.is_floating_point:
+        raise ValueError("binomial only supports floating-point dtypes for count, got: "
+                         f"{_dtype.scalar_type_name(count.dtype)}")
+    if prob.dtype is not count.dtype:
+        raise RuntimeError(f"Found dtype {_dtype.scalar_type_name(prob.dtype)} but expected "
+                           f"{_dtype.scalar_type_name(count.dtype)}")
+    return Tensor._make(_binomial(generator, count._data, prob._data))
+
+
+@draws_per_example_reading_inputs
 def multinomial_function(input: Tensor, num_samples: int, replacement: bool = False, *,
                          generator=None, out=None) -> Tensor:
     """Indices sampled from the rows of `input` (non-negative weights, 1-D or 2-D)."""
@@ -387,3 +408,5 @@ def _register_ops() -> None:
     register("bernoulli", methods="bernoulli", differentiable=False)(bernoulli)
     register("multinomial", methods="multinomial", differentiable=False)(multinomial_function)
     register("normal", differentiable=False)(normal_function)
+    register("poisson", differentiable=False)(poisson)
+    register("binomial", differentiable=False)(binomial)
