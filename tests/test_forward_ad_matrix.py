@@ -120,12 +120,22 @@ _PYTORCH_INCONSISTENT = {
 }
 
 
+# (op, a string argument of the sample): PyTorch 2.13 returns no tangent at all there.
+_PYTORCH_DROPS_THE_TANGENT = {
+    ("scatter_reduce", "prod"): "PyTorch's scatter_reduce(reduce='prod') gives no tangent (None); "
+                                "ours agrees with reverse mode and finite differences (tests above)",
+}
+
+
 @needs_torch
 @pytest.mark.parametrize(("info", "args", "kwargs"), CASES)
 def test_tangent_matches_pytorch_jvp(info, args, kwargs):
     torch = _torch
     if info.name in _PYTORCH_INCONSISTENT:
         pytest.skip(_PYTORCH_INCONSISTENT[info.name])
+    for (name, argument), reason in _PYTORCH_DROPS_THE_TANGENT.items():
+        if info.name == name and any(isinstance(value, str) and value == argument for value in args):
+            pytest.skip(reason)
     ours = _with_grad(args)
     function, leaves = _flat_call(info, ours, kwargs)
     if not leaves:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import retrograd
-from crosscheck import PYTORCH_GRADIENT_IS_WRONG
+from crosscheck import PYTORCH_GRADIENT_IS_WRONG, PYTORCH_VALUE_IS_APPROXIMATE
 from op_samples import samples_for
 from retrograd.autograd import gradcheck, gradgradcheck
 from retrograd.ops import table
@@ -210,9 +210,10 @@ def test_values_and_gradients_match_pytorch(info, args, kwargs):
     outs = out if isinstance(out, tuple) else (out,)
     expecteds = expected if isinstance(expected, tuple) else (expected,)
     assert len(outs) == len(expecteds)
+    rtol = PYTORCH_VALUE_IS_APPROXIMATE.get(info.name, (1e-10, ""))[0]
     for mine, reference in zip(outs, expecteds):
         assert mine.shape == tuple(reference.shape)
-        np.testing.assert_allclose(mine.detach().numpy(), reference.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(mine.detach().numpy(), reference.detach().numpy(), rtol=rtol, atol=1e-12)
     weights = [np.random.default_rng(1).standard_normal(o.shape) for o in outs]
     total = sum((o * retrograd.tensor(w)).sum() for o, w in zip(outs, weights) if o.requires_grad)
     total_ref = sum((o * torch.tensor(w)).sum() for o, w in zip(expecteds, weights) if o.requires_grad)

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import retrograd
+from crosscheck import needs_torch
 from retrograd.autograd import gradcheck, gradgradcheck
 from retrograd.ops.index import one_hot
 
@@ -462,3 +463,152 @@ def test_index_select_of_a_scalar_and_its_saved_index_in_pytorch():
     seen = _index_select_of_a_scalar_and_a_changed_index(torch)
     seen["changed index"] = seen["changed index"].replace("torch", "LIB")
     assert seen == INDEX_SELECT_OF_A_SCALAR_AND_A_CHANGED_INDEX
+
+
+@pytest.mark.parametrize("op", ["index_add", "index_copy"])
+@pytest.mark.parametrize("index", [[0], 0])
+def test_index_add_and_index_copy_take_a_0d_self_with_one_index(op, index):
+    x = retrograd.tensor(1.0, requires_grad=True)
+    source = retrograd.tensor(5.0, requires_grad=True)
+    result = getattr(x, op)(0, retrograd.tensor(index), source)
+    assert result.shape == ()
+    assert result.item() == (6.0 if op == "index_add" else 5.0)
+    assert type(result.grad_fn).__name__ == ("IndexAddBackward0" if op == "index_add" else "IndexCopyBackward0")
+    result.backward()
+    assert x.grad.shape == () and x.grad.item() == (1.0 if op == "index_add" else 0.0)
+    assert source.grad.shape == () and source.grad.item() == 1.0
+
+
+def test_a_0d_index_add_refuses_a_source_of_another_shape_and_two_indices():
+    x = retrograd.tensor(1.0)
+    with pytest.raises(RuntimeError, match="source tensor shape must match self tensor shape"):
+        x.index_add(0, retrograd.tensor([0]), retrograd.tensor([5.0]))
+    with pytest.raises(RuntimeError, match="Number of indices"):
+        x.index_add(0, retrograd.tensor([0, 0]), retrograd.tensor(5.0))
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        x.index_add(1, retrograd.tensor([0]), retrograd.tensor(5.0))
+    assert x.index_add(-1, retrograd.tensor([0]), retrograd.tensor(5.0), alpha=2).item() == 11.0
+    assert x.index_copy(0, retrograd.tensor([0]), retrograd.tensor([5.0])).shape == ()
+
+
+def _scatter_reduce_run(library, reduce, include_self, in_place):
+    x = library.tensor([[1.0, 0.0, 3.0], [2.0, 5.0, -1.0]], dtype=library.float64, requires_grad=True)
+    src = library.tensor([[4.0, 0.0, 6.0, 0.5], [7.0, 5.0, 0.0, 2.0]], dtype=library.float64,
+                         requires_grad=True)
+    index = library.tensor([[0, 1, 0, 2], [2, 1, 1, 2]])
+    if in_place:
+        result = x.clone()
+        result.scatter_reduce_(1, index, src, reduce, include_self=include_self)
+    else:
+        result = library.scatter_reduce(x, 1, index, src, reduce, include_self=include_self)
+    name = type(result.grad_fn).__name__
+    (result * library.tensor([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]], dtype=library.float64)).sum().backward()
+    return result.tolist(), x.grad.tolist(), src.grad.tolist(), name
+
+
+@needs_torch
+@pytest.mark.parametrize("in_place", [False, True])
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+def test_scatter_reduce_values_and_gradients_are_pytorchs(reduce, include_self, in_place):
+    import torch
+
+    ours = _scatter_reduce_run(retrograd, reduce, include_self, in_place)
+    theirs = _scatter_reduce_run(torch, reduce, include_self, in_place)
+    assert ours[3] == theirs[3] == "ScatterReduceBackward0"
+    for mine, reference in zip(ours[:3], theirs[:3]):
+        np.testing.assert_allclose(mine, reference, rtol=1e-14)
+
+
+def test_scatter_reduce_refuses_what_pytorch_refuses_and_averages_integers_downwards():
+    x = retrograd.tensor([1, 2, 3])
+    index = retrograd.tensor([0, 0])
+    assert retrograd.scatter_reduce(x, 0, index, retrograd.tensor([4, 5]), "mean").tolist() == [3, 2, 3]
+    assert x.scatter_reduce(0, index, retrograd.tensor([4, 6]), "mean", include_self=False).tolist() == [5, 2, 3]
+    with pytest.raises(RuntimeError, match="reduce argument must be either sum, prod, mean, amax or amin, got avg"):
+        x.scatter_reduce(0, index, retrograd.tensor([4, 5]), "avg")
+    with pytest.raises(RuntimeError, match="Expected self.dtype to be equal to src.dtype"):
+        x.scatter_reduce(0, index, retrograd.tensor([4.0, 5.0]), "sum")
+    assert x.tolist() == [1, 2, 3]
+
+
+def _index_reduce_run(library, reduce, include_self):
+    import warnings
+
+    x = library.tensor([[1.0, 0.0, 3.0], [2.0, 5.0, -1.0], [0.5, 1.5, 2.5]], dtype=library.float64,
+                       requires_grad=True)
+    source = library.tensor([[4.0, 0.0, 6.0], [7.0, 5.0, 0.0], [1.0, 2.0, 3.0], [-1.0, 9.0, 2.0]],
+                            dtype=library.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        result = x.index_reduce(0, library.tensor([0, 2, 0, 1]), source, reduce, include_self=include_self)
+    (result * library.arange(9.0, dtype=library.float64).reshape(3, 3)).sum().backward()
+    return result.tolist(), x.grad.tolist(), source.grad.tolist(), type(result.grad_fn).__name__
+
+
+@needs_torch
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
+def test_index_reduce_values_and_gradients_are_pytorchs(reduce, include_self):
+    import torch
+
+    ours, theirs = _index_reduce_run(retrograd, reduce, include_self), _index_reduce_run(torch, reduce, include_self)
+    assert ours[3] == theirs[3] == "IndexReduceBackward0"
+    for mine, reference in zip(ours[:3], theirs[:3]):
+        np.testing.assert_allclose(mine, reference, rtol=1e-14)
+
+
+def test_index_reduce_refuses_sum_and_a_wrong_count_of_indices():
+    import warnings
+
+    x = retrograd.ones(3, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        with pytest.raises(RuntimeError, match="Expected reduce to be one of prod, mean, amax or amin but got sum"):
+            x.index_reduce(0, retrograd.tensor([0, 1]), retrograd.ones(2, 2), "sum")
+        with pytest.raises(RuntimeError, match="Number of indices \\(2\\) should be equal to source.size"):
+            x.index_reduce(0, retrograd.tensor([0, 1]), retrograd.ones(4, 2), "mean")
+        with pytest.raises(IndexError, match="index out of range in self"):
+            x.index_reduce(0, retrograd.tensor([0, 5]), retrograd.ones(2, 2), "mean")
+        y = retrograd.tensor([[1.0, 2.0], [3.0, 4.0]])
+        y.index_reduce_(1, retrograd.tensor([1, 1]), retrograd.tensor([[2.0, 3.0], [4.0, 5.0]]), "mean",
+                        include_self=False)
+    assert y.tolist() == [[1.0, 2.5], [3.0, 4.5]]
+    assert x.tolist() == [[1.0, 1.0]] * 3
+
+
+def _put_run(library, accumulate, in_place):
+    x = library.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=library.float64, requires_grad=True)
+    source = library.tensor([[7.0, 8.0], [9.0, 10.0]], dtype=library.float64, requires_grad=True)
+    index = library.tensor([[0, -1], [5, 2]]) if accumulate else library.tensor([[0, -2], [5, 2]])
+    if in_place:
+        result = x.clone()
+        result.put_(index, source, accumulate=accumulate)
+    else:
+        result = library.put(x, index, source, accumulate=accumulate)
+    (result * library.tensor([[1.0, -2.0, 3.0], [0.5, 4.0, -1.0]], dtype=library.float64)).sum().backward()
+    return result.tolist(), x.grad.tolist(), source.grad.tolist(), type(result.grad_fn).__name__
+
+
+@needs_torch
+@pytest.mark.parametrize("in_place", [False, True])
+@pytest.mark.parametrize("accumulate", [False, True])
+def test_put_records_pytorchs_node_and_gradients(accumulate, in_place):
+    import torch
+
+    ours, theirs = _put_run(retrograd, accumulate, in_place), _put_run(torch, accumulate, in_place)
+    assert ours == theirs
+    assert ours[3] == "PutBackward0"
+
+
+def test_fill_is_fill_out_of_place():
+    x = retrograd.rand(3, requires_grad=True)
+    value = retrograd.tensor(2.0, requires_grad=True)
+    assert type(retrograd.fill(x, 1.5).grad_fn).__name__ == "FillBackward0"
+    result = retrograd.fill(x, value)
+    assert type(result.grad_fn).__name__ == "FillBackward1" and result.tolist() == [2.0] * 3
+    result.sum().backward()
+    assert value.grad.item() == 3.0 and x.grad.tolist() == [0.0] * 3
+    assert retrograd.fill(retrograd.tensor([1, 2]), 2.5).tolist() == [2, 2]
+    with pytest.raises(RuntimeError, match="fill_ only supports 0-dimension value tensor"):
+        retrograd.fill(x, retrograd.ones(2))

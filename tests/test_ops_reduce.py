@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import retrograd
+from crosscheck import needs_torch
 from retrograd.autograd import gradcheck, gradgradcheck
 
 
@@ -322,3 +323,48 @@ def test_var_and_norm_refuse_integers():
 def test_var_refuses_unbiased_with_correction():
     with pytest.raises(TypeError, match="unbiased"):
         retrograd.var(retrograd.ones(2), unbiased=True, correction=1)
+
+
+NAN = float("nan")
+WITH_NANS = [[1.0, NAN, 3.0, 2.0], [NAN, 7.0, NAN, NAN], [3.0, NAN, 1.0, 2.0], [5.0, 4.0, NAN, NAN]]
+
+
+def test_nanmedian_ignores_nans_and_gives_the_lower_median():
+    x = retrograd.tensor(WITH_NANS, requires_grad=True)
+    whole = retrograd.nanmedian(x)
+    assert whole.item() == 3.0 and type(whole.grad_fn).__name__ == "NanmedianBackward0"
+    whole.backward()
+    assert x.grad.tolist() == [[0.0, 0.0, 0.5, 0.0], [0.0] * 4, [0.5, 0.0, 0.0, 0.0], [0.0] * 4]
+    values, indices = x.nanmedian(1)
+    assert values.tolist() == [2.0, 7.0, 2.0, 4.0] and indices.tolist() == [3, 1, 3, 1]
+    assert type(values.grad_fn).__name__ == "NanmedianBackward1"
+    kept = retrograd.nanmedian(x, 0, keepdim=True)
+    assert kept.values.shape == (1, 4) and type(kept).__name__ == "nanmedian"
+
+
+def test_nanmedian_of_nans_only_is_nan_and_of_nothing_is_nan():
+    assert math.isnan(retrograd.nanmedian(retrograd.tensor([NAN, NAN])).item())
+    assert math.isnan(retrograd.nanmedian(retrograd.tensor([NAN, NAN]), 0).values.item())
+    assert math.isnan(retrograd.nanmedian(retrograd.tensor([])).item())
+    assert retrograd.nanmedian(retrograd.zeros(2, 0), 0).values.shape == (0,)
+    with pytest.raises(IndexError, match="Expected reduction dim 1 to have non-zero size"):
+        retrograd.nanmedian(retrograd.zeros(2, 0), 1)
+    with pytest.raises(NotImplementedError, match="not implemented for 'Bool'"):
+        retrograd.nanmedian(retrograd.tensor([True]))
+    assert retrograd.nanmedian(retrograd.tensor([4, 1, 3, 2])).item() == 2
+
+
+@needs_torch
+@pytest.mark.parametrize("options", [{}, {"dim": 1}, {"dim": 0, "keepdim": True}, {"dim": -1}])
+def test_nanmedian_values_indices_and_gradients_are_pytorchs(options):
+    import torch
+
+    results = []
+    for library in (retrograd, torch):
+        x = library.tensor(WITH_NANS, dtype=library.float64, requires_grad=True)
+        result = library.nanmedian(x, **options)
+        values = result if not options else result.values
+        (values * library.arange(1.0, values.numel() + 1, dtype=library.float64).reshape(values.shape)).sum().backward()
+        indices = None if not options else result.indices.tolist()
+        results.append((values.tolist(), indices, x.grad.tolist()))
+    assert results[0] == results[1]

@@ -90,3 +90,17 @@ def test_strides_are_those_at_the_forward():
     assert node._saved_self_sym_strides == (2, 1) and node._saved_mat2_sym_strides == (4, 1)
     frozen = retrograd.mm(x.detach(), weight).grad_fn
     assert frozen._saved_self_sym_strides == () and frozen._saved_mat2_sym_strides == (4, 1)
+
+
+@pytest.mark.parametrize(("dim", "shown"), [(-2, -2), (1, 1), ((-2, 0), (-2, 0)), ([1, -1], (1, -1))])
+@pytest.mark.parametrize("in_place", [False, True])
+def test_squeeze_shows_its_dim_as_given(dim, shown, in_place):
+    x = retrograd.rand(2, 1, 3, 1, requires_grad=True)
+    if in_place:
+        y = x.clone()
+        y.squeeze_(dim)
+    else:
+        y = x.squeeze(dim)
+    assert y.grad_fn._saved_dim == shown
+    y.sum().backward()
+    assert x.grad.shape == x.shape

@@ -135,7 +135,8 @@ def test_second_derivatives_through_max_pooling_and_nll_loss_are_pytorchs(name):
 
 def _a_zero_gradient_as_numpy(t):
     """sgn's gradient is a zero tensor without memory: numpy() refuses it unless forced, which
-    gives fresh writable zeros (as PyTorch; a `.grad` that stores it is plain zeros here)."""
+    gives fresh writable zeros, and tolist() refuses it unless it is empty, while item() reads
+    it (as PyTorch; a `.grad` that stores it is plain zeros here)."""
 
     def outcome(action):
         try:
@@ -144,9 +145,21 @@ def _a_zero_gradient_as_numpy(t):
             return str(error).strip()
         return (array.tolist(), bool(array.flags.writeable))
 
+    def listed(action):
+        try:
+            return action()
+        except RuntimeError as error:
+            return str(error).strip()
+
     x = t.tensor([1.0, -2.0], requires_grad=True)
     (grad,) = t.autograd.grad(x.sgn().sum(), x)
+    empty = t.zeros(2, 0, requires_grad=True)
+    (empty_grad,) = t.autograd.grad(empty.sgn().sum(), empty)
+    one = t.tensor(0.0, requires_grad=True)
+    (one_grad,) = t.autograd.grad(one.sgn(), one)
     return {
+        "tolist": listed(grad.tolist), "tolist of 0-d": listed(one_grad.tolist),
+        "tolist of empty": listed(empty_grad.tolist), "item": listed(one_grad.item),
         "numpy": outcome(grad.numpy), "np.asarray": outcome(lambda: np.asarray(grad)),
         "forced": outcome(lambda: grad.numpy(force=True)), "detached": outcome(lambda: grad.detach().numpy()),
         "cloned": outcome(lambda: grad.clone().numpy()),
@@ -156,6 +169,10 @@ def _a_zero_gradient_as_numpy(t):
 
 
 A_ZERO_GRADIENT_AS_NUMPY = {
+    "tolist": "tolist() shouldn't be called on a tensor with unallocated storage",
+    "tolist of 0-d": "tolist() shouldn't be called on a tensor with unallocated storage",
+    "tolist of empty": [[], []],
+    "item": 0.0,
     "numpy": "Cannot convert a ZeroTensor to numpy. Set force=True if you need the zero array.",
     "np.asarray": "Cannot convert a ZeroTensor to numpy. Set force=True if you need the zero array.",
     "forced": ([0.0, 0.0], True),

@@ -134,3 +134,21 @@ def test_gumbel_softmax_is_a_distribution_and_hard_is_one_hot():
 def test_3d_pooling_without_indices_says_so():
     with pytest.raises(NotImplementedError, match="indices"):
         retrograd.nn.functional.max_pool3d(retrograd.ones(1, 1, 2, 2, 2), 2, return_indices=True)
+
+
+def _torch_level_forms(library):
+    x = library.tensor([[1.0, -2.0, 3.0, -4.0], [0.5, -1.5, 2.5, -3.5], [1.0, 2.0, 3.0, 4.0]],
+                       dtype=library.float64, requires_grad=True)
+    distances = library.pdist(x)
+    leaky = library.rrelu(x)
+    values, indices = library.max_pool1d_with_indices(x.unsqueeze(0), 3, 1, 1)
+    (distances.sum() + leaky.sum() + values.sum()).backward()
+    return [distances.tolist(), library.pdist(x, 1).tolist(), leaky.tolist(), values.tolist(),
+            indices.tolist(), x.grad.tolist()]
+
+
+def test_torch_level_forms_of_functional_ops_are_pytorchs():
+    torch = pytest.importorskip("torch")
+    ours, theirs = _torch_level_forms(retrograd), _torch_level_forms(torch)
+    for mine, reference in zip(ours, theirs):
+        np.testing.assert_allclose(mine, reference, rtol=1e-14)

@@ -123,3 +123,35 @@ def test_table_header_matches_pytorch_for_the_same_operations():
         return prof.key_averages().table(sort_by="cpu_time_total").splitlines()[:3]
 
     assert header(retrograd) == header(torch)
+
+
+def _in_place_program(library):
+    x = library.rand(3)
+    w = library.rand(3, requires_grad=True)
+    with library.autograd.profiler.profile() as prof:
+        x.add_(1)
+        x.mul_(2)
+        y = x.clone()
+        y.relu_()
+        z = w * 1
+        z.sin_()
+        x.zero_()
+        x.copy_(y)
+        x.fill_(1)
+        y.add(1)
+    return [event.name for event in prof.function_events if event.cpu_parent is None]
+
+
+IN_PLACE_NAMES = ["aten::add_", "aten::mul_", "aten::clone", "aten::relu_", "aten::mul", "aten::sin_",
+                  "aten::zero_", "aten::copy_", "aten::fill_", "aten::add"]
+
+
+def test_in_place_operations_are_named_as_pytorch_names_them():
+    names = _in_place_program(retrograd)
+    assert [name for name in names if name in IN_PLACE_NAMES] == IN_PLACE_NAMES
+
+
+@pytest.mark.skipif(torch is None, reason="needs PyTorch")
+def test_pytorch_names_the_in_place_operations_so():
+    names = _in_place_program(torch)
+    assert [name for name in names if name in IN_PLACE_NAMES] == IN_PLACE_NAMES

@@ -96,7 +96,8 @@ def test_the_modules_that_declare_methods_are_named():
     assert _table.attached["uniform_"].module == "retrograd.random.functions"
     assert _table.attached["type"].module == "retrograd._legacy"
     assert _table.attached["T"].module == "retrograd.ops.shape.reorder"
-    assert _table.attached["put_"].module == "retrograd._tensor_extras"
+    assert _table.attached["put_"].module == "retrograd.ops.index.masks"
+    assert _table.attached["fill_diagonal_"].module == "retrograd._tensor_extras"
 
 
 def test_a_name_is_attached_once():

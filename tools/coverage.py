@@ -43,6 +43,7 @@ NAMESPACES = {
     "torch.nn.utils.prune": "retrograd.nn.utils.prune",
     "torch.distributions": "retrograd.distributions",
     "torch.distributions.constraints": "retrograd.distributions.constraints",
+    "torch.special": "retrograd.special",
 }
 
 # Names retrograd has, but not all of what PyTorch's do: name -> what is missing.

@@ -156,7 +156,7 @@ from . import _runtime  # noqa: E402  (settings and helpers of the torch namespa
 for _name in _runtime.__all__:
     globals().setdefault(_name, getattr(_runtime, _name))
 
-from . import distributions, func, profiler, testing, viz  # noqa: E402, I001  (imported once the op table is complete)
+from . import distributions, func, profiler, special, testing, viz  # noqa: E402, I001  (imported once the op table is complete)
 from .func import vmap  # noqa: E402  (torch.vmap is torch.func.vmap)
 
 from . import _public  # noqa: E402  (names the public classes' modules once all exist)

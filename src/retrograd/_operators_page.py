@@ -41,10 +41,10 @@ and gradgradcheck (second derivative) against finite differences in float64, and
 gradients against PyTorch where it is installed.
 
 The *namespaces* column says where an operator can be called: `retrograd` (`retrograd.add`,
-what `torch.add` is), `F` (`retrograd.nn.functional`), `linalg` (`retrograd.linalg`), and
-`Tensor` (as a method or Python operator, listed in *Tensor methods*). *grad_fn* is the node
-the operator's first sample records (as `y.grad_fn` shows it), and *defined in* the file of
-`src/retrograd/` where the operator is written.
+what `torch.add` is), `F` (`retrograd.nn.functional`), `linalg` (`retrograd.linalg`),
+`special` (`retrograd.special`), and `Tensor` (as a method or Python operator, listed in
+*Tensor methods*). *grad_fn* is the node the operator's first sample records (as `y.grad_fn`
+shows it), and *defined in* the file of `src/retrograd/` where the operator is written.
 """
 
 _TABLE_HEAD = (
@@ -63,21 +63,23 @@ def family_of(info) -> str:
 
 def _namespaces(info) -> str:
     import retrograd
-    from retrograd import linalg
+    from retrograd import linalg, special
     from retrograd.nn import functional
 
+    submodules = {"linalg": linalg, "special": special}
     found = []
     prefix, _, short = info.name.rpartition(".")
-    if prefix == "linalg":
-        if getattr(linalg, short, None) is info.function:
-            found.append("`linalg`")
+    if prefix in submodules:
+        if getattr(submodules[prefix], short, None) is info.function:
+            found.append(f"`{prefix}`")
     elif not info.name.startswith("_"):
         if getattr(retrograd, info.name, None) is info.function:
             found.append("`retrograd`")
         if getattr(functional, info.name, None) is info.function:
             found.append("`F`")
-        if getattr(linalg, info.name, None) is info.function:
-            found.append("`linalg`")
+        for name, submodule in submodules.items():
+            if getattr(submodule, info.name, None) is info.function:
+                found.append(f"`{name}`")
     if info.methods or info.name.startswith("__"):
         found.append("`Tensor`")
     return ", ".join(found) or "—"

@@ -50,10 +50,13 @@ __all__ = [
     "is_warn_always_enabled",
     "kaiser_window",
     "legacy_contiguous_format",
+    "max_pool1d_with_indices",
     "memory_format",
+    "pdist",
     "preserve_format",
     "resolve_conj",
     "resolve_neg",
+    "rrelu",
     "set_anomaly_enabled",
     "set_deterministic_debug_mode",
     "set_float32_matmul_precision",
@@ -384,6 +387,39 @@ def feature_alpha_dropout(input, p: float, train: bool) -> Tensor:
 def feature_alpha_dropout_(input, p: float, train: bool) -> Tensor:
     """feature_alpha_dropout in place."""
     return input.copy_(feature_alpha_dropout(input, p, train))
+
+
+# ---------------------------------------------------------------------------
+# Function forms of nn.functional ops that PyTorch also has in the torch namespace
+
+
+def pdist(input: Tensor, p: float = 2) -> Tensor:
+    """nn.functional.pdist: the p-norm distance between every pair of rows i < j."""
+    from .nn import functional
+
+    return functional.pdist(input, p)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          generator=None) -> Tensor:
+    """nn.functional.rrelu: leaky ReLU with a slope drawn from [lower, upper] in training, and
+    their mean otherwise."""
+    from .nn import functional
+
+    if generator is not None:
+        raise NotImplementedError("rrelu(): a generator= other than the default one is not supported")
+    return functional.rrelu(input, lower, upper, training)
+
+
+def max_pool1d_with_indices(input: Tensor, kernel_size, stride=(), padding=0, dilation=1,
+                            ceil_mode: bool = False) -> tuple:
+    """nn.functional.max_pool1d_with_indices: (the maxima, their positions); an empty `stride`
+    is the kernel size, as PyTorch."""
+    from .nn import functional
+
+    stride = None if stride in ((), []) else stride
+    return functional.max_pool1d_with_indices(input, kernel_size, stride, padding, dilation,
+                                              ceil_mode, return_indices=True)
 
 
 # ---------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""Tensor methods made of other operations: `unfold` (sliding windows), `put`/`put_`,
-`fill_diagonal_`, the legacy `new`, the size attributes `itemsize`, `nbytes`, `is_cpu`, and
-where the elements lie: `storage_offset()`, `data_ptr()`."""
+"""Tensor methods made of other operations: `unfold` (sliding windows), `fill_diagonal_`, the
+legacy `new`, the size attributes `itemsize`, `nbytes`, `is_cpu`, and where the elements lie:
+`storage_offset()`, `data_ptr()`."""
 
 from __future__ import annotations
 
@@ -37,29 +37,6 @@ def _unfold(self, dimension: int, size: int, step: int) -> Tensor:
     shape[dim: dim + 1] = [len(starts), size]
     windows = picked.reshape(shape).movedim(dim + 1, -1)
     return windows.reshape(size) if self.ndim == 0 else windows
-
-
-def _put_positions(self: Tensor, index: Tensor) -> tuple:
-    flat = index._data.reshape(-1).astype(np.int64)
-    count = self.numel()
-    if flat.size and (flat.max() >= count or flat.min() < -count):
-        bad = int(flat.max() if flat.max() >= count else flat.min())
-        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {count} elements.")
-    unravelled = np.unravel_index(flat % max(count, 1), self.shape)
-    return tuple(Tensor._make(np.asarray(part, dtype=np.int64)) for part in unravelled)
-
-
-def _put_(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
-    """Write `source` at the flat (row-major) positions `index` of self, in place."""
-    if self.ndim == 0:
-        self.view(1).put_(index, source, accumulate)
-        return self
-    return self.index_put_(_put_positions(self, index), source.reshape(-1), accumulate=accumulate)
-
-
-def _put(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
-    """A copy of self with `source` written at the flat positions `index`."""
-    return _put_(self.clone(), index, source, accumulate)
 
 
 def _fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
@@ -163,8 +140,6 @@ register_methods({
     "is_distributed": _is_distributed,
     "is_mps": property(lambda self: False, doc="Always False: retrograd computes on the CPU."),
     "unfold": _unfold,
-    "put_": _put_,
-    "put": _put,
     "fill_diagonal_": _fill_diagonal_,
     "new": _new,
     "_is_zerotensor": _is_zerotensor,

@@ -71,6 +71,7 @@ _FIELDS = {
     "median": ("values", "indices"),
     "min": ("values", "indices"),
     "mode": ("values", "indices"),
+    "nanmedian": ("values", "indices"),
     "qr": ("Q", "R"),
     "slogdet": ("sign", "logabsdet"),
     "sort": ("values", "indices"),

@@ -21,5 +21,6 @@ def _copy_samples(rng):
 SAMPLES = {
     "zero_": _samples.unary(),
     "fill_": _fill_samples,
+    "fill": _fill_samples,
     "copy_": _copy_samples,
 }

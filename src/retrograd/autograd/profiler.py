@@ -8,12 +8,14 @@
 
 Note [How the profiler sees operations]
     Nothing in the op runner or the engine knows about the profiler, so it costs nothing
-    while it is off. While a `profile` is active, it wraps three entry points from outside
+    while it is off. While a `profile` is active, it wraps four entry points from outside
     and puts the originals back when it ends:
 
       - the op runner `ops._table.apply`, wherever a retrograd module bound that function to
         a global name: each forward operation is an event named as PyTorch names it,
         `aten::` and the op's name (taken from its node class: `MulBackward0` -> `aten::mul`);
+      - the in-place runner `ops._table.run_in_place`, likewise: the op it runs is named as
+        PyTorch names the in-place form (`aten::mul_`);
       - the engine's `_run_node`: each node that runs in backward is an event
         `autograd::engine::evaluate_function: MulBackward0` holding an event `MulBackward0`,
         which holds the operations its derivative formula ran;
@@ -273,10 +275,18 @@ _NODE_NAME = re.compile(r"Backward\d*$")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
-def _op_name(node_class: type) -> str:
-    """`MulBackward0` -> `aten::mul`, `LogSoftmaxBackward0` -> `aten::log_softmax`."""
-    base = _NODE_NAME.sub("", node_class.__name__) or node_class.__name__
-    return "aten::" + _CAMEL.sub("_", base).lower()
+# Nodes whose op is not named by their class: `copy_`'s node is CopyBackwards.
+_OP_NAMES = {"CopyBackwards": "aten::copy_"}
+
+
+def _op_name(node_class: type, in_place: bool = False) -> str:
+    """`MulBackward0` -> `aten::mul`, `LogSoftmaxBackward0` -> `aten::log_softmax`; with
+    `in_place`, PyTorch's name of the in-place form (`aten::mul_`)."""
+    name = _OP_NAMES.get(node_class.__name__)
+    if name is None:
+        base = _NODE_NAME.sub("", node_class.__name__) or node_class.__name__
+        name = "aten::" + _CAMEL.sub("_", base).lower()
+    return name + "_" if in_place and not name.endswith("_") else name
 
 
 def _timed_apply(original: Callable) -> Callable:
@@ -284,7 +294,10 @@ def _timed_apply(original: Callable) -> Callable:
         recorder = _active
         if recorder is None:
             return original(node_class, *inputs, **params)
-        event = recorder.begin(_op_name(node_class), inputs)
+        local = recorder.local
+        in_place = getattr(local, "in_place", False)
+        local.in_place = False  # the in-place op is the first one its write runs
+        event = recorder.begin(_op_name(node_class, in_place), inputs)
         try:
             return original(node_class, *inputs, **params)
         finally:
@@ -292,6 +305,22 @@ def _timed_apply(original: Callable) -> Callable:
 
     apply._profiled_original = original
     return apply
+
+
+def _timed_run_in_place(original: Callable) -> Callable:
+    """run_in_place that marks the op it runs as in place, for `_timed_apply` to name."""
+
+    def run_in_place(target, function, *args, **kwargs):
+        recorder = _active
+        if recorder is None:
+            return original(target, function, *args, **kwargs)
+        recorder.local.in_place = True
+        try:
+            return original(target, function, *args, **kwargs)
+        finally:
+            recorder.local.in_place = False
+
+    return run_in_place
 
 
 def _timed_run_node(original: Callable) -> Callable:
@@ -338,12 +367,18 @@ def _install() -> list[tuple[object, str, object]]:
     _direct_write.write = _no_direct_write
     original_apply = _table.apply
     timed = _timed_apply(original_apply)
+    original_in_place = _table.run_in_place
+    timed_in_place = _timed_run_in_place(original_in_place)
     for module in list(sys.modules.values()):
         name = getattr(module, "__name__", "")
-        if (name == "retrograd" or name.startswith("retrograd.")) and \
-                getattr(module, "apply", None) is original_apply:
+        if not (name == "retrograd" or name.startswith("retrograd.")):
+            continue
+        if getattr(module, "apply", None) is original_apply:
             replaced.append((module, "apply", original_apply))
             module.apply = timed
+        if getattr(module, "run_in_place", None) is original_in_place:
+            replaced.append((module, "run_in_place", original_in_place))
+            module.run_in_place = timed_in_place
     for attribute, wrap in (("_run_node", _timed_run_node), ("_accumulate_grad", _timed_accumulate)):
         original = getattr(engine, attribute, None)
         if original is not None:

@@ -63,6 +63,13 @@ class ZeroGradient(np.ndarray):
         """A plain, writable copy (a clone of PyTorch's zero tensor is an ordinary tensor)."""
         return np.zeros(self.shape, self.dtype)
 
+    def tolist(self):
+        """Refused unless empty, as PyTorch refuses `tolist()` of its zero tensor, which has no
+        memory to read (`item()` and `numpy(force=True)` still read it as zeros)."""
+        if self.size:
+            raise RuntimeError("tolist() shouldn't be called on a tensor with unallocated storage")
+        return self.view(np.ndarray).tolist()
+
 
 def zero_gradient(shape, dtype) -> ZeroGradient:
     """A zero gradient of `shape` and `dtype`, taking no memory."""

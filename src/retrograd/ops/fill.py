@@ -1,4 +1,5 @@
-"""Operators that overwrite a tensor's values: zero_, fill_, copy_ (in-place only)."""
+"""Operators that overwrite a tensor's values: zero_, fill_, copy_ (in-place only), and `fill`,
+fill_'s out-of-place form."""
 
 from __future__ import annotations
 
@@ -76,23 +77,41 @@ class CopyBackwards(Formula):
     }
 
 
+class FillBackward0(FillBackward2):
+    """`fill(input, number)`: a new tensor of input's shape and dtype holding the number."""
+
+    tangent = LinearWith(value=0)
+    derivatives = {"self": lambda grad: _math.zeros_like(grad)}
+
+
+class FillBackward1(FillBackward3):
+    """`fill(input, tensor)`: the 0-d tensor's value everywhere; its gradient is the sum."""
+
+    tangent = LINEAR
+    derivatives = {
+        "self": lambda grad: _math.zeros_like(grad),
+        "value": lambda grad: _sum_all(grad),
+    }
+
+
 def _zero(input):
     return apply(ZeroBackward0, input)
 
 
-def _fill(input, value):
+def _fill(input, value, nodes: tuple = (FillBackward2, FillBackward3)):
+    """fill_'s op (`nodes`: the nodes for a number and for a 0-d tensor; fill's are others)."""
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError(
                 "fill_ only supports 0-dimension value tensor but got tensor with "
                 f"{value.ndim} dimensions."
             )
-        return apply(FillBackward3, input, value)
+        return apply(nodes[1], input, value)
     if not isinstance(value, numbers.Number):
         raise TypeError(f"fill_(): argument 'value' must be Number, not {type(value).__name__}")
     if input._data.dtype.kind in "iu" and type(value) in (int, float):
         check_convertible(value, input.dtype)
-    return apply(FillBackward2, input, value=value)
+    return apply(nodes[0], input, value=value)
 
 
 def _copy(input, src):
@@ -180,3 +199,10 @@ zero_ = register("zero_", methods="zero_", mutates_input=True,
                  torch_name="zero_")(zero_)
 fill_ = register("fill_", methods="fill_", mutates_input=True)(fill_)
 copy_ = register("copy_", methods="copy_", mutates_input=True)(copy_)
+
+
+@register()
+def fill(input, value):
+    """A new tensor of input's shape and dtype holding `value` (a number or a 0-d tensor):
+    fill_ out of place (FillBackward0 / FillBackward1)."""
+    return _fill(input, value, (FillBackward0, FillBackward1))

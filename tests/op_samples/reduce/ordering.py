@@ -13,6 +13,18 @@ def _median_samples(rng):
     return [((_samples.make(rng, (2, 5)),), {}), *_dim_samples(rng, [{}])]
 
 
+def _with_nans(rng):
+    """A (3, 4) tensor with a NaN or two in every row and column but no slice of NaNs only."""
+    x = _samples.make(rng, (3, 4))
+    x._data[[0, 1, 2, 2], [1, 3, 0, 2]] = np.nan
+    return x
+
+
+def _nanmedian_samples(rng):
+    return [*_median_samples(rng), ((_with_nans(rng),), {}), ((_with_nans(rng), 1), {}),
+            ((_with_nans(rng), 0), {"keepdim": True})]
+
+
 def _dim_samples(rng, option_sets, dims=(1, -1, 0)):
     """Samples for an op along one dim: a (2, 3, 4) tensor, a vector and (k = 1) a 0-d tensor.
 
@@ -65,6 +77,7 @@ SAMPLES = {
     "topk": lambda rng: _dim_samples(rng, [{"k": 2}, {"k": 1, "largest": False}], dims=(-1,)),
     "kthvalue": _samples.plus(lambda rng: _dim_samples(rng, [{"k": 2}], dims=(-1,)), {"keepdim": True}),
     "median": _samples.plus(_median_samples, {"keepdim": True}, base=1),
+    "nanmedian": _nanmedian_samples,
     "mode": _samples.plus(lambda rng: _dim_samples(rng, [{}]), {"keepdim": True}),
     "cummax": lambda rng: _dim_samples(rng, [{}]),
     "cummin": lambda rng: _dim_samples(rng, [{}]),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 
 from ..._tensor import Tensor
+from ...ops.nn.weight_norm import fused_weight_norm, uses_the_fused_node
 from ..modules.module import Module
 from ..parameter import Parameter
 
@@ -30,7 +31,10 @@ def norm_except_dim(v: Tensor, pow: float = 2, dim: int = 0) -> Tensor:
 
 
 def _weight_norm(v: Tensor, g: Tensor, dim: int = 0) -> Tensor:
-    """g * v / ||v||, the norm taken as `norm_except_dim(v, 2, dim)`."""
+    """g * v / ||v||, the norm taken as `norm_except_dim(v, 2, dim)`: one node,
+    WeightNormInterfaceBackward0, where PyTorch has one (`dim` the first or the last dim)."""
+    if uses_the_fused_node(v, dim):
+        return fused_weight_norm(v, g, dim)
     return v * (g / norm_except_dim(v, 2, dim))
 
 

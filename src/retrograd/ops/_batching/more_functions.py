@@ -295,7 +295,7 @@ def _index_batched(value) -> bool:
 
 
 def _scatter_function(function, args, kwargs, levels):
-    """scatter and scatter_add by a batched index: the op on the physical tensors, the dim
+    """scatter, scatter_add and scatter_reduce by a batched index: the op on the physical tensors, the dim
     shifted (the index is as big as the examples' region, so every example has its own)."""
     from ..shape import wrap_dim
 
@@ -386,6 +386,9 @@ def _index_dim_function(function, args, kwargs, levels):
         if alpha != 1:
             source = source * alpha
         return wrap(index_ops.scatter_add(physical, dim, positions, source), levels)
+    if name == "index_reduce":
+        return wrap(index_ops.scatter_reduce(physical, dim, positions, source, arguments["reduce"],
+                                             include_self=arguments["include_self"]), levels)
     return wrap(index_ops.scatter(physical, dim, positions, source), levels)
 
 
@@ -420,6 +423,37 @@ def _take_function(function, args, kwargs, levels):
     return wrap(function(physical, positions + offsets), levels)
 
 
+def _put_function(function, args, kwargs, levels):
+    """put: each example's flat positions offset to its own row of the flattened batch, and
+    the sources one after the other, so one put on the physical tensor writes them all."""
+    arguments = _arguments(function, args, kwargs)
+    input, index, source = arguments["input"], arguments["index"], arguments["source"]
+    if not any(_is_batched(value) for value in (input, index, source)):
+        return function(*args, **kwargs)
+    len(levels)
+    physical = physical_at(input, levels, expand=True)
+    batch = _batch(physical, levels)
+    examples = math.prod(batch)
+    size = math.prod(tuple(input.shape))
+    if _is_batched(index):
+        positions = physical_at(index, levels, expand=True)._data
+    else:
+        positions = np.broadcast_to(index._data, batch + tuple(index._data.shape))
+    positions = positions.reshape(examples, -1)
+    bad = (positions < -size) | (positions >= size)
+    if bad.any():
+        raise IndexError(
+            f"out of range: tried to access index {positions[bad].flat[0]} on a tensor of {size} elements.")
+    flat = np.where(positions < 0, positions + size, positions) + np.arange(examples)[:, None] * size
+    if _is_batched(source):
+        values = physical_at(source, levels, expand=True)
+    else:
+        values = _lazy_ops().shape.expand(source, batch + tuple(source.shape))
+    values = values.reshape(-1)
+    return wrap(function(physical, Tensor._make(flat.reshape(-1).astype(np.int64)), values,
+                         accumulate=arguments["accumulate"]), levels)
+
+
 def _index_select_function(function, args, kwargs, levels):
     """index_select by a batched vector index: gather along the dim with the index spread
     over the other dims."""
@@ -448,8 +482,11 @@ def _repeats_fallback(function, args, kwargs, levels):
 FUNCTION_RULES.update({
     "scatter": _scatter_function,
     "scatter_add": _scatter_function,
+    "scatter_reduce": _scatter_function,
     "index_add": _index_dim_function,
     "index_copy": _index_dim_function,
+    "index_reduce": _index_dim_function,
+    "put": _put_function,
     "index_fill": _index_dim_function,
     "take": _take_function,
     "index_select": _index_select_function,

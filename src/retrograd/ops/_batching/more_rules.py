@@ -4,6 +4,7 @@ logical call as calls on the physical tensors, batch dims first, recorded as usu
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -59,7 +60,8 @@ def _trace_rule(node_class, inputs, params, levels):
 
 
 def _index_dim_rule(node_class, inputs, params, levels):
-    """index_add, index_copy, index_fill: whole slices along a dim, the index a plain array."""
+    """index_add, index_copy, index_reduce, index_fill: whole slices along a dim, the index a plain
+    array."""
     count = len(levels)
     if node_class.__name__ == "IndexFillBackward1":  # the value is a 0-d tensor
         target = physical_at(inputs[0], levels, expand=True)
@@ -78,7 +80,8 @@ def _index_dim_rule(node_class, inputs, params, levels):
 
 
 def _scatter_rule(node_class, inputs, params, levels):
-    """scatter, scatter_add: the index (a plain array) broadcast over the batch dims."""
+    """scatter, scatter_add, scatter_reduce: the index (a plain array) broadcast over the batch
+    dims."""
     count = len(levels)
     physical = [physical_at(value, levels, expand=True) if isinstance(value, Tensor) else value
                 for value in inputs]
@@ -200,15 +203,16 @@ def _addr_rule(node_class, inputs, params, levels):
 # Node rules: reductions over every element
 
 
-def _median_all_rule(node_class, inputs, params, levels):
-    """median(): the lower median of each example's flattened elements; the gradient is
-    shared by the elements equal to it, as median()'s own (not given to one index only)."""
+def _median_all_rule(node_class, inputs, params, levels, op_name: str = "median"):
+    """median() (and nanmedian()): the lower median of each example's flattened elements; the
+    gradient is shared by the elements equal to it, as median()'s own (not given to one index
+    only)."""
     count = len(levels)
     physical = physical_at(inputs[0], levels)
     batch = _batch(physical, levels)
     flat = _view(physical, (*batch, -1))
     ops = _lazy_ops()
-    chosen = ops.reduce.median(flat.detach(), count, keepdim=True).values
+    chosen = getattr(ops.reduce, op_name)(flat.detach(), count, keepdim=True).values
     data, picked = flat._data, chosen._data
     ties = (data == picked) | ((data != data) & (picked != picked))
     weights = Tensor._make((ties / ties.sum(-1, keepdims=True)).astype(data.dtype))
@@ -307,16 +311,18 @@ def register_node_rules(rules: dict) -> None:
     rules[linalg.AddbmmBackward0] = _addbmm_rule
     rules[linalg.AddrBackward0] = _addr_rule
     rules[linalg.EinsumBackward0] = _einsum_node_rule
-    for node_class in (index.IndexAddBackward0, index.IndexCopyBackward0,
+    for node_class in (index.IndexAddBackward0, index.IndexCopyBackward0, index.IndexReduceBackward0,
                        index.IndexFillBackward0, index.IndexFillBackward1):
         rules[node_class] = _index_dim_rule
-    for node_class in (index.ScatterBackward0, index.ScatterBackward1, index.ScatterAddBackward0):
+    for node_class in (index.ScatterBackward0, index.ScatterBackward1, index.ScatterAddBackward0,
+                       index.ScatterReduceBackward0):
         rules[node_class] = _scatter_rule
     rules[index.TakeBackward0] = _take_rule
     rules[index.MaskedSelectBackward0] = _masked_select_rule
     rules[index.MaskedScatterBackward0] = _masked_scatter_rule
     rules[index.IndexBackward0] = _index_rule
     rules[reduce.MedianBackward0] = _median_all_rule
+    rules[reduce.NanmedianBackward0] = functools.partial(_median_all_rule, op_name="nanmedian")
     rules[reduce.MaxBackward1] = _extreme_scalar(rules[reduce.MaxBackward1], "amax")
     rules[reduce.MinBackward1] = _extreme_scalar(rules[reduce.MinBackward1], "amin")
     rules[normalization.NativeGroupNormBackward0] = _group_norm_rule

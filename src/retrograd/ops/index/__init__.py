@@ -11,13 +11,15 @@ Note [Two-step indexing]
 
 Gradients of advanced indexing accumulate over repeated indices with `np.add.at`.
 
-The package's modules, in the order their ops enter the op table: subscript, along_dim, masks.
+The package's modules, in the order their ops enter the op table: subscript, along_dim, masks,
+scatter_reduction.
 """
 
 # isort: off
 from . import subscript
 from . import along_dim
 from . import masks
+from . import scatter_reduction
 # isort: on
 from .along_dim import (
     GatherBackward0,
@@ -55,6 +57,7 @@ from .along_dim import (
 from .masks import (
     MaskedScatterBackward0,
     MaskedSelectBackward0,
+    PutBackward0,
     TakeBackward0,
     _broadcast_with_mask,
     _mask_data,
@@ -64,8 +67,10 @@ from .masks import (
     masked_select,
     nonzero,
     one_hot,
+    put,
     take,
 )
+from .scatter_reduction import IndexReduceBackward0, ScatterReduceBackward0, index_reduce, scatter_reduce
 from .subscript import (
     _INVALID_INDEX,
     CopySlices,
@@ -99,7 +104,7 @@ from .subscript import (
 )
 
 # The modules of this package, in import order.
-MODULES = (subscript, along_dim, masks)
+MODULES = (subscript, along_dim, masks, scatter_reduction)
 
 __all__ = [
     "gather",
@@ -107,13 +112,16 @@ __all__ = [
     "index_copy",
     "index_fill",
     "index_put",
+    "index_reduce",
     "index_select",
     "masked_scatter",
     "masked_select",
     "nonzero",
     "one_hot",
+    "put",
     "scatter",
     "scatter_add",
+    "scatter_reduce",
     "take",
     "take_along_dim",
 ]

@@ -309,12 +309,13 @@ def _check_slices(input, dim: int, indices: np.ndarray, source: Tensor, count_er
     """index_add's and index_copy's checks of the count and shape of `source`'s slices (the
     count message is the op's own: `count_error(count, source_count)`); the out-of-range
     indices are returned for the op to refuse in its own words."""
-    size = input._data.shape[dim]
+    shape = input._data.shape or (1,)  # a 0-d self is one slice, as PyTorch
+    size = shape[dim]
     source_shape = source._data.shape if source.ndim else (1,)
     source_count = source_shape[dim if source.ndim else 0]
     if len(indices) != source_count:
         raise count_error(len(indices), source_count)
-    expected = input._data.shape[:dim] + input._data.shape[dim + 1:]
+    expected = shape[:dim] + shape[dim + 1:]
     if source.ndim and source_shape[:dim] + source_shape[dim + 1:] != expected:
         raise RuntimeError(
             "source tensor shape must match self tensor shape, excluding the specified dimension. "
@@ -323,9 +324,18 @@ def _check_slices(input, dim: int, indices: np.ndarray, source: Tensor, count_er
     return indices[(indices < 0) | (indices >= size)]
 
 
+def _as_slices(data):
+    """An array or Tensor with at least one dim: a 0-d self of index_add/index_copy is one slice."""
+    return _math.reshape(data, (1,)) if data.ndim == 0 else data
+
+
 def _index_add_source_grad(grad, dim: int, index: np.ndarray, alpha):
-    selected = _math.index_select(grad, dim, index)
+    selected = _math.index_select(_as_slices(grad), dim, index)
     return selected if alpha == 1 else selected * alpha
+
+
+def _index_copy_self_grad(grad, dim: int, index: np.ndarray):
+    return _math.reshape(_math.index_fill(_as_slices(grad), dim, index, 0), grad.shape)
 
 
 class IndexAddBackward0(Formula):
@@ -335,11 +345,11 @@ class IndexAddBackward0(Formula):
 
     @staticmethod
     def forward(self, source, dim, index, alpha):
-        result = self._data.copy()
+        result = _as_slices(self._data).copy()
         values = source._data if alpha == 1 else source._data * alpha
         target_shape = (*result.shape[:dim], len(index), *result.shape[dim + 1:])
         np.add.at(result, _slices_key(dim, index), values.reshape(target_shape))
-        return result
+        return result.reshape(self._data.shape)
 
     tangent = LINEAR
     derivatives = {
@@ -351,17 +361,18 @@ class IndexAddBackward0(Formula):
 @register(methods="index_add", inplace="index_add_")
 def index_add(input, dim: int, index, source, *, alpha=1):
     """A copy of `input` with alpha * `source`'s slices added along `dim` at `index`."""
-    dim = wrap_dim(dim, input.ndim)
+    dim = wrap_dim(dim, max(input.ndim, 1))
     indices = _vector_index(index, "index_add", "index_add_(): Expected dtype int32/int64 for index")
     if source.dtype is not input.dtype:
         raise RuntimeError(
             f"index_add_(): self ({_dtype.scalar_type_name(input.dtype)}) and source "
             f"({_dtype.scalar_type_name(source.dtype)}) must have the same scalar type"
         )
-    if source.ndim == 0 and input.ndim > 0:  # index_copy takes a 0-d source here, index_add does not
+    if (source.ndim == 0) != (input.ndim == 0):  # index_copy takes either, index_add does not
         raise RuntimeError(
             "source tensor shape must match self tensor shape, excluding the specified dimension. "
-            f"Got self.shape = {format_shape(input._data.shape)} source.shape = []"
+            f"Got self.shape = {format_shape(input._data.shape)} "
+            f"source.shape = {format_shape(source._data.shape)}"
         )
     bad = _check_slices(input, dim, indices, source, lambda count, source_count: RuntimeError(
         f"index_add_(): Number of indices ({count}) should be equal to source.size(dim): ({source_count}), "
@@ -369,8 +380,8 @@ def index_add(input, dim: int, index, source, *, alpha=1):
     if bad.size and input.ndim <= 1:  # PyTorch's kernel for one dimension words it so
         raise IndexError("index out of range in self")
     if bad.size:
-        raise RuntimeError(
-            f"index {bad[0]} is out of bounds for dimension {dim} with size {input.shape[dim]}")
+        size = (input._data.shape or (1,))[dim]
+        raise RuntimeError(f"index {bad[0]} is out of bounds for dimension {dim} with size {size}")
     return apply(IndexAddBackward0, input, source, dim=dim, index=indices, alpha=alpha)
 
 
@@ -381,22 +392,22 @@ class IndexCopyBackward0(Formula):
 
     @staticmethod
     def forward(self, source, dim, index):
-        result = self._data.copy()
+        result = _as_slices(self._data).copy()
         key = _slices_key(dim, index)
         result[key] = source._data.reshape(result[key].shape)
-        return result
+        return result.reshape(self._data.shape)
 
     tangent = LINEAR
     derivatives = {
-        "self": lambda grad, dim, index: _math.index_fill(grad, dim, index, 0),
-        "source": lambda grad, dim, index: _math.index_select(grad, dim, index),
+        "self": lambda grad, dim, index: _index_copy_self_grad(grad, dim, index),
+        "source": lambda grad, dim, index: _math.index_select(_as_slices(grad), dim, index),
     }
 
 
 @register(methods="index_copy", inplace="index_copy_")
 def index_copy(input, dim: int, index, source):
     """A copy of `input` with `source`'s slices written along `dim` at `index`."""
-    dim = wrap_dim(dim, input.ndim)
+    dim = wrap_dim(dim, max(input.ndim, 1))
     indices = _vector_index(index, "index_copy", "index_copy_(): Expected a long tensor for index")
     if source.dtype is not input.dtype:
         raise RuntimeError(
@@ -407,7 +418,7 @@ def index_copy(input, dim: int, index, source):
         f"index_copy_(): Number of indices ({count}) should be equal to source.size(dim) ({source_count})"))
     if bad.size:
         raise IndexError(f"index_copy_(): index {bad[0]} is out of bounds for dimension {dim} with size "
-                         f"{input.shape[dim]}")
+                         f"{(input._data.shape or (1,))[dim]}")
     return apply(IndexCopyBackward0, input, source, dim=dim, index=indices)
 
 

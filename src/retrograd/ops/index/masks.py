@@ -141,6 +141,75 @@ def take(input, index):
     return apply(TakeBackward0, input, index=np.where(indices < 0, indices + size, indices))
 
 
+def _put_into(data: np.ndarray, index: np.ndarray, values: np.ndarray, accumulate: bool) -> np.ndarray:
+    """A copy of `data` with `values` written (or added) at the flat positions `index`."""
+    result = data.reshape(-1).copy()
+    if accumulate:
+        np.add.at(result, index.reshape(-1), values.reshape(-1))
+    else:
+        result[index.reshape(-1)] = values.reshape(-1)
+    return result.reshape(data.shape)
+
+
+def _put_self_grad(grad, index: np.ndarray, source, accumulate: bool):
+    """The incoming gradient, with zeros where the put overwrote (unless it accumulated)."""
+    if accumulate:
+        return grad
+    if isinstance(grad, Tensor):
+        zeros = _math.zeros_of_shape(tuple(source.shape), grad)
+        return apply(PutBackward0, grad, zeros, index=index, accumulate=False)
+    return _put_into(grad, index, np.zeros(tuple(source.shape), grad.dtype), False)
+
+
+def _put_source_grad(grad, index: np.ndarray, source):
+    """The incoming gradient at the flat positions `index`, in the source's shape."""
+    if isinstance(grad, Tensor):
+        return _math.reshape(apply(TakeBackward0, grad, index=index), tuple(source.shape))
+    return grad.reshape(-1)[index].reshape(source.shape)
+
+
+class PutBackward0(Formula):
+    """`source` written (or added, with `accumulate`) at flat positions of a copy of the input."""
+
+    inputs = ("self", "source")
+
+    @staticmethod
+    def forward(self, source, index, accumulate):
+        return _put_into(self._data, index, source._data, accumulate)
+
+    tangent = LINEAR
+    derivatives = {
+        "self": lambda grad, index, source, accumulate: _put_self_grad(grad, index, source, accumulate),
+        "source": lambda grad, index, source: _put_source_grad(grad, index, source),
+    }
+
+
+@register(methods="put", inplace="put_")
+def put(input, index, source, accumulate: bool = False):
+    """A copy of `input` with `source`'s elements written at the flat (row-major) positions
+    `index` (added there with `accumulate`, repeats adding up)."""
+    if not isinstance(index, Tensor) or index.dtype is not _dtype.int64:
+        name = _dtype.scalar_type_name(index.dtype) if isinstance(index, Tensor) else type(index).__name__
+        raise RuntimeError(f"put_(): Expected a long tensor for index, but got {name}")
+    if source.dtype is not input.dtype:
+        raise RuntimeError(
+            "put_(): self and source expected to have the same dtype, but got self.dtype = "
+            f"{_dtype.scalar_type_name(input.dtype)} and source.dtype = "
+            f"{_dtype.scalar_type_name(source.dtype)}")
+    if source.numel() != index.numel():
+        raise IndexError(
+            "put_(): Expected source and index to have the same number of elements, but got "
+            f"source.numel() = {source.numel()}, index.numel() = {index.numel()}")
+    size = input.numel()
+    indices = index._data.reshape(-1)
+    bad = (indices < -size) | (indices >= size)
+    if bad.any():
+        raise IndexError(
+            f"out of range: tried to access index {indices[bad].flat[0]} on a tensor of {size} elements.")
+    flat = np.where(indices < 0, indices + size, indices)
+    return apply(PutBackward0, input, source, index=flat, accumulate=bool(accumulate))
+
+
 @register(methods="nonzero", differentiable=False)
 def nonzero(input, *, as_tuple: bool = False):
     """The coordinates of the nonzero elements: one row per element, or one vector per dim."""

@@ -7,7 +7,7 @@ as PyTorch names the grad_fn) and a registered function. Broadcast gradients are
 back to each input's shape by the engine (see engine._fit_to_inputs), not here.
 
 The package's modules, in the order their ops enter the op table: promotion, arithmetic, unary,
-clamping, binary, ternary.
+clamping, binary, ternary, special.
 """
 
 # isort: off
@@ -17,6 +17,7 @@ from . import unary
 from . import clamping
 from . import binary
 from . import ternary
+from . import special
 # isort: on
 from .arithmetic import (
     AddBackward0,
@@ -107,6 +108,7 @@ from .promotion import (
     operand_arrays,
     wrapped_integer,
 )
+from .special import digamma, igamma, igammac, lgamma, mvlgamma, polygamma
 from .ternary import (
     AddcdivBackward0,
     AddcmulBackward0,
@@ -199,7 +201,7 @@ from .unary import (
 )
 
 # The modules of this package, in import order.
-MODULES = (promotion, arithmetic, unary, clamping, binary, ternary)
+MODULES = (promotion, arithmetic, unary, clamping, binary, ternary, special)
 
 __all__ = [
     "abs",
@@ -229,6 +231,7 @@ __all__ = [
     "copysign",
     "cos",
     "cosh",
+    "digamma",
     "div",
     "divide",
     "erf",
@@ -246,7 +249,10 @@ __all__ = [
     "fmod",
     "frac",
     "hypot",
+    "igamma",
+    "igammac",
     "lerp",
+    "lgamma",
     "log",
     "log1p",
     "log2",
@@ -259,9 +265,11 @@ __all__ = [
     "minimum",
     "mul",
     "multiply",
+    "mvlgamma",
     "nan_to_num",
     "neg",
     "negative",
+    "polygamma",
     "positive",
     "pow",
     "reciprocal",

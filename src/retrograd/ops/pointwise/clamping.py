@@ -50,10 +50,13 @@ class RoundBackward1(RoundBackward0):
     tangent = ELEMENT_WISE
 
 @register(methods="round", inplace="round_")
-def round(input, *, decimals: int = 0):
-    """Each element rounded to `decimals` places, halves to even (0 gradient)."""
-    node = RoundBackward0 if decimals == 0 else RoundBackward1
-    return apply(node, input, decimals=decimals)
+def round(input, *, decimals: int | None = None):
+    """Each element rounded to `decimals` places (0 by default), halves to even (0 gradient).
+
+    As PyTorch, passing `decimals` (even 0) records RoundBackward1, the other overload."""
+    if decimals is None:
+        return apply(RoundBackward0, input, decimals=0)
+    return apply(RoundBackward1, input, decimals=decimals)
 
 
 class LogitBackward0(Formula):

@@ -357,22 +357,11 @@ class ErfinvBackward0(_Elementwise):
 
 
 def _bessel_i1(data: np.ndarray) -> np.ndarray:
-    """I1, the modified Bessel function of the first kind of order 1 (the derivative of I0),
-    from its power series sum over k of (x/2)^(2k+1) / (k! (k+1)!). Every term has the sign
-    of x, so adding them loses no digits; they are added (in float64) until none changes
-    the sum. It overflows to +-inf past |x| of about 713, as I0 does."""
-    x = np.asarray(data, dtype=np.float64)
-    square = (x / 2) ** 2
-    term = x / 2
-    total = term.copy()
-    k = 0
-    while True:
-        k += 1
-        term = term * square / (k * (k + 1))
-        total = total + term
-        if not np.any(np.abs(term) > 1e-17 * np.abs(total)):  # NaN and inf end it too
-            break
-    return total.astype(data.dtype, copy=False)
+    """I1, the modified Bessel function of the first kind of order 1 (the derivative of I0), in
+    `data`'s dtype: see special_kernels.i1."""
+    from .special_kernels import i1
+
+    return i1(data).astype(data.dtype, copy=False)
 
 
 class I0Backward0(_Elementwise):

@@ -173,6 +173,56 @@ def median(input, dim=None, keepdim: bool = False):
     return _select(MedianBackward1, return_types.median, input, dim, keepdim)
 
 
+def _count_of_numbers(data: np.ndarray, dim: int) -> np.ndarray:
+    """How many elements along `dim` are not NaN (the dim kept, of size 1)."""
+    if data.dtype.kind not in "fc":
+        return np.full((*data.shape[:dim], 1, *data.shape[dim + 1:]), data.shape[dim])
+    return np.sum(~np.isnan(data), axis=dim, keepdims=True)
+
+
+class NanmedianBackward1(_SelectsAlongDim):
+    """The lower median of the numbers along a dim, NaNs ignored (NaN only for a slice of
+    NaNs, whose middle element it picks)."""
+
+    @staticmethod
+    def choose(data, dim):
+        order = _order(data, dim, descending=False)  # the NaNs last
+        numbers = _count_of_numbers(data, dim)
+        middle = np.where(numbers > 0, (numbers - 1) // 2, (data.shape[dim] - 1) // 2)
+        return np.take_along_axis(order, middle.astype(np.int64), axis=dim)
+
+
+class NanmedianBackward0(Formula):
+    """The lower median of all the numbers, NaNs ignored (NaN if there is no number)."""
+
+    @staticmethod
+    def forward(self):
+        flat = self._data.reshape(-1)
+        if flat.dtype.kind in "fc":
+            flat = flat[~np.isnan(flat)]
+        if flat.size == 0:
+            return np.array(np.nan, dtype=self._data.dtype)
+        return np.sort(flat)[(flat.size - 1) // 2].reshape(())
+
+    tangent = REDUCTION
+    derivatives = {"self": lambda grad, self, result: _evenly_distribute(grad, self, result)}
+
+
+@register(methods="nanmedian")
+def nanmedian(input, dim=None, keepdim: bool = False):
+    """The lower median of the numbers (NaNs ignored) of all elements, or along `dim` as
+    (values, indices)."""
+    if dim is None:
+        _refuse_bool(input, NotImplementedError("\"median_cpu\" not implemented for 'Bool'"))
+        if input._data.size == 0:
+            return Tensor._make(np.array(np.nan, dtype=input._data.dtype))
+        return apply(NanmedianBackward0, input)
+    dim = _one_dim(input, dim, "nanmedian")
+    _refuse_bool(input, NotImplementedError("\"median_out\" not implemented for 'Bool'"))
+    _check_nonempty_dim(input, dim, "median")
+    return _select(NanmedianBackward1, return_types.nanmedian, input, dim, keepdim)
+
+
 class ModeBackward0(_SelectsAlongDim):
     """The most frequent value along a dim (the smallest among equally frequent ones),
     with the index of its last occurrence."""

@@ -14,7 +14,7 @@ from ... import _dtype, _storage
 from ..._tensor import Size, Tensor
 from .. import _math
 from .._formula import Formula
-from .._saved_shown import ShownAsPyTorch
+from .._saved_shown import ShownAsPyTorch, ShowsOneDimAsGiven, as_given, dims_as_given
 from .._table import apply, register
 from .._tangents import LINEAR
 from ..reduce import normalize_dims
@@ -300,13 +300,14 @@ class SqueezeBackward0(Formula):
     derivatives = {"self": lambda grad, self_shape: _math.reshape(grad, self_shape)}
 
 
-class SqueezeBackward1(Formula):
-    """One size-1 dim removed (if it has size 1; a view)."""
+class SqueezeBackward1(ShowsOneDimAsGiven, Formula):
+    """One size-1 dim removed (if it has size 1; a view). `_saved_dim` is the dim as the call
+    gave it (Note [Saved values as PyTorch shows them])."""
 
     is_view = True
 
     @staticmethod
-    def forward(self, dim):
+    def forward(self, dim, dim_as_given=None):
         return _squeezed(self._data, dim)
 
     tangent = LINEAR
@@ -314,9 +315,10 @@ class SqueezeBackward1(Formula):
 
 
 class SqueezeBackward2(SqueezeBackward1):
-    """Those of several dims that have size 1 removed (a view)."""
+    """Those of several dims that have size 1 removed (a view); `_saved_dim` as given."""
 
     tangent = LINEAR
+    shown: ClassVar[dict] = {"dim": as_given("dim", dims_as_given)}
     __slots__ = ()
 
 
@@ -352,8 +354,8 @@ def _squeeze_with(nodes: tuple, input, dim=None):
     if dim is None:
         return apply(nodes[0], input)
     if isinstance(dim, list | tuple):
-        return apply(nodes[2], input, dim=normalize_dims(dim, ndim))
-    return apply(nodes[1], input, dim=wrap_dim(dim, ndim))
+        return apply(nodes[2], input, dim=normalize_dims(dim, ndim), dim_as_given=dim)
+    return apply(nodes[1], input, dim=wrap_dim(dim, ndim), dim_as_given=dim)
 
 
 @register(methods="squeeze")
