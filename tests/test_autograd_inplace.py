@@ -480,3 +480,13 @@ def test_tensor_gets_its_attribute_fallback_only_when_a_view_is_spoiled():
     environment = {**os.environ, "PYTHONPATH": source + os.pathsep + os.environ.get("PYTHONPATH", "")}
     checked = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=environment)
     assert checked.returncode == 0, checked.stderr
+
+
+def test_an_in_place_op_is_recorded_when_only_a_keyword_tensor_requires_grad():
+    """`x.lerp_(end, weight=t)`: t reaches the op by keyword (PyTorch records LerpBackward1)."""
+    x, end = torch.tensor([1.0, 2.0]), torch.tensor([3.0, 5.0])
+    weight = torch.tensor([0.5, 0.25], requires_grad=True)
+    y = x.clone().lerp_(end, weight=weight)
+    assert y.grad_fn.name() == "LerpBackward1"
+    y.sum().backward()
+    np.testing.assert_array_equal(weight.grad.numpy(), (end - x).numpy())  # d/dw (x + w (end - x))

@@ -204,11 +204,13 @@ def _no_gradient_samples() -> dict:
         **dict.fromkeys(("argwhere", "count_nonzero", "is_signed", "isreal", "unique"), ((floats,), {})),
         **dict.fromkeys(("isfinite", "isinf", "isnan"), ((special,), {})),
         "bernoulli": ((t([0.2, 0.5, 0.9]),), {}),
+        "binomial": ((t([5.0, 10.0]), t([0.5, 0.25])), {}),
         "bincount": ((t([1, 2, 2, 5]),), {}),
         "is_nonzero": ((t([1.0]),), {}),
         "multinomial": ((t([0.2, 0.5, 0.3]), 2), {}),
         "normal": ((t([0.0, 1.0, 2.0]), 1.0), {}),
         "one_hot": ((t([0, 2, 1]),), {}),
+        "poisson": ((t([1.0, 2.5]),), {}),
     }
     return samples
 

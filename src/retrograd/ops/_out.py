@@ -53,13 +53,17 @@ ACCEPTS_OUT = frozenset({
     "nextafter", "pow", "rad2deg", "reciprocal", "remainder", "round", "rsqrt", "sgn",
     "sigmoid", "sign", "signbit", "sin", "sinc", "sinh", "sqrt", "square", "sub", "tan",
     "tanh", "trunc", "where", "xlogy",
+    # special functions
+    "digamma", "igamma", "igammac", "lgamma", "mvlgamma", "polygamma", "special.entr",
+    "special.erfcx", "special.i0e", "special.i1", "special.i1e", "special.log_ndtr",
+    "special.ndtri", "special.xlog1py", "special.zeta",
     # reductions, scans, orderings
     "all", "amax", "amin", "aminmax", "any", "argmax", "argmin", "cummax", "cummin", "cumprod", "cumsum",
     "histc", "kthvalue", "logcumsumexp", "logsumexp", "max", "mean", "median", "min", "mode", "msort",
     "nanmean", "nanquantile", "nansum", "norm", "prod", "quantile", "sort", "std", "sum", "topk", "var",
     # shapes, indexing
-    "cat", "column_stack", "diag", "diff", "dstack", "gather", "hstack", "index_add",
-    "index_copy", "index_select", "masked_select", "nonzero", "scatter", "scatter_add",
+    "cat", "column_stack", "diag", "diff", "dstack", "gather", "hstack", "index_add", "index_reduce",
+    "index_copy", "index_select", "masked_select", "nonzero", "scatter", "scatter_add", "scatter_reduce",
     "slice_scatter", "stack", "take", "take_along_dim", "tril", "triu", "vstack",
     # linear algebra
     "addbmm", "addmm", "addmv", "addr", "baddbmm", "bmm", "cholesky_inverse", "cholesky_solve",

@@ -803,10 +803,11 @@ def _write_in_place(target: Tensor, function: Callable, args: tuple, kwargs: dic
                     fills: bool) -> Tensor:
     """run_in_place's work; returns the out-of-place result that was written into `target`."""
     base = target._base
+    operands = (*args, *kwargs.values()) if kwargs else args  # (a tensor may come by keyword)
     recording = grad_mode._state.grad_enabled and (
         target._requires_grad
         or (base is not None and base._requires_grad)
-        or any(isinstance(arg, Tensor) and arg._requires_grad for arg in args)
+        or any(isinstance(arg, Tensor) and arg._requires_grad for arg in operands)
     )
     if target._is_inference and not grad_mode._state.inference:
         raise RuntimeError(_INFERENCE_INPLACE_MESSAGE)
@@ -817,8 +818,8 @@ def _write_in_place(target: Tensor, function: Callable, args: tuple, kwargs: dic
             raise _inplace.rebase_error(target, kind, indirect=False)
     if recording:
         _check_not_leaf(target, base)
-    if args:
-        _check_no_partial_overlap(target, args)
+    if operands:
+        _check_no_partial_overlap(target, operands)
     if isinstance(target._data, ZeroGradient):  # (see Note [Zero gradients that stay zero])
         raise RuntimeError(
             "ZeroTensors are immutable. Please use the materialized zero tensor obtained using "
