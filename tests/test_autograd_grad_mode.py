@@ -193,3 +193,38 @@ def test_messages_match_pytorch():
         with pytest.raises(RuntimeError) as theirs:
             make(real, frozen_real)
         assert str(ours.value).replace("retrograd", "torch") == str(theirs.value)
+
+
+def test_mode_counts_follow_every_switch_and_threads_keep_their_own_modes():
+    """Note [Reading the modes quickly]: the counts in front of the thread-local modes."""
+    from retrograd.autograd import grad_mode
+
+    x = torch.ones(2, requires_grad=True)
+    assert grad_mode.threads_without_grad.count == 0 and grad_mode.threads_in_inference.count == 0
+    with torch.no_grad():
+        assert grad_mode.threads_without_grad.count == 1
+        with torch.enable_grad():
+            assert grad_mode.threads_without_grad.count == 0 and (x * 2).requires_grad
+        with torch.inference_mode():
+            assert grad_mode.threads_in_inference.count == 1 and torch.is_inference_mode_enabled()
+            assert (x * 2).is_inference()
+        seen = {}
+
+        def other_thread():  # starts with grad mode on, whatever this thread does
+            seen["grad"] = torch.is_grad_enabled() and (x * 2).requires_grad
+            torch.set_grad_enabled(False)  # and ends with it off: its count stays
+            torch.inference_mode().__enter__()  # and in inference mode
+
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        worker.join()
+        assert seen["grad"] is True
+        assert not torch.is_grad_enabled() and not (x * 2).requires_grad
+    assert grad_mode.threads_without_grad.count == 1  # the ended thread's: reads only slower
+    assert grad_mode.threads_in_inference.count == 1
+    assert torch.is_grad_enabled() and (x * 2).requires_grad
+    assert not torch.is_inference_mode_enabled() and not (x * 2).is_inference()
+    grad_mode.threads_without_grad.add(-1)
+    grad_mode.threads_in_inference.add(-1)
+    (x * x).sum().backward()  # the engine switches grad mode off and back for the pass
+    assert grad_mode.threads_without_grad.count == 0

@@ -1004,3 +1004,10 @@ def test_node_hooks_see_one_gradient_per_differentiable_output():
 @needs_torch
 def test_node_hooks_see_one_gradient_per_differentiable_output_in_pytorch():
     assert _gradients_seen_by_node_hooks(torch) == _GRADIENTS_SEEN
+
+
+def test_each_count_of_edges_has_one_shared_all_zero_tuple():
+    from retrograd.autograd.graph import zero_output_numbers
+
+    first = zero_output_numbers(23)  # a count no op has (made here, not at import)
+    assert first == (0,) * 23 and zero_output_numbers(23) is first

@@ -30,6 +30,17 @@ SCHEDULES = {
     "OneCycleLR-linear-3phase": lambda module, o: module.OneCycleLR(
         o, max_lr=[1.0, 0.5], epochs=5, steps_per_epoch=5, anneal_strategy="linear", three_phase=True
     ),
+    "CyclicLR-triangular": lambda module, o: module.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=3,
+                                                           step_size_down=5),
+    "CyclicLR-triangular2": lambda module, o: module.CyclicLR(
+        o, base_lr=[0.01, 0.02], max_lr=[0.1, 0.3], step_size_up=4, mode="triangular2",
+        base_momentum=[0.7, 0.75], max_momentum=[0.9, 0.95],
+    ),
+    "CyclicLR-exp_range": lambda module, o: module.CyclicLR(o, 0.01, 0.1, step_size_up=2, mode="exp_range",
+                                                          gamma=0.9),
+    "CyclicLR-scale_fn-iterations": lambda module, o: module.CyclicLR(
+        o, 0.01, 0.1, step_size_up=3, scale_fn=lambda x: 1 / (1 + 0.1 * x), scale_mode="iterations"
+    ),
     "MultiplicativeLR": lambda module, o: module.MultiplicativeLR(o, lambda epoch: 0.9 + 0.01 * epoch),
     "ConstantLR": lambda module, o: module.ConstantLR(o, factor=0.5, total_iters=4),
     "PolynomialLR": lambda module, o: module.PolynomialLR(o, total_iters=10, power=2.0),
@@ -148,3 +159,81 @@ def test_one_cycle_refuses_to_step_past_the_end():
     scheduler.step()
     with pytest.raises(ValueError, match="Tried to step 3 times"):
         scheduler.step()
+
+
+# ---------------------------------------------------------------------------
+# CyclicLR
+
+
+def test_cyclic_lr_triangle_in_closed_form():
+    ours = optim.SGD([nn.Parameter(retrograd.ones(1))], lr=0.1)
+    scheduler = lr_scheduler.CyclicLR(ours, base_lr=1.0, max_lr=3.0, step_size_up=2, step_size_down=4,
+                                      cycle_momentum=False)
+    seen = []
+    for _ in range(8):
+        seen.append(ours.param_groups[0]["lr"])
+        ours.step()
+        scheduler.step()
+    assert seen == pytest.approx([1.0, 2.0, 3.0, 2.5, 2.0, 1.5, 1.0, 2.0])
+
+
+def test_cyclic_lr_moves_momentum_against_the_lr():
+    optimizer = optim.SGD([nn.Parameter(retrograd.ones(1))], lr=0.1, momentum=0.5)
+    scheduler = lr_scheduler.CyclicLR(optimizer, 0.0, 1.0, step_size_up=1, base_momentum=0.8, max_momentum=0.9)
+    group = optimizer.param_groups[0]
+    assert (group["lr"], group["momentum"]) == (0.0, 0.9)
+    assert (group["base_momentum"], group["max_momentum"]) == (0.8, 0.9)
+    optimizer.step()
+    scheduler.step()
+    assert (group["lr"], group["momentum"]) == pytest.approx((1.0, 0.8))
+
+
+def test_cyclic_lr_refuses_a_bad_mode_and_an_optimizer_without_momentum():
+    with pytest.raises(ValueError, match="mode is invalid and scale_fn is None"):
+        lr_scheduler.CyclicLR(optim.SGD([nn.Parameter(retrograd.ones(1))], lr=0.1), 0.1, 1.0, mode="zigzag")
+    without_momentum = optim.Adagrad([nn.Parameter(retrograd.ones(1))])
+    with pytest.raises(ValueError, match="optimizer must support momentum or beta1"):
+        lr_scheduler.CyclicLR(without_momentum, 0.1, 1.0)
+    lr_scheduler.CyclicLR(without_momentum, 0.1, 1.0, cycle_momentum=False)
+    with pytest.raises(ValueError, match="max_lr must have the same length as optimizer.param_groups"):
+        lr_scheduler.CyclicLR(without_momentum, 0.1, [1.0, 2.0], cycle_momentum=False)
+
+
+class _Decay:
+    """A scale function with state: saved with the scheduler, as PyTorch saves it."""
+
+    def __init__(self, rate):
+        self.rate = rate
+
+    def __call__(self, x):
+        return self.rate ** x
+
+
+def test_cyclic_lr_state_dict_round_trip_keeps_a_callable_scale_fn_state():
+    optimizer = optim.SGD([nn.Parameter(retrograd.ones(1))], lr=0.1, momentum=0.9)
+    scheduler = lr_scheduler.CyclicLR(optimizer, 0.01, 0.1, step_size_up=3, scale_fn=_Decay(0.5))
+    for _ in range(4):
+        optimizer.step()
+        scheduler.step()
+    state = scheduler.state_dict()
+    assert state["_scale_fn_custom"] == {"rate": 0.5} and "_scale_fn_ref" not in state
+    other_optimizer = optim.SGD([nn.Parameter(retrograd.ones(1))], lr=0.1, momentum=0.9)
+    restored = lr_scheduler.CyclicLR(other_optimizer, 0.01, 0.1, step_size_up=3, scale_fn=_Decay(0.9))
+    restored.load_state_dict(state)
+    assert restored._scale_fn_custom.rate == 0.5 and restored.last_epoch == 4
+    optimizer.step()
+    scheduler.step()
+    other_optimizer.step()
+    restored.step()
+    assert restored.get_last_lr() == scheduler.get_last_lr()
+
+
+@needs_torch
+@pytest.mark.parametrize("mode", ["triangular", "exp_range"])
+def test_cyclic_lr_state_dict_has_pytorchs_keys_and_values(mode):
+    ours, theirs = _pair(momentum=0.9)
+    our_state = lr_scheduler.CyclicLR(ours, 0.01, 0.1, step_size_up=3, mode=mode).state_dict()
+    their_state = torch.optim.lr_scheduler.CyclicLR(theirs, 0.01, 0.1, step_size_up=3, mode=mode).state_dict()
+    for key in ("_is_initial", "_get_lr_called_within_step"):
+        their_state.pop(key)
+    assert our_state == their_state

@@ -145,6 +145,7 @@ def _plant_sin_derivative(monkeypatch, formula) -> None:
 
     monkeypatch.setattr(SinBackward0, "_derivative_table", ((formula, ("grad", "self")),))
     monkeypatch.setattr(SinBackward0, "_plans", {})  # plans cache the formulas they call
+    monkeypatch.delitem(retrograd.ops._table._recorders, SinBackward0, raising=False)  # and the plans
 
 
 def test_checker_catches_a_wrong_first_derivative(monkeypatch):

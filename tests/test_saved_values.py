@@ -114,3 +114,50 @@ def test_where_with_one_argument_accepts_any_dtype():
 def test_linear_on_a_vector_records_pytorchs_grad_fn(bias, name):
     layer = torch.nn.Linear(3, 2, bias=bias)
     assert layer(torch.ones(3)).grad_fn.name() == name
+
+
+# -- how `_saved_<name>` is found (Note [Saved values as attributes], autograd/graph.py) ------
+
+
+def test_a_new_declared_op_shows_its_saved_values_as_properties():
+    """Made here, so that its class creation runs under the test (and under a mutant)."""
+    from retrograd.ops._formula import Formula
+    from retrograd.ops._table import apply
+
+    class ScaledSinBackward0(Formula):
+        @staticmethod
+        def forward(self, scale=2.0):
+            return np.sin(self._data) * scale
+
+        derivatives = {"self": lambda grad, self, scale: grad * np.cos(self) * scale}  # noqa: RUF012
+
+    assert "__getattr__" not in dir(ScaledSinBackward0)
+    assert {"_saved_self", "_saved_scale"} <= set(ScaledSinBackward0.__dict__)
+    x = _leaf(0.5, 1.0)
+    node = apply(ScaledSinBackward0, x, scale=3.0).grad_fn
+    assert node._saved_self is x and node._saved_scale == 3.0
+    with pytest.raises(AttributeError, match="^'ScaledSinBackward0' object has no attribute '_saved_other'$"):
+        node._saved_other
+
+    class ShownOtherwise(ScaledSinBackward0):  # finds its values itself: looked up by name
+        def _find_saved(self, name):
+            return 7 if name == "seven" else super()._find_saved(name)
+
+    node = apply(ShownOtherwise, x).grad_fn
+    assert node._saved_seven == 7 and node._saved_self is x
+
+
+def test_a_new_hand_written_node_finds_its_saved_values_by_name():
+    from retrograd.autograd.graph import Node, _saved_by_name
+
+    class CountedBackward(Node):
+        __slots__ = ("count",)
+
+    assert CountedBackward.__getattr__ is _saved_by_name
+    node = CountedBackward()
+    node.count = 3
+    assert node._saved_count == 3
+    with pytest.raises(AttributeError, match="^'CountedBackward' object has no attribute '_saved_size'$"):
+        node._saved_size
+    with pytest.raises(AttributeError, match="^'CountedBackward' object has no attribute 'size'$"):
+        node.size

@@ -250,18 +250,95 @@ def test_add_embedding_refuses_a_label_count_that_differs(tmp_path):
     assert not (tmp_path / "00000").exists()
 
 
-def test_add_graph_logs_the_autograd_graph_with_parameter_names(tmp_path):
+def _net(lib):
+    """Nested modules, two inputs, an op in the root's own forward and two outputs."""
+
+    class Net(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Tanh())
+            self.head = lib.nn.Linear(4, 1)
+
+        def forward(self, x, y):
+            return self.head(self.features(x) * y), x.sum()
+
+    return Net()
+
+
+def _graph_nodes(log_dir) -> dict:
+    return {node.name: node for node in _accumulator(log_dir).Graph().node}
+
+
+def _shape(node) -> list[int]:
+    return [dim.size for dim in node.attr["_output_shapes"].list.shape[0].dim]
+
+
+def test_add_graph_logs_one_forward_in_module_scopes(tmp_path):
     model = rg.nn.Sequential(rg.nn.Linear(3, 4), rg.nn.ReLU(), rg.nn.Linear(4, 2))
     with SummaryWriter(tmp_path) as writer:
         writer.add_graph(model, rg.randn(5, 3))
-    graph = _accumulator(tmp_path).Graph()
-    nodes = {node.name: node for node in graph.node}
-    operations = sorted(node.op for node in graph.node)
-    assert operations.count("AddmmBackward0") == 2 and "ReluBackward0" in operations
-    assert {"Sequential/0/weight", "Sequential/2/bias", "input/0", "output/0"} <= set(nodes)
-    first_layer = next(node for node in graph.node if "Sequential/0/bias" in node.input)
-    assert first_layer.op == "AddmmBackward0" and "input/0" in first_layer.input
-    assert nodes["output/0"].input[0] != first_layer.name
+    nodes = _graph_nodes(tmp_path)
+    assert nodes["input/input"].op == "IO Node" and _shape(nodes["input/input"]) == [5, 3]
+    assert nodes["Sequential/Linear[0]/weight"].op == "prim::GetAttr"
+    first = next(node for node in nodes.values() if node.op == "AddmmBackward0" and "input/input" in node.input)
+    assert first.name.startswith("Sequential/Linear[0]/") and "Sequential/Linear[0]/bias" in first.input
+    assert _shape(first) == [5, 4]
+    relu = next(node for node in nodes.values() if node.op == "ReluBackward0")
+    assert relu.name.startswith("Sequential/ReLU[1]/") and list(relu.input) == [first.name]
+    output = nodes["output/output.1"]
+    assert output.op == "IO Node" and _shape(output) == [5, 2]
+    assert nodes[output.input[0]].name.startswith("Sequential/Linear[2]/")
+
+
+def test_add_graph_names_inputs_by_forward_and_outputs_in_order(tmp_path):
+    with SummaryWriter(tmp_path) as writer:
+        writer.add_graph(_net(rg), (rg.randn(5, 3), rg.randn(5, 4)))
+    nodes = _graph_nodes(tmp_path)
+    assert _shape(nodes["input/x"]) == [5, 3] and _shape(nodes["input/y"]) == [5, 4]
+    product = next(node for node in nodes.values() if node.op == "MulBackward0")
+    assert product.name.startswith("Net/MulBackward0") and "input/y" in product.input
+    assert nodes[nodes["output/output.1"].input[0]].name.startswith("Net/Linear[head]/")
+    assert nodes[nodes["output/output.2"].input[0]].op == "SumBackward0"
+    assert _accumulator(tmp_path).RunMetadata("step1").step_stats.dev_stats[0].device == "/device:CPU:0"
+
+
+def test_add_graph_of_a_deep_model_does_not_recurse(tmp_path):
+    class Deep(rg.nn.Module):
+        def forward(self, x):
+            for _ in range(3000):
+                x = x * 1.0
+            return x
+
+    with SummaryWriter(tmp_path) as writer:
+        writer.add_graph(Deep(), rg.randn(2))
+    assert sum(node.op == "MulBackward0" for node in _graph_nodes(tmp_path).values()) == 3000
+
+
+@needs_torch
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # PyTorch's own tracer warns about itself
+def test_add_graph_scopes_inputs_and_parameters_match_pytorch(tmp_path):
+    import torch
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+    with SummaryWriter(tmp_path / "ours") as writer:
+        writer.add_graph(_net(rg), (rg.randn(5, 3), rg.randn(5, 4)))
+    with TorchWriter(str(tmp_path / "theirs")) as writer:
+        writer.add_graph(_net(torch), (torch.randn(5, 3), torch.randn(5, 4)))
+    ours, theirs = _graph_nodes(tmp_path / "ours"), _graph_nodes(tmp_path / "theirs")
+
+    def io_shapes(nodes, prefix):
+        return {name: _shape(node) for name, node in nodes.items() if name.startswith(prefix)}
+
+    assert io_shapes(ours, "input/") == io_shapes(theirs, "input/")
+
+    def scopes(nodes, ops):
+        return {name.rpartition("/")[0] for name, node in nodes.items() if node.op in ops}
+
+    assert scopes(ours, {"AddmmBackward0", "TanhBackward0", "MulBackward0"}) == scopes(
+        theirs, {"aten::linear", "aten::tanh", "aten::mul"})
+    parameter_scopes = {name.split("/weight/")[0].split("/bias/")[0] for name, node in theirs.items()
+                        if node.op == "prim::GetAttr"}
+    assert scopes(ours, {"prim::GetAttr"}) == parameter_scopes
 
 
 # ---------------------------------------------------------------------------

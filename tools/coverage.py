@@ -60,6 +60,23 @@ PARTIAL = {
     },
     "torch.nn": {
         "DataParallel": "calls the wrapped module (as PyTorch does without GPUs); never splits batches",
+        "LinearCrossEntropyLoss": (
+            "`out_features` (a K-dimensional loss) fails: `F.linear_cross_entropy` takes 2-d weights only; "
+            "`options` accepted, the logits computed whole"
+        ),
+        "LinearCrossEntropyOptions": "checked as PyTorch checks them; retrograd never chunks the batch",
+    },
+    "torch.nn.functional": {
+        name: (
+            f"records `GatherBackward0` and `ViewBackward0` (PyTorch: `FractionalMaxPool{dims}DBackward0`); "
+            "values, indices, gradients and random windows are PyTorch's"
+        )
+        for dims in (2, 3)
+        for name in (f"fractional_max_pool{dims}d", f"fractional_max_pool{dims}d_with_indices")
+    } | {
+        "ctc_loss": (
+            "its node is `CtcLossBackward` (PyTorch: `CtcLossBackward0`); values and gradients are PyTorch's"
+        ),
     },
     "torch.nn.Module": {
         "to_empty": "the CPU only, new memory filled with zeros; meta tensors are not supported",
@@ -67,8 +84,24 @@ PARTIAL = {
             "hooks the output's grad_fn as PyTorch does, so what the hook sees follows retrograd's graph"
         ),
     },
+    "torch.optim": {
+        "Muon": "Newton–Schulz in float32 rounded to bfloat16 after each step (NumPy has no bfloat16): "
+                "PyTorch's update to bfloat16 precision",
+    },
     "torch.autograd": {
         "profiler": "CPU only: op counts and self/total CPU time; no memory, FLOPs or CUDA time",
+    },
+    "torch.nn.utils": {
+        "skip_init": (
+            "initialisers run (there is no meta device), then every tensor is zeros, not uninitialised"
+        ),
+        "convert_conv2d_weight_memory_format": (
+            "the weights are copied, their layout unchanged: retrograd arrays have no channels-last layout"
+        ),
+        "convert_conv3d_weight_memory_format": (
+            "the weights are copied, their layout unchanged: retrograd arrays have no channels-last layout"
+        ),
+        "memory_format": "the conversions keep PyTorch's contract; the layout is nominal (see its functions)",
     },
     "torch.distributions": {
         "Poisson": "`sample` raises NotImplementedError (no `poisson` sampler yet)",
@@ -85,7 +118,7 @@ REASONS = [
      "complex numbers: retrograd holds real dtypes only", True),
     (r"quant(?!ile)|\.q_|qint|quint|qscheme|int_repr|per_channel|per_tensor|fake_|\.ao$|fbgemm",
      "quantized tensors are not supported", True),
-    (r"sparse|\.coo|_csr|_csc|_bsr|_bsc|crow_|ccol_|col_indices|row_indices|to_dense|coalesce|\.indices$|\.values$|smm$|spmm|hspmm|saddmm|sspaddmm|dsmm|hsmm|dense_dim|\.layout|\.strided$|jagged|\.mkldnn|to_mkldnn|is_mkldnn",
+    (r"sparse|SparseAdam|\.coo|_csr|_csc|_bsr|_bsc|crow_|ccol_|col_indices|row_indices|to_dense|coalesce|\.indices$|\.values$|smm$|spmm|hspmm|saddmm|sspaddmm|dsmm|hsmm|dense_dim|\.layout|\.strided$|jagged|\.mkldnn|to_mkldnn|is_mkldnn",
      "sparse and other layouts: retrograd tensors are dense NumPy arrays", True),
     (r"cuda|cudnn|miopen|mkldnn|\.mps|xpu|ipu|mtia|hpu|vulkan|xla|maia|accelerator|pin_memory|is_pinned|record_stream|Stream$|Event$|privateuse|meta$|get_device|\.device_of|is_meta|backends|OutOfMemoryError|AcceleratorError|SyncBatchNorm",
      "other devices and back-ends: retrograd computes on the CPU with NumPy", True),

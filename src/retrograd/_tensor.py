@@ -229,14 +229,14 @@ class Tensor:
         self._post_accumulate_hooks = None
         self._base = None
         self._views = None
-        self._is_inference = grad_mode._state.inference
+        self._is_inference = grad_mode.threads_in_inference.count != 0 and grad_mode._state.inference
 
     @classmethod
     def _make(cls, array: np.ndarray) -> Tensor:
         """A new leaf that owns `array` (no copy)."""
         tensor = cls.__new__(cls)
         tensor._setup(array, None, 0, new_version_counter())
-        if not grad_mode._state.grad_enabled:
+        if grad_mode.threads_without_grad.count and not grad_mode._state.grad_enabled:
             tensor._origin = grad_mode._state.origin_without_grad  # see Note [Tensor origins]
         return tensor
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import itertools
 import threading
 
+from ._thread_counts import ProcessWideCount
+
 __all__ = ["check_random_operation", "pop_level", "push_level", "vmap_active", "vmap_state"]
 
 
@@ -39,24 +41,8 @@ class _VmapState(threading.local):
         self.drawing: list = []  # see draws_per_example
 
 
-class _Active:
-    """How many levels are open in all threads together: a plain attribute, cheaper to read
-    than the thread-local state, that the op runner tests first (`vmap_active.count and
-    vmap_state.depth`), so that code outside vmap pays no thread-local lookup per op."""
-
-    __slots__ = ("count", "lock")
-
-    def __init__(self):
-        self.count = 0
-        self.lock = threading.Lock()
-
-    def add(self, change: int) -> None:
-        with self.lock:
-            self.count += change
-
-
 vmap_state = _VmapState()
-vmap_active = _Active()
+vmap_active = ProcessWideCount()  # open levels in all threads: the op runner tests it first
 _level_ids = itertools.count(1)
 
 

@@ -121,7 +121,7 @@ def execute(
     previous_mode = state.grad_enabled
     previous_origin = state.origin_without_grad
     previous_task = _task_state.current
-    state.grad_enabled = create_graph
+    grad_mode._set_grad_enabled(create_graph)
     state.origin_without_grad = ORIGIN_BACKWARD
     try:
         batch = () if batch_size is None else (batch_size,)
@@ -129,7 +129,7 @@ def execute(
             return _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate,
                         batch, observer)
     finally:
-        state.grad_enabled = previous_mode
+        grad_mode._set_grad_enabled(previous_mode)
         state.origin_without_grad = previous_origin
         _task_state.current = previous_task
 
@@ -158,6 +158,9 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
     ready_leaves: list[Node] = []
 
     watched = needed is not None or observer is not None or bool(capture_slots)
+    release = not keep_graph and observer is None
+    # (fixed for the pass; a profiler wraps _run_node to time each node, which then all run there)
+    plain = on_arrays and observer is None and not anomaly_mode.enabled and _run_node is _UNWRAPPED_RUN_NODE
     while ready:
         node = ready.pop()
         grad_outputs = buffers.pop(node, None)
@@ -180,14 +183,21 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
                     captured[slot] = grad_outputs[output_nr]
             if needed is not None and needed[node] == _CAPTURE_ONLY:
                 continue
-        if anomaly_mode.enabled:
-            grad_inputs = _run_node_reporting_origin(node, grad_outputs, batch, on_arrays)
+        if (plain and node._declared and node._pre_hooks is None and node._hooks is None
+                and len(grad_outputs) == 1 and grad_outputs[0] is not None):
+            # the common case of _run_node, inlined (Note [Generated saving and backward])
+            grad_inputs = node._plan_used.backward_on_arrays(node, grad_outputs, batch, release)
+            if release and node._saved is not None and not node._released:
+                node._release()
         else:
-            grad_inputs = _run_node(node, grad_outputs, batch, on_arrays, not keep_graph and observer is None)
-        if observer is not None:
-            observer.ran(node, _as_tensors(grad_outputs), _as_tensors(grad_inputs))
-        if not keep_graph and not node._released:
-            node._release()
+            if anomaly_mode.enabled:
+                grad_inputs = _run_node_reporting_origin(node, grad_outputs, batch, on_arrays)
+            else:
+                grad_inputs = _run_node(node, grad_outputs, batch, on_arrays, release)
+            if observer is not None:
+                observer.ran(node, _as_tensors(grad_outputs), _as_tensors(grad_inputs))
+            if not keep_graph and not node._released:
+                node._release()
         for next_node, output_nr, grad in zip(node._next_nodes, node._next_nrs, grad_inputs):
             if next_node is None:
                 continue
@@ -347,6 +357,9 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool
                 replaced = _checked_hook_result(hook, replaced, grad_inputs)
                 grad_inputs = tuple(_as_data(grad) for grad in replaced) if on_arrays else replaced
     return grad_inputs
+
+
+_UNWRAPPED_RUN_NODE = _run_node
 
 
 def _one_per_output(node: Node, grad_outputs: list) -> list:

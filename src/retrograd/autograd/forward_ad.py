@@ -56,6 +56,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._thread_counts import ProcessWideCount
+
 __all__ = [
     "UnpackedDualTensor",
     "dual_level",
@@ -81,22 +83,6 @@ class _DualState(threading.local):
         self.duals: list[_Duals] = []  # per open level: the tensors given a tangent in it
 
 
-class _Active:
-    """How many levels are open in all threads together: a plain attribute, cheaper to read
-    than the thread-local `_state`, tested first by the op runner (`_active.count and
-    _state.hooked`), so that code outside forward mode pays no thread-local lookup per op."""
-
-    __slots__ = ("count", "lock")
-
-    def __init__(self):
-        self.count = 0
-        self.lock = threading.Lock()
-
-    def add(self, change: int) -> None:
-        with self.lock:
-            self.count += change
-
-
 class _Duals:
     """Weak references to every tensor given a tangent in one level."""
 
@@ -108,7 +94,7 @@ class _Duals:
 
 
 _state = _DualState()
-_active = _Active()  # levels open in all threads together: the op runner's first test
+_active = ProcessWideCount()  # levels open in all threads together: the op runner's first test
 _public_owner: list = []  # the thread holding a dual_level(), if one does
 _public_lock = threading.Lock()
 

@@ -10,6 +10,8 @@ import functools
 import inspect
 import threading
 
+from .._thread_counts import ProcessWideCount
+
 __all__ = [
     "enable_grad",
     "inference_mode",
@@ -31,14 +33,42 @@ class _ModeState(threading.local):
 _state = _ModeState()
 
 
+# Note [Reading the modes quickly]
+#     The modes are thread-local, as PyTorch's, and reading a `threading.local` attribute
+#     costs about twenty reads of a plain one (see _thread_counts.py). Recording an op reads
+#     grad mode and inference mode, so each has a process-wide count of the threads where it
+#     is switched away from its default (grad mode off, inference mode on), kept by
+#     `_set_grad_enabled` and `_set_inference`, the only writers. While a count is 0 every
+#     thread has the default and the thread-local state need not be read: `not threads_without_grad.count or
+#     _state.grad_enabled` is grad mode, and `threads_in_inference.count != 0 and
+#     _state.inference` is inference mode. A thread that ends with a mode switched leaves its
+#     count above 0 for good: the reads are then only slower, never wrong.
+threads_without_grad = ProcessWideCount()
+threads_in_inference = ProcessWideCount()
+
+
+def _set_grad_enabled(enabled: bool) -> None:
+    """Set this thread's grad mode, keeping Note [Reading the modes quickly]'s count."""
+    if _state.grad_enabled != enabled:
+        threads_without_grad.add(-1 if enabled else 1)
+        _state.grad_enabled = enabled
+
+
+def _set_inference(inference: bool) -> None:
+    """Set this thread's inference mode, keeping Note [Reading the modes quickly]'s count."""
+    if _state.inference != inference:
+        threads_in_inference.add(1 if inference else -1)
+        _state.inference = inference
+
+
 def is_grad_enabled() -> bool:
     """Whether operations run now record the graph for backward."""
-    return _state.grad_enabled
+    return not threads_without_grad.count or _state.grad_enabled
 
 
 def is_inference_mode_enabled() -> bool:
     """True inside `inference_mode()`."""
-    return _state.inference
+    return threads_in_inference.count != 0 and _state.inference
 
 
 class _DecoratorContextManager:
@@ -98,10 +128,10 @@ class no_grad(_DecoratorContextManager):
 
     def __enter__(self):
         self._previous = _state.grad_enabled
-        _state.grad_enabled = False
+        _set_grad_enabled(False)
 
     def __exit__(self, *exc_info):
-        _state.grad_enabled = self._previous
+        _set_grad_enabled(self._previous)
 
 
 class enable_grad(_DecoratorContextManager):
@@ -109,10 +139,10 @@ class enable_grad(_DecoratorContextManager):
 
     def __enter__(self):
         self._previous = _state.grad_enabled
-        _state.grad_enabled = True
+        _set_grad_enabled(True)
 
     def __exit__(self, *exc_info):
-        _state.grad_enabled = self._previous
+        _set_grad_enabled(self._previous)
 
 
 class set_grad_enabled(_DecoratorContextManager):
@@ -121,18 +151,18 @@ class set_grad_enabled(_DecoratorContextManager):
     def __init__(self, mode: bool):
         self._previous = _state.grad_enabled
         self.mode = bool(mode)
-        _state.grad_enabled = self.mode
+        _set_grad_enabled(self.mode)
 
     def __call__(self, func):
         # Used as a decorator, the call above must not change the mode of the caller.
-        _state.grad_enabled = self._previous
+        _set_grad_enabled(self._previous)
         return super().__call__(func)
 
     def __enter__(self):
-        _state.grad_enabled = self.mode
+        _set_grad_enabled(self.mode)
 
     def __exit__(self, *exc_info):
-        _state.grad_enabled = self._previous
+        _set_grad_enabled(self._previous)
 
     def clone(self):
         """A new context manager of the same kind and mode (used when it decorates a function)."""
@@ -147,11 +177,12 @@ class inference_mode(_DecoratorContextManager):
 
     def __enter__(self):
         self._previous = (_state.grad_enabled, _state.inference)
-        _state.grad_enabled = not self.mode
-        _state.inference = self.mode
+        _set_grad_enabled(not self.mode)
+        _set_inference(self.mode)
 
     def __exit__(self, *exc_info):
-        _state.grad_enabled, _state.inference = self._previous
+        _set_grad_enabled(self._previous[0])
+        _set_inference(self._previous[1])
 
     def clone(self):
         """A new context manager of the same kind and mode (used when it decorates a function)."""

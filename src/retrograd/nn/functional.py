@@ -99,6 +99,13 @@ from ..ops.nn import (
     upsample_nearest,
 )
 from ..ops.pointwise import sigmoid, tanh
+from ._functional_ctc import ctc_loss
+from ._functional_fractional import (
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+)
 from ._functional_more import *  # noqa: F403  (3-d pooling, unpooling, grid_sample, ...)
 from ._functional_more import __all__ as _more_all
 
@@ -216,3 +223,5 @@ def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None):
     if dim is None:
         dim = _activation._softmax_dim(dim, input.ndim, "log_softmax")
     return _activation.log_softmax(input, dim, dtype=dtype)
+__all__ += ["ctc_loss", "fractional_max_pool2d", "fractional_max_pool2d_with_indices",
+            "fractional_max_pool3d", "fractional_max_pool3d_with_indices"]

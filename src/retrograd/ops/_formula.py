@@ -40,6 +40,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.engine import _fit_to_inputs
+from ..autograd.forward_ad import _active as _dual_active
 from ..autograd.forward_ad import _state as _dual
 from ..autograd.graph import (
     _MISSING,
@@ -102,6 +103,7 @@ class Formula(Node):
             raise TypeError(f"{cls.__name__}: a Formula declares its derivatives; the engine calls "
                             "the plan's generated backward, never an override of `backward`")
         if "derivatives" not in cls.__dict__ and "inputs" not in cls.__dict__:
+            cls._install_saved_attributes()
             return
         parameters = _forward_parameters(cls)
         table = []
@@ -126,6 +128,13 @@ class Formula(Node):
         cls._parameter_names = parameters
         cls._parameter_defaults = _forward_defaults(cls)
         cls._plans = {}
+        cls._install_saved_attributes()
+
+    @classmethod
+    def _static_saved_names(cls) -> list[str] | None:
+        if cls._saved_names is not Formula._saved_names or cls._find_saved is not Formula._find_saved:
+            return None  # a class that shows its values otherwise (ShownAsPyTorch...)
+        return [_public_name(cls, name) for name in cls._all_reads]
 
     @classmethod
     def formulas_text(cls) -> dict[str, str]:
@@ -318,7 +327,7 @@ class Formula(Node):
         return None
 
     def _saved_names(self) -> list[str]:
-        return [_public_name(self, name) for name in self._all_reads]
+        return [_public_name(type(self), name) for name in self._all_reads]
 
 
 # Note [Generated saving and backward]
@@ -340,7 +349,8 @@ def _generate_save(cls, plan: _Plan, needs: int):
     """The plan's `save(node, inputs, params, outputs)` as one generated function (see
     Note [Generated saving and backward])."""
     namespace = {"Tensor": Tensor, "PLAN": plan, "hooks_in_use": saved_hooks_in_use,
-                 "hooks_state": saved_hooks_state, "dual": _dual, "refuse": _refuse_inference_tensor}
+                 "hooks_state": saved_hooks_state, "dual": _dual, "dual_active": _dual_active,
+                 "refuse": _refuse_inference_tensor}
     lines = ["def save(node, inputs, params, outputs):"]
     if plan.parameters:
         tensor_test = " or ".join(f"isinstance(params.get({name!r}), Tensor)" for name in plan.parameters)
@@ -372,7 +382,7 @@ def _generate_save(cls, plan: _Plan, needs: int):
         if source == _FROM_OUTPUT:
             lines.append(f"        {value} = ({value}._data, counter, {value}._output_nr, None)")
         elif source == _FROM_INPUT:
-            lines += [f"        if {value}._requires_grad and dual.level < 0:",
+            lines += [f"        if {value}._requires_grad and (not dual_active.count or dual.level < 0):",
                       f"            {value} = ({value}._data, counter, {key})"]
         lines += ["    else:", f"        {version} = None"]
     if plan.triples:
@@ -465,9 +475,9 @@ def _formula_call(formula, positions: list[int]) -> tuple:
     return (formula, operator.itemgetter(*positions), len(positions) > 1)
 
 
-def _public_name(node: Formula, name: str) -> str:
+def _public_name(cls: type[Formula], name: str) -> str:
     """The `_saved_` name PyTorch gives a value a formula reads (shapes are `_sym_sizes`)."""
-    if _source_of(type(node), name, node._parameter_names)[0] == _FROM_SHAPE:
+    if _source_of(cls, name, cls._parameter_names)[0] == _FROM_SHAPE:
         return name.removesuffix("_shape") + "_sym_sizes"
     return name
 

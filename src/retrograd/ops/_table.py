@@ -15,9 +15,11 @@ and tensors that need no grad); keyword arguments are its parameters.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import numbers
 import re
 import sys
+import types
 import weakref
 from collections.abc import Callable
 
@@ -108,8 +110,12 @@ def apply(node_class: type[Node], *inputs, **params):
             return batched
     if _dual_active.count and _dual.hooked:  # a dual level is open: Note [Dual tensors] (forward_ad.py)
         return _tangents.apply_dual(apply, node_class, inputs, params)
-    if grad_mode._state.grad_enabled:
-        return _record(node_class, inputs, params)
+    # grad mode, read as Note [Reading the modes quickly] says (autograd/grad_mode.py)
+    if not grad_mode.threads_without_grad.count or grad_mode._state.grad_enabled:
+        recorder = _recorders.get(node_class)
+        if recorder is None:
+            recorder = _recorders[node_class] = _recorder(node_class)
+        return recorder(inputs, params)
     return _run_unrecorded(node_class, inputs, params)
 
 
@@ -163,6 +169,11 @@ def _record(node_class: type[Node], inputs: tuple, params: dict):
         result = node_class.forward(*inputs, **params)
     else:
         result = node_class.forward(node, *inputs, **params)
+    return _finish_record(node_class, node, needs, inputs, params, result)
+
+
+def _finish_record(node_class: type[Node], node: Node, needs: int, inputs: tuple, params: dict, result):
+    """The recorded op's outputs made from its forward's `result`, with what the node saves."""
     if type(result) is np.ndarray:  # one output: the common case of _output, inlined
         outputs = _new_tensor(Tensor)
         outputs._setup(result, node, 0, _COUNTER_ZERO.copy())  # (new_version_counter, inlined)
@@ -183,10 +194,111 @@ def _record(node_class: type[Node], inputs: tuple, params: dict):
     elif node._saved is not None:
         _stamp_saved(node, outputs)
     if anomaly_mode.enabled:
-        node._anomaly_trace = creation_stack()
-        if anomaly_mode.check_forward:
-            check_forward_outputs(node, inputs, outputs)
+        _note_anomaly(node, inputs, outputs)
     return outputs
+
+
+def _note_anomaly(node: Node, inputs: tuple, outputs) -> None:
+    """Under anomaly detection: where the node was made, and a check of its outputs."""
+    node._anomaly_trace = creation_stack()
+    if anomaly_mode.check_forward:
+        check_forward_outputs(node, inputs, outputs)
+
+
+# Note [Generated recording]
+#     Recording one op is the forward half of the engine's common case, so each declared op
+#     whose forward gives one array (a view of its input or not) gets a `record(inputs,
+#     params)` of its own, generated on first use in the way Formula generates each plan's
+#     `save` (Note [Generated saving and backward]): the loop over the inputs is unrolled to
+#     the op's arity, the class's forward and plans are bound once instead of looked up per
+#     call, and the node is made without going through `type.__call__` (which is slow for a
+#     class whose `__init__` is Python). It does what `_record` does, in the same order, and
+#     hands anything unusual back to `_record` or `_finish_record`: another number of inputs,
+#     a forward that gives a tuple (several outputs, several views).
+#     `record.source` shows the code.
+
+_recorders: dict[type, Callable] = {}  # node class -> its generated record (or the general one)
+
+
+def _recorder(node_class: type[Node]) -> Callable:
+    """The generated `record(inputs, params)` of a declared op (Note [Generated recording]),
+    or `_record` bound to the class for ops that keep the general path."""
+    from ._formula import Formula  # (a layer above: declarations build on the runner)
+
+    if (not node_class._declared or node_class.several_views or node_class.non_differentiable_outputs
+            or not node_class.inputs):
+        return functools.partial(_record, node_class)
+    arity = len(node_class.inputs)
+    comma = "," if arity == 1 else ""
+    values, edges, metas, numbers = ([f"{kind}_{index}" for index in range(arity)]
+                                     for kind in ("value", "edge", "meta", "number"))
+    lines = ["def record(inputs, params):",
+             f"    if len(inputs) != {arity}:",
+             "        return general(CLASS, inputs, params)",
+             f"    {', '.join(values)}{comma} = inputs",
+             "    needs = 0"]
+    for index, (value, edge, meta, number) in enumerate(zip(values, edges, metas, numbers)):
+        lines += [f"    if isinstance({value}, Tensor) and {value}._requires_grad:",
+                  f"        {edge} = {value}.grad_fn",
+                  f"        if {edge} is None:",
+                  f"            accumulator = {value}._grad_accumulator",
+                  f"            {edge} = accumulator() if accumulator is not None else None",
+                  f"            if {edge} is None:",
+                  f"                {edge} = {value}._get_grad_accumulator()",
+                  f"            {number} = 0",
+                  "        else:",
+                  f"            {number} = {value}._output_nr",
+                  f"        data = {value}._data",
+                  f"        {meta} = (data.shape, data.dtype)",
+                  f"        needs |= {1 << index}",
+                  "    else:",
+                  f"        {edge} = {meta} = None",
+                  f"        {number} = 0"]
+    if node_class.is_view:  # the output shares its input's memory and version (as _finish_record)
+        output = ["    output._setup(result, node, 0, value_0._version_counter)",
+                  "    output._base = value_0._base if value_0._base is not None else value_0",
+                  "    register_view(output, output._base)"]
+    else:
+        output = ["    output._setup(result, node, 0, COUNTER_ZERO.copy())"]
+    lines += ["    if not needs:",
+              "        return unrecorded(CLASS, inputs, params)",
+              "    node = new(CLASS)",
+              f"    init(node, ({', '.join(edges)}{comma}),",
+              f"         ({', '.join(numbers)}{comma}) if {' or '.join(numbers)} else ZEROS,",
+              f"         ({', '.join(metas)}{comma}))",
+              "    result = forward(*inputs, **params)",
+              "    if type(result) is not ndarray:",
+              "        if not isinstance(result, number) or IS_VIEW:  # (a NumPy scalar: a 0-d result)",
+              "            return finish(CLASS, node, needs, inputs, params, result)",
+              "        result = asarray(result)",
+              "    output = new(Tensor)",
+              *output,
+              "    node._save(needs, inputs, params, output)" if node_class._save is not Formula._save else
+              "    (PLANS.get(needs) or CLASS._plan(needs)).save(node, inputs, params, output)",
+              "    if anomaly_mode.enabled:",
+              "        finish_anomaly(node, inputs, output)",
+              "    return output"]
+    namespace = {"CLASS": node_class, "Tensor": Tensor, "general": _record, "unrecorded": _run_unrecorded,
+                 "new": _new_tensor, "init": _own_copy(Node.__init__), "ZEROS": zero_output_numbers(arity),
+                 "forward": node_class.forward, "ndarray": np.ndarray, "finish": _finish_record,
+                 "number": np.generic, "asarray": np.asarray, "IS_VIEW": node_class.is_view,
+                 "register_view": _inplace.register_view,
+                 "COUNTER_ZERO": _COUNTER_ZERO, "PLANS": node_class._plans, "anomaly_mode": anomaly_mode,
+                 "finish_anomaly": _note_anomaly}
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, f"<record of {node_class.__name__}>", "exec"), namespace)
+    record = namespace["record"]
+    record.source = source
+    return record
+
+
+def _own_copy(function: Callable) -> Callable:
+    """`function` with a code object of its own. CPython specialises each attribute access in
+    place, for the one class it meets there; a copy per op class keeps Node.__init__'s stores
+    specialised, where the shared function sees every op's class and falls back to the slow
+    generic path."""
+    return types.FunctionType(function.__code__.replace(), function.__globals__, function.__name__,
+                              function.__defaults__, function.__closure__)
 
 
 def _output(array, node: Node, output_nr: int) -> Tensor:

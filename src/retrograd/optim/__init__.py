@@ -1,6 +1,9 @@
 """Optimisers that update parameters from their `.grad`, and learning-rate schedules."""
 
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
+from ._adafactor import Adafactor
+from ._muon import Muon
+from ._stateless import swap_in_optimizer_params_and_state
 from .adam import Adam, Adamax, AdamW, NAdam
 from .lbfgs import LBFGS
 from .more import ASGD, Adadelta, RAdam, Rprop
@@ -13,14 +16,18 @@ __all__ = [
     "LBFGS",
     "SGD",
     "Adadelta",
+    "Adafactor",
     "Adagrad",
     "Adam",
     "AdamW",
     "Adamax",
+    "Muon",
     "NAdam",
     "Optimizer",
     "RAdam",
     "RMSprop",
     "Rprop",
     "lr_scheduler",
+    "swa_utils",
+    "swap_in_optimizer_params_and_state",
 ]

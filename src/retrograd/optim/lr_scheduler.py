@@ -8,6 +8,7 @@ epoch from the initial lr directly, which `step(epoch)` and `SequentialLR` use.
 from __future__ import annotations
 
 import math
+import types
 import warnings
 from bisect import bisect_right
 from collections import Counter
@@ -20,6 +21,7 @@ __all__ = [
     "ConstantLR",
     "CosineAnnealingLR",
     "CosineAnnealingWarmRestarts",
+    "CyclicLR",
     "ExponentialLR",
     "LRScheduler",
     "LambdaLR",
@@ -453,6 +455,126 @@ class SequentialLR(_SchedulerOfSchedulers):
 
 
 
+class CyclicLR(LRScheduler):
+    """Cyclical learning rates: the lr climbs from `base_lr` to `max_lr` over `step_size_up`
+    steps (batches, not epochs), falls back over `step_size_down` (default: the same), and
+    repeats, the height of each cycle scaled by `scale_fn`.
+
+    Modes: "triangular" (every cycle full height), "triangular2" (halved each cycle),
+    "exp_range" (scaled by `gamma ** iteration`); a `scale_fn` of the cycle number or of the
+    iteration (`scale_mode`) replaces them. With `cycle_momentum`, momentum (or Adam's β₁)
+    moves the opposite way between `max_momentum` and `base_momentum`.
+    """
+
+    def __init__(self, optimizer: Optimizer, base_lr, max_lr, step_size_up: int = 2000,
+                 step_size_down: int | None = None, mode: str = "triangular", gamma: float = 1.0,
+                 scale_fn: Callable[[float], float] | None = None, scale_mode: str = "cycle",
+                 cycle_momentum: bool = True, base_momentum=0.8, max_momentum=0.9,
+                 last_epoch: int = -1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        groups = optimizer.param_groups
+        base_lrs = _per_group(base_lr, groups, "base_lr")
+        if last_epoch == -1:
+            for group, lr in zip(groups, base_lrs):
+                group["lr"] = lr
+        self.max_lrs = _per_group(max_lr, groups, "max_lr")
+        step_size_up = float(step_size_up)
+        step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
+        self.total_size = step_size_up + step_size_down
+        self.step_ratio = step_size_up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._init_scale_fn()
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(
+                    "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
+                )
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _per_group(base_momentum, groups, "base_momentum")
+            self.max_momentums = _per_group(max_momentum, groups, "max_momentum")
+            if last_epoch == -1:
+                for group, low, high in zip(groups, self.base_momentums, self.max_momentums):
+                    self._set_momentum(group, high)
+                    group["max_momentum"] = high
+                    group["base_momentum"] = low
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _init_scale_fn(self) -> None:
+        """The mode's scale function (and the scale mode it implies), unless one was given."""
+        if self._scale_fn_custom is not None:
+            return
+        if self.mode == "triangular":
+            self._scale_fn_ref, self.scale_mode = _constant_scale, "cycle"
+        elif self.mode == "triangular2":
+            self._scale_fn_ref, self.scale_mode = _halving_scale, "cycle"
+        elif self.mode == "exp_range":
+            gamma = self.gamma
+            self._scale_fn_ref, self.scale_mode = (lambda x: gamma ** x), "iterations"
+
+    def scale_fn(self, x) -> float:
+        """The height factor of the cycle (or iteration) `x`: the given `scale_fn`, or the mode's."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        return self._scale_fn_ref(x)
+
+    def _set_momentum(self, group: dict, value: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def get_lr(self) -> list[float]:
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            scale_factor = x / self.step_ratio
+        else:
+            scale_factor = (x - 1) / (self.step_ratio - 1)
+        height = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [low + (high - low) * scale_factor * height for low, high in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            for group, low, high in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums):
+                self._set_momentum(group, high - (high - low) * scale_factor * height)
+        return lrs
+
+    def state_dict(self) -> dict:
+        """As the base class, without the mode's scale function (rebuilt on load); a given
+        `scale_fn` is kept only as the attributes of a callable object, as PyTorch keeps it."""
+        state = super().state_dict()
+        state.pop("_scale_fn_ref", None)
+        custom = state.pop("_scale_fn_custom")
+        keep = custom is not None and not isinstance(custom, types.FunctionType)
+        state["_scale_fn_custom"] = custom.__dict__.copy() if keep else None
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore a state from `state_dict`; a saved callable's attributes go back onto this
+        scheduler's own `scale_fn`."""
+        state_dict = dict(state_dict)
+        custom = state_dict.pop("_scale_fn_custom")
+        super().load_state_dict(state_dict)
+        if custom is not None:
+            self._scale_fn_custom.__dict__.update(custom)
+        self._init_scale_fn()
+
+
+def _constant_scale(x: float) -> float:
+    return 1.0
+
+
+def _halving_scale(x: float) -> float:
+    return 1 / (2.0 ** (x - 1))
+
+
 class OneCycleLR(LRScheduler):
     """The 1cycle policy: warm the lr up to `max_lr`, then anneal it far below the start.
 
@@ -566,7 +688,10 @@ def _linear_anneal(start: float, end: float, fraction: float) -> float:
 def _per_group(value, groups: list, name: str) -> list:
     if isinstance(value, list | tuple):
         if len(value) != len(groups):
-            raise ValueError(f"expected {len(groups)} values for {name}, got {len(value)}")
+            raise ValueError(
+                f"{name} must have the same length as optimizer.param_groups. "
+                f"{name} has {len(value)} values, param_groups has {len(groups)}."
+            )
         return list(value)
     return [value] * len(groups)
 

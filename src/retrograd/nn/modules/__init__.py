@@ -1,5 +1,9 @@
 """The nn modules: the Module base class, containers and layers."""
 
+from ._ctc import CTCLoss
+from ._fractional import FractionalMaxPool2d, FractionalMaxPool3d
+from ._legacy import Container, CrossMapLRN2d, NLLLoss2d
+from ._linear_cross_entropy import LinearCrossEntropyLoss
 from .activation import (
     CELU,
     ELU,
@@ -24,12 +28,14 @@ from .activation import (
     Tanh,
     Threshold,
 )
+from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout, Dropout1d, Dropout2d
 from .flatten import Flatten, Identity, Unflatten
 from .linear import Bilinear, Linear
+from .linear_cross_entropy_options import LinearCrossEntropyOptions
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -126,4 +132,5 @@ __all__ = [
 __all__ += _simple_all
 __all__ += ["Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
             "TransformerEncoderLayer"]
-
+__all__ += ["AdaptiveLogSoftmaxWithLoss", "CTCLoss", "Container", "CrossMapLRN2d", "FractionalMaxPool2d",
+            "FractionalMaxPool3d", "LinearCrossEntropyLoss", "LinearCrossEntropyOptions", "NLLLoss2d"]

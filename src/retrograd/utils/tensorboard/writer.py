@@ -13,7 +13,9 @@ import socket
 import time
 from datetime import datetime
 
-from tensorboard.compat.proto.event_pb2 import Event, SessionLog
+from tensorboard.compat.proto.config_pb2 import RunMetadata
+from tensorboard.compat.proto.event_pb2 import Event, SessionLog, TaggedRunMetadata
+from tensorboard.compat.proto.step_stats_pb2 import DeviceStepStats, StepStats
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
 from . import summary as _summary
@@ -47,6 +49,12 @@ class FileWriter:
     def add_graph(self, graph_def, walltime: float | None = None) -> None:
         """Queue a `GraphDef` for TensorBoard's graph tab."""
         self.add_event(Event(graph_def=graph_def.SerializeToString()), None, walltime)
+
+    def add_run_metadata(self, run_metadata, tag: str, global_step: int | None = None,
+                         walltime: float | None = None) -> None:
+        """Queue a `RunMetadata` under `tag` (the graph tab's "Session runs" menu)."""
+        tagged = TaggedRunMetadata(tag=tag, run_metadata=run_metadata.SerializeToString())
+        self.add_event(Event(tagged_run_metadata=tagged), global_step, walltime)
 
     def flush(self) -> None:
         """Write every queued event to disk."""
@@ -213,15 +221,20 @@ class SummaryWriter:
     def add_graph(
         self, model, input_to_model=None, verbose: bool = False, use_strict_trace: bool = True
     ) -> None:
-        """Log the graph autograd records when `model` runs on `input_to_model`.
+        """Log the graph of one forward pass of `model` on `input_to_model`, with a "step1"
+        run (CPU) as PyTorch logs one.
 
-        PyTorch traces the forward pass with TorchScript; retrograd has no tracer and logs
-        the backward graph of the outputs instead: one node per grad_fn (named as PyTorch
-        names them, e.g. `AddmmBackward0`) and one per parameter and input, with the edges
-        the gradient flows along. `use_strict_trace` is accepted and has no effect.
+        PyTorch traces the forward pass with TorchScript; retrograd draws what the pass
+        records for autograd, in the forward direction and in the scope of the module call
+        that ran each op (see `_graph.py`): op nodes carry autograd's names (`AddmmBackward0`),
+        inputs, outputs and parameters PyTorch's (`input/x`, `output/output.1`,
+        `Net/Linear[fc]/weight`). `use_strict_trace` is accepted and has no effect.
         """
         graph_def = autograd_graph(model, input_to_model, verbose=verbose)
-        self._get_file_writer().add_graph(graph_def)
+        writer = self._get_file_writer()
+        writer.add_graph(graph_def)
+        device_stats = DeviceStepStats(device="/device:CPU:0")
+        writer.add_run_metadata(RunMetadata(step_stats=StepStats(dev_stats=[device_stats])), "step1")
 
     # -- lifetime ------------------------------------------------------------------------------
 
