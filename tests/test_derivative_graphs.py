@@ -75,3 +75,50 @@ def test_a_second_derivative_through_linear_layers_records_pytorchs_nodes():
     # PyTorch names a product with a Python number MulBackward1; retrograd has one MulBackward0
     different = {name for name in ours.keys() ^ theirs.keys() if name not in ("MulBackward0", "MulBackward1")}
     assert different == set()
+
+
+def _edges(tensor) -> list:
+    """Every node behind `tensor`, depth first, with the names of its next functions in order."""
+    rows, stack, seen = [], [tensor.grad_fn], set()
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        nexts = [edge[0] for edge in node.next_functions]
+        rows.append((node.name(), [None if n is None else n.name() for n in nexts]))
+        stack.extend(reversed(nexts))
+    return rows
+
+
+def _product_derivatives(lib, product: str):
+    """d(sum(tanh(product(x, w))))/d(x, w) with create_graph, and the gradient of their sum."""
+    rng = np.random.default_rng(3)
+    x = lib.tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    w = lib.tensor(rng.standard_normal((5, 3)), requires_grad=True)
+    b = lib.tensor(rng.standard_normal(5), requires_grad=True)
+    out = {"linear": lambda: lib.nn.functional.linear(x, w, b), "mm": lambda: x.mm(w.t()),
+           "addmm": lambda: lib.addmm(b, x, w.t())}[product]()
+    grads = lib.autograd.grad(out.tanh().sum(), (x, w), create_graph=True)
+    second = lib.autograd.grad(sum(grad.sum() for grad in grads), (x, w, b), allow_unused=True)
+    return grads, second
+
+
+@needs_torch
+@pytest.mark.parametrize("product", ["linear", "mm", "addmm"])
+def test_a_products_derivative_records_pytorchs_graph_and_values(product):
+    """The formulas of mm/addmm record (TBackward0, MmBackward0) as PyTorch, in its order.
+
+    (For the transposed weight, PyTorch computes (grad^T @ x)^T, one TBackward0 more than
+    x^T @ grad here, to keep the weight's column-major strides: only the values compare.)
+    """
+    (our_grads, our_second), (their_grads, their_second) = (
+        _product_derivatives(lib, product) for lib in (retrograd, torch))
+    assert _edges(our_grads[0]) == _edges(their_grads[0])
+    for ours, theirs in zip(our_grads, their_grads):
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
+    for ours, theirs in zip(our_second, their_second):
+        if theirs is None:  # the bias, which mm does not use
+            assert ours is None
+            continue
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)

@@ -222,6 +222,95 @@ def test_cells_match_pytorch(name):
     _check(ours, theirs, _randn(2, 3), pick=pick)
 
 
+def _graph(tensor) -> list:
+    """The graph behind `tensor`, depth first: (depth, grad_fn name, names of its next functions)."""
+    rows, stack = [], [(tensor.grad_fn, 0)]
+    while stack:
+        node, depth = stack.pop()
+        nexts = [edge[0] for edge in node.next_functions]
+        rows.append((depth, type(node).__name__, [None if n is None else type(n).__name__ for n in nexts]))
+        stack.extend((n, depth + 1) for n in reversed(nexts) if n is not None)
+    return rows
+
+
+def _cell_graphs(framework, name: str, batch: tuple, options: dict) -> list:
+    framework.manual_seed(0)
+    cell = getattr(framework.nn, name)(3, 4, **options)
+    x = framework.zeros(*batch, 3, requires_grad=True)
+    state = framework.zeros(*batch, 4, requires_grad=True)
+    result = cell(x, (state, framework.zeros(*batch, 4)) if name == "LSTMCell" else state)
+    return [_graph(part) for part in (result if name == "LSTMCell" else (result,))]
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])
+@pytest.mark.parametrize("batch", [(2,), ()], ids=["batched", "unbatched"])
+@pytest.mark.parametrize("options", [{}, {"bias": False}], ids=["bias", "no-bias"])
+def test_cells_record_pytorchs_graph(name, batch, options):
+    """Node names and the order of every node's next_functions (W_hh h + b_hh first, then the
+    input's part, as PyTorch's cells add them; a 1-D input unsqueezed and squeezed back)."""
+    assert _cell_graphs(retrograd, name, batch, options) == _cell_graphs(torch, name, batch, options)
+
+
+@needs_torch
+def test_relu_cell_records_pytorchs_graph():
+    graphs = [_graph(framework.nn.RNNCell(3, 4, nonlinearity="relu")(framework.zeros(2, 3), framework.zeros(
+        2, 4, requires_grad=True))) for framework in (retrograd, torch)]
+    assert graphs[0] == graphs[1]
+
+
+_BAD_CELL_CALLS = [
+    ("LSTMCell", (2, 3, 3), None),
+    ("LSTMCell", (2, 5), None),
+    ("LSTMCell", (2, 3), ((2, 4), (3, 4))),
+    ("LSTMCell", (2, 3), ((2, 4), (2, 5))),
+    ("LSTMCell", (2, 3), ((2, 4, 1), (2, 4))),
+    ("LSTMCell", (2, 3), ((2, 4), (2, 4), (2, 4))),
+    ("RNNCell", (2, 3), (2, 4, 1)),
+    ("RNNCell", (3,), (2, 4)),
+    ("GRUCell", (2, 3), (3, 4)),
+    ("GRUCell", (2, 3), (4,)),
+    ("GRUCell", (2,), None),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize(("name", "input_shape", "state_shape"), _BAD_CELL_CALLS)
+def test_cells_refuse_bad_sizes_as_pytorch(name, input_shape, state_shape):
+    def call(framework):
+        cell = getattr(framework.nn, name)(3, 4)
+        state = state_shape
+        if state is not None:
+            state = (tuple(framework.zeros(*shape) for shape in state) if isinstance(state[0], tuple)
+                     else framework.zeros(*state))
+        with pytest.raises((ValueError, RuntimeError)) as caught:
+            cell(framework.zeros(*input_shape), state)
+        return type(caught.value), str(caught.value)
+
+    assert call(retrograd) == call(torch)
+
+
+def test_rnn_cell_refuses_an_unknown_nonlinearity_when_called():
+    cell = nn.RNNCell(3, 4, nonlinearity="sigmoid")
+    with pytest.raises(RuntimeError, match="Unknown nonlinearity: sigmoid"):
+        cell(retrograd.zeros(3))
+
+
+@needs_torch
+def test_rnn_cell_base_is_pytorchs():
+    ours, theirs = nn.RNNCellBase(3, 4, False, 2), torch.nn.RNNCellBase(3, 4, False, 2)
+    assert [(n, tuple(p.shape)) for n, p in ours.named_parameters()] == [
+        (n, tuple(p.shape)) for n, p in theirs.named_parameters()]
+    assert repr(ours) == repr(theirs) == "RNNCellBase(3, 4, bias=False)"
+    assert all(isinstance(getattr(nn, name)(3, 4), nn.RNNCellBase) for name in ("RNNCell", "LSTMCell", "GRUCell"))
+    relu = (nn.RNNCell(3, 4, nonlinearity="relu"), torch.nn.RNNCell(3, 4, nonlinearity="relu"))
+    assert repr(relu[0]) == repr(relu[1]) == "RNNCell(3, 4, nonlinearity=relu)"
+    bound = 1 / math.sqrt(4)
+    ours.weight_ih.data.fill_(5.0)
+    ours.reset_parameters()
+    assert all(float(p.abs().max()) <= bound for p in ours.parameters())
+
+
 @needs_torch
 @pytest.mark.parametrize(
     "options",

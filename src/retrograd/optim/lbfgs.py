@@ -284,11 +284,12 @@ def _two_loop(flat_grad, old_dirs, old_steps, inverse_curvatures, hessian_diagon
     """−H·g for the L-BFGS inverse-Hessian approximation H (Nocedal & Wright, Alg. 7.4); the
     first loop's coefficients are written into `alphas` (the state's `al`)."""
     q = -flat_grad
+    scaled = np.empty_like(q)  # one buffer for every scaled history vector (no array per update)
     for index in range(len(old_dirs) - 1, -1, -1):
         alphas[index] = old_steps[index].dot(q) * inverse_curvatures[index]
-        q = q - alphas[index] * old_dirs[index]
-    r = q * hessian_diagonal
+        q -= np.multiply(old_dirs[index], alphas[index], out=scaled)
+    r = np.multiply(q, hessian_diagonal, out=q)
     for index in range(len(old_dirs)):
         beta = old_dirs[index].dot(r) * inverse_curvatures[index]
-        r = r + (alphas[index] - beta) * old_steps[index]
+        r += np.multiply(old_steps[index], alphas[index] - beta, out=scaled)
     return r

@@ -11,29 +11,56 @@ import warnings
 
 from ..._creation import empty, zeros
 from ..._tensor import Tensor
+from ...ops._table import apply
+from ...ops.linalg import AddmmBackward0, MmBackward0
+from ...ops.pointwise import AddBackward0, MulBackward0, SigmoidBackward0, TanhBackward0
+from ...ops.shape import TBackward0, UnsafeSplitBackward0
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell"]
+__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell", "RNNCellBase"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
+def _linear(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    """W x + b of a batch, recorded as F.linear records it (AddmmBackward0 of (bias, input,
+    TBackward0 of the weight), or MmBackward0), with F.linear's checks left to the callers."""
+    transposed = apply(TBackward0, weight)
+    if bias is None:
+        return apply(MmBackward0, input, transposed)
+    return apply(AddmmBackward0, bias, input, transposed, beta=1, alpha=1)
+
+
+def _gates(input_part: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None) -> Tensor:
+    """W_hh h + b_hh + input_part: the hidden-to-hidden product first, as PyTorch's cells add
+    them (so the AddBackward0's edges come in PyTorch's order)."""
+    return apply(AddBackward0, _linear(hidden, weight_hh, bias_hh), input_part, alpha=1)
+
+
 def _rnn_step(mode: str, input_part: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None):
-    """One step of a plain RNN: act(W_ih x + b_ih + W_hh h + b_hh)."""
-    total = input_part + F.linear(hidden, weight_hh, bias_hh)
-    return F.relu(total) if mode == "RNN_RELU" else F.tanh(total)
+    """One step of a plain RNN: act(W_hh h + b_hh + W_ih x + b_ih)."""
+    total = _gates(input_part, hidden, weight_hh, bias_hh)
+    return F.relu(total) if mode == "RNN_RELU" else apply(TanhBackward0, total)
 
 
 def _lstm_step(input_part: Tensor, state: tuple, weight_hh: Tensor, bias_hh: Tensor | None):
-    """One LSTM step, gates in PyTorch's order (input, forget, cell, output)."""
+    """One LSTM step, gates in PyTorch's order (input, forget, cell, output).
+
+    Each op is recorded by its node class directly (the graph of `sigmoid`, `*`, `+`...,
+    without their argument handling, which these tensors of one dtype and shape never need):
+    an LSTM runs this at every time step.
+    """
     hidden, cell = state
-    gates = input_part + F.linear(hidden, weight_hh, bias_hh)
-    input_gate, forget_gate, candidate, output_gate = gates.unsafe_chunk(4, -1)
-    cell = F.sigmoid(forget_gate) * cell + F.sigmoid(input_gate) * F.tanh(candidate)
-    hidden = F.sigmoid(output_gate) * F.tanh(cell)
+    gates = _gates(input_part, hidden, weight_hh, bias_hh)
+    input_gate, forget_gate, candidate, output_gate = apply(
+        UnsafeSplitBackward0, gates, split_size=gates._data.shape[-1] // 4, dim=gates.ndim - 1)
+    kept = apply(MulBackward0, apply(SigmoidBackward0, forget_gate), cell)
+    added = apply(MulBackward0, apply(SigmoidBackward0, input_gate), apply(TanhBackward0, candidate))
+    cell = apply(AddBackward0, kept, added, alpha=1)
+    hidden = apply(MulBackward0, apply(SigmoidBackward0, output_gate), apply(TanhBackward0, cell))
     return hidden, cell
 
 
@@ -411,37 +438,85 @@ class LSTM(RNNBase):
         return self._finish(output, batched), (h_n, c_n)
 
 
-class _CellBase(Module):
-    def __init__(self, input_size: int, hidden_size: int, bias: bool, gates: int, device=None, dtype=None):
+class RNNCellBase(Module):
+    """What RNNCell, LSTMCell and GRUCell share: the weights and biases of `num_chunks` gates
+    (input-to-hidden and hidden-to-hidden), each ~ U(−1/√hidden_size, 1/√hidden_size), and
+    PyTorch's checks of a step's input and state."""
+
+    __constants__ = ("input_size", "hidden_size", "bias")
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int, device=None,
+                 dtype=None):
         super().__init__()
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        self.weight_ih = Parameter(empty(gates * hidden_size, input_size, dtype=dtype))
-        self.weight_hh = Parameter(empty(gates * hidden_size, hidden_size, dtype=dtype))
+        self.weight_ih = Parameter(empty(num_chunks * hidden_size, input_size, dtype=dtype, device=device))
+        self.weight_hh = Parameter(empty(num_chunks * hidden_size, hidden_size, dtype=dtype, device=device))
         if bias:
-            self.bias_ih = Parameter(empty(gates * hidden_size, dtype=dtype))
-            self.bias_hh = Parameter(empty(gates * hidden_size, dtype=dtype))
+            self.bias_ih = Parameter(empty(num_chunks * hidden_size, dtype=dtype, device=device))
+            self.bias_hh = Parameter(empty(num_chunks * hidden_size, dtype=dtype, device=device))
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
-        bound = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0
-        for weight in self.parameters():
-            init.uniform_(weight, -bound, bound)
-
-    def _zeros(self, input: Tensor) -> Tensor:
-        shape = (input.size(0), self.hidden_size) if input.dim() == 2 else (self.hidden_size,)
-        return zeros(*shape, dtype=input.dtype)
+        self.reset_parameters()
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
-        if not self.bias:
-            text += ", bias=False"
+        if "bias" in self.__dict__ and self.bias is not True:
+            text += f", bias={self.bias}"
+        if "nonlinearity" in self.__dict__ and self.nonlinearity != "tanh":
+            text += f", nonlinearity={self.nonlinearity}"
         return text
 
+    def reset_parameters(self) -> None:
+        """Every weight and bias ~ U(−1/√hidden_size, 1/√hidden_size)."""
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -bound, bound)
 
-class RNNCell(_CellBase):
-    """One step of an Elman RNN."""
+    def _batch(self, input: Tensor, states: tuple, labels: tuple[str, ...]):
+        """(input, states, batched): a 1-D input and its states made a batch of one (as
+        PyTorch's cells do, so the results are squeezed back) and zeros for missing states,
+        after PyTorch's checks of the dims. `states` holds None or a tensor for each of
+        `labels` ('hidden', or LSTM's 'hx[0]' and 'hx[1]')."""
+        name = type(self).__name__
+        if input.dim() not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
+        for state, label in zip(states, labels):
+            if state is not None and state.dim() not in (1, 2):
+                raise ValueError(f"{name}: Expected {label} to be 1D or 2D, got {state.dim()}D instead")
+        batched = input.dim() == 2
+        if not batched:
+            input = input.unsqueeze(0)
+        states = tuple(
+            zeros(input.size(0), self.hidden_size, dtype=input.dtype) if state is None
+            else state if batched else state.unsqueeze(0)
+            for state in states
+        )
+        return input, states, batched
+
+    def _check_sizes(self, input: Tensor, states: tuple) -> None:
+        """PyTorch's checks of a batch and its states (`hidden<k>` is state k)."""
+        rows, features = input._data.shape
+        if features != self.input_size:
+            raise RuntimeError(
+                f"input has inconsistent input_size: got {features} expected {self.input_size}")
+        for number, state in enumerate(states):
+            state_rows, state_size = state._data.shape[0], state._data.shape[-1]
+            if state_rows != rows:
+                raise RuntimeError(f"Input batch size {rows} doesn't match hidden{number} batch size "
+                                   f"{state_rows}")
+            if state._data.ndim != 2 or state_size != self.hidden_size:
+                raise RuntimeError(f"hidden{number} has inconsistent hidden_size: got {state.size(1)}, "
+                                   f"expected {self.hidden_size}")
+
+    def _input_part(self, input: Tensor) -> Tensor:
+        return F.linear(input, self.weight_ih, self.bias_ih)
+
+
+class RNNCell(RNNCellBase):
+    """One step of an Elman RNN: h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or ReLU)."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
                  device=None, dtype=None):
@@ -449,30 +524,42 @@ class RNNCell(_CellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
-        hx = self._zeros(input) if hx is None else hx
+        input, (hx,), batched = self._batch(input, (hx,), ("hidden",))
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        self._check_sizes(input, (hx,))
         mode = "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
-        input_part = F.linear(input, self.weight_ih, self.bias_ih)
-        return _rnn_step(mode, input_part, hx, self.weight_hh, self.bias_hh)
+        hidden = _rnn_step(mode, self._input_part(input), hx, self.weight_hh, self.bias_hh)
+        return hidden if batched else hidden.squeeze(0)
 
 
-class LSTMCell(_CellBase):
+class LSTMCell(RNNCellBase):
     """One LSTM step: (h, c) from the input and the previous (h, c)."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None):
-        if hx is None:
-            hx = (self._zeros(input), self._zeros(input))
-        return _lstm_step(F.linear(input, self.weight_ih, self.bias_ih), hx, self.weight_hh, self.bias_hh)
+        if hx is not None and not isinstance(hx, tuple | list):
+            raise TypeError(f"lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, not "
+                            f"{type(hx).__name__}")
+        if hx is not None and len(hx) != 2:
+            raise RuntimeError("lstm_cell expects two hidden states")
+        input, state, batched = self._batch(input, (None, None) if hx is None else tuple(hx),
+                                            ("hx[0]", "hx[1]"))
+        self._check_sizes(input, state)
+        hidden, cell = _lstm_step(self._input_part(input), state, self.weight_hh, self.bias_hh)
+        return (hidden, cell) if batched else (hidden.squeeze(0), cell.squeeze(0))
 
 
-class GRUCell(_CellBase):
+class GRUCell(RNNCellBase):
     """One GRU step."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
-        hx = self._zeros(input) if hx is None else hx
-        return _gru_step(F.linear(input, self.weight_ih, self.bias_ih), hx, self.weight_hh, self.bias_hh)
+        input, (hx,), batched = self._batch(input, (hx,), ("hidden",))
+        self._check_sizes(input, (hx,))
+        hidden = _gru_step(self._input_part(input), hx, self.weight_hh, self.bias_hh)
+        return hidden if batched else hidden.squeeze(0)

@@ -17,7 +17,7 @@ from .._saved_shown import ShownAsPyTorch, formula_value
 from .._table import apply, register, register_method
 from .._tangents import LINEAR, MULTILINEAR, MultilinearPlus
 from ..pointwise import integral_coefficient, operand_arrays
-from ..shape import views
+from ..shape import TBackward0, views
 from .contraction import (
     _check_same_scalar_type,
     _promoted,
@@ -37,14 +37,27 @@ def _matrix_transpose(matrices):
     return _math.t(matrices) if matrices.ndim == 2 else matrices.mT
 
 
+def _same_float_matrices(a, b) -> bool:
+    """Whether a matrix product's gradient formula, given Tensors (create_graph), may record
+    what `a @ b.t()` records (TBackward0, MmBackward0) by the node classes, without matmul's
+    dispatch: two matrices of one floating dtype pass all its checks (their inner sizes
+    match, as the forward's did). The formulas of mm, addmm and linear run this at every
+    create_graph backward."""
+    return (isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.ndim == 2 == b._data.ndim
+            and a._data.dtype == b._data.dtype and a._data.dtype.kind == "f")
+
+
 def grad_of_first_factor(grad, first_shape: tuple, second):
     """d(a @ b)/da applied to `grad`: grad @ b^T, with 1-d operands promoted as matmul does.
 
     Arrays or Tensors alike (see Note [One formula, two modes]); the engine sums broadcast
     batch dimensions back to a's shape.
     """
-    if type(grad) is np.ndarray and second.ndim == 2 and len(first_shape) == 2:
-        return np.matmul(grad, second.T)  # matrices (mm, addmm, linear): no promotion to undo
+    if second.ndim == 2 and len(first_shape) == 2:  # matrices (mm, addmm, linear): no promotion to undo
+        if type(grad) is np.ndarray:
+            return np.matmul(grad, second.T)
+        if _same_float_matrices(grad, second):
+            return apply(MmBackward0, grad, apply(TBackward0, second))
     second_matrix = second.reshape((second.shape[0], 1)) if second.ndim == 1 else second
     if len(first_shape) == 1 or second.ndim == 1:
         batch = grad.shape[: grad.ndim - (len(first_shape) > 1) - (second.ndim > 1)]
@@ -58,8 +71,11 @@ def grad_of_first_factor(grad, first_shape: tuple, second):
 
 def grad_of_second_factor(grad, first, second_shape: tuple):
     """d(a @ b)/db applied to `grad`: a^T @ grad, with 1-d operands promoted as matmul does."""
-    if type(grad) is np.ndarray and first.ndim == 2 and len(second_shape) == 2:
-        return np.matmul(first.T, grad)  # matrices (mm, addmm, linear): no promotion to undo
+    if first.ndim == 2 and len(second_shape) == 2:  # matrices (mm, addmm, linear): no promotion to undo
+        if type(grad) is np.ndarray:
+            return np.matmul(first.T, grad)
+        if _same_float_matrices(grad, first):
+            return apply(MmBackward0, apply(TBackward0, first), grad)
     first_matrix = first.reshape((1, first.shape[0])) if first.ndim == 1 else first
     if first.ndim == 1 or len(second_shape) == 1:
         batch = grad.shape[: grad.ndim - (first.ndim > 1) - (len(second_shape) > 1)]
@@ -455,15 +471,28 @@ def _summed_matmul(left, right):
     return np.matmul(left, right).sum(axis=0)
 
 
-class AddmmBackward0(_SavesStrides, Formula):
+def _bias_grad(grad, beta, self_shape: tuple):
+    """d(addmm)/d(self): the scaled gradient; on arrays, for the 1-d bias of a linear layer,
+    already summed over the rows (the engine's reduction, without its generic fitting: a
+    layer's backward does this at every step)."""
+    grad = _scaled(grad, beta)
+    if (type(grad) is np.ndarray and len(self_shape) == 1 and grad.ndim == 2
+            and grad.shape[1] == self_shape[0]):
+        return np.add.reduce(grad, axis=0)
+    return grad
+
+
+class AddmmBackward0(ShownAsPyTorch, _SavesStrides, Formula):
     """beta * self + alpha * (mat1 @ mat2), the fused form of BLAS's gemm."""
+
+    hidden = ("self_sym_sizes",)  # Note [Saved values as PyTorch shows them]
 
     inputs = ("self", "mat1", "mat2")
     _strided, _strided_at = ("mat1", "mat2"), (1, 2)
     forward = _scaled_product_plus(np.matmul)
     tangent = MultilinearPlus(0)
     derivatives = {
-        "self": lambda grad, beta: _scaled(grad, beta),
+        "self": lambda grad, beta, self_shape: _bias_grad(grad, beta, self_shape),
         "mat1": lambda grad, mat1_shape, mat2, alpha: grad_of_first_factor(
             _scaled(grad, alpha), mat1_shape, mat2),
         "mat2": lambda grad, mat1, mat2_shape, alpha: grad_of_second_factor(
