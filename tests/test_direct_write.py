@@ -195,7 +195,7 @@ def test_the_profiler_sees_in_place_ops():
             param.add_(param.grad, alpha=-0.1)
         param.grad.zero_()
     names = {event.key for event in recorded.key_averages()}
-    assert {"aten::add", "aten::zero"} <= names
+    assert {"aten::add_", "aten::zero_"} <= names  # (PyTorch's names of the in-place ops)
     assert _direct_write.write.__name__ == "write"
 
 

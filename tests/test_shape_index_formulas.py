@@ -74,9 +74,20 @@ def _assert_same(mine, reference) -> None:
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12, equal_nan=True)
 
 
+# PyTorch differs here by multiplying with a mask where retrograd selects (issue 11: a NaN in
+# the incoming gradient never reaches an element the forward did not read).
+_PYTORCH_SENDS_NAN_WHERE_NOTHING_WAS_READ = {
+    "scatter_reduce-8": "amin's source gradient is the incoming gradient gathered and multiplied "
+                        "by a mask: a source row the index never reads gets NaN in PyTorch, 0 here",
+}
+
+
 @pytest.mark.parametrize(("info", "args", "kwargs"), CASES)
-def test_nan_and_inf_in_the_incoming_gradient_go_where_pytorch_sends_them(info, args, kwargs):
+def test_nan_and_inf_in_the_incoming_gradient_go_where_pytorch_sends_them(info, args, kwargs, request):
     torch = pytest.importorskip("torch")
+    reason = _PYTORCH_SENDS_NAN_WHERE_NOTHING_WAS_READ.get(request.node.callspec.id)
+    if reason is not None:
+        request.node.add_marker(pytest.mark.xfail(strict=True, reason=reason))
 
     def poisoned(outs):
         return [_poisoned(tuple(out.shape), seed) for seed, out in enumerate(outs)]
@@ -133,8 +144,9 @@ def test_grad_fn_and_saved_names_match_pytorch(info, args, kwargs):
     for name in expected - {"dim", "dims", "dim0", "dim1", "dim2"}:  # PyTorch shows dims unwrapped
         ours, reference = getattr(mine.grad_fn, f"_saved_{name}"), getattr(theirs.grad_fn, f"_saved_{name}")
         if isinstance(reference, torch.Tensor):
-            np.testing.assert_array_equal(np.asarray(ours.numpy() if hasattr(ours, "numpy") else ours),
-                                          reference.numpy())
+            np.testing.assert_array_equal(
+                np.asarray(ours.detach().numpy() if hasattr(ours, "numpy") else ours),
+                reference.detach().numpy())
         elif isinstance(reference, tuple | list):
             assert tuple(ours) == tuple(_signed(value) for value in reference)
         else:
