@@ -442,3 +442,37 @@ def test_retained_grads_are_a_clone_then_out_of_place_sums_as_pytorch():
     z.sum().backward(retain_graph=True)
     assert y.grad is not first and y.grad.grad_fn is None and y.grad.tolist() == [8.0, 8.0]
     assert first.tolist() == [4.0, 4.0]
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_autograd_grad_runs_no_formula_whose_edge_it_does_not_need(create_graph):
+    """As PyTorch's should_compute_output: asking for `a` computes nothing for `b`."""
+    from retrograd.ops._formula import Formula
+    from retrograd.ops._table import apply
+
+    calls = {"self": 0, "other": 0}
+
+    def counted(name, factor):
+        def formula(grad, self, other):
+            calls[name] += 1
+            return grad * factor(self, other)
+        return formula
+
+    class CountedMulBackward0(Formula):
+        inputs = ("self", "other")
+
+        @staticmethod
+        def forward(self, other):
+            return self._data * other._data
+
+        derivatives = {"self": counted("self", lambda self, other: other),  # noqa: RUF012
+                       "other": counted("other", lambda self, other: self)}
+
+    a = rg.tensor([1.0, 2.0], requires_grad=True)
+    b = rg.tensor([3.0, 4.0], requires_grad=True)
+    y = apply(CountedMulBackward0, a * 1.0, b).sum()
+    (grad_a,) = rg.autograd.grad(y, a, retain_graph=True, create_graph=create_graph)
+    np.testing.assert_array_equal(grad_a.detach().numpy(), [3.0, 4.0])
+    assert calls == {"self": 1, "other": 0}
+    rg.autograd.grad(y, (a, b), create_graph=create_graph)
+    assert calls == {"self": 2, "other": 1}

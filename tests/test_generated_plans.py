@@ -18,7 +18,7 @@ def test_each_plan_has_its_generated_functions_with_their_source():
     x * w  # x needs a gradient, w does not: the plan of `needs` 0b01
     plan = MulBackward0._plans[1]
     assert "def save(node, inputs, params, outputs):" in plan.save.source
-    assert "def backward_on_arrays(node, grads, batch, release):" in plan.backward_on_arrays.source
+    assert "def backward_on_arrays(node, grads, batch, release, needed=None):" in plan.backward_on_arrays.source
     # only the formula of `self` runs, and it reads `other` alone
     assert "formula_0(grad, saved_0)" in plan.backward_on_arrays.source
     assert "formula_1" not in plan.backward_on_arrays.source

@@ -186,14 +186,14 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
         if (plain and node._declared and node._pre_hooks is None and node._hooks is None
                 and len(grad_outputs) == 1 and grad_outputs[0] is not None):
             # the common case of _run_node, inlined (Note [Generated saving and backward])
-            grad_inputs = node._plan_used.backward_on_arrays(node, grad_outputs, batch, release)
+            grad_inputs = node._plan_used.backward_on_arrays(node, grad_outputs, batch, release, needed)
             if release and node._saved is not None and not node._released:
                 node._release()
         else:
             if anomaly_mode.enabled:
                 grad_inputs = _run_node_reporting_origin(node, grad_outputs, batch, on_arrays)
             else:
-                grad_inputs = _run_node(node, grad_outputs, batch, on_arrays, release)
+                grad_inputs = _run_node(node, grad_outputs, batch, on_arrays, release, needed)
             if observer is not None:
                 observer.ran(node, _as_tensors(grad_outputs), _as_tensors(grad_inputs))
             if not keep_graph and not node._released:
@@ -281,6 +281,17 @@ def _count_dependencies(root_nodes: list[Node]) -> dict[Node, int]:
 _SKIP, _CAPTURE_ONLY, _RUN = 0, 1, 2
 
 
+def edges_not_needed(node: Node) -> tuple[bool, ...] | None:
+    """Which of `node`'s edges lead only to nodes the running pass skips (an `autograd.grad`
+    that asked for other inputs): their formulas need not run, as PyTorch's
+    `should_compute_output` says. None when the pass needs every edge."""
+    task = _task_state.current
+    if task is None or task.needed is None:
+        return None
+    needed = task.needed
+    return tuple(next_node is not None and needed.get(next_node) == _SKIP for next_node in node._next_nodes)
+
+
 def _nodes_leading_to(root_nodes: list[Node], targets: set[Node]) -> dict[Node, int]:
     """For each reachable node: _RUN if a target lies below it, _CAPTURE_ONLY if it is a
     target with none below, else _SKIP (an iterative post-order DFS)."""
@@ -321,10 +332,11 @@ def _deliver(buffers: dict, node: Node, output_nr: int, grad: Tensor) -> None:
 
 
 def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool = False,
-              release: bool = False) -> tuple:
+              release: bool = False, needed: dict | None = None) -> tuple:
     """Call the node's backward with its pre- and post-hooks, fitting grads to its inputs.
     With `release` a declared op may free its saved tensors already (the caller's
-    `_release` then has nothing left to do)."""
+    `_release` then has nothing left to do); `needed` is the pass's map of the nodes it runs
+    (see edges_not_needed)."""
     if node._pre_hooks is not None or node._hooks is not None:
         grad_outputs = _one_per_output(node, grad_outputs)
         if node._pre_hooks is not None:
@@ -336,7 +348,7 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool
         return (None,) * len(node._next_nodes)
     if on_arrays and node._declared:
         # a declared op: its generated backward fits (Note [Generated saving and backward])
-        grad_inputs = node._plan_used.backward_on_arrays(node, grad_outputs, batch, release)
+        grad_inputs = node._plan_used.backward_on_arrays(node, grad_outputs, batch, release, needed)
     else:
         if on_arrays and not node._runs_on_arrays:
             grad_inputs = node.backward(*_as_tensors(grad_outputs))

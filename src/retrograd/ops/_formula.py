@@ -39,7 +39,7 @@ from typing import ClassVar
 import numpy as np
 
 from .._tensor import Tensor
-from ..autograd.engine import _fit_to_inputs
+from ..autograd.engine import _SKIP, _fit_to_inputs, edges_not_needed
 from ..autograd.forward_ad import _active as _dual_active
 from ..autograd.forward_ad import _state as _dual
 from ..autograd.graph import (
@@ -222,6 +222,8 @@ class Formula(Node):
         """Each input's gradient from its formula (None where no gradient is needed).
 
         Arrays in, arrays out; Tensors in, Tensors out (see Note [One formula, two modes]).
+        An edge that the running pass does not need (`autograd.grad` asked for other inputs)
+        gets None without its formula running.
         The engine runs a pass without create_graph through the plan's generated
         `backward_on_arrays` instead (Note [Generated saving and backward]).
         """
@@ -240,15 +242,16 @@ class Formula(Node):
             for name in plan.parameters:
                 values.append(params[name] if name in params else defaults[name])
         calls = plan.calls
+        unneeded = edges_not_needed(self)
         if len(calls) == 1:  # the common case, without the loop
             call = calls[0]
-            if call is None or self._next_nodes[0] is None:
+            if call is None or self._next_nodes[0] is None or (unneeded is not None and unneeded[0]):
                 return (None,)
             formula, arguments, spread = call
             return (formula(*arguments(values)) if spread else formula(arguments(values)),)
         results = []
-        for next_node, call in zip(self._next_nodes, calls):
-            if next_node is None or call is None:
+        for position, (next_node, call) in enumerate(zip(self._next_nodes, calls)):
+            if next_node is None or call is None or (unneeded is not None and unneeded[position]):
                 results.append(None)
             else:
                 formula, arguments, spread = call
@@ -403,14 +406,16 @@ def _compiled(lines: list, name: str, filename: str, namespace: dict):
 
 
 def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas: tuple):
-    """The plan's backward on arrays, `backward_on_arrays(node, grads, batch, release) ->
-    tuple`, as one generated function (see Note [Generated saving and backward]); its
+    """The plan's backward on arrays, `backward_on_arrays(node, grads, batch, release,
+    needed=None) -> tuple`, as one generated function (see Note [Generated saving and
+    backward]); `needed` is the pass's map of the nodes it runs, whose skipped ones get no
+    formula run for them (PyTorch's should_compute_output); its
     gradients are fitted to their inputs' shapes and dtypes, after the leading `batch`
     dimensions of a batched pass (by the engine's `_fit_to_inputs`, where they are not).
     With `release` it frees the saved tensors as `_release` would, when that is quick."""
-    namespace = {"_unpacked": Formula._unpacked}
+    namespace = {"_unpacked": Formula._unpacked, "SKIP": _SKIP}
     local = {"grad": "grad", "grads": "grads"}
-    lines = ["def backward_on_arrays(node, grads, batch, release):", "    grad = grads[0]"]
+    lines = ["def backward_on_arrays(node, grads, batch, release, needed=None):", "    grad = grads[0]"]
     if triples:
         lines += ["    saved = node._saved", "    versions = node._saved_versions"]
     for index, (name, source, _key) in enumerate(triples):
@@ -451,7 +456,8 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
         formula, reads = entry
         namespace[f"formula_{position}"] = formula
         result = f"result_{position}"
-        lines += [f"    if next_nodes[{position}] is not None:",
+        lines += [f"    if next_nodes[{position}] is not None and (needed is None or "
+                  f"needed.get(next_nodes[{position}]) != SKIP):",
                   f"        {result} = formula_{position}({', '.join(local[read] for read in reads)})",
                   "    else:",
                   f"        {result} = None"]
