@@ -223,7 +223,7 @@ _recorders: dict[type, Callable] = {}  # node class -> its generated record (or 
 def _recorder(node_class: type[Node]) -> Callable:
     """The generated `record(inputs, params)` of a declared op (Note [Generated recording]),
     or `_record` bound to the class for ops that keep the general path."""
-    from ._formula import Formula  # (a layer above: declarations build on the runner)
+    from ._formula import Formula, _compiled  # (a layer above: declarations build on the runner)
 
     if (not node_class._declared or node_class.several_views or node_class.non_differentiable_outputs
             or not node_class.inputs):
@@ -268,7 +268,7 @@ def _recorder(node_class: type[Node]) -> Callable:
               f"         ({', '.join(metas)}{comma}))",
               "    result = forward(*inputs, **params)",
               "    if type(result) is not ndarray:",
-              "        if not isinstance(result, number) or IS_VIEW:  # (a NumPy scalar: a 0-d result)",
+              "        if not isinstance(result, numpy_scalar) or IS_VIEW:  # (a 0-d result)",
               "            return finish(CLASS, node, needs, inputs, params, result)",
               "        result = asarray(result)",
               "    output = new(Tensor)",
@@ -276,20 +276,16 @@ def _recorder(node_class: type[Node]) -> Callable:
               "    node._save(needs, inputs, params, output)" if node_class._save is not Formula._save else
               "    (PLANS.get(needs) or CLASS._plan(needs)).save(node, inputs, params, output)",
               "    if anomaly_mode.enabled:",
-              "        finish_anomaly(node, inputs, output)",
+              "        note_anomaly(node, inputs, output)",
               "    return output"]
     namespace = {"CLASS": node_class, "Tensor": Tensor, "general": _record, "unrecorded": _run_unrecorded,
                  "new": _new_tensor, "init": _own_copy(Node.__init__), "ZEROS": zero_output_numbers(arity),
                  "forward": node_class.forward, "ndarray": np.ndarray, "finish": _finish_record,
-                 "number": np.generic, "asarray": np.asarray, "IS_VIEW": node_class.is_view,
+                 "numpy_scalar": np.generic, "asarray": np.asarray, "IS_VIEW": node_class.is_view,
                  "register_view": _inplace.register_view,
                  "COUNTER_ZERO": _COUNTER_ZERO, "PLANS": node_class._plans, "anomaly_mode": anomaly_mode,
-                 "finish_anomaly": _note_anomaly}
-    source = "\n".join(lines) + "\n"
-    exec(compile(source, f"<record of {node_class.__name__}>", "exec"), namespace)
-    record = namespace["record"]
-    record.source = source
-    return record
+                 "note_anomaly": _note_anomaly}
+    return _compiled(lines, "record", f"<record of {node_class.__name__}>", namespace)
 
 
 def _own_copy(function: Callable) -> Callable:
