@@ -191,7 +191,7 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
                 node._release()
         else:
             if anomaly_mode.enabled:
-                grad_inputs = _run_node_reporting_origin(node, grad_outputs, batch, on_arrays)
+                grad_inputs = _run_node_reporting_origin(node, grad_outputs, batch, on_arrays, needed)
             else:
                 grad_inputs = _run_node(node, grad_outputs, batch, on_arrays, release, needed)
             if observer is not None:
@@ -625,10 +625,11 @@ def _check_nan(node: Node, grad_inputs: tuple) -> None:
             raise RuntimeError(f"Function '{node.name()}' returned nan values in its {index}th output.")
 
 
-def _run_node_reporting_origin(node: Node, grad_outputs: list, batch: tuple, on_arrays: bool) -> tuple:
+def _run_node_reporting_origin(node: Node, grad_outputs: list, batch: tuple, on_arrays: bool,
+                               needed: dict | None = None) -> tuple:
     """Run a node; if it fails, attach (and warn with) the stack that created it."""
     try:
-        grad_inputs = _run_node(node, grad_outputs, batch, on_arrays)
+        grad_inputs = _run_node(node, grad_outputs, batch, on_arrays, needed=needed)
         if anomaly_mode.check_nan:
             _check_nan(node, grad_inputs)
         return grad_inputs

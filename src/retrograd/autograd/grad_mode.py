@@ -39,10 +39,10 @@ _state = _ModeState()
 #     grad mode and inference mode, so each has a process-wide count of the threads where it
 #     is switched away from its default (grad mode off, inference mode on), kept by
 #     `_set_grad_enabled` and `_set_inference`, the only writers. While a count is 0 every
-#     thread has the default and the thread-local state need not be read: `not threads_without_grad.count or
-#     _state.grad_enabled` is grad mode, and `threads_in_inference.count != 0 and
-#     _state.inference` is inference mode. A thread that ends with a mode switched leaves its
-#     count above 0 for good: the reads are then only slower, never wrong.
+#     thread has the default and the thread-local state need not be read: grad mode is
+#     `not threads_without_grad.count or _state.grad_enabled`, and inference mode is
+#     `threads_in_inference.count != 0 and _state.inference`. A thread that ends with a mode
+#     switched leaves its count above 0 for good: the reads are then only slower, never wrong.
 threads_without_grad = ProcessWideCount()
 threads_in_inference = ProcessWideCount()
 

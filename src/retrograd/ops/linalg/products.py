@@ -471,28 +471,15 @@ def _summed_matmul(left, right):
     return np.matmul(left, right).sum(axis=0)
 
 
-def _bias_grad(grad, beta, self_shape: tuple):
-    """d(addmm)/d(self): the scaled gradient; on arrays, for the 1-d bias of a linear layer,
-    already summed over the rows (the engine's reduction, without its generic fitting: a
-    layer's backward does this at every step)."""
-    grad = _scaled(grad, beta)
-    if (type(grad) is np.ndarray and len(self_shape) == 1 and grad.ndim == 2
-            and grad.shape[1] == self_shape[0]):
-        return np.add.reduce(grad, axis=0)
-    return grad
-
-
-class AddmmBackward0(ShownAsPyTorch, _SavesStrides, Formula):
+class AddmmBackward0(_SavesStrides, Formula):
     """beta * self + alpha * (mat1 @ mat2), the fused form of BLAS's gemm."""
-
-    hidden = ("self_sym_sizes",)  # Note [Saved values as PyTorch shows them]
 
     inputs = ("self", "mat1", "mat2")
     _strided, _strided_at = ("mat1", "mat2"), (1, 2)
     forward = _scaled_product_plus(np.matmul)
     tangent = MultilinearPlus(0)
     derivatives = {
-        "self": lambda grad, beta, self_shape: _bias_grad(grad, beta, self_shape),
+        "self": lambda grad, beta: _scaled(grad, beta),
         "mat1": lambda grad, mat1_shape, mat2, alpha: grad_of_first_factor(
             _scaled(grad, alpha), mat1_shape, mat2),
         "mat2": lambda grad, mat1, mat2_shape, alpha: grad_of_second_factor(
