@@ -471,7 +471,7 @@ def _sum_to_array(data: np.ndarray, shape: tuple) -> np.ndarray:
     axes = tuple(range(leading)) + tuple(
         leading + index for index, size in enumerate(shape) if size == 1 and data.shape[leading + index] != 1
     )
-    summed = data.sum(axis=axes, keepdims=True) if axes else data
+    summed = np.add.reduce(data, axis=axes, keepdims=True) if axes else data  # (ndarray.sum, less Python)
     return summed.reshape(shape)
 
 

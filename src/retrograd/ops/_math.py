@@ -245,21 +245,21 @@ def squeeze(x, dim):
     """x with the size-1 dim `dim` removed."""
     if isinstance(x, Tensor):
         return _op("squeeze")(x, dim)
-    return np.squeeze(x, axis=dim)
+    return x.squeeze(axis=dim)  # (methods, not NumPy's Python wrappers: the same views, faster)
 
 
 def transpose(x, dim0: int, dim1: int):
     """x with dims `dim0` and `dim1` swapped."""
     if isinstance(x, Tensor):
         return _op("transpose")(x, dim0, dim1)
-    return np.swapaxes(x, dim0, dim1) if np.ndim(x) else x
+    return x.swapaxes(dim0, dim1) if x.ndim else x
 
 
 def t(x):
     """The transpose of a tensor of at most 2 dims."""
     if isinstance(x, Tensor):
         return _op("t")(x)
-    return np.transpose(x)
+    return x.transpose()
 
 
 def permute(x, dims):
