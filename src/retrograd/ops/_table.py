@@ -123,8 +123,11 @@ def _run_unrecorded(node_class: type[Node], inputs: tuple, params: dict):
         result = node_class.forward(*inputs, **params)
     else:
         result = node_class.forward(_NO_CONTEXT, *inputs, **params)
-    if type(result) is np.ndarray and not node_class.is_view:
-        return Tensor._make(result)
+    if not node_class.is_view:
+        if type(result) is np.ndarray:
+            return Tensor._make(result)
+        if isinstance(result, np.generic):  # (a 0-d result)
+            return Tensor._make(np.asarray(result))
     view_base = inputs[0] if node_class.is_view else None
     if type(result) is tuple:
         return tuple(_wrap(array, view_base, node_class.several_views) for array in result)
