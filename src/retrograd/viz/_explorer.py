@@ -94,7 +94,7 @@ def record_backward(root: Tensor, model: GraphModel, gradient: Tensor | None = N
     The engine runs the pass itself, dry (see Note [Observing the pass] in
     autograd/engine.py), and tells a `_StepRecorder` each step.
     """
-    from ..autograd import _output_edges, _root_gradients
+    from ..autograd._passes import _output_edges, _root_gradients
 
     (root_edge,) = _output_edges((root,))
     (root_grad,) = _root_gradients((root,), (gradient,) if gradient is not None else ())
