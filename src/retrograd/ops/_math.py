@@ -881,7 +881,9 @@ def nll_loss_backward(grad, self_shape, target, target_weight, ignore, axis, red
         if values.shape != target_weight.shape:
             values = values.expand(target_weight.shape)
         return scatter_add_along(values.reshape(target.shape), axis, target, self_shape[axis])
-    values = np.where(ignore, 0, grad * -target_weight)
+    values = grad * -target_weight
+    if ignore is not None and ignore.any():
+        values = np.where(ignore, 0, values)
     result = np.zeros(self_shape, dtype=values.dtype)
-    np.put_along_axis(result, target, np.expand_dims(values, axis), axis)
+    result[_reduce_ops()._index_along(target, axis)] = np.expand_dims(values, axis)
     return result

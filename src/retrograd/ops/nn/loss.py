@@ -24,6 +24,7 @@ from ..pointwise import (
     where_constant,
 )
 from ..pointwise import abs as absolute
+from ..reduce import _index_along
 from ._common import _torch_name
 from .activation import log_softmax, logsigmoid, softplus
 from .distance import pairwise_distance
@@ -431,7 +432,7 @@ class NllLossBackward0(ShownAsPyTorch, _ReductionAsNumber, Formula):
 
 
 def _nll_loss_array(data, target, target_weight, axis, reduction):
-    picked = np.take_along_axis(data, target, axis)
+    picked = data[_index_along(target, axis)]  # (what take_along_axis does, without its checks)
     losses = -np.squeeze(picked, axis) * target_weight
     if reduction == "none":
         return losses
@@ -500,15 +501,17 @@ def _class_targets(input: Tensor, target: Tensor, weight, ignore_index: int):
     classes = input.shape[axis]
     targets = target._data
     kept = targets != ignore_index
-    out_of_bounds = kept & ((targets < 0) | (targets >= classes))
-    if out_of_bounds.any():
-        raise IndexError(f"Target {targets[out_of_bounds].flat[0]} is out of bounds.")
-    safe = np.where(kept, targets, 0).astype(np.int64)
+    every_target_kept = kept.all()
+    checked = targets if every_target_kept else targets[kept]
+    if checked.size and (checked.min() < 0 or checked.max() >= classes):
+        out_of_bounds = checked[(checked < 0) | (checked >= classes)]
+        raise IndexError(f"Target {out_of_bounds.flat[0]} is out of bounds.")
+    # (a copy either way: the node keeps it, whatever later happens to the target tensor)
+    safe = targets.astype(np.int64) if every_target_kept else np.where(kept, targets, 0).astype(np.int64)
     if weight is None:
-        class_weight = np.ones(classes, dtype=input._data.dtype)
+        coefficients = kept.astype(input._data.dtype)  # (a weight of 1 per kept target)
     else:
-        class_weight = _weight_array(weight, input)
-    coefficients = class_weight[safe] * kept
+        coefficients = _weight_array(weight, input)[safe] * kept
     return axis, np.expand_dims(safe, axis), coefficients, kept
 
 
