@@ -708,14 +708,38 @@ def keep_where(mask, values):
     """
     if isinstance(values, Tensor) or isinstance(mask, Tensor):
         return where(mask, values, 0.0)
-    if (type(values) is np.ndarray and type(mask) is np.ndarray and values.dtype.kind == "f"
-            and values.shape == mask.shape):
-        integer = _SAME_SIZE_INTEGERS[values.dtype.itemsize]
-        kept = mask.view(np.int8).astype(integer)
-        np.negative(kept, out=kept)
-        kept &= values.view(integer)
-        return kept.view(values.dtype)
+    if _selectable_by_bits(mask, values):
+        return _select_bits(mask, values, keep_true=True)
     return np.where(mask, values, 0)
+
+
+def zero_where(mask, values):
+    """`values` where `mask` does not hold, else 0: `keep_where(~mask, values)` without the
+    pass that inverts the mask (relu's backward selects by `result <= 0`)."""
+    if isinstance(values, Tensor) or isinstance(mask, Tensor):
+        return where(mask, 0.0, values)
+    if _selectable_by_bits(mask, values):
+        return _select_bits(mask, values, keep_true=False)
+    return np.where(mask, 0, values)
+
+
+def _selectable_by_bits(mask, values) -> bool:
+    return (type(values) is np.ndarray and type(mask) is np.ndarray and values.dtype.kind == "f"
+            and values.shape == mask.shape)
+
+
+def _select_bits(mask, values, keep_true: bool):
+    """The float array `values` ANDed with all-ones where it is kept, all-zeros elsewhere; the
+    bool mask becomes 0/1 integers, then -1/0 (negated, keeping where true) or 0/-1 (less one,
+    keeping where false)."""
+    integer = _SAME_SIZE_INTEGERS[values.dtype.itemsize]
+    kept = mask.view(np.int8).astype(integer)
+    if keep_true:
+        np.negative(kept, out=kept)
+    else:
+        kept -= 1
+    kept &= values.view(integer)
+    return kept.view(values.dtype)
 
 
 def mask_like(mask, like):
@@ -747,7 +771,7 @@ def threshold_backward(grad, self, threshold):
     passes the gradient, as in PyTorch (its forward kept the NaN)."""
     if _nn_tensors(grad, self):
         return _nn_op("threshold_backward")(grad, self, threshold)
-    return keep_where(~(self <= threshold), grad)
+    return zero_where(self <= threshold, grad)
 
 
 def hardtanh_backward(grad, self, min_val, max_val):
