@@ -142,7 +142,7 @@ def where(condition, input, other):
         if type(other) in (float, int) and other == 0:
             return keep_where(condition, input)
         if type(input) in (float, int) and input == 0:
-            return keep_where(~condition, other)
+            return zero_where(condition, other)
     return np.where(condition, input, other)
 
 
@@ -757,7 +757,7 @@ def choose(mask, input, other):
     stays out); on arrays the sum of two bit selections, see `keep_where`."""
     if isinstance(input, Tensor) or isinstance(other, Tensor) or isinstance(mask, Tensor):
         return where(mask, input, other)
-    return keep_where(mask, input) + keep_where(~mask, other)
+    return keep_where(mask, input) + zero_where(mask, other)
 
 
 def _nn_op(name: str):
@@ -806,7 +806,7 @@ def hardswish_backward(grad, self):
     """0 where self <= -3, grad * (self / 3 + 0.5) where self < 3, else grad (NaN: grad)."""
     if _nn_tensors(grad, self):
         return _nn_op("hardswish_backward")(grad, self)
-    return keep_where(~(self <= -3), choose(self < 3, grad * (self / 3 + 0.5), grad))
+    return zero_where(self <= -3, choose(self < 3, grad * (self / 3 + 0.5), grad))
 
 
 def elu_backward(grad, self, alpha, scale, input_scale):
