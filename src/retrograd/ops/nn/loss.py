@@ -26,7 +26,7 @@ from ..pointwise import (
 from ..pointwise import abs as absolute
 from ..reduce import _index_along
 from ._common import _torch_name
-from .activation import log_softmax, logsigmoid, softplus
+from .activation import _log_softmax_along, logsigmoid, softplus
 from .distance import pairwise_distance
 
 # ---------------------------------------------------------------------------
@@ -524,7 +524,11 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
 
     Classes lie along dim 1 (dim 0 for one sample); 'mean' divides by the targets' total weight.
     """
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _nll_loss(input, target, weight, ignore_index, _legacy_reduction(size_average, reduce, reduction))
+
+
+def _nll_loss(input, target, weight, ignore_index: int, reduction: str):
+    """nll_loss once its arguments are checked (cross_entropy's wrapper checks the same ones)."""
     axis, index, coefficients, kept = _class_targets(input, target, weight, ignore_index)
     class_weight = None if weight is None else weight._data
     return apply(NllLossBackward0, input, target=index, target_weight=coefficients, ignore=~kept, axis=axis,
@@ -547,7 +551,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     axis = 1 if input.ndim >= 2 else 0
-    log_probabilities = log_softmax(input, axis)
+    log_probabilities = _log_softmax_along(input, axis)
     classes = input.shape[axis]
     class_shape = [1] * input.ndim
     class_shape[axis] = classes
@@ -564,7 +568,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
         if reduction == "mean":
             return losses.sum() / (input.numel() // max(classes, 1))
         return _reduce(losses, reduction)
-    loss = nll_loss(log_probabilities, target, weight, ignore_index=ignore_index, reduction=reduction)
+    loss = _nll_loss(log_probabilities, target, weight, ignore_index, reduction)
     if label_smoothing <= 0:
         return loss
     _, _, coefficients, kept = _class_targets(input, target, weight, ignore_index)
