@@ -322,3 +322,26 @@ def test_math_keep_where_keeps_selected_bits_and_zeros_the_rest(dtype):
     assert np.array_equal(np.signbit(got), np.signbit(expected))
     both = _math.choose(mask, values, values * 2)
     assert np.array_equal(both, np.where(mask, values, values * 2), equal_nan=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_math_zero_where_zeros_where_the_mask_holds_and_keeps_other_bits(dtype):
+    from retrograd.ops import _math
+
+    values = np.array([[1.5, NAN, -0.0, INF], [-INF, 2.0, NAN, -3.0]], dtype=dtype).T  # not contiguous
+    mask = np.array([[True, False], [True, True], [True, False], [False, True]])
+    got = _math.zero_where(mask, values)
+    expected = np.where(mask, 0, values)
+    assert got.dtype == dtype
+    assert np.array_equal(got, expected, equal_nan=True)
+    assert np.array_equal(np.signbit(got), np.signbit(expected))
+
+
+def test_relu_backward_on_arrays_passes_the_gradient_where_the_result_is_positive_or_nan():
+    from retrograd.ops import _math
+
+    result = np.array([0.0, 2.0, NAN, -NAN, -0.0, INF], dtype=np.float32)
+    grad = np.array([NAN, -INF, 3.0, 4.0, INF, -0.0], dtype=np.float32)
+    got = _math.threshold_backward(grad, result, 0)
+    expected = np.array([0.0, -INF, 3.0, 4.0, 0.0, -0.0], dtype=np.float32)
+    assert np.array_equal(got.view(np.int32), expected.view(np.int32))

@@ -812,3 +812,39 @@ def test_pixel_unshuffle_of_an_empty_input_keeps_its_shape(shape):
 def test_pixel_unshuffle_names_the_size_that_does_not_divide():
     with pytest.raises(RuntimeError, match=r"expects width to be divisible by downscale_factor, but input.size\(-1\)=5"):
         retrograd.nn.functional.pixel_unshuffle(retrograd.zeros(1, 2, 4, 5), 2)
+
+
+@pytest.mark.parametrize(
+    ("shape", "target", "options"),
+    [
+        ((4, 5), [1, 0, 4, 2], {}),
+        ((4, 5), [1, -100, 4, -100], {"reduction": "sum"}),
+        ((4, 5), [3, 2, 3, 0], {"ignore_index": 3, "weight": [0.5, 2.0, 1.0, 3.0, 0.25]}),
+        ((3, 5), [2, 2, 2], {"ignore_index": 2}),  # every target ignored: loss NaN, gradient 0
+        ((2, 5, 3), [[1, 0, 4], [-100, 2, 2]], {"reduction": "none"}),
+        ((5,), 3, {}),
+    ],
+)
+@pytest.mark.parametrize("name", ["nll_loss", "cross_entropy"])
+def test_class_target_losses_match_pytorch_with_ignored_targets_and_weights(name, shape, target, options):
+    torch = pytest.importorskip("torch")
+    x, x_ref = _both(shape, 4, torch)
+    weight = options.get("weight")
+    ours_options = {**options, "weight": None if weight is None else _tensor(np.array(weight))}
+    theirs_options = {**options, "weight": None if weight is None else torch.tensor(weight, dtype=torch.float64)}
+    ours = getattr(F, name)(x, retrograd.tensor(target), **ours_options)
+    theirs = getattr(torch.nn.functional, name)(x_ref, torch.tensor(target), **theirs_options)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12, equal_nan=True)
+    ours.sum().backward()
+    theirs.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), x_ref.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("target", "first_out_of_bounds"), [([-100, 7, -2], 7), ([1, -100, -3, 9], -3), ([-100, 0, 6], 6)]
+)
+def test_nll_loss_names_the_first_kept_target_out_of_bounds(target, first_out_of_bounds):
+    x = _random((len(target), 5), requires_grad=True)
+    with pytest.raises(IndexError, match=f"Target {first_out_of_bounds} is out of bounds."):
+        F.nll_loss(x, retrograd.tensor(target))
+    assert x.grad is None

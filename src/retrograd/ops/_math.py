@@ -158,7 +158,7 @@ def where(condition, input, other):
         if type(other) in (float, int) and other == 0:
             return keep_where(condition, input)
         if type(input) in (float, int) and input == 0:
-            return keep_where(~condition, other)
+            return zero_where(condition, other)
     return np.where(condition, input, other)
 
 
@@ -701,14 +701,38 @@ def keep_where(mask, values):
     """
     if isinstance(values, Tensor) or isinstance(mask, Tensor):
         return where(mask, values, 0.0)
-    if (type(values) is np.ndarray and type(mask) is np.ndarray and values.dtype.kind == "f"
-            and values.shape == mask.shape):
-        integer = _SAME_SIZE_INTEGERS[values.dtype.itemsize]
-        kept = mask.view(np.int8).astype(integer)
-        np.negative(kept, out=kept)
-        kept &= values.view(integer)
-        return kept.view(values.dtype)
+    if _selectable_by_bits(mask, values):
+        return _select_bits(mask, values, keep_true=True)
     return np.where(mask, values, 0)
+
+
+def zero_where(mask, values):
+    """`values` where `mask` does not hold, else 0: `keep_where(~mask, values)` without the
+    pass that inverts the mask (relu's backward selects by `result <= 0`)."""
+    if isinstance(values, Tensor) or isinstance(mask, Tensor):
+        return where(mask, 0.0, values)
+    if _selectable_by_bits(mask, values):
+        return _select_bits(mask, values, keep_true=False)
+    return np.where(mask, 0, values)
+
+
+def _selectable_by_bits(mask, values) -> bool:
+    return (type(values) is np.ndarray and type(mask) is np.ndarray and values.dtype.kind == "f"
+            and values.shape == mask.shape)
+
+
+def _select_bits(mask, values, keep_true: bool):
+    """The float array `values` ANDed with all-ones where it is kept, all-zeros elsewhere; the
+    bool mask becomes 0/1 integers, then -1/0 (negated, keeping where true) or 0/-1 (less one,
+    keeping where false)."""
+    integer = _SAME_SIZE_INTEGERS[values.dtype.itemsize]
+    kept = mask.view(np.int8).astype(integer)
+    if keep_true:
+        np.negative(kept, out=kept)
+    else:
+        kept -= 1
+    kept &= values.view(integer)
+    return kept.view(values.dtype)
 
 
 def mask_like(mask, like):
@@ -726,7 +750,7 @@ def choose(mask, input, other):
     stays out); on arrays the sum of two bit selections, see `keep_where`."""
     if isinstance(input, Tensor) or isinstance(other, Tensor) or isinstance(mask, Tensor):
         return where(mask, input, other)
-    return keep_where(mask, input) + keep_where(~mask, other)
+    return keep_where(mask, input) + zero_where(mask, other)
 
 
 _NN_OPS: dict = {}  # name -> the nn backward op (a layer above, imported once)
@@ -746,7 +770,7 @@ def threshold_backward(grad, self, threshold):
     passes the gradient, as in PyTorch (its forward kept the NaN)."""
     if _nn_tensors(grad, self):
         return _nn_op("threshold_backward")(grad, self, threshold)
-    return keep_where(~(self <= threshold), grad)
+    return zero_where(self <= threshold, grad)
 
 
 def hardtanh_backward(grad, self, min_val, max_val):
@@ -781,7 +805,7 @@ def hardswish_backward(grad, self):
     """0 where self <= -3, grad * (self / 3 + 0.5) where self < 3, else grad (NaN: grad)."""
     if _nn_tensors(grad, self):
         return _nn_op("hardswish_backward")(grad, self)
-    return keep_where(~(self <= -3), choose(self < 3, grad * (self / 3 + 0.5), grad))
+    return zero_where(self <= -3, choose(self < 3, grad * (self / 3 + 0.5), grad))
 
 
 def elu_backward(grad, self, alpha, scale, input_scale):
@@ -874,7 +898,9 @@ def nll_loss_backward(grad, self_shape, target, target_weight, ignore, axis, red
         if values.shape != target_weight.shape:
             values = values.expand(target_weight.shape)
         return scatter_add_along(values.reshape(target.shape), axis, target, self_shape[axis])
-    values = np.where(ignore, 0, grad * -target_weight)
+    values = grad * -target_weight
+    if ignore is not None and ignore.any():
+        values = np.where(ignore, 0, values)
     result = np.zeros(self_shape, dtype=values.dtype)
-    np.put_along_axis(result, target, np.expand_dims(values, axis), axis)
+    result[_reduce_ops()._index_along(target, axis)] = np.expand_dims(values, axis)
     return result

@@ -443,6 +443,12 @@ def log_softmax(input, dim, dtype=None):
     return apply(LogSoftmaxBackward0, input, dim=dim, dtype=dtype, **_as_given(given))
 
 
+def _log_softmax_along(input, dim: int):
+    """log_softmax of a floating input along a dim already in range (cross_entropy's classes),
+    recorded as `log_softmax(input, dim)` records it."""
+    return apply(LogSoftmaxBackward0, input, dim=dim, dtype=None, dim_as_given=dim)
+
+
 @register(torch_name=_torch_name("softmin"), floating=True)
 def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
     """softmax(-input, dim)."""

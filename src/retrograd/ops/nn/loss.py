@@ -24,8 +24,9 @@ from ..pointwise import (
     where_constant,
 )
 from ..pointwise import abs as absolute
+from ..reduce import _index_along
 from ._common import _torch_name
-from .activation import log_softmax, logsigmoid, softplus
+from .activation import _log_softmax_along, logsigmoid, softplus
 from .distance import pairwise_distance
 
 # ---------------------------------------------------------------------------
@@ -431,7 +432,7 @@ class NllLossBackward0(ShownAsPyTorch, _ReductionAsNumber, Formula):
 
 
 def _nll_loss_array(data, target, target_weight, axis, reduction):
-    picked = np.take_along_axis(data, target, axis)
+    picked = data[_index_along(target, axis)]  # (what take_along_axis does, without its checks)
     losses = -np.squeeze(picked, axis) * target_weight
     if reduction == "none":
         return losses
@@ -500,15 +501,17 @@ def _class_targets(input: Tensor, target: Tensor, weight, ignore_index: int):
     classes = input.shape[axis]
     targets = target._data
     kept = targets != ignore_index
-    out_of_bounds = kept & ((targets < 0) | (targets >= classes))
-    if out_of_bounds.any():
-        raise IndexError(f"Target {targets[out_of_bounds].flat[0]} is out of bounds.")
-    safe = np.where(kept, targets, 0).astype(np.int64)
+    every_target_kept = kept.all()
+    checked = targets if every_target_kept else targets[kept]
+    if checked.size and (checked.min() < 0 or checked.max() >= classes):
+        out_of_bounds = checked[(checked < 0) | (checked >= classes)]
+        raise IndexError(f"Target {out_of_bounds.flat[0]} is out of bounds.")
+    # (a copy either way: the node keeps it, whatever later happens to the target tensor)
+    safe = targets.astype(np.int64) if every_target_kept else np.where(kept, targets, 0).astype(np.int64)
     if weight is None:
-        class_weight = np.ones(classes, dtype=input._data.dtype)
+        coefficients = kept.astype(input._data.dtype)  # (a weight of 1 per kept target)
     else:
-        class_weight = _weight_array(weight, input)
-    coefficients = class_weight[safe] * kept
+        coefficients = _weight_array(weight, input)[safe] * kept
     return axis, np.expand_dims(safe, axis), coefficients, kept
 
 
@@ -521,7 +524,11 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
 
     Classes lie along dim 1 (dim 0 for one sample); 'mean' divides by the targets' total weight.
     """
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _nll_loss(input, target, weight, ignore_index, _legacy_reduction(size_average, reduce, reduction))
+
+
+def _nll_loss(input, target, weight, ignore_index: int, reduction: str):
+    """nll_loss once its arguments are checked (cross_entropy's wrapper checks the same ones)."""
     axis, index, coefficients, kept = _class_targets(input, target, weight, ignore_index)
     class_weight = None if weight is None else weight._data
     return apply(NllLossBackward0, input, target=index, target_weight=coefficients, ignore=~kept, axis=axis,
@@ -544,7 +551,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     axis = 1 if input.ndim >= 2 else 0
-    log_probabilities = log_softmax(input, axis)
+    log_probabilities = _log_softmax_along(input, axis)
     classes = input.shape[axis]
     class_shape = [1] * input.ndim
     class_shape[axis] = classes
@@ -561,7 +568,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
         if reduction == "mean":
             return losses.sum() / (input.numel() // max(classes, 1))
         return _reduce(losses, reduction)
-    loss = nll_loss(log_probabilities, target, weight, ignore_index=ignore_index, reduction=reduction)
+    loss = _nll_loss(log_probabilities, target, weight, ignore_index, reduction)
     if label_smoothing <= 0:
         return loss
     _, _, coefficients, kept = _class_targets(input, target, weight, ignore_index)
