@@ -290,6 +290,40 @@ def test_cells_refuse_bad_sizes_as_pytorch(name, input_shape, state_shape):
     assert call(retrograd) == call(torch)
 
 
+class _Doubled(nn.Module):
+    def forward(self, weight):
+        return weight * 2
+
+
+@pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_cells_read_parametrized_weights(name):
+    """A parametrized weight is not in the cell's parameter registry: the step reads it as
+    the attribute it is (the cell computes with the doubled weights)."""
+    from retrograd.nn.utils import parametrize
+
+    retrograd.manual_seed(0)
+    cell, reference = getattr(nn, name)(3, 4), getattr(nn, name)(3, 4)
+    reference.load_state_dict(cell.state_dict())
+    with retrograd.no_grad():
+        reference.weight_ih.mul_(2)
+        reference.weight_hh.mul_(2)
+    parametrize.register_parametrization(cell, "weight_ih", _Doubled())
+    parametrize.register_parametrization(cell, "weight_hh", _Doubled())
+    x, hidden = retrograd.tensor(_randn(2, 3)), retrograd.tensor(_randn(2, 4, seed=1))
+    state = (hidden, hidden * 0.5) if name == "LSTMCell" else hidden
+    ours, expected = cell(x, state), reference(x, state)
+    pairs = zip(ours, expected) if name == "LSTMCell" else [(ours, expected)]
+    for got, want in pairs:
+        assert np.array_equal(got.detach().numpy(), want.detach().numpy())
+
+
+@pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_cells_refuse_an_input_of_another_dtype(name):
+    cell = getattr(nn, name)(3, 4).double()
+    with pytest.raises(RuntimeError, match="same dtype"):
+        cell(retrograd.zeros(2, 3))
+
+
 def test_rnn_cell_refuses_an_unknown_nonlinearity_when_called():
     cell = nn.RNNCell(3, 4, nonlinearity="sigmoid")
     with pytest.raises(RuntimeError, match="Unknown nonlinearity: sigmoid"):

@@ -74,6 +74,25 @@ def _gru_step(input_part: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Te
     return (hidden - new) * update + new  # PyTorch's form (its graph and its float bits)
 
 
+def _parameter(module: Module, name: str):
+    """`module.<name>`, read from its parameter registry when it is there: an attribute read
+    goes through Module.__getattr__ (about 1 us), which a cell would pay four times a step. A
+    parametrized weight is not in the registry and is read as the attribute it is."""
+    parameters = module._parameters
+    return parameters[name] if name in parameters else getattr(module, name)
+
+
+def _all_matrices(input, states: tuple) -> bool:
+    """Whether `input` and every state are 2-D tensors: a batch with its states, which a
+    cell's step takes as they are."""
+    if not isinstance(input, Tensor) or input._data.ndim != 2:
+        return False
+    for state in states:
+        if not isinstance(state, Tensor) or state._data.ndim != 2:
+            return False
+    return True
+
+
 def _is_packed(input) -> bool:
     from ..utils.rnn import PackedSequence
 
@@ -480,6 +499,8 @@ class RNNCellBase(Module):
         PyTorch's cells do, so the results are squeezed back) and zeros for missing states,
         after PyTorch's checks of the dims. `states` holds None or a tensor for each of
         `labels` ('hidden', or LSTM's 'hx[0]' and 'hx[1]')."""
+        if _all_matrices(input, states):
+            return input, states, True
         name = type(self).__name__
         if input.dim() not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
@@ -512,7 +533,19 @@ class RNNCellBase(Module):
                                    f"expected {self.hidden_size}")
 
     def _input_part(self, input: Tensor) -> Tensor:
-        return F.linear(input, self.weight_ih, self.bias_ih)
+        """W_ih x + b_ih, recorded as F.linear records it; F.linear itself (its checks and
+        errors) unless the input is a matrix that fits the weight, as it is at every step of
+        a model that runs."""
+        weight, bias = _parameter(self, "weight_ih"), _parameter(self, "bias_ih")
+        input_data, weight_data = input._data, weight._data
+        if input_data.ndim == 2 and input_data.dtype == weight_data.dtype and (
+                weight_data.ndim == 2 and input_data.shape[1] == weight_data.shape[1]):
+            return _linear(input, weight, bias)
+        return F.linear(input, weight, bias)
+
+    def _hidden_weights(self) -> tuple:
+        """(weight_hh, bias_hh), bias_hh None without biases."""
+        return _parameter(self, "weight_hh"), _parameter(self, "bias_hh")
 
 
 class RNNCell(RNNCellBase):
@@ -529,7 +562,7 @@ class RNNCell(RNNCellBase):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         self._check_sizes(input, (hx,))
         mode = "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
-        hidden = _rnn_step(mode, self._input_part(input), hx, self.weight_hh, self.bias_hh)
+        hidden = _rnn_step(mode, self._input_part(input), hx, *self._hidden_weights())
         return hidden if batched else hidden.squeeze(0)
 
 
@@ -548,7 +581,7 @@ class LSTMCell(RNNCellBase):
         input, state, batched = self._batch(input, (None, None) if hx is None else tuple(hx),
                                             ("hx[0]", "hx[1]"))
         self._check_sizes(input, state)
-        hidden, cell = _lstm_step(self._input_part(input), state, self.weight_hh, self.bias_hh)
+        hidden, cell = _lstm_step(self._input_part(input), state, *self._hidden_weights())
         return (hidden, cell) if batched else (hidden.squeeze(0), cell.squeeze(0))
 
 
@@ -561,5 +594,5 @@ class GRUCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         input, (hx,), batched = self._batch(input, (hx,), ("hidden",))
         self._check_sizes(input, (hx,))
-        hidden = _gru_step(self._input_part(input), hx, self.weight_hh, self.bias_hh)
+        hidden = _gru_step(self._input_part(input), hx, *self._hidden_weights())
         return hidden if batched else hidden.squeeze(0)
