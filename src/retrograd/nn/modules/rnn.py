@@ -87,10 +87,7 @@ def _all_matrices(input, states: tuple) -> bool:
     cell's step takes as they are."""
     if not isinstance(input, Tensor) or input._data.ndim != 2:
         return False
-    for state in states:
-        if not isinstance(state, Tensor) or state._data.ndim != 2:
-            return False
-    return True
+    return all(isinstance(state, Tensor) and state._data.ndim == 2 for state in states)
 
 
 def _is_packed(input) -> bool:
