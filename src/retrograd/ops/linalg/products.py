@@ -47,6 +47,9 @@ def _same_float_matrices(a, b) -> bool:
             and a._data.dtype == b._data.dtype and a._data.dtype.kind == "f")
 
 
+_SMALL_PRODUCT = 4096  # elements of a result np.dot computes faster than np.matmul
+
+
 def _matrices_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a @ b of two matrices, by np.dot where that is the same computation as np.matmul.
 
@@ -56,10 +59,14 @@ def _matrices_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         size is 1 every element is one rounded product, whatever the loop. np.dot's call
         costs a third of np.matmul's on the small matrices of a recurrent step (2 us instead
         of 5 for an (8, 1) @ (1, 204) product), and addmm and linear's derivatives run at
-        every step. Any other layout or dtype goes to np.matmul, whose summation order for
-        strided operands np.dot does not share.
+        every step. But np.dot fills its result with zeros before gemm writes it, which costs
+        more than it saves on a large result (a (51, 8) @ (8, 204) weight gradient is 15%
+        slower), so only results of up to _SMALL_PRODUCT elements take it. Any other layout
+        or dtype goes to np.matmul, whose summation order for strided operands np.dot does
+        not share.
     """
-    if a.dtype.char in "fd" and b.dtype is a.dtype and (a.shape[1] == 1 or (_in_order(a) and _in_order(b))):
+    if (a.dtype.char in "fd" and b.dtype is a.dtype and a.shape[0] * b.shape[1] <= _SMALL_PRODUCT
+            and (a.shape[1] == 1 or (_in_order(a) and _in_order(b)))):
         return np.dot(a, b)
     return np.matmul(a, b)
 
