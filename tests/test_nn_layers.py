@@ -485,3 +485,37 @@ def test_layers_in_double_precision_pass_gradcheck():
                           nn.Linear(8, 3), nn.LayerNorm(3)).double()
     x = retrograd.randn(2, 1, 4, 4, dtype=retrograd.float64, requires_grad=True)
     assert retrograd.autograd.gradcheck(lambda x: model(x), (x,))
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_cells_check_the_state_dtype_as_pytorch(name):
+    """The hidden state meets W_hh in a linear map, which refuses another dtype; LSTM's cell
+    state only meets products, which promote."""
+    def outcome(framework, state_dtypes):
+        cell = getattr(framework.nn, name)(3, 4).double()
+        states = tuple(framework.zeros(2, 4, dtype=getattr(framework, dtype)) for dtype in state_dtypes)
+        try:
+            result = cell(framework.zeros(2, 3, dtype=framework.float64), states if name == "LSTMCell" else states[0])
+        except RuntimeError as error:
+            return str(error)
+        return str((result[1] if name == "LSTMCell" else result).dtype).split(".")[-1]
+
+    cases = [("float32", "float64"), ("float64", "float32"), ("float64", "float64")]
+    for state_dtypes in cases if name == "LSTMCell" else [("float32",), ("float64",)]:
+        assert outcome(retrograd, state_dtypes) == outcome(torch, state_dtypes)
+
+
+@needs_torch
+def test_linear_refuses_mixed_dtypes_as_pytorch():
+    """With a bias, addmm's checks and words (the bias against the weight first); without, mm's."""
+    def message(framework, input_dtype, weight_dtype, bias_dtype):
+        bias = None if bias_dtype is None else framework.zeros(4, dtype=getattr(framework, bias_dtype))
+        with pytest.raises(RuntimeError) as caught:
+            framework.nn.functional.linear(framework.zeros(2, 3, dtype=getattr(framework, input_dtype)),
+                                           framework.zeros(4, 3, dtype=getattr(framework, weight_dtype)), bias)
+        return str(caught.value)
+
+    for dtypes in [("float64", "float64", "float32"), ("float64", "float32", "float32"),
+                   ("float32", "float64", "float32"), ("float32", "float64", None)]:
+        assert message(retrograd, *dtypes) == message(torch, *dtypes)

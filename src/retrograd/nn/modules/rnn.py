@@ -13,6 +13,7 @@ from ..._creation import empty, zeros
 from ..._tensor import Tensor
 from ...ops._table import apply
 from ...ops.linalg import AddmmBackward0, MmBackward0
+from ...ops.nn.linear import check_linear_dtypes
 from ...ops.pointwise import AddBackward0, MulBackward0, SigmoidBackward0, TanhBackward0
 from ...ops.shape import TBackward0, UnsafeSplitBackward0
 from .. import functional as F
@@ -540,9 +541,14 @@ class RNNCellBase(Module):
             return _linear(input, weight, bias)
         return F.linear(input, weight, bias)
 
-    def _hidden_weights(self) -> tuple:
-        """(weight_hh, bias_hh), bias_hh None without biases."""
-        return _parameter(self, "weight_hh"), _parameter(self, "bias_hh")
+    def _hidden_weights(self, hidden: Tensor) -> tuple:
+        """(weight_hh, bias_hh), bias_hh None without biases, after PyTorch's dtype checks of
+        W_hh h + b_hh (a state of another dtype is refused as linear refuses it)."""
+        weight, bias = _parameter(self, "weight_hh"), _parameter(self, "bias_hh")
+        dtype = weight._data.dtype
+        if hidden._data.dtype != dtype or (bias is not None and bias._data.dtype != dtype):
+            check_linear_dtypes(hidden, weight, bias)
+        return weight, bias
 
 
 class RNNCell(RNNCellBase):
@@ -559,7 +565,7 @@ class RNNCell(RNNCellBase):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         self._check_sizes(input, (hx,))
         mode = "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
-        hidden = _rnn_step(mode, self._input_part(input), hx, *self._hidden_weights())
+        hidden = _rnn_step(mode, self._input_part(input), hx, *self._hidden_weights(hx))
         return hidden if batched else hidden.squeeze(0)
 
 
@@ -578,7 +584,7 @@ class LSTMCell(RNNCellBase):
         input, state, batched = self._batch(input, (None, None) if hx is None else tuple(hx),
                                             ("hx[0]", "hx[1]"))
         self._check_sizes(input, state)
-        hidden, cell = _lstm_step(self._input_part(input), state, *self._hidden_weights())
+        hidden, cell = _lstm_step(self._input_part(input), state, *self._hidden_weights(state[0]))
         return (hidden, cell) if batched else (hidden.squeeze(0), cell.squeeze(0))
 
 
@@ -591,5 +597,5 @@ class GRUCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         input, (hx,), batched = self._batch(input, (hx,), ("hidden",))
         self._check_sizes(input, (hx,))
-        hidden = _gru_step(self._input_part(input), hx, *self._hidden_weights())
+        hidden = _gru_step(self._input_part(input), hx, *self._hidden_weights(hx))
         return hidden if batched else hidden.squeeze(0)
