@@ -412,9 +412,8 @@ def test_integer_powers_with_negative_tensor_exponents_as_pytorch():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_sigmoid_and_tanh_backward_keep_their_rounding_on_arrays(dtype):
-    """The formulas computed in one buffer round as the plain expressions do: sigmoid's
-    (grad * (1 - y)) * y, PyTorch's sigmoid_backward bit for bit, and tanh's
-    grad * (1 - y * y); also on strided, broadcast and mixed-dtype operands."""
+    """sigmoid's derivative rounds as (grad * (1 - y)) * y (PyTorch's sigmoid_backward, bit for
+    bit) and tanh's as grad * (1 - y * y), also on strided, broadcast and mixed-dtype operands."""
     from retrograd.ops import _math
 
     rng = np.random.default_rng(5)

@@ -799,11 +799,7 @@ def sigmoid_backward(grad, result):
     """sigmoid's derivative from its result, PyTorch's sigmoid_backward: grad * (1 - result) * result."""
     if _nn_tensors(grad, result):
         return _nn_op("sigmoid_backward")(grad, result)
-    slope = 1 - result
-    if not _writable_like(slope, grad):
-        return grad * slope * result
-    np.multiply(grad, slope, out=slope)  # (grad * (1 - result)) * result, in one buffer
-    return np.multiply(slope, result, out=slope)
+    return grad * (1 - result) * result
 
 
 def tanh_backward(grad, result):
@@ -811,19 +807,7 @@ def tanh_backward(grad, result):
     node, TanhBackwardBackward0, when recorded)."""
     if _nn_tensors(grad, result):
         return _nn_op("tanh_backward")(grad, result)
-    slope = result * result
-    if not _writable_like(slope, grad):
-        return grad * (1 - slope)
-    np.subtract(1, slope, out=slope)  # grad * (1 - result^2), in one buffer
-    return np.multiply(grad, slope, out=slope)
-
-
-def _writable_like(buffer, grad) -> bool:
-    """Whether `buffer`, a fresh array computed from a result, may hold the product with
-    `grad` (the same dtype and shape: nothing to promote or broadcast). A backward formula
-    that runs at every step of a recurrent model reuses it instead of allocating again."""
-    return (type(buffer) is np.ndarray and type(grad) is np.ndarray and buffer.dtype == grad.dtype
-            and buffer.shape == grad.shape)
+    return grad * (1 - result * result)
 
 
 absolute = _either(np.abs, "abs")
