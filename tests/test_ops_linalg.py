@@ -834,7 +834,7 @@ def _layouts(matrix: np.ndarray):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_addmm_and_its_derivatives_multiply_as_matmul_bit_for_bit(dtype):
+def test_addmm_multiplies_as_matmul_bit_for_bit(dtype):
     """Note [Matrix products by np.dot]: whichever NumPy function computes a product of two
     matrices, its bits are np.matmul's, for every layout of either matrix."""
     from retrograd.ops.linalg.products import _matrices_product
