@@ -290,6 +290,40 @@ def test_cells_refuse_bad_sizes_as_pytorch(name, input_shape, state_shape):
     assert call(retrograd) == call(torch)
 
 
+class _Doubled(nn.Module):
+    def forward(self, weight):
+        return weight * 2
+
+
+@pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_cells_read_parametrized_weights(name):
+    """A parametrized weight is not in the cell's parameter registry: the step reads it as
+    the attribute it is (the cell computes with the doubled weights)."""
+    from retrograd.nn.utils import parametrize
+
+    retrograd.manual_seed(0)
+    cell, reference = getattr(nn, name)(3, 4), getattr(nn, name)(3, 4)
+    reference.load_state_dict(cell.state_dict())
+    with retrograd.no_grad():
+        reference.weight_ih.mul_(2)
+        reference.weight_hh.mul_(2)
+    parametrize.register_parametrization(cell, "weight_ih", _Doubled())
+    parametrize.register_parametrization(cell, "weight_hh", _Doubled())
+    x, hidden = retrograd.tensor(_randn(2, 3)), retrograd.tensor(_randn(2, 4, seed=1))
+    state = (hidden, hidden * 0.5) if name == "LSTMCell" else hidden
+    ours, expected = cell(x, state), reference(x, state)
+    pairs = zip(ours, expected) if name == "LSTMCell" else [(ours, expected)]
+    for got, want in pairs:
+        assert np.array_equal(got.detach().numpy(), want.detach().numpy())
+
+
+@pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_cells_refuse_an_input_of_another_dtype(name):
+    cell = getattr(nn, name)(3, 4).double()
+    with pytest.raises(RuntimeError, match="same dtype"):
+        cell(retrograd.zeros(2, 3))
+
+
 def test_rnn_cell_refuses_an_unknown_nonlinearity_when_called():
     cell = nn.RNNCell(3, 4, nonlinearity="sigmoid")
     with pytest.raises(RuntimeError, match="Unknown nonlinearity: sigmoid"):
@@ -451,3 +485,37 @@ def test_layers_in_double_precision_pass_gradcheck():
                           nn.Linear(8, 3), nn.LayerNorm(3)).double()
     x = retrograd.randn(2, 1, 4, 4, dtype=retrograd.float64, requires_grad=True)
     assert retrograd.autograd.gradcheck(lambda x: model(x), (x,))
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_cells_check_the_state_dtype_as_pytorch(name):
+    """The hidden state meets W_hh in a linear map, which refuses another dtype; LSTM's cell
+    state only meets products, which promote."""
+    def outcome(framework, state_dtypes):
+        cell = getattr(framework.nn, name)(3, 4).double()
+        states = tuple(framework.zeros(2, 4, dtype=getattr(framework, dtype)) for dtype in state_dtypes)
+        try:
+            result = cell(framework.zeros(2, 3, dtype=framework.float64), states if name == "LSTMCell" else states[0])
+        except RuntimeError as error:
+            return str(error)
+        return str((result[1] if name == "LSTMCell" else result).dtype).split(".")[-1]
+
+    cases = [("float32", "float64"), ("float64", "float32"), ("float64", "float64")]
+    for state_dtypes in cases if name == "LSTMCell" else [("float32",), ("float64",)]:
+        assert outcome(retrograd, state_dtypes) == outcome(torch, state_dtypes)
+
+
+@needs_torch
+def test_linear_refuses_mixed_dtypes_as_pytorch():
+    """With a bias, addmm's checks and words (the bias against the weight first); without, mm's."""
+    def message(framework, input_dtype, weight_dtype, bias_dtype):
+        bias = None if bias_dtype is None else framework.zeros(4, dtype=getattr(framework, bias_dtype))
+        with pytest.raises(RuntimeError) as caught:
+            framework.nn.functional.linear(framework.zeros(2, 3, dtype=getattr(framework, input_dtype)),
+                                           framework.zeros(4, 3, dtype=getattr(framework, weight_dtype)), bias)
+        return str(caught.value)
+
+    for dtypes in [("float64", "float64", "float32"), ("float64", "float32", "float32"),
+                   ("float32", "float64", "float32"), ("float32", "float64", None)]:
+        assert message(retrograd, *dtypes) == message(torch, *dtypes)

@@ -817,3 +817,32 @@ def test_matrix_exp_refuses_what_pytorch_refuses():
         retrograd.matrix_exp(retrograd.eye(2, dtype=retrograd.int64))
     with pytest.raises(RuntimeError, match="must have at least 2 dimensions"):
         linalg.matrix_exp(retrograd.ones(3))
+
+
+def _layouts(matrix: np.ndarray):
+    """The same matrix stored in C and F order, as a strided slice, as a column slice and transposed."""
+    yield matrix
+    yield np.asfortranarray(matrix)
+    rows, columns = matrix.shape
+    spaced = np.zeros((2 * rows + 1, 3 * columns + 2), matrix.dtype)
+    spaced[1::2, 2::3] = matrix
+    yield spaced[1::2, 2::3]
+    wide = np.zeros((rows, columns + 5), matrix.dtype)
+    wide[:, 3:3 + columns] = matrix
+    yield wide[:, 3:3 + columns]
+    yield np.ascontiguousarray(matrix.T).T
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_addmm_multiplies_as_matmul_bit_for_bit(dtype):
+    """Note [Matrix products by np.dot]: whichever NumPy function computes a product of two
+    matrices, its bits are np.matmul's, for every layout of either matrix."""
+    from retrograd.ops.linalg.products import _matrices_product
+
+    rng = np.random.default_rng(3)
+    for rows, inner, columns in [(1, 3, 4), (1, 51, 204), (8, 1, 204), (8, 51, 1), (8, 51, 204), (33, 3, 1)]:
+        first = rng.standard_normal((rows, inner)).astype(dtype)
+        second = rng.standard_normal((inner, columns)).astype(dtype)
+        for a in _layouts(first):
+            for b in _layouts(second):
+                assert np.matmul(a, b).tobytes() == _matrices_product(a, b).tobytes(), (a.strides, b.strides)

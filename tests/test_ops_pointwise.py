@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import retrograd
+from crosscheck import needs_torch, torch
 from retrograd.autograd import gradcheck, gradgradcheck
 
 
@@ -407,3 +408,31 @@ def test_integer_powers_with_negative_tensor_exponents_as_pytorch():
     assert (2 ** retrograd.tensor([-1, 2])).tolist() == [0, 4]
     with pytest.raises(NotImplementedError, match="\"pow\" not implemented for 'Bool'"):
         retrograd.pow(retrograd.tensor([True]), retrograd.tensor([True]))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sigmoid_and_tanh_backward_keep_their_rounding_on_arrays(dtype):
+    """sigmoid's derivative rounds as (grad * (1 - y)) * y (PyTorch's sigmoid_backward, bit for
+    bit) and tanh's as grad * (1 - y * y), also on strided, broadcast and mixed-dtype operands."""
+    from retrograd.ops import _math
+
+    rng = np.random.default_rng(5)
+    result = np.tanh(rng.standard_normal((200, 9)) * 3).astype(dtype)
+    grad = rng.standard_normal((200, 9)).astype(dtype)
+    for g, y in [(grad, result), (grad[:, 2:7], result[:, 2:7]), (grad[:1], result),
+                 (grad.astype(np.float64), result)]:
+        assert _math.sigmoid_backward(g, y).tobytes() == (g * (1 - y) * y).tobytes()
+        assert _math.tanh_backward(g, y).tobytes() == (g * (1 - y * y)).tobytes()
+        assert _math.sigmoid_backward(g, y).dtype == (g * y).dtype
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sigmoid_backward_is_pytorchs_bit_for_bit(dtype):
+    from retrograd.ops import _math
+
+    rng = np.random.default_rng(6)
+    result = (1 / (1 + np.exp(-3 * rng.standard_normal((200, 9))))).astype(dtype)
+    grad = rng.standard_normal((200, 9)).astype(dtype)
+    theirs = torch.ops.aten.sigmoid_backward(torch.from_numpy(grad), torch.from_numpy(result)).numpy()
+    assert _math.sigmoid_backward(grad, result).tobytes() == theirs.tobytes()

@@ -13,6 +13,7 @@ from ..._creation import empty, zeros
 from ..._tensor import Tensor
 from ...ops._table import apply
 from ...ops.linalg import AddmmBackward0, MmBackward0
+from ...ops.nn.linear import check_linear_dtypes
 from ...ops.pointwise import AddBackward0, MulBackward0, SigmoidBackward0, TanhBackward0
 from ...ops.shape import TBackward0, UnsafeSplitBackward0
 from .. import functional as F
@@ -72,6 +73,22 @@ def _gru_step(input_part: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Te
     update = F.sigmoid(hidden_update + input_update)
     new = F.tanh(input_new + hidden_new * reset)
     return (hidden - new) * update + new  # PyTorch's form (its graph and its float bits)
+
+
+def _parameter(module: Module, name: str):
+    """`module.<name>`, read from its parameter registry when it is there: an attribute read
+    goes through Module.__getattr__ (about 1 us), which a cell would pay four times a step. A
+    parametrized weight is not in the registry and is read as the attribute it is."""
+    parameters = module._parameters
+    return parameters[name] if name in parameters else getattr(module, name)
+
+
+def _all_matrices(input, states: tuple) -> bool:
+    """Whether `input` and every state are 2-D tensors: a batch with its states, which a
+    cell's step takes as they are."""
+    if not isinstance(input, Tensor) or input._data.ndim != 2:
+        return False
+    return all(isinstance(state, Tensor) and state._data.ndim == 2 for state in states)
 
 
 def _is_packed(input) -> bool:
@@ -480,6 +497,8 @@ class RNNCellBase(Module):
         PyTorch's cells do, so the results are squeezed back) and zeros for missing states,
         after PyTorch's checks of the dims. `states` holds None or a tensor for each of
         `labels` ('hidden', or LSTM's 'hx[0]' and 'hx[1]')."""
+        if _all_matrices(input, states):
+            return input, states, True
         name = type(self).__name__
         if input.dim() not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
@@ -512,7 +531,24 @@ class RNNCellBase(Module):
                                    f"expected {self.hidden_size}")
 
     def _input_part(self, input: Tensor) -> Tensor:
-        return F.linear(input, self.weight_ih, self.bias_ih)
+        """W_ih x + b_ih, recorded as F.linear records it; F.linear itself (its checks and
+        errors) unless the input is a matrix that fits the weight, as it is at every step of
+        a model that runs."""
+        weight, bias = _parameter(self, "weight_ih"), _parameter(self, "bias_ih")
+        input_data, weight_data = input._data, weight._data
+        if input_data.ndim == 2 and input_data.dtype == weight_data.dtype and (
+                weight_data.ndim == 2 and input_data.shape[1] == weight_data.shape[1]):
+            return _linear(input, weight, bias)
+        return F.linear(input, weight, bias)
+
+    def _hidden_weights(self, hidden: Tensor) -> tuple:
+        """(weight_hh, bias_hh), bias_hh None without biases, after PyTorch's dtype checks of
+        W_hh h + b_hh (a state of another dtype is refused as linear refuses it)."""
+        weight, bias = _parameter(self, "weight_hh"), _parameter(self, "bias_hh")
+        dtype = weight._data.dtype
+        if hidden._data.dtype != dtype or (bias is not None and bias._data.dtype != dtype):
+            check_linear_dtypes(hidden, weight, bias)
+        return weight, bias
 
 
 class RNNCell(RNNCellBase):
@@ -529,7 +565,7 @@ class RNNCell(RNNCellBase):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         self._check_sizes(input, (hx,))
         mode = "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
-        hidden = _rnn_step(mode, self._input_part(input), hx, self.weight_hh, self.bias_hh)
+        hidden = _rnn_step(mode, self._input_part(input), hx, *self._hidden_weights(hx))
         return hidden if batched else hidden.squeeze(0)
 
 
@@ -548,7 +584,7 @@ class LSTMCell(RNNCellBase):
         input, state, batched = self._batch(input, (None, None) if hx is None else tuple(hx),
                                             ("hx[0]", "hx[1]"))
         self._check_sizes(input, state)
-        hidden, cell = _lstm_step(self._input_part(input), state, self.weight_hh, self.bias_hh)
+        hidden, cell = _lstm_step(self._input_part(input), state, *self._hidden_weights(state[0]))
         return (hidden, cell) if batched else (hidden.squeeze(0), cell.squeeze(0))
 
 
@@ -561,5 +597,5 @@ class GRUCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         input, (hx,), batched = self._batch(input, (hx,), ("hidden",))
         self._check_sizes(input, (hx,))
-        hidden = _gru_step(self._input_part(input), hx, self.weight_hh, self.bias_hh)
+        hidden = _gru_step(self._input_part(input), hx, *self._hidden_weights(hx))
         return hidden if batched else hidden.squeeze(0)

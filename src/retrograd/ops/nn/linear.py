@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._dtype import scalar_type_name
 from ..._tensor import Tensor
 from .._table import apply, register
 from ..linalg import AddmmBackward0, MmBackward0, einsum
@@ -15,11 +16,24 @@ from ._common import _c_type_name, _torch_name
 
 
 def _check_same_dtype(a: Tensor, b: Tensor) -> None:
+    """mm's check of linear without bias."""
     if a.dtype is not b.dtype:
         raise RuntimeError(
             "expected m1 and m2 to have the same dtype, but got: "
             f"{_c_type_name(a.dtype)} != {_c_type_name(b.dtype)}"
         )
+
+
+def check_linear_dtypes(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:
+    """PyTorch's dtype checks of linear, in its order and words: addmm's with a bias (the bias
+    against the weight, then the input against the weight), mm's without."""
+    if bias is None:
+        _check_same_dtype(input, weight)
+        return
+    for name, tensor in (("self", bias), ("mat1", input)):
+        if tensor.dtype is not weight.dtype:
+            raise RuntimeError(f"{name} and mat2 must have the same dtype, but got "
+                               f"{scalar_type_name(tensor.dtype)} and {scalar_type_name(weight.dtype)}")
 
 
 @register(torch_name=_torch_name("linear"))
@@ -32,8 +46,9 @@ def linear(input, weight, bias=None):
             f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1] if input.ndim else 1} "
             f"and {weight.shape[-1]}x{weight.shape[0]})"
         )
-    if input._data.dtype != weight._data.dtype:
-        _check_same_dtype(input, weight)
+    dtype = weight._data.dtype
+    if input._data.dtype != dtype or (bias is not None and bias._data.dtype != dtype):
+        check_linear_dtypes(input, weight, bias)
     # PyTorch's graph: addmm(bias, input, weight.t()) or mm(input, weight.t()) on a matrix
     # (linalg's declared nodes, checks done here);
     # other inputs are viewed as one (and back), as PyTorch's linear does.
