@@ -1,0 +1,67 @@
+"""The torch-namespace forms of functionals that take ATen's int enums: `torch.ctc_loss` with
+`reduction` as an int, against F.ctc_loss and PyTorch."""
+
+import numpy as np
+import pytest
+
+import retrograd
+from crosscheck import needs_torch, torch
+from retrograd.nn import functional as F
+
+
+def _case(dtype=retrograd.float64):
+    rng = np.random.default_rng(3)
+    logits = retrograd.tensor(rng.standard_normal((6, 2, 5)), dtype=dtype)
+    return {
+        "log_probs": logits.log_softmax(2),
+        "targets": retrograd.tensor([[1, 2, 2], [3, 4, 0]]),
+        "input_lengths": [6, 5],
+        "target_lengths": [3, 2],
+    }
+
+
+@pytest.mark.parametrize("reduction, name", [(0, "none"), (1, "mean"), (2, "sum"), (7, "none")])
+def test_int_reduction_is_the_functionals_named_reduction(reduction, name):
+    case = _case()
+    ours = retrograd.ctc_loss(*case.values(), 0, reduction, False)
+    expected = F.ctc_loss(*case.values(), reduction=name)
+    np.testing.assert_array_equal(ours.numpy(), expected.numpy())
+
+
+def test_reduction_left_out_gives_the_per_sequence_losses_as_pytorch():
+    case = _case()
+    assert retrograd.ctc_loss(*case.values()).shape == (2,)
+
+
+def test_a_string_reduction_is_a_type_error():
+    with pytest.raises(TypeError, match="invalid combination of arguments"):
+        retrograd.ctc_loss(*_case().values(), reduction="mean")
+
+
+def test_blank_and_zero_infinity_reach_the_functional():
+    case = _case()
+    case["targets"] = retrograd.tensor([[1, 1, 1], [3, 4, 1]])
+    case["input_lengths"] = [3, 5]
+    assert retrograd.ctc_loss(*case.values(), 0, 0, False)[0].item() == float("inf")
+    assert retrograd.ctc_loss(*case.values(), 0, 0, True)[0].item() == 0.0
+    with_blank_two = retrograd.ctc_loss(*case.values(), 2, 0, True)
+    np.testing.assert_array_equal(with_blank_two.numpy(),
+                                  F.ctc_loss(*case.values(), blank=2, reduction="none",
+                                             zero_infinity=True).numpy())
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", [0, 1, 2])
+def test_values_and_gradients_match_pytorch(reduction):
+    case = _case()
+    log_probs = case["log_probs"].detach().requires_grad_()
+    theirs_log_probs = torch.tensor(log_probs.detach().numpy(), requires_grad=True)
+    ours = retrograd.ctc_loss(log_probs, case["targets"], retrograd.tensor([6, 5]),
+                              retrograd.tensor([3, 2]), 0, reduction)
+    expected = torch.ctc_loss(theirs_log_probs, torch.tensor(case["targets"].numpy()),
+                              torch.tensor([6, 5]), torch.tensor([3, 2]), 0, reduction)
+    np.testing.assert_allclose(ours.detach().numpy(), expected.detach().numpy(), rtol=1e-12)
+    ours.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_allclose(log_probs.grad.numpy(), theirs_log_probs.grad.numpy(), rtol=1e-10,
+                               atol=1e-12)
