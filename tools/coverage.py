@@ -52,6 +52,9 @@ PARTIAL = {
         "empty": "filled with zeros (PyTorch leaves memory uninitialised)",
         "profiler": "CPU only; memory, FLOPs, stacks and schedules are accepted and ignored",
         "unique": "`sorted=False` returns sorted values (as PyTorch's CPU kernel does)",
+        "ctc_loss": (
+            "its node is `CtcLossBackward` (PyTorch: `CtcLossBackward0`); values and gradients are PyTorch's"
+        ),
     },
     "torch.Tensor": {
         "resize_": "new elements are zeros (uninitialised in PyTorch); views do not see a grown storage",
