@@ -156,10 +156,10 @@ from . import _runtime  # noqa: E402  (settings and helpers of the torch namespa
 for _name in _runtime.__all__:
     globals().setdefault(_name, getattr(_runtime, _name))
 
-from . import _enum_forms  # noqa: E402  (functionals taking ATen's int enums, as torch.* names)
+from . import _functional_forms  # noqa: E402  (functionals PyTorch also has as torch.* names)
 
-for _name in _enum_forms.__all__:
-    globals().setdefault(_name, getattr(_enum_forms, _name))
+for _name in _functional_forms.__all__:
+    globals().setdefault(_name, getattr(_functional_forms, _name))
 
 from . import distributions, func, profiler, special, testing, viz  # noqa: E402, I001  (imported once the op table is complete)
 from .func import vmap  # noqa: E402  (torch.vmap is torch.func.vmap)

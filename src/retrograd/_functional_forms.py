@@ -1,16 +1,19 @@
-"""The `torch` namespace's forms of functionals whose PyTorch signature takes an ATen enum as
-an int (`reduction`: 0 none, 1 mean, 2 sum) where `torch.nn.functional` takes a string.
+"""The `torch` namespace's forms of `torch.nn.functional` functions that PyTorch also exposes at
+the top level: `conv3d` and `max_pool3d` as they are, and `ctc_loss`, whose top-level signature
+takes ATen's enum as an int (`reduction`: 0 none, 1 mean, 2 sum) where the functional takes a
+string.
 
 Programs written against the low-level names (`torch.ctc_loss(..., blank, reduction,
-zero_infinity)`) run unchanged; the work is done by the functional.
+zero_infinity)`, `torch.conv3d(x, w)`) run unchanged; the work is done by the functional.
 """
 
 from __future__ import annotations
 
 from ._tensor import Tensor
 from .nn._functional_ctc import ctc_loss as _functional_ctc_loss
+from .nn._functional_more import conv3d, max_pool3d
 
-__all__ = ["ctc_loss"]
+__all__ = ["conv3d", "ctc_loss", "max_pool3d"]
 
 # ATen's Reduction enum: its int values and the functional's names for them.
 _REDUCTIONS = {1: "mean", 2: "sum"}

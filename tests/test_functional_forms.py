@@ -1,5 +1,5 @@
-"""The torch-namespace forms of functionals that take ATen's int enums: `torch.ctc_loss` with
-`reduction` as an int, against F.ctc_loss and PyTorch."""
+"""The torch-namespace forms of functionals: `torch.ctc_loss` with `reduction` as ATen's int,
+against F.ctc_loss and PyTorch; `torch.conv3d` and `torch.max_pool3d` are the functionals."""
 
 import numpy as np
 import pytest
@@ -65,3 +65,25 @@ def test_values_and_gradients_match_pytorch(reduction):
     expected.sum().backward()
     np.testing.assert_allclose(log_probs.grad.numpy(), theirs_log_probs.grad.numpy(), rtol=1e-10,
                                atol=1e-12)
+
+
+def test_conv3d_and_max_pool3d_are_the_functionals():
+    assert retrograd.conv3d is F.conv3d
+    assert retrograd.max_pool3d is F.max_pool3d
+
+
+@needs_torch
+def test_conv3d_and_max_pool3d_match_pytorch():
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((2, 2, 5, 4, 6)), rng.standard_normal((3, 2, 2, 3, 2))
+    np.testing.assert_allclose(
+        retrograd.conv3d(retrograd.tensor(x), retrograd.tensor(w), stride=(1, 2, 1), padding=1).numpy(),
+        torch.conv3d(torch.tensor(x), torch.tensor(w), stride=(1, 2, 1), padding=1).numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(retrograd.max_pool3d(retrograd.tensor(x), 2).numpy(),
+                                  torch.max_pool3d(torch.tensor(x), 2).numpy())
+    ours = [retrograd.tensor(value, requires_grad=True) for value in (x, w)]
+    theirs = [torch.tensor(value, requires_grad=True) for value in (x, w)]
+    retrograd.conv3d(*ours, padding=(0, 1, 1)).pow(2).sum().backward()
+    torch.conv3d(*theirs, padding=(0, 1, 1)).pow(2).sum().backward()
+    for mine, expected in zip(ours, theirs):
+        np.testing.assert_allclose(mine.grad.numpy(), expected.grad.numpy(), rtol=1e-11)
