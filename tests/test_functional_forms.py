@@ -87,3 +87,60 @@ def test_conv3d_and_max_pool3d_match_pytorch():
     torch.conv3d(*theirs, padding=(0, 1, 1)).pow(2).sum().backward()
     for mine, expected in zip(ours, theirs):
         np.testing.assert_allclose(mine.grad.numpy(), expected.grad.numpy(), rtol=1e-11)
+
+
+def _bag_case():
+    weight = retrograd.tensor(np.random.default_rng(8).standard_normal((6, 3)))
+    return weight, retrograd.tensor([1, 2, 4, 5, 4, 3, 2]), retrograd.tensor([0, 2, 2, 5])
+
+
+def test_embedding_bag_output_is_the_functionals_with_mode_as_an_int():
+    weight, indices, offsets = _bag_case()
+    for mode, name in ((0, "sum"), (1, "mean"), (2, "max")):
+        output = retrograd.embedding_bag(weight, indices, offsets, False, mode)[0]
+        expected = F.embedding_bag(indices, weight, offsets, mode=name)
+        np.testing.assert_array_equal(output.numpy(), expected.numpy())
+
+
+def test_embedding_bag_bookkeeping():
+    weight, indices, offsets = _bag_case()
+    _, offset2bag, bag_size, max_indices = retrograd.embedding_bag(weight, indices, offsets, False, 1,
+                                                                   padding_idx=-2)
+    assert offset2bag.tolist() == [0, 0, 2, 2, 2, 3, 3]
+    assert bag_size.tolist() == [2, 0, 1, 2]  # row 4 (-2 from the end) is padding
+    assert max_indices.tolist() == bag_size.tolist()
+    _, offset2bag, bag_size, _ = retrograd.embedding_bag(weight, indices, offsets, False, 0)
+    assert offset2bag.numel() == 0 and bag_size.tolist() == [0, 0, 0, 0]
+    maxima = retrograd.embedding_bag(weight, indices, offsets, False, 2)[3].numpy()
+    table = weight.numpy()
+    for bag, members in enumerate(([1, 2], [], [4, 5, 4], [3, 2])):
+        expected = [members[int(np.argmax(table[members, column]))] if members else 0 for column in range(3)]
+        assert maxima[bag].tolist() == expected
+
+
+def test_embedding_bag_refuses_what_pytorch_refuses():
+    weight, indices, offsets = _bag_case()
+    with pytest.raises(RuntimeError, match="`mode` must be sum, mean, or max"):
+        retrograd.embedding_bag(weight, indices, offsets, False, 3)
+    with pytest.raises(RuntimeError, match="per_sample_weights only supported with mode='sum'"):
+        retrograd.embedding_bag(weight, indices, offsets, False, 1, False, retrograd.ones(7, dtype=weight.dtype))
+    with pytest.raises(TypeError, match="argument 'offsets' \\(position 3\\) must be Tensor"):
+        retrograd.embedding_bag(weight, indices, None)
+
+
+@needs_torch
+@pytest.mark.parametrize("mode", [1, 2])
+@pytest.mark.parametrize("padding_idx", [None, 4, -1])
+def test_embedding_bag_matches_pytorch(mode, padding_idx):
+    weight, indices, offsets = _bag_case()
+    ours_weight = weight.detach().requires_grad_()
+    theirs_weight = torch.tensor(weight.numpy(), requires_grad=True)
+    ours = retrograd.embedding_bag(ours_weight, indices, offsets, False, mode, padding_idx=padding_idx)
+    theirs = torch.embedding_bag(theirs_weight, torch.tensor(indices.numpy()), torch.tensor(offsets.numpy()),
+                                 False, mode, False, None, False, padding_idx)
+    np.testing.assert_allclose(ours[0].detach().numpy(), theirs[0].detach().numpy(), rtol=1e-14)
+    for mine, expected in zip(ours[1:], theirs[1:]):
+        assert mine.tolist() == expected.tolist()
+    ours[0].pow(2).sum().backward()
+    theirs[0].pow(2).sum().backward()
+    np.testing.assert_allclose(ours_weight.grad.numpy(), theirs_weight.grad.numpy(), rtol=1e-12)
