@@ -62,6 +62,7 @@ _FIELDS = {
     "cummin": ("values", "indices"),
     "frexp": ("mantissa", "exponent"),
     "histogram": ("hist", "bin_edges"),
+    "histogramdd": ("hist", "bin_edges"),
     "kthvalue": ("values", "indices"),
     "_lu_with_info": ("LU", "pivots", "info"),
     "linalg_eigh": ("eigenvalues", "eigenvectors"),
