@@ -364,7 +364,8 @@ def histogramdd(input, bins=10, *, range=None, weight=None, density: bool = Fals
 
 def _histogram_edges(points: np.ndarray, bins, range, dims: int, dtype) -> list:
     """Each dimension's bin edges, in the input's dtype, as torch.histogramdd checks them."""
-    if isinstance(bins, Tensor) or isinstance(bins, list | tuple) and bins and isinstance(bins[0], Tensor):
+    edges_given = isinstance(bins, list | tuple) and len(bins) > 0 and isinstance(bins[0], Tensor)
+    if isinstance(bins, Tensor) or edges_given:
         given = [bins] if isinstance(bins, Tensor) else list(bins)
         if len(given) != dims:
             raise RuntimeError("histogramdd: The size of bins must be equal to the innermost dimension "
