@@ -61,6 +61,15 @@ def test_lu_solve_solves_each_equation(left, adjoint):
         np.testing.assert_allclose((x @ matrix).numpy(), b.mT.numpy(), atol=1e-12)
 
 
+def test_tensor_methods_are_torch_lu_and_lu_solve():
+    a, b = _random((3, 3)), _random((3, 2), seed=1)
+    packed, pivots = a.lu()
+    assert pivots.tolist() == retrograd.lu(a)[1].tolist()
+    np.testing.assert_allclose(b.lu_solve(packed, pivots).numpy(), np.linalg.solve(a.numpy(), b.numpy()),
+                               rtol=1e-12)
+    assert len(a.lu(get_infos=True)) == 3
+
+
 def test_torch_lu_solve_takes_the_right_hand_side_first():
     a, b = _random((3, 3)), _random((3, 2), seed=1)
     packed, pivots = retrograd.lu(a)

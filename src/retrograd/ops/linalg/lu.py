@@ -24,7 +24,7 @@ import numpy as np
 from ... import return_types
 from ..._tensor import Tensor
 from ...autograd.graph import Node
-from .._table import OUTPUT, apply, output
+from .._table import OUTPUT, apply, output, register_method
 from ..shape import cat, tril, triu
 from .contraction import _check_floating, _constant, _require_tensor
 from .products import matmul
@@ -373,3 +373,17 @@ def linalg_lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True,
 def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
     """torch.lu_solve: linalg.lu_solve with the right-hand side first."""
     return linalg_lu_solve(LU_data, LU_pivots, b)
+
+
+def _lu_method(self, pivot: bool = True, get_infos: bool = False):
+    """`torch.lu(self, pivot, get_infos)`."""
+    return lu(self, pivot, get_infos)
+
+
+def _lu_solve_method(self, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
+    """`torch.lu_solve(self, LU_data, LU_pivots)`: X with A X = self."""
+    return lu_solve(self, LU_data, LU_pivots)
+
+
+register_method("lu", _lu_method)
+register_method("lu_solve", _lu_solve_method)
