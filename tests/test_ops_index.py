@@ -612,3 +612,25 @@ def test_fill_is_fill_out_of_place():
     assert retrograd.fill(retrograd.tensor([1, 2]), 2.5).tolist() == [2, 2]
     with pytest.raises(RuntimeError, match="fill_ only supports 0-dimension value tensor"):
         retrograd.fill(x, retrograd.ones(2))
+
+
+def test_plain_keys_take_a_fast_path_that_parses_them_as_the_general_parser_does(monkeypatch):
+    import itertools
+
+    from retrograd.ops.index import subscript
+
+    parts = [0, 2, -1, 5, -4, slice(None), slice(0, 1), slice(1, None), slice(None, -1),
+             slice(None, None, 2), slice(0, 3, 1), slice(-5, 10)]
+    keys = [key for count in range(4) for key in itertools.product(parts, repeat=count)] + [0, -1, slice(1, 2)]
+
+    def parsed(parse, key):
+        try:
+            found = parse(key, (3, 4, 2))
+        except IndexError:
+            return IndexError
+        return found if found is None else (found.basic, found.advanced, found.view_class)
+
+    fast = [(key, parsed(subscript._plain_key, key)) for key in keys]
+    monkeypatch.setattr(subscript, "_plain_key", lambda key, shape: None)
+    assert all(parsed(subscript._parse_key, key) == found for key, found in fast)
+    assert all(found is not None for _, found in fast)  # (every one of them took the fast path)

@@ -311,14 +311,16 @@ def test_the_autograd_programs_find_the_engine_defects_of_issue_12(monkeypatch, 
     elif plant == "retained_grads":  # retained grads accumulated as a leaf's
         monkeypatch.setattr(engine, "_store_retained_grad", engine._store_grad)
     else:  # an int64 incoming gradient kept as it is
-        real_roots = retrograd.autograd._root_gradients
+        from retrograd.autograd import _passes
+
+        real_roots = _passes._root_gradients
 
         def uncast_roots(outputs, grads):
             made = real_roots(outputs, grads)
             return [made_grad if given is None else given
                     for made_grad, given in zip(made, grads or (None,) * len(made))]
 
-        monkeypatch.setattr(retrograd.autograd, "_root_gradients", uncast_roots)
+        monkeypatch.setattr(_passes, "_root_gradients", uncast_roots)
     assert _disagreements(range(300))
 
 

@@ -18,6 +18,7 @@ import weakref
 import numpy as np
 
 from . import _dtype
+from . import autograd as _autograd
 from ._device import CPU as _CPU
 from ._device import check_device as _check_device
 from ._device import device
@@ -386,9 +387,8 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into the `.grad` of every leaf that requires grad."""
-        from .autograd import backward  # (the autograd API works on tensors: a layer above)
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        # (the autograd API works on tensors, a layer above: Note [Two layers in one package])
+        _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
         """The same data (shared, with the same version counter), cut from the graph."""

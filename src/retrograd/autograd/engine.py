@@ -148,7 +148,7 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
         for slot, (node, output_nr) in enumerate(targets):
             capture_slots.setdefault(node, []).append((output_nr, slot))
             target_nodes.add(node)
-        needed = _nodes_leading_to(root_nodes, target_nodes)
+        needed = _nodes_leading_to(root_nodes, target_nodes, dependencies)
     _task_state.current = GraphTask(root_nodes, dependencies, needed, observer)
 
     buffers: dict[Node, list] = {}
@@ -292,31 +292,29 @@ def edges_not_needed(node: Node) -> tuple[bool, ...] | None:
     return tuple(next_node is not None and needed.get(next_node) == _SKIP for next_node in node._next_nodes)
 
 
-def _nodes_leading_to(root_nodes: list[Node], targets: set[Node]) -> dict[Node, int]:
+def _nodes_leading_to(root_nodes: list[Node], targets: set[Node], dependencies: dict[Node, int]
+                      ) -> dict[Node, int]:
     """For each reachable node: _RUN if a target lies below it, _CAPTURE_ONLY if it is a
-    target with none below, else _SKIP (an iterative post-order DFS)."""
+    target with none below, else _SKIP. Each node is decided after every node below it: in the
+    reverse of a topological order, made from `dependencies` (as _count_dependencies counts
+    them) the way the pass itself orders its nodes."""
+    remaining = dependencies.copy()
+    order = [node for node in root_nodes if not remaining[node]]
+    for node in order:  # (grows while it is read: each node enters once its parents are in)
+        for child in node._next_nodes:
+            if child is not None:
+                left = remaining[child] - 1
+                remaining[child] = left
+                if not left:
+                    order.append(child)
     needed: dict[Node, int] = {}
-    for root in root_nodes:
-        if root in needed:
-            continue
-        needed[root] = _SKIP
-        stack = [(root, iter(root._next_nodes))]
-        while stack:
-            node, children = stack[-1]
-            for child in children:
-                if child is not None and child not in needed:
-                    needed[child] = _SKIP
-                    stack.append((child, iter(child._next_nodes)))
-                    break
-            else:
-                stack.pop()
-                reaches_target = any(
-                    needed[child] for child in node._next_nodes if child is not None
-                )
-                if reaches_target:
-                    needed[node] = _RUN
-                elif node in targets:
-                    needed[node] = _CAPTURE_ONLY
+    for node in reversed(order):
+        state = _CAPTURE_ONLY if node in targets else _SKIP
+        for child in node._next_nodes:
+            if child is not None and needed[child]:
+                state = _RUN
+                break
+        needed[node] = state
     return needed
 
 
@@ -471,7 +469,7 @@ def _sum_to_array(data: np.ndarray, shape: tuple) -> np.ndarray:
     axes = tuple(range(leading)) + tuple(
         leading + index for index, size in enumerate(shape) if size == 1 and data.shape[leading + index] != 1
     )
-    summed = data.sum(axis=axes, keepdims=True) if axes else data
+    summed = np.add.reduce(data, axis=axes, keepdims=True) if axes else data  # (ndarray.sum, less Python)
     return summed.reshape(shape)
 
 

@@ -467,9 +467,15 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
                         for position, entry in enumerate(formulas))
     results = f"({results}{',' if len(formulas) == 1 else ''})"
     if unfitted:
-        namespace.update(ndarray=np.ndarray, fit_to_inputs=_fit_to_inputs)
-        lines += [f"    if {' or '.join(unfitted)}:",
-                  f"        return fit_to_inputs(node, {results}, batch, True)"]
+        # (a 0-d result of NumPy is a scalar: made an array here, it fits without the general path)
+        namespace.update(ndarray=np.ndarray, fit_to_inputs=_fit_to_inputs, numpy_scalar=np.generic,
+                         asarray=np.asarray)
+        scalars = [f"        if isinstance(result_{position}, numpy_scalar):\n"
+                   f"            result_{position} = asarray(result_{position})"
+                   for position, entry in enumerate(formulas) if entry is not None]
+        lines += [f"    if {' or '.join(unfitted)}:", *scalars,
+                  f"        if {' or '.join(unfitted)}:",
+                  f"            return fit_to_inputs(node, {results}, batch, True)"]
     lines.append(f"    return {results}")
     return _compiled(lines, "backward_on_arrays", f"<backward of {cls.__name__}>", namespace)
 

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .._tensor import Tensor
+from . import _table  # (a partly run module while _table imports this one: used in calls only)
 from ._zero_gradient import zero_gradient
 
 __all__ = [
@@ -40,9 +41,7 @@ __all__ = [
 def _either(numpy_function, op_name: str):
     def function(x, *args, **kwargs):
         if isinstance(x, Tensor):
-            from ._table import table
-
-            return table[op_name].function(x, *args, **kwargs)
+            return _table.table[op_name].function(x, *args, **kwargs)
         return numpy_function(x, *args, **kwargs)
 
     function.__name__ = op_name
@@ -75,9 +74,7 @@ isnan = _either(np.isnan, "isnan")
 def rounded_quotient(a, b, rounding_mode: str):
     """a / b rounded toward zero ('trunc') or down ('floor'): its derivative is zero."""
     if isinstance(a, Tensor) or isinstance(b, Tensor):
-        from ._table import table
-
-        return table["div"].function(a, b, rounding_mode=rounding_mode)
+        return _table.table["div"].function(a, b, rounding_mode=rounding_mode)
     from .pointwise import _rounded_quotient
 
     return _rounded_quotient(a, b, rounding_mode)
@@ -87,38 +84,59 @@ def scalar_power(x, exponent):
     """x ** exponent for a number `exponent`, as the pow op computes it (sqrt for 0.5, 1 / sqrt
     for -0.5, ...: PyTorch's kernel, so (-inf) ** -0.5 is NaN, not NumPy's 0)."""
     if isinstance(x, Tensor):
-        from ._table import table
+        return _table.table["pow"].function(x, exponent)
+    return power_kernel(x, exponent, exponent)
 
-        return table["pow"].function(x, exponent)
-    from .pointwise.arithmetic import _scalar_power
 
-    return _scalar_power(x, exponent, exponent)
+def power_kernel(base: np.ndarray, power, exponent) -> np.ndarray:
+    """base ** exponent for a number, computed as PyTorch's CPU kernel computes it where that
+    is a known formula, so float32 results are the same bits: multiplication for 2, 3 and -2,
+    a division for -1, sqrt and 1 / sqrt for 0.5 and -0.5 (also much faster than np.power).
+    Other exponents: in float64, rounded to float32, which agrees with PyTorch's own pow kernel
+    far more often than NumPy's float32 pow (see docs/float32_bits.md)."""
+    if base.dtype.kind != "f":
+        return np.power(base, power)
+    if exponent == 2:
+        return base * base
+    if exponent == 3:
+        return base * base * base
+    if exponent == -1:
+        return 1 / base
+    if exponent == -2:
+        return 1 / (base * base)
+    if exponent == 0.5:
+        return np.sqrt(base)
+    if exponent == -0.5:
+        return 1 / np.sqrt(base)
+    return float32_in_float64(np.power, base, power)
+
+
+def float32_in_float64(kernel, base: np.ndarray, exponent) -> np.ndarray:
+    """kernel(base, exponent), for float32 (and float16) computed in float64 and rounded."""
+    if base.dtype.itemsize >= 8:
+        return kernel(base, exponent)
+    wide = kernel(base.astype(np.float64), np.asarray(exponent, np.float64))
+    return wide.astype(base.dtype)
 
 
 def rsqrt(x):
     """1 / sqrt(x)."""
     if isinstance(x, Tensor):
-        from ._table import table
-
-        return table["rsqrt"].function(x)
+        return _table.table["rsqrt"].function(x)
     return 1 / np.sqrt(x)
 
 
 def sign(x):
     """-1, 0 or 1 by the sign of each element (0 for NaN, as PyTorch)."""
     if isinstance(x, Tensor):
-        from ._table import table
-
-        return table["sign"].function(x)
+        return _table.table["sign"].function(x)
     return np.nan_to_num(np.sign(x), nan=0.0)
 
 
 def sgn(x):
     """`sign` recorded as `sgn` (SgnBackward0, whose derivative is an efficient zero tensor)."""
     if isinstance(x, Tensor):
-        from ._table import table
-
-        return table["sgn"].function(x)
+        return _table.table["sgn"].function(x)
     return np.nan_to_num(np.sign(x), nan=0.0)
 
 
@@ -128,15 +146,13 @@ def where(condition, input, other):
     Recorded (on Tensors) as soon as any argument is a Tensor; bool arrays and numbers mix in.
     """
     if isinstance(condition, Tensor) or isinstance(input, Tensor) or isinstance(other, Tensor):
-        from ._table import table
-
         if not isinstance(condition, Tensor):
             condition = Tensor._make(np.asarray(condition, dtype=bool))
         if isinstance(input, np.ndarray):
             input = Tensor._make(input)
         if isinstance(other, np.ndarray):
             other = Tensor._make(other)
-        return table["where"].function(condition, input, other)
+        return _table.table["where"].function(condition, input, other)
     if type(condition) is np.ndarray and condition.dtype == bool:
         # Selecting against zero, the common case, goes through the bit selection of keep_where.
         if type(other) in (float, int) and other == 0:
@@ -176,9 +192,7 @@ def efficient_zeros_like(x):
 
 
 def _op(name: str):
-    from ._table import table
-
-    return table[name].function
+    return _table.table[name].function
 
 
 def reshape(x, shape):
@@ -231,21 +245,21 @@ def squeeze(x, dim):
     """x with the size-1 dim `dim` removed."""
     if isinstance(x, Tensor):
         return _op("squeeze")(x, dim)
-    return np.squeeze(x, axis=dim)
+    return x.squeeze(axis=dim)  # (methods, not NumPy's Python wrappers: the same views, faster)
 
 
 def transpose(x, dim0: int, dim1: int):
     """x with dims `dim0` and `dim1` swapped."""
     if isinstance(x, Tensor):
         return _op("transpose")(x, dim0, dim1)
-    return np.swapaxes(x, dim0, dim1) if np.ndim(x) else x
+    return x.swapaxes(dim0, dim1) if x.ndim else x
 
 
 def t(x):
     """The transpose of a tensor of at most 2 dims."""
     if isinstance(x, Tensor):
         return _op("t")(x)
-    return np.transpose(x)
+    return x.transpose()
 
 
 def permute(x, dims):
@@ -312,9 +326,7 @@ def diagonal(x, offset: int, dim1: int, dim2: int):
 def i0(x):
     """I0, the modified Bessel function of the first kind of order 0 (NumPy's, or recorded)."""
     if isinstance(x, Tensor):
-        from ._table import table
-
-        return table["i0"].function(x)
+        return _table.table["i0"].function(x)
     with np.errstate(all="ignore"):  # NumPy's i0 warns from NumPy's own code
         return np.i0(x)
 
@@ -325,9 +337,7 @@ def bessel_i1(x):
     from .pointwise.unary import SpecialI1Backward0, _bessel_i1
 
     if isinstance(x, Tensor):
-        from ._table import apply
-
-        return apply(SpecialI1Backward0, x)
+        return _table.apply(SpecialI1Backward0, x)
     with np.errstate(all="ignore"):
         return _bessel_i1(x)
 
@@ -337,9 +347,7 @@ def diagonal_backward(grad, shape: tuple, offset: int, dim1: int, dim2: int):
     from .shape import DiagonalBackwardBackward0, _diagonal_view
 
     if isinstance(grad, Tensor):
-        from ._table import apply
-
-        return apply(DiagonalBackwardBackward0, grad, shape=shape, offset=offset, dim1=dim1, dim2=dim2)
+        return _table.apply(DiagonalBackwardBackward0, grad, shape=shape, offset=offset, dim1=dim1, dim2=dim2)
     result = np.zeros(shape, dtype=grad.dtype)
     _diagonal_view(result, offset, dim1, dim2)[...] = grad
     return result
@@ -398,10 +406,9 @@ def _as_tensor(x):
 def index_at(x, key: tuple):
     """x[key] for an advanced key of slices and integer arrays (a copy)."""
     if isinstance(x, Tensor):
-        from ._table import apply
         from .index import IndexBackward0
 
-        return apply(IndexBackward0, x, key=key)
+        return _table.apply(IndexBackward0, x, key=key)
     return x[key]
 
 
@@ -419,10 +426,9 @@ def accumulate_at(values, shape: tuple, key: tuple):
 def zero_at_key(x, basic: tuple, advanced: tuple | None):
     """A copy of x with zeros written at x[basic][advanced] (selected: the rest untouched)."""
     if isinstance(x, Tensor):
-        from ._table import apply
         from .index import ZeroAtKeyBackward
 
-        return apply(ZeroAtKeyBackward, x, basic=basic, advanced=advanced)
+        return _table.apply(ZeroAtKeyBackward, x, basic=basic, advanced=advanced)
     result = x.copy()
     target = result[basic]
     if advanced is None:
@@ -452,10 +458,10 @@ def index_select_backward(grad, shape: tuple, dim: int, index):
         return grad
     dim, index = dim % len(shape), index_positions(index)
     if isinstance(grad, Tensor):
-        from ._table import apply
         from .index import IndexAddBackward0
 
-        return apply(IndexAddBackward0, zeros_of_shape(shape, grad), grad, dim=dim, index=index, alpha=1)
+        return _table.apply(IndexAddBackward0, zeros_of_shape(shape, grad), grad, dim=dim, index=index,
+                            alpha=1)
     result = np.zeros(shape, dtype=grad.dtype)
     np.add.at(result, (slice(None),) * dim + (index,), grad)
     return result
@@ -464,10 +470,9 @@ def index_select_backward(grad, shape: tuple, dim: int, index):
 def index_fill(x, dim: int, index, value):
     """A copy of x with the slices along `dim` at `index` set to `value`."""
     if isinstance(x, Tensor):
-        from ._table import apply
         from .index import IndexFillBackward0
 
-        return apply(IndexFillBackward0, x, dim=dim, index=index, value=value)
+        return _table.apply(IndexFillBackward0, x, dim=dim, index=index, value=value)
     result = x.copy()
     result[(slice(None),) * dim + (index,)] = value
     return result
@@ -491,10 +496,9 @@ def gather(x, dim: int, index):
 def gather_backward(grad, shape: tuple, dim: int, index):
     """Zeros of `shape` with `grad` added at the places `gather` read (repeats add up)."""
     if isinstance(grad, Tensor):
-        from ._table import apply
         from .index import ScatterAddBackward0
 
-        return apply(ScatterAddBackward0, zeros_of_shape(shape, grad), grad, dim=dim, index=index)
+        return _table.apply(ScatterAddBackward0, zeros_of_shape(shape, grad), grad, dim=dim, index=index)
     result = np.zeros(shape, dtype=grad.dtype)
     np.add.at(result, _element_key(index, dim), grad)
     return result
@@ -503,10 +507,9 @@ def gather_backward(grad, shape: tuple, dim: int, index):
 def scatter_fill(x, dim: int, index, value):
     """A copy of x with `value` written at the places `gather(x, dim, index)` reads."""
     if isinstance(x, Tensor):
-        from ._table import apply
         from .index import ScatterBackward1
 
-        return apply(ScatterBackward1, x, dim=dim, index=index, value=value)
+        return _table.apply(ScatterBackward1, x, dim=dim, index=index, value=value)
     result = x.copy()
     result[_element_key(index, dim)] = value
     return result
@@ -515,10 +518,9 @@ def scatter_fill(x, dim: int, index, value):
 def masked_select(x, mask):
     """x's elements where the bool array `mask` (broadcast with x) is True, as a vector."""
     if isinstance(x, Tensor):
-        from ._table import apply
         from .index import MaskedSelectBackward0
 
-        return apply(MaskedSelectBackward0, x, mask=mask)
+        return _table.apply(MaskedSelectBackward0, x, mask=mask)
     shape = np.broadcast_shapes(x.shape, mask.shape)
     return np.broadcast_to(x, shape)[np.broadcast_to(mask, shape)]
 
@@ -529,10 +531,9 @@ def masked_select_backward(grad, mask, shape: tuple):
     shape = np.broadcast_shapes(tuple(shape), mask.shape)
     mask = np.broadcast_to(mask, shape)
     if isinstance(grad, Tensor):
-        from ._table import apply
         from .index import MaskedScatterBackward0
 
-        return apply(MaskedScatterBackward0, zeros_of_shape(shape, grad), grad, mask=mask)
+        return _table.apply(MaskedScatterBackward0, zeros_of_shape(shape, grad), grad, mask=mask)
     result = np.zeros(grad.shape[:-1] + shape, dtype=grad.dtype)  # batched grads lead
     result[..., mask] = grad
     return result
@@ -560,9 +561,7 @@ def stack(tensors, dim: int):
 
 
 def _table_function(name: str):
-    from ._table import table
-
-    return table[name].function
+    return _table.table[name].function
 
 
 def _reduce_ops():
@@ -616,9 +615,7 @@ def take_along(x, indices, dim: int):
     if isinstance(indices, Tensor):
         indices = indices._data
     if isinstance(x, Tensor):
-        from ._table import apply
-
-        return apply(_reduce_ops().GatherBackward0, x, dim=dim, indices=indices)
+        return _table.apply(_reduce_ops().GatherBackward0, x, dim=dim, indices=indices)
     return np.take_along_axis(x, indices, axis=dim)
 
 
@@ -629,9 +626,7 @@ def scatter_along(source, indices, dim: int, shape: tuple, unique: bool = False)
     `unique` (no index repeats along the dim) the values are put rather than added.
     """
     if isinstance(source, Tensor):
-        from ._table import apply
-
-        return apply(_reduce_ops().ScatterAddBackward0, source, dim=dim, indices=indices, shape=shape)
+        return _table.apply(_reduce_ops().ScatterAddBackward0, source, dim=dim, indices=indices, shape=shape)
     result = np.zeros(shape, dtype=source.dtype)
     if unique:
         np.put_along_axis(result, indices, source, axis=dim)
@@ -650,9 +645,7 @@ def cumsum(x, dim: int):
 def reversed_cumsum(x, dim: int):
     """The running sum from the end of `dim` (the backward of cumsum)."""
     if isinstance(x, Tensor):
-        from ._table import apply
-
-        return apply(_reduce_ops().ReversedCumsumBackward0, x, dim=dim)
+        return _table.apply(_reduce_ops().ReversedCumsumBackward0, x, dim=dim)
     return np.flip(np.cumsum(np.flip(x, axis=dim), axis=dim), axis=dim)
 
 
@@ -736,10 +729,16 @@ def choose(mask, input, other):
     return keep_where(mask, input) + keep_where(~mask, other)
 
 
-def _nn_op(name: str):
-    from .nn import _backward_ops
+_NN_OPS: dict = {}  # name -> the nn backward op (a layer above, imported once)
 
-    return getattr(_backward_ops, name)
+
+def _nn_op(name: str):
+    op = _NN_OPS.get(name)
+    if op is None:
+        from .nn import _backward_ops
+
+        op = _NN_OPS[name] = getattr(_backward_ops, name)
+    return op
 
 
 def threshold_backward(grad, self, threshold):
@@ -818,9 +817,7 @@ log1p = _either(np.log1p, "log1p")
 def sigmoid(x):
     """1 / (1 + exp(-x)), without overflow on arrays."""
     if isinstance(x, Tensor):
-        from ._table import table
-
-        return table["sigmoid"].function(x)
+        return _table.table["sigmoid"].function(x)
     decay = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + decay), decay / (1 + decay))
 
@@ -828,18 +825,14 @@ def sigmoid(x):
 def softplus(x):
     """log(1 + exp(x)), without overflow."""
     if isinstance(x, Tensor):
-        from ._table import table
-
-        return table["softplus"].function(x)
+        return _table.table["softplus"].function(x)
     return np.logaddexp(0, x)
 
 
 def erf(x):
     """The error function."""
     if isinstance(x, Tensor):
-        from ._table import table
-
-        return table["erf"].function(x)
+        return _table.table["erf"].function(x)
     from .pointwise import _erf_and_erfc
 
     return _erf_and_erfc(x)[0].astype(x.dtype, copy=False)

@@ -19,7 +19,6 @@ import functools
 import numbers
 import re
 import sys
-import types
 import weakref
 from collections.abc import Callable
 
@@ -124,8 +123,11 @@ def _run_unrecorded(node_class: type[Node], inputs: tuple, params: dict):
         result = node_class.forward(*inputs, **params)
     else:
         result = node_class.forward(_NO_CONTEXT, *inputs, **params)
-    if type(result) is np.ndarray and not node_class.is_view:
-        return Tensor._make(result)
+    if not node_class.is_view:
+        if type(result) is np.ndarray:
+            return Tensor._make(result)
+        if isinstance(result, np.generic):  # (a 0-d result)
+            return Tensor._make(np.asarray(result))
     view_base = inputs[0] if node_class.is_view else None
     if type(result) is tuple:
         return tuple(_wrap(array, view_base, node_class.several_views) for array in result)
@@ -211,8 +213,9 @@ def _note_anomaly(node: Node, inputs: tuple, outputs) -> None:
 #     params)` of its own, generated on first use in the way Formula generates each plan's
 #     `save` (Note [Generated saving and backward]): the loop over the inputs is unrolled to
 #     the op's arity, the class's forward and plans are bound once instead of looked up per
-#     call, and the node is made without going through `type.__call__` (which is slow for a
-#     class whose `__init__` is Python). It does what `_record` does, in the same order, and
+#     call, and the node and its output are made without a call: `object.__new__`, then the
+#     fields `Node.__init__` and `Tensor._setup` set, stored in place (`_fresh_fields`). It
+#     does what `_record` does, in the same order, and
 #     hands anything unusual back to `_record` or `_finish_record`: another number of inputs,
 #     a forward that gives a tuple (several outputs, several views).
 #     `record.source` shows the code.
@@ -254,18 +257,26 @@ def _recorder(node_class: type[Node]) -> Callable:
                   "    else:",
                   f"        {edge} = {meta} = None",
                   f"        {number} = 0"]
+    # (Tensor._setup and Node.__init__, inlined: two calls less per op; _fresh_fields says why)
+    output = ["    output._data = result",
+              "    output.grad_fn = node",
+              "    output._requires_grad = True",
+              "    output._output_nr = 0",
+              "    output._version_counter = "
+              + ("value_0._version_counter" if node_class.is_view else "COUNTER_ZERO.copy()"),
+              *(f"    output.{name} = {value!r}" for name, value in _fresh_fields(_FRESH_TENSOR)
+                if not (node_class.is_view and name == "_base")),
+              "    output._is_inference = INFERENCE.count != 0 and MODES.inference"]
     if node_class.is_view:  # the output shares its input's memory and version (as _finish_record)
-        output = ["    output._setup(result, node, 0, value_0._version_counter)",
-                  "    output._base = value_0._base if value_0._base is not None else value_0",
-                  "    register_view(output, output._base)"]
-    else:
-        output = ["    output._setup(result, node, 0, COUNTER_ZERO.copy())"]
+        output += ["    output._base = value_0._base if value_0._base is not None else value_0",
+                   "    register_view(output, output._base)"]
     lines += ["    if not needs:",
               "        return unrecorded(CLASS, inputs, params)",
               "    node = new(CLASS)",
-              f"    init(node, ({', '.join(edges)}{comma}),",
-              f"         ({', '.join(numbers)}{comma}) if {' or '.join(numbers)} else ZEROS,",
-              f"         ({', '.join(metas)}{comma}))",
+              f"    node._next_nodes = ({', '.join(edges)}{comma})",
+              f"    node._next_nrs = ({', '.join(numbers)}{comma}) if {' or '.join(numbers)} else ZEROS",
+              f"    node._input_meta = ({', '.join(metas)}{comma})",
+              *(f"    node.{name} = {value!r}" for name, value in _fresh_fields(_FRESH_NODE)),
               "    result = forward(*inputs, **params)",
               "    if type(result) is not ndarray:",
               "        if not isinstance(result, numpy_scalar) or IS_VIEW:  # (a 0-d result)",
@@ -279,7 +290,8 @@ def _recorder(node_class: type[Node]) -> Callable:
               "        note_anomaly(node, inputs, output)",
               "    return output"]
     namespace = {"CLASS": node_class, "Tensor": Tensor, "general": _record, "unrecorded": _run_unrecorded,
-                 "new": _new_tensor, "init": _own_copy(Node.__init__), "ZEROS": zero_output_numbers(arity),
+                 "INFERENCE": grad_mode.threads_in_inference, "MODES": grad_mode._state,
+                 "new": _new_tensor, "ZEROS": zero_output_numbers(arity),
                  "forward": node_class.forward, "ndarray": np.ndarray, "finish": _finish_record,
                  "numpy_scalar": np.generic, "asarray": np.asarray, "IS_VIEW": node_class.is_view,
                  "register_view": _inplace.register_view,
@@ -288,15 +300,41 @@ def _recorder(node_class: type[Node]) -> Callable:
     return _compiled(lines, "record", f"<record of {node_class.__name__}>", namespace)
 
 
-def _own_copy(function: Callable) -> Callable:
-    """`function` with a code object of its own. CPython specialises each attribute access in
-    place, for the one class it meets there; a copy per op class keeps Node.__init__'s stores
-    specialised, where the shared function sees every op's class and falls back to the slow
-    generic path."""
-    copy = types.FunctionType(function.__code__.replace(), function.__globals__, function.__name__,
-                              function.__defaults__, function.__closure__)
-    copy.__kwdefaults__ = function.__kwdefaults__
-    return copy
+def _fresh_node() -> Node:
+    return Node((), (), ())
+
+
+def _fresh_tensor() -> Tensor:
+    tensor = _new_tensor(Tensor)
+    tensor._setup(np.empty(0), None, 0, None)
+    return tensor
+
+
+_FRESH_NODE = (_fresh_node, {"_next_nodes", "_next_nrs", "_input_meta"})
+_FRESH_TENSOR = (_fresh_tensor, {"_data", "grad_fn", "_requires_grad", "_output_nr", "_version_counter",
+                                 "_is_inference"})
+
+
+def _fresh_fields(maker) -> list[tuple[str, object]]:
+    """The slots a new object starts with, set to a constant (None, False) by its class's own
+    constructor (`Node.__init__`, `Tensor._setup`), less those the generated record sets from
+    the op: read from an object so made, so the record stores what the constructor stores and
+    the constructor stays the one place that says it. CPython specialises each attribute store
+    in place for the one class it meets, so stores in each op's record stay fast, where the
+    shared constructor sees every op's class and falls back to the slow generic path (and
+    costs a call)."""
+    make, set_by_record = maker
+    made = make()
+    fields = []
+    for cls in type(made).__mro__:
+        for name in cls.__dict__.get("__slots__", ()):
+            if name in set_by_record or name == "__weakref__" or not hasattr(made, name):
+                continue
+            value = getattr(made, name)
+            if value is not None and type(value) is not bool:
+                raise TypeError(f"{name} starts as {value!r}: the generated record stores constants only")
+            fields.append((name, value))
+    return fields
 
 
 def _output(array, node: Node, output_nr: int) -> Tensor:

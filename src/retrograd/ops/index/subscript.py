@@ -137,10 +137,42 @@ def _wrap_int(index, shape: tuple, dim: int) -> int:
     return int(index) % size
 
 
+def _plain_key(key, shape: tuple) -> _Key | None:
+    """What `_parse_key` gives for a key of Python ints and slices whose bounds are ints or
+    None and whose step is positive (`x[:, 0:1]`, `x[2]`), without its general checks; None
+    for any other key."""
+    items = key if type(key) is tuple else (key,)
+    if len(items) > len(shape):
+        return None
+    basic = []
+    view_class = AliasBackward0
+    for dim, item in enumerate(items):
+        if type(item) is int:
+            basic.append(_wrap_int(item, shape, dim))
+            view_class = SelectBackward0
+        elif type(item) is slice:
+            start, stop, step = item.start, item.stop, item.step
+            if step is None:
+                step = 1
+            elif type(step) is not int or step <= 0:
+                return None
+            if (start is not None and type(start) is not int) or (stop is not None and type(stop) is not int):
+                return None
+            basic.append(slice(start, stop, step))
+            if start is not None or stop is not None or step != 1:
+                view_class = SliceBackward0
+        else:
+            return None
+    return _Key((*basic, Ellipsis), None, view_class)
+
+
 def _parse_key(key, shape: tuple) -> _Key:
     """Split a user's key into the basic and advanced NumPy keys of Note [Two-step indexing]."""
     if type(key) is int and shape:
         return _Key((_wrap_int(key, shape, 0), Ellipsis), None, SelectBackward0)
+    plain = _plain_key(key, shape)
+    if plain is not None:
+        return plain
     items = _normalised_items(key)
     ndim = len(shape)
     used = sum(_dims_used(item) for item in items)

@@ -360,7 +360,7 @@ class PowBackward0(Formula):
     def forward(self, exponent):
         base, power = operand_arrays(self, exponent, "pow")
         _power_dtype_check(base, exponent)
-        return _scalar_power(base, power, exponent)
+        return _math.power_kernel(base, power, exponent)
 
     tangent = ELEMENT_WISE
     derivatives = {
@@ -405,44 +405,13 @@ class PowBackward2(Formula):
     }
 
 
-def _scalar_power(base: np.ndarray, power, exponent) -> np.ndarray:
-    """base ** exponent for a number, computed as PyTorch's CPU kernel computes it where that
-    is a known formula, so float32 results are the same bits: multiplication for 2, 3 and -2,
-    a division for -1, sqrt and 1 / sqrt for 0.5 and -0.5 (also much faster than np.power).
-    Other exponents: in float64, rounded to float32, which agrees with PyTorch's own pow kernel
-    far more often than NumPy's float32 pow (see docs/float32_bits.md)."""
-    if base.dtype.kind != "f":
-        return np.power(base, power)
-    if exponent == 2:
-        return base * base
-    if exponent == 3:
-        return base * base * base
-    if exponent == -1:
-        return 1 / base
-    if exponent == -2:
-        return 1 / (base * base)
-    if exponent == 0.5:
-        return np.sqrt(base)
-    if exponent == -0.5:
-        return 1 / np.sqrt(base)
-    return _float32_in_float64(np.power, base, power)
-
-
-def _float32_in_float64(kernel, base: np.ndarray, exponent) -> np.ndarray:
-    """kernel(base, exponent), for float32 (and float16) computed in float64 and rounded."""
-    if base.dtype.itemsize >= 8:
-        return kernel(base, exponent)
-    wide = kernel(base.astype(np.float64), np.asarray(exponent, np.float64))
-    return wide.astype(base.dtype)
-
-
 def _power(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
     """base ** exponent; for integers a negative exponent gives 1 / base**|exponent| truncated
     (1 for base 1, +-1 for base -1, else 0), as PyTorch, where NumPy would refuse."""
     if base.dtype.kind == "b" and np.asarray(exponent).dtype.kind == "b":
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     if base.dtype.kind == "f":
-        return _float32_in_float64(np.power, base, exponent)
+        return _math.float32_in_float64(np.power, base, exponent)
     if base.dtype.kind not in "iu" or not np.any(np.asarray(exponent) < 0):
         return np.power(base, exponent)
     negative = exponent < 0

@@ -205,7 +205,9 @@ class WhereBackward0(Formula):
     @staticmethod
     def forward(self, other, condition):
         left, right = operand_arrays(self, other, "where")
-        _check_broadcast(condition._data.shape, np.broadcast_shapes(np.shape(left), np.shape(right)))
+        shape, left_shape, right_shape = condition._data.shape, left.shape, right.shape
+        if not shape == left_shape == right_shape:  # (the common case needs no broadcasting)
+            _check_broadcast(shape, np.broadcast_shapes(left_shape, right_shape))
         return np.where(condition._data, left, right)
 
     tangent = ELEMENT_WISE

@@ -62,7 +62,8 @@ class SumBackward0(Formula):
         data = self._data
         if dtype is None and data.dtype.kind in "biu":
             dtype = _dtype.int64
-        return np.sum(data, axis=dim, keepdims=keepdim, dtype=None if dtype is None else dtype.numpy)
+        # (np.sum's own call, less its Python wrapper)
+        return np.add.reduce(data, axis=dim, dtype=None if dtype is None else dtype.numpy, keepdims=keepdim)
 
     tangent = LINEAR
     derivatives = {"self": lambda grad, self_shape: _math.expand_to(grad, self_shape)}
@@ -88,6 +89,18 @@ def sum(input, dim=None, keepdim: bool = False, *, dtype=None):
     return apply(SumBackward1, input, dim=dims, keepdim=keepdim, dtype=dtype, dim_as_given=dim)
 
 
+def _mean_of(data: np.ndarray, dim: tuple, keepdim: bool):
+    """np.mean(data, axis=dim, keepdims=keepdim), computed as NumPy computes it (the same
+    bits: the sum, float16 summed in float32, divided by the count), less its Python layers."""
+    narrow = data.dtype == np.float16
+    total = np.add.reduce(data, axis=dim, dtype=np.float32 if narrow else None, keepdims=keepdim)
+    count = _count(data.shape, dim)
+    if type(total) is np.ndarray:
+        total = np.true_divide(total, count, out=total, casting="unsafe")
+        return data.dtype.type(total) if narrow else total
+    return (data.dtype if narrow else total.dtype).type(total / count)
+
+
 class MeanBackward0(Formula):
     """Mean of all elements: the incoming gradient divided by the count."""
 
@@ -108,7 +121,7 @@ class MeanBackward0(Formula):
                 np.nan,
                 dtype=data.dtype,
             )
-        return np.mean(data, axis=dim, keepdims=keepdim)
+        return _mean_of(data, dim, keepdim)
 
     tangent = LINEAR
     derivatives = {

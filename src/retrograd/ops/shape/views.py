@@ -24,6 +24,11 @@ def _shape_argument(shape) -> tuple:
     """A shape given as `f(2, 3)` or `f((2, 3))`."""
     if len(shape) == 1 and isinstance(shape[0], list | tuple | Size):
         shape = tuple(shape[0])
+    for size in shape:  # (the common case: Python ints already)
+        if type(size) is not int:
+            break
+    else:
+        return shape
     for size in shape:
         if isinstance(size, bool) or not isinstance(size, numbers.Integral | Tensor):
             raise TypeError(
@@ -47,13 +52,15 @@ def wrap_dim(dim, ndim: int) -> int:
 
 def _infer_shape(shape: tuple, numel: int) -> tuple:
     """Resolve one -1 in `shape`; RuntimeError if `shape` cannot hold `numel` elements."""
+    if -1 not in shape and (not shape or min(shape) >= 0) and math.prod(shape) == numel:
+        return shape  # (the common case, without the checks' cost)
     unknown = [index for index, size in enumerate(shape) if size == -1]
     if len(unknown) > 1:
         raise RuntimeError("only one dimension can be inferred")
     for size in shape:
         if size < -1:
             raise RuntimeError(f"invalid shape dimension {size}")
-    known = int(np.prod([size for size in shape if size != -1], dtype=np.int64))
+    known = math.prod(size for size in shape if size != -1)
     if unknown:
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{format_shape(shape)}' is invalid for input of size {numel}")
@@ -75,7 +82,7 @@ class ViewBackward0(Formula):
     @staticmethod
     def forward(self, shape):
         try:
-            return np.reshape(self._data, shape, copy=False)
+            return self._data.reshape(shape, copy=False)
         except ValueError:
             raise RuntimeError(
                 "view size is not compatible with input tensor's size and stride (at least one "
@@ -101,7 +108,7 @@ def _can_view(data: np.ndarray, shape: tuple) -> bool:
     if data.flags.c_contiguous:
         return True
     try:
-        np.reshape(data, shape, copy=False)
+        data.reshape(shape, copy=False)
     except ValueError:
         return False
     return True
@@ -407,7 +414,10 @@ class UnsqueezeBackward0(ShownAsPyTorch, Formula):
 
     @staticmethod
     def forward(self, dim=None, key=None):
-        return np.expand_dims(self._data, dim) if key is None else self._data[key]
+        if key is not None:
+            return self._data[key]
+        shape = self._data.shape
+        return self._data.reshape((*shape[:dim], 1, *shape[dim:]))  # (np.expand_dims, less its checks)
 
     tangent = LINEAR
     derivatives = {"self": lambda grad, self_shape, dim, key: _unsqueeze_grad(grad, self_shape, dim, key)}
