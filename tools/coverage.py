@@ -46,12 +46,24 @@ NAMESPACES = {
     "torch.special": "retrograd.special",
 }
 
+# 3-d convolution and max pooling, written with their 2-d ops (in torch and nn.functional)
+_COMPOSED_3D = {
+    "conv3d": "records the conv2d of each kernel depth (PyTorch: one `ConvolutionBackward0`); "
+              "values and gradients are PyTorch's",
+    "max_pool3d": "records 2-d poolings (PyTorch: `MaxPool3DWithIndicesBackward0`); `return_indices=True` "
+                  "is not supported",
+}
+
 # Names retrograd has, but not all of what PyTorch's do: name -> what is missing.
 PARTIAL = {
     "torch": {
         "empty": "filled with zeros (PyTorch leaves memory uninitialised)",
         "profiler": "CPU only; memory, FLOPs, stacks and schedules are accepted and ignored",
         "unique": "`sorted=False` returns sorted values (as PyTorch's CPU kernel does)",
+        **_COMPOSED_3D,
+        "ctc_loss": (
+            "its node is `CtcLossBackward` (PyTorch: `CtcLossBackward0`); values and gradients are PyTorch's"
+        ),
     },
     "torch.Tensor": {
         "resize_": "new elements are zeros (uninitialised in PyTorch); views do not see a grown storage",
@@ -78,7 +90,7 @@ PARTIAL = {
         "ctc_loss": (
             "its node is `CtcLossBackward` (PyTorch: `CtcLossBackward0`); values and gradients are PyTorch's"
         ),
-    },
+    } | _COMPOSED_3D,
     "torch.nn.Module": {
         "to_empty": "the CPU only, new memory filled with zeros; meta tensors are not supported",
         "register_backward_hook": (

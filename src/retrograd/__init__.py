@@ -156,6 +156,11 @@ from . import _runtime  # noqa: E402  (settings and helpers of the torch namespa
 for _name in _runtime.__all__:
     globals().setdefault(_name, getattr(_runtime, _name))
 
+from . import _functional_forms  # noqa: E402  (functionals PyTorch also has as torch.* names)
+
+for _name in _functional_forms.__all__:
+    globals().setdefault(_name, getattr(_functional_forms, _name))
+
 from . import distributions, func, profiler, special, testing, viz  # noqa: E402, I001  (imported once the op table is complete)
 from .func import vmap  # noqa: E402  (torch.vmap is torch.func.vmap)
 

@@ -42,6 +42,7 @@ __all__ = [
     "hamming_window",
     "hann_window",
     "histogram",
+    "histogramdd",
     "is_anomaly_check_nan_enabled",
     "is_anomaly_enabled",
     "is_conj",
@@ -333,6 +334,75 @@ def histogram(input, bins=100, *, range=None, weight=None, density: bool = False
     from .return_types import histogram as result_type
 
     return result_type(Tensor._make(counts.astype(dtype)), Tensor._make(bin_edges.astype(dtype)))
+
+
+def histogramdd(input, bins=10, *, range=None, weight=None, density: bool = False):
+    """Counts of the points of `input` (..., D) in a D-dimensional grid of bins: a number of equal
+    bins per dimension (one for all, or one each) over `range` (min, max per dimension, flat) or
+    the data's range, or each dimension's edges (1-d tensors); returns (hist, bin_edges)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"histogramdd(): argument 'input' must be Tensor, not {type(input).__name__}")
+    if not input.dtype.is_floating_point:
+        raise NotImplementedError(f'"histogramdd" not implemented for '
+                                  f"'{_dtype.scalar_type_name(input.dtype)}'")
+    if input.ndim < 2:
+        raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
+    dims = input.shape[-1]
+    dtype = input._data.dtype
+    points = input._data.reshape(-1, dims).astype(np.float64)
+    edges = _histogram_edges(points, bins, range, dims, dtype)
+    weights = None if weight is None else weight._data.reshape(-1).astype(np.float64)
+    if all(np.all(np.diff(edge) >= 0) for edge in edges):
+        counts, _ = np.histogramdd(points, bins=[edge.astype(np.float64) for edge in edges],
+                                   weights=weights, density=density)
+    else:  # decreasing edges hold no point (as PyTorch's kernel finds none)
+        counts = np.zeros([len(edge) - 1 for edge in edges])
+    from .return_types import histogramdd as result_type
+
+    return result_type(Tensor._make(counts.astype(dtype)), tuple(Tensor._make(edge) for edge in edges))
+
+
+def _histogram_edges(points: np.ndarray, bins, range, dims: int, dtype) -> list:
+    """Each dimension's bin edges, in the input's dtype, as torch.histogramdd checks them."""
+    edges_given = isinstance(bins, list | tuple) and len(bins) > 0 and isinstance(bins[0], Tensor)
+    if isinstance(bins, Tensor) or edges_given:
+        given = [bins] if isinstance(bins, Tensor) else list(bins)
+        if len(given) != dims:
+            raise RuntimeError("histogramdd: The size of bins must be equal to the innermost dimension "
+                               "of the input.")
+        return [edge._data.astype(dtype) for edge in given]
+    counts = [int(bins)] * dims if isinstance(bins, int | np.integer) else [int(b) for b in bins]
+    if len(counts) != dims:
+        raise RuntimeError("histogramdd: The size of bins must be equal to the innermost dimension of "
+                           "the input.")
+    for dim, count in enumerate(counts):
+        if count <= 0:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {count} for dimension {dim}")
+    if range is not None and len(range) != 2 * dims:
+        raise RuntimeError(f"torch.histogramdd: for a {dims}-dimensional histogram range should have "
+                           f"{2 * dims} elements, but got {len(range)}")
+    edges = []
+    for dim, count in enumerate(counts):
+        low, high = _histogram_range(points[:, dim], range, dim)
+        edges.append(np.linspace(low, high, count + 1).astype(dtype))
+    return edges
+
+
+def _histogram_range(values: np.ndarray, range, dim: int) -> tuple[float, float]:
+    if range is not None:
+        low, high = float(range[2 * dim]), float(range[2 * dim + 1])
+    elif values.size:
+        low, high = float(values.min()), float(values.max())
+    else:
+        low, high = 0.0, 1.0
+    if low > high:
+        raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min {low:g} max "
+                           f"{high:g} for dimension {dim}")
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise RuntimeError(f"torch.histogramdd: dimension {dim}'s range [{low:g}, {high:g}] is not finite")
+    if low == high:
+        low, high = low - 0.5, high + 0.5
+    return low, high
 
 
 # ---------------------------------------------------------------------------

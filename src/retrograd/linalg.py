@@ -23,6 +23,10 @@ from .ops.linalg import (
 from .ops.linalg import linalg_cholesky as cholesky
 from .ops.linalg import linalg_cross as cross
 from .ops.linalg import linalg_diagonal as diagonal
+from .ops.linalg import linalg_lu as lu
+from .ops.linalg import linalg_lu_factor as lu_factor
+from .ops.linalg import linalg_lu_factor_ex as lu_factor_ex
+from .ops.linalg import linalg_lu_solve as lu_solve
 from .ops.linalg import linalg_norm as norm
 from .ops.linalg import linalg_qr as qr
 from .ops.linalg import linalg_slogdet as slogdet
@@ -38,6 +42,10 @@ __all__ = [
     "eigh",
     "eigvalsh",
     "inv",
+    "lu",
+    "lu_factor",
+    "lu_factor_ex",
+    "lu_solve",
     "matmul",
     "matrix_exp",
     "matrix_norm",

@@ -1,8 +1,10 @@
 """`retrograd.special`: PyTorch's `torch.special` namespace.
 
-Most names are the ops of the table under the names SciPy uses (gammaln is lgamma, expit is
-sigmoid, gammainc is igamma, ...) and record the same grad_fn as PyTorch's; the special
-functions with a node of their own are declared in ops/pointwise/special.py.
+The Bessel and Airy functions and the orthogonal polynomials, which PyTorch does not
+differentiate, are in ops/pointwise/special_not_differentiable.py. Most other names are the ops
+of the table under the names SciPy uses (gammaln is lgamma, expit is sigmoid, gammainc is
+igamma, ...) and record the same grad_fn as PyTorch's; the special functions with a node of
+their own are declared in ops/pointwise/special.py.
 """
 
 from __future__ import annotations
@@ -33,10 +35,45 @@ from .ops.pointwise.special import igamma as gammainc
 from .ops.pointwise.special import igammac as gammaincc
 from .ops.pointwise.special import lgamma as gammaln
 from .ops.pointwise.special import mvlgamma as multigammaln
+from .ops.pointwise.special_not_differentiable import (
+    airy_ai,
+    bessel_j0,
+    bessel_j1,
+    bessel_y0,
+    bessel_y1,
+    chebyshev_polynomial_t,
+    chebyshev_polynomial_u,
+    chebyshev_polynomial_v,
+    chebyshev_polynomial_w,
+    hermite_polynomial_h,
+    hermite_polynomial_he,
+    laguerre_polynomial_l,
+    legendre_polynomial_p,
+    modified_bessel_i0,
+    modified_bessel_i1,
+    modified_bessel_k0,
+    modified_bessel_k1,
+    scaled_modified_bessel_k0,
+    scaled_modified_bessel_k1,
+    shifted_chebyshev_polynomial_t,
+    shifted_chebyshev_polynomial_u,
+    shifted_chebyshev_polynomial_v,
+    shifted_chebyshev_polynomial_w,
+    spherical_bessel_j0,
+)
 from .ops.pointwise.unary import i0
 from .ops.reduce.statistics import logsumexp as _logsumexp
 
 __all__ = [
+    "airy_ai",
+    "bessel_j0",
+    "bessel_j1",
+    "bessel_y0",
+    "bessel_y1",
+    "chebyshev_polynomial_t",
+    "chebyshev_polynomial_u",
+    "chebyshev_polynomial_v",
+    "chebyshev_polynomial_w",
     "digamma",
     "entr",
     "erf",
@@ -49,23 +86,38 @@ __all__ = [
     "gammainc",
     "gammaincc",
     "gammaln",
+    "hermite_polynomial_h",
+    "hermite_polynomial_he",
     "i0",
     "i0e",
     "i1",
     "i1e",
+    "laguerre_polynomial_l",
+    "legendre_polynomial_p",
     "log1p",
     "log_ndtr",
     "log_softmax",
     "logit",
     "logsumexp",
+    "modified_bessel_i0",
+    "modified_bessel_i1",
+    "modified_bessel_k0",
+    "modified_bessel_k1",
     "multigammaln",
     "ndtr",
     "ndtri",
     "polygamma",
     "psi",
     "round",
+    "scaled_modified_bessel_k0",
+    "scaled_modified_bessel_k1",
+    "shifted_chebyshev_polynomial_t",
+    "shifted_chebyshev_polynomial_u",
+    "shifted_chebyshev_polynomial_v",
+    "shifted_chebyshev_polynomial_w",
     "sinc",
     "softmax",
+    "spherical_bessel_j0",
     "xlog1py",
     "xlogy",
     "zeta",

@@ -16,7 +16,9 @@ The package's modules, in the order their ops enter the op table: numeric, tenso
 from . import numeric
 from . import tensors
 from . import more
+from . import gradient as _gradient_module
 # isort: on
+from .gradient import gradient
 from .more import (
     _name,
     cholesky_solve,
@@ -124,6 +126,7 @@ __all__ = [
     "dsplit",
     "eig",
     "finfo",
+    "gradient",
     "heaviside",
     "histc",
     "hsplit",

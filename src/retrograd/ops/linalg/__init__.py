@@ -28,6 +28,7 @@ from . import products
 from . import solvers
 from . import decompositions
 from . import norms
+from . import lu as _lu_module
 # isort: on
 from .contraction import (
     _ELLIPSIS_BASE,
@@ -95,6 +96,19 @@ from .decompositions import (
     qr,
     svd,
     svdvals,
+)
+from .lu import (
+    LinalgLuBackward0,
+    LinalgLuFactorExBackward0,
+    LinalgLuSolveBackward0,
+    LuUnpackBackward0,
+    linalg_lu,
+    linalg_lu_factor,
+    linalg_lu_factor_ex,
+    linalg_lu_solve,
+    lu,
+    lu_solve,
+    lu_unpack,
 )
 from .norms import (
     _MATRIX_ORDERS,
@@ -211,6 +225,9 @@ __all__ = [
     "inverse",
     "kron",
     "logdet",
+    "lu",
+    "lu_solve",
+    "lu_unpack",
     "matmul",
     "matrix_exp",
     "matrix_power",
