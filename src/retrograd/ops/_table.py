@@ -300,17 +300,13 @@ def _recorder(node_class: type[Node]) -> Callable:
     return _compiled(lines, "record", f"<record of {node_class.__name__}>", namespace)
 
 
-def _fresh_node() -> Node:
-    return Node((), (), ())
-
-
 def _fresh_tensor() -> Tensor:
     tensor = _new_tensor(Tensor)
     tensor._setup(np.empty(0), None, 0, None)
     return tensor
 
 
-_FRESH_NODE = (_fresh_node, {"_next_nodes", "_next_nrs", "_input_meta"})
+_FRESH_NODE = (lambda: Node((), (), ()), {"_next_nodes", "_next_nrs", "_input_meta"})
 _FRESH_TENSOR = (_fresh_tensor, {"_data", "grad_fn", "_requires_grad", "_output_nr", "_version_counter",
                                  "_is_inference"})
 
