@@ -10,21 +10,26 @@ model fitted to sine waves with LBFGS (as PyTorch's time-series example), a phys
 network whose loss holds second derivatives taken with `autograd.grad(create_graph=True)`,
 and a 30,000-step loop of small scalar tensor ops with backward and a hand-written SGD update.
 Whole-run wall time, the two libraries interleaved (PyTorch, retrograd, PyTorch, ...), one
-thread for both; the ratio is retrograd's median over PyTorch's. Both runs start from the
-same seed and, since retrograd draws PyTorch's random numbers, the same weights: each program
-returns its final loss, and the two must agree to float32 rounding.
+thread for both; the ratio is retrograd's median over PyTorch's. Each run is timed in a fresh
+process that imports only its own library, as a user's program does: in one process PyTorch's
+~150,000 Python objects would be walked by every full collection the other library's graph
+causes (see Note [One library per process]). Both runs start from the same seed and, since
+retrograd draws PyTorch's random numbers, the same weights: each program returns its final
+loss, and the two must agree to float32 rounding.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-from .environment import pin_threads
+from .environment import pin_threads, use_repository_sources
 from .sections import REAL_PROGRAMS_BEGIN, REAL_PROGRAMS_END
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,28 +141,61 @@ TITLES = {
 }
 
 
+# Note [One library per process]
+#     A recorded op leaves objects the cyclic garbage collector tracks (the node and its tuple of
+#     next nodes); PyTorch's graph lives in C++ and leaves none. A full collection walks every
+#     tracked object of the process, so in a process that has also imported PyTorch (about
+#     150,000 objects more than retrograd's own 50,000) each full collection of a retrograd run
+#     costs three to four times as much: 0.5 s instead of 0.25-0.29 s of the LSTM program, one
+#     third of the gap to PyTorch (measured on this machine, 2026-12-02). A program
+#     ported to retrograd does not import PyTorch, so each run here is timed in a child process
+#     that imports its one library, warms it up on the quick size, then runs the program once.
+
+
+def _timed_run(name: str, library_name: str, size: dict) -> tuple[float, float]:
+    """In a fresh process: (seconds, final loss) of one run of program `name` on `library_name`
+    ("torch" or "retrograd"), after a warm-up on the program's quick size."""
+    code = (f"from benchmarks.programs import _child; _child({name!r}, {library_name!r}, {size!r})")
+    finished = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                              check=False)
+    if finished.returncode:
+        raise RuntimeError(f"{name} on {library_name} failed:\n{finished.stderr}")
+    seconds, loss = json.loads(finished.stdout.strip().splitlines()[-1])
+    return seconds, loss
+
+
+def _child(name: str, library_name: str, size: dict) -> None:
+    """The child process of `_timed_run`: prints `[seconds, loss]`."""
+    if library_name == "torch":
+        import torch as library
+
+        library.set_num_threads(1)
+    else:
+        use_repository_sources()
+        import retrograd as library
+    program = PROGRAMS[name]
+    program(library, **SIZES[name][1])  # warm up: first-call costs, caches
+    started = time.perf_counter()
+    loss = program(library, **size)
+    print(json.dumps([time.perf_counter() - started, loss]))
+
+
 def measure(names, quick: bool, repeats: int, profile: bool = False) -> dict:
     """{name: {"torch": [seconds...], "retrograd": [...], "losses": (torch, retrograd)}}."""
-    import torch
-
-    import retrograd
-
-    torch.set_num_threads(1)
     results = {}
     for name in names:
-        program, size = PROGRAMS[name], SIZES[name][1 if quick else 0]
+        size = SIZES[name][1 if quick else 0]
         times = {"torch": [], "retrograd": []}
         losses = {}
-        for library in (torch, retrograd):  # warm up: imports, caches, first-call costs
-            program(library, **SIZES[name][1])
         for _ in range(repeats):
-            for label, library in (("torch", torch), ("retrograd", retrograd)):
-                started = time.perf_counter()
-                losses[label] = program(library, **size)
-                times[label].append(time.perf_counter() - started)
+            for label in ("torch", "retrograd"):
+                seconds, losses[label] = _timed_run(name, label, size)
+                times[label].append(seconds)
         results[name] = {**times, "losses": (losses["torch"], losses["retrograd"]), "size": size}
         if profile:
-            _profile(program, retrograd, size)
+            import retrograd
+
+            _profile(PROGRAMS[name], retrograd, size)
     return results
 
 
@@ -176,8 +214,10 @@ def section(results: dict, repeats: int) -> str:
         "",
         "Whole programs as PyTorch users write them (`benchmarks/programs.py`), run once with PyTorch",
         "and once with `torch` being retrograd: wall time of the whole run, median of "
-        f"{repeats} interleaved runs, one thread for both. Both start from the same seed and draw",
-        "the same random numbers, so they compute the same thing; the final losses agree to rounding.",
+        f"{repeats} interleaved runs, one thread for both, each run in a process of its own that",
+        "imports only its library (Note [One library per process] in `benchmarks/programs.py`). Both",
+        "start from the same seed and draw the same random numbers, so they compute the same thing;",
+        "the final losses agree to rounding.",
         "",
         "| program | size | PyTorch (s) | retrograd (s) | retrograd / PyTorch "
         "| final loss (PyTorch, retrograd) |",

@@ -42,3 +42,15 @@ def test_the_benchmarks_page_keeps_the_real_programs_section():
     assert sections.find_section(page, sections.REAL_PROGRAMS_BEGIN, sections.REAL_PROGRAMS_END)
     rewritten = sections.keep_sections(REPOSITORY / "docs" / "benchmarks.md", "# Benchmarks\n")
     assert sections.REAL_PROGRAMS_BEGIN in rewritten
+
+
+def test_a_timed_run_happens_in_a_process_that_imports_only_its_library():
+    # (Note [One library per process]: the child reports its time and the program's loss)
+    size = {"steps": 20}
+    seconds, loss = programs._timed_run("small_ops_loop", "retrograd", size)
+    assert seconds > 0 and loss == programs.small_ops_loop(retrograd, **size)
+    code = ("import sys; from benchmarks.programs import _child; _child('small_ops_loop', 'retrograd', "
+            "{'steps': 2}); print('torch' in sys.modules)")
+    finished = programs.subprocess.run([sys.executable, "-c", code], cwd=REPOSITORY, capture_output=True,
+                                       text=True, check=True)
+    assert finished.stdout.split()[-1] == "False"
