@@ -273,24 +273,9 @@ class CoshBackward0(_Elementwise):
     derivatives = {"self": lambda grad, self: grad * _math.sinh(self)}
 
 
-def _working_copy(data: np.ndarray) -> np.ndarray:
-    """A C-ordered copy of `data` for a kernel to run on.
-
-    NumPy's loops over strided memory are slower than the copy: the gates of an LSTM step
-    are column slices of one matrix, and their sigmoid and tanh run about 20% faster on a
-    copy. (Small arrays: a ufunc's `out=` costs about as much as the allocation it saves.)
-    """
-    return data.copy()
-
-
-def _tanh(data: np.ndarray) -> np.ndarray:
-    """tanh of each element (the same bits as np.tanh; strided input copied first)."""
-    return np.tanh(data if data.flags.c_contiguous else _working_copy(data))
-
-
 class TanhBackward0(_Elementwise):
     op_name = "tanh"
-    compute = staticmethod(_tanh)
+    compute = staticmethod(np.tanh)
 
     tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: _math.tanh_backward(grad, result)}
@@ -324,7 +309,7 @@ def _stable_sigmoid(data: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)), PyTorch's formula (the same bits more often than a branch on the sign,
     and 2.5x faster), in one buffer: where exp(-x) overflows to inf the result is 0, as it
     should be."""
-    result = _working_copy(data)  # an array even for 0-d data
+    result = data.copy()  # an array even for 0-d data; C-ordered for a strided input (an LSTM's gates)
     np.negative(result, out=result)
     np.exp(result, out=result)
     result += 1
