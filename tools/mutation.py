@@ -465,7 +465,10 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "forward-AD level) converts to the same array through __array__",
         **{f"autograd.engine.x__sum_to_array__mutmut_{number}": "summing without keepdims (or over no "
            "axis) holds the same elements in the same order, and the reshape that follows restores the "
-           "shape" for number in (18, 22, 23)},
+           "shape" for number in (24, 25)},
+        "autograd.engine.x__nodes_leading_to__mutmut_5": "a child then enters the order at each parent's "
+        "turn, not only at its last: every entry still comes after a parent's, so reversed, each node is "
+        "decided after its children all the same (only with repeats)",
         **{f"autograd.engine.x__run_pre_hooks__mutmut_{number}": "it is called without on_arrays only for a "
            "leaf, whose gradient then goes to the accumulation alone, which takes an array or a Tensor "
            "alike" for number in (1, 2, 4, 5, 6)},
