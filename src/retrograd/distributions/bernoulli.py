@@ -11,20 +11,18 @@ from .._tensor import Size, Tensor
 from . import constraints
 from .exp_family import ExponentialFamily
 from .utils import (
+    BinaryProbabilities,
     _batch_shape_of,
     _check_one_of,
     _enumerated,
     _expand_given,
     broadcast_all,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
 )
 
 __all__ = ["Bernoulli"]
 
 
-class Bernoulli(ExponentialFamily):
+class Bernoulli(BinaryProbabilities, ExponentialFamily):
     """1 with probability `probs` (or sigmoid(`logits`)), else 0. sample: `bernoulli(probs)`."""
 
     arg_constraints: ClassVar[dict] = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -47,14 +45,6 @@ class Bernoulli(ExponentialFamily):
 
     def _new(self, *args, **kwargs):
         return self._param.new(*args, **kwargs)
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self) -> Size:

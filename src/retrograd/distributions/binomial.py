@@ -11,13 +11,11 @@ from ..random import rejection as _random_draws
 from . import _special, constraints
 from .distribution import Distribution
 from .utils import (
+    BinaryProbabilities,
     _check_one_of,
     _enumerated,
     _expand_given,
     broadcast_all,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
 )
 
 __all__ = ["Binomial"]
@@ -29,7 +27,7 @@ def _clamp_by_zero(x: Tensor) -> Tensor:
 
 
 
-class Binomial(Distribution):
+class Binomial(BinaryProbabilities, Distribution):
     """The number of successes in `total_count` trials of probability `probs` (or sigmoid of
     `logits`)."""
 
@@ -58,14 +56,6 @@ class Binomial(Distribution):
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
         return constraints.integer_interval(0, self.total_count)
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self) -> Size:

@@ -10,19 +10,17 @@ from .._tensor import Size, Tensor
 from . import constraints
 from .distribution import Distribution
 from .utils import (
+    BinaryProbabilities,
     _batch_shape_of,
     _check_one_of,
     _expand_given,
     broadcast_all,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
 )
 
 __all__ = ["Geometric"]
 
 
-class Geometric(Distribution):
+class Geometric(BinaryProbabilities, Distribution):
     """P(k) = (1 - p)^k p for k = 0, 1, ..., with p = `probs` (or sigmoid of `logits`), p > 0.
     sample: u = `uniform_(tiny, 1)`, then floor(log(u) / log1p(-p))."""
 
@@ -53,14 +51,6 @@ class Geometric(Distribution):
         batch_shape = Size(batch_shape)
         _expand_given(self, new, batch_shape)
         return self._validated_copy(new, batch_shape)
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def mean(self) -> Tensor:

@@ -12,18 +12,17 @@ from ._special import lgamma
 from .distribution import Distribution
 from .gamma import Gamma
 from .utils import (
+    BinaryProbabilities,
     _check_one_of,
     _expand_given,
     broadcast_all,
     lazy_property,
-    logits_to_probs,
-    probs_to_logits,
 )
 
 __all__ = ["NegativeBinomial"]
 
 
-class NegativeBinomial(Distribution):
+class NegativeBinomial(BinaryProbabilities, Distribution):
     """The number of successes, each of probability `probs`, before `total_count` failures.
     Drawn as PyTorch draws it: a Poisson draw whose rate is a gamma draw."""
 
@@ -61,14 +60,6 @@ class NegativeBinomial(Distribution):
     @property
     def variance(self) -> Tensor:
         return self.mean / retrograd.sigmoid(-self.logits)
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self) -> Size:

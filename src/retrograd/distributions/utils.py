@@ -14,6 +14,7 @@ import retrograd
 from .._tensor import Size, Tensor
 
 __all__ = [
+    "BinaryProbabilities",
     "broadcast_all",
     "clamp_probs",
     "euler_constant",
@@ -158,3 +159,16 @@ def _enumerated(values: Tensor, batch_shape: Size, expand: bool) -> Tensor:
     """`values` along dimension 0, with a size-1 dimension per batch dimension (or expanded)."""
     values = values.view((-1,) + (1,) * len(batch_shape))
     return values.expand((-1, *batch_shape)) if expand else values
+
+
+class BinaryProbabilities:
+    """`probs` and `logits` of a distribution over two outcomes given by either: the other is
+    computed from it on first use (`lazy_property`), as PyTorch's Bernoulli-like families do."""
+
+    @lazy_property
+    def logits(self) -> Tensor:
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self) -> Tensor:
+        return logits_to_probs(self.logits, is_binary=True)
