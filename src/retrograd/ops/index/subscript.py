@@ -168,8 +168,6 @@ def _plain_key(key, shape: tuple) -> _Key | None:
 
 def _parse_key(key, shape: tuple) -> _Key:
     """Split a user's key into the basic and advanced NumPy keys of Note [Two-step indexing]."""
-    if type(key) is int and shape:
-        return _Key((_wrap_int(key, shape, 0), Ellipsis), None, SelectBackward0)
     plain = _plain_key(key, shape)
     if plain is not None:
         return plain
