@@ -198,7 +198,7 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
                 observer.ran(node, _as_tensors(grad_outputs), _as_tensors(grad_inputs))
             if not keep_graph and not node._released:
                 node._release()
-        for next_node, output_nr, grad in zip(node._next_nodes, node._next_nrs, grad_inputs):
+        for next_node, output_nr, grad in zip(node, node._next_nrs, grad_inputs):
             if next_node is None:
                 continue
             if grad is not None:
@@ -269,7 +269,7 @@ def _count_dependencies(root_nodes: list[Node]) -> dict[Node, int]:
     dependencies = dict.fromkeys(root_nodes, 0)
     stack = list(root_nodes)
     while stack:
-        for next_node in stack.pop()._next_nodes:
+        for next_node in stack.pop():
             if next_node in dependencies:
                 dependencies[next_node] += 1
             elif next_node is not None:
@@ -289,7 +289,7 @@ def edges_not_needed(node: Node) -> tuple[bool, ...] | None:
     if task is None or task.needed is None:
         return None
     needed = task.needed
-    return tuple(next_node is not None and needed.get(next_node) == _SKIP for next_node in node._next_nodes)
+    return tuple(next_node is not None and needed.get(next_node) == _SKIP for next_node in node)
 
 
 def _nodes_leading_to(root_nodes: list[Node], targets: set[Node], dependencies: dict[Node, int]
@@ -301,7 +301,7 @@ def _nodes_leading_to(root_nodes: list[Node], targets: set[Node], dependencies: 
     remaining = dependencies.copy()
     order = [node for node in root_nodes if not remaining[node]]
     for node in order:  # (grows while it is read: each node enters once its parents are in)
-        for child in node._next_nodes:
+        for child in node:
             if child is not None:
                 left = remaining[child] - 1
                 remaining[child] = left
@@ -310,7 +310,7 @@ def _nodes_leading_to(root_nodes: list[Node], targets: set[Node], dependencies: 
     needed: dict[Node, int] = {}
     for node in reversed(order):
         state = _CAPTURE_ONLY if node in targets else _SKIP
-        for child in node._next_nodes:
+        for child in node:
             if child is not None and needed[child]:
                 state = _RUN
                 break
@@ -341,9 +341,9 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool
             grad_outputs = _run_pre_hooks(node, grad_outputs, on_arrays)
     if len(grad_outputs) == 1:
         if grad_outputs[0] is None:
-            return (None,) * len(node._next_nodes)
+            return (None,) * len(node)
     elif all(grad is None for grad in grad_outputs):
-        return (None,) * len(node._next_nodes)
+        return (None,) * len(node)
     if on_arrays and node._declared:
         # a declared op: its generated backward fits (Note [Generated saving and backward])
         grad_inputs = node._plan_used.backward_on_arrays(node, grad_outputs, batch, release, needed)
@@ -357,7 +357,7 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool
             grad_inputs = node.backward(*grad_outputs)
             if type(grad_inputs) is not tuple:
                 grad_inputs = (grad_inputs,)
-        if (not on_arrays or batch or len(grad_inputs) != len(node._next_nodes)
+        if (not on_arrays or batch or len(grad_inputs) != len(node)
                 or not _fit(grad_inputs, node._input_meta)):
             grad_inputs = _fit_to_inputs(node, grad_inputs, batch, on_arrays)
     if node._hooks is not None:
@@ -410,7 +410,7 @@ def _fit_to_inputs(node: Node, grad_inputs: tuple, batch: tuple = (), on_arrays:
 
     This is the one place where broadcasting is undone, for every operator.
     """
-    expected = len(node._next_nodes)
+    expected = len(node)
     if len(grad_inputs) != expected:
         raise RuntimeError(
             f"function {node.name()} returned an incorrect number of gradients (expected "

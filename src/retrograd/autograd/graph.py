@@ -14,16 +14,19 @@ Note [No reference cycles]
 
 Note [A light graph]
     The collector still visits every object it tracks, and a deep graph holds many: at 10^5
-    recorded ops its full collections cost as much as the ops themselves. So a node keeps
-    its edges as two flat tuples, the nodes (`_next_nodes`) and their output numbers
-    (`_next_nrs`, ints: the collector stops tracking such a tuple, and the common all-zero
-    ones are shared), instead of one `(node, output_nr)` pair per edge; `next_functions`
-    builds the pairs only when someone asks for them.
+    recorded ops its full collections cost as much as the ops themselves. So a node *is* the
+    list of its next nodes (`Node` derives from `list`: its items are held inside the one
+    object the collector tracks, where a tuple of them would be a second one), and their
+    output numbers are a flat tuple beside it (`_next_nrs`, ints: the collector stops
+    tracking such a tuple, and the common all-zero ones are shared); `next_functions` builds
+    the `(node, output_nr)` pairs only when someone asks for them. The list is the engine's
+    business: a node compares, hashes and tests true as any object does, and `dir()` does not
+    show the list methods.
 
     The same goes for what a node saves. A version counter is an int64 array of one element, and a
     node keeps a saved tensor as a tuple of its array, its counter and where it came from (Note
     [Saved records]), not as a Tensor: the collector stops tracking such tuples, so a
-    recorded op leaves it two objects to visit, the node and its tuple of next nodes.
+    recorded op leaves it one object to visit, the node.
 
     That is as far as it goes: the node and its edges must stay visible to the collector,
     since hooks and saved-tensor hooks can close cycles through them. Measured on a
@@ -154,8 +157,11 @@ def is_output_record(value, version) -> bool:
     return version is not None and type(value) is tuple and len(value) == 4
 
 
-class Node:
+class Node(list):
     """One recorded operation; `backward` maps output gradients to input gradients.
+
+    Its items are the nodes of its inputs (None where an input needs no gradient): see
+    Note [A light graph].
 
     Subclasses are the `grad_fn` classes users see (`MulBackward0`, ...). They save what
     their backward needs with `save_for_backward` and read it back with `_saved_tensors`
@@ -168,7 +174,6 @@ class Node:
         "_anomaly_trace",
         "_hooks",
         "_input_meta",
-        "_next_nodes",
         "_next_nrs",
         "_output_count",
         "_pre_hooks",
@@ -187,8 +192,16 @@ class Node:
     non_differentiable_outputs: tuple[int, ...] = ()  # e.g. the indices of max(dim)
     hand_written = ""  # an op's node class not declared as a Formula says why (docs/derivatives.md)
 
+    # A node is an object, not a value: it equals and hashes as itself and is always true.
+    __hash__ = object.__hash__
+    __eq__, __ne__ = object.__eq__, object.__ne__
+    __lt__, __le__, __gt__, __ge__ = object.__lt__, object.__le__, object.__gt__, object.__ge__
+
+    def __bool__(self) -> bool:
+        return True
+
     def __init__(self, next_nodes: tuple = (), next_nrs: tuple = (), input_meta: tuple = ()):
-        self._next_nodes = next_nodes
+        self[:] = next_nodes
         self._next_nrs = next_nrs
         self._input_meta = input_meta  # (shape, dtype) of each input needing grad, else None
         self._saved = None
@@ -205,14 +218,14 @@ class Node:
     @property
     def next_functions(self) -> tuple:
         """`(node, output_nr)` for each input of the operation; node None where none is needed."""
-        return tuple(zip(self._next_nodes, self._next_nrs))
+        return tuple(zip(self, self._next_nrs))
 
     @next_functions.setter
     def next_functions(self, edges) -> None:
         self._set_edges([edge[0] for edge in edges], [edge[1] for edge in edges])
 
     def _set_edges(self, nodes: list, output_nrs: list) -> None:
-        self._next_nodes = tuple(nodes)
+        self[:] = nodes
         self._next_nrs = output_numbers(output_nrs)
 
     def _number_of_outputs(self) -> int:
@@ -258,7 +271,7 @@ class Node:
     @property
     def needs_input_grad(self) -> tuple[bool, ...]:
         """For each input of the operation, whether its gradient is wanted (it requires grad)."""
-        return tuple(node is not None for node in self._next_nodes)
+        return tuple(node is not None for node in self)
 
     def save_for_backward(self, *values) -> None:
         """Keep tensors (inputs, or OUTPUT for the result) or arrays for backward.
@@ -313,7 +326,7 @@ class Node:
                 return _tensor_class._from_node(array, None, 0, counter)
             return _tensor_class._from_node(array, self, output_nr, counter)
         array, counter, position = record
-        edge = self._next_nodes[position]
+        edge = self[position]
         if type(edge) is AccumulateGrad:
             return edge.variable  # the leaf itself
         return _tensor_class._from_node(array, edge, self._next_nrs[position], counter)
@@ -323,7 +336,7 @@ class Node:
         if len(record) == 4:
             _check_version(record[1][0], version, record[0], self, record[2])
             return
-        edge = self._next_nodes[record[2]]
+        edge = self[record[2]]
         origin = _current_history(record[0], record[1], None if type(edge) is AccumulateGrad else edge)
         _check_version(record[1][0], version, record[0], origin)  # "output 0", as PyTorch
 
@@ -375,7 +388,7 @@ class Node:
     def __dir__(self):
         # Only saved values go by `_saved_<name>` here (the engine's own `_saved_*` are left
         # out): graph walkers list them by that prefix (torchviz's show_saved).
-        own = {name for name in super().__dir__() if not name.startswith("_saved_")}
+        own = {name for name in super().__dir__() if not name.startswith("_saved_")} - _LIST_ONLY
         return sorted(own | {f"_saved_{name}" for name in self._saved_names()})
 
     def _saved_names(self) -> list[str]:
@@ -466,6 +479,7 @@ def _current_history(array, counter, recorded):
 
 
 _MISSING = object()
+_LIST_ONLY = frozenset(dir(list)) - frozenset(dir(object))  # hidden from dir(node): Note [A light graph]
 _POSITION_NAMES = ("self", "other")
 _node_metadata: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 

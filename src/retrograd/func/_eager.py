@@ -153,7 +153,7 @@ def _reaches_outside(value, inputs=None) -> bool:
             if not _is_private(node.variable):
                 return True
             continue
-        for next_node in node._next_nodes:
+        for next_node in node:
             if next_node is not None and next_node not in seen:
                 seen.add(next_node)
                 stack.append(next_node)

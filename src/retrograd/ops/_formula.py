@@ -56,6 +56,7 @@ from ..autograd.graph import (
 __all__ = ["Formula"]
 
 _FREED = object()  # what a released node keeps in place of a saved tensor
+_NO_PARAMS: dict = {}  # the parameters of every node whose op was called without any; never written
 
 # Where a saved value comes from (see Formula._plan).
 _FROM_INPUT, _FROM_OUTPUT, _FROM_PARAM, _FROM_SHAPE = range(4)
@@ -245,12 +246,12 @@ class Formula(Node):
         unneeded = edges_not_needed(self)
         if len(calls) == 1:  # the common case, without the loop
             call = calls[0]
-            if call is None or self._next_nodes[0] is None or (unneeded is not None and unneeded[0]):
+            if call is None or self[0] is None or (unneeded is not None and unneeded[0]):
                 return (None,)
             formula, arguments, spread = call
             return (formula(*arguments(values)) if spread else formula(arguments(values)),)
         results = []
-        for position, (next_node, call) in enumerate(zip(self._next_nodes, calls)):
+        for position, (next_node, call) in enumerate(zip(self, calls)):
             if next_node is None or call is None or (unneeded is not None and unneeded[position]):
                 results.append(None)
             else:
@@ -353,14 +354,16 @@ def _generate_save(cls, plan: _Plan, needs: int):
     Note [Generated saving and backward])."""
     namespace = {"Tensor": Tensor, "PLAN": plan, "hooks_in_use": saved_hooks_in_use,
                  "hooks_state": saved_hooks_state, "dual": _dual, "dual_active": _dual_active,
-                 "refuse": _refuse_inference_tensor}
+                 "refuse": _refuse_inference_tensor, "NO_PARAMS": _NO_PARAMS}
     lines = ["def save(node, inputs, params, outputs):"]
     if plan.parameters:
         tensor_test = " or ".join(f"isinstance(params.get({name!r}), Tensor)" for name in plan.parameters)
         with_tensors = needs | _TENSOR_PARAMETERS
         lines += [f"    if params and ({tensor_test}):",
                   f"        return node._plan({with_tensors}).save(node, inputs, params, outputs)"]
-    lines += ["    node._plan_used = PLAN", "    node._params = params"]
+    # an op called without parameters keeps the shared empty dict: one object less per node
+    # for the collector to visit (Note [A light graph])
+    lines += ["    node._plan_used = PLAN", "    node._params = params if params else NO_PARAMS"]
     if plan.triples:
         lines += ["    if hooks_in_use.count and hooks_state.stack:",
                   "        return node._pack(PLAN, inputs, params, outputs)"]
@@ -448,7 +451,7 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
     if any(entry is not None and "grads" in entry[1] for entry in formulas):
         lines.append("    grads = tuple(grads)")
     if any(entry is not None for entry in formulas):
-        lines += ["    next_nodes = node._next_nodes", "    metas = node._input_meta"]
+        lines.append("    metas = node._input_meta")
     unfitted = []
     for position, entry in enumerate(formulas):
         if entry is None:
@@ -456,8 +459,8 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
         formula, reads = entry
         namespace[f"formula_{position}"] = formula
         result = f"result_{position}"
-        lines += [f"    if next_nodes[{position}] is not None and (needed is None or "
-                  f"needed.get(next_nodes[{position}]) != SKIP):",
+        lines += [f"    if node[{position}] is not None and (needed is None or "
+                  f"needed.get(node[{position}]) != SKIP):",
                   f"        {result} = formula_{position}({', '.join(local[read] for read in reads)})",
                   "    else:",
                   f"        {result} = None"]

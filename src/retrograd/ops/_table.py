@@ -213,7 +213,8 @@ def _note_anomaly(node: Node, inputs: tuple, outputs) -> None:
 #     params)` of its own, generated on first use in the way Formula generates each plan's
 #     `save` (Note [Generated saving and backward]): the loop over the inputs is unrolled to
 #     the op's arity, the class's forward and plans are bound once instead of looked up per
-#     call, and the node and its output are made without a call: `object.__new__`, then the
+#     call, and the node and its output are made without a call: `list.__new__` and
+#     `object.__new__` (a node is a list: Note [A light graph], autograd/graph.py), then the
 #     fields `Node.__init__` and `Tensor._setup` set, stored in place (`_fresh_fields`). It
 #     does what `_record` does, in the same order, and
 #     hands anything unusual back to `_record` or `_finish_record`: another number of inputs,
@@ -272,8 +273,8 @@ def _recorder(node_class: type[Node]) -> Callable:
                    "    register_view(output, output._base)"]
     lines += ["    if not needs:",
               "        return unrecorded(CLASS, inputs, params)",
-              "    node = new(CLASS)",
-              f"    node._next_nodes = ({', '.join(edges)}{comma})",
+              "    node = new_node(CLASS)",
+              *(f"    node.append({edge})" for edge in edges),
               f"    node._next_nrs = ({', '.join(numbers)}{comma}) if {' or '.join(numbers)} else ZEROS",
               f"    node._input_meta = ({', '.join(metas)}{comma})",
               *(f"    node.{name} = {value!r}" for name, value in _fresh_fields(_FRESH_NODE)),
@@ -291,7 +292,7 @@ def _recorder(node_class: type[Node]) -> Callable:
               "    return output"]
     namespace = {"CLASS": node_class, "Tensor": Tensor, "general": _record, "unrecorded": _run_unrecorded,
                  "INFERENCE": grad_mode.threads_in_inference, "MODES": grad_mode._state,
-                 "new": _new_tensor, "ZEROS": zero_output_numbers(arity),
+                 "new": _new_tensor, "new_node": list.__new__, "ZEROS": zero_output_numbers(arity),
                  "forward": node_class.forward, "ndarray": np.ndarray, "finish": _finish_record,
                  "numpy_scalar": np.generic, "asarray": np.asarray, "IS_VIEW": node_class.is_view,
                  "register_view": _inplace.register_view,
@@ -306,7 +307,7 @@ def _fresh_tensor() -> Tensor:
     return tensor
 
 
-_FRESH_NODE = (lambda: Node((), (), ()), {"_next_nodes", "_next_nrs", "_input_meta"})
+_FRESH_NODE = (lambda: Node((), (), ()), {"_next_nrs", "_input_meta"})
 _FRESH_TENSOR = (_fresh_tensor, {"_data", "grad_fn", "_requires_grad", "_output_nr", "_version_counter",
                                  "_is_inference"})
 
