@@ -56,8 +56,14 @@ def operand_arrays(a, b, op_name: str):
                     _check_broadcast(a_data.shape, b_data.shape)
                 return a_data, b_data
         elif a_data.dtype.kind in _KEEPS_KIND.get(type(b), ""):
+            scalar_type = a_data.dtype.type
+            known = _SCALARS.get(scalar_type)
+            if known is not None:
+                scalar = known.get(b)
+                if scalar is not None:
+                    return a_data, scalar
             try:
-                return a_data, a_data.dtype.type(b)
+                return a_data, _scalar(scalar_type, b)
             except OverflowError:
                 return a_data, wrapped_integer(b, a_data.dtype)
     check_operand(a, op_name, 1, "input")
@@ -70,6 +76,35 @@ def operand_arrays(a, b, op_name: str):
     return _as_dtype(a_data, target), _as_dtype(b_data, target)
 
 
+# Note [Numbers as NumPy scalars]
+#     A tensor op with a Python number (`y * 0.5`, `1 - p`) computes with the number as a
+#     NumPy scalar of the tensor's dtype. Making one costs more than the rest of the operand
+#     check, and programs use the same few numbers over and over, so the scalars made are kept,
+#     per scalar type, keyed by the number. Numbers that are equal as Python numbers convert
+#     to the same scalar, with two exceptions that are never kept: zero (0.0 and -0.0 are
+#     equal keys but different scalars) and NaN (never equal to itself, so it would only
+#     pile up). A table that grows past _MOST_SCALARS numbers starts again empty.
+_SCALARS: dict[type, dict] = {}
+_MOST_SCALARS = 256
+
+
+def _scalar(scalar_type: type, number):
+    """`number` as a NumPy scalar of `scalar_type`: the one kept, or a new one, kept for the
+    next time when it may be. (operand_arrays looks in the table itself first: a call less.)"""
+    known = _SCALARS.get(scalar_type)
+    if known is not None:
+        scalar = known.get(number)
+        if scalar is not None:
+            return scalar
+    scalar = scalar_type(number)
+    if number and number == number:  # (not zero, not NaN: Note [Numbers as NumPy scalars])
+        known = _SCALARS.get(scalar_type)
+        if known is None or len(known) >= _MOST_SCALARS:
+            known = _SCALARS[scalar_type] = {}
+        known[number] = scalar
+    return scalar
+
+
 def same_dtype_operand(data: np.ndarray, value):
     """`value` as `operand_arrays` reads it beside `data`, in the plain case of a direct in-place
     write (Note [Direct in-place writes], ops/_direct_write.py): a tensor of data's dtype whose
@@ -79,7 +114,7 @@ def same_dtype_operand(data: np.ndarray, value):
     if data.dtype.kind not in _KEEPS_KIND.get(type(value), ""):
         return None
     try:
-        return data.dtype.type(value)
+        return _scalar(data.dtype.type, value)
     except OverflowError:
         return None
 
