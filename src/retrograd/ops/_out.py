@@ -120,11 +120,20 @@ def accepting_out(function: Callable, name: str) -> Callable:
     that writes `out` itself (_WRITES_OUT_ITSELF) is returned as it is."""
     if name in _WRITES_OUT_ITSELF:
         return function
+    # An op without argument checks is called unwrapped, its failure explained here, as
+    # `_operator` does (ops/_table.py): one call less on the path of every `torch.sin(x)`.
+    explain_failure = getattr(function, "explain_failure", None)
+    unchecked = function if explain_failure is None else function.__wrapped__
 
     @functools.wraps(function)
     def op(*args, out=None, **kwargs):
         if out is None:
-            return function(*args, **kwargs)
+            try:
+                return unchecked(*args, **kwargs)
+            except Exception as error:
+                if explain_failure is not None:
+                    explain_failure(args, kwargs, error)
+                raise
         _check_out_dtype(name, out)
         if name in _COMPOSITE:
             return _write_composite(out, function(*args, **kwargs), args, name)
