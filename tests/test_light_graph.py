@@ -101,3 +101,9 @@ def test_a_saved_result_read_back_shares_the_version_counter_of_the_result():
     assert y.grad_fn._saved_result._version_counter is y._version_counter
     z = y.sin()
     assert z.grad_fn._saved_self._version_counter is y._version_counter
+
+
+def test_nodes_of_ops_called_without_parameters_share_their_empty_parameters():
+    x = retrograd.tensor([0.5], requires_grad=True)
+    assert x.sin().grad_fn._params is x.exp().grad_fn._params == {}
+    assert x.sum(0).grad_fn._params["dim"] == (0,)
