@@ -352,51 +352,142 @@ class Formula(Node):
 def _generate_save(cls, plan: _Plan, needs: int):
     """The plan's `save(node, inputs, params, outputs)` as one generated function (see
     Note [Generated saving and backward])."""
-    namespace = {"Tensor": Tensor, "PLAN": plan, "hooks_in_use": saved_hooks_in_use,
-                 "hooks_state": saved_hooks_state, "dual": _dual, "dual_active": _dual_active,
-                 "refuse": _refuse_inference_tensor, "NO_PARAMS": _NO_PARAMS}
+    _, body, namespace = save_code(cls, plan, needs)
     lines = ["def save(node, inputs, params, outputs):"]
     if plan.parameters:
-        tensor_test = " or ".join(f"isinstance(params.get({name!r}), Tensor)" for name in plan.parameters)
         with_tensors = needs | _TENSOR_PARAMETERS
-        lines += [f"    if params and ({tensor_test}):",
+        lines += [f"    if {_tensor_parameter_test(plan)}:",
                   f"        return node._plan({with_tensors}).save(node, inputs, params, outputs)"]
-    # an op called without parameters keeps the shared empty dict: one object less per node
-    # for the collector to visit (Note [A light graph])
-    lines += ["    node._plan_used = PLAN", "    node._params = params if params else NO_PARAMS"]
+    lines += ["    " + line for line in body[:2]]  # (the plan and parameters: what _pack needs too)
     if plan.triples:
         lines += ["    if hooks_in_use.count and hooks_state.stack:",
                   "        return node._pack(PLAN, inputs, params, outputs)"]
+    lines += ["    " + line for line in body[2:]]
+    return _compiled(lines, "save", f"<save of {cls.__name__}>", namespace)
+
+
+def _tensor_parameter_test(plan: _Plan) -> str:
+    """The condition, on `params`, under which a plan's parameters are saved as tensors."""
+    return "params and (" + " or ".join(f"isinstance(params.get({name!r}), Tensor)"
+                                        for name in plan.parameters) + ")"
+
+
+def save_code(cls, plan: _Plan, needs: int, prefix: str = "", outputs: str = "outputs"):
+    """The plan's saving as straight-line code, for `save` and for an op's generated record
+    (Note [Generated recording], ops/_table.py), which runs it in place of a call:
+    `(guard, body, namespace)`. `body` saves in the common case: no tensor parameters, no
+    saved-tensor hooks; `guard` is the condition, on `params`, under which the plan's own
+    `save` must run instead (None when neither can happen to the plan). Names the code binds
+    start with `prefix`; it reads `node`, `inputs`, `params` and the output(s) as `outputs`."""
+    plan_name = prefix + "PLAN"
+    namespace = {"Tensor": Tensor, plan_name: plan, "hooks_in_use": saved_hooks_in_use,
+                 "hooks_state": saved_hooks_state, "dual": _dual, "dual_active": _dual_active,
+                 "refuse": _refuse_inference_tensor, "NO_PARAMS": _NO_PARAMS}
+    conditions = []
+    if plan.parameters:
+        conditions.append(f"({_tensor_parameter_test(plan)})")
+    if plan.triples:
+        conditions.append("(hooks_in_use.count and hooks_state.stack)")
+    # an op called without parameters keeps the shared empty dict: one object less per node
+    # for the collector to visit (Note [A light graph])
+    lines = [f"node._plan_used = {plan_name}", "node._params = params if params else NO_PARAMS"]
     for index, (_name, source, key) in enumerate(plan.triples):
-        value, version = f"value_{index}", f"version_{index}"
+        value, version = f"{prefix}kept_{index}", f"{prefix}version_{index}"
         if source == _FROM_SHAPE:
-            lines += [f"    {value} = inputs[{key}]._data.shape if isinstance(inputs[{key}], Tensor) else ()",
-                      f"    {version} = None"]
+            lines += [f"{value} = inputs[{key}]._data.shape if isinstance(inputs[{key}], Tensor) else ()",
+                      f"{version} = None"]
             continue
         if source == _FROM_INPUT:
-            lines.append(f"    {value} = inputs[{key}]")
+            lines.append(f"{value} = inputs[{key}]")
         elif source == _FROM_OUTPUT:
-            lines.append(f"    {value} = outputs if type(outputs) is not tuple else outputs[{key}]")
+            lines.append(f"{value} = {outputs} if type({outputs}) is not tuple else {outputs}[{key}]")
         else:
-            namespace[f"default_{index}"] = cls._parameter_defaults[key]
-            lines.append(f"    {value} = params[{key!r}] if {key!r} in params else default_{index}")
-        lines += [f"    if isinstance({value}, Tensor):",
-                  f"        if {value}._is_inference:",
-                  "            refuse()",
-                  f"        counter = {value}._version_counter",
-                  f"        {version} = counter[0]"]
+            default = f"{prefix}default_{index}"
+            namespace[default] = cls._parameter_defaults[key]
+            lines.append(f"{value} = params[{key!r}] if {key!r} in params else {default}")
+        lines += [f"if isinstance({value}, Tensor):",
+                  f"    if {value}._is_inference:",
+                  "        refuse()",
+                  f"    counter = {value}._version_counter",
+                  f"    {version} = counter[0]"]
         if source == _FROM_OUTPUT:
-            lines.append(f"        {value} = ({value}._data, counter, {value}._output_nr, None)")
+            lines.append(f"    {value} = ({value}._data, counter, {value}._output_nr, None)")
         elif source == _FROM_INPUT:
-            lines += [f"        if {value}._requires_grad and (not dual_active.count or dual.level < 0):",
-                      f"            {value} = ({value}._data, counter, {key})"]
-        lines += ["    else:", f"        {version} = None"]
+            lines += [f"    if {value}._requires_grad and (not dual_active.count or dual.level < 0):",
+                      f"        {value} = ({value}._data, counter, {key})"]
+        lines += ["else:", f"    {version} = None"]
     if plan.triples:
         count = range(len(plan.triples))
         comma = "," if len(count) == 1 else ""
-        lines += [f"    node._saved = ({', '.join(f'value_{index}' for index in count)}{comma})",
-                  f"    node._saved_versions = ({', '.join(f'version_{index}' for index in count)}{comma})"]
-    return _compiled(lines, "save", f"<save of {cls.__name__}>", namespace)
+        kept = ", ".join(f"{prefix}kept_{index}" for index in count)
+        versions = ", ".join(f"{prefix}version_{index}" for index in count)
+        lines += [f"node._saved = ({kept}{comma})", f"node._saved_versions = ({versions}{comma})"]
+    return (" or ".join(conditions) if conditions else None), lines, namespace
+
+
+def saving_in_record(node_class: type, arity: int) -> tuple[list[str], dict]:
+    """The lines of a generated record that save what the node keeps, and the names they
+    read (Note [Generated recording], ops/_table.py). An op of one or two inputs saves in
+    place: the code of the plan of each set of inputs that may need grad, one branch each
+    (save_code), a call less per op; others call their plan's `save` (and a class with its
+    own `_save`, that)."""
+    if node_class._save is not Formula._save:
+        return ["    node._save(needs, inputs, params, output)"], {}
+    if arity > 2:
+        return ["    (PLANS.get(needs) or CLASS._plan(needs)).save(node, inputs, params, output)"], {}
+
+    lines, namespace = [], {}
+    last = (1 << arity) - 1
+    for needs in range(1, last + 1):
+        prefix = f"plan{needs}_"
+        guard, body, names = save_code(node_class, node_class._plan(needs), needs, prefix, "output")
+        namespace.update(names)
+        indent = "    "
+        if needs != last:  # (the last set is what is left: no test)
+            lines.append(f"    {'if' if needs == 1 else 'elif'} needs == {needs}:")
+            indent += "    "
+        elif last != 1:
+            lines.append("    else:")
+            indent += "    "
+        if guard is not None:
+            lines += [f"{indent}if {guard}:", f"{indent}    {prefix}PLAN.save(node, inputs, params, output)",
+                      f"{indent}else:"]
+            indent += "    "
+        lines += [indent + line for line in body]
+    return lines, namespace
+
+
+def _fresh_tensor() -> Tensor:
+    tensor = object.__new__(Tensor)
+    tensor._setup(np.empty(0), None, 0, None)
+    return tensor
+
+
+_FRESH_NODE = (lambda: Node((), (), ()), {"_next_nrs", "_input_meta"})
+_FRESH_TENSOR = (_fresh_tensor, {"_data", "grad_fn", "_requires_grad", "_output_nr", "_version_counter",
+                                 "_is_inference"})
+
+
+def _fresh_fields(maker) -> list[tuple[str, object]]:
+    """The slots a new object starts with, set to a constant (None, False) by its class's own
+    constructor (`Node.__init__`, `Tensor._setup`), less those the generated record sets from
+    the op: read from an object so made, so the record stores what the constructor stores and
+    the constructor stays the one place that says it. CPython specialises each attribute store
+    in place for the one class it meets, so stores in each op's record stay fast, where the
+    shared constructor sees every op's class and falls back to the slow generic path (and
+    costs a call)."""
+    make, set_by_record = maker
+    made = make()
+    fields = []
+    for cls in type(made).__mro__:
+        for name in cls.__dict__.get("__slots__", ()):
+            if name in set_by_record or name == "__weakref__" or not hasattr(made, name):
+                continue
+            value = getattr(made, name)
+            if value is not None and type(value) is not bool:
+                raise TypeError(f"{name} starts as {value!r}: the generated record stores constants only")
+            fields.append((name, value))
+    return fields
 
 
 def _compiled(lines: list, name: str, filename: str, namespace: dict):

@@ -39,6 +39,8 @@ from ..autograd.graph import (
     packing_after_the_write,
     saved_hooks_in_use,
     saved_hooks_state,
+    shared_meta,
+    shared_metas,
     zero_output_numbers,
 )
 from ._zero_gradient import ZeroGradient
@@ -166,7 +168,7 @@ def _record(node_class: type[Node], inputs: tuple, params: dict):
     node = node_class(tuple(next_nodes),
                       _ALL_ZERO.get(len(inputs)) or zero_output_numbers(len(inputs)) if output_nrs is None
                       else tuple(output_nrs),
-                      tuple(meta))
+                      shared_meta(tuple(meta)))
     if node_class._declared:
         result = node_class.forward(*inputs, **params)
     else:
@@ -179,8 +181,15 @@ def _finish_record(node_class: type[Node], node: Node, needs: int, inputs: tuple
     if type(result) is np.ndarray:  # one output: the common case of _output, inlined
         outputs = _new_tensor(Tensor)
         outputs._setup(result, node, 0, _COUNTER_ZERO.copy())  # (new_version_counter, inlined)
-    elif type(result) is tuple:
-        outputs = tuple(_output(array, node, index) for index, array in enumerate(result))
+    elif type(result) is tuple:  # several outputs (split, max with indices): _output, inlined
+        made = []
+        for index, array in enumerate(result):
+            if type(array) is not np.ndarray and type(array) is not ZeroGradient:
+                array = np.asarray(array)
+            tensor = _new_tensor(Tensor)
+            tensor._setup(array, node, index, _COUNTER_ZERO.copy())
+            made.append(tensor)
+        outputs = tuple(made)
         node._output_count = len(result)
         for index in node_class.non_differentiable_outputs:
             outputs[index].grad_fn = None
@@ -215,8 +224,10 @@ def _note_anomaly(node: Node, inputs: tuple, outputs) -> None:
 #     the op's arity, the class's forward and plans are bound once instead of looked up per
 #     call, and the node and its output are made without a call: `list.__new__` and
 #     `object.__new__` (a node is a list: Note [A light graph], autograd/graph.py), then the
-#     fields `Node.__init__` and `Tensor._setup` set, stored in place (`_fresh_fields`). It
-#     does what `_record` does, in the same order, and
+#     fields `Node.__init__` and `Tensor._setup` set, stored in place (`_fresh_fields`); an op
+#     of one or two inputs also saves in place, with its plans' own code (`saving_in_record`,
+#     ops/_formula.py), and calls its forward without building arguments when it has no
+#     parameters. It does what `_record` does, in the same order, and
 #     hands anything unusual back to `_record` or `_finish_record`: another number of inputs,
 #     a forward that gives a tuple (several outputs, several views).
 #     `record.source` shows the code.
@@ -227,12 +238,14 @@ _recorders: dict[type, Callable] = {}  # node class -> its generated record (or 
 def _recorder(node_class: type[Node]) -> Callable:
     """The generated `record(inputs, params)` of a declared op (Note [Generated recording]),
     or `_record` bound to the class for ops that keep the general path."""
-    from ._formula import Formula, _compiled  # (a layer above: declarations build on the runner)
+    # (a layer above: declarations build on the runner)
+    from ._formula import _FRESH_NODE, _FRESH_TENSOR, _compiled, _fresh_fields, saving_in_record
 
     if (not node_class._declared or node_class.several_views or node_class.non_differentiable_outputs
             or not node_class.inputs):
         return functools.partial(_record, node_class)
     arity = len(node_class.inputs)
+    saving, saving_namespace = saving_in_record(node_class, arity)
     comma = "," if arity == 1 else ""
     values, edges, metas, numbers = ([f"{kind}_{index}" for index in range(arity)]
                                      for kind in ("value", "edge", "meta", "number"))
@@ -276,62 +289,31 @@ def _recorder(node_class: type[Node]) -> Callable:
               "    node = new_node(CLASS)",
               *(f"    node.append({edge})" for edge in edges),
               f"    node._next_nrs = ({', '.join(numbers)}{comma}) if {' or '.join(numbers)} else ZEROS",
-              f"    node._input_meta = ({', '.join(metas)}{comma})",
+              f"    input_meta = ({', '.join(metas)}{comma})",
+              "    node._input_meta = SHARED_METAS.get(input_meta) or shared_meta(input_meta)",
               *(f"    node.{name} = {value!r}" for name, value in _fresh_fields(_FRESH_NODE)),
-              "    result = forward(*inputs, **params)",
+              f"    result = forward(*inputs, **params) if params else forward({', '.join(values)})",
               "    if type(result) is not ndarray:",
               "        if not isinstance(result, numpy_scalar) or IS_VIEW:  # (a 0-d result)",
               "            return finish(CLASS, node, needs, inputs, params, result)",
               "        result = asarray(result)",
               "    output = new(Tensor)",
               *output,
-              "    node._save(needs, inputs, params, output)" if node_class._save is not Formula._save else
-              "    (PLANS.get(needs) or CLASS._plan(needs)).save(node, inputs, params, output)",
+              *saving,
               "    if anomaly_mode.enabled:",
               "        note_anomaly(node, inputs, output)",
               "    return output"]
-    namespace = {"CLASS": node_class, "Tensor": Tensor, "general": _record, "unrecorded": _run_unrecorded,
+    namespace = {**saving_namespace, "CLASS": node_class, "Tensor": Tensor, "general": _record,
+                 "unrecorded": _run_unrecorded,
                  "INFERENCE": grad_mode.threads_in_inference, "MODES": grad_mode._state,
                  "new": _new_tensor, "new_node": list.__new__, "ZEROS": zero_output_numbers(arity),
                  "forward": node_class.forward, "ndarray": np.ndarray, "finish": _finish_record,
                  "numpy_scalar": np.generic, "asarray": np.asarray, "IS_VIEW": node_class.is_view,
                  "register_view": _inplace.register_view,
-                 "COUNTER_ZERO": _COUNTER_ZERO, "PLANS": node_class._plans, "anomaly_mode": anomaly_mode,
+                 "COUNTER_ZERO": _COUNTER_ZERO, "SHARED_METAS": shared_metas, "shared_meta": shared_meta,
+                 "PLANS": node_class._plans, "anomaly_mode": anomaly_mode,
                  "note_anomaly": _note_anomaly}
     return _compiled(lines, "record", f"<record of {node_class.__name__}>", namespace)
-
-
-def _fresh_tensor() -> Tensor:
-    tensor = _new_tensor(Tensor)
-    tensor._setup(np.empty(0), None, 0, None)
-    return tensor
-
-
-_FRESH_NODE = (lambda: Node((), (), ()), {"_next_nrs", "_input_meta"})
-_FRESH_TENSOR = (_fresh_tensor, {"_data", "grad_fn", "_requires_grad", "_output_nr", "_version_counter",
-                                 "_is_inference"})
-
-
-def _fresh_fields(maker) -> list[tuple[str, object]]:
-    """The slots a new object starts with, set to a constant (None, False) by its class's own
-    constructor (`Node.__init__`, `Tensor._setup`), less those the generated record sets from
-    the op: read from an object so made, so the record stores what the constructor stores and
-    the constructor stays the one place that says it. CPython specialises each attribute store
-    in place for the one class it meets, so stores in each op's record stay fast, where the
-    shared constructor sees every op's class and falls back to the slow generic path (and
-    costs a call)."""
-    make, set_by_record = maker
-    made = make()
-    fields = []
-    for cls in type(made).__mro__:
-        for name in cls.__dict__.get("__slots__", ()):
-            if name in set_by_record or name == "__weakref__" or not hasattr(made, name):
-                continue
-            value = getattr(made, name)
-            if value is not None and type(value) is not bool:
-                raise TypeError(f"{name} starts as {value!r}: the generated record stores constants only")
-            fields.append((name, value))
-    return fields
 
 
 def _output(array, node: Node, output_nr: int) -> Tensor:
