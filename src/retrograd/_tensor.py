@@ -26,7 +26,7 @@ from ._dtype import dtype as _DType
 from ._printing import format_tensor
 from .autograd import grad_mode
 from .autograd import graph as _graph
-from .autograd.graph import AccumulateGrad, _add_hook, new_version_counter
+from .autograd.graph import _COUNTER_ZERO, AccumulateGrad, _add_hook, new_version_counter
 
 __all__ = ["Size", "Tensor", "device"]
 
@@ -236,7 +236,7 @@ class Tensor:
     def _make(cls, array: np.ndarray) -> Tensor:
         """A new leaf that owns `array` (no copy)."""
         tensor = cls.__new__(cls)
-        tensor._setup(array, None, 0, new_version_counter())
+        tensor._setup(array, None, 0, _COUNTER_ZERO.copy())  # (new_version_counter, inlined)
         if grad_mode.threads_without_grad.count and not grad_mode._state.grad_enabled:
             tensor._origin = grad_mode._state.origin_without_grad  # see Note [Tensor origins]
         return tensor

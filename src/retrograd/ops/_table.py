@@ -125,11 +125,16 @@ def _run_unrecorded(node_class: type[Node], inputs: tuple, params: dict):
         result = node_class.forward(*inputs, **params)
     else:
         result = node_class.forward(_NO_CONTEXT, *inputs, **params)
-    if not node_class.is_view:
-        if type(result) is np.ndarray:
-            return Tensor._make(result)
-        if isinstance(result, np.generic):  # (a 0-d result)
-            return Tensor._make(np.asarray(result))
+    if type(result) is np.ndarray and not node_class.is_view:
+        return Tensor._make(result)
+    return _unrecorded_outputs(node_class, inputs, result)
+
+
+def _unrecorded_outputs(node_class: type[Node], inputs: tuple, result):
+    """The outputs of an op that records nothing, from its forward's `result`: the cases
+    other than one array that is not a view."""
+    if not node_class.is_view and isinstance(result, np.generic):  # (a 0-d result)
+        return Tensor._make(np.asarray(result))
     view_base = inputs[0] if node_class.is_view else None
     if type(result) is tuple:
         return tuple(_wrap(array, view_base, node_class.several_views) for array in result)
@@ -284,15 +289,20 @@ def _recorder(node_class: type[Node]) -> Callable:
     if node_class.is_view:  # the output shares its input's memory and version (as _finish_record)
         output += ["    output._base = value_0._base if value_0._base is not None else value_0",
                    "    register_view(output, output._base)"]
-    lines += ["    if not needs:",
-              "        return unrecorded(CLASS, inputs, params)",
+    call_forward = f"forward(*inputs, **params) if params else forward({', '.join(values)})"
+    lines += ["    if not needs:",  # (no input requires grad: _run_unrecorded, inlined)
+              *(["        return unrecorded(CLASS, inputs, params)"] if node_class.is_view else
+                [f"        result = {call_forward}",
+                 "        if type(result) is ndarray:",
+                 "            return make(result)",
+                 "        return unrecorded_outputs(CLASS, inputs, result)"]),
               "    node = new_node(CLASS)",
               *(f"    node.append({edge})" for edge in edges),
               f"    node._next_nrs = ({', '.join(numbers)}{comma}) if {' or '.join(numbers)} else ZEROS",
               f"    input_meta = ({', '.join(metas)}{comma})",
               "    node._input_meta = SHARED_METAS.get(input_meta) or shared_meta(input_meta)",
               *(f"    node.{name} = {value!r}" for name, value in _fresh_fields(_FRESH_NODE)),
-              f"    result = forward(*inputs, **params) if params else forward({', '.join(values)})",
+              f"    result = {call_forward}",
               "    if type(result) is not ndarray:",
               "        if not isinstance(result, numpy_scalar) or IS_VIEW:  # (a 0-d result)",
               "            return finish(CLASS, node, needs, inputs, params, result)",
@@ -305,6 +315,7 @@ def _recorder(node_class: type[Node]) -> Callable:
               "    return output"]
     namespace = {**saving_namespace, "CLASS": node_class, "Tensor": Tensor, "general": _record,
                  "unrecorded": _run_unrecorded,
+                 "unrecorded_outputs": _unrecorded_outputs, "make": Tensor._make,
                  "INFERENCE": grad_mode.threads_in_inference, "MODES": grad_mode._state,
                  "new": _new_tensor, "new_node": list.__new__, "ZEROS": zero_output_numbers(arity),
                  "forward": node_class.forward, "ndarray": np.ndarray, "finish": _finish_record,

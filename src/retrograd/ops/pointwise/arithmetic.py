@@ -46,8 +46,9 @@ class AddBackward0(Formula):
 @register(methods=("add", "__add__", "__radd__"), inplace="add_")
 def add(input, other, *, alpha=1):
     """input + alpha * other, with broadcasting."""
-    if alpha != 1:
-        alpha = integral_coefficient(alpha, (input, other), "alpha", refuse=True)
+    if alpha == 1:  # (the common case: no parameter for the node to keep)
+        return apply(AddBackward0, input, other)
+    alpha = integral_coefficient(alpha, (input, other), "alpha", refuse=True)
     return apply(AddBackward0, input, other, alpha=alpha)
 
 
@@ -109,8 +110,9 @@ class SubBackward0(Formula):
 @register(methods=("sub", "__sub__"), inplace="sub_")
 def sub(input, other, *, alpha=1):
     """input - alpha * other, with broadcasting."""
-    if alpha != 1:
-        alpha = integral_coefficient(alpha, (input, other), "alpha", refuse=True)
+    if alpha == 1:  # (the common case: no parameter for the node to keep)
+        return apply(SubBackward0, input, other)
+    alpha = integral_coefficient(alpha, (input, other), "alpha", refuse=True)
     return apply(SubBackward0, input, other, alpha=alpha)
 
 
