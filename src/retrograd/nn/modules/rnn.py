@@ -52,7 +52,9 @@ def _lstm_step(input_part: Tensor, state: tuple, weight_hh: Tensor, bias_hh: Ten
 
     Each op is recorded by its node class directly (the graph of `sigmoid`, `*`, `+`...,
     without their argument handling, which these tensors of one dtype and shape never need):
-    an LSTM runs this at every time step.
+    an LSTM runs this at every time step. These are the nodes PyTorch's lstm_cell records on
+    the CPU (it fuses the cell into one node only on CUDA), so one fused node here would be
+    faster but not PyTorch's graph (test_cells_record_pytorchs_graph compares the two).
     """
     hidden, cell = state
     gates = _gates(input_part, hidden, weight_hh, bias_hh)
