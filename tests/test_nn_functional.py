@@ -8,6 +8,7 @@ randomness, batch-norm running statistics, larger cross-checks with PyTorch, and
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -838,6 +839,18 @@ def test_class_target_losses_match_pytorch_with_ignored_targets_and_weights(name
     ours.sum().backward()
     theirs.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), x_ref.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["nll_loss", "cross_entropy"])
+def test_class_target_mean_over_no_kept_target_is_nan_without_a_warning(name, dtype):
+    """0 / 0 of the mean, silently (PyTorch warns nothing either); the gradient is zero."""
+    x = _tensor(np.arange(15, dtype=dtype).reshape(3, 5) / 7, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = getattr(F, name)(x, retrograd.tensor([2, 2, 2]), ignore_index=2)
+        loss.backward()
+    assert np.isnan(loss.item()) and not x.grad.numpy().any()
 
 
 @pytest.mark.parametrize(

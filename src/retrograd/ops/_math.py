@@ -583,7 +583,7 @@ def sum_dims(x, dim, keepdim: bool = False):
         return x
     if isinstance(x, Tensor):
         return _table_function("sum")(x, dim, keepdim)
-    return np.sum(x, axis=dim, keepdims=keepdim)
+    return np.add.reduce(x, axis=dim, keepdims=keepdim)  # (np.sum's own call, less Python)
 
 
 def expand_reduced(grad, shape: tuple, dim: tuple, keepdim: bool):
@@ -889,7 +889,7 @@ def nll_loss_backward(grad, self_shape, target, target_weight, ignore, axis, red
     at the target's position along `axis`, zeros elsewhere; ignored targets get 0 (selected,
     so NaN upstream does not reach them), and 0 when all are ignored (as PyTorch)."""
     if reduction == "mean":
-        total = target_weight.sum()
+        total = np.add.reduce(target_weight, axis=None)
         target_weight = target_weight / total if total != 0 else np.zeros_like(target_weight)
     if isinstance(grad, Tensor):
         from .nn._maps import scatter_add_along
@@ -899,8 +899,8 @@ def nll_loss_backward(grad, self_shape, target, target_weight, ignore, axis, red
             values = values.expand(target_weight.shape)
         return scatter_add_along(values.reshape(target.shape), axis, target, self_shape[axis])
     values = grad * -target_weight
-    if ignore is not None and ignore.any():
+    if ignore is not None and np.logical_or.reduce(ignore, axis=None):
         values = np.where(ignore, 0, values)
     result = np.zeros(self_shape, dtype=values.dtype)
-    result[_reduce_ops()._index_along(target, axis)] = np.expand_dims(values, axis)
+    result[_reduce_ops()._index_along(target, axis)] = values.reshape(target.shape)  # (with the class axis)
     return result

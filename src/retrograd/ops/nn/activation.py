@@ -409,8 +409,8 @@ class LogSoftmaxBackward0(ShowsOneDimAsGiven, Formula):
             return np.asarray(shifted - np.log(np.exp(shifted)), dtype=data.dtype)
         if data.size == 0:
             return data.copy()
-        shifted = data - np.max(data, axis=dim, keepdims=True)
-        shifted -= np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        shifted = data - np.maximum.reduce(data, axis=dim, keepdims=True)  # (np.max, less Python)
+        shifted -= np.log(np.add.reduce(np.exp(shifted), axis=dim, keepdims=True))
         return shifted
 
     # J = I - 1 softmaxᵀ along dim: J·v = v - sum(softmax · v).

@@ -433,14 +433,17 @@ class NllLossBackward0(ShownAsPyTorch, _ReductionAsNumber, Formula):
 
 def _nll_loss_array(data, target, target_weight, axis, reduction):
     picked = data[_index_along(target, axis)]  # (what take_along_axis does, without its checks)
-    losses = -np.squeeze(picked, axis) * target_weight
+    losses = -picked.squeeze(axis) * target_weight
     if reduction == "none":
         return losses
-    total = losses.sum()
+    total = np.add.reduce(losses, axis=None)
     if reduction == "sum":
         return total
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return total / target_weight.sum()
+    total_weight = np.add.reduce(target_weight, axis=None)
+    if 0 < abs(total_weight) < np.inf:
+        return total / total_weight
+    with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: 0 / 0 is NaN, silently
+        return total / total_weight
 
 
 def _nll_loss_backward(grad, self, target, target_weight, ignore, axis, reduction):
@@ -480,30 +483,35 @@ class NllLossBackwardBackward0(Formula):
 
 def _class_targets(input: Tensor, target: Tensor, weight, ignore_index: int):
     """The class axis, the target as an index array along it, and each target's weight
-    (0 where ignored); PyTorch's checks on shapes and ranges."""
-    if target._data.dtype.kind not in "iu":
+    (0 where ignored); PyTorch's checks on shapes and ranges.
+
+    It reads the arrays' shapes and reduces with the ufuncs themselves: it runs on every
+    call of cross_entropy and nll_loss, so it spends no Python call the values do not need.
+    """
+    targets = target._data
+    if targets.dtype.kind not in "iu":
         raise RuntimeError(
             f"expected scalar type Long but found {_dtype.scalar_type_name(target.dtype)}"
         )
-    axis = 1 if input.ndim >= 2 else 0
-    if input.ndim >= 2 and target.ndim >= 1 and input.shape[0] != target.shape[0]:
+    shape = input._data.shape
+    axis = 1 if len(shape) >= 2 else 0
+    if len(shape) >= 2 and targets.ndim >= 1 and shape[0] != targets.shape[0]:
         raise ValueError(
-            f"Expected input batch_size ({input.shape[0]}) to match target batch_size ({target.shape[0]})."
+            f"Expected input batch_size ({shape[0]}) to match target batch_size ({targets.shape[0]})."
         )
-    expected = input.shape[:axis] + input.shape[axis + 1:]
-    if input.ndim > 2 and tuple(target.shape) != tuple(expected):
+    if len(shape) > 2 and targets.shape != shape[:axis] + shape[axis + 1:]:
         raise RuntimeError(
-            f"Expected target size [{', '.join(map(str, expected))}], got "
-            f"[{', '.join(map(str, target.shape))}]"
+            f"Expected target size [{', '.join(map(str, shape[:axis] + shape[axis + 1:]))}], got "
+            f"[{', '.join(map(str, targets.shape))}]"
         )
-    if input.ndim <= 2 and target.ndim != input.ndim - 1:
+    if len(shape) <= 2 and targets.ndim != len(shape) - 1:
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-    classes = input.shape[axis]
-    targets = target._data
+    classes = shape[axis]
     kept = targets != ignore_index
-    every_target_kept = kept.all()
+    every_target_kept = np.logical_and.reduce(kept, axis=None)
     checked = targets if every_target_kept else targets[kept]
-    if checked.size and (checked.min() < 0 or checked.max() >= classes):
+    if checked.size and (np.minimum.reduce(checked, axis=None) < 0
+                         or np.maximum.reduce(checked, axis=None) >= classes):
         out_of_bounds = checked[(checked < 0) | (checked >= classes)]
         raise IndexError(f"Target {out_of_bounds.flat[0]} is out of bounds.")
     # (a copy either way: the node keeps it, whatever later happens to the target tensor)
@@ -512,7 +520,7 @@ def _class_targets(input: Tensor, target: Tensor, weight, ignore_index: int):
         coefficients = kept.astype(input._data.dtype)  # (a weight of 1 per kept target)
     else:
         coefficients = _weight_array(weight, input)[safe] * kept
-    return axis, np.expand_dims(safe, axis), coefficients, kept
+    return axis, safe.reshape((*safe.shape[:axis], 1, *safe.shape[axis:])), coefficients, kept
 
 
 @register(torch_name=_torch_name("nll_loss"), floating=True,
@@ -550,16 +558,17 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    axis = 1 if input.ndim >= 2 else 0
+    shape = input._data.shape
+    axis = 1 if len(shape) >= 2 else 0
     log_probabilities = _log_softmax_along(input, axis)
-    classes = input.shape[axis]
-    class_shape = [1] * input.ndim
-    class_shape[axis] = classes
+    classes = shape[axis]
     weighted = log_probabilities
     if weight is not None:
+        class_shape = [1] * len(shape)
+        class_shape[axis] = classes
         class_weight = _weight_array(weight, input).reshape(class_shape)
         weighted = log_probabilities * _constant_like(input, class_weight)
-    if target.dtype.is_floating_point:
+    if target._data.dtype.kind == "f":
         if target.shape != input.shape:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         if label_smoothing > 0:
