@@ -52,6 +52,7 @@ Note [Observing the pass]
 
 from __future__ import annotations
 
+import sys
 import threading
 import warnings
 
@@ -174,6 +175,7 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
         if node._tensor_pre_hooks is not None or node._retain_grad_hooks is not None:
             grad_outputs = _run_tensor_hooks(node, grad_outputs, create_graph)
         if type(node) is AccumulateGrad:
+            grad_inputs = grad = None  # (the pass keeps no reference of its own: Note [Adopting a gradient])
             _run_leaf(node, grad_outputs, targets, target_nodes, accumulate, create_graph, capture_slots,
                       captured, observer)
             continue
@@ -235,7 +237,7 @@ def _run_leaf(node: AccumulateGrad, grad_outputs: list, targets, target_nodes: s
         for output_nr, slot in capture_slots[node]:
             captured[slot] = grad_outputs[output_nr]
     if runs:
-        _accumulate_grad(node.variable, grad_outputs[0], create_graph)
+        _accumulate_grad(node.variable, grad_outputs[0], create_graph, _REFERENCES_OF_AN_OWNED_GRADIENT)
         if node._hooks is not None:
             for hook in list(node._hooks.values()):
                 hook((), tuple(_as_tensors(grad_outputs)))
@@ -553,18 +555,22 @@ def _checked_replacement(hook, grad: Tensor, replaced) -> Tensor:
     return replaced
 
 
-def _accumulate_grad(variable: Tensor, grad: Tensor | None, create_graph: bool) -> None:
-    """What AccumulateGrad does: add `grad` into `variable.grad`, then post-accumulate hooks."""
+def _accumulate_grad(variable: Tensor, grad: Tensor | None, create_graph: bool, owned_at: int = 0) -> None:
+    """What AccumulateGrad does: add `grad` into `variable.grad`, then post-accumulate hooks.
+    `owned_at`: see _store_grad."""
     if grad is None:
         return
-    _store_grad(variable, grad, create_graph)
+    _store_grad(variable, grad, create_graph, owned_at)
     if variable._post_accumulate_hooks is not None:
         for hook in list(variable._post_accumulate_hooks.values()):
             hook(variable)
 
 
-def _store_grad(tensor: Tensor, grad: Tensor, create_graph: bool) -> None:
+def _store_grad(tensor: Tensor, grad: Tensor, create_graph: bool, owned_at: int = 0) -> None:
     """Accumulate into `tensor.grad`: in place normally, as a new graph with create_graph.
+    A first gradient array that nothing else holds (no more than `owned_at` references: the
+    engine's own, counted for its path) becomes `.grad` without a copy (Note [Adopting a
+    gradient]).
 
     Note [Accumulating with create_graph]
         With create_graph the sum `old + new` is recorded, and `.grad` becomes its copy
@@ -580,10 +586,31 @@ def _store_grad(tensor: Tensor, grad: Tensor, create_graph: bool) -> None:
         return
     data = grad._data if isinstance(grad, Tensor) else grad
     if existing is None:
-        tensor._grad = Tensor._make(np.array(data, copy=True))
+        if (owned_at and type(data) is np.ndarray and data.base is None and data.flags.writeable
+                and sys.getrefcount(data) <= owned_at):
+            tensor._grad = Tensor._make(data)
+        else:
+            tensor._grad = Tensor._make(np.array(data, copy=True))
     else:
         np.add(existing._data, data, out=existing._data, casting="unsafe")
         existing._version_counter[0] += 1
+
+
+# Note [Adopting a gradient]
+#     A leaf's first gradient becomes its `.grad`. The engine's arrays may be shared (a formula
+#     that passes its incoming gradient on, `AddBackward0`'s, gives one array to both inputs),
+#     so the general rule is a copy; but most first gradients are arrays a formula has just made
+#     and nothing else holds, and copying them is most of what an MLP step does beyond NumPy's
+#     own work (w3 of benchmarks/). As PyTorch's AccumulateGrad steals a gradient whose use
+#     count says it is alone, a gradient array is adopted when it owns its memory (not a view),
+#     is writeable, and its reference count is no more than the references of the engine's own
+#     path to `_store_grad` (the leaf's buffer, the arguments of `_accumulate_grad` and
+#     `_store_grad`, the local `data`, and getrefcount's own): `_REFERENCES_OF_AN_OWNED_GRADIENT`,
+#     which `_run` makes exact by dropping its own references before a leaf's turn. Anything
+#     else holding the array (another leaf's buffer, a hook, a captured gradient, a user's
+#     tensor, a view of it) raises the count, and the gradient is copied. Only that path asks:
+#     every other caller copies.
+_REFERENCES_OF_AN_OWNED_GRADIENT = 5
 
 
 def _store_retained_grad(tensor: Tensor, grad, create_graph: bool) -> None:
