@@ -204,8 +204,13 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
             if next_node is None:
                 continue
             if grad is not None:
-                if output_nr == 0 and next_node not in buffers:
-                    buffers[next_node] = [grad]  # the common case of _deliver, inlined
+                if output_nr == 0:  # the common case of _deliver, inlined
+                    buffer = buffers.get(next_node)
+                    if buffer is None:
+                        buffers[next_node] = [grad]
+                    else:
+                        existing = buffer[0]
+                        buffer[0] = grad if existing is None else existing + grad
                 else:
                     _deliver(buffers, next_node, output_nr, grad)
             remaining = dependencies[next_node] - 1
