@@ -360,10 +360,13 @@ def _generate_save(cls, plan: _Plan, needs: int):
                   f"        return node._plan({with_tensors}).save(node, inputs, params, outputs)"]
     lines += ["    " + line for line in body[:2]]  # (the plan and parameters: what _pack needs too)
     if plan.triples:
-        lines += ["    if hooks_in_use.count and hooks_state.stack:",
+        lines += [f"    if {_HOOKS_TEST}:",
                   "        return node._pack(PLAN, inputs, params, outputs)"]
     lines += ["    " + line for line in body[2:]]
     return _compiled(lines, "save", f"<save of {cls.__name__}>", namespace)
+
+
+_HOOKS_TEST = "hooks_in_use.count and hooks_state.stack"  # saved-tensor hooks are in force
 
 
 def _tensor_parameter_test(plan: _Plan) -> str:
@@ -376,8 +379,8 @@ def save_code(cls, plan: _Plan, needs: int, prefix: str = "", outputs: str = "ou
     """The plan's saving as straight-line code, for `save` and for an op's generated record
     (Note [Generated recording], ops/_table.py), which runs it in place of a call:
     `(guard, body, namespace)`. `body` saves in the common case: no tensor parameters, no
-    saved-tensor hooks; `guard` is the condition, on `params`, under which the plan's own
-    `save` must run instead (None when neither can happen to the plan). Names the code binds
+    saved-tensor hooks; `guard` is the condition under which the plan's own `save` must run
+    instead (None when neither can happen to the plan). Names the code binds
     start with `prefix`; it reads `node`, `inputs`, `params` and the output(s) as `outputs`."""
     plan_name = prefix + "PLAN"
     namespace = {"Tensor": Tensor, plan_name: plan, "hooks_in_use": saved_hooks_in_use,
@@ -387,7 +390,7 @@ def save_code(cls, plan: _Plan, needs: int, prefix: str = "", outputs: str = "ou
     if plan.parameters:
         conditions.append(f"({_tensor_parameter_test(plan)})")
     if plan.triples:
-        conditions.append("(hooks_in_use.count and hooks_state.stack)")
+        conditions.append(f"({_HOOKS_TEST})")
     # an op called without parameters keeps the shared empty dict: one object less per node
     # for the collector to visit (Note [A light graph])
     lines = [f"node._plan_used = {plan_name}", "node._params = params if params else NO_PARAMS"]

@@ -25,7 +25,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .._dtype import scalar_type_name
-from .._tensor import CLASS_BODY, Tensor, new_version_counter
+from .._tensor import CLASS_BODY, Tensor
 from ..autograd import grad_mode
 from ..autograd.anomaly import anomaly_mode, check_forward_outputs, creation_stack
 from ..autograd.forward_ad import _active as _dual_active
@@ -186,15 +186,8 @@ def _finish_record(node_class: type[Node], node: Node, needs: int, inputs: tuple
     if type(result) is np.ndarray:  # one output: the common case of _output, inlined
         outputs = _new_tensor(Tensor)
         outputs._setup(result, node, 0, _COUNTER_ZERO.copy())  # (new_version_counter, inlined)
-    elif type(result) is tuple:  # several outputs (split, max with indices): _output, inlined
-        made = []
-        for index, array in enumerate(result):
-            if type(array) is not np.ndarray and type(array) is not ZeroGradient:
-                array = np.asarray(array)
-            tensor = _new_tensor(Tensor)
-            tensor._setup(array, node, index, _COUNTER_ZERO.copy())
-            made.append(tensor)
-        outputs = tuple(made)
+    elif type(result) is tuple:  # several outputs (split, max with indices)
+        outputs = tuple([_output(array, node, index) for index, array in enumerate(result)])
         node._output_count = len(result)
         for index in node_class.non_differentiable_outputs:
             outputs[index].grad_fn = None
@@ -331,7 +324,7 @@ def _output(array, node: Node, output_nr: int) -> Tensor:
     if type(array) is not np.ndarray and type(array) is not ZeroGradient:  # (Note [Zero gradients...])
         array = np.asarray(array)
     tensor = _new_tensor(Tensor)
-    tensor._setup(array, node, output_nr, new_version_counter())
+    tensor._setup(array, node, output_nr, _COUNTER_ZERO.copy())  # (new_version_counter, inlined)
     return tensor
 
 

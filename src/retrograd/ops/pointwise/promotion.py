@@ -63,7 +63,7 @@ def operand_arrays(a, b, op_name: str):
                 if scalar is not None:
                     return a_data, scalar
             try:
-                return a_data, _scalar(scalar_type, b)
+                return a_data, _kept_scalar(scalar_type, b)
             except OverflowError:
                 return a_data, wrapped_integer(b, a_data.dtype)
     check_operand(a, op_name, 1, "input")
@@ -89,13 +89,15 @@ _MOST_SCALARS = 256
 
 
 def _scalar(scalar_type: type, number):
-    """`number` as a NumPy scalar of `scalar_type`: the one kept, or a new one, kept for the
-    next time when it may be. (operand_arrays looks in the table itself first: a call less.)"""
+    """`number` as a NumPy scalar of `scalar_type`: the one kept, or a new one. (operand_arrays
+    looks in the table itself, a call less, and calls _kept_scalar when it finds none.)"""
     known = _SCALARS.get(scalar_type)
-    if known is not None:
-        scalar = known.get(number)
-        if scalar is not None:
-            return scalar
+    scalar = None if known is None else known.get(number)
+    return _kept_scalar(scalar_type, number) if scalar is None else scalar
+
+
+def _kept_scalar(scalar_type: type, number):
+    """A new NumPy scalar of `number`, kept for the next time when it may be."""
     scalar = scalar_type(number)
     if number and number == number:  # (not zero, not NaN: Note [Numbers as NumPy scalars])
         known = _SCALARS.get(scalar_type)
