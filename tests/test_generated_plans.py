@@ -1,5 +1,7 @@
 """The generated saving and backward of declared ops (Note [Generated saving and backward])."""
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -158,19 +160,34 @@ def test_saved_tensor_hooks_still_pack_through_the_general_way():
 # -- generated recording (Note [Generated recording]) -----------------------------------------
 
 
-def _recorded_by_both(function, *inputs):
-    """`function(*inputs)` recorded once by the op's generated record and once by `_record`."""
+@contextlib.contextmanager
+def _without_direct_entries():
+    """Every call takes the long way: the op's function, `apply`, the record."""
+    from retrograd.ops import _recording
+
+    _recording.entries_off.add(1)
+    try:
+        yield
+    finally:
+        _recording.entries_off.add(-1)
+
+
+def _recorded_three_ways(function, *inputs):
+    """`function(*inputs)` recorded by the op's direct entry (where it has one), by its
+    generated record, and by `_record`."""
     from retrograd.ops import _table
 
-    generated = function(*inputs)
-    node_class = type(generated.grad_fn)
-    recorder = _table._recorders.pop(node_class)
-    _table._recorders[node_class] = lambda args, params: _table._record(node_class, args, params)
-    try:
-        general = function(*inputs)
-    finally:
-        _table._recorders[node_class] = recorder
-    return generated, general
+    direct = function(*inputs)
+    node_class = type(direct.grad_fn)
+    with _without_direct_entries():
+        generated = function(*inputs)
+        recorder = _table._recorders.pop(node_class)
+        _table._recorders[node_class] = lambda args, params: _table._record(node_class, args, params)
+        try:
+            general = function(*inputs)
+        finally:
+            _table._recorders[node_class] = recorder
+    return direct, generated, general
 
 
 def _described(tensor):
@@ -183,25 +200,37 @@ def _described(tensor):
             sorted(saved))
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize("function", [
     lambda x, w: x.sin(),
+    lambda x, w: torch.sin(x),
     lambda x, w: x * 0.5,
+    lambda x, w: x * 3,  # an int the dtype keeps
     lambda x, w: x + w,
     lambda x, w: w * x,
+    lambda x, w: x / w,
+    lambda x, w: torch.div(w, x) - x,
+    lambda x, w: 2.0 - x,  # rsub: no direct entry
+    lambda x, w: x + w.double(),  # two dtypes: promoted by the forward
+    lambda x, w: x[None, :] * w[:, None],  # broadcast by the kernel
     lambda x, w: torch.add(x.exp(), w, alpha=2),
     lambda x, w: torch.atan2(w, x.tanh()),
     lambda x, w: 1.0 - x.sum() * 2,  # 0-d results: NumPy gives scalars, made 0-d arrays
+    lambda x, w: x.sum().sigmoid() * x.sum().exp(),
     lambda x, w: x.unsqueeze(0).t(),  # views: they share their input's memory and version
     lambda x, w: torch.chunk(x * w, 2)[1].sigmoid(),  # an input that is output 1 of its node
+    lambda x, w: -x.abs(),
 ])
-def test_the_generated_record_records_what_the_general_one_does(function):
-    x, w = _leaf([0.5, 1.5]), torch.tensor([2.0, 3.0], dtype=torch.float64)
-    generated, general = _recorded_by_both(function, x, w)
-    assert _described(generated) == _described(general)
-    np.testing.assert_array_equal(generated.detach().numpy(), general.detach().numpy())
-    (grad_generated,) = torch.autograd.grad(generated.sum(), x)
-    (grad_general,) = torch.autograd.grad(general.sum(), x)
-    np.testing.assert_array_equal(grad_generated.numpy(), grad_general.numpy())
+def test_direct_entries_and_generated_records_record_what_the_general_runner_does(function, dtype):
+    x, w = _leaf([0.5, 1.5], dtype), torch.tensor([2.0, 3.0], dtype=dtype)
+    results = _recorded_three_ways(function, x, w)
+    direct = results[0]
+    for other in results[1:]:
+        assert _described(direct) == _described(other)
+        np.testing.assert_array_equal(direct.detach().numpy(), other.detach().numpy())
+    grads = [torch.autograd.grad(result.sum(), x)[0].numpy() for result in results]
+    for grad in grads[1:]:
+        np.testing.assert_array_equal(grads[0], grad)
 
 
 def test_the_generated_record_keeps_the_number_of_a_later_output():
@@ -235,7 +264,8 @@ def test_each_generated_record_shows_its_source():
     from retrograd.ops import _table
 
     x = _leaf([1.0])
-    x.cos()
+    with _without_direct_entries():
+        x.cos()
     source = _table._recorders[type(x.cos().grad_fn)].source
     assert source.startswith("def record(inputs, params):")
     assert "node.append(edge_0)" in source and "input_meta = (meta_0,)" in source
@@ -262,3 +292,75 @@ def test_hand_written_nodes_still_find_their_saved_values_by_name():
     assert node._saved_self is x
     with pytest.raises(AttributeError, match="has no attribute '_saved_nothing'"):
         node._saved_nothing
+
+
+# -- direct entries (Note [Direct entries], ops/_recording.py) ----------------------------------
+
+
+def test_a_direct_entry_keeps_the_signature_name_and_doc_of_what_it_replaces():
+    import inspect
+
+    assert str(inspect.signature(torch.add)) == "(input, other, *, alpha=1)"
+    assert str(inspect.signature(torch.Tensor.__mul__)) == "(self, other)"
+    assert torch.sin.__name__ == "sin" and torch.sin.__doc__.startswith("The sine")
+    assert torch.Tensor.__add__.source.startswith("def __add__(self, other):")
+    assert "KERNEL(data_0, data_1)" in torch.mul.source and "KERNEL(data_0)" in torch.exp.source
+
+
+def test_a_direct_entry_takes_the_long_way_for_anything_but_its_inputs():
+    x, w = _leaf([1.0, 2.0]), torch.tensor([3.0, 4.0], dtype=torch.float64)
+    assert torch.add(x, w, alpha=2).tolist() == [7.0, 10.0]
+    assert torch.sub(x, w, alpha=1).tolist() == [-2.0, -2.0]
+    assert torch.div(w, x, rounding_mode="floor").grad_fn.name() == "DivBackward2"
+    out = torch.empty(2, dtype=torch.float64)
+    with torch.no_grad():
+        assert torch.sin(x, out=out) is out
+    np.testing.assert_allclose(out.numpy(), np.sin([1.0, 2.0]))
+    assert x.__add__("a") is NotImplemented
+    with pytest.raises(TypeError, match="unsupported operand"):
+        x + "a"
+
+
+def test_a_direct_entry_explains_failures_as_the_checked_function_does():
+    with pytest.raises(TypeError, match=r"sin\(\): argument 'input' \(position 1\) must be Tensor, not str"):
+        torch.sin("a")
+    with pytest.raises(RuntimeError, match="must match the size"):
+        torch.ones(2, requires_grad=True) * torch.ones(3)
+    with pytest.raises(RuntimeError, match="must match the size"):
+        torch.ones(2) + torch.ones(3)
+
+
+def test_a_direct_entry_runs_without_recording_under_no_grad():
+    x = _leaf([1.0, 2.0])
+    with torch.no_grad():
+        y = x * 2.0
+        z = x.exp()
+    assert y.grad_fn is None and not y.requires_grad and z.grad_fn is None
+    np.testing.assert_array_equal(z.numpy(), np.exp([1.0, 2.0]))
+
+
+def _formula_classes(cls=Formula):
+    for subclass in cls.__subclasses__():
+        yield subclass
+        yield from _formula_classes(subclass)
+
+
+_KERNEL_CLASSES = sorted({cls for cls in _formula_classes() if cls.array_kernel is not None}, key=lambda c: c.__name__)
+
+
+@pytest.mark.parametrize("node_class", _KERNEL_CLASSES, ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_an_array_kernel_computes_what_its_forward_computes(node_class, dtype):
+    assert len(_KERNEL_CLASSES) >= 10
+    rng = np.random.default_rng(0)
+    arrays = [rng.uniform(0.1, 0.9, (2, 3)).astype(dtype) for _ in node_class.inputs]
+    tensors = [torch.from_numpy(array) for array in arrays]
+    cases = [(arrays, tensors)]
+    if len(arrays) == 2:  # a number as the second operand, kept as a NumPy scalar of the dtype
+        cases.append(([arrays[0], dtype(0.25)], [tensors[0], 0.25]))
+    for kernel_arguments, forward_arguments in cases:
+        with np.errstate(invalid="ignore"):  # (acosh below 1)
+            by_kernel = node_class.array_kernel(*kernel_arguments)
+            by_forward = node_class.forward(*forward_arguments)
+        assert by_kernel.dtype == by_forward.dtype == dtype
+        np.testing.assert_array_equal(by_kernel, by_forward)

@@ -9,7 +9,8 @@
 Note [How the profiler sees operations]
     Nothing in the op runner or the engine knows about the profiler, so it costs nothing
     while it is off. While a `profile` is active, it wraps four entry points from outside
-    and puts the originals back when it ends:
+    and puts the originals back when it ends (and turns the ops' direct entries off, so
+    every op passes through the runner: Note [Direct entries], ops/_recording.py):
 
       - the op runner `ops._table.apply`, wherever a retrograd module bound that function to
         a global name: each forward operation is an event named as PyTorch names it,
@@ -360,9 +361,10 @@ def _timed_accumulate(original: Callable) -> Callable:
 
 def _install() -> list[tuple[object, str, object]]:
     """Wrap the entry points (see Note [How the profiler sees operations]); returns what to undo."""
-    from ..ops import _direct_write, _table
+    from ..ops import _direct_write, _recording, _table
     from . import engine
 
+    _recording.entries_off.add(1)  # ops' direct entries would pass `apply` by
     replaced = [(_direct_write, "write", _direct_write.write)]
     _direct_write.write = _no_direct_write
     original_apply = _table.apply
@@ -392,8 +394,11 @@ def _no_direct_write(target, method_name: str, arguments: tuple, keywords: dict)
 
 
 def _uninstall(replaced: list) -> None:
+    from ..ops import _recording
+
     for module, attribute, original in reversed(replaced):
         setattr(module, attribute, original)
+    _recording.entries_off.add(-1)
 
 
 class profile:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import ast
 import inspect
 import operator
+import os
 from typing import ClassVar
 
 import numpy as np
@@ -88,6 +89,10 @@ class Formula(Node):
     outputs: tuple[str, ...] = ("result",)
     derivatives: ClassVar[dict] = {}
     tangent: ClassVar = None  # forward mode: see Note [Tangent formulas] (ops/_tangents.py)
+    # The forward on arrays, for the op called without parameters on float32 or float64
+    # tensors of one dtype (or one such tensor and a number, as a NumPy scalar of its dtype);
+    # it gives that dtype. See Note [Direct entries] (ops/_recording.py).
+    array_kernel: ClassVar = None
 
     # Filled in by __init_subclass__ from the declaration.
     _derivative_table: tuple = ()
@@ -494,9 +499,12 @@ def _fresh_fields(maker) -> list[tuple[str, object]]:
 
 
 def _compiled(lines: list, name: str, filename: str, namespace: dict):
-    """The function `name` defined by source `lines`, with its source as `.source`."""
+    """The function `name` defined by source `lines`, with its source as `.source`. Its frames
+    are retrograd's own: its file is named inside this folder, and its module is this one, so
+    warnings and their filters look past it to the user's line (Note [No NumPy warnings])."""
     source = "\n".join(lines) + "\n"
-    exec(compile(source, filename, "exec"), namespace)
+    namespace.setdefault("__name__", __name__)
+    exec(compile(source, os.path.join(os.path.dirname(__file__), filename), "exec"), namespace)
     function = namespace[name]
     function.source = source
     return function

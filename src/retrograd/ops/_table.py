@@ -40,7 +40,6 @@ from ..autograd.graph import (
     saved_hooks_in_use,
     saved_hooks_state,
     shared_meta,
-    shared_metas,
     zero_output_numbers,
 )
 from ._zero_gradient import ZeroGradient
@@ -214,110 +213,14 @@ def _note_anomaly(node: Node, inputs: tuple, outputs) -> None:
         check_forward_outputs(node, inputs, outputs)
 
 
-# Note [Generated recording]
-#     Recording one op is the forward half of the engine's common case, so each declared op
-#     whose forward gives one array (a view of its input or not) gets a `record(inputs,
-#     params)` of its own, generated on first use in the way Formula generates each plan's
-#     `save` (Note [Generated saving and backward]): the loop over the inputs is unrolled to
-#     the op's arity, the class's forward and plans are bound once instead of looked up per
-#     call, and the node and its output are made without a call: `list.__new__` and
-#     `object.__new__` (a node is a list: Note [A light graph], autograd/graph.py), then the
-#     fields `Node.__init__` and `Tensor._setup` set, stored in place (`_fresh_fields`); an op
-#     of one or two inputs also saves in place, with its plans' own code (`saving_in_record`,
-#     ops/_formula.py), and calls its forward without building arguments when it has no
-#     parameters. It does what `_record` does, in the same order, and
-#     hands anything unusual back to `_record` or `_finish_record`: another number of inputs,
-#     a forward that gives a tuple (several outputs, several views).
-#     `record.source` shows the code.
-
 _recorders: dict[type, Callable] = {}  # node class -> its generated record (or the general one)
 
 
 def _recorder(node_class: type[Node]) -> Callable:
-    """The generated `record(inputs, params)` of a declared op (Note [Generated recording]),
-    or `_record` bound to the class for ops that keep the general path."""
-    # (a layer above: declarations build on the runner)
-    from ._formula import _FRESH_NODE, _FRESH_TENSOR, _compiled, _fresh_fields, saving_in_record
+    """The record of `node_class`: Note [Generated recording] (ops/_recording.py)."""
+    from ._recording import recorder  # (a layer above: it generates code from declarations)
 
-    if (not node_class._declared or node_class.several_views or node_class.non_differentiable_outputs
-            or not node_class.inputs):
-        return functools.partial(_record, node_class)
-    arity = len(node_class.inputs)
-    saving, saving_namespace = saving_in_record(node_class, arity)
-    comma = "," if arity == 1 else ""
-    values, edges, metas, numbers = ([f"{kind}_{index}" for index in range(arity)]
-                                     for kind in ("value", "edge", "meta", "number"))
-    lines = ["def record(inputs, params):",
-             f"    if len(inputs) != {arity}:",
-             "        return general(CLASS, inputs, params)",
-             f"    {', '.join(values)}{comma} = inputs",
-             "    needs = 0"]
-    for index, (value, edge, meta, number) in enumerate(zip(values, edges, metas, numbers)):
-        lines += [f"    if isinstance({value}, Tensor) and {value}._requires_grad:",
-                  f"        {edge} = {value}.grad_fn",
-                  f"        if {edge} is None:",
-                  f"            accumulator = {value}._grad_accumulator",
-                  f"            {edge} = accumulator() if accumulator is not None else None",
-                  f"            if {edge} is None:",
-                  f"                {edge} = {value}._get_grad_accumulator()",
-                  f"            {number} = 0",
-                  "        else:",
-                  f"            {number} = {value}._output_nr",
-                  f"        data = {value}._data",
-                  f"        {meta} = (data.shape, data.dtype)",
-                  f"        needs |= {1 << index}",
-                  "    else:",
-                  f"        {edge} = {meta} = None",
-                  f"        {number} = 0"]
-    # (Tensor._setup and Node.__init__, inlined: two calls less per op; _fresh_fields says why)
-    output = ["    output._data = result",
-              "    output.grad_fn = node",
-              "    output._requires_grad = True",
-              "    output._output_nr = 0",
-              "    output._version_counter = "
-              + ("value_0._version_counter" if node_class.is_view else "COUNTER_ZERO.copy()"),
-              *(f"    output.{name} = {value!r}" for name, value in _fresh_fields(_FRESH_TENSOR)
-                if not (node_class.is_view and name == "_base")),
-              "    output._is_inference = INFERENCE.count != 0 and MODES.inference"]
-    if node_class.is_view:  # the output shares its input's memory and version (as _finish_record)
-        output += ["    output._base = value_0._base if value_0._base is not None else value_0",
-                   "    register_view(output, output._base)"]
-    call_forward = f"forward(*inputs, **params) if params else forward({', '.join(values)})"
-    lines += ["    if not needs:",  # (no input requires grad: _run_unrecorded, inlined)
-              *(["        return unrecorded(CLASS, inputs, params)"] if node_class.is_view else
-                [f"        result = {call_forward}",
-                 "        if type(result) is ndarray:",
-                 "            return make(result)",
-                 "        return unrecorded_outputs(CLASS, inputs, result)"]),
-              "    node = new_node(CLASS)",
-              *(f"    node.append({edge})" for edge in edges),
-              f"    node._next_nrs = ({', '.join(numbers)}{comma}) if {' or '.join(numbers)} else ZEROS",
-              f"    input_meta = ({', '.join(metas)}{comma})",
-              "    node._input_meta = SHARED_METAS.get(input_meta) or shared_meta(input_meta)",
-              *(f"    node.{name} = {value!r}" for name, value in _fresh_fields(_FRESH_NODE)),
-              f"    result = {call_forward}",
-              "    if type(result) is not ndarray:",
-              "        if not isinstance(result, numpy_scalar) or IS_VIEW:  # (a 0-d result)",
-              "            return finish(CLASS, node, needs, inputs, params, result)",
-              "        result = asarray(result)",
-              "    output = new(Tensor)",
-              *output,
-              *saving,
-              "    if anomaly_mode.enabled:",
-              "        note_anomaly(node, inputs, output)",
-              "    return output"]
-    namespace = {**saving_namespace, "CLASS": node_class, "Tensor": Tensor, "general": _record,
-                 "unrecorded": _run_unrecorded,
-                 "unrecorded_outputs": _unrecorded_outputs, "make": Tensor._make,
-                 "INFERENCE": grad_mode.threads_in_inference, "MODES": grad_mode._state,
-                 "new": _new_tensor, "new_node": list.__new__, "ZEROS": zero_output_numbers(arity),
-                 "forward": node_class.forward, "ndarray": np.ndarray, "finish": _finish_record,
-                 "numpy_scalar": np.generic, "asarray": np.asarray, "IS_VIEW": node_class.is_view,
-                 "register_view": _inplace.register_view,
-                 "COUNTER_ZERO": _COUNTER_ZERO, "SHARED_METAS": shared_metas, "shared_meta": shared_meta,
-                 "PLANS": node_class._plans, "anomaly_mode": anomaly_mode,
-                 "note_anomaly": _note_anomaly}
-    return _compiled(lines, "record", f"<record of {node_class.__name__}>", namespace)
+    return recorder(node_class)
 
 
 def _output(array, node: Node, output_nr: int) -> Tensor:
@@ -473,6 +376,7 @@ def register(
     floating: bool | tuple[str, ...] = False,
     same_dtype: tuple[str, ...] = (),
     not_differentiable: tuple[str, ...] = (),
+    direct: type[Node] | None = None,
 ):
     """Add the decorated function to the op table and attach its methods to Tensor.
 
@@ -491,7 +395,9 @@ def register(
     (a class weight, running statistics): see Note [Checked arguments]. An op whose
     PyTorch function takes `out=` (ops/_out.py's ACCEPTS_OUT) gets that keyword here: the
     decorator returns the function with it (see Note [out= arguments]); Tensor methods never
-    take it.
+    take it. `direct=NodeClass` declares that the function, given its inputs and nothing
+    else, is `apply(NodeClass, *inputs)`: the function, its methods and operators then get a
+    direct entry (Note [Direct entries], ops/_recording.py).
     """
     methods = (methods,) if isinstance(methods, str) else tuple(methods)
 
@@ -503,6 +409,8 @@ def register(
         if op_name in _batching.FUNCTION_RULES:  # an op that computes on arrays before `apply`
             function = _batching.batched_function(op_name, function)
         public = _out.accepting_out(function, op_name) if op_name in _out.ACCEPTS_OUT else function
+        entry = _direct_entries(direct if function is plain else None, plain)
+        public = entry(public, out=public is not function)
         table[op_name] = OpInfo(
             name=op_name,
             function=public,
@@ -518,8 +426,8 @@ def register(
         declared_in = function.__module__
         for method in methods:
             is_operator = method.startswith("__") and method not in _UNARY_OPERATORS
-            register_method(method, _operator(plain, method) if is_operator else plain,
-                            declared_in, op=op_name)
+            register_method(method, entry(_operator(plain, method), operator=True) if is_operator
+                            else entry(plain), declared_in, op=op_name)
             if function is not plain:  # batched tensors take the batching rule
                 _batching.register_batched_method(
                     method, _operator(function, method) if is_operator else function, declared_in,
@@ -529,6 +437,17 @@ def register(
         return public
 
     return decorate
+
+
+def _direct_entries(node_class: type[Node] | None, checked: Callable) -> Callable:
+    """What puts a direct entry of `node_class` in front of each callable of an op whose
+    function is `checked` (Note [Direct entries], ops/_recording.py): nothing without one."""
+    if node_class is None:
+        return lambda general, **kinds: general
+    from ._recording import direct_entry  # (a layer above: it generates code from declarations)
+
+    explain_failure = getattr(checked, "explain_failure", None)
+    return lambda general, **kinds: direct_entry(general, node_class, explain_failure, **kinds)
 
 
 # ---------------------------------------------------------------------------
@@ -569,7 +488,6 @@ _FIRST_NOT_A_TENSOR = frozenset({"arguments", "mean", "equation"})
 def _checked(function: Callable, op_name: str, floating, same_dtype: tuple = (),
              not_differentiable: tuple = ()) -> Callable:
     """`function` with its arguments checked as Note [Checked arguments] says."""
-    import functools
     import inspect
 
     signature = inspect.signature(function)

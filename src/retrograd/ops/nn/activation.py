@@ -36,12 +36,18 @@ from ._common import _tensor_data, _torch_name
 # the forward put it, and the second derivative of a piecewise-linear activation is zero.
 
 
+def _relu_kernel(data: np.ndarray) -> np.ndarray:
+    return np.maximum(data, 0)
+
+
 class ReluBackward0(Formula):
     """max(x, 0); the derivative selects by the saved result, as PyTorch saves it."""
 
+    array_kernel = staticmethod(_relu_kernel)
+
     @staticmethod
     def forward(self):
-        return np.maximum(_tensor_data(self, "relu"), 0)
+        return _relu_kernel(_tensor_data(self, "relu"))
 
     tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: _math.threshold_backward(grad, result, 0)}
@@ -212,7 +218,7 @@ class LogSigmoidBackward0(Formula):
     derivatives = {"self": lambda grad, self: grad * _math.sigmoid(-self)}
 
 
-@register(methods="relu", inplace="relu_")
+@register(methods="relu", inplace="relu_", direct=ReluBackward0)
 def relu(input, inplace: bool = False):
     """max(input, 0)."""
     if inplace:

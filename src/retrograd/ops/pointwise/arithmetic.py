@@ -30,11 +30,12 @@ from .promotion import (
 
 class AddBackward0(Formula):
     inputs = ("self", "other")
+    array_kernel = staticmethod(np.add)
 
     @staticmethod
     def forward(self, other, alpha=1):
         a, b = operand_arrays(self, other, "add")
-        return a + b if alpha == 1 else a + alpha * b
+        return AddBackward0.array_kernel(a, b) if alpha == 1 else a + alpha * b
 
     tangent = ELEMENT_WISE
     derivatives = {
@@ -43,7 +44,7 @@ class AddBackward0(Formula):
     }
 
 
-@register(methods=("add", "__add__", "__radd__"), inplace="add_")
+@register(methods=("add", "__add__", "__radd__"), inplace="add_", direct=AddBackward0)
 def add(input, other, *, alpha=1):
     """input + alpha * other, with broadcasting."""
     if alpha == 1:  # (the common case: no parameter for the node to keep)
@@ -93,12 +94,13 @@ def _check_no_bool_subtraction(first, second) -> None:
 
 class SubBackward0(Formula):
     inputs = ("self", "other")
+    array_kernel = staticmethod(np.subtract)
 
     @staticmethod
     def forward(self, other, alpha=1):
         _check_no_bool_subtraction(self, other)
         a, b = operand_arrays(self, other, "sub")
-        return a - b if alpha == 1 else a - alpha * b
+        return SubBackward0.array_kernel(a, b) if alpha == 1 else a - alpha * b
 
     tangent = ELEMENT_WISE
     derivatives = {
@@ -107,7 +109,7 @@ class SubBackward0(Formula):
     }
 
 
-@register(methods=("sub", "__sub__"), inplace="sub_")
+@register(methods=("sub", "__sub__"), inplace="sub_", direct=SubBackward0)
 def sub(input, other, *, alpha=1):
     """input - alpha * other, with broadcasting."""
     if alpha == 1:  # (the common case: no parameter for the node to keep)
@@ -168,11 +170,11 @@ def rsub(input, other, *, alpha=1):
 
 class MulBackward0(Formula):
     inputs = ("self", "other")
+    array_kernel = staticmethod(np.multiply)
 
     @staticmethod
     def forward(self, other):
-        a, b = operand_arrays(self, other, "mul")
-        return a * b
+        return MulBackward0.array_kernel(*operand_arrays(self, other, "mul"))
 
     tangent = ELEMENT_WISE
     derivatives = {
@@ -181,7 +183,7 @@ class MulBackward0(Formula):
     }
 
 
-@register(methods=("mul", "__mul__", "__rmul__"), inplace="mul_")
+@register(methods=("mul", "__mul__", "__rmul__"), inplace="mul_", direct=MulBackward0)
 def mul(input, other):
     """input * other, elementwise with broadcasting."""
     return apply(MulBackward0, input, other)
@@ -201,11 +203,12 @@ register_method("multiply", mul)
 
 class DivBackward0(Formula):
     inputs = ("self", "other")
+    array_kernel = staticmethod(np.true_divide)
 
     @staticmethod
     def forward(self, other):
         a, b = operand_arrays(self, other, "div")
-        return np.true_divide(_floating(a), _floating(b))
+        return DivBackward0.array_kernel(_floating(a), _floating(b))
 
     tangent = ELEMENT_WISE
     derivatives = {
@@ -255,6 +258,7 @@ _ROUNDING_MODES = (None, "trunc", "floor")
 @register(
     methods=("div", "divide", "true_divide", "__truediv__"),
     inplace="div_",
+    direct=DivBackward0,
 )
 def div(input, other, *, rounding_mode=None):
     """input / other: true division (integers give floats), or rounded with `rounding_mode`."""
@@ -311,7 +315,7 @@ class NegBackward0(Formula):
     derivatives = {"self": lambda grad: -grad}
 
 
-@register(methods=("neg", "negative", "__neg__"), inplace="neg_")
+@register(methods=("neg", "negative", "__neg__"), inplace="neg_", direct=NegBackward0)
 def neg(input):
     """-input."""
     return apply(NegBackward0, input)
@@ -460,7 +464,7 @@ class SqrtBackward0(Formula):
     derivatives = {"self": lambda grad, result: grad / (2 * result)}
 
 
-@register(methods="sqrt", inplace="sqrt_")
+@register(methods="sqrt", inplace="sqrt_", direct=SqrtBackward0)
 def sqrt(input):
     """The square root of each element."""
     return apply(SqrtBackward0, input)

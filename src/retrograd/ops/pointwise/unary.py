@@ -11,90 +11,7 @@ from .. import _math
 from .._formula import Formula
 from .._table import apply, register, register_method, run_in_place
 from .._tangents import ELEMENT_WISE
-from .promotion import _floating, _unary_input, floating_input
-
-# ---------------------------------------------------------------------------
-# Exponentials and logarithms
-
-
-class ExpBackward0(Formula):
-    @staticmethod
-    def forward(self):
-        return np.exp(floating_input(self, "exp"))
-
-    tangent = ELEMENT_WISE
-    derivatives = {"self": lambda grad, result: grad * result}
-
-
-@register(methods="exp", inplace="exp_")
-def exp(input):
-    """e raised to each element."""
-    return apply(ExpBackward0, input)
-
-
-class LogBackward0(Formula):
-    @staticmethod
-    def forward(self):
-        return np.log(floating_input(self, "log"))
-
-    tangent = ELEMENT_WISE
-    derivatives = {"self": lambda grad, self: grad / self}
-
-
-@register(methods="log", inplace="log_")
-def log(input):
-    """The natural logarithm of each element."""
-    return apply(LogBackward0, input)
-
-
-# ---------------------------------------------------------------------------
-# Trigonometry
-
-
-class SinBackward0(Formula):
-    @staticmethod
-    def forward(self):
-        return np.sin(floating_input(self, "sin"))
-
-    tangent = ELEMENT_WISE
-    derivatives = {"self": lambda grad, self: grad * _math.cos(self)}
-
-
-@register(methods="sin", inplace="sin_")
-def sin(input):
-    """The sine of each element (radians)."""
-    return apply(SinBackward0, input)
-
-
-class CosBackward0(Formula):
-    @staticmethod
-    def forward(self):
-        return np.cos(floating_input(self, "cos"))
-
-    tangent = ELEMENT_WISE
-    derivatives = {"self": lambda grad, self: grad * -_math.sin(self)}
-
-
-@register(methods="cos", inplace="cos_")
-def cos(input):
-    """The cosine of each element (radians)."""
-    return apply(CosBackward0, input)
-
-
-class TanBackward0(Formula):
-    @staticmethod
-    def forward(self):
-        return np.tan(floating_input(self, "tan"))
-
-    tangent = ELEMENT_WISE
-    derivatives = {"self": lambda grad, result: grad * (1 + result * result)}
-
-
-@register(methods="tan", inplace="tan_")
-def tan(input):
-    """The tangent of each element (radians)."""
-    return apply(TanBackward0, input)
-
+from .promotion import _floating, _unary_input
 
 # ---------------------------------------------------------------------------
 # One-input ops, declared by a node class each
@@ -114,6 +31,13 @@ class _Elementwise(Formula):
     def compute(data: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        compute = cls.__dict__.get("compute")
+        if "array_kernel" not in cls.__dict__ and isinstance(compute, staticmethod) and _keeps_float_dtypes(
+                compute.__func__):
+            cls.array_kernel = compute  # (Note [Direct entries], ops/_recording.py)
+
     @classmethod
     def forward(cls, self):
         if cls.keeps_integers or type(self) is not Tensor or self._data.dtype.kind not in "fc":
@@ -130,6 +54,89 @@ class _Elementwise(Formula):
         return np.asarray(result, dtype=data.dtype)
 
 
+def _keeps_float_dtypes(compute) -> bool:
+    """Whether `compute` is a ufunc that gives float32 for float32 and float64 for float64."""
+    return isinstance(compute, np.ufunc) and {"f->f", "d->d"} <= set(compute.types)
+
+
+# ---------------------------------------------------------------------------
+# Exponentials and logarithms
+
+
+class ExpBackward0(_Elementwise):
+    op_name = "exp"
+    compute = staticmethod(np.exp)
+
+    tangent = ELEMENT_WISE
+    derivatives = {"self": lambda grad, result: grad * result}
+
+
+@register(methods="exp", inplace="exp_", direct=ExpBackward0)
+def exp(input):
+    """e raised to each element."""
+    return apply(ExpBackward0, input)
+
+
+class LogBackward0(_Elementwise):
+    op_name = "log"
+    compute = staticmethod(np.log)
+
+    tangent = ELEMENT_WISE
+    derivatives = {"self": lambda grad, self: grad / self}
+
+
+@register(methods="log", inplace="log_", direct=LogBackward0)
+def log(input):
+    """The natural logarithm of each element."""
+    return apply(LogBackward0, input)
+
+
+# ---------------------------------------------------------------------------
+# Trigonometry
+
+
+class SinBackward0(_Elementwise):
+    op_name = "sin"
+    compute = staticmethod(np.sin)
+
+    tangent = ELEMENT_WISE
+    derivatives = {"self": lambda grad, self: grad * _math.cos(self)}
+
+
+@register(methods="sin", inplace="sin_", direct=SinBackward0)
+def sin(input):
+    """The sine of each element (radians)."""
+    return apply(SinBackward0, input)
+
+
+class CosBackward0(_Elementwise):
+    op_name = "cos"
+    compute = staticmethod(np.cos)
+
+    tangent = ELEMENT_WISE
+    derivatives = {"self": lambda grad, self: grad * -_math.sin(self)}
+
+
+@register(methods="cos", inplace="cos_", direct=CosBackward0)
+def cos(input):
+    """The cosine of each element (radians)."""
+    return apply(CosBackward0, input)
+
+
+class TanBackward0(_Elementwise):
+    op_name = "tan"
+    compute = staticmethod(np.tan)
+
+    tangent = ELEMENT_WISE
+    derivatives = {"self": lambda grad, result: grad * (1 + result * result)}
+
+
+@register(methods="tan", inplace="tan_", direct=TanBackward0)
+def tan(input):
+    """The tangent of each element (radians)."""
+    return apply(TanBackward0, input)
+
+
 def _elementwise_op(node_class: type[_Elementwise], doc: str, aliases: tuple[str, ...] = ()):
     """Register `node_class` as the function `node_class.op_name`, its method and `_` variant."""
     name = node_class.op_name
@@ -139,7 +146,7 @@ def _elementwise_op(node_class: type[_Elementwise], doc: str, aliases: tuple[str
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
-    function = register(name, methods=(name, *aliases), inplace=f"{name}_")(function)
+    function = register(name, methods=(name, *aliases), inplace=f"{name}_", direct=node_class)(function)
     for alias in aliases:
         register_method(f"{alias}_", getattr(Tensor, f"{name}_"))
     return function
@@ -318,7 +325,7 @@ def _stable_sigmoid(data: np.ndarray) -> np.ndarray:
 
 class SigmoidBackward0(_Elementwise):
     op_name = "sigmoid"
-    compute = staticmethod(_stable_sigmoid)
+    compute = array_kernel = staticmethod(_stable_sigmoid)
 
     tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, result: _math.sigmoid_backward(grad, result)}

@@ -1,0 +1,279 @@
+"""Generated recording: each declared op's `record`, and the direct entries of the ops whose
+public function is nothing but the op runner.
+
+Note [Generated recording]
+    Recording one op is the forward half of the engine's common case, so each declared op
+    whose forward gives one array (a view of its input or not) gets a `record(inputs,
+    params)` of its own, generated on first use in the way Formula generates each plan's
+    `save` (Note [Generated saving and backward], _formula.py): the loop over the inputs is
+    unrolled to the op's arity, the class's forward and plans are bound once instead of looked
+    up per call, and the node and its output are made without a call: `list.__new__` and
+    `object.__new__` (a node is a list: Note [A light graph], autograd/graph.py), then the
+    fields `Node.__init__` and `Tensor._setup` set, stored in place (`_fresh_fields`); an op
+    of one or two inputs also saves in place, with its plans' own code (`saving_in_record`,
+    _formula.py), and calls its forward without building arguments when it has no
+    parameters. It does what `_table._record` does, in the same order, and hands anything
+    unusual back to `_record` or `_finish_record`: another number of inputs, a forward that
+    gives a tuple (several outputs, several views). `record.source` shows the code.
+
+Note [Direct entries]
+    `x + y` used to pass through five Python functions before NumPy added anything: the
+    operator (NotImplemented for foreign operands), the op's function (`add`), the runner
+    `apply` (which packs the inputs and asks about vmap, forward mode and grad mode), the
+    generated record, and the forward. Each call costs about as much as the record's own
+    work. Most ops' functions are nothing but the runner in the common case: `add(x, y)` is
+    `apply(AddBackward0, x, y)` when `alpha` is left at 1. `register(direct=AddBackward0)`
+    declares that, and `register` then gives `retrograd.add`, `Tensor.add` and `Tensor.__add__`
+    a generated entry of the same signature whose body is the record itself: when every
+    parameter that is not an input is at its default (the object, not an equal value), no
+    vmap or dual level is open and no profiler is watching, the entry asks about grad mode
+    and records (or only runs) the op in its own frame; otherwise it calls the function,
+    method or operator it replaces, unchanged. A failure is explained as the checked
+    function explains it (Note [Checked arguments], _table.py), so only ops without checks
+    made before they run get an entry. `entry.source` shows the code; `entries_off`, a count
+    the profiler raises while it watches, sends every call the long way.
+
+    The forward is two calls more (the forward, its operand promotion). An op that declares
+    its `array_kernel` (Formula) has it called on its inputs' arrays instead, by entries and
+    records alike, when the op has no parameters and its inputs are float32 or float64
+    tensors of one dtype (or such a tensor and a number its dtype keeps, whose NumPy scalar
+    was made before: Note [Numbers as NumPy scalars], pointwise/promotion.py); anything
+    else, a failure to broadcast included, goes to the forward, which promotes, checks and
+    explains. The declaring op's forward calls the same kernel, so the two cannot disagree.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+
+import numpy as np
+
+from .._tensor import Tensor
+from .._thread_counts import ProcessWideCount
+from .._vmap_state import vmap_active
+from ..autograd import grad_mode
+from ..autograd.anomaly import anomaly_mode
+from ..autograd.forward_ad import _active as dual_active
+from ..autograd.graph import _COUNTER_ZERO, Node, shared_meta, shared_metas, zero_output_numbers
+from . import _inplace, _table
+from ._formula import _FRESH_NODE, _FRESH_TENSOR, _NO_PARAMS, _compiled, _fresh_fields, saving_in_record
+from .pointwise.promotion import _SCALARS
+
+__all__ = ["direct_entry", "entries_off", "recorder"]
+
+entries_off = ProcessWideCount()  # raised while every call must take the long way (the profiler)
+
+
+def recorder(node_class: type[Node]) -> Callable:
+    """The generated `record(inputs, params)` of a declared op (Note [Generated recording]),
+    or `_record` bound to the class for ops that keep the general path."""
+    if not _generated(node_class):
+        return functools.partial(_table._record, node_class)
+    arity = len(node_class.inputs)
+    values = [f"value_{index}" for index in range(arity)]
+    lines = ["def record(inputs, params):",
+             f"    if len(inputs) != {arity}:",
+             "        return general(CLASS, inputs, params)",
+             f"    {', '.join(values)}{',' if arity == 1 else ''} = inputs",
+             *_recording_lines(node_class, values)]
+    return _compiled(lines, "record", f"<record of {node_class.__name__}>",
+                     {**_namespace(node_class), "general": _table._record})
+
+
+def _generated(node_class: type[Node]) -> bool:
+    """Whether the op gets generated code: a declared op of one output (or one view)."""
+    return (node_class._declared and not node_class.several_views
+            and not node_class.non_differentiable_outputs and bool(node_class.inputs))
+
+
+def _recording_lines(node_class: type[Node], values: list[str], params: bool = True) -> list[str]:
+    """The body of a record, once `inputs`, `params` and one name per input (`values`) are
+    bound: the edges, the node, the forward, the output and what the node saves. Without
+    `params` the op is called without parameters (`params` is empty)."""
+    arity = len(values)
+    comma = "," if arity == 1 else ""
+    edges, metas, numbers = ([f"{kind}_{index}" for index in range(arity)]
+                             for kind in ("edge", "meta", "number"))
+    lines = ["    needs = 0"]
+    for index, (value, edge, meta, number) in enumerate(zip(values, edges, metas, numbers)):
+        lines += [f"    if isinstance({value}, Tensor) and {value}._requires_grad:",
+                  f"        {edge} = {value}.grad_fn",
+                  f"        if {edge} is None:",
+                  f"            accumulator = {value}._grad_accumulator",
+                  f"            {edge} = accumulator() if accumulator is not None else None",
+                  f"            if {edge} is None:",
+                  f"                {edge} = {value}._get_grad_accumulator()",
+                  f"            {number} = 0",
+                  "        else:",
+                  f"            {number} = {value}._output_nr",
+                  f"        data = {value}._data",
+                  f"        {meta} = (data.shape, data.dtype)",
+                  f"        needs |= {1 << index}",
+                  "    else:",
+                  f"        {edge} = {meta} = None",
+                  f"        {number} = 0"]
+    # (Tensor._setup and Node.__init__, inlined: two calls less per op; _fresh_fields says why)
+    output = ["    output._data = result",
+              "    output.grad_fn = node",
+              "    output._requires_grad = True",
+              "    output._output_nr = 0",
+              "    output._version_counter = "
+              + (f"{values[0]}._version_counter" if node_class.is_view else "COUNTER_ZERO.copy()"),
+              *(f"    output.{name} = {value!r}" for name, value in _fresh_fields(_FRESH_TENSOR)
+                if not (node_class.is_view and name == "_base")),
+              "    output._is_inference = INFERENCE.count != 0 and MODES.inference"]
+    if node_class.is_view:  # the output shares its input's memory and version (as _finish_record)
+        base = values[0]
+        output += [f"    output._base = {base}._base if {base}._base is not None else {base}",
+                   "    register_view(output, output._base)"]
+    saving, _ = saving_in_record(node_class, arity)
+    return [*lines,
+            "    if not needs:",
+            *_unrecorded_lines(node_class, values, params),
+            "    node = new_node(CLASS)",
+            *(f"    node.append({edge})" for edge in edges),
+            f"    node._next_nrs = ({', '.join(numbers)}{comma}) if {' or '.join(numbers)} else ZEROS",
+            f"    input_meta = ({', '.join(metas)}{comma})",
+            "    node._input_meta = SHARED_METAS.get(input_meta) or shared_meta(input_meta)",
+            *(f"    node.{name} = {value!r}" for name, value in _fresh_fields(_FRESH_NODE)),
+            *_forward_lines(node_class, values, params, "    "),
+            "    if type(result) is not ndarray:",
+            "        if not isinstance(result, numpy_scalar) or IS_VIEW:  # (a 0-d result)",
+            "            return finish(CLASS, node, needs, inputs, params, result)",
+            "        result = asarray(result)",
+            "    output = new(Tensor)",
+            *output,
+            *saving,
+            "    if anomaly_mode.enabled:",
+            "        note_anomaly(node, inputs, output)",
+            "    return output"]
+
+
+def _forward_lines(node_class: type[Node], values: list[str], params: bool, indent: str) -> list[str]:
+    """Lines that set `result`: the op's kernel on its inputs' arrays where it applies (Note
+    [Direct entries]), else its forward; with `params`, the forward with them if any."""
+    call = f"result = forward({', '.join(values)})"
+    kernel = node_class.array_kernel
+    if kernel is None or len(values) > 2:
+        lines = [call]
+    elif len(values) == 1:
+        value = values[0]
+        lines = [f"if type({value}) is Tensor and ((dtype := (data_0 := {value}._data).dtype) is FLOAT32",
+                 "                                or dtype is FLOAT64):",
+                 "    result = KERNEL(data_0)",
+                 "else:",
+                 f"    {call}"]
+    else:  # (two tensors of one dtype, or a tensor and a number it keeps as a NumPy scalar)
+        first, second = values
+        lines = ["result = None",
+                 f"if type({first}) is Tensor:",
+                 f"    data_0 = {first}._data",
+                 "    dtype = data_0.dtype",
+                 "    if dtype is FLOAT32 or dtype is FLOAT64:",
+                 f"        if type({second}) is Tensor:",
+                 f"            data_1 = {second}._data",
+                 "            if data_1.dtype is dtype:",
+                 "                try:",
+                 "                    result = KERNEL(data_0, data_1)",
+                 "                except ValueError:  # (shapes that do not broadcast: the forward says so)",
+                 "                    pass",
+                 f"        elif type({second}) is float or type({second}) is int:",
+                 "            known = SCALARS.get(dtype.type)",
+                 f"            data_1 = None if known is None else known.get({second})",
+                 "            if data_1 is not None:",
+                 "                result = KERNEL(data_0, data_1)",
+                 "if result is None:",
+                 f"    {call}"]
+    if params:
+        lines = ["if params:", "    result = forward(*inputs, **params)", "else:",
+                 *("    " + line for line in lines)]
+    return [indent + line for line in lines]
+
+
+def _unrecorded_lines(node_class: type[Node], values: list[str], params: bool) -> list[str]:
+    """Lines that run the op without recording it (`_table._run_unrecorded`, inlined), one
+    level in."""
+    if node_class.is_view:
+        return ["        return unrecorded(CLASS, inputs, params)"]
+    return [*_forward_lines(node_class, values, params, "        "),
+            "        if type(result) is ndarray:",
+            "            return make(result)",
+            "        return unrecorded_outputs(CLASS, inputs, result)"]
+
+
+def _namespace(node_class: type[Node]) -> dict:
+    """The names the generated record and entries of `node_class` read."""
+    _, saving_namespace = saving_in_record(node_class, len(node_class.inputs))
+    return {**saving_namespace, "CLASS": node_class, "Tensor": Tensor,
+            "unrecorded": _table._run_unrecorded, "unrecorded_outputs": _table._unrecorded_outputs,
+            "make": Tensor._make, "INFERENCE": grad_mode.threads_in_inference,
+            "MODES": grad_mode._state, "new": object.__new__, "new_node": list.__new__,
+            "ZEROS": zero_output_numbers(len(node_class.inputs)), "forward": node_class.forward,
+            "ndarray": np.ndarray, "finish": _table._finish_record, "numpy_scalar": np.generic,
+            "asarray": np.asarray, "IS_VIEW": node_class.is_view,
+            "register_view": _inplace.register_view, "COUNTER_ZERO": _COUNTER_ZERO,
+            "SHARED_METAS": shared_metas, "shared_meta": shared_meta, "PLANS": node_class._plans,
+            "KERNEL": node_class.array_kernel, "FLOAT32": np.dtype(np.float32),
+            "FLOAT64": np.dtype(np.float64), "SCALARS": _SCALARS, "anomaly_mode": anomaly_mode,
+            "note_anomaly": _table._note_anomaly}
+
+
+def direct_entry(general: Callable, node_class: type[Node], explain_failure: Callable | None,
+                 *, operator: bool = False, out: bool = False) -> Callable:
+    """`general` (an op's function, method or operator) with a direct entry in front; see
+    Note [Direct entries]. The first parameters of `general`'s signature are the op's inputs;
+    `out` adds PyTorch's out= keyword (which `general` takes); `operator` says `general` gives
+    NotImplemented for operands that are neither tensors nor numbers. `general` itself is
+    returned when the op gets no generated code or its signature has no fixed parameters."""
+    if explain_failure is None or not _generated(node_class):
+        return general
+    arity = len(node_class.inputs)
+    parameters = list(inspect.signature(general).parameters.values())
+    if out:
+        parameters.append(inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None))
+    fixed = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    if (len(parameters) < arity or any(parameter.kind not in fixed for parameter in parameters)
+            or any(parameter.default is not inspect.Parameter.empty for parameter in parameters[:arity])):
+        return general
+    values = [parameter.name for parameter in parameters[:arity]]
+    header, call, defaults = [], [], {}
+    for parameter in parameters:
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY and "*" not in header:
+            header.append("*")
+        if parameter.default is inspect.Parameter.empty:
+            header.append(parameter.name)
+        else:
+            defaults[f"DEFAULT_{parameter.name}"] = parameter.default
+            header.append(f"{parameter.name}=DEFAULT_{parameter.name}")
+        call.append(parameter.name if parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+                    else f"{parameter.name}={parameter.name}")
+    detour = ["VMAP.count", "DUAL.count", "OFF.count",
+              *(f"{name} is not {default}" for default, name in
+                ((default, default.removeprefix("DEFAULT_")) for default in defaults))]
+    if operator:  # (an operand of another type: the operator's own NotImplemented)
+        detour.insert(0, f"type({values[1]}) not in OPERAND_TYPES")
+    name = general.__name__
+    comma = "," if arity == 1 else ""
+    lines = [f"def {name}({', '.join(header)}):",
+             f"    if {' or '.join(detour)}:",
+             f"        return GENERAL({', '.join(call)})",
+             f"    inputs = ({', '.join(values)}{comma})",
+             "    params = NO_PARAMS",
+             "    try:",
+             "        if NO_GRAD.count and not MODES.grad_enabled:",
+             *("    " + line for line in _unrecorded_lines(node_class, values, False)),
+             *("    " + line for line in _recording_lines(node_class, values, False)),
+             "    except Exception as error:",
+             "        explain_failure(inputs, {}, error)",
+             "        raise"]
+    namespace = {**_namespace(node_class), **defaults, "GENERAL": general, "NO_PARAMS": _NO_PARAMS,
+                 "VMAP": vmap_active, "DUAL": dual_active, "OFF": entries_off,
+                 "NO_GRAD": grad_mode.threads_without_grad, "explain_failure": explain_failure,
+                 "OPERAND_TYPES": _table._COMMON_OPERAND_TYPES}
+    entry = _compiled(lines, name, f"<entry of {node_class.__name__}: {name}>", namespace)
+    source = entry.source
+    functools.update_wrapper(entry, general)
+    entry.source = source
+    return entry
