@@ -46,6 +46,7 @@ def _reshape_in_place(target: Tensor, make_view) -> Tensor:
 
 def _take_view(target: Tensor, view: Tensor) -> None:
     target._data = view._data
+    target._meta = view._meta
     if forward_ad._active.count and forward_ad._state.hooked:
         _take_view_tangents(target, view)
     if view.grad_fn is not None and view.grad_fn is not target.grad_fn:
@@ -111,11 +112,13 @@ def _resize_(self, *sizes, memory_format=None) -> Tensor:
     flat = self._data.reshape(-1)
     if count <= flat.size and self._data.flags.c_contiguous:
         self._data = flat[:count].reshape(shape)
+        self._meta = None
     else:
         grown = np.zeros(count, self._data.dtype)
         kept = min(count, flat.size)
         grown[:kept] = flat[:kept]
         self._data = grown.reshape(shape)
+        self._meta = None
     self._version_counter[0] += 1
     return self
 

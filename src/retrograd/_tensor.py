@@ -197,6 +197,7 @@ class Tensor:
         "_grad",
         "_grad_accumulator",
         "_is_inference",
+        "_meta",
         "_origin",
         "_output_nr",
         "_post_accumulate_hooks",
@@ -230,6 +231,7 @@ class Tensor:
         self._post_accumulate_hooks = None
         self._base = None
         self._views = None
+        self._meta = None  # its array's (shape, dtype), once an op asks (graph.meta_of)
         self._is_inference = grad_mode.threads_in_inference.count != 0 and grad_mode._state.inference
 
     @classmethod
@@ -430,6 +432,7 @@ class Tensor:
         if not isinstance(value, Tensor):
             raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
         self._data = value._data
+        self._meta = value._meta
 
     @property
     def _version(self) -> int:

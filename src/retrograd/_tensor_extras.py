@@ -69,6 +69,7 @@ def _new(self, *args, device=None) -> Tensor:
     fill_legacy(result, args, self.dtype, fixed=False)
     if not (len(args) == 1 and isinstance(args[0], Tensor)) and result.dtype is not self.dtype:
         result._data = result._data.astype(self._data.dtype)
+        result._meta = None
     return result
 
 

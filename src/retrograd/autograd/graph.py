@@ -130,8 +130,38 @@ def zero_output_numbers(count: int) -> tuple:
 #     collections come twice as often in a recurrent network's forward (the LSTM program of
 #     benchmarks/programs.py: 150 tracked objects per cell step instead of 86, about half of
 #     its collector time). The table starts again empty when it grows past _MOST_METAS.
+#     Each input's (shape, dtype) in it is itself one object per distinct pair (`meta_of`),
+#     which a tensor keeps in `_meta` and an elementwise op's output takes from its input:
+#     reading a shape makes a new tuple, and hashing one, or a dtype, costs more than the
+#     rest of the lookup; these hash by identity.
 shared_metas: dict[tuple, tuple] = {}
 _MOST_METAS = 4096
+
+
+class _Meta(tuple):
+    """The (shape, dtype) of one input, one object per distinct pair (`meta_of`): it hashes and
+    compares by identity, so a node's tuple of them is found in shared_metas without hashing a
+    shape or a dtype (Note [Shared input metadata])."""
+
+    __slots__ = ()
+    __hash__ = object.__hash__
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+
+
+_METAS: dict[tuple, _Meta] = {}
+
+
+def meta_of(data: np.ndarray) -> _Meta:
+    """The one (shape, dtype) of `data`; a tensor keeps it (`Tensor._meta`) until its array
+    changes, and the output of an elementwise op takes its input's (ops/_recording.py)."""
+    key = (data.shape, data.dtype)
+    meta = _METAS.get(key)
+    if meta is None:
+        if len(_METAS) >= _MOST_METAS:
+            _METAS.clear()
+        meta = _METAS[key] = _Meta(key)
+    return meta
 
 
 def shared_meta(input_meta: tuple) -> tuple:

@@ -473,7 +473,7 @@ def _fresh_tensor() -> Tensor:
 
 _FRESH_NODE = (lambda: Node((), (), ()), {"_next_nrs", "_input_meta"})
 _FRESH_TENSOR = (_fresh_tensor, {"_data", "grad_fn", "_requires_grad", "_output_nr", "_version_counter",
-                                 "_is_inference"})
+                                 "_meta", "_is_inference"})
 
 
 def _fresh_fields(maker) -> list[tuple[str, object]]:

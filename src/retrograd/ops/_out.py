@@ -233,6 +233,7 @@ def _write_one(out, result: Tensor, name: str, exact_dtype: bool | None, warn: b
             warn_at_caller(_RESIZE_WARNING.format(old=", ".join(map(str, out._data.shape)),
                                                   new=", ".join(map(str, array.shape))))
         out._data = np.empty(array.shape, out._data.dtype)
+        out._meta = None
     elif 0 in out._data.strides and out._data.size > 1:
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a "

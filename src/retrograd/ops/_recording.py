@@ -56,7 +56,7 @@ from .._vmap_state import vmap_active
 from ..autograd import grad_mode
 from ..autograd.anomaly import anomaly_mode
 from ..autograd.forward_ad import _active as dual_active
-from ..autograd.graph import _COUNTER_ZERO, Node, shared_meta, shared_metas, zero_output_numbers
+from ..autograd.graph import _COUNTER_ZERO, Node, meta_of, shared_meta, shared_metas, zero_output_numbers
 from . import _inplace, _table
 from ._formula import _FRESH_NODE, _FRESH_TENSOR, _NO_PARAMS, _compiled, _fresh_fields, saving_in_record
 from .pointwise.promotion import _SCALARS
@@ -108,8 +108,9 @@ def _recording_lines(node_class: type[Node], values: list[str], params: bool = T
                   f"            {number} = 0",
                   "        else:",
                   f"            {number} = {value}._output_nr",
-                  f"        data = {value}._data",
-                  f"        {meta} = (data.shape, data.dtype)",
+                  f"        {meta} = {value}._meta",
+                  f"        if {meta} is None:",
+                  f"            {meta} = {value}._meta = meta_of({value}._data)",
                   f"        needs |= {1 << index}",
                   "    else:",
                   f"        {edge} = {meta} = None",
@@ -119,6 +120,7 @@ def _recording_lines(node_class: type[Node], values: list[str], params: bool = T
               "    output.grad_fn = node",
               "    output._requires_grad = True",
               "    output._output_nr = 0",
+              "    output._meta = result_meta",
               "    output._version_counter = "
               + (f"{values[0]}._version_counter" if node_class.is_view else "COUNTER_ZERO.copy()"),
               *(f"    output.{name} = {value!r}" for name, value in _fresh_fields(_FRESH_TENSOR)
@@ -153,21 +155,25 @@ def _recording_lines(node_class: type[Node], values: list[str], params: bool = T
 
 def _forward_lines(node_class: type[Node], values: list[str], params: bool, indent: str) -> list[str]:
     """Lines that set `result`: the op's kernel on its inputs' arrays where it applies (Note
-    [Direct entries]), else its forward; with `params`, the forward with them if any."""
+    [Direct entries]), else its forward; with `params`, the forward with them if any. They
+    also set `result_meta`: the (shape, dtype) the kernel's result shares with its input
+    (graph.meta_of), where it is known, else None."""
     call = f"result = forward({', '.join(values)})"
     kernel = node_class.array_kernel
     if kernel is None or len(values) > 2:
-        lines = [call]
+        lines = [call, "result_meta = None"]
     elif len(values) == 1:
         value = values[0]
         lines = [f"if type({value}) is Tensor and ((dtype := (data_0 := {value}._data).dtype) is FLOAT32",
                  "                                or dtype is FLOAT64):",
                  "    result = KERNEL(data_0)",
+                 f"    result_meta = {value}._meta",
                  "else:",
-                 f"    {call}"]
+                 f"    {call}",
+                 "    result_meta = None"]
     else:  # (two tensors of one dtype, or a tensor and a number it keeps as a NumPy scalar)
         first, second = values
-        lines = ["result = None",
+        lines = ["result = result_meta = None",
                  f"if type({first}) is Tensor:",
                  f"    data_0 = {first}._data",
                  "    dtype = data_0.dtype",
@@ -179,15 +185,19 @@ def _forward_lines(node_class: type[Node], values: list[str], params: bool, inde
                  "                    result = KERNEL(data_0, data_1)",
                  "                except ValueError:  # (shapes that do not broadcast: the forward says so)",
                  "                    pass",
+                 "                else:",
+                 f"                    if {first}._meta is {second}._meta:  # (no broadcast)",
+                 f"                        result_meta = {first}._meta",
                  f"        elif type({second}) is float or type({second}) is int:",
                  "            known = SCALARS.get(dtype.type)",
                  f"            data_1 = None if known is None else known.get({second})",
                  "            if data_1 is not None:",
                  "                result = KERNEL(data_0, data_1)",
+                 f"                result_meta = {first}._meta",
                  "if result is None:",
                  f"    {call}"]
     if params:
-        lines = ["if params:", "    result = forward(*inputs, **params)", "else:",
+        lines = ["if params:", "    result = forward(*inputs, **params)", "    result_meta = None", "else:",
                  *("    " + line for line in lines)]
     return [indent + line for line in lines]
 
@@ -214,7 +224,8 @@ def _namespace(node_class: type[Node]) -> dict:
             "ndarray": np.ndarray, "finish": _table._finish_record, "numpy_scalar": np.generic,
             "asarray": np.asarray, "IS_VIEW": node_class.is_view,
             "register_view": _inplace.register_view, "COUNTER_ZERO": _COUNTER_ZERO,
-            "SHARED_METAS": shared_metas, "shared_meta": shared_meta, "PLANS": node_class._plans,
+            "SHARED_METAS": shared_metas, "shared_meta": shared_meta, "meta_of": meta_of,
+            "PLANS": node_class._plans,
             "KERNEL": node_class.array_kernel, "FLOAT32": np.dtype(np.float32),
             "FLOAT64": np.dtype(np.float64), "SCALARS": _SCALARS, "anomaly_mode": anomaly_mode,
             "note_anomaly": _table._note_anomaly}

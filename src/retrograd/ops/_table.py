@@ -34,6 +34,7 @@ from ..autograd.graph import (
     _ALL_ZERO,
     _COUNTER_ZERO,
     Node,
+    meta_of,
     output_record,
     pack_saved,
     packing_after_the_write,
@@ -160,8 +161,10 @@ def _record(node_class: type[Node], inputs: tuple, params: dict):
                     output_nrs = [0] * len(inputs)
                 output_nrs[len(next_nodes)] = value._output_nr
             next_nodes.append(grad_fn)
-            data = value._data
-            meta.append((data.shape, data.dtype))
+            value_meta = value._meta
+            if value_meta is None:
+                value_meta = value._meta = meta_of(value._data)
+            meta.append(value_meta)
             needs |= bit
         else:
             next_nodes.append(None)
