@@ -148,3 +148,41 @@ def test_equal_input_metadata_is_one_shared_tuple():
     for size in range(1, graph._MOST_METAS + 10):
         graph.shared_meta((((size,), np.dtype(np.float32)),))
     assert 0 < len(graph.shared_metas) <= graph._MOST_METAS
+
+
+def test_a_tensor_keeps_its_shape_and_dtype_once_asked_and_an_elementwise_output_shares_it():
+    from retrograd.autograd import graph
+
+    x = retrograd.tensor([[0.5, 1.0, 1.5]], requires_grad=True)
+    assert x._meta is None  # asked for by the first op that records it
+    y = x.sin()
+    assert x._meta is graph.meta_of(x._data) and x._meta == ((1, 3), np.dtype(np.float32))
+    assert y._meta is x._meta and (y * 2.0)._meta is x._meta and (y + x)._meta is x._meta
+    assert (y + x.sum())._meta is None  # broadcast: not known without asking
+    assert hash(x._meta) == object.__hash__(x._meta)  # hashed by identity: no shape or dtype hashed
+
+
+def _data_replaced(x):
+    x.data = retrograd.ones(4)
+    return x
+
+
+@pytest.mark.parametrize("change", [
+    _data_replaced,  # a leaf that requires grad, given another array
+    lambda x: (x * 1.0).unsqueeze_(0),  # shape methods in place, on non-leaves
+    lambda x: (x * 1.0).t_(),
+    lambda x: x.detach().resize_(6),  # (resize_ refuses tensors that require grad)
+], ids=["data", "unsqueeze_", "t_", "resize_"])
+def test_a_tensor_whose_array_changes_shape_forgets_its_shape(change):
+    x = retrograd.ones(2, 3, requires_grad=True)
+    x.sin()  # (its shape is asked for, and kept)
+    target = change(x)
+    expected = tuple(target._data.shape)
+    assert target._meta is None or target._meta == (expected, np.dtype(np.float32))
+    leaf = retrograd.tensor(np.ones(expected, np.float32), requires_grad=True)
+    z = leaf * target
+    assert z.grad_fn._input_meta[0] == (expected, np.dtype(np.float32))
+    if target.requires_grad:
+        assert z.grad_fn._input_meta[1] == (expected, np.dtype(np.float32))
+    z.sum().backward()
+    assert leaf.grad.shape == expected
