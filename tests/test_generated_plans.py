@@ -20,7 +20,7 @@ def test_each_plan_has_its_generated_functions_with_their_source():
     x * w  # x needs a gradient, w does not: the plan of `needs` 0b01
     plan = MulBackward0._plans[1]
     assert "def save(node, inputs, params, outputs):" in plan.save.source
-    assert "def backward_on_arrays(node, grads, batch, release, needed=None):" in plan.backward_on_arrays.source
+    assert "def backward_on_arrays(node, grads, batch, release, needed=None, plain=False):" in plan.backward_on_arrays.source
     # only the formula of `self` runs, and it reads `other` alone
     assert "formula_0(grad, saved_0)" in plan.backward_on_arrays.source
     assert "formula_1" not in plan.backward_on_arrays.source
@@ -75,6 +75,36 @@ def test_the_pass_frees_the_saved_tensors_and_a_second_backward_is_refused():
         y.grad_fn._saved_self
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         y.sum().backward()
+
+
+def test_the_pass_frees_a_saved_tensor_kept_as_it_is():
+    x, w = _leaf([1.0, 2.0]), torch.tensor([3.0, 4.0], dtype=torch.float64)
+    y = x * w  # w needs no gradient: kept as the tensor itself, not as a record
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 4.0])
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.grad_fn._saved_other
+
+
+def test_the_pass_frees_the_saved_tensors_and_keeps_the_saved_shapes():
+    x = _leaf([3.0, 1.0, 2.0])
+    values, _ = x.sort()  # saves its indices (an output) and the shape of `self`
+    values.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0, 1.0])
+    assert values.grad_fn._saved_self_sym_sizes == (3,)
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        values.grad_fn._saved_indices
+
+
+def test_the_plain_turn_leaves_a_node_with_a_hook_to_the_general_turn():
+    x = _leaf([1.0, 2.0])
+    y = x.sin()
+    backward = y.grad_fn._plan_used.backward_on_arrays
+    grads = [np.ones(2)]
+    assert backward(y.grad_fn, grads, (), False, None, True) is not None
+    y.grad_fn.register_prehook(lambda grad_outputs: None)
+    assert backward(y.grad_fn, grads, (), False, None, True) is None
+    np.testing.assert_allclose(backward(y.grad_fn, grads, (), False)[0], np.cos([1.0, 2.0]))
 
 
 def test_a_post_hook_of_the_node_still_reads_its_saved_values_as_in_pytorch():

@@ -37,6 +37,19 @@ Note [Hook order]
     gradient for it is called with None. Hooks cost nothing when absent: each kind is one
     `is not None` check.
 
+Note [The plain turn of a node]
+    Most nodes of most passes are declared ops (ops/_formula.py) without hooks, in a pass on
+    arrays that nobody observes: their whole turn is one call of the plan's generated
+    `backward_on_arrays(..., plain=True)`, which checks the node's hooks and gradients itself
+    (reads of one class's fields, which CPython specialises there, where the engine's reads
+    see every class and take the slow generic path) and answers None, having done nothing,
+    when the general turn is needed (a hook of any kind, no gradient, several outputs). It
+    releases the saved values itself once it has read them. The engine reads one field of
+    the node for it (`_plan_used`, None on a class that has no plan). The ready node that
+    runs next is kept in a local rather than pushed and popped (a chain never touches the
+    `ready` deque, whose blocks are not reallocated as a list's storage is when it empties),
+    and a node's count is not lowered past 1: once it is ready nothing reads it again.
+
 Note [Observing the pass]
     Whatever wants to watch a backward pass (the explorer page, viz/_explorer.py) passes an
     observer to `execute` and is told each step of this one schedule; nobody copies it.
@@ -55,6 +68,7 @@ from __future__ import annotations
 import sys
 import threading
 import warnings
+from collections import deque
 
 import numpy as np
 
@@ -155,43 +169,51 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
     buffers: dict[Node, list] = {}
     for (node, output_nr), grad in zip(root_edges, root_grads):
         _deliver(buffers, node, output_nr, grad._data if on_arrays else grad)
-    ready = [node for node in reversed(root_nodes) if not dependencies.get(node)]
+    ready = deque(node for node in reversed(root_nodes) if not dependencies.get(node))
     ready_leaves: list[Node] = []
 
     watched = needed is not None or observer is not None or bool(capture_slots)
     release = not keep_graph and observer is None
     # (fixed for the pass; a profiler wraps _run_node to time each node, which then all run there)
     plain = on_arrays and observer is None and not anomaly_mode.enabled and _run_node is _UNWRAPPED_RUN_NODE
-    while ready:
-        node = ready.pop()
-        grad_outputs = buffers.pop(node, None)
-        if grad_outputs is None:  # every gradient that reached it was None
-            grad_outputs = [None]
-        if watched:
-            if needed is not None and needed[node] == _SKIP:
-                continue
-            if observer is not None:
-                observer.arrived(node, _as_tensors(grad_outputs))
-        if node._tensor_pre_hooks is not None or node._retain_grad_hooks is not None:
-            grad_outputs = _run_tensor_hooks(node, grad_outputs, create_graph)
-        if type(node) is AccumulateGrad:
-            grad_inputs = grad = None  # (the pass keeps no reference of its own: Note [Adopting a gradient])
-            _run_leaf(node, grad_outputs, targets, target_nodes, accumulate, create_graph, capture_slots,
-                      captured, observer)
-            continue
-        if watched:
-            if node in capture_slots:
-                for output_nr, slot in capture_slots[node]:
-                    captured[slot] = grad_outputs[output_nr]
-            if needed is not None and needed[node] == _CAPTURE_ONLY:
-                continue
-        if (plain and node._declared and node._pre_hooks is None and node._hooks is None
-                and len(grad_outputs) == 1 and grad_outputs[0] is not None):
-            # the common case of _run_node, inlined (Note [Generated saving and backward])
-            grad_inputs = node._plan_used.backward_on_arrays(node, grad_outputs, batch, release, needed)
-            if release and node._saved is not None and not node._released:
-                node._release()
+    following = None  # the node made ready last, which runs next: kept off `ready` (a chain's case)
+    while True:
+        if following is not None:
+            node = following
+            following = None
+        elif ready:
+            node = ready.pop()
         else:
+            break
+        grad_outputs = buffers.pop(node, None)
+        grad_inputs = None
+        if plain and grad_outputs is not None:  # Note [The plain turn of a node]
+            plan = node._plan_used
+            if plan is not None and (needed is None or (needed[node] == _RUN and node not in capture_slots)):
+                backward = plan.backward_on_arrays
+                grad_inputs = backward(node, grad_outputs, batch, release, needed, True)
+        if grad_inputs is None:
+            if grad_outputs is None:  # every gradient that reached it was None
+                grad_outputs = [None]
+            if watched:
+                if needed is not None and needed[node] == _SKIP:
+                    continue
+                if observer is not None:
+                    observer.arrived(node, _as_tensors(grad_outputs))
+            if node._tensor_pre_hooks is not None or node._retain_grad_hooks is not None:
+                grad_outputs = _run_tensor_hooks(node, grad_outputs, create_graph)
+            if type(node) is AccumulateGrad:
+                # (the pass keeps no reference of its own: Note [Adopting a gradient])
+                grad_inputs = grad = None
+                _run_leaf(node, grad_outputs, targets, target_nodes, accumulate, create_graph, capture_slots,
+                          captured, observer)
+                continue
+            if watched:
+                if node in capture_slots:
+                    for output_nr, slot in capture_slots[node]:
+                        captured[slot] = grad_outputs[output_nr]
+                if needed is not None and needed[node] == _CAPTURE_ONLY:
+                    continue
             if anomaly_mode.enabled:
                 grad_inputs = _run_node_reporting_origin(node, grad_outputs, batch, on_arrays, needed)
             else:
@@ -200,10 +222,15 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
                 observer.ran(node, _as_tensors(grad_outputs), _as_tensors(grad_inputs))
             if not keep_graph and not node._released:
                 node._release()
-        for next_node, output_nr, grad in zip(node, node._next_nrs, grad_inputs):
+        position = -1
+        next_nrs = node._next_nrs
+        for next_node in node:
+            position += 1
             if next_node is None:
                 continue
+            grad = grad_inputs[position]
             if grad is not None:
+                output_nr = next_nrs[position]
                 if output_nr == 0:  # the common case of _deliver, inlined
                     buffer = buffers.get(next_node)
                     if buffer is None:
@@ -213,15 +240,21 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
                         buffer[0] = grad if existing is None else existing + grad
                 else:
                     _deliver(buffers, next_node, output_nr, grad)
-            remaining = dependencies[next_node] - 1
-            dependencies[next_node] = remaining
-            if remaining == 0:
+            remaining = dependencies[next_node]
+            if remaining != 1:  # (a node's count is left at 1 once it is ready: nothing reads it again)
+                dependencies[next_node] = remaining - 1
+            else:
                 if type(next_node) is AccumulateGrad:
                     ready_leaves.append(next_node)
                 else:
-                    ready.append(next_node)
+                    if following is not None:
+                        ready.append(following)
+                    following = next_node
         if ready_leaves:
             # Leaves made ready by this node accumulate next, in input order (as PyTorch).
+            if following is not None:
+                ready.append(following)
+                following = None
             ready.extend(reversed(ready_leaves))
             ready_leaves.clear()
     if captured is not None and on_arrays:
@@ -276,12 +309,18 @@ def _count_dependencies(root_nodes: list[Node]) -> dict[Node, int]:
     dependencies = dict.fromkeys(root_nodes, 0)
     stack = list(root_nodes)
     while stack:
-        for next_node in stack.pop():
-            if next_node in dependencies:
-                dependencies[next_node] += 1
-            elif next_node is not None:
-                dependencies[next_node] = 1
-                stack.append(next_node)
+        node = stack.pop()
+        while node is not None:  # (a chain is followed without a trip through the stack)
+            following = None
+            for next_node in node:
+                if next_node in dependencies:
+                    dependencies[next_node] += 1
+                elif next_node is not None:
+                    dependencies[next_node] = 1
+                    if following is not None:
+                        stack.append(following)
+                    following = next_node
+            node = following
     return dependencies
 
 
@@ -353,7 +392,8 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool
         return (None,) * len(node)
     if on_arrays and node._declared:
         # a declared op: its generated backward fits (Note [Generated saving and backward])
-        grad_inputs = node._plan_used.backward_on_arrays(node, grad_outputs, batch, release, needed)
+        grad_inputs = node._plan_used.backward_on_arrays(node, grad_outputs, batch,
+                                                         release and node._hooks is None, needed)
     else:
         if on_arrays and not node._runs_on_arrays:
             grad_inputs = node.backward(*_as_tensors(grad_outputs))

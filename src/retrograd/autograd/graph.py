@@ -243,6 +243,7 @@ class Node(list):
     several_views = False  # returns several views (split, unbind): none may be written in place
     non_differentiable_outputs: tuple[int, ...] = ()  # e.g. the indices of max(dim)
     hand_written = ""  # an op's node class not declared as a Formula says why (docs/derivatives.md)
+    _plan_used = None  # a declared op's node has its own (a slot of Formula): see ops/_formula.py
 
     # A node is an object, not a value: it equals and hashes as itself and is always true.
     __hash__ = object.__hash__

@@ -512,38 +512,64 @@ def _compiled(lines: list, name: str, filename: str, namespace: dict):
 
 def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas: tuple):
     """The plan's backward on arrays, `backward_on_arrays(node, grads, batch, release,
-    needed=None) -> tuple`, as one generated function (see Note [Generated saving and
-    backward]); `needed` is the pass's map of the nodes it runs, whose skipped ones get no
-    formula run for them (PyTorch's should_compute_output); its
-    gradients are fitted to their inputs' shapes and dtypes, after the leading `batch`
-    dimensions of a batched pass (by the engine's `_fit_to_inputs`, where they are not).
-    With `release` it frees the saved tensors as `_release` would, when that is quick."""
-    namespace = {"_unpacked": Formula._unpacked, "SKIP": _SKIP}
+    needed=None, plain=False) -> tuple`, as one generated function (see Note [Generated saving
+    and backward]); `needed` is the pass's map of the nodes it runs, whose skipped ones get no
+    formula run for them (PyTorch's should_compute_output); its gradients are fitted to their
+    inputs' shapes and dtypes, after the leading `batch` dimensions of a batched pass (by the
+    engine's `_fit_to_inputs`, where they are not). With `release` it frees the saved tensors
+    as `_release` does, once it has read them (the caller passes it only when no post hook of
+    the node may still read them: PyTorch releases after those). With `plain` it is the
+    engine's whole turn for the node (Note [The plain turn of a node], autograd/engine.py): it
+    answers None, doing nothing, where a hook or a missing gradient asks for more."""
+    namespace = {"_unpacked": Formula._unpacked, "SKIP": _SKIP, "FREED": _FREED, "PackedSaved": PackedSaved}
     local = {"grad": "grad", "grads": "grads"}
-    lines = ["def backward_on_arrays(node, grads, batch, release, needed=None):", "    grad = grads[0]"]
+    lines = ["def backward_on_arrays(node, grads, batch, release, needed=None, plain=False):",
+             "    grad = grads[0]",
+             "    if plain and (grad is None or len(grads) != 1 or node._hooks is not None",
+             "                  or node._pre_hooks is not None or node._tensor_pre_hooks is not None",
+             "                  or node._retain_grad_hooks is not None):",
+             "        return None"]
+    tensors = [index for index, (_, source, _) in enumerate(triples) if source in (_FROM_INPUT, _FROM_OUTPUT)]
+    general = any(source == _FROM_PARAM for _, source, _ in triples)  # a tensor parameter (a mask)
     if triples:
-        lines += ["    saved = node._saved", "    versions = node._saved_versions"]
-    for index, (name, source, _key) in enumerate(triples):
-        value = local[name] = f"saved_{index}"
-        if source == _FROM_SHAPE:
-            lines.append(f"    {value} = saved[{index}]")
-        elif source == _FROM_PARAM:  # a tensor parameter (a mask): the general way
-            lines.append(f"    {value} = _unpacked(node, saved[{index}], versions[{index}], True)")
-        else:
-            lines += [
-                f"    {value} = saved[{index}]",
-                f"    version = versions[{index}]",
-                f"    if version is not None and type({value}) is tuple and {value}[1][0] == version:",
-                f"        {value} = {value}[0]",
-                "    else:",
-                f"        {value} = _unpacked(node, {value}, version, True)",
-            ]
-    if triples and all(source in (_FROM_INPUT, _FROM_OUTPUT) for _, source, _ in triples):
-        # tensors only (none a number, none packed by hooks): the common case of _release, after
-        # which a post hook of the node could no longer read them (PyTorch releases after those)
-        namespace["FREED"] = (_FREED,) * len(triples)
-        lines += ["    if release and None not in versions and node._hooks is None:",
-                  "        node._saved = FREED", "        node._released = True"]
+        lines.append("    saved = node._saved")
+    if tensors or general:
+        lines.append("    versions = node._saved_versions")
+    for index, (name, _source, _key) in enumerate(triples):
+        local[name] = f"saved_{index}"
+        lines.append(f"    saved_{index} = saved[{index}]")
+        if index in tensors or general:
+            lines.append(f"    version_{index} = versions[{index}]")
+    unpack_all = [f"        saved_{index} = _unpacked(node, saved_{index}, version_{index}, True)"
+                  for index, (_, source, _) in enumerate(triples)
+                  if index in tensors or source == _FROM_PARAM]
+    if general:
+        lines += [line[4:] for line in unpack_all] + ["    if release:", "        node._release()"]
+    elif tensors:
+        # Each saved tensor is a record whose version is unchanged (then all are freed, shapes
+        # kept, as _release does), or each is a number kept as it is (nothing to free), or
+        # else each goes the general way (versions checked in order, hooks unpacked, a released
+        # node refused) and _release decides what to free.
+        unchanged = " and ".join(f"version_{index} is not None and type(saved_{index}) is tuple "
+                                 f"and version_{index} == saved_{index}[1].item()" for index in tensors)
+        numbers = " and ".join(f"version_{index} is None and type(saved_{index}) is not PackedSaved "
+                               f"and saved_{index} is not FREED" for index in tensors)
+        if len(tensors) == len(triples):
+            kept = "RELEASED"
+            namespace["RELEASED"] = (_FREED,) * len(triples)
+        else:  # (shapes stay, as _release keeps them)
+            kept = ", ".join("FREED" if index in tensors else f"saved_{index}"
+                             for index in range(len(triples)))
+            kept = f"({kept}{',' if len(triples) == 1 else ''})"
+        lines += [f"    if {unchanged}:",
+                  *(f"        saved_{index} = saved_{index}[0]" for index in tensors),
+                  "        if release:",
+                  f"            node._saved = {kept}",
+                  "            node._released = True",
+                  f"    elif not ({numbers}):",
+                  *unpack_all,
+                  "        if release:",
+                  "            node._release()"]
     if parameters:
         lines.append("    params = node._params")
     for index, name in enumerate(parameters):
@@ -554,20 +580,24 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
         lines.append("    grads = tuple(grads)")
     if any(entry is not None for entry in formulas):
         lines.append("    metas = node._input_meta")
-    unfitted = []
+    unfitted, quick_unfitted = [], []
     for position, entry in enumerate(formulas):
         if entry is None:
             continue
         formula, reads = entry
         namespace[f"formula_{position}"] = formula
         result = f"result_{position}"
-        lines += [f"    if node[{position}] is not None and (needed is None or "
-                  f"needed.get(node[{position}]) != SKIP):",
+        lines += [f"    edge = node[{position}]",
+                  "    if edge is not None and (needed is None or needed.get(edge) != SKIP):",
                   f"        {result} = formula_{position}({', '.join(local[read] for read in reads)})",
                   "    else:",
                   f"        {result} = None"]
         unfitted.append(f"({result} is not None and (type({result}) is not ndarray or "
                         f"{result}.shape != metas[{position}][0] or {result}.dtype != metas[{position}][1]))")
+        # (the usual dtype object is the very one the input had: compared by identity first)
+        quick_unfitted.append(f"({result} is not None and (type({result}) is not ndarray or "
+                              f"{result}.dtype is not metas[{position}][1] or "
+                              f"{result}.shape != metas[{position}][0]))")
     results = ", ".join("None" if entry is None else f"result_{position}"
                         for position, entry in enumerate(formulas))
     results = f"({results}{',' if len(formulas) == 1 else ''})"
@@ -578,7 +608,7 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
         scalars = [f"        if isinstance(result_{position}, numpy_scalar):\n"
                    f"            result_{position} = asarray(result_{position})"
                    for position, entry in enumerate(formulas) if entry is not None]
-        lines += [f"    if {' or '.join(unfitted)}:", *scalars,
+        lines += [f"    if {' or '.join(quick_unfitted)}:", *scalars,
                   f"        if {' or '.join(unfitted)}:",
                   f"            return fit_to_inputs(node, {results}, batch, True)"]
     lines.append(f"    return {results}")
