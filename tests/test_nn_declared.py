@@ -276,6 +276,72 @@ def test_linear_records_pytorchs_graph():
     assert type(F.linear(retrograd.randn(2, 2, 3), w, b).grad_fn).__name__ == "ViewBackward0"
 
 
+def test_linear_shows_pytorchs_beta_and_alpha_without_keeping_them():
+    # linear records addmm with the defaults (no keyword arguments kept per step); the node
+    # shows them as PyTorch's shows 1 and 1, and addmm's own call keeps what it was given.
+    x, w, b = retrograd.randn(2, 3), retrograd.randn(4, 3, requires_grad=True), retrograd.randn(4)
+    node = F.linear(x, w, b).grad_fn
+    assert (node._saved_beta, node._saved_alpha) == (1, 1)
+    scaled = retrograd.addmm(b, x, w.t(), beta=0.5, alpha=2.0)
+    assert (scaled.grad_fn._saved_beta, scaled.grad_fn._saved_alpha) == (0.5, 2.0)
+    np.testing.assert_allclose(scaled.detach().numpy(), 0.5 * b.numpy() + 2.0 * x.numpy() @ w.detach().numpy().T,
+                               rtol=1e-6)
+
+
+def test_addmm_sums_a_bias_gradient_over_rows_itself():
+    # AddmmBackward0's formula for `self` sums the rows of an array gradient for a row added
+    # to each (linear's bias), which the engine would otherwise do: the same sum, same bits.
+    from retrograd.autograd.engine import _sum_to_array
+    from retrograd.ops.linalg import AddmmBackward0
+
+    grad = np.random.default_rng(0).normal(size=(8, 204))
+    summed = AddmmBackward0.derivatives["self"](grad, (204,), 1)
+    assert summed.shape == (204,) and summed.tobytes() == _sum_to_array(grad, (204,)).tobytes()
+    halved = AddmmBackward0.derivatives["self"](grad, (204,), 0.5)
+    assert halved.tobytes() == _sum_to_array(grad * 0.5, (204,)).tobytes()
+    # other shapes are left to the engine
+    assert AddmmBackward0.derivatives["self"](grad, (8, 204), 1) is grad
+    assert AddmmBackward0.derivatives["self"](grad, (1, 204), 1) is grad
+    tensor = retrograd.tensor(grad)
+    assert AddmmBackward0.derivatives["self"](tensor, (204,), 1) is tensor
+
+
+@pytest.mark.parametrize("bias_shape", [(4,), (1, 4), (2, 1), (2, 4), ()])
+def test_addmm_bias_gradient_of_every_broadcast_shape(bias_shape):
+    rng = np.random.default_rng(1)
+    x, w = retrograd.tensor(rng.normal(size=(2, 3))), retrograd.tensor(rng.normal(size=(3, 4)))
+    b = retrograd.tensor(rng.normal(size=bias_shape), requires_grad=True)
+    upstream = rng.normal(size=(2, 4))
+    retrograd.addmm(b, x, w, beta=0.5).backward(retrograd.tensor(upstream))
+    padded = (1,) * (2 - len(bias_shape)) + bias_shape  # the bias as the (2, 4) result broadcasts it
+    summed_dims = tuple(dim for dim, size in enumerate(padded) if size == 1)
+    expected = (0.5 * upstream).sum(axis=summed_dims, keepdims=True).reshape(bias_shape)
+    assert b.grad.shape == bias_shape
+    np.testing.assert_allclose(b.grad.numpy(), expected, rtol=1e-12)
+
+
+def test_linear_bias_gradient_batched_and_double_backward(monkeypatch):
+    import retrograd.autograd._batched as batched_pass
+
+    def row_by_row(*args, **kwargs):
+        raise AssertionError("the batched pass failed (a formula is not batch-polymorphic)")
+
+    monkeypatch.setattr(batched_pass, "_row_by_row", row_by_row)
+    rng = np.random.default_rng(2)
+    x = retrograd.tensor(rng.normal(size=(2, 3)), requires_grad=True)
+    w = retrograd.tensor(rng.normal(size=(4, 3)), requires_grad=True)
+    b = retrograd.tensor(rng.normal(size=(4,)), requires_grad=True)
+    y = F.linear(x, w, b)
+    upstream = rng.normal(size=(5, 2, 4))
+    (batched,) = retrograd.autograd.grad(y, b, retrograd.tensor(upstream), retain_graph=True,
+                                         is_grads_batched=True)
+    np.testing.assert_allclose(batched.numpy(), upstream.sum(axis=1), rtol=1e-12)
+    (grad,) = retrograd.autograd.grad((y * y).sum(), b, create_graph=True)
+    np.testing.assert_allclose(grad.detach().numpy(), 2 * y.detach().numpy().sum(0), rtol=1e-12)
+    (second,) = retrograd.autograd.grad(grad.sum(), x)
+    np.testing.assert_allclose(second.numpy(), np.tile(2 * w.detach().numpy().sum(0), (2, 1)), rtol=1e-12)
+
+
 @pytest.mark.parametrize("create_graph", [False, True])
 def test_embedding_padding_row_gets_no_gradient_even_nan(create_graph):
     weight = retrograd.randn(4, 3, requires_grad=True)

@@ -32,7 +32,7 @@ def _linear(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
     transposed = apply(TBackward0, weight)
     if bias is None:
         return apply(MmBackward0, input, transposed)
-    return apply(AddmmBackward0, bias, input, transposed, beta=1, alpha=1)
+    return apply(AddmmBackward0, bias, input, transposed)
 
 
 def _gates(input_part: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None) -> Tensor:

@@ -479,9 +479,14 @@ ger = outer
 
 
 def _scaled_product_plus(product):
-    """The forward beta * self + alpha * product(first, second); self is ignored when beta is 0."""
+    """The forward beta * self + alpha * product(first, second); self is ignored when beta is 0.
 
-    def forward(self, first, second, beta, alpha):
+    beta and alpha default to 1, as the public functions': linear records addmm without them
+    (no keyword arguments to build and keep at every step of a recurrent model), and its node
+    still shows `_saved_beta` and `_saved_alpha` as 1, as PyTorch's does.
+    """
+
+    def forward(self, first, second, beta=1, alpha=1):
         result = product(first._data, second._data)
         if alpha != 1:
             result = result * alpha
@@ -496,19 +501,39 @@ def _scaled(grad, factor):
     return grad if factor == 1 else grad * factor
 
 
+def _gradient_of_added(grad, self_shape: tuple, beta):
+    """d(beta * self + ...)/d self applied to `grad`, an array summed over its rows when `self`
+    is one row added to each (linear's bias).
+
+    The engine sums a broadcast input's gradient back to its shape (_fit_to_inputs) for every
+    op, but linear runs addmm at every step of a recurrent model, where that general path costs
+    more than the product's own backward; this is the same sum (np.add.reduce over the rows,
+    as the engine's _sum_to_array) for that one case. Summing axis -2 also serves a batched
+    pass (Note [Batched backward]), whose gradient has leading batch dims that the engine's
+    fitting would not sum past. Other shapes, and Tensors (create_graph, whose sum is
+    recorded as the engine records it), are left to the engine.
+    """
+    grad = _scaled(grad, beta)
+    if type(grad) is np.ndarray and grad.ndim >= 2 and self_shape == grad.shape[-1:]:
+        return np.add.reduce(grad, axis=-2)
+    return grad
+
+
 def _summed_matmul(left, right):
     return np.matmul(left, right).sum(axis=0)
 
 
-class AddmmBackward0(_SavesStrides, Formula):
+class AddmmBackward0(_SavesStrides, ShownAsPyTorch, Formula):
     """beta * self + alpha * (mat1 @ mat2), the fused form of BLAS's gemm."""
+
+    hidden = ("self_sym_sizes",)  # Note [Saved values as PyTorch shows them]
 
     inputs = ("self", "mat1", "mat2")
     _strided, _strided_at = ("mat1", "mat2"), (1, 2)
     forward = _scaled_product_plus(_matrices_product)  # Note [Matrix products by np.dot]
     tangent = MultilinearPlus(0)
     derivatives = {
-        "self": lambda grad, beta: _scaled(grad, beta),
+        "self": lambda grad, self_shape, beta: _gradient_of_added(grad, self_shape, beta),
         "mat1": lambda grad, mat1_shape, mat2, alpha: grad_of_first_factor(
             _scaled(grad, alpha), mat1_shape, mat2),
         "mat2": lambda grad, mat1, mat2_shape, alpha: grad_of_second_factor(

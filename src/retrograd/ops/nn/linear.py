@@ -56,18 +56,18 @@ def linear(input, weight, bias=None):
     if len(input_shape) == 2:
         if bias is None:
             return apply(MmBackward0, input, transposed)
-        return apply(AddmmBackward0, bias, input, transposed, beta=1, alpha=1)
+        return apply(AddmmBackward0, bias, input, transposed)
     if input.ndim == 1:
         if bias is None:
             # PyTorch's `squeeze_(0)` of the product: SqueezeBackward4
             return apply(SqueezeBackward4, apply(MmBackward0, input.unsqueeze(0), transposed), dim=0)
-        return apply(AddmmBackward0, bias, input.reshape(1, -1), transposed, beta=1, alpha=1).reshape(
+        return apply(AddmmBackward0, bias, input.reshape(1, -1), transposed).reshape(
             weight.shape[0])
     out_shape = (*input.shape[:-1], weight.shape[0])
     flat = input.reshape(-1, input.shape[-1])
     if bias is None:
         return apply(UnsafeViewBackward0, apply(MmBackward0, flat, transposed), shape=out_shape)
-    return apply(AddmmBackward0, bias, flat, transposed, beta=1, alpha=1).reshape(out_shape)
+    return apply(AddmmBackward0, bias, flat, transposed).reshape(out_shape)
 
 
 @register(torch_name=_torch_name("bilinear"))

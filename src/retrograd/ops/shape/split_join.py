@@ -33,10 +33,15 @@ def _split_sizes(size: int, split_size: int) -> tuple:
 
 def _pieces(data: np.ndarray, dim: int, sizes: tuple) -> tuple:
     """Consecutive slices of `sizes` along `dim` (views; an LSTM cell cuts its gates so at
-    every step, hence plain Python, no NumPy call, for the bounds)."""
+    every step, hence a plain loop, no NumPy call nor generator, for the bounds)."""
     leading = (slice(None),) * dim
-    bounds = (0, *itertools.accumulate(sizes))
-    return tuple(data[(*leading, slice(start, stop))] for start, stop in itertools.pairwise(bounds))
+    pieces = []
+    start = 0
+    for size in sizes:
+        stop = start + size
+        pieces.append(data[(*leading, slice(start, stop))])
+        start = stop
+    return tuple(pieces)
 
 
 def _split_backward(grads, self_shape, dim, sizes):
