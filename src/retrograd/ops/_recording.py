@@ -140,7 +140,7 @@ def _recording_lines(node_class: type[Node], values: list[str], params: bool = T
             f"    input_meta = ({', '.join(metas)}{comma})",
             "    node._input_meta = SHARED_METAS.get(input_meta) or shared_meta(input_meta)",
             *(f"    node.{name} = {value!r}" for name, value in _fresh_fields(_FRESH_NODE)),
-            *_forward_lines(node_class, values, params, "    "),
+            *_forward_lines(node_class, values, params, "    ", with_meta=True),
             "    if type(result) is not ndarray:",
             "        if not isinstance(result, numpy_scalar) or IS_VIEW:  # (a 0-d result)",
             "            return finish(CLASS, node, needs, inputs, params, result)",
@@ -153,11 +153,12 @@ def _recording_lines(node_class: type[Node], values: list[str], params: bool = T
             "    return output"]
 
 
-def _forward_lines(node_class: type[Node], values: list[str], params: bool, indent: str) -> list[str]:
+def _forward_lines(node_class: type[Node], values: list[str], params: bool, indent: str,
+                   with_meta: bool) -> list[str]:
     """Lines that set `result`: the op's kernel on its inputs' arrays where it applies (Note
-    [Direct entries]), else its forward; with `params`, the forward with them if any. They
-    also set `result_meta`: the (shape, dtype) the kernel's result shares with its input
-    (graph.meta_of), where it is known, else None."""
+    [Direct entries]), else its forward; with `params`, the forward with them if any. With
+    `with_meta` (a record's output) they also set `result_meta`: the (shape, dtype) the
+    kernel's result shares with its input (graph.meta_of), where it is known, else None."""
     call = f"result = forward({', '.join(values)})"
     kernel = node_class.array_kernel
     if kernel is None or len(values) > 2:
@@ -173,7 +174,8 @@ def _forward_lines(node_class: type[Node], values: list[str], params: bool, inde
                  "    result_meta = None"]
     else:  # (two tensors of one dtype, or a tensor and a number it keeps as a NumPy scalar)
         first, second = values
-        lines = ["result = result_meta = None",
+        lines = ["result = None",
+                 "result_meta = None",
                  f"if type({first}) is Tensor:",
                  f"    data_0 = {first}._data",
                  "    dtype = data_0.dtype",
@@ -183,11 +185,10 @@ def _forward_lines(node_class: type[Node], values: list[str], params: bool, inde
                  "            if data_1.dtype is dtype:",
                  "                try:",
                  "                    result = KERNEL(data_0, data_1)",
+                 f"                    result_meta = {first}._meta if {first}._meta is {second}._meta"
+                 " else None",
                  "                except ValueError:  # (shapes that do not broadcast: the forward says so)",
                  "                    pass",
-                 "                else:",
-                 f"                    if {first}._meta is {second}._meta:  # (no broadcast)",
-                 f"                        result_meta = {first}._meta",
                  f"        elif type({second}) is float or type({second}) is int:",
                  "            known = SCALARS.get(dtype.type)",
                  f"            data_1 = None if known is None else known.get({second})",
@@ -199,6 +200,8 @@ def _forward_lines(node_class: type[Node], values: list[str], params: bool, inde
     if params:
         lines = ["if params:", "    result = forward(*inputs, **params)", "    result_meta = None", "else:",
                  *("    " + line for line in lines)]
+    if not with_meta:  # (each line that sets it is a statement of its own)
+        lines = [line for line in lines if "result_meta" not in line]
     return [indent + line for line in lines]
 
 
@@ -207,7 +210,7 @@ def _unrecorded_lines(node_class: type[Node], values: list[str], params: bool) -
     level in."""
     if node_class.is_view:
         return ["        return unrecorded(CLASS, inputs, params)"]
-    return [*_forward_lines(node_class, values, params, "        "),
+    return [*_forward_lines(node_class, values, params, "        ", with_meta=False),
             "        if type(result) is ndarray:",
             "            return make(result)",
             "        return unrecorded_outputs(CLASS, inputs, result)"]
