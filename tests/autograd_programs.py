@@ -49,6 +49,8 @@ import warnings
 
 import numpy as np
 
+from retrograd.autograd.graph import _COUNTER_ZERO
+
 LEAF_SHAPES = [(), (3,), (2, 3), (1, 3), (2, 1), (3, 3)]
 FLOAT_DTYPES = ("float32", "float32", "float64")
 OTHER_DTYPES = ("int64", "int32", "bool")
@@ -532,6 +534,8 @@ def _writes_a_leaf(value) -> bool:
 
 def _shares_memory(pool: list, index: int) -> bool:
     counter = pool[index]._version_counter
+    if counter is _COUNTER_ZERO:  # (a tensor nothing shares yet: Note [The shared zero version])
+        return False
     return any(value is not None and position != index and value._version_counter is counter
                for position, value in enumerate(pool))
 

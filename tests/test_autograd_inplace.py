@@ -34,6 +34,39 @@ def test_every_in_place_op_bumps_the_version():
     assert t._version == 4
 
 
+def test_fresh_results_count_their_own_versions_though_they_start_from_one_shared_zero():
+    # Note [The shared zero version]: a new tensor gets a counter of its own only when needed
+    x = torch.ones(3, requires_grad=True)
+    a, b = x * 2, x * 3
+    untouched = torch.zeros(2)
+    a.add_(1)
+    torch.zeros(2).mul_(2)
+    assert (a._version, b._version, untouched._version) == (1, 0, 0)
+
+
+def test_what_shares_a_fresh_storage_shares_its_later_versions():
+    x = torch.ones(4, requires_grad=True)
+    fresh = x * 2
+    alias, view = fresh.detach(), fresh[1:]
+    plain = torch.zeros(2)
+    parameter = torch.nn.Parameter(plain)
+    alias.mul_(2)
+    parameter.data.add_(1)  # (.data has a counter of its own)
+    with torch.no_grad():
+        parameter.add_(1)
+    assert (fresh._version, view._version, alias._version) == (1, 1, 1)
+    assert plain._version == parameter._version == 1
+
+
+def test_a_fresh_result_saved_by_the_next_op_is_still_checked():
+    x = torch.ones(3, requires_grad=True)
+    y = x * 2
+    z = y.exp() * y  # exp saves its result; mul saves y: both fresh when saved
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
+
+
 def test_detach_shares_the_version_counter_and_data_has_its_own():
     x = torch.ones(2, requires_grad=True)
     detached = x.detach()

@@ -22,6 +22,7 @@ import numpy as np
 from . import _dtype
 from ._creation import _as_array, _check_device, _float_dtype, _new
 from ._tensor import Size, Tensor, new_version_counter
+from .autograd.graph import own_counter
 
 __all__ = [
     "BoolTensor",
@@ -60,7 +61,7 @@ def fill_legacy(target: Tensor, args: tuple, dtype: _dtype.dtype, fixed: bool) -
             raise TypeError(
                 f"expected {_dtype.tensor_type_name(dtype)} (got {_dtype.tensor_type_name(other.dtype)})"
             )
-        target._setup(other._data, None, 0, other._version_counter)
+        target._setup(other._data, None, 0, own_counter(other))
         return
     if not args:
         array = np.zeros((0,), dtype.numpy)

@@ -40,7 +40,7 @@ def _reshape_in_place(target: Tensor, make_view) -> Tensor:
     if type(view) is BatchedTensor:  # inside vmap: the physical tensor takes the physical view
         _take_view(target._physical, view._physical)
     _take_view(target, view)
-    target._version_counter[0] += 1
+    target._bump_version()
     return target
 
 
@@ -119,7 +119,7 @@ def _resize_(self, *sizes, memory_format=None) -> Tensor:
         grown[:kept] = flat[:kept]
         self._data = grown.reshape(shape)
         self._meta = None
-    self._version_counter[0] += 1
+    self._bump_version()
     return self
 
 

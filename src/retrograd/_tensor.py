@@ -26,7 +26,14 @@ from ._dtype import dtype as _DType
 from ._printing import format_tensor
 from .autograd import grad_mode
 from .autograd import graph as _graph
-from .autograd.graph import _COUNTER_ZERO, AccumulateGrad, _add_hook, new_version_counter
+from .autograd.graph import (
+    _COUNTER_ZERO,
+    AccumulateGrad,
+    _add_hook,
+    bump_version,
+    new_version_counter,
+    own_counter,
+)
 
 __all__ = ["Size", "Tensor", "device"]
 
@@ -238,7 +245,7 @@ class Tensor:
     def _make(cls, array: np.ndarray) -> Tensor:
         """A new leaf that owns `array` (no copy)."""
         tensor = cls.__new__(cls)
-        tensor._setup(array, None, 0, _COUNTER_ZERO.copy())  # (new_version_counter, inlined)
+        tensor._setup(array, None, 0, _COUNTER_ZERO)  # (new_version_counter, inlined)
         if grad_mode.threads_without_grad.count and not grad_mode._state.grad_enabled:
             tensor._origin = grad_mode._state.origin_without_grad  # see Note [Tensor origins]
         return tensor
@@ -416,7 +423,7 @@ class Tensor:
 
     def _alias(self, requires_grad: bool) -> Tensor:
         alias = Tensor.__new__(Tensor)
-        alias._setup(self._data, None, 0, self._version_counter)
+        alias._setup(self._data, None, 0, own_counter(self))
         alias._requires_grad = requires_grad
         return alias
 
@@ -439,7 +446,8 @@ class Tensor:
         return int(self._version_counter[0])
 
     def _bump_version(self) -> None:
-        self._version_counter[0] += 1
+        """Count one in-place change of this tensor's storage."""
+        bump_version(self)
 
     def _is_view(self) -> bool:
         return self._base is not None

@@ -10,6 +10,7 @@ from . import _runtime
 from ._creation import _check_device
 from ._legacy import fill_legacy
 from ._tensor import Tensor
+from .autograd.graph import own_counter
 from .ops._table import register_methods
 from .ops._zero_gradient import ZeroGradient
 
@@ -76,7 +77,7 @@ def _new(self, *args, device=None) -> Tensor:
 def _as_subclass(self, cls) -> Tensor:
     """This tensor's data and version counter, as an instance of the Tensor subclass `cls`."""
     result = cls.__new__(cls)
-    Tensor._setup(result, self._data, None, 0, self._version_counter)
+    Tensor._setup(result, self._data, None, 0, own_counter(self))
     return result
 
 

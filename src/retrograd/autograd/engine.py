@@ -638,7 +638,7 @@ def _store_grad(tensor: Tensor, grad: Tensor, create_graph: bool, owned_at: int 
             tensor._grad = Tensor._make(np.array(data, copy=True))
     else:
         np.add(existing._data, data, out=existing._data, casting="unsafe")
-        existing._version_counter[0] += 1
+        existing._bump_version()
 
 
 # Note [Adopting a gradient]

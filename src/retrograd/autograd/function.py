@@ -33,7 +33,7 @@ import numpy as np
 from .._tensor import Tensor, history_of, new_version_counter
 from . import forward_ad, grad_mode
 from .anomaly import anomaly_mode, creation_stack
-from .graph import _MISSING, Node, output_record, pack_saved, saved_hooks_state
+from .graph import _MISSING, Node, output_record, own_counter, pack_saved, saved_hooks_state
 
 __all__ = [
     "BackwardCFunction",
@@ -251,7 +251,7 @@ class Function(metaclass=_FunctionMeta):
             _check_dirty_returned(node, outputs)
         if not recording:
             for tensor in node._dirty:  # modified in place: a new version, recorded or not
-                tensor._version_counter[0] += 1
+                tensor._bump_version()
             return outputs
         return _record(node, args, outputs)
 
@@ -319,7 +319,7 @@ def _record(node: BackwardCFunction, args: tuple, outputs):
         output_meta.append((value._data.shape, value._data.dtype))
         if id(value) in non_differentiable or not value.dtype.is_floating_point:
             if id(value) in dirty:
-                value._version_counter[0] += 1
+                value._bump_version()
             elif id(value) in inputs:
                 results[index] = value.detach()
             continue
@@ -333,7 +333,7 @@ def _record(node: BackwardCFunction, args: tuple, outputs):
                     stacklevel=3,
                 )
         elif id(value) in inputs:
-            results[index] = value = Tensor._from_node(value._data, None, 0, value._version_counter)
+            results[index] = value = Tensor._from_node(value._data, None, 0, own_counter(value))
         value.grad_fn = node
         value._output_nr = index
         value._requires_grad = True
@@ -367,7 +367,7 @@ def _take_dirty(value: Tensor) -> None:
     grad_fn = history_of(value)
     if grad_fn is None and (value._requires_grad or (base is not None and base._requires_grad)):
         raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
-    value._version_counter[0] += 1
+    value._bump_version()
 
 
 def _stamp(node: BackwardCFunction, originals: list, results: list) -> None:

@@ -174,15 +174,41 @@ def shared_meta(input_meta: tuple) -> tuple:
     return found
 
 
+# Note [The shared zero version]
+#     A version counter says how many in-place changes a storage has seen (`counter[0]`); all
+#     tensors on that storage share it (views, detach() aliases). It is an int64 array of one
+#     element, because the collector does not track arrays, nor the tuples that hold only such
+#     things (Note [A light graph]). Copying one costs about as much as a third of recording
+#     an op, and most results are never changed in place, never shared and never saved. So a
+#     new tensor starts with `_COUNTER_ZERO`, one read-only zero shared by all, and gets a
+#     counter of its own (`own_counter`) only when something needs one: an in-place change
+#     (`bump_version`), another tensor that shares its storage's count (a view, an alias, a
+#     Parameter wrapping it), or a node that saves it and keeps the counter to check later.
+#     Reading `counter[0]` needs nothing. A write that forgot to ask fails at once: NumPy
+#     refuses to change a read-only array.
+
+
 def new_version_counter() -> np.ndarray:
-    """How many in-place changes a storage has seen (`counter[0]`); shared by all tensors on
-    that storage (views, detach() aliases). An int64 array of one element, because the
-    collector does not track arrays, nor the tuples that hold only such things: see Note
-    [A light graph]."""
-    return _COUNTER_ZERO.copy()
+    """A version counter of a storage that starts at zero: see Note [The shared zero version]."""
+    return _COUNTER_ZERO
+
+
+def own_counter(tensor: Tensor) -> np.ndarray:
+    """`tensor`'s version counter, made its own first if it still has the shared zero, so that
+    it can be changed, shared or kept (Note [The shared zero version])."""
+    counter = tensor._version_counter
+    if counter is _COUNTER_ZERO:
+        counter = tensor._version_counter = _COUNTER_ZERO.copy()
+    return counter
+
+
+def bump_version(tensor: Tensor) -> None:
+    """Count one in-place change of `tensor`'s storage."""
+    own_counter(tensor)[0] += 1
 
 
 _COUNTER_ZERO = np.zeros(1, np.int64)
+_COUNTER_ZERO.flags.writeable = False
 
 
 # Note [Saved records]
@@ -201,7 +227,7 @@ _COUNTER_ZERO = np.zeros(1, np.int64)
 
 def output_record(tensor: Tensor, output_nr: int, history=None) -> tuple:
     """How a node saves its own output `tensor` (see Note [Saved records])."""
-    return (tensor._data, tensor._version_counter, output_nr, history)
+    return (tensor._data, own_counter(tensor), output_nr, history)
 
 
 def is_output_record(value, version) -> bool:
@@ -403,7 +429,7 @@ class Node(list):
         for index, value in enumerate(values):
             if is_output_record(value, versions[index]) and value[1] is counter:
                 values[index] = output_record(target, value[2], history)
-                versions[index] = target._version_counter[0]
+                versions[index] = own_counter(target)[0]
         self._saved, self._saved_versions = tuple(values), tuple(versions)
 
     def _release(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from ..autograd import grad_mode
+from ..autograd.graph import own_counter
 
 __all__ = ["Buffer", "Parameter"]
 
@@ -27,7 +28,7 @@ class Parameter(Tensor):
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter data must be a Tensor, not {type(data).__name__}")
         parameter = Tensor.__new__(cls)
-        parameter._setup(data._data, None, 0, data._version_counter)
+        parameter._setup(data._data, None, 0, own_counter(data))
         if requires_grad:
             with grad_mode.no_grad():
                 parameter.requires_grad_(True)
@@ -58,7 +59,7 @@ class Buffer(Tensor):
         if data is None:
             data = empty(0)
         buffer = Tensor.__new__(cls)
-        buffer._setup(data._data, None, 0, data._version_counter)
+        buffer._setup(data._data, None, 0, own_counter(data))
         buffer.persistent = persistent
         return buffer
 

@@ -121,7 +121,7 @@ def _may_be_read(argument: Tensor, data: np.ndarray, recorded: bool) -> bool:
 
 def _after_write(target: Tensor) -> None:
     """What follows any write outside the graph (as in run_in_place)."""
-    target._version_counter[0] += 1
+    target._bump_version()
     views_after_unrecorded_write(target)
     _inplace.refresh_aliased_views(target)
 

@@ -44,6 +44,7 @@ from ..autograd.engine import _SKIP, _fit_to_inputs, edges_not_needed
 from ..autograd.forward_ad import _active as _dual_active
 from ..autograd.forward_ad import _state as _dual
 from ..autograd.graph import (
+    _COUNTER_ZERO,
     _MISSING,
     _SECOND_BACKWARD_MESSAGE,
     Node,
@@ -278,7 +279,7 @@ class Formula(Node):
             if value[1][0] != version:
                 self._check_record(value, version)
             return value[0] if on_arrays else self._rebuild(value)
-        if value._version_counter[0] != version:  # named "output 0", as PyTorch
+        if value._version_counter.item() != version:  # named "output 0", as PyTorch
             _check_version(value._version_counter[0], version, value._data, value.grad_fn)
         return value._data if on_arrays else value
 
@@ -380,25 +381,30 @@ def _tensor_parameter_test(plan: _Plan) -> str:
                                         for name in plan.parameters) + ")"
 
 
-def save_code(cls, plan: _Plan, needs: int, prefix: str = "", outputs: str = "outputs"):
+def save_code(cls, plan: _Plan, needs: int, prefix: str = "", outputs: str = "outputs",
+              params: bool = True):
     """The plan's saving as straight-line code, for `save` and for an op's generated record
     (Note [Generated recording], ops/_table.py), which runs it in place of a call:
     `(guard, body, namespace)`. `body` saves in the common case: no tensor parameters, no
     saved-tensor hooks; `guard` is the condition under which the plan's own `save` must run
     instead (None when neither can happen to the plan). Names the code binds
-    start with `prefix`; it reads `node`, `inputs`, `params` and the output(s) as `outputs`."""
+    start with `prefix`; it reads `node`, `inputs`, `params` and the output(s) as `outputs`.
+    Without `params` the code is for a call that has none (a direct entry's): every
+    parameter is at its default."""
     plan_name = prefix + "PLAN"
     namespace = {"Tensor": Tensor, plan_name: plan, "hooks_in_use": saved_hooks_in_use,
                  "hooks_state": saved_hooks_state, "dual": _dual, "dual_active": _dual_active,
-                 "refuse": _refuse_inference_tensor, "NO_PARAMS": _NO_PARAMS}
+                 "refuse": _refuse_inference_tensor, "NO_PARAMS": _NO_PARAMS,
+                 "COUNTER_ZERO": _COUNTER_ZERO}
     conditions = []
-    if plan.parameters:
+    if plan.parameters and params:
         conditions.append(f"({_tensor_parameter_test(plan)})")
     if plan.triples:
         conditions.append(f"({_HOOKS_TEST})")
     # an op called without parameters keeps the shared empty dict: one object less per node
     # for the collector to visit (Note [A light graph])
-    lines = [f"node._plan_used = {plan_name}", "node._params = params if params else NO_PARAMS"]
+    lines = [f"node._plan_used = {plan_name}",
+             "node._params = params if params else NO_PARAMS" if params else "node._params = NO_PARAMS"]
     for index, (_name, source, key) in enumerate(plan.triples):
         value, version = f"{prefix}kept_{index}", f"{prefix}version_{index}"
         if source == _FROM_SHAPE:
@@ -412,16 +418,21 @@ def save_code(cls, plan: _Plan, needs: int, prefix: str = "", outputs: str = "ou
         else:
             default = f"{prefix}default_{index}"
             namespace[default] = cls._parameter_defaults[key]
-            lines.append(f"{value} = params[{key!r}] if {key!r} in params else {default}")
+            lines.append(f"{value} = params[{key!r}] if {key!r} in params else {default}" if params
+                         else f"{value} = {default}")
         lines += [f"if isinstance({value}, Tensor):",
                   f"    if {value}._is_inference:",
                   "        refuse()",
                   f"    counter = {value}._version_counter",
-                  f"    {version} = counter[0]"]
+                  f"    {version} = counter.item()"]
+        # (a record keeps the counter: own_counter, inlined; Note [The shared zero version])
+        own = ["if counter is COUNTER_ZERO:", f"    counter = {value}._version_counter = COUNTER_ZERO.copy()"]
         if source == _FROM_OUTPUT:
-            lines.append(f"    {value} = ({value}._data, counter, {value}._output_nr, None)")
+            lines += [*("    " + line for line in own),
+                      f"    {value} = ({value}._data, counter, {value}._output_nr, None)"]
         elif source == _FROM_INPUT:
             lines += [f"    if {value}._requires_grad and (not dual_active.count or dual.level < 0):",
+                      *("        " + line for line in own),
                       f"        {value} = ({value}._data, counter, {key})"]
         lines += ["else:", f"    {version} = None"]
     if plan.triples:
@@ -433,12 +444,12 @@ def save_code(cls, plan: _Plan, needs: int, prefix: str = "", outputs: str = "ou
     return (" or ".join(conditions) if conditions else None), lines, namespace
 
 
-def saving_in_record(node_class: type, arity: int) -> tuple[list[str], dict]:
+def saving_in_record(node_class: type, arity: int, params: bool = True) -> tuple[list[str], dict]:
     """The lines of a generated record that save what the node keeps, and the names they
     read (Note [Generated recording], ops/_table.py). An op of one or two inputs saves in
     place: the code of the plan of each set of inputs that may need grad, one branch each
     (save_code), a call less per op; others call their plan's `save` (and a class with its
-    own `_save`, that)."""
+    own `_save`, that). Without `params`, for a call that has none (save_code)."""
     if node_class._save is not Formula._save:
         return ["    node._save(needs, inputs, params, output)"], {}
     if arity > 2:
@@ -448,7 +459,7 @@ def saving_in_record(node_class: type, arity: int) -> tuple[list[str], dict]:
     last = (1 << arity) - 1
     for needs in range(1, last + 1):
         prefix = f"plan{needs}_"
-        guard, body, names = save_code(node_class, node_class._plan(needs), needs, prefix, "output")
+        guard, body, names = save_code(node_class, node_class._plan(needs), needs, prefix, "output", params)
         namespace.update(names)
         indent = "    "
         if needs != last:  # (the last set is what is left: no test)

@@ -46,7 +46,7 @@ from .._tensor import (
     spoil_view,
     spoiled_lookup,
 )
-from ..autograd.graph import Node
+from ..autograd.graph import Node, own_counter
 from ._table import apply, attached, register_method
 from ._tangents import LINEAR
 
@@ -202,7 +202,7 @@ def _forget_counter(key: int):
 def _remember_root(base: Tensor) -> None:
     """List `base` as a tensor of its storage whose views may need a new history (see
     `refresh_aliased_views`)."""
-    counter = base._version_counter
+    counter = own_counter(base)
     key = id(counter)
     entry = _VIEW_ROOTS.get(key)
     if entry is None or entry[0]() is not counter:

@@ -240,4 +240,4 @@ def _write_one(out, result: Tensor, name: str, exact_dtype: bool | None, warn: b
             "single memory location. Please clone() the tensor before performing the operation."
         )
     np.copyto(out._data, array, casting="unsafe")
-    out._version_counter[0] += 1
+    out._bump_version()

@@ -122,15 +122,18 @@ def _recording_lines(node_class: type[Node], values: list[str], params: bool = T
               "    output._output_nr = 0",
               "    output._meta = result_meta",
               "    output._version_counter = "
-              + (f"{values[0]}._version_counter" if node_class.is_view else "COUNTER_ZERO.copy()"),
+              + ("counter" if node_class.is_view else "COUNTER_ZERO"),
               *(f"    output.{name} = {value!r}" for name, value in _fresh_fields(_FRESH_TENSOR)
                 if not (node_class.is_view and name == "_base")),
               "    output._is_inference = INFERENCE.count != 0 and MODES.inference"]
     if node_class.is_view:  # the output shares its input's memory and version (as _finish_record)
         base = values[0]
+        output[0:0] = [f"    counter = {base}._version_counter",  # (own_counter, inlined)
+                       "    if counter is COUNTER_ZERO:",
+                       f"        counter = {base}._version_counter = COUNTER_ZERO.copy()"]
         output += [f"    output._base = {base}._base if {base}._base is not None else {base}",
                    "    register_view(output, output._base)"]
-    saving, _ = saving_in_record(node_class, arity)
+    saving, _ = saving_in_record(node_class, arity, params)
     return [*lines,
             "    if not needs:",
             *_unrecorded_lines(node_class, values, params),

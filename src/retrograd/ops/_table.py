@@ -36,6 +36,7 @@ from ..autograd.graph import (
     Node,
     meta_of,
     output_record,
+    own_counter,
     pack_saved,
     packing_after_the_write,
     saved_hooks_in_use,
@@ -99,7 +100,7 @@ def _wrap(array, is_view_of: Tensor | None, several: bool = False) -> Tensor:
 
 
 def _mark_view(result: Tensor, base: Tensor) -> None:
-    result._version_counter = base._version_counter
+    result._version_counter = own_counter(base)
     result._base = base._base if base._base is not None else base
 
 
@@ -187,7 +188,7 @@ def _finish_record(node_class: type[Node], node: Node, needs: int, inputs: tuple
     """The recorded op's outputs made from its forward's `result`, with what the node saves."""
     if type(result) is np.ndarray:  # one output: the common case of _output, inlined
         outputs = _new_tensor(Tensor)
-        outputs._setup(result, node, 0, _COUNTER_ZERO.copy())  # (new_version_counter, inlined)
+        outputs._setup(result, node, 0, _COUNTER_ZERO)  # (new_version_counter, inlined)
     elif type(result) is tuple:  # several outputs (split, max with indices)
         outputs = tuple([_output(array, node, index) for index, array in enumerate(result)])
         node._output_count = len(result)
@@ -230,7 +231,7 @@ def _output(array, node: Node, output_nr: int) -> Tensor:
     if type(array) is not np.ndarray and type(array) is not ZeroGradient:  # (Note [Zero gradients...])
         array = np.asarray(array)
     tensor = _new_tensor(Tensor)
-    tensor._setup(array, node, output_nr, _COUNTER_ZERO.copy())  # (new_version_counter, inlined)
+    tensor._setup(array, node, output_nr, _COUNTER_ZERO)  # (new_version_counter, inlined)
     return tensor
 
 
@@ -788,7 +789,7 @@ def _write_in_place(target: Tensor, function: Callable, args: tuple, kwargs: dic
         np.put(owner, positions, result._data.astype(owner.dtype))
     else:
         np.copyto(target._data, result._data, casting="unsafe")
-    target._version_counter[0] += 1
+    target._bump_version()
     if _dual_active.count and _dual.hooked:
         _tangents.take_tangent(target, result)
     if result.grad_fn is not None and target._data.dtype.kind == "f":

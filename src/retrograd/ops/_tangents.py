@@ -445,7 +445,7 @@ def take_tangent(target: Tensor, result: Tensor) -> None:
     if (existing is not None and existing._data.flags.writeable and not existing._requires_grad
             and not tangent._requires_grad):
         np.copyto(existing._data, tangent._data, casting="unsafe")
-        existing._version_counter[0] += 1
+        existing._bump_version()
     else:
         set_tangent(target, tangent)
         existing = tangent
@@ -461,7 +461,7 @@ def take_tangent(target: Tensor, result: Tensor) -> None:
 
         positions = view_positions(base._data, target._data)
         np.put(base_tangent._data, positions, existing._data.astype(base_tangent._data.dtype))
-        base_tangent._version_counter[0] += 1
+        base_tangent._bump_version()
 
 
 class LinearWith:

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..._tensor import Size, Tensor
 from ..._vmap_state import vmap_state
+from ...autograd.graph import own_counter
 
 # ---------------------------------------------------------------------------
 # BatchedTensor
@@ -208,7 +209,7 @@ def wrap(physical: Tensor, levels: tuple) -> Tensor:
     batched = BatchedTensor.__new__(BatchedTensor)
     batched._physical = physical
     batched._levels = levels
-    batched._setup(None, physical.grad_fn, physical._output_nr, physical._version_counter)
+    batched._setup(None, physical.grad_fn, physical._output_nr, own_counter(physical))
     batched._requires_grad = physical._requires_grad
     batched._is_inference = physical._is_inference
     return batched
