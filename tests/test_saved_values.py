@@ -73,6 +73,40 @@ def test_numbers_are_kept_and_released_graph_keeps_them():
     np.testing.assert_array_equal(a.grad.numpy(), [8.0, 8.0])
 
 
+@pytest.mark.parametrize(
+    ("op", "shown"),
+    [
+        (lambda a: a * 0.5, torch.tensor(0.5, dtype=torch.float64)),
+        (lambda a: a.mul(2), torch.tensor(2)),
+        (lambda a: a / 2, torch.tensor(2)),
+        (lambda a: torch.mul(a, True), torch.tensor(True)),
+    ],
+)
+def test_a_number_given_for_a_tensor_input_is_saved_and_freed_as_a_tensor(op, shown):
+    # Note [Numbers for tensor inputs]: PyTorch wraps the number in a 0-d tensor
+    a = _leaf(1.0, 2.0)
+    y = op(a)
+    saved = y.grad_fn._saved_other
+    assert isinstance(saved, torch.Tensor) and saved.dtype == shown.dtype and saved.item() == shown.item()
+    y.sum().backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.grad_fn._saved_other
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.sum().backward()
+    z = op(a)
+    z.sum().backward(retain_graph=True)
+    z.sum().backward()  # (kept for a second pass when asked)
+
+
+def test_a_number_given_for_a_tensor_input_is_freed_on_the_general_turn_too():
+    a = _leaf(1.0, 2.0)
+    y = a * 0.5
+    y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: None)  # (a node with hooks)
+    y.sum().backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.sum().backward()
+
+
 def test_a_released_saved_tensor_cannot_be_read():
     a = _leaf(1.0, 2.0)
     y = a.exp()

@@ -58,6 +58,15 @@ from ..autograd.graph import (
 __all__ = ["Formula"]
 
 _FREED = object()  # what a released node keeps in place of a saved tensor
+
+# Note [Numbers for tensor inputs]
+#     `x * 0.5` passes a number where the op takes a tensor. PyTorch wraps it in a 0-d tensor
+#     (float64, int64, bool or complex128, by the number's type), so a node that saves it
+#     shows `_saved_other` as that tensor and frees it after a backward that does not retain
+#     the graph: a second backward through the node, or reading the value, then raises. A
+#     node here keeps the number itself (it costs nothing to keep), shows it wrapped
+#     (`_find_saved`) and counts it as freed when it releases its saved values.
+_WRAPPED_NUMBER_DTYPES = {float: np.float64, int: np.int64, bool: np.bool_, complex: np.complex128}
 _NO_PARAMS: dict = {}  # the parameters of every node whose op was called without any; never written
 
 # Where a saved value comes from (see Formula._plan).
@@ -284,7 +293,8 @@ class Formula(Node):
         return value._data if on_arrays else value
 
     def _release(self) -> None:
-        """Free the saved tensors; numbers and shapes stay (they hold no memory), as PyTorch."""
+        """Free the saved tensors, numbers given for tensor inputs included (Note [Numbers
+        for tensor inputs]); other numbers and shapes stay (they hold no memory), as PyTorch."""
         saved = self._saved
         if saved is None or self._released:
             return
@@ -294,8 +304,11 @@ class Formula(Node):
             return
         kept = []
         freed = False
-        for value, version in zip(saved, self._saved_versions):
-            if version is not None or type(value) is PackedSaved:
+        plan = self._plan_used
+        names = plan.names if plan is not None else (None,) * len(saved)
+        for value, version, name in zip(saved, self._saved_versions, names):
+            if (version is not None or type(value) is PackedSaved
+                    or (name in self.inputs and type(value) in _WRAPPED_NUMBER_DTYPES)):
                 kept.append(_FREED)
                 freed = True
             else:
@@ -333,7 +346,9 @@ class Formula(Node):
                 if saved_name == name:
                     if value is _FREED:
                         raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
-                    return self._unpack(value, version)
+                    value = self._unpack(value, version)
+                    wrapped = _WRAPPED_NUMBER_DTYPES.get(type(value)) if name in self.inputs else None
+                    return value if wrapped is None else Tensor._make(np.asarray(value, wrapped))
         return None
 
     def _saved_names(self) -> list[str]:
@@ -580,7 +595,13 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
                   f"    elif not ({numbers}):",
                   *unpack_all,
                   "        if release:",
-                  "            node._release()"]
+                  "            node._release()",
+                  # numbers given for tensor inputs are freed (Note [Numbers for tensor inputs])
+                  f"    elif release and {' and '.join(f'saved_{index} is not None' for index in tensors)}:",
+                  f"        node._saved = {kept}",
+                  "        node._released = True",
+                  "    elif release:  # (an optional input not given: _release keeps its None)",
+                  "        node._release()"]
     if parameters:
         lines.append("    params = node._params")
     for index, name in enumerate(parameters):
