@@ -410,6 +410,16 @@ def test_integer_powers_with_negative_tensor_exponents_as_pytorch():
         retrograd.pow(retrograd.tensor([True]), retrograd.tensor([True]))
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_zero_to_a_tensor_power_is_flat_for_non_negative_exponents_only(create_graph):
+    """d(0 ** y)/dy is 0 where y >= 0 (PyTorch's choice) and 0 ** y * log 0 = -inf below."""
+    exponent = retrograd.tensor([0.0, 1.0, 2.0, -1.0], requires_grad=True)
+    (grad,) = retrograd.autograd.grad((0.0 ** exponent).sum(), exponent, create_graph=create_graph)
+    assert grad.tolist() == [0.0, 0.0, 0.0, -math.inf]
+    assert sorted(name for name in dir((2.0 ** exponent).grad_fn) if name.startswith("_saved_")) == [
+        "_saved_exponent", "_saved_result", "_saved_self"]  # (as PyTorch's PowBackward2)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_sigmoid_and_tanh_backward_keep_their_rounding_on_arrays(dtype):
     """sigmoid's derivative rounds as (grad * (1 - y)) * y (PyTorch's sigmoid_backward, bit for

@@ -3,6 +3,7 @@ remainder, fmod, pow and friends."""
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -395,7 +396,7 @@ class PowBackward1(Formula):
 
 
 class PowBackward2(Formula):
-    """c ** y for a number c: d/dy = c ** y * log(c)."""
+    """c ** y for a number c: d/dy = c ** y * log(c) (0 where c = 0 and y >= 0, as PyTorch)."""
 
     inputs = ("exponent",)
 
@@ -406,7 +407,8 @@ class PowBackward2(Formula):
 
     tangent = ELEMENT_WISE
     derivatives = {
-        "exponent": lambda grad, self, result: _math.zeros_like(grad) if self == 0
+        "exponent": lambda grad, self, exponent, result: _math.where(
+            exponent >= 0, 0.0, grad * result * -math.inf) if self == 0
         else grad * result * float(np.log(self)),
     }
 
