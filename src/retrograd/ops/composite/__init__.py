@@ -5,7 +5,7 @@ Also the non-differentiable helpers PyTorch programs use for counting, searching
 indexing (`bincount`, `searchsorted`, `bucketize`, `isin`, `tril_indices`, ...), computed
 directly on arrays.
 
-Where a formula has a removable singularity (`sinc` at 0, `xlogy` at x = 0), the inputs are
+Where a formula has a removable singularity (`xlogy` at x = 0), the inputs are
 first made safe with `where` so that no NaN reaches the gradient of the unselected branch
 (DESIGN.md: select, never multiply by a mask).
 
@@ -68,7 +68,6 @@ from .numeric import (
     rad2deg,
     register,
     signbit,
-    sinc,
     trapezoid,
     trapz,
     xlogy,
@@ -146,7 +145,6 @@ __all__ = [
     "scalar_tensor",
     "searchsorted",
     "signbit",
-    "sinc",
     "solve",
     "symeig",
     "trapezoid",

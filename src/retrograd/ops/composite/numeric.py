@@ -77,16 +77,6 @@ def rad2deg(input):
     return _floating(input) * (180.0 / math.pi)
 
 
-@register(methods="sinc", inplace="sinc_")
-def sinc(input):
-    """sin(pi x) / (pi x), and 1 at x = 0."""
-    rg = _retrograd()
-    x = _floating(input)
-    at_zero = x == 0
-    safe = rg.where(at_zero, rg.ones_like(x), x) * math.pi
-    return rg.where(at_zero, rg.ones_like(x), safe.sin() / safe)
-
-
 @register(methods="xlogy", inplace="xlogy_")
 def xlogy(input, other):
     """input * log(other), and 0 where input is 0 (unless other is NaN)."""

@@ -3,6 +3,8 @@ function, rounding and the others declared by a node class each."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ... import _dtype
@@ -137,6 +139,28 @@ def tan(input):
     return apply(TanBackward0, input)
 
 
+def _sinc_array(data: np.ndarray) -> np.ndarray:
+    """sin(pi x) / (pi x), 1 where x = 0 (x made safe first, so nothing divides by 0)."""
+    at_zero = data == 0
+    scaled = np.where(at_zero, data.dtype.type(1), data) * data.dtype.type(math.pi)
+    return np.where(at_zero, data.dtype.type(1), np.sin(scaled) / scaled)
+
+
+def _sinc_derivative(grad, self):
+    """(pi x cos(pi x) - sin(pi x)) / (pi x^2), selected to 0 at x = 0 (as PyTorch)."""
+    scaled = self * math.pi
+    slope = (scaled * _math.cos(scaled) - _math.sin(scaled)) / (scaled * self)
+    return _math.where(self == 0, 0.0, grad * slope)
+
+
+class SincBackward0(_Elementwise):
+    op_name = "sinc"
+    compute = staticmethod(_sinc_array)
+
+    tangent = ELEMENT_WISE
+    derivatives = {"self": _sinc_derivative}
+
+
 def _elementwise_op(node_class: type[_Elementwise], doc: str, aliases: tuple[str, ...] = ()):
     """Register `node_class` as the function `node_class.op_name`, its method and `_` variant."""
     name = node_class.op_name
@@ -150,6 +174,9 @@ def _elementwise_op(node_class: type[_Elementwise], doc: str, aliases: tuple[str
     for alias in aliases:
         register_method(f"{alias}_", getattr(Tensor, f"{name}_"))
     return function
+
+
+sinc = _elementwise_op(SincBackward0, "sin(pi x) / (pi x) of each element, and 1 at x = 0.")
 
 
 def _constant_like(reference: Tensor, array: np.ndarray) -> Tensor:
