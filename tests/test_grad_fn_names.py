@@ -32,7 +32,7 @@ inner-1 instance_norm-0 instance_norm-1 ldexp-0 nansum-0 nansum-1 pairwise_dista
 pairwise_distance-1 pixel_shuffle-0 pixel_unshuffle-0 rad2deg-0 rad2deg-1 renorm-0 renorm-1
 select_scatter-0 slice_scatter-0 slice_scatter-1 soft_margin_loss-0
 soft_margin_loss-1 sum_to_size-0 sum_to_size-1 tensordot-0 tensordot-1 trapezoid-0 trapezoid-1
-trapz-0 trapz-1 triangular_solve-0 triangular_solve-1 unfold-0 unfold-1 xlogy-0 xlogy-1
+trapz-0 trapz-1 triangular_solve-0 triangular_solve-1 unfold-0 unfold-1
 """)
 
 # Cases with the same node as PyTorch's and other `_saved_` names or values (a dim saved

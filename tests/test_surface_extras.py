@@ -146,14 +146,37 @@ def test_searchsorted_and_bincount_without_pytorch():
         retrograd.bincount(retrograd.tensor([-1, 2]))
 
 
-def test_sinc_and_xlogy_have_finite_gradients_at_their_removable_points():
+def test_sinc_and_xlogy_gradients_at_their_removable_points():
     x = retrograd.tensor([0.0, 0.5], requires_grad=True)
     retrograd.sinc(x).sum().backward()
     assert np.isfinite(x.grad.numpy()).all() and x.grad[0].item() == 0.0
     a = retrograd.tensor([0.0, 2.0], requires_grad=True)
     b = retrograd.tensor([0.0, 3.0], requires_grad=True)
     retrograd.xlogy(a, b).sum().backward()
-    assert np.isfinite(a.grad.numpy()).all() and np.isfinite(b.grad.numpy()).all()
+    # as PyTorch: d/da is 0 where a = 0 and b <= 0; d/db = a / b is 0/0 there
+    np.testing.assert_array_equal(a.grad.numpy(), np.float32([0.0, np.log(3.0)]))
+    np.testing.assert_array_equal(b.grad.numpy(), np.float32([np.nan, 2.0 / 3.0]))
+
+
+def test_xlogy_records_pytorchs_three_nodes_and_their_zero_rules():
+    nan = float("nan")
+    x = retrograd.tensor([0.0, 0.0, 1.5], requires_grad=True)
+    y = retrograd.tensor([nan, 2.0, 0.0], requires_grad=True)
+    z = retrograd.xlogy(x, y)
+    assert z.grad_fn.name() == "XlogyBackward0"
+    z.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.float32([nan, np.log(2.0), -np.inf]))
+    for other, expected in ((nan, [0.0, nan]), (0.0, [0.0, -np.inf]), (2.0, [np.log(2.0)] * 2)):
+        x = retrograd.tensor([0.0, 1.5], requires_grad=True)
+        z = retrograd.xlogy(x, other)
+        assert z.grad_fn.name() == "XlogyBackward2"
+        z.sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), np.float32(expected))
+    y = retrograd.tensor([0.5, 2.0], requires_grad=True)
+    z = retrograd.xlogy(3.0, y)
+    assert z.grad_fn.name() == "XlogyBackward1"
+    z.sum().backward()
+    np.testing.assert_allclose(y.grad.numpy(), [6.0, 1.5])
 
 
 def test_vander_and_unfold_gradients_match_finite_differences():

@@ -12,10 +12,9 @@ from __future__ import annotations
 import math
 
 from ._tensor import Tensor
-from .ops.composite import xlogy
 from .ops.nn.activation import log_softmax as _log_softmax
 from .ops.nn.activation import softmax as _softmax
-from .ops.pointwise import erf, erfc, erfinv, exp2, expm1, log1p, logit, sinc
+from .ops.pointwise import erf, erfc, erfinv, exp2, expm1, log1p, logit, sinc, xlogy
 from .ops.pointwise import round as _round
 from .ops.pointwise import sigmoid as expit
 from .ops.pointwise.special import (

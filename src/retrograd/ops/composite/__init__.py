@@ -5,9 +5,9 @@ Also the non-differentiable helpers PyTorch programs use for counting, searching
 indexing (`bincount`, `searchsorted`, `bucketize`, `isin`, `tril_indices`, ...), computed
 directly on arrays.
 
-Where a formula has a removable singularity (`xlogy` at x = 0), the inputs are
-first made safe with `where` so that no NaN reaches the gradient of the unselected branch
-(DESIGN.md: select, never multiply by a mask).
+Where a formula has a removable singularity, the inputs are first made safe with `where` so
+that no NaN reaches the gradient of the unselected branch (DESIGN.md: select, never multiply
+by a mask).
 
 The package's modules, in the order their ops enter the op table: numeric, tensors, more.
 """
@@ -70,7 +70,6 @@ from .numeric import (
     signbit,
     trapezoid,
     trapz,
-    xlogy,
 )
 from .tensors import (
     argwhere,
@@ -153,5 +152,4 @@ __all__ = [
     "triu_indices",
     "vander",
     "vsplit",
-    "xlogy",
 ]

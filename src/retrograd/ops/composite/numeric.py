@@ -77,19 +77,6 @@ def rad2deg(input):
     return _floating(input) * (180.0 / math.pi)
 
 
-@register(methods="xlogy", inplace="xlogy_")
-def xlogy(input, other):
-    """input * log(other), and 0 where input is 0 (unless other is NaN)."""
-    rg = _retrograd()
-    x = _as_tensor(input, other if isinstance(other, Tensor) else None)
-    y = _as_tensor(other, x)
-    x, y = _floating(x), _floating(y)
-    zero = (x == 0) & ~y.isnan()
-    safe_y = rg.where(zero, rg.ones_like(y), y)
-    product = x * safe_y.log()
-    return rg.where(zero, rg.zeros_like(product), product)
-
-
 @register(methods="signbit", differentiable=False)
 def signbit(input):
     """Whether the sign bit is set (True for -0.0)."""

@@ -67,6 +67,9 @@ from .binary import (
     MinimumBackward0,
     RemainderBackward0,
     RemainderBackward1,
+    XlogyBackward0,
+    XlogyBackward1,
+    XlogyBackward2,
     arctan2,
     atan2,
     copysign,
@@ -81,6 +84,7 @@ from .binary import (
     maximum,
     minimum,
     remainder,
+    xlogy,
 )
 from .clamping import (
     ClampBackward0,
@@ -294,4 +298,5 @@ __all__ = [
     "true_divide",
     "trunc",
     "where",
+    "xlogy",
 ]

@@ -220,6 +220,74 @@ def copysign(input, other):
     return apply(CopysignBackward1, input, other=other)
 
 
+def _xlogy_arrays(self, other):
+    """self * log(other) for tensors (or one number); integers made float."""
+    x, y = (_floating(array) for array in operand_arrays(self, other, "xlogy"))
+    return _xlogy_kernel(x, y)
+
+
+def _xlogy_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x * log(y), 0 where x is 0 (unless y is NaN), for float arrays of one dtype."""
+    product = x * np.log(y)
+    return np.where((x == 0) & ~np.isnan(y), product.dtype.type(0), product)
+
+
+def _xlogy_derivative_in_self(grad, self, other):
+    """xlogy(grad, other), selected to 0 where self is 0 and other is not positive (for a
+    number other, NaN counts as not positive; for a tensor it does not), as PyTorch."""
+    if isinstance(grad, Tensor):
+        factor = xlogy(grad, other)
+    else:
+        factor = _xlogy_kernel(grad, np.asarray(other).astype(grad.dtype, copy=False))
+    if isinstance(other, numbers.Number):
+        return factor if other > 0 else _math.where(self == 0, 0.0, factor)
+    return _math.where((self == 0) & (other <= 0), 0.0, factor)
+
+
+class XlogyBackward0(Formula):
+    """self * log(other) for tensors, 0 where self is 0."""
+
+    inputs = ("self", "other")
+    forward = staticmethod(_xlogy_arrays)
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": _xlogy_derivative_in_self,
+        "other": lambda grad, self, other: grad * self / other,
+    }
+
+
+class XlogyBackward1(Formula):
+    """A number times log(other)."""
+
+    inputs = ("other",)
+    tangent = ELEMENT_WISE
+    derivatives = {"other": lambda grad, self, other: grad * self / other}
+
+    @staticmethod
+    def forward(other, self):
+        return _xlogy_arrays(self, other)
+
+
+class XlogyBackward2(Formula):
+    """self * log of a number."""
+
+    forward = staticmethod(_xlogy_arrays)
+    tangent = ELEMENT_WISE
+    derivatives = {"self": _xlogy_derivative_in_self}
+
+
+@register(methods="xlogy", inplace="xlogy_")
+def xlogy(input, other):
+    """input * log(other), and 0 where input is 0 (unless other is NaN)."""
+    if not isinstance(input, Tensor):
+        check_operand(input, "xlogy", 1, "self")
+        return apply(XlogyBackward1, other, self=input)
+    if isinstance(other, Tensor):
+        return apply(XlogyBackward0, input, other)
+    check_operand(other, "xlogy", 2, "other")
+    return apply(XlogyBackward2, input, other=other)
+
+
 class RemainderBackward0(Formula):
     """input mod a number (the sign of the divisor, as Python's %): gradient 1."""
 
