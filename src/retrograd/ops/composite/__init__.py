@@ -1,5 +1,5 @@
 """Operators made of other operators: no node of their own, so their gradients come from the
-ops they are written with (the graph shows those ops, e.g. `MulBackward0` for `deg2rad`).
+ops they are written with (the graph shows those ops, e.g. `MulBackward0` for `inner`).
 
 Also the non-differentiable helpers PyTorch programs use for counting, searching and
 indexing (`bincount`, `searchsorted`, `bucketize`, `isin`, `tril_indices`, ...), computed
@@ -58,14 +58,12 @@ from .numeric import (
     corrcoef,
     cov,
     cumulative_trapezoid,
-    deg2rad,
     diff,
     dist,
     heaviside,
     msort,
     nanmean,
     nansum,
-    rad2deg,
     register,
     signbit,
     trapezoid,
@@ -118,7 +116,6 @@ __all__ = [
     "corrcoef",
     "cov",
     "cumulative_trapezoid",
-    "deg2rad",
     "diff",
     "dist",
     "dsplit",
@@ -139,7 +136,6 @@ __all__ = [
     "msort",
     "nanmean",
     "nansum",
-    "rad2deg",
     "ravel",
     "scalar_tensor",
     "searchsorted",

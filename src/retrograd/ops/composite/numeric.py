@@ -3,8 +3,6 @@ pointwise ops, reductions, scans, statistics and distances written with other op
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ... import _dtype, return_types
@@ -63,18 +61,6 @@ def _floating(tensor: Tensor) -> Tensor:
 
 # ---------------------------------------------------------------------------
 # Pointwise
-
-
-@register(methods="deg2rad", inplace="deg2rad_")
-def deg2rad(input):
-    """Degrees to radians: input * pi / 180."""
-    return _floating(input) * (math.pi / 180.0)
-
-
-@register(methods="rad2deg", inplace="rad2deg_")
-def rad2deg(input):
-    """Radians to degrees: input * 180 / pi."""
-    return _floating(input) * (180.0 / math.pi)
 
 
 @register(methods="signbit", differentiable=False)

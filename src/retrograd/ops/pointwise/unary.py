@@ -139,6 +139,31 @@ def tan(input):
     return apply(TanBackward0, input)
 
 
+_RADIANS_PER_DEGREE = math.pi / 180.0
+
+
+class Deg2RadBackward0(_Elementwise):
+    op_name = "deg2rad"
+
+    @staticmethod
+    def compute(data: np.ndarray) -> np.ndarray:
+        return data * data.dtype.type(_RADIANS_PER_DEGREE)
+
+    tangent = ELEMENT_WISE
+    derivatives = {"self": lambda grad: grad * _RADIANS_PER_DEGREE}
+
+
+class Rad2DegBackward0(_Elementwise):
+    op_name = "rad2deg"
+
+    @staticmethod
+    def compute(data: np.ndarray) -> np.ndarray:
+        return data * data.dtype.type(1 / _RADIANS_PER_DEGREE)
+
+    tangent = ELEMENT_WISE
+    derivatives = {"self": lambda grad: grad * (1 / _RADIANS_PER_DEGREE)}
+
+
 def _sinc_array(data: np.ndarray) -> np.ndarray:
     """sin(pi x) / (pi x), 1 where x = 0 (x made safe first, so nothing divides by 0)."""
     at_zero = data == 0
@@ -177,6 +202,8 @@ def _elementwise_op(node_class: type[_Elementwise], doc: str, aliases: tuple[str
 
 
 sinc = _elementwise_op(SincBackward0, "sin(pi x) / (pi x) of each element, and 1 at x = 0.")
+deg2rad = _elementwise_op(Deg2RadBackward0, "Degrees to radians: each element times pi / 180.")
+rad2deg = _elementwise_op(Rad2DegBackward0, "Radians to degrees: each element times 180 / pi.")
 
 
 def _constant_like(reference: Tensor, array: np.ndarray) -> Tensor:
