@@ -61,7 +61,7 @@ from . import _inplace, _table
 from ._formula import _FRESH_NODE, _FRESH_TENSOR, _NO_PARAMS, _compiled, _fresh_fields, saving_in_record
 from .pointwise.promotion import _SCALARS
 
-__all__ = ["direct_entry", "entries_off", "recorder"]
+__all__ = ["INPUT_TESTS", "direct_entry", "entries_off", "recorder"]
 
 entries_off = ProcessWideCount()  # raised while every call must take the long way (the profiler)
 
@@ -234,13 +234,29 @@ def _namespace(node_class: type[Node]) -> dict:
             "note_anomaly": _table._note_anomaly}
 
 
+def _float_matrices_that_multiply(first: str, second: str) -> str:
+    return (f"isinstance({first}, Tensor) and isinstance({second}, Tensor)"
+            f" and (matrix_0 := {first}._data).ndim == 2 and (matrix_1 := {second}._data).ndim == 2"
+            " and matrix_0.shape[1] == matrix_1.shape[0]"
+            " and ((dtype := matrix_0.dtype) is FLOAT64 or dtype is FLOAT32) and matrix_1.dtype is dtype")
+
+
+# The tests an op may put on its inputs before its direct entry records it (register's
+# `direct_if`, Note [Direct entries]), by name: each makes the test's code from the inputs' names.
+INPUT_TESTS = {
+    # two float32 or float64 matrices of one dtype whose inner sizes agree
+    "float matrices that multiply": _float_matrices_that_multiply,
+}
+
+
 def direct_entry(general: Callable, node_class: type[Node], explain_failure: Callable | None,
-                 *, operator: bool = False, out: bool = False) -> Callable:
+                 *, operator: bool = False, out: bool = False, inputs_test: str | None = None) -> Callable:
     """`general` (an op's function, method or operator) with a direct entry in front; see
     Note [Direct entries]. The first parameters of `general`'s signature are the op's inputs;
     `out` adds PyTorch's out= keyword (which `general` takes); `operator` says `general` gives
-    NotImplemented for operands that are neither tensors nor numbers. `general` itself is
-    returned when the op gets no generated code or its signature has no fixed parameters."""
+    NotImplemented for operands that are neither tensors nor numbers; `inputs_test` names the
+    test (INPUT_TESTS) the inputs must pass. `general` itself is returned when the op gets no
+    generated code or its signature has no fixed parameters."""
     if explain_failure is None or not _generated(node_class):
         return general
     arity = len(node_class.inputs)
@@ -268,6 +284,8 @@ def direct_entry(general: Callable, node_class: type[Node], explain_failure: Cal
                 ((default, default.removeprefix("DEFAULT_")) for default in defaults))]
     if operator:  # (an operand of another type: the operator's own NotImplemented)
         detour.insert(0, f"type({values[1]}) not in OPERAND_TYPES")
+    if inputs_test is not None:
+        detour.append(f"not ({INPUT_TESTS[inputs_test](*values)})")
     name = general.__name__
     comma = "," if arity == 1 else ""
     lines = [f"def {name}({', '.join(header)}):",

@@ -14,7 +14,7 @@ from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
 from .._saved_shown import ShownAsPyTorch, formula_value
-from .._table import apply, register, register_method
+from .._table import apply, register, register_method, with_direct_entry
 from .._tangents import LINEAR, MULTILINEAR, MultilinearPlus
 from ..pointwise import integral_coefficient, operand_arrays
 from ..shape import TBackward0, views
@@ -345,7 +345,9 @@ def _matmul_node(a: Tensor, b: Tensor) -> type[Node]:
     return CloneBackward0 if one_matrix else UnsafeViewBackward0
 
 
-@register(methods=("matmul", "__matmul__"))
+# Two float matrices of one dtype whose inner sizes agree pass every check and make
+# MmBackward0: their product is recorded by matmul's direct entry (Note [Direct entries]).
+@register(methods=("matmul", "__matmul__"), direct=MmBackward0, direct_if="float matrices that multiply")
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """The matrix product with NumPy/PyTorch rules: 1-d operands are vectors, leading dims
     are batch dims and broadcast."""
@@ -371,7 +373,7 @@ def _rmatmul_operator(self: Tensor, other) -> Tensor:
 
 
 # The table lists `__matmul__`; these replace the generic operators, which accept numbers.
-register_method("__matmul__", _matmul_operator, replace=True)
+register_method("__matmul__", with_direct_entry("matmul", _matmul_operator), replace=True)
 register_method("__rmatmul__", _rmatmul_operator)
 
 
