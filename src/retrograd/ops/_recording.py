@@ -33,6 +33,17 @@ Note [Direct entries]
     made before they run get an entry. `entry.source` shows the code; `entries_off`, a count
     the profiler raises while it watches, sends every call the long way.
 
+    Parameters at their defaults are the common case of ops that take some: `x.sum()` is
+    `apply(SumBackward0, x)`, whose forward's own defaults (every dim, no keepdim, no dtype)
+    are sum's, so its entry calls the forward with no parameters, as the function does. An op
+    that picks its node from its inputs declares, with `direct_if`, the test under which it is
+    `apply(NodeClass, *inputs)` (INPUT_TESTS below: matmul records MmBackward0 for two float
+    matrices of one dtype whose inner sizes agree, which pass every check it makes); the
+    entry tests it with the other detours, so anything else (a vector, a batch, an integer or
+    mixed dtype, sizes that do not fit) goes to the function, which picks, checks and explains.
+    An operator the op's module makes itself (matmul's, which refuses numbers) gets its entry
+    from `_table.with_direct_entry`.
+
     The forward is two calls more (the forward, its operand promotion). An op that declares
     its `array_kernel` (Formula) has it called on its inputs' arrays instead, by entries and
     records alike, when the op has no parameters and its inputs are float32 or float64
