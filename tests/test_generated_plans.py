@@ -241,7 +241,9 @@ def _described(tensor):
     lambda x, w: w * x,
     lambda x, w: x / w,
     lambda x, w: torch.div(w, x) - x,
-    lambda x, w: 2.0 - x,  # rsub: no direct entry
+    lambda x, w: 2.0 - x,  # rsub: the number is a parameter of the node
+    lambda x, w: torch.rsub(x, 3),
+    lambda x, w: torch.rsub(x, w),  # a tensor: RsubBackward0, by the function
     lambda x, w: x + w.double(),  # two dtypes: promoted by the forward
     lambda x, w: x[None, :] * w[:, None],  # broadcast by the kernel
     lambda x, w: torch.add(x.exp(), w, alpha=2),
@@ -404,6 +406,30 @@ def test_an_entry_with_parameters_records_itself_only_where_they_are_at_their_de
         torch.tensor([1, 2]).mean()
     with pytest.raises(TypeError, match=r"sum\(\): argument 'input' \(position 1\) must be Tensor, not int"):
         torch.sum(3)
+
+
+def test_an_entry_passes_a_number_that_is_no_input_to_the_op_as_its_parameter(monkeypatch):
+    from retrograd.ops.pointwise import arithmetic
+
+    x, w = _leaf([1.0, 2.0]), torch.tensor([3.0, 4.0], dtype=torch.float64)
+    assert "params = {'other': other, 'alpha': PARAM_alpha}" in torch.Tensor.__rsub__.source
+    with monkeypatch.context() as patched:  # the entry records `1 - x`: rsub's function is not called
+        patched.setattr(arithmetic, "check_operand", None)
+        y = 1 - x
+        assert y.grad_fn.name() == "RsubBackward1" and y.grad_fn._saved_alpha == 1
+        assert torch.rsub(x, 2.5).tolist() == [1.5, 0.5]
+        with pytest.raises(TypeError):
+            torch.rsub(x, 2, alpha=2)
+    assert y.grad_fn._params == {"other": 1, "alpha": 1} and y.tolist() == [0.0, -1.0]
+    assert torch.rsub(x, 2, alpha=2).tolist() == [0.0, -2.0]
+    assert torch.rsub(x, w).grad_fn.name() == "RsubBackward0"
+    with pytest.raises(RuntimeError, match="with a bool tensor is not supported"):
+        True - x
+    with torch.no_grad():
+        z = 1.5 - x
+    assert z.grad_fn is None and z.tolist() == [0.5, -0.5]
+    with pytest.raises(TypeError, match="unsupported operand"):
+        "a" - x
 
 
 def test_matmuls_entry_records_two_float_matrices_and_leaves_every_other_case_to_matmul(monkeypatch):
