@@ -488,12 +488,7 @@ def _fit_to_inputs(node: Node, grad_inputs: tuple, batch: tuple = (), on_arrays:
                     f"[{', '.join(map(str, data.shape))}] but expected shape compatible with "
                     f"[{', '.join(map(str, shape))}]"
                 )
-            if not on_arrays:
-                grad = grad.sum_to_size(shape)
-            elif axes:  # (ndarray.sum, less Python)
-                grad = np.add.reduce(data, axis=axes, keepdims=True).reshape(shape)
-            else:
-                grad = data.reshape(shape)
+            grad = _sum_to_array(data, shape, axes) if on_arrays else grad.sum_to_size(shape)
         if on_arrays:
             if grad.dtype != dtype:
                 grad = grad.astype(dtype)
@@ -514,6 +509,15 @@ def _fit(grads: tuple, metas: tuple) -> bool:
         ):
             return False
     return True
+
+
+def _sum_to_array(data: np.ndarray, shape: tuple, axes: tuple | None = None) -> np.ndarray:
+    """`data` summed over the dimensions that broadcasting added or stretched to reach it
+    (`axes`, where the caller has found them: `_summed_axes`)."""
+    if axes is None:
+        axes = _summed_axes(data.shape, shape)
+    summed = np.add.reduce(data, axis=axes, keepdims=True) if axes else data  # (ndarray.sum, less Python)
+    return summed.reshape(shape)
 
 
 def _summed_axes(grad_shape: tuple, shape: tuple) -> tuple | None:
