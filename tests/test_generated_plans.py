@@ -1,6 +1,7 @@
 """The generated saving and backward of declared ops (Note [Generated saving and backward])."""
 
 import contextlib
+import inspect
 
 import numpy as np
 import pytest
@@ -240,7 +241,9 @@ def _described(tensor):
     lambda x, w: w * x,
     lambda x, w: x / w,
     lambda x, w: torch.div(w, x) - x,
-    lambda x, w: 2.0 - x,  # rsub: no direct entry
+    lambda x, w: 2.0 - x,  # rsub: the number is a parameter of the node
+    lambda x, w: torch.rsub(x, 3),
+    lambda x, w: torch.rsub(x, w),  # a tensor: RsubBackward0, by the function
     lambda x, w: x + w.double(),  # two dtypes: promoted by the forward
     lambda x, w: x[None, :] * w[:, None],  # broadcast by the kernel
     lambda x, w: torch.add(x.exp(), w, alpha=2),
@@ -250,6 +253,11 @@ def _described(tensor):
     lambda x, w: x.unsqueeze(0).t(),  # views: they share their input's memory and version
     lambda x, w: torch.chunk(x * w, 2)[1].sigmoid(),  # an input that is output 1 of its node
     lambda x, w: -x.abs(),
+    lambda x, w: torch.sum(x * w),  # parameters at their defaults
+    lambda x, w: x.mean() * w,
+    lambda x, w: x[:, None] @ w[None, :],  # two float matrices: MmBackward0
+    lambda x, w: torch.matmul(w[None, :], x[:, None].exp()),
+    lambda x, w: x[None, :].matmul(x[:, None]),
 ])
 def test_direct_entries_and_generated_records_record_what_the_general_runner_does(function, dtype):
     x, w = _leaf([0.5, 1.5], dtype), torch.tensor([2.0, 3.0], dtype=dtype)
@@ -367,6 +375,87 @@ def test_a_direct_entry_runs_without_recording_under_no_grad():
         z = x.exp()
     assert y.grad_fn is None and not y.requires_grad and z.grad_fn is None
     np.testing.assert_array_equal(z.numpy(), np.exp([1.0, 2.0]))
+    with torch.no_grad():
+        total, mean, product = x.sum(), torch.mean(x), x[:, None] @ x[None, :]
+    assert total.grad_fn is None and mean.grad_fn is None and product.grad_fn is None
+    assert not (total.requires_grad or mean.requires_grad or product.requires_grad)
+    assert (total.item(), mean.item()) == (3.0, 1.5) and product.tolist() == [[1.0, 2.0], [2.0, 4.0]]
+
+
+def test_an_entry_with_parameters_records_itself_only_where_they_are_at_their_defaults(monkeypatch):
+    from retrograd.ops.reduce import sums
+
+    x = _leaf([[1.0, 2.0], [3.0, 4.0]])
+    assert str(inspect.signature(torch.Tensor.sum)) == "(input, dim=None, keepdim: 'bool' = False, *, dtype=None)"
+    assert torch.Tensor.mean.source.startswith("def mean(input, dim=DEFAULT_dim, keepdim=DEFAULT_keepdim, *,")
+    with monkeypatch.context() as patched:  # the entry records `x.sum()`: sum's function is not called
+        patched.setattr(sums, "apply", None)
+        assert x.sum().grad_fn.name() == "SumBackward0" and torch.mean(x).grad_fn.name() == "MeanBackward0"
+        with pytest.raises(TypeError):
+            x.sum(keepdim=True)
+    assert x.sum(0).grad_fn.name() == "SumBackward1" and x.mean(dim=1).grad_fn.name() == "MeanBackward1"
+    kept = x.sum(dim=None, keepdim=True)
+    assert kept.shape == (1, 1) and kept.grad_fn.name() == "SumBackward0"
+    assert torch.mean(x, keepdim=True).tolist() == [[2.5]]
+    assert x.sum(dtype=torch.float32).dtype is torch.float32
+    assert torch.sum(torch.tensor([True, True])).dtype is torch.int64
+    out = torch.empty((), dtype=torch.float64)
+    with torch.no_grad():
+        assert torch.sum(x, out=out) is out and out.item() == 10.0
+    with pytest.raises(RuntimeError, match="mean\\(\\): could not infer output dtype"):
+        torch.tensor([1, 2]).mean()
+    with pytest.raises(TypeError, match=r"sum\(\): argument 'input' \(position 1\) must be Tensor, not int"):
+        torch.sum(3)
+
+
+def test_an_entry_passes_a_number_that_is_no_input_to_the_op_as_its_parameter(monkeypatch):
+    from retrograd.ops.pointwise import arithmetic
+
+    x, w = _leaf([1.0, 2.0]), torch.tensor([3.0, 4.0], dtype=torch.float64)
+    assert "params = {'other': other, 'alpha': PARAM_alpha}" in torch.Tensor.__rsub__.source
+    with monkeypatch.context() as patched:  # the entry records `1 - x`: rsub's function is not called
+        patched.setattr(arithmetic, "check_operand", None)
+        y = 1 - x
+        assert y.grad_fn.name() == "RsubBackward1" and y.grad_fn._saved_alpha == 1
+        assert torch.rsub(x, 2.5).tolist() == [1.5, 0.5]
+        with pytest.raises(TypeError):
+            torch.rsub(x, 2, alpha=2)
+    assert y.grad_fn._params == {"other": 1, "alpha": 1} and y.tolist() == [0.0, -1.0]
+    assert torch.rsub(x, 2, alpha=2).tolist() == [0.0, -2.0]
+    assert torch.rsub(x, w).grad_fn.name() == "RsubBackward0"
+    with pytest.raises(RuntimeError, match="with a bool tensor is not supported"):
+        True - x
+    with torch.no_grad():
+        z = 1.5 - x
+    assert z.grad_fn is None and z.tolist() == [0.5, -0.5]
+    with pytest.raises(TypeError, match="unsupported operand"):
+        "a" - x
+
+
+def test_matmuls_entry_records_two_float_matrices_and_leaves_every_other_case_to_matmul(monkeypatch):
+    from retrograd.ops.linalg import products
+
+    matrix, vector = _leaf([[1.0, 2.0], [3.0, 4.0]]), _leaf([1.0, 2.0])
+    assert "isinstance(self, Tensor) and isinstance(other, Tensor)" in torch.Tensor.__matmul__.source
+    with monkeypatch.context() as patched:  # the entry records matrices: matmul's function is not called
+        patched.setattr(products, "_matmul_node", None)
+        assert (matrix @ matrix).grad_fn.name() == "MmBackward0"
+        assert torch.matmul(matrix, matrix.t()).grad_fn.name() == "MmBackward0"
+        assert matrix.float().matmul(matrix.float()).grad_fn.name() == "MmBackward0"
+        with pytest.raises(TypeError):
+            matrix @ vector
+    assert (vector @ matrix).grad_fn.name() == "SqueezeBackward4"
+    assert (matrix @ vector).grad_fn.name() == "MvBackward0"
+    assert (vector @ vector).grad_fn.name() == "DotBackward0"
+    assert (matrix[None] @ matrix).grad_fn.name() == "UnsafeViewBackward0"
+    assert (torch.tensor([[1, 2]]) @ torch.tensor([[3], [4]])).tolist() == [[11]]
+    with pytest.raises(RuntimeError, match="expected m1 and m2 to have the same dtype"):
+        matrix @ matrix.float()
+    with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x2 and 1x2\)"):
+        matrix @ matrix[:1]
+    assert matrix.__matmul__(2) is NotImplemented
+    with pytest.raises(TypeError, match="unsupported operand"):
+        matrix @ 2
 
 
 def _formula_classes(cls=Formula):

@@ -10,8 +10,10 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 
-from .._creation import ones_like, zeros_like
+import numpy as np
+
 from .._creation import tensor as new_tensor
+from .._creation import zeros_like
 from .._tensor import Tensor
 from .engine import _store_grad, execute
 
@@ -43,14 +45,17 @@ def _root_gradients(outputs: tuple, grad_outputs: tuple) -> list:
     for index, output in enumerate(outputs):
         given = grad_outputs[index] if grad_outputs else None
         if given is None:
-            if output.numel() != 1:
+            data = output._data
+            if data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             if not output.dtype.is_floating_point:
                 raise RuntimeError(
                     f"grad can be implicitly created only for real scalar outputs but got "
                     f"{output.dtype!r}"
                 )
-            gradients.append(ones_like(output))
+            # (ones_like(output), less its checks: a loss of shape () is the common case)
+            ones = np.array(1, data.dtype) if not data.shape else np.ones(data.shape, data.dtype)
+            gradients.append(Tensor._make(ones))
             continue
         if not isinstance(given, Tensor):
             given = new_tensor(given, dtype=output.dtype)

@@ -481,13 +481,14 @@ def _fit_to_inputs(node: Node, grad_inputs: tuple, batch: tuple = (), on_arrays:
                 fitted[index] = data
             continue
         if data.shape != shape:
-            if not _can_sum_to(data.shape, shape):
+            axes = _summed_axes(data.shape, shape)
+            if axes is None:
                 raise RuntimeError(
                     f"Function {node.name()} returned an invalid gradient at index {index} - got "
                     f"[{', '.join(map(str, data.shape))}] but expected shape compatible with "
                     f"[{', '.join(map(str, shape))}]"
                 )
-            grad = _sum_to_array(data, shape) if on_arrays else grad.sum_to_size(shape)
+            grad = _sum_to_array(data, shape, axes) if on_arrays else grad.sum_to_size(shape)
         if on_arrays:
             if grad.dtype != dtype:
                 grad = grad.astype(dtype)
@@ -510,21 +511,33 @@ def _fit(grads: tuple, metas: tuple) -> bool:
     return True
 
 
-def _sum_to_array(data: np.ndarray, shape: tuple) -> np.ndarray:
-    """`data` summed over the dimensions that broadcasting added or stretched to reach it."""
-    leading = data.ndim - len(shape)
-    axes = tuple(range(leading)) + tuple(
-        leading + index for index, size in enumerate(shape) if size == 1 and data.shape[leading + index] != 1
-    )
+def _sum_to_array(data: np.ndarray, shape: tuple, axes: tuple | None = None) -> np.ndarray:
+    """`data` summed over the dimensions that broadcasting added or stretched to reach it
+    (`axes`, where the caller has found them: `_summed_axes`)."""
+    if axes is None:
+        axes = _summed_axes(data.shape, shape)
     summed = np.add.reduce(data, axis=axes, keepdims=True) if axes else data  # (ndarray.sum, less Python)
     return summed.reshape(shape)
 
 
+def _summed_axes(grad_shape: tuple, shape: tuple) -> tuple | None:
+    """The axes of a gradient of `grad_shape` that broadcasting added or stretched to reach it
+    from `shape` (what summing gives it back), or None where broadcasting cannot reach it.
+    (A loop, not generators: the engine asks this of every broadcast input.)"""
+    leading = len(grad_shape) - len(shape)
+    if leading < 0:
+        return None
+    axes = list(range(leading))
+    for index, size in enumerate(shape):
+        if size != grad_shape[leading + index]:
+            if size != 1:
+                return None
+            axes.append(leading + index)
+    return tuple(axes)
+
+
 def _can_sum_to(grad_shape: tuple, shape: tuple) -> bool:
-    if len(shape) > len(grad_shape):
-        return False
-    trailing = grad_shape[len(grad_shape) - len(shape):]
-    return all(size == 1 or size == grad_size for size, grad_size in zip(shape, trailing))
+    return _summed_axes(grad_shape, shape) is not None
 
 
 def _dtype_of(numpy_dtype):

@@ -33,6 +33,21 @@ Note [Direct entries]
     made before they run get an entry. `entry.source` shows the code; `entries_off`, a count
     the profiler raises while it watches, sends every call the long way.
 
+    Parameters at their defaults are the common case of ops that take some: `x.sum()` is
+    `apply(SumBackward0, x)`, whose forward's own defaults (every dim, no keepdim, no dtype)
+    are sum's, so its entry calls the forward with no parameters, as the function does. An op
+    that picks its node from its inputs declares, with `direct_if`, the test under which it is
+    `apply(NodeClass, *inputs)` (INPUT_TESTS below: matmul records MmBackward0 for two float
+    matrices of one dtype whose inner sizes agree, which pass every check it makes); the
+    entry tests it with the other detours, so anything else (a vector, a batch, an integer or
+    mixed dtype, sizes that do not fit) goes to the function, which picks, checks and explains.
+    An op whose node takes a number as a parameter rather than an input names it with
+    `direct_params`: `1 - x` is `apply(RsubBackward1, x, other=1, alpha=1)` where `other` is a
+    Python number (its test, "a number second"), so the entry passes `{'other': other,
+    'alpha': alpha}` as the op's parameters (the operator, which has no `alpha`, passes the
+    function's default) and calls the forward with them. An operator the op's module makes
+    itself (matmul's, which refuses numbers) gets its entry from `_table.with_direct_entry`.
+
     The forward is two calls more (the forward, its operand promotion). An op that declares
     its `array_kernel` (Formula) has it called on its inputs' arrays instead, by entries and
     records alike, when the op has no parameters and its inputs are float32 or float64
@@ -61,7 +76,7 @@ from . import _inplace, _table
 from ._formula import _FRESH_NODE, _FRESH_TENSOR, _NO_PARAMS, _compiled, _fresh_fields, saving_in_record
 from .pointwise.promotion import _SCALARS
 
-__all__ = ["direct_entry", "entries_off", "recorder"]
+__all__ = ["INPUT_TESTS", "direct_entry", "entries_off", "recorder"]
 
 entries_off = ProcessWideCount()  # raised while every call must take the long way (the profiler)
 
@@ -237,13 +252,34 @@ def _namespace(node_class: type[Node]) -> dict:
             "note_anomaly": _table._note_anomaly}
 
 
+def _float_matrices_that_multiply(first: str, second: str) -> str:
+    return (f"isinstance({first}, Tensor) and isinstance({second}, Tensor)"
+            f" and (matrix_0 := {first}._data).ndim == 2 and (matrix_1 := {second}._data).ndim == 2"
+            " and matrix_0.shape[1] == matrix_1.shape[0]"
+            " and ((dtype := matrix_0.dtype) is FLOAT64 or dtype is FLOAT32) and matrix_1.dtype is dtype")
+
+
+# The tests an op may put on its inputs before its direct entry records it (register's
+# `direct_if`, Note [Direct entries]), by name: each makes the test's code from the inputs' names.
+INPUT_TESTS = {
+    # two float32 or float64 matrices of one dtype whose inner sizes agree
+    "float matrices that multiply": _float_matrices_that_multiply,
+    # a Python number (not a bool) as the second argument
+    "a number second": lambda first, second: f"(type({second}) is float or type({second}) is int)",
+}
+
+
 def direct_entry(general: Callable, node_class: type[Node], explain_failure: Callable | None,
-                 *, operator: bool = False, out: bool = False) -> Callable:
+                 *, operator: bool = False, out: bool = False, inputs_test: str | None = None,
+                 params: dict | None = None) -> Callable:
     """`general` (an op's function, method or operator) with a direct entry in front; see
     Note [Direct entries]. The first parameters of `general`'s signature are the op's inputs;
     `out` adds PyTorch's out= keyword (which `general` takes); `operator` says `general` gives
-    NotImplemented for operands that are neither tensors nor numbers. `general` itself is
-    returned when the op gets no generated code or its signature has no fixed parameters."""
+    NotImplemented for operands that are neither tensors nor numbers; `inputs_test` names the
+    test (INPUT_TESTS) the arguments without defaults must pass; `params` names the arguments
+    passed to the op as its parameters, with the value each takes where `general` has no such
+    argument (an operator's `alpha`). `general` itself is returned when the op gets no
+    generated code or its signature has no fixed parameters."""
     if explain_failure is None or not _generated(node_class):
         return general
     arity = len(node_class.inputs)
@@ -269,23 +305,31 @@ def direct_entry(general: Callable, node_class: type[Node], explain_failure: Cal
     detour = ["VMAP.count", "DUAL.count", "OFF.count",
               *(f"{name} is not {default}" for default, name in
                 ((default, default.removeprefix("DEFAULT_")) for default in defaults))]
+    required = [parameter.name for parameter in parameters if parameter.default is inspect.Parameter.empty]
     if operator:  # (an operand of another type: the operator's own NotImplemented)
-        detour.insert(0, f"type({values[1]}) not in OPERAND_TYPES")
+        detour.insert(0, f"type({required[1]}) not in OPERAND_TYPES")
+    if inputs_test is not None:
+        detour.append(f"not ({INPUT_TESTS[inputs_test](*required)})")
+    params = params or {}
+    names = {parameter.name for parameter in parameters}
+    given = ", ".join(f"{name!r}: {name if name in names else 'PARAM_' + name}" for name in params)
+    explained = f"({', '.join(required)}{',' if len(required) == 1 else ''})"
     name = general.__name__
     comma = "," if arity == 1 else ""
     lines = [f"def {name}({', '.join(header)}):",
              f"    if {' or '.join(detour)}:",
              f"        return GENERAL({', '.join(call)})",
              f"    inputs = ({', '.join(values)}{comma})",
-             "    params = NO_PARAMS",
+             f"    params = {{{given}}}" if params else "    params = NO_PARAMS",
              "    try:",
              "        if NO_GRAD.count and not MODES.grad_enabled:",
-             *("    " + line for line in _unrecorded_lines(node_class, values, False)),
-             *("    " + line for line in _recording_lines(node_class, values, False)),
+             *("    " + line for line in _unrecorded_lines(node_class, values, bool(params))),
+             *("    " + line for line in _recording_lines(node_class, values, bool(params))),
              "    except Exception as error:",
-             "        explain_failure(inputs, {}, error)",
+             f"        explain_failure({explained}, {{}}, error)",
              "        raise"]
     namespace = {**_namespace(node_class), **defaults, "GENERAL": general, "NO_PARAMS": _NO_PARAMS,
+                 **{f"PARAM_{name}": value for name, value in params.items()},
                  "VMAP": vmap_active, "DUAL": dual_active, "OFF": entries_off,
                  "NO_GRAD": grad_mode.threads_without_grad, "explain_failure": explain_failure,
                  "OPERAND_TYPES": _table._COMMON_OPERAND_TYPES}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import numbers
 import re
 import sys
@@ -381,6 +382,8 @@ def register(
     same_dtype: tuple[str, ...] = (),
     not_differentiable: tuple[str, ...] = (),
     direct: type[Node] | None = None,
+    direct_if: str | None = None,
+    direct_params: tuple[str, ...] = (),
 ):
     """Add the decorated function to the op table and attach its methods to Tensor.
 
@@ -401,7 +404,11 @@ def register(
     decorator returns the function with it (see Note [out= arguments]); Tensor methods never
     take it. `direct=NodeClass` declares that the function, given its inputs and nothing
     else, is `apply(NodeClass, *inputs)`: the function, its methods and operators then get a
-    direct entry (Note [Direct entries], ops/_recording.py).
+    direct entry (Note [Direct entries], ops/_recording.py). `direct_if` narrows that to the
+    inputs one of the entries' tests accepts (`_recording.INPUT_TESTS`, by name), for an op
+    that picks its node from its inputs (matmul); `direct_params` names the arguments that
+    the entry passes to the op as its parameters (a number that is no input: rsub's `other`).
+    An operator the op's module makes itself gets the same entry from `with_direct_entry`.
     """
     methods = (methods,) if isinstance(methods, str) else tuple(methods)
 
@@ -413,7 +420,8 @@ def register(
         if op_name in _batching.FUNCTION_RULES:  # an op that computes on arrays before `apply`
             function = _batching.batched_function(op_name, function)
         public = _out.accepting_out(function, op_name) if op_name in _out.ACCEPTS_OUT else function
-        entry = _direct_entries(direct if function is plain else None, plain)
+        entry = _direct_entries(direct if function is plain else None, plain, direct_if, direct_params)
+        _entries[op_name] = entry
         public = entry(public, out=public is not function)
         table[op_name] = OpInfo(
             name=op_name,
@@ -443,7 +451,8 @@ def register(
     return decorate
 
 
-def _direct_entries(node_class: type[Node] | None, checked: Callable) -> Callable:
+def _direct_entries(node_class: type[Node] | None, checked: Callable, inputs_test: str | None,
+                    params: tuple[str, ...]) -> Callable:
     """What puts a direct entry of `node_class` in front of each callable of an op whose
     function is `checked` (Note [Direct entries], ops/_recording.py): nothing without one."""
     if node_class is None:
@@ -451,7 +460,19 @@ def _direct_entries(node_class: type[Node] | None, checked: Callable) -> Callabl
     from ._recording import direct_entry  # (a layer above: it generates code from declarations)
 
     explain_failure = getattr(checked, "explain_failure", None)
-    return lambda general, **kinds: direct_entry(general, node_class, explain_failure, **kinds)
+    signature = inspect.signature(checked).parameters
+    defaults = {name: signature[name].default for name in params}  # (for callables without them)
+    return lambda general, **kinds: direct_entry(general, node_class, explain_failure,
+                                                 inputs_test=inputs_test, params=defaults, **kinds)
+
+
+_entries: dict[str, Callable] = {}  # op name -> what puts its direct entry in front of a callable
+
+
+def with_direct_entry(op_name: str, general: Callable) -> Callable:
+    """`general`, an operator that the module of the registered op `op_name` makes itself (one
+    that takes tensors only), with the direct entry `register` gives the op's own callables."""
+    return _entries[op_name](general)
 
 
 # ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
 from .._saved_shown import ShownAsPyTorch, formula_value
-from .._table import apply, register, register_method
+from .._table import apply, register, register_method, with_direct_entry
 from .._tangents import LINEAR, MULTILINEAR, MultilinearPlus
 from ..pointwise import integral_coefficient, operand_arrays
 from ..shape import TBackward0, views
@@ -62,8 +62,11 @@ def _matrices_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         np.dot fills its result with zeros before gemm writes it, which costs more than it
         saves on a large result (a (51, 8) @ (8, 204) product is 15% slower), so only results
         of up to _SMALL_PRODUCT elements take it. Any other layout or dtype goes to
-        np.matmul, whose summation order for strided operands np.dot does not share. (The
-        derivatives keep np.matmul: with np.dot a whole LSTM backward measured 4% slower.)
+        np.matmul, whose summation order for strided operands np.dot does not share. addmm
+        and mm (so `a @ b` of two matrices) compute their forward here. The derivatives keep
+        np.matmul (with np.dot a whole LSTM backward measured 4% slower), except for an outer
+        product (inner size 1), for which np.matmul's own loop takes three times np.dot's
+        BLAS call (the gradient of the first factor of `h @ w`, with w of one column).
     """
     if (a.dtype.char in "fd" and b.dtype is a.dtype and a.shape[0] * b.shape[1] <= _SMALL_PRODUCT
             and (a.shape[1] == 1 or (_in_order(a) and _in_order(b)))):
@@ -83,8 +86,8 @@ def grad_of_first_factor(grad, first_shape: tuple, second):
     batch dimensions back to a's shape.
     """
     if second.ndim == 2 and len(first_shape) == 2:  # matrices (mm, addmm, linear): no promotion to undo
-        if type(grad) is np.ndarray:
-            return np.matmul(grad, second.T)
+        if type(grad) is np.ndarray:  # (an outer product, of inner size 1, as the forward's)
+            return _matrices_product(grad, second.T) if second.shape[1] == 1 else np.matmul(grad, second.T)
         if _same_float_matrices(grad, second):
             return apply(MmBackward0, grad, apply(TBackward0, second))
     second_matrix = second.reshape((second.shape[0], 1)) if second.ndim == 1 else second
@@ -174,7 +177,11 @@ class MmBackward0(_SavesStrides, Formula):
 
     inputs = ("self", "mat2")
     _strided, _strided_at = ("self", "mat2"), (0, 1)
-    forward = staticmethod(_matrix_product)
+
+    @staticmethod
+    def forward(self, mat2):
+        return _matrices_product(self._data, mat2._data)
+
     tangent = MULTILINEAR
     derivatives = {
         "self": lambda grad, self_shape, mat2: grad_of_first_factor(grad, self_shape, mat2),
@@ -222,6 +229,7 @@ class BmmBackward0(MmBackward0):
     """batch of matrices @ batch of matrices (PyTorch shows the two tensors only)."""
 
     _strided, _strided_at = (), ()
+    forward = staticmethod(_matrix_product)
 
     def _saved_names(self) -> list[str]:
         return [name for name in super()._saved_names() if not name.endswith("_sym_sizes")]
@@ -345,7 +353,9 @@ def _matmul_node(a: Tensor, b: Tensor) -> type[Node]:
     return CloneBackward0 if one_matrix else UnsafeViewBackward0
 
 
-@register(methods=("matmul", "__matmul__"))
+# Two float matrices of one dtype whose inner sizes agree pass every check and make
+# MmBackward0: their product is recorded by matmul's direct entry (Note [Direct entries]).
+@register(methods=("matmul", "__matmul__"), direct=MmBackward0, direct_if="float matrices that multiply")
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """The matrix product with NumPy/PyTorch rules: 1-d operands are vectors, leading dims
     are batch dims and broadcast."""
@@ -371,7 +381,7 @@ def _rmatmul_operator(self: Tensor, other) -> Tensor:
 
 
 # The table lists `__matmul__`; these replace the generic operators, which accept numbers.
-register_method("__matmul__", _matmul_operator, replace=True)
+register_method("__matmul__", with_direct_entry("matmul", _matmul_operator), replace=True)
 register_method("__rmatmul__", _rmatmul_operator)
 
 

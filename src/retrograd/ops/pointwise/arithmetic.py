@@ -160,7 +160,8 @@ class RsubBackward1(Formula):
     derivatives = {"self": lambda grad, alpha: -grad if alpha == 1 else grad * -alpha}
 
 
-@register(methods="__rsub__")
+@register(methods="__rsub__", direct=RsubBackward1, direct_if="a number second",
+          direct_params=("other", "alpha"))
 def rsub(input, other, *, alpha=1):
     """other - alpha * input (what `number - tensor` computes)."""
     if isinstance(other, Tensor):

@@ -49,16 +49,18 @@ def kept_shape(shape: tuple, dims: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(1 if index in dims else size for index, size in enumerate(shape))
 
 
-def _count(shape: tuple, dim: tuple) -> int:
-    """How many elements a reduction over `dim` of a tensor of `shape` combines."""
-    return math.prod(shape[d] for d in dim)
+def _count(shape: tuple, dim: tuple | None) -> int:
+    """How many elements a reduction over `dim` (None: every dim) of a tensor of `shape` combines."""
+    return math.prod(shape if dim is None else (shape[d] for d in dim))
 
 
 class SumBackward0(Formula):
-    """Sum of all elements: the gradient is the incoming one, everywhere."""
+    """Sum of all elements: the gradient is the incoming one, everywhere. Its forward's `dim`
+    is None (every dim) unless a subclass names dims; `sum(x)` calls it without parameters
+    (Note [Direct entries], ops/_recording.py)."""
 
     @staticmethod
-    def forward(self, dim, keepdim, dtype, dim_as_given=None):
+    def forward(self, dim=None, keepdim=False, dtype=None, dim_as_given=None):
         data = self._data
         if dtype is None and data.dtype.kind in "biu":
             dtype = _dtype.int64
@@ -78,14 +80,12 @@ class SumBackward1(ShowsDimAsGiven, SumBackward0):
     }
 
 
-@register(methods="sum")
+@register(methods="sum", direct=SumBackward0)
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None):
     """The sum of all elements, or over `dim` (an int or tuple)."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"sum(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if dim is None:  # (a non-tensor input fails in the forward: Note [Checked arguments])
+        return apply(SumBackward0, input, keepdim=keepdim, dtype=dtype)
     dims = normalize_dims(dim, input.ndim)
-    if dim is None:
-        return apply(SumBackward0, input, dim=dims, keepdim=keepdim, dtype=dtype)
     return apply(SumBackward1, input, dim=dims, keepdim=keepdim, dtype=dtype, dim_as_given=dim)
 
 
@@ -102,10 +102,11 @@ def _mean_of(data: np.ndarray, dim: tuple, keepdim: bool):
 
 
 class MeanBackward0(Formula):
-    """Mean of all elements: the incoming gradient divided by the count."""
+    """Mean of all elements: the incoming gradient divided by the count. Its forward's `dim`
+    is None (every dim) unless a subclass names dims, as SumBackward0's."""
 
     @staticmethod
-    def forward(self, dim, keepdim, dtype, dim_as_given=None):
+    def forward(self, dim=None, keepdim=False, dtype=None, dim_as_given=None):
         data = self._data
         if dtype is not None:
             data = data.astype(dtype.numpy)
@@ -115,6 +116,8 @@ class MeanBackward0(Formula):
                 f"point or complex dtype. Got: {_dtype.scalar_type_name(self.dtype)}"
             )
         if _count(data.shape, dim) == 0:
+            if dim is None:
+                dim = tuple(range(data.ndim))
             return np.full(
                 kept_shape(data.shape, dim) if keepdim else
                 tuple(s for i, s in enumerate(data.shape) if i not in dim),
@@ -148,14 +151,12 @@ class MeanBackward1(ShowsDimAsGiven, MeanBackward0):
     }
 
 
-@register(methods="mean")
+@register(methods="mean", direct=MeanBackward0)
 def mean(input, dim=None, keepdim: bool = False, *, dtype=None):
     """The mean of all elements, or over `dim` (an int or tuple)."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"mean(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    if dim is None:  # (a non-tensor input fails in the forward: Note [Checked arguments])
+        return apply(MeanBackward0, input, keepdim=keepdim, dtype=dtype)
     dims = normalize_dims(dim, input.ndim)
-    if dim is None:
-        return apply(MeanBackward0, input, dim=dims, keepdim=keepdim, dtype=dtype)
     return apply(MeanBackward1, input, dim=dims, keepdim=keepdim, dtype=dtype, dim_as_given=dim)
 
 
