@@ -38,7 +38,7 @@ def _linear(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
 def _gates(input_part: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None) -> Tensor:
     """W_hh h + b_hh + input_part: the hidden-to-hidden product first, as PyTorch's cells add
     them (so the AddBackward0's edges come in PyTorch's order)."""
-    return apply(AddBackward0, _linear(hidden, weight_hh, bias_hh), input_part, alpha=1)
+    return apply(AddBackward0, _linear(hidden, weight_hh, bias_hh), input_part)
 
 
 def _rnn_step(mode: str, input_part: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None):
@@ -62,7 +62,7 @@ def _lstm_step(input_part: Tensor, state: tuple, weight_hh: Tensor, bias_hh: Ten
         UnsafeSplitBackward0, gates, split_size=gates._data.shape[-1] // 4, dim=gates.ndim - 1)
     kept = apply(MulBackward0, apply(SigmoidBackward0, forget_gate), cell)
     added = apply(MulBackward0, apply(SigmoidBackward0, input_gate), apply(TanhBackward0, candidate))
-    cell = apply(AddBackward0, kept, added, alpha=1)
+    cell = apply(AddBackward0, kept, added)
     hidden = apply(MulBackward0, apply(SigmoidBackward0, output_gate), apply(TanhBackward0, cell))
     return hidden, cell
 
