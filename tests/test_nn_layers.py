@@ -252,6 +252,22 @@ def test_cells_record_pytorchs_graph(name, batch, options):
     assert _cell_graphs(retrograd, name, batch, options) == _cell_graphs(torch, name, batch, options)
 
 
+def test_lstm_cell_adds_record_no_keyword_parameters():
+    """The cell's AddBackward0 nodes are recorded without alpha (its default 1, shown as
+    PyTorch shows it): no parameters to keep, and the adds run their array kernel."""
+    cell = retrograd.nn.LSTMCell(3, 4)
+    hidden, state = cell(retrograd.zeros(2, 3), (retrograd.zeros(2, 4), retrograd.zeros(2, 4)))
+    seen, pending = {}, [state.grad_fn]
+    while pending:
+        node = pending.pop()
+        if id(node) not in seen:
+            seen[id(node)] = node
+            pending += [edge for edge, _ in node.next_functions if edge is not None]
+    adds = [node for node in seen.values() if type(node).__name__ == "AddBackward0"]
+    assert len(adds) == 2
+    assert all(node._params == {} and node._saved_alpha == 1 for node in adds)
+
+
 @needs_torch
 def test_relu_cell_records_pytorchs_graph():
     graphs = [_graph(framework.nn.RNNCell(3, 4, nonlinearity="relu")(framework.zeros(2, 3), framework.zeros(

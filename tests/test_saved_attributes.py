@@ -15,6 +15,8 @@ import pytest
 
 import retrograd
 from crosscheck import needs_torch, torch
+from retrograd.ops import _table
+from retrograd.ops.linalg import MmBackward0
 
 
 def _programs(lib):
@@ -90,6 +92,23 @@ def test_strides_are_those_at_the_forward():
     assert node._saved_self_sym_strides == (2, 1) and node._saved_mat2_sym_strides == (4, 1)
     frozen = retrograd.mm(x.detach(), weight).grad_fn
     assert frozen._saved_self_sym_strides == () and frozen._saved_mat2_sym_strides == (4, 1)
+    general = _table._record(MmBackward0, (x, weight), {}).grad_fn  # (not the generated record)
+    assert general._saved_self_sym_strides == (2, 1) and general._saved_mat2_sym_strides == (4, 1)
+
+
+@pytest.mark.parametrize("hooked", [False, True])
+def test_linear_keeps_the_strides_of_the_matrices_that_need_grad(hooked):
+    """addmm's record saves its plan in place and keeps the strides after it (keep_more), as
+    the general path under saved-tensor hooks does."""
+    weight = retrograd.randn(4, 2, requires_grad=True)
+    bias = retrograd.randn(4, requires_grad=True)
+    x = retrograd.randn(3, 2)
+    with retrograd.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t) if hooked else warnings.catch_warnings():
+        frozen = retrograd.nn.functional.linear(x, weight, bias).grad_fn
+        both = retrograd.nn.functional.linear(x.requires_grad_(), weight, bias).grad_fn
+    assert type(both).__name__ == "AddmmBackward0"
+    assert frozen._saved_mat1_sym_strides == () and frozen._saved_mat2_sym_strides == (1, 2)
+    assert both._saved_mat1_sym_strides == (2, 1) and both._saved_mat2_sym_strides == (1, 2)
 
 
 @pytest.mark.parametrize(("dim", "shown"), [(-2, -2), (1, 1), ((-2, 0), (-2, 0)), ([1, -1], (1, -1))])

@@ -103,6 +103,9 @@ class Formula(Node):
     # tensors of one dtype (or one such tensor and a number, as a NumPy scalar of its dtype);
     # it gives that dtype. See Note [Direct entries] (ops/_recording.py).
     array_kernel: ClassVar = None
+    # What a node keeps beyond its plan's values, `keep_more(node, needs, inputs)`, run after
+    # the plan's saving by `_save` and by the generated record alike (MmBackward0's strides).
+    keep_more: ClassVar = None
 
     # Filled in by __init_subclass__ from the declaration.
     _derivative_table: tuple = ()
@@ -209,6 +212,8 @@ class Formula(Node):
         the cyclic collector does not track); see _parameter for their defaults.
         """
         (self._plans.get(needs) or self._plan(needs)).save(self, inputs, params, outputs)
+        if self.keep_more is not None:
+            self.keep_more(self, needs, inputs)
 
     def _pack(self, plan: _Plan, inputs: tuple, params: dict, outputs) -> None:
         """`_save` under saved_tensors_hooks: each saved tensor goes through the pack hook."""
@@ -461,16 +466,20 @@ def save_code(cls, plan: _Plan, needs: int, prefix: str = "", outputs: str = "ou
 
 def saving_in_record(node_class: type, arity: int, params: bool = True) -> tuple[list[str], dict]:
     """The lines of a generated record that save what the node keeps, and the names they
-    read (Note [Generated recording], ops/_table.py). An op of one or two inputs saves in
+    read (Note [Generated recording], ops/_table.py). An op of up to three inputs saves in
     place: the code of the plan of each set of inputs that may need grad, one branch each
-    (save_code), a call less per op; others call their plan's `save` (and a class with its
-    own `_save`, that). Without `params`, for a call that has none (save_code)."""
+    (save_code), a call less per op (linear's addmm has three); others call their plan's
+    `save` (and a class with its own `_save`, that). The class's `keep_more` runs after.
+    Without `params`, for a call that has none (save_code)."""
     if node_class._save is not Formula._save:
         return ["    node._save(needs, inputs, params, output)"], {}
-    if arity > 2:
-        return ["    (PLANS.get(needs) or CLASS._plan(needs)).save(node, inputs, params, output)"], {}
+    more = ["    KEEP_MORE(node, needs, inputs)"] if node_class.keep_more is not None else []
+    namespace = {"KEEP_MORE": node_class.keep_more}
+    if arity > 3:
+        return ["    (PLANS.get(needs) or CLASS._plan(needs)).save(node, inputs, params, output)",
+                *more], namespace
 
-    lines, namespace = [], {}
+    lines = []
     last = (1 << arity) - 1
     for needs in range(1, last + 1):
         prefix = f"plan{needs}_"
@@ -488,7 +497,7 @@ def saving_in_record(node_class: type, arity: int, params: bool = True) -> tuple
                       f"{indent}else:"]
             indent += "    "
         lines += [indent + line for line in body]
-    return lines, namespace
+    return lines + more, namespace
 
 
 def _fresh_tensor() -> Tensor:

@@ -9,7 +9,7 @@ from ..._tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
-from .module import Module
+from .module import Module, registered_parameter
 
 __all__ = ["Bilinear", "Linear", "NonDynamicallyQuantizableLinear"]
 
@@ -45,7 +45,7 @@ class Linear(Module):
         reset_kaiming(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.linear(input, self.weight, self.bias)
+        return F.linear(input, registered_parameter(self, "weight"), registered_parameter(self, "bias"))
 
     def extra_repr(self) -> str:
         return (

@@ -138,6 +138,14 @@ def _wrap_through_hook(values, state: _BackwardHookState, on_outputs: bool):
 # ---------------------------------------------------------------------------
 
 
+def registered_parameter(module: Module, name: str):
+    """`module.<name>`, read from its parameter registry when it is there: an attribute read
+    goes through Module.__getattr__ (about 1 us), which a layer would pay at every call. A
+    parametrized weight is not in the registry and is read as the attribute it is."""
+    parameters = module._parameters
+    return parameters[name] if name in parameters else getattr(module, name)
+
+
 class Module:
     """Base class for layers and models: subclass it, set layers in `__init__`, write `forward`.
 

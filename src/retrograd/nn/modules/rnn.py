@@ -19,7 +19,7 @@ from ...ops.shape import TBackward0, UnsafeSplitBackward0
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
-from .module import Module
+from .module import Module, registered_parameter
 
 __all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell", "RNNCellBase"]
 
@@ -38,7 +38,7 @@ def _linear(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
 def _gates(input_part: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None) -> Tensor:
     """W_hh h + b_hh + input_part: the hidden-to-hidden product first, as PyTorch's cells add
     them (so the AddBackward0's edges come in PyTorch's order)."""
-    return apply(AddBackward0, _linear(hidden, weight_hh, bias_hh), input_part, alpha=1)
+    return apply(AddBackward0, _linear(hidden, weight_hh, bias_hh), input_part)
 
 
 def _rnn_step(mode: str, input_part: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None):
@@ -62,7 +62,7 @@ def _lstm_step(input_part: Tensor, state: tuple, weight_hh: Tensor, bias_hh: Ten
         UnsafeSplitBackward0, gates, split_size=gates._data.shape[-1] // 4, dim=gates.ndim - 1)
     kept = apply(MulBackward0, apply(SigmoidBackward0, forget_gate), cell)
     added = apply(MulBackward0, apply(SigmoidBackward0, input_gate), apply(TanhBackward0, candidate))
-    cell = apply(AddBackward0, kept, added, alpha=1)
+    cell = apply(AddBackward0, kept, added)
     hidden = apply(MulBackward0, apply(SigmoidBackward0, output_gate), apply(TanhBackward0, cell))
     return hidden, cell
 
@@ -75,14 +75,6 @@ def _gru_step(input_part: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Te
     update = F.sigmoid(hidden_update + input_update)
     new = F.tanh(input_new + hidden_new * reset)
     return (hidden - new) * update + new  # PyTorch's form (its graph and its float bits)
-
-
-def _parameter(module: Module, name: str):
-    """`module.<name>`, read from its parameter registry when it is there: an attribute read
-    goes through Module.__getattr__ (about 1 us), which a cell would pay four times a step. A
-    parametrized weight is not in the registry and is read as the attribute it is."""
-    parameters = module._parameters
-    return parameters[name] if name in parameters else getattr(module, name)
 
 
 def _all_matrices(input, states: tuple) -> bool:
@@ -536,7 +528,7 @@ class RNNCellBase(Module):
         """W_ih x + b_ih, recorded as F.linear records it; F.linear itself (its checks and
         errors) unless the input is a matrix that fits the weight, as it is at every step of
         a model that runs."""
-        weight, bias = _parameter(self, "weight_ih"), _parameter(self, "bias_ih")
+        weight, bias = registered_parameter(self, "weight_ih"), registered_parameter(self, "bias_ih")
         input_data, weight_data = input._data, weight._data
         if input_data.ndim == 2 and input_data.dtype == weight_data.dtype and (
                 weight_data.ndim == 2 and input_data.shape[1] == weight_data.shape[1]):
@@ -546,7 +538,7 @@ class RNNCellBase(Module):
     def _hidden_weights(self, hidden: Tensor) -> tuple:
         """(weight_hh, bias_hh), bias_hh None without biases, after PyTorch's dtype checks of
         W_hh h + b_hh (a state of another dtype is refused as linear refuses it)."""
-        weight, bias = _parameter(self, "weight_hh"), _parameter(self, "bias_hh")
+        weight, bias = registered_parameter(self, "weight_hh"), registered_parameter(self, "bias_hh")
         dtype = weight._data.dtype
         if hidden._data.dtype != dtype or (bias is not None and bias._data.dtype != dtype):
             check_linear_dtypes(hidden, weight, bias)

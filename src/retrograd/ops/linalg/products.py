@@ -135,6 +135,17 @@ class _MatrixProduct(Formula):
     }
 
 
+def _strides_keeper(first: int, second: int):
+    """The `keep_more` of a product whose matrices are inputs `first` and `second`: the
+    strides of each that needs a gradient (Note [Saved strides])."""
+
+    def keep_strides(node, needs, inputs):
+        node._strides = (inputs[first]._data.strides if needs >> first & 1 else None,
+                         inputs[second]._data.strides if needs >> second & 1 else None)
+
+    return keep_strides
+
+
 class _SavesStrides:
     """A matrix product that also shows its matrices' strides, as PyTorch's mm and addmm do.
 
@@ -150,12 +161,10 @@ class _SavesStrides:
     _strided: tuple[str, ...] = ()  # the matrices' input names
     _strided_at: tuple[int, ...] = ()  # their positions among the inputs
 
-    def _save(self, needs, inputs, params, outputs):
-        super()._save(needs, inputs, params, outputs)
-        if self._strided_at:
-            first, second = self._strided_at
-            self._strides = (inputs[first]._data.strides if needs >> first & 1 else None,
-                             inputs[second]._data.strides if needs >> second & 1 else None)
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls._strided_at:
+            cls.keep_more = staticmethod(_strides_keeper(*cls._strided_at))
 
     def _saved_names(self) -> list[str]:
         return [*super()._saved_names(), *(f"{name}_sym_strides" for name in self._strided)]
