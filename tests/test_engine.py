@@ -476,3 +476,19 @@ def test_autograd_grad_runs_no_formula_whose_edge_it_does_not_need(create_graph)
     assert calls == {"self": 1, "other": 0}
     rg.autograd.grad(y, (a, b), create_graph=create_graph)
     assert calls == {"self": 2, "other": 1}
+
+
+def test_a_leafs_gradient_is_laid_out_as_the_leaf():
+    # Note [The layout of a gradient]: x @ w.t() computes w's gradient transposed; PyTorch
+    # copies it into w's layout, so .grad is contiguous and views as a flat vector
+    linear = rg.nn.Linear(3, 4)
+    linear(rg.randn(5, 3)).sum().backward()
+    grad = linear.weight.grad
+    assert grad.is_contiguous() and grad.stride() == (3, 1)
+    assert grad.view(-1).shape == (12,)
+    transposed = rg.randn(3, 4).t().detach().requires_grad_()  # a leaf laid out transposed
+    (rg.randn(5, 3) @ transposed.t()).sum().backward()
+    assert transposed.grad.stride() == (1, 4)
+    strided = rg.randn(4, 6)[:, ::2].detach().requires_grad_()  # not dense: contiguous
+    (strided * 3).sum().backward()
+    assert strided.grad.stride() == (3, 1)

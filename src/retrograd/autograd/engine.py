@@ -644,14 +644,41 @@ def _store_grad(tensor: Tensor, grad: Tensor, create_graph: bool, owned_at: int 
         return
     data = grad._data if isinstance(grad, Tensor) else grad
     if existing is None:
-        if (owned_at and type(data) is np.ndarray and data.base is None and data.flags.writeable
-                and sys.getrefcount(data) <= owned_at):
+        like = tensor._data
+        if type(data) is not np.ndarray or type(like) is not np.ndarray or like.shape != data.shape:
+            tensor._grad = Tensor._make(np.array(data, copy=True))
+        elif (owned_at and data.base is None and data.flags.writeable and sys.getrefcount(data) <= owned_at
+                and _has_layout_of(data, like)):
             tensor._grad = Tensor._make(data)
         else:
-            tensor._grad = Tensor._make(np.array(data, copy=True))
+            tensor._grad = Tensor._make(_copy_in_layout_of(data, like))
     else:
         np.add(existing._data, data, out=existing._data, casting="unsafe")
         existing._bump_version()
+
+
+# Note [The layout of a gradient]
+#     PyTorch lays a leaf's `.grad` out as the leaf itself (its "layout contract"): a weight
+#     used as `x @ w.t()` gets a gradient computed in the transposed layout, and AccumulateGrad
+#     copies it into the weight's, so `w.grad.view(-1)` works and `w.grad.is_contiguous()`
+#     holds for a contiguous weight. `.grad` here follows the same rule: a first gradient whose
+#     layout is the leaf's is kept (or adopted), any other is copied into the leaf's layout.
+def _has_layout_of(data: np.ndarray, like: np.ndarray) -> bool:
+    """Whether `data` is laid out as `like` (contiguous as it is, or with its strides)."""
+    if data.strides == like.strides:
+        return True
+    if like.flags.c_contiguous:
+        return data.flags.c_contiguous
+    return like.flags.f_contiguous and data.flags.f_contiguous
+
+
+def _copy_in_layout_of(data: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """A copy of `data` laid out as `like` (Note [The layout of a gradient])."""
+    if _has_layout_of(data, like):
+        return np.array(data, copy=True)
+    copy = np.empty_like(like, dtype=data.dtype)
+    np.copyto(copy, data)
+    return copy
 
 
 # Note [Adopting a gradient]
