@@ -30,7 +30,6 @@ from .autograd.graph import (
     _COUNTER_ZERO,
     AccumulateGrad,
     _add_hook,
-    bump_version,
     new_version_counter,
     own_counter,
 )
@@ -447,7 +446,7 @@ class Tensor:
 
     def _bump_version(self) -> None:
         """Count one in-place change of this tensor's storage."""
-        bump_version(self)
+        own_counter(self)[0] += 1
 
     def _is_view(self) -> bool:
         return self._base is not None

@@ -647,11 +647,14 @@ def _store_grad(tensor: Tensor, grad: Tensor, create_graph: bool, owned_at: int 
         like = tensor._data
         if type(data) is not np.ndarray or type(like) is not np.ndarray or like.shape != data.shape:
             tensor._grad = Tensor._make(np.array(data, copy=True))
-        elif (owned_at and data.base is None and data.flags.writeable and sys.getrefcount(data) <= owned_at
-                and _has_layout_of(data, like)):
+        elif not _has_layout_of(data, like):  # (Note [The layout of a gradient])
+            copy = np.empty_like(like, dtype=data.dtype)
+            np.copyto(copy, data)
+            tensor._grad = Tensor._make(copy)
+        elif owned_at and data.base is None and data.flags.writeable and sys.getrefcount(data) <= owned_at:
             tensor._grad = Tensor._make(data)
         else:
-            tensor._grad = Tensor._make(_copy_in_layout_of(data, like))
+            tensor._grad = Tensor._make(np.array(data, copy=True))
     else:
         np.add(existing._data, data, out=existing._data, casting="unsafe")
         existing._bump_version()
@@ -670,15 +673,6 @@ def _has_layout_of(data: np.ndarray, like: np.ndarray) -> bool:
     if like.flags.c_contiguous:
         return data.flags.c_contiguous
     return like.flags.f_contiguous and data.flags.f_contiguous
-
-
-def _copy_in_layout_of(data: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """A copy of `data` laid out as `like` (Note [The layout of a gradient])."""
-    if _has_layout_of(data, like):
-        return np.array(data, copy=True)
-    copy = np.empty_like(like, dtype=data.dtype)
-    np.copyto(copy, data)
-    return copy
 
 
 # Note [Adopting a gradient]

@@ -182,7 +182,7 @@ def shared_meta(input_meta: tuple) -> tuple:
 #     an op, and most results are never changed in place, never shared and never saved. So a
 #     new tensor starts with `_COUNTER_ZERO`, one read-only zero shared by all, and gets a
 #     counter of its own (`own_counter`) only when something needs one: an in-place change
-#     (`bump_version`), another tensor that shares its storage's count (a view, an alias, a
+#     (`Tensor._bump_version`), another tensor that shares its storage's count (a view, an alias, a
 #     Parameter wrapping it), or a node that saves it and keeps the counter to check later.
 #     Reading `counter[0]` needs nothing. A write that forgot to ask fails at once: NumPy
 #     refuses to change a read-only array.
@@ -200,11 +200,6 @@ def own_counter(tensor: Tensor) -> np.ndarray:
     if counter is _COUNTER_ZERO:
         counter = tensor._version_counter = _COUNTER_ZERO.copy()
     return counter
-
-
-def bump_version(tensor: Tensor) -> None:
-    """Count one in-place change of `tensor`'s storage."""
-    own_counter(tensor)[0] += 1
 
 
 _COUNTER_ZERO = np.zeros(1, np.int64)

@@ -67,6 +67,14 @@ _FREED = object()  # what a released node keeps in place of a saved tensor
 #     node here keeps the number itself (it costs nothing to keep), shows it wrapped
 #     (`_find_saved`) and counts it as freed when it releases its saved values.
 _WRAPPED_NUMBER_DTYPES = {float: np.float64, int: np.int64, bool: np.bool_, complex: np.complex128}
+
+
+def _wrapped_number_dtype(node, name: str, value):
+    """The dtype of PyTorch's tensor for `value`, saved under `name`, where it is a number
+    given for a tensor input; else None (Note [Numbers for tensor inputs])."""
+    return _WRAPPED_NUMBER_DTYPES.get(type(value)) if name in node.inputs else None
+
+
 _NO_PARAMS: dict = {}  # the parameters of every node whose op was called without any; never written
 
 # Where a saved value comes from (see Formula._plan).
@@ -313,7 +321,7 @@ class Formula(Node):
         names = plan.names if plan is not None else (None,) * len(saved)
         for value, version, name in zip(saved, self._saved_versions, names):
             if (version is not None or type(value) is PackedSaved
-                    or (name in self.inputs and type(value) in _WRAPPED_NUMBER_DTYPES)):
+                    or _wrapped_number_dtype(self, name, value) is not None):
                 kept.append(_FREED)
                 freed = True
             else:
@@ -352,7 +360,7 @@ class Formula(Node):
                     if value is _FREED:
                         raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
                     value = self._unpack(value, version)
-                    wrapped = _WRAPPED_NUMBER_DTYPES.get(type(value)) if name in self.inputs else None
+                    wrapped = _wrapped_number_dtype(self, name, value)
                     return value if wrapped is None else Tensor._make(np.asarray(value, wrapped))
         return None
 
@@ -582,9 +590,10 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
         lines += [line[4:] for line in unpack_all] + ["    if release:", "        node._release()"]
     elif tensors:
         # Each saved tensor is a record whose version is unchanged (then all are freed, shapes
-        # kept, as _release does), or each is a number kept as it is (nothing to free), or
-        # else each goes the general way (versions checked in order, hooks unpacked, a released
-        # node refused) and _release decides what to free.
+        # kept, as _release does), or each is a number given for a tensor input (freed alike,
+        # Note [Numbers for tensor inputs]; None, an optional input not given, stays), or else
+        # each goes the general way (versions checked in order, hooks unpacked, a released node
+        # refused) and _release decides what to free.
         unchanged = " and ".join(f"version_{index} is not None and type(saved_{index}) is tuple "
                                  f"and version_{index} == saved_{index}[1].item()" for index in tensors)
         numbers = " and ".join(f"version_{index} is None and type(saved_{index}) is not PackedSaved "
@@ -605,7 +614,6 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
                   *unpack_all,
                   "        if release:",
                   "            node._release()",
-                  # numbers given for tensor inputs are freed (Note [Numbers for tensor inputs])
                   f"    elif release and {' and '.join(f'saved_{index} is not None' for index in tensors)}:",
                   f"        node._saved = {kept}",
                   "        node._released = True",

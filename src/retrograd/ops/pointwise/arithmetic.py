@@ -437,24 +437,16 @@ def where_constant(mask: np.ndarray, value: float, x: Tensor) -> Tensor:
     return x * keep + fill
 
 
-def apply_by_overload(op_name: str, input, other, nodes: tuple, other_name: str = "other"):
-    """Run the binary op `op_name` as PyTorch picks its overload: `nodes` are the classes for
-    two tensors, a number first (given as the parameter `self`) and a number second (the
-    parameter `other_name`); a first operand of another type is refused as PyTorch does."""
-    tensors, number_first, number_second = nodes
-    if not isinstance(input, Tensor):
-        check_operand(input, op_name, 1, "self")
-        return apply(number_first, other, self=input)
-    if isinstance(other, Tensor):
-        return apply(tensors, input, other)
-    check_operand(other, op_name, 2, other_name)
-    return apply(number_second, input, **{other_name: other})
-
-
 @register(methods=("pow", "__pow__"), inplace="pow_")
 def pow(input, exponent):
     """input ** exponent; either may be a number."""
-    return apply_by_overload("pow", input, exponent, (PowBackward1, PowBackward2, PowBackward0), "exponent")
+    if not isinstance(input, Tensor):
+        check_operand(input, "pow", 1, "self")
+        return apply(PowBackward2, exponent, self=input)
+    if isinstance(exponent, Tensor):
+        return apply(PowBackward1, input, exponent)
+    check_operand(exponent, "pow", 2, "exponent")
+    return apply(PowBackward0, input, exponent=exponent)
 
 
 def _reflected_pow(self, other):

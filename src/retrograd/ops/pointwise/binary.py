@@ -14,7 +14,7 @@ from .. import _math
 from .._formula import Formula
 from .._table import apply, register, register_method, run_in_place
 from .._tangents import ELEMENT_WISE
-from .arithmetic import _check_integer_divisor, _rounded_quotient, apply_by_overload
+from .arithmetic import _check_integer_divisor, _rounded_quotient
 from .promotion import _floating, check_operand, floating_operand_arrays, operand_arrays
 
 # ---------------------------------------------------------------------------
@@ -279,7 +279,13 @@ class XlogyBackward2(Formula):
 @register(methods="xlogy", inplace="xlogy_")
 def xlogy(input, other):
     """input * log(other), and 0 where input is 0 (unless other is NaN)."""
-    return apply_by_overload("xlogy", input, other, (XlogyBackward0, XlogyBackward1, XlogyBackward2))
+    if not isinstance(input, Tensor):
+        check_operand(input, "xlogy", 1, "self")
+        return apply(XlogyBackward1, other, self=input)
+    if isinstance(other, Tensor):
+        return apply(XlogyBackward0, input, other)
+    check_operand(other, "xlogy", 2, "other")
+    return apply(XlogyBackward2, input, other=other)
 
 
 class RemainderBackward0(Formula):
