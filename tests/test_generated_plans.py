@@ -306,7 +306,7 @@ def test_each_generated_record_shows_its_source():
         x.cos()
     source = _table._recorders[type(x.cos().grad_fn)].source
     assert source.startswith("def record(inputs, params):")
-    assert "node.append(edge_0)" in source and "input_meta = (meta_0,)" in source
+    assert "node.append(edge_0)" in source and "shared_meta_of_one(meta_0)" in source
 
 
 # -- saved values as attributes (Note [Saved values as attributes]) ----------------------------

@@ -150,6 +150,46 @@ def test_equal_input_metadata_is_one_shared_tuple():
     assert 0 < len(graph.shared_metas) <= graph._MOST_METAS
 
 
+def test_the_metadata_of_one_or_two_inputs_is_found_from_the_inputs_and_cleared_with_the_rest():
+    from retrograd.autograd import graph
+
+    x = retrograd.tensor([0.5, 1.0], requires_grad=True)
+    y = retrograd.tensor([[2.0], [3.0]], requires_grad=True)
+    pair, alone = (x + y).grad_fn._input_meta, x.sin().grad_fn._input_meta
+    assert pair == (x._meta, y._meta) and alone == (x._meta,)
+    assert graph.shared_metas[pair] is pair and graph.shared_metas[alone] is alone
+    assert (x * y).grad_fn._input_meta is pair and x.exp().grad_fn._input_meta is alone
+    assert (y + x).grad_fn._input_meta == (y._meta, x._meta)  # (order matters)
+    assert (x + y.detach()).grad_fn._input_meta == (x._meta, None)
+    graph.shared_metas.clear()
+    for size in range(1, graph._MOST_METAS + 2):  # (the table fills and starts again)
+        graph.shared_meta((((size,), np.dtype(np.float32)),))
+    assert graph.shared_metas_of_one == {} and graph.shared_metas_of_two == {}
+    assert (x - y).grad_fn._input_meta == (x._meta, y._meta)
+    assert graph.shared_metas_of_two[x._meta][y._meta] is graph.shared_metas[(x._meta, y._meta)]
+
+
+def test_hooks_and_traces_live_apart_from_the_nodes_and_tensors_that_have_none():
+    x = retrograd.tensor([0.5, 1.0], requires_grad=True)
+    y = x.sin()
+    node = y.grad_fn
+    assert node._extras is None and y._extras is None and x._extras is None
+    assert node._hooks is node._pre_hooks is node._tensor_pre_hooks is node._anomaly_trace is None
+    assert y._backward_hooks is None and y._retains_grad is False
+    seen = []
+    node.register_prehook(lambda grads: seen.append("pre"))
+    y.retain_grad()
+    y.register_hook(lambda grad: seen.append("tensor"))
+    assert node._extras is not None and y._extras is not None
+    assert list(node._tensor_pre_hooks) == [0] and y._retains_grad is True
+    assert node._hooks is None and x._extras is None
+    y.sum().backward()
+    assert seen == ["tensor", "pre"] and y.grad.tolist() == [1.0, 1.0]
+    with retrograd.autograd.detect_anomaly():
+        traced = x.exp().grad_fn
+    assert traced._anomaly_trace and traced._hooks is None
+
+
 def test_a_tensor_keeps_its_shape_and_dtype_once_asked_and_an_elementwise_output_shares_it():
     from retrograd.autograd import graph
 

@@ -147,8 +147,8 @@ def _plant_sin_derivative(monkeypatch, formula) -> None:
     monkeypatch.setattr(SinBackward0, "_plans", {})  # plans cache the formulas they call
     table = retrograd.ops._table  # its generated recorder binds the plans: one for the test's plans
     monkeypatch.setitem(table._recorders, SinBackward0, table._recorder(SinBackward0))
-    entries_off = retrograd.ops._recording.entries_off  # and so do direct entries: sin takes the runner
-    monkeypatch.setattr(entries_off, "count", entries_off.count + 1)
+    detours = retrograd._thread_counts.entry_detours  # and so do direct entries: sin takes the runner
+    monkeypatch.setattr(detours, "count", detours.count + 1)
 
 
 def test_checker_catches_a_wrong_first_derivative(monkeypatch):

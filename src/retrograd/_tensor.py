@@ -32,6 +32,7 @@ from .autograd.graph import (
     _add_hook,
     new_version_counter,
     own_counter,
+    rare_field,
 )
 
 __all__ = ["Size", "Tensor", "device"]
@@ -190,14 +191,24 @@ def grad_through_base() -> None:
     return None
 
 
+class _TensorExtras:
+    """The rarely set fields of a tensor (Tensor._backward_hooks and the two after it)."""
+
+    __slots__ = ("backward_hooks", "post_accumulate_hooks", "retains_grad")
+
+    def __init__(self):
+        self.backward_hooks = self.post_accumulate_hooks = None
+        self.retains_grad = False
+
+
 class Tensor:
     """A multi-dimensional array that records the operations applied to it."""
 
     __slots__ = (
         "__weakref__",
-        "_backward_hooks",
         "_base",
         "_data",
+        "_extras",
         "_fw_grad",
         "_fw_grads",
         "_grad",
@@ -206,15 +217,18 @@ class Tensor:
         "_meta",
         "_origin",
         "_output_nr",
-        "_post_accumulate_hooks",
         "_requires_grad",
-        "_retains_grad",
         "_version_counter",
         "_views",
         "grad_fn",
     )
 
     __array_priority__ = 1000  # NumPy defers `ndarray * tensor` to Tensor.__rmul__
+
+    # Set on few tensors, so kept together (as a node's: Note [A node's rare fields]).
+    _backward_hooks = rare_field("backward_hooks", _TensorExtras)  # {key: hook(grad)}
+    _post_accumulate_hooks = rare_field("post_accumulate_hooks", _TensorExtras)  # {key: hook(leaf)}
+    _retains_grad = rare_field("retains_grad", _TensorExtras, False)  # retain_grad() was called
 
     def __init__(self, *args, device=None):
         """The legacy constructor: `Tensor([1, 2])` (data, in the default dtype),
@@ -232,9 +246,7 @@ class Tensor:
         self._version_counter = version_counter
         self._grad = None
         self._grad_accumulator = None
-        self._retains_grad = False
-        self._backward_hooks = None
-        self._post_accumulate_hooks = None
+        self._extras = None  # a _TensorExtras once a hook is added or retain_grad() called
         self._base = None
         self._views = None
         self._meta = None  # its array's (shape, dtype), once an op asks (graph.meta_of)

@@ -11,18 +11,28 @@ from __future__ import annotations
 
 import threading
 
-__all__ = ["ProcessWideCount"]
+__all__ = ["ProcessWideCount", "entry_detours"]
 
 
 class ProcessWideCount:
-    """A count shared by all threads: a plain attribute, cheap to read; changed under a lock."""
+    """A count shared by all threads: a plain attribute, cheap to read; changed under a lock.
+    A count made `part_of` another changes that one too, so one read answers for several."""
 
-    __slots__ = ("count", "lock")
+    __slots__ = ("count", "lock", "part_of")
 
-    def __init__(self):
+    def __init__(self, part_of: ProcessWideCount | None = None):
         self.count = 0
         self.lock = threading.Lock()
+        self.part_of = part_of
 
     def add(self, change: int) -> None:
         with self.lock:
             self.count += change
+        if self.part_of is not None:
+            self.part_of.add(change)
+
+
+# Raised while any state is on that sends every op's direct entry the long way (an open vmap
+# level, an open dual level, a watching profiler: Note [Direct entries], ops/_recording.py),
+# so an entry reads one count where it would read three.
+entry_detours = ProcessWideCount()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import threading
 
-from ._thread_counts import ProcessWideCount
+from ._thread_counts import ProcessWideCount, entry_detours
 
 __all__ = ["check_random_operation", "pop_level", "push_level", "vmap_active", "vmap_state"]
 
@@ -42,7 +42,8 @@ class _VmapState(threading.local):
 
 
 vmap_state = _VmapState()
-vmap_active = ProcessWideCount()  # open levels in all threads: the op runner tests it first
+# open levels in all threads: the op runner tests it first
+vmap_active = ProcessWideCount(part_of=entry_detours)
 _level_ids = itertools.count(1)
 
 

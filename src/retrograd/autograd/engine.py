@@ -48,7 +48,11 @@ Note [The plain turn of a node]
     the node for it (`_plan_used`, None on a class that has no plan). The ready node that
     runs next is kept in a local rather than pushed and popped (a chain never touches the
     `ready` deque, whose blocks are not reallocated as a list's storage is when it empties),
-    and a node's count is not lowered past 1: once it is ready nothing reads it again.
+    and a node's count is not lowered past 1: once it is ready nothing reads it again. Its
+    gradients stay in a local too: the last gradient into a node's first output takes it
+    from `buffers` (where its earlier ones, if any, wait) instead of adding to them, so a
+    chain's gradient never enters that dict. A node that will not run next after all goes
+    back to `ready`, its gradients back to `buffers` (`_put_back`).
 
 Note [Observing the pass]
     Whatever wants to watch a backward pass (the explorer page, viz/_explorer.py) passes an
@@ -177,15 +181,17 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
     # (fixed for the pass; a profiler wraps _run_node to time each node, which then all run there)
     plain = on_arrays and observer is None and not anomaly_mode.enabled and _run_node is _UNWRAPPED_RUN_NODE
     following = None  # the node made ready last, which runs next: kept off `ready` (a chain's case)
+    following_grads = None  # its gradients, kept off `buffers` likewise
     while True:
         if following is not None:
             node = following
+            grad_outputs = following_grads
             following = None
         elif ready:
             node = ready.pop()
+            grad_outputs = buffers.pop(node, None)
         else:
             break
-        grad_outputs = buffers.pop(node, None)
         grad_inputs = None
         if plain and grad_outputs is not None:  # Note [The plain turn of a node]
             plan = node._plan_used
@@ -200,7 +206,8 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
                     continue
                 if observer is not None:
                     observer.arrived(node, _as_tensors(grad_outputs))
-            if node._tensor_pre_hooks is not None or node._retain_grad_hooks is not None:
+            if node._extras is not None and (node._tensor_pre_hooks is not None
+                                             or node._retain_grad_hooks is not None):
                 grad_outputs = _run_tensor_hooks(node, grad_outputs, create_graph)
             if type(node) is AccumulateGrad:
                 # (the pass keeps no reference of its own: Note [Adopting a gradient])
@@ -229,6 +236,20 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
             if next_node is None:
                 continue
             grad = grad_inputs[position]
+            remaining = dependencies[next_node]
+            if remaining == 1 and next_nrs[position] == 0 and type(next_node) is not AccumulateGrad:
+                # Its last gradient, into its first output: it runs next, its gradients in hand.
+                buffer = buffers.pop(next_node, None)
+                if buffer is None:
+                    buffer = None if grad is None else [grad]
+                elif grad is not None:
+                    existing = buffer[0]
+                    buffer[0] = grad if existing is None else existing + grad
+                if following is not None:
+                    _put_back(following, following_grads, ready, buffers)
+                following = next_node
+                following_grads = buffer
+                continue
             if grad is not None:
                 output_nr = next_nrs[position]
                 if output_nr == 0:  # the common case of _deliver, inlined
@@ -240,26 +261,32 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
                         buffer[0] = grad if existing is None else existing + grad
                 else:
                     _deliver(buffers, next_node, output_nr, grad)
-            remaining = dependencies[next_node]
             if remaining != 1:  # (a node's count is left at 1 once it is ready: nothing reads it again)
                 dependencies[next_node] = remaining - 1
+            elif type(next_node) is AccumulateGrad:
+                ready_leaves.append(next_node)
             else:
-                if type(next_node) is AccumulateGrad:
-                    ready_leaves.append(next_node)
-                else:
-                    if following is not None:
-                        ready.append(following)
-                    following = next_node
+                if following is not None:
+                    _put_back(following, following_grads, ready, buffers)
+                following = next_node
+                following_grads = buffers.pop(next_node, None)
         if ready_leaves:
             # Leaves made ready by this node accumulate next, in input order (as PyTorch).
             if following is not None:
-                ready.append(following)
+                _put_back(following, following_grads, ready, buffers)
                 following = None
             ready.extend(reversed(ready_leaves))
             ready_leaves.clear()
     if captured is not None and on_arrays:
         captured = _as_tensors(captured)
     return captured
+
+
+def _put_back(node: Node, grads: list | None, ready: deque, buffers: dict) -> None:
+    """A ready node that will not run next after all: onto `ready`, its gradients into `buffers`."""
+    ready.append(node)
+    if grads is not None:
+        buffers[node] = grads
 
 
 def _run_leaf(node: AccumulateGrad, grad_outputs: list, targets, target_nodes: set, accumulate: bool,
@@ -381,7 +408,8 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool
     With `release` a declared op may free its saved tensors already (the caller's
     `_release` then has nothing left to do); `needed` is the pass's map of the nodes it runs
     (see edges_not_needed)."""
-    if node._pre_hooks is not None or node._hooks is not None:
+    hooked = node._extras is not None and (node._pre_hooks is not None or node._hooks is not None)
+    if hooked:
         grad_outputs = _one_per_output(node, grad_outputs)
         if node._pre_hooks is not None:
             grad_outputs = _run_pre_hooks(node, grad_outputs, on_arrays)
@@ -392,8 +420,8 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool
         return (None,) * len(node)
     if on_arrays and node._declared:
         # a declared op: its generated backward fits (Note [Generated saving and backward])
-        grad_inputs = node._plan_used.backward_on_arrays(node, grad_outputs, batch,
-                                                         release and node._hooks is None, needed)
+        early_release = release and (not hooked or node._hooks is None)
+        grad_inputs = node._plan_used.backward_on_arrays(node, grad_outputs, batch, early_release, needed)
     else:
         if on_arrays and not node._runs_on_arrays:
             grad_inputs = node.backward(*_as_tensors(grad_outputs))
@@ -407,7 +435,7 @@ def _run_node(node: Node, grad_outputs: list, batch: tuple = (), on_arrays: bool
         if (not on_arrays or batch or len(grad_inputs) != len(node)
                 or not _fit(grad_inputs, node._input_meta)):
             grad_inputs = _fit_to_inputs(node, grad_inputs, batch, on_arrays)
-    if node._hooks is not None:
+    if hooked and node._hooks is not None:
         for hook in list(node._hooks.values()):
             replaced = hook(tuple(_as_tensors(grad_inputs)), tuple(_as_tensors(grad_outputs)))
             if replaced is not None:
@@ -582,12 +610,13 @@ def _run_hooks_without_gradient(hooks: dict) -> None:
 
 
 def _run_leaf_hooks(variable: Tensor, grad):
-    if variable._backward_hooks is not None and grad is None:
-        _run_hooks_without_gradient(variable._backward_hooks)
-    elif variable._backward_hooks is not None:
+    hooks = None if variable._extras is None else variable._backward_hooks
+    if hooks is not None and grad is None:
+        _run_hooks_without_gradient(hooks)
+    elif hooks is not None:
         on_arrays = not isinstance(grad, Tensor)
         grad = _as_tensor(grad)
-        for hook in list(variable._backward_hooks.values()):
+        for hook in list(hooks.values()):
             replaced = hook(grad)
             if replaced is not None:
                 grad = _checked_replacement(hook, grad, replaced)
@@ -619,7 +648,7 @@ def _accumulate_grad(variable: Tensor, grad: Tensor | None, create_graph: bool, 
     if grad is None:
         return
     _store_grad(variable, grad, create_graph, owned_at)
-    if variable._post_accumulate_hooks is not None:
+    if variable._extras is not None and variable._post_accumulate_hooks is not None:
         for hook in list(variable._post_accumulate_hooks.values()):
             hook(variable)
 

@@ -56,7 +56,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._thread_counts import ProcessWideCount
+from .._thread_counts import ProcessWideCount, entry_detours
 
 __all__ = [
     "UnpackedDualTensor",
@@ -94,7 +94,8 @@ class _Duals:
 
 
 _state = _DualState()
-_active = ProcessWideCount()  # levels open in all threads together: the op runner's first test
+# levels open in all threads together: the op runner's first test
+_active = ProcessWideCount(part_of=entry_detours)
 _public_owner: list = []  # the thread holding a dual_level(), if one does
 _public_lock = threading.Lock()
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import operator
 import re
 import threading
 import weakref
@@ -170,7 +171,29 @@ def shared_meta(input_meta: tuple) -> tuple:
     if found is None:
         if len(shared_metas) >= _MOST_METAS:
             shared_metas.clear()
+            shared_metas_of_one.clear()
+            shared_metas_of_two.clear()
         found = shared_metas[input_meta] = input_meta
+    return found
+
+
+# The same shared tuples found from the metas themselves, for ops of one or two inputs (the
+# generated records): looking up `meta` or `meta_0` then `meta_1` costs half of making the
+# tuple and hashing it.
+shared_metas_of_one: dict = {}  # meta -> (meta,)
+shared_metas_of_two: dict = {}  # meta_0 -> {meta_1: (meta_0, meta_1)}
+
+
+def shared_meta_of_one(meta) -> tuple:
+    """`shared_meta((meta,))`, remembered under `meta`."""
+    found = shared_metas_of_one[meta] = shared_meta((meta,))
+    return found
+
+
+def shared_meta_of_two(meta_0, meta_1) -> tuple:
+    """`shared_meta((meta_0, meta_1))`, remembered under `meta_0` and `meta_1`."""
+    found = shared_meta((meta_0, meta_1))
+    shared_metas_of_two.setdefault(meta_0, {})[meta_1] = found
     return found
 
 
@@ -230,6 +253,48 @@ def is_output_record(value, version) -> bool:
     return version is not None and type(value) is tuple and len(value) == 4
 
 
+# Note [A node's rare fields]
+#     Hooks on a node and the forward's stack that anomaly mode keeps are set on few nodes,
+#     but each field a node has must be set when it is made, by every op's record, and read
+#     by every turn of the backward. So the five live together in one object that most nodes
+#     never get: `_extras` is None until one of them is set. Each keeps its name as a
+#     property of Node (`node._hooks`, ...), which reads None while `_extras` is None and
+#     makes it on the first write; code run on every node (the generated backward, the
+#     engine's loop) tests `node._extras is None` once instead. A tensor keeps its rare
+#     fields (hooks, retain_grad) the same way.
+
+
+class _NodeExtras:
+    """The rarely set fields of a node (Note [A node's rare fields])."""
+
+    __slots__ = ("anomaly_trace", "hooks", "pre_hooks", "retain_grad_hooks", "tensor_pre_hooks")
+
+    def __init__(self):
+        self.hooks = self.pre_hooks = self.tensor_pre_hooks = None
+        self.retain_grad_hooks = self.anomaly_trace = None
+
+
+def rare_field(name: str, extras_class: type, default=None) -> property:
+    """The field `name` of an object's `_extras` (an `extras_class`, made on the first write of
+    another value than `default`) as an attribute of the object itself (Note [A node's rare
+    fields])."""
+    read = operator.attrgetter(name)
+
+    def get(owner):
+        extras = owner._extras
+        return default if extras is None else read(extras)
+
+    def put(owner, value) -> None:
+        extras = owner._extras
+        if extras is None:
+            if value is default:
+                return
+            extras = owner._extras = extras_class()
+        setattr(extras, name, value)
+
+    return property(get, put)
+
+
 class Node(list):
     """One recorded operation; `backward` maps output gradients to input gradients.
 
@@ -244,17 +309,13 @@ class Node(list):
 
     __slots__ = (
         "__weakref__",
-        "_anomaly_trace",
-        "_hooks",
+        "_extras",
         "_input_meta",
         "_next_nrs",
         "_output_count",
-        "_pre_hooks",
         "_released",
-        "_retain_grad_hooks",
         "_saved",
         "_saved_versions",
-        "_tensor_pre_hooks",
     )
 
     # Subclasses set these class attributes.
@@ -281,11 +342,13 @@ class Node(list):
         self._saved = None
         self._saved_versions = None
         self._released = False
-        self._hooks = None
-        self._pre_hooks = None
-        self._tensor_pre_hooks = None
-        self._retain_grad_hooks = None
-        self._anomaly_trace = None
+        self._extras = None  # a _NodeExtras once a hook or a creation trace is set
+
+    _hooks = rare_field("hooks", _NodeExtras)  # {key: hook(grad_inputs, grad_outputs)}, run after it
+    _pre_hooks = rare_field("pre_hooks", _NodeExtras)  # {key: hook(grad_outputs)}, run before it
+    _tensor_pre_hooks = rare_field("tensor_pre_hooks", _NodeExtras)  # {output_nr: {key: hook(grad)}}
+    _retain_grad_hooks = rare_field("retain_grad_hooks", _NodeExtras)  # {output_nr: weakref to the tensor}
+    _anomaly_trace = rare_field("anomaly_trace", _NodeExtras)  # the forward's stack, in anomaly mode
 
     # -- what users see -----------------------------------------------------
 

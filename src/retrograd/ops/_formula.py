@@ -568,9 +568,7 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
     local = {"grad": "grad", "grads": "grads"}
     lines = ["def backward_on_arrays(node, grads, batch, release, needed=None, plain=False):",
              "    grad = grads[0]",
-             "    if plain and (grad is None or len(grads) != 1 or node._hooks is not None",
-             "                  or node._pre_hooks is not None or node._tensor_pre_hooks is not None",
-             "                  or node._retain_grad_hooks is not None):",
+             "    if plain and (grad is None or len(grads) != 1 or node._extras is not None):",
              "        return None"]
     tensors = [index for index, (_, source, _) in enumerate(triples) if source in (_FROM_INPUT, _FROM_OUTPUT)]
     general = any(source == _FROM_PARAM for _, source, _ in triples)  # a tensor parameter (a mask)

@@ -30,8 +30,10 @@ Note [Direct entries]
     and records (or only runs) the op in its own frame; otherwise it calls the function,
     method or operator it replaces, unchanged. A failure is explained as the checked
     function explains it (Note [Checked arguments], _table.py), so only ops without checks
-    made before they run get an entry. `entry.source` shows the code; `entries_off`, a count
-    the profiler raises while it watches, sends every call the long way.
+    made before they run get an entry. `entry.source` shows the code. The entry reads one
+    count, `entry_detours` (_thread_counts.py), which an open vmap level, an open dual level
+    and `entries_off` (raised by the profiler while it watches) each raise with their own, and
+    takes the long way while it is not 0.
 
     Parameters at their defaults are the common case of ops that take some: `x.sum()` is
     `apply(SumBackward0, x)`, whose forward's own defaults (every dim, no keepdim, no dtype)
@@ -66,19 +68,29 @@ from collections.abc import Callable
 import numpy as np
 
 from .._tensor import Tensor
-from .._thread_counts import ProcessWideCount
-from .._vmap_state import vmap_active
+from .._thread_counts import ProcessWideCount, entry_detours
 from ..autograd import grad_mode
 from ..autograd.anomaly import anomaly_mode
-from ..autograd.forward_ad import _active as dual_active
-from ..autograd.graph import _COUNTER_ZERO, Node, meta_of, shared_meta, shared_metas, zero_output_numbers
+from ..autograd.graph import (
+    _COUNTER_ZERO,
+    Node,
+    meta_of,
+    shared_meta,
+    shared_meta_of_one,
+    shared_meta_of_two,
+    shared_metas,
+    shared_metas_of_one,
+    shared_metas_of_two,
+    zero_output_numbers,
+)
 from . import _inplace, _table
 from ._formula import _FRESH_NODE, _FRESH_TENSOR, _NO_PARAMS, _compiled, _fresh_fields, saving_in_record
 from .pointwise.promotion import _SCALARS
 
 __all__ = ["INPUT_TESTS", "direct_entry", "entries_off", "recorder"]
 
-entries_off = ProcessWideCount()  # raised while every call must take the long way (the profiler)
+# raised while every call must take the long way (the profiler)
+entries_off = ProcessWideCount(part_of=entry_detours)
 
 
 def recorder(node_class: type[Node]) -> Callable:
@@ -155,8 +167,7 @@ def _recording_lines(node_class: type[Node], values: list[str], params: bool = T
             "    node = new_node(CLASS)",
             *(f"    node.append({edge})" for edge in edges),
             f"    node._next_nrs = ({', '.join(numbers)}{comma}) if {' or '.join(numbers)} else ZEROS",
-            f"    input_meta = ({', '.join(metas)}{comma})",
-            "    node._input_meta = SHARED_METAS.get(input_meta) or shared_meta(input_meta)",
+            *_input_meta_lines(metas),
             *(f"    node.{name} = {value!r}" for name, value in _fresh_fields(_FRESH_NODE)),
             *_forward_lines(node_class, values, params, "    ", with_meta=True),
             "    if type(result) is not ndarray:",
@@ -223,6 +234,17 @@ def _forward_lines(node_class: type[Node], values: list[str], params: bool, inde
     return [indent + line for line in lines]
 
 
+def _input_meta_lines(metas: list[str]) -> list[str]:
+    """The node's shared tuple of its inputs' metadata (Note [Shared input metadata])."""
+    if len(metas) == 1:
+        return [f"    node._input_meta = METAS_OF_ONE.get({metas[0]}) or shared_meta_of_one({metas[0]})"]
+    if len(metas) == 2:
+        return [f"    node._input_meta = (METAS_OF_TWO.get({metas[0]}, NO_METAS).get({metas[1]})",
+                f"                        or shared_meta_of_two({metas[0]}, {metas[1]}))"]
+    return [f"    input_meta = ({', '.join(metas)})",
+            "    node._input_meta = SHARED_METAS.get(input_meta) or shared_meta(input_meta)"]
+
+
 def _unrecorded_lines(node_class: type[Node], values: list[str], params: bool) -> list[str]:
     """Lines that run the op without recording it (`_table._run_unrecorded`, inlined), one
     level in."""
@@ -246,6 +268,9 @@ def _namespace(node_class: type[Node]) -> dict:
             "asarray": np.asarray, "IS_VIEW": node_class.is_view,
             "register_view": _inplace.register_view, "COUNTER_ZERO": _COUNTER_ZERO,
             "SHARED_METAS": shared_metas, "shared_meta": shared_meta, "meta_of": meta_of,
+            "METAS_OF_ONE": shared_metas_of_one, "shared_meta_of_one": shared_meta_of_one,
+            "METAS_OF_TWO": shared_metas_of_two, "shared_meta_of_two": shared_meta_of_two,
+            "NO_METAS": {},
             "PLANS": node_class._plans,
             "KERNEL": node_class.array_kernel, "FLOAT32": np.dtype(np.float32),
             "FLOAT64": np.dtype(np.float64), "SCALARS": _SCALARS, "anomaly_mode": anomaly_mode,
@@ -302,7 +327,7 @@ def direct_entry(general: Callable, node_class: type[Node], explain_failure: Cal
             header.append(f"{parameter.name}=DEFAULT_{parameter.name}")
         call.append(parameter.name if parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
                     else f"{parameter.name}={parameter.name}")
-    detour = ["VMAP.count", "DUAL.count", "OFF.count",
+    detour = ["DETOURS.count",
               *(f"{name} is not {default}" for default, name in
                 ((default, default.removeprefix("DEFAULT_")) for default in defaults))]
     required = [parameter.name for parameter in parameters if parameter.default is inspect.Parameter.empty]
@@ -330,7 +355,7 @@ def direct_entry(general: Callable, node_class: type[Node], explain_failure: Cal
              "        raise"]
     namespace = {**_namespace(node_class), **defaults, "GENERAL": general, "NO_PARAMS": _NO_PARAMS,
                  **{f"PARAM_{name}": value for name, value in params.items()},
-                 "VMAP": vmap_active, "DUAL": dual_active, "OFF": entries_off,
+                 "DETOURS": entry_detours,
                  "NO_GRAD": grad_mode.threads_without_grad, "explain_failure": explain_failure,
                  "OPERAND_TYPES": _table._COMMON_OPERAND_TYPES}
     entry = _compiled(lines, name, f"<entry of {node_class.__name__}: {name}>", namespace)
