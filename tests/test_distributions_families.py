@@ -82,7 +82,10 @@ CASES = {
 LAST_BITS_DIFFER = {"gumbel", "gumbel_scalar", "pareto", "logistic_normal", "relaxed_bernoulli",
                     "relaxed_bernoulli_logits", "relaxed_categorical", "continuous_bernoulli",
                     "continuous_bernoulli_logits", "continuous_bernoulli_pair", "generalized_pareto",
-                    "lognormal_float64", "lkj_cholesky", "wishart", "wishart_batch"}
+                    "lognormal_float64", "lkj_cholesky", "wishart", "wishart_batch",
+                    # W @ eps: a matrix product's last bit depends on the BLAS kernel NumPy loads
+                    # (one with fused multiply-adds rounds once where PyTorch's rounds twice)
+                    "lowrank_mvn"}
 WITH_CDF = {"mixture", "gumbel", "half_cauchy", "pareto", "weibull", "kumaraswamy", "continuous_bernoulli",
             "generalized_pareto", "lognormal_float64", "half_normal_float64"}
 

@@ -49,10 +49,12 @@ Note [The plain turn of a node]
     runs next is kept in a local rather than pushed and popped (a chain never touches the
     `ready` deque, whose blocks are not reallocated as a list's storage is when it empties),
     and a node's count is not lowered past 1: once it is ready nothing reads it again. Its
-    gradients stay in a local too: the last gradient into a node's first output takes it
-    from `buffers` (where its earlier ones, if any, wait) instead of adding to them, so a
-    chain's gradient never enters that dict. A node that will not run next after all goes
-    back to `ready`, its gradients back to `buffers` (`_put_back`).
+    gradients stay in a local too. A node's count turns negative when it is first lowered
+    (-2 is two edges still to come), as does a root's that another root reaches (its own
+    gradient waits in `buffers`), so a count of 1 means one edge in all, and the
+    gradient on it, into the node's first output, is all the node gets: it runs next with
+    that gradient in hand, which never enters `buffers` (a chain's case). A node that will
+    not run next after all goes back to `ready`, its gradients into `buffers` (`_put_back`).
 
 Note [Observing the pass]
     Whatever wants to watch a backward pass (the explorer page, viz/_explorer.py) passes an
@@ -173,6 +175,8 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
     buffers: dict[Node, list] = {}
     for (node, output_nr), grad in zip(root_edges, root_grads):
         _deliver(buffers, node, output_nr, grad._data if on_arrays else grad)
+        if dependencies[node] > 0:  # (a root another root reaches: its gradient waits in buffers)
+            dependencies[node] = -dependencies[node]
     ready = deque(node for node in reversed(root_nodes) if not dependencies.get(node))
     ready_leaves: list[Node] = []
 
@@ -238,17 +242,11 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
             grad = grad_inputs[position]
             remaining = dependencies[next_node]
             if remaining == 1 and next_nrs[position] == 0 and type(next_node) is not AccumulateGrad:
-                # Its last gradient, into its first output: it runs next, its gradients in hand.
-                buffer = buffers.pop(next_node, None)
-                if buffer is None:
-                    buffer = None if grad is None else [grad]
-                elif grad is not None:
-                    existing = buffer[0]
-                    buffer[0] = grad if existing is None else existing + grad
+                # Its only gradient, into its first output: it runs next, the gradient in hand.
                 if following is not None:
                     _put_back(following, following_grads, ready, buffers)
                 following = next_node
-                following_grads = buffer
+                following_grads = None if grad is None else [grad]
                 continue
             if grad is not None:
                 output_nr = next_nrs[position]
@@ -261,8 +259,8 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
                         buffer[0] = grad if existing is None else existing + grad
                 else:
                     _deliver(buffers, next_node, output_nr, grad)
-            if remaining != 1:  # (a node's count is left at 1 once it is ready: nothing reads it again)
-                dependencies[next_node] = remaining - 1
+            if remaining != 1 and remaining != -1:  # (the count of a node lowered once turns negative)
+                dependencies[next_node] = 1 - remaining if remaining > 0 else remaining + 1
             elif type(next_node) is AccumulateGrad:
                 ready_leaves.append(next_node)
             else:
