@@ -84,7 +84,15 @@ from ..autograd.graph import (
     zero_output_numbers,
 )
 from . import _inplace, _table
-from ._formula import _FRESH_NODE, _FRESH_TENSOR, _NO_PARAMS, _compiled, _fresh_fields, saving_in_record
+from ._formula import (
+    _FRESH_NODE,
+    _FRESH_TENSOR,
+    _NO_PARAMS,
+    Formula,
+    _compiled,
+    _fresh_fields,
+    saving_in_record,
+)
 from .pointwise.promotion import _SCALARS
 
 __all__ = ["INPUT_TESTS", "direct_entry", "entries_off", "recorder"]
@@ -168,7 +176,8 @@ def _recording_lines(node_class: type[Node], values: list[str], params: bool = T
             *(f"    node.append({edge})" for edge in edges),
             f"    node._next_nrs = ({', '.join(numbers)}{comma}) if {' or '.join(numbers)} else ZEROS",
             *_input_meta_lines(metas),
-            *(f"    node.{name} = {value!r}" for name, value in _fresh_fields(_FRESH_NODE)),
+            *(f"    node.{name} = {value!r}" for name, value in _fresh_fields(_FRESH_NODE)
+              if name not in _SAVING or not _saves_on_every_path(node_class, arity)),
             *_forward_lines(node_class, values, params, "    ", with_meta=True),
             "    if type(result) is not ndarray:",
             "        if not isinstance(result, numpy_scalar) or IS_VIEW:  # (a 0-d result)",
@@ -232,6 +241,18 @@ def _forward_lines(node_class: type[Node], values: list[str], params: bool, inde
     if not with_meta:  # (each line that sets it is a statement of its own)
         lines = [line for line in lines if "result_meta" not in line]
     return [indent + line for line in lines]
+
+
+_SAVING = ("_saved", "_saved_versions")  # (fields the saving sets again, where it saves)
+
+
+def _saves_on_every_path(node_class: type[Node], arity: int) -> bool:
+    """Whether the record's saving (saving_in_record) sets `_saved` and `_saved_versions` on
+    every path, whichever inputs need a gradient, so the record need not set them first: the
+    op saves in place and each of its plans keeps something (its plans' `_pack`, under
+    saved-tensor hooks, sets them too)."""
+    return (node_class._save is Formula._save and arity <= 3
+            and all(node_class._plan(needs).triples for needs in range(1, 1 << arity)))
 
 
 def _input_meta_lines(metas: list[str]) -> list[str]:
