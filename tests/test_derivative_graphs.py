@@ -177,10 +177,39 @@ def _hessian_vector_product(matrix, x, v):
 
 
 def test_a_hessian_vector_product_records_one_node_per_product():
+    """PyTorch's nodes (its MulBackward1, the product by the exponent, is a MulBackward0 here)."""
     gradient, _ = _hessian_vector_product(*_hessian_vector_problem())
     assert _node_names(gradient) == Counter({
-        "MvBackward0": 2, "TanhBackwardBackward0": 1, "MulBackward0": 1, "PowBackward0": 1,
+        "MvBackward0": 2, "TanhBackwardBackward0": 1, "MulBackward0": 2, "PowBackward0": 1,
         "TanhBackward0": 1, "torch::autograd::AccumulateGrad": 1})
+
+
+@needs_torch
+def test_a_hessian_vector_product_records_pytorchs_graph():
+    graphs = []
+    for lib in (retrograd, torch):
+        rng = np.random.default_rng(3)
+        matrix = lib.tensor(rng.normal(0.0, 0.4, (6, 6)))
+        x = lib.tensor(rng.normal(0.0, 1.0, 6), requires_grad=True)
+        (gradient,) = lib.autograd.grad((lib.tanh(matrix @ x) ** 2).sum(), x, create_graph=True)
+        graphs.append(_same_names(_edges(gradient)))
+    assert graphs[0] == graphs[1]
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("exponent", [2, 3, 4, -1, 2.0])
+def test_the_gradient_of_a_power_is_pytorchs_bits(dtype, exponent):
+    """grad * (c * x ** (c - 1)), in PyTorch's order: `(grad * c) * x ** (c - 1)` rounds
+    otherwise for c = 3 (exponents whose power is computed as PyTorch's kernel computes it)."""
+    rng = np.random.default_rng(4)
+    data, grad_output = (rng.standard_normal(2000).astype(dtype) for _ in range(2))
+    results = []
+    for lib in (retrograd, torch):
+        x = lib.tensor(data, requires_grad=True)
+        (gradient,) = lib.autograd.grad(x ** exponent, x, lib.tensor(grad_output))
+        results.append(gradient.numpy())
+    np.testing.assert_array_equal(*results)
 
 
 def test_a_hessian_vector_product_multiplies_the_matrix_four_times_without_copying_it(monkeypatch):
