@@ -198,6 +198,51 @@ class MmBackward0(_SavesStrides, Formula):
     }
 
 
+def _float_operands(first, second, first_ndim: int, second_ndim: int) -> bool:
+    """Whether mv's formulas, given Tensors (create_graph), may record PyTorch's nodes for
+    their product by the node classes, without the public op's checks: Tensors of those
+    numbers of dims and of one floating dtype (their sizes agree, as the forward's did)."""
+    return (isinstance(first, Tensor) and isinstance(second, Tensor) and first._data.ndim == first_ndim
+            and second._data.ndim == second_ndim and first._data.dtype == second._data.dtype
+            and first._data.dtype.kind == "f")
+
+
+def grad_of_matrix_times_vector(grad, matrix_shape: tuple, vector):
+    """d(matrix @ vector)/d matrix applied to `grad`: the outer product grad vector^T, as
+    PyTorch's mv formula `grad.ger(vec)` (ViewBackward0 and MulBackward0 when recorded).
+
+    Note [The formulas of mv]
+        PyTorch differentiates mv by two more products of one matrix and vectors: the vector's
+        gradient is `self.t().mv(grad)` and the matrix's `grad.ger(vec)`. So, on arrays, the
+        vector's gradient is one matrix-vector product (gemv) on the transposed matrix, with
+        no copy of it, and the matrix's one broadcast product (each element a single rounded
+        product); with create_graph they record PyTorch's nodes (TBackward0 and MvBackward0;
+        ViewBackward0 and MulBackward0), so a second derivative runs one node for each
+        product, as PyTorch's does, where matmul's general formulas (a 1-d operand promoted
+        to a matrix) record a view on each side of a matrix product. A Hessian-vector
+        product of a function of `W @ x` (benchmarks' w5) runs these at each step. A
+        gradient with leading batch dimensions (Note [Batched backward]) takes the general
+        formulas.
+    """
+    if type(grad) is np.ndarray:
+        if grad.ndim == 1:
+            return np.multiply.outer(grad, vector)
+    elif _float_operands(grad, vector, 1, 1):
+        return outer(grad, vector)  # (reshape and mul: PyTorch's ger)
+    return grad_of_first_factor(grad, matrix_shape, vector)
+
+
+def grad_of_vector_times_matrix(grad, matrix, vector_shape: tuple):
+    """d(matrix @ vector)/d vector applied to `grad`: matrix^T @ grad, PyTorch's
+    `self.t().mv(grad)` (see Note [The formulas of mv])."""
+    if type(grad) is np.ndarray:
+        if grad.ndim == 1:
+            return np.matmul(matrix.T, grad)
+    elif _float_operands(matrix, grad, 2, 1):
+        return apply(MvBackward0, apply(TBackward0, matrix), grad)
+    return grad_of_second_factor(grad, matrix, vector_shape)
+
+
 class MvBackward0(ShownAsPyTorch, Formula):
     """matrix @ vector."""
 
@@ -206,9 +251,9 @@ class MvBackward0(ShownAsPyTorch, Formula):
     inputs = ("self", "vec")
     forward = staticmethod(_matrix_product)
     tangent = MULTILINEAR
-    derivatives = {
-        "self": lambda grad, self_shape, vec: grad_of_first_factor(grad, self_shape, vec),
-        "vec": lambda grad, self, vec_shape: grad_of_second_factor(grad, self, vec_shape),
+    derivatives = {  # Note [The formulas of mv]
+        "self": lambda grad, self_shape, vec: grad_of_matrix_times_vector(grad, self_shape, vec),
+        "vec": lambda grad, self, vec_shape: grad_of_vector_times_matrix(grad, self, vec_shape),
     }
 
 
@@ -598,10 +643,11 @@ class AddmvBackward0(ShownAsPyTorch, Formula):
     tangent = MultilinearPlus(0)
     derivatives = {
         "self": lambda grad, beta: _scaled(grad, beta),
-        "mat": lambda grad, mat_shape, vec, alpha: grad_of_first_factor(
-            _scaled(grad, alpha), mat_shape, vec),
-        "vec": lambda grad, mat, vec_shape, alpha: grad_of_second_factor(
-            _scaled(grad, alpha), mat, vec_shape),
+        # mv's formulas, then alpha (as PyTorch's: Note [The formulas of mv])
+        "mat": lambda grad, mat_shape, vec, alpha: _scaled(
+            grad_of_matrix_times_vector(grad, mat_shape, vec), alpha),
+        "vec": lambda grad, mat, vec_shape, alpha: _scaled(
+            grad_of_vector_times_matrix(grad, mat, vec_shape), alpha),
     }
 
 

@@ -361,6 +361,19 @@ def _power_dtype_check(base: np.ndarray, exponent) -> None:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
 
 
+def _gradient_of_power(grad, self, exponent):
+    """d(x ** c)/dx applied to `grad`, for a number c, as PyTorch computes it: zeros for c = 0
+    (even at x = 0), else grad * (c * x ** (c - 1)) with c a float, multiplied in that order
+    (so the same bits as PyTorch's: `(grad * c) * x ** (c - 1)` rounds otherwise), and
+    recorded as PyTorch records it with create_graph (PowBackward0 with the exponent c - 1.0,
+    the product by c, then by grad)."""
+    if exponent == 0:
+        return _math.zeros_like(grad)
+    if not isinstance(exponent, complex):
+        exponent = float(exponent)
+    return grad * (exponent * _math.scalar_power(self, exponent - 1))
+
+
 class PowBackward0(Formula):
     """x ** c for a number c: d/dx = c * x ** (c - 1), and 0 where c = 0 (even at x = 0)."""
 
@@ -371,10 +384,7 @@ class PowBackward0(Formula):
         return _math.power_kernel(base, power, exponent)
 
     tangent = ELEMENT_WISE
-    derivatives = {
-        "self": lambda grad, self, exponent: _math.zeros_like(grad) if exponent == 0
-        else grad * exponent * _math.scalar_power(self, exponent - 1),
-    }
+    derivatives = {"self": lambda grad, self, exponent: _gradient_of_power(grad, self, exponent)}
 
 
 class PowBackward1(Formula):
