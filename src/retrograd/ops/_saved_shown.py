@@ -26,6 +26,7 @@ __all__ = [
     "dims_as_given",
     "formula_value",
     "saved_array",
+    "tensor_as_given",
 ]
 
 
@@ -101,3 +102,16 @@ def saved_array(node, array) -> Tensor:
     if node._released:
         raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
     return Tensor._make(array)
+
+
+def tensor_as_given(name: str):
+    """A tensor argument PyTorch's node saves and the formulas read as an array (an index, a
+    mask): the array of the tensor the call gave (kept as `<name>_as_given`), else the one
+    the formulas read, shown as a tensor and freed with the node, as PyTorch's."""
+    key = f"{name}_as_given"
+
+    def show(node):
+        params = node._params
+        return saved_array(node, params[key] if key in params else formula_value(node, name))
+
+    return show
