@@ -306,7 +306,7 @@ def corrcoef(input):
     if c.ndim == 0:
         return c / c
     scale = c.diagonal().sqrt()
-    return (c / scale.unsqueeze(1) / scale.unsqueeze(0)).clamp(-1.0, 1.0)
+    return (c / scale.unsqueeze(1) / scale.unsqueeze(0)).clamp(-1, 1)
 
 
 @register()

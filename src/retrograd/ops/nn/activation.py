@@ -229,7 +229,7 @@ def relu(input, inplace: bool = False):
 @register(torch_name=_torch_name("relu6"))
 def relu6(input, inplace: bool = False):
     """min(max(input, 0), 6)."""
-    return hardtanh(input, 0.0, 6.0, inplace)
+    return hardtanh(input, 0, 6, inplace)  # (ints, as PyTorch's node shows them)
 
 
 @register(torch_name=_torch_name("hardtanh"))
@@ -256,7 +256,7 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):
     """input where positive, alpha * (exp(input) - 1) elsewhere."""
     if inplace:
         return run_in_place(input, elu, alpha)
-    return apply(EluBackward0, input, alpha=alpha, scale=1.0, input_scale=1.0)
+    return apply(EluBackward0, input, alpha=alpha, scale=1, input_scale=1)
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -268,7 +268,7 @@ def selu(input, inplace: bool = False):
     """scale * elu(input, alpha) with the self-normalising constants."""
     if inplace:
         return run_in_place(input, selu)
-    return apply(EluBackward0, input, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0)
+    return apply(EluBackward0, input, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1)
 
 
 @register(torch_name=_torch_name("celu"), floating=True)
@@ -306,7 +306,7 @@ def mish(input, inplace: bool = False):
 
 
 @register(torch_name=_torch_name("softplus"), floating=True)
-def softplus(input, beta: float = 1.0, threshold: float = 20.0):
+def softplus(input, beta: float = 1, threshold: float = 20):
     """log(1 + exp(beta * input)) / beta, linear above `threshold` (stable for large inputs)."""
     return apply(SoftplusBackward0, input, beta=beta, threshold=threshold)
 
