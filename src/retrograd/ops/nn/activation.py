@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import ClassVar
 
 import numpy as np
 
@@ -11,7 +12,7 @@ from ... import _creation
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
-from .._saved_shown import ShowsOneDimAsGiven
+from .._saved_shown import ShownAsPyTorch, ShowsOneDimAsGiven, formula_value, saved_array
 from .._table import apply, register, run_in_place
 from .._tangents import ELEMENT_WISE
 from ..pointwise import (
@@ -209,13 +210,22 @@ class HardswishBackward0(Formula):
     derivatives = {"self": lambda grad, self: _math.hardswish_backward(grad, self)}
 
 
-class LogSigmoidBackward0(Formula):
+def _log_sigmoid_buffer(node) -> Tensor:
+    """exp(-|x|), the buffer PyTorch's CPU kernel saves beside the input (our formula needs
+    only the input): computed from the saved input when read, freed with it."""
+    return saved_array(node, np.exp(-np.abs(formula_value(node, "self")._data)))
+
+
+class LogSigmoidBackward0(ShownAsPyTorch, Formula):
+    """log(sigmoid(x)); it shows PyTorch's `buffer` too (_log_sigmoid_buffer)."""
+
     @staticmethod
     def forward(self):
         return -np.logaddexp(0, -floating_input(self, "logsigmoid"))
 
     tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.sigmoid(-self)}
+    shown: ClassVar[dict] = {"buffer": _log_sigmoid_buffer}
 
 
 @register(methods="relu", inplace="relu_", direct=ReluBackward0)
