@@ -570,8 +570,8 @@ def prelu(input, weight):
             f"Mismatch of parameter numbers and input channel size. Found parameter numbers = {channels} "
             f"and channel size = {input.shape[1] if input.ndim >= 2 else 1}."
         )
-    if channels != 1:
-        weight = weight.reshape((channels,) + (1,) * (input.ndim - 2))
+    if input.ndim >= 2:  # (viewed as PyTorch views it, so its node saves that shape)
+        weight = weight.reshape((1, channels) + (1,) * (input.ndim - 2))
     elif input.ndim == 0:
         weight = weight.reshape(())
     return apply(PreluKernelBackward0, input, weight)
