@@ -213,3 +213,90 @@ def test_every_grad_fn_class_is_defined_by_a_class_statement_of_its_name():
                 rf"^class {re.escape(klass.__name__)}\b", source, re.MULTILINE):
             missing.append(f"{klass.__module__}.{klass.__qualname__} (named {klass.__name__})")
     assert not missing, "node classes with no class statement of their name: " + ", ".join(sorted(missing))
+
+
+# Behaviours that come with recording PyTorch's node (issue 11): what it keeps, when it frees
+# it, and the errors its saved values bring.
+
+def _both_libraries():
+    import retrograd
+
+    return retrograd, pytest.importorskip("torch")
+
+
+def _nan_input(lib):
+    return lib.tensor([[1.0, float("nan"), 3.0], [float("nan"), 2.0, -1.0]], dtype=lib.float64,
+                      requires_grad=True)
+
+
+@pytest.mark.parametrize("create_graph", [False, True], ids=["arrays", "tensors"])
+def test_nansum_gradient_is_zero_where_the_input_is_nan(create_graph):
+    for lib in _both_libraries():
+        x = _nan_input(lib)
+        total = lib.nansum(x * 1, 1).sum() + lib.nansum(x * 2)
+        (grad,) = lib.autograd.grad(total, x, create_graph=create_graph)
+        assert np.array_equal(grad.detach().numpy(), [[3.0, 0.0, 3.0], [0.0, 3.0, 3.0]])
+
+
+def test_nansum_frees_its_saved_input_after_backward():
+    for lib in _both_libraries():
+        x = _nan_input(lib)
+        node = lib.nansum(x, -1).grad_fn
+        assert node.name() == "NansumBackward0" and _comparable(node._saved_dim) == (-1,)
+        node._saved_self.sum()
+        lib.nansum(x, -1).sum().backward()
+        out = lib.nansum(x, -1)
+        out.sum().backward()
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            out.grad_fn._saved_self
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            out.sum().backward()
+
+
+def test_ldexp_refuses_what_pytorch_refuses_and_promotes_as_it_does():
+    for lib in _both_libraries():
+        x = lib.tensor([1.5, -2.0], dtype=lib.float32, requires_grad=True)
+        for number, kind in ((2, "int"), (None, "NoneType")):
+            with pytest.raises(TypeError, match=f"must be Tensor, not {kind}"):
+                lib.ldexp(x, number)
+        with pytest.raises(NotImplementedError, match="ldexp_cpu_exp"):
+            lib.ldexp(x, lib.tensor([True, False]))
+        out = lib.ldexp(x, lib.tensor([1.0, -1.0], dtype=lib.float64))
+        assert out.dtype == lib.float64 and out.grad_fn.name() == "LdexpBackward0"
+        assert lib.ldexp(lib.tensor([1, 2]), lib.tensor([3, 1])).dtype == lib.float32
+
+
+def test_rounding_division_keeps_the_divisor_so_changing_it_in_place_is_an_error():
+    for lib in _both_libraries():
+        x = lib.tensor([1.5, -2.5], dtype=lib.float64, requires_grad=True)
+        divisor = lib.tensor([2.0, 4.0], dtype=lib.float64) * 1
+        out = lib.div(x, divisor, rounding_mode="floor")
+        assert out.grad_fn._saved_rounding_mode == "floor"
+        divisor.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.sum().backward()
+
+
+def test_a_saved_index_is_shown_as_given_and_freed_with_the_node():
+    for lib in _both_libraries():
+        x = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=lib.float64, requires_grad=True)
+        index = lib.tensor([[2], [0]])
+        out = x.gather(-1, index)
+        assert _comparable(out.grad_fn._saved_dim) == -1
+        assert np.array_equal(out.grad_fn._saved_index.numpy(), [[2], [0]])
+        out.sum().backward()
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            out.grad_fn._saved_index
+        flat = lib.tensor([[-1, 0]])
+        put = x.put(flat, lib.tensor([7.0, 8.0], dtype=lib.float64))
+        assert np.array_equal(put.grad_fn._saved_index.numpy(), [[-1, 0]])
+
+
+def test_logsigmoid_shows_pytorchs_buffer_until_backward_frees_it():
+    for lib in _both_libraries():
+        x = lib.tensor([-2.0, 0.0, 3.0], dtype=lib.float64, requires_grad=True)
+        out = lib.nn.functional.logsigmoid(x)
+        np.testing.assert_allclose(out.grad_fn._saved_buffer.numpy(), np.exp(-np.abs([-2.0, 0.0, 3.0])))
+        out.sum().backward()
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            out.grad_fn._saved_buffer
