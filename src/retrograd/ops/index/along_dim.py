@@ -91,6 +91,17 @@ def _source_grad(grad, dim: int, index: np.ndarray, src_shape: tuple):
 _INDEX_AND_DIM_AS_GIVEN = {"dim": as_given("dim", int), "index": tensor_as_given("index")}
 
 
+def _as_given(dim, wrapped: int, index: Tensor, indices: np.ndarray) -> dict:
+    """The parameters that keep the dim and the index as the call gave them, where they
+    differ from what the formulas read (a node keeps nothing more in the common case)."""
+    kept = {}
+    if dim != wrapped:
+        kept["dim_as_given"] = dim
+    if indices is not index._data:
+        kept["index_as_given"] = index._data
+    return kept
+
+
 class GatherBackward0(ShownAsPyTorch, Formula):
     """out[i][j] = input[index[i][j]][j] (dim 0): the gradient is added back at those places.
     The formula reads `self` and `sparse_grad`, as PyTorch's, so the node keeps the input
@@ -119,8 +130,8 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False):
     indices = _index_data(index, "gather(): Expected dtype int32/int64 for index")
     _check_index_shape(indices, input._data.shape, wrapped)
     _check_in_range(indices, input._data.shape[wrapped], wrapped)
-    return _gather(input, wrapped, indices, sparse_grad=bool(sparse_grad), dim_as_given=dim,
-                   index_as_given=index._data)
+    return _gather(input, wrapped, indices, **_as_given(dim, wrapped, index, indices),
+                   **({"sparse_grad": True} if sparse_grad else {}))
 
 
 class ScatterAddBackward0(ShownAsPyTorch, Formula):
@@ -242,18 +253,18 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):
     if reduce is not None:
         return _scatter_reduced(input, wrapped, indices, src, value, reduce)
     if src is None:
-        return apply(ScatterBackward1, input, dim=wrapped, index=indices, value=value, dim_as_given=dim,
-                     index_as_given=index._data)
-    return apply(ScatterBackward0, input, src, dim=wrapped, index=indices, dim_as_given=dim,
-                 index_as_given=index._data)
+        return apply(ScatterBackward1, input, dim=wrapped, index=indices, value=value,
+                     **_as_given(dim, wrapped, index, indices))
+    return apply(ScatterBackward0, input, src, dim=wrapped, index=indices,
+                 **_as_given(dim, wrapped, index, indices))
 
 
 @register(methods="scatter_add", inplace="scatter_add_")
 def scatter_add(input, dim: int, index, src):
     """A copy of `input` with `src` values added along `dim` at `index` (repeats accumulate)."""
     wrapped, indices = _scatter_arguments(input, dim, index, src, "scatter_add")
-    return apply(ScatterAddBackward0, input, src, dim=wrapped, index=indices, dim_as_given=dim,
-                 index_as_given=index._data)
+    return apply(ScatterAddBackward0, input, src, dim=wrapped, index=indices,
+                 **_as_given(dim, wrapped, index, indices))
 
 
 @register(methods="take_along_dim")
@@ -418,7 +429,7 @@ def index_add(input, dim: int, index, source, *, alpha=1):
         size = (input._data.shape or (1,))[wrapped]
         raise RuntimeError(f"index {bad[0]} is out of bounds for dimension {wrapped} with size {size}")
     return apply(IndexAddBackward0, input, source, dim=wrapped, index=indices, alpha=alpha,
-                 source_dim=source.ndim, dim_as_given=dim, index_as_given=index._data)
+                 source_dim=source.ndim, **_as_given(dim, wrapped, index, indices))
 
 
 class IndexCopyBackward0(ShownAsPyTorch, Formula):
@@ -458,7 +469,7 @@ def index_copy(input, dim: int, index, source):
         raise IndexError(f"index_copy_(): index {bad[0]} is out of bounds for dimension {wrapped} with size "
                          f"{(input._data.shape or (1,))[wrapped]}")
     return apply(IndexCopyBackward0, input, source, dim=wrapped, index=indices, source_dim=source.ndim,
-                 dim_as_given=dim, index_as_given=index._data)
+                 **_as_given(dim, wrapped, index, indices))
 
 
 class IndexFillBackward0(ShownAsPyTorch, Formula):
@@ -511,7 +522,7 @@ def index_fill(input, dim: int, index, value):
                 "index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value.ndim} dimension(s)."
             )
-        return apply(IndexFillBackward1, input, value, dim=dim, index=indices, dim_as_given=given,
-                     index_as_given=index._data)
-    return apply(IndexFillBackward0, input, dim=dim, index=indices, value=value, dim_as_given=given,
-                 index_as_given=index._data)
+        return apply(IndexFillBackward1, input, value, dim=dim, index=indices,
+                     **_as_given(given, dim, index, indices))
+    return apply(IndexFillBackward0, input, dim=dim, index=indices, value=value,
+                 **_as_given(given, dim, index, indices))

@@ -23,6 +23,7 @@ from .._table import apply, register
 from ..shape import wrap_dim
 from .along_dim import (
     _INDEX_AND_DIM_AS_GIVEN,
+    _as_given,
     _check_slices,
     _element_key,
     _leading_part,
@@ -180,7 +181,7 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bo
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     wrapped, indices = _scatter_arguments(input, dim, index, src, "scatter_reduce")
     return apply(ScatterReduceBackward0, input, src, dim=wrapped, index=indices, reduce=reduce,
-                 include_self=bool(include_self), dim_as_given=dim, index_as_given=index._data)
+                 include_self=bool(include_self), **_as_given(dim, wrapped, index, indices))
 
 
 # ---------------------------------------------------------------------------
@@ -248,4 +249,4 @@ def index_reduce(input, dim: int, index, source, reduce: str, *, include_self: b
     if bad.size:
         raise IndexError("index out of range in self")
     return apply(IndexReduceBackward0, input, source, dim=wrapped, index=indices, reduce=reduce,
-                 include_self=bool(include_self), dim_as_given=dim, index_as_given=index._data)
+                 include_self=bool(include_self), **_as_given(dim, wrapped, index, indices))

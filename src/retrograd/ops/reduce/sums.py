@@ -292,9 +292,11 @@ def _check_nonempty_dim(input: Tensor, dim: int, op_name: str) -> None:
         raise IndexError(f"{op_name}(): Expected reduction dim {dim} to have non-zero size.")
 
 
-def _select(node_class, result_type, input, dim, keepdim=False, **options):
+def _select(node_class, result_type, input, dim, keepdim=False, dim_as_given=None, **options):
     if node_class.reduces:
         options["keepdim"] = keepdim
+    if dim_as_given is not None and dim_as_given != dim:  # (kept only where it was wrapped)
+        options["dim_as_given"] = dim_as_given
     values, indices = apply(node_class, input, dim=dim, **options)
     return result_type(values, indices)
 
