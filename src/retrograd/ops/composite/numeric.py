@@ -15,7 +15,6 @@ from .._formula import Formula
 from .._saved_shown import ShownAsPyTorch, as_given, dims_as_given
 from .._table import apply
 from .._table import register as _register_in_table
-from .._tangents import TRANSPOSED
 
 
 # Parameters that must hold tensors, checked (with PyTorch's TypeError) before a composite runs.
@@ -106,7 +105,9 @@ class NansumBackward0(ShownAsPyTorch, Formula):
             dtype = _dtype.int64
         return np.add.reduce(data, axis=dim, dtype=None if dtype is None else dtype.numpy, keepdims=keepdim)
 
-    tangent = TRANSPOSED
+    # (PyTorch's: the tangent where the input is not NaN, summed as the forward sums)
+    tangent = staticmethod(lambda self, self_t, dim, keepdim: _math.sum_dims(
+        _math.where(_math.isnan(self), 0.0, self_t), dim, keepdim))
     derivatives = {
         "self": lambda grad, self, dim, keepdim: _math.where(
             _math.isnan(self), 0.0, _math.expand_reduced(grad, self.shape, dim, keepdim)),
