@@ -25,52 +25,35 @@ def _words(text: str) -> frozenset[str]:
 
 # Cases (op-sample) recorded as another node than PyTorch's (mostly composites of table ops).
 NAME_DIFFERS = _words("""
-aminmax-0 aminmax-1 block_diag-0 cdist-0 cdist-1 channel_shuffle-0
-cholesky_solve-0 cholesky_solve-1 combinations-0 combinations-1
-diagonal_scatter-0 diagonal_scatter-1 dist-0 dist-1 fold-0 fold-1 inner-0
-inner-1 instance_norm-0 instance_norm-1 ldexp-0 nansum-0 nansum-1 pairwise_distance-0
-pairwise_distance-1 pixel_shuffle-0 pixel_unshuffle-0 renorm-0 renorm-1
-select_scatter-0 slice_scatter-0 slice_scatter-1 soft_margin_loss-0
-soft_margin_loss-1 sum_to_size-0 sum_to_size-1 tensordot-0 tensordot-1 trapezoid-0 trapezoid-1
-trapz-0 trapz-1 triangular_solve-0 triangular_solve-1 unfold-0 unfold-1
+aminmax-0 aminmax-1 block_diag-0 cdist-0 cdist-1 channel_shuffle-0 cholesky_solve-0
+cholesky_solve-1 combinations-0 combinations-1 diagonal_scatter-0 diagonal_scatter-1 dist-0
+dist-1 fold-0 fold-1 inner-0 inner-1 instance_norm-0 instance_norm-1 pairwise_distance-0
+pairwise_distance-1 pixel_shuffle-0 pixel_unshuffle-0 renorm-0 renorm-1 select_scatter-0
+slice_scatter-0 slice_scatter-1 soft_margin_loss-0 soft_margin_loss-1 sum_to_size-0
+sum_to_size-1 tensordot-0 tensordot-1 trapezoid-0 trapezoid-1 trapz-0 trapz-1 triangular_solve-0
+triangular_solve-1 unfold-0 unfold-1
 """)
 
 # Cases with the same node as PyTorch's and other `_saved_` names or values (a dim saved
 # wrapped where PyTorch keeps it as given is the most common).
 SAVED_DIFFERS = _words("""
-__getitem__-1 __getitem__-10 __getitem__-11 __getitem__-2 __getitem__-3 __getitem__-5
-__getitem__-6 __getitem__-7 __getitem__-8 __getitem__-9 adaptive_avg_pool2d-0
+__getitem__-1 __getitem__-2 __getitem__-3 __getitem__-5 __getitem__-6 __getitem__-7
+__getitem__-8 __getitem__-9 __getitem__-10 __getitem__-11 adaptive_avg_pool2d-0
 adaptive_avg_pool2d-1 adaptive_max_pool2d-0 adaptive_max_pool2d-1 adaptive_max_pool2d-2
 avg_pool2d-0 avg_pool2d-1 avg_pool2d-2 avg_pool2d-3 batch_norm-0 batch_norm-1 batch_norm-2
-batch_norm-3 binary_cross_entropy-3 binary_cross_entropy_with_logits-3 conv1d-0 conv1d-1
-conv2d-0 conv2d-1 conv2d-2 conv_transpose1d-0 conv_transpose1d-1 conv_transpose2d-0
-conv_transpose2d-1 conv_transpose2d-2 corrcoef-0 cummax-1 cummin-1 diag-0 diag-1 diag_embed-0
-diag_embed-1 diagflat-0 diagflat-1 div-6 div-7 einsum-0 einsum-1 einsum-2 einsum-3 einsum-4
-einsum-5 einsum-6 einsum-7 einsum-8 einsum-9 elu-0 elu-1 elu-2 elu-3 embedding-0 embedding-1
-embedding-2 embedding-3 embedding-4 erfinv-0 erfinv-1 erfinv-2 erfinv-3 flip-2 gather-0 gather-1
-gather-2 group_norm-0 group_norm-1 group_norm-2 index_add-0 index_add-1 index_copy-0
-index_copy-1 index_fill-0 index_fill-1 index_reduce-0 index_reduce-1 index_reduce-2
-index_reduce-3 index_reduce-4 index_reduce-5 index_reduce-6 index_put-0 index_put-1 index_put-2
-interpolate-0 interpolate-1 interpolate-2 interpolate-3 interpolate-4 interpolate-5
-interpolate-6 interpolate-7 interpolate-8 interpolate-9 kthvalue-0 kthvalue-2 layer_norm-0
-layer_norm-1 linalg.cholesky-0 linalg.cholesky-1 linalg.det-0 linalg.det-1 linalg.eigh-0
-linalg.eigh-1 linalg.eigvalsh-0 linalg.eigvalsh-1 linalg.inv-0 linalg.inv-1 linalg.norm-0
-linalg.norm-1 linalg.norm-3 linalg.norm-5 linalg.qr-0 linalg.qr-1 linalg.qr-2 linalg.qr-3
-linalg.qr-4 linalg.slogdet-0 linalg.slogdet-1 linalg.slogdet-2 linalg.solve-0 linalg.solve-1
-linalg.solve-2 linalg.solve-3 linalg.solve_triangular-0 linalg.solve_triangular-1 linalg.svd-1
-linalg.svdvals-0 linalg.svdvals-1 linalg.svdvals-2 linalg.svdvals-3 logsigmoid-0 logsigmoid-1
-logsigmoid-2 logsigmoid-3 masked_scatter-0 masked_scatter-1 masked_select-0 masked_select-1
-matmul-3 matmul-4 matmul-5 matmul-6 matmul-7 matmul-8 max-3 max_pool2d-0 max_pool2d-1
-max_pool2d-2 max_pool2d-3 median-2 min-3 nanmedian-2 mode-1 nanmean-0 nanmean-1 nanmean-2
-nanmean-3 nanmean-4 nanmean-5 nanmean-6 pad-0 pad-1 pad-2 pad-3 pad-4 pad-5 permute-1 put-0
-put-1 put-2 prelu-0 prod-1 prod-2 prod-5 prod-6 prod-7 relu6-0 relu6-1 relu6-2 relu6-3 roll-0
+batch_norm-3 conv1d-0 conv1d-1 conv2d-0 conv2d-1 conv2d-2 conv_transpose1d-0 conv_transpose1d-1
+conv_transpose2d-0 conv_transpose2d-1 conv_transpose2d-2 einsum-0 einsum-1 einsum-2 einsum-3
+einsum-4 einsum-5 einsum-6 einsum-7 einsum-8 einsum-9 embedding-0 embedding-1 embedding-2
+embedding-3 embedding-4 group_norm-0 group_norm-1 group_norm-2 index_put-0 index_put-1
+index_put-2 interpolate-0 interpolate-1 interpolate-2 interpolate-3 interpolate-4 interpolate-5
+interpolate-6 interpolate-7 interpolate-8 interpolate-9 layer_norm-0 layer_norm-1 ldexp-0
+linalg.det-0 linalg.det-1 linalg.eigh-0 linalg.eigvalsh-0 linalg.slogdet-0 linalg.slogdet-1
+linalg.slogdet-2 linalg.solve-0 linalg.solve-1 linalg.solve-2 linalg.solve-3
+linalg.solve_triangular-0 linalg.solve_triangular-1 linalg.svd-1 linalg.svdvals-0
+linalg.svdvals-1 linalg.svdvals-2 linalg.svdvals-3 matmul-3 matmul-4 matmul-5 matmul-6 matmul-7
+matmul-8 max_pool2d-0 max_pool2d-1 max_pool2d-2 max_pool2d-3 pad-0 pad-1 pad-2 pad-3 pad-4 pad-5
 scaled_dot_product_attention-0 scaled_dot_product_attention-1 scaled_dot_product_attention-2
 scaled_dot_product_attention-3 scaled_dot_product_attention-4 scaled_dot_product_attention-5
-scatter-0 scatter-1 scatter-2 scatter_add-0 scatter_add-1 scatter_reduce-0 scatter_reduce-1
-scatter_reduce-2 scatter_reduce-3 scatter_reduce-4 scatter_reduce-5 scatter_reduce-6
-scatter_reduce-7 scatter_reduce-8 selu-0 selu-1 selu-2 selu-3 softplus-0 softplus-2 sort-1
-sort-6 stack-1 take-0 take-1 take_along_dim-0 take_along_dim-1 take_along_dim-2 topk-0 topk-2
-transpose-1 unsqueeze-1
 """)
 
 
@@ -230,3 +213,90 @@ def test_every_grad_fn_class_is_defined_by_a_class_statement_of_its_name():
                 rf"^class {re.escape(klass.__name__)}\b", source, re.MULTILINE):
             missing.append(f"{klass.__module__}.{klass.__qualname__} (named {klass.__name__})")
     assert not missing, "node classes with no class statement of their name: " + ", ".join(sorted(missing))
+
+
+# Behaviours that come with recording PyTorch's node (issue 11): what it keeps, when it frees
+# it, and the errors its saved values bring.
+
+def _both_libraries():
+    import retrograd
+
+    return retrograd, pytest.importorskip("torch")
+
+
+def _nan_input(lib):
+    return lib.tensor([[1.0, float("nan"), 3.0], [float("nan"), 2.0, -1.0]], dtype=lib.float64,
+                      requires_grad=True)
+
+
+@pytest.mark.parametrize("create_graph", [False, True], ids=["arrays", "tensors"])
+def test_nansum_gradient_is_zero_where_the_input_is_nan(create_graph):
+    for lib in _both_libraries():
+        x = _nan_input(lib)
+        total = lib.nansum(x * 1, 1).sum() + lib.nansum(x * 2)
+        (grad,) = lib.autograd.grad(total, x, create_graph=create_graph)
+        assert np.array_equal(grad.detach().numpy(), [[3.0, 0.0, 3.0], [0.0, 3.0, 3.0]])
+
+
+def test_nansum_frees_its_saved_input_after_backward():
+    for lib in _both_libraries():
+        x = _nan_input(lib)
+        node = lib.nansum(x, -1).grad_fn
+        assert node.name() == "NansumBackward0" and _comparable(node._saved_dim) == (-1,)
+        node._saved_self.sum()
+        lib.nansum(x, -1).sum().backward()
+        out = lib.nansum(x, -1)
+        out.sum().backward()
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            out.grad_fn._saved_self
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            out.sum().backward()
+
+
+def test_ldexp_refuses_what_pytorch_refuses_and_promotes_as_it_does():
+    for lib in _both_libraries():
+        x = lib.tensor([1.5, -2.0], dtype=lib.float32, requires_grad=True)
+        for number, kind in ((2, "int"), (None, "NoneType")):
+            with pytest.raises(TypeError, match=f"must be Tensor, not {kind}"):
+                lib.ldexp(x, number)
+        with pytest.raises(NotImplementedError, match="ldexp_cpu_exp"):
+            lib.ldexp(x, lib.tensor([True, False]))
+        out = lib.ldexp(x, lib.tensor([1.0, -1.0], dtype=lib.float64))
+        assert out.dtype == lib.float64 and out.grad_fn.name() == "LdexpBackward0"
+        assert lib.ldexp(lib.tensor([1, 2]), lib.tensor([3, 1])).dtype == lib.float32
+
+
+def test_rounding_division_keeps_the_divisor_so_changing_it_in_place_is_an_error():
+    for lib in _both_libraries():
+        x = lib.tensor([1.5, -2.5], dtype=lib.float64, requires_grad=True)
+        divisor = lib.tensor([2.0, 4.0], dtype=lib.float64) * 1
+        out = lib.div(x, divisor, rounding_mode="floor")
+        assert out.grad_fn._saved_rounding_mode == "floor"
+        divisor.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.sum().backward()
+
+
+def test_a_saved_index_is_shown_as_given_and_freed_with_the_node():
+    for lib in _both_libraries():
+        x = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=lib.float64, requires_grad=True)
+        index = lib.tensor([[2], [0]])
+        out = x.gather(-1, index)
+        assert _comparable(out.grad_fn._saved_dim) == -1
+        assert np.array_equal(out.grad_fn._saved_index.numpy(), [[2], [0]])
+        out.sum().backward()
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            out.grad_fn._saved_index
+        flat = lib.tensor([[-1, 0]])
+        put = x.put(flat, lib.tensor([7.0, 8.0], dtype=lib.float64))
+        assert np.array_equal(put.grad_fn._saved_index.numpy(), [[-1, 0]])
+
+
+def test_logsigmoid_shows_pytorchs_buffer_until_backward_frees_it():
+    for lib in _both_libraries():
+        x = lib.tensor([-2.0, 0.0, 3.0], dtype=lib.float64, requires_grad=True)
+        out = lib.nn.functional.logsigmoid(x)
+        np.testing.assert_allclose(out.grad_fn._saved_buffer.numpy(), np.exp(-np.abs([-2.0, 0.0, 3.0])))
+        out.sum().backward()
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            out.grad_fn._saved_buffer

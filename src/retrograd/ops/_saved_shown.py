@@ -26,6 +26,7 @@ __all__ = [
     "dims_as_given",
     "formula_value",
     "saved_array",
+    "tensor_as_given",
 ]
 
 
@@ -37,6 +38,19 @@ class ShownAsPyTorch:
 
     shown: ClassVar[dict] = {}  # PyTorch's name -> function(node) of the value it shows
     hidden: ClassVar[tuple] = ()  # what the formulas read that PyTorch does not show
+
+    @classmethod
+    def _static_saved_names(cls) -> list[str] | None:
+        """The names a declared node shows, known from its class alone (so each gets a
+        property, and the class no `__getattr__`, which would slow every attribute read of
+        its nodes: Note [Saved values as attributes], autograd/graph.py); None for a class
+        that lists its names otherwise."""
+        if not getattr(cls, "_declared", False) or cls._saved_names is not ShownAsPyTorch._saved_names:
+            return None
+        from ._formula import _public_name
+
+        names = [_public_name(cls, name) for name in cls._all_reads]
+        return [name for name in names if name not in cls.hidden and name not in cls.shown] + list(cls.shown)
 
     def _saved_names(self) -> list[str]:
         kept = [name for name in super()._saved_names() if name not in self.hidden and name not in self.shown]
@@ -101,3 +115,16 @@ def saved_array(node, array) -> Tensor:
     if node._released:
         raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
     return Tensor._make(array)
+
+
+def tensor_as_given(name: str):
+    """A tensor argument PyTorch's node saves and the formulas read as an array (an index, a
+    mask): the array of the tensor the call gave (kept as `<name>_as_given`), else the one
+    the formulas read, shown as a tensor and freed with the node, as PyTorch's."""
+    key = f"{name}_as_given"
+
+    def show(node):
+        params = node._params
+        return saved_array(node, params[key] if key in params else formula_value(node, name))
+
+    return show

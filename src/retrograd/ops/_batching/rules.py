@@ -106,6 +106,9 @@ def _register_families() -> None:
                        shape.SqueezeBackward2, shape.SplitBackward0, shape.SplitWithSizesBackward0,
                        shape.UnbindBackward0):
         _RULES[node_class] = _dim_rule
+    from ..composite.numeric import NansumBackward0
+
+    _RULES[NansumBackward0] = _dim_rule
     _RULES[reduce.SumBackward0] = _all_dims(reduce.SumBackward1)
     _RULES[reduce.MeanBackward0] = _all_dims(reduce.MeanBackward1)
     _RULES[reduce.ProdBackward0] = _prod_all

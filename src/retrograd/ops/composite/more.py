@@ -3,16 +3,20 @@ linear algebra in PyTorch's older spellings (and the ones PyTorch removed)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ... import _dtype, return_types
 from ..._tensor import Tensor
-from .._table import register_method
+from .. import _math
+from .._formula import Formula
+from .._table import apply, register_method
+from .._tangents import ELEMENT_WISE
+from ..pointwise.promotion import _floating as promoted_floating
+from ..pointwise.promotion import operand_arrays
 from .numeric import (
-    _as_tensor,
     _check_square,
-    _float_dtype_of,
-    _floating,
     _refuse_integers,
     _retrograd,
     register,
@@ -87,11 +91,33 @@ def lcm(input, other):
     return Tensor._make(np.asarray(np.lcm(left, right)))
 
 
+class LdexpBackward0(Formula):
+    """input * 2 ** other, in the floating dtype the two promote to (the default one for two
+    integer tensors); PyTorch's formulas, so the exponent's gradient reads the result."""
+
+    inputs = ("self", "other")
+
+    @staticmethod
+    def forward(self, other):
+        if not isinstance(other, Tensor):
+            raise TypeError("ldexp(): argument 'other' (position 2) must be Tensor, not "
+                            f"{type(other).__name__}")
+        if other.dtype is _dtype.bool:
+            raise NotImplementedError("\"ldexp_cpu_exp\" not implemented for 'Bool'")
+        mantissa, exponent = (promoted_floating(array) for array in operand_arrays(self, other, "ldexp"))
+        return mantissa * _math.float32_in_float64(np.power, exponent.dtype.type(2), exponent)
+
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad, other: grad * 2.0 ** other,
+        "other": lambda grad, result: grad * result * math.log(2.0),
+    }
+
+
 @register(methods="ldexp", inplace="ldexp_")
 def ldexp(input, other):
     """input * 2 ** other."""
-    exponent = other if isinstance(other, Tensor) else _as_tensor(other)
-    return _floating(input) * (2.0 ** exponent.to(_float_dtype_of(_floating(input))))
+    return apply(LdexpBackward0, input, other)
 
 
 @register(methods="nextafter", inplace="nextafter_", differentiable=False)

@@ -3,11 +3,17 @@ pointwise ops, reductions, scans, statistics and distances written with other op
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from ... import _dtype, return_types
 from ..._tensor import Tensor
 from ..._warnings import warn_at_caller
+from .. import _math
+from .._formula import Formula
+from .._saved_shown import ShownAsPyTorch, as_given, dims_as_given
+from .._table import apply
 from .._table import register as _register_in_table
 
 
@@ -85,14 +91,37 @@ def heaviside(input, values):
 # Reductions and scans
 
 
+class NansumBackward0(ShownAsPyTorch, Formula):
+    """The sum over `dim` (every dim by default), NaN counted as zero: the gradient is the
+    incoming one, spread back, and 0 where the input was NaN. Its `dim` shows as the call
+    gave it (None when it gave none), as PyTorch's node."""
+
+    @staticmethod
+    def forward(self, dim, keepdim=False, dtype=None, dim_as_given=None):
+        data = self._data
+        if data.dtype.kind in "fc":
+            data = np.where(np.isnan(data), 0, data)
+        elif dtype is None:
+            dtype = _dtype.int64
+        return np.add.reduce(data, axis=dim, dtype=None if dtype is None else dtype.numpy, keepdims=keepdim)
+
+    # (PyTorch's: the tangent where the input is not NaN, summed as the forward sums)
+    tangent = staticmethod(lambda self, self_t, dim, keepdim: _math.sum_dims(
+        _math.where(_math.isnan(self), 0.0, self_t), dim, keepdim))
+    derivatives = {
+        "self": lambda grad, self, dim, keepdim: _math.where(
+            _math.isnan(self), 0.0, _math.expand_reduced(grad, self.shape, dim, keepdim)),
+    }
+    shown: ClassVar[dict] = {"dim": as_given("dim", dims_as_given)}
+
+
 @register(methods="nansum")
 def nansum(input, dim=None, keepdim: bool = False, *, dtype=None):
     """The sum, treating NaN as zero."""
-    rg = _retrograd()
-    cleaned = rg.where(input.isnan(), rg.zeros_like(input), input)
-    if dim is None:
-        return cleaned.sum(dtype=dtype)
-    return cleaned.sum(dim, keepdim=keepdim, dtype=dtype)
+    from ..reduce import normalize_dims
+
+    dims = normalize_dims(dim, input.ndim)
+    return apply(NansumBackward0, input, dim=dims, keepdim=keepdim, dtype=dtype, dim_as_given=dim)
 
 
 @register(methods="nanmean")
@@ -103,7 +132,7 @@ def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None):
             f"nanmean(): expected input to have floating point or complex dtype but got "
             f"{_dtype.scalar_type_name(input.dtype)}"
         )
-    present = (~input.isnan()).to(input.dtype)
+    present = ~input.isnan()  # (counted in int64, as PyTorch: its node saves that count)
     if dim is None:
         return nansum(input, dtype=dtype) / present.sum()
     return nansum(input, dim, keepdim, dtype=dtype) / present.sum(dim, keepdim=keepdim)
@@ -278,7 +307,7 @@ def corrcoef(input):
     if c.ndim == 0:
         return c / c
     scale = c.diagonal().sqrt()
-    return (c / scale.unsqueeze(1) / scale.unsqueeze(0)).clamp(-1.0, 1.0)
+    return (c / scale.unsqueeze(1) / scale.unsqueeze(0)).clamp(-1, 1)
 
 
 @register()

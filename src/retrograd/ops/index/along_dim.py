@@ -3,6 +3,8 @@ and whole slices (index_select, index_add, index_copy, index_fill)."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from ... import _dtype
@@ -11,6 +13,7 @@ from ..._warnings import warn_once_at_caller
 from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
+from .._saved_shown import ShownAsPyTorch, as_given, tensor_as_given
 from .._table import apply, register
 from .._tangents import LINEAR, LinearWith
 from ..shape import (
@@ -80,40 +83,66 @@ def _source_grad(grad, dim: int, index: np.ndarray, src_shape: tuple):
     return _math.place_at_key(gathered, src_shape, _leading_part(index))
 
 
-class GatherBackward0(Formula):
-    """out[i][j] = input[index[i][j]][j] (dim 0): the gradient is added back at those places."""
+# Note [Indices shown as PyTorch saves them]
+#     The ops that pick or write along a dim read their index as an int64 array, checked and
+#     wrapped once in the forward. PyTorch's nodes save the index tensor the call gave (and
+#     the dim as given): each node below shows `index` as that tensor, kept as the parameter
+#     `index_as_given`, and `dim` as the call gave it (tensor_as_given, as_given).
+_INDEX_AND_DIM_AS_GIVEN = {"dim": as_given("dim", int), "index": tensor_as_given("index")}
+
+
+def _as_given(dim, wrapped: int, index: Tensor, indices: np.ndarray) -> dict:
+    """The parameters that keep the dim and the index as the call gave them, where they
+    differ from what the formulas read (a node keeps nothing more in the common case)."""
+    kept = {}
+    if dim != wrapped:
+        kept["dim_as_given"] = dim
+    if indices is not index._data:
+        kept["index_as_given"] = index._data
+    return kept
+
+
+class GatherBackward0(ShownAsPyTorch, Formula):
+    """out[i][j] = input[index[i][j]][j] (dim 0): the gradient is added back at those places.
+    The formula reads `self` and `sparse_grad`, as PyTorch's, so the node keeps the input
+    (Note [Indices shown as PyTorch saves them])."""
 
     @staticmethod
-    def forward(self, dim, index):
+    def forward(self, dim, index, sparse_grad=False, dim_as_given=None, index_as_given=None):
         return self._data[_element_key(index, dim)]
 
     tangent = LINEAR
     derivatives = {
-        "self": lambda grad, self_shape, dim, index: _math.gather_backward(grad, self_shape, dim, index),
+        "self": lambda grad, self, dim, index, sparse_grad: _math.gather_backward(
+            grad, self.shape, dim, index),
     }
+    shown: ClassVar[dict] = _INDEX_AND_DIM_AS_GIVEN
 
 
-def _gather(input: Tensor, dim: int, index: np.ndarray) -> Tensor:
-    return apply(GatherBackward0, input, dim=dim, index=index)
+def _gather(input: Tensor, dim: int, index: np.ndarray, **as_given_and_sparse) -> Tensor:
+    return apply(GatherBackward0, input, dim=dim, index=index, **as_given_and_sparse)
 
 
 @register(methods="gather")
 def gather(input, dim: int, index, *, sparse_grad: bool = False):
     """Values picked along `dim` by `index` (same number of dims; other sizes no larger)."""
-    dim = wrap_dim(dim, input.ndim)
+    wrapped = wrap_dim(dim, input.ndim)
     indices = _index_data(index, "gather(): Expected dtype int32/int64 for index")
-    _check_index_shape(indices, input._data.shape, dim)
-    _check_in_range(indices, input._data.shape[dim], dim)
-    return _gather(input, dim, indices)
+    _check_index_shape(indices, input._data.shape, wrapped)
+    _check_in_range(indices, input._data.shape[wrapped], wrapped)
+    return _gather(input, wrapped, indices, **_as_given(dim, wrapped, index, indices),
+                   **({"sparse_grad": True} if sparse_grad else {}))
 
 
-class ScatterAddBackward0(Formula):
-    """Source values added into a copy of the input at positions chosen along a dim."""
+class ScatterAddBackward0(ShownAsPyTorch, Formula):
+    """Source values added into a copy of the input at positions chosen along a dim (Note
+    [Indices shown as PyTorch saves them]; the source's shape, which the formula reads for a
+    source larger than the index, PyTorch does not show)."""
 
     inputs = ("self", "src")
 
     @staticmethod
-    def forward(self, src, dim, index):
+    def forward(self, src, dim, index, dim_as_given=None, index_as_given=None):
         result = self._data.copy()
         np.add.at(result, _element_key(index, dim), src._data[_leading_part(index)])
         return result
@@ -123,15 +152,18 @@ class ScatterAddBackward0(Formula):
         "self": lambda grad: grad,
         "src": lambda grad, dim, index, src_shape: _source_grad(grad, dim, index, src_shape),
     }
+    shown: ClassVar[dict] = _INDEX_AND_DIM_AS_GIVEN
+    hidden = ("src_sym_sizes",)
 
 
-class ScatterBackward0(Formula):
-    """Source values written into a copy of the input at positions chosen along a dim."""
+class ScatterBackward0(ShownAsPyTorch, Formula):
+    """Source values written into a copy of the input at positions chosen along a dim (as
+    ScatterAddBackward0 shows its values)."""
 
     inputs = ("self", "src")
 
     @staticmethod
-    def forward(self, src, dim, index):
+    def forward(self, src, dim, index, dim_as_given=None, index_as_given=None):
         result = self._data.copy()
         result[_element_key(index, dim)] = src._data[_leading_part(index)]
         return result
@@ -141,20 +173,24 @@ class ScatterBackward0(Formula):
         "self": lambda grad, dim, index: _math.scatter_fill(grad, dim, index, 0),
         "src": lambda grad, dim, index, src_shape: _source_grad(grad, dim, index, src_shape),
     }
+    shown: ClassVar[dict] = _INDEX_AND_DIM_AS_GIVEN
+    hidden = ("src_sym_sizes",)
 
 
-class ScatterBackward1(Formula):
+class ScatterBackward1(ShownAsPyTorch, Formula):
     """A number written into a copy of the input at positions chosen along a dim."""
 
     @staticmethod
-    def forward(self, dim, index, value):
+    def forward(self, dim, index, value, dim_as_given=None, index_as_given=None):
         return _math.scatter_fill(self._data, dim, index, value)
 
     tangent = LinearWith(value=0)
     derivatives = {"self": lambda grad, dim, index: _math.scatter_fill(grad, dim, index, 0)}
+    shown: ClassVar[dict] = _INDEX_AND_DIM_AS_GIVEN
 
 
 def _scatter_arguments(input, dim, index, source, op_name: str):
+    """The wrapped dim and the index as an array, checked against the input and the source."""
     dim = wrap_dim(dim, input.ndim)
     indices = _index_data(index, f"{op_name}(): Expected dtype int64 for index")
     source_shape = source._data.shape if isinstance(source, Tensor) else None
@@ -213,19 +249,22 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):
                         "either a tensor `src` or a number `value`")
     if reduce is not None and reduce not in _SCATTER_REDUCTIONS:  # (checked first, as in PyTorch)
         raise RuntimeError("reduce argument must be either add or multiply.")
-    dim, indices = _scatter_arguments(input, dim, index, src, "scatter")
+    wrapped, indices = _scatter_arguments(input, dim, index, src, "scatter")
     if reduce is not None:
-        return _scatter_reduced(input, dim, indices, src, value, reduce)
+        return _scatter_reduced(input, wrapped, indices, src, value, reduce)
     if src is None:
-        return apply(ScatterBackward1, input, dim=dim, index=indices, value=value)
-    return apply(ScatterBackward0, input, src, dim=dim, index=indices)
+        return apply(ScatterBackward1, input, dim=wrapped, index=indices, value=value,
+                     **_as_given(dim, wrapped, index, indices))
+    return apply(ScatterBackward0, input, src, dim=wrapped, index=indices,
+                 **_as_given(dim, wrapped, index, indices))
 
 
 @register(methods="scatter_add", inplace="scatter_add_")
 def scatter_add(input, dim: int, index, src):
     """A copy of `input` with `src` values added along `dim` at `index` (repeats accumulate)."""
-    dim, indices = _scatter_arguments(input, dim, index, src, "scatter_add")
-    return apply(ScatterAddBackward0, input, src, dim=dim, index=indices)
+    wrapped, indices = _scatter_arguments(input, dim, index, src, "scatter_add")
+    return apply(ScatterAddBackward0, input, src, dim=wrapped, index=indices,
+                 **_as_given(dim, wrapped, index, indices))
 
 
 @register(methods="take_along_dim")
@@ -338,13 +377,18 @@ def _index_copy_self_grad(grad, dim: int, index: np.ndarray):
     return _math.reshape(_math.index_fill(_as_slices(grad), dim, index, 0), grad.shape)
 
 
-class IndexAddBackward0(Formula):
+# What PyTorch's index_add and index_copy nodes show besides the index and the dim: the
+# number of dims of the source (its gradient formula reads the source, as PyTorch's does).
+_SLICES_SHOWN = {**_INDEX_AND_DIM_AS_GIVEN, "source_dim": lambda node: node._parameter("source_dim")}
+
+
+class IndexAddBackward0(ShownAsPyTorch, Formula):
     """alpha * source slices added into a copy of the input along a dim (repeats accumulate)."""
 
     inputs = ("self", "source")
 
     @staticmethod
-    def forward(self, source, dim, index, alpha):
+    def forward(self, source, dim, index, alpha, source_dim=None, dim_as_given=None, index_as_given=None):
         result = _as_slices(self._data).copy()
         values = source._data if alpha == 1 else source._data * alpha
         target_shape = (*result.shape[:dim], len(index), *result.shape[dim + 1:])
@@ -354,14 +398,16 @@ class IndexAddBackward0(Formula):
     tangent = LINEAR
     derivatives = {
         "self": lambda grad: grad,
-        "source": lambda grad, dim, index, alpha: _index_add_source_grad(grad, dim, index, alpha),
+        "source": lambda grad, dim, index, source, alpha: _math.reshape(
+            _index_add_source_grad(grad, dim, index, alpha), source.shape),
     }
+    shown: ClassVar[dict] = _SLICES_SHOWN
 
 
 @register(methods="index_add", inplace="index_add_")
 def index_add(input, dim: int, index, source, *, alpha=1):
     """A copy of `input` with alpha * `source`'s slices added along `dim` at `index`."""
-    dim = wrap_dim(dim, max(input.ndim, 1))
+    wrapped = wrap_dim(dim, max(input.ndim, 1))
     indices = _vector_index(index, "index_add", "index_add_(): Expected dtype int32/int64 for index")
     if source.dtype is not input.dtype:
         raise RuntimeError(
@@ -374,24 +420,25 @@ def index_add(input, dim: int, index, source, *, alpha=1):
             f"Got self.shape = {format_shape(input._data.shape)} "
             f"source.shape = {format_shape(source._data.shape)}"
         )
-    bad = _check_slices(input, dim, indices, source, lambda count, source_count: RuntimeError(
+    bad = _check_slices(input, wrapped, indices, source, lambda count, source_count: RuntimeError(
         f"index_add_(): Number of indices ({count}) should be equal to source.size(dim): ({source_count}), "
-        f"for dim: {dim}"))
+        f"for dim: {wrapped}"))
     if bad.size and input.ndim <= 1:  # PyTorch's kernel for one dimension words it so
         raise IndexError("index out of range in self")
     if bad.size:
-        size = (input._data.shape or (1,))[dim]
-        raise RuntimeError(f"index {bad[0]} is out of bounds for dimension {dim} with size {size}")
-    return apply(IndexAddBackward0, input, source, dim=dim, index=indices, alpha=alpha)
+        size = (input._data.shape or (1,))[wrapped]
+        raise RuntimeError(f"index {bad[0]} is out of bounds for dimension {wrapped} with size {size}")
+    return apply(IndexAddBackward0, input, source, dim=wrapped, index=indices, alpha=alpha,
+                 source_dim=source.ndim, **_as_given(dim, wrapped, index, indices))
 
 
-class IndexCopyBackward0(Formula):
-    """Source slices written into a copy of the input along a dim."""
+class IndexCopyBackward0(ShownAsPyTorch, Formula):
+    """Source slices written into a copy of the input along a dim (shown as IndexAddBackward0)."""
 
     inputs = ("self", "source")
 
     @staticmethod
-    def forward(self, source, dim, index):
+    def forward(self, source, dim, index, source_dim=None, dim_as_given=None, index_as_given=None):
         result = _as_slices(self._data).copy()
         key = _slices_key(dim, index)
         result[key] = source._data.reshape(result[key].shape)
@@ -400,37 +447,41 @@ class IndexCopyBackward0(Formula):
     tangent = LINEAR
     derivatives = {
         "self": lambda grad, dim, index: _index_copy_self_grad(grad, dim, index),
-        "source": lambda grad, dim, index: _math.index_select(_as_slices(grad), dim, index),
+        "source": lambda grad, dim, index, source: _math.reshape(
+            _math.index_select(_as_slices(grad), dim, index), source.shape),
     }
+    shown: ClassVar[dict] = _SLICES_SHOWN
 
 
 @register(methods="index_copy", inplace="index_copy_")
 def index_copy(input, dim: int, index, source):
     """A copy of `input` with `source`'s slices written along `dim` at `index`."""
-    dim = wrap_dim(dim, max(input.ndim, 1))
+    wrapped = wrap_dim(dim, max(input.ndim, 1))
     indices = _vector_index(index, "index_copy", "index_copy_(): Expected a long tensor for index")
     if source.dtype is not input.dtype:
         raise RuntimeError(
             "index_copy_(): self and source expected to have the same dtype, but got (self) "
             f"{_dtype.scalar_type_name(input.dtype)} and (source) {_dtype.scalar_type_name(source.dtype)}"
         )
-    bad = _check_slices(input, dim, indices, source, lambda count, source_count: IndexError(
+    bad = _check_slices(input, wrapped, indices, source, lambda count, source_count: IndexError(
         f"index_copy_(): Number of indices ({count}) should be equal to source.size(dim) ({source_count})"))
     if bad.size:
-        raise IndexError(f"index_copy_(): index {bad[0]} is out of bounds for dimension {dim} with size "
-                         f"{(input._data.shape or (1,))[dim]}")
-    return apply(IndexCopyBackward0, input, source, dim=dim, index=indices)
+        raise IndexError(f"index_copy_(): index {bad[0]} is out of bounds for dimension {wrapped} with size "
+                         f"{(input._data.shape or (1,))[wrapped]}")
+    return apply(IndexCopyBackward0, input, source, dim=wrapped, index=indices, source_dim=source.ndim,
+                 **_as_given(dim, wrapped, index, indices))
 
 
-class IndexFillBackward0(Formula):
+class IndexFillBackward0(ShownAsPyTorch, Formula):
     """A number written into whole slices of a copy along a dim."""
 
     @staticmethod
-    def forward(self, dim, index, value):
+    def forward(self, dim, index, value, dim_as_given=None, index_as_given=None):
         return _math.index_fill(self._data, dim, index, value)
 
     tangent = LinearWith(value=0)
     derivatives = {"self": lambda grad, dim, index: _math.index_fill(grad, dim, index, 0)}
+    shown: ClassVar[dict] = _INDEX_AND_DIM_AS_GIVEN
 
 
 def _filled_slices_sum(grad, dim: int, index: np.ndarray):
@@ -438,13 +489,13 @@ def _filled_slices_sum(grad, dim: int, index: np.ndarray):
     return _math.index_select(grad, dim, np.unique(index)).sum()
 
 
-class IndexFillBackward1(Formula):
+class IndexFillBackward1(ShownAsPyTorch, Formula):
     """A 0-d tensor's value written into whole slices of a copy: its gradient sums those slices."""
 
     inputs = ("self", "value")
 
     @staticmethod
-    def forward(self, value, dim, index):
+    def forward(self, value, dim, index, dim_as_given=None, index_as_given=None):
         return _math.index_fill(self._data, dim, index, value._data)
 
     tangent = LINEAR
@@ -452,12 +503,13 @@ class IndexFillBackward1(Formula):
         "self": lambda grad, dim, index: _math.index_fill(grad, dim, index, 0),
         "value": lambda grad, dim, index: _filled_slices_sum(grad, dim, index),
     }
+    shown: ClassVar[dict] = _INDEX_AND_DIM_AS_GIVEN
 
 
 @register(methods="index_fill", inplace="index_fill_")
 def index_fill(input, dim: int, index, value):
     """A copy of `input` with the slices along `dim` at `index` set to `value` (a number or 0-d tensor)."""
-    dim = wrap_dim(dim, input.ndim)
+    given, dim = dim, wrap_dim(dim, input.ndim)
     indices = _vector_index(index, "index_fill", "index_fill_(): Expected dtype int64 for index")
     size = input._data.shape[dim] if input.ndim else 1
     bad = (indices < -size) | (indices >= size)
@@ -470,5 +522,7 @@ def index_fill(input, dim: int, index, value):
                 "index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value.ndim} dimension(s)."
             )
-        return apply(IndexFillBackward1, input, value, dim=dim, index=indices)
-    return apply(IndexFillBackward0, input, dim=dim, index=indices, value=value)
+        return apply(IndexFillBackward1, input, value, dim=dim, index=indices,
+                     **_as_given(given, dim, index, indices))
+    return apply(IndexFillBackward0, input, dim=dim, index=indices, value=value,
+                 **_as_given(given, dim, index, indices))

@@ -3,12 +3,15 @@ nonzero), and one_hot."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
+from .._saved_shown import ShownAsPyTorch, tensor_as_given
 from .._table import apply, register
 from .._tangents import LINEAR
 
@@ -32,9 +35,17 @@ def _broadcast_with_mask(input: Tensor, mask: np.ndarray) -> tuple:
     return shape, np.broadcast_to(mask, shape)
 
 
-class MaskedSelectBackward0(Formula):
+# PyTorch's nodes save the mask or the index tensor the call gave; the formulas here read an
+# array (a mask checked once, flat positions wrapped once), shown as the tensor PyTorch saves
+# (Note [Indices shown as PyTorch saves them], ops/index/along_dim.py).
+_MASK_SHOWN = {"mask": tensor_as_given("mask")}
+_INDEX_SHOWN = {"index": tensor_as_given("index")}
+
+
+class MaskedSelectBackward0(ShownAsPyTorch, Formula):
     """The elements where the mask is True, as a vector: the gradient goes back to them
-    (the engine sums it over the dims the input was broadcast along)."""
+    (the engine sums it over the dims the input was broadcast along). The formula reads
+    `self`, as PyTorch's, so the node keeps the input."""
 
     @staticmethod
     def forward(self, mask):
@@ -43,8 +54,9 @@ class MaskedSelectBackward0(Formula):
 
     tangent = LINEAR
     derivatives = {
-        "self": lambda grad, mask, self_shape: _math.masked_select_backward(grad, mask, self_shape),
+        "self": lambda grad, self, mask: _math.masked_select_backward(grad, mask, self.shape),
     }
+    shown: ClassVar[dict] = _MASK_SHOWN
 
 
 @register(methods="masked_select")
@@ -65,7 +77,7 @@ def _masked_scatter_source_grad(grad, mask: np.ndarray, source_shape: tuple):
     return _math.reshape(selected, source_shape)
 
 
-class MaskedScatterBackward0(Formula):
+class MaskedScatterBackward0(ShownAsPyTorch, Formula):
     """Source elements, in order, written where the mask is True in a copy of the input."""
 
     inputs = ("self", "source")
@@ -84,6 +96,7 @@ class MaskedScatterBackward0(Formula):
         "self": lambda grad, mask: _math.where(mask, 0.0, grad),
         "source": lambda grad, mask, source_shape: _masked_scatter_source_grad(grad, mask, source_shape),
     }
+    shown: ClassVar[dict] = _MASK_SHOWN
 
 
 @register(methods="masked_scatter", inplace="masked_scatter_")
@@ -114,15 +127,17 @@ def _take_backward(grad, self_shape: tuple, index: np.ndarray):
     return _math.reshape(_math.accumulate_at(grad, (size,), (index,)), self_shape)
 
 
-class TakeBackward0(Formula):
-    """Elements picked by flat position: the gradient is added back at those positions."""
+class TakeBackward0(ShownAsPyTorch, Formula):
+    """Elements picked by flat position: the gradient is added back at those positions. The
+    formula reads `self`, as PyTorch's, so the node keeps the input."""
 
     @staticmethod
-    def forward(self, index):
+    def forward(self, index, index_as_given=None):
         return self._data.reshape(-1)[index]
 
     tangent = LINEAR
-    derivatives = {"self": lambda grad, self_shape, index: _take_backward(grad, self_shape, index)}
+    derivatives = {"self": lambda grad, self, index: _take_backward(grad, self.shape, index)}
+    shown: ClassVar[dict] = _INDEX_SHOWN
 
 
 @register(methods="take")
@@ -138,7 +153,8 @@ def take(input, index):
         raise IndexError(
             f"out of range: tried to access index {indices[bad].flat[0]} on a tensor of {size} elements."
         )
-    return apply(TakeBackward0, input, index=np.where(indices < 0, indices + size, indices))
+    return apply(TakeBackward0, input, index=np.where(indices < 0, indices + size, indices),
+                 index_as_given=indices)
 
 
 def _put_into(data: np.ndarray, index: np.ndarray, values: np.ndarray, accumulate: bool) -> np.ndarray:
@@ -168,13 +184,13 @@ def _put_source_grad(grad, index: np.ndarray, source):
     return grad.reshape(-1)[index].reshape(source.shape)
 
 
-class PutBackward0(Formula):
+class PutBackward0(ShownAsPyTorch, Formula):
     """`source` written (or added, with `accumulate`) at flat positions of a copy of the input."""
 
     inputs = ("self", "source")
 
     @staticmethod
-    def forward(self, source, index, accumulate):
+    def forward(self, source, index, accumulate, index_as_given=None):
         return _put_into(self._data, index, source._data, accumulate)
 
     tangent = LINEAR
@@ -182,6 +198,7 @@ class PutBackward0(Formula):
         "self": lambda grad, index, source, accumulate: _put_self_grad(grad, index, source, accumulate),
         "source": lambda grad, index, source: _put_source_grad(grad, index, source),
     }
+    shown: ClassVar[dict] = _INDEX_SHOWN
 
 
 @register(methods="put", inplace="put_")
@@ -207,7 +224,8 @@ def put(input, index, source, accumulate: bool = False):
         raise IndexError(
             f"out of range: tried to access index {indices[bad].flat[0]} on a tensor of {size} elements.")
     flat = np.where(indices < 0, indices + size, indices)
-    return apply(PutBackward0, input, source, index=flat, accumulate=bool(accumulate))
+    return apply(PutBackward0, input, source, index=flat, accumulate=bool(accumulate),
+                 index_as_given=index._data)
 
 
 @register(methods="nonzero", differentiable=False)

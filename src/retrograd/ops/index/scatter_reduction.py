@@ -10,15 +10,26 @@ test compares with PyTorch, so an unselected element gets what PyTorch gives it)
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from ..._tensor import Tensor
 from ..._warnings import warn_once_at_caller
 from .. import _math
 from .._formula import Formula
+from .._saved_shown import ShownAsPyTorch
 from .._table import apply, register
 from ..shape import wrap_dim
-from .along_dim import _check_slices, _element_key, _leading_part, _scatter_arguments, _vector_index
+from .along_dim import (
+    _INDEX_AND_DIM_AS_GIVEN,
+    _as_given,
+    _check_slices,
+    _element_key,
+    _leading_part,
+    _scatter_arguments,
+    _vector_index,
+)
 
 __all__ = ["IndexReduceBackward0", "ScatterReduceBackward0", "index_reduce", "scatter_reduce"]
 
@@ -136,13 +147,14 @@ def _tangent(self, src, self_t, src_t, result, dim, index, reduce, include_self)
     return self_factor * self_t + _math.gather_backward(moved, tuple(self.shape), dim, index)
 
 
-class ScatterReduceBackward0(Formula):
-    """Source values reduced into a copy of the input at positions chosen along a dim."""
+class ScatterReduceBackward0(ShownAsPyTorch, Formula):
+    """Source values reduced into a copy of the input at positions chosen along a dim (Note
+    [Indices shown as PyTorch saves them], ops/index/along_dim.py)."""
 
     inputs = ("self", "src")
 
     @staticmethod
-    def forward(self, src, dim, index, reduce, include_self):
+    def forward(self, src, dim, index, reduce, include_self, dim_as_given=None, index_as_given=None):
         return _reduced(self._data, src._data, dim, _math.index_array(index), reduce, include_self)
 
     tangent = staticmethod(_tangent)
@@ -152,6 +164,7 @@ class ScatterReduceBackward0(Formula):
         "src": lambda grad, self, src, result, dim, index, reduce, include_self: _gradients(
             grad, self, src, result, dim, index, reduce, include_self)[1],
     }
+    shown: ClassVar[dict] = _INDEX_AND_DIM_AS_GIVEN
 
 
 @register(methods="scatter_reduce", inplace="scatter_reduce_")
@@ -166,9 +179,9 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bo
                         f"not {type(src).__name__}")
     if src.dtype is not input.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
-    dim, indices = _scatter_arguments(input, dim, index, src, "scatter_reduce")
-    return apply(ScatterReduceBackward0, input, src, dim=dim, index=indices, reduce=reduce,
-                 include_self=bool(include_self))
+    wrapped, indices = _scatter_arguments(input, dim, index, src, "scatter_reduce")
+    return apply(ScatterReduceBackward0, input, src, dim=wrapped, index=indices, reduce=reduce,
+                 include_self=bool(include_self), **_as_given(dim, wrapped, index, indices))
 
 
 # ---------------------------------------------------------------------------
@@ -188,13 +201,14 @@ def _index_tangent(self, source, self_t, source_t, result, dim, index, reduce, i
                     reduce, include_self)
 
 
-class IndexReduceBackward0(Formula):
-    """Source slices reduced into a copy of the input's slices chosen along a dim."""
+class IndexReduceBackward0(ShownAsPyTorch, Formula):
+    """Source slices reduced into a copy of the input's slices chosen along a dim (shown as
+    ScatterReduceBackward0)."""
 
     inputs = ("self", "source")
 
     @staticmethod
-    def forward(self, source, dim, index, reduce, include_self):
+    def forward(self, source, dim, index, reduce, include_self, dim_as_given=None, index_as_given=None):
         spread = _spread_index(index, source._data.shape, dim)
         return _reduced(self._data, source._data, dim, spread, reduce, include_self)
 
@@ -207,6 +221,7 @@ class IndexReduceBackward0(Formula):
             grad, self, source, result, dim, _spread_index(index, source.shape, dim), reduce,
             include_self)[1],
     }
+    shown: ClassVar[dict] = _INDEX_AND_DIM_AS_GIVEN
 
 
 _SLICE_REDUCTIONS = ("prod", "mean", "amax", "amin")
@@ -224,14 +239,14 @@ def index_reduce(input, dim: int, index, source, reduce: str, *, include_self: b
     if input.ndim == 0 or not isinstance(source, Tensor) or source.ndim != input.ndim:
         raise RuntimeError("index_reduce(): self and source must have the same number of dimensions "
                            "(at least one)")
-    dim = wrap_dim(dim, input.ndim)
+    wrapped = wrap_dim(dim, input.ndim)
     indices = _vector_index(index, "index_reduce", "index_reduce_(): Expected dtype int32/int64 for index")
     if source.dtype is not input.dtype:
         raise RuntimeError("index_reduce_(): self and source must have the same scalar type")
-    bad = _check_slices(input, dim, indices, source, lambda count, source_count: RuntimeError(
+    bad = _check_slices(input, wrapped, indices, source, lambda count, source_count: RuntimeError(
         f"index_reduce_(): Number of indices ({count}) should be equal to source.size(dim): "
-        f"({source_count}), for dim: {dim}"))
+        f"({source_count}), for dim: {wrapped}"))
     if bad.size:
         raise IndexError("index out of range in self")
-    return apply(IndexReduceBackward0, input, source, dim=dim, index=indices, reduce=reduce,
-                 include_self=bool(include_self))
+    return apply(IndexReduceBackward0, input, source, dim=wrapped, index=indices, reduce=reduce,
+                 include_self=bool(include_self), **_as_given(dim, wrapped, index, indices))

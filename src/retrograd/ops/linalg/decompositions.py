@@ -83,6 +83,7 @@ class LinalgCholeskyExBackward0(Node):
     )
 
     inputs = ("a",)
+    saved_names = ("L",)  # (PyTorch's name for the saved factor: Note [Saved names])
     tangent = staticmethod(lambda a_t, result, upper: _cholesky_tangent(a_t, result, upper))
     __slots__ = ("upper",)
 
@@ -173,6 +174,7 @@ class LinalgQrBackward0(Node):
     )
 
     inputs, outputs = ("a",), ("Q", "R")
+    saved_names = outputs  # (as PyTorch names them: Note [Saved names])
     tangent = staticmethod(lambda a_t, Q, R, mode: _qr_tangent(a_t, Q, R, mode))
     __slots__ = ("mode",)
 
@@ -298,6 +300,7 @@ class LinalgEighBackward0(Node):
     )
 
     inputs, outputs = ("a",), ("eigenvalues", "eigenvectors")
+    saved_names = outputs  # (as PyTorch names them: Note [Saved names])
     tangent = staticmethod(lambda a_t, eigenvalues, eigenvectors:
                            _eigh_tangent(a_t, eigenvalues, eigenvectors))
     __slots__ = ()

@@ -85,20 +85,26 @@ def linalg_norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=N
     _require_tensor(A, "linalg_norm", 1, "A")
     if isinstance(dim, int):
         dim = (dim,)
+    # (a vector norm gets `ord` and `dim` as PyTorch's linalg.norm passes them on: 2.0 for no
+    # ord, None for no dim; its node shows them)
     if dim is None:
         if ord is None:
-            return vector_norm(A, 2, None, keepdim, dtype=dtype)
+            return vector_norm(A, 2.0, None, keepdim, dtype=dtype)
         if A.ndim not in (1, 2):
             raise RuntimeError(
                 "linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
                 f"{A.ndim}D."
             )
+        if A.ndim == 1 and not isinstance(ord, str):
+            return vector_norm(A, ord, None, keepdim, dtype=dtype)
         dim = (-2, -1) if isinstance(ord, str) else tuple(range(A.ndim))
+    if ord is None and len(dim) <= 2:  # (the 2-norm of the elements: Frobenius's for two dims)
+        return vector_norm(A, 2.0, dim, keepdim, dtype=dtype)
     if len(dim) == 1:
-        return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+        return vector_norm(A, ord, dim, keepdim, dtype=dtype)
     if len(dim) == 2:
         return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype)
-    raise RuntimeError(f"linalg.norm: If dim is specified, it mut be of length 1 or 2. Got {list(dim)}")
+    raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dim)}")
 
 
 # ---------------------------------------------------------------------------

@@ -49,6 +49,7 @@ class LinalgInvExBackward0(Node):
     )
 
     inputs = ("a",)
+    saved_names = ("inverse",)  # (PyTorch's name for the saved inverse: Note [Saved names])
     tangent = staticmethod(lambda a_t, result: -matmul(matmul(result, a_t), result))
     __slots__ = ()
 

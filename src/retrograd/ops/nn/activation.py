@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import ClassVar
 
 import numpy as np
 
@@ -11,7 +12,7 @@ from ... import _creation
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
-from .._saved_shown import ShowsOneDimAsGiven
+from .._saved_shown import ShownAsPyTorch, ShowsOneDimAsGiven, formula_value, saved_array
 from .._table import apply, register, run_in_place
 from .._tangents import ELEMENT_WISE
 from ..pointwise import (
@@ -209,13 +210,22 @@ class HardswishBackward0(Formula):
     derivatives = {"self": lambda grad, self: _math.hardswish_backward(grad, self)}
 
 
-class LogSigmoidBackward0(Formula):
+def _log_sigmoid_buffer(node) -> Tensor:
+    """exp(-|x|), the buffer PyTorch's CPU kernel saves beside the input (our formula needs
+    only the input): computed from the saved input when read, freed with it."""
+    return saved_array(node, np.exp(-np.abs(formula_value(node, "self")._data)))
+
+
+class LogSigmoidBackward0(ShownAsPyTorch, Formula):
+    """log(sigmoid(x)); it shows PyTorch's `buffer` too (_log_sigmoid_buffer)."""
+
     @staticmethod
     def forward(self):
         return -np.logaddexp(0, -floating_input(self, "logsigmoid"))
 
     tangent = ELEMENT_WISE
     derivatives = {"self": lambda grad, self: grad * _math.sigmoid(-self)}
+    shown: ClassVar[dict] = {"buffer": _log_sigmoid_buffer}
 
 
 @register(methods="relu", inplace="relu_", direct=ReluBackward0)
@@ -229,7 +239,7 @@ def relu(input, inplace: bool = False):
 @register(torch_name=_torch_name("relu6"))
 def relu6(input, inplace: bool = False):
     """min(max(input, 0), 6)."""
-    return hardtanh(input, 0.0, 6.0, inplace)
+    return hardtanh(input, 0, 6, inplace)  # (ints, as PyTorch's node shows them)
 
 
 @register(torch_name=_torch_name("hardtanh"))
@@ -256,7 +266,7 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):
     """input where positive, alpha * (exp(input) - 1) elsewhere."""
     if inplace:
         return run_in_place(input, elu, alpha)
-    return apply(EluBackward0, input, alpha=alpha, scale=1.0, input_scale=1.0)
+    return apply(EluBackward0, input, alpha=alpha, scale=1, input_scale=1)
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -268,7 +278,7 @@ def selu(input, inplace: bool = False):
     """scale * elu(input, alpha) with the self-normalising constants."""
     if inplace:
         return run_in_place(input, selu)
-    return apply(EluBackward0, input, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0)
+    return apply(EluBackward0, input, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1)
 
 
 @register(torch_name=_torch_name("celu"), floating=True)
@@ -306,7 +316,7 @@ def mish(input, inplace: bool = False):
 
 
 @register(torch_name=_torch_name("softplus"), floating=True)
-def softplus(input, beta: float = 1.0, threshold: float = 20.0):
+def softplus(input, beta: float = 1, threshold: float = 20):
     """log(1 + exp(beta * input)) / beta, linear above `threshold` (stable for large inputs)."""
     return apply(SoftplusBackward0, input, beta=beta, threshold=threshold)
 
@@ -560,8 +570,8 @@ def prelu(input, weight):
             f"Mismatch of parameter numbers and input channel size. Found parameter numbers = {channels} "
             f"and channel size = {input.shape[1] if input.ndim >= 2 else 1}."
         )
-    if channels != 1:
-        weight = weight.reshape((channels,) + (1,) * (input.ndim - 2))
+    if input.ndim >= 2:  # (viewed as PyTorch views it, so its node saves that shape)
+        weight = weight.reshape((1, channels) + (1,) * (input.ndim - 2))
     elif input.ndim == 0:
         weight = weight.reshape(())
     return apply(PreluKernelBackward0, input, weight)

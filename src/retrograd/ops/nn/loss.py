@@ -109,7 +109,8 @@ def _mse_derivative(grad, self, target, reduction):
 
 class _ReductionAsNumber:
     """A loss node that shows its reduction as PyTorch does, as the number of its enum
-    (`_saved_reduction` is 0 for "none", 1 for "mean", 2 for "sum"; torchviz draws it)."""
+    (`_saved_reduction` is 0 for "none", 1 for "mean", 2 for "sum"; torchviz draws it), and
+    a weight its formulas read as an array as the tensor PyTorch saves (freed with the node)."""
 
     __slots__ = ()
 
@@ -117,6 +118,8 @@ class _ReductionAsNumber:
         value = super()._find_saved(name)
         if name == "reduction" and isinstance(value, str):
             return _REDUCTION_NUMBERS[value]
+        if type(value) is np.ndarray:
+            return saved_array(self, value)
         return value
 
 
@@ -343,6 +346,12 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weigh
     return _weighted(loss, weight, reduction, mean_over_weight=False)
 
 
+def _expands_to(shape: tuple, target: tuple) -> bool:
+    """Whether an array of `shape` expands to `target` (what Tensor.expand accepts)."""
+    return len(shape) <= len(target) and all(size in (1, wanted) for size, wanted in
+                                             zip(reversed(shape), reversed(target)))
+
+
 def _weight_array(weight, like: Tensor):
     return None if weight is None else np.asarray(weight._data, dtype=like._data.dtype)
 
@@ -361,8 +370,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     data = input._data
     if data.size and ((data < 0).any() or (data > 1).any() or np.isnan(data).any()):
         raise RuntimeError("all elements of input should be between 0 and 1")
-    return apply(BinaryCrossEntropyBackward0, input, target, reduction=reduction,
-                 weight=_weight_array(weight, input))
+    weight = _weight_array(weight, input)
+    if weight is not None and _expands_to(weight.shape, input._data.shape):
+        weight = np.broadcast_to(weight, input._data.shape)  # (expanded as PyTorch's node saves it)
+    return apply(BinaryCrossEntropyBackward0, input, target, reduction=reduction, weight=weight)
 
 
 @register(torch_name=_torch_name("binary_cross_entropy_with_logits"),

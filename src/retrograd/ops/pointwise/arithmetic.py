@@ -220,7 +220,12 @@ class DivBackward0(Formula):
 
 
 class DivBackward2(Formula):
-    """Rounded division (`rounding_mode` 'trunc' or 'floor'): a step function, gradient 0."""
+    """Rounded division (`rounding_mode` 'trunc' or 'floor'): a step function, gradient 0.
+
+    The formulas read what PyTorch's read (its node shares them with true division), so the
+    node keeps `other` for the gradient of `self`, and `self` and `other` for that of `other`,
+    as PyTorch's does: changing one in place before backward is the error PyTorch raises.
+    """
 
     inputs = ("self", "other")
 
@@ -230,7 +235,10 @@ class DivBackward2(Formula):
         return _rounded_quotient(a, b, rounding_mode)
 
     tangent = ELEMENT_WISE
-    derivatives = {"self": lambda grad: _math.zeros_like(grad), "other": lambda grad: _math.zeros_like(grad)}
+    derivatives = {
+        "self": lambda grad, other, rounding_mode: _math.zeros_like(grad),
+        "other": lambda grad, self, other, rounding_mode: _math.zeros_like(grad),
+    }
 
 
 def _check_integer_divisor(divisor, kernel_name: str) -> None:

@@ -415,7 +415,14 @@ class ErfinvBackward0(_Elementwise):
         return _erfinv(data)
 
     tangent = ELEMENT_WISE
-    derivatives = {"self": lambda grad, result: grad * (_SQRT_PI / 2) * _math.exp(result * result)}
+    # PyTorch's formula: it reads the input and computes erfinv again (so the node keeps
+    # `self`, as PyTorch's), the same values as the result's
+    derivatives = {"self": lambda grad, self: grad * (_SQRT_PI / 2) * _math.exp(_erfinv_of(self) ** 2)}
+
+
+def _erfinv_of(x):
+    """erfinv of an array (NumPy) or of a Tensor (recorded)."""
+    return x.erfinv() if isinstance(x, Tensor) else _erfinv(x)
 
 
 def _bessel_i1(data: np.ndarray) -> np.ndarray:

@@ -75,8 +75,8 @@ def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
 
     The sort is always stable (equal elements keep their order); NaN counts as largest.
     """
-    dim = _one_dim(input, dim, "sort")
-    return _select(SortBackward0, return_types.sort, input, dim, descending=descending)
+    given, dim = dim, _one_dim(input, dim, "sort")
+    return _select(SortBackward0, return_types.sort, input, dim, descending=descending, dim_as_given=given)
 
 
 @register(methods="argsort", differentiable=False)
@@ -101,12 +101,12 @@ class TopkBackward0(_KeepsDim):
 )
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """The k largest (or smallest) elements along `dim`, in order, with their indices."""
-    dim = _one_dim(input, dim, "topk")
+    given, dim = dim, _one_dim(input, dim, "topk")
     _refuse_bool(input, RuntimeError("topk does not support bool dtypes on CPU"))
     size = input._data.shape[dim] if input.ndim else 1
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
-    return _select(TopkBackward0, return_types.topk, input, dim, k=k, largest=largest)
+    return _select(TopkBackward0, return_types.topk, input, dim, k=k, largest=largest, dim_as_given=given)
 
 
 class KthvalueBackward0(_SelectsAlongDim):
@@ -120,14 +120,14 @@ class KthvalueBackward0(_SelectsAlongDim):
 @register(methods="kthvalue")
 def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     """The k-th smallest element along `dim` (k counts from 1), with its index."""
-    dim = _one_dim(input, dim, "kthvalue")
+    given, dim = dim, _one_dim(input, dim, "kthvalue")
     _refuse_bool(input, NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'"))
     size = input._data.shape[dim] if input.ndim else 1
     if size == 0:
         raise IndexError(f"kthvalue(): Expected reduction dim {dim} to have non-zero size.")
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
-    return _select(KthvalueBackward0, return_types.kthvalue, input, dim, keepdim, k=k)
+    return _select(KthvalueBackward0, return_types.kthvalue, input, dim, keepdim, k=k, dim_as_given=given)
 
 
 class MedianBackward1(_SelectsAlongDim):
@@ -168,9 +168,9 @@ def median(input, dim=None, keepdim: bool = False):
         if input._data.size == 0:
             return Tensor._make(np.array(np.nan, dtype=input._data.dtype))
         return apply(MedianBackward0, input)
-    dim = _one_dim(input, dim, "median")
+    given, dim = dim, _one_dim(input, dim, "median")
     _check_nonempty_dim(input, dim, "median")
-    return _select(MedianBackward1, return_types.median, input, dim, keepdim)
+    return _select(MedianBackward1, return_types.median, input, dim, keepdim, dim_as_given=given)
 
 
 def _count_of_numbers(data: np.ndarray, dim: int) -> np.ndarray:
@@ -217,10 +217,10 @@ def nanmedian(input, dim=None, keepdim: bool = False):
         if input._data.size == 0:
             return Tensor._make(np.array(np.nan, dtype=input._data.dtype))
         return apply(NanmedianBackward0, input)
-    dim = _one_dim(input, dim, "nanmedian")
+    given, dim = dim, _one_dim(input, dim, "nanmedian")
     _refuse_bool(input, NotImplementedError("\"median_out\" not implemented for 'Bool'"))
     _check_nonempty_dim(input, dim, "median")
-    return _select(NanmedianBackward1, return_types.nanmedian, input, dim, keepdim)
+    return _select(NanmedianBackward1, return_types.nanmedian, input, dim, keepdim, dim_as_given=given)
 
 
 class ModeBackward0(_SelectsAlongDim):
@@ -249,9 +249,9 @@ class ModeBackward0(_SelectsAlongDim):
 @register(methods="mode")
 def mode(input, dim: int = -1, keepdim: bool = False):
     """The most frequent value along `dim` and the index of its last occurrence."""
-    dim = _one_dim(input, dim, "mode")
+    given, dim = dim, _one_dim(input, dim, "mode")
     _check_nonempty_dim(input, dim, "mode")
-    return _select(ModeBackward0, return_types.mode, input, dim, keepdim)
+    return _select(ModeBackward0, return_types.mode, input, dim, keepdim, dim_as_given=given)
 
 
 class CummaxBackward0(_KeepsDim):
@@ -286,15 +286,15 @@ class CumminBackward0(CummaxBackward0):
 @register(methods="cummax")
 def cummax(input, dim: int):
     """The running maximum along `dim`, with the index where each maximum was reached."""
-    dim = _one_dim(input, dim, "cummax")
-    return _select(CummaxBackward0, return_types.cummax, input, dim)
+    given, dim = dim, _one_dim(input, dim, "cummax")
+    return _select(CummaxBackward0, return_types.cummax, input, dim, dim_as_given=given)
 
 
 @register(methods="cummin")
 def cummin(input, dim: int):
     """The running minimum along `dim`, with the index where each minimum was reached."""
-    dim = _one_dim(input, dim, "cummin")
-    return _select(CumminBackward0, return_types.cummin, input, dim)
+    given, dim = dim, _one_dim(input, dim, "cummin")
+    return _select(CumminBackward0, return_types.cummin, input, dim, dim_as_given=given)
 
 
 # ---------------------------------------------------------------------------
@@ -398,9 +398,9 @@ def _extreme(input, dim, keepdim, whole_node, along_node, result_type, pairwise,
     if dim is None:
         _check_reducible(input, (), op_name, False)
         return apply(whole_node, input)
-    dim = _one_dim(input, dim, op_name)
+    given, dim = dim, _one_dim(input, dim, op_name)
     _check_nonempty_dim(input, dim, op_name)
-    return _select(along_node, result_type, input, dim, keepdim)
+    return _select(along_node, result_type, input, dim, keepdim, dim_as_given=given)
 
 
 @register(methods="max")

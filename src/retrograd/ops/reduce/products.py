@@ -96,11 +96,12 @@ class ProdBackward0(Formula):
     derivatives = {"self": lambda grad, self, result: _prod_backward(grad, self, result)}
 
 
-class ProdBackward1(Formula):
-    """Product along one dim."""
+class ProdBackward1(ShowsOneDimAsGiven, Formula):
+    """Product along one dim (`dim` a 1-tuple for the formula, shown as the int the call
+    gave, as PyTorch's node)."""
 
     @staticmethod
-    def forward(self, dim, keepdim, dtype):
+    def forward(self, dim, keepdim, dtype, dim_as_given=None):
         data = self._data
         return np.prod(data, axis=dim, keepdims=keepdim, dtype=_integer_accumulator(data, dtype))
 
@@ -120,7 +121,7 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
             f"prod(): argument 'dim' (position 2) must be int, not {type(dim).__name__}"
         )
     dims = normalize_dims(dim, input.ndim)
-    return apply(ProdBackward1, input, dim=dims, keepdim=keepdim, dtype=dtype)
+    return apply(ProdBackward1, input, dim=dims, keepdim=keepdim, dtype=dtype, dim_as_given=dim)
 
 
 # ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from ... import _dtype
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
-from .._saved_shown import ShowsDimAsGiven
+from .._saved_shown import ShowsDimAsGiven, ShowsOneDimAsGiven
 from .._table import apply, register
 from .._tangents import LINEAR, REDUCTION
 
@@ -221,9 +221,10 @@ def _scatter_picked(grad, indices, dim: int, self_shape: tuple, unsqueeze: bool,
     return _math.scatter_along(grad, indices, dim, self_shape, unique)
 
 
-class _SelectsAlongDim(Formula):
+class _SelectsAlongDim(ShowsOneDimAsGiven, Formula):
     """An op that picks elements along one dim: it returns (values, indices), and the
-    gradient of the values goes back to the picked positions.
+    gradient of the values goes back to the picked positions. Its `dim` shows as the call
+    gave it (`dim_as_given`, Note [Saved values as PyTorch shows them]).
 
     Subclasses say how to `choose` the indices (an int64 array with `data`'s ndim) and whether
     the op `reduces` the dim (max, median: dropped unless keepdim) or keeps it (sort, topk).
@@ -238,7 +239,7 @@ class _SelectsAlongDim(Formula):
         raise NotImplementedError
 
     @classmethod
-    def forward(cls, self, dim, keepdim=False, **options):
+    def forward(cls, self, dim, keepdim=False, dim_as_given=None, **options):
         data = self._data
         work = data.reshape(1) if data.ndim == 0 else data
         indices = cls.choose(work, dim, **options).astype(np.int64, copy=False)
@@ -264,7 +265,7 @@ class _KeepsDim(_SelectsAlongDim):
     reduces = False
 
     @classmethod
-    def forward(cls, self, dim, **options):
+    def forward(cls, self, dim, dim_as_given=None, **options):
         return super().forward(self, dim, **options)
 
     # The values are the input picked at `indices` along dim: so is the tangent.
@@ -291,9 +292,11 @@ def _check_nonempty_dim(input: Tensor, dim: int, op_name: str) -> None:
         raise IndexError(f"{op_name}(): Expected reduction dim {dim} to have non-zero size.")
 
 
-def _select(node_class, result_type, input, dim, keepdim=False, **options):
+def _select(node_class, result_type, input, dim, keepdim=False, dim_as_given=None, **options):
     if node_class.reduces:
         options["keepdim"] = keepdim
+    if dim_as_given is not None and dim_as_given != dim:  # (kept only where it was wrapped)
+        options["dim_as_given"] = dim_as_given
     values, indices = apply(node_class, input, dim=dim, **options)
     return result_type(values, indices)
 

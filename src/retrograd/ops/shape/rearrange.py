@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from typing import ClassVar
 
 import numpy as np
 
@@ -13,6 +14,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
+from .._saved_shown import ShownAsPyTorch, as_given, dims_as_given
 from .._table import _is_dense, apply, register, register_method
 from .._tangents import LINEAR
 from ..reduce import normalize_dims
@@ -93,15 +95,17 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 # Moving elements: flip, roll, rot90
 
 
-class FlipBackward0(Formula):
-    """The order reversed along dims: the gradient is flipped back."""
+class FlipBackward0(ShownAsPyTorch, Formula):
+    """The order reversed along dims: the gradient is flipped back. The dims show as the
+    call gave them (Note [Saved values as PyTorch shows them])."""
 
     @staticmethod
-    def forward(self, dims):
+    def forward(self, dims, dims_as_given=None):
         return np.flip(self._data, dims).copy()
 
     tangent = LINEAR
     derivatives = {"self": lambda grad, dims: _math.flip(grad, dims)}
+    shown: ClassVar[dict] = {"dims": as_given("dims", dims_as_given)}
 
 
 @register(methods="flip")
@@ -109,7 +113,10 @@ def flip(input, *dims):
     """A copy with the order of elements reversed along `dims`."""
     if len(dims) == 1 and isinstance(dims[0], list | tuple):
         dims = dims[0]
-    return apply(FlipBackward0, input, dims=normalize_dims(tuple(dims), input.ndim))
+    wrapped = normalize_dims(tuple(dims), input.ndim)
+    if wrapped == tuple(dims):
+        return apply(FlipBackward0, input, dims=wrapped)
+    return apply(FlipBackward0, input, dims=wrapped, dims_as_given=tuple(dims))
 
 
 @register(methods="fliplr")
@@ -132,15 +139,18 @@ def _negated(shifts: tuple) -> tuple:
     return tuple(-shift for shift in shifts)
 
 
-class RollBackward0(Formula):
-    """Elements shifted cyclically: the gradient is shifted back."""
+class RollBackward0(ShownAsPyTorch, Formula):
+    """Elements shifted cyclically: the gradient is shifted back. The dims show as the call
+    gave them, `()` for none (Note [Saved values as PyTorch shows them])."""
 
     @staticmethod
-    def forward(self, shifts, dims):
+    def forward(self, shifts, dims, dims_as_given=None):
         return np.roll(self._data, shifts, axis=dims)
 
     tangent = LINEAR
     derivatives = {"self": lambda grad, shifts, dims: _math.roll(grad, _negated(shifts), dims)}
+    shown: ClassVar[dict] = {"dims": as_given("dims", dims_as_given, otherwise=lambda node: tuple(
+        node._parameter("dims") or ()))}
 
 
 @register(methods="roll")
@@ -154,7 +164,10 @@ def roll(input, shifts, dims=None):
     dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
-    return apply(RollBackward0, input, shifts=shifts, dims=tuple(wrap_dim(d, input.ndim) for d in dims))
+    wrapped = tuple(wrap_dim(d, input.ndim) for d in dims)
+    if wrapped == dims:
+        return apply(RollBackward0, input, shifts=shifts, dims=wrapped)
+    return apply(RollBackward0, input, shifts=shifts, dims=wrapped, dims_as_given=dims)
 
 
 class Rot90Backward0(Formula):
@@ -255,12 +268,12 @@ def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):
     return apply(DiagonalBackward0, input, offset=int(offset), dim1=first, dim2=second)
 
 
-class DiagEmbedBackward0(Formula):
+class DiagEmbedBackward0(ShownAsPyTorch, Formula):
     """The last dim laid on a diagonal of new (dim1, dim2) planes of zeros: the gradient is
-    that diagonal."""
+    that diagonal. The dims show as the call gave them (by default -2 and -1)."""
 
     @staticmethod
-    def forward(self, offset, dim1, dim2):
+    def forward(self, offset, dim1, dim2, dim1_as_given=None, dim2_as_given=None):
         data = self._data
         side = data.shape[-1] + abs(offset)
         batch = iter(data.shape[:-1])
@@ -271,20 +284,22 @@ class DiagEmbedBackward0(Formula):
 
     tangent = LINEAR
     derivatives = {"self": lambda grad, offset, dim1, dim2: _math.diagonal(grad, offset, dim1, dim2)}
+    shown: ClassVar[dict] = {"dim1": as_given("dim1", int), "dim2": as_given("dim2", int)}
 
 
 @register(methods="diag_embed")
 def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1):
     """Each vector along the last dim laid on diagonal `offset` of new matrices in dims (dim1, dim2)."""
     first, second = _diagonal_dims(dim1, dim2, input.ndim + 1)
-    return apply(DiagEmbedBackward0, input, offset=int(offset), dim1=first, dim2=second)
+    return apply(DiagEmbedBackward0, input, offset=int(offset), dim1=first, dim2=second,
+                 dim1_as_given=dim1, dim2_as_given=dim2)
 
 
 @register(methods="diag")
 def diag(input, diagonal: int = 0):
     """A vector made the `diagonal`-th diagonal of a square matrix, or a matrix's diagonal copied out."""
-    if input.ndim == 1:
-        return diag_embed(input, diagonal, 0, 1)
+    if input.ndim == 1:  # (PyTorch's diag_embed, its dims at their defaults)
+        return diag_embed(input, diagonal)
     if input.ndim == 2:
         return apply(DiagonalBackward0_copy, input, offset=int(diagonal), dim1=0, dim2=1)
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")

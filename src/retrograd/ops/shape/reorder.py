@@ -12,7 +12,7 @@ import numpy as np
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
-from .._saved_shown import ShownAsPyTorch, as_given
+from .._saved_shown import ShownAsPyTorch, as_given, dims_as_given
 from .._table import apply, register, register_method
 from .._tangents import LINEAR
 from .views import _acting, _shape_argument, format_shape, wrap_dim
@@ -21,18 +21,21 @@ from .views import _acting, _shape_argument, format_shape, wrap_dim
 # Reordering dims: transpose, t, permute, movedim
 
 
-class TransposeBackward0(Formula):
-    """Two dims swapped (a view): the gradient has them swapped back."""
+class TransposeBackward0(ShownAsPyTorch, Formula):
+    """Two dims swapped (a view): the gradient has them swapped back. The dims show as the
+    call gave them (kept as `dim0_as_given`, `dim1_as_given` where a negative one was
+    wrapped: Note [Saved values as PyTorch shows them])."""
 
     is_view = True
 
     @staticmethod
-    def forward(self, dim0, dim1):
+    def forward(self, dim0, dim1, dim0_as_given=None, dim1_as_given=None):
         data = self._data
         return np.swapaxes(data, dim0, dim1) if data.ndim else data.view()
 
     tangent = LINEAR
     derivatives = {"self": lambda grad, dim0, dim1: _math.transpose(grad, dim0, dim1)}
+    shown: ClassVar[dict] = {"dim0": as_given("dim0", int), "dim1": as_given("dim1", int)}
 
 
 class TransposeBackward1(TransposeBackward0):
@@ -44,7 +47,10 @@ class TransposeBackward1(TransposeBackward0):
 @register(methods=("transpose", "swapaxes", "swapdims"))
 def transpose(input, dim0: int, dim1: int):
     """A view with dims `dim0` and `dim1` swapped."""
-    return apply(TransposeBackward0, input, dim0=wrap_dim(dim0, input.ndim), dim1=wrap_dim(dim1, input.ndim))
+    first, second = wrap_dim(dim0, input.ndim), wrap_dim(dim1, input.ndim)
+    if first == dim0 and second == dim1:  # (the common case: nothing more for the node to keep)
+        return apply(TransposeBackward0, input, dim0=first, dim1=second)
+    return apply(TransposeBackward0, input, dim0=first, dim1=second, dim0_as_given=dim0, dim1_as_given=dim1)
 
 
 swapaxes = swapdims = transpose
@@ -82,17 +88,19 @@ def _inverse_order(dims: tuple) -> tuple:
     return tuple(sorted(range(len(dims)), key=dims.__getitem__))
 
 
-class PermuteBackward0(Formula):
-    """Dims reordered (a view): the gradient goes through the inverse order."""
+class PermuteBackward0(ShownAsPyTorch, Formula):
+    """Dims reordered (a view): the gradient goes through the inverse order. The dims show
+    as the call gave them (kept as `dims_as_given` where a negative one was wrapped)."""
 
     is_view = True
 
     @staticmethod
-    def forward(self, dims):
+    def forward(self, dims, dims_as_given=None):
         return np.transpose(self._data, dims)
 
     tangent = LINEAR
     derivatives = {"self": lambda grad, dims: _math.permute(grad, _inverse_order(dims))}
+    shown: ClassVar[dict] = {"dims": as_given("dims", dims_as_given)}
 
 
 @register(methods="permute")
@@ -108,7 +116,9 @@ def permute(input, *dims):
     wrapped = tuple(wrap_dim(dim, input.ndim) for dim in dims)
     if len(set(wrapped)) != len(wrapped):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return apply(PermuteBackward0, input, dims=wrapped)
+    if wrapped == tuple(dims):
+        return apply(PermuteBackward0, input, dims=wrapped)
+    return apply(PermuteBackward0, input, dims=wrapped, dims_as_given=dims)
 
 
 def _dim_list(dims, ndim: int, name: str) -> list[int]:

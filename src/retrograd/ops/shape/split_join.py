@@ -334,7 +334,9 @@ def concatenate(tensors, axis: int = 0):
 class StackBackward0(Node):
     """Equal-shaped tensors stacked along a new dim: each gets its slice of the gradient.
 
-    Hand-written for the reason CatBackward0 is, and like it runs on arrays.
+    Hand-written for the reason CatBackward0 is, and like it runs on arrays. It keeps `dim`
+    as the call gave it (`dim_as_given` where a negative one was wrapped), which PyTorch's
+    node shows; counted from the end, it names the same dim of a batched gradient too.
     """
     hand_written = "takes any number of tensors (a declaration lists a fixed set of inputs)"
 
@@ -343,12 +345,13 @@ class StackBackward0(Node):
     _runs_on_arrays = True
 
     @staticmethod
-    def forward(ctx, *tensors, dim):
-        ctx.dim = dim
+    def forward(ctx, *tensors, dim, dim_as_given=None):
+        ctx.dim = dim if dim_as_given is None else int(dim_as_given)
         return np.stack([t._data for t in tensors], axis=dim, dtype=_common_dtype(tensors), casting="unsafe")
 
     def backward(self, grad):
-        return tuple(None if node is None else _math.select(grad, self.dim, index)
+        dim = self.dim if self.dim >= 0 else self.dim + grad.ndim
+        return tuple(None if node is None else _math.select(grad, dim, index)
                      for index, (node, _) in enumerate(self.next_functions))
 
 
@@ -365,7 +368,10 @@ def stack(tensors, dim: int = 0):
                 f"stack expects each tensor to be equal size, but got {format_shape(first)} at entry 0 "
                 f"and {format_shape(tensor._data.shape)} at entry {position}"
             )
-    return apply(StackBackward0, *tensors, dim=wrap_dim(dim, len(first) + 1))
+    wrapped = wrap_dim(dim, len(first) + 1)
+    if wrapped == dim:
+        return apply(StackBackward0, *tensors, dim=wrapped)
+    return apply(StackBackward0, *tensors, dim=wrapped, dim_as_given=dim)
 
 
 def _at_least(tensors, promote):

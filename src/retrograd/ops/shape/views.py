@@ -396,6 +396,11 @@ def _unsqueeze_grad(grad, self_shape, dim, key):
 
 
 def _inserted_dim(node) -> int:
+    """The dim PyTorch's node shows: as the call gave it (`dim_as_given`, kept where it was
+    negative), else the one the formula reads, else the one the key inserts."""
+    given = node._params.get("dim_as_given")
+    if given is not None:
+        return int(given)
     dim = node._parameter("dim")
     return _acting(node._parameter("key"))[0] if dim is None else dim
 
@@ -413,7 +418,7 @@ class UnsqueezeBackward0(ShownAsPyTorch, Formula):
     hidden = ("key", "self_sym_sizes")
 
     @staticmethod
-    def forward(self, dim=None, key=None):
+    def forward(self, dim=None, key=None, dim_as_given=None):
         if key is not None:
             return self._data[key]
         shape = self._data.shape
@@ -432,7 +437,10 @@ class UnsqueezeBackward1(UnsqueezeBackward0):
 @register(methods="unsqueeze")
 def unsqueeze(input, dim: int):
     """A view with a size-1 dim inserted at `dim` (which counts the new dim)."""
-    return apply(UnsqueezeBackward0, input, dim=wrap_dim(dim, input.ndim + 1))
+    wrapped = wrap_dim(dim, input.ndim + 1)
+    if wrapped == dim:  # (the common case: nothing more for the node to keep)
+        return apply(UnsqueezeBackward0, input, dim=wrapped)
+    return apply(UnsqueezeBackward0, input, dim=wrapped, dim_as_given=dim)
 
 
 # ---------------------------------------------------------------------------
