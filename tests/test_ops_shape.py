@@ -461,3 +461,56 @@ def test_non_contiguous_inputs_match_pytorch(op):
         results.append((out.detach().numpy(), leaf.grad.numpy()))
     for mine, theirs in zip(*results):
         np.testing.assert_allclose(mine, theirs)
+
+
+# ---------------------------------------------------------------------------
+# Pieces along each dim (split_join._pieces writes dims 0 and 1 out, others by index tuple)
+
+@pytest.mark.parametrize("dim", [0, 1, 2, -1])
+@pytest.mark.parametrize("how", ["split", "chunk", "unsafe_chunk", "unsafe_split"])
+def test_pieces_along_each_dim_are_pytorchs(dim, how):
+    torch = pytest.importorskip("torch")
+    values = np.arange(5 * 7 * 6, dtype=np.float64).reshape(5, 7, 6)
+    our_leaf, their_leaf = retrograd.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    ours, theirs = our_leaf * 1, their_leaf * 1
+    argument = 3 if how.endswith("chunk") else 2
+    our_pieces = getattr(ours, how)(argument, dim)
+    their_pieces = getattr(theirs, how)(argument, dim)
+    assert len(our_pieces) == len(their_pieces)
+    for number, (mine, expected) in enumerate(zip(our_pieces, their_pieces)):
+        np.testing.assert_array_equal(mine.detach().numpy(), expected.detach().numpy())
+        assert np.shares_memory(mine._data, ours._data)
+        assert mine.grad_fn is our_pieces[0].grad_fn
+        assert mine.grad_fn.name() == expected.grad_fn.name()
+        assert mine.output_nr == expected.output_nr == number
+        assert (mine._base is ours) == (expected._base is theirs)
+        assert mine._version == ours._version
+    weights = [np.full(piece.shape, float(number + 1)) for number, piece in enumerate(our_pieces)]
+    sum((piece * retrograd.tensor(weight)).sum() for piece, weight in zip(our_pieces, weights)).backward()
+    sum((piece * torch.tensor(weight)).sum() for piece, weight in zip(their_pieces, weights)).backward()
+    np.testing.assert_array_equal(our_leaf.grad.numpy(), their_leaf.grad.numpy())
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2])
+def test_pieces_gradient_lands_where_each_piece_was_cut(dim):
+    x = _double((4, 5, 6))
+    pieces = x.split(2, dim)
+    sum(piece.sum() * (number + 1) for number, piece in enumerate(pieces)).backward()
+    expected = np.zeros((4, 5, 6))
+    for number in range(len(pieces)):
+        index = [slice(None)] * 3
+        index[dim] = slice(2 * number, 2 * number + 2)
+        expected[tuple(index)] = number + 1
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+    assert gradgradcheck(lambda t: t.split(2, dim)[1] * t.split(2, dim)[1], (x,))
+
+
+def test_chunk_pieces_are_views_that_see_writes_and_versions():
+    x = _double((3, 8), requires_grad=False)
+    first, second = x.chunk(2, 1)
+    x.add_(1)
+    assert first._version == second._version == x._version == 1
+    np.testing.assert_array_equal(second.numpy(), x.numpy()[:, 4:])
+    unsafe = x.unsafe_chunk(2, 1)
+    assert all(piece._base is None for piece in unsafe)
+    np.testing.assert_array_equal(unsafe[1].numpy(), x.numpy()[:, 4:])
