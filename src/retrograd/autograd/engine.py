@@ -294,14 +294,14 @@ def _run_leaf(node: AccumulateGrad, grad_outputs: list, targets, target_nodes: s
     # AccumulateGrad runs in backward() (for the leaves asked for); a leaf that
     # autograd.grad only captures runs no node, nor its hooks (as PyTorch)
     runs = accumulate and (targets is None or node in target_nodes)
-    if node._pre_hooks is not None and (targets is None or runs):
+    if node._extras is not None and node._pre_hooks is not None and (targets is None or runs):
         grad_outputs = _run_pre_hooks(node, grad_outputs)
     if node in capture_slots:
         for output_nr, slot in capture_slots[node]:
             captured[slot] = grad_outputs[output_nr]
     if runs:
         _accumulate_grad(node.variable, grad_outputs[0], create_graph, _REFERENCES_OF_AN_OWNED_GRADIENT)
-        if node._hooks is not None:
+        if node._extras is not None and node._hooks is not None:  # (Note [A node's rare fields])
             for hook in list(node._hooks.values()):
                 hook((), tuple(_as_tensors(grad_outputs)))
     if observer is not None:

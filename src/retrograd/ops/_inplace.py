@@ -424,14 +424,15 @@ def _reread_from_base(view: Tensor, base: Tensor, positions: np.ndarray) -> None
 
 def set_history(tensor: Tensor, node: Node, output_nr: int) -> None:
     """Make `tensor` output `output_nr` of `node`; a retained grad follows it to the new node."""
-    if tensor._retains_grad and tensor.grad_fn is not None:
+    retains = tensor._extras is not None and tensor._retains_grad  # (Note [A node's rare fields])
+    if retains and tensor.grad_fn is not None:
         retained = tensor.grad_fn._retain_grad_hooks
         if retained is not None:
             retained.pop(tensor._output_nr, None)
     tensor.grad_fn = node
     tensor._output_nr = output_nr
     tensor._requires_grad = True
-    if tensor._retains_grad:
+    if retains:
         if node._retain_grad_hooks is None:
             node._retain_grad_hooks = {}
         node._retain_grad_hooks[output_nr] = weakref.ref(tensor)

@@ -169,6 +169,7 @@ def _recording_lines(node_class: type[Node], values: list[str], params: bool = T
         output += [f"    output._base = {base}._base if {base}._base is not None else {base}",
                    "    register_view(output, output._base)"]
     saving, _ = saving_in_record(node_class, arity, params)
+    saved_later = _saves_on_every_path(node_class, arity)
     return [*lines,
             "    if not needs:",
             *_unrecorded_lines(node_class, values, params),
@@ -177,7 +178,7 @@ def _recording_lines(node_class: type[Node], values: list[str], params: bool = T
             f"    node._next_nrs = ({', '.join(numbers)}{comma}) if {' or '.join(numbers)} else ZEROS",
             *_input_meta_lines(metas),
             *(f"    node.{name} = {value!r}" for name, value in _fresh_fields(_FRESH_NODE)
-              if name not in _SAVING or not _saves_on_every_path(node_class, arity)),
+              if not (saved_later and name in _SAVING)),
             *_forward_lines(node_class, values, params, "    ", with_meta=True),
             "    if type(result) is not ndarray:",
             "        if not isinstance(result, numpy_scalar) or IS_VIEW:  # (a 0-d result)",
