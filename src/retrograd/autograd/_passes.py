@@ -38,7 +38,8 @@ def _as_tuple(values, what: str) -> tuple:
 
 
 def _root_gradients(outputs: tuple, grad_outputs: tuple) -> list:
-    """Check or create the gradient that starts backward at each output."""
+    """Check or create the gradient that starts backward at each output: a Tensor given, or
+    an array of ones made for a scalar output (the pass wraps it only if it needs a Tensor)."""
     if grad_outputs and len(grad_outputs) != len(outputs):
         raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
     gradients = []
@@ -54,8 +55,7 @@ def _root_gradients(outputs: tuple, grad_outputs: tuple) -> list:
                     f"{output.dtype!r}"
                 )
             # (ones_like(output), less its checks: a loss of shape () is the common case)
-            ones = np.array(1, data.dtype) if not data.shape else np.ones(data.shape, data.dtype)
-            gradients.append(Tensor._make(ones))
+            gradients.append(np.array(1, data.dtype) if not data.shape else np.ones(data.shape, data.dtype))
             continue
         if not isinstance(given, Tensor):
             given = new_tensor(given, dtype=output.dtype)

@@ -138,27 +138,60 @@ def execute(
     (see Note [Batched backward] in autograd/__init__.py). `observer` is told every step
     (see Note [Observing the pass]).
     """
-    state = grad_mode._state
-    previous_mode = state.grad_enabled
-    previous_origin = state.origin_without_grad
-    previous_task = _task_state.current
-    grad_mode._set_grad_enabled(create_graph)
-    state.origin_without_grad = ORIGIN_BACKWARD
+    batch = () if batch_size is None else (batch_size,)
+    entered: list = []  # what _enter_pass replaced, once the pass has entered its modes
     try:
-        batch = () if batch_size is None else (batch_size,)
         with np.errstate(all="ignore"):  # as PyTorch: inf and NaN arise silently
             return _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate,
-                        batch, observer)
+                        batch, entered, observer)
     finally:
-        grad_mode._set_grad_enabled(previous_mode)
-        state.origin_without_grad = previous_origin
-        _task_state.current = previous_task
+        if entered:
+            _leave_pass(entered)
 
 
-def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, batch, observer=None):
+# Note [The modes of a pass]
+#     Whatever a pass lets the user's code see runs with grad mode as create_graph says (off
+#     without it, so hooks and custom backward functions record nothing), with
+#     `current_graph_task()` answering, and with tensors it makes marked as derivatives
+#     (Note [Tensor origins]). A node's plain turn (Note [The plain turn of a node]), like a
+#     leaf's turn without hooks, runs no user code and makes no tensor but `.grad`, so a pass
+#     of such turns never enters those modes (three thread-local reads and writes each way,
+#     and two locked counts: about a fifth of a small backward's fixed cost): it enters them
+#     (`_enter_pass`) before its first other turn, and `execute` leaves them. The tensors a
+#     pass hands out on every path (`.grad`, captured gradients) are marked as derivatives
+#     where they are made (`_derivative`), whatever the mode then. A node whose saved values
+#     went through a pack hook takes the general turn, which runs their unpack hooks.
+def _enter_pass(entered: list, create_graph: bool, task: GraphTask) -> None:
+    """Enter the pass's modes, keeping in `entered` what they replace."""
+    state = grad_mode._state
+    entered += (state.grad_enabled, state.origin_without_grad, _task_state.current)
+    grad_mode._set_grad_enabled(create_graph)
+    state.origin_without_grad = ORIGIN_BACKWARD
+    _task_state.current = task
+
+
+def _leave_pass(entered: list) -> None:
+    previous_mode, previous_origin, previous_task = entered
+    grad_mode._set_grad_enabled(previous_mode)
+    grad_mode._state.origin_without_grad = previous_origin
+    _task_state.current = previous_task
+
+
+def _derivative(array: np.ndarray) -> Tensor:
+    """A gradient computed without create_graph, as a tensor marked as one (Note [Tensor origins])."""
+    tensor = Tensor._make(array)
+    tensor._origin = ORIGIN_BACKWARD
+    return tensor
+
+
+def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, batch, entered: list,
+         observer):
     # In a dual level gradients stay Tensors, so they carry tangents (Note [Dual tensors]).
     on_arrays = not create_graph and _dual_state.level < 0
-    root_nodes = list(dict.fromkeys(node for node, _ in root_edges))
+    if len(root_edges) == 1:
+        root_nodes = [root_edges[0][0]]
+    else:
+        root_nodes = list(dict.fromkeys(node for node, _ in root_edges))
     dependencies = _count_dependencies(root_nodes)
     needed = None
     captured = None
@@ -170,11 +203,14 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
             capture_slots.setdefault(node, []).append((output_nr, slot))
             target_nodes.add(node)
         needed = _nodes_leading_to(root_nodes, target_nodes, dependencies)
-    _task_state.current = GraphTask(root_nodes, dependencies, needed, observer)
 
     buffers: dict[Node, list] = {}
     for (node, output_nr), grad in zip(root_edges, root_grads):
-        _deliver(buffers, node, output_nr, grad._data if on_arrays else grad)
+        if on_arrays:
+            grad = _as_data(grad)
+        elif not isinstance(grad, Tensor):  # (ones made for a scalar output: _root_gradients)
+            grad = Tensor._make(grad)
+        _deliver(buffers, node, output_nr, grad)
         if dependencies[node] > 0:  # (a root another root reaches: its gradient waits in buffers)
             dependencies[node] = -dependencies[node]
     ready = deque(node for node in reversed(root_nodes) if not dependencies.get(node))
@@ -184,6 +220,9 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
     release = not keep_graph and observer is None
     # (fixed for the pass; a profiler wraps _run_node to time each node, which then all run there)
     plain = on_arrays and observer is None and not anomaly_mode.enabled and _run_node is _UNWRAPPED_RUN_NODE
+    plain_leaves = plain and targets is None and accumulate
+    if not plain:  # (Note [The modes of a pass])
+        _enter_pass(entered, create_graph, GraphTask(root_nodes, dependencies, needed, observer))
     following = None  # the node made ready last, which runs next: kept off `ready` (a chain's case)
     following_grads = None  # its gradients, kept off `buffers` likewise
     while True:
@@ -202,7 +241,18 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
             if plan is not None and (needed is None or (needed[node] == _RUN and node not in capture_slots)):
                 backward = plan.backward_on_arrays
                 grad_inputs = backward(node, grad_outputs, batch, release, needed, True)
+            elif type(node) is AccumulateGrad and node._extras is None and node.variable._extras is None:
+                # a leaf without hooks runs no user code (Note [The modes of a pass])
+                grad = None  # (the pass keeps no reference of its own: Note [Adopting a gradient])
+                if plain_leaves:  # (what _run_leaf does for it, less the calls)
+                    _store_grad(node.variable, grad_outputs[0], False, _REFERENCES_ON_A_PLAIN_LEAF_TURN)
+                elif needed is None or needed[node] != _SKIP:
+                    _run_leaf(node, grad_outputs, targets, target_nodes, accumulate, False, capture_slots,
+                              captured, None)
+                continue
         if grad_inputs is None:
+            if not entered:
+                _enter_pass(entered, create_graph, GraphTask(root_nodes, dependencies, needed, observer))
             if grad_outputs is None:  # every gradient that reached it was None
                 grad_outputs = [None]
             if watched:
@@ -312,7 +362,7 @@ def _as_tensor(grad):
     """A gradient of the pass as a Tensor (see Note [Arrays or Tensors in the pass])."""
     if grad is None or isinstance(grad, Tensor):
         return grad
-    return Tensor._make(grad if isinstance(grad, np.ndarray) else np.asarray(grad))  # (ZeroGradient too)
+    return _derivative(grad if isinstance(grad, np.ndarray) else np.asarray(grad))  # (ZeroGradient too)
 
 
 def _as_tensors(grads) -> list:
@@ -673,15 +723,15 @@ def _store_grad(tensor: Tensor, grad: Tensor, create_graph: bool, owned_at: int 
     if existing is None:
         like = tensor._data
         if type(data) is not np.ndarray or type(like) is not np.ndarray or like.shape != data.shape:
-            tensor._grad = Tensor._make(np.array(data, copy=True))
+            tensor._grad = _derivative(np.array(data, copy=True))
         elif not _has_layout_of(data, like):  # (Note [The layout of a gradient])
             copy = np.empty_like(like, dtype=data.dtype)
             np.copyto(copy, data)
-            tensor._grad = Tensor._make(copy)
+            tensor._grad = _derivative(copy)
         elif owned_at and data.base is None and data.flags.writeable and sys.getrefcount(data) <= owned_at:
-            tensor._grad = Tensor._make(data)
+            tensor._grad = _derivative(data)
         else:
-            tensor._grad = Tensor._make(np.array(data, copy=True))
+            tensor._grad = _derivative(np.array(data, copy=True))
     else:
         np.add(existing._data, data, out=existing._data, casting="unsafe")
         existing._bump_version()
@@ -717,6 +767,7 @@ def _has_layout_of(data: np.ndarray, like: np.ndarray) -> bool:
 #     tensor, a view of it) raises the count, and the gradient is copied. Only that path asks:
 #     every other caller copies.
 _REFERENCES_OF_AN_OWNED_GRADIENT = 5
+_REFERENCES_ON_A_PLAIN_LEAF_TURN = 4  # (the same, without `_accumulate_grad`'s argument)
 
 
 def _store_retained_grad(tensor: Tensor, grad, create_graph: bool) -> None:
@@ -728,9 +779,9 @@ def _store_retained_grad(tensor: Tensor, grad, create_graph: bool) -> None:
         return
     data = grad._data if isinstance(grad, Tensor) else grad
     if existing is None:
-        tensor._grad = Tensor._make(np.array(data, copy=True))
+        tensor._grad = _derivative(np.array(data, copy=True))
     else:
-        tensor._grad = Tensor._make(np.asarray(existing._data + data, dtype=existing._data.dtype))
+        tensor._grad = _derivative(np.asarray(existing._data + data, dtype=existing._data.dtype))
 
 
 def _copy_with_history(value: Tensor) -> Tensor:

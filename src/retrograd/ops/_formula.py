@@ -584,8 +584,13 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
     unpack_all = [f"        saved_{index} = _unpacked(node, saved_{index}, version_{index}, True)"
                   for index, (_, source, _) in enumerate(triples)
                   if index in tensors or source == _FROM_PARAM]
+    packed = " or ".join(f"type(saved_{index}) is PackedSaved" for index, (_, source, _) in enumerate(triples)
+                         if index in tensors or source == _FROM_PARAM)
+    # (a packed value's unpack hook is user code: the general turn runs it, in the pass's modes,
+    # Note [The modes of a pass] in autograd/engine.py)
     if general:
-        lines += [line[4:] for line in unpack_all] + ["    if release:", "        node._release()"]
+        lines += [f"    if plain and ({packed}):", "        return None",
+                  *(line[4:] for line in unpack_all), "    if release:", "        node._release()"]
     elif tensors:
         # Each saved tensor is a record whose version is unchanged (then all are freed, shapes
         # kept, as _release does), or each is a number given for a tensor input (freed alike,
@@ -609,6 +614,8 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
                   f"            node._saved = {kept}",
                   "            node._released = True",
                   f"    elif not ({numbers}):",
+                  f"        if plain and ({packed}):",
+                  "            return None",
                   *unpack_all,
                   "        if release:",
                   "            node._release()",

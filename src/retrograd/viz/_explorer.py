@@ -98,6 +98,7 @@ def record_backward(root: Tensor, model: GraphModel, gradient: Tensor | None = N
 
     (root_edge,) = _output_edges((root,))
     (root_grad,) = _root_gradients((root,), (gradient,) if gradient is not None else ())
+    root_grad = engine._as_tensor(root_grad)
     root_node = root_edge[0]
     _refuse_freed_graph(root_node)
     recorder = _StepRecorder(model)
