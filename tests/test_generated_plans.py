@@ -327,7 +327,7 @@ def test_hand_written_nodes_still_find_their_saved_values_by_name():
     x = _leaf([[1.0, 2.0], [3.0, 4.0]])
     node = torch.linalg.det(x).grad_fn  # a hand-written node class
     assert type(node).__getattr__ is not None
-    assert node._saved_self is x
+    assert node._saved_A is x
     with pytest.raises(AttributeError, match="has no attribute '_saved_nothing'"):
         node._saved_nothing
 

@@ -10,6 +10,7 @@ import numpy as np
 from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
+from .._saved_shown import ShownAsPyTorch, formula_value, saved_array
 from .._table import OUTPUT, apply, output, register, register_method
 from ..pointwise import where
 from ..shape import cat, diag_embed, diagonal, tril, triu
@@ -241,13 +242,33 @@ def inverse(input: Tensor) -> Tensor:
 register_method("inverse", inverse)
 
 
-class LinalgDetBackward0(Node):
+# Note [The LU factors shown, not kept]
+#     PyTorch's det, slogdet and solve factor A once (getrf) and save the factors, `LU` and
+#     `pivots`, for their backward. Ours keep A and solve again in backward, so a node keeps no
+#     factors: it shows them computed from its saved A (`_lu_shown`), as the same partial-
+#     pivoting LU that linalg.lu_factor gives, freed with the node as PyTorch's are. det and
+#     slogdet factor A^T (the same determinant; PyTorch's factors are of A^T's layout there).
+def _lu_shown(of_transpose: bool = False) -> dict:
+    """`LU` and `pivots` as PyTorch's node shows them (Note [The LU factors shown, not kept])."""
+    def factors(node) -> tuple:
+        from .lu import _factored  # (lu.py builds on this module)
+
+        a = formula_value(node, "A")._data
+        return _factored(np.swapaxes(a, -1, -2) if of_transpose else a)
+
+    return {"LU": lambda node: saved_array(node, factors(node)[0]),
+            "pivots": lambda node: saved_array(node, factors(node)[1])}
+
+
+class LinalgDetBackward0(ShownAsPyTorch, Node):
     """det(A): dA = grad * det(A) * A^-T (zero for exactly singular matrices, as PyTorch)."""
     hand_written = (
         "a matrix function whose backward solves with or decomposes the saved matrices in one kernel"
     )
 
     inputs = ("a",)
+    saved_names = ("A", "result")
+    shown = _lu_shown(of_transpose=True)
     tangent = staticmethod(lambda a, a_t, result: _det_tangent(a, a_t, result))
     __slots__ = ()
 
@@ -289,7 +310,7 @@ def det(A: Tensor) -> Tensor:
 register_method("det", det)
 
 
-class LinalgSlogdetBackward0(Node):
+class LinalgSlogdetBackward0(ShownAsPyTorch, Node):
     """(sign, log|det A|): only log|det| has a gradient, grad * A^-T (nan for a singular A,
     as in PyTorch)."""
     hand_written = (
@@ -297,6 +318,10 @@ class LinalgSlogdetBackward0(Node):
     )
 
     inputs, outputs = ("a",), ("sign", "logabsdet")
+    saved_names = ("A", "logabsdet")
+    hidden = ("logabsdet",)
+    shown = {**_lu_shown(of_transpose=True),
+             "sign": lambda node: saved_array(node, _slogdet_arrays(formula_value(node, "A")._data)[0])}
     tangent = staticmethod(lambda a, a_t, sign, logabsdet: (
         _math.zeros_like(sign), _slogdet_tangent(a, a_t, logabsdet)))
     __slots__ = ()
@@ -304,10 +329,7 @@ class LinalgSlogdetBackward0(Node):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a, output(1))
-        sign, logabsdet = np.linalg.slogdet(a._data)
-        # PyTorch multiplies the signs of the LU factor's diagonal, and the sign of NaN is 0
-        sign = np.where(np.isnan(logabsdet), 0, sign).astype(a._data.dtype)
-        return np.asarray(sign), np.asarray(logabsdet)
+        return _slogdet_arrays(a._data)
 
     @_without_float_warnings
     def backward(self, *grads):
@@ -320,6 +342,14 @@ class LinalgSlogdetBackward0(Node):
         if singular.any():
             inverse_t = where(_constant(singular[..., None, None]), math.nan, inverse_t)
         return grad.unsqueeze(-1).unsqueeze(-1) * inverse_t
+
+
+def _slogdet_arrays(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sign, log|det|) of a batch of square matrices, the sign of a NaN determinant 0."""
+    sign, logabsdet = np.linalg.slogdet(a)
+    # PyTorch multiplies the signs of the LU factor's diagonal, and the sign of NaN is 0
+    sign = np.where(np.isnan(logabsdet), 0, sign).astype(a.dtype)
+    return np.asarray(sign), np.asarray(logabsdet)
 
 
 def _slogdet_tangent(a, a_t, logabsdet):
@@ -359,13 +389,16 @@ register_method("slogdet", slogdet)
 register_method("logdet", logdet)
 
 
-class LinalgSolveExBackward0(Node):
+class LinalgSolveExBackward0(ShownAsPyTorch, Node):
     """X = A^-1 B: dB = A^-T grad, dA = -dB X^T."""
     hand_written = (
         "a matrix function whose backward solves with or decomposes the saved matrices in one kernel"
     )
 
     inputs = ("a", "b")
+    saved_names = ("A", "result")
+    hidden = ("vector",)
+    shown = {**_lu_shown(), "left": lambda node: True}  # (X A = B is recorded as A^T X^T = B^T)
     tangent = staticmethod(lambda a, a_t, b_t, result, vector: _solve_tangent(a, a_t, b_t, result, vector))
     __slots__ = ("vector",)
 
@@ -425,13 +458,14 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     return apply(LinalgSolveExBackward0, A, B, vector=vector)
 
 
-class LinalgSolveTriangularBackward0(Node):
+class LinalgSolveTriangularBackward0(ShownAsPyTorch, Node):
     """X = T^-1 B for the triangle T of A: dB = T^-T grad, dA = the same triangle of -dB X^T."""
     hand_written = (
         "a matrix function whose backward solves with or decomposes the saved matrices in one kernel"
     )
 
     inputs = ("a", "b")
+    shown = {"left": lambda node: True}  # (X T = B is recorded as T^T X^T = B^T)
     tangent = staticmethod(lambda a, a_t, b_t, result, upper, unitriangular:
                            _solve_triangular_tangent(a, a_t, b_t, result, upper, unitriangular))
     __slots__ = ("unitriangular", "upper")
