@@ -7,6 +7,7 @@ import numpy as np
 from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
+from .._saved_shown import ShownAsPyTorch, formula_value
 from .._table import OUTPUT, apply, output, register, register_method
 from ..shape import cat, diag_embed, diagonal, tril
 from .contraction import (
@@ -373,7 +374,7 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     return eigh(A, UPLO).eigenvalues
 
 
-class LinalgSvdBackward0(Node):
+class LinalgSvdBackward0(ShownAsPyTorch, Node):
     """A = U diag(S) V^T (Townsend's formula for real matrices).
 
     dA = U [(F o (U^T dU - dU^T U)) S + diag(dS) + S (F o (V^T dV - dV^T V))] V^T
@@ -388,6 +389,8 @@ class LinalgSvdBackward0(Node):
     inputs, outputs = ("a",), ("U", "S", "Vh")
     tangent = staticmethod(lambda a_t, U, S, Vh, full_matrices: _svd_tangent(a_t, U, S, Vh, full_matrices))
     __slots__ = ("full_matrices",)
+    saved_names = outputs  # (as PyTorch names them: Note [Saved names])
+    shown = {"S_sym_argsize_minus_1": lambda node: formula_value(node, "S").shape[-1]}
 
     @staticmethod
     def forward(ctx, a, full_matrices):
