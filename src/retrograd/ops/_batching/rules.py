@@ -160,6 +160,10 @@ def _register_families() -> None:
     _RULES[linalg.LinalgSolveExBackward0] = _RULES[linalg.LinalgSolveTriangularBackward0] = \
         _linalg_pair_rule
     _RULES[index.CopySlices] = _RULES[index.IndexPutBackward0] = _copy_slices_rule
+    from ..composite import more as scatters  # (Note [Scatter into a copy])
+
+    _RULES[scatters.SelectScatterBackward0] = _RULES[scatters.SliceScatterBackward0] = _dim_rule
+    _RULES[scatters.DiagonalScatterBackward0] = _diagonal_rule
     from .more_rules import register_node_rules
 
     register_node_rules(_RULES)

@@ -4,6 +4,7 @@ linear algebra in PyTorch's older spellings (and the ones PyTorch removed)."""
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
@@ -11,10 +12,12 @@ from ... import _dtype, return_types
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
+from .._saved_shown import ShownAsPyTorch, as_given
 from .._table import apply, register_method
-from .._tangents import ELEMENT_WISE
+from .._tangents import ELEMENT_WISE, LINEAR
 from ..pointwise.promotion import _floating as promoted_floating
 from ..pointwise.promotion import operand_arrays
+from ..shape import _diagonal_view
 from .numeric import (
     _check_square,
     _refuse_integers,
@@ -142,32 +145,136 @@ def renorm(input, p, dim: int, maxnorm):
 # Scatter into a copy
 
 
+# Note [Scatter into a copy]
+#     select_scatter, slice_scatter and diagonal_scatter write src over one part of a copy of
+#     input: a basic key (`_select_key`, `_slice_key`) or a diagonal. Each is one node with
+#     PyTorch's name, and its derivatives select: input's gradient is the incoming one with
+#     that part zeroed (never multiplied by a mask, so a NaN there stays out; with
+#     create_graph, the op itself writing zeros, as PyTorch's formula), src's is that part.
+
+
+def _select_key(dim: int, index: int) -> tuple:
+    return (slice(None),) * dim + (index, Ellipsis)
+
+
+def _slice_key(dim: int, start, end, step: int) -> tuple:
+    return (slice(None),) * dim + (slice(start, end, step), Ellipsis)
+
+
+def _scattered(input, src, part) -> np.ndarray:
+    """A copy of input's array with src's array written over `part(copy)`, a view of it."""
+    result = input._data.copy()
+    target = part(result)
+    if target.shape != src._data.shape:
+        raise RuntimeError(
+            f"expected src to have a size equal to the slice of self. src size = {list(src.shape)}, "
+            f"slice size = {list(target.shape)}"
+        )
+    target[...] = src._data
+    return result
+
+
+def _as_given(**pairs) -> dict:
+    """`<name>_as_given` for each (given, wrapped) pair that differ (Note [Saved values as PyTorch
+    shows them])."""
+    return {f"{name}_as_given": given for name, (given, wrapped) in pairs.items() if given != wrapped}
+
+
+def _part_zeroed(grad, node_class, part, **params):
+    """`grad` with the part that `node_class` writes (`part(array)`, a view) zeroed."""
+    if isinstance(grad, Tensor):
+        zeros = Tensor._make(np.zeros(part(grad._data).shape, grad._data.dtype))
+        return apply(node_class, grad, zeros, **params)
+    result = grad.copy()
+    part(result)[...] = 0
+    return result
+
+
+class SelectScatterBackward0(ShownAsPyTorch, Formula):
+    """input with its slice at `index` along `dim` replaced by src (Note [Scatter into a copy]);
+    the dim shows as the call gave it."""
+
+    inputs = ("self", "src")
+    shown: ClassVar[dict] = {"dim": as_given("dim", int)}
+
+    @staticmethod
+    def forward(self, src, dim, index, dim_as_given=None):
+        return _scattered(self, src, lambda array: array[_select_key(dim, index)])
+
+    tangent = LINEAR
+    derivatives = {
+        "self": lambda grad, dim, index: _part_zeroed(
+            grad, SelectScatterBackward0, lambda array: array[_select_key(dim, index)], dim=dim, index=index),
+        "src": lambda grad, dim, index: _math.select(grad, dim, index),
+    }
+
+
+class SliceScatterBackward0(ShownAsPyTorch, Formula):
+    """input with `input[start:end:step]` along `dim` replaced by src (Note [Scatter into a copy]);
+    the dim shows as the call gave it."""
+
+    inputs = ("self", "src")
+    shown: ClassVar[dict] = {"dim": as_given("dim", int)}
+
+    @staticmethod
+    def forward(self, src, dim, start, end, step, dim_as_given=None):
+        return _scattered(self, src, lambda array: array[_slice_key(dim, start, end, step)])
+
+    tangent = LINEAR
+    derivatives = {
+        "self": lambda grad, dim, start, end, step: _part_zeroed(
+            grad, SliceScatterBackward0, lambda array: array[_slice_key(dim, start, end, step)],
+            dim=dim, start=start, end=end, step=step),
+        "src": lambda grad, dim, start, end, step: _math.basic_index(grad, _slice_key(dim, start, end, step)),
+    }
+
+
+class DiagonalScatterBackward0(ShownAsPyTorch, Formula):
+    """input with its diagonal (offset, dim1, dim2) replaced by src (Note [Scatter into a copy]);
+    the dims show as the call gave them."""
+
+    inputs = ("self", "src")
+    shown: ClassVar[dict] = {"dim1": as_given("dim1", int), "dim2": as_given("dim2", int)}
+
+    @staticmethod
+    def forward(self, src, offset, dim1, dim2, dim1_as_given=None, dim2_as_given=None):
+        return _scattered(self, src, lambda array: _diagonal_view(array, offset, dim1, dim2))
+
+    tangent = LINEAR
+    derivatives = {
+        "self": lambda grad, offset, dim1, dim2: _part_zeroed(
+            grad, DiagonalScatterBackward0, lambda array: _diagonal_view(array, offset, dim1, dim2),
+            offset=offset, dim1=dim1, dim2=dim2),
+        "src": lambda grad, offset, dim1, dim2: _math.diagonal(grad, offset, dim1, dim2),
+    }
+
+
 @register(methods="select_scatter")
 def select_scatter(input, src, dim: int, index: int):
     """A copy of input with the slice `input.select(dim, index)` replaced by src."""
-    result = input.clone()
-    result.select(dim, index).copy_(src)
-    return result
+    wrapped = input._wrap_dim(dim)
+    size = input.shape[wrapped]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} "
+                         f"at dimension {wrapped}")
+    return apply(SelectScatterBackward0, input, src, dim=wrapped, index=index,
+                 **_as_given(dim=(dim, wrapped)))
 
 
 @register(methods="slice_scatter")
 def slice_scatter(input, src, dim: int = 0, start=None, end=None, step: int = 1):
     """A copy of input with `input[start:end:step]` along `dim` replaced by src."""
-    result = input.clone()
-    index = [slice(None)] * input.ndim
-    index[input._wrap_dim(dim)] = slice(start, end, step)
-    result[tuple(index)] = src
-    return result
+    wrapped = input._wrap_dim(dim)
+    return apply(SliceScatterBackward0, input, src, dim=wrapped, start=start, end=end, step=step,
+                 **_as_given(dim=(dim, wrapped)))
 
 
 @register(methods="diagonal_scatter")
 def diagonal_scatter(input, src, offset: int = 0, dim1: int = 0, dim2: int = 1):
     """A copy of input with its diagonal (offset, dim1, dim2) replaced by src."""
-    if input.numel() == 0:
-        return input.clone() + src.sum() * 0
-    result = input.clone()
-    result.diagonal(offset, dim1, dim2).copy_(src)
-    return result
+    first, second = input._wrap_dim(dim1), input._wrap_dim(dim2)
+    return apply(DiagonalScatterBackward0, input, src, offset=offset, dim1=first, dim2=second,
+                 **_as_given(dim1=(dim1, first), dim2=(dim2, second)))
 
 
 @register(methods="split_with_sizes")
