@@ -161,9 +161,11 @@ def _register_families() -> None:
         _linalg_pair_rule
     _RULES[index.CopySlices] = _RULES[index.IndexPutBackward0] = _copy_slices_rule
     from ..composite import more as scatters  # (Note [Scatter into a copy])
+    from ..composite.numeric import DistBackward0
 
     _RULES[scatters.SelectScatterBackward0] = _RULES[scatters.SliceScatterBackward0] = _dim_rule
     _RULES[scatters.DiagonalScatterBackward0] = _diagonal_rule
+    _RULES[DistBackward0] = _dist_rule
     from .more_rules import register_node_rules
 
     register_node_rules(_RULES)
@@ -237,6 +239,17 @@ def _vector_norm(node_class, inputs, params, levels):
         changes["dims"] = tuple(range(count, physical._data.ndim))
         changes["dim"] = changes["dims"]
     return _shifted(node_class, inputs, params, levels, **changes)
+
+
+def _dist_rule(node_class, inputs, params, levels):
+    """dist per example: the norm of the (broadcast) difference over each example's dims."""
+    from ..reduce.statistics import LinalgVectorNormBackward0
+
+    rank = max(_logical_rank(value) for value in inputs)
+    left, right = (physical_at(value, levels, rank) for value in inputs)
+    difference = left - right
+    dims = tuple(range(len(levels), difference._data.ndim))
+    return _result(_apply(LinalgVectorNormBackward0, difference, ord=params["p"], dim=dims), levels)
 
 
 def _batch_sizes(value, levels) -> tuple:

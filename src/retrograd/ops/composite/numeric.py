@@ -15,6 +15,9 @@ from .._formula import Formula
 from .._saved_shown import ShownAsPyTorch, as_given, dims_as_given
 from .._table import apply
 from .._table import register as _register_in_table
+from .._tangents import REDUCTION
+from ..pointwise.promotion import operand_arrays
+from ..reduce.statistics import _norm_backward, vector_norm_of_array
 
 
 # Parameters that must hold tensors, checked (with PyTorch's TypeError) before a composite runs.
@@ -323,7 +326,38 @@ def cdist(x1, x2, p: float = 2.0, compute_mode=None):
     return differences.norm(p, dim=-1)
 
 
+class DistBackward0(Formula):
+    """The p-norm of input - other (broadcast): one node, as PyTorch's, whose gradients are
+    the norm's at the difference (other's negated)."""
+
+    inputs = ("self", "other")
+
+    @staticmethod
+    def forward(self, other, p):
+        left, right = operand_arrays(self, other, "dist")
+        difference = left - right
+        if difference.dtype.kind not in "fc":
+            name = _dtype.scalar_type_name(_dtype.from_numpy_dtype(difference.dtype))
+            raise RuntimeError(
+                f"norm(): input dtype should be either floating point or complex. Got {name} instead."
+            )
+        return vector_norm_of_array(difference, p, tuple(range(difference.ndim)), False)
+
+    tangent = REDUCTION
+    derivatives = {
+        "self": lambda grad, self, other, result, p: _dist_backward(grad, self, other, result, p),
+        "other": lambda grad, self, other, result, p: -_dist_backward(grad, self, other, result, p),
+    }
+
+
+def _dist_backward(grad, self, other, result, p):
+    difference = self - other
+    return _norm_backward(grad, difference, result, p, tuple(range(len(difference.shape))), False)
+
+
 @register(methods="dist")
 def dist(input, other, p: float = 2):
     """The p-norm of input - other."""
-    return (input - other).norm(p)
+    if not isinstance(other, Tensor):
+        raise TypeError(f"dist(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+    return apply(DistBackward0, input, other, p=p)

@@ -267,27 +267,32 @@ class LinalgVectorNormBackward0(ShownAsPyTorch, Formula):
         # `dims`: the name linalg.vector_norm (ops/linalg/) still passes; to go once it says `dim`.
         if dims is not None:
             dim = dims
-        magnitude = np.abs(self._data)
-        if ord == math.inf:
-            return np.max(magnitude, axis=dim, keepdims=keepdim, initial=0.0)
-        if ord == -math.inf:
-            return np.min(magnitude, axis=dim, keepdims=keepdim)
-        if ord == 0:
-            return np.sum(magnitude != 0, axis=dim, keepdims=keepdim).astype(magnitude.dtype)
-        if ord == 1:
-            return np.sum(magnitude, axis=dim, keepdims=keepdim)
-        scale = np.max(magnitude, axis=dim, keepdims=True, initial=0.0)
-        safe_scale = np.where(scale > 0, scale, 1).astype(magnitude.dtype)
-        with np.errstate(all="ignore"):
-            scaled = np.sum((magnitude / safe_scale) ** ord, axis=dim, keepdims=True) ** (1 / ord)
-        result = scaled * safe_scale
-        return result if keepdim else result.reshape([s for i, s in enumerate(result.shape) if i not in dim])
+        return vector_norm_of_array(self._data, ord, dim, keepdim)
 
     tangent = REDUCTION
     derivatives = {
         "self": lambda grad, self, result, ord, dim, keepdim, dims: _norm_backward(
             grad, self, result, ord, dim if dims is None else dims, keepdim),
     }
+
+
+def vector_norm_of_array(data: np.ndarray, ord: float, dim: tuple, keepdim: bool) -> np.ndarray:
+    """The vector `ord`-norm of an array over the dims `dim` (LinalgVectorNormBackward0's forward)."""
+    magnitude = np.abs(data)
+    if ord == math.inf:
+        return np.max(magnitude, axis=dim, keepdims=keepdim, initial=0.0)
+    if ord == -math.inf:
+        return np.min(magnitude, axis=dim, keepdims=keepdim)
+    if ord == 0:
+        return np.sum(magnitude != 0, axis=dim, keepdims=keepdim).astype(magnitude.dtype)
+    if ord == 1:
+        return np.sum(magnitude, axis=dim, keepdims=keepdim)
+    scale = np.max(magnitude, axis=dim, keepdims=True, initial=0.0)
+    safe_scale = np.where(scale > 0, scale, 1).astype(magnitude.dtype)
+    with np.errstate(all="ignore"):
+        scaled = np.sum((magnitude / safe_scale) ** ord, axis=dim, keepdims=True) ** (1 / ord)
+    result = scaled * safe_scale
+    return result if keepdim else result.reshape([s for i, s in enumerate(result.shape) if i not in dim])
 
 
 @register(methods="norm")
