@@ -161,11 +161,12 @@ def _register_families() -> None:
         _linalg_pair_rule
     _RULES[index.CopySlices] = _RULES[index.IndexPutBackward0] = _copy_slices_rule
     from ..composite import more as scatters  # (Note [Scatter into a copy])
-    from ..composite.numeric import DistBackward0
+    from ..composite.numeric import AminmaxBackward0, DistBackward0
 
     _RULES[scatters.SelectScatterBackward0] = _RULES[scatters.SliceScatterBackward0] = _dim_rule
     _RULES[scatters.DiagonalScatterBackward0] = _diagonal_rule
     _RULES[DistBackward0] = _dist_rule
+    _RULES[AminmaxBackward0] = _aminmax_rule
     from .more_rules import register_node_rules
 
     register_node_rules(_RULES)
@@ -239,6 +240,21 @@ def _vector_norm(node_class, inputs, params, levels):
         changes["dims"] = tuple(range(count, physical._data.ndim))
         changes["dim"] = changes["dims"]
     return _shifted(node_class, inputs, params, levels, **changes)
+
+
+def _aminmax_rule(node_class, inputs, params, levels):
+    """aminmax per example: over its one dim, shifted past the batch dims, or over all its
+    dims (a 0-d example's none) flattened into one (kept as size-1 dims with keepdim)."""
+    physical = _unary_physical(inputs[0], levels)
+    count = len(levels)
+    if params["dim"] is not None and physical._data.ndim > count:
+        dim = params["dim"] % (physical._data.ndim - count) + count
+        return _result(_apply(node_class, physical, dim=dim, keepdim=params["keepdim"]), levels)
+    batch = physical._data.shape[:count]
+    flat = _view(physical, (*batch, -1))
+    kept = (*batch, *(1,) * (physical._data.ndim - count)) if params["keepdim"] else batch
+    return _result(tuple(_view(value, kept) for value in _apply(node_class, flat, dim=count, keepdim=False)),
+                   levels)
 
 
 def _dist_rule(node_class, inputs, params, levels):

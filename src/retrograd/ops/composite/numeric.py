@@ -17,6 +17,7 @@ from .._table import apply
 from .._table import register as _register_in_table
 from .._tangents import REDUCTION
 from ..pointwise.promotion import operand_arrays
+from ..reduce.ordering import _amax_backward
 from ..reduce.statistics import _norm_backward, vector_norm_of_array
 
 
@@ -144,15 +145,54 @@ def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None):
 _AminmaxResult = return_types.aminmax
 
 
+class AminmaxBackward0(Formula):
+    """(min, max) over `dim` (all dims when None) in one node, as PyTorch: each output's
+    gradient is amin's or amax's (ties share it), and the two are summed."""
+
+    outputs = ("min", "max")
+
+    @staticmethod
+    def forward(self, dim, keepdim):
+        dims = _reduced_dims(self.ndim, dim)
+        data = self._data
+        return np.min(data, axis=dims, keepdims=keepdim), np.max(data, axis=dims, keepdims=keepdim)
+
+    tangent = REDUCTION
+    derivatives = {
+        "self": lambda grads, self, min, max, dim, keepdim: _aminmax_backward(
+            grads, self, min, max, dim, keepdim),
+    }
+
+
+def _reduced_dims(ndim: int, dim) -> tuple:
+    """The dims aminmax reduces: all for None, else the one given (none of a 0-d tensor)."""
+    return tuple(range(ndim)) if dim is None or not ndim else (dim % ndim,)
+
+
+def _aminmax_backward(grads, self, min, max, dim, keepdim: bool):
+    """The sum of amin's and amax's gradients, for the outputs that got one."""
+    dims = _reduced_dims(len(self.shape), dim)
+    total = None
+    for grad, result in zip(grads, (min, max)):  # (the engine passes as many as were used)
+        if grad is not None:
+            part = _amax_backward(grad, self, result, dims, keepdim)
+            total = part if total is None else total + part
+    return total
+
+
 @register(methods="aminmax")
 def aminmax(input, *, dim=None, keepdim: bool = False):
     """The smallest and largest elements (over `dim`, or all): (min, max)."""
     if dim is None:
-        if keepdim:
-            shape = (1,) * input.ndim
-            return _AminmaxResult(input.amin().reshape(shape), input.amax().reshape(shape))
-        return _AminmaxResult(input.amin(), input.amax())
-    return _AminmaxResult(input.amin(dim, keepdim=keepdim), input.amax(dim, keepdim=keepdim))
+        if input.numel() == 0:
+            raise RuntimeError(
+                "aminmax(): cannot compute aminmax over an empty dimension as the operation has no identity."
+            )
+    else:
+        wrapped = input._wrap_dim(dim)
+        if input.ndim and input.shape[wrapped] == 0:
+            raise IndexError(f"aminmax: Expected reduction dim {wrapped} to have non-zero size.")
+    return _AminmaxResult(*apply(AminmaxBackward0, input, dim=dim, keepdim=keepdim))
 
 
 @register(methods="diff")
