@@ -15,7 +15,7 @@ from .._formula import Formula
 from .._saved_shown import ShownAsPyTorch, as_given, dims_as_given
 from .._table import apply
 from .._table import register as _register_in_table
-from .._tangents import REDUCTION
+from .._tangents import LINEAR, REDUCTION
 from ..pointwise.promotion import operand_arrays
 from ..reduce.ordering import _amax_backward
 from ..reduce.statistics import _norm_backward, vector_norm_of_array
@@ -240,6 +240,22 @@ def _trapezoid_parts(y, x, dx, dim):
     return (left + right) * spacing / 2.0
 
 
+
+class MulBackward1(Formula):
+    """A tensor times a number, as PyTorch's own composites multiply (by a Scalar, which its
+    node saves as `other`); Python's `tensor * number` records MulBackward0, as there."""
+
+    inputs = ("self",)
+
+    @staticmethod
+    def forward(self, other):
+        left, right = operand_arrays(self, other, "mul")
+        return left * right
+
+    tangent = LINEAR
+    derivatives = {"self": lambda grad, other: grad * other}
+
+
 @register()
 def trapezoid(y, x=None, *, dx=None, dim: int = -1):
     """The integral of `y` by the trapezoid rule, along `dim` (spacing `x` or `dx`, default 1)."""
@@ -249,7 +265,7 @@ def trapezoid(y, x=None, *, dx=None, dim: int = -1):
         # PyTorch's form (sum minus half the two ends), whose gradient at an end is
         # g * dx - g * dx / 2: an Inf arriving makes NaN there, as in PyTorch
         ends = y.select(dim, 0) + y.select(dim, -1)
-        return (y.sum(dim) - ends * 0.5) * (1.0 if dx is None else dx)
+        return apply(MulBackward1, y.sum(dim) - ends * 0.5, other=1.0 if dx is None else dx)
     return _trapezoid_parts(y, x, dx, dim).sum(dim)
 
 
