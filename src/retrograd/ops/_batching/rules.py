@@ -164,6 +164,7 @@ def _register_families() -> None:
     from ..composite.numeric import AminmaxBackward0, DistBackward0, MulBackward1
 
     _RULES[scatters.SelectScatterBackward0] = _RULES[scatters.SliceScatterBackward0] = _dim_rule
+    _RULES[scatters.RenormBackward0] = _renorm_rule
     _RULES[scatters.DiagonalScatterBackward0] = _diagonal_rule
     _RULES[DistBackward0] = _dist_rule
     _RULES[AminmaxBackward0] = _aminmax_rule
@@ -256,6 +257,17 @@ def _aminmax_rule(node_class, inputs, params, levels):
     kept = (*batch, *(1,) * (physical._data.ndim - count)) if params["keepdim"] else batch
     return _result(tuple(_view(value, kept) for value in _apply(node_class, flat, dim=count, keepdim=False)),
                    levels)
+
+
+def _renorm_rule(node_class, inputs, params, levels):
+    """renorm per example: each example's slices along its dim scaled by their own norms (the
+    node's own norms would span the batch dims)."""
+    physical = _unary_physical(inputs[0], levels)
+    count = len(levels)
+    dim, maxnorm = params["dim"] + count, params["maxnorm"]
+    others = tuple(other for other in range(count, physical._data.ndim) if other != dim)
+    norms = physical.norm(params["p"], dim=others, keepdim=True) if others else physical.abs()
+    return _result(physical * (maxnorm / (norms + 1e-7)).where(norms > maxnorm, 1.0), levels)
 
 
 def _dist_rule(node_class, inputs, params, levels):

@@ -17,6 +17,7 @@ from .._table import apply, register_method
 from .._tangents import ELEMENT_WISE, LINEAR
 from ..pointwise.promotion import _floating as promoted_floating
 from ..pointwise.promotion import operand_arrays
+from ..reduce.statistics import _norm_backward, vector_norm_of_array
 from ..shape import _diagonal_view
 from .numeric import (
     _check_square,
@@ -130,15 +131,64 @@ def nextafter(input, other):
     return Tensor._make(np.asarray(np.nextafter(input._data, right.astype(input._data.dtype))))
 
 
+class RenormBackward0(ShownAsPyTorch, Formula):
+    """Each slice along `dim` whose p-norm exceeds maxnorm scaled down to norm maxnorm; the
+    others, and their gradients, pass unchanged (selected). The dim shows as given."""
+
+    shown: ClassVar[dict] = {"dim": as_given("dim", int)}
+
+    @staticmethod
+    def forward(self, p, dim, maxnorm, dim_as_given=None):
+        data = self._data
+        norms = vector_norm_of_array(data, p, _other_dims(data.ndim, dim), True)
+        with np.errstate(divide="ignore"):
+            scale = np.where(norms > maxnorm, maxnorm / (norms + 1e-7), 1).astype(data.dtype)
+        return data * scale
+
+    tangent = staticmethod(
+        lambda self, self_t, p, dim, maxnorm: _renorm_tangent(self, self_t, p, dim, maxnorm))
+    derivatives = {"self": lambda grad, self, p, dim, maxnorm: _renorm_backward(grad, self, p, dim, maxnorm)}
+
+
+def _other_dims(ndim: int, dim: int) -> tuple:
+    return tuple(other for other in range(ndim) if other != dim)
+
+
+def _renorm_parts(self, p, dim: int, maxnorm) -> tuple:
+    """(dims of a slice, the slices' norms, which exceed maxnorm, 1 / (norm + 1e-7))."""
+    others = _other_dims(len(self.shape), dim)
+    if isinstance(self, Tensor):
+        norms = self.norm(p, dim=others, keepdim=True) if others else self.abs()
+    else:
+        norms = vector_norm_of_array(self, p, others, True)
+    return others, norms, norms > maxnorm, 1 / (norms + 1e-7)
+
+
+def _renorm_backward(grad, self, p, dim: int, maxnorm):
+    """x s(x) with s = maxnorm / (|x|_p + 1e-7) where the slice's norm exceeds maxnorm: s g plus
+    the norm's gradient of -maxnorm / (|x|_p + 1e-7)^2 sum(x g) there, g elsewhere."""
+    others, norms, over, inverse = _renorm_parts(self, p, dim, maxnorm)
+    along = -maxnorm * inverse * inverse * _math.sum_dims(self * grad, others, keepdim=True)
+    inside = maxnorm * inverse * grad + _norm_backward(along, self, norms, p, others, True)
+    return _math.where(over, inside, grad)
+
+
+def _renorm_tangent(self, self_t, p, dim: int, maxnorm):
+    """J t = s t - maxnorm / (|x|_p + 1e-7)^2 (d|x|_p . t) x in the slices that exceed maxnorm."""
+    others, norms, over, inverse = _renorm_parts(self, p, dim, maxnorm)
+    slope = _norm_backward(_math.zeros_like(norms) + 1, self, norms, p, others, True)
+    along = _math.sum_dims(slope * self_t, others, keepdim=True)
+    return _math.where(over, maxnorm * inverse * self_t - maxnorm * inverse * inverse * along * self, self_t)
+
+
 @register(methods="renorm", inplace="renorm_")
 def renorm(input, p, dim: int, maxnorm):
     """Each slice along `dim` whose p-norm exceeds maxnorm scaled down to norm maxnorm."""
-    rg = _retrograd()
-    dim = input._wrap_dim(dim)
-    others = [d for d in range(input.ndim) if d != dim]
-    norms = input.norm(p, dim=others, keepdim=True) if others else input.abs()
-    scale = rg.where(norms > maxnorm, maxnorm / (norms + 1e-7), rg.ones_like(norms))
-    return input * scale
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                           f"Got {_dtype.scalar_type_name(input.dtype)}")
+    wrapped = input._wrap_dim(dim)
+    return apply(RenormBackward0, input, p=p, dim=wrapped, maxnorm=maxnorm, **_as_given(dim=(dim, wrapped)))
 
 
 # ---------------------------------------------------------------------------
