@@ -25,6 +25,7 @@ __all__ = [
     "as_given",
     "dims_as_given",
     "formula_value",
+    "kept_arguments",
     "saved_array",
     "tensor_as_given",
 ]
@@ -107,6 +108,14 @@ class ShowsOneDimAsGiven(ShownAsPyTorch):
     __slots__ = ()
 
     shown: ClassVar[dict] = {"dim": as_given("dim", int)}
+
+
+def kept_arguments(*names: str) -> dict:
+    """`shown` entries of a hand-written node for the arguments PyTorch's node saves: the
+    forward keeps their values as PyTorch shows them, in this order, in the tuple slot
+    `_arguments` (one object whatever their number, which no formula reads)."""
+    return {name: (lambda node, position=position: node._arguments[position])
+            for position, name in enumerate(names)}
 
 
 def saved_array(node, array) -> Tensor:
