@@ -27,6 +27,7 @@ __all__ = [
     "formula_value",
     "kept_arguments",
     "saved_array",
+    "saved_unchecked",
     "tensor_as_given",
 ]
 
@@ -118,12 +119,17 @@ def kept_arguments(*names: str) -> dict:
             for position, name in enumerate(names)}
 
 
-def saved_array(node, array) -> Tensor:
-    """A tensor PyTorch saved that the formulas keep as an array: freed, as any saved tensor,
-    once backward released the node."""
+def saved_unchecked(node, value):
+    """A value PyTorch saved that the node keeps outside its saved tensors (no version to
+    check): freed, as any saved tensor, once backward released the node."""
     if node._released:
         raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
-    return Tensor._make(array)
+    return value
+
+
+def saved_array(node, array) -> Tensor:
+    """A tensor PyTorch saved that the formulas keep as an array (see saved_unchecked)."""
+    return Tensor._make(saved_unchecked(node, array))
 
 
 def tensor_as_given(name: str):
