@@ -16,12 +16,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 from .._tensor import Tensor
-from ..autograd.graph import _MISSING, _SECOND_BACKWARD_MESSAGE
+from ..autograd.graph import _MISSING, _SECOND_BACKWARD_MESSAGE, own_counter
 
 __all__ = [
     "ShownAsPyTorch",
     "ShowsDimAsGiven",
     "ShowsOneDimAsGiven",
+    "argument_saved",
     "as_given",
     "dims_as_given",
     "formula_value",
@@ -135,11 +136,26 @@ def saved_array(node, array) -> Tensor:
 def tensor_as_given(name: str):
     """A tensor argument PyTorch's node saves and the formulas read as an array (an index, a
     mask): the array of the tensor the call gave (kept as `<name>_as_given`), else the one
-    the formulas read, shown as a tensor and freed with the node, as PyTorch's."""
+    the formulas read (a saved tensor as it is: see argument_saved), shown as a tensor and
+    freed with the node, as PyTorch's."""
     key = f"{name}_as_given"
 
     def show(node):
         params = node._params
-        return saved_array(node, params[key] if key in params else formula_value(node, name))
+        value = params[key] if key in params else formula_value(node, name)
+        return value if isinstance(value, Tensor) else saved_array(node, value)
 
     return show
+
+
+def argument_saved(given: Tensor, array) -> Tensor:
+    """The tensor a node saves for a tensor argument the call gave (an index, a mask) whose
+    formulas read `array` (the argument checked, perhaps made int64 or wrapped): the given
+    tensor itself when `array` is its own, else a tensor of `array` on the given one's
+    version counter. Either way the node saves it as PyTorch's saves the argument: a
+    backward after it changed in place is refused, and so is a second one."""
+    if array is given._data:
+        return given
+    stand_in = Tensor._make(array)
+    stand_in._version_counter = own_counter(given)
+    return stand_in
