@@ -24,6 +24,7 @@ __all__ = [
     "ShowsOneDimAsGiven",
     "argument_saved",
     "as_given",
+    "check_saved",
     "dims_as_given",
     "formula_value",
     "kept_arguments",
@@ -118,6 +119,21 @@ def kept_arguments(*names: str) -> dict:
     `_arguments` (one object whatever their number, which no formula reads)."""
     return {name: (lambda node, position=position: node._arguments[position])
             for position, name in enumerate(names)}
+
+
+def check_saved(node) -> None:
+    """Refuse, as reading its saved tensors would, a backward through a node released by an
+    earlier one or whose saved tensors changed in place since; without rebuilding them, for
+    a backward on arrays that reads none (a pooling's, which PyTorch's checks all the same)."""
+    if node._released:
+        raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
+    for value, version in zip(node._saved, node._saved_versions):
+        if version is None:  # (a value packed by saved-tensor hooks: they own it)
+            continue
+        # (a tuple is a record: Note [Saved records], autograd/graph.py)
+        counter = value[1] if type(value) is tuple else value._version_counter
+        if counter[0] != version:
+            node._unpack(value, version)  # (raises PyTorch's error)
 
 
 def saved_unchecked(node, value):

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..._tensor import Tensor
 from ...autograd.graph import Node
-from .._saved_shown import ShownAsPyTorch
+from .._saved_shown import ShownAsPyTorch, check_saved
 from .._table import apply
 from .._tangents import LINEAR
 from ..pointwise import (
@@ -213,7 +213,8 @@ class _SeparableMapBackward(ShownAsPyTorch, Node):
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
     def backward(self, grad):
-        saved = self._saved_tensors if self.joined is not None else ()
+        if self.joined is not None and not isinstance(grad, Tensor):
+            check_saved(self)
         if self.entries is None:
             self.entries = tuple(map(_nonzero_entries, self.matrices))
         if not isinstance(grad, Tensor):
@@ -228,5 +229,5 @@ class _SeparableMapBackward(ShownAsPyTorch, Node):
             result = _adjoint_last_recorded(result.transpose(-1, -2), self.entries[0], self.shape[-2])
             result = result.transpose(-1, -2)
         if self.joined is not None:
-            result = joined_to_input(self.joined, result, *saved)
+            result = joined_to_input(self.joined, result, *self._saved_tensors)
         return result

@@ -12,7 +12,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
-from .._saved_shown import ShownAsPyTorch, kept_arguments
+from .._saved_shown import ShownAsPyTorch, check_saved, kept_arguments
 from .._table import apply, output, register
 from .._tangents import LINEAR
 from ..pointwise import (
@@ -246,13 +246,14 @@ class MaxPool2DWithIndicesBackward0(ShownAsPyTorch, Node):
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
     def backward(self, grad, grad_indices=None):
-        x, _ = self._saved_tensors  # (checked, though only a recorded backward reads them)
         if not isinstance(grad, Tensor):
+            check_saved(self)
             if getattr(self, "geometry", None) is not None:
                 return self._backward_into_windows(grad)
             return _scatter_to_maxima(grad, self.indices, self.shape)
         # Recorded (create_graph) as PyTorch's max_pool2d_with_indices_backward: a function of
         # the gradient and of the input, flat in the input, so a second derivative is zeros.
+        x, _ = self._saved_tensors
         backward_class = (AdaptiveMaxPool2DBackwardBackward0 if isinstance(self, AdaptiveMaxPool2DBackward0)
                           else MaxPool2DWithIndicesBackwardBackward0)
         return apply(backward_class, grad, x, indices=self.indices)
@@ -442,8 +443,8 @@ class AvgPool2DBackward0(ShownAsPyTorch, Node):
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
     def backward(self, grad):
-        saved = self._saved_tensors  # (checked, though only a recorded backward reads them)
         if not isinstance(grad, Tensor):
+            check_saved(self)
             scaled = grad / self.divisor
             lead, out = grad.shape[:-2], grad.shape[-2:]
             spread = np.broadcast_to(scaled.reshape(*lead, 1, 1, *out), (*lead, *self.kernel, *out))
@@ -457,7 +458,7 @@ class AvgPool2DBackward0(ShownAsPyTorch, Node):
         padded_size = tuple(s + before + after for s, (before, after) in zip(self.size, self.pairs))
         image = col2im(spread, padded_size, self.stride, (1, 1))
         crop = [(0, 0)] * (grad.ndim - 2) + [(-before, -after) for before, after in self.pairs]
-        return joined_to_input("AvgPool2DBackwardBackward0", constant_pad(image, crop), *saved)
+        return joined_to_input("AvgPool2DBackwardBackward0", constant_pad(image, crop), *self._saved_tensors)
 
 
 @register(torch_name="nn.functional.avg_pool2d")
