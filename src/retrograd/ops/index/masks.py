@@ -56,8 +56,7 @@ class MaskedSelectBackward0(ShownAsPyTorch, Formula):
 
     tangent = LINEAR
     derivatives = {
-        "self": lambda grad, self, mask: _math.masked_select_backward(
-            grad, _math.index_array(mask), self.shape),
+        "self": lambda grad, self, mask: _math.masked_select_backward(grad, mask, self.shape),
     }
     shown: ClassVar[dict] = _MASK_SHOWN
 
