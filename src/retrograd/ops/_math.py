@@ -528,6 +528,7 @@ def masked_select(x, mask):
 def masked_select_backward(grad, mask, shape: tuple):
     """Zeros of the shape of `mask` broadcast with `shape`, with `grad`'s elements written, in
     order, where `mask` is True."""
+    mask = index_array(mask)  # (the tensor masked_select saves, with create_graph)
     shape = np.broadcast_shapes(tuple(shape), mask.shape)
     mask = np.broadcast_to(mask, shape)
     if isinstance(grad, Tensor):

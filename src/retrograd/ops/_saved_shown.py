@@ -16,16 +16,20 @@ from __future__ import annotations
 from typing import ClassVar
 
 from .._tensor import Tensor
-from ..autograd.graph import _MISSING, _SECOND_BACKWARD_MESSAGE
+from ..autograd.graph import _MISSING, _SECOND_BACKWARD_MESSAGE, own_counter
 
 __all__ = [
     "ShownAsPyTorch",
     "ShowsDimAsGiven",
     "ShowsOneDimAsGiven",
+    "argument_saved",
     "as_given",
+    "check_saved",
     "dims_as_given",
     "formula_value",
+    "kept_arguments",
     "saved_array",
+    "saved_unchecked",
     "tensor_as_given",
 ]
 
@@ -109,22 +113,65 @@ class ShowsOneDimAsGiven(ShownAsPyTorch):
     shown: ClassVar[dict] = {"dim": as_given("dim", int)}
 
 
-def saved_array(node, array) -> Tensor:
-    """A tensor PyTorch saved that the formulas keep as an array: freed, as any saved tensor,
-    once backward released the node."""
+def kept_arguments(*names: str) -> dict:
+    """`shown` entries of a hand-written node for the arguments PyTorch's node saves: the
+    forward keeps their values as PyTorch shows them, in this order, in the tuple slot
+    `_arguments` (one object whatever their number, which no formula reads)."""
+    return {name: (lambda node, position=position: node._arguments[position])
+            for position, name in enumerate(names)}
+
+
+def check_saved(node) -> None:
+    """Refuse, as reading its saved tensors would, a backward through a node released by an
+    earlier one or whose saved tensors changed in place since; without rebuilding them, for
+    a backward on arrays that reads none (a pooling's, which PyTorch's checks all the same)."""
     if node._released:
         raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
-    return Tensor._make(array)
+    for value, version in zip(node._saved, node._saved_versions):
+        if version is None:  # (a value packed by saved-tensor hooks: they own it)
+            continue
+        # (a tuple is a record: Note [Saved records], autograd/graph.py)
+        counter = value[1] if type(value) is tuple else value._version_counter
+        if counter[0] != version:
+            node._unpack(value, version)  # (raises PyTorch's error)
+
+
+def saved_unchecked(node, value):
+    """A value PyTorch saved that the node keeps outside its saved tensors (no version to
+    check): freed, as any saved tensor, once backward released the node."""
+    if node._released:
+        raise RuntimeError(_SECOND_BACKWARD_MESSAGE)
+    return value
+
+
+def saved_array(node, array) -> Tensor:
+    """A tensor PyTorch saved that the formulas keep as an array (see saved_unchecked)."""
+    return Tensor._make(saved_unchecked(node, array))
 
 
 def tensor_as_given(name: str):
     """A tensor argument PyTorch's node saves and the formulas read as an array (an index, a
     mask): the array of the tensor the call gave (kept as `<name>_as_given`), else the one
-    the formulas read, shown as a tensor and freed with the node, as PyTorch's."""
+    the formulas read (a saved tensor as it is: see argument_saved), shown as a tensor and
+    freed with the node, as PyTorch's."""
     key = f"{name}_as_given"
 
     def show(node):
         params = node._params
-        return saved_array(node, params[key] if key in params else formula_value(node, name))
+        value = params[key] if key in params else formula_value(node, name)
+        return value if isinstance(value, Tensor) else saved_array(node, value)
 
     return show
+
+
+def argument_saved(given: Tensor, array) -> Tensor:
+    """The tensor a node saves for a tensor argument the call gave (an index, a mask) whose
+    formulas read `array` (the argument checked, perhaps made int64 or wrapped): the given
+    tensor itself when `array` is its own, else a tensor of `array` on the given one's
+    version counter. Either way the node saves it as PyTorch's saves the argument: a
+    backward after it changed in place is refused, and so is a second one."""
+    if array is given._data:
+        return given
+    stand_in = Tensor._make(array)
+    stand_in._version_counter = own_counter(given)
+    return stand_in

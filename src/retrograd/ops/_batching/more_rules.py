@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from ..._tensor import Tensor
+from .._math import index_array as _array  # an index or mask the node saves as a tensor
 from .functions import batched_matmul
 from .rules import _apply, _elementwise, _leading_dims_rule, _shift, _shifted
 from .tensor import (
@@ -73,7 +74,7 @@ def _index_dim_rule(node_class, inputs, params, levels):
         from ..pointwise import where
 
         logical = tuple(target._data.shape[count:])
-        mask = index_fill(np.zeros(logical, dtype=bool), params["dim"], params["index"], True)
+        mask = index_fill(np.zeros(logical, dtype=bool), params["dim"], _array(params["index"]), True)
         value = physical_at(inputs[1], levels, len(logical))
         return wrap(where(Tensor._make(mask), value, target), levels)
     return _shifted(node_class, inputs, params, levels, dim=params["dim"] + count)
@@ -86,7 +87,7 @@ def _scatter_rule(node_class, inputs, params, levels):
     physical = [physical_at(value, levels, expand=True) if isinstance(value, Tensor) else value
                 for value in inputs]
     batch = _batch(physical[0], levels)
-    index = params["index"]
+    index = _array(params["index"])
     index = np.broadcast_to(index, batch + tuple(index.shape))
     return _result(_apply(node_class, *physical, **dict(params, dim=params["dim"] + count,
                                                          index=index)), levels)
@@ -98,7 +99,7 @@ def _take_rule(node_class, inputs, params, levels):
     batch = _batch(physical, levels)
     examples = math.prod(batch)
     size = math.prod(physical._data.shape[len(levels):])
-    index = params["index"]
+    index = _array(params["index"])
     offsets = (np.arange(examples, dtype=np.int64) * size).reshape((examples,) + (1,) * index.ndim)
     out = _apply(node_class, physical, index=offsets + index)
     return wrap(_view(out, batch + tuple(index.shape)), levels)
@@ -106,7 +107,7 @@ def _take_rule(node_class, inputs, params, levels):
 
 def _masked_select_rule(node_class, inputs, params, levels):
     """masked_select by a plain mask: the same number of elements from every example."""
-    mask = params["mask"]
+    mask = _array(params["mask"])
     shape = tuple(np.broadcast_shapes(tuple(inputs[0].shape), mask.shape))
     physical = _expanded_to(inputs[0], levels, shape)
     batch = _batch(physical, levels)
@@ -120,7 +121,7 @@ def _masked_scatter_rule(node_class, inputs, params, levels):
     """masked_scatter by a plain mask: every example takes the first k elements of its own
     source (k the mask's count), which in the flattened batch are in the order of the places."""
     target, source = inputs
-    mask = params["mask"]
+    mask = _array(params["mask"])
     shape = tuple(np.broadcast_shapes(tuple(target.shape), mask.shape))
     physical = _expanded_to(target, levels, shape)
     batch = _batch(physical, levels)

@@ -13,7 +13,7 @@ from ..._warnings import warn_once_at_caller
 from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
-from .._saved_shown import ShownAsPyTorch, as_given, tensor_as_given
+from .._saved_shown import ShownAsPyTorch, argument_saved, as_given, tensor_as_given
 from .._table import apply, register
 from .._tangents import LINEAR, LinearWith
 from ..shape import (
@@ -86,15 +86,21 @@ def _source_grad(grad, dim: int, index: np.ndarray, src_shape: tuple):
 # Note [Indices shown as PyTorch saves them]
 #     The ops that pick or write along a dim read their index as an int64 array, checked and
 #     wrapped once in the forward. PyTorch's nodes save the index tensor the call gave (and
-#     the dim as given): each node below shows `index` as that tensor, kept as the parameter
-#     `index_as_given`, and `dim` as the call gave it (tensor_as_given, as_given).
+#     the dim as given): each node below saves its index as a tensor (argument_saved: the one
+#     the call gave, or the checked array on its version counter), so that a backward after
+#     an in-place change of the index, or a second one, is refused as PyTorch refuses it.
+#     The formulas read its array (on tensors, with create_graph, the tensor: `_math.index_array`
+#     takes the array again where one is needed). A node shows `index` as the tensor the call
+#     gave (kept as `index_as_given` where it differs) and `dim` as given (tensor_as_given,
+#     as_given).
 _INDEX_AND_DIM_AS_GIVEN = {"dim": as_given("dim", int), "index": tensor_as_given("index")}
 
 
-def _as_given(dim, wrapped: int, index: Tensor, indices: np.ndarray) -> dict:
-    """The parameters that keep the dim and the index as the call gave them, where they
-    differ from what the formulas read (a node keeps nothing more in the common case)."""
-    kept = {}
+def _index_params(dim, wrapped: int, index: Tensor, indices: np.ndarray) -> dict:
+    """The parameters of a node that reads `indices` along the dim `wrapped`: the index
+    saved as a tensor, and the dim and the index as the call gave them where they differ
+    from what the formulas read (Note [Indices shown as PyTorch saves them])."""
+    kept = {"index": argument_saved(index, indices)}
     if dim != wrapped:
         kept["dim_as_given"] = dim
     if indices is not index._data:
@@ -109,7 +115,7 @@ class GatherBackward0(ShownAsPyTorch, Formula):
 
     @staticmethod
     def forward(self, dim, index, sparse_grad=False, dim_as_given=None, index_as_given=None):
-        return self._data[_element_key(index, dim)]
+        return self._data[_element_key(_math.index_array(index), dim)]
 
     tangent = LINEAR
     derivatives = {
@@ -119,7 +125,7 @@ class GatherBackward0(ShownAsPyTorch, Formula):
     shown: ClassVar[dict] = _INDEX_AND_DIM_AS_GIVEN
 
 
-def _gather(input: Tensor, dim: int, index: np.ndarray, **as_given_and_sparse) -> Tensor:
+def _gather(input: Tensor, dim: int, index, **as_given_and_sparse) -> Tensor:
     return apply(GatherBackward0, input, dim=dim, index=index, **as_given_and_sparse)
 
 
@@ -130,7 +136,7 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False):
     indices = _index_data(index, "gather(): Expected dtype int32/int64 for index")
     _check_index_shape(indices, input._data.shape, wrapped)
     _check_in_range(indices, input._data.shape[wrapped], wrapped)
-    return _gather(input, wrapped, indices, **_as_given(dim, wrapped, index, indices),
+    return apply(GatherBackward0, input, dim=wrapped, **_index_params(dim, wrapped, index, indices),
                    **({"sparse_grad": True} if sparse_grad else {}))
 
 
@@ -143,6 +149,7 @@ class ScatterAddBackward0(ShownAsPyTorch, Formula):
 
     @staticmethod
     def forward(self, src, dim, index, dim_as_given=None, index_as_given=None):
+        index = _math.index_array(index)
         result = self._data.copy()
         np.add.at(result, _element_key(index, dim), src._data[_leading_part(index)])
         return result
@@ -164,6 +171,7 @@ class ScatterBackward0(ShownAsPyTorch, Formula):
 
     @staticmethod
     def forward(self, src, dim, index, dim_as_given=None, index_as_given=None):
+        index = _math.index_array(index)
         result = self._data.copy()
         result[_element_key(index, dim)] = src._data[_leading_part(index)]
         return result
@@ -182,7 +190,7 @@ class ScatterBackward1(ShownAsPyTorch, Formula):
 
     @staticmethod
     def forward(self, dim, index, value, dim_as_given=None, index_as_given=None):
-        return _math.scatter_fill(self._data, dim, index, value)
+        return _math.scatter_fill(self._data, dim, _math.index_array(index), value)
 
     tangent = LinearWith(value=0)
     derivatives = {"self": lambda grad, dim, index: _math.scatter_fill(grad, dim, index, 0)}
@@ -253,18 +261,16 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):
     if reduce is not None:
         return _scatter_reduced(input, wrapped, indices, src, value, reduce)
     if src is None:
-        return apply(ScatterBackward1, input, dim=wrapped, index=indices, value=value,
-                     **_as_given(dim, wrapped, index, indices))
-    return apply(ScatterBackward0, input, src, dim=wrapped, index=indices,
-                 **_as_given(dim, wrapped, index, indices))
+        return apply(ScatterBackward1, input, dim=wrapped, value=value,
+                     **_index_params(dim, wrapped, index, indices))
+    return apply(ScatterBackward0, input, src, dim=wrapped, **_index_params(dim, wrapped, index, indices))
 
 
 @register(methods="scatter_add", inplace="scatter_add_")
 def scatter_add(input, dim: int, index, src):
     """A copy of `input` with `src` values added along `dim` at `index` (repeats accumulate)."""
     wrapped, indices = _scatter_arguments(input, dim, index, src, "scatter_add")
-    return apply(ScatterAddBackward0, input, src, dim=wrapped, index=indices,
-                 **_as_given(dim, wrapped, index, indices))
+    return apply(ScatterAddBackward0, input, src, dim=wrapped, **_index_params(dim, wrapped, index, indices))
 
 
 @register(methods="take_along_dim")
@@ -275,7 +281,7 @@ def take_along_dim(input, indices, dim=None):
         return take_along_dim(input.reshape(-1), indices.reshape(-1), 0)
     dim = wrap_dim(dim, input.ndim)
     size = input._data.shape[dim]
-    if isinstance(indices, Tensor) and (indices._data < 0).any():
+    if isinstance(indices, Tensor):  # a new tensor, as PyTorch's (no version shared with the given one)
         indices = Tensor._make(np.where(indices._data < 0, indices._data + size, indices._data))
     if input.ndim != indices.ndim:
         raise RuntimeError(
@@ -389,6 +395,7 @@ class IndexAddBackward0(ShownAsPyTorch, Formula):
 
     @staticmethod
     def forward(self, source, dim, index, alpha, source_dim=None, dim_as_given=None, index_as_given=None):
+        index = _math.index_array(index)
         result = _as_slices(self._data).copy()
         values = source._data if alpha == 1 else source._data * alpha
         target_shape = (*result.shape[:dim], len(index), *result.shape[dim + 1:])
@@ -428,8 +435,8 @@ def index_add(input, dim: int, index, source, *, alpha=1):
     if bad.size:
         size = (input._data.shape or (1,))[wrapped]
         raise RuntimeError(f"index {bad[0]} is out of bounds for dimension {wrapped} with size {size}")
-    return apply(IndexAddBackward0, input, source, dim=wrapped, index=indices, alpha=alpha,
-                 source_dim=source.ndim, **_as_given(dim, wrapped, index, indices))
+    return apply(IndexAddBackward0, input, source, dim=wrapped, alpha=alpha, source_dim=source.ndim,
+                 **_index_params(dim, wrapped, index, indices))
 
 
 class IndexCopyBackward0(ShownAsPyTorch, Formula):
@@ -440,7 +447,7 @@ class IndexCopyBackward0(ShownAsPyTorch, Formula):
     @staticmethod
     def forward(self, source, dim, index, source_dim=None, dim_as_given=None, index_as_given=None):
         result = _as_slices(self._data).copy()
-        key = _slices_key(dim, index)
+        key = _slices_key(dim, _math.index_array(index))
         result[key] = source._data.reshape(result[key].shape)
         return result.reshape(self._data.shape)
 
@@ -468,8 +475,8 @@ def index_copy(input, dim: int, index, source):
     if bad.size:
         raise IndexError(f"index_copy_(): index {bad[0]} is out of bounds for dimension {wrapped} with size "
                          f"{(input._data.shape or (1,))[wrapped]}")
-    return apply(IndexCopyBackward0, input, source, dim=wrapped, index=indices, source_dim=source.ndim,
-                 **_as_given(dim, wrapped, index, indices))
+    return apply(IndexCopyBackward0, input, source, dim=wrapped, source_dim=source.ndim,
+                 **_index_params(dim, wrapped, index, indices))
 
 
 class IndexFillBackward0(ShownAsPyTorch, Formula):
@@ -477,7 +484,7 @@ class IndexFillBackward0(ShownAsPyTorch, Formula):
 
     @staticmethod
     def forward(self, dim, index, value, dim_as_given=None, index_as_given=None):
-        return _math.index_fill(self._data, dim, index, value)
+        return _math.index_fill(self._data, dim, _math.index_array(index), value)
 
     tangent = LinearWith(value=0)
     derivatives = {"self": lambda grad, dim, index: _math.index_fill(grad, dim, index, 0)}
@@ -486,7 +493,7 @@ class IndexFillBackward0(ShownAsPyTorch, Formula):
 
 def _filled_slices_sum(grad, dim: int, index: np.ndarray):
     """The gradient of the value index_fill wrote: the sum of the slices it filled (each once)."""
-    return _math.index_select(grad, dim, np.unique(index)).sum()
+    return _math.index_select(grad, dim, np.unique(_math.index_array(index))).sum()
 
 
 class IndexFillBackward1(ShownAsPyTorch, Formula):
@@ -496,7 +503,7 @@ class IndexFillBackward1(ShownAsPyTorch, Formula):
 
     @staticmethod
     def forward(self, value, dim, index, dim_as_given=None, index_as_given=None):
-        return _math.index_fill(self._data, dim, index, value._data)
+        return _math.index_fill(self._data, dim, _math.index_array(index), value._data)
 
     tangent = LINEAR
     derivatives = {
@@ -522,7 +529,5 @@ def index_fill(input, dim: int, index, value):
                 "index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value.ndim} dimension(s)."
             )
-        return apply(IndexFillBackward1, input, value, dim=dim, index=indices,
-                     **_as_given(given, dim, index, indices))
-    return apply(IndexFillBackward0, input, dim=dim, index=indices, value=value,
-                 **_as_given(given, dim, index, indices))
+        return apply(IndexFillBackward1, input, value, dim=dim, **_index_params(given, dim, index, indices))
+    return apply(IndexFillBackward0, input, dim=dim, value=value, **_index_params(given, dim, index, indices))

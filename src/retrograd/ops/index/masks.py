@@ -11,7 +11,7 @@ from ... import _dtype
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
-from .._saved_shown import ShownAsPyTorch, tensor_as_given
+from .._saved_shown import ShownAsPyTorch, argument_saved, tensor_as_given
 from .._table import apply, register
 from .._tangents import LINEAR
 
@@ -36,8 +36,9 @@ def _broadcast_with_mask(input: Tensor, mask: np.ndarray) -> tuple:
 
 
 # PyTorch's nodes save the mask or the index tensor the call gave; the formulas here read an
-# array (a mask checked once, flat positions wrapped once), shown as the tensor PyTorch saves
-# (Note [Indices shown as PyTorch saves them], ops/index/along_dim.py).
+# array (a mask checked once, flat positions wrapped once), saved as a tensor (on the given
+# one's version counter) and shown as the tensor PyTorch saves (Note [Indices shown as
+# PyTorch saves them], ops/index/along_dim.py).
 _MASK_SHOWN = {"mask": tensor_as_given("mask")}
 _INDEX_SHOWN = {"index": tensor_as_given("index")}
 
@@ -49,6 +50,7 @@ class MaskedSelectBackward0(ShownAsPyTorch, Formula):
 
     @staticmethod
     def forward(self, mask):
+        mask = _math.index_array(mask)
         shape = np.broadcast_shapes(self._data.shape, mask.shape)
         return np.broadcast_to(self._data, shape)[np.broadcast_to(mask, shape)]
 
@@ -62,9 +64,9 @@ class MaskedSelectBackward0(ShownAsPyTorch, Formula):
 @register(methods="masked_select")
 def masked_select(input, mask):
     """The elements of `input` where `mask` (broadcast together) is True, as a 1-d tensor."""
-    mask = _mask_data(mask, "masked_select: expected BoolTensor for mask")
-    _broadcast_with_mask(input, mask)
-    return apply(MaskedSelectBackward0, input, mask=mask)
+    array = _mask_data(mask, "masked_select: expected BoolTensor for mask")
+    _broadcast_with_mask(input, array)
+    return apply(MaskedSelectBackward0, input, mask=argument_saved(mask, array))
 
 
 def _masked_scatter_source_grad(grad, mask: np.ndarray, source_shape: tuple):
@@ -84,6 +86,7 @@ class MaskedScatterBackward0(ShownAsPyTorch, Formula):
 
     @staticmethod
     def forward(self, source, mask):
+        mask = _math.index_array(mask)
         shape = np.broadcast_shapes(self._data.shape, mask.shape)
         mask = np.broadcast_to(mask, shape)
         count = int(np.count_nonzero(mask))
@@ -102,7 +105,7 @@ class MaskedScatterBackward0(ShownAsPyTorch, Formula):
 @register(methods="masked_scatter", inplace="masked_scatter_")
 def masked_scatter(input, mask, source):
     """A copy of `input` with `source`'s elements, in order, written where `mask` is True."""
-    mask = _mask_data(
+    array = _mask_data(
         mask, f"masked_scatter_ only supports boolean masks, but got mask with dtype "
         f"{_dtype.scalar_type_name(mask.dtype) if isinstance(mask, Tensor) else mask}"
     )
@@ -111,10 +114,10 @@ def masked_scatter(input, mask, source):
             "masked_scatter: expected self and source to have same dtypes but got"
             f"{_dtype.scalar_type_name(input.dtype)} and {_dtype.scalar_type_name(source.dtype)}"
         )
-    _, full_mask = _broadcast_with_mask(input, mask)
+    _, full_mask = _broadcast_with_mask(input, array)
     if np.count_nonzero(full_mask) > source.numel():
         raise RuntimeError("Number of elements of source < number of ones in mask")
-    return apply(MaskedScatterBackward0, input, source, mask=mask)
+    return apply(MaskedScatterBackward0, input, source, mask=argument_saved(mask, array))
 
 
 # ---------------------------------------------------------------------------
@@ -124,7 +127,7 @@ def masked_scatter(input, mask, source):
 def _take_backward(grad, self_shape: tuple, index: np.ndarray):
     """Zeros of the input's shape with `grad` added at the flat positions `index`."""
     size = int(np.prod(self_shape, dtype=np.int64))
-    return _math.reshape(_math.accumulate_at(grad, (size,), (index,)), self_shape)
+    return _math.reshape(_math.accumulate_at(grad, (size,), (_math.index_array(index),)), self_shape)
 
 
 class TakeBackward0(ShownAsPyTorch, Formula):
@@ -133,7 +136,7 @@ class TakeBackward0(ShownAsPyTorch, Formula):
 
     @staticmethod
     def forward(self, index, index_as_given=None):
-        return self._data.reshape(-1)[index]
+        return self._data.reshape(-1)[_math.index_array(index)]
 
     tangent = LINEAR
     derivatives = {"self": lambda grad, self, index: _take_backward(grad, self.shape, index)}
@@ -153,8 +156,8 @@ def take(input, index):
         raise IndexError(
             f"out of range: tried to access index {indices[bad].flat[0]} on a tensor of {size} elements."
         )
-    return apply(TakeBackward0, input, index=np.where(indices < 0, indices + size, indices),
-                 index_as_given=indices)
+    wrapped = np.where(indices < 0, indices + size, indices)
+    return apply(TakeBackward0, input, index=argument_saved(index, wrapped), index_as_given=indices)
 
 
 def _put_into(data: np.ndarray, index: np.ndarray, values: np.ndarray, accumulate: bool) -> np.ndarray:
@@ -181,7 +184,7 @@ def _put_source_grad(grad, index: np.ndarray, source):
     """The incoming gradient at the flat positions `index`, in the source's shape."""
     if isinstance(grad, Tensor):
         return _math.reshape(apply(TakeBackward0, grad, index=index), tuple(source.shape))
-    return grad.reshape(-1)[index].reshape(source.shape)
+    return grad.reshape(-1)[_math.index_array(index)].reshape(source.shape)
 
 
 class PutBackward0(ShownAsPyTorch, Formula):
@@ -191,7 +194,7 @@ class PutBackward0(ShownAsPyTorch, Formula):
 
     @staticmethod
     def forward(self, source, index, accumulate, index_as_given=None):
-        return _put_into(self._data, index, source._data, accumulate)
+        return _put_into(self._data, _math.index_array(index), source._data, accumulate)
 
     tangent = LINEAR
     derivatives = {
@@ -224,7 +227,7 @@ def put(input, index, source, accumulate: bool = False):
         raise IndexError(
             f"out of range: tried to access index {indices[bad].flat[0]} on a tensor of {size} elements.")
     flat = np.where(indices < 0, indices + size, indices)
-    return apply(PutBackward0, input, source, index=flat, accumulate=bool(accumulate),
+    return apply(PutBackward0, input, source, index=argument_saved(index, flat), accumulate=bool(accumulate),
                  index_as_given=index._data)
 
 

@@ -23,9 +23,9 @@ from .._table import apply, register
 from ..shape import wrap_dim
 from .along_dim import (
     _INDEX_AND_DIM_AS_GIVEN,
-    _as_given,
     _check_slices,
     _element_key,
+    _index_params,
     _leading_part,
     _scatter_arguments,
     _vector_index,
@@ -180,8 +180,8 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bo
     if src.dtype is not input.dtype:
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     wrapped, indices = _scatter_arguments(input, dim, index, src, "scatter_reduce")
-    return apply(ScatterReduceBackward0, input, src, dim=wrapped, index=indices, reduce=reduce,
-                 include_self=bool(include_self), **_as_given(dim, wrapped, index, indices))
+    return apply(ScatterReduceBackward0, input, src, dim=wrapped, reduce=reduce,
+                 include_self=bool(include_self), **_index_params(dim, wrapped, index, indices))
 
 
 # ---------------------------------------------------------------------------
@@ -248,5 +248,5 @@ def index_reduce(input, dim: int, index, source, reduce: str, *, include_self: b
         f"({source_count}), for dim: {wrapped}"))
     if bad.size:
         raise IndexError("index out of range in self")
-    return apply(IndexReduceBackward0, input, source, dim=wrapped, index=indices, reduce=reduce,
-                 include_self=bool(include_self), **_as_given(dim, wrapped, index, indices))
+    return apply(IndexReduceBackward0, input, source, dim=wrapped, reduce=reduce,
+                 include_self=bool(include_self), **_index_params(dim, wrapped, index, indices))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import numbers
 import warnings
+from typing import ClassVar
 
 import numpy as np
 
@@ -14,6 +15,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
+from .._saved_shown import ShownAsPyTorch, formula_value, saved_array
 from .._table import apply, register, register_method, run_in_place
 from .._tangents import LINEAR
 from ..shape import (
@@ -244,7 +246,17 @@ def _apply_key(tensor: Tensor, key: _Key) -> Tensor:
 # Reading: x[key]
 
 
-class IndexBackward0(Formula):
+def _indices_shown(node) -> tuple:
+    """The `indices` PyTorch's advanced-indexing nodes show: one entry per indexed dim, an
+    index tensor (int64; a bool mask shows as the positions it selects here, where PyTorch
+    shows the mask) or None for a dim taken whole; freed with the node."""
+    key = formula_value(node, "key")
+    key = key.advanced if isinstance(key, _Key) else key
+    return tuple(None if isinstance(item, slice) else saved_array(node, item)
+                 for item in key if item is not Ellipsis)
+
+
+class IndexBackward0(ShownAsPyTorch, Formula):
     """Advanced indexing (a copy): the gradient is added back at the indices, so repeated
     indices accumulate (and positions not read get exactly zero)."""
 
@@ -254,6 +266,8 @@ class IndexBackward0(Formula):
 
     tangent = LINEAR
     derivatives = {"self": lambda grad, self_shape, key: _math.accumulate_at(grad, self_shape, key)}
+    hidden = ("key",)
+    shown: ClassVar[dict] = {"indices": _indices_shown}
 
 
 class IndexBackwardBackward0(Formula):
@@ -311,7 +325,7 @@ def _overwritten_grad(grad, key: _Key, accumulate: bool):
     return grad if accumulate else _math.zero_at_key(grad, key.basic, key.advanced)
 
 
-class IndexPutBackward0(Formula):
+class IndexPutBackward0(ShownAsPyTorch, Formula):
     """Values written at a key of a copy: the gradient of the overwritten places goes to the
     values (summed where they were broadcast), the rest to the input."""
 
@@ -342,12 +356,17 @@ class IndexPutBackward0(Formula):
         "self": lambda grad, key, accumulate: _overwritten_grad(grad, key, accumulate),
         "values": lambda grad, key, values_shape: _values_grad(grad, key, values_shape),
     }
+    hidden = ("key", "values_sym_sizes")
+    shown: ClassVar[dict] = {"indices": _indices_shown}
 
 
 class CopySlices(IndexPutBackward0):
-    """Values written at a basic key (ints, slices, None) of a tensor."""
+    """Values written at a basic key (ints, slices, None) of a tensor (PyTorch's node shows
+    no saved values)."""
 
     __slots__ = ()
+    hidden = ("key", "values_sym_sizes", "accumulate")
+    shown: ClassVar[dict] = {}
 
 
 class ZeroAtKeyBackward(Formula):

@@ -3,10 +3,13 @@ im2col/col2im over the last two dims, and separable per-dim matrices (adaptive p
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from ..._tensor import Tensor
 from ...autograd.graph import Node
+from .._saved_shown import ShownAsPyTorch, check_saved
 from .._table import apply
 from .._tangents import LINEAR
 from ..pointwise import (
@@ -169,7 +172,7 @@ def _nonzero_entries(matrix: np.ndarray) -> tuple:
     return rows, columns, matrix[rows, columns]
 
 
-class _SeparableMapBackward(Node):
+class _SeparableMapBackward(ShownAsPyTorch, Node):
     """A linear map applied to each of the last len(matrices) dims by a matrix (out, in):
     adaptive average pooling and resampling. The backward contracts with the same matrices
     the other way, through einsum, so it is differentiable again.
@@ -178,17 +181,21 @@ class _SeparableMapBackward(Node):
     nonzero entries unless the op lists them, as linear resampling does with the weights
     PyTorch's kernel multiplies even when they are 0 (0 * Inf is NaN there too). `joined`
     names the grad_fn PyTorch gives the first derivative when it is a function of the input
-    (adaptive average pooling; see `joined_to_input`)."""
+    (adaptive average pooling; see `joined_to_input`), which then saves the input and
+    checks it on a backward, as PyTorch's does. The node shows the input's sizes and the
+    arguments PyTorch's node saves (`shown`, kept as `_arguments`), not its matrices."""
     hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     tangent = LINEAR
     joined: str | None = None
-    __slots__ = ("entries", "matrices", "shape")
+    __slots__ = ("_arguments", "entries", "matrices", "shape")
+    hidden = ("entries", "matrices", "shape")
+    shown: ClassVar[dict] = {}
 
     @staticmethod
-    def forward(ctx, x, matrices, entries=None):
+    def forward(ctx, x, matrices, entries=None, arguments=()):
         data = x._data
-        ctx.matrices, ctx.shape = matrices, data.shape
+        ctx.matrices, ctx.shape, ctx._arguments = matrices, data.shape, arguments
         # Each output sums only the inputs its row weighs (as PyTorch's kernels read only those):
         # a NaN input reaches the outputs of its window, not all of them through a 0 * NaN.
         entries = entries if entries is not None else tuple(map(_nonzero_entries, matrices))
@@ -206,6 +213,8 @@ class _SeparableMapBackward(Node):
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
     def backward(self, grad):
+        if self.joined is not None and not isinstance(grad, Tensor):
+            check_saved(self)
         if self.entries is None:
             self.entries = tuple(map(_nonzero_entries, self.matrices))
         if not isinstance(grad, Tensor):

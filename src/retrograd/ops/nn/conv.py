@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
 from ...autograd.graph import Node
+from .._saved_shown import ShownAsPyTorch
 from .._table import apply, register
 from .._tangents import MultilinearPlus
 from ..linalg import matmul
@@ -23,10 +26,19 @@ def _spatial_pairs(pairs) -> tuple:
     return ((0, 0), (0, 0), *pairs)
 
 
-class ConvolutionBackward0(Node):
+def _last(name: str):
+    """A geometry value as PyTorch's node shows it: one entry per spatial dim of the call
+    (the leading height-1 entry of a 1-d convolution dropped)."""
+    return lambda node: getattr(node, name)[-node._spatial_dims:]
+
+
+class ConvolutionBackward0(ShownAsPyTorch, Node):
     """Convolution (or its transpose) over 1 or 2 spatial dims, by im2col and matmul.
 
-    Internally 1-d is 2-d with height 1. `padding` holds (before, after) per spatial dim.
+    Internally 1-d is 2-d with height 1. `padding` holds (before, after) per spatial dim;
+    the node shows it as PyTorch's does, one number per dim (the before side: 'same' padding
+    with an odd total is the one case PyTorch pads the input first instead), and `stride`,
+    `dilation` and `output_padding` per spatial dim of the call.
     Forward: windows of the padded input contracted with the weight (per group);
     transposed: the input contracted with the weight into windows, summed by col2im, then
     cropped. The backward is the same few differentiable maps run the other way.
@@ -34,13 +46,20 @@ class ConvolutionBackward0(Node):
     hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     tangent = MultilinearPlus(2)
-    __slots__ = ("dilation", "groups", "output_padding", "padding", "stride", "transposed")
+    __slots__ = ("_spatial_dims", "bias_sym_sizes_opt", "dilation", "groups", "output_padding", "padding",
+                 "stride", "transposed")
     saved_names = ("input", "weight")
+    shown: ClassVar[dict] = {
+        "stride": _last("stride"), "dilation": _last("dilation"), "output_padding": _last("output_padding"),
+        "padding": lambda node: tuple(before for before, _ in node.padding[-node._spatial_dims:]),
+    }
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups, transposed, output_padding):
         ctx.stride, ctx.padding, ctx.dilation, ctx.groups = stride, padding, dilation, groups
         ctx.transposed, ctx.output_padding = transposed, output_padding
+        ctx._spatial_dims = x._data.ndim - 2
+        ctx.bias_sym_sizes_opt = (0,) if bias is None else bias._data.shape
         ctx.save_for_backward(x, weight)
         data, kernel = _as_2d(x._data), _as_2d(weight._data)
         if transposed:

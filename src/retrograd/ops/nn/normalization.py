@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numbers
+from typing import ClassVar
 
 import numpy as np
 
 from ..._tensor import Tensor
 from ...autograd.graph import Node
+from .._saved_shown import ShownAsPyTorch, formula_value, kept_arguments, saved_unchecked
 from .._table import apply, register
 from ..pointwise import (
     _constant_like,
@@ -61,17 +63,46 @@ def _standardize_array(data: np.ndarray, dims: tuple, eps: float) -> np.ndarray:
     return (data - mean) / np.sqrt(variance + eps)
 
 
-class NativeLayerNormBackward0(Node):
+# Note [Normalisation statistics shown, not kept]
+#     PyTorch's normalisation nodes save the mean and the reciprocal standard deviation
+#     their forward computed (`result1`, `result2`: outputs the functional forms drop).
+#     Ours recompute them in backward from the saved input, so a node keeps none: it shows
+#     them computed again from its saved input (or, for batch norm, from the batch
+#     statistics it keeps), freed with the node as PyTorch's are. The forward pays nothing.
+
+
+def _statistics(node, dims: tuple, shape=None) -> tuple:
+    """The mean and 1 / sqrt(variance + eps) of the node's saved input over `dims` (kept as
+    dims of size 1), the input first reshaped to `shape` if given, as PyTorch's node shows
+    them (Note [Normalisation statistics shown, not kept])."""
+    data = formula_value(node, "input")._data
+    if shape is not None:
+        data = data.reshape(shape)
+    mean = data.mean(axis=dims, keepdims=True)
+    return mean, 1 / np.sqrt(data.var(axis=dims, keepdims=True) + node.eps)
+
+
+def _shown_statistics(statistics) -> dict:
+    """`result1` and `result2` as PyTorch's node shows them, from `statistics(node)`."""
+    return {"result1": lambda node: Tensor._make(statistics(node)[0]),
+            "result2": lambda node: Tensor._make(statistics(node)[1])}
+
+
+class NativeLayerNormBackward0(ShownAsPyTorch, Node):
     hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
     inputs = ("x", "weight", "bias")
     tangent = staticmethod(lambda x, x_t, weight, weight_t, bias_t, dims, eps: _affine_tangent(
         *_standardized_tangent(x, x_t, dims, eps), weight, weight_t, bias_t, None))
-    __slots__ = ("dims", "eps")
+    __slots__ = ("dims", "eps", "normalized_shape")
+    saved_names = ("input", "weight", "bias")
+    hidden = ("dims", "eps")
+    shown: ClassVar[dict] = _shown_statistics(lambda node: _statistics(node, node.dims))
 
     @staticmethod
     def forward(ctx, x, weight, bias, dims, eps):
-        ctx.save_for_backward(x, weight)
+        ctx.save_for_backward(x, weight, bias)
         ctx.dims, ctx.eps = dims, eps
+        ctx.normalized_shape = x._data.shape[dims[0]:] if dims else ()
         result = _standardize_array(x._data, dims, eps)
         if weight is not None:
             result = result * weight._data
@@ -82,7 +113,7 @@ class NativeLayerNormBackward0(Node):
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
     def backward(self, grad):
-        x, weight = self._saved_tensors
+        x, weight, _ = self._saved_tensors
         needs_x, needs_weight, needs_bias = self.needs_input_grad
         if not isinstance(grad, Tensor):
             x_hat, rstd = _standardized_array(x._data, self.dims, self.eps)
@@ -166,18 +197,30 @@ def _non_channel_dims(x: Tensor) -> tuple:
     return (0, *range(2, x.ndim))
 
 
-class NativeGroupNormBackward0(Node):
+def _group_statistics(node) -> tuple:
+    """Group norm's mean and reciprocal standard deviation per sample and group, (N, group)."""
+    batch, channels, plane, groups = node._arguments
+    mean, rstd = _statistics(node, (2,), (batch, groups, channels // groups * plane))
+    return mean[..., 0], rstd[..., 0]
+
+
+class NativeGroupNormBackward0(ShownAsPyTorch, Node):
     hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
     inputs = ("x", "weight", "bias")
     tangent = staticmethod(lambda x, x_t, weight, weight_t, bias_t, groups, eps: _affine_tangent(
         *_grouped_tangent(x, x_t, groups, eps), weight, weight_t, bias_t, _channel_shape(x)))
-    __slots__ = ("eps", "groups")
+    __slots__ = ("_arguments", "eps", "groups")
+    saved_names = ("input", "weight")
+    hidden = ("groups",)
+    shown: ClassVar[dict] = {**kept_arguments("N", "C", "HxW", "group"),
+                             **_shown_statistics(_group_statistics)}
 
     @staticmethod
     def forward(ctx, x, weight, bias, groups, eps):
         ctx.save_for_backward(x, weight)
         ctx.groups, ctx.eps = groups, eps
         data = x._data
+        ctx._arguments = (data.shape[0], data.shape[1], int(np.prod(data.shape[2:], dtype=np.int64)), groups)
         grouped = data.reshape(data.shape[0], groups, _group_size(data.shape, groups))
         result = _standardize_array(grouped, (2,), eps).reshape(data.shape)
         channel_shape = (data.shape[1],) + (1,) * (data.ndim - 2)
@@ -235,8 +278,19 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     return apply(NativeGroupNormBackward0, input, weight, bias, groups=num_groups, eps=eps)
 
 
-class NativeBatchNormBackward0(Node):
-    """Per-channel normalisation by the batch statistics (training) or given running ones."""
+def _batch_statistics(node) -> tuple:
+    """Batch norm's mean and reciprocal standard deviation per channel in training (kept as
+    the forward computed them); empty in eval, as PyTorch's."""
+    if not node.training:
+        return (np.empty(0, node.mean.dtype),) * 2
+    return node.mean, 1 / np.sqrt(node.variance + node.eps)
+
+
+class NativeBatchNormBackward0(ShownAsPyTorch, Node):
+    """Per-channel normalisation by the batch statistics (training) or given running ones.
+    It shows the running statistics it was given as PyTorch's node does, unchecked: the
+    running update of a later call changes them in place (Note [Normalisation statistics
+    shown, not kept])."""
     hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     inputs = ("x", "weight", "bias")
@@ -244,12 +298,18 @@ class NativeBatchNormBackward0(Node):
         lambda x, x_t, weight, weight_t, bias_t, mean, variance, training, eps: _affine_tangent(
             *_batch_tangent(x, x_t, mean, variance, training, eps), weight, weight_t, bias_t,
             _channel_shape(x)))
-    __slots__ = ("eps", "mean", "training", "variance")
+    __slots__ = ("_running", "eps", "mean", "training", "variance")
+    saved_names = ("input", "weight")
+    hidden = ("mean", "variance")
+    shown: ClassVar[dict] = {"running_mean": lambda node: saved_unchecked(node, node._running[0]),
+                             "running_var": lambda node: saved_unchecked(node, node._running[1]),
+                             **_shown_statistics(lambda node: saved_unchecked(node, _batch_statistics(node)))}
 
     @staticmethod
-    def forward(ctx, x, weight, bias, mean, variance, training, eps):
+    def forward(ctx, x, weight, bias, mean, variance, training, eps, running=(None, None)):
         ctx.save_for_backward(x, weight)
         ctx.mean, ctx.variance, ctx.training, ctx.eps = mean, variance, training, eps
+        ctx._running = running
         data = x._data
         shape = (data.shape[1],) + (1,) * (data.ndim - 2)
         result = (data - mean.reshape(shape)) / np.sqrt(variance.reshape(shape) + eps)
@@ -337,7 +397,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
         mean, variance = running_mean._data, running_var._data
     return apply(NativeBatchNormBackward0, input, weight, bias, mean=mean, variance=variance,
-                 training=training, eps=eps)
+                 training=training, eps=eps, running=(running_mean, running_var))
 
 
 @register(torch_name=_torch_name("instance_norm"), floating=True,

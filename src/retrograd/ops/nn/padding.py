@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from ..._tensor import Tensor
 from ...autograd.graph import Node
+from .._saved_shown import ShownAsPyTorch, kept_arguments
 from .._table import apply, register
 from .._tangents import LINEAR, LinearWith
 from ._backward_ops import joined_to_input
@@ -29,16 +32,26 @@ def _pad_pairs(pad, ndim: int) -> tuple[tuple[int, int], ...]:
     return tuple(pairs)
 
 
-class ConstantPadNdBackward0(Node):
-    """Pad with a constant (negative amounts crop); backward pads with the negated amounts."""
+def _flat_pad(pairs) -> tuple:
+    """(before, after) pairs per dim as F.pad's flat list, last dim first."""
+    return tuple(amount for pair in reversed(pairs) for amount in pair)
+
+
+class ConstantPadNdBackward0(ShownAsPyTorch, Node):
+    """Pad with a constant (negative amounts crop); backward pads with the negated amounts.
+    It shows `pad` as PyTorch's node does: F.pad's list as the call gave it (one pair per
+    padded dim), the flat list of every dim when padding made inside another op."""
     hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     tangent = LinearWith(value=0)
-    __slots__ = ("pairs",)
+    __slots__ = ("_arguments", "pairs")
+    hidden = ("pairs",)
+    shown: ClassVar[dict] = {
+        "pad": lambda node: node._arguments[0] if node._arguments else _flat_pad(node.pairs)}
 
     @staticmethod
-    def forward(ctx, x, pairs, value):
-        ctx.pairs = pairs
+    def forward(ctx, x, pairs, value, arguments=()):
+        ctx.pairs, ctx._arguments = pairs, arguments
         data = x._data
         crop = tuple(slice(max(-before, 0), data.shape[d] - max(-after, 0))
                      for d, (before, after) in enumerate(pairs))
@@ -64,20 +77,24 @@ def constant_pad(x: Tensor, pairs, value=0) -> Tensor:
     return apply(ConstantPadNdBackward0, x, pairs=tuple(pairs), value=value)
 
 
-class _IndexPadBackward(Node):
+class _IndexPadBackward(ShownAsPyTorch, Node):
     """Reflect/replicate/circular padding: a gather over the padded dims, flattened;
     backward scatter-adds the gradient back (repeated positions accumulate). `joined` names
     the grad_fn PyTorch gives that gradient, a function of the input for reflect and
-    replicate (see `joined_to_input`); circular padding's is a copy into slices, not one."""
+    replicate (see `joined_to_input`); circular padding's is a copy into slices, not one.
+    Reflect and replicate show `padding` as the call gave it, as PyTorch's nodes do."""
     hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     tangent = LINEAR
     joined: str | None = None
-    __slots__ = ("flat_index", "input_shape", "padded_dims")
+    __slots__ = ("_arguments", "flat_index", "input_shape", "padded_dims")
+    hidden = ("flat_index", "input_shape", "padded_dims")
+    shown: ClassVar[dict] = kept_arguments("padding")
 
     @staticmethod
-    def forward(ctx, x, positions):
+    def forward(ctx, x, positions, arguments=()):
         data = x._data
+        ctx._arguments = arguments
         if getattr(ctx, "joined", None) is not None:  # (nothing to read when nothing records)
             ctx.save_for_backward(x)
         padded_dims = len(positions)
@@ -146,6 +163,7 @@ class CopySlices(_IndexPadBackward):
     """circular padding (PyTorch's is a copy into slices, whose grad_fn is CopySlices)."""
 
     __slots__ = ()
+    shown: ClassVar[dict] = {}
 
 
 _INDEX_PAD_NODES = {
@@ -196,8 +214,10 @@ def pad(input, pad, mode: str = "constant", value=None):
     mode 'constant' fills with `value` (negative amounts crop); 'reflect' mirrors without
     repeating the edge; 'replicate' repeats the edge; 'circular' wraps around.
     """
+    given = tuple(int(amount) for amount in pad)
     if mode == "constant":
-        return constant_pad(input, _pad_pairs(pad, input.ndim), 0 if value is None else value)
+        return apply(ConstantPadNdBackward0, input, pairs=_pad_pairs(pad, input.ndim),
+                     value=0 if value is None else value, arguments=(given,))
     if mode not in _INDEX_PAD_MODES:
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
     _check_index_pad(input, pad, mode)
@@ -206,4 +226,4 @@ def pad(input, pad, mode: str = "constant", value=None):
     for dim in range(input.ndim - padded_dims, input.ndim):
         index = input.ndim - 1 - dim
         positions.append(_pad_positions(input.shape[dim], pad[2 * index], pad[2 * index + 1], mode))
-    return apply(_INDEX_PAD_NODES[(mode, padded_dims)], input, positions=tuple(positions))
+    return apply(_INDEX_PAD_NODES[(mode, padded_dims)], input, positions=tuple(positions), arguments=(given,))

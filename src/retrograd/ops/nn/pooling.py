@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from typing import ClassVar
 
 import numpy as np
 
@@ -11,7 +12,8 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
-from .._table import apply, register
+from .._saved_shown import ShownAsPyTorch, check_saved, kept_arguments
+from .._table import apply, output, register
 from .._tangents import LINEAR
 from ..pointwise import (
     _constant_like,
@@ -190,21 +192,39 @@ def _picked_in_plane(x, indices):
     return picked.reshape(index.shape)
 
 
-class MaxPool2DWithIndicesBackward0(Node):
+def _stride_as_given(stride, geometry_stride) -> tuple:
+    """A pooling's stride as PyTorch's node shows it: `()` when the call gave none (the
+    kernel size is then the stride), else one per spatial dim."""
+    return () if stride is None or stride == [] or stride == () else geometry_stride
+
+
+# Note [Pooling nodes keep what PyTorch's save]
+#     A pooling node computes with its own geometry (padding pairs, window codes, divisors)
+#     and shows the input, the indices and the arguments PyTorch's node saves (kept as given:
+#     kept_arguments). Its backward on arrays reads its saved tensors, as PyTorch's does,
+#     though it needs only the indices or nothing: a second backward through it is refused,
+#     and so is one after the input or the returned indices were changed in place.
+
+
+class MaxPool2DWithIndicesBackward0(ShownAsPyTorch, Node):
     """The max of each window (values, and flat indices into the input's H*W plane);
-    backward scatter-adds the gradient to the arg-max positions."""
+    backward scatter-adds the gradient to the arg-max positions (Note [Pooling nodes keep
+    what PyTorch's save])."""
     hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     inputs, outputs = ("x",), ("result", "indices")
     # Each value is the input at its arg-max: so is its tangent.
     tangent = staticmethod(lambda x_t, indices: (_picked_in_plane(x_t, indices), None))
-    __slots__ = ("choice", "geometry", "indices", "shape")
+    __slots__ = ("_arguments", "choice", "geometry", "indices", "shape")
     non_differentiable_outputs = (1,)
-    saved_names = ("self",)
+    saved_names = ("self", "result1")
+    hidden = ("choice", "geometry", "indices", "shape")
+    shown: ClassVar[dict] = kept_arguments("kernel_size", "stride", "padding", "dilation", "ceil_mode")
 
     @staticmethod
-    def forward(ctx, x, kernel, stride, padding, dilation, out):
-        ctx.save_for_backward(x)  # (read by a recorded backward only: see `backward`)
+    def forward(ctx, x, kernel, stride, padding, dilation, out, arguments=()):
+        ctx.save_for_backward(x, output(1))
+        ctx._arguments = arguments
         data = x._data
         height, width = data.shape[-2:]
         pairs = _pool_pairs((height, width), kernel, stride, padding, dilation, out)
@@ -227,12 +247,13 @@ class MaxPool2DWithIndicesBackward0(Node):
 
     def backward(self, grad, grad_indices=None):
         if not isinstance(grad, Tensor):
+            check_saved(self)
             if getattr(self, "geometry", None) is not None:
                 return self._backward_into_windows(grad)
             return _scatter_to_maxima(grad, self.indices, self.shape)
         # Recorded (create_graph) as PyTorch's max_pool2d_with_indices_backward: a function of
         # the gradient and of the input, flat in the input, so a second derivative is zeros.
-        (x,) = self._saved_tensors
+        x, _ = self._saved_tensors
         backward_class = (AdaptiveMaxPool2DBackwardBackward0 if isinstance(self, AdaptiveMaxPool2DBackward0)
                           else MaxPool2DWithIndicesBackwardBackward0)
         return apply(backward_class, grad, x, indices=self.indices)
@@ -303,11 +324,13 @@ class AdaptiveMaxPool2DBackwardBackward0(MaxPool2DWithIndicesBackwardBackward0):
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
     """The max over each window of the last two dims (padding counts as -inf)."""
+    stride_given = stride
     kernel, stride, padding, dilation, out = _pool_geometry(
         input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d"
     )
+    arguments = (kernel, _stride_as_given(stride_given, stride), padding, dilation, ceil_mode)
     values, indices = apply(MaxPool2DWithIndicesBackward0, input, kernel=kernel, stride=stride,
-                            padding=padding, dilation=dilation, out=out)
+                            padding=padding, dilation=dilation, out=out, arguments=arguments)
     return (values, indices) if return_indices else values
 
 
@@ -325,10 +348,11 @@ class AdaptiveMaxPool2DBackward0(MaxPool2DWithIndicesBackward0):
     """The max over windows chosen to give the requested output size; backward as max_pool2d's."""
 
     __slots__ = ()
+    shown: ClassVar[dict] = {}
 
     @staticmethod
     def forward(ctx, x, out):
-        ctx.save_for_backward(x)
+        ctx.save_for_backward(x, output(1))
         data = x._data
         height, width = data.shape[-2:]
         rows, columns = _adaptive_windows(height, out[0]), _adaptive_windows(width, out[1])
@@ -384,15 +408,20 @@ def _average_divisor(size, kernel, stride, padding, out, count_include_pad) -> n
     return np.multiply.outer(counts[0], counts[1])
 
 
-class AvgPool2DBackward0(Node):
-    """The mean of each window; backward spreads grad / divisor over each window (col2im)."""
+class AvgPool2DBackward0(ShownAsPyTorch, Node):
+    """The mean of each window; backward spreads grad / divisor over each window (col2im).
+    See Note [Pooling nodes keep what PyTorch's save]."""
     hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     tangent = LINEAR
-    __slots__ = ("divisor", "kernel", "pairs", "size", "stride")
+    __slots__ = ("_arguments", "divisor", "kernel", "pairs", "size", "stride")
+    saved_names = ("self",)
+    hidden = ("divisor", "kernel", "pairs", "size")
+    shown: ClassVar[dict] = kept_arguments(
+        "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override")
 
     @staticmethod
-    def forward(ctx, x, kernel, stride, padding, out, count_include_pad, divisor_override):
+    def forward(ctx, x, kernel, stride, padding, out, count_include_pad, divisor_override, arguments=()):
         data = x._data
         size = data.shape[-2:]
         pairs = _pool_pairs(size, kernel, stride, padding, (1, 1), out)
@@ -405,6 +434,7 @@ class AvgPool2DBackward0(Node):
         divisor = divisor.astype(data.dtype)
         ctx.save_for_backward(x)  # as PyTorch: its gradient is a function of x (joined_to_input)
         ctx.divisor, ctx.kernel, ctx.stride, ctx.pairs, ctx.size = divisor, kernel, stride, pairs, size
+        ctx._arguments = arguments
         total = windows.sum(axis=(-2, -1))
         if data.dtype.kind in "iu":  # integers stay integers, the quotient truncated (as PyTorch)
             return (np.sign(total) * (np.abs(total) // np.maximum(divisor, 1))).astype(data.dtype)
@@ -414,6 +444,7 @@ class AvgPool2DBackward0(Node):
 
     def backward(self, grad):
         if not isinstance(grad, Tensor):
+            check_saved(self)
             scaled = grad / self.divisor
             lead, out = grad.shape[:-2], grad.shape[-2:]
             spread = np.broadcast_to(scaled.reshape(*lead, 1, 1, *out), (*lead, *self.kernel, *out))
@@ -434,11 +465,14 @@ class AvgPool2DBackward0(Node):
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override=None):
     """The mean over each window of the last two dims."""
+    stride_given = stride
     kernel, stride, padding, _, out = _pool_geometry(
         input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d"
     )
+    arguments = (kernel, _stride_as_given(stride_given, stride), padding, ceil_mode, count_include_pad,
+                 divisor_override)
     return apply(AvgPool2DBackward0, input, kernel=kernel, stride=stride, padding=padding, out=out,
-                 count_include_pad=count_include_pad, divisor_override=divisor_override)
+                 count_include_pad=count_include_pad, divisor_override=divisor_override, arguments=arguments)
 
 
 def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:

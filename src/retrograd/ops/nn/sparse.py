@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
 from ...autograd.graph import Node
+from .._saved_shown import ShownAsPyTorch
 from .._table import apply, register
 from .._tangents import LINEAR
 from ._common import _torch_name
@@ -16,25 +19,38 @@ from ._maps import scatter_add_along
 # Embedding and dropout
 
 
-class EmbeddingBackward0(Node):
+class EmbeddingBackward0(ShownAsPyTorch, Node):
     """Rows of `weight` picked by integer `indices`; backward adds the gradient rows back
     (repeated indices accumulate; the padding row gets none; with `scale_grad_by_freq` each
-    lookup's gradient is divided by how often its index occurs in `indices`)."""
+    lookup's gradient is divided by how often its index occurs in `indices`).
+
+    As PyTorch's node, it saves the index tensor the call gave: a backward after it changed
+    in place, or a second one, is refused."""
     hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     tangent = LINEAR
-    __slots__ = ("frequencies", "indices", "padding_idx", "rows")
+    __slots__ = ("frequencies", "padding_idx", "rows")
+    saved_names = ("indices",)
+    hidden = ("frequencies", "rows")
+    shown: ClassVar[dict] = {
+        "weight_sym_argsize_0": lambda node: node.rows,
+        "padding_idx": lambda node: -1 if node.padding_idx is None else node.padding_idx,
+        "scale_grad_by_freq": lambda node: node.frequencies is not None,
+        "sparse": lambda node: False,
+    }
 
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq=False):
-        ctx.indices, ctx.padding_idx, ctx.rows = indices, padding_idx, weight._data.shape[0]
-        ctx.frequencies = _frequencies(indices) if scale_grad_by_freq else None
-        return np.take(weight._data, indices, axis=0)
+        ctx.save_for_backward(indices)
+        ctx.padding_idx, ctx.rows = padding_idx, weight._data.shape[0]
+        ctx.frequencies = _frequencies(indices._data) if scale_grad_by_freq else None
+        return np.take(weight._data, indices._data, axis=0)
 
     _runs_on_arrays = True  # see Note [Array kernels of the heavy nn ops] (ops/nn/_common.py)
 
     def backward(self, grad):
-        flat_index = self.indices.reshape(-1)
+        (indices,) = self._saved_tensors
+        flat_index = indices._data.reshape(-1)
         flat_grad = grad.reshape(flat_index.size, grad.shape[-1])
         if self.frequencies is not None:
             flat_grad = _scaled_by_frequency(flat_grad, self.frequencies)
@@ -96,7 +112,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
         raise RuntimeError("index_select(): self indexing axis dim should be positive")
     if indices.size and (indices.min() < 0 or indices.max() >= rows):
         raise IndexError("index out of range in self")
-    return apply(EmbeddingBackward0, weight, indices=indices, padding_idx=padding_idx,
+    return apply(EmbeddingBackward0, weight, indices=input, padding_idx=padding_idx,
                  scale_grad_by_freq=scale_grad_by_freq)
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from typing import ClassVar
 
 import numpy as np
 
+from .._saved_shown import kept_arguments
 from .._table import apply, register
 from ._common import _torch_name, _tuple
 from ._maps import _SeparableMapBackward
@@ -16,58 +18,76 @@ from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 # Named as PyTorch names each mode's grad_fn.
 
 
+def _shown(spatial: int, interpolating: bool) -> dict:
+    """What PyTorch's resampling node shows: the output size, the scale factor per dim as the
+    call gave it (None when it gave a size or asked to recompute it), whether corners align
+    (the interpolating modes) and the input's sizes. The call keeps them in this order."""
+    scales = ("scales",) if spatial == 1 else ("scales_h", "scales_w")
+    names = ("output_size", *scales, *(("align_corners",) if interpolating else ()))
+    return {**kept_arguments(*names), "self_sym_sizes": lambda node: node.shape}
+
+
 class UpsampleNearest1DBackward0(_SeparableMapBackward):
     """nearest resampling of the last dim."""
 
     __slots__ = ()
+    shown: ClassVar[dict] = _shown(1, False)
 
 
 class UpsampleNearest2DBackward0(_SeparableMapBackward):
     """nearest resampling of the last two dims."""
 
     __slots__ = ()
+    shown: ClassVar[dict] = _shown(2, False)
 
 
 class UpsampleNearestExact1DBackward0(_SeparableMapBackward):
     """nearest-exact resampling of the last dim."""
 
     __slots__ = ()
+    shown: ClassVar[dict] = _shown(1, False)
 
 
 class UpsampleNearestExact2DBackward0(_SeparableMapBackward):
     """nearest-exact resampling of the last two dims."""
 
     __slots__ = ()
+    shown: ClassVar[dict] = _shown(2, False)
 
 
 class UpsampleLinear1DBackward0(_SeparableMapBackward):
     """linear resampling of the last dim."""
 
     __slots__ = ()
+    shown: ClassVar[dict] = _shown(1, True)
 
 
 class UpsampleLinear2DBackward0(_SeparableMapBackward):
     """linear resampling of the last two dims."""
 
     __slots__ = ()
+    shown: ClassVar[dict] = _shown(2, True)
 
 
 class UpsampleBilinear1DBackward0(_SeparableMapBackward):
     """bilinear resampling of the last dim."""
 
     __slots__ = ()
+    shown: ClassVar[dict] = _shown(1, True)
 
 
 class UpsampleBilinear2DBackward0(_SeparableMapBackward):
     """bilinear resampling of the last two dims."""
 
     __slots__ = ()
+    shown: ClassVar[dict] = _shown(2, True)
 
 
 class UpsampleBilinear2DAaBackward0(_SeparableMapBackward):
     """antialiased bilinear resampling of the last two dims (a tent as wide as the shrink)."""
 
     __slots__ = ()
+    shown: ClassVar[dict] = _shown(2, True)
 
 
 _RESAMPLE_NODES = {
@@ -178,12 +198,14 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
             raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
         out_sizes = _tuple(size, spatial, "size")
         scales = [i / o for i, o in zip(in_sizes, out_sizes)]
+        factors_shown = (None,) * spatial
     else:
         if isinstance(scale_factor, numbers.Number):
             factors = (scale_factor,) * spatial
         else:
             factors = tuple(scale_factor)
         out_sizes = tuple(math.floor(i * f) for i, f in zip(in_sizes, factors))
+        factors_shown = (None,) * spatial if recompute_scale_factor else tuple(map(float, factors))
         if recompute_scale_factor:
             scales = [i / o for i, o in zip(in_sizes, out_sizes)]
         else:
@@ -204,7 +226,9 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
     entries = tuple(tuple(part.astype(dtype) if part.dtype.kind == "f" else part for part in each)
                     for each in entries)
     matrices = tuple(_resample_matrix(each, i, o, dtype) for each, i, o in zip(entries, in_sizes, out_sizes))
-    return apply(node, input, matrices=matrices, entries=entries)
+    interpolating = mode not in ("nearest", "nearest-exact")
+    arguments = (tuple(out_sizes), *factors_shown, *((bool(align_corners),) if interpolating else ()))
+    return apply(node, input, matrices=matrices, entries=entries, arguments=arguments)
 
 
 def upsample(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None):
