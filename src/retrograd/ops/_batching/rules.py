@@ -169,6 +169,11 @@ def _register_families() -> None:
     _RULES[DistBackward0] = _dist_rule
     _RULES[AminmaxBackward0] = _aminmax_rule
     _RULES[MulBackward1] = _elementwise
+    from ..nn import pixelshuffle
+
+    _RULES[pixelshuffle.PixelShuffleBackward0] = _RULES[pixelshuffle.PixelUnshuffleBackward0] = \
+        _leading_dims_rule
+    _RULES[pixelshuffle.ChannelShuffleBackward0] = _channel_shuffle_rule
     from .more_rules import register_node_rules
 
     register_node_rules(_RULES)
@@ -268,6 +273,15 @@ def _renorm_rule(node_class, inputs, params, levels):
     others = tuple(other for other in range(count, physical._data.ndim) if other != dim)
     norms = physical.norm(params["p"], dim=others, keepdim=True) if others else physical.abs()
     return _result(physical * (maxnorm / (norms + 1e-7)).where(norms > maxnorm, 1.0), levels)
+
+
+def _channel_shuffle_rule(node_class, inputs, params, levels):
+    """channel_shuffle per example: the batch dims merged into the example's own first dim,
+    so the channels stay the second."""
+    physical = _unary_physical(inputs[0], levels)
+    shape = physical._data.shape
+    merged = _view(physical, (-1, *shape[len(levels) + 1:]))
+    return _result(_view(_apply(node_class, merged, **params), shape), levels)
 
 
 def _dist_rule(node_class, inputs, params, levels):
