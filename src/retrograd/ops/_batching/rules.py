@@ -134,7 +134,7 @@ def _register_families() -> None:
     _RULES[shape.StackBackward0] = _cat_rule
     for node_class in (loss.MseLossBackward0, loss.HuberLossBackward0, loss.SmoothL1LossBackward0,
                        loss.BinaryCrossEntropyBackward0,
-                       loss.BinaryCrossEntropyWithLogitsBackward0):
+                       loss.BinaryCrossEntropyWithLogitsBackward0, loss.SoftMarginLossBackward0):
         _RULES[node_class] = _pointwise_loss
     _register_linalg()
     from ..nn import normalization

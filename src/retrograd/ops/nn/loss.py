@@ -26,7 +26,7 @@ from ..pointwise import (
 from ..pointwise import abs as absolute
 from ..reduce import _index_along
 from ._common import _torch_name
-from .activation import _log_softmax_along, logsigmoid, softplus
+from .activation import _log_softmax_along, logsigmoid
 from .distance import pairwise_distance
 
 # ---------------------------------------------------------------------------
@@ -682,7 +682,31 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: s
             "The function 'soft_margin_loss' is not differentiable with respect to argument 'target'. "
             "This input cannot have requires_grad True."
         )
-    return _reduce(softplus(-_in_input_dtype(target, input) * input), reduction)
+    return apply(SoftMarginLossBackward0, input, target, reduction=reduction)
+
+
+def _soft_margin(data, target):
+    """log(1 + exp(-target * input)) as PyTorch computes it (inf once exp overflows)."""
+    return np.log1p(np.exp(-target * data))
+
+
+def _soft_margin_derivative(grad, self, target, reduction):
+    """-target z / (1 + z), z = exp(-target * input), as PyTorch computes it (NaN once z is inf)."""
+    exponential = _math.exp(-target * self)
+    return _reduced(grad, reduction, self) * (-target * exponential / (1 + exponential))
+
+
+class SoftMarginLossBackward0(_ReductionAsNumber, Formula):
+    """log(1 + exp(-target * input)), reduced; the target has no gradient (as PyTorch)."""
+
+    inputs = ("self", "target")
+
+    @staticmethod
+    def forward(self, target, reduction):
+        return _loss_forward(_soft_margin, self, target, reduction)
+
+    tangent = REDUCTION
+    derivatives = {"self": _soft_margin_derivative}
 
 
 def _in_input_dtype(target, input):
