@@ -169,6 +169,9 @@ def _register_families() -> None:
     _RULES[DistBackward0] = _dist_rule
     _RULES[AminmaxBackward0] = _aminmax_rule
     _RULES[MulBackward1] = _elementwise
+    from ..composite.tensors import BlockDiagBackward0
+
+    _RULES[BlockDiagBackward0] = _block_diag_rule
     from ..nn import pixelshuffle
 
     _RULES[pixelshuffle.PixelShuffleBackward0] = _RULES[pixelshuffle.PixelUnshuffleBackward0] = \
@@ -282,6 +285,33 @@ def _channel_shuffle_rule(node_class, inputs, params, levels):
     shape = physical._data.shape
     merged = _view(physical, (-1, *shape[len(levels) + 1:]))
     return _result(_view(_apply(node_class, merged, **params), shape), levels)
+
+
+def _block_diag_rule(node_class, inputs, params, levels):
+    """block_diag per example: the blocks sit at the same offsets in every example, so each
+    (as rows) is padded with zeros to the full width and the rows are joined down, on the
+    physical tensors."""
+    import numpy as np
+
+    from .. import shape as shape_ops
+
+    count, dtype = len(levels), params["dtype"]
+    blocks = []
+    for value in inputs:
+        physical = physical_at(value, levels, expand=True)
+        batch = physical._data.shape[:count]
+        if physical._data.ndim - count < 2:
+            physical = _view(physical, (*batch, 1, -1))
+        blocks.append(physical.to(dtype))
+    width = sum(block._data.shape[-1] for block in blocks)
+    rows, left = [], 0
+    for block in blocks:
+        height, size = block._data.shape[-2:]
+        padding = [Tensor._make(np.zeros((*batch, height, columns), dtype.numpy))
+                   for columns in (left, width - left - size)]
+        rows.append(shape_ops.cat([padding[0], block, padding[1]], -1))
+        left += size
+    return _result(shape_ops.cat(rows, -2), levels)
 
 
 def _dist_rule(node_class, inputs, params, levels):

@@ -10,7 +10,11 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Size, Tensor
-from .. import _out
+from ...autograd.graph import Node
+from .. import _math, _out
+from .._saved_shown import ShownAsPyTorch
+from .._table import apply
+from .._tangents import LINEAR
 from .numeric import _retrograd, _same_dtype, register
 
 # ---------------------------------------------------------------------------
@@ -75,30 +79,58 @@ def _block_dtype(tensors) -> _dtype.dtype:
     return result
 
 
+class BlockDiagBackward0(ShownAsPyTorch, Node):
+    """The tensors (as 2-d blocks) on the diagonal of a zero matrix: each gets its own block
+    of the gradient back. Hand-written, as cat (it takes any number of tensors), with its
+    backward written with `_math`, so it runs on arrays when no graph is built."""
+    hand_written = "takes any number of tensors (a declaration lists a fixed set of inputs)"
+    hidden = ("corners",)  # (PyTorch's node shows nothing: Note [Saved values as PyTorch shows them])
+
+    tangent = LINEAR
+    __slots__ = ("corners",)
+    _runs_on_arrays = True
+
+    @staticmethod
+    def forward(ctx, *tensors, dtype):
+        blocks = [_as_block(tensor._data) for tensor in tensors]
+        corners = tuple(itertools.accumulate(((block.shape[0], block.shape[1]) for block in blocks),
+                                             lambda corner, size: (corner[0] + size[0], corner[1] + size[1]),
+                                             initial=(0, 0)))
+        ctx.corners = corners
+        result = np.zeros(corners[-1], dtype=dtype.numpy)
+        for block, (row, column) in zip(blocks, corners):
+            result[row:row + block.shape[0], column:column + block.shape[1]] = block
+        return result
+
+    def backward(self, grad):
+        grads = []
+        for (row, column), (end_row, end_column), (edge, _), meta in zip(
+                self.corners, self.corners[1:], self.next_functions, self._input_meta):
+            if edge is None:
+                grads.append(None)
+                continue
+            block = _math.basic_index(grad, (slice(row, end_row), slice(column, end_column), Ellipsis))
+            grads.append(_math.reshape(block, meta[0]))
+        return tuple(grads)
+
+
+def _as_block(data: np.ndarray) -> np.ndarray:
+    """A 0-d or 1-d array as one row (a 2-d one as it is)."""
+    return data.reshape(1, -1) if data.ndim < 2 else data
+
+
 @register()
 def block_diag(*tensors):
     """The tensors (0-d, 1-d or 2-d) placed along the diagonal of a zero matrix."""
-    rg = _retrograd()
-    blocks = []
     for t in tensors:
         if t.ndim > 2:
             raise RuntimeError(
                 f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input has "
                 f"{t.ndim} dimensions"
             )
-        blocks.append(t.reshape(1, -1) if t.ndim < 2 else t)
-    if not blocks:
-        return rg.zeros(1, 0)
-    dtype = _block_dtype(tensors)
-    width = sum(block.shape[1] for block in blocks)
-    rows, left = [], 0
-    for block in blocks:
-        right = width - left - block.shape[1]
-        pieces = [rg.zeros(block.shape[0], left, dtype=dtype), block.to(dtype),
-                  rg.zeros(block.shape[0], right, dtype=dtype)]
-        rows.append(rg.cat(pieces, 1))
-        left += block.shape[1]
-    return rg.cat(rows, 0)
+    if not tensors:
+        return _retrograd().zeros(1, 0)
+    return apply(BlockDiagBackward0, *tensors, dtype=_block_dtype(tensors))
 
 
 @register()
