@@ -10,11 +10,13 @@ import numpy as np
 
 from ... import _dtype, return_types
 from ..._tensor import Tensor
+from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
 from .._saved_shown import ShownAsPyTorch, as_given
-from .._table import apply, register_method
+from .._table import OUTPUT, apply, register_method
 from .._tangents import ELEMENT_WISE, LINEAR
+from ..linalg.solvers import _solved
 from ..pointwise.promotion import _floating as promoted_floating
 from ..pointwise.promotion import operand_arrays
 from ..reduce.statistics import _norm_backward, vector_norm_of_array
@@ -343,11 +345,46 @@ def split_with_sizes(input, split_sizes, dim: int = 0):
 # Linear algebra in PyTorch's older spellings
 
 
-def _product_of_factor(factor, upper: bool):
-    """A = L L^T (or U^T U) from the Cholesky factor, as PyTorch's gradient sees it: every
-    entry of the factor counts, so its upper part gets a gradient too."""
-    transposed = factor.transpose(-2, -1)
-    return transposed @ factor if upper else factor @ transposed
+class CholeskySolveBackward0(Node):
+    """X with A X = B, A = L L^T (or U^T U) given by its Cholesky factor, with PyTorch's
+    gradients, which reach every entry of the factor: dB = A^-1 grad, dL = -(dB X^T + X dB^T) L
+    (upper: -U (...)). A is formed from the whole factor, so the values agree with those
+    gradients (LAPACK's potrs reads one triangle; a factor is zero in the other)."""
+    hand_written = "a matrix function whose backward solves with the saved factor in one kernel"
+
+    inputs = ("self", "input2")
+    saved_names = ("self", "input2", "result")  # (as PyTorch names them: Note [Saved names])
+    tangent = staticmethod(lambda self_t, input2, input2_t, result, upper: _cholesky_solve_tangent(
+        self_t, input2, input2_t, result, upper))
+    __slots__ = ("upper",)
+
+    @staticmethod
+    def forward(ctx, b, factor, upper):
+        ctx.save_for_backward(b, factor, OUTPUT)
+        ctx.upper = upper
+        transposed = np.swapaxes(factor._data, -1, -2)
+        product = transposed @ factor._data if upper else factor._data @ transposed
+        return _solved(product, b._data, "retrograd.cholesky_solve")
+
+    def backward(self, grad):
+        _, factor, solution = self._saved_tensors
+        needs_b, needs_factor = self.needs_input_grad
+        grad_b = cholesky_solve(grad, factor, self.upper)
+        grad_factor = None
+        if needs_factor:
+            common = grad_b @ solution.mT
+            common = common + common.mT
+            grad_factor = -(factor @ common) if self.upper else -(common @ factor)
+        return grad_b if needs_b else None, grad_factor
+
+
+def _cholesky_solve_tangent(self_t, input2, input2_t, result, upper: bool):
+    """dX = A^-1 (dB - dA X), dA = dL L^T + L dL^T (upper: dU^T U + U^T dU)."""
+    if upper:
+        product_t = input2_t.mT @ input2 + input2.mT @ input2_t
+    else:
+        product_t = input2_t @ input2.mT + input2 @ input2_t.mT
+    return cholesky_solve(self_t - product_t @ result, input2, upper)
 
 
 @register(methods="cholesky_solve")
@@ -355,7 +392,11 @@ def cholesky_solve(input, input2, upper: bool = False):
     """Solve A X = input given the Cholesky factor input2 of A (lower unless `upper`)."""
     _refuse_integers(input2, "cholesky_solve_cpu")
     _check_square(input2, "")
-    return _retrograd().linalg.solve(_product_of_factor(input2, upper), input)
+    if input.dtype is not input2.dtype:
+        names = (_dtype.scalar_type_name(input.dtype), _dtype.scalar_type_name(input2.dtype))
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type {names[0]} and A "
+                           f"of type {names[1]} instead.")
+    return apply(CholeskySolveBackward0, input, input2, upper=upper)
 
 
 _TriangularSolveResult = return_types.triangular_solve

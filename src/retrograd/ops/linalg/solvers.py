@@ -389,6 +389,16 @@ register_method("slogdet", slogdet)
 register_method("logdet", logdet)
 
 
+def _solved(a: np.ndarray, b: np.ndarray, op_name: str) -> np.ndarray:
+    """X with A X = B for batches of matrices (batch dims broadcast); a singular A raises."""
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    try:
+        return np.linalg.solve(np.broadcast_to(a, batch + a.shape[-2:]),
+                               np.broadcast_to(b, batch + b.shape[-2:]))
+    except np.linalg.LinAlgError:
+        raise LinAlgError(f"{op_name}: The solver failed because the input matrix is singular.") from None
+
+
 class LinalgSolveExBackward0(ShownAsPyTorch, Node):
     """X = A^-1 B: dB = A^-T grad, dA = -dB X^T."""
     hand_written = (
@@ -407,16 +417,7 @@ class LinalgSolveExBackward0(ShownAsPyTorch, Node):
         ctx.save_for_backward(a, OUTPUT)
         ctx.vector = vector
         right = b._data[..., None] if vector else b._data
-        batch = np.broadcast_shapes(a._data.shape[:-2], right.shape[:-2])
-        try:
-            result = np.linalg.solve(
-                np.broadcast_to(a._data, batch + a._data.shape[-2:]),
-                np.broadcast_to(right, batch + right.shape[-2:]),
-            )
-        except np.linalg.LinAlgError:
-            raise LinAlgError(
-                "retrograd.linalg.solve: The solver failed because the input matrix is singular."
-            ) from None
+        result = _solved(a._data, right, "retrograd.linalg.solve")
         return result[..., 0] if vector else result
 
     def backward(self, grad):
