@@ -575,7 +575,8 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
     the node may still read them: PyTorch releases after those). With `plain` it is the
     engine's whole turn for the node (Note [The plain turn of a node], autograd/engine.py): it
     answers None, doing nothing, where a hook or a missing gradient asks for more."""
-    namespace = {"_unpacked": Formula._unpacked, "SKIP": _SKIP, "FREED": _FREED, "PackedSaved": PackedSaved}
+    namespace = {"_unpacked": Formula._unpacked, "SKIP": _SKIP, "FREED": _FREED, "PackedSaved": PackedSaved,
+                 "Tensor": Tensor}
     local = {"grad": "grad", "grads": "grads"}
     lines = ["def backward_on_arrays(node, grads, batch, release, needed=None, plain=False):",
              "    grad = grads[0]",
@@ -598,13 +599,16 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
     if general:
         lines += [line[4:] for line in unpack_all] + ["    if release:", "        node._release()"]
     elif tensors:
-        # Each saved tensor is a record whose version is unchanged (then all are freed, shapes
-        # kept, as _release does), or each is a number given for a tensor input (freed alike,
-        # Note [Numbers for tensor inputs]; None, an optional input not given, stays), or else
-        # each goes the general way (versions checked in order, hooks unpacked, a released node
-        # refused) and _release decides what to free.
-        unchanged = " and ".join(f"version_{index} is not None and type(saved_{index}) is tuple "
-                                 f"and version_{index} == saved_{index}[1].item()" for index in tensors)
+        # Each saved tensor is a record, or a Tensor kept as it is (an input that does not require
+        # grad, as a gradient given to autograd.grad), whose version is unchanged (then all are
+        # freed, shapes kept, as _release does), or each is a number given for a tensor input
+        # (freed alike, Note [Numbers for tensor inputs]; None, an optional input not given,
+        # stays), or else each goes the general way (versions checked in order, hooks unpacked,
+        # a released node refused) and _release decides what to free.
+        unchanged = " and ".join(
+            f"version_{index} is not None and (type(saved_{index}) is tuple and version_{index} == "
+            f"saved_{index}[1].item() or type(saved_{index}) is Tensor and version_{index} == "
+            f"saved_{index}._version_counter.item())" for index in tensors)
         numbers = " and ".join(f"version_{index} is None and type(saved_{index}) is not PackedSaved "
                                f"and saved_{index} is not FREED" for index in tensors)
         if len(tensors) == len(triples):
@@ -615,7 +619,8 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
                              for index in range(len(triples)))
             kept = f"({kept}{',' if len(triples) == 1 else ''})"
         lines += [f"    if {unchanged}:",
-                  *(f"        saved_{index} = saved_{index}[0]" for index in tensors),
+                  *(f"        saved_{index} = saved_{index}[0] if type(saved_{index}) is tuple "
+                    f"else saved_{index}._data" for index in tensors),
                   "        if release:",
                   f"            node._saved = {kept}",
                   "            node._released = True",
