@@ -209,8 +209,9 @@ def _remember_root(base: Tensor) -> None:
     counter = own_counter(base)
     key = id(counter)
     entry = _VIEW_ROOTS.get(key)
-    if entry is None or entry[0]() is not counter:
-        entry = _VIEW_ROOTS[key] = (weakref.ref(counter, _forget_counter(key)), [])
+    if entry is None or entry[0]() is not counter:  # (a storage's first base: nothing to look through)
+        _VIEW_ROOTS[key] = (weakref.ref(counter, _forget_counter(key)), [weakref.ref(base)])
+        return
     roots = entry[1]
     if not any(ref() is base for ref in roots):
         roots[:] = [ref for ref in roots if ref() is not None]

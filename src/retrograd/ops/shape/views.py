@@ -194,11 +194,12 @@ class ExpandBackward0(Formula):
 
 
 def _broadcast_view(data: np.ndarray, shape: tuple) -> np.ndarray:
-    """`np.broadcast_to(data, shape)`: a read-only view whose expanded dims have stride 0. For
-    a contiguous array it is made directly on `data`'s memory (with `data` as its base, as
-    broadcast_to's), a few hundred nanoseconds where broadcast_to's Python takes about 5 µs,
-    which is the most of a no-grad expand (sum's backward, with create_graph). `shape` has
-    passed `_expanded_shape`."""
+    """`data` broadcast to `shape`: a read-only view whose expanded dims have stride 0. For a
+    contiguous array it is made directly on `data`'s memory (with `data` as its base, as
+    `np.broadcast_to`'s), in a few hundred nanoseconds where broadcast_to's Python takes about
+    5 µs, the most of a no-grad expand (sum's backward, with create_graph); its other dims keep
+    their strides, as PyTorch's expand keeps them (broadcast_to gives a dim of size 1 stride 0).
+    `shape` has passed `_expanded_shape`."""
     if not data.flags.c_contiguous or not data.size:
         return np.broadcast_to(data, shape)
     lead = len(shape) - data.ndim
