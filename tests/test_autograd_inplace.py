@@ -523,3 +523,28 @@ def test_an_in_place_op_is_recorded_when_only_a_keyword_tensor_requires_grad():
     assert y.grad_fn.name() == "LerpBackward1"
     y.sum().backward()
     np.testing.assert_array_equal(weight.grad.numpy(), (end - x).numpy())  # d/dw (x + w (end - x))
+
+
+def _view_of_a_no_grad_view_written_in_place(library):
+    plain = library.ones(4)
+    with library.no_grad():
+        first = plain[:2]
+    second = first.view(2)  # grad mode on, nothing requires grad: made without a node
+    plain.requires_grad_()
+    with pytest.raises(RuntimeError) as raised:
+        second.mul_(2)
+    return str(raised.value)
+
+
+def test_a_view_made_without_a_node_keeps_the_no_grad_kind_of_its_input():
+    message = _view_of_a_no_grad_view_written_in_place(torch)
+    assert message.startswith("A view was created in no_grad mode and is being modified inplace")
+    assert message == _view_of_a_no_grad_view_written_in_place(pytest.importorskip("torch"))
+
+
+def test_a_view_made_after_a_write_to_its_base_counts_as_unchanged_since():
+    plain = torch.ones(4)
+    plain.add_(1.0)
+    view = plain.view(2, 2)  # made without a node, at the base's version 1
+    plain.requires_grad_()
+    assert view.requires_grad and view.grad_fn is None  # not re-read from the base (PyTorch's)

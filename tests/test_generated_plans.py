@@ -68,6 +68,47 @@ def test_a_saved_input_changed_in_place_is_refused_by_the_generated_backward():
         y.sum().backward()
 
 
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_saved_tensor_kept_as_it_is_changed_in_place_is_refused(create_graph):
+    x, w = _leaf([1.0, 2.0]), torch.tensor([3.0, 4.0], dtype=torch.float64)
+    y = x * w  # w needs no gradient: kept as the tensor itself, not as a record
+    w.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        torch.autograd.grad(y.sum(), x, create_graph=create_graph)
+
+
+def test_with_create_graph_a_saved_input_changed_in_place_is_refused():
+    x = _leaf([1.0, 2.0])
+    a = x * 1.0
+    y = a.sin()
+    a.mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        torch.autograd.grad(y.sum(), x, create_graph=True)
+
+
+def test_with_create_graph_the_plan_runs_its_generated_backward_on_tensors(monkeypatch):
+    x, w = _leaf([1.0, 2.0]), _leaf([3.0, 4.0])
+    y = x * w
+    source = y.grad_fn._plan_used.backward_on_tensors.source
+    assert "def backward_on_tensors(node, grads):" in source
+    assert "_unpacked" in source  # (only where a saved value is not the quick case)
+    monkeypatch.setattr(Formula, "_unpacked", lambda *args: pytest.fail("the quick case left it"))
+    grad_x, grad_w = torch.autograd.grad(y.sum(), (x, w), create_graph=True)
+    assert grad_x.grad_fn is not None and grad_w.grad_fn is not None  # recorded: differentiable again
+    np.testing.assert_array_equal(grad_x.detach().numpy(), [3.0, 4.0])
+    np.testing.assert_array_equal(grad_w.detach().numpy(), [1.0, 2.0])
+
+
+def test_with_create_graph_a_formula_of_an_input_the_pass_skips_does_not_run(monkeypatch):
+    x, w = _leaf([1.0, 2.0]), _leaf([3.0, 4.0])
+    y = x * w
+    namespace = y.grad_fn._plan_used.backward_on_tensors.__globals__
+    monkeypatch.setitem(namespace, "formula_1", lambda grad, self: pytest.fail("w's formula ran"))
+    (grad_x,) = torch.autograd.grad(y.sum(), x, create_graph=True)  # (w's gradient is not asked for)
+    np.testing.assert_array_equal(grad_x.detach().numpy(), [3.0, 4.0])
+
+
 def test_the_pass_frees_the_saved_tensors_and_a_second_backward_is_refused():
     x = _leaf([1.0, 2.0])
     y = x.sin()

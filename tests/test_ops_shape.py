@@ -514,3 +514,30 @@ def test_chunk_pieces_are_views_that_see_writes_and_versions():
     unsafe = x.unsafe_chunk(2, 1)
     assert all(piece._base is None for piece in unsafe)
     np.testing.assert_array_equal(unsafe[1].numpy(), x.numpy()[:, 4:])
+
+
+@pytest.mark.parametrize("shape, sizes", [
+    ((3, 1), (2, 3, 4)),  # a new leading dim and a stretched one
+    ((), (5,)),  # a 0-d tensor (sum's backward expands its gradient so)
+    ((4, 1, 2), (4, -1, 2)),  # -1 keeps a dim (of size 1: its stride stays, as PyTorch's)
+    ((1,), (0,)),  # to nothing
+    ((2, 3), (2, 3)),  # to its own shape
+])
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_expand_is_a_read_only_view_of_the_same_memory(shape, sizes, contiguous):
+    values = np.arange(2 * max(int(np.prod(shape)), 1), dtype=np.float64)
+    array = values[: int(np.prod(shape))].reshape(shape) if contiguous else values[::2].reshape(shape)
+    x = retrograd.from_numpy(array)
+    expanded = x.expand(*sizes)
+    target = tuple(size if size != -1 else shape[index - len(sizes) + len(shape)]
+                   for index, size in enumerate(sizes))
+    np.testing.assert_array_equal(expanded.numpy(), np.broadcast_to(array, target))
+    assert not expanded._data.flags.writeable and expanded._base is x
+    if contiguous:  # PyTorch's strides: 0 where expanded, the input's own elsewhere
+        lead = len(target) - len(shape)
+        expected = (0,) * lead + tuple(0 if size != wanted else stride for size, wanted, stride
+                                       in zip(shape, target[lead:], x.stride()))
+        assert expanded.stride() == expected
+    if expanded.numel():
+        array.flat[0] = -1.0  # the same memory: the view sees the write
+        assert expanded.numpy().flat[0] == -1.0

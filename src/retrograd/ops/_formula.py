@@ -40,7 +40,7 @@ from typing import ClassVar
 import numpy as np
 
 from .._tensor import Tensor
-from ..autograd.engine import _SKIP, _fit_to_inputs, edges_not_needed
+from ..autograd.engine import _SKIP, _fit_to_inputs, _task_state, edges_not_needed
 from ..autograd.forward_ad import _active as _dual_active
 from ..autograd.forward_ad import _state as _dual
 from ..autograd.graph import (
@@ -86,14 +86,17 @@ class _Plan:
     """What a node of one op saves for one set of inputs needing grad, and how it calls the
     formulas: shared by every node recorded with that set (nothing per node)."""
 
-    __slots__ = ("backward_on_arrays", "calls", "names", "parameters", "save", "triples")
+    __slots__ = ("backward_on_arrays", "backward_on_tensors", "calls", "names", "parameters", "save",
+                 "triples")
 
-    def __init__(self, triples: tuple, parameters: tuple, calls: tuple, backward_on_arrays):
+    def __init__(self, triples: tuple, parameters: tuple, calls: tuple, backward_on_arrays,
+                 backward_on_tensors):
         self.triples = triples  # (name, source, key) for each saved tensor, number or shape
         self.names = tuple(name for name, _, _ in triples)
         self.parameters = parameters  # keyword parameters the formulas read (kept as passed)
         self.calls = calls  # per input: see _formula_call
         self.backward_on_arrays = backward_on_arrays  # see Note [Generated saving and backward]
+        self.backward_on_tensors = backward_on_tensors  # (the same note)
         self.save = None  # save(node, inputs, params, outputs), generated once the plan exists
 
 
@@ -207,7 +210,8 @@ class Formula(Node):
             formulas = tuple(None if call is None else entry
                              for call, entry in zip(calls, cls._derivative_table))
             backward_on_arrays = _generate_backward_on_arrays(cls, triples, parameters, formulas)
-            plan = _Plan(tuple(triples), tuple(parameters), calls, backward_on_arrays)
+            backward_on_tensors = _generate_backward_on_tensors(cls, triples, parameters, formulas)
+            plan = _Plan(tuple(triples), tuple(parameters), calls, backward_on_arrays, backward_on_tensors)
             plan.save = _generate_save(cls, plan, needs)
             cls._plans[needs] = plan
         return plan
@@ -254,11 +258,14 @@ class Formula(Node):
         An edge that the running pass does not need (`autograd.grad` asked for other inputs)
         gets None without its formula running.
         The engine runs a pass without create_graph through the plan's generated
-        `backward_on_arrays` instead (Note [Generated saving and backward]).
+        `backward_on_arrays` instead, and Tensors (create_graph) go to the plan's generated
+        `backward_on_tensors` (Note [Generated saving and backward]).
         """
         grad = grads[0]
         if grad is not None:
-            on_arrays = not isinstance(grad, Tensor)
+            if isinstance(grad, Tensor):
+                return self._plan_used.backward_on_tensors(self, grads)
+            on_arrays = True
         else:
             on_arrays = not any(isinstance(each, Tensor) for each in grads)
         plan = self._plan_used
@@ -379,8 +386,12 @@ class Formula(Node):
 #     value in one step (a record whose version is unchanged gives its array; anything else
 #     goes through `_unpacked`, which checks versions, unpacks hooks and refuses a released
 #     node), reads the parameters and calls the formulas of the inputs that need a gradient.
-#     Each function's source is its `source` attribute; with create_graph the same formulas
-#     run on Tensors through `Formula.backward`'s general path.
+#     With create_graph the same formulas run on Tensors through a third function of the plan,
+#     `backward_on_tensors` (called by `Formula.backward`): it reads the saved values alike, a
+#     record whose version is unchanged giving its Tensor (`_rebuild`) and anything else going
+#     through `_unpacked`, and calls the formulas of the needed edges; it leaves the fitting
+#     and the release to the engine, as the general path did. Each function's source is its
+#     `source` attribute.
 
 
 def _generate_save(cls, plan: _Plan, needs: int):
@@ -564,7 +575,8 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
     the node may still read them: PyTorch releases after those). With `plain` it is the
     engine's whole turn for the node (Note [The plain turn of a node], autograd/engine.py): it
     answers None, doing nothing, where a hook or a missing gradient asks for more."""
-    namespace = {"_unpacked": Formula._unpacked, "SKIP": _SKIP, "FREED": _FREED, "PackedSaved": PackedSaved}
+    namespace = {"_unpacked": Formula._unpacked, "SKIP": _SKIP, "FREED": _FREED, "PackedSaved": PackedSaved,
+                 "Tensor": Tensor}
     local = {"grad": "grad", "grads": "grads"}
     lines = ["def backward_on_arrays(node, grads, batch, release, needed=None, plain=False):",
              "    grad = grads[0]",
@@ -592,13 +604,16 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
         lines += [f"    if plain and ({packed}):", "        return None",
                   *(line[4:] for line in unpack_all), "    if release:", "        node._release()"]
     elif tensors:
-        # Each saved tensor is a record whose version is unchanged (then all are freed, shapes
-        # kept, as _release does), or each is a number given for a tensor input (freed alike,
-        # Note [Numbers for tensor inputs]; None, an optional input not given, stays), or else
-        # each goes the general way (versions checked in order, hooks unpacked, a released node
-        # refused) and _release decides what to free.
-        unchanged = " and ".join(f"version_{index} is not None and type(saved_{index}) is tuple "
-                                 f"and version_{index} == saved_{index}[1].item()" for index in tensors)
+        # Each saved tensor is a record, or a Tensor kept as it is (an input that does not require
+        # grad, as a gradient given to autograd.grad), whose version is unchanged (then all are
+        # freed, shapes kept, as _release does), or each is a number given for a tensor input
+        # (freed alike, Note [Numbers for tensor inputs]; None, an optional input not given,
+        # stays), or else each goes the general way (versions checked in order, hooks unpacked,
+        # a released node refused) and _release decides what to free.
+        unchanged = " and ".join(
+            f"version_{index} is not None and (type(saved_{index}) is tuple and version_{index} == "
+            f"saved_{index}[1].item() or type(saved_{index}) is Tensor and version_{index} == "
+            f"saved_{index}._version_counter.item())" for index in tensors)
         numbers = " and ".join(f"version_{index} is None and type(saved_{index}) is not PackedSaved "
                                f"and saved_{index} is not FREED" for index in tensors)
         if len(tensors) == len(triples):
@@ -609,7 +624,8 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
                              for index in range(len(triples)))
             kept = f"({kept}{',' if len(triples) == 1 else ''})"
         lines += [f"    if {unchanged}:",
-                  *(f"        saved_{index} = saved_{index}[0]" for index in tensors),
+                  *(f"        saved_{index} = saved_{index}[0] if type(saved_{index}) is tuple "
+                    f"else saved_{index}._data" for index in tensors),
                   "        if release:",
                   f"            node._saved = {kept}",
                   "            node._released = True",
@@ -667,6 +683,56 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
                   f"            return fit_to_inputs(node, {results}, batch, True)"]
     lines.append(f"    return {results}")
     return _compiled(lines, "backward_on_arrays", f"<backward of {cls.__name__}>", namespace)
+
+
+def _generate_backward_on_tensors(cls, triples: list, parameters: list, formulas: tuple):
+    """The plan's backward on Tensors (create_graph), `backward_on_tensors(node, grads) ->
+    tuple`, as one generated function (see Note [Generated saving and backward]): what
+    `Formula.backward`'s general path does for Tensors, in straight-line code. An edge that the
+    running pass skips (edges_not_needed) gets None without its formula running."""
+    namespace = {"_unpacked": Formula._unpacked, "SKIP": _SKIP, "TASK": _task_state, "Tensor": Tensor}
+    local = {"grad": "grad", "grads": "grads"}
+    lines = ["def backward_on_tensors(node, grads):",
+             "    grad = grads[0]"]
+    if triples:
+        lines += ["    saved = node._saved", "    versions = node._saved_versions"]
+    for index, (name, source, _key) in enumerate(triples):
+        value, version = f"saved_{index}", f"version_{index}"
+        local[name] = value
+        lines += [f"    {value} = saved[{index}]", f"    {version} = versions[{index}]"]
+        if source == _FROM_SHAPE:  # (kept as it is, released or not: _release keeps shapes)
+            continue
+        # a record whose version is unchanged gives its Tensor, a saved Tensor whose version is
+        # unchanged is itself; anything else (a number, hooks, a change, a release) is _unpacked's
+        lines += [f"    if (type({value}) is tuple and {version} is not None",
+                  f"            and {version} == {value}[1].item()):",
+                  f"        {value} = node._rebuild({value})",
+                  f"    elif not (type({value}) is Tensor and {version} is not None",
+                  f"              and {version} == {value}._version_counter.item()):",
+                  f"        {value} = _unpacked(node, {value}, {version}, False)"]
+    if parameters:
+        lines.append("    params = node._params")
+    for index, name in enumerate(parameters):
+        value = local[name] = f"parameter_{index}"
+        namespace[f"default_{index}"] = cls._parameter_defaults[name]
+        lines.append(f"    {value} = params[{name!r}] if {name!r} in params else default_{index}")
+    if any(entry is not None for entry in formulas):
+        lines += ["    task = TASK.current", "    needed = None if task is None else task.needed"]
+    for position, entry in enumerate(formulas):
+        if entry is None:
+            continue
+        formula, reads = entry
+        namespace[f"formula_{position}"] = formula
+        arguments = ", ".join(local[read] for read in reads)
+        lines += [f"    edge = node[{position}]",
+                  "    if edge is not None and (needed is None or needed.get(edge) != SKIP):",
+                  f"        result_{position} = formula_{position}({arguments})",
+                  "    else:",
+                  f"        result_{position} = None"]
+    results = ", ".join("None" if entry is None else f"result_{position}"
+                        for position, entry in enumerate(formulas))
+    lines.append(f"    return ({results}{',' if len(formulas) == 1 else ''})")
+    return _compiled(lines, "backward_on_tensors", f"<backward on tensors of {cls.__name__}>", namespace)
 
 
 def _formula_call(formula, positions: list[int]) -> tuple:

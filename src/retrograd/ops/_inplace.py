@@ -62,12 +62,10 @@ _MADE: dict[int, tuple] = {}
 _MADE_SWEEP_AT = [1024]
 
 
-def _remember_made(view: Tensor, kind: str | None) -> None:
-    _MADE[id(view)] = (weakref.ref(view), kind, int(view._version_counter[0]))
-    if len(_MADE) >= _MADE_SWEEP_AT[0]:
-        for key in [key for key, entry in _MADE.items() if entry[0]() is None]:
-            del _MADE[key]
-        _MADE_SWEEP_AT[0] = max(1024, 2 * len(_MADE))
+def _sweep_made() -> None:
+    for key in [key for key, entry in _MADE.items() if entry[0]() is None]:
+        del _MADE[key]
+    _MADE_SWEEP_AT[0] = max(1024, 2 * len(_MADE))
 
 
 def _made(view: Tensor) -> tuple | None:
@@ -128,11 +126,17 @@ def note_view_made(view: Tensor, input: Tensor, several: bool, grad_enabled: boo
     base (Note [Views that require grad through their base], _tensor.py)."""
     base = view._base
     if not grad_enabled:
-        _remember_made(view, NO_GRAD)
+        kind = NO_GRAD
         if base._requires_grad:
             _require_grad_through_base(view)
-    else:
-        _remember_made(view, MULTI_OUTPUT if several else view_kind(input))
+    elif several:
+        kind = MULTI_OUTPUT
+    else:  # the input's kind (view_kind, inlined: the common case of views made in a backward)
+        entry = _MADE.get(id(input))
+        kind = entry[1] if entry is not None and entry[0]() is input else None
+    _MADE[id(view)] = (weakref.ref(view), kind, view._version_counter.item())
+    if len(_MADE) >= _MADE_SWEEP_AT[0]:
+        _sweep_made()
     register_view(view, base)  # (a later in-place write or requires_grad_() reaches it)
 
 
@@ -205,8 +209,9 @@ def _remember_root(base: Tensor) -> None:
     counter = own_counter(base)
     key = id(counter)
     entry = _VIEW_ROOTS.get(key)
-    if entry is None or entry[0]() is not counter:
-        entry = _VIEW_ROOTS[key] = (weakref.ref(counter, _forget_counter(key)), [])
+    if entry is None or entry[0]() is not counter:  # (a storage's first base: nothing to look through)
+        _VIEW_ROOTS[key] = (weakref.ref(counter, _forget_counter(key)), [weakref.ref(base)])
+        return
     roots = entry[1]
     if not any(ref() is base for ref in roots):
         roots[:] = [ref for ref in roots if ref() is not None]

@@ -271,7 +271,10 @@ def _unrecorded_lines(node_class: type[Node], values: list[str], params: bool) -
     """Lines that run the op without recording it (`_table._run_unrecorded`, inlined), one
     level in."""
     if node_class.is_view:
-        return ["        return unrecorded(CLASS, inputs, params)"]
+        return [*_forward_lines(node_class, values, params, "        ", with_meta=False),
+                "        if type(result) is ndarray:",
+                f"            return unrecorded_view(result, {values[0]})",
+                "        return unrecorded_outputs(CLASS, inputs, result)"]
     return [*_forward_lines(node_class, values, params, "        ", with_meta=False),
             "        if type(result) is ndarray:",
             "            return make(result)",
@@ -282,7 +285,7 @@ def _namespace(node_class: type[Node]) -> dict:
     """The names the generated record and entries of `node_class` read."""
     _, saving_namespace = saving_in_record(node_class, len(node_class.inputs))
     return {**saving_namespace, "CLASS": node_class, "Tensor": Tensor,
-            "unrecorded": _table._run_unrecorded, "unrecorded_outputs": _table._unrecorded_outputs,
+            "unrecorded_outputs": _table._unrecorded_outputs, "unrecorded_view": _table.unrecorded_view,
             "make": Tensor._make, "INFERENCE": grad_mode.threads_in_inference,
             "MODES": grad_mode._state, "new": object.__new__, "new_node": list.__new__,
             "ZEROS": zero_output_numbers(len(node_class.inputs)), "forward": node_class.forward,

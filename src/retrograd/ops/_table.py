@@ -100,6 +100,24 @@ def _wrap(array, is_view_of: Tensor | None, several: bool = False) -> Tensor:
     return result
 
 
+def unrecorded_view(array: np.ndarray, input: Tensor) -> Tensor:
+    """`_wrap(array, input)` for the one array of a view op that records no node (a view of a
+    tensor that does not require grad, as sum's backward expands its gradient): one call where
+    _wrap makes five."""
+    result = _new_tensor(Tensor)
+    counter = input._version_counter  # (_mark_view, with own_counter, inlined)
+    if counter is _COUNTER_ZERO:
+        counter = input._version_counter = _COUNTER_ZERO.copy()
+    result._setup(array, None, 0, counter)
+    base = input._base
+    result._base = base = input if base is None else base
+    grad_enabled = grad_mode._state.grad_enabled
+    if grad_mode.threads_without_grad.count and not grad_enabled:  # (as Tensor._make)
+        result._origin = grad_mode._state.origin_without_grad
+    _inplace.note_view_made(result, input, False, grad_enabled)
+    return result
+
+
 def _mark_view(result: Tensor, base: Tensor) -> None:
     result._version_counter = own_counter(base)
     result._base = base._base if base._base is not None else base

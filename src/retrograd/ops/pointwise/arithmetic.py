@@ -379,6 +379,8 @@ def _gradient_of_power(grad, self, exponent):
         return _math.zeros_like(grad)
     if not isinstance(exponent, complex):
         exponent = float(exponent)
+    if isinstance(self, Tensor):  # (pow's own call, less the checks a float exponent passes)
+        return grad * (exponent * apply(PowBackward0, self, exponent=exponent - 1))
     return grad * (exponent * _math.scalar_power(self, exponent - 1))
 
 

@@ -17,7 +17,7 @@ from .._direct_write import broadcasts_to
 
 def check_operand(value, op_name: str, position: int, argument: str) -> None:
     """TypeError, with PyTorch's wording, for an operand that is neither tensor nor number."""
-    if not isinstance(value, Tensor | numbers.Number):
+    if type(value) is not float and type(value) is not int and not isinstance(value, Tensor | numbers.Number):
         raise TypeError(
             f"{op_name}(): argument '{argument}' (position {position}) must be Tensor, not "
             f"{type(value).__name__}"
