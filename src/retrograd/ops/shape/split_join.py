@@ -60,6 +60,12 @@ def _pieces(data: np.ndarray, dim: int, sizes: tuple) -> tuple:
 
 def _split_backward(grads, self_shape, dim, sizes):
     """The pieces' gradients joined along `dim`, zeros for the pieces that got none."""
+    if len(grads) == len(sizes):  # every piece used (an LSTM's gates): one join, when all are arrays
+        for grad in grads:
+            if type(grad) is not np.ndarray:
+                break
+        else:
+            return np.concatenate(grads, axis=dim)
     present = next(grad for grad in grads if grad is not None)
     pieces = []
     for index, size in enumerate(sizes):
