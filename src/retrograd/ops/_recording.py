@@ -211,14 +211,15 @@ def _output_lines(node_class: type[Node], output_nr: str, meta: str, inference: 
 #     `_finish_record` registers them; what the node saves is saved by the same lines as for
 #     one output, which read a saved output from the tuple. The node's `_output_count` is set
 #     as `_finish_record` sets it. Ops with non-differentiable outputs (max's indices) keep the
-#     general path.
+#     general path. Each output keeps its (shape, dtype) (Tensor._meta), found once for the
+#     pieces of one shape, which the ops that take them would otherwise look up one by one.
 
 
 def _several_outputs_lines(node_class: type[Node], values: list[str], saving: list[str]) -> list[str]:
     """Lines (one level in) that finish the record of a forward that gave a tuple of arrays:
     Note [Generated recording of several outputs]. `saving` are the lines that save what the
     node keeps."""
-    made = _output_lines(node_class, "output_nr", "None", "inference")
+    made = _output_lines(node_class, "output_nr", "meta", "inference")
     if node_class.is_view:
         made += ["    output._base = base", "    register_view(output, base)"]
     lines = ["    if type(result) is tuple:"]
@@ -231,10 +232,13 @@ def _several_outputs_lines(node_class: type[Node], values: list[str], saving: li
     lines += ["        inference = INFERENCE.count != 0 and MODES.inference",
               "        outputs = []",
               "        output_nr = 0",
+              "        meta = None",
               "        pieces = result",
               "        for result in pieces:",
               "            if type(result) is not ndarray and type(result) is not ZERO_GRADIENT:",
               "                result = asarray(result)",
+              "            if meta is None or result.shape != meta[0] or result.dtype is not meta[1]:",
+              "                meta = meta_of(result)",
               "            output = new(Tensor)",
               *("        " + line for line in made),
               "            outputs.append(output)",
