@@ -93,6 +93,7 @@ from ._formula import (
     _fresh_fields,
     saving_in_record,
 )
+from ._zero_gradient import ZeroGradient
 from .pointwise.promotion import _SCALARS
 
 __all__ = ["INPUT_TESTS", "direct_entry", "entries_off", "recorder"]
@@ -118,9 +119,10 @@ def recorder(node_class: type[Node]) -> Callable:
 
 
 def _generated(node_class: type[Node]) -> bool:
-    """Whether the op gets generated code: a declared op of one output (or one view)."""
-    return (node_class._declared and not node_class.several_views
-            and not node_class.non_differentiable_outputs and bool(node_class.inputs))
+    """Whether the op gets generated code: a declared op whose outputs are all differentiable
+    (one output or view, or several: Note [Generated recording of several outputs])."""
+    return (node_class._declared and not node_class.non_differentiable_outputs
+            and bool(node_class.inputs))
 
 
 def _recording_lines(node_class: type[Node], values: list[str], params: bool = True) -> list[str]:
@@ -150,24 +152,15 @@ def _recording_lines(node_class: type[Node], values: list[str], params: bool = T
                   "    else:",
                   f"        {edge} = {meta} = None",
                   f"        {number} = 0"]
-    # (Tensor._setup and Node.__init__, inlined: two calls less per op; _fresh_fields says why)
-    output = ["    output._data = result",
-              "    output.grad_fn = node",
-              "    output._requires_grad = True",
-              "    output._output_nr = 0",
-              "    output._meta = result_meta",
-              "    output._version_counter = "
-              + ("counter" if node_class.is_view else "COUNTER_ZERO"),
-              *(f"    output.{name} = {value!r}" for name, value in _fresh_fields(_FRESH_TENSOR)
-                if not (node_class.is_view and name == "_base")),
-              "    output._is_inference = INFERENCE.count != 0 and MODES.inference"]
+    output = _output_lines(node_class, "0", "result_meta", "INFERENCE.count != 0 and MODES.inference")
     if node_class.is_view:  # the output shares its input's memory and version (as _finish_record)
         base = values[0]
-        output[0:0] = [f"    counter = {base}._version_counter",  # (own_counter, inlined)
-                       "    if counter is COUNTER_ZERO:",
-                       f"        counter = {base}._version_counter = COUNTER_ZERO.copy()"]
-        output += [f"    output._base = {base}._base if {base}._base is not None else {base}",
-                   "    register_view(output, output._base)"]
+        output = [f"    counter = {base}._version_counter",  # (own_counter, inlined)
+                  "    if counter is COUNTER_ZERO:",
+                  f"        counter = {base}._version_counter = COUNTER_ZERO.copy()",
+                  *output,
+                  f"    output._base = {base}._base if {base}._base is not None else {base}",
+                  "    register_view(output, output._base)"]
     saving, _ = saving_in_record(node_class, arity, params)
     saved_later = _saves_on_every_path(node_class, arity)
     return [*lines,
@@ -181,6 +174,7 @@ def _recording_lines(node_class: type[Node], values: list[str], params: bool = T
               if not (saved_later and name in _SAVING)),
             *_forward_lines(node_class, values, params, "    ", with_meta=True),
             "    if type(result) is not ndarray:",
+            *("    " + line for line in _several_outputs_lines(node_class, values, saving)),
             "        if not isinstance(result, numpy_scalar) or IS_VIEW:  # (a 0-d result)",
             "            return finish(CLASS, node, needs, inputs, params, result)",
             "        result = asarray(result)",
@@ -190,6 +184,72 @@ def _recording_lines(node_class: type[Node], values: list[str], params: bool = T
             "    if anomaly_mode.enabled:",
             "        note_anomaly(node, inputs, output)",
             "    return output"]
+
+
+def _output_lines(node_class: type[Node], output_nr: str, meta: str, inference: str) -> list[str]:
+    """Lines that make `output` (`new(Tensor)`) the output number `output_nr` of `node`, with
+    array `result`, metadata `meta` and inference flag `inference` (expressions): the fields
+    Tensor._setup sets, stored in place (two calls less per op; _fresh_fields says why). A
+    view's `counter` (its input's version counter) is bound before; its base is set after."""
+    return ["    output._data = result",
+            "    output.grad_fn = node",
+            "    output._requires_grad = True",
+            f"    output._output_nr = {output_nr}",
+            f"    output._meta = {meta}",
+            "    output._version_counter = " + ("counter" if node_class.is_view else "COUNTER_ZERO"),
+            *(f"    output.{name} = {value!r}" for name, value in _fresh_fields(_FRESH_TENSOR)
+              if not (node_class.is_view and name == "_base")),
+            f"    output._is_inference = {inference}"]
+
+
+# Note [Generated recording of several outputs]
+#     split, chunk, unbind and unsafe_split give a tuple of arrays: an LSTM cell cuts its gates
+#     so at every step. Their record makes the outputs in a loop of the single output's lines
+#     (Note [Generated recording]), the output number counted, in place of `_finish_record`'s
+#     call per output, its view marking per output and its call of the node's `_save`. Views
+#     share their input's version counter and base, each registered with the base as
+#     `_finish_record` registers them; what the node saves is saved by the same lines as for
+#     one output, which read a saved output from the tuple. The node's `_output_count` is set
+#     as `_finish_record` sets it. Ops with non-differentiable outputs (max's indices) keep the
+#     general path. Each output keeps its (shape, dtype) (Tensor._meta), found once for the
+#     pieces of one shape, which the ops that take them would otherwise look up one by one.
+
+
+def _several_outputs_lines(node_class: type[Node], values: list[str], saving: list[str]) -> list[str]:
+    """Lines (one level in) that finish the record of a forward that gave a tuple of arrays:
+    Note [Generated recording of several outputs]. `saving` are the lines that save what the
+    node keeps."""
+    made = _output_lines(node_class, "output_nr", "meta", "inference")
+    if node_class.is_view:
+        made += ["    output._base = base", "    register_view(output, base)"]
+    lines = ["    if type(result) is tuple:"]
+    if node_class.is_view:
+        base = values[0]
+        lines += [f"        counter = {base}._version_counter",
+                  "        if counter is COUNTER_ZERO:",
+                  f"            counter = {base}._version_counter = COUNTER_ZERO.copy()",
+                  f"        base = {base}._base if {base}._base is not None else {base}"]
+    lines += ["        inference = INFERENCE.count != 0 and MODES.inference",
+              "        outputs = []",
+              "        output_nr = 0",
+              "        meta = None",
+              "        pieces = result",
+              "        for result in pieces:",
+              "            if type(result) is not ndarray and type(result) is not ZERO_GRADIENT:",
+              "                result = asarray(result)",
+              "            if meta is None or result.shape != meta[0] or result.dtype is not meta[1]:",
+              "                meta = meta_of(result)",
+              "            output = new(Tensor)",
+              *("        " + line for line in made),
+              "            outputs.append(output)",
+              "            output_nr += 1",
+              "        output = tuple(outputs)",
+              "        node._output_count = output_nr",
+              *("    " + line for line in saving),
+              "        if anomaly_mode.enabled:",
+              "            note_anomaly(node, inputs, output)",
+              "        return output"]
+    return lines
 
 
 def _forward_lines(node_class: type[Node], values: list[str], params: bool, indent: str,
@@ -299,7 +359,7 @@ def _namespace(node_class: type[Node]) -> dict:
             "PLANS": node_class._plans,
             "KERNEL": node_class.array_kernel, "FLOAT32": np.dtype(np.float32),
             "FLOAT64": np.dtype(np.float64), "SCALARS": _SCALARS, "anomaly_mode": anomaly_mode,
-            "note_anomaly": _table._note_anomaly}
+            "note_anomaly": _table._note_anomaly, "ZERO_GRADIENT": ZeroGradient}
 
 
 def _float_matrices_that_multiply(first: str, second: str) -> str:

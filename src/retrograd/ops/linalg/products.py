@@ -69,14 +69,9 @@ def _matrices_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         BLAS call (the gradient of the first factor of `h @ w`, with w of one column).
     """
     if (a.dtype.char in "fd" and b.dtype is a.dtype and a.shape[0] * b.shape[1] <= _SMALL_PRODUCT
-            and (a.shape[1] == 1 or (_in_order(a) and _in_order(b)))):
+            and (a.shape[1] == 1 or (a.flags.forc and b.flags.forc))):  # (each in C or F order)
         return np.dot(a, b)
     return np.matmul(a, b)
-
-
-def _in_order(matrix: np.ndarray) -> bool:
-    flags = matrix.flags
-    return flags.c_contiguous or flags.f_contiguous
 
 
 def grad_of_first_factor(grad, first_shape: tuple, second):

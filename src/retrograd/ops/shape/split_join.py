@@ -60,6 +60,12 @@ def _pieces(data: np.ndarray, dim: int, sizes: tuple) -> tuple:
 
 def _split_backward(grads, self_shape, dim, sizes):
     """The pieces' gradients joined along `dim`, zeros for the pieces that got none."""
+    if len(grads) == len(sizes):  # every piece used (an LSTM's gates): one join, when all are arrays
+        for grad in grads:
+            if type(grad) is not np.ndarray:
+                break
+        else:
+            return np.concatenate(grads, axis=dim)
     present = next(grad for grad in grads if grad is not None)
     pieces = []
     for index, size in enumerate(sizes):
@@ -111,9 +117,9 @@ def split(tensor, split_size_or_sections, dim: int = 0):
     _at_least_1d(tensor, "split")
     dim = wrap_dim(dim, tensor.ndim)
     size = tensor._data.shape[dim]
-    if isinstance(split_size_or_sections, numbers.Integral | Tensor) and not isinstance(
-        split_size_or_sections, list | tuple
-    ):
+    if type(split_size_or_sections) is int or (
+            isinstance(split_size_or_sections, numbers.Integral | Tensor)
+            and not isinstance(split_size_or_sections, list | tuple)):
         piece = int(split_size_or_sections)
         if piece < 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={piece}")
@@ -132,7 +138,7 @@ def split(tensor, split_size_or_sections, dim: int = 0):
 
 
 def _at_least_1d(tensor, op_name: str) -> None:
-    if isinstance(tensor, Tensor) and tensor.ndim == 0:
+    if isinstance(tensor, Tensor) and tensor._data.ndim == 0:
         raise RuntimeError(f"{op_name} expects at least a 1-dimensional tensor")
 
 
@@ -146,7 +152,8 @@ def chunk(input, chunks: int, dim: int = 0):
     size = input._data.shape[dim]
     if size == 0:
         return apply(SplitWithSizesBackward0, input, split_sizes=(0,) * chunks, dim=dim)
-    return split(input, -(-size // chunks), dim)
+    # split's pieces of ceil(size / chunks) >= 1 elements, which pass all split's checks
+    return apply(SplitBackward0, input, split_size=-(-size // chunks), dim=dim)
 
 
 class UnsafeSplitBackward0(SplitBackward0):
