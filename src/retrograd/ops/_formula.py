@@ -640,12 +640,7 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
                   "        node._released = True",
                   "    elif release:  # (an optional input not given: _release keeps its None)",
                   "        node._release()"]
-    if parameters:
-        lines.append("    params = node._params")
-    for index, name in enumerate(parameters):
-        value = local[name] = f"parameter_{index}"
-        namespace[f"default_{index}"] = cls._parameter_defaults[name]
-        lines.append(f"    {value} = params[{name!r}] if {name!r} in params else default_{index}")
+    lines += _parameter_lines(cls, parameters, local, namespace)
     if any(entry is not None and "grads" in entry[1] for entry in formulas):
         lines.append("    grads = tuple(grads)")
     if any(entry is not None for entry in formulas):
@@ -685,6 +680,17 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
     return _compiled(lines, "backward_on_arrays", f"<backward of {cls.__name__}>", namespace)
 
 
+def _parameter_lines(cls, parameters: list, local: dict, namespace: dict) -> list:
+    """The lines of a generated backward that read the op's parameters (a default where the call
+    left one out) into locals, each named in `local`."""
+    lines = ["    params = node._params"] if parameters else []
+    for index, name in enumerate(parameters):
+        value = local[name] = f"parameter_{index}"
+        namespace[f"default_{index}"] = cls._parameter_defaults[name]
+        lines.append(f"    {value} = params[{name!r}] if {name!r} in params else default_{index}")
+    return lines
+
+
 def _generate_backward_on_tensors(cls, triples: list, parameters: list, formulas: tuple):
     """The plan's backward on Tensors (create_graph), `backward_on_tensors(node, grads) ->
     tuple`, as one generated function (see Note [Generated saving and backward]): what
@@ -710,12 +716,7 @@ def _generate_backward_on_tensors(cls, triples: list, parameters: list, formulas
                   f"    elif not (type({value}) is Tensor and {version} is not None",
                   f"              and {version} == {value}._version_counter.item()):",
                   f"        {value} = _unpacked(node, {value}, {version}, False)"]
-    if parameters:
-        lines.append("    params = node._params")
-    for index, name in enumerate(parameters):
-        value = local[name] = f"parameter_{index}"
-        namespace[f"default_{index}"] = cls._parameter_defaults[name]
-        lines.append(f"    {value} = params[{name!r}] if {name!r} in params else default_{index}")
+    lines += _parameter_lines(cls, parameters, local, namespace)
     if any(entry is not None for entry in formulas):
         lines += ["    task = TASK.current", "    needed = None if task is None else task.needed"]
     for position, entry in enumerate(formulas):
