@@ -172,7 +172,7 @@ def _register_families() -> None:
     from ..composite.tensors import BlockDiagBackward0
 
     _RULES[BlockDiagBackward0] = _block_diag_rule
-    _RULES[scatters.CholeskySolveBackward0] = _linalg_pair_rule
+    _RULES[scatters.CholeskySolveBackward0] = _RULES[scatters.TriangularSolveBackward0] = _linalg_pair_rule
     from ..nn import pixelshuffle
 
     _RULES[pixelshuffle.PixelShuffleBackward0] = _RULES[pixelshuffle.PixelUnshuffleBackward0] = \

@@ -14,17 +14,16 @@ from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
 from .._saved_shown import ShownAsPyTorch, as_given
-from .._table import OUTPUT, apply, register_method
+from .._table import OUTPUT, apply, output, register_method
 from .._tangents import ELEMENT_WISE, LINEAR
-from ..linalg.solvers import _solved
+from ..linalg.solvers import _solved, _substituted, _triangle, solve_triangular
 from ..pointwise.promotion import _floating as promoted_floating
 from ..pointwise.promotion import operand_arrays
 from ..reduce.statistics import _norm_backward, vector_norm_of_array
-from ..shape import _diagonal_view
+from ..shape import _diagonal_view, tril, triu
 from .numeric import (
     _check_square,
     _refuse_integers,
-    _retrograd,
     register,
 )
 
@@ -402,6 +401,59 @@ def cholesky_solve(input, input2, upper: bool = False):
 _TriangularSolveResult = return_types.triangular_solve
 
 
+class TriangularSolveBackward0(Node):
+    """torch.triangular_solve: X with op(T) X = b, T the upper or lower triangle of A and op(T)
+    T or its transpose, and a copy of A broadcast to the batch (`cloned_coefficient`), in one
+    node with PyTorch's name. dB = op(T)^-T grad; dT is the triangle of -dB X^T (of -X dB^T
+    for the transpose); the copy's gradient reaches the whole of A, as PyTorch's."""
+    hand_written = "a matrix function whose backward solves with the saved matrix in one kernel"
+
+    inputs, outputs = ("self", "A"), ("solution", "cloned_coefficient")
+    saved_names = ("self", "A", "solution")  # (as PyTorch names them: Note [Saved names])
+    tangent = staticmethod(
+        lambda self_t, A, A_t, solution, cloned_coefficient, upper, transpose, unitriangular:
+        _triangular_solve_tangent(self_t, A, A_t, solution, cloned_coefficient, upper, transpose,
+                                  unitriangular))
+    __slots__ = ("transpose", "unitriangular", "upper")
+
+    @staticmethod
+    def forward(ctx, b, A, upper, transpose, unitriangular):
+        ctx.save_for_backward(b, A, output(0))
+        ctx.upper, ctx.transpose, ctx.unitriangular = upper, transpose, unitriangular
+        matrix = np.swapaxes(A._data, -1, -2) if transpose else A._data
+        lower_or_upper = upper != transpose
+        solution = _substituted(_triangle(matrix, lower_or_upper, unitriangular), b._data, lower_or_upper)
+        batch = np.broadcast_shapes(b._data.shape[:-2], A._data.shape[:-2])
+        return solution, np.array(np.broadcast_to(A._data, batch + A._data.shape[-2:]))
+
+    def backward(self, *grads):
+        grad_solution, grad_copy = (*grads, None, None)[:2]
+        _, A, solution = self._saved_tensors
+        needs_b, needs_a = self.needs_input_grad
+        grad_b = grad_a = None
+        if grad_solution is not None:
+            # op(T)^T is T^T (lower when T is upper) without transpose, T itself with it
+            grad_b = solve_triangular(A if self.transpose else A.mT, grad_solution,
+                                      upper=self.upper == self.transpose, unitriangular=self.unitriangular)
+            if needs_a:
+                product = -(solution @ grad_b.mT) if self.transpose else -(grad_b @ solution.mT)
+                offset = 1 if self.unitriangular else 0
+                grad_a = triu(product, offset) if self.upper else tril(product, -offset)
+        if grad_copy is not None and needs_a:
+            grad_a = grad_copy if grad_a is None else grad_a + grad_copy
+        return grad_b if needs_b else None, grad_a
+
+
+def _triangular_solve_tangent(self_t, A, A_t, solution, cloned_coefficient, upper, transpose, unitriangular):
+    """dX = op(T)^-1 (dB - op(dT) X), dT the triangle of dA the op reads; the copy's is dA."""
+    offset = 1 if unitriangular else 0
+    triangle_t = triu(A_t, offset) if upper else tril(A_t, -offset)
+    right = self_t - (triangle_t.mT if transpose else triangle_t) @ solution
+    solved = solve_triangular(A.mT if transpose else A, right, upper=upper != transpose,
+                              unitriangular=unitriangular)
+    return solved, A_t.expand(cloned_coefficient.shape)
+
+
 @register(methods="triangular_solve",
           same_dtype=("b", "A"))
 def triangular_solve(b, A, upper: bool = True, transpose: bool = False, unitriangular: bool = False):
@@ -414,11 +466,15 @@ def triangular_solve(b, A, upper: bool = True, transpose: bool = False, unitrian
         UserWarning,
         stacklevel=2,
     )
-    rg = _retrograd()
     _refuse_integers(A, "triangular_solve_cpu")
-    matrix = A.transpose(-2, -1) if transpose else A
-    solution = rg.linalg.solve_triangular(matrix, b, upper=upper != transpose, unitriangular=unitriangular)
-    return _TriangularSolveResult(solution, A.clone())
+    if A.ndim < 2:
+        raise RuntimeError(f"torch.triangular_solve: Expected A to have at least 2 dimensions, but it has "
+                           f"{A.ndim} dimensions instead")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"A must be batches of square matrices, but they are {A.shape[-2]} by "
+                           f"{A.shape[-1]} matrices")
+    return _TriangularSolveResult(*apply(TriangularSolveBackward0, b, A, upper=upper, transpose=transpose,
+                                         unitriangular=unitriangular))
 
 
 def _removed(name: str, advice: str):
