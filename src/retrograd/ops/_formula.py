@@ -649,14 +649,8 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
     for position, entry in enumerate(formulas):
         if entry is None:
             continue
-        formula, reads = entry
-        namespace[f"formula_{position}"] = formula
         result = f"result_{position}"
-        lines += [f"    edge = node[{position}]",
-                  "    if edge is not None and (needed is None or needed.get(edge) != SKIP):",
-                  f"        {result} = formula_{position}({', '.join(local[read] for read in reads)})",
-                  "    else:",
-                  f"        {result} = None"]
+        lines += _formula_call_lines(position, entry, local, namespace)
         unfitted.append(f"({result} is not None and (type({result}) is not ndarray or "
                         f"{result}.shape != metas[{position}][0] or {result}.dtype != metas[{position}][1]))")
         # (the usual dtype object is the very one the input had: compared by identity first)
@@ -691,6 +685,19 @@ def _parameter_lines(cls, parameters: list, local: dict, namespace: dict) -> lis
     return lines
 
 
+def _formula_call_lines(position: int, entry: tuple, local: dict, namespace: dict) -> list:
+    """The lines of a generated backward that run input `position`'s formula (entry: the
+    formula and the names it reads, each a local of `local`) into `result_<position>`, or set
+    None where the edge has no node or the pass skips it (`needed`)."""
+    formula, reads = entry
+    namespace[f"formula_{position}"] = formula
+    return [f"    edge = node[{position}]",
+            "    if edge is not None and (needed is None or needed.get(edge) != SKIP):",
+            f"        result_{position} = formula_{position}({', '.join(local[read] for read in reads)})",
+            "    else:",
+            f"        result_{position} = None"]
+
+
 def _generate_backward_on_tensors(cls, triples: list, parameters: list, formulas: tuple):
     """The plan's backward on Tensors (create_graph), `backward_on_tensors(node, grads) ->
     tuple`, as one generated function (see Note [Generated saving and backward]): what
@@ -722,14 +729,7 @@ def _generate_backward_on_tensors(cls, triples: list, parameters: list, formulas
     for position, entry in enumerate(formulas):
         if entry is None:
             continue
-        formula, reads = entry
-        namespace[f"formula_{position}"] = formula
-        arguments = ", ".join(local[read] for read in reads)
-        lines += [f"    edge = node[{position}]",
-                  "    if edge is not None and (needed is None or needed.get(edge) != SKIP):",
-                  f"        result_{position} = formula_{position}({arguments})",
-                  "    else:",
-                  f"        result_{position} = None"]
+        lines += _formula_call_lines(position, entry, local, namespace)
     results = ", ".join("None" if entry is None else f"result_{position}"
                         for position, entry in enumerate(formulas))
     lines.append(f"    return ({results}{',' if len(formulas) == 1 else ''})")

@@ -27,6 +27,7 @@ __all__ = [
     "check_saved",
     "dims_as_given",
     "formula_value",
+    "given_where_different",
     "kept_arguments",
     "saved_array",
     "saved_unchecked",
@@ -87,6 +88,12 @@ def as_given(name: str, normalise=None, otherwise=None):
         return value if normalise is None else normalise(value)
 
     return show
+
+
+def given_where_different(**pairs) -> dict:
+    """The parameters `<name>_as_given=given` for each `name=(given, wrapped)` pair whose two
+    differ: what a call passes so that its node shows the value as given."""
+    return {f"{name}_as_given": given for name, (given, wrapped) in pairs.items() if given != wrapped}
 
 
 def dims_as_given(dim):

@@ -111,8 +111,9 @@ def unrecorded_view(array: np.ndarray, input: Tensor) -> Tensor:
     result._setup(array, None, 0, counter)
     base = input._base
     result._base = base = input if base is None else base
-    grad_enabled = grad_mode._state.grad_enabled
-    if grad_mode.threads_without_grad.count and not grad_enabled:  # (as Tensor._make)
+    # (grad mode as is_grad_enabled reads it: the thread-local state only when the count says so)
+    grad_enabled = not grad_mode.threads_without_grad.count or grad_mode._state.grad_enabled
+    if not grad_enabled:  # (as Tensor._make)
         result._origin = grad_mode._state.origin_without_grad
     _inplace.note_view_made(result, input, False, grad_enabled)
     return result

@@ -13,7 +13,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
-from .._saved_shown import ShownAsPyTorch, as_given
+from .._saved_shown import ShownAsPyTorch, as_given, given_where_different
 from .._table import OUTPUT, apply, output, register_method
 from .._tangents import ELEMENT_WISE, LINEAR
 from ..linalg.solvers import _solved, _substituted, _triangle, solve_triangular
@@ -189,7 +189,8 @@ def renorm(input, p, dim: int, maxnorm):
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as input. "
                            f"Got {_dtype.scalar_type_name(input.dtype)}")
     wrapped = input._wrap_dim(dim)
-    return apply(RenormBackward0, input, p=p, dim=wrapped, maxnorm=maxnorm, **_as_given(dim=(dim, wrapped)))
+    return apply(RenormBackward0, input, p=p, dim=wrapped, maxnorm=maxnorm,
+                 **given_where_different(dim=(dim, wrapped)))
 
 
 # ---------------------------------------------------------------------------
@@ -223,12 +224,6 @@ def _scattered(input, src, part) -> np.ndarray:
         )
     target[...] = src._data
     return result
-
-
-def _as_given(**pairs) -> dict:
-    """`<name>_as_given` for each (given, wrapped) pair that differ (Note [Saved values as PyTorch
-    shows them])."""
-    return {f"{name}_as_given": given for name, (given, wrapped) in pairs.items() if given != wrapped}
 
 
 def _part_zeroed(grad, node_class, part, **params):
@@ -309,7 +304,7 @@ def select_scatter(input, src, dim: int, index: int):
         raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} "
                          f"at dimension {wrapped}")
     return apply(SelectScatterBackward0, input, src, dim=wrapped, index=index,
-                 **_as_given(dim=(dim, wrapped)))
+                 **given_where_different(dim=(dim, wrapped)))
 
 
 @register(methods="slice_scatter")
@@ -317,7 +312,7 @@ def slice_scatter(input, src, dim: int = 0, start=None, end=None, step: int = 1)
     """A copy of input with `input[start:end:step]` along `dim` replaced by src."""
     wrapped = input._wrap_dim(dim)
     return apply(SliceScatterBackward0, input, src, dim=wrapped, start=start, end=end, step=step,
-                 **_as_given(dim=(dim, wrapped)))
+                 **given_where_different(dim=(dim, wrapped)))
 
 
 @register(methods="diagonal_scatter")
@@ -325,7 +320,7 @@ def diagonal_scatter(input, src, offset: int = 0, dim1: int = 0, dim2: int = 1):
     """A copy of input with its diagonal (offset, dim1, dim2) replaced by src."""
     first, second = input._wrap_dim(dim1), input._wrap_dim(dim2)
     return apply(DiagonalScatterBackward0, input, src, offset=offset, dim1=first, dim2=second,
-                 **_as_given(dim1=(dim1, first), dim2=(dim2, second)))
+                 **given_where_different(dim1=(dim1, first), dim2=(dim2, second)))
 
 
 @register(methods="split_with_sizes")
