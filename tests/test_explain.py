@@ -47,10 +47,15 @@ def test_tensor_created_under_inference_mode():
     assert "created under inference_mode()" in retrograd.explain(made)
 
 
-def test_tensor_computed_under_no_grad_does_not_require_grad():
-    x = retrograd.tensor(1.0, requires_grad=True)
+# (a 0-d result takes the general path; the others the generated entries' own)
+@pytest.mark.parametrize(("shape", "compute"), [((), lambda x: x * 2), ((2,), lambda x: x * 2),
+                                                ((2,), lambda x: x + x), ((2,), lambda x: x.sin()),
+                                                ((2,), lambda x: retrograd.add(x, 1))],
+                         ids=["0-d", "1-d", "two tensors", "method", "function"])
+def test_tensor_computed_under_no_grad_does_not_require_grad(shape, compute):
+    x = retrograd.ones(shape, requires_grad=True)
     with retrograd.no_grad():
-        y = x * 2
+        y = compute(x)
     explanation = retrograd.explain(y)
     assert "computed while grad mode was off" in explanation and "no_grad()" in explanation
     assert "Fix: compute y outside the no_grad() block." in explanation

@@ -337,8 +337,26 @@ def _unrecorded_lines(node_class: type[Node], values: list[str], params: bool) -
                 "        return unrecorded_outputs(CLASS, inputs, result)"]
     return [*_forward_lines(node_class, values, params, "        ", with_meta=False),
             "        if type(result) is ndarray:",
-            "            return make(result)",
+            *_unrecorded_output_lines("            "),
             "        return unrecorded_outputs(CLASS, inputs, result)"]
+
+
+def _unrecorded_output_lines(indent: str) -> list[str]:
+    """Lines that return array `result` as a new tensor without history: Tensor._make, inlined
+    (two calls less per op under no_grad: an optimizer's arithmetic, inference)."""
+    lines = ["output = new(Tensor)",
+             "output._data = result",
+             "output.grad_fn = None",
+             "output._requires_grad = False",
+             "output._output_nr = 0",
+             "output._meta = None",
+             "output._version_counter = COUNTER_ZERO",
+             *(f"output.{name} = {value!r}" for name, value in _fresh_fields(_FRESH_TENSOR)),
+             "output._is_inference = INFERENCE.count != 0 and MODES.inference",
+             "if NO_GRAD.count and not MODES.grad_enabled:",
+             "    output._origin = MODES.origin_without_grad  # (see Note [Tensor origins])",
+             "return output"]
+    return [indent + line for line in lines]
 
 
 def _namespace(node_class: type[Node]) -> dict:
@@ -346,7 +364,7 @@ def _namespace(node_class: type[Node]) -> dict:
     _, saving_namespace = saving_in_record(node_class, len(node_class.inputs))
     return {**saving_namespace, "CLASS": node_class, "Tensor": Tensor,
             "unrecorded_outputs": _table._unrecorded_outputs, "unrecorded_view": _table.unrecorded_view,
-            "make": Tensor._make, "INFERENCE": grad_mode.threads_in_inference,
+            "INFERENCE": grad_mode.threads_in_inference, "NO_GRAD": grad_mode.threads_without_grad,
             "MODES": grad_mode._state, "new": object.__new__, "new_node": list.__new__,
             "ZEROS": zero_output_numbers(len(node_class.inputs)), "forward": node_class.forward,
             "ndarray": np.ndarray, "finish": _table._finish_record, "numpy_scalar": np.generic,
@@ -441,7 +459,7 @@ def direct_entry(general: Callable, node_class: type[Node], explain_failure: Cal
     namespace = {**_namespace(node_class), **defaults, "GENERAL": general, "NO_PARAMS": _NO_PARAMS,
                  **{f"PARAM_{name}": value for name, value in params.items()},
                  "DETOURS": entry_detours,
-                 "NO_GRAD": grad_mode.threads_without_grad, "explain_failure": explain_failure,
+                 "explain_failure": explain_failure,
                  "OPERAND_TYPES": _table._COMMON_OPERAND_TYPES}
     entry = _compiled(lines, name, f"<entry of {node_class.__name__}: {name}>", namespace)
     source = entry.source
