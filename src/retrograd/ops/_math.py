@@ -722,18 +722,18 @@ def _selectable_by_bits(mask, values) -> bool:
             and values.shape == mask.shape)
 
 
+_INT8_ONE = np.int8(1)
+
+
 def _select_bits(mask, values, keep_true: bool):
     """The float array `values` ANDed with all-ones where it is kept, all-zeros elsewhere; the
-    bool mask becomes 0/1 integers, then -1/0 (negated, keeping where true) or 0/-1 (less one,
-    keeping where false)."""
+    bool mask, read as 0/1 bytes, becomes -1/0 (negated, keeping where true) or 0/-1 (less one,
+    keeping where false), which the AND widens to the values' width as it goes (a byte array a
+    quarter or an eighth of an integer copy of the mask)."""
     integer = _SAME_SIZE_INTEGERS[values.dtype.itemsize]
-    kept = mask.view(np.int8).astype(integer)
-    if keep_true:
-        np.negative(kept, out=kept)
-    else:
-        kept -= 1
-    kept &= values.view(integer)
-    return kept.view(values.dtype)
+    flags = mask.view(np.int8)
+    kept = np.negative(flags) if keep_true else np.subtract(flags, _INT8_ONE)
+    return np.bitwise_and(values.view(integer), kept).view(values.dtype)
 
 
 def mask_like(mask, like):
