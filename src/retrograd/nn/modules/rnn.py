@@ -56,15 +56,20 @@ def _gates(input_part: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tenso
     return runs[3]((_linear(hidden, weight_hh, bias_hh, runs), input_part), _NO_PARAMS)
 
 
-def _rnn_step(mode: str, input_part: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None):
-    """One step of a plain RNN: act(W_hh h + b_hh + W_ih x + b_ih)."""
-    runs = runs_of(_STEP_OPS)
+def _rnn_step(mode: str, input_part: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None,
+              runs: tuple | None = None):
+    """One step of a plain RNN: act(W_hh h + b_hh + W_ih x + b_ih). `runs`: runs_of(_STEP_OPS),
+    where the caller has it."""
+    if runs is None:
+        runs = runs_of(_STEP_OPS)
     total = _gates(input_part, hidden, weight_hh, bias_hh, runs)
     return F.relu(total) if mode == "RNN_RELU" else runs[6]((total,), _NO_PARAMS)
 
 
-def _lstm_step(input_part: Tensor, state: tuple, weight_hh: Tensor, bias_hh: Tensor | None):
-    """One LSTM step, gates in PyTorch's order (input, forget, cell, output).
+def _lstm_step(input_part: Tensor, state: tuple, weight_hh: Tensor, bias_hh: Tensor | None,
+               runs: tuple | None = None):
+    """One LSTM step, gates in PyTorch's order (input, forget, cell, output). `runs`:
+    runs_of(_STEP_OPS), where the caller has it.
 
     Each op is recorded by its node class directly (the graph of `sigmoid`, `*`, `+`...,
     without their argument handling, which these tensors of one dtype and shape never need,
@@ -73,7 +78,8 @@ def _lstm_step(input_part: Tensor, state: tuple, weight_hh: Tensor, bias_hh: Ten
     cell into one node only on CUDA), so one fused node here would be faster but not
     PyTorch's graph (test_cells_record_pytorchs_graph compares the two).
     """
-    runs = runs_of(_STEP_OPS)
+    if runs is None:
+        runs = runs_of(_STEP_OPS)
     _, _, _, add, split, sigmoid, tanh, multiply = runs
     hidden, cell = state
     gates = _gates(input_part, hidden, weight_hh, bias_hh, runs)
@@ -548,15 +554,15 @@ class RNNCellBase(Module):
             raise RuntimeError(f"hidden{number} has inconsistent hidden_size: got {state.size(1)}, "
                                f"expected {self.hidden_size}")
 
-    def _input_part(self, input: Tensor) -> Tensor:
+    def _input_part(self, input: Tensor, runs: tuple) -> Tensor:
         """W_ih x + b_ih, recorded as F.linear records it; F.linear itself (its checks and
         errors) unless the input is a matrix that fits the weight, as it is at every step of
-        a model that runs."""
+        a model that runs. `runs`: runs_of(_STEP_OPS) (Note [A recurrent step runs its records])."""
         weight, bias = registered_parameter(self, "weight_ih"), registered_parameter(self, "bias_ih")
         input_data, weight_data = input._data, weight._data
         if input_data.ndim == 2 and input_data.dtype == weight_data.dtype and (
                 weight_data.ndim == 2 and input_data.shape[1] == weight_data.shape[1]):
-            return _linear(input, weight, bias, runs_of(_STEP_OPS))
+            return _linear(input, weight, bias, runs)
         return F.linear(input, weight, bias)
 
     def _hidden_weights(self, hidden: Tensor) -> tuple:
@@ -583,7 +589,8 @@ class RNNCell(RNNCellBase):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         self._check_sizes(input, (hx,))
         mode = "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
-        hidden = _rnn_step(mode, self._input_part(input), hx, *self._hidden_weights(hx))
+        runs = runs_of(_STEP_OPS)
+        hidden = _rnn_step(mode, self._input_part(input, runs), hx, *self._hidden_weights(hx), runs)
         return hidden if batched else hidden.squeeze(0)
 
 
@@ -602,7 +609,8 @@ class LSTMCell(RNNCellBase):
         input, state, batched = self._batch(input, (None, None) if hx is None else tuple(hx),
                                             ("hx[0]", "hx[1]"))
         self._check_sizes(input, state)
-        hidden, cell = _lstm_step(self._input_part(input), state, *self._hidden_weights(state[0]))
+        runs = runs_of(_STEP_OPS)
+        hidden, cell = _lstm_step(self._input_part(input, runs), state, *self._hidden_weights(state[0]), runs)
         return (hidden, cell) if batched else (hidden.squeeze(0), cell.squeeze(0))
 
 
@@ -615,5 +623,5 @@ class GRUCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         input, (hx,), batched = self._batch(input, (hx,), ("hidden",))
         self._check_sizes(input, (hx,))
-        hidden = _gru_step(self._input_part(input), hx, *self._hidden_weights(hx))
+        hidden = _gru_step(self._input_part(input, runs_of(_STEP_OPS)), hx, *self._hidden_weights(hx))
         return hidden if batched else hidden.squeeze(0)
