@@ -601,7 +601,8 @@ class LSTMCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None):
-        if hx is not None and not isinstance(hx, tuple | list):
+        # (a tuple is let through before `tuple | list` is made)
+        if hx is not None and type(hx) is not tuple and not isinstance(hx, tuple | list):
             raise TypeError(f"lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, not "
                             f"{type(hx).__name__}")
         if hx is not None and len(hx) != 2:
