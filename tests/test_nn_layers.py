@@ -268,6 +268,46 @@ def test_lstm_cell_adds_record_no_keyword_parameters():
     assert all(node._params == {} and node._saved_alpha == 1 for node in adds)
 
 
+def _cell_in_modes(framework, name: str) -> list:
+    """A cell's first output in grad mode, under no_grad, under forward AD (its tangent) and
+    under vmap over 1-D inputs (PyTorch: row by row), as lists, with whether the no_grad output
+    records no node."""
+    framework.manual_seed(0)
+    cell = getattr(framework.nn, name)(3, 4)
+    x, tangent = framework.randn(2, 3), framework.randn(2, 3)
+    state = framework.randn(2, 4)
+    states = (state, framework.randn(2, 4)) if name == "LSTMCell" else state
+
+    def first(result):
+        return result[0] if name == "LSTMCell" else result
+
+    recorded = first(cell(x, states))
+    with framework.no_grad():
+        unrecorded = first(cell(x, states))
+    with framework.autograd.forward_ad.dual_level():
+        dual = first(cell(framework.autograd.forward_ad.make_dual(x, tangent), states))
+        pushed = framework.autograd.forward_ad.unpack_dual(dual).tangent
+    single = (states[0][0], states[1][0]) if name == "LSTMCell" else states[0]
+    if framework is retrograd:
+        mapped = framework.func.vmap(lambda row: first(cell(row, single)))(x)
+    else:  # (PyTorch's vmap has no rule for its lstm_cell: row by row instead)
+        mapped = framework.stack([first(cell(row, single)) for row in x])
+    return [recorded.detach().tolist(), unrecorded.tolist(), unrecorded.grad_fn is None,
+            pushed.tolist(), mapped.detach().tolist()]
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["RNNCell", "LSTMCell"])
+def test_cells_run_their_ops_as_apply_does_in_every_mode(name):
+    """A cell's step calls its ops' records only where apply would (Note [A recurrent step runs
+    its records]): under no_grad it records nothing, under forward AD its outputs carry
+    tangents, under vmap each row is a step of its own, all as PyTorch's."""
+    ours, theirs = _cell_in_modes(retrograd, name), _cell_in_modes(torch, name)
+    assert ours[2] is theirs[2] is True
+    for mine, expected in zip(ours[:2] + ours[3:], theirs[:2] + theirs[3:]):
+        np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
+
+
 @needs_torch
 def test_relu_cell_records_pytorchs_graph():
     graphs = [_graph(framework.nn.RNNCell(3, 4, nonlinearity="relu")(framework.zeros(2, 3), framework.zeros(

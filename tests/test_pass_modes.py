@@ -110,3 +110,53 @@ def test_gradients_of_a_plain_pass_are_marked_as_derivatives():
         except RuntimeError as caught:
             explanation = retrograd.explain(caught)
         assert "computed by a backward pass" in explanation
+
+
+def _pieces_backward(lib, used: tuple, hooked: int | None = None):
+    """x's gradient through chunk's pieces (those in `used`, each scaled by its position + 1),
+    and what a hook on piece `hooked` saw."""
+    x = lib.arange(8.0, dtype=lib.float64).reshape(2, 4).requires_grad_()
+    pieces = x.chunk(4, dim=1)
+    seen = []
+    if hooked is not None:
+        pieces[hooked].register_hook(lambda grad: seen.append(None if grad is None else grad.tolist()))
+    total = sum(((pieces[index] * (index + 1)).exp()).sum() for index in used)
+    total.backward()
+    return x.grad.tolist(), seen
+
+
+def _passes_entering_modes(monkeypatch, run) -> int:
+    """How many times `run()` made a pass enter its modes (Note [The modes of a pass])."""
+    from retrograd.autograd import engine
+
+    entered = []
+    original = engine._enter_pass
+
+    def counting(*arguments):
+        entered.append(True)
+        return original(*arguments)
+
+    monkeypatch.setattr(engine, "_enter_pass", counting)
+    run()
+    return len(entered)
+
+
+@pytest.mark.parametrize("used", [(0, 1, 2, 3), (1, 3), (2,)])
+def test_the_pieces_of_a_split_take_the_plain_turn(monkeypatch, used):
+    """chunk's node gets its pieces' gradients in a plain turn, however many (Note [The plain
+    turn of several outputs], ops/_formula.py): the pass enters no modes, and the pieces that
+    got none still get zeros."""
+    results = []
+    assert _passes_entering_modes(monkeypatch, lambda: results.append(_pieces_backward(retrograd, used))) == 0
+    if torch is not None:
+        assert results[0] == _pieces_backward(torch, used)
+
+
+def test_a_hook_on_a_piece_sends_the_split_to_the_general_turn(monkeypatch):
+    results = []
+    assert _passes_entering_modes(
+        monkeypatch, lambda: results.append(_pieces_backward(retrograd, (0, 2), hooked=1))) == 1
+    gradient, seen = results[0]
+    assert seen == [None]  # (as PyTorch: the hook of a piece that got no gradient sees None)
+    if torch is not None:
+        assert results[0] == _pieces_backward(torch, (0, 2), hooked=1)

@@ -43,7 +43,8 @@ Note [The plain turn of a node]
     `backward_on_arrays(..., plain=True)`, which checks the node's hooks and gradients itself
     (reads of one class's fields, which CPython specialises there, where the engine's reads
     see every class and take the slow generic path) and answers None, having done nothing,
-    when the general turn is needed (a hook of any kind, no gradient, several outputs). It
+    when the general turn is needed (a hook of any kind, no gradient; Note [The plain turn of
+    several outputs] in ops/_formula.py says which gradients a node of several outputs takes). It
     releases the saved values itself once it has read them. The engine reads one field of
     the node for it (`_plan_used`, None on a class that has no plan). The ready node that
     runs next is kept in a local rather than pushed and popped (a chain never touches the

@@ -580,7 +580,7 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
     local = {"grad": "grad", "grads": "grads"}
     lines = ["def backward_on_arrays(node, grads, batch, release, needed=None, plain=False):",
              "    grad = grads[0]",
-             "    if plain and (grad is None or len(grads) != 1 or node._extras is not None):",
+             _plain_guard(formulas),
              "        return None"]
     tensors = [index for index, (_, source, _) in enumerate(triples) if source in (_FROM_INPUT, _FROM_OUTPUT)]
     general = any(source == _FROM_PARAM for _, source, _ in triples)  # a tensor parameter (a mask)
@@ -672,6 +672,26 @@ def _generate_backward_on_arrays(cls, triples: list, parameters: list, formulas:
                   f"            return fit_to_inputs(node, {results}, batch, True)"]
     lines.append(f"    return {results}")
     return _compiled(lines, "backward_on_arrays", f"<backward of {cls.__name__}>", namespace)
+
+
+def _plain_guard(formulas: tuple) -> str:
+    """The line of a generated backward on arrays that sends a node to the engine's general turn
+    (Note [The plain turn of a node], autograd/engine.py): a hook of any kind, or no gradient.
+
+    Note [The plain turn of several outputs]
+        A node whose formulas read `grads` (split's, chunk's, unbind's: the pieces of an
+        LSTM's gates at every step) takes its gradients as the engine's buffer holds them,
+        one per output up to the last that got one, None for those that got none: what the
+        general turn hands it too, when no hook asks for one per output. So its plain turn
+        needs only one gradient that is not None (with none, the general turn gives each
+        input None without running a formula). A node whose formulas read `grad` alone
+        takes the plain turn with exactly one gradient, which is all a node of one output
+        gets: the formula reads nothing else.
+    """
+    if any(entry is not None and "grads" in entry[1] for entry in formulas):
+        return ("    if plain and (node._extras is not None or (grad is None and "
+                "all(each is None for each in grads))):")
+    return "    if plain and (grad is None or len(grads) != 1 or node._extras is not None):"
 
 
 def _parameter_lines(cls, parameters: list, local: dict, namespace: dict) -> list:

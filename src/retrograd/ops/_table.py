@@ -141,6 +141,27 @@ def apply(node_class: type[Node], *inputs, **params):
     return _run_unrecorded(node_class, inputs, params)
 
 
+def runs_of(node_classes: tuple) -> tuple:
+    """What `apply` runs for each of `node_classes` in the present modes, each called as
+    `run(inputs, params)`: the op's record where apply would go straight to it (grad mode on,
+    no vmap, no dual level), else apply itself. For code that runs many ops in a row under one
+    mode (Note [A recurrent step runs its records], nn/modules/rnn.py)."""
+    if (_vmap_active.count and _vmap_state.depth) or (_dual_active.count and _dual.hooked) or not (
+            not grad_mode.threads_without_grad.count or grad_mode._state.grad_enabled):
+        return tuple(functools.partial(_apply_to, node_class) for node_class in node_classes)
+    runs = tuple(map(_recorders.get, node_classes))
+    if None in runs:  # (a record not made yet: made as apply makes it)
+        for node_class in node_classes:
+            if node_class not in _recorders:
+                _recorders[node_class] = _recorder(node_class)
+        runs = tuple(map(_recorders.get, node_classes))
+    return runs
+
+
+def _apply_to(node_class: type[Node], inputs: tuple, params: dict):
+    return apply(node_class, *inputs, **params)
+
+
 def _run_unrecorded(node_class: type[Node], inputs: tuple, params: dict):
     if node_class._declared:
         result = node_class.forward(*inputs, **params)

@@ -11,7 +11,7 @@ import warnings
 
 from ..._creation import empty, zeros
 from ..._tensor import Tensor
-from ...ops._table import apply
+from ...ops._table import runs_of
 from ...ops.linalg import AddmmBackward0, MmBackward0
 from ...ops.nn.linear import check_linear_dtypes
 from ...ops.pointwise import AddBackward0, MulBackward0, SigmoidBackward0, TanhBackward0
@@ -26,44 +26,69 @@ __all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNCell", "RNNCellBase"
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-def _linear(input: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+# Note [A recurrent step runs its records]
+#     A cell records some fifteen ops at every time step, each through `apply`, which asks each
+#     time whether vmap, a dual level or no_grad wants more than the op's record. The answers
+#     hold for the whole step, so a step asks once (`runs_of`, ops/_table.py) and calls what
+#     apply would call for each op as `run(inputs, params)`: the op's record when grad mode is
+#     on outside vmap and forward AD (every step of a model that trains), apply itself
+#     otherwise. The graph, the values and the errors are apply's.
+_STEP_OPS = (TBackward0, AddmmBackward0, MmBackward0, AddBackward0, UnsafeSplitBackward0, SigmoidBackward0,
+             TanhBackward0, MulBackward0)
+_NO_PARAMS: dict = {}  # the parameters of a step's ops called without any; never written
+
+
+def _linear(input: Tensor, weight: Tensor, bias: Tensor | None, runs: tuple) -> Tensor:
     """W x + b of a batch, recorded as F.linear records it (AddmmBackward0 of (bias, input,
-    TBackward0 of the weight), or MmBackward0), with F.linear's checks left to the callers."""
-    transposed = apply(TBackward0, weight)
+    TBackward0 of the weight), or MmBackward0), with F.linear's checks left to the callers.
+    `runs`: what runs `_STEP_OPS` (Note [A recurrent step runs its records])."""
+    transpose, addmm, mm = runs[:3]
+    transposed = transpose((weight,), _NO_PARAMS)
     if bias is None:
-        return apply(MmBackward0, input, transposed)
-    return apply(AddmmBackward0, bias, input, transposed)
+        return mm((input, transposed), _NO_PARAMS)
+    return addmm((bias, input, transposed), _NO_PARAMS)
 
 
-def _gates(input_part: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None) -> Tensor:
+def _gates(input_part: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None,
+           runs: tuple) -> Tensor:
     """W_hh h + b_hh + input_part: the hidden-to-hidden product first, as PyTorch's cells add
     them (so the AddBackward0's edges come in PyTorch's order)."""
-    return apply(AddBackward0, _linear(hidden, weight_hh, bias_hh), input_part)
+    return runs[3]((_linear(hidden, weight_hh, bias_hh, runs), input_part), _NO_PARAMS)
 
 
-def _rnn_step(mode: str, input_part: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None):
-    """One step of a plain RNN: act(W_hh h + b_hh + W_ih x + b_ih)."""
-    total = _gates(input_part, hidden, weight_hh, bias_hh)
-    return F.relu(total) if mode == "RNN_RELU" else apply(TanhBackward0, total)
+def _rnn_step(mode: str, input_part: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None,
+              runs: tuple | None = None):
+    """One step of a plain RNN: act(W_hh h + b_hh + W_ih x + b_ih). `runs`: runs_of(_STEP_OPS),
+    where the caller has it."""
+    if runs is None:
+        runs = runs_of(_STEP_OPS)
+    total = _gates(input_part, hidden, weight_hh, bias_hh, runs)
+    return F.relu(total) if mode == "RNN_RELU" else runs[6]((total,), _NO_PARAMS)
 
 
-def _lstm_step(input_part: Tensor, state: tuple, weight_hh: Tensor, bias_hh: Tensor | None):
-    """One LSTM step, gates in PyTorch's order (input, forget, cell, output).
+def _lstm_step(input_part: Tensor, state: tuple, weight_hh: Tensor, bias_hh: Tensor | None,
+               runs: tuple | None = None):
+    """One LSTM step, gates in PyTorch's order (input, forget, cell, output). `runs`:
+    runs_of(_STEP_OPS), where the caller has it.
 
     Each op is recorded by its node class directly (the graph of `sigmoid`, `*`, `+`...,
-    without their argument handling, which these tensors of one dtype and shape never need):
-    an LSTM runs this at every time step. These are the nodes PyTorch's lstm_cell records on
-    the CPU (it fuses the cell into one node only on CUDA), so one fused node here would be
-    faster but not PyTorch's graph (test_cells_record_pytorchs_graph compares the two).
+    without their argument handling, which these tensors of one dtype and shape never need,
+    nor apply's questions: Note [A recurrent step runs its records]): an LSTM runs this at
+    every time step. These are the nodes PyTorch's lstm_cell records on the CPU (it fuses the
+    cell into one node only on CUDA), so one fused node here would be faster but not
+    PyTorch's graph (test_cells_record_pytorchs_graph compares the two).
     """
+    if runs is None:
+        runs = runs_of(_STEP_OPS)
+    _, _, _, add, split, sigmoid, tanh, multiply = runs
     hidden, cell = state
-    gates = _gates(input_part, hidden, weight_hh, bias_hh)
-    input_gate, forget_gate, candidate, output_gate = apply(
-        UnsafeSplitBackward0, gates, split_size=gates._data.shape[-1] // 4, dim=gates.ndim - 1)
-    kept = apply(MulBackward0, apply(SigmoidBackward0, forget_gate), cell)
-    added = apply(MulBackward0, apply(SigmoidBackward0, input_gate), apply(TanhBackward0, candidate))
-    cell = apply(AddBackward0, kept, added)
-    hidden = apply(MulBackward0, apply(SigmoidBackward0, output_gate), apply(TanhBackward0, cell))
+    gates = _gates(input_part, hidden, weight_hh, bias_hh, runs)
+    input_gate, forget_gate, candidate, output_gate = split(
+        (gates,), {"split_size": gates._data.shape[-1] // 4, "dim": gates._data.ndim - 1})
+    kept = multiply((sigmoid((forget_gate,), _NO_PARAMS), cell), _NO_PARAMS)
+    added = multiply((sigmoid((input_gate,), _NO_PARAMS), tanh((candidate,), _NO_PARAMS)), _NO_PARAMS)
+    cell = add((kept, added), _NO_PARAMS)
+    hidden = multiply((sigmoid((output_gate,), _NO_PARAMS), tanh((cell,), _NO_PARAMS)), _NO_PARAMS)
     return hidden, cell
 
 
@@ -529,15 +554,15 @@ class RNNCellBase(Module):
             raise RuntimeError(f"hidden{number} has inconsistent hidden_size: got {state.size(1)}, "
                                f"expected {self.hidden_size}")
 
-    def _input_part(self, input: Tensor) -> Tensor:
+    def _input_part(self, input: Tensor, runs: tuple) -> Tensor:
         """W_ih x + b_ih, recorded as F.linear records it; F.linear itself (its checks and
         errors) unless the input is a matrix that fits the weight, as it is at every step of
-        a model that runs."""
+        a model that runs. `runs`: runs_of(_STEP_OPS) (Note [A recurrent step runs its records])."""
         weight, bias = registered_parameter(self, "weight_ih"), registered_parameter(self, "bias_ih")
         input_data, weight_data = input._data, weight._data
         if input_data.ndim == 2 and input_data.dtype == weight_data.dtype and (
                 weight_data.ndim == 2 and input_data.shape[1] == weight_data.shape[1]):
-            return _linear(input, weight, bias)
+            return _linear(input, weight, bias, runs)
         return F.linear(input, weight, bias)
 
     def _hidden_weights(self, hidden: Tensor) -> tuple:
@@ -564,7 +589,8 @@ class RNNCell(RNNCellBase):
             raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
         self._check_sizes(input, (hx,))
         mode = "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
-        hidden = _rnn_step(mode, self._input_part(input), hx, *self._hidden_weights(hx))
+        runs = runs_of(_STEP_OPS)
+        hidden = _rnn_step(mode, self._input_part(input, runs), hx, *self._hidden_weights(hx), runs)
         return hidden if batched else hidden.squeeze(0)
 
 
@@ -575,7 +601,8 @@ class LSTMCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None):
-        if hx is not None and not isinstance(hx, tuple | list):
+        # (a tuple is let through before `tuple | list` is made)
+        if hx is not None and type(hx) is not tuple and not isinstance(hx, tuple | list):
             raise TypeError(f"lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, not "
                             f"{type(hx).__name__}")
         if hx is not None and len(hx) != 2:
@@ -583,7 +610,8 @@ class LSTMCell(RNNCellBase):
         input, state, batched = self._batch(input, (None, None) if hx is None else tuple(hx),
                                             ("hx[0]", "hx[1]"))
         self._check_sizes(input, state)
-        hidden, cell = _lstm_step(self._input_part(input), state, *self._hidden_weights(state[0]))
+        runs = runs_of(_STEP_OPS)
+        hidden, cell = _lstm_step(self._input_part(input, runs), state, *self._hidden_weights(state[0]), runs)
         return (hidden, cell) if batched else (hidden.squeeze(0), cell.squeeze(0))
 
 
@@ -596,5 +624,5 @@ class GRUCell(RNNCellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         input, (hx,), batched = self._batch(input, (hx,), ("hidden",))
         self._check_sizes(input, (hx,))
-        hidden = _gru_step(self._input_part(input), hx, *self._hidden_weights(hx))
+        hidden = _gru_step(self._input_part(input, runs_of(_STEP_OPS)), hx, *self._hidden_weights(hx))
         return hidden if batched else hidden.squeeze(0)
