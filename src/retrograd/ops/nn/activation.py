@@ -391,8 +391,8 @@ class SoftmaxBackward0(ShowsOneDimAsGiven, Formula):
             return np.asarray(shifted / shifted, dtype=data.dtype)
         if data.size == 0:
             return data.copy()
-        shifted = np.exp(data - np.max(data, axis=dim, keepdims=True))
-        shifted /= np.sum(shifted, axis=dim, keepdims=True)
+        shifted = np.exp(data - np.maximum.reduce(data, axis=dim, keepdims=True))  # (np.max, less Python)
+        shifted /= np.add.reduce(shifted, axis=dim, keepdims=True)
         return shifted
 
     # Softmax's Jacobian diag(y) - y yᵀ is symmetric: J·v is the derivative formula at grad = v.

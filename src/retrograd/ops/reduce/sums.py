@@ -24,6 +24,11 @@ def normalize_dims(dim, ndim: int) -> tuple[int, ...]:
     """
     if dim is None:
         return tuple(range(ndim))
+    if type(dim) is int:  # (the common case, in range: a softmax's or a sum's one dim)
+        rank = ndim if ndim > 0 else 1
+        if -rank <= dim < rank:
+            dim %= rank
+            return (dim,) if dim < ndim else ()
     dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
     if not dims and dim is not None and not isinstance(dim, int):
         return tuple(range(ndim))
