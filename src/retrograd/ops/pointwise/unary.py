@@ -370,9 +370,8 @@ def _stable_sigmoid(data: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)), PyTorch's formula (the same bits more often than a branch on the sign,
     and 2.5x faster), in one buffer: where exp(-x) overflows to inf the result is 0, as it
     should be."""
-    result = np.negative(data, order="C")  # (C-ordered for a strided input: an LSTM's gates)
-    if type(result) is not np.ndarray:  # (0-d data gives a NumPy scalar: the buffer is an array)
-        result = np.asarray(result)
+    result = data.copy()  # an array even for 0-d data; C-ordered for a strided input (an LSTM's gates)
+    np.negative(result, out=result)
     np.exp(result, out=result)
     result += 1
     return np.reciprocal(result, out=result)  # 1 / result, correctly rounded as division is
