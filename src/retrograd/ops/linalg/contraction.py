@@ -494,8 +494,9 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
 
     PyTorch's composite (Note [Contractions as PyTorch composes them]): a contracted dim of
     size 1 on one side is summed on the other, then each operand is permuted (the dims as
-    given) and viewed as a matrix, and their product (a dot product where both are single
-    rows) viewed as the result.
+    given) and viewed as a matrix, and their product viewed as the result; where the
+    result is one number, the product is a dot product of the operands flattened (or, for
+    operands not contiguous, the sum of their elementwise product).
     """
     _require_tensor(a, "tensordot", 1, "a")
     _require_tensor(b, "tensordot", 2, "b")
@@ -523,10 +524,13 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     sizes_b = [right._data.shape[dim] for dim in kept_b]
     rows, columns = math.prod(sizes_a), math.prod(sizes_b)
     left, right = left.permute(kept_a + first), right.permute(second + kept_b)
-    if rows == 1 and columns == 1:
-        left = left if left.ndim == 1 else _reshaped(left, (contracted,))
-        right = right if right.ndim == 1 else _reshaped(right, (contracted,))
-        product = left.dot(right)
+    if rows == 1 and columns == 1:  # (one number: a dot product of contiguous operands)
+        if left._data.flags.c_contiguous and right._data.flags.c_contiguous:
+            left = left if left.ndim == 1 else _reshaped(left, (contracted,))
+            right = right if right.ndim == 1 else _reshaped(right, (contracted,))
+            product = left.dot(right)
+        else:
+            product = (left.squeeze() * right.squeeze()).sum()
     else:
         product = _reshaped(left, (rows, contracted)).mm(_reshaped(right, (contracted, columns)))
     return _reshaped(product, (*sizes_a, *sizes_b))
