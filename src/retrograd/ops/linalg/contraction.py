@@ -507,10 +507,10 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     contracted = 1
     for dim_a, dim_b in zip(first, second):
         size_a, size_b = a.shape[a._wrap_dim(dim_a)], b.shape[b._wrap_dim(dim_b)]
-        if size_b == 1:
-            left = left.sum(dim_a, True)
+        if size_b == 1:  # (sums keep the dtype: a bool stays bool)
+            left = left.sum(dim_a, True, dtype=left.dtype)
         elif size_a == 1:
-            right = right.sum(dim_b, True)
+            right = right.sum(dim_b, True, dtype=right.dtype)
         elif size_a != size_b:
             raise RuntimeError(
                 f"contracted dimensions need to match, but first has size {size_a} in dim {dim_a} "
