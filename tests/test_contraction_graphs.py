@@ -217,3 +217,20 @@ def test_composed_einsum_is_exact_to_second_order(equation, shapes):
 def test_composed_tensordot_is_exact_to_second_order(shapes, dims):
     operands = _operands(shapes)
     assert retrograd.autograd.gradgradcheck(lambda a, b: retrograd.tensordot(a, b, dims), operands)
+
+
+def test_composites_take_tangents_laid_out_otherwise_than_their_primals():
+    """A tangent need not have its primal's strides: the reshape of a contiguous operand (a
+    view) reshapes a transposed tangent by a copy, and the tangent is PyTorch's."""
+    import retrograd.autograd.forward_ad as forward_ad
+
+    primal = np.random.default_rng(0).standard_normal((2, 2, 3))
+    tangent = np.random.default_rng(1).standard_normal((2, 3, 2))
+    weight = np.random.default_rng(2).standard_normal((3, 4))
+    found = []
+    for library, dual_api in ((retrograd, forward_ad), (torch, torch.autograd.forward_ad)):
+        with dual_api.dual_level():
+            dual = dual_api.make_dual(library.tensor(primal), library.tensor(tangent).mT)
+            result = library.matmul(dual, library.tensor(weight))
+            found.append(dual_api.unpack_dual(result).tangent.numpy())
+    np.testing.assert_allclose(found[0], found[1], rtol=1e-12)

@@ -11,9 +11,10 @@ import numpy as np
 
 from ... import _dtype, return_types
 from ..._tensor import Tensor
+from .. import _math
 from .._table import apply, register
-from ..shape import clone
-from ..shape.views import UnsafeViewBackward0, ViewBackward0, _can_view
+from ..shape import clone, views
+from ..shape.views import UnsafeViewBackward0, _can_view
 
 
 class LinAlgError(RuntimeError):
@@ -121,17 +122,27 @@ _TorchSvdResult = return_types.svd
 #     sums and one matrix product per pair of operands). So are ours, op by op in the same
 #     order, so that each records PyTorch's nodes with PyTorch's saved values, the output's
 #     grad_fn is PyTorch's, and the gradient (first and higher order, forward mode, vmap)
-#     is that of those ops. Their reshapes record what PyTorch's reshape records
-#     (`_reshaped`), and their numbers come from the same products (a batched matmul), so
-#     the results agree with PyTorch's to the rounding of those products. PyTorch's reshape
-#     records ViewBackward0 for a contiguous tensor, for a non-contiguous one that it views
-#     records ReshapeAliasBackward0 (`_reshaped`) and an unviewable one is copied
-#     (CloneBackward0) then viewed (UnsafeViewBackward0); public `reshape` records one
-#     node for each case (ViewBackward0, UnsafeViewBackward0).
+#     is that of those ops. Their numbers come from the same products (a batched matmul),
+#     so the results agree with PyTorch's to the rounding of those products. Where they
+#     reshape they record what PyTorch's reshape records (`_reshaped`): ViewBackward0 for a
+#     contiguous tensor, ReshapeAliasBackward0 for another tensor whose strides allow a
+#     view, and a contiguous copy (CloneBackward0) viewed (UnsafeViewBackward0) for the
+#     rest. (Public `reshape` records one node: ViewBackward0 or UnsafeViewBackward0.)
+#     The cost is PyTorch's too: a batched matmul records five nodes where it recorded one
+#     (twice the instructions of a small product's forward and backward).
+
+
+class ViewBackward0(views.ViewBackward0):
+    """PyTorch's reshape of a contiguous tensor inside a composite: a view, whose tangent is
+    the input's tangent reshaped, a copy where that tangent's strides allow no view (a
+    tangent need not be laid out as its primal here: PyTorch copies one that is not into
+    the primal's layout when it is attached, so its composites never meet one)."""
+
+    tangent = staticmethod(lambda self_t, shape: _math.reshape(self_t, shape))
 
 
 class ReshapeAliasBackward0(ViewBackward0):
-    """A view with a new shape of a tensor that is not contiguous (PyTorch's reshape)."""
+    """PyTorch's reshape of a tensor that is not contiguous but whose strides allow a view."""
 
 
 def _reshaped(tensor: Tensor, shape: tuple) -> Tensor:
