@@ -234,3 +234,18 @@ def test_composites_take_tangents_laid_out_otherwise_than_their_primals():
             result = library.matmul(dual, library.tensor(weight))
             found.append(dual_api.unpack_dual(result).tangent.numpy())
     np.testing.assert_allclose(found[0], found[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("call", [lambda library, x, frozen: library.matmul(x.unsqueeze(0), frozen),
+                                  lambda library, x, frozen: library.tensordot(x, frozen, 1),
+                                  lambda library, x, frozen: library.einsum("ij,jk->ik", x, frozen)])
+def test_composites_refuse_to_save_an_inference_tensor_as_pytorchs(call):
+    """PyTorch's products save the views of an inference tensor (inference tensors too)
+    where the other operand requires grad, and refuse; without grad nothing is saved."""
+    for library in (retrograd, torch):
+        with library.inference_mode():
+            frozen = library.ones(2, 2)
+        x = library.ones(2, 2, requires_grad=True)
+        with pytest.raises(RuntimeError, match="Inference tensors cannot be saved for backward"):
+            call(library, x, frozen)
+        assert not call(library, x.detach(), frozen).requires_grad

@@ -11,8 +11,9 @@ import numpy as np
 
 from ... import _dtype, return_types
 from ..._tensor import Tensor
+from ...autograd import grad_mode
 from .. import _math
-from .._table import apply, register
+from .._table import _INFERENCE_SAVED_MESSAGE, apply, register
 from ..shape import clone, views
 from ..shape.views import UnsafeViewBackward0, _can_view
 
@@ -155,6 +156,16 @@ def _reshaped(tensor: Tensor, shape: tuple) -> Tensor:
     if _can_view(data, shape):
         return apply(ReshapeAliasBackward0, tensor, shape=shape)
     return apply(UnsafeViewBackward0, clone(tensor), shape=shape)
+
+
+def _refuse_saved_inference(operands) -> None:
+    """PyTorch's error for an inference tensor that the composite's product would save: in
+    PyTorch its views are inference tensors too, and a product saves each operand where
+    the other requires grad. (Here its views are plain tensors, so it is checked once, on
+    the operands.)"""
+    if (any(operand._is_inference for operand in operands) and grad_mode.is_grad_enabled()
+            and any(operand.requires_grad for operand in operands)):
+        raise RuntimeError(_INFERENCE_SAVED_MESSAGE)
 
 
 # Internally subscripts are integer labels, as PyTorch numbers them: 'A'-'Z' are 0-25 and
@@ -419,6 +430,8 @@ def _contracted(operands, terms, output) -> Tensor:
     [Contractions as PyTorch composes them])."""
     ellipsis_rank = _ellipsis_rank(operands, terms)
     _check_label_sizes(operands, terms, ellipsis_rank)
+    if len(operands) > 1:
+        _refuse_saved_inference(operands)
     positions, ellipsis_at, output_rank, rank = _aligned_positions(terms, output, ellipsis_rank)
     aligned = [_aligned(operand, labels, positions, ellipsis_at, ellipsis_rank, rank)
                for operand, labels in zip(operands, terms)]
@@ -514,6 +527,7 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     if a.dtype is not b.dtype:
         raise RuntimeError("both inputs should have same dtype")
     first, second = _tensordot_dims(dims, a.ndim, b.ndim)
+    _refuse_saved_inference((a, b))
     left, right = a, b
     contracted = 1
     for dim_a, dim_b in zip(first, second):

@@ -22,6 +22,7 @@ from ..shape import TBackward0, views
 from .contraction import (
     _check_same_scalar_type,
     _promoted,
+    _refuse_saved_inference,
     _require_tensor,
     _reshaped,
     _shape_text,
@@ -465,7 +466,8 @@ def _composed_matmul(a: Tensor, b: Tensor) -> Tensor:
 @register(methods=("matmul", "__matmul__"), direct=MmBackward0, direct_if="float matrices that multiply")
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """The matrix product with NumPy/PyTorch rules: 1-d operands are vectors, leading dims
-    are batch dims and broadcast."""
+    are batch dims and broadcast. Two vectors, a matrix and a vector, or two matrices make
+    one node (dot, mv, mm); the other cases record PyTorch's composite (`_composed_matmul`)."""
     _require_tensor(input, "matmul", 1, "input")
     _require_tensor(other, "matmul", 2, "other")
     node = _matmul_node(input, other)
@@ -475,6 +477,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
         return apply(node, input, other)
     if vmap_active.count and _batching.any_batched(input, (other,)):
         return apply(_MatrixProduct, input, other)  # (vmap's rule for products: one product)
+    _refuse_saved_inference((input, other))
     return _composed_matmul(input, other)
 
 
