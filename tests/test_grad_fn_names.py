@@ -25,20 +25,17 @@ def _words(text: str) -> frozenset[str]:
 
 # Cases (op-sample) recorded as another node than PyTorch's (mostly composites of table ops).
 NAME_DIFFERS = _words("""
-cdist-0 cdist-1 combinations-0 combinations-1 fold-0 fold-1 inner-0 inner-1 instance_norm-0
-instance_norm-1 pairwise_distance-0 pairwise_distance-1 sum_to_size-0 sum_to_size-1 tensordot-0
-tensordot-1 unfold-0 unfold-1
+cdist-0 cdist-1 combinations-0 combinations-1 fold-0 fold-1 instance_norm-0
+instance_norm-1 pairwise_distance-0 pairwise_distance-1 sum_to_size-0 sum_to_size-1
+unfold-0 unfold-1
 """)
 
 # Cases with the same node as PyTorch's and other `_saved_` names or values (a dim saved
 # wrapped where PyTorch keeps it as given is the most common).
 SAVED_DIFFERS = _words("""
-__getitem__-1 __getitem__-2 __getitem__-3 __getitem__-8 __getitem__-9 einsum-0 einsum-1 einsum-2
-einsum-3 einsum-4 einsum-5 einsum-6 einsum-7 einsum-8 einsum-9 index_put-2 ldexp-0 linalg.eigh-0
-linalg.eigvalsh-0 linalg.svd-1 linalg.svdvals-1 matmul-3 matmul-4 matmul-5 matmul-6 matmul-7
-matmul-8 scaled_dot_product_attention-0 scaled_dot_product_attention-1
-scaled_dot_product_attention-2 scaled_dot_product_attention-3 scaled_dot_product_attention-4
-scaled_dot_product_attention-5
+__getitem__-1 __getitem__-2 __getitem__-3 __getitem__-8 __getitem__-9
+index_put-2 ldexp-0 linalg.eigh-0
+linalg.eigvalsh-0 linalg.svd-1 linalg.svdvals-1
 """)
 
 

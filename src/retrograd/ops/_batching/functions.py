@@ -402,7 +402,7 @@ FUNCTION_RULES.update({
 
 def _einsum_rule(function, args, kwargs, levels):
     """einsum: each batch level becomes one more subscript, on the batched operands and the
-    output (one contraction, as the logical one)."""
+    output (one contraction of the physical tensors, composed as the logical one)."""
     from .. import linalg
 
     if kwargs or not args or not isinstance(args[0], str):
@@ -410,20 +410,20 @@ def _einsum_rule(function, args, kwargs, levels):
     equation, operands = args[0], args[1:]
     if len(operands) == 1 and isinstance(operands[0], list | tuple):
         operands = tuple(operands[0])
-    input_labels, output_labels = linalg._parse_equation(equation, operands)
-    first_new = 1 + max([label for labels in input_labels for label in labels] + list(output_labels) + [0])
+    terms, output = linalg._parse_equation(equation, operands)
+    used = [label for labels in [*terms, output] for label in labels if label is not None]
+    first_new = 1 + max(used, default=51)  # (past the letters: 52 labels)
     batch_labels = list(range(first_new, first_new + len(levels)))
     physical = []
     labels = []
-    for operand, operand_labels in zip(operands, input_labels):
+    for operand, operand_labels in zip(operands, terms):
         if type(operand) is BatchedTensor:
             physical.append(physical_at(operand, levels, expand=True))
             labels.append(batch_labels + list(operand_labels))
         else:
             physical.append(operand)
             labels.append(list(operand_labels))
-    output = batch_labels + list(output_labels)
-    result = linalg._contract(physical, labels, output, linalg._einsum_node(labels, output))
+    result = linalg._contracted(physical, labels, batch_labels + list(output))
     return wrap(result, levels)
 
 

@@ -151,28 +151,6 @@ def _index_rule(node_class, inputs, params, levels):
 # Node rules: products
 
 
-def _einsum_node_rule(node_class, inputs, params, levels):
-    """A contraction (einsum, tensordot, inner and their backwards): each batch level is one
-    more subscript, on the batched operands and the output."""
-    from .. import linalg
-
-    input_labels = params["input_labels"]
-    output_labels = params["output_labels"]
-    used = [label for labels in input_labels for label in labels] + list(output_labels)
-    first_new = 1 + max(used, default=-1)
-    batch_labels = tuple(range(first_new, first_new + len(levels)))
-    physical, labels = [], []
-    for operand, operand_labels in zip(inputs, input_labels):
-        if _is_batched(operand):
-            physical.append(physical_at(operand, levels, expand=True))
-            labels.append(batch_labels + tuple(operand_labels))
-        else:
-            physical.append(operand)
-            labels.append(tuple(operand_labels))
-    return wrap(linalg._contract(physical, labels, batch_labels + tuple(output_labels), node_class),
-                levels)
-
-
 def _plus_scaled(product, bias, beta, alpha):
     if alpha != 1:
         product = product * alpha
@@ -311,7 +289,6 @@ def register_node_rules(rules: dict) -> None:
     rules[fill.FillBackward3] = rules[pointwise.MaskedFillBackward1] = _value_fill_rule
     rules[linalg.AddbmmBackward0] = _addbmm_rule
     rules[linalg.AddrBackward0] = _addr_rule
-    rules[linalg.EinsumBackward0] = _einsum_node_rule
     for node_class in (index.IndexAddBackward0, index.IndexCopyBackward0, index.IndexReduceBackward0,
                        index.IndexFillBackward0, index.IndexFillBackward1):
         rules[node_class] = _index_dim_rule

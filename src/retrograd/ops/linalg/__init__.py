@@ -1,11 +1,10 @@
 """Linear algebra: matrix products, einsum, decompositions, solvers and norms.
 
-Forwards call NumPy's BLAS/LAPACK (`np.matmul`, `np.einsum`, `np.linalg.*`), batched over
-leading dims. Backwards are written with differentiable tensor operations, mostly `matmul`
-and `einsum` of the incoming gradient, so second derivatives come for free. Node classes are
-named as PyTorch names the grad_fn; where PyTorch records several nodes for one call (a
-batched matmul is a bmm under an unsafe view) we record one node that carries the name
-PyTorch shows at the top.
+Forwards call NumPy's BLAS/LAPACK (`np.matmul`, `np.linalg.*`), batched over leading dims.
+Backwards are written with differentiable tensor operations, mostly `matmul` of the
+incoming gradient, so second derivatives come for free. Node classes are named as PyTorch
+names the grad_fn; where PyTorch composes a call of several ops (einsum, tensordot, a
+batched matmul: Note [Contractions as PyTorch composes them]) we run the same ops.
 
 Note [Symmetric inputs]
     cholesky, eigh and eigvalsh read one triangle of their input, as LAPACK does, but
@@ -31,25 +30,19 @@ from . import norms
 from . import lu as _lu_module
 # isort: on
 from .contraction import (
-    _ELLIPSIS_BASE,
-    EinsumBackward0,
     LinAlgError,
-    _as_permutation,
     _batch_prefix,
     _check_floating,
     _check_same_scalar_type,
     _check_square_batches,
     _check_term_rank,
+    _checked_output,
     _constant,
-    _contract,
+    _contracted,
     _EighResult,
-    _einsum_node,
-    _expand_ellipses,
     _identity,
     _implicit_output,
-    _label_sizes,
     _letter,
-    _output_labels,
     _parse_equation,
     _parse_sublists,
     _parse_term,

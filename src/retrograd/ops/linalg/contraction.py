@@ -1,8 +1,9 @@
-"""Linear algebra, small helpers and einsum: argument checks, named results, and the general
-contraction (einsum) that the backwards of this package are written with."""
+"""Linear algebra, small helpers and the contractions: argument checks, named results, and
+einsum and tensordot, composed as PyTorch composes them."""
 
 from __future__ import annotations
 
+import math
 import numbers
 import string
 
@@ -10,10 +11,11 @@ import numpy as np
 
 from ... import _dtype, return_types
 from ..._tensor import Tensor
-from ...autograd.graph import Node
+from ...autograd import grad_mode
 from .. import _math
-from .._table import apply, register
-from .._tangents import MULTILINEAR
+from .._table import _INFERENCE_SAVED_MESSAGE, apply, register
+from ..shape import clone, views
+from ..shape.views import UnsafeViewBackward0, _can_view
 
 
 class LinAlgError(RuntimeError):
@@ -112,170 +114,68 @@ _EighResult = return_types.linalg_eigh
 _SvdResult = return_types.linalg_svd
 _TorchSvdResult = return_types.svd
 
-
 # ---------------------------------------------------------------------------
-# einsum: the general contraction, and the workhorse of the backwards below
+# PyTorch's composites: einsum and tensordot record the ops PyTorch's run
 #
-# Internally subscripts are lists of integer labels; `_contract` checks sizes, broadcasts
-# size-1 dims, and records one EinsumBackward0 node whose backward is again a contraction.
+# Note [Contractions as PyTorch composes them]
+#     PyTorch has no node of its own for einsum, tensordot, inner or the batched cases of
+#     matmul: they are composites, and their graph is the ops they run (permutes, views,
+#     sums and one matrix product per pair of operands). So are ours, op by op in the same
+#     order, so that each records PyTorch's nodes with PyTorch's saved values, the output's
+#     grad_fn is PyTorch's, and the gradient (first and higher order, forward mode, vmap)
+#     is that of those ops. Their numbers come from the same products (a batched matmul),
+#     so the results agree with PyTorch's to the rounding of those products. Where they
+#     reshape they record what PyTorch's reshape records (`_reshaped`): ViewBackward0 for a
+#     contiguous tensor, ReshapeAliasBackward0 for another tensor whose strides allow a
+#     view, and a contiguous copy (CloneBackward0) viewed (UnsafeViewBackward0) for the
+#     rest. (Public `reshape` records one node: ViewBackward0 or UnsafeViewBackward0.)
+#     The cost is PyTorch's too: a batched matmul records five nodes where it recorded one
+#     (twice the instructions of a small product's forward and backward).
+
+
+class ViewBackward0(views.ViewBackward0):
+    """PyTorch's reshape of a contiguous tensor inside a composite: a view, whose tangent is
+    the input's tangent reshaped, a copy where that tangent's strides allow no view (a
+    tangent need not be laid out as its primal here: PyTorch copies one that is not into
+    the primal's layout when it is attached, so its composites never meet one)."""
+
+    tangent = staticmethod(lambda self_t, shape: _math.reshape(self_t, shape))
+
+
+class ReshapeAliasBackward0(ViewBackward0):
+    """PyTorch's reshape of a tensor that is not contiguous but whose strides allow a view."""
+
+
+def _reshaped(tensor: Tensor, shape: tuple) -> Tensor:
+    """`tensor.reshape(shape)` as PyTorch's composites record it: a view where the strides
+    allow one (ViewBackward0; ReshapeAliasBackward0 where the tensor is not contiguous),
+    else a contiguous copy (CloneBackward0) viewed (UnsafeViewBackward0)."""
+    data = tensor._data
+    if data.flags.c_contiguous:
+        return apply(ViewBackward0, tensor, shape=shape)
+    if _can_view(data, shape):
+        return apply(ReshapeAliasBackward0, tensor, shape=shape)
+    return apply(UnsafeViewBackward0, clone(tensor), shape=shape)
+
+
+def _refuse_saved_inference(operands) -> None:
+    """PyTorch's error for an inference tensor that the composite's product would save: in
+    PyTorch its views are inference tensors too, and a product saves each operand where
+    the other requires grad. (Here its views are plain tensors, so it is checked once, on
+    the operands.)"""
+    if (any(operand._is_inference for operand in operands) and grad_mode.is_grad_enabled()
+            and any(operand.requires_grad for operand in operands)):
+        raise RuntimeError(_INFERENCE_SAVED_MESSAGE)
+
+
+# Internally subscripts are integer labels, as PyTorch numbers them: 'A'-'Z' are 0-25 and
+# 'a'-'z' 26-51 (a sublist's integers are these labels); None stands for an ellipsis.
+
+_LETTERS = string.ascii_uppercase + string.ascii_lowercase
 
 
 def _letter(label: int) -> str:
-    return string.ascii_letters[label] if 0 <= label < 52 else "..."
-
-
-def _label_sizes(arrays, input_labels) -> dict[int, int]:
-    sizes: dict[int, int] = {}
-    for position, (array, labels) in enumerate(zip(arrays, input_labels)):
-        for label, size in zip(labels, array.shape):
-            seen = sizes.get(label)
-            if seen is None or seen == 1:
-                sizes[label] = size
-            elif size != seen and size != 1:
-                raise RuntimeError(
-                    f"einsum(): subscript {_letter(label)} has size {size} for operand {position} "
-                    f"which does not broadcast with previously seen size {seen}"
-                )
-    return sizes
-
-
-def _contract(operands, input_labels, output_labels, node_class=None) -> Tensor:
-    """einsum over integer labels: the entry point shared by einsum, tensordot and backwards."""
-    input_labels = tuple(tuple(labels) for labels in input_labels)
-    output_labels = tuple(output_labels)
-    sizes = _label_sizes([x._data for x in operands], input_labels)
-    return apply(
-        node_class or EinsumBackward0, *operands, input_labels=input_labels,
-        output_labels=output_labels, sizes=sizes,
-    )
-
-
-def _as_permutation(input_labels, output_labels):
-    """The axes order when a one-operand contraction only reorders dims (the fast path)."""
-    if len(input_labels) != 1:
-        return None
-    labels = input_labels[0]
-    if len(labels) != len(output_labels) or len(set(labels)) != len(labels):
-        return None
-    if set(labels) != set(output_labels):
-        return None
-    return [labels.index(label) for label in output_labels]
-
-
-class EinsumBackward0(Node):
-    """A contraction of several operands; each operand's gradient is the contraction of the
-    incoming gradient with the other operands (identities restore repeated subscripts)."""
-    hand_written = "a contraction of any number of operands, each differentiated by contracting the others"
-
-    tangent = MULTILINEAR
-    __slots__ = ("input_labels", "output_labels", "sizes")
-
-    @staticmethod
-    def forward(ctx, *operands, input_labels, output_labels, sizes):
-        # Operand j is read only by the gradients of the other operands.
-        edges = getattr(ctx, "next_functions", ())
-        needed = [position for position, (node, _) in enumerate(edges) if node is not None]
-        ctx.save_for_backward(*(
-            operand if any(position != index for position in needed) else None
-            for index, operand in enumerate(operands)
-        ))
-        ctx.input_labels, ctx.output_labels, ctx.sizes = input_labels, output_labels, sizes
-        permutation = _as_permutation(input_labels, output_labels)
-        if permutation is not None:
-            return np.transpose(operands[0]._data, permutation).copy()
-        compact = {}
-        for labels in (*input_labels, output_labels):
-            for label in labels:
-                compact.setdefault(label, len(compact))
-        if len(compact) > 52:
-            raise RuntimeError("einsum(): more than 52 distinct subscripts are not supported")
-        arguments = []
-        for operand, labels in zip(operands, input_labels):
-            data = operand._data
-            full = tuple(sizes[label] for label in labels)
-            if data.shape != full:
-                data = np.broadcast_to(data, full)
-            arguments += [data, [compact[label] for label in labels]]
-        arguments.append([compact[label] for label in output_labels])
-        result = np.einsum(*arguments, optimize=len(operands) > 1)
-        if any(np.may_share_memory(result, operand._data) for operand in operands):
-            result = result.copy()
-        return result
-
-    def backward(self, grad):
-        operands = self._saved_tensors
-        needs = self.needs_input_grad
-        return tuple(
-            self._operand_grad(position, grad, operands) if needs[position] else None
-            for position in range(len(operands))
-        )
-
-    def _operand_grad(self, position: int, grad: Tensor, operands) -> Tensor:
-        inputs = [grad]
-        labels_in = [self.output_labels]
-        for other, (operand, labels) in enumerate(zip(operands, self.input_labels)):
-            if other != position:
-                inputs.append(operand)
-                labels_in.append(labels)
-        present = {label for labels in labels_in for label in labels}
-        for label in dict.fromkeys(self.input_labels[position]):
-            if label not in present:
-                inputs.append(_constant(np.ones(self.sizes[label], dtype=grad._data.dtype)))
-                labels_in.append((label,))
-        return self._on_diagonals(tuple(self.input_labels[position]), inputs, labels_in)
-
-    def _on_diagonals(self, target: tuple, inputs: list, labels_in: list) -> Tensor:
-        """The contraction into `target`; a subscript repeated there ('ii') read a diagonal,
-        so the gradient is written on that diagonal of zeros (PyTorch's diagonal backward),
-        never multiplied by an identity, where 0 * NaN would reach the rest of the matrix."""
-        for later, label in enumerate(target):
-            first = target.index(label)
-            if first != later:
-                rest = tuple(each for place, each in enumerate(target) if place not in (first, later))
-                inner = self._on_diagonals((*rest, label), inputs, labels_in)
-                shape = tuple(self.sizes[each] for each in target)
-                return _math.diagonal_backward(inner, shape, 0, first, later)
-        return _contract(inputs, labels_in, target)
-
-
-# einsum, named as the last op of PyTorch's contraction: one node each.
-
-
-class ViewBackward0(EinsumBackward0):
-    """einsum whose last step sums a subscript (PyTorch: a view of a batched product)."""
-
-    __slots__ = ()
-
-
-class MulBackward0(EinsumBackward0):
-    """einsum whose last step sums nothing (PyTorch: a product)."""
-
-    __slots__ = ()
-
-
-class PermuteBackward0(EinsumBackward0):
-    """einsum of one operand that only reorders its subscripts (PyTorch: a permute)."""
-
-    __slots__ = ()
-
-
-class SumBackward1(EinsumBackward0):
-    """einsum of one operand that sums a subscript (PyTorch: a sum over dims)."""
-
-    __slots__ = ()
-
-
-def _einsum_node(input_labels, output_labels) -> type[Node]:
-    """The node PyTorch shows for this einsum: the last op of its contraction (a view of a
-    batched product when the last step sums a subscript, else a product or a permute/sum)."""
-    output = set(output_labels)
-    if len(input_labels) == 1:
-        return SumBackward1 if set(input_labels[0]) - output else PermuteBackward0
-    last = set(input_labels[-1])
-    carried = {label for labels in input_labels[:-1] for label in labels if label in output or label in last}
-    return ViewBackward0 if (carried | last) - output else MulBackward0
-
-_ELLIPSIS_BASE = 1000
+    return _LETTERS[label] if 0 <= label < 52 else "..."
 
 
 def _parse_term(term: str, position: int, equation_offset: int) -> list[int | None]:
@@ -292,12 +192,12 @@ def _parse_term(term: str, position: int, equation_offset: int) -> list[int | No
             index += 3
             continue
         char = term[index]
-        if char not in string.ascii_letters:
+        if char not in _LETTERS:
             raise RuntimeError(
                 f"einsum(): invalid subscript given at index {equation_offset + index} in the equation "
                 "string, subscripts must be in [a-zA-Z]"
             )
-        labels.append(string.ascii_letters.index(char))
+        labels.append(_LETTERS.index(char))
         index += 1
     return labels
 
@@ -317,22 +217,8 @@ def _check_term_rank(labels, position: int, ndim: int) -> None:
         )
 
 
-def _expand_ellipses(terms, ndims):
-    """Replace each operand's ellipsis by labels for its (right-aligned) broadcast dims."""
-    ranks = [ndim - (len(labels) - 1) if None in labels else 0 for labels, ndim in zip(terms, ndims)]
-    rank = max(ranks, default=0)
-    ellipsis_labels = [_ELLIPSIS_BASE + index for index in range(rank)]
-    expanded = []
-    for labels, own_rank in zip(terms, ranks):
-        if None in labels:
-            at = labels.index(None)
-            own = ellipsis_labels[rank - own_rank:]
-            labels = labels[:at] + own + labels[at + 1:]
-        expanded.append(labels)
-    return expanded, ellipsis_labels
-
-
-def _parse_equation(equation: str, operands) -> tuple[list[list[int]], list[int]]:
+def _parse_equation(equation: str, operands) -> tuple[list[list[int | None]], list[int | None]]:
+    """The terms of the operands and of the output (None: an ellipsis)."""
     equation = equation.replace(" ", "")
     left, arrow, right = equation.partition("->")
     terms = left.split(",")
@@ -347,44 +233,37 @@ def _parse_equation(equation: str, operands) -> tuple[list[list[int]], list[int]
         _check_term_rank(labels, position, operand.ndim)
         parsed.append(labels)
         offset += len(term) + 1
-    input_labels, ellipsis_labels = _expand_ellipses(parsed, [x.ndim for x in operands])
     if arrow:
-        output_terms = _parse_term(right, 0, len(left) + 2)
-        return input_labels, _output_labels(output_terms, input_labels, ellipsis_labels)
-    return input_labels, _implicit_output(parsed, ellipsis_labels)
+        return parsed, _checked_output(_parse_term(right, 0, len(left) + 2), parsed)
+    return parsed, _implicit_output(parsed)
 
 
-def _implicit_output(terms, ellipsis_labels) -> list[int]:
-    """The output of an equation without '->': broadcast dims, then the subscripts used
-    once, in alphabetical order (upper case first)."""
+def _implicit_output(terms) -> list[int | None]:
+    """The output of an equation without '->': the broadcast dims, then the subscripts used
+    once, in label order (upper case first)."""
     counts: dict[int, int] = {}
     for labels in terms:
         for label in labels:
             if label is not None:
                 counts[label] = counts.get(label, 0) + 1
-    single = sorted(label for label, count in counts.items() if count == 1)
-    uses_ellipsis = any(None in labels for labels in terms)
-    return (ellipsis_labels if uses_ellipsis else []) + single
+    return [None, *sorted(label for label, count in counts.items() if count == 1)]
 
 
-def _output_labels(terms, input_labels, ellipsis_labels) -> list[int]:
-    seen = {label for labels in input_labels for label in labels}
-    output: list[int] = []
-    for label in terms:
+def _checked_output(output, terms) -> list[int | None]:
+    seen = {label for labels in terms for label in labels}
+    for index, label in enumerate(output):
         if label is None:
-            output += ellipsis_labels
             continue
         if label not in seen:
             raise RuntimeError(
                 f"einsum(): output subscript {_letter(label)} does not appear in the equation for any "
                 "input operand"
             )
-        if label in output:
+        if label in output[:index]:
             raise RuntimeError(
                 f"einsum(): output subscript {_letter(label)} appears more than once in the output"
             )
-        output.append(label)
-    return output
+    return list(output)
 
 
 def _parse_sublists(arguments):
@@ -399,11 +278,196 @@ def _parse_sublists(arguments):
     for position, (operand, labels) in enumerate(zip(operands, terms)):
         _require_tensor(operand, "einsum", 2, "tensors")
         _check_term_rank(labels, position, operand.ndim)
-    input_labels, ellipsis_labels = _expand_ellipses(terms, [x.ndim for x in operands])
     if output is None:
-        return operands, input_labels, _implicit_output(terms, ellipsis_labels)
-    output_terms = [None if item is Ellipsis else int(item) for item in output]
-    return operands, input_labels, _output_labels(output_terms, input_labels, ellipsis_labels)
+        return operands, terms, _implicit_output(terms)
+    output = [None if item is Ellipsis else int(item) for item in output]
+    return operands, terms, _checked_output(output, terms)
+
+
+def _ellipsis_rank(operands, terms) -> int:
+    """How many dims the ellipsis stands for: the most any operand's covers."""
+    return max((operand.ndim - len(labels) + 1 for operand, labels in zip(operands, terms)
+                if None in labels), default=0)
+
+
+def _check_label_sizes(operands, terms, ellipsis_rank: int) -> None:
+    """PyTorch's errors for subscripts whose sizes disagree: repeated in one operand (where
+    they must be equal) or across operands (where they must broadcast)."""
+    sizes: dict = {}
+    for position, (operand, labels) in enumerate(zip(operands, terms)):
+        shape = operand._data.shape
+        own: dict = {}
+        dim = 0
+        for label in labels:
+            if label is None:
+                covered = len(shape) - len(labels) + 1
+                keys = [("...", ellipsis_rank - covered + index) for index in range(covered)]
+            else:
+                keys = [label]
+            for key in keys:
+                size = shape[dim]
+                dim += 1
+                if key in own:
+                    if own[key] != size:
+                        raise RuntimeError(
+                            f"einsum(): subscript {_letter(key)} is repeated for operand {position} but "
+                            f"the sizes don't match, {size} != {own[key]}"
+                        )
+                    continue
+                own[key] = size
+                seen = sizes.get(key, 1)
+                if seen != 1 and size not in (1, seen):
+                    if isinstance(key, tuple):  # (a broadcast dim; PyTorch's text lacks a space)
+                        raise RuntimeError(
+                            f"einsum(): dimension {dim - 1} covered by ellipsis in operand {position}has "
+                            f"size {size} which does not broadcast with previously seen ellipsis with "
+                            f"size {seen} for the respective dimension"
+                        )
+                    raise RuntimeError(
+                        f"einsum(): subscript {_letter(key)} has size {size} for operand {position} "
+                        f"which does not broadcast with previously seen size {seen}"
+                    )
+                if seen == 1:
+                    sizes[key] = size
+
+
+def _aligned_positions(terms, output, ellipsis_rank: int):
+    """PyTorch's alignment of the operands: the output's dims in order (the ellipsis's where
+    it stands), then the summed ones (the ellipsis's first, then the labels in order).
+    Returns each label's position, the ellipsis's first position, the output's rank and
+    the total rank."""
+    positions: dict[int, int] = {}
+    at = 0
+    ellipsis_at = None
+    for label in output:
+        if label is None:
+            ellipsis_at, at = at, at + ellipsis_rank
+        else:
+            positions[label] = at
+            at += 1
+    output_rank = at
+    if ellipsis_at is None:
+        ellipsis_at, at = at, at + ellipsis_rank
+    for label in sorted({label for labels in terms for label in labels if label is not None}):
+        if label not in positions:
+            positions[label] = at
+            at += 1
+    return positions, ellipsis_at, output_rank, at
+
+
+def _aligned(operand: Tensor, labels, positions, ellipsis_at: int, ellipsis_rank: int,
+             rank: int) -> Tensor:
+    """One operand with a dim for each aligned position (size 1, added at the end, for the
+    labels and broadcast dims it lacks), repeated subscripts read on their diagonal,
+    permuted into the common order."""
+    order = [-1] * rank
+    first_dim: dict[int, int] = {}
+    ndim = operand.ndim
+    dim = 0
+    for label in labels:
+        if label is None:  # (its dims are the last of the ellipsis's; the others are added below)
+            covered = ndim - len(labels) + 1
+            for index in range(ellipsis_rank - covered, ellipsis_rank):
+                order[ellipsis_at + index] = dim
+                dim += 1
+        elif label in first_dim:
+            operand = operand.diagonal(0, first_dim[label], dim).movedim(-1, first_dim[label])
+        else:
+            first_dim[label] = dim
+            order[positions[label]] = dim
+            dim += 1
+    for index in range(rank):
+        if order[index] == -1:
+            operand = operand.unsqueeze(dim)
+            order[index] = dim
+            dim += 1
+    return operand.permute(order)
+
+
+def _product_summed(left: Tensor, right: Tensor, summed: list[int]) -> Tensor:
+    """left * right summed over the dims `summed` (kept as size 1), as PyTorch's einsum pairs
+    two aligned operands: a product when nothing is summed, else one batched matrix
+    product (bmm) whose batch is the dims both have, viewed and permuted back."""
+    if not summed:
+        return left * right
+    both, left_only, right_only = [], [], []
+    summed_size = 1
+    for dim in range(left.ndim):
+        left_size, right_size = left._data.shape[dim], right._data.shape[dim]
+        if dim in summed:
+            if left_size != 1 and right_size != 1:
+                summed_size *= left_size
+            elif left_size != 1:
+                left = left.sum(dim, True)
+            elif right_size != 1:
+                right = right.sum(dim, True)
+        elif left_size != 1 and right_size != 1:
+            both.append(dim)
+        elif left_size != 1:
+            left_only.append(dim)
+        else:
+            right_only.append(dim)
+    left_shape, right_shape = left._data.shape, right._data.shape
+    both_sizes = [left_shape[dim] for dim in both]
+    left_sizes = [left_shape[dim] for dim in left_only]
+    right_sizes = [right_shape[dim] for dim in right_only]
+    rows, columns = math.prod(left_sizes), math.prod(right_sizes)
+    left = _reshaped(left.permute(both + left_only + summed + right_only),
+                     (math.prod(both_sizes), rows, summed_size))
+    right = _reshaped(right.permute(both + summed + right_only + left_only),
+                      (math.prod(both_sizes), summed_size, columns))
+    product = left.bmm(right).view(*both_sizes, *left_sizes, *[1] * len(summed), *right_sizes)
+    order = [0] * len(left_shape)
+    for place, dim in enumerate(both + left_only + summed + right_only):
+        order[dim] = place
+    return product.permute(order)
+
+
+def _contracted(operands, terms, output) -> Tensor:
+    """einsum of checked operands and terms (None: an ellipsis), by PyTorch's algorithm:
+    align the operands, then contract them left to right, a pair at a time, each dim summed
+    as soon as no operand left needs it, and view away the summed dims (see Note
+    [Contractions as PyTorch composes them])."""
+    ellipsis_rank = _ellipsis_rank(operands, terms)
+    _check_label_sizes(operands, terms, ellipsis_rank)
+    if len(operands) > 1:
+        _refuse_saved_inference(operands)
+    positions, ellipsis_at, output_rank, rank = _aligned_positions(terms, output, ellipsis_rank)
+    aligned = [_aligned(operand, labels, positions, ellipsis_at, ellipsis_rank, rank)
+               for operand, labels in zip(operands, terms)]
+    if len(aligned) == 1:
+        if rank == output_rank:
+            return aligned[0]
+        return aligned[0].sum(list(range(output_rank, rank)))
+    # how many operands not yet contracted have each summed dim (of a size other than 1)
+    counts = {dim: sum(operand._data.shape[dim] != 1 for operand in aligned)
+              for dim in range(output_rank, rank)}
+    while len(aligned) > 1:
+        left, right = aligned[0], aligned[1]
+        summed, left_summed, right_summed = [], [], []
+        for dim in range(output_rank, rank):
+            left_size, right_size = left._data.shape[dim], right._data.shape[dim]
+            if left_size != 1 and right_size != 1:
+                counts[dim] -= 1
+                if counts[dim] == 1:
+                    summed.append(dim)
+                    counts[dim] = 0
+            elif counts[dim] == 1:
+                if left_size != 1:
+                    left_summed.append(dim)
+                    counts[dim] = 0
+                elif right_size != 1:
+                    right_summed.append(dim)
+                    counts[dim] = 0
+        if left_summed:
+            left = left.sum(left_summed, True)
+        if right_summed:
+            right = right.sum(right_summed, True)
+        aligned[:2] = [_product_summed(left, right, summed)]
+    result = aligned[0]
+    if rank == output_rank:
+        return result
+    return result.view(*result._data.shape[:output_rank])
 
 
 @register()
@@ -412,6 +476,7 @@ def einsum(*arguments) -> Tensor:
 
     `einsum("ij,jk->ik", a, b)`; implicit outputs (`"ij,jk"`), `...` for broadcast batch
     dims, size-1 dims broadcast, and the sublist form `einsum(a, [0, 1], b, [1, 2], [0, 2])`.
+    Recorded as PyTorch's composite (Note [Contractions as PyTorch composes them]).
     """
     if not arguments:
         raise TypeError("einsum(): must specify the equation string and at least one operand")
@@ -421,13 +486,13 @@ def einsum(*arguments) -> Tensor:
             operands = tuple(operands[0])
         for operand in operands:
             _require_tensor(operand, "einsum", 2, "tensors")
-        input_labels, output_labels = _parse_equation(equation, operands)
+        terms, output = _parse_equation(equation, operands)
     else:
-        operands, input_labels, output_labels = _parse_sublists(arguments)
+        operands, terms, output = _parse_sublists(arguments)
     if not operands:
         raise RuntimeError("einsum(): must provide at least one operand")
     _check_same_scalar_type(operands)
-    return _contract(operands, input_labels, output_labels, _einsum_node(input_labels, output_labels))
+    return _contracted(operands, terms, output)
 
 
 def _tensordot_dims(dims, a_ndim: int, b_ndim: int):
@@ -449,24 +514,48 @@ def _tensordot_dims(dims, a_ndim: int, b_ndim: int):
 
 @register()
 def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
-    """Contract the last `dims` dims of `a` with the first of `b`, or the listed dim pairs."""
+    """Contract the last `dims` dims of `a` with the first of `b`, or the listed dim pairs.
+
+    PyTorch's composite (Note [Contractions as PyTorch composes them]): a contracted dim of
+    size 1 on one side is summed on the other, then each operand is permuted (the dims as
+    given) and viewed as a matrix, and their product viewed as the result; where the
+    result is one number, the product is a dot product of the operands flattened (or, for
+    operands not contiguous, the sum of their elementwise product).
+    """
     _require_tensor(a, "tensordot", 1, "a")
     _require_tensor(b, "tensordot", 2, "b")
     if a.dtype is not b.dtype:
         raise RuntimeError("both inputs should have same dtype")
     first, second = _tensordot_dims(dims, a.ndim, b.ndim)
-    a_labels = list(range(a.ndim))
-    b_labels = list(range(a.ndim, a.ndim + b.ndim))
+    _refuse_saved_inference((a, b))
+    left, right = a, b
+    contracted = 1
     for dim_a, dim_b in zip(first, second):
-        index_a, index_b = a._wrap_dim(dim_a), b._wrap_dim(dim_b)
-        size_a, size_b = a.shape[index_a], b.shape[index_b]
-        if size_a != size_b:
+        size_a, size_b = a.shape[a._wrap_dim(dim_a)], b.shape[b._wrap_dim(dim_b)]
+        if size_b == 1:  # (sums keep the dtype: a bool stays bool)
+            left = left.sum(dim_a, True, dtype=left.dtype)
+        elif size_a == 1:
+            right = right.sum(dim_b, True, dtype=right.dtype)
+        elif size_a != size_b:
             raise RuntimeError(
                 f"contracted dimensions need to match, but first has size {size_a} in dim {dim_a} "
                 f"and second has size {size_b} in dim {dim_b}"
             )
-        b_labels[index_b] = a_labels[index_a]
-    contracted = {a._wrap_dim(dim) for dim in first}
-    output = [label for dim, label in enumerate(a_labels) if dim not in contracted]
-    output += [label for label in b_labels if label >= a.ndim]
-    return _contract((a, b), (a_labels, b_labels), output)
+        else:
+            contracted *= size_a
+    kept_a = [dim for dim in range(a.ndim) if dim not in {a._wrap_dim(each) for each in first}]
+    kept_b = [dim for dim in range(b.ndim) if dim not in {b._wrap_dim(each) for each in second}]
+    sizes_a = [left._data.shape[dim] for dim in kept_a]
+    sizes_b = [right._data.shape[dim] for dim in kept_b]
+    rows, columns = math.prod(sizes_a), math.prod(sizes_b)
+    left, right = left.permute(kept_a + first), right.permute(second + kept_b)
+    if rows == 1 and columns == 1:  # (one number: a dot product of contiguous operands)
+        if left._data.flags.c_contiguous and right._data.flags.c_contiguous:
+            left = left if left.ndim == 1 else _reshaped(left, (contracted,))
+            right = right if right.ndim == 1 else _reshaped(right, (contracted,))
+            product = left.dot(right)
+        else:
+            product = (left.squeeze() * right.squeeze()).sum()
+    else:
+        product = _reshaped(left, (rows, contracted)).mm(_reshaped(right, (contracted, columns)))
+    return _reshaped(product, (*sizes_a, *sizes_b))

@@ -10,8 +10,9 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
+from ..._vmap_state import vmap_active
 from ...autograd.graph import Node
-from .. import _math
+from .. import _batching, _math
 from .._formula import Formula
 from .._saved_shown import ShownAsPyTorch, formula_value
 from .._table import apply, register, register_method, with_direct_entry
@@ -21,7 +22,9 @@ from ..shape import TBackward0, views
 from .contraction import (
     _check_same_scalar_type,
     _promoted,
+    _refuse_saved_inference,
     _require_tensor,
+    _reshaped,
     _shape_text,
     _type_name,
     tensordot,
@@ -284,21 +287,14 @@ class BmmBackward0(MmBackward0):
         return [name for name in super()._saved_names() if not name.endswith("_sym_sizes")]
 
 
-# matmul's cases that PyTorch composes of several ops: one node each, named as the node
-# PyTorch records on top.
+class UnsafeViewBackward0(views.UnsafeViewBackward0):
+    """PyTorch's `_unsafe_view` of a product just made (matmul's last step): a new shape
+    for the same memory, recorded as no view (no tensor but the result reads that memory),
+    so without reshape's copy."""
 
-
-class UnsafeViewBackward0(_MatrixProduct):
-    """Batched matmul (PyTorch: a bmm or mm under an unsafe view)."""
-
-
-class SqueezeBackward4(_MatrixProduct):
-    """vector @ matrix (PyTorch: an mm of the unsqueezed vector, squeezed in place)."""
-
-
-class CloneBackward0(_MatrixProduct):
-    """matrix @ batch (PyTorch: a transposed product made contiguous)."""
-
+    @staticmethod
+    def forward(self, shape):
+        return np.reshape(self._data, shape)
 
 
 def _dtype_pair_name(tensor: Tensor) -> str:
@@ -374,8 +370,9 @@ def _check_bmm(batch: tuple, a_shape, b_shape) -> None:
         )
 
 
-def _matmul_node(a: Tensor, b: Tensor) -> type[Node]:
-    """Check the operands of `a @ b` as PyTorch does and pick the node for the case."""
+def _matmul_node(a: Tensor, b: Tensor) -> type[Node] | None:
+    """Check the operands of `a @ b` as PyTorch does and pick the node of the case: dot, mv
+    or mm, or None where PyTorch composes several ops (`_composed_matmul`)."""
     a_shape, b_shape = a._data.shape, b._data.shape
     if not a_shape or not b_shape:
         raise RuntimeError(
@@ -389,17 +386,79 @@ def _matmul_node(a: Tensor, b: Tensor) -> type[Node]:
     if len(b_shape) == 1:
         rows = math.prod(a_shape[:-1])
         _check_mv((rows, a_shape[-1]), b_shape)
-        return MvBackward0 if len(a_shape) == 2 else UnsafeViewBackward0
+        return MvBackward0 if len(a_shape) == 2 else None
     if len(a_shape) == 1:
         _check_mm((1, a_shape[0]), b_shape[-2:])
-        return SqueezeBackward4 if len(b_shape) == 2 else UnsafeViewBackward0
+        return None
     if len(b_shape) == 2:
         _check_mm((math.prod(a_shape[:-1]), a_shape[-1]), b_shape)
-        return MmBackward0 if len(a_shape) == 2 else UnsafeViewBackward0
+        return MmBackward0 if len(a_shape) == 2 else None
     batch = _broadcast_batch(a_shape[:-2], b_shape[:-2])
     _check_bmm(batch, a_shape, b_shape)
-    one_matrix = len(a_shape) == 2 or (len(a_shape) == len(b_shape) == 3 and a_shape[0] == 1 != b_shape[0])
-    return CloneBackward0 if one_matrix else UnsafeViewBackward0
+    return None
+
+
+def _should_fold(a: Tensor, b: Tensor) -> bool:
+    """PyTorch's choice for a product of a batch (3 or more dims) and a matrix or vector:
+    fold the batch into the rows of one matrix product (mm or mv) rather than expand the
+    smaller operand to a batch (bmm). It folds when the smaller operand requires grad
+    (its gradient is then one product, not a batch summed), and otherwise when the fold
+    is a view: the batch's leading dims lie one after another in memory. (The batch is
+    the second operand transposed when that is the larger.)"""
+    a_larger = a.ndim >= b.ndim
+    batch = a._data if a_larger else np.swapaxes(b._data, -1, -2)
+    if batch.ndim < 3 or (b.ndim if a_larger else a.ndim) > 2:
+        return False
+    if (b if a_larger else a).requires_grad:
+        return True
+    if a.ndim == 2:  # (the product would be transposed, then copied to be contiguous)
+        return False
+    if batch.size == 0:
+        return True
+    shape, strides = batch.shape, batch.strides
+    return all(strides[dim] == strides[dim + 1] * shape[dim + 1] for dim in range(batch.ndim - 2))
+
+
+def _composed_matmul(a: Tensor, b: Tensor) -> Tensor:
+    """`a @ b` where PyTorch composes several ops, run as PyTorch runs them (Note
+    [Contractions as PyTorch composes them]): a vector times a matrix as a one-row mm
+    squeezed in place; a batch times a matrix or vector folded into one mm or mv
+    (`_should_fold`), where a batch of one matrix that requires grad counts as a matrix;
+    any other case as both operands expanded to the broadcast batch, flattened to one
+    batch dim, one bmm, and the result viewed with its batch dims."""
+    if a.ndim == 1 and b.ndim == 2:
+        return a.unsqueeze(0).mm(b).squeeze_(0)
+    if a.ndim == 3 == b.ndim and (a._data.shape[0] == 1) != (b._data.shape[0] == 1):
+        # a batch of one matrix that requires grad is that matrix, so that its gradient is
+        # one product (as PyTorch's)
+        if a._data.shape[0] == 1 and a.requires_grad:
+            return _composed_matmul(a.squeeze(0), b)
+        if b._data.shape[0] == 1 and b.requires_grad:
+            return _composed_matmul(a, b.squeeze(0))
+    if _should_fold(a, b):
+        transpose = b.ndim > a.ndim
+        batch = b.mT if transpose else a
+        other = (a.t() if a.ndim == 2 else a) if transpose else b
+        rows_shape = batch._data.shape[:-1]
+        folded = _reshaped(batch, (math.prod(rows_shape), batch._data.shape[-1]))
+        if other.ndim == 1:
+            return apply(UnsafeViewBackward0, folded.mv(other), shape=rows_shape)
+        product = apply(UnsafeViewBackward0, folded.mm(other), shape=(*rows_shape, other._data.shape[1]))
+        return product.mT.contiguous() if transpose else product
+    a_shape, b_shape = a._data.shape, b._data.shape
+    rows, inner = (a_shape[-2] if a.ndim > 1 else 1), a_shape[-1]
+    columns = b_shape[-1] if b.ndim > 1 else None
+    batch = _broadcast_batch(a_shape[:-2], b_shape[:-2])
+    count = math.prod(batch)
+    left = _reshaped(a.expand(*batch, rows, inner), (count, rows, inner))
+    if columns is None:
+        right = _reshaped(b.expand(*batch, inner), (count, inner)).unsqueeze(2)
+        product = left.bmm(right).squeeze(-1)
+    else:
+        right = _reshaped(b.expand(*batch, inner, columns), (count, inner, columns))
+        product = left.bmm(right)
+    shape = (*batch, *((rows,) if a.ndim > 1 else ()), *((columns,) if columns is not None else ()))
+    return apply(UnsafeViewBackward0, product, shape=shape)
 
 
 # Two float matrices of one dtype whose inner sizes agree pass every check and make
@@ -407,13 +466,19 @@ def _matmul_node(a: Tensor, b: Tensor) -> type[Node]:
 @register(methods=("matmul", "__matmul__"), direct=MmBackward0, direct_if="float matrices that multiply")
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """The matrix product with NumPy/PyTorch rules: 1-d operands are vectors, leading dims
-    are batch dims and broadcast."""
+    are batch dims and broadcast. Two vectors, a matrix and a vector, or two matrices make
+    one node (dot, mv, mm); the other cases record PyTorch's composite (`_composed_matmul`)."""
     _require_tensor(input, "matmul", 1, "input")
     _require_tensor(other, "matmul", 2, "other")
     node = _matmul_node(input, other)
     _check_not_bool(input, "dot" if node is DotBackward0 else "bmm" if max(input.ndim, other.ndim) > 2
                     else "addmv_impl_cpu" if other.ndim == 1 else "addmm_impl_cpu_")
-    return apply(node, input, other)
+    if node is not None:
+        return apply(node, input, other)
+    if vmap_active.count and _batching.any_batched(input, (other,)):
+        return apply(_MatrixProduct, input, other)  # (vmap's rule for products: one product)
+    _refuse_saved_inference((input, other))
+    return _composed_matmul(input, other)
 
 
 def _matmul_operator(self: Tensor, other) -> Tensor:
