@@ -117,7 +117,6 @@ def _register_families() -> None:
     _RULES[reduce.LinalgVectorNormBackward0] = _vector_norm
     _RULES[shape.ViewBackward0] = _RULES[shape.UnsafeViewBackward0] = _shape_rule
     _RULES[shape.ExpandBackward0] = _expand_rule
-    _RULES[shape.SumToSizeBackward0] = _sum_to_size_rule
     _RULES[shape.TransposeBackward0] = _transpose_rule
     _RULES[shape.TBackward0] = _t_rule
     _RULES[shape.PermuteBackward0] = _permute_rule
@@ -354,17 +353,6 @@ def _expand_rule(node_class, inputs, params, levels):
         physical = physical_at(inputs[0], levels, len(target))
     return _result(_apply(node_class, physical,
                           shape=_batch_sizes(inputs[0], levels) + target), levels)
-
-
-def _sum_to_size_rule(node_class, inputs, params, levels):
-    physical = _unary_physical(inputs[0], levels)
-    count = len(levels)
-    target = tuple(params["shape"])
-    logical = physical._data.shape[count:]
-    batch = physical._data.shape[:count]
-    padded = (1,) * (len(logical) - len(target)) + target
-    summed = _apply(node_class, physical, shape=batch + padded)
-    return _result(_view(summed, batch + target), levels)
 
 
 def _transpose_rule(node_class, inputs, params, levels):
