@@ -1,0 +1,99 @@
+"""Composite ops record the graph PyTorch records: the same node at the output and the same
+nodes, with the same saved values, a few levels below it (`next_functions`), so a program
+that walks or prints the graph sees what it sees under PyTorch; the gradients stay theirs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from test_grad_fn_names import _comparable, _same, _saved_names
+
+torch = pytest.importorskip("torch")
+
+
+def _leaf(lib, shape, seed=0, requires_grad=True):
+    values = np.random.default_rng(seed).standard_normal(shape)
+    return lib.tensor(values, dtype=lib.float64, requires_grad=requires_grad)
+
+
+def _graph(node, depth: int) -> list | None:
+    """`node` and the nodes below it, `depth` levels deep: [name, [(saved name, value)...],
+    [the graph of each next function...]]; None for an input that records nothing."""
+    if node is None:
+        return None
+    saved = [(name, _comparable(getattr(node, name))) for name in _saved_names(node)]
+    below = [_graph(child, depth - 1) for child, _ in node.next_functions] if depth else []
+    return [node.name(), saved, below]
+
+
+def _same_graph(mine, theirs) -> bool:
+    if mine is None or theirs is None:
+        return mine is theirs
+    (name, saved, below), (their_name, their_saved, their_below) = mine, theirs
+    return (name == their_name and [n for n, _ in saved] == [n for n, _ in their_saved]
+            and all(_same(a, b) for (_, a), (_, b) in zip(saved, their_saved))
+            and len(below) == len(their_below)
+            and all(_same_graph(a, b) for a, b in zip(below, their_below)))
+
+
+def _check(call, depth: int = 4):
+    """Compares the graphs of `call(retrograd)` and `call(torch)` (an output, or a tuple of
+    the output and what else the test reads) and the outputs' values; returns both calls'."""
+    import retrograd
+
+    mine_returned, theirs_returned = call(retrograd), call(torch)
+    mine, theirs = (value[0] if isinstance(value, tuple) else value for value in (mine_returned, theirs_returned))
+    assert _same_graph(_graph(mine.grad_fn, depth), _graph(theirs.grad_fn, depth)), (
+        f"\nours:  {_graph(mine.grad_fn, depth)}\ntorch: {_graph(theirs.grad_fn, depth)}")
+    np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-12)
+    return mine_returned, theirs_returned
+
+
+SUM_TO_SIZE = {
+    "leading-and-kept": lambda lib: _leaf(lib, (2, 3, 4)).sum_to_size(3, 1),
+    "kept-only": lambda lib: _leaf(lib, (2, 3, 4)).sum_to_size(1, 3, 1),
+    "leading-only": lambda lib: _leaf(lib, (2, 3)).sum_to_size(3),
+    "to-scalar": lambda lib: _leaf(lib, (2, 3)).sum_to_size(()),
+    "scalar-to-scalar": lambda lib: _leaf(lib, ()).sum_to_size(()),
+}
+
+
+@pytest.mark.parametrize("call", list(SUM_TO_SIZE.values()), ids=list(SUM_TO_SIZE))
+def test_sum_to_size_records_a_sum_and_a_view(call):
+    _check(call)
+
+
+def test_sum_to_size_to_its_own_shape_is_the_input():
+    import retrograd
+
+    for lib in (retrograd, torch):
+        x = _leaf(lib, (2, 3)) * 1
+        assert x.sum_to_size(2, 3) is x
+
+
+def _instance_norm(lib, running=False, use_input_stats=True, transposed=False):
+    x = _leaf(lib, (4, 3, 2) if transposed else (2, 3, 4))
+    weight, bias = _leaf(lib, 3, seed=1), _leaf(lib, 3, seed=2)
+    stats = (lib.zeros(3, dtype=lib.float64), lib.ones(3, dtype=lib.float64)) if running else (None, None)
+    out = lib.nn.functional.instance_norm(x.transpose(0, 2) if transposed else x, *stats, weight, bias,
+                                          use_input_stats=use_input_stats, momentum=0.3)
+    return out, stats
+
+
+INSTANCE_NORM = {
+    "affine": lambda lib: _instance_norm(lib),
+    "running": lambda lib: _instance_norm(lib, running=True),
+    "eval": lambda lib: _instance_norm(lib, running=True, use_input_stats=False),
+    "not-contiguous": lambda lib: _instance_norm(lib, transposed=True),
+    "plain": lambda lib: (lib.nn.functional.instance_norm(_leaf(lib, (2, 2, 3, 2))), ()),
+}
+
+
+@pytest.mark.parametrize("call", list(INSTANCE_NORM.values()), ids=list(INSTANCE_NORM))
+def test_instance_norm_records_batch_norm_of_one_sample(call):
+    (_, mine), (_, theirs) = _check(call)
+    for ours, reference in zip(mine, theirs):
+        if reference is not None:
+            np.testing.assert_allclose(ours.numpy(), reference.numpy(), rtol=1e-14)
+            assert ours._version == reference._version
