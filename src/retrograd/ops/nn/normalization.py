@@ -11,11 +11,11 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .._saved_shown import ShownAsPyTorch, formula_value, kept_arguments, saved_unchecked
 from .._table import apply, register
-from ..shape import rearrange as _rearrange
-from ..shape import views as _views
 from ..pointwise import (
     _constant_like,
 )
+from ..shape import rearrange as _rearrange
+from ..shape import views as _views
 from ._backward_ops import joined_to_input
 from ._common import _torch_name
 
