@@ -97,3 +97,73 @@ def test_instance_norm_records_batch_norm_of_one_sample(call):
         if reference is not None:
             np.testing.assert_allclose(ours.numpy(), reference.numpy(), rtol=1e-14)
             assert ours._version == reference._version
+
+
+def _cdist(lib, shapes, p=2.0, compute_mode=None, same_rows=False, leaves=None):
+    """cdist of two leaves (or `leaves` given), and the leaves; with `same_rows`, row 0 of x1
+    is row 0 of x2 (a zero distance) and the other rows of x2 are 0.25 (ties for p = inf)."""
+    leaves = leaves or (_leaf(lib, shapes[0], seed=1), _leaf(lib, shapes[1], seed=2))
+    x1, x2 = leaves
+    if same_rows:
+        x1 = lib.cat([x2[..., :1, :], x1[..., 1:, :]], -2)
+        x2 = lib.cat([x2[..., :1, :], x2[..., 1:, :] * 0 + 0.25], -2)
+    kwargs = {} if compute_mode is None else {"compute_mode": compute_mode}
+    return lib.cdist(x1, x2, p, **kwargs), leaves
+
+
+CDIST_CASES = {
+    **{f"p={p}": (((3, 2), (4, 2)), {"p": p, "same_rows": True})
+       for p in (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, float("inf"))},
+    "batch-broadcast": (((1, 3, 2), (4, 2, 2)), {"p": 3.0}),
+    "many-rows": (((30, 3), (4, 3)), {}),
+    "many-rows-batched": (((2, 1, 3, 3), (3, 26, 3)), {}),
+    "many-rows-one-batch": (((1, 30, 3), (4, 3)), {}),
+    "mm-asked": (((3, 2), (4, 2)), {"compute_mode": "use_mm_for_euclid_dist"}),
+    "mm-refused": (((30, 3), (4, 3)), {"compute_mode": "donot_use_mm_for_euclid_dist"}),
+    "empty": (((0, 3), (40, 3)), {}),
+}
+
+
+@pytest.mark.parametrize(("shapes", "options"), list(CDIST_CASES.values()), ids=list(CDIST_CASES))
+def test_cdist_records_pytorchs_kernel_node_and_gradients(shapes, options):
+    (mine, mine_leaves), (theirs, their_leaves) = _check(lambda lib: _cdist(lib, shapes, **options))
+    grad = np.random.default_rng(5).standard_normal(tuple(mine.shape))
+    import retrograd
+
+    mine_grads = retrograd.autograd.grad(mine, mine_leaves, retrograd.tensor(grad))
+    their_grads = torch.autograd.grad(theirs, their_leaves, torch.tensor(grad))
+    for ours, reference in zip(mine_grads, their_grads, strict=True):
+        np.testing.assert_allclose(ours.numpy(), reference.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["p=0.5", "p=1.5", "p=2.0", "p=3.0", "batch-broadcast", "many-rows-batched",
+                                  "mm-asked"])
+def test_cdist_derivatives_are_exact(name):
+    import retrograd
+
+    shapes, options = CDIST_CASES[name]
+    options = dict(options, same_rows=False)  # (away from zero distances, where it has no derivative)
+    leaves = tuple(_leaf(retrograd, shape, seed) for seed, shape in enumerate(shapes))
+
+    def distance(x1, x2):
+        return _cdist(retrograd, shapes, leaves=(x1, x2), **options)[0]
+
+    assert retrograd.autograd.gradcheck(distance, leaves)
+    assert retrograd.autograd.gradgradcheck(distance, leaves)
+    assert retrograd.autograd.gradcheck(distance, leaves, check_forward_ad=True, check_backward_ad=False)
+
+
+def test_cdist_refuses_what_pytorch_refuses():
+    import retrograd
+
+    calls = [lambda lib: lib.cdist(lib.ones(3), lib.ones(3, 3)),
+             lambda lib: lib.cdist(lib.ones(3, 2), lib.ones(3, 3)),
+             lambda lib: lib.cdist(lib.ones(3, 2), lib.ones(3, 2), p=-1),
+             lambda lib: lib.cdist(lib.ones(3, 2), lib.ones(3, 2), compute_mode="x"),
+             lambda lib: lib.cdist(lib.ones(3, 2), lib.ones(3, 2, dtype=lib.float64)),
+             lambda lib: lib.cdist(lib.ones(3, 2, dtype=lib.int32), lib.ones(3, 2, dtype=lib.int32))]
+    for call in calls:
+        with pytest.raises((RuntimeError, ValueError)) as theirs:
+            call(torch)
+        with pytest.raises(theirs.type, match=str(theirs.value)):
+            call(retrograd)

@@ -160,12 +160,19 @@ def _register_families() -> None:
         _linalg_pair_rule
     _RULES[index.CopySlices] = _RULES[index.IndexPutBackward0] = _copy_slices_rule
     from ..composite import more as scatters  # (Note [Scatter into a copy])
-    from ..composite.numeric import AminmaxBackward0, DistBackward0, MulBackward1
+    from ..composite.numeric import (
+        AminmaxBackward0,
+        CdistBackward0,
+        DistBackward0,
+        EuclideanDistBackward0,
+        MulBackward1,
+    )
 
     _RULES[scatters.SelectScatterBackward0] = _RULES[scatters.SliceScatterBackward0] = _dim_rule
     _RULES[scatters.RenormBackward0] = _renorm_rule
     _RULES[scatters.DiagonalScatterBackward0] = _diagonal_rule
     _RULES[DistBackward0] = _dist_rule
+    _RULES[CdistBackward0] = _RULES[EuclideanDistBackward0] = _linalg_pair_rule
     _RULES[AminmaxBackward0] = _aminmax_rule
     _RULES[MulBackward1] = _elementwise
     from ..composite.tensors import BlockDiagBackward0
