@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from test_grad_fn_names import _comparable, _same, _saved_names
+from test_grad_fn_names import _both_libraries, _comparable, _same, _saved_names
 
 torch = pytest.importorskip("torch")
 
@@ -124,16 +124,26 @@ CDIST_CASES = {
 }
 
 
-@pytest.mark.parametrize(("shapes", "options"), list(CDIST_CASES.values()), ids=list(CDIST_CASES))
-def test_cdist_records_pytorchs_kernel_node_and_gradients(shapes, options):
-    (mine, mine_leaves), (theirs, their_leaves) = _check(lambda lib: _cdist(lib, shapes, **options))
-    grad = np.random.default_rng(5).standard_normal(tuple(mine.shape))
+def _check_with_gradients(call):
+    """_check, then the gradients of the output (at a random gradient) for the leaves each
+    call returns beside it, compared with PyTorch's."""
     import retrograd
 
-    mine_grads = retrograd.autograd.grad(mine, mine_leaves, retrograd.tensor(grad))
-    their_grads = torch.autograd.grad(theirs, their_leaves, torch.tensor(grad))
+    (mine, mine_leaves), (theirs, their_leaves) = _check(call)
+    mine_leaves = [leaf for leaf in mine_leaves if leaf.requires_grad]
+    their_leaves = [leaf for leaf in their_leaves if leaf.requires_grad]
+    grad = np.random.default_rng(5).standard_normal(tuple(mine.shape))
+    mine_grads = retrograd.autograd.grad(mine, mine_leaves, retrograd.tensor(grad), allow_unused=True)
+    their_grads = torch.autograd.grad(theirs, their_leaves, torch.tensor(grad), allow_unused=True)
     for ours, reference in zip(mine_grads, their_grads, strict=True):
-        np.testing.assert_allclose(ours.numpy(), reference.numpy(), rtol=1e-10, atol=1e-12)
+        assert (ours is None) == (reference is None)
+        if reference is not None:
+            np.testing.assert_allclose(ours.numpy(), reference.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(("shapes", "options"), list(CDIST_CASES.values()), ids=list(CDIST_CASES))
+def test_cdist_records_pytorchs_kernel_node_and_gradients(shapes, options):
+    _check_with_gradients(lambda lib: _cdist(lib, shapes, **options))
 
 
 @pytest.mark.parametrize("name", ["p=0.5", "p=1.5", "p=2.0", "p=3.0", "batch-broadcast", "many-rows-batched",
@@ -167,3 +177,36 @@ def test_cdist_refuses_what_pytorch_refuses():
             call(torch)
         with pytest.raises(theirs.type, match=str(theirs.value)):
             call(retrograd)
+
+
+def _pairwise_distance(lib, shapes, second_requires_grad=True, **options):
+    leaves = (_leaf(lib, shapes[0], seed=1), _leaf(lib, shapes[1], seed=2, requires_grad=second_requires_grad))
+    return lib.nn.functional.pairwise_distance(*leaves, **options), leaves
+
+
+PAIRWISE_DISTANCE = {
+    "p=2": (((3, 4), (3, 4)), {}),
+    "p=1.5-keepdim": (((3, 4), (4,)), {"p": 1.5, "keepdim": True}),
+    "vectors": (((4,), (4,)), {"p": 1}),
+    "p=inf": (((2, 3, 4), (3, 4)), {"p": float("inf")}),
+    "p=0": (((3, 4), (3, 4)), {"p": 0}),
+    "p=-1": (((3, 4), (3, 4)), {"p": -1, "eps": 0.0}),
+    "second-without-grad": (((3, 4), (3, 4)), {"second_requires_grad": False}),
+}
+
+
+@pytest.mark.parametrize(("shapes", "options"), list(PAIRWISE_DISTANCE.values()), ids=list(PAIRWISE_DISTANCE))
+def test_pairwise_distance_records_a_norm_of_the_shifted_difference(shapes, options):
+    _check_with_gradients(lambda lib: _pairwise_distance(lib, shapes, **options))
+
+
+def test_pairwise_distance_of_p0_gives_no_gradient_and_a_zero_tangent():
+    for lib in _both_libraries():
+        x, other = _leaf(lib, (3, 4)), _leaf(lib, (3, 4), seed=1, requires_grad=False)
+        out = lib.nn.functional.pairwise_distance(x, other, p=0)
+        assert lib.autograd.grad(out.sum(), x, create_graph=True, allow_unused=True) == (None,)
+        with lib.autograd.forward_ad.dual_level():
+            dual = lib.autograd.forward_ad.make_dual(x.detach(), lib.ones(3, 4, dtype=lib.float64))
+            tangent = lib.autograd.forward_ad.unpack_dual(
+                lib.nn.functional.pairwise_distance(dual, other, p=0)).tangent
+            assert np.array_equal(tangent.numpy(), np.zeros(3))

@@ -161,11 +161,13 @@ def _register_families() -> None:
     _RULES[index.CopySlices] = _RULES[index.IndexPutBackward0] = _copy_slices_rule
     from ..composite import more as scatters  # (Note [Scatter into a copy])
     from ..composite.numeric import (
+        AddBackward1,
         AminmaxBackward0,
         CdistBackward0,
         DistBackward0,
         EuclideanDistBackward0,
         MulBackward1,
+        NormBackward1,
     )
 
     _RULES[scatters.SelectScatterBackward0] = _RULES[scatters.SliceScatterBackward0] = _dim_rule
@@ -174,7 +176,8 @@ def _register_families() -> None:
     _RULES[DistBackward0] = _dist_rule
     _RULES[CdistBackward0] = _RULES[EuclideanDistBackward0] = _linalg_pair_rule
     _RULES[AminmaxBackward0] = _aminmax_rule
-    _RULES[MulBackward1] = _elementwise
+    _RULES[MulBackward1] = _RULES[AddBackward1] = _elementwise
+    _RULES[NormBackward1] = _dim_rule
     from ..composite.tensors import BlockDiagBackward0
 
     _RULES[BlockDiagBackward0] = _block_diag_rule

@@ -13,10 +13,10 @@ from ..._tensor import Tensor
 from ..._warnings import warn_at_caller
 from .. import _math
 from .._formula import Formula
-from .._saved_shown import ShownAsPyTorch, as_given, dims_as_given
+from .._saved_shown import ShownAsPyTorch, ShowsDimAsGiven, as_given, dims_as_given
 from .._table import apply
 from .._table import register as _register_in_table
-from .._tangents import LINEAR, REDUCTION
+from .._tangents import ELEMENT_WISE, LINEAR, REDUCTION
 from ..pointwise.promotion import operand_arrays
 from ..reduce.ordering import _amax_backward
 from ..reduce.statistics import _norm_backward, vector_norm_of_array
@@ -255,6 +255,45 @@ class MulBackward1(Formula):
 
     tangent = LINEAR
     derivatives = {"self": lambda grad, other: grad * other}
+
+
+class AddBackward1(Formula):
+    """A tensor plus a number, as PyTorch's own composites add a Scalar (its node saves
+    nothing); Python's `tensor + number` records AddBackward0, as there."""
+
+    inputs = ("self",)
+
+    @staticmethod
+    def forward(self, other):
+        left, right = operand_arrays(self, other, "add")
+        return left + right
+
+    tangent = ELEMENT_WISE  # (affine: the number is not added to the tangent)
+    derivatives = {"self": lambda grad: grad}
+
+
+def _norm_tangent(self, self_t, result, p, dim, keepdim):
+    """NormBackward1's tangent: the norm's derivative at each element times the tangent,
+    summed over `dim`; zeros for p = 0 (whose gradient is none)."""
+    if p == 0:
+        return _math.zeros_like(result)
+    ones = _math.constant(np.ones(tuple(result.shape)), result)
+    return _math.sum_dims(_norm_backward(ones, self, result, p, dim, keepdim) * self_t, dim, keepdim)
+
+
+class NormBackward1(ShowsDimAsGiven, Formula):
+    """The p-norm over dims as PyTorch's composites call it (`at::norm(self, p, dim,
+    keepdim)`): the vector norm under its older node, which saves self, p, dim, keepdim and
+    result; the same gradient (norm_backward), none at all for p = 0 (the input's gradient
+    stays None there, as PyTorch's)."""
+
+    @staticmethod
+    def forward(self, p, dim, keepdim, dim_as_given=None):
+        return vector_norm_of_array(self._data, p, dim, keepdim)
+
+    tangent = staticmethod(_norm_tangent)
+    derivatives = {"self": lambda grad, self, result, p, dim, keepdim: None if p == 0 else _norm_backward(
+        grad, self, result, p, dim, keepdim)}
 
 
 @register()
