@@ -210,3 +210,33 @@ def test_pairwise_distance_of_p0_gives_no_gradient_and_a_zero_tangent():
             tangent = lib.autograd.forward_ad.unpack_dual(
                 lib.nn.functional.pairwise_distance(dual, other, p=0)).tangent
             assert np.array_equal(tangent.numpy(), np.zeros(3))
+
+
+FOLDS = {
+    "unfold": ((2, 3, 4, 5), lambda lib, x: lib.nn.functional.unfold(x, 2)),
+    "unfold-geometry": ((2, 1, 4, 4), lambda lib, x: lib.nn.functional.unfold(
+        x, (2, 3), dilation=(1, 2), padding=1, stride=2)),
+    "unfold-unbatched": ((3, 4, 5), lambda lib, x: lib.nn.functional.unfold(x, (2, 1), padding=(0, 1))),
+    "fold": ((2, 8, 6), lambda lib, x: lib.nn.functional.fold(x, (3, 4), 2)),
+    "fold-geometry": ((2, 6, 6), lambda lib, x: lib.nn.functional.fold(
+        x, (4, 5), (2, 3), stride=2, padding=1, dilation=(1, 2))),
+    "fold-unbatched": ((4, 6), lambda lib, x: lib.nn.functional.fold(x, (3, 4), 2)),
+}
+
+
+@pytest.mark.parametrize(("shape", "call"), list(FOLDS.values()), ids=list(FOLDS))
+def test_fold_and_unfold_record_pytorchs_nodes_and_their_gradients_each_other(shape, call):
+    import retrograd
+
+    def with_leaf(lib):
+        x = _leaf(lib, shape)
+        return call(lib, x), (x,)
+
+    def recorded_gradient(lib):  # (create_graph: the other node of the pair, as PyTorch's)
+        x = _leaf(lib, shape)
+        out = call(lib, x)
+        return lib.autograd.grad((out * out).sum(), x, create_graph=True)[0]
+
+    _check_with_gradients(with_leaf)
+    _check(recorded_gradient, depth=2)
+    assert retrograd.autograd.gradgradcheck(lambda x: (call(retrograd, x) ** 2).sum(), (_leaf(retrograd, shape),))
