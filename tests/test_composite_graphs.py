@@ -240,3 +240,28 @@ def test_fold_and_unfold_record_pytorchs_nodes_and_their_gradients_each_other(sh
     _check_with_gradients(with_leaf)
     _check(recorded_gradient, depth=2)
     assert retrograd.autograd.gradgradcheck(lambda x: (call(retrograd, x) ** 2).sum(), (_leaf(retrograd, shape),))
+
+
+COMBINATIONS = {
+    "pairs": ((4,), {}),
+    "triples": ((3,), {"r": 3}),
+    "with-replacement": ((3,), {"r": 2, "with_replacement": True}),
+    "one": ((3,), {"r": 1}),
+    "more-than-the-elements": ((2,), {"r": 3}),
+    "empty": ((0,), {}),
+}
+
+
+@pytest.mark.parametrize(("shape", "options"), list(COMBINATIONS.values()), ids=list(COMBINATIONS))
+def test_combinations_records_a_grid_selected_and_stacked(shape, options):
+    def combinations(lib):
+        x = _leaf(lib, shape)
+        return lib.combinations(x, **options), (x,)
+
+    _check_with_gradients(combinations)
+
+
+def test_combinations_of_none_is_an_empty_tensor_without_history():
+    for lib in _both_libraries():
+        out = lib.combinations(_leaf(lib, (3,)), 0)
+        assert out.shape == (0,) and out.grad_fn is None and not out.requires_grad

@@ -25,7 +25,7 @@ def _words(text: str) -> frozenset[str]:
 
 # Cases (op-sample) recorded as another node than PyTorch's (mostly composites of table ops).
 NAME_DIFFERS = _words("""
-combinations-0 combinations-1 inner-0 inner-1 tensordot-0 tensordot-1
+inner-0 inner-1 tensordot-0 tensordot-1
 """)
 
 # Cases with the same node as PyTorch's and other `_saved_` names or values (a dim saved
