@@ -265,3 +265,24 @@ def test_combinations_of_none_is_an_empty_tensor_without_history():
     for lib in _both_libraries():
         out = lib.combinations(_leaf(lib, (3,)), 0)
         assert out.shape == (0,) and out.grad_fn is None and not out.requires_grad
+
+
+KEYS = {
+    "negative-int": (slice(None), -1),
+    "negative-first": -2,
+    "two-slices": (slice(1, None), slice(None, None, 2)),
+    "none-ellipsis-int": (None, Ellipsis, 0),
+    "two-ints": (0, -1),
+    "int-none-slice": (1, None, slice(1, 3)),
+    "slice-then-list": (slice(1, None), [0, 2]),
+    "int-then-list": (0, None, [1, 1]),
+}
+
+
+@pytest.mark.parametrize("key", list(KEYS.values()), ids=list(KEYS))
+def test_a_basic_key_records_one_node_per_component_as_pytorch(key):
+    def indexed(lib):
+        x = _leaf(lib, (3, 4))
+        return x[key], (x,)
+
+    _check_with_gradients(indexed)

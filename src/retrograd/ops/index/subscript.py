@@ -36,7 +36,9 @@ from ..shape import (
 class _Key:
     basic: tuple
     advanced: tuple | None
-    view_class: type[Node]
+    # the node of the basic step; None when several components of `basic` pick, slice or
+    # insert, each recorded as its own node (Note [One node per component])
+    view_class: type[Node] | None
 
     @property
     def basic_is_trivial(self) -> bool:
@@ -133,10 +135,12 @@ def _check_indices(indices: np.ndarray, size: int, ordinal: int) -> np.ndarray:
 
 
 def _wrap_int(index, shape: tuple, dim: int) -> int:
+    """An int key component, checked and kept as given (a negative one counts from the end,
+    as NumPy reads it; SelectBackward0 shows it as given, as PyTorch's)."""
     size = shape[dim]
     if not -size <= index < size:
         raise IndexError(f"index {index} is out of bounds for dimension {dim} with size {size}")
-    return int(index) % size
+    return int(index)
 
 
 def _plain_key(key, shape: tuple) -> _Key | None:
@@ -151,7 +155,7 @@ def _plain_key(key, shape: tuple) -> _Key | None:
     for dim, item in enumerate(items):
         if type(item) is int:
             basic.append(_wrap_int(item, shape, dim))
-            view_class = SelectBackward0
+            view_class = SelectBackward0 if view_class is AliasBackward0 else None
         elif type(item) is slice:
             start, stop, step = item.start, item.stop, item.step
             if step is None:
@@ -162,7 +166,7 @@ def _plain_key(key, shape: tuple) -> _Key | None:
                 return None
             basic.append(slice(start, stop, step))
             if start is not None or stop is not None or step != 1:
-                view_class = SliceBackward0
+                view_class = SliceBackward0 if view_class is AliasBackward0 else None
         else:
             return None
     return _Key((*basic, Ellipsis), None, view_class)
@@ -198,7 +202,7 @@ def _parse_key(key, shape: tuple) -> _Key:
             dim += ndim - used
         elif item is None or isinstance(item, bool | np.bool_):
             basic.append(None)
-            view_class = UnsqueezeBackward0
+            view_class = UnsqueezeBackward0 if view_class is AliasBackward0 else None
             if item is False:
                 advanced.append(np.zeros(0, dtype=np.int64))
                 has_advanced = True
@@ -206,14 +210,14 @@ def _parse_key(key, shape: tuple) -> _Key:
                 advanced.append(slice(None))
         elif _is_integer(item):
             basic.append(_wrap_int(item, shape, dim))
-            view_class = SelectBackward0
+            view_class = SelectBackward0 if view_class is AliasBackward0 else None
             dim += 1
         elif isinstance(item, slice):
             item = _check_slice(item)
             basic.append(item)
             advanced.append(slice(None))
             if item != slice(None, None, 1):
-                view_class = SliceBackward0
+                view_class = SliceBackward0 if view_class is AliasBackward0 else None
             dim += 1
         elif isinstance(item, np.ndarray) and item.dtype.kind == "b":
             _check_mask(item, shape, dim)
@@ -233,12 +237,41 @@ def _parse_key(key, shape: tuple) -> _Key:
     return _Key((*basic, Ellipsis), (*advanced, Ellipsis) if has_advanced else None, view_class)
 
 
+def _component_views(tensor: Tensor, basic: tuple) -> Tensor:
+    """The basic step of `tensor[key]` for a key of several components: one node each.
+
+    Note [One node per component]
+        PyTorch records a basic key component by component, left to right: `x[1:, ::2]` is
+        a SliceBackward0 on dim 0, then one on dim 1 of that; `x[None, ..., 0]` an
+        UnsqueezeBackward0, then a SelectBackward0. A key with one such component (the
+        common `x[i]`, `x[:, j]`, `x[a:b]`) is one node of the whole key (Note [Basic index
+        keys]); a key with several is recorded as the same chain as PyTorch's, each node
+        showing its own input's sizes."""
+    dim = 0
+    for component in basic[:-1]:
+        if component is None:
+            tensor = apply(UnsqueezeBackward0, tensor, dim=dim)
+            dim += 1
+        elif isinstance(component, slice):
+            if component != slice(None, None, 1) and component != slice(None):
+                tensor = basic_view(tensor, (*(slice(None),) * dim, component, Ellipsis), SliceBackward0)
+            dim += 1
+        else:
+            tensor = basic_view(tensor, (*(slice(None),) * dim, component, Ellipsis), SelectBackward0)
+    return tensor
+
+
 def _apply_key(tensor: Tensor, key: _Key) -> Tensor:
     """`tensor[key]` in two steps: a basic view, then advanced indexing when the key has tensors."""
+    view_class = key.view_class
     if key.advanced is None:
-        return basic_view(tensor, key.basic, key.view_class)
-    if not key.basic_is_trivial:
-        tensor = basic_view(tensor, key.basic, key.view_class)
+        if view_class is not None:
+            return basic_view(tensor, key.basic, view_class)
+        return _component_views(tensor, key.basic)
+    if view_class is None:
+        tensor = _component_views(tensor, key.basic)
+    elif view_class is not AliasBackward0:
+        tensor = basic_view(tensor, key.basic, view_class)
     return apply(IndexBackward0, tensor, key=key.advanced)
 
 
