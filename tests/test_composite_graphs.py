@@ -286,3 +286,22 @@ def test_a_basic_key_records_one_node_per_component_as_pytorch(key):
         return x[key], (x,)
 
     _check_with_gradients(indexed)
+
+
+MASKS = {
+    "mask": lambda lib, x: x[x.detach() > 0],
+    "mask-after-slice": lambda lib, x: x[:, lib.tensor([True, False, True, True])],
+    "mask-and-list": lambda lib, x: x[lib.tensor([True, False, True]), [0, 3]],
+    "index-put-mask": lambda lib, x: x.index_put((x.detach() > 0,), lib.tensor(2.0, dtype=lib.float64)),
+    "index-put-masks-accumulated": lambda lib, x: x.index_put(
+        (lib.tensor([True, False, True]),), lib.ones(4, dtype=lib.float64), accumulate=True),
+}
+
+
+@pytest.mark.parametrize("call", list(MASKS.values()), ids=list(MASKS))
+def test_an_index_node_shows_a_mask_as_given(call):
+    def indexed(lib):
+        x = _leaf(lib, (3, 4))
+        return call(lib, x), (x,)
+
+    _check_with_gradients(indexed)

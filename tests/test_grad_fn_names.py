@@ -31,8 +31,8 @@ inner-0 inner-1 tensordot-0 tensordot-1
 # Cases with the same node as PyTorch's and other `_saved_` names or values (a dim saved
 # wrapped where PyTorch keeps it as given is the most common).
 SAVED_DIFFERS = _words("""
-__getitem__-8 __getitem__-9 einsum-0 einsum-1 einsum-2
-einsum-3 einsum-4 einsum-5 einsum-6 einsum-7 einsum-8 einsum-9 index_put-2 linalg.eigh-0
+einsum-0 einsum-1 einsum-2
+einsum-3 einsum-4 einsum-5 einsum-6 einsum-7 einsum-8 einsum-9 linalg.eigh-0
 linalg.eigvalsh-0 linalg.svd-1 linalg.svdvals-1 matmul-3 matmul-4 matmul-5 matmul-6 matmul-7
 matmul-8 scaled_dot_product_attention-0 scaled_dot_product_attention-1
 scaled_dot_product_attention-2 scaled_dot_product_attention-3 scaled_dot_product_attention-4

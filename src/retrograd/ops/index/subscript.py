@@ -46,6 +46,14 @@ class _Key:
         return self.view_class is AliasBackward0
 
 
+@dataclasses.dataclass(frozen=True)
+class _MaskedKey(_Key):
+    """A key with a bool mask: `shown` holds the indices as PyTorch's nodes show them (the
+    mask itself, where `advanced` holds the positions it selects; None for a dim taken whole)."""
+
+    shown: tuple = ()
+
+
 _INVALID_INDEX = (
     "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are valid "
     "indices (got {})"
@@ -191,23 +199,26 @@ def _parse_key(key, shape: tuple) -> _Key:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     if sum(item is Ellipsis for item in items) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
-    basic, advanced = [], []
+    basic, advanced, shown = [], [], []
     view_class = AliasBackward0
-    has_advanced = False
+    has_advanced = has_mask = False
     dim = ordinal = 0
     for item in items:
         if item is Ellipsis:
             basic += [slice(None)] * (ndim - used)
             advanced += [slice(None)] * (ndim - used)
+            shown += [None] * (ndim - used)
             dim += ndim - used
         elif item is None or isinstance(item, bool | np.bool_):
             basic.append(None)
             view_class = UnsqueezeBackward0 if view_class is AliasBackward0 else None
             if item is False:
                 advanced.append(np.zeros(0, dtype=np.int64))
+                shown.append(advanced[-1])
                 has_advanced = True
             else:
                 advanced.append(slice(None))
+                shown.append(None)
         elif _is_integer(item):
             basic.append(_wrap_int(item, shape, dim))
             view_class = SelectBackward0 if view_class is AliasBackward0 else None
@@ -216,6 +227,7 @@ def _parse_key(key, shape: tuple) -> _Key:
             item = _check_slice(item)
             basic.append(item)
             advanced.append(slice(None))
+            shown.append(None)
             if item != slice(None, None, 1):
                 view_class = SliceBackward0 if view_class is AliasBackward0 else None
             dim += 1
@@ -223,17 +235,21 @@ def _parse_key(key, shape: tuple) -> _Key:
             _check_mask(item, shape, dim)
             basic += [slice(None)] * item.ndim
             advanced += list(np.nonzero(item))
-            has_advanced = True
+            shown.append(item)
+            has_advanced = has_mask = True
             dim += item.ndim
             ordinal += 1
         elif isinstance(item, np.ndarray):
             basic.append(slice(None))
             advanced.append(_check_indices(item, shape[dim], ordinal))
+            shown.append(advanced[-1])
             has_advanced = True
             dim += 1
             ordinal += 1
         else:
             raise IndexError(_INVALID_INDEX.format(type(item).__name__))
+    if has_mask:
+        return _MaskedKey((*basic, Ellipsis), (*advanced, Ellipsis), view_class, tuple(shown))
     return _Key((*basic, Ellipsis), (*advanced, Ellipsis) if has_advanced else None, view_class)
 
 
@@ -272,6 +288,8 @@ def _apply_key(tensor: Tensor, key: _Key) -> Tensor:
         tensor = _component_views(tensor, key.basic)
     elif view_class is not AliasBackward0:
         tensor = basic_view(tensor, key.basic, view_class)
+    if type(key) is _MaskedKey:
+        return apply(IndexBackward0, tensor, key=key.advanced, indices_given=key.shown)
     return apply(IndexBackward0, tensor, key=key.advanced)
 
 
@@ -281,12 +299,17 @@ def _apply_key(tensor: Tensor, key: _Key) -> Tensor:
 
 def _indices_shown(node) -> tuple:
     """The `indices` PyTorch's advanced-indexing nodes show: one entry per indexed dim, an
-    index tensor (int64; a bool mask shows as the positions it selects here, where PyTorch
-    shows the mask) or None for a dim taken whole; freed with the node."""
+    index tensor (int64), a bool mask as given (one entry for all the dims it covers), or
+    None for a dim taken whole; freed with the node."""
     key = formula_value(node, "key")
-    key = key.advanced if isinstance(key, _Key) else key
-    return tuple(None if isinstance(item, slice) else saved_array(node, item)
-                 for item in key if item is not Ellipsis)
+    if isinstance(key, _MaskedKey):
+        items = key.shown
+    elif isinstance(key, _Key):
+        items = key.advanced
+    else:
+        items = node._params.get("indices_given", key)
+    return tuple(None if item is None or isinstance(item, slice) else saved_array(node, item)
+                 for item in items if item is not Ellipsis)
 
 
 class IndexBackward0(ShownAsPyTorch, Formula):
@@ -294,12 +317,12 @@ class IndexBackward0(ShownAsPyTorch, Formula):
     indices accumulate (and positions not read get exactly zero)."""
 
     @staticmethod
-    def forward(self, key):
+    def forward(self, key, indices_given=None):
         return self._data[key]
 
     tangent = LINEAR
     derivatives = {"self": lambda grad, self_shape, key: _math.accumulate_at(grad, self_shape, key)}
-    hidden = ("key",)
+    hidden = ("key", "indices_given")
     shown: ClassVar[dict] = {"indices": _indices_shown}
 
 
