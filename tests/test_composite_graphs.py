@@ -305,3 +305,26 @@ def test_an_index_node_shows_a_mask_as_given(call):
         return call(lib, x), (x,)
 
     _check_with_gradients(indexed)
+
+
+def test_attention_scales_both_sides_and_gives_zeros_for_a_query_that_sees_nothing():
+    def attention(lib):
+        query, key, value = _leaf(lib, (2, 3, 4)), _leaf(lib, (2, 5, 4), seed=1), _leaf(lib, (2, 5, 2), seed=2)
+        mask = lib.tensor(np.array([[True] * 5, [False] * 5, [True, False, True, False, True]]))
+        out = lib.nn.functional.scaled_dot_product_attention(query, key, value, attn_mask=mask)
+        return out, (query, key, value)
+
+    import retrograd
+
+    mine, leaves = attention(retrograd)
+    theirs, their_leaves = attention(torch)
+    np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
+    assert np.array_equal(mine.detach().numpy()[:, 1], np.zeros((2, 2)))
+    softmax, their_softmax = mine.grad_fn.next_functions[0][0], theirs.grad_fn
+    while their_softmax.name() != "SafeSoftmaxBackward0":
+        their_softmax = their_softmax.next_functions[0][0]
+    assert softmax.name() == "SafeSoftmaxBackward0"
+    assert _same_graph(_graph(softmax, 1)[:2] + [[]], _graph(their_softmax, 1)[:2] + [[]])
+    for ours, reference in zip(retrograd.autograd.grad(mine.sum(), leaves),
+                               torch.autograd.grad(theirs.sum(), their_leaves), strict=True):
+        np.testing.assert_allclose(ours.numpy(), reference.numpy(), rtol=1e-10, atol=1e-12)

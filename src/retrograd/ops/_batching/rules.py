@@ -178,6 +178,9 @@ def _register_families() -> None:
     _RULES[AminmaxBackward0] = _aminmax_rule
     _RULES[MulBackward1] = _RULES[AddBackward1] = _elementwise
     _RULES[NormBackward1] = _dim_rule
+    from ..nn.attention import SafeSoftmaxBackward0
+
+    _RULES[SafeSoftmaxBackward0] = _dim_rule
     from ..composite.tensors import BlockDiagBackward0
 
     _RULES[BlockDiagBackward0] = _block_diag_rule
