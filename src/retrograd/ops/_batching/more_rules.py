@@ -281,7 +281,7 @@ def _value_fill_rule(node_class, inputs, params, levels):
 def register_node_rules(rules: dict) -> None:
     """Add the rules of this module to `rules` (called once, with the op modules imported)."""
     from .. import fill, index, linalg, pointwise, reduce, shape
-    from ..nn import _maps, normalization, padding
+    from ..nn import _maps, conv, normalization, padding
 
     rules[shape.Rot90Backward0] = _rot90_rule
     rules[linalg.TraceBackward0] = _trace_rule
@@ -305,7 +305,8 @@ def register_node_rules(rules: dict) -> None:
     rules[reduce.MinBackward1] = _extreme_scalar(rules[reduce.MinBackward1], "amin")
     rules[normalization.NativeGroupNormBackward0] = _group_norm_rule
     # windows and padding over the last dims: every leading dim is alike
-    for node_class in (_maps.Im2ColBackward0, _maps.Col2ImBackward0, padding._IndexPadBackward):
+    for node_class in (_maps._WindowColumnsBackward, _maps._WindowSumBackward, conv.Im2ColBackward0,
+                       conv.Col2ImBackward0, padding._IndexPadBackward):
         rules[node_class] = _leading_dims_rule
 
 

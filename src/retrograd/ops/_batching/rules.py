@@ -117,7 +117,6 @@ def _register_families() -> None:
     _RULES[reduce.LinalgVectorNormBackward0] = _vector_norm
     _RULES[shape.ViewBackward0] = _RULES[shape.UnsafeViewBackward0] = _shape_rule
     _RULES[shape.ExpandBackward0] = _expand_rule
-    _RULES[shape.SumToSizeBackward0] = _sum_to_size_rule
     _RULES[shape.TransposeBackward0] = _transpose_rule
     _RULES[shape.TBackward0] = _t_rule
     _RULES[shape.PermuteBackward0] = _permute_rule
@@ -161,14 +160,27 @@ def _register_families() -> None:
         _linalg_pair_rule
     _RULES[index.CopySlices] = _RULES[index.IndexPutBackward0] = _copy_slices_rule
     from ..composite import more as scatters  # (Note [Scatter into a copy])
-    from ..composite.numeric import AminmaxBackward0, DistBackward0, MulBackward1
+    from ..composite.numeric import (
+        AddBackward1,
+        AminmaxBackward0,
+        CdistBackward0,
+        DistBackward0,
+        EuclideanDistBackward0,
+        MulBackward1,
+        NormBackward1,
+    )
 
     _RULES[scatters.SelectScatterBackward0] = _RULES[scatters.SliceScatterBackward0] = _dim_rule
     _RULES[scatters.RenormBackward0] = _renorm_rule
     _RULES[scatters.DiagonalScatterBackward0] = _diagonal_rule
     _RULES[DistBackward0] = _dist_rule
+    _RULES[CdistBackward0] = _RULES[EuclideanDistBackward0] = _linalg_pair_rule
     _RULES[AminmaxBackward0] = _aminmax_rule
-    _RULES[MulBackward1] = _elementwise
+    _RULES[MulBackward1] = _RULES[AddBackward1] = _elementwise
+    _RULES[NormBackward1] = _dim_rule
+    from ..nn.attention import SafeSoftmaxBackward0
+
+    _RULES[SafeSoftmaxBackward0] = _dim_rule
     from ..composite.tensors import BlockDiagBackward0
 
     _RULES[BlockDiagBackward0] = _block_diag_rule
@@ -354,17 +366,6 @@ def _expand_rule(node_class, inputs, params, levels):
         physical = physical_at(inputs[0], levels, len(target))
     return _result(_apply(node_class, physical,
                           shape=_batch_sizes(inputs[0], levels) + target), levels)
-
-
-def _sum_to_size_rule(node_class, inputs, params, levels):
-    physical = _unary_physical(inputs[0], levels)
-    count = len(levels)
-    target = tuple(params["shape"])
-    logical = physical._data.shape[count:]
-    batch = physical._data.shape[:count]
-    padded = (1,) * (len(logical) - len(target)) + target
-    summed = _apply(node_class, physical, shape=batch + padded)
-    return _result(_view(summed, batch + target), levels)
 
 
 def _transpose_rule(node_class, inputs, params, levels):

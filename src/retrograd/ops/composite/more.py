@@ -113,8 +113,10 @@ class LdexpBackward0(Formula):
         return mantissa * _math.float32_in_float64(np.power, exponent.dtype.type(2), exponent)
 
     tangent = ELEMENT_WISE
+    # (self's formula names `result` too: the node keeps it whichever input needs grad, as
+    # PyTorch's shows `_saved_result` whenever it records the node)
     derivatives = {
-        "self": lambda grad, other: grad * 2.0 ** other,
+        "self": lambda grad, other, result: grad * 2.0 ** other,
         "other": lambda grad, result: grad * result * math.log(2.0),
     }
 

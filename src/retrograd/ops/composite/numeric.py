@@ -3,6 +3,7 @@ pointwise ops, reductions, scans, statistics and distances written with other op
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 import numpy as np
@@ -12,10 +13,10 @@ from ..._tensor import Tensor
 from ..._warnings import warn_at_caller
 from .. import _math
 from .._formula import Formula
-from .._saved_shown import ShownAsPyTorch, as_given, dims_as_given
+from .._saved_shown import ShownAsPyTorch, ShowsDimAsGiven, as_given, dims_as_given
 from .._table import apply
 from .._table import register as _register_in_table
-from .._tangents import LINEAR, REDUCTION
+from .._tangents import ELEMENT_WISE, LINEAR, REDUCTION
 from ..pointwise.promotion import operand_arrays
 from ..reduce.ordering import _amax_backward
 from ..reduce.statistics import _norm_backward, vector_norm_of_array
@@ -256,6 +257,45 @@ class MulBackward1(Formula):
     derivatives = {"self": lambda grad, other: grad * other}
 
 
+class AddBackward1(Formula):
+    """A tensor plus a number, as PyTorch's own composites add a Scalar (its node saves
+    nothing); Python's `tensor + number` records AddBackward0, as there."""
+
+    inputs = ("self",)
+
+    @staticmethod
+    def forward(self, other):
+        left, right = operand_arrays(self, other, "add")
+        return left + right
+
+    tangent = ELEMENT_WISE  # (affine: the number is not added to the tangent)
+    derivatives = {"self": lambda grad: grad}
+
+
+def _norm_tangent(self, self_t, result, p, dim, keepdim):
+    """NormBackward1's tangent: the norm's derivative at each element times the tangent,
+    summed over `dim`; zeros for p = 0 (whose gradient is none)."""
+    if p == 0:
+        return _math.zeros_like(result)
+    ones = _math.constant(np.ones(tuple(result.shape)), result)
+    return _math.sum_dims(_norm_backward(ones, self, result, p, dim, keepdim) * self_t, dim, keepdim)
+
+
+class NormBackward1(ShowsDimAsGiven, Formula):
+    """The p-norm over dims as PyTorch's composites call it (`at::norm(self, p, dim,
+    keepdim)`): the vector norm under its older node, which saves self, p, dim, keepdim and
+    result; the same gradient (norm_backward), none at all for p = 0 (the input's gradient
+    stays None there, as PyTorch's)."""
+
+    @staticmethod
+    def forward(self, p, dim, keepdim, dim_as_given=None):
+        return vector_norm_of_array(self._data, p, dim, keepdim)
+
+    tangent = staticmethod(_norm_tangent)
+    derivatives = {"self": lambda grad, self, result, p, dim, keepdim: None if p == 0 else _norm_backward(
+        grad, self, result, p, dim, keepdim)}
+
+
 @register()
 def trapezoid(y, x=None, *, dx=None, dim: int = -1):
     """The integral of `y` by the trapezoid rule, along `dim` (spacing `x` or `dx`, default 1)."""
@@ -369,17 +409,179 @@ def corrcoef(input):
     return (c / scale.unsqueeze(1) / scale.unsqueeze(0)).clamp(-1, 1)
 
 
-@register()
-def cdist(x1, x2, p: float = 2.0, compute_mode=None):
-    """The p-norm distance between each row of x1 and each row of x2 (batched)."""
-    _same_dtype((x1, x2), f"expected scalar type {_dtype.scalar_type_name(x1.dtype)} but found "
-                          f"{_dtype.scalar_type_name(x2.dtype)}")
+_CDIST_MODES = {None: 0, "use_mm_for_euclid_dist_if_necessary": 0, "use_mm_for_euclid_dist": 1,
+                "donot_use_mm_for_euclid_dist": 2}
+
+
+def _cdist_arrays(x1: np.ndarray, x2: np.ndarray, p: float) -> np.ndarray:
+    """The p-norm distances of the rows of x1 (..., r1, c) to those of x2 (..., r2, c), the
+    batch dims broadcast, computed from the differences as PyTorch's direct kernel does."""
+    difference = x1[..., :, None, :] - x2[..., None, :, :]
+    if p == 0:
+        return np.sum(difference != 0, axis=-1).astype(difference.dtype)
+    if p == 2:
+        return np.sqrt(np.sum(difference * difference, axis=-1))
+    magnitude = np.abs(difference)
+    if p == 1:
+        return np.sum(magnitude, axis=-1)
+    if p == math.inf:
+        return np.max(magnitude, axis=-1, initial=0.0)
+    return np.sum(magnitude ** p, axis=-1) ** (1 / p)
+
+
+def _cdist_per_difference(difference, grad, dist, p: float):
+    """The gradient reaching each difference x1[i] - x2[j] (..., r1, r2, c) of cdist, as
+    PyTorch's kernel gives it: 0 where the distance is 0, ties of p = inf each given the
+    whole gradient, and for p < 1 a zero difference gets 0."""
+    if p == 0:
+        return _math.zeros_like(difference)
+    grad = _math.unsqueeze(grad, -1)
+    if p == 1:
+        return grad * _math.sign(difference)
+    dist = _math.unsqueeze(dist, -1)
+    if p == math.inf:
+        return grad * _math.sign(difference) * (_math.abs(difference) == dist)
+    zero = dist == 0
+    scale = _math.where(zero, 0.0, grad / _math.where(zero, 1.0, dist) ** (p - 1))
+    if p == 2:
+        return difference * scale
+    if p < 1:
+        nonzero = difference != 0
+        power = _math.where(nonzero, _math.abs(_math.where(nonzero, difference, 1.0)) ** (p - 1), 0.0)
+    else:
+        power = _math.abs(difference) ** (p - 1)
+    return _math.sign(difference) * power * scale
+
+
+def _cdist_backward(grad, x1, x2, result, p: float, which: int):
+    """cdist's gradient for x1 (`which` 0) or x2 (1), summed back to its batch shape."""
+    difference = _math.unsqueeze(x1, -2) - _math.unsqueeze(x2, -3)
+    per_difference = _cdist_per_difference(difference, grad, result, p)
+    if which == 0:
+        return _math.sum_to_size(per_difference.sum(-2), tuple(x1.shape))
+    return _math.sum_to_size(-per_difference.sum(-3), tuple(x2.shape))
+
+
+def _cdist_tangent(x1, x2, x1_t, x2_t, result, p):
+    difference = _math.unsqueeze(x1, -2) - _math.unsqueeze(x2, -3)
+    factor = _cdist_per_difference(difference, _math.constant(1.0, result), result, p)
+    return (factor * (_math.unsqueeze(x1_t, -2) - _math.unsqueeze(x2_t, -3))).sum(-1)
+
+
+class CdistBackward0(Formula):
+    """cdist by its direct kernel: one node, as PyTorch's `_cdist_forward` (saved x1, x2, p
+    and result); its gradients are the p-norm's at each difference of rows, summed over the
+    other input's rows (Note [cdist's two kernels])."""
+
+    inputs = ("x1", "x2")
+
+    @staticmethod
+    def forward(x1, x2, p):
+        return _cdist_arrays(x1._data, x2._data, p)
+
+    tangent = staticmethod(_cdist_tangent)
+    derivatives = {
+        "x1": lambda grad, x1, x2, result, p: _cdist_backward(grad, x1, x2, result, p, 0),
+        "x2": lambda grad, x1, x2, result, p: _cdist_backward(grad, x1, x2, result, p, 1),
+    }
+
+
+def _euclidean_arrays(x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
+    """Euclidean distances by one matrix product, as PyTorch's `_euclidean_dist`: the rows
+    [-2 x1, |x1|^2, 1] times [x2, 1, |x2|^2], clamped at 0 before the square root."""
+    x1_norm = np.sum(x1 * x1, axis=-1, keepdims=True)
+    x2_norm = np.sum(x2 * x2, axis=-1, keepdims=True)
+    left = np.concatenate([x1 * -2, x1_norm, np.ones_like(x1_norm)], axis=-1)
+    right = np.concatenate([x2, np.ones_like(x2_norm), x2_norm], axis=-1)
+    return np.sqrt(np.maximum(left @ right.swapaxes(-1, -2), 0))
+
+
+def _euclidean_backward(grad, x1, x2, result, which: int):
+    """The Euclidean distances' gradient for x1 (`which` 0) or x2 (1): with r = grad / result
+    (0 where the distance is 0), x1 * rowsum(r) - r x2 and x2 * colsum(r) - r^T x1."""
+    zero = result == 0
+    ratio = _math.where(zero, 0.0, grad / _math.where(zero, 1.0, result))
+    if which == 0:
+        gradient = x1 * _math.unsqueeze(ratio.sum(-1), -1) - ratio @ x2
+        return _math.sum_to_size(gradient, tuple(x1.shape))
+    gradient = x2 * _math.unsqueeze(ratio.sum(-2), -1) - _math.transpose(ratio, -1, -2) @ x1
+    return _math.sum_to_size(gradient, tuple(x2.shape))
+
+
+def _euclidean_tangent(x1, x2, x1_t, x2_t, result):
+    zero = result == 0
+    products = (x1_t * x1).sum(-1)
+    inner = _math.unsqueeze(products, -1) + _math.unsqueeze((x2_t * x2).sum(-1), -2)
+    cross = x1_t @ _math.transpose(x2, -1, -2) + x1 @ _math.transpose(x2_t, -1, -2)
+    return _math.where(zero, 0.0, (inner - cross) / _math.where(zero, 1.0, result))
+
+
+class EuclideanDistBackward0(Formula):
+    """cdist's Euclidean distances by matrix products (Note [cdist's two kernels]): PyTorch's
+    `_euclidean_dist` node, saving x1, x2 and result."""
+
+    inputs = ("x1", "x2")
+
+    @staticmethod
+    def forward(x1, x2):
+        return _euclidean_arrays(x1._data, x2._data)
+
+    tangent = staticmethod(_euclidean_tangent)
+    derivatives = {
+        "x1": lambda grad, x1, x2, result: _euclidean_backward(grad, x1, x2, result, 0),
+        "x2": lambda grad, x1, x2, result: _euclidean_backward(grad, x1, x2, result, 1),
+    }
+
+
+def _euclidean_cdist(x1: Tensor, x2: Tensor) -> Tensor:
+    """PyTorch's matrix-product branch of cdist: the batch dims broadcast and flattened into
+    one (expand, a contiguous copy where it takes one, view) unless they hold one batch,
+    EuclideanDistBackward0, viewed to the output's shape."""
+    batch = tuple(np.broadcast_shapes(tuple(x1.shape[:-2]), tuple(x2.shape[:-2])))
+    (r1, columns), r2 = x1.shape[-2:], x2.shape[-2]
+    count = math.prod(batch)
+    if count != 1:
+        x1 = x1.expand(*batch, r1, columns).contiguous().view(count, r1, columns)
+        x2 = x2.expand(*batch, r2, columns).contiguous().view(count, r2, columns)
+    return apply(EuclideanDistBackward0, x1, x2).view(*batch, r1, r2)
+
+
+def _check_cdist(x1: Tensor, x2: Tensor, p: float, compute_mode) -> int:
+    """PyTorch's checks of cdist's arguments, in its order; the compute mode as a number."""
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    for name, tensor in (("X1", x1), ("X2", x2)):
+        if tensor.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {tensor.ndim}D")
     if x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(
             f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}"
         )
-    differences = x1.unsqueeze(-2) - x2.unsqueeze(-3)
-    return differences.norm(p, dim=-1)
+    _same_dtype((x1, x2), f"expected scalar type {_dtype.scalar_type_name(x1.dtype)} but found "
+                          f"{_dtype.scalar_type_name(x2.dtype)}")
+    if not x1.dtype.is_floating_point:
+        raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: "
+                           f"{_dtype.scalar_type_name(x1.dtype)}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    return _CDIST_MODES[compute_mode]
+
+
+@register()
+def cdist(x1, x2, p: float = 2.0, compute_mode=None):
+    """The p-norm distance between each row of x1 and each row of x2 (batched).
+
+    Note [cdist's two kernels]
+        PyTorch computes the Euclidean distance (p = 2) by matrix products when asked to
+        (compute_mode "use_mm_for_euclid_dist") or, by default, when either input has more
+        than 25 rows: the node is then EuclideanDistBackward0, below a view to the output's
+        shape. Every other call runs the direct kernel, one CdistBackward0. We take the same
+        branch, so the graph and the rounding are PyTorch's."""
+    mode = _check_cdist(x1, x2, p, compute_mode)
+    rows = (x1.shape[-2], x2.shape[-2])
+    if x1.numel() and x2.numel() and p == 2 and (mode == 1 or (mode == 0 and max(rows) > 25)):
+        return _euclidean_cdist(x1, x2)
+    return apply(CdistBackward0, x1, x2, p=float(p))
 
 
 class DistBackward0(Formula):

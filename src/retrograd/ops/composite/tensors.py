@@ -146,19 +146,31 @@ def cartesian_prod(*tensors):
 
 @register()
 def combinations(input, r: int = 2, with_replacement: bool = False):
-    """Every combination of `r` elements of a 1-d tensor, one per row (in order)."""
+    """Every combination of `r` elements of a 1-d tensor, one per row (in order).
+
+    Recorded as PyTorch records it: the input on an r-dim grid (a view, expanded: meshgrid),
+    each grid's elements where the indices increase (masked_select by the triangular mask;
+    non-decreasing with replacement), stacked as columns (StackBackward0)."""
     if input.ndim != 1:
         raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
     if r < 0:
         raise RuntimeError(f"Expect a non-negative number, but got {r}")
-    choose = itertools.combinations_with_replacement if with_replacement else itertools.combinations
-    picks = list(choose(range(input.shape[0]), r))
     if r == 0:
         return input.new_empty(0)
-    if not picks:
-        return input.new_empty(0, r)
-    index = Tensor._make(np.asarray(picks, dtype=np.int64).reshape(-1))
-    return input.index_select(0, index).reshape(len(picks), r)
+    count = input.shape[0]
+    mask = Tensor._make(_increasing_mask(count, r, with_replacement))
+    grids = [input.view([-1 if dim == position else 1 for dim in range(r)]).expand([count] * r)
+             for position in range(r)]
+    return _retrograd().stack([grid.masked_select(mask) for grid in grids], 1)
+
+
+def _increasing_mask(count: int, r: int, with_replacement: bool) -> np.ndarray:
+    """The (count,) * r bool mask of the index tuples that increase (or never decrease)."""
+    indices = np.indices((count,) * r, sparse=True)
+    mask = np.ones((count,) * r, dtype=bool)
+    for first, second in itertools.pairwise(indices):
+        mask &= (first <= second) if with_replacement else (first < second)
+    return mask
 
 
 def vander(x, N: int | None = None, increasing: bool = False):

@@ -36,12 +36,22 @@ from ..shape import (
 class _Key:
     basic: tuple
     advanced: tuple | None
-    view_class: type[Node]
+    # the node of the basic step; None when several components of `basic` pick, slice or
+    # insert, each recorded as its own node (Note [One node per component])
+    view_class: type[Node] | None
 
     @property
     def basic_is_trivial(self) -> bool:
         """The basic step changes nothing (only full slices)."""
         return self.view_class is AliasBackward0
+
+
+@dataclasses.dataclass(frozen=True)
+class _MaskedKey(_Key):
+    """A key with a bool mask: `shown` holds the indices as PyTorch's nodes show them (the
+    mask itself, where `advanced` holds the positions it selects; None for a dim taken whole)."""
+
+    shown: tuple = ()
 
 
 _INVALID_INDEX = (
@@ -133,10 +143,12 @@ def _check_indices(indices: np.ndarray, size: int, ordinal: int) -> np.ndarray:
 
 
 def _wrap_int(index, shape: tuple, dim: int) -> int:
+    """An int key component, checked and kept as given (a negative one counts from the end,
+    as NumPy reads it; SelectBackward0 shows it as given, as PyTorch's)."""
     size = shape[dim]
     if not -size <= index < size:
         raise IndexError(f"index {index} is out of bounds for dimension {dim} with size {size}")
-    return int(index) % size
+    return int(index)
 
 
 def _plain_key(key, shape: tuple) -> _Key | None:
@@ -151,7 +163,7 @@ def _plain_key(key, shape: tuple) -> _Key | None:
     for dim, item in enumerate(items):
         if type(item) is int:
             basic.append(_wrap_int(item, shape, dim))
-            view_class = SelectBackward0
+            view_class = SelectBackward0 if view_class is AliasBackward0 else None
         elif type(item) is slice:
             start, stop, step = item.start, item.stop, item.step
             if step is None:
@@ -162,7 +174,7 @@ def _plain_key(key, shape: tuple) -> _Key | None:
                 return None
             basic.append(slice(start, stop, step))
             if start is not None or stop is not None or step != 1:
-                view_class = SliceBackward0
+                view_class = SliceBackward0 if view_class is AliasBackward0 else None
         else:
             return None
     return _Key((*basic, Ellipsis), None, view_class)
@@ -187,58 +199,97 @@ def _parse_key(key, shape: tuple) -> _Key:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     if sum(item is Ellipsis for item in items) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
-    basic, advanced = [], []
+    basic, advanced, shown = [], [], []
     view_class = AliasBackward0
-    has_advanced = False
+    has_advanced = has_mask = False
     dim = ordinal = 0
     for item in items:
         if item is Ellipsis:
             basic += [slice(None)] * (ndim - used)
             advanced += [slice(None)] * (ndim - used)
+            shown += [None] * (ndim - used)
             dim += ndim - used
         elif item is None or isinstance(item, bool | np.bool_):
             basic.append(None)
-            view_class = UnsqueezeBackward0
+            view_class = UnsqueezeBackward0 if view_class is AliasBackward0 else None
             if item is False:
                 advanced.append(np.zeros(0, dtype=np.int64))
+                shown.append(advanced[-1])
                 has_advanced = True
             else:
                 advanced.append(slice(None))
+                shown.append(None)
         elif _is_integer(item):
             basic.append(_wrap_int(item, shape, dim))
-            view_class = SelectBackward0
+            view_class = SelectBackward0 if view_class is AliasBackward0 else None
             dim += 1
         elif isinstance(item, slice):
             item = _check_slice(item)
             basic.append(item)
             advanced.append(slice(None))
+            shown.append(None)
             if item != slice(None, None, 1):
-                view_class = SliceBackward0
+                view_class = SliceBackward0 if view_class is AliasBackward0 else None
             dim += 1
         elif isinstance(item, np.ndarray) and item.dtype.kind == "b":
             _check_mask(item, shape, dim)
             basic += [slice(None)] * item.ndim
             advanced += list(np.nonzero(item))
-            has_advanced = True
+            shown.append(item)
+            has_advanced = has_mask = True
             dim += item.ndim
             ordinal += 1
         elif isinstance(item, np.ndarray):
             basic.append(slice(None))
             advanced.append(_check_indices(item, shape[dim], ordinal))
+            shown.append(advanced[-1])
             has_advanced = True
             dim += 1
             ordinal += 1
         else:
             raise IndexError(_INVALID_INDEX.format(type(item).__name__))
+    if has_mask:
+        return _MaskedKey((*basic, Ellipsis), (*advanced, Ellipsis), view_class, tuple(shown))
     return _Key((*basic, Ellipsis), (*advanced, Ellipsis) if has_advanced else None, view_class)
+
+
+def _component_views(tensor: Tensor, basic: tuple) -> Tensor:
+    """The basic step of `tensor[key]` for a key of several components: one node each.
+
+    Note [One node per component]
+        PyTorch records a basic key component by component, left to right: `x[1:, ::2]` is
+        a SliceBackward0 on dim 0, then one on dim 1 of that; `x[None, ..., 0]` an
+        UnsqueezeBackward0, then a SelectBackward0. A key with one such component (the
+        common `x[i]`, `x[:, j]`, `x[a:b]`) is one node of the whole key (Note [Basic index
+        keys]); a key with several is recorded as the same chain as PyTorch's, each node
+        showing its own input's sizes."""
+    dim = 0
+    for component in basic[:-1]:
+        if component is None:
+            tensor = apply(UnsqueezeBackward0, tensor, dim=dim)
+            dim += 1
+        elif isinstance(component, slice):
+            if component != slice(None, None, 1) and component != slice(None):
+                tensor = basic_view(tensor, (*(slice(None),) * dim, component, Ellipsis), SliceBackward0)
+            dim += 1
+        else:
+            tensor = basic_view(tensor, (*(slice(None),) * dim, component, Ellipsis), SelectBackward0)
+    return tensor
 
 
 def _apply_key(tensor: Tensor, key: _Key) -> Tensor:
     """`tensor[key]` in two steps: a basic view, then advanced indexing when the key has tensors."""
+    view_class = key.view_class
     if key.advanced is None:
-        return basic_view(tensor, key.basic, key.view_class)
-    if not key.basic_is_trivial:
-        tensor = basic_view(tensor, key.basic, key.view_class)
+        if view_class is not None:
+            return basic_view(tensor, key.basic, view_class)
+        return _component_views(tensor, key.basic)
+    if view_class is None:
+        tensor = _component_views(tensor, key.basic)
+    elif view_class is not AliasBackward0:
+        tensor = basic_view(tensor, key.basic, view_class)
+    if type(key) is _MaskedKey:
+        return apply(IndexBackward0, tensor, key=key.advanced, indices_given=key.shown)
     return apply(IndexBackward0, tensor, key=key.advanced)
 
 
@@ -248,12 +299,17 @@ def _apply_key(tensor: Tensor, key: _Key) -> Tensor:
 
 def _indices_shown(node) -> tuple:
     """The `indices` PyTorch's advanced-indexing nodes show: one entry per indexed dim, an
-    index tensor (int64; a bool mask shows as the positions it selects here, where PyTorch
-    shows the mask) or None for a dim taken whole; freed with the node."""
+    index tensor (int64), a bool mask as given (one entry for all the dims it covers), or
+    None for a dim taken whole; freed with the node."""
     key = formula_value(node, "key")
-    key = key.advanced if isinstance(key, _Key) else key
-    return tuple(None if isinstance(item, slice) else saved_array(node, item)
-                 for item in key if item is not Ellipsis)
+    if isinstance(key, _MaskedKey):
+        items = key.shown
+    elif isinstance(key, _Key):
+        items = key.advanced
+    else:
+        items = node._params.get("indices_given", key)
+    return tuple(None if item is None or isinstance(item, slice) else saved_array(node, item)
+                 for item in items if item is not Ellipsis)
 
 
 class IndexBackward0(ShownAsPyTorch, Formula):
@@ -261,12 +317,12 @@ class IndexBackward0(ShownAsPyTorch, Formula):
     indices accumulate (and positions not read get exactly zero)."""
 
     @staticmethod
-    def forward(self, key):
+    def forward(self, key, indices_given=None):
         return self._data[key]
 
     tangent = LINEAR
     derivatives = {"self": lambda grad, self_shape, key: _math.accumulate_at(grad, self_shape, key)}
-    hidden = ("key",)
+    hidden = ("key", "indices_given")
     shown: ClassVar[dict] = {"indices": _indices_shown}
 
 

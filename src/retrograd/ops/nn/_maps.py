@@ -107,8 +107,10 @@ def _col2im_array(cols: np.ndarray, size, stride, dilation) -> np.ndarray:
     return result
 
 
-class Im2ColBackward0(Node):
-    """The windows of the last two dims as columns (..., kernel_h, kernel_w, out_h, out_w)."""
+class _WindowColumnsBackward(Node):
+    """The windows of the last two dims as columns (..., kernel_h, kernel_w, out_h, out_w):
+    the layout the convolution and pooling backwards work in (F.unfold's node, with
+    PyTorch's layout and name, is Im2ColBackward0 in conv.py)."""
     hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     tangent = LINEAR
@@ -123,8 +125,9 @@ class Im2ColBackward0(Node):
         return col2im(grad, self.size, self.stride, self.dilation)
 
 
-class Col2ImBackward0(Node):
-    """Columns (..., kh, kw, out_h, out_w) summed back into an image of spatial `size`."""
+class _WindowSumBackward(Node):
+    """Columns (..., kh, kw, out_h, out_w) summed back into an image of spatial `size` (the
+    adjoint of _WindowColumnsBackward; F.fold's node is Col2ImBackward0 in conv.py)."""
     hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
 
     tangent = LINEAR
@@ -140,11 +143,12 @@ class Col2ImBackward0(Node):
 
 
 def im2col(x: Tensor, kernel, stride, dilation) -> Tensor:
-    return apply(Im2ColBackward0, x, kernel=tuple(kernel), stride=tuple(stride), dilation=tuple(dilation))
+    return apply(_WindowColumnsBackward, x, kernel=tuple(kernel), stride=tuple(stride),
+                 dilation=tuple(dilation))
 
 
 def col2im(cols: Tensor, size, stride, dilation) -> Tensor:
-    return apply(Col2ImBackward0, cols, size=tuple(size), stride=tuple(stride), dilation=tuple(dilation))
+    return apply(_WindowSumBackward, cols, size=tuple(size), stride=tuple(stride), dilation=tuple(dilation))
 
 
 def _adjoint_last(grad: np.ndarray, entries: tuple, size: int) -> np.ndarray:

@@ -8,17 +8,30 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
-from .._table import register
+from .._table import apply, register
+from ..composite.numeric import MulBackward1
 from ..linalg import matmul
 from ..pointwise import (
     _constant_like,
 )
 from ._common import _torch_name
-from .activation import softmax
+from .activation import SoftmaxBackward0
 from .dropout import dropout
 
 # ---------------------------------------------------------------------------
 # Attention and instance normalisation
+
+
+class SafeSoftmaxBackward0(SoftmaxBackward0):
+    """Attention's softmax (PyTorch's `_safe_softmax`): a row whose scores are all -inf (a
+    query that may attend to nothing) gives zeros, not NaN; elsewhere softmax, with
+    softmax's gradient (0 along a zero row)."""
+
+    @staticmethod
+    def forward(self, dim, dtype=None, dim_as_given=None):
+        result = SoftmaxBackward0.forward(self, dim, dtype, dim_as_given)
+        masked = np.all(self._data == -np.inf, axis=dim, keepdims=True)
+        return np.where(masked, 0, result).astype(result.dtype, copy=False) if masked.any() else result
 
 
 @register(torch_name=_torch_name("scaled_dot_product_attention"))
@@ -37,7 +50,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     if enable_gqa:
         key, value = _shared_among_query_heads(query, key, value)
     scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
-    scores = matmul(query, key.transpose(-2, -1)) * scale
+    # (each side scaled by sqrt(scale), as a Scalar: PyTorch's math kernel and its nodes)
+    root = math.sqrt(scale)
+    scores = matmul(apply(MulBackward1, query, other=root),
+                    apply(MulBackward1, key.transpose(-2, -1), other=root))
     if is_causal:
         rows, columns = query.shape[-2], key.shape[-2]
         attn_mask = Tensor._make(np.tril(np.ones((rows, columns), dtype=bool)))
@@ -46,7 +62,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
             scores = scores + _constant_like(scores, np.where(attn_mask._data, 0.0, -np.inf))
         else:
             scores = scores + attn_mask
-    weights = softmax(scores, -1)
+    weights = apply(SafeSoftmaxBackward0, scores, dim=scores.ndim - 1, dim_as_given=-1)
     if dropout_p > 0:
         weights = dropout(weights, dropout_p)
     return matmul(weights, value)

@@ -11,10 +11,10 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .._saved_shown import ShownAsPyTorch
 from .._table import apply, register
-from .._tangents import MultilinearPlus
+from .._tangents import LINEAR, MultilinearPlus
 from ..linalg import matmul
 from ._common import _c_type_name, _torch_name, _tuple
-from ._maps import _col2im_array, _window_view, col2im, im2col
+from ._maps import _col2im_array, _columns_array, _window_view, col2im, im2col
 from .padding import constant_pad
 
 # ---------------------------------------------------------------------------
@@ -424,6 +424,84 @@ def _fold_geometry(kernel_size, dilation, padding, stride):
             _tuple(padding, 2, "padding"), _tuple(stride, 2, "stride"))
 
 
+def _block_counts(size, kernel, dilation, padding, stride) -> tuple:
+    """The number of sliding blocks along each spatial dim of `size` (padded)."""
+    return tuple((s + 2 * p - d * (k - 1) - 1) // st + 1
+                 for s, k, d, p, st in zip(size, kernel, dilation, padding, stride))
+
+
+def _im2col_array(data: np.ndarray, kernel, dilation, padding, stride) -> np.ndarray:
+    """(..., C, H, W) to (..., C * kh * kw, number of blocks): each block's entries as a
+    column, channel-major, as PyTorch's im2col."""
+    (top, left) = padding
+    padded = np.pad(data, [(0, 0)] * (data.ndim - 2) + [(top, top), (left, left)])
+    columns = _columns_array(padded, kernel, stride, dilation)
+    lead = columns.shape[:-5]
+    channels, kernel_h, kernel_w, out_h, out_w = columns.shape[-5:]
+    return columns.reshape(*lead, channels * kernel_h * kernel_w, out_h * out_w)
+
+
+def _col2im_layout_array(data: np.ndarray, output_size, kernel, dilation, padding, stride) -> np.ndarray:
+    """(..., C * kh * kw, number of blocks) summed back into (..., C, H, W): the adjoint of
+    _im2col_array."""
+    counts = _block_counts(output_size, kernel, dilation, padding, stride)
+    lead, rows = data.shape[:-2], data.shape[-2]
+    windows = data.reshape(*lead, rows // (kernel[0] * kernel[1]), *kernel, *counts)
+    padded_size = tuple(s + 2 * p for s, p in zip(output_size, padding))
+    image = _col2im_array(windows, padded_size, stride, dilation)
+    (top, left) = padding
+    return image[..., top: top + output_size[0], left: left + output_size[1]]
+
+
+class Im2ColBackward0(Node):
+    """F.unfold: the sliding blocks of (..., C, H, W) as columns (..., C * kh * kw, blocks),
+    PyTorch's node and saved geometry (the input's H and W as self_sym_argsize_minus_2/_1);
+    its gradient is col2im of the gradient (Col2ImBackward0 when recorded), as PyTorch's."""
+    hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
+
+    tangent = LINEAR
+    __slots__ = ("dilation", "kernel_size", "padding", "self_sym_argsize_minus_1", "self_sym_argsize_minus_2",
+                 "stride")
+    _runs_on_arrays = True
+
+    @staticmethod
+    def forward(ctx, x, kernel_size, dilation, padding, stride):
+        ctx.kernel_size, ctx.dilation, ctx.padding, ctx.stride = kernel_size, dilation, padding, stride
+        ctx.self_sym_argsize_minus_2, ctx.self_sym_argsize_minus_1 = x._data.shape[-2:]
+        return _im2col_array(x._data, kernel_size, dilation, padding, stride)
+
+    def backward(self, grad):
+        size = (self.self_sym_argsize_minus_2, self.self_sym_argsize_minus_1)
+        geometry = (self.kernel_size, self.dilation, self.padding, self.stride)
+        if not isinstance(grad, Tensor):
+            return _col2im_layout_array(grad, size, *geometry)
+        return apply(Col2ImBackward0, grad, output_size=size, kernel_size=geometry[0], dilation=geometry[1],
+                     padding=geometry[2], stride=geometry[3])
+
+
+class Col2ImBackward0(Node):
+    """F.fold: columns (..., C * kh * kw, blocks) summed back into (..., C, H, W), PyTorch's
+    node and saved geometry; its gradient is im2col of the gradient (Im2ColBackward0 when
+    recorded), as PyTorch's."""
+    hand_written = "backward is a few linear maps on arrays (Note [Array kernels of the heavy nn ops])"
+
+    tangent = LINEAR
+    __slots__ = ("dilation", "kernel_size", "padding", "stride")
+    _runs_on_arrays = True
+
+    @staticmethod
+    def forward(ctx, columns, output_size, kernel_size, dilation, padding, stride):
+        ctx.kernel_size, ctx.dilation, ctx.padding, ctx.stride = kernel_size, dilation, padding, stride
+        return _col2im_layout_array(columns._data, output_size, kernel_size, dilation, padding, stride)
+
+    def backward(self, grad):
+        geometry = (self.kernel_size, self.dilation, self.padding, self.stride)
+        if not isinstance(grad, Tensor):
+            return _im2col_array(grad, *geometry)
+        return apply(Im2ColBackward0, grad, kernel_size=geometry[0], dilation=geometry[1],
+                     padding=geometry[2], stride=geometry[3])
+
+
 @register(torch_name=_torch_name("unfold"), floating=True)
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """The sliding windows of (N, C, H, W) input as columns: (N, C * kH * kW, number of windows)."""
@@ -432,14 +510,8 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
             f"Input Error: Only 3D or 4D input Tensors are supported (got {input.ndim}D)"
         )
     kernel, dilation, padding, stride = _fold_geometry(kernel_size, dilation, padding, stride)
-    unbatched = input.ndim == 3
-    if unbatched:
-        input = input.unsqueeze(0)
-    padded = constant_pad(input, _spatial_pairs((p, p) for p in padding))
-    windows = im2col(padded, kernel, stride, dilation)
-    batch, channels = windows.shape[:2]
-    columns = windows.reshape(batch, channels * kernel[0] * kernel[1], windows.shape[-2] * windows.shape[-1])
-    return columns.squeeze(0) if unbatched else columns
+    return apply(Im2ColBackward0, input, kernel_size=kernel, dilation=dilation, padding=padding,
+                 stride=stride)
 
 
 @register(torch_name=_torch_name("fold"), floating=True)
@@ -447,22 +519,14 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """The adjoint of unfold: columns summed back into an (N, C, H, W) image."""
     kernel, dilation, padding, stride = _fold_geometry(kernel_size, dilation, padding, stride)
     size = _tuple(output_size, 2, "output_size")
-    unbatched = input.ndim == 2
-    if unbatched:
-        input = input.unsqueeze(0)
-    padded_size = tuple(s + 2 * p for s, p in zip(size, padding))
-    counts = [(s - d * (k - 1) - 1) // st + 1
-              for s, d, k, st in zip(padded_size, dilation, kernel, stride)]
+    counts = _block_counts(size, kernel, dilation, padding, stride)
     blocks = kernel[0] * kernel[1]
-    if input.ndim != 3 or input.shape[1] % blocks or input.shape[2] != counts[0] * counts[1]:
+    if input.ndim not in (2, 3) or input.shape[-2] % blocks or input.shape[-1] != counts[0] * counts[1]:
         raise RuntimeError(
             f"Given output_size={size}, kernel_size={kernel}, dilation={dilation}, padding={padding}, "
             f"stride={stride}, expected size of input's dimension 2 to match the calculated number of "
             f"sliding blocks {counts[0]} * {counts[1]} = {counts[0] * counts[1]}, but got "
-            f"input.size(2)={input.shape[2] if input.ndim == 3 else 0}."
+            f"input.size(2)={input.shape[-1] if input.ndim in (2, 3) else 0}."
         )
-    batch, channels = input.shape[0], input.shape[1] // blocks
-    windows = input.reshape(batch, channels, *kernel, *counts)
-    image = col2im(windows, padded_size, stride, dilation)
-    result = constant_pad(image, _spatial_pairs((-p, -p) for p in padding))
-    return result.squeeze(0) if unbatched else result
+    return apply(Col2ImBackward0, input, output_size=size, kernel_size=kernel, dilation=dilation,
+                 padding=padding, stride=stride)

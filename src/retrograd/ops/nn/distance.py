@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ..._tensor import Tensor
-from .._table import register
-from ..pointwise import abs as absolute
+from .._saved_shown import given_where_different
+from .._table import apply, register
+from ..composite.numeric import AddBackward1, NormBackward1
 from ..pointwise import (
     clamp_min,
 )
@@ -36,13 +37,12 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
 # Distances and more losses (compositions of differentiable ops)
 
 
-def _lp_norm_last(difference: Tensor, p: float, keepdim: bool) -> Tensor:
-    if p == 2:
-        return (difference * difference).sum(-1, keepdim=keepdim) ** 0.5
-    return (absolute(difference) ** p).sum(-1, keepdim=keepdim) ** (1 / p)
-
-
 @register(torch_name=_torch_name("pairwise_distance"))
 def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
-    """||x1 - x2 + eps||_p over the last dim."""
-    return _lp_norm_last(x1 - x2 + eps, p, keepdim)
+    """||x1 - x2 + eps||_p over the last dim, recorded as PyTorch records it: SubBackward0,
+    AddBackward1 (eps, a Scalar), NormBackward1 over the innermost dim of the broadcast."""
+    innermost = max(x1.ndim, x2.ndim) - 1
+    difference = apply(AddBackward1, x1 - x2, other=eps)
+    dim = innermost % max(difference.ndim, 1)
+    return apply(NormBackward1, difference, p=float(p), dim=(dim,), keepdim=keepdim,
+                 **given_where_different(dim=(innermost, dim)))

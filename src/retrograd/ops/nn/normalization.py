@@ -14,6 +14,8 @@ from .._table import apply, register
 from ..pointwise import (
     _constant_like,
 )
+from ..shape import rearrange as _rearrange
+from ..shape import views as _views
 from ._backward_ops import joined_to_input
 from ._common import _torch_name
 
@@ -405,33 +407,36 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
           not_differentiable=("running_mean", "running_var"))
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5):
-    """Normalise each channel of each sample over its spatial dims (group_norm with one
-    channel per group); running statistics, if given, track the batch average of the
-    per-instance ones."""
+    """Normalise each channel of each sample over its spatial dims; running statistics, if
+    given, track the batch average of the per-instance ones.
+
+    Recorded as PyTorch records it: the input viewed as one sample of batch * channel
+    channels, batch_norm of that with the weight, bias and running statistics repeated per
+    sample (RepeatBackward0), viewed back (ViewBackward0 at the output); in training, the
+    given running statistics then take the mean over the samples of the repeated ones
+    batch_norm updated."""
     if not isinstance(momentum, numbers.Real):
         raise TypeError(f"instance_norm(): argument 'momentum' (position 7) must be float, not "
                         f"{type(momentum).__name__}")
-    if not use_input_stats:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats "
-                               "is false")
-        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
-    spatial = int(np.prod(input.shape[2:], dtype=np.int64))
-    if spatial <= 1:
+    if not use_input_stats and (running_mean is None or running_var is None):
+        raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats "
+                           "is false")
+    shape = input.shape
+    if use_input_stats and int(np.prod(shape[2:], dtype=np.int64)) <= 1:
         raise ValueError(
-            f"Expected more than 1 spatial element when training, got input size {input.shape}"
+            f"Expected more than 1 spatial element when training, got input size {shape}"
         )
-    data = input._data
-    dims = tuple(range(2, data.ndim))
-    if running_mean is not None:
-        instance_mean = data.mean(axis=dims).mean(0)
-        running_mean._data[...] = (1 - momentum) * running_mean._data + momentum * instance_mean
-        running_mean._bump_version()
-    if running_var is not None:
-        unbiased = data.var(axis=dims, ddof=1).mean(0)
-        running_var._data[...] = (1 - momentum) * running_var._data + momentum * unbiased
-        running_var._bump_version()
-    return group_norm(input, input.shape[1], weight, bias, eps)
+    batch, channels = shape[0], shape[1]
+    repeated = [None if value is None else _rearrange.repeat(value, batch)
+                for value in (weight, bias, running_mean, running_var)]
+    one_sample = _views.view(_rearrange.contiguous(input), (1, batch * channels, *shape[2:]))
+    out = batch_norm(one_sample, repeated[2], repeated[3], repeated[0], repeated[1], use_input_stats,
+                     momentum, eps)
+    for given, updated in zip((running_mean, running_var), repeated[2:]):
+        if given is not None and use_input_stats:
+            given._data[...] = updated._data.reshape(batch, channels).mean(0)
+            given._bump_version()
+    return _views.view(out, shape)
 
 
 @register(torch_name=_torch_name("rms_norm"), floating=True)

@@ -130,7 +130,6 @@ from .views import (
     SqueezeBackward3,
     SqueezeBackward4,
     SqueezeBackward5,
-    SumToSizeBackward0,
     UnsafeViewBackward0,
     UnsqueezeBackward0,
     UnsqueezeBackward1,

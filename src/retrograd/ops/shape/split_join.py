@@ -275,7 +275,8 @@ class CatBackward0(ShownAsPyTorch, Node):
 
     Hand-written (a Formula declares a fixed list of inputs; cat takes any number), but
     its backward is written with `_math` like a formula, so it runs on arrays when no
-    graph is built (see Note [One formula, two modes]).
+    graph is built (see Note [One formula, two modes]). It keeps `dim` as the call gave it,
+    as StackBackward0 does.
     """
     hand_written = "takes any number of tensors (a declaration lists a fixed set of inputs)"
     hidden = ("sizes",)  # Note [Saved values as PyTorch shows them]
@@ -285,8 +286,8 @@ class CatBackward0(ShownAsPyTorch, Node):
     _runs_on_arrays = True
 
     @staticmethod
-    def forward(ctx, *tensors, dim, sizes):
-        ctx.dim, ctx.sizes = dim, sizes
+    def forward(ctx, *tensors, dim, sizes, dim_as_given=None):
+        ctx.dim, ctx.sizes = dim if dim_as_given is None else int(dim_as_given), sizes
         joined = [tensor._data for tensor, size in zip(tensors, sizes) if size is not None]
         dtype = _common_dtype(tensors)
         if not joined:
@@ -296,13 +297,14 @@ class CatBackward0(ShownAsPyTorch, Node):
     def backward(self, grad):
         grads = []
         offset = 0
+        dim = self.dim if self.dim >= 0 else self.dim + grad.ndim
         for size, needed in zip(self.sizes, self.next_functions):
             if needed[0] is None:
                 grads.append(None)
             elif size is None:
                 grads.append(_math.zeros_of_shape((0,), grad))
             else:
-                grads.append(_math.narrow(grad, self.dim, offset, size))
+                grads.append(_math.narrow(grad, dim, offset, size))
             offset += size or 0
         return tuple(grads)
 
@@ -325,7 +327,7 @@ def cat(tensors, dim: int = 0):
     if not kept:
         return apply(CatBackward0, *tensors, dim=0, sizes=(None,) * len(tensors))
     first = kept[0][1]._data.shape
-    dim = wrap_dim(dim, len(first))
+    wrapped = wrap_dim(dim, len(first))
     for position, tensor in kept:
         shape = tensor._data.shape
         if len(shape) != len(first):
@@ -333,13 +335,15 @@ def cat(tensors, dim: int = 0):
                 f"Tensors must have same number of dimensions: got {len(first)} and {len(shape)}"
             )
         for index, (expected, got) in enumerate(zip(first, shape)):
-            if index != dim and expected != got:
+            if index != wrapped and expected != got:
                 raise RuntimeError(
-                    f"Sizes of tensors must match except in dimension {dim}. Expected size {expected} "
+                    f"Sizes of tensors must match except in dimension {wrapped}. Expected size {expected} "
                     f"but got size {got} for tensor number {position} in the list."
                 )
-    sizes = tuple(None if _is_legacy_empty(t) else t._data.shape[dim] for t in tensors)
-    return apply(CatBackward0, *tensors, dim=dim, sizes=sizes)
+    sizes = tuple(None if _is_legacy_empty(t) else t._data.shape[wrapped] for t in tensors)
+    if wrapped == dim:
+        return apply(CatBackward0, *tensors, dim=wrapped, sizes=sizes)
+    return apply(CatBackward0, *tensors, dim=wrapped, sizes=sizes, dim_as_given=dim)
 
 
 def concat(tensors, dim: int = 0):

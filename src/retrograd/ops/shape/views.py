@@ -18,6 +18,7 @@ from .._saved_shown import ShownAsPyTorch, ShowsOneDimAsGiven, as_given, dims_as
 from .._table import apply, register
 from .._tangents import LINEAR
 from ..reduce import normalize_dims
+from ..reduce import sums as _sums
 
 
 def _shape_argument(shape) -> tuple:
@@ -271,31 +272,28 @@ def broadcast_tensors(*tensors):
     return tuple(tensor if tensor._data.shape == shape else expand(tensor, shape) for tensor in tensors)
 
 
-class SumToSizeBackward0(Formula):
-    """Sum over broadcast dims (the inverse of expand): the gradient is expanded back."""
-
-    @staticmethod
-    def forward(self, shape):
-        return _math.sum_to_size(self._data, shape)
-
-    tangent = LINEAR
-    derivatives = {"self": lambda grad, self_shape: _math.expand(grad, self_shape)}
-
-
 @register(methods="sum_to_size")
 def sum_to_size(input, *size):
-    """Sum `input` down to `size`, which it must be expandable from (undoes broadcasting)."""
+    """Sum `input` down to `size`, which it must be expandable from (undoes broadcasting).
+
+    Recorded as PyTorch records it, with no node of its own: SumBackward0 for `size` (),
+    else SumBackward1 over the reduced dims (kept), then ViewBackward0 when leading dims go;
+    `input` itself when nothing is summed."""
     shape = _shape_argument(size)
-    if shape == input._data.shape:
-        return input
     data_shape = input._data.shape
-    if len(shape) > len(data_shape) or any(
-        s != 1 and s != d for s, d in zip(shape, data_shape[len(data_shape) - len(shape):])
-    ):
+    if not shape:
+        return _sums.sum(input)
+    if shape == data_shape:
+        return input
+    leading = len(data_shape) - len(shape)
+    if leading < 0 or any(s != 1 and s != d for s, d in zip(shape, data_shape[leading:])):
         raise RuntimeError(
             f"size {{{format_shape(shape)}}} is not expandable to size {{{format_shape(data_shape)}}}."
         )
-    return apply(SumToSizeBackward0, input, shape=shape)
+    dims = tuple(range(leading)) + tuple(leading + index for index, target in enumerate(shape)
+                                         if target == 1 and data_shape[leading + index] != 1)
+    summed = apply(_sums.SumBackward1, input, dim=dims, keepdim=True, dtype=None, dim_as_given=dims)
+    return apply(ViewBackward0, summed, shape=shape) if leading else summed
 
 
 # ---------------------------------------------------------------------------
