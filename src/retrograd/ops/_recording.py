@@ -186,19 +186,22 @@ def _recording_lines(node_class: type[Node], values: list[str], params: bool = T
             "    return output"]
 
 
-def _output_lines(node_class: type[Node], output_nr: str, meta: str, inference: str) -> list[str]:
+def _output_lines(node_class: type[Node], output_nr: str, meta: str, inference: str,
+                  recorded: bool = True) -> list[str]:
     """Lines that make `output` (`new(Tensor)`) the output number `output_nr` of `node`, with
     array `result`, metadata `meta` and inference flag `inference` (expressions): the fields
     Tensor._setup sets, stored in place (two calls less per op; _fresh_fields says why). A
-    view's `counter` (its input's version counter) is bound before; its base is set after."""
+    view's `counter` (its input's version counter) is bound before; its base is set after.
+    Without `recorded`, a tensor without history (as Tensor._make makes it)."""
+    view = node_class.is_view and recorded
     return ["    output._data = result",
-            "    output.grad_fn = node",
-            "    output._requires_grad = True",
+            "    output.grad_fn = " + ("node" if recorded else "None"),
+            f"    output._requires_grad = {recorded}",
             f"    output._output_nr = {output_nr}",
             f"    output._meta = {meta}",
-            "    output._version_counter = " + ("counter" if node_class.is_view else "COUNTER_ZERO"),
+            "    output._version_counter = " + ("counter" if view else "COUNTER_ZERO"),
             *(f"    output.{name} = {value!r}" for name, value in _fresh_fields(_FRESH_TENSOR)
-              if not (node_class.is_view and name == "_base")),
+              if not (view and name == "_base")),
             f"    output._is_inference = {inference}"]
 
 
@@ -335,28 +338,17 @@ def _unrecorded_lines(node_class: type[Node], values: list[str], params: bool) -
                 "        if type(result) is ndarray:",
                 f"            return unrecorded_view(result, {values[0]})",
                 "        return unrecorded_outputs(CLASS, inputs, result)"]
+    # (an array result becomes a tensor without history: Tensor._make, inlined: two calls less
+    # per op under no_grad, an optimizer's arithmetic or inference)
+    made = _output_lines(node_class, "0", "None", "INFERENCE.count != 0 and MODES.inference", recorded=False)
     return [*_forward_lines(node_class, values, params, "        ", with_meta=False),
             "        if type(result) is ndarray:",
-            *_unrecorded_output_lines("            "),
+            "            output = new(Tensor)",
+            *("        " + line for line in made),
+            "            if NO_GRAD.count and not MODES.grad_enabled:",
+            "                output._origin = MODES.origin_without_grad  # (see Note [Tensor origins])",
+            "            return output",
             "        return unrecorded_outputs(CLASS, inputs, result)"]
-
-
-def _unrecorded_output_lines(indent: str) -> list[str]:
-    """Lines that return array `result` as a new tensor without history: Tensor._make, inlined
-    (two calls less per op under no_grad: an optimizer's arithmetic, inference)."""
-    lines = ["output = new(Tensor)",
-             "output._data = result",
-             "output.grad_fn = None",
-             "output._requires_grad = False",
-             "output._output_nr = 0",
-             "output._meta = None",
-             "output._version_counter = COUNTER_ZERO",
-             *(f"output.{name} = {value!r}" for name, value in _fresh_fields(_FRESH_TENSOR)),
-             "output._is_inference = INFERENCE.count != 0 and MODES.inference",
-             "if NO_GRAD.count and not MODES.grad_enabled:",
-             "    output._origin = MODES.origin_without_grad  # (see Note [Tensor origins])",
-             "return output"]
-    return [indent + line for line in lines]
 
 
 def _namespace(node_class: type[Node]) -> dict:
