@@ -11,6 +11,7 @@ import warnings
 
 from ..._creation import empty, zeros
 from ..._tensor import Tensor
+from ...ops._formula import _NO_PARAMS
 from ...ops._table import runs_of
 from ...ops.linalg import AddmmBackward0, MmBackward0
 from ...ops.nn.linear import check_linear_dtypes
@@ -35,7 +36,6 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 #     otherwise. The graph, the values and the errors are apply's.
 _STEP_OPS = (TBackward0, AddmmBackward0, MmBackward0, AddBackward0, UnsafeSplitBackward0, SigmoidBackward0,
              TanhBackward0, MulBackward0)
-_NO_PARAMS: dict = {}  # the parameters of a step's ops called without any; never written
 
 
 def _linear(input: Tensor, weight: Tensor, bias: Tensor | None, runs: tuple) -> Tensor:
