@@ -12,6 +12,7 @@ import numpy as np
 
 from ... import _dtype, _storage
 from ..._tensor import Size, Tensor
+from ...autograd.engine import _summed_axes
 from .. import _math
 from .._formula import Formula
 from .._saved_shown import ShownAsPyTorch, ShowsOneDimAsGiven, as_given, dims_as_given
@@ -285,15 +286,13 @@ def sum_to_size(input, *size):
         return _sums.sum(input)
     if shape == data_shape:
         return input
-    leading = len(data_shape) - len(shape)
-    if leading < 0 or any(s != 1 and s != d for s, d in zip(shape, data_shape[leading:])):
+    dims = _summed_axes(data_shape, shape)  # (the engine's rule for a gradient summed back to its input)
+    if dims is None:
         raise RuntimeError(
             f"size {{{format_shape(shape)}}} is not expandable to size {{{format_shape(data_shape)}}}."
         )
-    dims = tuple(range(leading)) + tuple(leading + index for index, target in enumerate(shape)
-                                         if target == 1 and data_shape[leading + index] != 1)
     summed = apply(_sums.SumBackward1, input, dim=dims, keepdim=True, dtype=None, dim_as_given=dims)
-    return apply(ViewBackward0, summed, shape=shape) if leading else summed
+    return apply(ViewBackward0, summed, shape=shape) if len(shape) < len(data_shape) else summed
 
 
 # ---------------------------------------------------------------------------
