@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._scaled_update import combine_scaled_into
 from .._tensor import Tensor
 from .optimizer import Optimizer, check_hyperparameters, plus_scaled, temporary
 
@@ -52,4 +53,7 @@ class SGD(Optimizer):
                 grad, owned = ahead, True
             else:
                 grad, owned = buffer, False
-        param -= np.multiply(grad, group["lr"], out=grad if owned else None)
+        if owned:
+            param -= np.multiply(grad, group["lr"], out=grad)
+        else:  # (Note [Scaled updates by blocks])
+            combine_scaled_into(np.subtract, param, grad, group["lr"])

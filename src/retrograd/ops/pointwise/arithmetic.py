@@ -9,6 +9,7 @@ import numbers
 import numpy as np
 
 from ... import _dtype
+from ..._scaled_update import combine_scaled_into
 from ..._tensor import Tensor
 from .. import _math
 from .._direct_write import direct_writer, plain_number
@@ -54,23 +55,26 @@ def add(input, other, *, alpha=1):
     return apply(AddBackward0, input, other, alpha=alpha)
 
 
-def _scaled_operand(data: np.ndarray, other, alpha):
-    """`alpha * other` as add and sub compute it, for a direct write into `data` (None where the
-    general path decides: an alpha that would promote, or any alpha for integers)."""
+def _write_scaled(combine: np.ufunc, data: np.ndarray, other, alpha):
+    """`data = combine(data, alpha * other)` as add and sub compute it, written into `data`
+    (Note [Scaled updates by blocks], _scaled_update.py); NotImplemented, before anything is
+    written, where the general path decides: an alpha that would promote, or any alpha for
+    integers."""
     operand = same_dtype_operand(data, other)
     if operand is None or not plain_number(alpha):
-        return None
+        return NotImplemented
     if alpha == 1:
-        return operand
-    return np.multiply(operand, alpha) if data.dtype.kind == "f" else None
+        combine(data, operand, out=data)
+    elif data.dtype.kind == "f":
+        combine_scaled_into(combine, data, operand, alpha)
+    else:
+        return NotImplemented
+    return None
 
 
 @direct_writer("add_")
 def _add_into(data: np.ndarray, other, *, alpha=1):
-    operand = _scaled_operand(data, other, alpha)
-    if operand is None:
-        return NotImplemented
-    np.add(data, operand, out=data)
+    return _write_scaled(np.add, data, other, alpha)
 
 
 def _is_bool(operand) -> bool:
@@ -123,10 +127,7 @@ def sub(input, other, *, alpha=1):
 def _sub_into(data: np.ndarray, other, *, alpha=1):
     if data.dtype.kind == "b" or type(other) is bool:  # (refused: _check_no_bool_subtraction)
         return NotImplemented
-    operand = _scaled_operand(data, other, alpha)
-    if operand is None:
-        return NotImplemented
-    np.subtract(data, operand, out=data)
+    return _write_scaled(np.subtract, data, other, alpha)
 
 
 subtract = sub
