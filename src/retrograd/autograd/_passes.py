@@ -32,7 +32,9 @@ def _as_tuple(values, what: str) -> tuple:
         return ()
     if isinstance(values, Tensor):
         return (values,)
-    if isinstance(values, Sequence):
+    if type(values) is tuple:
+        return values
+    if type(values) is list or isinstance(values, Sequence):  # (the abstract class's test is slow)
         return tuple(values)
     raise TypeError(f"{what} must be a Tensor or a sequence of Tensors, got {type(values).__name__}")
 

@@ -203,7 +203,8 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
         for slot, (node, output_nr) in enumerate(targets):
             capture_slots.setdefault(node, []).append((output_nr, slot))
             target_nodes.add(node)
-        needed = _nodes_leading_to(root_nodes, target_nodes, dependencies)
+        if not _every_node_leads_to_a_target(dependencies, target_nodes):
+            needed = _nodes_leading_to(root_nodes, target_nodes, dependencies)
 
     buffers: dict[Node, list] = {}
     for (node, output_nr), grad in zip(root_edges, root_grads):
@@ -412,6 +413,25 @@ def edges_not_needed(node: Node) -> tuple[bool, ...] | None:
         return None
     needed = task.needed
     return tuple(next_node is not None and needed.get(next_node) == _SKIP for next_node in node)
+
+
+def _every_node_leads_to_a_target(dependencies: dict[Node, int], targets: set[Node]) -> bool:
+    """Whether a pass that captures at `targets` runs every node it reaches, so that no map of
+    the nodes to skip (_nodes_leading_to) need be made: the targets are leaves, and every other
+    node reached has a node below it, so a path down to a leaf, which is then a target. This
+    is the common `grad(loss, leaves)` (a Jacobian's rows, a Hessian's products), and the test
+    costs a fraction of the map."""
+    for node in targets:
+        if type(node) is not AccumulateGrad:
+            return False
+    for node in dependencies:
+        if node not in targets:
+            for child in node:
+                if child is not None:
+                    break
+            else:
+                return False
+    return True
 
 
 def _nodes_leading_to(root_nodes: list[Node], targets: set[Node], dependencies: dict[Node, int]
