@@ -240,3 +240,68 @@ def test_lbfgs_needs_a_closure():
     optimizer = optim.LBFGS([nn.Parameter(retrograd.ones(1))])
     with pytest.raises(TypeError, match="closure"):
         optimizer.step()
+
+
+TENSOR_LR_CASES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop",
+                   "Adadelta"]
+
+
+@pytest.mark.parametrize("name", TENSOR_LR_CASES)
+@pytest.mark.parametrize("size", [(3, 4), (300, 257)])
+def test_a_tensor_learning_rate_steps_as_its_number(name, size):
+    """PyTorch takes `lr` as a tensor; its step on CPU reads the tensor's number (0.125, which
+    float32 keeps exactly: NAdam's step, where PyTorch computes with the tensor in float32,
+    then agrees with the float's to rounding only)."""
+    start = np.random.default_rng(1).standard_normal(size).astype(np.float32)
+    results = []
+    for lr in (0.125, retrograd.tensor(0.125)):
+        weight = nn.Parameter(retrograd.tensor(start))
+        optimizer = getattr(optim, name)([weight], lr=lr)
+        for step in range(3):
+            weight.grad = retrograd.tensor(_gradient(weight.detach().numpy(), step))
+            optimizer.step()
+        results.append(weight.detach().numpy())
+        assert isinstance(optimizer.param_groups[0]["lr"], type(lr))
+    np.testing.assert_array_equal(results[1], results[0])
+    if torch is not None:
+        theirs = torch.nn.Parameter(torch.tensor(start))
+        their_optimizer = getattr(torch.optim, name)([theirs], lr=torch.tensor(0.125))
+        for step in range(3):
+            theirs.grad = torch.tensor(_gradient(theirs.detach().numpy(), step))
+            their_optimizer.step()
+        np.testing.assert_allclose(results[1], theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_tensor_betas_step_as_their_numbers():
+    start = np.random.default_rng(2).standard_normal((3, 4)).astype(np.float32)
+    results = []
+    for betas in ((0.8, 0.9), (retrograd.tensor(0.8), retrograd.tensor(0.9))):
+        weight = nn.Parameter(retrograd.tensor(start))
+        optimizer = optim.Adam([weight], lr=0.01, betas=betas)
+        for step in range(3):
+            weight.grad = retrograd.tensor(_gradient(weight.detach().numpy(), step))
+            optimizer.step()
+        results.append(weight.detach().numpy())
+    np.testing.assert_array_equal(results[1], results[0])
+
+
+@needs_torch
+def test_a_scheduler_writes_into_a_tensor_learning_rate_as_pytorch():
+    """The group's tensor is filled in place (whoever holds it sees the schedule); the initial
+    and last learning rates are copies of it."""
+    seen = []
+    for library in (retrograd, torch):
+        weight = library.nn.Parameter(library.ones(3))
+        lr = library.tensor(0.1)
+        optimizer = library.optim.SGD([weight], lr=lr)
+        scheduler = library.optim.lr_scheduler.StepLR(optimizer, 1, gamma=0.5)
+        for _ in range(2):
+            weight.grad = library.full((3,), 0.5)
+            optimizer.step()
+            scheduler.step()
+        group = optimizer.param_groups[0]
+        last = scheduler.get_last_lr()[0]
+        assert group["lr"] is lr
+        assert group["initial_lr"] is not lr and last is not lr
+        seen.append((lr.item(), group["initial_lr"].item(), last.item(), weight.detach().numpy().tolist()))
+    assert seen[0] == seen[1]

@@ -14,6 +14,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from .._tensor import Tensor
 from .optimizer import Optimizer
 
 __all__ = [
@@ -45,7 +46,7 @@ class LRScheduler:
         self.optimizer = optimizer
         for index, group in enumerate(optimizer.param_groups):
             if last_epoch == -1:
-                group.setdefault("initial_lr", group["lr"])
+                group.setdefault("initial_lr", _unaliased(group["lr"]))
             elif "initial_lr" not in group:
                 raise KeyError(
                     f"param 'initial_lr' is not specified in param_groups[{index}] when resuming an "
@@ -81,8 +82,8 @@ class LRScheduler:
             closed_form = getattr(self, "_closed_form_lr", None)
             values = closed_form() if closed_form is not None else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+            _set_group_value(group, "lr", lr)
+        self._last_lr = self._current_lrs()
 
     def state_dict(self) -> dict:
         """The scheduler's state (everything but the optimizer), for `load_state_dict`."""
@@ -93,7 +94,22 @@ class LRScheduler:
         self.__dict__.update(state_dict)
 
     def _current_lrs(self) -> list[float]:
-        return [group["lr"] for group in self.optimizer.param_groups]
+        return [_unaliased(group["lr"]) for group in self.optimizer.param_groups]
+
+
+def _unaliased(value):
+    """A group's value as a scheduler keeps it: a tensor learning rate is copied, so that the
+    copy does not change when the group's tensor is written (PyTorch clones it likewise)."""
+    return value.clone() if isinstance(value, Tensor) else value
+
+
+def _set_group_value(group: dict, key: str, value) -> None:
+    """Set `group[key]`; a tensor there is written in place (`fill_`), as PyTorch does, so
+    that whoever holds the group's tensor learning rate sees the schedule."""
+    if isinstance(group[key], Tensor):
+        group[key].fill_(value.item() if isinstance(value, Tensor) else value)
+    else:
+        group[key] = value
 
 
 _LRScheduler = LRScheduler
@@ -362,7 +378,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             self.T_cur = epoch
         self.last_epoch = math.floor(epoch)
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
+            _set_group_value(group, "lr", lr)
         self._last_lr = self._current_lrs()
 
 

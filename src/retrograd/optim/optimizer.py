@@ -53,6 +53,21 @@ def plus_scaled(grad: np.ndarray, param: np.ndarray, weight: float) -> np.ndarra
     return result
 
 
+def _with_numbers(group: dict) -> dict:
+    """The group as an update reads it: a hyperparameter given as a one-element tensor (a
+    tensor learning rate, a tensor in `betas`) is read as its number, as PyTorch's step on CPU
+    reads it. The group itself keeps its tensors, for a scheduler to write into."""
+    if not any(isinstance(value, (Tensor, tuple)) for value in group.values()):
+        return group
+    numbers = dict(group)
+    for key, value in group.items():
+        if isinstance(value, Tensor):
+            numbers[key] = value.item()
+        elif isinstance(value, tuple):
+            numbers[key] = tuple(part.item() if isinstance(part, Tensor) else part for part in value)
+    return numbers
+
+
 def check_hyperparameters(**checks) -> None:
     """Raise PyTorch's ValueError for a negative learning rate, epsilon, decay, ..."""
     messages = {
@@ -156,6 +171,7 @@ class Optimizer:
             self._check_state_shapes()
         with grad_mode.no_grad():
             for group in self.param_groups:
+                group = _with_numbers(group)
                 for parameter in group["params"]:
                     if parameter._grad is None:
                         continue
