@@ -75,7 +75,9 @@ class Adafactor(Optimizer):
         if closure is not None:
             with grad_mode.enable_grad():
                 loss = closure()
-        self._variance_floor = {id(group): self._resolve_eps1(group) for group in self.param_groups}
+        # (keyed by the group's list of parameters, which the group an update reads shares:
+        # Optimizer.step reads a group with tensor hyperparameters through a copy)
+        self._variance_floor = {id(group["params"]): self._resolve_eps1(group) for group in self.param_groups}
         super().step()
         return loss
 
@@ -113,7 +115,7 @@ class Adafactor(Optimizer):
             state["variance"] = Tensor._make(np.zeros_like(grad))
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
-        eps1, eps2 = self._variance_floor[id(group)], group["eps"][1]
+        eps1, eps2 = self._variance_floor[id(group["params"])], group["eps"][1]
         lr = float(group["lr"])
         state["step"]._data += 1
         step = float(state["step"]._data)

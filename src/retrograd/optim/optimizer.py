@@ -56,16 +56,20 @@ def plus_scaled(grad: np.ndarray, param: np.ndarray, weight: float) -> np.ndarra
 def _with_numbers(group: dict) -> dict:
     """The group as an update reads it: a hyperparameter given as a one-element tensor (a
     tensor learning rate, a tensor in `betas`) is read as its number, as PyTorch's step on CPU
-    reads it. The group itself keeps its tensors, for a scheduler to write into."""
-    if not any(isinstance(value, (Tensor, tuple)) for value in group.values()):
-        return group
-    numbers = dict(group)
+    reads it. The group itself keeps its tensors, for a scheduler to write into; a group
+    without any is read as it is."""
+    numbers = None
     for key, value in group.items():
         if isinstance(value, Tensor):
-            numbers[key] = value.item()
-        elif isinstance(value, tuple):
-            numbers[key] = tuple(part.item() if isinstance(part, Tensor) else part for part in value)
-    return numbers
+            value = value.item()
+        elif type(value) is tuple and any(isinstance(part, Tensor) for part in value):
+            value = tuple(part.item() if isinstance(part, Tensor) else part for part in value)
+        else:
+            continue
+        if numbers is None:
+            numbers = dict(group)
+        numbers[key] = value
+    return group if numbers is None else numbers
 
 
 def check_hyperparameters(**checks) -> None:
