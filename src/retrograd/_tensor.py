@@ -367,12 +367,15 @@ class Tensor:
         """The AccumulateGrad node of this leaf, shared by every graph that uses it (None for a
         view that requires grad only through its base: Note [Views that require grad through
         their base])."""
-        if self._grad_accumulator is grad_through_base:
-            return None
-        accumulator = self._grad_accumulator() if self._grad_accumulator is not None else None
-        if accumulator is None:
-            accumulator = AccumulateGrad(self)
-            self._grad_accumulator = weakref.ref(accumulator)
+        reference = self._grad_accumulator
+        if reference is not None:
+            if reference is grad_through_base:
+                return None
+            accumulator = reference()
+            if accumulator is not None:
+                return accumulator
+        accumulator = AccumulateGrad(self)
+        self._grad_accumulator = weakref.ref(accumulator)
         return accumulator
 
     def register_hook(self, hook) -> object:

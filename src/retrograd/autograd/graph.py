@@ -639,9 +639,13 @@ class AccumulateGrad(Node):
     __slots__ = ("variable",)
 
     def __init__(self, variable: Tensor):
-        super().__init__()
+        # Node.__init__'s fields, set here without its call: a leaf holds its node weakly (as
+        # PyTorch's does), so an op on leaves whose last graph died makes each leaf's node anew,
+        # and this is a third of such an op's Python work
+        self._next_nrs = self._input_meta = ()
+        self._saved = self._saved_versions = self._extras = None
+        self._released = False
         self.variable = variable
-        self._input_meta = ()
 
     def _find_saved(self, name: str):
         return _MISSING  # `variable` is no saved value (PyTorch has no `_saved_variable`)
