@@ -111,7 +111,11 @@ def test_linear_keeps_the_strides_of_the_matrices_that_need_grad(hooked):
     assert both._saved_mat1_sym_strides == (2, 1) and both._saved_mat2_sym_strides == (1, 2)
 
 
-@pytest.mark.parametrize(("dim", "shown"), [(-2, -2), (1, 1), ((-2, 0), (-2, 0)), ([1, -1], (1, -1))])
+_MINUS = 2**64  # (a negative int64 is shown unsigned, as PyTorch's nodes show it)
+
+
+@pytest.mark.parametrize(("dim", "shown"), [(-2, _MINUS - 2), (1, 1), ((-2, 0), (_MINUS - 2, 0)),
+                                            ([1, -1], (1, _MINUS - 1))])
 @pytest.mark.parametrize("in_place", [False, True])
 def test_squeeze_shows_its_dim_as_given(dim, shown, in_place):
     x = retrograd.rand(2, 1, 3, 1, requires_grad=True)

@@ -586,11 +586,39 @@ class Node(list):
 #     and the engine reads a node's slots many times per pass (about 4x slower each).
 
 
+# Note [Saved integers as PyTorch shows them]
+#     PyTorch's nodes show a saved argument that its declarations type as an integer (int64 or
+#     SymInt, one or a list: a dim, a select's index, a slice's bounds, roll's shifts, a
+#     loss's ignore_index) through an unsigned conversion, so a negative one reads as itself
+#     plus 2**64: `x.sum(-1).grad_fn._saved_dim` is (18446744073709551615,). Its Scalars
+#     (alpha, min, exponent, correction...) read as given. _INTEGER_ARGUMENTS names the
+#     integer arguments our nodes save; `_shown_as_pytorch` turns their negative values so,
+#     for every node, where a `_saved_<name>` is read.
+_INTEGER_ARGUMENTS = frozenset({
+    "blank", "chunks", "diagonal", "dim", "dim0", "dim1", "dim2", "dimension", "dims",
+    "downscale_factor", "end", "groups", "ignore_index", "index", "k", "length", "n", "offset",
+    "pad", "padding_idx", "repeats", "sections", "shifts", "source_dim", "split_size",
+    "split_sizes", "start", "step", "upscale_factor",
+})
+_UNSIGNED_WRAP = 1 << 64
+
+
+def _shown_as_pytorch(name: str, value):
+    """A saved value as PyTorch's node shows it (Note [Saved integers as PyTorch shows them])."""
+    if name not in _INTEGER_ARGUMENTS:
+        return value
+    if type(value) is int:
+        return value + _UNSIGNED_WRAP if value < 0 else value
+    if type(value) is tuple and any(type(part) is int and part < 0 for part in value):
+        return tuple(part + _UNSIGNED_WRAP if type(part) is int and part < 0 else part for part in value)
+    return value
+
+
 def _saved_value(node: Node, name: str):
     found = node._find_saved(name)
     if found is _MISSING:
         raise AttributeError(f"'{type(node).__name__}' object has no attribute '_saved_{name}'")
-    return found
+    return _shown_as_pytorch(name, found)
 
 
 def _saved_by_name(node: Node, name: str):
@@ -598,9 +626,10 @@ def _saved_by_name(node: Node, name: str):
     attributes]): `_saved_<name>` is what the node saved, under PyTorch's names (see Note
     [Saved names])."""
     if name.startswith("_saved_"):
-        found = node._find_saved(name[len("_saved_"):])
+        saved_name = name[len("_saved_"):]
+        found = node._find_saved(saved_name)
         if found is not _MISSING:
-            return found
+            return _shown_as_pytorch(saved_name, found)
     raise AttributeError(f"'{type(node).__name__}' object has no attribute '{name}'")
 
 
