@@ -43,7 +43,6 @@ BASIC_KEYS = [
     (slice(None), None, slice(1, 3)),
     Ellipsis,
     (slice(None, None, 3), Ellipsis, slice(-2, None)),
-    True,
 ]
 
 ADVANCED_KEYS = [
@@ -55,6 +54,9 @@ ADVANCED_KEYS = [
     (slice(1, None), [0, 0, 3]),
     ([0, 1], Ellipsis, None),
     False,
+    True,  # (a copy in PyTorch: the inserted dim is indexed by a bool index, as for False)
+    (True, True),
+    ([0, 2], True),
 ]
 
 
@@ -170,7 +172,7 @@ def test_setitem_value_gradient_is_summed_over_broadcasting():
     value = _double((1, 1))
     y = x * 1
     y[[0, 2], 1:] = value
-    assert y.grad_fn.name() == "IndexPutBackward0"
+    assert y.grad_fn.name() == "torch::autograd::CopySlices"  # (the slice makes a view, as in PyTorch)
     y.sum().backward()
     assert value.grad.tolist() == [[6.0]]
     assert x.grad.numpy().sum() == 6.0
@@ -623,14 +625,14 @@ def test_plain_keys_take_a_fast_path_that_parses_them_as_the_general_parser_does
              slice(None, None, 2), slice(0, 3, 1), slice(-5, 10)]
     keys = [key for count in range(4) for key in itertools.product(parts, repeat=count)] + [0, -1, slice(1, 2)]
 
-    def parsed(parse, key):
+    def parsed(parse, key, writing):
         try:
-            found = parse(key, (3, 4, 2))
+            found = parse(key, (3, 4, 2), writing)
         except IndexError:
             return IndexError
         return found if found is None else (found.basic, found.advanced, found.view_class)
 
-    fast = [(key, parsed(subscript._plain_key, key)) for key in keys]
-    monkeypatch.setattr(subscript, "_plain_key", lambda key, shape: None)
-    assert all(parsed(subscript._parse_key, key) == found for key, found in fast)
-    assert all(found is not None for _, found in fast)  # (every one of them took the fast path)
+    fast = [(key, writing, parsed(subscript._plain_key, key, writing)) for key in keys for writing in (False, True)]
+    monkeypatch.setattr(subscript, "_plain_key", lambda key, shape, writing=False: None)
+    assert all(parsed(subscript._parse_key, key, writing) == found for key, writing, found in fast)
+    assert all(found is not None for _, _, found in fast)  # (every one of them took the fast path)

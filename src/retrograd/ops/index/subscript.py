@@ -4,6 +4,7 @@ writing it (`x[key] = value`, index_put)."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import numbers
 import warnings
 from typing import ClassVar
@@ -151,11 +152,12 @@ def _wrap_int(index, shape: tuple, dim: int) -> int:
     return int(index)
 
 
-def _plain_key(key, shape: tuple) -> _Key | None:
+def _plain_key(key, shape: tuple, writing: bool = False) -> _Key | None:
     """What `_parse_key` gives for a key of Python ints and slices whose bounds are ints or
     None and whose step is positive (`x[:, 0:1]`, `x[2]`), without its general checks; None
     for any other key."""
-    items = key if type(key) is tuple else (key,)
+    in_tuple = type(key) is tuple
+    items = key if in_tuple else (key,)
     if len(items) > len(shape):
         return None
     basic = []
@@ -172,20 +174,44 @@ def _plain_key(key, shape: tuple) -> _Key | None:
                 return None
             if (start is not None and type(start) is not int) or (stop is not None and type(stop) is not int):
                 return None
-            basic.append(slice(start, stop, step))
-            if start is not None or stop is not None or step != 1:
+            if (in_tuple or writing) and _takes_the_whole_dim(start, stop, step, shape[dim]):
+                basic.append(_WHOLE_DIM)
+            else:
+                basic.append(slice(start, stop, step))
                 view_class = SliceBackward0 if view_class is AliasBackward0 else None
         else:
             return None
     return _Key((*basic, Ellipsis), None, view_class)
 
 
-def _parse_key(key, shape: tuple) -> _Key:
-    """Split a user's key into the basic and advanced NumPy keys of Note [Two-step indexing]."""
-    plain = _plain_key(key, shape)
+_WHOLE_DIM = slice(None, None, 1)
+
+
+def _takes_the_whole_dim(start, stop, step: int, size: int) -> bool:
+    """Whether a slice in a tuple key records no node.
+
+    Note [Slices that record nothing]
+        PyTorch records a component of a tuple key `x[a:b, ...]` only when it changes
+        something: a slice that starts at 0 (or is left open there), ends at or past the
+        dim's size (or is left open) and steps by 1 records no SliceBackward0, so `x[:, 0:4]`
+        of a 4-column x is `x[:, :]`, an AliasBackward0, and `x[0:4, 1]` one SelectBackward0.
+        A start given as a negative number (`x[-4:, :]`) records its slice even where it
+        takes the whole dim, as PyTorch compares the bounds as given. A key that is a lone
+        slice (`x[:]`, `x[::1]`) always records one when read; a write (`x[0:4] = v`) skips
+        it as any other, and a write whose key picks the whole tensor is a fill_ or copy_ of
+        it (`_write_whole`).
+    """
+    return step == 1 and (start is None or start == 0) and (stop is None or stop >= size)
+
+
+def _parse_key(key, shape: tuple, writing: bool = False) -> _Key:
+    """Split a user's key into the basic and advanced NumPy keys of Note [Two-step indexing].
+    `writing`: the key of `x[key] = value` (see Note [Slices that record nothing])."""
+    plain = _plain_key(key, shape, writing)
     if plain is not None:
         return plain
     items = _normalised_items(key)
+    in_tuple = isinstance(key, tuple)
     ndim = len(shape)
     used = sum(_dims_used(item) for item in items)
     if ndim == 0 and len(items) == 1 and _is_integer(items[0]):
@@ -212,24 +238,26 @@ def _parse_key(key, shape: tuple) -> _Key:
         elif item is None or isinstance(item, bool | np.bool_):
             basic.append(None)
             view_class = UnsqueezeBackward0 if view_class is AliasBackward0 else None
-            if item is False:
-                advanced.append(np.zeros(0, dtype=np.int64))
-                shown.append(advanced[-1])
-                has_advanced = True
-            else:
+            if item is None:
                 advanced.append(slice(None))
                 shown.append(None)
+            else:  # (a bool indexes the dim it inserts: position 0 for True, none for False)
+                advanced.append(np.zeros(1 if item else 0, dtype=np.int64))
+                shown.append(advanced[-1])
+                has_advanced = True
         elif _is_integer(item):
             basic.append(_wrap_int(item, shape, dim))
             view_class = SelectBackward0 if view_class is AliasBackward0 else None
             dim += 1
         elif isinstance(item, slice):
             item = _check_slice(item)
-            basic.append(item)
+            if (in_tuple or writing) and _takes_the_whole_dim(item.start, item.stop, item.step, shape[dim]):
+                basic.append(_WHOLE_DIM)
+            else:
+                basic.append(item)
+                view_class = SliceBackward0 if view_class is AliasBackward0 else None
             advanced.append(slice(None))
             shown.append(None)
-            if item != slice(None, None, 1):
-                view_class = SliceBackward0 if view_class is AliasBackward0 else None
             dim += 1
         elif isinstance(item, np.ndarray) and item.dtype.kind == "b":
             _check_mask(item, shape, dim)
@@ -447,19 +475,82 @@ def _check_basic_value(input: Tensor, key: _Key, value) -> None:
     check_expandable(source, target)
 
 
-def _put(input: Tensor, key: _Key, value, accumulate: bool = False) -> Tensor:
+def _check_value(input: Tensor, value) -> None:
     if not isinstance(value, Tensor | numbers.Number):
         kind = type(value)
         name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
         raise TypeError(f"can't assign a {name} to a {_dtype.tensor_type_name(input.dtype)}")
+
+
+def _put(input: Tensor, key: _Key, value, accumulate: bool = False) -> Tensor:
+    """`input` with `value` written at `key`: CopySlices where the key's basic step makes a
+    view to write into (PyTorch writes into that view, so its base records CopySlices),
+    IndexPutBackward0 where tensors index the input itself."""
+    _check_value(input, value)
     _check_basic_value(input, key, value)
-    node = CopySlices if key.advanced is None and not accumulate else IndexPutBackward0
+    into_a_view = key.advanced is None or not key.basic_is_trivial
+    node = CopySlices if into_a_view and not accumulate else IndexPutBackward0
     return apply(node, input, value, key=key, accumulate=accumulate)
+
+
+# The C types PyTorch names when a written number does not fit a dtype.
+_C_TYPES = {"float32": "float", "float64": "double", "float16": "double", "int64": "int64_t",
+            "int32": "int", "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t"}
+_INT64_RANGE = range(-(2**63), 2**63)
+
+
+def _written_value(input: Tensor, value):
+    """The value of `input[key] = value`: a tensor as it is, a number as the 0-d tensor of
+    input's dtype PyTorch makes of it, with PyTorch's errors for a number it cannot hold (an
+    int beyond int64; a complex number for a real dtype, an out-of-range number for an
+    integer dtype or float32; an unsigned dtype takes negative ints down to -max, which
+    wrap, and float16 takes a large number as inf)."""
+    _check_value(input, value)
+    if isinstance(value, Tensor):
+        return value
+    dtype = input._data.dtype
+    if isinstance(value, int) and value not in _INT64_RANGE:
+        raise ValueError("Overflow when unpacking long long")
+    if dtype.kind in "iuf" and (isinstance(value, complex) or not _fits(value, dtype)):
+        raise RuntimeError(f"value cannot be converted to type {_C_TYPES.get(dtype.name, dtype.name)} "
+                           "without overflow")
+    with np.errstate(all="ignore"):
+        return Tensor._make(np.asarray(value).astype(dtype))
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _fits(number, dtype: np.dtype) -> bool:
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        wraps = dtype.kind == "u" and isinstance(number, int)  # (a negative int wraps, a float does not)
+        return math.isfinite(number) and (-info.max if wraps else info.min) <= number <= info.max
+    return dtype != np.float32 or not math.isfinite(number) or abs(number) <= _FLOAT32_MAX
+
+
+def _write_whole(self: Tensor, value: Tensor) -> None:
+    """`self[key] = value` for a key that picks the whole tensor (`x[:]`, `x[...]`): PyTorch
+    fills it with a 0-d value (FillBackward3) and copies any other into it (CopyBackwards),
+    as `fill_` and `copy_` do."""
+    if value._data.ndim == 0:
+        self.fill_(value)
+        return
+    _check_basic_value(self, _Key((Ellipsis,), None, AliasBackward0), value)
+    self.copy_(value)
 
 
 def _setitem(self: Tensor, key, value) -> None:
     """`self[key] = value`, in place and recorded (see IndexPutBackward0)."""
-    run_in_place(self, _put, _parse_key(key, self._data.shape), value)
+    if key is False or (isinstance(key, Tensor) and key._data.ndim == 0 and key._data.dtype == np.bool_
+                        and not key._data):
+        return  # (PyTorch writes nothing for a lone False)
+    parsed = _parse_key(key, self._data.shape, writing=True)
+    value = _written_value(self, value)
+    if parsed.advanced is None and parsed.basic_is_trivial:
+        _write_whole(self, value)
+        return
+    run_in_place(self, _put, parsed, value)
 
 
 register_method("__setitem__", _setitem)

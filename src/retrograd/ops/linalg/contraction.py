@@ -12,10 +12,8 @@ import numpy as np
 from ... import _dtype, return_types
 from ..._tensor import Tensor
 from ...autograd import grad_mode
-from .. import _math
-from .._table import _INFERENCE_SAVED_MESSAGE, apply, register
-from ..shape import clone, views
-from ..shape.views import UnsafeViewBackward0, _can_view
+from .._table import _INFERENCE_SAVED_MESSAGE, register
+from ..shape import reshape
 
 
 class LinAlgError(RuntimeError):
@@ -125,37 +123,12 @@ _TorchSvdResult = return_types.svd
 #     grad_fn is PyTorch's, and the gradient (first and higher order, forward mode, vmap)
 #     is that of those ops. Their numbers come from the same products (a batched matmul),
 #     so the results agree with PyTorch's to the rounding of those products. Where they
-#     reshape they record what PyTorch's reshape records (`_reshaped`): ViewBackward0 for a
+#     reshape they call `reshape`, which records what PyTorch's does: ViewBackward0 for a
 #     contiguous tensor, ReshapeAliasBackward0 for another tensor whose strides allow a
 #     view, and a contiguous copy (CloneBackward0) viewed (UnsafeViewBackward0) for the
-#     rest. (Public `reshape` records one node: ViewBackward0 or UnsafeViewBackward0.)
+#     rest.
 #     The cost is PyTorch's too: a batched matmul records five nodes where it recorded one
 #     (twice the instructions of a small product's forward and backward).
-
-
-class ViewBackward0(views.ViewBackward0):
-    """PyTorch's reshape of a contiguous tensor inside a composite: a view, whose tangent is
-    the input's tangent reshaped, a copy where that tangent's strides allow no view (a
-    tangent need not be laid out as its primal here: PyTorch copies one that is not into
-    the primal's layout when it is attached, so its composites never meet one)."""
-
-    tangent = staticmethod(lambda self_t, shape: _math.reshape(self_t, shape))
-
-
-class ReshapeAliasBackward0(ViewBackward0):
-    """PyTorch's reshape of a tensor that is not contiguous but whose strides allow a view."""
-
-
-def _reshaped(tensor: Tensor, shape: tuple) -> Tensor:
-    """`tensor.reshape(shape)` as PyTorch's composites record it: a view where the strides
-    allow one (ViewBackward0; ReshapeAliasBackward0 where the tensor is not contiguous),
-    else a contiguous copy (CloneBackward0) viewed (UnsafeViewBackward0)."""
-    data = tensor._data
-    if data.flags.c_contiguous:
-        return apply(ViewBackward0, tensor, shape=shape)
-    if _can_view(data, shape):
-        return apply(ReshapeAliasBackward0, tensor, shape=shape)
-    return apply(UnsafeViewBackward0, clone(tensor), shape=shape)
 
 
 def _refuse_saved_inference(operands) -> None:
@@ -412,9 +385,9 @@ def _product_summed(left: Tensor, right: Tensor, summed: list[int]) -> Tensor:
     left_sizes = [left_shape[dim] for dim in left_only]
     right_sizes = [right_shape[dim] for dim in right_only]
     rows, columns = math.prod(left_sizes), math.prod(right_sizes)
-    left = _reshaped(left.permute(both + left_only + summed + right_only),
+    left = reshape(left.permute(both + left_only + summed + right_only),
                      (math.prod(both_sizes), rows, summed_size))
-    right = _reshaped(right.permute(both + summed + right_only + left_only),
+    right = reshape(right.permute(both + summed + right_only + left_only),
                       (math.prod(both_sizes), summed_size, columns))
     product = left.bmm(right).view(*both_sizes, *left_sizes, *[1] * len(summed), *right_sizes)
     order = [0] * len(left_shape)
@@ -551,11 +524,11 @@ def tensordot(a: Tensor, b: Tensor, dims=2) -> Tensor:
     left, right = left.permute(kept_a + first), right.permute(second + kept_b)
     if rows == 1 and columns == 1:  # (one number: a dot product of contiguous operands)
         if left._data.flags.c_contiguous and right._data.flags.c_contiguous:
-            left = left if left.ndim == 1 else _reshaped(left, (contracted,))
-            right = right if right.ndim == 1 else _reshaped(right, (contracted,))
+            left = left if left.ndim == 1 else reshape(left, (contracted,))
+            right = right if right.ndim == 1 else reshape(right, (contracted,))
             product = left.dot(right)
         else:
             product = (left.squeeze() * right.squeeze()).sum()
     else:
-        product = _reshaped(left, (rows, contracted)).mm(_reshaped(right, (contracted, columns)))
-    return _reshaped(product, (*sizes_a, *sizes_b))
+        product = reshape(left, (rows, contracted)).mm(reshape(right, (contracted, columns)))
+    return reshape(product, (*sizes_a, *sizes_b))

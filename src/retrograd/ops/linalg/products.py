@@ -18,13 +18,12 @@ from .._saved_shown import ShownAsPyTorch, formula_value
 from .._table import apply, register, register_method, with_direct_entry
 from .._tangents import LINEAR, MULTILINEAR, MultilinearPlus
 from ..pointwise import integral_coefficient, operand_arrays
-from ..shape import TBackward0, views
+from ..shape import TBackward0, reshape, views
 from .contraction import (
     _check_same_scalar_type,
     _promoted,
     _refuse_saved_inference,
     _require_tensor,
-    _reshaped,
     _shape_text,
     _type_name,
     tensordot,
@@ -440,7 +439,7 @@ def _composed_matmul(a: Tensor, b: Tensor) -> Tensor:
         batch = b.mT if transpose else a
         other = (a.t() if a.ndim == 2 else a) if transpose else b
         rows_shape = batch._data.shape[:-1]
-        folded = _reshaped(batch, (math.prod(rows_shape), batch._data.shape[-1]))
+        folded = reshape(batch, (math.prod(rows_shape), batch._data.shape[-1]))
         if other.ndim == 1:
             return apply(UnsafeViewBackward0, folded.mv(other), shape=rows_shape)
         product = apply(UnsafeViewBackward0, folded.mm(other), shape=(*rows_shape, other._data.shape[1]))
@@ -450,12 +449,12 @@ def _composed_matmul(a: Tensor, b: Tensor) -> Tensor:
     columns = b_shape[-1] if b.ndim > 1 else None
     batch = _broadcast_batch(a_shape[:-2], b_shape[:-2])
     count = math.prod(batch)
-    left = _reshaped(a.expand(*batch, rows, inner), (count, rows, inner))
+    left = reshape(a.expand(*batch, rows, inner), (count, rows, inner))
     if columns is None:
-        right = _reshaped(b.expand(*batch, inner), (count, inner)).unsqueeze(2)
+        right = reshape(b.expand(*batch, inner), (count, inner)).unsqueeze(2)
         product = left.bmm(right).squeeze(-1)
     else:
-        right = _reshaped(b.expand(*batch, inner, columns), (count, inner, columns))
+        right = reshape(b.expand(*batch, inner, columns), (count, inner, columns))
         product = left.bmm(right)
     shape = (*batch, *((rows,) if a.ndim > 1 else ()), *((columns,) if columns is not None else ()))
     return apply(UnsafeViewBackward0, product, shape=shape)

@@ -124,6 +124,7 @@ from .split_join import (
 )
 from .views import (
     ExpandBackward0,
+    ReshapeAliasBackward0,
     SqueezeBackward0,
     SqueezeBackward1,
     SqueezeBackward2,

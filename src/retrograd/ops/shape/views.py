@@ -77,7 +77,12 @@ def _infer_shape(shape: tuple, numel: int) -> tuple:
 
 
 class ViewBackward0(Formula):
-    """A view with a new shape: the gradient takes the input's shape back."""
+    """A view with a new shape: the gradient takes the input's shape back.
+
+    Its tangent is the input's tangent reshaped, a copy where that tangent's strides allow no
+    view: a tangent need not be laid out as its primal here (PyTorch copies one that is not
+    into the primal's layout when it is attached, so its views never meet one).
+    """
 
     is_view = True
 
@@ -91,16 +96,23 @@ class ViewBackward0(Formula):
                 "dimension spans across two contiguous subspaces). Use .reshape(...) instead."
             ) from None
 
-    tangent = LINEAR
+    tangent = staticmethod(lambda self_t, shape: _math.reshape(self_t, shape))
     derivatives = {"self": lambda grad, self_shape: _math.reshape(grad, self_shape)}
 
 
+class ReshapeAliasBackward0(ViewBackward0):
+    """reshape of a tensor that is not contiguous but whose strides allow a view."""
+
+
 class UnsafeViewBackward0(Formula):
-    """reshape that had to copy (the input's strides allow no view): same gradient as a view."""
+    """PyTorch's `_unsafe_view`: a new shape for the input's memory, recorded as no view. Its
+    input is a tensor no one else reads (reshape's contiguous copy, a product just made), or,
+    in kron as in PyTorch, a factor that the result does not alias (a product is made of it);
+    NumPy copies where the strides allow no view (a batched rule's physical array)."""
 
     @staticmethod
     def forward(self, shape):
-        return np.reshape(self._data, shape).copy()
+        return np.reshape(self._data, shape)
 
     tangent = LINEAR
     derivatives = {"self": lambda grad, self_shape: _math.reshape(grad, self_shape)}
@@ -127,11 +139,20 @@ def view(input, *shape):
 
 @register(methods="reshape")
 def reshape(input, *shape):
-    """The same elements in a new shape: a view when possible, else a copy."""
+    """The same elements in a new shape: a view when possible, else a copy.
+
+    As PyTorch records it: ViewBackward0 for a contiguous tensor, ReshapeAliasBackward0 for
+    another whose strides allow a view, else a contiguous copy (CloneBackward0) given the
+    shape (UnsafeViewBackward0)."""
     shape = _infer_shape(_shape_argument(shape), input._data.size)
-    if _can_view(input._data, shape):
+    data = input._data
+    if data.flags.c_contiguous:
         return apply(ViewBackward0, input, shape=shape)
-    return apply(UnsafeViewBackward0, input, shape=shape)
+    if _can_view(data, shape):
+        return apply(ReshapeAliasBackward0, input, shape=shape)
+    from .rearrange import CloneBackward0  # (a later module of the package)
+
+    return apply(UnsafeViewBackward0, apply(CloneBackward0, input), shape=shape)
 
 
 @register(methods="view_as")
@@ -175,7 +196,8 @@ def unflatten(input, dim: int, sizes):
             f"{dim} ({size}) in the input tensor"
         ) from None
     shape = input._data.shape
-    return reshape(input, shape[:dim] + resolved + shape[dim + 1:])
+    # (splitting one dim always leaves a view, which PyTorch records as view's node)
+    return apply(ViewBackward0, input, shape=shape[:dim] + resolved + shape[dim + 1:])
 
 
 # ---------------------------------------------------------------------------
