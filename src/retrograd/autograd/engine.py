@@ -91,14 +91,15 @@ __all__ = ["current_graph_task", "execute"]
 class GraphTask:
     """One running backward pass, as hooks may ask about it (`current_graph_task()`)."""
 
-    __slots__ = ("dependencies", "hook_state", "needed", "observer", "roots")
+    __slots__ = ("dependencies", "hook_state", "needed", "observer", "roots", "targeted")
 
-    def __init__(self, roots, dependencies, needed, observer=None):
+    def __init__(self, roots, dependencies, needed, observer=None, targeted: bool = False):
         self.roots = set(roots)
         self.dependencies = dependencies
-        self.needed = needed
+        self.needed = needed  # None where every node reached runs, targeted or not
         self.hook_state: dict = {}
         self.observer = observer
+        self.targeted = targeted  # the pass captures at given inputs (autograd.grad, backward(inputs=))
 
     def will_execute(self, node) -> bool:
         """Whether `node` runs (or has run) in this pass."""
@@ -223,8 +224,9 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
     # (fixed for the pass; a profiler wraps _run_node to time each node, which then all run there)
     plain = on_arrays and observer is None and not anomaly_mode.enabled and _run_node is _UNWRAPPED_RUN_NODE
     plain_leaves = plain and targets is None and accumulate
+    task_fields = (root_nodes, dependencies, needed, observer, targets is not None)  # (of its GraphTask)
     if not plain:  # (Note [The modes of a pass])
-        _enter_pass(entered, create_graph, GraphTask(root_nodes, dependencies, needed, observer))
+        _enter_pass(entered, create_graph, GraphTask(*task_fields))
     following = None  # the node made ready last, which runs next: kept off `ready` (a chain's case)
     following_grads = None  # its gradients, kept off `buffers` likewise
     while True:
@@ -254,7 +256,7 @@ def _run(root_edges, root_grads, keep_graph, create_graph, targets, accumulate, 
                 continue
         if grad_inputs is None:
             if not entered:
-                _enter_pass(entered, create_graph, GraphTask(root_nodes, dependencies, needed, observer))
+                _enter_pass(entered, create_graph, GraphTask(*task_fields))
             if grad_outputs is None:  # every gradient that reached it was None
                 grad_outputs = [None]
             if watched:

@@ -207,7 +207,7 @@ class _ReentrantCheckpoint(Function):
     @staticmethod
     def backward(ctx, *grad_outputs):
         task = current_graph_task()
-        if task is not None and task.needed is not None:
+        if task is not None and task.targeted:
             raise RuntimeError(
                 "When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() or "
                 "passing an `inputs` parameter to .backward(). To resolve this error, you can "
