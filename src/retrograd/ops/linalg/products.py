@@ -616,7 +616,14 @@ def _scaled_product_plus(product):
             result = result * alpha
         if beta == 0:
             return result
-        return result + (self._data if beta == 1 else self._data * beta)
+        added = self._data if beta == 1 else self._data * beta
+        if type(result) is np.ndarray and added.dtype is result.dtype:
+            try:  # (in place: the same sums without a second result-sized array)
+                result += added
+                return result
+            except ValueError:  # (a self larger than the product: broadcast to a new array)
+                pass
+        return result + added
 
     return staticmethod(forward)
 
