@@ -155,7 +155,7 @@ class _SavesStrides:
         the inputs' arrays when the node is recorded and turned into elements when read.
     """
 
-    __slots__ = ()
+    __slots__ = ()  # (each node class declares the `_strides` slot: one layout per class)
     _strided: tuple[str, ...] = ()  # the matrices' input names
     _strided_at: tuple[int, ...] = ()  # their positions among the inputs
 
@@ -181,6 +181,8 @@ class _SavesStrides:
 
 class MmBackward0(_SavesStrides, Formula):
     """matrix @ matrix."""
+
+    __slots__ = ("_strides",)  # Note [Saved strides]: a slot, not a dict per node
 
     inputs = ("self", "mat2")
     _strided, _strided_at = ("self", "mat2"), (0, 1)
@@ -656,6 +658,8 @@ def _summed_matmul(left, right):
 
 class AddmmBackward0(_SavesStrides, ShownAsPyTorch, Formula):
     """beta * self + alpha * (mat1 @ mat2), the fused form of BLAS's gemm."""
+
+    __slots__ = ("_strides",)  # Note [Saved strides]: a slot, not a dict per node
 
     hidden = ("self_sym_sizes",)  # Note [Saved values as PyTorch shows them]
 
