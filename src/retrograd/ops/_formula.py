@@ -481,9 +481,24 @@ def save_code(cls, plan: _Plan, needs: int, prefix: str = "", outputs: str = "ou
         count = range(len(plan.triples))
         comma = "," if len(count) == 1 else ""
         kept = ", ".join(f"{prefix}kept_{index}" for index in count)
-        versions = ", ".join(f"{prefix}version_{index}" for index in count)
-        lines += [f"node._saved = ({kept}{comma})", f"node._saved_versions = ({versions}{comma})"]
+        versions = f"({', '.join(f'{prefix}version_{index}' for index in count)}{comma})"
+        # (all at zero, the common case of a fresh result: one shared tuple, Note [Shared saved versions])
+        zeros = " and ".join(f"{prefix}version_{index} == 0"
+                             for index, (_, source, _) in enumerate(plan.triples) if source != _FROM_SHAPE)
+        namespace[prefix + "ZERO_VERSIONS"] = tuple(None if source == _FROM_SHAPE else 0
+                                                    for _, source, _ in plan.triples)
+        versions = f"{prefix}ZERO_VERSIONS if {zeros} else {versions}" if zeros else f"{prefix}ZERO_VERSIONS"
+        lines += [f"node._saved = ({kept}{comma})", f"node._saved_versions = {versions}"]
     return (" or ".join(conditions) if conditions else None), lines, namespace
+
+
+# Note [Shared saved versions]
+#     A node keeps the version of each tensor it saves beside it (`_saved_versions`, None for a
+#     shape or a number). Most saved tensors are fresh results, at version 0, so most such
+#     tuples are equal: (0,) for sigmoid's and tanh's result, (0, 0) for a product of two.
+#     Saving shares one tuple per plan for that case (None where the plan keeps a shape), as
+#     the all-zero output numbers are shared (Note [A light graph]): each tuple made is one
+#     more object for the cyclic collector to visit. The tuple is read, never changed.
 
 
 # Note [Saved shapes of a record]
