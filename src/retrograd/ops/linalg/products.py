@@ -133,13 +133,23 @@ class _MatrixProduct(Formula):
     }
 
 
+_SHARED_STRIDES: dict[tuple, tuple] = {}  # each pair of strides kept, once (Note [Saved strides])
+_MOST_STRIDES = 1024
+
+
 def _strides_keeper(first: int, second: int):
     """The `keep_more` of a product whose matrices are inputs `first` and `second`: the
     strides of each that needs a gradient (Note [Saved strides])."""
 
     def keep_strides(node, needs, inputs):
-        node._strides = (inputs[first]._data.strides if needs >> first & 1 else None,
-                         inputs[second]._data.strides if needs >> second & 1 else None)
+        strides = (inputs[first]._data.strides if needs >> first & 1 else None,
+                   inputs[second]._data.strides if needs >> second & 1 else None)
+        shared = _SHARED_STRIDES.get(strides)
+        if shared is None:
+            if len(_SHARED_STRIDES) >= _MOST_STRIDES:
+                _SHARED_STRIDES.clear()
+            shared = _SHARED_STRIDES[strides] = strides
+        node._strides = shared
 
     return keep_strides
 
@@ -153,6 +163,9 @@ class _SavesStrides:
         for a matrix that needs no gradient, for which nothing is kept). torchviz draws them
         with `show_attrs=True`. The formulas here do not read them, so they are taken from
         the inputs' arrays when the node is recorded and turned into elements when read.
+        A program multiplies matrices of the same few layouts over and over (a recurrent
+        step's three products, at every step), so each pair of strides is kept once and
+        shared: three tuples less per product for the cyclic collector (Note [A light graph]).
     """
 
     __slots__ = ()  # (each node class declares the `_strides` slot: one layout per class)
