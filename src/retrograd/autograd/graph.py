@@ -123,6 +123,12 @@ def zero_output_numbers(count: int) -> tuple:
     return shared
 
 
+# The shared `_next_nrs` of a node of one input, by its input's output number, for the first
+# few: a node that reads one piece of a split (an LSTM's gates: three of them at every step)
+# would otherwise make a tuple that the collector tracks (Note [A light graph]).
+NUMBERS_OF_ONE = (zero_output_numbers(1), *((number,) for number in range(1, 16)))
+
+
 # Note [Shared input metadata]
 #     A node keeps the (shape, dtype) of each input that needs a gradient (`_input_meta`), to
 #     fit the gradients backward computes. A program records the same few shapes over and

@@ -421,7 +421,7 @@ def _tensor_parameter_test(plan: _Plan) -> str:
 
 
 def save_code(cls, plan: _Plan, needs: int, prefix: str = "", outputs: str = "outputs",
-              params: bool = True):
+              params: bool = True, metas: bool = False):
     """The plan's saving as straight-line code, for `save` and for an op's generated record
     (Note [Generated recording], ops/_table.py), which runs it in place of a call:
     `(guard, body, namespace)`. `body` saves in the common case: no tensor parameters, no
@@ -429,7 +429,8 @@ def save_code(cls, plan: _Plan, needs: int, prefix: str = "", outputs: str = "ou
     instead (None when neither can happen to the plan). Names the code binds
     start with `prefix`; it reads `node`, `inputs`, `params` and the output(s) as `outputs`.
     Without `params` the code is for a call that has none (a direct entry's): every
-    parameter is at its default."""
+    parameter is at its default. With `metas` it runs in a record, where `meta_<k>` is input
+    k's (shape, dtype) or None (Note [Saved shapes of a record])."""
     plan_name = prefix + "PLAN"
     namespace = {"Tensor": Tensor, plan_name: plan, "hooks_in_use": saved_hooks_in_use,
                  "hooks_state": saved_hooks_state, "dual": _dual, "dual_active": _dual_active,
@@ -447,8 +448,10 @@ def save_code(cls, plan: _Plan, needs: int, prefix: str = "", outputs: str = "ou
     for index, (_name, source, key) in enumerate(plan.triples):
         value, version = f"{prefix}kept_{index}", f"{prefix}version_{index}"
         if source == _FROM_SHAPE:
-            lines += [f"{value} = inputs[{key}]._data.shape if isinstance(inputs[{key}], Tensor) else ()",
-                      f"{version} = None"]
+            shape = f"inputs[{key}]._data.shape if isinstance(inputs[{key}], Tensor) else ()"
+            if metas:
+                shape = f"meta_{key}[0] if meta_{key} is not None else ({shape})"
+            lines += [f"{value} = {shape}", f"{version} = None"]
             continue
         if source == _FROM_INPUT:
             lines.append(f"{value} = inputs[{key}]")
@@ -478,9 +481,33 @@ def save_code(cls, plan: _Plan, needs: int, prefix: str = "", outputs: str = "ou
         count = range(len(plan.triples))
         comma = "," if len(count) == 1 else ""
         kept = ", ".join(f"{prefix}kept_{index}" for index in count)
-        versions = ", ".join(f"{prefix}version_{index}" for index in count)
-        lines += [f"node._saved = ({kept}{comma})", f"node._saved_versions = ({versions}{comma})"]
+        versions = f"({', '.join(f'{prefix}version_{index}' for index in count)}{comma})"
+        # (all at zero, the common case of a fresh result: one shared tuple, Note [Shared saved versions])
+        zeros = " and ".join(f"{prefix}version_{index} == 0"
+                             for index, (_, source, _) in enumerate(plan.triples) if source != _FROM_SHAPE)
+        namespace[prefix + "ZERO_VERSIONS"] = tuple(None if source == _FROM_SHAPE else 0
+                                                    for _, source, _ in plan.triples)
+        versions = f"{prefix}ZERO_VERSIONS if {zeros} else {versions}" if zeros else f"{prefix}ZERO_VERSIONS"
+        lines += [f"node._saved = ({kept}{comma})", f"node._saved_versions = {versions}"]
     return (" or ".join(conditions) if conditions else None), lines, namespace
+
+
+# Note [Shared saved versions]
+#     A node keeps the version of each tensor it saves beside it (`_saved_versions`, None for a
+#     shape or a number). Most saved tensors are fresh results, at version 0, so most such
+#     tuples are equal: (0,) for sigmoid's and tanh's result, (0, 0) for a product of two.
+#     Saving shares one tuple per plan for that case (None where the plan keeps a shape), as
+#     the all-zero output numbers are shared (Note [A light graph]): each tuple made is one
+#     more object for the cyclic collector to visit. The tuple is read, never changed.
+
+
+# Note [Saved shapes of a record]
+#     A node that keeps an input's shape (`self_shape`, addmm's three, split's) would keep a
+#     new tuple: reading `ndarray.shape` makes one at every read, and each is one more object
+#     for the cyclic collector to visit until its next collection (Note [A light graph]). A
+#     record has already read each input that needs a gradient as its shared (shape, dtype)
+#     (`meta_<k>`, Note [Shared input metadata]), whose shape is that same tuple, made once
+#     per distinct shape: it keeps that one. An input that needs none is read as before.
 
 
 def saving_in_record(node_class: type, arity: int, params: bool = True) -> tuple[list[str], dict]:
@@ -502,7 +529,8 @@ def saving_in_record(node_class: type, arity: int, params: bool = True) -> tuple
     last = (1 << arity) - 1
     for needs in range(1, last + 1):
         prefix = f"plan{needs}_"
-        guard, body, names = save_code(node_class, node_class._plan(needs), needs, prefix, "output", params)
+        guard, body, names = save_code(node_class, node_class._plan(needs), needs, prefix, "output", params,
+                                       metas=True)
         namespace.update(names)
         indent = "    "
         if needs != last:  # (the last set is what is left: no test)

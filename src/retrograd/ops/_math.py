@@ -819,19 +819,28 @@ def elu_backward(grad, self, alpha, scale, input_scale):
     return choose(self <= 0, grad * input_scale * (alpha * scale) * slope, grad * scale)
 
 
+# Note [The number one of a float dtype]
+#     `1 - array` hands NumPy a Python int, which it converts to the array's dtype at every call
+#     (about a thousand instructions, as much as the subtraction of an LSTM gate's 400
+#     values); the same one as a NumPy scalar of that dtype gives the same bits without the
+#     conversion. sigmoid and the backward of sigmoid and tanh, which an LSTM runs at every
+#     step, take theirs here (`ONES.get(array.dtype, 1)`: another dtype keeps the Python int).
+ONES = {np.dtype(np.float32): np.float32(1), np.dtype(np.float64): np.float64(1)}
+
+
 def sigmoid_backward(grad, result):
     """sigmoid's derivative from its result, PyTorch's sigmoid_backward: grad * (1 - result) * result."""
-    if _nn_tensors(grad, result):
+    if isinstance(grad, Tensor) or isinstance(result, Tensor):
         return _nn_op("sigmoid_backward")(grad, result)
-    return grad * (1 - result) * result
+    return grad * (ONES.get(result.dtype, 1) - result) * result  # Note [The number one of a float dtype]
 
 
 def tanh_backward(grad, result):
     """tanh's derivative from its result, PyTorch's tanh_backward: grad * (1 - result^2) (one
     node, TanhBackwardBackward0, when recorded)."""
-    if _nn_tensors(grad, result):
+    if isinstance(grad, Tensor) or isinstance(result, Tensor):
         return _nn_op("tanh_backward")(grad, result)
-    return grad * (1 - result * result)
+    return grad * (ONES.get(result.dtype, 1) - result * result)  # Note [The number one of a float dtype]
 
 
 absolute = _either(np.abs, "abs")

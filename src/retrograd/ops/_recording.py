@@ -73,6 +73,7 @@ from ..autograd import grad_mode
 from ..autograd.anomaly import anomaly_mode
 from ..autograd.graph import (
     _COUNTER_ZERO,
+    NUMBERS_OF_ONE,
     Node,
     meta_of,
     shared_meta,
@@ -130,7 +131,6 @@ def _recording_lines(node_class: type[Node], values: list[str], params: bool = T
     bound: the edges, the node, the forward, the output and what the node saves. Without
     `params` the op is called without parameters (`params` is empty)."""
     arity = len(values)
-    comma = "," if arity == 1 else ""
     edges, metas, numbers = ([f"{kind}_{index}" for index in range(arity)]
                              for kind in ("edge", "meta", "number"))
     lines = ["    needs = 0"]
@@ -168,7 +168,7 @@ def _recording_lines(node_class: type[Node], values: list[str], params: bool = T
             *_unrecorded_lines(node_class, values, params),
             "    node = new_node(CLASS)",
             *(f"    node.append({edge})" for edge in edges),
-            f"    node._next_nrs = ({', '.join(numbers)}{comma}) if {' or '.join(numbers)} else ZEROS",
+            _next_numbers_line(numbers),
             *_input_meta_lines(metas),
             *(f"    node.{name} = {value!r}" for name, value in _fresh_fields(_FRESH_NODE)
               if not (saved_later and name in _SAVING)),
@@ -184,6 +184,15 @@ def _recording_lines(node_class: type[Node], values: list[str], params: bool = T
             "    if anomaly_mode.enabled:",
             "        note_anomaly(node, inputs, output)",
             "    return output"]
+
+
+def _next_numbers_line(numbers: list[str]) -> str:
+    """The line that sets the node's `_next_nrs` from its inputs' output numbers (`numbers`):
+    a shared tuple where there is one (graph.NUMBERS_OF_ONE, the all-zero ZEROS)."""
+    if len(numbers) == 1:
+        shared = len(NUMBERS_OF_ONE)
+        return f"    node._next_nrs = NUMBERS_OF_ONE[number_0] if number_0 < {shared} else (number_0,)"
+    return f"    node._next_nrs = ({', '.join(numbers)}) if {' or '.join(numbers)} else ZEROS"
 
 
 def _output_lines(node_class: type[Node], output_nr: str, meta: str, inference: str,
@@ -358,7 +367,8 @@ def _namespace(node_class: type[Node]) -> dict:
             "unrecorded_outputs": _table._unrecorded_outputs, "unrecorded_view": _table.unrecorded_view,
             "INFERENCE": grad_mode.threads_in_inference, "NO_GRAD": grad_mode.threads_without_grad,
             "MODES": grad_mode._state, "new": object.__new__, "new_node": list.__new__,
-            "ZEROS": zero_output_numbers(len(node_class.inputs)), "forward": node_class.forward,
+            "ZEROS": zero_output_numbers(len(node_class.inputs)), "NUMBERS_OF_ONE": NUMBERS_OF_ONE,
+            "forward": node_class.forward,
             "ndarray": np.ndarray, "finish": _table._finish_record, "numpy_scalar": np.generic,
             "asarray": np.asarray, "IS_VIEW": node_class.is_view,
             "register_view": _inplace.register_view, "COUNTER_ZERO": _COUNTER_ZERO,

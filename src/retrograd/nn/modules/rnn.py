@@ -565,6 +565,40 @@ class RNNCellBase(Module):
             return _linear(input, weight, bias, runs)
         return F.linear(input, weight, bias)
 
+    def _running_weights(self, input, states: tuple):
+        """(weight_ih, bias_ih, weight_hh, bias_hh) where `input` and `states` are what a model
+        that runs passes at every step, else None.
+
+        Note [The checks of a running step]
+            A running model hands a cell, at every step, a batch and its states: 2-D tensors
+            whose sizes fit the cell, of its weights' dtype. For them every question of the
+            general path (`_batch`, `_check_sizes`, `_input_part`, `_hidden_weights`, four
+            parameter reads) has the same answer, and the step records F.linear's graph by
+            `_linear`; a cell asks them here once, in one frame (about a tenth of an LSTM
+            step's bytecodes otherwise). Anything else (a 1-D or missing state, other sizes or
+            dtypes, a parametrized weight) is None, and the general path checks and explains it.
+        """
+        parameters = self._parameters
+        try:
+            weight_ih, bias_ih = parameters["weight_ih"], parameters["bias_ih"]
+            weight_hh, bias_hh = parameters["weight_hh"], parameters["bias_hh"]
+        except KeyError:  # (a parametrized weight, read as the attribute it is)
+            return None
+        if not isinstance(input, Tensor) or weight_ih is None or weight_hh is None:
+            return None
+        input_data, weight_data = input._data, weight_ih._data
+        if (input_data.ndim != 2 or input_data.dtype != weight_data.dtype or weight_data.ndim != 2
+                or input_data.shape[1] != weight_data.shape[1] or input_data.shape[1] != self.input_size):
+            return None
+        expected = (input_data.shape[0], self.hidden_size)
+        for state in states:
+            if not isinstance(state, Tensor) or state._data.shape != expected:
+                return None
+        dtype = weight_hh._data.dtype
+        if states[0]._data.dtype != dtype or (bias_hh is not None and bias_hh._data.dtype != dtype):
+            return None
+        return weight_ih, bias_ih, weight_hh, bias_hh
+
     def _hidden_weights(self, hidden: Tensor) -> tuple:
         """(weight_hh, bias_hh), bias_hh None without biases, after PyTorch's dtype checks of
         W_hh h + b_hh (a state of another dtype is refused as linear refuses it)."""
@@ -607,6 +641,11 @@ class LSTMCell(RNNCellBase):
                             f"{type(hx).__name__}")
         if hx is not None and len(hx) != 2:
             raise RuntimeError("lstm_cell expects two hidden states")
+        weights = self._running_weights(input, hx) if type(hx) is tuple else None
+        if weights is not None:  # Note [The checks of a running step]
+            weight_ih, bias_ih, weight_hh, bias_hh = weights
+            runs = runs_of(_STEP_OPS)
+            return _lstm_step(_linear(input, weight_ih, bias_ih, runs), hx, weight_hh, bias_hh, runs)
         input, state, batched = self._batch(input, (None, None) if hx is None else tuple(hx),
                                             ("hx[0]", "hx[1]"))
         self._check_sizes(input, state)

@@ -132,13 +132,23 @@ class _MatrixProduct(Formula):
     }
 
 
+_SHARED_STRIDES: dict[tuple, tuple] = {}  # each pair of strides kept, once (Note [Saved strides])
+_MOST_STRIDES = 1024
+
+
 def _strides_keeper(first: int, second: int):
     """The `keep_more` of a product whose matrices are inputs `first` and `second`: the
     strides of each that needs a gradient (Note [Saved strides])."""
 
     def keep_strides(node, needs, inputs):
-        node._strides = (inputs[first]._data.strides if needs >> first & 1 else None,
-                         inputs[second]._data.strides if needs >> second & 1 else None)
+        strides = (inputs[first]._data.strides if needs >> first & 1 else None,
+                   inputs[second]._data.strides if needs >> second & 1 else None)
+        shared = _SHARED_STRIDES.get(strides)
+        if shared is None:
+            if len(_SHARED_STRIDES) >= _MOST_STRIDES:
+                _SHARED_STRIDES.clear()
+            shared = _SHARED_STRIDES[strides] = strides
+        node._strides = shared
 
     return keep_strides
 
@@ -152,9 +162,12 @@ class _SavesStrides:
         for a matrix that needs no gradient, for which nothing is kept). torchviz draws them
         with `show_attrs=True`. The formulas here do not read them, so they are taken from
         the inputs' arrays when the node is recorded and turned into elements when read.
+        A program multiplies matrices of the same few layouts over and over (a recurrent
+        step's three products, at every step), so each pair of strides is kept once and
+        shared: three tuples less per product for the cyclic collector (Note [A light graph]).
     """
 
-    __slots__ = ()
+    __slots__ = ()  # (each node class declares the `_strides` slot: one layout per class)
     _strided: tuple[str, ...] = ()  # the matrices' input names
     _strided_at: tuple[int, ...] = ()  # their positions among the inputs
 
@@ -180,6 +193,8 @@ class _SavesStrides:
 
 class MmBackward0(_SavesStrides, Formula):
     """matrix @ matrix."""
+
+    __slots__ = ("_strides",)  # Note [Saved strides]: a slot, not a dict per node
 
     inputs = ("self", "mat2")
     _strided, _strided_at = ("self", "mat2"), (0, 1)
@@ -615,7 +630,14 @@ def _scaled_product_plus(product):
             result = result * alpha
         if beta == 0:
             return result
-        return result + (self._data if beta == 1 else self._data * beta)
+        added = self._data if beta == 1 else self._data * beta
+        if type(result) is np.ndarray and added.dtype is result.dtype:
+            try:  # (in place: the same sums without a second result-sized array)
+                result += added
+                return result
+            except ValueError:  # (a self larger than the product: broadcast to a new array)
+                pass
+        return result + added
 
     return staticmethod(forward)
 
@@ -648,6 +670,8 @@ def _summed_matmul(left, right):
 
 class AddmmBackward0(_SavesStrides, ShownAsPyTorch, Formula):
     """beta * self + alpha * (mat1 @ mat2), the fused form of BLAS's gemm."""
+
+    __slots__ = ("_strides",)  # Note [Saved strides]: a slot, not a dict per node
 
     hidden = ("self_sym_sizes",)  # Note [Saved values as PyTorch shows them]
 

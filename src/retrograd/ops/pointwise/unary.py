@@ -373,7 +373,7 @@ def _stable_sigmoid(data: np.ndarray) -> np.ndarray:
     result = data.copy()  # an array even for 0-d data; C-ordered for a strided input (an LSTM's gates)
     np.negative(result, out=result)
     np.exp(result, out=result)
-    result += 1
+    result += _math.ONES.get(result.dtype, 1)  # Note [The number one of a float dtype] (_math.py)
     return np.reciprocal(result, out=result)  # 1 / result, correctly rounded as division is
 
 
