@@ -301,16 +301,6 @@ class BmmBackward0(MmBackward0):
         return [name for name in super()._saved_names() if not name.endswith("_sym_sizes")]
 
 
-class UnsafeViewBackward0(views.UnsafeViewBackward0):
-    """PyTorch's `_unsafe_view` of a product just made (matmul's last step): a new shape
-    for the same memory, recorded as no view (no tensor but the result reads that memory),
-    so without reshape's copy."""
-
-    @staticmethod
-    def forward(self, shape):
-        return np.reshape(self._data, shape)
-
-
 def _dtype_pair_name(tensor: Tensor) -> str:
     return _type_name(tensor).lower()
 
@@ -456,8 +446,9 @@ def _composed_matmul(a: Tensor, b: Tensor) -> Tensor:
         rows_shape = batch._data.shape[:-1]
         folded = reshape(batch, (math.prod(rows_shape), batch._data.shape[-1]))
         if other.ndim == 1:
-            return apply(UnsafeViewBackward0, folded.mv(other), shape=rows_shape)
-        product = apply(UnsafeViewBackward0, folded.mm(other), shape=(*rows_shape, other._data.shape[1]))
+            return apply(views.UnsafeViewBackward0, folded.mv(other), shape=rows_shape)
+        shape = (*rows_shape, other._data.shape[1])
+        product = apply(views.UnsafeViewBackward0, folded.mm(other), shape=shape)
         return product.mT.contiguous() if transpose else product
     a_shape, b_shape = a._data.shape, b._data.shape
     rows, inner = (a_shape[-2] if a.ndim > 1 else 1), a_shape[-1]
@@ -472,7 +463,7 @@ def _composed_matmul(a: Tensor, b: Tensor) -> Tensor:
         right = reshape(b.expand(*batch, inner, columns), (count, inner, columns))
         product = left.bmm(right)
     shape = (*batch, *((rows,) if a.ndim > 1 else ()), *((columns,) if columns is not None else ()))
-    return apply(UnsafeViewBackward0, product, shape=shape)
+    return apply(views.UnsafeViewBackward0, product, shape=shape)
 
 
 # Two float matrices of one dtype whose inner sizes agree pass every check and make
