@@ -1,0 +1,83 @@
+"""Calls the op samples miss record PyTorch's graph: the same grad_fn classes along the graph
+(`next_functions` walked from the output to the leaves), each showing PyTorch's `_saved_`
+names and values (a dim as the call gave it, as PyTorch's nodes keep it).
+
+Each case is one call, written once for both libraries (`lib` is retrograd or torch, `leaf`
+makes a float64 tensor that requires grad); its every differentiable output is compared.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from test_grad_fn_names import _comparable, _same, _saved_names
+
+
+def _values(*shape):
+    return np.random.default_rng(1).standard_normal(shape)
+
+
+CASES = {
+    # cutting into pieces along a dim given negative or by keyword
+    "chunk-neg": lambda lib, leaf: leaf(_values(3, 4)).chunk(2, -1),
+    "chunk-uneven-neg": lambda lib, leaf: leaf(_values(3, 5)).chunk(2, -1),
+    "chunk-kw": lambda lib, leaf: lib.chunk(leaf(_values(3, 4)), 2, dim=-2),
+    "split-neg": lambda lib, leaf: leaf(_values(3, 4)).split(2, -1),
+    "split-sizes-neg": lambda lib, leaf: leaf(_values(3, 4)).split([1, 3], dim=-1),
+    "unsafe_chunk-neg": lambda lib, leaf: leaf(_values(3, 5)).unsafe_chunk(2, -1),
+    "unsafe_split-neg": lambda lib, leaf: leaf(_values(3, 5)).unsafe_split(2, -1),
+    "unbind-neg": lambda lib, leaf: leaf(_values(3, 4)).unbind(-1),
+    "unbind-kw": lambda lib, leaf: lib.unbind(leaf(_values(2, 3, 4)), dim=-2),
+    "narrow-neg": lambda lib, leaf: lib.narrow(leaf(_values(3, 4)), -1, 0, 2),
+    "narrow-neg-start": lambda lib, leaf: leaf(_values(3, 5)).narrow(-2, -2, 1),
+}
+
+
+def _node_list(grad_fn) -> list:
+    """The nodes reachable from `grad_fn`, breadth first, each once."""
+    found, seen, queue = [], set(), [grad_fn]
+    while queue:
+        node = queue.pop(0)
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        found.append(node)
+        queue.extend(next_node for next_node, _ in node.next_functions)
+    return found
+
+
+def _outputs(result) -> list:
+    return list(result) if isinstance(result, tuple | list) else [result]
+
+
+def _differences(mine, theirs) -> list[str]:
+    """Where the graphs behind two outputs differ: the class names along them, then each
+    node's saved names and values."""
+    ours, reference = _node_list(mine.grad_fn), _node_list(theirs.grad_fn)
+    names = [node.name() for node in ours]
+    if names != [node.name() for node in reference]:
+        return [f"nodes {names} where PyTorch has {[node.name() for node in reference]}"]
+    found = []
+    for node, pytorch_node in zip(ours, reference):
+        if _saved_names(node) != _saved_names(pytorch_node):
+            found.append(f"{node.name()} saves {_saved_names(node)}, PyTorch {_saved_names(pytorch_node)}")
+            continue
+        found.extend(f"{node.name()}.{name}" for name in _saved_names(node) if not _same(
+            _comparable(getattr(node, name)), _comparable(getattr(pytorch_node, name))))
+    return found
+
+
+@pytest.mark.parametrize("call", list(CASES.values()), ids=list(CASES))
+def test_graph_and_saved_values_are_pytorchs(call):
+    torch = pytest.importorskip("torch")
+    import retrograd
+
+    mine = call(retrograd, lambda values: retrograd.tensor(values, requires_grad=True))
+    theirs = call(torch, lambda values: torch.tensor(values, requires_grad=True))
+    outputs, references = _outputs(mine), _outputs(theirs)
+    assert len(outputs) == len(references)
+    for output, reference in zip(outputs, references):
+        assert (output.grad_fn is None) == (reference.grad_fn is None)
+        if reference.grad_fn is not None:
+            assert _differences(output, reference) == []
