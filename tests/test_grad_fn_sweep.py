@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import retrograd
 from test_grad_fn_names import _comparable, _same, _saved_names
 
 
@@ -31,6 +32,13 @@ CASES = {
     "unbind-kw": lambda lib, leaf: lib.unbind(leaf(_values(2, 3, 4)), dim=-2),
     "narrow-neg": lambda lib, leaf: lib.narrow(leaf(_values(3, 4)), -1, 0, 2),
     "narrow-neg-start": lambda lib, leaf: leaf(_values(3, 5)).narrow(-2, -2, 1),
+    # differences along the dim given, by default the last
+    "diff-default": lambda lib, leaf: lib.diff(leaf(_values(3, 4))),
+    "diff-prepend": lambda lib, leaf: lib.diff(leaf(_values(3, 4)), dim=-2, prepend=leaf(_values(1, 4))),
+    # glu: one node saving the input and the dim as given
+    "glu-default": lambda lib, leaf: lib.nn.functional.glu(leaf(_values(3, 4))),
+    "glu-0": lambda lib, leaf: lib.nn.functional.glu(leaf(_values(4, 3)), 0),
+    "glu-3d-neg": lambda lib, leaf: lib.nn.functional.glu(leaf(_values(2, 4, 3)), dim=-2),
 }
 
 
@@ -71,8 +79,6 @@ def _differences(mine, theirs) -> list[str]:
 @pytest.mark.parametrize("call", list(CASES.values()), ids=list(CASES))
 def test_graph_and_saved_values_are_pytorchs(call):
     torch = pytest.importorskip("torch")
-    import retrograd
-
     mine = call(retrograd, lambda values: retrograd.tensor(values, requires_grad=True))
     theirs = call(torch, lambda values: torch.tensor(values, requires_grad=True))
     outputs, references = _outputs(mine), _outputs(theirs)
@@ -81,3 +87,18 @@ def test_graph_and_saved_values_are_pytorchs(call):
         assert (output.grad_fn is None) == (reference.grad_fn is None)
         if reference.grad_fn is not None:
             assert _differences(output, reference) == []
+
+
+GRADIENT_CASES = {
+    "glu-last": lambda x: retrograd.nn.functional.glu(x, -1),
+    "glu-middle": lambda x: retrograd.nn.functional.glu(x.reshape(2, 4, 3), 1),
+}
+
+
+@pytest.mark.parametrize("call", list(GRADIENT_CASES.values()), ids=list(GRADIENT_CASES))
+def test_new_nodes_pass_gradcheck_and_gradgradcheck(call):
+    from retrograd.autograd import gradcheck, gradgradcheck
+
+    x = retrograd.tensor(_values(6, 4), dtype=retrograd.float64, requires_grad=True)
+    assert gradcheck(call, (x,), check_forward_ad=True)
+    assert gradgradcheck(call, (x,))

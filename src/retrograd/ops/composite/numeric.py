@@ -202,11 +202,12 @@ def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None):
     rg = _retrograd()
     from ..reduce import normalize_dims
 
-    (dim,) = normalize_dims(dim, max(input.ndim, 1))  # PyTorch's "Dimension out of range"
+    (wrapped,) = normalize_dims(dim, max(input.ndim, 1))  # PyTorch's "Dimension out of range"
+    # (the pieces are cut and joined along the dim as given, which their nodes show)
     pieces = [value for value in (prepend, input, append) if value is not None]
     x = rg.cat(pieces, dim) if len(pieces) > 1 else input
     for _ in range(n):
-        size = x.shape[dim]
+        size = x.shape[wrapped]
         if size == 0:
             break
         later, earlier = x.narrow(dim, 1, size - 1), x.narrow(dim, 0, size - 1)
