@@ -39,6 +39,13 @@ CASES = {
     "glu-default": lambda lib, leaf: lib.nn.functional.glu(leaf(_values(3, 4))),
     "glu-0": lambda lib, leaf: lib.nn.functional.glu(leaf(_values(4, 3)), 0),
     "glu-3d-neg": lambda lib, leaf: lib.nn.functional.glu(leaf(_values(2, 4, 3)), dim=-2),
+    # clamp_min and clamp_max record their own nodes, and so do the ops that floor with them
+    "clamp_min": lambda lib, leaf: leaf(_values(3, 4)).clamp_min(0.1),
+    "clamp_min-tensor": lambda lib, leaf: lib.clamp_min(leaf(_values(3, 4)), leaf(_values(4))),
+    "clamp_max": lambda lib, leaf: lib.clamp_max(leaf(_values(3, 4)), -0.1),
+    "clamp_max-tensor": lambda lib, leaf: leaf(_values(3, 4)).clamp_max(leaf(_values(3, 1))),
+    "normalize-default": lambda lib, leaf: lib.nn.functional.normalize(leaf(_values(3, 4))),
+    "normalize-neg": lambda lib, leaf: lib.nn.functional.normalize(leaf(_values(2, 3, 4)), p=1.0, dim=-1),
 }
 
 
@@ -92,6 +99,10 @@ def test_graph_and_saved_values_are_pytorchs(call):
 GRADIENT_CASES = {
     "glu-last": lambda x: retrograd.nn.functional.glu(x, -1),
     "glu-middle": lambda x: retrograd.nn.functional.glu(x.reshape(2, 4, 3), 1),
+    "clamp_min": lambda x: x.clamp_min(0.1),
+    "clamp_max": lambda x: retrograd.clamp_max(x, -0.1),
+    "clamp_min-tensor": lambda x: retrograd.clamp_min(x[:3], x[3:]),
+    "clamp_max-tensor": lambda x: x[:5].clamp_max(x[5:]),
 }
 
 
@@ -102,3 +113,18 @@ def test_new_nodes_pass_gradcheck_and_gradgradcheck(call):
     x = retrograd.tensor(_values(6, 4), dtype=retrograd.float64, requires_grad=True)
     assert gradcheck(call, (x,), check_forward_ad=True)
     assert gradgradcheck(call, (x,))
+
+
+@pytest.mark.parametrize("name", ["clamp_min", "clamp_max"])
+@pytest.mark.parametrize("bound", ["number", "tensor"])
+def test_clamp_min_and_max_gradients_at_ties_are_pytorchs(name, bound):
+    """Where x equals the bound, x gets the gradient and the bound none (as PyTorch)."""
+    torch = pytest.importorskip("torch")
+    values, bounds = [-1.0, 0.5, 2.0], [0.5, 0.5, 0.5]
+    grads = []
+    for lib in (retrograd, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        limit = lib.tensor(bounds, dtype=lib.float64, requires_grad=True) if bound == "tensor" else 0.5
+        getattr(lib, name)(x, limit).backward(lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64))
+        grads.append([x.grad.numpy().tolist(), None if bound == "number" else limit.grad.numpy().tolist()])
+    assert grads[0] == grads[1]
