@@ -8,6 +8,8 @@ makes a float64 tensor that requires grad); its every differentiable output is c
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -46,6 +48,11 @@ CASES = {
     "clamp_max-tensor": lambda lib, leaf: leaf(_values(3, 4)).clamp_max(leaf(_values(3, 1))),
     "normalize-default": lambda lib, leaf: lib.nn.functional.normalize(leaf(_values(3, 4))),
     "normalize-neg": lambda lib, leaf: lib.nn.functional.normalize(leaf(_values(2, 3, 4)), p=1.0, dim=-1),
+    # Tensor.unfold: one node saving the dimension as given, the size and the step
+    "unfold": lambda lib, leaf: leaf(_values(5, 3)).unfold(0, 2, 1),
+    "unfold-neg": lambda lib, leaf: leaf(_values(3, 7)).unfold(-1, 3, 2),
+    "unfold-0d": lambda lib, leaf: leaf(_values()).unfold(0, 1, 1),
+    "rot90-neg": lambda lib, leaf: leaf(_values(3, 4)).rot90(1, (0, -1)),
 }
 
 
@@ -103,6 +110,9 @@ GRADIENT_CASES = {
     "clamp_max": lambda x: retrograd.clamp_max(x, -0.1),
     "clamp_min-tensor": lambda x: retrograd.clamp_min(x[:3], x[3:]),
     "clamp_max-tensor": lambda x: x[:5].clamp_max(x[5:]),
+    "unfold": lambda x: x.unfold(0, 2, 1),
+    "unfold-neg-step": lambda x: x.unfold(-1, 2, 2),
+    "unfold-3d": lambda x: x.reshape(2, 3, 4).unfold(1, 2, 1),
 }
 
 
@@ -128,3 +138,27 @@ def test_clamp_min_and_max_gradients_at_ties_are_pytorchs(name, bound):
         getattr(lib, name)(x, limit).backward(lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64))
         grads.append([x.grad.numpy().tolist(), None if bound == "number" else limit.grad.numpy().tolist()])
     assert grads[0] == grads[1]
+
+
+VMAP_CASES = {
+    "glu": (lambda lib: lambda x: lib.nn.functional.glu(x, -1), 0),
+    "glu-first-dim": (lambda lib: lambda x: lib.nn.functional.glu(x, 0), 1),
+    "unfold": (lambda lib: lambda x: x.unfold(0, 2, 1), 0),
+    "unfold-neg": (lambda lib: lambda x: x.unfold(-1, 2, 2), 1),
+    "unfold-0d": (lambda lib: lambda x: x[0, 0].unfold(0, 1, 1), 0),
+    "rot90-neg": (lambda lib: lambda x: x.rot90(1, (0, -1)), 0),
+    "chunk-neg": (lambda lib: lambda x: x.chunk(2, -1)[1], 0),
+}
+
+
+@pytest.mark.parametrize("case", list(VMAP_CASES.values()), ids=list(VMAP_CASES))
+def test_new_nodes_under_vmap_give_pytorchs_values(case):
+    torch = pytest.importorskip("torch")
+    function, in_dims = case
+    values = _values(2, 3, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (a node without a batching rule warns, as PyTorch)
+        mine = retrograd.func.vmap(function(retrograd), in_dims=in_dims)(retrograd.tensor(values))
+    theirs = torch.func.vmap(function(torch), in_dims=in_dims)(torch.tensor(values))
+    assert tuple(mine.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(mine.numpy(), theirs.numpy())

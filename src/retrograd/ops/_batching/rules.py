@@ -82,7 +82,7 @@ def _register_families() -> None:
             if (isinstance(value, type) and issubclass(value, _formula.Formula)
                     and value.__module__ == module.__name__):
                 elementwise.append(value)
-    dim_ops = {activation.SoftmaxBackward0, activation.LogSoftmaxBackward0}
+    dim_ops = {activation.SoftmaxBackward0, activation.LogSoftmaxBackward0, activation.GluBackward0}
     for node_class in elementwise:
         if node_class not in dim_ops and node_class not in _RULES:
             _RULES[node_class] = _elementwise
@@ -94,7 +94,8 @@ def _register_families() -> None:
 
     # dims named by an int or tuple of non-negative ints
     for node_class in (activation.SoftmaxBackward0, activation.LogSoftmaxBackward0,
-                       reduce.SumBackward1, reduce.MeanBackward1, reduce.AmaxBackward0,
+                       activation.GluBackward0, reduce.SumBackward1, reduce.MeanBackward1,
+                       reduce.AmaxBackward0,
                        reduce.AminBackward0, reduce.LogsumexpBackward0, reduce.VarBackward0,
                        reduce.StdBackward0, reduce.VarMeanBackward0, reduce.StdMeanBackward0,
                        reduce.ProdBackward1, reduce.CumsumBackward0, reduce.CumprodBackward0,
