@@ -53,6 +53,10 @@ CASES = {
     "unfold-neg": lambda lib, leaf: leaf(_values(3, 7)).unfold(-1, 3, 2),
     "unfold-0d": lambda lib, leaf: leaf(_values()).unfold(0, 1, 1),
     "rot90-neg": lambda lib, leaf: leaf(_values(3, 4)).rot90(1, (0, -1)),
+    # 1-d poolings: the stride defaults to the kernel size, as the node shows
+    "max_pool1d-default-stride": lambda lib, leaf: lib.nn.functional.max_pool1d(leaf(_values(1, 2, 6)), 2),
+    "avg_pool1d-default-stride": lambda lib, leaf: lib.nn.functional.avg_pool1d(leaf(_values(2, 6)), 3),
+    "adaptive_avg_pool2d-1": lambda lib, leaf: lib.nn.functional.adaptive_avg_pool2d(leaf(_values(1, 2, 4, 4)), 1),
 }
 
 
