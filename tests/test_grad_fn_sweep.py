@@ -57,6 +57,21 @@ CASES = {
     "max_pool1d-default-stride": lambda lib, leaf: lib.nn.functional.max_pool1d(leaf(_values(1, 2, 6)), 2),
     "avg_pool1d-default-stride": lambda lib, leaf: lib.nn.functional.avg_pool1d(leaf(_values(2, 6)), 3),
     "adaptive_avg_pool2d-1": lambda lib, leaf: lib.nn.functional.adaptive_avg_pool2d(leaf(_values(1, 2, 4, 4)), 1),
+    # cross_entropy's composites, recorded as PyTorch's C++ composes them
+    "cross_entropy-smoothing": lambda lib, leaf: lib.nn.functional.cross_entropy(
+        leaf(_values(4, 5)), lib.tensor([0, 1, -100, 4]), label_smoothing=0.1),
+    "cross_entropy-smoothing-weight": lambda lib, leaf: lib.nn.functional.cross_entropy(
+        leaf(_values(4, 5)), lib.tensor([0, 1, 2, 4]), weight=lib.tensor(_values(5) ** 2), label_smoothing=0.2),
+    "cross_entropy-smoothing-sum": lambda lib, leaf: lib.nn.functional.cross_entropy(
+        leaf(_values(4, 5)), lib.tensor([0, 1, 2, 4]), reduction="sum", label_smoothing=0.3),
+    "cross_entropy-smoothing-none": lambda lib, leaf: lib.nn.functional.cross_entropy(
+        leaf(_values(4, 5)), lib.tensor([0, 1, 2, 4]), reduction="none", label_smoothing=0.3),
+    "cross_entropy-probabilities": lambda lib, leaf: lib.nn.functional.cross_entropy(
+        leaf(_values(3, 4)), lib.softmax(lib.tensor(_values(3, 4)), -1)),
+    "cross_entropy-probabilities-sum": lambda lib, leaf: lib.nn.functional.cross_entropy(
+        leaf(_values(3, 4)), lib.softmax(lib.tensor(_values(3, 4)), -1), reduction="sum"),
+    "cross_entropy-probabilities-none": lambda lib, leaf: lib.nn.functional.cross_entropy(
+        leaf(_values(3, 4)), lib.softmax(lib.tensor(_values(3, 4)), -1), reduction="none", label_smoothing=0.1),
 }
 
 
@@ -117,6 +132,8 @@ GRADIENT_CASES = {
     "unfold": lambda x: x.unfold(0, 2, 1),
     "unfold-neg-step": lambda x: x.unfold(-1, 2, 2),
     "unfold-3d": lambda x: x.reshape(2, 3, 4).unfold(1, 2, 1),
+    "cross_entropy-probabilities": lambda x: retrograd.nn.functional.cross_entropy(
+        x, retrograd.softmax(retrograd.tensor(_values(6, 4)), -1)),
 }
 
 

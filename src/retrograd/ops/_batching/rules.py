@@ -166,6 +166,7 @@ def _register_families() -> None:
         AminmaxBackward0,
         CdistBackward0,
         DistBackward0,
+        DivBackward1,
         EuclideanDistBackward0,
         MulBackward1,
         NormBackward1,
@@ -177,7 +178,7 @@ def _register_families() -> None:
     _RULES[DistBackward0] = _dist_rule
     _RULES[CdistBackward0] = _RULES[EuclideanDistBackward0] = _linalg_pair_rule
     _RULES[AminmaxBackward0] = _aminmax_rule
-    _RULES[MulBackward1] = _RULES[AddBackward1] = _elementwise
+    _RULES[MulBackward1] = _RULES[AddBackward1] = _RULES[DivBackward1] = _elementwise
     _RULES[NormBackward1] = _dim_rule
     from ..nn.attention import SafeSoftmaxBackward0
 

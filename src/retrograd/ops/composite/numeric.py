@@ -258,6 +258,22 @@ class MulBackward1(Formula):
     derivatives = {"self": lambda grad, other: grad * other}
 
 
+class DivBackward1(Formula):
+    """A tensor divided by a number, as PyTorch's own composites divide by a Scalar (its node
+    saves it as `other`); Python's `tensor / number` records DivBackward0, as there."""
+
+    inputs = ("self",)
+
+    @staticmethod
+    def forward(self, other):
+        left, right = operand_arrays(self, other, "div")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.true_divide(left, right)
+
+    tangent = LINEAR
+    derivatives = {"self": lambda grad, other: grad / other}
+
+
 class AddBackward1(Formula):
     """A tensor plus a number, as PyTorch's own composites add a Scalar (its node saves
     nothing); Python's `tensor + number` records AddBackward0, as there."""

@@ -16,11 +16,13 @@ from .._formula import Formula
 from .._saved_shown import ShownAsPyTorch, saved_array
 from .._table import apply, register
 from .._tangents import LINEAR, REDUCTION
+from ..composite.numeric import DivBackward1, MulBackward1
 from ..pointwise import (
     _check_broadcast,
     _constant_like,
     clamp_min,
     exp,
+    masked_fill,
     where_constant,
 )
 from ..pointwise import abs as absolute
@@ -584,21 +586,26 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / classes
-        losses = -(weighted * target).sum(axis)
+        products = weighted * target  # (negated after the sum, as PyTorch's graph)
         if reduction == "mean":
-            return losses.sum() / (input.numel() // max(classes, 1))
-        return _reduce(losses, reduction)
+            return apply(DivBackward1, -products.sum(), other=input.numel() // max(classes, 1))
+        if reduction == "sum":
+            return -products.sum()
+        return -products.sum(axis)
     loss = _nll_loss(log_probabilities, target, weight, ignore_index, reduction)
     if label_smoothing <= 0:
         return loss
+    # PyTorch's graph: the ignored targets' smoothing terms filled with 0 (selected: NaN stays
+    # off them), divided by a tensor count, and both terms scaled by Scalars (MulBackward1)
     _, _, coefficients, kept = _class_targets(input, target, weight, ignore_index)
-    smooth = _math.where(kept, -weighted.sum(axis), 0.0)  # selected: NaN stays off ignored targets
+    smooth = masked_fill(-weighted.sum(axis), Tensor._make(~kept), 0.0)
     if reduction == "mean":
         denominator = coefficients.sum() if weight is not None else kept.sum()
-        smooth = smooth.sum() / float(denominator)
+        smooth = smooth.sum() / Tensor._make(np.asarray(denominator))
     else:
         smooth = _reduce(smooth, reduction)
-    return loss * (1 - label_smoothing) + smooth * (label_smoothing / classes)
+    return (apply(MulBackward1, loss, other=1 - label_smoothing)
+            + apply(MulBackward1, smooth, other=label_smoothing / classes))
 
 
 def _xlogy(x: Tensor) -> Tensor:
