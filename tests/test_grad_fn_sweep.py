@@ -72,6 +72,15 @@ CASES = {
         leaf(_values(3, 4)), lib.softmax(lib.tensor(_values(3, 4)), -1), reduction="sum"),
     "cross_entropy-probabilities-none": lambda lib, leaf: lib.nn.functional.cross_entropy(
         leaf(_values(3, 4)), lib.softmax(lib.tensor(_values(3, 4)), -1), reduction="none", label_smoothing=0.1),
+    # dims as given; sort's overload with `stable`
+    "diagonal-neg": lambda lib, leaf: leaf(_values(3, 4)).diagonal(1, -2, -1),
+    "diagonal-kw": lambda lib, leaf: lib.diagonal(leaf(_values(2, 3, 4)), dim1=-1, dim2=0),
+    "logcumsumexp-neg": lambda lib, leaf: lib.logcumsumexp(leaf(_values(3, 4)), -1),
+    "repeat_interleave-tensor-neg": lambda lib, leaf: leaf(_values(2, 3)).repeat_interleave(
+        lib.tensor([1, 2, 0]), dim=-1),
+    "sort-stable": lambda lib, leaf: leaf(_values(3, 4)).sort(stable=True),
+    "sort-stable-false": lambda lib, leaf: lib.sort(leaf(_values(3, 4)), stable=False, dim=0),
+    "sort-descending": lambda lib, leaf: leaf(_values(3, 4)).sort(-1, True),
 }
 
 

@@ -68,7 +68,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         return tensor(np.repeat(np.arange(counts.size), counts))
     if dim is None:
         input, dim = flatten(input), 0
-    dim = wrap_dim(dim, input.ndim)
+    given, dim = dim, wrap_dim(dim, input.ndim)
     size = input._data.shape[dim] if input.ndim else 1
     if isinstance(repeats, Tensor) and repeats.numel() != 1:
         counts = repeats._data.reshape(-1)
@@ -79,7 +79,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
             )
         if (counts < 0).any():
             raise RuntimeError("repeats can not be negative")
-        return input.index_select(dim, tensor(np.repeat(np.arange(size), counts)))
+        return input.index_select(given, tensor(np.repeat(np.arange(size), counts)))  # (its node shows it)
     count = int(repeats)
     if count < 0:
         raise RuntimeError("Repeats must be non-negative")
@@ -277,13 +277,15 @@ def _diagonal_view(array: np.ndarray, offset: int, dim1: int, dim2: int) -> np.n
     )
 
 
-class DiagonalBackward0(Formula):
-    """A diagonal (a view, as the last dim): the gradient is written back on that diagonal."""
+class DiagonalBackward0(ShownAsPyTorch, Formula):
+    """A diagonal (a view, as the last dim): the gradient is written back on that diagonal.
+    The node shows the dims as the call gave them (Note [Saved values as PyTorch shows them])."""
 
     is_view = True
+    shown: ClassVar[dict] = {"dim1": as_given("dim1"), "dim2": as_given("dim2")}
 
     @staticmethod
-    def forward(self, offset, dim1, dim2):
+    def forward(self, offset, dim1, dim2, dim1_as_given=None, dim2_as_given=None):
         return _diagonal_view(self._data, offset, dim1, dim2)
 
     tangent = LINEAR
@@ -328,7 +330,8 @@ def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):
     """A view of the diagonal `offset` (above the main one when positive) in the (dim1, dim2)
     planes, appended as the last dim."""
     first, second = _diagonal_dims(dim1, dim2, input.ndim)
-    return apply(DiagonalBackward0, input, offset=int(offset), dim1=first, dim2=second)
+    return apply(DiagonalBackward0, input, offset=int(offset), dim1=first, dim2=second,
+                 **given_where_different(dim1=(dim1, first), dim2=(dim2, second)))
 
 
 class DiagEmbedBackward0(ShownAsPyTorch, Formula):
