@@ -81,6 +81,10 @@ CASES = {
     "sort-stable": lambda lib, leaf: leaf(_values(3, 4)).sort(stable=True),
     "sort-stable-false": lambda lib, leaf: lib.sort(leaf(_values(3, 4)), stable=False, dim=0),
     "sort-descending": lambda lib, leaf: leaf(_values(3, 4)).sort(-1, True),
+    # rms_norm as PyTorch composes it: rsqrt(mean(x ** 2, dims last first) + eps) * x
+    "rms_norm": lambda lib, leaf: lib.nn.functional.rms_norm(leaf(_values(2, 3, 4)), (4,)),
+    "rms_norm-weight-2d": lambda lib, leaf: lib.nn.functional.rms_norm(
+        leaf(_values(2, 3, 4)), (3, 4), leaf(_values(3, 4)), eps=1e-5),
 }
 
 
