@@ -85,6 +85,17 @@ CASES = {
     "rms_norm": lambda lib, leaf: lib.nn.functional.rms_norm(leaf(_values(2, 3, 4)), (4,)),
     "rms_norm-weight-2d": lambda lib, leaf: lib.nn.functional.rms_norm(
         leaf(_values(2, 3, 4)), (3, 4), leaf(_values(3, 4)), eps=1e-5),
+    # the margin losses, composed as PyTorch's C++ composes them
+    "margin_ranking_loss": lambda lib, leaf: lib.nn.functional.margin_ranking_loss(
+        leaf(_values(4)), leaf(_values(4)), lib.tensor([1.0, -1.0, 1.0, -1.0]), margin=0.3),
+    "triplet_margin_loss": lambda lib, leaf: lib.nn.functional.triplet_margin_loss(
+        leaf(_values(3, 4)), leaf(_values(3, 4) + 1), leaf(_values(3, 4) - 1), margin=0.7),
+    "hinge_embedding_loss": lambda lib, leaf: lib.nn.functional.hinge_embedding_loss(
+        leaf(_values(3, 4)), lib.tensor(np.sign(_values(4, 3)).reshape(3, 4)), margin=0.5),
+    "cosine_embedding_loss": lambda lib, leaf: lib.nn.functional.cosine_embedding_loss(
+        leaf(_values(3, 4)), leaf(_values(3, 4) + 1), lib.tensor([1.0, -1.0, 1.0]), margin=0.1),
+    "cosine_embedding_loss-1d": lambda lib, leaf: lib.nn.functional.cosine_embedding_loss(
+        leaf(_values(4)), leaf(_values(4) + 1), lib.tensor(-1.0), reduction="sum"),
 }
 
 
@@ -147,6 +158,8 @@ GRADIENT_CASES = {
     "unfold-3d": lambda x: x.reshape(2, 3, 4).unfold(1, 2, 1),
     "cross_entropy-probabilities": lambda x: retrograd.nn.functional.cross_entropy(
         x, retrograd.softmax(retrograd.tensor(_values(6, 4)), -1)),
+    "cosine_embedding_loss": lambda x: retrograd.nn.functional.cosine_embedding_loss(
+        x[:3], x[3:], retrograd.tensor([1.0, -1.0, -1.0]), margin=-0.5),
 }
 
 

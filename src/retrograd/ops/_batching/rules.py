@@ -170,6 +170,7 @@ def _register_families() -> None:
         EuclideanDistBackward0,
         MulBackward1,
         NormBackward1,
+        SubBackward1,
     )
 
     _RULES[scatters.SelectScatterBackward0] = _RULES[scatters.SliceScatterBackward0] = _dim_rule
@@ -178,7 +179,8 @@ def _register_families() -> None:
     _RULES[DistBackward0] = _dist_rule
     _RULES[CdistBackward0] = _RULES[EuclideanDistBackward0] = _linalg_pair_rule
     _RULES[AminmaxBackward0] = _aminmax_rule
-    _RULES[MulBackward1] = _RULES[AddBackward1] = _RULES[DivBackward1] = _elementwise
+    for node_class in (MulBackward1, AddBackward1, DivBackward1, SubBackward1):
+        _RULES[node_class] = _elementwise
     _RULES[NormBackward1] = _dim_rule
     from ..nn.attention import SafeSoftmaxBackward0
 

@@ -274,6 +274,21 @@ class DivBackward1(Formula):
     derivatives = {"self": lambda grad, other: grad / other}
 
 
+class SubBackward1(Formula):
+    """A tensor minus a number, as PyTorch's own composites subtract a Scalar (its node saves
+    nothing); Python's `tensor - number` records SubBackward0, as there."""
+
+    inputs = ("self",)
+
+    @staticmethod
+    def forward(self, other):
+        left, right = operand_arrays(self, other, "sub")
+        return left - right
+
+    tangent = ELEMENT_WISE  # (affine: the number is not subtracted from the tangent)
+    derivatives = {"self": lambda grad: grad}
+
+
 class AddBackward1(Formula):
     """A tensor plus a number, as PyTorch's own composites add a Scalar (its node saves
     nothing); Python's `tensor + number` records AddBackward0, as there."""

@@ -16,13 +16,15 @@ from .._formula import Formula
 from .._saved_shown import ShownAsPyTorch, saved_array
 from .._table import apply, register
 from .._tangents import LINEAR, REDUCTION
-from ..composite.numeric import DivBackward1, MulBackward1
+from ..composite.numeric import AddBackward1, DivBackward1, MulBackward1, SubBackward1
 from ..pointwise import (
     _check_broadcast,
     _constant_like,
     clamp_min,
     exp,
     masked_fill,
+    sqrt,
+    where,
     where_constant,
 )
 from ..pointwise import abs as absolute
@@ -656,7 +658,8 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
         between = pairwise_distance(positive, negative, p, eps)
         closer = _constant_like(to_negative, between._data < to_negative._data)
         to_negative = between * closer + to_negative * (1 - closer)
-    return _reduce(clamp_min(to_positive - to_negative + margin, 0), reduction)
+    # (margin + d(anchor, positive) - d(anchor, negative), added and subtracted as PyTorch does)
+    return _reduce(clamp_min(apply(AddBackward1, to_positive, other=margin) - to_negative, 0), reduction)
 
 
 @register(torch_name=_torch_name("margin_ranking_loss"))
@@ -664,7 +667,7 @@ def margin_ranking_loss(input1, input2, target, margin: float = 0, size_average=
                         reduction: str = "mean"):
     """max(0, -target * (input1 - input2) + margin), target in {1, -1}."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    return _reduce(clamp_min(-target * (input1 - input2) + margin, 0), reduction)
+    return _reduce(clamp_min(apply(AddBackward1, -target * (input1 - input2), other=margin), 0), reduction)
 
 
 @register(torch_name=_torch_name("hinge_embedding_loss"))
@@ -672,9 +675,11 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, 
                          reduction: str = "mean"):
     """input where target is 1, max(0, margin - input) where target is -1."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    labels = target._data
-    below_margin = clamp_min(margin - input, 0) * _constant_like(input, labels != 1)
-    loss = below_margin + input * _constant_like(input, labels != -1)
+    # PyTorch's graph: max(margin - input, 0) and input each selected by the labels (where)
+    labels, zeros = target._data, _constant_like(input, 0)
+    below_margin = clamp_min(_constant_like(input, margin) - input, 0)
+    loss = (where(Tensor._make(labels != 1), below_margin, zeros)
+            + where(Tensor._make(labels != -1), input, zeros))
     if not input.dtype.is_floating_point:
         loss = loss.to(input.dtype)  # PyTorch keeps an integer input's dtype (and its mean refuses it)
     return _reduce(loss, reduction)
@@ -785,11 +790,15 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0, size_averag
                           reduction: str = "mean"):
     """1 - cos(input1, input2) where target is 1, max(0, cos - margin) where target is -1."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    tiny = 1e-12
-    dot = (input1 * input2).sum(-1)
-    cosine = dot / (((input1 * input1).sum(-1) + tiny) * ((input2 * input2).sum(-1) + tiny)) ** 0.5
-    labels = target._data
-    similar = (1 - cosine) * _constant_like(cosine, labels == 1)
-    dissimilar = clamp_min(cosine - margin, 0) * _constant_like(cosine, labels == -1)
+    # PyTorch's graph: the squared norms plus a Scalar 1e-12, the root of their product, and
+    # 1 - cos and max(cos - margin, 0) each selected by the labels (where)
+    dim = input1.ndim - 1  # (the last: PyTorch's 0 or 1; vmap runs it on more dims, the batch's first)
+    dot = (input1 * input2).sum(dim)
+    squares = [apply(AddBackward1, (each * each).sum(dim), other=1e-12) for each in (input1, input2)]
+    cosine = dot / sqrt(squares[0] * squares[1])
+    labels, zeros = target._data, _constant_like(cosine, 0)
+    similar = where(Tensor._make(labels == 1), _constant_like(cosine, 1) - cosine, zeros)
+    beyond_margin = clamp_min(apply(SubBackward1, cosine, other=margin), 0)
+    dissimilar = where(Tensor._make(labels == -1), beyond_margin, zeros)
     loss = similar + dissimilar
     return _reduce(loss, reduction)
