@@ -96,6 +96,10 @@ CASES = {
         leaf(_values(3, 4)), leaf(_values(3, 4) + 1), lib.tensor([1.0, -1.0, 1.0]), margin=0.1),
     "cosine_embedding_loss-1d": lambda lib, leaf: lib.nn.functional.cosine_embedding_loss(
         leaf(_values(4)), leaf(_values(4) + 1), lib.tensor(-1.0), reduction="sum"),
+    "cross_entropy-probabilities-weight": lambda lib, leaf: lib.nn.functional.cross_entropy(
+        leaf(_values(3, 4)), leaf(_values(3, 4) ** 2), weight=lib.tensor(_values(4) ** 2), reduction="sum"),
+    "cross_entropy-probabilities-smoothing": lambda lib, leaf: lib.nn.functional.cross_entropy(
+        leaf(_values(3, 4)), leaf(_values(3, 4) ** 2), label_smoothing=0.2),
 }
 
 

@@ -577,18 +577,21 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     axis = 1 if len(shape) >= 2 else 0
     log_probabilities = _log_softmax_along(input, axis)
     classes = shape[axis]
-    weighted = log_probabilities
+    class_weight = None
     if weight is not None:
         class_shape = [1] * len(shape)
         class_shape[axis] = classes
-        class_weight = _weight_array(weight, input).reshape(class_shape)
-        weighted = log_probabilities * _constant_like(input, class_weight)
+        class_weight = _constant_like(input, _weight_array(weight, input).reshape(class_shape))
     if target._data.dtype.kind == "f":
         if target.shape != input.shape:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-        if label_smoothing > 0:
-            target = target * (1 - label_smoothing) + label_smoothing / classes
-        products = weighted * target  # (negated after the sum, as PyTorch's graph)
+        if label_smoothing > 0:  # (by Scalars, as PyTorch's graph)
+            target = apply(AddBackward1, apply(MulBackward1, target, other=1 - label_smoothing),
+                           other=label_smoothing / classes)
+        # log_probabilities * target * weight, negated after the sum, as PyTorch's graph
+        products = log_probabilities * target
+        if class_weight is not None:
+            products = products * class_weight
         if reduction == "mean":
             return apply(DivBackward1, -products.sum(), other=input.numel() // max(classes, 1))
         if reduction == "sum":
@@ -597,6 +600,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     loss = _nll_loss(log_probabilities, target, weight, ignore_index, reduction)
     if label_smoothing <= 0:
         return loss
+    weighted = log_probabilities if class_weight is None else log_probabilities * class_weight
     # PyTorch's graph: the ignored targets' smoothing terms filled with 0 (selected: NaN stays
     # off them), divided by a tensor count, and both terms scaled by Scalars (MulBackward1)
     _, _, coefficients, kept = _class_targets(input, target, weight, ignore_index)
