@@ -30,6 +30,7 @@ CASES = {
     "split-sizes-neg": lambda lib, leaf: leaf(_values(3, 4)).split([1, 3], dim=-1),
     "unsafe_chunk-neg": lambda lib, leaf: leaf(_values(3, 5)).unsafe_chunk(2, -1),
     "unsafe_split-neg": lambda lib, leaf: leaf(_values(3, 5)).unsafe_split(2, -1),
+    "split_with_sizes-neg": lambda lib, leaf: leaf(_values(3, 4)).split_with_sizes([1, 3], -1),
     "unbind-neg": lambda lib, leaf: leaf(_values(3, 4)).unbind(-1),
     "unbind-kw": lambda lib, leaf: lib.unbind(leaf(_values(2, 3, 4)), dim=-2),
     "narrow-neg": lambda lib, leaf: lib.narrow(leaf(_values(3, 4)), -1, 0, 2),
