@@ -1,6 +1,6 @@
-"""Tensor methods made of other operations: `unfold` (sliding windows), `fill_diagonal_`, the
-legacy `new`, the size attributes `itemsize`, `nbytes`, `is_cpu`, and where the elements lie:
-`storage_offset()`, `data_ptr()`."""
+"""Tensor methods made of other operations: `unfold` (sliding windows, declared in
+ops/shape/rearrange.py), `fill_diagonal_`, the legacy `new`, the size attributes `itemsize`,
+`nbytes`, `is_cpu`, and where the elements lie: `storage_offset()`, `data_ptr()`."""
 
 from __future__ import annotations
 
@@ -13,31 +13,9 @@ from ._tensor import Tensor
 from .autograd.graph import own_counter
 from .ops._table import register_methods
 from .ops._zero_gradient import ZeroGradient
+from .ops.shape.rearrange import tensor_unfold
 
 __all__: list[str] = []
-
-
-def _unfold(self, dimension: int, size: int, step: int) -> Tensor:
-    """Every window of `size` elements along `dimension`, `step` apart, as a new last dim.
-
-    PyTorch returns a view; this is a copy (gradients flow the same way, writes do not).
-    """
-    dim = self._wrap_dim(dimension) if self.ndim else 0
-    length = self.shape[dim] if self.ndim else 1
-    if size > length:
-        raise RuntimeError(
-            f"maximum size for tensor at dimension {dim} is {length} but size is {size}"
-        )
-    if step <= 0:
-        raise RuntimeError(f"step is {step} but must be > 0")
-    source = self.reshape(1) if self.ndim == 0 else self
-    starts = np.arange(0, length - size + 1, step)
-    positions = (starts[:, None] + np.arange(size)[None, :]).reshape(-1)
-    picked = source.index_select(dim, Tensor._make(positions.astype(np.int64)))
-    shape = list(source.shape)
-    shape[dim: dim + 1] = [len(starts), size]
-    windows = picked.reshape(shape).movedim(dim + 1, -1)
-    return windows.reshape(size) if self.ndim == 0 else windows
 
 
 def _fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
@@ -141,7 +119,7 @@ register_methods({
     "new_empty_strided": _new_empty_strided,
     "is_distributed": _is_distributed,
     "is_mps": property(lambda self: False, doc="Always False: retrograd computes on the CPU."),
-    "unfold": _unfold,
+    "unfold": tensor_unfold,
     "fill_diagonal_": _fill_diagonal_,
     "new": _new,
     "_is_zerotensor": _is_zerotensor,

@@ -53,6 +53,19 @@ def _rot90_rule(node_class, inputs, params, levels):
     return _shifted(node_class, inputs, params, levels, dims=_shift(params["dims"], len(levels)))
 
 
+def _unfold_rule(node_class, inputs, params, levels):
+    """Tensor.unfold along the example's `dimension` (as given: a negative one counts from the
+    end, which the batch dims in front do not move); a 0-d example is one window of itself."""
+    count, dimension = len(levels), params["dimension"]
+    if _logical_rank(inputs[0]) == 0:
+        physical = physical_at(inputs[0], levels, expand=True)
+        batch = tuple(physical._data.shape)
+        windows = _apply(node_class, _view(physical, (*batch, 1)), **dict(params, dimension=count))
+        return wrap(_view(windows, (*batch, params["size"])), levels)
+    return _shifted(node_class, inputs, params, levels,
+                    dimension=dimension + count if dimension >= 0 else dimension)
+
+
 def _trace_rule(node_class, inputs, params, levels):
     count = len(levels)
     ops = _lazy_ops()
@@ -284,6 +297,7 @@ def register_node_rules(rules: dict) -> None:
     from ..nn import _maps, conv, normalization, padding
 
     rules[shape.Rot90Backward0] = _rot90_rule
+    rules[shape.rearrange.UnfoldBackward0] = _unfold_rule
     rules[linalg.TraceBackward0] = _trace_rule
     rules[linalg.LinalgCrossBackward0] = _cross_rule
     rules[fill.FillBackward3] = rules[pointwise.MaskedFillBackward1] = _value_fill_rule

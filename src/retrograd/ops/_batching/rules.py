@@ -82,7 +82,7 @@ def _register_families() -> None:
             if (isinstance(value, type) and issubclass(value, _formula.Formula)
                     and value.__module__ == module.__name__):
                 elementwise.append(value)
-    dim_ops = {activation.SoftmaxBackward0, activation.LogSoftmaxBackward0}
+    dim_ops = {activation.SoftmaxBackward0, activation.LogSoftmaxBackward0, activation.GluBackward0}
     for node_class in elementwise:
         if node_class not in dim_ops and node_class not in _RULES:
             _RULES[node_class] = _elementwise
@@ -94,7 +94,8 @@ def _register_families() -> None:
 
     # dims named by an int or tuple of non-negative ints
     for node_class in (activation.SoftmaxBackward0, activation.LogSoftmaxBackward0,
-                       reduce.SumBackward1, reduce.MeanBackward1, reduce.AmaxBackward0,
+                       activation.GluBackward0, reduce.SumBackward1, reduce.MeanBackward1,
+                       reduce.AmaxBackward0,
                        reduce.AminBackward0, reduce.LogsumexpBackward0, reduce.VarBackward0,
                        reduce.StdBackward0, reduce.VarMeanBackward0, reduce.StdMeanBackward0,
                        reduce.ProdBackward1, reduce.CumsumBackward0, reduce.CumprodBackward0,
@@ -165,9 +166,11 @@ def _register_families() -> None:
         AminmaxBackward0,
         CdistBackward0,
         DistBackward0,
+        DivBackward1,
         EuclideanDistBackward0,
         MulBackward1,
         NormBackward1,
+        SubBackward1,
     )
 
     _RULES[scatters.SelectScatterBackward0] = _RULES[scatters.SliceScatterBackward0] = _dim_rule
@@ -176,7 +179,8 @@ def _register_families() -> None:
     _RULES[DistBackward0] = _dist_rule
     _RULES[CdistBackward0] = _RULES[EuclideanDistBackward0] = _linalg_pair_rule
     _RULES[AminmaxBackward0] = _aminmax_rule
-    _RULES[MulBackward1] = _RULES[AddBackward1] = _elementwise
+    for node_class in (MulBackward1, AddBackward1, DivBackward1, SubBackward1):
+        _RULES[node_class] = _elementwise
     _RULES[NormBackward1] = _dim_rule
     from ..nn.attention import SafeSoftmaxBackward0
 

@@ -328,13 +328,13 @@ def diagonal_scatter(input, src, offset: int = 0, dim1: int = 0, dim2: int = 1):
 @register(methods="split_with_sizes")
 def split_with_sizes(input, split_sizes, dim: int = 0):
     """Pieces of the given sizes along `dim`."""
-    dim = input._wrap_dim(dim)
-    if sum(split_sizes) != input.shape[dim]:
+    wrapped = input._wrap_dim(dim)
+    if sum(split_sizes) != input.shape[wrapped]:
         raise RuntimeError(
-            f"split_with_sizes expects split_sizes to sum exactly to {input.shape[dim]} (input tensor's "
-            f"size at dimension {dim}), but got split_sizes={list(split_sizes)}"
+            f"split_with_sizes expects split_sizes to sum exactly to {input.shape[wrapped]} (input tensor's "
+            f"size at dimension {wrapped}), but got split_sizes={list(split_sizes)}"
         )
-    return input.split(list(split_sizes), dim)
+    return input.split(list(split_sizes), dim)  # (the dim as given, which its node shows)
 
 
 # ---------------------------------------------------------------------------

@@ -202,11 +202,12 @@ def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None):
     rg = _retrograd()
     from ..reduce import normalize_dims
 
-    (dim,) = normalize_dims(dim, max(input.ndim, 1))  # PyTorch's "Dimension out of range"
+    (wrapped,) = normalize_dims(dim, max(input.ndim, 1))  # PyTorch's "Dimension out of range"
+    # (the pieces are cut and joined along the dim as given, which their nodes show)
     pieces = [value for value in (prepend, input, append) if value is not None]
     x = rg.cat(pieces, dim) if len(pieces) > 1 else input
     for _ in range(n):
-        size = x.shape[dim]
+        size = x.shape[wrapped]
         if size == 0:
             break
         later, earlier = x.narrow(dim, 1, size - 1), x.narrow(dim, 0, size - 1)
@@ -255,6 +256,37 @@ class MulBackward1(Formula):
 
     tangent = LINEAR
     derivatives = {"self": lambda grad, other: grad * other}
+
+
+class DivBackward1(Formula):
+    """A tensor divided by a number, as PyTorch's own composites divide by a Scalar (its node
+    saves it as `other`); Python's `tensor / number` records DivBackward0, as there."""
+
+    inputs = ("self",)
+
+    @staticmethod
+    def forward(self, other):
+        left, right = operand_arrays(self, other, "div")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.true_divide(left, right)
+
+    tangent = LINEAR
+    derivatives = {"self": lambda grad, other: grad / other}
+
+
+class SubBackward1(Formula):
+    """A tensor minus a number, as PyTorch's own composites subtract a Scalar (its node saves
+    nothing); Python's `tensor - number` records SubBackward0, as there."""
+
+    inputs = ("self",)
+
+    @staticmethod
+    def forward(self, other):
+        left, right = operand_arrays(self, other, "sub")
+        return left - right
+
+    tangent = ELEMENT_WISE  # (affine: the number is not subtracted from the tangent)
+    derivatives = {"self": lambda grad: grad}
 
 
 class AddBackward1(Formula):

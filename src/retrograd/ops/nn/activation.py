@@ -589,15 +589,52 @@ def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool 
     return mul(input, scale)
 
 
+def _halves(x, dim: int) -> tuple:
+    """The two halves of x (an array or a Tensor) along `dim`: glu's values and gates."""
+    half = x.shape[dim] // 2
+    return _math.narrow(x, dim, 0, half), _math.narrow(x, dim, half, half)
+
+
+def _gate(x):
+    """sigmoid of glu's gate half, an array or a Tensor (recorded)."""
+    return sigmoid(x) if isinstance(x, Tensor) else _stable_sigmoid(x)
+
+
+def _glu_derivative(grad, self, dim: int):
+    """d(a σ(b)): g σ(b) for the values a, g a σ(b) (1 - σ(b)) for the gates b, joined along dim."""
+    values, gates = _halves(self, dim)
+    gate = _gate(gates)
+    return _math.cat([grad * gate, grad * values * gate * (1 - gate)], dim)
+
+
+def _glu_tangent(self_t, self, dim: int):
+    """a' σ(b) + a σ(b) (1 - σ(b)) b'."""
+    values, gates = _halves(self, dim)
+    values_t, gates_t = _halves(self_t, dim)
+    gate = _gate(gates)
+    return values_t * gate + values * gate * (1 - gate) * gates_t
+
+
+class GluBackward0(ShowsOneDimAsGiven, Formula):
+    """a * sigmoid(b), a and b the two halves of the input along a dim: one node, as PyTorch's,
+    saving the input and the dim as given."""
+
+    @staticmethod
+    def forward(self, dim, dim_as_given=None):
+        values, gates = _halves(floating_input(self, "glu"), dim)
+        return values * _stable_sigmoid(gates)
+
+    tangent = staticmethod(_glu_tangent)
+    derivatives = {"self": _glu_derivative}
+
+
 def glu(input, dim: int = -1):
     """a * sigmoid(b), where a and b are the two halves of input along dim."""
     size = input.shape[dim]
+    wrapped = input._wrap_dim(dim)
     if size % 2:
-        raise RuntimeError(
-            f"Halving dimension must be even, but dimension {input._wrap_dim(dim)} is size {size}"
-        )
-    half = size // 2
-    return input.narrow(dim, 0, half) * sigmoid(input.narrow(dim, half, half))
+        raise RuntimeError(f"Halving dimension must be even, but dimension {wrapped} is size {size}")
+    return apply(GluBackward0, input, dim=wrapped, dim_as_given=dim)
 
 
 def relu_(input):

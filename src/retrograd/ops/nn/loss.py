@@ -16,11 +16,15 @@ from .._formula import Formula
 from .._saved_shown import ShownAsPyTorch, saved_array
 from .._table import apply, register
 from .._tangents import LINEAR, REDUCTION
+from ..composite.numeric import AddBackward1, DivBackward1, MulBackward1, SubBackward1
 from ..pointwise import (
     _check_broadcast,
     _constant_like,
     clamp_min,
     exp,
+    masked_fill,
+    sqrt,
+    where,
     where_constant,
 )
 from ..pointwise import abs as absolute
@@ -573,32 +577,41 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     axis = 1 if len(shape) >= 2 else 0
     log_probabilities = _log_softmax_along(input, axis)
     classes = shape[axis]
-    weighted = log_probabilities
+    class_weight = None
     if weight is not None:
         class_shape = [1] * len(shape)
         class_shape[axis] = classes
-        class_weight = _weight_array(weight, input).reshape(class_shape)
-        weighted = log_probabilities * _constant_like(input, class_weight)
+        class_weight = _constant_like(input, _weight_array(weight, input).reshape(class_shape))
     if target._data.dtype.kind == "f":
         if target.shape != input.shape:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
-        if label_smoothing > 0:
-            target = target * (1 - label_smoothing) + label_smoothing / classes
-        losses = -(weighted * target).sum(axis)
+        if label_smoothing > 0:  # (by Scalars, as PyTorch's graph)
+            target = apply(AddBackward1, apply(MulBackward1, target, other=1 - label_smoothing),
+                           other=label_smoothing / classes)
+        # log_probabilities * target * weight, negated after the sum, as PyTorch's graph
+        products = log_probabilities * target
+        if class_weight is not None:
+            products = products * class_weight
         if reduction == "mean":
-            return losses.sum() / (input.numel() // max(classes, 1))
-        return _reduce(losses, reduction)
+            return apply(DivBackward1, -products.sum(), other=input.numel() // max(classes, 1))
+        if reduction == "sum":
+            return -products.sum()
+        return -products.sum(axis)
     loss = _nll_loss(log_probabilities, target, weight, ignore_index, reduction)
     if label_smoothing <= 0:
         return loss
+    weighted = log_probabilities if class_weight is None else log_probabilities * class_weight
+    # PyTorch's graph: the ignored targets' smoothing terms filled with 0 (selected: NaN stays
+    # off them), divided by a tensor count, and both terms scaled by Scalars (MulBackward1)
     _, _, coefficients, kept = _class_targets(input, target, weight, ignore_index)
-    smooth = _math.where(kept, -weighted.sum(axis), 0.0)  # selected: NaN stays off ignored targets
+    smooth = masked_fill(-weighted.sum(axis), Tensor._make(~kept), 0.0)
     if reduction == "mean":
         denominator = coefficients.sum() if weight is not None else kept.sum()
-        smooth = smooth.sum() / float(denominator)
+        smooth = smooth.sum() / Tensor._make(np.asarray(denominator))
     else:
         smooth = _reduce(smooth, reduction)
-    return loss * (1 - label_smoothing) + smooth * (label_smoothing / classes)
+    return (apply(MulBackward1, loss, other=1 - label_smoothing)
+            + apply(MulBackward1, smooth, other=label_smoothing / classes))
 
 
 def _xlogy(x: Tensor) -> Tensor:
@@ -649,7 +662,8 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
         between = pairwise_distance(positive, negative, p, eps)
         closer = _constant_like(to_negative, between._data < to_negative._data)
         to_negative = between * closer + to_negative * (1 - closer)
-    return _reduce(clamp_min(to_positive - to_negative + margin, 0), reduction)
+    # (margin + d(anchor, positive) - d(anchor, negative), added and subtracted as PyTorch does)
+    return _reduce(clamp_min(apply(AddBackward1, to_positive, other=margin) - to_negative, 0), reduction)
 
 
 @register(torch_name=_torch_name("margin_ranking_loss"))
@@ -657,7 +671,7 @@ def margin_ranking_loss(input1, input2, target, margin: float = 0, size_average=
                         reduction: str = "mean"):
     """max(0, -target * (input1 - input2) + margin), target in {1, -1}."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    return _reduce(clamp_min(-target * (input1 - input2) + margin, 0), reduction)
+    return _reduce(clamp_min(apply(AddBackward1, -target * (input1 - input2), other=margin), 0), reduction)
 
 
 @register(torch_name=_torch_name("hinge_embedding_loss"))
@@ -665,9 +679,11 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, 
                          reduction: str = "mean"):
     """input where target is 1, max(0, margin - input) where target is -1."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    labels = target._data
-    below_margin = clamp_min(margin - input, 0) * _constant_like(input, labels != 1)
-    loss = below_margin + input * _constant_like(input, labels != -1)
+    # PyTorch's graph: max(margin - input, 0) and input each selected by the labels (where)
+    labels, zeros = target._data, _constant_like(input, 0)
+    below_margin = clamp_min(_constant_like(input, margin) - input, 0)
+    loss = (where(Tensor._make(labels != 1), below_margin, zeros)
+            + where(Tensor._make(labels != -1), input, zeros))
     if not input.dtype.is_floating_point:
         loss = loss.to(input.dtype)  # PyTorch keeps an integer input's dtype (and its mean refuses it)
     return _reduce(loss, reduction)
@@ -778,11 +794,15 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0, size_averag
                           reduction: str = "mean"):
     """1 - cos(input1, input2) where target is 1, max(0, cos - margin) where target is -1."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    tiny = 1e-12
-    dot = (input1 * input2).sum(-1)
-    cosine = dot / (((input1 * input1).sum(-1) + tiny) * ((input2 * input2).sum(-1) + tiny)) ** 0.5
-    labels = target._data
-    similar = (1 - cosine) * _constant_like(cosine, labels == 1)
-    dissimilar = clamp_min(cosine - margin, 0) * _constant_like(cosine, labels == -1)
+    # PyTorch's graph: the squared norms plus a Scalar 1e-12, the root of their product, and
+    # 1 - cos and max(cos - margin, 0) each selected by the labels (where)
+    dim = input1.ndim - 1  # (the last: PyTorch's 0 or 1; vmap runs it on more dims, the batch's first)
+    dot = (input1 * input2).sum(dim)
+    squares = [apply(AddBackward1, (each * each).sum(dim), other=1e-12) for each in (input1, input2)]
+    cosine = dot / sqrt(squares[0] * squares[1])
+    labels, zeros = target._data, _constant_like(cosine, 0)
+    similar = where(Tensor._make(labels == 1), _constant_like(cosine, 1) - cosine, zeros)
+    beyond_margin = clamp_min(apply(SubBackward1, cosine, other=margin), 0)
+    dissimilar = where(Tensor._make(labels == -1), beyond_margin, zeros)
     loss = similar + dissimilar
     return _reduce(loss, reduction)

@@ -11,8 +11,10 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .._saved_shown import ShownAsPyTorch, formula_value, kept_arguments, saved_unchecked
 from .._table import apply, register
+from ..composite.numeric import AddBackward1
 from ..pointwise import (
     _constant_like,
+    rsqrt,
 )
 from ..shape import rearrange as _rearrange
 from ..shape import views as _views
@@ -450,8 +452,10 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
             f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}"
         )
     eps = float(np.finfo(input._data.dtype).eps) if eps is None else eps
-    dims = tuple(range(input.ndim - len(shape), input.ndim))
-    result = input * ((input * input).mean(dims, keepdim=True) + eps) ** -0.5
+    # PyTorch's graph: rsqrt of (the mean of input ** 2 over the dims, last first) plus eps as
+    # a Scalar, times input
+    dims = tuple(range(input.ndim - 1, input.ndim - len(shape) - 1, -1))
+    result = input * rsqrt(apply(AddBackward1, input.pow(2).mean(dims, keepdim=True), other=eps))
     if weight is None:
         return result
     return (result * weight).to(input.dtype)  # a float64 weight leaves float32 input float32, as PyTorch

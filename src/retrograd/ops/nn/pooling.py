@@ -502,7 +502,7 @@ def adaptive_avg_pool2d(input, output_size):
     sizes = (output_size, output_size) if isinstance(output_size, numbers.Integral) else tuple(output_size)
     out = tuple(int(s) if s is not None else size for s, size in zip(sizes, input.shape[-2:]))
     if out == (1, 1):
-        return input.mean((-2, -1), keepdim=True)  # PyTorch's shortcut (its grad_fn is MeanBackward1)
+        return input.mean((-1, -2), keepdim=True)  # PyTorch's shortcut, and its dims order
     matrices = tuple(_adaptive_matrix(size, o, input._data.dtype) for size, o in zip(input.shape[-2:], out))
     return apply(AdaptiveAvgPool2DBackward0, input, matrices=matrices)
 
@@ -523,6 +523,14 @@ def _one(value, name: str) -> int:
     return single
 
 
+def _stride_1d(stride, kernel_size) -> tuple:
+    """A 1-d pooling's stride as the 2-d pooling it runs takes it: the kernel size when none is
+    given, as PyTorch's 1-d poolings default it (their node shows `(1, kernel_size)`)."""
+    if stride is None or stride == [] or stride == ():
+        stride = kernel_size
+    return (1, _one(stride, "stride"))
+
+
 @register(torch_name=_torch_name("max_pool1d"))
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
@@ -534,7 +542,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     if not return_indices and input._data.dtype.kind not in "fc":
         name = scalar_type_name(input.dtype)
         raise NotImplementedError(f'"max_pool1d_impl" not implemented for \'{name}\'')
-    stride = None if stride is None or stride == [] or stride == () else (1, _one(stride, "stride"))
+    stride = _stride_1d(stride, kernel_size)
     result = max_pool2d(input.unsqueeze(-2), (1, _one(kernel_size, "kernel_size")), stride,
                         (0, _one(padding, "padding")), (1, _one(dilation, "dilation")), ceil_mode, True)
     values, indices = result[0].squeeze(-2), result[1].squeeze(-2)
@@ -546,7 +554,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
                count_include_pad: bool = True):
     """The mean over each window of the last dim."""
     _check_1d_pool_input(input, "avg_pool1d")
-    stride = None if stride is None or stride == [] or stride == () else (1, _one(stride, "stride"))
+    stride = _stride_1d(stride, kernel_size)
     return avg_pool2d(input.unsqueeze(-2), (1, _one(kernel_size, "kernel_size")), stride,
                       (0, _one(padding, "padding")), ceil_mode, count_include_pad).squeeze(-2)
 

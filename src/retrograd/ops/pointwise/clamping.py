@@ -186,14 +186,78 @@ clip = clamp
 register_method("clip_", Tensor.clamp_)
 
 
+# clamp_min and clamp_max record nodes of their own, as PyTorch's (F.normalize and the margin
+# losses floor with clamp_min, so their graphs show ClampMinBackward0).
+
+
+class ClampMinBackward0(Formula):
+    """max(x, min) for a number min: the gradient passes where x >= min."""
+
+    @staticmethod
+    def forward(self, min):
+        return ClampBackward1.forward(self, min, None)
+
+    tangent = ELEMENT_WISE
+    derivatives = {"self": lambda grad, self, min: _math.where(self >= min, grad, 0.0)}
+
+
+class ClampMaxBackward0(Formula):
+    """min(x, max) for a number max: the gradient passes where x <= max."""
+
+    @staticmethod
+    def forward(self, max):
+        return ClampBackward1.forward(self, None, max)
+
+    tangent = ELEMENT_WISE
+    derivatives = {"self": lambda grad, self, max: _math.where(self <= max, grad, 0.0)}
+
+
+class ClampMinBackward1(Formula):
+    """max(x, min) for a tensor min: x's gradient where x >= min, min's where it wins."""
+
+    inputs = ("self", "min")
+
+    @staticmethod
+    def forward(self, min):
+        return ClampBackward0.forward(self, min, None)
+
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad, self, min: _math.where(self >= min, grad, 0.0),
+        "min": lambda grad, self, min: _math.where(self < min, grad, 0.0),
+    }
+
+
+class ClampMaxBackward1(Formula):
+    """min(x, max) for a tensor max: x's gradient where x <= max, max's where it wins."""
+
+    inputs = ("self", "max")
+
+    @staticmethod
+    def forward(self, max):
+        return ClampBackward0.forward(self, None, max)
+
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad, self, max: _math.where(self <= max, grad, 0.0),
+        "max": lambda grad, self, max: _math.where(self > max, grad, 0.0),
+    }
+
+
 def clamp_min(input, min):
-    """clamp(input, min=min)."""
-    return clamp(input, min=min)
+    """max(input, min) elementwise: clamp(input, min=min), recorded as ClampMinBackward0 (a
+    number) or ClampMinBackward1 (a tensor)."""
+    if isinstance(min, Tensor):
+        return apply(ClampMinBackward1, input, min)
+    return apply(ClampMinBackward0, input, min=min)
 
 
 def clamp_max(input, max):
-    """clamp(input, max=max)."""
-    return clamp(input, max=max)
+    """min(input, max) elementwise: clamp(input, max=max), recorded as ClampMaxBackward0 (a
+    number) or ClampMaxBackward1 (a tensor)."""
+    if isinstance(max, Tensor):
+        return apply(ClampMaxBackward1, input, max)
+    return apply(ClampMaxBackward0, input, max=max)
 
 
 register_method("clamp_min", clamp_min)

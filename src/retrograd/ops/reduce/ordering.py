@@ -69,14 +69,20 @@ class SortBackward0(_KeepsDim):
         return _order(data, dim, descending)
 
 
+class SortBackward1(SortBackward0):
+    """sort with `stable` given: PyTorch's other overload, the same sort."""
+
+
 @register(methods="sort")
-def sort(input, dim: int = -1, descending: bool = False, stable: bool = False):
+def sort(input, dim: int = -1, descending: bool = False, stable: bool | None = None):
     """The elements sorted along `dim`, and where each came from: (values, indices).
 
     The sort is always stable (equal elements keep their order); NaN counts as largest.
+    Passing `stable` records SortBackward1, as PyTorch's overload that takes it.
     """
     given, dim = dim, _one_dim(input, dim, "sort")
-    return _select(SortBackward0, return_types.sort, input, dim, descending=descending, dim_as_given=given)
+    node_class = SortBackward0 if stable is None else SortBackward1
+    return _select(node_class, return_types.sort, input, dim, descending=descending, dim_as_given=given)
 
 
 @register(methods="argsort", differentiable=False)

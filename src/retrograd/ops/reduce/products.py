@@ -197,11 +197,11 @@ def _logcumsumexp_tangent(self, self_t, dim: int):
         return _math.cumsum(shifted * self_t, dim) / _math.cumsum(shifted, dim)
 
 
-class LogcumsumexpBackward0(Formula):
+class LogcumsumexpBackward0(ShowsOneDimAsGiven, Formula):
     """log(cumsum(exp(self))) along a dim, without overflow or underflow."""
 
     @staticmethod
-    def forward(self, dim):
+    def forward(self, dim, dim_as_given=None):
         data = self._data
         if data.ndim == 0 or data.size == 0:
             return data.copy()
@@ -214,11 +214,11 @@ class LogcumsumexpBackward0(Formula):
 @register(methods="logcumsumexp")
 def logcumsumexp(input, dim: int):
     """log(cumsum(exp(input))) along `dim`, without overflow or underflow."""
-    dim = _one_dim(input, dim, "logcumsumexp")
+    given, dim = dim, _one_dim(input, dim, "logcumsumexp")
     if not input.dtype.is_floating_point:
         found = _dtype.scalar_type_name(input.dtype)
         raise NotImplementedError(f'"logcumsumexp_out_cpu" not implemented for \'{found}\'')
-    return apply(LogcumsumexpBackward0, input, dim=dim)
+    return apply(LogcumsumexpBackward0, input, dim=dim, dim_as_given=given)
 
 
 def _cumprod_backward(grad, self, result, dim: int):

@@ -14,7 +14,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
-from .._saved_shown import ShownAsPyTorch, as_given, dims_as_given
+from .._saved_shown import ShownAsPyTorch, as_given, dims_as_given, given_where_different
 from .._table import _is_dense, apply, register, register_method
 from .._tangents import LINEAR
 from ..reduce import normalize_dims
@@ -68,7 +68,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         return tensor(np.repeat(np.arange(counts.size), counts))
     if dim is None:
         input, dim = flatten(input), 0
-    dim = wrap_dim(dim, input.ndim)
+    given, dim = dim, wrap_dim(dim, input.ndim)
     size = input._data.shape[dim] if input.ndim else 1
     if isinstance(repeats, Tensor) and repeats.numel() != 1:
         counts = repeats._data.reshape(-1)
@@ -79,7 +79,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
             )
         if (counts < 0).any():
             raise RuntimeError("repeats can not be negative")
-        return input.index_select(dim, tensor(np.repeat(np.arange(size), counts)))
+        return input.index_select(given, tensor(np.repeat(np.arange(size), counts)))  # (its node shows it)
     count = int(repeats)
     if count < 0:
         raise RuntimeError("Repeats must be non-negative")
@@ -170,11 +170,14 @@ def roll(input, shifts, dims=None):
     return apply(RollBackward0, input, shifts=shifts, dims=wrapped, dims_as_given=dims)
 
 
-class Rot90Backward0(Formula):
-    """A quarter turn `k` times in the plane of two dims: the gradient turns back."""
+class Rot90Backward0(ShownAsPyTorch, Formula):
+    """A quarter turn `k` times in the plane of two dims: the gradient turns back. The node
+    shows the dims as the call gave them (Note [Saved values as PyTorch shows them])."""
+
+    shown: ClassVar[dict] = {"dims": as_given("dims")}
 
     @staticmethod
-    def forward(self, k, dims):
+    def forward(self, k, dims, dims_as_given=None):
         return np.rot90(self._data, k, axes=dims).copy()
 
     tangent = LINEAR
@@ -194,7 +197,67 @@ def rot90(input, k: int = 1, dims=(0, 1)):
         raise RuntimeError(
             f"expected rotation dims to be different, but got dim0 = {first} and dim1 = {second}"
         )
-    return apply(Rot90Backward0, input, k=int(k), dims=(first, second))
+    given = tuple(int(each) for each in dims)
+    return apply(Rot90Backward0, input, k=int(k), dims=(first, second),
+                 **given_where_different(dims=(given, (first, second))))
+
+
+# ---------------------------------------------------------------------------
+# Sliding windows: Tensor.unfold
+
+
+def _window_starts(length: int, size: int, step: int) -> np.ndarray:
+    """Where each window of `size` begins along a dim of `length`, `step` apart."""
+    return np.arange(0, length - size + 1, step)
+
+
+def _windows(data: np.ndarray, dimension: int, size: int, step: int) -> np.ndarray:
+    """Every window of `size` elements along `dimension`, `step` apart, as a new last dim (a
+    copy; a 0-d array is one window of its one element)."""
+    if data.ndim == 0:
+        return data.reshape(1).copy()
+    windows = np.lib.stride_tricks.sliding_window_view(data, size, axis=dimension)
+    every_step = (slice(None),) * (dimension % data.ndim) + (slice(None, None, step),)
+    return np.ascontiguousarray(windows[every_step])
+
+
+def _unfold_backward(grad, self_shape, dimension, size, step):
+    """Each window's gradient added back at the positions it covers (PyTorch's unfold_backward)."""
+    if not self_shape:
+        return _math.reshape(grad, ())
+    dim = dimension % len(self_shape)
+    count = grad.shape[dim]
+    order = [*range(dim + 1), grad.ndim - 1, *range(dim + 1, grad.ndim - 1)]
+    covered = (*self_shape[:dim], count * size, *self_shape[dim + 1:])
+    along = _math.reshape(_math.permute(grad, order), covered)
+    positions = (_window_starts(self_shape[dim], size, step)[:, None] + np.arange(size)).reshape(-1)
+    return _math.index_select_backward(along, self_shape, dim, positions)
+
+
+class UnfoldBackward0(Formula):
+    """Every window of `size` elements along `dimension`, `step` apart, as a new last dim: the
+    gradient adds each window's back where it came from. PyTorch returns a view; this is a
+    copy (the gradients are the same; a write to it does not reach the input). The node shows
+    `dimension` as the call gave it, as PyTorch's."""
+
+    @staticmethod
+    def forward(self, dimension, size, step):
+        return _windows(self._data, dimension, size, step)
+
+    tangent = LINEAR
+    derivatives = {"self": _unfold_backward}
+
+
+def tensor_unfold(self, dimension: int, size: int, step: int) -> Tensor:
+    """Every window of `size` elements along `dimension`, `step` apart, as a new last dim
+    (Tensor.unfold; `nn.functional.unfold` is the convolution's)."""
+    dim = wrap_dim(dimension, self.ndim) if self.ndim else 0
+    length = self.shape[dim] if self.ndim else 1
+    if size > length:
+        raise RuntimeError(f"maximum size for tensor at dimension {dim} is {length} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    return apply(UnfoldBackward0, self, dimension=int(dimension), size=int(size), step=int(step))
 
 
 # ---------------------------------------------------------------------------
@@ -214,13 +277,15 @@ def _diagonal_view(array: np.ndarray, offset: int, dim1: int, dim2: int) -> np.n
     )
 
 
-class DiagonalBackward0(Formula):
-    """A diagonal (a view, as the last dim): the gradient is written back on that diagonal."""
+class DiagonalBackward0(ShownAsPyTorch, Formula):
+    """A diagonal (a view, as the last dim): the gradient is written back on that diagonal.
+    The node shows the dims as the call gave them (Note [Saved values as PyTorch shows them])."""
 
     is_view = True
+    shown: ClassVar[dict] = {"dim1": as_given("dim1"), "dim2": as_given("dim2")}
 
     @staticmethod
-    def forward(self, offset, dim1, dim2):
+    def forward(self, offset, dim1, dim2, dim1_as_given=None, dim2_as_given=None):
         return _diagonal_view(self._data, offset, dim1, dim2)
 
     tangent = LINEAR
@@ -265,7 +330,8 @@ def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):
     """A view of the diagonal `offset` (above the main one when positive) in the (dim1, dim2)
     planes, appended as the last dim."""
     first, second = _diagonal_dims(dim1, dim2, input.ndim)
-    return apply(DiagonalBackward0, input, offset=int(offset), dim1=first, dim2=second)
+    return apply(DiagonalBackward0, input, offset=int(offset), dim1=first, dim2=second,
+                 **given_where_different(dim1=(dim1, first), dim2=(dim2, second)))
 
 
 class DiagEmbedBackward0(ShownAsPyTorch, Formula):

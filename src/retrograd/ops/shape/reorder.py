@@ -233,7 +233,8 @@ class SliceBackward0(SelectBackward0):
     """A range (with a step) along a dim: see Note [Basic index keys]."""
 
     tangent = LINEAR
-    shown: ClassVar[dict] = {part: _key_part(part) for part in ("dim", "start", "end", "step")}
+    shown: ClassVar[dict] = {"dim": as_given("dim", otherwise=_key_part("dim")),
+                             **{part: _key_part(part) for part in ("start", "end", "step")}}
     __slots__ = ()
 
 
@@ -298,7 +299,7 @@ def narrow(input, dim: int, start, length: int):
     """A view of `length` elements along `dim` from `start`."""
     if input.ndim == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
-    dim = wrap_dim(dim, input.ndim)
+    given, dim = dim, wrap_dim(dim, input.ndim)
     start, length = int(start), int(length)
     size = input._data.shape[dim]
     if length < 0:
@@ -311,4 +312,6 @@ def narrow(input, dim: int, start, length: int):
         start += size
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    if given != dim:  # (the node shows the dim as given: Note [Saved values as PyTorch shows them])
+        return apply(SliceBackward0, input, key=_along(dim, slice(start, start + length)), dim_as_given=given)
     return basic_view(input, _along(dim, slice(start, start + length)))

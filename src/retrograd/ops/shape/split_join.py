@@ -14,7 +14,7 @@ from ..._tensor import Tensor
 from ...autograd.graph import Node
 from .. import _math
 from .._formula import Formula
-from .._saved_shown import ShownAsPyTorch
+from .._saved_shown import ShownAsPyTorch, ShowsOneDimAsGiven, given_where_different
 from .._table import apply, register
 from .._tangents import LINEAR
 from .reorder import _along, basic_view
@@ -76,7 +76,7 @@ def _split_backward(grads, self_shape, dim, sizes):
     return _math.cat(pieces, dim)
 
 
-class SplitBackward0(Formula):
+class SplitBackward0(ShowsOneDimAsGiven, Formula):
     """Consecutive pieces of `split_size` along a dim (views; the last may be smaller): the
     gradient is the pieces' gradients joined (zeros for pieces that got none).
     """
@@ -85,7 +85,7 @@ class SplitBackward0(Formula):
     several_views = True
 
     @staticmethod
-    def forward(self, split_size, dim):
+    def forward(self, split_size, dim, dim_as_given=None):
         data = self._data
         return _pieces(data, dim, _split_sizes(data.shape[dim], split_size))
 
@@ -94,14 +94,14 @@ class SplitBackward0(Formula):
         grads, self_shape, dim, _split_sizes(self_shape[dim], split_size))}
 
 
-class SplitWithSizesBackward0(Formula):
+class SplitWithSizesBackward0(ShowsOneDimAsGiven, Formula):
     """Pieces of the given sizes along a dim (views)."""
 
     is_view = True
     several_views = True
 
     @staticmethod
-    def forward(self, split_sizes, dim):
+    def forward(self, split_sizes, dim, dim_as_given=None):
         return _pieces(self._data, dim, split_sizes)
 
     tangent = LINEAR
@@ -115,7 +115,7 @@ def split(tensor, split_size_or_sections, dim: int = 0):
     """Views of consecutive pieces along `dim`: of `split_size` each (the last may be
     smaller), or of the listed sizes."""
     _at_least_1d(tensor, "split")
-    dim = wrap_dim(dim, tensor.ndim)
+    given, dim = dim, wrap_dim(dim, tensor.ndim)
     size = tensor._data.shape[dim]
     if type(split_size_or_sections) is int or (
             isinstance(split_size_or_sections, numbers.Integral | Tensor)
@@ -127,6 +127,8 @@ def split(tensor, split_size_or_sections, dim: int = 0):
             raise RuntimeError(
                 f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}"
             )
+        if given != dim:  # (shown as given: Note [Saved values as PyTorch shows them])
+            return apply(SplitBackward0, tensor, split_size=piece, dim=dim, dim_as_given=given)
         return apply(SplitBackward0, tensor, split_size=piece, dim=dim)
     sizes = tuple(int(s) for s in split_size_or_sections)
     if sum(sizes) != size or any(s < 0 for s in sizes):
@@ -134,7 +136,8 @@ def split(tensor, split_size_or_sections, dim: int = 0):
             f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size at "
             f"dimension {dim}), but got split_sizes={format_shape(sizes)}"
         )
-    return apply(SplitWithSizesBackward0, tensor, split_sizes=sizes, dim=dim)
+    return apply(SplitWithSizesBackward0, tensor, split_sizes=sizes, dim=dim,
+                 **given_where_different(dim=(given, dim)))
 
 
 def _at_least_1d(tensor, op_name: str) -> None:
@@ -148,10 +151,13 @@ def chunk(input, chunks: int, dim: int = 0):
     _at_least_1d(input, "chunk")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    dim = wrap_dim(dim, input.ndim)
-    size = input._data.shape[dim]
+    wrapped = wrap_dim(dim, input.ndim)
+    size = input._data.shape[wrapped]
     if size == 0:
-        return apply(SplitWithSizesBackward0, input, split_sizes=(0,) * chunks, dim=dim)
+        return apply(SplitWithSizesBackward0, input, split_sizes=(0,) * chunks, dim=wrapped,
+                     **given_where_different(dim=(dim, wrapped)))
+    if wrapped != dim:  # (shown as given: Note [Saved values as PyTorch shows them])
+        return apply(SplitBackward0, input, split_size=-(-size // chunks), dim=wrapped, dim_as_given=dim)
     # split's pieces of ceil(size / chunks) >= 1 elements, which pass all split's checks
     return apply(SplitBackward0, input, split_size=-(-size // chunks), dim=dim)
 
@@ -169,8 +175,9 @@ class UnsafeSplitBackward0(SplitBackward0):
 def unsafe_split(tensor, split_size: int, dim: int = 0):
     """`split` into pieces of `split_size` that are not tracked as views."""
     _at_least_1d(tensor, "split")
-    dim = wrap_dim(dim, tensor.ndim)
-    return apply(UnsafeSplitBackward0, tensor, split_size=int(split_size), dim=dim)
+    given, dim = dim, wrap_dim(dim, tensor.ndim)
+    return apply(UnsafeSplitBackward0, tensor, split_size=int(split_size), dim=dim,
+                 **given_where_different(dim=(given, dim)))
 
 
 @register(methods="unsafe_chunk")
@@ -179,9 +186,10 @@ def unsafe_chunk(input, chunks: int, dim: int = 0):
     _at_least_1d(input, "chunk")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
-    dim = wrap_dim(dim, input.ndim)
+    given, dim = dim, wrap_dim(dim, input.ndim)
     split_size = max(-(-input._data.shape[dim] // chunks), 1)
-    return apply(UnsafeSplitBackward0, input, split_size=split_size, dim=dim)
+    return apply(UnsafeSplitBackward0, input, split_size=split_size, dim=dim,
+                 **given_where_different(dim=(given, dim)))
 
 
 def _unbind_backward(grads, self_shape, dim):
@@ -196,7 +204,7 @@ def _unbind_backward(grads, self_shape, dim):
     return _math.stack(pieces, dim)
 
 
-class UnbindBackward0(ShownAsPyTorch, Formula):
+class UnbindBackward0(ShowsOneDimAsGiven, Formula):
     """Every index along a dim, one view each: the gradient is their gradients stacked."""
 
     hidden = ("self_sym_sizes",)  # Note [Saved values as PyTorch shows them]
@@ -205,7 +213,7 @@ class UnbindBackward0(ShownAsPyTorch, Formula):
     several_views = True
 
     @staticmethod
-    def forward(self, dim):
+    def forward(self, dim, dim_as_given=None):
         data = self._data
         return tuple(data[_along(dim, index)] for index in range(data.shape[dim]))
 
@@ -218,7 +226,10 @@ def unbind(input, dim: int = 0):
     """The slices along `dim`, each a view with that dim removed."""
     if input.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
-    return apply(UnbindBackward0, input, dim=wrap_dim(dim, input.ndim))
+    wrapped = wrap_dim(dim, input.ndim)
+    if wrapped != dim:  # (shown as given: Note [Saved values as PyTorch shows them])
+        return apply(UnbindBackward0, input, dim=wrapped, dim_as_given=dim)
+    return apply(UnbindBackward0, input, dim=dim)
 
 
 @register(methods="tensor_split")

@@ -1,0 +1,216 @@
+"""Calls the op samples miss record PyTorch's graph: the same grad_fn classes along the graph
+(`next_functions` walked from the output to the leaves), each showing PyTorch's `_saved_`
+names and values (a dim as the call gave it, as PyTorch's nodes keep it).
+
+Each case is one call, written once for both libraries (`lib` is retrograd or torch, `leaf`
+makes a float64 tensor that requires grad); its every differentiable output is compared.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import retrograd
+from test_grad_fn_names import _comparable, _same, _saved_names
+
+
+def _values(*shape):
+    return np.random.default_rng(1).standard_normal(shape)
+
+
+CASES = {
+    # cutting into pieces along a dim given negative or by keyword
+    "chunk-neg": lambda lib, leaf: leaf(_values(3, 4)).chunk(2, -1),
+    "chunk-uneven-neg": lambda lib, leaf: leaf(_values(3, 5)).chunk(2, -1),
+    "chunk-kw": lambda lib, leaf: lib.chunk(leaf(_values(3, 4)), 2, dim=-2),
+    "split-neg": lambda lib, leaf: leaf(_values(3, 4)).split(2, -1),
+    "split-sizes-neg": lambda lib, leaf: leaf(_values(3, 4)).split([1, 3], dim=-1),
+    "unsafe_chunk-neg": lambda lib, leaf: leaf(_values(3, 5)).unsafe_chunk(2, -1),
+    "unsafe_split-neg": lambda lib, leaf: leaf(_values(3, 5)).unsafe_split(2, -1),
+    "split_with_sizes-neg": lambda lib, leaf: leaf(_values(3, 4)).split_with_sizes([1, 3], -1),
+    "unbind-neg": lambda lib, leaf: leaf(_values(3, 4)).unbind(-1),
+    "unbind-kw": lambda lib, leaf: lib.unbind(leaf(_values(2, 3, 4)), dim=-2),
+    "narrow-neg": lambda lib, leaf: lib.narrow(leaf(_values(3, 4)), -1, 0, 2),
+    "narrow-neg-start": lambda lib, leaf: leaf(_values(3, 5)).narrow(-2, -2, 1),
+    # differences along the dim given, by default the last
+    "diff-default": lambda lib, leaf: lib.diff(leaf(_values(3, 4))),
+    "diff-prepend": lambda lib, leaf: lib.diff(leaf(_values(3, 4)), dim=-2, prepend=leaf(_values(1, 4))),
+    # glu: one node saving the input and the dim as given
+    "glu-default": lambda lib, leaf: lib.nn.functional.glu(leaf(_values(3, 4))),
+    "glu-0": lambda lib, leaf: lib.nn.functional.glu(leaf(_values(4, 3)), 0),
+    "glu-3d-neg": lambda lib, leaf: lib.nn.functional.glu(leaf(_values(2, 4, 3)), dim=-2),
+    # clamp_min and clamp_max record their own nodes, and so do the ops that floor with them
+    "clamp_min": lambda lib, leaf: leaf(_values(3, 4)).clamp_min(0.1),
+    "clamp_min-tensor": lambda lib, leaf: lib.clamp_min(leaf(_values(3, 4)), leaf(_values(4))),
+    "clamp_max": lambda lib, leaf: lib.clamp_max(leaf(_values(3, 4)), -0.1),
+    "clamp_max-tensor": lambda lib, leaf: leaf(_values(3, 4)).clamp_max(leaf(_values(3, 1))),
+    "normalize-default": lambda lib, leaf: lib.nn.functional.normalize(leaf(_values(3, 4))),
+    "normalize-neg": lambda lib, leaf: lib.nn.functional.normalize(leaf(_values(2, 3, 4)), p=1.0, dim=-1),
+    # Tensor.unfold: one node saving the dimension as given, the size and the step
+    "unfold": lambda lib, leaf: leaf(_values(5, 3)).unfold(0, 2, 1),
+    "unfold-neg": lambda lib, leaf: leaf(_values(3, 7)).unfold(-1, 3, 2),
+    "unfold-0d": lambda lib, leaf: leaf(_values()).unfold(0, 1, 1),
+    "rot90-neg": lambda lib, leaf: leaf(_values(3, 4)).rot90(1, (0, -1)),
+    # 1-d poolings: the stride defaults to the kernel size, as the node shows
+    "max_pool1d-default-stride": lambda lib, leaf: lib.nn.functional.max_pool1d(leaf(_values(1, 2, 6)), 2),
+    "avg_pool1d-default-stride": lambda lib, leaf: lib.nn.functional.avg_pool1d(leaf(_values(2, 6)), 3),
+    "adaptive_avg_pool2d-1": lambda lib, leaf: lib.nn.functional.adaptive_avg_pool2d(leaf(_values(1, 2, 4, 4)), 1),
+    # cross_entropy's composites, recorded as PyTorch's C++ composes them
+    "cross_entropy-smoothing": lambda lib, leaf: lib.nn.functional.cross_entropy(
+        leaf(_values(4, 5)), lib.tensor([0, 1, -100, 4]), label_smoothing=0.1),
+    "cross_entropy-smoothing-weight": lambda lib, leaf: lib.nn.functional.cross_entropy(
+        leaf(_values(4, 5)), lib.tensor([0, 1, 2, 4]), weight=lib.tensor(_values(5) ** 2), label_smoothing=0.2),
+    "cross_entropy-smoothing-sum": lambda lib, leaf: lib.nn.functional.cross_entropy(
+        leaf(_values(4, 5)), lib.tensor([0, 1, 2, 4]), reduction="sum", label_smoothing=0.3),
+    "cross_entropy-smoothing-none": lambda lib, leaf: lib.nn.functional.cross_entropy(
+        leaf(_values(4, 5)), lib.tensor([0, 1, 2, 4]), reduction="none", label_smoothing=0.3),
+    "cross_entropy-probabilities": lambda lib, leaf: lib.nn.functional.cross_entropy(
+        leaf(_values(3, 4)), lib.softmax(lib.tensor(_values(3, 4)), -1)),
+    "cross_entropy-probabilities-sum": lambda lib, leaf: lib.nn.functional.cross_entropy(
+        leaf(_values(3, 4)), lib.softmax(lib.tensor(_values(3, 4)), -1), reduction="sum"),
+    "cross_entropy-probabilities-none": lambda lib, leaf: lib.nn.functional.cross_entropy(
+        leaf(_values(3, 4)), lib.softmax(lib.tensor(_values(3, 4)), -1), reduction="none", label_smoothing=0.1),
+    # dims as given; sort's overload with `stable`
+    "diagonal-neg": lambda lib, leaf: leaf(_values(3, 4)).diagonal(1, -2, -1),
+    "diagonal-kw": lambda lib, leaf: lib.diagonal(leaf(_values(2, 3, 4)), dim1=-1, dim2=0),
+    "logcumsumexp-neg": lambda lib, leaf: lib.logcumsumexp(leaf(_values(3, 4)), -1),
+    "repeat_interleave-tensor-neg": lambda lib, leaf: leaf(_values(2, 3)).repeat_interleave(
+        lib.tensor([1, 2, 0]), dim=-1),
+    "sort-stable": lambda lib, leaf: leaf(_values(3, 4)).sort(stable=True),
+    "sort-stable-false": lambda lib, leaf: lib.sort(leaf(_values(3, 4)), stable=False, dim=0),
+    "sort-descending": lambda lib, leaf: leaf(_values(3, 4)).sort(-1, True),
+    # rms_norm as PyTorch composes it: rsqrt(mean(x ** 2, dims last first) + eps) * x
+    "rms_norm": lambda lib, leaf: lib.nn.functional.rms_norm(leaf(_values(2, 3, 4)), (4,)),
+    "rms_norm-weight-2d": lambda lib, leaf: lib.nn.functional.rms_norm(
+        leaf(_values(2, 3, 4)), (3, 4), leaf(_values(3, 4)), eps=1e-5),
+    # the margin losses, composed as PyTorch's C++ composes them
+    "margin_ranking_loss": lambda lib, leaf: lib.nn.functional.margin_ranking_loss(
+        leaf(_values(4)), leaf(_values(4)), lib.tensor([1.0, -1.0, 1.0, -1.0]), margin=0.3),
+    "triplet_margin_loss": lambda lib, leaf: lib.nn.functional.triplet_margin_loss(
+        leaf(_values(3, 4)), leaf(_values(3, 4) + 1), leaf(_values(3, 4) - 1), margin=0.7),
+    "hinge_embedding_loss": lambda lib, leaf: lib.nn.functional.hinge_embedding_loss(
+        leaf(_values(3, 4)), lib.tensor(np.sign(_values(4, 3)).reshape(3, 4)), margin=0.5),
+    "cosine_embedding_loss": lambda lib, leaf: lib.nn.functional.cosine_embedding_loss(
+        leaf(_values(3, 4)), leaf(_values(3, 4) + 1), lib.tensor([1.0, -1.0, 1.0]), margin=0.1),
+    "cosine_embedding_loss-1d": lambda lib, leaf: lib.nn.functional.cosine_embedding_loss(
+        leaf(_values(4)), leaf(_values(4) + 1), lib.tensor(-1.0), reduction="sum"),
+    "cross_entropy-probabilities-weight": lambda lib, leaf: lib.nn.functional.cross_entropy(
+        leaf(_values(3, 4)), leaf(_values(3, 4) ** 2), weight=lib.tensor(_values(4) ** 2), reduction="sum"),
+    "cross_entropy-probabilities-smoothing": lambda lib, leaf: lib.nn.functional.cross_entropy(
+        leaf(_values(3, 4)), leaf(_values(3, 4) ** 2), label_smoothing=0.2),
+}
+
+
+def _node_list(grad_fn) -> list:
+    """The nodes reachable from `grad_fn`, breadth first, each once."""
+    found, seen, queue = [], set(), [grad_fn]
+    while queue:
+        node = queue.pop(0)
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        found.append(node)
+        queue.extend(next_node for next_node, _ in node.next_functions)
+    return found
+
+
+def _outputs(result) -> list:
+    return list(result) if isinstance(result, tuple | list) else [result]
+
+
+def _differences(mine, theirs) -> list[str]:
+    """Where the graphs behind two outputs differ: the class names along them, then each
+    node's saved names and values."""
+    ours, reference = _node_list(mine.grad_fn), _node_list(theirs.grad_fn)
+    names = [node.name() for node in ours]
+    if names != [node.name() for node in reference]:
+        return [f"nodes {names} where PyTorch has {[node.name() for node in reference]}"]
+    found = []
+    for node, pytorch_node in zip(ours, reference):
+        if _saved_names(node) != _saved_names(pytorch_node):
+            found.append(f"{node.name()} saves {_saved_names(node)}, PyTorch {_saved_names(pytorch_node)}")
+            continue
+        found.extend(f"{node.name()}.{name}" for name in _saved_names(node) if not _same(
+            _comparable(getattr(node, name)), _comparable(getattr(pytorch_node, name))))
+    return found
+
+
+@pytest.mark.parametrize("call", list(CASES.values()), ids=list(CASES))
+def test_graph_and_saved_values_are_pytorchs(call):
+    torch = pytest.importorskip("torch")
+    mine = call(retrograd, lambda values: retrograd.tensor(values, requires_grad=True))
+    theirs = call(torch, lambda values: torch.tensor(values, requires_grad=True))
+    outputs, references = _outputs(mine), _outputs(theirs)
+    assert len(outputs) == len(references)
+    for output, reference in zip(outputs, references):
+        assert (output.grad_fn is None) == (reference.grad_fn is None)
+        if reference.grad_fn is not None:
+            assert _differences(output, reference) == []
+
+
+GRADIENT_CASES = {
+    "glu-last": lambda x: retrograd.nn.functional.glu(x, -1),
+    "glu-middle": lambda x: retrograd.nn.functional.glu(x.reshape(2, 4, 3), 1),
+    "clamp_min": lambda x: x.clamp_min(0.1),
+    "clamp_max": lambda x: retrograd.clamp_max(x, -0.1),
+    "clamp_min-tensor": lambda x: retrograd.clamp_min(x[:3], x[3:]),
+    "clamp_max-tensor": lambda x: x[:5].clamp_max(x[5:]),
+    "unfold": lambda x: x.unfold(0, 2, 1),
+    "unfold-neg-step": lambda x: x.unfold(-1, 2, 2),
+    "unfold-3d": lambda x: x.reshape(2, 3, 4).unfold(1, 2, 1),
+    "cross_entropy-probabilities": lambda x: retrograd.nn.functional.cross_entropy(
+        x, retrograd.softmax(retrograd.tensor(_values(6, 4)), -1)),
+    "cosine_embedding_loss": lambda x: retrograd.nn.functional.cosine_embedding_loss(
+        x[:3], x[3:], retrograd.tensor([1.0, -1.0, -1.0]), margin=-0.5),
+}
+
+
+@pytest.mark.parametrize("call", list(GRADIENT_CASES.values()), ids=list(GRADIENT_CASES))
+def test_new_nodes_pass_gradcheck_and_gradgradcheck(call):
+    from retrograd.autograd import gradcheck, gradgradcheck
+
+    x = retrograd.tensor(_values(6, 4), dtype=retrograd.float64, requires_grad=True)
+    assert gradcheck(call, (x,), check_forward_ad=True)
+    assert gradgradcheck(call, (x,))
+
+
+@pytest.mark.parametrize("name", ["clamp_min", "clamp_max"])
+@pytest.mark.parametrize("bound", ["number", "tensor"])
+def test_clamp_min_and_max_gradients_at_ties_are_pytorchs(name, bound):
+    """Where x equals the bound, x gets the gradient and the bound none (as PyTorch)."""
+    torch = pytest.importorskip("torch")
+    values, bounds = [-1.0, 0.5, 2.0], [0.5, 0.5, 0.5]
+    grads = []
+    for lib in (retrograd, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        limit = lib.tensor(bounds, dtype=lib.float64, requires_grad=True) if bound == "tensor" else 0.5
+        getattr(lib, name)(x, limit).backward(lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64))
+        grads.append([x.grad.numpy().tolist(), None if bound == "number" else limit.grad.numpy().tolist()])
+    assert grads[0] == grads[1]
+
+
+VMAP_CASES = {
+    "glu": (lambda lib: lambda x: lib.nn.functional.glu(x, -1), 0),
+    "glu-first-dim": (lambda lib: lambda x: lib.nn.functional.glu(x, 0), 1),
+    "unfold": (lambda lib: lambda x: x.unfold(0, 2, 1), 0),
+    "unfold-neg": (lambda lib: lambda x: x.unfold(-1, 2, 2), 1),
+    "unfold-0d": (lambda lib: lambda x: x[0, 0].unfold(0, 1, 1), 0),
+    "rot90-neg": (lambda lib: lambda x: x.rot90(1, (0, -1)), 0),
+    "chunk-neg": (lambda lib: lambda x: x.chunk(2, -1)[1], 0),
+}
+
+
+@pytest.mark.parametrize("case", list(VMAP_CASES.values()), ids=list(VMAP_CASES))
+def test_new_nodes_under_vmap_give_pytorchs_values(case):
+    torch = pytest.importorskip("torch")
+    function, in_dims = case
+    values = _values(2, 3, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (a node without a batching rule warns, as PyTorch)
+        mine = retrograd.func.vmap(function(retrograd), in_dims=in_dims)(retrograd.tensor(values))
+    theirs = torch.func.vmap(function(torch), in_dims=in_dims)(torch.tensor(values))
+    assert tuple(mine.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(mine.numpy(), theirs.numpy())
