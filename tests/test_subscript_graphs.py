@@ -157,3 +157,13 @@ def test_written_numbers_match_pytorch(dtype, key):
             except (RuntimeError, ValueError) as error:
                 outcomes.append((type(error), str(error)))
         assert outcomes[0] == outcomes[1], value
+
+
+def test_a_write_checks_its_value_before_its_key_as_pytorch():
+    y = retrograd.zeros(3)
+    with pytest.raises(TypeError, match="can't assign a str"):
+        y[10] = "a"
+    with pytest.raises(ValueError, match="Overflow when unpacking long long"):
+        y[False] = 2**70
+    with pytest.raises(IndexError, match="out of bounds"):
+        y[10] = 1

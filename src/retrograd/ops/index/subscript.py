@@ -541,12 +541,13 @@ def _write_whole(self: Tensor, value: Tensor) -> None:
 
 
 def _setitem(self: Tensor, key, value) -> None:
-    """`self[key] = value`, in place and recorded (see IndexPutBackward0)."""
+    """`self[key] = value`, in place and recorded (see IndexPutBackward0). The value is
+    checked before the key, as PyTorch checks it."""
+    value = _written_value(self, value)
     if key is False or (isinstance(key, Tensor) and key._data.ndim == 0 and key._data.dtype == np.bool_
                         and not key._data):
         return  # (PyTorch writes nothing for a lone False)
     parsed = _parse_key(key, self._data.shape, writing=True)
-    value = _written_value(self, value)
     if parsed.advanced is None and parsed.basic_is_trivial:
         _write_whole(self, value)
         return
