@@ -830,7 +830,7 @@ ONES = {np.dtype(np.float32): np.float32(1), np.dtype(np.float64): np.float64(1)
 
 def sigmoid_backward(grad, result):
     """sigmoid's derivative from its result, PyTorch's sigmoid_backward: grad * (1 - result) * result."""
-    if isinstance(grad, Tensor) or isinstance(result, Tensor):
+    if _nn_tensors(grad, result):
         return _nn_op("sigmoid_backward")(grad, result)
     return grad * (ONES.get(result.dtype, 1) - result) * result  # Note [The number one of a float dtype]
 
@@ -838,7 +838,7 @@ def sigmoid_backward(grad, result):
 def tanh_backward(grad, result):
     """tanh's derivative from its result, PyTorch's tanh_backward: grad * (1 - result^2) (one
     node, TanhBackwardBackward0, when recorded)."""
-    if isinstance(grad, Tensor) or isinstance(result, Tensor):
+    if _nn_tensors(grad, result):
         return _nn_op("tanh_backward")(grad, result)
     return grad * (ONES.get(result.dtype, 1) - result * result)  # Note [The number one of a float dtype]
 

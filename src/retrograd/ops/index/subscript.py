@@ -529,14 +529,14 @@ def _fits(number, dtype: np.dtype) -> bool:
     return dtype != np.float32 or not math.isfinite(number) or abs(number) <= _FLOAT32_MAX
 
 
-def _write_whole(self: Tensor, value: Tensor) -> None:
+def _write_whole(self: Tensor, key: _Key, value: Tensor) -> None:
     """`self[key] = value` for a key that picks the whole tensor (`x[:]`, `x[...]`): PyTorch
     fills it with a 0-d value (FillBackward3) and copies any other into it (CopyBackwards),
     as `fill_` and `copy_` do."""
     if value._data.ndim == 0:
         self.fill_(value)
         return
-    _check_basic_value(self, _Key((Ellipsis,), None, AliasBackward0), value)
+    _check_basic_value(self, key, value)
     self.copy_(value)
 
 
@@ -549,7 +549,7 @@ def _setitem(self: Tensor, key, value) -> None:
         return  # (PyTorch writes nothing for a lone False)
     parsed = _parse_key(key, self._data.shape, writing=True)
     if parsed.advanced is None and parsed.basic_is_trivial:
-        _write_whole(self, value)
+        _write_whole(self, parsed, value)
         return
     run_in_place(self, _put, parsed, value)
 
