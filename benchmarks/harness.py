@@ -1,21 +1,27 @@
 """Check every library's gradients, then time them interleaved (A B C A B C ...).
 
-Interleaving spreads machine drift (other processes, frequency changes) over all libraries
-alike. Each timed sample runs the step enough times to last about `sample_seconds`, after
-a collection of the garbage the previous library left behind.
+Each library runs in a process of its own (benchmarks/worker.py; Note [Each library in its
+own process]) that the harness asks for one sample at a time, in turn. Interleaving spreads
+machine drift (other processes, frequency changes) over all libraries alike. Each timed
+sample runs the step enough times to last about `sample_seconds`, after a collection.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
+import json
 import math
 import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
 
-from .workloads import UNIT_SCALE, Unavailable, Workload, as_array
+from .environment import REPOSITORY
+from .workloads import UNIT_SCALE, Workload, as_array
 
 
 @dataclasses.dataclass
@@ -71,72 +77,113 @@ def reference_gradients(workload: Workload, problem: dict, numpy_module) -> list
     return [as_array(grad).astype(np.float64) for grad in step()]
 
 
-def prepare(workload, problem, libraries, modules, reference) -> tuple[dict, list[Result]]:
-    """Build and check every library's step; those that fail or cannot run get a note."""
-    steps = {}
+class StepFailed(Exception):
+    """A library's process reported an error, or exited; the message says which."""
+
+
+class LibraryProcess:
+    """One library's own process (benchmarks/worker.py) and the requests the harness sends it."""
+
+    def __init__(self, library_name: str, settings: Settings):
+        command = [sys.executable, "-m", "benchmarks.worker", library_name]
+        command += ["--threads", str(settings.threads)]
+        if settings.quick:
+            command.append("--quick")
+        self.process = subprocess.Popen(
+            command, cwd=REPOSITORY, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+
+    def ask(self, action: str, **arguments) -> dict:
+        """Send one request and wait for its answer; raises StepFailed for an error or an exit."""
+        with contextlib.suppress(BrokenPipeError):  # an exited process: the empty read below says so
+            self.process.stdin.write(json.dumps({"action": action, **arguments}) + "\n")
+            self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise StepFailed(f"its process exited with code {self.process.wait()}")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise StepFailed(answer["error"])
+        return answer
+
+    def close(self) -> None:
+        with contextlib.suppress(BrokenPipeError):
+            self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+@contextlib.contextmanager
+def library_processes(libraries, settings: Settings):
+    """A process for each library, for the whole run, closed at the end."""
+    processes = {library.name: LibraryProcess(library.name, settings) for library in libraries}
+    try:
+        yield processes
+    finally:
+        for process in processes.values():
+            process.close()
+
+
+def prepare(workload: Workload, libraries, processes: dict) -> tuple[dict, list[Result]]:
+    """Have each library's process build and check its step; those that fail or cannot run get a note."""
+    ready = {}
     results = []
     for library in libraries:
         result = Result(workload.key, library.name, workload.unit)
         results.append(result)
-        builder = workload.builders.get(library.name)
-        if builder is None:
-            result.note = "not implemented"
-            continue
         try:
-            step = builder(modules[library.name], problem)
-            result.max_error = check(step, reference, workload)
-        except Unavailable as reason:
-            result.note = f"n/a: {reason}"
+            answer = processes[library.name].ask("prepare", workload_key=workload.key)
+        except StepFailed as failure:
+            result.note = f"failed: {failure}"
             continue
-        except AssertionError as failure:
-            result.note = f"wrong gradient: {failure}"
+        if "note" in answer:
+            result.note = answer["note"]
             continue
-        except Exception as error:  # a library's own failure is a result to report, not a crash
-            result.note = f"failed: {_describe(error)}"
-            continue
-        steps[library.name] = step
-    return steps, results
+        result.max_error = answer["max_error"]
+        ready[library.name] = processes[library.name]
+    return ready, results
 
 
-def _describe(error: Exception) -> str:
+def describe_error(error: Exception) -> str:
     """The exception's type and the first line of its message, short enough for a table."""
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0][:120] if text else ''}"
 
 
-def time_workload(workload: Workload, problem: dict, steps: dict, results: list[Result], settings: Settings):
-    """Warm up each step, size its samples, then take the samples interleaved."""
+def time_workload(workload: Workload, problem: dict, ready: dict, results: list[Result], settings: Settings):
+    """Warm up each step, size its samples, then take the samples interleaved, one process at a time."""
     by_library = {result.library: result for result in results}
     calls = {}
-    for name, step in list(steps.items()):
+    for name, process in list(ready.items()):
         try:
-            seconds = _timed(step, 1, workload.disable_gc)  # the check above was the first call
+            seconds = process.ask("time", calls=1)["seconds"]  # the check was the first call
             for _ in range(settings.warmup - 1):
-                seconds = _timed(step, 1, workload.disable_gc)
-        except Exception as error:
-            _drop(by_library[name], steps, f"failed on a repeated call: {_describe(error)}")
+                seconds = process.ask("time", calls=1)["seconds"]
+        except StepFailed as failure:
+            _drop(by_library[name], ready, f"failed on a repeated call: {failure}")
             continue
         calls[name] = max(1, math.ceil(settings.sample_seconds / max(seconds, 1e-9)))
         by_library[name].calls_per_sample = calls[name]
     repeats = settings.repeats if workload.repeats is None else min(settings.repeats, workload.repeats)
     scale = UNIT_SCALE[workload.unit] / workload.divisor(problem)
     for _ in range(repeats):
-        for name, step in list(steps.items()):
+        for name, process in list(ready.items()):
             try:
-                seconds = _timed(step, calls[name], workload.disable_gc)
-            except Exception as error:  # a later call failing is reported like a failed check
-                _drop(by_library[name], steps, f"failed while timing: {_describe(error)}")
+                seconds = process.ask("time", calls=calls[name])["seconds"]
+            except StepFailed as failure:  # a later call failing is reported like a failed check
+                _drop(by_library[name], ready, f"failed while timing: {failure}")
                 continue
             by_library[name].samples.append(seconds / calls[name] * scale)
+    for process in ready.values():
+        process.ask("release")
 
 
-def _drop(result: Result, steps: dict, note: str) -> None:
+def _drop(result: Result, ready: dict, note: str) -> None:
     result.note = note
     result.samples.clear()
-    del steps[result.library]
+    del ready[result.library]
 
 
-def _timed(step, calls: int, disable_gc: bool) -> float:
+def timed(step, calls: int, disable_gc: bool) -> float:
     gc.collect()
     if disable_gc:
         gc.disable()

@@ -141,6 +141,7 @@ def measure(options: argparse.Namespace, arguments: list[str]) -> dict:
 
 
 def _measure_case(case, size: int, modules: dict, repeats: int, sample_seconds: float, np) -> dict:
+    from .harness import describe_error
     from .op_runners import RUNNERS, KernelRunner, Unsupported
 
     rng = np.random.default_rng(size)
@@ -164,7 +165,7 @@ def _measure_case(case, size: int, modules: dict, repeats: int, sample_seconds: 
             try:
                 series[key] = (sampler, _calls_per_sample(sampler, sample_seconds))
             except Exception as error:  # a library's failure is a result, not a crash
-                record["notes"][name] = f"failed in {mode}: {_describe(error)}"
+                record["notes"][name] = f"failed in {mode}: {describe_error(error)}"
     samples = {key: [] for key in series}
     for _ in range(repeats):
         for key, (sampler, calls) in series.items():
@@ -183,12 +184,14 @@ def _measure_case(case, size: int, modules: dict, repeats: int, sample_seconds: 
 
 def _check(runners: dict, record: dict, np) -> None:
     """Drop each runner whose output or gradients differ from the reference library's."""
+    from .harness import describe_error
+
     results = {}
     for name, runner in list(runners.items()):
         try:
             results[name] = runner.results()
         except Exception as error:
-            record["notes"][name] = f"failed: {_describe(error)}"
+            record["notes"][name] = f"failed: {describe_error(error)}"
             del runners[name]
     reference_name = next((name for name in ("torch", "retrograd") if name in results), None)
     if reference_name is None:
@@ -235,11 +238,6 @@ def _sample(sampler, calls: int) -> float:
 
     gc.collect()
     return sampler(calls)
-
-
-def _describe(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0][:120] if text else ''}"
 
 
 def _rounded(load) -> list[float] | None:

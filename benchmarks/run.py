@@ -56,10 +56,8 @@ def main(arguments: list[str] | None = None) -> int:
 
 
 def _run(options: argparse.Namespace, arguments: list[str]) -> int:
-    import numpy as np
-
     from . import environment, libraries, memory, report
-    from .harness import Settings, prepare, reference_gradients, time_workload
+    from .harness import Settings, library_processes, prepare, time_workload
     from .workloads import all_workloads
     from .workloads.chain import saved_minimum_bytes
 
@@ -73,8 +71,6 @@ def _run(options: argparse.Namespace, arguments: list[str]) -> int:
     chosen = libraries.select(options.libraries.split(",") if options.libraries else None)
     if not any(library.name == "numpy" for library in chosen):
         raise SystemExit("the NumPy reference is needed to check gradients; include numpy")
-    modules = {library.name: library.load(options.threads) for library in chosen}
-    environment.limit_loaded_pools(options.threads)
     workloads = all_workloads(options.quick, depth_scan=not options.no_depth_scan)
     if options.only:
         keys = options.only.split(",")
@@ -83,17 +79,17 @@ def _run(options: argparse.Namespace, arguments: list[str]) -> int:
     load_before = load_average()
     results = []
     memory_minimum = {}
-    for workload in workloads:
-        print(f"{workload.key}: {workload.title}", file=sys.stderr, flush=True)
-        problem = workload.make_problem(options.quick)
-        if workload.measures_memory:
-            results += _measure_memory(workload, chosen, settings, memory)
-            memory_minimum[workload.key] = saved_minimum_bytes(problem)
-            continue
-        reference = reference_gradients(workload, problem, np)
-        steps, workload_results = prepare(workload, problem, chosen, modules, reference)
-        time_workload(workload, problem, steps, workload_results, settings)
-        results += workload_results
+    with library_processes(chosen, settings) as processes:
+        for workload in workloads:
+            print(f"{workload.key}: {workload.title}", file=sys.stderr, flush=True)
+            problem = workload.make_problem(options.quick)
+            if workload.measures_memory:
+                results += _measure_memory(workload, chosen, settings, memory)
+                memory_minimum[workload.key] = saved_minimum_bytes(problem)
+                continue
+            ready, workload_results = prepare(workload, chosen, processes)
+            time_workload(workload, problem, ready, workload_results, settings)
+            results += workload_results
 
     table = report.rows(results)
     print(report.console_table(table))

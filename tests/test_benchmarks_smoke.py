@@ -107,6 +107,51 @@ def test_saved_minimum_counts_each_needed_value_once():
     assert chain.saved_minimum_bytes(problem) == 133 * 4 * 4
 
 
+
+class _Flaky:
+    def prepare(self, workload_key):
+        return {"max_error": 0.0}
+
+    def time(self, calls):
+        raise ValueError("step broke\nsecond line")
+
+    def release(self):
+        return {}
+
+
+def test_a_library_process_answers_an_error_and_keeps_serving():
+    import io
+
+    from benchmarks.worker import serve
+
+    requests = io.StringIO('{"action": "time", "calls": 3}\n{"action": "prepare", "workload_key": "w1"}\n')
+    answers = io.StringIO()
+    serve(_Flaky(), requests, answers)
+    assert [json.loads(line) for line in answers.getvalue().splitlines()] == [
+        {"error": "ValueError: step broke"}, {"max_error": 0.0},
+    ]
+
+
+def test_a_library_whose_process_exits_gets_a_note_and_the_others_go_on():
+    from benchmarks.harness import LibraryProcess, Settings, StepFailed, prepare
+    from benchmarks.libraries import Library
+
+    process = LibraryProcess("no-such-library", Settings(quick=True))
+    with pytest.raises(StepFailed, match="exited with code 1"):
+        process.ask("prepare", workload_key="w1")
+
+    class _Answers:
+        def ask(self, action, **arguments):
+            return {"max_error": 0.5}
+
+    missing = Library("gone", "Gone", "gone", "gone")
+    present = Library("here", "Here", "here", "here")
+    ready, results = prepare(chain.w1(), [missing, present], {"gone": process, "here": _Answers()})
+    assert list(ready) == ["here"]
+    assert results[0].note == "failed: its process exited with code 1" and results[1].max_error == 0.5
+    process.close()
+
+
 # -- python -m benchmarks.ops (per-op micro-benchmarks) ----------------------------------------
 
 OLD_SECTION = f"{sections.PER_OP_BEGIN}\n\nold numbers\n{sections.PER_OP_END}"
