@@ -355,6 +355,15 @@ def test_no_grad_views_still_share_memory():
 ERRORS = [
     (lambda: retrograd.zeros(2, 3).view(4), RuntimeError, r"shape '\[4\]' is invalid for input of size 6"),
     (lambda: retrograd.zeros(2, 3).view(-1, -1), RuntimeError, "only one dimension can be inferred"),
+    (lambda: retrograd.zeros(16).view(-1, -1, -2), RuntimeError, "only one dimension can be inferred"),
+    (lambda: retrograd.zeros(16).reshape(-2, -1), RuntimeError,
+     r"^invalid shape dimension -2 at index 0 of shape \[-2, -1\]$"),
+    (lambda: retrograd.zeros(4).view(2, -3), RuntimeError, r"^invalid shape dimension -3 at index 1 of shape \[2, -3\]$"),
+    (lambda: retrograd.zeros(0, 3).view(0, -1), RuntimeError,
+     r"^cannot reshape tensor of 0 elements into shape \[0, -1\] because the unspecified dimension size -1 "
+     "can be any value and is ambiguous$"),
+    (lambda: retrograd.zeros(4).reshape(0, -1), RuntimeError, r"^shape '\[0, -1\]' is invalid for input of size 4$"),
+    (lambda: retrograd.zeros(6).view(4, -1), RuntimeError, r"^shape '\[4, -1\]' is invalid for input of size 6$"),
     (lambda: retrograd.zeros(2, 3).squeeze(2), IndexError, "Dimension out of range"),
     (lambda: retrograd.zeros(1, 2, 3).t(), RuntimeError,
      "t\\(\\) expects a tensor with <= 2 dimensions, but self is 3D"),

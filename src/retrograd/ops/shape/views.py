@@ -54,22 +54,34 @@ def wrap_dim(dim, ndim: int) -> int:
 
 def _infer_shape(shape: tuple, numel: int) -> tuple:
     """Resolve one -1 in `shape`; RuntimeError if `shape` cannot hold `numel` elements."""
-    if -1 not in shape and (not shape or min(shape) >= 0) and math.prod(shape) == numel:
-        return shape  # (the common case, without the checks' cost)
-    unknown = [index for index, size in enumerate(shape) if size == -1]
-    if len(unknown) > 1:
-        raise RuntimeError("only one dimension can be inferred")
-    for size in shape:
-        if size < -1:
-            raise RuntimeError(f"invalid shape dimension {size}")
-    known = math.prod(size for size in shape if size != -1)
-    if unknown:
-        if known == 0 or numel % known:
-            raise RuntimeError(f"shape '{format_shape(shape)}' is invalid for input of size {numel}")
-        shape = tuple(numel // known if size == -1 else size for size in shape)
-    elif known != numel:
-        raise RuntimeError(f"shape '{format_shape(shape)}' is invalid for input of size {numel}")
-    return shape
+    if -1 not in shape:
+        if (not shape or min(shape) >= 0) and math.prod(shape) == numel:
+            return shape  # (the common case, without the checks' cost)
+    elif min(shape) == -1 and shape.count(-1) == 1:  # (one -1 among sizes: `x.view(-1, 784)`)
+        known = -math.prod(shape)
+        if known > 0 and numel % known == 0:
+            at = shape.index(-1)
+            return (*shape[:at], numel // known, *shape[at + 1:])
+    unknown = None
+    known = 1
+    for index, size in enumerate(shape):  # (PyTorch's checks, in its order)
+        if size == -1:
+            if unknown is not None:
+                raise RuntimeError("only one dimension can be inferred")
+            unknown = index
+        elif size >= 0:
+            known *= size
+        else:
+            raise RuntimeError(f"invalid shape dimension {size} at index {index} of shape "
+                               f"{format_shape(shape)}")
+    if numel == known or (unknown is not None and known > 0 and numel % known == 0):
+        if unknown is None:
+            return shape
+        if known == 0:
+            raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {format_shape(shape)} "
+                               "because the unspecified dimension size -1 can be any value and is ambiguous")
+        return (*shape[:unknown], numel // known, *shape[unknown + 1:])
+    raise RuntimeError(f"shape '{format_shape(shape)}' is invalid for input of size {numel}")
 
 
 # ---------------------------------------------------------------------------
