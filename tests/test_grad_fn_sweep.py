@@ -101,6 +101,23 @@ CASES = {
         leaf(_values(3, 4)), leaf(_values(3, 4) ** 2), weight=lib.tensor(_values(4) ** 2), reduction="sum"),
     "cross_entropy-probabilities-smoothing": lambda lib, leaf: lib.nn.functional.cross_entropy(
         leaf(_values(3, 4)), leaf(_values(3, 4) ** 2), label_smoothing=0.2),
+    # attention: PyTorch's fused CPU node where its dispatch picks the fused kernel
+    "sdpa": lambda lib, leaf: lib.nn.functional.scaled_dot_product_attention(
+        leaf(_values(1, 2, 3, 4)), leaf(_values(1, 2, 5, 4)), leaf(_values(1, 2, 5, 4))),
+    "sdpa-causal-scale": lambda lib, leaf: lib.nn.functional.scaled_dot_product_attention(
+        leaf(_values(2, 2, 3, 4)), leaf(_values(2, 2, 5, 4)), leaf(_values(2, 2, 5, 4)), is_causal=True, scale=0.5),
+    "sdpa-bool-mask": lambda lib, leaf: lib.nn.functional.scaled_dot_product_attention(
+        leaf(_values(1, 2, 3, 4)), leaf(_values(1, 2, 5, 4)), leaf(_values(1, 2, 5, 4)),
+        attn_mask=lib.tensor(_values(3, 5) > 0)),
+    "sdpa-float-mask": lambda lib, leaf: lib.nn.functional.scaled_dot_product_attention(
+        leaf(_values(1, 2, 3, 4)), leaf(_values(1, 2, 5, 4)), leaf(_values(1, 2, 5, 4)),
+        attn_mask=lib.tensor(_values(1, 2, 3, 5))),
+    "sdpa-grouped": lambda lib, leaf: lib.nn.functional.scaled_dot_product_attention(
+        leaf(_values(1, 4, 3, 4)), leaf(_values(1, 2, 5, 4)), leaf(_values(1, 2, 5, 4)), enable_gqa=True),
+    "sdpa-transposed-query": lambda lib, leaf: lib.nn.functional.scaled_dot_product_attention(
+        leaf(_values(1, 3, 2, 4)).transpose(1, 2), leaf(_values(1, 2, 3, 4)), leaf(_values(1, 2, 3, 4))),
+    "sdpa-3d": lambda lib, leaf: lib.nn.functional.scaled_dot_product_attention(
+        leaf(_values(2, 3, 4)), leaf(_values(2, 5, 4)), leaf(_values(2, 5, 4))),
 }
 
 
