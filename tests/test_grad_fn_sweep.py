@@ -101,6 +101,21 @@ CASES = {
         leaf(_values(3, 4)), leaf(_values(3, 4) ** 2), weight=lib.tensor(_values(4) ** 2), reduction="sum"),
     "cross_entropy-probabilities-smoothing": lambda lib, leaf: lib.nn.functional.cross_entropy(
         leaf(_values(3, 4)), leaf(_values(3, 4) ** 2), label_smoothing=0.2),
+    # nll_loss of (N, C, d1, ...): the 2-d kernel's node, over a view for other than 4 dims
+    "nll_loss-3d": lambda lib, leaf: lib.nn.functional.nll_loss(leaf(_values(2, 4, 3)), lib.tensor([[0, 1, 3], [1, 1, 0]])),
+    "nll_loss-3d-none-weight": lambda lib, leaf: lib.nn.functional.nll_loss(
+        leaf(_values(2, 4, 3)), lib.tensor([[0, 1, -100], [1, 1, 0]]), weight=lib.tensor(_values(4) ** 2),
+        reduction="none"),
+    "nll_loss-4d": lambda lib, leaf: lib.nn.functional.nll_loss(
+        leaf(_values(2, 4, 3, 2)), lib.tensor(np.arange(12).reshape(2, 3, 2) % 4)),
+    "nll_loss-5d-none": lambda lib, leaf: lib.nn.functional.nll_loss(
+        leaf(_values(2, 4, 3, 2, 2)), lib.tensor(np.arange(24).reshape(2, 3, 2, 2) % 4), reduction="none"),
+    "nll_loss-3d-transposed": lambda lib, leaf: lib.nn.functional.nll_loss(
+        leaf(_values(2, 3, 4)).transpose(1, 2), lib.tensor([[0, 1, 3], [1, 1, 0]]), reduction="sum"),
+    "cross_entropy-3d": lambda lib, leaf: lib.nn.functional.cross_entropy(
+        leaf(_values(2, 4, 3)), lib.tensor([[0, 1, 3], [1, 1, 0]])),
+    "cross_entropy-3d-smoothing": lambda lib, leaf: lib.nn.functional.cross_entropy(
+        leaf(_values(2, 4, 3)), lib.tensor([[0, 1, -100], [1, 1, 0]]), label_smoothing=0.1, reduction="none"),
     # attention: PyTorch's fused CPU node where its dispatch picks the fused kernel
     "sdpa": lambda lib, leaf: lib.nn.functional.scaled_dot_product_attention(
         leaf(_values(1, 2, 3, 4)), leaf(_values(1, 2, 5, 4)), leaf(_values(1, 2, 5, 4))),
@@ -182,6 +197,12 @@ GRADIENT_CASES = {
         x, retrograd.softmax(retrograd.tensor(_values(6, 4)), -1)),
     "cosine_embedding_loss": lambda x: retrograd.nn.functional.cosine_embedding_loss(
         x[:3], x[3:], retrograd.tensor([1.0, -1.0, -1.0]), margin=-0.5),
+    "nll_loss-3d": lambda x: retrograd.nn.functional.nll_loss(
+        x.reshape(2, 4, 3), retrograd.tensor([[0, 1, -100], [1, 3, 0]]), weight=retrograd.tensor(_values(4) ** 2)),
+    "nll_loss-5d-none": lambda x: retrograd.nn.functional.nll_loss(
+        x.reshape(2, 3, 2, 2, 1), retrograd.tensor(np.arange(8).reshape(2, 2, 2, 1) % 3), reduction="none"),
+    "cross_entropy-4d": lambda x: retrograd.nn.functional.cross_entropy(
+        x.reshape(2, 3, 2, 2), retrograd.tensor(np.arange(8).reshape(2, 2, 2) % 3), label_smoothing=0.2),
 }
 
 

@@ -446,6 +446,11 @@ class NllLossBackward0(ShownAsPyTorch, _ReductionAsNumber, Formula):
     }
 
 
+class NllLoss2DBackward0(NllLossBackward0):
+    """nll_loss over an (N, C, H, W) input, PyTorch's node for inputs of 3 or more dims (Note
+    [nll_loss over more dims]); the same formulas."""
+
+
 def _nll_loss_array(data, target, target_weight, axis, reduction):
     picked = data[_index_along(target, axis)]  # (what take_along_axis does, without its checks)
     losses = -picked.squeeze(axis) * target_weight
@@ -554,8 +559,31 @@ def _nll_loss(input, target, weight, ignore_index: int, reduction: str):
     """nll_loss once its arguments are checked (cross_entropy's wrapper checks the same ones)."""
     axis, index, coefficients, kept = _class_targets(input, target, weight, ignore_index)
     class_weight = None if weight is None else weight._data
-    return apply(NllLossBackward0, input, target=index, target_weight=coefficients, ignore=~kept, axis=axis,
+    node_class = NllLossBackward0
+    spatial_shape = None
+    if input.ndim >= 3:
+        node_class = NllLoss2DBackward0
+        if input.ndim != 4:  # (Note [nll_loss over more dims])
+            spatial_shape = kept.shape
+            input, index, coefficients, kept = _as_one_row(input, index, coefficients, kept)
+    loss = apply(node_class, input, target=index, target_weight=coefficients, ignore=~kept, axis=axis,
                  reduction=reduction, ignore_index=ignore_index, weight=class_weight)
+    return loss.view(spatial_shape) if spatial_shape is not None and reduction == "none" else loss
+
+
+# Note [nll_loss over more dims]
+#     PyTorch's nll_loss of an (N, C, d1, ...) input runs its 2-d kernel (NllLoss2DBackward0),
+#     which takes (N, C, H, W): a 4-d input as it is, any other made contiguous and viewed as
+#     (N, C, 1, d1 * d2 * ...) (the target as (N, 1, d1 * ...)), an unreduced loss viewed back
+#     to the target's shape. Its node shows that view's input and target.
+
+
+def _as_one_row(input, index, coefficients, kept):
+    """The input viewed as (N, C, 1, rest) and the target arrays laid out to match."""
+    batch, classes = input.shape[:2]
+    rest = (1, input.numel() // (batch * classes)) if input.numel() else (0, 0)
+    return (input.contiguous().view(batch, classes, *rest), index.reshape(batch, 1, *rest),
+            coefficients.reshape(batch, *rest), kept.reshape(batch, *rest))
 
 
 @register(torch_name=_torch_name("cross_entropy"), floating=True,
