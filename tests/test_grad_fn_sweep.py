@@ -116,6 +116,14 @@ CASES = {
         leaf(_values(2, 4, 3)), lib.tensor([[0, 1, 3], [1, 1, 0]])),
     "cross_entropy-3d-smoothing": lambda lib, leaf: lib.nn.functional.cross_entropy(
         leaf(_values(2, 4, 3)), lib.tensor([[0, 1, -100], [1, 1, 0]]), label_smoothing=0.1, reduction="none"),
+    # clamp_min_ and clamp_max_ record clamp_min's and clamp_max's nodes
+    "clamp_min_": lambda lib, leaf: (leaf(_values(3, 4)) * 1).clamp_min_(0.1),
+    "clamp_min_-tensor": lambda lib, leaf: lib.clamp_min_(leaf(_values(3, 4)) * 1, leaf(_values(4))),
+    "clamp_max_": lambda lib, leaf: (leaf(_values(3, 4)) * 1).clamp_max_(-0.1),
+    "clamp_max_-tensor": lambda lib, leaf: (leaf(_values(3, 4)) * 1).clamp_max_(leaf(_values(3, 1))),
+    # rrelu: one node, training or not (out of training, see test_rrelu_out_of_training_...)
+    "rrelu-training": lambda lib, leaf: (lib.manual_seed(0), lib.nn.functional.rrelu(
+        leaf(_values(3, 4)), 0.1, 0.3, training=True))[1],
     # attention: PyTorch's fused CPU node where its dispatch picks the fused kernel
     "sdpa": lambda lib, leaf: lib.nn.functional.scaled_dot_product_attention(
         leaf(_values(1, 2, 3, 4)), leaf(_values(1, 2, 5, 4)), leaf(_values(1, 2, 5, 4))),
@@ -197,6 +205,8 @@ GRADIENT_CASES = {
         x, retrograd.softmax(retrograd.tensor(_values(6, 4)), -1)),
     "cosine_embedding_loss": lambda x: retrograd.nn.functional.cosine_embedding_loss(
         x[:3], x[3:], retrograd.tensor([1.0, -1.0, -1.0]), margin=-0.5),
+    "rrelu": lambda x: retrograd.nn.functional.rrelu(x, 0.1, 0.3),
+    "rrelu-training": lambda x: (retrograd.manual_seed(0), retrograd.nn.functional.rrelu(x, 0.1, 0.3, True))[1],
     "nll_loss-3d": lambda x: retrograd.nn.functional.nll_loss(
         x.reshape(2, 4, 3), retrograd.tensor([[0, 1, -100], [1, 3, 0]]), weight=retrograd.tensor(_values(4) ** 2)),
     "nll_loss-5d-none": lambda x: retrograd.nn.functional.nll_loss(
@@ -204,6 +214,18 @@ GRADIENT_CASES = {
     "cross_entropy-4d": lambda x: retrograd.nn.functional.cross_entropy(
         x.reshape(2, 3, 2, 2), retrograd.tensor(np.arange(8).reshape(2, 2, 2) % 3), label_smoothing=0.2),
 }
+
+
+def test_rrelu_out_of_training_records_pytorchs_node():
+    """Its noise is a buffer PyTorch leaves unwritten: every other saved value is compared."""
+    torch = pytest.importorskip("torch")
+    mine = retrograd.nn.functional.rrelu(retrograd.tensor(_values(3, 4), requires_grad=True), 0.1, 0.3)
+    theirs = torch.nn.functional.rrelu(torch.tensor(_values(3, 4), requires_grad=True), 0.1, 0.3)
+    assert mine.grad_fn.name() == theirs.grad_fn.name() == "RreluWithNoiseBackward0"
+    assert _saved_names(mine.grad_fn) == _saved_names(theirs.grad_fn)
+    for name in set(_saved_names(mine.grad_fn)) - {"_saved_noise"}:
+        assert _same(_comparable(getattr(mine.grad_fn, name)), _comparable(getattr(theirs.grad_fn, name)))
+    assert tuple(mine.grad_fn._saved_noise.shape) == tuple(theirs.grad_fn._saved_noise.shape)
 
 
 @pytest.mark.parametrize("call", list(GRADIENT_CASES.values()), ids=list(GRADIENT_CASES))

@@ -181,16 +181,6 @@ def function_forms() -> dict:
     return forms
 
 
-def _clamp_min_(self, min) -> Tensor:
-    """`clamp_(min=min)`: raise every element to at least `min`, in place."""
-    return self.clamp_(min=min)
-
-
-def _clamp_max_(self, max) -> Tensor:
-    """`clamp_(max=max)`: lower every element to at most `max`, in place."""
-    return self.clamp_(max=max)
-
-
 def _negative_(self) -> Tensor:
     """`neg_()`: negate in place."""
     return self.neg_()
@@ -198,8 +188,6 @@ def _negative_(self) -> Tensor:
 
 # In-place methods PyTorch has under a second name.
 register_methods({
-    "clamp_min_": _clamp_min_,
-    "clamp_max_": _clamp_max_,
     "negative_": _negative_,
     "multiply_": Tensor.mul_,
     "divide_": Tensor.div_,
