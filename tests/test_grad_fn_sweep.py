@@ -124,6 +124,23 @@ CASES = {
     # rrelu: one node, training or not (out of training, see test_rrelu_out_of_training_...)
     "rrelu-training": lambda lib, leaf: (lib.manual_seed(0), lib.nn.functional.rrelu(
         leaf(_values(3, 4)), 0.1, 0.3, training=True))[1],
+    # losses and similarities composed as PyTorch's Python and C++ compose them
+    "cosine_similarity": lambda lib, leaf: lib.nn.functional.cosine_similarity(
+        leaf(_values(3, 4)), leaf(_values(3, 4) + 1), dim=-1),
+    "cosine_similarity-broadcast": lambda lib, leaf: lib.nn.functional.cosine_similarity(
+        leaf(_values(3, 4)), leaf(_values(4)), dim=1),
+    "kl_div": lambda lib, leaf: lib.nn.functional.kl_div(
+        leaf(_values(3, 4)), leaf(np.abs(_values(4, 3)).reshape(3, 4)), reduction="batchmean"),
+    "kl_div-log-target": lambda lib, leaf: lib.nn.functional.kl_div(
+        leaf(_values(3, 4)), leaf(_values(4, 3).reshape(3, 4)), reduction="sum", log_target=True),
+    "gaussian_nll_loss": lambda lib, leaf: lib.nn.functional.gaussian_nll_loss(
+        leaf(_values(3, 4)), leaf(_values(4, 3).reshape(3, 4)), leaf(np.abs(_values(3, 4)) + 0.1)),
+    "gaussian_nll_loss-full-unsqueezed": lambda lib, leaf: lib.nn.functional.gaussian_nll_loss(
+        leaf(_values(3, 4)), leaf(_values(4, 3).reshape(3, 4)), leaf(np.abs(_values(3))), full=True, reduction="sum"),
+    "multilabel_soft_margin_loss": lambda lib, leaf: lib.nn.functional.multilabel_soft_margin_loss(
+        leaf(_values(3, 4)), lib.tensor((_values(4, 3) > 0).astype(float).reshape(3, 4))),
+    "multilabel_soft_margin_loss-1d": lambda lib, leaf: lib.nn.functional.multilabel_soft_margin_loss(
+        leaf(_values(4)), lib.tensor([1.0, 0.0, 1.0, 1.0]), weight=lib.tensor(_values(4) ** 2)),
     # attention: PyTorch's fused CPU node where its dispatch picks the fused kernel
     "sdpa": lambda lib, leaf: lib.nn.functional.scaled_dot_product_attention(
         leaf(_values(1, 2, 3, 4)), leaf(_values(1, 2, 5, 4)), leaf(_values(1, 2, 5, 4))),
@@ -205,6 +222,11 @@ GRADIENT_CASES = {
         x, retrograd.softmax(retrograd.tensor(_values(6, 4)), -1)),
     "cosine_embedding_loss": lambda x: retrograd.nn.functional.cosine_embedding_loss(
         x[:3], x[3:], retrograd.tensor([1.0, -1.0, -1.0]), margin=-0.5),
+    "cosine_similarity": lambda x: retrograd.nn.functional.cosine_similarity(x[:3], x[3:], dim=-1),
+    "kl_div": lambda x: retrograd.nn.functional.kl_div(x[:3], x[3:] ** 2, reduction="batchmean"),
+    "gaussian_nll_loss": lambda x: retrograd.nn.functional.gaussian_nll_loss(x[:2], x[2:4], x[4:] ** 2 + 0.1),
+    "multilabel_soft_margin_loss": lambda x: retrograd.nn.functional.multilabel_soft_margin_loss(
+        x, retrograd.tensor((_values(6, 4) > 0).astype(float))),
     "rrelu": lambda x: retrograd.nn.functional.rrelu(x, 0.1, 0.3),
     "rrelu-training": lambda x: (retrograd.manual_seed(0), retrograd.nn.functional.rrelu(x, 0.1, 0.3, True))[1],
     "nll_loss-3d": lambda x: retrograd.nn.functional.nll_loss(
@@ -214,6 +236,30 @@ GRADIENT_CASES = {
     "cross_entropy-4d": lambda x: retrograd.nn.functional.cross_entropy(
         x.reshape(2, 3, 2, 2), retrograd.tensor(np.arange(8).reshape(2, 2, 2) % 3), label_smoothing=0.2),
 }
+
+
+FLOORED_CASES = {
+    "gaussian_nll_loss": lambda lib, leaf: lib.nn.functional.gaussian_nll_loss(
+        leaf(_values(3, 4)), leaf(_values(4, 3).reshape(3, 4)), leaf(np.abs(_values(3, 4)) * 1e-3), eps=0.5),
+    "cosine_similarity": lambda lib, leaf: lib.nn.functional.cosine_similarity(
+        leaf(_values(3, 4)), leaf(_values(3, 4)[::-1] * 1e-9), eps=1e-6),
+}
+
+
+@pytest.mark.parametrize("call", list(FLOORED_CASES.values()), ids=list(FLOORED_CASES))
+def test_a_floor_written_out_of_the_graph_passes_gradients_as_pytorchs(call):
+    """gaussian_nll_loss's var and cosine_similarity's norms are floored in place without
+    recording: the gradient flows as if there were no floor (not the numerical derivative)."""
+    torch = pytest.importorskip("torch")
+    gradients = []
+    for lib in (retrograd, torch):
+        leaves = []
+        out = call(lib, lambda values, lib=lib, leaves=leaves: leaves.append(
+            lib.tensor(values, requires_grad=True)) or leaves[-1])
+        out.sum().backward()
+        gradients.append([leaf.grad.numpy() for leaf in leaves])
+    for mine, theirs in zip(*gradients):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-15)
 
 
 def test_rrelu_out_of_training_records_pytorchs_node():

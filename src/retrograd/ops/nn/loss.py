@@ -11,6 +11,7 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
+from ...autograd.grad_mode import no_grad
 from .. import _math
 from .._formula import Formula
 from .._saved_shown import ShownAsPyTorch, saved_array
@@ -26,6 +27,7 @@ from ..pointwise import (
     sqrt,
     where,
     where_constant,
+    xlogy,
 )
 from ..pointwise import abs as absolute
 from ..reduce import _index_along
@@ -642,12 +644,6 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
             + apply(MulBackward1, smooth, other=label_smoothing / classes))
 
 
-def _xlogy(x: Tensor) -> Tensor:
-    """x log x, with 0 where x == 0."""
-    zero = x._data == 0
-    return x * (where_constant(zero, 1.0, x).log() if zero.any() else x.log())
-
-
 _KL_MEAN_WARNING = (
     "reduction: 'mean' divides the total loss by both the batch size and the support size."
     "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
@@ -674,7 +670,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
     if log_target:
         pointwise = exp(target) * (target - input)
     else:
-        pointwise = _xlogy(target) - target * input
+        pointwise = xlogy(target, target) - target * input
     loss = _reduce(pointwise, reduction)
     return loss / batch if batch is not None else loss
 
@@ -770,7 +766,8 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss.sum(-1) / input.shape[-1], reduction)
+    class_dim = input.ndim - 1  # (as PyTorch's node shows it: counted from the front)
+    return _reduce(loss.sum(class_dim) / input.shape[class_dim], reduction)
 
 
 @register(torch_name=_torch_name("poisson_nll_loss"))
@@ -809,9 +806,11 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
     if not var.dtype.is_floating_point:  # PyTorch clamps var in place: a float can't go into it
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{_dtype.scalar_type_name(var.dtype)}")
-    floored = var + _constant_like(var, np.maximum(var._data, eps) - var._data)
-    difference = input - target
-    loss = (floored.log() + difference * difference / floored) * 0.5
+    # (cloned and floored in place out of the graph, as PyTorch: the floor passes the gradient)
+    var = var.clone()
+    with no_grad():
+        var.clamp_(min=eps)
+    loss = (var.log() + (input - target) ** 2 / var) * 0.5
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)
