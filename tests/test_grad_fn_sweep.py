@@ -124,6 +124,21 @@ CASES = {
     # rrelu: one node, training or not (out of training, see test_rrelu_out_of_training_...)
     "rrelu-training": lambda lib, leaf: (lib.manual_seed(0), lib.nn.functional.rrelu(
         leaf(_values(3, 4)), 0.1, 0.3, training=True))[1],
+    # shape changes as PyTorch's composites make them
+    "atleast_2d-1d": lambda lib, leaf: lib.atleast_2d(leaf(_values(3))),
+    "atleast_3d-1d": lambda lib, leaf: lib.atleast_3d(leaf(_values(3))),
+    "atleast_3d-2d": lambda lib, leaf: lib.atleast_3d(leaf(_values(2, 3))),
+    "vstack": lambda lib, leaf: lib.vstack([leaf(_values(4)), leaf(_values(2, 4))]),
+    "dstack": lambda lib, leaf: lib.dstack([leaf(_values(3)), leaf(_values(1, 3))]),
+    "ravel-transposed": lambda lib, leaf: leaf(_values(3, 4)).T.ravel(),
+    "ravel": lambda lib, leaf: lib.ravel(leaf(_values(3, 4))),
+    # the trapezoid rule: Scalar products and halves, the dim wrapped where sample points are given
+    "trapezoid": lambda lib, leaf: lib.trapezoid(leaf(_values(2, 5)), dx=0.5),
+    "trapezoid-x": lambda lib, leaf: lib.trapezoid(leaf(_values(2, 5)), lib.tensor(_values(5))),
+    "trapz-x-grad": lambda lib, leaf: lib.trapz(leaf(_values(5)), leaf(_values(5) ** 2)),
+    "cumulative_trapezoid": lambda lib, leaf: lib.cumulative_trapezoid(leaf(_values(2, 5)), dx=0.5, dim=-1),
+    "cumulative_trapezoid-x": lambda lib, leaf: lib.cumulative_trapezoid(
+        leaf(_values(5, 2)), leaf(_values(5) ** 2), dim=-2),
     # losses and similarities composed as PyTorch's Python and C++ compose them
     "cosine_similarity": lambda lib, leaf: lib.nn.functional.cosine_similarity(
         leaf(_values(3, 4)), leaf(_values(3, 4) + 1), dim=-1),
@@ -227,6 +242,9 @@ GRADIENT_CASES = {
     "gaussian_nll_loss": lambda x: retrograd.nn.functional.gaussian_nll_loss(x[:2], x[2:4], x[4:] ** 2 + 0.1),
     "multilabel_soft_margin_loss": lambda x: retrograd.nn.functional.multilabel_soft_margin_loss(
         x, retrograd.tensor((_values(6, 4) > 0).astype(float))),
+    "trapezoid-x": lambda x: retrograd.trapezoid(x[:, :3], x[:, 3] ** 2, dim=0),
+    "cumulative_trapezoid-x": lambda x: retrograd.cumulative_trapezoid(x, x[0] ** 2),
+    "cumulative_trapezoid": lambda x: retrograd.cumulative_trapezoid(x, dx=0.3, dim=0),
     "rrelu": lambda x: retrograd.nn.functional.rrelu(x, 0.1, 0.3),
     "rrelu-training": lambda x: (retrograd.manual_seed(0), retrograd.nn.functional.rrelu(x, 0.1, 0.3, True))[1],
     "nll_loss-3d": lambda x: retrograd.nn.functional.nll_loss(
