@@ -139,6 +139,11 @@ CASES = {
     "cumulative_trapezoid": lambda lib, leaf: lib.cumulative_trapezoid(leaf(_values(2, 5)), dx=0.5, dim=-1),
     "cumulative_trapezoid-x": lambda lib, leaf: lib.cumulative_trapezoid(
         leaf(_values(5, 2)), leaf(_values(5) ** 2), dim=-2),
+    # cov and corrcoef: the mean as a sum divided by the total, unsqueezed; the deviations viewed
+    "cov": lambda lib, leaf: lib.cov(leaf(_values(3, 5))),
+    "cov-weights": lambda lib, leaf: lib.cov(leaf(_values(3, 5)), fweights=lib.tensor([1, 2, 1, 3, 1]),
+                                             aweights=lib.tensor(np.abs(_values(5)) + 0.5), correction=2),
+    "corrcoef": lambda lib, leaf: lib.corrcoef(leaf(_values(3, 5))),
     # losses and similarities composed as PyTorch's Python and C++ compose them
     "cosine_similarity": lambda lib, leaf: lib.nn.functional.cosine_similarity(
         leaf(_values(3, 4)), leaf(_values(3, 4) + 1), dim=-1),
@@ -245,6 +250,8 @@ GRADIENT_CASES = {
     "trapezoid-x": lambda x: retrograd.trapezoid(x[:, :3], x[:, 3] ** 2, dim=0),
     "cumulative_trapezoid-x": lambda x: retrograd.cumulative_trapezoid(x, x[0] ** 2),
     "cumulative_trapezoid": lambda x: retrograd.cumulative_trapezoid(x, dx=0.3, dim=0),
+    "cov-weights": lambda x: retrograd.cov(x, aweights=retrograd.tensor(np.abs(_values(4)) + 0.5)),
+    "corrcoef": lambda x: retrograd.corrcoef(x),
     "rrelu": lambda x: retrograd.nn.functional.rrelu(x, 0.1, 0.3),
     "rrelu-training": lambda x: (retrograd.manual_seed(0), retrograd.nn.functional.rrelu(x, 0.1, 0.3, True))[1],
     "nll_loss-3d": lambda x: retrograd.nn.functional.nll_loss(

@@ -417,14 +417,16 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None):
         _checked_cov_weights(aweights, "aweights", observations, lambda d: d.is_floating_point,
                              "floating point")
         weights = aweights.reshape(-1) if weights is None else weights * aweights.reshape(-1)
+    # (the mean as PyTorch's graph has it: the sum divided by a tensor total, unsqueezed)
     if weights is None:
-        total, mean = observations, _floating(x).mean(1, keepdim=True)
+        total = Tensor._make(np.asarray(observations, dtype=np.int64))
+        mean = _floating(x).sum(1) / total
     else:
         total = weights.sum()
         if not bool((total != 0).item()):
             raise RuntimeError("cov(): weights sum to zero, can't be normalized")
-        mean = (x * weights).sum(1, keepdim=True) / total
-    centered = x - mean
+        mean = (x * weights).sum(1) / total
+    centered = x - mean.unsqueeze(1)
     weighted = centered if weights is None else centered * weights
     divisor = _cov_normaliser(total, weights, aweights, correction)
     with np.errstate(divide="ignore", invalid="ignore"):  # a divisor of 0 gives inf and nan, silently
@@ -453,7 +455,7 @@ def corrcoef(input):
     if c.ndim == 0:
         return c / c
     scale = c.diagonal().sqrt()
-    return (c / scale.unsqueeze(1) / scale.unsqueeze(0)).clamp(-1, 1)
+    return (c / scale.view(-1, 1) / scale.view(1, -1)).clamp(-1, 1)
 
 
 _CDIST_MODES = {None: 0, "use_mm_for_euclid_dist_if_necessary": 0, "use_mm_for_euclid_dist": 1,
