@@ -144,6 +144,15 @@ CASES = {
     "cov-weights": lambda lib, leaf: lib.cov(leaf(_values(3, 5)), fweights=lib.tensor([1, 2, 1, 3, 1]),
                                              aweights=lib.tensor(np.abs(_values(5)) + 0.5), correction=2),
     "corrcoef": lambda lib, leaf: lib.corrcoef(leaf(_values(3, 5))),
+    # convolutions: an unbatched input unsqueezed and the result squeezed; odd 'same' padding first
+    "conv1d-unbatched": lambda lib, leaf: lib.nn.functional.conv1d(leaf(_values(2, 5)), leaf(_values(3, 2, 2)),
+                                                                  leaf(_values(3))),
+    "conv2d-unbatched-same-even": lambda lib, leaf: lib.nn.functional.conv2d(
+        leaf(_values(2, 5, 5)), leaf(_values(3, 2, 2, 3)), padding="same"),
+    "conv1d-same-even-dilated": lambda lib, leaf: lib.nn.functional.conv1d(
+        leaf(_values(1, 2, 7)), leaf(_values(3, 2, 2)), padding="same", dilation=3),
+    "conv_transpose2d-unbatched": lambda lib, leaf: lib.nn.functional.conv_transpose2d(
+        leaf(_values(2, 3, 3)), leaf(_values(2, 3, 2, 2)), leaf(_values(3))),
     # losses and similarities composed as PyTorch's Python and C++ compose them
     "cosine_similarity": lambda lib, leaf: lib.nn.functional.cosine_similarity(
         leaf(_values(3, 4)), leaf(_values(3, 4) + 1), dim=-1),
@@ -252,6 +261,9 @@ GRADIENT_CASES = {
     "cumulative_trapezoid": lambda x: retrograd.cumulative_trapezoid(x, dx=0.3, dim=0),
     "cov-weights": lambda x: retrograd.cov(x, aweights=retrograd.tensor(np.abs(_values(4)) + 0.5)),
     "corrcoef": lambda x: retrograd.corrcoef(x),
+    "conv2d-same-even": lambda x: retrograd.nn.functional.conv2d(
+        x.reshape(1, 2, 3, 4), retrograd.tensor(_values(2, 2, 2, 2)), padding="same"),
+    "conv1d-unbatched": lambda x: retrograd.nn.functional.conv1d(x.reshape(4, 6), retrograd.tensor(_values(2, 4, 3))),
     "rrelu": lambda x: retrograd.nn.functional.rrelu(x, 0.1, 0.3),
     "rrelu-training": lambda x: (retrograd.manual_seed(0), retrograd.nn.functional.rrelu(x, 0.1, 0.3, True))[1],
     "nll_loss-3d": lambda x: retrograd.nn.functional.nll_loss(
