@@ -8,6 +8,7 @@ makes a float64 tensor that requires grad); its every differentiable output is c
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -153,6 +154,16 @@ CASES = {
         leaf(_values(1, 2, 7)), leaf(_values(3, 2, 2)), padding="same", dilation=3),
     "conv_transpose2d-unbatched": lambda lib, leaf: lib.nn.functional.conv_transpose2d(
         leaf(_values(2, 3, 3)), leaf(_values(2, 3, 2, 2)), leaf(_values(3))),
+    # other single calls
+    "mse_loss-weight": lambda lib, leaf: lib.nn.functional.mse_loss(leaf(_values(2, 3)), leaf(_values(2, 3) + 1),
+                                                                  weight=leaf(_values(2, 3) ** 2)),
+    "mse_loss-weight-none": lambda lib, leaf: lib.nn.functional.mse_loss(
+        leaf(_values(2, 3)), leaf(_values(2, 3) + 1), weight=leaf(_values(2, 3) ** 2), reduction="none"),
+    "matrix_norm-1": lambda lib, leaf: lib.linalg.matrix_norm(leaf(_values(3, 2)), ord=1),
+    "matrix_norm-neg-inf-keepdim": lambda lib, leaf: lib.linalg.matrix_norm(leaf(_values(2, 3, 2)), ord=-math.inf,
+                                                                           keepdim=True),
+    "xlog1py-number-other": lambda lib, leaf: lib.special.xlog1py(leaf(_values(2, 3)), 1.5),
+    "xlog1py-number-self": lambda lib, leaf: lib.special.xlog1py(-2, leaf(np.abs(_values(2, 3)))),
     # losses and similarities composed as PyTorch's Python and C++ compose them
     "cosine_similarity": lambda lib, leaf: lib.nn.functional.cosine_similarity(
         leaf(_values(3, 4)), leaf(_values(3, 4) + 1), dim=-1),
@@ -264,6 +275,9 @@ GRADIENT_CASES = {
     "conv2d-same-even": lambda x: retrograd.nn.functional.conv2d(
         x.reshape(1, 2, 3, 4), retrograd.tensor(_values(2, 2, 2, 2)), padding="same"),
     "conv1d-unbatched": lambda x: retrograd.nn.functional.conv1d(x.reshape(4, 6), retrograd.tensor(_values(2, 4, 3))),
+    "mse_loss-weight": lambda x: retrograd.nn.functional.mse_loss(x[:3], x[3:], weight=x[3:] ** 2),
+    "matrix_norm-inf": lambda x: retrograd.linalg.matrix_norm(x, ord=math.inf),
+    "xlog1py-number-self": lambda x: retrograd.special.xlog1py(1.5, x ** 2),
     "rrelu": lambda x: retrograd.nn.functional.rrelu(x, 0.1, 0.3),
     "rrelu-training": lambda x: (retrograd.manual_seed(0), retrograd.nn.functional.rrelu(x, 0.1, 0.3, True))[1],
     "nll_loss-3d": lambda x: retrograd.nn.functional.nll_loss(

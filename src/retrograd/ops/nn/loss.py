@@ -313,8 +313,11 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
     if weight is None:
         return _elementwise_loss(MseLossBackward0, input, target, size_average, reduce, reduction)
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    loss = _elementwise_loss(MseLossBackward0, input, target, None, None, "none")
-    return _weighted(loss, weight, reduction, mean_over_weight=True)
+    _warn_if_broadcast(input, target)
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    # (composed as PyTorch's Python composes it: PowBackward0, MulBackward0, the reduction)
+    return _weighted((input - target) ** 2, weight, reduction, mean_over_weight=True)
 
 
 @register(torch_name=_torch_name("l1_loss"))
