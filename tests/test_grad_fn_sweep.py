@@ -164,6 +164,14 @@ CASES = {
                                                                            keepdim=True),
     "xlog1py-number-other": lambda lib, leaf: lib.special.xlog1py(leaf(_values(2, 3)), 1.5),
     "xlog1py-number-self": lambda lib, leaf: lib.special.xlog1py(-2, leaf(np.abs(_values(2, 3)))),
+    "take_along_dim-flat": lambda lib, leaf: lib.take_along_dim(leaf(_values(3, 4)), lib.tensor([0, 5, 11])),
+    "quantile-q-tensor": lambda lib, leaf: lib.quantile(leaf(_values(2, 3, 4)), leaf(np.array([0.2, 0.7])), dim=-1,
+                                                       keepdim=True),
+    "quantile-q-0d": lambda lib, leaf: lib.quantile(leaf(_values(5)), leaf(np.array(0.3))),
+    "nanquantile-q-tensor": lambda lib, leaf: lib.nanquantile(leaf(_values(2, 3, 4)), leaf(np.array([0.2, 0.7])),
+                                                             dim=1),
+    "transpose_-neg": lambda lib, leaf: (leaf(_values(2, 3, 4)) * 1).transpose_(0, -1),
+    "swapaxes_-neg": lambda lib, leaf: (leaf(_values(2, 3, 4)) * 1).swapaxes_(-1, 0),
     # losses and similarities composed as PyTorch's Python and C++ compose them
     "cosine_similarity": lambda lib, leaf: lib.nn.functional.cosine_similarity(
         leaf(_values(3, 4)), leaf(_values(3, 4) + 1), dim=-1),
@@ -278,6 +286,8 @@ GRADIENT_CASES = {
     "mse_loss-weight": lambda x: retrograd.nn.functional.mse_loss(x[:3], x[3:], weight=x[3:] ** 2),
     "matrix_norm-inf": lambda x: retrograd.linalg.matrix_norm(x, ord=math.inf),
     "xlog1py-number-self": lambda x: retrograd.special.xlog1py(1.5, x ** 2),
+    "quantile-q-tensor": lambda x: retrograd.quantile(x, x[0, :2].sigmoid(), dim=0),
+    "take_along_dim-flat": lambda x: retrograd.take_along_dim(x, retrograd.tensor([0, 5, 23])),
     "rrelu": lambda x: retrograd.nn.functional.rrelu(x, 0.1, 0.3),
     "rrelu-training": lambda x: (retrograd.manual_seed(0), retrograd.nn.functional.rrelu(x, 0.1, 0.3, True))[1],
     "nll_loss-3d": lambda x: retrograd.nn.functional.nll_loss(

@@ -83,9 +83,14 @@ def _t_(self) -> Tensor:
 
 
 def _transpose_(self, dim0: int, dim1: int) -> Tensor:
-    """Swap dimensions `dim0` and `dim1`, in place."""
-    return _reshape_in_place(self, lambda tensor: apply(
-        TransposeBackward1, tensor, dim0=wrap_dim(dim0, tensor.ndim), dim1=wrap_dim(dim1, tensor.ndim)))
+    """Swap dimensions `dim0` and `dim1`, in place (the node shows them as given)."""
+
+    def swapped(tensor: Tensor) -> Tensor:
+        first, second = wrap_dim(dim0, tensor.ndim), wrap_dim(dim1, tensor.ndim)
+        given = {} if (first, second) == (dim0, dim1) else {"dim0_as_given": dim0, "dim1_as_given": dim1}
+        return apply(TransposeBackward1, tensor, dim0=first, dim1=second, **given)
+
+    return _reshape_in_place(self, swapped)
 
 
 def _as_strided_(self, size, stride, storage_offset=None) -> Tensor:
