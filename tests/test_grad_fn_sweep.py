@@ -172,6 +172,15 @@ CASES = {
                                                              dim=1),
     "transpose_-neg": lambda lib, leaf: (leaf(_values(2, 3, 4)) * 1).transpose_(0, -1),
     "swapaxes_-neg": lambda lib, leaf: (leaf(_values(2, 3, 4)) * 1).swapaxes_(-1, 0),
+    "lp_pool2d": lambda lib, leaf: lib.nn.functional.lp_pool2d(leaf(_values(1, 2, 4, 4)), 2.0, 2),
+    "lp_pool1d-stride": lambda lib, leaf: lib.nn.functional.lp_pool1d(leaf(_values(2, 6)), 3.0, 2, stride=1),
+    "triplet_margin_loss-swap": lambda lib, leaf: lib.nn.functional.triplet_margin_loss(
+        leaf(_values(3, 4)), leaf(_values(3, 4)[::-1] + 1), leaf(_values(3, 4) - 1), swap=True, p=1.0,
+        reduction="sum"),
+    "poisson_nll_loss-full-rates": lambda lib, leaf: lib.nn.functional.poisson_nll_loss(
+        leaf(np.abs(_values(2, 3))), leaf(np.abs(_values(2, 3)[::-1]) * 3), log_input=False, full=True),
+    "poisson_nll_loss-full": lambda lib, leaf: lib.nn.functional.poisson_nll_loss(
+        leaf(_values(2, 3)), leaf(np.abs(_values(2, 3)[::-1]) * 3), full=True, reduction="none"),
     # losses and similarities composed as PyTorch's Python and C++ compose them
     "cosine_similarity": lambda lib, leaf: lib.nn.functional.cosine_similarity(
         leaf(_values(3, 4)), leaf(_values(3, 4) + 1), dim=-1),
@@ -288,6 +297,11 @@ GRADIENT_CASES = {
     "xlog1py-number-self": lambda x: retrograd.special.xlog1py(1.5, x ** 2),
     "quantile-q-tensor": lambda x: retrograd.quantile(x, x[0, :2].sigmoid(), dim=0),
     "take_along_dim-flat": lambda x: retrograd.take_along_dim(x, retrograd.tensor([0, 5, 23])),
+    "lp_pool2d": lambda x: retrograd.nn.functional.lp_pool2d(x.reshape(1, 1, 6, 4) ** 2 + 0.1, 3.0, 2),
+    "triplet_margin_loss-swap": lambda x: retrograd.nn.functional.triplet_margin_loss(
+        x[:2], x[2:4], x[4:], swap=True),
+    "poisson_nll_loss-full": lambda x: retrograd.nn.functional.poisson_nll_loss(
+        x, retrograd.tensor(np.abs(_values(6, 4)) * 3), full=True),
     "rrelu": lambda x: retrograd.nn.functional.rrelu(x, 0.1, 0.3),
     "rrelu-training": lambda x: (retrograd.manual_seed(0), retrograd.nn.functional.rrelu(x, 0.1, 0.3, True))[1],
     "nll_loss-3d": lambda x: retrograd.nn.functional.nll_loss(

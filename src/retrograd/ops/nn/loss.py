@@ -24,9 +24,9 @@ from ..pointwise import (
     clamp_min,
     exp,
     masked_fill,
+    minimum,
     sqrt,
     where,
-    where_constant,
     xlogy,
 )
 from ..pointwise import abs as absolute
@@ -686,9 +686,7 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
     to_positive = pairwise_distance(anchor, positive, p, eps)
     to_negative = pairwise_distance(anchor, negative, p, eps)
     if swap:
-        between = pairwise_distance(positive, negative, p, eps)
-        closer = _constant_like(to_negative, between._data < to_negative._data)
-        to_negative = between * closer + to_negative * (1 - closer)
+        to_negative = minimum(to_negative, pairwise_distance(positive, negative, p, eps))
     # (margin + d(anchor, positive) - d(anchor, negative), added and subtracted as PyTorch does)
     return _reduce(clamp_min(apply(AddBackward1, to_positive, other=margin) - to_negative, 0), reduction)
 
@@ -779,15 +777,16 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, 
     """The Poisson negative log-likelihood: exp(input) - target * input for log-rates, or
     input - target * log(input + eps) for rates; `full` adds Stirling's term where target > 1."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    # (composed as PyTorch's C++ composes it, Scalars and all: its graph, and its NaN gradients
+    # where Stirling's term is masked out but its logarithm is not finite)
     if log_input:
         loss = exp(input) - target * input
     else:
-        loss = input - target * (input + eps).log()
+        loss = input - target * apply(AddBackward1, input, other=eps).log()
     if full:
-        above_one = target._data > 1
-        safe = where_constant(~above_one, 2.0, target)
-        stirling = safe * safe.log() - safe + (safe * (2 * math.pi)).log() * 0.5
-        loss = loss + stirling * _constant_like(input, above_one)
+        stirling = (target * target.log() - target
+                    + apply(MulBackward1, apply(MulBackward1, target, other=2 * math.pi).log(), other=0.5))
+        loss = loss + stirling.masked_fill(Tensor._make(target._data <= 1), 0)
     return _reduce(loss, reduction)
 
 
