@@ -181,6 +181,8 @@ CASES = {
         leaf(np.abs(_values(2, 3))), leaf(np.abs(_values(2, 3)[::-1]) * 3), log_input=False, full=True),
     "poisson_nll_loss-full": lambda lib, leaf: lib.nn.functional.poisson_nll_loss(
         leaf(_values(2, 3)), leaf(np.abs(_values(2, 3)[::-1]) * 3), full=True, reduction="none"),
+    "local_response_norm-3d": lambda lib, leaf: lib.nn.functional.local_response_norm(leaf(_values(2, 5, 3)), 3,
+                                                                                  alpha=0.3),
     # losses and similarities composed as PyTorch's Python and C++ compose them
     "cosine_similarity": lambda lib, leaf: lib.nn.functional.cosine_similarity(
         leaf(_values(3, 4)), leaf(_values(3, 4) + 1), dim=-1),
@@ -302,6 +304,7 @@ GRADIENT_CASES = {
         x[:2], x[2:4], x[4:], swap=True),
     "poisson_nll_loss-full": lambda x: retrograd.nn.functional.poisson_nll_loss(
         x, retrograd.tensor(np.abs(_values(6, 4)) * 3), full=True),
+    "local_response_norm-3d": lambda x: retrograd.nn.functional.local_response_norm(x.reshape(2, 4, 3), 2, alpha=0.5),
     "rrelu": lambda x: retrograd.nn.functional.rrelu(x, 0.1, 0.3),
     "rrelu-training": lambda x: (retrograd.manual_seed(0), retrograd.nn.functional.rrelu(x, 0.1, 0.3, True))[1],
     "nll_loss-3d": lambda x: retrograd.nn.functional.nll_loss(

@@ -321,6 +321,11 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
         raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} dimensions)")
     if input.numel() == 0:
         return input
+    if input.ndim == 3:  # (as PyTorch composes it: the squares average-pooled across channels)
+        F = _F()
+        squares = F.pad((input * input).unsqueeze(1), (0, 0, size // 2, (size - 1) // 2))
+        divisor = F.avg_pool2d(squares, (size, 1), stride=1).squeeze(1)
+        return input / divisor.mul(alpha).add(k).pow(beta)
     squared = input * input
     channels = input.shape[1]
     before, after = size // 2, (size - 1) // 2
