@@ -183,6 +183,11 @@ CASES = {
         leaf(_values(2, 3)), leaf(np.abs(_values(2, 3)[::-1]) * 3), full=True, reduction="none"),
     "local_response_norm-3d": lambda lib, leaf: lib.nn.functional.local_response_norm(leaf(_values(2, 5, 3)), 3,
                                                                                   alpha=0.3),
+    "multi_margin_loss": lambda lib, leaf: lib.nn.functional.multi_margin_loss(leaf(_values(3, 4)), lib.tensor([0, 1, 3])),
+    "multi_margin_loss-p2-weight-none": lambda lib, leaf: lib.nn.functional.multi_margin_loss(
+        leaf(_values(3, 4)), lib.tensor([0, 1, 3]), p=2, margin=0.5, weight=lib.tensor(_values(4) ** 2),
+        reduction="none"),
+    "multi_margin_loss-1d": lambda lib, leaf: lib.nn.functional.multi_margin_loss(leaf(_values(4)), lib.tensor([2])),
     # losses and similarities composed as PyTorch's Python and C++ compose them
     "cosine_similarity": lambda lib, leaf: lib.nn.functional.cosine_similarity(
         leaf(_values(3, 4)), leaf(_values(3, 4) + 1), dim=-1),
@@ -338,6 +343,37 @@ def test_a_floor_written_out_of_the_graph_passes_gradients_as_pytorchs(call):
         gradients.append([leaf.grad.numpy() for leaf in leaves])
     for mine, theirs in zip(*gradients):
         np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-15)
+
+
+# Nodes without a tangent formula (forward mode raises, as PyTorch's): reverse mode only.
+BACKWARD_ONLY_CASES = {
+    "multi_margin_loss": lambda x: retrograd.nn.functional.multi_margin_loss(x, retrograd.tensor([0, 3, 1, 1, 2, 0])),
+    "multi_margin_loss-p2-weight-none": lambda x: retrograd.nn.functional.multi_margin_loss(
+        x, retrograd.tensor([0, 3, 1, 1, 2, 0]), p=2, margin=0.5, weight=retrograd.tensor(_values(4) ** 2),
+        reduction="none"),
+}
+
+
+@pytest.mark.parametrize("call", list(BACKWARD_ONLY_CASES.values()), ids=list(BACKWARD_ONLY_CASES))
+def test_nodes_without_forward_mode_pass_gradcheck_and_gradgradcheck(call):
+    from retrograd.autograd import gradcheck, gradgradcheck
+
+    x = retrograd.tensor(_values(6, 4), dtype=retrograd.float64, requires_grad=True)
+    assert gradcheck(call, (x,))
+    assert gradgradcheck(call, (x,))
+
+
+def test_multi_margin_loss_values_and_gradients_are_pytorchs_to_the_bit():
+    """Its sums run in PyTorch's order (class by class, then sample by sample)."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (retrograd, torch):
+        x = lib.tensor(_values(5, 7), requires_grad=True)
+        loss = lib.nn.functional.multi_margin_loss(x, lib.tensor([0, 6, 3, 3, 1]), p=2, weight=lib.tensor(
+            np.abs(_values(7)) + 0.5))
+        loss.backward()
+        results.append((loss.item(), x.grad.numpy().tolist()))
+    assert results[0] == results[1]
 
 
 def test_rrelu_out_of_training_records_pytorchs_node():

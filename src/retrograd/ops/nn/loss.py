@@ -691,6 +691,75 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
     return _reduce(clamp_min(apply(AddBackward1, to_positive, other=margin) - to_negative, 0), reduction)
 
 
+class MultiMarginLossBackward0(_ReductionAsNumber, Formula):
+    """The multi-class hinge loss, PyTorch's node: per sample, the sum over classes j != y of
+    (w[y] times) max(0, margin - x[y] + x[j]) ** p, over the class count; reduced.
+
+    Sums run in PyTorch's order (class by class, then sample by sample: `_in_order`), so the
+    values are its to the last bit. Its derivative is recorded (create_graph) as ops of the
+    input, so it can be differentiated again (PyTorch's cannot)."""
+
+    @staticmethod
+    def forward(self, target, p, margin, weight, reduction):
+        data = self._data
+        rows = data.reshape(-1, data.shape[-1])
+        hinge = _multi_margin_hinge(rows, target.reshape(-1), p, margin, weight)
+        losses = _in_order(hinge, 1) / rows.shape[1]
+        if reduction == "none":
+            return losses.reshape(target.shape)
+        total = _in_order(losses, 0)
+        return total / rows.shape[0] if reduction == "mean" else total
+
+    # (no tangent formula: forward mode raises, as PyTorch's)
+    derivatives = {"self": lambda grad, self, target, p, margin, weight, reduction: _multi_margin_backward(
+        grad, self, target, p, margin, weight, reduction)}
+
+
+def _in_order(values: np.ndarray, axis: int) -> np.ndarray:
+    """The sum along `axis` added one element after another (a running sum's last entry), as
+    PyTorch's loss kernels add; NumPy's own sum adds pairwise."""
+    if values.shape[axis] == 0:
+        return values.sum(axis)
+    return np.take(np.cumsum(values, axis=axis), -1, axis=axis)
+
+
+def _multi_margin_hinge(rows: np.ndarray, labels: np.ndarray, p: int, margin: float, weight) -> np.ndarray:
+    """Each (sample, class) term of multi_margin_loss: 0 at the sample's own class."""
+    picked = rows[np.arange(rows.shape[0]), labels][:, None]
+    excess = margin - picked + rows
+    active = (excess > 0) & (np.arange(rows.shape[1]) != labels[:, None])
+    hinge = np.where(active, excess if p == 1 else excess * excess, 0).astype(rows.dtype, copy=False)
+    return hinge if weight is None else hinge * weight[labels][:, None]
+
+
+def _multi_margin_backward(grad, self, target, p, margin, weight, reduction):
+    """Each active class gets g (p = 1) or 2 g z (p = 2), times w[y], with g = 1 / classes
+    (over samples too for 'mean'); the sample's own class gets minus their sum; all times the
+    incoming gradient (per sample for 'none'). On Tensors (create_graph) the same as ops."""
+    shape = tuple(self.shape)
+    classes = shape[-1]
+    count = max(_math.numel(self) // max(classes, 1), 1)
+    scale = 1.0 / (count * classes) if reduction == "mean" else 1.0 / classes
+    labels = target.reshape(-1)
+    own = np.arange(classes) == labels[:, None]
+    rows = _math.reshape(self, (-1, classes))
+    row_data = rows._data if isinstance(rows, Tensor) else rows
+    picked = row_data[np.arange(row_data.shape[0]), labels][:, None]
+    active = ((margin - picked + row_data) > 0) & ~own
+    if p == 1:
+        factor = _math.constant(np.where(active, scale, 0.0).astype(row_data.dtype), rows)
+    else:
+        excess = (margin - _math.gather(rows, 1, labels[:, None])) + rows  # (PyTorch's order)
+        factor = _math.where(active, (2 * scale) * excess, 0.0)
+    if weight is not None:
+        factor = factor * _math.constant(weight[labels][:, None], rows)
+    own_share = -_math.sum_dims(factor, (1,), True) if isinstance(factor, Tensor) else -_in_order(
+        factor, 1)[:, None]
+    per_class = _math.where(own, own_share, factor)
+    incoming = grad if reduction != "none" else _math.reshape(grad, (-1, 1))
+    return _math.reshape(per_class * incoming, shape)
+
+
 @register(torch_name=_torch_name("margin_ranking_loss"))
 def margin_ranking_loss(input1, input2, target, margin: float = 0, size_average=None, reduce=None,
                         reduction: str = "mean"):
