@@ -188,6 +188,13 @@ CASES = {
         leaf(_values(3, 4)), lib.tensor([0, 1, 3]), p=2, margin=0.5, weight=lib.tensor(_values(4) ** 2),
         reduction="none"),
     "multi_margin_loss-1d": lambda lib, leaf: lib.nn.functional.multi_margin_loss(leaf(_values(4)), lib.tensor([2])),
+    # circular padding: PyTorch's copies into slices (CopySlices, which shows nothing saved)
+    "pad-circular": lambda lib, leaf: lib.nn.functional.pad(leaf(_values(1, 3, 4)), (1, 2), mode="circular"),
+    "pad-circular-2d-unbatched": lambda lib, leaf: lib.nn.functional.pad(leaf(_values(2, 3, 4)), (2, 1, 1, 2),
+                                                                         mode="circular"),
+    "pad-circular-negative": lambda lib, leaf: lib.nn.functional.pad(leaf(_values(1, 2, 5)), (-1, 2), mode="circular"),
+    "x[...].copy_": lambda lib, leaf: (lambda base: (base[:, 1:].copy_(leaf(_values(3, 2))), base)[1])(
+        leaf(_values(3, 3)) * 1),
     # losses and similarities composed as PyTorch's Python and C++ compose them
     "cosine_similarity": lambda lib, leaf: lib.nn.functional.cosine_similarity(
         leaf(_values(3, 4)), leaf(_values(3, 4) + 1), dim=-1),
@@ -310,6 +317,7 @@ GRADIENT_CASES = {
     "poisson_nll_loss-full": lambda x: retrograd.nn.functional.poisson_nll_loss(
         x, retrograd.tensor(np.abs(_values(6, 4)) * 3), full=True),
     "local_response_norm-3d": lambda x: retrograd.nn.functional.local_response_norm(x.reshape(2, 4, 3), 2, alpha=0.5),
+    "pad-circular-2d": lambda x: retrograd.nn.functional.pad(x.reshape(1, 1, 6, 4), (1, 2, 2, 0), mode="circular"),
     "rrelu": lambda x: retrograd.nn.functional.rrelu(x, 0.1, 0.3),
     "rrelu-training": lambda x: (retrograd.manual_seed(0), retrograd.nn.functional.rrelu(x, 0.1, 0.3, True))[1],
     "nll_loss-3d": lambda x: retrograd.nn.functional.nll_loss(
