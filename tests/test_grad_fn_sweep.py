@@ -195,6 +195,10 @@ CASES = {
     "pad-circular-negative": lambda lib, leaf: lib.nn.functional.pad(leaf(_values(1, 2, 5)), (-1, 2), mode="circular"),
     "x[...].copy_": lambda lib, leaf: (lambda base: (base[:, 1:].copy_(leaf(_values(3, 2))), base)[1])(
         leaf(_values(3, 3)) * 1),
+    # solving from the right: one node saving left=False, as PyTorch's
+    "solve-right": lambda lib, leaf: lib.linalg.solve(leaf(_values(3, 3) + 3 * np.eye(3)), leaf(_values(2, 3)), left=False),
+    "solve_triangular-right": lambda lib, leaf: lib.linalg.solve_triangular(
+        leaf(_values(2, 3, 3) + 3 * np.eye(3)), leaf(_values(4, 3)), upper=False, left=False, unitriangular=True),
     # losses and similarities composed as PyTorch's Python and C++ compose them
     "cosine_similarity": lambda lib, leaf: lib.nn.functional.cosine_similarity(
         leaf(_values(3, 4)), leaf(_values(3, 4) + 1), dim=-1),
@@ -318,6 +322,10 @@ GRADIENT_CASES = {
         x, retrograd.tensor(np.abs(_values(6, 4)) * 3), full=True),
     "local_response_norm-3d": lambda x: retrograd.nn.functional.local_response_norm(x.reshape(2, 4, 3), 2, alpha=0.5),
     "pad-circular-2d": lambda x: retrograd.nn.functional.pad(x.reshape(1, 1, 6, 4), (1, 2, 2, 0), mode="circular"),
+    "solve-right": lambda x: retrograd.linalg.solve(x[:4] + 4 * retrograd.eye(4, dtype=retrograd.float64), x[4:],
+                                                    left=False),
+    "solve_triangular-right": lambda x: retrograd.linalg.solve_triangular(
+        x[:4] + 4 * retrograd.eye(4, dtype=retrograd.float64), x[4:], upper=True, left=False),
     "rrelu": lambda x: retrograd.nn.functional.rrelu(x, 0.1, 0.3),
     "rrelu-training": lambda x: (retrograd.manual_seed(0), retrograd.nn.functional.rrelu(x, 0.1, 0.3, True))[1],
     "nll_loss-3d": lambda x: retrograd.nn.functional.nll_loss(
