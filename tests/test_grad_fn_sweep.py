@@ -199,6 +199,11 @@ CASES = {
     "solve-right": lambda lib, leaf: lib.linalg.solve(leaf(_values(3, 3) + 3 * np.eye(3)), leaf(_values(2, 3)), left=False),
     "solve_triangular-right": lambda lib, leaf: lib.linalg.solve_triangular(
         leaf(_values(2, 3, 3) + 3 * np.eye(3)), leaf(_values(4, 3)), upper=False, left=False, unitriangular=True),
+    # bilinear: the inputs flattened, one _trilinear node, the result viewed back, the bias added
+    "bilinear": lambda lib, leaf: lib.nn.functional.bilinear(leaf(_values(2, 3, 4)), leaf(_values(2, 3, 5)),
+                                                             leaf(_values(6, 4, 5)), leaf(_values(6))),
+    "bilinear-1d-no-bias": lambda lib, leaf: lib.nn.functional.bilinear(leaf(_values(4)), leaf(_values(5)),
+                                                                        leaf(_values(6, 4, 5))),
     # losses and similarities composed as PyTorch's Python and C++ compose them
     "cosine_similarity": lambda lib, leaf: lib.nn.functional.cosine_similarity(
         leaf(_values(3, 4)), leaf(_values(3, 4) + 1), dim=-1),
@@ -326,6 +331,9 @@ GRADIENT_CASES = {
                                                     left=False),
     "solve_triangular-right": lambda x: retrograd.linalg.solve_triangular(
         x[:4] + 4 * retrograd.eye(4, dtype=retrograd.float64), x[4:], upper=True, left=False),
+    "bilinear": lambda x: retrograd.nn.functional.bilinear(x[:, :2], x[:, 1:], retrograd.tensor(_values(3, 2, 3))),
+    "bilinear-weight": lambda x: retrograd.nn.functional.bilinear(
+        retrograd.tensor(_values(5, 2)), retrograd.tensor(_values(5, 4)), x[:, :4].reshape(3, 2, 4)),
     "rrelu": lambda x: retrograd.nn.functional.rrelu(x, 0.1, 0.3),
     "rrelu-training": lambda x: (retrograd.manual_seed(0), retrograd.nn.functional.rrelu(x, 0.1, 0.3, True))[1],
     "nll_loss-3d": lambda x: retrograd.nn.functional.nll_loss(
