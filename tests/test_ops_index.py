@@ -285,7 +285,9 @@ def test_gather_and_scatter_values():
     assert retrograd.zeros(2, 2).scatter(0, index, 7.0).tolist() == [[7.0, 7.0], [7.0, 0.0]]
     assert retrograd.take_along_dim(x, retrograd.tensor([[1], [0]]), 1).tolist() == [[2.0], [3.0]]
     assert retrograd.take_along_dim(x, retrograd.tensor([[-1]]), 1).tolist() == [[2.0], [4.0]]
-    assert retrograd.take_along_dim(x, retrograd.tensor([-1, 0])).tolist() == [4.0, 1.0]
+    assert retrograd.take_along_dim(x, retrograd.tensor([3, 0])).tolist() == [4.0, 1.0]
+    with pytest.raises(RuntimeError, match="index -1 is out of bounds for dimension 0 with size 4"):
+        retrograd.take_along_dim(x, retrograd.tensor([-1, 0]))  # (no dim: a gather of the flat input, as PyTorch)
 
 
 def test_scatter_source_larger_than_index_gets_zero_gradient_outside_it():

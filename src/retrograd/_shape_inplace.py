@@ -83,9 +83,14 @@ def _t_(self) -> Tensor:
 
 
 def _transpose_(self, dim0: int, dim1: int) -> Tensor:
-    """Swap dimensions `dim0` and `dim1`, in place."""
-    return _reshape_in_place(self, lambda tensor: apply(
-        TransposeBackward1, tensor, dim0=wrap_dim(dim0, tensor.ndim), dim1=wrap_dim(dim1, tensor.ndim)))
+    """Swap dimensions `dim0` and `dim1`, in place (the node shows them as given)."""
+
+    def swapped(tensor: Tensor) -> Tensor:
+        first, second = wrap_dim(dim0, tensor.ndim), wrap_dim(dim1, tensor.ndim)
+        given = {} if (first, second) == (dim0, dim1) else {"dim0_as_given": dim0, "dim1_as_given": dim1}
+        return apply(TransposeBackward1, tensor, dim0=first, dim1=second, **given)
+
+    return _reshape_in_place(self, swapped)
 
 
 def _as_strided_(self, size, stride, storage_offset=None) -> Tensor:
@@ -181,16 +186,6 @@ def function_forms() -> dict:
     return forms
 
 
-def _clamp_min_(self, min) -> Tensor:
-    """`clamp_(min=min)`: raise every element to at least `min`, in place."""
-    return self.clamp_(min=min)
-
-
-def _clamp_max_(self, max) -> Tensor:
-    """`clamp_(max=max)`: lower every element to at most `max`, in place."""
-    return self.clamp_(max=max)
-
-
 def _negative_(self) -> Tensor:
     """`neg_()`: negate in place."""
     return self.neg_()
@@ -198,8 +193,6 @@ def _negative_(self) -> Tensor:
 
 # In-place methods PyTorch has under a second name.
 register_methods({
-    "clamp_min_": _clamp_min_,
-    "clamp_max_": _clamp_max_,
     "negative_": _negative_,
     "multiply_": Tensor.mul_,
     "divide_": Tensor.div_,

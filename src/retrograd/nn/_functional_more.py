@@ -321,6 +321,11 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
         raise ValueError(f"Expected 3D or higher dimensionality input (got {input.ndim} dimensions)")
     if input.numel() == 0:
         return input
+    if input.ndim == 3:  # (as PyTorch composes it: the squares average-pooled across channels)
+        F = _F()
+        squares = F.pad((input * input).unsqueeze(1), (0, 0, size // 2, (size - 1) // 2))
+        divisor = F.avg_pool2d(squares, (size, 1), stride=1).squeeze(1)
+        return input / divisor.mul(alpha).add(k).pow(beta)
     squared = input * input
     channels = input.shape[1]
     before, after = size // 2, (size - 1) // 2
@@ -360,30 +365,53 @@ def pdist(input, p: float = 2):
 
 def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None, size_average=None,
                       reduce=None, reduction: str = "mean"):
-    """The multi-class hinge loss: mean over classes j != y of max(0, margin - x[y] + x[j]) ** p."""
-    rg = _rg()
+    """The multi-class hinge loss: mean over classes j != y of max(0, margin - x[y] + x[j]) ** p
+    (times weight[y]); one node, MultiMarginLossBackward0, as PyTorch's."""
+    from ..ops._table import apply
+    from ..ops.nn.loss import MultiMarginLossBackward0, _legacy_reduction
+
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
-    if size_average is not None or reduce is not None:
-        size_average = True if size_average is None else size_average
-        reduce = True if reduce is None else reduce
-        reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
-    unbatched = input.ndim <= 1
-    x = input.reshape(1, -1) if unbatched else input
-    labels = target.reshape(-1, 1)
-    classes = x.shape[1]
-    correct = x.gather(1, labels)
-    margins = (x - correct + margin).clamp(min=0)
-    if p == 2:
-        margins = margins * margins
-    if weight is not None:
-        margins = margins * weight.index_select(0, labels.reshape(-1)).unsqueeze(1)
-    is_label = Tensor._make(np.arange(classes)[None, :] == labels._data)
-    margins = rg.where(is_label, rg.zeros_like(margins), margins)
-    loss = margins.sum(1) / classes
-    if unbatched:
-        loss = loss.reshape(())
-    return _reduce(loss, reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_multi_margin(input, target, weight)
+    weights = None if weight is None else weight._data
+    return apply(MultiMarginLossBackward0, input, target=target._data.astype(np.int64), p=p,
+                 margin=float(margin), weight=weights, reduction=reduction)
+
+
+def _check_multi_margin(input, target, weight) -> None:
+    """PyTorch's checks of multi_margin_loss's arguments, in its order."""
+    shape = tuple(input.shape)
+    if len(shape) > 2 or (len(shape) == 2 and shape[1] == 0) or (len(shape) < 2 and input.numel() == 0):
+        raise RuntimeError(
+            f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+            f"[{', '.join(map(str, shape))}]"
+        )
+    samples, classes = (shape[0], shape[1]) if len(shape) == 2 else (1, shape[0] if shape else 1)
+    if target.ndim > 1 or target.numel() != samples:
+        raise RuntimeError(
+            "multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
+            f"samples (batch size). Expected target size [{samples}], but got "
+            f"[{', '.join(map(str, target.shape))}]. Input has shape [{', '.join(map(str, shape))}]."
+        )
+    if weight is not None and (weight.ndim != 1 or weight.numel() != classes):
+        raise RuntimeError(
+            f"inconsistent weight size, expected {classes} but got [{', '.join(map(str, weight.shape))}]"
+        )
+    if target.dtype.name != "int64":
+        raise RuntimeError(f"expected scalar type Long but found {_scalar_type_name(target.dtype)}")
+    if weight is not None and weight.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {_scalar_type_name(input.dtype)} but found "
+                           f"{_scalar_type_name(weight.dtype)}")
+    labels = target._data
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise RuntimeError("target out of range")
+
+
+def _scalar_type_name(dtype) -> str:
+    from .._dtype import scalar_type_name
+
+    return scalar_type_name(dtype)
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):

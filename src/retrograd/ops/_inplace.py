@@ -345,6 +345,11 @@ class CopySlices(Node):
     tangent = LINEAR
     __slots__ = ("op_node", "overlapping", "positions")
 
+    def _saved_names(self) -> list[str]:
+        """None listed, as PyTorch's CopySlices (graph walkers list `_saved_` names); the slots
+        stay readable as `_saved_<slot>`."""
+        return []
+
     def backward(self, grad):
         from ..autograd.engine import _fit_to_inputs
 

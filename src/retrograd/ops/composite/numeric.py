@@ -20,6 +20,8 @@ from .._tangents import ELEMENT_WISE, LINEAR, REDUCTION
 from ..pointwise.promotion import operand_arrays
 from ..reduce.ordering import _amax_backward
 from ..reduce.statistics import _norm_backward, vector_norm_of_array
+from ..shape.reorder import slice_along
+from ..shape.views import wrap_dim
 
 
 # Parameters that must hold tensors, checked (with PyTorch's TypeError) before a composite runs.
@@ -230,17 +232,25 @@ def _check_sample_points(y, x, dim, op_name: str) -> None:
 
 
 def _trapezoid_parts(y, x, dx, dim):
-    count = y.shape[dim]
-    left, right = y.narrow(dim, 0, count - 1), y.narrow(dim, 1, count - 1)
+    """Each interval's trapezoid along dim, as PyTorch records it: (left + right) times dx / 2
+    (a Scalar: MulBackward1) for even spacing; for sample points `x`, (left + right) times
+    x's differences, not yet halved (the caller halves the sum, DivBackward1 by 2, as PyTorch,
+    and gives the dim wrapped, as PyTorch's nodes show it there)."""
+    pairs = slice_along(y, dim, 0, -1) + slice_along(y, dim, 1)
     if x is None:
-        return (left + right) * ((1.0 if dx is None else dx) / 2.0)
-    spacing = x.diff(dim=dim if x.ndim == y.ndim else -1)
-    if x.ndim == 1 and y.ndim > 1:
+        return apply(MulBackward1, pairs, other=(1.0 if dx is None else dx) / 2.0)
+    if x.ndim == 1:  # (viewed along y's dim, as PyTorch)
         shape = [1] * y.ndim
-        shape[dim] = count - 1
-        spacing = spacing.reshape(shape)
-    return (left + right) * spacing / 2.0
+        shape[dim] = x.shape[0]
+        x = x.view(shape)
+    elif x.ndim != y.ndim:
+        return pairs * x.diff(dim=-1)
+    return pairs * (slice_along(x, dim, 1) - slice_along(x, dim, 0, -1))
 
+
+def _halved(total, x):
+    """A sum of trapezoids over sample points, halved as PyTorch does it (see _trapezoid_parts)."""
+    return total if x is None else apply(DivBackward1, total, other=2.0)
 
 
 class MulBackward1(Formula):
@@ -337,8 +347,11 @@ def trapezoid(y, x=None, *, dx=None, dim: int = -1):
         # PyTorch's form (sum minus half the two ends), whose gradient at an end is
         # g * dx - g * dx / 2: an Inf arriving makes NaN there, as in PyTorch
         ends = y.select(dim, 0) + y.select(dim, -1)
-        return apply(MulBackward1, y.sum(dim) - ends * 0.5, other=1.0 if dx is None else dx)
-    return _trapezoid_parts(y, x, dx, dim).sum(dim)
+        return apply(MulBackward1, y.sum(dim) - apply(MulBackward1, ends, other=0.5),
+                     other=1.0 if dx is None else dx)
+    if x is not None:
+        dim = wrap_dim(dim, y.ndim)
+    return _halved(_trapezoid_parts(y, x, dx, dim).sum(dim), x)
 
 
 @register()
@@ -353,7 +366,9 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim: int = -1):
     _check_sample_points(y, x, dim, "cumulative_trapezoid")
     if y.shape[dim] == 0:
         return y.narrow(dim, 0, 0)
-    return _trapezoid_parts(y, x, dx, dim).cumsum(dim)
+    if x is not None:
+        dim = wrap_dim(dim, y.ndim)
+    return _halved(_trapezoid_parts(y, x, dx, dim).cumsum(dim), x)
 
 
 # ---------------------------------------------------------------------------
@@ -402,14 +417,16 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None):
         _checked_cov_weights(aweights, "aweights", observations, lambda d: d.is_floating_point,
                              "floating point")
         weights = aweights.reshape(-1) if weights is None else weights * aweights.reshape(-1)
+    # (the mean as PyTorch's graph has it: the sum divided by a tensor total, unsqueezed)
     if weights is None:
-        total, mean = observations, _floating(x).mean(1, keepdim=True)
+        total = Tensor._make(np.asarray(observations, dtype=np.int64))
+        mean = _floating(x).sum(1) / total
     else:
         total = weights.sum()
         if not bool((total != 0).item()):
             raise RuntimeError("cov(): weights sum to zero, can't be normalized")
-        mean = (x * weights).sum(1, keepdim=True) / total
-    centered = x - mean
+        mean = (x * weights).sum(1) / total
+    centered = x - mean.unsqueeze(1)
     weighted = centered if weights is None else centered * weights
     divisor = _cov_normaliser(total, weights, aweights, correction)
     with np.errstate(divide="ignore", invalid="ignore"):  # a divisor of 0 gives inf and nan, silently
@@ -438,7 +455,7 @@ def corrcoef(input):
     if c.ndim == 0:
         return c / c
     scale = c.diagonal().sqrt()
-    return (c / scale.unsqueeze(1) / scale.unsqueeze(0)).clamp(-1, 1)
+    return (c / scale.view(-1, 1) / scale.view(1, -1)).clamp(-1, 1)
 
 
 _CDIST_MODES = {None: 0, "use_mm_for_euclid_dist_if_necessary": 0, "use_mm_for_euclid_dist": 1,

@@ -23,8 +23,9 @@ from .numeric import _retrograd, _same_dtype, register
 
 @register(methods="ravel")
 def ravel(input):
-    """The elements as a 1-d tensor (a view where possible)."""
-    return input.reshape(-1)
+    """The elements as a 1-d tensor (a view where possible): as PyTorch, made contiguous (a
+    copy, CloneBackward0, where it is not) and viewed (ViewBackward0)."""
+    return input.contiguous().view(-1)
 
 
 def _split_sections(input, indices_or_sections, dim: int, name: str, minimum: int):

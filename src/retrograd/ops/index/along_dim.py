@@ -277,8 +277,8 @@ def scatter_add(input, dim: int, index, src):
 def take_along_dim(input, indices, dim=None):
     """Values picked along `dim` by `indices`, broadcasting the other dims (the flattened
     input when dim is None)."""
-    if dim is None:
-        return take_along_dim(input.reshape(-1), indices.reshape(-1), 0)
+    if dim is None:  # (as PyTorch: a gather of the views, no broadcast)
+        return gather(input.view(-1), 0, indices.view(-1))
     dim = wrap_dim(dim, input.ndim)
     size = input._data.shape[dim]
     if isinstance(indices, Tensor):  # a new tensor, as PyTorch's (no version shared with the given one)

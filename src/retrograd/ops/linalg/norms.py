@@ -71,7 +71,7 @@ def matrix_norm(A: Tensor, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dt
             result = values.amax(-1) if ord == 2 else values.amin(-1)
         return _with_kept_dims(result, (rows, columns)) if keepdim else result
     summed, extreme = (rows, columns) if abs(ord) == 1 else (columns, rows)
-    sums = A.abs().sum(summed, keepdim=keepdim)
+    sums = vector_norm(A, 1.0, (summed,), keepdim)  # (as PyTorch: a vector norm, then the extreme)
     if not keepdim and summed < extreme:
         extreme -= 1
     if ord > 0 and sums.shape[extreme] == 0:  # the largest of no sums: 0 (PyTorch)

@@ -400,7 +400,8 @@ def _solved(a: np.ndarray, b: np.ndarray, op_name: str) -> np.ndarray:
 
 
 class LinalgSolveExBackward0(ShownAsPyTorch, Node):
-    """X = A^-1 B: dB = A^-T grad, dA = -dB X^T."""
+    """X = A^-1 B: dB = A^-T grad, dA = -dB X^T; with left=False, X = B A^-1: dB = grad A^-T,
+    dA = -X^T dB."""
     hand_written = (
         "a matrix function whose backward solves with or decomposes the saved matrices in one kernel"
     )
@@ -408,14 +409,18 @@ class LinalgSolveExBackward0(ShownAsPyTorch, Node):
     inputs = ("a", "b")
     saved_names = ("A", "result")
     hidden = ("vector",)
-    shown = {**_lu_shown(), "left": lambda node: True}  # (X A = B is recorded as A^T X^T = B^T)
-    tangent = staticmethod(lambda a, a_t, b_t, result, vector: _solve_tangent(a, a_t, b_t, result, vector))
-    __slots__ = ("vector",)
+    shown = _lu_shown()
+    tangent = staticmethod(
+        lambda a, a_t, b_t, result, vector, left: _solve_tangent(a, a_t, b_t, result, vector, left))
+    __slots__ = ("left", "vector")
 
     @staticmethod
-    def forward(ctx, a, b, vector):
+    def forward(ctx, a, b, vector, left=True):
         ctx.save_for_backward(a, OUTPUT)
-        ctx.vector = vector
+        ctx.vector, ctx.left = vector, left
+        if not left:  # (X A = B solved as A^T X^T = B^T)
+            return np.swapaxes(_solved(np.swapaxes(a._data, -1, -2), np.swapaxes(b._data, -1, -2),
+                                       "retrograd.linalg.solve"), -1, -2)
         right = b._data[..., None] if vector else b._data
         result = _solved(a._data, right, "retrograd.linalg.solve")
         return result[..., 0] if vector else result
@@ -423,6 +428,9 @@ class LinalgSolveExBackward0(ShownAsPyTorch, Node):
     def backward(self, grad):
         a, solution = self._saved_tensors
         needs_a, needs_b = self.needs_input_grad
+        if not self.left:
+            grad_b = solve(a.mT, grad, left=False)
+            return -matmul(solution.mT, grad_b) if needs_a else None, grad_b if needs_b else None
         grad_b = solve(a.mT, grad)
         grad_a = None
         if needs_a:
@@ -445,18 +453,43 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
             f"{_type_name(A)} and B of type {_type_name(B)} instead"
         )
     if not left:
-        return solve(A.mT, B.mT).mT
-    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
-    rows = B.shape[-1] if vector else B.shape[-2] if B.ndim >= 2 else None
-    if rows != A.shape[-1]:
-        columns = 1 if vector else B.shape[-1]
+        if B.ndim < 2 or _is_vector_side(_transposed_shape(A.shape), _transposed_shape(B.shape)):
+            return solve(A.mT, B.mT).mT
+        if B.shape[-1] != A.shape[-2]:
+            raise RuntimeError(_incompatible("linalg.solve", A.shape, B.shape))
+        _broadcast_batch(A.shape[:-2], B.shape[:-2])
+        return apply(LinalgSolveExBackward0, A, B, vector=False, left=False)
+    vector = _is_vector_side(A.shape, B.shape)
+    _check_solve_shapes(A.shape, B.shape, vector)
+    return apply(LinalgSolveExBackward0, A, B, vector=vector)
+
+
+def _incompatible(op_name: str, a_shape, b_shape) -> str:
+    """PyTorch's error for shapes that do not fit X A = B."""
+    return (f"{op_name}: Incompatible shapes of A and B for the equation XA = B "
+            f"({_shape_text(a_shape[-2:])} and {_shape_text(b_shape[-2:])})")
+
+
+def _transposed_shape(shape) -> tuple:
+    return (*shape[:-2], shape[-1], shape[-2])
+
+
+def _is_vector_side(a_shape, b_shape) -> bool:
+    """Whether linalg.solve reads B as a vector (or a batch of vectors) rather than matrices."""
+    return len(b_shape) == 1 or (len(b_shape) == len(a_shape) - 1 and tuple(b_shape) == tuple(a_shape[:-1]))
+
+
+def _check_solve_shapes(a_shape, b_shape, vector: bool) -> None:
+    """linalg.solve's shape checks for A X = B (X A = B checks its transposes)."""
+    rows = b_shape[-1] if vector else b_shape[-2] if len(b_shape) >= 2 else None
+    if rows != a_shape[-1]:
+        columns = 1 if vector else b_shape[-1]
         raise RuntimeError(
             f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
-            f"({_shape_text(A.shape[-2:])} and {rows}x{columns})"
+            f"({_shape_text(a_shape[-2:])} and {rows}x{columns})"
         )
     if not vector:
-        _broadcast_batch(A.shape[:-2], B.shape[:-2])
-    return apply(LinalgSolveExBackward0, A, B, vector=vector)
+        _broadcast_batch(a_shape[:-2], b_shape[:-2])
 
 
 class LinalgSolveTriangularBackward0(ShownAsPyTorch, Node):
@@ -466,35 +499,40 @@ class LinalgSolveTriangularBackward0(ShownAsPyTorch, Node):
     )
 
     inputs = ("a", "b")
-    shown = {"left": lambda node: True}  # (X T = B is recorded as T^T X^T = B^T)
-    tangent = staticmethod(lambda a, a_t, b_t, result, upper, unitriangular:
-                           _solve_triangular_tangent(a, a_t, b_t, result, upper, unitriangular))
-    __slots__ = ("unitriangular", "upper")
+    tangent = staticmethod(lambda a, a_t, b_t, result, upper, unitriangular, left:
+                           _solve_triangular_tangent(a, a_t, b_t, result, upper, unitriangular, left))
+    __slots__ = ("left", "unitriangular", "upper")
 
     @staticmethod
-    def forward(ctx, a, b, upper, unitriangular):
+    def forward(ctx, a, b, upper, unitriangular, left=True):
         ctx.save_for_backward(a, OUTPUT)
-        ctx.upper, ctx.unitriangular = upper, unitriangular
-        return _substituted(_triangle(a._data, upper, unitriangular), b._data, upper)
+        ctx.upper, ctx.unitriangular, ctx.left = upper, unitriangular, left
+        triangle = _triangle(a._data, upper, unitriangular)
+        if not left:  # (X T = B solved as T^T X^T = B^T)
+            return np.swapaxes(_substituted(np.swapaxes(triangle, -1, -2), np.swapaxes(b._data, -1, -2),
+                                            not upper), -1, -2)
+        return _substituted(triangle, b._data, upper)
 
     def backward(self, grad):
         a, solution = self._saved_tensors
         needs_a, needs_b = self.needs_input_grad
-        grad_b = solve_triangular(a.mT, grad, upper=not self.upper, unitriangular=self.unitriangular)
+        grad_b = solve_triangular(a.mT, grad, upper=not self.upper, left=self.left,
+                                  unitriangular=self.unitriangular)
         grad_a = None
         if needs_a:
-            product = -matmul(grad_b, solution.mT)
+            product = -matmul(grad_b, solution.mT) if self.left else -matmul(solution.mT, grad_b)
             offset = 1 if self.unitriangular else 0
             grad_a = triu(product, offset) if self.upper else tril(product, -offset)
         return grad_a, grad_b if needs_b else None
 
 
-def _solve_triangular_tangent(a, a_t, b_t, result, upper, unitriangular):
-    """X = T^-1 B: dX = T^-1 (dB - dT X), dT the triangle of dA the op reads."""
+def _solve_triangular_tangent(a, a_t, b_t, result, upper, unitriangular, left=True):
+    """X = T^-1 B: dX = T^-1 (dB - dT X), dT the triangle of dA the op reads; X = B T^-1:
+    dX = (dB - X dT) T^-1."""
     offset = 1 if unitriangular else 0
     triangle_t = triu(a_t, offset) if upper else tril(a_t, -offset)
-    right = b_t - matmul(triangle_t, result)
-    return solve_triangular(a, right, upper=upper, unitriangular=unitriangular)
+    right = b_t - (matmul(triangle_t, result) if left else matmul(result, triangle_t))
+    return solve_triangular(a, right, upper=upper, left=left, unitriangular=unitriangular)
 
 
 def _substituted(triangle: np.ndarray, b: np.ndarray, upper: bool) -> np.ndarray:
@@ -541,14 +579,17 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, un
         raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 dimensions.")
     if B.dtype is not A.dtype:
         B = B.to(A.dtype)  # PyTorch's solve_triangular computes in A's dtype
-    if not left:
-        return solve_triangular(A.mT, B.mT, upper=not upper, unitriangular=unitriangular).mT
-    if B.shape[-2] != A.shape[-1]:
+    if not left and B.shape[-1] != A.shape[-2]:
+        raise RuntimeError(_incompatible("linalg.solve_triangular", A.shape, B.shape))
+    if left and B.shape[-2] != A.shape[-1]:
         raise RuntimeError(
             f"linalg.solve_triangular: Incompatible shapes of A and B for the equation AX = B "
             f"({_shape_text(A.shape[-2:])} and {_shape_text(B.shape[-2:])})"
         )
     _broadcast_batch(A.shape[:-2], B.shape[:-2])
+    if not left:
+        return apply(LinalgSolveTriangularBackward0, A, B, upper=upper, unitriangular=unitriangular,
+                     left=False)
     return apply(LinalgSolveTriangularBackward0, A, B, upper=upper, unitriangular=unitriangular)
 
 
@@ -594,8 +635,10 @@ def linalg_diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -
     return diagonal(A, offset, dim1, dim2)
 
 
-def _solve_tangent(a, a_t, b_t, result, vector):
-    """X = A^-1 B: dX = A^-1 (dB - dA X)."""
+def _solve_tangent(a, a_t, b_t, result, vector, left=True):
+    """X = A^-1 B: dX = A^-1 (dB - dA X); X = B A^-1: dX = (dB - X dA) A^-1."""
+    if not left:
+        return solve(a, b_t - matmul(result, a_t), left=False)
     solution = result.unsqueeze(-1) if vector else result
     right = (b_t.unsqueeze(-1) if vector else b_t) - matmul(a_t, solution)
     tangent = solve(a, right)

@@ -18,7 +18,6 @@ from .._tangents import ELEMENT_WISE
 from ..pointwise import (
     _erf_and_erfc,
     _stable_sigmoid,
-    mul,
     sigmoid,
     tanh,
 )
@@ -577,16 +576,46 @@ def prelu(input, weight):
     return apply(PreluKernelBackward0, input, weight)
 
 
+class RreluWithNoiseBackward0(ShownAsPyTorch, Formula):
+    """rrelu: x * noise when training (noise the drawn slope of each element <= 0, 1
+    elsewhere), leaky relu with slope (lower + upper) / 2 otherwise, PyTorch's node. Out of
+    training PyTorch's noise is an unwritten buffer of the input's shape; ours holds zeros."""
+
+    @staticmethod
+    def forward(self, noise, lower, upper, training):
+        data = floating_input(self, "rrelu")
+        if training:
+            return data * noise
+        return np.where(data > 0, data, data * ((lower + upper) / 2))
+
+    shown: ClassVar[dict] = {"noise": lambda node: saved_array(node, node._parameter("noise"))}
+    tangent = ELEMENT_WISE
+    derivatives = {
+        "self": lambda grad, self, noise, lower, upper, training: _times_noise(grad, noise) if training
+        else _math.leaky_relu_backward(grad, self, (lower + upper) / 2),
+    }
+
+
+def _times_noise(grad, noise: np.ndarray):
+    """The gradient (an array, or a Tensor when recorded) times rrelu's drawn slopes."""
+    return grad * (Tensor._make(noise) if isinstance(grad, Tensor) else noise)
+
+
 def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
           inplace: bool = False):
     """Leaky relu whose negative slope is drawn uniformly from [lower, upper] per element when
     training (from the default generator), and is (lower + upper) / 2 otherwise."""
-    if not training:
-        return leaky_relu(input, (lower + upper) / 2, inplace)
-    scale = Tensor._make(_creation._random._rrelu_noise(input._data, lower, upper))
+    if training:
+        noise = _creation._random._rrelu_noise(input._data, lower, upper)
+    else:
+        noise = np.zeros(input._data.shape, input._data.dtype)
     if inplace:
-        return run_in_place(input, mul, scale)
-    return mul(input, scale)
+        return run_in_place(input, _rrelu_with_noise, noise, lower, upper, training)
+    return _rrelu_with_noise(input, noise, lower, upper, training)
+
+
+def _rrelu_with_noise(input, noise, lower, upper, training):
+    return apply(RreluWithNoiseBackward0, input, noise=noise, lower=lower, upper=upper, training=training)
 
 
 def _halves(x, dim: int) -> tuple:

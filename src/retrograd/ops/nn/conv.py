@@ -15,7 +15,7 @@ from .._tangents import LINEAR, MultilinearPlus
 from ..linalg import matmul
 from ._common import _c_type_name, _torch_name, _tuple
 from ._maps import _col2im_array, _columns_array, _window_view, col2im, im2col
-from .padding import constant_pad
+from .padding import ConstantPadNdBackward0, constant_pad
 
 # ---------------------------------------------------------------------------
 # Convolution
@@ -36,9 +36,9 @@ class ConvolutionBackward0(ShownAsPyTorch, Node):
     """Convolution (or its transpose) over 1 or 2 spatial dims, by im2col and matmul.
 
     Internally 1-d is 2-d with height 1. `padding` holds (before, after) per spatial dim;
-    the node shows it as PyTorch's does, one number per dim (the before side: 'same' padding
-    with an odd total is the one case PyTorch pads the input first instead), and `stride`,
-    `dilation` and `output_padding` per spatial dim of the call.
+    the node shows it as PyTorch's does, one number per dim (the before side; 'same' padding
+    with an odd total pads the input first, as PyTorch, so the two sides are equal here),
+    and `stride`, `dilation` and `output_padding` per spatial dim of the call.
     Forward: windows of the padded input contracted with the weight (per group);
     transposed: the input contracted with the weight into windows, summed by col2im, then
     cropped. The backward is the same few differentiable maps run the other way.
@@ -325,8 +325,8 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, count, name):
         )
     _check_conv_dtypes(input, weight, bias)
     unbatched = input.ndim == count + 1
-    if unbatched:
-        input = input.reshape(1, *input.shape)
+    if unbatched:  # (unsqueezed and squeezed again, as PyTorch)
+        input = input.unsqueeze(0)
     kernel = weight.shape[2:]
     stride = _tuple(stride, count, "stride")
     dilation = _tuple(dilation, count, "dilation")
@@ -354,11 +354,23 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, count, name):
             f"Calculated padded input size per channel: ({_dims_text(padded)}). Kernel size: "
             f"({_dims_text(spans)}). Kernel size can't be greater than actual input size"
         )
+    if any(before != after for before, after in pairs):
+        input, pairs = _padded_for_same(input, pairs)
     if count == 1:
         stride, dilation, pairs = (1, *stride), (1, *dilation), ((0, 0), *pairs)
     result = apply(ConvolutionBackward0, input, weight, bias, stride=stride, padding=pairs,
                    dilation=dilation, groups=groups, transposed=False, output_padding=(0, 0))
-    return result.reshape(result.shape[1:]) if unbatched else result
+    return result.squeeze(0) if unbatched else result
+
+
+def _padded_for_same(input, pairs):
+    """'same' padding whose total is odd, as PyTorch does it: the input padded first by the
+    extra on the after side (ConstantPadNdBackward0, F.pad's list of every spatial dim), then
+    the symmetric rest."""
+    extra = [(0, after - before) for before, after in pairs]
+    flat = tuple(amount for pair in reversed(extra) for amount in pair)
+    padded = apply(ConstantPadNdBackward0, input, pairs=_spatial_pairs(extra), value=0, arguments=(flat,))
+    return padded, tuple((before, before) for before, _ in pairs)
 
 
 @register(torch_name="conv2d")
@@ -399,7 +411,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
     _check_conv_dtypes(input, weight, bias)
     unbatched = input.ndim == count + 1
     if unbatched:
-        input = input.reshape(1, *input.shape)
+        input = input.unsqueeze(0)
     if input.shape[1] != weight.shape[0]:
         raise RuntimeError(
             f"Given transposed=1, weight of size [{', '.join(map(str, weight.shape))}], expected "
@@ -416,7 +428,7 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
         pairs, output_padding = ((0, 0), *pairs), (0, *output_padding)
     result = apply(ConvolutionBackward0, input, weight, bias, stride=stride, padding=pairs,
                    dilation=dilation, groups=groups, transposed=True, output_padding=output_padding)
-    return result.reshape(result.shape[1:]) if unbatched else result
+    return result.squeeze(0) if unbatched else result
 
 
 def _fold_geometry(kernel_size, dilation, padding, stride):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from ..._tensor import Tensor
+from ...autograd.grad_mode import no_grad
 from .._saved_shown import given_where_different
 from .._table import apply, register
 from ..composite.numeric import AddBackward1, NormBackward1
+from ..composite.tensors import broadcast_shapes
 from ..pointwise import (
     clamp_min,
 )
@@ -27,10 +29,23 @@ def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None)
 
 @register(torch_name=_torch_name("cosine_similarity"))
 def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
-    """x1 . x2 / (||x1|| ||x2||) along dim, each norm floored at eps."""
-    first = x1 / clamp_min(_norm_along(x1, 2, dim), eps)
-    second = x2 / clamp_min(_norm_along(x2, 2, dim), eps)
-    return (first * second).sum(dim)
+    """x1 . x2 / (||x1|| ||x2||) along dim, each norm floored at eps.
+
+    As PyTorch: inputs of different shapes are both expanded to their broadcast shape, and
+    each norm is cloned and floored in place without recording, so the floor passes the
+    gradient unchanged (CloneBackward0 in the graph, no clamp node)."""
+    if tuple(x1.shape) != tuple(x2.shape):
+        shape = broadcast_shapes(x1.shape, x2.shape)
+        x1, x2 = x1.expand(shape), x2.expand(shape)
+    return ((x1 / _floored_norm(x1, dim, eps)) * (x2 / _floored_norm(x2, dim, eps))).sum(dim)
+
+
+def _floored_norm(x: Tensor, dim: int, eps: float) -> Tensor:
+    """||x|| along dim (kept), at least eps, the floor written in place out of the graph."""
+    floored = _norm_along(x, 2, dim).clone()
+    with no_grad():
+        floored.clamp_min_(eps)
+    return floored
 
 
 # ---------------------------------------------------------------------------

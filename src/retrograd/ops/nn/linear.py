@@ -6,10 +6,12 @@ import numpy as np
 
 from ..._dtype import scalar_type_name
 from ..._tensor import Tensor
+from ..._vmap_state import vmap_state
 from .._table import apply, register
 from ..linalg import AddmmBackward0, MmBackward0, einsum
 from ..shape import SqueezeBackward4, TBackward0, UnsafeViewBackward0
 from ._common import _c_type_name, _torch_name
+from .trilinear import TrilinearBackward0
 
 # ---------------------------------------------------------------------------
 # Linear maps
@@ -73,13 +75,28 @@ def linear(input, weight, bias=None):
 @register(torch_name=_torch_name("bilinear"))
 def bilinear(input1, input2, weight, bias=None):
     """out[..., o] = input1[..., i] weight[o, i, j] input2[..., j] + bias[o]."""
+    tensors = {"input1": input1, "input2": input2, "weight": weight, "bias": bias}
+    given = {name: tensor for name, tensor in tensors.items() if tensor is not None}
+    if len({tensor.dtype for tensor in given.values()}) > 1:
+        raise RuntimeError("All tensors must have the same dtype, got " + ", ".join(
+            f"{name}: {_c_type_name(tensor.dtype)}" for name, tensor in given.items()))
     if input1.shape[:-1] != input2.shape[:-1]:
         raise RuntimeError(
             f"bilinear(): input batch dimensions do not match: got {list(input1.shape[:-1])} and "
             f"{list(input2.shape[:-1])}"
         )
+    for name, size, expected in (("input1", input1.shape[-1], weight.shape[1]),
+                                 ("input2", input2.shape[-1], weight.shape[2]),
+                                 ("bias", None if bias is None else bias.shape[-1], weight.shape[0])):
+        if size is not None and size != expected:
+            raise RuntimeError(f"bilinear(): {name} size does not match weight size: got {size} but expected "
+                               f"{expected}")
     batch_shape = input1.shape[:-1]
     left = input1.reshape(-1, input1.shape[-1])
     right = input2.reshape(-1, input2.shape[-1])
-    result = einsum("ni,oij,nj->no", left, weight, right).reshape(*batch_shape, weight.shape[0])
+    if vmap_state.depth:  # (einsum has batching rules; the node below has none)
+        result = einsum("ni,oij,nj->no", left, weight, right)
+    else:  # (PyTorch's node: ops/nn/trilinear.py)
+        result = apply(TrilinearBackward0, left, weight, right)
+    result = result.reshape(*batch_shape, weight.shape[0])
     return result if bias is None else result + bias

@@ -11,6 +11,7 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
+from ...autograd.grad_mode import no_grad
 from .. import _math
 from .._formula import Formula
 from .._saved_shown import ShownAsPyTorch, saved_array
@@ -23,9 +24,10 @@ from ..pointwise import (
     clamp_min,
     exp,
     masked_fill,
+    minimum,
     sqrt,
     where,
-    where_constant,
+    xlogy,
 )
 from ..pointwise import abs as absolute
 from ..reduce import _index_along
@@ -311,8 +313,11 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
     if weight is None:
         return _elementwise_loss(MseLossBackward0, input, target, size_average, reduce, reduction)
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    loss = _elementwise_loss(MseLossBackward0, input, target, None, None, "none")
-    return _weighted(loss, weight, reduction, mean_over_weight=True)
+    _warn_if_broadcast(input, target)
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    # (composed as PyTorch's Python composes it: PowBackward0, MulBackward0, the reduction)
+    return _weighted((input - target) ** 2, weight, reduction, mean_over_weight=True)
 
 
 @register(torch_name=_torch_name("l1_loss"))
@@ -446,6 +451,11 @@ class NllLossBackward0(ShownAsPyTorch, _ReductionAsNumber, Formula):
     }
 
 
+class NllLoss2DBackward0(NllLossBackward0):
+    """nll_loss over an (N, C, H, W) input, PyTorch's node for inputs of 3 or more dims (Note
+    [nll_loss over more dims]); the same formulas."""
+
+
 def _nll_loss_array(data, target, target_weight, axis, reduction):
     picked = data[_index_along(target, axis)]  # (what take_along_axis does, without its checks)
     losses = -picked.squeeze(axis) * target_weight
@@ -554,8 +564,31 @@ def _nll_loss(input, target, weight, ignore_index: int, reduction: str):
     """nll_loss once its arguments are checked (cross_entropy's wrapper checks the same ones)."""
     axis, index, coefficients, kept = _class_targets(input, target, weight, ignore_index)
     class_weight = None if weight is None else weight._data
-    return apply(NllLossBackward0, input, target=index, target_weight=coefficients, ignore=~kept, axis=axis,
+    node_class = NllLossBackward0
+    spatial_shape = None
+    if input.ndim >= 3:
+        node_class = NllLoss2DBackward0
+        if input.ndim != 4:  # (Note [nll_loss over more dims])
+            spatial_shape = kept.shape
+            input, index, coefficients, kept = _as_one_row(input, index, coefficients, kept)
+    loss = apply(node_class, input, target=index, target_weight=coefficients, ignore=~kept, axis=axis,
                  reduction=reduction, ignore_index=ignore_index, weight=class_weight)
+    return loss.view(spatial_shape) if spatial_shape is not None and reduction == "none" else loss
+
+
+# Note [nll_loss over more dims]
+#     PyTorch's nll_loss of an (N, C, d1, ...) input runs its 2-d kernel (NllLoss2DBackward0),
+#     which takes (N, C, H, W): a 4-d input as it is, any other made contiguous and viewed as
+#     (N, C, 1, d1 * d2 * ...) (the target as (N, 1, d1 * ...)), an unreduced loss viewed back
+#     to the target's shape. Its node shows that view's input and target.
+
+
+def _as_one_row(input, index, coefficients, kept):
+    """The input viewed as (N, C, 1, rest) and the target arrays laid out to match."""
+    batch, classes = input.shape[:2]
+    rest = (1, input.numel() // (batch * classes)) if input.numel() else (0, 0)
+    return (input.contiguous().view(batch, classes, *rest), index.reshape(batch, 1, *rest),
+            coefficients.reshape(batch, *rest), kept.reshape(batch, *rest))
 
 
 @register(torch_name=_torch_name("cross_entropy"), floating=True,
@@ -614,12 +647,6 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
             + apply(MulBackward1, smooth, other=label_smoothing / classes))
 
 
-def _xlogy(x: Tensor) -> Tensor:
-    """x log x, with 0 where x == 0."""
-    zero = x._data == 0
-    return x * (where_constant(zero, 1.0, x).log() if zero.any() else x.log())
-
-
 _KL_MEAN_WARNING = (
     "reduction: 'mean' divides the total loss by both the batch size and the support size."
     "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
@@ -646,7 +673,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
     if log_target:
         pointwise = exp(target) * (target - input)
     else:
-        pointwise = _xlogy(target) - target * input
+        pointwise = xlogy(target, target) - target * input
     loss = _reduce(pointwise, reduction)
     return loss / batch if batch is not None else loss
 
@@ -659,11 +686,78 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
     to_positive = pairwise_distance(anchor, positive, p, eps)
     to_negative = pairwise_distance(anchor, negative, p, eps)
     if swap:
-        between = pairwise_distance(positive, negative, p, eps)
-        closer = _constant_like(to_negative, between._data < to_negative._data)
-        to_negative = between * closer + to_negative * (1 - closer)
+        to_negative = minimum(to_negative, pairwise_distance(positive, negative, p, eps))
     # (margin + d(anchor, positive) - d(anchor, negative), added and subtracted as PyTorch does)
     return _reduce(clamp_min(apply(AddBackward1, to_positive, other=margin) - to_negative, 0), reduction)
+
+
+class MultiMarginLossBackward0(_ReductionAsNumber, Formula):
+    """The multi-class hinge loss, PyTorch's node: per sample, the sum over classes j != y of
+    (w[y] times) max(0, margin - x[y] + x[j]) ** p, over the class count; reduced.
+
+    Sums run in PyTorch's order (class by class, then sample by sample: `_in_order`), so the
+    values are its to the last bit. Its derivative is recorded (create_graph) as ops of the
+    input, so it can be differentiated again (PyTorch's cannot)."""
+
+    @staticmethod
+    def forward(self, target, p, margin, weight, reduction):
+        data = self._data
+        rows = data.reshape(-1, data.shape[-1])
+        hinge = _multi_margin_hinge(rows, target.reshape(-1), p, margin, weight)
+        losses = _in_order(hinge, 1) / rows.shape[1]
+        if reduction == "none":
+            return losses.reshape(target.shape)
+        total = _in_order(losses, 0)
+        return total / rows.shape[0] if reduction == "mean" else total
+
+    # (no tangent formula: forward mode raises, as PyTorch's)
+    derivatives = {"self": lambda grad, self, target, p, margin, weight, reduction: _multi_margin_backward(
+        grad, self, target, p, margin, weight, reduction)}
+
+
+def _in_order(values: np.ndarray, axis: int) -> np.ndarray:
+    """The sum along `axis` added one element after another (a running sum's last entry), as
+    PyTorch's loss kernels add; NumPy's own sum adds pairwise."""
+    if values.shape[axis] == 0:
+        return values.sum(axis)
+    return np.take(np.cumsum(values, axis=axis), -1, axis=axis)
+
+
+def _multi_margin_hinge(rows: np.ndarray, labels: np.ndarray, p: int, margin: float, weight) -> np.ndarray:
+    """Each (sample, class) term of multi_margin_loss: 0 at the sample's own class."""
+    picked = rows[np.arange(rows.shape[0]), labels][:, None]
+    excess = margin - picked + rows
+    active = (excess > 0) & (np.arange(rows.shape[1]) != labels[:, None])
+    hinge = np.where(active, excess if p == 1 else excess * excess, 0).astype(rows.dtype, copy=False)
+    return hinge if weight is None else hinge * weight[labels][:, None]
+
+
+def _multi_margin_backward(grad, self, target, p, margin, weight, reduction):
+    """Each active class gets g (p = 1) or 2 g z (p = 2), times w[y], with g = 1 / classes
+    (over samples too for 'mean'); the sample's own class gets minus their sum; all times the
+    incoming gradient (per sample for 'none'). On Tensors (create_graph) the same as ops."""
+    shape = tuple(self.shape)
+    classes = shape[-1]
+    count = max(_math.numel(self) // max(classes, 1), 1)
+    scale = 1.0 / (count * classes) if reduction == "mean" else 1.0 / classes
+    labels = target.reshape(-1)
+    own = np.arange(classes) == labels[:, None]
+    rows = _math.reshape(self, (-1, classes))
+    row_data = rows._data if isinstance(rows, Tensor) else rows
+    picked = row_data[np.arange(row_data.shape[0]), labels][:, None]
+    active = ((margin - picked + row_data) > 0) & ~own
+    if p == 1:
+        factor = _math.constant(np.where(active, scale, 0.0).astype(row_data.dtype), rows)
+    else:
+        excess = (margin - _math.gather(rows, 1, labels[:, None])) + rows  # (PyTorch's order)
+        factor = _math.where(active, (2 * scale) * excess, 0.0)
+    if weight is not None:
+        factor = factor * _math.constant(weight[labels][:, None], rows)
+    own_share = -_math.sum_dims(factor, (1,), True) if isinstance(factor, Tensor) else -_in_order(
+        factor, 1)[:, None]
+    per_class = _math.where(own, own_share, factor)
+    incoming = grad if reduction != "none" else _math.reshape(grad, (-1, 1))
+    return _math.reshape(per_class * incoming, shape)
 
 
 @register(torch_name=_torch_name("margin_ranking_loss"))
@@ -742,7 +836,8 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss.sum(-1) / input.shape[-1], reduction)
+    class_dim = input.ndim - 1  # (as PyTorch's node shows it: counted from the front)
+    return _reduce(loss.sum(class_dim) / input.shape[class_dim], reduction)
 
 
 @register(torch_name=_torch_name("poisson_nll_loss"))
@@ -751,15 +846,16 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False, 
     """The Poisson negative log-likelihood: exp(input) - target * input for log-rates, or
     input - target * log(input + eps) for rates; `full` adds Stirling's term where target > 1."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    # (composed as PyTorch's C++ composes it, Scalars and all: its graph, and its NaN gradients
+    # where Stirling's term is masked out but its logarithm is not finite)
     if log_input:
         loss = exp(input) - target * input
     else:
-        loss = input - target * (input + eps).log()
+        loss = input - target * apply(AddBackward1, input, other=eps).log()
     if full:
-        above_one = target._data > 1
-        safe = where_constant(~above_one, 2.0, target)
-        stirling = safe * safe.log() - safe + (safe * (2 * math.pi)).log() * 0.5
-        loss = loss + stirling * _constant_like(input, above_one)
+        stirling = (target * target.log() - target
+                    + apply(MulBackward1, apply(MulBackward1, target, other=2 * math.pi).log(), other=0.5))
+        loss = loss + stirling.masked_fill(Tensor._make(target._data <= 1), 0)
     return _reduce(loss, reduction)
 
 
@@ -781,9 +877,11 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
     if not var.dtype.is_floating_point:  # PyTorch clamps var in place: a float can't go into it
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{_dtype.scalar_type_name(var.dtype)}")
-    floored = var + _constant_like(var, np.maximum(var._data, eps) - var._data)
-    difference = input - target
-    loss = (floored.log() + difference * difference / floored) * 0.5
+    # (cloned and floored in place out of the graph, as PyTorch: the floor passes the gradient)
+    var = var.clone()
+    with no_grad():
+        var.clamp_(min=eps)
+    loss = (var.log() + (input - target) ** 2 / var) * 0.5
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)

@@ -7,6 +7,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..._tensor import Tensor
+from ..._vmap_state import vmap_state
 from ...autograd.graph import Node
 from .._saved_shown import ShownAsPyTorch, kept_arguments
 from .._table import apply, register
@@ -160,7 +161,8 @@ class ReplicationPad3DBackward0(_IndexPadBackward):
 
 
 class CopySlices(_IndexPadBackward):
-    """circular padding (PyTorch's is a copy into slices, whose grad_fn is CopySlices)."""
+    """circular padding under vmap, as one gather (out of vmap it is PyTorch's copies into
+    slices, `_circular_pad`, whose grad_fn is CopySlices)."""
 
     __slots__ = ()
     shown: ClassVar[dict] = {}
@@ -221,9 +223,40 @@ def pad(input, pad, mode: str = "constant", value=None):
     if mode not in _INDEX_PAD_MODES:
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
     _check_index_pad(input, pad, mode)
+    if mode == "circular" and not vmap_state.depth:  # (under vmap: the gather below, which has a rule)
+        return _circular_pad(input, given)
     padded_dims = len(pad) // 2
     positions = []
     for dim in range(input.ndim - padded_dims, input.ndim):
         index = input.ndim - 1 - dim
         positions.append(_pad_positions(input.shape[dim], pad[2 * index], pad[2 * index + 1], mode))
     return apply(_INDEX_PAD_NODES[(mode, padded_dims)], input, positions=tuple(positions), arguments=(given,))
+
+
+def _circular_pad(input: Tensor, pad: tuple) -> Tensor:
+    """Circular padding as PyTorch's kernel does it, so with its graph (CopySlices over slices):
+    the input copied into the middle of a new tensor, then, dim by dim from the last, the
+    wrapped parts copied from the result itself (corners written more than once)."""
+    from ..shape.reorder import slice_along  # (a later module of the package)
+
+    padded_dims = len(pad) // 2
+    shape = list(input.shape)
+    for index in range(padded_dims):
+        shape[input.ndim - 1 - index] += pad[2 * index] + pad[2 * index + 1]
+    out = Tensor._make(np.zeros(shape, dtype=input._data.dtype))
+    inner, source = out, input
+    for index in range(padded_dims):
+        dim, before, after = input.ndim - 1 - index, pad[2 * index], pad[2 * index + 1]
+        inner = slice_along(inner, dim, max(before, 0), shape[dim] - max(after, 0))
+        source = slice_along(source, dim, max(-before, 0), input.shape[dim] - max(-after, 0))
+    inner.copy_(source)
+    for index in range(padded_dims):
+        dim, before, after = input.ndim - 1 - index, pad[2 * index], pad[2 * index + 1]
+        if before > 0:
+            end = shape[dim] - max(after, 0)
+            slice_along(out, dim, 0, before).copy_(slice_along(out, dim, end - before, end))
+        if after > 0:
+            start = max(before, 0)
+            written = slice_along(out, dim, shape[dim] - after, shape[dim])
+            written.copy_(slice_along(out, dim, start, start + after))
+    return out

@@ -17,10 +17,13 @@ from .._table import apply, output, register
 from .._tangents import LINEAR
 from ..pointwise import (
     _constant_like,
+    sign,
 )
+from ..pointwise import abs as absolute
 from ._backward_ops import joined_to_input
 from ._common import _torch_name, _tuple
 from ._maps import _col2im_array, _SeparableMapBackward, _window_view, col2im, scatter_add_along
+from .activation import relu
 from .padding import constant_pad
 
 # ---------------------------------------------------------------------------
@@ -571,7 +574,13 @@ def lp_pool2d(input, norm_type: float, kernel_size, stride=None, ceil_mode: bool
     """The p-norm over each window of the last two dims: (sum of x^p)^(1/p)."""
     kernel = _tuple(kernel_size, 2, "kernel_size")
     average = avg_pool2d(input ** norm_type, kernel, stride, 0, ceil_mode)
-    return (average * (kernel[0] * kernel[1])) ** (1.0 / norm_type)
+    return _window_norm(average, kernel[0] * kernel[1], norm_type)
+
+
+def _window_norm(average, count: int, norm_type: float):
+    """(count * average)^(1/p), the average passed through sign(x) * relu(|x|) first, as
+    PyTorch's lp pooling composes it (its graph, and a zero gradient at a zero average)."""
+    return ((sign(average) * relu(absolute(average))) * count) ** (1.0 / norm_type)
 
 
 @register(torch_name=_torch_name("lp_pool1d"))
@@ -579,7 +588,7 @@ def lp_pool1d(input, norm_type: float, kernel_size, stride=None, ceil_mode: bool
     """The p-norm over each window of the last dim."""
     kernel = _one(kernel_size, "kernel_size")
     average = avg_pool1d(input ** norm_type, kernel, stride, 0, ceil_mode)
-    return (average * kernel) ** (1.0 / norm_type)
+    return _window_norm(average, kernel, norm_type)
 
 
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,

@@ -9,7 +9,7 @@ from ... import _dtype
 from ..._tensor import Tensor
 from .. import _math
 from .._formula import Formula
-from .._table import apply, register, register_method
+from .._table import apply, register, register_method, run_in_place
 from .._tangents import ELEMENT_WISE
 from .promotion import _unary_input, floating_input
 
@@ -260,5 +260,17 @@ def clamp_max(input, max):
     return apply(ClampMaxBackward0, input, max=max)
 
 
+def clamp_min_(self, min):
+    """clamp_min in place: its node (ClampMinBackward0 or 1) records the write, as PyTorch's."""
+    return run_in_place(self, clamp_min, min)
+
+
+def clamp_max_(self, max):
+    """clamp_max in place: its node (ClampMaxBackward0 or 1) records the write, as PyTorch's."""
+    return run_in_place(self, clamp_max, max)
+
+
 register_method("clamp_min", clamp_min)
 register_method("clamp_max", clamp_max)
+register_method("clamp_min_", clamp_min_)
+register_method("clamp_max_", clamp_max_)

@@ -379,6 +379,32 @@ class SpecialXlog1PyBackward0(Formula):
     }
 
 
+class SpecialXlog1PyBackward1(Formula):
+    """A number times log1p(other): PyTorch's node for a number as the first argument (the
+    number saved as `self`)."""
+
+    inputs = ("other",)
+
+    @staticmethod
+    def forward(other, self):
+        return SpecialXlog1PyBackward0.forward(_number_as_tensor(self, other), other)
+
+    tangent = ELEMENT_WISE
+    derivatives = {"other": lambda grad, self, other: grad * self / (other + 1)}
+
+
+class SpecialXlog1PyBackward2(Formula):
+    """self times log1p of a number: PyTorch's node for a number as the second argument (the
+    number saved as `other`)."""
+
+    @staticmethod
+    def forward(self, other):
+        return SpecialXlog1PyBackward0.forward(self, _number_as_tensor(other, self))
+
+    tangent = ELEMENT_WISE
+    derivatives = {"self": lambda grad, self, other: grad * _xlog1py_either(_nonzero(self), other)}
+
+
 class SpecialZetaBackward0(Formula):
     inputs = ("self", "other")
 
@@ -460,7 +486,11 @@ def xlog1py(input, other):
     """input * log1p(other), and 0 where input is 0 (unless other is NaN)."""
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         raise TypeError("special_xlog1py(): expected a Tensor for 'input' or 'other'")
-    return apply(SpecialXlog1PyBackward0, _number_as_tensor(input, other), _number_as_tensor(other, input))
+    if not isinstance(input, Tensor):
+        return apply(SpecialXlog1PyBackward1, other, self=input)
+    if not isinstance(other, Tensor):
+        return apply(SpecialXlog1PyBackward2, input, other=other)
+    return apply(SpecialXlog1PyBackward0, input, other)
 
 
 @register("special.zeta", gradcheck_wrapper=_zeta_argument_fixed)

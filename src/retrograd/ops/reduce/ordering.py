@@ -515,15 +515,21 @@ def _quantile_ranks(sorted_values, q, ignore_nan: bool):
     """The fractional position q·(n - 1) of each quantile in each sorted slice (PyTorch's
     arithmetic, in the input's dtype), as a tensor of shape `kept + [len(q)]`."""
     data = sorted_values._data
-    dtype = data.dtype.type
-    q_tensor = q.reshape(-1) if isinstance(q, Tensor) else Tensor._make(np.array([q], dtype=data.dtype))
+    if not isinstance(q, Tensor):
+        q = Tensor._make(np.array([q], dtype=data.dtype))
     nan = np.isnan(data)
     if ignore_nan:
         last = (~nan).sum(axis=-1, keepdims=True) - 1
-        ranks = q_tensor * Tensor._make(last.astype(data.dtype))
+        ranks = q * Tensor._make(last.astype(np.int64))
         return ranks.masked_fill(Tensor._make(ranks._data < 0), 0)
-    ranks = q_tensor * Tensor._make(np.full((*data.shape[:-1], 1), dtype(data.shape[-1] - 1)))
-    return ranks.masked_fill(Tensor._make(nan.any(axis=-1, keepdims=True)), data.shape[-1] - 1)
+    # (as PyTorch: q times the last index, a Scalar, broadcast against the NaN rows)
+    from ..composite.numeric import MulBackward1  # (a later module, which imports this one)
+
+    last_index = data.shape[-1] - 1
+    ranks = apply(MulBackward1, q, other=last_index)
+    has_nan = nan.any(axis=-1, keepdims=True)
+    shape = np.broadcast_shapes(tuple(ranks.shape), has_nan.shape)
+    return ranks.expand(shape).masked_fill(Tensor._make(np.broadcast_to(has_nan, shape)), last_index)
 
 
 def _interpolate(sorted_values, ranks, interpolation: str):

@@ -230,11 +230,17 @@ class SelectBackward0(ShownAsPyTorch, Formula):
 
 
 class SliceBackward0(SelectBackward0):
-    """A range (with a step) along a dim: see Note [Basic index keys]."""
+    """A range (with a step) along a dim: see Note [Basic index keys]. The dim and the end
+    show as given where a composite gave them (`slice_along`)."""
+
+    @staticmethod
+    def forward(self, key, dim_as_given=None, index_as_given=None, end_as_given=None):
+        return self._data[key]
 
     tangent = LINEAR
     shown: ClassVar[dict] = {"dim": as_given("dim", otherwise=_key_part("dim")),
-                             **{part: _key_part(part) for part in ("start", "end", "step")}}
+                             "end": as_given("end", otherwise=_key_part("end")),
+                             **{part: _key_part(part) for part in ("start", "step")}}
     __slots__ = ()
 
 
@@ -269,6 +275,13 @@ def basic_view(input: Tensor, key: tuple, node_class: type[Formula] = SliceBackw
 def place_at_key(grad: Tensor, shape: tuple, key: tuple) -> Tensor:
     """Zeros of `shape` with `grad` written at the basic `key` (differentiable in `grad`)."""
     return apply(SliceBackwardBackward0, grad, shape=shape, key=key)
+
+
+def slice_along(input: Tensor, dim: int, start: int, end: int | None = None) -> Tensor:
+    """input[start:end] along dim, as PyTorch's composites slice (`at::slice`): its node shows
+    the dim and the end as given (None where omitted)."""
+    key = _along(wrap_dim(dim, input.ndim), slice(start, end))
+    return apply(SliceBackward0, input, key=key, dim_as_given=dim, end_as_given=end)
 
 
 def _along(dim: int, index) -> tuple:

@@ -422,17 +422,20 @@ def _atleast_1d(tensor: Tensor) -> Tensor:
 
 
 def _atleast_2d(tensor: Tensor) -> Tensor:
+    """As PyTorch records it: a 0-d tensor reshaped, a 1-d one unsqueezed at 0."""
     if tensor.ndim >= 2:
         return tensor
-    return reshape(tensor, (1, -1) if tensor.ndim else (1, 1))
+    return unsqueeze(tensor, 0) if tensor.ndim else reshape(tensor, (1, 1))
 
 
 def _atleast_3d(tensor: Tensor) -> Tensor:
+    """As PyTorch records it: a 0-d tensor reshaped, a 1-d one unsqueezed at 0 then at -1, a
+    2-d one at -1."""
     if tensor.ndim >= 3:
         return tensor
     if tensor.ndim == 2:
         return unsqueeze(tensor, -1)
-    return reshape(tensor, (1, -1, 1) if tensor.ndim else (1, 1, 1))
+    return unsqueeze(unsqueeze(tensor, 0), -1) if tensor.ndim else reshape(tensor, (1, 1, 1))
 
 
 def atleast_1d(*tensors):
