@@ -247,7 +247,7 @@ def _window_max_scan(padded: np.ndarray, kernel, stride, dilation, out):
 def _flat_indices(choice, kernel, stride, padding, dilation, width) -> np.ndarray:
     """Flat indices into the input's H*W plane of the kernel positions `choice` selects."""
     offsets, first = _index_offsets(kernel, stride, padding, dilation, width, choice.shape[-2:])
-    indices = np.take(offsets, choice)
+    indices = offsets.take(choice)
     indices += first
     return indices
 
