@@ -374,8 +374,21 @@ def accumulate_at(values: Tensor, shape: tuple, key: tuple) -> Tensor:
 
 @register("__getitem__")
 def getitem(input, key):
-    """`input[key]`: ints, slices, None and `...` give views; tensors, lists and masks give copies."""
-    return _apply_key(input, _parse_key(key, input._data.shape))
+    """`input[key]`: ints, slices, None and `...` give views; tensors, lists and masks give copies.
+
+    A lone int or slice of int bounds and a positive step (`x[0]`, `x[1:-1]`) is recorded
+    as `_plain_key` and `_apply_key` record it (one SelectBackward0 or SliceBackward0 view),
+    without building its `_Key`."""
+    shape = input._data.shape
+    if type(key) is int and shape:
+        return basic_view(input, (_wrap_int(key, shape, 0), Ellipsis), SelectBackward0)
+    if type(key) is slice and shape:
+        start, stop, step = key.start, key.stop, key.step
+        if ((step is None or (type(step) is int and step > 0))
+                and (start is None or type(start) is int) and (stop is None or type(stop) is int)):
+            step = 1 if step is None else step
+            return basic_view(input, (slice(start, stop, step), Ellipsis), SliceBackward0)
+    return _apply_key(input, _parse_key(key, shape))
 
 
 register_method("__getitem__", getitem)

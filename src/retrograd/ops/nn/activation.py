@@ -444,7 +444,10 @@ def softmax(input, dim, dtype=None):
     """exp(input) normalised to sum to 1 along `dim` (shifted by the max: no overflow).
 
     `dim` is required, as in `torch.softmax`; `nn.functional.softmax` still chooses one
-    (deprecated, with PyTorch's warning) when it is left out."""
+    (deprecated, with PyTorch's warning) when it is left out. A tensor and an int dim in
+    range (the usual call) go to the op without the checks' calls."""
+    if type(input) is Tensor and type(dim) is int and -input._data.ndim <= dim < input._data.ndim:
+        return apply(SoftmaxBackward0, input, dim=dim % input._data.ndim, dtype=dtype, dim_as_given=dim)
     given, dim = dim, _softmax_dim(dim, floating_input(input, "softmax").ndim, "softmax")
     return apply(SoftmaxBackward0, input, dim=dim, dtype=dtype, **_as_given(given))
 
@@ -454,6 +457,8 @@ def softmax(input, dim, dtype=None):
 def log_softmax(input, dim, dtype=None):
     """log(softmax(input, dim)), computed stably as input - logsumexp(input, dim); `dim` is
     required, as in `torch.log_softmax` (see `softmax`)."""
+    if type(input) is Tensor and type(dim) is int and -input._data.ndim <= dim < input._data.ndim:
+        return apply(LogSoftmaxBackward0, input, dim=dim % input._data.ndim, dtype=dtype, dim_as_given=dim)
     given, dim = dim, _softmax_dim(dim, floating_input(input, "log_softmax").ndim, "log_softmax")
     return apply(LogSoftmaxBackward0, input, dim=dim, dtype=dtype, **_as_given(given))
 

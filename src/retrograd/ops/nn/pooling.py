@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import math
 import numbers
 from typing import ClassVar
 
@@ -39,16 +41,43 @@ def _pool_output_size(size, kernel, stride, padding, dilation, ceil_mode) -> int
 
 
 def _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode, name):
-    """Kernel, stride, padding, dilation pairs and the output size; PyTorch's checks."""
-    if input.ndim not in (3, 4):
+    """Kernel, stride, padding, dilation pairs and the output size; PyTorch's checks.
+
+    Arguments given as plain ints and tuples of ints (the usual call) are looked up per
+    geometry (Note [Pooling geometry per call])."""
+    if (_plain(kernel_size) and (stride is None or _plain(stride)) and _plain(padding) and _plain(dilation)
+            and type(ceil_mode) is bool):
+        return _pool_geometry_of(input.shape, kernel_size, stride, padding, dilation, ceil_mode, name)
+    return _pool_geometry_of.__wrapped__(input.shape, kernel_size, stride, padding, dilation, ceil_mode, name)
+
+
+# Note [Pooling geometry per call]
+#     A pooling call's arguments are normalised and checked, its output size and padding
+#     pairs computed, and max pooling's index offsets built, from the input's shape and the
+#     arguments alone: a network calls each pooling with the same few, so these are cached
+#     (functools.lru_cache) by shape and arguments. Only plain ints, tuples of ints and bools
+#     are keys (a float, a list or a Tensor takes the uncached path, and so keeps its own
+#     errors); the cached arrays are read-only. An error is raised each call, never cached.
+
+
+def _plain(value) -> bool:
+    """Whether a pooling argument is an int or a tuple of ints (a key of the geometry cache)."""
+    return type(value) is int or (type(value) is tuple and all(type(v) is int for v in value))
+
+
+@functools.lru_cache(maxsize=256)
+def _pool_geometry_of(shape, kernel_size, stride, padding, dilation, ceil_mode, name):
+    """`_pool_geometry` from the input's shape."""
+    ndim = len(shape)
+    if ndim not in (3, 4):
         raise RuntimeError(
             f"{name}: Expected 3D or 4D (batch mode) tensor for input, but got: "
-            f"[{', '.join(map(str, input.shape))}]"
+            f"[{', '.join(map(str, shape))}]"
         )
-    if 0 in input.shape[input.ndim - 3:]:  # only a batch (of a 4-d input) may be empty
+    if 0 in shape[ndim - 3:]:  # only a batch (of a 4-d input) may be empty
         raise RuntimeError(
             f"{name}: Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size for "
-            f"input, but got:[{', '.join(map(str, input.shape))}]"
+            f"input, but got:[{', '.join(map(str, shape))}]"
         )
     kernel = _tuple(kernel_size, 2, "kernel_size")
     stride = kernel if stride is None or stride == [] or stride == () else _tuple(stride, 2, "stride")
@@ -60,11 +89,11 @@ def _pool_geometry(input, kernel_size, stride, padding, dilation, ceil_mode, nam
                 f"kernel_size={k} and dilation={d}"
             )
     out = tuple(_pool_output_size(s, k, st, p, d, ceil_mode)
-                for s, k, st, p, d in zip(input.shape[-2:], kernel, stride, padding, dilation))
+                for s, k, st, p, d in zip(shape[-2:], kernel, stride, padding, dilation))
     if min(out) < 1:
         raise RuntimeError(
-            f"Given input size: ({'x'.join(map(str, input.shape[-3:]))}). Calculated output size: "
-            f"({input.shape[-3]}x{out[0]}x{out[1]}). Output size is too small"
+            f"Given input size: ({'x'.join(map(str, shape[-3:]))}). Calculated output size: "
+            f"({shape[-3]}x{out[0]}x{out[1]}). Output size is too small"
         )
     return kernel, stride, padding, dilation, out
 
@@ -88,6 +117,49 @@ def _window_max(padded: np.ndarray, kernel, stride, dilation, out):
     if values.dtype.kind == "f" and np.isnan(values).any():
         return _window_max_scan(padded, kernel, stride, dilation, out)
     return values, codes
+
+
+# Note [Tiled max pooling]
+#     The common max pooling (stride = kernel, no padding, no dilation: windows that tile
+#     the input) on a small input is one gather of the windows into a trailing axis and one
+#     argmax over it, in place of the separable passes' dozen NumPy calls each way. argmax
+#     picks the first maximum in row-major order, as the separable passes do, and the value
+#     is read at it, so the result is the same to the bit (a -0.0 before a 0.0 included); a
+#     NaN among the values sends the input to the scan for the NaN rule, as `_window_max`
+#     does. An argmax along a short axis costs per window, not per call: from a few thousand
+#     elements on the separable passes (forward) and the per-position writes (backward) are
+#     faster, and the input goes there.
+_TILED_MOST = 4096
+
+
+def _tiles(shape, kernel, stride, padding, dilation, out) -> bool:
+    """Whether max pooling over `shape` takes the tiled path (Note [Tiled max pooling]): its
+    windows tile the input (ceil_mode may add a window reaching past it) and it is small."""
+    return (stride == kernel and padding == (0, 0) and dilation == (1, 1)
+            and out[0] * kernel[0] <= shape[-2] and out[1] * kernel[1] <= shape[-1]
+            and math.prod(shape) <= _TILED_MOST)
+
+
+def _window_max_tiled(data: np.ndarray, kernel, out):
+    """`_window_max` for windows that tile `data` (Note [Tiled max pooling])."""
+    lead = data.shape[:-2]
+    size = kernel[0] * kernel[1]
+    cropped = data[..., : out[0] * kernel[0], : out[1] * kernel[1]]
+    windows = cropped.reshape(*lead, out[0], kernel[0], out[1], kernel[1]).swapaxes(-3, -2)
+    windows = windows.reshape(-1, size)
+    codes = windows.argmax(-1)
+    values = windows[_row_numbers(len(codes)), codes].reshape(*lead, *out)
+    if values.dtype.kind == "f" and np.isnan(values).any():
+        return _window_max_scan(data, kernel, kernel, (1, 1), out)
+    return values, codes.astype(_code_type(kernel)).reshape(values.shape)
+
+
+@functools.lru_cache(maxsize=64)
+def _row_numbers(count: int) -> np.ndarray:
+    """0 .. count-1 (read-only: cached)."""
+    numbers_ = np.arange(count)
+    numbers_.flags.writeable = False
+    return numbers_
 
 
 def _code_type(kernel) -> np.dtype:
@@ -177,14 +249,22 @@ def _window_max_scan(padded: np.ndarray, kernel, stride, dilation, out):
 
 def _flat_indices(choice, kernel, stride, padding, dilation, width) -> np.ndarray:
     """Flat indices into the input's H*W plane of the kernel positions `choice` selects."""
-    out_h, out_w = choice.shape[-2:]
-    first = ((np.arange(out_h) * stride[0] - padding[0])[:, None] * width
-             + (np.arange(out_w) * stride[1] - padding[1])[None, :])
-    position = np.arange(kernel[0] * kernel[1])
-    offsets = (position // kernel[1]) * dilation[0] * width + (position % kernel[1]) * dilation[1]
-    indices = np.take(offsets, choice)
+    offsets, first = _index_offsets(kernel, stride, padding, dilation, width, choice.shape[-2:])
+    indices = offsets.take(choice)
     indices += first
     return indices
+
+
+@functools.lru_cache(maxsize=256)
+def _index_offsets(kernel, stride, padding, dilation, width, out) -> tuple:
+    """For `_flat_indices`: each kernel position's offset from its window's first element, and
+    each window's first element, as flat indices into the H*W plane (read-only: cached)."""
+    first = ((np.arange(out[0]) * stride[0] - padding[0])[:, None] * width
+             + (np.arange(out[1]) * stride[1] - padding[1])[None, :])
+    position = np.arange(kernel[0] * kernel[1])
+    offsets = (position // kernel[1]) * dilation[0] * width + (position % kernel[1]) * dilation[1]
+    first.flags.writeable = offsets.flags.writeable = False
+    return offsets, first
 
 
 def _picked_in_plane(x, indices):
@@ -230,6 +310,12 @@ class MaxPool2DWithIndicesBackward0(ShownAsPyTorch, Node):
         ctx._arguments = arguments
         data = x._data
         height, width = data.shape[-2:]
+        if data.dtype.kind in "fiu" and _tiles(data.shape, kernel, stride, padding, dilation, out):
+            values, choice = _window_max_tiled(data, kernel, out)
+            indices = _flat_indices(choice, kernel, stride, padding, dilation, width)
+            ctx.indices, ctx.shape = indices, data.shape
+            ctx.choice, ctx.geometry = choice, (kernel, stride, dilation, out)
+            return values, indices
         pairs = _pool_pairs((height, width), kernel, stride, padding, dilation, out)
         lead = [(0, 0)] * (data.ndim - 2)
         fill = -np.inf if data.dtype.kind == "f" else np.iinfo(data.dtype).min
@@ -252,6 +338,8 @@ class MaxPool2DWithIndicesBackward0(ShownAsPyTorch, Node):
         if not isinstance(grad, Tensor):
             check_saved(self)
             if getattr(self, "geometry", None) is not None:
+                if _tiles(self.shape, *self.geometry[:2], (0, 0), *self.geometry[2:]):
+                    return self._backward_tiled(grad)
                 return self._backward_into_windows(grad)
             return _scatter_to_maxima(grad, self.indices, self.shape)
         # Recorded (create_graph) as PyTorch's max_pool2d_with_indices_backward: a function of
@@ -260,6 +348,20 @@ class MaxPool2DWithIndicesBackward0(ShownAsPyTorch, Node):
         backward_class = (AdaptiveMaxPool2DBackwardBackward0 if isinstance(self, AdaptiveMaxPool2DBackward0)
                           else MaxPool2DWithIndicesBackwardBackward0)
         return apply(backward_class, grad, x, indices=self.indices)
+
+    def _backward_tiled(self, grad: np.ndarray) -> np.ndarray:
+        """Windows that tile the input (Note [Tiled max pooling]): each window's gradient put at
+        its max's kernel position (a selection: NaN stays there), the windows laid back out."""
+        kernel, _, _, out = self.geometry
+        lead = grad.shape[:-2]
+        chosen = self.choice[..., None] == _row_numbers(kernel[0] * kernel[1])
+        windows = np.where(chosen, grad[..., None], 0).reshape(*lead, *out, *kernel).swapaxes(-3, -2)
+        block = windows.reshape(*lead, out[0] * kernel[0], out[1] * kernel[1])
+        if block.shape == self.shape:
+            return block
+        result = np.zeros(self.shape, dtype=grad.dtype)
+        result[..., : block.shape[-2], : block.shape[-1]] = block
+        return result
 
     def _backward_into_windows(self, grad: np.ndarray) -> np.ndarray:
         """Disjoint windows: per kernel position, the gradient selected where that position held

@@ -125,6 +125,8 @@ class ClampBackward1(Formula):
     @staticmethod
     def forward(self, min, max):
         data = _unary_input(self, "clamp")
+        if data.dtype.kind == "f" and type(min) in _FLOAT_KEEPS and type(max) in _FLOAT_KEEPS:
+            return _clamp_arrays(data, min, max)  # (result_type's answer: the input's dtype)
         target = _dtype.result_type(self, *(bound for bound in (min, max) if bound is not None)).numpy
         return _clamp_arrays(data.astype(target, copy=False), min, max)
 
@@ -156,10 +158,19 @@ class ClampBackward0(Formula):
     }
 
 
+# Bounds a floating input keeps its dtype under: None, Python ints and floats (no bool).
+_FLOAT_KEEPS = frozenset((type(None), int, float))
+
+
 def _clamp_arrays(data: np.ndarray, low, high) -> np.ndarray:
-    """max(data, low) then min(., high): where low > high every element becomes high."""
+    """max(data, low) then min(., high): where low > high every element becomes high. A
+    number `high` after a `low` is applied in place, to the array the max made (one array
+    less, the same values; a 0-d input's max is a NumPy scalar, not written in place)."""
     if low is not None:
         data = np.maximum(data, low)
+        if high is not None and type(data) is np.ndarray and not isinstance(high, np.ndarray):
+            np.minimum(data, high, out=data)
+            return data
     if high is not None:
         data = np.minimum(data, high)
     return data

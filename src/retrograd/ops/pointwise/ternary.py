@@ -236,12 +236,14 @@ def where(condition, input=None, other=None):
         if not isinstance(condition, Tensor):
             _check_condition(condition)
         return tuple(Tensor._make(index.astype(np.int64)) for index in np.nonzero(condition._data))
-    _check_condition(condition)
-    for tensor, number in ((input, other), (other, input)):  # a number must fit, never wraps
-        if type(number) is int and isinstance(tensor, Tensor) and tensor._data.dtype.kind in "iu":
-            from ..._creation import check_convertible
+    if type(condition) is not Tensor or condition._data.dtype != np.bool_:  # (else it passes)
+        _check_condition(condition)
+    if type(input) is not Tensor or type(other) is not Tensor:  # (two tensors: no number to fit)
+        for tensor, number in ((input, other), (other, input)):  # a number must fit, never wraps
+            if type(number) is int and isinstance(tensor, Tensor) and tensor._data.dtype.kind in "iu":
+                from ..._creation import check_convertible
 
-            check_convertible(number, tensor.dtype)
+                check_convertible(number, tensor.dtype)
     return apply(WhereBackward0, input, other, condition=condition)
 
 

@@ -332,7 +332,7 @@ def _amax_backward(grad, self, result, dim: tuple, keepdim: bool):
 class AmaxBackward0(ShowsDimAsGiven, Formula):
     """The largest element over dims: ties share the gradient evenly (as PyTorch)."""
 
-    kernel = staticmethod(np.max)
+    kernel = np.maximum.reduce  # (np.max's ufunc, without its two Python functions)
 
     @classmethod
     def forward(cls, self, dim, keepdim, dim_as_given=None):
@@ -345,17 +345,18 @@ class AmaxBackward0(ShowsDimAsGiven, Formula):
 
 
 class AminBackward0(AmaxBackward0):
-    kernel = staticmethod(np.min)
+    kernel = np.minimum.reduce
 
 
 class MaxBackward1(Formula):
-    """max() of all elements: ties share the gradient, which reaches only them."""
+    """max() of all elements: ties share the gradient, which reaches only them. The kernel is
+    the ufunc's reduce, which `np.max` calls through two Python functions."""
 
-    kernel = staticmethod(np.max)
+    kernel = np.maximum.reduce
 
     @classmethod
     def forward(cls, self):
-        return cls.kernel(self._data)
+        return cls.kernel(self._data, axis=None)
 
     tangent = REDUCTION
     derivatives = {"self": lambda grad, self, result: _evenly_distribute(grad, self, result)}
@@ -364,7 +365,7 @@ class MaxBackward1(Formula):
 class MinBackward1(MaxBackward1):
     """min() of all elements."""
 
-    kernel = staticmethod(np.min)
+    kernel = np.minimum.reduce
 
 
 @register(methods="amax")

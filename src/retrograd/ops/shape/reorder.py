@@ -47,7 +47,8 @@ class TransposeBackward1(TransposeBackward0):
 @register(methods=("transpose", "swapaxes", "swapdims"))
 def transpose(input, dim0: int, dim1: int):
     """A view with dims `dim0` and `dim1` swapped."""
-    first, second = wrap_dim(dim0, input.ndim), wrap_dim(dim1, input.ndim)
+    ndim = input._data.ndim if type(input) is Tensor else input.ndim
+    first, second = wrap_dim(dim0, ndim), wrap_dim(dim1, ndim)
     if first == dim0 and second == dim1:  # (the common case: nothing more for the node to keep)
         return apply(TransposeBackward0, input, dim0=first, dim1=second)
     return apply(TransposeBackward0, input, dim0=first, dim1=second, dim0_as_given=dim0, dim1_as_given=dim1)

@@ -263,7 +263,12 @@ def tensor_split(input, indices_or_sections, dim: int = 0):
 
 
 def _common_dtype(tensors) -> np.dtype:
-    return functools.reduce(_dtype.promote_types, (tensor.dtype for tensor in tensors)).numpy
+    """The dtype the tensors promote to (without the promotion's steps when all share one)."""
+    first = tensors[0]._data.dtype
+    for tensor in tensors:
+        if tensor._data.dtype != first:
+            return functools.reduce(_dtype.promote_types, (tensor.dtype for tensor in tensors)).numpy
+    return _dtype._BY_NUMPY[first].numpy
 
 
 def _tensor_list(tensors, op_name: str) -> tuple:
@@ -320,6 +325,28 @@ class CatBackward0(ShownAsPyTorch, Node):
         return tuple(grads)
 
 
+def _matching_sizes(tensors: tuple, dim) -> tuple | None:
+    """The tensors' sizes along `dim` when the call is the common one (tensors of one rank,
+    at least 1, sizes matching off `dim`, none a 1-d empty one, `dim` a valid int); else
+    None, and `cat` takes its checks one by one, for their errors in PyTorch's order."""
+    if not tensors or type(dim) is not int:
+        return None
+    first = tensors[0]._data.shape
+    rank = len(first)
+    if not -rank <= dim < rank:
+        return None
+    wrapped = dim % rank
+    before, after = first[:wrapped], first[wrapped + 1:]
+    sizes = []
+    for tensor in tensors:
+        shape = tensor._data.shape
+        if (len(shape) != rank or shape[:wrapped] != before or shape[wrapped + 1:] != after
+                or shape == (0,)):
+            return None
+        sizes.append(shape[wrapped])
+    return tuple(sizes)
+
+
 def _is_legacy_empty(tensor: Tensor) -> bool:
     """A 1-d empty tensor, which cat skips whatever the other shapes (as PyTorch does)."""
     return tensor._data.shape == (0,)
@@ -329,6 +356,12 @@ def _is_legacy_empty(tensor: Tensor) -> bool:
 def cat(tensors, dim: int = 0):
     """The tensors joined along `dim`; all other sizes must match (1-d empty tensors are skipped)."""
     tensors = _tensor_list(tensors, "cat")
+    sizes = _matching_sizes(tensors, dim)
+    if sizes is not None:
+        wrapped = dim % len(tensors[0]._data.shape)
+        if wrapped == dim:
+            return apply(CatBackward0, *tensors, dim=wrapped, sizes=sizes)
+        return apply(CatBackward0, *tensors, dim=wrapped, sizes=sizes, dim_as_given=dim)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for position, tensor in enumerate(tensors):
