@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import retrograd as torch
+from bitwise import assert_same_bits
 from retrograd.ops.pointwise import clamping
 
 VALUES = [-2.0, -0.5, -0.0, 0.0, 0.25, 0.5, 3.0, np.nan, np.inf, -np.inf]
@@ -36,20 +37,11 @@ def _reference(monkeypatch, x, low, high):
     return values, dtype, grad
 
 
-def _same(first, second):
-    for a, b in zip(first, second):
-        if isinstance(a, np.ndarray):
-            assert a.dtype == b.dtype and a.shape == b.shape and a.strides == b.strides
-            assert a.tobytes() == b.tobytes()
-        else:
-            assert a == b
-
-
 @pytest.mark.parametrize(("low", "high"), BOUNDS)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16, torch.int32, torch.bool])
 def test_number_bounds_match_the_promoting_path(monkeypatch, dtype, low, high):
     x = torch.tensor(VALUES).to(dtype) if dtype.is_floating_point else torch.tensor([-3, 0, 1, 5]).to(dtype)
     for tensor in (x, x.reshape(2, -1).t(), x[0]):  # a matrix's transpose, a 0-d tensor
         before = tensor.numpy().copy()
-        _same(_clamped(tensor, low, high), _reference(monkeypatch, tensor, low, high))
+        assert_same_bits(_clamped(tensor, low, high), _reference(monkeypatch, tensor, low, high))
         assert tensor.numpy().tobytes() == before.tobytes()  # the input is never written

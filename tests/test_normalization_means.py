@@ -7,6 +7,7 @@ import pytest
 
 import retrograd as torch
 import retrograd.nn.functional as F
+from bitwise import assert_same_bits
 from retrograd.ops.nn import normalization
 
 
@@ -22,12 +23,6 @@ def _with_numpys_methods(monkeypatch, op, inputs):
     with monkeypatch.context() as patch:
         patch.setattr(normalization, "_SUMMED_AS_IS", ())
         return _run(op, inputs)
-
-
-def _same(first, second):
-    for a, b in zip(first, second, strict=True):
-        assert a.dtype == b.dtype and a.shape == b.shape and a.strides == b.strides
-        assert a.tobytes() == b.tobytes()
 
 
 def _inputs(dtype, *shapes, special=False, seed=0):
@@ -58,7 +53,7 @@ CASES = {
 def test_means_are_numpys(monkeypatch, case, dtype, special):
     op, shapes = CASES[case]
     inputs = _inputs(dtype, *shapes, special=special)
-    _same(_run(op, inputs), _with_numpys_methods(monkeypatch, op, inputs))
+    assert_same_bits(_run(op, inputs), _with_numpys_methods(monkeypatch, op, inputs))
 
 
 @pytest.mark.parametrize("case", ["layer_norm", "group_norm"])
@@ -68,8 +63,8 @@ def test_count_past_float32s_exact_integers_divides_as_numpy(monkeypatch, case):
     with monkeypatch.context() as patch:
         patch.setattr(normalization, "_EXACT_COUNTS", 0)  # (as a count above 2**24 goes)
         divided_as_numpy = _run(op, inputs)
-    _same(divided_as_numpy, _with_numpys_methods(monkeypatch, op, inputs))
-    _same(_run(op, inputs), divided_as_numpy)
+    assert_same_bits(divided_as_numpy, _with_numpys_methods(monkeypatch, op, inputs))
+    assert_same_bits(_run(op, inputs), divided_as_numpy)
 
 
 def test_empty_input_keeps_numpys_methods():

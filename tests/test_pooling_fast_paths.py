@@ -7,6 +7,7 @@ import pytest
 
 import retrograd as torch
 import retrograd.nn.functional as F
+from bitwise import assert_same_bits
 from retrograd.ops.nn import pooling
 
 
@@ -22,15 +23,6 @@ def _pooled(x: np.ndarray, *arguments, **keywords):
         values.backward(torch.tensor(grad))
         gradient = tensor.grad.numpy()
     return values.detach().numpy(), indices.numpy(), gradient
-
-
-def _same(first, second) -> None:
-    for a, b in zip(first, second):
-        if a is None or b is None:
-            assert a is None and b is None
-            continue
-        assert a.dtype == b.dtype and a.shape == b.shape and a.strides == b.strides
-        assert a.tobytes() == b.tobytes()  # bits: NaN and the sign of zero included
 
 
 def _general(monkeypatch, x, *arguments, **keywords):
@@ -62,7 +54,7 @@ CASES = [
 @pytest.mark.parametrize(("shape", "kernel", "keywords"), CASES)
 def test_tiled_path_matches_the_general_one(monkeypatch, shape, kernel, keywords, dtype):
     x = _input(shape, dtype)
-    _same(_pooled(x, kernel, **keywords), _general(monkeypatch, x, kernel, **keywords))
+    assert_same_bits(_pooled(x, kernel, **keywords), _general(monkeypatch, x, kernel, **keywords))
 
 
 @pytest.mark.parametrize(("shape", "kernel", "keywords"), CASES[:3])
@@ -73,7 +65,7 @@ def test_tiled_path_keeps_the_nan_rule_and_signed_zeros(monkeypatch, shape, kern
     flat[1::7] = -0.0
     flat[2::7] = 0.0
     x[..., :2, :2] = -0.0  # a window of zeros: the first (-0.0) is its max
-    _same(_pooled(x, kernel, **keywords), _general(monkeypatch, x, kernel, **keywords))
+    assert_same_bits(_pooled(x, kernel, **keywords), _general(monkeypatch, x, kernel, **keywords))
 
 
 def test_tiled_path_takes_a_non_contiguous_input(monkeypatch):
@@ -84,8 +76,8 @@ def test_tiled_path_takes_a_non_contiguous_input(monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(pooling, "_TILED_MOST", -1)
         general = F.max_pool2d(tensor, 2, return_indices=True)
-    _same([t.numpy() for t in fast], [t.numpy() for t in general])
-    _same(_pooled(x, 2), _general(monkeypatch, x, 2))
+    assert_same_bits([t.numpy() for t in fast], [t.numpy() for t in general])
+    assert_same_bits(_pooled(x, 2), _general(monkeypatch, x, 2))
 
 
 def test_geometry_cache_keeps_the_errors_and_the_shown_arguments():

@@ -7,6 +7,7 @@ import pytest
 
 import retrograd as torch
 import retrograd.nn.functional as F
+from bitwise import assert_same_bits
 
 OPS = [F.softmax, F.log_softmax, torch.softmax, torch.log_softmax]
 
@@ -19,24 +20,15 @@ def _run(op, x, dim, **keywords):
             leaf.grad.numpy())
 
 
-def _same(first, second):
-    for a, b in zip(first, second):
-        if isinstance(a, np.ndarray):
-            assert a.dtype == b.dtype and a.shape == b.shape and a.strides == b.strides
-            assert a.tobytes() == b.tobytes()
-        else:
-            assert a == b
-
-
 @pytest.mark.parametrize("op", OPS)
 @pytest.mark.parametrize("dim", [-3, -2, -1, 0, 1, 2])
 def test_usual_call_matches_the_checked_path(op, dim):
     x = torch.randn(2, 3, 4)
     x[0, 1, 2] = float("nan")
     x[1, 2] = float("-inf")
-    _same(_run(op, x, dim), _run(op, x, np.int64(dim)))
-    _same(_run(op, x.transpose(0, 2), dim), _run(op, x.transpose(0, 2), np.int64(dim)))
-    _same(_run(op, x, dim, dtype=torch.float64), _run(op, x, np.int64(dim), dtype=torch.float64))
+    assert_same_bits(_run(op, x, dim), _run(op, x, np.int64(dim)))
+    assert_same_bits(_run(op, x.transpose(0, 2), dim), _run(op, x.transpose(0, 2), np.int64(dim)))
+    assert_same_bits(_run(op, x, dim, dtype=torch.float64), _run(op, x, np.int64(dim), dtype=torch.float64))
 
 
 @pytest.mark.parametrize("op", OPS)
@@ -47,7 +39,7 @@ def test_off_the_usual_call(op):
         with pytest.raises(IndexError) as checked:
             op(torch.randn(2, 3, 4), np.int64(dim))
         assert str(usual.value) == str(checked.value)
-    _same(_run(op, torch.tensor(0.5), 0), _run(op, torch.tensor(0.5), np.int64(0)))
-    _same(_run(op, torch.tensor(0.5), -1), _run(op, torch.tensor(0.5), np.int64(-1)))
+    assert_same_bits(_run(op, torch.tensor(0.5), 0), _run(op, torch.tensor(0.5), np.int64(0)))
+    assert_same_bits(_run(op, torch.tensor(0.5), -1), _run(op, torch.tensor(0.5), np.int64(-1)))
     with pytest.raises(NotImplementedError, match="not implemented for 'Long'"):
         op(torch.arange(3), 0)
