@@ -21,13 +21,14 @@ from .environment import limit_loaded_pools, pin_threads, use_repository_sources
 # Note [Each library in its own process]
 #     Timing every library in one process made them share two things a user's program never
 #     shares. The heap: glibc hands the pages one library's step freed to the next library's
-#     step, so a library's time depended on which library ran before it (w3's hand-written
-#     NumPy step ran 0.81x to 1.04x of retrograd's as retrograd freed its gradients earlier or
-#     later, with retrograd's own step unchanged; alone in its process retrograd's step took
-#     0.64x of NumPy's alone). And the cyclic garbage collector: every full collection walks
-#     every tracked object of the process, PyTorch's ~150,000 included. So each library gets a
-#     process of its own, started once per run, and the harness asks the processes in turn
-#     (A B C A B C ...): interleaving still spreads the machine's drift over all alike.
+#     step, so a library's time depended on which library ran before it (w3's ratio of
+#     retrograd's step to the hand-written NumPy step went from 1.04 to 0.81 when retrograd
+#     freed its gradients at the end of its step, and it was NumPy's time that changed; alone
+#     in its process retrograd's step took 0.64x of NumPy's alone). And the cyclic garbage
+#     collector: every full collection walks every tracked object of the process, PyTorch's
+#     ~150,000 included. So each library gets a process of its own, started once per run, and
+#     the harness asks the processes in turn (A B C A B C ...): interleaving still spreads the
+#     machine's drift over all alike.
 
 
 class Worker:
