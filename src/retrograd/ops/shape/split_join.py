@@ -326,9 +326,9 @@ class CatBackward0(ShownAsPyTorch, Node):
 
 
 def _matching_sizes(tensors: tuple, dim) -> tuple | None:
-    """The tensors' sizes along `dim` when the call is the common one (tensors of one rank,
-    at least 1, sizes matching off `dim`, none a 1-d empty one, `dim` a valid int); else
-    None, and `cat` takes its checks one by one, for their errors in PyTorch's order."""
+    """(dim wrapped, the tensors' sizes along it) when the call is the common one (tensors of
+    one rank, at least 1, sizes matching off `dim`, none a 1-d empty one, `dim` a valid int);
+    else None, and `cat` takes its checks one by one, for their errors in PyTorch's order."""
     if not tensors or type(dim) is not int:
         return None
     first = tensors[0]._data.shape
@@ -344,7 +344,7 @@ def _matching_sizes(tensors: tuple, dim) -> tuple | None:
                 or shape == (0,)):
             return None
         sizes.append(shape[wrapped])
-    return tuple(sizes)
+    return wrapped, tuple(sizes)
 
 
 def _is_legacy_empty(tensor: Tensor) -> bool:
@@ -356,12 +356,18 @@ def _is_legacy_empty(tensor: Tensor) -> bool:
 def cat(tensors, dim: int = 0):
     """The tensors joined along `dim`; all other sizes must match (1-d empty tensors are skipped)."""
     tensors = _tensor_list(tensors, "cat")
-    sizes = _matching_sizes(tensors, dim)
-    if sizes is not None:
-        wrapped = dim % len(tensors[0]._data.shape)
-        if wrapped == dim:
-            return apply(CatBackward0, *tensors, dim=wrapped, sizes=sizes)
-        return apply(CatBackward0, *tensors, dim=wrapped, sizes=sizes, dim_as_given=dim)
+    common = _matching_sizes(tensors, dim)
+    wrapped, sizes = common if common is not None else _checked_sizes(tensors, dim)
+    if sizes is None:  # (every tensor a 1-d empty one)
+        return apply(CatBackward0, *tensors, dim=0, sizes=(None,) * len(tensors))
+    if wrapped == dim:
+        return apply(CatBackward0, *tensors, dim=wrapped, sizes=sizes)
+    return apply(CatBackward0, *tensors, dim=wrapped, sizes=sizes, dim_as_given=dim)
+
+
+def _checked_sizes(tensors: tuple, dim) -> tuple:
+    """(dim wrapped, each tensor's size along it, None for a 1-d empty one) after PyTorch's
+    checks in its order; (None, None) when every tensor is a 1-d empty one."""
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for position, tensor in enumerate(tensors):
@@ -369,7 +375,7 @@ def cat(tensors, dim: int = 0):
             raise RuntimeError(f"zero-dimensional tensor (at position {position}) cannot be concatenated")
     kept = [(position, tensor) for position, tensor in enumerate(tensors) if not _is_legacy_empty(tensor)]
     if not kept:
-        return apply(CatBackward0, *tensors, dim=0, sizes=(None,) * len(tensors))
+        return None, None
     first = kept[0][1]._data.shape
     wrapped = wrap_dim(dim, len(first))
     for position, tensor in kept:
@@ -384,10 +390,7 @@ def cat(tensors, dim: int = 0):
                     f"Sizes of tensors must match except in dimension {wrapped}. Expected size {expected} "
                     f"but got size {got} for tensor number {position} in the list."
                 )
-    sizes = tuple(None if _is_legacy_empty(t) else t._data.shape[wrapped] for t in tensors)
-    if wrapped == dim:
-        return apply(CatBackward0, *tensors, dim=wrapped, sizes=sizes)
-    return apply(CatBackward0, *tensors, dim=wrapped, sizes=sizes, dim_as_given=dim)
+    return wrapped, tuple(None if _is_legacy_empty(t) else t._data.shape[wrapped] for t in tensors)
 
 
 def concat(tensors, dim: int = 0):
