@@ -510,37 +510,43 @@ def save_code(cls, plan: _Plan, needs: int, prefix: str = "", outputs: str = "ou
 #     per distinct shape: it keeps that one. An input that needs none is read as before.
 
 
-def saving_in_record(node_class: type, arity: int, params: bool = True) -> tuple[list[str], dict]:
+def saving_in_record(node_class: type, arity: int, params: bool = True, prefix: str = "",
+                     needs_known: int | None = None) -> tuple[list[str], dict]:
     """The lines of a generated record that save what the node keeps, and the names they
     read (Note [Generated recording], ops/_table.py). An op of up to three inputs saves in
     place: the code of the plan of each set of inputs that may need grad, one branch each
     (save_code), a call less per op (linear's addmm has three); others call their plan's
     `save` (and a class with its own `_save`, that). The class's `keep_more` runs after.
-    Without `params`, for a call that has none (save_code)."""
+    Without `params`, for a call that has none (save_code). The names the lines read from
+    their namespace start with `prefix` (several ops' savings in one function: Note
+    [Recorded programs], ops/_recording.py), but for those of the last two cases, which read
+    `CLASS` and `PLANS`. With `needs_known`, the code of that one set of inputs needing grad,
+    which the caller knows."""
     if node_class._save is not Formula._save:
         return ["    node._save(needs, inputs, params, output)"], {}
-    more = ["    KEEP_MORE(node, needs, inputs)"] if node_class.keep_more is not None else []
-    namespace = {"KEEP_MORE": node_class.keep_more}
+    more = [f"    {prefix}KEEP_MORE(node, needs, inputs)"] if node_class.keep_more is not None else []
+    namespace = {f"{prefix}KEEP_MORE": node_class.keep_more}
     if arity > 3:
         return ["    (PLANS.get(needs) or CLASS._plan(needs)).save(node, inputs, params, output)",
                 *more], namespace
 
     lines = []
     last = (1 << arity) - 1
-    for needs in range(1, last + 1):
-        prefix = f"plan{needs}_"
-        guard, body, names = save_code(node_class, node_class._plan(needs), needs, prefix, "output", params,
-                                       metas=True)
+    for needs in range(1, last + 1) if needs_known is None else (needs_known,):
+        plan_prefix = f"{prefix}plan{needs}_"
+        guard, body, names = save_code(node_class, node_class._plan(needs), needs, plan_prefix, "output",
+                                       params, metas=True)
         namespace.update(names)
         indent = "    "
-        if needs != last:  # (the last set is what is left: no test)
+        if needs_known is None and needs != last:  # (the last set is what is left: no test)
             lines.append(f"    {'if' if needs == 1 else 'elif'} needs == {needs}:")
             indent += "    "
-        elif last != 1:
+        elif needs_known is None and last != 1:
             lines.append("    else:")
             indent += "    "
         if guard is not None:
-            lines += [f"{indent}if {guard}:", f"{indent}    {prefix}PLAN.save(node, inputs, params, output)",
+            lines += [f"{indent}if {guard}:",
+                      f"{indent}    {plan_prefix}PLAN.save(node, inputs, params, output)",
                       f"{indent}else:"]
             indent += "    "
         lines += [indent + line for line in body]

@@ -64,6 +64,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -97,7 +98,7 @@ from ._formula import (
 from ._zero_gradient import ZeroGradient
 from .pointwise.promotion import _SCALARS
 
-__all__ = ["INPUT_TESTS", "direct_entry", "entries_off", "recorder"]
+__all__ = ["INPUT_TESTS", "Step", "direct_entry", "entries_off", "program_recorder", "recorder"]
 
 # raised while every call must take the long way (the profiler)
 entries_off = ProcessWideCount(part_of=entry_detours)
@@ -136,18 +137,7 @@ def _recording_lines(node_class: type[Node], values: list[str], params: bool = T
     lines = ["    needs = 0"]
     for index, (value, edge, meta, number) in enumerate(zip(values, edges, metas, numbers)):
         lines += [f"    if isinstance({value}, Tensor) and {value}._requires_grad:",
-                  f"        {edge} = {value}.grad_fn",
-                  f"        if {edge} is None:",
-                  f"            accumulator = {value}._grad_accumulator",
-                  f"            {edge} = accumulator() if accumulator is not None else None",
-                  f"            if {edge} is None:",
-                  f"                {edge} = {value}._get_grad_accumulator()",
-                  f"            {number} = 0",
-                  "        else:",
-                  f"            {number} = {value}._output_nr",
-                  f"        {meta} = {value}._meta",
-                  f"        if {meta} is None:",
-                  f"            {meta} = {value}._meta = meta_of({value}._data)",
+                  *("    " + line for line in _edge_lines(value, edge, meta, number)),
                   f"        needs |= {1 << index}",
                   "    else:",
                   f"        {edge} = {meta} = None",
@@ -184,6 +174,24 @@ def _recording_lines(node_class: type[Node], values: list[str], params: bool = T
             "    if anomaly_mode.enabled:",
             "        note_anomaly(node, inputs, output)",
             "    return output"]
+
+
+def _edge_lines(value: str, edge: str, meta: str, number: str) -> list[str]:
+    """Lines that bind the edge to `value`, a tensor that requires grad: its node (`edge`:
+    its grad_fn, or its leaf's AccumulateGrad), the output `number` of it and its (shape,
+    dtype) `meta`."""
+    return [f"    {edge} = {value}.grad_fn",
+            f"    if {edge} is None:",
+            f"        accumulator = {value}._grad_accumulator",
+            f"        {edge} = accumulator() if accumulator is not None else None",
+            f"        if {edge} is None:",
+            f"            {edge} = {value}._get_grad_accumulator()",
+            f"        {number} = 0",
+            "    else:",
+            f"        {number} = {value}._output_nr",
+            f"    {meta} = {value}._meta",
+            f"    if {meta} is None:",
+            f"        {meta} = {value}._meta = meta_of({value}._data)"]
 
 
 def _next_numbers_line(numbers: list[str]) -> str:
@@ -363,21 +371,31 @@ def _unrecorded_lines(node_class: type[Node], values: list[str], params: bool) -
 def _namespace(node_class: type[Node]) -> dict:
     """The names the generated record and entries of `node_class` read."""
     _, saving_namespace = saving_in_record(node_class, len(node_class.inputs))
-    return {**saving_namespace, "CLASS": node_class, "Tensor": Tensor,
+    return {**saving_namespace, **_shared_names(), **_class_names(node_class, "")}
+
+
+def _class_names(node_class: type[Node], prefix: str) -> dict:
+    """The names of the op's own objects that its generated code reads, each after `prefix`."""
+    return {f"{prefix}CLASS": node_class, f"{prefix}ZEROS": zero_output_numbers(len(node_class.inputs)),
+            f"{prefix}forward": node_class.forward, f"{prefix}IS_VIEW": node_class.is_view,
+            f"{prefix}PLANS": node_class._plans, f"{prefix}KERNEL": node_class.array_kernel}
+
+
+def _shared_names() -> dict:
+    """The names every op's generated code reads."""
+    return {"Tensor": Tensor,
             "unrecorded_outputs": _table._unrecorded_outputs, "unrecorded_view": _table.unrecorded_view,
             "INFERENCE": grad_mode.threads_in_inference, "NO_GRAD": grad_mode.threads_without_grad,
             "MODES": grad_mode._state, "new": object.__new__, "new_node": list.__new__,
-            "ZEROS": zero_output_numbers(len(node_class.inputs)), "NUMBERS_OF_ONE": NUMBERS_OF_ONE,
-            "forward": node_class.forward,
+            "NUMBERS_OF_ONE": NUMBERS_OF_ONE,
             "ndarray": np.ndarray, "finish": _table._finish_record, "numpy_scalar": np.generic,
-            "asarray": np.asarray, "IS_VIEW": node_class.is_view,
+            "asarray": np.asarray,
             "register_view": _inplace.register_view, "COUNTER_ZERO": _COUNTER_ZERO,
             "SHARED_METAS": shared_metas, "shared_meta": shared_meta, "meta_of": meta_of,
             "METAS_OF_ONE": shared_metas_of_one, "shared_meta_of_one": shared_meta_of_one,
             "METAS_OF_TWO": shared_metas_of_two, "shared_meta_of_two": shared_meta_of_two,
             "NO_METAS": {},
-            "PLANS": node_class._plans,
-            "KERNEL": node_class.array_kernel, "FLOAT32": np.dtype(np.float32),
+            "FLOAT32": np.dtype(np.float32),
             "FLOAT64": np.dtype(np.float64), "SCALARS": _SCALARS, "anomaly_mode": anomaly_mode,
             "note_anomaly": _table._note_anomaly, "ZERO_GRADIENT": ZeroGradient}
 
@@ -468,3 +486,147 @@ def direct_entry(general: Callable, node_class: type[Node], explain_failure: Cal
     functools.update_wrapper(entry, general)
     entry.source = source
     return entry
+
+
+# Note [Recorded programs]
+#     A recurrent cell runs the same ops on the same kinds of tensors at every step: an LSTM
+#     step is thirteen records, each of which asks again what the step already answers (which
+#     inputs need grad, which node each comes from, its shape and dtype) before it records,
+#     and these questions cost about as much as the step's arithmetic. A *program* declares
+#     such a sequence once, as `Step`s that name their inputs and outputs, and
+#     `program_recorder` generates one function that records all of it: the code of each op's
+#     record (Note [Generated recording]) laid one after the other, the edges of the
+#     program's inputs found once, those of its own steps' outputs known as it goes. It makes
+#     the nodes, outputs and saved values the records make, each output computed by the op's
+#     own kernel or forward, so the graph and the bits are the records'; saved-tensor hooks
+#     and anomaly mode are served as a record serves them.
+#
+#     The caller promises what the code takes as known, and keeps to the records (or apply)
+#     for anything else: every input is a tensor that requires grad, the ones an elementwise
+#     step reads are plain Tensors, all of one float dtype (float32 or float64), of shapes the
+#     steps accept, and apply would record (`records_directly`, _table.py).
+
+
+class Step(NamedTuple):
+    """One op of a program: `node_class` on the named `inputs` (the program's inputs or
+    earlier steps' outputs), its output named `outputs` (a tuple of names for an op of
+    several outputs), its parameters the program argument named `params` (None: none)."""
+
+    outputs: str | tuple[str, ...]
+    node_class: type
+    inputs: tuple[str, ...]
+    params: str | None = None
+
+
+def program_recorder(name: str, inputs: tuple[str, ...], steps: tuple[Step, ...],
+                     results: tuple[str, ...]) -> Callable:
+    """The generated function `name(*inputs, *parameters)` that records `steps` and returns
+    the tensors named `results`: Note [Recorded programs]. `parameters` are the steps' `params`
+    names, in order of first use."""
+    def local(name: str) -> str:  # (the program's names, kept apart from the code's own)
+        return f"v_{name}"
+
+    parameters = list(dict.fromkeys(step.params for step in steps if step.params is not None))
+    lines = [f"def {name}({', '.join(map(local, [*inputs, *parameters]))}):",
+             "    inference = INFERENCE.count != 0 and MODES.inference"]
+    known = {}  # a tensor's name -> (its node, its output number, its meta): expressions
+    for value in map(local, inputs):
+        lines += _edge_lines(value, f"edge_{value}", f"meta_{value}", f"number_{value}")
+        known[value] = (f"edge_{value}", f"number_{value}", f"meta_{value}")
+    namespace = {**_shared_names(), "NO_PARAMS": _NO_PARAMS}
+    for index, step in enumerate(steps):
+        prefix = f"s{index}_"
+        outputs = tuple(map(local, step.outputs)) if type(step.outputs) is tuple else local(step.outputs)
+        step = step._replace(outputs=outputs, inputs=tuple(map(local, step.inputs)),
+                             params=None if step.params is None else local(step.params))
+        step_lines, names = _program_step_lines(step, index, prefix, known)
+        lines += step_lines
+        namespace.update(names)
+        namespace.update(_class_names(step.node_class, prefix))
+    lines.append(f"    return ({', '.join(map(local, results))}{',' if len(results) == 1 else ''})")
+    return _compiled(lines, name, f"<program {name}>", namespace)
+
+
+def _program_step_lines(step: Step, index: int, prefix: str, known: dict) -> tuple[list[str], dict]:
+    """The lines of one step of a program (Note [Recorded programs]) and the names they read;
+    records the step's outputs in `known`."""
+    node_class, values = step.node_class, list(step.inputs)
+    arity = len(node_class.inputs)
+    several = type(step.outputs) is tuple
+    if (not _generated(node_class) or len(values) != arity or arity > 3
+            or node_class._save is not Formula._save or (several and node_class.is_view)):
+        raise TypeError(f"{node_class.__name__} cannot be a step of a recorded program")
+    edges, numbers, metas = zip(*(known[value] for value in values))
+    comma = "," if arity == 1 else ""
+    lines = [f"    inputs = ({', '.join(values)}{comma})",
+             f"    params = {step.params or 'NO_PARAMS'}",
+             *(f"    meta_{position} = {meta}" for position, meta in enumerate(metas)),
+             f"    node = new_node({prefix}CLASS)",
+             *(f"    node.append({edge})" for edge in edges)]
+    names = {}
+    if all(type(number) is int for number in numbers):  # (outputs of the program's own steps)
+        names[f"{prefix}NUMBERS"] = tuple(numbers) if any(numbers) else zero_output_numbers(arity)
+        lines.append(f"    node._next_nrs = {prefix}NUMBERS")
+    else:
+        given = [number for number in numbers if type(number) is not int]
+        lines.append(f"    node._next_nrs = ({', '.join(map(str, numbers))}{comma})"
+                     f" if {' or '.join(given)} else {prefix}ZEROS")
+    saved_later = _saves_on_every_path(node_class, arity)
+    lines += [*_input_meta_lines([f"meta_{position}" for position in range(arity)]),
+              *(f"    node.{field} = {value!r}" for field, value in _fresh_fields(_FRESH_NODE)
+                if not (saved_later and field in _SAVING))]
+    elementwise = node_class.array_kernel is not None and step.params is None
+    if elementwise:  # (float tensors of one dtype: the kernel, as the record calls it)
+        lines.append(f"    result = {prefix}KERNEL({', '.join(value + '._data' for value in values)})")
+    else:
+        given = ", **params" if step.params else ""
+        lines.append(f"    result = {prefix}forward({', '.join(values)}{given})")
+    if several:
+        lines += _program_pieces_lines(node_class, step.outputs, index, known)
+    else:
+        if elementwise:  # (its input's shape and dtype, as the record takes them)
+            meta = "meta_0" if arity == 1 else "meta_0 if meta_0 is meta_1 else meta_of(result)"
+        else:
+            meta = "meta_of(result)"
+        lines.append(f"    result_meta = {meta}")
+        if node_class.is_view:  # (as the record makes a view: its input's counter and base)
+            base = values[0]
+            lines += [f"    counter = {base}._version_counter",
+                      "    if counter is COUNTER_ZERO:",
+                      f"        counter = {base}._version_counter = COUNTER_ZERO.copy()"]
+        lines += ["    output = new(Tensor)", *_output_lines(node_class, "0", "result_meta", "inference")]
+        if node_class.is_view:
+            base = values[0]
+            lines += [f"    output._base = {base}._base if {base}._base is not None else {base}",
+                      "    register_view(output, output._base)"]
+        known[step.outputs] = (f"node_{index}", 0, f"meta_{step.outputs}")
+    needs = (1 << arity) - 1
+    saving, saving_names = saving_in_record(node_class, arity, step.params is not None, prefix, needs)
+    names.update(saving_names)
+    lines += [f"    needs = {needs}",
+              *saving,
+              "    if anomaly_mode.enabled:",
+              "        note_anomaly(node, inputs, output)",
+              f"    node_{index} = node"]
+    if not several:
+        lines += [f"    {step.outputs} = output", f"    meta_{step.outputs} = result_meta"]
+    return lines, names
+
+
+def _program_pieces_lines(node_class: type[Node], outputs: tuple[str, ...], index: int,
+                          known: dict) -> list[str]:
+    """The lines that make the outputs of a step that gives several arrays (split), one per
+    name of `outputs`, as a record makes them (Note [Generated recording of several outputs])."""
+    lines = [f"    {', '.join(f'result_{position}' for position in range(len(outputs)))}, = result",
+             "    meta = meta_of(result_0)"]
+    for position, name in enumerate(outputs):
+        if position:
+            lines += [f"    if result_{position}.shape != meta[0]:",
+                      f"        meta = meta_of(result_{position})"]
+        lines += [f"    result = result_{position}",
+                  "    output = new(Tensor)",
+                  *_output_lines(node_class, str(position), "meta", "inference"),
+                  f"    {name} = output",
+                  f"    meta_{name} = meta"]
+        known[name] = (f"node_{index}", position, f"meta_{name}")
+    return [*lines, f"    output = ({', '.join(outputs)})", f"    node._output_count = {len(outputs)}"]

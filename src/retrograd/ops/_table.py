@@ -27,6 +27,7 @@ import numpy as np
 
 from .._dtype import scalar_type_name
 from .._tensor import CLASS_BODY, Tensor
+from .._thread_counts import entry_detours
 from ..autograd import grad_mode
 from ..autograd.anomaly import anomaly_mode, check_forward_outputs, creation_stack
 from ..autograd.forward_ad import _active as _dual_active
@@ -142,13 +143,21 @@ def apply(node_class: type[Node], *inputs, **params):
     return _run_unrecorded(node_class, inputs, params)
 
 
+def records_directly() -> bool:
+    """Whether code that runs many ops in a row under one mode may call their records itself
+    (runs_of, Note [Recorded programs] in ops/_recording.py): grad mode is on, and no vmap or
+    dual level is open and no profiler watches in any thread (each raises `entry_detours`;
+    the profiler must see each op pass through apply)."""
+    return not entry_detours.count and (not grad_mode.threads_without_grad.count
+                                        or grad_mode._state.grad_enabled)
+
+
 def runs_of(node_classes: tuple) -> tuple:
     """What `apply` runs for each of `node_classes` in the present modes, each called as
-    `run(inputs, params)`: the op's record where apply would go straight to it (grad mode on,
-    no vmap, no dual level), else apply itself. For code that runs many ops in a row under one
-    mode (Note [A recurrent step runs its records], nn/modules/rnn.py)."""
-    if (_vmap_active.count and _vmap_state.depth) or (_dual_active.count and _dual.hooked) or not (
-            not grad_mode.threads_without_grad.count or grad_mode._state.grad_enabled):
+    `run(inputs, params)`: the op's record where apply would go straight to it (records_directly),
+    else apply itself. For code that runs many ops in a row under one mode (Note [A recurrent
+    step runs its records], nn/modules/rnn.py)."""
+    if not records_directly():
         return tuple(functools.partial(_apply_to, node_class) for node_class in node_classes)
     runs = tuple(map(_recorders.get, node_classes))
     if None in runs:  # (a record not made yet: made as apply makes it)

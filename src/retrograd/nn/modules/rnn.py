@@ -9,10 +9,13 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
+
 from ..._creation import empty, zeros
 from ..._tensor import Tensor
 from ...ops._formula import _NO_PARAMS
-from ...ops._table import runs_of
+from ...ops._recording import Step, program_recorder
+from ...ops._table import records_directly, runs_of
 from ...ops.linalg import AddmmBackward0, MmBackward0
 from ...ops.nn.linear import check_linear_dtypes
 from ...ops.pointwise import AddBackward0, MulBackward0, SigmoidBackward0, TanhBackward0
@@ -66,6 +69,27 @@ def _rnn_step(mode: str, input_part: Tensor, hidden: Tensor, weight_hh: Tensor, 
     return F.relu(total) if mode == "RNN_RELU" else runs[6]((total,), _NO_PARAMS)
 
 
+# The ops of an LSTM step once W_ih x + b_ih is known, as one recorded program (Note [Recorded
+# programs], ops/_recording.py): the records `_lstm_step` makes one by one otherwise.
+_record_lstm_step = program_recorder(
+    "record_lstm_step", ("input_part", "hidden", "cell", "weight_hh", "bias_hh"), (
+        Step("weight_hh_t", TBackward0, ("weight_hh",)),
+        Step("hidden_part", AddmmBackward0, ("bias_hh", "hidden", "weight_hh_t")),
+        Step("gates", AddBackward0, ("hidden_part", "input_part")),
+        Step(("input_gate", "forget_gate", "candidate", "output_gate"), UnsafeSplitBackward0, ("gates",),
+             "split"),
+        Step("forget", SigmoidBackward0, ("forget_gate",)),
+        Step("kept", MulBackward0, ("forget", "cell")),
+        Step("admit", SigmoidBackward0, ("input_gate",)),
+        Step("new", TanhBackward0, ("candidate",)),
+        Step("added", MulBackward0, ("admit", "new")),
+        Step("next_cell", AddBackward0, ("kept", "added")),
+        Step("emit", SigmoidBackward0, ("output_gate",)),
+        Step("squashed", TanhBackward0, ("next_cell",)),
+        Step("next_hidden", MulBackward0, ("emit", "squashed")),
+    ), ("next_hidden", "next_cell"))
+
+
 def _lstm_step(input_part: Tensor, state: tuple, weight_hh: Tensor, bias_hh: Tensor | None,
                runs: tuple | None = None):
     """One LSTM step, gates in PyTorch's order (input, forget, cell, output). `runs`:
@@ -74,14 +98,19 @@ def _lstm_step(input_part: Tensor, state: tuple, weight_hh: Tensor, bias_hh: Ten
     Each op is recorded by its node class directly (the graph of `sigmoid`, `*`, `+`...,
     without their argument handling, which these tensors of one dtype and shape never need,
     nor apply's questions: Note [A recurrent step runs its records]): an LSTM runs this at
-    every time step. These are the nodes PyTorch's lstm_cell records on the CPU (it fuses the
-    cell into one node only on CUDA), so one fused node here would be faster but not
-    PyTorch's graph (test_cells_record_pytorchs_graph compares the two).
+    every time step; where every tensor requires grad, as in a model that trains past its
+    first step, by one recorded program (`_record_lstm_step`). These are the nodes PyTorch's
+    lstm_cell records on the CPU (it fuses the cell into one node only on CUDA), so one fused
+    node here would be faster but not PyTorch's graph (test_cells_record_pytorchs_graph
+    compares the two).
     """
+    hidden, cell = state
+    if _whole_step_recordable(input_part, hidden, cell, weight_hh, bias_hh):
+        return _record_lstm_step(input_part, hidden, cell, weight_hh, bias_hh,
+                                 {"split_size": input_part._data.shape[1] // 4, "dim": 1})
     if runs is None:
         runs = runs_of(_STEP_OPS)
     _, _, _, add, split, sigmoid, tanh, multiply = runs
-    hidden, cell = state
     gates = _gates(input_part, hidden, weight_hh, bias_hh, runs)
     input_gate, forget_gate, candidate, output_gate = split(
         (gates,), {"split_size": gates._data.shape[-1] // 4, "dim": gates._data.ndim - 1})
@@ -90,6 +119,26 @@ def _lstm_step(input_part: Tensor, state: tuple, weight_hh: Tensor, bias_hh: Ten
     cell = add((kept, added), _NO_PARAMS)
     hidden = multiply((sigmoid((output_gate,), _NO_PARAMS), tanh((cell,), _NO_PARAMS)), _NO_PARAMS)
     return hidden, cell
+
+
+def _whole_step_recordable(input_part, hidden, cell, weight_hh, bias_hh) -> bool:
+    """Whether `_record_lstm_step` may record this step: what its program takes as known
+    (Note [Recorded programs], ops/_recording.py). The states have the batch's shape (the
+    callers checked) and the weights fit them (the module made them so); what is asked here
+    is what a step may change: whether each tensor requires grad (the first step's states
+    are zeros that do not), their types and dtypes, and the modes."""
+    if (bias_hh is None or type(hidden) is not Tensor or type(cell) is not Tensor
+            or type(input_part) is not Tensor):
+        return False
+    dtype = input_part._data.dtype
+    if (dtype is not hidden._data.dtype or dtype is not cell._data.dtype or dtype is not weight_hh._data.dtype
+            or dtype is not bias_hh._data.dtype or (dtype is not _FLOAT64 and dtype is not _FLOAT32)):
+        return False
+    return (input_part._requires_grad and hidden._requires_grad and cell._requires_grad
+            and weight_hh._requires_grad and bias_hh._requires_grad and records_directly())
+
+
+_FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
 def _gru_step(input_part: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None):
