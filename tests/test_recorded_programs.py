@@ -16,15 +16,16 @@ SHAPES = [(1, 1), (3, 4), (8, 51)]
 
 @pytest.fixture
 def program_calls(monkeypatch):
-    """The list of calls of the LSTM step's program, which this records."""
+    """The names of the LSTM programs called, in order, which this records."""
     calls = []
-    program = rnn._record_lstm_step
+    for name in ("_record_lstm_step", "_record_lstm_cell_step"):
+        program = getattr(rnn, name)
 
-    def spy(*arguments):
-        calls.append(arguments)
-        return program(*arguments)
+        def spy(*arguments, program=program, name=name):
+            calls.append(name)
+            return program(*arguments)
 
-    monkeypatch.setattr(rnn, "_record_lstm_step", spy)
+        monkeypatch.setattr(rnn, name, spy)
     return calls
 
 
@@ -54,7 +55,7 @@ def _run_step(fused: bool, monkeypatch, dtype, batch: int, hidden: int, states_r
         inputs += step_inputs
     with monkeypatch.context() as patch:
         if not fused:
-            patch.setattr(rnn, "_whole_step_recordable", lambda *arguments: False)
+            patch.setattr(rnn, "_program_may_record", lambda *arguments: False)
         outputs = rnn._lstm_step(input_part, (hidden_state, cell), weight, bias)
     return leaves, outputs
 
@@ -100,23 +101,71 @@ def test_the_program_records_what_the_ops_record(program_calls, monkeypatch, dty
     assert_same_bits([leaf.grad._data for leaf in leaves], [leaf.grad._data for leaf in other_leaves])
 
 
-def test_a_step_whose_states_need_no_grad_takes_the_ops(program_calls, monkeypatch):
-    """A model's first step: its zero states require no grad, so the ops record it."""
-    _, outputs = _run_step(True, monkeypatch, retrograd.float64, 2, 3, states_require_grad=False)
-    assert program_calls == []
-    assert type(outputs[0].grad_fn).__name__ == "MulBackward0"
+@pytest.mark.parametrize("dtype", [retrograd.float32, retrograd.float64])
+def test_a_step_whose_states_need_no_grad(program_calls, monkeypatch, dtype):
+    """A model's first step: its zero states require no grad (optional inputs of the program)."""
+    leaves, outputs = _run_step(True, monkeypatch, dtype, 2, 3, states_require_grad=False)
+    other_leaves, other_outputs = _run_step(False, monkeypatch, dtype, 2, 3, states_require_grad=False)
+    assert program_calls == ["_record_lstm_step"]
+    _assert_same_graph(_graph(outputs), _graph(other_outputs))
+    for values in (outputs, other_outputs):
+        (values[0] + values[1]).sum().backward()
+    assert_same_bits([leaf.grad for leaf in leaves[1:3]], [None, None])
+    assert_same_bits([leaf.grad._data for leaf in leaves if leaf.grad is not None],
+                     [leaf.grad._data for leaf in other_leaves if leaf.grad is not None])
 
 
-def test_a_cell_that_trains_records_its_steps_by_the_program(program_calls):
-    """LSTMCell past its first step, and the LSTM layer past its first, take the program."""
+def _cell_steps(fused: bool, monkeypatch, dtype, input_requires_grad: bool, steps: int = 3):
+    """An LSTMCell's parameters and its last states after `steps` steps from zero states."""
+    retrograd.manual_seed(0)
+    cell = retrograd.nn.LSTMCell(3, 5).to(dtype)
+    inputs = retrograd.randn(steps, 2, 3, dtype=dtype, requires_grad=input_requires_grad)
+    state = (retrograd.zeros(2, 5, dtype=dtype), retrograd.zeros(2, 5, dtype=dtype))
+    with monkeypatch.context() as patch:
+        if not fused:
+            patch.setattr(rnn, "_program_may_record", lambda *arguments: False)
+        for step in range(steps):
+            state = cell(inputs[step], state)
+    return [*cell.parameters(), inputs], state
+
+
+@pytest.mark.parametrize("dtype", [retrograd.float32, retrograd.float64])
+@pytest.mark.parametrize("input_requires_grad", [False, True])
+def test_a_cell_records_by_its_program_what_its_ops_record(program_calls, monkeypatch, dtype,
+                                                           input_requires_grad):
+    """LSTMCell's program begins with W_ih x + b_ih, whose input may not require grad (a model's
+    data), and takes the first step's zero states too."""
+    tensors, state = _cell_steps(True, monkeypatch, dtype, input_requires_grad)
+    assert program_calls == ["_record_lstm_cell_step"] * 3
+    other_tensors, other_state = _cell_steps(False, monkeypatch, dtype, input_requires_grad)
+    assert len(program_calls) == 3
+    assert_same_bits([value._data for value in state], [value._data for value in other_state])
+    _assert_same_graph(_graph(state), _graph(other_state))
+    for values in (state, other_state):
+        (values[0] * values[1]).sum().backward()
+    assert_same_bits([value.grad if value.grad is None else value.grad._data for value in tensors],
+                     [value.grad if value.grad is None else value.grad._data for value in other_tensors])
+
+
+def test_what_takes_the_ops(program_calls):
+    """A frozen weight, a cell without biases, a state of another dtype, no_grad: the ops."""
     cell = retrograd.nn.LSTMCell(3, 4)
-    state = (retrograd.zeros(2, 4), retrograd.zeros(2, 4))
-    for _ in range(3):
-        state = cell(retrograd.randn(2, 3), state)
-    assert len(program_calls) == 2
-    layer = retrograd.nn.LSTM(3, 4)
-    layer(retrograd.randn(5, 2, 3))
-    assert len(program_calls) == 6
+    x, state = retrograd.randn(2, 3), (retrograd.zeros(2, 4), retrograd.zeros(2, 4))
+    cell.weight_hh.requires_grad_(False)
+    cell(x, state)
+    cell.weight_hh.requires_grad_(True)
+    retrograd.nn.LSTMCell(3, 4, bias=False)(x, state)
+    cell(x, (state[0], state[1].double()))
+    with retrograd.no_grad():
+        cell(x, state)
+    assert program_calls == []
+    cell(x, state)
+    assert program_calls == ["_record_lstm_cell_step"]
+
+
+def test_the_lstm_layer_records_its_steps_by_the_program(program_calls):
+    retrograd.nn.LSTM(3, 4, num_layers=2)(retrograd.randn(5, 2, 3))
+    assert program_calls == ["_record_lstm_step"] * 10
 
 
 def test_a_change_in_place_after_the_step_is_caught_as_the_ops_catch_it(monkeypatch):

@@ -502,9 +502,11 @@ def direct_entry(general: Callable, node_class: type[Node], explain_failure: Cal
 #     and anomaly mode are served as a record serves them.
 #
 #     The caller promises what the code takes as known, and keeps to the records (or apply)
-#     for anything else: every input is a tensor that requires grad, the ones an elementwise
-#     step reads are plain Tensors, all of one float dtype (float32 or float64), of shapes the
-#     steps accept, and apply would record (`records_directly`, _table.py).
+#     for anything else: every input is a tensor that requires grad (but those the program
+#     names optional, whose edges are asked as a record asks them; each step needs one input
+#     that is not), the ones an elementwise step reads are plain Tensors, all of one float
+#     dtype (float32 or float64), of shapes the steps accept, and apply would record
+#     (`records_directly`, _table.py).
 
 
 class Step(NamedTuple):
@@ -519,10 +521,10 @@ class Step(NamedTuple):
 
 
 def program_recorder(name: str, inputs: tuple[str, ...], steps: tuple[Step, ...],
-                     results: tuple[str, ...]) -> Callable:
+                     results: tuple[str, ...], optional: tuple[str, ...] = ()) -> Callable:
     """The generated function `name(*inputs, *parameters)` that records `steps` and returns
     the tensors named `results`: Note [Recorded programs]. `parameters` are the steps' `params`
-    names, in order of first use."""
+    names, in order of first use; the inputs named in `optional` may not require grad."""
     def local(name: str) -> str:  # (the program's names, kept apart from the code's own)
         return f"v_{name}"
 
@@ -530,9 +532,18 @@ def program_recorder(name: str, inputs: tuple[str, ...], steps: tuple[Step, ...]
     lines = [f"def {name}({', '.join(map(local, [*inputs, *parameters]))}):",
              "    inference = INFERENCE.count != 0 and MODES.inference"]
     known = {}  # a tensor's name -> (its node, its output number, its meta): expressions
-    for value in map(local, inputs):
-        lines += _edge_lines(value, f"edge_{value}", f"meta_{value}", f"number_{value}")
-        known[value] = (f"edge_{value}", f"number_{value}", f"meta_{value}")
+    for given in inputs:
+        value = local(given)
+        edge, meta, number = f"edge_{value}", f"meta_{value}", f"number_{value}"
+        if given in optional:  # (as a record asks of each input)
+            lines += [f"    if {value}._requires_grad:",
+                      *("    " + line for line in _edge_lines(value, edge, meta, number)),
+                      "    else:",
+                      f"        {edge} = {meta} = None",
+                      f"        {number} = 0"]
+        else:
+            lines += _edge_lines(value, edge, meta, number)
+        known[value] = (edge, number, meta, given in optional)
     namespace = {**_shared_names(), "NO_PARAMS": _NO_PARAMS}
     for index, step in enumerate(steps):
         prefix = f"s{index}_"
@@ -556,7 +567,10 @@ def _program_step_lines(step: Step, index: int, prefix: str, known: dict) -> tup
     if (not _generated(node_class) or len(values) != arity or arity > 3
             or node_class._save is not Formula._save or (several and node_class.is_view)):
         raise TypeError(f"{node_class.__name__} cannot be a step of a recorded program")
-    edges, numbers, metas = zip(*(known[value] for value in values))
+    edges, numbers, metas, optional = zip(*(known[value] for value in values))
+    if all(optional):
+        raise TypeError(f"a step of a recorded program needs an input that requires grad: "
+                        f"{node_class.__name__} has none")
     comma = "," if arity == 1 else ""
     lines = [f"    inputs = ({', '.join(values)}{comma})",
              f"    params = {step.params or 'NO_PARAMS'}",
@@ -599,12 +613,16 @@ def _program_step_lines(step: Step, index: int, prefix: str, known: dict) -> tup
             base = values[0]
             lines += [f"    output._base = {base}._base if {base}._base is not None else {base}",
                       "    register_view(output, output._base)"]
-        known[step.outputs] = (f"node_{index}", 0, f"meta_{step.outputs}")
-    needs = (1 << arity) - 1
-    saving, saving_names = saving_in_record(node_class, arity, step.params is not None, prefix, needs)
+        known[step.outputs] = (f"node_{index}", 0, f"meta_{step.outputs}", False)
+    needs = sum(1 << position for position in range(arity) if not optional[position])
+    lines.append(f"    needs = {needs}")
+    for position in range(arity):
+        if optional[position]:
+            lines += [f"    if {edges[position]} is not None:", f"        needs |= {1 << position}"]
+    saving, saving_names = saving_in_record(node_class, arity, step.params is not None, prefix,
+                                            None if any(optional) else needs)
     names.update(saving_names)
-    lines += [f"    needs = {needs}",
-              *saving,
+    lines += [*saving,
               "    if anomaly_mode.enabled:",
               "        note_anomaly(node, inputs, output)",
               f"    node_{index} = node"]
@@ -628,5 +646,5 @@ def _program_pieces_lines(node_class: type[Node], outputs: tuple[str, ...], inde
                   *_output_lines(node_class, str(position), "meta", "inference"),
                   f"    {name} = output",
                   f"    meta_{name} = meta"]
-        known[name] = (f"node_{index}", position, f"meta_{name}")
+        known[name] = (f"node_{index}", position, f"meta_{name}", False)
     return [*lines, f"    output = ({', '.join(outputs)})", f"    node._output_count = {len(outputs)}"]

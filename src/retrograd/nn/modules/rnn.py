@@ -69,25 +69,50 @@ def _rnn_step(mode: str, input_part: Tensor, hidden: Tensor, weight_hh: Tensor, 
     return F.relu(total) if mode == "RNN_RELU" else runs[6]((total,), _NO_PARAMS)
 
 
-# The ops of an LSTM step once W_ih x + b_ih is known, as one recorded program (Note [Recorded
-# programs], ops/_recording.py): the records `_lstm_step` makes one by one otherwise.
+# The ops of an LSTM step from W_ih x + b_ih (`input_part`) to the next states, as steps of a
+# recorded program (Note [Recorded programs], ops/_recording.py): the records `_lstm_step`
+# makes one by one otherwise. A cell's program computes W_ih x + b_ih first.
+_LSTM_GATES = (
+    Step("weight_hh_t", TBackward0, ("weight_hh",)),
+    Step("hidden_part", AddmmBackward0, ("bias_hh", "hidden", "weight_hh_t")),
+    Step("gates", AddBackward0, ("hidden_part", "input_part")),
+    Step(("input_gate", "forget_gate", "candidate", "output_gate"), UnsafeSplitBackward0, ("gates",),
+         "split"),
+    Step("forget", SigmoidBackward0, ("forget_gate",)),
+    Step("kept", MulBackward0, ("forget", "cell")),
+    Step("admit", SigmoidBackward0, ("input_gate",)),
+    Step("new", TanhBackward0, ("candidate",)),
+    Step("added", MulBackward0, ("admit", "new")),
+    Step("next_cell", AddBackward0, ("kept", "added")),
+    Step("emit", SigmoidBackward0, ("output_gate",)),
+    Step("squashed", TanhBackward0, ("next_cell",)),
+    Step("next_hidden", MulBackward0, ("emit", "squashed")),
+)
 _record_lstm_step = program_recorder(
-    "record_lstm_step", ("input_part", "hidden", "cell", "weight_hh", "bias_hh"), (
-        Step("weight_hh_t", TBackward0, ("weight_hh",)),
-        Step("hidden_part", AddmmBackward0, ("bias_hh", "hidden", "weight_hh_t")),
-        Step("gates", AddBackward0, ("hidden_part", "input_part")),
-        Step(("input_gate", "forget_gate", "candidate", "output_gate"), UnsafeSplitBackward0, ("gates",),
-             "split"),
-        Step("forget", SigmoidBackward0, ("forget_gate",)),
-        Step("kept", MulBackward0, ("forget", "cell")),
-        Step("admit", SigmoidBackward0, ("input_gate",)),
-        Step("new", TanhBackward0, ("candidate",)),
-        Step("added", MulBackward0, ("admit", "new")),
-        Step("next_cell", AddBackward0, ("kept", "added")),
-        Step("emit", SigmoidBackward0, ("output_gate",)),
-        Step("squashed", TanhBackward0, ("next_cell",)),
-        Step("next_hidden", MulBackward0, ("emit", "squashed")),
-    ), ("next_hidden", "next_cell"))
+    "record_lstm_step", ("input_part", "hidden", "cell", "weight_hh", "bias_hh"), _LSTM_GATES,
+    ("next_hidden", "next_cell"), optional=("hidden", "cell"))
+_record_lstm_cell_step = program_recorder(
+    "record_lstm_cell_step", ("input", "hidden", "cell", "weight_ih", "bias_ih", "weight_hh", "bias_hh"),
+    (Step("weight_ih_t", TBackward0, ("weight_ih",)),
+     Step("input_part", AddmmBackward0, ("bias_ih", "input", "weight_ih_t")), *_LSTM_GATES),
+    ("next_hidden", "next_cell"), optional=("input", "hidden", "cell"))
+
+
+def _lstm_cell_step(input: Tensor, state: tuple, weights: tuple):
+    """An LSTMCell's step on a batch and its states that fit it (Note [The checks of a running
+    step]), `weights` (weight_ih, bias_ih, weight_hh, bias_hh): by `_record_lstm_cell_step`
+    where a program may record it, else W_ih x + b_ih as F.linear records it, then
+    `_lstm_step`."""
+    if _program_may_record((input, *state), weights):
+        return _record_lstm_cell_step(input, *state, *weights, _split_of(weights[2]))
+    weight_ih, bias_ih, weight_hh, bias_hh = weights
+    runs = runs_of(_STEP_OPS)
+    return _lstm_step(_linear(input, weight_ih, bias_ih, runs), state, weight_hh, bias_hh, runs)
+
+
+def _split_of(weight_hh: Tensor) -> dict:
+    """The parameters of unsafe_split that cut the gates of a cell with this W_hh into four."""
+    return {"split_size": weight_hh._data.shape[0] // 4, "dim": 1}
 
 
 def _lstm_step(input_part: Tensor, state: tuple, weight_hh: Tensor, bias_hh: Tensor | None,
@@ -98,16 +123,15 @@ def _lstm_step(input_part: Tensor, state: tuple, weight_hh: Tensor, bias_hh: Ten
     Each op is recorded by its node class directly (the graph of `sigmoid`, `*`, `+`...,
     without their argument handling, which these tensors of one dtype and shape never need,
     nor apply's questions: Note [A recurrent step runs its records]): an LSTM runs this at
-    every time step; where every tensor requires grad, as in a model that trains past its
-    first step, by one recorded program (`_record_lstm_step`). These are the nodes PyTorch's
+    every time step; where its weights require grad, as in a model that trains, by one
+    recorded program (`_record_lstm_step`). These are the nodes PyTorch's
     lstm_cell records on the CPU (it fuses the cell into one node only on CUDA), so one fused
     node here would be faster but not PyTorch's graph (test_cells_record_pytorchs_graph
     compares the two).
     """
     hidden, cell = state
-    if _whole_step_recordable(input_part, hidden, cell, weight_hh, bias_hh):
-        return _record_lstm_step(input_part, hidden, cell, weight_hh, bias_hh,
-                                 {"split_size": input_part._data.shape[1] // 4, "dim": 1})
+    if _program_may_record((input_part, hidden, cell), (weight_hh, bias_hh)) and input_part._requires_grad:
+        return _record_lstm_step(input_part, hidden, cell, weight_hh, bias_hh, _split_of(weight_hh))
     if runs is None:
         runs = runs_of(_STEP_OPS)
     _, _, _, add, split, sigmoid, tanh, multiply = runs
@@ -121,21 +145,24 @@ def _lstm_step(input_part: Tensor, state: tuple, weight_hh: Tensor, bias_hh: Ten
     return hidden, cell
 
 
-def _whole_step_recordable(input_part, hidden, cell, weight_hh, bias_hh) -> bool:
-    """Whether `_record_lstm_step` may record this step: what its program takes as known
-    (Note [Recorded programs], ops/_recording.py). The states have the batch's shape (the
-    callers checked) and the weights fit them (the module made them so); what is asked here
-    is what a step may change: whether each tensor requires grad (the first step's states
-    are zeros that do not), their types and dtypes, and the modes."""
-    if (bias_hh is None or type(hidden) is not Tensor or type(cell) is not Tensor
-            or type(input_part) is not Tensor):
+def _program_may_record(tensors: tuple, weights: tuple) -> bool:
+    """Whether a recorded program of an LSTM step may record a step of these `tensors` (the
+    input or its part, the states) and `weights`: what the programs take as known (Note
+    [Recorded programs], ops/_recording.py). The tensors have the batch's shape (the callers
+    checked) and the weights fit them (the module made them so); what is asked here is what a
+    step may change: that the tensors are plain Tensors and the weights require grad (a frozen
+    weight or none takes the ops), one float dtype for all, and the modes."""
+    dtype = None
+    for tensor in tensors:
+        if type(tensor) is not Tensor or (dtype is not None and tensor._data.dtype is not dtype):
+            return False
+        dtype = tensor._data.dtype
+    if dtype is not _FLOAT64 and dtype is not _FLOAT32:
         return False
-    dtype = input_part._data.dtype
-    if (dtype is not hidden._data.dtype or dtype is not cell._data.dtype or dtype is not weight_hh._data.dtype
-            or dtype is not bias_hh._data.dtype or (dtype is not _FLOAT64 and dtype is not _FLOAT32)):
-        return False
-    return (input_part._requires_grad and hidden._requires_grad and cell._requires_grad
-            and weight_hh._requires_grad and bias_hh._requires_grad and records_directly())
+    for weight in weights:
+        if weight is None or not weight._requires_grad or weight._data.dtype is not dtype:
+            return False
+    return records_directly()
 
 
 _FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
@@ -692,9 +719,7 @@ class LSTMCell(RNNCellBase):
             raise RuntimeError("lstm_cell expects two hidden states")
         weights = self._running_weights(input, hx) if type(hx) is tuple else None
         if weights is not None:  # Note [The checks of a running step]
-            weight_ih, bias_ih, weight_hh, bias_hh = weights
-            runs = runs_of(_STEP_OPS)
-            return _lstm_step(_linear(input, weight_ih, bias_ih, runs), hx, weight_hh, bias_hh, runs)
+            return _lstm_cell_step(input, hx, weights)
         input, state, batched = self._batch(input, (None, None) if hx is None else tuple(hx),
                                             ("hx[0]", "hx[1]"))
         self._check_sizes(input, state)
