@@ -163,9 +163,23 @@ def test_what_takes_the_ops(program_calls):
     assert program_calls == ["_record_lstm_cell_step"]
 
 
-def test_the_lstm_layer_records_its_steps_by_the_program(program_calls):
-    retrograd.nn.LSTM(3, 4, num_layers=2)(retrograd.randn(5, 2, 3))
-    assert program_calls == ["_record_lstm_step"] * 10
+@pytest.mark.parametrize("options", [{"num_layers": 2}, {"bidirectional": True}])
+def test_the_lstm_layer_records_its_steps_by_the_program(program_calls, monkeypatch, options):
+    results = []
+    for fused in (True, False):
+        retrograd.manual_seed(0)
+        layer = retrograd.nn.LSTM(3, 4, **options).double()
+        inputs = retrograd.randn(5, 2, 3, dtype=retrograd.float64, requires_grad=True)
+        with monkeypatch.context() as patch:
+            if not fused:
+                patch.setattr(rnn, "_program_may_record", lambda *arguments: False)
+            output, (last_hidden, last_cell) = layer(inputs)
+        (output.sum() + (last_cell * last_hidden).sum()).backward()
+        results.append([output._data, last_hidden._data, last_cell._data, inputs.grad._data,
+                        *(parameter.grad._data for parameter in layer.parameters())])
+    assert len(program_calls) == 10
+    assert set(program_calls) == {"_record_lstm_step"}
+    assert_same_bits(results[0], results[1])
 
 
 def test_a_change_in_place_after_the_step_is_caught_as_the_ops_catch_it(monkeypatch):
