@@ -446,3 +446,21 @@ def test_sigmoid_backward_is_pytorchs_bit_for_bit(dtype):
     grad = rng.standard_normal((200, 9)).astype(dtype)
     theirs = torch.ops.aten.sigmoid_backward(torch.from_numpy(grad), torch.from_numpy(result)).numpy()
     assert _math.sigmoid_backward(grad, result).tobytes() == theirs.tobytes()
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "exp"])
+@pytest.mark.parametrize("cut", ["transposed", "columns"])
+def test_unary_results_are_laid_out_as_their_input_as_in_pytorch(name, cut):
+    """An elementwise result keeps a transposed input's order (PyTorch's strides), and a
+    strided piece of a row (an LSTM's gate) gives a contiguous result."""
+    values = np.arange(24, dtype=np.float64).reshape(4, 6) / 10
+
+    def strides(x):
+        x = x.t() if cut == "transposed" else x[:, 1:4]
+        return getattr(x, name)().stride()
+
+    expected = {"transposed": (1, 6), "columns": (3, 1)}[cut]
+    assert strides(retrograd.tensor(values)) == expected
+    assert strides(retrograd.tensor(values, requires_grad=True)) == expected
+    if torch is not None:
+        assert strides(torch.tensor(values)) == expected

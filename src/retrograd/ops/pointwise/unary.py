@@ -370,8 +370,11 @@ def _stable_sigmoid(data: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)), PyTorch's formula (the same bits more often than a branch on the sign,
     and 2.5x faster), in one buffer: where exp(-x) overflows to inf the result is 0, as it
     should be."""
-    result = data.copy()  # an array even for 0-d data; C-ordered for a strided input (an LSTM's gates)
-    np.negative(result, out=result)
+    if data.ndim:  # (a new array, C-ordered for a strided input: an LSTM's gates)
+        result = np.negative(data)
+    else:  # (NumPy gives a scalar for a 0-d result)
+        result = data.copy()
+        np.negative(result, out=result)
     np.exp(result, out=result)
     result += _math.ONES.get(result.dtype, 1)  # Note [The number one of a float dtype] (_math.py)
     return np.reciprocal(result, out=result)  # 1 / result, correctly rounded as division is
