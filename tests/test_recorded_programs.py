@@ -16,9 +16,9 @@ SHAPES = [(1, 1), (3, 4), (8, 51)]
 
 @pytest.fixture
 def program_calls(monkeypatch):
-    """The names of the LSTM programs called, in order, which this records."""
+    """The names of the recurrent programs called, in order, which this records."""
     calls = []
-    for name in ("_record_lstm_step", "_record_lstm_cell_step"):
+    for name in ("_record_lstm_step", "_record_lstm_cell_step", "_record_gru_step"):
         program = getattr(rnn, name)
 
         def spy(*arguments, program=program, name=name):
@@ -145,6 +145,38 @@ def test_a_cell_records_by_its_program_what_its_ops_record(program_calls, monkey
         (values[0] * values[1]).sum().backward()
     assert_same_bits([value.grad if value.grad is None else value.grad._data for value in tensors],
                      [value.grad if value.grad is None else value.grad._data for value in other_tensors])
+
+
+@pytest.mark.parametrize("dtype", [retrograd.float32, retrograd.float64])
+@pytest.mark.parametrize("layer", [False, True])
+def test_a_gru_records_by_its_program_what_its_ops_record(program_calls, monkeypatch, dtype, layer):
+    """GRUCell's steps (from zero states, whose first takes the program as well) and the GRU
+    layer's, with the ops' bits, graph and gradients."""
+    results = []
+    for fused in (True, False):
+        retrograd.manual_seed(0)
+        inputs = retrograd.randn(3, 2, 3, dtype=dtype, requires_grad=True)
+        with monkeypatch.context() as patch:
+            if not fused:
+                patch.setattr(rnn, "_program_may_record", lambda *arguments: False)
+            if layer:
+                gru = retrograd.nn.GRU(3, 5).to(dtype)
+                output, hidden = gru(inputs)
+                outputs = (output, hidden)
+            else:
+                gru = retrograd.nn.GRUCell(3, 5).to(dtype)
+                hidden = retrograd.zeros(2, 5, dtype=dtype)
+                for step in range(3):
+                    hidden = gru(inputs[step], hidden)
+                outputs = (hidden,)
+        results.append((outputs, [*gru.parameters(), inputs]))
+    assert program_calls == ["_record_gru_step"] * 3
+    (outputs, tensors), (other_outputs, other_tensors) = results
+    assert_same_bits([value._data for value in outputs], [value._data for value in other_outputs])
+    _assert_same_graph(_graph(outputs), _graph(other_outputs))
+    for values in (outputs, other_outputs):
+        sum((value * value).sum() for value in values).backward()
+    assert_same_bits([value.grad._data for value in tensors], [value.grad._data for value in other_tensors])
 
 
 def test_what_takes_the_ops(program_calls):

@@ -531,7 +531,7 @@ def program_recorder(name: str, inputs: tuple[str, ...], steps: tuple[Step, ...]
     parameters = list(dict.fromkeys(step.params for step in steps if step.params is not None))
     lines = [f"def {name}({', '.join(map(local, [*inputs, *parameters]))}):",
              "    inference = INFERENCE.count != 0 and MODES.inference"]
-    known = {}  # a tensor's name -> (its node, its output number, its meta): expressions
+    known = {}  # a tensor's name -> (its node, output number and meta, as expressions; optional)
     for given in inputs:
         value = local(given)
         edge, meta, number = f"edge_{value}", f"meta_{value}", f"number_{value}"

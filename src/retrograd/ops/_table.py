@@ -133,8 +133,8 @@ def apply(node_class: type[Node], *inputs, **params):
             return batched
     if _dual_active.count and _dual.hooked:  # a dual level is open: Note [Dual tensors] (forward_ad.py)
         return _tangents.apply_dual(apply, node_class, inputs, params)
-    # grad mode, read as Note [Reading the modes quickly] says (autograd/grad_mode.py); runs_of
-    # asks these three questions once for many ops: a change here is a change there
+    # grad mode, read as Note [Reading the modes quickly] says (autograd/grad_mode.py);
+    # records_directly asks these three questions once for many ops: a change here is a change there
     if not grad_mode.threads_without_grad.count or grad_mode._state.grad_enabled:
         recorder = _recorders.get(node_class)
         if recorder is None:

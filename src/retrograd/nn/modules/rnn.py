@@ -18,7 +18,7 @@ from ...ops._recording import Step, program_recorder
 from ...ops._table import records_directly, runs_of
 from ...ops.linalg import AddmmBackward0, MmBackward0
 from ...ops.nn.linear import check_linear_dtypes
-from ...ops.pointwise import AddBackward0, MulBackward0, SigmoidBackward0, TanhBackward0
+from ...ops.pointwise import AddBackward0, MulBackward0, SigmoidBackward0, SubBackward0, TanhBackward0
 from ...ops.shape import TBackward0, UnsafeSplitBackward0
 from .. import functional as F
 from .. import init
@@ -32,11 +32,13 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 # Note [A recurrent step runs its records]
 #     A cell records some fifteen ops at every time step, each through `apply`, which asks each
-#     time whether vmap, a dual level or no_grad wants more than the op's record. The answers
-#     hold for the whole step, so a step asks once (`runs_of`, ops/_table.py) and calls what
-#     apply would call for each op as `run(inputs, params)`: the op's record when grad mode is
-#     on outside vmap and forward AD (every step of a model that trains), apply itself
-#     otherwise. The graph, the values and the errors are apply's.
+#     time whether vmap, a dual level, a profiler or no_grad wants more than the op's record.
+#     The answers hold for the whole step, so a step asks once (`runs_of`, ops/_table.py) and
+#     calls what apply would call for each op as `run(inputs, params)`: the op's record when
+#     grad mode is on outside vmap, forward AD and the profiler (every step of a model that
+#     trains), apply itself otherwise. The graph, the values and the errors are apply's. An
+#     LSTM step whose weights require grad goes further: one recorded program records all of
+#     it (Note [Recorded programs], ops/_recording.py).
 _STEP_OPS = (TBackward0, AddmmBackward0, MmBackward0, AddBackward0, UnsafeSplitBackward0, SigmoidBackward0,
              TanhBackward0, MulBackward0)
 
@@ -168,8 +170,34 @@ def _program_may_record(tensors: tuple, weights: tuple) -> bool:
 _FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
 
 
+# The ops of a GRU step from W_ih x + b_ih (`input_part`), as `_gru_step` records them one by one.
+_GRU_GATES = (
+    Step(("input_reset", "input_update", "input_new"), UnsafeSplitBackward0, ("input_part",), "split"),
+    Step("weight_hh_t", TBackward0, ("weight_hh",)),
+    Step("hidden_part", AddmmBackward0, ("bias_hh", "hidden", "weight_hh_t")),
+    Step(("hidden_reset", "hidden_update", "hidden_new"), UnsafeSplitBackward0, ("hidden_part",), "split"),
+    Step("reset_sum", AddBackward0, ("hidden_reset", "input_reset")),
+    Step("reset", SigmoidBackward0, ("reset_sum",)),
+    Step("update_sum", AddBackward0, ("hidden_update", "input_update")),
+    Step("update", SigmoidBackward0, ("update_sum",)),
+    Step("gated", MulBackward0, ("hidden_new", "reset")),
+    Step("new_sum", AddBackward0, ("input_new", "gated")),
+    Step("new", TanhBackward0, ("new_sum",)),
+    Step("kept", SubBackward0, ("hidden", "new")),
+    Step("blended", MulBackward0, ("kept", "update")),
+    Step("next_hidden", AddBackward0, ("blended", "new")),
+)
+_record_gru_step = program_recorder("record_gru_step", ("input_part", "hidden", "weight_hh", "bias_hh"),
+                                    _GRU_GATES, ("next_hidden",), optional=("hidden",))
+
+
 def _gru_step(input_part: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None):
-    """One GRU step, gates in PyTorch's order (reset, update, new), computed as PyTorch's cell."""
+    """One GRU step, gates in PyTorch's order (reset, update, new), computed as PyTorch's cell;
+    by `_record_gru_step` where a program may record it (Note [Recorded programs])."""
+    if (_program_may_record((input_part, hidden), (weight_hh, bias_hh)) and input_part._requires_grad
+            and input_part._data.ndim == 2):
+        split = {"split_size": weight_hh._data.shape[0] // 3, "dim": 1, "dim_as_given": -1}  # unsafe_chunk's
+        return _record_gru_step(input_part, hidden, weight_hh, bias_hh, split)[0]
     input_reset, input_update, input_new = input_part.unsafe_chunk(3, -1)
     hidden_reset, hidden_update, hidden_new = F.linear(hidden, weight_hh, bias_hh).unsafe_chunk(3, -1)
     reset = F.sigmoid(hidden_reset + input_reset)

@@ -370,7 +370,7 @@ def _stable_sigmoid(data: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)), PyTorch's formula (the same bits more often than a branch on the sign,
     and 2.5x faster), in one buffer: where exp(-x) overflows to inf the result is 0, as it
     should be."""
-    if data.ndim:  # (a new array, C-ordered for a strided input: an LSTM's gates)
+    if data.ndim:  # (a new array laid out as its input, as PyTorch's; C-ordered for an LSTM's gates)
         result = np.negative(data)
     else:  # (NumPy gives a scalar for a 0-d result)
         result = data.copy()
