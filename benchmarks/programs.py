@@ -217,18 +217,21 @@ def section(results: dict, repeats: int) -> str:
         f"{repeats} interleaved runs, one thread for both, each run in a process of its own that",
         "imports only its library (Note [One library per process] in `benchmarks/programs.py`). Both",
         "start from the same seed and draw the same random numbers, so they compute the same thing;",
-        "the final losses agree to rounding.",
+        "the final losses agree to rounding. The ratio's spread is that of the runs taken in pairs",
+        "(each retrograd run over the PyTorch run just before it): how far one run can stray on",
+        "this machine.",
         "",
-        "| program | size | PyTorch (s) | retrograd (s) | retrograd / PyTorch "
+        "| program | size | PyTorch (s) | retrograd (s) | retrograd / PyTorch | spread of the pairs "
         "| final loss (PyTorch, retrograd) |",
-        "| --- | --- | ---: | ---: | ---: | --- |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for name, result in results.items():
         theirs, ours = statistics.median(result["torch"]), statistics.median(result["retrograd"])
         size = ", ".join(f"{key} {value:,}" for key, value in result["size"].items())
         loss_torch, loss_ours = result["losses"]
+        pairs = [mine / other for other, mine in zip(result["torch"], result["retrograd"], strict=True)]
         lines.append(f"| {TITLES[name]} | {size} | {theirs:.3f} | {ours:.3f} | {ours / theirs:.2f}x | "
-                     f"{loss_torch:.6g}, {loss_ours:.6g} |")
+                     f"{min(pairs):.2f}-{max(pairs):.2f}x | {loss_torch:.6g}, {loss_ours:.6g} |")
     lines += ["", f"Command: `python -m benchmarks.programs --repeats {repeats}`.", "", END]
     return "\n".join(lines)
 

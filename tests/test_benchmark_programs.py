@@ -54,3 +54,10 @@ def test_a_timed_run_happens_in_a_process_that_imports_only_its_library():
     finished = programs.subprocess.run([sys.executable, "-c", code], cwd=REPOSITORY, capture_output=True,
                                        text=True, check=True)
     assert finished.stdout.split()[-1] == "False"
+
+
+def test_the_table_gives_the_ratio_of_medians_and_the_spread_of_the_pairs():
+    results = {"lstm_lbfgs": {"torch": [1.0, 2.0, 1.5], "retrograd": [0.9, 1.8, 1.6],
+                              "losses": (0.25, 0.25), "size": {"series": 8}}}
+    row = next(line for line in programs.section(results, 3).splitlines() if line.startswith("| LSTMCell"))
+    assert row.split(" | ")[2:6] == ["1.500", "1.600", "1.07x", "0.90-1.07x"]
