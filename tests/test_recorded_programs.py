@@ -1,6 +1,6 @@
-"""An LSTM step recorded as one program (Note [Recorded programs], ops/_recording.py) records
-what its ops recorded one by one record: the same nodes, edges, saved values, outputs and
-gradients, bit for bit, in every mode a record serves."""
+"""An LSTM or GRU step recorded as one program (Note [Recorded programs], ops/_recording.py)
+records what its ops recorded one by one record: the same nodes, edges, saved values, outputs
+and gradients, bit for bit, in every mode a record serves."""
 
 import numpy as np
 import pytest
@@ -269,3 +269,11 @@ def test_a_program_takes_only_ops_it_can_record_in_line():
     with pytest.raises(TypeError, match="SplitBackward0 cannot be a step"):
         program_recorder("bad", ("x",), (Step(("first", "second"), SplitBackward0, ("x",), "split"),),
                          ("first",))
+
+
+def test_a_program_step_needs_an_input_that_requires_grad():
+    """A step whose every input may not require grad might record nothing, as a record would
+    decide at run time: a program does not take it."""
+    with pytest.raises(TypeError, match="needs an input that requires grad: MulBackward0 has none"):
+        program_recorder("bad", ("x", "y"), (Step("product", rnn.MulBackward0, ("x", "y")),), ("product",),
+                         optional=("x", "y"))
