@@ -532,16 +532,17 @@ def saving_in_record(node_class: type, arity: int, params: bool = True, prefix: 
 
     lines = []
     last = (1 << arity) - 1
-    for needs in range(1, last + 1) if needs_known is None else (needs_known,):
+    branched = needs_known is None  # (one branch per set of inputs needing grad)
+    for needs in range(1, last + 1) if branched else (needs_known,):
         plan_prefix = f"{prefix}plan{needs}_"
         guard, body, names = save_code(node_class, node_class._plan(needs), needs, plan_prefix, "output",
                                        params, metas=True)
         namespace.update(names)
         indent = "    "
-        if needs_known is None and needs != last:  # (the last set is what is left: no test)
+        if branched and needs != last:  # (the last set is what is left: no test)
             lines.append(f"    {'if' if needs == 1 else 'elif'} needs == {needs}:")
             indent += "    "
-        elif needs_known is None and last != 1:
+        elif branched and last != 1:
             lines.append("    else:")
             indent += "    "
         if guard is not None:

@@ -143,14 +143,8 @@ def _recording_lines(node_class: type[Node], values: list[str], params: bool = T
                   f"        {edge} = {meta} = None",
                   f"        {number} = 0"]
     output = _output_lines(node_class, "0", "result_meta", "INFERENCE.count != 0 and MODES.inference")
-    if node_class.is_view:  # the output shares its input's memory and version (as _finish_record)
-        base = values[0]
-        output = [f"    counter = {base}._version_counter",  # (own_counter, inlined)
-                  "    if counter is COUNTER_ZERO:",
-                  f"        counter = {base}._version_counter = COUNTER_ZERO.copy()",
-                  *output,
-                  f"    output._base = {base}._base if {base}._base is not None else {base}",
-                  "    register_view(output, output._base)"]
+    if node_class.is_view:
+        output = _view_lines(values[0], output)
     saving, _ = saving_in_record(node_class, arity, params)
     saved_later = _saves_on_every_path(node_class, arity)
     return [*lines,
@@ -194,13 +188,27 @@ def _edge_lines(value: str, edge: str, meta: str, number: str) -> list[str]:
             f"        {meta} = {value}._meta = meta_of({value}._data)"]
 
 
-def _next_numbers_line(numbers: list[str]) -> str:
-    """The line that sets the node's `_next_nrs` from its inputs' output numbers (`numbers`):
-    a shared tuple where there is one (graph.NUMBERS_OF_ONE, the all-zero ZEROS)."""
+def _next_numbers_line(numbers: list[str], zeros: str = "ZEROS") -> str:
+    """The line that sets the node's `_next_nrs` from its inputs' output numbers (`numbers`,
+    expressions; "0" where known): a shared tuple where there is one (graph.NUMBERS_OF_ONE,
+    the all-zero tuple named `zeros`)."""
     if len(numbers) == 1:
-        shared = len(NUMBERS_OF_ONE)
-        return f"    node._next_nrs = NUMBERS_OF_ONE[number_0] if number_0 < {shared} else (number_0,)"
-    return f"    node._next_nrs = ({', '.join(numbers)}) if {' or '.join(numbers)} else ZEROS"
+        shared, number = len(NUMBERS_OF_ONE), numbers[0]
+        return f"    node._next_nrs = NUMBERS_OF_ONE[{number}] if {number} < {shared} else ({number},)"
+    asked = [number for number in numbers if number != "0"]
+    return f"    node._next_nrs = ({', '.join(numbers)}) if {' or '.join(asked)} else {zeros}"
+
+
+def _view_lines(base: str, output: list[str]) -> list[str]:
+    """The lines `output` that make a view's output, with what a view adds around them: it
+    shares its input `base`'s memory and version counter and is registered with its base (as
+    _finish_record makes a view)."""
+    return [f"    counter = {base}._version_counter",  # (own_counter, inlined)
+            "    if counter is COUNTER_ZERO:",
+            f"        counter = {base}._version_counter = COUNTER_ZERO.copy()",
+            *output,
+            f"    output._base = {base}._base if {base}._base is not None else {base}",
+            "    register_view(output, output._base)"]
 
 
 def _output_lines(node_class: type[Node], output_nr: str, meta: str, inference: str,
@@ -504,9 +512,9 @@ def direct_entry(general: Callable, node_class: type[Node], explain_failure: Cal
 #     The caller promises what the code takes as known, and keeps to the records (or apply)
 #     for anything else: every input is a tensor that requires grad (but those the program
 #     names optional, whose edges are asked as a record asks them; each step needs one input
-#     that is not), the ones an elementwise step reads are plain Tensors, all of one float
-#     dtype (float32 or float64), of shapes the steps accept, and apply would record
-#     (`records_directly`, _table.py).
+#     that is not), all of one float dtype (float32 or float64: an elementwise step calls its
+#     kernel on their arrays, as a record does for such tensors), of shapes the steps accept,
+#     and apply would record (`records_directly`, _table.py).
 
 
 class Step(NamedTuple):
@@ -582,9 +590,7 @@ def _program_step_lines(step: Step, index: int, prefix: str, known: dict) -> tup
         names[f"{prefix}NUMBERS"] = tuple(numbers) if any(numbers) else zero_output_numbers(arity)
         lines.append(f"    node._next_nrs = {prefix}NUMBERS")
     else:
-        given = [number for number in numbers if type(number) is not int]
-        lines.append(f"    node._next_nrs = ({', '.join(map(str, numbers))}{comma})"
-                     f" if {' or '.join(given)} else {prefix}ZEROS")
+        lines.append(_next_numbers_line(list(map(str, numbers)), f"{prefix}ZEROS"))
     saved_later = _saves_on_every_path(node_class, arity)
     lines += [*_input_meta_lines([f"meta_{position}" for position in range(arity)]),
               *(f"    node.{field} = {value!r}" for field, value in _fresh_fields(_FRESH_NODE)
@@ -598,21 +604,7 @@ def _program_step_lines(step: Step, index: int, prefix: str, known: dict) -> tup
     if several:
         lines += _program_pieces_lines(node_class, step.outputs, index, known)
     else:
-        if elementwise:  # (its input's shape and dtype, as the record takes them)
-            meta = "meta_0" if arity == 1 else "meta_0 if meta_0 is meta_1 else meta_of(result)"
-        else:
-            meta = "meta_of(result)"
-        lines.append(f"    result_meta = {meta}")
-        if node_class.is_view:  # (as the record makes a view: its input's counter and base)
-            base = values[0]
-            lines += [f"    counter = {base}._version_counter",
-                      "    if counter is COUNTER_ZERO:",
-                      f"        counter = {base}._version_counter = COUNTER_ZERO.copy()"]
-        lines += ["    output = new(Tensor)", *_output_lines(node_class, "0", "result_meta", "inference")]
-        if node_class.is_view:
-            base = values[0]
-            lines += [f"    output._base = {base}._base if {base}._base is not None else {base}",
-                      "    register_view(output, output._base)"]
+        lines += _program_output_lines(node_class, values, elementwise)
         known[step.outputs] = (f"node_{index}", 0, f"meta_{step.outputs}", False)
     needs = sum(1 << position for position in range(arity) if not optional[position])
     lines.append(f"    needs = {needs}")
@@ -629,6 +621,17 @@ def _program_step_lines(step: Step, index: int, prefix: str, known: dict) -> tup
     if not several:
         lines += [f"    {step.outputs} = output", f"    meta_{step.outputs} = result_meta"]
     return lines, names
+
+
+def _program_output_lines(node_class: type[Node], values: list[str], elementwise: bool) -> list[str]:
+    """The lines that make the one output of a step of a program, and its `result_meta`, as a
+    record makes them."""
+    if elementwise:  # (its input's shape and dtype, as the record takes them)
+        meta = "meta_0" if len(values) == 1 else "meta_0 if meta_0 is meta_1 else meta_of(result)"
+    else:
+        meta = "meta_of(result)"
+    output = ["    output = new(Tensor)", *_output_lines(node_class, "0", "result_meta", "inference")]
+    return [f"    result_meta = {meta}", *(_view_lines(values[0], output) if node_class.is_view else output)]
 
 
 def _program_pieces_lines(node_class: type[Node], outputs: tuple[str, ...], index: int,

@@ -132,7 +132,7 @@ def _lstm_step(input_part: Tensor, state: tuple, weight_hh: Tensor, bias_hh: Ten
     compares the two).
     """
     hidden, cell = state
-    if _program_may_record((input_part, hidden, cell), (weight_hh, bias_hh)) and input_part._requires_grad:
+    if _program_may_record((hidden, cell), (input_part, weight_hh, bias_hh)):
         return _record_lstm_step(input_part, hidden, cell, weight_hh, bias_hh, _split_of(weight_hh))
     if runs is None:
         runs = runs_of(_STEP_OPS)
@@ -147,22 +147,23 @@ def _lstm_step(input_part: Tensor, state: tuple, weight_hh: Tensor, bias_hh: Ten
     return hidden, cell
 
 
-def _program_may_record(tensors: tuple, weights: tuple) -> bool:
-    """Whether a recorded program of an LSTM step may record a step of these `tensors` (the
-    input or its part, the states) and `weights`: what the programs take as known (Note
-    [Recorded programs], ops/_recording.py). The tensors have the batch's shape (the callers
-    checked) and the weights fit them (the module made them so); what is asked here is what a
-    step may change: that the tensors are plain Tensors and the weights require grad (a frozen
-    weight or none takes the ops), one float dtype for all, and the modes."""
+def _program_may_record(optional: tuple, required: tuple) -> bool:
+    """Whether a recurrent step's recorded program may record a step of these tensors: what
+    the programs take as known (Note [Recorded programs], ops/_recording.py). `optional` are
+    the program's optional inputs (the input, the states), `required` the others (the input's
+    part, the weights). The tensors have the batch's shape (the callers checked) and the
+    weights fit them (the module made them so); what is asked here is what a step may change:
+    that the optional ones are plain Tensors and the required ones require grad (a frozen
+    weight, or none, takes the ops), one float dtype for all, and the modes."""
     dtype = None
-    for tensor in tensors:
+    for tensor in optional:
         if type(tensor) is not Tensor or (dtype is not None and tensor._data.dtype is not dtype):
             return False
         dtype = tensor._data.dtype
     if dtype is not _FLOAT64 and dtype is not _FLOAT32:
         return False
-    for weight in weights:
-        if weight is None or not weight._requires_grad or weight._data.dtype is not dtype:
+    for tensor in required:
+        if tensor is None or not tensor._requires_grad or tensor._data.dtype is not dtype:
             return False
     return records_directly()
 
@@ -194,8 +195,7 @@ _record_gru_step = program_recorder("record_gru_step", ("input_part", "hidden", 
 def _gru_step(input_part: Tensor, hidden: Tensor, weight_hh: Tensor, bias_hh: Tensor | None):
     """One GRU step, gates in PyTorch's order (reset, update, new), computed as PyTorch's cell;
     by `_record_gru_step` where a program may record it (Note [Recorded programs])."""
-    if (_program_may_record((input_part, hidden), (weight_hh, bias_hh)) and input_part._requires_grad
-            and input_part._data.ndim == 2):
+    if _program_may_record((hidden,), (input_part, weight_hh, bias_hh)) and input_part._data.ndim == 2:
         split = {"split_size": weight_hh._data.shape[0] // 3, "dim": 1, "dim_as_given": -1}  # unsafe_chunk's
         return _record_gru_step(input_part, hidden, weight_hh, bias_hh, split)[0]
     input_reset, input_update, input_new = input_part.unsafe_chunk(3, -1)
